@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* main.c: supersoniq-server's command line. */
+#include "ssq-server.h"
+#include "ssq-server-config.h"
+#include "ssq-config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
+#include <locale.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+static gboolean
+quit_cb (gpointer data)
+{
+  GMainLoop *loop = data;
+
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+typedef struct {
+  SsqServer *server;
+  GMainLoop *loop;
+} SignalData;
+
+static void
+shutdown_done (gpointer data)
+{
+  g_idle_add (quit_cb, data);
+}
+
+static gboolean
+signal_cb (gpointer data)
+{
+  SignalData *sd = data;
+
+  g_message ("Shutting down");
+  ssq_server_shutdown (sd->server, G_CALLBACK (shutdown_done), sd->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+/* One server per data directory: a second one would corrupt nothing (SQLite
+ * locks), but would fight over the port and confuse everyone. */
+static int
+lock_data_dir (const char  *data_dir,
+               GError     **error)
+{
+  g_autofree char *path = g_build_filename (data_dir, "server.lock", NULL);
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+  if (fd < 0 || flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      int errsv = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Data directory %s is in use by another server (%s)", data_dir,
+                   g_strerror (errsv));
+      if (fd >= 0)
+        close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(SsqServerConfig) config = ssq_server_config_new ();
+  g_autoptr(SsqServer) server = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  g_autofree char *config_file = NULL;
+  g_autofree char *listen = NULL;
+  g_autofree char *data_dir = NULL;
+  gboolean version = FALSE;
+  int lock_fd;
+  SignalData sd;
+  GOptionEntry entries[] = {
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file, "Read settings from a key file", "FILE" },
+    { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen, "Address to listen on (default 0.0.0.0:8080)", "HOST:PORT" },
+    { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, "Where the database lives (default $XDG_DATA_HOME/supersoniq)", "DIR" },
+    { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { NULL }
+  };
+
+  setlocale (LC_ALL, "");
+  context = g_option_context_new ("- SupersoniQ chat server");
+  g_option_context_set_summary (context,
+    "Serves the SupersoniQ protocol (HTTP and WebSocket) from one SQLite database.\n"
+    "Settings: command line > --config file > built-in defaults (see README.md).");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("supersoniq-server: %s\n", error->message);
+      return 2;
+    }
+  if (version)
+    {
+      g_print ("supersoniq-server %s (protocol 1)\n", SSQ_VERSION);
+      return 0;
+    }
+  if (config_file != NULL && !ssq_server_config_load_file (config, config_file, &error))
+    {
+      g_printerr ("supersoniq-server: %s: %s\n", config_file, error->message);
+      return 2;
+    }
+  if (listen != NULL)
+    {
+      g_free (config->listen);
+      config->listen = g_steal_pointer (&listen);
+    }
+  if (data_dir != NULL)
+    {
+      g_free (config->data_dir);
+      config->data_dir = g_steal_pointer (&data_dir);
+    }
+  if (!ssq_server_config_validate (config, &error))
+    {
+      g_printerr ("supersoniq-server: %s\n", error->message);
+      return 2;
+    }
+  if (g_mkdir_with_parents (config->data_dir, 0700) != 0 ||
+      (lock_fd = lock_data_dir (config->data_dir, &error)) < 0)
+    {
+      g_printerr ("supersoniq-server: %s\n",
+                  error ? error->message : "cannot create the data directory");
+      return 1;
+    }
+
+  server = ssq_server_new (g_steal_pointer (&config), &error);
+  if (server == NULL || !ssq_server_listen (server, &error))
+    {
+      g_printerr ("supersoniq-server: %s\n", error->message);
+      return 1;
+    }
+  printf ("listening on %s\n", ssq_server_get_url (server));
+  fflush (stdout);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  sd.server = server;
+  sd.loop = loop;
+  g_unix_signal_add (SIGTERM, signal_cb, &sd);
+  g_unix_signal_add (SIGINT, signal_cb, &sd);
+  g_main_loop_run (loop);
+
+  g_clear_object (&server);
+  close (lock_fd);
+  return 0;
+}

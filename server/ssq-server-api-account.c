@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-server-api-account.c: register, login, logout, me and user search. */
+#include "ssq-server-http.h"
+
+#include <sodium.h>
+#include <string.h>
+
+/* Login and register attempts per client address: hashing is expensive and
+ * guessing passwords should be slow. */
+static gboolean
+check_login_rate (SsqRequest  *request,
+                  GError     **error)
+{
+  GSocketAddress *addr = soup_server_message_get_remote_address (request->msg);
+  g_autofree char *key = NULL;
+  gint64 retry;
+
+  if (G_IS_INET_SOCKET_ADDRESS (addr))
+    key = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (addr)));
+  else
+    key = g_strdup ("local");
+  if (!ssq_server_ratelimit_take (request->server->rl_logins, key, 1, ssq_now_ms (), &retry))
+    {
+      ssq_set_rate_limited (error, retry);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Creates a session for @user and replies {"user", "token"} with @status. */
+static void
+reply_with_session (SsqRequest       *request,
+                    const SsqUserRow *user,
+                    const char       *device,
+                    guint             status)
+{
+  SsqServer *server = request->server;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *token = ssq_server_auth_new_token ();
+  g_autoptr(JsonObject) body = json_object_new ();
+  guint8 hash[SSQ_TOKEN_HASH_BYTES];
+  gint64 now = ssq_now_ms ();
+
+  ssq_server_auth_token_hash (token, hash);
+  if (!ssq_server_store_session_insert (server->store, hash, sizeof hash, user->id, device, now,
+                                        now + (gint64) server->config->session_days * 86400000,
+                                        &error))
+    {
+      ssq_request_reply_error (request, error);
+      return;
+    }
+  json_object_set_object_member (body, "user", ssq_server_json_user (server, user));
+  json_object_set_string_member (body, "token", token);
+  ssq_request_reply (request, status, body);
+  sodium_memzero (token, strlen (token));
+}
+
+typedef struct {
+  SsqRequest *request;
+  char       *username;
+  char       *display_name;
+  char       *device;
+  char       *pw_hash;
+  SsqUserRow *user;
+} AccountJob;
+
+static void
+account_job_free (AccountJob *job)
+{
+  ssq_request_free (job->request);
+  g_free (job->username);
+  g_free (job->display_name);
+  g_free (job->device);
+  g_free (job->pw_hash);
+  g_clear_pointer (&job->user, ssq_user_row_free);
+  g_free (job);
+}
+
+static void
+register_hashed_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  AccountJob *job = user_data;
+  SsqRequest *request = job->request;
+  SsqServer *server = request->server;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pw_hash = ssq_server_auth_hash_finish (server->auth, result, &error);
+  g_autoptr(SsqUserRow) user = g_new0 (SsqUserRow, 1);
+
+  ssq_request_resume (request);
+  if (pw_hash == NULL)
+    goto out;
+  user->id = ssq_server_store_new_id ('u');
+  user->username = g_ascii_strdown (job->username, -1);
+  user->display_name = g_strdup (job->display_name ? job->display_name : user->username);
+  user->created_at = ssq_now_ms ();
+  if (!ssq_server_store_user_insert (server->store, user, pw_hash, &error))
+    goto out;
+  g_message ("Registered user %s", user->id);
+  reply_with_session (request, user, job->device, SOUP_STATUS_CREATED);
+out:
+  if (error != NULL)
+    ssq_request_reply_error (request, error);
+  account_job_free (job);
+}
+
+void
+ssq_api_register (SsqRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  const char *username = NULL, *password = NULL, *display_name = NULL, *device = NULL;
+  g_autoptr(SsqUserRow) taken = NULL;
+  AccountJob *job;
+
+  if (!ssq_json_get_string (request->body, "username", TRUE, &username, &error) ||
+      !ssq_json_get_string (request->body, "password", TRUE, &password, &error) ||
+      !ssq_json_get_string (request->body, "display_name", FALSE, &display_name, &error) ||
+      !ssq_json_get_string (request->body, "device", FALSE, &device, &error) ||
+      !ssq_check_username (username, &error) ||
+      !ssq_check_password (password, &error) ||
+      (display_name != NULL &&
+       !ssq_check_text ("display_name", display_name, 1, SSQ_DISPLAY_NAME_MAX, &error)) ||
+      (device != NULL && !ssq_check_text ("device", device, 0, SSQ_DEVICE_MAX, &error)) ||
+      !check_login_rate (request, &error))
+    goto fail;
+  /* Fail fast on a taken name; the unique index still decides races. */
+  taken = ssq_server_store_user_by_name (request->server->store, username, NULL, NULL);
+  if (taken != NULL)
+    {
+      g_set_error_literal (&error, SSQ_ERROR, SSQ_ERROR_USERNAME_TAKEN, "That username is taken");
+      goto fail;
+    }
+  job = g_new0 (AccountJob, 1);
+  job->request = request;
+  job->username = g_strdup (username);
+  job->display_name = g_strdup (display_name);
+  job->device = g_strdup (device);
+  ssq_request_pause (request);
+  ssq_server_auth_hash_async (request->server->auth, password, register_hashed_cb, job);
+  return;
+
+fail:
+  ssq_request_reply_error (request, error);
+  ssq_request_free (request);
+}
+
+static void
+rehashed_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  AccountJob *job = user_data;
+  SsqServer *server = job->request->server;
+  g_autofree char *pw_hash = ssq_server_auth_hash_finish (server->auth, result, NULL);
+
+  if (pw_hash != NULL)
+    ssq_server_store_user_set_pw_hash (server->store, job->user->id, pw_hash, NULL);
+  account_job_free (job);
+}
+
+static void
+login_verified_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  AccountJob *job = user_data;
+  SsqRequest *request = job->request;
+  SsqServer *server = request->server;
+  g_autoptr(GError) error = NULL;
+  gboolean needs_rehash = FALSE;
+
+  ssq_request_resume (request);
+  if (!ssq_server_auth_verify_finish (server->auth, result, &needs_rehash, &error) ||
+      job->user == NULL)
+    {
+      g_clear_error (&error);
+      g_set_error_literal (&error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED,
+                           "Wrong username or password");
+      ssq_request_reply_error (request, error);
+      account_job_free (job);
+      return;
+    }
+  reply_with_session (request, job->user, job->device, SOUP_STATUS_OK);
+  if (needs_rehash && job->pw_hash != NULL)
+    {
+      /* The cost settings went up since this hash was made: upgrade it now
+       * that the password is at hand. The reply has already gone. */
+      ssq_server_auth_hash_async (server->auth, job->pw_hash, rehashed_cb, job);
+      return;
+    }
+  account_job_free (job);
+}
+
+void
+ssq_api_login (SsqRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  const char *username = NULL, *password = NULL, *device = NULL;
+  AccountJob *job;
+
+  if (!ssq_json_get_string (request->body, "username", TRUE, &username, &error) ||
+      !ssq_json_get_string (request->body, "password", TRUE, &password, &error) ||
+      !ssq_json_get_string (request->body, "device", FALSE, &device, &error) ||
+      (device != NULL && !ssq_check_text ("device", device, 0, SSQ_DEVICE_MAX, &error)) ||
+      !check_login_rate (request, &error))
+    {
+      ssq_request_reply_error (request, error);
+      ssq_request_free (request);
+      return;
+    }
+  job = g_new0 (AccountJob, 1);
+  job->request = request;
+  job->device = g_strdup (device);
+  if (ssq_check_username (username, NULL) && ssq_check_password (password, NULL))
+    job->user = ssq_server_store_user_by_name (request->server->store, username, &job->pw_hash,
+                                               NULL);
+  ssq_request_pause (request);
+  /* An unknown name still costs one hash verification: same time, same
+   * answer as a wrong password. The stored hash is swapped for the password
+   * only after verification, for a possible rehash. */
+  ssq_server_auth_verify_async (request->server->auth, job->user ? job->pw_hash : NULL,
+                                password, login_verified_cb, job);
+  g_free (job->pw_hash);
+  job->pw_hash = g_strdup (password);
+}
+
+void
+ssq_api_logout (SsqRequest *request)
+{
+  g_autoptr(SsqRequest) r = request;
+  g_autoptr(GError) error = NULL;
+  guint8 hash[SSQ_TOKEN_HASH_BYTES];
+
+  ssq_server_auth_token_hash (r->token, hash);
+  if (!ssq_server_store_session_revoke (r->server->store, hash, sizeof hash, &error))
+    {
+      ssq_request_reply_error (r, error);
+      return;
+    }
+  ssq_request_reply (r, SOUP_STATUS_NO_CONTENT, NULL);
+}
+
+static void
+reply_me (SsqRequest *r)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqUserRow) user = ssq_server_store_user_by_id (r->server->store, r->user_id, &error);
+  g_autoptr(JsonObject) body = json_object_new ();
+
+  if (user == NULL)
+    {
+      ssq_request_reply_error (r, error);
+      return;
+    }
+  json_object_set_object_member (body, "user", ssq_server_json_user (r->server, user));
+  ssq_request_reply (r, SOUP_STATUS_OK, body);
+}
+
+void
+ssq_api_me_get (SsqRequest *request)
+{
+  g_autoptr(SsqRequest) r = request;
+
+  reply_me (r);
+}
+
+void
+ssq_api_me_patch (SsqRequest *request)
+{
+  g_autoptr(SsqRequest) r = request;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqUserRow) user = NULL;
+  const char *display_name = NULL;
+
+  if (!ssq_json_get_string (r->body, "display_name", FALSE, &display_name, &error) ||
+      (display_name != NULL &&
+       !ssq_check_text ("display_name", display_name, 1, SSQ_DISPLAY_NAME_MAX, &error)) ||
+      (user = ssq_server_store_user_by_id (r->server->store, r->user_id, &error)) == NULL)
+    {
+      ssq_request_reply_error (r, error);
+      return;
+    }
+  if (display_name != NULL)
+    {
+      g_free (user->display_name);
+      user->display_name = g_strdup (display_name);
+      if (!ssq_server_store_user_update (r->server->store, user, &error))
+        {
+          ssq_request_reply_error (r, error);
+          return;
+        }
+    }
+  reply_me (r);
+}
+
+void
+ssq_api_users (SsqRequest *request)
+{
+  g_autoptr(SsqRequest) r = request;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) users = NULL;
+  g_autoptr(JsonObject) body = json_object_new ();
+  JsonArray *array = json_array_new ();
+  const char *q = r->query ? g_hash_table_lookup (r->query, "q") : NULL;
+  gint64 limit = 20;
+
+  json_object_set_array_member (body, "users", array);
+  if (!ssq_request_query_int (r, "limit", 1, SSQ_USERS_SEARCH_MAX, &limit, &error))
+    {
+      ssq_request_reply_error (r, error);
+      return;
+    }
+  if (q != NULL && strlen (q) > SSQ_USERNAME_MAX)
+    {
+      ssq_request_reply (r, SOUP_STATUS_OK, body);   /* no username is that long */
+      return;
+    }
+  users = ssq_server_store_users_search (r->server->store, q, (guint) limit, &error);
+  if (users == NULL)
+    {
+      ssq_request_reply_error (r, error);
+      return;
+    }
+  for (guint i = 0; i < users->len; i++)
+    json_array_add_object_element (array, ssq_server_json_user (r->server, users->pdata[i]));
+  ssq_request_reply (r, SOUP_STATUS_OK, body);
+}
+
+void
+ssq_api_media (SsqRequest *request)
+{
+  g_autoptr(SsqRequest) r = request;
+  g_autoptr(GError) error = g_error_new_literal (SSQ_ERROR, SSQ_ERROR_NOT_IMPLEMENTED,
+                                                 "Media is not implemented yet");
+
+  ssq_request_reply_error (r, error);
+}

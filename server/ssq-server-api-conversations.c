@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-server-api-conversations.c: conversations, members and messages over
+ * REST; the rules themselves live in ssq-server-chat*.c. */
+#include "ssq-server-http.h"
+#include "ssq-server-chat.h"
+
+static void
+reply_conversation (SsqRequest *r,
+                    const char *conversation_id,
+                    guint       status)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) conv = ssq_server_json_conversation_for (r->server, conversation_id,
+                                                                 r->user_id, &error);
+  g_autoptr(JsonObject) body = json_object_new ();
+
+  if (conv == NULL)
+    {
+      ssq_request_reply_error (r, error);
+      return;
+    }
+  json_object_set_object_member (body, "conversation", g_steal_pointer (&conv));
+  ssq_request_reply (r, status, body);
+}
+
+void
+ssq_api_conversations_list (SsqRequest *request)
+{
+  g_autoptr(SsqRequest) r = request;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(JsonObject) body = json_object_new ();
+  JsonArray *array = json_array_new ();
+
+  json_object_set_array_member (body, "conversations", array);
+  ids = ssq_server_store_conversation_ids_for_user (r->server->store, r->user_id, &error);
+  if (ids == NULL)
+    {
+      ssq_request_reply_error (r, error);
+      return;
+    }
+  for (guint i = 0; i < ids->len; i++)
+    {
+      JsonObject *conv = ssq_server_json_conversation_for (r->server, ids->pdata[i], r->user_id,
+                                                           NULL);
+      if (conv != NULL)
+        json_array_add_object_element (array, conv);
+    }
+  ssq_request_reply (r, SOUP_STATUS_OK, body);
+}
+
+void
+ssq_api_conversations_create (SsqRequest *request)
+{
+  g_autoptr(SsqRequest) r = request;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqConversationRow) conv = NULL;
+  gboolean created = FALSE;
+
+  conv = ssq_server_chat_create (r->server, r->user_id, r->body, &created, &error);
+  if (conv == NULL)
+    {
+      ssq_request_reply_error (r, error);
+      return;
+    }
+  reply_conversation (r, conv->id, created ? SOUP_STATUS_CREATED : SOUP_STATUS_OK);
+}
+
+void
+ssq_api_conversation_get (SsqRequest *request)
+{
+  g_autoptr(SsqRequest) r = request;
+
+  reply_conversation (r, r->segments[1], SOUP_STATUS_OK);
+}
+
+void
+ssq_api_conversation_patch (SsqRequest *request)
+{
+  g_autoptr(SsqRequest) r = request;
+  g_autoptr(GError) error = NULL;
+
+  if (!ssq_server_chat_update (r->server, r->user_id, r->segments[1], r->body, &error))
+    {
+      ssq_request_reply_error (r, error);
+      return;
+    }
+  reply_conversation (r, r->segments[1], SOUP_STATUS_OK);
+}
+
+void
+ssq_api_member_add (SsqRequest *request)
+{
+  g_autoptr(SsqRequest) r = request;
+  g_autoptr(GError) error = NULL;
+
+  if (!ssq_server_chat_add_member (r->server, r->user_id, r->segments[1], r->body, &error))
+    {
+      ssq_request_reply_error (r, error);
+      return;
+    }
+  reply_conversation (r, r->segments[1], SOUP_STATUS_CREATED);
+}
+
+void
+ssq_api_member_remove (SsqRequest *request)
+{
+  g_autoptr(SsqRequest) r = request;
+  g_autoptr(GError) error = NULL;
+
+  if (!ssq_server_chat_remove_member (r->server, r->user_id, r->segments[1], r->segments[3],
+                                      &error))
+    {
+      ssq_request_reply_error (r, error);
+      return;
+    }
+  ssq_request_reply (r, SOUP_STATUS_NO_CONTENT, NULL);
+}
+
+void
+ssq_api_messages_list (SsqRequest *request)
+{
+  g_autoptr(SsqRequest) r = request;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(JsonObject) body = json_object_new ();
+  gint64 before = 0, after = 0, limit = SSQ_HISTORY_DEFAULT;
+  gboolean has_more = FALSE;
+  JsonArray *array;
+
+  if (!ssq_request_query_int (r, "before", 1, G_MAXINT64, &before, &error) ||
+      !ssq_request_query_int (r, "after", 0, G_MAXINT64, &after, &error) ||
+      !ssq_request_query_int (r, "limit", 1, G_MAXINT32, &limit, &error))
+    {
+      ssq_request_reply_error (r, error);
+      return;
+    }
+  messages = ssq_server_chat_history (r->server, r->user_id, r->segments[1], before, after,
+                                      (guint) MIN (limit, SSQ_HISTORY_MAX), &has_more, &error);
+  if (messages == NULL)
+    {
+      ssq_request_reply_error (r, error);
+      return;
+    }
+  array = json_array_sized_new (messages->len);
+  for (guint i = 0; i < messages->len; i++)
+    json_array_add_object_element (array, ssq_server_json_message (messages->pdata[i]));
+  json_object_set_array_member (body, "messages", array);
+  json_object_set_boolean_member (body, "has_more", has_more);
+  ssq_request_reply (r, SOUP_STATUS_OK, body);
+}
+
+static void
+posted_cb (SsqServer           *server,
+           const SsqMessageRow *message,
+           gboolean             duplicate,
+           const GError        *error,
+           gpointer             user_data)
+{
+  SsqRequest *r = user_data;
+  g_autoptr(JsonObject) body = NULL;
+
+  ssq_request_resume (r);
+  if (error != NULL)
+    {
+      ssq_request_reply_error (r, error);
+      return;
+    }
+  body = json_object_new ();
+  json_object_set_object_member (body, "message", ssq_server_json_message (message));
+  ssq_request_reply (r, duplicate ? SOUP_STATUS_OK : SOUP_STATUS_CREATED, body);
+}
+
+void
+ssq_api_messages_post (SsqRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  SsqSendRequest send = { 0 };
+
+  if (!ssq_server_chat_parse_send (request->body, &send, &error))
+    {
+      ssq_request_reply_error (request, error);
+      ssq_request_free (request);
+      return;
+    }
+  g_free (send.conversation_id);
+  send.conversation_id = g_strdup (request->segments[1]);
+  /* Paused until the message is durable; the reply is the ack. */
+  ssq_request_pause (request);
+  ssq_server_chat_send (request->server, request->user_id, &send, posted_cb, request,
+                        (GDestroyNotify) ssq_request_free);
+}
+
+static gboolean
+parse_seq (SsqRequest  *r,
+           gint64      *out_seq,
+           GError     **error)
+{
+  if (!g_ascii_string_to_signed (r->segments[3], 10, 1, G_MAXINT64, out_seq, NULL))
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such message");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+ssq_api_message_patch (SsqRequest *request)
+{
+  g_autoptr(SsqRequest) r = request;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqMessageRow) m = NULL;
+  g_autoptr(JsonObject) body = NULL;
+  const char *text = NULL;
+  gint64 seq;
+
+  if (!parse_seq (r, &seq, &error) ||
+      !ssq_json_get_string (r->body, "body", TRUE, &text, &error) ||
+      (m = ssq_server_chat_edit (r->server, r->user_id, r->segments[1], seq, text, FALSE,
+                                 &error)) == NULL)
+    {
+      ssq_request_reply_error (r, error);
+      return;
+    }
+  body = json_object_new ();
+  json_object_set_object_member (body, "message", ssq_server_json_message (m));
+  ssq_request_reply (r, SOUP_STATUS_OK, body);
+}
+
+void
+ssq_api_message_delete (SsqRequest *request)
+{
+  g_autoptr(SsqRequest) r = request;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqMessageRow) m = NULL;
+  gint64 seq;
+
+  if (!parse_seq (r, &seq, &error) ||
+      (m = ssq_server_chat_edit (r->server, r->user_id, r->segments[1], seq, NULL, TRUE,
+                                 &error)) == NULL)
+    {
+      ssq_request_reply_error (r, error);
+      return;
+    }
+  ssq_request_reply (r, SOUP_STATUS_NO_CONTENT, NULL);
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-server-chat-events.c: turning a change into the frames members see.
+ * A message event is encoded once and the same bytes go to every session. */
+#include "ssq-server-chat.h"
+#include "ssq-server-hub.h"
+
+#include <string.h>
+
+/* Sends each member its own view of the conversation (read_seq, unread and
+ * muted differ per member); the members array is built once. */
+void
+ssq_server_chat_emit_conversation (SsqServer  *server,
+                                   const char *conversation_id)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqConversationRow) conv = NULL;
+  g_autoptr(GPtrArray) members = NULL;
+  g_autoptr(JsonArray) members_json = NULL;
+
+  conv = ssq_server_store_conversation_get (server->store, conversation_id, &error);
+  if (conv == NULL || (members = ssq_server_store_members (server->store, conversation_id,
+                                                            &error)) == NULL)
+    {
+      g_warning ("Conversation event not sent: %s", error->message);
+      return;
+    }
+  members_json = ssq_server_json_members (server, members);
+  for (guint i = 0; i < members->len; i++)
+    {
+      SsqMemberRow *m = members->pdata[i];
+      g_autoptr(JsonObject) obj = NULL;
+      g_autofree char *frame = NULL;
+      gsize len;
+
+      obj = ssq_server_json_conversation (server, conv, members_json, m, NULL);
+      if (obj == NULL)
+        continue;
+      frame = ssq_server_json_frame (SSQ_FRAME_CONVERSATION, "conversation", obj, &len);
+      ssq_server_hub_send_user (server->hub, m->user_id, frame, len);
+    }
+}
+
+void
+ssq_server_chat_emit_removed (SsqServer  *server,
+                              const char *conversation_id,
+                              const char *user_id)
+{
+  g_autoptr(JsonObject) frame = json_object_new ();
+  g_autofree char *text = NULL;
+  gsize len;
+
+  json_object_set_string_member (frame, "type", SSQ_FRAME_CONVERSATION_REMOVED);
+  json_object_set_string_member (frame, "conversation_id", conversation_id);
+  text = ssq_json_object_to_string (frame, &len);
+  ssq_server_hub_send_user (server->hub, user_id, text, len);
+}
+
+/* Does @body mention @username as "@username" standing alone? */
+static gboolean
+mentions (const char *body,
+          const char *username)
+{
+  gsize ulen = strlen (username);
+
+  for (const char *p = strchr (body, '@'); p != NULL; p = strchr (p + 1, '@'))
+    {
+      const char *end = p + 1 + ulen;
+      gboolean start_ok = p == body || !(g_ascii_isalnum (p[-1]) || p[-1] == '_');
+
+      if (start_ok && g_ascii_strncasecmp (p + 1, username, ulen) == 0 &&
+          !(g_ascii_isalnum (*end) || *end == '_' || *end == '-' ||
+            (*end == '.' && g_ascii_isalnum (end[1]))))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+emit_notifications (SsqServer           *server,
+                    const SsqMessageRow *message,
+                    GPtrArray           *members)
+{
+  g_autoptr(SsqConversationRow) conv = NULL;
+  gboolean direct, may_mention;
+  char *frames[3] = { NULL, NULL, NULL };
+  gsize lens[3] = { 0, 0, 0 };
+  static const char *const reasons[3] = { "direct", "mention", "group" };
+
+  conv = ssq_server_store_conversation_get (server->store, message->conversation_id, NULL);
+  if (conv == NULL)
+    return;
+  direct = g_str_equal (conv->kind, "direct");
+  may_mention = strchr (message->body, '@') != NULL;
+
+  for (guint i = 0; i < members->len; i++)
+    {
+      SsqMemberRow *m = members->pdata[i];
+      guint reason = direct ? 0 : 2;
+
+      if (m->muted || g_str_equal (m->user_id, message->sender))
+        continue;
+      if (!direct && may_mention)
+        {
+          g_autoptr(SsqUserRow) u = ssq_server_store_user_by_id (server->store, m->user_id, NULL);
+
+          if (u != NULL && mentions (message->body, u->username))
+            reason = 1;
+        }
+      if (frames[reason] == NULL)
+        {
+          g_autoptr(JsonObject) frame = json_object_new ();
+
+          json_object_set_string_member (frame, "type", SSQ_FRAME_NOTIFICATION);
+          json_object_set_string_member (frame, "conversation_id", message->conversation_id);
+          json_object_set_int_member (frame, "seq", message->seq);
+          json_object_set_string_member (frame, "reason", reasons[reason]);
+          json_object_set_string_member (frame, "sender", message->sender);
+          frames[reason] = ssq_json_object_to_string (frame, &lens[reason]);
+        }
+      ssq_server_hub_send_user (server->hub, m->user_id, frames[reason], lens[reason]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (frames); i++)
+    g_free (frames[i]);
+}
+
+void
+ssq_server_chat_emit_message (SsqServer           *server,
+                              const SsqMessageRow *message,
+                              gboolean             is_new)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) members = NULL;
+  g_autoptr(JsonObject) obj = ssq_server_json_message (message);
+  g_autofree char *frame = NULL;
+  gsize len;
+
+  members = ssq_server_store_members (server->store, message->conversation_id, &error);
+  if (members == NULL)
+    {
+      g_warning ("Message event not sent: %s", error->message);
+      return;
+    }
+  frame = ssq_server_json_frame (SSQ_FRAME_MESSAGE, "message", obj, &len);
+  server->metrics.messages_delivered_total +=
+    ssq_server_hub_send_members (server->hub, members, NULL, frame, len);
+  if (is_new)
+    emit_notifications (server, message, members);
+}
+
+void
+ssq_server_chat_emit_receipt (SsqServer  *server,
+                              const char *conversation_id,
+                              const char *user_id,
+                              gboolean    include_self)
+{
+  g_autoptr(GPtrArray) members = ssq_server_store_members (server->store, conversation_id, NULL);
+  g_autoptr(JsonObject) frame = json_object_new ();
+  g_autofree char *text = NULL;
+  SsqMemberRow *me = NULL;
+  gsize len;
+
+  if (members == NULL)
+    return;
+  for (guint i = 0; i < members->len && me == NULL; i++)
+    if (g_str_equal (((SsqMemberRow *) members->pdata[i])->user_id, user_id))
+      me = members->pdata[i];
+  if (me == NULL)
+    return;
+  json_object_set_string_member (frame, "type", SSQ_FRAME_RECEIPT);
+  json_object_set_string_member (frame, "conversation_id", conversation_id);
+  json_object_set_string_member (frame, "user", user_id);
+  json_object_set_int_member (frame, "delivered_seq", me->delivered_seq);
+  json_object_set_int_member (frame, "read_seq", me->read_seq);
+  text = ssq_json_object_to_string (frame, &len);
+  ssq_server_hub_send_members (server->hub, members, include_self ? NULL : user_id, text, len);
+}

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-server-chat.c: the rules of messages and read markers. Each operation
+ * checks state (membership), then shape, then content, and fails early with
+ * one SSQ_ERROR code. Messages and markers are written through the group
+ * commit; their callers learn the outcome only once it is durable. */
+#include "ssq-server-chat.h"
+#include "ssq-server-hub.h"
+
+#include <string.h>
+
+void
+ssq_send_request_clear (SsqSendRequest *request)
+{
+  g_clear_pointer (&request->conversation_id, g_free);
+  g_clear_pointer (&request->client_id, g_free);
+  g_clear_pointer (&request->body, g_free);
+}
+
+SsqMemberRow *
+ssq_server_chat_require_member (SsqServer   *server,
+                                const char  *conversation_id,
+                                const char  *user_id,
+                                GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  SsqMemberRow *m;
+
+  if (conversation_id == NULL)
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Missing field \"conversation_id\"");
+      return NULL;
+    }
+  m = ssq_server_store_member_get (server->store, conversation_id, user_id, &local_error);
+  if (m == NULL)
+    {
+      if (local_error != NULL)
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      else
+        g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such conversation");
+    }
+  return m;
+}
+
+gboolean
+ssq_server_chat_parse_send (JsonObject      *request,
+                            SsqSendRequest  *out,
+                            GError         **error)
+{
+  const char *conversation_id = NULL, *client_id = NULL, *body = NULL;
+  gint64 reply_to = 0;
+  JsonArray *media = NULL;
+
+  if (!ssq_json_get_string (request, "conversation_id", FALSE, &conversation_id, error) ||
+      !ssq_json_get_string (request, "client_id", TRUE, &client_id, error) ||
+      !ssq_json_get_string (request, "body", TRUE, &body, error) ||
+      !ssq_json_get_int (request, "reply_to", FALSE, 1, G_MAXINT64, &reply_to, error) ||
+      !ssq_json_get_array (request, "media", FALSE, 32, &media, error))
+    return FALSE;
+  if (!ssq_check_text ("client_id", client_id, 1, SSQ_CLIENT_ID_MAX, error) ||
+      !ssq_check_text ("body", body, 1, SSQ_BODY_MAX, error))
+    return FALSE;
+  if (media != NULL && json_array_get_length (media) > 0)
+    {
+      /* No media can exist before media uploads are implemented. */
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "Unknown media id");
+      return FALSE;
+    }
+  out->conversation_id = g_strdup (conversation_id);
+  out->client_id = g_strdup (client_id);
+  out->body = g_strdup (body);
+  out->reply_to = reply_to;
+  return TRUE;
+}
+
+typedef struct {
+  SsqServer       *server;
+  char            *user_id;
+  SsqSendRequest   request;
+  SsqMessageRow   *message;
+  gboolean         duplicate;
+  SsqChatSendDone  done;
+  gpointer         user_data;
+  GDestroyNotify   user_data_free;
+} SendOp;
+
+static void
+send_op_free (SendOp *op)
+{
+  if (op->user_data_free != NULL)
+    op->user_data_free (op->user_data);
+  ssq_send_request_clear (&op->request);
+  g_clear_pointer (&op->message, ssq_message_row_free);
+  g_free (op->user_id);
+  g_object_unref (op->server);
+  g_free (op);
+}
+
+/* Inside the batch transaction: state may have changed since the request was
+ * checked (a removal, the same client_id earlier in this batch). */
+static gboolean
+send_op_run (SsqServerStore  *store,
+             gpointer         data,
+             GError         **error)
+{
+  SendOp *op = data;
+  g_autoptr(SsqMemberRow) member = NULL;
+  g_autoptr(SsqMessageRow) m = NULL;
+  GError *local_error = NULL;
+
+  member = ssq_server_store_member_get (store, op->request.conversation_id, op->user_id, error);
+  if (member == NULL)
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such conversation");
+      return FALSE;
+    }
+  op->message = ssq_server_store_message_by_client_id (store, op->request.conversation_id,
+                                                       op->user_id, op->request.client_id,
+                                                       &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  if (op->message != NULL)
+    {
+      op->duplicate = TRUE;
+      return TRUE;
+    }
+  m = g_new0 (SsqMessageRow, 1);
+  m->id = ssq_server_store_new_id ('m');
+  m->conversation_id = g_strdup (op->request.conversation_id);
+  m->sender = g_strdup (op->user_id);
+  m->client_id = g_strdup (op->request.client_id);
+  m->body = g_strdup (op->request.body);
+  m->created_at = ssq_now_ms ();
+  m->reply_to = op->request.reply_to;
+  if (!ssq_server_store_message_append (store, m, error))
+    return FALSE;
+  /* Writing a message means having read everything before it. */
+  if (!ssq_server_store_member_mark (store, m->conversation_id, op->user_id, m->seq, m->seq, error))
+    return FALSE;
+  op->message = g_steal_pointer (&m);
+  return TRUE;
+}
+
+static void
+send_op_done (gpointer      data,
+              const GError *error)
+{
+  SendOp *op = data;
+  SsqServer *server = op->server;
+
+  if (error != NULL)
+    {
+      op->done (server, NULL, FALSE, error, op->user_data);
+      return;
+    }
+  if (!op->duplicate)
+    server->metrics.messages_stored_total++;
+  op->done (server, op->message, op->duplicate, NULL, op->user_data);
+  if (!op->duplicate)
+    {
+      ssq_server_hub_end_typing_of (server->hub, op->message->conversation_id, op->user_id);
+      ssq_server_chat_emit_message (server, op->message, TRUE);
+    }
+}
+
+/**
+ * ssq_server_chat_send:
+ * Stores a message and calls @done once it is durable (or refused). A resend
+ * of a stored client_id calls @done at once with the original message; it
+ * neither stores nor counts against the rate limit. Takes @request's fields.
+ */
+void
+ssq_server_chat_send (SsqServer       *server,
+                      const char      *user_id,
+                      SsqSendRequest  *request,
+                      SsqChatSendDone  done,
+                      gpointer         user_data,
+                      GDestroyNotify   user_data_free)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqMemberRow) member = NULL;
+  g_autoptr(SsqMessageRow) existing = NULL;
+  SendOp *op = g_new0 (SendOp, 1);
+  gint64 retry;
+
+  op->server = g_object_ref (server);
+  op->user_id = g_strdup (user_id);
+  op->request = *request;
+  memset (request, 0, sizeof *request);
+  op->done = done;
+  op->user_data = user_data;
+  op->user_data_free = user_data_free;
+
+  member = ssq_server_chat_require_member (server, op->request.conversation_id, user_id, &error);
+  if (member == NULL)
+    goto fail;
+  existing = ssq_server_store_message_by_client_id (server->store, op->request.conversation_id,
+                                                    user_id, op->request.client_id, &error);
+  if (error != NULL)
+    goto fail;
+  if (existing != NULL)
+    {
+      done (server, existing, TRUE, NULL, user_data);
+      send_op_free (op);
+      return;
+    }
+  if (op->request.reply_to > 0)
+    {
+      g_autoptr(SsqMessageRow) target = ssq_server_store_message_get (
+        server->store, op->request.conversation_id, op->request.reply_to, &error);
+
+      if (target == NULL)
+        {
+          if (error == NULL)
+            g_set_error_literal (&error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                                 "reply_to does not name a message of this conversation");
+          goto fail;
+        }
+    }
+  if (!ssq_server_ratelimit_take (server->rl_messages, user_id, 1, ssq_now_ms (), &retry))
+    {
+      ssq_set_rate_limited (&error, retry);
+      goto fail;
+    }
+  ssq_server_writer_submit (server->writer, send_op_run, send_op_done, op,
+                            (GDestroyNotify) send_op_free);
+  return;
+
+fail:
+  done (server, NULL, FALSE, error, user_data);
+  send_op_free (op);
+}
+
+typedef struct {
+  SsqServer     *server;
+  char          *user_id;
+  char          *conversation_id;
+  gint64         delivered_seq;
+  gint64         read_seq;
+  gboolean       changed;
+  SsqChatDone    done;
+  gpointer       user_data;
+  GDestroyNotify user_data_free;
+} MarkOp;
+
+static void
+mark_op_free (MarkOp *op)
+{
+  if (op->user_data_free != NULL)
+    op->user_data_free (op->user_data);
+  g_free (op->user_id);
+  g_free (op->conversation_id);
+  g_object_unref (op->server);
+  g_free (op);
+}
+
+static gboolean
+mark_op_run (SsqServerStore  *store,
+             gpointer         data,
+             GError         **error)
+{
+  MarkOp *op = data;
+  g_autoptr(SsqMemberRow) before = ssq_server_store_member_get (store, op->conversation_id,
+                                                                op->user_id, error);
+  if (before == NULL)
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such conversation");
+      return FALSE;
+    }
+  op->changed = op->delivered_seq > before->delivered_seq || op->read_seq > before->read_seq;
+  if (!op->changed)
+    return TRUE;
+  return ssq_server_store_member_mark (store, op->conversation_id, op->user_id,
+                                       op->delivered_seq, op->read_seq, error);
+}
+
+static void
+mark_op_done (gpointer      data,
+              const GError *error)
+{
+  MarkOp *op = data;
+
+  if (op->done != NULL)
+    op->done (op->server, error, op->user_data);
+  if (error == NULL && op->changed)
+    ssq_server_chat_emit_receipt (op->server, op->conversation_id, op->user_id, op->read_seq > 0);
+}
+
+/**
+ * ssq_server_chat_mark:
+ * Moves the user's delivered and/or read marker forward (0 = leave as is).
+ * Markers never move back; a seq above the conversation's last is invalid.
+ */
+void
+ssq_server_chat_mark (SsqServer      *server,
+                      const char     *user_id,
+                      const char     *conversation_id,
+                      gint64          delivered_seq,
+                      gint64          read_seq,
+                      SsqChatDone     done,
+                      gpointer        user_data,
+                      GDestroyNotify  user_data_free)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqMemberRow) member = NULL;
+  g_autoptr(SsqConversationRow) conv = NULL;
+  MarkOp *op = g_new0 (MarkOp, 1);
+
+  op->server = g_object_ref (server);
+  op->user_id = g_strdup (user_id);
+  op->conversation_id = g_strdup (conversation_id);
+  op->delivered_seq = delivered_seq;
+  op->read_seq = read_seq;
+  op->done = done;
+  op->user_data = user_data;
+  op->user_data_free = user_data_free;
+
+  member = ssq_server_chat_require_member (server, conversation_id, user_id, &error);
+  if (member != NULL)
+    conv = ssq_server_store_conversation_get (server->store, conversation_id, &error);
+  if (conv != NULL && MAX (delivered_seq, read_seq) > conv->last_seq)
+    g_set_error (&error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                 "seq is above the conversation's last (%" G_GINT64_FORMAT ")", conv->last_seq);
+  if (error != NULL)
+    {
+      if (done != NULL)
+        done (server, error, user_data);
+      mark_op_free (op);
+      return;
+    }
+  ssq_server_writer_submit (server->writer, mark_op_run, mark_op_done, op,
+                            (GDestroyNotify) mark_op_free);
+}
+
+SsqMessageRow *
+ssq_server_chat_edit (SsqServer   *server,
+                      const char  *user_id,
+                      const char  *conversation_id,
+                      gint64       seq,
+                      const char  *body,
+                      gboolean     delete,
+                      GError     **error)
+{
+  g_autoptr(SsqMemberRow) member = NULL;
+  g_autoptr(SsqMessageRow) m = NULL;
+  gboolean moderator;
+
+  member = ssq_server_chat_require_member (server, conversation_id, user_id, error);
+  if (member == NULL)
+    return NULL;
+  m = ssq_server_store_message_get (server->store, conversation_id, seq, error);
+  if (m == NULL)
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such message");
+      return NULL;
+    }
+  moderator = g_str_equal (member->role, "owner") || g_str_equal (member->role, "admin");
+  if (!g_str_equal (m->sender, user_id) && !(delete && moderator))
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_FORBIDDEN,
+                           delete ? "Only the sender or an admin may delete this message"
+                                  : "Only the sender may edit this message");
+      return NULL;
+    }
+  if (delete)
+    {
+      if (m->deleted)
+        return g_steal_pointer (&m);   /* deleting twice is not an error */
+      m->deleted = TRUE;
+      g_free (m->body);
+      m->body = g_strdup ("");         /* the text is gone from storage too */
+    }
+  else
+    {
+      if (m->deleted)
+        {
+          g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_CONFLICT, "The message was deleted");
+          return NULL;
+        }
+      if (!ssq_check_text ("body", body, 1, SSQ_BODY_MAX, error))
+        return NULL;
+      g_free (m->body);
+      m->body = g_strdup (body);
+    }
+  m->edited_at = ssq_now_ms ();
+  if (!ssq_server_store_message_update (server->store, m, error))
+    return NULL;
+  ssq_server_chat_emit_message (server, m, FALSE);
+  return g_steal_pointer (&m);
+}
+
+GPtrArray *
+ssq_server_chat_history (SsqServer   *server,
+                         const char  *user_id,
+                         const char  *conversation_id,
+                         gint64       before,
+                         gint64       after,
+                         guint        limit,
+                         gboolean    *out_has_more,
+                         GError     **error)
+{
+  g_autoptr(SsqMemberRow) member = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  gboolean newest = after <= 0;
+
+  member = ssq_server_chat_require_member (server, conversation_id, user_id, error);
+  if (member == NULL)
+    return NULL;
+  limit = CLAMP (limit, 1, SSQ_HISTORY_MAX);
+  messages = ssq_server_store_messages_range (server->store, conversation_id, MAX (after, 0),
+                                              before, limit, newest, error);
+  if (messages == NULL)
+    return NULL;
+  *out_has_more = messages->len > limit;
+  if (*out_has_more)
+    g_ptr_array_remove_index (messages, newest ? 0 : messages->len - 1);
+  return g_steal_pointer (&messages);
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-server-chat.h: the chat operations, shared by the REST routes and the
+ * WebSocket frames so that both follow exactly the same rules. */
+#pragma once
+
+#include "ssq-server-private.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char   *conversation_id;
+  char   *client_id;
+  char   *body;
+  gint64  reply_to;
+} SsqSendRequest;
+
+void      ssq_send_request_clear (SsqSendRequest *request);
+
+/* @message is NULL on error; @duplicate tells a resend of a stored client_id. */
+typedef void (*SsqChatSendDone) (SsqServer           *server,
+                                 const SsqMessageRow *message,
+                                 gboolean             duplicate,
+                                 const GError        *error,
+                                 gpointer             user_data);
+typedef void (*SsqChatDone)     (SsqServer           *server,
+                                 const GError        *error,
+                                 gpointer             user_data);
+
+gboolean  ssq_server_chat_parse_send    (JsonObject      *request,
+                                         SsqSendRequest  *out,
+                                         GError         **error);
+void      ssq_server_chat_send          (SsqServer       *server,
+                                         const char      *user_id,
+                                         SsqSendRequest  *request,
+                                         SsqChatSendDone  done,
+                                         gpointer         user_data,
+                                         GDestroyNotify   user_data_free);
+void      ssq_server_chat_mark          (SsqServer       *server,
+                                         const char      *user_id,
+                                         const char      *conversation_id,
+                                         gint64           delivered_seq,
+                                         gint64           read_seq,
+                                         SsqChatDone      done,
+                                         gpointer         user_data,
+                                         GDestroyNotify   user_data_free);
+
+SsqMemberRow *ssq_server_chat_require_member (SsqServer  *server,
+                                              const char *conversation_id,
+                                              const char *user_id,
+                                              GError    **error);
+
+SsqConversationRow *ssq_server_chat_create    (SsqServer   *server,
+                                               const char  *user_id,
+                                               JsonObject  *request,
+                                               gboolean    *out_created,
+                                               GError     **error);
+gboolean  ssq_server_chat_update        (SsqServer       *server,
+                                         const char      *user_id,
+                                         const char      *conversation_id,
+                                         JsonObject      *request,
+                                         GError         **error);
+gboolean  ssq_server_chat_add_member    (SsqServer       *server,
+                                         const char      *user_id,
+                                         const char      *conversation_id,
+                                         JsonObject      *request,
+                                         GError         **error);
+gboolean  ssq_server_chat_remove_member (SsqServer       *server,
+                                         const char      *user_id,
+                                         const char      *conversation_id,
+                                         const char      *username,
+                                         GError         **error);
+SsqMessageRow *ssq_server_chat_edit     (SsqServer       *server,
+                                         const char      *user_id,
+                                         const char      *conversation_id,
+                                         gint64           seq,
+                                         const char      *body,
+                                         gboolean         delete,
+                                         GError         **error);
+GPtrArray *ssq_server_chat_history      (SsqServer       *server,
+                                         const char      *user_id,
+                                         const char      *conversation_id,
+                                         gint64           before,
+                                         gint64           after,
+                                         guint            limit,
+                                         gboolean        *out_has_more,
+                                         GError         **error);
+
+/* Events (ssq-server-chat-events.c) */
+void      ssq_server_chat_emit_conversation (SsqServer   *server,
+                                             const char  *conversation_id);
+void      ssq_server_chat_emit_removed      (SsqServer   *server,
+                                             const char  *conversation_id,
+                                             const char  *user_id);
+void      ssq_server_chat_emit_message      (SsqServer           *server,
+                                             const SsqMessageRow *message,
+                                             gboolean             is_new);
+void      ssq_server_chat_emit_receipt      (SsqServer   *server,
+                                             const char  *conversation_id,
+                                             const char  *user_id,
+                                             gboolean     include_self);
+
+G_END_DECLS

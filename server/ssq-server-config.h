@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-server-config.h: every setting and limit of the server, with defaults. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  /* [server] */
+  char    *listen;               /* HOST:PORT */
+  char    *data_dir;
+  gboolean websocket_deflate;    /* permessage-deflate: off, it costs ~98 KB per connection */
+  gboolean durable_commits;      /* synchronous=FULL: acked survives power loss, not just kill -9 */
+  guint    commit_batch_max;     /* messages per group commit at most */
+
+  /* [limits] */
+  guint    messages_per_minute;  /* per user; 0 = unlimited */
+  guint    groups_per_hour;      /* per user; 0 = unlimited */
+  guint    joins_per_hour;       /* members added, per acting user; 0 = unlimited */
+  guint    logins_per_minute;    /* login/register attempts per client address; 0 = unlimited */
+  guint    max_body_size;        /* bytes of one HTTP request body */
+  guint    max_frame_size;       /* bytes of one WebSocket frame (at most 65536) */
+  guint    max_members;          /* members of one group */
+  guint    max_connections;      /* open WebSocket sessions, all users */
+  guint    max_sessions_per_user;
+  guint    sync_batch;           /* messages per conversation in one sync (at most 1000) */
+  guint    send_queue_max;       /* bytes queued to one WebSocket peer before it is cut off */
+  guint    idle_timeout;         /* seconds an HTTP connection may sit idle or half-sent */
+  guint    session_days;         /* token lifetime */
+  guint    hash_threads;         /* concurrent password hashes */
+
+  /* [security] */
+  guint64  pwhash_opslimit;      /* Argon2id cost; defaults are libsodium's "interactive" */
+  gsize    pwhash_memlimit;
+} SsqServerConfig;
+
+SsqServerConfig *ssq_server_config_new           (void);
+void             ssq_server_config_free          (SsqServerConfig  *config);
+gboolean         ssq_server_config_load_file     (SsqServerConfig  *config,
+                                                  const char       *path,
+                                                  GError          **error);
+gboolean         ssq_server_config_validate      (SsqServerConfig  *config,
+                                                  GError          **error);
+gboolean         ssq_server_config_parse_listen  (const char       *listen,
+                                                  char            **out_host,
+                                                  guint16          *out_port,
+                                                  GError          **error);
+char            *ssq_server_config_default_data_dir (void);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqServerConfig, ssq_server_config_free)
+
+G_END_DECLS

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-server-http.h: helpers shared by the REST route files. */
+#pragma once
+
+#include "ssq-server-private.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  SsqServer         *server;
+  SoupServerMessage *msg;
+  char              *user_id;    /* NULL on routes without authentication */
+  char              *token;
+  char             **segments;   /* path below /api/v1/, split on '/' */
+  GHashTable        *query;
+  JsonObject        *body;       /* NULL without a body */
+} SsqRequest;
+
+typedef void (*SsqRouteFunc) (SsqRequest *request);
+
+void ssq_request_free        (SsqRequest    *request);
+void ssq_request_reply       (SsqRequest    *request,
+                              guint          status,
+                              JsonObject    *body);
+void ssq_request_reply_error (SsqRequest    *request,
+                              const GError  *error);
+void ssq_request_pause       (SsqRequest    *request);
+void ssq_request_resume      (SsqRequest    *request);
+gboolean ssq_request_query_int (SsqRequest  *request,
+                                const char  *name,
+                                gint64       min,
+                                gint64       max,
+                                gint64      *out_value,
+                                GError     **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqRequest, ssq_request_free)
+
+/* Route handlers (ssq-server-api-*.c) */
+void ssq_api_register              (SsqRequest *request);
+void ssq_api_login                 (SsqRequest *request);
+void ssq_api_logout                (SsqRequest *request);
+void ssq_api_me_get                (SsqRequest *request);
+void ssq_api_me_patch              (SsqRequest *request);
+void ssq_api_users                 (SsqRequest *request);
+void ssq_api_conversations_list    (SsqRequest *request);
+void ssq_api_conversations_create  (SsqRequest *request);
+void ssq_api_conversation_get      (SsqRequest *request);
+void ssq_api_conversation_patch    (SsqRequest *request);
+void ssq_api_member_add            (SsqRequest *request);
+void ssq_api_member_remove         (SsqRequest *request);
+void ssq_api_messages_list         (SsqRequest *request);
+void ssq_api_messages_post         (SsqRequest *request);
+void ssq_api_message_patch         (SsqRequest *request);
+void ssq_api_message_delete        (SsqRequest *request);
+void ssq_api_media                 (SsqRequest *request);
+
+G_END_DECLS

@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-server-hub.c: sessions by user, presence and typing. Everything here is
+ * in memory and rebuilt as clients reconnect; only last_seen is stored. */
+#include "ssq-server-hub.h"
+#include "ssq-server-session.h"
+
+#include <string.h>
+
+typedef struct {
+  GPtrArray *sessions;   /* SsqServerSession, not owned: a session detaches itself */
+  char       status[8];  /* online, away or dnd while any session is open */
+} UserState;
+
+typedef struct {
+  SsqServerHub *hub;
+  char         *conversation_id;
+  char         *user_id;
+  guint         timeout_id;
+} Typing;
+
+struct _SsqServerHub {
+  SsqServer  *server;
+  GHashTable *users;     /* user id -> UserState */
+  GHashTable *typing;    /* "conversation\nuser" -> Typing */
+  guint       n_sessions;
+};
+
+static void
+user_state_free (UserState *state)
+{
+  g_ptr_array_unref (state->sessions);
+  g_free (state);
+}
+
+static void
+typing_free (Typing *t)
+{
+  g_clear_handle_id (&t->timeout_id, g_source_remove);
+  g_free (t->conversation_id);
+  g_free (t->user_id);
+  g_free (t);
+}
+
+SsqServerHub *
+ssq_server_hub_new (SsqServer *server)
+{
+  SsqServerHub *hub = g_new0 (SsqServerHub, 1);
+
+  hub->server = server;
+  hub->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                      (GDestroyNotify) user_state_free);
+  hub->typing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                       (GDestroyNotify) typing_free);
+  return hub;
+}
+
+void
+ssq_server_hub_free (SsqServerHub *hub)
+{
+  if (hub == NULL)
+    return;
+  g_hash_table_destroy (hub->typing);
+  g_hash_table_destroy (hub->users);
+  g_free (hub);
+}
+
+/* Tells everyone who shares a conversation with @user_id (and the user's own
+ * sessions) about its presence. */
+static void
+broadcast_presence (SsqServerHub *hub,
+                    const char   *user_id,
+                    const char   *status,
+                    gint64        last_seen)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) contacts = ssq_server_store_contacts (hub->server->store, user_id, &error);
+  g_autoptr(JsonObject) frame = json_object_new ();
+  g_autofree char *text = NULL;
+  gsize len;
+
+  if (contacts == NULL)
+    {
+      g_warning ("Presence not sent: %s", error->message);
+      return;
+    }
+  json_object_set_string_member (frame, "type", "presence");
+  json_object_set_string_member (frame, "user", user_id);
+  json_object_set_string_member (frame, "status", status);
+  json_object_set_int_member (frame, "last_seen", last_seen);
+  text = ssq_json_object_to_string (frame, &len);
+  for (guint i = 0; i < contacts->len; i++)
+    ssq_server_hub_send_user (hub, contacts->pdata[i], text, len);
+  ssq_server_hub_send_user (hub, user_id, text, len);
+}
+
+gboolean
+ssq_server_hub_attach (SsqServerHub      *hub,
+                       SsqServerSession  *session,
+                       GError           **error)
+{
+  const char *user_id = ssq_server_session_get_user_id (session);
+  UserState *state = g_hash_table_lookup (hub->users, user_id);
+  SsqServerConfig *config = hub->server->config;
+
+  if (hub->n_sessions >= config->max_connections ||
+      (state != NULL && state->sessions->len >= config->max_sessions_per_user))
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_UNAVAILABLE, "Too many connections");
+      return FALSE;
+    }
+  hub->n_sessions++;
+  if (state != NULL)
+    {
+      g_ptr_array_add (state->sessions, session);
+      return TRUE;
+    }
+  state = g_new0 (UserState, 1);
+  state->sessions = g_ptr_array_new ();
+  g_strlcpy (state->status, "online", sizeof state->status);
+  g_ptr_array_add (state->sessions, session);
+  g_hash_table_insert (hub->users, g_strdup (user_id), state);
+  broadcast_presence (hub, user_id, "online", ssq_now_ms ());
+  return TRUE;
+}
+
+static void
+end_typing_of_user (SsqServerHub *hub,
+                    const char   *user_id)
+{
+  GHashTableIter iter;
+  Typing *t;
+  g_autoptr(GPtrArray) ended = g_ptr_array_new_with_free_func (g_free);
+
+  g_hash_table_iter_init (&iter, hub->typing);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &t))
+    if (strcmp (t->user_id, user_id) == 0)
+      g_ptr_array_add (ended, g_strdup (t->conversation_id));
+  for (guint i = 0; i < ended->len; i++)
+    ssq_server_hub_typing (hub, ended->pdata[i], user_id, FALSE);
+}
+
+void
+ssq_server_hub_detach (SsqServerHub     *hub,
+                       SsqServerSession *session)
+{
+  const char *user_id = ssq_server_session_get_user_id (session);
+  UserState *state = g_hash_table_lookup (hub->users, user_id);
+  g_autoptr(SsqUserRow) user = NULL;
+  g_autofree char *uid = NULL;
+  gint64 now;
+
+  if (state == NULL || !g_ptr_array_remove (state->sessions, session))
+    return;
+  hub->n_sessions--;
+  if (state->sessions->len > 0)
+    return;
+
+  uid = g_strdup (user_id);
+  g_hash_table_remove (hub->users, uid);
+  end_typing_of_user (hub, uid);
+  now = ssq_now_ms ();
+  user = ssq_server_store_user_by_id (hub->server->store, uid, NULL);
+  if (user != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      user->last_seen = now;
+      if (!ssq_server_store_user_update (hub->server->store, user, &error))
+        g_warning ("Cannot store last_seen: %s", error->message);
+    }
+  if (!hub->server->shutting_down)
+    broadcast_presence (hub, uid, "offline", now);
+}
+
+const char *
+ssq_server_hub_presence (SsqServerHub *hub,
+                         const char   *user_id)
+{
+  UserState *state = g_hash_table_lookup (hub->users, user_id);
+
+  return state ? state->status : "offline";
+}
+
+void
+ssq_server_hub_set_presence (SsqServerHub *hub,
+                             const char   *user_id,
+                             const char   *status)
+{
+  UserState *state = g_hash_table_lookup (hub->users, user_id);
+
+  if (state == NULL)
+    return;
+  g_strlcpy (state->status, status, sizeof state->status);
+  broadcast_presence (hub, user_id, status, ssq_now_ms ());
+}
+
+guint
+ssq_server_hub_users_online (SsqServerHub *hub)
+{
+  return g_hash_table_size (hub->users);
+}
+
+guint
+ssq_server_hub_send_user (SsqServerHub *hub,
+                          const char   *user_id,
+                          const char   *frame,
+                          gsize         length)
+{
+  UserState *state = g_hash_table_lookup (hub->users, user_id);
+  guint n;
+
+  if (state == NULL)
+    return 0;
+  n = state->sessions->len;
+  if (n == 1)
+    {
+      /* The common case; the session stays alive through its own send. */
+      ssq_server_session_send (state->sessions->pdata[0], frame, length);
+      return 1;
+    }
+  /* A send may close a slow session, which detaches it: walk a copy. */
+  {
+    g_autoptr(GPtrArray) copy = g_ptr_array_new_full (n, g_object_unref);
+
+    for (guint i = 0; i < n; i++)
+      g_ptr_array_add (copy, g_object_ref (state->sessions->pdata[i]));
+    for (guint i = 0; i < copy->len; i++)
+      ssq_server_session_send (copy->pdata[i], frame, length);
+  }
+  return n;
+}
+
+/* @members holds SsqMemberRow. Returns the number of sessions reached. */
+guint
+ssq_server_hub_send_members (SsqServerHub *hub,
+                             GPtrArray    *members,
+                             const char   *except_user_id,
+                             const char   *frame,
+                             gsize         length)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < members->len; i++)
+    {
+      SsqMemberRow *m = members->pdata[i];
+
+      if (except_user_id == NULL || strcmp (m->user_id, except_user_id) != 0)
+        n += ssq_server_hub_send_user (hub, m->user_id, frame, length);
+    }
+  return n;
+}
+
+static void
+send_typing (SsqServerHub *hub,
+             const char   *conversation_id,
+             const char   *user_id,
+             gboolean      active)
+{
+  g_autoptr(GPtrArray) members = ssq_server_store_members (hub->server->store, conversation_id, NULL);
+  g_autoptr(JsonObject) frame = json_object_new ();
+  g_autofree char *text = NULL;
+  gsize len;
+
+  if (members == NULL)
+    return;
+  json_object_set_string_member (frame, "type", "typing");
+  json_object_set_string_member (frame, "conversation_id", conversation_id);
+  json_object_set_string_member (frame, "user", user_id);
+  json_object_set_boolean_member (frame, "active", active);
+  text = ssq_json_object_to_string (frame, &len);
+  ssq_server_hub_send_members (hub, members, user_id, text, len);
+}
+
+static gboolean
+typing_expired_cb (gpointer data)
+{
+  Typing *t = data;
+  g_autofree char *conversation_id = g_strdup (t->conversation_id);
+  g_autofree char *user_id = g_strdup (t->user_id);
+  SsqServerHub *hub = t->hub;
+
+  t->timeout_id = 0;
+  ssq_server_hub_typing (hub, conversation_id, user_id, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
+/* Typing state: a start is forwarded once and renewed silently; it ends on an
+ * explicit stop, on the sender's next message, on disconnect, or after 6 s. */
+void
+ssq_server_hub_typing (SsqServerHub *hub,
+                       const char   *conversation_id,
+                       const char   *user_id,
+                       gboolean      active)
+{
+  g_autofree char *key = g_strconcat (conversation_id, "\n", user_id, NULL);
+  Typing *t = g_hash_table_lookup (hub->typing, key);
+
+  if (!active)
+    {
+      if (t == NULL)
+        return;
+      g_hash_table_remove (hub->typing, key);
+      send_typing (hub, conversation_id, user_id, FALSE);
+      return;
+    }
+  if (t != NULL)
+    {
+      g_source_remove (t->timeout_id);
+      t->timeout_id = g_timeout_add (SSQ_TYPING_TIMEOUT_MS, typing_expired_cb, t);
+      return;
+    }
+  t = g_new0 (Typing, 1);
+  t->hub = hub;
+  t->conversation_id = g_strdup (conversation_id);
+  t->user_id = g_strdup (user_id);
+  t->timeout_id = g_timeout_add (SSQ_TYPING_TIMEOUT_MS, typing_expired_cb, t);
+  g_hash_table_insert (hub->typing, g_steal_pointer (&key), t);
+  send_typing (hub, conversation_id, user_id, TRUE);
+}
+
+void
+ssq_server_hub_end_typing_of (SsqServerHub *hub,
+                              const char   *conversation_id,
+                              const char   *user_id)
+{
+  ssq_server_hub_typing (hub, conversation_id, user_id, FALSE);
+}
+
+/* Every open session, each with a reference. */
+GPtrArray *
+ssq_server_hub_sessions (SsqServerHub *hub)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  UserState *state;
+
+  g_hash_table_iter_init (&iter, hub->users);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &state))
+    for (guint i = 0; i < state->sessions->len; i++)
+      g_ptr_array_add (out, g_object_ref (state->sessions->pdata[i]));
+  return out;
+}

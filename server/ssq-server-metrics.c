@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-server-metrics.c: the /metrics page (Prometheus text format 0.0.4). */
+#include "ssq-server-metrics.h"
+
+#include <string.h>
+
+static const double latency_bounds[SSQ_METRICS_N_BUCKETS] = {
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+};
+static const double batch_bounds[SSQ_METRICS_N_BUCKETS] = {
+  1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192,
+};
+
+void
+ssq_server_metrics_init (SsqServerMetrics *m)
+{
+  memset (m, 0, sizeof *m);
+  m->http_latency.bounds = latency_bounds;
+  m->ws_latency.bounds = latency_bounds;
+  m->commit_latency.bounds = latency_bounds;
+  m->commit_batch.bounds = batch_bounds;
+}
+
+void
+ssq_histogram_observe (SsqHistogram *h,
+                       double        value)
+{
+  for (guint i = 0; i < SSQ_METRICS_N_BUCKETS; i++)
+    if (value <= h->bounds[i])
+      {
+        h->buckets[i]++;
+        break;
+      }
+  h->count++;
+  h->sum_seconds += value;
+}
+
+void
+ssq_server_metrics_error (SsqServerMetrics *m,
+                          const GError     *error)
+{
+  guint code = SSQ_ERROR_INTERNAL;
+
+  if (error != NULL && error->domain == SSQ_ERROR && (guint) error->code < G_N_ELEMENTS (m->errors_total))
+    code = (guint) error->code;
+  m->errors_total[code]++;
+}
+
+static void
+render_counter (GString    *out,
+                const char *name,
+                const char *type,
+                const char *help,
+                guint64     value)
+{
+  g_string_append_printf (out, "# HELP %s %s\n# TYPE %s %s\n%s %" G_GUINT64_FORMAT "\n",
+                          name, help, name, type, name, value);
+}
+
+static void
+render_histogram (GString            *out,
+                  const char         *name,
+                  const char         *help,
+                  const SsqHistogram *h)
+{
+  guint64 cumulative = 0;
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_string_append_printf (out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+  for (guint i = 0; i < SSQ_METRICS_N_BUCKETS; i++)
+    {
+      cumulative += h->buckets[i];
+      g_string_append_printf (out, "%s_bucket{le=\"%s\"} %" G_GUINT64_FORMAT "\n", name,
+                              g_ascii_dtostr (buf, sizeof buf, h->bounds[i]), cumulative);
+    }
+  g_string_append_printf (out, "%s_bucket{le=\"+Inf\"} %" G_GUINT64_FORMAT "\n", name, h->count);
+  g_string_append_printf (out, "%s_sum %s\n", name, g_ascii_dtostr (buf, sizeof buf, h->sum_seconds));
+  g_string_append_printf (out, "%s_count %" G_GUINT64_FORMAT "\n", name, h->count);
+}
+
+char *
+ssq_server_metrics_render (SsqServerMetrics *m,
+                           guint64           users_online,
+                           gint64            rss_bytes)
+{
+  GString *out = g_string_new (NULL);
+
+  render_counter (out, "ssq_connections", "gauge", "Open WebSocket sessions.", m->ws_connections);
+  render_counter (out, "ssq_users_online", "gauge", "Users with at least one open session.",
+                  users_online);
+  render_counter (out, "ssq_connections_accepted_total", "counter",
+                  "WebSocket sessions accepted.", m->ws_accepted_total);
+  render_counter (out, "ssq_connections_cut_slow_total", "counter",
+                  "Sessions closed because the peer stopped reading.", m->ws_cut_slow_total);
+  render_counter (out, "ssq_http_requests_total", "counter", "HTTP requests handled.",
+                  m->http_requests_total);
+  render_counter (out, "ssq_messages_stored_total", "counter", "Messages committed to storage.",
+                  m->messages_stored_total);
+  render_counter (out, "ssq_messages_delivered_total", "counter",
+                  "Message events queued to sessions.", m->messages_delivered_total);
+  render_counter (out, "ssq_events_sent_total", "counter", "Frames queued to sessions.",
+                  m->events_sent_total);
+  render_counter (out, "ssq_commits_total", "counter", "Storage transactions committed.",
+                  m->commits_total);
+  g_string_append (out, "# HELP ssq_errors_total Errors returned to clients, by code.\n"
+                        "# TYPE ssq_errors_total counter\n");
+  for (guint i = 0; i < G_N_ELEMENTS (m->errors_total); i++)
+    g_string_append_printf (out, "ssq_errors_total{code=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                            ssq_error_code_to_string ((SsqError) i), m->errors_total[i]);
+  render_histogram (out, "ssq_http_request_duration_seconds",
+                    "Time from request headers to response.", &m->http_latency);
+  render_histogram (out, "ssq_ws_request_duration_seconds",
+                    "Time from a WebSocket request frame to its ack or error.", &m->ws_latency);
+  render_histogram (out, "ssq_commit_duration_seconds", "Time of one group commit.",
+                    &m->commit_latency);
+  render_histogram (out, "ssq_commit_batch_size", "Writes per group commit.", &m->commit_batch);
+  if (rss_bytes >= 0)
+    render_counter (out, "process_resident_memory_bytes", "gauge", "Resident memory.",
+                    (guint64) rss_bytes);
+  return g_string_free (out, FALSE);
+}

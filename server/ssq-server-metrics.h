@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-server-metrics.h: counters and histograms, rendered for Prometheus. */
+#pragma once
+
+#include <glib.h>
+#include "ssq-proto.h"
+
+G_BEGIN_DECLS
+
+#define SSQ_METRICS_N_BUCKETS 14
+
+typedef struct {
+  const double *bounds;                    /* ascending upper bounds */
+  guint64 buckets[SSQ_METRICS_N_BUCKETS];  /* per bucket; made cumulative when rendered */
+  guint64 count;
+  double  sum_seconds;
+} SsqHistogram;
+
+typedef struct {
+  guint64      ws_connections;          /* gauge: open WebSocket sessions */
+  guint64      ws_accepted_total;
+  guint64      ws_cut_slow_total;       /* sessions closed for not reading */
+  guint64      http_requests_total;
+  guint64      messages_stored_total;
+  guint64      messages_delivered_total; /* message events queued to sessions */
+  guint64      events_sent_total;        /* every frame queued to sessions */
+  guint64      errors_total[SSQ_ERROR_NOT_IMPLEMENTED + 1];
+  guint64      commits_total;
+  SsqHistogram http_latency;
+  SsqHistogram ws_latency;
+  SsqHistogram commit_latency;
+  SsqHistogram commit_batch;            /* operations per commit (not seconds) */
+} SsqServerMetrics;
+
+void   ssq_server_metrics_init    (SsqServerMetrics *m);
+void   ssq_histogram_observe      (SsqHistogram     *h,
+                                   double            value);
+void   ssq_server_metrics_error   (SsqServerMetrics *m,
+                                   const GError     *error);
+char  *ssq_server_metrics_render  (SsqServerMetrics *m,
+                                   guint64           users_online,
+                                   gint64            rss_bytes);
+
+G_END_DECLS

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-server-private.h: the server's shared state, seen by its own files. */
+#pragma once
+
+#include <libsoup/soup.h>
+#include <json-glib/json-glib.h>
+
+#include "ssq-proto.h"
+#include "ssq-json.h"
+#include "ssq-server.h"
+#include "ssq-server-auth.h"
+#include "ssq-server-config.h"
+#include "ssq-server-metrics.h"
+#include "ssq-server-ratelimit.h"
+#include "ssq-server-store.h"
+#include "ssq-server-writer.h"
+
+G_BEGIN_DECLS
+
+typedef struct _SsqServerHub     SsqServerHub;
+typedef struct _SsqServerSession SsqServerSession;
+
+struct _SsqServer {
+  GObject             parent_instance;
+
+  SsqServerConfig    *config;
+  SsqServerStore     *store;
+  SsqServerWriter    *writer;
+  SsqServerAuth      *auth;
+  SsqServerHub       *hub;
+  SsqServerMetrics    metrics;
+  SsqServerRatelimit *rl_messages;
+  SsqServerRatelimit *rl_groups;
+  SsqServerRatelimit *rl_joins;
+  SsqServerRatelimit *rl_logins;
+
+  SoupServer         *soup;
+  GSocketService     *service;
+  guint               housekeeping_id;
+  guint               http_connections;
+  guint               sessions_alive;     /* sessions whose connection is not closed yet */
+  gboolean            shutting_down;
+  char               *url;
+};
+
+/* Authentication of a request: the user id behind a bearer token, or NULL
+ * with SSQ_ERROR_UNAUTHORIZED. (ssq-server-http.c) */
+char       *ssq_server_authenticate (SsqServer          *server,
+                                     const char         *token,
+                                     GError            **error);
+void        ssq_server_http_setup   (SsqServer          *server);
+
+/* Encoders of protocol objects. (ssq-server-json.c) */
+JsonObject *ssq_server_json_user         (SsqServer          *server,
+                                          const SsqUserRow   *user);
+JsonObject *ssq_server_json_user_by_id   (SsqServer          *server,
+                                          const char         *user_id);
+JsonObject *ssq_server_json_message      (const SsqMessageRow *message);
+JsonArray  *ssq_server_json_members      (SsqServer          *server,
+                                          GPtrArray          *members);
+JsonObject *ssq_server_json_conversation (SsqServer                *server,
+                                          const SsqConversationRow *conversation,
+                                          JsonArray                *members_json,
+                                          const SsqMemberRow       *viewer,
+                                          GError                  **error);
+JsonObject *ssq_server_json_conversation_for (SsqServer      *server,
+                                              const char     *conversation_id,
+                                              const char     *viewer_id,
+                                              GError        **error);
+char       *ssq_server_json_frame        (const char         *type,
+                                          const char         *key,
+                                          JsonObject         *value,
+                                          gsize              *out_length);
+
+G_END_DECLS

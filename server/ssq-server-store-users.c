@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-server-store-users.c: accounts and login sessions. */
+#include "ssq-server-store-private.h"
+#include "ssq-proto.h"
+
+#include <string.h>
+
+static SsqUserRow *
+user_from_row (sqlite3_stmt *stmt)
+{
+  SsqUserRow *u = g_new0 (SsqUserRow, 1);
+
+  u->id = ssq_server_store_column_dup (stmt, 0);
+  u->username = ssq_server_store_column_dup (stmt, 1);
+  u->display_name = ssq_server_store_column_dup (stmt, 2);
+  u->created_at = sqlite3_column_int64 (stmt, 3);
+  u->last_seen = sqlite3_column_int64 (stmt, 4);
+  return u;
+}
+
+#define USER_COLUMNS "id, username, display_name, created_at, last_seen"
+
+gboolean
+ssq_server_store_user_insert (SsqServerStore    *store,
+                              const SsqUserRow  *user,
+                              const char        *pw_hash,
+                              GError           **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "INSERT INTO users (id, username, display_name, pw_hash, created_at, last_seen) "
+    "VALUES (?, ?, ?, ?, ?, 0)", error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  ssq_server_store_bind_text (stmt, 1, user->id);
+  ssq_server_store_bind_text (stmt, 2, user->username);
+  ssq_server_store_bind_text (stmt, 3, user->display_name);
+  ssq_server_store_bind_text (stmt, 4, pw_hash);
+  sqlite3_bind_int64 (stmt, 5, user->created_at);
+  rc = sqlite3_step (stmt);
+  sqlite3_reset (stmt);
+  if (rc == SQLITE_CONSTRAINT_UNIQUE)
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_USERNAME_TAKEN, "That username is taken");
+      return FALSE;
+    }
+  if (rc != SQLITE_DONE)
+    return ssq_server_store_fail (store, error);
+  return TRUE;
+}
+
+static SsqUserRow *
+user_query (SsqServerStore  *store,
+            sqlite3_stmt    *stmt,
+            char           **out_pw_hash,
+            GError         **error)
+{
+  SsqUserRow *u = NULL;
+  int rc = sqlite3_step (stmt);
+
+  if (rc == SQLITE_ROW)
+    {
+      u = user_from_row (stmt);
+      if (out_pw_hash != NULL)
+        *out_pw_hash = ssq_server_store_column_dup (stmt, 5);
+    }
+  else if (rc == SQLITE_DONE)
+    g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such user");
+  else
+    ssq_server_store_fail (store, error);
+  sqlite3_reset (stmt);
+  return u;
+}
+
+SsqUserRow *
+ssq_server_store_user_by_id (SsqServerStore  *store,
+                             const char      *id,
+                             GError         **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "SELECT " USER_COLUMNS " FROM users WHERE id = ?", error);
+
+  if (stmt == NULL)
+    return NULL;
+  ssq_server_store_bind_text (stmt, 1, id);
+  return user_query (store, stmt, NULL, error);
+}
+
+SsqUserRow *
+ssq_server_store_user_by_name (SsqServerStore  *store,
+                               const char      *username,
+                               char           **out_pw_hash,
+                               GError         **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "SELECT " USER_COLUMNS ", pw_hash FROM users WHERE username = lower(?)", error);
+
+  if (stmt == NULL)
+    return NULL;
+  ssq_server_store_bind_text (stmt, 1, username);
+  return user_query (store, stmt, out_pw_hash, error);
+}
+
+gboolean
+ssq_server_store_user_update (SsqServerStore    *store,
+                              const SsqUserRow  *user,
+                              GError           **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "UPDATE users SET display_name = ?, last_seen = ? WHERE id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  ssq_server_store_bind_text (stmt, 1, user->display_name);
+  sqlite3_bind_int64 (stmt, 2, user->last_seen);
+  ssq_server_store_bind_text (stmt, 3, user->id);
+  return ssq_server_store_step_done (store, stmt, error);
+}
+
+gboolean
+ssq_server_store_user_set_pw_hash (SsqServerStore  *store,
+                                   const char      *user_id,
+                                   const char      *pw_hash,
+                                   GError         **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "UPDATE users SET pw_hash = ? WHERE id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  ssq_server_store_bind_text (stmt, 1, pw_hash);
+  ssq_server_store_bind_text (stmt, 2, user_id);
+  return ssq_server_store_step_done (store, stmt, error);
+}
+
+/* Usernames starting with @prefix; the prefix is matched literally (no LIKE
+ * wildcards) through a range on the unique index. */
+GPtrArray *
+ssq_server_store_users_search (SsqServerStore  *store,
+                               const char      *prefix,
+                               guint            limit,
+                               GError         **error)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) ssq_user_row_free);
+  g_autofree char *low = g_ascii_strdown (prefix ? prefix : "", -1);
+  g_autofree char *high = g_strconcat (low, "\xff", NULL);
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "SELECT " USER_COLUMNS " FROM users WHERE username >= ? AND username < CAST(? AS BLOB) "
+    "ORDER BY username LIMIT ?", error);
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  ssq_server_store_bind_text (stmt, 1, low);
+  sqlite3_bind_blob (stmt, 2, high, (int) strlen (high), SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 3, (int) limit);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (out, user_from_row (stmt));
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      ssq_server_store_fail (store, error);
+      return NULL;
+    }
+  return g_steal_pointer (&out);
+}
+
+gboolean
+ssq_server_store_session_insert (SsqServerStore  *store,
+                                 const guint8    *token_hash,
+                                 gsize            hash_len,
+                                 const char      *user_id,
+                                 const char      *device,
+                                 gint64           now,
+                                 gint64           expires_at,
+                                 GError         **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "INSERT INTO sessions (token_hash, user_id, device, created_at, expires_at) "
+    "VALUES (?, ?, ?, ?, ?)", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_blob (stmt, 1, token_hash, (int) hash_len, SQLITE_TRANSIENT);
+  ssq_server_store_bind_text (stmt, 2, user_id);
+  ssq_server_store_bind_text (stmt, 3, device);
+  sqlite3_bind_int64 (stmt, 4, now);
+  sqlite3_bind_int64 (stmt, 5, expires_at);
+  return ssq_server_store_step_done (store, stmt, error);
+}
+
+/* Returns the user id of a live session, or NULL (no error) when the token is
+ * unknown, revoked or expired. */
+char *
+ssq_server_store_session_user (SsqServerStore  *store,
+                               const guint8    *token_hash,
+                               gsize            hash_len,
+                               gint64           now,
+                               GError         **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "SELECT user_id FROM sessions WHERE token_hash = ? AND revoked = 0 AND expires_at > ?",
+    error);
+  char *user_id = NULL;
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_blob (stmt, 1, token_hash, (int) hash_len, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, now);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    user_id = ssq_server_store_column_dup (stmt, 0);
+  else if (rc != SQLITE_DONE)
+    ssq_server_store_fail (store, error);
+  sqlite3_reset (stmt);
+  return user_id;
+}
+
+gboolean
+ssq_server_store_session_revoke (SsqServerStore  *store,
+                                 const guint8    *token_hash,
+                                 gsize            hash_len,
+                                 GError         **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "UPDATE sessions SET revoked = 1 WHERE token_hash = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_blob (stmt, 1, token_hash, (int) hash_len, SQLITE_TRANSIENT);
+  return ssq_server_store_step_done (store, stmt, error);
+}

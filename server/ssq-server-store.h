@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-server-store.h: the server's SQLite storage. One connection, owned by
+ * the main thread; every write to messages goes through SsqServerWriter so
+ * that many of them share one commit. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define SSQ_STORE_SCHEMA_VERSION 1
+
+typedef struct _SsqServerStore SsqServerStore;
+
+typedef struct {
+  char   *id;
+  char   *username;
+  char   *display_name;
+  gint64  created_at;
+  gint64  last_seen;
+} SsqUserRow;
+
+typedef struct {
+  char   *id;
+  char   *kind;          /* "direct" or "group" */
+  char   *title;         /* NULL for direct */
+  gint64  created_at;
+  gint64  updated_at;
+  gint64  last_seq;
+} SsqConversationRow;
+
+typedef struct {
+  char    *user_id;
+  char    *role;         /* "owner", "admin" or "member" */
+  gboolean muted;
+  gint64   read_seq;
+  gint64   delivered_seq;
+  gint64   joined_at;
+} SsqMemberRow;
+
+typedef struct {
+  char    *id;
+  char    *conversation_id;
+  gint64   seq;
+  char    *sender;
+  char    *client_id;
+  char    *body;
+  gint64   created_at;
+  gint64   edited_at;    /* 0 = never */
+  gboolean deleted;
+  gint64   reply_to;     /* 0 = none */
+} SsqMessageRow;
+
+void ssq_user_row_free         (SsqUserRow         *row);
+void ssq_conversation_row_free (SsqConversationRow *row);
+void ssq_member_row_free       (SsqMemberRow       *row);
+void ssq_message_row_free      (SsqMessageRow      *row);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqUserRow, ssq_user_row_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqConversationRow, ssq_conversation_row_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqMemberRow, ssq_member_row_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqMessageRow, ssq_message_row_free)
+
+char           *ssq_server_store_new_id        (char                prefix);
+
+/* Connection and transactions (ssq-server-store.c) */
+SsqServerStore *ssq_server_store_open          (const char         *path,
+                                                gboolean            durable,
+                                                GError            **error);
+SsqServerStore *ssq_server_store_open_at_version (const char       *path,
+                                                  int               version,
+                                                  GError          **error);
+void            ssq_server_store_close         (SsqServerStore     *store);
+int             ssq_server_store_get_version   (SsqServerStore     *store);
+char           *ssq_server_store_dump_schema   (SsqServerStore     *store);
+gboolean        ssq_server_store_exec          (SsqServerStore     *store,
+                                                const char         *sql,
+                                                GError            **error);
+gboolean        ssq_server_store_begin         (SsqServerStore     *store,
+                                                GError            **error);
+gboolean        ssq_server_store_commit        (SsqServerStore     *store,
+                                                GError            **error);
+void            ssq_server_store_rollback      (SsqServerStore     *store);
+
+/* Accounts and sessions (ssq-server-store-users.c) */
+gboolean        ssq_server_store_user_insert   (SsqServerStore     *store,
+                                                const SsqUserRow   *user,
+                                                const char         *pw_hash,
+                                                GError            **error);
+SsqUserRow     *ssq_server_store_user_by_id    (SsqServerStore     *store,
+                                                const char         *id,
+                                                GError            **error);
+SsqUserRow     *ssq_server_store_user_by_name  (SsqServerStore     *store,
+                                                const char         *username,
+                                                char              **out_pw_hash,
+                                                GError            **error);
+gboolean        ssq_server_store_user_update   (SsqServerStore     *store,
+                                                const SsqUserRow   *user,
+                                                GError            **error);
+gboolean        ssq_server_store_user_set_pw_hash (SsqServerStore  *store,
+                                                   const char      *user_id,
+                                                   const char      *pw_hash,
+                                                   GError         **error);
+GPtrArray      *ssq_server_store_users_search  (SsqServerStore     *store,
+                                                const char         *prefix,
+                                                guint               limit,
+                                                GError            **error);
+gboolean        ssq_server_store_session_insert (SsqServerStore    *store,
+                                                 const guint8      *token_hash,
+                                                 gsize              hash_len,
+                                                 const char        *user_id,
+                                                 const char        *device,
+                                                 gint64             now,
+                                                 gint64             expires_at,
+                                                 GError           **error);
+char           *ssq_server_store_session_user  (SsqServerStore     *store,
+                                                const guint8       *token_hash,
+                                                gsize               hash_len,
+                                                gint64              now,
+                                                GError            **error);
+gboolean        ssq_server_store_session_revoke (SsqServerStore    *store,
+                                                 const guint8      *token_hash,
+                                                 gsize              hash_len,
+                                                 GError           **error);
+
+/* Conversations and members (ssq-server-store-conversations.c) */
+gboolean        ssq_server_store_conversation_insert (SsqServerStore           *store,
+                                                      const SsqConversationRow *conv,
+                                                      const char               *direct_key,
+                                                      GError                  **error);
+SsqConversationRow *ssq_server_store_conversation_get (SsqServerStore  *store,
+                                                       const char      *id,
+                                                       GError         **error);
+SsqConversationRow *ssq_server_store_direct_find (SsqServerStore       *store,
+                                                  const char           *direct_key,
+                                                  GError              **error);
+gboolean        ssq_server_store_conversation_touch (SsqServerStore    *store,
+                                                     const char        *id,
+                                                     const char        *title,
+                                                     gint64             now,
+                                                     GError           **error);
+GPtrArray      *ssq_server_store_conversation_ids_for_user (SsqServerStore *store,
+                                                            const char     *user_id,
+                                                            GError        **error);
+GPtrArray      *ssq_server_store_contacts      (SsqServerStore     *store,
+                                                const char         *user_id,
+                                                GError            **error);
+GPtrArray      *ssq_server_store_members       (SsqServerStore     *store,
+                                                const char         *conversation_id,
+                                                GError            **error);
+guint           ssq_server_store_member_count  (SsqServerStore     *store,
+                                                const char         *conversation_id,
+                                                GError            **error);
+SsqMemberRow   *ssq_server_store_member_get    (SsqServerStore     *store,
+                                                const char         *conversation_id,
+                                                const char         *user_id,
+                                                GError            **error);
+gboolean        ssq_server_store_member_insert (SsqServerStore     *store,
+                                                const char         *conversation_id,
+                                                const char         *user_id,
+                                                const char         *role,
+                                                gint64              joined_at,
+                                                GError            **error);
+gboolean        ssq_server_store_member_delete (SsqServerStore     *store,
+                                                const char         *conversation_id,
+                                                const char         *user_id,
+                                                GError            **error);
+gboolean        ssq_server_store_member_set_role  (SsqServerStore  *store,
+                                                   const char      *conversation_id,
+                                                   const char      *user_id,
+                                                   const char      *role,
+                                                   GError         **error);
+gboolean        ssq_server_store_member_set_muted (SsqServerStore  *store,
+                                                   const char      *conversation_id,
+                                                   const char      *user_id,
+                                                   gboolean         muted,
+                                                   GError         **error);
+gboolean        ssq_server_store_member_mark   (SsqServerStore     *store,
+                                                const char         *conversation_id,
+                                                const char         *user_id,
+                                                gint64              delivered_seq,
+                                                gint64              read_seq,
+                                                GError            **error);
+gint64          ssq_server_store_unread_count  (SsqServerStore     *store,
+                                                const char         *conversation_id,
+                                                const char         *user_id,
+                                                gint64              read_seq,
+                                                GError            **error);
+
+/* Messages (ssq-server-store-messages.c) */
+SsqMessageRow  *ssq_server_store_message_by_client_id (SsqServerStore *store,
+                                                       const char     *conversation_id,
+                                                       const char     *sender,
+                                                       const char     *client_id,
+                                                       GError        **error);
+SsqMessageRow  *ssq_server_store_message_get   (SsqServerStore     *store,
+                                                const char         *conversation_id,
+                                                gint64              seq,
+                                                GError            **error);
+gboolean        ssq_server_store_message_append (SsqServerStore    *store,
+                                                 SsqMessageRow     *message,
+                                                 GError           **error);
+gboolean        ssq_server_store_message_update (SsqServerStore    *store,
+                                                 const SsqMessageRow *message,
+                                                 GError           **error);
+GPtrArray      *ssq_server_store_messages_range (SsqServerStore    *store,
+                                                 const char        *conversation_id,
+                                                 gint64             after_seq,
+                                                 gint64             before_seq,
+                                                 guint              limit,
+                                                 gboolean           newest,
+                                                 GError           **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqServerStore, ssq_server_store_close)
+
+G_END_DECLS

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-server.h: the chat server: one object owning storage, sessions and the
+ * HTTP/WebSocket listener. */
+#pragma once
+
+#include <gio/gio.h>
+#include "ssq-server-config.h"
+
+G_BEGIN_DECLS
+
+#define SSQ_TYPE_SERVER (ssq_server_get_type ())
+G_DECLARE_FINAL_TYPE (SsqServer, ssq_server, SSQ, SERVER, GObject)
+
+SsqServer  *ssq_server_new        (SsqServerConfig  *config,
+                                   GError          **error);
+gboolean    ssq_server_listen     (SsqServer        *server,
+                                   GError          **error);
+const char *ssq_server_get_url    (SsqServer        *server);
+void        ssq_server_shutdown   (SsqServer        *server,
+                                   GCallback         done,
+                                   gpointer          user_data);
+
+G_END_DECLS

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-json.c: the one place where bytes from the network become JSON.
+ * json-glib trusts its input more than we can: it recurses once per nesting
+ * level and turns "\u0000" into a truncated C string, so a cheap pre-scan
+ * rejects both before the parser sees the text. */
+#include "ssq-json.h"
+#include "ssq-proto.h"
+
+#include <string.h>
+
+static gboolean
+is_zero_escape (const char *p,
+                const char *end)
+{
+  return end - p >= 5 && p[0] == 'u' && p[1] == '0' && p[2] == '0' && p[3] == '0' && p[4] == '0';
+}
+
+/* Walks the text once: nesting depth outside strings, and \u0000 inside them. */
+static gboolean
+prescan (const char  *data,
+         gsize        length,
+         GError     **error)
+{
+  const char *p = data;
+  const char *end = data + length;
+  gboolean in_string = FALSE;
+  int depth = 0;
+
+  for (; p < end; p++)
+    {
+      char c = *p;
+
+      if (in_string)
+        {
+          if (c == '\\')
+            {
+              if (p + 1 < end && is_zero_escape (p + 1, end))
+                {
+                  g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                                       "Strings may not contain NUL characters");
+                  return FALSE;
+                }
+              p++;
+            }
+          else if (c == '"')
+            in_string = FALSE;
+          continue;
+        }
+      if (c == '"')
+        in_string = TRUE;
+      else if (c == '{' || c == '[')
+        {
+          if (++depth > SSQ_JSON_MAX_DEPTH)
+            {
+              g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                           "JSON nested deeper than %d levels", SSQ_JSON_MAX_DEPTH);
+              return FALSE;
+            }
+        }
+      else if (c == '}' || c == ']')
+        depth--;
+    }
+  return TRUE;
+}
+
+/**
+ * ssq_json_parse_object:
+ * @data: bytes received from a peer, not necessarily NUL-terminated
+ * @length: their length
+ * @error: set to %SSQ_ERROR_INVALID with a human-readable reason
+ *
+ * Parses untrusted bytes that must hold exactly one JSON object.
+ *
+ * Returns: (transfer full): the object, or %NULL
+ */
+JsonObject *
+ssq_json_parse_object (const char  *data,
+                       gsize        length,
+                       GError     **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) local_error = NULL;
+  JsonNode *root;
+
+  if (data == NULL || length == 0)
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Empty body; expected a JSON object");
+      return NULL;
+    }
+  if (memchr (data, '\0', length) != NULL)
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Body contains a NUL byte");
+      return NULL;
+    }
+  if (!g_utf8_validate (data, length, NULL))
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Body is not valid UTF-8");
+      return NULL;
+    }
+  if (!prescan (data, length, error))
+    return NULL;
+
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, data, (gssize) length, &local_error))
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Malformed JSON: %s", local_error->message);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Expected a JSON object");
+      return NULL;
+    }
+  return json_object_ref (json_node_get_object (root));
+}
+
+/* Returns the member, NULL when absent or JSON null; sets an error only when a
+ * required member is missing. */
+static JsonNode *
+lookup (JsonObject  *object,
+        const char  *name,
+        gboolean     required,
+        gboolean    *ok,
+        GError     **error)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  *ok = TRUE;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    {
+      if (required)
+        {
+          g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Missing field \"%s\"", name);
+          *ok = FALSE;
+        }
+      return NULL;
+    }
+  return node;
+}
+
+static gboolean
+wrong_type (const char  *name,
+            const char  *expected,
+            GError     **error)
+{
+  g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Field \"%s\" must be %s", name, expected);
+  return FALSE;
+}
+
+gboolean
+ssq_json_get_string (JsonObject  *object,
+                     const char  *name,
+                     gboolean     required,
+                     const char **out_value,
+                     GError     **error)
+{
+  gboolean ok;
+  JsonNode *node = lookup (object, name, required, &ok, error);
+
+  *out_value = NULL;
+  if (node == NULL)
+    return ok;
+  if (json_node_get_value_type (node) != G_TYPE_STRING)
+    return wrong_type (name, "a string", error);
+  *out_value = json_node_get_string (node);
+  return TRUE;
+}
+
+gboolean
+ssq_json_get_int (JsonObject *object,
+                  const char *name,
+                  gboolean    required,
+                  gint64      min,
+                  gint64      max,
+                  gint64     *out_value,
+                  GError    **error)
+{
+  gboolean ok;
+  JsonNode *node = lookup (object, name, required, &ok, error);
+  gint64 v;
+
+  if (node == NULL)
+    return ok;
+  if (json_node_get_value_type (node) != G_TYPE_INT64)
+    return wrong_type (name, "an integer", error);
+  v = json_node_get_int (node);
+  if (v < min || v > max)
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                   "Field \"%s\" must be between %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT,
+                   name, min, max);
+      return FALSE;
+    }
+  *out_value = v;
+  return TRUE;
+}
+
+gboolean
+ssq_json_get_bool (JsonObject *object,
+                   const char *name,
+                   gboolean    required,
+                   gboolean   *out_value,
+                   GError    **error)
+{
+  gboolean ok;
+  JsonNode *node = lookup (object, name, required, &ok, error);
+
+  if (node == NULL)
+    return ok;
+  if (json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    return wrong_type (name, "true or false", error);
+  *out_value = json_node_get_boolean (node);
+  return TRUE;
+}
+
+gboolean
+ssq_json_get_array (JsonObject  *object,
+                    const char  *name,
+                    gboolean     required,
+                    guint        max_length,
+                    JsonArray  **out_value,
+                    GError     **error)
+{
+  gboolean ok;
+  JsonNode *node = lookup (object, name, required, &ok, error);
+
+  *out_value = NULL;
+  if (node == NULL)
+    return ok;
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return wrong_type (name, "an array", error);
+  if (json_array_get_length (json_node_get_array (node)) > max_length)
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                   "Field \"%s\" holds more than %u items", name, max_length);
+      return FALSE;
+    }
+  *out_value = json_node_get_array (node);
+  return TRUE;
+}
+
+gboolean
+ssq_json_get_object (JsonObject  *object,
+                     const char  *name,
+                     gboolean     required,
+                     JsonObject **out_value,
+                     GError     **error)
+{
+  gboolean ok;
+  JsonNode *node = lookup (object, name, required, &ok, error);
+
+  *out_value = NULL;
+  if (node == NULL)
+    return ok;
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return wrong_type (name, "an object", error);
+  *out_value = json_node_get_object (node);
+  return TRUE;
+}
+
+/**
+ * ssq_json_array_to_strv:
+ * Copies an array that must hold only strings.
+ * Returns: (transfer full): a #GPtrArray of strings, or %NULL with @error set
+ */
+GPtrArray *
+ssq_json_array_to_strv (JsonArray   *array,
+                        const char  *what,
+                        GError     **error)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
+  guint n = json_array_get_length (array);
+
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *node = json_array_get_element (array, i);
+
+      if (json_node_get_value_type (node) != G_TYPE_STRING)
+        {
+          wrong_type (what, "an array of strings", error);
+          return NULL;
+        }
+      g_ptr_array_add (out, g_strdup (json_node_get_string (node)));
+    }
+  return g_steal_pointer (&out);
+}
+
+char *
+ssq_json_object_to_string (JsonObject *object,
+                           gsize      *out_length)
+{
+  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), object);
+
+  char *text = json_to_string (node, FALSE);
+
+  if (out_length != NULL)
+    *out_length = strlen (text);
+  return text;
+}
+
+/**
+ * ssq_json_error_object:
+ * Builds the wire form of an error: {"code", "message", "retry_after_ms"?}.
+ */
+JsonObject *
+ssq_json_error_object (const GError *error)
+{
+  JsonObject *obj = json_object_new ();
+  SsqError code = error->domain == SSQ_ERROR ? (SsqError) error->code : SSQ_ERROR_INTERNAL;
+  gint64 retry = ssq_error_get_retry_after (error);
+
+  json_object_set_string_member (obj, "code", ssq_error_code_to_string (code));
+  json_object_set_string_member (obj, "message",
+                                 error->domain == SSQ_ERROR ? error->message : "Internal error");
+  if (code == SSQ_ERROR_RATE_LIMITED)
+    json_object_set_int_member (obj, "retry_after_ms", retry);
+  return obj;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-json.h: reading untrusted JSON and typed field access with precise errors. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+#define SSQ_JSON_MAX_DEPTH 32
+
+JsonObject *ssq_json_parse_object     (const char   *data,
+                                       gsize         length,
+                                       GError      **error);
+
+gboolean    ssq_json_get_string       (JsonObject   *object,
+                                       const char   *name,
+                                       gboolean      required,
+                                       const char  **out_value,
+                                       GError      **error);
+gboolean    ssq_json_get_int          (JsonObject   *object,
+                                       const char   *name,
+                                       gboolean      required,
+                                       gint64        min,
+                                       gint64        max,
+                                       gint64       *out_value,
+                                       GError      **error);
+gboolean    ssq_json_get_bool         (JsonObject   *object,
+                                       const char   *name,
+                                       gboolean      required,
+                                       gboolean     *out_value,
+                                       GError      **error);
+gboolean    ssq_json_get_array        (JsonObject   *object,
+                                       const char   *name,
+                                       gboolean      required,
+                                       guint         max_length,
+                                       JsonArray   **out_value,
+                                       GError      **error);
+gboolean    ssq_json_get_object       (JsonObject   *object,
+                                       const char   *name,
+                                       gboolean      required,
+                                       JsonObject  **out_value,
+                                       GError      **error);
+GPtrArray  *ssq_json_array_to_strv    (JsonArray    *array,
+                                       const char   *what,
+                                       GError      **error);
+
+char       *ssq_json_object_to_string (JsonObject   *object,
+                                       gsize        *out_length);
+JsonObject *ssq_json_error_object     (const GError *error);
+
+G_END_DECLS

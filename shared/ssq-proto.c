@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-proto.c: error domain and the value rules of protocol v1. */
+#include "ssq-proto.h"
+
+#include <string.h>
+
+typedef struct {
+  gint64 retry_after_ms;
+} SsqErrorPrivate;
+
+static void
+ssq_error_private_init (SsqErrorPrivate *priv)
+{
+  priv->retry_after_ms = 0;
+}
+
+static void
+ssq_error_private_copy (const SsqErrorPrivate *src,
+                        SsqErrorPrivate       *dest)
+{
+  dest->retry_after_ms = src->retry_after_ms;
+}
+
+static void
+ssq_error_private_clear (SsqErrorPrivate *priv)
+{
+}
+
+/* An extended error domain so that a rate-limit error carries its retry time
+ * to whoever reports it (HTTP header, WebSocket error frame). */
+G_DEFINE_EXTENDED_ERROR (SsqError, ssq_error)
+
+void
+ssq_error_set_retry_after (GError *error,
+                           gint64  retry_after_ms)
+{
+  SsqErrorPrivate *priv;
+
+  g_return_if_fail (error != NULL && error->domain == SSQ_ERROR);
+  priv = ssq_error_get_private (error);
+  priv->retry_after_ms = retry_after_ms;
+}
+
+gint64
+ssq_error_get_retry_after (const GError *error)
+{
+  SsqErrorPrivate *priv;
+
+  if (error == NULL || error->domain != SSQ_ERROR)
+    return 0;
+  priv = ssq_error_get_private (error);
+  return priv ? priv->retry_after_ms : 0;
+}
+
+void
+ssq_set_rate_limited (GError **error,
+                      gint64   retry_after_ms)
+{
+  GError *e;
+
+  if (error == NULL)
+    return;
+  e = g_error_new (SSQ_ERROR, SSQ_ERROR_RATE_LIMITED,
+                   "Too many requests; retry in %" G_GINT64_FORMAT " ms", retry_after_ms);
+  ssq_error_set_retry_after (e, retry_after_ms);
+  g_propagate_error (error, e);
+}
+
+static const struct {
+  const char *code;
+  guint       status;
+} error_table[] = {
+  [SSQ_ERROR_INVALID]         = { "invalid", 400 },
+  [SSQ_ERROR_UNAUTHORIZED]    = { "unauthorized", 401 },
+  [SSQ_ERROR_FORBIDDEN]       = { "forbidden", 403 },
+  [SSQ_ERROR_NOT_FOUND]       = { "not_found", 404 },
+  [SSQ_ERROR_CONFLICT]        = { "conflict", 409 },
+  [SSQ_ERROR_USERNAME_TAKEN]  = { "username_taken", 409 },
+  [SSQ_ERROR_TOO_LARGE]       = { "too_large", 413 },
+  [SSQ_ERROR_RATE_LIMITED]    = { "rate_limited", 429 },
+  [SSQ_ERROR_INTERNAL]        = { "internal", 500 },
+  [SSQ_ERROR_UNAVAILABLE]     = { "unavailable", 503 },
+  [SSQ_ERROR_NOT_IMPLEMENTED] = { "not_implemented", 501 },
+};
+
+const char *
+ssq_error_code_to_string (SsqError code)
+{
+  if ((guint) code >= G_N_ELEMENTS (error_table))
+    return "internal";
+  return error_table[code].code;
+}
+
+gboolean
+ssq_error_code_from_string (const char *str,
+                            SsqError   *out_code)
+{
+  g_return_val_if_fail (out_code != NULL, FALSE);
+
+  for (guint i = 0; str != NULL && i < G_N_ELEMENTS (error_table); i++)
+    {
+      if (strcmp (error_table[i].code, str) == 0)
+        {
+          *out_code = (SsqError) i;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+guint
+ssq_error_code_http_status (SsqError code)
+{
+  if ((guint) code >= G_N_ELEMENTS (error_table))
+    return 500;
+  return error_table[code].status;
+}
+
+SsqError
+ssq_error_code_for_status (guint http_status)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (error_table); i++)
+    if (error_table[i].status == http_status)
+      return (SsqError) i;
+  return SSQ_ERROR_INTERNAL;
+}
+
+gboolean
+ssq_check_username (const char  *username,
+                    GError     **error)
+{
+  gsize len = username ? strlen (username) : 0;
+
+  if (len < SSQ_USERNAME_MIN || len > SSQ_USERNAME_MAX)
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                   "A username has %d to %d characters", SSQ_USERNAME_MIN, SSQ_USERNAME_MAX);
+      return FALSE;
+    }
+  for (gsize i = 0; i < len; i++)
+    {
+      char c = g_ascii_tolower (username[i]);
+
+      if (!(g_ascii_isdigit (c) || (c >= 'a' && c <= 'z') || c == '_' || c == '.' || c == '-'))
+        {
+          g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                               "A username may only hold letters a-z, digits and _ . -");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+ssq_check_password (const char  *password,
+                    GError     **error)
+{
+  gsize len = password ? strlen (password) : 0;
+
+  if (len < SSQ_PASSWORD_MIN || len > SSQ_PASSWORD_MAX)
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                   "A password has %d to %d bytes", SSQ_PASSWORD_MIN, SSQ_PASSWORD_MAX);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Checks a text value from the wire: valid UTF-8 (which the JSON layer already
+ * guarantees for strings, but not for what callers build) and within bounds.
+ * NUL bytes are caught earlier, by the JSON reader. */
+gboolean
+ssq_check_text (const char  *what,
+                const char  *text,
+                gsize        min_bytes,
+                gsize        max_bytes,
+                GError     **error)
+{
+  gsize len;
+
+  if (text == NULL)
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Missing %s", what);
+      return FALSE;
+    }
+  len = strlen (text);
+  if (len < min_bytes || len > max_bytes)
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                   "The %s must have %" G_GSIZE_FORMAT " to %" G_GSIZE_FORMAT " bytes",
+                   what, min_bytes, max_bytes);
+      return FALSE;
+    }
+  if (!g_utf8_validate (text, len, NULL))
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, "The %s is not valid UTF-8", what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gint64
+ssq_now_ms (void)
+{
+  return g_get_real_time () / 1000;
+}

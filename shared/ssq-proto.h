@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-proto.h: protocol v1 constants, limits, error codes and value checks,
+ * shared by the server and every client. Names here are never renumbered. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define SSQ_PROTOCOL_VERSION 1
+
+/* Limits fixed by the wire contract (configurable limits live in the server
+ * configuration; these are the contract's hard bounds). */
+#define SSQ_USERNAME_MIN        3
+#define SSQ_USERNAME_MAX        32
+#define SSQ_PASSWORD_MIN        8
+#define SSQ_PASSWORD_MAX        1024
+#define SSQ_BODY_MAX            16384
+#define SSQ_TITLE_MAX           128
+#define SSQ_DISPLAY_NAME_MAX    128
+#define SSQ_CLIENT_ID_MAX       128
+#define SSQ_DEVICE_MAX          128
+#define SSQ_FRAME_MAX           65536
+#define SSQ_HISTORY_DEFAULT     50
+#define SSQ_HISTORY_MAX         200
+#define SSQ_SYNC_PER_CONVERSATION 1000
+#define SSQ_TYPING_TIMEOUT_MS   6000
+#define SSQ_USERS_SEARCH_MAX    50
+
+/* Client → server frame types. */
+#define SSQ_FRAME_SEND      "send"
+#define SSQ_FRAME_SYNC      "sync"
+#define SSQ_FRAME_RECEIVED  "received"
+#define SSQ_FRAME_READ      "read"
+#define SSQ_FRAME_TYPING    "typing"
+#define SSQ_FRAME_PRESENCE  "presence"
+#define SSQ_FRAME_PING      "ping"
+
+/* Server → client frame types. */
+#define SSQ_FRAME_WELCOME               "welcome"
+#define SSQ_FRAME_ACK                   "ack"
+#define SSQ_FRAME_ERROR                 "error"
+#define SSQ_FRAME_PONG                  "pong"
+#define SSQ_FRAME_MESSAGE               "message"
+#define SSQ_FRAME_CONVERSATION          "conversation"
+#define SSQ_FRAME_CONVERSATION_REMOVED  "conversation_removed"
+#define SSQ_FRAME_RECEIPT               "receipt"
+#define SSQ_FRAME_NOTIFICATION          "notification"
+
+/* WebSocket close codes we use beyond RFC 6455's own. */
+#define SSQ_CLOSE_GOING_AWAY     1001
+#define SSQ_CLOSE_POLICY         1008
+#define SSQ_CLOSE_TOO_BIG        1009
+#define SSQ_CLOSE_TRY_AGAIN      1013
+
+/**
+ * SsqError:
+ * One code per wire error code (see shared/PROTOCOL.md). The order is part of
+ * the library ABI: append only.
+ */
+typedef enum {
+  SSQ_ERROR_INVALID,
+  SSQ_ERROR_UNAUTHORIZED,
+  SSQ_ERROR_FORBIDDEN,
+  SSQ_ERROR_NOT_FOUND,
+  SSQ_ERROR_CONFLICT,
+  SSQ_ERROR_USERNAME_TAKEN,
+  SSQ_ERROR_TOO_LARGE,
+  SSQ_ERROR_RATE_LIMITED,
+  SSQ_ERROR_INTERNAL,
+  SSQ_ERROR_UNAVAILABLE,
+  SSQ_ERROR_NOT_IMPLEMENTED,
+} SsqError;
+
+#define SSQ_ERROR (ssq_error_quark ())
+GQuark       ssq_error_quark            (void);
+
+void         ssq_error_set_retry_after  (GError      *error,
+                                         gint64       retry_after_ms);
+gint64       ssq_error_get_retry_after  (const GError *error);
+void         ssq_set_rate_limited       (GError     **error,
+                                         gint64       retry_after_ms);
+
+const char  *ssq_error_code_to_string   (SsqError     code);
+gboolean     ssq_error_code_from_string (const char  *str,
+                                         SsqError    *out_code);
+guint        ssq_error_code_http_status (SsqError     code);
+SsqError     ssq_error_code_for_status  (guint        http_status);
+
+gboolean     ssq_check_username         (const char  *username,
+                                         GError     **error);
+gboolean     ssq_check_password         (const char  *password,
+                                         GError     **error);
+gboolean     ssq_check_text             (const char  *what,
+                                         const char  *text,
+                                         gsize        min_bytes,
+                                         gsize        max_bytes,
+                                         GError     **error);
+
+gint64       ssq_now_ms                 (void);
+
+G_END_DECLS
