@@ -124,7 +124,7 @@ ssq_api_messages_list (SsqRequest *request)
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) messages = NULL;
   g_autoptr(JsonObject) body = json_object_new ();
-  gint64 before = 0, after = 0, limit = SSQ_HISTORY_DEFAULT;
+  gint64 before = 0, after = -1, limit = SSQ_HISTORY_DEFAULT;
   gboolean has_more = FALSE;
   JsonArray *array;
 

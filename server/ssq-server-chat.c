@@ -406,7 +406,7 @@ ssq_server_chat_history (SsqServer   *server,
 {
   g_autoptr(SsqMemberRow) member = NULL;
   g_autoptr(GPtrArray) messages = NULL;
-  gboolean newest = after <= 0;
+  gboolean newest = after < 0;     /* no "after": the newest page */
 
   member = ssq_server_chat_require_member (server, conversation_id, user_id, error);
   if (member == NULL)

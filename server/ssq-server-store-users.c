@@ -134,8 +134,8 @@ ssq_server_store_user_set_pw_hash (SsqServerStore  *store,
   return ssq_server_store_step_done (store, stmt, error);
 }
 
-/* Usernames starting with @prefix; the prefix is matched literally (no LIKE
- * wildcards) through a range on the unique index. */
+/* Usernames starting with @prefix, through a range on the unique index (so
+ * no LIKE wildcards). Usernames are [a-z0-9_.-]: 0x7f sorts after them all. */
 GPtrArray *
 ssq_server_store_users_search (SsqServerStore  *store,
                                const char      *prefix,
@@ -144,16 +144,16 @@ ssq_server_store_users_search (SsqServerStore  *store,
 {
   g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) ssq_user_row_free);
   g_autofree char *low = g_ascii_strdown (prefix ? prefix : "", -1);
-  g_autofree char *high = g_strconcat (low, "\xff", NULL);
+  g_autofree char *high = g_strconcat (low, "\x7f", NULL);
   sqlite3_stmt *stmt = ssq_server_store_stmt (store,
-    "SELECT " USER_COLUMNS " FROM users WHERE username >= ? AND username < CAST(? AS BLOB) "
+    "SELECT " USER_COLUMNS " FROM users WHERE username >= ? AND username < ? "
     "ORDER BY username LIMIT ?", error);
   int rc;
 
   if (stmt == NULL)
     return NULL;
   ssq_server_store_bind_text (stmt, 1, low);
-  sqlite3_bind_blob (stmt, 2, high, (int) strlen (high), SQLITE_TRANSIENT);
+  ssq_server_store_bind_text (stmt, 2, high);
   sqlite3_bind_int (stmt, 3, (int) limit);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (out, user_from_row (stmt));

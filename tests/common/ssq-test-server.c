@@ -1,0 +1,522 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-test-server.c: the test launcher. The server is always the real binary
+ * in its own process (never in-process: synchronous libsoup calls would
+ * deadlock against a server on the same main context). */
+#include "ssq-test-server.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <string.h>
+
+static SoupSession *
+session (void)
+{
+  static SoupSession *s = NULL;
+
+  if (s == NULL)
+    s = soup_session_new_with_options ("timeout", 30, "max-conns-per-host", 64, NULL);
+  return s;
+}
+
+static const char *
+server_binary (void)
+{
+  const char *bin = g_getenv ("SSQ_SERVER_BIN");
+
+  g_assert_nonnull (bin);
+  return bin;
+}
+
+/* A test that aborts must not leave its server running (meson would wait
+ * for the inherited stderr to close). */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static void
+launch (SsqTestServer *server)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autofree char *line = NULL;
+  const char *wrapper = g_getenv ("SSQ_SERVER_WRAPPER");
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+
+  if (wrapper != NULL && wrapper[0] != '\0')
+    {
+      g_auto(GStrv) words = g_strsplit (wrapper, " ", -1);
+      for (guint i = 0; words[i] != NULL; i++)
+        if (words[i][0] != '\0')
+          g_ptr_array_add (argv, g_strdup (words[i]));
+    }
+  g_ptr_array_add (argv, (gpointer) server_binary ());
+  g_ptr_array_add (argv, (gpointer) "--listen");
+  g_ptr_array_add (argv, (gpointer) "127.0.0.1:0");
+  g_ptr_array_add (argv, (gpointer) "--data-dir");
+  g_ptr_array_add (argv, server->data_dir);
+  g_ptr_array_add (argv, (gpointer) "--config");
+  g_ptr_array_add (argv, server->config_path);
+  g_ptr_array_add (argv, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  server->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
+                                                  &error);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
+  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_assert_true (g_str_has_prefix (line, "listening on http://"));
+  g_free (server->url);
+  g_free (server->ws_url);
+  server->url = g_strdup (line + strlen ("listening on "));
+  server->ws_url = g_strconcat ("ws://", server->url + strlen ("http://"), "/api/v1/ws", NULL);
+}
+
+/**
+ * ssq_test_server_start:
+ * @data_dir: (nullable): reuse this directory; NULL makes a fresh one that is
+ *   deleted with the server
+ */
+SsqTestServer *
+ssq_test_server_start (const char *data_dir,
+                       const char *extra_config)
+{
+  g_autoptr(GError) error = NULL;
+  SsqTestServer *server = g_new0 (SsqTestServer, 1);
+  g_autofree char *config = NULL;
+
+  if (data_dir == NULL)
+    {
+      server->data_dir = g_dir_make_tmp ("ssq-test-XXXXXX", &error);
+      g_assert_no_error (error);
+      server->own_dir = TRUE;
+    }
+  else
+    server->data_dir = g_strdup (data_dir);
+  server->config_path = g_build_filename (server->data_dir, "test.conf", NULL);
+  /* Cheap hashing keeps registrations fast (and sane under valgrind);
+   * generous limits unless a test sets its own. */
+  config = g_strdup_printf ("[security]\npwhash_opslimit=1\npwhash_memlimit=8192\n"
+                            "[limits]\nmessages_per_minute=0\ngroups_per_hour=0\n"
+                            "joins_per_hour=0\nlogins_per_minute=0\n%s",
+                            extra_config ? extra_config : "");
+  g_file_set_contents (server->config_path, config, -1, &error);
+  g_assert_no_error (error);
+  launch (server);
+  return server;
+}
+
+GPid
+ssq_test_server_pid (SsqTestServer *server)
+{
+  const char *id = g_subprocess_get_identifier (server->process);
+
+  return id ? (GPid) g_ascii_strtoll (id, NULL, 10) : 0;
+}
+
+void
+ssq_test_server_kill (SsqTestServer *server)
+{
+  g_subprocess_send_signal (server->process, SIGKILL);
+  g_subprocess_wait (server->process, NULL, NULL);
+  g_clear_object (&server->process);
+}
+
+/* SIGTERM; returns the exit status (or -1 if it did not exit normally). */
+int
+ssq_test_server_stop (SsqTestServer *server)
+{
+  int status;
+
+  g_subprocess_send_signal (server->process, SIGTERM);
+  g_subprocess_wait (server->process, NULL, NULL);
+  status = g_subprocess_get_if_exited (server->process)
+             ? g_subprocess_get_exit_status (server->process) : -1;
+  g_clear_object (&server->process);
+  return status;
+}
+
+void
+ssq_test_server_restart (SsqTestServer *server)
+{
+  g_assert_null (server->process);
+  launch (server);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+void
+ssq_test_server_free (SsqTestServer *server)
+{
+  if (server == NULL)
+    return;
+  if (server->process != NULL)
+    ssq_test_server_kill (server);
+  if (server->own_dir)
+    remove_tree (server->data_dir);
+  g_free (server->data_dir);
+  g_free (server->config_path);
+  g_free (server->url);
+  g_free (server->ws_url);
+  g_free (server);
+}
+
+JsonObject *
+ssq_test_http_raw (SsqTestServer *server,
+                   const char    *method,
+                   const char    *path,
+                   const char    *token,
+                   const char    *body,
+                   gsize          body_len,
+                   guint         *out_status)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = g_strconcat (server->url, path, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new (method, uri);
+  g_autoptr(GBytes) reply = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  gsize len;
+  const char *data;
+
+  g_assert_nonnull (msg);
+  if (token != NULL)
+    {
+      g_autofree char *auth = g_strconcat ("Bearer ", token, NULL);
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
+    }
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (body, body_len);
+      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+    }
+  reply = soup_session_send_and_read (session (), msg, NULL, &error);
+  g_assert_no_error (error);
+  if (out_status != NULL)
+    *out_status = soup_message_get_status (msg);
+  data = g_bytes_get_data (reply, &len);
+  if (len == 0)
+    return NULL;
+  if (!json_parser_load_from_data (parser, data, (gssize) len, NULL) ||
+      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+JsonObject *
+ssq_test_http (SsqTestServer *server,
+               const char    *method,
+               const char    *path,
+               const char    *token,
+               const char    *body,
+               guint         *out_status)
+{
+  return ssq_test_http_raw (server, method, path, token, body, body ? strlen (body) : 0,
+                            out_status);
+}
+
+const char *
+ssq_test_error_code (JsonObject *reply)
+{
+  if (reply == NULL || !json_object_has_member (reply, "error"))
+    return NULL;
+  return json_object_get_string_member (json_object_get_object_member (reply, "error"), "code");
+}
+
+SsqTestUser *
+ssq_test_register (SsqTestServer *server,
+                   const char    *username)
+{
+  g_autofree char *body = g_strdup_printf ("{\"username\":\"%s\",\"password\":\"password-%s\"}",
+                                           username, username);
+  guint status = 0;
+  g_autoptr(JsonObject) reply = ssq_test_http (server, "POST", "/api/v1/register", NULL, body,
+                                               &status);
+  SsqTestUser *user;
+
+  g_assert_cmpuint (status, ==, 201);
+  user = g_new0 (SsqTestUser, 1);
+  user->id = g_strdup (json_object_get_string_member (json_object_get_object_member (reply, "user"), "id"));
+  user->username = g_strdup (username);
+  user->token = g_strdup (json_object_get_string_member (reply, "token"));
+  return user;
+}
+
+void
+ssq_test_user_free (SsqTestUser *user)
+{
+  if (user == NULL)
+    return;
+  g_free (user->id);
+  g_free (user->username);
+  g_free (user->token);
+  g_free (user);
+}
+
+char *
+ssq_test_create_conversation (SsqTestServer *server,
+                              SsqTestUser   *owner,
+                              const char    *json)
+{
+  guint status = 0;
+  g_autoptr(JsonObject) reply = ssq_test_http (server, "POST", "/api/v1/conversations",
+                                               owner->token, json, &status);
+
+  g_assert_true (status == 201 || status == 200);
+  return g_strdup (json_object_get_string_member (
+    json_object_get_object_member (reply, "conversation"), "id"));
+}
+
+/* ---- WebSocket -------------------------------------------------------- */
+
+static void
+ws_message_cb (SoupWebsocketConnection *conn,
+               gint                     type,
+               GBytes                  *message,
+               SsqTestWs               *ws)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  gsize len;
+  const char *data = g_bytes_get_data (message, &len);
+
+  g_assert_cmpint (type, ==, SOUP_WEBSOCKET_DATA_TEXT);
+  g_assert_true (json_parser_load_from_data (parser, data, (gssize) len, NULL));
+  g_queue_push_tail (&ws->frames, json_object_ref (json_node_get_object (json_parser_get_root (parser))));
+}
+
+static void
+ws_closed_cb (SoupWebsocketConnection *conn,
+              SsqTestWs               *ws)
+{
+  ws->closed = TRUE;
+  ws->close_code = soup_websocket_connection_get_close_code (conn);
+}
+
+typedef struct {
+  GAsyncResult *result;
+} Waiter;
+
+static void
+ready_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      data)
+{
+  Waiter *w = data;
+
+  w->result = g_object_ref (result);
+}
+
+SsqTestWs *
+ssq_test_ws_connect (SsqTestServer *server,
+                     const char    *token,
+                     guint         *out_status)
+{
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", server->ws_url);
+  g_autoptr(GError) error = NULL;
+  Waiter w = { NULL };
+  SoupWebsocketConnection *conn;
+  SsqTestWs *ws;
+
+  if (token != NULL)
+    {
+      g_autofree char *auth = g_strconcat ("Bearer ", token, NULL);
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
+    }
+  soup_session_websocket_connect_async (session (), msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+                                        ready_cb, &w);
+  while (w.result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  conn = soup_session_websocket_connect_finish (session (), w.result, &error);
+  g_object_unref (w.result);
+  if (out_status != NULL)
+    *out_status = soup_message_get_status (msg);
+  if (conn == NULL)
+    return NULL;
+  ws = g_new0 (SsqTestWs, 1);
+  ws->conn = conn;
+  g_queue_init (&ws->frames);
+  soup_websocket_connection_set_max_incoming_payload_size (conn, 1024 * 1024);
+  g_signal_connect (conn, "message", G_CALLBACK (ws_message_cb), ws);
+  g_signal_connect (conn, "closed", G_CALLBACK (ws_closed_cb), ws);
+  return ws;
+}
+
+void
+ssq_test_ws_send (SsqTestWs  *ws,
+                  const char *text)
+{
+  soup_websocket_connection_send_text (ws->conn, text);
+}
+
+void
+ssq_test_ws_send_bytes (SsqTestWs             *ws,
+                        SoupWebsocketDataType  type,
+                        const char            *data,
+                        gsize                  len)
+{
+  soup_websocket_connection_send_message (ws->conn, type, g_bytes_new_static (data, len));
+}
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static JsonObject *
+take_matching (SsqTestWs  *ws,
+               const char *type,
+               const char *member,
+               const char *value)
+{
+  for (GList *l = ws->frames.head; l != NULL; l = l->next)
+    {
+      JsonObject *f = l->data;
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (f, "type", ""), type) != 0)
+        continue;
+      if (member != NULL)
+        {
+          JsonNode *node = json_object_get_member (f, member);
+          g_autofree char *text = NULL;
+
+          if (node == NULL)
+            continue;
+          text = JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
+                   ? g_strdup (json_node_get_string (node))
+                   : json_to_string (node, FALSE);
+          if (g_strcmp0 (text, value) != 0)
+            continue;
+        }
+      g_queue_delete_link (&ws->frames, l);
+      return f;
+    }
+  return NULL;
+}
+
+/* Waits for the first frame of @type (where @member equals @value, if given),
+ * leaving other frames queued. NULL after @timeout_ms. */
+JsonObject *
+ssq_test_ws_expect_where (SsqTestWs  *ws,
+                          const char *type,
+                          const char *member,
+                          const char *value,
+                          guint       timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
+  JsonObject *f;
+
+  while ((f = take_matching (ws, type, member, value)) == NULL && !timed_out && !ws->closed)
+    g_main_context_iteration (NULL, TRUE);
+  if (f == NULL)
+    f = take_matching (ws, type, member, value);
+  if (!timed_out)
+    g_source_remove (id);
+  return f;
+}
+
+JsonObject *
+ssq_test_ws_expect (SsqTestWs  *ws,
+                    const char *type,
+                    guint       timeout_ms)
+{
+  return ssq_test_ws_expect_where (ws, type, NULL, NULL, timeout_ms);
+}
+
+/* TRUE when no frame of @type arrives within @wait_ms. */
+gboolean
+ssq_test_ws_nothing (SsqTestWs  *ws,
+                     const char *type,
+                     guint       wait_ms)
+{
+  g_autoptr(JsonObject) f = ssq_test_ws_expect (ws, type, wait_ms);
+
+  return f == NULL;
+}
+
+gushort
+ssq_test_ws_wait_closed (SsqTestWs *ws,
+                         guint      timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
+
+  while (!ws->closed && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  return ws->closed ? ws->close_code : 0;
+}
+
+/* Sends a request with a fresh id and returns its ack or error frame. */
+JsonObject *
+ssq_test_ws_request (SsqTestWs  *ws,
+                     const char *json_without_id)
+{
+  g_autofree char *id = g_strdup_printf ("r%u", ++ws->next_id);
+  g_autofree char *text = NULL;
+  gboolean timed_out = FALSE;
+  guint timer;
+  JsonObject *f = NULL;
+
+  g_assert_true (g_str_has_suffix (json_without_id, "}"));
+  text = g_strdup_printf ("%.*s,\"id\":\"%s\"}", (int) strlen (json_without_id) - 1,
+                          json_without_id, id);
+  ssq_test_ws_send (ws, text);
+  timer = g_timeout_add (10000, timeout_cb, &timed_out);
+  while (f == NULL && !timed_out && !ws->closed)
+    {
+      f = take_matching (ws, "ack", "id", id);
+      if (f == NULL)
+        f = take_matching (ws, "error", "id", id);
+      if (f == NULL)
+        g_main_context_iteration (NULL, TRUE);
+    }
+  if (!timed_out)
+    g_source_remove (timer);
+  return f;
+}
+
+void
+ssq_test_ws_free (SsqTestWs *ws)
+{
+  if (ws == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (ws->conn, ws);
+  if (soup_websocket_connection_get_state (ws->conn) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (ws->conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  g_object_unref (ws->conn);
+  g_queue_clear_full (&ws->frames, (GDestroyNotify) json_object_unref);
+  g_free (ws);
+}
+
+void
+ssq_test_wait_ms (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, timeout_cb, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-test-server.h: runs the real supersoniq-server binary for tests, and
+ * speaks HTTP and WebSocket to it with libsoup. */
+#pragma once
+
+#include <libsoup/soup.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  GSubprocess *process;
+  char        *data_dir;
+  char        *config_path;
+  char        *url;
+  char        *ws_url;
+  gboolean     own_dir;
+} SsqTestServer;
+
+typedef struct {
+  SoupWebsocketConnection *conn;
+  GQueue                   frames;     /* JsonObject */
+  gboolean                 closed;
+  gushort                  close_code;
+  guint                    next_id;
+} SsqTestWs;
+
+typedef struct {
+  char *id;
+  char *username;
+  char *token;
+} SsqTestUser;
+
+/* Server process. @extra_config is appended to the test key file (which
+ * already makes password hashing cheap). */
+SsqTestServer *ssq_test_server_start    (const char    *data_dir,
+                                         const char    *extra_config);
+void           ssq_test_server_restart  (SsqTestServer *server);
+void           ssq_test_server_kill     (SsqTestServer *server);
+int            ssq_test_server_stop     (SsqTestServer *server);
+void           ssq_test_server_free     (SsqTestServer *server);
+GPid           ssq_test_server_pid      (SsqTestServer *server);
+
+/* HTTP. @body may be NULL; returns the parsed reply (NULL when empty). */
+JsonObject    *ssq_test_http            (SsqTestServer *server,
+                                         const char    *method,
+                                         const char    *path,
+                                         const char    *token,
+                                         const char    *body,
+                                         guint         *out_status);
+JsonObject    *ssq_test_http_raw        (SsqTestServer *server,
+                                         const char    *method,
+                                         const char    *path,
+                                         const char    *token,
+                                         const char    *body,
+                                         gsize          body_len,
+                                         guint         *out_status);
+SsqTestUser   *ssq_test_register        (SsqTestServer *server,
+                                         const char    *username);
+void           ssq_test_user_free       (SsqTestUser   *user);
+char          *ssq_test_create_conversation (SsqTestServer *server,
+                                             SsqTestUser   *owner,
+                                             const char    *json);
+const char    *ssq_test_error_code      (JsonObject    *reply);
+
+/* WebSocket. */
+SsqTestWs     *ssq_test_ws_connect      (SsqTestServer *server,
+                                         const char    *token,
+                                         guint         *out_status);
+void           ssq_test_ws_send         (SsqTestWs     *ws,
+                                         const char    *text);
+void           ssq_test_ws_send_bytes   (SsqTestWs     *ws,
+                                         SoupWebsocketDataType type,
+                                         const char    *data,
+                                         gsize          len);
+JsonObject    *ssq_test_ws_expect       (SsqTestWs     *ws,
+                                         const char    *type,
+                                         guint          timeout_ms);
+JsonObject    *ssq_test_ws_expect_where (SsqTestWs     *ws,
+                                         const char    *type,
+                                         const char    *member,
+                                         const char    *value,
+                                         guint          timeout_ms);
+gboolean       ssq_test_ws_nothing      (SsqTestWs     *ws,
+                                         const char    *type,
+                                         guint          wait_ms);
+gushort        ssq_test_ws_wait_closed  (SsqTestWs     *ws,
+                                         guint          timeout_ms);
+JsonObject    *ssq_test_ws_request      (SsqTestWs     *ws,
+                                         const char    *json_without_id);
+void           ssq_test_ws_free         (SsqTestWs     *ws);
+
+void           ssq_test_wait_ms         (guint          ms);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqTestServer, ssq_test_server_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqTestWs, ssq_test_ws_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqTestUser, ssq_test_user_free)
+
+G_END_DECLS

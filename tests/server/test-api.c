@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-api.c: the REST API of the real server, happy paths and permissions. */
+#include "ssq-test-server.h"
+
+static SsqTestServer *server;
+
+static JsonObject *
+conversation_of (JsonObject *reply)
+{
+  return json_object_get_object_member (reply, "conversation");
+}
+
+static void
+test_accounts (void)
+{
+  g_autoptr(SsqTestUser) alice = ssq_test_register (server, "alice");
+  g_autoptr(JsonObject) r = NULL;
+  guint status;
+  const char *token2;
+  g_autofree char *token2_copy = NULL;
+
+  /* Taken name, case-insensitively. */
+  r = ssq_test_http (server, "POST", "/api/v1/register", NULL,
+                     "{\"username\":\"ALICE\",\"password\":\"whatever1\"}", &status);
+  g_assert_cmpuint (status, ==, 409);
+  g_clear_pointer (&r, json_object_unref);
+
+  /* Same answer for a wrong password and an unknown name. */
+  r = ssq_test_http (server, "POST", "/api/v1/login", NULL,
+                     "{\"username\":\"alice\",\"password\":\"wrong-password\"}", &status);
+  g_assert_cmpuint (status, ==, 401);
+  {
+    g_autoptr(JsonObject) r2 = ssq_test_http (server, "POST", "/api/v1/login", NULL,
+                                              "{\"username\":\"nobody\",\"password\":\"wrong-password\"}",
+                                              &status);
+    g_assert_cmpuint (status, ==, 401);
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (r, "error"), "message"), ==,
+                     json_object_get_string_member (json_object_get_object_member (r2, "error"), "message"));
+  }
+  g_clear_pointer (&r, json_object_unref);
+
+  r = ssq_test_http (server, "POST", "/api/v1/login", NULL,
+                     "{\"username\":\"Alice\",\"password\":\"password-alice\",\"device\":\"test\"}",
+                     &status);
+  g_assert_cmpuint (status, ==, 200);
+  token2 = json_object_get_string_member (r, "token");
+  g_assert_cmpstr (token2, !=, alice->token);
+  token2_copy = g_strdup (token2);
+  g_clear_pointer (&r, json_object_unref);
+
+  r = ssq_test_http (server, "GET", "/api/v1/me", token2_copy, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (r, "user"), "username"), ==, "alice");
+  g_clear_pointer (&r, json_object_unref);
+
+  r = ssq_test_http (server, "PATCH", "/api/v1/me", alice->token, "{\"display_name\":\"Alice A.\"}",
+                     &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (r, "user"), "display_name"), ==, "Alice A.");
+  g_clear_pointer (&r, json_object_unref);
+
+  /* Logout revokes that token at once, and only that one. */
+  r = ssq_test_http (server, "POST", "/api/v1/logout", token2_copy, NULL, &status);
+  g_assert_cmpuint (status, ==, 204);
+  r = ssq_test_http (server, "GET", "/api/v1/me", token2_copy, NULL, &status);
+  g_assert_cmpuint (status, ==, 401);
+  g_assert_cmpstr (ssq_test_error_code (r), ==, "unauthorized");
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "GET", "/api/v1/me", alice->token, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "GET", "/api/v1/me", NULL, NULL, &status);
+  g_assert_cmpuint (status, ==, 401);
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "GET", "/api/v1/me", "not-a-token", NULL, &status);
+  g_assert_cmpuint (status, ==, 401);
+}
+
+static void
+test_user_search (void)
+{
+  g_autoptr(SsqTestUser) u1 = ssq_test_register (server, "search.one");
+  g_autoptr(SsqTestUser) u2 = ssq_test_register (server, "search.two");
+  g_autoptr(JsonObject) r = NULL;
+  guint status;
+
+  r = ssq_test_http (server, "GET", "/api/v1/users?q=search.&limit=10", u1->token, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (r, "users")), ==, 2);
+  g_clear_pointer (&r, json_object_unref);
+  /* LIKE wildcards are literal. */
+  r = ssq_test_http (server, "GET", "/api/v1/users?q=%25", u1->token, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (r, "users")), ==, 0);
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "GET", "/api/v1/users?q=s&limit=abc", u1->token, NULL, &status);
+  g_assert_cmpuint (status, ==, 400);
+}
+
+static void
+test_direct (void)
+{
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "dm.a");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "dm.b");
+  g_autoptr(SsqTestUser) c = ssq_test_register (server, "dm.c");
+  g_autoptr(JsonObject) r = NULL;
+  g_autofree char *path = NULL;
+  guint status;
+  const char *id;
+  g_autofree char *id1 = NULL;
+
+  r = ssq_test_http (server, "POST", "/api/v1/conversations", a->token,
+                     "{\"kind\":\"direct\",\"members\":[\"dm.b\"]}", &status);
+  g_assert_cmpuint (status, ==, 201);
+  id1 = g_strdup (json_object_get_string_member (conversation_of (r), "id"));
+  g_assert_null (json_object_get_string_member (conversation_of (r), "title"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (conversation_of (r), "members")), ==, 2);
+  g_clear_pointer (&r, json_object_unref);
+
+  /* Asking again, from either side, gives the same conversation with 200. */
+  r = ssq_test_http (server, "POST", "/api/v1/conversations", b->token,
+                     "{\"kind\":\"direct\",\"members\":[\"dm.a\"]}", &status);
+  g_assert_cmpuint (status, ==, 200);
+  id = json_object_get_string_member (conversation_of (r), "id");
+  g_assert_cmpstr (id, ==, id1);
+  g_clear_pointer (&r, json_object_unref);
+
+  /* Membership of a direct conversation cannot change; titles are refused. */
+  path = g_strdup_printf ("/api/v1/conversations/%s/members", id1);
+  r = ssq_test_http (server, "POST", path, a->token, "{\"username\":\"dm.c\"}", &status);
+  g_assert_cmpuint (status, ==, 400);
+  g_clear_pointer (&r, json_object_unref);
+  g_free (path);
+  path = g_strdup_printf ("/api/v1/conversations/%s", id1);
+  r = ssq_test_http (server, "PATCH", path, a->token, "{\"title\":\"x\"}", &status);
+  g_assert_cmpuint (status, ==, 400);
+  g_clear_pointer (&r, json_object_unref);
+
+  /* A non-member learns nothing: 404 like an unknown id. */
+  r = ssq_test_http (server, "GET", path, c->token, NULL, &status);
+  g_assert_cmpuint (status, ==, 404);
+  g_assert_cmpstr (ssq_test_error_code (r), ==, "not_found");
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "GET", "/api/v1/conversations/cdoesnotexist", c->token, NULL, &status);
+  g_assert_cmpuint (status, ==, 404);
+  g_clear_pointer (&r, json_object_unref);
+  g_free (path);
+  path = g_strdup_printf ("/api/v1/conversations/%s/messages", id1);
+  r = ssq_test_http (server, "POST", path, c->token, "{\"client_id\":\"x\",\"body\":\"intrude\"}",
+                     &status);
+  g_assert_cmpuint (status, ==, 404);
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "GET", path, c->token, NULL, &status);
+  g_assert_cmpuint (status, ==, 404);
+  g_clear_pointer (&r, json_object_unref);
+
+  /* Unknown user and self-only are refused. */
+  r = ssq_test_http (server, "POST", "/api/v1/conversations", a->token,
+                     "{\"kind\":\"direct\",\"members\":[\"ghost.user\"]}", &status);
+  g_assert_cmpuint (status, ==, 404);
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "POST", "/api/v1/conversations", a->token,
+                     "{\"kind\":\"direct\",\"members\":[\"dm.a\"]}", &status);
+  g_assert_cmpuint (status, ==, 400);
+}
+
+static void
+test_group_roles (void)
+{
+  g_autoptr(SsqTestUser) owner = ssq_test_register (server, "g.owner");
+  g_autoptr(SsqTestUser) m1 = ssq_test_register (server, "g.m1");
+  g_autoptr(SsqTestUser) m2 = ssq_test_register (server, "g.m2");
+  g_autoptr(SsqTestUser) adm = ssq_test_register (server, "g.adm");
+  g_autofree char *id = ssq_test_create_conversation (server, owner,
+    "{\"kind\":\"group\",\"title\":\"Lab\",\"members\":[\"g.m1\"]}");
+  g_autofree char *members = g_strdup_printf ("/api/v1/conversations/%s/members", id);
+  g_autofree char *conv = g_strdup_printf ("/api/v1/conversations/%s", id);
+  g_autoptr(JsonObject) r = NULL;
+  guint status;
+
+  /* A plain member may not add or rename. */
+  r = ssq_test_http (server, "POST", members, m1->token, "{\"username\":\"g.m2\"}", &status);
+  g_assert_cmpuint (status, ==, 403);
+  g_assert_cmpstr (ssq_test_error_code (r), ==, "forbidden");
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "PATCH", conv, m1->token, "{\"title\":\"Mine\"}", &status);
+  g_assert_cmpuint (status, ==, 403);
+  g_clear_pointer (&r, json_object_unref);
+
+  r = ssq_test_http (server, "POST", members, owner->token,
+                     "{\"username\":\"g.adm\",\"role\":\"admin\"}", &status);
+  g_assert_cmpuint (status, ==, 201);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (conversation_of (r), "members")), ==, 3);
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "POST", members, adm->token, "{\"username\":\"g.m2\"}", &status);
+  g_assert_cmpuint (status, ==, 201);
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "POST", members, adm->token, "{\"username\":\"g.m2\"}", &status);
+  g_assert_cmpuint (status, ==, 409);
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "POST", members, adm->token, "{\"username\":\"nobody.here\"}", &status);
+  g_assert_cmpuint (status, ==, 404);
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "POST", members, owner->token,
+                     "{\"username\":\"g.m1\",\"role\":\"owner\"}", &status);
+  g_assert_cmpuint (status, ==, 400);
+  g_clear_pointer (&r, json_object_unref);
+
+  /* Rename by an admin; mute is personal. */
+  r = ssq_test_http (server, "PATCH", conv, adm->token, "{\"title\":\"Lab 2\"}", &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (conversation_of (r), "title"), ==, "Lab 2");
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "PATCH", conv, m1->token, "{\"muted\":true}", &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_true (json_object_get_boolean_member (conversation_of (r), "muted"));
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "GET", conv, m2->token, NULL, &status);
+  g_assert_false (json_object_get_boolean_member (conversation_of (r), "muted"));
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "PATCH", conv, m1->token, "{\"muted\":\"yes\"}", &status);
+  g_assert_cmpuint (status, ==, 400);
+  g_clear_pointer (&r, json_object_unref);
+
+  /* An admin cannot remove the owner; a member cannot remove others; anyone
+   * may leave. */
+  {
+    g_autofree char *p = g_strdup_printf ("%s/g.owner", members);
+    r = ssq_test_http (server, "DELETE", p, adm->token, NULL, &status);
+    g_assert_cmpuint (status, ==, 403);
+    g_clear_pointer (&r, json_object_unref);
+  }
+  {
+    g_autofree char *p = g_strdup_printf ("%s/g.m2", members);
+    r = ssq_test_http (server, "DELETE", p, m1->token, NULL, &status);
+    g_assert_cmpuint (status, ==, 403);
+    g_clear_pointer (&r, json_object_unref);
+    r = ssq_test_http (server, "DELETE", p, adm->token, NULL, &status);
+    g_assert_cmpuint (status, ==, 204);
+    r = ssq_test_http (server, "GET", conv, m2->token, NULL, &status);
+    g_assert_cmpuint (status, ==, 404);
+    g_clear_pointer (&r, json_object_unref);
+  }
+  {
+    /* The owner leaves: the admin inherits. */
+    g_autofree char *p = g_strdup_printf ("%s/g.owner", members);
+    JsonArray *list;
+
+    r = ssq_test_http (server, "DELETE", p, owner->token, NULL, &status);
+    g_assert_cmpuint (status, ==, 204);
+    r = ssq_test_http (server, "GET", conv, adm->token, NULL, &status);
+    g_assert_cmpstr (json_object_get_string_member (conversation_of (r), "role"), ==, "owner");
+    list = json_object_get_array_member (conversation_of (r), "members");
+    g_assert_cmpuint (json_array_get_length (list), ==, 2);
+    g_clear_pointer (&r, json_object_unref);
+  }
+  /* Titles are bounded. */
+  r = ssq_test_http (server, "POST", "/api/v1/conversations", owner->token,
+                     "{\"kind\":\"group\",\"title\":\"\"}", &status);
+  g_assert_cmpuint (status, ==, 400);
+}
+
+static void
+test_messages (void)
+{
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "msg.a");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "msg.b");
+  g_autofree char *id = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"group\",\"title\":\"History\",\"members\":[\"msg.b\"]}");
+  g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s/messages", id);
+  g_autoptr(JsonObject) r = NULL;
+  JsonArray *list;
+  guint status;
+
+  for (int i = 1; i <= 120; i++)
+    {
+      g_autofree char *body = g_strdup_printf ("{\"client_id\":\"c%d\",\"body\":\"message %d\"}", i, i);
+
+      r = ssq_test_http (server, "POST", path, (i % 2) ? a->token : b->token, body, &status);
+      g_assert_cmpuint (status, ==, 201);
+      g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (r, "message"), "seq"), ==, i);
+      g_clear_pointer (&r, json_object_unref);
+    }
+  /* Idempotent resend: 200 with the original, nothing new stored. */
+  r = ssq_test_http (server, "POST", path, a->token, "{\"client_id\":\"c1\",\"body\":\"other\"}",
+                     &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (r, "message"), "seq"), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (r, "message"), "body"), ==, "message 1");
+  g_clear_pointer (&r, json_object_unref);
+  /* The same client_id from another sender is another message. */
+  r = ssq_test_http (server, "POST", path, b->token, "{\"client_id\":\"c1\",\"body\":\"b's own\"}",
+                     &status);
+  g_assert_cmpuint (status, ==, 201);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (r, "message"), "seq"), ==, 121);
+  g_clear_pointer (&r, json_object_unref);
+
+  /* Newest page, then older by before=, then newer by after=. */
+  r = ssq_test_http (server, "GET", path, a->token, NULL, &status);
+  list = json_object_get_array_member (r, "messages");
+  g_assert_cmpuint (json_array_get_length (list), ==, 50);
+  g_assert_true (json_object_get_boolean_member (r, "has_more"));
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (list, 0), "seq"), ==, 72);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (list, 49), "seq"), ==, 121);
+  g_clear_pointer (&r, json_object_unref);
+  {
+    g_autofree char *p = g_strdup_printf ("%s?before=20&limit=200", path);
+    r = ssq_test_http (server, "GET", p, a->token, NULL, &status);
+    list = json_object_get_array_member (r, "messages");
+    g_assert_cmpuint (json_array_get_length (list), ==, 19);
+    g_assert_false (json_object_get_boolean_member (r, "has_more"));
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (list, 0), "seq"), ==, 1);
+    g_clear_pointer (&r, json_object_unref);
+  }
+  {
+    g_autofree char *p = g_strdup_printf ("%s?after=100&limit=10", path);
+    r = ssq_test_http (server, "GET", p, a->token, NULL, &status);
+    list = json_object_get_array_member (r, "messages");
+    g_assert_cmpuint (json_array_get_length (list), ==, 10);
+    g_assert_true (json_object_get_boolean_member (r, "has_more"));
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (list, 0), "seq"), ==, 101);
+    g_clear_pointer (&r, json_object_unref);
+  }
+  {
+    g_autofree char *p = g_strdup_printf ("%s?limit=0", path);
+    r = ssq_test_http (server, "GET", p, a->token, NULL, &status);
+    g_assert_cmpuint (status, ==, 400);
+    g_clear_pointer (&r, json_object_unref);
+  }
+
+  /* Edit: sender only. Delete: sender or admin; tombstone stays. */
+  {
+    g_autofree char *p1 = g_strdup_printf ("%s/1", path);
+    g_autofree char *p2 = g_strdup_printf ("%s/2", path);
+    g_autofree char *p999 = g_strdup_printf ("%s/999", path);
+
+    r = ssq_test_http (server, "PATCH", p1, b->token, "{\"body\":\"hijack\"}", &status);
+    g_assert_cmpuint (status, ==, 403);
+    g_clear_pointer (&r, json_object_unref);
+    r = ssq_test_http (server, "PATCH", p1, a->token, "{\"body\":\"edited\"}", &status);
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (r, "message"), "body"), ==, "edited");
+    g_assert_false (json_object_get_null_member (json_object_get_object_member (r, "message"), "edited_at"));
+    g_clear_pointer (&r, json_object_unref);
+    r = ssq_test_http (server, "DELETE", p2, a->token, NULL, &status);   /* owner deletes b's */
+    g_assert_cmpuint (status, ==, 204);
+    r = ssq_test_http (server, "PATCH", p2, b->token, "{\"body\":\"revive\"}", &status);
+    g_assert_cmpuint (status, ==, 409);
+    g_clear_pointer (&r, json_object_unref);
+    r = ssq_test_http (server, "DELETE", p1, b->token, NULL, &status);   /* member deletes a's */
+    g_assert_cmpuint (status, ==, 403);
+    g_clear_pointer (&r, json_object_unref);
+    r = ssq_test_http (server, "PATCH", p999, a->token, "{\"body\":\"x\"}", &status);
+    g_assert_cmpuint (status, ==, 404);
+    g_clear_pointer (&r, json_object_unref);
+  }
+  {
+    g_autofree char *p = g_strdup_printf ("%s?after=0&limit=2", path);
+    JsonObject *m2;
+
+    r = ssq_test_http (server, "GET", p, b->token, NULL, &status);
+    list = json_object_get_array_member (r, "messages");
+    m2 = json_array_get_object_element (list, 1);
+    g_assert_true (json_object_get_boolean_member (m2, "deleted"));
+    g_assert_cmpstr (json_object_get_string_member (m2, "body"), ==, "");
+    g_assert_cmpint (json_object_get_int_member (m2, "seq"), ==, 2);
+    g_clear_pointer (&r, json_object_unref);
+  }
+  /* reply_to must name a message of this conversation. */
+  r = ssq_test_http (server, "POST", path, a->token,
+                     "{\"client_id\":\"r1\",\"body\":\"re\",\"reply_to\":3}", &status);
+  g_assert_cmpuint (status, ==, 201);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (r, "message"), "reply_to"), ==, 3);
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "POST", path, a->token,
+                     "{\"client_id\":\"r2\",\"body\":\"re\",\"reply_to\":5000}", &status);
+  g_assert_cmpuint (status, ==, 400);
+  g_clear_pointer (&r, json_object_unref);
+
+  /* The list shows unread counts per viewer. */
+  r = ssq_test_http (server, "GET", "/api/v1/conversations", b->token, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  list = json_object_get_array_member (r, "conversations");
+  g_assert_cmpuint (json_array_get_length (list), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (list, 0), "last_seq"), ==, 122);
+  /* b last wrote seq 121, a wrote 122 since: one unread. */
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (list, 0), "unread"), ==, 1);
+}
+
+static void
+test_health_metrics (void)
+{
+  g_autoptr(JsonObject) r = NULL;
+  guint status;
+  g_autoptr(SoupSession) s = soup_session_new ();
+  g_autofree char *uri = g_strconcat (server->url, "/metrics", NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", uri);
+  g_autoptr(GBytes) body = NULL;
+
+  r = ssq_test_http (server, "GET", "/healthz", NULL, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (r, "status"), ==, "ok");
+  body = soup_session_send_and_read (s, msg, NULL, NULL);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                                  "ssq_http_request_duration_seconds_bucket"));
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                                  "ssq_messages_stored_total"));
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "POST", "/api/v1/media?name=x.png", NULL, "x", &status);
+  g_assert_cmpuint (status, ==, 401);
+  g_clear_pointer (&r, json_object_unref);
+  {
+    g_autoptr(SsqTestUser) u = ssq_test_register (server, "media.user");
+    r = ssq_test_http (server, "POST", "/api/v1/media?name=x.png", u->token, "x", &status);
+    g_assert_cmpuint (status, ==, 501);
+  }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  server = ssq_test_server_start (NULL, NULL);
+  g_test_add_func ("/server/api/accounts", test_accounts);
+  g_test_add_func ("/server/api/user-search", test_user_search);
+  g_test_add_func ("/server/api/direct", test_direct);
+  g_test_add_func ("/server/api/group-roles", test_group_roles);
+  g_test_add_func ("/server/api/messages", test_messages);
+  g_test_add_func ("/server/api/health-metrics", test_health_metrics);
+  ret = g_test_run ();
+  ssq_test_server_free (server);
+  return ret;
+}
