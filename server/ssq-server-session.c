@@ -166,7 +166,10 @@ ssq_server_session_send (SsqServerSession *self,
 {
   gsize overhead = length < 126 ? 2 : length < 65536 ? 4 : 10;
 
-  if (!self->open)
+  /* Between the peer's close frame and our "closed" signal the connection
+   * is CLOSING: nothing more may be sent. */
+  if (!self->open ||
+      soup_websocket_connection_get_state (self->connection) != SOUP_WEBSOCKET_STATE_OPEN)
     return;
   soup_websocket_connection_send_text (self->connection, frame);
   self->queued += length + overhead;

@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-ws.c: the WebSocket protocol of the real server: flows between two and
+ * three users, sync after reconnect, presence, typing and receipts. */
+#include "ssq-test-server.h"
+
+#define WAIT 5000
+
+static SsqTestServer *server;
+
+static JsonObject *
+message_of (JsonObject *frame)
+{
+  return json_object_get_object_member (frame, "message");
+}
+
+static void
+test_welcome_and_auth (void)
+{
+  g_autoptr(SsqTestUser) u = ssq_test_register (server, "ws.welcome");
+  g_autoptr(SsqTestWs) ws = ssq_test_ws_connect (server, u->token, NULL);
+  g_autoptr(JsonObject) welcome = NULL;
+  g_autoptr(JsonObject) pong = NULL;
+  guint status = 0;
+  SsqTestWs *bad;
+
+  g_assert_nonnull (ws);
+  welcome = ssq_test_ws_expect (ws, "welcome", WAIT);
+  g_assert_nonnull (welcome);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (welcome, "user"), "id"), ==, u->id);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (welcome, "user"), "presence"), ==, "online");
+  g_assert_true (json_object_has_member (welcome, "session_id"));
+  g_assert_cmpint (json_object_get_int_member (welcome, "server_time"), >, 0);
+  ssq_test_ws_send (ws, "{\"type\":\"ping\",\"id\":7}");
+  pong = ssq_test_ws_expect (ws, "pong", WAIT);
+  g_assert_nonnull (pong);
+  g_assert_cmpint (json_object_get_int_member (pong, "id"), ==, 7);
+
+  bad = ssq_test_ws_connect (server, "bogus-token", &status);
+  g_assert_null (bad);
+  g_assert_cmpuint (status, ==, 401);
+  bad = ssq_test_ws_connect (server, NULL, &status);
+  g_assert_null (bad);
+  g_assert_cmpuint (status, ==, 401);
+}
+
+static void
+test_two_users (void)
+{
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "ws.alice");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "ws.bob");
+  g_autofree char *conv = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"direct\",\"members\":[\"ws.bob\"]}");
+  g_autoptr(SsqTestWs) wa = ssq_test_ws_connect (server, a->token, NULL);
+  g_autoptr(SsqTestWs) wb = ssq_test_ws_connect (server, b->token, NULL);
+  g_autoptr(JsonObject) ack = NULL;
+  g_autoptr(JsonObject) ev = NULL;
+  g_autoptr(JsonObject) note = NULL;
+  g_autofree char *send = NULL;
+  g_autofree char *frame = NULL;
+
+  g_assert_nonnull (ssq_test_ws_expect (wa, "welcome", WAIT));
+  g_assert_nonnull (ssq_test_ws_expect (wb, "welcome", WAIT));
+
+  /* Typing reaches the other member only. */
+  frame = g_strdup_printf ("{\"type\":\"typing\",\"conversation_id\":\"%s\",\"active\":true}", conv);
+  ssq_test_ws_send (wa, frame);
+  ev = ssq_test_ws_expect (wb, "typing", WAIT);
+  g_assert_nonnull (ev);
+  g_assert_cmpstr (json_object_get_string_member (ev, "user"), ==, a->id);
+  g_assert_true (json_object_get_boolean_member (ev, "active"));
+  g_clear_pointer (&ev, json_object_unref);
+
+  /* Send: ack with the stored message, then the event to both sides. The
+   * message also ends the sender's typing. */
+  send = g_strdup_printf ("{\"type\":\"send\",\"conversation_id\":\"%s\",\"client_id\":\"k1\","
+                          "\"body\":\"héllo 👋\"}", conv);
+  ack = ssq_test_ws_request (wa, send);
+  g_assert_nonnull (ack);
+  g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
+  g_assert_cmpint (json_object_get_int_member (message_of (ack), "seq"), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (message_of (ack), "body"), ==, "héllo 👋");
+  ev = ssq_test_ws_expect (wb, "message", WAIT);
+  g_assert_nonnull (ev);
+  g_assert_cmpstr (json_object_get_string_member (message_of (ev), "sender"), ==, a->id);
+  g_clear_pointer (&ev, json_object_unref);
+  ev = ssq_test_ws_expect (wa, "message", WAIT);
+  g_assert_nonnull (ev);
+  g_clear_pointer (&ev, json_object_unref);
+  note = ssq_test_ws_expect (wb, "notification", WAIT);
+  g_assert_nonnull (note);
+  g_assert_cmpstr (json_object_get_string_member (note, "reason"), ==, "direct");
+  g_assert_cmpint (json_object_get_int_member (note, "seq"), ==, 1);
+  g_assert_true (ssq_test_ws_nothing (wa, "notification", 200));
+  ev = ssq_test_ws_expect_where (wb, "typing", "active", "false", WAIT);
+  g_assert_nonnull (ev);
+  g_clear_pointer (&ev, json_object_unref);
+
+  /* Resend of the same client_id: same message, no new event. */
+  g_clear_pointer (&ack, json_object_unref);
+  ack = ssq_test_ws_request (wa, send);
+  g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
+  g_assert_cmpint (json_object_get_int_member (message_of (ack), "seq"), ==, 1);
+  g_assert_true (ssq_test_ws_nothing (wb, "message", 300));
+
+  /* Delivered and read receipts. */
+  g_free (frame);
+  frame = g_strdup_printf ("{\"type\":\"received\",\"conversation_id\":\"%s\",\"seq\":1}", conv);
+  ssq_test_ws_send (wb, frame);
+  ev = ssq_test_ws_expect (wa, "receipt", WAIT);
+  g_assert_nonnull (ev);
+  g_assert_cmpstr (json_object_get_string_member (ev, "user"), ==, b->id);
+  g_assert_cmpint (json_object_get_int_member (ev, "delivered_seq"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (ev, "read_seq"), ==, 0);
+  g_clear_pointer (&ev, json_object_unref);
+  g_free (frame);
+  frame = g_strdup_printf ("{\"type\":\"read\",\"conversation_id\":\"%s\",\"seq\":1}", conv);
+  g_clear_pointer (&ack, json_object_unref);
+  ack = ssq_test_ws_request (wb, frame);
+  g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
+  ev = ssq_test_ws_expect (wa, "receipt", WAIT);
+  g_assert_cmpint (json_object_get_int_member (ev, "read_seq"), ==, 1);
+  g_clear_pointer (&ev, json_object_unref);
+  /* Beyond the last seq is refused; moving back changes nothing. */
+  g_free (frame);
+  frame = g_strdup_printf ("{\"type\":\"read\",\"conversation_id\":\"%s\",\"seq\":9}", conv);
+  g_clear_pointer (&ack, json_object_unref);
+  ack = ssq_test_ws_request (wb, frame);
+  g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "error");
+  g_assert_cmpstr (json_object_get_string_member (ack, "code"), ==, "invalid");
+  {
+    guint status;
+    g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s", conv);
+    g_autoptr(JsonObject) r = ssq_test_http (server, "GET", path, b->token, NULL, &status);
+    JsonObject *c = json_object_get_object_member (r, "conversation");
+
+    g_assert_cmpint (json_object_get_int_member (c, "read_seq"), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (c, "unread"), ==, 0);
+  }
+
+  /* A message over REST reaches WebSocket sessions too. */
+  {
+    guint status;
+    g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s/messages", conv);
+    g_autoptr(JsonObject) r = ssq_test_http (server, "POST", path, b->token,
+                                             "{\"client_id\":\"rest-1\",\"body\":\"via rest\"}",
+                                             &status);
+    g_assert_cmpuint (status, ==, 201);
+    ev = ssq_test_ws_expect (wa, "message", WAIT);
+    g_assert_cmpint (json_object_get_int_member (message_of (ev), "seq"), ==, 2);
+    g_clear_pointer (&ev, json_object_unref);
+    /* Edits come as message events. */
+    g_free (path);
+    path = g_strdup_printf ("/api/v1/conversations/%s/messages/2", conv);
+    g_clear_pointer (&r, json_object_unref);
+    r = ssq_test_http (server, "PATCH", path, b->token, "{\"body\":\"via rest, edited\"}", &status);
+    g_assert_cmpuint (status, ==, 200);
+    ev = ssq_test_ws_expect (wa, "message", WAIT);
+    g_assert_cmpstr (json_object_get_string_member (message_of (ev), "body"), ==, "via rest, edited");
+  }
+}
+
+static void
+test_group_three (void)
+{
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "g3.a");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "g3.b");
+  g_autoptr(SsqTestUser) c = ssq_test_register (server, "g3.c");
+  g_autoptr(SsqTestWs) wa = ssq_test_ws_connect (server, a->token, NULL);
+  g_autoptr(SsqTestWs) wb = ssq_test_ws_connect (server, b->token, NULL);
+  g_autoptr(SsqTestWs) wc = ssq_test_ws_connect (server, c->token, NULL);
+  g_autofree char *conv = NULL;
+  g_autofree char *members = NULL;
+  g_autoptr(JsonObject) ev = NULL;
+  g_autoptr(JsonObject) ack = NULL;
+  g_autofree char *send = NULL;
+  guint status;
+
+  conv = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"group\",\"title\":\"Three\",\"members\":[\"g3.b\"]}");
+  ev = ssq_test_ws_expect (wb, "conversation", WAIT);
+  g_assert_nonnull (ev);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (ev, "conversation"), "title"), ==, "Three");
+  g_clear_pointer (&ev, json_object_unref);
+  g_assert_true (ssq_test_ws_nothing (wc, "conversation", 200));
+
+  /* A mention notifies as "mention", others as "group". */
+  send = g_strdup_printf ("{\"type\":\"send\",\"conversation_id\":\"%s\",\"client_id\":\"m1\","
+                          "\"body\":\"hey @G3.B, look\"}", conv);
+  ack = ssq_test_ws_request (wa, send);
+  g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
+  ev = ssq_test_ws_expect (wb, "notification", WAIT);
+  g_assert_cmpstr (json_object_get_string_member (ev, "reason"), ==, "mention");
+  g_clear_pointer (&ev, json_object_unref);
+
+  /* c is added: everyone hears of it; c can read the history. */
+  members = g_strdup_printf ("/api/v1/conversations/%s/members", conv);
+  {
+    g_autoptr(JsonObject) r = ssq_test_http (server, "POST", members, a->token,
+                                             "{\"username\":\"g3.c\"}", &status);
+    g_assert_cmpuint (status, ==, 201);
+  }
+  ev = ssq_test_ws_expect (wc, "conversation", WAIT);
+  g_assert_nonnull (ev);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_object_get_object_member (ev, "conversation"), "members")), ==, 3);
+  g_clear_pointer (&ev, json_object_unref);
+  ev = ssq_test_ws_expect (wb, "conversation", WAIT);
+  g_assert_nonnull (ev);
+  g_clear_pointer (&ev, json_object_unref);
+
+  g_free (send);
+  send = g_strdup_printf ("{\"type\":\"send\",\"conversation_id\":\"%s\",\"client_id\":\"m2\","
+                          "\"body\":\"welcome\"}", conv);
+  g_clear_pointer (&ack, json_object_unref);
+  ack = ssq_test_ws_request (wa, send);
+  ev = ssq_test_ws_expect (wc, "notification", WAIT);
+  g_assert_cmpstr (json_object_get_string_member (ev, "reason"), ==, "group");
+  g_clear_pointer (&ev, json_object_unref);
+
+  /* Muted: no notification, the message still arrives. */
+  {
+    g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s", conv);
+    g_autoptr(JsonObject) r = ssq_test_http (server, "PATCH", path, c->token, "{\"muted\":true}",
+                                             &status);
+    g_assert_cmpuint (status, ==, 200);
+  }
+  g_free (send);
+  send = g_strdup_printf ("{\"type\":\"send\",\"conversation_id\":\"%s\",\"client_id\":\"m3\","
+                          "\"body\":\"quiet\"}", conv);
+  g_clear_pointer (&ack, json_object_unref);
+  ack = ssq_test_ws_request (wb, send);
+  ev = ssq_test_ws_expect_where (wc, "message", "type", "message", WAIT);
+  g_assert_nonnull (ev);
+  g_clear_pointer (&ev, json_object_unref);
+  g_assert_true (ssq_test_ws_nothing (wc, "notification", 300));
+
+  /* b leaves: b gets conversation_removed and can no longer post. */
+  {
+    g_autofree char *path = g_strdup_printf ("%s/g3.b", members);
+    g_autoptr(JsonObject) r = ssq_test_http (server, "DELETE", path, b->token, NULL, &status);
+    g_assert_cmpuint (status, ==, 204);
+  }
+  ev = ssq_test_ws_expect (wb, "conversation_removed", WAIT);
+  g_assert_nonnull (ev);
+  g_assert_cmpstr (json_object_get_string_member (ev, "conversation_id"), ==, conv);
+  g_clear_pointer (&ev, json_object_unref);
+  g_free (send);
+  send = g_strdup_printf ("{\"type\":\"send\",\"conversation_id\":\"%s\",\"client_id\":\"m4\","
+                          "\"body\":\"let me back\"}", conv);
+  g_clear_pointer (&ack, json_object_unref);
+  ack = ssq_test_ws_request (wb, send);
+  g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "error");
+  g_assert_cmpstr (json_object_get_string_member (ack, "code"), ==, "not_found");
+}
+
+static void
+test_sync (void)
+{
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "sync.a");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "sync.b");
+  g_autofree char *c1 = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"direct\",\"members\":[\"sync.b\"]}");
+  g_autofree char *c2 = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"group\",\"title\":\"S\",\"members\":[\"sync.b\"]}");
+  g_autoptr(SsqTestWs) wa = ssq_test_ws_connect (server, a->token, NULL);
+  g_autoptr(JsonObject) ack = NULL;
+  g_autofree char *req = NULL;
+  guint n_messages = 0, n_conversations = 0;
+  gint64 last = 0;
+
+  for (int i = 1; i <= 10; i++)
+    {
+      g_autofree char *s1 = g_strdup_printf ("{\"type\":\"send\",\"conversation_id\":\"%s\","
+                                             "\"client_id\":\"a%d\",\"body\":\"one %d\"}", c1, i, i);
+      g_autofree char *s2 = g_strdup_printf ("{\"type\":\"send\",\"conversation_id\":\"%s\","
+                                             "\"client_id\":\"b%d\",\"body\":\"two %d\"}", c2, i, i);
+      g_autoptr(JsonObject) a1 = ssq_test_ws_request (wa, s1);
+      g_autoptr(JsonObject) a2 = ssq_test_ws_request (wa, s2);
+      g_assert_cmpstr (json_object_get_string_member (a1, "type"), ==, "ack");
+      g_assert_cmpstr (json_object_get_string_member (a2, "type"), ==, "ack");
+    }
+
+  /* b was offline and holds c1 up to seq 4 and nothing of c2. */
+  {
+    g_autoptr(SsqTestWs) wb = ssq_test_ws_connect (server, b->token, NULL);
+    JsonObject *f;
+
+    req = g_strdup_printf ("{\"type\":\"sync\",\"since\":{\"%s\":4}}", c1);
+    ack = ssq_test_ws_request (wb, req);
+    g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (ack, "truncated")), ==, 0);
+    /* Everything sync sent came before its ack: it is all queued now. */
+    while ((f = g_queue_pop_head (&wb->frames)) != NULL)
+      {
+        const char *type = json_object_get_string_member (f, "type");
+
+        if (g_str_equal (type, "conversation"))
+          n_conversations++;
+        else if (g_str_equal (type, "message"))
+          {
+            JsonObject *m = message_of (f);
+            const char *cid = json_object_get_string_member (m, "conversation_id");
+            gint64 seq = json_object_get_int_member (m, "seq");
+
+            n_messages++;
+            if (g_str_equal (cid, c1))
+              {
+                g_assert_cmpint (seq, >, 4);
+                g_assert_cmpint (seq, ==, last + 1 > 5 ? last + 1 : 5);
+                last = seq;
+              }
+          }
+        json_object_unref (f);
+      }
+    g_assert_cmpuint (n_conversations, ==, 2);
+    g_assert_cmpuint (n_messages, ==, 6 + 10);
+    g_assert_cmpint (last, ==, 10);
+  }
+  /* A sync with a bad cursor is an error, not a crash. */
+  {
+    g_autoptr(SsqTestWs) wb = ssq_test_ws_connect (server, b->token, NULL);
+    g_autoptr(JsonObject) err = ssq_test_ws_request (wb, "{\"type\":\"sync\",\"since\":{\"x\":\"7\"}}");
+
+    g_assert_cmpstr (json_object_get_string_member (err, "type"), ==, "error");
+    g_assert_cmpstr (json_object_get_string_member (err, "code"), ==, "invalid");
+  }
+}
+
+static void
+test_sync_truncated (void)
+{
+  g_autoptr(SsqTestServer) small = ssq_test_server_start (NULL, "sync_batch=5\n");
+  g_autoptr(SsqTestUser) a = ssq_test_register (small, "trunc.a");
+  g_autofree char *c1 = ssq_test_create_conversation (small, a,
+    "{\"kind\":\"group\",\"title\":\"T\"}");
+  g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s/messages", c1);
+  g_autoptr(SsqTestWs) wa = NULL;
+  g_autoptr(JsonObject) ack = NULL;
+  guint n = 0;
+  JsonObject *f;
+
+  for (int i = 0; i < 8; i++)
+    {
+      g_autofree char *body = g_strdup_printf ("{\"client_id\":\"t%d\",\"body\":\"x\"}", i);
+      g_autoptr(JsonObject) r = ssq_test_http (small, "POST", path, a->token, body, NULL);
+    }
+  wa = ssq_test_ws_connect (small, a->token, NULL);
+  ack = ssq_test_ws_request (wa, "{\"type\":\"sync\"}");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (ack, "truncated")), ==, 1);
+  while ((f = g_queue_pop_head (&wa->frames)) != NULL)
+    {
+      if (g_str_equal (json_object_get_string_member (f, "type"), "message"))
+        n++;
+      json_object_unref (f);
+    }
+  g_assert_cmpuint (n, ==, 5);
+}
+
+static void
+test_presence (void)
+{
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "pres.a");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "pres.b");
+  g_autofree char *conv = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"direct\",\"members\":[\"pres.b\"]}");
+  g_autoptr(SsqTestWs) wa = ssq_test_ws_connect (server, a->token, NULL);
+  g_autoptr(JsonObject) ev = NULL;
+  SsqTestWs *wb;
+
+  ev = ssq_test_ws_expect (wa, "welcome", WAIT);
+  g_clear_pointer (&ev, json_object_unref);
+  wb = ssq_test_ws_connect (server, b->token, NULL);
+  ev = ssq_test_ws_expect_where (wa, "presence", "user", b->id, WAIT);
+  g_assert_nonnull (ev);
+  g_assert_cmpstr (json_object_get_string_member (ev, "status"), ==, "online");
+  g_clear_pointer (&ev, json_object_unref);
+
+  ssq_test_ws_send (wb, "{\"type\":\"presence\",\"status\":\"away\"}");
+  ev = ssq_test_ws_expect_where (wa, "presence", "status", "away", WAIT);
+  g_assert_nonnull (ev);
+  g_clear_pointer (&ev, json_object_unref);
+  ssq_test_ws_send (wb, "{\"type\":\"presence\",\"status\":\"sleeping\",\"id\":\"p\"}");
+  ev = ssq_test_ws_expect (wb, "error", WAIT);
+  g_assert_cmpstr (json_object_get_string_member (ev, "code"), ==, "invalid");
+  g_clear_pointer (&ev, json_object_unref);
+
+  ssq_test_ws_free (wb);
+  ev = ssq_test_ws_expect_where (wa, "presence", "status", "offline", WAIT);
+  g_assert_nonnull (ev);
+  g_assert_cmpint (json_object_get_int_member (ev, "last_seen"), >, 0);
+  g_clear_pointer (&ev, json_object_unref);
+  {
+    g_autofree char *path = g_strdup_printf ("/api/v1/users?q=pres.b");
+    g_autoptr(JsonObject) r = ssq_test_http (server, "GET", path, a->token, NULL, NULL);
+    JsonObject *u = json_array_get_object_element (json_object_get_array_member (r, "users"), 0);
+
+    g_assert_cmpstr (json_object_get_string_member (u, "presence"), ==, "offline");
+    g_assert_cmpint (json_object_get_int_member (u, "last_seen"), >, 0);
+  }
+}
+
+static void
+test_typing_expires (void)
+{
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "type.a");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "type.b");
+  g_autofree char *conv = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"direct\",\"members\":[\"type.b\"]}");
+  g_autoptr(SsqTestWs) wa = ssq_test_ws_connect (server, a->token, NULL);
+  g_autoptr(SsqTestWs) wb = ssq_test_ws_connect (server, b->token, NULL);
+  g_autofree char *frame = g_strdup_printf (
+    "{\"type\":\"typing\",\"conversation_id\":\"%s\",\"active\":true}", conv);
+  g_autoptr(JsonObject) ev = NULL;
+  gint64 start;
+
+  ssq_test_ws_send (wa, frame);
+  ev = ssq_test_ws_expect_where (wb, "typing", "active", "true", WAIT);
+  g_assert_nonnull (ev);
+  g_clear_pointer (&ev, json_object_unref);
+  start = g_get_monotonic_time ();
+  ev = ssq_test_ws_expect_where (wb, "typing", "active", "false", 10000);
+  g_assert_nonnull (ev);
+  /* It ended by itself, not before the 6 s expiry. */
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 5500 * 1000);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  server = ssq_test_server_start (NULL, NULL);
+  g_test_add_func ("/server/ws/welcome-and-auth", test_welcome_and_auth);
+  g_test_add_func ("/server/ws/two-users", test_two_users);
+  g_test_add_func ("/server/ws/group-three", test_group_three);
+  g_test_add_func ("/server/ws/sync", test_sync);
+  g_test_add_func ("/server/ws/sync-truncated", test_sync_truncated);
+  g_test_add_func ("/server/ws/presence", test_presence);
+  g_test_add_func ("/server/ws/typing-expires", test_typing_expires);
+  ret = g_test_run ();
+  ssq_test_server_free (server);
+  return ret;
+}
