@@ -249,6 +249,12 @@ ssq_server_listen (SsqServer  *self,
   return TRUE;
 }
 
+const SsqServerConfig *
+ssq_server_get_config (SsqServer *self)
+{
+  return self->config;
+}
+
 const char *
 ssq_server_get_url (SsqServer *self)
 {

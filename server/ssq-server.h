@@ -16,6 +16,7 @@ SsqServer  *ssq_server_new        (SsqServerConfig  *config,
 gboolean    ssq_server_listen     (SsqServer        *server,
                                    GError          **error);
 const char *ssq_server_get_url    (SsqServer        *server);
+const SsqServerConfig *ssq_server_get_config (SsqServer *server);
 void        ssq_server_shutdown   (SsqServer        *server,
                                    GCallback         done,
                                    gpointer          user_data);
