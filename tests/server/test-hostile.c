@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-hostile.c: bad input over HTTP, WebSocket and raw TCP. Each case must
+ * get a clear error (or a clean close) and leave the server serving. */
+#include "ssq-test-server.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#define WAIT 5000
+
+static SsqTestServer *server;
+static SsqTestUser *user;
+static char *conv;
+
+static void
+assert_alive (void)
+{
+  guint status = 0;
+  g_autoptr(JsonObject) r = ssq_test_http (server, "GET", "/healthz", NULL, NULL, &status);
+
+  g_assert_cmpuint (status, ==, 200);
+}
+
+static void
+expect_http (const char *method,
+             const char *path,
+             const char *body,
+             gssize      len,
+             guint       want_status,
+             const char *want_code)
+{
+  guint status = 0;
+  g_autoptr(JsonObject) r = ssq_test_http_raw (server, method, path, user->token, body,
+                                               len < 0 ? strlen (body) : (gsize) len, &status);
+
+  g_assert_cmpuint (status, ==, want_status);
+  if (want_code != NULL)
+    g_assert_cmpstr (ssq_test_error_code (r), ==, want_code);
+}
+
+static void
+test_http_bad_bodies (void)
+{
+  g_autofree char *msgs = g_strdup_printf ("/api/v1/conversations/%s/messages", conv);
+  g_autofree char *huge = NULL;
+  g_autofree char *deep = NULL;
+  g_autofree char *long_body = NULL;
+  g_autofree char *json_long = NULL;
+
+  expect_http ("POST", msgs, "{not json", -1, 400, "invalid");
+  expect_http ("POST", msgs, "[1,2,3]", -1, 400, "invalid");
+  expect_http ("POST", msgs, "", 0, 400, "invalid");
+  expect_http ("POST", msgs, "{\"client_id\":\"a\",\"body\":\"\xff\xfe\"}", -1, 400, "invalid");
+  expect_http ("POST", msgs, "{\"client_id\":\"a\",\"body\":\"x\0y\"}", 28, 400, "invalid");
+  expect_http ("POST", msgs, "{\"client_id\":\"a\",\"body\":\"x\\u0000y\"}", -1, 400, "invalid");
+  expect_http ("POST", msgs, "{\"client_id\":\"a\",\"body\":42}", -1, 400, "invalid");
+  expect_http ("POST", msgs, "{\"client_id\":[],\"body\":\"x\"}", -1, 400, "invalid");
+  expect_http ("POST", msgs, "{\"client_id\":\"a\",\"body\":\"\"}", -1, 400, "invalid");
+  expect_http ("POST", msgs, "{\"client_id\":\"a\",\"body\":\"x\",\"reply_to\":1e400}", -1, 400,
+               "invalid");
+  expect_http ("POST", msgs,
+               "{\"client_id\":\"a\",\"body\":\"x\",\"reply_to\":99999999999999999999999}", -1,
+               400, "invalid");
+  expect_http ("POST", msgs, "{\"client_id\":\"a\",\"body\":\"x\",\"reply_to\":-5}", -1, 400,
+               "invalid");
+  expect_http ("POST", msgs, "{\"client_id\":\"a\",\"body\":\"x\",\"reply_to\":1.5}", -1, 400,
+               "invalid");
+  expect_http ("POST", msgs, "{\"client_id\":\"a\",\"body\":\"x\",\"media\":[\"nope\"]}", -1, 404,
+               "not_found");
+
+  /* 16384 bytes is the most a body may hold. */
+  long_body = g_strnfill (16385, 'a');
+  json_long = g_strdup_printf ("{\"client_id\":\"long\",\"body\":\"%s\"}", long_body);
+  expect_http ("POST", msgs, json_long, -1, 400, "invalid");
+  long_body[16384] = '\0';
+  g_free (json_long);
+  json_long = g_strdup_printf ("{\"client_id\":\"long\",\"body\":\"%s\"}", long_body);
+  expect_http ("POST", msgs, json_long, -1, 201, NULL);
+
+  huge = g_strnfill (300 * 1024, ' ');
+  huge[0] = '{';
+  huge[300 * 1024 - 1] = '}';
+  expect_http ("POST", msgs, huge, -1, 413, "too_large");
+  deep = g_strnfill (100000, '[');
+  expect_http ("POST", msgs, deep, -1, 400, "invalid");
+
+  expect_http ("GET", "/api/v1/nowhere", "", 0, 404, "not_found");
+  expect_http ("DELETE", "/api/v1/me", "", 0, 405, NULL);
+  expect_http ("GET", "/api/v1/conversations/a%2Fb/messages", "", 0, 404, NULL);
+  {
+    g_autofree char *p = g_strdup_printf ("%s?before=99999999999999999999999", msgs);
+    expect_http ("GET", p, "", 0, 400, "invalid");
+  }
+  {
+    g_autofree char *p = g_strdup_printf ("%s/abc", msgs);
+    expect_http ("PATCH", p, "{\"body\":\"x\"}", -1, 404, "not_found");
+  }
+  expect_http ("POST", "/api/v1/register", "{\"username\":\"ab\",\"password\":\"password1\"}", -1,
+               400, "invalid");
+  expect_http ("POST", "/api/v1/register", "{\"username\":\"Bad Name\",\"password\":\"password1\"}",
+               -1, 400, "invalid");
+  expect_http ("POST", "/api/v1/register", "{\"username\":\"okname\",\"password\":\"short\"}", -1,
+               400, "invalid");
+  expect_http ("POST", "/api/v1/conversations", "{\"kind\":\"party\"}", -1, 400, "invalid");
+  expect_http ("POST", "/api/v1/conversations", "{\"kind\":\"group\",\"title\":\"t\",\"members\":[1]}",
+               -1, 400, "invalid");
+  assert_alive ();
+}
+
+static void
+ws_expect_error (SsqTestWs  *ws,
+                 const char *text,
+                 gsize       len,
+                 const char *code)
+{
+  g_autoptr(JsonObject) err = NULL;
+
+  ssq_test_ws_send_bytes (ws, SOUP_WEBSOCKET_DATA_TEXT, text, len);
+  err = ssq_test_ws_expect (ws, "error", WAIT);
+  g_assert_nonnull (err);
+  g_assert_cmpstr (json_object_get_string_member (err, "code"), ==, code);
+  g_assert_false (ws->closed);
+}
+
+static void
+test_ws_bad_frames (void)
+{
+  g_autoptr(SsqTestWs) ws = ssq_test_ws_connect (server, user->token, NULL);
+  g_autofree char *send_nul = g_strdup_printf (
+    "{\"type\":\"send\",\"id\":\"1\",\"conversation_id\":\"%s\",\"client_id\":\"n\",\"body\":\"a\\u0000b\"}", conv);
+  g_autoptr(JsonObject) err = NULL;
+
+  g_assert_nonnull (ssq_test_ws_expect (ws, "welcome", WAIT));
+#define S(x) x, sizeof (x) - 1
+  ws_expect_error (ws, S ("not json at all"), "invalid");
+  ws_expect_error (ws, S ("[\"send\"]"), "invalid");
+  ws_expect_error (ws, S ("{\"id\":\"1\"}"), "invalid");
+  ws_expect_error (ws, S ("{\"type\":\"explode\",\"id\":\"1\"}"), "invalid");
+  ws_expect_error (ws, S ("{\"type\":42,\"id\":\"1\"}"), "invalid");
+  ws_expect_error (ws, S ("{\"type\":\"send\"}"), "invalid");
+  ws_expect_error (ws, S ("{\"type\":\"send\",\"id\":{}}"), "invalid");
+  ws_expect_error (ws, S ("{\"type\":\"send\",\"id\":\"1\",\"conversation_id\":\"nope\",\"client_id\":\"x\",\"body\":\"x\"}"),
+                   "not_found");
+  ws_expect_error (ws, S ("{\"type\":\"read\",\"id\":\"1\",\"conversation_id\":\"nope\",\"seq\":1}"),
+                   "not_found");
+  ws_expect_error (ws, S ("{\"type\":\"read\",\"id\":\"1\",\"conversation_id\":\"nope\",\"seq\":1e999}"),
+                   "invalid");
+  ws_expect_error (ws, S ("{\"type\":\"read\",\"id\":\"1\",\"conversation_id\":\"nope\",\"seq\":123456789012345678901234567890}"),
+                   "invalid");
+  ws_expect_error (ws, S ("{\"type\":\"typing\",\"conversation_id\":\"nope\",\"active\":true}"),
+                   "not_found");
+  ws_expect_error (ws, S ("{\"type\":\"typing\",\"conversation_id\":\"x\",\"active\":\"yes\"}"),
+                   "invalid");
+  ws_expect_error (ws, S ("{\"type\":\"sync\",\"id\":\"1\",\"since\":[]}"), "invalid");
+  ws_expect_error (ws, send_nul, strlen (send_nul), "invalid");
+  {
+    g_autofree char *deep = g_strnfill (5000, '{');
+    ws_expect_error (ws, deep, strlen (deep), "invalid");
+  }
+  /* Binary frames are refused, the connection stays. */
+  ssq_test_ws_send_bytes (ws, SOUP_WEBSOCKET_DATA_BINARY, S ("\x01\x02"));
+  err = ssq_test_ws_expect (ws, "error", WAIT);
+  g_assert_nonnull (err);
+  g_assert_false (ws->closed);
+#undef S
+
+  /* Still fully working after all that. */
+  {
+    g_autofree char *send = g_strdup_printf (
+      "{\"type\":\"send\",\"conversation_id\":\"%s\",\"client_id\":\"after\",\"body\":\"ok\"}", conv);
+    g_autoptr(JsonObject) ack = ssq_test_ws_request (ws, send);
+    g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
+  }
+}
+
+static void
+test_ws_oversize_frame (void)
+{
+  g_autoptr(SsqTestWs) ws = ssq_test_ws_connect (server, user->token, NULL);
+  g_autofree char *big = g_strnfill (65537, 'x');
+
+  ssq_test_ws_send (ws, big);
+  g_assert_cmpuint (ssq_test_ws_wait_closed (ws, WAIT), ==, 1009);
+  assert_alive ();
+}
+
+static GSocketConnection *
+raw_connect (void)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  const char *hostport = server->url + strlen ("http://");
+  GSocketConnection *c = g_socket_client_connect_to_host (client, hostport, 80, NULL, &error);
+
+  g_assert_no_error (error);
+  return c;
+}
+
+static void
+raw_write (GSocketConnection *c,
+           const char        *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (c)), text, strlen (text),
+                             NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* A hand-made WebSocket client, for bytes libsoup's client will not send. */
+static GSocketConnection *
+raw_ws_open (const char *token)
+{
+  GSocketConnection *c = raw_connect ();
+  g_autofree char *upgrade = g_strdup_printf (
+    "GET /api/v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+    "Authorization: Bearer %s\r\n\r\n", token);
+  GString *head = g_string_new (NULL);
+  char ch;
+
+  raw_write (c, upgrade);
+  while (!g_str_has_suffix (head->str, "\r\n\r\n") &&
+         g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (c)), &ch, 1, NULL, NULL) == 1)
+    g_string_append_c (head, ch);
+  g_assert_true (g_str_has_prefix (head->str, "HTTP/1.1 101"));
+  g_string_free (head, TRUE);
+  return c;
+}
+
+static void
+raw_ws_send_text (GSocketConnection *c,
+                  const guint8      *payload,
+                  gsize              len)
+{
+  g_autoptr(GByteArray) frame = g_byte_array_new ();
+  const guint8 mask[4] = { 1, 2, 3, 4 };
+  guint8 hdr[2] = { 0x81, 0x80 | (guint8) len };
+
+  g_assert_cmpuint (len, <, 126);
+  g_byte_array_append (frame, hdr, 2);
+  g_byte_array_append (frame, mask, 4);
+  for (gsize i = 0; i < len; i++)
+    {
+      guint8 b = payload[i] ^ mask[i % 4];
+      g_byte_array_append (frame, &b, 1);
+    }
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (c)), frame->data,
+                             frame->len, NULL, NULL, NULL);
+}
+
+/* Reads frames until a close frame; returns its code (0 if none came). */
+static guint
+raw_ws_read_close (GSocketConnection *c)
+{
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (c));
+  guint8 hdr[2];
+  gsize got;
+
+  g_socket_set_timeout (g_socket_connection_get_socket (c), 5);
+  while (g_input_stream_read_all (in, hdr, 2, &got, NULL, NULL) && got == 2)
+    {
+      guint64 len = hdr[1] & 0x7f;
+      g_autofree guint8 *payload = NULL;
+
+      if (len == 126 || len == 127)
+        {
+          guint8 ext[8];
+          gsize n = len == 126 ? 2 : 8;
+
+          g_input_stream_read_all (in, ext, n, &got, NULL, NULL);
+          len = 0;
+          for (gsize i = 0; i < n; i++)
+            len = (len << 8) | ext[i];
+        }
+      g_assert_cmpuint (len, <, 1 << 20);
+      payload = g_malloc (len + 1);
+      if (!g_input_stream_read_all (in, payload, len, &got, NULL, NULL) || got != len)
+        return 0;
+      if ((hdr[0] & 0x0f) == 0x8)
+        return len >= 2 ? (guint) (payload[0] << 8 | payload[1]) : 1005;
+    }
+  return 0;
+}
+
+static void
+test_ws_invalid_utf8 (void)
+{
+  g_autoptr(GSocketConnection) c = raw_ws_open (user->token);
+  const guint8 bad[] = "{\"type\":\"\xc3\x28\"}";
+
+  /* RFC 6455: invalid UTF-8 in a text frame fails the connection (1007). */
+  raw_ws_send_text (c, bad, sizeof bad - 1);
+  g_assert_cmpuint (raw_ws_read_close (c), ==, 1007);
+  assert_alive ();
+}
+
+static void
+test_vanishing_clients (void)
+{
+  /* Half a request line, half the headers, half a body, then gone. */
+  const char *partials[] = {
+    "GET /api/v1/m",
+    "POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Le",
+    "POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"username\":",
+    /* A complete login whose client leaves while the hash is computed. */
+    "POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Length: 47\r\n\r\n"
+    "{\"username\":\"hostile\",\"password\":\"password1\"}",
+    "POST /api/v1/register HTTP/1.1\r\nHost: x\r\nContent-Length: 49\r\n\r\n"
+    "{\"username\":\"vanisher\",\"password\":\"password1\"}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (partials); i++)
+    {
+      g_autoptr(GSocketConnection) c = raw_connect ();
+
+      raw_write (c, partials[i]);
+      g_io_stream_close (G_IO_STREAM (c), NULL, NULL);
+    }
+  /* A message send whose client leaves before the commit. */
+  {
+    g_autoptr(GSocketConnection) c = raw_connect ();
+    g_autofree char *body = g_strdup_printf ("{\"client_id\":\"gone\",\"body\":\"bye\"}");
+    g_autofree char *req = g_strdup_printf (
+      "POST /api/v1/conversations/%s/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+      "Content-Length: %zu\r\n\r\n%s", conv, user->token, strlen (body), body);
+
+    raw_write (c, req);
+    g_io_stream_close (G_IO_STREAM (c), NULL, NULL);
+  }
+  ssq_test_wait_ms (500);
+  assert_alive ();
+  /* The message was stored all the same, exactly once. */
+  {
+    g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s/messages", conv);
+    g_autoptr(JsonObject) r = ssq_test_http (server, "POST", path, user->token,
+                                             "{\"client_id\":\"gone\",\"body\":\"bye\"}", NULL);
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (r, "message"), "body"), ==, "bye");
+  }
+}
+
+static void
+test_idle_connection_closed (void)
+{
+  g_autoptr(SsqTestServer) s = ssq_test_server_start (NULL, "idle_timeout=1\n");
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnection) c = NULL;
+  char buf[256];
+  gssize n;
+  gint64 start = g_get_monotonic_time ();
+
+  c = g_socket_client_connect_to_host (client, s->url + strlen ("http://"), 80, NULL, &error);
+  g_assert_no_error (error);
+  /* A slow-loris client: a few bytes, then nothing. */
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (c)), "GET /", 5, NULL,
+                             NULL, &error);
+  g_socket_set_timeout (g_socket_connection_get_socket (c), 10);
+  n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (c)), buf, sizeof buf, NULL,
+                           &error);
+  /* The server hung up (EOF or reset), well before our own 10 s timeout. */
+  g_assert_true (n == 0 || (n < 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 8 * G_USEC_PER_SEC);
+}
+
+static void
+test_slow_reader_cut (void)
+{
+  g_autoptr(SsqTestServer) s = ssq_test_server_start (NULL, "send_queue_max=65536\n");
+  g_autoptr(SsqTestUser) writer = ssq_test_register (s, "slow.writer");
+  g_autoptr(SsqTestUser) reader = ssq_test_register (s, "slow.reader");
+  g_autofree char *c = ssq_test_create_conversation (s, writer,
+    "{\"kind\":\"direct\",\"members\":[\"slow.reader\"]}");
+  g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s/messages", c);
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) raw = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *upgrade = NULL;
+  g_autofree char *filler = g_strnfill (8000, 'z');
+  guint status = 0;
+  gboolean cut = FALSE;
+
+  /* A WebSocket client that never reads, with a tiny receive window. */
+  raw = g_socket_client_connect_to_host (client, s->url + strlen ("http://"), 80, NULL, &error);
+  g_assert_no_error (error);
+  g_socket_set_option (g_socket_connection_get_socket (raw), SOL_SOCKET, SO_RCVBUF, 4096, NULL);
+  upgrade = g_strdup_printf ("GET /api/v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                             "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer %s\r\n\r\n",
+                             reader->token);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (raw)), upgrade,
+                             strlen (upgrade), NULL, NULL, &error);
+  g_assert_no_error (error);
+  ssq_test_wait_ms (200);
+
+  for (int i = 0; i < 2000 && !cut; i++)
+    {
+      g_autofree char *body = g_strdup_printf ("{\"client_id\":\"f%d\",\"body\":\"%s\"}", i, filler);
+      g_autoptr(JsonObject) r = ssq_test_http (s, "POST", path, writer->token, body, &status);
+
+      g_assert_cmpuint (status, ==, 201);
+      if (i % 50 == 49)
+        {
+          g_autoptr(SoupSession) ss = soup_session_new ();
+          g_autofree char *uri = g_strconcat (s->url, "/metrics", NULL);
+          g_autoptr(SoupMessage) msg = soup_message_new ("GET", uri);
+          g_autoptr(GBytes) text = soup_session_send_and_read (ss, msg, NULL, NULL);
+
+          cut = g_strstr_len (g_bytes_get_data (text, NULL), g_bytes_get_size (text),
+                              "ssq_connections_cut_slow_total 1") != NULL;
+        }
+    }
+  g_assert_true (cut);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+  server = ssq_test_server_start (NULL, "max_body_size=262144\n");
+  user = ssq_test_register (server, "hostile");
+  conv = ssq_test_create_conversation (server, user, "{\"kind\":\"group\",\"title\":\"H\"}");
+  g_test_add_func ("/server/hostile/http-bodies", test_http_bad_bodies);
+  g_test_add_func ("/server/hostile/ws-frames", test_ws_bad_frames);
+  g_test_add_func ("/server/hostile/ws-oversize-frame", test_ws_oversize_frame);
+  g_test_add_func ("/server/hostile/ws-invalid-utf8", test_ws_invalid_utf8);
+  g_test_add_func ("/server/hostile/vanishing-clients", test_vanishing_clients);
+  g_test_add_func ("/server/hostile/idle-connection-closed", test_idle_connection_closed);
+  g_test_add_func ("/server/hostile/slow-reader-cut", test_slow_reader_cut);
+  ret = g_test_run ();
+  ssq_test_user_free (user);
+  g_free (conv);
+  ssq_test_server_free (server);
+  return ret;
+}
