@@ -254,12 +254,15 @@ api_handler (SoupServer        *soup,
 {
   SsqServer *server = user_data;
   const char *method = soup_server_message_get_method (msg);
+  SsqConnection *conn = ssq_server_connection_for (server, msg);
   g_autoptr(SsqRequest) request = NULL;
   g_autoptr(GError) error = NULL;
   const Route *route;
   gboolean path_known;
   g_auto(GStrv) segments = NULL;
 
+  if (conn != NULL)
+    conn->busy = TRUE;     /* until request-finished; async replies may take a while */
   if (!g_str_has_prefix (path, API_PREFIX))
     {
       reply_simple_error (server, msg, SSQ_ERROR_NOT_FOUND, "No such route");
@@ -344,8 +347,11 @@ request_started_cb (SoupServer        *soup,
                     SsqServer         *server)
 {
   gint64 *start = g_new (gint64, 1);
+  SsqConnection *conn = ssq_server_connection_for (server, msg);
 
   *start = g_get_monotonic_time ();
+  if (conn != NULL)
+    conn->last_activity = *start;
   g_object_set_data_full (G_OBJECT (msg), "ssq-start", start, g_free);
   server->metrics.http_requests_total++;
   g_signal_connect (msg, "got-headers", G_CALLBACK (got_headers_cb), server);
@@ -357,7 +363,13 @@ request_finished_cb (SoupServer        *soup,
                      SsqServer         *server)
 {
   gint64 *start = g_object_get_data (G_OBJECT (msg), "ssq-start");
+  SsqConnection *conn = ssq_server_connection_for (server, msg);
 
+  if (conn != NULL)
+    {
+      conn->busy = FALSE;
+      conn->last_activity = g_get_monotonic_time ();
+    }
   if (start != NULL)
     ssq_histogram_observe (&server->metrics.http_latency,
                            (g_get_monotonic_time () - *start) / 1e6);
@@ -423,7 +435,7 @@ ws_auth_handler (SoupServer        *soup,
   g_autoptr(GError) error = NULL;
   g_autofree char *token = bearer_token (msg);
   char *user_id;
-  GSocket *socket;
+  SsqConnection *conn;
 
   if (token == NULL && query != NULL)
     token = g_strdup (g_hash_table_lookup (query, "access_token"));
@@ -440,12 +452,9 @@ ws_auth_handler (SoupServer        *soup,
       return;
     }
   g_object_set_data_full (G_OBJECT (msg), "ssq-user-id", user_id, g_free);
-  /* The idle timeout guards HTTP requests; a WebSocket may be quiet for
-   * hours. It must be lifted before the upgrade creates its read source. */
-  socket = g_object_get_data (G_OBJECT (soup_server_message_get_remote_address (msg)),
-                              "ssq-socket");
-  if (socket != NULL)
-    g_socket_set_timeout (socket, 0);
+  /* The idle sweep guards HTTP; a WebSocket may be quiet for hours. */
+  if ((conn = ssq_server_connection_for (server, msg)) != NULL)
+    conn->upgraded = TRUE;
 }
 
 static void
@@ -457,13 +466,12 @@ ws_handler (SoupServer              *soup,
 {
   SsqServer *server = user_data;
   const char *user_id = g_object_get_data (G_OBJECT (msg), "ssq-user-id");
-  GSocket *socket = g_object_get_data (G_OBJECT (soup_server_message_get_remote_address (msg)),
-                                       "ssq-socket");
+  SsqConnection *conn = ssq_server_connection_for (server, msg);
 
   if (user_id == NULL)
     return;
   /* The session holds the connection and keeps itself alive until closed. */
-  ssq_server_session_new (server, connection, socket, user_id);
+  ssq_server_session_new (server, connection, conn ? conn->socket : NULL, user_id);
 }
 
 void

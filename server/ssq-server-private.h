@@ -35,13 +35,27 @@ struct _SsqServer {
   SsqServerRatelimit *rl_logins;
 
   SoupServer         *soup;
-  GSocketService     *service;
   guint               housekeeping_id;
   guint               http_connections;
+  GHashTable         *connections;        /* GSocket -> SsqConnection */
+  GSocket            *listen_socket;
+  guint               idle_sweep_id;
   guint               sessions_alive;     /* sessions whose connection is not closed yet */
   gboolean            shutting_down;
   char               *url;
 };
+
+/* One accepted TCP connection, for the idle sweep: libsoup has no idle or
+ * header timeout, and a per-socket timeout would also end quiet WebSockets. */
+typedef struct {
+  GSocket  *socket;         /* not owned; valid while the record exists */
+  gint64    last_activity;  /* monotonic µs */
+  gboolean  busy;           /* a request is being handled (maybe paused) */
+  gboolean  upgraded;       /* now a WebSocket: never idle-closed */
+} SsqConnection;
+
+SsqConnection *ssq_server_connection_for (SsqServer         *server,
+                                          SoupServerMessage *msg);
 
 /* Authentication of a request: the user id behind a bearer token, or NULL
  * with SSQ_ERROR_UNAUTHORIZED. (ssq-server-http.c) */

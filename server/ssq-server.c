@@ -24,17 +24,14 @@ ssq_server_dispose (GObject *object)
   SsqServer *self = SSQ_SERVER (object);
 
   g_clear_handle_id (&self->housekeeping_id, g_source_remove);
-  if (self->service != NULL)
-    {
-      g_socket_service_stop (self->service);
-      g_socket_listener_close (G_SOCKET_LISTENER (self->service));
-    }
-  g_clear_object (&self->service);
+  g_clear_handle_id (&self->idle_sweep_id, g_source_remove);
   if (self->soup != NULL)
     soup_server_disconnect (self->soup);
   g_clear_object (&self->soup);
   g_clear_pointer (&self->writer, ssq_server_writer_free);   /* flushes */
   g_clear_pointer (&self->hub, ssq_server_hub_free);
+  g_clear_pointer (&self->connections, g_hash_table_destroy);
+  g_clear_object (&self->listen_socket);
   G_OBJECT_CLASS (ssq_server_parent_class)->dispose (object);
 }
 
@@ -98,6 +95,9 @@ housekeeping_cb (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+static gboolean idle_sweep_cb (gpointer data);
+static void     set_keepalive (GSocket *socket);
+
 /**
  * ssq_server_new:
  * Opens the data directory and the database; does not listen yet.
@@ -138,6 +138,9 @@ ssq_server_new (SsqServerConfig  *config,
   self->soup = soup_server_new ("server-header", "supersoniq/" SSQ_VERSION, NULL);
   ssq_server_http_setup (self);
   self->housekeeping_id = g_timeout_add_seconds (HOUSEKEEPING_SECONDS, housekeeping_cb, self);
+  self->connections = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  self->idle_sweep_id = g_timeout_add_seconds (MAX (1, config->idle_timeout / 2), idle_sweep_cb,
+                                               self);
   return g_steal_pointer (&self);
 }
 
@@ -155,54 +158,77 @@ set_keepalive (GSocket *socket)
   setsockopt (fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
 }
 
+typedef struct {
+  SsqServer *server;
+  GSocket   *socket;
+} GoneData;
+
 static void
 connection_gone (gpointer  data,
                  GObject  *where_the_object_was)
 {
-  SsqServer *self = data;
+  GoneData *gone = data;
 
-  self->http_connections--;
-  g_object_unref (self);
+  gone->server->http_connections--;
+  if (gone->server->connections != NULL)
+    g_hash_table_remove (gone->server->connections, gone->socket);
+  g_object_unref (gone->server);
+  g_free (gone);
 }
 
-static gboolean
-incoming_cb (GSocketService    *service,
-             GSocketConnection *connection,
-             GObject           *source_object,
-             SsqServer         *self)
+/* The record of the connection a message came on, made on its first request
+ * (libsoup announces a connection's first request as soon as it is accepted,
+ * before any byte is read). */
+SsqConnection *
+ssq_server_connection_for (SsqServer         *self,
+                           SoupServerMessage *msg)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocketAddress) local = NULL;
-  g_autoptr(GSocketAddress) remote = NULL;
-  GSocket *socket = g_socket_connection_get_socket (connection);
+  GSocket *socket = soup_server_message_get_socket (msg);
+  SsqConnection *c;
+  GoneData *gone;
 
-  if (self->shutting_down || self->http_connections >= self->config->max_connections)
-    {
-      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-      return TRUE;
-    }
-  local = g_socket_connection_get_local_address (connection, &error);
-  remote = local ? g_socket_connection_get_remote_address (connection, &error) : NULL;
-  if (remote == NULL)
-    {
-      g_debug ("Dropping connection: %s", error->message);
-      return TRUE;
-    }
-  g_socket_set_timeout (socket, self->config->idle_timeout);
-  set_keepalive (socket);
-  if (G_IS_INET_SOCKET_ADDRESS (remote))
-    g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-  /* Handlers find the socket through the remote address, the one object
-   * that libsoup hands back unchanged with every message. */
-  g_object_set_data (G_OBJECT (remote), "ssq-socket", socket);
-  if (!soup_server_accept_iostream (self->soup, G_IO_STREAM (connection), local, remote, &error))
-    {
-      g_debug ("Dropping connection: %s", error->message);
-      return TRUE;
-    }
+  if (socket == NULL || self->connections == NULL)
+    return NULL;
+  c = g_hash_table_lookup (self->connections, socket);
+  if (c != NULL)
+    return c;
+
+  c = g_new0 (SsqConnection, 1);
+  c->socket = socket;
+  c->last_activity = g_get_monotonic_time ();
+  g_hash_table_insert (self->connections, socket, c);
+  gone = g_new0 (GoneData, 1);
+  gone->server = g_object_ref (self);
+  gone->socket = socket;
+  g_object_weak_ref (G_OBJECT (socket), connection_gone, gone);
   self->http_connections++;
-  g_object_weak_ref (G_OBJECT (connection), connection_gone, g_object_ref (self));
-  return TRUE;
+  set_keepalive (socket);
+  if (g_socket_get_family (socket) != G_SOCKET_FAMILY_UNIX)
+    g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  if (self->http_connections > self->config->max_connections || self->shutting_down)
+    g_socket_shutdown (socket, TRUE, TRUE, NULL);
+  return c;
+}
+
+/* Shuts down connections that sat idle, or half-sent a request, for longer
+ * than idle_timeout. Shutting the socket down (rather than closing it) lets
+ * libsoup see an ordinary EOF and clean up by itself. */
+static gboolean
+idle_sweep_cb (gpointer data)
+{
+  SsqServer *self = data;
+  gint64 limit = g_get_monotonic_time () - (gint64) self->config->idle_timeout * G_USEC_PER_SEC;
+  GHashTableIter iter;
+  SsqConnection *c;
+
+  g_hash_table_iter_init (&iter, self->connections);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &c))
+    if (!c->upgraded && !c->busy && c->last_activity < limit)
+      {
+        g_socket_shutdown (c->socket, TRUE, TRUE, NULL);
+        c->last_activity = G_MAXINT64;   /* once is enough */
+      }
+  return G_SOURCE_CONTINUE;
 }
 
 gboolean
@@ -213,6 +239,7 @@ ssq_server_listen (SsqServer  *self,
   g_autoptr(GInetAddress) inet = NULL;
   g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(GSocketAddress) effective = NULL;
+  g_autoptr(GSocket) socket = NULL;
   g_autofree char *shown_host = NULL;
   guint16 port;
 
@@ -231,15 +258,19 @@ ssq_server_listen (SsqServer  *self,
         }
     }
   address = g_inet_socket_address_new (inet, port);
-  self->service = g_socket_service_new ();
-  /* GLib's default backlog of 10 drops connections in a reconnect storm. */
-  g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->service), 4096);
-  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (self->service), address,
-                                      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
-                                      &effective, error))
+  socket = g_socket_new (g_inet_address_get_family (inet), G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL || !g_socket_bind (socket, address, TRUE, error))
     return FALSE;
-  g_signal_connect (self->service, "incoming", G_CALLBACK (incoming_cb), self);
-  g_socket_service_start (self->service);
+  /* GLib's default backlog of 10 drops connections in a reconnect storm. */
+  g_socket_set_listen_backlog (socket, 4096);
+  if (!g_socket_listen (socket, error) ||
+      !soup_server_listen_socket (self->soup, socket, 0, error))
+    return FALSE;
+  effective = g_socket_get_local_address (socket, error);
+  if (effective == NULL)
+    return FALSE;
+  self->listen_socket = g_steal_pointer (&socket);
 
   shown_host = g_inet_address_to_string (inet);
   self->url = g_strdup_printf (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6
@@ -299,12 +330,10 @@ ssq_server_shutdown (SsqServer *self,
 
   if (self->shutting_down)
     return;
+  /* From here on new connections are shut at their first request and
+   * upgrades are refused; the listener itself goes with soup_server_disconnect
+   * once the sessions have said goodbye. */
   self->shutting_down = TRUE;
-  if (self->service != NULL)
-    {
-      g_socket_service_stop (self->service);
-      g_socket_listener_close (G_SOCKET_LISTENER (self->service));
-    }
   ssq_server_writer_flush (self->writer);
   sessions = ssq_server_hub_sessions (self->hub);
   for (guint i = 0; i < sessions->len; i++)

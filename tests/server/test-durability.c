@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-durability.c: acknowledged means durable (kill -9 and restart),
+ * sessions survive restarts, graceful shutdown, rate limits, idle sessions. */
+#include "ssq-test-server.h"
+
+#include <string.h>
+
+#define WAIT 5000
+
+static void
+test_sigkill_after_acks (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "dur.a");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "dur.b");
+  g_autofree char *conv = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"direct\",\"members\":[\"dur.b\"]}");
+  g_autoptr(GHashTable) acked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  SsqTestWs *ws = ssq_test_ws_connect (server, a->token, NULL);
+  const guint total = 400;
+  guint n_acked = 0;
+  JsonObject *f;
+
+  g_assert_nonnull (ssq_test_ws_expect (ws, "welcome", WAIT));
+  /* Many sends in flight at once, so that they share group commits. */
+  for (guint i = 0; i < total; i++)
+    {
+      g_autofree char *frame = g_strdup_printf (
+        "{\"type\":\"send\",\"id\":\"s%u\",\"conversation_id\":\"%s\",\"client_id\":\"k%u\","
+        "\"body\":\"durable %u\"}", i, conv, i, i);
+      ssq_test_ws_send (ws, frame);
+    }
+  /* Kill the server the moment half of the acks are in. */
+  while (n_acked < total / 2)
+    {
+      while ((f = ssq_test_ws_expect (ws, "ack", WAIT)) != NULL)
+        {
+          JsonObject *m = json_object_get_object_member (f, "message");
+
+          g_hash_table_insert (acked, g_strdup (json_object_get_string_member (m, "client_id")),
+                               GINT_TO_POINTER ((int) json_object_get_int_member (m, "seq")));
+          json_object_unref (f);
+          if (++n_acked >= total / 2)
+            break;
+        }
+      g_assert_nonnull (f);
+    }
+  ssq_test_server_kill (server);
+  ssq_test_ws_free (ws);
+  ssq_test_server_restart (server);
+
+  /* Every acked message is there once, with the seq it was acked with; seqs
+   * run 1..N without gaps. The token still works after the restart. */
+  {
+    g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s/messages?after=0&limit=200", conv);
+    gint64 expect = 1;
+    guint found_acked = 0;
+    gboolean more = TRUE;
+    g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+    while (more)
+      {
+        guint status;
+        g_autoptr(JsonObject) r = ssq_test_http (server, "GET", path, b->token, NULL, &status);
+        JsonArray *list;
+
+        g_assert_cmpuint (status, ==, 200);
+        list = json_object_get_array_member (r, "messages");
+        for (guint i = 0; i < json_array_get_length (list); i++)
+          {
+            JsonObject *m = json_array_get_object_element (list, i);
+            const char *cid = json_object_get_string_member (m, "client_id");
+            gint64 seq = json_object_get_int_member (m, "seq");
+            gpointer acked_seq;
+
+            g_assert_cmpint (seq, ==, expect++);
+            g_assert_false (g_hash_table_contains (seen, cid));
+            g_hash_table_add (seen, g_strdup (cid));
+            if (g_hash_table_lookup_extended (acked, cid, NULL, &acked_seq))
+              {
+                g_assert_cmpint (GPOINTER_TO_INT (acked_seq), ==, seq);
+                found_acked++;
+              }
+          }
+        more = json_object_get_boolean_member (r, "has_more");
+        g_free (path);
+        path = g_strdup_printf ("/api/v1/conversations/%s/messages?after=%" G_GINT64_FORMAT
+                                "&limit=200", conv, expect - 1);
+      }
+    g_assert_cmpuint (found_acked, ==, n_acked);
+    g_test_message ("%u acked before the kill, %" G_GINT64_FORMAT " stored", n_acked, expect - 1);
+  }
+  /* Resending everything after the restart stores only what was missing. */
+  ws = ssq_test_ws_connect (server, a->token, NULL);
+  g_assert_nonnull (ws);
+  for (guint i = 0; i < total; i++)
+    {
+      g_autofree char *frame = g_strdup_printf (
+        "{\"type\":\"send\",\"conversation_id\":\"%s\",\"client_id\":\"k%u\",\"body\":\"durable %u\"}",
+        conv, i, i);
+      g_autoptr(JsonObject) ack = ssq_test_ws_request (ws, frame);
+      JsonObject *m = json_object_get_object_member (ack, "message");
+      gpointer acked_seq;
+
+      if (g_hash_table_lookup_extended (acked, json_object_get_string_member (m, "client_id"),
+                                        NULL, &acked_seq))
+        g_assert_cmpint (GPOINTER_TO_INT (acked_seq), ==, json_object_get_int_member (m, "seq"));
+    }
+  {
+    g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s", conv);
+    g_autoptr(JsonObject) r = ssq_test_http (server, "GET", path, b->token, NULL, NULL);
+
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (r, "conversation"), "last_seq"), ==, total);
+  }
+  ssq_test_ws_free (ws);
+}
+
+static void
+test_graceful_shutdown (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "stop.a");
+  g_autoptr(SsqTestWs) ws = ssq_test_ws_connect (server, a->token, NULL);
+  g_autofree char *conv = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"group\",\"title\":\"bye\"}");
+  g_autoptr(JsonObject) ack = NULL;
+  g_autofree char *send = g_strdup_printf (
+    "{\"type\":\"send\",\"conversation_id\":\"%s\",\"client_id\":\"last\",\"body\":\"last words\"}", conv);
+
+  g_assert_nonnull (ssq_test_ws_expect (ws, "welcome", WAIT));
+  ack = ssq_test_ws_request (ws, send);
+  g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
+  g_assert_cmpint (ssq_test_server_stop (server), ==, 0);
+  g_assert_cmpuint (ssq_test_ws_wait_closed (ws, WAIT), ==, 1001);
+
+  ssq_test_server_restart (server);
+  {
+    g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s/messages", conv);
+    guint status;
+    g_autoptr(JsonObject) r = ssq_test_http (server, "GET", path, a->token, NULL, &status);
+
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (r, "messages")), ==, 1);
+  }
+}
+
+static void
+test_rate_limits (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL,
+    "messages_per_minute=3\ngroups_per_hour=2\njoins_per_hour=1\n");
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "rate.a");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "rate.b");
+  g_autoptr(SsqTestUser) c = ssq_test_register (server, "rate.c");
+  g_autofree char *conv = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"group\",\"title\":\"r1\"}");
+  g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s/messages", conv);
+  g_autofree char *members = g_strdup_printf ("/api/v1/conversations/%s/members", conv);
+  g_autoptr(SsqTestWs) ws = ssq_test_ws_connect (server, a->token, NULL);
+  g_autoptr(JsonObject) r = NULL;
+  guint status;
+
+  /* Three messages pass (two REST, one WebSocket: they share the budget). */
+  for (int i = 0; i < 2; i++)
+    {
+      g_autofree char *body = g_strdup_printf ("{\"client_id\":\"r%d\",\"body\":\"x\"}", i);
+      r = ssq_test_http (server, "POST", path, a->token, body, &status);
+      g_assert_cmpuint (status, ==, 201);
+      g_clear_pointer (&r, json_object_unref);
+    }
+  {
+    g_autofree char *send = g_strdup_printf (
+      "{\"type\":\"send\",\"conversation_id\":\"%s\",\"client_id\":\"w1\",\"body\":\"x\"}", conv);
+    g_autofree char *send2 = g_strdup_printf (
+      "{\"type\":\"send\",\"conversation_id\":\"%s\",\"client_id\":\"w2\",\"body\":\"x\"}", conv);
+    g_autoptr(JsonObject) ack = ssq_test_ws_request (ws, send);
+    g_autoptr(JsonObject) err = NULL;
+
+    g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
+    err = ssq_test_ws_request (ws, send2);
+    g_assert_cmpstr (json_object_get_string_member (err, "type"), ==, "error");
+    g_assert_cmpstr (json_object_get_string_member (err, "code"), ==, "rate_limited");
+    g_assert_cmpint (json_object_get_int_member (err, "retry_after_ms"), >, 0);
+    g_assert_cmpint (json_object_get_int_member (err, "retry_after_ms"), <=, 20000);
+  }
+  r = ssq_test_http (server, "POST", path, a->token, "{\"client_id\":\"r9\",\"body\":\"x\"}", &status);
+  g_assert_cmpuint (status, ==, 429);
+  g_assert_cmpstr (ssq_test_error_code (r), ==, "rate_limited");
+  g_clear_pointer (&r, json_object_unref);
+  /* A resend is not a new message: it passes even now. */
+  r = ssq_test_http (server, "POST", path, a->token, "{\"client_id\":\"r0\",\"body\":\"x\"}", &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_clear_pointer (&r, json_object_unref);
+  /* Other users have their own budget. */
+  {
+    g_autofree char *dm = ssq_test_create_conversation (server, b,
+      "{\"kind\":\"direct\",\"members\":[\"rate.c\"]}");
+    g_autofree char *p = g_strdup_printf ("/api/v1/conversations/%s/messages", dm);
+    r = ssq_test_http (server, "POST", p, b->token, "{\"client_id\":\"b\",\"body\":\"x\"}", &status);
+    g_assert_cmpuint (status, ==, 201);
+    g_clear_pointer (&r, json_object_unref);
+  }
+
+  /* Groups: two more allowed (one made above). */
+  r = ssq_test_http (server, "POST", "/api/v1/conversations", a->token,
+                     "{\"kind\":\"group\",\"title\":\"r2\"}", &status);
+  g_assert_cmpuint (status, ==, 201);
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "POST", "/api/v1/conversations", a->token,
+                     "{\"kind\":\"group\",\"title\":\"r3\"}", &status);
+  g_assert_cmpuint (status, ==, 429);
+  g_clear_pointer (&r, json_object_unref);
+
+  /* Joins: one. */
+  r = ssq_test_http (server, "POST", members, a->token, "{\"username\":\"rate.b\"}", &status);
+  g_assert_cmpuint (status, ==, 201);
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "POST", members, a->token, "{\"username\":\"rate.c\"}", &status);
+  g_assert_cmpuint (status, ==, 429);
+  {
+    g_autofree char *uri = g_strconcat (server->url, members, NULL);
+    g_autoptr(SoupSession) s = soup_session_new ();
+    g_autoptr(SoupMessage) msg = soup_message_new ("POST", uri);
+    g_autofree char *auth = g_strconcat ("Bearer ", a->token, NULL);
+    g_autoptr(GBytes) body = g_bytes_new_static ("{\"username\":\"rate.c\"}", 21);
+    g_autoptr(GBytes) reply = NULL;
+
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
+    soup_message_set_request_body_from_bytes (msg, "application/json", body);
+    reply = soup_session_send_and_read (s, msg, NULL, NULL);
+    g_assert_cmpuint (soup_message_get_status (msg), ==, 429);
+    g_assert_nonnull (soup_message_headers_get_one (soup_message_get_response_headers (msg), "Retry-After"));
+  }
+}
+
+static void
+test_idle_websocket_survives (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "idle_timeout=1\n");
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "idle.a");
+  g_autoptr(SsqTestWs) ws = ssq_test_ws_connect (server, a->token, NULL);
+  g_autoptr(JsonObject) pong = NULL;
+
+  g_assert_nonnull (ssq_test_ws_expect (ws, "welcome", WAIT));
+  /* Quiet for longer than the HTTP idle timeout: a WebSocket may be. */
+  ssq_test_wait_ms (2500);
+  g_assert_false (ws->closed);
+  ssq_test_ws_send (ws, "{\"type\":\"ping\",\"id\":\"still-there\"}");
+  pong = ssq_test_ws_expect (ws, "pong", WAIT);
+  g_assert_nonnull (pong);
+  g_assert_cmpstr (json_object_get_string_member (pong, "id"), ==, "still-there");
+}
+
+static void
+test_second_server_refused (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) second = NULL;
+  g_autofree char *err_text = NULL;
+
+  second = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE,
+                             &error, g_getenv ("SSQ_SERVER_BIN"), "--listen", "127.0.0.1:0",
+                             "--data-dir", server->data_dir, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (second, NULL, NULL, NULL, &err_text, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (second), !=, 0);
+  g_assert_nonnull (strstr (err_text, "in use"));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/server/durability/sigkill-after-acks", test_sigkill_after_acks);
+  g_test_add_func ("/server/durability/graceful-shutdown", test_graceful_shutdown);
+  g_test_add_func ("/server/limits/rate-limits", test_rate_limits);
+  g_test_add_func ("/server/limits/idle-websocket-survives", test_idle_websocket_survives);
+  g_test_add_func ("/server/durability/second-server-refused", test_second_server_refused);
+  return g_test_run ();
+}
