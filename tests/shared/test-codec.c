@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-codec.c: the JSON reader and the protocol's value rules. */
+#include "ssq-json.h"
+#include "ssq-proto.h"
+
+#include <string.h>
+
+static JsonObject *
+parse (const char *text,
+       gsize       len,
+       GError    **error)
+{
+  return ssq_json_parse_object (text, len, error);
+}
+
+static void
+test_parse_rejects (void)
+{
+  const struct { const char *text; gsize len; } bad[] = {
+    { "", 0 }, { "[]", 2 }, { "42", 2 }, { "{", 1 }, { "{\"a\":}", 6 },
+    { "{\"a\":\"\\u0000\"}", 14 }, { "{\"a\":1}\0", 8 },
+    { "{\"a\":\"\xff\"}", 8 }, { "nul\0l", 5 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonObject) obj = parse (bad[i].text, bad[i].len, &error);
+
+      g_assert_null (obj);
+      g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INVALID);
+    }
+}
+
+static void
+test_parse_depth (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ok = g_strdup_printf ("{\"a\":%s1%s}", "[[[[[[[[[[", "]]]]]]]]]]");
+  g_autoptr(GString) deep = g_string_new ("{\"a\":");
+  g_autoptr(JsonObject) obj = NULL;
+
+  obj = parse (ok, strlen (ok), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (obj);
+  for (int i = 0; i < SSQ_JSON_MAX_DEPTH; i++)
+    g_string_append_c (deep, '[');
+  g_assert_null (parse (deep->str, deep->len, &error));
+  g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INVALID);
+  g_clear_error (&error);
+  /* Brackets inside strings do not count, nor do escaped quotes end them. */
+  {
+    g_autoptr(JsonObject) o2 = NULL;
+    g_autofree char *s = g_strdup_printf ("{\"a\":\"\\\"%s\\\\\"}", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[");
+    o2 = parse (s, strlen (s), &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (o2);
+  }
+  /* An escaped backslash before u0000 is not a NUL escape. */
+  {
+    g_autoptr(JsonObject) o3 = parse ("{\"a\":\"\\\\u0000\"}", 15, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (json_object_get_string_member (o3, "a"), ==, "\\u0000");
+  }
+}
+
+static void
+test_getters (void)
+{
+  const char *text = "{\"s\":\"x\",\"i\":5,\"f\":1.5,\"b\":true,\"n\":null,\"a\":[\"p\",\"q\"],"
+                     "\"mixed\":[\"p\",1],\"o\":{},\"big\":99999999999999999999}";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) obj = parse (text, strlen (text), &error);
+  const char *s = NULL;
+  gint64 i = 0;
+  gboolean b = FALSE;
+  JsonArray *a = NULL;
+  JsonObject *o = NULL;
+  g_autoptr(GPtrArray) strv = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (ssq_json_get_string (obj, "s", TRUE, &s, &error));
+  g_assert_cmpstr (s, ==, "x");
+  g_assert_true (ssq_json_get_string (obj, "n", FALSE, &s, &error));
+  g_assert_null (s);
+  g_assert_false (ssq_json_get_string (obj, "n", TRUE, &s, &error));
+  g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (ssq_json_get_string (obj, "i", TRUE, &s, &error));
+  g_clear_error (&error);
+  g_assert_true (ssq_json_get_int (obj, "i", TRUE, 0, 10, &i, &error));
+  g_assert_cmpint (i, ==, 5);
+  g_assert_false (ssq_json_get_int (obj, "i", TRUE, 6, 10, &i, &error));
+  g_clear_error (&error);
+  g_assert_false (ssq_json_get_int (obj, "f", TRUE, 0, 10, &i, &error));
+  g_clear_error (&error);
+  g_assert_false (ssq_json_get_int (obj, "big", TRUE, 0, G_MAXINT64, &i, &error));
+  g_clear_error (&error);
+  g_assert_false (ssq_json_get_int (obj, "missing", TRUE, 0, 1, &i, &error));
+  g_clear_error (&error);
+  g_assert_true (ssq_json_get_bool (obj, "b", TRUE, &b, &error));
+  g_assert_true (b);
+  g_assert_false (ssq_json_get_bool (obj, "s", TRUE, &b, &error));
+  g_clear_error (&error);
+  g_assert_true (ssq_json_get_array (obj, "a", TRUE, 5, &a, &error));
+  strv = ssq_json_array_to_strv (a, "a", &error);
+  g_assert_cmpuint (strv->len, ==, 2);
+  g_assert_false (ssq_json_get_array (obj, "a", TRUE, 1, &a, &error));
+  g_clear_error (&error);
+  g_assert_true (ssq_json_get_array (obj, "mixed", TRUE, 5, &a, &error));
+  g_assert_null (ssq_json_array_to_strv (a, "mixed", &error));
+  g_clear_error (&error);
+  g_assert_true (ssq_json_get_object (obj, "o", TRUE, &o, &error));
+  g_assert_false (ssq_json_get_object (obj, "a", TRUE, &o, &error));
+  g_clear_error (&error);
+}
+
+static void
+test_errors (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) copy = NULL;
+  g_autoptr(JsonObject) obj = NULL;
+  SsqError code;
+
+  g_assert_cmpstr (ssq_error_code_to_string (SSQ_ERROR_NOT_FOUND), ==, "not_found");
+  g_assert_cmpuint (ssq_error_code_http_status (SSQ_ERROR_RATE_LIMITED), ==, 429);
+  g_assert_cmpuint (ssq_error_code_http_status (SSQ_ERROR_USERNAME_TAKEN), ==, 409);
+  g_assert_true (ssq_error_code_from_string ("too_large", &code));
+  g_assert_cmpint (code, ==, SSQ_ERROR_TOO_LARGE);
+  g_assert_false (ssq_error_code_from_string ("bogus", &code));
+  for (guint i = 0; i <= SSQ_ERROR_NOT_IMPLEMENTED; i++)
+    {
+      g_assert_true (ssq_error_code_from_string (ssq_error_code_to_string (i), &code));
+      g_assert_cmpint (code, ==, i);
+    }
+  ssq_set_rate_limited (&error, 1234);
+  g_assert_error (error, SSQ_ERROR, SSQ_ERROR_RATE_LIMITED);
+  g_assert_cmpint (ssq_error_get_retry_after (error), ==, 1234);
+  /* The retry time survives copies (it rides in the error's private data). */
+  copy = g_error_copy (error);
+  g_assert_cmpint (ssq_error_get_retry_after (copy), ==, 1234);
+  obj = ssq_json_error_object (error);
+  g_assert_cmpstr (json_object_get_string_member (obj, "code"), ==, "rate_limited");
+  g_assert_cmpint (json_object_get_int_member (obj, "retry_after_ms"), ==, 1234);
+}
+
+static void
+test_value_rules (void)
+{
+  g_assert_true (ssq_check_username ("a.b-c_9", NULL));
+  g_assert_true (ssq_check_username ("ABC", NULL));
+  g_assert_false (ssq_check_username ("ab", NULL));
+  g_assert_false (ssq_check_username ("has space", NULL));
+  g_assert_false (ssq_check_username ("émile", NULL));
+  g_assert_false (ssq_check_username ("0123456789012345678901234567890123", NULL));
+  g_assert_false (ssq_check_username (NULL, NULL));
+  g_assert_true (ssq_check_password ("12345678", NULL));
+  g_assert_false (ssq_check_password ("1234567", NULL));
+  g_assert_true (ssq_check_text ("body", "héllo", 1, 10, NULL));
+  g_assert_false (ssq_check_text ("body", "", 1, 10, NULL));
+  g_assert_false (ssq_check_text ("body", "\xc3\x28", 1, 10, NULL));
+  g_assert_false (ssq_check_text ("body", "12345678901", 1, 10, NULL));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/shared/codec/parse-rejects", test_parse_rejects);
+  g_test_add_func ("/shared/codec/parse-depth", test_parse_depth);
+  g_test_add_func ("/shared/codec/getters", test_getters);
+  g_test_add_func ("/shared/proto/errors", test_errors);
+  g_test_add_func ("/shared/proto/value-rules", test_value_rules);
+  return g_test_run ();
+}
