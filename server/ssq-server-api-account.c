@@ -61,6 +61,7 @@ typedef struct {
   char       *display_name;
   char       *device;
   char       *pw_hash;
+  char       *password;   /* login only: kept for a rehash after success */
   SsqUserRow *user;
 } AccountJob;
 
@@ -72,6 +73,9 @@ account_job_free (AccountJob *job)
   g_free (job->display_name);
   g_free (job->device);
   g_free (job->pw_hash);
+  if (job->password != NULL)
+    sodium_memzero (job->password, strlen (job->password));
+  g_free (job->password);
   g_clear_pointer (&job->user, ssq_user_row_free);
   g_free (job);
 }
@@ -182,11 +186,11 @@ login_verified_cb (GObject      *source,
       return;
     }
   reply_with_session (request, job->user, job->device, SOUP_STATUS_OK);
-  if (needs_rehash && job->pw_hash != NULL)
+  if (needs_rehash)
     {
       /* The cost settings went up since this hash was made: upgrade it now
        * that the password is at hand. The reply has already gone. */
-      ssq_server_auth_hash_async (server->auth, job->pw_hash, rehashed_cb, job);
+      ssq_server_auth_hash_async (server->auth, job->password, rehashed_cb, job);
       return;
     }
   account_job_free (job);
@@ -212,17 +216,15 @@ ssq_api_login (SsqRequest *request)
   job = g_new0 (AccountJob, 1);
   job->request = request;
   job->device = g_strdup (device);
+  job->password = g_strdup (password);
   if (ssq_check_username (username, NULL) && ssq_check_password (password, NULL))
     job->user = ssq_server_store_user_by_name (request->server->store, username, &job->pw_hash,
                                                NULL);
   ssq_request_pause (request);
   /* An unknown name still costs one hash verification: same time, same
-   * answer as a wrong password. The stored hash is swapped for the password
-   * only after verification, for a possible rehash. */
+   * answer as a wrong password. */
   ssq_server_auth_verify_async (request->server->auth, job->user ? job->pw_hash : NULL,
                                 password, login_verified_cb, job);
-  g_free (job->pw_hash);
-  job->pw_hash = g_strdup (password);
 }
 
 void

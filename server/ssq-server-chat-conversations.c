@@ -522,7 +522,7 @@ ssq_server_chat_remove_member (SsqServer   *server,
     tx.new_owner = successor (members, target->id);
   if (!in_transaction (server, remove_member_tx, &tx, error))
     return FALSE;
-  ssq_server_hub_end_typing_of (server->hub, conversation_id, target->id);
+  ssq_server_hub_typing (server->hub, conversation_id, target->id, FALSE);
   ssq_server_chat_emit_removed (server, conversation_id, target->id);
   ssq_server_chat_emit_conversation (server, conversation_id);
   return TRUE;

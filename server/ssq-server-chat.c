@@ -161,7 +161,7 @@ send_op_done (gpointer      data,
   op->done (server, op->message, op->duplicate, NULL, op->user_data);
   if (!op->duplicate)
     {
-      ssq_server_hub_end_typing_of (server->hub, op->message->conversation_id, op->user_id);
+      ssq_server_hub_typing (server->hub, op->message->conversation_id, op->user_id, FALSE);
       ssq_server_chat_emit_message (server, op->message, TRUE);
     }
 }

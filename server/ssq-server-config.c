@@ -122,9 +122,15 @@ ssq_server_config_load_file (SsqServerConfig  *config,
     return FALSE;
 
   if ((s = g_key_file_get_string (kf, "server", "listen", NULL)) != NULL)
-    g_free (g_steal_pointer (&config->listen)), config->listen = g_strstrip (s);
+    {
+      g_free (config->listen);
+      config->listen = g_strstrip (s);
+    }
   if ((s = g_key_file_get_string (kf, "server", "data_dir", NULL)) != NULL)
-    g_free (g_steal_pointer (&config->data_dir)), config->data_dir = g_strstrip (s);
+    {
+      g_free (config->data_dir);
+      config->data_dir = g_strstrip (s);
+    }
   if (!read_bool (kf, "server", "websocket_deflate", &config->websocket_deflate, error) ||
       !read_bool (kf, "server", "durable_commits", &config->durable_commits, error))
     return FALSE;

@@ -412,6 +412,7 @@ metrics_handler (SoupServer        *soup,
 {
   SsqServer *server = user_data;
   char *text = ssq_server_metrics_render (&server->metrics,
+                                          ssq_server_hub_n_sessions (server->hub),
                                           ssq_server_hub_users_online (server->hub),
                                           current_rss ());
 

@@ -201,6 +201,12 @@ ssq_server_hub_users_online (SsqServerHub *hub)
 }
 
 guint
+ssq_server_hub_n_sessions (SsqServerHub *hub)
+{
+  return hub->n_sessions;
+}
+
+guint
 ssq_server_hub_send_user (SsqServerHub *hub,
                           const char   *user_id,
                           const char   *frame,
@@ -316,14 +322,6 @@ ssq_server_hub_typing (SsqServerHub *hub,
   t->timeout_id = g_timeout_add (SSQ_TYPING_TIMEOUT_MS, typing_expired_cb, t);
   g_hash_table_insert (hub->typing, g_steal_pointer (&key), t);
   send_typing (hub, conversation_id, user_id, TRUE);
-}
-
-void
-ssq_server_hub_end_typing_of (SsqServerHub *hub,
-                              const char   *conversation_id,
-                              const char   *user_id)
-{
-  ssq_server_hub_typing (hub, conversation_id, user_id, FALSE);
 }
 
 /* Every open session, each with a reference. */

@@ -20,6 +20,7 @@ void          ssq_server_hub_set_presence    (SsqServerHub     *hub,
                                               const char       *user_id,
                                               const char       *status);
 guint         ssq_server_hub_users_online    (SsqServerHub     *hub);
+guint         ssq_server_hub_n_sessions      (SsqServerHub     *hub);
 guint         ssq_server_hub_send_user       (SsqServerHub     *hub,
                                               const char       *user_id,
                                               const char       *frame,
@@ -33,9 +34,6 @@ void          ssq_server_hub_typing          (SsqServerHub     *hub,
                                               const char       *conversation_id,
                                               const char       *user_id,
                                               gboolean          active);
-void          ssq_server_hub_end_typing_of   (SsqServerHub     *hub,
-                                              const char       *conversation_id,
-                                              const char       *user_id);
 GPtrArray    *ssq_server_hub_sessions        (SsqServerHub     *hub);
 
 G_END_DECLS

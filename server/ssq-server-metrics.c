@@ -80,12 +80,13 @@ render_histogram (GString            *out,
 
 char *
 ssq_server_metrics_render (SsqServerMetrics *m,
+                           guint64           sessions,
                            guint64           users_online,
                            gint64            rss_bytes)
 {
   GString *out = g_string_new (NULL);
 
-  render_counter (out, "ssq_connections", "gauge", "Open WebSocket sessions.", m->ws_connections);
+  render_counter (out, "ssq_connections", "gauge", "Open WebSocket sessions.", sessions);
   render_counter (out, "ssq_users_online", "gauge", "Users with at least one open session.",
                   users_online);
   render_counter (out, "ssq_connections_accepted_total", "counter",

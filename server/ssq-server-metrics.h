@@ -17,7 +17,6 @@ typedef struct {
 } SsqHistogram;
 
 typedef struct {
-  guint64      ws_connections;          /* gauge: open WebSocket sessions */
   guint64      ws_accepted_total;
   guint64      ws_cut_slow_total;       /* sessions closed for not reading */
   guint64      http_requests_total;
@@ -38,6 +37,7 @@ void   ssq_histogram_observe      (SsqHistogram     *h,
 void   ssq_server_metrics_error   (SsqServerMetrics *m,
                                    const GError     *error);
 char  *ssq_server_metrics_render  (SsqServerMetrics *m,
+                                   guint64           sessions,
                                    guint64           users_online,
                                    gint64            rss_bytes);
 

@@ -36,7 +36,6 @@ struct _SsqServer {
 
   SoupServer         *soup;
   guint               housekeeping_id;
-  guint               http_connections;
   GHashTable         *connections;        /* GSocket -> SsqConnection */
   GSocket            *listen_socket;
   guint               idle_sweep_id;

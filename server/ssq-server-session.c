@@ -202,7 +202,6 @@ detach (SsqServerSession *self)
   if (self->attached)
     {
       self->attached = FALSE;
-      self->server->metrics.ws_connections--;
       ssq_server_hub_detach (self->server->hub, self);
     }
 }
@@ -380,10 +379,7 @@ handle_mark (SsqServerSession *self,
   if (!ssq_json_get_string (frame, "conversation_id", TRUE, &conversation_id, &error) ||
       !ssq_json_get_int (frame, "seq", TRUE, 0, G_MAXINT64, &seq, &error))
     {
-      if (request_id != NULL || read)
-        send_error (self, request_id, error);
-      else
-        send_error (self, NULL, error);
+      send_error (self, request_id, error);
       return;
     }
   ssq_server_chat_mark (self->server, self->user_id, conversation_id, read ? 0 : seq,
@@ -754,7 +750,6 @@ ssq_server_session_new (SsqServer               *server,
       return self;
     }
   self->attached = TRUE;
-  server->metrics.ws_connections++;
   server->metrics.ws_accepted_total++;
 
   user = ssq_server_store_user_by_id (server->store, user_id, NULL);

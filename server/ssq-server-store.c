@@ -151,6 +151,18 @@ ssq_server_store_exec (SsqServerStore  *store,
   return TRUE;
 }
 
+/* Like ssq_server_store_exec for one statement with static text, prepared
+ * once: for statements run per write, such as savepoints. */
+gboolean
+ssq_server_store_run (SsqServerStore  *store,
+                      const char      *static_sql,
+                      GError         **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store, static_sql, error);
+
+  return stmt != NULL && ssq_server_store_step_done (store, stmt, error);
+}
+
 gboolean
 ssq_server_store_begin (SsqServerStore  *store,
                         GError         **error)

@@ -75,6 +75,9 @@ char           *ssq_server_store_dump_schema   (SsqServerStore     *store);
 gboolean        ssq_server_store_exec          (SsqServerStore     *store,
                                                 const char         *sql,
                                                 GError            **error);
+gboolean        ssq_server_store_run           (SsqServerStore     *store,
+                                                const char         *static_sql,
+                                                GError            **error);
 gboolean        ssq_server_store_begin         (SsqServerStore     *store,
                                                 GError            **error);
 gboolean        ssq_server_store_commit        (SsqServerStore     *store,

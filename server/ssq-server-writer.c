@@ -67,16 +67,16 @@ static gboolean
 run_op (SsqServerStore *store,
         PendingOp      *p)
 {
-  if (!ssq_server_store_exec (store, "SAVEPOINT op", &p->error))
+  if (!ssq_server_store_run (store, "SAVEPOINT op", &p->error))
     return FALSE;
   if (!p->op (store, p->data, &p->error))
     {
       /* Undo this operation only; the rest of the batch stands. */
-      ssq_server_store_exec (store, "ROLLBACK TO op", NULL);
-      ssq_server_store_exec (store, "RELEASE op", NULL);
+      ssq_server_store_run (store, "ROLLBACK TO op", NULL);
+      ssq_server_store_run (store, "RELEASE op", NULL);
       return TRUE;
     }
-  return ssq_server_store_exec (store, "RELEASE op", &p->error);
+  return ssq_server_store_run (store, "RELEASE op", &p->error);
 }
 
 static void

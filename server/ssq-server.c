@@ -169,7 +169,6 @@ connection_gone (gpointer  data,
 {
   GoneData *gone = data;
 
-  gone->server->http_connections--;
   if (gone->server->connections != NULL)
     g_hash_table_remove (gone->server->connections, gone->socket);
   g_object_unref (gone->server);
@@ -201,11 +200,11 @@ ssq_server_connection_for (SsqServer         *self,
   gone->server = g_object_ref (self);
   gone->socket = socket;
   g_object_weak_ref (G_OBJECT (socket), connection_gone, gone);
-  self->http_connections++;
   set_keepalive (socket);
   if (g_socket_get_family (socket) != G_SOCKET_FAMILY_UNIX)
     g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-  if (self->http_connections > self->config->max_connections || self->shutting_down)
+  if (g_hash_table_size (self->connections) > self->config->max_connections ||
+      self->shutting_down)
     g_socket_shutdown (socket, TRUE, TRUE, NULL);
   return c;
 }
