@@ -19,6 +19,18 @@ session (void)
   return s;
 }
 
+static void
+set_bearer (SoupMessage *msg,
+            const char  *token)
+{
+  g_autofree char *auth = NULL;
+
+  if (token == NULL)
+    return;
+  auth = g_strconcat ("Bearer ", token, NULL);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
+}
+
 static const char *
 server_binary (void)
 {
@@ -45,14 +57,11 @@ launch (SsqTestServer *server)
   g_autofree char *line = NULL;
   const char *wrapper = g_getenv ("SSQ_SERVER_WRAPPER");
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_auto(GStrv) words = g_strsplit (wrapper ? wrapper : "", " ", -1);
 
-  if (wrapper != NULL && wrapper[0] != '\0')
-    {
-      g_auto(GStrv) words = g_strsplit (wrapper, " ", -1);
-      for (guint i = 0; words[i] != NULL; i++)
-        if (words[i][0] != '\0')
-          g_ptr_array_add (argv, g_strdup (words[i]));
-    }
+  for (guint i = 0; words[i] != NULL; i++)
+    if (words[i][0] != '\0')
+      g_ptr_array_add (argv, words[i]);
   g_ptr_array_add (argv, (gpointer) server_binary ());
   g_ptr_array_add (argv, (gpointer) "--listen");
   g_ptr_array_add (argv, (gpointer) "127.0.0.1:0");
@@ -199,11 +208,7 @@ ssq_test_http_raw (SsqTestServer *server,
   const char *data;
 
   g_assert_nonnull (msg);
-  if (token != NULL)
-    {
-      g_autofree char *auth = g_strconcat ("Bearer ", token, NULL);
-      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
-    }
+  set_bearer (msg, token);
   if (body != NULL)
     {
       g_autoptr(GBytes) bytes = g_bytes_new (body, body_len);
@@ -336,11 +341,7 @@ ssq_test_ws_connect (SsqTestServer *server,
   SoupWebsocketConnection *conn;
   SsqTestWs *ws;
 
-  if (token != NULL)
-    {
-      g_autofree char *auth = g_strconcat ("Bearer ", token, NULL);
-      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
-    }
+  set_bearer (msg, token);
   soup_session_websocket_connect_async (session (), msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
                                         ready_cb, &w);
   while (w.result == NULL)
@@ -496,6 +497,26 @@ ssq_test_ws_request (SsqTestWs  *ws,
   if (!timed_out)
     g_source_remove (timer);
   return f;
+}
+
+/* Sends a message (JSON-escaped by json-glib) and returns its ack or error. */
+JsonObject *
+ssq_test_ws_post (SsqTestWs  *ws,
+                  const char *conversation_id,
+                  const char *client_id,
+                  const char *body)
+{
+  g_autoptr(JsonObject) frame = json_object_new ();
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *text = NULL;
+
+  json_object_set_string_member (frame, "type", "send");
+  json_object_set_string_member (frame, "conversation_id", conversation_id);
+  json_object_set_string_member (frame, "client_id", client_id);
+  json_object_set_string_member (frame, "body", body);
+  node = json_node_init_object (json_node_alloc (), frame);
+  text = json_to_string (node, FALSE);
+  return ssq_test_ws_request (ws, text);
 }
 
 void

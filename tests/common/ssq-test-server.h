@@ -88,6 +88,10 @@ gushort        ssq_test_ws_wait_closed  (SsqTestWs     *ws,
                                          guint          timeout_ms);
 JsonObject    *ssq_test_ws_request      (SsqTestWs     *ws,
                                          const char    *json_without_id);
+JsonObject    *ssq_test_ws_post         (SsqTestWs     *ws,
+                                         const char    *conversation_id,
+                                         const char    *client_id,
+                                         const char    *body);
 void           ssq_test_ws_free         (SsqTestWs     *ws);
 
 void           ssq_test_wait_ms         (guint          ms);

@@ -95,10 +95,9 @@ test_sigkill_after_acks (void)
   g_assert_nonnull (ws);
   for (guint i = 0; i < total; i++)
     {
-      g_autofree char *frame = g_strdup_printf (
-        "{\"type\":\"send\",\"conversation_id\":\"%s\",\"client_id\":\"k%u\",\"body\":\"durable %u\"}",
-        conv, i, i);
-      g_autoptr(JsonObject) ack = ssq_test_ws_request (ws, frame);
+      g_autofree char *client_id = g_strdup_printf ("k%u", i);
+      g_autofree char *body = g_strdup_printf ("durable %u", i);
+      g_autoptr(JsonObject) ack = ssq_test_ws_post (ws, conv, client_id, body);
       JsonObject *m = json_object_get_object_member (ack, "message");
       gpointer acked_seq;
 
@@ -124,11 +123,9 @@ test_graceful_shutdown (void)
   g_autofree char *conv = ssq_test_create_conversation (server, a,
     "{\"kind\":\"group\",\"title\":\"bye\"}");
   g_autoptr(JsonObject) ack = NULL;
-  g_autofree char *send = g_strdup_printf (
-    "{\"type\":\"send\",\"conversation_id\":\"%s\",\"client_id\":\"last\",\"body\":\"last words\"}", conv);
 
   g_assert_nonnull (ssq_test_ws_expect (ws, "welcome", WAIT));
-  ack = ssq_test_ws_request (ws, send);
+  ack = ssq_test_ws_post (ws, conv, "last", "last words");
   g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
   g_assert_cmpint (ssq_test_server_stop (server), ==, 0);
   g_assert_cmpuint (ssq_test_ws_wait_closed (ws, WAIT), ==, 1001);
@@ -169,15 +166,11 @@ test_rate_limits (void)
       g_clear_pointer (&r, json_object_unref);
     }
   {
-    g_autofree char *send = g_strdup_printf (
-      "{\"type\":\"send\",\"conversation_id\":\"%s\",\"client_id\":\"w1\",\"body\":\"x\"}", conv);
-    g_autofree char *send2 = g_strdup_printf (
-      "{\"type\":\"send\",\"conversation_id\":\"%s\",\"client_id\":\"w2\",\"body\":\"x\"}", conv);
-    g_autoptr(JsonObject) ack = ssq_test_ws_request (ws, send);
+    g_autoptr(JsonObject) ack = ssq_test_ws_post (ws, conv, "w1", "x");
     g_autoptr(JsonObject) err = NULL;
 
     g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
-    err = ssq_test_ws_request (ws, send2);
+    err = ssq_test_ws_post (ws, conv, "w2", "x");
     g_assert_cmpstr (json_object_get_string_member (err, "type"), ==, "error");
     g_assert_cmpstr (json_object_get_string_member (err, "code"), ==, "rate_limited");
     g_assert_cmpint (json_object_get_int_member (err, "retry_after_ms"), >, 0);

@@ -166,9 +166,7 @@ test_ws_bad_frames (void)
 
   /* Still fully working after all that. */
   {
-    g_autofree char *send = g_strdup_printf (
-      "{\"type\":\"send\",\"conversation_id\":\"%s\",\"client_id\":\"after\",\"body\":\"ok\"}", conv);
-    g_autoptr(JsonObject) ack = ssq_test_ws_request (ws, send);
+    g_autoptr(JsonObject) ack = ssq_test_ws_post (ws, conv, "after", "ok");
     g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
   }
 }

@@ -4,6 +4,7 @@
 #include "ssq-server-auth.h"
 #include "ssq-server-ratelimit.h"
 #include "ssq-server-store.h"
+#include "ssq-server-writer.h"
 #include "ssq-proto.h"
 
 #include <glib/gstdio.h>
@@ -140,6 +141,77 @@ test_store_messages (void)
   }
 }
 
+typedef struct {
+  const char *id;
+  gboolean    fail;
+  GError     *result;
+  gboolean    done;
+} WriterOp;
+
+/* Inserts a user row, then fails if asked to: the savepoint must undo it. */
+static gboolean
+writer_op_run (SsqServerStore  *store,
+               gpointer         data,
+               GError         **error)
+{
+  WriterOp *op = data;
+  SsqUserRow user = { (char *) op->id, (char *) op->id, (char *) op->id, 1, 0 };
+
+  if (!ssq_server_store_user_insert (store, &user, "hash", error))
+    return FALSE;
+  if (op->fail)
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_CONFLICT, "asked to fail");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+writer_op_done (gpointer      data,
+                const GError *error)
+{
+  WriterOp *op = data;
+
+  op->done = TRUE;
+  op->result = error ? g_error_copy (error) : NULL;
+}
+
+static void
+test_writer_batch (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = temp_db ();
+  g_autoptr(SsqServerStore) store = ssq_server_store_open (path, FALSE, &error);
+  g_autoptr(SsqServerWriter) writer = ssq_server_writer_new (store, 100);
+  WriterOp ops[3] = { { "ua", FALSE }, { "ub", TRUE }, { "uc", FALSE } };
+
+  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
+    ssq_server_writer_submit (writer, writer_op_run, writer_op_done, &ops[i], NULL);
+  g_assert_cmpuint (ssq_server_writer_pending (writer), ==, 3);
+  /* Nothing is done before the commit. */
+  g_assert_false (ops[0].done);
+  while (ssq_server_writer_pending (writer) > 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  /* One batch: the failing write is undone alone, the others stand. */
+  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
+    g_assert_true (ops[i].done);
+  g_assert_no_error (ops[0].result);
+  g_assert_error (ops[1].result, SSQ_ERROR, SSQ_ERROR_CONFLICT);
+  g_assert_no_error (ops[2].result);
+  g_clear_error (&ops[1].result);
+  {
+    g_autoptr(SsqUserRow) a = ssq_server_store_user_by_id (store, "ua", NULL);
+    g_autoptr(SsqUserRow) b = ssq_server_store_user_by_id (store, "ub", NULL);
+    g_autoptr(SsqUserRow) c = ssq_server_store_user_by_id (store, "uc", NULL);
+
+    g_assert_nonnull (a);
+    g_assert_null (b);
+    g_assert_nonnull (c);
+  }
+}
+
 static void
 test_ratelimit (void)
 {
@@ -238,6 +310,7 @@ main (int    argc,
   g_assert_cmpint (sodium_init (), >=, 0);
   g_test_add_func ("/server/store/golden-schema", test_golden_schema);
   g_test_add_func ("/server/store/messages", test_store_messages);
+  g_test_add_func ("/server/store/writer-batch", test_writer_batch);
   g_test_add_func ("/server/ratelimit/gcra", test_ratelimit);
   g_test_add_func ("/server/auth/tokens", test_tokens);
   g_test_add_func ("/server/auth/password-hash", test_password_hash);

@@ -55,7 +55,6 @@ test_two_users (void)
   g_autoptr(JsonObject) ack = NULL;
   g_autoptr(JsonObject) ev = NULL;
   g_autoptr(JsonObject) note = NULL;
-  g_autofree char *send = NULL;
   g_autofree char *frame = NULL;
 
   g_assert_nonnull (ssq_test_ws_expect (wa, "welcome", WAIT));
@@ -72,9 +71,7 @@ test_two_users (void)
 
   /* Send: ack with the stored message, then the event to both sides. The
    * message also ends the sender's typing. */
-  send = g_strdup_printf ("{\"type\":\"send\",\"conversation_id\":\"%s\",\"client_id\":\"k1\","
-                          "\"body\":\"héllo 👋\"}", conv);
-  ack = ssq_test_ws_request (wa, send);
+  ack = ssq_test_ws_post (wa, conv, "k1", "héllo 👋");
   g_assert_nonnull (ack);
   g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
   g_assert_cmpint (json_object_get_int_member (message_of (ack), "seq"), ==, 1);
@@ -97,7 +94,7 @@ test_two_users (void)
 
   /* Resend of the same client_id: same message, no new event. */
   g_clear_pointer (&ack, json_object_unref);
-  ack = ssq_test_ws_request (wa, send);
+  ack = ssq_test_ws_post (wa, conv, "k1", "héllo 👋");
   g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
   g_assert_cmpint (json_object_get_int_member (message_of (ack), "seq"), ==, 1);
   g_assert_true (ssq_test_ws_nothing (wb, "message", 300));
@@ -172,7 +169,6 @@ test_group_three (void)
   g_autofree char *members = NULL;
   g_autoptr(JsonObject) ev = NULL;
   g_autoptr(JsonObject) ack = NULL;
-  g_autofree char *send = NULL;
   guint status;
 
   conv = ssq_test_create_conversation (server, a,
@@ -184,9 +180,7 @@ test_group_three (void)
   g_assert_true (ssq_test_ws_nothing (wc, "conversation", 200));
 
   /* A mention notifies as "mention", others as "group". */
-  send = g_strdup_printf ("{\"type\":\"send\",\"conversation_id\":\"%s\",\"client_id\":\"m1\","
-                          "\"body\":\"hey @G3.B, look\"}", conv);
-  ack = ssq_test_ws_request (wa, send);
+  ack = ssq_test_ws_post (wa, conv, "m1", "hey @G3.B, look");
   g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
   ev = ssq_test_ws_expect (wb, "notification", WAIT);
   g_assert_cmpstr (json_object_get_string_member (ev, "reason"), ==, "mention");
@@ -207,11 +201,8 @@ test_group_three (void)
   g_assert_nonnull (ev);
   g_clear_pointer (&ev, json_object_unref);
 
-  g_free (send);
-  send = g_strdup_printf ("{\"type\":\"send\",\"conversation_id\":\"%s\",\"client_id\":\"m2\","
-                          "\"body\":\"welcome\"}", conv);
   g_clear_pointer (&ack, json_object_unref);
-  ack = ssq_test_ws_request (wa, send);
+  ack = ssq_test_ws_post (wa, conv, "m2", "welcome");
   ev = ssq_test_ws_expect (wc, "notification", WAIT);
   g_assert_cmpstr (json_object_get_string_member (ev, "reason"), ==, "group");
   g_clear_pointer (&ev, json_object_unref);
@@ -223,11 +214,8 @@ test_group_three (void)
                                              &status);
     g_assert_cmpuint (status, ==, 200);
   }
-  g_free (send);
-  send = g_strdup_printf ("{\"type\":\"send\",\"conversation_id\":\"%s\",\"client_id\":\"m3\","
-                          "\"body\":\"quiet\"}", conv);
   g_clear_pointer (&ack, json_object_unref);
-  ack = ssq_test_ws_request (wb, send);
+  ack = ssq_test_ws_post (wb, conv, "m3", "quiet");
   ev = ssq_test_ws_expect_where (wc, "message", "type", "message", WAIT);
   g_assert_nonnull (ev);
   g_clear_pointer (&ev, json_object_unref);
@@ -243,11 +231,8 @@ test_group_three (void)
   g_assert_nonnull (ev);
   g_assert_cmpstr (json_object_get_string_member (ev, "conversation_id"), ==, conv);
   g_clear_pointer (&ev, json_object_unref);
-  g_free (send);
-  send = g_strdup_printf ("{\"type\":\"send\",\"conversation_id\":\"%s\",\"client_id\":\"m4\","
-                          "\"body\":\"let me back\"}", conv);
   g_clear_pointer (&ack, json_object_unref);
-  ack = ssq_test_ws_request (wb, send);
+  ack = ssq_test_ws_post (wb, conv, "m4", "let me back");
   g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "error");
   g_assert_cmpstr (json_object_get_string_member (ack, "code"), ==, "not_found");
 }
@@ -269,12 +254,10 @@ test_sync (void)
 
   for (int i = 1; i <= 10; i++)
     {
-      g_autofree char *s1 = g_strdup_printf ("{\"type\":\"send\",\"conversation_id\":\"%s\","
-                                             "\"client_id\":\"a%d\",\"body\":\"one %d\"}", c1, i, i);
-      g_autofree char *s2 = g_strdup_printf ("{\"type\":\"send\",\"conversation_id\":\"%s\","
-                                             "\"client_id\":\"b%d\",\"body\":\"two %d\"}", c2, i, i);
-      g_autoptr(JsonObject) a1 = ssq_test_ws_request (wa, s1);
-      g_autoptr(JsonObject) a2 = ssq_test_ws_request (wa, s2);
+      g_autofree char *k1 = g_strdup_printf ("a%d", i);
+      g_autofree char *k2 = g_strdup_printf ("b%d", i);
+      g_autoptr(JsonObject) a1 = ssq_test_ws_post (wa, c1, k1, "one");
+      g_autoptr(JsonObject) a2 = ssq_test_ws_post (wa, c2, k2, "two");
       g_assert_cmpstr (json_object_get_string_member (a1, "type"), ==, "ack");
       g_assert_cmpstr (json_object_get_string_member (a2, "type"), ==, "ack");
     }
