@@ -91,7 +91,7 @@ ssq_server_store_message_append (SsqServerStore  *store,
 
   if (bump == NULL)
     return FALSE;
-  g_assert (!sqlite3_get_autocommit (store->db));
+  g_assert (!sqlite3_get_autocommit (store->base.db));
   sqlite3_bind_int64 (bump, 1, message->created_at);
   ssq_server_store_bind_text (bump, 2, message->conversation_id);
   rc = sqlite3_step (bump);

@@ -4,23 +4,17 @@
 
 #include <sqlite3.h>
 
+#include "ssq-db.h"
 #include "ssq-server-store.h"
 
 struct _SsqServerStore {
-  sqlite3    *db;
-  GHashTable *statements;   /* const char *sql (static) -> sqlite3_stmt */
+  SsqDb base;
 };
 
-sqlite3_stmt *ssq_server_store_stmt     (SsqServerStore  *store,
-                                         const char      *sql,
-                                         GError         **error);
-gboolean      ssq_server_store_fail     (SsqServerStore  *store,
-                                         GError         **error);
-gboolean      ssq_server_store_step_done (SsqServerStore *store,
-                                          sqlite3_stmt   *stmt,
-                                          GError        **error);
-char         *ssq_server_store_column_dup (sqlite3_stmt  *stmt,
-                                           int            column);
-void          ssq_server_store_bind_text (sqlite3_stmt   *stmt,
-                                          int             index,
-                                          const char     *text);
+/* The store's files use the shared SQLite plumbing on the store's handle. */
+#define ssq_server_store_stmt(store, sql, error) ssq_db_stmt (&(store)->base, (sql), (error))
+#define ssq_server_store_fail(store, error) ssq_db_fail (&(store)->base, (error))
+#define ssq_server_store_step_done(store, stmt, error) \
+  ssq_db_step_done (&(store)->base, (stmt), (error))
+#define ssq_server_store_column_dup ssq_db_column_dup
+#define ssq_server_store_bind_text ssq_db_bind_text

@@ -81,6 +81,8 @@ static const struct {
   [SSQ_ERROR_INTERNAL]        = { "internal", 500 },
   [SSQ_ERROR_UNAVAILABLE]     = { "unavailable", 503 },
   [SSQ_ERROR_NOT_IMPLEMENTED] = { "not_implemented", 501 },
+  [SSQ_ERROR_NETWORK]         = { "network", 0 },
+  [SSQ_ERROR_PROTOCOL]        = { "protocol", 0 },
 };
 
 const char *
@@ -120,7 +122,7 @@ SsqError
 ssq_error_code_for_status (guint http_status)
 {
   for (guint i = 0; i < G_N_ELEMENTS (error_table); i++)
-    if (error_table[i].status == http_status)
+    if (error_table[i].status == http_status && http_status != 0)
       return (SsqError) i;
   return SSQ_ERROR_INTERNAL;
 }

@@ -70,6 +70,10 @@ typedef enum {
   SSQ_ERROR_INTERNAL,
   SSQ_ERROR_UNAVAILABLE,
   SSQ_ERROR_NOT_IMPLEMENTED,
+  /* Client-side only, never on the wire: the server could not be reached or
+   * the connection broke, and the server's reply broke the protocol. */
+  SSQ_ERROR_NETWORK,
+  SSQ_ERROR_PROTOCOL,
 } SsqError;
 
 #define SSQ_ERROR (ssq_error_quark ())

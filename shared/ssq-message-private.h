@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-message-private.h: the fields of SsqMessage, filled by the cache and
+ * the client within the library. */
+#pragma once
+
+#include "ssq-message.h"
+
+G_BEGIN_DECLS
+
+struct _SsqMessage
+{
+  GObject          parent_instance;
+  char            *id;              /* NULL while pending */
+  char            *conversation_id;
+  gint64           seq;             /* 0 while pending */
+  char            *sender;
+  char            *client_id;
+  char            *body;
+  gint64           created_at;
+  gint64           edited_at;
+  gboolean         deleted;
+  gint64           reply_to;
+  SsqMessageStatus status;
+  char            *error;           /* why a FAILED message failed */
+  gint64           outbox_position; /* order in the outbox while pending */
+};
+
+SsqMessage *ssq_message_new          (void);
+SsqMessage *ssq_message_copy         (SsqMessage *self);
+
+G_END_DECLS

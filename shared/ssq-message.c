@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-message.c: immutable message snapshots. A change (edit, deletion, ack,
+ * receipt) makes a new snapshot, so models announce it as a replacement. */
+#include "ssq-message-private.h"
+#include "ssq-json.h"
+#include "ssq-proto.h"
+
+G_DEFINE_FINAL_TYPE (SsqMessage, ssq_message, G_TYPE_OBJECT)
+
+static void
+ssq_message_finalize (GObject *object)
+{
+  SsqMessage *self = SSQ_MESSAGE (object);
+
+  g_free (self->id);
+  g_free (self->conversation_id);
+  g_free (self->sender);
+  g_free (self->client_id);
+  g_free (self->body);
+  g_free (self->error);
+  G_OBJECT_CLASS (ssq_message_parent_class)->finalize (object);
+}
+
+static void
+ssq_message_class_init (SsqMessageClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = ssq_message_finalize;
+}
+
+static void
+ssq_message_init (SsqMessage *self)
+{
+  self->status = SSQ_MESSAGE_SENT;
+}
+
+SsqMessage *
+ssq_message_new (void)
+{
+  return g_object_new (SSQ_TYPE_MESSAGE, NULL);
+}
+
+SsqMessage *
+ssq_message_copy (SsqMessage *self)
+{
+  SsqMessage *copy = ssq_message_new ();
+
+  copy->id = g_strdup (self->id);
+  copy->conversation_id = g_strdup (self->conversation_id);
+  copy->seq = self->seq;
+  copy->sender = g_strdup (self->sender);
+  copy->client_id = g_strdup (self->client_id);
+  copy->body = g_strdup (self->body);
+  copy->created_at = self->created_at;
+  copy->edited_at = self->edited_at;
+  copy->deleted = self->deleted;
+  copy->reply_to = self->reply_to;
+  copy->status = self->status;
+  copy->error = g_strdup (self->error);
+  copy->outbox_position = self->outbox_position;
+  return copy;
+}
+
+/**
+ * ssq_message_new_from_json:
+ * Reads a protocol `message` object, checking every field's type.
+ */
+SsqMessage *
+ssq_message_new_from_json (JsonObject *object,
+                           GError    **error)
+{
+  g_autoptr(SsqMessage) self = ssq_message_new ();
+  const char *id, *conversation_id, *sender, *client_id = NULL, *body = NULL;
+
+  if (!ssq_json_get_string (object, "id", TRUE, &id, error) ||
+      !ssq_json_get_string (object, "conversation_id", TRUE, &conversation_id, error) ||
+      !ssq_json_get_int (object, "seq", TRUE, 1, G_MAXINT64, &self->seq, error) ||
+      !ssq_json_get_string (object, "sender", TRUE, &sender, error) ||
+      !ssq_json_get_string (object, "client_id", FALSE, &client_id, error) ||
+      !ssq_json_get_string (object, "body", FALSE, &body, error) ||
+      !ssq_json_get_int (object, "created_at", FALSE, 0, G_MAXINT64, &self->created_at, error) ||
+      !ssq_json_get_int (object, "edited_at", FALSE, 0, G_MAXINT64, &self->edited_at, error) ||
+      !ssq_json_get_bool (object, "deleted", FALSE, &self->deleted, error) ||
+      !ssq_json_get_int (object, "reply_to", FALSE, 1, G_MAXINT64, &self->reply_to, error))
+    return NULL;
+
+  self->id = g_strdup (id);
+  self->conversation_id = g_strdup (conversation_id);
+  self->sender = g_strdup (sender);
+  self->client_id = g_strdup (client_id);
+  self->body = g_strdup (body ? body : "");
+  return g_steal_pointer (&self);
+}
+
+#define GETTER(type, name, field, fallback)                      \
+  type ssq_message_get_##name (SsqMessage *self)                 \
+  {                                                              \
+    g_return_val_if_fail (SSQ_IS_MESSAGE (self), fallback);      \
+    return self->field;                                          \
+  }
+
+GETTER (const char *, id, id, NULL)
+GETTER (const char *, conversation_id, conversation_id, NULL)
+GETTER (gint64, seq, seq, 0)
+GETTER (const char *, sender, sender, NULL)
+GETTER (const char *, client_id, client_id, NULL)
+GETTER (const char *, body, body, NULL)
+GETTER (gint64, created_at, created_at, 0)
+GETTER (gint64, edited_at, edited_at, 0)
+GETTER (gboolean, deleted, deleted, FALSE)
+GETTER (gint64, reply_to, reply_to, 0)
+GETTER (SsqMessageStatus, status, status, SSQ_MESSAGE_PENDING)
+GETTER (const char *, error, error, NULL)
+
+gboolean
+ssq_message_is_pending (SsqMessage *self)
+{
+  g_return_val_if_fail (SSQ_IS_MESSAGE (self), FALSE);
+  return self->status == SSQ_MESSAGE_PENDING || self->status == SSQ_MESSAGE_FAILED;
+}
