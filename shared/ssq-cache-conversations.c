@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-cache-conversations.c: conversations, members and their markers, and
+ * sync cursors in the client cache. */
+#include "ssq-cache-private.h"
+#include "ssq-conversation-private.h"
+#include "ssq-json.h"
+#include "ssq-proto.h"
+
+static gboolean
+store_member (SsqCache    *self,
+              const char  *conversation_id,
+              JsonObject  *member,
+              GError     **error)
+{
+  g_autoptr(SsqUser) user = NULL;
+  JsonObject *user_object;
+  const char *role = NULL;
+  gint64 delivered_seq = 0, read_seq = 0;
+  sqlite3_stmt *stmt;
+
+  if (!ssq_json_get_object (member, "user", TRUE, &user_object, error) ||
+      !ssq_json_get_string (member, "role", FALSE, &role, error) ||
+      !ssq_json_get_int (member, "delivered_seq", FALSE, 0, G_MAXINT64, &delivered_seq, error) ||
+      !ssq_json_get_int (member, "read_seq", FALSE, 0, G_MAXINT64, &read_seq, error))
+    return FALSE;
+  user = ssq_user_new_from_json (user_object, error);
+  if (user == NULL || !ssq_cache_store_user (self, user, error))
+    return FALSE;
+
+  stmt = ssq_db_stmt (&self->db,
+                      "INSERT INTO members (conversation_id, user_id, role, delivered_seq, read_seq) "
+                      "VALUES (?1, ?2, ?3, MAX(?4, ?5), ?5) ON CONFLICT DO UPDATE SET "
+                      "role = excluded.role, present = 1, "
+                      "delivered_seq = MAX(delivered_seq, excluded.delivered_seq), "
+                      "read_seq = MAX(read_seq, excluded.read_seq)", error);
+  if (stmt == NULL)
+    return FALSE;
+  ssq_db_bind_text (stmt, 1, conversation_id);
+  ssq_db_bind_text (stmt, 2, ssq_user_get_id (user));
+  ssq_db_bind_text (stmt, 3, role ? role : "member");
+  sqlite3_bind_int64 (stmt, 4, delivered_seq);
+  sqlite3_bind_int64 (stmt, 5, read_seq);
+  return ssq_db_step_done (&self->db, stmt, error);
+}
+
+static gboolean
+store_members (SsqCache    *self,
+               const char  *conversation_id,
+               JsonArray   *members,
+               GError     **error)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "UPDATE members SET present = 0 WHERE conversation_id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  ssq_db_bind_text (stmt, 1, conversation_id);
+  if (!ssq_db_step_done (&self->db, stmt, error))
+    return FALSE;
+
+  for (guint i = 0; i < json_array_get_length (members); i++)
+    {
+      JsonNode *node = json_array_get_element (members, i);
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        {
+          g_set_error (error, SSQ_ERROR, SSQ_ERROR_PROTOCOL, "A member must be an object");
+          return FALSE;
+        }
+      if (!store_member (self, conversation_id, json_node_get_object (node), error))
+        return FALSE;
+    }
+
+  stmt = ssq_db_stmt (&self->db,
+                      "DELETE FROM members WHERE conversation_id = ? AND present = 0", error);
+  if (stmt == NULL)
+    return FALSE;
+  ssq_db_bind_text (stmt, 1, conversation_id);
+  return ssq_db_step_done (&self->db, stmt, error);
+}
+
+static gboolean
+store_row (SsqCache    *self,
+           JsonObject  *object,
+           const char  *id,
+           GError     **error)
+{
+  const char *kind, *title = NULL, *role = NULL;
+  gint64 last_seq = 0, read_seq = 0, delivered_seq = 0, unread = 0, created_at = 0, updated_at = 0;
+  gboolean muted = FALSE;
+  sqlite3_stmt *stmt;
+
+  if (!ssq_json_get_string (object, "kind", TRUE, &kind, error) ||
+      !ssq_json_get_string (object, "title", FALSE, &title, error) ||
+      !ssq_json_get_string (object, "role", FALSE, &role, error) ||
+      !ssq_json_get_bool (object, "muted", FALSE, &muted, error) ||
+      !ssq_json_get_int (object, "last_seq", FALSE, 0, G_MAXINT64, &last_seq, error) ||
+      !ssq_json_get_int (object, "read_seq", FALSE, 0, G_MAXINT64, &read_seq, error) ||
+      !ssq_json_get_int (object, "delivered_seq", FALSE, 0, G_MAXINT64, &delivered_seq, error) ||
+      !ssq_json_get_int (object, "unread", FALSE, 0, G_MAXINT64, &unread, error) ||
+      !ssq_json_get_int (object, "created_at", FALSE, 0, G_MAXINT64, &created_at, error) ||
+      !ssq_json_get_int (object, "updated_at", FALSE, 0, G_MAXINT64, &updated_at, error))
+    return FALSE;
+
+  stmt = ssq_db_stmt (&self->db,
+                      "INSERT INTO conversations (id, kind, title, role, muted, last_seq, read_seq, "
+                      "  delivered_seq, unread, created_at, last_activity) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                      "kind = excluded.kind, title = excluded.title, role = excluded.role, "
+                      "muted = excluded.muted, last_seq = MAX(last_seq, excluded.last_seq), "
+                      "read_seq = MAX(read_seq, excluded.read_seq), "
+                      "delivered_seq = MAX(delivered_seq, excluded.delivered_seq), "
+                      "unread = excluded.unread, created_at = excluded.created_at, "
+                      "last_activity = MAX(last_activity, excluded.last_activity)", error);
+  if (stmt == NULL)
+    return FALSE;
+  ssq_db_bind_text (stmt, 1, id);
+  ssq_db_bind_text (stmt, 2, kind);
+  ssq_db_bind_text (stmt, 3, title);
+  ssq_db_bind_text (stmt, 4, role);
+  sqlite3_bind_int (stmt, 5, muted);
+  sqlite3_bind_int64 (stmt, 6, last_seq);
+  sqlite3_bind_int64 (stmt, 7, read_seq);
+  sqlite3_bind_int64 (stmt, 8, delivered_seq);
+  sqlite3_bind_int64 (stmt, 9, unread);
+  sqlite3_bind_int64 (stmt, 10, created_at);
+  sqlite3_bind_int64 (stmt, 11, MAX (created_at, updated_at));
+  return ssq_db_step_done (&self->db, stmt, error);
+}
+
+/**
+ * ssq_cache_store_conversation:
+ * Stores a protocol `conversation` object with its members (and their
+ * users), keeping markers that only move forward.
+ *
+ * Returns: (transfer full): the stored conversation's snapshot.
+ */
+SsqConversation *
+ssq_cache_store_conversation (SsqCache    *self,
+                              JsonObject  *object,
+                              GError     **error)
+{
+  const char *id;
+  JsonArray *members = NULL;
+
+  g_return_val_if_fail (SSQ_IS_CACHE (self), NULL);
+
+  if (!ssq_json_get_string (object, "id", TRUE, &id, error) ||
+      !ssq_json_get_array (object, "members", FALSE, G_MAXUINT, &members, error))
+    return NULL;
+  if (!ssq_db_run (&self->db, "SAVEPOINT conversation", error))
+    return NULL;
+  if (!store_row (self, object, id, error) ||
+      (members != NULL && !store_members (self, id, members, error)) ||
+      !ssq_db_run (&self->db, "RELEASE conversation", error))
+    {
+      ssq_db_run (&self->db, "ROLLBACK TO conversation", NULL);
+      ssq_db_run (&self->db, "RELEASE conversation", NULL);
+      return NULL;
+    }
+  return ssq_cache_get_conversation (self, id);
+}
+
+gboolean
+ssq_cache_remove_conversation (SsqCache    *self,
+                               const char  *conversation_id,
+                               GError     **error)
+{
+  static const char *const statements[] = {
+    "DELETE FROM conversations WHERE id = ?",
+    "DELETE FROM members WHERE conversation_id = ?",
+    "DELETE FROM messages WHERE conversation_id = ?",
+    "DELETE FROM outbox WHERE conversation_id = ?",
+  };
+
+  g_return_val_if_fail (SSQ_IS_CACHE (self), FALSE);
+
+  if (!ssq_db_run (&self->db, "SAVEPOINT remove", error))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (statements); i++)
+    {
+      sqlite3_stmt *stmt = ssq_db_stmt (&self->db, statements[i], error);
+
+      if (stmt != NULL)
+        ssq_db_bind_text (stmt, 1, conversation_id);
+      if (stmt == NULL || !ssq_db_step_done (&self->db, stmt, error))
+        {
+          ssq_db_run (&self->db, "ROLLBACK TO remove", NULL);
+          ssq_db_run (&self->db, "RELEASE remove", NULL);
+          return FALSE;
+        }
+    }
+  return ssq_db_run (&self->db, "RELEASE remove", error);
+}
+
+static void
+load_members (SsqCache        *self,
+              SsqConversation *conversation)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "SELECT m.user_id, u.username, u.display_name, m.role "
+                                    "FROM members m JOIN users u ON u.id = m.user_id "
+                                    "WHERE m.conversation_id = ? "
+                                    "ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END, "
+                                    "u.username", NULL);
+
+  if (stmt == NULL)
+    return;
+  ssq_db_bind_text (stmt, 1, conversation->id);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      g_autoptr(SsqMember) member =
+        ssq_member_new ((const char *) sqlite3_column_text (stmt, 0),
+                        (const char *) sqlite3_column_text (stmt, 1),
+                        (const char *) sqlite3_column_text (stmt, 2),
+                        (const char *) sqlite3_column_text (stmt, 3));
+
+      if (conversation->peer_id == NULL && g_strcmp0 (member->user_id, self->self_id) != 0)
+        conversation->peer_id = g_strdup (member->user_id);
+      g_list_store_append (conversation->members, member);
+    }
+  sqlite3_reset (stmt);
+}
+
+/**
+ * ssq_cache_get_conversation:
+ * Returns: (transfer full) (nullable): a snapshot of the conversation, with
+ * members and last message, or NULL when the cache does not hold it.
+ */
+SsqConversation *
+ssq_cache_get_conversation (SsqCache   *self,
+                            const char *conversation_id)
+{
+  g_autoptr(SsqConversation) conversation = NULL;
+  sqlite3_stmt *stmt;
+  SsqMember *peer;
+
+  g_return_val_if_fail (SSQ_IS_CACHE (self), NULL);
+
+  stmt = ssq_db_stmt (&self->db,
+                      "SELECT kind, title, role, muted, last_seq, read_seq, unread, created_at, "
+                      "last_activity FROM conversations WHERE id = ?", NULL);
+  if (stmt == NULL || conversation_id == NULL)
+    return NULL;
+  ssq_db_bind_text (stmt, 1, conversation_id);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      conversation = ssq_conversation_new ();
+      conversation->id = g_strdup (conversation_id);
+      conversation->kind = ssq_db_column_dup (stmt, 0);
+      conversation->title = ssq_db_column_dup (stmt, 1);
+      conversation->role = ssq_db_column_dup (stmt, 2);
+      conversation->muted = sqlite3_column_int (stmt, 3);
+      conversation->last_seq = sqlite3_column_int64 (stmt, 4);
+      conversation->read_seq = sqlite3_column_int64 (stmt, 5);
+      conversation->unread = sqlite3_column_int64 (stmt, 6);
+      conversation->created_at = sqlite3_column_int64 (stmt, 7);
+      conversation->last_activity = sqlite3_column_int64 (stmt, 8);
+    }
+  sqlite3_reset (stmt);
+  if (conversation == NULL)
+    return NULL;
+
+  load_members (self, conversation);
+  peer = conversation->peer_id ? ssq_conversation_find_member (conversation, conversation->peer_id) : NULL;
+  if (conversation->title != NULL)
+    conversation->display_title = g_strdup (conversation->title);
+  else if (peer != NULL)
+    conversation->display_title = g_strdup (ssq_member_get_display_name (peer));
+  else
+    conversation->display_title = g_strdup ("—");
+  conversation->last_message = ssq_cache_last_message (self, conversation_id);
+  return g_steal_pointer (&conversation);
+}
+
+/**
+ * ssq_cache_list_conversations:
+ * Returns: (transfer full) (element-type SsqConversation): every conversation,
+ * most recently active first.
+ */
+GPtrArray *
+ssq_cache_list_conversations (SsqCache *self)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (SSQ_IS_CACHE (self), out);
+
+  stmt = ssq_db_stmt (&self->db,
+                      "SELECT id FROM conversations ORDER BY last_activity DESC, id", NULL);
+  if (stmt == NULL)
+    return out;
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (ids, ssq_db_column_dup (stmt, 0));
+  sqlite3_reset (stmt);
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      SsqConversation *conversation = ssq_cache_get_conversation (self, ids->pdata[i]);
+
+      if (conversation != NULL)
+        g_ptr_array_add (out, conversation);
+    }
+  return out;
+}
+
+/**
+ * ssq_cache_find_conversation:
+ * @name: a conversation id, a group title (case-insensitive), or the
+ *   username of the other member of a direct conversation.
+ *
+ * Returns: (transfer full) (nullable): the conversation @name names.
+ */
+SsqConversation *
+ssq_cache_find_conversation (SsqCache   *self,
+                             const char *name)
+{
+  sqlite3_stmt *stmt;
+  g_autofree char *id = NULL;
+
+  g_return_val_if_fail (SSQ_IS_CACHE (self), NULL);
+
+  stmt = ssq_db_stmt (&self->db,
+                      "SELECT id FROM conversations WHERE id = ?1 "
+                      "UNION ALL SELECT id FROM conversations WHERE title = ?1 COLLATE NOCASE "
+                      "UNION ALL SELECT c.id FROM conversations c "
+                      "  JOIN members m ON m.conversation_id = c.id "
+                      "  JOIN users u ON u.id = m.user_id "
+                      "  WHERE c.kind = 'direct' AND u.username = lower(?1) AND m.user_id != ?2 "
+                      "LIMIT 1", NULL);
+  if (stmt == NULL || name == NULL)
+    return NULL;
+  ssq_db_bind_text (stmt, 1, name);
+  ssq_db_bind_text (stmt, 2, self->self_id ? self->self_id : "");
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    id = ssq_db_column_dup (stmt, 0);
+  sqlite3_reset (stmt);
+  return id ? ssq_cache_get_conversation (self, id) : NULL;
+}
+
+/**
+ * ssq_cache_set_markers:
+ * Moves @user_id's delivered and read markers forward (never back). For the
+ * account's own user this also recounts the conversation's unread messages.
+ */
+gboolean
+ssq_cache_set_markers (SsqCache    *self,
+                       const char  *conversation_id,
+                       const char  *user_id,
+                       gint64       delivered_seq,
+                       gint64       read_seq,
+                       GError     **error)
+{
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (SSQ_IS_CACHE (self), FALSE);
+
+  if (g_strcmp0 (user_id, self->self_id) == 0)
+    stmt = ssq_db_stmt (&self->db,
+                        "UPDATE conversations SET delivered_seq = MAX(delivered_seq, ?1, ?2), "
+                        "read_seq = MAX(read_seq, ?2), "
+                        "unread = (SELECT COUNT(*) FROM messages WHERE conversation_id = ?3 "
+                        "  AND seq > MAX(conversations.read_seq, ?2) AND sender != ?4 AND deleted = 0) "
+                        "WHERE id = ?3", error);
+  else
+    stmt = ssq_db_stmt (&self->db,
+                        "UPDATE members SET delivered_seq = MAX(delivered_seq, ?1, ?2), "
+                        "read_seq = MAX(read_seq, ?2) WHERE conversation_id = ?3 AND user_id = ?4",
+                        error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, delivered_seq);
+  sqlite3_bind_int64 (stmt, 2, read_seq);
+  ssq_db_bind_text (stmt, 3, conversation_id);
+  ssq_db_bind_text (stmt, 4, user_id);
+  return ssq_db_step_done (&self->db, stmt, error);
+}
+
+/**
+ * ssq_cache_get_peer_marks:
+ * The lowest delivered and read markers among the other members: a message
+ * of mine up to @out_delivered has reached every other member's client.
+ */
+void
+ssq_cache_get_peer_marks (SsqCache   *self,
+                          const char *conversation_id,
+                          gint64     *out_delivered,
+                          gint64     *out_read)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "SELECT MIN(delivered_seq), MIN(read_seq) FROM members "
+                                    "WHERE conversation_id = ? AND user_id != ?", NULL);
+
+  *out_delivered = *out_read = 0;
+  if (stmt == NULL)
+    return;
+  ssq_db_bind_text (stmt, 1, conversation_id);
+  ssq_db_bind_text (stmt, 2, self->self_id ? self->self_id : "");
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      *out_delivered = sqlite3_column_int64 (stmt, 0);
+      *out_read = sqlite3_column_int64 (stmt, 1);
+    }
+  sqlite3_reset (stmt);
+}
+
+gboolean
+ssq_cache_set_muted (SsqCache    *self,
+                     const char  *conversation_id,
+                     gboolean     muted,
+                     GError     **error)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "UPDATE conversations SET muted = ? WHERE id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, muted);
+  ssq_db_bind_text (stmt, 2, conversation_id);
+  return ssq_db_step_done (&self->db, stmt, error);
+}
+
+/**
+ * ssq_cache_get_cursors:
+ * Returns: (transfer full): `{conversation_id: cursor}` for every cached
+ * conversation, ready to be the `since` of a sync request.
+ */
+JsonObject *
+ssq_cache_get_cursors (SsqCache *self)
+{
+  JsonObject *since = json_object_new ();
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db, "SELECT id, sync_seq FROM conversations", NULL);
+
+  if (stmt == NULL)
+    return since;
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    json_object_set_int_member (since, (const char *) sqlite3_column_text (stmt, 0),
+                                sqlite3_column_int64 (stmt, 1));
+  sqlite3_reset (stmt);
+  return since;
+}
+
+gint64
+ssq_cache_get_cursor (SsqCache   *self,
+                      const char *conversation_id)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "SELECT sync_seq FROM conversations WHERE id = ?", NULL);
+  gint64 cursor = -1;
+
+  if (stmt == NULL)
+    return -1;
+  ssq_db_bind_text (stmt, 1, conversation_id);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    cursor = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return cursor;
+}
+
+/**
+ * ssq_cache_advance_cursor:
+ * Moves the conversation's cursor over every message held right above it.
+ */
+gboolean
+ssq_cache_advance_cursor (SsqCache    *self,
+                          const char  *conversation_id,
+                          GError     **error)
+{
+  gint64 cursor = ssq_cache_get_cursor (self, conversation_id);
+  gint64 start = cursor;
+  sqlite3_stmt *stmt;
+
+  if (cursor < 0)
+    return TRUE;
+  stmt = ssq_db_stmt (&self->db,
+                      "SELECT seq FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq",
+                      error);
+  if (stmt == NULL)
+    return FALSE;
+  ssq_db_bind_text (stmt, 1, conversation_id);
+  sqlite3_bind_int64 (stmt, 2, cursor);
+  while (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_int64 (stmt, 0) == cursor + 1)
+    cursor++;
+  sqlite3_reset (stmt);
+  if (cursor == start)
+    return TRUE;
+
+  stmt = ssq_db_stmt (&self->db, "UPDATE conversations SET sync_seq = ? WHERE id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, cursor);
+  ssq_db_bind_text (stmt, 2, conversation_id);
+  return ssq_db_step_done (&self->db, stmt, error);
+}
+
+/**
+ * ssq_cache_set_sync_floor:
+ * Starts following a conversation at @floor_seq: sync will not ask for what
+ * lies below, which paging fetches on demand. Used so that joining a long
+ * conversation does not download all of its history.
+ */
+gboolean
+ssq_cache_set_sync_floor (SsqCache    *self,
+                          const char  *conversation_id,
+                          gint64       floor_seq,
+                          GError     **error)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "UPDATE conversations SET sync_seq = MAX(sync_seq, ?) WHERE id = ?",
+                                    error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, floor_seq);
+  ssq_db_bind_text (stmt, 2, conversation_id);
+  return ssq_db_step_done (&self->db, stmt, error) &&
+         ssq_cache_advance_cursor (self, conversation_id, error);
+}

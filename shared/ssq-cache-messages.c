@@ -1,0 +1,497 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-cache-messages.c: messages (with edits and tombstones), paging with
+ * gap detection, full-text search and the outbox in the client cache. */
+#include "ssq-cache-private.h"
+#include "ssq-message-private.h"
+#include "ssq-proto.h"
+
+#include <string.h>
+
+SsqMessage *
+ssq_cache_message_from_row (sqlite3_stmt *stmt,
+                            const char   *self_id,
+                            gint64        peer_delivered,
+                            gint64        peer_read)
+{
+  SsqMessage *message = ssq_message_new ();
+
+  message->conversation_id = ssq_db_column_dup (stmt, 0);
+  message->seq = sqlite3_column_int64 (stmt, 1);
+  message->id = ssq_db_column_dup (stmt, 2);
+  message->sender = ssq_db_column_dup (stmt, 3);
+  message->client_id = ssq_db_column_dup (stmt, 4);
+  message->body = ssq_db_column_dup (stmt, 5);
+  message->created_at = sqlite3_column_int64 (stmt, 6);
+  message->edited_at = sqlite3_column_int64 (stmt, 7);
+  message->deleted = sqlite3_column_int (stmt, 8);
+  message->reply_to = sqlite3_column_int64 (stmt, 9);
+  message->status = SSQ_MESSAGE_SENT;
+  if (g_strcmp0 (message->sender, self_id) == 0)
+    {
+      if (message->seq <= peer_read)
+        message->status = SSQ_MESSAGE_READ;
+      else if (message->seq <= peer_delivered)
+        message->status = SSQ_MESSAGE_DELIVERED;
+    }
+  return message;
+}
+
+SsqMessage *
+ssq_cache_last_message (SsqCache   *self,
+                        const char *conversation_id)
+{
+  g_autoptr(GPtrArray) last = ssq_cache_get_messages (self, conversation_id, 0, 1, NULL);
+
+  return last->len > 0 ? g_object_ref (last->pdata[0]) : NULL;
+}
+
+SsqMessage *
+ssq_cache_get_message (SsqCache   *self,
+                       const char *conversation_id,
+                       gint64      seq)
+{
+  g_autoptr(GPtrArray) one = ssq_cache_get_messages (self, conversation_id, seq + 1, 1, NULL);
+
+  if (one->len == 0 || SSQ_MESSAGE (one->pdata[0])->seq != seq)
+    return NULL;
+  return g_object_ref (one->pdata[0]);
+}
+
+/**
+ * ssq_cache_get_messages:
+ * @before_seq: return messages below this seq; 0 for the newest
+ * @out_complete: (out) (optional): TRUE when the cache held the whole page:
+ *   every seq from right below @before_seq down to @limit messages or to
+ *   the first message. FALSE means a gap the server must fill.
+ *
+ * Returns: (transfer full) (element-type SsqMessage): up to @limit messages,
+ * ascending by seq.
+ */
+GPtrArray *
+ssq_cache_get_messages (SsqCache   *self,
+                        const char *conversation_id,
+                        gint64      before_seq,
+                        guint       limit,
+                        gboolean   *out_complete)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_object_unref);
+  gint64 peer_delivered, peer_read, expected;
+  gboolean contiguous = TRUE;
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (SSQ_IS_CACHE (self), out);
+
+  if (out_complete != NULL)
+    *out_complete = FALSE;
+  stmt = ssq_db_stmt (&self->db,
+                      "SELECT " SSQ_CACHE_MESSAGE_COLUMNS " FROM messages m "
+                      "WHERE m.conversation_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?", NULL);
+  if (stmt == NULL)
+    return out;
+  ssq_cache_get_peer_marks (self, conversation_id, &peer_delivered, &peer_read);
+  ssq_db_bind_text (stmt, 1, conversation_id);
+  sqlite3_bind_int64 (stmt, 2, before_seq > 0 ? before_seq : G_MAXINT64);
+  sqlite3_bind_int64 (stmt, 3, limit);
+  expected = before_seq > 0 ? before_seq - 1 : -1;
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      SsqMessage *message = ssq_cache_message_from_row (stmt, self->self_id, peer_delivered, peer_read);
+
+      if (expected >= 0 && message->seq != expected)
+        contiguous = FALSE;
+      expected = message->seq - 1;
+      g_ptr_array_add (out, message);
+    }
+  sqlite3_reset (stmt);
+
+  /* Rows came newest first; callers want seq order. */
+  for (guint i = 0; i < out->len / 2; i++)
+    {
+      gpointer tmp = out->pdata[i];
+
+      out->pdata[i] = out->pdata[out->len - 1 - i];
+      out->pdata[out->len - 1 - i] = tmp;
+    }
+  if (out_complete != NULL)
+    *out_complete = contiguous && (out->len == limit || expected == 0 || before_seq == 1);
+  return out;
+}
+
+typedef struct {
+  gboolean existed;
+  gboolean was_deleted;
+  gboolean same;
+} OldRow;
+
+static OldRow
+old_row (SsqCache   *self,
+         SsqMessage *message)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "SELECT deleted, body, edited_at, id FROM messages "
+                                    "WHERE conversation_id = ? AND seq = ?", NULL);
+  OldRow old = { FALSE, FALSE, FALSE };
+
+  if (stmt == NULL)
+    return old;
+  ssq_db_bind_text (stmt, 1, message->conversation_id);
+  sqlite3_bind_int64 (stmt, 2, message->seq);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      old.existed = TRUE;
+      old.was_deleted = sqlite3_column_int (stmt, 0);
+      old.same = old.was_deleted == message->deleted &&
+                 g_strcmp0 ((const char *) sqlite3_column_text (stmt, 1), message->body) == 0 &&
+                 sqlite3_column_int64 (stmt, 2) == message->edited_at &&
+                 g_strcmp0 ((const char *) sqlite3_column_text (stmt, 3), message->id) == 0;
+    }
+  sqlite3_reset (stmt);
+  return old;
+}
+
+static gboolean
+upsert_message (SsqCache    *self,
+                SsqMessage  *message,
+                GError     **error)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "INSERT INTO messages (conversation_id, seq, id, sender, client_id, "
+                                    "  body, created_at, edited_at, deleted, reply_to) "
+                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                    "ON CONFLICT (conversation_id, seq) DO UPDATE SET "
+                                    "id = excluded.id, body = excluded.body, "
+                                    "edited_at = excluded.edited_at, deleted = excluded.deleted",
+                                    error);
+
+  if (stmt == NULL)
+    return FALSE;
+  ssq_db_bind_text (stmt, 1, message->conversation_id);
+  sqlite3_bind_int64 (stmt, 2, message->seq);
+  ssq_db_bind_text (stmt, 3, message->id);
+  ssq_db_bind_text (stmt, 4, message->sender);
+  ssq_db_bind_text (stmt, 5, message->client_id);
+  ssq_db_bind_text (stmt, 6, message->body);
+  sqlite3_bind_int64 (stmt, 7, message->created_at);
+  if (message->edited_at > 0)
+    sqlite3_bind_int64 (stmt, 8, message->edited_at);
+  else
+    sqlite3_bind_null (stmt, 8);
+  sqlite3_bind_int (stmt, 9, message->deleted);
+  if (message->reply_to > 0)
+    sqlite3_bind_int64 (stmt, 10, message->reply_to);
+  else
+    sqlite3_bind_null (stmt, 10);
+  return ssq_db_step_done (&self->db, stmt, error);
+}
+
+/* Keeps the conversation's counters in step with a stored message: last
+ * seq, last activity, and the unread count (a new message from someone
+ * else above the read marker adds one; deleting such a message takes it
+ * back). */
+static gboolean
+update_conversation (SsqCache    *self,
+                     SsqMessage  *message,
+                     gint64       unread_delta,
+                     GError     **error)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "UPDATE conversations SET last_seq = MAX(last_seq, ?1), "
+                                    "last_activity = MAX(last_activity, ?2), "
+                                    "unread = MAX(0, unread + CASE WHEN ?1 > read_seq THEN ?3 ELSE 0 END) "
+                                    "WHERE id = ?4", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, message->seq);
+  sqlite3_bind_int64 (stmt, 2, message->created_at);
+  sqlite3_bind_int64 (stmt, 3, unread_delta);
+  ssq_db_bind_text (stmt, 4, message->conversation_id);
+  return ssq_db_step_done (&self->db, stmt, error);
+}
+
+static gboolean
+store_message_steps (SsqCache    *self,
+                     SsqMessage  *message,
+                     OldRow       old,
+                     GError     **error)
+{
+  gboolean own = g_strcmp0 (message->sender, self->self_id) == 0;
+  gint64 delta = 0;
+
+  if (!own && !old.existed && !message->deleted)
+    delta = 1;
+  else if (!own && old.existed && !old.was_deleted && message->deleted)
+    delta = -1;
+
+  if (!upsert_message (self, message, error) ||
+      !update_conversation (self, message, delta, error))
+    return FALSE;
+  /* The server moves a sender's own markers to the message they send. */
+  if (own && !old.existed &&
+      !ssq_cache_set_markers (self, message->conversation_id, self->self_id,
+                              message->seq, message->seq, error))
+    return FALSE;
+  return ssq_cache_advance_cursor (self, message->conversation_id, error);
+}
+
+/**
+ * ssq_cache_store_message:
+ * @out_changed: (out) (optional): TRUE when the message is new or differs
+ *   from what the cache held (an edit or a deletion).
+ *
+ * Stores a message from the server, removing it from the outbox when it is
+ * the acknowledgement of one of ours, and keeps the conversation's counters
+ * and cursor in step.
+ */
+gboolean
+ssq_cache_store_message (SsqCache    *self,
+                         SsqMessage  *message,
+                         gboolean    *out_changed,
+                         GError     **error)
+{
+  OldRow old;
+
+  g_return_val_if_fail (SSQ_IS_CACHE (self), FALSE);
+  g_return_val_if_fail (SSQ_IS_MESSAGE (message) && message->seq > 0, FALSE);
+
+  old = old_row (self, message);
+  if (out_changed != NULL)
+    *out_changed = !old.same;
+  if (g_strcmp0 (message->sender, self->self_id) == 0 && message->client_id != NULL &&
+      !ssq_cache_outbox_remove (self, message->client_id, error))
+    return FALSE;
+  if (old.same)
+    return TRUE;
+
+  if (!ssq_db_run (&self->db, "SAVEPOINT message", error))
+    return FALSE;
+  if (!store_message_steps (self, message, old, error) ||
+      !ssq_db_run (&self->db, "RELEASE message", error))
+    {
+      ssq_db_run (&self->db, "ROLLBACK TO message", NULL);
+      ssq_db_run (&self->db, "RELEASE message", NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Builds an FTS5 query that matches every word of @text as a prefix, with
+ * the user's text quoted so that FTS5 operators in it are plain words. */
+static char *
+fts_query (const char *text)
+{
+  g_auto(GStrv) words = g_strsplit_set (text, " \t\r\n", -1);
+  g_autoptr(GString) query = g_string_new (NULL);
+
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      g_auto(GStrv) quotes = NULL;
+      g_autofree char *escaped = NULL;
+
+      if (words[i][0] == '\0')
+        continue;
+      quotes = g_strsplit (words[i], "\"", -1);
+      escaped = g_strjoinv ("\"\"", quotes);
+      g_string_append_printf (query, "%s\"%s\"*", query->len ? " " : "", escaped);
+    }
+  return g_string_free (g_steal_pointer (&query), FALSE);
+}
+
+/**
+ * ssq_cache_search:
+ * @conversation_id: (nullable): search one conversation only
+ *
+ * Full-text search over the cached messages (not deleted ones): every word
+ * of @text must appear, as a word or the start of one, ignoring case and
+ * diacritics.
+ *
+ * Returns: (transfer full) (element-type SsqMessage): matches, newest first.
+ */
+GPtrArray *
+ssq_cache_search (SsqCache    *self,
+                  const char  *text,
+                  const char  *conversation_id,
+                  guint        limit,
+                  GError     **error)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *query = NULL;
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_return_val_if_fail (SSQ_IS_CACHE (self) && text != NULL, NULL);
+
+  query = fts_query (text);
+  if (*query == '\0')
+    return g_steal_pointer (&out);
+  stmt = ssq_db_stmt (&self->db,
+                      "SELECT " SSQ_CACHE_MESSAGE_COLUMNS " FROM messages_fts f "
+                      "JOIN messages m ON m.rowid = f.rowid "
+                      "WHERE messages_fts MATCH ?1 AND m.deleted = 0 "
+                      "AND (?2 IS NULL OR m.conversation_id = ?2) "
+                      "ORDER BY m.created_at DESC, m.seq DESC LIMIT ?3", error);
+  if (stmt == NULL)
+    return NULL;
+  ssq_db_bind_text (stmt, 1, query);
+  ssq_db_bind_text (stmt, 2, conversation_id);
+  sqlite3_bind_int64 (stmt, 3, limit);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (out, ssq_cache_message_from_row (stmt, self->self_id, 0, 0));
+  if (rc != SQLITE_DONE)
+    {
+      ssq_db_fail (&self->db, error);
+      sqlite3_reset (stmt);
+      return NULL;
+    }
+  sqlite3_reset (stmt);
+  return g_steal_pointer (&out);
+}
+
+/* The outbox. */
+
+static SsqMessage *
+outbox_from_row (SsqCache     *self,
+                 sqlite3_stmt *stmt)
+{
+  SsqMessage *message = ssq_message_new ();
+
+  message->outbox_position = sqlite3_column_int64 (stmt, 0);
+  message->client_id = ssq_db_column_dup (stmt, 1);
+  message->conversation_id = ssq_db_column_dup (stmt, 2);
+  message->body = ssq_db_column_dup (stmt, 3);
+  message->reply_to = sqlite3_column_int64 (stmt, 4);
+  message->created_at = sqlite3_column_int64 (stmt, 5);
+  message->error = ssq_db_column_dup (stmt, 6);
+  message->sender = g_strdup (self->self_id);
+  message->status = message->error ? SSQ_MESSAGE_FAILED : SSQ_MESSAGE_PENDING;
+  return message;
+}
+
+#define OUTBOX_COLUMNS "position, client_id, conversation_id, body, reply_to, created_at, error"
+
+/**
+ * ssq_cache_outbox_add:
+ * Puts a new message in the outbox with a fresh `client_id`, fsynced: what
+ * the user wrote survives even a power cut before it is sent.
+ *
+ * Returns: (transfer full): the pending message.
+ */
+SsqMessage *
+ssq_cache_outbox_add (SsqCache    *self,
+                      const char  *conversation_id,
+                      const char  *body,
+                      gint64       reply_to,
+                      GError     **error)
+{
+  g_autofree char *client_id = g_uuid_string_random ();
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  g_return_val_if_fail (SSQ_IS_CACHE (self), NULL);
+
+  if (!ssq_check_text ("body", body, 1, SSQ_BODY_MAX, error))
+    return NULL;
+  stmt = ssq_db_stmt (&self->db,
+                      "INSERT INTO outbox (client_id, conversation_id, body, reply_to, created_at) "
+                      "VALUES (?, ?, ?, ?, ?)", error);
+  if (stmt == NULL || !ssq_db_exec (&self->db, "PRAGMA synchronous = FULL", error))
+    return NULL;
+  ssq_db_bind_text (stmt, 1, client_id);
+  ssq_db_bind_text (stmt, 2, conversation_id);
+  ssq_db_bind_text (stmt, 3, body);
+  if (reply_to > 0)
+    sqlite3_bind_int64 (stmt, 4, reply_to);
+  else
+    sqlite3_bind_null (stmt, 4);
+  sqlite3_bind_int64 (stmt, 5, ssq_now_ms ());
+  ok = ssq_db_step_done (&self->db, stmt, error);
+  ssq_db_exec (&self->db, "PRAGMA synchronous = NORMAL", NULL);
+  return ok ? ssq_cache_outbox_get (self, client_id) : NULL;
+}
+
+SsqMessage *
+ssq_cache_outbox_get (SsqCache   *self,
+                      const char *client_id)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE client_id = ?", NULL);
+  SsqMessage *message = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  ssq_db_bind_text (stmt, 1, client_id);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    message = outbox_from_row (self, stmt);
+  sqlite3_reset (stmt);
+  return message;
+}
+
+/**
+ * ssq_cache_outbox_list:
+ * @conversation_id: (nullable): one conversation's, or all
+ *
+ * Returns: (transfer full) (element-type SsqMessage): the outbox in the order
+ * the messages were written.
+ */
+GPtrArray *
+ssq_cache_outbox_list (SsqCache   *self,
+                       const char *conversation_id)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_object_unref);
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "SELECT " OUTBOX_COLUMNS " FROM outbox "
+                                    "WHERE ?1 IS NULL OR conversation_id = ?1 ORDER BY position", NULL);
+
+  if (stmt == NULL)
+    return out;
+  ssq_db_bind_text (stmt, 1, conversation_id);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (out, outbox_from_row (self, stmt));
+  sqlite3_reset (stmt);
+  return out;
+}
+
+gboolean
+ssq_cache_outbox_remove (SsqCache    *self,
+                         const char  *client_id,
+                         GError     **error)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db, "DELETE FROM outbox WHERE client_id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  ssq_db_bind_text (stmt, 1, client_id);
+  return ssq_db_step_done (&self->db, stmt, error);
+}
+
+/* A failed message stays in the outbox, marked with why, until the user
+ * retries (error_text NULL) or discards it. */
+gboolean
+ssq_cache_outbox_set_error (SsqCache    *self,
+                            const char  *client_id,
+                            const char  *error_text,
+                            GError     **error)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "UPDATE outbox SET error = ? WHERE client_id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  ssq_db_bind_text (stmt, 1, error_text);
+  ssq_db_bind_text (stmt, 2, client_id);
+  return ssq_db_step_done (&self->db, stmt, error);
+}
+
+guint
+ssq_cache_outbox_count (SsqCache *self)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db, "SELECT COUNT(*) FROM outbox", NULL);
+  guint count = 0;
+
+  if (stmt == NULL)
+    return 0;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    count = sqlite3_column_int (stmt, 0);
+  sqlite3_reset (stmt);
+  return count;
+}

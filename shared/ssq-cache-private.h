@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-cache-private.h: what the cache's files share. */
+#pragma once
+
+#include "ssq-cache.h"
+#include "ssq-db.h"
+
+G_BEGIN_DECLS
+
+struct _SsqCache
+{
+  GObject  parent_instance;
+  SsqDb    db;
+  char    *path;
+  char    *self_id;
+};
+
+SsqMessage *ssq_cache_message_from_row  (sqlite3_stmt *stmt,
+                                         const char   *self_id,
+                                         gint64        peer_delivered,
+                                         gint64        peer_read);
+SsqMessage *ssq_cache_last_message      (SsqCache     *self,
+                                         const char   *conversation_id);
+gboolean    ssq_cache_advance_cursor    (SsqCache     *self,
+                                         const char   *conversation_id,
+                                         GError      **error);
+
+/* The columns ssq_cache_message_from_row reads, in order. */
+#define SSQ_CACHE_MESSAGE_COLUMNS \
+  "m.conversation_id, m.seq, m.id, m.sender, m.client_id, m.body, m.created_at, " \
+  "m.edited_at, m.deleted, m.reply_to"
+
+G_END_DECLS

@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-cache.c: opening the client cache, its schema, users, conversations,
+ * members' markers and sync cursors. Messages, the outbox and search are in
+ * ssq-cache-messages.c. The cache lives on the thread that opened it. */
+#include "ssq-cache-private.h"
+#include "ssq-conversation-private.h"
+#include "ssq-json.h"
+#include "ssq-proto.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+/* Each step raises user_version by one. Never edit a released step. */
+static const char *const migrations[] = {
+  /* 0 -> 1 */
+  "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+  "CREATE TABLE users ("
+  "  id TEXT PRIMARY KEY,"
+  "  username TEXT NOT NULL,"
+  "  display_name TEXT NOT NULL,"
+  "  presence TEXT NOT NULL DEFAULT 'offline',"
+  "  last_seen INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+  "CREATE INDEX users_by_name ON users(username);"
+  "CREATE TABLE conversations ("
+  "  id TEXT PRIMARY KEY,"
+  "  kind TEXT NOT NULL,"
+  "  title TEXT,"
+  "  role TEXT,"
+  "  muted INTEGER NOT NULL DEFAULT 0,"
+  "  last_seq INTEGER NOT NULL DEFAULT 0,"
+  "  read_seq INTEGER NOT NULL DEFAULT 0,"
+  "  delivered_seq INTEGER NOT NULL DEFAULT 0,"
+  "  unread INTEGER NOT NULL DEFAULT 0,"
+  "  created_at INTEGER NOT NULL DEFAULT 0,"
+  "  last_activity INTEGER NOT NULL DEFAULT 0,"
+  /* Sync cursor: held without a gap up to here (see ssq_cache_get_cursor). */
+  "  sync_seq INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+  "CREATE TABLE members ("
+  "  conversation_id TEXT NOT NULL,"
+  "  user_id TEXT NOT NULL,"
+  "  role TEXT NOT NULL,"
+  "  delivered_seq INTEGER NOT NULL DEFAULT 0,"
+  "  read_seq INTEGER NOT NULL DEFAULT 0,"
+  "  present INTEGER NOT NULL DEFAULT 1,"
+  "  PRIMARY KEY (conversation_id, user_id)) WITHOUT ROWID;"
+  /* A rowid table, so that the full-text index can point into it. */
+  "CREATE TABLE messages ("
+  "  conversation_id TEXT NOT NULL,"
+  "  seq INTEGER NOT NULL,"
+  "  id TEXT NOT NULL,"
+  "  sender TEXT NOT NULL,"
+  "  client_id TEXT,"
+  "  body TEXT NOT NULL,"
+  "  created_at INTEGER NOT NULL,"
+  "  edited_at INTEGER,"
+  "  deleted INTEGER NOT NULL DEFAULT 0,"
+  "  reply_to INTEGER,"
+  "  UNIQUE (conversation_id, seq));"
+  "CREATE VIRTUAL TABLE messages_fts USING fts5("
+  "  body, content='messages', content_rowid='rowid',"
+  "  tokenize='unicode61 remove_diacritics 2');"
+  "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN"
+  "  INSERT INTO messages_fts (rowid, body) VALUES (new.rowid, new.body);"
+  "END;"
+  "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN"
+  "  INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.rowid, old.body);"
+  "END;"
+  "CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN"
+  "  INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.rowid, old.body);"
+  "  INSERT INTO messages_fts (rowid, body) VALUES (new.rowid, new.body);"
+  "END;"
+  "CREATE TABLE outbox ("
+  "  position INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  client_id TEXT NOT NULL UNIQUE,"
+  "  conversation_id TEXT NOT NULL,"
+  "  body TEXT NOT NULL,"
+  "  reply_to INTEGER,"
+  "  created_at INTEGER NOT NULL,"
+  "  error TEXT);",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SSQ_CACHE_SCHEMA_VERSION);
+
+G_DEFINE_FINAL_TYPE (SsqCache, ssq_cache, G_TYPE_OBJECT)
+
+static void
+ssq_cache_finalize (GObject *object)
+{
+  SsqCache *self = SSQ_CACHE (object);
+
+  ssq_db_close (&self->db);
+  g_free (self->path);
+  g_free (self->self_id);
+  G_OBJECT_CLASS (ssq_cache_parent_class)->finalize (object);
+}
+
+static void
+ssq_cache_class_init (SsqCacheClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = ssq_cache_finalize;
+}
+
+static void
+ssq_cache_init (SsqCache *self)
+{
+}
+
+/* Keeps a file name to letters, digits, '.', '-' and '_'. */
+static char *
+file_safe (const char *text)
+{
+  char *out = g_ascii_strdown (text, -1);
+
+  for (char *p = out; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '-' && *p != '_')
+      *p = '_';
+  return out;
+}
+
+/**
+ * ssq_cache_path_for:
+ * @data_dir: (nullable): where caches live; the user's data directory
+ *   (`$XDG_DATA_HOME/supersoniq`) when NULL. The data directory rather than
+ *   the cache directory, because the outbox holds what the user wrote.
+ *
+ * Returns: the cache file of @username on @server_url, one per account and
+ * server, e.g. `alice@chat.lan_8080.db`.
+ */
+char *
+ssq_cache_path_for (const char *data_dir,
+                    const char *server_url,
+                    const char *username)
+{
+  g_autoptr(GUri) uri = g_uri_parse (server_url, G_URI_FLAGS_NONE, NULL);
+  g_autofree char *host = NULL, *user = NULL, *name = NULL;
+  g_autofree char *dir = NULL;
+
+  g_return_val_if_fail (server_url != NULL && username != NULL, NULL);
+
+  if (uri != NULL && g_uri_get_host (uri) != NULL)
+    {
+      g_autofree char *raw = g_strdup_printf ("%s_%d", g_uri_get_host (uri), g_uri_get_port (uri));
+
+      host = file_safe (raw);
+    }
+  else
+    host = file_safe (server_url);
+  user = file_safe (username);
+  name = g_strdup_printf ("%s@%s.db", user, host);
+  dir = data_dir ? g_strdup (data_dir) : g_build_filename (g_get_user_data_dir (), "supersoniq", NULL);
+  return g_build_filename (dir, name, NULL);
+}
+
+static SsqCache *
+open_migrated (const char  *path,
+               int          version,
+               GError     **error)
+{
+  g_autoptr(SsqCache) self = g_object_new (SSQ_TYPE_CACHE, NULL);
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_UNAVAILABLE, "Cannot create %s: %s",
+                   dir, g_strerror (saved));
+      return NULL;
+    }
+  self->path = g_strdup (path);
+  /* NORMAL: a commit survives the program crashing; only the outbox, which
+   * holds what the user wrote, is written with a full fsync. */
+  if (!ssq_db_open (&self->db, path, FALSE, error) ||
+      !ssq_db_migrate (&self->db, migrations, G_N_ELEMENTS (migrations), version, error))
+    return NULL;
+  g_chmod (path, 0600);
+  self->self_id = ssq_cache_get_meta (self, "self_id");
+  return g_steal_pointer (&self);
+}
+
+/**
+ * ssq_cache_open:
+ * Opens (creating it and its directory if needed) the cache at @path and
+ * brings its schema up to date. A cache written by a newer version is
+ * refused.
+ */
+SsqCache *
+ssq_cache_open (const char  *path,
+                GError     **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  return open_migrated (path, SSQ_CACHE_SCHEMA_VERSION, error);
+}
+
+/* For migration tests: stop at an older schema. */
+SsqCache *
+ssq_cache_open_at_version (const char  *path,
+                           int          version,
+                           GError     **error)
+{
+  g_return_val_if_fail (version >= 0 && version <= SSQ_CACHE_SCHEMA_VERSION, NULL);
+  return open_migrated (path, version, error);
+}
+
+char *
+ssq_cache_dump_schema (SsqCache *self)
+{
+  g_return_val_if_fail (SSQ_IS_CACHE (self), NULL);
+  return ssq_db_dump_schema (&self->db);
+}
+
+const char *
+ssq_cache_get_path (SsqCache *self)
+{
+  g_return_val_if_fail (SSQ_IS_CACHE (self), NULL);
+  return self->path;
+}
+
+char *
+ssq_cache_get_meta (SsqCache   *self,
+                    const char *key)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db, "SELECT value FROM meta WHERE key = ?", NULL);
+  char *value = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  ssq_db_bind_text (stmt, 1, key);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    value = ssq_db_column_dup (stmt, 0);
+  sqlite3_reset (stmt);
+  return value;
+}
+
+gboolean
+ssq_cache_set_meta (SsqCache    *self,
+                    const char  *key,
+                    const char  *value,
+                    GError     **error)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "INSERT INTO meta (key, value) VALUES (?, ?) "
+                                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                                    error);
+
+  if (stmt == NULL)
+    return FALSE;
+  ssq_db_bind_text (stmt, 1, key);
+  ssq_db_bind_text (stmt, 2, value);
+  return ssq_db_step_done (&self->db, stmt, error);
+}
+
+void
+ssq_cache_set_self_id (SsqCache   *self,
+                       const char *user_id)
+{
+  g_return_if_fail (SSQ_IS_CACHE (self) && user_id != NULL);
+  if (g_strcmp0 (self->self_id, user_id) == 0)
+    return;
+  g_free (self->self_id);
+  self->self_id = g_strdup (user_id);
+  if (!ssq_cache_set_meta (self, "self_id", user_id, NULL))
+    g_debug ("cache: cannot record the account's user id");
+}
+
+const char *
+ssq_cache_get_self_id (SsqCache *self)
+{
+  g_return_val_if_fail (SSQ_IS_CACHE (self), NULL);
+  return self->self_id;
+}
+
+/* Users. */
+
+gboolean
+ssq_cache_store_user (SsqCache  *self,
+                      SsqUser   *user,
+                      GError   **error)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "INSERT INTO users (id, username, display_name, presence, last_seen) "
+                                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                                    "username = excluded.username, display_name = excluded.display_name, "
+                                    "presence = excluded.presence, last_seen = excluded.last_seen",
+                                    error);
+
+  if (stmt == NULL)
+    return FALSE;
+  ssq_db_bind_text (stmt, 1, ssq_user_get_id (user));
+  ssq_db_bind_text (stmt, 2, ssq_user_get_username (user));
+  ssq_db_bind_text (stmt, 3, ssq_user_get_display_name (user));
+  ssq_db_bind_text (stmt, 4, ssq_user_get_presence (user));
+  sqlite3_bind_int64 (stmt, 5, ssq_user_get_last_seen (user));
+  return ssq_db_step_done (&self->db, stmt, error);
+}
+
+static SsqUser *
+user_from_stmt (sqlite3_stmt *stmt)
+{
+  SsqUser *user = NULL;
+
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    user = ssq_user_new ((const char *) sqlite3_column_text (stmt, 0),
+                         (const char *) sqlite3_column_text (stmt, 1),
+                         (const char *) sqlite3_column_text (stmt, 2),
+                         (const char *) sqlite3_column_text (stmt, 3),
+                         sqlite3_column_int64 (stmt, 4));
+  sqlite3_reset (stmt);
+  return user;
+}
+
+SsqUser *
+ssq_cache_get_user (SsqCache   *self,
+                    const char *user_id)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "SELECT id, username, display_name, presence, last_seen "
+                                    "FROM users WHERE id = ?", NULL);
+
+  if (stmt == NULL)
+    return NULL;
+  ssq_db_bind_text (stmt, 1, user_id);
+  return user_from_stmt (stmt);
+}
+
+SsqUser *
+ssq_cache_find_user (SsqCache   *self,
+                     const char *username)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "SELECT id, username, display_name, presence, last_seen "
+                                    "FROM users WHERE username = lower(?)", NULL);
+
+  if (stmt == NULL)
+    return NULL;
+  ssq_db_bind_text (stmt, 1, username);
+  return user_from_stmt (stmt);
+}
+
+gboolean
+ssq_cache_set_presence (SsqCache    *self,
+                        const char  *user_id,
+                        const char  *presence,
+                        gint64       last_seen,
+                        GError     **error)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "UPDATE users SET presence = ?, last_seen = MAX(last_seen, ?) "
+                                    "WHERE id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  ssq_db_bind_text (stmt, 1, presence);
+  sqlite3_bind_int64 (stmt, 2, last_seen);
+  ssq_db_bind_text (stmt, 3, user_id);
+  return ssq_db_step_done (&self->db, stmt, error);
+}
