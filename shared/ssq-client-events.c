@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-client-events.c: server events applied to the cache, then announced
+ * as signals; sync from the cache's cursors; delivered and read markers. */
+#include "ssq-client-private.h"
+#include "ssq-json.h"
+#include "ssq-message-private.h"
+#include "ssq-proto.h"
+
+#include <string.h>
+
+static void
+protocol_error (SsqClient  *self,
+                const char *what,
+                GError     *error)
+{
+  g_autoptr(GError) owned = error;
+
+  g_prefix_error (&owned, "Unreadable %s event: ", what);
+  owned->code = SSQ_ERROR_PROTOCOL;
+  ssq_client_emit_error (self, owned);
+}
+
+static gboolean
+flush_markers_cb (gpointer user_data)
+{
+  SsqClient *self = user_data;
+
+  self->received_source = 0;
+  ssq_client_flush_markers (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+queue_marker (SsqClient  *self,
+              GHashTable *pending,
+              const char *conversation_id,
+              gint64      seq)
+{
+  gint64 *held = g_hash_table_lookup (pending, conversation_id);
+
+  if (held != NULL)
+    *held = MAX (*held, seq);
+  else
+    g_hash_table_insert (pending, g_strdup (conversation_id), g_memdup2 (&seq, sizeof seq));
+  /* Markers from one burst of events (a sync page) go out as one frame. */
+  if (self->received_source == 0)
+    self->received_source = g_idle_add_full (G_PRIORITY_LOW, flush_markers_cb, self, NULL);
+}
+
+static void
+send_markers (SsqClient  *self,
+              GHashTable *pending,
+              const char *type)
+{
+  GHashTableIter iter;
+  const char *conversation_id;
+  gint64 *seq;
+
+  g_hash_table_iter_init (&iter, pending);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &conversation_id, (gpointer *) &seq))
+    {
+      g_autoptr(JsonObject) frame = json_object_new ();
+
+      json_object_set_string_member (frame, "type", type);
+      json_object_set_string_member (frame, "conversation_id", conversation_id);
+      json_object_set_int_member (frame, "seq", *seq);
+      if (strcmp (type, SSQ_FRAME_READ) == 0)
+        ssq_client_request (self, frame, NULL, NULL);
+      else
+        ssq_client_send_frame (self, frame);
+    }
+  g_hash_table_remove_all (pending);
+}
+
+/* Markers wait while offline and go out on the next connection. */
+void
+ssq_client_flush_markers (SsqClient *self)
+{
+  if (self->state != SSQ_CLIENT_ONLINE)
+    return;
+  send_markers (self, self->pending_received, SSQ_FRAME_RECEIVED);
+  send_markers (self, self->pending_read, SSQ_FRAME_READ);
+}
+
+static void
+emit_conversation (SsqClient  *self,
+                   const char *conversation_id)
+{
+  g_autoptr(SsqConversation) conversation = ssq_cache_get_conversation (self->cache, conversation_id);
+
+  if (conversation != NULL)
+    g_signal_emit (self, ssq_client_signals[SIGNAL_CONVERSATION], 0, conversation);
+}
+
+/**
+ * ssq_client_apply_message:
+ * Stores a protocol `message` object and announces it if it is new or
+ * changed; tells the server it was received when it is someone else's.
+ */
+gboolean
+ssq_client_apply_message (SsqClient   *self,
+                          JsonObject  *object,
+                          GError     **error)
+{
+  g_autoptr(SsqMessage) message = ssq_message_new_from_json (object, error);
+  g_autoptr(SsqMessage) pending = NULL;
+  g_autoptr(SsqMessage) stored = NULL;
+  gboolean changed = FALSE;
+  gboolean own;
+
+  if (message == NULL)
+    return FALSE;
+  own = g_strcmp0 (message->sender, self->user_id) == 0;
+  if (own && message->client_id != NULL)
+    pending = ssq_cache_outbox_get (self->cache, message->client_id);
+  if (!ssq_cache_store_message (self->cache, message, &changed, error))
+    return FALSE;
+
+  if (changed)
+    {
+      stored = ssq_cache_get_message (self->cache, message->conversation_id, message->seq);
+      if (stored != NULL)
+        g_signal_emit (self, ssq_client_signals[SIGNAL_MESSAGE], 0, stored);
+      emit_conversation (self, message->conversation_id);
+    }
+  if (pending != NULL)
+    {
+      g_hash_table_remove (self->in_flight, message->client_id);
+      ssq_client_emit_outbox_changed (self, message->conversation_id, message->client_id);
+    }
+  if (!own)
+    {
+      ssq_client_apply_typing (self, message->conversation_id, message->sender, FALSE);
+      queue_marker (self, self->pending_received, message->conversation_id, message->seq);
+    }
+  return TRUE;
+}
+
+/**
+ * ssq_client_apply_conversation:
+ * Stores a conversation. One the cache has not seen starts being followed
+ * @sync_window messages from its end; older history comes by paging. With
+ * @live (not part of a sync) and messages the cache lacks, syncs.
+ */
+void
+ssq_client_apply_conversation (SsqClient  *self,
+                               JsonObject *object,
+                               gboolean    live)
+{
+  g_autoptr(SsqConversation) conversation = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *id = json_object_get_string_member_with_default (object, "id", NULL);
+  gint64 cursor = id ? ssq_cache_get_cursor (self->cache, id) : -1;
+
+  conversation = ssq_cache_store_conversation (self->cache, object, &error);
+  if (conversation == NULL)
+    {
+      protocol_error (self, "conversation", g_steal_pointer (&error));
+      return;
+    }
+  if (cursor < 0 && ssq_conversation_get_last_seq (conversation) > self->sync_window)
+    ssq_cache_set_sync_floor (self->cache, id,
+                              ssq_conversation_get_last_seq (conversation) - self->sync_window, NULL);
+  g_signal_emit (self, ssq_client_signals[SIGNAL_CONVERSATION], 0, conversation);
+  if (live && ssq_conversation_get_last_seq (conversation) > ssq_cache_get_cursor (self->cache, id))
+    ssq_client_start_sync (self);
+}
+
+void
+ssq_client_apply_removed (SsqClient  *self,
+                          const char *conversation_id)
+{
+  g_autoptr(GPtrArray) outbox = ssq_cache_outbox_list (self->cache, conversation_id);
+
+  if (!ssq_cache_remove_conversation (self->cache, conversation_id, NULL))
+    return;
+  g_hash_table_remove (self->typing, conversation_id);
+  g_signal_emit (self, ssq_client_signals[SIGNAL_CONVERSATION_REMOVED], 0, conversation_id);
+  for (guint i = 0; i < outbox->len; i++)
+    ssq_client_emit_outbox_changed (self, conversation_id,
+                                    ssq_message_get_client_id (outbox->pdata[i]));
+}
+
+static void
+handle_receipt (SsqClient  *self,
+                JsonObject *frame)
+{
+  const char *conversation_id, *user_id;
+  gint64 delivered = 0, read = 0;
+  GError *error = NULL;
+
+  if (!ssq_json_get_string (frame, "conversation_id", TRUE, &conversation_id, &error) ||
+      !ssq_json_get_string (frame, "user", TRUE, &user_id, &error) ||
+      !ssq_json_get_int (frame, "delivered_seq", FALSE, 0, G_MAXINT64, &delivered, &error) ||
+      !ssq_json_get_int (frame, "read_seq", FALSE, 0, G_MAXINT64, &read, &error))
+    return protocol_error (self, "receipt", error);
+  if (!ssq_cache_set_markers (self->cache, conversation_id, user_id, delivered, read, NULL))
+    return;
+  g_signal_emit (self, ssq_client_signals[SIGNAL_RECEIPT], 0, conversation_id, user_id,
+                 delivered, read);
+  if (g_strcmp0 (user_id, self->user_id) == 0)
+    emit_conversation (self, conversation_id);
+}
+
+static void
+handle_presence (SsqClient  *self,
+                 JsonObject *frame)
+{
+  const char *user_id, *status;
+  gint64 last_seen = 0;
+  g_autoptr(SsqUser) user = NULL;
+  GError *error = NULL;
+
+  if (!ssq_json_get_string (frame, "user", TRUE, &user_id, &error) ||
+      !ssq_json_get_string (frame, "status", TRUE, &status, &error) ||
+      !ssq_json_get_int (frame, "last_seen", FALSE, 0, G_MAXINT64, &last_seen, &error))
+    return protocol_error (self, "presence", error);
+  ssq_cache_set_presence (self->cache, user_id, status, last_seen, NULL);
+  user = ssq_cache_get_user (self->cache, user_id);
+  if (user != NULL)
+    g_signal_emit (self, ssq_client_signals[SIGNAL_PRESENCE], 0, user);
+}
+
+static void
+handle_typing (SsqClient  *self,
+               JsonObject *frame)
+{
+  const char *conversation_id, *user_id;
+  gboolean active = FALSE;
+  GError *error = NULL;
+
+  if (!ssq_json_get_string (frame, "conversation_id", TRUE, &conversation_id, &error) ||
+      !ssq_json_get_string (frame, "user", TRUE, &user_id, &error) ||
+      !ssq_json_get_bool (frame, "active", TRUE, &active, &error))
+    return protocol_error (self, "typing", error);
+  if (g_strcmp0 (user_id, self->user_id) != 0)
+    ssq_client_apply_typing (self, conversation_id, user_id, active);
+}
+
+static void
+handle_notification (SsqClient  *self,
+                     JsonObject *frame)
+{
+  const char *conversation_id, *reason = NULL;
+  gint64 seq;
+  GError *error = NULL;
+
+  if (!ssq_json_get_string (frame, "conversation_id", TRUE, &conversation_id, &error) ||
+      !ssq_json_get_int (frame, "seq", TRUE, 1, G_MAXINT64, &seq, &error) ||
+      !ssq_json_get_string (frame, "reason", FALSE, &reason, &error))
+    return protocol_error (self, "notification", error);
+  g_signal_emit (self, ssq_client_signals[SIGNAL_NOTIFICATION], 0, conversation_id, seq,
+                 reason ? reason : "group");
+}
+
+void
+ssq_client_handle_event (SsqClient  *self,
+                         const char *type,
+                         JsonObject *frame)
+{
+  GError *error = NULL;
+  JsonObject *object;
+  const char *id;
+
+  if (strcmp (type, SSQ_FRAME_MESSAGE) == 0)
+    {
+      if (!ssq_json_get_object (frame, "message", TRUE, &object, &error) ||
+          !ssq_client_apply_message (self, object, &error))
+        protocol_error (self, type, error);
+    }
+  else if (strcmp (type, SSQ_FRAME_CONVERSATION) == 0)
+    {
+      if (!ssq_json_get_object (frame, "conversation", TRUE, &object, &error))
+        return protocol_error (self, type, error);
+      ssq_client_apply_conversation (self, object, !self->syncing);
+    }
+  else if (strcmp (type, SSQ_FRAME_CONVERSATION_REMOVED) == 0)
+    {
+      if (!ssq_json_get_string (frame, "conversation_id", TRUE, &id, &error))
+        return protocol_error (self, type, error);
+      ssq_client_apply_removed (self, id);
+    }
+  else if (strcmp (type, SSQ_FRAME_RECEIPT) == 0)
+    handle_receipt (self, frame);
+  else if (strcmp (type, SSQ_FRAME_TYPING) == 0)
+    handle_typing (self, frame);
+  else if (strcmp (type, SSQ_FRAME_PRESENCE) == 0)
+    handle_presence (self, frame);
+  else if (strcmp (type, SSQ_FRAME_NOTIFICATION) == 0)
+    handle_notification (self, frame);
+  else
+    g_debug ("client: ignoring an event of unknown type \"%s\"", type);
+}
+
+/* Sync. */
+
+static void send_sync (SsqClient *self);
+
+static void
+sync_reply (SsqClient    *self,
+            JsonObject   *reply,
+            const GError *error,
+            gpointer      user_data)
+{
+  JsonArray *truncated = NULL;
+
+  if (error != NULL)
+    {
+      self->syncing = FALSE;
+      if (!g_error_matches (error, SSQ_ERROR, SSQ_ERROR_NETWORK))
+        ssq_client_emit_error (self, error);
+      return;
+    }
+  ssq_json_get_array (reply, "truncated", FALSE, G_MAXUINT, &truncated, NULL);
+  /* A truncated conversation, or one that changed under a running sync:
+   * ask again from the advanced cursors. */
+  if ((truncated != NULL && json_array_get_length (truncated) > 0) || self->resync)
+    {
+      self->resync = FALSE;
+      send_sync (self);
+      return;
+    }
+  self->syncing = FALSE;
+  self->synced = TRUE;
+  g_signal_emit (self, ssq_client_signals[SIGNAL_SYNCED], 0);
+}
+
+static void
+send_sync (SsqClient *self)
+{
+  g_autoptr(JsonObject) frame = json_object_new ();
+
+  json_object_set_string_member (frame, "type", SSQ_FRAME_SYNC);
+  json_object_set_object_member (frame, "since", ssq_cache_get_cursors (self->cache));
+  if (!ssq_client_request (self, frame, sync_reply, NULL))
+    self->syncing = FALSE;
+}
+
+typedef struct {
+  SsqClient *self;
+  guint      generation;
+} SyncStart;
+
+/* Conversations gone from the server's list were left or lost while this
+ * client was away: sync does not tell about those. */
+static void
+remove_missing (SsqClient *self,
+                GPtrArray *conversations)
+{
+  g_autoptr(GHashTable) present = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) cached = ssq_cache_list_conversations (self->cache);
+
+  for (guint i = 0; i < conversations->len; i++)
+    g_hash_table_add (present, (gpointer) ssq_conversation_get_id (conversations->pdata[i]));
+  for (guint i = 0; i < cached->len; i++)
+    {
+      const char *id = ssq_conversation_get_id (cached->pdata[i]);
+
+      if (!g_hash_table_contains (present, id))
+        ssq_client_apply_removed (self, id);
+    }
+}
+
+static void
+prefetched_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  SyncStart *start = user_data;
+  SsqClient *self = start->self;
+  g_autoptr(GPtrArray) conversations = NULL;
+  g_autoptr(GError) error = NULL;
+
+  conversations = ssq_client_fetch_conversations_finish (self, result, &error);
+  if (start->generation == self->generation && self->syncing)
+    {
+      if (conversations != NULL)
+        remove_missing (self, conversations);
+      send_sync (self);
+    }
+  g_object_unref (self);
+  g_free (start);
+}
+
+/**
+ * ssq_client_start_sync:
+ * Catches the cache up with the server: the list of conversations first
+ * (which sets where new ones start and drops those left while away), then a
+ * sync from the cache's cursors, repeated while the server truncates.
+ */
+void
+ssq_client_start_sync (SsqClient *self)
+{
+  SyncStart *start;
+
+  if (self->state != SSQ_CLIENT_ONLINE)
+    return;
+  if (self->syncing)
+    {
+      self->resync = TRUE;
+      return;
+    }
+  self->syncing = TRUE;
+  self->synced = FALSE;
+  start = g_new0 (SyncStart, 1);
+  start->self = g_object_ref (self);
+  start->generation = self->generation;
+  ssq_client_fetch_conversations_async (self, NULL, prefetched_cb, start);
+}
+
+/**
+ * ssq_client_mark_read:
+ * The user has seen @conversation_id up to @seq: updates the unread count at
+ * once and tells the server (now, or on the next connection).
+ */
+void
+ssq_client_mark_read (SsqClient  *self,
+                      const char *conversation_id,
+                      gint64      seq)
+{
+  g_autoptr(SsqConversation) before = NULL;
+
+  g_return_if_fail (SSQ_IS_CLIENT (self) && self->cache != NULL);
+
+  before = ssq_cache_get_conversation (self->cache, conversation_id);
+  if (before == NULL || seq <= ssq_conversation_get_read_seq (before))
+    return;
+  seq = MIN (seq, ssq_conversation_get_last_seq (before));
+  ssq_cache_set_markers (self->cache, conversation_id, self->user_id, 0, seq, NULL);
+  emit_conversation (self, conversation_id);
+  queue_marker (self, self->pending_read, conversation_id, seq);
+}

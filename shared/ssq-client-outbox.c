@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-client-outbox.c: the outbox. A message goes into the cache first, is
+ * shown as pending, and is sent (again after every reconnect, in order)
+ * until the server acknowledges it; the server's idempotency on client_id
+ * makes every resend safe. */
+#include "ssq-client-private.h"
+#include "ssq-json.h"
+#include "ssq-message-private.h"
+#include "ssq-proto.h"
+
+void
+ssq_client_emit_outbox_changed (SsqClient  *self,
+                                const char *conversation_id,
+                                const char *client_id)
+{
+  g_signal_emit (self, ssq_client_signals[SIGNAL_OUTBOX_CHANGED], 0, conversation_id, client_id);
+}
+
+static gboolean
+outbox_retry_cb (gpointer user_data)
+{
+  SsqClient *self = user_data;
+
+  self->outbox_retry_source = 0;
+  ssq_client_flush_outbox (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+send_reply (SsqClient    *self,
+            JsonObject   *reply,
+            const GError *error,
+            gpointer      user_data)
+{
+  g_autofree char *client_id = user_data;
+  g_autoptr(SsqMessage) pending = ssq_cache_outbox_get (self->cache, client_id);
+  g_autoptr(GError) apply_error = NULL;
+  JsonObject *message;
+
+  g_hash_table_remove (self->in_flight, client_id);
+  if (error == NULL)
+    {
+      if (!ssq_json_get_object (reply, "message", TRUE, &message, &apply_error) ||
+          !ssq_client_apply_message (self, message, &apply_error))
+        {
+          g_prefix_error (&apply_error, "Unreadable acknowledgement: ");
+          apply_error->code = SSQ_ERROR_PROTOCOL;
+          ssq_client_emit_error (self, apply_error);
+        }
+      return;
+    }
+  if (pending == NULL || g_error_matches (error, SSQ_ERROR, SSQ_ERROR_NETWORK))
+    return; /* resent after the reconnect */
+  if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_RATE_LIMITED) ||
+      g_error_matches (error, SSQ_ERROR, SSQ_ERROR_UNAVAILABLE))
+    {
+      gint64 retry = MAX (ssq_error_get_retry_after (error), 250);
+
+      if (self->outbox_retry_source == 0)
+        self->outbox_retry_source = g_timeout_add (retry, outbox_retry_cb, self);
+      return;
+    }
+  /* Refused for good (too long, not a member any more...): keep it, marked,
+   * for the user to retry or discard. */
+  ssq_cache_outbox_set_error (self->cache, client_id, error->message, NULL);
+  ssq_client_emit_outbox_changed (self, ssq_message_get_conversation_id (pending), client_id);
+  ssq_client_emit_error (self, error);
+}
+
+static void
+send_one (SsqClient  *self,
+          SsqMessage *message)
+{
+  g_autoptr(JsonObject) frame = NULL;
+
+  if (message->error != NULL || g_hash_table_contains (self->in_flight, message->client_id))
+    return;
+  frame = json_object_new ();
+  json_object_set_string_member (frame, "type", SSQ_FRAME_SEND);
+  json_object_set_string_member (frame, "conversation_id", message->conversation_id);
+  json_object_set_string_member (frame, "client_id", message->client_id);
+  json_object_set_string_member (frame, "body", message->body);
+  if (message->reply_to > 0)
+    json_object_set_int_member (frame, "reply_to", message->reply_to);
+  if (ssq_client_request (self, frame, send_reply, g_strdup (message->client_id)))
+    g_hash_table_add (self->in_flight, g_strdup (message->client_id));
+}
+
+/**
+ * ssq_client_flush_outbox:
+ * Sends, in the order they were written, every outbox message not already
+ * on its way on this connection. Frames on one connection are handled in
+ * order, so the messages get their seqs in that order.
+ */
+void
+ssq_client_flush_outbox (SsqClient *self)
+{
+  g_autoptr(GPtrArray) outbox = NULL;
+
+  if (self->state != SSQ_CLIENT_ONLINE || self->cache == NULL || self->outbox_retry_source != 0)
+    return;
+  outbox = ssq_cache_outbox_list (self->cache, NULL);
+  for (guint i = 0; i < outbox->len; i++)
+    send_one (self, outbox->pdata[i]);
+}
+
+/**
+ * ssq_client_send_message:
+ * @reply_to: the seq of the message this one answers, or 0
+ *
+ * Writes a message: it is in the outbox (on disk) when this returns, and is
+ * sent now if online, else on the next connection.
+ *
+ * Returns: (transfer full): the pending message, or NULL with @error when it
+ *   cannot be written (an empty or oversize body, a full disk).
+ */
+SsqMessage *
+ssq_client_send_message (SsqClient   *self,
+                         const char  *conversation_id,
+                         const char  *body,
+                         gint64       reply_to,
+                         GError     **error)
+{
+  g_autoptr(SsqMessage) message = NULL;
+
+  g_return_val_if_fail (SSQ_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (conversation_id != NULL, NULL);
+
+  if (self->cache == NULL)
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED, "Not logged in");
+      return NULL;
+    }
+  message = ssq_cache_outbox_add (self->cache, conversation_id, body, reply_to, error);
+  if (message == NULL)
+    return NULL;
+  ssq_client_emit_outbox_changed (self, conversation_id, message->client_id);
+  /* The server ends our typing notice with the message. */
+  if (g_strcmp0 (self->typing_conversation, conversation_id) == 0)
+    g_clear_pointer (&self->typing_conversation, g_free);
+  if (self->outbox_retry_source == 0)
+    send_one (self, message);
+  return g_steal_pointer (&message);
+}
+
+/* A failed message goes back into the queue. */
+gboolean
+ssq_client_retry_message (SsqClient   *self,
+                          const char  *client_id,
+                          GError     **error)
+{
+  g_autoptr(SsqMessage) message = NULL;
+
+  g_return_val_if_fail (SSQ_IS_CLIENT (self) && self->cache != NULL, FALSE);
+
+  message = ssq_cache_outbox_get (self->cache, client_id);
+  if (message == NULL)
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such message in the outbox");
+      return FALSE;
+    }
+  if (!ssq_cache_outbox_set_error (self->cache, client_id, NULL, error))
+    return FALSE;
+  ssq_client_emit_outbox_changed (self, message->conversation_id, client_id);
+  ssq_client_flush_outbox (self);
+  return TRUE;
+}
+
+gboolean
+ssq_client_discard_message (SsqClient   *self,
+                            const char  *client_id,
+                            GError     **error)
+{
+  g_autoptr(SsqMessage) message = NULL;
+
+  g_return_val_if_fail (SSQ_IS_CLIENT (self) && self->cache != NULL, FALSE);
+
+  message = ssq_cache_outbox_get (self->cache, client_id);
+  if (message == NULL)
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such message in the outbox");
+      return FALSE;
+    }
+  if (!ssq_cache_outbox_remove (self->cache, client_id, error))
+    return FALSE;
+  ssq_client_emit_outbox_changed (self, message->conversation_id, client_id);
+  return TRUE;
+}

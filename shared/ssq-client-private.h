@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-client-private.h: what the client's files share. */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "ssq-client.h"
+
+G_BEGIN_DECLS
+
+typedef void (*SsqReplyFunc) (SsqClient  *self,
+                              JsonObject *reply,     /* the ack, or NULL on error */
+                              const GError *error,
+                              gpointer    user_data);
+
+struct _SsqClient
+{
+  GObject                  parent_instance;
+
+  char                    *server_url;
+  char                    *data_dir;
+  SoupSession             *session;
+  SsqCache                *cache;
+  char                    *user_id;
+  char                    *username;
+  char                    *token;
+
+  /* Connection. */
+  SsqClientState           state;
+  gboolean                 want_online;
+  SoupWebsocketConnection *ws;
+  GCancellable            *connect_cancellable;
+  guint                    attempt;            /* reconnects since the last stable connection */
+  guint                    retry_source;
+  guint                    stable_source;
+  guint                    keepalive_source;
+  gint64                   last_rx_us;
+  gint64                   ping_sent_us;
+  gint64                   next_request_id;
+  guint                    generation;         /* bumped per lost connection */
+  GHashTable              *requests;           /* request id -> SsqRequest */
+
+  /* Sync. */
+  gboolean                 syncing;
+  gboolean                 resync;
+  gboolean                 synced;
+  guint                    sync_window;
+
+  /* Outbox: client ids sent on this connection and not yet answered. */
+  GHashTable              *in_flight;
+  guint                    outbox_retry_source;
+
+  /* Markers to send: conversation id -> seq (as gint64 *). */
+  GHashTable              *pending_received;
+  GHashTable              *pending_read;
+  guint                    received_source;
+
+  /* Typing: conversation id -> GHashTable (user id -> expiry µs). */
+  GHashTable              *typing;
+  guint                    typing_sweep_source;
+  char                    *typing_conversation;
+  gint64                   typing_sent_us;
+  guint                    typing_stop_source;
+
+  /* Presence. */
+  char                    *presence;
+  gboolean                 auto_away;
+  guint                    idle_timeout_s;
+  gint64                   last_activity_us;
+  guint                    idle_source;
+
+  guint                    reconnect_max_ms;
+};
+
+enum {
+  SIGNAL_MESSAGE,
+  SIGNAL_CONVERSATION,
+  SIGNAL_CONVERSATION_REMOVED,
+  SIGNAL_RECEIPT,
+  SIGNAL_TYPING,
+  SIGNAL_PRESENCE,
+  SIGNAL_NOTIFICATION,
+  SIGNAL_OUTBOX_CHANGED,
+  SIGNAL_SYNCED,
+  SIGNAL_ERROR,
+  N_SIGNALS
+};
+
+extern guint ssq_client_signals[N_SIGNALS];
+
+/* ssq-client.c */
+gboolean  ssq_client_request          (SsqClient    *self,
+                                       JsonObject   *frame,
+                                       SsqReplyFunc  reply,
+                                       gpointer      user_data);
+void      ssq_client_send_frame       (SsqClient    *self,
+                                       JsonObject   *frame);
+void      ssq_client_emit_error       (SsqClient    *self,
+                                       const GError *error);
+void      ssq_client_set_state        (SsqClient    *self,
+                                       SsqClientState state);
+
+/* ssq-client-events.c */
+void      ssq_client_handle_event     (SsqClient    *self,
+                                       const char   *type,
+                                       JsonObject   *frame);
+void      ssq_client_start_sync       (SsqClient    *self);
+gboolean  ssq_client_apply_message    (SsqClient    *self,
+                                       JsonObject   *object,
+                                       GError      **error);
+void      ssq_client_apply_conversation (SsqClient  *self,
+                                         JsonObject *object,
+                                         gboolean    live);
+void      ssq_client_apply_removed    (SsqClient    *self,
+                                       const char   *conversation_id);
+void      ssq_client_flush_markers    (SsqClient    *self);
+
+/* ssq-client-outbox.c */
+void      ssq_client_flush_outbox     (SsqClient    *self);
+void      ssq_client_emit_outbox_changed (SsqClient *self,
+                                          const char *conversation_id,
+                                          const char *client_id);
+
+/* ssq-client-activity.c */
+void      ssq_client_activity_online  (SsqClient    *self);
+void      ssq_client_activity_reset   (SsqClient    *self);
+void      ssq_client_apply_typing     (SsqClient    *self,
+                                       const char   *conversation_id,
+                                       const char   *user_id,
+                                       gboolean      active);
+
+/* ssq-client-api.c */
+typedef gpointer (*SsqReplyTransform) (SsqClient   *self,
+                                       JsonObject  *reply,
+                                       GError     **error);
+void      ssq_client_api_call         (SsqClient        *self,
+                                       const char       *method,
+                                       const char       *path,
+                                       JsonObject       *body,
+                                       SsqReplyTransform transform,
+                                       GDestroyNotify    result_free,
+                                       gpointer          source_tag,
+                                       GCancellable     *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer          user_data);
+gpointer  ssq_client_api_finish       (SsqClient        *self,
+                                       GAsyncResult     *result,
+                                       gpointer          source_tag,
+                                       GError          **error);
+
+G_END_DECLS

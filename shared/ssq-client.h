@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-client.h: the client core both user interfaces are views over: one
+ * account's connection to a server, its local cache, outbox, sync and the
+ * events that come in. Everything is applied to the cache before a signal
+ * is emitted, so views only ever read the cache. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ssq-cache.h"
+#include "ssq-conversation.h"
+#include "ssq-message.h"
+#include "ssq-user.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  SSQ_CLIENT_DISCONNECTED,
+  SSQ_CLIENT_CONNECTING,
+  SSQ_CLIENT_ONLINE,
+  SSQ_CLIENT_WAITING,       /* waiting to reconnect */
+} SsqClientState;
+
+#define SSQ_TYPE_CLIENT_STATE (ssq_client_state_get_type ())
+GType ssq_client_state_get_type (void);
+
+#define SSQ_TYPE_CLIENT (ssq_client_get_type ())
+G_DECLARE_FINAL_TYPE (SsqClient, ssq_client, SSQ, CLIENT, GObject)
+
+SsqClient      *ssq_client_new              (const char     *server_url,
+                                             const char     *data_dir);
+const char     *ssq_client_get_server_url   (SsqClient      *self);
+SsqClientState  ssq_client_get_state        (SsqClient      *self);
+const char     *ssq_client_get_user_id      (SsqClient      *self);
+const char     *ssq_client_get_username     (SsqClient      *self);
+const char     *ssq_client_get_token        (SsqClient      *self);
+SsqCache       *ssq_client_get_cache        (SsqClient      *self);
+gboolean        ssq_client_is_synced        (SsqClient      *self);
+
+/* The session: set by register and login, or restored from where the
+ * application keeps its token. Opens the account's cache. */
+gboolean        ssq_client_set_session      (SsqClient      *self,
+                                             const char     *username,
+                                             const char     *user_id,
+                                             const char     *token,
+                                             GError        **error);
+void            ssq_client_register_async   (SsqClient      *self,
+                                             const char     *username,
+                                             const char     *password,
+                                             const char     *display_name,
+                                             GCancellable   *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer        user_data);
+gboolean        ssq_client_register_finish  (SsqClient      *self,
+                                             GAsyncResult   *result,
+                                             GError        **error);
+void            ssq_client_login_async      (SsqClient      *self,
+                                             const char     *username,
+                                             const char     *password,
+                                             GCancellable   *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer        user_data);
+gboolean        ssq_client_login_finish     (SsqClient      *self,
+                                             GAsyncResult   *result,
+                                             GError        **error);
+void            ssq_client_logout_async     (SsqClient      *self,
+                                             GCancellable   *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer        user_data);
+gboolean        ssq_client_logout_finish    (SsqClient      *self,
+                                             GAsyncResult   *result,
+                                             GError        **error);
+
+/* The connection: connect keeps the client online, reconnecting with
+ * backoff, until disconnect. */
+void            ssq_client_connect          (SsqClient      *self);
+void            ssq_client_disconnect       (SsqClient      *self);
+
+/* Messages. */
+SsqMessage     *ssq_client_send_message     (SsqClient      *self,
+                                             const char     *conversation_id,
+                                             const char     *body,
+                                             gint64          reply_to,
+                                             GError        **error);
+gboolean        ssq_client_retry_message    (SsqClient      *self,
+                                             const char     *client_id,
+                                             GError        **error);
+gboolean        ssq_client_discard_message  (SsqClient      *self,
+                                             const char     *client_id,
+                                             GError        **error);
+void            ssq_client_edit_message_async   (SsqClient    *self,
+                                                 const char   *conversation_id,
+                                                 gint64        seq,
+                                                 const char   *body,
+                                                 GCancellable *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer      user_data);
+SsqMessage     *ssq_client_edit_message_finish  (SsqClient    *self,
+                                                 GAsyncResult *result,
+                                                 GError      **error);
+void            ssq_client_delete_message_async (SsqClient    *self,
+                                                 const char   *conversation_id,
+                                                 gint64        seq,
+                                                 GCancellable *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer      user_data);
+gboolean        ssq_client_delete_message_finish (SsqClient   *self,
+                                                  GAsyncResult *result,
+                                                  GError     **error);
+void            ssq_client_load_older_async  (SsqClient     *self,
+                                              const char    *conversation_id,
+                                              gint64         before_seq,
+                                              guint          limit,
+                                              GCancellable  *cancellable,
+                                              GAsyncReadyCallback callback,
+                                              gpointer       user_data);
+GPtrArray      *ssq_client_load_older_finish (SsqClient     *self,
+                                              GAsyncResult  *result,
+                                              GError       **error);
+GPtrArray      *ssq_client_search           (SsqClient      *self,
+                                             const char     *text,
+                                             const char     *conversation_id,
+                                             guint           limit,
+                                             GError        **error);
+
+/* Conversations. */
+void            ssq_client_fetch_conversations_async  (SsqClient    *self,
+                                                       GCancellable *cancellable,
+                                                       GAsyncReadyCallback callback,
+                                                       gpointer      user_data);
+GPtrArray      *ssq_client_fetch_conversations_finish (SsqClient    *self,
+                                                       GAsyncResult *result,
+                                                       GError      **error);
+void            ssq_client_create_direct_async  (SsqClient      *self,
+                                                 const char     *username,
+                                                 GCancellable   *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer        user_data);
+void            ssq_client_create_group_async   (SsqClient      *self,
+                                                 const char     *title,
+                                                 const char *const *usernames,
+                                                 GCancellable   *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer        user_data);
+void            ssq_client_update_conversation_async (SsqClient *self,
+                                                      const char *conversation_id,
+                                                      const char *title,
+                                                      int         muted,
+                                                      GCancellable *cancellable,
+                                                      GAsyncReadyCallback callback,
+                                                      gpointer    user_data);
+void            ssq_client_add_member_async     (SsqClient      *self,
+                                                 const char     *conversation_id,
+                                                 const char     *username,
+                                                 const char     *role,
+                                                 GCancellable   *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer        user_data);
+SsqConversation *ssq_client_conversation_finish (SsqClient      *self,
+                                                 GAsyncResult   *result,
+                                                 GError        **error);
+void            ssq_client_remove_member_async  (SsqClient      *self,
+                                                 const char     *conversation_id,
+                                                 const char     *username,
+                                                 GCancellable   *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer        user_data);
+gboolean        ssq_client_remove_member_finish (SsqClient      *self,
+                                                 GAsyncResult   *result,
+                                                 GError        **error);
+void            ssq_client_search_users_async   (SsqClient      *self,
+                                                 const char     *prefix,
+                                                 guint           limit,
+                                                 GCancellable   *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer        user_data);
+GPtrArray      *ssq_client_search_users_finish  (SsqClient      *self,
+                                                 GAsyncResult   *result,
+                                                 GError        **error);
+
+/* What the user does: read markers, typing, presence. */
+void            ssq_client_mark_read        (SsqClient      *self,
+                                             const char     *conversation_id,
+                                             gint64          seq);
+void            ssq_client_set_typing       (SsqClient      *self,
+                                             const char     *conversation_id,
+                                             gboolean        active);
+GStrv           ssq_client_get_typing       (SsqClient      *self,
+                                             const char     *conversation_id);
+void            ssq_client_set_presence     (SsqClient      *self,
+                                             const char     *status);
+const char     *ssq_client_get_presence     (SsqClient      *self);
+void            ssq_client_report_activity  (SsqClient      *self);
+
+G_END_DECLS
