@@ -1,0 +1,1007 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-cli.c: supersoniq-cli. Every command runs on SsqClient: it loads the
+ * saved session, connects (which syncs the cache and delivers the outbox),
+ * then acts. Output is one line per item, or JSON with --json; the exit
+ * code says what happened (see SsqCliExit). */
+#include "ssq-config.h"
+#include "ssq-cli.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "ssq-client.h"
+#include "ssq-credentials.h"
+#include "ssq-json.h"
+#include "ssq-proto.h"
+
+typedef struct _Cli Cli;
+typedef void (*CliStep) (Cli *cli, const GError *offline);
+
+struct _Cli
+{
+  GMainLoop  *loop;
+  SsqClient  *client;
+  int         exit_code;
+
+  /* Options. */
+  char       *server;
+  char       *user;
+  char       *password_file;
+  char       *display_name;
+  char       *data_dir;
+  gboolean    json;
+  int         limit;
+  int         timeout;
+  char      **args;          /* the command's arguments */
+
+  /* Connecting. */
+  CliStep     after_connect;
+  guint       timeout_source;
+  gboolean    connecting;
+
+  /* send and tail. */
+  char       *conversation_id;
+  char       *client_id;
+};
+
+static void
+cli_quit (Cli *cli,
+          int  exit_code)
+{
+  cli->exit_code = exit_code;
+  g_main_loop_quit (cli->loop);
+}
+
+static int
+exit_code_for (const GError *error)
+{
+  if (error == NULL || error->domain != SSQ_ERROR)
+    return SSQ_CLI_FAILED;
+  switch (error->code)
+    {
+    case SSQ_ERROR_UNAUTHORIZED: return SSQ_CLI_AUTH;
+    case SSQ_ERROR_NOT_FOUND: return SSQ_CLI_NOT_FOUND;
+    case SSQ_ERROR_NETWORK:
+    case SSQ_ERROR_UNAVAILABLE: return SSQ_CLI_NETWORK;
+    default: return SSQ_CLI_FAILED;
+    }
+}
+
+static void
+print_json (JsonNode *node)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+
+  json_generator_set_root (generator, node);
+  g_autofree char *text = json_generator_to_data (generator, NULL);
+  g_print ("%s\n", text);
+}
+
+static void
+print_json_object (JsonObject *object)
+{
+  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), object);
+
+  print_json (node);
+}
+
+/* Reports @error and quits with the exit code it maps to. */
+static void
+cli_fail (Cli          *cli,
+          const GError *error)
+{
+  g_printerr ("supersoniq-cli: %s\n", error->message);
+  if (cli->json)
+    {
+      g_autoptr(JsonObject) reply = ssq_json_error_object (error);
+
+      print_json_object (reply);
+    }
+  cli_quit (cli, exit_code_for (error));
+}
+
+static void
+cli_fail_code (Cli        *cli,
+               SsqError    code,
+               const char *message)
+{
+  g_autoptr(GError) error = g_error_new_literal (SSQ_ERROR, code, message);
+
+  cli_fail (cli, error);
+}
+
+/* Output. */
+
+static char *
+format_time (gint64 ms)
+{
+  g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (ms / 1000);
+
+  return time ? g_date_time_format (time, "%Y-%m-%d %H:%M") : g_strdup ("?");
+}
+
+static char *
+sender_name (Cli        *cli,
+             SsqMessage *message)
+{
+  g_autoptr(SsqUser) user = ssq_cache_get_user (ssq_client_get_cache (cli->client),
+                                                ssq_message_get_sender (message));
+
+  return g_strdup (user ? ssq_user_get_username (user) : ssq_message_get_sender (message));
+}
+
+static const char *
+status_name (SsqMessageStatus status)
+{
+  static const char *const names[] = { "pending", "failed", "sent", "delivered", "read" };
+
+  return names[status];
+}
+
+static JsonObject *
+message_to_json (Cli        *cli,
+                 SsqMessage *message)
+{
+  JsonObject *object = json_object_new ();
+  g_autofree char *sender = sender_name (cli, message);
+
+  json_object_set_string_member (object, "conversation_id", ssq_message_get_conversation_id (message));
+  if (ssq_message_get_seq (message) > 0)
+    json_object_set_int_member (object, "seq", ssq_message_get_seq (message));
+  if (ssq_message_get_id (message) != NULL)
+    json_object_set_string_member (object, "id", ssq_message_get_id (message));
+  json_object_set_string_member (object, "sender", ssq_message_get_sender (message));
+  json_object_set_string_member (object, "sender_username", sender);
+  json_object_set_string_member (object, "client_id", ssq_message_get_client_id (message));
+  json_object_set_string_member (object, "body", ssq_message_get_body (message));
+  json_object_set_int_member (object, "created_at", ssq_message_get_created_at (message));
+  if (ssq_message_get_edited_at (message) > 0)
+    json_object_set_int_member (object, "edited_at", ssq_message_get_edited_at (message));
+  json_object_set_boolean_member (object, "deleted", ssq_message_get_deleted (message));
+  if (ssq_message_get_reply_to (message) > 0)
+    json_object_set_int_member (object, "reply_to", ssq_message_get_reply_to (message));
+  json_object_set_string_member (object, "status", status_name (ssq_message_get_status (message)));
+  return object;
+}
+
+static void
+print_message_line (Cli        *cli,
+                    SsqMessage *message)
+{
+  g_autofree char *sender = sender_name (cli, message);
+  g_autofree char *when = format_time (ssq_message_get_created_at (message));
+  const char *body = ssq_message_get_deleted (message) ? _("(deleted)") : ssq_message_get_body (message);
+  g_autofree char *seq = ssq_message_get_seq (message) > 0
+                         ? g_strdup_printf ("#%" G_GINT64_FORMAT, ssq_message_get_seq (message))
+                         : g_strdup (_("(pending)"));
+  g_autofree char *flat = g_strdelimit (g_strdup (body), "\n\r", ' ');
+
+  g_print ("%s %s %s: %s%s\n", when, seq, sender, flat,
+           ssq_message_get_edited_at (message) > 0 ? _(" (edited)") : "");
+}
+
+static void
+print_messages (Cli       *cli,
+                GPtrArray *messages)
+{
+  if (cli->json)
+    {
+      g_autoptr(JsonArray) array = json_array_new ();
+      g_autoptr(JsonNode) node = json_node_alloc ();
+
+      for (guint i = 0; i < messages->len; i++)
+        json_array_add_object_element (array, message_to_json (cli, messages->pdata[i]));
+      json_node_init_array (node, array);
+      print_json (node);
+      return;
+    }
+  for (guint i = 0; i < messages->len; i++)
+    print_message_line (cli, messages->pdata[i]);
+}
+
+static JsonObject *
+conversation_to_json (SsqConversation *conversation)
+{
+  JsonObject *object = json_object_new ();
+  JsonArray *members = json_array_new ();
+  GListModel *list = ssq_conversation_get_members (conversation);
+
+  for (guint i = 0; i < g_list_model_get_n_items (list); i++)
+    {
+      g_autoptr(SsqMember) member = g_list_model_get_item (list, i);
+
+      json_array_add_string_element (members, ssq_member_get_username (member));
+    }
+  json_object_set_string_member (object, "id", ssq_conversation_get_id (conversation));
+  json_object_set_string_member (object, "kind",
+                                 ssq_conversation_is_direct (conversation) ? "direct" : "group");
+  if (ssq_conversation_get_title (conversation) != NULL)
+    json_object_set_string_member (object, "title", ssq_conversation_get_title (conversation));
+  json_object_set_string_member (object, "display_title", ssq_conversation_get_display_title (conversation));
+  json_object_set_array_member (object, "members", members);
+  json_object_set_int_member (object, "last_seq", ssq_conversation_get_last_seq (conversation));
+  json_object_set_int_member (object, "unread", ssq_conversation_get_unread (conversation));
+  json_object_set_boolean_member (object, "muted", ssq_conversation_get_muted (conversation));
+  json_object_set_int_member (object, "last_activity", ssq_conversation_get_last_activity (conversation));
+  return object;
+}
+
+static void
+print_conversation_line (SsqConversation *conversation)
+{
+  g_autofree char *when = format_time (ssq_conversation_get_last_activity (conversation));
+  GListModel *members = ssq_conversation_get_members (conversation);
+
+  g_print ("%s  %-6s  %s  (%u members, %" G_GINT64_FORMAT " unread%s)  %s\n",
+           ssq_conversation_get_id (conversation),
+           ssq_conversation_is_direct (conversation) ? "direct" : "group",
+           ssq_conversation_get_display_title (conversation),
+           g_list_model_get_n_items (members),
+           ssq_conversation_get_unread (conversation),
+           ssq_conversation_get_muted (conversation) ? _(", muted") : "",
+           when);
+}
+
+static void
+print_conversation (Cli             *cli,
+                    SsqConversation *conversation)
+{
+  if (cli->json)
+    {
+      g_autoptr(JsonObject) object = conversation_to_json (conversation);
+
+      print_json_object (object);
+    }
+  else
+    print_conversation_line (conversation);
+}
+
+/* Sessions. */
+
+static gboolean
+open_session (Cli     *cli,
+              GError **error)
+{
+  g_autoptr(SsqCredentials) credentials = ssq_credentials_load (cli->server, cli->user, error);
+
+  if (credentials == NULL)
+    {
+      g_prefix_error (error, "%s", _("Log in first (supersoniq-cli --server URL login NAME): "));
+      return FALSE;
+    }
+  cli->client = ssq_client_new (credentials->server_url, cli->data_dir);
+  /* One-shot commands must not wait long between attempts. */
+  g_object_set (cli->client, "reconnect-max-delay", 2000, "idle-timeout", 0, NULL);
+  return ssq_client_set_session (cli->client, credentials->username, credentials->user_id,
+                                 credentials->token, error);
+}
+
+static void
+finish_connect (Cli          *cli,
+                const GError *offline)
+{
+  CliStep step = cli->after_connect;
+
+  if (!cli->connecting)
+    return;
+  cli->connecting = FALSE;
+  g_clear_handle_id (&cli->timeout_source, g_source_remove);
+  if (offline != NULL)
+    ssq_client_disconnect (cli->client);
+  step (cli, offline);
+}
+
+static void
+synced_cb (SsqClient *client,
+           Cli       *cli)
+{
+  finish_connect (cli, NULL);
+}
+
+static void
+state_cb (SsqClient  *client,
+          GParamSpec *pspec,
+          Cli        *cli)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* The first attempt failed: report rather than wait. */
+  if (ssq_client_get_state (client) == SSQ_CLIENT_WAITING && cli->connecting)
+    {
+      error = g_error_new (SSQ_ERROR, SSQ_ERROR_NETWORK, _("Cannot reach %s"),
+                           ssq_client_get_server_url (client));
+      finish_connect (cli, error);
+    }
+}
+
+static void
+client_error_cb (SsqClient    *client,
+                 const GError *error,
+                 Cli          *cli)
+{
+  if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED))
+    {
+      if (cli->connecting)
+        {
+          cli->connecting = FALSE;
+          g_clear_handle_id (&cli->timeout_source, g_source_remove);
+        }
+      cli_fail (cli, error);
+      return;
+    }
+  /* A queued message the server refused for good. */
+  if (cli->client_id != NULL)
+    {
+      g_autoptr(SsqMessage) entry = ssq_cache_outbox_get (ssq_client_get_cache (client), cli->client_id);
+
+      if (entry != NULL && ssq_message_get_status (entry) == SSQ_MESSAGE_FAILED)
+        {
+          cli_fail (cli, error);
+          return;
+        }
+    }
+  g_printerr ("supersoniq-cli: %s\n", error->message);
+}
+
+static gboolean
+connect_timeout_cb (gpointer user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(GError) error = g_error_new (SSQ_ERROR, SSQ_ERROR_NETWORK,
+                                         _("No answer from %s in %d s"),
+                                         ssq_client_get_server_url (cli->client), cli->timeout);
+
+  cli->timeout_source = 0;
+  finish_connect (cli, error);
+  return G_SOURCE_REMOVE;
+}
+
+/* Connects and syncs, then runs @step; @step gets the reason when the
+ * server could not be reached (and works from the cache if it can). */
+static void
+cli_connect (Cli     *cli,
+             CliStep  step)
+{
+  cli->after_connect = step;
+  cli->connecting = TRUE;
+  g_signal_connect (cli->client, "synced", G_CALLBACK (synced_cb), cli);
+  g_signal_connect (cli->client, "notify::state", G_CALLBACK (state_cb), cli);
+  g_signal_connect (cli->client, "error", G_CALLBACK (client_error_cb), cli);
+  cli->timeout_source = g_timeout_add_seconds (cli->timeout, connect_timeout_cb, cli);
+  ssq_client_connect (cli->client);
+}
+
+static SsqConversation *
+find_conversation (Cli        *cli,
+                   const char *name)
+{
+  return ssq_cache_find_conversation (ssq_client_get_cache (cli->client), name);
+}
+
+/* register and login. */
+
+static char *
+read_password (Cli      *cli,
+               GError  **error)
+{
+  g_autofree char *text = NULL;
+  char line[SSQ_PASSWORD_MAX + 2];
+  struct termios saved, quiet;
+  FILE *tty;
+  gboolean ok;
+
+  if (cli->password_file != NULL)
+    {
+      if (!g_file_get_contents (cli->password_file, &text, NULL, error))
+        return NULL;
+      text[strcspn (text, "\r\n")] = '\0';
+      return g_steal_pointer (&text);
+    }
+  tty = fopen ("/dev/tty", "r+");
+  if (tty == NULL)
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                   _("No terminal to ask for the password; use --password-file"));
+      return NULL;
+    }
+  fputs (_("Password: "), tty);
+  fflush (tty);
+  tcgetattr (fileno (tty), &saved);
+  quiet = saved;
+  quiet.c_lflag &= ~(tcflag_t) ECHO;
+  tcsetattr (fileno (tty), TCSAFLUSH, &quiet);
+  ok = fgets (line, sizeof line, tty) != NULL;
+  tcsetattr (fileno (tty), TCSAFLUSH, &saved);
+  fputs ("\n", tty);
+  fclose (tty);
+  if (!ok)
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("No password given"));
+      return NULL;
+    }
+  line[strcspn (line, "\r\n")] = '\0';
+  text = g_strdup (line);
+  memset (line, 0, sizeof line);
+  return g_steal_pointer (&text);
+}
+
+static void
+session_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Cli *cli = user_data;
+  SsqClient *client = SSQ_CLIENT (source);
+  g_autoptr(GError) error = NULL;
+  SsqCredentials credentials = { 0 };
+  gboolean ok = g_task_get_source_tag (G_TASK (result)) == ssq_client_register_async
+                ? ssq_client_register_finish (client, result, &error)
+                : ssq_client_login_finish (client, result, &error);
+
+  if (!ok)
+    return cli_fail (cli, error);
+  credentials.server_url = (char *) ssq_client_get_server_url (client);
+  credentials.username = (char *) ssq_client_get_username (client);
+  credentials.user_id = (char *) ssq_client_get_user_id (client);
+  credentials.token = (char *) ssq_client_get_token (client);
+  if (!ssq_credentials_save (&credentials, &error))
+    return cli_fail (cli, error);
+  if (cli->json)
+    {
+      g_autoptr(JsonObject) object = json_object_new ();
+
+      json_object_set_string_member (object, "server", credentials.server_url);
+      json_object_set_string_member (object, "username", credentials.username);
+      json_object_set_string_member (object, "user_id", credentials.user_id);
+      print_json_object (object);
+    }
+  else
+    g_print (_("Logged in as %s on %s\n"), credentials.username, credentials.server_url);
+  cli_quit (cli, SSQ_CLI_OK);
+}
+
+static int
+cmd_session (Cli      *cli,
+             gboolean  create)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *password = NULL;
+
+  if (cli->server == NULL)
+    {
+      g_printerr ("supersoniq-cli: %s\n", _("--server URL is needed to log in or register"));
+      return SSQ_CLI_USAGE;
+    }
+  if (!ssq_check_username (cli->args[0], &error) ||
+      (password = read_password (cli, &error)) == NULL)
+    {
+      cli_fail (cli, error);
+      return -1;
+    }
+  cli->client = ssq_client_new (cli->server, cli->data_dir);
+  if (create)
+    ssq_client_register_async (cli->client, cli->args[0], password, cli->display_name, NULL,
+                               session_done, cli);
+  else
+    ssq_client_login_async (cli->client, cli->args[0], password, NULL, session_done, cli);
+  memset (password, 0, strlen (password));
+  return -1;
+}
+
+static void
+logout_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Cli *cli = user_data;
+  SsqClient *client = SSQ_CLIENT (source);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) local = NULL;
+  gboolean told = ssq_client_logout_finish (client, result, &error);
+
+  if (!ssq_credentials_remove (ssq_client_get_server_url (client), ssq_client_get_username (client), &local))
+    return cli_fail (cli, local);
+  /* A session the server had already ended is logged out all the same. */
+  if (!told && !g_error_matches (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED))
+    {
+      g_prefix_error (&error, "%s", _("Logged out here, but the server was not told: "));
+      return cli_fail (cli, error);
+    }
+  if (!cli->json)
+    g_print (_("Logged out\n"));
+  cli_quit (cli, SSQ_CLI_OK);
+}
+
+static int
+cmd_logout (Cli *cli)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!open_session (cli, &error))
+    {
+      cli_fail (cli, error);
+      return -1;
+    }
+  ssq_client_logout_async (cli->client, NULL, logout_done, cli);
+  return -1;
+}
+
+/* conversations */
+
+static void
+conversations_step (Cli          *cli,
+                    const GError *offline)
+{
+  g_autoptr(GPtrArray) list = ssq_cache_list_conversations (ssq_client_get_cache (cli->client));
+
+  if (cli->json)
+    {
+      g_autoptr(JsonArray) array = json_array_new ();
+      g_autoptr(JsonNode) node = json_node_alloc ();
+
+      for (guint i = 0; i < list->len; i++)
+        json_array_add_object_element (array, conversation_to_json (list->pdata[i]));
+      json_node_init_array (node, array);
+      print_json (node);
+    }
+  else
+    for (guint i = 0; i < list->len; i++)
+      print_conversation_line (list->pdata[i]);
+  if (offline != NULL)
+    {
+      g_printerr (_("supersoniq-cli: offline (%s); this is what the cache holds\n"), offline->message);
+      cli_quit (cli, SSQ_CLI_NETWORK);
+      return;
+    }
+  cli_quit (cli, SSQ_CLI_OK);
+}
+
+/* dm and group */
+
+static void
+conversation_done (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqConversation) conversation =
+    ssq_client_conversation_finish (SSQ_CLIENT (source), result, &error);
+
+  if (conversation == NULL)
+    return cli_fail (cli, error);
+  print_conversation (cli, conversation);
+  cli_quit (cli, SSQ_CLI_OK);
+}
+
+static void
+dm_step (Cli          *cli,
+         const GError *offline)
+{
+  if (offline != NULL)
+    return cli_fail (cli, offline);
+  ssq_client_create_direct_async (cli->client, cli->args[0], NULL, conversation_done, cli);
+}
+
+static void
+group_step (Cli          *cli,
+            const GError *offline)
+{
+  if (offline != NULL)
+    return cli_fail (cli, offline);
+  ssq_client_create_group_async (cli->client, cli->args[0], (const char *const *) cli->args + 1,
+                                 NULL, conversation_done, cli);
+}
+
+/* send */
+
+static void
+sent_cb (SsqClient  *client,
+         SsqMessage *message,
+         Cli        *cli)
+{
+  if (g_strcmp0 (ssq_message_get_client_id (message), cli->client_id) != 0 ||
+      g_strcmp0 (ssq_message_get_sender (message), ssq_client_get_user_id (client)) != 0)
+    return;
+  if (cli->json)
+    {
+      g_autoptr(JsonObject) object = message_to_json (cli, message);
+
+      print_json_object (object);
+    }
+  else
+    print_message_line (cli, message);
+  cli_quit (cli, SSQ_CLI_OK);
+}
+
+static void
+report_queued (Cli          *cli,
+               const GError *why)
+{
+  g_autoptr(SsqMessage) entry = ssq_cache_outbox_get (ssq_client_get_cache (cli->client), cli->client_id);
+
+  if (entry == NULL)
+    {
+      cli_quit (cli, SSQ_CLI_OK);  /* delivered after all */
+      return;
+    }
+  if (cli->json)
+    {
+      g_autoptr(JsonObject) object = message_to_json (cli, entry);
+
+      print_json_object (object);
+    }
+  g_printerr (_("supersoniq-cli: %s; the message is queued in the outbox and the next "
+                "command that connects will deliver it\n"), why->message);
+  cli_quit (cli, SSQ_CLI_QUEUED);
+}
+
+static gboolean
+send_timeout_cb (gpointer user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(GError) error = g_error_new (SSQ_ERROR, SSQ_ERROR_NETWORK, _("No acknowledgement in %d s"),
+                                         cli->timeout);
+
+  cli->timeout_source = 0;
+  report_queued (cli, error);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+wait_for_ack (Cli *cli)
+{
+  g_clear_handle_id (&cli->timeout_source, g_source_remove);
+  cli->timeout_source = g_timeout_add_seconds (cli->timeout, send_timeout_cb, cli);
+}
+
+static gboolean
+queue_message (Cli             *cli,
+               SsqConversation *conversation)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqMessage) message =
+    ssq_client_send_message (cli->client, ssq_conversation_get_id (conversation), cli->args[1], 0, &error);
+
+  if (message == NULL)
+    {
+      cli_fail (cli, error);
+      return FALSE;
+    }
+  cli->client_id = g_strdup (ssq_message_get_client_id (message));
+  g_signal_connect (cli->client, "message", G_CALLBACK (sent_cb), cli);
+  return TRUE;
+}
+
+static void
+send_dm_created (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqConversation) conversation =
+    ssq_client_conversation_finish (SSQ_CLIENT (source), result, &error);
+
+  if (conversation == NULL)
+    return cli_fail (cli, error);
+  if (queue_message (cli, conversation))
+    wait_for_ack (cli);
+}
+
+static void
+send_step (Cli          *cli,
+           const GError *offline)
+{
+  g_autoptr(SsqConversation) conversation = NULL;
+
+  if (cli->client_id != NULL)
+    {
+      /* Queued before connecting: it is on its way, or waits. */
+      if (offline != NULL)
+        return report_queued (cli, offline);
+      wait_for_ack (cli);
+      return;
+    }
+  if (offline != NULL)
+    return cli_fail_code (cli, SSQ_ERROR_NOT_FOUND,
+                          _("No such conversation in the cache, and the server cannot be reached"));
+  conversation = find_conversation (cli, cli->args[0]);
+  if (conversation != NULL)
+    {
+      if (queue_message (cli, conversation))
+        wait_for_ack (cli);
+      return;
+    }
+  /* A username with no conversation yet: open the direct conversation. */
+  if (ssq_check_username (cli->args[0], NULL))
+    ssq_client_create_direct_async (cli->client, cli->args[0], NULL, send_dm_created, cli);
+  else
+    cli_fail_code (cli, SSQ_ERROR_NOT_FOUND, _("No such conversation"));
+}
+
+static int
+cmd_send (Cli *cli)
+{
+  g_autoptr(SsqConversation) conversation = find_conversation (cli, cli->args[0]);
+
+  /* Known already: into the outbox before anything else, so that nothing
+   * the user wrote depends on the network. */
+  if (conversation != NULL && !queue_message (cli, conversation))
+    return -1;
+  cli_connect (cli, send_step);
+  return -1;
+}
+
+/* history */
+
+static void
+history_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) messages = ssq_client_load_older_finish (SSQ_CLIENT (source), result, &error);
+
+  if (messages == NULL)
+    return cli_fail (cli, error);
+  print_messages (cli, messages);
+  cli_quit (cli, SSQ_CLI_OK);
+}
+
+static void
+history_step (Cli          *cli,
+              const GError *offline)
+{
+  g_autoptr(SsqConversation) conversation = find_conversation (cli, cli->args[0]);
+
+  if (conversation == NULL)
+    return cli_fail_code (cli, SSQ_ERROR_NOT_FOUND, _("No such conversation"));
+  if (offline != NULL)
+    {
+      g_autoptr(GPtrArray) cached = ssq_cache_get_messages (ssq_client_get_cache (cli->client),
+                                                            ssq_conversation_get_id (conversation),
+                                                            0, cli->limit, NULL);
+
+      print_messages (cli, cached);
+      g_printerr (_("supersoniq-cli: offline (%s); this is what the cache holds\n"), offline->message);
+      cli_quit (cli, SSQ_CLI_NETWORK);
+      return;
+    }
+  ssq_client_load_older_async (cli->client, ssq_conversation_get_id (conversation), 0, cli->limit,
+                               NULL, history_done, cli);
+}
+
+/* tail */
+
+static void
+tail_message_cb (SsqClient  *client,
+                 SsqMessage *message,
+                 Cli        *cli)
+{
+  if (g_strcmp0 (ssq_message_get_conversation_id (message), cli->conversation_id) != 0)
+    return;
+  if (cli->json)
+    {
+      g_autoptr(JsonObject) object = message_to_json (cli, message);
+
+      print_json_object (object);
+    }
+  else
+    print_message_line (cli, message);
+  fflush (stdout);
+}
+
+static gboolean
+interrupted_cb (gpointer user_data)
+{
+  cli_quit (user_data, SSQ_CLI_OK);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+tail_step (Cli          *cli,
+           const GError *offline)
+{
+  g_autoptr(SsqConversation) conversation = find_conversation (cli, cli->args[0]);
+
+  if (conversation == NULL)
+    return cli_fail_code (cli, SSQ_ERROR_NOT_FOUND, _("No such conversation"));
+  if (offline != NULL)
+    g_printerr (_("supersoniq-cli: %s; waiting for the server\n"), offline->message);
+  cli->conversation_id = g_strdup (ssq_conversation_get_id (conversation));
+  g_signal_connect (cli->client, "message", G_CALLBACK (tail_message_cb), cli);
+  /* Stays connected, reconnecting as needed, until interrupted. */
+  ssq_client_connect (cli->client);
+}
+
+/* search and outbox: the cache, after a sync when the server is there. */
+
+static void
+search_step (Cli          *cli,
+             const GError *offline)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) found = ssq_client_search (cli->client, cli->args[0], NULL, cli->limit, &error);
+
+  if (found == NULL)
+    return cli_fail (cli, error);
+  print_messages (cli, found);
+  cli_quit (cli, offline ? SSQ_CLI_NETWORK : SSQ_CLI_OK);
+}
+
+static void
+outbox_step (Cli          *cli,
+             const GError *offline)
+{
+  g_autoptr(GPtrArray) pending = ssq_cache_outbox_list (ssq_client_get_cache (cli->client), NULL);
+
+  print_messages (cli, pending);
+  cli_quit (cli, offline ? SSQ_CLI_NETWORK : SSQ_CLI_OK);
+}
+
+/* The command table. */
+
+typedef struct {
+  const char *name;
+  int         min_args;
+  int         max_args;   /* -1: any */
+  const char *usage;
+  CliStep     step;       /* runs after connecting, when set */
+  int       (*run) (Cli *cli);
+} CliCommand;
+
+static int cmd_register (Cli *cli) { return cmd_session (cli, TRUE); }
+static int cmd_login (Cli *cli) { return cmd_session (cli, FALSE); }
+
+static const CliCommand commands[] = {
+  { "register", 1, 1, N_("register NAME [--display-name NAME]"), NULL, cmd_register },
+  { "login", 1, 1, N_("login NAME"), NULL, cmd_login },
+  { "logout", 0, 0, N_("logout"), NULL, cmd_logout },
+  { "conversations", 0, 0, N_("conversations"), conversations_step, NULL },
+  { "dm", 1, 1, N_("dm USER"), dm_step, NULL },
+  { "group", 1, -1, N_("group TITLE USER..."), group_step, NULL },
+  { "send", 2, 2, N_("send CONVERSATION TEXT"), NULL, cmd_send },
+  { "history", 1, 1, N_("history CONVERSATION [--limit N]"), history_step, NULL },
+  { "tail", 1, 1, N_("tail CONVERSATION"), tail_step, NULL },
+  { "search", 1, 1, N_("search TEXT [--limit N]"), search_step, NULL },
+  { "outbox", 0, 0, N_("outbox"), outbox_step, NULL },
+};
+
+static char *
+usage_text (void)
+{
+  g_autoptr(GString) text = g_string_new (_("Commands:\n"));
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    g_string_append_printf (text, "  %s\n", _(commands[i].usage));
+  g_string_append (text, _("\nCONVERSATION is an id, a group title, or a username for the direct "
+                           "conversation.\nExit codes: 0 ok, 1 refused by the server, 2 usage, "
+                           "3 not logged in or session refused, 4 server unreachable, 5 not found, "
+                           "6 queued in the outbox.\n"));
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+static void
+cli_clear (Cli *cli)
+{
+  g_clear_handle_id (&cli->timeout_source, g_source_remove);
+  if (cli->client != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (cli->client, cli);
+      ssq_client_disconnect (cli->client);
+    }
+  g_clear_object (&cli->client);
+  g_clear_pointer (&cli->loop, g_main_loop_unref);
+  g_free (cli->server);
+  g_free (cli->user);
+  g_free (cli->password_file);
+  g_free (cli->display_name);
+  g_free (cli->data_dir);
+  g_free (cli->conversation_id);
+  g_free (cli->client_id);
+  g_strfreev (cli->args);
+}
+
+static int
+run_command (Cli              *cli,
+             const CliCommand *command)
+{
+  g_autoptr(GError) error = NULL;
+  int code;
+
+  g_unix_signal_add (SIGINT, interrupted_cb, cli);
+  g_unix_signal_add (SIGTERM, interrupted_cb, cli);
+  if (command->run != NULL)
+    {
+      if (command->run != cmd_register && command->run != cmd_login &&
+          command->run != cmd_logout && !open_session (cli, &error))
+        {
+          cli_fail (cli, error);
+          return cli->exit_code;
+        }
+      code = command->run (cli);
+      if (code >= 0)
+        return code;
+    }
+  else
+    {
+      if (!open_session (cli, &error))
+        {
+          cli_fail (cli, error);
+          return cli->exit_code;
+        }
+      cli_connect (cli, command->step);
+    }
+  /* Unless the command already ended (a quit before the loop runs would be
+   * forgotten by g_main_loop_run). */
+  if (cli->exit_code < 0)
+    g_main_loop_run (cli->loop);
+  return cli->exit_code;
+}
+
+int
+ssq_cli_run (int    argc,
+             char **argv)
+{
+  Cli cli = { 0 };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *usage = usage_text ();
+  g_auto(GStrv) rest = NULL;
+  const CliCommand *command = NULL;
+  guint n_args;
+  int code;
+  GOptionEntry entries[] = {
+    { "server", 's', 0, G_OPTION_ARG_STRING, &cli.server, N_("The server, e.g. http://chat.lan:8080"), N_("URL") },
+    { "user", 'u', 0, G_OPTION_ARG_STRING, &cli.user, N_("Which saved account to use"), N_("NAME") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &cli.json, N_("Print JSON"), NULL },
+    { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &cli.password_file, N_("Read the password from FILE"), N_("FILE") },
+    { "display-name", 0, 0, G_OPTION_ARG_STRING, &cli.display_name, N_("Display name for register"), N_("NAME") },
+    { "limit", 'n', 0, G_OPTION_ARG_INT, &cli.limit, N_("How many messages (default 50)"), N_("N") },
+    { "timeout", 0, 0, G_OPTION_ARG_INT, &cli.timeout, N_("Seconds to wait for the server (default 10)"), N_("S") },
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &cli.data_dir, N_("Where the local cache lives"), N_("DIR") },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, N_("COMMAND [ARGS...]") },
+    { NULL }
+  };
+
+  cli.limit = SSQ_HISTORY_DEFAULT;
+  cli.timeout = 10;
+  cli.exit_code = -1;
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, _("Chat on a SupersoniQ server from scripts and shells."));
+  g_option_context_set_description (context, usage);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("supersoniq-cli: %s\n%s", error->message, usage);
+      cli_clear (&cli);
+      return SSQ_CLI_USAGE;
+    }
+  for (guint i = 0; rest != NULL && rest[0] != NULL && i < G_N_ELEMENTS (commands); i++)
+    if (strcmp (rest[0], commands[i].name) == 0)
+      command = &commands[i];
+  n_args = rest ? g_strv_length (rest) - (rest[0] ? 1 : 0) : 0;
+  if (command == NULL || (int) n_args < command->min_args ||
+      (command->max_args >= 0 && (int) n_args > command->max_args) ||
+      cli.limit < 1 || cli.timeout < 1)
+    {
+      g_printerr ("%s", usage);
+      cli_clear (&cli);
+      return SSQ_CLI_USAGE;
+    }
+  if (cli.server != NULL)
+    while (g_str_has_suffix (cli.server, "/"))
+      cli.server[strlen (cli.server) - 1] = '\0';
+  cli.args = g_strdupv (rest + 1);
+  cli.loop = g_main_loop_new (NULL, FALSE);
+  code = run_command (&cli, command);
+  cli_clear (&cli);
+  return code < 0 ? SSQ_CLI_FAILED : code;
+}
