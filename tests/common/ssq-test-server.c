@@ -64,7 +64,8 @@ launch (SsqTestServer *server)
       g_ptr_array_add (argv, words[i]);
   g_ptr_array_add (argv, (gpointer) server_binary ());
   g_ptr_array_add (argv, (gpointer) "--listen");
-  g_ptr_array_add (argv, (gpointer) "127.0.0.1:0");
+  /* A restart comes back on the same port, where clients look for it. */
+  g_ptr_array_add (argv, (gpointer) (server->listen ? server->listen : "127.0.0.1:0"));
   g_ptr_array_add (argv, (gpointer) "--data-dir");
   g_ptr_array_add (argv, server->data_dir);
   g_ptr_array_add (argv, (gpointer) "--config");
@@ -83,6 +84,8 @@ launch (SsqTestServer *server)
   g_free (server->ws_url);
   server->url = g_strdup (line + strlen ("listening on "));
   server->ws_url = g_strconcat ("ws://", server->url + strlen ("http://"), "/api/v1/ws", NULL);
+  g_free (server->listen);
+  server->listen = g_strdup (server->url + strlen ("http://"));
 }
 
 /**
@@ -156,8 +159,8 @@ ssq_test_server_restart (SsqTestServer *server)
   launch (server);
 }
 
-static void
-remove_tree (const char *path)
+void
+ssq_test_remove_tree (const char *path)
 {
   g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
   const char *name;
@@ -167,7 +170,7 @@ remove_tree (const char *path)
       g_autofree char *child = g_build_filename (path, name, NULL);
 
       if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
+        ssq_test_remove_tree (child);
       else
         g_unlink (child);
     }
@@ -182,11 +185,12 @@ ssq_test_server_free (SsqTestServer *server)
   if (server->process != NULL)
     ssq_test_server_kill (server);
   if (server->own_dir)
-    remove_tree (server->data_dir);
+    ssq_test_remove_tree (server->data_dir);
   g_free (server->data_dir);
   g_free (server->config_path);
   g_free (server->url);
   g_free (server->ws_url);
+  g_free (server->listen);
   g_free (server);
 }
 
@@ -540,4 +544,24 @@ ssq_test_wait_ms (guint ms)
   g_timeout_add (ms, timeout_cb, &done);
   while (!done)
     g_main_context_iteration (NULL, TRUE);
+}
+
+/* Runs the main loop until @condition holds or @timeout_ms pass; returns
+ * whether it held. */
+gboolean
+ssq_test_wait_until (SsqTestCondition condition,
+                     gpointer         data,
+                     guint            timeout_ms)
+{
+  gboolean expired = FALSE;
+  guint source = g_timeout_add (timeout_ms, timeout_cb, &expired);
+
+  while (!condition (data))
+    {
+      if (expired)
+        return FALSE;
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (source);
+  return TRUE;
 }

@@ -14,6 +14,7 @@ typedef struct {
   char        *config_path;
   char        *url;
   char        *ws_url;
+  char        *listen;       /* HOST:PORT once started */
   gboolean     own_dir;
 } SsqTestServer;
 
@@ -95,6 +96,11 @@ JsonObject    *ssq_test_ws_post         (SsqTestWs     *ws,
 void           ssq_test_ws_free         (SsqTestWs     *ws);
 
 void           ssq_test_wait_ms         (guint          ms);
+typedef gboolean (*SsqTestCondition) (gpointer data);
+gboolean       ssq_test_wait_until      (SsqTestCondition condition,
+                                         gpointer       data,
+                                         guint          timeout_ms);
+void           ssq_test_remove_tree     (const char    *path);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqTestServer, ssq_test_server_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqTestWs, ssq_test_ws_free)
