@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-cache.c: the client cache on real SQLite files: golden schema and
+ * migrations, cursors and gaps, unread counts and receipts, full-text
+ * search, the outbox; and the sessions file. */
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ssq-cache.h"
+#include "ssq-credentials.h"
+#include "ssq-json.h"
+#include "ssq-proto.h"
+
+#define ME    "u000000000000000000000001"
+#define PEER  "u000000000000000000000002"
+
+static char *
+temp_path (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ssq-cache-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return g_build_filename (dir, "sub", "cache.db", NULL);
+}
+
+static SsqCache *
+open_cache (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = temp_path ();
+  SsqCache *cache = ssq_cache_open (path, &error);
+
+  g_assert_no_error (error);
+  ssq_cache_set_self_id (cache, ME);
+  return cache;
+}
+
+static JsonObject *
+parse (const char *json)
+{
+  g_autoptr(GError) error = NULL;
+  JsonObject *object = ssq_json_parse_object (json, strlen (json), &error);
+
+  g_assert_no_error (error);
+  return object;
+}
+
+static void
+store_conversation (SsqCache   *cache,
+                    const char *id,
+                    const char *kind,
+                    gint64      last_seq)
+{
+  g_autofree char *json = g_strdup_printf (
+    "{\"id\":\"%s\",\"kind\":\"%s\",\"title\":%s,\"last_seq\":%" G_GINT64_FORMAT ","
+    "\"read_seq\":0,\"unread\":0,\"muted\":false,\"created_at\":1000,\"updated_at\":1000,"
+    "\"members\":[{\"user\":{\"id\":\"" ME "\",\"username\":\"me\",\"display_name\":\"Me\"},\"role\":\"owner\"},"
+    "{\"user\":{\"id\":\"" PEER "\",\"username\":\"peer\",\"display_name\":\"Peer\"},\"role\":\"member\"}]}",
+    id, kind, g_str_equal (kind, "group") ? "\"Team Room\"" : "null", last_seq);
+  g_autoptr(JsonObject) object = parse (json);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqConversation) conversation = ssq_cache_store_conversation (cache, object, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (conversation);
+}
+
+static void
+store_message (SsqCache   *cache,
+               const char *conversation_id,
+               gint64      seq,
+               const char *sender,
+               const char *body,
+               gboolean    deleted)
+{
+  g_autofree char *json = g_strdup_printf (
+    "{\"id\":\"m%s%" G_GINT64_FORMAT "\",\"conversation_id\":\"%s\",\"seq\":%" G_GINT64_FORMAT ","
+    "\"sender\":\"%s\",\"client_id\":\"c%" G_GINT64_FORMAT "\",\"body\":\"%s\",\"created_at\":%" G_GINT64_FORMAT ","
+    "\"edited_at\":null,\"deleted\":%s,\"reply_to\":null,\"media\":[]}",
+    conversation_id, seq, conversation_id, seq, sender, seq, body, 2000 + seq, deleted ? "true" : "false");
+  g_autoptr(JsonObject) object = parse (json);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqMessage) message = ssq_message_new_from_json (object, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (ssq_cache_store_message (cache, message, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_golden_schema (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = temp_path ();
+  g_autofree char *golden_path = g_test_build_filename (G_TEST_DIST, "golden", "cache-schema-v1.sql", NULL);
+  g_autofree char *golden = NULL, *dump = NULL;
+  SsqCache *cache;
+
+  cache = ssq_cache_open_at_version (path, 0, &error);
+  g_assert_no_error (error);
+  g_object_unref (cache);
+  cache = ssq_cache_open (path, &error);
+  g_assert_no_error (error);
+  dump = ssq_cache_dump_schema (cache);
+  g_object_unref (cache);
+  g_file_get_contents (golden_path, &golden, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (dump, ==, golden);
+
+  /* Only the user can read it. */
+  {
+    GStatBuf st;
+
+    g_assert_cmpint (g_stat (path, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0077, ==, 0);
+  }
+
+  /* A cache from a newer version is refused, not touched. */
+  {
+    sqlite3 *db;
+
+    g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 99", NULL, NULL, NULL), ==, SQLITE_OK);
+    sqlite3_close (db);
+  }
+  cache = ssq_cache_open (path, &error);
+  g_assert_null (cache);
+  g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INTERNAL);
+}
+
+static void
+test_cursors_and_gaps (void)
+{
+  g_autoptr(SsqCache) cache = open_cache ();
+  g_autoptr(GPtrArray) page = NULL;
+  gboolean complete;
+
+  store_conversation (cache, "ca", "direct", 4);
+  store_message (cache, "ca", 1, PEER, "one", FALSE);
+  store_message (cache, "ca", 2, PEER, "two", FALSE);
+  store_message (cache, "ca", 4, PEER, "four", FALSE);
+  g_assert_cmpint (ssq_cache_get_cursor (cache, "ca"), ==, 2);
+  page = ssq_cache_get_messages (cache, "ca", 0, 10, &complete);
+  g_assert_cmpuint (page->len, ==, 3);
+  g_assert_false (complete);           /* 3 is missing */
+  store_message (cache, "ca", 3, PEER, "three", FALSE);
+  g_assert_cmpint (ssq_cache_get_cursor (cache, "ca"), ==, 4);
+  g_clear_pointer (&page, g_ptr_array_unref);
+  page = ssq_cache_get_messages (cache, "ca", 0, 10, &complete);
+  g_assert_true (complete);            /* back to the first message */
+  g_assert_cmpint (ssq_message_get_seq (page->pdata[0]), ==, 1);
+  g_assert_cmpint (ssq_message_get_seq (page->pdata[3]), ==, 4);
+
+  /* A conversation followed from seq 10: the cursor starts there, and what
+   * lies below is a gap for paging. */
+  store_conversation (cache, "cb", "group", 12);
+  g_assert_true (ssq_cache_set_sync_floor (cache, "cb", 10, NULL));
+  g_assert_cmpint (ssq_cache_get_cursor (cache, "cb"), ==, 10);
+  store_message (cache, "cb", 12, PEER, "twelve", FALSE);
+  g_assert_cmpint (ssq_cache_get_cursor (cache, "cb"), ==, 10);
+  store_message (cache, "cb", 11, PEER, "eleven", FALSE);
+  g_assert_cmpint (ssq_cache_get_cursor (cache, "cb"), ==, 12);
+  g_clear_pointer (&page, g_ptr_array_unref);
+  page = ssq_cache_get_messages (cache, "cb", 13, 2, &complete);
+  g_assert_true (complete);
+  g_clear_pointer (&page, g_ptr_array_unref);
+  page = ssq_cache_get_messages (cache, "cb", 13, 5, &complete);
+  g_assert_cmpuint (page->len, ==, 2);
+  g_assert_false (complete);
+
+  /* Cursors are what sync asks from. */
+  {
+    g_autoptr(JsonObject) since = ssq_cache_get_cursors (cache);
+
+    g_assert_cmpint (json_object_get_int_member (since, "ca"), ==, 4);
+    g_assert_cmpint (json_object_get_int_member (since, "cb"), ==, 12);
+  }
+
+  /* Names: an id, a title in any case, a peer's username. */
+  {
+    g_autoptr(SsqConversation) by_title = ssq_cache_find_conversation (cache, "team room");
+    g_autoptr(SsqConversation) by_peer = ssq_cache_find_conversation (cache, "PEER");
+    g_autoptr(SsqConversation) by_me = ssq_cache_find_conversation (cache, "me");
+
+    g_assert_cmpstr (ssq_conversation_get_id (by_title), ==, "cb");
+    g_assert_cmpstr (ssq_conversation_get_id (by_peer), ==, "ca");
+    g_assert_cmpstr (ssq_conversation_get_display_title (by_peer), ==, "Peer");
+    g_assert_null (by_me);
+  }
+  g_assert_true (ssq_cache_remove_conversation (cache, "cb", NULL));
+  g_assert_null (ssq_cache_get_conversation (cache, "cb"));
+  g_clear_pointer (&page, g_ptr_array_unref);
+  page = ssq_cache_get_messages (cache, "cb", 0, 5, NULL);
+  g_assert_cmpuint (page->len, ==, 0);
+}
+
+static gint64
+unread (SsqCache   *cache,
+        const char *id)
+{
+  g_autoptr(SsqConversation) conversation = ssq_cache_get_conversation (cache, id);
+
+  return ssq_conversation_get_unread (conversation);
+}
+
+static SsqMessageStatus
+status_of (SsqCache *cache,
+           gint64    seq)
+{
+  g_autoptr(SsqMessage) message = ssq_cache_get_message (cache, "ca", seq);
+
+  return ssq_message_get_status (message);
+}
+
+static void
+test_unread_and_receipts (void)
+{
+  g_autoptr(SsqCache) cache = open_cache ();
+  g_autoptr(SsqConversation) list_first = NULL;
+  g_autoptr(GPtrArray) all = NULL;
+
+  store_conversation (cache, "ca", "direct", 0);
+  store_conversation (cache, "cz", "group", 0);
+  store_message (cache, "ca", 1, PEER, "hi", FALSE);
+  store_message (cache, "ca", 2, PEER, "there", FALSE);
+  store_message (cache, "ca", 2, PEER, "there", FALSE);   /* again: counted once */
+  g_assert_cmpint (unread (cache, "ca"), ==, 2);
+  store_message (cache, "ca", 2, PEER, "", TRUE);          /* deleted */
+  g_assert_cmpint (unread (cache, "ca"), ==, 1);
+  store_message (cache, "ca", 3, ME, "mine", FALSE);       /* my message reads up to it */
+  g_assert_cmpint (unread (cache, "ca"), ==, 0);
+  store_message (cache, "ca", 4, PEER, "more", FALSE);
+  store_message (cache, "ca", 5, PEER, "and more", FALSE);
+  g_assert_true (ssq_cache_set_markers (cache, "ca", ME, 5, 4, NULL));
+  g_assert_cmpint (unread (cache, "ca"), ==, 1);
+
+  /* My message's state follows the peer's markers; they never go back. */
+  g_assert_cmpint (status_of (cache, 3), ==, SSQ_MESSAGE_SENT);
+  g_assert_cmpint (status_of (cache, 4), ==, SSQ_MESSAGE_SENT);   /* not mine */
+  g_assert_true (ssq_cache_set_markers (cache, "ca", PEER, 3, 0, NULL));
+  g_assert_cmpint (status_of (cache, 3), ==, SSQ_MESSAGE_DELIVERED);
+  g_assert_true (ssq_cache_set_markers (cache, "ca", PEER, 0, 3, NULL));
+  g_assert_cmpint (status_of (cache, 3), ==, SSQ_MESSAGE_READ);
+  g_assert_true (ssq_cache_set_markers (cache, "ca", PEER, 1, 1, NULL));
+  g_assert_cmpint (status_of (cache, 3), ==, SSQ_MESSAGE_READ);
+
+  /* Activity orders the list. */
+  all = ssq_cache_list_conversations (cache);
+  g_assert_cmpuint (all->len, ==, 2);
+  g_assert_cmpstr (ssq_conversation_get_id (all->pdata[0]), ==, "ca");
+  g_assert_cmpstr (ssq_message_get_body (ssq_conversation_get_last_message (all->pdata[0])), ==, "and more");
+}
+
+static guint
+count_hits (SsqCache   *cache,
+            const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) hits = ssq_cache_search (cache, text, NULL, 50, &error);
+
+  g_assert_no_error (error);
+  return hits->len;
+}
+
+static void
+test_search (void)
+{
+  g_autoptr(SsqCache) cache = open_cache ();
+
+  store_conversation (cache, "ca", "direct", 0);
+  store_message (cache, "ca", 1, PEER, "Grüße aus München", FALSE);
+  store_message (cache, "ca", 2, PEER, "hello world", FALSE);
+  store_message (cache, "ca", 3, ME, "world peace", FALSE);
+  store_message (cache, "ca", 4, PEER, "secret world", FALSE);
+
+  g_assert_cmpuint (count_hits (cache, "munchen"), ==, 1);      /* diacritics */
+  g_assert_cmpuint (count_hits (cache, "GRUSSE"), ==, 0);
+  g_assert_cmpuint (count_hits (cache, "grusse"), ==, 0);
+  g_assert_cmpuint (count_hits (cache, "grüße"), ==, 1);
+  g_assert_cmpuint (count_hits (cache, "wor"), ==, 3);          /* prefixes */
+  g_assert_cmpuint (count_hits (cache, "world peace"), ==, 1);  /* every word */
+  g_assert_cmpuint (count_hits (cache, "   "), ==, 0);
+  /* FTS5 syntax in the user's text is just text. */
+  g_assert_cmpuint (count_hits (cache, "\"world"), ==, 3);
+  g_assert_cmpuint (count_hits (cache, "world OR nothing"), ==, 0);
+  g_assert_cmpuint (count_hits (cache, "NEAR( * ) AND -"), ==, 0);
+  /* Deleted and edited messages leave the index. */
+  store_message (cache, "ca", 4, PEER, "", TRUE);
+  g_assert_cmpuint (count_hits (cache, "secret"), ==, 0);
+  store_message (cache, "ca", 2, PEER, "goodbye moon", FALSE);
+  g_assert_cmpuint (count_hits (cache, "hello"), ==, 0);
+  g_assert_cmpuint (count_hits (cache, "moon"), ==, 1);
+}
+
+static void
+test_outbox (void)
+{
+  g_autoptr(SsqCache) cache = open_cache ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(SsqMessage) a = NULL, b = NULL, c = NULL, bad = NULL, failed = NULL;
+  g_autofree char *big = g_strnfill (SSQ_BODY_MAX + 1, 'x');
+
+  store_conversation (cache, "ca", "direct", 0);
+  a = ssq_cache_outbox_add (cache, "ca", "first", 0, &error);
+  b = ssq_cache_outbox_add (cache, "cb", "second", 0, &error);
+  c = ssq_cache_outbox_add (cache, "ca", "third", 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ssq_message_get_client_id (a), !=, ssq_message_get_client_id (c));
+  g_assert_cmpint (ssq_message_get_status (a), ==, SSQ_MESSAGE_PENDING);
+  g_assert_cmpstr (ssq_message_get_sender (a), ==, ME);
+  bad = ssq_cache_outbox_add (cache, "ca", big, 0, &error);
+  g_assert_null (bad);
+  g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_null (ssq_cache_outbox_add (cache, "ca", "", 0, &error));
+  g_clear_error (&error);
+
+  all = ssq_cache_outbox_list (cache, NULL);
+  g_assert_cmpuint (all->len, ==, 3);
+  g_assert_cmpstr (ssq_message_get_body (all->pdata[1]), ==, "second");
+  g_clear_pointer (&all, g_ptr_array_unref);
+  all = ssq_cache_outbox_list (cache, "ca");
+  g_assert_cmpuint (all->len, ==, 2);
+  g_assert_cmpint (ssq_message_get_reply_to (all->pdata[1]), ==, 1);
+
+  g_assert_true (ssq_cache_outbox_set_error (cache, ssq_message_get_client_id (b), "Refused", NULL));
+  failed = ssq_cache_outbox_get (cache, ssq_message_get_client_id (b));
+  g_assert_cmpint (ssq_message_get_status (failed), ==, SSQ_MESSAGE_FAILED);
+  g_assert_cmpstr (ssq_message_get_error (failed), ==, "Refused");
+
+  /* The server's copy of my message empties its outbox entry. */
+  {
+    g_autofree char *json = g_strdup_printf (
+      "{\"id\":\"m1\",\"conversation_id\":\"ca\",\"seq\":1,\"sender\":\"" ME "\","
+      "\"client_id\":\"%s\",\"body\":\"first\",\"created_at\":5}", ssq_message_get_client_id (a));
+    g_autoptr(JsonObject) object = parse (json);
+    g_autoptr(SsqMessage) acked = ssq_message_new_from_json (object, NULL);
+
+    g_assert_true (ssq_cache_store_message (cache, acked, NULL, NULL));
+  }
+  g_assert_null (ssq_cache_outbox_get (cache, ssq_message_get_client_id (a)));
+  g_assert_cmpuint (ssq_cache_outbox_count (cache), ==, 2);
+}
+
+static void
+test_path_for (void)
+{
+  g_autofree char *path = ssq_cache_path_for ("/d", "http://Chat.LAN:8080/", "Alice");
+  g_autofree char *odd = ssq_cache_path_for ("/d", "not a url/../x", "bob");
+
+  g_assert_cmpstr (path, ==, "/d/alice@chat.lan_8080.db");
+  g_assert_null (strchr (odd + 3, '/'));
+}
+
+static void
+test_credentials (void)
+{
+  SsqCredentials one = { (char *) "http://a:1", (char *) "alice", (char *) "u1", (char *) "t1" };
+  SsqCredentials two = { (char *) "http://b:2", (char *) "bob", NULL, (char *) "t2" };
+  g_autoptr(SsqCredentials) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = ssq_credentials_path ();
+  GStatBuf st;
+
+  loaded = ssq_credentials_load (NULL, NULL, &error);
+  g_assert_null (loaded);
+  g_assert_error (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED);
+  g_clear_error (&error);
+
+  g_assert_true (ssq_credentials_save (&one, NULL));
+  g_assert_true (ssq_credentials_save (&two, NULL));
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0077, ==, 0);
+  loaded = ssq_credentials_load (NULL, NULL, NULL);          /* the last one */
+  g_assert_cmpstr (loaded->username, ==, "bob");
+  g_clear_pointer (&loaded, ssq_credentials_free);
+  loaded = ssq_credentials_load ("http://a:1", NULL, NULL);
+  g_assert_cmpstr (loaded->token, ==, "t1");
+  g_assert_cmpstr (loaded->user_id, ==, "u1");
+  g_clear_pointer (&loaded, ssq_credentials_free);
+  g_assert_true (ssq_credentials_remove ("http://b:2", "bob", NULL));
+  loaded = ssq_credentials_load (NULL, NULL, NULL);
+  g_assert_cmpstr (loaded->username, ==, "alice");
+  g_clear_pointer (&loaded, ssq_credentials_free);
+  loaded = ssq_credentials_load (NULL, "bob", &error);
+  g_assert_null (loaded);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  g_test_add_func ("/cache/golden-schema", test_golden_schema);
+  g_test_add_func ("/cache/cursors-and-gaps", test_cursors_and_gaps);
+  g_test_add_func ("/cache/unread-and-receipts", test_unread_and_receipts);
+  g_test_add_func ("/cache/search", test_search);
+  g_test_add_func ("/cache/outbox", test_outbox);
+  g_test_add_func ("/cache/path-for", test_path_for);
+  g_test_add_func ("/cache/credentials", test_credentials);
+  return g_test_run ();
+}
