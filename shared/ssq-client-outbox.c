@@ -72,6 +72,7 @@ send_one (SsqClient  *self,
           SsqMessage *message)
 {
   g_autoptr(JsonObject) frame = NULL;
+  char *client_id;
 
   if (message->error != NULL || g_hash_table_contains (self->in_flight, message->client_id))
     return;
@@ -82,8 +83,13 @@ send_one (SsqClient  *self,
   json_object_set_string_member (frame, "body", message->body);
   if (message->reply_to > 0)
     json_object_set_int_member (frame, "reply_to", message->reply_to);
-  if (ssq_client_request (self, frame, send_reply, g_strdup (message->client_id)))
-    g_hash_table_add (self->in_flight, g_strdup (message->client_id));
+  client_id = g_strdup (message->client_id);
+  if (!ssq_client_request (self, frame, send_reply, client_id))
+    {
+      g_free (client_id);  /* offline: it waits for the next connection */
+      return;
+    }
+  g_hash_table_add (self->in_flight, g_strdup (message->client_id));
 }
 
 /**

@@ -804,6 +804,12 @@ test_hostile_server (void)
   conversations = ssq_client_fetch_conversations_finish (tc->client, wait_result (&result), &error);
   g_assert_null (conversations);
   g_assert_error (error, SSQ_ERROR, SSQ_ERROR_PROTOCOL);
+
+  /* Let both ends close their connections before the server goes. */
+  g_clear_pointer (&tc, test_client_free);
+  g_object_set_data (G_OBJECT (fake), "ws", NULL);
+  ssq_test_wait_ms (100);
+  soup_server_disconnect (fake);
 }
 
 static gboolean
