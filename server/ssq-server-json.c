@@ -75,6 +75,10 @@ ssq_server_json_members (SsqServer *server,
 
       json_object_set_object_member (member, "user", ssq_server_json_user_by_id (server, m->user_id));
       json_object_set_string_member (member, "role", m->role);
+      /* Everyone's markers: a client that was away learns what was read
+       * meanwhile, which receipts only tell those online. */
+      json_object_set_int_member (member, "delivered_seq", m->delivered_seq);
+      json_object_set_int_member (member, "read_seq", m->read_seq);
       json_array_add_object_element (array, member);
     }
   return array;

@@ -336,6 +336,18 @@ test_converse (void)
   g_assert_cmpuint (alice->notifications, ==, 1);
   g_assert_cmpuint (bob->notifications, ==, 2);
 
+  /* Another device of alice's learns of the read state by syncing. */
+  {
+    g_autoptr(TestClient) alice2 = test_client_new (server->url, NULL);
+    HasStatus read2 = { alice2, dm_id, 2, SSQ_MESSAGE_READ };
+
+    ssq_client_login_async (alice2->client, "alice", "password123", NULL, store_result, &result);
+    g_assert_true (ssq_client_login_finish (alice2->client, wait_result (&result), &error));
+    g_clear_object (&result);
+    go_online (alice2);
+    g_assert_true (message_has_status (&read2));
+  }
+
   /* Typing and presence reach the other side. */
   ssq_client_set_typing (alice->client, dm_id, TRUE);
   g_assert_true (ssq_test_wait_until (has_typing, bob, WAIT_MS));
