@@ -142,9 +142,11 @@ main (int   argc,
   g_printerr ("SupersoniQ server %s: data in %s\n"
               "Check it:  curl %s/healthz\n"
               "Clients connect to %s (on the LAN, use this machine's address "
-              "in place of 0.0.0.0). Stop with Ctrl+C.\n",
+              "in place of 0.0.0.0), e.g.:\n"
+              "  supersoniq-cli --server %s register NAME   (in build/shared/cli/)\n"
+              "Stop with Ctrl+C.\n",
               SSQ_VERSION, ssq_server_get_config (server)->data_dir, ssq_server_get_url (server),
-              ssq_server_get_url (server));
+              ssq_server_get_url (server), ssq_server_get_url (server));
 
   loop = g_main_loop_new (NULL, FALSE);
   sd.server = server;
