@@ -278,6 +278,15 @@ ssq_client_activity_online (SsqClient *self)
   arm_idle (self);
 }
 
+/* The idle time changed: count it from the last activity again. */
+void
+ssq_client_activity_rearm (SsqClient *self)
+{
+  g_clear_handle_id (&self->idle_source, g_source_remove);
+  if (self->last_activity_us != 0)
+    arm_idle (self);
+}
+
 void
 ssq_client_activity_reset (SsqClient *self)
 {

@@ -124,6 +124,7 @@ void      ssq_client_emit_outbox_changed (SsqClient *self,
 /* ssq-client-activity.c */
 void      ssq_client_activity_online  (SsqClient    *self);
 void      ssq_client_activity_reset   (SsqClient    *self);
+void      ssq_client_activity_rearm   (SsqClient    *self);
 void      ssq_client_apply_typing     (SsqClient    *self,
                                        const char   *conversation_id,
                                        const char   *user_id,

@@ -141,6 +141,7 @@ ssq_client_set_property (GObject      *object,
       break;
     case PROP_IDLE_TIMEOUT:
       self->idle_timeout_s = g_value_get_uint (value);
+      ssq_client_activity_rearm (self);
       break;
     case PROP_RECONNECT_MAX:
       self->reconnect_max_ms = MAX (BACKOFF_BASE_MS, g_value_get_uint (value));

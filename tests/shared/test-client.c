@@ -312,12 +312,15 @@ test_converse (void)
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   HasStatus read = { alice, dm_id, 2, SSQ_MESSAGE_READ };
+  HasStatus delivered = { alice, dm_id, 2, SSQ_MESSAGE_DELIVERED };
   char body[32];
 
   /* Two clients converse, and the sender sees the receipts. */
   send_text (alice, dm_id, "m0");
   send_text (alice, dm_id, "m1");
   wait_for_seq (bob, dm_id, 2);
+  /* bob's client says it has them: delivered, not yet read. */
+  g_assert_true (ssq_test_wait_until (message_has_status, &delivered, WAIT_MS));
   seen = ssq_cache_get_conversation (ssq_client_get_cache (bob->client), dm_id);
   g_assert_cmpint (ssq_conversation_get_unread (seen), ==, 2);
   ssq_client_mark_read (bob->client, dm_id, 2);
@@ -374,6 +377,42 @@ test_converse (void)
   wait_for_seq (carol, ssq_conversation_get_id (team), 5);
   assert_history (carol, ssq_conversation_get_id (team), "t", 5);
   g_assert_cmpuint (alice->errors->len + bob->errors->len + carol->errors->len, ==, 0);
+}
+
+static gboolean
+last_presence_is (gpointer data)
+{
+  gpointer *args = data;
+  TestClient *tc = args[0];
+
+  return tc->presence->len > 0 &&
+         g_str_has_suffix (tc->presence->pdata[tc->presence->len - 1], args[1]);
+}
+
+/* Presence turns away by itself after the idle time, and back with
+ * activity; a status the user chose stays. */
+static void
+test_auto_away (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(TestClient) alice = registered (server, "alice");
+  g_autoptr(TestClient) bob = registered (server, "bob");
+  g_autoptr(SsqConversation) dm = create_direct (alice, "bob");
+  gpointer away[2] = { bob, (gpointer) ":away" };
+  gpointer online[2] = { bob, (gpointer) ":online" };
+  gpointer dnd[2] = { bob, (gpointer) ":dnd" };
+
+  g_object_set (alice->client, "idle-timeout", 1, NULL);
+  ssq_client_report_activity (alice->client);
+  g_assert_true (ssq_test_wait_until (last_presence_is, away, WAIT_MS));
+  g_assert_cmpstr (ssq_client_get_presence (alice->client), ==, "away");
+  ssq_client_report_activity (alice->client);
+  g_assert_true (ssq_test_wait_until (last_presence_is, online, WAIT_MS));
+  ssq_client_set_presence (alice->client, "dnd");
+  g_assert_true (ssq_test_wait_until (last_presence_is, dnd, WAIT_MS));
+  ssq_test_wait_ms (1500);
+  g_assert_cmpstr (ssq_client_get_presence (alice->client), ==, "dnd");
+  g_assert_true (last_presence_is (dnd));
 }
 
 static gboolean
@@ -858,6 +897,7 @@ main (int    argc,
   /* Every client gets its own data directory; no XDG isolation needed. */
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/client/converse", test_converse);
+  g_test_add_func ("/client/auto-away", test_auto_away);
   g_test_add_func ("/client/server-killed-while-sending", test_server_killed_while_sending);
   g_test_add_func ("/client/outbox-survives-restart", test_outbox_survives_restart);
   g_test_add_func ("/client/history-paging-and-offline", test_history_paging_and_offline);
