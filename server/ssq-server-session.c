@@ -13,7 +13,9 @@
 
 #include <netinet/in.h>
 #include <linux/tcp.h>   /* struct tcp_info with tcpi_bytes_acked; glibc's lacks it */
+#include <linux/sockios.h>  /* SIOCOUTQ */
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #define BACKLOG_CHECK_BYTES (64 * 1024)
@@ -70,6 +72,23 @@ tcp_bytes_acked (GSocket *socket,
     return FALSE;
   *out = info.tcpi_bytes_acked;
   return TRUE;
+}
+
+/* Bytes we queued that libsoup has not yet handed to the kernel: what the
+ * peer acknowledged plus what sits in the kernel's send queue was written;
+ * the rest waits in libsoup. G_MAXUINT64 when unknown. */
+static guint64
+unwritten (SsqServerSession *self)
+{
+  guint64 acked;
+  int outq = 0;
+
+  if (!tcp_bytes_acked (self->socket, &acked) ||
+      ioctl (g_socket_get_fd (self->socket), SIOCOUTQ, &outq) != 0)
+    return G_MAXUINT64;
+  acked -= MIN (acked, self->acked_base);
+  acked += (guint64) MAX (outq, 0);
+  return self->queued > acked ? self->queued - acked : 0;
 }
 
 static guint64
@@ -186,10 +205,12 @@ force_close_cb (gpointer data)
 
   self->force_close_id = 0;
   /* The peer did not answer the close handshake (it may not read at all):
-   * drop the stream, which frees whatever libsoup still holds for it. */
-  if (self->connection != NULL &&
+   * cut the connection. Shutting the socket down, rather than closing the
+   * stream under libsoup, lets libsoup see the end through its own sources
+   * and close the stream itself. */
+  if (self->connection != NULL && self->socket != NULL &&
       soup_websocket_connection_get_state (self->connection) != SOUP_WEBSOCKET_STATE_CLOSED)
-    g_io_stream_close (soup_websocket_connection_get_io_stream (self->connection), NULL, NULL);
+    g_socket_shutdown (self->socket, TRUE, TRUE, NULL);
   return G_SOURCE_REMOVE;
 }
 
@@ -214,6 +235,17 @@ ssq_server_session_close (SsqServerSession *self,
   if (!self->open)
     return;
   detach (self);
+  /* libsoup 3.2 puts the close frame ahead of the frames still waiting in
+   * its queue; once it is written it closes the stream yet polls again for
+   * the frames behind it, on a closed socket, and later asserts when the
+   * connection is freed. So the handshake only when nothing waits in
+   * libsoup; otherwise the peer (far behind anyway) is cut off, and its
+   * client reconnects and syncs. */
+  if (self->socket != NULL && unwritten (self) > 0)
+    {
+      g_socket_shutdown (self->socket, TRUE, TRUE, NULL);
+      return;
+    }
   if (soup_websocket_connection_get_state (self->connection) == SOUP_WEBSOCKET_STATE_OPEN)
     soup_websocket_connection_close (self->connection, code, reason);
   if (self->force_close_id == 0)

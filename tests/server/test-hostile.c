@@ -409,6 +409,56 @@ test_slow_reader_cut (void)
         }
     }
   g_assert_true (cut);
+
+  /* The reader still never reads, so the close handshake cannot finish:
+   * the server drops the connection after its grace time, and lives on. */
+  ssq_test_wait_ms (4500);
+  {
+    g_autoptr(JsonObject) health = ssq_test_http (s, "GET", "/healthz", NULL, NULL, &status);
+
+    g_assert_cmpuint (status, ==, 200);
+  }
+  g_assert_nonnull (g_subprocess_get_identifier (s->process));
+}
+
+/* A reader that falls behind, is cut off, and then reads again: its close
+ * frame goes out while older events still wait behind it in libsoup's queue
+ * (libsoup 3.2 then polls a closed socket and trips its own assertion when
+ * the connection is freed; the server must not go that way). */
+static void
+test_slow_reader_resumes (void)
+{
+  g_autoptr(SsqTestServer) s = ssq_test_server_start (NULL, "send_queue_max=65536\n");
+  g_autoptr(SsqTestUser) writer = ssq_test_register (s, "lag.writer");
+  g_autoptr(SsqTestUser) reader = ssq_test_register (s, "lag.reader");
+  g_autofree char *c = ssq_test_create_conversation (s, writer,
+    "{\"kind\":\"direct\",\"members\":[\"lag.reader\"]}");
+  g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s/messages", c);
+  g_autofree char *filler = g_strnfill (8000, 'q');
+  g_autoptr(SsqTestWs) ws = ssq_test_ws_connect (s, reader->token, NULL);
+  guint status = 0;
+
+  g_assert_nonnull (ssq_test_ws_expect (ws, "welcome", 5000));
+  /* The reader itself sends a burst without reading the acks and events
+   * that pile up, as a client busy with its own writes does. */
+  for (int i = 0; i < 3000; i++)
+    {
+      g_autofree char *frame = g_strdup_printf ("{\"type\":\"send\",\"id\":%d,\"conversation_id\":\"%s\","
+                                                "\"client_id\":\"l%d\",\"body\":\"%s\"}", i, c, i, filler);
+
+      if (soup_websocket_connection_get_state (ws->conn) != SOUP_WEBSOCKET_STATE_OPEN)
+        break;
+      ssq_test_ws_send (ws, frame);
+    }
+  (void) path;
+  /* Now it reads everything there is, up to the close. */
+  ssq_test_ws_wait_closed (ws, 10000);
+  ssq_test_wait_ms (500);
+  {
+    g_autoptr(JsonObject) health = ssq_test_http (s, "GET", "/healthz", NULL, NULL, &status);
+
+    g_assert_cmpuint (status, ==, 200);
+  }
 }
 
 int
@@ -428,6 +478,7 @@ main (int    argc,
   g_test_add_func ("/server/hostile/vanishing-clients", test_vanishing_clients);
   g_test_add_func ("/server/hostile/idle-connection-closed", test_idle_connection_closed);
   g_test_add_func ("/server/hostile/slow-reader-cut", test_slow_reader_cut);
+  g_test_add_func ("/server/hostile/slow-reader-resumes", test_slow_reader_resumes);
   ret = g_test_run ();
   ssq_test_user_free (user);
   g_free (conv);
