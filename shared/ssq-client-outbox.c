@@ -149,6 +149,19 @@ ssq_client_send_message (SsqClient   *self,
   return g_steal_pointer (&message);
 }
 
+/* The outbox entry @client_id, or NOT_FOUND. */
+static SsqMessage *
+outbox_entry (SsqClient   *self,
+              const char  *client_id,
+              GError     **error)
+{
+  SsqMessage *message = ssq_cache_outbox_get (self->cache, client_id);
+
+  if (message == NULL)
+    g_set_error (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such message in the outbox");
+  return message;
+}
+
 /* A failed message goes back into the queue. */
 gboolean
 ssq_client_retry_message (SsqClient   *self,
@@ -159,19 +172,15 @@ ssq_client_retry_message (SsqClient   *self,
 
   g_return_val_if_fail (SSQ_IS_CLIENT (self) && self->cache != NULL, FALSE);
 
-  message = ssq_cache_outbox_get (self->cache, client_id);
-  if (message == NULL)
-    {
-      g_set_error (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such message in the outbox");
-      return FALSE;
-    }
-  if (!ssq_cache_outbox_set_error (self->cache, client_id, NULL, error))
+  if ((message = outbox_entry (self, client_id, error)) == NULL ||
+      !ssq_cache_outbox_set_error (self->cache, client_id, NULL, error))
     return FALSE;
   ssq_client_emit_outbox_changed (self, message->conversation_id, client_id);
   ssq_client_flush_outbox (self);
   return TRUE;
 }
 
+/* Gives up on a message that has not been acknowledged. */
 gboolean
 ssq_client_discard_message (SsqClient   *self,
                             const char  *client_id,
@@ -181,13 +190,8 @@ ssq_client_discard_message (SsqClient   *self,
 
   g_return_val_if_fail (SSQ_IS_CLIENT (self) && self->cache != NULL, FALSE);
 
-  message = ssq_cache_outbox_get (self->cache, client_id);
-  if (message == NULL)
-    {
-      g_set_error (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such message in the outbox");
-      return FALSE;
-    }
-  if (!ssq_cache_outbox_remove (self->cache, client_id, error))
+  if ((message = outbox_entry (self, client_id, error)) == NULL ||
+      !ssq_cache_outbox_remove (self->cache, client_id, error))
     return FALSE;
   ssq_client_emit_outbox_changed (self, message->conversation_id, client_id);
   return TRUE;

@@ -185,6 +185,21 @@ print_message_line (Cli        *cli,
            ssq_message_get_edited_at (message) > 0 ? _(" (edited)") : "");
 }
 
+/* One message: a line, or a JSON object on one line. */
+static void
+print_message (Cli        *cli,
+               SsqMessage *message)
+{
+  if (cli->json)
+    {
+      g_autoptr(JsonObject) object = message_to_json (cli, message);
+
+      print_json_object (object);
+    }
+  else
+    print_message_line (cli, message);
+}
+
 static void
 print_messages (Cli       *cli,
                 GPtrArray *messages)
@@ -608,14 +623,7 @@ sent_cb (SsqClient  *client,
   if (g_strcmp0 (ssq_message_get_client_id (message), cli->client_id) != 0 ||
       g_strcmp0 (ssq_message_get_sender (message), ssq_client_get_user_id (client)) != 0)
     return;
-  if (cli->json)
-    {
-      g_autoptr(JsonObject) object = message_to_json (cli, message);
-
-      print_json_object (object);
-    }
-  else
-    print_message_line (cli, message);
+  print_message (cli, message);
   cli_quit (cli, SSQ_CLI_OK);
 }
 
@@ -630,12 +638,7 @@ report_queued (Cli          *cli,
       cli_quit (cli, SSQ_CLI_OK);  /* delivered after all */
       return;
     }
-  if (cli->json)
-    {
-      g_autoptr(JsonObject) object = message_to_json (cli, entry);
-
-      print_json_object (object);
-    }
+  print_message (cli, entry);
   g_printerr (_("supersoniq-cli: %s; the message is queued in the outbox and the next "
                 "command that connects will deliver it\n"), why->message);
   cli_quit (cli, SSQ_CLI_QUEUED);
@@ -787,14 +790,7 @@ tail_message_cb (SsqClient  *client,
 {
   if (g_strcmp0 (ssq_message_get_conversation_id (message), cli->conversation_id) != 0)
     return;
-  if (cli->json)
-    {
-      g_autoptr(JsonObject) object = message_to_json (cli, message);
-
-      print_json_object (object);
-    }
-  else
-    print_message_line (cli, message);
+  print_message (cli, message);
   fflush (stdout);
 }
 

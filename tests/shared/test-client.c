@@ -869,6 +869,51 @@ has_error (gpointer data)
   return ((TestClient *) data)->errors->len > 0;
 }
 
+typedef struct {
+  TestClient *tc;
+  const char *client_id;
+} Failed;
+
+static gboolean
+entry_failed (gpointer data)
+{
+  Failed *f = data;
+  g_autoptr(SsqMessage) entry = ssq_cache_outbox_get (ssq_client_get_cache (f->tc->client), f->client_id);
+
+  return entry != NULL && ssq_message_get_status (entry) == SSQ_MESSAGE_FAILED;
+}
+
+/* A message the server refuses for good stays in the outbox, marked failed
+ * and not blocking what follows, until the user retries or discards it. */
+static void
+test_refused_message (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(TestClient) alice = registered (server, "alice");
+  g_autoptr(TestClient) bob = registered (server, "bob");
+  g_autoptr(SsqConversation) dm = create_direct (alice, "bob");
+  g_autoptr(SsqMessage) lost = NULL;
+  g_autoptr(GError) error = NULL;
+  Failed failed = { alice, NULL };
+
+  lost = ssq_client_send_message (alice->client, "c000000000000000000000000", "into the void", 0, &error);
+  g_assert_no_error (error);
+  failed.client_id = ssq_message_get_client_id (lost);
+  g_assert_true (ssq_test_wait_until (entry_failed, &failed, WAIT_MS));
+  g_assert_error ((GError *) alice->errors->pdata[0], SSQ_ERROR, SSQ_ERROR_NOT_FOUND);
+
+  send_text (alice, ssq_conversation_get_id (dm), "after it");
+  wait_for_seq (bob, ssq_conversation_get_id (dm), 1);
+  g_assert_cmpuint (ssq_cache_outbox_count (ssq_client_get_cache (alice->client)), ==, 1);
+
+  g_assert_true (ssq_client_retry_message (alice->client, failed.client_id, &error));
+  g_assert_true (ssq_test_wait_until (entry_failed, &failed, WAIT_MS));
+  g_assert_true (ssq_client_discard_message (alice->client, failed.client_id, &error));
+  g_assert_true (outbox_empty (alice));
+  g_assert_false (ssq_client_discard_message (alice->client, failed.client_id, &error));
+  g_assert_error (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND);
+}
+
 /* A revoked session stops the client from retrying and says why. */
 static void
 test_revoked_session (void)
@@ -903,6 +948,7 @@ main (int    argc,
   g_test_add_func ("/client/history-paging-and-offline", test_history_paging_and_offline);
   g_test_add_func ("/client/model-signals", test_model_signals);
   g_test_add_func ("/client/hostile-server", test_hostile_server);
+  g_test_add_func ("/client/refused-message", test_refused_message);
   g_test_add_func ("/client/revoked-session", test_revoked_session);
   return g_test_run ();
 }
