@@ -11,12 +11,12 @@
 #include <glib/gi18n.h>
 #include <stdio.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "ssq-client.h"
 #include "ssq-credentials.h"
 #include "ssq-json.h"
+#include "ssq-prompt.h"
 #include "ssq-proto.h"
 
 typedef struct _Cli Cli;
@@ -404,45 +404,9 @@ static char *
 read_password (Cli      *cli,
                GError  **error)
 {
-  g_autofree char *text = NULL;
-  char line[SSQ_PASSWORD_MAX + 2];
-  struct termios saved, quiet;
-  FILE *tty;
-  gboolean ok;
-
   if (cli->password_file != NULL)
-    {
-      if (!g_file_get_contents (cli->password_file, &text, NULL, error))
-        return NULL;
-      text[strcspn (text, "\r\n")] = '\0';
-      return g_steal_pointer (&text);
-    }
-  tty = fopen ("/dev/tty", "r+");
-  if (tty == NULL)
-    {
-      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
-                   _("No terminal to ask for the password; use --password-file"));
-      return NULL;
-    }
-  fputs (_("Password: "), tty);
-  fflush (tty);
-  tcgetattr (fileno (tty), &saved);
-  quiet = saved;
-  quiet.c_lflag &= ~(tcflag_t) ECHO;
-  tcsetattr (fileno (tty), TCSAFLUSH, &quiet);
-  ok = fgets (line, sizeof line, tty) != NULL;
-  tcsetattr (fileno (tty), TCSAFLUSH, &saved);
-  fputs ("\n", tty);
-  fclose (tty);
-  if (!ok)
-    {
-      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("No password given"));
-      return NULL;
-    }
-  line[strcspn (line, "\r\n")] = '\0';
-  text = g_strdup (line);
-  memset (line, 0, sizeof line);
-  return g_steal_pointer (&text);
+    return ssq_read_password_file (cli->password_file, error);
+  return ssq_prompt_password (_("Password: "), error);
 }
 
 static void
