@@ -67,7 +67,11 @@ split_with_rest (const char *args,
         p++;
       if (p == start)
         break;
-      g_strv_builder_take (builder, g_strndup (start, p - start));
+      {
+        g_autofree char *word = g_strndup (start, p - start);
+
+        g_strv_builder_add (builder, word);
+      }
     }
   while (*p == ' ')
     p++;

@@ -1,0 +1,455 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-tui-actions.c: what a typed line does: a message to the current
+ * conversation, or one of the commands of the table; and Tab completion. */
+#include "ssq-tui-private.h"
+#include "ssq-tui-width.h"
+
+#include <string.h>
+
+typedef void (*ActionFunc) (SsqTui *self, GStrv args);
+
+static gboolean
+need_conversation (SsqTui *self)
+{
+  if (self->current_id != NULL)
+    return TRUE;
+  ssq_tui_set_status (self, TRUE, "%s", _("No conversation: /dm USER or /group TITLE USER..."));
+  return FALSE;
+}
+
+static gboolean
+parse_seq (SsqTui     *self,
+           const char *text,
+           gint64     *out)
+{
+  guint64 value;
+
+  if (!g_ascii_string_to_unsigned (text[0] == '#' ? text + 1 : text, 10, 1, G_MAXINT64, &value, NULL))
+    {
+      ssq_tui_set_status (self, TRUE, _("Not a message number: %s"), text);
+      return FALSE;
+    }
+  *out = (gint64) value;
+  return TRUE;
+}
+
+/* Replies to conversation calls: select the conversation, or report. */
+static void
+conversation_done (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(SsqTui) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqConversation) conversation = ssq_client_conversation_finish (SSQ_CLIENT (source), result, &error);
+
+  if (conversation == NULL)
+    {
+      ssq_tui_set_status (self, TRUE, "%s", error->message);
+      return;
+    }
+  ssq_tui_select (self, ssq_conversation_get_id (conversation));
+}
+
+static void
+removed_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(SsqTui) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!ssq_client_remove_member_finish (SSQ_CLIENT (source), result, &error))
+    ssq_tui_set_status (self, TRUE, "%s", error->message);
+}
+
+static void
+edited_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(SsqTui) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqMessage) message = ssq_client_edit_message_finish (SSQ_CLIENT (source), result, &error);
+
+  if (message == NULL)
+    ssq_tui_set_status (self, TRUE, "%s", error->message);
+}
+
+static void
+deleted_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(SsqTui) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!ssq_client_delete_message_finish (SSQ_CLIENT (source), result, &error))
+    ssq_tui_set_status (self, TRUE, "%s", error->message);
+}
+
+static void
+users_done (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(SsqTui) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) users = ssq_client_search_users_finish (SSQ_CLIENT (source), result, &error);
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+
+  if (users == NULL)
+    {
+      ssq_tui_set_status (self, TRUE, "%s", error->message);
+      return;
+    }
+  for (guint i = 0; i < users->len; i++)
+    g_ptr_array_add (lines, g_strdup_printf ("%-20s %s (%s)", ssq_user_get_username (users->pdata[i]),
+                                             ssq_user_get_display_name (users->pdata[i]),
+                                             ssq_user_get_presence (users->pdata[i])));
+  if (users->len == 0)
+    g_ptr_array_add (lines, g_strdup (_("Nobody by that name")));
+  ssq_tui_show_overlay (self, _("Users — /dm USER to talk, Esc to close"), lines);
+}
+
+static void
+act_help (SsqTui *self,
+          GStrv   args)
+{
+  g_autofree char *help = ssq_tui_command_help ();
+  g_auto(GStrv) split = g_strsplit (help, "\n", -1);
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; split[i] != NULL; i++)
+    if (split[i][0] != '\0')
+      g_ptr_array_add (lines, g_strdup (split[i]));
+  g_ptr_array_add (lines, g_strdup (""));
+  g_ptr_array_add (lines, g_strdup (_("Alt-1..9 or Ctrl-N/Ctrl-P switch, Alt-A next unread, "
+                                      "PgUp/PgDn scroll, Tab completes, Ctrl-L redraws, Ctrl-C quits")));
+  ssq_tui_show_overlay (self, _("Commands — Esc to close"), lines);
+}
+
+static void
+act_dm (SsqTui *self,
+        GStrv   args)
+{
+  ssq_client_create_direct_async (self->client, args[0], NULL, conversation_done, g_object_ref (self));
+}
+
+static void
+act_group (SsqTui *self,
+           GStrv   args)
+{
+  ssq_client_create_group_async (self->client, args[0], (const char *const *) args + 1, NULL,
+                                 conversation_done, g_object_ref (self));
+}
+
+static void
+act_invite (SsqTui *self,
+            GStrv   args)
+{
+  if (need_conversation (self))
+    ssq_client_add_member_async (self->client, self->current_id, args[0], NULL, NULL,
+                                 conversation_done, g_object_ref (self));
+}
+
+static void
+act_kick (SsqTui *self,
+          GStrv   args)
+{
+  if (need_conversation (self))
+    ssq_client_remove_member_async (self->client, self->current_id, args[0], NULL,
+                                    removed_done, g_object_ref (self));
+}
+
+static void
+act_leave (SsqTui *self,
+           GStrv   args)
+{
+  if (need_conversation (self))
+    ssq_client_remove_member_async (self->client, self->current_id,
+                                    ssq_client_get_username (self->client), NULL,
+                                    removed_done, g_object_ref (self));
+}
+
+static void
+update (SsqTui     *self,
+        const char *title,
+        int         muted)
+{
+  if (need_conversation (self))
+    ssq_client_update_conversation_async (self->client, self->current_id, title, muted, NULL,
+                                          conversation_done, g_object_ref (self));
+}
+
+static void
+act_title (SsqTui *self,
+           GStrv   args)
+{
+  update (self, args[0], -1);
+}
+
+static void
+act_mute (SsqTui *self,
+          GStrv   args)
+{
+  update (self, NULL, 1);
+}
+
+static void
+act_unmute (SsqTui *self,
+            GStrv   args)
+{
+  update (self, NULL, 0);
+}
+
+static void
+send_text (SsqTui     *self,
+           const char *text,
+           gint64      reply_to)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqMessage) message = NULL;
+
+  if (!need_conversation (self))
+    return;
+  message = ssq_client_send_message (self->client, self->current_id, text, reply_to, &error);
+  if (message == NULL)
+    ssq_tui_set_status (self, TRUE, "%s", error->message);
+  self->scroll = 0;
+}
+
+static void
+act_reply (SsqTui *self,
+           GStrv   args)
+{
+  gint64 seq;
+
+  if (parse_seq (self, args[0], &seq))
+    send_text (self, args[1], seq);
+}
+
+static void
+act_edit (SsqTui *self,
+          GStrv   args)
+{
+  gint64 seq;
+
+  if (need_conversation (self) && parse_seq (self, args[0], &seq))
+    ssq_client_edit_message_async (self->client, self->current_id, seq, args[1], NULL,
+                                   edited_done, g_object_ref (self));
+}
+
+static void
+act_delete (SsqTui *self,
+            GStrv   args)
+{
+  gint64 seq;
+
+  if (need_conversation (self) && parse_seq (self, args[0], &seq))
+    ssq_client_delete_message_async (self->client, self->current_id, seq, NULL,
+                                     deleted_done, g_object_ref (self));
+}
+
+static void
+act_search (SsqTui *self,
+            GStrv   args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) found = ssq_client_search (self->client, args[0], NULL, 100, &error);
+  g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *title = NULL;
+
+  if (found == NULL)
+    {
+      ssq_tui_set_status (self, TRUE, "%s", error->message);
+      return;
+    }
+  for (guint i = 0; i < found->len; i++)
+    {
+      SsqMessage *m = found->pdata[i];
+      g_autoptr(SsqConversation) c = ssq_cache_get_conversation (ssq_client_get_cache (self->client),
+                                                                 ssq_message_get_conversation_id (m));
+      g_autofree char *who = ssq_tui_user_name (self, ssq_message_get_sender (m));
+
+      g_ptr_array_add (lines, g_strdup_printf ("%s #%" G_GINT64_FORMAT " %s: %s",
+                                               c ? ssq_conversation_get_display_title (c) : "?",
+                                               ssq_message_get_seq (m), who, ssq_message_get_body (m)));
+    }
+  title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u message with “%s” — Esc to close",
+                                        "%u messages with “%s” — Esc to close", found->len),
+                           found->len, args[0]);
+  ssq_tui_show_overlay (self, title, lines);
+}
+
+static void
+act_away (SsqTui *self,
+          GStrv   args)
+{
+  ssq_client_set_presence (self->client, "away");
+}
+
+static void
+act_back (SsqTui *self,
+          GStrv   args)
+{
+  ssq_client_set_presence (self->client, "online");
+}
+
+static void
+act_users (SsqTui *self,
+           GStrv   args)
+{
+  ssq_client_search_users_async (self->client, args[0] ? args[0] : "", 50, NULL, users_done,
+                                 g_object_ref (self));
+}
+
+static void
+act_notify (SsqTui *self,
+            GStrv   args)
+{
+  if (g_ascii_strcasecmp (args[0], "on") != 0 && g_ascii_strcasecmp (args[0], "off") != 0)
+    {
+      ssq_tui_set_status (self, TRUE, "%s", _("Usage: /notify on|off"));
+      return;
+    }
+  self->notify = g_ascii_strcasecmp (args[0], "on") == 0;
+  ssq_tui_save_config (self);
+  ssq_tui_set_status (self, FALSE, "%s", self->notify ? _("Notifications on") : _("Notifications off"));
+}
+
+static void
+act_logout (SsqTui *self,
+            GStrv   args)
+{
+  self->logout = TRUE;
+  ssq_tui_quit (self, 0);
+}
+
+static void
+act_quit (SsqTui *self,
+          GStrv   args)
+{
+  ssq_tui_quit (self, 0);
+}
+
+static const ActionFunc actions[] = {
+  [SSQ_TUI_CMD_HELP] = act_help,
+  [SSQ_TUI_CMD_DM] = act_dm,
+  [SSQ_TUI_CMD_GROUP] = act_group,
+  [SSQ_TUI_CMD_INVITE] = act_invite,
+  [SSQ_TUI_CMD_KICK] = act_kick,
+  [SSQ_TUI_CMD_LEAVE] = act_leave,
+  [SSQ_TUI_CMD_TITLE] = act_title,
+  [SSQ_TUI_CMD_MUTE] = act_mute,
+  [SSQ_TUI_CMD_UNMUTE] = act_unmute,
+  [SSQ_TUI_CMD_REPLY] = act_reply,
+  [SSQ_TUI_CMD_EDIT] = act_edit,
+  [SSQ_TUI_CMD_DELETE] = act_delete,
+  [SSQ_TUI_CMD_SEARCH] = act_search,
+  [SSQ_TUI_CMD_AWAY] = act_away,
+  [SSQ_TUI_CMD_BACK] = act_back,
+  [SSQ_TUI_CMD_USERS] = act_users,
+  [SSQ_TUI_CMD_NOTIFY] = act_notify,
+  [SSQ_TUI_CMD_LOGOUT] = act_logout,
+  [SSQ_TUI_CMD_QUIT] = act_quit,
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (actions) == SSQ_TUI_N_COMMANDS);
+
+/**
+ * ssq_tui_submit:
+ * A line from the input: a command when it starts with '/', a message
+ * otherwise ("//text" sends "/text").
+ */
+void
+ssq_tui_submit (SsqTui     *self,
+                const char *line)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) args = NULL;
+  const SsqTuiCommand *command;
+
+  if (g_strstrip ((char *) line)[0] == '\0')
+    return;
+  if (line[0] != '/' || line[1] == '/')
+    {
+      send_text (self, line[0] == '/' ? line + 1 : line, 0);
+      return;
+    }
+  command = ssq_tui_command_parse (line, &args, &error);
+  if (command == NULL)
+    {
+      ssq_tui_set_status (self, TRUE, "%s", error->message);
+      return;
+    }
+  actions[command->id] (self, args);
+}
+
+/* Tab: commands at the start of a line, else usernames (with or without
+ * '@') and conversation titles. One match is completed; several are
+ * completed as far as they agree and listed in the status bar. */
+void
+ssq_tui_complete (SsqTui *self)
+{
+  g_autofree char *word = ssq_tui_editor_word_before_cursor (self->editor);
+  g_autoptr(GPtrArray) candidates = NULL;
+  g_autoptr(SsqConversation) current = ssq_tui_get_current (self);
+  gboolean at = word[0] == '@';
+  const char *stem = at ? word + 1 : word;
+  g_autofree char *common = NULL;
+  GListModel *list = G_LIST_MODEL (self->conversations);
+
+  if (word[0] == '/' && strlen (word) == ssq_tui_editor_get_cursor (self->editor))
+    candidates = ssq_tui_command_complete (word + 1);
+  else
+    {
+      candidates = g_ptr_array_new_with_free_func (g_free);
+      if (current != NULL)
+        {
+          GListModel *members = ssq_conversation_get_members (current);
+
+          for (guint i = 0; i < g_list_model_get_n_items (members); i++)
+            {
+              g_autoptr(SsqMember) m = g_list_model_get_item (members, i);
+
+              if (g_str_has_prefix (ssq_member_get_username (m), stem))
+                g_ptr_array_add (candidates, g_strconcat (at ? "@" : "", ssq_member_get_username (m), NULL));
+            }
+        }
+      for (guint i = 0; !at && i < g_list_model_get_n_items (list); i++)
+        {
+          g_autoptr(SsqConversation) c = g_list_model_get_item (list, i);
+          const char *title = ssq_conversation_get_title (c);
+
+          if (title != NULL && strchr (title, ' ') == NULL && g_str_has_prefix (title, stem))
+            g_ptr_array_add (candidates, g_strdup (title));
+        }
+    }
+  if (candidates->len == 0 || *word == '\0')
+    return;
+  common = g_strdup (candidates->pdata[0]);
+  for (guint i = 1; i < candidates->len; i++)
+    {
+      const char *other = candidates->pdata[i];
+      gsize n = 0;
+
+      while (common[n] != '\0' && common[n] == other[n])
+        n++;
+      common[n] = '\0';
+    }
+  if (candidates->len == 1)
+    {
+      g_autofree char *done = g_strconcat (common, " ", NULL);
+
+      ssq_tui_editor_replace_word_before_cursor (self->editor, done);
+      return;
+    }
+  ssq_tui_editor_replace_word_before_cursor (self->editor, common);
+  g_ptr_array_add (candidates, NULL);
+  {
+    g_autofree char *all = g_strjoinv ("  ", (char **) candidates->pdata);
+
+    ssq_tui_set_status (self, FALSE, "%s", all);
+  }
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-tui-private.h: what the terminal client's files share. */
+#pragma once
+
+#include "ssq-config.h"
+
+#include <glib/gi18n.h>
+#include <ncursesw/curses.h>
+
+#include "ssq-conversation-list.h"
+#include "ssq-message-list.h"
+#include "ssq-tui.h"
+#include "ssq-tui-command.h"
+#include "ssq-tui-editor.h"
+
+G_BEGIN_DECLS
+
+/* Colour pairs. */
+enum {
+  SSQ_TUI_PAIR_BAR = 1,
+  SSQ_TUI_PAIR_DIM,
+  SSQ_TUI_PAIR_ERROR,
+  SSQ_TUI_PAIR_MENTION,
+  SSQ_TUI_PAIR_GOOD,
+  SSQ_TUI_PAIR_USER0,     /* SSQ_TUI_N_USER_COLORS pairs for senders */
+};
+#define SSQ_TUI_N_USER_COLORS 6
+
+struct _SsqTui
+{
+  GObject              parent_instance;
+
+  SsqClient           *client;
+  SsqConversationList *conversations;
+  char                *current_id;
+  SsqMessageList      *messages;
+  SsqTuiEditor        *editor;
+  GMainLoop           *loop;
+  int                  exit_code;
+  gboolean             logout;
+
+  /* Screen. */
+  gboolean             curses_on;
+  int                  rows, cols;
+  guint                redraw_source;
+  guint                stdin_source;
+  guint                winch_source;
+  guint                status_source;
+  int                  scroll;          /* lines scrolled up from the newest */
+  int                  max_scroll;
+  gboolean             loading_older;
+  gboolean             focused;
+  gboolean             pasting;         /* inside a bracketed paste */
+
+  /* A transient line in the status bar. */
+  char                *status;
+  gboolean             status_is_error;
+
+  /* Lines shown instead of the messages (help, search, users); Esc closes. */
+  char                *overlay_title;
+  GPtrArray           *overlay;
+
+  /* Settings, from tui.ini. */
+  GKeyFile            *config;
+  char                *config_path;
+  gboolean             notify;
+};
+
+/* ssq-tui.c */
+void      ssq_tui_queue_redraw   (SsqTui      *self);
+void      ssq_tui_set_status     (SsqTui      *self,
+                                  gboolean     is_error,
+                                  const char  *format,
+                                  ...) G_GNUC_PRINTF (3, 4);
+void      ssq_tui_select         (SsqTui      *self,
+                                  const char  *conversation_id);
+void      ssq_tui_select_index   (SsqTui      *self,
+                                  int          index);
+void      ssq_tui_select_step    (SsqTui      *self,
+                                  int          step);
+void      ssq_tui_select_unread  (SsqTui      *self);
+void      ssq_tui_load_older     (SsqTui      *self);
+void      ssq_tui_show_overlay   (SsqTui      *self,
+                                  const char  *title,
+                                  GPtrArray   *lines);
+void      ssq_tui_close_overlay  (SsqTui      *self);
+void      ssq_tui_quit           (SsqTui      *self,
+                                  int          exit_code);
+void      ssq_tui_save_config    (SsqTui      *self);
+SsqConversation *ssq_tui_get_current (SsqTui *self);
+char     *ssq_tui_user_name      (SsqTui      *self,
+                                  const char  *user_id);
+
+/* ssq-tui-draw.c */
+void      ssq_tui_draw           (SsqTui      *self);
+int       ssq_tui_user_pair      (const char  *username);
+
+/* ssq-tui-input.c */
+gboolean  ssq_tui_stdin_cb       (int          fd,
+                                  GIOCondition condition,
+                                  gpointer     user_data);
+
+/* ssq-tui-actions.c */
+void      ssq_tui_submit         (SsqTui      *self,
+                                  const char  *line);
+void      ssq_tui_complete       (SsqTui      *self);
+
+G_END_DECLS
