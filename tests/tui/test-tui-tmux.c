@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-tui-tmux.c: two real supersoniq-tui processes, each in its own tmux
+ * server, against the real server: typed at with send-keys, read back
+ * with capture-pane, as a person would use them. */
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ssq-test-server.h"
+
+#define WAIT_MS 10000
+
+typedef struct {
+  char *socket;     /* tmux -L name */
+  char *home;       /* XDG config and data */
+} Term;
+
+static void
+tmux (Term       *term,
+      const char *first,
+      ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+  va_list ap;
+
+  g_ptr_array_add (argv, (gpointer) "tmux");
+  g_ptr_array_add (argv, (gpointer) "-L");
+  g_ptr_array_add (argv, term->socket);
+  va_start (ap, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                NULL, NULL, NULL, NULL, &status, &error);
+  g_assert_no_error (error);
+}
+
+static char *
+screen (Term *term)
+{
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+  const char *argv[] = { "tmux", "-L", term->socket, "capture-pane", "-p", NULL };
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                NULL, NULL, &out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  return out;
+}
+
+/* Polls the screen until @needle shows (or, with @present FALSE, is gone). */
+static gboolean
+wait_screen_full (Term       *term,
+                  const char *needle,
+                  gboolean    present,
+                  guint       timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + timeout_ms * 1000;
+
+  for (;;)
+    {
+      g_autofree char *text = screen (term);
+
+      if ((strstr (text, needle) != NULL) == present)
+        return TRUE;
+      if (g_get_monotonic_time () > end)
+        {
+          g_test_message ("screen of %s without \"%s\":\n%s", term->socket, needle, text);
+          return FALSE;
+        }
+      g_usleep (100 * 1000);
+    }
+}
+
+#define wait_screen(term, needle) g_assert_true (wait_screen_full (term, needle, TRUE, WAIT_MS))
+#define wait_gone(term, needle) g_assert_true (wait_screen_full (term, needle, FALSE, WAIT_MS))
+
+static void
+type (Term       *term,
+      const char *text)
+{
+  tmux (term, "send-keys", "-l", text, NULL);
+}
+
+static void
+key (Term       *term,
+     const char *name)
+{
+  tmux (term, "send-keys", name, NULL);
+}
+
+static Term *
+term_start (const char *name,
+            const char *server_url)
+{
+  Term *term = g_new0 (Term, 1);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *command = NULL;
+
+  term->socket = g_strdup_printf ("ssq-test-%d-%s", (int) getpid (), name);
+  term->home = g_dir_make_tmp ("ssq-tui-XXXXXX", &error);
+  g_assert_no_error (error);
+  command = g_strdup_printf ("env XDG_CONFIG_HOME=%s XDG_DATA_HOME=%s LANG=C.UTF-8 LC_ALL=C.UTF-8 "
+                             "TERM=tmux-256color %s --server %s 2>>%s/stderr",
+                             term->home, term->home, g_getenv ("SSQ_TUI_BIN"), server_url, term->home);
+  tmux (term, "-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", "30", command, NULL);
+  return term;
+}
+
+static void
+term_free (Term *term)
+{
+  tmux (term, "kill-server", NULL);
+  ssq_test_remove_tree (term->home);
+  g_free (term->home);
+  g_free (term->socket);
+  g_free (term);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Term, term_free)
+
+/* The first start: the program asks at the terminal. */
+static void
+log_in (Term       *term,
+        const char *username,
+        gboolean    create)
+{
+  wait_screen (term, "Log in or register?");
+  type (term, create ? "r" : "l");
+  key (term, "Enter");
+  wait_screen (term, "Username:");
+  type (term, username);
+  key (term, "Enter");
+  /* The password ssq_test_register gives. */
+  g_autofree char *password = g_strdup_printf ("password-%s", username);
+
+  wait_screen (term, "Password:");
+  type (term, password);
+  key (term, "Enter");
+  if (create)
+    {
+      wait_screen (term, "Password again:");
+      type (term, password);
+      key (term, "Enter");
+    }
+  wait_screen (term, "[online]");
+}
+
+static void
+test_two_people (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(SsqTestUser) bob_account = ssq_test_register (server, "bob");
+  g_autoptr(Term) alice = term_start ("alice", server->url);
+  g_autoptr(Term) bob = term_start ("bob", server->url);
+  g_autofree char *last = NULL;
+
+  log_in (alice, "alice", TRUE);
+  log_in (bob, "bob", FALSE);
+
+  /* A direct conversation, a message with non-ASCII text, and its read
+   * mark once bob has it on screen. */
+  type (alice, "/dm bob");
+  key (alice, "Enter");
+  wait_screen (alice, "bob (online)");
+  type (alice, "Grüße aus München, 漢字 and 😀");
+  key (alice, "Enter");
+  wait_screen (bob, "#1 alice: Grüße aus München, 漢字 and 😀");
+  wait_screen (alice, "😀 ✓✓");
+
+  /* Typing shows on the other side, and ends with the message. */
+  type (bob, "on my way");
+  wait_screen (alice, "bob is typing");
+  key (bob, "Enter");
+  wait_screen (alice, "#2 bob: on my way");
+  wait_gone (alice, "bob is typing");
+
+  /* A group, seen by both. */
+  type (alice, "/group team bob");
+  key (alice, "Enter");
+  wait_screen (alice, "team — alice*, bob");
+  type (alice, "hello team");
+  key (alice, "Enter");
+  wait_screen (bob, "team");
+  key (bob, "M-a");                       /* next conversation with unread messages */
+  wait_screen (bob, "#1 alice: hello team");
+
+  /* Narrow: the list goes, the messages stay; and back. */
+  tmux (alice, "resize-window", "-x", "40", "-y", "12", NULL);
+  wait_gone (alice, "│");
+  wait_screen (alice, "#1 alice: hello team");
+  tmux (alice, "resize-window", "-x", "100", "-y", "30", NULL);
+  wait_screen (alice, "│");
+
+  /* Help comes from the command table; Esc closes it. */
+  type (alice, "/help");
+  key (alice, "Enter");
+  wait_screen (alice, "/invite USER");
+  key (alice, "Escape");
+  wait_gone (alice, "/invite USER");
+}
+
+static void
+test_scrollback_and_restart (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(SsqTestUser) alice_account = ssq_test_register (server, "alice");
+  g_autoptr(SsqTestUser) bob_account = ssq_test_register (server, "bob");
+  g_autofree char *dm = ssq_test_create_conversation (server, alice_account,
+                                                      "{\"kind\":\"direct\",\"members\":[\"bob\"]}");
+  g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s/messages", dm);
+  g_autoptr(Term) alice = NULL;
+  g_autoptr(Term) bob = NULL;
+  guint status;
+
+  /* 500 messages of history before bob ever looks. */
+  for (int i = 1; i <= 500; i++)
+    {
+      g_autofree char *body = g_strdup_printf ("{\"client_id\":\"s%d\",\"body\":\"line %d\"}", i, i);
+      g_autoptr(JsonObject) reply = ssq_test_http (server, "POST", path, alice_account->token, body, &status);
+
+      g_assert_cmpuint (status, ==, 201);
+    }
+  bob = term_start ("bob", server->url);
+  log_in (bob, "bob", FALSE);
+  wait_screen (bob, "#500 alice: line 500");
+
+  /* PgUp to the very first, fetching older history on the way. */
+  for (int i = 0; i < 60; i++)
+    {
+      g_autofree char *text = screen (bob);
+
+      if (strstr (text, "#1 alice: line 1\n") != NULL || strstr (text, "#1 alice: line 1 ") != NULL)
+        break;
+      key (bob, "PPage");
+      g_usleep (150 * 1000);
+    }
+  wait_screen (bob, "#1 alice: line 1");
+  key (bob, "NPage");
+  for (int i = 0; i < 40; i++)
+    key (bob, "NPage");
+  wait_screen (bob, "#500 alice: line 500");
+
+  /* The server goes away: a message waits, marked, and goes when it is
+   * back; bob's client reconnects by itself too. */
+  alice = term_start ("alice", server->url);
+  log_in (alice, "alice", FALSE);
+  wait_screen (alice, "#500 alice: line 500");
+  ssq_test_server_kill (server);
+  wait_screen (alice, "[reconnecting]");
+  type (alice, "sent while the server was down");
+  key (alice, "Enter");
+  wait_screen (alice, "(sending)");
+  wait_screen (alice, "1 message waiting to be sent");
+  ssq_test_server_restart (server);
+  wait_screen (bob, "#501 alice: sent while the server was down");
+  wait_gone (alice, "(sending)");
+  wait_gone (alice, "waiting to be sent");
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  if (!g_find_program_in_path ("tmux"))
+    {
+      g_test_skip ("tmux is not installed");
+      return g_test_run ();
+    }
+  g_test_add_func ("/tui/tmux/two-people", test_two_people);
+  g_test_add_func ("/tui/tmux/scrollback-and-restart", test_scrollback_and_restart);
+  return g_test_run ();
+}
