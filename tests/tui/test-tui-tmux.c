@@ -3,6 +3,8 @@
  * server, against the real server: typed at with send-keys, read back
  * with capture-pane, as a person would use them. */
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -14,6 +16,39 @@ typedef struct {
   char *socket;     /* tmux -L name */
   char *home;       /* XDG config and data */
 } Term;
+
+/* A failed assertion aborts the test: take the tmux servers (and the
+ * clients in them) along rather than leave them running. */
+static char *live_sockets[8];
+
+static void
+kill_live_servers (int sig)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (live_sockets); i++)
+    if (live_sockets[i] != NULL)
+      {
+        char command[128];
+
+        g_snprintf (command, sizeof command, "tmux -L %s kill-server 2>/dev/null", live_sockets[i]);
+        if (system (command) != 0)
+          continue;
+      }
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
+static void
+track (const char *socket,
+       gboolean    live)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (live_sockets); i++)
+    if (live ? live_sockets[i] == NULL : g_strcmp0 (live_sockets[i], socket) == 0)
+      {
+        g_free (live_sockets[i]);
+        live_sockets[i] = live ? g_strdup (socket) : NULL;
+        return;
+      }
+}
 
 static void
 tmux (Term       *term,
@@ -117,6 +152,7 @@ term_start (const char *name,
                              "TERM=tmux-256color %s --server %s 2>>%s/stderr",
                              term->home, term->home, g_getenv ("SSQ_TUI_BIN"), server_url, term->home);
   tmux (term, "-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", "30", command, NULL);
+  track (term->socket, TRUE);
   return term;
 }
 
@@ -124,6 +160,7 @@ static void
 term_free (Term *term)
 {
   tmux (term, "kill-server", NULL);
+  track (term->socket, FALSE);
   ssq_test_remove_tree (term->home);
   g_free (term->home);
   g_free (term->socket);
@@ -282,6 +319,7 @@ main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  signal (SIGABRT, kill_live_servers);
   g_test_add_func ("/tui/tmux/two-people", test_two_people);
   g_test_add_func ("/tui/tmux/scrollback-and-restart", test_scrollback_and_restart);
   return g_test_run ();
