@@ -251,6 +251,48 @@ act_delete (SsqTui *self,
                                      deleted_done, g_object_ref (self));
 }
 
+/* The failed messages of the current conversation, retried or dropped. */
+static void
+for_failed (SsqTui   *self,
+            gboolean  retry)
+{
+  g_autoptr(GPtrArray) outbox = NULL;
+  guint done = 0;
+
+  if (!need_conversation (self))
+    return;
+  outbox = ssq_cache_outbox_list (ssq_client_get_cache (self->client), self->current_id);
+  for (guint i = 0; i < outbox->len; i++)
+    {
+      SsqMessage *m = outbox->pdata[i];
+      g_autoptr(GError) error = NULL;
+
+      if (ssq_message_get_status (m) != SSQ_MESSAGE_FAILED)
+        continue;
+      if (retry ? ssq_client_retry_message (self->client, ssq_message_get_client_id (m), &error)
+                : ssq_client_discard_message (self->client, ssq_message_get_client_id (m), &error))
+        done++;
+      else
+        ssq_tui_set_status (self, TRUE, "%s", error->message);
+    }
+  if (done == 0)
+    ssq_tui_set_status (self, FALSE, "%s", _("No message here is marked “not sent”"));
+}
+
+static void
+act_retry (SsqTui *self,
+           GStrv   args)
+{
+  for_failed (self, TRUE);
+}
+
+static void
+act_discard (SsqTui *self,
+             GStrv   args)
+{
+  for_failed (self, FALSE);
+}
+
 static void
 act_search (SsqTui *self,
             GStrv   args)
@@ -346,6 +388,8 @@ static const ActionFunc actions[] = {
   [SSQ_TUI_CMD_REPLY] = act_reply,
   [SSQ_TUI_CMD_EDIT] = act_edit,
   [SSQ_TUI_CMD_DELETE] = act_delete,
+  [SSQ_TUI_CMD_RETRY] = act_retry,
+  [SSQ_TUI_CMD_DISCARD] = act_discard,
   [SSQ_TUI_CMD_SEARCH] = act_search,
   [SSQ_TUI_CMD_AWAY] = act_away,
   [SSQ_TUI_CMD_BACK] = act_back,

@@ -21,6 +21,8 @@ static const SsqTuiCommand commands[] = {
   { SSQ_TUI_CMD_REPLY, "reply", N_("N TEXT"), N_("Answer message #N"), 2, 2, TRUE },
   { SSQ_TUI_CMD_EDIT, "edit", N_("N TEXT"), N_("Change your message #N"), 2, 2, TRUE },
   { SSQ_TUI_CMD_DELETE, "delete", N_("N"), N_("Delete message #N"), 1, 1, FALSE },
+  { SSQ_TUI_CMD_RETRY, "retry", "", N_("Send again the messages marked “not sent”"), 0, 0, FALSE },
+  { SSQ_TUI_CMD_DISCARD, "discard", "", N_("Drop the messages marked “not sent”"), 0, 0, FALSE },
   { SSQ_TUI_CMD_SEARCH, "search", N_("TEXT"), N_("Search the messages held here (Esc closes)"), 1, 1, TRUE },
   { SSQ_TUI_CMD_AWAY, "away", "", N_("Show yourself as away"), 0, 0, FALSE },
   { SSQ_TUI_CMD_BACK, "back", "", N_("Show yourself as online"), 0, 0, FALSE },

@@ -259,7 +259,7 @@ status_suffix (SsqMessage *message,
       return _(" (sending)");
     case SSQ_MESSAGE_FAILED:
       *attr = COLOR_PAIR (SSQ_TUI_PAIR_ERROR);
-      return _(" (not sent)");
+      return _(" (not sent: /retry or /discard)");
     case SSQ_MESSAGE_DELIVERED:
       *attr = A_DIM;
       return " ✓";
