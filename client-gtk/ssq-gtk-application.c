@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-gtk-application.c: the desktop client's application: single
+ * instance (GApplication), settings, the saved session (libsecret),
+ * notifications (libnotify, which goes through the portal in Flatpak). */
+#include "ssq-config.h"
+#include "ssq-gtk-application.h"
+
+#include <glib/gi18n.h>
+#include <libnotify/notify.h>
+
+#include "ssq-gtk-dialogs.h"
+#include "ssq-gtk-secret.h"
+#include "ssq-gtk-window.h"
+
+struct _SsqGtkApplication
+{
+  AdwApplication  parent_instance;
+  GSettings      *settings;
+  SsqClient      *client;
+  SsqGtkWindow   *window;
+};
+
+G_DEFINE_FINAL_TYPE (SsqGtkApplication, ssq_gtk_application, ADW_TYPE_APPLICATION)
+
+GSettings *
+ssq_gtk_application_get_settings (SsqGtkApplication *self)
+{
+  return self->settings;
+}
+
+static void
+apply_color_scheme (SsqGtkApplication *self)
+{
+  g_autofree char *scheme = self->settings ? g_settings_get_string (self->settings, "color-scheme") : NULL;
+  AdwColorScheme value = ADW_COLOR_SCHEME_DEFAULT;
+
+  if (g_strcmp0 (scheme, "light") == 0)
+    value = ADW_COLOR_SCHEME_FORCE_LIGHT;
+  else if (g_strcmp0 (scheme, "dark") == 0)
+    value = ADW_COLOR_SCHEME_FORCE_DARK;
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), value);
+}
+
+/* Notifications. */
+
+static void
+notification_clicked_cb (NotifyNotification *note,
+                         char               *action,
+                         gpointer            user_data)
+{
+  SsqGtkApplication *self = user_data;
+  const char *id = g_object_get_data (G_OBJECT (note), "conversation");
+
+  if (self->window != NULL && id != NULL)
+    {
+      ssq_gtk_window_select (self->window, id);
+      gtk_window_present (GTK_WINDOW (self->window));
+    }
+}
+
+/* The server flags what deserves a notification (and leaves out muted
+ * conversations); show it unless the conversation is in front of the user. */
+static void
+notification_cb (SsqClient         *client,
+                 const char        *conversation_id,
+                 gint64             seq,
+                 const char        *reason,
+                 SsqGtkApplication *self)
+{
+  g_autoptr(SsqMessage) message = ssq_cache_get_message (ssq_client_get_cache (client), conversation_id, seq);
+  g_autoptr(SsqConversation) conversation = ssq_cache_get_conversation (ssq_client_get_cache (client), conversation_id);
+  g_autoptr(SsqUser) sender = NULL;
+  g_autofree char *summary = NULL;
+  NotifyNotification *note;
+
+  if (message == NULL || conversation == NULL || ssq_conversation_get_muted (conversation))
+    return;
+  if (self->settings != NULL && !g_settings_get_boolean (self->settings, "notifications"))
+    return;
+  if (self->window != NULL && gtk_window_is_active (GTK_WINDOW (self->window)) &&
+      g_strcmp0 (ssq_gtk_window_get_selected (self->window), conversation_id) == 0)
+    return;
+  sender = ssq_cache_get_user (ssq_client_get_cache (client), ssq_message_get_sender (message));
+  summary = ssq_conversation_is_direct (conversation)
+            ? g_strdup (sender ? ssq_user_get_display_name (sender) : "?")
+            : g_strdup_printf ("%s — %s", sender ? ssq_user_get_display_name (sender) : "?",
+                               ssq_conversation_get_display_title (conversation));
+  note = notify_notification_new (summary, ssq_message_get_body (message), SSQ_GTK_APP_ID);
+  g_object_set_data_full (G_OBJECT (note), "conversation", g_strdup (conversation_id), g_free);
+  notify_notification_add_action (note, "default", _("Open"), notification_clicked_cb, self, NULL);
+  notify_notification_set_category (note, "im.received");
+  notify_notification_show (note, NULL);
+  g_object_unref (note);
+}
+
+/* Sessions. */
+
+static void
+use_client (SsqGtkApplication *self,
+            SsqClient         *client)
+{
+  if (self->client != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->client, self);
+      ssq_client_disconnect (self->client);
+    }
+  g_set_object (&self->client, client);
+  g_signal_connect (client, "notification", G_CALLBACK (notification_cb), self);
+  ssq_gtk_window_set_client (self->window, client);
+  ssq_client_connect (client);
+}
+
+static void
+secret_stored_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(SsqGtkApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!ssq_gtk_secret_store_finish (result, &error) && self->window != NULL)
+    ssq_gtk_window_toast (self->window, _("The session could not be saved in the keyring; "
+                                          "you will have to log in again next time"));
+}
+
+/* A successful log-in or registration from the window. */
+void
+ssq_gtk_application_session_started (SsqGtkApplication *self,
+                                     SsqClient         *client)
+{
+  ssq_gtk_secret_store_async (ssq_client_get_server_url (client), ssq_client_get_username (client),
+                              ssq_client_get_user_id (client), ssq_client_get_token (client), NULL,
+                              secret_stored_cb, g_object_ref (self));
+  if (self->settings != NULL)
+    {
+      g_settings_set_string (self->settings, "last-server", ssq_client_get_server_url (client));
+      g_settings_set_string (self->settings, "last-username", ssq_client_get_username (client));
+    }
+  use_client (self, client);
+}
+
+static void
+secret_found_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(SsqGtkApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *user_id = NULL, *token = NULL;
+  g_autofree char *server = g_settings_get_string (self->settings, "last-server");
+  g_autofree char *username = g_settings_get_string (self->settings, "last-username");
+  g_autoptr(SsqClient) client = NULL;
+
+  if (!ssq_gtk_secret_lookup_finish (result, &user_id, &token, &error))
+    {
+      ssq_gtk_window_show_login (self->window, server, username, NULL);
+      return;
+    }
+  client = ssq_client_new (server, NULL);
+  if (!ssq_client_set_session (client, username, user_id, token, &error))
+    {
+      ssq_gtk_window_show_login (self->window, server, username, error->message);
+      return;
+    }
+  use_client (self, client);
+}
+
+static void
+restore_session (SsqGtkApplication *self)
+{
+  g_autofree char *server = NULL, *username = NULL;
+
+  if (self->settings != NULL)
+    {
+      server = g_settings_get_string (self->settings, "last-server");
+      username = g_settings_get_string (self->settings, "last-username");
+    }
+  if (server == NULL || *server == '\0' || username == NULL || *username == '\0')
+    {
+      ssq_gtk_window_show_login (self->window, server && *server ? server : NULL, NULL, NULL);
+      return;
+    }
+  ssq_gtk_secret_lookup_async (server, username, NULL, secret_found_cb, g_object_ref (self));
+}
+
+/* Actions. */
+
+static void
+quit_action (GSimpleAction *action,
+             GVariant      *param,
+             gpointer       user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+}
+
+static void
+about_action (GSimpleAction *action,
+              GVariant      *param,
+              gpointer       user_data)
+{
+  SsqGtkApplication *self = user_data;
+  const char *developers[] = { "The SupersoniQ developers", NULL };
+
+  adw_show_about_window (GTK_WINDOW (self->window),
+                         "application-name", "SupersoniQ",
+                         "application-icon", SSQ_GTK_APP_ID,
+                         "version", SSQ_VERSION,
+                         "developer-name", _("The SupersoniQ developers"),
+                         "developers", developers,
+                         "comments", _("Chat on your own server, on your own network"),
+                         "license-type", GTK_LICENSE_GPL_3_0,
+                         "translator-credits", _("translator-credits"),
+                         NULL);
+}
+
+static void
+preferences_action (GSimpleAction *action,
+                    GVariant      *param,
+                    gpointer       user_data)
+{
+  SsqGtkApplication *self = user_data;
+
+  ssq_gtk_dialog_preferences (GTK_WINDOW (self->window), self->settings);
+}
+
+static void
+logged_out_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(SsqGtkApplication) self = user_data;
+
+  ssq_client_logout_finish (SSQ_CLIENT (source), result, NULL);
+}
+
+static void
+logout_action (GSimpleAction *action,
+               GVariant      *param,
+               gpointer       user_data)
+{
+  SsqGtkApplication *self = user_data;
+
+  if (self->client == NULL)
+    return;
+  ssq_gtk_secret_clear (ssq_client_get_server_url (self->client), ssq_client_get_username (self->client));
+  ssq_client_logout_async (self->client, NULL, logged_out_cb, g_object_ref (self));
+  ssq_gtk_window_show_login (self->window, ssq_client_get_server_url (self->client),
+                             ssq_client_get_username (self->client), NULL);
+}
+
+static void
+open_conversation_action (GSimpleAction *action,
+                          GVariant      *param,
+                          gpointer       user_data)
+{
+  SsqGtkApplication *self = user_data;
+
+  if (self->window != NULL)
+    {
+      ssq_gtk_window_select (self->window, g_variant_get_string (param, NULL));
+      gtk_window_present (GTK_WINDOW (self->window));
+    }
+}
+
+static const GActionEntry actions[] = {
+  { "quit", quit_action },
+  { "about", about_action },
+  { "preferences", preferences_action },
+  { "logout", logout_action },
+  { "open-conversation", open_conversation_action, "s" },
+};
+
+static void
+ssq_gtk_application_startup (GApplication *app)
+{
+  SsqGtkApplication *self = SSQ_GTK_APPLICATION (app);
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = source ? g_settings_schema_source_lookup (source, SSQ_GTK_APP_ID, TRUE) : NULL;
+  const char *quit_accels[] = { "<Control>q", NULL };
+  const char *preferences_accels[] = { "<Control>comma", NULL };
+
+  G_APPLICATION_CLASS (ssq_gtk_application_parent_class)->startup (app);
+  /* Without its installed schema (run from the build tree) the app still
+   * works, with defaults that are not remembered. */
+  if (schema != NULL)
+    {
+      self->settings = g_settings_new (SSQ_GTK_APP_ID);
+      g_signal_connect_swapped (self->settings, "changed::color-scheme", G_CALLBACK (apply_color_scheme), self);
+    }
+  apply_color_scheme (self);
+  notify_init ("SupersoniQ");
+  g_action_map_add_action_entries (G_ACTION_MAP (app), actions, G_N_ELEMENTS (actions), app);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences", preferences_accels);
+}
+
+static void
+ssq_gtk_application_activate (GApplication *app)
+{
+  SsqGtkApplication *self = SSQ_GTK_APPLICATION (app);
+
+  if (self->window == NULL)
+    {
+      self->window = ssq_gtk_window_new (ADW_APPLICATION (app));
+      g_object_add_weak_pointer (G_OBJECT (self->window), (gpointer *) &self->window);
+      restore_session (self);
+    }
+  gtk_window_present (GTK_WINDOW (self->window));
+}
+
+static void
+ssq_gtk_application_shutdown (GApplication *app)
+{
+  SsqGtkApplication *self = SSQ_GTK_APPLICATION (app);
+
+  if (self->client != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->client, self);
+      ssq_client_disconnect (self->client);
+    }
+  if (notify_is_initted ())
+    notify_uninit ();
+  G_APPLICATION_CLASS (ssq_gtk_application_parent_class)->shutdown (app);
+}
+
+static void
+ssq_gtk_application_dispose (GObject *object)
+{
+  SsqGtkApplication *self = SSQ_GTK_APPLICATION (object);
+
+  g_clear_object (&self->client);
+  g_clear_object (&self->settings);
+  G_OBJECT_CLASS (ssq_gtk_application_parent_class)->dispose (object);
+}
+
+static void
+ssq_gtk_application_class_init (SsqGtkApplicationClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = ssq_gtk_application_dispose;
+  G_APPLICATION_CLASS (klass)->startup = ssq_gtk_application_startup;
+  G_APPLICATION_CLASS (klass)->activate = ssq_gtk_application_activate;
+  G_APPLICATION_CLASS (klass)->shutdown = ssq_gtk_application_shutdown;
+}
+
+static void
+ssq_gtk_application_init (SsqGtkApplication *self)
+{
+}
+
+SsqGtkApplication *
+ssq_gtk_application_new (void)
+{
+  return g_object_new (SSQ_TYPE_GTK_APPLICATION,
+                       "application-id", SSQ_GTK_APP_ID,
+                       "resource-base-path", "/org/supersoniq/Supersoniq",
+                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       NULL);
+}
