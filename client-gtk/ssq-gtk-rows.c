@@ -158,9 +158,9 @@ ssq_gtk_conversation_row_bind (SsqGtkConversationRow *self,
     gtk_widget_add_css_class (self->presence, g_strcmp0 (presence, "online") == 0 ? "online" : "away");
   if (presence != NULL)
     gtk_widget_set_tooltip_text (self->presence, presence);
-  accessible = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s, %" G_GINT64_FORMAT " unread message",
-                                             "%s, %" G_GINT64_FORMAT " unread messages", unread),
-                                ssq_conversation_get_display_title (conversation), unread);
+  accessible = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s, %u unread message",
+                                             "%s, %u unread messages", (gulong) unread),
+                                ssq_conversation_get_display_title (conversation), (guint) MIN (unread, G_MAXUINT));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible, -1);
 }
 
@@ -340,7 +340,7 @@ ssq_gtk_message_row_bind (SsqGtkMessageRow *self,
                                                             ssq_message_get_reply_to (message));
       g_autofree char *text = quoted
         ? g_strdup_printf ("↳ %s", ssq_message_get_deleted (quoted) ? _("Message deleted") : ssq_message_get_body (quoted))
-        : g_strdup_printf (_("↳ message %" G_GINT64_FORMAT), ssq_message_get_reply_to (message));
+        : g_strdup_printf (_("↳ message %u"), (guint) ssq_message_get_reply_to (message));
 
       gtk_label_set_text (GTK_LABEL (self->reply), text);
     }
