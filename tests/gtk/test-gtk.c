@@ -120,6 +120,26 @@ screenshot (GtkWidget  *widget,
   g_assert_true (gdk_texture_save_to_png (texture, path));
 }
 
+/* A key press as the composer's key controller receives it. */
+static gboolean
+press (GtkWidget       *widget,
+       guint            keyval,
+       GdkModifierType  state)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+  gboolean handled = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers) && !handled; i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_EVENT_CONTROLLER_KEY (controller) &&
+          gtk_event_controller_get_propagation_phase (controller) == GTK_PHASE_CAPTURE)
+        g_signal_emit_by_name (controller, "key-pressed", keyval, 0, state, &handled);
+    }
+  return handled;
+}
+
 static SsqGtkWindow *
 the_window (GApplication *app)
 {
@@ -261,6 +281,31 @@ test_end_to_end (void)
   wait_shows (GTK_WIDGET (window), "Great, see you at noon.");
   wait_shows (GTK_WIDGET (window), "Yes, here. Grüße!");
   screenshot (GTK_WIDGET (window), "conversation.png");
+
+  /* The composer's keys: Enter sends, Shift+Enter does not, Up in an empty
+   * composer takes the last message of mine for editing, Enter saves it. */
+  {
+    GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (composer));
+    g_autofree char *taken = NULL;
+    GtkTextIter start, end;
+
+    gtk_text_buffer_set_text (buffer, "line one", -1);
+    g_assert_false (press (composer, GDK_KEY_Return, GDK_SHIFT_MASK));
+    g_assert_true (press (composer, GDK_KEY_Return, 0));
+    sent = (HasBody) { bob, ssq_conversation_get_id (dm), "line one" };
+    g_assert_true (ssq_test_wait_until (client_has_body, &sent, WAIT_MS));
+    g_assert_cmpint (gtk_text_buffer_get_char_count (buffer), ==, 0);
+
+    g_assert_true (press (composer, GDK_KEY_Up, 0));
+    gtk_text_buffer_get_bounds (buffer, &start, &end);
+    taken = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+    g_assert_cmpstr (taken, ==, "line one");
+    gtk_text_buffer_set_text (buffer, "line one, edited", -1);
+    g_assert_true (press (composer, GDK_KEY_Return, 0));
+    sent = (HasBody) { bob, ssq_conversation_get_id (dm), "line one, edited" };
+    g_assert_true (ssq_test_wait_until (client_has_body, &sent, WAIT_MS));
+    wait_shows (GTK_WIDGET (window), "line one, edited");
+  }
 
   /* Narrow: the leaflet folds to the conversation alone. */
   gtk_window_set_default_size (GTK_WINDOW (window), 400, 640);
