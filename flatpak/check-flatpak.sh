@@ -3,6 +3,8 @@
 # What can be checked of the Flatpak without the network: the manifest
 # parses, and `flatpak build-finish` accepts the desktop client installed
 # with prefix /app (finish-args, exported desktop file, metainfo, icons).
+# meson install builds what the tests did not need (the programs, the
+# translations) first.
 set -eu
 src="$1"
 build="$2"
@@ -20,7 +22,7 @@ name=org.supersoniq.Supersoniq
 runtime=org.gnome.Platform/x86_64/43
 sdk=org.gnome.Sdk/x86_64/43
 META
-DESTDIR="$tmp/stage" meson install -C "$build" --no-rebuild --quiet --skip-subprojects > /dev/null
+DESTDIR="$tmp/stage" meson install -C "$build" --quiet --skip-subprojects > /dev/null
 prefix=$(meson introspect "$build" --buildoptions | python3 -c 'import json,sys; print([o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"][0])')
 cp -a "$tmp/stage$prefix/." "$tmp/app/files/"
 flatpak build-finish "$tmp/app" --command=supersoniq \
