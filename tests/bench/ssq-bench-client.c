@@ -13,19 +13,6 @@
 #include "ssq-message-list.h"
 #include "ssq-test-server.h"
 
-static gboolean
-result_ready (gpointer data)
-{
-  return *(GAsyncResult **) data != NULL;
-}
-
-static void
-store_result (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
 
 static gboolean
 synced (gpointer data)
@@ -52,14 +39,14 @@ client_for (SsqTestServer *server,
   g_object_set (client, "sync-window", 1000000, NULL);
   if (create)
     {
-      ssq_client_register_async (client, username, "password123", NULL, NULL, store_result, &result);
-      ssq_test_wait_until (result_ready, &result, 10000);
+      ssq_client_register_async (client, username, "password123", NULL, NULL, ssq_test_store_result, &result);
+      ssq_test_wait_result (&result, 10000);
       g_assert_true (ssq_client_register_finish (client, result, &error));
     }
   else
     {
-      ssq_client_login_async (client, username, "password123", NULL, store_result, &result);
-      ssq_test_wait_until (result_ready, &result, 10000);
+      ssq_client_login_async (client, username, "password123", NULL, ssq_test_store_result, &result);
+      ssq_test_wait_result (&result, 10000);
       g_assert_true (ssq_client_login_finish (client, result, &error));
     }
   return client;
@@ -107,8 +94,8 @@ main (int    argc,
   }
   ssq_client_connect (alice);
   ssq_test_wait_until (synced, alice, 10000);
-  ssq_client_create_direct_async (alice, "bob", NULL, store_result, &result);
-  ssq_test_wait_until (result_ready, &result, 10000);
+  ssq_client_create_direct_async (alice, "bob", NULL, ssq_test_store_result, &result);
+  ssq_test_wait_result (&result, 10000);
   dm = ssq_client_conversation_finish (alice, result, &error);
   dm_id = g_strdup (ssq_conversation_get_id (dm));
 

@@ -565,3 +565,27 @@ ssq_test_wait_until (SsqTestCondition condition,
   g_source_remove (source);
   return TRUE;
 }
+
+void
+ssq_test_store_result (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      slot)
+{
+  *(GAsyncResult **) slot = g_object_ref (result);
+}
+
+static gboolean
+result_ready (gpointer slot)
+{
+  return *(GAsyncResult **) slot != NULL;
+}
+
+/* Runs the main loop until the result is there; fails the test if it does
+ * not come in time. */
+GAsyncResult *
+ssq_test_wait_result (GAsyncResult **slot,
+                      guint          timeout_ms)
+{
+  g_assert_true (ssq_test_wait_until (result_ready, slot, timeout_ms));
+  return *slot;
+}

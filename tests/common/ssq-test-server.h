@@ -102,6 +102,14 @@ gboolean       ssq_test_wait_until      (SsqTestCondition condition,
                                          guint          timeout_ms);
 void           ssq_test_remove_tree     (const char    *path);
 
+/* Async calls in tests: pass ssq_test_store_result with a pointer to a NULL
+ * GAsyncResult*, then wait for it. */
+void           ssq_test_store_result    (GObject       *source,
+                                         GAsyncResult  *result,
+                                         gpointer       slot);
+GAsyncResult  *ssq_test_wait_result     (GAsyncResult **slot,
+                                         guint          timeout_ms);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqTestServer, ssq_test_server_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqTestWs, ssq_test_ws_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqTestUser, ssq_test_user_free)

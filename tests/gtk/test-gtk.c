@@ -13,19 +13,6 @@
 
 #define WAIT_MS 10000
 
-static gboolean
-result_ready (gpointer data)
-{
-  return *(GAsyncResult **) data != NULL;
-}
-
-static void
-store_result (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
 
 static gboolean
 synced (gpointer data)
@@ -42,8 +29,8 @@ other_client (SsqTestServer *server,
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  ssq_client_register_async (client, username, "password123", NULL, NULL, store_result, &result);
-  g_assert_true (ssq_test_wait_until (result_ready, &result, WAIT_MS));
+  ssq_client_register_async (client, username, "password123", NULL, NULL, ssq_test_store_result, &result);
+  g_assert_true (ssq_test_wait_result (&result, WAIT_MS) != NULL);
   g_assert_true (ssq_client_register_finish (client, result, &error));
   ssq_client_connect (client);
   g_assert_true (ssq_test_wait_until (synced, client, WAIT_MS));
@@ -255,13 +242,13 @@ test_end_to_end (void)
   g_assert_true (ssq_test_wait_until (window_online, window, WAIT_MS));
 
   /* Two conversations arrive from bob. */
-  ssq_client_create_direct_async (bob, "alice", NULL, store_result, &result);
-  g_assert_true (ssq_test_wait_until (result_ready, &result, WAIT_MS));
+  ssq_client_create_direct_async (bob, "alice", NULL, ssq_test_store_result, &result);
+  g_assert_true (ssq_test_wait_result (&result, WAIT_MS) != NULL);
   dm = ssq_client_conversation_finish (bob, result, &error);
   g_assert_no_error (error);
   g_clear_object (&result);
-  ssq_client_create_group_async (bob, "Lab crew", members, NULL, store_result, &result);
-  g_assert_true (ssq_test_wait_until (result_ready, &result, WAIT_MS));
+  ssq_client_create_group_async (bob, "Lab crew", members, NULL, ssq_test_store_result, &result);
+  g_assert_true (ssq_test_wait_result (&result, WAIT_MS) != NULL);
   lab = ssq_client_conversation_finish (bob, result, &error);
   send_as (bob, ssq_conversation_get_id (lab), "Lunch at noon? https://lunch.lan/menu");
   send_as (bob, ssq_conversation_get_id (dm), "Hi Alice! Are you there?");
@@ -343,8 +330,8 @@ test_rows (void)
 
   g_assert_cmpstr (links, ==, "see <a href=\"https://a.lan/x?y=1&amp;z=2\">https://a.lan/x?y=1&amp;z=2</a>. "
                               "&lt;b&gt;now&lt;/b&gt;");
-  ssq_client_create_direct_async (alice, "bob", NULL, store_result, &result);
-  g_assert_true (ssq_test_wait_until (result_ready, &result, WAIT_MS));
+  ssq_client_create_direct_async (alice, "bob", NULL, ssq_test_store_result, &result);
+  g_assert_true (ssq_test_wait_result (&result, WAIT_MS) != NULL);
   dm = ssq_client_conversation_finish (alice, result, &error);
   send_as (alice, ssq_conversation_get_id (dm), "one");
   send_as (alice, ssq_conversation_get_id (dm), "two <i>not markup</i>");

@@ -113,26 +113,11 @@ test_client_free (TestClient *tc)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestClient, test_client_free)
 
-static gboolean
-result_ready (gpointer data)
-{
-  return *(GAsyncResult **) data != NULL;
-}
 
-static void
-store_result (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-/* Waits for an async call started with store_result. */
 static GAsyncResult *
 wait_result (GAsyncResult **slot)
 {
-  g_assert_true (ssq_test_wait_until (result_ready, slot, WAIT_MS));
-  return *slot;
+  return ssq_test_wait_result (slot, WAIT_MS);
 }
 
 static gboolean
@@ -156,7 +141,7 @@ registered (SsqTestServer *server,
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
 
-  ssq_client_register_async (tc->client, username, "password123", NULL, NULL, store_result, &result);
+  ssq_client_register_async (tc->client, username, "password123", NULL, NULL, ssq_test_store_result, &result);
   g_assert_true (ssq_client_register_finish (tc->client, wait_result (&result), &error));
   g_assert_no_error (error);
   g_assert_nonnull (ssq_client_get_user_id (tc->client));
@@ -172,7 +157,7 @@ create_direct (TestClient *tc,
   g_autoptr(GError) error = NULL;
   SsqConversation *conversation;
 
-  ssq_client_create_direct_async (tc->client, username, NULL, store_result, &result);
+  ssq_client_create_direct_async (tc->client, username, NULL, ssq_test_store_result, &result);
   conversation = ssq_client_conversation_finish (tc->client, wait_result (&result), &error);
   g_assert_no_error (error);
   return conversation;
@@ -187,7 +172,7 @@ create_group (TestClient        *tc,
   g_autoptr(GError) error = NULL;
   SsqConversation *conversation;
 
-  ssq_client_create_group_async (tc->client, title, members, NULL, store_result, &result);
+  ssq_client_create_group_async (tc->client, title, members, NULL, ssq_test_store_result, &result);
   conversation = ssq_client_conversation_finish (tc->client, wait_result (&result), &error);
   g_assert_no_error (error);
   return conversation;
@@ -344,7 +329,7 @@ test_converse (void)
     g_autoptr(TestClient) alice2 = test_client_new (server->url, NULL);
     HasStatus read2 = { alice2, dm_id, 2, SSQ_MESSAGE_READ };
 
-    ssq_client_login_async (alice2->client, "alice", "password123", NULL, store_result, &result);
+    ssq_client_login_async (alice2->client, "alice", "password123", NULL, ssq_test_store_result, &result);
     g_assert_true (ssq_client_login_finish (alice2->client, wait_result (&result), &error));
     g_clear_object (&result);
     go_online (alice2);
@@ -369,7 +354,7 @@ test_converse (void)
   g_assert_null (ssq_cache_get_conversation (ssq_client_get_cache (carol->client),
                                              ssq_conversation_get_id (team)));
   ssq_client_add_member_async (alice->client, ssq_conversation_get_id (team), "carol", NULL, NULL,
-                               store_result, &result);
+                               ssq_test_store_result, &result);
   g_clear_object (&team);
   team = ssq_client_conversation_finish (alice->client, wait_result (&result), &error);
   g_assert_no_error (error);
@@ -571,7 +556,7 @@ test_history_paging_and_offline (void)
   /* bob on a new device, following 50 back. */
   bob = test_client_new (server->url, NULL);
   g_object_set (bob->client, "sync-window", 50, NULL);
-  ssq_client_login_async (bob->client, "bob", "password123", NULL, store_result, &result);
+  ssq_client_login_async (bob->client, "bob", "password123", NULL, ssq_test_store_result, &result);
   g_assert_true (ssq_client_login_finish (bob->client, wait_result (&result), &error));
   go_online (bob);
   g_assert_cmpint (ssq_cache_get_cursor (ssq_client_get_cache (bob->client), group_id), ==, 300);
@@ -603,7 +588,7 @@ test_history_paging_and_offline (void)
 
   /* And reaching past it needs the server: a network error, no crash. */
   g_clear_object (&result);
-  ssq_client_load_older_async (bob->client, group_id, 151, 50, NULL, store_result, &result);
+  ssq_client_load_older_async (bob->client, group_id, 151, 50, NULL, ssq_test_store_result, &result);
   g_clear_pointer (&page, g_ptr_array_unref);
   page = ssq_client_load_older_finish (bob->client, wait_result (&result), &error);
   g_assert_null (page);
@@ -710,7 +695,7 @@ test_model_signals (void)
   wait_log (&log, "1-0+1 ");
 
   /* An edit and a deletion: replacements. */
-  ssq_client_edit_message_async (alice->client, bob_id, 1, "first, edited", NULL, store_result, &result);
+  ssq_client_edit_message_async (alice->client, bob_id, 1, "first, edited", NULL, ssq_test_store_result, &result);
   edited = ssq_client_edit_message_finish (alice->client, wait_result (&result), &error);
   g_assert_no_error (error);
   g_assert_cmpint (ssq_message_get_edited_at (edited), >, 0);
@@ -719,7 +704,7 @@ test_model_signals (void)
   g_assert_cmpstr (ssq_message_get_body (item), ==, "first, edited");
   g_clear_object (&item);
   g_clear_object (&result);
-  ssq_client_delete_message_async (alice->client, bob_id, 1, NULL, store_result, &result);
+  ssq_client_delete_message_async (alice->client, bob_id, 1, NULL, ssq_test_store_result, &result);
   g_assert_true (ssq_client_delete_message_finish (alice->client, wait_result (&result), &error));
   g_assert_no_error (error);
   wait_log (&log, "1-0+1 0-1+1 0-1+1 ");
@@ -832,7 +817,7 @@ test_hostile_server (void)
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
 
   tc = test_client_new (url, NULL);
-  ssq_client_login_async (tc->client, "eve", "password123", NULL, store_result, &result);
+  ssq_client_login_async (tc->client, "eve", "password123", NULL, ssq_test_store_result, &result);
   g_assert_false (ssq_client_login_finish (tc->client, wait_result (&result), &error));
   g_assert_error (error, SSQ_ERROR, SSQ_ERROR_PROTOCOL);
   g_clear_error (&error);
@@ -845,13 +830,13 @@ test_hostile_server (void)
     g_assert_true (((GError *) tc->errors->pdata[i])->domain == SSQ_ERROR);
 
   g_clear_object (&result);
-  ssq_client_search_users_async (tc->client, "a", 10, NULL, store_result, &result);
+  ssq_client_search_users_async (tc->client, "a", 10, NULL, ssq_test_store_result, &result);
   users = ssq_client_search_users_finish (tc->client, wait_result (&result), &error);
   g_assert_null (users);
   g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INTERNAL);
   g_clear_error (&error);
   g_clear_object (&result);
-  ssq_client_fetch_conversations_async (tc->client, NULL, store_result, &result);
+  ssq_client_fetch_conversations_async (tc->client, NULL, ssq_test_store_result, &result);
   conversations = ssq_client_fetch_conversations_finish (tc->client, wait_result (&result), &error);
   g_assert_null (conversations);
   g_assert_error (error, SSQ_ERROR, SSQ_ERROR_PROTOCOL);
