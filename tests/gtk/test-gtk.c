@@ -337,6 +337,8 @@ test_rows (void)
   send_as (alice, ssq_conversation_get_id (dm), "two <i>not markup</i>");
   got = (HasBody) { bob, ssq_conversation_get_id (dm), "two <i>not markup</i>" };
   g_assert_true (ssq_test_wait_until (client_has_body, &got, WAIT_MS));
+  got.client = alice;   /* and alice has the acknowledgement */
+  g_assert_true (ssq_test_wait_until (client_has_body, &got, WAIT_MS));
 
   /* bob's view: unread badge and preview. */
   seen = ssq_cache_get_conversation (ssq_client_get_cache (bob), ssq_conversation_get_id (dm));
