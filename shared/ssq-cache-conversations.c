@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-cache-conversations.c: conversations, members and their markers, and
  * sync cursors in the client cache. */
+#include <glib/gi18n.h>
 #include "ssq-cache-private.h"
 #include "ssq-conversation-private.h"
 #include "ssq-json.h"
@@ -64,7 +65,7 @@ store_members (SsqCache    *self,
 
       if (!JSON_NODE_HOLDS_OBJECT (node))
         {
-          g_set_error (error, SSQ_ERROR, SSQ_ERROR_PROTOCOL, "A member must be an object");
+          g_set_error (error, SSQ_ERROR, SSQ_ERROR_PROTOCOL, _("A member must be an object"));
           return FALSE;
         }
       if (!store_member (self, conversation_id, json_node_get_object (node), error))

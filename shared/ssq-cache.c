@@ -2,6 +2,7 @@
 /* ssq-cache.c: opening the client cache, its schema, users, conversations,
  * members' markers and sync cursors. Messages, the outbox and search are in
  * ssq-cache-messages.c. The cache lives on the thread that opened it. */
+#include <glib/gi18n.h>
 #include "ssq-cache-private.h"
 #include "ssq-conversation-private.h"
 #include "ssq-json.h"
@@ -163,7 +164,7 @@ open_migrated (const char  *path,
     {
       int saved = errno;
 
-      g_set_error (error, SSQ_ERROR, SSQ_ERROR_UNAVAILABLE, "Cannot create %s: %s",
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_UNAVAILABLE, _("Cannot create %s: %s"),
                    dir, g_strerror (saved));
       return NULL;
     }

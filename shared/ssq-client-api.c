@@ -3,6 +3,7 @@
  * conversations and members, edits and deletions, user search and history
  * paging. Every reply is applied to the cache before the caller hears of
  * it; errors come back in SSQ_ERROR. */
+#include <glib/gi18n.h>
 #include "ssq-client-private.h"
 #include "ssq-json.h"
 #include "ssq-message-private.h"
@@ -67,7 +68,7 @@ api_call_done (GObject      *source,
   if (body == NULL)
     {
       g_task_return_new_error (task, SSQ_ERROR, SSQ_ERROR_NETWORK,
-                               "Cannot reach the server: %s", error->message);
+                               _("Cannot reach the server: %s"), error->message);
       return;
     }
   status = soup_message_get_status (msg);
@@ -80,12 +81,12 @@ api_call_done (GObject      *source,
   if (len > 0 && (reply = ssq_json_parse_object (data, len, &error)) == NULL)
     {
       g_task_return_new_error (task, SSQ_ERROR, SSQ_ERROR_PROTOCOL,
-                               "Unreadable reply from the server: %s", error->message);
+                               _("Unreadable reply from the server: %s"), error->message);
       return;
     }
   if (reply == NULL && status != SOUP_STATUS_NO_CONTENT)
     {
-      g_task_return_new_error (task, SSQ_ERROR, SSQ_ERROR_PROTOCOL, "Empty reply from the server");
+      g_task_return_new_error (task, SSQ_ERROR, SSQ_ERROR_PROTOCOL, _("Empty reply from the server"));
       return;
     }
   value = call->transform (self, reply, &error);
@@ -129,7 +130,7 @@ ssq_client_api_call (SsqClient          *self,
   if (msg == NULL)
     {
       g_task_return_new_error (task, SSQ_ERROR, SSQ_ERROR_INVALID,
-                               "Not a server address: %s", self->server_url);
+                               _("Not a server address: %s"), self->server_url);
       return;
     }
   if (self->token != NULL)
@@ -178,7 +179,7 @@ session_from_reply (SsqClient   *self,
       (user = ssq_user_new_from_json (user_object, error)) == NULL)
     {
       if (error != NULL && *error == NULL)
-        g_set_error (error, SSQ_ERROR, SSQ_ERROR_PROTOCOL, "No session in the reply");
+        g_set_error (error, SSQ_ERROR, SSQ_ERROR_PROTOCOL, _("No session in the reply"));
       return NULL;
     }
   if (!ssq_client_set_session (self, ssq_user_get_username (user), ssq_user_get_id (user),

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-client-events.c: server events applied to the cache, then announced
  * as signals; sync from the cache's cursors; delivered and read markers. */
+#include <glib/gi18n.h>
 #include "ssq-client-private.h"
 #include "ssq-json.h"
 #include "ssq-message-private.h"
@@ -15,7 +16,7 @@ protocol_error (SsqClient  *self,
 {
   g_autoptr(GError) owned = error;
 
-  g_prefix_error (&owned, "Unreadable %s event: ", what);
+  g_prefix_error (&owned, _("Unreadable %s event: "), what);
   owned->code = SSQ_ERROR_PROTOCOL;
   ssq_client_emit_error (self, owned);
 }

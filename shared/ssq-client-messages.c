@@ -2,6 +2,7 @@
 /* ssq-client-messages.c: editing and deleting messages, paging back through
  * history (the cache first, the server for what the cache lacks) and
  * searching the cache. */
+#include <glib/gi18n.h>
 #include "ssq-client-private.h"
 #include "ssq-json.h"
 #include "ssq-message-private.h"
@@ -125,7 +126,7 @@ history_from_reply (SsqClient   *self,
 
       if (!JSON_NODE_HOLDS_OBJECT (node))
         {
-          g_set_error (error, SSQ_ERROR, SSQ_ERROR_PROTOCOL, "A message must be an object");
+          g_set_error (error, SSQ_ERROR, SSQ_ERROR_PROTOCOL, _("A message must be an object"));
           return NULL;
         }
       if (!ssq_client_apply_message (self, json_node_get_object (node), error))
@@ -231,7 +232,7 @@ ssq_client_search (SsqClient   *self,
 
   if (self->cache == NULL)
     {
-      g_set_error (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED, "Not logged in");
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED, _("Not logged in"));
       return NULL;
     }
   return ssq_cache_search (self->cache, text, conversation_id, limit, error);

@@ -3,6 +3,7 @@
  * shown as pending, and is sent (again after every reconnect, in order)
  * until the server acknowledges it; the server's idempotency on client_id
  * makes every resend safe. */
+#include <glib/gi18n.h>
 #include "ssq-client-private.h"
 #include "ssq-json.h"
 #include "ssq-message-private.h"
@@ -43,7 +44,7 @@ send_reply (SsqClient    *self,
       if (!ssq_json_get_object (reply, "message", TRUE, &message, &apply_error) ||
           !ssq_client_apply_message (self, message, &apply_error))
         {
-          g_prefix_error (&apply_error, "Unreadable acknowledgement: ");
+          g_prefix_error (&apply_error, _("Unreadable acknowledgement: "));
           apply_error->code = SSQ_ERROR_PROTOCOL;
           ssq_client_emit_error (self, apply_error);
         }
@@ -134,7 +135,7 @@ ssq_client_send_message (SsqClient   *self,
 
   if (self->cache == NULL)
     {
-      g_set_error (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED, "Not logged in");
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED, _("Not logged in"));
       return NULL;
     }
   message = ssq_cache_outbox_add (self->cache, conversation_id, body, reply_to, error);
@@ -158,7 +159,7 @@ outbox_entry (SsqClient   *self,
   SsqMessage *message = ssq_cache_outbox_get (self->cache, client_id);
 
   if (message == NULL)
-    g_set_error (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such message in the outbox");
+    g_set_error (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, _("No such message in the outbox"));
   return message;
 }
 

@@ -4,6 +4,7 @@
  * capped exponential backoff and jitter. Events are applied in
  * ssq-client-events.c, the outbox lives in ssq-client-outbox.c, REST calls
  * in ssq-client-api.c, typing and presence in ssq-client-activity.c. */
+#include <glib/gi18n.h>
 #include "ssq-config.h"
 #include "ssq-client-private.h"
 #include "ssq-json.h"
@@ -378,7 +379,7 @@ fail_requests (SsqClient *self)
 {
   g_autoptr(GHashTable) requests = g_steal_pointer (&self->requests);
   g_autoptr(GError) error = g_error_new (SSQ_ERROR, SSQ_ERROR_NETWORK,
-                                         "The connection to the server was lost");
+                                         _("The connection to the server was lost"));
   GHashTableIter iter;
   SsqRequest *request;
 
@@ -448,7 +449,7 @@ handle_reply (SsqClient  *self,
         {
           const char *message = json_object_get_string_member_with_default (frame, "message", "");
           g_autoptr(GError) error = g_error_new (SSQ_ERROR, SSQ_ERROR_INVALID,
-                                                 "The server refused a frame: %s", message);
+                                                 _("The server refused a frame: %s"), message);
           ssq_client_emit_error (self, error);
         }
       return;
@@ -492,7 +493,7 @@ handle_welcome (SsqClient  *self,
   if (!ssq_json_get_object (frame, "user", TRUE, &user_object, &error) ||
       (user = ssq_user_new_from_json (user_object, &error)) == NULL)
     {
-      g_prefix_error (&error, "Unreadable welcome: ");
+      g_prefix_error (&error, _("Unreadable welcome: "));
       error->code = SSQ_ERROR_PROTOCOL;
       ssq_client_emit_error (self, error);
       return;
@@ -525,13 +526,13 @@ ws_message_cb (SoupWebsocketConnection *ws,
 
   self->last_rx_us = g_get_monotonic_time ();
   if (data_type != SOUP_WEBSOCKET_DATA_TEXT)
-    error = g_error_new (SSQ_ERROR, SSQ_ERROR_PROTOCOL, "The server sent a binary frame");
+    error = g_error_new (SSQ_ERROR, SSQ_ERROR_PROTOCOL, _("The server sent a binary frame"));
   else if ((frame = ssq_json_parse_object (data, len, &error)) == NULL ||
            !ssq_json_get_string (frame, "type", TRUE, &type, &error))
     error->code = SSQ_ERROR_PROTOCOL;
   if (error != NULL)
     {
-      g_prefix_error (&error, "Unreadable frame from the server: ");
+      g_prefix_error (&error, _("Unreadable frame from the server: "));
       ssq_client_emit_error (self, error);
       return;
     }
@@ -646,7 +647,7 @@ ws_connected_cb (GObject      *source,
       if (status == SOUP_STATUS_UNAUTHORIZED)
         {
           g_autoptr(GError) refused = g_error_new (SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED,
-                                                   "The server no longer accepts this session; log in again");
+                                                   _("The server no longer accepts this session; log in again"));
           self->want_online = FALSE;
           ssq_client_set_state (self, SSQ_CLIENT_DISCONNECTED);
           ssq_client_emit_error (self, refused);
@@ -681,7 +682,7 @@ start_connect (SsqClient *self)
   if (msg == NULL)
     {
       g_autoptr(GError) error = g_error_new (SSQ_ERROR, SSQ_ERROR_INVALID,
-                                             "Not a server address: %s", self->server_url);
+                                             _("Not a server address: %s"), self->server_url);
       self->want_online = FALSE;
       ssq_client_set_state (self, SSQ_CLIENT_DISCONNECTED);
       ssq_client_emit_error (self, error);

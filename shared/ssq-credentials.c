@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-credentials.c: sessions in $XDG_CONFIG_HOME/supersoniq/sessions.ini,
  * mode 0600, one group per account and server, plus the account used last. */
+#include <glib/gi18n.h>
 #include "ssq-credentials.h"
 #include "ssq-proto.h"
 
@@ -35,7 +36,7 @@ load_file (GError **error)
   if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, &local) &&
       !g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
     {
-      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INTERNAL, "Cannot read %s: %s", path, local->message);
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INTERNAL, _("Cannot read %s: %s"), path, local->message);
       return NULL;
     }
   return g_steal_pointer (&file);
@@ -55,7 +56,7 @@ write_file (GKeyFile  *file,
     {
       int saved = errno;
 
-      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INTERNAL, "Cannot create %s: %s", dir,
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INTERNAL, _("Cannot create %s: %s"), dir,
                    g_strerror (saved));
       return FALSE;
     }
@@ -65,7 +66,7 @@ write_file (GKeyFile  *file,
                                  G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
                                  0600, &local))
     {
-      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INTERNAL, "Cannot write %s: %s", path, local->message);
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INTERNAL, _("Cannot write %s: %s"), path, local->message);
       return FALSE;
     }
   return TRUE;
@@ -142,7 +143,7 @@ ssq_credentials_load (const char  *server_url,
   group = find_group (file, server_url, username);
   if (group == NULL)
     {
-      g_set_error (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED, "Not logged in%s%s",
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED, _("Not logged in%s%s"),
                    server_url ? " to " : "", server_url ? server_url : "");
       return NULL;
     }
@@ -154,7 +155,7 @@ ssq_credentials_load (const char  *server_url,
   if (credentials->token == NULL)
     {
       ssq_credentials_free (credentials);
-      g_set_error (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED, "The saved session has no token");
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED, _("The saved session has no token"));
       return NULL;
     }
   return credentials;

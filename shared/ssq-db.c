@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-db.c: SQLite plumbing shared by the server store and the client cache. */
+#include <glib/gi18n.h>
 #include "ssq-db.h"
 #include "ssq-proto.h"
 
@@ -17,12 +18,12 @@ ssq_db_fail (SsqDb   *self,
   int primary = code & 0xff;
 
   if (primary == SQLITE_CONSTRAINT)
-    g_set_error (error, SSQ_ERROR, SSQ_ERROR_CONFLICT, "Conflict: %s", sqlite3_errmsg (self->db));
+    g_set_error (error, SSQ_ERROR, SSQ_ERROR_CONFLICT, _("Conflict: %s"), sqlite3_errmsg (self->db));
   else if (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_BUSY)
-    g_set_error (error, SSQ_ERROR, SSQ_ERROR_UNAVAILABLE, "Storage unavailable: %s",
+    g_set_error (error, SSQ_ERROR, SSQ_ERROR_UNAVAILABLE, _("Storage unavailable: %s"),
                  sqlite3_errmsg (self->db));
   else
-    g_set_error (error, SSQ_ERROR, SSQ_ERROR_INTERNAL, "Storage error: %s",
+    g_set_error (error, SSQ_ERROR, SSQ_ERROR_INTERNAL, _("Storage error: %s"),
                  sqlite3_errmsg (self->db));
   return FALSE;
 }
@@ -171,8 +172,8 @@ ssq_db_migrate (SsqDb              *self,
   if (version > n_migrations)
     {
       g_set_error (error, SSQ_ERROR, SSQ_ERROR_INTERNAL,
-                   "The database has schema version %d; this program knows up to %d. "
-                   "Refusing to touch data written by a newer version.",
+                   _("The database has schema version %d; this program knows up to %d. "
+                   "Refusing to touch data written by a newer version."),
                    version, n_migrations);
       return FALSE;
     }
@@ -220,7 +221,7 @@ ssq_db_open (SsqDb       *self,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK)
     {
-      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INTERNAL, "Cannot open %s: %s", path,
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INTERNAL, _("Cannot open %s: %s"), path,
                    self->db ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
       return FALSE;
     }

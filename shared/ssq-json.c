@@ -3,6 +3,7 @@
  * json-glib trusts its input more than we can: it recurses once per nesting
  * level and turns "\u0000" into a truncated C string, so a cheap pre-scan
  * rejects both before the parser sees the text. */
+#include <glib/gi18n.h>
 #include "ssq-json.h"
 #include "ssq-proto.h"
 
@@ -37,7 +38,7 @@ prescan (const char  *data,
               if (p + 1 < end && is_zero_escape (p + 1, end))
                 {
                   g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID,
-                                       "Strings may not contain NUL characters");
+                                       _("Strings may not contain NUL characters"));
                   return FALSE;
                 }
               p++;
@@ -53,7 +54,7 @@ prescan (const char  *data,
           if (++depth > SSQ_JSON_MAX_DEPTH)
             {
               g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
-                           "JSON nested deeper than %d levels", SSQ_JSON_MAX_DEPTH);
+                           _("JSON nested deeper than %d levels"), SSQ_JSON_MAX_DEPTH);
               return FALSE;
             }
         }
@@ -84,17 +85,17 @@ ssq_json_parse_object (const char  *data,
 
   if (data == NULL || length == 0)
     {
-      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Empty body; expected a JSON object");
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("Empty body; expected a JSON object"));
       return NULL;
     }
   if (memchr (data, '\0', length) != NULL)
     {
-      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Body contains a NUL byte");
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("Body contains a NUL byte"));
       return NULL;
     }
   if (!g_utf8_validate (data, length, NULL))
     {
-      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Body is not valid UTF-8");
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("Body is not valid UTF-8"));
       return NULL;
     }
   if (!prescan (data, length, error))
@@ -103,13 +104,13 @@ ssq_json_parse_object (const char  *data,
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, data, (gssize) length, &local_error))
     {
-      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Malformed JSON: %s", local_error->message);
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("Malformed JSON: %s"), local_error->message);
       return NULL;
     }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Expected a JSON object");
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("Expected a JSON object"));
       return NULL;
     }
   return json_object_ref (json_node_get_object (root));
@@ -131,7 +132,7 @@ lookup (JsonObject  *object,
     {
       if (required)
         {
-          g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Missing field \"%s\"", name);
+          g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("Missing field \"%s\""), name);
           *ok = FALSE;
         }
       return NULL;
@@ -144,7 +145,7 @@ wrong_type (const char  *name,
             const char  *expected,
             GError     **error)
 {
-  g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Field \"%s\" must be %s", name, expected);
+  g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("Field \"%s\" must be %s"), name, expected);
   return FALSE;
 }
 
@@ -188,8 +189,8 @@ ssq_json_get_int (JsonObject *object,
   if (v < min || v > max)
     {
       g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
-                   "Field \"%s\" must be between %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT,
-                   name, min, max);
+                   _("Field \"%s\" must be between %lld and %lld"),
+                   name, (long long) min, (long long) max);
       return FALSE;
     }
   *out_value = v;
@@ -233,7 +234,7 @@ ssq_json_get_array (JsonObject  *object,
   if (json_array_get_length (json_node_get_array (node)) > max_length)
     {
       g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
-                   "Field \"%s\" holds more than %u items", name, max_length);
+                   _("Field \"%s\" holds more than %u items"), name, max_length);
       return FALSE;
     }
   *out_value = json_node_get_array (node);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-prompt.c: prompts on the controlling terminal (/dev/tty), so that
  * they work even when standard input or output is redirected. */
+#include <glib/gi18n.h>
 #include "ssq-prompt.h"
 #include "ssq-proto.h"
 
@@ -21,7 +22,7 @@ prompt (const char  *question,
 
   if (tty == NULL)
     {
-      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, "No terminal to ask on");
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("No terminal to ask on"));
       return NULL;
     }
   fputs (question, tty);
@@ -42,7 +43,7 @@ prompt (const char  *question,
   fclose (tty);
   if (!ok)
     {
-      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Nothing was typed");
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("Nothing was typed"));
       return NULL;
     }
   line[strcspn (line, "\r\n")] = '\0';

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-proto.c: error domain and the value rules of protocol v1. */
+#include <glib/gi18n.h>
 #include "ssq-proto.h"
 
 #include <string.h>
@@ -61,7 +62,7 @@ ssq_set_rate_limited (GError **error,
   if (error == NULL)
     return;
   e = g_error_new (SSQ_ERROR, SSQ_ERROR_RATE_LIMITED,
-                   "Too many requests; retry in %" G_GINT64_FORMAT " ms", retry_after_ms);
+                   _("Too many requests; retry in %lld ms"), (long long) retry_after_ms);
   ssq_error_set_retry_after (e, retry_after_ms);
   g_propagate_error (error, e);
 }
@@ -136,7 +137,7 @@ ssq_check_username (const char  *username,
   if (len < SSQ_USERNAME_MIN || len > SSQ_USERNAME_MAX)
     {
       g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
-                   "A username has %d to %d characters", SSQ_USERNAME_MIN, SSQ_USERNAME_MAX);
+                   _("A username has %d to %d characters"), SSQ_USERNAME_MIN, SSQ_USERNAME_MAX);
       return FALSE;
     }
   for (gsize i = 0; i < len; i++)
@@ -146,7 +147,7 @@ ssq_check_username (const char  *username,
       if (!(g_ascii_isdigit (c) || (c >= 'a' && c <= 'z') || c == '_' || c == '.' || c == '-'))
         {
           g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID,
-                               "A username may only hold letters a-z, digits and _ . -");
+                               _("A username may only hold letters a-z, digits and _ . -"));
           return FALSE;
         }
     }
@@ -162,7 +163,7 @@ ssq_check_password (const char  *password,
   if (len < SSQ_PASSWORD_MIN || len > SSQ_PASSWORD_MAX)
     {
       g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
-                   "A password has %d to %d bytes", SSQ_PASSWORD_MIN, SSQ_PASSWORD_MAX);
+                   _("A password has %d to %d bytes"), SSQ_PASSWORD_MIN, SSQ_PASSWORD_MAX);
       return FALSE;
     }
   return TRUE;
@@ -182,20 +183,20 @@ ssq_check_text (const char  *what,
 
   if (text == NULL)
     {
-      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Missing %s", what);
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("Missing %s"), what);
       return FALSE;
     }
   len = strlen (text);
   if (len < min_bytes || len > max_bytes)
     {
       g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
-                   "The %s must have %" G_GSIZE_FORMAT " to %" G_GSIZE_FORMAT " bytes",
-                   what, min_bytes, max_bytes);
+                   _("The %s must have %llu to %llu bytes"),
+                   what, (unsigned long long) min_bytes, (unsigned long long) max_bytes);
       return FALSE;
     }
   if (!g_utf8_validate (text, len, NULL))
     {
-      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, "The %s is not valid UTF-8", what);
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("The %s is not valid UTF-8"), what);
       return FALSE;
     }
   return TRUE;
