@@ -51,11 +51,8 @@ notification_clicked_cb (NotifyNotification *note,
   SsqGtkApplication *self = user_data;
   const char *id = g_object_get_data (G_OBJECT (note), "conversation");
 
-  if (self->window != NULL && id != NULL)
-    {
-      ssq_gtk_window_select (self->window, id);
-      gtk_window_present (GTK_WINDOW (self->window));
-    }
+  if (id != NULL)
+    g_action_group_activate_action (G_ACTION_GROUP (self), "open-conversation", g_variant_new_string (id));
 }
 
 /* The server flags what deserves a notification (and leaves out muted

@@ -300,9 +300,12 @@ test_end_to_end (void)
   screenshot (GTK_WIDGET (window), "narrow.png");
   gtk_window_set_default_size (GTK_WINDOW (window), 1000, 640);
 
-  /* Dark style. */
+  /* Dark style, and the conversation a notification's click opens (the
+   * application action the notification calls). */
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
-  ssq_gtk_window_select (window, ssq_conversation_get_id (lab));
+  g_action_group_activate_action (G_ACTION_GROUP (app), "open-conversation",
+                                  g_variant_new_string (ssq_conversation_get_id (lab)));
+  g_assert_cmpstr (ssq_gtk_window_get_selected (window), ==, ssq_conversation_get_id (lab));
   wait_shows (GTK_WIDGET (window), "Lunch at noon? https://lunch.lan/menu");
   screenshot (GTK_WIDGET (window), "dark.png");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
