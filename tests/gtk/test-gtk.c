@@ -72,33 +72,60 @@ wait_shows (GtkWidget  *root,
             const char *body)
 {
   ShowsBody s = { root, body };
+  g_autoptr(GPtrArray) rows = g_ptr_array_new ();
 
-  if (!ssq_test_wait_until (shows_body, &s, WAIT_MS))
-    g_error ("no row shows \"%s\"", body);
+  if (ssq_test_wait_until (shows_body, &s, 2 * WAIT_MS))
+    return;
+  collect_rows (root, rows);
+  for (guint i = 0; i < rows->len; i++)
+    g_test_message ("row %u (%s): %s", i, gtk_widget_get_mapped (rows->pdata[i]) ? "mapped" : "unmapped",
+                    ssq_gtk_message_row_get_body_text (rows->pdata[i]));
+  g_error ("no row shows \"%s\"", body);
 }
 
+/* The widget as it is drawn now, or NULL while it has nothing to draw
+ * (between a resize and the next frame). */
+static GskRenderNode *
+draw_now (GtkWidget *widget,
+          int        width,
+          int        height)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  return gtk_snapshot_free_to_node (snapshot);
+}
+
+/* Screenshots are for people to look at, not assertions: on a slow
+ * machine a frame may not be ready, and then this one is skipped. */
 static void
 screenshot (GtkWidget  *widget,
             const char *name)
 {
   const char *dir = g_getenv ("SSQ_SCREENSHOT_DIR");
   g_autofree char *path = NULL;
-  g_autoptr(GdkPaintable) paintable = NULL;
   g_autoptr(GdkTexture) texture = NULL;
-  GtkSnapshot *snapshot;
-  GskRenderNode *node;
-  int width, height;
+  GskRenderNode *node = NULL;
+  int width = 0, height = 0;
 
   if (dir == NULL)
     return;
   ssq_test_wait_ms (400);   /* let transitions and layout settle */
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
+  for (int attempt = 0; attempt < 30 && node == NULL; attempt++)
+    {
+      width = gtk_widget_get_width (widget);
+      height = gtk_widget_get_height (widget);
+      if (width > 0 && height > 0)
+        node = draw_now (widget, width, height);
+      if (node == NULL)
+        ssq_test_wait_ms (100);
+    }
+  if (node == NULL)
+    {
+      g_test_message ("no frame for %s; screenshot skipped", name);
+      return;
+    }
   texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node,
                                          &GRAPHENE_RECT_INIT (0, 0, width, height));
   gsk_render_node_unref (node);
@@ -282,6 +309,9 @@ test_end_to_end (void)
     sent = (HasBody) { bob, ssq_conversation_get_id (dm), "line one" };
     g_assert_true (ssq_test_wait_until (client_has_body, &sent, WAIT_MS));
     g_assert_cmpint (gtk_text_buffer_get_char_count (buffer), ==, 0);
+    /* Only an acknowledged message can be edited: wait for the app's ack. */
+    sent.client = ssq_gtk_window_get_client (window);
+    g_assert_true (ssq_test_wait_until (client_has_body, &sent, WAIT_MS));
 
     g_assert_true (press (composer, GDK_KEY_Up, 0));
     gtk_text_buffer_get_bounds (buffer, &start, &end);
