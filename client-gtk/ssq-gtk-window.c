@@ -297,6 +297,23 @@ edge_reached_cb (SsqGtkWindow    *self,
     ssq_message_list_load_older_async (self->messages, 50, NULL, older_cb, g_object_ref (self));
 }
 
+/* The sidebar highlights the open conversation, wherever activity has
+ * moved it in the list. */
+static void
+sync_sidebar_selection (SsqGtkWindow *self)
+{
+  if (self->selection == NULL)
+    return;
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->selection)); i++)
+    {
+      g_autoptr(SsqConversation) c = g_list_model_get_item (G_LIST_MODEL (self->selection), i);
+
+      if (g_strcmp0 (ssq_conversation_get_id (c), self->selected_id) == 0 &&
+          gtk_single_selection_get_selected (self->selection) != i)
+        gtk_single_selection_set_selected (self->selection, i);
+    }
+}
+
 const char *
 ssq_gtk_window_get_selected (SsqGtkWindow *self)
 {
@@ -338,15 +355,7 @@ ssq_gtk_window_select (SsqGtkWindow *self,
       adw_leaflet_set_visible_child (self->leaflet, self->content);
       gtk_widget_grab_focus (GTK_WIDGET (self->composer));
     }
-  /* Keep the sidebar's selection in step. */
-  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->selection)); i++)
-    {
-      g_autoptr(SsqConversation) c = g_list_model_get_item (G_LIST_MODEL (self->selection), i);
-
-      if (g_strcmp0 (ssq_conversation_get_id (c), conversation_id) == 0 &&
-          gtk_single_selection_get_selected (self->selection) != i)
-        gtk_single_selection_set_selected (self->selection, i);
-    }
+  sync_sidebar_selection (self);
   update_header (self);
   mark_read (self);
 }
@@ -550,10 +559,12 @@ conversations_changed_cb (GListModel   *model,
                           guint         added,
                           SsqGtkWindow *self)
 {
+  /* Only the highlight follows: re-selecting would take the focus and, on
+   * a narrow window, the view away from wherever the user is. */
   if (self->selected_id != NULL && ssq_conversation_list_find (self->conversations, self->selected_id) < 0)
     ssq_gtk_window_select (self, NULL);
-  else if (self->selected_id != NULL)
-    ssq_gtk_window_select (self, self->selected_id);   /* keep the selection on it */
+  else
+    sync_sidebar_selection (self);
 }
 
 SsqClient *
