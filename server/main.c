@@ -3,6 +3,7 @@
 #include "ssq-server.h"
 #include "ssq-server-config.h"
 #include "ssq-config.h"
+#include "net/ssq-net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -148,6 +149,7 @@ main (int   argc,
               SSQ_VERSION, ssq_server_get_config (server)->data_dir, ssq_server_get_url (server),
               ssq_server_get_url (server), ssq_server_get_url (server));
 
+  ssq_net_raise_fd_limit ();
   loop = g_main_loop_new (NULL, FALSE);
   sd.server = server;
   sd.loop = loop;

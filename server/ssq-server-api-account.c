@@ -11,14 +11,9 @@ static gboolean
 check_login_rate (SsqRequest  *request,
                   GError     **error)
 {
-  GSocketAddress *addr = soup_server_message_get_remote_address (request->msg);
-  g_autofree char *key = NULL;
+  const char *key = ssq_request_peer (request);
   gint64 retry;
 
-  if (G_IS_INET_SOCKET_ADDRESS (addr))
-    key = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (addr)));
-  else
-    key = g_strdup ("local");
   if (!ssq_server_ratelimit_take (request->server->rl_logins, key, 1, ssq_now_ms (), &retry))
     {
       ssq_set_rate_limited (error, retry);
@@ -92,7 +87,6 @@ register_hashed_cb (GObject      *source,
   g_autofree char *pw_hash = ssq_server_auth_hash_finish (server->auth, result, &error);
   g_autoptr(SsqUserRow) user = g_new0 (SsqUserRow, 1);
 
-  ssq_request_resume (request);
   if (pw_hash == NULL)
     goto out;
   user->id = ssq_server_store_new_id ('u');
@@ -102,7 +96,7 @@ register_hashed_cb (GObject      *source,
   if (!ssq_server_store_user_insert (server->store, user, pw_hash, &error))
     goto out;
   g_message ("Registered user %s", user->id);
-  reply_with_session (request, user, job->device, SOUP_STATUS_CREATED);
+  reply_with_session (request, user, job->device, SSQ_HTTP_CREATED);
 out:
   if (error != NULL)
     ssq_request_reply_error (request, error);
@@ -140,7 +134,6 @@ ssq_api_register (SsqRequest *request)
   job->username = g_strdup (username);
   job->display_name = g_strdup (display_name);
   job->device = g_strdup (device);
-  ssq_request_pause (request);
   ssq_server_auth_hash_async (request->server->auth, password, register_hashed_cb, job);
   return;
 
@@ -174,7 +167,6 @@ login_verified_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   gboolean needs_rehash = FALSE;
 
-  ssq_request_resume (request);
   if (!ssq_server_auth_verify_finish (server->auth, result, &needs_rehash, &error) ||
       job->user == NULL)
     {
@@ -185,7 +177,7 @@ login_verified_cb (GObject      *source,
       account_job_free (job);
       return;
     }
-  reply_with_session (request, job->user, job->device, SOUP_STATUS_OK);
+  reply_with_session (request, job->user, job->device, SSQ_HTTP_OK);
   if (needs_rehash)
     {
       /* The cost settings went up since this hash was made: upgrade it now
@@ -220,7 +212,6 @@ ssq_api_login (SsqRequest *request)
   if (ssq_check_username (username, NULL) && ssq_check_password (password, NULL))
     job->user = ssq_server_store_user_by_name (request->server->store, username, &job->pw_hash,
                                                NULL);
-  ssq_request_pause (request);
   /* An unknown name still costs one hash verification: same time, same
    * answer as a wrong password. */
   ssq_server_auth_verify_async (request->server->auth, job->user ? job->pw_hash : NULL,
@@ -240,7 +231,7 @@ ssq_api_logout (SsqRequest *request)
       ssq_request_reply_error (r, error);
       return;
     }
-  ssq_request_reply (r, SOUP_STATUS_NO_CONTENT, NULL);
+  ssq_request_reply (r, SSQ_HTTP_NO_CONTENT, NULL);
 }
 
 static void
@@ -256,7 +247,7 @@ reply_me (SsqRequest *r)
       return;
     }
   json_object_set_object_member (body, "user", ssq_server_json_user (r->server, user));
-  ssq_request_reply (r, SOUP_STATUS_OK, body);
+  ssq_request_reply (r, SSQ_HTTP_OK, body);
 }
 
 void
@@ -315,7 +306,7 @@ ssq_api_users (SsqRequest *request)
     }
   if (q != NULL && strlen (q) > SSQ_USERNAME_MAX)
     {
-      ssq_request_reply (r, SOUP_STATUS_OK, body);   /* no username is that long */
+      ssq_request_reply (r, SSQ_HTTP_OK, body);   /* no username is that long */
       return;
     }
   users = ssq_server_store_users_search (r->server->store, q, (guint) limit, &error);
@@ -326,7 +317,7 @@ ssq_api_users (SsqRequest *request)
     }
   for (guint i = 0; i < users->len; i++)
     json_array_add_object_element (array, ssq_server_json_user (r->server, users->pdata[i]));
-  ssq_request_reply (r, SOUP_STATUS_OK, body);
+  ssq_request_reply (r, SSQ_HTTP_OK, body);
 }
 
 void

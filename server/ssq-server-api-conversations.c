@@ -46,7 +46,7 @@ ssq_api_conversations_list (SsqRequest *request)
       if (conv != NULL)
         json_array_add_object_element (array, conv);
     }
-  ssq_request_reply (r, SOUP_STATUS_OK, body);
+  ssq_request_reply (r, SSQ_HTTP_OK, body);
 }
 
 void
@@ -63,7 +63,7 @@ ssq_api_conversations_create (SsqRequest *request)
       ssq_request_reply_error (r, error);
       return;
     }
-  reply_conversation (r, conv->id, created ? SOUP_STATUS_CREATED : SOUP_STATUS_OK);
+  reply_conversation (r, conv->id, created ? SSQ_HTTP_CREATED : SSQ_HTTP_OK);
 }
 
 void
@@ -71,7 +71,7 @@ ssq_api_conversation_get (SsqRequest *request)
 {
   g_autoptr(SsqRequest) r = request;
 
-  reply_conversation (r, r->segments[1], SOUP_STATUS_OK);
+  reply_conversation (r, r->segments[1], SSQ_HTTP_OK);
 }
 
 void
@@ -85,7 +85,7 @@ ssq_api_conversation_patch (SsqRequest *request)
       ssq_request_reply_error (r, error);
       return;
     }
-  reply_conversation (r, r->segments[1], SOUP_STATUS_OK);
+  reply_conversation (r, r->segments[1], SSQ_HTTP_OK);
 }
 
 void
@@ -99,7 +99,7 @@ ssq_api_member_add (SsqRequest *request)
       ssq_request_reply_error (r, error);
       return;
     }
-  reply_conversation (r, r->segments[1], SOUP_STATUS_CREATED);
+  reply_conversation (r, r->segments[1], SSQ_HTTP_CREATED);
 }
 
 void
@@ -114,7 +114,7 @@ ssq_api_member_remove (SsqRequest *request)
       ssq_request_reply_error (r, error);
       return;
     }
-  ssq_request_reply (r, SOUP_STATUS_NO_CONTENT, NULL);
+  ssq_request_reply (r, SSQ_HTTP_NO_CONTENT, NULL);
 }
 
 void
@@ -147,7 +147,7 @@ ssq_api_messages_list (SsqRequest *request)
     json_array_add_object_element (array, ssq_server_json_message (messages->pdata[i]));
   json_object_set_array_member (body, "messages", array);
   json_object_set_boolean_member (body, "has_more", has_more);
-  ssq_request_reply (r, SOUP_STATUS_OK, body);
+  ssq_request_reply (r, SSQ_HTTP_OK, body);
 }
 
 static void
@@ -160,7 +160,6 @@ posted_cb (SsqServer           *server,
   SsqRequest *r = user_data;
   g_autoptr(JsonObject) body = NULL;
 
-  ssq_request_resume (r);
   if (error != NULL)
     {
       ssq_request_reply_error (r, error);
@@ -168,7 +167,7 @@ posted_cb (SsqServer           *server,
     }
   body = json_object_new ();
   json_object_set_object_member (body, "message", ssq_server_json_message (message));
-  ssq_request_reply (r, duplicate ? SOUP_STATUS_OK : SOUP_STATUS_CREATED, body);
+  ssq_request_reply (r, duplicate ? SSQ_HTTP_OK : SSQ_HTTP_CREATED, body);
 }
 
 void
@@ -185,8 +184,7 @@ ssq_api_messages_post (SsqRequest *request)
     }
   g_free (send.conversation_id);
   send.conversation_id = g_strdup (request->segments[1]);
-  /* Paused until the message is durable; the reply is the ack. */
-  ssq_request_pause (request);
+  /* Answered when the message is durable (the request is freed then). */
   ssq_server_chat_send (request->server, request->user_id, &send, posted_cb, request,
                         (GDestroyNotify) ssq_request_free);
 }
@@ -224,7 +222,7 @@ ssq_api_message_patch (SsqRequest *request)
     }
   body = json_object_new ();
   json_object_set_object_member (body, "message", ssq_server_json_message (m));
-  ssq_request_reply (r, SOUP_STATUS_OK, body);
+  ssq_request_reply (r, SSQ_HTTP_OK, body);
 }
 
 void
@@ -242,5 +240,5 @@ ssq_api_message_delete (SsqRequest *request)
       ssq_request_reply_error (r, error);
       return;
     }
-  ssq_request_reply (r, SOUP_STATUS_NO_CONTENT, NULL);
+  ssq_request_reply (r, SSQ_HTTP_NO_CONTENT, NULL);
 }

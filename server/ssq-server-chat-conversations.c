@@ -331,9 +331,9 @@ ssq_server_chat_update (SsqServer   *server,
                                                                     user_id, NULL);
       if (obj != NULL)
         {
-          gsize len;
-          g_autofree char *frame = ssq_server_json_frame ("conversation", "conversation", obj, &len);
-          ssq_server_hub_send_user (server->hub, user_id, frame, len);
+          g_autoptr(GBytes) frame = ssq_server_json_frame (SSQ_FRAME_CONVERSATION, "conversation",
+                                                           obj);
+          ssq_server_hub_send_user (server->hub, user_id, frame);
         }
     }
   return TRUE;

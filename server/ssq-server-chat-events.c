@@ -29,14 +29,13 @@ ssq_server_chat_emit_conversation (SsqServer  *server,
     {
       SsqMemberRow *m = members->pdata[i];
       g_autoptr(JsonObject) obj = NULL;
-      g_autofree char *frame = NULL;
-      gsize len;
+      g_autoptr(GBytes) frame = NULL;
 
       obj = ssq_server_json_conversation (server, conv, members_json, m, NULL);
       if (obj == NULL)
         continue;
-      frame = ssq_server_json_frame (SSQ_FRAME_CONVERSATION, "conversation", obj, &len);
-      ssq_server_hub_send_user (server->hub, m->user_id, frame, len);
+      frame = ssq_server_json_frame (SSQ_FRAME_CONVERSATION, "conversation", obj);
+      ssq_server_hub_send_user (server->hub, m->user_id, frame);
     }
 }
 
@@ -46,13 +45,12 @@ ssq_server_chat_emit_removed (SsqServer  *server,
                               const char *user_id)
 {
   g_autoptr(JsonObject) frame = json_object_new ();
-  g_autofree char *text = NULL;
-  gsize len;
+  g_autoptr(GBytes) wire = NULL;
 
   json_object_set_string_member (frame, "type", SSQ_FRAME_CONVERSATION_REMOVED);
   json_object_set_string_member (frame, "conversation_id", conversation_id);
-  text = ssq_json_object_to_string (frame, &len);
-  ssq_server_hub_send_user (server->hub, user_id, text, len);
+  wire = ssq_server_wire (frame);
+  ssq_server_hub_send_user (server->hub, user_id, wire);
 }
 
 /* Does @body mention @username as "@username" standing alone? */
@@ -82,8 +80,7 @@ emit_notifications (SsqServer           *server,
 {
   g_autoptr(SsqConversationRow) conv = NULL;
   gboolean direct, may_mention;
-  char *frames[3] = { NULL, NULL, NULL };
-  gsize lens[3] = { 0, 0, 0 };
+  GBytes *frames[3] = { NULL, NULL, NULL };
   static const char *const reasons[3] = { "direct", "mention", "group" };
 
   conv = ssq_server_store_conversation_get (server->store, message->conversation_id, NULL);
@@ -97,7 +94,10 @@ emit_notifications (SsqServer           *server,
       SsqMemberRow *m = members->pdata[i];
       guint reason = direct ? 0 : 2;
 
-      if (m->muted || g_str_equal (m->user_id, message->sender))
+      /* Most sessions derive notifications from the message event itself
+       * (notifications=client): no second frame, no lookups, for them. */
+      if (m->muted || g_str_equal (m->user_id, message->sender) ||
+          !ssq_server_hub_wants_notifications (server->hub, m->user_id))
         continue;
       if (!direct && may_mention)
         {
@@ -115,12 +115,12 @@ emit_notifications (SsqServer           *server,
           json_object_set_int_member (frame, "seq", message->seq);
           json_object_set_string_member (frame, "reason", reasons[reason]);
           json_object_set_string_member (frame, "sender", message->sender);
-          frames[reason] = ssq_json_object_to_string (frame, &lens[reason]);
+          frames[reason] = ssq_server_wire (frame);
         }
-      ssq_server_hub_send_user (server->hub, m->user_id, frames[reason], lens[reason]);
+      ssq_server_hub_notify_user (server->hub, m->user_id, frames[reason]);
     }
   for (guint i = 0; i < G_N_ELEMENTS (frames); i++)
-    g_free (frames[i]);
+    g_clear_pointer (&frames[i], g_bytes_unref);
 }
 
 void
@@ -131,8 +131,7 @@ ssq_server_chat_emit_message (SsqServer           *server,
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) members = NULL;
   g_autoptr(JsonObject) obj = ssq_server_json_message (message);
-  g_autofree char *frame = NULL;
-  gsize len;
+  g_autoptr(GBytes) frame = NULL;
 
   members = ssq_server_store_members (server->store, message->conversation_id, &error);
   if (members == NULL)
@@ -140,9 +139,9 @@ ssq_server_chat_emit_message (SsqServer           *server,
       g_warning ("Message event not sent: %s", error->message);
       return;
     }
-  frame = ssq_server_json_frame (SSQ_FRAME_MESSAGE, "message", obj, &len);
+  frame = ssq_server_json_frame (SSQ_FRAME_MESSAGE, "message", obj);
   server->metrics.messages_delivered_total +=
-    ssq_server_hub_send_members (server->hub, members, NULL, frame, len);
+    ssq_server_hub_send_members (server->hub, members, NULL, frame);
   if (is_new)
     emit_notifications (server, message, members);
 }
@@ -155,9 +154,8 @@ ssq_server_chat_emit_receipt (SsqServer  *server,
 {
   g_autoptr(GPtrArray) members = ssq_server_store_members (server->store, conversation_id, NULL);
   g_autoptr(JsonObject) frame = json_object_new ();
-  g_autofree char *text = NULL;
+  g_autoptr(GBytes) wire = NULL;
   SsqMemberRow *me = NULL;
-  gsize len;
 
   if (members == NULL)
     return;
@@ -171,6 +169,6 @@ ssq_server_chat_emit_receipt (SsqServer  *server,
   json_object_set_string_member (frame, "user", user_id);
   json_object_set_int_member (frame, "delivered_seq", me->delivered_seq);
   json_object_set_int_member (frame, "read_seq", me->read_seq);
-  text = ssq_json_object_to_string (frame, &len);
-  ssq_server_hub_send_members (server->hub, members, include_self ? NULL : user_id, text, len);
+  wire = ssq_server_wire (frame);
+  ssq_server_hub_send_members (server->hub, members, include_self ? NULL : user_id, wire);
 }

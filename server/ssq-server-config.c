@@ -26,6 +26,11 @@ ssq_server_config_new (void)
   c->max_frame_size = SSQ_FRAME_MAX;
   c->max_members = 1000;
   c->max_connections = 10000;
+  c->max_connections_per_address = 256;
+  c->max_header_size = 16 * 1024;
+  c->max_headers = 64;
+  c->header_timeout = 10;
+  c->max_requests_in_flight = 32;
   c->max_sessions_per_user = 32;
   c->sync_batch = SSQ_SYNC_PER_CONVERSATION;
   c->send_queue_max = 4 * 1024 * 1024;
@@ -145,6 +150,11 @@ ssq_server_config_load_file (SsqServerConfig  *config,
   READ_UINT ("limits", "max_members", max_members, 100000);
   READ_UINT ("limits", "max_connections", max_connections, 1000000);
   READ_UINT ("limits", "max_sessions_per_user", max_sessions_per_user, 100000);
+  READ_UINT ("limits", "max_connections_per_address", max_connections_per_address, 1000000);
+  READ_UINT ("limits", "max_header_size", max_header_size, 1024 * 1024);
+  READ_UINT ("limits", "max_headers", max_headers, 1000);
+  READ_UINT ("limits", "header_timeout", header_timeout, 3600);
+  READ_UINT ("limits", "max_requests_in_flight", max_requests_in_flight, 100000);
   READ_UINT ("limits", "sync_batch", sync_batch, SSQ_SYNC_PER_CONVERSATION);
   READ_UINT ("limits", "send_queue_max", send_queue_max, G_MAXUINT32);
   READ_UINT ("limits", "idle_timeout", idle_timeout, 86400);
@@ -212,6 +222,17 @@ ssq_server_config_validate (SsqServerConfig  *config,
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                            "commit_batch_max, sync_batch, hash_threads and session_days must be "
                            "positive, max_members at least 2, send_queue_max at least 65536");
+      return FALSE;
+    }
+  if (config->max_connections == 0 || config->max_connections_per_address == 0 ||
+      config->max_header_size < 1024 || config->max_headers < 8 ||
+      config->header_timeout == 0 || config->idle_timeout == 0 ||
+      config->max_requests_in_flight == 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "max_connections, max_connections_per_address, header_timeout, "
+                           "idle_timeout and max_requests_in_flight must be positive, "
+                           "max_header_size at least 1024, max_headers at least 8");
       return FALSE;
     }
   if (config->pwhash_opslimit < crypto_pwhash_OPSLIMIT_MIN ||

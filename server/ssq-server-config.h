@@ -22,11 +22,17 @@ typedef struct {
   guint    max_body_size;        /* bytes of one HTTP request body */
   guint    max_frame_size;       /* bytes of one WebSocket frame (at most 65536) */
   guint    max_members;          /* members of one group */
-  guint    max_connections;      /* open WebSocket sessions, all users */
+  guint    max_connections;      /* open TCP connections, all addresses (refused at accept) */
+  guint    max_connections_per_address;
+  guint    max_header_size;      /* bytes of an HTTP request line and headers */
+  guint    max_headers;          /* header fields of one HTTP request */
+  guint    header_timeout;       /* seconds for a request's headers to arrive */
+  guint    max_requests_in_flight; /* WebSocket requests of one session awaiting a reply */
   guint    max_sessions_per_user;
   guint    sync_batch;           /* messages per conversation in one sync (at most 1000) */
   guint    send_queue_max;       /* bytes queued to one WebSocket peer before it is cut off */
-  guint    idle_timeout;         /* seconds an HTTP connection may sit idle or half-sent */
+  guint    idle_timeout;         /* seconds an HTTP connection may sit idle, or any
+                                  * connection make no progress writing */
   guint    session_days;         /* token lifetime */
   guint    hash_threads;         /* concurrent password hashes */
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* ssq-server-http.c: the HTTP side: routing, authentication, body limits,
- * JSON replies, /healthz, /metrics and the WebSocket upgrade. */
+/* ssq-server-http.c: the HTTP side of the chat: the REST route table,
+ * authentication, JSON replies and errors, /healthz, /metrics and the
+ * WebSocket upgrade. Limits on what a request may hold are the transport's
+ * (net/); this file sees only whole, bounded requests. */
 #include "ssq-config.h"
 #include "ssq-server-http.h"
 #include "ssq-server-hub.h"
@@ -40,11 +42,34 @@ static const Route routes[] = {
   { "GET",    "media/*/thumbnail",             TRUE,  FALSE, ssq_api_media },
 };
 
+static void
+send_reply (SsqRequest *request)
+{
+  SsqServer *server = request->server;
+  gint64 started = ssq_net_request_get_start_us (request->net);
+
+  if (request->status == 0)
+    {
+      g_autoptr(GError) error = g_error_new_literal (SSQ_ERROR, SSQ_ERROR_INTERNAL,
+                                                     "The request was not answered");
+      ssq_request_reply_error (request, error);
+    }
+  ssq_histogram_observe (&server->metrics.http_latency,
+                         (g_get_monotonic_time () - started) / 1e6);
+  ssq_net_request_respond (g_steal_pointer (&request->net), request->status,
+                           "application/json", g_steal_pointer (&request->reply),
+                           request->reply_len, request->reply_headers);
+}
+
+/* Sends the reply set on @request (a 500 if none was) and frees it. */
 void
 ssq_request_free (SsqRequest *request)
 {
-  g_clear_object (&request->msg);
+  if (request->net != NULL)
+    send_reply (request);
   g_object_unref (request->server);
+  g_free (request->reply);
+  g_free (request->reply_headers);
   g_free (request->user_id);
   g_free (request->token);
   g_strfreev (request->segments);
@@ -58,61 +83,72 @@ ssq_request_reply (SsqRequest *request,
                    guint       status,
                    JsonObject *body)
 {
-  SoupServerMessage *msg = request->msg;
-
-  soup_server_message_set_status (msg, status, NULL);
+  request->status = status;
+  g_clear_pointer (&request->reply, g_free);
+  request->reply_len = 0;
   if (body != NULL)
-    {
-      gsize len;
-      char *text = ssq_json_object_to_string (body, &len);
-
-      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, len);
-    }
+    request->reply = ssq_json_object_to_string (body, &request->reply_len);
 }
 
-static void
-reply_error_msg (SsqServer         *server,
-                 SoupServerMessage *msg,
-                 const GError      *error)
+static char *
+error_body (const GError *error,
+            gsize        *out_length)
 {
   g_autoptr(JsonObject) body = json_object_new ();
-  SsqError code = error->domain == SSQ_ERROR ? (SsqError) error->code : SSQ_ERROR_INTERNAL;
-  gint64 retry = ssq_error_get_retry_after (error);
-  gsize len;
-  char *text;
 
-  if (code == SSQ_ERROR_INTERNAL || error->domain != SSQ_ERROR)
-    g_warning ("Internal error: %s", error->message);
-  ssq_server_metrics_error (&server->metrics, error);
   json_object_set_object_member (body, "error", ssq_json_error_object (error));
-  text = ssq_json_object_to_string (body, &len);
-  soup_server_message_set_status (msg, ssq_error_code_http_status (code), NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, len);
-  if (code == SSQ_ERROR_RATE_LIMITED)
-    {
-      g_autofree char *secs = g_strdup_printf ("%" G_GINT64_FORMAT, MAX (1, (retry + 999) / 1000));
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "Retry-After", secs);
-    }
+  return ssq_json_object_to_string (body, out_length);
 }
 
 void
 ssq_request_reply_error (SsqRequest   *request,
                          const GError *error)
 {
-  reply_error_msg (request->server, request->msg, error);
+  SsqError code = error->domain == SSQ_ERROR ? (SsqError) error->code : SSQ_ERROR_INTERNAL;
+
+  if (code == SSQ_ERROR_INTERNAL || error->domain != SSQ_ERROR)
+    g_warning ("Internal error: %s", error->message);
+  ssq_server_metrics_error (&request->server->metrics, error);
+  g_free (request->reply);
+  request->reply = error_body (error, &request->reply_len);
+  request->status = ssq_error_code_http_status (code);
+  g_clear_pointer (&request->reply_headers, g_free);
+  if (code == SSQ_ERROR_RATE_LIMITED)
+    {
+      gint64 retry = ssq_error_get_retry_after (error);
+
+      request->reply_headers = g_strdup_printf ("Retry-After: %" G_GINT64_FORMAT "\r\n",
+                                                MAX (1, (retry + 999) / 1000));
+    }
 }
 
-void
-ssq_request_pause (SsqRequest *request)
+static void
+reply_simple_error (SsqRequest  *request,
+                    SsqError     code,
+                    const char  *message)
 {
-  soup_server_message_pause (request->msg);
+  g_autoptr(GError) error = g_error_new_literal (SSQ_ERROR, code, message);
+
+  ssq_request_reply_error (request, error);
 }
 
-void
-ssq_request_resume (SsqRequest *request)
+const char *
+ssq_request_peer (SsqRequest *request)
 {
-  soup_server_message_unpause (request->msg);
+  return ssq_net_request_get_peer (request->net);
+}
+
+/* The transport's own refusals (413, 431, 408, 400) in our error format. */
+static char *
+transport_error_body (guint       status,
+                      const char *message,
+                      gsize      *out_length)
+{
+  SsqError code = status == 413 || status == 431 ? SSQ_ERROR_TOO_LARGE
+                : status == 503 ? SSQ_ERROR_UNAVAILABLE : SSQ_ERROR_INVALID;
+  g_autoptr(GError) error = g_error_new_literal (SSQ_ERROR, code, message);
+
+  return error_body (error, out_length);
 }
 
 gboolean
@@ -169,10 +205,9 @@ ssq_server_authenticate (SsqServer   *server,
 }
 
 static char *
-bearer_token (SoupServerMessage *msg)
+bearer_token (SsqNetRequest *net)
 {
-  const char *header = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
-                                                     "Authorization");
+  const char *header = ssq_net_request_get_header (net, "Authorization");
 
   if (header == NULL || g_ascii_strncasecmp (header, "Bearer ", 7) != 0)
     return NULL;
@@ -234,60 +269,40 @@ split_path (const char *path)
   return out;
 }
 
-static void
-reply_simple_error (SsqServer         *server,
-                    SoupServerMessage *msg,
-                    SsqError           code,
-                    const char        *message)
-{
-  g_autoptr(GError) error = g_error_new_literal (SSQ_ERROR, code, message);
-
-  reply_error_msg (server, msg, error);
-}
 
 static void
-api_handler (SoupServer        *soup,
-             SoupServerMessage *msg,
-             const char        *path,
-             GHashTable        *query,
-             gpointer           user_data)
+api_request (SsqServer     *server,
+             SsqNetRequest *net)
 {
-  SsqServer *server = user_data;
-  const char *method = soup_server_message_get_method (msg);
-  SsqConnection *conn = ssq_server_connection_for (server, msg);
-  g_autoptr(SsqRequest) request = NULL;
+  const char *method = ssq_net_request_get_method (net);
+  const char *path = ssq_net_request_get_path (net);
+  g_autoptr(SsqRequest) request = g_new0 (SsqRequest, 1);
   g_autoptr(GError) error = NULL;
   const Route *route;
   gboolean path_known;
-  g_auto(GStrv) segments = NULL;
 
-  if (conn != NULL)
-    conn->busy = TRUE;     /* until request-finished; async replies may take a while */
+  request->server = g_object_ref (server);
+  request->net = net;
   if (!g_str_has_prefix (path, API_PREFIX))
     {
-      reply_simple_error (server, msg, SSQ_ERROR_NOT_FOUND, "No such route");
+      reply_simple_error (request, SSQ_ERROR_NOT_FOUND, "No such route");
       return;
     }
-  segments = split_path (path + strlen (API_PREFIX));
-  route = find_route (method, segments, &path_known);
+  request->segments = split_path (path + strlen (API_PREFIX));
+  route = find_route (method, request->segments, &path_known);
   if (route == NULL)
     {
-      reply_simple_error (server, msg, path_known ? SSQ_ERROR_INVALID : SSQ_ERROR_NOT_FOUND,
+      reply_simple_error (request, path_known ? SSQ_ERROR_INVALID : SSQ_ERROR_NOT_FOUND,
                           path_known ? "Method not allowed on this route" : "No such route");
       if (path_known)
-        soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+        request->status = 405;
       return;
     }
-
-  request = g_new0 (SsqRequest, 1);
-  request->server = g_object_ref (server);
-  request->msg = g_object_ref (msg);
-  request->segments = g_steal_pointer (&segments);
-  request->query = query ? g_hash_table_ref (query) : NULL;
-
+  if (ssq_net_request_get_query (net) != NULL)
+    request->query = g_hash_table_ref (ssq_net_request_get_query (net));
   if (route->auth)
     {
-      request->token = bearer_token (msg);
+      request->token = bearer_token (net);
       request->user_id = ssq_server_authenticate (server, request->token, &error);
       if (request->user_id == NULL)
         {
@@ -297,16 +312,9 @@ api_handler (SoupServer        *soup,
     }
   if (route->json_body)
     {
-      SoupMessageBody *body = soup_server_message_get_request_body (msg);
-      g_autoptr(GBytes) bytes = soup_message_body_flatten (body);
       gsize len;
-      const char *data = g_bytes_get_data (bytes, &len);
+      const char *data = ssq_net_request_get_body (net, &len);
 
-      if (len > server->config->max_body_size)
-        {
-          reply_simple_error (server, msg, SSQ_ERROR_TOO_LARGE, "Request body too large");
-          return;
-        }
       request->body = ssq_json_parse_object (data, len, &error);
       if (request->body == NULL)
         {
@@ -317,78 +325,14 @@ api_handler (SoupServer        *soup,
   route->func (g_steal_pointer (&request));
 }
 
-/* Refuses an oversized body from its headers, before it is read. */
-static void
-got_headers_cb (SoupServerMessage *msg,
-                SsqServer         *server)
-{
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  goffset length = soup_message_headers_get_content_length (headers);
-  SoupEncoding encoding = soup_message_headers_get_encoding (headers);
-  const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
-
-  if (g_str_has_prefix (path, API_PREFIX "media"))
-    return;   /* uploads have their own limit */
-  if ((encoding == SOUP_ENCODING_CONTENT_LENGTH && length > server->config->max_body_size) ||
-      encoding == SOUP_ENCODING_CHUNKED)
-    {
-      reply_simple_error (server, msg, SSQ_ERROR_TOO_LARGE,
-                          encoding == SOUP_ENCODING_CHUNKED
-                            ? "Chunked request bodies are not accepted; send Content-Length"
-                            : "Request body too large");
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "Connection", "close");
-    }
-}
-
-static void
-request_started_cb (SoupServer        *soup,
-                    SoupServerMessage *msg,
-                    SsqServer         *server)
-{
-  gint64 *start = g_new (gint64, 1);
-  SsqConnection *conn = ssq_server_connection_for (server, msg);
-
-  *start = g_get_monotonic_time ();
-  if (conn != NULL)
-    conn->last_activity = *start;
-  g_object_set_data_full (G_OBJECT (msg), "ssq-start", start, g_free);
-  server->metrics.http_requests_total++;
-  g_signal_connect (msg, "got-headers", G_CALLBACK (got_headers_cb), server);
-}
-
-static void
-request_finished_cb (SoupServer        *soup,
-                     SoupServerMessage *msg,
-                     SsqServer         *server)
-{
-  gint64 *start = g_object_get_data (G_OBJECT (msg), "ssq-start");
-  SsqConnection *conn = ssq_server_connection_for (server, msg);
-
-  if (conn != NULL)
-    {
-      conn->busy = FALSE;
-      conn->last_activity = g_get_monotonic_time ();
-    }
-  if (start != NULL)
-    ssq_histogram_observe (&server->metrics.http_latency,
-                           (g_get_monotonic_time () - *start) / 1e6);
-}
-
 /* ---- Plain routes ----------------------------------------------------- */
 
 static void
-healthz_handler (SoupServer        *soup,
-                 SoupServerMessage *msg,
-                 const char        *path,
-                 GHashTable        *query,
-                 gpointer           user_data)
+healthz (SsqNetRequest *net)
 {
   static const char body[] = "{\"status\":\"ok\",\"version\":\"" SSQ_VERSION "\"}";
 
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, body,
-                                    strlen (body));
+  ssq_net_request_respond (net, 200, "application/json", g_strdup (body), strlen (body), NULL);
 }
 
 static gint64
@@ -404,90 +348,91 @@ current_rss (void)
 }
 
 static void
-metrics_handler (SoupServer        *soup,
-                 SoupServerMessage *msg,
-                 const char        *path,
-                 GHashTable        *query,
-                 gpointer           user_data)
+metrics (SsqServer     *server,
+         SsqNetRequest *net)
 {
-  SsqServer *server = user_data;
-  char *text = ssq_server_metrics_render (&server->metrics,
-                                          ssq_server_hub_n_sessions (server->hub),
-                                          ssq_server_hub_users_online (server->hub),
-                                          current_rss ());
+  char *text;
 
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response (msg, "text/plain; version=0.0.4", SOUP_MEMORY_TAKE, text,
-                                    strlen (text));
+  server->metrics.tcp_connections = ssq_net_server_n_connections (server->net);
+  server->metrics.tcp_refused_total = ssq_net_server_refused_total (server->net);
+  text = ssq_server_metrics_render (&server->metrics,
+                                    ssq_server_hub_n_sessions (server->hub),
+                                    ssq_server_hub_users_online (server->hub),
+                                    current_rss ());
+  ssq_net_request_respond (net, 200, "text/plain; version=0.0.4", text, strlen (text), NULL);
 }
 
 /* ---- WebSocket -------------------------------------------------------- */
 
-/* Runs before the upgrade: a request without a valid token gets a plain 401
- * and never becomes a WebSocket. */
+/* A request without a valid token gets a plain 401 and never becomes a
+ * WebSocket. */
 static void
-ws_auth_handler (SoupServer        *soup,
-                 SoupServerMessage *msg,
-                 const char        *path,
-                 GHashTable        *query,
-                 gpointer           user_data)
+websocket (SsqServer     *server,
+           SsqNetRequest *net)
 {
-  SsqServer *server = user_data;
+  g_autoptr(SsqRequest) request = g_new0 (SsqRequest, 1);
   g_autoptr(GError) error = NULL;
-  g_autofree char *token = bearer_token (msg);
-  char *user_id;
-  SsqConnection *conn;
+  GHashTable *query = ssq_net_request_get_query (net);
+  g_autofree char *user_id = NULL;
+  const char *notifications = query ? g_hash_table_lookup (query, "notifications") : NULL;
 
-  if (token == NULL && query != NULL)
-    token = g_strdup (g_hash_table_lookup (query, "access_token"));
-  user_id = ssq_server_authenticate (server, token, &error);
+  request->server = g_object_ref (server);
+  request->net = net;
+  request->token = bearer_token (net);
+  if (request->token == NULL && query != NULL)
+    request->token = g_strdup (g_hash_table_lookup (query, "access_token"));
+  user_id = ssq_server_authenticate (server, request->token, &error);
   if (user_id == NULL)
     {
-      reply_error_msg (server, msg, error);
+      ssq_request_reply_error (request, error);
       return;
     }
   if (server->shutting_down)
     {
-      g_free (user_id);
-      reply_simple_error (server, msg, SSQ_ERROR_UNAVAILABLE, "Shutting down");
+      reply_simple_error (request, SSQ_ERROR_UNAVAILABLE, "Shutting down");
       return;
     }
-  g_object_set_data_full (G_OBJECT (msg), "ssq-user-id", user_id, g_free);
-  /* The idle sweep guards HTTP; a WebSocket may be quiet for hours. */
-  if ((conn = ssq_server_connection_for (server, msg)) != NULL)
-    conn->upgraded = TRUE;
+  /* The session answers the upgrade; it keeps itself alive until closed. */
+  ssq_server_session_new (server, g_steal_pointer (&request->net), user_id,
+                          g_strcmp0 (notifications, "client") == 0);
 }
 
 static void
-ws_handler (SoupServer              *soup,
-            SoupServerMessage       *msg,
-            const char              *path,
-            SoupWebsocketConnection *connection,
-            gpointer                 user_data)
+request_cb (SsqNetRequest *net,
+            gpointer       user_data)
 {
   SsqServer *server = user_data;
-  const char *user_id = g_object_get_data (G_OBJECT (msg), "ssq-user-id");
-  SsqConnection *conn = ssq_server_connection_for (server, msg);
+  const char *path = ssq_net_request_get_path (net);
 
-  if (user_id == NULL)
-    return;
-  /* The session holds the connection and keeps itself alive until closed. */
-  ssq_server_session_new (server, connection, conn ? conn->socket : NULL, user_id);
+  server->metrics.http_requests_total++;
+  if (g_str_equal (path, "/api/v1/ws") && ssq_net_request_is_upgrade (net))
+    websocket (server, net);
+  else if (g_str_equal (path, "/healthz"))
+    healthz (net);
+  else if (g_str_equal (path, "/metrics"))
+    metrics (server, net);
+  else
+    api_request (server, net);
 }
 
-void
-ssq_server_http_setup (SsqServer *server)
+gboolean
+ssq_server_http_setup (SsqServer  *server,
+                       GError    **error)
 {
-  SoupServer *soup = server->soup;
+  const SsqServerConfig *config = server->config;
+  SsqNetLimits limits = {
+    .max_connections = config->max_connections,
+    .max_connections_per_address = config->max_connections_per_address,
+    .max_header_size = config->max_header_size,
+    .max_headers = config->max_headers,
+    .header_timeout = config->header_timeout,
+    .idle_timeout = config->idle_timeout,
+    .max_body_size = config->max_body_size,
+    .max_message_size = config->max_frame_size,
+    .send_queue_max = config->send_queue_max,
+  };
 
-  if (!server->config->websocket_deflate)
-    soup_server_remove_websocket_extension (soup, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
-  soup_server_add_handler (soup, "/healthz", healthz_handler, server, NULL);
-  soup_server_add_handler (soup, "/metrics", metrics_handler, server, NULL);
-  soup_server_add_handler (soup, "/api/v1/ws", ws_auth_handler, server, NULL);
-  soup_server_add_websocket_handler (soup, "/api/v1/ws", NULL, NULL, ws_handler, server, NULL);
-  soup_server_add_handler (soup, NULL, api_handler, server, NULL);
-  g_signal_connect (soup, "request-started", G_CALLBACK (request_started_cb), server);
-  g_signal_connect (soup, "request-finished", G_CALLBACK (request_finished_cb), server);
-  g_signal_connect (soup, "request-aborted", G_CALLBACK (request_finished_cb), server);
+  server->net = ssq_net_server_new (&limits, "supersoniq/" SSQ_VERSION, request_cb,
+                                    transport_error_body, server, error);
+  return server->net != NULL;
 }

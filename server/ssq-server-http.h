@@ -6,9 +6,20 @@
 
 G_BEGIN_DECLS
 
+#define SSQ_HTTP_OK          200
+#define SSQ_HTTP_CREATED     201
+#define SSQ_HTTP_NO_CONTENT  204
+
+/* One REST request. The answer set by ssq_request_reply() goes out when the
+ * request is freed, so a handler that finishes later (a password hash, a
+ * group commit) keeps the request until then. */
 typedef struct {
   SsqServer         *server;
-  SoupServerMessage *msg;
+  SsqNetRequest     *net;
+  guint              status;     /* of the reply; 0 until one is set */
+  char              *reply;
+  gsize              reply_len;
+  char              *reply_headers;
   char              *user_id;    /* NULL on routes without authentication */
   char              *token;
   char             **segments;   /* path below /api/v1/, split on '/' */
@@ -24,8 +35,7 @@ void ssq_request_reply       (SsqRequest    *request,
                               JsonObject    *body);
 void ssq_request_reply_error (SsqRequest    *request,
                               const GError  *error);
-void ssq_request_pause       (SsqRequest    *request);
-void ssq_request_resume      (SsqRequest    *request);
+const char *ssq_request_peer (SsqRequest    *request);
 gboolean ssq_request_query_int (SsqRequest  *request,
                                 const char  *name,
                                 gint64       min,

@@ -75,8 +75,7 @@ broadcast_presence (SsqServerHub *hub,
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) contacts = ssq_server_store_contacts (hub->server->store, user_id, &error);
   g_autoptr(JsonObject) frame = json_object_new ();
-  g_autofree char *text = NULL;
-  gsize len;
+  g_autoptr(GBytes) wire = NULL;
 
   if (contacts == NULL)
     {
@@ -87,10 +86,10 @@ broadcast_presence (SsqServerHub *hub,
   json_object_set_string_member (frame, "user", user_id);
   json_object_set_string_member (frame, "status", status);
   json_object_set_int_member (frame, "last_seen", last_seen);
-  text = ssq_json_object_to_string (frame, &len);
+  wire = ssq_server_wire (frame);
   for (guint i = 0; i < contacts->len; i++)
-    ssq_server_hub_send_user (hub, contacts->pdata[i], text, len);
-  ssq_server_hub_send_user (hub, user_id, text, len);
+    ssq_server_hub_send_user (hub, contacts->pdata[i], wire);
+  ssq_server_hub_send_user (hub, user_id, wire);
 }
 
 gboolean
@@ -209,31 +208,43 @@ ssq_server_hub_n_sessions (SsqServerHub *hub)
 guint
 ssq_server_hub_send_user (SsqServerHub *hub,
                           const char   *user_id,
-                          const char   *frame,
-                          gsize         length)
+                          GBytes       *frame)
 {
   UserState *state = g_hash_table_lookup (hub->users, user_id);
-  guint n;
 
   if (state == NULL)
     return 0;
-  n = state->sessions->len;
-  if (n == 1)
-    {
-      /* The common case; the session stays alive through its own send. */
-      ssq_server_session_send (state->sessions->pdata[0], frame, length);
-      return 1;
-    }
-  /* A send may close a slow session, which detaches it: walk a copy. */
-  {
-    g_autoptr(GPtrArray) copy = g_ptr_array_new_full (n, g_object_unref);
+  /* A send only queues (a slow peer is cut when the queue is written), so
+   * the list cannot change under us. */
+  for (guint i = 0; i < state->sessions->len; i++)
+    ssq_server_session_send (state->sessions->pdata[i], frame);
+  return state->sessions->len;
+}
 
-    for (guint i = 0; i < n; i++)
-      g_ptr_array_add (copy, g_object_ref (state->sessions->pdata[i]));
-    for (guint i = 0; i < copy->len; i++)
-      ssq_server_session_send (copy->pdata[i], frame, length);
-  }
-  return n;
+/* Whether any session of @user_id wants `notification` frames (those that
+ * connected with notifications=client derive them from message events). */
+gboolean
+ssq_server_hub_wants_notifications (SsqServerHub *hub,
+                                    const char   *user_id)
+{
+  UserState *state = g_hash_table_lookup (hub->users, user_id);
+
+  for (guint i = 0; state != NULL && i < state->sessions->len; i++)
+    if (!ssq_server_session_derives_notifications (state->sessions->pdata[i]))
+      return TRUE;
+  return FALSE;
+}
+
+void
+ssq_server_hub_notify_user (SsqServerHub *hub,
+                            const char   *user_id,
+                            GBytes       *frame)
+{
+  UserState *state = g_hash_table_lookup (hub->users, user_id);
+
+  for (guint i = 0; state != NULL && i < state->sessions->len; i++)
+    if (!ssq_server_session_derives_notifications (state->sessions->pdata[i]))
+      ssq_server_session_send (state->sessions->pdata[i], frame);
 }
 
 /* @members holds SsqMemberRow. Returns the number of sessions reached. */
@@ -241,8 +252,7 @@ guint
 ssq_server_hub_send_members (SsqServerHub *hub,
                              GPtrArray    *members,
                              const char   *except_user_id,
-                             const char   *frame,
-                             gsize         length)
+                             GBytes       *frame)
 {
   guint n = 0;
 
@@ -251,7 +261,7 @@ ssq_server_hub_send_members (SsqServerHub *hub,
       SsqMemberRow *m = members->pdata[i];
 
       if (except_user_id == NULL || strcmp (m->user_id, except_user_id) != 0)
-        n += ssq_server_hub_send_user (hub, m->user_id, frame, length);
+        n += ssq_server_hub_send_user (hub, m->user_id, frame);
     }
   return n;
 }
@@ -264,8 +274,7 @@ send_typing (SsqServerHub *hub,
 {
   g_autoptr(GPtrArray) members = ssq_server_store_members (hub->server->store, conversation_id, NULL);
   g_autoptr(JsonObject) frame = json_object_new ();
-  g_autofree char *text = NULL;
-  gsize len;
+  g_autoptr(GBytes) wire = NULL;
 
   if (members == NULL)
     return;
@@ -273,8 +282,8 @@ send_typing (SsqServerHub *hub,
   json_object_set_string_member (frame, "conversation_id", conversation_id);
   json_object_set_string_member (frame, "user", user_id);
   json_object_set_boolean_member (frame, "active", active);
-  text = ssq_json_object_to_string (frame, &len);
-  ssq_server_hub_send_members (hub, members, user_id, text, len);
+  wire = ssq_server_wire (frame);
+  ssq_server_hub_send_members (hub, members, user_id, wire);
 }
 
 static gboolean

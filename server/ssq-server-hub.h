@@ -23,13 +23,16 @@ guint         ssq_server_hub_users_online    (SsqServerHub     *hub);
 guint         ssq_server_hub_n_sessions      (SsqServerHub     *hub);
 guint         ssq_server_hub_send_user       (SsqServerHub     *hub,
                                               const char       *user_id,
-                                              const char       *frame,
-                                              gsize             length);
+                                              GBytes           *frame);
+gboolean      ssq_server_hub_wants_notifications (SsqServerHub *hub,
+                                                  const char   *user_id);
+void          ssq_server_hub_notify_user     (SsqServerHub     *hub,
+                                              const char       *user_id,
+                                              GBytes           *frame);
 guint         ssq_server_hub_send_members    (SsqServerHub     *hub,
                                               GPtrArray        *members,
                                               const char       *except_user_id,
-                                              const char       *frame,
-                                              gsize             length);
+                                              GBytes           *frame);
 void          ssq_server_hub_typing          (SsqServerHub     *hub,
                                               const char       *conversation_id,
                                               const char       *user_id,

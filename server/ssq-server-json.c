@@ -150,17 +150,28 @@ ssq_server_json_conversation_for (SsqServer   *server,
   return ssq_server_json_conversation (server, conv, members_json, viewer, error);
 }
 
-/* {"type": type, key: value}, compact. @value may be NULL for a bare frame. */
-char *
+/* @object as a WebSocket frame on the wire, ready to queue to any number
+ * of sessions: encoded once, framed once. */
+GBytes *
+ssq_server_wire (JsonObject *object)
+{
+  gsize len;
+  g_autofree char *text = ssq_json_object_to_string (object, &len);
+
+  return ssq_net_ws_frame_text (text, len);
+}
+
+/* {"type": type, key: value} on the wire. @value may be NULL for a bare
+ * frame. */
+GBytes *
 ssq_server_json_frame (const char *type,
                        const char *key,
-                       JsonObject *value,
-                       gsize      *out_length)
+                       JsonObject *value)
 {
   g_autoptr(JsonObject) frame = json_object_new ();
 
   json_object_set_string_member (frame, "type", type);
   if (key != NULL && value != NULL)
     json_object_set_object_member (frame, key, json_object_ref (value));
-  return ssq_json_object_to_string (frame, out_length);
+  return ssq_server_wire (frame);
 }

@@ -93,6 +93,11 @@ ssq_server_metrics_render (SsqServerMetrics *m,
                   "WebSocket sessions accepted.", m->ws_accepted_total);
   render_counter (out, "ssq_connections_cut_slow_total", "counter",
                   "Sessions closed because the peer stopped reading.", m->ws_cut_slow_total);
+  render_counter (out, "ssq_tcp_connections", "gauge", "Open TCP connections.",
+                  m->tcp_connections);
+  render_counter (out, "ssq_tcp_refused_total", "counter",
+                  "Connections refused at accept (connection limits, or out of descriptors).",
+                  m->tcp_refused_total);
   render_counter (out, "ssq_http_requests_total", "counter", "HTTP requests handled.",
                   m->http_requests_total);
   render_counter (out, "ssq_messages_stored_total", "counter", "Messages committed to storage.",

@@ -20,6 +20,8 @@ typedef struct {
   guint64      ws_accepted_total;
   guint64      ws_cut_slow_total;       /* sessions closed for not reading */
   guint64      http_requests_total;
+  guint64      tcp_connections;          /* open TCP connections (set when rendered) */
+  guint64      tcp_refused_total;        /* refused at accept: limits or no descriptors */
   guint64      messages_stored_total;
   guint64      messages_delivered_total; /* message events queued to sessions */
   guint64      events_sent_total;        /* every frame queued to sessions */

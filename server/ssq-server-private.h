@@ -2,7 +2,6 @@
 /* ssq-server-private.h: the server's shared state, seen by its own files. */
 #pragma once
 
-#include <libsoup/soup.h>
 #include <json-glib/json-glib.h>
 
 #include "ssq-proto.h"
@@ -14,6 +13,7 @@
 #include "ssq-server-ratelimit.h"
 #include "ssq-server-store.h"
 #include "ssq-server-writer.h"
+#include "net/ssq-net.h"
 
 G_BEGIN_DECLS
 
@@ -34,34 +34,20 @@ struct _SsqServer {
   SsqServerRatelimit *rl_joins;
   SsqServerRatelimit *rl_logins;
 
-  SoupServer         *soup;
+  SsqNetServer       *net;
   guint               housekeeping_id;
-  GHashTable         *connections;        /* GSocket -> SsqConnection */
-  GSocket            *listen_socket;
-  guint               idle_sweep_id;
   guint               sessions_alive;     /* sessions whose connection is not closed yet */
   gboolean            shutting_down;
   char               *url;
 };
-
-/* One accepted TCP connection, for the idle sweep: libsoup has no idle or
- * header timeout, and a per-socket timeout would also end quiet WebSockets. */
-typedef struct {
-  GSocket  *socket;         /* not owned; valid while the record exists */
-  gint64    last_activity;  /* monotonic µs */
-  gboolean  busy;           /* a request is being handled (maybe paused) */
-  gboolean  upgraded;       /* now a WebSocket: never idle-closed */
-} SsqConnection;
-
-SsqConnection *ssq_server_connection_for (SsqServer         *server,
-                                          SoupServerMessage *msg);
 
 /* Authentication of a request: the user id behind a bearer token, or NULL
  * with SSQ_ERROR_UNAUTHORIZED. (ssq-server-http.c) */
 char       *ssq_server_authenticate (SsqServer          *server,
                                      const char         *token,
                                      GError            **error);
-void        ssq_server_http_setup   (SsqServer          *server);
+gboolean    ssq_server_http_setup   (SsqServer          *server,
+                                     GError            **error);
 
 /* Encoders of protocol objects. (ssq-server-json.c) */
 JsonObject *ssq_server_json_user         (SsqServer          *server,
@@ -80,9 +66,9 @@ JsonObject *ssq_server_json_conversation_for (SsqServer      *server,
                                               const char     *conversation_id,
                                               const char     *viewer_id,
                                               GError        **error);
-char       *ssq_server_json_frame        (const char         *type,
+GBytes     *ssq_server_json_frame        (const char         *type,
                                           const char         *key,
-                                          JsonObject         *value,
-                                          gsize              *out_length);
+                                          JsonObject         *value);
+GBytes     *ssq_server_wire              (JsonObject         *object);
 
 G_END_DECLS

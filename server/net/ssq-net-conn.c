@@ -1,0 +1,506 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-net-conn.c: one TCP connection: reads into the server's shared buffer
+ * and hands the bytes to HTTP or WebSocket, queues what goes out as shared
+ * buffers and writes them with one writev per loop iteration, and ends
+ * connections that stall. Nothing is held per connection that a client can
+ * grow: input waits in the kernel while the connection is paused, and the
+ * output queue is bounded by send_queue_max. */
+#include "ssq-net-private.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define MAX_IOV 64
+
+static void conn_event    (SsqNetWatch    *watch,
+                           guint32         events);
+static void conn_timeout  (SsqNetTimer    *timer);
+static void conn_flush    (SsqNetDeferred *deferred);
+static void conn_resume   (SsqNetDeferred *deferred);
+
+SsqNetConn *
+ssq_net_conn_new (SsqNetServer *server,
+                  int           fd,
+                  const char   *peer)
+{
+  SsqNetConn *conn = g_new0 (SsqNetConn, 1);
+
+  conn->ref_count = 1;       /* the server's, dropped at close */
+  conn->server = server;
+  conn->watch.fd = fd;
+  conn->watch.func = conn_event;
+  conn->timer.func = conn_timeout;
+  conn->flush.func = conn_flush;
+  conn->resume.func = conn_resume;
+  conn->peer = g_strdup (peer);
+  conn->mode = SSQ_NET_MODE_HTTP;
+  conn->http = ssq_net_http_new ();
+  conn->read_ms = conn->write_ms = ssq_net_now_ms ();
+  g_queue_init (&conn->out);
+  conn->link.data = conn;
+  g_queue_push_tail_link (&server->conns, &conn->link);
+  if (!ssq_net_loop_add (server->loop, &conn->watch, EPOLLIN, NULL))
+    {
+      ssq_net_conn_close (conn, SSQ_NET_CLOSE_ERROR);
+      return NULL;
+    }
+  ssq_net_conn_rearm (conn);
+  return conn;
+}
+
+SsqNetConn *
+ssq_net_conn_ref (SsqNetConn *conn)
+{
+  conn->ref_count++;
+  return conn;
+}
+
+void
+ssq_net_conn_unref (SsqNetConn *conn)
+{
+  if (conn == NULL || --conn->ref_count > 0)
+    return;
+  g_assert (conn->mode == SSQ_NET_MODE_CLOSED);
+  g_free (conn->peer);
+  g_free (conn);
+}
+
+gboolean
+ssq_net_conn_is_open (SsqNetConn *conn)
+{
+  return conn->mode == SSQ_NET_MODE_HTTP || conn->mode == SSQ_NET_MODE_WEBSOCKET;
+}
+
+gsize
+ssq_net_conn_get_queued (SsqNetConn *conn)
+{
+  return conn->out_bytes;
+}
+
+static void
+clear_queue (SsqNetConn *conn)
+{
+  g_queue_clear_full (&conn->out, (GDestroyNotify) g_bytes_unref);
+  conn->out_offset = 0;
+  conn->out_bytes = 0;
+}
+
+/* Ends the connection now. The application hears of it through the HTTP or
+ * WebSocket side; the memory stays while anyone holds a reference. */
+void
+ssq_net_conn_close (SsqNetConn        *conn,
+                    SsqNetCloseReason  reason)
+{
+  SsqNetServer *server = conn->server;
+
+  if (conn->mode == SSQ_NET_MODE_CLOSED)
+    return;
+  conn->mode = SSQ_NET_MODE_CLOSED;
+  ssq_net_loop_remove (server->loop, &conn->watch);
+  close (conn->watch.fd);
+  conn->watch.fd = -1;
+  ssq_net_loop_timer_clear (server->loop, &conn->timer);
+  ssq_net_loop_cancel (server->loop, &conn->flush);
+  ssq_net_loop_cancel (server->loop, &conn->resume);
+  clear_queue (conn);
+  g_clear_pointer (&conn->pending, g_byte_array_unref);
+  g_queue_unlink (&server->conns, &conn->link);
+  if (conn->peer != NULL)
+    {
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (server->per_address, conn->peer));
+
+      if (n <= 1)
+        g_hash_table_remove (server->per_address, conn->peer);
+      else
+        g_hash_table_insert (server->per_address, g_strdup (conn->peer), GUINT_TO_POINTER (n - 1));
+    }
+  if (conn->http != NULL)
+    {
+      ssq_net_http_closed (conn);
+      g_clear_pointer (&conn->http, ssq_net_http_free);
+    }
+  if (conn->ws != NULL)
+    {
+      ssq_net_ws_closed (conn, reason);
+      g_clear_pointer (&conn->ws, ssq_net_ws_free);
+    }
+  ssq_net_conn_unref (conn);
+}
+
+void
+ssq_net_conn_abort (SsqNetConn *conn)
+{
+  ssq_net_conn_close (conn, SSQ_NET_CLOSE_ERROR);
+}
+
+/* ---- Output ----------------------------------------------------------- */
+
+void
+ssq_net_conn_queue (SsqNetConn *conn,
+                    GBytes     *bytes)
+{
+  gsize len = g_bytes_get_size (bytes);
+
+  if (conn->mode == SSQ_NET_MODE_CLOSED || conn->mode == SSQ_NET_MODE_LINGER || len == 0)
+    return;
+  if (conn->out_bytes == 0)
+    conn->write_ms = ssq_net_now_ms ();   /* stall clock starts now */
+  g_queue_push_tail (&conn->out, g_bytes_ref (bytes));
+  conn->out_bytes += len;
+  /* Past half the budget, stop reading: requests of a peer that does not
+   * read its answers wait in its own socket buffer, not in our memory. */
+  if (conn->out_bytes > conn->server->limits.send_queue_max / 2 && !conn->queue_paused)
+    {
+      conn->queue_paused = TRUE;
+      ssq_net_conn_update_reading (conn);
+    }
+  ssq_net_loop_defer (conn->server->loop, &conn->flush);
+}
+
+void
+ssq_net_conn_queue_copy (SsqNetConn *conn,
+                         const void *data,
+                         gsize       length)
+{
+  g_autoptr(GBytes) bytes = g_bytes_new (data, length);
+
+  ssq_net_conn_queue (conn, bytes);
+}
+
+/* Our side is done (the response said "close"): stop writing, and read and
+ * drop what the peer still sends for a moment, so that closing with unread
+ * input does not turn into a reset that destroys our last answer. */
+void
+ssq_net_conn_finish (SsqNetConn *conn)
+{
+  if (!ssq_net_conn_is_open (conn))
+    return;
+  if (conn->out_bytes > 0)
+    {
+      conn->close_after_flush = TRUE;
+      return;
+    }
+  shutdown (conn->watch.fd, SHUT_WR);
+  conn->mode = SSQ_NET_MODE_LINGER;
+  conn->linger_until = ssq_net_now_ms () + SSQ_NET_LINGER_MS;
+  g_clear_pointer (&conn->pending, g_byte_array_unref);
+  ssq_net_conn_update_reading (conn);
+  ssq_net_conn_rearm (conn);
+}
+
+/* Writes as much of the queue as the socket takes, in one writev per call
+ * when it all fits. */
+static gboolean
+write_queue (SsqNetConn *conn)
+{
+  while (conn->out_bytes > 0)
+    {
+      struct iovec iov[MAX_IOV];
+      int n_iov = 0;
+      gssize n;
+      gsize offset = conn->out_offset;
+
+      for (GList *l = conn->out.head; l != NULL && n_iov < MAX_IOV; l = l->next)
+        {
+          gsize size;
+          const guint8 *data = g_bytes_get_data (l->data, &size);
+
+          iov[n_iov].iov_base = (void *) (data + offset);
+          iov[n_iov].iov_len = size - offset;
+          n_iov++;
+          offset = 0;
+        }
+      n = writev (conn->watch.fd, iov, n_iov);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return TRUE;
+          return FALSE;
+        }
+      conn->write_ms = ssq_net_now_ms ();
+      conn->out_bytes -= n;
+      while (n > 0)
+        {
+          gsize size = g_bytes_get_size (conn->out.head->data) - conn->out_offset;
+
+          if ((gsize) n < size)
+            {
+              conn->out_offset += n;
+              break;
+            }
+          n -= size;
+          conn->out_offset = 0;
+          g_bytes_unref (g_queue_pop_head (&conn->out));
+        }
+    }
+  return TRUE;
+}
+
+static void
+conn_flush (SsqNetDeferred *deferred)
+{
+  SsqNetConn *conn = G_STRUCT_MEMBER_P (deferred, -G_STRUCT_OFFSET (SsqNetConn, flush));
+
+  if (conn->mode == SSQ_NET_MODE_CLOSED)
+    return;
+  if (conn->out_bytes > conn->server->limits.send_queue_max &&
+      conn->mode == SSQ_NET_MODE_WEBSOCKET)
+    {
+      /* Checked here rather than at queueing: a cut in the middle of a
+       * fan-out would change the list being walked. */
+      ssq_net_conn_close (conn, SSQ_NET_CLOSE_SLOW);
+      return;
+    }
+  if (!write_queue (conn))
+    {
+      ssq_net_conn_close (conn, SSQ_NET_CLOSE_ERROR);
+      return;
+    }
+  if (conn->out_bytes == 0 && conn->close_after_flush)
+    {
+      conn->close_after_flush = FALSE;
+      ssq_net_conn_finish (conn);
+      return;
+    }
+  if (conn->queue_paused && conn->out_bytes <= conn->server->limits.send_queue_max / 4)
+    {
+      conn->queue_paused = FALSE;
+      ssq_net_loop_defer (conn->server->loop, &conn->resume);
+    }
+  ssq_net_conn_update_reading (conn);
+  ssq_net_conn_rearm (conn);
+}
+
+/* ---- Input ------------------------------------------------------------ */
+
+static gboolean
+paused (SsqNetConn *conn)
+{
+  if (conn->mode == SSQ_NET_MODE_LINGER)
+    return FALSE;
+  return conn->app_paused || conn->queue_paused ||
+         (conn->mode == SSQ_NET_MODE_HTTP && ssq_net_http_busy (conn));
+}
+
+void
+ssq_net_conn_update_reading (SsqNetConn *conn)
+{
+  guint32 events = 0;
+
+  if (conn->mode == SSQ_NET_MODE_CLOSED)
+    return;
+  if (!paused (conn))
+    events |= EPOLLIN;
+  if (conn->out_bytes > 0)
+    events |= EPOLLOUT;
+  ssq_net_loop_modify (conn->server->loop, &conn->watch, events);
+}
+
+void
+ssq_net_conn_pause_reading (SsqNetConn *conn,
+                            gboolean    pause)
+{
+  if (conn->app_paused == !!pause)
+    return;
+  conn->app_paused = !!pause;
+  if (!pause)
+    ssq_net_loop_defer (conn->server->loop, &conn->resume);
+  ssq_net_conn_update_reading (conn);
+}
+
+/* Feeds @data to the protocol of the moment; returns what was consumed. */
+static gsize
+process (SsqNetConn   *conn,
+         const guint8 *data,
+         gsize         length)
+{
+  gsize done = 0;
+
+  while (done < length && !paused (conn))
+    {
+      gsize n;
+
+      switch (conn->mode)
+        {
+        case SSQ_NET_MODE_HTTP:
+          n = ssq_net_http_feed (conn, data + done, length - done);
+          break;
+        case SSQ_NET_MODE_WEBSOCKET:
+          n = ssq_net_ws_feed (conn, data + done, length - done);
+          break;
+        case SSQ_NET_MODE_LINGER:
+          return length;
+        case SSQ_NET_MODE_CLOSED:
+        default:
+          return length;
+        }
+      if (n == 0)
+        break;
+      done += n;
+    }
+  return done;
+}
+
+static void
+consume (SsqNetConn   *conn,
+         const guint8 *data,
+         gsize         length)
+{
+  gsize done = process (conn, data, length);
+
+  if (conn->mode == SSQ_NET_MODE_CLOSED || done >= length)
+    return;
+  /* Paused mid-buffer: keep the rest (at most one read) for later. */
+  if (conn->pending == NULL)
+    conn->pending = g_byte_array_sized_new (length - done);
+  g_byte_array_append (conn->pending, data + done, length - done);
+}
+
+static void
+process_pending (SsqNetConn *conn)
+{
+  g_autoptr(GByteArray) pending = g_steal_pointer (&conn->pending);
+
+  if (pending != NULL)
+    consume (conn, pending->data, pending->len);
+}
+
+static void
+conn_resume (SsqNetDeferred *deferred)
+{
+  SsqNetConn *conn = G_STRUCT_MEMBER_P (deferred, -G_STRUCT_OFFSET (SsqNetConn, resume));
+
+  if (conn->mode == SSQ_NET_MODE_CLOSED || paused (conn))
+    return;
+  ssq_net_conn_ref (conn);
+  process_pending (conn);
+  ssq_net_conn_update_reading (conn);
+  ssq_net_conn_rearm (conn);
+  ssq_net_conn_unref (conn);
+}
+
+static void
+read_some (SsqNetConn *conn)
+{
+  guint8 *buf = conn->server->rbuf;
+  gssize n;
+
+  if (conn->pending != NULL && !paused (conn))
+    process_pending (conn);
+  if (conn->mode == SSQ_NET_MODE_CLOSED || paused (conn))
+    return;
+  n = read (conn->watch.fd, buf, SSQ_NET_READ_SIZE);
+  if (n < 0)
+    {
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        ssq_net_conn_close (conn, SSQ_NET_CLOSE_ERROR);
+      return;
+    }
+  if (n == 0)
+    {
+      ssq_net_conn_close (conn, SSQ_NET_CLOSE_NORMAL);
+      return;
+    }
+  conn->read_ms = ssq_net_now_ms ();
+  consume (conn, buf, n);
+}
+
+static void
+conn_event (SsqNetWatch *watch,
+            guint32      events)
+{
+  SsqNetConn *conn = (SsqNetConn *) watch;
+
+  ssq_net_conn_ref (conn);
+  if (events & EPOLLOUT)
+    conn_flush (&conn->flush);
+  /* No EPOLLRDHUP: while a connection is paused we do not want to hear of
+   * its input; a peer that vanished shows up as HUP, ERR or a failed write. */
+  if (conn->mode != SSQ_NET_MODE_CLOSED)
+    {
+      if (events & EPOLLIN)
+        read_some (conn);
+      else if (events & (EPOLLHUP | EPOLLERR))
+        ssq_net_conn_close (conn, SSQ_NET_CLOSE_ERROR);
+    }
+  if (conn->mode != SSQ_NET_MODE_CLOSED)
+    {
+      ssq_net_conn_update_reading (conn);
+      ssq_net_conn_rearm (conn);
+    }
+  ssq_net_conn_unref (conn);
+}
+
+/* ---- Timeouts --------------------------------------------------------- */
+
+static gint64
+next_deadline (SsqNetConn *conn)
+{
+  const SsqNetLimits *limits = &conn->server->limits;
+  gint64 idle = (gint64) limits->idle_timeout * 1000;
+  gint64 deadline = G_MAXINT64;
+  gint64 started;
+
+  if (conn->mode == SSQ_NET_MODE_LINGER)
+    return conn->linger_until;
+  if (conn->out_bytes > 0)
+    deadline = conn->write_ms + idle;
+  if (conn->mode == SSQ_NET_MODE_HTTP)
+    {
+      if (ssq_net_http_in_headers (conn, &started))
+        deadline = MIN (deadline, started + (gint64) limits->header_timeout * 1000);
+      if (!ssq_net_http_busy (conn))
+        deadline = MIN (deadline, conn->read_ms + idle);
+    }
+  if (conn->mode == SSQ_NET_MODE_WEBSOCKET && ssq_net_ws_closing (conn))
+    deadline = MIN (deadline, conn->linger_until);
+  return deadline == G_MAXINT64 ? 0 : deadline;
+}
+
+void
+ssq_net_conn_rearm (SsqNetConn *conn)
+{
+  gint64 deadline = next_deadline (conn);
+
+  if (deadline != conn->timer.deadline)
+    ssq_net_loop_timer_set (conn->server->loop, &conn->timer, deadline);
+}
+
+static void
+conn_timeout (SsqNetTimer *timer)
+{
+  SsqNetConn *conn = G_STRUCT_MEMBER_P (timer, -G_STRUCT_OFFSET (SsqNetConn, timer));
+  const SsqNetLimits *limits = &conn->server->limits;
+  gint64 now = ssq_net_now_ms ();
+  gint64 idle = (gint64) limits->idle_timeout * 1000;
+  gint64 started;
+
+  ssq_net_conn_ref (conn);
+  if (conn->mode == SSQ_NET_MODE_LINGER)
+    {
+      if (now >= conn->linger_until)
+        ssq_net_conn_close (conn, SSQ_NET_CLOSE_NORMAL);
+    }
+  else if (conn->out_bytes > 0 && now - conn->write_ms >= idle)
+    ssq_net_conn_close (conn, SSQ_NET_CLOSE_SLOW);    /* it stopped reading */
+  else if (conn->mode == SSQ_NET_MODE_HTTP)
+    {
+      gboolean in_headers = ssq_net_http_in_headers (conn, &started);
+
+      if (in_headers && now - started >= (gint64) limits->header_timeout * 1000)
+        ssq_net_http_timeout (conn, TRUE);
+      else if (!ssq_net_http_busy (conn) && now - conn->read_ms >= idle)
+        ssq_net_http_timeout (conn, in_headers);
+    }
+  else if (conn->mode == SSQ_NET_MODE_WEBSOCKET && ssq_net_ws_closing (conn) &&
+           now >= conn->linger_until)
+    ssq_net_ws_close_timeout (conn);
+  if (conn->mode != SSQ_NET_MODE_CLOSED)
+    ssq_net_conn_rearm (conn);
+  ssq_net_conn_unref (conn);
+}

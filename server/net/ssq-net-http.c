@@ -1,0 +1,633 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-net-http.c: HTTP/1.1 requests with Node's former parser
+ * (libhttp-parser 2.9, in Debian 12). Chosen over hand-written parsing for
+ * its years of exposure to hostile input, and over llhttp, which Debian 12
+ * does not package; it is callback based and allocates nothing, so every
+ * byte we keep is one we chose to keep, counted against a limit first.
+ *
+ * One request per connection is handed to the application at a time: the
+ * parser pauses at the end of each request and reading stops until the
+ * answer is queued, so a pipelining client holds at most one request and
+ * one response in our memory. */
+#include "ssq-config.h"
+#include "ssq-net-private.h"
+
+#include <string.h>
+
+#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+struct _SsqNetRequest {
+  SsqNetConn *conn;
+  char       *method;
+  GString    *url;
+  char       *path;
+  GHashTable *query;
+  GPtrArray  *headers;      /* name, value, name, value, ... */
+  GByteArray *body;
+  gint64      start_us;
+  gboolean    keep_alive;
+  gboolean    upgrade;
+  gboolean    in_value;     /* the last header callback was a value */
+};
+
+struct _SsqNetHttp {
+  http_parser    parser;
+  SsqNetRequest *building;   /* being parsed */
+  SsqNetRequest *in_flight;  /* with the application */
+  gint64         started_ms; /* first byte of the request being parsed */
+  gsize          header_bytes;
+  guint          n_headers;
+  guint          error_status;
+  const char    *error_message;
+  gboolean       headers_done;
+  gboolean       complete;
+};
+
+static void
+request_free (SsqNetRequest *request)
+{
+  g_clear_pointer (&request->conn, ssq_net_conn_unref);
+  g_free (request->method);
+  g_string_free (request->url, TRUE);
+  g_free (request->path);
+  g_clear_pointer (&request->query, g_hash_table_unref);
+  g_ptr_array_unref (request->headers);
+  g_clear_pointer (&request->body, g_byte_array_unref);
+  g_free (request);
+}
+
+SsqNetHttp *
+ssq_net_http_new (void)
+{
+  SsqNetHttp *http = g_new0 (SsqNetHttp, 1);
+
+  http_parser_init (&http->parser, HTTP_REQUEST);
+  return http;
+}
+
+void
+ssq_net_http_free (SsqNetHttp *http)
+{
+  if (http == NULL)
+    return;
+  g_clear_pointer (&http->building, request_free);
+  g_free (http);
+}
+
+/* The application keeps a request it has not answered; its connection is
+ * gone, so the answer will go nowhere. */
+void
+ssq_net_http_closed (SsqNetConn *conn)
+{
+  conn->http->in_flight = NULL;
+}
+
+gboolean
+ssq_net_http_busy (SsqNetConn *conn)
+{
+  return conn->http != NULL && conn->http->in_flight != NULL;
+}
+
+gboolean
+ssq_net_http_in_headers (SsqNetConn *conn,
+                         gint64     *out_started_ms)
+{
+  SsqNetHttp *http = conn->http;
+
+  if (http == NULL || http->building == NULL || http->headers_done)
+    return FALSE;
+  *out_started_ms = http->started_ms;
+  return TRUE;
+}
+
+/* ---- Parser callbacks ------------------------------------------------- */
+
+static SsqNetHttp *
+http_of (http_parser *parser)
+{
+  return ((SsqNetConn *) parser->data)->http;
+}
+
+static int
+fail (http_parser *parser,
+      guint        status,
+      const char  *message)
+{
+  SsqNetHttp *http = http_of (parser);
+
+  http->error_status = status;
+  http->error_message = message;
+  http_parser_pause (parser, 1);
+  return 0;
+}
+
+static gboolean
+count_header_bytes (http_parser *parser,
+                    gsize        length)
+{
+  SsqNetConn *conn = parser->data;
+  SsqNetHttp *http = conn->http;
+
+  http->header_bytes += length;
+  if (http->header_bytes > conn->server->limits.max_header_size)
+    {
+      fail (parser, 431, "Request headers too large");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+on_message_begin (http_parser *parser)
+{
+  SsqNetHttp *http = http_of (parser);
+  SsqNetRequest *request = g_new0 (SsqNetRequest, 1);
+
+  request->url = g_string_new (NULL);
+  request->headers = g_ptr_array_new_with_free_func (g_free);
+  request->start_us = g_get_monotonic_time ();
+  g_clear_pointer (&http->building, request_free);
+  http->building = request;
+  http->headers_done = FALSE;
+  http->complete = FALSE;
+  http->header_bytes = 0;
+  http->n_headers = 0;
+  if (http->started_ms == 0)
+    http->started_ms = ssq_net_now_ms ();
+  return 0;
+}
+
+static int
+on_url (http_parser *parser,
+        const char  *at,
+        size_t       length)
+{
+  if (count_header_bytes (parser, length))
+    g_string_append_len (http_of (parser)->building->url, at, length);
+  return 0;
+}
+
+static int
+on_header_field (http_parser *parser,
+                 const char  *at,
+                 size_t       length)
+{
+  SsqNetConn *conn = parser->data;
+  SsqNetRequest *request = conn->http->building;
+
+  if (!count_header_bytes (parser, length))
+    return 0;
+  if (request->headers->len == 0 || request->in_value)
+    {
+      if (++conn->http->n_headers > conn->server->limits.max_headers)
+        return fail (parser, 431, "Too many request headers");
+      g_ptr_array_add (request->headers, g_strdup (""));
+      g_ptr_array_add (request->headers, g_strdup (""));
+      request->in_value = FALSE;
+    }
+  {
+    char **name = (char **) &request->headers->pdata[request->headers->len - 2];
+    char *joined = g_strdup_printf ("%s%.*s", *name, (int) length, at);
+
+    g_free (*name);
+    *name = joined;
+  }
+  return 0;
+}
+
+static int
+on_header_value (http_parser *parser,
+                 const char  *at,
+                 size_t       length)
+{
+  SsqNetRequest *request = http_of (parser)->building;
+  char **value;
+  char *joined;
+
+  if (!count_header_bytes (parser, length) || request->headers->len == 0)
+    return 0;
+  request->in_value = TRUE;
+  value = (char **) &request->headers->pdata[request->headers->len - 1];
+  joined = g_strdup_printf ("%s%.*s", *value, (int) length, at);
+  g_free (*value);
+  *value = joined;
+  return 0;
+}
+
+static gboolean
+split_url (SsqNetRequest *request)
+{
+  struct http_parser_url u;
+  const char *url = request->url->str;
+
+  http_parser_url_init (&u);
+  if (http_parser_parse_url (url, request->url->len, FALSE, &u) != 0 ||
+      !(u.field_set & (1 << UF_PATH)))
+    return FALSE;
+  request->path = g_strndup (url + u.field_data[UF_PATH].off, u.field_data[UF_PATH].len);
+  if (u.field_set & (1 << UF_QUERY))
+    {
+      g_autofree char *q = g_strndup (url + u.field_data[UF_QUERY].off,
+                                      u.field_data[UF_QUERY].len);
+
+      request->query = g_uri_parse_params (q, -1, "&", G_URI_PARAMS_NONE, NULL);
+      if (request->query == NULL)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+on_headers_complete (http_parser *parser)
+{
+  SsqNetConn *conn = parser->data;
+  SsqNetHttp *http = conn->http;
+  SsqNetRequest *request = http->building;
+  gboolean chunked = (parser->flags & F_CHUNKED) != 0;
+  gboolean has_length = parser->content_length != G_MAXUINT64 && !chunked;
+
+  http->headers_done = TRUE;
+  request->method = g_strdup (http_method_str (parser->method));
+  request->keep_alive = http_should_keep_alive (parser);
+  request->upgrade = parser->upgrade;
+  if (!split_url (request))
+    return fail (parser, 400, "Malformed request target");
+  /* The size is known before a byte of the body is read: refuse it now. */
+  if (has_length && parser->content_length > conn->server->limits.max_body_size)
+    return fail (parser, 413, "Request body too large");
+  if ((has_length && parser->content_length > 0) || chunked)
+    {
+      const char *expect = ssq_net_request_get_header (request, "expect");
+
+      request->body = g_byte_array_sized_new (has_length ? parser->content_length : 1024);
+      if (expect != NULL && g_ascii_strcasecmp (expect, "100-continue") == 0)
+        {
+          static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+          ssq_net_conn_queue_copy (conn, cont, sizeof cont - 1);
+        }
+    }
+  return 0;
+}
+
+static int
+on_body (http_parser *parser,
+         const char  *at,
+         size_t       length)
+{
+  SsqNetConn *conn = parser->data;
+  SsqNetRequest *request = conn->http->building;
+
+  /* A chunked body's size is only known as it comes: stop at the limit. */
+  if (request->body->len + length > conn->server->limits.max_body_size)
+    return fail (parser, 413, "Request body too large");
+  g_byte_array_append (request->body, (const guint8 *) at, length);
+  return 0;
+}
+
+static int
+on_message_complete (http_parser *parser)
+{
+  http_of (parser)->complete = TRUE;
+  /* One request at a time: the parser stops right after this one. */
+  http_parser_pause (parser, 1);
+  return 0;
+}
+
+static const http_parser_settings settings = {
+  .on_message_begin = on_message_begin,
+  .on_url = on_url,
+  .on_header_field = on_header_field,
+  .on_header_value = on_header_value,
+  .on_headers_complete = on_headers_complete,
+  .on_body = on_body,
+  .on_message_complete = on_message_complete,
+};
+
+/* ---- Responses -------------------------------------------------------- */
+
+static const char *
+reason_phrase (guint status)
+{
+  switch (status)
+    {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default:  return "Unknown";
+    }
+}
+
+static void
+queue_response (SsqNetConn  *conn,
+                guint        status,
+                const char  *content_type,
+                char        *body,
+                gsize        length,
+                const char  *extra_headers,
+                gboolean     keep_alive)
+{
+  GString *head = g_string_sized_new (256);
+  g_autoptr(GBytes) head_bytes = NULL;
+
+  g_string_append_printf (head, "HTTP/1.1 %u %s\r\nServer: %s\r\n", status,
+                          reason_phrase (status), conn->server->server_name);
+  if (status != 204 && status != 304)
+    {
+      if (body != NULL && content_type != NULL)
+        g_string_append_printf (head, "Content-Type: %s\r\n", content_type);
+      g_string_append_printf (head, "Content-Length: %" G_GSIZE_FORMAT "\r\n", body ? length : 0);
+    }
+  if (!keep_alive)
+    g_string_append (head, "Connection: close\r\n");
+  if (extra_headers != NULL)
+    g_string_append (head, extra_headers);
+  g_string_append (head, "\r\n");
+  head_bytes = g_string_free_to_bytes (head);
+  ssq_net_conn_queue (conn, head_bytes);
+  if (body != NULL && length > 0 && status != 204 && status != 304)
+    {
+      g_autoptr(GBytes) body_bytes = g_bytes_new_take (body, length);
+      ssq_net_conn_queue (conn, body_bytes);
+    }
+  else
+    g_free (body);
+}
+
+/* An error the transport answers by itself; the connection ends after it,
+ * since whatever follows in the stream cannot be trusted. */
+void
+ssq_net_http_error (SsqNetConn *conn,
+                    guint       status,
+                    const char *message)
+{
+  SsqNetServer *server = conn->server;
+  gsize len = 0;
+  char *body = server->error_func ? server->error_func (status, message, &len) : NULL;
+
+  if (conn->http != NULL)
+    {
+      conn->http->error_status = status;
+      g_clear_pointer (&conn->http->building, request_free);
+    }
+  queue_response (conn, status, "application/json", body, len, NULL, FALSE);
+  ssq_net_conn_finish (conn);
+}
+
+void
+ssq_net_http_timeout (SsqNetConn *conn,
+                      gboolean    in_headers)
+{
+  SsqNetHttp *http = conn->http;
+
+  if (in_headers || (http->building != NULL && http->headers_done))
+    ssq_net_http_error (conn, 408, "Request timed out");
+  else
+    ssq_net_conn_close (conn, SSQ_NET_CLOSE_NORMAL);    /* idle keep-alive */
+}
+
+static void
+dispatch (SsqNetConn *conn)
+{
+  SsqNetHttp *http = conn->http;
+  SsqNetRequest *request = g_steal_pointer (&http->building);
+
+  http->in_flight = request;
+  http->complete = FALSE;
+  http->headers_done = FALSE;
+  http->started_ms = 0;
+  request->conn = ssq_net_conn_ref (conn);
+  conn->server->request_func (request, conn->server->user_data);
+}
+
+gsize
+ssq_net_http_feed (SsqNetConn   *conn,
+                   const guint8 *data,
+                   gsize         length)
+{
+  SsqNetHttp *http = conn->http;
+  enum http_errno err;
+  gsize n;
+
+  if (http->in_flight != NULL || http->error_status != 0)
+    return 0;
+  http->parser.data = conn;
+  n = http_parser_execute (&http->parser, &settings, (const char *) data, length);
+  err = HTTP_PARSER_ERRNO (&http->parser);
+  if (http->error_status != 0)
+    {
+      ssq_net_http_error (conn, http->error_status, http->error_message);
+      return length;
+    }
+  if (err == HPE_PAUSED)
+    {
+      http_parser_pause (&http->parser, 0);
+      if (http->complete)
+        dispatch (conn);
+      return n;
+    }
+  if (err != HPE_OK)
+    {
+      ssq_net_http_error (conn, err == HPE_HEADER_OVERFLOW ? 431 : 400,
+                          err == HPE_HEADER_OVERFLOW ? "Request headers too large"
+                                                     : "Malformed HTTP request");
+      return length;
+    }
+  return n;
+}
+
+/* ---- Requests, as the application sees them --------------------------- */
+
+const char *
+ssq_net_request_get_method (SsqNetRequest *request)
+{
+  return request->method;
+}
+
+const char *
+ssq_net_request_get_path (SsqNetRequest *request)
+{
+  return request->path;
+}
+
+GHashTable *
+ssq_net_request_get_query (SsqNetRequest *request)
+{
+  return request->query;
+}
+
+const char *
+ssq_net_request_get_header (SsqNetRequest *request,
+                            const char    *name)
+{
+  for (guint i = 0; i + 1 < request->headers->len; i += 2)
+    if (g_ascii_strcasecmp (request->headers->pdata[i], name) == 0)
+      return request->headers->pdata[i + 1];
+  return NULL;
+}
+
+const char *
+ssq_net_request_get_body (SsqNetRequest *request,
+                          gsize         *out_length)
+{
+  *out_length = request->body ? request->body->len : 0;
+  return request->body ? (const char *) request->body->data : "";
+}
+
+const char *
+ssq_net_request_get_peer (SsqNetRequest *request)
+{
+  return request->conn->peer;
+}
+
+gboolean
+ssq_net_request_is_upgrade (SsqNetRequest *request)
+{
+  return request->upgrade;
+}
+
+gint64
+ssq_net_request_get_start_us (SsqNetRequest *request)
+{
+  return request->start_us;
+}
+
+static gboolean
+answerable (SsqNetRequest *request)
+{
+  SsqNetConn *conn = request->conn;
+
+  return conn->mode == SSQ_NET_MODE_HTTP && conn->http != NULL &&
+         conn->http->in_flight == request;
+}
+
+/**
+ * ssq_net_request_respond:
+ * Queues the answer (taking @body) and frees @request. @extra_headers are
+ * whole "Name: value\r\n" lines, or NULL.
+ */
+void
+ssq_net_request_respond (SsqNetRequest *request,
+                         guint          status,
+                         const char    *content_type,
+                         char          *body,
+                         gsize          length,
+                         const char    *extra_headers)
+{
+  SsqNetConn *conn = request->conn;
+
+  if (!answerable (request))
+    {
+      g_free (body);
+      request_free (request);
+      return;
+    }
+  conn->http->in_flight = NULL;
+  queue_response (conn, status, content_type, body, length, extra_headers,
+                  request->keep_alive && !request->upgrade);
+  if (!request->keep_alive || request->upgrade)
+    ssq_net_conn_finish (conn);
+  else
+    {
+      /* The next pipelined request, if any, after this iteration. */
+      ssq_net_loop_defer (conn->server->loop, &conn->resume);
+      ssq_net_conn_update_reading (conn);
+      ssq_net_conn_rearm (conn);
+    }
+  request_free (request);
+}
+
+static gboolean
+header_has_token (const char *value,
+                  const char *token)
+{
+  g_auto(GStrv) parts = NULL;
+
+  if (value == NULL)
+    return FALSE;
+  parts = g_strsplit (value, ",", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (g_ascii_strcasecmp (g_strstrip (parts[i]), token) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/**
+ * ssq_net_request_accept_websocket:
+ * Answers an upgrade request with 101 and turns the connection into a
+ * WebSocket, or answers 400 when the handshake is not one. Frees @request;
+ * returns a reference to the connection, or NULL.
+ */
+SsqNetConn *
+ssq_net_request_accept_websocket (SsqNetRequest           *request,
+                                  const SsqNetWsCallbacks *callbacks,
+                                  gpointer                 user_data)
+{
+  SsqNetConn *conn = request->conn;
+  const char *key = ssq_net_request_get_header (request, "sec-websocket-key");
+  const char *version = ssq_net_request_get_header (request, "sec-websocket-version");
+  g_autoptr(GChecksum) sha1 = NULL;
+  g_autofree char *accept = NULL;
+  g_autofree char *head = NULL;
+  guint8 digest[20];
+  gsize digest_len = sizeof digest;
+  gsize key_len = 0;
+  g_autofree guchar *key_raw = NULL;
+
+  if (!answerable (request))
+    {
+      request_free (request);
+      return NULL;
+    }
+  if (key != NULL)
+    key_raw = g_base64_decode (key, &key_len);
+  if (!request->upgrade || g_strcmp0 (request->method, "GET") != 0 ||
+      !header_has_token (ssq_net_request_get_header (request, "upgrade"), "websocket") ||
+      !header_has_token (ssq_net_request_get_header (request, "connection"), "upgrade") ||
+      g_strcmp0 (version, "13") != 0 || key_len != 16)
+    {
+      gsize len = 0;
+      char *body = conn->server->error_func (400, "Not a WebSocket handshake", &len);
+
+      ssq_net_request_respond (request, 400, "application/json", body, len,
+                               "Sec-WebSocket-Version: 13\r\n");
+      return NULL;
+    }
+  sha1 = g_checksum_new (G_CHECKSUM_SHA1);
+  g_checksum_update (sha1, (const guchar *) key, -1);
+  g_checksum_update (sha1, (const guchar *) WS_GUID, -1);
+  g_checksum_get_digest (sha1, digest, &digest_len);
+  accept = g_base64_encode (digest, digest_len);
+  head = g_strdup_printf ("HTTP/1.1 101 Switching Protocols\r\nServer: %s\r\n"
+                          "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                          "Sec-WebSocket-Accept: %s\r\n\r\n",
+                          conn->server->server_name, accept);
+  ssq_net_conn_queue_copy (conn, head, strlen (head));
+
+  conn->http->in_flight = NULL;
+  g_clear_pointer (&conn->http, ssq_net_http_free);
+  conn->mode = SSQ_NET_MODE_WEBSOCKET;
+  conn->ws = ssq_net_ws_new (callbacks, user_data);
+  /* Frames that came behind the handshake wait in pending. */
+  ssq_net_loop_defer (conn->server->loop, &conn->resume);
+  ssq_net_conn_update_reading (conn);
+  ssq_net_conn_rearm (conn);
+  ssq_net_conn_ref (conn);
+  request_free (request);
+  return conn;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-net-private.h: the transport's structures, seen by its own files only.
+ * A connection does byte I/O and queues; ssq-net-http.c and ssq-net-ws.c
+ * read from it and write to it; ssq-net-server.c accepts and counts. */
+#pragma once
+
+#include "ssq-net.h"
+#include "ssq-net-loop.h"
+
+#include <http_parser.h>
+#include <wslay/wslay.h>
+
+G_BEGIN_DECLS
+
+#define SSQ_NET_READ_SIZE   (64 * 1024)
+#define SSQ_NET_LINGER_MS   2000   /* reading and dropping after our last byte */
+#define SSQ_NET_CLOSE_WAIT_MS 3000 /* for the peer's answer to our close frame */
+
+typedef enum {
+  SSQ_NET_MODE_HTTP,
+  SSQ_NET_MODE_WEBSOCKET,
+  SSQ_NET_MODE_LINGER,       /* our side is done; dropping what still comes */
+  SSQ_NET_MODE_CLOSED,
+} SsqNetMode;
+
+typedef struct _SsqNetHttp SsqNetHttp;
+typedef struct _SsqNetWs   SsqNetWs;
+
+struct _SsqNetConn {
+  SsqNetWatch     watch;          /* first: the loop hands it back */
+  SsqNetTimer     timer;
+  SsqNetDeferred  flush;
+  SsqNetDeferred  resume;
+  gint            ref_count;
+  SsqNetServer   *server;
+  GList           link;           /* in server->conns */
+  char           *peer;           /* address, for the per-address count */
+  SsqNetMode      mode;
+
+  GQueue          out;            /* GBytes, written in order */
+  gsize           out_offset;     /* into the head */
+  gsize           out_bytes;
+  gint64          read_ms;        /* last byte read */
+  gint64          write_ms;       /* last progress writing, or the time the queue filled */
+  gint64          linger_until;
+  GByteArray     *pending;        /* read but not consumed while paused */
+  guint           app_paused : 1;
+  guint           queue_paused : 1;
+  guint           close_after_flush : 1;
+
+  SsqNetHttp     *http;           /* HTTP mode */
+  SsqNetWs       *ws;             /* WebSocket mode */
+};
+
+struct _SsqNetServer {
+  SsqNetLimits       limits;
+  char              *server_name;
+  SsqNetRequestFunc  request_func;
+  SsqNetErrorFunc    error_func;
+  gpointer           user_data;
+  SsqNetLoop        *loop;
+  SsqNetWatch        listener;
+  int                spare_fd;     /* given up to accept-and-close on EMFILE */
+  GQueue             conns;
+  GHashTable        *per_address;  /* peer -> count */
+  guint8            *rbuf;         /* one read buffer for all connections */
+  guint64            accepted_total;
+  guint64            refused_total;
+  gint64             emfile_logged;
+};
+
+/* ssq-net-conn.c */
+SsqNetConn *ssq_net_conn_new          (SsqNetServer *server,
+                                       int           fd,
+                                       const char   *peer);
+void        ssq_net_conn_queue        (SsqNetConn   *conn,
+                                       GBytes       *bytes);
+void        ssq_net_conn_queue_copy   (SsqNetConn   *conn,
+                                       const void   *data,
+                                       gsize         length);
+void        ssq_net_conn_finish       (SsqNetConn   *conn);
+void        ssq_net_conn_close        (SsqNetConn   *conn,
+                                       SsqNetCloseReason reason);
+void        ssq_net_conn_update_reading (SsqNetConn *conn);
+void        ssq_net_conn_rearm        (SsqNetConn   *conn);
+
+/* ssq-net-http.c */
+SsqNetHttp *ssq_net_http_new          (void);
+void        ssq_net_http_free         (SsqNetHttp   *http);
+gsize       ssq_net_http_feed         (SsqNetConn   *conn,
+                                       const guint8 *data,
+                                       gsize         length);
+gboolean    ssq_net_http_busy         (SsqNetConn   *conn);
+gboolean    ssq_net_http_in_headers   (SsqNetConn   *conn,
+                                       gint64       *out_started_ms);
+void        ssq_net_http_timeout      (SsqNetConn   *conn,
+                                       gboolean      in_headers);
+void        ssq_net_http_closed       (SsqNetConn   *conn);
+void        ssq_net_http_error        (SsqNetConn   *conn,
+                                       guint         status,
+                                       const char   *message);
+
+/* ssq-net-ws.c */
+SsqNetWs   *ssq_net_ws_new            (const SsqNetWsCallbacks *callbacks,
+                                       gpointer      user_data);
+void        ssq_net_ws_free           (SsqNetWs     *ws);
+gsize       ssq_net_ws_feed           (SsqNetConn   *conn,
+                                       const guint8 *data,
+                                       gsize         length);
+void        ssq_net_ws_closed         (SsqNetConn   *conn,
+                                       SsqNetCloseReason reason);
+gboolean    ssq_net_ws_closing        (SsqNetConn   *conn);
+void        ssq_net_ws_close_timeout  (SsqNetConn   *conn);
+
+G_END_DECLS

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-net.h: the server's transport: HTTP/1.1 and WebSocket connections on
+ * one epoll loop, each bounded before it can spend anything. It knows
+ * nothing of chat: requests go up to one callback, WebSocket messages to the
+ * callbacks given when a request is upgraded. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct _SsqNetServer  SsqNetServer;
+typedef struct _SsqNetConn    SsqNetConn;
+typedef struct _SsqNetRequest SsqNetRequest;
+
+/* Every resource a client can make the server hold, with its bound. */
+typedef struct {
+  guint  max_connections;             /* open TCP connections, all addresses */
+  guint  max_connections_per_address;
+  guint  max_header_size;             /* request line and headers, bytes */
+  guint  max_headers;                 /* header fields per request */
+  guint  header_timeout;              /* s from a request's first byte to its last header */
+  guint  idle_timeout;                /* s idle between requests, or without progress */
+  gsize  max_body_size;               /* request body bytes */
+  gsize  max_message_size;            /* one WebSocket message, fragments included */
+  gsize  send_queue_max;              /* bytes queued to one WebSocket peer */
+} SsqNetLimits;
+
+typedef enum {
+  SSQ_NET_CLOSE_NORMAL,       /* the peer closed, or we did */
+  SSQ_NET_CLOSE_SLOW,         /* cut: the peer stopped reading */
+  SSQ_NET_CLOSE_ERROR,        /* protocol or socket error */
+} SsqNetCloseReason;
+
+typedef void   (*SsqNetRequestFunc)   (SsqNetRequest *request,
+                                       gpointer       user_data);
+/* Formats the body of an error the transport answers by itself (413, 431,
+ * 408, 400): the application decides what its errors look like. */
+typedef char  *(*SsqNetErrorFunc)     (guint          status,
+                                       const char    *message,
+                                       gsize         *out_length);
+
+typedef struct {
+  void (*message) (SsqNetConn        *conn,
+                   const char        *data,
+                   gsize              length,
+                   gboolean           binary,
+                   gpointer           user_data);
+  /* Called once, when the connection is gone; @code is the peer's close
+   * code, or 1006 when there was none. */
+  void (*closed)  (SsqNetConn        *conn,
+                   gushort            code,
+                   SsqNetCloseReason  reason,
+                   gpointer           user_data);
+} SsqNetWsCallbacks;
+
+/* Server */
+SsqNetServer *ssq_net_server_new           (const SsqNetLimits  *limits,
+                                            const char          *server_name,
+                                            SsqNetRequestFunc    request_func,
+                                            SsqNetErrorFunc      error_func,
+                                            gpointer             user_data,
+                                            GError             **error);
+void          ssq_net_server_free          (SsqNetServer        *server);
+gboolean      ssq_net_server_listen        (SsqNetServer        *server,
+                                            GSocketAddress      *address,
+                                            guint16             *out_port,
+                                            GError             **error);
+void          ssq_net_server_stop_listening (SsqNetServer       *server);
+void          ssq_net_server_close_all     (SsqNetServer        *server);
+guint         ssq_net_server_n_connections (SsqNetServer        *server);
+guint64       ssq_net_server_accepted_total (SsqNetServer       *server);
+guint64       ssq_net_server_refused_total (SsqNetServer        *server);
+void          ssq_net_raise_fd_limit       (void);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqNetServer, ssq_net_server_free)
+
+/* Requests: the application answers each one exactly once, now or later,
+ * with respond() or accept_websocket(); both consume the request. */
+const char   *ssq_net_request_get_method   (SsqNetRequest *request);
+const char   *ssq_net_request_get_path     (SsqNetRequest *request);
+GHashTable   *ssq_net_request_get_query    (SsqNetRequest *request);
+const char   *ssq_net_request_get_header   (SsqNetRequest *request,
+                                            const char    *name);
+const char   *ssq_net_request_get_body     (SsqNetRequest *request,
+                                            gsize         *out_length);
+const char   *ssq_net_request_get_peer     (SsqNetRequest *request);
+gboolean      ssq_net_request_is_upgrade   (SsqNetRequest *request);
+gint64        ssq_net_request_get_start_us (SsqNetRequest *request);
+void          ssq_net_request_respond      (SsqNetRequest *request,
+                                            guint          status,
+                                            const char    *content_type,
+                                            char          *body,
+                                            gsize          length,
+                                            const char    *extra_headers);
+SsqNetConn   *ssq_net_request_accept_websocket (SsqNetRequest           *request,
+                                                const SsqNetWsCallbacks *callbacks,
+                                                gpointer                 user_data);
+
+/* WebSocket connections. A frame is built once (header and payload in one
+ * buffer) and the same bytes are queued to every recipient. */
+GBytes       *ssq_net_ws_frame_text        (const char    *data,
+                                            gsize          length);
+gboolean      ssq_net_ws_send              (SsqNetConn    *conn,
+                                            GBytes        *frame);
+void          ssq_net_ws_close             (SsqNetConn    *conn,
+                                            gushort        code,
+                                            const char    *reason);
+void          ssq_net_conn_abort           (SsqNetConn    *conn);
+void          ssq_net_conn_pause_reading   (SsqNetConn    *conn,
+                                            gboolean       paused);
+gsize         ssq_net_conn_get_queued      (SsqNetConn    *conn);
+gboolean      ssq_net_conn_is_open         (SsqNetConn    *conn);
+SsqNetConn   *ssq_net_conn_ref             (SsqNetConn    *conn);
+void          ssq_net_conn_unref           (SsqNetConn    *conn);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqNetConn, ssq_net_conn_unref)
+
+G_END_DECLS

@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-server-frames.c: what each WebSocket frame of the protocol does, in
+ * one table (type -> handler) beside the REST route table. Each handler
+ * checks shape, then content, then acts; replies and errors go back to the
+ * session, and requests that wait on storage count as in flight. */
+#include "ssq-server-session-private.h"
+#include "ssq-server-chat.h"
+#include "ssq-server-hub.h"
+
+typedef void (*FrameFunc) (SsqServerSession *session,
+                           JsonObject       *frame,
+                           JsonNode         *request_id,
+                           gint64            started_us);
+
+typedef struct {
+  const char *type;
+  gboolean    needs_id;
+  FrameFunc   func;
+} Frame;
+
+/* ---- Replies ---------------------------------------------------------- */
+
+static void
+observe_latency (SsqServerSession *self,
+                 gint64            started_us)
+{
+  ssq_histogram_observe (&self->server->metrics.ws_latency,
+                         (g_get_monotonic_time () - started_us) / 1e6);
+}
+
+static JsonObject *
+new_ack (JsonNode *request_id)
+{
+  JsonObject *obj = json_object_new ();
+
+  json_object_set_string_member (obj, "type", SSQ_FRAME_ACK);
+  json_object_set_member (obj, "id", json_node_copy (request_id));
+  return obj;
+}
+
+static void
+send_ack (SsqServerSession *self,
+          JsonNode         *request_id)
+{
+  g_autoptr(JsonObject) ack = NULL;
+
+  if (request_id == NULL)
+    return;
+  ack = new_ack (request_id);
+  ssq_server_session_send_object (self, ack);
+}
+
+/* A request that waits for storage; counted in flight until it is done. */
+typedef struct {
+  SsqServerSession *session;
+  JsonNode         *request_id;
+  gint64            started_us;
+} Pending;
+
+static Pending *
+pending_new (SsqServerSession *self,
+             JsonNode         *request_id,
+             gint64            started_us)
+{
+  Pending *p = g_new0 (Pending, 1);
+
+  p->session = g_object_ref (self);
+  p->request_id = request_id ? json_node_copy (request_id) : NULL;
+  p->started_us = started_us;
+  ssq_server_session_request_begin (self);
+  return p;
+}
+
+static void
+pending_free (Pending *p)
+{
+  ssq_server_session_request_end (p->session);
+  g_object_unref (p->session);
+  g_clear_pointer (&p->request_id, json_node_unref);
+  g_free (p);
+}
+
+/* ---- send, received, read --------------------------------------------- */
+
+static void
+send_done (SsqServer           *server,
+           const SsqMessageRow *message,
+           gboolean             duplicate,
+           const GError        *error,
+           gpointer             user_data)
+{
+  Pending *p = user_data;
+  g_autoptr(JsonObject) ack = NULL;
+
+  if (!p->session->open)
+    return;
+  if (error != NULL)
+    {
+      ssq_server_session_send_error (p->session, p->request_id, error);
+      return;
+    }
+  ack = new_ack (p->request_id);
+  json_object_set_object_member (ack, "message", ssq_server_json_message (message));
+  if (duplicate)
+    json_object_set_boolean_member (ack, "duplicate", TRUE);
+  ssq_server_session_send_object (p->session, ack);
+  observe_latency (p->session, p->started_us);
+}
+
+static void
+frame_send (SsqServerSession *self,
+            JsonObject       *frame,
+            JsonNode         *request_id,
+            gint64            started_us)
+{
+  g_autoptr(GError) error = NULL;
+  SsqSendRequest request = { 0 };
+
+  if (!ssq_server_chat_parse_send (frame, &request, &error))
+    {
+      ssq_server_session_send_error (self, request_id, error);
+      return;
+    }
+  ssq_server_chat_send (self->server, self->user_id, &request, send_done,
+                        pending_new (self, request_id, started_us), (GDestroyNotify) pending_free);
+  ssq_send_request_clear (&request);
+}
+
+static void
+mark_done (SsqServer    *server,
+           const GError *error,
+           gpointer      user_data)
+{
+  Pending *p = user_data;
+
+  if (!p->session->open)
+    return;
+  if (error != NULL)
+    {
+      /* "received" has no id and no reply; its errors only count. */
+      if (p->request_id != NULL)
+        ssq_server_session_send_error (p->session, p->request_id, error);
+      else
+        ssq_server_metrics_error (&server->metrics, error);
+      return;
+    }
+  if (p->request_id != NULL)
+    {
+      send_ack (p->session, p->request_id);
+      observe_latency (p->session, p->started_us);
+    }
+}
+
+static void
+mark (SsqServerSession *self,
+      JsonObject       *frame,
+      JsonNode         *request_id,
+      gboolean          read,
+      gint64            started_us)
+{
+  g_autoptr(GError) error = NULL;
+  const char *conversation_id = NULL;
+  gint64 seq = 0;
+
+  if (!ssq_json_get_string (frame, "conversation_id", TRUE, &conversation_id, &error) ||
+      !ssq_json_get_int (frame, "seq", TRUE, 0, G_MAXINT64, &seq, &error))
+    {
+      ssq_server_session_send_error (self, request_id, error);
+      return;
+    }
+  ssq_server_chat_mark (self->server, self->user_id, conversation_id, read ? 0 : seq,
+                        read ? seq : 0, mark_done, pending_new (self, request_id, started_us),
+                        (GDestroyNotify) pending_free);
+}
+
+static void
+frame_received (SsqServerSession *self,
+                JsonObject       *frame,
+                JsonNode         *request_id,
+                gint64            started_us)
+{
+  mark (self, frame, NULL, FALSE, started_us);
+}
+
+static void
+frame_read (SsqServerSession *self,
+            JsonObject       *frame,
+            JsonNode         *request_id,
+            gint64            started_us)
+{
+  mark (self, frame, request_id, TRUE, started_us);
+}
+
+/* ---- typing, presence, ping ------------------------------------------- */
+
+static void
+frame_typing (SsqServerSession *self,
+              JsonObject       *frame,
+              JsonNode         *request_id,
+              gint64            started_us)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqMemberRow) member = NULL;
+  const char *conversation_id = NULL;
+  gboolean active = FALSE;
+
+  if (!ssq_json_get_string (frame, "conversation_id", TRUE, &conversation_id, &error) ||
+      !ssq_json_get_bool (frame, "active", TRUE, &active, &error) ||
+      (member = ssq_server_chat_require_member (self->server, conversation_id, self->user_id,
+                                                &error)) == NULL)
+    {
+      ssq_server_session_send_error (self, request_id, error);
+      return;
+    }
+  ssq_server_hub_typing (self->server->hub, conversation_id, self->user_id, active);
+  send_ack (self, request_id);
+}
+
+static void
+frame_presence (SsqServerSession *self,
+                JsonObject       *frame,
+                JsonNode         *request_id,
+                gint64            started_us)
+{
+  g_autoptr(GError) error = NULL;
+  const char *status = NULL;
+
+  if (!ssq_json_get_string (frame, "status", TRUE, &status, &error))
+    {
+      ssq_server_session_send_error (self, request_id, error);
+      return;
+    }
+  if (!g_str_equal (status, "online") && !g_str_equal (status, "away") &&
+      !g_str_equal (status, "dnd"))
+    {
+      g_set_error_literal (&error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                           "Field \"status\" must be online, away or dnd");
+      ssq_server_session_send_error (self, request_id, error);
+      return;
+    }
+  ssq_server_hub_set_presence (self->server->hub, self->user_id, status);
+  send_ack (self, request_id);
+}
+
+static void
+frame_ping (SsqServerSession *self,
+            JsonObject       *frame,
+            JsonNode         *request_id,
+            gint64            started_us)
+{
+  g_autoptr(JsonObject) pong = json_object_new ();
+
+  json_object_set_string_member (pong, "type", SSQ_FRAME_PONG);
+  json_object_set_member (pong, "id", json_node_copy (request_id));
+  ssq_server_session_send_object (self, pong);
+}
+
+/* ---- sync ------------------------------------------------------------- */
+
+typedef struct {
+  JsonNode   *request_id;
+  GPtrArray  *conversation_ids;
+  GHashTable *since;                     /* conversation id -> gint64 * */
+  guint       next;
+  JsonArray  *truncated;
+  gint64      started_us;
+} SyncJob;
+
+static void
+sync_job_free (SyncJob *job)
+{
+  json_node_unref (job->request_id);
+  g_ptr_array_unref (job->conversation_ids);
+  g_hash_table_unref (job->since);
+  json_array_unref (job->truncated);
+  g_free (job);
+}
+
+/* Drops the session's sync jobs (it closed). */
+void
+ssq_server_frames_cancel (SsqServerSession *self)
+{
+  SyncJob *job;
+
+  g_clear_handle_id (&self->sync_source, g_source_remove);
+  while ((job = g_queue_pop_head (&self->sync_jobs)) != NULL)
+    {
+      sync_job_free (job);
+      ssq_server_session_request_end (self);
+    }
+}
+
+static gboolean sync_step_cb (gpointer data);
+
+static void
+schedule_sync (SsqServerSession *self,
+               guint             delay_ms)
+{
+  if (self->sync_source != 0 || g_queue_is_empty (&self->sync_jobs))
+    return;
+  if (delay_ms == 0)
+    self->sync_source = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, sync_step_cb, self, NULL);
+  else
+    self->sync_source = g_timeout_add (delay_ms, sync_step_cb, self);
+}
+
+/* Sends one conversation of a sync. */
+static void
+sync_one (SsqServerSession *self,
+          SyncJob          *job)
+{
+  const char *conversation_id = job->conversation_ids->pdata[job->next++];
+  gint64 *since = g_hash_table_lookup (job->since, conversation_id);
+  guint batch = self->server->config->sync_batch;
+  g_autoptr(JsonObject) conv = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GBytes) frame = NULL;
+
+  conv = ssq_server_json_conversation_for (self->server, conversation_id, self->user_id, NULL);
+  if (conv == NULL)
+    return;    /* left since the sync began */
+  frame = ssq_server_json_frame (SSQ_FRAME_CONVERSATION, "conversation", conv);
+  ssq_server_session_send (self, frame);
+  messages = ssq_server_store_messages_range (self->server->store, conversation_id,
+                                              since ? *since : 0, 0, batch, FALSE, NULL);
+  if (messages == NULL)
+    return;
+  if (messages->len > batch)
+    {
+      json_array_add_string_element (job->truncated, conversation_id);
+      g_ptr_array_set_size (messages, batch);
+    }
+  for (guint i = 0; i < messages->len && self->open; i++)
+    {
+      g_autoptr(JsonObject) obj = ssq_server_json_message (messages->pdata[i]);
+      g_autoptr(GBytes) mframe = ssq_server_json_frame (SSQ_FRAME_MESSAGE, "message", obj);
+
+      ssq_server_session_send (self, mframe);
+    }
+}
+
+static void
+sync_finish (SsqServerSession *self,
+             SyncJob          *job)
+{
+  g_autoptr(JsonObject) ack = new_ack (job->request_id);
+
+  json_object_set_array_member (ack, "truncated", json_array_ref (job->truncated));
+  ssq_server_session_send_object (self, ack);
+  observe_latency (self, job->started_us);
+}
+
+/* Sync sends conversation by conversation and waits while the peer is more
+ * than a quarter of the send budget behind, so a large catch-up flows at
+ * the pace the client reads instead of piling up in memory. */
+static gboolean
+sync_step_cb (gpointer data)
+{
+  SsqServerSession *self = data;
+  SyncJob *job = g_queue_peek_head (&self->sync_jobs);
+
+  self->sync_source = 0;
+  if (job == NULL || !self->open)
+    return G_SOURCE_REMOVE;
+  if (ssq_net_conn_get_queued (self->conn) > self->server->config->send_queue_max / 4)
+    {
+      schedule_sync (self, 10);
+      return G_SOURCE_REMOVE;
+    }
+  if (job->next < job->conversation_ids->len)
+    sync_one (self, job);
+  if (job->next >= job->conversation_ids->len && self->open)
+    {
+      sync_finish (self, job);
+      sync_job_free (g_queue_pop_head (&self->sync_jobs));
+      ssq_server_session_request_end (self);
+    }
+  schedule_sync (self, 0);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+read_since (JsonObject  *since,
+            GHashTable  *out,
+            GError     **error)
+{
+  JsonObjectIter iter;
+  const char *key;
+  JsonNode *value;
+
+  json_object_iter_init (&iter, since);
+  while (json_object_iter_next (&iter, &key, &value))
+    {
+      gint64 seq;
+
+      if (json_node_get_value_type (value) != G_TYPE_INT64 || (seq = json_node_get_int (value)) < 0)
+        {
+          g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                       "since[\"%s\"] must be a non-negative integer", key);
+          return FALSE;
+        }
+      g_hash_table_insert (out, g_strdup (key), g_memdup2 (&seq, sizeof seq));
+    }
+  return TRUE;
+}
+
+static void
+frame_sync (SsqServerSession *self,
+            JsonObject       *frame,
+            JsonNode         *request_id,
+            gint64            started_us)
+{
+  g_autoptr(GError) error = NULL;
+  JsonObject *since = NULL;
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GHashTable) since_table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                             g_free);
+  SyncJob *job;
+
+  if (!ssq_json_get_object (frame, "since", FALSE, &since, &error) ||
+      (since != NULL && !read_since (since, since_table, &error)) ||
+      (ids = ssq_server_store_conversation_ids_for_user (self->server->store, self->user_id,
+                                                         &error)) == NULL)
+    {
+      ssq_server_session_send_error (self, request_id, error);
+      return;
+    }
+  job = g_new0 (SyncJob, 1);
+  job->request_id = json_node_copy (request_id);
+  job->conversation_ids = g_steal_pointer (&ids);
+  job->since = g_steal_pointer (&since_table);
+  job->truncated = json_array_new ();
+  job->started_us = started_us;
+  g_queue_push_tail (&self->sync_jobs, job);
+  ssq_server_session_request_begin (self);
+  schedule_sync (self, 0);
+}
+
+/* ---- Dispatch --------------------------------------------------------- */
+
+static const Frame frames[] = {
+  { SSQ_FRAME_SEND,     TRUE,  frame_send },
+  { SSQ_FRAME_SYNC,     TRUE,  frame_sync },
+  { SSQ_FRAME_RECEIVED, FALSE, frame_received },
+  { SSQ_FRAME_READ,     TRUE,  frame_read },
+  { SSQ_FRAME_TYPING,   FALSE, frame_typing },
+  { SSQ_FRAME_PRESENCE, FALSE, frame_presence },
+  { SSQ_FRAME_PING,     TRUE,  frame_ping },
+};
+
+void
+ssq_server_frames_dispatch (SsqServerSession *self,
+                            const char       *data,
+                            gsize             length)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) frame = NULL;
+  JsonNode *request_id;
+  const char *type = NULL;
+  gint64 started_us = g_get_monotonic_time ();
+
+  frame = ssq_json_parse_object (data, length, &error);
+  if (frame == NULL)
+    {
+      ssq_server_session_send_error (self, NULL, error);
+      return;
+    }
+  request_id = json_object_get_member (frame, "id");
+  if (request_id != NULL && json_node_get_value_type (request_id) != G_TYPE_STRING &&
+      json_node_get_value_type (request_id) != G_TYPE_INT64)
+    {
+      g_set_error_literal (&error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                           "Field \"id\" must be a string or an integer");
+      ssq_server_session_send_error (self, NULL, error);
+      return;
+    }
+  if (!ssq_json_get_string (frame, "type", TRUE, &type, &error))
+    {
+      ssq_server_session_send_error (self, request_id, error);
+      return;
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (frames); i++)
+    {
+      if (!g_str_equal (type, frames[i].type))
+        continue;
+      if (frames[i].needs_id && request_id == NULL)
+        {
+          g_set_error (&error, SSQ_ERROR, SSQ_ERROR_INVALID, "A \"%s\" request needs an \"id\"",
+                       type);
+          ssq_server_session_send_error (self, NULL, error);
+          return;
+        }
+      frames[i].func (self, frame, request_id, started_us);
+      return;
+    }
+  g_set_error (&error, SSQ_ERROR, SSQ_ERROR_INVALID, "Unknown frame type \"%s\"", type);
+  ssq_server_session_send_error (self, request_id, error);
+}
