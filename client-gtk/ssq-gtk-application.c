@@ -55,8 +55,9 @@ notification_clicked_cb (NotifyNotification *note,
     g_action_group_activate_action (G_ACTION_GROUP (self), "open-conversation", g_variant_new_string (id));
 }
 
-/* The server flags what deserves a notification (and leaves out muted
- * conversations); show it unless the conversation is in front of the user. */
+/* The client library flags what deserves a notification, by the server's
+ * rule (it leaves out muted conversations); show it unless the
+ * conversation is in front of the user. */
 static void
 notification_cb (SsqClient         *client,
                  const char        *conversation_id,

@@ -272,8 +272,9 @@ ssq_tui_quit (SsqTui *self,
   g_main_loop_quit (self->loop);
 }
 
-/* Notifications: the server says when a message deserves one (it already
- * leaves out muted conversations); we ring when it is not in view. */
+/* Notifications: the client library says when a message deserves one, by
+ * the server's rule (it already leaves out muted conversations); we ring
+ * when it is not in view. */
 static void
 notification_cb (SsqClient  *client,
                  const char *conversation_id,

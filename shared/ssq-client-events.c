@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-client-events.c: server events applied to the cache, then announced
- * as signals; sync from the cache's cursors; delivered and read markers. */
+ * as signals; notifications derived from message events; sync from the
+ * cache's cursors; delivered and read markers. */
 #include <glib/gi18n.h>
 #include "ssq-client-private.h"
 #include "ssq-json.h"
@@ -93,24 +94,18 @@ emit_conversation (SsqClient  *self,
     g_signal_emit (self, ssq_client_signals[SIGNAL_CONVERSATION], 0, conversation);
 }
 
-/**
- * ssq_client_apply_message:
- * Stores a protocol `message` object and announces it if it is new or
- * changed; tells the server it was received when it is someone else's.
- */
-gboolean
-ssq_client_apply_message (SsqClient   *self,
-                          JsonObject  *object,
-                          GError     **error)
+/* Stores @message and announces it if it is new or changed; tells the
+ * server it was received when it is someone else's. */
+static gboolean
+apply_parsed_message (SsqClient   *self,
+                      SsqMessage  *message,
+                      GError     **error)
 {
-  g_autoptr(SsqMessage) message = ssq_message_new_from_json (object, error);
   g_autoptr(SsqMessage) pending = NULL;
   g_autoptr(SsqMessage) stored = NULL;
   gboolean changed = FALSE;
   gboolean own;
 
-  if (message == NULL)
-    return FALSE;
   own = g_strcmp0 (message->sender, self->user_id) == 0;
   if (own && message->client_id != NULL)
     pending = ssq_cache_outbox_get (self->cache, message->client_id);
@@ -135,6 +130,104 @@ ssq_client_apply_message (SsqClient   *self,
       queue_marker (self, self->pending_received, message->conversation_id, message->seq);
     }
   return TRUE;
+}
+
+/**
+ * ssq_client_apply_message:
+ * Stores a protocol `message` object and announces it if it is new or
+ * changed; tells the server it was received when it is someone else's.
+ */
+gboolean
+ssq_client_apply_message (SsqClient   *self,
+                          JsonObject  *object,
+                          GError     **error)
+{
+  g_autoptr(SsqMessage) message = ssq_message_new_from_json (object, error);
+
+  return message != NULL && apply_parsed_message (self, message, error);
+}
+
+/* The username mentions are matched against: the one the server sent in
+ * `welcome` (stored with the user), else the one the session was set with
+ * (the same, since usernames are stored lower case and never change). */
+static char *
+own_username (SsqClient *self)
+{
+  g_autoptr(SsqUser) me = ssq_cache_get_user (self->cache, self->user_id);
+
+  if (me != NULL && ssq_user_get_username (me) != NULL)
+    return g_strdup (ssq_user_get_username (me));
+  return g_strdup (self->username);
+}
+
+/*
+ * The reason for a notification the `message` event of @message calls for,
+ * or NULL: the rule by which the server sends `notification` frames to
+ * clients that do not derive them.
+ *
+ * Only a new message that arrives live counts, not an edit or deletion and
+ * not a replay by sync. @before is the conversation as the cache held it
+ * before @message was stored: a new message is above its last seq, while
+ * a sync always sends a conversation (and the client fetches the list at
+ * the start of every sync) before replaying that conversation's messages, so
+ * every replayed one is at or below it. The same test keeps a message that
+ * arrives twice (live, then again in a sync) from notifying twice.
+ *
+ * A message in a conversation the cache does not know gives none: neither
+ * the kind nor the muted flag is known. The server sends a conversation's
+ * `conversation` event before its first message, so this happens only
+ * through a race with the conversation list fetch of a fresh cache. Such
+ * races over HTTP (a list or history page that already holds a message
+ * whose event is still on its way) can hide a notification; they never
+ * give a second one.
+ */
+static const char *
+derived_reason (SsqClient       *self,
+                SsqMessage      *message,
+                SsqConversation *before)
+{
+  g_autofree char *username = NULL;
+
+  if (before == NULL || self->user_id == NULL)
+    return NULL;
+  if (message->edited_at != 0 || message->deleted)
+    return NULL;
+  if (message->seq <= ssq_conversation_get_last_seq (before))
+    return NULL;
+  if (g_strcmp0 (message->sender, self->user_id) == 0 || ssq_conversation_get_muted (before))
+    return NULL;
+  if (ssq_conversation_is_direct (before))
+    return "direct";
+  if (message->body == NULL || strchr (message->body, '@') == NULL)
+    return "group";
+  username = own_username (self);
+  return ssq_proto_mentions (message->body, username) ? "mention" : "group";
+}
+
+static void
+handle_message (SsqClient  *self,
+                JsonObject *frame)
+{
+  g_autoptr(SsqMessage) message = NULL;
+  g_autoptr(SsqConversation) before = NULL;
+  const char *reason = NULL;
+  JsonObject *object;
+  GError *error = NULL;
+
+  if (!ssq_json_get_object (frame, "message", TRUE, &object, &error) ||
+      (message = ssq_message_new_from_json (object, &error)) == NULL)
+    return protocol_error (self, SSQ_FRAME_MESSAGE, error);
+  if (self->derive_notifications)
+    before = ssq_cache_get_conversation (self->cache, message->conversation_id);
+  if (!apply_parsed_message (self, message, &error))
+    return protocol_error (self, SSQ_FRAME_MESSAGE, error);
+  /* After storing, as a `notification` frame comes after its message: a
+   * handler finds the message in the cache. */
+  if (self->derive_notifications)
+    reason = derived_reason (self, message, before);
+  if (reason != NULL)
+    g_signal_emit (self, ssq_client_signals[SIGNAL_NOTIFICATION], 0, message->conversation_id,
+                   message->seq, reason);
 }
 
 /**
@@ -250,6 +343,10 @@ handle_notification (SsqClient  *self,
       !ssq_json_get_int (frame, "seq", TRUE, 1, G_MAXINT64, &seq, &error) ||
       !ssq_json_get_string (frame, "reason", FALSE, &reason, &error))
     return protocol_error (self, "notification", error);
+  /* A server that does not know notifications=client still sends these;
+   * the derived ones stand in for them, and taking both would notify twice. */
+  if (self->derive_notifications)
+    return;
   g_signal_emit (self, ssq_client_signals[SIGNAL_NOTIFICATION], 0, conversation_id, seq,
                  reason ? reason : "group");
 }
@@ -264,11 +361,7 @@ ssq_client_handle_event (SsqClient  *self,
   const char *id;
 
   if (strcmp (type, SSQ_FRAME_MESSAGE) == 0)
-    {
-      if (!ssq_json_get_object (frame, "message", TRUE, &object, &error) ||
-          !ssq_client_apply_message (self, object, &error))
-        protocol_error (self, type, error);
-    }
+    handle_message (self, frame);
   else if (strcmp (type, SSQ_FRAME_CONVERSATION) == 0)
     {
       if (!ssq_json_get_object (frame, "conversation", TRUE, &object, &error))

@@ -202,6 +202,47 @@ ssq_check_text (const char  *what,
   return TRUE;
 }
 
+/* Could @c continue a username? Usernames are [a-z0-9_.-]; a '.' right
+ * after a name counts only when more name follows, so that "@alice." at the
+ * end of a sentence still mentions alice. */
+static gboolean
+continues_username (const char *c)
+{
+  return g_ascii_isalnum (c[0]) || c[0] == '_' || c[0] == '-' ||
+         (c[0] == '.' && g_ascii_isalnum (c[1]));
+}
+
+/**
+ * ssq_proto_mentions:
+ * Whether @body mentions @username as "@username" standing alone: any case,
+ * not preceded by a letter, digit or '_' (so "x@alice", an address, does
+ * not count) and not followed by more of a username ("@alicex",
+ * "@alice-bob"). The server decides a `mention` notification with this rule
+ * and clients that derive notifications themselves must decide alike, hence
+ * one function for both.
+ */
+gboolean
+ssq_proto_mentions (const char *body,
+                    const char *username)
+{
+  gsize ulen;
+
+  if (body == NULL || username == NULL || username[0] == '\0')
+    return FALSE;
+  ulen = strlen (username);
+  for (const char *p = strchr (body, '@'); p != NULL; p = strchr (p + 1, '@'))
+    {
+      gboolean start_ok = p == body || !(g_ascii_isalnum (p[-1]) || p[-1] == '_');
+
+      /* strncasecmp stops at the body's end, so p + 1 + ulen is only read
+       * when the body holds that many characters after the '@'. */
+      if (start_ok && g_ascii_strncasecmp (p + 1, username, ulen) == 0 &&
+          !continues_username (p + 1 + ulen))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 gint64
 ssq_now_ms (void)
 {

@@ -101,6 +101,9 @@ gboolean     ssq_check_text             (const char  *what,
                                          gsize        max_bytes,
                                          GError     **error);
 
+gboolean     ssq_proto_mentions         (const char  *body,
+                                         const char  *username);
+
 gint64       ssq_now_ms                 (void);
 
 G_END_DECLS

@@ -19,6 +19,7 @@ typedef struct {
   GPtrArray *presence;      /* "user:status" */
   guint      synced;
   guint      notifications;
+  GPtrArray *notes;         /* "conversation:seq:reason" */
 } TestClient;
 
 static void
@@ -63,6 +64,8 @@ notification_cb (SsqClient  *client,
                  TestClient *tc)
 {
   tc->notifications++;
+  g_ptr_array_add (tc->notes, g_strdup_printf ("%s:%" G_GINT64_FORMAT ":%s",
+                                               conversation_id, seq, reason));
 }
 
 static TestClient *
@@ -79,6 +82,7 @@ test_client_new (const char *url,
   tc->errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
   tc->typing = g_ptr_array_new_with_free_func (g_free);
   tc->presence = g_ptr_array_new_with_free_func (g_free);
+  tc->notes = g_ptr_array_new_with_free_func (g_free);
   g_signal_connect (tc->client, "error", G_CALLBACK (errors_cb), tc);
   g_signal_connect (tc->client, "typing", G_CALLBACK (typing_cb), tc);
   g_signal_connect (tc->client, "presence", G_CALLBACK (presence_cb), tc);
@@ -102,6 +106,7 @@ test_client_free_full (TestClient *tc,
   g_ptr_array_unref (tc->errors);
   g_ptr_array_unref (tc->typing);
   g_ptr_array_unref (tc->presence);
+  g_ptr_array_unref (tc->notes);
   g_free (tc);
 }
 
@@ -739,6 +744,173 @@ test_model_signals (void)
   g_string_free (conv_log.log, TRUE);
 }
 
+typedef struct {
+  TestClient *tc;
+  const char *note;
+} HasNote;
+
+static gboolean
+has_note (gpointer data)
+{
+  HasNote *has = data;
+
+  for (guint i = 0; i < has->tc->notes->len; i++)
+    if (g_str_equal (has->tc->notes->pdata[i], has->note))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+wait_for_note (TestClient *tc,
+               const char *note)
+{
+  HasNote has = { tc, note };
+
+  g_assert_true (ssq_test_wait_until (has_note, &has, WAIT_MS));
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* @tc got exactly the notifications in @expected (NULL-terminated), each
+ * once, in any order. */
+static void
+assert_notes (TestClient        *tc,
+              const char *const *expected)
+{
+  g_autoptr(GPtrArray) want = g_ptr_array_new ();
+  g_autoptr(GPtrArray) got = g_ptr_array_new ();
+  g_autofree char *want_text = NULL, *got_text = NULL;
+
+  for (guint i = 0; expected[i] != NULL; i++)
+    g_ptr_array_add (want, (gpointer) expected[i]);
+  for (guint i = 0; i < tc->notes->len; i++)
+    g_ptr_array_add (got, tc->notes->pdata[i]);
+  g_ptr_array_sort (want, compare_strings);
+  g_ptr_array_sort (got, compare_strings);
+  g_ptr_array_add (want, NULL);
+  g_ptr_array_add (got, NULL);
+  want_text = g_strjoinv ("\n", (char **) want->pdata);
+  got_text = g_strjoinv ("\n", (char **) got->pdata);
+  g_assert_cmpstr (got_text, ==, want_text);
+}
+
+static char *
+note (SsqConversation *conversation,
+      gint64           seq,
+      const char      *reason)
+{
+  return g_strdup_printf ("%s:%" G_GINT64_FORMAT ":%s", ssq_conversation_get_id (conversation),
+                          seq, reason);
+}
+
+/* The client works out notifications from message events itself
+ * (notifications=client): the server's rule, exactly once per message, and
+ * none for edits, deletions, muted conversations, its own messages or
+ * messages replayed by sync. A server that still sends notification frames
+ * changes nothing: the client ignores them. */
+static void
+test_notifications (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(TestClient) alice = registered (server, "alice");
+  g_autoptr(TestClient) bob = registered (server, "bob");
+  g_autoptr(TestClient) carol = registered (server, "carol");
+  g_autoptr(TestClient) bob2 = NULL;
+  const char *const team_members[] = { "bob", "carol", NULL };
+  const char *const quiet_members[] = { "bob", NULL };
+  g_autoptr(SsqConversation) team = create_group (alice, "team", team_members);
+  g_autoptr(SsqConversation) quiet = create_group (alice, "quiet", quiet_members);
+  g_autoptr(SsqConversation) dm = create_direct (alice, "bob");
+  g_autoptr(SsqConversation) muted = NULL;
+  g_autoptr(SsqMessage) edited = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *team_id = ssq_conversation_get_id (team);
+  g_autofree char *t1_group = note (team, 1, "group"), *t2_group = note (team, 2, "group");
+  g_autofree char *t2_mention = note (team, 2, "mention"), *t3_mention = note (team, 3, "mention");
+  g_autofree char *t4_group = note (team, 4, "group"), *t5_group = note (team, 5, "group");
+  g_autofree char *t6_group = note (team, 6, "group"), *d1_direct = note (dm, 1, "direct");
+
+  ssq_client_update_conversation_async (bob->client, ssq_conversation_get_id (quiet), NULL, 1,
+                                        NULL, ssq_test_store_result, &result);
+  muted = ssq_client_conversation_finish (bob->client, wait_result (&result), &error);
+  g_assert_no_error (error);
+  g_assert_true (ssq_conversation_get_muted (muted));
+  g_clear_object (&result);
+
+  /* Plain, mention, mention of two in other case and with a full stop,
+   * and text that only looks like mentions. Waiting between senders keeps
+   * the seqs as numbered. */
+  send_text (alice, team_id, "hello team");
+  send_text (alice, team_id, "@bob look");
+  wait_for_seq (carol, team_id, 2);
+  send_text (carol, team_id, "cc @BOB, @alice.");
+  wait_for_seq (alice, team_id, 3);
+  send_text (alice, team_id, "mail x@carol.example or @carolx");
+  send_text (alice, ssq_conversation_get_id (dm), "hi @bob");
+  send_text (alice, ssq_conversation_get_id (quiet), "psst @bob");
+  wait_for_seq (bob, ssq_conversation_get_id (quiet), 1);
+  wait_for_seq (carol, team_id, 4);
+
+  /* An edit that now mentions carol, and a deletion: no notification. */
+  ssq_client_edit_message_async (alice->client, team_id, 1, "hello @carol", NULL,
+                                 ssq_test_store_result, &result);
+  edited = ssq_client_edit_message_finish (alice->client, wait_result (&result), &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  ssq_client_delete_message_async (carol->client, team_id, 3, NULL, ssq_test_store_result, &result);
+  g_assert_true (ssq_client_delete_message_finish (carol->client, wait_result (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  /* A message carol's client missed comes by sync when it is back: no
+   * notification, as none was due while it was away. */
+  ssq_client_disconnect (carol->client);
+  send_text (alice, team_id, "while you were away, @carol");
+  wait_for_note (bob, t5_group);
+  go_online (carol);
+  wait_for_seq (carol, team_id, 5);
+
+  /* A new device's first sync replays everything: nothing to notify. */
+  bob2 = test_client_new (server->url, NULL);
+  ssq_client_login_async (bob2->client, "bob", "password123", NULL, ssq_test_store_result, &result);
+  g_assert_true (ssq_client_login_finish (bob2->client, wait_result (&result), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  go_online (bob2);
+
+  /* One more message reaches everyone online; once it has notified, every
+   * earlier event has been handled (one connection keeps the order). */
+  send_text (alice, team_id, "end");
+  wait_for_note (bob, t6_group);
+  wait_for_note (bob2, t6_group);
+  wait_for_note (carol, t6_group);
+
+  {
+    const char *const for_alice[] = { t3_mention, NULL };
+    const char *const for_bob[] = { t1_group, t2_mention, t3_mention, t4_group, d1_direct,
+                                    t5_group, t6_group, NULL };
+    const char *const for_bob2[] = { t6_group, NULL };
+    const char *const for_carol[] = { t1_group, t2_group, t4_group, t6_group, NULL };
+
+    /* alice's own message "end" needs no wait: she is the sender. */
+    wait_for_seq (alice, team_id, 6);
+    assert_notes (alice, for_alice);
+    assert_notes (bob, for_bob);
+    assert_notes (bob2, for_bob2);
+    assert_notes (carol, for_carol);
+  }
+  g_assert_cmpuint (alice->errors->len, ==, 0);
+  g_assert_cmpuint (bob->errors->len, ==, 0);
+  g_assert_cmpuint (bob2->errors->len, ==, 0);
+  g_assert_cmpuint (carol->errors->len, ==, 0);
+}
+
 /* A server that breaks the protocol: the client reports errors and goes on. */
 
 static void
@@ -767,6 +939,9 @@ hostile_ws_cb (SoupServer              *server,
   };
 
   g_object_set_data_full (G_OBJECT (server), "ws", g_object_ref (connection), g_object_unref);
+  /* What the client asked for when it opened the WebSocket. */
+  g_object_set_data_full (G_OBJECT (server), "ws-query",
+                          g_strdup (g_uri_get_query (soup_server_message_get_uri (msg))), g_free);
   for (guint i = 0; i < G_N_ELEMENTS (frames); i++)
     soup_websocket_connection_send_text (connection, frames[i]);
   soup_websocket_connection_send_binary (connection, "\x01\x02", 2);
@@ -826,6 +1001,8 @@ test_hostile_server (void)
   ssq_client_connect (tc->client);
   g_assert_true (ssq_test_wait_until (enough_errors, tc, WAIT_MS));
   g_assert_cmpint (ssq_client_get_state (tc->client), ==, SSQ_CLIENT_ONLINE);
+  /* The client derives notifications, so asks the server for no frames. */
+  g_assert_cmpstr (g_object_get_data (G_OBJECT (fake), "ws-query"), ==, "notifications=client");
   for (guint i = 0; i < tc->errors->len; i++)
     g_assert_true (((GError *) tc->errors->pdata[i])->domain == SSQ_ERROR);
 
@@ -927,6 +1104,7 @@ main (int    argc,
   /* Every client gets its own data directory; no XDG isolation needed. */
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/client/converse", test_converse);
+  g_test_add_func ("/client/notifications", test_notifications);
   g_test_add_func ("/client/auto-away", test_auto_away);
   g_test_add_func ("/client/server-killed-while-sending", test_server_killed_while_sending);
   g_test_add_func ("/client/outbox-survives-restart", test_outbox_survives_restart);

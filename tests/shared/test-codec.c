@@ -163,6 +163,43 @@ test_value_rules (void)
   g_assert_false (ssq_check_text ("body", "12345678901", 1, 10, NULL));
 }
 
+/* The mention rule shared by the server and clients that derive their own
+ * notifications: "@name" standing alone, in any case. */
+static void
+test_mentions (void)
+{
+  const struct { const char *body; gboolean expected; } cases[] = {
+    { "@alice hello", TRUE },           /* start of text */
+    { "hello @alice", TRUE },           /* after a space, at the end */
+    { "thanks @alice.", TRUE },         /* sentence end: the dot is not part of the name */
+    { "(@alice), see", TRUE },          /* punctuation around it */
+    { "@ALICE look", TRUE },            /* any case */
+    { "hi @Alice!", TRUE },
+    { "@bob and @alice", TRUE },        /* not the first '@' */
+    { "@alicex", FALSE },               /* a longer name */
+    { "@alice_2", FALSE },
+    { "@alice.b", FALSE },              /* a dot followed by more name */
+    { "x@alice", FALSE },               /* preceded by a letter: an address */
+    { "9@alice", FALSE },
+    { "_@alice", FALSE },
+    { "@alice-bob", FALSE },            /* another user's name */
+    { "alice", FALSE },
+    { "@alic", FALSE },                 /* text ends inside the name */
+    { "@", FALSE },
+    { "", FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_test_message ("body \"%s\"", cases[i].body);
+      g_assert_cmpint (ssq_proto_mentions (cases[i].body, "alice"), ==, cases[i].expected);
+    }
+  g_assert_true (ssq_proto_mentions ("hi @alice-bob", "alice-bob"));
+  g_assert_true (ssq_proto_mentions ("hi @a.b.", "a.b"));
+  g_assert_false (ssq_proto_mentions ("hi @", ""));
+  g_assert_false (ssq_proto_mentions (NULL, "alice"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -173,5 +210,6 @@ main (int    argc,
   g_test_add_func ("/shared/codec/getters", test_getters);
   g_test_add_func ("/shared/proto/errors", test_errors);
   g_test_add_func ("/shared/proto/value-rules", test_value_rules);
+  g_test_add_func ("/shared/proto/mentions", test_mentions);
   return g_test_run ();
 }
