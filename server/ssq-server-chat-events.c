@@ -53,26 +53,6 @@ ssq_server_chat_emit_removed (SsqServer  *server,
   ssq_server_hub_send_user (server->hub, user_id, wire);
 }
 
-/* Does @body mention @username as "@username" standing alone? */
-static gboolean
-mentions (const char *body,
-          const char *username)
-{
-  gsize ulen = strlen (username);
-
-  for (const char *p = strchr (body, '@'); p != NULL; p = strchr (p + 1, '@'))
-    {
-      const char *end = p + 1 + ulen;
-      gboolean start_ok = p == body || !(g_ascii_isalnum (p[-1]) || p[-1] == '_');
-
-      if (start_ok && g_ascii_strncasecmp (p + 1, username, ulen) == 0 &&
-          !(g_ascii_isalnum (*end) || *end == '_' || *end == '-' ||
-            (*end == '.' && g_ascii_isalnum (end[1]))))
-        return TRUE;
-    }
-  return FALSE;
-}
-
 static void
 emit_notifications (SsqServer           *server,
                     const SsqMessageRow *message,
@@ -103,7 +83,7 @@ emit_notifications (SsqServer           *server,
         {
           g_autoptr(SsqUserRow) u = ssq_server_store_user_by_id (server->store, m->user_id, NULL);
 
-          if (u != NULL && mentions (message->body, u->username))
+          if (u != NULL && ssq_proto_mentions (message->body, u->username))
             reason = 1;
         }
       if (frames[reason] == NULL)
