@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* fuzz-net.c: fuzz target for the server's transport glue: arbitrary bytes
+ * through one real connection (a socketpair into the epoll loop), as HTTP
+ * requests and, after an upgrade, as WebSocket frames echoed back. The
+ * parsers are libraries; what is fuzzed is our use of them: limits,
+ * pausing, pipelining, the switch to WebSocket, closing. */
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net/ssq-net-private.h"
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+static void
+ws_message (SsqNetConn *conn,
+            const char *data,
+            gsize       length,
+            gboolean    binary,
+            gpointer    user_data)
+{
+  g_autoptr(GBytes) frame = ssq_net_ws_frame_text (data, binary ? 0 : length);
+
+  if (length > 0 && data[0] == 'c')
+    ssq_net_ws_close (conn, 1000, "bye");
+  else if (length > 0 && data[0] == 'p')
+    ssq_net_conn_pause_reading (conn, TRUE);
+  else
+    ssq_net_ws_send (conn, frame);
+}
+
+static void
+ws_closed (SsqNetConn        *conn,
+           gushort            code,
+           SsqNetCloseReason  reason,
+           gpointer           user_data)
+{
+  ssq_net_conn_unref (conn);
+}
+
+static const SsqNetWsCallbacks ws_callbacks = { ws_message, ws_closed };
+
+static void
+request_cb (SsqNetRequest *request,
+            gpointer       user_data)
+{
+  gsize len;
+  const char *body = ssq_net_request_get_body (request, &len);
+
+  if (ssq_net_request_is_upgrade (request))
+    {
+      ssq_net_request_accept_websocket (request, &ws_callbacks, NULL);
+      return;
+    }
+  ssq_net_request_get_header (request, "Authorization");
+  ssq_net_request_respond (request, 200, "text/plain", g_strndup (body, MIN (len, 64)),
+                           MIN (len, 64), NULL);
+}
+
+static char *
+error_body (guint       status,
+            const char *message,
+            gsize      *out_length)
+{
+  *out_length = strlen (message);
+  return g_strdup (message);
+}
+
+static SsqNetServer *
+server (void)
+{
+  static SsqNetServer *the_server;
+
+  if (the_server == NULL)
+    {
+      SsqNetLimits limits = {
+        .max_connections = 16, .max_connections_per_address = 16,
+        .max_header_size = 2048, .max_headers = 16, .header_timeout = 5, .idle_timeout = 5,
+        .max_body_size = 4096, .max_message_size = 4096, .send_queue_max = 65536,
+      };
+
+      the_server = ssq_net_server_new (&limits, "fuzz", request_cb, error_body, NULL, NULL);
+      g_assert_nonnull (the_server);
+    }
+  return the_server;
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data,
+                        size_t         size)
+{
+  SsqNetServer *s = server ();
+  int sv[2];
+  gsize written = 0;
+  char sink[4096];
+
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
+    return 0;
+  ssq_net_conn_new (s, sv[0], "fuzz");
+  /* Feed, drain and run the loop until the connection is gone or a bound
+   * number of iterations has passed (a paused connection never ends). */
+  for (guint i = 0; i < 400 && ssq_net_server_n_connections (s) > 0; i++)
+    {
+      if (written < size)
+        {
+          gssize n = write (sv[1], data + written, size - written);
+
+          if (n > 0)
+            written += n;
+          if (written == size)
+            shutdown (sv[1], SHUT_WR);
+        }
+      else if (size == 0 && i == 0)
+        shutdown (sv[1], SHUT_WR);
+      while (read (sv[1], sink, sizeof sink) > 0)
+        ;
+      g_main_context_iteration (NULL, FALSE);
+    }
+  close (sv[1]);
+  ssq_net_server_close_all (s);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  return 0;
+}
