@@ -454,7 +454,7 @@ next_deadline (SsqNetConn *conn)
     {
       if (ssq_net_http_in_headers (conn, &started))
         deadline = MIN (deadline, started + (gint64) limits->header_timeout * 1000);
-      if (!ssq_net_http_busy (conn))
+      if (!ssq_net_http_busy (conn) && conn->out_bytes == 0)
         deadline = MIN (deadline, conn->read_ms + idle);
     }
   if (conn->mode == SSQ_NET_MODE_WEBSOCKET && ssq_net_ws_closing (conn))
@@ -494,7 +494,7 @@ conn_timeout (SsqNetTimer *timer)
 
       if (in_headers && now - started >= (gint64) limits->header_timeout * 1000)
         ssq_net_http_timeout (conn, TRUE);
-      else if (!ssq_net_http_busy (conn) && now - conn->read_ms >= idle)
+      else if (!ssq_net_http_busy (conn) && conn->out_bytes == 0 && now - conn->read_ms >= idle)
         ssq_net_http_timeout (conn, in_headers);
     }
   else if (conn->mode == SSQ_NET_MODE_WEBSOCKET && ssq_net_ws_closing (conn) &&

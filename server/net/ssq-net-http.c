@@ -538,6 +538,7 @@ ssq_net_request_respond (SsqNetRequest *request,
       return;
     }
   conn->http->in_flight = NULL;
+  conn->read_ms = ssq_net_now_ms ();    /* the idle time starts after the answer */
   queue_response (conn, status, content_type, body, length, extra_headers,
                   request->keep_alive && !request->upgrade);
   if (!request->keep_alive || request->upgrade)
