@@ -6,6 +6,7 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/prctl.h>
 #include <string.h>
 
@@ -588,4 +589,155 @@ ssq_test_wait_result (GAsyncResult **slot,
 {
   g_assert_true (ssq_test_wait_until (result_ready, slot, timeout_ms));
   return *slot;
+}
+
+/* ---- Wrapped launch and /proc readings -------------------------------- */
+
+/* As launch (), with @wrapper's words first. */
+static void
+launch_wrapped (SsqTestServer      *server,
+                const char * const *wrapper)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autofree char *line = NULL;
+  const char *env_wrapper = g_getenv ("SSQ_SERVER_WRAPPER");
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_auto(GStrv) words = g_strsplit (env_wrapper ? env_wrapper : "", " ", -1);
+
+  for (guint i = 0; wrapper != NULL && wrapper[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) wrapper[i]);
+  for (guint i = 0; words[i] != NULL; i++)
+    if (words[i][0] != '\0')
+      g_ptr_array_add (argv, words[i]);
+  g_ptr_array_add (argv, (gpointer) server_binary ());
+  g_ptr_array_add (argv, (gpointer) "--listen");
+  g_ptr_array_add (argv, (gpointer) (server->listen ? server->listen : "127.0.0.1:0"));
+  g_ptr_array_add (argv, (gpointer) "--data-dir");
+  g_ptr_array_add (argv, server->data_dir);
+  g_ptr_array_add (argv, (gpointer) "--config");
+  g_ptr_array_add (argv, server->config_path);
+  g_ptr_array_add (argv, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  server->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
+                                                  &error);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
+  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_assert_true (g_str_has_prefix (line, "listening on http://"));
+  g_free (server->url);
+  g_free (server->ws_url);
+  server->url = g_strdup (line + strlen ("listening on "));
+  server->ws_url = g_strconcat ("ws://", server->url + strlen ("http://"), "/api/v1/ws", NULL);
+  g_free (server->listen);
+  server->listen = g_strdup (server->url + strlen ("http://"));
+}
+
+SsqTestServer *
+ssq_test_server_start_wrapped (const char         *data_dir,
+                               const char         *extra_config,
+                               const char * const *wrapper)
+{
+  g_autoptr(GError) error = NULL;
+  SsqTestServer *server = g_new0 (SsqTestServer, 1);
+  g_autofree char *config = NULL;
+
+  if (data_dir == NULL)
+    {
+      server->data_dir = g_dir_make_tmp ("ssq-test-XXXXXX", &error);
+      g_assert_no_error (error);
+      server->own_dir = TRUE;
+    }
+  else
+    server->data_dir = g_strdup (data_dir);
+  server->config_path = g_build_filename (server->data_dir, "test.conf", NULL);
+  /* The same configuration as ssq_test_server_start (). */
+  config = g_strdup_printf ("[security]\npwhash_opslimit=1\npwhash_memlimit=8192\n"
+                            "[limits]\nmessages_per_minute=0\ngroups_per_hour=0\n"
+                            "joins_per_hour=0\nlogins_per_minute=0\n%s",
+                            extra_config ? extra_config : "");
+  g_file_set_contents (server->config_path, config, -1, &error);
+  g_assert_no_error (error);
+  launch_wrapped (server, wrapper);
+  return server;
+}
+
+/* One "Key:   value kB" line of /proc/<pid>/status; 0 if absent. */
+static gsize
+proc_status_kb (SsqTestServer *server,
+                const char    *key)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) ssq_test_server_pid (server));
+  g_autofree char *text = NULL;
+  g_autofree char *prefix = g_strconcat ("\n", key, ":", NULL);
+  const char *at;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return 0;
+  at = strstr (text, prefix);
+  return at ? (gsize) g_ascii_strtoull (at + strlen (prefix), NULL, 10) : 0;
+}
+
+gsize
+ssq_test_server_rss_kb (SsqTestServer *server)
+{
+  return proc_status_kb (server, "VmRSS");
+}
+
+gsize
+ssq_test_server_peak_rss_kb (SsqTestServer *server)
+{
+  return proc_status_kb (server, "VmHWM");
+}
+
+/* Writing 5 to clear_refs (Linux 4.0) resets VmHWM, so that a test sees
+ * the peak of its own phase and not the start-up's. */
+gboolean
+ssq_test_server_reset_peak_rss (SsqTestServer *server)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/clear_refs", (int) ssq_test_server_pid (server));
+  FILE *f = fopen (path, "w");   /* not g_file_set_contents: no rename in /proc */
+  gboolean ok;
+
+  if (f == NULL)
+    return FALSE;
+  ok = fputs ("5", f) >= 0;
+  return fclose (f) == 0 && ok;
+}
+
+guint
+ssq_test_server_fd_count (SsqTestServer *server)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/fd", (int) ssq_test_server_pid (server));
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+gboolean
+ssq_test_server_alive (SsqTestServer *server)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *text = NULL;
+  const char *state;
+
+  if (server->process == NULL || g_subprocess_get_identifier (server->process) == NULL)
+    return FALSE;
+  path = g_strdup_printf ("/proc/%d/status", (int) ssq_test_server_pid (server));
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return FALSE;
+  state = strstr (text, "\nState:");
+  if (state == NULL)
+    return TRUE;
+  state += strlen ("\nState:");
+  while (*state == ' ' || *state == '\t')
+    state++;
+  return *state != 'Z' && *state != 'X';
 }

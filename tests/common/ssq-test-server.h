@@ -110,6 +110,25 @@ void           ssq_test_store_result    (GObject       *source,
 GAsyncResult  *ssq_test_wait_result     (GAsyncResult **slot,
                                          guint          timeout_ms);
 
+/* The server run under @wrapper (an argv such as { "prlimit",
+ * "--nofile=256:256", "--", NULL }) placed before the binary (and before
+ * SSQ_SERVER_WRAPPER's words, if set). The wrapper must exec the server in
+ * the same process, so that ssq_test_server_pid () is the server's pid.
+ * ssq_test_server_restart () later runs the server without the wrapper. */
+SsqTestServer *ssq_test_server_start_wrapped  (const char         *data_dir,
+                                               const char         *extra_config,
+                                               const char * const *wrapper);
+
+/* The server process as the kernel sees it, from /proc/<pid>: resident set
+ * (VmRSS) and its peak (VmHWM) in KiB, the peak reset to the current
+ * resident set (FALSE if the kernel refused), open descriptors. */
+gsize          ssq_test_server_rss_kb         (SsqTestServer *server);
+gsize          ssq_test_server_peak_rss_kb    (SsqTestServer *server);
+gboolean       ssq_test_server_reset_peak_rss (SsqTestServer *server);
+guint          ssq_test_server_fd_count       (SsqTestServer *server);
+/* TRUE while the process exists and is not a zombie. */
+gboolean       ssq_test_server_alive          (SsqTestServer *server);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqTestServer, ssq_test_server_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqTestWs, ssq_test_ws_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqTestUser, ssq_test_user_free)
