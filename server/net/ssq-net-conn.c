@@ -272,6 +272,8 @@ conn_flush (SsqNetDeferred *deferred)
       conn->queue_paused = FALSE;
       ssq_net_loop_defer (conn->server->loop, &conn->resume);
     }
+  if (conn->mode == SSQ_NET_MODE_HTTP && conn->out_bytes == 0 && conn->pending != NULL)
+    ssq_net_loop_defer (conn->server->loop, &conn->resume);
   ssq_net_conn_update_reading (conn);
   ssq_net_conn_rearm (conn);
 }
@@ -283,8 +285,10 @@ paused (SsqNetConn *conn)
 {
   if (conn->mode == SSQ_NET_MODE_LINGER)
     return FALSE;
+  /* HTTP: the next request waits until the last answer has left, so a
+   * client that pipelines without reading holds one answer, not many. */
   return conn->app_paused || conn->queue_paused ||
-         (conn->mode == SSQ_NET_MODE_HTTP && ssq_net_http_busy (conn));
+         (conn->mode == SSQ_NET_MODE_HTTP && (ssq_net_http_busy (conn) || conn->out_bytes > 0));
 }
 
 void
