@@ -404,9 +404,19 @@ request_cb (SsqNetRequest *net,
   SsqServer *server = user_data;
   const char *path = ssq_net_request_get_path (net);
 
+  const char *method = ssq_net_request_get_method (net);
+  gboolean plain = g_str_equal (path, "/healthz") || g_str_equal (path, "/metrics");
+
   server->metrics.http_requests_total++;
   if (g_str_equal (path, "/api/v1/ws") && ssq_net_request_is_upgrade (net))
     websocket (server, net);
+  else if (plain && !g_str_equal (method, "GET") && !g_str_equal (method, "HEAD"))
+    {
+      gsize len;
+      char *body = transport_error_body (405, "Method not allowed on this route", &len);
+
+      ssq_net_request_respond (net, 405, "application/json", body, len, "Allow: GET, HEAD\r\n");
+    }
   else if (g_str_equal (path, "/healthz"))
     healthz (net);
   else if (g_str_equal (path, "/metrics"))

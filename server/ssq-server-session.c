@@ -217,15 +217,8 @@ ssq_server_session_new (SsqServer     *server,
   self->open = TRUE;
   server->sessions_alive++;
 
-  if (!ssq_server_hub_attach (server->hub, self, &error))
-    {
-      ssq_server_session_close (self, SSQ_CLOSE_TRY_AGAIN, error->message);
-      return self;
-    }
-  self->attached = TRUE;
-  server->metrics.ws_accepted_total++;
-
-  /* welcome goes first: the hub announces presence only after this. */
+  /* welcome goes first: attaching to the hub announces the user's presence,
+   * to this session too. */
   user = ssq_server_store_user_by_id (server->store, user_id, NULL);
   welcome = json_object_new ();
   json_object_set_string_member (welcome, "type", SSQ_FRAME_WELCOME);
@@ -235,5 +228,13 @@ ssq_server_session_new (SsqServer     *server,
   json_object_set_int_member (welcome, "server_time", ssq_now_ms ());
   json_object_set_int_member (welcome, "protocol", SSQ_PROTOCOL_VERSION);
   ssq_server_session_send_object (self, welcome);
+
+  if (!ssq_server_hub_attach (server->hub, self, &error))
+    {
+      ssq_server_session_close (self, SSQ_CLOSE_TRY_AGAIN, error->message);
+      return self;
+    }
+  self->attached = TRUE;
+  server->metrics.ws_accepted_total++;
   return self;
 }

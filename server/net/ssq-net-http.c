@@ -333,6 +333,27 @@ reason_phrase (guint status)
     }
 }
 
+/* The Date header, formatted once a second. */
+static const char *
+http_date (void)
+{
+  static char text[64];
+  static gint64 formatted_at = -1;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  if (now != formatted_at)
+    {
+      g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc (now);
+      g_autofree char *s = g_date_time_format (dt, "%a, %d %b %Y %H:%M:%S GMT");
+
+      g_strlcpy (text, s, sizeof text);
+      formatted_at = now;
+    }
+  return text;
+}
+
+/* @head_only: the answer to a HEAD request, whose headers describe a body
+ * that is not sent. */
 static void
 queue_response (SsqNetConn  *conn,
                 guint        status,
@@ -340,13 +361,14 @@ queue_response (SsqNetConn  *conn,
                 char        *body,
                 gsize        length,
                 const char  *extra_headers,
-                gboolean     keep_alive)
+                gboolean     keep_alive,
+                gboolean     head_only)
 {
   GString *head = g_string_sized_new (256);
   g_autoptr(GBytes) head_bytes = NULL;
 
-  g_string_append_printf (head, "HTTP/1.1 %u %s\r\nServer: %s\r\n", status,
-                          reason_phrase (status), conn->server->server_name);
+  g_string_append_printf (head, "HTTP/1.1 %u %s\r\nServer: %s\r\nDate: %s\r\n", status,
+                          reason_phrase (status), conn->server->server_name, http_date ());
   if (status != 204 && status != 304)
     {
       if (body != NULL && content_type != NULL)
@@ -360,7 +382,7 @@ queue_response (SsqNetConn  *conn,
   g_string_append (head, "\r\n");
   head_bytes = g_string_free_to_bytes (head);
   ssq_net_conn_queue (conn, head_bytes);
-  if (body != NULL && length > 0 && status != 204 && status != 304)
+  if (body != NULL && length > 0 && status != 204 && status != 304 && !head_only)
     {
       g_autoptr(GBytes) body_bytes = g_bytes_new_take (body, length);
       ssq_net_conn_queue (conn, body_bytes);
@@ -385,7 +407,7 @@ ssq_net_http_error (SsqNetConn *conn,
       conn->http->error_status = status;
       g_clear_pointer (&conn->http->building, request_free);
     }
-  queue_response (conn, status, "application/json", body, len, NULL, FALSE);
+  queue_response (conn, status, "application/json", body, len, NULL, FALSE, FALSE);
   ssq_net_conn_finish (conn);
 }
 
@@ -540,7 +562,8 @@ ssq_net_request_respond (SsqNetRequest *request,
   conn->http->in_flight = NULL;
   conn->read_ms = ssq_net_now_ms ();    /* the idle time starts after the answer */
   queue_response (conn, status, content_type, body, length, extra_headers,
-                  request->keep_alive && !request->upgrade);
+                  request->keep_alive && !request->upgrade,
+                  g_strcmp0 (request->method, "HEAD") == 0);
   if (!request->keep_alive || request->upgrade)
     ssq_net_conn_finish (conn);
   else
