@@ -223,7 +223,16 @@ ssq_server_session_new (SsqServer     *server,
   welcome = json_object_new ();
   json_object_set_string_member (welcome, "type", SSQ_FRAME_WELCOME);
   if (user != NULL)
-    json_object_set_object_member (welcome, "user", ssq_server_json_user (server, user));
+    {
+      JsonObject *me = ssq_server_json_user (server, user);
+      const char *presence = ssq_server_hub_presence (server->hub, user_id);
+
+      /* As it will be once attached: online, or the status another
+       * session of the user chose. */
+      json_object_set_string_member (me, "presence",
+                                     g_str_equal (presence, "offline") ? "online" : presence);
+      json_object_set_object_member (welcome, "user", me);
+    }
   json_object_set_string_member (welcome, "session_id", self->id);
   json_object_set_int_member (welcome, "server_time", ssq_now_ms ());
   json_object_set_int_member (welcome, "protocol", SSQ_PROTOCOL_VERSION);
