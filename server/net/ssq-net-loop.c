@@ -244,9 +244,12 @@ tick_cb (gpointer data)
             }
           link = next;
         }
+      /* Move on before the callbacks: a timer they re-arm must land in a
+       * slot still ahead, not in this one, already walked, which would
+       * hold it for a whole turn of the wheel. */
+      loop->wheel_time += WHEEL_TICK_MS;
       while ((link = g_queue_pop_head_link (&due)) != NULL)
         ((SsqNetTimer *) link->data)->func (link->data);
-      loop->wheel_time += WHEEL_TICK_MS;
     }
   if (loop->wheel_time <= now)
     loop->wheel_time = now - now % WHEEL_TICK_MS + WHEEL_TICK_MS;

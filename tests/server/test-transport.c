@@ -1032,6 +1032,15 @@ test_ws_fragmented_limit (void)
 static void
 test_http_nonreaders (void)
 {
+  /* Under AddressSanitizer freed memory stays in its quarantine (RSS says
+   * nothing about our bounds) and building the 1,500 answers that fill the
+   * kernel's buffers takes minutes: this test is for the plain build. */
+  if (g_getenv ("ASAN_OPTIONS") != NULL)
+    {
+      g_test_skip ("RSS bounds are not measurable under AddressSanitizer");
+      return;
+    }
+
   g_autoptr(SsqTestServer) s = ssq_test_server_start (NULL, "idle_timeout=2\n");
   g_autoptr(SsqTestUser) owner = ssq_test_register (s, "reader.owner");
   g_autoptr(GString) members = g_string_new (NULL);
