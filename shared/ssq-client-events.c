@@ -217,14 +217,12 @@ handle_message (SsqClient  *self,
   if (!ssq_json_get_object (frame, "message", TRUE, &object, &error) ||
       (message = ssq_message_new_from_json (object, &error)) == NULL)
     return protocol_error (self, SSQ_FRAME_MESSAGE, error);
-  if (self->derive_notifications)
-    before = ssq_cache_get_conversation (self->cache, message->conversation_id);
+  before = ssq_cache_get_conversation (self->cache, message->conversation_id);
   if (!apply_parsed_message (self, message, &error))
     return protocol_error (self, SSQ_FRAME_MESSAGE, error);
   /* After storing, as a `notification` frame comes after its message: a
    * handler finds the message in the cache. */
-  if (self->derive_notifications)
-    reason = derived_reason (self, message, before);
+  reason = derived_reason (self, message, before);
   if (reason != NULL)
     g_signal_emit (self, ssq_client_signals[SIGNAL_NOTIFICATION], 0, message->conversation_id,
                    message->seq, reason);
@@ -331,6 +329,9 @@ handle_typing (SsqClient  *self,
     ssq_client_apply_typing (self, conversation_id, user_id, active);
 }
 
+/* A server that does not know notifications=client still sends these.
+ * They are checked, then dropped: the notifications derived from `message`
+ * events stand in for them, and taking both would notify twice. */
 static void
 handle_notification (SsqClient  *self,
                      JsonObject *frame)
@@ -342,13 +343,7 @@ handle_notification (SsqClient  *self,
   if (!ssq_json_get_string (frame, "conversation_id", TRUE, &conversation_id, &error) ||
       !ssq_json_get_int (frame, "seq", TRUE, 1, G_MAXINT64, &seq, &error) ||
       !ssq_json_get_string (frame, "reason", FALSE, &reason, &error))
-    return protocol_error (self, "notification", error);
-  /* A server that does not know notifications=client still sends these;
-   * the derived ones stand in for them, and taking both would notify twice. */
-  if (self->derive_notifications)
-    return;
-  g_signal_emit (self, ssq_client_signals[SIGNAL_NOTIFICATION], 0, conversation_id, seq,
-                 reason ? reason : "group");
+    protocol_error (self, "notification", error);
 }
 
 void

@@ -70,11 +70,6 @@ struct _SsqClient
   guint                    idle_source;
 
   guint                    reconnect_max_ms;
-
-  /* Notifications: derived from `message` events instead of taken from
-   * `notification` frames (the WebSocket asks with notifications=client).
-   * Always TRUE for now; FALSE would restore the frame-driven path. */
-  gboolean                 derive_notifications;
 };
 
 enum {

@@ -248,7 +248,6 @@ ssq_client_init (SsqClient *self)
   self->reconnect_max_ms = BACKOFF_MAX_MS;
   self->sync_window = 200;
   self->next_request_id = 1;
-  self->derive_notifications = TRUE;
 }
 
 /**
@@ -682,8 +681,7 @@ start_connect (SsqClient *self)
    * (one frame per message and member instead of two); the client derives
    * them from `message` events. A server that does not know the parameter
    * ignores it and sends them anyway; see ssq-client-events.c. */
-  url = g_strconcat (self->server_url, "/api/v1/ws",
-                     self->derive_notifications ? "?notifications=client" : "", NULL);
+  url = g_strconcat (self->server_url, "/api/v1/ws?notifications=client", NULL);
   msg = soup_message_new ("GET", url);
   if (msg == NULL)
     {

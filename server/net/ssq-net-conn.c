@@ -130,12 +130,6 @@ ssq_net_conn_close (SsqNetConn        *conn,
   ssq_net_conn_unref (conn);
 }
 
-void
-ssq_net_conn_abort (SsqNetConn *conn)
-{
-  ssq_net_conn_close (conn, SSQ_NET_CLOSE_ERROR);
-}
-
 /* ---- Output ----------------------------------------------------------- */
 
 void
@@ -503,7 +497,7 @@ conn_timeout (SsqNetTimer *timer)
     }
   else if (conn->mode == SSQ_NET_MODE_WEBSOCKET && ssq_net_ws_closing (conn) &&
            now >= conn->linger_until)
-    ssq_net_ws_close_timeout (conn);
+    ssq_net_conn_close (conn, SSQ_NET_CLOSE_NORMAL);     /* no answer to our close */
   if (conn->mode != SSQ_NET_MODE_CLOSED)
     ssq_net_conn_rearm (conn);
   ssq_net_conn_unref (conn);

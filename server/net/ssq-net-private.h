@@ -64,7 +64,6 @@ struct _SsqNetServer {
   GQueue             conns;
   GHashTable        *per_address;  /* peer -> count */
   guint8            *rbuf;         /* one read buffer for all connections */
-  guint64            accepted_total;
   guint64            refused_total;
   gint64             emfile_logged;
 };
@@ -79,6 +78,7 @@ void        ssq_net_conn_queue_copy   (SsqNetConn   *conn,
                                        const void   *data,
                                        gsize         length);
 void        ssq_net_conn_finish       (SsqNetConn   *conn);
+gboolean    ssq_net_conn_is_open      (SsqNetConn   *conn);
 void        ssq_net_conn_close        (SsqNetConn   *conn,
                                        SsqNetCloseReason reason);
 void        ssq_net_conn_update_reading (SsqNetConn *conn);
@@ -110,6 +110,5 @@ gsize       ssq_net_ws_feed           (SsqNetConn   *conn,
 void        ssq_net_ws_closed         (SsqNetConn   *conn,
                                        SsqNetCloseReason reason);
 gboolean    ssq_net_ws_closing        (SsqNetConn   *conn);
-void        ssq_net_ws_close_timeout  (SsqNetConn   *conn);
 
 G_END_DECLS

@@ -155,12 +155,6 @@ ssq_net_server_n_connections (SsqNetServer *server)
 }
 
 guint64
-ssq_net_server_accepted_total (SsqNetServer *server)
-{
-  return server->accepted_total;
-}
-
-guint64
 ssq_net_server_refused_total (SsqNetServer *server)
 {
   return server->refused_total;
@@ -259,7 +253,6 @@ accept_one (SsqNetServer *server)
     }
   tune_socket (fd);
   g_hash_table_insert (server->per_address, g_strdup (peer), GUINT_TO_POINTER (n_peer + 1));
-  server->accepted_total++;
   ssq_net_conn_new (server, fd, peer);
   return TRUE;
 }

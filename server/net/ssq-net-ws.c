@@ -338,12 +338,6 @@ ssq_net_ws_closing (SsqNetConn *conn)
   return conn->ws != NULL && conn->ws->closing;
 }
 
-void
-ssq_net_ws_close_timeout (SsqNetConn *conn)
-{
-  ssq_net_conn_close (conn, SSQ_NET_CLOSE_NORMAL);
-}
-
 typedef struct {
   SsqNetConn              *conn;
   const SsqNetWsCallbacks *callbacks;

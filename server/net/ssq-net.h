@@ -69,7 +69,6 @@ gboolean      ssq_net_server_listen        (SsqNetServer        *server,
 void          ssq_net_server_stop_listening (SsqNetServer       *server);
 void          ssq_net_server_close_all     (SsqNetServer        *server);
 guint         ssq_net_server_n_connections (SsqNetServer        *server);
-guint64       ssq_net_server_accepted_total (SsqNetServer       *server);
 guint64       ssq_net_server_refused_total (SsqNetServer        *server);
 void          ssq_net_raise_fd_limit       (void);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqNetServer, ssq_net_server_free)
@@ -105,11 +104,9 @@ gboolean      ssq_net_ws_send              (SsqNetConn    *conn,
 void          ssq_net_ws_close             (SsqNetConn    *conn,
                                             gushort        code,
                                             const char    *reason);
-void          ssq_net_conn_abort           (SsqNetConn    *conn);
 void          ssq_net_conn_pause_reading   (SsqNetConn    *conn,
                                             gboolean       paused);
 gsize         ssq_net_conn_get_queued      (SsqNetConn    *conn);
-gboolean      ssq_net_conn_is_open         (SsqNetConn    *conn);
 SsqNetConn   *ssq_net_conn_ref             (SsqNetConn    *conn);
 void          ssq_net_conn_unref           (SsqNetConn    *conn);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqNetConn, ssq_net_conn_unref)
