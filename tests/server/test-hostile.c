@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-hostile.c: bad input over HTTP, WebSocket and raw TCP. Each case must
  * get a clear error (or a clean close) and leave the server serving. */
-#include "ssq-test-server.h"
+#include "ssq-test-raw.h"
 
 #include <string.h>
 #include <sys/socket.h>
@@ -205,91 +205,20 @@ raw_write (GSocketConnection *c,
   g_assert_no_error (error);
 }
 
-/* A hand-made WebSocket client, for bytes libsoup's client will not send. */
-static GSocketConnection *
-raw_ws_open (const char *token)
-{
-  GSocketConnection *c = raw_connect ();
-  g_autofree char *upgrade = g_strdup_printf (
-    "GET /api/v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-    "Authorization: Bearer %s\r\n\r\n", token);
-  GString *head = g_string_new (NULL);
-  char ch;
-
-  raw_write (c, upgrade);
-  while (!g_str_has_suffix (head->str, "\r\n\r\n") &&
-         g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (c)), &ch, 1, NULL, NULL) == 1)
-    g_string_append_c (head, ch);
-  g_assert_true (g_str_has_prefix (head->str, "HTTP/1.1 101"));
-  g_string_free (head, TRUE);
-  return c;
-}
-
-static void
-raw_ws_send_text (GSocketConnection *c,
-                  const guint8      *payload,
-                  gsize              len)
-{
-  g_autoptr(GByteArray) frame = g_byte_array_new ();
-  const guint8 mask[4] = { 1, 2, 3, 4 };
-  guint8 hdr[2] = { 0x81, 0x80 | (guint8) len };
-
-  g_assert_cmpuint (len, <, 126);
-  g_byte_array_append (frame, hdr, 2);
-  g_byte_array_append (frame, mask, 4);
-  for (gsize i = 0; i < len; i++)
-    {
-      guint8 b = payload[i] ^ mask[i % 4];
-      g_byte_array_append (frame, &b, 1);
-    }
-  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (c)), frame->data,
-                             frame->len, NULL, NULL, NULL);
-}
-
-/* Reads frames until a close frame; returns its code (0 if none came). */
-static guint
-raw_ws_read_close (GSocketConnection *c)
-{
-  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (c));
-  guint8 hdr[2];
-  gsize got;
-
-  g_socket_set_timeout (g_socket_connection_get_socket (c), 5);
-  while (g_input_stream_read_all (in, hdr, 2, &got, NULL, NULL) && got == 2)
-    {
-      guint64 len = hdr[1] & 0x7f;
-      g_autofree guint8 *payload = NULL;
-
-      if (len == 126 || len == 127)
-        {
-          guint8 ext[8];
-          gsize n = len == 126 ? 2 : 8;
-
-          g_input_stream_read_all (in, ext, n, &got, NULL, NULL);
-          len = 0;
-          for (gsize i = 0; i < n; i++)
-            len = (len << 8) | ext[i];
-        }
-      g_assert_cmpuint (len, <, 1 << 20);
-      payload = g_malloc (len + 1);
-      if (!g_input_stream_read_all (in, payload, len, &got, NULL, NULL) || got != len)
-        return 0;
-      if ((hdr[0] & 0x0f) == 0x8)
-        return len >= 2 ? (guint) (payload[0] << 8 | payload[1]) : 1005;
-    }
-  return 0;
-}
-
+/* A hand-made WebSocket client (ssq-test-raw.h), for bytes libsoup's client
+ * will not send. */
 static void
 test_ws_invalid_utf8 (void)
 {
-  g_autoptr(GSocketConnection) c = raw_ws_open (user->token);
+  g_autoptr(SsqTestRaw) c = ssq_test_raw_open (server);
+  g_autoptr(GByteArray) frame = g_byte_array_new ();
   const guint8 bad[] = "{\"type\":\"\xc3\x28\"}";
 
+  ssq_test_raw_ws_upgrade (c, user->token);
   /* RFC 6455: invalid UTF-8 in a text frame fails the connection (1007). */
-  raw_ws_send_text (c, bad, sizeof bad - 1);
-  g_assert_cmpuint (raw_ws_read_close (c), ==, 1007);
+  ssq_test_raw_ws_frame_append (frame, 0x81, bad, sizeof bad - 1);
+  ssq_test_raw_send (c, frame->data, frame->len, WAIT);
+  g_assert_cmpint (ssq_test_raw_ws_pump (c, WAIT, NULL), ==, 1007);
   assert_alive ();
 }
 
