@@ -49,17 +49,22 @@ die_with_parent (gpointer data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
+/* Starts the server binary, after @wrapper's words (may be NULL) and those
+ * of $SSQ_SERVER_WRAPPER (valgrind, say), and reads the URL it prints. */
 static void
-launch (SsqTestServer *server)
+launch (SsqTestServer      *server,
+        const char * const *wrapper)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GDataInputStream) out = NULL;
   g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autofree char *line = NULL;
-  const char *wrapper = g_getenv ("SSQ_SERVER_WRAPPER");
+  const char *env_wrapper = g_getenv ("SSQ_SERVER_WRAPPER");
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_auto(GStrv) words = g_strsplit (wrapper ? wrapper : "", " ", -1);
+  g_auto(GStrv) words = g_strsplit (env_wrapper ? env_wrapper : "", " ", -1);
 
+  for (guint i = 0; wrapper != NULL && wrapper[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) wrapper[i]);
   for (guint i = 0; words[i] != NULL; i++)
     if (words[i][0] != '\0')
       g_ptr_array_add (argv, words[i]);
@@ -98,6 +103,19 @@ SsqTestServer *
 ssq_test_server_start (const char *data_dir,
                        const char *extra_config)
 {
+  return ssq_test_server_start_wrapped (data_dir, extra_config, NULL);
+}
+
+/**
+ * ssq_test_server_start_wrapped:
+ * As ssq_test_server_start(), with the server run under @wrapper (a
+ * NULL-terminated argv prefix such as prlimit's); a restart runs it bare.
+ */
+SsqTestServer *
+ssq_test_server_start_wrapped (const char         *data_dir,
+                               const char         *extra_config,
+                               const char * const *wrapper)
+{
   g_autoptr(GError) error = NULL;
   SsqTestServer *server = g_new0 (SsqTestServer, 1);
   g_autofree char *config = NULL;
@@ -119,7 +137,7 @@ ssq_test_server_start (const char *data_dir,
                             extra_config ? extra_config : "");
   g_file_set_contents (server->config_path, config, -1, &error);
   g_assert_no_error (error);
-  launch (server);
+  launch (server, wrapper);
   return server;
 }
 
@@ -157,7 +175,7 @@ void
 ssq_test_server_restart (SsqTestServer *server)
 {
   g_assert_null (server->process);
-  launch (server);
+  launch (server, NULL);
 }
 
 void
@@ -593,77 +611,6 @@ ssq_test_wait_result (GAsyncResult **slot,
 
 /* ---- Wrapped launch and /proc readings -------------------------------- */
 
-/* As launch (), with @wrapper's words first. */
-static void
-launch_wrapped (SsqTestServer      *server,
-                const char * const *wrapper)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
-  g_autofree char *line = NULL;
-  const char *env_wrapper = g_getenv ("SSQ_SERVER_WRAPPER");
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_auto(GStrv) words = g_strsplit (env_wrapper ? env_wrapper : "", " ", -1);
-
-  for (guint i = 0; wrapper != NULL && wrapper[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) wrapper[i]);
-  for (guint i = 0; words[i] != NULL; i++)
-    if (words[i][0] != '\0')
-      g_ptr_array_add (argv, words[i]);
-  g_ptr_array_add (argv, (gpointer) server_binary ());
-  g_ptr_array_add (argv, (gpointer) "--listen");
-  g_ptr_array_add (argv, (gpointer) (server->listen ? server->listen : "127.0.0.1:0"));
-  g_ptr_array_add (argv, (gpointer) "--data-dir");
-  g_ptr_array_add (argv, server->data_dir);
-  g_ptr_array_add (argv, (gpointer) "--config");
-  g_ptr_array_add (argv, server->config_path);
-  g_ptr_array_add (argv, NULL);
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  server->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
-                                                  &error);
-  g_assert_no_error (error);
-  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
-  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (line);
-  g_assert_true (g_str_has_prefix (line, "listening on http://"));
-  g_free (server->url);
-  g_free (server->ws_url);
-  server->url = g_strdup (line + strlen ("listening on "));
-  server->ws_url = g_strconcat ("ws://", server->url + strlen ("http://"), "/api/v1/ws", NULL);
-  g_free (server->listen);
-  server->listen = g_strdup (server->url + strlen ("http://"));
-}
-
-SsqTestServer *
-ssq_test_server_start_wrapped (const char         *data_dir,
-                               const char         *extra_config,
-                               const char * const *wrapper)
-{
-  g_autoptr(GError) error = NULL;
-  SsqTestServer *server = g_new0 (SsqTestServer, 1);
-  g_autofree char *config = NULL;
-
-  if (data_dir == NULL)
-    {
-      server->data_dir = g_dir_make_tmp ("ssq-test-XXXXXX", &error);
-      g_assert_no_error (error);
-      server->own_dir = TRUE;
-    }
-  else
-    server->data_dir = g_strdup (data_dir);
-  server->config_path = g_build_filename (server->data_dir, "test.conf", NULL);
-  /* The same configuration as ssq_test_server_start (). */
-  config = g_strdup_printf ("[security]\npwhash_opslimit=1\npwhash_memlimit=8192\n"
-                            "[limits]\nmessages_per_minute=0\ngroups_per_hour=0\n"
-                            "joins_per_hour=0\nlogins_per_minute=0\n%s",
-                            extra_config ? extra_config : "");
-  g_file_set_contents (server->config_path, config, -1, &error);
-  g_assert_no_error (error);
-  launch_wrapped (server, wrapper);
-  return server;
-}
 
 /* One "Key:   value kB" line of /proc/<pid>/status; 0 if absent. */
 static gsize
