@@ -609,8 +609,7 @@ ssq_test_wait_result (GAsyncResult **slot,
   return *slot;
 }
 
-/* ---- Wrapped launch and /proc readings -------------------------------- */
-
+/* ---- /proc readings ---------------------------------------------------- */
 
 /* One "Key:   value kB" line of /proc/<pid>/status; 0 if absent. */
 static gsize
