@@ -565,8 +565,15 @@ ssq_test_wait_ms (guint ms)
     g_main_context_iteration (NULL, TRUE);
 }
 
+static gboolean
+recheck_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
 /* Runs the main loop until @condition holds or @timeout_ms pass; returns
- * whether it held. */
+ * whether it held. A 50 ms tick wakes the loop, so a condition on something
+ * outside it (a file, another process) is checked as well. */
 gboolean
 ssq_test_wait_until (SsqTestCondition condition,
                      gpointer         data,
@@ -574,15 +581,16 @@ ssq_test_wait_until (SsqTestCondition condition,
 {
   gboolean expired = FALSE;
   guint source = g_timeout_add (timeout_ms, timeout_cb, &expired);
+  guint tick = g_timeout_add (50, recheck_cb, NULL);
+  gboolean held;
 
-  while (!condition (data))
-    {
-      if (expired)
-        return FALSE;
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (source);
-  return TRUE;
+  while (!(held = condition (data)) && !expired)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (tick);
+  /* The timeout may have fired in the iteration that made it hold. */
+  if (!expired)
+    g_source_remove (source);
+  return held;
 }
 
 void
