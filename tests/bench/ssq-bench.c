@@ -4,6 +4,7 @@
  * acks and deliveries per second, round-trip latency, server CPU per
  * delivery and server memory. Not part of the test run. */
 #include "ssq-test-server.h"
+#include "ssq-bench-stats.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,18 +40,10 @@ server_stat (void)
   return st;
 }
 
-static int
-cmp_i64 (gconstpointer a,
-         gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
-  return x < y ? -1 : x > y;
-}
-
 static void
 print_latency (GArray *lat)
 {
-  g_array_sort (lat, cmp_i64);
+  ssq_bench_stats_sort (lat);
   printf ("  round trip: p50 %.3f ms, p99 %.3f ms, max %.3f ms (n=%u)\n",
           g_array_index (lat, gint64, lat->len / 2) / 1000.0,
           g_array_index (lat, gint64, (guint) (lat->len * 0.99)) / 1000.0,
