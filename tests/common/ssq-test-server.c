@@ -328,6 +328,9 @@ ws_message_cb (SoupWebsocketConnection *conn,
 
   g_assert_cmpint (type, ==, SOUP_WEBSOCKET_DATA_TEXT);
   g_assert_true (json_parser_load_from_data (parser, data, (gssize) len, NULL));
+  if (ws->first_type == NULL)
+    ws->first_type = g_strdup (json_object_get_string_member_with_default (
+      json_node_get_object (json_parser_get_root (parser)), "type", ""));
   g_queue_push_tail (&ws->frames, json_object_ref (json_node_get_object (json_parser_get_root (parser))));
 }
 
@@ -552,6 +555,7 @@ ssq_test_ws_free (SsqTestWs *ws)
     soup_websocket_connection_close (ws->conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
   g_object_unref (ws->conn);
   g_queue_clear_full (&ws->frames, (GDestroyNotify) json_object_unref);
+  g_free (ws->first_type);
   g_free (ws);
 }
 

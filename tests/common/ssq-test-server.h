@@ -24,6 +24,7 @@ typedef struct {
   gboolean                 closed;
   gushort                  close_code;
   guint                    next_id;
+  char                    *first_type; /* type of the first frame received */
 } SsqTestWs;
 
 typedef struct {

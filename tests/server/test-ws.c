@@ -43,6 +43,37 @@ test_welcome_and_auth (void)
   g_assert_cmpuint (status, ==, 401);
 }
 
+/* Waits for the welcome of @ws and returns the type of its first frame. */
+static const char *
+first_frame_type (SsqTestWs *ws)
+{
+  g_autoptr(JsonObject) welcome = ssq_test_ws_expect (ws, "welcome", WAIT);
+
+  g_assert_nonnull (welcome);
+  return ws->first_type;
+}
+
+/* The contract says welcome is the first frame of every connection, even
+ * when presence changes of the user's own devices and contacts race it. */
+static void
+test_welcome_first (void)
+{
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "ws.first.a");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "ws.first.b");
+  g_autofree char *conv = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"direct\",\"members\":[\"ws.first.b\"]}");
+
+  for (guint round = 0; round < 5; round++)
+    {
+      g_autoptr(SsqTestWs) wb = ssq_test_ws_connect (server, b->token, NULL);
+      g_autoptr(SsqTestWs) wa1 = ssq_test_ws_connect (server, a->token, NULL);
+      g_autoptr(SsqTestWs) wa2 = ssq_test_ws_connect (server, a->token, NULL);
+      g_assert_cmpstr (first_frame_type (wb), ==, "welcome");
+      g_assert_cmpstr (first_frame_type (wa1), ==, "welcome");
+      g_assert_cmpstr (first_frame_type (wa2), ==, "welcome");
+    }
+}
+
 static void
 test_two_users (void)
 {
@@ -415,6 +446,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   server = ssq_test_server_start (NULL, NULL);
   g_test_add_func ("/server/ws/welcome-and-auth", test_welcome_and_auth);
+  g_test_add_func ("/server/ws/welcome-first", test_welcome_first);
   g_test_add_func ("/server/ws/two-users", test_two_users);
   g_test_add_func ("/server/ws/group-three", test_group_three);
   g_test_add_func ("/server/ws/sync", test_sync);
