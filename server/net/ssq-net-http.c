@@ -237,6 +237,22 @@ split_url (SsqNetRequest *request)
   return TRUE;
 }
 
+/* RFC 9112 3.2: an HTTP/1.1 request carries exactly one Host; proxies and
+ * caches in front of us route by it, so an ambiguous one is refused. */
+static gboolean
+host_ok (http_parser         *parser,
+         const SsqNetRequest *request)
+{
+  guint hosts = 0;
+
+  if (parser->http_major == 1 && parser->http_minor == 0)
+    return TRUE;
+  for (guint i = 0; i + 1 < request->headers->len; i += 2)
+    if (g_ascii_strcasecmp (request->headers->pdata[i], "host") == 0)
+      hosts++;
+  return hosts == 1;
+}
+
 static int
 on_headers_complete (http_parser *parser)
 {
@@ -252,6 +268,8 @@ on_headers_complete (http_parser *parser)
   request->upgrade = parser->upgrade;
   if (!split_url (request))
     return fail (parser, 400, "Malformed request target");
+  if (!host_ok (parser, request))
+    return fail (parser, 400, "An HTTP/1.1 request needs one Host header");
   /* The size is known before a byte of the body is read: refuse it now. */
   if (has_length && parser->content_length > conn->server->limits.max_body_size)
     return fail (parser, 413, "Request body too large");

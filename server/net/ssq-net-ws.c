@@ -82,6 +82,11 @@ frame_start_cb (wslay_event_context_ptr                          ctx,
   ws->frame_size = 2 + 4 + (len < 126 ? 0 : len < 65536 ? 2 : 8) + len;
   if (arg->opcode <= WSLAY_BINARY_FRAME)
     ws->fragmented = !arg->fin;
+  /* RFC 6455 5.5.1: a close body is empty or starts with a 2-byte code.
+   * wslay would echo a 1-byte one as an empty close; answer 1002 first,
+   * which also stops wslay's echo (a close is already queued). */
+  if (arg->opcode == WSLAY_CONNECTION_CLOSE && len == 1)
+    wslay_event_queue_close (ctx, 1002, NULL, 0);
 }
 
 static void

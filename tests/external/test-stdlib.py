@@ -680,6 +680,22 @@ def t_bad_request_line():
             check(c.closed_by_peer(), f"{line!r}: connection not closed after the 400")
 
 
+def t_host_required():
+    # RFC 9112 3.2: an HTTP/1.1 request without exactly one Host is a 400;
+    # HTTP/1.0 requests need none.
+    for head in (b"GET /healthz HTTP/1.1\r\n\r\n",
+                 b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"):
+        with Conn(S["server"]) as c:
+            c.send(head)
+            status, _, body = c.read_response()
+            check(status == 400, f"{head!r}: status {status} {body!r}")
+            check(c.closed_by_peer(), f"{head!r}: connection not closed after the 400")
+    with Conn(S["server"]) as c:
+        c.send(b"GET /healthz HTTP/1.0\r\n\r\n")
+        status, _, body = c.read_response()
+        check(status == 200, f"HTTP/1.0 without Host: status {status} {body!r}")
+
+
 def t_header_timeout():
     with Conn(S["server"]) as c:
         t0 = time.monotonic()
@@ -780,6 +796,7 @@ def t_ws_protocol_errors():
                                                          ws.send_frame(OP_TEXT, b"b"))),
         ("close code 999", lambda ws: ws.send_frame(OP_CLOSE, struct.pack("!H", 999))),
         ("close code 1005", lambda ws: ws.send_frame(OP_CLOSE, struct.pack("!H", 1005))),
+        ("close payload of one byte", lambda ws: ws.send_frame(OP_CLOSE, b"\x03")),
     ]
     bad = []
     for name, act in cases:
@@ -1027,6 +1044,7 @@ TESTS = [
     ("ws: the other user gets the message", t_ws_other_user),
     ("ws: fragmented text messages (3 fragments, interleaved ping) reassembled", t_ws_fragmented),
     ("ws: invalid UTF-8 closes with 1007 (also surrogates, overlong, cut, close reason)", t_ws_invalid_utf8),
+    ("http: an HTTP/1.1 request needs one Host header", t_host_required),
     ("ws: protocol errors close with 1002 (unmasked, RSV, opcode, fragments, close codes)", t_ws_protocol_errors),
     ("ws: a 100 KB message closes with 1009", t_ws_too_big),
     ("ws: fragments over the limit close with 1009", t_ws_too_big_fragments),
