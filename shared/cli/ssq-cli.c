@@ -81,7 +81,11 @@ print_json (JsonNode *node)
 
   json_generator_set_root (generator, node);
   g_autofree char *text = json_generator_to_data (generator, NULL);
-  g_print ("%s\n", text);
+  /* JSON is UTF-8 whatever the locale: bytes as they are, where g_print
+   * would turn what the locale cannot show into '?'. */
+  fputs (text, stdout);
+  fputc ('\n', stdout);
+  fflush (stdout);
 }
 
 static void
