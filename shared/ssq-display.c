@@ -85,7 +85,8 @@ ssq_display_notification_body (const char *text)
  * ssq_display_duration:
  * @ms: a wait in milliseconds
  *
- * The wait as people say it, rounded up: "1 s", "45 s", "11 min", "2 h".
+ * The wait as people say it: seconds rounded up under a minute, else
+ * minutes or hours rounded to the nearest ("45 s", "11 min", "2 h").
  *
  * Returns: (transfer full): the duration
  */
@@ -96,7 +97,7 @@ ssq_display_duration (gint64 ms)
 
   if (s < 60)
     return g_strdup_printf (_("%d s"), (int) s);
-  if (s < 3600)
-    return g_strdup_printf (_("%d min"), (int) ((s + 59) / 60));
-  return g_strdup_printf (_("%d h"), (int) MIN ((s + 3599) / 3600, G_MAXINT));
+  if (s < 3600 - 30)
+    return g_strdup_printf (_("%d min"), (int) ((s + 30) / 60));
+  return g_strdup_printf (_("%d h"), (int) MIN ((s + 1800) / 3600, G_MAXINT));
 }
