@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 #include <libnotify/notify.h>
 
+#include "ssq-display.h"
 #include "ssq-gtk-dialogs.h"
 #include "ssq-gtk-secret.h"
 #include "ssq-gtk-window.h"
@@ -68,7 +69,7 @@ notification_cb (SsqClient         *client,
   g_autoptr(SsqMessage) message = ssq_cache_get_message (ssq_client_get_cache (client), conversation_id, seq);
   g_autoptr(SsqConversation) conversation = ssq_cache_get_conversation (ssq_client_get_cache (client), conversation_id);
   g_autoptr(SsqUser) sender = NULL;
-  g_autofree char *summary = NULL;
+  g_autofree char *summary = NULL, *body = NULL;
   NotifyNotification *note;
 
   if (message == NULL || conversation == NULL || ssq_conversation_get_muted (conversation))
@@ -83,7 +84,10 @@ notification_cb (SsqClient         *client,
             ? g_strdup (sender ? ssq_user_get_display_name (sender) : "?")
             : g_strdup_printf ("%s — %s", sender ? ssq_user_get_display_name (sender) : "?",
                                ssq_conversation_get_display_title (conversation));
-  note = notify_notification_new (summary, ssq_message_get_body (message), SSQ_GTK_APP_ID);
+  /* Notification servers read the body as markup: a message holding "<"
+   * or "&" must be escaped to show as written. */
+  body = ssq_display_notification_body (ssq_message_get_body (message));
+  note = notify_notification_new (summary, body, SSQ_GTK_APP_ID);
   g_object_set_data_full (G_OBJECT (note), "conversation", g_strdup (conversation_id), g_free);
   notify_notification_add_action (note, "default", _("Open"), notification_clicked_cb, self, NULL);
   notify_notification_set_category (note, "im.received");

@@ -112,6 +112,19 @@ short_time (gint64 ms)
   return g_date_time_format (then, "%e %b");
 }
 
+/* A presence value as people read it. */
+static const char *
+presence_name (const char *presence)
+{
+  if (g_strcmp0 (presence, "online") == 0)
+    return _("online");
+  if (g_strcmp0 (presence, "away") == 0)
+    return _("away");
+  if (g_strcmp0 (presence, "busy") == 0)
+    return _("busy");
+  return _("offline");
+}
+
 void
 ssq_gtk_conversation_row_bind (SsqGtkConversationRow *self,
                                SsqClient             *client,
@@ -157,10 +170,18 @@ ssq_gtk_conversation_row_bind (SsqGtkConversationRow *self,
   if (presence != NULL && g_strcmp0 (presence, "offline") != 0)
     gtk_widget_add_css_class (self->presence, g_strcmp0 (presence, "online") == 0 ? "online" : "away");
   if (presence != NULL)
-    gtk_widget_set_tooltip_text (self->presence, presence);
+    gtk_widget_set_tooltip_text (self->presence, presence_name (presence));
+  /* The dot is colour only: its meaning goes into the row's name too. */
   accessible = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s, %u unread message",
                                              "%s, %u unread messages", (gulong) unread),
                                 ssq_conversation_get_display_title (conversation), (guint) MIN (unread, G_MAXUINT));
+  if (presence != NULL)
+    {
+      g_autofree char *with_presence = g_strdup_printf (_("%s, %s"), accessible, presence_name (presence));
+
+      g_free (accessible);
+      accessible = g_steal_pointer (&with_presence);
+    }
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible, -1);
 }
 

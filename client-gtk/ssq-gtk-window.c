@@ -40,6 +40,8 @@ struct _SsqGtkWindow
   GtkScrolledWindow *message_scroller;
   GtkListView     *message_view;
   GtkTextView     *composer;
+  GtkWidget       *new_button;
+  GtkWidget       *menu_button;
 
   SsqClient           *client;
   SsqConversationList *conversations;
@@ -49,9 +51,24 @@ struct _SsqGtkWindow
   char                *selected_id;
   gint64               editing_seq;   /* Up: the message being edited, or 0 */
   gboolean             stick_to_bottom;
+  guint                list_check_source;
 };
 
 G_DEFINE_FINAL_TYPE (SsqGtkWindow, ssq_gtk_window, ADW_TYPE_APPLICATION_WINDOW)
+
+/* GTK 4.8's GtkMenuButton keeps the label given in the .ui on itself, but
+ * a screen reader lands on the toggle button inside, which would be read
+ * as "GtkImage": it gets the same label. */
+static void
+label_menu_button (GtkWidget *menu_button)
+{
+  const char *label = gtk_widget_get_tooltip_text (menu_button);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (menu_button); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (GTK_IS_BUTTON (child))
+      gtk_accessible_update_property (GTK_ACCESSIBLE (child), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+}
 
 void
 ssq_gtk_window_toast (SsqGtkWindow *self,
@@ -552,6 +569,23 @@ client_error_cb (SsqClient    *client,
   ssq_gtk_window_toast (self, error->message);
 }
 
+/* Once the list has settled: the open conversation is gone for good (left,
+ * removed) or still there. A conversation that moves is removed and then
+ * added again in two signals, so the first alone proves nothing. */
+static gboolean
+list_check_cb (gpointer user_data)
+{
+  SsqGtkWindow *self = user_data;
+
+  self->list_check_source = 0;
+  if (self->selected_id != NULL && self->conversations != NULL &&
+      ssq_conversation_list_find (self->conversations, self->selected_id) < 0)
+    ssq_gtk_window_select (self, NULL);
+  else
+    sync_sidebar_selection (self);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 conversations_changed_cb (GListModel   *model,
                           guint         position,
@@ -560,11 +594,14 @@ conversations_changed_cb (GListModel   *model,
                           SsqGtkWindow *self)
 {
   /* Only the highlight follows: re-selecting would take the focus and, on
-   * a narrow window, the view away from wherever the user is. */
-  if (self->selected_id != NULL && ssq_conversation_list_find (self->conversations, self->selected_id) < 0)
-    ssq_gtk_window_select (self, NULL);
-  else
-    sync_sidebar_selection (self);
+   * a narrow window, the view away from wherever the user is. This runs
+   * on the selection model's own signal, after the filter and the
+   * selection have taken the change in: run earlier (on the list's
+   * signal), it would find the old positions, and the selection would
+   * then drop the item as it is replaced or moved. */
+  sync_sidebar_selection (self);
+  if (self->list_check_source == 0)
+    self->list_check_source = g_idle_add (list_check_cb, self);
 }
 
 SsqClient *
@@ -588,7 +625,6 @@ ssq_gtk_window_set_client (SsqGtkWindow *self,
   self->client = g_object_ref (client);
   g_clear_object (&self->conversations);
   self->conversations = ssq_conversation_list_new (client);
-  g_signal_connect (self->conversations, "items-changed", G_CALLBACK (conversations_changed_cb), self);
   title = gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
                                        G_CALLBACK (ssq_conversation_get_display_title), NULL, NULL);
   filter = gtk_string_filter_new (title);
@@ -598,6 +634,7 @@ ssq_gtk_window_set_client (SsqGtkWindow *self,
   gtk_single_selection_set_autoselect (self->selection, FALSE);
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
   gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
+  g_signal_connect_object (self->selection, "items-changed", G_CALLBACK (conversations_changed_cb), self, 0);
   gtk_list_view_set_model (self->conversation_view, GTK_SELECTION_MODEL (self->selection));
   g_object_unref (self->selection);
 
@@ -689,6 +726,7 @@ ssq_gtk_window_dispose (GObject *object)
 {
   SsqGtkWindow *self = SSQ_GTK_WINDOW (object);
 
+  g_clear_handle_id (&self->list_check_source, g_source_remove);
   if (self->client != NULL)
     g_signal_handlers_disconnect_by_data (self->client, self);
   if (self->messages != NULL)
@@ -723,6 +761,8 @@ ssq_gtk_window_class_init (SsqGtkWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SsqGtkWindow, content);
   gtk_widget_class_bind_template_child (widget_class, SsqGtkWindow, account_title);
   gtk_widget_class_bind_template_child (widget_class, SsqGtkWindow, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, SsqGtkWindow, new_button);
+  gtk_widget_class_bind_template_child (widget_class, SsqGtkWindow, menu_button);
   gtk_widget_class_bind_template_child (widget_class, SsqGtkWindow, conversation_view);
   gtk_widget_class_bind_template_child (widget_class, SsqGtkWindow, conversation_title);
   gtk_widget_class_bind_template_child (widget_class, SsqGtkWindow, offline_banner);
@@ -757,6 +797,8 @@ ssq_gtk_window_init (SsqGtkWindow *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->editing_seq = 0;
+  label_menu_button (self->new_button);
+  label_menu_button (self->menu_button);
 
   factory = gtk_signal_list_item_factory_new ();
   g_signal_connect (factory, "setup", G_CALLBACK (conversation_setup_cb), self);

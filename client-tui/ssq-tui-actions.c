@@ -2,6 +2,8 @@
 /* ssq-tui-actions.c: what a typed line does: a message to the current
  * conversation, or one of the commands of the table; and Tab completion. */
 #include "ssq-tui-private.h"
+#include "ssq-lookup.h"
+#include "ssq-proto.h"
 #include "ssq-tui-width.h"
 
 #include <string.h>
@@ -142,6 +144,37 @@ act_group (SsqTui *self,
 {
   ssq_client_create_group_async (self->client, args[0], (const char *const *) args + 1, NULL,
                                  conversation_done, g_object_ref (self));
+}
+
+/* A title several groups share opens none: the candidates are listed with
+ * the ids that name them exactly. */
+static void
+act_open (SsqTui *self,
+          GStrv   args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqConversation) conversation =
+    ssq_lookup_conversation (ssq_client_get_cache (self->client), args[0], &error);
+  g_auto(GStrv) split = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+
+  if (conversation != NULL)
+    {
+      ssq_tui_select (self, ssq_conversation_get_id (conversation));
+      return;
+    }
+  if (!g_error_matches (error, SSQ_ERROR, SSQ_ERROR_CONFLICT))
+    {
+      ssq_tui_set_status (self, TRUE, "%s", error->message);
+      return;
+    }
+  split = g_strsplit (error->message, "\n", -1);
+  lines = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 1; split[i] != NULL; i++)
+    g_ptr_array_add (lines, g_strdup (split[i]));
+  g_ptr_array_add (lines, g_strdup (""));
+  g_ptr_array_add (lines, g_strdup (_("/open ID opens one; Esc closes this list")));
+  ssq_tui_show_overlay (self, split[0], lines);
 }
 
 static void
@@ -379,6 +412,7 @@ static const ActionFunc actions[] = {
   [SSQ_TUI_CMD_HELP] = act_help,
   [SSQ_TUI_CMD_DM] = act_dm,
   [SSQ_TUI_CMD_GROUP] = act_group,
+  [SSQ_TUI_CMD_OPEN] = act_open,
   [SSQ_TUI_CMD_INVITE] = act_invite,
   [SSQ_TUI_CMD_KICK] = act_kick,
   [SSQ_TUI_CMD_LEAVE] = act_leave,

@@ -5,6 +5,7 @@
  * each redraw; curses sends only what changed. */
 #include "ssq-tui-private.h"
 #include "ssq-message-private.h"
+#include "ssq-display.h"
 #include "ssq-tui-width.h"
 
 #include <string.h>
@@ -55,7 +56,7 @@ put (int         y,
      const char *text,
      attr_t      attr)
 {
-  g_autofree char *clean = ssq_tui_sanitize (text);
+  g_autofree char *clean = ssq_display_sanitize (text);
   int used = 0;
   const char *end;
 
@@ -285,7 +286,7 @@ add_message_lines (SsqTui     *self,
                          ? g_strdup_printf ("#%" G_GINT64_FORMAT " ", ssq_message_get_seq (message))
                          : g_strdup ("… ");
   g_autofree char *mention = g_strconcat ("@", ssq_client_get_username (self->client), NULL);
-  g_autofree char *body = ssq_tui_sanitize (ssq_message_get_deleted (message)
+  g_autofree char *body = ssq_display_sanitize (ssq_message_get_deleted (message)
                                             ? _("(message deleted)") : ssq_message_get_body (message));
   g_autoptr(GPtrArray) wrapped = NULL;
   gboolean own = g_strcmp0 (ssq_message_get_sender (message), ssq_client_get_user_id (self->client)) == 0;

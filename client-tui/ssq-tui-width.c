@@ -64,35 +64,6 @@ ssq_tui_fit (const char *text,
 }
 
 /**
- * ssq_tui_sanitize:
- * A copy of @text safe to draw: control characters (which could move the
- * cursor or send escape sequences to the terminal) become U+FFFD, tabs a
- * space; invalid UTF-8 is repaired.
- */
-char *
-ssq_tui_sanitize (const char *text)
-{
-  g_autofree char *valid = g_utf8_make_valid (text, -1);
-  GString *out = g_string_sized_new (strlen (valid));
-
-  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if (c == '\t')
-        g_string_append_c (out, ' ');
-      else if (c == '\n')
-        g_string_append_c (out, '\n');
-      else if (g_unichar_iscntrl (c) || c == 0x2028 || c == 0x2029 ||
-               (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069))
-        g_string_append_unichar (out, 0xFFFD);  /* controls and bidi overrides */
-      else
-        g_string_append_unichar (out, c);
-    }
-  return g_string_free (out, FALSE);
-}
-
-/**
  * ssq_tui_wrap:
  * Breaks sanitized @text into lines of at most @columns columns: at
  * newlines, at the last space that fits, or inside a word too long for a

@@ -13,7 +13,6 @@ int        ssq_tui_text_width   (const char *text,
 const char *ssq_tui_fit         (const char *text,
                                  int         columns,
                                  int        *out_width);
-char      *ssq_tui_sanitize     (const char *text);
 GPtrArray *ssq_tui_wrap         (const char *text,
                                  int         columns);
 

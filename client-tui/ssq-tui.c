@@ -17,6 +17,7 @@
 #endif
 
 #include "ssq-credentials.h"
+#include "ssq-display.h"
 #include "ssq-prompt.h"
 #include "ssq-proto.h"
 
@@ -292,7 +293,7 @@ notification_cb (SsqClient  *client,
   if ((g_getenv ("DISPLAY") != NULL || g_getenv ("WAYLAND_DISPLAY") != NULL) && notify_is_initted ())
     {
       NotifyNotification *note;
-      g_autofree char *sender = NULL, *summary = NULL;
+      g_autofree char *sender = NULL, *summary = NULL, *body = NULL;
 
       message = ssq_cache_get_message (ssq_client_get_cache (client), conversation_id, seq);
       conversation = ssq_cache_get_conversation (ssq_client_get_cache (client), conversation_id);
@@ -302,7 +303,9 @@ notification_cb (SsqClient  *client,
       summary = ssq_conversation_is_direct (conversation)
                 ? g_strdup (sender)
                 : g_strdup_printf ("%s — %s", sender, ssq_conversation_get_display_title (conversation));
-      note = notify_notification_new (summary, ssq_message_get_body (message), "supersoniq");
+      /* The body is markup to the notification server: escaped. */
+      body = ssq_display_notification_body (ssq_message_get_body (message));
+      note = notify_notification_new (summary, body, "supersoniq");
       notify_notification_show (note, NULL);
       g_object_unref (note);
     }

@@ -10,6 +10,13 @@ src="$1"
 build="$2"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# flatpak-builder keeps its state in .flatpak-builder/ under the working
+# directory: it goes to $tmp, and the test fails if anything lands in the
+# source tree or the directory the test was started from.
+start=$(pwd)
+listing() { { ls -A "$src"; ls -A "$start"; } | sort; }
+before=$(listing)
+cd "$tmp"
 
 flatpak-builder --show-manifest "$src/flatpak/org.supersoniq.Supersoniq.json" > "$tmp/manifest.json"
 grep -q '"id" : "org.supersoniq.Supersoniq"' "$tmp/manifest.json"
@@ -34,4 +41,10 @@ for f in export/share/applications/org.supersoniq.Supersoniq.desktop \
 done
 test -e "$tmp/app/files/share/metainfo/org.supersoniq.Supersoniq.metainfo.xml"
 grep -q 'command=supersoniq' "$tmp/app/metadata"
-echo "flatpak: manifest parses; build-finish exported the desktop file and icons"
+after=$(listing)
+if [ "$before" != "$after" ]; then
+  echo "the check left files in $src or $start:"
+  echo "$after" | grep -vxF "$before" || true
+  exit 1
+fi
+echo "flatpak: manifest parses; build-finish exported the desktop file and icons; nothing left behind"

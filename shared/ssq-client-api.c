@@ -26,7 +26,7 @@ error_from_reply (guint   status,
   const char *code = NULL, *message = NULL;
   gint64 retry = 0;
   SsqError error_code = ssq_error_code_for_status (status);
-  GError *error;
+  GError *error = NULL;
   gsize len = 0;
   const char *data = body ? g_bytes_get_data (body, &len) : NULL;
 
@@ -39,11 +39,20 @@ error_from_reply (guint   status,
       if (code != NULL)
         ssq_error_code_from_string (code, &error_code);
     }
-  error = g_error_new (SSQ_ERROR, error_code, "%s",
-                       message ? message : soup_status_get_phrase (status)
-                                         ? soup_status_get_phrase (status) : "Server error");
-  if (retry > 0)
-    ssq_error_set_retry_after (error, retry);
+  /* A wait is worded here, in the user's language and units, whatever
+   * the server's text says. */
+  if (error_code == SSQ_ERROR_RATE_LIMITED && retry > 0)
+    {
+      ssq_set_rate_limited (&error, retry);
+      return error;
+    }
+  /* Without the server's words (a proxy, another program on the port):
+   * the status with its real reason phrase, "429 Too Many Requests". */
+  if (message != NULL)
+    error = g_error_new (SSQ_ERROR, error_code, "%s", message);
+  else
+    error = g_error_new (SSQ_ERROR, error_code, _("The server answered %u %s"), status,
+                         soup_status_get_phrase (status) ? soup_status_get_phrase (status) : _("(unknown status)"));
   return error;
 }
 

@@ -2,6 +2,7 @@
 /* ssq-proto.c: error domain and the value rules of protocol v1. */
 #include <glib/gi18n.h>
 #include "ssq-proto.h"
+#include "ssq-display.h"
 
 #include <string.h>
 
@@ -57,12 +58,13 @@ void
 ssq_set_rate_limited (GError **error,
                       gint64   retry_after_ms)
 {
+  g_autofree char *wait = NULL;
   GError *e;
 
   if (error == NULL)
     return;
-  e = g_error_new (SSQ_ERROR, SSQ_ERROR_RATE_LIMITED,
-                   _("Too many requests; retry in %lld ms"), (long long) retry_after_ms);
+  wait = ssq_display_duration (retry_after_ms);
+  e = g_error_new (SSQ_ERROR, SSQ_ERROR_RATE_LIMITED, _("Too many requests; retry in %s"), wait);
   ssq_error_set_retry_after (e, retry_after_ms);
   g_propagate_error (error, e);
 }

@@ -15,7 +15,9 @@
 
 #include "ssq-client.h"
 #include "ssq-credentials.h"
+#include "ssq-display.h"
 #include "ssq-json.h"
+#include "ssq-lookup.h"
 #include "ssq-prompt.h"
 #include "ssq-proto.h"
 
@@ -79,7 +81,11 @@ print_json (JsonNode *node)
 
   json_generator_set_root (generator, node);
   g_autofree char *text = json_generator_to_data (generator, NULL);
-  g_print ("%s\n", text);
+  /* JSON is UTF-8 whatever the locale: bytes as they are, where g_print
+   * would turn what the locale cannot show into '?'. */
+  fputs (text, stdout);
+  fputc ('\n', stdout);
+  fflush (stdout);
 }
 
 static void
@@ -90,19 +96,32 @@ print_json_object (JsonObject *object)
   print_json (node);
 }
 
-/* Reports @error and quits with the exit code it maps to. */
+/* Reports @error and quits with @exit_code. The message may come from the
+ * server, so it goes to the terminal sanitized (newlines kept: a list of
+ * candidates is one line each). */
 static void
-cli_fail (Cli          *cli,
-          const GError *error)
+cli_fail_with (Cli          *cli,
+               const GError *error,
+               int           exit_code)
 {
-  g_printerr ("supersoniq-cli: %s\n", error->message);
+  g_autofree char *text = ssq_display_sanitize (error->message);
+
+  g_printerr ("supersoniq-cli: %s\n", text);
   if (cli->json)
     {
       g_autoptr(JsonObject) reply = ssq_json_error_object (error);
 
       print_json_object (reply);
     }
-  cli_quit (cli, exit_code_for (error));
+  cli_quit (cli, exit_code);
+}
+
+/* Reports @error and quits with the exit code it maps to. */
+static void
+cli_fail (Cli          *cli,
+          const GError *error)
+{
+  cli_fail_with (cli, error, exit_code_for (error));
 }
 
 static void
@@ -125,6 +144,7 @@ format_time (gint64 ms)
   return time ? g_date_time_format (time, "%Y-%m-%d %H:%M") : g_strdup ("?");
 }
 
+/* The sender's username as the server gave it (for JSON). */
 static char *
 sender_name (Cli        *cli,
              SsqMessage *message)
@@ -169,20 +189,29 @@ message_to_json (Cli        *cli,
   return object;
 }
 
+/* One message on one line, for people: every string from the server
+ * sanitized, so that a body cannot drive the terminal (escape sequences
+ * that clear it, set its title or write the clipboard). A deleted message
+ * shows only its tombstone; one still in the outbox is marked pending. */
 static void
 print_message_line (Cli        *cli,
                     SsqMessage *message)
 {
-  g_autofree char *sender = sender_name (cli, message);
+  g_autofree char *raw_sender = sender_name (cli, message);
+  g_autofree char *sender = ssq_display_sanitize_line (raw_sender);
   g_autofree char *when = format_time (ssq_message_get_created_at (message));
-  const char *body = ssq_message_get_deleted (message) ? _("(deleted)") : ssq_message_get_body (message);
+  gboolean deleted = ssq_message_get_deleted (message);
+  g_autofree char *body = ssq_display_sanitize_line (deleted ? _("(deleted)") : ssq_message_get_body (message));
   g_autofree char *seq = ssq_message_get_seq (message) > 0
                          ? g_strdup_printf ("#%" G_GINT64_FORMAT, ssq_message_get_seq (message))
                          : g_strdup (_("(pending)"));
-  g_autofree char *flat = g_strdelimit (g_strdup (body), "\n\r", ' ');
+  const char *mark = "";
 
-  g_print ("%s %s %s: %s%s\n", when, seq, sender, flat,
-           ssq_message_get_edited_at (message) > 0 ? _(" (edited)") : "");
+  if (ssq_message_get_status (message) == SSQ_MESSAGE_FAILED)
+    mark = _(" (not sent)");
+  else if (!deleted && ssq_message_get_edited_at (message) > 0)
+    mark = _(" (edited)");
+  g_print ("%s %s %s: %s%s\n", when, seq, sender, body, mark);
 }
 
 /* One message: a line, or a JSON object on one line. */
@@ -251,11 +280,13 @@ print_conversation_line (SsqConversation *conversation)
 {
   g_autofree char *when = format_time (ssq_conversation_get_last_activity (conversation));
   GListModel *members = ssq_conversation_get_members (conversation);
+  g_autofree char *id = ssq_display_sanitize_line (ssq_conversation_get_id (conversation));
+  g_autofree char *title = ssq_display_sanitize_line (ssq_conversation_get_display_title (conversation));
 
   g_print ("%s  %-6s  %s  (%u members, %" G_GINT64_FORMAT " unread%s)  %s\n",
-           ssq_conversation_get_id (conversation),
+           id,
            ssq_conversation_is_direct (conversation) ? "direct" : "group",
-           ssq_conversation_get_display_title (conversation),
+           title,
            g_list_model_get_n_items (members),
            ssq_conversation_get_unread (conversation),
            ssq_conversation_get_muted (conversation) ? _(", muted") : "",
@@ -360,7 +391,11 @@ client_error_cb (SsqClient    *client,
           return;
         }
     }
-  g_printerr ("supersoniq-cli: %s\n", error->message);
+  {
+    g_autofree char *text = ssq_display_sanitize_line (error->message);
+
+    g_printerr ("supersoniq-cli: %s\n", text);
+  }
 }
 
 static gboolean
@@ -391,11 +426,24 @@ cli_connect (Cli     *cli,
   ssq_client_connect (cli->client);
 }
 
+/* The conversation @name names, or NULL with @error: not found, or a name
+ * that fits several (a title several groups share). */
 static SsqConversation *
-find_conversation (Cli        *cli,
-                   const char *name)
+find_conversation (Cli         *cli,
+                   const char  *name,
+                   GError     **error)
 {
-  return ssq_cache_find_conversation (ssq_client_get_cache (cli->client), name);
+  return ssq_lookup_conversation (ssq_client_get_cache (cli->client), name, error);
+}
+
+/* Fails for a name find_conversation() refused: a name that fits several
+ * conversations is the user's to make precise (usage), none is not found. */
+static void
+cli_fail_lookup (Cli          *cli,
+                 const GError *error)
+{
+  cli_fail_with (cli, error, g_error_matches (error, SSQ_ERROR, SSQ_ERROR_CONFLICT)
+                             ? SSQ_CLI_USAGE : exit_code_for (error));
 }
 
 /* register and login. */
@@ -404,9 +452,17 @@ static char *
 read_password (Cli      *cli,
                GError  **error)
 {
+  g_autoptr(GError) local = NULL;
+  char *password;
+
   if (cli->password_file != NULL)
     return ssq_read_password_file (cli->password_file, error);
-  return ssq_prompt_password (_("Password: "), error);
+  password = ssq_prompt_password (_("Password: "), &local);
+  if (password == NULL)
+    g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                 _("Cannot ask for the password (%s); give it with --password-file FILE"),
+                 local->message);
+  return password;
 }
 
 static void
@@ -456,10 +512,15 @@ cmd_session (Cli      *cli,
       g_printerr ("supersoniq-cli: %s\n", _("--server URL is needed to log in or register"));
       return SSQ_CLI_USAGE;
     }
-  if (!ssq_check_username (cli->args[0], &error) ||
-      (password = read_password (cli, &error)) == NULL)
+  if (!ssq_check_username (cli->args[0], &error))
     {
       cli_fail (cli, error);
+      return -1;
+    }
+  /* A password that cannot be read is the caller's to fix: usage. */
+  if ((password = read_password (cli, &error)) == NULL)
+    {
+      cli_fail_with (cli, error, SSQ_CLI_USAGE);
       return -1;
     }
   cli->client = ssq_client_new (cli->server, cli->data_dir);
@@ -510,6 +571,15 @@ cmd_logout (Cli *cli)
   return -1;
 }
 
+/* After output from the cache: why it may be stale. */
+static void
+print_offline (const GError *offline)
+{
+  g_autofree char *why = ssq_display_sanitize_line (offline->message);
+
+  g_printerr (_("supersoniq-cli: offline (%s); this is what the cache holds\n"), why);
+}
+
 /* conversations */
 
 static void
@@ -528,12 +598,14 @@ conversations_step (Cli          *cli,
       json_node_init_array (node, array);
       print_json (node);
     }
+  else if (list->len == 0)
+    g_print ("%s\n", _("No conversations yet (supersoniq-cli dm USER, or group TITLE USER...)"));
   else
     for (guint i = 0; i < list->len; i++)
       print_conversation_line (list->pdata[i]);
   if (offline != NULL)
     {
-      g_printerr (_("supersoniq-cli: offline (%s); this is what the cache holds\n"), offline->message);
+      print_offline (offline);
       cli_quit (cli, SSQ_CLI_NETWORK);
       return;
     }
@@ -596,15 +668,17 @@ report_queued (Cli          *cli,
                const GError *why)
 {
   g_autoptr(SsqMessage) entry = ssq_cache_outbox_get (ssq_client_get_cache (cli->client), cli->client_id);
+  g_autofree char *reason = NULL;
 
   if (entry == NULL)
     {
       cli_quit (cli, SSQ_CLI_OK);  /* delivered after all */
       return;
     }
+  reason = ssq_display_sanitize_line (why->message);
   print_message (cli, entry);
   g_printerr (_("supersoniq-cli: %s; the message is queued in the outbox and the next "
-                "command that connects will deliver it\n"), why->message);
+                "command that connects will deliver it\n"), reason);
   cli_quit (cli, SSQ_CLI_QUEUED);
 }
 
@@ -666,6 +740,7 @@ send_step (Cli          *cli,
            const GError *offline)
 {
   g_autoptr(SsqConversation) conversation = NULL;
+  g_autoptr(GError) error = NULL;
 
   if (cli->client_id != NULL)
     {
@@ -678,13 +753,15 @@ send_step (Cli          *cli,
   if (offline != NULL)
     return cli_fail_code (cli, SSQ_ERROR_NOT_FOUND,
                           _("No such conversation in the cache, and the server cannot be reached"));
-  conversation = find_conversation (cli, cli->args[0]);
+  conversation = find_conversation (cli, cli->args[0], &error);
   if (conversation != NULL)
     {
       if (queue_message (cli, conversation))
         wait_for_ack (cli);
       return;
     }
+  if (!g_error_matches (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND))
+    return cli_fail_lookup (cli, error);
   /* A username with no conversation yet: open the direct conversation. */
   if (ssq_check_username (cli->args[0], NULL))
     ssq_client_create_direct_async (cli->client, cli->args[0], NULL, send_dm_created, cli);
@@ -695,8 +772,15 @@ send_step (Cli          *cli,
 static int
 cmd_send (Cli *cli)
 {
-  g_autoptr(SsqConversation) conversation = find_conversation (cli, cli->args[0]);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqConversation) conversation = find_conversation (cli, cli->args[0], &error);
 
+  /* A name that fits several conversations sends nothing anywhere. */
+  if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_CONFLICT))
+    {
+      cli_fail_lookup (cli, error);
+      return -1;
+    }
   /* Known already: into the outbox before anything else, so that nothing
    * the user wrote depends on the network. */
   if (conversation != NULL && !queue_message (cli, conversation))
@@ -706,6 +790,28 @@ cmd_send (Cli *cli)
 }
 
 /* history */
+
+/* The newest page, then what still waits in the outbox for this
+ * conversation: the messages written here that the server does not have
+ * yet, in the place they will take, marked pending. */
+static void
+print_history (Cli       *cli,
+               GPtrArray *messages)
+{
+  g_autoptr(GPtrArray) pending = ssq_cache_outbox_list (ssq_client_get_cache (cli->client), cli->conversation_id);
+  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < messages->len; i++)
+    g_ptr_array_add (all, g_object_ref (messages->pdata[i]));
+  for (guint i = 0; i < pending->len; i++)
+    g_ptr_array_add (all, g_object_ref (pending->pdata[i]));
+  if (all->len == 0 && !cli->json)
+    {
+      g_print ("%s\n", _("No messages in this conversation yet"));
+      return;
+    }
+  print_messages (cli, all);
+}
 
 static void
 history_done (GObject      *source,
@@ -718,7 +824,7 @@ history_done (GObject      *source,
 
   if (messages == NULL)
     return cli_fail (cli, error);
-  print_messages (cli, messages);
+  print_history (cli, messages);
   cli_quit (cli, SSQ_CLI_OK);
 }
 
@@ -726,18 +832,20 @@ static void
 history_step (Cli          *cli,
               const GError *offline)
 {
-  g_autoptr(SsqConversation) conversation = find_conversation (cli, cli->args[0]);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqConversation) conversation = find_conversation (cli, cli->args[0], &error);
 
   if (conversation == NULL)
-    return cli_fail_code (cli, SSQ_ERROR_NOT_FOUND, _("No such conversation"));
+    return cli_fail_lookup (cli, error);
+  cli->conversation_id = g_strdup (ssq_conversation_get_id (conversation));
   if (offline != NULL)
     {
       g_autoptr(GPtrArray) cached = ssq_cache_get_messages (ssq_client_get_cache (cli->client),
                                                             ssq_conversation_get_id (conversation),
                                                             0, cli->limit, NULL);
 
-      print_messages (cli, cached);
-      g_printerr (_("supersoniq-cli: offline (%s); this is what the cache holds\n"), offline->message);
+      print_history (cli, cached);
+      print_offline (offline);
       cli_quit (cli, SSQ_CLI_NETWORK);
       return;
     }
@@ -769,12 +877,17 @@ static void
 tail_step (Cli          *cli,
            const GError *offline)
 {
-  g_autoptr(SsqConversation) conversation = find_conversation (cli, cli->args[0]);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqConversation) conversation = find_conversation (cli, cli->args[0], &error);
 
   if (conversation == NULL)
-    return cli_fail_code (cli, SSQ_ERROR_NOT_FOUND, _("No such conversation"));
+    return cli_fail_lookup (cli, error);
   if (offline != NULL)
-    g_printerr (_("supersoniq-cli: %s; waiting for the server\n"), offline->message);
+    {
+      g_autofree char *why = ssq_display_sanitize_line (offline->message);
+
+      g_printerr (_("supersoniq-cli: %s; waiting for the server\n"), why);
+    }
   cli->conversation_id = g_strdup (ssq_conversation_get_id (conversation));
   g_signal_connect (cli->client, "message", G_CALLBACK (tail_message_cb), cli);
   /* Stays connected, reconnecting as needed, until interrupted. */
@@ -846,6 +959,27 @@ usage_text (void)
                            "3 not logged in or session refused, 4 server unreachable, 5 not found, "
                            "6 queued in the outbox.\n"));
   return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+/* An http:// or https:// URL with a host. "HOST:PORT" alone is a common
+ * slip: suggest the URL it probably means. */
+static gboolean
+check_server_url (const char  *server,
+                  GError     **error)
+{
+  g_autoptr(GUri) uri = g_uri_parse (server, G_URI_FLAGS_NONE, NULL);
+  const char *scheme = uri ? g_uri_get_scheme (uri) : NULL;
+
+  if (uri != NULL && (g_ascii_strcasecmp (scheme, "http") == 0 || g_ascii_strcasecmp (scheme, "https") == 0) &&
+      g_uri_get_host (uri) != NULL && *g_uri_get_host (uri) != '\0')
+    return TRUE;
+  if (strstr (server, "://") == NULL)
+    g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                 _("Not a server address: %s; did you mean http://%s?"), server, server);
+  else
+    g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                 _("Not a server address: %s; use http://HOST:PORT or https://HOST:PORT"), server);
+  return FALSE;
 }
 
 static void
@@ -948,6 +1082,15 @@ ssq_cli_run (int    argc,
     if (strcmp (rest[0], commands[i].name) == 0)
       command = &commands[i];
   n_args = rest ? g_strv_length (rest) - (rest[0] ? 1 : 0) : 0;
+  if (command == NULL && rest != NULL && rest[0] != NULL)
+    {
+      g_autofree char *name = ssq_display_sanitize_line (rest[0]);
+
+      g_printerr (_("supersoniq-cli: unknown command “%s”\n"), name);
+    }
+  else if (command != NULL && ((int) n_args < command->min_args ||
+                               (command->max_args >= 0 && (int) n_args > command->max_args)))
+    g_printerr (_("supersoniq-cli: usage: supersoniq-cli %s\n"), _(command->usage));
   if (command == NULL || (int) n_args < command->min_args ||
       (command->max_args >= 0 && (int) n_args > command->max_args) ||
       cli.limit < 1 || cli.timeout < 1)
@@ -959,6 +1102,14 @@ ssq_cli_run (int    argc,
   if (cli.server != NULL)
     while (g_str_has_suffix (cli.server, "/"))
       cli.server[strlen (cli.server) - 1] = '\0';
+  if (cli.server != NULL && !check_server_url (cli.server, &error))
+    {
+      g_autofree char *text = ssq_display_sanitize_line (error->message);
+
+      g_printerr ("supersoniq-cli: %s\n", text);
+      cli_clear (&cli);
+      return SSQ_CLI_USAGE;
+    }
   cli.args = g_strdupv (rest + 1);
   cli.loop = g_main_loop_new (NULL, FALSE);
   code = run_command (&cli, command);

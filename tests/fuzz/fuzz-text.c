@@ -7,6 +7,7 @@
 
 #include "ssq-tui-command.h"
 #include "ssq-tui-editor.h"
+#include "ssq-display.h"
 #include "ssq-tui-width.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
@@ -16,7 +17,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
                         size_t         size)
 {
   g_autofree char *text = g_strndup ((const char *) data, size);
-  g_autofree char *clean = ssq_tui_sanitize (text);
+  g_autofree char *clean = ssq_display_sanitize (text);
   g_autoptr(GPtrArray) lines = NULL;
   g_autoptr(SsqTuiEditor) editor = ssq_tui_editor_new ();
   int width = size > 0 ? 1 + data[0] % 80 : 10;

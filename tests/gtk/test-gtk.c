@@ -224,6 +224,68 @@ send_as (SsqClient  *client,
   g_assert_no_error (error);
 }
 
+/* Every icon-only button, and the search entry, has a name a screen
+ * reader can say (without one it says "GtkImage"). Returns how many
+ * lack one, each reported. */
+static guint
+count_unnamed (GtkWidget *widget)
+{
+  guint missing = 0;
+  gboolean icon_only = GTK_IS_BUTTON (widget) && gtk_button_get_label (GTK_BUTTON (widget)) == NULL &&
+                       GTK_IS_IMAGE (gtk_button_get_child (GTK_BUTTON (widget)));
+
+  if ((icon_only || GTK_IS_MENU_BUTTON (widget) || GTK_IS_SEARCH_ENTRY (widget)) &&
+      !gtk_test_accessible_has_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL))
+    {
+      g_test_message ("no accessible name: %s (tooltip %s)", G_OBJECT_TYPE_NAME (widget),
+                      gtk_widget_get_tooltip_text (widget));
+      missing++;
+    }
+  /* Not into libadwaita's entry rows: their inner buttons (apply, show
+   * text) are the library's, not ours to name. */
+  if (ADW_IS_ENTRY_ROW (widget))
+    return missing;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    missing += count_unnamed (child);
+  return missing;
+}
+
+typedef struct {
+  SsqGtkWindow *window;
+  const char   *id;
+} Highlight;
+
+/* The selection model of the sidebar (the list view with single
+ * selection; the message view has none). */
+static GtkSingleSelection *
+sidebar_selection (GtkWidget *widget)
+{
+  if (GTK_IS_LIST_VIEW (widget) && GTK_IS_SINGLE_SELECTION (gtk_list_view_get_model (GTK_LIST_VIEW (widget))))
+    return GTK_SINGLE_SELECTION (gtk_list_view_get_model (GTK_LIST_VIEW (widget)));
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkSingleSelection *found = sidebar_selection (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The sidebar's highlighted row is conversation @id, and it is first. */
+static gboolean
+highlighted_first (gpointer data)
+{
+  Highlight *h = data;
+  GtkSingleSelection *selection = sidebar_selection (GTK_WIDGET (h->window));
+  SsqConversation *selected = gtk_single_selection_get_selected_item (selection);
+  g_autoptr(SsqConversation) first = g_list_model_get_item (G_LIST_MODEL (selection), 0);
+
+  return selected != NULL && first != NULL && gtk_single_selection_get_selected (selection) == 0 &&
+         g_strcmp0 (ssq_conversation_get_id (selected), h->id) == 0 &&
+         g_strcmp0 (ssq_conversation_get_id (first), h->id) == 0;
+}
+
 /* The app registers, gets a conversation from bob, answers, and shows his
  * reply; the main states are photographed on the way. */
 static void
@@ -267,6 +329,7 @@ test_end_to_end (void)
   g_assert_nonnull (register_button);
   gtk_widget_activate (register_button);
   g_assert_true (ssq_test_wait_until (window_online, window, WAIT_MS));
+  g_assert_cmpuint (count_unnamed (GTK_WIDGET (window)), ==, 0);
 
   /* Two conversations arrive from bob. */
   ssq_client_create_direct_async (bob, "alice", NULL, ssq_test_store_result, &result);
@@ -295,6 +358,21 @@ test_end_to_end (void)
   wait_shows (GTK_WIDGET (window), "Great, see you at noon.");
   wait_shows (GTK_WIDGET (window), "Yes, here. Grüße!");
   screenshot (GTK_WIDGET (window), "conversation.png");
+
+  /* The open conversation stays highlighted while the list changes under
+   * it: another conversation moves to the top, then this one comes back
+   * to the top with a new message. */
+  {
+    Highlight h = { window, ssq_conversation_get_id (dm) };
+
+    send_as (bob, ssq_conversation_get_id (lab), "Anyone for coffee?");
+    sent = (HasBody) { ssq_gtk_window_get_client (window), ssq_conversation_get_id (lab), "Anyone for coffee?" };
+    g_assert_true (ssq_test_wait_until (client_has_body, &sent, WAIT_MS));
+    send_as (bob, ssq_conversation_get_id (dm), "Still there?");
+    wait_shows (GTK_WIDGET (window), "Still there?");
+    g_assert_true (ssq_test_wait_until (highlighted_first, &h, WAIT_MS));
+    screenshot (GTK_WIDGET (window), "highlight.png");
+  }
 
   /* The composer's keys: Enter sends, Shift+Enter does not, Up in an empty
    * composer takes the last message of mine for editing, Enter saves it. */
@@ -376,10 +454,16 @@ test_rows (void)
   /* bob's view: unread badge and preview. */
   seen = ssq_cache_get_conversation (ssq_client_get_cache (bob), ssq_conversation_get_id (dm));
   ssq_gtk_conversation_row_bind (SSQ_GTK_CONVERSATION_ROW (conversation_row), bob, seen);
+  /* Presence, shown as a coloured dot, is in the row's name too. */
   {
-    GtkAccessible *a = GTK_ACCESSIBLE (conversation_row);
+    g_autoptr(SsqUser) peer = ssq_cache_get_user (ssq_client_get_cache (bob), ssq_conversation_get_peer_id (seen));
+    const char *presence = peer ? ssq_user_get_presence (peer) : NULL;
+    g_autofree char *expected = NULL;
 
-    (void) a;
+    g_assert_nonnull (presence);
+    expected = g_strdup_printf ("alice, 2 unread messages, %s", presence);
+    g_test_message ("conversation row: %s", expected);
+    gtk_test_accessible_assert_property (conversation_row, GTK_ACCESSIBLE_PROPERTY_LABEL, expected);
   }
   /* alice's own message: its status; the second groups under the first. */
   first = ssq_cache_get_message (ssq_client_get_cache (alice), ssq_conversation_get_id (dm), 1);

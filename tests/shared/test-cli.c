@@ -3,7 +3,9 @@
  * script would use it: output, --json and exit codes. */
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include "ssq-json.h"
 #include "ssq-test-server.h"
 
 typedef struct {
@@ -50,6 +52,54 @@ launcher_for (CliUser *user)
   return launcher;
 }
 
+/* Without a controlling terminal, as under cron or a CI runner. */
+static void
+detach_from_terminal (gpointer data)
+{
+  setsid ();
+}
+
+/* Runs supersoniq-cli with @ap; returns its exit code and what it printed
+ * in @out_stdout and @out_stderr. @stdin_text, when set, is its input and
+ * it runs without a terminal. */
+static int
+run_cli_va (CliUser     *user,
+            const char  *stdin_text,
+            char       **out_stdout,
+            char       **out_stderr,
+            const char  *first,
+            va_list      ap)
+{
+  g_autoptr(GSubprocessLauncher) launcher = launcher_for (user);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("SSQ_CLI_BIN"));
+  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (gpointer) arg);
+  g_ptr_array_add (argv, NULL);
+  if (stdin_text != NULL)
+    {
+      g_subprocess_launcher_set_flags (launcher, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                 G_SUBPROCESS_FLAGS_STDERR_PIPE);
+      g_subprocess_launcher_set_child_setup (launcher, detach_from_terminal, NULL, NULL);
+    }
+  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, stdin_text, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  if (err != NULL && *err != '\0')
+    g_test_message ("stderr: %s", err);
+  if (out_stdout != NULL)
+    *out_stdout = g_steal_pointer (&out);
+  if (out_stderr != NULL)
+    *out_stderr = g_steal_pointer (&err);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  return g_subprocess_get_exit_status (process);
+}
+
 /* Runs supersoniq-cli with @args (NULL-terminated); returns its exit code
  * and, in @out_stdout, what it printed. */
 static int
@@ -58,29 +108,47 @@ run_cli (CliUser     *user,
          const char  *first,
          ...)
 {
-  g_autoptr(GSubprocessLauncher) launcher = launcher_for (user);
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL, *err = NULL;
   va_list ap;
+  int code;
 
-  g_ptr_array_add (argv, (gpointer) g_getenv ("SSQ_CLI_BIN"));
   va_start (ap, first);
-  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (gpointer) arg);
+  code = run_cli_va (user, NULL, out_stdout, NULL, first, ap);
   va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
-  g_assert_no_error (error);
-  if (err != NULL && *err != '\0')
-    g_test_message ("stderr: %s", err);
-  if (out_stdout != NULL)
-    *out_stdout = g_steal_pointer (&out);
-  g_assert_true (g_subprocess_get_if_exited (process));
-  return g_subprocess_get_exit_status (process);
+  return code;
+}
+
+/* The same, with standard error too. */
+static int
+run_cli_err (CliUser     *user,
+             char       **out_stdout,
+             char       **out_stderr,
+             const char  *first,
+             ...)
+{
+  va_list ap;
+  int code;
+
+  va_start (ap, first);
+  code = run_cli_va (user, NULL, out_stdout, out_stderr, first, ap);
+  va_end (ap);
+  return code;
+}
+
+/* The same, fed @stdin_text and without a terminal. */
+static int
+run_cli_piped (CliUser     *user,
+               const char  *stdin_text,
+               char       **out_stderr,
+               const char  *first,
+               ...)
+{
+  va_list ap;
+  int code;
+
+  va_start (ap, first);
+  code = run_cli_va (user, stdin_text, NULL, out_stderr, first, ap);
+  va_end (ap);
+  return code;
 }
 
 static JsonNode *
@@ -134,14 +202,193 @@ test_usage_and_auth (void)
   g_assert_cmpint (run_cli (wrong, NULL, "--server", server->url, "--password-file",
                             alice->password_file, "login", "alice", NULL), ==, 0);
 
+  /* Empty lists say so (and --json stays an empty array). */
   g_assert_cmpint (run_cli (alice, &out, "conversations", NULL), ==, 0);
-  g_assert_cmpstr (out, ==, "");
+  g_assert_nonnull (strstr (out, "No conversations yet"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (alice, &out, "--json", "conversations", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "[]\n");
   g_assert_cmpint (run_cli (alice, NULL, "history", "nobody", NULL), ==, 5);
   g_assert_cmpint (run_cli (alice, NULL, "dm", "nosuchuser", NULL), ==, 5);
   g_assert_cmpint (run_cli (alice, NULL, "logout", NULL), ==, 0);
   g_assert_cmpint (run_cli (alice, NULL, "conversations", NULL), ==, 3);
   /* The other machine's session is still good. */
   g_assert_cmpint (run_cli (wrong, NULL, "conversations", NULL), ==, 0);
+}
+
+/* What a person gets wrong at the command line: each is a usage error
+ * (exit 2) that says what to do instead. */
+static void
+test_usage_messages (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "logins_per_minute=1\n");
+  g_autoptr(CliUser) alice = cli_user_new ();
+  g_autofree char *out = NULL, *err = NULL;
+  g_autofree char *bare = g_strdup (server->url + strlen ("http://"));
+  g_autofree char *suggested = g_strdup_printf ("http://%s", bare);
+
+  /* A password piped in, with no terminal to ask on. */
+  g_assert_cmpint (run_cli_piped (alice, "password123\n", &err, "--server", server->url,
+                                  "register", "alice", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "--password-file"));
+  g_clear_pointer (&err, g_free);
+
+  /* HOST:PORT without the scheme. */
+  g_assert_cmpint (run_cli_err (alice, NULL, &err, "--server", bare, "--password-file",
+                                alice->password_file, "register", "alice", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, suggested));
+  g_clear_pointer (&err, g_free);
+
+  /* A command that does not exist is named as such. */
+  g_assert_cmpint (run_cli_err (alice, NULL, &err, "fly", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "unknown command"));
+  g_assert_nonnull (strstr (err, "fly"));
+  g_clear_pointer (&err, g_free);
+
+  /* A rate limit's wait reads as a duration, not milliseconds. */
+  register_user (server, alice, "alice");
+  g_assert_cmpint (run_cli_err (alice, NULL, &err, "--server", server->url, "--password-file",
+                                alice->password_file, "login", "alice", NULL), ==, 1);
+  g_test_message ("rate limited: %s", err);
+  g_assert_nonnull (strstr (err, "retry in "));
+  g_assert_null (strstr (err, " ms"));
+  g_assert_true (strstr (err, " s\n") != NULL || strstr (err, " min\n") != NULL);
+  g_clear_pointer (&err, g_free);
+
+  /* An empty conversation says so. */
+  g_assert_cmpint (run_cli (alice, NULL, "group", "Quiet", NULL), ==, 0);
+  g_assert_cmpint (run_cli (alice, &out, "history", "Quiet", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "No messages in this conversation yet"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (alice, &out, "--json", "history", "Quiet", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "[]\n");
+}
+
+/* The id of the conversation in @line (the first word). */
+static char *
+first_word (const char *line)
+{
+  return g_strndup (line, strcspn (line, " "));
+}
+
+/* Two groups share a title: the title alone picks neither, and the
+ * candidates are listed with their ids, which work. */
+static void
+test_ambiguous_title (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(CliUser) alice = cli_user_new ();
+  g_autoptr(CliUser) bob = cli_user_new ();
+  g_autofree char *out = NULL, *err = NULL, *first = NULL, *second = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  register_user (server, alice, "alice");
+  register_user (server, bob, "bob");
+  g_assert_cmpint (run_cli (alice, &out, "group", "Lab Team", "bob", NULL), ==, 0);
+  first = first_word (out);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (alice, &out, "group", "Lab Team", NULL), ==, 0);
+  second = first_word (out);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpstr (first, !=, second);
+
+  g_assert_cmpint (run_cli_err (alice, NULL, &err, "send", "lab team", "to whom?", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, first));
+  g_assert_nonnull (strstr (err, second));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_cli_err (alice, NULL, &err, "history", "Lab Team", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, first));
+  g_clear_pointer (&err, g_free);
+  /* Nothing went anywhere. */
+  g_assert_cmpint (run_cli (alice, &out, "--json", "outbox", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "[]\n");
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (bob, &out, "history", first, NULL), ==, 0);
+  g_assert_null (strstr (out, "to whom?"));
+  g_clear_pointer (&out, g_free);
+
+  /* An id names one. */
+  g_assert_cmpint (run_cli (alice, NULL, "send", first, "to the first", NULL), ==, 0);
+  g_assert_cmpint (run_cli (bob, &out, "history", first, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "#1 alice: to the first"));
+  g_clear_pointer (&out, g_free);
+  /* For bob the title is not ambiguous: he is in one of the two. */
+  g_assert_cmpint (run_cli (bob, &out, "history", "Lab Team", NULL), ==, 0);
+  lines = g_strsplit (out, "\n", -1);
+  g_assert_nonnull (strstr (lines[0], "to the first"));
+}
+
+/* Another member controls bodies, names and titles: the human output
+ * shows them without the control characters that would drive the
+ * terminal; --json keeps them exactly. A deleted message shows its
+ * tombstone only. */
+static void
+test_hostile_text (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(CliUser) alice = cli_user_new ();
+  g_autoptr(SsqTestUser) mallory = NULL;
+  g_autofree char *out = NULL, *dm = NULL, *path = NULL, *group = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(JsonObject) reply = NULL;
+  const char *evil = "\033]52;c;ZXZpbA==\a\033]0;pwned\a\033[2J\033[Hhi\rprompt$ \xc2\x9b" "31m";
+  guint status;
+
+  register_user (server, alice, "alice");
+  mallory = ssq_test_register (server, "mallory");
+  dm = ssq_test_create_conversation (server, mallory, "{\"kind\":\"direct\",\"members\":[\"alice\"]}");
+  group = ssq_test_create_conversation (server, mallory,
+                                        "{\"kind\":\"group\",\"title\":\"\\u001b]0;title\\u0007Team\","
+                                        "\"members\":[\"alice\"]}");
+  path = g_strdup_printf ("/api/v1/conversations/%s/messages", dm);
+  {
+    g_autoptr(JsonObject) body = json_object_new ();
+    g_autofree char *text = NULL;
+
+    json_object_set_string_member (body, "client_id", "e1");
+    json_object_set_string_member (body, "body", evil);
+    text = ssq_json_object_to_string (body, NULL);
+    reply = ssq_test_http (server, "POST", path, mallory->token, text, &status);
+    g_assert_cmpuint (status, ==, 201);
+    g_clear_pointer (&reply, json_object_unref);
+  }
+  /* A second message, edited and then deleted. */
+  reply = ssq_test_http (server, "POST", path, mallory->token, "{\"client_id\":\"e2\",\"body\":\"oops\"}", &status);
+  g_assert_cmpuint (status, ==, 201);
+  g_clear_pointer (&reply, json_object_unref);
+  g_free (path);
+  path = g_strdup_printf ("/api/v1/conversations/%s/messages/2", dm);
+  reply = ssq_test_http (server, "PATCH", path, mallory->token, "{\"body\":\"oops, fixed\"}", &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_clear_pointer (&reply, json_object_unref);
+  reply = ssq_test_http (server, "DELETE", path, mallory->token, NULL, &status);
+  g_assert_cmpuint (status / 100, ==, 2);
+
+  g_assert_cmpint (run_cli (alice, &out, "history", "mallory", NULL), ==, 0);
+  g_test_message ("history: %s", out);
+  g_assert_null (strchr (out, '\033'));
+  g_assert_null (strchr (out, '\a'));
+  g_assert_null (strchr (out, '\r'));
+  g_assert_null (strstr (out, "\xc2\x9b"));
+  g_assert_nonnull (strstr (out, "#2 mallory: (deleted)\n"));
+  g_assert_null (strstr (out, "(edited)"));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run_cli (alice, &out, "conversations", NULL), ==, 0);
+  g_assert_null (strchr (out, '\033'));
+  g_assert_null (strchr (out, '\a'));
+  g_assert_nonnull (strstr (out, "Team"));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run_cli (alice, &out, "search", "hi", NULL), ==, 0);
+  g_assert_null (strchr (out, '\033'));
+  g_clear_pointer (&out, g_free);
+
+  /* --json: exactly what was sent. */
+  g_assert_cmpint (run_cli (alice, &out, "--json", "history", "mallory", NULL), ==, 0);
+  node = parse_json (out);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (json_node_get_array (node), 0),
+                                                  "body"), ==, evil);
 }
 
 static void
@@ -175,6 +422,12 @@ test_send_history_and_queue (void)
   /* Server down: the message waits in the outbox, and the CLI says so. */
   ssq_test_server_kill (server);
   g_assert_cmpint (run_cli (alice, &out, "send", "bob", "while you were out", NULL), ==, 6);
+  g_clear_pointer (&out, g_free);
+  /* history shows it, pending, after what the server has. */
+  g_assert_cmpint (run_cli (alice, &out, "history", "bob", NULL), ==, 4);
+  g_assert_nonnull (strstr (out, "#1 alice: hello bob\n"));
+  g_assert_nonnull (strstr (out, "(pending) alice: while you were out\n"));
+  g_assert_true (strstr (out, "hello bob") < strstr (out, "while you were out"));
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (run_cli (alice, &out, "--json", "outbox", NULL), ==, 4);
   node = parse_json (out);
@@ -245,6 +498,9 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/cli/usage-and-auth", test_usage_and_auth);
+  g_test_add_func ("/cli/usage-messages", test_usage_messages);
+  g_test_add_func ("/cli/ambiguous-title", test_ambiguous_title);
+  g_test_add_func ("/cli/hostile-text", test_hostile_text);
   g_test_add_func ("/cli/send-history-and-queue", test_send_history_and_queue);
   g_test_add_func ("/cli/tail", test_tail);
   return g_test_run ();

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-codec.c: the JSON reader and the protocol's value rules. */
 #include "ssq-json.h"
+#include "ssq-display.h"
 #include "ssq-proto.h"
 
 #include <string.h>
@@ -200,6 +201,37 @@ test_mentions (void)
   g_assert_false (ssq_proto_mentions (NULL, "alice"));
 }
 
+/* Notification servers parse the body as markup: what a member wrote
+ * shows as written, never as markup or a broken notification. */
+static void
+test_notification_body (void)
+{
+  g_autofree char *tags = ssq_display_notification_body ("<b>bold</b> & <a href=\"x\">link</a>");
+  g_autofree char *controls = ssq_display_notification_body ("bell\a and \033[2J");
+  g_autofree char *broken = ssq_display_notification_body ("ok\xff");
+
+  g_assert_cmpstr (tags, ==, "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;a href=&quot;x&quot;&gt;link&lt;/a&gt;");
+  g_assert_null (strchr (controls, '\a'));
+  g_assert_null (strchr (controls, '\033'));
+  g_assert_true (g_utf8_validate (broken, -1, NULL));
+}
+
+static void
+test_duration (void)
+{
+  static const struct { gint64 ms; const char *text; } cases[] = {
+    { 1, "1 s" }, { 999, "1 s" }, { 45000, "45 s" }, { 59001, "1 min" }, { 676989, "11 min" },
+    { 3599000, "1 h" }, { 5400000, "2 h" }, { 5399000, "1 h" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = ssq_display_duration (cases[i].ms);
+
+      g_assert_cmpstr (text, ==, cases[i].text);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -211,5 +243,7 @@ main (int    argc,
   g_test_add_func ("/shared/proto/errors", test_errors);
   g_test_add_func ("/shared/proto/value-rules", test_value_rules);
   g_test_add_func ("/shared/proto/mentions", test_mentions);
+  g_test_add_func ("/shared/display/notification-body", test_notification_body);
+  g_test_add_func ("/shared/display/duration", test_duration);
   return g_test_run ();
 }

@@ -10,7 +10,12 @@
 
 #include "ssq-test-server.h"
 
-#define WAIT_MS 10000
+/* Deadlines, not delays: every wait ends as soon as its condition holds,
+ * so generous ones cost nothing on a quiet machine and keep the test
+ * stable on a loaded one (two programs, two tmux servers and the server
+ * share the CPU with whatever else runs). */
+#define WAIT_MS 60000
+#define POLL_MS 50
 
 typedef struct {
   char *socket;     /* tmux -L name */
@@ -106,7 +111,25 @@ wait_screen_full (Term       *term,
           g_test_message ("screen of %s without \"%s\":\n%s", term->socket, needle, text);
           return FALSE;
         }
-      g_usleep (100 * 1000);
+      g_usleep (POLL_MS * 1000);
+    }
+}
+
+/* Waits until the screen differs from @before, up to @timeout_ms. */
+static void
+wait_changed (Term       *term,
+              const char *before,
+              guint       timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + timeout_ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    {
+      g_autofree char *text = screen (term);
+
+      if (g_strcmp0 (text, before) != 0)
+        return;
+      g_usleep (POLL_MS * 1000);
     }
 }
 
@@ -237,15 +260,19 @@ test_two_people (void)
   wait_screen (bob, "team");
   /* Alt-A: the next conversation with unread messages. The group may show
    * in bob's list (its conversation event) a moment before alice's message
-   * makes it unread, so press again until it opens. */
+   * makes it unread, so press again until it opens; each press waits a
+   * while for the screen, longer as the attempts go (a loaded machine may
+   * take seconds to draw), all within one generous deadline. */
   {
     gint64 end = g_get_monotonic_time () + WAIT_MS * 1000;
     gboolean opened = FALSE;
+    guint patience = 1000;
 
     while (!opened && g_get_monotonic_time () < end)
       {
         key (bob, "M-a");
-        opened = wait_screen_full (bob, "#1 alice: hello team", TRUE, 1000);
+        opened = wait_screen_full (bob, "#1 alice: hello team", TRUE, patience);
+        patience = MIN (patience * 2, 8000);
       }
     g_assert_true (opened);
   }
@@ -263,6 +290,22 @@ test_two_people (void)
   wait_screen (alice, "/invite USER");
   key (alice, "Escape");
   wait_gone (alice, "/invite USER");
+
+  /* A second group with the same title: /open by that title opens
+   * neither and lists both with their ids; a username still works. */
+  type (alice, "/group team");
+  key (alice, "Enter");
+  wait_screen (alice, "team — alice*\n");
+  type (alice, "/open team");
+  key (alice, "Enter");
+  wait_screen (alice, "“team” names 2 conversations");
+  wait_screen (alice, "(2 members)");
+  wait_screen (alice, "(1 member)");
+  key (alice, "Escape");
+  wait_gone (alice, "names 2 conversations");
+  type (alice, "/open bob");
+  key (alice, "Enter");
+  wait_screen (alice, "bob (online)");
 }
 
 static void
@@ -293,16 +336,22 @@ test_scrollback_and_restart (void)
   log_in (bob, "bob", FALSE);
   wait_screen (bob, "#500 alice: line 500");
 
-  /* PgUp to the very first, fetching older history on the way. */
-  for (int i = 0; i < 60; i++)
-    {
-      g_autofree char *text = screen (bob);
+  /* PgUp to the very first, fetching older history on the way: each press
+   * waits for the screen to move (or for a fetch to end), not for a fixed
+   * time. */
+  {
+    gint64 end = g_get_monotonic_time () + WAIT_MS * 1000;
 
-      if (strstr (text, "#1 alice: line 1\n") != NULL || strstr (text, "#1 alice: line 1 ") != NULL)
-        break;
-      key (bob, "PPage");
-      g_usleep (150 * 1000);
-    }
+    while (g_get_monotonic_time () < end)
+      {
+        g_autofree char *text = screen (bob);
+
+        if (strstr (text, "#1 alice: line 1\n") != NULL || strstr (text, "#1 alice: line 1 ") != NULL)
+          break;
+        key (bob, "PPage");
+        wait_changed (bob, text, 5000);
+      }
+  }
   wait_screen (bob, "#1 alice: line 1");
   key (bob, "NPage");
   for (int i = 0; i < 40; i++)

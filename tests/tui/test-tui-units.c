@@ -6,6 +6,7 @@
 
 #include "ssq-tui-command.h"
 #include "ssq-tui-editor.h"
+#include "ssq-display.h"
 #include "ssq-tui-width.h"
 
 static void
@@ -32,10 +33,10 @@ test_width (void)
 static void
 test_sanitize (void)
 {
-  g_autofree char *escape = ssq_tui_sanitize ("red\033[31m alert\a");
-  g_autofree char *bidi = ssq_tui_sanitize ("abc\xe2\x80\xae" "def");
-  g_autofree char *broken = ssq_tui_sanitize ("ok\xff\xfe");
-  g_autofree char *tab = ssq_tui_sanitize ("a\tb\nc");
+  g_autofree char *escape = ssq_display_sanitize ("red\033[31m alert\a");
+  g_autofree char *bidi = ssq_display_sanitize ("abc\xe2\x80\xae" "def");
+  g_autofree char *broken = ssq_display_sanitize ("ok\xff\xfe");
+  g_autofree char *tab = ssq_display_sanitize ("a\tb\nc");
 
   g_assert_null (strchr (escape, '\033'));
   g_assert_null (strchr (escape, '\a'));

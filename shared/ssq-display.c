@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-display.c: text from the network made safe to show. A chat member
+ * controls message bodies, names and titles, so none of it may reach a
+ * terminal as escape sequences or a notification server as markup. */
+#include "ssq-config.h"
+#include "ssq-display.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+/* Characters that change how the rest of a line is shown rather than
+ * being shown themselves: C0/C1 controls (ESC starts CSI and OSC
+ * sequences: clearing the screen, the window title, OSC 52 clipboard
+ * writes), line and paragraph separators, and bidi overrides. */
+static gboolean
+is_unsafe (gunichar c)
+{
+  return g_unichar_iscntrl (c) || c == 0x2028 || c == 0x2029 ||
+         (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069);
+}
+
+/**
+ * ssq_display_sanitize:
+ * @text: text as received, possibly invalid UTF-8
+ *
+ * A copy of @text safe to write to a terminal: control characters become
+ * U+FFFD, tabs a space, newlines stay; invalid UTF-8 is repaired.
+ *
+ * Returns: (transfer full): the safe text
+ */
+char *
+ssq_display_sanitize (const char *text)
+{
+  g_autofree char *valid = g_utf8_make_valid (text ? text : "", -1);
+  GString *out = g_string_sized_new (strlen (valid));
+
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c == '\t')
+        g_string_append_c (out, ' ');
+      else if (c == '\n')
+        g_string_append_c (out, '\n');
+      else if (is_unsafe (c))
+        g_string_append_unichar (out, 0xFFFD);
+      else
+        g_string_append_unichar (out, c);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/**
+ * ssq_display_sanitize_line:
+ * Like ssq_display_sanitize(), with newlines made spaces too: for output
+ * that is one line per item.
+ *
+ * Returns: (transfer full): the safe line
+ */
+char *
+ssq_display_sanitize_line (const char *text)
+{
+  char *clean = ssq_display_sanitize (text);
+
+  return g_strdelimit (clean, "\n", ' ');
+}
+
+/**
+ * ssq_display_notification_body:
+ * The body of a desktop notification for @text: sanitized, and escaped,
+ * because notification servers read the body as markup (a body holding
+ * "<b>" or "&" would be drawn wrong or dropped).
+ *
+ * Returns: (transfer full): the notification body
+ */
+char *
+ssq_display_notification_body (const char *text)
+{
+  g_autofree char *clean = ssq_display_sanitize (text);
+
+  return g_markup_escape_text (clean, -1);
+}
+
+/**
+ * ssq_display_duration:
+ * @ms: a wait in milliseconds
+ *
+ * The wait as people say it: seconds rounded up under a minute, else
+ * minutes or hours rounded to the nearest ("45 s", "11 min", "2 h").
+ *
+ * Returns: (transfer full): the duration
+ */
+char *
+ssq_display_duration (gint64 ms)
+{
+  gint64 s = MAX ((ms + 999) / 1000, 1);
+
+  if (s < 60)
+    return g_strdup_printf (_("%d s"), (int) s);
+  if (s < 3600 - 30)
+    return g_strdup_printf (_("%d min"), (int) ((s + 30) / 60));
+  return g_strdup_printf (_("%d h"), (int) MIN ((s + 1800) / 3600, G_MAXINT));
+}
