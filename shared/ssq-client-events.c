@@ -385,6 +385,35 @@ ssq_client_handle_event (SsqClient  *self,
 
 static void send_sync (SsqClient *self);
 
+/* The ack's `revs`: per conversation, the rev up to which this sync brought
+ * every edit and deletion. A server without change cursors sends none. */
+static void
+apply_revs (SsqClient  *self,
+            JsonObject *reply)
+{
+  JsonObject *revs = NULL;
+  JsonObjectIter iter;
+  const char *conversation_id;
+  JsonNode *value;
+  GError *error = NULL;
+
+  if (!ssq_json_get_object (reply, "revs", FALSE, &revs, &error))
+    return protocol_error (self, "ack", error);
+  if (revs == NULL)
+    return;
+  json_object_iter_init (&iter, revs);
+  while (json_object_iter_next (&iter, &conversation_id, &value))
+    {
+      if (json_node_get_value_type (value) != G_TYPE_INT64 || json_node_get_int (value) < 0)
+        {
+          g_set_error (&error, SSQ_ERROR, SSQ_ERROR_PROTOCOL,
+                       _("revs[\"%s\"] must be a non-negative integer"), conversation_id);
+          return protocol_error (self, "ack", error);
+        }
+      ssq_cache_set_rev_cursor (self->cache, conversation_id, json_node_get_int (value), NULL);
+    }
+}
+
 static void
 sync_reply (SsqClient    *self,
             JsonObject   *reply,
@@ -400,6 +429,7 @@ sync_reply (SsqClient    *self,
         ssq_client_emit_error (self, error);
       return;
     }
+  apply_revs (self, reply);
   ssq_json_get_array (reply, "truncated", FALSE, G_MAXUINT, &truncated, NULL);
   /* A truncated conversation, or one that changed under a running sync:
    * ask again from the advanced cursors. */
@@ -421,6 +451,9 @@ send_sync (SsqClient *self)
 
   json_object_set_string_member (frame, "type", SSQ_FRAME_SYNC);
   json_object_set_object_member (frame, "since", ssq_cache_get_cursors (self->cache));
+  /* With change cursors the server also sends what was edited or deleted
+   * among the messages already held. */
+  json_object_set_object_member (frame, "since_rev", ssq_cache_get_rev_cursors (self->cache));
   if (!ssq_client_request (self, frame, sync_reply, NULL))
     self->syncing = FALSE;
 }
