@@ -388,7 +388,16 @@ ssq_server_chat_edit (SsqServer   *server,
       m->body = g_strdup (body);
     }
   m->edited_at = ssq_now_ms ();
+  /* The rev counter and the row move together: a device syncing from its
+   * change cursor then sees this change exactly once. */
+  if (!ssq_server_store_begin (server->store, error))
+    return NULL;
   if (!ssq_server_store_message_update (server->store, m, error))
+    {
+      ssq_server_store_rollback (server->store);
+      return NULL;
+    }
+  if (!ssq_server_store_commit (server->store, error))
     return NULL;
   ssq_server_chat_emit_message (server, m, FALSE);
   return g_steal_pointer (&m);

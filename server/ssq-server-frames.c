@@ -261,8 +261,10 @@ typedef struct {
   JsonNode   *request_id;
   GPtrArray  *conversation_ids;
   GHashTable *since;                     /* conversation id -> gint64 * */
+  GHashTable *since_rev;                 /* the same for revs; NULL: not asked */
   guint       next;
   JsonArray  *truncated;
+  JsonObject *revs;                      /* the ack's change cursors */
   gint64      started_us;
 } SyncJob;
 
@@ -272,7 +274,9 @@ sync_job_free (SyncJob *job)
   json_node_unref (job->request_id);
   g_ptr_array_unref (job->conversation_ids);
   g_hash_table_unref (job->since);
+  g_clear_pointer (&job->since_rev, g_hash_table_unref);
   json_array_unref (job->truncated);
+  json_object_unref (job->revs);
   g_free (job);
 }
 
@@ -304,32 +308,10 @@ schedule_sync (SsqServerSession *self,
     self->sync_source = g_timeout_add (delay_ms, sync_step_cb, self);
 }
 
-/* Sends one conversation of a sync. */
 static void
-sync_one (SsqServerSession *self,
-          SyncJob          *job)
+send_messages (SsqServerSession *self,
+               GPtrArray        *messages)
 {
-  const char *conversation_id = job->conversation_ids->pdata[job->next++];
-  gint64 *since = g_hash_table_lookup (job->since, conversation_id);
-  guint batch = self->server->config->sync_batch;
-  g_autoptr(JsonObject) conv = NULL;
-  g_autoptr(GPtrArray) messages = NULL;
-  g_autoptr(GBytes) frame = NULL;
-
-  conv = ssq_server_json_conversation_for (self->server, conversation_id, self->user_id, NULL);
-  if (conv == NULL)
-    return;    /* left since the sync began */
-  frame = ssq_server_json_frame (SSQ_FRAME_CONVERSATION, "conversation", conv);
-  ssq_server_session_send (self, frame);
-  messages = ssq_server_store_messages_range (self->server->store, conversation_id,
-                                              since ? *since : 0, 0, batch, FALSE, NULL);
-  if (messages == NULL)
-    return;
-  if (messages->len > batch)
-    {
-      json_array_add_string_element (job->truncated, conversation_id);
-      g_ptr_array_set_size (messages, batch);
-    }
   for (guint i = 0; i < messages->len && self->open; i++)
     {
       g_autoptr(JsonObject) obj = ssq_server_json_message (messages->pdata[i]);
@@ -339,6 +321,79 @@ sync_one (SsqServerSession *self,
     }
 }
 
+/* The messages up to @since changed after the client's change cursor, in
+ * rev order; returns the rev up to which the client now holds every change
+ * (the conversation's rev, or the last one sent when cut short). */
+static gint64
+sync_changes (SsqServerSession *self,
+              SyncJob          *job,
+              const char       *conversation_id,
+              gint64            since,
+              gint64            conversation_rev)
+{
+  gint64 *cursor = g_hash_table_lookup (job->since_rev, conversation_id);
+  gint64 since_rev = cursor ? *cursor : 0;
+  guint batch = self->server->config->sync_batch;
+  g_autoptr(GPtrArray) changed = NULL;
+  gint64 held = conversation_rev;
+
+  if (since == 0)
+    return held;    /* holds nothing: what comes next is in its current state */
+  changed = ssq_server_store_messages_changed (self->server->store, conversation_id,
+                                               since_rev, since, batch, NULL);
+  if (changed == NULL)
+    return MIN (since_rev, conversation_rev);    /* not moved: the next sync retries */
+  if (changed->len > batch)
+    {
+      g_ptr_array_set_size (changed, batch);
+      held = ((SsqMessageRow *) changed->pdata[batch - 1])->rev;
+    }
+  send_messages (self, changed);
+  return held;
+}
+
+/* Sends one conversation of a sync: the conversation, the changes to what
+ * the client holds (when it gave change cursors), then the messages above
+ * its seq cursor. */
+static void
+sync_one (SsqServerSession *self,
+          SyncJob          *job)
+{
+  const char *conversation_id = job->conversation_ids->pdata[job->next++];
+  gint64 *since = g_hash_table_lookup (job->since, conversation_id);
+  guint batch = self->server->config->sync_batch;
+  g_autoptr(SsqConversationRow) row = NULL;
+  g_autoptr(JsonObject) conv = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GBytes) frame = NULL;
+  gint64 held_rev;
+  gboolean cut = FALSE;
+
+  conv = ssq_server_json_conversation_for (self->server, conversation_id, self->user_id, NULL);
+  if (conv == NULL)
+    return;    /* left since the sync began */
+  frame = ssq_server_json_frame (SSQ_FRAME_CONVERSATION, "conversation", conv);
+  ssq_server_session_send (self, frame);
+  if (job->since_rev != NULL)
+    {
+      held_rev = sync_changes (self, job, conversation_id, since ? *since : 0,
+                               json_object_get_int_member (conv, "rev"));
+      cut = held_rev < json_object_get_int_member (conv, "rev");
+      json_object_set_int_member (job->revs, conversation_id, held_rev);
+    }
+  messages = ssq_server_store_messages_range (self->server->store, conversation_id,
+                                              since ? *since : 0, 0, batch, FALSE, NULL);
+  if (messages != NULL && messages->len > batch)
+    {
+      cut = TRUE;
+      g_ptr_array_set_size (messages, batch);
+    }
+  if (cut)
+    json_array_add_string_element (job->truncated, conversation_id);
+  if (messages != NULL)
+    send_messages (self, messages);
+}
+
 static void
 sync_finish (SsqServerSession *self,
              SyncJob          *job)
@@ -346,6 +401,8 @@ sync_finish (SsqServerSession *self,
   g_autoptr(JsonObject) ack = new_ack (job->request_id);
 
   json_object_set_array_member (ack, "truncated", json_array_ref (job->truncated));
+  if (job->since_rev != NULL)
+    json_object_set_object_member (ack, "revs", json_object_ref (job->revs));
   ssq_server_session_send_object (self, ack);
   observe_latency (self, job->started_us);
 }
@@ -381,6 +438,7 @@ sync_step_cb (gpointer data)
 
 static gboolean
 read_since (JsonObject  *since,
+            const char  *name,
             GHashTable  *out,
             GError     **error)
 {
@@ -396,7 +454,7 @@ read_since (JsonObject  *since,
       if (json_node_get_value_type (value) != G_TYPE_INT64 || (seq = json_node_get_int (value)) < 0)
         {
           g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
-                       "since[\"%s\"] must be a non-negative integer", key);
+                       "%s[\"%s\"] must be a non-negative integer", name, key);
           return FALSE;
         }
       g_hash_table_insert (out, g_strdup (key), g_memdup2 (&seq, sizeof seq));
@@ -411,16 +469,32 @@ frame_sync (SsqServerSession *self,
             gint64            started_us)
 {
   g_autoptr(GError) error = NULL;
-  JsonObject *since = NULL;
+  JsonObject *since = NULL, *since_rev = NULL;
   g_autoptr(GPtrArray) ids = NULL;
   g_autoptr(GHashTable) since_table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                              g_free);
+  g_autoptr(GHashTable) rev_table = NULL;
   SyncJob *job;
 
   if (!ssq_json_get_object (frame, "since", FALSE, &since, &error) ||
-      (since != NULL && !read_since (since, since_table, &error)) ||
-      (ids = ssq_server_store_conversation_ids_for_user (self->server->store, self->user_id,
-                                                         &error)) == NULL)
+      (since != NULL && !read_since (since, "since", since_table, &error)) ||
+      !ssq_json_get_object (frame, "since_rev", FALSE, &since_rev, &error))
+    {
+      ssq_server_session_send_error (self, request_id, error);
+      return;
+    }
+  /* Without since_rev the sync is the contract's: new messages only. */
+  if (since_rev != NULL)
+    {
+      rev_table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+      if (!read_since (since_rev, "since_rev", rev_table, &error))
+        {
+          ssq_server_session_send_error (self, request_id, error);
+          return;
+        }
+    }
+  ids = ssq_server_store_conversation_ids_for_user (self->server->store, self->user_id, &error);
+  if (ids == NULL)
     {
       ssq_server_session_send_error (self, request_id, error);
       return;
@@ -429,7 +503,9 @@ frame_sync (SsqServerSession *self,
   job->request_id = json_node_copy (request_id);
   job->conversation_ids = g_steal_pointer (&ids);
   job->since = g_steal_pointer (&since_table);
+  job->since_rev = g_steal_pointer (&rev_table);
   job->truncated = json_array_new ();
+  job->revs = json_object_new ();
   job->started_us = started_us;
   g_queue_push_tail (&self->sync_jobs, job);
   ssq_server_session_request_begin (self);

@@ -58,6 +58,7 @@ ssq_server_json_message (const SsqMessageRow *m)
   else
     json_object_set_null_member (obj, "reply_to");
   json_object_set_array_member (obj, "media", json_array_new ());
+  json_object_set_int_member (obj, "rev", m->rev);
   return obj;
 }
 
@@ -109,6 +110,7 @@ ssq_server_json_conversation (SsqServer                 *server,
     json_object_set_null_member (obj, "title");
   json_object_set_array_member (obj, "members", json_array_ref (members_json));
   json_object_set_int_member (obj, "last_seq", conv->last_seq);
+  json_object_set_int_member (obj, "rev", conv->rev);
   json_object_set_int_member (obj, "read_seq", viewer->read_seq);
   json_object_set_int_member (obj, "delivered_seq", viewer->delivered_seq);
   json_object_set_int_member (obj, "unread", unread);

@@ -3,7 +3,7 @@
 #include "ssq-server-store-private.h"
 #include "ssq-proto.h"
 
-#define CONVERSATION_COLUMNS "id, kind, title, created_at, updated_at, last_seq"
+#define CONVERSATION_COLUMNS "id, kind, title, created_at, updated_at, last_seq, rev"
 
 static SsqConversationRow *
 conversation_query (SsqServerStore  *store,
@@ -22,6 +22,7 @@ conversation_query (SsqServerStore  *store,
       c->created_at = sqlite3_column_int64 (stmt, 3);
       c->updated_at = sqlite3_column_int64 (stmt, 4);
       c->last_seq = sqlite3_column_int64 (stmt, 5);
+      c->rev = sqlite3_column_int64 (stmt, 6);
     }
   else if (rc == SQLITE_DONE)
     g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such conversation");

@@ -4,7 +4,7 @@
 #include "ssq-proto.h"
 
 #define MESSAGE_COLUMNS \
-  "id, conversation_id, seq, sender, client_id, body, created_at, edited_at, deleted, reply_to"
+  "id, conversation_id, seq, sender, client_id, body, created_at, edited_at, deleted, reply_to, rev"
 
 static SsqMessageRow *
 message_from_row (sqlite3_stmt *stmt)
@@ -21,6 +21,7 @@ message_from_row (sqlite3_stmt *stmt)
   m->edited_at = sqlite3_column_int64 (stmt, 7);
   m->deleted = sqlite3_column_int (stmt, 8) != 0;
   m->reply_to = sqlite3_column_int64 (stmt, 9);
+  m->rev = sqlite3_column_int64 (stmt, 10);
   return m;
 }
 
@@ -111,7 +112,7 @@ ssq_server_store_message_append (SsqServerStore  *store,
     return FALSE;
 
   insert = ssq_server_store_stmt (store,
-    "INSERT INTO messages (" MESSAGE_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 0, ?)", error);
+    "INSERT INTO messages (" MESSAGE_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 0, ?, 0)", error);
   if (insert == NULL)
     return FALSE;
   ssq_server_store_bind_text (insert, 1, message->id);
@@ -128,15 +129,41 @@ ssq_server_store_message_append (SsqServerStore  *store,
   return ssq_server_store_step_done (store, insert, error);
 }
 
+/* Takes the conversation's next rev for @message (an edit or a deletion)
+ * and stores its new state. Must run inside a transaction so that the
+ * counter and the row move together. */
 gboolean
-ssq_server_store_message_update (SsqServerStore       *store,
-                                 const SsqMessageRow  *message,
-                                 GError              **error)
+ssq_server_store_message_update (SsqServerStore  *store,
+                                 SsqMessageRow   *message,
+                                 GError         **error)
 {
-  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
-    "UPDATE messages SET body = ?, edited_at = ?, deleted = ? "
-    "WHERE conversation_id = ? AND seq = ?", error);
+  sqlite3_stmt *bump = ssq_server_store_stmt (store,
+    "UPDATE conversations SET rev = rev + 1 WHERE id = ? RETURNING rev", error);
+  sqlite3_stmt *stmt;
+  int rc;
 
+  if (bump == NULL)
+    return FALSE;
+  g_assert (!sqlite3_get_autocommit (store->base.db));
+  ssq_server_store_bind_text (bump, 1, message->conversation_id);
+  rc = sqlite3_step (bump);
+  if (rc != SQLITE_ROW)
+    {
+      sqlite3_reset (bump);
+      if (rc == SQLITE_DONE)
+        {
+          g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such conversation");
+          return FALSE;
+        }
+      return ssq_server_store_fail (store, error);
+    }
+  message->rev = sqlite3_column_int64 (bump, 0);
+  if (!ssq_server_store_step_done (store, bump, error))
+    return FALSE;
+
+  stmt = ssq_server_store_stmt (store,
+    "UPDATE messages SET body = ?, edited_at = ?, deleted = ?, rev = ? "
+    "WHERE conversation_id = ? AND seq = ?", error);
   if (stmt == NULL)
     return FALSE;
   ssq_server_store_bind_text (stmt, 1, message->body);
@@ -145,9 +172,49 @@ ssq_server_store_message_update (SsqServerStore       *store,
   else
     sqlite3_bind_null (stmt, 2);
   sqlite3_bind_int (stmt, 3, message->deleted ? 1 : 0);
-  ssq_server_store_bind_text (stmt, 4, message->conversation_id);
-  sqlite3_bind_int64 (stmt, 5, message->seq);
+  sqlite3_bind_int64 (stmt, 4, message->rev);
+  ssq_server_store_bind_text (stmt, 5, message->conversation_id);
+  sqlite3_bind_int64 (stmt, 6, message->seq);
   return ssq_server_store_step_done (store, stmt, error);
+}
+
+/**
+ * ssq_server_store_messages_changed:
+ * Messages up to @max_seq changed (edited or deleted) after @after_rev, at
+ * most @limit + 1 of them so that callers can tell whether there is more,
+ * in ascending rev order: a prefix of them covers every change up to the
+ * rev of its last one.
+ */
+GPtrArray *
+ssq_server_store_messages_changed (SsqServerStore  *store,
+                                   const char      *conversation_id,
+                                   gint64           after_rev,
+                                   gint64           max_seq,
+                                   guint            limit,
+                                   GError         **error)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) ssq_message_row_free);
+  /* "rev > 0" lets SQLite use the partial index messages_by_rev. */
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "SELECT " MESSAGE_COLUMNS " FROM messages WHERE conversation_id = ? AND rev > 0 "
+    "AND rev > ? AND seq <= ? ORDER BY rev ASC LIMIT ?", error);
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  ssq_server_store_bind_text (stmt, 1, conversation_id);
+  sqlite3_bind_int64 (stmt, 2, after_rev);
+  sqlite3_bind_int64 (stmt, 3, max_seq);
+  sqlite3_bind_int64 (stmt, 4, (gint64) limit + 1);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (out, message_from_row (stmt));
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      ssq_server_store_fail (store, error);
+      return NULL;
+    }
+  return g_steal_pointer (&out);
 }
 
 /**

@@ -58,6 +58,13 @@ static const char *const migrations[] = {
   "  reply_to INTEGER,"
   "  PRIMARY KEY (conversation_id, seq)) WITHOUT ROWID;"
   "CREATE UNIQUE INDEX messages_by_client_id ON messages(conversation_id, sender, client_id);",
+  /* 1 -> 2: change cursors. Every edit and deletion takes the next `rev` of
+   * its conversation and stamps the message with it, so that sync can send
+   * a device that was away the messages changed after its cursor. Most
+   * messages never change: the index holds only those that did. */
+  "ALTER TABLE conversations ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE messages ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
+  "CREATE INDEX messages_by_rev ON messages(conversation_id, rev) WHERE rev > 0;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SSQ_STORE_SCHEMA_VERSION);

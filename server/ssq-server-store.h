@@ -8,7 +8,7 @@
 
 G_BEGIN_DECLS
 
-#define SSQ_STORE_SCHEMA_VERSION 1
+#define SSQ_STORE_SCHEMA_VERSION 2
 
 typedef struct _SsqServerStore SsqServerStore;
 
@@ -27,6 +27,7 @@ typedef struct {
   gint64  created_at;
   gint64  updated_at;
   gint64  last_seq;
+  gint64  rev;           /* bumped by every edit and deletion */
 } SsqConversationRow;
 
 typedef struct {
@@ -49,6 +50,7 @@ typedef struct {
   gint64   edited_at;    /* 0 = never */
   gboolean deleted;
   gint64   reply_to;     /* 0 = none */
+  gint64   rev;          /* the conversation's rev at its last change; 0 = never changed */
 } SsqMessageRow;
 
 void ssq_user_row_free         (SsqUserRow         *row);
@@ -203,8 +205,14 @@ gboolean        ssq_server_store_message_append (SsqServerStore    *store,
                                                  SsqMessageRow     *message,
                                                  GError           **error);
 gboolean        ssq_server_store_message_update (SsqServerStore    *store,
-                                                 const SsqMessageRow *message,
+                                                 SsqMessageRow     *message,
                                                  GError           **error);
+GPtrArray      *ssq_server_store_messages_changed (SsqServerStore  *store,
+                                                   const char      *conversation_id,
+                                                   gint64           after_rev,
+                                                   gint64           max_seq,
+                                                   guint            limit,
+                                                   GError         **error);
 GPtrArray      *ssq_server_store_messages_range (SsqServerStore    *store,
                                                  const char        *conversation_id,
                                                  gint64             after_seq,

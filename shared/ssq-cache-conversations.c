@@ -88,6 +88,7 @@ store_row (SsqCache    *self,
 {
   const char *kind, *title = NULL, *role = NULL;
   gint64 last_seq = 0, read_seq = 0, delivered_seq = 0, unread = 0, created_at = 0, updated_at = 0;
+  gint64 rev = 0;
   gboolean muted = FALSE;
   sqlite3_stmt *stmt;
 
@@ -100,19 +101,26 @@ store_row (SsqCache    *self,
       !ssq_json_get_int (object, "delivered_seq", FALSE, 0, G_MAXINT64, &delivered_seq, error) ||
       !ssq_json_get_int (object, "unread", FALSE, 0, G_MAXINT64, &unread, error) ||
       !ssq_json_get_int (object, "created_at", FALSE, 0, G_MAXINT64, &created_at, error) ||
-      !ssq_json_get_int (object, "updated_at", FALSE, 0, G_MAXINT64, &updated_at, error))
+      !ssq_json_get_int (object, "updated_at", FALSE, 0, G_MAXINT64, &updated_at, error) ||
+      !ssq_json_get_int (object, "rev", FALSE, 0, G_MAXINT64, &rev, error))
     return FALSE;
 
+  /* A conversation new to the cache holds no message yet: every change up
+   * to now is already in what it will fetch, so its change cursor starts
+   * at the current rev. The unread count is the server's: it reflects the
+   * messages up to last_seq and the changes up to rev (see
+   * update_conversation in ssq-cache-messages.c). */
   stmt = ssq_db_stmt (&self->db,
                       "INSERT INTO conversations (id, kind, title, role, muted, last_seq, read_seq, "
-                      "  delivered_seq, unread, created_at, last_activity) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                      "  delivered_seq, unread, created_at, last_activity, rev, sync_rev) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?12, ?12) ON CONFLICT (id) DO UPDATE SET "
                       "kind = excluded.kind, title = excluded.title, role = excluded.role, "
                       "muted = excluded.muted, last_seq = MAX(last_seq, excluded.last_seq), "
                       "read_seq = MAX(read_seq, excluded.read_seq), "
                       "delivered_seq = MAX(delivered_seq, excluded.delivered_seq), "
                       "unread = excluded.unread, created_at = excluded.created_at, "
-                      "last_activity = MAX(last_activity, excluded.last_activity)", error);
+                      "last_activity = MAX(last_activity, excluded.last_activity), "
+                      "rev = MAX(rev, excluded.rev)", error);
   if (stmt == NULL)
     return FALSE;
   ssq_db_bind_text (stmt, 1, id);
@@ -126,6 +134,7 @@ store_row (SsqCache    *self,
   sqlite3_bind_int64 (stmt, 9, unread);
   sqlite3_bind_int64 (stmt, 10, created_at);
   sqlite3_bind_int64 (stmt, 11, MAX (created_at, updated_at));
+  sqlite3_bind_int64 (stmt, 12, rev);
   return ssq_db_step_done (&self->db, stmt, error);
 }
 
@@ -517,4 +526,65 @@ ssq_cache_set_sync_floor (SsqCache    *self,
   ssq_db_bind_text (stmt, 2, conversation_id);
   return ssq_db_step_done (&self->db, stmt, error) &&
          ssq_cache_advance_cursor (self, conversation_id, error);
+}
+
+/**
+ * ssq_cache_get_rev_cursors:
+ * Returns: (transfer full): `{conversation_id: rev}` for every cached
+ * conversation, ready to be the `since_rev` of a sync request.
+ */
+JsonObject *
+ssq_cache_get_rev_cursors (SsqCache *self)
+{
+  JsonObject *since = json_object_new ();
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db, "SELECT id, sync_rev FROM conversations", NULL);
+
+  if (stmt == NULL)
+    return since;
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    json_object_set_int_member (since, (const char *) sqlite3_column_text (stmt, 0),
+                                sqlite3_column_int64 (stmt, 1));
+  sqlite3_reset (stmt);
+  return since;
+}
+
+gint64
+ssq_cache_get_rev_cursor (SsqCache   *self,
+                          const char *conversation_id)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "SELECT sync_rev FROM conversations WHERE id = ?", NULL);
+  gint64 rev = -1;
+
+  if (stmt == NULL)
+    return -1;
+  ssq_db_bind_text (stmt, 1, conversation_id);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    rev = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return rev;
+}
+
+/**
+ * ssq_cache_set_rev_cursor:
+ * Moves the change cursor forward (never back) to @rev, which a sync's ack
+ * says every edit and deletion up to is held.
+ */
+gboolean
+ssq_cache_set_rev_cursor (SsqCache    *self,
+                          const char  *conversation_id,
+                          gint64       rev,
+                          GError     **error)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "UPDATE conversations SET sync_rev = MAX(sync_rev, ?) "
+                                    "WHERE id = ?", error);
+
+  g_return_val_if_fail (SSQ_IS_CACHE (self), FALSE);
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, rev);
+  ssq_db_bind_text (stmt, 2, conversation_id);
+  return ssq_db_step_done (&self->db, stmt, error);
 }

@@ -170,7 +170,9 @@ upsert_message (SsqCache    *self,
   ssq_db_bind_text (stmt, 3, message->id);
   ssq_db_bind_text (stmt, 4, message->sender);
   ssq_db_bind_text (stmt, 5, message->client_id);
-  ssq_db_bind_text (stmt, 6, message->body);
+  /* A deleted message's text leaves the cache (and its search index) even
+   * if a server sent it along. */
+  ssq_db_bind_text (stmt, 6, message->deleted ? "" : message->body);
   sqlite3_bind_int64 (stmt, 7, message->created_at);
   if (message->edited_at > 0)
     sqlite3_bind_int64 (stmt, 8, message->edited_at);
@@ -187,7 +189,14 @@ upsert_message (SsqCache    *self,
 /* Keeps the conversation's counters in step with a stored message: last
  * seq, last activity, and the unread count (a new message from someone
  * else above the read marker adds one; deleting such a message takes it
- * back). */
+ * back).
+ *
+ * The count is the server's as of the conversation's last_seq and rev
+ * (both come with every `conversation` object, and a sync sends that
+ * before the conversation's messages): only a message above last_seq is
+ * new to it, and only a deletion with a higher rev is news to it. Else a
+ * sync that replays the messages the count already holds would count them
+ * twice. A message without rev (an older server) keeps the old rule. */
 static gboolean
 update_conversation (SsqCache    *self,
                      SsqMessage  *message,
@@ -197,7 +206,12 @@ update_conversation (SsqCache    *self,
   sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
                                     "UPDATE conversations SET last_seq = MAX(last_seq, ?1), "
                                     "last_activity = MAX(last_activity, ?2), "
-                                    "unread = MAX(0, unread + CASE WHEN ?1 > read_seq THEN ?3 ELSE 0 END) "
+                                    "unread = MAX(0, unread + CASE WHEN ?1 > read_seq AND "
+                                    "  ((?3 > 0 AND ?1 > last_seq) OR "
+                                    "   (?3 < 0 AND (?5 = 0 OR ?5 > rev))) THEN ?3 ELSE 0 END), "
+                                    "rev = MAX(rev, ?5), "
+                                    /* A change right after the cursor is the next one. */
+                                    "sync_rev = CASE WHEN ?5 = sync_rev + 1 THEN ?5 ELSE sync_rev END "
                                     "WHERE id = ?4", error);
 
   if (stmt == NULL)
@@ -206,6 +220,7 @@ update_conversation (SsqCache    *self,
   sqlite3_bind_int64 (stmt, 2, message->created_at);
   sqlite3_bind_int64 (stmt, 3, unread_delta);
   ssq_db_bind_text (stmt, 4, message->conversation_id);
+  sqlite3_bind_int64 (stmt, 5, message->rev);
   return ssq_db_step_done (&self->db, stmt, error);
 }
 

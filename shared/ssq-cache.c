@@ -78,6 +78,12 @@ static const char *const migrations[] = {
   "  reply_to INTEGER,"
   "  created_at INTEGER NOT NULL,"
   "  error TEXT);",
+  /* 1 -> 2: change cursors (see ssq_cache_get_rev_cursors). `rev` is the
+   * server's change the conversation's counters reflect; `sync_rev` the one
+   * up to which every edit and deletion is held. A cache from before starts
+   * at 0, so its first sync fetches every change it may have missed. */
+  "ALTER TABLE conversations ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE conversations ADD COLUMN sync_rev INTEGER NOT NULL DEFAULT 0;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SSQ_CACHE_SCHEMA_VERSION);

@@ -13,7 +13,7 @@
 
 G_BEGIN_DECLS
 
-#define SSQ_CACHE_SCHEMA_VERSION 1
+#define SSQ_CACHE_SCHEMA_VERSION 2
 
 #define SSQ_TYPE_CACHE (ssq_cache_get_type ())
 G_DECLARE_FINAL_TYPE (SsqCache, ssq_cache, SSQ, CACHE, GObject)
@@ -89,6 +89,16 @@ gint64           ssq_cache_get_cursor        (SsqCache    *self,
 gboolean         ssq_cache_set_sync_floor    (SsqCache    *self,
                                               const char  *conversation_id,
                                               gint64       floor_seq,
+                                              GError     **error);
+
+/* Change cursors: the server's rev of a conversation up to which every
+ * edit and deletion is held. */
+JsonObject      *ssq_cache_get_rev_cursors   (SsqCache    *self);
+gint64           ssq_cache_get_rev_cursor    (SsqCache    *self,
+                                              const char  *conversation_id);
+gboolean         ssq_cache_set_rev_cursor    (SsqCache    *self,
+                                              const char  *conversation_id,
+                                              gint64       rev,
                                               GError     **error);
 
 /* Messages. */

@@ -11,10 +11,28 @@
 
 #include <string.h>
 
+/* No reply of the protocol comes near this (a history page of 200
+ * messages of 16 KiB is 3.2 MiB, escaped at most twice that); a server that
+ * sends more is refused before it fills the memory. */
+#define REPLY_BODY_MAX   (16 * 1024 * 1024)
+#define REPLY_READ_CHUNK (64 * 1024)
+
 typedef struct {
   SsqReplyTransform transform;
   GDestroyNotify    result_free;
+  SoupMessage      *msg;
+  GInputStream     *stream;
+  GByteArray       *body;
 } ApiCall;
+
+static void
+api_call_free (ApiCall *call)
+{
+  g_clear_object (&call->msg);
+  g_clear_object (&call->stream);
+  g_clear_pointer (&call->body, g_byte_array_unref);
+  g_free (call);
+}
 
 /* Reads the server's error object, or makes one from the status. */
 static GError *
@@ -57,30 +75,18 @@ error_from_reply (guint   status,
 }
 
 static void
-api_call_done (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
+api_call_reply (GTask  *task,
+                GBytes *body)
 {
-  g_autoptr(GTask) task = user_data;
   SsqClient *self = g_task_get_source_object (task);
   ApiCall *call = g_task_get_task_data (task);
-  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
-  g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonObject) reply = NULL;
   g_autoptr(GError) error = NULL;
   gpointer value;
-  guint status;
+  guint status = soup_message_get_status (call->msg);
   gsize len;
   const char *data;
 
-  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
-  if (body == NULL)
-    {
-      g_task_return_new_error (task, SSQ_ERROR, SSQ_ERROR_NETWORK,
-                               _("Cannot reach the server: %s"), error->message);
-      return;
-    }
-  status = soup_message_get_status (msg);
   if (!SOUP_STATUS_IS_SUCCESSFUL (status))
     {
       g_task_return_error (task, error_from_reply (status, body));
@@ -109,6 +115,88 @@ api_call_done (GObject      *source,
   g_task_return_pointer (task, value, call->result_free);
 }
 
+static void
+return_too_large (GTask *task)
+{
+  g_task_return_new_error (task, SSQ_ERROR, SSQ_ERROR_PROTOCOL,
+                           _("The server's reply is larger than %u MiB"),
+                           (guint) (REPLY_BODY_MAX / (1024 * 1024)));
+}
+
+static void api_call_read (GObject *source, GAsyncResult *result, gpointer user_data);
+
+static void
+read_next (ApiCall *call,
+           GTask   *task)
+{
+  g_input_stream_read_bytes_async (call->stream, REPLY_READ_CHUNK, G_PRIORITY_DEFAULT,
+                                   g_task_get_cancellable (task), api_call_read, task);
+}
+
+/* The body comes in chunks, counted as they come: a server cannot make the
+ * client hold more than REPLY_BODY_MAX (plus one chunk) of it. */
+static void
+api_call_read (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ApiCall *call = g_task_get_task_data (task);
+  g_autoptr(GBytes) chunk = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+
+  chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
+  if (chunk == NULL)
+    {
+      g_task_return_new_error (task, SSQ_ERROR, SSQ_ERROR_NETWORK,
+                               _("Cannot reach the server: %s"), error->message);
+      return;
+    }
+  if (g_bytes_get_size (chunk) == 0)
+    {
+      body = g_byte_array_free_to_bytes (g_steal_pointer (&call->body));
+      api_call_reply (task, body);
+      return;
+    }
+  if (call->body->len + g_bytes_get_size (chunk) > REPLY_BODY_MAX)
+    {
+      return_too_large (task);
+      return;
+    }
+  g_byte_array_append (call->body, g_bytes_get_data (chunk, NULL), g_bytes_get_size (chunk));
+  read_next (call, g_steal_pointer (&task));
+}
+
+static void
+api_call_sent (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ApiCall *call = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  SoupMessageHeaders *headers;
+
+  call->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
+  if (call->stream == NULL)
+    {
+      g_task_return_new_error (task, SSQ_ERROR, SSQ_ERROR_NETWORK,
+                               _("Cannot reach the server: %s"), error->message);
+      return;
+    }
+  /* A declared length over the limit is refused before a byte is read. */
+  headers = soup_message_get_response_headers (call->msg);
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+      soup_message_headers_get_content_length (headers) > REPLY_BODY_MAX)
+    {
+      return_too_large (task);
+      return;
+    }
+  call->body = g_byte_array_new ();
+  read_next (call, g_steal_pointer (&task));
+}
+
 /**
  * ssq_client_api_call:
  * Sends one authenticated request; @transform turns the parsed reply (NULL
@@ -135,7 +223,7 @@ ssq_client_api_call (SsqClient          *self,
   call->transform = transform;
   call->result_free = result_free;
   g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, call, g_free);
+  g_task_set_task_data (task, call, (GDestroyNotify) api_call_free);
   if (msg == NULL)
     {
       g_task_return_new_error (task, SSQ_ERROR, SSQ_ERROR_INVALID,
@@ -156,8 +244,9 @@ ssq_client_api_call (SsqClient          *self,
 
       soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
     }
-  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, cancellable,
-                                    api_call_done, g_steal_pointer (&task));
+  call->msg = g_object_ref (msg);
+  soup_session_send_async (self->session, msg, G_PRIORITY_DEFAULT, cancellable,
+                           api_call_sent, g_steal_pointer (&task));
 }
 
 gpointer

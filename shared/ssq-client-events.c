@@ -385,6 +385,44 @@ ssq_client_handle_event (SsqClient  *self,
 
 static void send_sync (SsqClient *self);
 
+/* A sync asks again while the server says it cut the answer short. Each
+ * round moves the cursors; one that moves none is a stall. A server that
+ * keeps saying "truncated" without moving them, or for more rounds than
+ * any real catch-up takes (each brings up to sync_batch messages per
+ * conversation), would keep the client syncing for ever: it stops with an
+ * error instead, and the next connection tries again. */
+#define SYNC_ROUNDS_MAX 1000
+#define SYNC_STALLS_MAX 3
+
+/* The ack's `revs`: per conversation, the rev up to which this sync brought
+ * every edit and deletion. A server without change cursors sends none. */
+static void
+apply_revs (SsqClient  *self,
+            JsonObject *reply)
+{
+  JsonObject *revs = NULL;
+  JsonObjectIter iter;
+  const char *conversation_id;
+  JsonNode *value;
+  GError *error = NULL;
+
+  if (!ssq_json_get_object (reply, "revs", FALSE, &revs, &error))
+    return protocol_error (self, "ack", error);
+  if (revs == NULL)
+    return;
+  json_object_iter_init (&iter, revs);
+  while (json_object_iter_next (&iter, &conversation_id, &value))
+    {
+      if (json_node_get_value_type (value) != G_TYPE_INT64 || json_node_get_int (value) < 0)
+        {
+          g_set_error (&error, SSQ_ERROR, SSQ_ERROR_PROTOCOL,
+                       _("revs[\"%s\"] must be a non-negative integer"), conversation_id);
+          return protocol_error (self, "ack", error);
+        }
+      ssq_cache_set_rev_cursor (self->cache, conversation_id, json_node_get_int (value), NULL);
+    }
+}
+
 static void
 sync_reply (SsqClient    *self,
             JsonObject   *reply,
@@ -400,12 +438,23 @@ sync_reply (SsqClient    *self,
         ssq_client_emit_error (self, error);
       return;
     }
+  apply_revs (self, reply);
   ssq_json_get_array (reply, "truncated", FALSE, G_MAXUINT, &truncated, NULL);
   /* A truncated conversation, or one that changed under a running sync:
    * ask again from the advanced cursors. */
   if ((truncated != NULL && json_array_get_length (truncated) > 0) || self->resync)
     {
       self->resync = FALSE;
+      if (self->sync_rounds >= SYNC_ROUNDS_MAX || self->sync_stalls >= SYNC_STALLS_MAX)
+        {
+          g_autoptr(GError) stopped = g_error_new (SSQ_ERROR, SSQ_ERROR_PROTOCOL,
+                                                   _("The server keeps cutting the sync short; "
+                                                     "stopped after %u requests"),
+                                                   self->sync_rounds);
+          self->syncing = FALSE;
+          ssq_client_emit_error (self, stopped);
+          return;
+        }
       send_sync (self);
       return;
     }
@@ -418,9 +467,21 @@ static void
 send_sync (SsqClient *self)
 {
   g_autoptr(JsonObject) frame = json_object_new ();
+  g_autofree char *cursors = NULL;
 
   json_object_set_string_member (frame, "type", SSQ_FRAME_SYNC);
   json_object_set_object_member (frame, "since", ssq_cache_get_cursors (self->cache));
+  /* With change cursors the server also sends what was edited or deleted
+   * among the messages already held. */
+  json_object_set_object_member (frame, "since_rev", ssq_cache_get_rev_cursors (self->cache));
+  cursors = ssq_json_object_to_string (frame, NULL);
+  if (self->sync_rounds > 0 && g_strcmp0 (cursors, self->sync_last_since) == 0)
+    self->sync_stalls++;
+  else
+    self->sync_stalls = 0;
+  g_free (self->sync_last_since);
+  self->sync_last_since = g_steal_pointer (&cursors);
+  self->sync_rounds++;
   if (!ssq_client_request (self, frame, sync_reply, NULL))
     self->syncing = FALSE;
 }
@@ -491,6 +552,7 @@ ssq_client_start_sync (SsqClient *self)
     }
   self->syncing = TRUE;
   self->synced = FALSE;
+  self->sync_rounds = self->sync_stalls = 0;
   start = g_new0 (SyncStart, 1);
   start->self = g_object_ref (self);
   start->generation = self->generation;

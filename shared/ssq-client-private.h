@@ -45,6 +45,9 @@ struct _SsqClient
   gboolean                 resync;
   gboolean                 synced;
   guint                    sync_window;
+  guint                    sync_rounds;        /* requests of the running sync */
+  guint                    sync_stalls;        /* truncated rounds that moved no cursor */
+  char                    *sync_last_since;    /* the cursors the last round asked from */
 
   /* Outbox: client ids sent on this connection and not yet answered. */
   GHashTable              *in_flight;

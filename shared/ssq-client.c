@@ -86,6 +86,7 @@ ssq_client_finalize (GObject *object)
     memset (self->token, 0, strlen (self->token));
   g_free (self->token);
   g_free (self->presence);
+  g_free (self->sync_last_since);
   g_hash_table_unref (self->requests);
   g_hash_table_unref (self->in_flight);
   g_hash_table_unref (self->pending_received);

@@ -20,6 +20,7 @@ struct _SsqMessage
   gint64           edited_at;
   gboolean         deleted;
   gint64           reply_to;
+  gint64           rev;             /* the conversation's change it last took; 0 = none */
   SsqMessageStatus status;
   char            *error;           /* why a FAILED message failed */
   gint64           outbox_position; /* order in the outbox while pending */

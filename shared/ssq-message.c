@@ -54,6 +54,7 @@ ssq_message_copy (SsqMessage *self)
   copy->edited_at = self->edited_at;
   copy->deleted = self->deleted;
   copy->reply_to = self->reply_to;
+  copy->rev = self->rev;
   copy->status = self->status;
   copy->error = g_strdup (self->error);
   copy->outbox_position = self->outbox_position;
@@ -80,7 +81,8 @@ ssq_message_new_from_json (JsonObject *object,
       !ssq_json_get_int (object, "created_at", FALSE, 0, G_MAXINT64, &self->created_at, error) ||
       !ssq_json_get_int (object, "edited_at", FALSE, 0, G_MAXINT64, &self->edited_at, error) ||
       !ssq_json_get_bool (object, "deleted", FALSE, &self->deleted, error) ||
-      !ssq_json_get_int (object, "reply_to", FALSE, 1, G_MAXINT64, &self->reply_to, error))
+      !ssq_json_get_int (object, "reply_to", FALSE, 1, G_MAXINT64, &self->reply_to, error) ||
+      !ssq_json_get_int (object, "rev", FALSE, 0, G_MAXINT64, &self->rev, error))
     return NULL;
 
   self->id = g_strdup (id);

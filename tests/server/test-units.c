@@ -27,7 +27,8 @@ test_golden_schema (void)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *path = temp_db ();
-  g_autofree char *golden_path = g_test_build_filename (G_TEST_DIST, "golden", "schema-v1.sql", NULL);
+  g_autofree char *golden_name = g_strdup_printf ("schema-v%d.sql", SSQ_STORE_SCHEMA_VERSION);
+  g_autofree char *golden_path = g_test_build_filename (G_TEST_DIST, "golden", golden_name, NULL);
   g_autofree char *golden = NULL;
   g_autofree char *dump = NULL;
   g_autofree char *dump_again = NULL;
@@ -59,6 +60,51 @@ test_golden_schema (void)
   store = ssq_server_store_open (path, TRUE, &error);
   g_assert_null (store);
   g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INTERNAL);
+}
+
+/* A database of schema 1 with a message keeps it through the migration to
+ * change cursors: nothing changed yet, so every rev starts at 0, and the
+ * first edit takes rev 1. */
+static void
+test_migrate_revs (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = temp_db ();
+  g_autoptr(SsqMessageRow) m = NULL;
+  g_autoptr(SsqConversationRow) conv = NULL;
+  g_autoptr(GPtrArray) changed = NULL;
+  SsqServerStore *store = ssq_server_store_open_at_version (path, 1, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (ssq_server_store_exec (store,
+    "INSERT INTO conversations (id, kind, created_at, updated_at, last_seq) "
+    "VALUES ('c1', 'group', 1, 1, 1);"
+    "INSERT INTO messages (conversation_id, seq, id, sender, client_id, body, created_at) "
+    "VALUES ('c1', 1, 'm1', 'u1', 'k1', 'hello', 1);", &error));
+  ssq_server_store_close (store);
+
+  store = ssq_server_store_open (path, TRUE, &error);
+  g_assert_no_error (error);
+  conv = ssq_server_store_conversation_get (store, "c1", &error);
+  g_assert_cmpint (conv->rev, ==, 0);
+  m = ssq_server_store_message_get (store, "c1", 1, &error);
+  g_assert_cmpstr (m->body, ==, "hello");
+  g_assert_cmpint (m->rev, ==, 0);
+
+  g_free (m->body);
+  m->body = g_strdup ("hello again");
+  g_assert_true (ssq_server_store_begin (store, &error));
+  g_assert_true (ssq_server_store_message_update (store, m, &error));
+  g_assert_true (ssq_server_store_commit (store, &error));
+  g_assert_cmpint (m->rev, ==, 1);
+  changed = ssq_server_store_messages_changed (store, "c1", 0, 1, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (changed->len, ==, 1);
+  g_assert_cmpstr (((SsqMessageRow *) changed->pdata[0])->body, ==, "hello again");
+  g_clear_pointer (&changed, g_ptr_array_unref);
+  changed = ssq_server_store_messages_changed (store, "c1", 1, 1, 10, &error);
+  g_assert_cmpuint (changed->len, ==, 0);
+  ssq_server_store_close (store);
 }
 
 static SsqMessageRow *
@@ -309,6 +355,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_assert_cmpint (sodium_init (), >=, 0);
   g_test_add_func ("/server/store/golden-schema", test_golden_schema);
+  g_test_add_func ("/server/store/migrate-revs", test_migrate_revs);
   g_test_add_func ("/server/store/messages", test_store_messages);
   g_test_add_func ("/server/store/writer-batch", test_writer_batch);
   g_test_add_func ("/server/ratelimit/gcra", test_ratelimit);

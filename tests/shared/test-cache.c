@@ -94,7 +94,8 @@ test_golden_schema (void)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *path = temp_path ();
-  g_autofree char *golden_path = g_test_build_filename (G_TEST_DIST, "golden", "cache-schema-v1.sql", NULL);
+  g_autofree char *golden_name = g_strdup_printf ("cache-schema-v%d.sql", SSQ_CACHE_SCHEMA_VERSION);
+  g_autofree char *golden_path = g_test_build_filename (G_TEST_DIST, "golden", golden_name, NULL);
   g_autofree char *golden = NULL, *dump = NULL;
   SsqCache *cache;
 

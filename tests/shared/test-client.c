@@ -575,6 +575,181 @@ test_revoked_session (void)
   g_assert_cmpint (ssq_client_get_state (other->client), ==, SSQ_CLIENT_DISCONNECTED);
 }
 
+static SsqMessage *
+cached_message (SsqTestClient *tc,
+                const char    *conversation_id,
+                gint64         seq)
+{
+  return ssq_cache_get_message (ssq_client_get_cache (tc->client), conversation_id, seq);
+}
+
+static guint
+search_count (SsqTestClient *tc,
+              const char    *text)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) found = ssq_client_search (tc->client, text, NULL, 50, &error);
+
+  g_assert_no_error (error);
+  return found->len;
+}
+
+static gint64
+cached_unread (SsqTestClient *tc,
+               const char    *conversation_id)
+{
+  g_autoptr(SsqConversation) conversation =
+    ssq_cache_get_conversation (ssq_client_get_cache (tc->client), conversation_id);
+
+  return ssq_conversation_get_unread (conversation);
+}
+
+typedef struct {
+  SsqTestClient *tc;
+  const char    *conversation_id;
+  gint64         seq;
+  const char    *body;
+} BodyWait;
+
+static gboolean
+has_body (gpointer data)
+{
+  BodyWait *w = data;
+  g_autoptr(SsqMessage) m = cached_message (w->tc, w->conversation_id, w->seq);
+
+  return m != NULL && g_strcmp0 (ssq_message_get_body (m), w->body) == 0;
+}
+
+static void
+edit_message (SsqTestClient *tc,
+              const char    *conversation_id,
+              gint64         seq,
+              const char    *body)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqMessage) edited = NULL;
+
+  ssq_client_edit_message_async (tc->client, conversation_id, seq, body, NULL,
+                                 ssq_test_store_result, &result);
+  edited = ssq_client_edit_message_finish (tc->client, ssq_test_client_wait_result (&result), &error);
+  g_assert_no_error (error);
+}
+
+static void
+delete_message (SsqTestClient *tc,
+                const char    *conversation_id,
+                gint64         seq)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  ssq_client_delete_message_async (tc->client, conversation_id, seq, NULL,
+                                   ssq_test_store_result, &result);
+  g_assert_true (ssq_client_delete_message_finish (tc->client, ssq_test_client_wait_result (&result),
+                                                   &error));
+  g_assert_no_error (error);
+}
+
+/* A device that was offline while a message was edited and another deleted
+ * learns both when it syncs: the new text, the tombstone, and search no
+ * longer finds the deleted words. A live edit then moves its change cursor. */
+static void
+test_offline_edits_and_deletions (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(SsqTestClient) alice = ssq_test_client_new_registered (server, "alice");
+  g_autoptr(SsqTestClient) bob = ssq_test_client_new_registered (server, "bob");
+  g_autoptr(SsqConversation) dm = ssq_test_client_create_direct (alice, "bob");
+  const char *dm_id = ssq_conversation_get_id (dm);
+  g_autoptr(SsqMessage) first = NULL;
+  g_autoptr(SsqMessage) second = NULL;
+  SsqCache *cache = ssq_client_get_cache (bob->client);
+  BodyWait live = { bob, dm_id, 3, "third, edited live" };
+
+  ssq_test_client_send_text (alice, dm_id, "hello world");
+  ssq_test_client_send_text (alice, dm_id, "secret pineapple");
+  ssq_test_client_send_text (alice, dm_id, "third");
+  ssq_test_client_wait_for_seq (bob, dm_id, 3);
+  g_assert_cmpuint (search_count (bob, "pineapple"), ==, 1);
+
+  /* bob's device goes offline; alice edits one message, deletes another. */
+  ssq_client_disconnect (bob->client);
+  edit_message (alice, dm_id, 1, "hello edited world");
+  delete_message (alice, dm_id, 2);
+
+  bob->synced = 0;
+  ssq_test_client_go_online (bob);
+  first = cached_message (bob, dm_id, 1);
+  second = cached_message (bob, dm_id, 2);
+  g_assert_cmpstr (ssq_message_get_body (first), ==, "hello edited world");
+  g_assert_cmpint (ssq_message_get_edited_at (first), >, 0);
+  g_assert_true (ssq_message_get_deleted (second));
+  g_assert_cmpstr (ssq_message_get_body (second), ==, "");
+  g_assert_cmpuint (search_count (bob, "pineapple"), ==, 0);
+  g_assert_cmpuint (search_count (bob, "secret"), ==, 0);
+  g_assert_cmpuint (search_count (bob, "edited"), ==, 1);
+  /* Two changes, both held. */
+  g_assert_cmpint (ssq_cache_get_rev_cursor (cache, dm_id), ==, 2);
+
+  /* Online, an edit arrives live and moves the cursor on. */
+  edit_message (alice, dm_id, 3, "third, edited live");
+  g_assert_true (ssq_test_wait_until (has_body, &live, SSQ_TEST_CLIENT_WAIT_MS));
+  g_assert_cmpint (ssq_cache_get_rev_cursor (cache, dm_id), ==, 3);
+}
+
+/* After a sync the unread counts are the server's: the messages a sync
+ * replays are not counted on top of the count that came with their
+ * conversation, nor a deletion the count already left out. */
+static void
+test_unread_after_sync (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(SsqTestClient) alice = ssq_test_client_new_registered (server, "alice");
+  g_autoptr(SsqTestClient) bob = ssq_test_client_new_registered (server, "bob");
+  g_autoptr(SsqConversation) dm = ssq_test_client_create_direct (alice, "bob");
+  const char *dm_id = ssq_conversation_get_id (dm);
+
+  ssq_test_client_send_text (alice, dm_id, "one");
+  ssq_test_client_wait_for_seq (bob, dm_id, 1);
+  g_assert_cmpint (cached_unread (bob, dm_id), ==, 1);
+
+  /* Offline, two more come; the server counts 3. */
+  ssq_client_disconnect (bob->client);
+  ssq_test_client_send_text (alice, dm_id, "two");
+  ssq_test_client_send_text (alice, dm_id, "three");
+  g_assert_true (ssq_test_wait_until (outbox_empty, alice, SSQ_TEST_CLIENT_WAIT_MS));
+  ssq_test_client_go_online (bob);
+  g_assert_cmpint (cached_unread (bob, dm_id), ==, 3);
+
+  /* A new device: everything comes by sync; the server still counts 3. */
+  {
+    g_autoptr(SsqTestClient) bob2 = ssq_test_client_new (server->url, NULL);
+
+    ssq_test_client_log_in (bob2, "bob");
+    ssq_test_client_go_online (bob2);
+    g_assert_cmpint (cached_unread (bob2, dm_id), ==, 3);
+  }
+
+  /* Offline, one is deleted and one more comes: the server counts 3. */
+  ssq_client_disconnect (bob->client);
+  delete_message (alice, dm_id, 2);
+  ssq_test_client_send_text (alice, dm_id, "four");
+  g_assert_true (ssq_test_wait_until (outbox_empty, alice, SSQ_TEST_CLIENT_WAIT_MS));
+  ssq_test_client_go_online (bob);
+  g_assert_cmpint (cached_unread (bob, dm_id), ==, 3);
+
+  /* Live, a deletion takes one back. */
+  delete_message (alice, dm_id, 3);
+  ssq_test_client_wait_for_seq (bob, dm_id, 4);
+  {
+    BodyWait gone = { bob, dm_id, 3, "" };
+
+    g_assert_true (ssq_test_wait_until (has_body, &gone, SSQ_TEST_CLIENT_WAIT_MS));
+  }
+  g_assert_cmpint (cached_unread (bob, dm_id), ==, 2);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -589,5 +764,7 @@ main (int    argc,
   g_test_add_func ("/client/model-signals", test_model_signals);
   g_test_add_func ("/client/refused-message", test_refused_message);
   g_test_add_func ("/client/revoked-session", test_revoked_session);
+  g_test_add_func ("/client/offline-edits-and-deletions", test_offline_edits_and_deletions);
+  g_test_add_func ("/client/unread-after-sync", test_unread_after_sync);
   return g_test_run ();
 }
