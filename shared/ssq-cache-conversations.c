@@ -431,6 +431,41 @@ ssq_cache_set_muted (SsqCache    *self,
   return ssq_db_step_done (&self->db, stmt, error);
 }
 
+/* `{conversation_id: value}` from @sql, which selects (id, value) rows. */
+static JsonObject *
+cursor_map (SsqCache   *self,
+            const char *sql)
+{
+  JsonObject *map = json_object_new ();
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db, sql, NULL);
+
+  if (stmt == NULL)
+    return map;
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    json_object_set_int_member (map, (const char *) sqlite3_column_text (stmt, 0),
+                                sqlite3_column_int64 (stmt, 1));
+  sqlite3_reset (stmt);
+  return map;
+}
+
+/* The value @sql selects for @conversation_id, or -1 when it is not cached. */
+static gint64
+cursor_of (SsqCache   *self,
+           const char *sql,
+           const char *conversation_id)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db, sql, NULL);
+  gint64 value = -1;
+
+  if (stmt == NULL)
+    return -1;
+  ssq_db_bind_text (stmt, 1, conversation_id);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return value;
+}
+
 /**
  * ssq_cache_get_cursors:
  * Returns: (transfer full): `{conversation_id: cursor}` for every cached
@@ -439,33 +474,14 @@ ssq_cache_set_muted (SsqCache    *self,
 JsonObject *
 ssq_cache_get_cursors (SsqCache *self)
 {
-  JsonObject *since = json_object_new ();
-  sqlite3_stmt *stmt = ssq_db_stmt (&self->db, "SELECT id, sync_seq FROM conversations", NULL);
-
-  if (stmt == NULL)
-    return since;
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    json_object_set_int_member (since, (const char *) sqlite3_column_text (stmt, 0),
-                                sqlite3_column_int64 (stmt, 1));
-  sqlite3_reset (stmt);
-  return since;
+  return cursor_map (self, "SELECT id, sync_seq FROM conversations");
 }
 
 gint64
 ssq_cache_get_cursor (SsqCache   *self,
                       const char *conversation_id)
 {
-  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
-                                    "SELECT sync_seq FROM conversations WHERE id = ?", NULL);
-  gint64 cursor = -1;
-
-  if (stmt == NULL)
-    return -1;
-  ssq_db_bind_text (stmt, 1, conversation_id);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    cursor = sqlite3_column_int64 (stmt, 0);
-  sqlite3_reset (stmt);
-  return cursor;
+  return cursor_of (self, "SELECT sync_seq FROM conversations WHERE id = ?", conversation_id);
 }
 
 /**
@@ -536,33 +552,14 @@ ssq_cache_set_sync_floor (SsqCache    *self,
 JsonObject *
 ssq_cache_get_rev_cursors (SsqCache *self)
 {
-  JsonObject *since = json_object_new ();
-  sqlite3_stmt *stmt = ssq_db_stmt (&self->db, "SELECT id, sync_rev FROM conversations", NULL);
-
-  if (stmt == NULL)
-    return since;
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    json_object_set_int_member (since, (const char *) sqlite3_column_text (stmt, 0),
-                                sqlite3_column_int64 (stmt, 1));
-  sqlite3_reset (stmt);
-  return since;
+  return cursor_map (self, "SELECT id, sync_rev FROM conversations");
 }
 
 gint64
 ssq_cache_get_rev_cursor (SsqCache   *self,
                           const char *conversation_id)
 {
-  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
-                                    "SELECT sync_rev FROM conversations WHERE id = ?", NULL);
-  gint64 rev = -1;
-
-  if (stmt == NULL)
-    return -1;
-  ssq_db_bind_text (stmt, 1, conversation_id);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    rev = sqlite3_column_int64 (stmt, 0);
-  sqlite3_reset (stmt);
-  return rev;
+  return cursor_of (self, "SELECT sync_rev FROM conversations WHERE id = ?", conversation_id);
 }
 
 /**
