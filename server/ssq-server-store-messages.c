@@ -77,24 +77,20 @@ ssq_server_store_message_get (SsqServerStore  *store,
   return message_query (store, stmt, error);
 }
 
-/* Assigns the next seq of the conversation to @message and stores it. Must run
- * inside a transaction so that the counter and the row move together. */
-gboolean
-ssq_server_store_message_append (SsqServerStore  *store,
-                                 SsqMessageRow   *message,
-                                 GError         **error)
+/* Runs @bump, an UPDATE of one conversation counter (?1 = conversation id)
+ * ending in RETURNING, and stores the new value in @out. Inside a
+ * transaction, so that the counter and the row that takes it move together. */
+static gboolean
+bump_counter (SsqServerStore  *store,
+              sqlite3_stmt    *bump,
+              const char      *conversation_id,
+              gint64          *out,
+              GError         **error)
 {
-  sqlite3_stmt *bump = ssq_server_store_stmt (store,
-    "UPDATE conversations SET last_seq = last_seq + 1, updated_at = ?1 WHERE id = ?2 "
-    "RETURNING last_seq", error);
-  sqlite3_stmt *insert;
   int rc;
 
-  if (bump == NULL)
-    return FALSE;
   g_assert (!sqlite3_get_autocommit (store->base.db));
-  sqlite3_bind_int64 (bump, 1, message->created_at);
-  ssq_server_store_bind_text (bump, 2, message->conversation_id);
+  ssq_server_store_bind_text (bump, 1, conversation_id);
   rc = sqlite3_step (bump);
   if (rc != SQLITE_ROW)
     {
@@ -106,9 +102,27 @@ ssq_server_store_message_append (SsqServerStore  *store,
         }
       return ssq_server_store_fail (store, error);
     }
-  message->seq = sqlite3_column_int64 (bump, 0);
+  *out = sqlite3_column_int64 (bump, 0);
   /* RETURNING only completes the update once stepped to the end. */
-  if (!ssq_server_store_step_done (store, bump, error))
+  return ssq_server_store_step_done (store, bump, error);
+}
+
+/* Assigns the next seq of the conversation to @message and stores it. Must run
+ * inside a transaction so that the counter and the row move together. */
+gboolean
+ssq_server_store_message_append (SsqServerStore  *store,
+                                 SsqMessageRow   *message,
+                                 GError         **error)
+{
+  sqlite3_stmt *bump = ssq_server_store_stmt (store,
+    "UPDATE conversations SET last_seq = last_seq + 1, updated_at = ?2 WHERE id = ?1 "
+    "RETURNING last_seq", error);
+  sqlite3_stmt *insert;
+
+  if (bump == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (bump, 2, message->created_at);
+  if (!bump_counter (store, bump, message->conversation_id, &message->seq, error))
     return FALSE;
 
   insert = ssq_server_store_stmt (store,
@@ -138,27 +152,10 @@ ssq_server_store_message_update (SsqServerStore  *store,
                                  GError         **error)
 {
   sqlite3_stmt *bump = ssq_server_store_stmt (store,
-    "UPDATE conversations SET rev = rev + 1 WHERE id = ? RETURNING rev", error);
+    "UPDATE conversations SET rev = rev + 1 WHERE id = ?1 RETURNING rev", error);
   sqlite3_stmt *stmt;
-  int rc;
 
-  if (bump == NULL)
-    return FALSE;
-  g_assert (!sqlite3_get_autocommit (store->base.db));
-  ssq_server_store_bind_text (bump, 1, message->conversation_id);
-  rc = sqlite3_step (bump);
-  if (rc != SQLITE_ROW)
-    {
-      sqlite3_reset (bump);
-      if (rc == SQLITE_DONE)
-        {
-          g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such conversation");
-          return FALSE;
-        }
-      return ssq_server_store_fail (store, error);
-    }
-  message->rev = sqlite3_column_int64 (bump, 0);
-  if (!ssq_server_store_step_done (store, bump, error))
+  if (bump == NULL || !bump_counter (store, bump, message->conversation_id, &message->rev, error))
     return FALSE;
 
   stmt = ssq_server_store_stmt (store,
