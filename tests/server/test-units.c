@@ -220,23 +220,84 @@ test_ratelimit (void)
   gint64 retry = 0;
   gint64 t = 1000000;
 
-  /* A burst of three, then one every 20 s. */
+  /* Three in any minute: the burst is the whole minute's budget. */
   for (int i = 0; i < 3; i++)
     g_assert_true (ssq_server_ratelimit_take (l, "u", 1, t, &retry));
   g_assert_false (ssq_server_ratelimit_take (l, "u", 1, t, &retry));
-  g_assert_cmpint (retry, ==, 20000);
-  g_assert_false (ssq_server_ratelimit_take (l, "u", 1, t + 19999, &retry));
+  g_assert_cmpint (retry, ==, 60000);
+  g_assert_false (ssq_server_ratelimit_take (l, "u", 1, t + 20000, &retry));
+  g_assert_false (ssq_server_ratelimit_take (l, "u", 1, t + 59999, &retry));
   g_assert_cmpint (retry, ==, 1);
-  g_assert_true (ssq_server_ratelimit_take (l, "u", 1, t + 20000, &retry));
-  g_assert_false (ssq_server_ratelimit_check (l, "u", t + 20000, &retry));
+  g_assert_true (ssq_server_ratelimit_check (l, "u", t + 60000, &retry));
+  g_assert_true (ssq_server_ratelimit_take (l, "u", 3, t + 60000, &retry));
+  g_assert_false (ssq_server_ratelimit_check (l, "u", t + 60000, &retry));
   /* Keys are independent; all-or-nothing for n > 1. */
   g_assert_false (ssq_server_ratelimit_take (l, "v", 4, t, &retry));
-  g_assert_true (ssq_server_ratelimit_take (l, "v", 3, t, &retry));
+  g_assert_true (ssq_server_ratelimit_take (l, "v", 2, t, &retry));
+  g_assert_false (ssq_server_ratelimit_take (l, "v", 2, t + 1, &retry));
+  g_assert_true (ssq_server_ratelimit_take (l, "v", 1, t + 1, &retry));
   /* A key at rest is forgotten. */
   ssq_server_ratelimit_prune (l, t + 120000);
   g_assert_cmpuint (ssq_server_ratelimit_size (l), ==, 0);
   for (int i = 0; i < 1000; i++)
     g_assert_true (ssq_server_ratelimit_take (off, "u", 1, t, NULL));
+}
+
+/* Tries one event every @step_ms for @span_ms; returns the accepted times. */
+static GArray *
+ratelimit_run (SsqServerRatelimit *l,
+               gint64              t0,
+               gint64              step_ms,
+               gint64              span_ms)
+{
+  GArray *accepted = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  for (gint64 t = t0; t < t0 + span_ms; t += step_ms)
+    if (ssq_server_ratelimit_take (l, "u", 1, t, NULL))
+      g_array_append_val (accepted, t);
+  return accepted;
+}
+
+/* The most events accepted in any half-open window [s, s + period). */
+static guint
+ratelimit_max_in_window (GArray *accepted,
+                         gint64  period_ms)
+{
+  guint best = 0, lo = 0;
+
+  for (guint hi = 0; hi < accepted->len; hi++)
+    {
+      while (g_array_index (accepted, gint64, hi) - g_array_index (accepted, gint64, lo) >= period_ms)
+        lo++;
+      best = MAX (best, hi - lo + 1);
+    }
+  return best;
+}
+
+/* "60 per minute" is at most 60 in any minute, the first one included (a
+ * token bucket let a burst of 60 plus one a second through: 119), and
+ * still 60 a minute for a client that keeps trying. */
+static void
+test_ratelimit_window (void)
+{
+  const guint counts[] = { 1, 3, 60, 64, 65, 1000, 5000 };
+
+  for (guint c = 0; c < G_N_ELEMENTS (counts); c++)
+    {
+      g_autoptr(SsqServerRatelimit) l = ssq_server_ratelimit_new (counts[c], 60000);
+      gint64 step = MAX (1, 60000 / ((gint64) counts[c] * 10));
+      g_autoptr(GArray) accepted = ratelimit_run (l, 5000000, step, 180000);
+      guint first = 0;
+
+      for (guint i = 0; i < accepted->len; i++)
+        first += g_array_index (accepted, gint64, i) < 5000000 + 60000;
+      g_test_message ("count %u: %u in the first minute, %u in three, at most %u in a window",
+                      counts[c], first, accepted->len, ratelimit_max_in_window (accepted, 60000));
+      g_assert_cmpuint (ratelimit_max_in_window (accepted, 60000), <=, counts[c]);
+      g_assert_cmpuint (first, ==, counts[c]);
+      /* Grouping (above 64) may refuse up to one group early per window. */
+      g_assert_cmpuint (accepted->len, >=, 3 * (counts[c] - counts[c] / 64));
+    }
 }
 
 static void
@@ -311,7 +372,8 @@ main (int    argc,
   g_test_add_func ("/server/store/golden-schema", test_golden_schema);
   g_test_add_func ("/server/store/messages", test_store_messages);
   g_test_add_func ("/server/store/writer-batch", test_writer_batch);
-  g_test_add_func ("/server/ratelimit/gcra", test_ratelimit);
+  g_test_add_func ("/server/ratelimit/basics", test_ratelimit);
+  g_test_add_func ("/server/ratelimit/sliding-window", test_ratelimit_window);
   g_test_add_func ("/server/auth/tokens", test_tokens);
   g_test_add_func ("/server/auth/password-hash", test_password_hash);
   return g_test_run ();
