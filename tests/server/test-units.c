@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* test-units.c: store (golden migration, seq, idempotency), rate limiter and
- * tokens, on real SQLite files in a temporary directory. */
+/* test-units.c: store (golden migration, seq, idempotency), rate limiter,
+ * login throttle and tokens, on real SQLite files in a temporary directory. */
 #include "ssq-server-auth.h"
 #include "ssq-server-ratelimit.h"
 #include "ssq-server-store.h"
+#include "ssq-server-throttle.h"
 #include "ssq-server-writer.h"
 #include "ssq-proto.h"
 
@@ -300,6 +301,94 @@ test_ratelimit_window (void)
     }
 }
 
+/* Free failures, then a lockout doubling at every failure up to the cap;
+ * forgetting clears a key, other keys are untouched. */
+static void
+test_throttle_backoff (void)
+{
+  g_autoptr(SsqServerThrottle) t = ssq_server_throttle_new (3, 1, 1000, 8000, 100);
+  g_autoptr(SsqServerThrottle) slow = ssq_server_throttle_new (2, 4, 1000, 60000, 100);
+  gint64 now = 5000000, retry = 0;
+
+  for (int i = 0; i < 2; i++)
+    {
+      g_assert_true (ssq_server_throttle_check (t, "k", now, &retry));
+      ssq_server_throttle_fail (t, "k", now);
+    }
+  g_assert_true (ssq_server_throttle_check (t, "k", now, &retry));
+  ssq_server_throttle_fail (t, "k", now);                    /* the third: 1 s */
+  g_assert_false (ssq_server_throttle_check (t, "k", now, &retry));
+  g_assert_cmpint (retry, ==, 1000);
+  g_assert_true (ssq_server_throttle_check (t, "other", now, &retry));
+  now += 1000;
+  g_assert_true (ssq_server_throttle_check (t, "k", now, &retry));
+  ssq_server_throttle_fail (t, "k", now);                    /* 2 s */
+  g_assert_false (ssq_server_throttle_check (t, "k", now + 1999, &retry));
+  g_assert_cmpint (retry, ==, 1);
+  for (int i = 0; i < 10; i++)
+    ssq_server_throttle_fail (t, "k", now);
+  g_assert_false (ssq_server_throttle_check (t, "k", now, &retry));
+  g_assert_cmpint (retry, ==, 8000);                          /* capped */
+  ssq_server_throttle_unfail (t, "k");
+  g_assert_cmpuint (ssq_server_throttle_failures (t, "k"), ==, 13);
+  ssq_server_throttle_forget (t, "k");
+  g_assert_true (ssq_server_throttle_check (t, "k", now, &retry));
+  g_assert_cmpuint (ssq_server_throttle_failures (t, "k"), ==, 0);
+
+  /* A ramp of 4: the lockout doubles every fourth failure. */
+  for (int i = 0; i < 2 + 4; i++)
+    ssq_server_throttle_fail (slow, "a", now);
+  g_assert_false (ssq_server_throttle_check (slow, "a", now, &retry));
+  g_assert_cmpint (retry, ==, 2000);
+
+  /* A day of quiet and the record is gone. */
+  ssq_server_throttle_fail (t, "old", now);
+  ssq_server_throttle_prune (t, now + 24 * 3600 * 1000);
+  g_assert_cmpuint (ssq_server_throttle_size (t), ==, 0);
+}
+
+/* Invented keys cannot grow the table past its bound; they push out the
+ * records that failed least recently, not one that is still failing. */
+static void
+test_throttle_bounded (void)
+{
+  g_autoptr(SsqServerThrottle) t = ssq_server_throttle_new (1, 1, 1000, 60000, 100);
+  gint64 now = 5000000, retry = 0;
+
+  for (int i = 0; i < 20000; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("invented%d", i);
+
+      ssq_server_throttle_fail (t, key, now + i);
+      if (i % 50 == 0)
+        ssq_server_throttle_fail (t, "victim", now + i);
+      g_assert_cmpuint (ssq_server_throttle_size (t), <=, 100);
+    }
+  g_assert_cmpuint (ssq_server_throttle_size (t), ==, 100);
+  g_assert_false (ssq_server_throttle_check (t, "victim", now + 20000, &retry));
+}
+
+static void
+test_throttle_address_key (void)
+{
+  const char *cases[][2] = {
+    { "192.0.2.7", "192.0.2.7" },
+    { "::ffff:192.0.2.7", "192.0.2.7" },
+    { "2001:db8:1:2:aaaa::1", "2001:0db8:0001:0002::/64" },
+    { "2001:db8:1:2:bbbb:cccc:dddd:eeee", "2001:0db8:0001:0002::/64" },
+    { "2001:db8:1:3::1", "2001:0db8:0001:0003::/64" },
+    { "::1", "0000:0000:0000:0000::/64" },
+    { "not an address", "not an address" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *key = ssq_server_throttle_address_key (cases[i][0]);
+
+      g_assert_cmpstr (key, ==, cases[i][1]);
+    }
+}
+
 static void
 test_tokens (void)
 {
@@ -374,6 +463,9 @@ main (int    argc,
   g_test_add_func ("/server/store/writer-batch", test_writer_batch);
   g_test_add_func ("/server/ratelimit/basics", test_ratelimit);
   g_test_add_func ("/server/ratelimit/sliding-window", test_ratelimit_window);
+  g_test_add_func ("/server/throttle/backoff", test_throttle_backoff);
+  g_test_add_func ("/server/throttle/bounded", test_throttle_bounded);
+  g_test_add_func ("/server/throttle/address-key", test_throttle_address_key);
   g_test_add_func ("/server/auth/tokens", test_tokens);
   g_test_add_func ("/server/auth/password-hash", test_password_hash);
   return g_test_run ();
