@@ -204,20 +204,43 @@ test_rate_limits (void)
   g_assert_cmpuint (status, ==, 429);
   g_clear_pointer (&r, json_object_unref);
 
-  /* Joins: one. */
-  r = ssq_test_http (server, "POST", members, a->token, "{\"username\":\"rate.b\"}", &status);
-  g_assert_cmpuint (status, ==, 201);
-  g_clear_pointer (&r, json_object_unref);
-  r = ssq_test_http (server, "POST", members, a->token, "{\"username\":\"rate.c\"}", &status);
-  g_assert_cmpuint (status, ==, 429);
+  /* Renames, edits and member changes reach every member: they spend the
+   * same budget as messages, which a has used up. */
   {
-    g_autofree char *uri = g_strconcat (server->url, members, NULL);
+    g_autofree char *conv_path = g_strdup_printf ("/api/v1/conversations/%s", conv);
+    g_autofree char *edit_path = g_strdup_printf ("/api/v1/conversations/%s/messages/1", conv);
+
+    r = ssq_test_http (server, "PATCH", conv_path, a->token, "{\"title\":\"again\"}", &status);
+    g_assert_cmpuint (status, ==, 429);
+    g_clear_pointer (&r, json_object_unref);
+    r = ssq_test_http (server, "PATCH", edit_path, a->token, "{\"body\":\"y\"}", &status);
+    g_assert_cmpuint (status, ==, 429);
+    g_clear_pointer (&r, json_object_unref);
+    r = ssq_test_http (server, "DELETE", edit_path, a->token, NULL, &status);
+    g_assert_cmpuint (status, ==, 429);
+    g_clear_pointer (&r, json_object_unref);
+    r = ssq_test_http (server, "POST", members, a->token, "{\"username\":\"rate.b\"}", &status);
+    g_assert_cmpuint (status, ==, 429);
+    g_clear_pointer (&r, json_object_unref);
+  }
+
+  /* Joins: one, for b (one message spent of three). */
+  {
+    g_autofree char *group = ssq_test_create_conversation (server, b,
+      "{\"kind\":\"group\",\"title\":\"b1\"}");
+    g_autofree char *b_members = g_strdup_printf ("/api/v1/conversations/%s/members", group);
+    g_autofree char *uri = g_strconcat (server->url, b_members, NULL);
     g_autoptr(SoupSession) s = soup_session_new ();
     g_autoptr(SoupMessage) msg = soup_message_new ("POST", uri);
-    g_autofree char *auth = g_strconcat ("Bearer ", a->token, NULL);
+    g_autofree char *auth = g_strconcat ("Bearer ", b->token, NULL);
     g_autoptr(GBytes) body = g_bytes_new_static ("{\"username\":\"rate.c\"}", 21);
     g_autoptr(GBytes) reply = NULL;
 
+    r = ssq_test_http (server, "POST", b_members, b->token, "{\"username\":\"rate.a\"}", &status);
+    g_assert_cmpuint (status, ==, 201);
+    g_clear_pointer (&r, json_object_unref);
+    r = ssq_test_http (server, "POST", b_members, b->token, "{\"username\":\"rate.c\"}", &status);
+    g_assert_cmpuint (status, ==, 429);
     soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
     soup_message_set_request_body_from_bytes (msg, "application/json", body);
     reply = soup_session_send_and_read (s, msg, NULL, NULL);
@@ -226,8 +249,6 @@ test_rate_limits (void)
   }
 }
 
-/* "60 per minute" is 60 in the first minute too: a token bucket refilled one
- * a second after the burst of 60 (119 passed in the first minute). */
 static void
 test_rate_limit_window (void)
 {
