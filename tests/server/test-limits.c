@@ -414,7 +414,7 @@ test_flood_fan_out (void)
   g_test_message ("flood of %" G_GINT64_FORMAT " ms: %u frames and %u operations carried out, %u "
                   "refused (429); %" G_GSIZE_FORMAT " bytes sent",
                   span_ms, frames_out, charged, refused, sent);
-  g_test_message ("%u receivers got %" G_GUINT64_FORMAT " bytes (x%.0f the bytes sent; bound %"
+  g_test_message ("%u receivers got %" G_GUINT64_FORMAT " bytes (x%.1f the bytes the flooder sent, refused requests included; bound %"
                   G_GUINT64_FORMAT "): %" G_GUINT64_FORMAT " typing (bound %" G_GUINT64_FORMAT
                   " each), %" G_GUINT64_FORMAT " presence (bound %" G_GUINT64_FORMAT " each), %"
                   G_GUINT64_FORMAT " message and conversation events",
