@@ -5,21 +5,82 @@
 #include <sodium.h>
 #include <string.h>
 
-/* Login and register attempts per client address: hashing is expensive and
- * guessing passwords should be slow. */
+/* Registrations per client address (IPv6 by /64): each costs a hash and
+ * makes an account. */
 static gboolean
-check_login_rate (SsqRequest  *request,
-                  GError     **error)
+check_register_rate (SsqRequest  *request,
+                     GError     **error)
 {
-  const char *key = ssq_request_peer (request);
+  g_autofree char *key = ssq_server_throttle_address_key (ssq_request_peer (request));
   gint64 retry;
 
-  if (!ssq_server_ratelimit_take (request->server->rl_logins, key, 1, ssq_now_ms (), &retry))
+  if (!ssq_server_ratelimit_take (request->server->rl_registrations, key, 1, ssq_now_ms (),
+                                  &retry))
     {
       ssq_set_rate_limited (error, retry);
       return FALSE;
     }
   return TRUE;
+}
+
+/* Logins are throttled per (account, address) pair, so that a guesser
+ * locks out only itself, and per account over all addresses, more slowly,
+ * for a guesser spread over many. The account's backoff does not apply to
+ * an address that has not failed on that account since its last success:
+ * the owner's right password from elsewhere always gets through. Every
+ * attempt counts as a failure from the start (attempts in flight at once
+ * cannot slip past) and is taken back when the password was right. */
+typedef struct {
+  char *pair;
+  char *account;
+} LoginKeys;
+
+static void
+login_keys_init (LoginKeys  *keys,
+                 SsqRequest *request,
+                 const char *username)
+{
+  g_autofree char *address = ssq_server_throttle_address_key (ssq_request_peer (request));
+
+  /* Names that cannot exist share one record; real ones are case-folded. */
+  keys->account = ssq_check_username (username, NULL) ? g_ascii_strdown (username, -1)
+                                                      : g_strdup ("");
+  keys->pair = g_strconcat (keys->account, "\n", address, NULL);
+}
+
+static void
+login_keys_clear (LoginKeys *keys)
+{
+  g_clear_pointer (&keys->pair, g_free);
+  g_clear_pointer (&keys->account, g_free);
+}
+
+static gboolean
+login_throttle_begin (SsqServer        *server,
+                      const LoginKeys  *keys,
+                      GError          **error)
+{
+  gint64 now = ssq_now_ms ();
+  gint64 retry;
+
+  if (!ssq_server_throttle_check (server->login_pairs, keys->pair, now, &retry) ||
+      (ssq_server_throttle_failures (server->login_pairs, keys->pair) > 0 &&
+       !ssq_server_throttle_check (server->login_accounts, keys->account, now, &retry)))
+    {
+      ssq_set_rate_limited (error, retry);
+      return FALSE;
+    }
+  ssq_server_throttle_fail (server->login_pairs, keys->pair, now);
+  ssq_server_throttle_fail (server->login_accounts, keys->account, now);
+  return TRUE;
+}
+
+static void
+login_throttle_succeeded (SsqServer       *server,
+                          const LoginKeys *keys)
+{
+  ssq_server_throttle_forget (server->login_pairs, keys->pair);
+  ssq_server_throttle_unfail (server->login_accounts, keys->account);
 }
 
 /* Creates a session for @user and replies {"user", "token"} with @status. */
@@ -58,6 +119,7 @@ typedef struct {
   char       *pw_hash;
   char       *password;   /* login only: kept for a rehash after success */
   SsqUserRow *user;
+  LoginKeys   keys;       /* login only */
 } AccountJob;
 
 static void
@@ -72,6 +134,7 @@ account_job_free (AccountJob *job)
     sodium_memzero (job->password, strlen (job->password));
   g_free (job->password);
   g_clear_pointer (&job->user, ssq_user_row_free);
+  login_keys_clear (&job->keys);
   g_free (job);
 }
 
@@ -120,7 +183,7 @@ ssq_api_register (SsqRequest *request)
       (display_name != NULL &&
        !ssq_check_text ("display_name", display_name, 1, SSQ_DISPLAY_NAME_MAX, &error)) ||
       (device != NULL && !ssq_check_text ("device", device, 0, SSQ_DEVICE_MAX, &error)) ||
-      !check_login_rate (request, &error))
+      !check_register_rate (request, &error))
     goto fail;
   /* Fail fast on a taken name; the unique index still decides races. */
   taken = ssq_server_store_user_by_name (request->server->store, username, NULL, NULL);
@@ -177,6 +240,7 @@ login_verified_cb (GObject      *source,
       account_job_free (job);
       return;
     }
+  login_throttle_succeeded (server, &job->keys);
   reply_with_session (request, job->user, job->device, SSQ_HTTP_OK);
   if (needs_rehash)
     {
@@ -193,19 +257,19 @@ ssq_api_login (SsqRequest *request)
 {
   g_autoptr(GError) error = NULL;
   const char *username = NULL, *password = NULL, *device = NULL;
+  LoginKeys keys = { NULL, NULL };
   AccountJob *job;
 
   if (!ssq_json_get_string (request->body, "username", TRUE, &username, &error) ||
       !ssq_json_get_string (request->body, "password", TRUE, &password, &error) ||
       !ssq_json_get_string (request->body, "device", FALSE, &device, &error) ||
-      (device != NULL && !ssq_check_text ("device", device, 0, SSQ_DEVICE_MAX, &error)) ||
-      !check_login_rate (request, &error))
-    {
-      ssq_request_reply_error (request, error);
-      ssq_request_free (request);
-      return;
-    }
+      (device != NULL && !ssq_check_text ("device", device, 0, SSQ_DEVICE_MAX, &error)))
+    goto fail;
+  login_keys_init (&keys, request, username);
+  if (!login_throttle_begin (request->server, &keys, &error))
+    goto fail;
   job = g_new0 (AccountJob, 1);
+  job->keys = keys;
   job->request = request;
   job->device = g_strdup (device);
   job->password = g_strdup (password);
@@ -216,6 +280,12 @@ ssq_api_login (SsqRequest *request)
    * answer as a wrong password. */
   ssq_server_auth_verify_async (request->server->auth, job->user ? job->pw_hash : NULL,
                                 password, login_verified_cb, job);
+  return;
+
+fail:
+  login_keys_clear (&keys);
+  ssq_request_reply_error (request, error);
+  ssq_request_free (request);
 }
 
 void

@@ -317,7 +317,8 @@ ssq_server_chat_update (SsqServer   *server,
                                "Only an admin or the owner may rename the conversation");
           return FALSE;
         }
-      if (!ssq_check_text ("title", tx.title, 1, SSQ_TITLE_MAX, error))
+      if (!ssq_check_text ("title", tx.title, 1, SSQ_TITLE_MAX, error) ||
+          !ssq_server_chat_charge (server, user_id, error))
         return FALSE;
     }
   if (!in_transaction (server, update_tx, &tx, error))
@@ -428,11 +429,14 @@ ssq_server_chat_add_member (SsqServer   *server,
                    "The group is full (%u members)", server->config->max_members);
       return FALSE;
     }
-  if (!ssq_server_ratelimit_take (server->rl_joins, user_id, 1, ssq_now_ms (), &retry))
+  if (!ssq_server_ratelimit_check (server->rl_joins, user_id, ssq_now_ms (), &retry))
     {
       ssq_set_rate_limited (error, retry);
       return FALSE;
     }
+  if (!ssq_server_chat_charge (server, user_id, error))
+    return FALSE;
+  ssq_server_ratelimit_take (server->rl_joins, user_id, 1, ssq_now_ms (), NULL);
   tx = (MemberTx) { conversation_id, target->id, role, NULL };
   if (!in_transaction (server, add_member_tx, &tx, error))
     return FALSE;
@@ -515,7 +519,7 @@ ssq_server_chat_remove_member (SsqServer   *server,
       return FALSE;
     }
   members = ssq_server_store_members (server->store, conversation_id, error);
-  if (members == NULL)
+  if (members == NULL || !ssq_server_chat_charge (server, user_id, error))
     return FALSE;
   tx = (MemberTx) { conversation_id, target->id, NULL, NULL };
   if (g_str_equal (target_member->role, "owner"))

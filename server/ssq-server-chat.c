@@ -16,6 +16,26 @@ ssq_send_request_clear (SsqSendRequest *request)
   g_clear_pointer (&request->body, g_free);
 }
 
+/**
+ * ssq_server_chat_charge:
+ * Counts one change that every member hears of (a message, an edit, a
+ * deletion, a rename, a member added or removed) against the user's
+ * messages_per_minute, or fails with SSQ_ERROR_RATE_LIMITED: what one user
+ * can make the server relay to a group is bounded by that one budget.
+ */
+gboolean
+ssq_server_chat_charge (SsqServer   *server,
+                        const char  *user_id,
+                        GError     **error)
+{
+  gint64 retry;
+
+  if (ssq_server_ratelimit_take (server->rl_messages, user_id, 1, ssq_now_ms (), &retry))
+    return TRUE;
+  ssq_set_rate_limited (error, retry);
+  return FALSE;
+}
+
 SsqMemberRow *
 ssq_server_chat_require_member (SsqServer   *server,
                                 const char  *conversation_id,
@@ -184,7 +204,6 @@ ssq_server_chat_send (SsqServer       *server,
   g_autoptr(SsqMemberRow) member = NULL;
   g_autoptr(SsqMessageRow) existing = NULL;
   SendOp *op = g_new0 (SendOp, 1);
-  gint64 retry;
 
   op->server = g_object_ref (server);
   op->user_id = g_strdup (user_id);
@@ -220,11 +239,8 @@ ssq_server_chat_send (SsqServer       *server,
           goto fail;
         }
     }
-  if (!ssq_server_ratelimit_take (server->rl_messages, user_id, 1, ssq_now_ms (), &retry))
-    {
-      ssq_set_rate_limited (&error, retry);
-      goto fail;
-    }
+  if (!ssq_server_chat_charge (server, user_id, &error))
+    goto fail;
   ssq_server_writer_submit (server->writer, send_op_run, send_op_done, op,
                             (GDestroyNotify) send_op_free);
   return;
@@ -371,6 +387,8 @@ ssq_server_chat_edit (SsqServer   *server,
     {
       if (m->deleted)
         return g_steal_pointer (&m);   /* deleting twice is not an error */
+      if (!ssq_server_chat_charge (server, user_id, error))
+        return NULL;
       m->deleted = TRUE;
       g_free (m->body);
       m->body = g_strdup ("");         /* the text is gone from storage too */
@@ -383,6 +401,8 @@ ssq_server_chat_edit (SsqServer   *server,
           return NULL;
         }
       if (!ssq_check_text ("body", body, 1, SSQ_BODY_MAX, error))
+        return NULL;
+      if (!ssq_server_chat_charge (server, user_id, error))
         return NULL;
       g_free (m->body);
       m->body = g_strdup (body);

@@ -44,6 +44,10 @@ void      ssq_server_chat_mark          (SsqServer       *server,
                                          gpointer         user_data,
                                          GDestroyNotify   user_data_free);
 
+gboolean  ssq_server_chat_charge        (SsqServer       *server,
+                                         const char      *user_id,
+                                         GError         **error);
+
 SsqMemberRow *ssq_server_chat_require_member (SsqServer  *server,
                                               const char *conversation_id,
                                               const char *user_id,

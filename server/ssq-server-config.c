@@ -21,7 +21,11 @@ ssq_server_config_new (void)
   c->messages_per_minute = 60;
   c->groups_per_hour = 5;
   c->joins_per_hour = 20;
-  c->logins_per_minute = 30;
+  c->registrations_per_hour = 20;
+  c->login_free_failures = 5;
+  c->login_account_free_failures = 20;
+  c->login_backoff_max = 900;
+  c->login_throttle_entries = 100000;
   c->max_body_size = 256 * 1024;
   c->max_frame_size = SSQ_FRAME_MAX;
   c->max_members = 1000;
@@ -144,7 +148,11 @@ ssq_server_config_load_file (SsqServerConfig  *config,
   READ_UINT ("limits", "messages_per_minute", messages_per_minute, G_MAXUINT32);
   READ_UINT ("limits", "groups_per_hour", groups_per_hour, G_MAXUINT32);
   READ_UINT ("limits", "joins_per_hour", joins_per_hour, G_MAXUINT32);
-  READ_UINT ("limits", "logins_per_minute", logins_per_minute, G_MAXUINT32);
+  READ_UINT ("limits", "registrations_per_hour", registrations_per_hour, G_MAXUINT32);
+  READ_UINT ("limits", "login_free_failures", login_free_failures, 1000000);
+  READ_UINT ("limits", "login_account_free_failures", login_account_free_failures, 1000000);
+  READ_UINT ("limits", "login_backoff_max", login_backoff_max, 86400);
+  READ_UINT ("limits", "login_throttle_entries", login_throttle_entries, 100000000);
   READ_UINT ("limits", "max_body_size", max_body_size, 64 * 1024 * 1024);
   READ_UINT ("limits", "max_frame_size", max_frame_size, SSQ_FRAME_MAX);
   READ_UINT ("limits", "max_members", max_members, 100000);
@@ -227,11 +235,13 @@ ssq_server_config_validate (SsqServerConfig  *config,
   if (config->max_connections == 0 || config->max_connections_per_address == 0 ||
       config->max_header_size < 1024 || config->max_headers < 8 ||
       config->header_timeout == 0 || config->idle_timeout == 0 ||
-      config->max_requests_in_flight == 0)
+      config->max_requests_in_flight == 0 || config->login_backoff_max == 0 ||
+      config->login_throttle_entries == 0)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                            "max_connections, max_connections_per_address, header_timeout, "
-                           "idle_timeout and max_requests_in_flight must be positive, "
+                           "idle_timeout, max_requests_in_flight, login_backoff_max and "
+                           "login_throttle_entries must be positive, "
                            "max_header_size at least 1024, max_headers at least 8");
       return FALSE;
     }

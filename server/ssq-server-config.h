@@ -18,7 +18,11 @@ typedef struct {
   guint    messages_per_minute;  /* per user; 0 = unlimited */
   guint    groups_per_hour;      /* per user; 0 = unlimited */
   guint    joins_per_hour;       /* members added, per acting user; 0 = unlimited */
-  guint    logins_per_minute;    /* login/register attempts per client address; 0 = unlimited */
+  guint    registrations_per_hour; /* accounts registered per client address (IPv6: /64); 0 = unlimited */
+  guint    login_free_failures;  /* failed logins per (account, address) before backoff */
+  guint    login_account_free_failures; /* failed logins per account, all addresses, before backoff */
+  guint    login_backoff_max;    /* seconds: the longest lockout backoff reaches */
+  guint    login_throttle_entries; /* records per login throttle table (memory bound) */
   guint    max_body_size;        /* bytes of one HTTP request body */
   guint    max_frame_size;       /* bytes of one WebSocket frame (at most 65536) */
   guint    max_members;          /* members of one group */

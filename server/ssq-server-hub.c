@@ -1,29 +1,63 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-server-hub.c: sessions by user, presence and typing. Everything here is
- * in memory and rebuilt as clients reconnect; only last_seen is stored. */
+ * in memory and rebuilt as clients reconnect; only last_seen is stored.
+ *
+ * Presence and typing go to every member or contact: one user toggling them
+ * would make the server relay without bound. Both are coalesced: at most one
+ * relayed change per user (and conversation, for typing) per window, the
+ * last state winning, and a state still different from the last relayed one
+ * when the window ends is relayed then, so none is lost. */
 #include "ssq-server-hub.h"
 #include "ssq-server-session.h"
 
 #include <string.h>
+
+#define TYPING_WINDOW_MS   3000
+#define PRESENCE_WINDOW_MS 2000
 
 typedef struct {
   GPtrArray *sessions;   /* SsqServerSession, not owned: a session detaches itself */
   char       status[8];  /* online, away or dnd while any session is open */
 } UserState;
 
+/* Outlives the typing itself until its window is over. */
 typedef struct {
   SsqServerHub *hub;
+  char         *key;
   char         *conversation_id;
   char         *user_id;
-  guint         timeout_id;
+  gboolean      active;          /* the user's state */
+  gboolean      relayed;         /* what members were last told */
+  gint64        relayed_ms;      /* when (monotonic) */
+  guint         timeout_id;      /* ends an active state without renewal */
+  guint         flush_id;        /* end of the window */
 } Typing;
+
+/* Outlives the user's sessions (reconnecting is a presence change too)
+ * until its window is over. */
+typedef struct {
+  SsqServerHub *hub;
+  char         *user_id;
+  char          status[8];       /* online, away, dnd or offline */
+  char          relayed[8];      /* "" until a first relay */
+  gint64        last_seen;
+  gint64        relayed_ms;
+  guint         flush_id;
+} Presence;
 
 struct _SsqServerHub {
   SsqServer  *server;
   GHashTable *users;     /* user id -> UserState */
   GHashTable *typing;    /* "conversation\nuser" -> Typing */
+  GHashTable *presence;  /* user id -> Presence */
   guint       n_sessions;
 };
+
+static gint64
+mono_ms (void)
+{
+  return g_get_monotonic_time () / 1000;
+}
 
 static void
 user_state_free (UserState *state)
@@ -36,9 +70,19 @@ static void
 typing_free (Typing *t)
 {
   g_clear_handle_id (&t->timeout_id, g_source_remove);
+  g_clear_handle_id (&t->flush_id, g_source_remove);
+  g_free (t->key);
   g_free (t->conversation_id);
   g_free (t->user_id);
   g_free (t);
+}
+
+static void
+presence_free (Presence *p)
+{
+  g_clear_handle_id (&p->flush_id, g_source_remove);
+  g_free (p->user_id);
+  g_free (p);
 }
 
 SsqServerHub *
@@ -49,8 +93,10 @@ ssq_server_hub_new (SsqServer *server)
   hub->server = server;
   hub->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                       (GDestroyNotify) user_state_free);
-  hub->typing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+  hub->typing = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                        (GDestroyNotify) typing_free);
+  hub->presence = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                         (GDestroyNotify) presence_free);
   return hub;
 }
 
@@ -60,6 +106,7 @@ ssq_server_hub_free (SsqServerHub *hub)
   if (hub == NULL)
     return;
   g_hash_table_destroy (hub->typing);
+  g_hash_table_destroy (hub->presence);
   g_hash_table_destroy (hub->users);
   g_free (hub);
 }
@@ -92,6 +139,67 @@ broadcast_presence (SsqServerHub *hub,
   ssq_server_hub_send_user (hub, user_id, wire);
 }
 
+static gboolean presence_flush_cb (gpointer data);
+
+/* Relays the user's state if it differs from what was last relayed and the
+ * window allows; otherwise makes sure the end of the window looks again.
+ * May free @p (nothing left to relay, window over). */
+static void
+presence_update (Presence *p)
+{
+  SsqServerHub *hub = p->hub;
+  gint64 since = mono_ms () - p->relayed_ms;
+
+  if (p->flush_id != 0)
+    return;                            /* the end of the window will look */
+  if (!g_str_equal (p->status, p->relayed) && since >= PRESENCE_WINDOW_MS)
+    {
+      g_strlcpy (p->relayed, p->status, sizeof p->relayed);
+      p->relayed_ms = mono_ms ();
+      since = 0;
+      /* Going offline during shutdown is no news: everyone is going. */
+      if (!(hub->server->shutting_down && g_str_equal (p->status, "offline")))
+        broadcast_presence (hub, p->user_id, p->status, p->last_seen);
+    }
+  if (since >= PRESENCE_WINDOW_MS)
+    {
+      g_hash_table_remove (hub->presence, p->user_id);
+      return;
+    }
+  p->flush_id = g_timeout_add ((guint) (PRESENCE_WINDOW_MS - since), presence_flush_cb, p);
+}
+
+static gboolean
+presence_flush_cb (gpointer data)
+{
+  Presence *p = data;
+
+  p->flush_id = 0;
+  presence_update (p);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+presence_changed (SsqServerHub *hub,
+                  const char   *user_id,
+                  const char   *status,
+                  gint64        last_seen)
+{
+  Presence *p = g_hash_table_lookup (hub->presence, user_id);
+
+  if (p == NULL)
+    {
+      p = g_new0 (Presence, 1);
+      p->hub = hub;
+      p->user_id = g_strdup (user_id);
+      p->relayed_ms = G_MININT64 / 2;
+      g_hash_table_insert (hub->presence, p->user_id, p);
+    }
+  g_strlcpy (p->status, status, sizeof p->status);
+  p->last_seen = last_seen;
+  presence_update (p);
+}
+
 gboolean
 ssq_server_hub_attach (SsqServerHub      *hub,
                        SsqServerSession  *session,
@@ -118,7 +226,7 @@ ssq_server_hub_attach (SsqServerHub      *hub,
   g_strlcpy (state->status, "online", sizeof state->status);
   g_ptr_array_add (state->sessions, session);
   g_hash_table_insert (hub->users, g_strdup (user_id), state);
-  broadcast_presence (hub, user_id, "online", ssq_now_ms ());
+  presence_changed (hub, user_id, "online", ssq_now_ms ());
   return TRUE;
 }
 
@@ -132,7 +240,7 @@ end_typing_of_user (SsqServerHub *hub,
 
   g_hash_table_iter_init (&iter, hub->typing);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &t))
-    if (strcmp (t->user_id, user_id) == 0)
+    if (t->active && strcmp (t->user_id, user_id) == 0)
       g_ptr_array_add (ended, g_strdup (t->conversation_id));
   for (guint i = 0; i < ended->len; i++)
     ssq_server_hub_typing (hub, ended->pdata[i], user_id, FALSE);
@@ -167,8 +275,7 @@ ssq_server_hub_detach (SsqServerHub     *hub,
       if (!ssq_server_store_user_update (hub->server->store, user, &error))
         g_warning ("Cannot store last_seen: %s", error->message);
     }
-  if (!hub->server->shutting_down)
-    broadcast_presence (hub, uid, "offline", now);
+  presence_changed (hub, uid, "offline", now);
 }
 
 const char *
@@ -190,7 +297,7 @@ ssq_server_hub_set_presence (SsqServerHub *hub,
   if (state == NULL)
     return;
   g_strlcpy (state->status, status, sizeof state->status);
-  broadcast_presence (hub, user_id, status, ssq_now_ms ());
+  presence_changed (hub, user_id, status, ssq_now_ms ());
 }
 
 guint
@@ -286,21 +393,59 @@ send_typing (SsqServerHub *hub,
   ssq_server_hub_send_members (hub, members, user_id, wire);
 }
 
+static gboolean typing_flush_cb (gpointer data);
+
+/* As presence_update (): relays a changed state when the window allows,
+ * else looks again at its end; frees @t once there is nothing to say and
+ * the window is over. */
+static void
+typing_update (Typing *t)
+{
+  SsqServerHub *hub = t->hub;
+  gint64 since = mono_ms () - t->relayed_ms;
+
+  if (t->flush_id != 0)
+    return;
+  if (t->active != t->relayed && since >= TYPING_WINDOW_MS)
+    {
+      t->relayed = t->active;
+      t->relayed_ms = mono_ms ();
+      since = 0;
+      send_typing (hub, t->conversation_id, t->user_id, t->active);
+    }
+  if (since >= TYPING_WINDOW_MS && !t->active && !t->relayed)
+    {
+      g_hash_table_remove (hub->typing, t->key);
+      return;
+    }
+  if (since < TYPING_WINDOW_MS)
+    t->flush_id = g_timeout_add ((guint) (TYPING_WINDOW_MS - since), typing_flush_cb, t);
+}
+
+static gboolean
+typing_flush_cb (gpointer data)
+{
+  Typing *t = data;
+
+  t->flush_id = 0;
+  typing_update (t);
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 typing_expired_cb (gpointer data)
 {
   Typing *t = data;
-  g_autofree char *conversation_id = g_strdup (t->conversation_id);
-  g_autofree char *user_id = g_strdup (t->user_id);
-  SsqServerHub *hub = t->hub;
 
   t->timeout_id = 0;
-  ssq_server_hub_typing (hub, conversation_id, user_id, FALSE);
+  t->active = FALSE;
+  typing_update (t);
   return G_SOURCE_REMOVE;
 }
 
-/* Typing state: a start is forwarded once and renewed silently; it ends on an
- * explicit stop, on the sender's next message, on disconnect, or after 6 s. */
+/* Typing state: a start is relayed once and renewed silently; it ends on an
+ * explicit stop, on the sender's next message, on disconnect, or after 6 s.
+ * At most one change per user and conversation is relayed per 3 s. */
 void
 ssq_server_hub_typing (SsqServerHub *hub,
                        const char   *conversation_id,
@@ -310,27 +455,23 @@ ssq_server_hub_typing (SsqServerHub *hub,
   g_autofree char *key = g_strconcat (conversation_id, "\n", user_id, NULL);
   Typing *t = g_hash_table_lookup (hub->typing, key);
 
-  if (!active)
+  if (t == NULL)
     {
-      if (t == NULL)
+      if (!active)
         return;
-      g_hash_table_remove (hub->typing, key);
-      send_typing (hub, conversation_id, user_id, FALSE);
-      return;
+      t = g_new0 (Typing, 1);
+      t->hub = hub;
+      t->key = g_steal_pointer (&key);
+      t->conversation_id = g_strdup (conversation_id);
+      t->user_id = g_strdup (user_id);
+      t->relayed_ms = G_MININT64 / 2;
+      g_hash_table_insert (hub->typing, t->key, t);
     }
-  if (t != NULL)
-    {
-      g_source_remove (t->timeout_id);
-      t->timeout_id = g_timeout_add (SSQ_TYPING_TIMEOUT_MS, typing_expired_cb, t);
-      return;
-    }
-  t = g_new0 (Typing, 1);
-  t->hub = hub;
-  t->conversation_id = g_strdup (conversation_id);
-  t->user_id = g_strdup (user_id);
-  t->timeout_id = g_timeout_add (SSQ_TYPING_TIMEOUT_MS, typing_expired_cb, t);
-  g_hash_table_insert (hub->typing, g_steal_pointer (&key), t);
-  send_typing (hub, conversation_id, user_id, TRUE);
+  g_clear_handle_id (&t->timeout_id, g_source_remove);
+  if (active)
+    t->timeout_id = g_timeout_add (SSQ_TYPING_TIMEOUT_MS, typing_expired_cb, t);
+  t->active = active;
+  typing_update (t);
 }
 
 /* Every open session, each with a reference. */

@@ -12,6 +12,7 @@
 #include "ssq-server-metrics.h"
 #include "ssq-server-ratelimit.h"
 #include "ssq-server-store.h"
+#include "ssq-server-throttle.h"
 #include "ssq-server-writer.h"
 #include "net/ssq-net.h"
 
@@ -32,7 +33,9 @@ struct _SsqServer {
   SsqServerRatelimit *rl_messages;
   SsqServerRatelimit *rl_groups;
   SsqServerRatelimit *rl_joins;
-  SsqServerRatelimit *rl_logins;
+  SsqServerRatelimit *rl_registrations;   /* per address key */
+  SsqServerThrottle  *login_pairs;        /* "username\naddress key" */
+  SsqServerThrottle  *login_accounts;     /* username */
 
   SsqNetServer       *net;
   guint               housekeeping_id;

@@ -35,7 +35,9 @@ ssq_server_finalize (GObject *object)
   g_clear_pointer (&self->rl_messages, ssq_server_ratelimit_free);
   g_clear_pointer (&self->rl_groups, ssq_server_ratelimit_free);
   g_clear_pointer (&self->rl_joins, ssq_server_ratelimit_free);
-  g_clear_pointer (&self->rl_logins, ssq_server_ratelimit_free);
+  g_clear_pointer (&self->rl_registrations, ssq_server_ratelimit_free);
+  g_clear_pointer (&self->login_pairs, ssq_server_throttle_free);
+  g_clear_pointer (&self->login_accounts, ssq_server_throttle_free);
   g_clear_pointer (&self->config, ssq_server_config_free);
   g_free (self->url);
   G_OBJECT_CLASS (ssq_server_parent_class)->finalize (object);
@@ -77,7 +79,9 @@ housekeeping_cb (gpointer data)
   ssq_server_ratelimit_prune (self->rl_messages, now);
   ssq_server_ratelimit_prune (self->rl_groups, now);
   ssq_server_ratelimit_prune (self->rl_joins, now);
-  ssq_server_ratelimit_prune (self->rl_logins, now);
+  ssq_server_ratelimit_prune (self->rl_registrations, now);
+  ssq_server_throttle_prune (self->login_pairs, now);
+  ssq_server_throttle_prune (self->login_accounts, now);
   return G_SOURCE_CONTINUE;
 }
 
@@ -117,7 +121,16 @@ ssq_server_new (SsqServerConfig  *config,
   self->rl_messages = ssq_server_ratelimit_new (config->messages_per_minute, 60 * 1000);
   self->rl_groups = ssq_server_ratelimit_new (config->groups_per_hour, 3600 * 1000);
   self->rl_joins = ssq_server_ratelimit_new (config->joins_per_hour, 3600 * 1000);
-  self->rl_logins = ssq_server_ratelimit_new (config->logins_per_minute, 60 * 1000);
+  self->rl_registrations = ssq_server_ratelimit_new (config->registrations_per_hour, 3600 * 1000);
+  /* Logins: each (account, address) pair backs off on its own, doubling
+   * from 1 s at every failure past the free ones; the account as a whole
+   * (a guesser spread over many addresses) ramps four times slower. */
+  self->login_pairs = ssq_server_throttle_new (config->login_free_failures, 1, 1000,
+                                               config->login_backoff_max * 1000LL,
+                                               config->login_throttle_entries);
+  self->login_accounts = ssq_server_throttle_new (config->login_account_free_failures, 4, 1000,
+                                                  config->login_backoff_max * 1000LL,
+                                                  config->login_throttle_entries);
   if (!ssq_server_http_setup (self, error))
     return NULL;
   self->housekeeping_id = g_timeout_add_seconds (HOUSEKEEPING_SECONDS, housekeeping_cb, self);

@@ -134,6 +134,7 @@ void
 ssq_bench_ws_reset_counters (void)
 {
   net.count.frames = net.count.messages = net.count.notifications = net.count.errors = 0;
+  net.count.text_bytes = net.count.typing = net.count.presence = net.count.conversations = 0;
 }
 
 /* ---- One client -------------------------------------------------------- */
@@ -307,6 +308,7 @@ ws_text (SsqBenchWs   *c,
   gsize rest;
 
   net.count.frames++;
+  net.count.text_bytes += len;
   if (t == NULL)
     return;
   t += strlen (TYPE_PREFIX);
@@ -320,6 +322,14 @@ ws_text (SsqBenchWs   *c,
     }
   else if (has_prefix (t, rest, "ack\""))
     c->n_ack++;
+  else if (has_prefix (t, rest, "pong\""))
+    c->n_pong++;
+  else if (has_prefix (t, rest, "typing\""))
+    net.count.typing++;
+  else if (has_prefix (t, rest, "presence\""))
+    net.count.presence++;
+  else if (has_prefix (t, rest, "conversation\""))
+    net.count.conversations++;
   else if (has_prefix (t, rest, "notification\""))
     net.count.notifications++;
   else if (has_prefix (t, rest, "welcome\""))

@@ -29,6 +29,7 @@ typedef struct {
   guint            close_code;
   guint64          n_message;
   guint64          n_ack;
+  guint64          n_pong;
   const char      *marker;        /* set: marker_seen once a `message` holds it */
   gboolean         marker_seen;
 } SsqBenchWs;
@@ -47,6 +48,10 @@ typedef struct {
   guint64 messages;
   guint64 notifications;
   guint64 errors;
+  guint64 text_bytes;             /* payload bytes of text frames */
+  guint64 typing;
+  guint64 presence;
+  guint64 conversations;
 } SsqBenchWsCounters;
 
 guint                     ssq_bench_ws_raise_fd_limit  (void);

@@ -133,7 +133,7 @@ ssq_test_server_start_wrapped (const char         *data_dir,
    * generous limits unless a test sets its own. */
   config = g_strdup_printf ("[security]\npwhash_opslimit=1\npwhash_memlimit=8192\n"
                             "[limits]\nmessages_per_minute=0\ngroups_per_hour=0\n"
-                            "joins_per_hour=0\nlogins_per_minute=0\n%s",
+                            "joins_per_hour=0\nregistrations_per_hour=0\n%s",
                             extra_config ? extra_config : "");
   g_file_set_contents (server->config_path, config, -1, &error);
   g_assert_no_error (error);

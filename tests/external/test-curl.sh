@@ -72,7 +72,7 @@ pwhash_opslimit=1
 pwhash_memlimit=8192
 [limits]
 messages_per_minute=0
-logins_per_minute=0
+registrations_per_hour=0
 max_body_size=$max_body
 EOF
 mkdir "$tmp/data"

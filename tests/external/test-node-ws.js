@@ -70,7 +70,7 @@ function startServer() {
   const conf = path.join(tmp, 'server.conf');
   fs.writeFileSync(conf, [
     '[security]', 'pwhash_opslimit=1', 'pwhash_memlimit=8192',
-    '[limits]', 'messages_per_minute=0', 'logins_per_minute=0', '',
+    '[limits]', 'messages_per_minute=0', 'registrations_per_hour=0', '',
   ].join('\n'));
   fs.mkdirSync(path.join(tmp, 'data'));
   const wrapper = (process.env.SSQ_SERVER_WRAPPER || '').split(/\s+/).filter(Boolean);

@@ -45,7 +45,7 @@ pwhash_memlimit=8192
 messages_per_minute=0
 groups_per_hour=0
 joins_per_hour=0
-logins_per_minute=0
+registrations_per_hour=0
 max_body_size={MAX_BODY}
 header_timeout={HEADER_TIMEOUT}
 """

@@ -174,7 +174,7 @@ test_rate_limits (void)
     g_assert_cmpstr (json_object_get_string_member (err, "type"), ==, "error");
     g_assert_cmpstr (json_object_get_string_member (err, "code"), ==, "rate_limited");
     g_assert_cmpint (json_object_get_int_member (err, "retry_after_ms"), >, 0);
-    g_assert_cmpint (json_object_get_int_member (err, "retry_after_ms"), <=, 20000);
+    g_assert_cmpint (json_object_get_int_member (err, "retry_after_ms"), <=, 60000);
   }
   r = ssq_test_http (server, "POST", path, a->token, "{\"client_id\":\"r9\",\"body\":\"x\"}", &status);
   g_assert_cmpuint (status, ==, 429);
@@ -204,26 +204,79 @@ test_rate_limits (void)
   g_assert_cmpuint (status, ==, 429);
   g_clear_pointer (&r, json_object_unref);
 
-  /* Joins: one. */
-  r = ssq_test_http (server, "POST", members, a->token, "{\"username\":\"rate.b\"}", &status);
-  g_assert_cmpuint (status, ==, 201);
-  g_clear_pointer (&r, json_object_unref);
-  r = ssq_test_http (server, "POST", members, a->token, "{\"username\":\"rate.c\"}", &status);
-  g_assert_cmpuint (status, ==, 429);
+  /* Renames, edits and member changes reach every member: they spend the
+   * same budget as messages, which a has used up. */
   {
-    g_autofree char *uri = g_strconcat (server->url, members, NULL);
+    g_autofree char *conv_path = g_strdup_printf ("/api/v1/conversations/%s", conv);
+    g_autofree char *edit_path = g_strdup_printf ("/api/v1/conversations/%s/messages/1", conv);
+
+    r = ssq_test_http (server, "PATCH", conv_path, a->token, "{\"title\":\"again\"}", &status);
+    g_assert_cmpuint (status, ==, 429);
+    g_clear_pointer (&r, json_object_unref);
+    r = ssq_test_http (server, "PATCH", edit_path, a->token, "{\"body\":\"y\"}", &status);
+    g_assert_cmpuint (status, ==, 429);
+    g_clear_pointer (&r, json_object_unref);
+    r = ssq_test_http (server, "DELETE", edit_path, a->token, NULL, &status);
+    g_assert_cmpuint (status, ==, 429);
+    g_clear_pointer (&r, json_object_unref);
+    r = ssq_test_http (server, "POST", members, a->token, "{\"username\":\"rate.b\"}", &status);
+    g_assert_cmpuint (status, ==, 429);
+    g_clear_pointer (&r, json_object_unref);
+  }
+
+  /* Joins: one, for b (one message spent of three). */
+  {
+    g_autofree char *group = ssq_test_create_conversation (server, b,
+      "{\"kind\":\"group\",\"title\":\"b1\"}");
+    g_autofree char *b_members = g_strdup_printf ("/api/v1/conversations/%s/members", group);
+    g_autofree char *uri = g_strconcat (server->url, b_members, NULL);
     g_autoptr(SoupSession) s = soup_session_new ();
     g_autoptr(SoupMessage) msg = soup_message_new ("POST", uri);
-    g_autofree char *auth = g_strconcat ("Bearer ", a->token, NULL);
+    g_autofree char *auth = g_strconcat ("Bearer ", b->token, NULL);
     g_autoptr(GBytes) body = g_bytes_new_static ("{\"username\":\"rate.c\"}", 21);
     g_autoptr(GBytes) reply = NULL;
 
+    r = ssq_test_http (server, "POST", b_members, b->token, "{\"username\":\"rate.a\"}", &status);
+    g_assert_cmpuint (status, ==, 201);
+    g_clear_pointer (&r, json_object_unref);
+    r = ssq_test_http (server, "POST", b_members, b->token, "{\"username\":\"rate.c\"}", &status);
+    g_assert_cmpuint (status, ==, 429);
     soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
     soup_message_set_request_body_from_bytes (msg, "application/json", body);
     reply = soup_session_send_and_read (s, msg, NULL, NULL);
     g_assert_cmpuint (soup_message_get_status (msg), ==, 429);
     g_assert_nonnull (soup_message_headers_get_one (soup_message_get_response_headers (msg), "Retry-After"));
   }
+}
+
+static void
+test_rate_limit_window (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "messages_per_minute=60\n");
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "window.a");
+  g_autofree char *conv = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"group\",\"title\":\"w\"}");
+  g_autoptr(SsqTestWs) ws = ssq_test_ws_connect (server, a->token, NULL);
+
+  for (int i = 0; i < 60; i++)
+    {
+      g_autofree char *client_id = g_strdup_printf ("w%d", i);
+      g_autoptr(JsonObject) ack = ssq_test_ws_post (ws, conv, client_id, "x");
+
+      g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
+    }
+  /* Long enough for a bucket refilling at 1/s to let several more through. */
+  ssq_test_wait_ms (2500);
+  for (int i = 0; i < 3; i++)
+    {
+      g_autofree char *client_id = g_strdup_printf ("late%d", i);
+      g_autoptr(JsonObject) err = ssq_test_ws_post (ws, conv, client_id, "x");
+
+      g_assert_cmpstr (json_object_get_string_member (err, "type"), ==, "error");
+      g_assert_cmpstr (json_object_get_string_member (err, "code"), ==, "rate_limited");
+      g_test_message ("retry_after_ms %" G_GINT64_FORMAT,
+                      json_object_get_int_member (err, "retry_after_ms"));
+    }
 }
 
 static void
@@ -270,6 +323,7 @@ main (int    argc,
   g_test_add_func ("/server/durability/sigkill-after-acks", test_sigkill_after_acks);
   g_test_add_func ("/server/durability/graceful-shutdown", test_graceful_shutdown);
   g_test_add_func ("/server/limits/rate-limits", test_rate_limits);
+  g_test_add_func ("/server/limits/rate-limit-window", test_rate_limit_window);
   g_test_add_func ("/server/limits/idle-websocket-survives", test_idle_websocket_survives);
   g_test_add_func ("/server/durability/second-server-refused", test_second_server_refused);
   return g_test_run ();

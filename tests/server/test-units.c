@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* test-units.c: store (golden migration, seq, idempotency), rate limiter and
- * tokens, on real SQLite files in a temporary directory. */
+/* test-units.c: store (golden migration, seq, idempotency), rate limiter,
+ * login throttle and tokens, on real SQLite files in a temporary directory. */
 #include "ssq-server-auth.h"
 #include "ssq-server-ratelimit.h"
 #include "ssq-server-store.h"
+#include "ssq-server-throttle.h"
 #include "ssq-server-writer.h"
 #include "ssq-proto.h"
 
@@ -266,23 +267,172 @@ test_ratelimit (void)
   gint64 retry = 0;
   gint64 t = 1000000;
 
-  /* A burst of three, then one every 20 s. */
+  /* Three in any minute: the burst is the whole minute's budget. */
   for (int i = 0; i < 3; i++)
     g_assert_true (ssq_server_ratelimit_take (l, "u", 1, t, &retry));
   g_assert_false (ssq_server_ratelimit_take (l, "u", 1, t, &retry));
-  g_assert_cmpint (retry, ==, 20000);
-  g_assert_false (ssq_server_ratelimit_take (l, "u", 1, t + 19999, &retry));
+  g_assert_cmpint (retry, ==, 60000);
+  g_assert_false (ssq_server_ratelimit_take (l, "u", 1, t + 20000, &retry));
+  g_assert_false (ssq_server_ratelimit_take (l, "u", 1, t + 59999, &retry));
   g_assert_cmpint (retry, ==, 1);
-  g_assert_true (ssq_server_ratelimit_take (l, "u", 1, t + 20000, &retry));
-  g_assert_false (ssq_server_ratelimit_check (l, "u", t + 20000, &retry));
+  g_assert_true (ssq_server_ratelimit_check (l, "u", t + 60000, &retry));
+  g_assert_true (ssq_server_ratelimit_take (l, "u", 3, t + 60000, &retry));
+  g_assert_false (ssq_server_ratelimit_check (l, "u", t + 60000, &retry));
   /* Keys are independent; all-or-nothing for n > 1. */
   g_assert_false (ssq_server_ratelimit_take (l, "v", 4, t, &retry));
-  g_assert_true (ssq_server_ratelimit_take (l, "v", 3, t, &retry));
+  g_assert_true (ssq_server_ratelimit_take (l, "v", 2, t, &retry));
+  g_assert_false (ssq_server_ratelimit_take (l, "v", 2, t + 1, &retry));
+  g_assert_true (ssq_server_ratelimit_take (l, "v", 1, t + 1, &retry));
   /* A key at rest is forgotten. */
   ssq_server_ratelimit_prune (l, t + 120000);
   g_assert_cmpuint (ssq_server_ratelimit_size (l), ==, 0);
   for (int i = 0; i < 1000; i++)
     g_assert_true (ssq_server_ratelimit_take (off, "u", 1, t, NULL));
+}
+
+/* Tries one event every @step_ms for @span_ms; returns the accepted times. */
+static GArray *
+ratelimit_run (SsqServerRatelimit *l,
+               gint64              t0,
+               gint64              step_ms,
+               gint64              span_ms)
+{
+  GArray *accepted = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  for (gint64 t = t0; t < t0 + span_ms; t += step_ms)
+    if (ssq_server_ratelimit_take (l, "u", 1, t, NULL))
+      g_array_append_val (accepted, t);
+  return accepted;
+}
+
+/* The most events accepted in any half-open window [s, s + period). */
+static guint
+ratelimit_max_in_window (GArray *accepted,
+                         gint64  period_ms)
+{
+  guint best = 0, lo = 0;
+
+  for (guint hi = 0; hi < accepted->len; hi++)
+    {
+      while (g_array_index (accepted, gint64, hi) - g_array_index (accepted, gint64, lo) >= period_ms)
+        lo++;
+      best = MAX (best, hi - lo + 1);
+    }
+  return best;
+}
+
+/* "60 per minute" is at most 60 in any minute, the first one included (a
+ * token bucket let a burst of 60 plus one a second through: 119), and
+ * still 60 a minute for a client that keeps trying. */
+static void
+test_ratelimit_window (void)
+{
+  const guint counts[] = { 1, 3, 60, 64, 65, 1000, 5000 };
+
+  for (guint c = 0; c < G_N_ELEMENTS (counts); c++)
+    {
+      g_autoptr(SsqServerRatelimit) l = ssq_server_ratelimit_new (counts[c], 60000);
+      gint64 step = MAX (1, 60000 / ((gint64) counts[c] * 10));
+      g_autoptr(GArray) accepted = ratelimit_run (l, 5000000, step, 180000);
+      guint first = 0;
+
+      for (guint i = 0; i < accepted->len; i++)
+        first += g_array_index (accepted, gint64, i) < 5000000 + 60000;
+      g_test_message ("count %u: %u in the first minute, %u in three, at most %u in a window",
+                      counts[c], first, accepted->len, ratelimit_max_in_window (accepted, 60000));
+      g_assert_cmpuint (ratelimit_max_in_window (accepted, 60000), <=, counts[c]);
+      g_assert_cmpuint (first, ==, counts[c]);
+      /* Grouping (above 64) may refuse up to one group early per window. */
+      g_assert_cmpuint (accepted->len, >=, 3 * (counts[c] - counts[c] / 64));
+    }
+}
+
+/* Free failures, then a lockout doubling at every failure up to the cap;
+ * forgetting clears a key, other keys are untouched. */
+static void
+test_throttle_backoff (void)
+{
+  g_autoptr(SsqServerThrottle) t = ssq_server_throttle_new (3, 1, 1000, 8000, 100);
+  g_autoptr(SsqServerThrottle) slow = ssq_server_throttle_new (2, 4, 1000, 60000, 100);
+  gint64 now = 5000000, retry = 0;
+
+  for (int i = 0; i < 2; i++)
+    {
+      g_assert_true (ssq_server_throttle_check (t, "k", now, &retry));
+      ssq_server_throttle_fail (t, "k", now);
+    }
+  g_assert_true (ssq_server_throttle_check (t, "k", now, &retry));
+  ssq_server_throttle_fail (t, "k", now);                    /* the third: 1 s */
+  g_assert_false (ssq_server_throttle_check (t, "k", now, &retry));
+  g_assert_cmpint (retry, ==, 1000);
+  g_assert_true (ssq_server_throttle_check (t, "other", now, &retry));
+  now += 1000;
+  g_assert_true (ssq_server_throttle_check (t, "k", now, &retry));
+  ssq_server_throttle_fail (t, "k", now);                    /* 2 s */
+  g_assert_false (ssq_server_throttle_check (t, "k", now + 1999, &retry));
+  g_assert_cmpint (retry, ==, 1);
+  for (int i = 0; i < 10; i++)
+    ssq_server_throttle_fail (t, "k", now);
+  g_assert_false (ssq_server_throttle_check (t, "k", now, &retry));
+  g_assert_cmpint (retry, ==, 8000);                          /* capped */
+  ssq_server_throttle_unfail (t, "k");
+  g_assert_cmpuint (ssq_server_throttle_failures (t, "k"), ==, 13);
+  ssq_server_throttle_forget (t, "k");
+  g_assert_true (ssq_server_throttle_check (t, "k", now, &retry));
+  g_assert_cmpuint (ssq_server_throttle_failures (t, "k"), ==, 0);
+
+  /* A ramp of 4: the lockout doubles every fourth failure. */
+  for (int i = 0; i < 2 + 4; i++)
+    ssq_server_throttle_fail (slow, "a", now);
+  g_assert_false (ssq_server_throttle_check (slow, "a", now, &retry));
+  g_assert_cmpint (retry, ==, 2000);
+
+  /* A day of quiet and the record is gone. */
+  ssq_server_throttle_fail (t, "old", now);
+  ssq_server_throttle_prune (t, now + 24 * 3600 * 1000);
+  g_assert_cmpuint (ssq_server_throttle_size (t), ==, 0);
+}
+
+/* Invented keys cannot grow the table past its bound; they push out the
+ * records that failed least recently, not one that is still failing. */
+static void
+test_throttle_bounded (void)
+{
+  g_autoptr(SsqServerThrottle) t = ssq_server_throttle_new (1, 1, 1000, 60000, 100);
+  gint64 now = 5000000, retry = 0;
+
+  for (int i = 0; i < 20000; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("invented%d", i);
+
+      ssq_server_throttle_fail (t, key, now + i);
+      if (i % 50 == 0)
+        ssq_server_throttle_fail (t, "victim", now + i);
+      g_assert_cmpuint (ssq_server_throttle_size (t), <=, 100);
+    }
+  g_assert_cmpuint (ssq_server_throttle_size (t), ==, 100);
+  g_assert_false (ssq_server_throttle_check (t, "victim", now + 20000, &retry));
+}
+
+static void
+test_throttle_address_key (void)
+{
+  const char *cases[][2] = {
+    { "192.0.2.7", "192.0.2.7" },
+    { "::ffff:192.0.2.7", "192.0.2.7" },
+    { "2001:db8:1:2:aaaa::1", "2001:0db8:0001:0002::/64" },
+    { "2001:db8:1:2:bbbb:cccc:dddd:eeee", "2001:0db8:0001:0002::/64" },
+    { "2001:db8:1:3::1", "2001:0db8:0001:0003::/64" },
+    { "::1", "0000:0000:0000:0000::/64" },
+    { "not an address", "not an address" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *key = ssq_server_throttle_address_key (cases[i][0]);
+
+      g_assert_cmpstr (key, ==, cases[i][1]);
+    }
 }
 
 static void
@@ -358,7 +508,11 @@ main (int    argc,
   g_test_add_func ("/server/store/migrate-revs", test_migrate_revs);
   g_test_add_func ("/server/store/messages", test_store_messages);
   g_test_add_func ("/server/store/writer-batch", test_writer_batch);
-  g_test_add_func ("/server/ratelimit/gcra", test_ratelimit);
+  g_test_add_func ("/server/ratelimit/basics", test_ratelimit);
+  g_test_add_func ("/server/ratelimit/sliding-window", test_ratelimit_window);
+  g_test_add_func ("/server/throttle/backoff", test_throttle_backoff);
+  g_test_add_func ("/server/throttle/bounded", test_throttle_bounded);
+  g_test_add_func ("/server/throttle/address-key", test_throttle_address_key);
   g_test_add_func ("/server/auth/tokens", test_tokens);
   g_test_add_func ("/server/auth/password-hash", test_password_hash);
   return g_test_run ();

@@ -159,7 +159,9 @@ test_auto_away (void)
   gpointer online[2] = { bob, (gpointer) ":online" };
   gpointer dnd[2] = { bob, (gpointer) ":dnd" };
 
-  g_object_set (alice->client, "idle-timeout", 1, NULL);
+  /* Longer than the server's presence window (2 s, last state wins): with
+   * 1 s, "online" after activity turned "away" again before it was relayed. */
+  g_object_set (alice->client, "idle-timeout", 3, NULL);
   ssq_client_report_activity (alice->client);
   g_assert_true (ssq_test_wait_until (last_presence_is, away, SSQ_TEST_CLIENT_WAIT_MS));
   g_assert_cmpstr (ssq_client_get_presence (alice->client), ==, "away");
