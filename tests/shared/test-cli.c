@@ -221,8 +221,9 @@ test_usage_and_auth (void)
 static void
 test_usage_messages (void)
 {
-  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "logins_per_minute=1\n");
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "registrations_per_hour=1\n");
   g_autoptr(CliUser) alice = cli_user_new ();
+  g_autoptr(CliUser) bob = cli_user_new ();
   g_autofree char *out = NULL, *err = NULL;
   g_autofree char *bare = g_strdup (server->url + strlen ("http://"));
   g_autofree char *suggested = g_strdup_printf ("http://%s", bare);
@@ -245,14 +246,15 @@ test_usage_messages (void)
   g_assert_nonnull (strstr (err, "fly"));
   g_clear_pointer (&err, g_free);
 
-  /* A rate limit's wait reads as a duration, not milliseconds. */
+  /* A rate limit's wait reads as a duration, not milliseconds: the
+   * second registration from this address within the hour is refused. */
   register_user (server, alice, "alice");
-  g_assert_cmpint (run_cli_err (alice, NULL, &err, "--server", server->url, "--password-file",
-                                alice->password_file, "login", "alice", NULL), ==, 1);
+  g_assert_cmpint (run_cli_err (bob, NULL, &err, "--server", server->url, "--password-file",
+                                bob->password_file, "register", "bob", NULL), ==, 1);
   g_test_message ("rate limited: %s", err);
   g_assert_nonnull (strstr (err, "retry in "));
   g_assert_null (strstr (err, " ms"));
-  g_assert_true (strstr (err, " s\n") != NULL || strstr (err, " min\n") != NULL);
+  g_assert_true (strstr (err, " min\n") != NULL || strstr (err, " h\n") != NULL);
   g_clear_pointer (&err, g_free);
 
   /* An empty conversation says so. */
