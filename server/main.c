@@ -142,12 +142,12 @@ main (int   argc,
   fflush (stdout);
   g_printerr ("SupersoniQ server %s: data in %s\n"
               "Check it:  curl %s/healthz\n"
-              "Clients connect to %s (on the LAN, use this machine's address "
-              "in place of 0.0.0.0), e.g.:\n"
-              "  supersoniq-cli --server %s register NAME   (in build/shared/cli/)\n"
+              "%s\n"
+              "Try it:  supersoniq-cli --server %s register NAME   (in build/shared/cli/)\n"
               "Stop with Ctrl+C.\n",
-              SSQ_VERSION, ssq_server_get_config (server)->data_dir, ssq_server_get_url (server),
-              ssq_server_get_url (server), ssq_server_get_url (server));
+              SSQ_VERSION, ssq_server_get_config (server)->data_dir,
+              ssq_server_get_local_url (server), ssq_server_get_reach_hint (server),
+              ssq_server_get_local_url (server));
 
   ssq_net_raise_fd_limit ();
   loop = g_main_loop_new (NULL, FALSE);

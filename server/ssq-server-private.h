@@ -39,6 +39,8 @@ struct _SsqServer {
   guint               sessions_alive;     /* sessions whose connection is not closed yet */
   gboolean            shutting_down;
   char               *url;
+  char               *local_url;          /* what this machine connects to */
+  char               *reach_hint;         /* who else can, for the start-up text */
 };
 
 /* Authentication of a request: the user id behind a bearer token, or NULL

@@ -38,6 +38,8 @@ ssq_server_finalize (GObject *object)
   g_clear_pointer (&self->rl_logins, ssq_server_ratelimit_free);
   g_clear_pointer (&self->config, ssq_server_config_free);
   g_free (self->url);
+  g_free (self->local_url);
+  g_free (self->reach_hint);
   G_OBJECT_CLASS (ssq_server_parent_class)->finalize (object);
 }
 
@@ -124,6 +126,16 @@ ssq_server_new (SsqServerConfig  *config,
   return g_steal_pointer (&self);
 }
 
+static char *
+url_of (GInetAddress *address,
+        guint16       port)
+{
+  g_autofree char *host = g_inet_address_to_string (address);
+
+  return g_strdup_printf (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6
+                            ? "http://[%s]:%u" : "http://%s:%u", host, port);
+}
+
 gboolean
 ssq_server_listen (SsqServer  *self,
                    GError    **error)
@@ -131,7 +143,6 @@ ssq_server_listen (SsqServer  *self,
   g_autofree char *host = NULL;
   g_autoptr(GInetAddress) inet = NULL;
   g_autoptr(GSocketAddress) address = NULL;
-  g_autofree char *shown_host = NULL;
   guint16 port, bound_port;
 
   if (!ssq_server_config_parse_listen (self->config->listen, &host, &port, error))
@@ -152,11 +163,55 @@ ssq_server_listen (SsqServer  *self,
   if (!ssq_net_server_listen (self->net, address, &bound_port, error))
     return FALSE;
 
-  shown_host = g_inet_address_to_string (inet);
-  self->url = g_strdup_printf (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6
-                                 ? "http://[%s]:%u" : "http://%s:%u",
-                               shown_host, bound_port);
+  self->url = url_of (inet, bound_port);
+  self->reach_hint = ssq_server_reach_hint (inet, bound_port, &self->local_url);
   return TRUE;
+}
+
+/**
+ * ssq_server_reach_hint:
+ * Says who can connect to a server listening on @address and @port, for the
+ * start-up text: a wildcard address (0.0.0.0, ::) serves every interface but
+ * is no address to connect to; a loopback address serves this machine only;
+ * any other is the address to use.
+ * @out_local_url: (out): the URL to use from this machine
+ */
+char *
+ssq_server_reach_hint (GInetAddress  *address,
+                       guint16        port,
+                       char         **out_local_url)
+{
+  g_autofree char *shown = g_inet_address_to_string (address);
+  g_autofree char *url = url_of (address, port);
+
+  if (g_inet_address_get_is_any (address))
+    {
+      g_autoptr(GInetAddress) loopback =
+        g_inet_address_new_loopback (g_inet_address_get_family (address));
+
+      *out_local_url = url_of (loopback, port);
+      return g_strdup_printf ("Listening on every interface (%s). On this machine, clients "
+                              "connect to %s; on the LAN, to this machine's address in place "
+                              "of %s, port %u.", shown, *out_local_url, shown, port);
+    }
+  *out_local_url = g_strdup (url);
+  if (g_inet_address_get_is_loopback (address))
+    return g_strdup_printf ("Clients connect to %s, from this machine only: %s is a loopback "
+                            "address. To serve the LAN, listen on 0.0.0.0 (--listen "
+                            "0.0.0.0:%u) or on this machine's LAN address.", url, shown, port);
+  return g_strdup_printf ("Clients connect to %s (on this machine and the LAN).", url);
+}
+
+const char *
+ssq_server_get_local_url (SsqServer *self)
+{
+  return self->local_url;
+}
+
+const char *
+ssq_server_get_reach_hint (SsqServer *self)
+{
+  return self->reach_hint;
 }
 
 const SsqServerConfig *

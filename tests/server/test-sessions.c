@@ -4,6 +4,9 @@
  * strict request parsing (unknown fields and parameters, lone surrogates). */
 #include "ssq-test-raw.h"
 
+#include <signal.h>
+#include <string.h>
+
 #define WAIT 5000
 
 static SsqTestServer *server;
@@ -89,6 +92,44 @@ test_lone_surrogates (void)
   g_assert_false (ws->closed);
 }
 
+/* The real binary on 127.0.0.1 does not tell people to replace 0.0.0.0:
+ * its stderr says that only this machine can connect. */
+static void
+test_startup_hint_loopback (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ssq-hint-XXXXXX", NULL);
+  const char *argv[] = { g_getenv ("SSQ_SERVER_BIN"), "--listen", "127.0.0.1:0",
+                         "--data-dir", dir, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) proc = NULL;
+  g_autoptr(GDataInputStream) err = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+  char *line;
+
+  g_assert_nonnull (argv[0]);
+  proc = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                            &error);
+  g_assert_no_error (error);
+  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc));
+  while ((line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error)) != NULL)
+    {
+      g_string_append_printf (text, "%s\n", line);
+      if (g_str_has_prefix (line, "Stop with"))
+        {
+          g_free (line);
+          break;
+        }
+      g_free (line);
+    }
+  g_subprocess_send_signal (proc, SIGTERM);
+  g_subprocess_wait (proc, NULL, NULL);
+  g_test_message ("%s", text->str);
+  g_assert_nonnull (strstr (text->str, "from this machine only"));
+  g_assert_null (strstr (text->str, "0.0.0.0)"));
+  g_assert_null (strstr (text->str, "in place of"));
+  ssq_test_remove_tree (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -99,6 +140,7 @@ main (int    argc,
   server = ssq_test_server_start (NULL, NULL);
   g_test_add_func ("/server/sessions/too-many", test_too_many_sessions);
   g_test_add_func ("/server/sessions/lone-surrogates", test_lone_surrogates);
+  g_test_add_func ("/server/startup/hint-loopback", test_startup_hint_loopback);
   ret = g_test_run ();
   ssq_test_server_free (server);
   return ret;
