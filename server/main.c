@@ -138,6 +138,13 @@ main (int   argc,
       g_printerr ("supersoniq-server: %s\n", error->message);
       return 1;
     }
+  /* Signals are ours before anyone learns the address: a SIGTERM right
+   * after the line below must shut down gracefully, not kill. */
+  loop = g_main_loop_new (NULL, FALSE);
+  sd.server = server;
+  sd.loop = loop;
+  g_unix_signal_add (SIGTERM, signal_cb, &sd);
+  g_unix_signal_add (SIGINT, signal_cb, &sd);
   printf ("listening on %s\n", ssq_server_get_url (server));
   fflush (stdout);
   g_printerr ("SupersoniQ server %s: data in %s\n"
@@ -150,11 +157,6 @@ main (int   argc,
               ssq_server_get_local_url (server));
 
   ssq_net_raise_fd_limit ();
-  loop = g_main_loop_new (NULL, FALSE);
-  sd.server = server;
-  sd.loop = loop;
-  g_unix_signal_add (SIGTERM, signal_cb, &sd);
-  g_unix_signal_add (SIGINT, signal_cb, &sd);
   g_main_loop_run (loop);
 
   g_clear_object (&server);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-server-api-account.c: register, login, logout, me and user search. */
 #include "ssq-server-http.h"
+#include "ssq-server-hub.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -225,12 +226,19 @@ ssq_api_logout (SsqRequest *request)
   g_autoptr(GError) error = NULL;
   guint8 hash[SSQ_TOKEN_HASH_BYTES];
 
+  g_autoptr(GBytes) token_hash = NULL;
+
   ssq_server_auth_token_hash (r->token, hash);
   if (!ssq_server_store_session_revoke (r->server->store, hash, sizeof hash, &error))
     {
       ssq_request_reply_error (r, error);
       return;
     }
+  /* The token's WebSockets end with it: nothing they send from now on is
+   * read. */
+  token_hash = g_bytes_new (hash, sizeof hash);
+  ssq_server_hub_end_sessions (r->server->hub, r->user_id, token_hash, NULL, SSQ_CLOSE_POLICY,
+                               "Logged out");
   ssq_request_reply (r, SSQ_HTTP_NO_CONTENT, NULL);
 }
 

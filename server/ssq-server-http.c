@@ -374,6 +374,8 @@ websocket (SsqServer     *server,
   g_autoptr(GError) error = NULL;
   GHashTable *query = ssq_net_request_get_query (net);
   g_autofree char *user_id = NULL;
+  g_autoptr(GBytes) token_hash = NULL;
+  guint8 hash[SSQ_TOKEN_HASH_BYTES];
   const char *notifications = query ? g_hash_table_lookup (query, "notifications") : NULL;
 
   request->server = g_object_ref (server);
@@ -392,8 +394,11 @@ websocket (SsqServer     *server,
       reply_simple_error (request, SSQ_ERROR_UNAVAILABLE, "Shutting down");
       return;
     }
-  /* The session answers the upgrade; it keeps itself alive until closed. */
-  ssq_server_session_new (server, g_steal_pointer (&request->net), user_id,
+  /* The session answers the upgrade; it keeps itself alive until closed,
+   * or until its login ends (logout, password change...). */
+  ssq_server_auth_token_hash (request->token, hash);
+  token_hash = g_bytes_new (hash, sizeof hash);
+  ssq_server_session_new (server, g_steal_pointer (&request->net), user_id, token_hash,
                           g_strcmp0 (notifications, "client") == 0);
 }
 

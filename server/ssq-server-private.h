@@ -36,6 +36,7 @@ struct _SsqServer {
 
   SsqNetServer       *net;
   guint               housekeeping_id;
+  guint               purge_id;
   guint               sessions_alive;     /* sessions whose connection is not closed yet */
   gboolean            shutting_down;
   char               *url;

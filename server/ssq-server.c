@@ -19,6 +19,7 @@ ssq_server_dispose (GObject *object)
   SsqServer *self = SSQ_SERVER (object);
 
   g_clear_handle_id (&self->housekeeping_id, g_source_remove);
+  g_clear_handle_id (&self->purge_id, g_source_remove);
   g_clear_pointer (&self->net, ssq_net_server_free);
   g_clear_pointer (&self->writer, ssq_server_writer_free);   /* flushes */
   g_clear_pointer (&self->hub, ssq_server_hub_free);
@@ -83,6 +84,37 @@ housekeeping_cb (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Expired sessions are deleted, and the WebSockets still open with their
+ * tokens closed: a login ends at its expiry, whether or not it is in use. */
+static void
+purge_sessions (SsqServer *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) ended = ssq_server_store_sessions_purge (self->store, ssq_now_ms (), &error);
+
+  if (ended == NULL)
+    {
+      g_warning ("Cannot purge expired sessions: %s", error->message);
+      return;
+    }
+  for (guint i = 0; i < ended->len; i++)
+    {
+      SsqSessionRow *row = ended->pdata[i];
+
+      ssq_server_hub_end_sessions (self->hub, row->user_id, row->token_hash, NULL,
+                                   SSQ_CLOSE_POLICY, "Session expired");
+    }
+  if (ended->len > 0)
+    g_debug ("Purged %u expired sessions", ended->len);
+}
+
+static gboolean
+purge_cb (gpointer data)
+{
+  purge_sessions (data);
+  return G_SOURCE_CONTINUE;
+}
+
 /**
  * ssq_server_new:
  * Opens the data directory and the database; does not listen yet.
@@ -123,6 +155,8 @@ ssq_server_new (SsqServerConfig  *config,
   if (!ssq_server_http_setup (self, error))
     return NULL;
   self->housekeeping_id = g_timeout_add_seconds (HOUSEKEEPING_SECONDS, housekeeping_cb, self);
+  purge_sessions (self);
+  self->purge_id = g_timeout_add_seconds (config->session_purge_interval, purge_cb, self);
   return g_steal_pointer (&self);
 }
 

@@ -4,7 +4,9 @@
  * strict request parsing (unknown fields and parameters, lone surrogates). */
 #include "ssq-test-raw.h"
 
+#include <glib/gstdio.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #define WAIT 5000
@@ -18,6 +20,237 @@ expect_frame (SsqTestWs  *ws,
   g_autoptr(JsonObject) frame = ssq_test_ws_expect (ws, type, WAIT);
 
   g_assert_nonnull (frame);
+}
+
+/* A "send" frame on a raw WebSocket. */
+static void
+raw_send_text (SsqTestRaw *raw,
+               const char *text)
+{
+  g_autoptr(GByteArray) frame = g_byte_array_new ();
+
+  ssq_test_raw_ws_frame_append (frame, 0x81, text, strlen (text));
+  g_assert_cmpuint (ssq_test_raw_send (raw, frame->data, frame->len, WAIT), ==, frame->len);
+}
+
+static void
+raw_send_message (SsqTestRaw *raw,
+                  const char *conversation_id,
+                  const char *client_id)
+{
+  g_autofree char *text = g_strdup_printf (
+    "{\"type\":\"send\",\"id\":\"%s\",\"conversation_id\":\"%s\",\"client_id\":\"%s\","
+    "\"body\":\"sent by %s\"}", client_id, conversation_id, client_id, client_id);
+
+  raw_send_text (raw, text);
+}
+
+/* The conversation's last seq, as @token sees it. */
+static gint64
+last_seq (SsqTestServer *srv,
+          const char    *conversation_id,
+          const char    *token)
+{
+  g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s", conversation_id);
+  guint status = 0;
+  g_autoptr(JsonObject) r = ssq_test_http (srv, "GET", path, token, NULL, &status);
+
+  g_assert_cmpuint (status, ==, 200);
+  return json_object_get_int_member (json_object_get_object_member (r, "conversation"), "last_seq");
+}
+
+static char *
+login (SsqTestServer *srv,
+       const char    *username,
+       const char    *password)
+{
+  g_autofree char *body = g_strdup_printf ("{\"username\":\"%s\",\"password\":\"%s\"}",
+                                           username, password);
+  guint status = 0;
+  g_autoptr(JsonObject) r = ssq_test_http (srv, "POST", "/api/v1/login", NULL, body, &status);
+
+  g_assert_cmpuint (status, ==, 200);
+  return g_strdup (json_object_get_string_member (r, "token"));
+}
+
+/* Waits for the close of @raw (answers or events before it are skipped,
+ * but an ack is not: nothing sent after the end may be acknowledged).
+ * Returns the close code; prints how long it took. */
+static int
+raw_wait_end (SsqTestRaw *raw,
+              gint64      since_us,
+              const char *what)
+{
+  int code = ssq_test_raw_ws_pump (raw, WAIT, "\"ack\"");
+
+  g_test_message ("%s: WebSocket closed with %d after %.1f ms", what, code,
+                  (g_get_monotonic_time () - since_us) / 1000.0);
+  return code;
+}
+
+/* Logout closes the token's WebSockets with 1008; a message sent on one
+ * after the logout is neither acked nor stored; other logins stay. */
+static void
+test_logout_ends_websockets (void)
+{
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "logout.alice");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "logout.bob");
+  g_autofree char *conv = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"direct\",\"members\":[\"logout.bob\"]}");
+  g_autofree char *token2 = login (server, "logout.alice", "password-logout.alice");
+  g_autoptr(SsqTestRaw) raw = ssq_test_raw_ws_open (server, token2, 0, 0);
+  g_autoptr(SsqTestRaw) raw_same = ssq_test_raw_ws_open (server, token2, 0, 0);
+  g_autoptr(SsqTestWs) other = ssq_test_ws_connect (server, a->token, NULL);
+  g_autoptr(JsonObject) r = NULL;
+  guint status = 0;
+  gint64 t0;
+
+  expect_frame (other, "welcome");
+  t0 = g_get_monotonic_time ();
+  r = ssq_test_http (server, "POST", "/api/v1/logout", token2, NULL, &status);
+  g_assert_cmpuint (status, ==, 204);
+  raw_send_message (raw, conv, "after-logout");
+  g_assert_cmpint (raw_wait_end (raw, t0, "logout"), ==, 1008);
+  g_assert_cmpint (raw_wait_end (raw_same, t0, "logout, second socket"), ==, 1008);
+  g_assert_cmpint (last_seq (server, conv, b->token), ==, 0);
+
+  /* The other login of the same user is untouched. */
+  g_assert_false (other->closed);
+  ssq_test_ws_send (other, "{\"type\":\"ping\",\"id\":1}");
+  expect_frame (other, "pong");
+}
+
+static sqlite3 *
+open_db (SsqTestServer *srv)
+{
+  g_autofree char *path = g_build_filename (srv->data_dir, "supersoniq.db", NULL);
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, WAIT);
+  return db;
+}
+
+static void
+db_exec (SsqTestServer *srv,
+         const char    *sql)
+{
+  sqlite3 *db = open_db (srv);
+
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+}
+
+static int
+count_sessions (SsqTestServer *srv,
+                const char    *user_id)
+{
+  sqlite3 *db = open_db (srv);
+  sqlite3_stmt *stmt = NULL;
+  int n;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT count(*) FROM sessions WHERE user_id = ?", -1,
+                                       &stmt, NULL), ==, SQLITE_OK);
+  sqlite3_bind_text (stmt, 1, user_id, -1, SQLITE_TRANSIENT);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  n = sqlite3_column_int (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return n;
+}
+
+static gboolean
+no_sessions_cb (gpointer data)
+{
+  gpointer *args = data;
+
+  return count_sessions (args[0], args[1]) == 0;
+}
+
+/* Expired sessions are deleted at start, and while running every
+ * session_purge_interval seconds; a WebSocket open with an expired token is
+ * closed with 1008 then. */
+static void
+test_expired_sessions_purged (void)
+{
+  g_autoptr(SsqTestServer) srv = ssq_test_server_start (NULL, "[server]\nsession_purge_interval=86400\n");
+  g_autoptr(SsqTestUser) x = ssq_test_register (srv, "purge.x");
+  g_autoptr(SsqTestUser) y = ssq_test_register (srv, "purge.y");
+  g_autoptr(SsqTestRaw) raw = NULL;
+  g_autofree char *sql = NULL;
+  g_autofree char *config = NULL;
+  gpointer args[2];
+  gint64 t0;
+  guint status = 0;
+
+  /* At start. */
+  g_assert_cmpint (ssq_test_server_stop (srv), ==, 0);
+  sql = g_strdup_printf ("UPDATE sessions SET expires_at = 1 WHERE user_id = '%s'", x->id);
+  db_exec (srv, sql);
+  ssq_test_server_restart (srv);
+  g_assert_cmpint (count_sessions (srv, x->id), ==, 0);
+  g_assert_cmpint (count_sessions (srv, y->id), ==, 1);
+
+  /* While running: a short interval. */
+  g_assert_cmpint (ssq_test_server_stop (srv), ==, 0);
+  config = g_build_filename (srv->data_dir, "test.conf", NULL);
+  {
+    g_autofree char *text = NULL;
+    g_autofree char *shorter = NULL;
+
+    g_assert_true (g_file_get_contents (config, &text, NULL, NULL));
+    shorter = g_strconcat (text, "[server]\nsession_purge_interval=1\n", NULL);
+    g_assert_true (g_file_set_contents (config, shorter, -1, NULL));
+  }
+  ssq_test_server_restart (srv);
+  raw = ssq_test_raw_ws_open (srv, y->token, 0, 0);
+  g_free (sql);
+  sql = g_strdup_printf ("UPDATE sessions SET expires_at = 1 WHERE user_id = '%s'", y->id);
+  t0 = g_get_monotonic_time ();
+  db_exec (srv, sql);
+  g_assert_cmpint (raw_wait_end (raw, t0, "expiry"), ==, 1008);
+  args[0] = srv;
+  args[1] = y->id;
+  g_assert_true (ssq_test_wait_until (no_sessions_cb, args, WAIT));
+  {
+    g_autoptr(JsonObject) r = ssq_test_http (srv, "GET", "/api/v1/me", y->token, NULL, &status);
+    g_assert_cmpuint (status, ==, 401);
+  }
+}
+
+static guint
+file_mode (const char *dir,
+           const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  return st.st_mode & 0777;
+}
+
+/* The server's database, WAL and shared-memory files are 0600, and files
+ * left 0644 by an older version are tightened at start. */
+static void
+test_database_file_modes (void)
+{
+  g_autoptr(SsqTestServer) srv = ssq_test_server_start (NULL, NULL);
+  g_autoptr(SsqTestUser) u = ssq_test_register (srv, "modes.user");
+  g_autofree char *db = g_build_filename (srv->data_dir, "supersoniq.db", NULL);
+  g_autofree char *wal = g_strconcat (db, "-wal", NULL);
+
+  g_assert_cmpuint (file_mode (srv->data_dir, "supersoniq.db"), ==, 0600);
+  g_assert_cmpuint (file_mode (srv->data_dir, "supersoniq.db-wal"), ==, 0600);
+  g_assert_cmpuint (file_mode (srv->data_dir, "supersoniq.db-shm"), ==, 0600);
+  g_assert_cmpint (ssq_test_server_stop (srv), ==, 0);
+  g_assert_cmpint (g_chmod (db, 0644), ==, 0);
+  g_chmod (wal, 0644);     /* gone after a clean stop, usually */
+  ssq_test_server_restart (srv);
+  g_clear_pointer (&u, ssq_test_user_free);
+  u = ssq_test_register (srv, "modes.user2");
+  g_assert_cmpuint (file_mode (srv->data_dir, "supersoniq.db"), ==, 0600);
+  g_assert_cmpuint (file_mode (srv->data_dir, "supersoniq.db-wal"), ==, 0600);
+  g_assert_cmpuint (file_mode (srv->data_dir, "supersoniq.db-shm"), ==, 0600);
 }
 
 /* More sessions than max_sessions_per_user: the extra one is welcomed, then
@@ -141,6 +374,9 @@ main (int    argc,
   g_test_add_func ("/server/sessions/too-many", test_too_many_sessions);
   g_test_add_func ("/server/sessions/lone-surrogates", test_lone_surrogates);
   g_test_add_func ("/server/startup/hint-loopback", test_startup_hint_loopback);
+  g_test_add_func ("/server/sessions/logout-ends-websockets", test_logout_ends_websockets);
+  g_test_add_func ("/server/sessions/expired-purged", test_expired_sessions_purged);
+  g_test_add_func ("/server/store/file-modes", test_database_file_modes);
   ret = g_test_run ();
   ssq_test_server_free (server);
   return ret;
