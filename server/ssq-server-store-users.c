@@ -87,6 +87,49 @@ ssq_server_store_user_by_id (SsqServerStore  *store,
   return user_query (store, stmt, NULL, error);
 }
 
+/* The password hash of @id, for a password change or an account deletion. */
+char *
+ssq_server_store_user_pw_hash (SsqServerStore  *store,
+                               const char      *id,
+                               GError         **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "SELECT " USER_COLUMNS ", pw_hash FROM users WHERE id = ?", error);
+  g_autoptr(SsqUserRow) user = NULL;
+  char *pw_hash = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  ssq_server_store_bind_text (stmt, 1, id);
+  user = user_query (store, stmt, &pw_hash, error);
+  return pw_hash;
+}
+
+/* A deleted account keeps its row: messages and direct conversations point
+ * at it. Its username becomes "~" and its id, outside the username alphabet,
+ * so that the name is free again and no login or search finds the row; no
+ * password hash matches the empty one; its display name is erased. */
+gboolean
+ssq_user_row_is_deleted (const SsqUserRow *user)
+{
+  return user->username != NULL && user->username[0] == SSQ_DELETED_USERNAME_MARK;
+}
+
+gboolean
+ssq_server_store_user_delete (SsqServerStore  *store,
+                              const char      *user_id,
+                              GError         **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "UPDATE users SET username = '~' || id, display_name = '', pw_hash = '' WHERE id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  ssq_server_store_bind_text (stmt, 1, user_id);
+  return ssq_server_store_step_done (store, stmt, error) &&
+         ssq_server_store_sessions_revoke_user (store, user_id, NULL, error);
+}
+
 SsqUserRow *
 ssq_server_store_user_by_name (SsqServerStore  *store,
                                const char      *username,
@@ -135,7 +178,8 @@ ssq_server_store_user_set_pw_hash (SsqServerStore  *store,
 }
 
 /* Usernames starting with @prefix, through a range on the unique index (so
- * no LIKE wildcards). Usernames are [a-z0-9_.-]: 0x7f sorts after them all. */
+ * no LIKE wildcards). Usernames are [a-z0-9_.-]: '{' sorts after them all,
+ * and before the '~' of deleted accounts. */
 GPtrArray *
 ssq_server_store_users_search (SsqServerStore  *store,
                                const char      *prefix,
@@ -144,7 +188,7 @@ ssq_server_store_users_search (SsqServerStore  *store,
 {
   g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) ssq_user_row_free);
   g_autofree char *low = g_ascii_strdown (prefix ? prefix : "", -1);
-  g_autofree char *high = g_strconcat (low, "\x7f", NULL);
+  g_autofree char *high = g_strconcat (low, "{", NULL);
   sqlite3_stmt *stmt = ssq_server_store_stmt (store,
     "SELECT " USER_COLUMNS " FROM users WHERE username >= ? AND username < ? "
     "ORDER BY username LIMIT ?", error);

@@ -57,7 +57,11 @@ typedef struct {
   GBytes *token_hash;
 } SsqSessionRow;
 
+/* The first character of a deleted account's stored username. */
+#define SSQ_DELETED_USERNAME_MARK '~'
+
 void ssq_user_row_free         (SsqUserRow         *row);
+gboolean ssq_user_row_is_deleted (const SsqUserRow  *row);
 void ssq_session_row_free      (SsqSessionRow      *row);
 void ssq_conversation_row_free (SsqConversationRow *row);
 void ssq_member_row_free       (SsqMemberRow       *row);
@@ -103,6 +107,12 @@ SsqUserRow     *ssq_server_store_user_by_id    (SsqServerStore     *store,
 SsqUserRow     *ssq_server_store_user_by_name  (SsqServerStore     *store,
                                                 const char         *username,
                                                 char              **out_pw_hash,
+                                                GError            **error);
+char           *ssq_server_store_user_pw_hash  (SsqServerStore     *store,
+                                                const char         *id,
+                                                GError            **error);
+gboolean        ssq_server_store_user_delete   (SsqServerStore     *store,
+                                                const char         *user_id,
                                                 GError            **error);
 gboolean        ssq_server_store_user_update   (SsqServerStore     *store,
                                                 const SsqUserRow   *user,

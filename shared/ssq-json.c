@@ -198,6 +198,64 @@ wrong_type (const char  *name,
   return FALSE;
 }
 
+/* Whether @name is one of the space-separated words of @list (NULL: none). */
+static gboolean
+listed (const char *list,
+        const char *name)
+{
+  gsize n = strlen (name);
+
+  for (const char *p = list; p != NULL && *p != '\0';)
+    {
+      const char *end = strchr (p, ' ');
+      gsize len = end ? (gsize) (end - p) : strlen (p);
+
+      if (len == n && strncmp (p, name, n) == 0)
+        return TRUE;
+      p = end ? end + 1 : p + len;
+    }
+  return FALSE;
+}
+
+/**
+ * ssq_json_check_members:
+ * @object: a request body
+ * @allowed: (nullable): the member names it may hold, separated by spaces
+ * @error: set to %SSQ_ERROR_INVALID naming the first unknown member
+ *
+ * Refuses members the request does not define: a misspelt field, or one
+ * this version does not know, must not look like success.
+ *
+ * Returns: whether every member is allowed
+ */
+gboolean
+ssq_json_check_members (JsonObject  *object,
+                        const char  *allowed,
+                        GError     **error)
+{
+  g_autoptr(GList) names = json_object_get_members (object);
+
+  for (GList *l = names; l != NULL; l = l->next)
+    if (!listed (allowed, l->data))
+      {
+        g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("Unknown field \"%s\""),
+                     (const char *) l->data);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/**
+ * ssq_json_word_listed:
+ * Whether @name is one of the space-separated words of @list (%NULL: none).
+ */
+gboolean
+ssq_json_word_listed (const char *list,
+                      const char *name)
+{
+  return listed (list, name);
+}
+
 gboolean
 ssq_json_get_string (JsonObject  *object,
                      const char  *name,
