@@ -120,6 +120,223 @@ test_logout_ends_websockets (void)
   expect_frame (other, "pong");
 }
 
+/* A password change needs the current password; it ends the account's other
+ * logins (their WebSockets closed with 1008, nothing sent on them after is
+ * stored) and keeps the one that made it. */
+static void
+test_password_change (void)
+{
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "pw.alice");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "pw.bob");
+  g_autofree char *conv = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"direct\",\"members\":[\"pw.bob\"]}");
+  g_autofree char *other = login (server, "pw.alice", "password-pw.alice");
+  g_autoptr(SsqTestRaw) raw_other = ssq_test_raw_ws_open (server, other, 0, 0);
+  g_autoptr(SsqTestWs) mine = ssq_test_ws_connect (server, a->token, NULL);
+  g_autoptr(JsonObject) r = NULL;
+  g_autofree char *token3 = NULL;
+  guint status = 0;
+  gint64 t0;
+
+  expect_frame (mine, "welcome");
+  /* Without the current password, or with a wrong one: nothing changes. */
+  r = ssq_test_http (server, "PATCH", "/api/v1/me", a->token,
+                     "{\"password\":\"new-password-1\"}", &status);
+  g_assert_cmpuint (status, ==, 400);
+  g_assert_cmpstr (ssq_test_error_code (r), ==, "invalid");
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "PATCH", "/api/v1/me", a->token,
+                     "{\"password\":\"new-password-1\",\"current_password\":\"nope-nope\","
+                     "\"display_name\":\"Renamed\"}", &status);
+  g_assert_cmpuint (status, ==, 403);
+  g_assert_cmpstr (ssq_test_error_code (r), ==, "forbidden");
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "PATCH", "/api/v1/me", a->token,
+                     "{\"password\":\"short\",\"current_password\":\"password-pw.alice\"}",
+                     &status);
+  g_assert_cmpuint (status, ==, 400);
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "GET", "/api/v1/me", other, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (r, "user"),
+                                                  "display_name"), ==, "pw.alice");
+  g_clear_pointer (&r, json_object_unref);
+
+  t0 = g_get_monotonic_time ();
+  r = ssq_test_http (server, "PATCH", "/api/v1/me", a->token,
+                     "{\"password\":\"new-password-1\",\"current_password\":\"password-pw.alice\","
+                     "\"display_name\":\"Alice N.\"}", &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (r, "user"),
+                                                  "display_name"), ==, "Alice N.");
+  g_clear_pointer (&r, json_object_unref);
+  raw_send_message (raw_other, conv, "after-password-change");
+  g_assert_cmpint (raw_wait_end (raw_other, t0, "password change"), ==, 1008);
+  g_assert_cmpint (last_seq (server, conv, b->token), ==, 0);
+  r = ssq_test_http (server, "GET", "/api/v1/me", other, NULL, &status);
+  g_assert_cmpuint (status, ==, 401);
+  g_clear_pointer (&r, json_object_unref);
+
+  /* The login that changed it stays, WebSocket included. */
+  r = ssq_test_http (server, "GET", "/api/v1/me", a->token, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_clear_pointer (&r, json_object_unref);
+  g_assert_false (mine->closed);
+  ssq_test_ws_send (mine, "{\"type\":\"ping\",\"id\":1}");
+  expect_frame (mine, "pong");
+
+  /* Old password refused, new one accepted. */
+  r = ssq_test_http (server, "POST", "/api/v1/login", NULL,
+                     "{\"username\":\"pw.alice\",\"password\":\"password-pw.alice\"}", &status);
+  g_assert_cmpuint (status, ==, 401);
+  token3 = login (server, "pw.alice", "new-password-1");
+}
+
+/* Account deletion needs the password; it ends every login of the account,
+ * leaves its groups (ownership passes on), keeps its messages and direct
+ * conversations, where others see a deleted user, and frees the name. */
+static void
+test_account_deletion (void)
+{
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "del.alice");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "del.bob");
+  g_autoptr(SsqTestUser) again = NULL;
+  g_autofree char *direct = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"direct\",\"members\":[\"del.bob\"]}");
+  g_autofree char *group = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"group\",\"title\":\"G\",\"members\":[\"del.bob\"]}");
+  g_autofree char *direct_path = g_strdup_printf ("/api/v1/conversations/%s", direct);
+  g_autofree char *group_path = g_strdup_printf ("/api/v1/conversations/%s", group);
+  g_autofree char *msgs_path = g_strdup_printf ("/api/v1/conversations/%s/messages", direct);
+  g_autoptr(SsqTestRaw) raw = ssq_test_raw_ws_open (server, a->token, 0, 0);
+  g_autoptr(JsonObject) r = NULL;
+  JsonArray *members;
+  JsonObject *sender = NULL;
+  guint status = 0;
+  gint64 t0;
+
+  r = ssq_test_http (server, "POST", msgs_path, a->token,
+                     "{\"client_id\":\"before\",\"body\":\"last words\"}", &status);
+  g_assert_cmpuint (status, ==, 201);
+  g_clear_pointer (&r, json_object_unref);
+
+  r = ssq_test_http (server, "DELETE", "/api/v1/me", a->token, "{}", &status);
+  g_assert_cmpuint (status, ==, 400);
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "DELETE", "/api/v1/me", a->token, "{\"password\":\"wrong-one\"}",
+                     &status);
+  g_assert_cmpuint (status, ==, 403);
+  g_clear_pointer (&r, json_object_unref);
+
+  t0 = g_get_monotonic_time ();
+  r = ssq_test_http (server, "DELETE", "/api/v1/me", a->token,
+                     "{\"password\":\"password-del.alice\"}", &status);
+  g_assert_cmpuint (status, ==, 204);
+  raw_send_message (raw, direct, "after-deletion");
+  g_assert_cmpint (raw_wait_end (raw, t0, "account deletion"), ==, 1008);
+  r = ssq_test_http (server, "GET", "/api/v1/me", a->token, NULL, &status);
+  g_assert_cmpuint (status, ==, 401);
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "POST", "/api/v1/login", NULL,
+                     "{\"username\":\"del.alice\",\"password\":\"password-del.alice\"}", &status);
+  g_assert_cmpuint (status, ==, 401);
+  g_clear_pointer (&r, json_object_unref);
+
+  /* Bob keeps the direct conversation and its message, from a deleted user. */
+  g_assert_cmpint (last_seq (server, direct, b->token), ==, 1);
+  r = ssq_test_http (server, "GET", direct_path, b->token, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  members = json_object_get_array_member (json_object_get_object_member (r, "conversation"),
+                                          "members");
+  for (guint i = 0; i < json_array_get_length (members); i++)
+    {
+      JsonObject *user = json_object_get_object_member (json_array_get_object_element (members, i),
+                                                        "user");
+
+      if (g_str_equal (json_object_get_string_member (user, "id"), a->id))
+        sender = user;
+    }
+  g_assert_nonnull (sender);
+  g_assert_true (json_object_get_boolean_member_with_default (sender, "deleted", FALSE));
+  g_assert_cmpstr (json_object_get_string_member (sender, "username"), ==, "");
+  g_assert_cmpstr (json_object_get_string_member (sender, "presence"), ==, "offline");
+  g_clear_pointer (&r, json_object_unref);
+
+  /* The group passed to Bob, its only other member. */
+  r = ssq_test_http (server, "GET", group_path, b->token, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  members = json_object_get_array_member (json_object_get_object_member (r, "conversation"),
+                                          "members");
+  g_assert_cmpuint (json_array_get_length (members), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (r, "conversation"),
+                                                  "role"), ==, "owner");
+  g_clear_pointer (&r, json_object_unref);
+
+  /* Nobody finds the account; its name is free again. */
+  r = ssq_test_http (server, "GET", "/api/v1/users?q=", b->token, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  members = json_object_get_array_member (r, "users");
+  for (guint i = 0; i < json_array_get_length (members); i++)
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (members, i), "id"),
+                     !=, a->id);
+  g_clear_pointer (&r, json_object_unref);
+  again = ssq_test_register (server, "del.alice");
+  g_assert_cmpstr (again->id, !=, a->id);
+}
+
+/* Unknown query parameters and body fields are refused on every route,
+ * before the handler runs. */
+static void
+test_unknown_fields (void)
+{
+  g_autoptr(SsqTestUser) u = ssq_test_register (server, "strict.user");
+  g_autofree char *conv = ssq_test_create_conversation (server, u,
+    "{\"kind\":\"group\",\"title\":\"S\",\"members\":[]}");
+  g_autofree char *msgs = g_strdup_printf ("/api/v1/conversations/%s/messages", conv);
+  g_autofree char *msgs_offset = g_strdup_printf ("%s?offset=10", msgs);
+  g_autofree char *msgs_limit = g_strdup_printf ("%s?limit=10&after=0", msgs);
+  g_autoptr(SsqTestWs) ws = NULL;
+  const struct { const char *method; const char *path; const char *body; } bad[] = {
+    { "GET", msgs_offset, NULL },
+    { "GET", "/api/v1/me?verbose=1", NULL },
+    { "GET", "/api/v1/users?q=s&page=2", NULL },
+    { "GET", "/api/v1/conversations?x", NULL },
+    { "PATCH", "/api/v1/me", "{\"display_name\":\"X\",\"avatar\":\"y\"}" },
+    { "POST", msgs, "{\"client_id\":\"c1\",\"body\":\"hi\",\"silent\":true}" },
+    { "POST", "/api/v1/login", "{\"username\":\"strict.user\",\"password\":\"password-strict.user\",\"remember\":true}" },
+    { "GET", "/healthz?probe=1", NULL },
+  };
+  guint status = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(JsonObject) r = ssq_test_http (server, bad[i].method, bad[i].path, u->token,
+                                               bad[i].body, &status);
+
+      g_test_message ("%s %s -> %u", bad[i].method, bad[i].path, status);
+      g_assert_cmpuint (status, ==, 400);
+      g_assert_cmpstr (ssq_test_error_code (r), ==, "invalid");
+    }
+  /* Nothing of the refused requests happened. */
+  g_assert_cmpint (last_seq (server, conv, u->token), ==, 0);
+  {
+    g_autoptr(JsonObject) r = ssq_test_http (server, "GET", msgs_limit, u->token, NULL, &status);
+    g_assert_cmpuint (status, ==, 200);
+  }
+  {
+    g_autofree char *url = g_strdup (server->ws_url);
+    g_autofree char *bad_ws = g_strconcat (url, "?compress=1", NULL);
+
+    g_free (server->ws_url);
+    server->ws_url = g_steal_pointer (&bad_ws);
+    ws = ssq_test_ws_connect (server, u->token, &status);
+    g_free (server->ws_url);
+    server->ws_url = g_steal_pointer (&url);
+    g_assert_null (ws);
+    g_assert_cmpuint (status, ==, 400);
+  }
+}
+
 static sqlite3 *
 open_db (SsqTestServer *srv)
 {
@@ -376,6 +593,9 @@ main (int    argc,
   g_test_add_func ("/server/startup/hint-loopback", test_startup_hint_loopback);
   g_test_add_func ("/server/sessions/logout-ends-websockets", test_logout_ends_websockets);
   g_test_add_func ("/server/sessions/expired-purged", test_expired_sessions_purged);
+  g_test_add_func ("/server/sessions/password-change", test_password_change);
+  g_test_add_func ("/server/sessions/account-deletion", test_account_deletion);
+  g_test_add_func ("/server/api/unknown-fields", test_unknown_fields);
   g_test_add_func ("/server/store/file-modes", test_database_file_modes);
   ret = g_test_run ();
   ssq_test_server_free (server);
