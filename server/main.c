@@ -138,23 +138,25 @@ main (int   argc,
       g_printerr ("supersoniq-server: %s\n", error->message);
       return 1;
     }
-  printf ("listening on %s\n", ssq_server_get_url (server));
-  fflush (stdout);
-  g_printerr ("SupersoniQ server %s: data in %s\n"
-              "Check it:  curl %s/healthz\n"
-              "Clients connect to %s (on the LAN, use this machine's address "
-              "in place of 0.0.0.0), e.g.:\n"
-              "  supersoniq-cli --server %s register NAME   (in build/shared/cli/)\n"
-              "Stop with Ctrl+C.\n",
-              SSQ_VERSION, ssq_server_get_config (server)->data_dir, ssq_server_get_url (server),
-              ssq_server_get_url (server), ssq_server_get_url (server));
-
-  ssq_net_raise_fd_limit ();
+  /* Signals are ours before anyone learns the address: a SIGTERM right
+   * after the line below must shut down gracefully, not kill. */
   loop = g_main_loop_new (NULL, FALSE);
   sd.server = server;
   sd.loop = loop;
   g_unix_signal_add (SIGTERM, signal_cb, &sd);
   g_unix_signal_add (SIGINT, signal_cb, &sd);
+  printf ("listening on %s\n", ssq_server_get_url (server));
+  fflush (stdout);
+  g_printerr ("SupersoniQ server %s: data in %s\n"
+              "Check it:  curl %s/healthz\n"
+              "%s\n"
+              "Try it:  supersoniq-cli --server %s register NAME   (in build/shared/cli/)\n"
+              "Stop with Ctrl+C.\n",
+              SSQ_VERSION, ssq_server_get_config (server)->data_dir,
+              ssq_server_get_local_url (server), ssq_server_get_reach_hint (server),
+              ssq_server_get_local_url (server));
+
+  ssq_net_raise_fd_limit ();
   g_main_loop_run (loop);
 
   g_clear_object (&server);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-server-api-account.c: register, login, logout, me and user search. */
 #include "ssq-server-http.h"
+#include "ssq-server-chat.h"
+#include "ssq-server-hub.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -119,7 +121,7 @@ typedef struct {
   char       *pw_hash;
   char       *password;   /* login only: kept for a rehash after success */
   SsqUserRow *user;
-  LoginKeys   keys;       /* login only */
+  LoginKeys   keys;       /* login and password checks */
 } AccountJob;
 
 static void
@@ -295,12 +297,19 @@ ssq_api_logout (SsqRequest *request)
   g_autoptr(GError) error = NULL;
   guint8 hash[SSQ_TOKEN_HASH_BYTES];
 
+  g_autoptr(GBytes) token_hash = NULL;
+
   ssq_server_auth_token_hash (r->token, hash);
   if (!ssq_server_store_session_revoke (r->server->store, hash, sizeof hash, &error))
     {
       ssq_request_reply_error (r, error);
       return;
     }
+  /* The token's WebSockets end with it: nothing they send from now on is
+   * read. */
+  token_hash = g_bytes_new (hash, sizeof hash);
+  ssq_server_hub_end_sessions (r->server->hub, r->user_id, token_hash, NULL, SSQ_CLOSE_POLICY,
+                               "Logged out");
   ssq_request_reply (r, SSQ_HTTP_NO_CONTENT, NULL);
 }
 
@@ -328,33 +337,242 @@ ssq_api_me_get (SsqRequest *request)
   reply_me (r);
 }
 
+static gboolean
+set_display_name (SsqRequest  *r,
+                  const char  *display_name,
+                  GError     **error)
+{
+  g_autoptr(SsqUserRow) user = NULL;
+
+  if (display_name == NULL)
+    return TRUE;
+  user = ssq_server_store_user_by_id (r->server->store, r->user_id, error);
+  if (user == NULL)
+    return FALSE;
+  g_free (user->display_name);
+  user->display_name = g_strdup (display_name);
+  return ssq_server_store_user_update (r->server->store, user, error);
+}
+
+/* Checks @password against the account of @request before @then runs: a
+ * wrong one is 403 (the token itself is fine, so not 401), and like a login
+ * attempt it goes through the login throttle, so that a stolen token does
+ * not open a faster way to guess the password. */
+static void
+verify_password (SsqRequest          *request,
+                 AccountJob          *job,
+                 const char          *password,
+                 GAsyncReadyCallback  then)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqUserRow) user = NULL;
+  SsqServer *server = request->server;
+
+  job->request = request;
+  user = ssq_server_store_user_by_id (server->store, request->user_id, &error);
+  if (user != NULL)
+    login_keys_init (&job->keys, request, user->username);
+  if (user == NULL || !login_throttle_begin (server, &job->keys, &error) ||
+      (job->pw_hash = ssq_server_store_user_pw_hash (server->store, request->user_id,
+                                                     &error)) == NULL)
+    {
+      ssq_request_reply_error (request, error);
+      account_job_free (job);
+      return;
+    }
+  ssq_server_auth_verify_async (server->auth, job->pw_hash, password, then, job);
+}
+
+static gboolean
+verified (AccountJob   *job,
+          GAsyncResult *result)
+{
+  SsqRequest *request = job->request;
+  g_autoptr(GError) error = NULL;
+
+  if (ssq_server_auth_verify_finish (request->server->auth, result, NULL, &error))
+    {
+      login_throttle_succeeded (request->server, &job->keys);
+      return TRUE;
+    }
+  g_clear_error (&error);
+  g_set_error_literal (&error, SSQ_ERROR, SSQ_ERROR_FORBIDDEN, "Wrong password");
+  ssq_request_reply_error (request, error);
+  account_job_free (job);
+  return FALSE;
+}
+
+static GBytes *
+request_token_hash (SsqRequest *r)
+{
+  guint8 hash[SSQ_TOKEN_HASH_BYTES];
+
+  ssq_server_auth_token_hash (r->token, hash);
+  return g_bytes_new (hash, sizeof hash);
+}
+
+static void
+new_password_hashed_cb (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  AccountJob *job = user_data;
+  SsqRequest *r = job->request;
+  SsqServer *server = r->server;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pw_hash = ssq_server_auth_hash_finish (server->auth, result, &error);
+  g_autoptr(GBytes) current = request_token_hash (r);
+
+  /* The new password replaces the old one, and every other login of the
+   * account ends: whoever knew the old password is out. This one stays. */
+  if (pw_hash == NULL ||
+      !ssq_server_store_user_set_pw_hash (server->store, r->user_id, pw_hash, &error) ||
+      !ssq_server_store_sessions_revoke_user (server->store, r->user_id, current, &error))
+    {
+      ssq_request_reply_error (r, error);
+      account_job_free (job);
+      return;
+    }
+  ssq_server_hub_end_sessions (server->hub, r->user_id, NULL, current, SSQ_CLOSE_POLICY,
+                               "Password changed");
+  if (!set_display_name (r, job->display_name, &error))
+    ssq_request_reply_error (r, error);
+  else
+    reply_me (r);
+  account_job_free (job);
+}
+
+static void
+current_password_verified_cb (GObject      *source,
+                              GAsyncResult *result,
+                              gpointer      user_data)
+{
+  AccountJob *job = user_data;
+
+  if (verified (job, result))
+    ssq_server_auth_hash_async (job->request->server->auth, job->password,
+                                new_password_hashed_cb, job);
+}
+
+/* PATCH /me: `display_name`, and `password` with `current_password`. */
 void
 ssq_api_me_patch (SsqRequest *request)
 {
-  g_autoptr(SsqRequest) r = request;
   g_autoptr(GError) error = NULL;
-  g_autoptr(SsqUserRow) user = NULL;
-  const char *display_name = NULL;
+  const char *display_name = NULL, *password = NULL, *current = NULL;
+  AccountJob *job;
 
-  if (!ssq_json_get_string (r->body, "display_name", FALSE, &display_name, &error) ||
+  if (!ssq_json_get_string (request->body, "display_name", FALSE, &display_name, &error) ||
+      !ssq_json_get_string (request->body, "password", FALSE, &password, &error) ||
+      !ssq_json_get_string (request->body, "current_password", FALSE, &current, &error) ||
       (display_name != NULL &&
        !ssq_check_text ("display_name", display_name, 1, SSQ_DISPLAY_NAME_MAX, &error)) ||
-      (user = ssq_server_store_user_by_id (r->server->store, r->user_id, &error)) == NULL)
+      (password != NULL && !ssq_check_password (password, &error)))
+    goto fail;
+  if (password == NULL)
     {
-      ssq_request_reply_error (r, error);
+      if (set_display_name (request, display_name, &error))
+        reply_me (request);
+      else
+        ssq_request_reply_error (request, error);
+      ssq_request_free (request);
       return;
     }
-  if (display_name != NULL)
+  if (current == NULL)
     {
-      g_free (user->display_name);
-      user->display_name = g_strdup (display_name);
-      if (!ssq_server_store_user_update (r->server->store, user, &error))
-        {
-          ssq_request_reply_error (r, error);
-          return;
-        }
+      g_set_error_literal (&error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                           "Changing the password needs \"current_password\"");
+      goto fail;
     }
-  reply_me (r);
+  job = g_new0 (AccountJob, 1);
+  job->display_name = g_strdup (display_name);
+  job->password = g_strdup (password);
+  verify_password (request, job, current, current_password_verified_cb);
+  return;
+
+fail:
+  ssq_request_reply_error (request, error);
+  ssq_request_free (request);
+}
+
+/* Leaves every group as the user would (ownership passes on), keeps the
+ * direct conversations (the other member keeps the history, and sees a
+ * deleted user), erases the account's name and password and ends all its
+ * logins. */
+static gboolean
+delete_account (SsqServer   *server,
+                const char  *user_id,
+                GError     **error)
+{
+  g_autoptr(SsqUserRow) user = ssq_server_store_user_by_id (server->store, user_id, error);
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GPtrArray) directs = g_ptr_array_new_with_free_func (g_free);
+
+  if (user == NULL ||
+      (ids = ssq_server_store_conversation_ids_for_user (server->store, user_id, error)) == NULL)
+    return FALSE;
+  for (guint i = 0; i < ids->len; i++)
+    {
+      g_autoptr(SsqConversationRow) conv =
+        ssq_server_store_conversation_get (server->store, ids->pdata[i], error);
+
+      if (conv == NULL)
+        return FALSE;
+      if (g_str_equal (conv->kind, "direct"))
+        g_ptr_array_add (directs, g_strdup (conv->id));
+      else if (!ssq_server_chat_remove_member (server, user_id, conv->id, user->username, error))
+        return FALSE;
+    }
+  ssq_server_writer_flush (server->writer);
+  if (!ssq_server_store_begin (server->store, error))
+    return FALSE;
+  if (!ssq_server_store_user_delete (server->store, user_id, error))
+    {
+      ssq_server_store_rollback (server->store);
+      return FALSE;
+    }
+  if (!ssq_server_store_commit (server->store, error))
+    return FALSE;
+  ssq_server_hub_end_sessions (server->hub, user_id, NULL, NULL, SSQ_CLOSE_POLICY,
+                               "Account deleted");
+  for (guint i = 0; i < directs->len; i++)
+    ssq_server_chat_emit_conversation (server, directs->pdata[i]);
+  g_message ("Deleted user %s", user_id);
+  return TRUE;
+}
+
+static void
+delete_verified_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  AccountJob *job = user_data;
+  SsqRequest *r = job->request;
+  g_autoptr(GError) error = NULL;
+
+  if (!verified (job, result))
+    return;
+  if (delete_account (r->server, r->user_id, &error))
+    ssq_request_reply (r, SSQ_HTTP_NO_CONTENT, NULL);
+  else
+    ssq_request_reply_error (r, error);
+  account_job_free (job);
+}
+
+/* DELETE /me with {"password"}. */
+void
+ssq_api_me_delete (SsqRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  const char *password = NULL;
+
+  if (!ssq_json_get_string (request->body, "password", TRUE, &password, &error))
+    {
+      ssq_request_reply_error (request, error);
+      ssq_request_free (request);
+      return;
+    }
+  verify_password (request, g_new0 (AccountJob, 1), password, delete_verified_cb);
 }
 
 void

@@ -17,6 +17,7 @@ ssq_server_config_new (void)
   c->websocket_deflate = FALSE;
   c->durable_commits = TRUE;
   c->commit_batch_max = 512;
+  c->session_purge_interval = 60;
 
   c->messages_per_minute = 60;
   c->groups_per_hour = 5;
@@ -144,6 +145,7 @@ ssq_server_config_load_file (SsqServerConfig  *config,
       !read_bool (kf, "server", "durable_commits", &config->durable_commits, error))
     return FALSE;
   READ_UINT ("server", "commit_batch_max", commit_batch_max, 100000);
+  READ_UINT ("server", "session_purge_interval", session_purge_interval, 86400);
 
   READ_UINT ("limits", "messages_per_minute", messages_per_minute, G_MAXUINT32);
   READ_UINT ("limits", "groups_per_hour", groups_per_hour, G_MAXUINT32);
@@ -225,10 +227,12 @@ ssq_server_config_validate (SsqServerConfig  *config,
       return FALSE;
     }
   if (config->commit_batch_max == 0 || config->sync_batch == 0 || config->hash_threads == 0 ||
-      config->max_members < 2 || config->send_queue_max < 65536 || config->session_days == 0)
+      config->max_members < 2 || config->send_queue_max < 65536 || config->session_days == 0 ||
+      config->session_purge_interval == 0)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "commit_batch_max, sync_batch, hash_threads and session_days must be "
+                           "commit_batch_max, sync_batch, hash_threads, session_days and "
+                           "session_purge_interval must be "
                            "positive, max_members at least 2, send_queue_max at least 65536");
       return FALSE;
     }

@@ -13,6 +13,7 @@ typedef struct {
   gboolean websocket_deflate;    /* permessage-deflate: off, it costs ~98 KB per connection */
   gboolean durable_commits;      /* synchronous=FULL: acked survives power loss, not just kill -9 */
   guint    commit_batch_max;     /* messages per group commit at most */
+  guint    session_purge_interval; /* seconds between purges of expired sessions */
 
   /* [limits] */
   guint    messages_per_minute;  /* per user; 0 = unlimited */

@@ -12,35 +12,45 @@
 
 #define API_PREFIX "/api/v1/"
 
+/* Each route names the query parameters and body fields it takes (words
+ * separated by spaces); anything else is refused with 400 rather than
+ * ignored, so that a typo or a feature this server lacks never looks like
+ * success. */
 typedef struct {
   const char   *method;
   const char   *pattern;    /* segments below /api/v1/, "*" matches one */
   gboolean      auth;
   gboolean      json_body;
+  const char   *query;      /* parameters allowed; NULL: none */
+  const char   *fields;     /* body members allowed (json_body routes) */
   SsqRouteFunc  func;
 } Route;
 
 static const Route routes[] = {
-  { "POST",   "register",                      FALSE, TRUE,  ssq_api_register },
-  { "POST",   "login",                         FALSE, TRUE,  ssq_api_login },
-  { "POST",   "logout",                        TRUE,  FALSE, ssq_api_logout },
-  { "GET",    "me",                            TRUE,  FALSE, ssq_api_me_get },
-  { "PATCH",  "me",                            TRUE,  TRUE,  ssq_api_me_patch },
-  { "GET",    "users",                         TRUE,  FALSE, ssq_api_users },
-  { "GET",    "conversations",                 TRUE,  FALSE, ssq_api_conversations_list },
-  { "POST",   "conversations",                 TRUE,  TRUE,  ssq_api_conversations_create },
-  { "GET",    "conversations/*",               TRUE,  FALSE, ssq_api_conversation_get },
-  { "PATCH",  "conversations/*",               TRUE,  TRUE,  ssq_api_conversation_patch },
-  { "POST",   "conversations/*/members",       TRUE,  TRUE,  ssq_api_member_add },
-  { "DELETE", "conversations/*/members/*",     TRUE,  FALSE, ssq_api_member_remove },
-  { "GET",    "conversations/*/messages",      TRUE,  FALSE, ssq_api_messages_list },
-  { "POST",   "conversations/*/messages",      TRUE,  TRUE,  ssq_api_messages_post },
-  { "PATCH",  "conversations/*/messages/*",    TRUE,  TRUE,  ssq_api_message_patch },
-  { "DELETE", "conversations/*/messages/*",    TRUE,  FALSE, ssq_api_message_delete },
-  { "POST",   "media",                         TRUE,  FALSE, ssq_api_media },
-  { "GET",    "media/*",                       TRUE,  FALSE, ssq_api_media },
-  { "GET",    "media/*/thumbnail",             TRUE,  FALSE, ssq_api_media },
+  { "POST",   "register",                   FALSE, TRUE,  NULL, "username password display_name device", ssq_api_register },
+  { "POST",   "login",                      FALSE, TRUE,  NULL, "username password device", ssq_api_login },
+  { "POST",   "logout",                     TRUE,  FALSE, NULL, NULL, ssq_api_logout },
+  { "GET",    "me",                         TRUE,  FALSE, NULL, NULL, ssq_api_me_get },
+  { "PATCH",  "me",                         TRUE,  TRUE,  NULL, "display_name password current_password", ssq_api_me_patch },
+  { "DELETE", "me",                         TRUE,  TRUE,  NULL, "password", ssq_api_me_delete },
+  { "GET",    "users",                      TRUE,  FALSE, "q limit", NULL, ssq_api_users },
+  { "GET",    "conversations",              TRUE,  FALSE, NULL, NULL, ssq_api_conversations_list },
+  { "POST",   "conversations",              TRUE,  TRUE,  NULL, "kind title members", ssq_api_conversations_create },
+  { "GET",    "conversations/*",            TRUE,  FALSE, NULL, NULL, ssq_api_conversation_get },
+  { "PATCH",  "conversations/*",            TRUE,  TRUE,  NULL, "title muted", ssq_api_conversation_patch },
+  { "POST",   "conversations/*/members",    TRUE,  TRUE,  NULL, "username role", ssq_api_member_add },
+  { "DELETE", "conversations/*/members/*",  TRUE,  FALSE, NULL, NULL, ssq_api_member_remove },
+  { "GET",    "conversations/*/messages",   TRUE,  FALSE, "before after limit", NULL, ssq_api_messages_list },
+  { "POST",   "conversations/*/messages",   TRUE,  TRUE,  NULL, "client_id body reply_to media", ssq_api_messages_post },
+  { "PATCH",  "conversations/*/messages/*", TRUE,  TRUE,  NULL, "body", ssq_api_message_patch },
+  { "DELETE", "conversations/*/messages/*", TRUE,  FALSE, NULL, NULL, ssq_api_message_delete },
+  { "POST",   "media",                      TRUE,  FALSE, "name", NULL, ssq_api_media },
+  { "GET",    "media/*",                    TRUE,  FALSE, NULL, NULL, ssq_api_media },
+  { "GET",    "media/*/thumbnail",          TRUE,  FALSE, NULL, NULL, ssq_api_media },
 };
+
+/* The WebSocket upgrade, /healthz and /metrics have no entry above. */
+#define WS_QUERY "access_token notifications"
 
 static void
 send_reply (SsqRequest *request)
@@ -172,6 +182,31 @@ ssq_request_query_int (SsqRequest  *request,
       return FALSE;
     }
   *out_value = v;
+  return TRUE;
+}
+
+/* Query parameters not in @allowed (words separated by spaces) are refused.
+ * Names come from the client: the message quotes them as valid UTF-8. */
+static gboolean
+check_query (GHashTable  *query,
+             const char  *allowed,
+             GError     **error)
+{
+  GHashTableIter iter;
+  const char *name;
+
+  if (query == NULL)
+    return TRUE;
+  g_hash_table_iter_init (&iter, query);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &name, NULL))
+    if (!ssq_json_word_listed (allowed, name))
+      {
+        g_autofree char *shown = g_utf8_make_valid (name, MIN (strlen (name), 64));
+
+        g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Unknown query parameter \"%s\"",
+                     shown);
+        return FALSE;
+      }
   return TRUE;
 }
 
@@ -310,13 +345,19 @@ api_request (SsqServer     *server,
           return;
         }
     }
+  if (!check_query (request->query, route->query, &error))
+    {
+      ssq_request_reply_error (request, error);
+      return;
+    }
   if (route->json_body)
     {
       gsize len;
       const char *data = ssq_net_request_get_body (net, &len);
 
       request->body = ssq_json_parse_object (data, len, &error);
-      if (request->body == NULL)
+      if (request->body == NULL ||
+          !ssq_json_check_members (request->body, route->fields, &error))
         {
           ssq_request_reply_error (request, error);
           return;
@@ -374,6 +415,8 @@ websocket (SsqServer     *server,
   g_autoptr(GError) error = NULL;
   GHashTable *query = ssq_net_request_get_query (net);
   g_autofree char *user_id = NULL;
+  g_autoptr(GBytes) token_hash = NULL;
+  guint8 hash[SSQ_TOKEN_HASH_BYTES];
   const char *notifications = query ? g_hash_table_lookup (query, "notifications") : NULL;
 
   request->server = g_object_ref (server);
@@ -387,13 +430,21 @@ websocket (SsqServer     *server,
       ssq_request_reply_error (request, error);
       return;
     }
+  if (!check_query (query, WS_QUERY, &error))
+    {
+      ssq_request_reply_error (request, error);
+      return;
+    }
   if (server->shutting_down)
     {
       reply_simple_error (request, SSQ_ERROR_UNAVAILABLE, "Shutting down");
       return;
     }
-  /* The session answers the upgrade; it keeps itself alive until closed. */
-  ssq_server_session_new (server, g_steal_pointer (&request->net), user_id,
+  /* The session answers the upgrade; it keeps itself alive until closed,
+   * or until its login ends (logout, password change...). */
+  ssq_server_auth_token_hash (request->token, hash);
+  token_hash = g_bytes_new (hash, sizeof hash);
+  ssq_server_session_new (server, g_steal_pointer (&request->net), user_id, token_hash,
                           g_strcmp0 (notifications, "client") == 0);
 }
 
@@ -403,9 +454,9 @@ request_cb (SsqNetRequest *net,
 {
   SsqServer *server = user_data;
   const char *path = ssq_net_request_get_path (net);
-
   const char *method = ssq_net_request_get_method (net);
   gboolean plain = g_str_equal (path, "/healthz") || g_str_equal (path, "/metrics");
+  g_autoptr(GError) error = NULL;
 
   server->metrics.http_requests_total++;
   if (g_str_equal (path, "/api/v1/ws") && ssq_net_request_is_upgrade (net))
@@ -416,6 +467,13 @@ request_cb (SsqNetRequest *net,
       char *body = transport_error_body (405, "Method not allowed on this route", &len);
 
       ssq_net_request_respond (net, 405, "application/json", body, len, "Allow: GET, HEAD\r\n");
+    }
+  else if (plain && !check_query (ssq_net_request_get_query (net), NULL, &error))
+    {
+      gsize len;
+      char *body = error_body (error, &len);
+
+      ssq_net_request_respond (net, 400, "application/json", body, len, NULL);
     }
   else if (g_str_equal (path, "/healthz"))
     healthz (net);

@@ -51,6 +51,7 @@ void ssq_api_login                 (SsqRequest *request);
 void ssq_api_logout                (SsqRequest *request);
 void ssq_api_me_get                (SsqRequest *request);
 void ssq_api_me_patch              (SsqRequest *request);
+void ssq_api_me_delete             (SsqRequest *request);
 void ssq_api_users                 (SsqRequest *request);
 void ssq_api_conversations_list    (SsqRequest *request);
 void ssq_api_conversations_create  (SsqRequest *request);

@@ -488,3 +488,39 @@ ssq_server_hub_sessions (SsqServerHub *hub)
       g_ptr_array_add (out, g_object_ref (state->sessions->pdata[i]));
   return out;
 }
+
+/**
+ * ssq_server_hub_end_sessions:
+ * Closes with @code the sessions of @user_id opened with the token of
+ * @token_hash (NULL: any token) except those of @except_hash (may be NULL):
+ * their login ended. They stop taking frames at once; the close frame
+ * follows what is already queued to them.
+ * Returns: the number of sessions closed
+ */
+guint
+ssq_server_hub_end_sessions (SsqServerHub *hub,
+                             const char   *user_id,
+                             GBytes       *token_hash,
+                             GBytes       *except_hash,
+                             gushort       code,
+                             const char   *reason)
+{
+  UserState *state = g_hash_table_lookup (hub->users, user_id);
+  g_autoptr(GPtrArray) ending = g_ptr_array_new_with_free_func (g_object_unref);
+
+  if (state == NULL)
+    return 0;
+  /* Closing detaches a session from the array being walked: copy first. */
+  for (guint i = 0; i < state->sessions->len; i++)
+    {
+      SsqServerSession *session = state->sessions->pdata[i];
+      GBytes *hash = ssq_server_session_get_token_hash (session);
+
+      if ((token_hash == NULL || g_bytes_equal (hash, token_hash)) &&
+          (except_hash == NULL || !g_bytes_equal (hash, except_hash)))
+        g_ptr_array_add (ending, g_object_ref (session));
+    }
+  for (guint i = 0; i < ending->len; i++)
+    ssq_server_session_close (ending->pdata[i], code, reason);
+  return ending->len;
+}

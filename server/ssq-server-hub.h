@@ -38,5 +38,11 @@ void          ssq_server_hub_typing          (SsqServerHub     *hub,
                                               const char       *user_id,
                                               gboolean          active);
 GPtrArray    *ssq_server_hub_sessions        (SsqServerHub     *hub);
+guint         ssq_server_hub_end_sessions    (SsqServerHub     *hub,
+                                              const char       *user_id,
+                                              GBytes           *token_hash,
+                                              GBytes           *except_hash,
+                                              gushort           code,
+                                              const char       *reason);
 
 G_END_DECLS

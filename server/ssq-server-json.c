@@ -10,6 +10,20 @@ ssq_server_json_user (SsqServer        *server,
 {
   JsonObject *obj = json_object_new ();
 
+  if (ssq_user_row_is_deleted (user))
+    {
+      /* What others see of a deleted account: its id (its messages and
+       * direct conversations stay), no name, a flag for clients to show
+       * their own words, and an English name for those that do not know
+       * the flag. */
+      json_object_set_string_member (obj, "id", user->id);
+      json_object_set_string_member (obj, "username", "");
+      json_object_set_string_member (obj, "display_name", "Deleted user");
+      json_object_set_string_member (obj, "presence", "offline");
+      json_object_set_null_member (obj, "last_seen");
+      json_object_set_boolean_member (obj, "deleted", TRUE);
+      return obj;
+    }
   json_object_set_string_member (obj, "id", user->id);
   json_object_set_string_member (obj, "username", user->username);
   json_object_set_string_member (obj, "display_name", user->display_name);

@@ -39,9 +39,12 @@ struct _SsqServer {
 
   SsqNetServer       *net;
   guint               housekeeping_id;
+  guint               purge_id;
   guint               sessions_alive;     /* sessions whose connection is not closed yet */
   gboolean            shutting_down;
   char               *url;
+  char               *local_url;          /* what this machine connects to */
+  char               *reach_hint;         /* who else can, for the start-up text */
 };
 
 /* Authentication of a request: the user id behind a bearer token, or NULL

@@ -13,6 +13,7 @@ struct _SsqServerSession {
   SsqServer   *server;       /* not owned: the server outlives sessions */
   SsqNetConn  *conn;
   char        *user_id;
+  GBytes      *token_hash;   /* of the login it was opened with */
   char        *id;
   gboolean     open;
   gboolean     attached;

@@ -26,6 +26,7 @@ ssq_server_session_finalize (GObject *object)
   SsqServerSession *self = SSQ_SERVER_SESSION (object);
 
   g_free (self->user_id);
+  g_clear_pointer (&self->token_hash, g_bytes_unref);
   g_free (self->id);
   G_OBJECT_CLASS (ssq_server_session_parent_class)->finalize (object);
 }
@@ -49,6 +50,13 @@ const char *
 ssq_server_session_get_user_id (SsqServerSession *self)
 {
   return self->user_id;
+}
+
+/* The hash of the token the session was opened with: it ends with it. */
+GBytes *
+ssq_server_session_get_token_hash (SsqServerSession *self)
+{
+  return self->token_hash;
 }
 
 const char *
@@ -197,6 +205,7 @@ SsqServerSession *
 ssq_server_session_new (SsqServer     *server,
                         SsqNetRequest *upgrade,
                         const char    *user_id,
+                        GBytes        *token_hash,
                         gboolean       derive_notifications)
 {
   g_autoptr(GError) error = NULL;
@@ -212,6 +221,7 @@ ssq_server_session_new (SsqServer     *server,
       return NULL;
     }
   self->user_id = g_strdup (user_id);
+  self->token_hash = g_bytes_ref (token_hash);
   self->id = ssq_server_store_new_id ('s');
   self->derive_notifications = derive_notifications;
   self->open = TRUE;

@@ -14,8 +14,10 @@ G_DECLARE_FINAL_TYPE (SsqServerSession, ssq_server_session, SSQ, SERVER_SESSION,
 SsqServerSession *ssq_server_session_new          (SsqServer        *server,
                                                    SsqNetRequest    *upgrade,
                                                    const char       *user_id,
+                                                   GBytes           *token_hash,
                                                    gboolean          derive_notifications);
 const char       *ssq_server_session_get_user_id  (SsqServerSession *session);
+GBytes           *ssq_server_session_get_token_hash (SsqServerSession *session);
 const char       *ssq_server_session_get_id       (SsqServerSession *session);
 gboolean          ssq_server_session_is_open      (SsqServerSession *session);
 gboolean          ssq_server_session_derives_notifications (SsqServerSession *session);

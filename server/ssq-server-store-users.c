@@ -87,6 +87,49 @@ ssq_server_store_user_by_id (SsqServerStore  *store,
   return user_query (store, stmt, NULL, error);
 }
 
+/* The password hash of @id, for a password change or an account deletion. */
+char *
+ssq_server_store_user_pw_hash (SsqServerStore  *store,
+                               const char      *id,
+                               GError         **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "SELECT " USER_COLUMNS ", pw_hash FROM users WHERE id = ?", error);
+  g_autoptr(SsqUserRow) user = NULL;
+  char *pw_hash = NULL;
+
+  if (stmt == NULL)
+    return NULL;
+  ssq_server_store_bind_text (stmt, 1, id);
+  user = user_query (store, stmt, &pw_hash, error);
+  return pw_hash;
+}
+
+/* A deleted account keeps its row: messages and direct conversations point
+ * at it. Its username becomes "~" and its id, outside the username alphabet,
+ * so that the name is free again and no login or search finds the row; no
+ * password hash matches the empty one; its display name is erased. */
+gboolean
+ssq_user_row_is_deleted (const SsqUserRow *user)
+{
+  return user->username != NULL && user->username[0] == SSQ_DELETED_USERNAME_MARK;
+}
+
+gboolean
+ssq_server_store_user_delete (SsqServerStore  *store,
+                              const char      *user_id,
+                              GError         **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "UPDATE users SET username = '~' || id, display_name = '', pw_hash = '' WHERE id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  ssq_server_store_bind_text (stmt, 1, user_id);
+  return ssq_server_store_step_done (store, stmt, error) &&
+         ssq_server_store_sessions_revoke_user (store, user_id, NULL, error);
+}
+
 SsqUserRow *
 ssq_server_store_user_by_name (SsqServerStore  *store,
                                const char      *username,
@@ -135,7 +178,8 @@ ssq_server_store_user_set_pw_hash (SsqServerStore  *store,
 }
 
 /* Usernames starting with @prefix, through a range on the unique index (so
- * no LIKE wildcards). Usernames are [a-z0-9_.-]: 0x7f sorts after them all. */
+ * no LIKE wildcards). Usernames are [a-z0-9_.-]: '{' sorts after them all,
+ * and before the '~' of deleted accounts. */
 GPtrArray *
 ssq_server_store_users_search (SsqServerStore  *store,
                                const char      *prefix,
@@ -144,7 +188,7 @@ ssq_server_store_users_search (SsqServerStore  *store,
 {
   g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) ssq_user_row_free);
   g_autofree char *low = g_ascii_strdown (prefix ? prefix : "", -1);
-  g_autofree char *high = g_strconcat (low, "\x7f", NULL);
+  g_autofree char *high = g_strconcat (low, "{", NULL);
   sqlite3_stmt *stmt = ssq_server_store_stmt (store,
     "SELECT " USER_COLUMNS " FROM users WHERE username >= ? AND username < ? "
     "ORDER BY username LIMIT ?", error);
@@ -218,6 +262,8 @@ ssq_server_store_session_user (SsqServerStore  *store,
   return user_id;
 }
 
+/* Ends one session (logout). The row goes at once: a revoked row would only
+ * wait for the purge. */
 gboolean
 ssq_server_store_session_revoke (SsqServerStore  *store,
                                  const guint8    *token_hash,
@@ -225,10 +271,80 @@ ssq_server_store_session_revoke (SsqServerStore  *store,
                                  GError         **error)
 {
   sqlite3_stmt *stmt = ssq_server_store_stmt (store,
-    "UPDATE sessions SET revoked = 1 WHERE token_hash = ?", error);
+    "DELETE FROM sessions WHERE token_hash = ?", error);
 
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_blob (stmt, 1, token_hash, (int) hash_len, SQLITE_TRANSIENT);
   return ssq_server_store_step_done (store, stmt, error);
+}
+
+/* Ends every session of @user_id except the one of @except_hash (NULL: all
+ * of them): a password change or an account deletion. */
+gboolean
+ssq_server_store_sessions_revoke_user (SsqServerStore  *store,
+                                       const char      *user_id,
+                                       GBytes          *except_hash,
+                                       GError         **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "DELETE FROM sessions WHERE user_id = ? AND token_hash IS NOT ?", error);
+  gsize len = 0;
+  const void *hash = except_hash ? g_bytes_get_data (except_hash, &len) : NULL;
+
+  if (stmt == NULL)
+    return FALSE;
+  ssq_server_store_bind_text (stmt, 1, user_id);
+  if (hash != NULL)
+    sqlite3_bind_blob (stmt, 2, hash, (int) len, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null (stmt, 2);
+  return ssq_server_store_step_done (store, stmt, error);
+}
+
+void
+ssq_session_row_free (SsqSessionRow *row)
+{
+  if (row == NULL)
+    return;
+  g_free (row->user_id);
+  g_clear_pointer (&row->token_hash, g_bytes_unref);
+  g_free (row);
+}
+
+/**
+ * ssq_server_store_sessions_purge:
+ * Deletes the sessions expired at @now, and the revoked rows that older
+ * versions kept.
+ * Returns: (transfer full): the sessions deleted (#SsqSessionRow), or %NULL
+ */
+GPtrArray *
+ssq_server_store_sessions_purge (SsqServerStore  *store,
+                                 gint64           now,
+                                 GError         **error)
+{
+  g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) ssq_session_row_free);
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "DELETE FROM sessions WHERE expires_at <= ? OR revoked = 1 RETURNING user_id, token_hash",
+    error);
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, now);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      SsqSessionRow *row = g_new0 (SsqSessionRow, 1);
+
+      row->user_id = ssq_server_store_column_dup (stmt, 0);
+      row->token_hash = g_bytes_new (sqlite3_column_blob (stmt, 1), sqlite3_column_bytes (stmt, 1));
+      g_ptr_array_add (out, row);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      ssq_server_store_fail (store, error);
+      return NULL;
+    }
+  return g_steal_pointer (&out);
 }

@@ -53,11 +53,23 @@ typedef struct {
   gint64   rev;          /* the conversation's rev at its last change; 0 = never changed */
 } SsqMessageRow;
 
+/* A login session: whose, and the hash of its token. */
+typedef struct {
+  char   *user_id;
+  GBytes *token_hash;
+} SsqSessionRow;
+
+/* The first character of a deleted account's stored username. */
+#define SSQ_DELETED_USERNAME_MARK '~'
+
 void ssq_user_row_free         (SsqUserRow         *row);
+gboolean ssq_user_row_is_deleted (const SsqUserRow  *row);
+void ssq_session_row_free      (SsqSessionRow      *row);
 void ssq_conversation_row_free (SsqConversationRow *row);
 void ssq_member_row_free       (SsqMemberRow       *row);
 void ssq_message_row_free      (SsqMessageRow      *row);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqUserRow, ssq_user_row_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqSessionRow, ssq_session_row_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqConversationRow, ssq_conversation_row_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqMemberRow, ssq_member_row_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqMessageRow, ssq_message_row_free)
@@ -98,6 +110,12 @@ SsqUserRow     *ssq_server_store_user_by_name  (SsqServerStore     *store,
                                                 const char         *username,
                                                 char              **out_pw_hash,
                                                 GError            **error);
+char           *ssq_server_store_user_pw_hash  (SsqServerStore     *store,
+                                                const char         *id,
+                                                GError            **error);
+gboolean        ssq_server_store_user_delete   (SsqServerStore     *store,
+                                                const char         *user_id,
+                                                GError            **error);
 gboolean        ssq_server_store_user_update   (SsqServerStore     *store,
                                                 const SsqUserRow   *user,
                                                 GError            **error);
@@ -125,6 +143,13 @@ char           *ssq_server_store_session_user  (SsqServerStore     *store,
 gboolean        ssq_server_store_session_revoke (SsqServerStore    *store,
                                                  const guint8      *token_hash,
                                                  gsize              hash_len,
+                                                 GError           **error);
+gboolean        ssq_server_store_sessions_revoke_user (SsqServerStore *store,
+                                                       const char     *user_id,
+                                                       GBytes         *except_hash,
+                                                       GError        **error);
+GPtrArray      *ssq_server_store_sessions_purge (SsqServerStore    *store,
+                                                 gint64             now,
                                                  GError           **error);
 
 /* Conversations and members (ssq-server-store-conversations.c) */

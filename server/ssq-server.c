@@ -19,6 +19,7 @@ ssq_server_dispose (GObject *object)
   SsqServer *self = SSQ_SERVER (object);
 
   g_clear_handle_id (&self->housekeeping_id, g_source_remove);
+  g_clear_handle_id (&self->purge_id, g_source_remove);
   g_clear_pointer (&self->net, ssq_net_server_free);
   g_clear_pointer (&self->writer, ssq_server_writer_free);   /* flushes */
   g_clear_pointer (&self->hub, ssq_server_hub_free);
@@ -40,6 +41,8 @@ ssq_server_finalize (GObject *object)
   g_clear_pointer (&self->login_accounts, ssq_server_throttle_free);
   g_clear_pointer (&self->config, ssq_server_config_free);
   g_free (self->url);
+  g_free (self->local_url);
+  g_free (self->reach_hint);
   G_OBJECT_CLASS (ssq_server_parent_class)->finalize (object);
 }
 
@@ -82,6 +85,37 @@ housekeeping_cb (gpointer data)
   ssq_server_ratelimit_prune (self->rl_registrations, now);
   ssq_server_throttle_prune (self->login_pairs, now);
   ssq_server_throttle_prune (self->login_accounts, now);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Expired sessions are deleted, and the WebSockets still open with their
+ * tokens closed: a login ends at its expiry, whether or not it is in use. */
+static void
+purge_sessions (SsqServer *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) ended = ssq_server_store_sessions_purge (self->store, ssq_now_ms (), &error);
+
+  if (ended == NULL)
+    {
+      g_warning ("Cannot purge expired sessions: %s", error->message);
+      return;
+    }
+  for (guint i = 0; i < ended->len; i++)
+    {
+      SsqSessionRow *row = ended->pdata[i];
+
+      ssq_server_hub_end_sessions (self->hub, row->user_id, row->token_hash, NULL,
+                                   SSQ_CLOSE_POLICY, "Session expired");
+    }
+  if (ended->len > 0)
+    g_debug ("Purged %u expired sessions", ended->len);
+}
+
+static gboolean
+purge_cb (gpointer data)
+{
+  purge_sessions (data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -134,7 +168,19 @@ ssq_server_new (SsqServerConfig  *config,
   if (!ssq_server_http_setup (self, error))
     return NULL;
   self->housekeeping_id = g_timeout_add_seconds (HOUSEKEEPING_SECONDS, housekeeping_cb, self);
+  purge_sessions (self);
+  self->purge_id = g_timeout_add_seconds (config->session_purge_interval, purge_cb, self);
   return g_steal_pointer (&self);
+}
+
+static char *
+url_of (GInetAddress *address,
+        guint16       port)
+{
+  g_autofree char *host = g_inet_address_to_string (address);
+
+  return g_strdup_printf (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6
+                            ? "http://[%s]:%u" : "http://%s:%u", host, port);
 }
 
 gboolean
@@ -144,7 +190,6 @@ ssq_server_listen (SsqServer  *self,
   g_autofree char *host = NULL;
   g_autoptr(GInetAddress) inet = NULL;
   g_autoptr(GSocketAddress) address = NULL;
-  g_autofree char *shown_host = NULL;
   guint16 port, bound_port;
 
   if (!ssq_server_config_parse_listen (self->config->listen, &host, &port, error))
@@ -165,11 +210,55 @@ ssq_server_listen (SsqServer  *self,
   if (!ssq_net_server_listen (self->net, address, &bound_port, error))
     return FALSE;
 
-  shown_host = g_inet_address_to_string (inet);
-  self->url = g_strdup_printf (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6
-                                 ? "http://[%s]:%u" : "http://%s:%u",
-                               shown_host, bound_port);
+  self->url = url_of (inet, bound_port);
+  self->reach_hint = ssq_server_reach_hint (inet, bound_port, &self->local_url);
   return TRUE;
+}
+
+/**
+ * ssq_server_reach_hint:
+ * Says who can connect to a server listening on @address and @port, for the
+ * start-up text: a wildcard address (0.0.0.0, ::) serves every interface but
+ * is no address to connect to; a loopback address serves this machine only;
+ * any other is the address to use.
+ * @out_local_url: (out): the URL to use from this machine
+ */
+char *
+ssq_server_reach_hint (GInetAddress  *address,
+                       guint16        port,
+                       char         **out_local_url)
+{
+  g_autofree char *shown = g_inet_address_to_string (address);
+  g_autofree char *url = url_of (address, port);
+
+  if (g_inet_address_get_is_any (address))
+    {
+      g_autoptr(GInetAddress) loopback =
+        g_inet_address_new_loopback (g_inet_address_get_family (address));
+
+      *out_local_url = url_of (loopback, port);
+      return g_strdup_printf ("Listening on every interface (%s). On this machine, clients "
+                              "connect to %s; on the LAN, to this machine's address in place "
+                              "of %s, port %u.", shown, *out_local_url, shown, port);
+    }
+  *out_local_url = g_strdup (url);
+  if (g_inet_address_get_is_loopback (address))
+    return g_strdup_printf ("Clients connect to %s, from this machine only: %s is a loopback "
+                            "address. To serve the LAN, listen on 0.0.0.0 (--listen "
+                            "0.0.0.0:%u) or on this machine's LAN address.", url, shown, port);
+  return g_strdup_printf ("Clients connect to %s (on this machine and the LAN).", url);
+}
+
+const char *
+ssq_server_get_local_url (SsqServer *self)
+{
+  return self->local_url;
+}
+
+const char *
+ssq_server_get_reach_hint (SsqServer *self)
+{
+  return self->reach_hint;
 }
 
 const SsqServerConfig *

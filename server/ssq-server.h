@@ -16,6 +16,11 @@ SsqServer  *ssq_server_new        (SsqServerConfig  *config,
 gboolean    ssq_server_listen     (SsqServer        *server,
                                    GError          **error);
 const char *ssq_server_get_url    (SsqServer        *server);
+const char *ssq_server_get_local_url  (SsqServer    *server);
+const char *ssq_server_get_reach_hint (SsqServer    *server);
+char       *ssq_server_reach_hint (GInetAddress     *address,
+                                   guint16           port,
+                                   char            **out_local_url);
 const SsqServerConfig *ssq_server_get_config (SsqServer *server);
 void        ssq_server_shutdown   (SsqServer        *server,
                                    GCallback         done,

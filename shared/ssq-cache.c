@@ -180,7 +180,6 @@ open_migrated (const char  *path,
   if (!ssq_db_open (&self->db, path, FALSE, error) ||
       !ssq_db_migrate (&self->db, migrations, G_N_ELEMENTS (migrations), version, error))
     return NULL;
-  g_chmod (path, 0600);
   self->self_id = ssq_cache_get_meta (self, "self_id");
   return g_steal_pointer (&self);
 }

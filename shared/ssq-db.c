@@ -4,6 +4,12 @@
 #include "ssq-db.h"
 #include "ssq-proto.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 /**
  * ssq_db_fail:
  * Sets @error from the connection's last error: constraint violations are
@@ -202,9 +208,52 @@ finalize_stmt (gpointer stmt)
   sqlite3_finalize (stmt);
 }
 
+static gboolean
+mode_error (const char  *path,
+            int          errsv,
+            GError     **error)
+{
+  g_set_error (error, SSQ_ERROR, SSQ_ERROR_INTERNAL, _("Cannot make %s private: %s"), path,
+               g_strerror (errsv));
+  return FALSE;
+}
+
+/* SQLite creates a database file with the umask's mode (0644, usually), and
+ * its -wal and -shm files with the database file's mode. So the database is
+ * created here, 0600, and the others follow; files made by an older version
+ * are tightened too. Messages and session hashes are for their owner only,
+ * whatever the directory's mode. */
+static gboolean
+make_private (const char  *path,
+              GError     **error)
+{
+  static const char *const companions[] = { "-wal", "-shm", "-journal" };
+  int fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    return mode_error (path, errno, error);
+  if (fchmod (fd, 0600) != 0)
+    {
+      int errsv = errno;
+
+      close (fd);
+      return mode_error (path, errsv, error);
+    }
+  close (fd);
+  for (guint i = 0; i < G_N_ELEMENTS (companions); i++)
+    {
+      g_autofree char *other = g_strconcat (path, companions[i], NULL);
+
+      if (g_chmod (other, 0600) != 0 && errno != ENOENT)
+        return mode_error (other, errno, error);
+    }
+  return TRUE;
+}
+
 /**
  * ssq_db_open:
- * Opens (creating if needed) the database at @path in WAL mode. With
+ * Opens (creating if needed) the database at @path in WAL mode, its files
+ * readable and writable by their owner only (0600). With
  * @durable every commit is fsynced (synchronous=FULL); without, a commit
  * survives a crash of the program but not of the machine (NORMAL).
  */
@@ -217,6 +266,8 @@ ssq_db_open (SsqDb       *self,
   int rc;
 
   self->statements = g_hash_table_new_full (NULL, NULL, NULL, finalize_stmt);
+  if (!make_private (path, error))
+    return FALSE;
   rc = sqlite3_open_v2 (path, &self->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK)

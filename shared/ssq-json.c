@@ -1,22 +1,70 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-json.c: the one place where bytes from the network become JSON.
  * json-glib trusts its input more than we can: it recurses once per nesting
- * level and turns "\u0000" into a truncated C string, so a cheap pre-scan
- * rejects both before the parser sees the text. */
+ * level, turns "\u0000" into a truncated C string, and decodes a lone UTF-16
+ * surrogate ("\ud800") into bytes that are not UTF-8, which then poison
+ * every string built from them (error messages, echoed request ids). A cheap
+ * pre-scan rejects all three before the parser sees the text. */
 #include <glib/gi18n.h>
 #include "ssq-json.h"
 #include "ssq-proto.h"
 
 #include <string.h>
 
-static gboolean
-is_zero_escape (const char *p,
-                const char *end)
+/* The UTF-16 code unit of the escape "\uXXXX" whose 'u' is at @p, or -1
+ * when there is none (json-glib reports a malformed one itself). */
+static int
+escape_unit (const char *p,
+             const char *end)
 {
-  return end - p >= 5 && p[0] == 'u' && p[1] == '0' && p[2] == '0' && p[3] == '0' && p[4] == '0';
+  int unit = 0;
+
+  if (end - p < 5 || p[0] != 'u')
+    return -1;
+  for (int i = 1; i <= 4; i++)
+    {
+      int digit = g_ascii_xdigit_value (p[i]);
+
+      if (digit < 0)
+        return -1;
+      unit = unit * 16 + digit;
+    }
+  return unit;
 }
 
-/* Walks the text once: nesting depth outside strings, and \u0000 inside them. */
+#define IS_HIGH_SURROGATE(u) ((u) >= 0xD800 && (u) <= 0xDBFF)
+#define IS_LOW_SURROGATE(u)  ((u) >= 0xDC00 && (u) <= 0xDFFF)
+
+/* Checks the escape at @p (a backslash inside a string) and returns how many
+ * bytes after @p it covers beyond the backslash's own. */
+static gssize
+check_escape (const char  *p,
+              const char  *end,
+              GError     **error)
+{
+  int unit = p + 1 < end ? escape_unit (p + 1, end) : -1;
+  int low;
+
+  if (unit == 0)
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                           _("Strings may not contain NUL characters"));
+      return -1;
+    }
+  if (!IS_HIGH_SURROGATE (unit) && !IS_LOW_SURROGATE (unit))
+    return 1;                  /* the escaped character; hex digits are plain */
+  low = IS_HIGH_SURROGATE (unit) && p + 6 < end && p[6] == '\\' ? escape_unit (p + 7, end) : -1;
+  if (!IS_LOW_SURROGATE (low))
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                   _("Strings may not contain a lone UTF-16 surrogate (\\u%04x)"), unit);
+      return -1;
+    }
+  return 11;                   /* the pair: \uD8xx\uDCxx */
+}
+
+/* Walks the text once: nesting depth outside strings; NUL and lone
+ * surrogate escapes inside them (member names included). */
 static gboolean
 prescan (const char  *data,
          gsize        length,
@@ -35,13 +83,11 @@ prescan (const char  *data,
         {
           if (c == '\\')
             {
-              if (p + 1 < end && is_zero_escape (p + 1, end))
-                {
-                  g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID,
-                                       _("Strings may not contain NUL characters"));
-                  return FALSE;
-                }
-              p++;
+              gssize skip = check_escape (p, end, error);
+
+              if (skip < 0)
+                return FALSE;
+              p += skip;
             }
           else if (c == '"')
             in_string = FALSE;
@@ -104,7 +150,10 @@ ssq_json_parse_object (const char  *data,
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, data, (gssize) length, &local_error))
     {
-      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("Malformed JSON: %s"), local_error->message);
+      /* The parser quotes the input; keep the message UTF-8 whatever it held. */
+      g_autofree char *reason = g_utf8_make_valid (local_error->message, -1);
+
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("Malformed JSON: %s"), reason);
       return NULL;
     }
   root = json_parser_get_root (parser);
@@ -147,6 +196,64 @@ wrong_type (const char  *name,
 {
   g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("Field \"%s\" must be %s"), name, expected);
   return FALSE;
+}
+
+/* Whether @name is one of the space-separated words of @list (NULL: none). */
+static gboolean
+listed (const char *list,
+        const char *name)
+{
+  gsize n = strlen (name);
+
+  for (const char *p = list; p != NULL && *p != '\0';)
+    {
+      const char *end = strchr (p, ' ');
+      gsize len = end ? (gsize) (end - p) : strlen (p);
+
+      if (len == n && strncmp (p, name, n) == 0)
+        return TRUE;
+      p = end ? end + 1 : p + len;
+    }
+  return FALSE;
+}
+
+/**
+ * ssq_json_check_members:
+ * @object: a request body
+ * @allowed: (nullable): the member names it may hold, separated by spaces
+ * @error: set to %SSQ_ERROR_INVALID naming the first unknown member
+ *
+ * Refuses members the request does not define: a misspelt field, or one
+ * this version does not know, must not look like success.
+ *
+ * Returns: whether every member is allowed
+ */
+gboolean
+ssq_json_check_members (JsonObject  *object,
+                        const char  *allowed,
+                        GError     **error)
+{
+  g_autoptr(GList) names = json_object_get_members (object);
+
+  for (GList *l = names; l != NULL; l = l->next)
+    if (!listed (allowed, l->data))
+      {
+        g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("Unknown field \"%s\""),
+                     (const char *) l->data);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/**
+ * ssq_json_word_listed:
+ * Whether @name is one of the space-separated words of @list (%NULL: none).
+ */
+gboolean
+ssq_json_word_listed (const char *list,
+                      const char *name)
+{
+  return listed (list, name);
 }
 
 gboolean

@@ -12,6 +12,11 @@ JsonObject *ssq_json_parse_object     (const char   *data,
                                        gsize         length,
                                        GError      **error);
 
+gboolean    ssq_json_check_members    (JsonObject   *object,
+                                       const char   *allowed,
+                                       GError      **error);
+gboolean    ssq_json_word_listed      (const char   *list,
+                                       const char   *name);
 gboolean    ssq_json_get_string       (JsonObject   *object,
                                        const char   *name,
                                        gboolean      required,

@@ -2,6 +2,7 @@
 /* ssq-user.c: a user as the client knows it. Snapshots are immutable: a
  * change makes a new object, so a list model can announce it as a
  * replacement. */
+#include <glib/gi18n.h>
 #include "ssq-user.h"
 #include "ssq-json.h"
 #include "ssq-proto.h"
@@ -71,13 +72,19 @@ ssq_user_new_from_json (JsonObject *object,
 {
   const char *id, *username, *display_name = NULL, *presence = NULL;
   gint64 last_seen = 0;
+  gboolean deleted = FALSE;
 
   if (!ssq_json_get_string (object, "id", TRUE, &id, error) ||
       !ssq_json_get_string (object, "username", TRUE, &username, error) ||
       !ssq_json_get_string (object, "display_name", FALSE, &display_name, error) ||
       !ssq_json_get_string (object, "presence", FALSE, &presence, error) ||
-      !ssq_json_get_int (object, "last_seen", FALSE, 0, G_MAXINT64, &last_seen, error))
+      !ssq_json_get_int (object, "last_seen", FALSE, 0, G_MAXINT64, &last_seen, error) ||
+      !ssq_json_get_bool (object, "deleted", FALSE, &deleted, error))
     return NULL;
+  /* A deleted account has no name: the server's English stand-in is
+   * replaced by the user's language. */
+  if (deleted)
+    display_name = _("Deleted user");
   return ssq_user_new (id, username, display_name, presence, last_seen);
 }
 

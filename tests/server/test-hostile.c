@@ -85,7 +85,7 @@ test_http_bad_bodies (void)
   expect_http ("POST", msgs, deep, -1, 400, "invalid");
 
   expect_http ("GET", "/api/v1/nowhere", "", 0, 404, "not_found");
-  expect_http ("DELETE", "/api/v1/me", "", 0, 405, NULL);
+  expect_http ("PUT", "/api/v1/me", "", 0, 405, NULL);
   expect_http ("GET", "/api/v1/conversations/a%2Fb/messages", "", 0, 404, NULL);
   {
     g_autofree char *p = g_strdup_printf ("%s?before=99999999999999999999999", msgs);

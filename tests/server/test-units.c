@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-units.c: store (golden migration, seq, idempotency), rate limiter,
- * login throttle and tokens, on real SQLite files in a temporary directory. */
+ * login throttle, tokens and the start-up hint, on real SQLite files in a
+ * temporary directory. */
+#include "ssq-server.h"
 #include "ssq-server-auth.h"
 #include "ssq-server-ratelimit.h"
 #include "ssq-server-store.h"
@@ -498,6 +500,31 @@ test_password_hash (void)
   g_clear_object (&result);
 }
 
+/* The start-up hint tells the truth for each kind of listening address. */
+static void
+test_reach_hint (void)
+{
+  const struct { const char *host; const char *local_url; const char *says; const char *never; } cases[] = {
+    { "0.0.0.0", "http://127.0.0.1:8080", "in place of 0.0.0.0", "only" },
+    { "::", "http://[::1]:8080", "in place of ::", "only" },
+    { "127.0.0.1", "http://127.0.0.1:8080", "from this machine only", "in place of" },
+    { "::1", "http://[::1]:8080", "from this machine only", "in place of" },
+    { "192.168.1.5", "http://192.168.1.5:8080", "on this machine and the LAN", "in place of" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GInetAddress) address = g_inet_address_new_from_string (cases[i].host);
+      g_autofree char *local_url = NULL;
+      g_autofree char *hint = ssq_server_reach_hint (address, 8080, &local_url);
+
+      g_test_message ("%s: %s", cases[i].host, hint);
+      g_assert_cmpstr (local_url, ==, cases[i].local_url);
+      g_assert_nonnull (strstr (hint, cases[i].says));
+      g_assert_null (strstr (hint, cases[i].never));
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -515,5 +542,6 @@ main (int    argc,
   g_test_add_func ("/server/throttle/address-key", test_throttle_address_key);
   g_test_add_func ("/server/auth/tokens", test_tokens);
   g_test_add_func ("/server/auth/password-hash", test_password_hash);
+  g_test_add_func ("/server/startup/reach-hint", test_reach_hint);
   return g_test_run ();
 }

@@ -390,6 +390,48 @@ test_credentials (void)
   g_assert_null (loaded);
 }
 
+static guint
+file_mode (const char *path,
+           const char *suffix)
+{
+  g_autofree char *full = g_strconcat (path, suffix, NULL);
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (full, &st), ==, 0);
+  return st.st_mode & 0777;
+}
+
+/* The cache, its WAL and shared-memory files are the user's only (0600),
+ * whatever the umask, and a cache made 0644 by an older version is
+ * tightened when opened. */
+static void
+test_file_modes (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = temp_path ();
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  SsqCache *cache;
+  mode_t old_umask = umask (022);
+
+  cache = ssq_cache_open (path, &error);
+  g_assert_no_error (error);
+  ssq_cache_set_self_id (cache, ME);
+  g_assert_cmpuint (file_mode (path, ""), ==, 0600);
+  g_assert_cmpuint (file_mode (path, "-wal"), ==, 0600);
+  g_assert_cmpuint (file_mode (path, "-shm"), ==, 0600);
+  g_object_unref (cache);
+
+  g_assert_cmpint (g_chmod (path, 0644), ==, 0);
+  g_chmod (wal, 0644);    /* it may be gone after a clean close */
+  cache = ssq_cache_open (path, &error);
+  g_assert_no_error (error);
+  ssq_cache_set_self_id (cache, PEER);
+  g_assert_cmpuint (file_mode (path, ""), ==, 0600);
+  g_assert_cmpuint (file_mode (path, "-wal"), ==, 0600);
+  g_object_unref (cache);
+  umask (old_umask);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -402,5 +444,6 @@ main (int    argc,
   g_test_add_func ("/cache/outbox", test_outbox);
   g_test_add_func ("/cache/path-for", test_path_for);
   g_test_add_func ("/cache/credentials", test_credentials);
+  g_test_add_func ("/cache/file-modes", test_file_modes);
   return g_test_run ();
 }

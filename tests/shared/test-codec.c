@@ -65,6 +65,35 @@ test_parse_depth (void)
   }
 }
 
+/* json-glib decodes a lone UTF-16 surrogate into bytes that are not UTF-8;
+ * the reader refuses them in values and member names, and accepts pairs. */
+static void
+test_parse_surrogates (void)
+{
+  const char *bad[] = {
+    "{\"id\":\"\\ud800x\"}", "{\"id\":\"\\uDC00\"}", "{\"a\":\"x\\ud83d\"}",
+    "{\"a\":\"\\ud83d\\u0041\"}", "{\"a\":\"\\ud83d\\ud83d\"}", "{\"k\\udc00\":1}",
+    "{\"a\":[\"ok\",{\"b\":\"\\udbff\"}]}", "{\"a\":\"\\ud800",
+  };
+  const char *good = "{\"a\":\"\\ud83d\\ude00\\u00e9\",\"b\":\"\\\\ud800\"}";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) obj = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(JsonObject) o = parse (bad[i], strlen (bad[i]), &error);
+
+      g_assert_null (o);
+      g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INVALID);
+      g_assert_true (g_utf8_validate (error->message, -1, NULL));
+      g_clear_error (&error);
+    }
+  obj = parse (good, strlen (good), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (obj, "a"), ==, "\U0001F600\u00e9");
+  g_assert_cmpstr (json_object_get_string_member (obj, "b"), ==, "\\ud800");
+}
+
 static void
 test_getters (void)
 {
@@ -239,6 +268,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/shared/codec/parse-rejects", test_parse_rejects);
   g_test_add_func ("/shared/codec/parse-depth", test_parse_depth);
+  g_test_add_func ("/shared/codec/parse-surrogates", test_parse_surrogates);
   g_test_add_func ("/shared/codec/getters", test_getters);
   g_test_add_func ("/shared/proto/errors", test_errors);
   g_test_add_func ("/shared/proto/value-rules", test_value_rules);
