@@ -125,30 +125,3 @@ ssq_server_chat_emit_message (SsqServer           *server,
   if (is_new)
     emit_notifications (server, message, members);
 }
-
-void
-ssq_server_chat_emit_receipt (SsqServer  *server,
-                              const char *conversation_id,
-                              const char *user_id,
-                              gboolean    include_self)
-{
-  g_autoptr(GPtrArray) members = ssq_server_store_members (server->store, conversation_id, NULL);
-  g_autoptr(JsonObject) frame = json_object_new ();
-  g_autoptr(GBytes) wire = NULL;
-  SsqMemberRow *me = NULL;
-
-  if (members == NULL)
-    return;
-  for (guint i = 0; i < members->len && me == NULL; i++)
-    if (g_str_equal (((SsqMemberRow *) members->pdata[i])->user_id, user_id))
-      me = members->pdata[i];
-  if (me == NULL)
-    return;
-  json_object_set_string_member (frame, "type", SSQ_FRAME_RECEIPT);
-  json_object_set_string_member (frame, "conversation_id", conversation_id);
-  json_object_set_string_member (frame, "user", user_id);
-  json_object_set_int_member (frame, "delivered_seq", me->delivered_seq);
-  json_object_set_int_member (frame, "read_seq", me->read_seq);
-  wire = ssq_server_wire (frame);
-  ssq_server_hub_send_members (server->hub, members, include_self ? NULL : user_id, wire);
-}

@@ -303,7 +303,7 @@ mark_op_done (gpointer      data,
   if (op->done != NULL)
     op->done (op->server, error, op->user_data);
   if (error == NULL && op->changed)
-    ssq_server_chat_emit_receipt (op->server, op->conversation_id, op->user_id, op->read_seq > 0);
+    ssq_server_hub_receipt (op->server->hub, op->conversation_id, op->user_id, op->read_seq > 0);
 }
 
 /**

@@ -98,9 +98,5 @@ void      ssq_server_chat_emit_removed      (SsqServer   *server,
 void      ssq_server_chat_emit_message      (SsqServer           *server,
                                              const SsqMessageRow *message,
                                              gboolean             is_new);
-void      ssq_server_chat_emit_receipt      (SsqServer   *server,
-                                             const char  *conversation_id,
-                                             const char  *user_id,
-                                             gboolean     include_self);
 
 G_END_DECLS

@@ -2,25 +2,26 @@
 /* ssq-server-hub.c: sessions by user, presence and typing. Everything here is
  * in memory and rebuilt as clients reconnect; only last_seen is stored.
  *
- * Presence and typing go to every member or contact: one user toggling them
- * would make the server relay without bound. Both are coalesced: at most one
- * relayed change per user (and conversation, for typing) per window, the
- * last state winning, and a state still different from the last relayed one
- * when the window ends is relayed then, so none is lost. */
+ * Presence, typing and receipts go to every member or contact: one user
+ * toggling them would make the server relay without bound. Each is
+ * coalesced (ssq-server-coalesce.c): at most one relayed change per user
+ * (and conversation, for typing and receipts) per window, the last state
+ * winning, none lost. */
 #include "ssq-server-hub.h"
+#include "ssq-server-coalesce.h"
 #include "ssq-server-session.h"
 
 #include <string.h>
 
 #define TYPING_WINDOW_MS   3000
 #define PRESENCE_WINDOW_MS 2000
+#define RECEIPT_WINDOW_MS  1000
 
 typedef struct {
   GPtrArray *sessions;   /* SsqServerSession, not owned: a session detaches itself */
   char       status[8];  /* online, away or dnd while any session is open */
 } UserState;
 
-/* Outlives the typing itself until its window is over. */
 typedef struct {
   SsqServerHub *hub;
   char         *key;
@@ -28,36 +29,36 @@ typedef struct {
   char         *user_id;
   gboolean      active;          /* the user's state */
   gboolean      relayed;         /* what members were last told */
-  gint64        relayed_ms;      /* when (monotonic) */
   guint         timeout_id;      /* ends an active state without renewal */
-  guint         flush_id;        /* end of the window */
 } Typing;
 
-/* Outlives the user's sessions (reconnecting is a presence change too)
- * until its window is over. */
+/* Outlives the user's sessions: reconnecting is a presence change too. */
 typedef struct {
   SsqServerHub *hub;
   char         *user_id;
   char          status[8];       /* online, away, dnd or offline */
   char          relayed[8];      /* "" until a first relay */
   gint64        last_seen;
-  gint64        relayed_ms;
-  guint         flush_id;
 } Presence;
+
+/* The markers themselves are read from the store when relayed. */
+typedef struct {
+  SsqServerHub *hub;
+  char         *conversation_id;
+  char         *user_id;
+  gint64        delivered_relayed;
+  gint64        read_relayed;
+  gboolean      include_self;    /* a read marker: the user's devices too */
+} Receipt;
 
 struct _SsqServerHub {
   SsqServer  *server;
   GHashTable *users;     /* user id -> UserState */
-  GHashTable *typing;    /* "conversation\nuser" -> Typing */
-  GHashTable *presence;  /* user id -> Presence */
+  SsqCoalesce *typing;   /* "conversation\nuser" -> Typing */
+  SsqCoalesce *presence; /* user id -> Presence */
+  SsqCoalesce *receipts; /* "conversation\nuser" -> Receipt */
   guint       n_sessions;
 };
-
-static gint64
-mono_ms (void)
-{
-  return g_get_monotonic_time () / 1000;
-}
 
 static void
 user_state_free (UserState *state)
@@ -70,7 +71,6 @@ static void
 typing_free (Typing *t)
 {
   g_clear_handle_id (&t->timeout_id, g_source_remove);
-  g_clear_handle_id (&t->flush_id, g_source_remove);
   g_free (t->key);
   g_free (t->conversation_id);
   g_free (t->user_id);
@@ -80,10 +80,32 @@ typing_free (Typing *t)
 static void
 presence_free (Presence *p)
 {
-  g_clear_handle_id (&p->flush_id, g_source_remove);
   g_free (p->user_id);
   g_free (p);
 }
+
+static void
+receipt_free (Receipt *r)
+{
+  g_free (r->conversation_id);
+  g_free (r->user_id);
+  g_free (r);
+}
+
+static gboolean typing_relay    (gpointer state);
+static gboolean typing_busy     (gpointer state);
+static gboolean presence_relay  (gpointer state);
+static gboolean receipt_relay   (gpointer state);
+
+static const SsqCoalesceFuncs typing_funcs = {
+  typing_relay, typing_busy, (GDestroyNotify) typing_free
+};
+static const SsqCoalesceFuncs presence_funcs = {
+  presence_relay, NULL, (GDestroyNotify) presence_free
+};
+static const SsqCoalesceFuncs receipt_funcs = {
+  receipt_relay, NULL, (GDestroyNotify) receipt_free
+};
 
 SsqServerHub *
 ssq_server_hub_new (SsqServer *server)
@@ -93,10 +115,9 @@ ssq_server_hub_new (SsqServer *server)
   hub->server = server;
   hub->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                       (GDestroyNotify) user_state_free);
-  hub->typing = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                       (GDestroyNotify) typing_free);
-  hub->presence = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                         (GDestroyNotify) presence_free);
+  hub->typing = ssq_coalesce_new (&typing_funcs, TYPING_WINDOW_MS);
+  hub->presence = ssq_coalesce_new (&presence_funcs, PRESENCE_WINDOW_MS);
+  hub->receipts = ssq_coalesce_new (&receipt_funcs, RECEIPT_WINDOW_MS);
   return hub;
 }
 
@@ -105,8 +126,9 @@ ssq_server_hub_free (SsqServerHub *hub)
 {
   if (hub == NULL)
     return;
-  g_hash_table_destroy (hub->typing);
-  g_hash_table_destroy (hub->presence);
+  ssq_coalesce_free (hub->typing);
+  ssq_coalesce_free (hub->presence);
+  ssq_coalesce_free (hub->receipts);
   g_hash_table_destroy (hub->users);
   g_free (hub);
 }
@@ -139,44 +161,19 @@ broadcast_presence (SsqServerHub *hub,
   ssq_server_hub_send_user (hub, user_id, wire);
 }
 
-static gboolean presence_flush_cb (gpointer data);
-
-/* Relays the user's state if it differs from what was last relayed and the
- * window allows; otherwise makes sure the end of the window looks again.
- * May free @p (nothing left to relay, window over). */
-static void
-presence_update (Presence *p)
-{
-  SsqServerHub *hub = p->hub;
-  gint64 since = mono_ms () - p->relayed_ms;
-
-  if (p->flush_id != 0)
-    return;                            /* the end of the window will look */
-  if (!g_str_equal (p->status, p->relayed) && since >= PRESENCE_WINDOW_MS)
-    {
-      g_strlcpy (p->relayed, p->status, sizeof p->relayed);
-      p->relayed_ms = mono_ms ();
-      since = 0;
-      /* Going offline during shutdown is no news: everyone is going. */
-      if (!(hub->server->shutting_down && g_str_equal (p->status, "offline")))
-        broadcast_presence (hub, p->user_id, p->status, p->last_seen);
-    }
-  if (since >= PRESENCE_WINDOW_MS)
-    {
-      g_hash_table_remove (hub->presence, p->user_id);
-      return;
-    }
-  p->flush_id = g_timeout_add ((guint) (PRESENCE_WINDOW_MS - since), presence_flush_cb, p);
-}
-
 static gboolean
-presence_flush_cb (gpointer data)
+presence_relay (gpointer state)
 {
-  Presence *p = data;
+  Presence *p = state;
+  SsqServerHub *hub = p->hub;
 
-  p->flush_id = 0;
-  presence_update (p);
-  return G_SOURCE_REMOVE;
+  if (g_str_equal (p->status, p->relayed))
+    return FALSE;
+  g_strlcpy (p->relayed, p->status, sizeof p->relayed);
+  /* Going offline during shutdown is no news: everyone is going. */
+  if (!(hub->server->shutting_down && g_str_equal (p->status, "offline")))
+    broadcast_presence (hub, p->user_id, p->status, p->last_seen);
+  return TRUE;
 }
 
 static void
@@ -185,19 +182,18 @@ presence_changed (SsqServerHub *hub,
                   const char   *status,
                   gint64        last_seen)
 {
-  Presence *p = g_hash_table_lookup (hub->presence, user_id);
+  Presence *p = ssq_coalesce_lookup (hub->presence, user_id);
 
   if (p == NULL)
     {
       p = g_new0 (Presence, 1);
       p->hub = hub;
       p->user_id = g_strdup (user_id);
-      p->relayed_ms = G_MININT64 / 2;
-      g_hash_table_insert (hub->presence, p->user_id, p);
+      ssq_coalesce_insert (hub->presence, user_id, p);
     }
   g_strlcpy (p->status, status, sizeof p->status);
   p->last_seen = last_seen;
-  presence_update (p);
+  ssq_coalesce_changed (hub->presence, user_id);
 }
 
 gboolean
@@ -231,18 +227,26 @@ ssq_server_hub_attach (SsqServerHub      *hub,
 }
 
 static void
+typing_of_user (gpointer state,
+                gpointer data)
+{
+  Typing *t = state;
+  GPtrArray *ended = data;
+
+  if (t->active && strcmp (t->user_id, ended->pdata[0]) == 0)
+    g_ptr_array_add (ended, g_strdup (t->conversation_id));
+}
+
+static void
 end_typing_of_user (SsqServerHub *hub,
                     const char   *user_id)
 {
-  GHashTableIter iter;
-  Typing *t;
   g_autoptr(GPtrArray) ended = g_ptr_array_new_with_free_func (g_free);
 
-  g_hash_table_iter_init (&iter, hub->typing);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &t))
-    if (t->active && strcmp (t->user_id, user_id) == 0)
-      g_ptr_array_add (ended, g_strdup (t->conversation_id));
-  for (guint i = 0; i < ended->len; i++)
+  /* [0] is the user; ending a typing state may drop its key: collect first. */
+  g_ptr_array_add (ended, g_strdup (user_id));
+  ssq_coalesce_foreach (hub->typing, typing_of_user, ended);
+  for (guint i = 1; i < ended->len; i++)
     ssq_server_hub_typing (hub, ended->pdata[i], user_id, FALSE);
 }
 
@@ -393,43 +397,23 @@ send_typing (SsqServerHub *hub,
   ssq_server_hub_send_members (hub, members, user_id, wire);
 }
 
-static gboolean typing_flush_cb (gpointer data);
-
-/* As presence_update (): relays a changed state when the window allows,
- * else looks again at its end; frees @t once there is nothing to say and
- * the window is over. */
-static void
-typing_update (Typing *t)
+static gboolean
+typing_relay (gpointer state)
 {
-  SsqServerHub *hub = t->hub;
-  gint64 since = mono_ms () - t->relayed_ms;
+  Typing *t = state;
 
-  if (t->flush_id != 0)
-    return;
-  if (t->active != t->relayed && since >= TYPING_WINDOW_MS)
-    {
-      t->relayed = t->active;
-      t->relayed_ms = mono_ms ();
-      since = 0;
-      send_typing (hub, t->conversation_id, t->user_id, t->active);
-    }
-  if (since >= TYPING_WINDOW_MS && !t->active && !t->relayed)
-    {
-      g_hash_table_remove (hub->typing, t->key);
-      return;
-    }
-  if (since < TYPING_WINDOW_MS)
-    t->flush_id = g_timeout_add ((guint) (TYPING_WINDOW_MS - since), typing_flush_cb, t);
+  if (t->active == t->relayed)
+    return FALSE;
+  t->relayed = t->active;
+  send_typing (t->hub, t->conversation_id, t->user_id, t->active);
+  return TRUE;
 }
 
+/* An active state is kept until it ends, to relay its end. */
 static gboolean
-typing_flush_cb (gpointer data)
+typing_busy (gpointer state)
 {
-  Typing *t = data;
-
-  t->flush_id = 0;
-  typing_update (t);
-  return G_SOURCE_REMOVE;
+  return ((Typing *) state)->active;
 }
 
 static gboolean
@@ -439,7 +423,7 @@ typing_expired_cb (gpointer data)
 
   t->timeout_id = 0;
   t->active = FALSE;
-  typing_update (t);
+  ssq_coalesce_changed (t->hub->typing, t->key);
   return G_SOURCE_REMOVE;
 }
 
@@ -453,7 +437,7 @@ ssq_server_hub_typing (SsqServerHub *hub,
                        gboolean      active)
 {
   g_autofree char *key = g_strconcat (conversation_id, "\n", user_id, NULL);
-  Typing *t = g_hash_table_lookup (hub->typing, key);
+  Typing *t = ssq_coalesce_lookup (hub->typing, key);
 
   if (t == NULL)
     {
@@ -461,17 +445,75 @@ ssq_server_hub_typing (SsqServerHub *hub,
         return;
       t = g_new0 (Typing, 1);
       t->hub = hub;
-      t->key = g_steal_pointer (&key);
+      t->key = g_strdup (key);
       t->conversation_id = g_strdup (conversation_id);
       t->user_id = g_strdup (user_id);
-      t->relayed_ms = G_MININT64 / 2;
-      g_hash_table_insert (hub->typing, t->key, t);
+      ssq_coalesce_insert (hub->typing, key, t);
     }
   g_clear_handle_id (&t->timeout_id, g_source_remove);
   if (active)
     t->timeout_id = g_timeout_add (SSQ_TYPING_TIMEOUT_MS, typing_expired_cb, t);
   t->active = active;
-  typing_update (t);
+  ssq_coalesce_changed (hub->typing, key);
+}
+
+static gboolean
+receipt_relay (gpointer state)
+{
+  Receipt *r = state;
+  SsqServerHub *hub = r->hub;
+  g_autoptr(GPtrArray) members = ssq_server_store_members (hub->server->store,
+                                                           r->conversation_id, NULL);
+  g_autoptr(JsonObject) frame = json_object_new ();
+  g_autoptr(GBytes) wire = NULL;
+  SsqMemberRow *me = NULL;
+
+  for (guint i = 0; members != NULL && i < members->len && me == NULL; i++)
+    if (g_str_equal (((SsqMemberRow *) members->pdata[i])->user_id, r->user_id))
+      me = members->pdata[i];
+  if (me == NULL ||
+      (me->delivered_seq == r->delivered_relayed && me->read_seq == r->read_relayed))
+    return FALSE;
+  json_object_set_string_member (frame, "type", SSQ_FRAME_RECEIPT);
+  json_object_set_string_member (frame, "conversation_id", r->conversation_id);
+  json_object_set_string_member (frame, "user", r->user_id);
+  json_object_set_int_member (frame, "delivered_seq", me->delivered_seq);
+  json_object_set_int_member (frame, "read_seq", me->read_seq);
+  wire = ssq_server_wire (frame);
+  ssq_server_hub_send_members (hub, members, r->include_self ? NULL : r->user_id, wire);
+  r->delivered_relayed = me->delivered_seq;
+  r->read_relayed = me->read_seq;
+  r->include_self = FALSE;
+  return TRUE;
+}
+
+/**
+ * ssq_server_hub_receipt:
+ * The user's delivered or read marker moved: tells the other members (and
+ * the user's own sessions too when @include_self, for a read marker). The
+ * markers relayed are those stored when the relay goes out, so a burst of
+ * moves becomes at most one receipt per user and conversation per second.
+ */
+void
+ssq_server_hub_receipt (SsqServerHub *hub,
+                        const char   *conversation_id,
+                        const char   *user_id,
+                        gboolean      include_self)
+{
+  g_autofree char *key = g_strconcat (conversation_id, "\n", user_id, NULL);
+  Receipt *r = ssq_coalesce_lookup (hub->receipts, key);
+
+  if (r == NULL)
+    {
+      r = g_new0 (Receipt, 1);
+      r->hub = hub;
+      r->conversation_id = g_strdup (conversation_id);
+      r->user_id = g_strdup (user_id);
+      r->delivered_relayed = r->read_relayed = -1;
+      ssq_coalesce_insert (hub->receipts, key, r);
+    }
+  r->include_self |= include_self;
+  ssq_coalesce_changed (hub->receipts, key);
 }
 
 /* Every open session, each with a reference. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-server-hub.h: who is connected where. Routes events to the sessions of
- * users and conversations, and keeps presence and typing state. */
+ * users and conversations, and keeps presence, typing and receipt state. */
 #pragma once
 
 #include "ssq-server-private.h"
@@ -37,6 +37,10 @@ void          ssq_server_hub_typing          (SsqServerHub     *hub,
                                               const char       *conversation_id,
                                               const char       *user_id,
                                               gboolean          active);
+void          ssq_server_hub_receipt         (SsqServerHub     *hub,
+                                              const char       *conversation_id,
+                                              const char       *user_id,
+                                              gboolean          include_self);
 GPtrArray    *ssq_server_hub_sessions        (SsqServerHub     *hub);
 guint         ssq_server_hub_end_sessions    (SsqServerHub     *hub,
                                               const char       *user_id,

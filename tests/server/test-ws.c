@@ -43,6 +43,65 @@ test_welcome_and_auth (void)
   g_assert_cmpuint (status, ==, 401);
 }
 
+/* One member moving its markers message by message (as a client does
+ * through a backlog) is relayed to the others at most once per second,
+ * and the last markers always arrive. Without coalescing, 2 x 40 moves
+ * became 80 receipts to each member. */
+static void
+test_receipt_burst (void)
+{
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "ws.burst.a");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "ws.burst.b");
+  g_autoptr(SsqTestUser) c = ssq_test_register (server, "ws.burst.c");
+  g_autofree char *conv = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"group\",\"title\":\"Burst\",\"members\":[\"ws.burst.b\",\"ws.burst.c\"]}");
+  g_autoptr(SsqTestWs) wa = ssq_test_ws_connect (server, a->token, NULL);
+  g_autoptr(SsqTestWs) wb = ssq_test_ws_connect (server, b->token, NULL);
+  g_autoptr(SsqTestWs) wc = ssq_test_ws_connect (server, c->token, NULL);
+  gint64 delivered = 0, read = 0;
+  guint receipts = 0;
+  const guint n = 40;
+
+  g_assert_nonnull (ssq_test_ws_expect (wa, "welcome", WAIT));
+  g_assert_nonnull (ssq_test_ws_expect (wb, "welcome", WAIT));
+  g_assert_nonnull (ssq_test_ws_expect (wc, "welcome", WAIT));
+  for (guint i = 1; i <= n; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("burst%u", i);
+      g_autoptr(JsonObject) ack = ssq_test_ws_post (wa, conv, key, "x");
+
+      g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
+    }
+  for (guint i = 1; i <= n; i++)
+    {
+      g_autofree char *got = g_strdup_printf (
+        "{\"type\":\"received\",\"conversation_id\":\"%s\",\"seq\":%u}", conv, i);
+      g_autofree char *seen = g_strdup_printf (
+        "{\"type\":\"read\",\"id\":\"r%u\",\"conversation_id\":\"%s\",\"seq\":%u}", i, conv, i);
+
+      ssq_test_ws_send (wb, got);
+      ssq_test_ws_send (wb, seen);
+    }
+  /* Every receipt that will come has come 1 s after the last move; wait
+   * until the final markers are seen, then a further window. */
+  while (delivered < n || read < n)
+    {
+      g_autoptr(JsonObject) ev = ssq_test_ws_expect_where (wc, "receipt", "user", b->id, WAIT);
+
+      g_assert_nonnull (ev);
+      receipts++;
+      delivered = json_object_get_int_member (ev, "delivered_seq");
+      read = json_object_get_int_member (ev, "read_seq");
+    }
+  while (!ssq_test_ws_nothing (wc, "receipt", 1500))
+    receipts++;
+  g_test_message ("%u receipts for %u marker moves", receipts, 2 * n);
+  /* The moves take well under a second: a first relay, then one per
+   * window while they last, then the final state. Allow a few windows for
+   * a loaded machine. */
+  g_assert_cmpuint (receipts, <=, 6);
+}
+
 /* Waits for the welcome of @ws and returns the type of its first frame. */
 static const char *
 first_frame_type (SsqTestWs *ws)
@@ -452,6 +511,7 @@ main (int    argc,
   g_test_add_func ("/server/ws/sync", test_sync);
   g_test_add_func ("/server/ws/sync-truncated", test_sync_truncated);
   g_test_add_func ("/server/ws/presence", test_presence);
+  g_test_add_func ("/server/ws/receipt-burst", test_receipt_burst);
   g_test_add_func ("/server/ws/typing-expires", test_typing_expires);
   ret = g_test_run ();
   ssq_test_server_free (server);
