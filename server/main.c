@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -87,6 +88,10 @@ main (int   argc,
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL }
   };
+
+  /* A peer or a pipe that went away is an error to handle where it
+   * happens (EPIPE), never a reason for the server to die. */
+  signal (SIGPIPE, SIG_IGN);
 
   setlocale (LC_ALL, "");
   context = g_option_context_new ("- SupersoniQ chat server");

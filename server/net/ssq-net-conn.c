@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-net-conn.c: one TCP connection: reads into the server's shared buffer
  * and hands the bytes to HTTP or WebSocket, queues what goes out as shared
- * buffers and writes them with one writev per loop iteration, and ends
+ * buffers and writes them with one sendmsg per loop iteration, and ends
  * connections that stall. Nothing is held per connection that a client can
  * grow: input waits in the kernel while the connection is paused, and the
  * output queue is bounded by send_queue_max. */
@@ -185,7 +185,7 @@ ssq_net_conn_finish (SsqNetConn *conn)
   ssq_net_conn_rearm (conn);
 }
 
-/* Writes as much of the queue as the socket takes, in one writev per call
+/* Writes as much of the queue as the socket takes, in one sendmsg per call
  * when it all fits. */
 static gboolean
 write_queue (SsqNetConn *conn)
@@ -207,7 +207,10 @@ write_queue (SsqNetConn *conn)
           n_iov++;
           offset = 0;
         }
-      n = writev (conn->watch.fd, iov, n_iov);
+      /* sendmsg rather than writev for MSG_NOSIGNAL: a peer that reset the
+       * connection must cost an EPIPE, not the process (SIGPIPE). */
+      n = sendmsg (conn->watch.fd, &(struct msghdr) { .msg_iov = iov, .msg_iovlen = n_iov },
+                   MSG_NOSIGNAL);
       if (n < 0)
         {
           if (errno == EINTR)
