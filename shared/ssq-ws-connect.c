@@ -235,7 +235,7 @@ response_read_cb (GObject      *source,
     g_task_return_new_error (task, SSQ_ERROR, SSQ_ERROR_NETWORK,
                              _("The server closed the connection during the WebSocket request"));
   else if (hs->head->len >= RESPONSE_HEAD_MAX)
-    return_bad_handshake (task, _("its head is too long"));
+    return_bad_handshake (task, _("its header is too long"));
   else
     read_response (g_steal_pointer (&task));
 }
