@@ -261,9 +261,9 @@ test_hostile_sizes (void)
 }
 
 /* ---- A server that never ends a message --------------------------------
- * A fake of its own on a GSocketService: after a correct handshake it sends
- * one text message as 64 KiB continuation frames, FLOOD_TOTAL bytes of them
- * before the last one. */
+ * A fake of its own on a GSocketService: after a correct handshake and a
+ * welcome it sends one text message as 64 KiB continuation frames,
+ * FLOOD_TOTAL bytes of them before the last one. */
 
 #define FLOOD_FRAME   (64 * 1024)
 #define FLOOD_HEADER  10
@@ -271,7 +271,7 @@ test_hostile_sizes (void)
 
 typedef struct {
   GCancellable *cancellable;
-  guint         connections;
+  guint         connections;   /* WebSocket ones */
   guint         open;          /* connections not yet done */
   guint64       sent;          /* payload bytes sent on the last connection */
   gboolean      cut;           /* the client closed it before the message ended */
@@ -368,6 +368,9 @@ flood_read_cb (GObject      *source,
   g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
   g_autofree char *accept = NULL;
   g_autofree char *response = NULL;
+  g_autoptr(GString) out = NULL;
+  const char *welcome = "{\"type\":\"welcome\",\"user\":{\"id\":\"u1\",\"username\":\"eve\"},"
+                        "\"session_id\":\"s\",\"server_time\":1}";
   const char *end;
   gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
 
@@ -386,12 +389,29 @@ flood_read_cb (GObject      *source,
   g_assert_cmpuint (soup_headers_parse_request ((const char *) fc->request->data,
                                                 (int) ((const guint8 *) end + 2 - fc->request->data),
                                                 headers, NULL, NULL, NULL), ==, SOUP_STATUS_OK);
+  /* Once welcomed the client asks for its conversations over HTTP. */
+  if (soup_message_headers_get_one (headers, "Sec-WebSocket-Key") == NULL)
+    {
+      static const char not_found[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+                                      "Connection: close\r\n\r\n";
+
+      g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (fc->conn)), not_found,
+                                 strlen (not_found), NULL, NULL, NULL);
+      flood_conn_done (fc);
+      return;
+    }
+  fc->flood->connections++;
   accept = accept_key (soup_message_headers_get_one (headers, "Sec-WebSocket-Key"));
   response = g_strdup_printf ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                               "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
-  /* Sent whole before the frames: the socket takes it at once. */
-  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (fc->conn)), response,
-                             strlen (response), NULL, NULL, NULL);
+  /* A whole welcome right behind the head, in the same write: the client
+   * reads both at once and must keep the frame for its WebSocket. */
+  out = g_string_new (response);
+  g_string_append_c (out, (char) 0x81);
+  g_string_append_c (out, (char) strlen (welcome));
+  g_string_append (out, welcome);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (fc->conn)), out->str,
+                             out->len, NULL, NULL, NULL);
   flood_write_next (fc);
 }
 
@@ -415,7 +435,6 @@ flood_incoming_cb (GSocketService    *service,
   FloodConn *fc = g_new0 (FloodConn, 1);
 
   fc->flood = user_data;
-  fc->flood->connections++;
   fc->flood->open++;
   fc->conn = g_object_ref (conn);
   fc->request = g_byte_array_new ();
@@ -454,6 +473,15 @@ reset_peak_rss (void)
   return fclose (f) == 0 && ok;
 }
 
+static void
+note_online_cb (SsqClient  *client,
+                GParamSpec *pspec,
+                gboolean   *was_online)
+{
+  if (ssq_client_get_state (client) == SSQ_CLIENT_ONLINE)
+    *was_online = TRUE;
+}
+
 static gboolean
 client_waiting (gpointer data)
 {
@@ -472,6 +500,7 @@ test_hostile_endless_message (void)
   g_autofree char *url = NULL;
   Flood flood = { .cancellable = g_cancellable_new () };
   gsize baseline_kb, growth_kb;
+  gboolean was_online = FALSE;
   guint16 port;
   GError *reported;
 
@@ -486,6 +515,7 @@ test_hostile_endless_message (void)
   if (!reset_peak_rss ())
     g_test_message ("clear_refs refused: the peak RSS includes the start-up");
   baseline_kb = status_kb ("VmRSS:");
+  g_signal_connect (tc->client, "notify::state", G_CALLBACK (note_online_cb), &was_online);
   ssq_client_connect (tc->client);
   ssq_test_client_wait_for_errors (tc, 1);
   growth_kb = status_kb ("VmHWM:") > baseline_kb ? status_kb ("VmHWM:") - baseline_kb : 0;
@@ -493,6 +523,8 @@ test_hostile_endless_message (void)
   g_test_message ("error: %s; %" G_GUINT64_FORMAT " MiB of the message sent; RSS growth %"
                   G_GSIZE_FORMAT " KiB", reported->message, flood.sent / (1024 * 1024), growth_kb);
   g_assert_error (reported, SSQ_ERROR, SSQ_ERROR_PROTOCOL);
+  /* The welcome that came with the handshake's head was read. */
+  g_assert_true (was_online);
   g_assert_cmpuint (flood.sent, <, FLOOD_TOTAL);
   g_assert_cmpuint (growth_kb, <, 64 * 1024);
 
