@@ -667,17 +667,13 @@ ws_connected_cb (GObject      *source,
   if (ws == NULL)
     {
       g_debug ("client: cannot connect: %s", error->message);
-      if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED) ||
-          g_error_matches (error, SSQ_ERROR, SSQ_ERROR_INVALID))
+      if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED))
         {
-          g_autoptr(GError) refused = NULL;
-
-          if (error->code == SSQ_ERROR_UNAUTHORIZED)
-            refused = g_error_new (SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED,
-                                   _("The server no longer accepts this session; log in again"));
+          g_autoptr(GError) refused = g_error_new (SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED,
+                                                   _("The server no longer accepts this session; log in again"));
           self->want_online = FALSE;
           ssq_client_set_state (self, SSQ_CLIENT_DISCONNECTED);
-          ssq_client_emit_error (self, refused != NULL ? refused : error);
+          ssq_client_emit_error (self, refused);
           return;
         }
       schedule_reconnect (self);
@@ -700,8 +696,18 @@ static void
 start_connect (SsqClient *self)
 {
   g_autofree char *url = NULL;
+  g_autoptr(GError) error = NULL;
 
   g_assert (self->ws == NULL);
+
+  /* Mistakes that no retry mends stop the client here. */
+  if (!ssq_ws_connect_check (self->server_url, self->token, &error))
+    {
+      self->want_online = FALSE;
+      ssq_client_set_state (self, SSQ_CLIENT_DISCONNECTED);
+      ssq_client_emit_error (self, error);
+      return;
+    }
 
   /* With notifications=client the server leaves out `notification` frames
    * (one frame per message and member instead of two); the client derives

@@ -32,6 +32,7 @@ typedef struct {
   GUri         *uri;
   SoupMessage  *msg;            /* holds the request headers, the key among them */
   guint64       message_max;
+  gboolean      tls;
   GCancellable *cancellable;    /* ours: the caller's, or the deadline */
   GCancellable *caller_cancellable;
   gulong        caller_handler;
@@ -173,6 +174,17 @@ finish_handshake (GTask *task,
   input = ssq_capped_input_stream_new (hs->connection, rest, hs->message_max + FRAME_SLACK);
   io = g_simple_io_stream_new (G_INPUT_STREAM (input),
                                g_io_stream_get_output_stream (hs->connection));
+  /* Over plain TCP, a GSocketConnection again on the outside: libsoup then
+   * half-closes the socket after its close frame, as it does on its own
+   * connections, and closes it at once, not in a thread. */
+  if (G_IS_TCP_CONNECTION (hs->connection) && !hs->tls)
+    {
+      GSocket *socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (hs->connection));
+      GIOStream *simple = g_steal_pointer (&io);
+
+      io = G_IO_STREAM (g_tcp_wrapper_connection_new (simple, socket));
+      g_object_unref (simple);
+    }
   ws = soup_websocket_connection_new (io, hs->uri, SOUP_WEBSOCKET_CONNECTION_CLIENT, NULL, NULL,
                                       NULL);
   /* Connected first, so the count starts again before anyone else hears
@@ -371,6 +383,32 @@ parse_url (const char  *url,
 }
 
 /**
+ * ssq_ws_connect_check:
+ * Whether ssq_ws_connect_async () can try @url with @token: the mistakes
+ * that no retry mends, found before any connection. An error from
+ * ssq_ws_connect_async () is then the server's or the network's.
+ */
+gboolean
+ssq_ws_connect_check (const char  *url,
+                      const char  *token,
+                      GError     **error)
+{
+  g_autoptr(GUri) uri = NULL;
+
+  g_return_val_if_fail (url != NULL, FALSE);
+
+  if ((uri = parse_url (url, error)) == NULL)
+    return FALSE;
+  if (token != NULL && !is_header_safe (token))
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                   _("The session token holds characters a header cannot carry"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
  * ssq_ws_connect_async:
  * @url: the WebSocket's address (http, https, ws or wss)
  * @token: (nullable): sent as a bearer token
@@ -383,8 +421,8 @@ parse_url (const char  *url,
  * status as ssq_error_code_for_status () maps it (401 is
  * SSQ_ERROR_UNAUTHORIZED), SSQ_ERROR_NETWORK when the server cannot be
  * reached or does not answer in time, SSQ_ERROR_PROTOCOL for a response
- * that is not a WebSocket handshake, SSQ_ERROR_INVALID for a bad @url or
- * @token; and G_IO_ERROR_CANCELLED.
+ * that is not a WebSocket handshake, SSQ_ERROR_INVALID for what
+ * ssq_ws_connect_check () refuses (and for a 400); and G_IO_ERROR_CANCELLED.
  */
 void
 ssq_ws_connect_async (const char          *url,
@@ -408,17 +446,14 @@ ssq_ws_connect_async (const char          *url,
   g_task_set_source_tag (task, ssq_ws_connect_async);
   hs = g_new0 (Handshake, 1);
   g_task_set_task_data (task, hs, (GDestroyNotify) handshake_free);
-  if ((hs->uri = parse_url (url, &error)) == NULL)
+  if (!ssq_ws_connect_check (url, token, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  if ((token != NULL && !is_header_safe (token)) || (user_agent != NULL && !is_header_safe (user_agent)))
-    {
-      g_task_return_new_error (task, SSQ_ERROR, SSQ_ERROR_INVALID,
-                               _("The session token holds characters a header cannot carry"));
-      return;
-    }
+  hs->uri = parse_url (url, NULL);
+  if (user_agent != NULL && !is_header_safe (user_agent))
+    user_agent = NULL;
   hs->message_max = message_max;
   hs->msg = soup_message_new_from_uri ("GET", hs->uri);
   headers = soup_message_get_request_headers (hs->msg);
@@ -444,7 +479,8 @@ ssq_ws_connect_async (const char          *url,
   g_source_attach (hs->deadline, g_main_context_get_thread_default ());
 
   scheme = g_uri_get_scheme (hs->uri);
-  g_socket_client_set_tls (client, g_str_equal (scheme, "https") || g_str_equal (scheme, "wss"));
+  hs->tls = g_str_equal (scheme, "https") || g_str_equal (scheme, "wss");
+  g_socket_client_set_tls (client, hs->tls);
   g_socket_client_connect_to_uri_async (client, url, g_socket_client_get_tls (client) ? 443 : 80,
                                         hs->cancellable, connected_cb, g_steal_pointer (&task));
 }

@@ -7,6 +7,9 @@
 
 G_BEGIN_DECLS
 
+gboolean                 ssq_ws_connect_check  (const char          *url,
+                                                const char          *token,
+                                                GError             **error);
 void                     ssq_ws_connect_async  (const char          *url,
                                                 const char          *token,
                                                 const char          *user_agent,
