@@ -232,10 +232,3 @@ ssq_capped_input_stream_reset (SsqCappedInputStream *self)
   if (self->count <= self->cap)
     self->count = 0;
 }
-
-guint64
-ssq_capped_input_stream_get_count (SsqCappedInputStream *self)
-{
-  g_return_val_if_fail (SSQ_IS_CAPPED_INPUT_STREAM (self), 0);
-  return self->count;
-}

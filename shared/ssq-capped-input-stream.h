@@ -16,6 +16,5 @@ SsqCappedInputStream *ssq_capped_input_stream_new   (GIOStream            *conne
                                                      GBytes               *prefix,
                                                      guint64               cap);
 void                  ssq_capped_input_stream_reset (SsqCappedInputStream *self);
-guint64               ssq_capped_input_stream_get_count (SsqCappedInputStream *self);
 
 G_END_DECLS
