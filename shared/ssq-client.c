@@ -9,6 +9,7 @@
 #include "ssq-client-private.h"
 #include "ssq-json.h"
 #include "ssq-proto.h"
+#include "ssq-ws-connect.h"
 
 #include <string.h>
 
@@ -24,6 +25,9 @@
 /* Frames from the server are bounded by the protocol; a conversation with
  * many members is the largest. */
 #define INCOMING_FRAME_MAX     (4 * 1024 * 1024)
+/* A message may come in fragments: their sum is bounded by the figure of
+ * the HTTP replies (ssq-client-api.c), which no message comes near. */
+#define INCOMING_MESSAGE_MAX   (16 * 1024 * 1024)
 
 typedef struct {
   SsqReplyFunc reply;
@@ -627,25 +631,43 @@ keepalive_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* libsoup reports what ended a connection before "closed". What the
+ * server did wrong is worth telling; a lost network is not, the reconnect
+ * deals with it. */
+static void
+ws_error_cb (SoupWebsocketConnection *ws,
+             GError                  *error,
+             SsqClient               *self)
+{
+  g_autoptr(GError) reported = NULL;
+
+  g_debug ("client: connection error: %s", error->message);
+  if (error->domain == SSQ_ERROR)
+    reported = g_error_copy (error);
+  else if (error->domain == SOUP_WEBSOCKET_ERROR)
+    reported = g_error_new (SSQ_ERROR, SSQ_ERROR_PROTOCOL,
+                            _("The server broke the WebSocket protocol: %s"), error->message);
+  if (reported != NULL)
+    ssq_client_emit_error (self, reported);
+}
+
 static void
 ws_connected_cb (GObject      *source,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
   SsqClient *self = user_data;
-  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
-  guint status = msg ? soup_message_get_status (msg) : 0;
   g_autoptr(GError) error = NULL;
   SoupWebsocketConnection *ws;
 
-  ws = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &error);
+  ws = ssq_ws_connect_finish (result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   g_clear_object (&self->connect_cancellable);
   if (ws == NULL)
     {
-      g_debug ("client: cannot connect: %s (HTTP %u)", error->message, status);
-      if (status == SOUP_STATUS_UNAUTHORIZED)
+      g_debug ("client: cannot connect: %s", error->message);
+      if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED))
         {
           g_autoptr(GError) refused = g_error_new (SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED,
                                                    _("The server no longer accepts this session; log in again"));
@@ -661,6 +683,7 @@ ws_connected_cb (GObject      *source,
   self->ws = ws;
   soup_websocket_connection_set_max_incoming_payload_size (ws, INCOMING_FRAME_MAX);
   g_signal_connect (ws, "message", G_CALLBACK (ws_message_cb), self);
+  g_signal_connect (ws, "error", G_CALLBACK (ws_error_cb), self);
   g_signal_connect (ws, "closed", G_CALLBACK (ws_closed_cb), self);
   self->last_rx_us = g_get_monotonic_time ();
   self->ping_sent_us = 0;
@@ -673,32 +696,28 @@ static void
 start_connect (SsqClient *self)
 {
   g_autofree char *url = NULL;
-  g_autofree char *auth = NULL;
-  g_autoptr(SoupMessage) msg = NULL;
+  g_autoptr(GError) error = NULL;
 
   g_assert (self->ws == NULL);
+
+  /* Mistakes that no retry mends stop the client here. */
+  if (!ssq_ws_connect_check (self->server_url, self->token, &error))
+    {
+      self->want_online = FALSE;
+      ssq_client_set_state (self, SSQ_CLIENT_DISCONNECTED);
+      ssq_client_emit_error (self, error);
+      return;
+    }
 
   /* With notifications=client the server leaves out `notification` frames
    * (one frame per message and member instead of two); the client derives
    * them from `message` events. A server that does not know the parameter
    * ignores it and sends them anyway; see ssq-client-events.c. */
   url = g_strconcat (self->server_url, "/api/v1/ws?notifications=client", NULL);
-  msg = soup_message_new ("GET", url);
-  if (msg == NULL)
-    {
-      g_autoptr(GError) error = g_error_new (SSQ_ERROR, SSQ_ERROR_INVALID,
-                                             _("Not a server address: %s"), self->server_url);
-      self->want_online = FALSE;
-      ssq_client_set_state (self, SSQ_CLIENT_DISCONNECTED);
-      ssq_client_emit_error (self, error);
-      return;
-    }
-  auth = g_strconcat ("Bearer ", self->token, NULL);
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
   ssq_client_set_state (self, SSQ_CLIENT_CONNECTING);
   self->connect_cancellable = g_cancellable_new ();
-  soup_session_websocket_connect_async (self->session, msg, NULL, NULL, G_PRIORITY_DEFAULT,
-                                        self->connect_cancellable, ws_connected_cb, self);
+  ssq_ws_connect_async (url, self->token, soup_session_get_user_agent (self->session),
+                        INCOMING_MESSAGE_MAX, self->connect_cancellable, ws_connected_cb, self);
 }
 
 static gboolean

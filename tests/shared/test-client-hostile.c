@@ -4,6 +4,7 @@
 #include "ssq-proto.h"
 #include "ssq-test-client.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void
@@ -259,6 +260,291 @@ test_hostile_sizes (void)
   soup_server_disconnect (fake);
 }
 
+/* ---- A server that never ends a message --------------------------------
+ * A fake of its own on a GSocketService: after a correct handshake and a
+ * welcome it sends one text message as 64 KiB continuation frames,
+ * FLOOD_TOTAL bytes of them before the last one. */
+
+#define FLOOD_FRAME   (64 * 1024)
+#define FLOOD_HEADER  10
+#define FLOOD_TOTAL   ((guint64) 128 * 1024 * 1024)
+
+typedef struct {
+  GCancellable *cancellable;
+  guint         connections;   /* WebSocket ones */
+  guint         open;          /* connections not yet done */
+  guint64       sent;          /* payload bytes sent on the last connection */
+  gboolean      cut;           /* the client closed it before the message ended */
+} Flood;
+
+typedef struct {
+  Flood             *flood;
+  GSocketConnection *conn;
+  GByteArray        *request;
+  guint8            *frame;    /* header and payload of one frame */
+  guint64            sent;
+} FloodConn;
+
+static void
+flood_conn_done (FloodConn *fc)
+{
+  fc->flood->open--;
+  g_io_stream_close (G_IO_STREAM (fc->conn), NULL, NULL);
+  g_object_unref (fc->conn);
+  g_byte_array_unref (fc->request);
+  g_free (fc->frame);
+  g_free (fc);
+}
+
+static void flood_write_next (FloodConn *fc);
+
+static void
+flood_written_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  FloodConn *fc = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
+    {
+      fc->flood->cut = !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      flood_conn_done (fc);
+      return;
+    }
+  if (fc->sent >= FLOOD_TOTAL + 2)
+    {
+      flood_conn_done (fc);
+      return;
+    }
+  flood_write_next (fc);
+}
+
+/* The first frame opens a text message, the next ones continue it, and the
+ * last, with FIN, would end it. */
+static void
+flood_write_next (FloodConn *fc)
+{
+  gsize len = FLOOD_HEADER + FLOOD_FRAME;
+
+  if (fc->sent >= FLOOD_TOTAL)
+    {
+      memcpy (fc->frame, "\x80\x02\"}", 4);
+      len = 4;
+      fc->sent += 2;
+    }
+  else
+    {
+      fc->frame[0] = fc->sent == 0 ? 0x01 : 0x00;
+      fc->sent += FLOOD_FRAME;
+    }
+  fc->flood->sent = fc->sent;
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (G_IO_STREAM (fc->conn)),
+                                   fc->frame, len, G_PRIORITY_DEFAULT, fc->flood->cancellable,
+                                   flood_written_cb, fc);
+}
+
+static char *
+accept_key (const char *key)
+{
+  g_autoptr(GChecksum) sha1 = g_checksum_new (G_CHECKSUM_SHA1);
+  guint8 digest[20];
+  gsize len = sizeof digest;
+
+  g_checksum_update (sha1, (const guchar *) key, -1);
+  g_checksum_update (sha1, (const guchar *) "258EAFA5-E914-47DA-95CA-C5AB0DC85B11", -1);
+  g_checksum_get_digest (sha1, digest, &len);
+  return g_base64_encode (digest, len);
+}
+
+static void flood_read_request (FloodConn *fc);
+
+static void
+flood_read_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  FloodConn *fc = user_data;
+  g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+  g_autofree char *accept = NULL;
+  g_autofree char *response = NULL;
+  g_autoptr(GString) out = NULL;
+  const char *welcome = "{\"type\":\"welcome\",\"user\":{\"id\":\"u1\",\"username\":\"eve\"},"
+                        "\"session_id\":\"s\",\"server_time\":1}";
+  const char *end;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+
+  if (n <= 0)
+    {
+      flood_conn_done (fc);
+      return;
+    }
+  g_byte_array_set_size (fc->request, fc->request->len - 1024 + (gsize) n);
+  end = g_strstr_len ((const char *) fc->request->data, fc->request->len, "\r\n\r\n");
+  if (end == NULL)
+    {
+      flood_read_request (fc);
+      return;
+    }
+  g_assert_cmpuint (soup_headers_parse_request ((const char *) fc->request->data,
+                                                (int) ((const guint8 *) end + 2 - fc->request->data),
+                                                headers, NULL, NULL, NULL), ==, SOUP_STATUS_OK);
+  /* Once welcomed the client asks for its conversations over HTTP. */
+  if (soup_message_headers_get_one (headers, "Sec-WebSocket-Key") == NULL)
+    {
+      static const char not_found[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+                                      "Connection: close\r\n\r\n";
+
+      g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (fc->conn)), not_found,
+                                 strlen (not_found), NULL, NULL, NULL);
+      flood_conn_done (fc);
+      return;
+    }
+  fc->flood->connections++;
+  accept = accept_key (soup_message_headers_get_one (headers, "Sec-WebSocket-Key"));
+  response = g_strdup_printf ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                              "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n", accept);
+  /* A whole welcome right behind the head, in the same write: the client
+   * reads both at once and must keep the frame for its WebSocket. */
+  out = g_string_new (response);
+  g_string_append_c (out, (char) 0x81);
+  g_string_append_c (out, (char) strlen (welcome));
+  g_string_append (out, welcome);
+  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (fc->conn)), out->str,
+                             out->len, NULL, NULL, NULL);
+  flood_write_next (fc);
+}
+
+static void
+flood_read_request (FloodConn *fc)
+{
+  gsize len = fc->request->len;
+
+  g_byte_array_set_size (fc->request, len + 1024);
+  g_input_stream_read_async (g_io_stream_get_input_stream (G_IO_STREAM (fc->conn)),
+                             fc->request->data + len, 1024, G_PRIORITY_DEFAULT,
+                             fc->flood->cancellable, flood_read_cb, fc);
+}
+
+static gboolean
+flood_incoming_cb (GSocketService    *service,
+                   GSocketConnection *conn,
+                   GObject           *source,
+                   gpointer           user_data)
+{
+  FloodConn *fc = g_new0 (FloodConn, 1);
+
+  fc->flood = user_data;
+  fc->flood->open++;
+  fc->conn = g_object_ref (conn);
+  fc->request = g_byte_array_new ();
+  /* A 64-bit length (127): 65536 is one more than a 16-bit one holds. */
+  fc->frame = g_malloc (FLOOD_HEADER + FLOOD_FRAME);
+  memcpy (fc->frame, "\x01\x7f\x00\x00\x00\x00\x00\x01\x00\x00", FLOOD_HEADER);
+  memset (fc->frame + FLOOD_HEADER, 'x', FLOOD_FRAME);
+  memcpy (fc->frame + FLOOD_HEADER, "{\"type\":\"welcome\",\"pad\":\"", 25);
+  flood_read_request (fc);
+  return TRUE;
+}
+
+/* This process's memory, from /proc/self/status (KiB). */
+static gsize
+status_kb (const char *field)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  line = strstr (status, field);
+  g_assert_nonnull (line);
+  return (gsize) g_ascii_strtoull (line + strlen (field), NULL, 10);
+}
+
+/* Resets the peak (VmHWM) to the current RSS. */
+static gboolean
+reset_peak_rss (void)
+{
+  FILE *f = fopen ("/proc/self/clear_refs", "w");
+  gboolean ok;
+
+  if (f == NULL)
+    return FALSE;
+  ok = fputs ("5", f) >= 0;
+  return fclose (f) == 0 && ok;
+}
+
+static void
+note_online_cb (SsqClient  *client,
+                GParamSpec *pspec,
+                gboolean   *was_online)
+{
+  if (ssq_client_get_state (client) == SSQ_CLIENT_ONLINE)
+    *was_online = TRUE;
+}
+
+static gboolean
+client_waiting (gpointer data)
+{
+  return ssq_client_get_state (((SsqTestClient *) data)->client) == SSQ_CLIENT_WAITING;
+}
+
+/* A server that sends one message without end: the client's connection
+ * closes with a clear error once it is past the client's limit, the memory
+ * it held stays bounded, and the reconnect waits its backoff. */
+static void
+test_hostile_endless_message (void)
+{
+  g_autoptr(GSocketService) service = g_socket_service_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqTestClient) tc = NULL;
+  g_autofree char *url = NULL;
+  Flood flood = { .cancellable = g_cancellable_new () };
+  gsize baseline_kb, growth_kb;
+  gboolean was_online = FALSE;
+  guint16 port;
+  GError *reported;
+
+  port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER (service), NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (service, "incoming", G_CALLBACK (flood_incoming_cb), &flood);
+  g_socket_service_start (service);
+  url = g_strdup_printf ("http://127.0.0.1:%u", port);
+
+  tc = ssq_test_client_new (url, NULL);
+  g_assert_true (ssq_client_set_session (tc->client, "eve", "u1", "token", &error));
+  if (!reset_peak_rss ())
+    g_test_message ("clear_refs refused: the peak RSS includes the start-up");
+  baseline_kb = status_kb ("VmRSS:");
+  g_signal_connect (tc->client, "notify::state", G_CALLBACK (note_online_cb), &was_online);
+  ssq_client_connect (tc->client);
+  ssq_test_client_wait_for_errors (tc, 1);
+  growth_kb = status_kb ("VmHWM:") > baseline_kb ? status_kb ("VmHWM:") - baseline_kb : 0;
+  reported = tc->errors->pdata[0];
+  g_test_message ("error: %s; %" G_GUINT64_FORMAT " MiB of the message sent; RSS growth %"
+                  G_GSIZE_FORMAT " KiB", reported->message, flood.sent / (1024 * 1024), growth_kb);
+  g_assert_error (reported, SSQ_ERROR, SSQ_ERROR_PROTOCOL);
+  /* The welcome that came with the handshake's head was read. */
+  g_assert_true (was_online);
+  g_assert_cmpuint (flood.sent, <, FLOOD_TOTAL);
+  g_assert_cmpuint (growth_kb, <, 64 * 1024);
+
+  /* Closed, and waiting before the next try rather than trying again at
+   * once against the same server. */
+  g_assert_true (ssq_test_wait_until (client_waiting, tc, SSQ_TEST_CLIENT_WAIT_MS));
+  g_assert_cmpuint (flood.connections, ==, 1);
+  g_assert_cmpuint (tc->errors->len, ==, 1);
+  ssq_client_disconnect (tc->client);
+  g_test_message ("the fake saw the client close: %s", flood.cut ? "yes" : "not yet");
+
+  g_clear_pointer (&tc, ssq_test_client_free);
+  g_cancellable_cancel (flood.cancellable);
+  while (flood.open > 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_socket_service_stop (service);
+  g_socket_listener_close (G_SOCKET_LISTENER (service));
+  g_object_unref (flood.cancellable);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -266,5 +552,6 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/client/hostile-server", test_hostile_server);
   g_test_add_func ("/client/hostile-sizes", test_hostile_sizes);
+  g_test_add_func ("/client/hostile-endless-message", test_hostile_endless_message);
   return g_test_run ();
 }
