@@ -580,6 +580,40 @@ test_startup_hint_loopback (void)
   ssq_test_remove_tree (dir);
 }
 
+/* A stolen token is no faster way to guess the password than a login: the
+ * password checks of PATCH and DELETE /me go through the login throttle,
+ * and the right password still works from another address. */
+static void
+test_password_guessing_throttled (void)
+{
+  g_autoptr(SsqTestServer) s = ssq_test_server_start (NULL, "login_free_failures=3\n");
+  g_autoptr(SsqTestUser) a = ssq_test_register (s, "guess.alice");
+  guint status = 0;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(JsonObject) r = ssq_test_http (s, "PATCH", "/api/v1/me", a->token,
+        "{\"password\":\"new-password-1\",\"current_password\":\"wrong-guess\"}", &status);
+
+      g_assert_cmpuint (status, ==, 403);
+    }
+  {
+    g_autoptr(JsonObject) r = ssq_test_http (s, "DELETE", "/api/v1/me", a->token,
+                                             "{\"password\":\"wrong-guess\"}", &status);
+
+    g_assert_cmpuint (status, ==, 429);
+    g_assert_cmpstr (ssq_test_error_code (r), ==, "rate_limited");
+  }
+  {
+    /* The right one too, from this address, until the backoff ends. */
+    g_autoptr(JsonObject) r = ssq_test_http (s, "PATCH", "/api/v1/me", a->token,
+      "{\"password\":\"new-password-1\",\"current_password\":\"password-guess.alice\"}",
+      &status);
+
+    g_assert_cmpuint (status, ==, 429);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -594,6 +628,7 @@ main (int    argc,
   g_test_add_func ("/server/sessions/logout-ends-websockets", test_logout_ends_websockets);
   g_test_add_func ("/server/sessions/expired-purged", test_expired_sessions_purged);
   g_test_add_func ("/server/sessions/password-change", test_password_change);
+  g_test_add_func ("/server/sessions/password-guessing", test_password_guessing_throttled);
   g_test_add_func ("/server/sessions/account-deletion", test_account_deletion);
   g_test_add_func ("/server/api/unknown-fields", test_unknown_fields);
   g_test_add_func ("/server/store/file-modes", test_database_file_modes);
