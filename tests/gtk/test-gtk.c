@@ -286,6 +286,160 @@ highlighted_first (gpointer data)
          g_strcmp0 (ssq_conversation_get_id (first), h->id) == 0;
 }
 
+/* A notification server on the test's own session bus (dbus-run-session),
+ * so that the app's real libnotify calls have someone to talk to: it
+ * records each body. It runs in a thread of its own, because libnotify
+ * calls it synchronously from the main thread. */
+typedef struct {
+  GThread      *thread;
+  GMainContext *context;
+  GMainLoop    *loop;
+  GMutex        lock;
+  GString      *bodies;     /* one per line */
+  gboolean      owned;
+} FakeNotifyd;
+
+static const char notifyd_xml[] =
+  "<node><interface name='org.freedesktop.Notifications'>"
+  "<method name='Notify'><arg type='s' direction='in'/><arg type='u' direction='in'/>"
+  "<arg type='s' direction='in'/><arg type='s' direction='in'/><arg type='s' direction='in'/>"
+  "<arg type='as' direction='in'/><arg type='a{sv}' direction='in'/><arg type='i' direction='in'/>"
+  "<arg type='u' direction='out'/></method>"
+  "<method name='GetServerInformation'><arg type='s' direction='out'/><arg type='s' direction='out'/>"
+  "<arg type='s' direction='out'/><arg type='s' direction='out'/></method>"
+  "<method name='GetCapabilities'><arg type='as' direction='out'/></method>"
+  "<method name='CloseNotification'><arg type='u' direction='in'/></method>"
+  "</interface></node>";
+
+static void
+notifyd_call (GDBusConnection       *connection,
+              const char            *sender,
+              const char            *path,
+              const char            *interface,
+              const char            *method,
+              GVariant              *parameters,
+              GDBusMethodInvocation *invocation,
+              gpointer               data)
+{
+  FakeNotifyd *d = data;
+  const char *caps[] = { "body", "body-markup", "actions", NULL };
+
+  if (g_str_equal (method, "Notify"))
+    {
+      const char *body = NULL;
+
+      g_variant_get_child (parameters, 4, "&s", &body);
+      g_mutex_lock (&d->lock);
+      g_string_append_printf (d->bodies, "%s\n", body);
+      g_mutex_unlock (&d->lock);
+      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(u)", 1));
+    }
+  else if (g_str_equal (method, "GetServerInformation"))
+    g_dbus_method_invocation_return_value (invocation,
+                                           g_variant_new ("(ssss)", "fake", "ssq", "1", "1.2"));
+  else if (g_str_equal (method, "GetCapabilities"))
+    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(^as)", caps));
+  else
+    g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static const GDBusInterfaceVTable notifyd_vtable = { notifyd_call, NULL, NULL, { 0 } };
+
+static void
+notifyd_acquired (GDBusConnection *connection,
+                  const char      *name,
+                  gpointer         data)
+{
+  FakeNotifyd *d = data;
+
+  g_mutex_lock (&d->lock);
+  d->owned = TRUE;
+  g_mutex_unlock (&d->lock);
+}
+
+static gpointer
+notifyd_thread (gpointer data)
+{
+  FakeNotifyd *d = data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (notifyd_xml, &error);
+  g_autoptr(GDBusConnection) bus = NULL;
+  guint reg, own;
+
+  g_main_context_push_thread_default (d->context);
+  bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  reg = g_dbus_connection_register_object (bus, "/org/freedesktop/Notifications",
+                                           info->interfaces[0], &notifyd_vtable, d, NULL, &error);
+  g_assert_no_error (error);
+  own = g_bus_own_name_on_connection (bus, "org.freedesktop.Notifications",
+                                      G_BUS_NAME_OWNER_FLAGS_REPLACE, notifyd_acquired, NULL,
+                                      d, NULL);
+  g_main_loop_run (d->loop);
+  g_bus_unown_name (own);
+  g_dbus_connection_unregister_object (bus, reg);
+  g_main_context_pop_thread_default (d->context);
+  return NULL;
+}
+
+static gboolean
+notifyd_owned (gpointer data)
+{
+  FakeNotifyd *d = data;
+  gboolean owned;
+
+  g_mutex_lock (&d->lock);
+  owned = d->owned;
+  g_mutex_unlock (&d->lock);
+  return owned;
+}
+
+static FakeNotifyd *
+fake_notifyd_start (void)
+{
+  FakeNotifyd *d = g_new0 (FakeNotifyd, 1);
+
+  g_mutex_init (&d->lock);
+  d->bodies = g_string_new (NULL);
+  d->context = g_main_context_new ();
+  d->loop = g_main_loop_new (d->context, FALSE);
+  d->thread = g_thread_new ("fake-notifyd", notifyd_thread, d);
+  g_assert_true (ssq_test_wait_until (notifyd_owned, d, WAIT_MS));
+  return d;
+}
+
+static void
+fake_notifyd_free (FakeNotifyd *d)
+{
+  g_main_loop_quit (d->loop);
+  g_thread_join (d->thread);
+  g_main_loop_unref (d->loop);
+  g_main_context_unref (d->context);
+  g_string_free (d->bodies, TRUE);
+  g_mutex_clear (&d->lock);
+  g_free (d);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FakeNotifyd, fake_notifyd_free)
+
+typedef struct {
+  FakeNotifyd *notifyd;
+  const char  *body;
+} NotifiedBody;
+
+static gboolean
+notified_body (gpointer data)
+{
+  NotifiedBody *w = data;
+  g_autofree char *line = g_strconcat (w->body, "\n", NULL);
+  gboolean found;
+
+  g_mutex_lock (&w->notifyd->lock);
+  found = strstr (w->notifyd->bodies->str, line) != NULL;
+  g_mutex_unlock (&w->notifyd->lock);
+  return found;
+}
+
 /* The app registers, gets a conversation from bob, answers, and shows his
  * reply; the main states are photographed on the way. */
 static void
@@ -293,6 +447,7 @@ test_end_to_end (void)
 {
   g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
   g_autoptr(SsqClient) bob = other_client (server, "bob");
+  g_autoptr(FakeNotifyd) notifyd = fake_notifyd_start ();
   g_autoptr(SsqGtkApplication) app = ssq_gtk_application_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(GAsyncResult) result = NULL;
@@ -372,6 +527,16 @@ test_end_to_end (void)
     wait_shows (GTK_WIDGET (window), "Still there?");
     g_assert_true (ssq_test_wait_until (highlighted_first, &h, WAIT_MS));
     screenshot (GTK_WIDGET (window), "highlight.png");
+  }
+
+  /* A message elsewhere is notified, its body escaped: notification
+   * servers read it as markup, and it must show as written. */
+  {
+    NotifiedBody saw = { notifyd, "&lt;b&gt;Fish&lt;/b&gt; &amp; chips?" };
+
+    send_as (bob, ssq_conversation_get_id (lab), "<b>Fish</b> & chips?");
+    if (!ssq_test_wait_until (notified_body, &saw, WAIT_MS))
+      g_error ("no escaped body among the notifications:\n%s", notifyd->bodies->str);
   }
 
   /* The composer's keys: Enter sends, Shift+Enter does not, Up in an empty
