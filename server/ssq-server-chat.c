@@ -352,6 +352,14 @@ ssq_server_chat_mark (SsqServer      *server,
                             (GDestroyNotify) mark_op_free);
 }
 
+static gboolean
+edit_op_run (SsqServerStore  *store,
+             gpointer         data,
+             GError         **error)
+{
+  return ssq_server_store_message_update (store, data, error);
+}
+
 SsqMessageRow *
 ssq_server_chat_edit (SsqServer   *server,
                       const char  *user_id,
@@ -408,16 +416,9 @@ ssq_server_chat_edit (SsqServer   *server,
       m->body = g_strdup (body);
     }
   m->edited_at = ssq_now_ms ();
-  /* The rev counter and the row move together: a device syncing from its
-   * change cursor then sees this change exactly once. */
-  if (!ssq_server_store_begin (server->store, error))
-    return NULL;
-  if (!ssq_server_store_message_update (server->store, m, error))
-    {
-      ssq_server_store_rollback (server->store);
-      return NULL;
-    }
-  if (!ssq_server_store_commit (server->store, error))
+  /* The rev counter and the row move together, in the writer's transaction:
+   * a device syncing from its change cursor then sees this change once. */
+  if (!ssq_server_writer_run (server->writer, edit_op_run, m, error))
     return NULL;
   ssq_server_chat_emit_message (server, m, FALSE);
   return g_steal_pointer (&m);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* ssq-server-writer.h: group commit. Writes queue up during one main-loop
- * iteration and share one transaction (one fsync); each learns its outcome
- * only after the commit, so an ack always follows durability. */
+/* ssq-server-writer.h: group commit on a thread of its own. Writes queue up
+ * while the previous batch commits and share one transaction (one fsync);
+ * each learns its outcome, on the main loop, only after the commit, so an
+ * ack always follows durability. Operations run on the writer thread: they
+ * may touch only the store they are given and their own data. */
 #pragma once
 
 #include "ssq-server-store.h"
@@ -33,6 +35,10 @@ void             ssq_server_writer_submit (SsqServerWriter     *writer,
                                            gpointer             data,
                                            GDestroyNotify       data_free);
 void             ssq_server_writer_flush  (SsqServerWriter     *writer);
+gboolean         ssq_server_writer_run    (SsqServerWriter     *writer,
+                                           SsqServerWriterOp    op,
+                                           gpointer             data,
+                                           GError             **error);
 guint            ssq_server_writer_pending (SsqServerWriter    *writer);
 void             ssq_server_writer_set_batch_hook (SsqServerWriter          *writer,
                                                    SsqServerWriterBatchHook  hook,
