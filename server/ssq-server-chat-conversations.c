@@ -41,11 +41,16 @@ user_by_name (SsqServer   *server,
  * The caller waits for that commit: such changes are rare. */
 static gboolean
 in_transaction (SsqServer         *server,
+                const char        *conversation_id,
                 SsqServerWriterOp  func,
                 gpointer           data,
                 GError           **error)
 {
-  return ssq_server_writer_run (server->writer, func, data, error);
+  gboolean ok = ssq_server_writer_run (server->writer, func, data, error);
+
+  /* Whatever changed, the in-memory membership reads it afresh. */
+  ssq_server_members_forget (server->members, conversation_id);
+  return ok;
 }
 
 typedef struct {
@@ -129,7 +134,7 @@ create_direct (SsqServer   *server,
   g_ptr_array_add (ids, (gpointer) user_id);
   g_ptr_array_add (ids, other->id);
   tx = (CreateTx) { conv, key, ids, "member" };
-  if (!in_transaction (server, create_tx, &tx, error))
+  if (!in_transaction (server, tx.conv->id, create_tx, &tx, error))
     {
       ssq_conversation_row_free (conv);
       return NULL;
@@ -179,7 +184,7 @@ create_group (SsqServer   *server,
   conv->title = g_strdup (title);
   conv->created_at = conv->updated_at = ssq_now_ms ();
   tx = (CreateTx) { conv, NULL, ids, "owner" };
-  if (!in_transaction (server, create_tx, &tx, error))
+  if (!in_transaction (server, tx.conv->id, create_tx, &tx, error))
     {
       ssq_conversation_row_free (conv);
       return NULL;
@@ -311,7 +316,7 @@ ssq_server_chat_update (SsqServer   *server,
           !ssq_server_chat_charge (server, user_id, error))
         return FALSE;
     }
-  if (!in_transaction (server, update_tx, &tx, error))
+  if (!in_transaction (server, tx.conversation_id, update_tx, &tx, error))
     return FALSE;
   if (tx.title != NULL)
     ssq_server_chat_emit_conversation (server, conversation_id);
@@ -428,7 +433,7 @@ ssq_server_chat_add_member (SsqServer   *server,
     return FALSE;
   ssq_server_ratelimit_take (server->rl_joins, user_id, 1, ssq_now_ms (), NULL);
   tx = (MemberTx) { conversation_id, target->id, role, NULL };
-  if (!in_transaction (server, add_member_tx, &tx, error))
+  if (!in_transaction (server, tx.conversation_id, add_member_tx, &tx, error))
     return FALSE;
   ssq_server_chat_emit_conversation (server, conversation_id);
   return TRUE;
@@ -514,7 +519,7 @@ ssq_server_chat_remove_member (SsqServer   *server,
   tx = (MemberTx) { conversation_id, target->id, NULL, NULL };
   if (g_str_equal (target_member->role, "owner"))
     tx.new_owner = successor (members, target->id);
-  if (!in_transaction (server, remove_member_tx, &tx, error))
+  if (!in_transaction (server, tx.conversation_id, remove_member_tx, &tx, error))
     return FALSE;
   ssq_server_hub_typing (server->hub, conversation_id, target->id, FALSE);
   ssq_server_chat_emit_removed (server, conversation_id, target->id);

@@ -50,7 +50,7 @@ ssq_server_chat_require_member (SsqServer   *server,
       g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Missing field \"conversation_id\"");
       return NULL;
     }
-  m = ssq_server_store_member_get (server->store, conversation_id, user_id, &local_error);
+  m = ssq_server_members_get (server->members, conversation_id, user_id, &local_error);
   if (m == NULL)
     {
       if (local_error != NULL)
@@ -177,7 +177,11 @@ send_op_done (gpointer      data,
       return;
     }
   if (!op->duplicate)
-    server->metrics.messages_stored_total++;
+    {
+      server->metrics.messages_stored_total++;
+      ssq_server_members_note_seq (server->members, op->message->conversation_id,
+                                   op->message->seq);
+    }
   op->done (server, op->message, op->duplicate, NULL, op->user_data);
   if (!op->duplicate)
     {
@@ -323,7 +327,7 @@ ssq_server_chat_mark (SsqServer      *server,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SsqMemberRow) member = NULL;
-  g_autoptr(SsqConversationRow) conv = NULL;
+  gint64 last_seq = 0;
   MarkOp *op = g_new0 (MarkOp, 1);
 
   op->server = g_object_ref (server);
@@ -336,11 +340,11 @@ ssq_server_chat_mark (SsqServer      *server,
   op->user_data_free = user_data_free;
 
   member = ssq_server_chat_require_member (server, conversation_id, user_id, &error);
-  if (member != NULL)
-    conv = ssq_server_store_conversation_get (server->store, conversation_id, &error);
-  if (conv != NULL && MAX (delivered_seq, read_seq) > conv->last_seq)
+  if (member != NULL &&
+      ssq_server_members_conversation (server->members, conversation_id, NULL, &last_seq, &error) &&
+      MAX (delivered_seq, read_seq) > last_seq)
     g_set_error (&error, SSQ_ERROR, SSQ_ERROR_INVALID,
-                 "seq is above the conversation's last (%" G_GINT64_FORMAT ")", conv->last_seq);
+                 "seq is above the conversation's last (%" G_GINT64_FORMAT ")", last_seq);
   if (error != NULL)
     {
       if (done != NULL)

@@ -32,6 +32,7 @@ ssq_server_finalize (GObject *object)
   SsqServer *self = SSQ_SERVER (object);
 
   g_clear_pointer (&self->auth, ssq_server_auth_free);
+  g_clear_pointer (&self->members, ssq_server_members_free);
   g_clear_pointer (&self->store, ssq_server_store_close);
   g_clear_pointer (&self->rl_messages, ssq_server_ratelimit_free);
   g_clear_pointer (&self->rl_groups, ssq_server_ratelimit_free);
@@ -155,6 +156,7 @@ ssq_server_new (SsqServerConfig  *config,
     return NULL;
   self->writer = ssq_server_writer_new (g_steal_pointer (&writer_store), config->commit_batch_max);
   ssq_server_writer_set_batch_hook (self->writer, batch_hook, self);
+  self->members = ssq_server_members_new (self->store);
   self->auth = ssq_server_auth_new (config->pwhash_opslimit, config->pwhash_memlimit,
                                     config->hash_threads);
   self->hub = ssq_server_hub_new (self);
