@@ -115,38 +115,44 @@ send_op_free (SendOp *op)
   g_free (op);
 }
 
-/* Inside the batch transaction: state may have changed since the request was
- * checked (a removal, the same client_id earlier in this batch). */
+/* A resend of a client_id stored since the request was checked (earlier in
+ * this batch, say): the original message, or FALSE with @error. */
+static gboolean
+send_op_find_duplicate (SendOp          *op,
+                        SsqServerStore  *store,
+                        GError         **error)
+{
+  g_autoptr(GError) conflict = g_steal_pointer (error);
+
+  op->message = ssq_server_store_message_by_client_id (store, op->request.conversation_id,
+                                                       op->user_id, op->request.client_id,
+                                                       error);
+  if (op->message == NULL)
+    {
+      if (*error == NULL)
+        g_propagate_error (error, g_steal_pointer (&conflict));
+      return FALSE;
+    }
+  op->duplicate = TRUE;
+  return TRUE;
+}
+
+/* Writer thread, inside the batch transaction. Three statements in the
+ * common case: the row, the counter, the sender's markers. State may have
+ * changed since the request was checked: a removal makes the marker update
+ * find no member row (and the op fail, undone alone), a resent client_id
+ * makes the insert conflict. May run twice (see the writer): starts afresh. */
 static gboolean
 send_op_run (SsqServerStore  *store,
              gpointer         data,
              GError         **error)
 {
   SendOp *op = data;
-  g_autoptr(SsqMemberRow) member = NULL;
   g_autoptr(SsqMessageRow) m = NULL;
   GError *local_error = NULL;
 
-  member = ssq_server_store_member_get (store, op->request.conversation_id, op->user_id, error);
-  if (member == NULL)
-    {
-      if (error != NULL && *error == NULL)
-        g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such conversation");
-      return FALSE;
-    }
-  op->message = ssq_server_store_message_by_client_id (store, op->request.conversation_id,
-                                                       op->user_id, op->request.client_id,
-                                                       &local_error);
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, local_error);
-      return FALSE;
-    }
-  if (op->message != NULL)
-    {
-      op->duplicate = TRUE;
-      return TRUE;
-    }
+  g_clear_pointer (&op->message, ssq_message_row_free);
+  op->duplicate = FALSE;
   m = g_new0 (SsqMessageRow, 1);
   m->id = ssq_server_store_new_id ('m');
   m->conversation_id = g_strdup (op->request.conversation_id);
@@ -155,8 +161,14 @@ send_op_run (SsqServerStore  *store,
   m->body = g_strdup (op->request.body);
   m->created_at = ssq_now_ms ();
   m->reply_to = op->request.reply_to;
-  if (!ssq_server_store_message_append (store, m, error))
-    return FALSE;
+  if (!ssq_server_store_message_append (store, m, &local_error))
+    {
+      if (g_error_matches (local_error, SSQ_ERROR, SSQ_ERROR_CONFLICT) &&
+          send_op_find_duplicate (op, store, &local_error))
+        return TRUE;
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
   /* Writing a message means having read everything before it. */
   if (!ssq_server_store_member_mark (store, m->conversation_id, op->user_id, m->seq, m->seq, error))
     return FALSE;

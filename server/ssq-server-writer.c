@@ -62,6 +62,30 @@ run_op (SsqServerStore *store,
   return ssq_server_store_run (store, "RELEASE op", &p->error);
 }
 
+/* Writer thread: the common case, where every operation succeeds, without
+ * a savepoint each (two statements saved per write). At the first failure
+ * the transaction is rolled back and FALSE returned, nothing committed. */
+static gboolean
+commit_fast (SsqServerWriter  *writer,
+             GArray           *batch,
+             GError          **commit_error)
+{
+  if (!ssq_server_store_begin (writer->store, commit_error))
+    return TRUE;
+  for (guint i = 0; i < batch->len; i++)
+    {
+      PendingOp *p = &g_array_index (batch, PendingOp, i);
+
+      if (!p->op (writer->store, p->data, NULL))
+        {
+          ssq_server_store_rollback (writer->store);
+          return FALSE;
+        }
+    }
+  ssq_server_store_commit (writer->store, commit_error);
+  return TRUE;
+}
+
 /* Writer thread. Leaves each operation's outcome in its error. */
 static void
 commit_batch (SsqServerWriter *writer,
@@ -69,7 +93,11 @@ commit_batch (SsqServerWriter *writer,
 {
   g_autoptr(GError) commit_error = NULL;
 
-  if (ssq_server_store_begin (writer->store, &commit_error))
+  /* Something failed: run the batch again, each operation under its own
+   * savepoint so that a failure undoes it alone (operations start afresh
+   * when run again). */
+  if (!commit_fast (writer, batch, &commit_error) &&
+      ssq_server_store_begin (writer->store, &commit_error))
     {
       for (guint i = 0; i < batch->len && commit_error == NULL; i++)
         {

@@ -12,8 +12,9 @@ G_BEGIN_DECLS
 
 typedef struct _SsqServerWriter SsqServerWriter;
 
-/* Runs inside the batch transaction, under its own savepoint: a failure undoes
- * only this operation. */
+/* Runs inside the batch transaction; a failure undoes only this operation
+ * (the batch is then run again with a savepoint per operation, so an
+ * operation may run twice: it must set its results afresh each time). */
 typedef gboolean (*SsqServerWriterOp)   (SsqServerStore *store,
                                          gpointer        data,
                                          GError        **error);

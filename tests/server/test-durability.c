@@ -265,6 +265,53 @@ test_sigkill_many_conversations (void)
   g_test_message ("%u acked before the kill, %u stored", n_acked, n_stored);
 }
 
+/* The same client_id twice in a row, pipelined: both usually land in one
+ * batch, where the second finds the first only inside the transaction. Each
+ * pair is acked with one message and one seq; no seq is skipped. */
+static void
+test_resend_in_one_batch (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "[server]\nmessages_per_minute=0\n");
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "twice.a");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "twice.b");
+  g_autofree char *conv = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"direct\",\"members\":[\"twice.b\"]}");
+  g_autoptr(GHashTable) seq_of = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *conv_path = g_strdup_printf ("/api/v1/conversations/%s", conv);
+  g_autoptr(JsonObject) r = NULL;
+  SsqTestWs *ws = ssq_test_ws_connect (server, a->token, NULL);
+  const guint pairs = 50;
+
+  g_assert_nonnull (ssq_test_ws_expect (ws, "welcome", WAIT));
+  for (guint i = 0; i < 2 * pairs; i++)
+    {
+      g_autofree char *frame = g_strdup_printf (
+        "{\"type\":\"send\",\"id\":\"s%u\",\"conversation_id\":\"%s\",\"client_id\":\"k%u\","
+        "\"body\":\"twice %u\"}", i, conv, i / 2, i / 2);
+      ssq_test_ws_send (ws, frame);
+    }
+  for (guint i = 0; i < 2 * pairs; i++)
+    {
+      g_autoptr(JsonObject) ack = ssq_test_ws_expect (ws, "ack", WAIT);
+      JsonObject *m;
+      gpointer seen;
+
+      g_assert_nonnull (ack);
+      m = json_object_get_object_member (ack, "message");
+      if (g_hash_table_lookup_extended (seq_of, json_object_get_string_member (m, "client_id"),
+                                        NULL, &seen))
+        g_assert_cmpint (GPOINTER_TO_INT (seen), ==, json_object_get_int_member (m, "seq"));
+      else
+        g_hash_table_insert (seq_of, g_strdup (json_object_get_string_member (m, "client_id")),
+                             GINT_TO_POINTER ((int) json_object_get_int_member (m, "seq")));
+    }
+  g_assert_cmpuint (g_hash_table_size (seq_of), ==, pairs);
+  r = ssq_test_http (server, "GET", conv_path, b->token, NULL, NULL);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (r, "conversation"),
+                                               "last_seq"), ==, pairs);
+  ssq_test_ws_free (ws);
+}
+
 static void
 test_graceful_shutdown (void)
 {
@@ -474,6 +521,7 @@ main (int    argc,
   g_test_add_func ("/server/durability/sigkill-after-acks", test_sigkill_after_acks);
   g_test_add_func ("/server/durability/sigkill-many-conversations", test_sigkill_many_conversations);
   g_test_add_func ("/server/durability/ping-during-commits", test_ping_during_commits);
+  g_test_add_func ("/server/durability/resend-in-one-batch", test_resend_in_one_batch);
   g_test_add_func ("/server/durability/graceful-shutdown", test_graceful_shutdown);
   g_test_add_func ("/server/limits/rate-limits", test_rate_limits);
   g_test_add_func ("/server/limits/rate-limit-window", test_rate_limit_window);
