@@ -499,6 +499,15 @@ fail:
  * direct conversations (the other member keeps the history, and sees a
  * deleted user), erases the account's name and password and ends all its
  * logins. */
+/* Writer thread: @data is the user id. */
+static gboolean
+user_delete_op (SsqServerStore  *store,
+                gpointer         data,
+                GError         **error)
+{
+  return ssq_server_store_user_delete (store, data, error);
+}
+
 static gboolean
 delete_account (SsqServer   *server,
                 const char  *user_id,
@@ -507,6 +516,7 @@ delete_account (SsqServer   *server,
   g_autoptr(SsqUserRow) user = ssq_server_store_user_by_id (server->store, user_id, error);
   g_autoptr(GPtrArray) ids = NULL;
   g_autoptr(GPtrArray) directs = g_ptr_array_new_with_free_func (g_free);
+  gboolean ok;
 
   if (user == NULL ||
       (ids = ssq_server_store_conversation_ids_for_user (server->store, user_id, error)) == NULL)
@@ -523,15 +533,11 @@ delete_account (SsqServer   *server,
       else if (!ssq_server_chat_remove_member (server, user_id, conv->id, user->username, error))
         return FALSE;
     }
-  ssq_server_writer_flush (server->writer);
-  if (!ssq_server_store_begin (server->store, error))
-    return FALSE;
-  if (!ssq_server_store_user_delete (server->store, user_id, error))
-    {
-      ssq_server_store_rollback (server->store);
-      return FALSE;
-    }
-  if (!ssq_server_store_commit (server->store, error))
+  ok = ssq_server_writer_run (server->writer, user_delete_op, (gpointer) user_id, error);
+  /* Its memberships change with it (direct conversations keep the renamed
+   * account): read them afresh. */
+  ssq_server_members_forget_all (server->members);
+  if (!ok)
     return FALSE;
   ssq_server_hub_end_sessions (server->hub, user_id, NULL, NULL, SSQ_CLOSE_POLICY,
                                "Account deleted");

@@ -36,26 +36,21 @@ user_by_name (SsqServer   *server,
   return user;
 }
 
-/* Runs the queued statements of a conversation change in one transaction. */
-typedef gboolean (*TxFunc) (SsqServer *server, gpointer data, GError **error);
-
+/* A conversation change goes through the writer like every other write,
+ * after the writes submitted before it, and is durable when this returns.
+ * The caller waits for that commit: such changes are rare. */
 static gboolean
-in_transaction (SsqServer  *server,
-                TxFunc      func,
-                gpointer    data,
-                GError    **error)
+in_transaction (SsqServer         *server,
+                const char        *conversation_id,
+                SsqServerWriterOp  func,
+                gpointer           data,
+                GError           **error)
 {
-  /* A group commit may be pending: let it go first so that ordering between
-   * its writes and this change is the order the requests came in. */
-  ssq_server_writer_flush (server->writer);
-  if (!ssq_server_store_begin (server->store, error))
-    return FALSE;
-  if (!func (server, data, error))
-    {
-      ssq_server_store_rollback (server->store);
-      return FALSE;
-    }
-  return ssq_server_store_commit (server->store, error);
+  gboolean ok = ssq_server_writer_run (server->writer, func, data, error);
+
+  /* Whatever changed, the in-memory membership reads it afresh. */
+  ssq_server_members_forget (server->members, conversation_id);
+  return ok;
 }
 
 typedef struct {
@@ -66,16 +61,16 @@ typedef struct {
 } CreateTx;
 
 static gboolean
-create_tx (SsqServer  *server,
-           gpointer    data,
-           GError    **error)
+create_tx (SsqServerStore *store,
+           gpointer        data,
+           GError        **error)
 {
   CreateTx *tx = data;
 
-  if (!ssq_server_store_conversation_insert (server->store, tx->conv, tx->direct_key, error))
+  if (!ssq_server_store_conversation_insert (store, tx->conv, tx->direct_key, error))
     return FALSE;
   for (guint i = 0; i < tx->member_ids->len; i++)
-    if (!ssq_server_store_member_insert (server->store, tx->conv->id, tx->member_ids->pdata[i],
+    if (!ssq_server_store_member_insert (store, tx->conv->id, tx->member_ids->pdata[i],
                                          i == 0 ? tx->creator_role : "member",
                                          tx->conv->created_at + i, error))
       return FALSE;
@@ -139,7 +134,7 @@ create_direct (SsqServer   *server,
   g_ptr_array_add (ids, (gpointer) user_id);
   g_ptr_array_add (ids, other->id);
   tx = (CreateTx) { conv, key, ids, "member" };
-  if (!in_transaction (server, create_tx, &tx, error))
+  if (!in_transaction (server, tx.conv->id, create_tx, &tx, error))
     {
       ssq_conversation_row_free (conv);
       return NULL;
@@ -189,7 +184,7 @@ create_group (SsqServer   *server,
   conv->title = g_strdup (title);
   conv->created_at = conv->updated_at = ssq_now_ms ();
   tx = (CreateTx) { conv, NULL, ids, "owner" };
-  if (!in_transaction (server, create_tx, &tx, error))
+  if (!in_transaction (server, tx.conv->id, create_tx, &tx, error))
     {
       ssq_conversation_row_free (conv);
       return NULL;
@@ -258,18 +253,18 @@ typedef struct {
 } UpdateTx;
 
 static gboolean
-update_tx (SsqServer  *server,
-           gpointer    data,
-           GError    **error)
+update_tx (SsqServerStore *store,
+           gpointer        data,
+           GError        **error)
 {
   UpdateTx *tx = data;
 
   if (tx->title != NULL &&
-      !ssq_server_store_conversation_touch (server->store, tx->conversation_id, tx->title,
+      !ssq_server_store_conversation_touch (store, tx->conversation_id, tx->title,
                                            ssq_now_ms (), error))
     return FALSE;
   if (tx->set_muted &&
-      !ssq_server_store_member_set_muted (server->store, tx->conversation_id, tx->user_id,
+      !ssq_server_store_member_set_muted (store, tx->conversation_id, tx->user_id,
                                           tx->muted, error))
     return FALSE;
   return TRUE;
@@ -321,7 +316,7 @@ ssq_server_chat_update (SsqServer   *server,
           !ssq_server_chat_charge (server, user_id, error))
         return FALSE;
     }
-  if (!in_transaction (server, update_tx, &tx, error))
+  if (!in_transaction (server, tx.conversation_id, update_tx, &tx, error))
     return FALSE;
   if (tx.title != NULL)
     ssq_server_chat_emit_conversation (server, conversation_id);
@@ -348,15 +343,15 @@ typedef struct {
 } MemberTx;
 
 static gboolean
-add_member_tx (SsqServer  *server,
-               gpointer    data,
-               GError    **error)
+add_member_tx (SsqServerStore *store,
+               gpointer        data,
+               GError        **error)
 {
   MemberTx *tx = data;
 
-  return ssq_server_store_member_insert (server->store, tx->conversation_id, tx->user_id,
+  return ssq_server_store_member_insert (store, tx->conversation_id, tx->user_id,
                                          tx->role, ssq_now_ms (), error) &&
-         ssq_server_store_conversation_touch (server->store, tx->conversation_id, NULL,
+         ssq_server_store_conversation_touch (store, tx->conversation_id, NULL,
                                               ssq_now_ms (), error);
 }
 
@@ -438,26 +433,26 @@ ssq_server_chat_add_member (SsqServer   *server,
     return FALSE;
   ssq_server_ratelimit_take (server->rl_joins, user_id, 1, ssq_now_ms (), NULL);
   tx = (MemberTx) { conversation_id, target->id, role, NULL };
-  if (!in_transaction (server, add_member_tx, &tx, error))
+  if (!in_transaction (server, tx.conversation_id, add_member_tx, &tx, error))
     return FALSE;
   ssq_server_chat_emit_conversation (server, conversation_id);
   return TRUE;
 }
 
 static gboolean
-remove_member_tx (SsqServer  *server,
-                  gpointer    data,
-                  GError    **error)
+remove_member_tx (SsqServerStore *store,
+                  gpointer        data,
+                  GError        **error)
 {
   MemberTx *tx = data;
 
-  if (!ssq_server_store_member_delete (server->store, tx->conversation_id, tx->user_id, error))
+  if (!ssq_server_store_member_delete (store, tx->conversation_id, tx->user_id, error))
     return FALSE;
   if (tx->new_owner != NULL &&
-      !ssq_server_store_member_set_role (server->store, tx->conversation_id, tx->new_owner,
+      !ssq_server_store_member_set_role (store, tx->conversation_id, tx->new_owner,
                                          "owner", error))
     return FALSE;
-  return ssq_server_store_conversation_touch (server->store, tx->conversation_id, NULL,
+  return ssq_server_store_conversation_touch (store, tx->conversation_id, NULL,
                                               ssq_now_ms (), error);
 }
 
@@ -524,7 +519,7 @@ ssq_server_chat_remove_member (SsqServer   *server,
   tx = (MemberTx) { conversation_id, target->id, NULL, NULL };
   if (g_str_equal (target_member->role, "owner"))
     tx.new_owner = successor (members, target->id);
-  if (!in_transaction (server, remove_member_tx, &tx, error))
+  if (!in_transaction (server, tx.conversation_id, remove_member_tx, &tx, error))
     return FALSE;
   ssq_server_hub_typing (server->hub, conversation_id, target->id, FALSE);
   ssq_server_chat_emit_removed (server, conversation_id, target->id);

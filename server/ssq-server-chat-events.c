@@ -58,15 +58,13 @@ emit_notifications (SsqServer           *server,
                     const SsqMessageRow *message,
                     GPtrArray           *members)
 {
-  g_autoptr(SsqConversationRow) conv = NULL;
-  gboolean direct, may_mention;
+  gboolean direct = FALSE, may_mention;
   GBytes *frames[3] = { NULL, NULL, NULL };
   static const char *const reasons[3] = { "direct", "mention", "group" };
 
-  conv = ssq_server_store_conversation_get (server->store, message->conversation_id, NULL);
-  if (conv == NULL)
+  if (!ssq_server_members_conversation (server->members, message->conversation_id, &direct,
+                                        NULL, NULL))
     return;
-  direct = g_str_equal (conv->kind, "direct");
   may_mention = strchr (message->body, '@') != NULL;
 
   for (guint i = 0; i < members->len; i++)
@@ -113,7 +111,7 @@ ssq_server_chat_emit_message (SsqServer           *server,
   g_autoptr(JsonObject) obj = ssq_server_json_message (message);
   g_autoptr(GBytes) frame = NULL;
 
-  members = ssq_server_store_members (server->store, message->conversation_id, &error);
+  members = ssq_server_members_list (server->members, message->conversation_id, &error);
   if (members == NULL)
     {
       g_warning ("Message event not sent: %s", error->message);

@@ -50,7 +50,7 @@ ssq_server_chat_require_member (SsqServer   *server,
       g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Missing field \"conversation_id\"");
       return NULL;
     }
-  m = ssq_server_store_member_get (server->store, conversation_id, user_id, &local_error);
+  m = ssq_server_members_get (server->members, conversation_id, user_id, &local_error);
   if (m == NULL)
     {
       if (local_error != NULL)
@@ -115,38 +115,44 @@ send_op_free (SendOp *op)
   g_free (op);
 }
 
-/* Inside the batch transaction: state may have changed since the request was
- * checked (a removal, the same client_id earlier in this batch). */
+/* A resend of a client_id stored since the request was checked (earlier in
+ * this batch, say): the original message, or FALSE with @error. */
+static gboolean
+send_op_find_duplicate (SendOp          *op,
+                        SsqServerStore  *store,
+                        GError         **error)
+{
+  g_autoptr(GError) conflict = g_steal_pointer (error);
+
+  op->message = ssq_server_store_message_by_client_id (store, op->request.conversation_id,
+                                                       op->user_id, op->request.client_id,
+                                                       error);
+  if (op->message == NULL)
+    {
+      if (*error == NULL)
+        g_propagate_error (error, g_steal_pointer (&conflict));
+      return FALSE;
+    }
+  op->duplicate = TRUE;
+  return TRUE;
+}
+
+/* Writer thread, inside the batch transaction. Three statements in the
+ * common case: the row, the counter, the sender's markers. State may have
+ * changed since the request was checked: a removal makes the marker update
+ * find no member row (and the op fail, undone alone), a resent client_id
+ * makes the insert conflict. May run twice (see the writer): starts afresh. */
 static gboolean
 send_op_run (SsqServerStore  *store,
              gpointer         data,
              GError         **error)
 {
   SendOp *op = data;
-  g_autoptr(SsqMemberRow) member = NULL;
   g_autoptr(SsqMessageRow) m = NULL;
   GError *local_error = NULL;
 
-  member = ssq_server_store_member_get (store, op->request.conversation_id, op->user_id, error);
-  if (member == NULL)
-    {
-      if (error != NULL && *error == NULL)
-        g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such conversation");
-      return FALSE;
-    }
-  op->message = ssq_server_store_message_by_client_id (store, op->request.conversation_id,
-                                                       op->user_id, op->request.client_id,
-                                                       &local_error);
-  if (local_error != NULL)
-    {
-      g_propagate_error (error, local_error);
-      return FALSE;
-    }
-  if (op->message != NULL)
-    {
-      op->duplicate = TRUE;
-      return TRUE;
-    }
+  g_clear_pointer (&op->message, ssq_message_row_free);
+  op->duplicate = FALSE;
   m = g_new0 (SsqMessageRow, 1);
   m->id = ssq_server_store_new_id ('m');
   m->conversation_id = g_strdup (op->request.conversation_id);
@@ -155,8 +161,14 @@ send_op_run (SsqServerStore  *store,
   m->body = g_strdup (op->request.body);
   m->created_at = ssq_now_ms ();
   m->reply_to = op->request.reply_to;
-  if (!ssq_server_store_message_append (store, m, error))
-    return FALSE;
+  if (!ssq_server_store_message_append (store, m, &local_error))
+    {
+      if (g_error_matches (local_error, SSQ_ERROR, SSQ_ERROR_CONFLICT) &&
+          send_op_find_duplicate (op, store, &local_error))
+        return TRUE;
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
   /* Writing a message means having read everything before it. */
   if (!ssq_server_store_member_mark (store, m->conversation_id, op->user_id, m->seq, m->seq, error))
     return FALSE;
@@ -177,7 +189,11 @@ send_op_done (gpointer      data,
       return;
     }
   if (!op->duplicate)
-    server->metrics.messages_stored_total++;
+    {
+      server->metrics.messages_stored_total++;
+      ssq_server_members_note_seq (server->members, op->message->conversation_id,
+                                   op->message->seq);
+    }
   op->done (server, op->message, op->duplicate, NULL, op->user_data);
   if (!op->duplicate)
     {
@@ -323,7 +339,7 @@ ssq_server_chat_mark (SsqServer      *server,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SsqMemberRow) member = NULL;
-  g_autoptr(SsqConversationRow) conv = NULL;
+  gint64 last_seq = 0;
   MarkOp *op = g_new0 (MarkOp, 1);
 
   op->server = g_object_ref (server);
@@ -336,11 +352,11 @@ ssq_server_chat_mark (SsqServer      *server,
   op->user_data_free = user_data_free;
 
   member = ssq_server_chat_require_member (server, conversation_id, user_id, &error);
-  if (member != NULL)
-    conv = ssq_server_store_conversation_get (server->store, conversation_id, &error);
-  if (conv != NULL && MAX (delivered_seq, read_seq) > conv->last_seq)
+  if (member != NULL &&
+      ssq_server_members_conversation (server->members, conversation_id, NULL, &last_seq, &error) &&
+      MAX (delivered_seq, read_seq) > last_seq)
     g_set_error (&error, SSQ_ERROR, SSQ_ERROR_INVALID,
-                 "seq is above the conversation's last (%" G_GINT64_FORMAT ")", conv->last_seq);
+                 "seq is above the conversation's last (%" G_GINT64_FORMAT ")", last_seq);
   if (error != NULL)
     {
       if (done != NULL)
@@ -350,6 +366,14 @@ ssq_server_chat_mark (SsqServer      *server,
     }
   ssq_server_writer_submit (server->writer, mark_op_run, mark_op_done, op,
                             (GDestroyNotify) mark_op_free);
+}
+
+static gboolean
+edit_op_run (SsqServerStore  *store,
+             gpointer         data,
+             GError         **error)
+{
+  return ssq_server_store_message_update (store, data, error);
 }
 
 SsqMessageRow *
@@ -408,16 +432,9 @@ ssq_server_chat_edit (SsqServer   *server,
       m->body = g_strdup (body);
     }
   m->edited_at = ssq_now_ms ();
-  /* The rev counter and the row move together: a device syncing from its
-   * change cursor then sees this change exactly once. */
-  if (!ssq_server_store_begin (server->store, error))
-    return NULL;
-  if (!ssq_server_store_message_update (server->store, m, error))
-    {
-      ssq_server_store_rollback (server->store);
-      return NULL;
-    }
-  if (!ssq_server_store_commit (server->store, error))
+  /* The rev counter and the row move together, in the writer's transaction:
+   * a device syncing from its change cursor then sees this change once. */
+  if (!ssq_server_writer_run (server->writer, edit_op_run, m, error))
     return NULL;
   ssq_server_chat_emit_message (server, m, FALSE);
   return g_steal_pointer (&m);

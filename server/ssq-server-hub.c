@@ -383,7 +383,8 @@ send_typing (SsqServerHub *hub,
              const char   *user_id,
              gboolean      active)
 {
-  g_autoptr(GPtrArray) members = ssq_server_store_members (hub->server->store, conversation_id, NULL);
+  g_autoptr(GPtrArray) members = ssq_server_members_list (hub->server->members, conversation_id,
+                                                          NULL);
   g_autoptr(JsonObject) frame = json_object_new ();
   g_autoptr(GBytes) wire = NULL;
 

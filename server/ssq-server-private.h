@@ -9,6 +9,7 @@
 #include "ssq-server.h"
 #include "ssq-server-auth.h"
 #include "ssq-server-config.h"
+#include "ssq-server-members.h"
 #include "ssq-server-metrics.h"
 #include "ssq-server-ratelimit.h"
 #include "ssq-server-store.h"
@@ -27,6 +28,7 @@ struct _SsqServer {
   SsqServerConfig    *config;
   SsqServerStore     *store;
   SsqServerWriter    *writer;
+  SsqServerMembers   *members;    /* memberships, in memory */
   SsqServerAuth      *auth;
   SsqServerHub       *hub;
   SsqServerMetrics    metrics;

@@ -329,7 +329,15 @@ ssq_server_store_member_mark (SsqServerStore  *store,
   sqlite3_bind_int64 (stmt, 2, read_seq);
   ssq_server_store_bind_text (stmt, 3, conversation_id);
   ssq_server_store_bind_text (stmt, 4, user_id);
-  return ssq_server_store_step_done (store, stmt, error);
+  if (!ssq_server_store_step_done (store, stmt, error))
+    return FALSE;
+  /* No row: not a member (any more). Writers rely on this check. */
+  if (sqlite3_changes (store->base.db) == 0)
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such conversation");
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* Messages from others above the read marker that still have content. */

@@ -108,39 +108,57 @@ bump_counter (SsqServerStore  *store,
 }
 
 /* Assigns the next seq of the conversation to @message and stores it. Must run
- * inside a transaction so that the counter and the row move together. */
+ * inside a transaction so that the counter and the row move together. The
+ * row goes in first, taking last_seq + 1: a resent client_id then fails
+ * (CONFLICT) before the counter moved, and no seq is skipped. */
 gboolean
 ssq_server_store_message_append (SsqServerStore  *store,
                                  SsqMessageRow   *message,
                                  GError         **error)
 {
-  sqlite3_stmt *bump = ssq_server_store_stmt (store,
-    "UPDATE conversations SET last_seq = last_seq + 1, updated_at = ?2 WHERE id = ?1 "
-    "RETURNING last_seq", error);
-  sqlite3_stmt *insert;
+  sqlite3_stmt *insert = ssq_server_store_stmt (store,
+    "INSERT INTO messages (" MESSAGE_COLUMNS ") "
+    "SELECT ?1, ?2, last_seq + 1, ?3, ?4, ?5, ?6, NULL, 0, ?7, 0 FROM conversations WHERE id = ?2 "
+    "RETURNING seq", error);
+  sqlite3_stmt *bump;
+  int rc;
 
-  if (bump == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (bump, 2, message->created_at);
-  if (!bump_counter (store, bump, message->conversation_id, &message->seq, error))
-    return FALSE;
-
-  insert = ssq_server_store_stmt (store,
-    "INSERT INTO messages (" MESSAGE_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 0, ?, 0)", error);
   if (insert == NULL)
     return FALSE;
+  g_assert (!sqlite3_get_autocommit (store->base.db));
   ssq_server_store_bind_text (insert, 1, message->id);
   ssq_server_store_bind_text (insert, 2, message->conversation_id);
-  sqlite3_bind_int64 (insert, 3, message->seq);
-  ssq_server_store_bind_text (insert, 4, message->sender);
-  ssq_server_store_bind_text (insert, 5, message->client_id);
-  ssq_server_store_bind_text (insert, 6, message->body);
-  sqlite3_bind_int64 (insert, 7, message->created_at);
+  ssq_server_store_bind_text (insert, 3, message->sender);
+  ssq_server_store_bind_text (insert, 4, message->client_id);
+  ssq_server_store_bind_text (insert, 5, message->body);
+  sqlite3_bind_int64 (insert, 6, message->created_at);
   if (message->reply_to > 0)
-    sqlite3_bind_int64 (insert, 8, message->reply_to);
+    sqlite3_bind_int64 (insert, 7, message->reply_to);
   else
-    sqlite3_bind_null (insert, 8);
-  return ssq_server_store_step_done (store, insert, error);
+    sqlite3_bind_null (insert, 7);
+  rc = sqlite3_step (insert);
+  if (rc != SQLITE_ROW)
+    {
+      sqlite3_reset (insert);
+      if (rc == SQLITE_DONE)
+        {
+          g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such conversation");
+          return FALSE;
+        }
+      return ssq_server_store_fail (store, error);
+    }
+  message->seq = sqlite3_column_int64 (insert, 0);
+  if (!ssq_server_store_step_done (store, insert, error))
+    return FALSE;
+
+  bump = ssq_server_store_stmt (store,
+    "UPDATE conversations SET last_seq = ?2, updated_at = ?3 WHERE id = ?1", error);
+  if (bump == NULL)
+    return FALSE;
+  ssq_server_store_bind_text (bump, 1, message->conversation_id);
+  sqlite3_bind_int64 (bump, 2, message->seq);
+  sqlite3_bind_int64 (bump, 3, message->created_at);
+  return ssq_server_store_step_done (store, bump, error);
 }
 
 /* Takes the conversation's next rev for @message (an edit or a deletion)

@@ -140,6 +140,23 @@ ssq_server_store_open (const char  *path,
   return open_migrated (path, durable, SSQ_STORE_SCHEMA_VERSION, error);
 }
 
+/**
+ * ssq_server_store_open_another:
+ * A further connection to the database at @path, which this process has
+ * already opened (and migrated) with ssq_server_store_open.
+ */
+SsqServerStore *
+ssq_server_store_open_another (const char  *path,
+                               gboolean     durable,
+                               GError     **error)
+{
+  g_autoptr(SsqServerStore) store = g_new0 (SsqServerStore, 1);
+
+  if (!ssq_db_open_another (&store->base, path, durable, error))
+    return NULL;
+  return g_steal_pointer (&store);
+}
+
 /* For the migration tests: stop at an older schema version. */
 SsqServerStore *
 ssq_server_store_open_at_version (const char  *path,

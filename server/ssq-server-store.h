@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* ssq-server-store.h: the server's SQLite storage. One connection, owned by
- * the main thread; every write to messages goes through SsqServerWriter so
- * that many of them share one commit. */
+/* ssq-server-store.h: the server's SQLite storage. Two connections: the
+ * writer thread's, through which every write goes (SsqServerWriter, so that
+ * many share one commit), and the main thread's, which reads. */
 #pragma once
 
 #include <glib.h>
@@ -78,6 +78,9 @@ char           *ssq_server_store_new_id        (char                prefix);
 
 /* Connection and transactions (ssq-server-store.c) */
 SsqServerStore *ssq_server_store_open          (const char         *path,
+                                                gboolean            durable,
+                                                GError            **error);
+SsqServerStore *ssq_server_store_open_another  (const char         *path,
                                                 gboolean            durable,
                                                 GError            **error);
 SsqServerStore *ssq_server_store_open_at_version (const char       *path,

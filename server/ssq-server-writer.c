@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* ssq-server-writer.c: the group-commit queue.
+/* ssq-server-writer.c: the group-commit queue, on a thread of its own.
  *
- * The first write of a batch schedules a flush at default priority. Sources
- * of equal priority that are already ready (other sockets with frames waiting)
- * are dispatched in the same iteration first, so under load a batch collects
- * everything that arrived together, and when idle a lone write is committed
- * at once: no timer adds latency. A full batch is flushed immediately. */
+ * The writer thread owns its own connection. It takes everything queued
+ * (up to batch_max), runs it in one transaction and commits, while the main
+ * loop goes on accepting and delivering: writes that arrive during a commit
+ * queue up and form the next batch, so batches grow with load and no timer
+ * adds latency when idle. Finished batches come back to the main context,
+ * where their completions run in submission order: an ack, and the events
+ * that follow it, always come after the fsync, and in commit order. */
 #include "ssq-server-writer.h"
 #include "ssq-proto.h"
 
@@ -17,51 +19,32 @@ typedef struct {
   GError             *error;
 } PendingOp;
 
+typedef struct {
+  guint  n_ops;
+  gint64 commit_us;
+} BatchStat;
+
 struct _SsqServerWriter {
-  SsqServerStore          *store;
+  SsqServerStore          *store;       /* the writer thread's own */
   guint                    batch_max;
-  GArray                  *pending;     /* PendingOp */
-  guint                    flush_source;
+  GThread                 *thread;
+  GMainContext            *context;     /* where completions run */
+
+  /* Under lock: shared by the two threads. */
+  GMutex                   lock;
+  GCond                    cond;
+  GArray                  *queue;       /* PendingOp, not yet taken */
+  GArray                  *finished;    /* PendingOp, committed or failed */
+  GArray                  *stats;       /* BatchStat of finished batches */
+  gboolean                 busy;        /* a batch is being committed */
+  gboolean                 quit;
+  GSource                 *dispatch;    /* scheduled completion run */
+
+  /* Main thread only. */
+  guint                    in_flight;   /* submitted, completion not yet run */
   SsqServerWriterBatchHook hook;
   gpointer                 hook_data;
 };
-
-SsqServerWriter *
-ssq_server_writer_new (SsqServerStore *store,
-                       guint           batch_max)
-{
-  SsqServerWriter *w = g_new0 (SsqServerWriter, 1);
-
-  w->store = store;
-  w->batch_max = MAX (batch_max, 1);
-  w->pending = g_array_new (FALSE, TRUE, sizeof (PendingOp));
-  return w;
-}
-
-void
-ssq_server_writer_free (SsqServerWriter *writer)
-{
-  if (writer == NULL)
-    return;
-  ssq_server_writer_flush (writer);
-  g_array_unref (writer->pending);
-  g_free (writer);
-}
-
-void
-ssq_server_writer_set_batch_hook (SsqServerWriter          *writer,
-                                  SsqServerWriterBatchHook  hook,
-                                  gpointer                  user_data)
-{
-  writer->hook = hook;
-  writer->hook_data = user_data;
-}
-
-guint
-ssq_server_writer_pending (SsqServerWriter *writer)
-{
-  return writer->pending->len;
-}
 
 static gboolean
 run_op (SsqServerStore *store,
@@ -79,14 +62,42 @@ run_op (SsqServerStore *store,
   return ssq_server_store_run (store, "RELEASE op", &p->error);
 }
 
+/* Writer thread: the common case, where every operation succeeds, without
+ * a savepoint each (two statements saved per write). At the first failure
+ * the transaction is rolled back and FALSE returned, nothing committed. */
+static gboolean
+commit_fast (SsqServerWriter  *writer,
+             GArray           *batch,
+             GError          **commit_error)
+{
+  if (!ssq_server_store_begin (writer->store, commit_error))
+    return TRUE;
+  for (guint i = 0; i < batch->len; i++)
+    {
+      PendingOp *p = &g_array_index (batch, PendingOp, i);
+
+      if (!p->op (writer->store, p->data, NULL))
+        {
+          ssq_server_store_rollback (writer->store);
+          return FALSE;
+        }
+    }
+  ssq_server_store_commit (writer->store, commit_error);
+  return TRUE;
+}
+
+/* Writer thread. Leaves each operation's outcome in its error. */
 static void
 commit_batch (SsqServerWriter *writer,
               GArray          *batch)
 {
   g_autoptr(GError) commit_error = NULL;
-  gint64 start = g_get_monotonic_time ();
 
-  if (ssq_server_store_begin (writer->store, &commit_error))
+  /* Something failed: run the batch again, each operation under its own
+   * savepoint so that a failure undoes it alone (operations start afresh
+   * when run again). */
+  if (!commit_fast (writer, batch, &commit_error) &&
+      ssq_server_store_begin (writer->store, &commit_error))
     {
       for (guint i = 0; i < batch->len && commit_error == NULL; i++)
         {
@@ -100,49 +111,205 @@ commit_batch (SsqServerWriter *writer,
       else
         ssq_server_store_rollback (writer->store);
     }
-  if (commit_error != NULL)
-    g_warning ("Commit of %u writes failed: %s", batch->len, commit_error->message);
-  if (writer->hook != NULL)
-    writer->hook (batch->len, g_get_monotonic_time () - start, writer->hook_data);
-
+  if (commit_error == NULL)
+    return;
+  g_warning ("Commit of %u writes failed: %s", batch->len, commit_error->message);
+  /* Nothing of the batch is stored: every operation fails with the commit. */
   for (guint i = 0; i < batch->len; i++)
     {
       PendingOp *p = &g_array_index (batch, PendingOp, i);
 
+      g_clear_error (&p->error);
+      p->error = g_error_copy (commit_error);
+    }
+}
+
+static gboolean dispatch_cb (gpointer user_data);
+
+/* Under lock. */
+static void
+schedule_dispatch (SsqServerWriter *writer)
+{
+  if (writer->dispatch != NULL)
+    return;
+  writer->dispatch = g_idle_source_new ();
+  g_source_set_priority (writer->dispatch, G_PRIORITY_DEFAULT);
+  g_source_set_callback (writer->dispatch, dispatch_cb, writer, NULL);
+  g_source_attach (writer->dispatch, writer->context);
+}
+
+static gpointer
+writer_thread (gpointer user_data)
+{
+  SsqServerWriter *writer = user_data;
+
+  g_mutex_lock (&writer->lock);
+  for (;;)
+    {
+      g_autoptr(GArray) batch = NULL;
+      guint n;
+      gint64 start;
+      BatchStat stat;
+
+      while (writer->queue->len == 0 && !writer->quit)
+        g_cond_wait (&writer->cond, &writer->lock);
+      if (writer->queue->len == 0)
+        break;
+      n = MIN (writer->queue->len, writer->batch_max);
+      batch = g_array_sized_new (FALSE, TRUE, sizeof (PendingOp), n);
+      g_array_append_vals (batch, writer->queue->data, n);
+      g_array_remove_range (writer->queue, 0, n);
+      writer->busy = TRUE;
+      g_mutex_unlock (&writer->lock);
+
+      start = g_get_monotonic_time ();
+      commit_batch (writer, batch);
+      stat.n_ops = n;
+      stat.commit_us = g_get_monotonic_time () - start;
+
+      g_mutex_lock (&writer->lock);
+      g_array_append_vals (writer->finished, batch->data, batch->len);
+      g_array_append_val (writer->stats, stat);
+      writer->busy = FALSE;
+      schedule_dispatch (writer);
+      g_cond_broadcast (&writer->cond);
+    }
+  g_mutex_unlock (&writer->lock);
+  return NULL;
+}
+
+/**
+ * ssq_server_writer_new:
+ * Starts the writer thread on @store, which it takes: no one else may use
+ * that connection any more. Completions run in the thread-default main
+ * context of the caller.
+ */
+SsqServerWriter *
+ssq_server_writer_new (SsqServerStore *store,
+                       guint           batch_max)
+{
+  SsqServerWriter *w = g_new0 (SsqServerWriter, 1);
+
+  w->store = store;
+  w->batch_max = MAX (batch_max, 1);
+  w->context = g_main_context_ref_thread_default ();
+  g_mutex_init (&w->lock);
+  g_cond_init (&w->cond);
+  w->queue = g_array_new (FALSE, TRUE, sizeof (PendingOp));
+  w->finished = g_array_new (FALSE, TRUE, sizeof (PendingOp));
+  w->stats = g_array_new (FALSE, TRUE, sizeof (BatchStat));
+  w->thread = g_thread_new ("ssq-writer", writer_thread, w);
+  return w;
+}
+
+void
+ssq_server_writer_free (SsqServerWriter *writer)
+{
+  if (writer == NULL)
+    return;
+  ssq_server_writer_flush (writer);
+  g_mutex_lock (&writer->lock);
+  writer->quit = TRUE;
+  g_cond_broadcast (&writer->cond);
+  g_mutex_unlock (&writer->lock);
+  g_thread_join (writer->thread);
+  if (writer->dispatch != NULL)
+    {
+      g_source_destroy (writer->dispatch);
+      g_source_unref (writer->dispatch);
+    }
+  ssq_server_store_close (writer->store);
+  g_array_unref (writer->queue);
+  g_array_unref (writer->finished);
+  g_array_unref (writer->stats);
+  g_mutex_clear (&writer->lock);
+  g_cond_clear (&writer->cond);
+  g_main_context_unref (writer->context);
+  g_free (writer);
+}
+
+void
+ssq_server_writer_set_batch_hook (SsqServerWriter          *writer,
+                                  SsqServerWriterBatchHook  hook,
+                                  gpointer                  user_data)
+{
+  writer->hook = hook;
+  writer->hook_data = user_data;
+}
+
+/* Writes submitted whose completion has not run yet. */
+guint
+ssq_server_writer_pending (SsqServerWriter *writer)
+{
+  return writer->in_flight;
+}
+
+/* Main thread: runs the completions of every finished batch, in order.
+ * Returns whether there were any. */
+static gboolean
+dispatch_finished (SsqServerWriter *writer)
+{
+  g_autoptr(GArray) finished = NULL;
+  g_autoptr(GArray) stats = NULL;
+
+  g_mutex_lock (&writer->lock);
+  if (writer->dispatch != NULL)
+    {
+      g_source_destroy (writer->dispatch);
+      g_clear_pointer (&writer->dispatch, g_source_unref);
+    }
+  finished = g_steal_pointer (&writer->finished);
+  writer->finished = g_array_new (FALSE, TRUE, sizeof (PendingOp));
+  stats = g_steal_pointer (&writer->stats);
+  writer->stats = g_array_new (FALSE, TRUE, sizeof (BatchStat));
+  g_mutex_unlock (&writer->lock);
+
+  if (writer->hook != NULL)
+    for (guint i = 0; i < stats->len; i++)
+      {
+        BatchStat *s = &g_array_index (stats, BatchStat, i);
+
+        writer->hook (s->n_ops, s->commit_us, writer->hook_data);
+      }
+  for (guint i = 0; i < finished->len; i++)
+    {
+      PendingOp *p = &g_array_index (finished, PendingOp, i);
+
+      writer->in_flight--;
       if (p->done != NULL)
-        p->done (p->data, commit_error ? commit_error : p->error);
+        p->done (p->data, p->error);
       g_clear_error (&p->error);
       if (p->data_free != NULL)
         p->data_free (p->data);
     }
+  return finished->len > 0;
+}
+
+static gboolean
+dispatch_cb (gpointer user_data)
+{
+  dispatch_finished (user_data);
+  return G_SOURCE_REMOVE;
 }
 
 /**
  * ssq_server_writer_flush:
- * Commits everything queued now, and runs the completion callbacks. Callbacks
- * may submit new writes; those go into the next batch.
+ * Waits until everything submitted is committed, and runs the completion
+ * callbacks. Callbacks may submit new writes; those are waited for too.
+ * Blocks the caller for the commits: for shutdown and the rare writes
+ * whose callers need their outcome at once.
  */
 void
 ssq_server_writer_flush (SsqServerWriter *writer)
 {
-  g_autoptr(GArray) batch = NULL;
-
-  g_clear_handle_id (&writer->flush_source, g_source_remove);
-  if (writer->pending->len == 0)
-    return;
-  batch = g_steal_pointer (&writer->pending);
-  writer->pending = g_array_new (FALSE, TRUE, sizeof (PendingOp));
-  commit_batch (writer, batch);
-}
-
-static gboolean
-flush_cb (gpointer user_data)
-{
-  SsqServerWriter *writer = user_data;
-
-  writer->flush_source = 0;
-  ssq_server_writer_flush (writer);
-  return G_SOURCE_REMOVE;
+  do
+    {
+      g_mutex_lock (&writer->lock);
+      while (writer->queue->len > 0 || writer->busy)
+        g_cond_wait (&writer->cond, &writer->lock);
+      g_mutex_unlock (&writer->lock);
+    }
+  while (dispatch_finished (writer));
 }
 
 void
@@ -154,12 +321,57 @@ ssq_server_writer_submit (SsqServerWriter     *writer,
 {
   PendingOp p = { op, done, data, data_free, NULL };
 
-  g_array_append_val (writer->pending, p);
-  if (writer->pending->len >= writer->batch_max)
+  writer->in_flight++;
+  g_mutex_lock (&writer->lock);
+  g_array_append_val (writer->queue, p);
+  g_cond_signal (&writer->cond);
+  g_mutex_unlock (&writer->lock);
+}
+
+typedef struct {
+  SsqServerWriterOp  op;
+  gpointer           data;
+  GError            *error;
+} SyncCall;
+
+static gboolean
+sync_run (SsqServerStore  *store,
+          gpointer         data,
+          GError         **error)
+{
+  SyncCall *call = data;
+
+  return call->op (store, call->data, error);
+}
+
+static void
+sync_done (gpointer      data,
+           const GError *error)
+{
+  SyncCall *call = data;
+
+  call->error = error ? g_error_copy (error) : NULL;
+}
+
+/**
+ * ssq_server_writer_run:
+ * Runs @op through the queue, after everything submitted before it, and
+ * waits for its commit. For writes whose callers answer synchronously.
+ */
+gboolean
+ssq_server_writer_run (SsqServerWriter    *writer,
+                       SsqServerWriterOp   op,
+                       gpointer            data,
+                       GError            **error)
+{
+  SyncCall call = { op, data, NULL };
+
+  ssq_server_writer_submit (writer, sync_run, sync_done, &call, NULL);
+  ssq_server_writer_flush (writer);
+  if (call.error != NULL)
     {
-      ssq_server_writer_flush (writer);
-      return;
+      g_propagate_error (error, call.error);
+      return FALSE;
     }
-  if (writer->flush_source == 0)
-    writer->flush_source = g_idle_add_full (G_PRIORITY_DEFAULT, flush_cb, writer, NULL);
+  return TRUE;
 }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* ssq-server-writer.h: group commit. Writes queue up during one main-loop
- * iteration and share one transaction (one fsync); each learns its outcome
- * only after the commit, so an ack always follows durability. */
+/* ssq-server-writer.h: group commit on a thread of its own. Writes queue up
+ * while the previous batch commits and share one transaction (one fsync);
+ * each learns its outcome, on the main loop, only after the commit, so an
+ * ack always follows durability. Operations run on the writer thread: they
+ * may touch only the store they are given and their own data. */
 #pragma once
 
 #include "ssq-server-store.h"
@@ -10,8 +12,9 @@ G_BEGIN_DECLS
 
 typedef struct _SsqServerWriter SsqServerWriter;
 
-/* Runs inside the batch transaction, under its own savepoint: a failure undoes
- * only this operation. */
+/* Runs inside the batch transaction; a failure undoes only this operation
+ * (the batch is then run again with a savepoint per operation, so an
+ * operation may run twice: it must set its results afresh each time). */
 typedef gboolean (*SsqServerWriterOp)   (SsqServerStore *store,
                                          gpointer        data,
                                          GError        **error);
@@ -33,6 +36,10 @@ void             ssq_server_writer_submit (SsqServerWriter     *writer,
                                            gpointer             data,
                                            GDestroyNotify       data_free);
 void             ssq_server_writer_flush  (SsqServerWriter     *writer);
+gboolean         ssq_server_writer_run    (SsqServerWriter     *writer,
+                                           SsqServerWriterOp    op,
+                                           gpointer             data,
+                                           GError             **error);
 guint            ssq_server_writer_pending (SsqServerWriter    *writer);
 void             ssq_server_writer_set_batch_hook (SsqServerWriter          *writer,
                                                    SsqServerWriterBatchHook  hook,

@@ -32,6 +32,7 @@ ssq_server_finalize (GObject *object)
   SsqServer *self = SSQ_SERVER (object);
 
   g_clear_pointer (&self->auth, ssq_server_auth_free);
+  g_clear_pointer (&self->members, ssq_server_members_free);
   g_clear_pointer (&self->store, ssq_server_store_close);
   g_clear_pointer (&self->rl_messages, ssq_server_ratelimit_free);
   g_clear_pointer (&self->rl_groups, ssq_server_ratelimit_free);
@@ -129,6 +130,7 @@ ssq_server_new (SsqServerConfig  *config,
 {
   g_autoptr(SsqServer) self = g_object_new (SSQ_TYPE_SERVER, NULL);
   g_autofree char *db_path = NULL;
+  g_autoptr(SsqServerStore) writer_store = NULL;
 
   if (sodium_init () < 0)
     {
@@ -144,11 +146,17 @@ ssq_server_new (SsqServerConfig  *config,
       return NULL;
     }
   db_path = g_build_filename (config->data_dir, "supersoniq.db", NULL);
-  self->store = ssq_server_store_open (db_path, config->durable_commits, error);
+  /* The writer's connection opens first: it runs the migrations. The main
+   * loop's own connection then only reads (WAL: never waiting for a commit). */
+  writer_store = ssq_server_store_open (db_path, config->durable_commits, error);
+  if (writer_store == NULL)
+    return NULL;
+  self->store = ssq_server_store_open_another (db_path, config->durable_commits, error);
   if (self->store == NULL)
     return NULL;
-  self->writer = ssq_server_writer_new (self->store, config->commit_batch_max);
+  self->writer = ssq_server_writer_new (g_steal_pointer (&writer_store), config->commit_batch_max);
   ssq_server_writer_set_batch_hook (self->writer, batch_hook, self);
+  self->members = ssq_server_members_new (self->store);
   self->auth = ssq_server_auth_new (config->pwhash_opslimit, config->pwhash_memlimit,
                                     config->hash_threads);
   self->hub = ssq_server_hub_new (self);

@@ -263,11 +263,25 @@ ssq_db_open (SsqDb       *self,
              gboolean     durable,
              GError     **error)
 {
+  return make_private (path, error) && ssq_db_open_another (self, path, durable, error);
+}
+
+/**
+ * ssq_db_open_another:
+ * Like ssq_db_open, for a further connection to a database this process
+ * already has open. Its files are not touched: closing any descriptor of
+ * the file would drop the process's POSIX locks on it, those of the open
+ * connection included, and let another process reset the WAL under it.
+ */
+gboolean
+ssq_db_open_another (SsqDb       *self,
+                     const char  *path,
+                     gboolean     durable,
+                     GError     **error)
+{
   int rc;
 
   self->statements = g_hash_table_new_full (NULL, NULL, NULL, finalize_stmt);
-  if (!make_private (path, error))
-    return FALSE;
   rc = sqlite3_open_v2 (path, &self->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK)

@@ -18,6 +18,10 @@ gboolean      ssq_db_open         (SsqDb              *self,
                                    const char         *path,
                                    gboolean            durable,
                                    GError            **error);
+gboolean      ssq_db_open_another (SsqDb              *self,
+                                   const char         *path,
+                                   gboolean            durable,
+                                   GError            **error);
 gboolean      ssq_db_migrate      (SsqDb              *self,
                                    const char *const  *migrations,
                                    int                 n_migrations,

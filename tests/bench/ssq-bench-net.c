@@ -270,6 +270,127 @@ scenario_fanout (void)
   ssq_bench_ws_free_all (clients);
 }
 
+/* Issue 11: 50 direct conversations, each sender keeping --window durable
+ * sends in flight (32, or 1); every receiver has a session. A pinger
+ * session pings back to back all along: its worst round trip bounds the
+ * longest stall of the server's loop (during commits, with this load). */
+static void
+scenario_durable (void)
+{
+  const guint n_convs = 50;
+  guint window = (guint) opt_window, per_conv = MAX ((guint) opt_messages / n_convs, 1);
+  g_autoptr(GPtrArray) users = NULL;
+  g_autoptr(GPtrArray) clients = g_ptr_array_new ();
+  g_autoptr(GPtrArray) convs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GArray) lat = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) pings = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autofree gint64 *sent_at = g_new0 (gint64, (gsize) n_convs * per_conv);
+  g_autofree guint *sent = g_new0 (guint, n_convs);
+  g_autofree guint64 *seen = g_new0 (guint64, n_convs);
+  SsqBenchWs *pinger;
+  SsqBenchSample before, after;
+  gint64 start, elapsed, ping_t0 = 0;
+  guint64 acked = 0, total = (guint64) n_convs * per_conv;
+  double secs, server_us;
+
+  start_server ();
+  users = register_users ("dur", 2 * n_convs + 1);
+  for (guint c = 0; c < n_convs; c++)
+    {
+      g_autofree char *json = g_strdup_printf ("{\"kind\":\"direct\",\"members\":[\"%s\"]}",
+                                               user_at (users, 2 * c + 1)->username);
+
+      g_ptr_array_add (convs, ssq_test_create_conversation (server, user_at (users, 2 * c), json));
+    }
+  for (guint i = 0; i < 2 * n_convs + 1; i++)
+    g_ptr_array_add (clients, ssq_bench_ws_open_one (user_at (users, i)->token));
+  pinger = clients->pdata[2 * n_convs];
+  ssq_bench_ws_pump_for (500);
+  ssq_bench_ws_reset_counters ();
+
+  before = ssq_bench_stats_sample (server);
+  start = ssq_bench_stats_now_ns ();
+  while (acked < total)
+    {
+      gint64 now;
+
+      for (guint c = 0; c < n_convs; c++)
+        {
+          SsqBenchWs *ws = clients->pdata[2 * c];
+
+          while (sent[c] < per_conv && sent[c] - ws->n_ack < window)
+            {
+              char frame[512];
+              int len = g_snprintf (frame, sizeof frame,
+                                    "{\"type\":\"send\",\"id\":\"%u\",\"conversation_id\":\"%s\","
+                                    "\"client_id\":\"d%u\",\"body\":\"durable message %u\"}",
+                                    sent[c], (char *) convs->pdata[c], sent[c], sent[c]);
+
+              sent_at[c * per_conv + sent[c]] = ssq_bench_stats_now_ns ();
+              ssq_bench_ws_send_text (ws, frame, (gsize) len);
+              sent[c]++;
+            }
+        }
+      if (pinger->n_pong == pings->len && ping_t0 == 0)
+        {
+          ssq_bench_ws_send_text (pinger, "{\"type\":\"ping\",\"id\":\"p\"}", 24);
+          ping_t0 = ssq_bench_stats_now_ns ();
+        }
+      ssq_bench_ws_pump (100);
+      now = ssq_bench_stats_now_ns ();
+      /* Acks of one session come in the order of its sends. */
+      for (guint c = 0; c < n_convs; c++)
+        {
+          SsqBenchWs *ws = clients->pdata[2 * c];
+
+          for (; seen[c] < ws->n_ack; seen[c]++)
+            {
+              gint64 dt = now - sent_at[c * per_conv + seen[c]];
+
+              g_array_append_val (lat, dt);
+              acked++;
+            }
+        }
+      if (ping_t0 != 0 && pinger->n_pong > pings->len)
+        {
+          gint64 dt = now - ping_t0;
+
+          g_array_append_val (pings, dt);
+          ping_t0 = 0;
+        }
+      if (now - start > 120 * NS_PER_S)
+        {
+          printf ("  gave up after 120 s\n");
+          break;
+        }
+    }
+  elapsed = ssq_bench_stats_now_ns () - start;
+  after = ssq_bench_stats_sample (server);
+  ssq_bench_ws_check_open ("session", clients);
+  secs = elapsed / 1e9;
+  server_us = after.cpu_us - before.cpu_us;
+  ssq_bench_stats_sort (lat);
+  ssq_bench_stats_sort (pings);
+  printf ("durable: %u direct conversations x %u in flight, %" G_GUINT64_FORMAT " messages\n",
+          n_convs, window, total);
+  printf ("  %.0f acked msgs/s; ack p50 %.2f ms, p99 %.2f ms, max %.2f ms; server CPU %.2f µs"
+          " per message\n", acked / secs,
+          lat->len ? g_array_index (lat, gint64, lat->len / 2) / 1e6 : 0.0,
+          lat->len ? g_array_index (lat, gint64, (guint) (lat->len * 0.99)) / 1e6 : 0.0,
+          lat->len ? g_array_index (lat, gint64, lat->len - 1) / 1e6 : 0.0,
+          server_us / MAX (acked, 1));
+  printf ("  pings meanwhile: %u, p50 %.2f ms, worst %.2f ms\n", pings->len,
+          pings->len ? g_array_index (pings, gint64, pings->len / 2) / 1e6 : 0.0,
+          pings->len ? g_array_index (pings, gint64, pings->len - 1) / 1e6 : 0.0);
+  ssq_bench_stats_record ("durable acked msgs/s", acked / secs);
+  ssq_bench_stats_record ("durable ack p99 ms",
+                          lat->len ? g_array_index (lat, gint64, (guint) (lat->len * 0.99)) / 1e6 : 0);
+  ssq_bench_stats_record ("durable worst ping ms",
+                          pings->len ? g_array_index (pings, gint64, pings->len - 1) / 1e6 : 0);
+  stop_server ();
+  ssq_bench_ws_free_all (clients);
+}
+
 /* A direct conversation, sequential round trips, then the same with idle
  * sessions of a third user attached. */
 static void
@@ -429,6 +550,7 @@ static const struct {
   void      (*run) (void);
 } scenarios[] = {
   { "fanout", scenario_fanout },
+  { "durable", scenario_durable },
   { "latency", scenario_latency },
   { "open", scenario_open },
   { "hold", scenario_hold },
@@ -450,7 +572,7 @@ int
 main (int    argc,
       char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new ("SCENARIO… — fanout latency open hold");
+  g_autoptr(GOptionContext) context = g_option_context_new ("SCENARIO… — fanout durable latency open hold");
   g_autoptr(GError) error = NULL;
   guint fd_limit;
 
@@ -464,7 +586,7 @@ main (int    argc,
     }
   if (argc < 2)
     {
-      g_printerr ("Name one or more scenarios: fanout latency open hold\n");
+      g_printerr ("Name one or more scenarios: fanout durable latency open hold\n");
       return 2;
     }
   if (g_getenv ("SSQ_SERVER_BIN") == NULL)

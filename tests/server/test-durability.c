@@ -114,6 +114,204 @@ test_sigkill_after_acks (void)
   ssq_test_ws_free (ws);
 }
 
+/* The event loop keeps answering while the writer commits: one session
+ * pipelines thousands of sends (big batches, big commits), another pings
+ * all along. Every ping is answered, and never late by a commit's length. */
+static void
+test_ping_during_commits (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL,
+    "[server]\ncommit_batch_max=100000\nmessages_per_minute=0\n");
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "ping.a");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "ping.b");
+  g_autofree char *conv = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"direct\",\"members\":[\"ping.b\"]}");
+  g_autofree char *body = g_strnfill (2000, 'x');
+  SsqTestWs *sender = ssq_test_ws_connect (server, a->token, NULL);
+  SsqTestWs *pinger = ssq_test_ws_connect (server, b->token, NULL);
+  const guint total = 4000;
+  gint64 worst = 0, sum = 0;
+  guint n_pings = 0, n_acked = 0;
+  JsonObject *f;
+
+  g_assert_nonnull (ssq_test_ws_expect (sender, "welcome", WAIT));
+  g_assert_nonnull (ssq_test_ws_expect (pinger, "welcome", WAIT));
+  for (guint i = 0; i < total; i++)
+    {
+      g_autofree char *frame = g_strdup_printf (
+        "{\"type\":\"send\",\"id\":\"s%u\",\"conversation_id\":\"%s\",\"client_id\":\"k%u\","
+        "\"body\":\"%s\"}", i, conv, i, body);
+      ssq_test_ws_send (sender, frame);
+    }
+  /* Ping one at a time while the sends are being stored. */
+  for (n_pings = 0; n_pings < 300; n_pings++)
+    {
+      g_autofree char *ping = g_strdup_printf ("{\"type\":\"ping\",\"id\":\"p%u\"}", n_pings);
+      gint64 t0 = g_get_monotonic_time ();
+      g_autoptr(JsonObject) pong = NULL;
+      gint64 rtt;
+
+      ssq_test_ws_send (pinger, ping);
+      pong = ssq_test_ws_expect (pinger, "pong", WAIT);
+      g_assert_nonnull (pong);
+      rtt = g_get_monotonic_time () - t0;
+      worst = MAX (worst, rtt);
+      sum += rtt;
+    }
+  while (n_acked < total && (f = ssq_test_ws_expect (sender, "ack", 30000)) != NULL)
+    {
+      n_acked++;
+      json_object_unref (f);
+    }
+  g_assert_cmpuint (n_acked, ==, total);
+  g_test_message ("%u pings during %u sends: mean %.2f ms, worst %.2f ms",
+                  n_pings, total, sum / 1000.0 / n_pings, worst / 1000.0);
+  /* Generous: tests never assert tight timings. */
+  g_assert_cmpint (worst, <, 500 * 1000);
+  ssq_test_ws_free (sender);
+  ssq_test_ws_free (pinger);
+}
+
+/* SIGKILL with the writer thread busy on several conversations at once:
+ * after the restart every acknowledged message is there once, with its seq;
+ * each conversation's seqs run 1..last_seq without gaps, and last_seq counts
+ * exactly the messages stored (nothing unacknowledged is half there). */
+static void
+test_sigkill_many_conversations (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "[server]\nmessages_per_minute=0\n");
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "kill.a");
+  g_autoptr(GPtrArray) peers = g_ptr_array_new_with_free_func ((GDestroyNotify) ssq_test_user_free);
+  g_autoptr(GPtrArray) convs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) acked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const guint n_convs = 6, per_conv = 150;
+  SsqTestWs *ws;
+  guint n_acked = 0, n_stored = 0;
+  JsonObject *f;
+
+  for (guint c = 0; c < n_convs; c++)
+    {
+      g_autofree char *name = g_strdup_printf ("kill.p%u", c);
+      g_autofree char *json = g_strdup_printf ("{\"kind\":\"direct\",\"members\":[\"%s\"]}", name);
+
+      g_ptr_array_add (peers, ssq_test_register (server, name));
+      g_ptr_array_add (convs, ssq_test_create_conversation (server, a, json));
+    }
+  ws = ssq_test_ws_connect (server, a->token, NULL);
+  g_assert_nonnull (ssq_test_ws_expect (ws, "welcome", WAIT));
+  for (guint i = 0; i < per_conv; i++)
+    for (guint c = 0; c < n_convs; c++)
+      {
+        g_autofree char *frame = g_strdup_printf (
+          "{\"type\":\"send\",\"id\":\"s%u.%u\",\"conversation_id\":\"%s\",\"client_id\":\"%u.%u\","
+          "\"body\":\"kill %u\"}", c, i, (char *) convs->pdata[c], c, i, i);
+        ssq_test_ws_send (ws, frame);
+      }
+  while (n_acked < n_convs * per_conv / 2 && (f = ssq_test_ws_expect (ws, "ack", WAIT)) != NULL)
+    {
+      JsonObject *m = json_object_get_object_member (f, "message");
+      g_autofree char *key = g_strdup_printf ("%s/%s", json_object_get_string_member (m, "conversation_id"),
+                                              json_object_get_string_member (m, "client_id"));
+
+      g_hash_table_insert (acked, g_steal_pointer (&key),
+                           GINT_TO_POINTER ((int) json_object_get_int_member (m, "seq")));
+      json_object_unref (f);
+      n_acked++;
+    }
+  ssq_test_server_kill (server);
+  ssq_test_ws_free (ws);
+  ssq_test_server_restart (server);
+
+  for (guint c = 0; c < n_convs; c++)
+    {
+      const char *conv = convs->pdata[c];
+      SsqTestUser *peer = peers->pdata[c];
+      g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s/messages?after=0&limit=200", conv);
+      g_autofree char *conv_path = g_strdup_printf ("/api/v1/conversations/%s", conv);
+      g_autoptr(JsonObject) r = ssq_test_http (server, "GET", path, peer->token, NULL, NULL);
+      g_autoptr(JsonObject) cr = ssq_test_http (server, "GET", conv_path, peer->token, NULL, NULL);
+      JsonArray *list = json_object_get_array_member (r, "messages");
+      g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      gint64 last_seq = json_object_get_int_member (json_object_get_object_member (cr, "conversation"),
+                                                    "last_seq");
+
+      g_assert_false (json_object_get_boolean_member (r, "has_more"));
+      g_assert_cmpint (json_array_get_length (list), ==, last_seq);
+      for (guint i = 0; i < json_array_get_length (list); i++)
+        {
+          JsonObject *m = json_array_get_object_element (list, i);
+          g_autofree char *key = g_strdup_printf ("%s/%s", conv, json_object_get_string_member (m, "client_id"));
+          gpointer acked_seq;
+
+          g_assert_cmpint (json_object_get_int_member (m, "seq"), ==, i + 1);
+          g_assert_false (g_hash_table_contains (seen, key));
+          if (g_hash_table_lookup_extended (acked, key, NULL, &acked_seq))
+            g_assert_cmpint (GPOINTER_TO_INT (acked_seq), ==, i + 1);
+          g_hash_table_add (seen, g_steal_pointer (&key));
+        }
+      /* Every acked message of this conversation is among them. */
+      {
+        GHashTableIter it;
+        gpointer key;
+
+        g_hash_table_iter_init (&it, acked);
+        while (g_hash_table_iter_next (&it, &key, NULL))
+          if (g_str_has_prefix (key, conv) && ((char *) key)[strlen (conv)] == '/')
+            g_assert_true (g_hash_table_contains (seen, key));
+      }
+      n_stored += json_array_get_length (list);
+    }
+  g_assert_cmpuint (n_stored, >=, n_acked);
+  g_test_message ("%u acked before the kill, %u stored", n_acked, n_stored);
+}
+
+/* The same client_id twice in a row, pipelined: both usually land in one
+ * batch, where the second finds the first only inside the transaction. Each
+ * pair is acked with one message and one seq; no seq is skipped. */
+static void
+test_resend_in_one_batch (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "[server]\nmessages_per_minute=0\n");
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "twice.a");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "twice.b");
+  g_autofree char *conv = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"direct\",\"members\":[\"twice.b\"]}");
+  g_autoptr(GHashTable) seq_of = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *conv_path = g_strdup_printf ("/api/v1/conversations/%s", conv);
+  g_autoptr(JsonObject) r = NULL;
+  SsqTestWs *ws = ssq_test_ws_connect (server, a->token, NULL);
+  const guint pairs = 50;
+
+  g_assert_nonnull (ssq_test_ws_expect (ws, "welcome", WAIT));
+  for (guint i = 0; i < 2 * pairs; i++)
+    {
+      g_autofree char *frame = g_strdup_printf (
+        "{\"type\":\"send\",\"id\":\"s%u\",\"conversation_id\":\"%s\",\"client_id\":\"k%u\","
+        "\"body\":\"twice %u\"}", i, conv, i / 2, i / 2);
+      ssq_test_ws_send (ws, frame);
+    }
+  for (guint i = 0; i < 2 * pairs; i++)
+    {
+      g_autoptr(JsonObject) ack = ssq_test_ws_expect (ws, "ack", WAIT);
+      JsonObject *m;
+      gpointer seen;
+
+      g_assert_nonnull (ack);
+      m = json_object_get_object_member (ack, "message");
+      if (g_hash_table_lookup_extended (seq_of, json_object_get_string_member (m, "client_id"),
+                                        NULL, &seen))
+        g_assert_cmpint (GPOINTER_TO_INT (seen), ==, json_object_get_int_member (m, "seq"));
+      else
+        g_hash_table_insert (seq_of, g_strdup (json_object_get_string_member (m, "client_id")),
+                             GINT_TO_POINTER ((int) json_object_get_int_member (m, "seq")));
+    }
+  g_assert_cmpuint (g_hash_table_size (seq_of), ==, pairs);
+  r = ssq_test_http (server, "GET", conv_path, b->token, NULL, NULL);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (r, "conversation"),
+                                               "last_seq"), ==, pairs);
+  ssq_test_ws_free (ws);
+}
+
 static void
 test_graceful_shutdown (void)
 {
@@ -321,6 +519,9 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/server/durability/sigkill-after-acks", test_sigkill_after_acks);
+  g_test_add_func ("/server/durability/sigkill-many-conversations", test_sigkill_many_conversations);
+  g_test_add_func ("/server/durability/ping-during-commits", test_ping_during_commits);
+  g_test_add_func ("/server/durability/resend-in-one-batch", test_resend_in_one_batch);
   g_test_add_func ("/server/durability/graceful-shutdown", test_graceful_shutdown);
   g_test_add_func ("/server/limits/rate-limits", test_rate_limits);
   g_test_add_func ("/server/limits/rate-limit-window", test_rate_limit_window);

@@ -232,7 +232,9 @@ test_writer_batch (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *path = temp_db ();
   g_autoptr(SsqServerStore) store = ssq_server_store_open (path, FALSE, &error);
-  g_autoptr(SsqServerWriter) writer = ssq_server_writer_new (store, 100);
+  /* The writer thread takes a connection of its own. */
+  g_autoptr(SsqServerWriter) writer =
+    ssq_server_writer_new (ssq_server_store_open_another (path, FALSE, &error), 100);
   WriterOp ops[3] = { { "ua", FALSE }, { "ub", TRUE }, { "uc", FALSE } };
 
   for (guint i = 0; i < G_N_ELEMENTS (ops); i++)

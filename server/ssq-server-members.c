@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-server-members.c: the in-memory membership index. */
+#include "ssq-server-members.h"
+#include "ssq-proto.h"
+
+typedef struct {
+  gboolean    direct;
+  gint64      last_seq;     /* committed; raised by every stored message */
+  GPtrArray  *members;      /* SsqMemberRow, in join order */
+  GHashTable *by_user;      /* user_id -> SsqMemberRow in members */
+} Entry;
+
+struct _SsqServerMembers {
+  SsqServerStore *store;    /* the main thread's (reading) connection */
+  GHashTable     *entries;  /* conversation_id -> Entry */
+};
+
+static void
+entry_free (Entry *e)
+{
+  g_hash_table_unref (e->by_user);
+  g_ptr_array_unref (e->members);
+  g_free (e);
+}
+
+SsqServerMembers *
+ssq_server_members_new (SsqServerStore *store)
+{
+  SsqServerMembers *self = g_new0 (SsqServerMembers, 1);
+
+  self->store = store;
+  self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         (GDestroyNotify) entry_free);
+  return self;
+}
+
+void
+ssq_server_members_free (SsqServerMembers *self)
+{
+  if (self == NULL)
+    return;
+  g_hash_table_unref (self->entries);
+  g_free (self);
+}
+
+/* NULL without an error when there is no such conversation. */
+static Entry *
+lookup (SsqServerMembers  *self,
+        const char        *conversation_id,
+        GError           **error)
+{
+  Entry *e = g_hash_table_lookup (self->entries, conversation_id);
+  g_autoptr(SsqConversationRow) conv = NULL;
+  GError *local_error = NULL;
+
+  if (e != NULL)
+    return e;
+  conv = ssq_server_store_conversation_get (self->store, conversation_id, &local_error);
+  if (conv == NULL)
+    {
+      if (local_error != NULL)
+        g_propagate_error (error, local_error);
+      return NULL;
+    }
+  e = g_new0 (Entry, 1);
+  e->members = ssq_server_store_members (self->store, conversation_id, error);
+  if (e->members == NULL)
+    {
+      g_free (e);
+      return NULL;
+    }
+  e->direct = g_str_equal (conv->kind, "direct");
+  e->last_seq = conv->last_seq;
+  e->by_user = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < e->members->len; i++)
+    {
+      SsqMemberRow *m = e->members->pdata[i];
+
+      /* Markers go stale at once here: make that plain. */
+      m->read_seq = m->delivered_seq = -1;
+      g_hash_table_insert (e->by_user, m->user_id, m);
+    }
+  g_hash_table_insert (self->entries, g_strdup (conversation_id), e);
+  return e;
+}
+
+/**
+ * ssq_server_members_list:
+ * Returns: (transfer full): the members (#SsqMemberRow, markers not set), or
+ * %NULL, with NOT_FOUND when there is no such conversation.
+ */
+GPtrArray *
+ssq_server_members_list (SsqServerMembers  *self,
+                         const char        *conversation_id,
+                         GError           **error)
+{
+  GError *local_error = NULL;
+  Entry *e = lookup (self, conversation_id, &local_error);
+
+  if (e == NULL)
+    {
+      if (local_error == NULL)
+        g_set_error_literal (&local_error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such conversation");
+      g_propagate_error (error, local_error);
+      return NULL;
+    }
+  return g_ptr_array_ref (e->members);
+}
+
+/**
+ * ssq_server_members_get:
+ * Returns: (transfer full): a copy of the user's membership (markers not
+ * set), or %NULL without an error when the user is not a member.
+ */
+SsqMemberRow *
+ssq_server_members_get (SsqServerMembers  *self,
+                        const char        *conversation_id,
+                        const char        *user_id,
+                        GError           **error)
+{
+  Entry *e = lookup (self, conversation_id, error);
+  SsqMemberRow *m = e ? g_hash_table_lookup (e->by_user, user_id) : NULL;
+  SsqMemberRow *copy;
+
+  if (m == NULL)
+    return NULL;
+  copy = g_new0 (SsqMemberRow, 1);
+  copy->user_id = g_strdup (m->user_id);
+  copy->role = g_strdup (m->role);
+  copy->muted = m->muted;
+  copy->read_seq = copy->delivered_seq = -1;
+  copy->joined_at = m->joined_at;
+  return copy;
+}
+
+/* FALSE (without an error) when there is no such conversation. */
+gboolean
+ssq_server_members_conversation (SsqServerMembers  *self,
+                                 const char        *conversation_id,
+                                 gboolean          *out_direct,
+                                 gint64            *out_last_seq,
+                                 GError           **error)
+{
+  Entry *e = lookup (self, conversation_id, error);
+
+  if (e == NULL)
+    return FALSE;
+  if (out_direct != NULL)
+    *out_direct = e->direct;
+  if (out_last_seq != NULL)
+    *out_last_seq = e->last_seq;
+  return TRUE;
+}
+
+/* A message took @seq, and is committed. */
+void
+ssq_server_members_note_seq (SsqServerMembers *self,
+                             const char       *conversation_id,
+                             gint64            seq)
+{
+  Entry *e = g_hash_table_lookup (self->entries, conversation_id);
+
+  if (e != NULL)
+    e->last_seq = MAX (e->last_seq, seq);
+}
+
+/* The conversation's members, roles or mute flags changed (committed). */
+void
+ssq_server_members_forget (SsqServerMembers *self,
+                           const char       *conversation_id)
+{
+  g_hash_table_remove (self->entries, conversation_id);
+}
+
+void
+ssq_server_members_forget_all (SsqServerMembers *self)
+{
+  g_hash_table_remove_all (self->entries);
+}
