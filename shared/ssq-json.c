@@ -406,22 +406,3 @@ ssq_json_object_to_string (JsonObject *object,
     *out_length = strlen (text);
   return text;
 }
-
-/**
- * ssq_json_error_object:
- * Builds the wire form of an error: {"code", "message", "retry_after_ms"?}.
- */
-JsonObject *
-ssq_json_error_object (const GError *error)
-{
-  JsonObject *obj = json_object_new ();
-  SsqError code = error->domain == SSQ_ERROR ? (SsqError) error->code : SSQ_ERROR_INTERNAL;
-  gint64 retry = ssq_error_get_retry_after (error);
-
-  json_object_set_string_member (obj, "code", ssq_error_code_to_string (code));
-  json_object_set_string_member (obj, "message",
-                                 error->domain == SSQ_ERROR ? error->message : "Internal error");
-  if (code == SSQ_ERROR_RATE_LIMITED)
-    json_object_set_int_member (obj, "retry_after_ms", retry);
-  return obj;
-}

@@ -91,6 +91,33 @@ ssq_message_new_from_json (JsonObject *object,
   return g_steal_pointer (&self);
 }
 
+/**
+ * ssq_message_to_json:
+ * The message as a protocol `message` object, as the server sent it.
+ *
+ * Returns: (transfer full): the object
+ */
+JsonObject *
+ssq_message_to_json (SsqMessage *self)
+{
+  SsqWireMessage m = {
+    .id = self->id,
+    .conversation_id = self->conversation_id,
+    .seq = self->seq,
+    .sender = self->sender,
+    .client_id = self->client_id,
+    .body = self->body,
+    .created_at = self->created_at,
+    .edited_at = self->edited_at,
+    .deleted = self->deleted,
+    .reply_to = self->reply_to,
+    .rev = self->rev,
+  };
+
+  g_return_val_if_fail (SSQ_IS_MESSAGE (self), NULL);
+  return ssq_wire_message_encode (&m);
+}
+
 #define GETTER(type, name, field, fallback)                      \
   type ssq_message_get_##name (SsqMessage *self)                 \
   {                                                              \

@@ -144,35 +144,66 @@ ssq_wire_ack_decode (JsonObject  *frame,
   return out->revs == NULL || check_cursors (out->revs, "revs", error);
 }
 
+/* {"code","message","retry_after_ms"?}: the REST error object, and the
+ * start of the error frame. */
+static JsonObject *
+error_object (const SsqWireError *e)
+{
+  JsonObject *obj = json_object_new ();
+
+  json_object_set_string_member (obj, "code", e->code);
+  json_object_set_string_member (obj, "message", e->message);
+  if (g_strcmp0 (e->code, ssq_error_code_to_string (SSQ_ERROR_RATE_LIMITED)) == 0)
+    json_object_set_int_member (obj, "retry_after_ms", e->retry_after_ms);
+  return obj;
+}
+
 JsonObject *
 ssq_wire_error_encode (const SsqWireError *error_frame)
 {
-  JsonObject *frame = json_object_new ();
+  JsonObject *frame = error_object (error_frame);
 
-  json_object_set_string_member (frame, "code", error_frame->code);
-  json_object_set_string_member (frame, "message", error_frame->message);
-  if (g_strcmp0 (error_frame->code, ssq_error_code_to_string (SSQ_ERROR_RATE_LIMITED)) == 0)
-    json_object_set_int_member (frame, "retry_after_ms", error_frame->retry_after_ms);
   json_object_set_string_member (frame, "type", SSQ_FRAME_ERROR);
   return with_id (frame, error_frame->id);
 }
 
-/**
- * ssq_wire_error_from_gerror:
- * The `error` frame for @error: its code, its message when it is one of
- * ours (others are internal, and their text stays on the server).
- */
-JsonObject *
-ssq_wire_error_from_gerror (JsonNode     *id,
-                            const GError *error)
+static SsqWireError
+error_from_gerror (JsonNode     *id,
+                   const GError *error)
 {
   SsqError code = error->domain == SSQ_ERROR ? (SsqError) error->code : SSQ_ERROR_INTERNAL;
-  SsqWireError e = {
+
+  /* Errors of other domains are internal, and their text stays here. */
+  return (SsqWireError) {
     .id = id,
     .code = ssq_error_code_to_string (code),
     .message = error->domain == SSQ_ERROR ? error->message : "Internal error",
     .retry_after_ms = ssq_error_get_retry_after (error),
   };
+}
+
+/**
+ * ssq_wire_error_object:
+ * The REST form of @error, the `error` member of an error reply:
+ * {"code","message","retry_after_ms"?}.
+ */
+JsonObject *
+ssq_wire_error_object (const GError *error)
+{
+  SsqWireError e = error_from_gerror (NULL, error);
+
+  return error_object (&e);
+}
+
+/**
+ * ssq_wire_error_from_gerror:
+ * The `error` frame for @error, answering the request @id (may be NULL).
+ */
+JsonObject *
+ssq_wire_error_from_gerror (JsonNode     *id,
+                            const GError *error)
+{
+  SsqWireError e = error_from_gerror (id, error);
 
   return ssq_wire_error_encode (&e);
 }

@@ -230,6 +230,7 @@ gboolean    ssq_wire_ack_decode           (JsonObject                *frame,
 JsonObject *ssq_wire_error_encode         (const SsqWireError        *error_frame);
 JsonObject *ssq_wire_error_from_gerror    (JsonNode                  *id,
                                            const GError              *error);
+JsonObject *ssq_wire_error_object         (const GError              *error);
 gboolean    ssq_wire_error_decode         (JsonObject                *frame,
                                            SsqWireError              *out);
 JsonObject *ssq_wire_pong_encode          (JsonNode                  *id);
