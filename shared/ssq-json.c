@@ -12,7 +12,7 @@
 #include <string.h>
 
 /* The UTF-16 code unit of the escape "\uXXXX" whose 'u' is at @p, or -1
- * when there is none (json-glib reports a malformed one itself). */
+ * when there is none or it is malformed. */
 static int
 escape_unit (const char *p,
              const char *end)
@@ -45,6 +45,15 @@ check_escape (const char  *p,
   int unit = p + 1 < end ? escape_unit (p + 1, end) : -1;
   int low;
 
+  /* json-glib does not refuse a short "\u" escape: it decodes "\uDa" and
+   * the bytes after it into a code unit of its own making (a lone
+   * surrogate: bytes that are not UTF-8). JSON wants four hex digits. */
+  if (unit < 0 && p + 1 < end && p[1] == 'u')
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                           _("A \\u escape needs four hexadecimal digits"));
+      return -1;
+    }
   if (unit == 0)
     {
       g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID,
