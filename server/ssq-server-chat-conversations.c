@@ -327,8 +327,7 @@ ssq_server_chat_update (SsqServer   *server,
                                                                     user_id, NULL);
       if (obj != NULL)
         {
-          g_autoptr(GBytes) frame = ssq_server_json_frame (SSQ_FRAME_CONVERSATION, "conversation",
-                                                           obj);
+          g_autoptr(GBytes) frame = ssq_server_wire_event (SSQ_FRAME_TYPE_CONVERSATION, obj);
           ssq_server_hub_send_user (server->hub, user_id, frame);
         }
     }

@@ -34,7 +34,7 @@ ssq_server_chat_emit_conversation (SsqServer  *server,
       obj = ssq_server_json_conversation (server, conv, members_json, m, NULL);
       if (obj == NULL)
         continue;
-      frame = ssq_server_json_frame (SSQ_FRAME_CONVERSATION, "conversation", obj);
+      frame = ssq_server_wire_event (SSQ_FRAME_TYPE_CONVERSATION, obj);
       ssq_server_hub_send_user (server->hub, m->user_id, frame);
     }
 }
@@ -44,12 +44,9 @@ ssq_server_chat_emit_removed (SsqServer  *server,
                               const char *conversation_id,
                               const char *user_id)
 {
-  g_autoptr(JsonObject) frame = json_object_new ();
-  g_autoptr(GBytes) wire = NULL;
+  g_autoptr(JsonObject) frame = ssq_wire_removed_encode (conversation_id);
+  g_autoptr(GBytes) wire = ssq_server_wire (frame);
 
-  json_object_set_string_member (frame, "type", SSQ_FRAME_CONVERSATION_REMOVED);
-  json_object_set_string_member (frame, "conversation_id", conversation_id);
-  wire = ssq_server_wire (frame);
   ssq_server_hub_send_user (server->hub, user_id, wire);
 }
 
@@ -86,13 +83,10 @@ emit_notifications (SsqServer           *server,
         }
       if (frames[reason] == NULL)
         {
-          g_autoptr(JsonObject) frame = json_object_new ();
+          SsqWireNotification n = { message->conversation_id, message->seq, reasons[reason],
+                                     message->sender };
+          g_autoptr(JsonObject) frame = ssq_wire_notification_encode (&n);
 
-          json_object_set_string_member (frame, "type", SSQ_FRAME_NOTIFICATION);
-          json_object_set_string_member (frame, "conversation_id", message->conversation_id);
-          json_object_set_int_member (frame, "seq", message->seq);
-          json_object_set_string_member (frame, "reason", reasons[reason]);
-          json_object_set_string_member (frame, "sender", message->sender);
           frames[reason] = ssq_server_wire (frame);
         }
       ssq_server_hub_notify_user (server->hub, m->user_id, frames[reason]);
@@ -117,7 +111,7 @@ ssq_server_chat_emit_message (SsqServer           *server,
       g_warning ("Message event not sent: %s", error->message);
       return;
     }
-  frame = ssq_server_json_frame (SSQ_FRAME_MESSAGE, "message", obj);
+  frame = ssq_server_wire_event (SSQ_FRAME_TYPE_MESSAGE, obj);
   server->metrics.messages_delivered_total +=
     ssq_server_hub_send_members (server->hub, members, NULL, frame);
   if (is_new)

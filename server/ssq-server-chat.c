@@ -66,29 +66,23 @@ ssq_server_chat_parse_send (JsonObject      *request,
                             SsqSendRequest  *out,
                             GError         **error)
 {
-  const char *conversation_id = NULL, *client_id = NULL, *body = NULL;
-  gint64 reply_to = 0;
-  JsonArray *media = NULL;
+  SsqWireSend send;
 
-  if (!ssq_json_get_string (request, "conversation_id", FALSE, &conversation_id, error) ||
-      !ssq_json_get_string (request, "client_id", TRUE, &client_id, error) ||
-      !ssq_json_get_string (request, "body", TRUE, &body, error) ||
-      !ssq_json_get_int (request, "reply_to", FALSE, 1, G_MAXINT64, &reply_to, error) ||
-      !ssq_json_get_array (request, "media", FALSE, 32, &media, error))
+  if (!ssq_wire_send_decode (request, &send, error))
     return FALSE;
-  if (!ssq_check_text ("client_id", client_id, 1, SSQ_CLIENT_ID_MAX, error) ||
-      !ssq_check_text ("body", body, 1, SSQ_BODY_MAX, error))
+  if (!ssq_check_text ("client_id", send.client_id, 1, SSQ_CLIENT_ID_MAX, error) ||
+      !ssq_check_text ("body", send.body, 1, SSQ_BODY_MAX, error))
     return FALSE;
-  if (media != NULL && json_array_get_length (media) > 0)
+  if (send.media != NULL && json_array_get_length (send.media) > 0)
     {
       /* No media can exist before media uploads are implemented. */
       g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "Unknown media id");
       return FALSE;
     }
-  out->conversation_id = g_strdup (conversation_id);
-  out->client_id = g_strdup (client_id);
-  out->body = g_strdup (body);
-  out->reply_to = reply_to;
+  out->conversation_id = g_strdup (send.conversation_id);
+  out->client_id = g_strdup (send.client_id);
+  out->body = g_strdup (send.body);
+  out->reply_to = send.reply_to;
   return TRUE;
 }
 

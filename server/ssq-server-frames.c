@@ -13,7 +13,6 @@ typedef void (*FrameFunc) (SsqServerSession *session,
                            gint64            started_us);
 
 typedef struct {
-  const char *type;
   gboolean    needs_id;
   FrameFunc   func;
 } Frame;
@@ -28,16 +27,6 @@ observe_latency (SsqServerSession *self,
                          (g_get_monotonic_time () - started_us) / 1e6);
 }
 
-static JsonObject *
-new_ack (JsonNode *request_id)
-{
-  JsonObject *obj = json_object_new ();
-
-  json_object_set_string_member (obj, "type", SSQ_FRAME_ACK);
-  json_object_set_member (obj, "id", json_node_copy (request_id));
-  return obj;
-}
-
 static void
 send_ack (SsqServerSession *self,
           JsonNode         *request_id)
@@ -46,7 +35,7 @@ send_ack (SsqServerSession *self,
 
   if (request_id == NULL)
     return;
-  ack = new_ack (request_id);
+  ack = ssq_wire_ack_encode (&(SsqWireAck) { .id = request_id });
   ssq_server_session_send_object (self, ack);
 }
 
@@ -91,6 +80,7 @@ send_done (SsqServer           *server,
 {
   Pending *p = user_data;
   g_autoptr(JsonObject) ack = NULL;
+  g_autoptr(JsonObject) wire_message = NULL;
 
   if (!p->session->open)
     return;
@@ -99,10 +89,9 @@ send_done (SsqServer           *server,
       ssq_server_session_send_error (p->session, p->request_id, error);
       return;
     }
-  ack = new_ack (p->request_id);
-  json_object_set_object_member (ack, "message", ssq_server_json_message (message));
-  if (duplicate)
-    json_object_set_boolean_member (ack, "duplicate", TRUE);
+  wire_message = ssq_server_json_message (message);
+  ack = ssq_wire_ack_encode (&(SsqWireAck) { .id = p->request_id, .message = wire_message,
+                                             .duplicate = duplicate });
   ssq_server_session_send_object (p->session, ack);
   observe_latency (p->session, p->started_us);
 }
@@ -159,17 +148,15 @@ mark (SsqServerSession *self,
       gint64            started_us)
 {
   g_autoptr(GError) error = NULL;
-  const char *conversation_id = NULL;
-  gint64 seq = 0;
+  SsqWireMark m;
 
-  if (!ssq_json_get_string (frame, "conversation_id", TRUE, &conversation_id, &error) ||
-      !ssq_json_get_int (frame, "seq", TRUE, 0, G_MAXINT64, &seq, &error))
+  if (!ssq_wire_mark_decode (frame, &m, &error))
     {
       ssq_server_session_send_error (self, request_id, error);
       return;
     }
-  ssq_server_chat_mark (self->server, self->user_id, conversation_id, read ? 0 : seq,
-                        read ? seq : 0, mark_done, pending_new (self, request_id, started_us),
+  ssq_server_chat_mark (self->server, self->user_id, m.conversation_id, read ? 0 : m.seq,
+                        read ? m.seq : 0, mark_done, pending_new (self, request_id, started_us),
                         (GDestroyNotify) pending_free);
 }
 
@@ -201,18 +188,16 @@ frame_typing (SsqServerSession *self,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SsqMemberRow) member = NULL;
-  const char *conversation_id = NULL;
-  gboolean active = FALSE;
+  SsqWireTyping t;
 
-  if (!ssq_json_get_string (frame, "conversation_id", TRUE, &conversation_id, &error) ||
-      !ssq_json_get_bool (frame, "active", TRUE, &active, &error) ||
-      (member = ssq_server_chat_require_member (self->server, conversation_id, self->user_id,
+  if (!ssq_wire_typing_decode (frame, SSQ_WIRE_FROM_CLIENT, &t, &error) ||
+      (member = ssq_server_chat_require_member (self->server, t.conversation_id, self->user_id,
                                                 &error)) == NULL)
     {
       ssq_server_session_send_error (self, request_id, error);
       return;
     }
-  ssq_server_hub_typing (self->server->hub, conversation_id, self->user_id, active);
+  ssq_server_hub_typing (self->server->hub, t.conversation_id, self->user_id, t.active);
   send_ack (self, request_id);
 }
 
@@ -223,13 +208,15 @@ frame_presence (SsqServerSession *self,
                 gint64            started_us)
 {
   g_autoptr(GError) error = NULL;
-  const char *status = NULL;
+  SsqWirePresence p;
+  const char *status;
 
-  if (!ssq_json_get_string (frame, "status", TRUE, &status, &error))
+  if (!ssq_wire_presence_decode (frame, SSQ_WIRE_FROM_CLIENT, &p, &error))
     {
       ssq_server_session_send_error (self, request_id, error);
       return;
     }
+  status = p.status;
   if (!g_str_equal (status, "online") && !g_str_equal (status, "away") &&
       !g_str_equal (status, "dnd"))
     {
@@ -248,10 +235,8 @@ frame_ping (SsqServerSession *self,
             JsonNode         *request_id,
             gint64            started_us)
 {
-  g_autoptr(JsonObject) pong = json_object_new ();
+  g_autoptr(JsonObject) pong = ssq_wire_pong_encode (request_id);
 
-  json_object_set_string_member (pong, "type", SSQ_FRAME_PONG);
-  json_object_set_member (pong, "id", json_node_copy (request_id));
   ssq_server_session_send_object (self, pong);
 }
 
@@ -315,7 +300,7 @@ send_messages (SsqServerSession *self,
   for (guint i = 0; i < messages->len && self->open; i++)
     {
       g_autoptr(JsonObject) obj = ssq_server_json_message (messages->pdata[i]);
-      g_autoptr(GBytes) mframe = ssq_server_json_frame (SSQ_FRAME_MESSAGE, "message", obj);
+      g_autoptr(GBytes) mframe = ssq_server_wire_event (SSQ_FRAME_TYPE_MESSAGE, obj);
 
       ssq_server_session_send (self, mframe);
     }
@@ -372,7 +357,7 @@ sync_one (SsqServerSession *self,
   conv = ssq_server_json_conversation_for (self->server, conversation_id, self->user_id, NULL);
   if (conv == NULL)
     return;    /* left since the sync began */
-  frame = ssq_server_json_frame (SSQ_FRAME_CONVERSATION, "conversation", conv);
+  frame = ssq_server_wire_event (SSQ_FRAME_TYPE_CONVERSATION, conv);
   ssq_server_session_send (self, frame);
   if (job->since_rev != NULL)
     {
@@ -398,11 +383,10 @@ static void
 sync_finish (SsqServerSession *self,
              SyncJob          *job)
 {
-  g_autoptr(JsonObject) ack = new_ack (job->request_id);
+  g_autoptr(JsonObject) ack = NULL;
 
-  json_object_set_array_member (ack, "truncated", json_array_ref (job->truncated));
-  if (job->since_rev != NULL)
-    json_object_set_object_member (ack, "revs", json_object_ref (job->revs));
+  ack = ssq_wire_ack_encode (&(SsqWireAck) { .id = job->request_id, .truncated = job->truncated,
+                                             .revs = job->since_rev ? job->revs : NULL });
   ssq_server_session_send_object (self, ack);
   observe_latency (self, job->started_us);
 }
@@ -436,30 +420,25 @@ sync_step_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
-read_since (JsonObject  *since,
-            const char  *name,
-            GHashTable  *out,
-            GError     **error)
+/* The cursors of a decoded sync (checked by the codec) as a table. */
+static GHashTable *
+read_since (JsonObject *since)
 {
+  GHashTable *out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   JsonObjectIter iter;
   const char *key;
   JsonNode *value;
 
+  if (since == NULL)
+    return out;
   json_object_iter_init (&iter, since);
   while (json_object_iter_next (&iter, &key, &value))
     {
-      gint64 seq;
+      gint64 seq = json_node_get_int (value);
 
-      if (json_node_get_value_type (value) != G_TYPE_INT64 || (seq = json_node_get_int (value)) < 0)
-        {
-          g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
-                       "%s[\"%s\"] must be a non-negative integer", name, key);
-          return FALSE;
-        }
       g_hash_table_insert (out, g_strdup (key), g_memdup2 (&seq, sizeof seq));
     }
-  return TRUE;
+  return out;
 }
 
 static void
@@ -469,30 +448,21 @@ frame_sync (SsqServerSession *self,
             gint64            started_us)
 {
   g_autoptr(GError) error = NULL;
-  JsonObject *since = NULL, *since_rev = NULL;
   g_autoptr(GPtrArray) ids = NULL;
-  g_autoptr(GHashTable) since_table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                             g_free);
+  g_autoptr(GHashTable) since_table = NULL;
   g_autoptr(GHashTable) rev_table = NULL;
+  SsqWireSync sync;
   SyncJob *job;
 
-  if (!ssq_json_get_object (frame, "since", FALSE, &since, &error) ||
-      (since != NULL && !read_since (since, "since", since_table, &error)) ||
-      !ssq_json_get_object (frame, "since_rev", FALSE, &since_rev, &error))
+  if (!ssq_wire_sync_decode (frame, &sync, &error))
     {
       ssq_server_session_send_error (self, request_id, error);
       return;
     }
+  since_table = read_since (sync.since);
   /* Without since_rev the sync is the contract's: new messages only. */
-  if (since_rev != NULL)
-    {
-      rev_table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-      if (!read_since (since_rev, "since_rev", rev_table, &error))
-        {
-          ssq_server_session_send_error (self, request_id, error);
-          return;
-        }
-    }
+  if (sync.since_rev != NULL)
+    rev_table = read_since (sync.since_rev);
   ids = ssq_server_store_conversation_ids_for_user (self->server->store, self->user_id, &error);
   if (ids == NULL)
     {
@@ -514,14 +484,16 @@ frame_sync (SsqServerSession *self,
 
 /* ---- Dispatch --------------------------------------------------------- */
 
-static const Frame frames[] = {
-  { SSQ_FRAME_SEND,     TRUE,  frame_send },
-  { SSQ_FRAME_SYNC,     TRUE,  frame_sync },
-  { SSQ_FRAME_RECEIVED, FALSE, frame_received },
-  { SSQ_FRAME_READ,     TRUE,  frame_read },
-  { SSQ_FRAME_TYPING,   FALSE, frame_typing },
-  { SSQ_FRAME_PRESENCE, FALSE, frame_presence },
-  { SSQ_FRAME_PING,     TRUE,  frame_ping },
+/* Indexed by the codec's frame type; server-only types have no handler
+ * (the codec refuses them from a client). */
+static const Frame handlers[SSQ_FRAME_TYPE_N] = {
+  [SSQ_FRAME_TYPE_SEND]     = { TRUE,  frame_send },
+  [SSQ_FRAME_TYPE_SYNC]     = { TRUE,  frame_sync },
+  [SSQ_FRAME_TYPE_RECEIVED] = { FALSE, frame_received },
+  [SSQ_FRAME_TYPE_READ]     = { TRUE,  frame_read },
+  [SSQ_FRAME_TYPE_TYPING]   = { FALSE, frame_typing },
+  [SSQ_FRAME_TYPE_PRESENCE] = { FALSE, frame_presence },
+  [SSQ_FRAME_TYPE_PING]     = { TRUE,  frame_ping },
 };
 
 void
@@ -531,8 +503,7 @@ ssq_server_frames_dispatch (SsqServerSession *self,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) frame = NULL;
-  JsonNode *request_id;
-  const char *type = NULL;
+  SsqWireHead head;
   gint64 started_us = g_get_monotonic_time ();
 
   frame = ssq_json_parse_object (data, length, &error);
@@ -541,34 +512,17 @@ ssq_server_frames_dispatch (SsqServerSession *self,
       ssq_server_session_send_error (self, NULL, error);
       return;
     }
-  request_id = json_object_get_member (frame, "id");
-  if (request_id != NULL && json_node_get_value_type (request_id) != G_TYPE_STRING &&
-      json_node_get_value_type (request_id) != G_TYPE_INT64)
+  if (!ssq_wire_head_decode (frame, SSQ_WIRE_FROM_CLIENT, &head, &error))
     {
-      g_set_error_literal (&error, SSQ_ERROR, SSQ_ERROR_INVALID,
-                           "Field \"id\" must be a string or an integer");
+      ssq_server_session_send_error (self, head.id, error);
+      return;
+    }
+  if (handlers[head.type].needs_id && head.id == NULL)
+    {
+      g_set_error (&error, SSQ_ERROR, SSQ_ERROR_INVALID, "A \"%s\" request needs an \"id\"",
+                   ssq_wire_frame_name (head.type));
       ssq_server_session_send_error (self, NULL, error);
       return;
     }
-  if (!ssq_json_get_string (frame, "type", TRUE, &type, &error))
-    {
-      ssq_server_session_send_error (self, request_id, error);
-      return;
-    }
-  for (guint i = 0; i < G_N_ELEMENTS (frames); i++)
-    {
-      if (!g_str_equal (type, frames[i].type))
-        continue;
-      if (frames[i].needs_id && request_id == NULL)
-        {
-          g_set_error (&error, SSQ_ERROR, SSQ_ERROR_INVALID, "A \"%s\" request needs an \"id\"",
-                       type);
-          ssq_server_session_send_error (self, NULL, error);
-          return;
-        }
-      frames[i].func (self, frame, request_id, started_us);
-      return;
-    }
-  g_set_error (&error, SSQ_ERROR, SSQ_ERROR_INVALID, "Unknown frame type \"%s\"", type);
-  ssq_server_session_send_error (self, request_id, error);
+  handlers[head.type].func (self, frame, head.id, started_us);
 }

@@ -106,7 +106,7 @@ error_body (const GError *error,
 {
   g_autoptr(JsonObject) body = json_object_new ();
 
-  json_object_set_object_member (body, "error", ssq_json_error_object (error));
+  json_object_set_object_member (body, "error", ssq_wire_error_object (error));
   return ssq_json_object_to_string (body, out_length);
 }
 

@@ -143,7 +143,7 @@ broadcast_presence (SsqServerHub *hub,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) contacts = ssq_server_store_contacts (hub->server->store, user_id, &error);
-  g_autoptr(JsonObject) frame = json_object_new ();
+  g_autoptr(JsonObject) frame = NULL;
   g_autoptr(GBytes) wire = NULL;
 
   if (contacts == NULL)
@@ -151,10 +151,7 @@ broadcast_presence (SsqServerHub *hub,
       g_warning ("Presence not sent: %s", error->message);
       return;
     }
-  json_object_set_string_member (frame, "type", "presence");
-  json_object_set_string_member (frame, "user", user_id);
-  json_object_set_string_member (frame, "status", status);
-  json_object_set_int_member (frame, "last_seen", last_seen);
+  frame = ssq_wire_presence_encode (&(SsqWirePresence) { NULL, user_id, status, last_seen });
   wire = ssq_server_wire (frame);
   for (guint i = 0; i < contacts->len; i++)
     ssq_server_hub_send_user (hub, contacts->pdata[i], wire);
@@ -385,15 +382,12 @@ send_typing (SsqServerHub *hub,
 {
   g_autoptr(GPtrArray) members = ssq_server_members_list (hub->server->members, conversation_id,
                                                           NULL);
-  g_autoptr(JsonObject) frame = json_object_new ();
+  g_autoptr(JsonObject) frame = NULL;
   g_autoptr(GBytes) wire = NULL;
 
   if (members == NULL)
     return;
-  json_object_set_string_member (frame, "type", "typing");
-  json_object_set_string_member (frame, "conversation_id", conversation_id);
-  json_object_set_string_member (frame, "user", user_id);
-  json_object_set_boolean_member (frame, "active", active);
+  frame = ssq_wire_typing_encode (&(SsqWireTyping) { NULL, conversation_id, user_id, active });
   wire = ssq_server_wire (frame);
   ssq_server_hub_send_members (hub, members, user_id, wire);
 }
@@ -465,7 +459,7 @@ receipt_relay (gpointer state)
   SsqServerHub *hub = r->hub;
   g_autoptr(GPtrArray) members = ssq_server_store_members (hub->server->store,
                                                            r->conversation_id, NULL);
-  g_autoptr(JsonObject) frame = json_object_new ();
+  g_autoptr(JsonObject) frame = NULL;
   g_autoptr(GBytes) wire = NULL;
   SsqMemberRow *me = NULL;
 
@@ -475,11 +469,8 @@ receipt_relay (gpointer state)
   if (me == NULL ||
       (me->delivered_seq == r->delivered_relayed && me->read_seq == r->read_relayed))
     return FALSE;
-  json_object_set_string_member (frame, "type", SSQ_FRAME_RECEIPT);
-  json_object_set_string_member (frame, "conversation_id", r->conversation_id);
-  json_object_set_string_member (frame, "user", r->user_id);
-  json_object_set_int_member (frame, "delivered_seq", me->delivered_seq);
-  json_object_set_int_member (frame, "read_seq", me->read_seq);
+  frame = ssq_wire_receipt_encode (&(SsqWireReceipt) { r->conversation_id, r->user_id,
+                                                       me->delivered_seq, me->read_seq });
   wire = ssq_server_wire (frame);
   ssq_server_hub_send_members (hub, members, r->include_self ? NULL : r->user_id, wire);
   r->delivered_relayed = me->delivered_seq;

@@ -4,35 +4,28 @@
 #include "ssq-server-private.h"
 #include "ssq-server-hub.h"
 
+/* What others see of a deleted account: its id (its messages and direct
+ * conversations stay), no name, a flag for clients to show their own words,
+ * and an English name for those that do not know the flag. */
+static const SsqWireUser deleted_user = {
+  .username = "", .display_name = "Deleted user", .presence = "offline", .deleted = TRUE,
+};
+
 JsonObject *
 ssq_server_json_user (SsqServer        *server,
                       const SsqUserRow *user)
 {
-  JsonObject *obj = json_object_new ();
+  SsqWireUser wire = deleted_user;
 
-  if (ssq_user_row_is_deleted (user))
-    {
-      /* What others see of a deleted account: its id (its messages and
-       * direct conversations stay), no name, a flag for clients to show
-       * their own words, and an English name for those that do not know
-       * the flag. */
-      json_object_set_string_member (obj, "id", user->id);
-      json_object_set_string_member (obj, "username", "");
-      json_object_set_string_member (obj, "display_name", "Deleted user");
-      json_object_set_string_member (obj, "presence", "offline");
-      json_object_set_null_member (obj, "last_seen");
-      json_object_set_boolean_member (obj, "deleted", TRUE);
-      return obj;
-    }
-  json_object_set_string_member (obj, "id", user->id);
-  json_object_set_string_member (obj, "username", user->username);
-  json_object_set_string_member (obj, "display_name", user->display_name);
-  json_object_set_string_member (obj, "presence", ssq_server_hub_presence (server->hub, user->id));
-  if (user->last_seen > 0)
-    json_object_set_int_member (obj, "last_seen", user->last_seen);
-  else
-    json_object_set_null_member (obj, "last_seen");
-  return obj;
+  if (!ssq_user_row_is_deleted (user))
+    wire = (SsqWireUser) {
+      .username = user->username,
+      .display_name = user->display_name,
+      .presence = ssq_server_hub_presence (server->hub, user->id),
+      .last_seen = user->last_seen,
+    };
+  wire.id = user->id;
+  return ssq_wire_user_encode (&wire);
 }
 
 JsonObject *
@@ -53,27 +46,21 @@ ssq_server_json_user_by_id (SsqServer  *server,
 JsonObject *
 ssq_server_json_message (const SsqMessageRow *m)
 {
-  JsonObject *obj = json_object_new ();
+  SsqWireMessage wire = {
+    .id = m->id,
+    .conversation_id = m->conversation_id,
+    .seq = m->seq,
+    .sender = m->sender,
+    .client_id = m->client_id,
+    .body = m->deleted ? "" : m->body,
+    .created_at = m->created_at,
+    .edited_at = m->edited_at,
+    .deleted = m->deleted,
+    .reply_to = m->reply_to,
+    .rev = m->rev,
+  };
 
-  json_object_set_string_member (obj, "id", m->id);
-  json_object_set_string_member (obj, "conversation_id", m->conversation_id);
-  json_object_set_int_member (obj, "seq", m->seq);
-  json_object_set_string_member (obj, "sender", m->sender);
-  json_object_set_string_member (obj, "client_id", m->client_id);
-  json_object_set_string_member (obj, "body", m->deleted ? "" : m->body);
-  json_object_set_int_member (obj, "created_at", m->created_at);
-  if (m->edited_at > 0)
-    json_object_set_int_member (obj, "edited_at", m->edited_at);
-  else
-    json_object_set_null_member (obj, "edited_at");
-  json_object_set_boolean_member (obj, "deleted", m->deleted);
-  if (m->reply_to > 0)
-    json_object_set_int_member (obj, "reply_to", m->reply_to);
-  else
-    json_object_set_null_member (obj, "reply_to");
-  json_object_set_array_member (obj, "media", json_array_new ());
-  json_object_set_int_member (obj, "rev", m->rev);
-  return obj;
+  return ssq_wire_message_encode (&wire);
 }
 
 /* The members array is the same for every viewer: build it once per event. */
@@ -86,14 +73,12 @@ ssq_server_json_members (SsqServer *server,
   for (guint i = 0; i < members->len; i++)
     {
       SsqMemberRow *m = members->pdata[i];
-      JsonObject *member = json_object_new ();
-
-      json_object_set_object_member (member, "user", ssq_server_json_user_by_id (server, m->user_id));
-      json_object_set_string_member (member, "role", m->role);
+      g_autoptr(JsonObject) user = ssq_server_json_user_by_id (server, m->user_id);
       /* Everyone's markers: a client that was away learns what was read
        * meanwhile, which receipts only tell those online. */
-      json_object_set_int_member (member, "delivered_seq", m->delivered_seq);
-      json_object_set_int_member (member, "read_seq", m->read_seq);
+      SsqWireMember wire = { user, m->role, m->delivered_seq, m->read_seq };
+      JsonObject *member = ssq_wire_member_encode (&wire);
+
       json_array_add_object_element (array, member);
     }
   return array;
@@ -106,8 +91,8 @@ ssq_server_json_conversation (SsqServer                 *server,
                               const SsqMemberRow        *viewer,
                               GError                   **error)
 {
-  g_autoptr(JsonObject) obj = json_object_new ();
   g_autoptr(GError) local_error = NULL;
+  SsqWireConversation wire;
   gint64 unread = ssq_server_store_unread_count (server->store, conv->id, viewer->user_id,
                                                  viewer->read_seq, &local_error);
 
@@ -116,23 +101,22 @@ ssq_server_json_conversation (SsqServer                 *server,
       g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
     }
-  json_object_set_string_member (obj, "id", conv->id);
-  json_object_set_string_member (obj, "kind", conv->kind);
-  if (conv->title != NULL)
-    json_object_set_string_member (obj, "title", conv->title);
-  else
-    json_object_set_null_member (obj, "title");
-  json_object_set_array_member (obj, "members", json_array_ref (members_json));
-  json_object_set_int_member (obj, "last_seq", conv->last_seq);
-  json_object_set_int_member (obj, "rev", conv->rev);
-  json_object_set_int_member (obj, "read_seq", viewer->read_seq);
-  json_object_set_int_member (obj, "delivered_seq", viewer->delivered_seq);
-  json_object_set_int_member (obj, "unread", unread);
-  json_object_set_boolean_member (obj, "muted", viewer->muted);
-  json_object_set_string_member (obj, "role", viewer->role);
-  json_object_set_int_member (obj, "created_at", conv->created_at);
-  json_object_set_int_member (obj, "updated_at", conv->updated_at);
-  return g_steal_pointer (&obj);
+  wire = (SsqWireConversation) {
+    .id = conv->id,
+    .kind = conv->kind,
+    .title = conv->title,
+    .members = members_json,
+    .last_seq = conv->last_seq,
+    .rev = conv->rev,
+    .read_seq = viewer->read_seq,
+    .delivered_seq = viewer->delivered_seq,
+    .unread = unread,
+    .muted = viewer->muted,
+    .role = viewer->role,
+    .created_at = conv->created_at,
+    .updated_at = conv->updated_at,
+  };
+  return ssq_wire_conversation_encode (&wire);
 }
 
 /* The conversation as @viewer_id sees it; NOT_FOUND for non-members, so that
@@ -177,17 +161,12 @@ ssq_server_wire (JsonObject *object)
   return ssq_net_ws_frame_text (text, len);
 }
 
-/* {"type": type, key: value} on the wire. @value may be NULL for a bare
- * frame. */
+/* A `message` or `conversation` event on the wire. */
 GBytes *
-ssq_server_json_frame (const char *type,
-                       const char *key,
-                       JsonObject *value)
+ssq_server_wire_event (SsqFrameType  type,
+                       JsonObject   *value)
 {
-  g_autoptr(JsonObject) frame = json_object_new ();
+  g_autoptr(JsonObject) frame = ssq_wire_event_encode (type, value);
 
-  json_object_set_string_member (frame, "type", type);
-  if (key != NULL && value != NULL)
-    json_object_set_object_member (frame, key, json_object_ref (value));
   return ssq_server_wire (frame);
 }

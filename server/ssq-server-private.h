@@ -6,6 +6,7 @@
 
 #include "ssq-proto.h"
 #include "ssq-json.h"
+#include "ssq-wire.h"
 #include "ssq-server.h"
 #include "ssq-server-auth.h"
 #include "ssq-server-config.h"
@@ -74,8 +75,7 @@ JsonObject *ssq_server_json_conversation_for (SsqServer      *server,
                                               const char     *conversation_id,
                                               const char     *viewer_id,
                                               GError        **error);
-GBytes     *ssq_server_json_frame        (const char         *type,
-                                          const char         *key,
+GBytes     *ssq_server_wire_event        (SsqFrameType        type,
                                           JsonObject         *value);
 GBytes     *ssq_server_wire              (JsonObject         *object);
 

@@ -103,12 +103,9 @@ ssq_server_session_send_error (SsqServerSession *self,
                                JsonNode         *request_id,
                                const GError     *error)
 {
-  g_autoptr(JsonObject) obj = ssq_json_error_object (error);
+  g_autoptr(JsonObject) obj = ssq_wire_error_from_gerror (request_id, error);
 
   ssq_server_metrics_error (&self->server->metrics, error);
-  json_object_set_string_member (obj, "type", SSQ_FRAME_ERROR);
-  if (request_id != NULL)
-    json_object_set_member (obj, "id", json_node_copy (request_id));
   ssq_server_session_send_object (self, obj);
 }
 
@@ -211,6 +208,7 @@ ssq_server_session_new (SsqServer     *server,
   g_autoptr(GError) error = NULL;
   g_autoptr(SsqUserRow) user = NULL;
   g_autoptr(JsonObject) welcome = NULL;
+  g_autoptr(JsonObject) me = NULL;
   SsqServerSession *self = g_object_new (SSQ_TYPE_SERVER_SESSION, NULL);
 
   self->server = server;
@@ -230,22 +228,18 @@ ssq_server_session_new (SsqServer     *server,
   /* welcome goes first: attaching to the hub announces the user's presence,
    * to this session too. */
   user = ssq_server_store_user_by_id (server->store, user_id, NULL);
-  welcome = json_object_new ();
-  json_object_set_string_member (welcome, "type", SSQ_FRAME_WELCOME);
   if (user != NULL)
     {
-      JsonObject *me = ssq_server_json_user (server, user);
       const char *presence = ssq_server_hub_presence (server->hub, user_id);
 
+      me = ssq_server_json_user (server, user);
       /* As it will be once attached: online, or the status another
        * session of the user chose. */
       json_object_set_string_member (me, "presence",
                                      g_str_equal (presence, "offline") ? "online" : presence);
-      json_object_set_object_member (welcome, "user", me);
     }
-  json_object_set_string_member (welcome, "session_id", self->id);
-  json_object_set_int_member (welcome, "server_time", ssq_now_ms ());
-  json_object_set_int_member (welcome, "protocol", SSQ_PROTOCOL_VERSION);
+  welcome = ssq_wire_welcome_encode (&(SsqWireWelcome) { me, self->id, ssq_now_ms (),
+                                                         SSQ_PROTOCOL_VERSION });
   ssq_server_session_send_object (self, welcome);
 
   if (!ssq_server_hub_attach (server->hub, self, &error))

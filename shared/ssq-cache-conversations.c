@@ -5,6 +5,7 @@
 #include "ssq-cache-private.h"
 #include "ssq-conversation-private.h"
 #include "ssq-json.h"
+#include "ssq-wire.h"
 #include "ssq-proto.h"
 
 static gboolean
@@ -14,17 +15,12 @@ store_member (SsqCache    *self,
               GError     **error)
 {
   g_autoptr(SsqUser) user = NULL;
-  JsonObject *user_object;
-  const char *role = NULL;
-  gint64 delivered_seq = 0, read_seq = 0;
+  SsqWireMember m;
   sqlite3_stmt *stmt;
 
-  if (!ssq_json_get_object (member, "user", TRUE, &user_object, error) ||
-      !ssq_json_get_string (member, "role", FALSE, &role, error) ||
-      !ssq_json_get_int (member, "delivered_seq", FALSE, 0, G_MAXINT64, &delivered_seq, error) ||
-      !ssq_json_get_int (member, "read_seq", FALSE, 0, G_MAXINT64, &read_seq, error))
+  if (!ssq_wire_member_decode (member, &m, error))
     return FALSE;
-  user = ssq_user_new_from_json (user_object, error);
+  user = ssq_user_new_from_json (m.user, error);
   if (user == NULL || !ssq_cache_store_user (self, user, error))
     return FALSE;
 
@@ -38,9 +34,9 @@ store_member (SsqCache    *self,
     return FALSE;
   ssq_db_bind_text (stmt, 1, conversation_id);
   ssq_db_bind_text (stmt, 2, ssq_user_get_id (user));
-  ssq_db_bind_text (stmt, 3, role ? role : "member");
-  sqlite3_bind_int64 (stmt, 4, delivered_seq);
-  sqlite3_bind_int64 (stmt, 5, read_seq);
+  ssq_db_bind_text (stmt, 3, m.role ? m.role : "member");
+  sqlite3_bind_int64 (stmt, 4, m.delivered_seq);
+  sqlite3_bind_int64 (stmt, 5, m.read_seq);
   return ssq_db_step_done (&self->db, stmt, error);
 }
 
@@ -81,29 +77,11 @@ store_members (SsqCache    *self,
 }
 
 static gboolean
-store_row (SsqCache    *self,
-           JsonObject  *object,
-           const char  *id,
-           GError     **error)
+store_row (SsqCache                   *self,
+           const SsqWireConversation  *c,
+           GError                    **error)
 {
-  const char *kind, *title = NULL, *role = NULL;
-  gint64 last_seq = 0, read_seq = 0, delivered_seq = 0, unread = 0, created_at = 0, updated_at = 0;
-  gint64 rev = 0;
-  gboolean muted = FALSE;
   sqlite3_stmt *stmt;
-
-  if (!ssq_json_get_string (object, "kind", TRUE, &kind, error) ||
-      !ssq_json_get_string (object, "title", FALSE, &title, error) ||
-      !ssq_json_get_string (object, "role", FALSE, &role, error) ||
-      !ssq_json_get_bool (object, "muted", FALSE, &muted, error) ||
-      !ssq_json_get_int (object, "last_seq", FALSE, 0, G_MAXINT64, &last_seq, error) ||
-      !ssq_json_get_int (object, "read_seq", FALSE, 0, G_MAXINT64, &read_seq, error) ||
-      !ssq_json_get_int (object, "delivered_seq", FALSE, 0, G_MAXINT64, &delivered_seq, error) ||
-      !ssq_json_get_int (object, "unread", FALSE, 0, G_MAXINT64, &unread, error) ||
-      !ssq_json_get_int (object, "created_at", FALSE, 0, G_MAXINT64, &created_at, error) ||
-      !ssq_json_get_int (object, "updated_at", FALSE, 0, G_MAXINT64, &updated_at, error) ||
-      !ssq_json_get_int (object, "rev", FALSE, 0, G_MAXINT64, &rev, error))
-    return FALSE;
 
   /* A conversation new to the cache holds no message yet: every change up
    * to now is already in what it will fetch, so its change cursor starts
@@ -123,18 +101,18 @@ store_row (SsqCache    *self,
                       "rev = MAX(rev, excluded.rev)", error);
   if (stmt == NULL)
     return FALSE;
-  ssq_db_bind_text (stmt, 1, id);
-  ssq_db_bind_text (stmt, 2, kind);
-  ssq_db_bind_text (stmt, 3, title);
-  ssq_db_bind_text (stmt, 4, role);
-  sqlite3_bind_int (stmt, 5, muted);
-  sqlite3_bind_int64 (stmt, 6, last_seq);
-  sqlite3_bind_int64 (stmt, 7, read_seq);
-  sqlite3_bind_int64 (stmt, 8, delivered_seq);
-  sqlite3_bind_int64 (stmt, 9, unread);
-  sqlite3_bind_int64 (stmt, 10, created_at);
-  sqlite3_bind_int64 (stmt, 11, MAX (created_at, updated_at));
-  sqlite3_bind_int64 (stmt, 12, rev);
+  ssq_db_bind_text (stmt, 1, c->id);
+  ssq_db_bind_text (stmt, 2, c->kind);
+  ssq_db_bind_text (stmt, 3, c->title);
+  ssq_db_bind_text (stmt, 4, c->role);
+  sqlite3_bind_int (stmt, 5, c->muted);
+  sqlite3_bind_int64 (stmt, 6, c->last_seq);
+  sqlite3_bind_int64 (stmt, 7, c->read_seq);
+  sqlite3_bind_int64 (stmt, 8, c->delivered_seq);
+  sqlite3_bind_int64 (stmt, 9, c->unread);
+  sqlite3_bind_int64 (stmt, 10, c->created_at);
+  sqlite3_bind_int64 (stmt, 11, MAX (c->created_at, c->updated_at));
+  sqlite3_bind_int64 (stmt, 12, c->rev);
   return ssq_db_step_done (&self->db, stmt, error);
 }
 
@@ -150,25 +128,23 @@ ssq_cache_store_conversation (SsqCache    *self,
                               JsonObject  *object,
                               GError     **error)
 {
-  const char *id;
-  JsonArray *members = NULL;
+  SsqWireConversation c;
 
   g_return_val_if_fail (SSQ_IS_CACHE (self), NULL);
 
-  if (!ssq_json_get_string (object, "id", TRUE, &id, error) ||
-      !ssq_json_get_array (object, "members", FALSE, G_MAXUINT, &members, error))
+  if (!ssq_wire_conversation_decode (object, &c, error))
     return NULL;
   if (!ssq_db_run (&self->db, "SAVEPOINT conversation", error))
     return NULL;
-  if (!store_row (self, object, id, error) ||
-      (members != NULL && !store_members (self, id, members, error)) ||
+  if (!store_row (self, &c, error) ||
+      (c.members != NULL && !store_members (self, c.id, c.members, error)) ||
       !ssq_db_run (&self->db, "RELEASE conversation", error))
     {
       ssq_db_run (&self->db, "ROLLBACK TO conversation", NULL);
       ssq_db_run (&self->db, "RELEASE conversation", NULL);
       return NULL;
     }
-  return ssq_cache_get_conversation (self, id);
+  return ssq_cache_get_conversation (self, c.id);
 }
 
 gboolean

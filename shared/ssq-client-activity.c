@@ -20,11 +20,10 @@ send_typing (SsqClient  *self,
              const char *conversation_id,
              gboolean    active)
 {
-  g_autoptr(JsonObject) frame = json_object_new ();
+  g_autoptr(JsonObject) frame = NULL;
 
-  json_object_set_string_member (frame, "type", SSQ_FRAME_TYPING);
-  json_object_set_string_member (frame, "conversation_id", conversation_id);
-  json_object_set_boolean_member (frame, "active", active);
+  frame = ssq_wire_typing_encode (&(SsqWireTyping) { .conversation_id = conversation_id,
+                                                     .active = active });
   ssq_client_send_frame (self, frame);
 }
 
@@ -173,10 +172,9 @@ ssq_client_get_typing (SsqClient  *self,
 static void
 send_presence (SsqClient *self)
 {
-  g_autoptr(JsonObject) frame = json_object_new ();
+  g_autoptr(JsonObject) frame = NULL;
 
-  json_object_set_string_member (frame, "type", SSQ_FRAME_PRESENCE);
-  json_object_set_string_member (frame, "status", self->presence);
+  frame = ssq_wire_presence_encode (&(SsqWirePresence) { .status = self->presence });
   ssq_client_send_frame (self, frame);
 }
 

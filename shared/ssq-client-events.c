@@ -50,9 +50,9 @@ queue_marker (SsqClient  *self,
 }
 
 static void
-send_markers (SsqClient  *self,
-              GHashTable *pending,
-              const char *type)
+send_markers (SsqClient    *self,
+              GHashTable   *pending,
+              SsqFrameType  type)
 {
   GHashTableIter iter;
   const char *conversation_id;
@@ -61,12 +61,10 @@ send_markers (SsqClient  *self,
   g_hash_table_iter_init (&iter, pending);
   while (g_hash_table_iter_next (&iter, (gpointer *) &conversation_id, (gpointer *) &seq))
     {
-      g_autoptr(JsonObject) frame = json_object_new ();
+      SsqWireMark mark = { .conversation_id = conversation_id, .seq = *seq };
+      g_autoptr(JsonObject) frame = ssq_wire_mark_encode (type, &mark);
 
-      json_object_set_string_member (frame, "type", type);
-      json_object_set_string_member (frame, "conversation_id", conversation_id);
-      json_object_set_int_member (frame, "seq", *seq);
-      if (strcmp (type, SSQ_FRAME_READ) == 0)
+      if (type == SSQ_FRAME_TYPE_READ)
         ssq_client_request (self, frame, NULL, NULL);
       else
         ssq_client_send_frame (self, frame);
@@ -80,8 +78,8 @@ ssq_client_flush_markers (SsqClient *self)
 {
   if (self->state != SSQ_CLIENT_ONLINE)
     return;
-  send_markers (self, self->pending_received, SSQ_FRAME_RECEIVED);
-  send_markers (self, self->pending_read, SSQ_FRAME_READ);
+  send_markers (self, self->pending_received, SSQ_FRAME_TYPE_RECEIVED);
+  send_markers (self, self->pending_read, SSQ_FRAME_TYPE_READ);
 }
 
 static void
@@ -214,7 +212,7 @@ handle_message (SsqClient  *self,
   JsonObject *object;
   GError *error = NULL;
 
-  if (!ssq_json_get_object (frame, "message", TRUE, &object, &error) ||
+  if (!ssq_wire_event_decode (frame, SSQ_FRAME_TYPE_MESSAGE, &object, &error) ||
       (message = ssq_message_new_from_json (object, &error)) == NULL)
     return protocol_error (self, SSQ_FRAME_MESSAGE, error);
   before = ssq_cache_get_conversation (self->cache, message->conversation_id);
@@ -277,15 +275,17 @@ static void
 handle_receipt (SsqClient  *self,
                 JsonObject *frame)
 {
+  SsqWireReceipt r;
   const char *conversation_id, *user_id;
-  gint64 delivered = 0, read = 0;
+  gint64 delivered, read;
   GError *error = NULL;
 
-  if (!ssq_json_get_string (frame, "conversation_id", TRUE, &conversation_id, &error) ||
-      !ssq_json_get_string (frame, "user", TRUE, &user_id, &error) ||
-      !ssq_json_get_int (frame, "delivered_seq", FALSE, 0, G_MAXINT64, &delivered, &error) ||
-      !ssq_json_get_int (frame, "read_seq", FALSE, 0, G_MAXINT64, &read, &error))
-    return protocol_error (self, "receipt", error);
+  if (!ssq_wire_receipt_decode (frame, &r, &error))
+    return protocol_error (self, SSQ_FRAME_RECEIPT, error);
+  conversation_id = r.conversation_id;
+  user_id = r.user;
+  delivered = r.delivered_seq;
+  read = r.read_seq;
   if (!ssq_cache_set_markers (self->cache, conversation_id, user_id, delivered, read, NULL))
     return;
   g_signal_emit (self, ssq_client_signals[SIGNAL_RECEIPT], 0, conversation_id, user_id,
@@ -298,17 +298,14 @@ static void
 handle_presence (SsqClient  *self,
                  JsonObject *frame)
 {
-  const char *user_id, *status;
-  gint64 last_seen = 0;
+  SsqWirePresence p;
   g_autoptr(SsqUser) user = NULL;
   GError *error = NULL;
 
-  if (!ssq_json_get_string (frame, "user", TRUE, &user_id, &error) ||
-      !ssq_json_get_string (frame, "status", TRUE, &status, &error) ||
-      !ssq_json_get_int (frame, "last_seen", FALSE, 0, G_MAXINT64, &last_seen, &error))
-    return protocol_error (self, "presence", error);
-  ssq_cache_set_presence (self->cache, user_id, status, last_seen, NULL);
-  user = ssq_cache_get_user (self->cache, user_id);
+  if (!ssq_wire_presence_decode (frame, SSQ_WIRE_FROM_SERVER, &p, &error))
+    return protocol_error (self, SSQ_FRAME_PRESENCE, error);
+  ssq_cache_set_presence (self->cache, p.user, p.status, p.last_seen, NULL);
+  user = ssq_cache_get_user (self->cache, p.user);
   if (user != NULL)
     g_signal_emit (self, ssq_client_signals[SIGNAL_PRESENCE], 0, user);
 }
@@ -317,16 +314,13 @@ static void
 handle_typing (SsqClient  *self,
                JsonObject *frame)
 {
-  const char *conversation_id, *user_id;
-  gboolean active = FALSE;
+  SsqWireTyping t;
   GError *error = NULL;
 
-  if (!ssq_json_get_string (frame, "conversation_id", TRUE, &conversation_id, &error) ||
-      !ssq_json_get_string (frame, "user", TRUE, &user_id, &error) ||
-      !ssq_json_get_bool (frame, "active", TRUE, &active, &error))
-    return protocol_error (self, "typing", error);
-  if (g_strcmp0 (user_id, self->user_id) != 0)
-    ssq_client_apply_typing (self, conversation_id, user_id, active);
+  if (!ssq_wire_typing_decode (frame, SSQ_WIRE_FROM_SERVER, &t, &error))
+    return protocol_error (self, SSQ_FRAME_TYPING, error);
+  if (g_strcmp0 (t.user, self->user_id) != 0)
+    ssq_client_apply_typing (self, t.conversation_id, t.user, t.active);
 }
 
 /* A server that does not know notifications=client still sends these.
@@ -336,14 +330,11 @@ static void
 handle_notification (SsqClient  *self,
                      JsonObject *frame)
 {
-  const char *conversation_id, *reason = NULL;
-  gint64 seq;
+  SsqWireNotification n;
   GError *error = NULL;
 
-  if (!ssq_json_get_string (frame, "conversation_id", TRUE, &conversation_id, &error) ||
-      !ssq_json_get_int (frame, "seq", TRUE, 1, G_MAXINT64, &seq, &error) ||
-      !ssq_json_get_string (frame, "reason", FALSE, &reason, &error))
-    protocol_error (self, "notification", error);
+  if (!ssq_wire_notification_decode (frame, &n, &error))
+    protocol_error (self, SSQ_FRAME_NOTIFICATION, error);
 }
 
 void
@@ -352,33 +343,44 @@ ssq_client_handle_event (SsqClient  *self,
                          JsonObject *frame)
 {
   GError *error = NULL;
+  SsqFrameType kind;
   JsonObject *object;
   const char *id;
 
-  if (strcmp (type, SSQ_FRAME_MESSAGE) == 0)
-    handle_message (self, frame);
-  else if (strcmp (type, SSQ_FRAME_CONVERSATION) == 0)
+  if (!ssq_wire_frame_from_name (type, SSQ_WIRE_FROM_SERVER, &kind))
+    kind = SSQ_FRAME_TYPE_N;
+  switch (kind)
     {
-      if (!ssq_json_get_object (frame, "conversation", TRUE, &object, &error))
+    case SSQ_FRAME_TYPE_MESSAGE:
+      handle_message (self, frame);
+      break;
+    case SSQ_FRAME_TYPE_CONVERSATION:
+      if (!ssq_wire_event_decode (frame, kind, &object, &error))
         return protocol_error (self, type, error);
       ssq_client_apply_conversation (self, object, !self->syncing);
-    }
-  else if (strcmp (type, SSQ_FRAME_CONVERSATION_REMOVED) == 0)
-    {
-      if (!ssq_json_get_string (frame, "conversation_id", TRUE, &id, &error))
+      break;
+    case SSQ_FRAME_TYPE_CONVERSATION_REMOVED:
+      if (!ssq_wire_removed_decode (frame, &id, &error))
         return protocol_error (self, type, error);
       ssq_client_apply_removed (self, id);
+      break;
+    case SSQ_FRAME_TYPE_RECEIPT:
+      handle_receipt (self, frame);
+      break;
+    case SSQ_FRAME_TYPE_TYPING:
+      handle_typing (self, frame);
+      break;
+    case SSQ_FRAME_TYPE_PRESENCE:
+      handle_presence (self, frame);
+      break;
+    case SSQ_FRAME_TYPE_NOTIFICATION:
+      handle_notification (self, frame);
+      break;
+    default:
+      /* Replies are not events; other types are a newer server's. */
+      g_debug ("client: ignoring an event of unknown type \"%s\"", type);
+      break;
     }
-  else if (strcmp (type, SSQ_FRAME_RECEIPT) == 0)
-    handle_receipt (self, frame);
-  else if (strcmp (type, SSQ_FRAME_TYPING) == 0)
-    handle_typing (self, frame);
-  else if (strcmp (type, SSQ_FRAME_PRESENCE) == 0)
-    handle_presence (self, frame);
-  else if (strcmp (type, SSQ_FRAME_NOTIFICATION) == 0)
-    handle_notification (self, frame);
-  else
-    g_debug ("client: ignoring an event of unknown type \"%s\"", type);
 }
 
 /* Sync. */
@@ -398,29 +400,18 @@ static void send_sync (SsqClient *self);
  * every edit and deletion. A server without change cursors sends none. */
 static void
 apply_revs (SsqClient  *self,
-            JsonObject *reply)
+            JsonObject *revs)
 {
-  JsonObject *revs = NULL;
   JsonObjectIter iter;
   const char *conversation_id;
   JsonNode *value;
-  GError *error = NULL;
 
-  if (!ssq_json_get_object (reply, "revs", FALSE, &revs, &error))
-    return protocol_error (self, "ack", error);
   if (revs == NULL)
     return;
+  /* Checked by the codec: every value is a non-negative integer. */
   json_object_iter_init (&iter, revs);
   while (json_object_iter_next (&iter, &conversation_id, &value))
-    {
-      if (json_node_get_value_type (value) != G_TYPE_INT64 || json_node_get_int (value) < 0)
-        {
-          g_set_error (&error, SSQ_ERROR, SSQ_ERROR_PROTOCOL,
-                       _("revs[\"%s\"] must be a non-negative integer"), conversation_id);
-          return protocol_error (self, "ack", error);
-        }
-      ssq_cache_set_rev_cursor (self->cache, conversation_id, json_node_get_int (value), NULL);
-    }
+    ssq_cache_set_rev_cursor (self->cache, conversation_id, json_node_get_int (value), NULL);
 }
 
 static void
@@ -429,7 +420,8 @@ sync_reply (SsqClient    *self,
             const GError *error,
             gpointer      user_data)
 {
-  JsonArray *truncated = NULL;
+  SsqWireAck ack;
+  GError *ack_error = NULL;
 
   if (error != NULL)
     {
@@ -438,11 +430,17 @@ sync_reply (SsqClient    *self,
         ssq_client_emit_error (self, error);
       return;
     }
-  apply_revs (self, reply);
-  ssq_json_get_array (reply, "truncated", FALSE, G_MAXUINT, &truncated, NULL);
+  if (!ssq_wire_ack_decode (reply, &ack, &ack_error))
+    {
+      /* As before: cursors that do not read are not taken; the sync goes on. */
+      protocol_error (self, SSQ_FRAME_ACK, ack_error);
+      ack = (SsqWireAck) { 0 };
+      ssq_json_get_array (reply, "truncated", FALSE, G_MAXUINT, &ack.truncated, NULL);
+    }
+  apply_revs (self, ack.revs);
   /* A truncated conversation, or one that changed under a running sync:
    * ask again from the advanced cursors. */
-  if ((truncated != NULL && json_array_get_length (truncated) > 0) || self->resync)
+  if ((ack.truncated != NULL && json_array_get_length (ack.truncated) > 0) || self->resync)
     {
       self->resync = FALSE;
       if (self->sync_rounds >= SYNC_ROUNDS_MAX || self->sync_stalls >= SYNC_STALLS_MAX)
@@ -466,14 +464,13 @@ sync_reply (SsqClient    *self,
 static void
 send_sync (SsqClient *self)
 {
-  g_autoptr(JsonObject) frame = json_object_new ();
-  g_autofree char *cursors = NULL;
-
-  json_object_set_string_member (frame, "type", SSQ_FRAME_SYNC);
-  json_object_set_object_member (frame, "since", ssq_cache_get_cursors (self->cache));
+  g_autoptr(JsonObject) since = ssq_cache_get_cursors (self->cache);
   /* With change cursors the server also sends what was edited or deleted
    * among the messages already held. */
-  json_object_set_object_member (frame, "since_rev", ssq_cache_get_rev_cursors (self->cache));
+  g_autoptr(JsonObject) since_rev = ssq_cache_get_rev_cursors (self->cache);
+  g_autoptr(JsonObject) frame = ssq_wire_sync_encode (&(SsqWireSync) { NULL, since, since_rev });
+  g_autofree char *cursors = NULL;
+
   cursors = ssq_json_object_to_string (frame, NULL);
   if (self->sync_rounds > 0 && g_strcmp0 (cursors, self->sync_last_since) == 0)
     self->sync_stalls++;

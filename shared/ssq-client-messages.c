@@ -23,15 +23,13 @@ message_from_reply (SsqClient   *self,
                     GError     **error)
 {
   JsonObject *object;
-  const char *conversation_id;
-  gint64 seq;
+  SsqWireMessage m;
 
-  if (!ssq_json_get_object (reply, "message", TRUE, &object, error) ||
-      !ssq_json_get_string (object, "conversation_id", TRUE, &conversation_id, error) ||
-      !ssq_json_get_int (object, "seq", TRUE, 1, G_MAXINT64, &seq, error) ||
+  if (!ssq_wire_event_decode (reply, SSQ_FRAME_TYPE_MESSAGE, &object, error) ||
+      !ssq_wire_message_decode (object, &m, error) ||
       !ssq_client_apply_message (self, object, error))
     return NULL;
-  return ssq_cache_get_message (self->cache, conversation_id, seq);
+  return ssq_cache_get_message (self->cache, m.conversation_id, m.seq);
 }
 
 /* Edits one of the user's own messages; the result is the edited message. */

@@ -41,7 +41,7 @@ send_reply (SsqClient    *self,
   g_hash_table_remove (self->in_flight, client_id);
   if (error == NULL)
     {
-      if (!ssq_json_get_object (reply, "message", TRUE, &message, &apply_error) ||
+      if (!ssq_wire_event_decode (reply, SSQ_FRAME_TYPE_MESSAGE, &message, &apply_error) ||
           !ssq_client_apply_message (self, message, &apply_error))
         {
           g_prefix_error (&apply_error, _("Unreadable acknowledgement: "));
@@ -77,13 +77,12 @@ send_one (SsqClient  *self,
 
   if (message->error != NULL || g_hash_table_contains (self->in_flight, message->client_id))
     return;
-  frame = json_object_new ();
-  json_object_set_string_member (frame, "type", SSQ_FRAME_SEND);
-  json_object_set_string_member (frame, "conversation_id", message->conversation_id);
-  json_object_set_string_member (frame, "client_id", message->client_id);
-  json_object_set_string_member (frame, "body", message->body);
-  if (message->reply_to > 0)
-    json_object_set_int_member (frame, "reply_to", message->reply_to);
+  frame = ssq_wire_send_encode (&(SsqWireSend) {
+    .conversation_id = message->conversation_id,
+    .client_id = message->client_id,
+    .body = message->body,
+    .reply_to = message->reply_to,
+  });
   client_id = g_strdup (message->client_id);
   if (!ssq_client_request (self, frame, send_reply, client_id))
     {

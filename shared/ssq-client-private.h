@@ -5,6 +5,7 @@
 #include <libsoup/soup.h>
 
 #include "ssq-client.h"
+#include "ssq-wire.h"
 
 G_BEGIN_DECLS
 

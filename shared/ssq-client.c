@@ -473,16 +473,15 @@ handle_reply (SsqClient  *self,
     reply (self, frame, NULL, user_data);
   else
     {
-      const char *code = json_object_get_string_member_with_default (frame, "code", "internal");
-      const char *message = json_object_get_string_member_with_default (frame, "message", code);
-      gint64 retry = json_object_get_int_member_with_default (frame, "retry_after_ms", 0);
+      SsqWireError wire;
       SsqError error_code = SSQ_ERROR_INTERNAL;
       g_autoptr(GError) error = NULL;
 
-      ssq_error_code_from_string (code, &error_code);
-      error = g_error_new_literal (SSQ_ERROR, error_code, message);
-      if (retry > 0)
-        ssq_error_set_retry_after (error, retry);
+      ssq_wire_error_decode (frame, &wire);
+      ssq_error_code_from_string (wire.code, &error_code);
+      error = g_error_new_literal (SSQ_ERROR, error_code, wire.message);
+      if (wire.retry_after_ms > 0)
+        ssq_error_set_retry_after (error, wire.retry_after_ms);
       reply (self, NULL, error, user_data);
     }
 }
@@ -491,12 +490,12 @@ static void
 handle_welcome (SsqClient  *self,
                 JsonObject *frame)
 {
-  JsonObject *user_object = NULL;
+  SsqWireWelcome welcome;
   g_autoptr(SsqUser) user = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!ssq_json_get_object (frame, "user", TRUE, &user_object, &error) ||
-      (user = ssq_user_new_from_json (user_object, &error)) == NULL)
+  if (!ssq_wire_welcome_decode (frame, &welcome, &error) ||
+      (user = ssq_user_new_from_json (welcome.user, &error)) == NULL)
     {
       g_prefix_error (&error, _("Unreadable welcome: "));
       error->code = SSQ_ERROR_PROTOCOL;
@@ -526,6 +525,7 @@ ws_message_cb (SoupWebsocketConnection *ws,
   g_autoptr(JsonObject) frame = NULL;
   g_autoptr(GError) error = NULL;
   const char *type = NULL;
+  SsqFrameType kind;
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
 
@@ -542,12 +542,16 @@ ws_message_cb (SoupWebsocketConnection *ws,
       return;
     }
 
+  /* Types this client does not know go on to the event handler, which
+   * ignores them: a newer server may send more. */
+  if (!ssq_wire_frame_from_name (type, SSQ_WIRE_FROM_SERVER, &kind))
+    kind = SSQ_FRAME_TYPE_N;
   g_object_ref (self);
-  if (strcmp (type, SSQ_FRAME_ACK) == 0 || strcmp (type, SSQ_FRAME_ERROR) == 0)
+  if (kind == SSQ_FRAME_TYPE_ACK || kind == SSQ_FRAME_TYPE_ERROR)
     handle_reply (self, type, frame);
-  else if (strcmp (type, SSQ_FRAME_WELCOME) == 0)
+  else if (kind == SSQ_FRAME_TYPE_WELCOME)
     handle_welcome (self, frame);
-  else if (strcmp (type, SSQ_FRAME_PONG) == 0)
+  else if (kind == SSQ_FRAME_TYPE_PONG)
     self->ping_sent_us = 0;
   else if (self->state == SSQ_CLIENT_ONLINE)
     ssq_client_handle_event (self, type, frame);
@@ -622,9 +626,9 @@ keepalive_cb (gpointer user_data)
     }
   if (now - self->last_rx_us >= KEEPALIVE_INTERVAL_S * G_USEC_PER_SEC && self->ping_sent_us == 0)
     {
-      ping = json_object_new ();
-      json_object_set_string_member (ping, "type", SSQ_FRAME_PING);
-      json_object_set_int_member (ping, "id", 0);
+      g_autoptr(JsonNode) id = json_node_init_int (json_node_alloc (), 0);
+
+      ping = ssq_wire_ping_encode (id);
       ssq_client_send_frame (self, ping);
       self->ping_sent_us = now;
     }

@@ -12,7 +12,7 @@
 #include <string.h>
 
 /* The UTF-16 code unit of the escape "\uXXXX" whose 'u' is at @p, or -1
- * when there is none (json-glib reports a malformed one itself). */
+ * when there is none or it is malformed. */
 static int
 escape_unit (const char *p,
              const char *end)
@@ -45,6 +45,15 @@ check_escape (const char  *p,
   int unit = p + 1 < end ? escape_unit (p + 1, end) : -1;
   int low;
 
+  /* json-glib does not refuse a short "\u" escape: it decodes "\uDa" and
+   * the bytes after it into a code unit of its own making (a lone
+   * surrogate: bytes that are not UTF-8). JSON wants four hex digits. */
+  if (unit < 0 && p + 1 < end && p[1] == 'u')
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                           _("A \\u escape needs four hexadecimal digits"));
+      return -1;
+    }
   if (unit == 0)
     {
       g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID,
@@ -405,23 +414,4 @@ ssq_json_object_to_string (JsonObject *object,
   if (out_length != NULL)
     *out_length = strlen (text);
   return text;
-}
-
-/**
- * ssq_json_error_object:
- * Builds the wire form of an error: {"code", "message", "retry_after_ms"?}.
- */
-JsonObject *
-ssq_json_error_object (const GError *error)
-{
-  JsonObject *obj = json_object_new ();
-  SsqError code = error->domain == SSQ_ERROR ? (SsqError) error->code : SSQ_ERROR_INTERNAL;
-  gint64 retry = ssq_error_get_retry_after (error);
-
-  json_object_set_string_member (obj, "code", ssq_error_code_to_string (code));
-  json_object_set_string_member (obj, "message",
-                                 error->domain == SSQ_ERROR ? error->message : "Internal error");
-  if (code == SSQ_ERROR_RATE_LIMITED)
-    json_object_set_int_member (obj, "retry_after_ms", retry);
-  return obj;
 }

@@ -51,6 +51,5 @@ GPtrArray  *ssq_json_array_to_strv    (JsonArray    *array,
 
 char       *ssq_json_object_to_string (JsonObject   *object,
                                        gsize        *out_length);
-JsonObject *ssq_json_error_object     (const GError *error);
 
 G_END_DECLS

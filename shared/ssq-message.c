@@ -3,6 +3,7 @@
  * receipt) makes a new snapshot, so models announce it as a replacement. */
 #include "ssq-message-private.h"
 #include "ssq-json.h"
+#include "ssq-wire.h"
 #include "ssq-proto.h"
 
 G_DEFINE_FINAL_TYPE (SsqMessage, ssq_message, G_TYPE_OBJECT)
@@ -69,28 +70,52 @@ SsqMessage *
 ssq_message_new_from_json (JsonObject *object,
                            GError    **error)
 {
-  g_autoptr(SsqMessage) self = ssq_message_new ();
-  const char *id, *conversation_id, *sender, *client_id = NULL, *body = NULL;
+  g_autoptr(SsqMessage) self = NULL;
+  SsqWireMessage m;
 
-  if (!ssq_json_get_string (object, "id", TRUE, &id, error) ||
-      !ssq_json_get_string (object, "conversation_id", TRUE, &conversation_id, error) ||
-      !ssq_json_get_int (object, "seq", TRUE, 1, G_MAXINT64, &self->seq, error) ||
-      !ssq_json_get_string (object, "sender", TRUE, &sender, error) ||
-      !ssq_json_get_string (object, "client_id", FALSE, &client_id, error) ||
-      !ssq_json_get_string (object, "body", FALSE, &body, error) ||
-      !ssq_json_get_int (object, "created_at", FALSE, 0, G_MAXINT64, &self->created_at, error) ||
-      !ssq_json_get_int (object, "edited_at", FALSE, 0, G_MAXINT64, &self->edited_at, error) ||
-      !ssq_json_get_bool (object, "deleted", FALSE, &self->deleted, error) ||
-      !ssq_json_get_int (object, "reply_to", FALSE, 1, G_MAXINT64, &self->reply_to, error) ||
-      !ssq_json_get_int (object, "rev", FALSE, 0, G_MAXINT64, &self->rev, error))
+  if (!ssq_wire_message_decode (object, &m, error))
     return NULL;
 
-  self->id = g_strdup (id);
-  self->conversation_id = g_strdup (conversation_id);
-  self->sender = g_strdup (sender);
-  self->client_id = g_strdup (client_id);
-  self->body = g_strdup (body ? body : "");
+  self = ssq_message_new ();
+  self->id = g_strdup (m.id);
+  self->conversation_id = g_strdup (m.conversation_id);
+  self->seq = m.seq;
+  self->sender = g_strdup (m.sender);
+  self->client_id = g_strdup (m.client_id);
+  self->body = g_strdup (m.body ? m.body : "");
+  self->created_at = m.created_at;
+  self->edited_at = m.edited_at;
+  self->deleted = m.deleted;
+  self->reply_to = m.reply_to;
+  self->rev = m.rev;
   return g_steal_pointer (&self);
+}
+
+/**
+ * ssq_message_to_json:
+ * The message as a protocol `message` object, as the server sent it.
+ *
+ * Returns: (transfer full): the object
+ */
+JsonObject *
+ssq_message_to_json (SsqMessage *self)
+{
+  SsqWireMessage m = {
+    .id = self->id,
+    .conversation_id = self->conversation_id,
+    .seq = self->seq,
+    .sender = self->sender,
+    .client_id = self->client_id,
+    .body = self->body,
+    .created_at = self->created_at,
+    .edited_at = self->edited_at,
+    .deleted = self->deleted,
+    .reply_to = self->reply_to,
+    .rev = self->rev,
+  };
+
+  g_return_val_if_fail (SSQ_IS_MESSAGE (self), NULL);
+  return ssq_wire_message_encode (&m);
 }
 
 #define GETTER(type, name, field, fallback)                      \

@@ -26,6 +26,7 @@ G_DECLARE_FINAL_TYPE (SsqMessage, ssq_message, SSQ, MESSAGE, GObject)
 
 SsqMessage      *ssq_message_new_from_json     (JsonObject *object,
                                                 GError    **error);
+JsonObject      *ssq_message_to_json           (SsqMessage *self);
 const char      *ssq_message_get_id            (SsqMessage *self);
 const char      *ssq_message_get_conversation_id (SsqMessage *self);
 gint64           ssq_message_get_seq           (SsqMessage *self);

@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 #include "ssq-user.h"
 #include "ssq-json.h"
+#include "ssq-wire.h"
 #include "ssq-proto.h"
 
 struct _SsqUser
@@ -70,22 +71,15 @@ SsqUser *
 ssq_user_new_from_json (JsonObject *object,
                         GError    **error)
 {
-  const char *id, *username, *display_name = NULL, *presence = NULL;
-  gint64 last_seen = 0;
-  gboolean deleted = FALSE;
+  SsqWireUser u;
 
-  if (!ssq_json_get_string (object, "id", TRUE, &id, error) ||
-      !ssq_json_get_string (object, "username", TRUE, &username, error) ||
-      !ssq_json_get_string (object, "display_name", FALSE, &display_name, error) ||
-      !ssq_json_get_string (object, "presence", FALSE, &presence, error) ||
-      !ssq_json_get_int (object, "last_seen", FALSE, 0, G_MAXINT64, &last_seen, error) ||
-      !ssq_json_get_bool (object, "deleted", FALSE, &deleted, error))
+  if (!ssq_wire_user_decode (object, &u, error))
     return NULL;
   /* A deleted account has no name: the server's English stand-in is
    * replaced by the user's language. */
-  if (deleted)
-    display_name = _("Deleted user");
-  return ssq_user_new (id, username, display_name, presence, last_seen);
+  if (u.deleted)
+    u.display_name = _("Deleted user");
+  return ssq_user_new (u.id, u.username, u.display_name, u.presence, u.last_seen);
 }
 
 const char *

@@ -15,6 +15,7 @@
 
 #include "ssq-client.h"
 #include "ssq-credentials.h"
+#include "ssq-wire.h"
 #include "ssq-display.h"
 #include "ssq-json.h"
 #include "ssq-lookup.h"
@@ -109,7 +110,7 @@ cli_fail_with (Cli          *cli,
   g_printerr ("supersoniq-cli: %s\n", text);
   if (cli->json)
     {
-      g_autoptr(JsonObject) reply = ssq_json_error_object (error);
+      g_autoptr(JsonObject) reply = ssq_wire_error_object (error);
 
       print_json_object (reply);
     }
@@ -167,24 +168,17 @@ static JsonObject *
 message_to_json (Cli        *cli,
                  SsqMessage *message)
 {
-  JsonObject *object = json_object_new ();
+  JsonObject *object = ssq_message_to_json (message);
   g_autofree char *sender = sender_name (cli, message);
 
-  json_object_set_string_member (object, "conversation_id", ssq_message_get_conversation_id (message));
-  if (ssq_message_get_seq (message) > 0)
-    json_object_set_int_member (object, "seq", ssq_message_get_seq (message));
-  if (ssq_message_get_id (message) != NULL)
-    json_object_set_string_member (object, "id", ssq_message_get_id (message));
-  json_object_set_string_member (object, "sender", ssq_message_get_sender (message));
+  /* The wire object, with what the CLI knows besides; a message still in
+   * the outbox has no id and no seq yet. */
+  if (ssq_message_get_seq (message) <= 0)
+    {
+      json_object_remove_member (object, "id");
+      json_object_remove_member (object, "seq");
+    }
   json_object_set_string_member (object, "sender_username", sender);
-  json_object_set_string_member (object, "client_id", ssq_message_get_client_id (message));
-  json_object_set_string_member (object, "body", ssq_message_get_body (message));
-  json_object_set_int_member (object, "created_at", ssq_message_get_created_at (message));
-  if (ssq_message_get_edited_at (message) > 0)
-    json_object_set_int_member (object, "edited_at", ssq_message_get_edited_at (message));
-  json_object_set_boolean_member (object, "deleted", ssq_message_get_deleted (message));
-  if (ssq_message_get_reply_to (message) > 0)
-    json_object_set_int_member (object, "reply_to", ssq_message_get_reply_to (message));
   json_object_set_string_member (object, "status", status_name (ssq_message_get_status (message)));
   return object;
 }

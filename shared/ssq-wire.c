@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-wire.c: the frame type table and the protocol's objects (user,
+ * member, conversation, message), each mapped to JSON in one place. */
+#include "ssq-wire.h"
+#include "ssq-json.h"
+
+#include <string.h>
+
+static const struct {
+  const char       *name;
+  SsqWireDirection  from;
+} frame_table[SSQ_FRAME_TYPE_N] = {
+  [SSQ_FRAME_TYPE_SEND]                 = { SSQ_FRAME_SEND, SSQ_WIRE_FROM_CLIENT },
+  [SSQ_FRAME_TYPE_SYNC]                 = { SSQ_FRAME_SYNC, SSQ_WIRE_FROM_CLIENT },
+  [SSQ_FRAME_TYPE_RECEIVED]             = { SSQ_FRAME_RECEIVED, SSQ_WIRE_FROM_CLIENT },
+  [SSQ_FRAME_TYPE_READ]                 = { SSQ_FRAME_READ, SSQ_WIRE_FROM_CLIENT },
+  [SSQ_FRAME_TYPE_TYPING]               = { SSQ_FRAME_TYPING,
+                                            SSQ_WIRE_FROM_CLIENT | SSQ_WIRE_FROM_SERVER },
+  [SSQ_FRAME_TYPE_PRESENCE]             = { SSQ_FRAME_PRESENCE,
+                                            SSQ_WIRE_FROM_CLIENT | SSQ_WIRE_FROM_SERVER },
+  [SSQ_FRAME_TYPE_PING]                 = { SSQ_FRAME_PING, SSQ_WIRE_FROM_CLIENT },
+  [SSQ_FRAME_TYPE_WELCOME]              = { SSQ_FRAME_WELCOME, SSQ_WIRE_FROM_SERVER },
+  [SSQ_FRAME_TYPE_ACK]                  = { SSQ_FRAME_ACK, SSQ_WIRE_FROM_SERVER },
+  [SSQ_FRAME_TYPE_ERROR]                = { SSQ_FRAME_ERROR, SSQ_WIRE_FROM_SERVER },
+  [SSQ_FRAME_TYPE_PONG]                 = { SSQ_FRAME_PONG, SSQ_WIRE_FROM_SERVER },
+  [SSQ_FRAME_TYPE_MESSAGE]              = { SSQ_FRAME_MESSAGE, SSQ_WIRE_FROM_SERVER },
+  [SSQ_FRAME_TYPE_CONVERSATION]         = { SSQ_FRAME_CONVERSATION, SSQ_WIRE_FROM_SERVER },
+  [SSQ_FRAME_TYPE_CONVERSATION_REMOVED] = { SSQ_FRAME_CONVERSATION_REMOVED,
+                                            SSQ_WIRE_FROM_SERVER },
+  [SSQ_FRAME_TYPE_RECEIPT]              = { SSQ_FRAME_RECEIPT, SSQ_WIRE_FROM_SERVER },
+  [SSQ_FRAME_TYPE_NOTIFICATION]         = { SSQ_FRAME_NOTIFICATION, SSQ_WIRE_FROM_SERVER },
+};
+
+/**
+ * ssq_wire_frame_name:
+ * The `type` string of a frame type.
+ */
+const char *
+ssq_wire_frame_name (SsqFrameType type)
+{
+  g_return_val_if_fail ((guint) type < SSQ_FRAME_TYPE_N, NULL);
+  return frame_table[type].name;
+}
+
+/**
+ * ssq_wire_frame_from_name:
+ * Looks up a `type` string among the frames @direction may send.
+ *
+ * Returns: whether @name is such a frame type
+ */
+gboolean
+ssq_wire_frame_from_name (const char       *name,
+                          SsqWireDirection  direction,
+                          SsqFrameType     *out_type)
+{
+  for (guint i = 0; name != NULL && i < SSQ_FRAME_TYPE_N; i++)
+    {
+      if ((frame_table[i].from & direction) != 0 && strcmp (frame_table[i].name, name) == 0)
+        {
+          *out_type = (SsqFrameType) i;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+static void
+set_int_or_null (JsonObject *object,
+                 const char *name,
+                 gint64      value)
+{
+  if (value > 0)
+    json_object_set_int_member (object, name, value);
+  else
+    json_object_set_null_member (object, name);
+}
+
+static void
+set_string_or_null (JsonObject *object,
+                    const char *name,
+                    const char *value)
+{
+  if (value != NULL)
+    json_object_set_string_member (object, name, value);
+  else
+    json_object_set_null_member (object, name);
+}
+
+/* ---- user ------------------------------------------------------------- */
+
+/**
+ * ssq_wire_user_encode:
+ * Returns: (transfer full): the `user` object; `deleted` only when set.
+ */
+JsonObject *
+ssq_wire_user_encode (const SsqWireUser *user)
+{
+  JsonObject *obj = json_object_new ();
+
+  json_object_set_string_member (obj, "id", user->id);
+  json_object_set_string_member (obj, "username", user->username);
+  json_object_set_string_member (obj, "display_name", user->display_name);
+  json_object_set_string_member (obj, "presence", user->presence);
+  set_int_or_null (obj, "last_seen", user->last_seen);
+  if (user->deleted)
+    json_object_set_boolean_member (obj, "deleted", TRUE);
+  return obj;
+}
+
+/**
+ * ssq_wire_user_decode:
+ * Reads a `user` object: `id` and `username` are required, the rest
+ * default to NULL, 0 and FALSE.
+ */
+gboolean
+ssq_wire_user_decode (JsonObject   *object,
+                      SsqWireUser  *out,
+                      GError      **error)
+{
+  *out = (SsqWireUser) { 0 };
+  return ssq_json_get_string (object, "id", TRUE, &out->id, error) &&
+         ssq_json_get_string (object, "username", TRUE, &out->username, error) &&
+         ssq_json_get_string (object, "display_name", FALSE, &out->display_name, error) &&
+         ssq_json_get_string (object, "presence", FALSE, &out->presence, error) &&
+         ssq_json_get_int (object, "last_seen", FALSE, 0, G_MAXINT64, &out->last_seen, error) &&
+         ssq_json_get_bool (object, "deleted", FALSE, &out->deleted, error);
+}
+
+/* ---- member ----------------------------------------------------------- */
+
+JsonObject *
+ssq_wire_member_encode (const SsqWireMember *member)
+{
+  JsonObject *obj = json_object_new ();
+
+  json_object_set_object_member (obj, "user", json_object_ref (member->user));
+  json_object_set_string_member (obj, "role", member->role);
+  json_object_set_int_member (obj, "delivered_seq", member->delivered_seq);
+  json_object_set_int_member (obj, "read_seq", member->read_seq);
+  return obj;
+}
+
+/**
+ * ssq_wire_member_decode:
+ * Reads a `member` object; its `user` is left for ssq_wire_user_decode().
+ */
+gboolean
+ssq_wire_member_decode (JsonObject     *object,
+                        SsqWireMember  *out,
+                        GError        **error)
+{
+  *out = (SsqWireMember) { 0 };
+  return ssq_json_get_object (object, "user", TRUE, &out->user, error) &&
+         ssq_json_get_string (object, "role", FALSE, &out->role, error) &&
+         ssq_json_get_int (object, "delivered_seq", FALSE, 0, G_MAXINT64, &out->delivered_seq,
+                           error) &&
+         ssq_json_get_int (object, "read_seq", FALSE, 0, G_MAXINT64, &out->read_seq, error);
+}
+
+/* ---- conversation ----------------------------------------------------- */
+
+/**
+ * ssq_wire_conversation_encode:
+ * @conversation: its `members` array is shared (referenced), so that one
+ *   array serves every viewer of an event.
+ */
+JsonObject *
+ssq_wire_conversation_encode (const SsqWireConversation *conversation)
+{
+  JsonObject *obj = json_object_new ();
+
+  json_object_set_string_member (obj, "id", conversation->id);
+  json_object_set_string_member (obj, "kind", conversation->kind);
+  set_string_or_null (obj, "title", conversation->title);
+  json_object_set_array_member (obj, "members", json_array_ref (conversation->members));
+  json_object_set_int_member (obj, "last_seq", conversation->last_seq);
+  json_object_set_int_member (obj, "rev", conversation->rev);
+  json_object_set_int_member (obj, "read_seq", conversation->read_seq);
+  json_object_set_int_member (obj, "delivered_seq", conversation->delivered_seq);
+  json_object_set_int_member (obj, "unread", conversation->unread);
+  json_object_set_boolean_member (obj, "muted", conversation->muted);
+  json_object_set_string_member (obj, "role", conversation->role);
+  json_object_set_int_member (obj, "created_at", conversation->created_at);
+  json_object_set_int_member (obj, "updated_at", conversation->updated_at);
+  return obj;
+}
+
+/**
+ * ssq_wire_conversation_decode:
+ * Reads a `conversation` object: `id` and `kind` are required; `members`
+ * may be absent (NULL), each is read with ssq_wire_member_decode().
+ */
+gboolean
+ssq_wire_conversation_decode (JsonObject           *object,
+                              SsqWireConversation  *out,
+                              GError              **error)
+{
+  SsqWireConversation *c = out;
+
+  *c = (SsqWireConversation) { 0 };
+  return ssq_json_get_string (object, "id", TRUE, &c->id, error) &&
+         ssq_json_get_array (object, "members", FALSE, G_MAXUINT, &c->members, error) &&
+         ssq_json_get_string (object, "kind", TRUE, &c->kind, error) &&
+         ssq_json_get_string (object, "title", FALSE, &c->title, error) &&
+         ssq_json_get_string (object, "role", FALSE, &c->role, error) &&
+         ssq_json_get_bool (object, "muted", FALSE, &c->muted, error) &&
+         ssq_json_get_int (object, "last_seq", FALSE, 0, G_MAXINT64, &c->last_seq, error) &&
+         ssq_json_get_int (object, "read_seq", FALSE, 0, G_MAXINT64, &c->read_seq, error) &&
+         ssq_json_get_int (object, "delivered_seq", FALSE, 0, G_MAXINT64, &c->delivered_seq,
+                           error) &&
+         ssq_json_get_int (object, "unread", FALSE, 0, G_MAXINT64, &c->unread, error) &&
+         ssq_json_get_int (object, "created_at", FALSE, 0, G_MAXINT64, &c->created_at, error) &&
+         ssq_json_get_int (object, "updated_at", FALSE, 0, G_MAXINT64, &c->updated_at, error) &&
+         ssq_json_get_int (object, "rev", FALSE, 0, G_MAXINT64, &c->rev, error);
+}
+
+/* ---- message ---------------------------------------------------------- */
+
+/**
+ * ssq_wire_message_encode:
+ * Returns: (transfer full): the `message` object, `media` always empty
+ *   (media is not implemented).
+ */
+JsonObject *
+ssq_wire_message_encode (const SsqWireMessage *message)
+{
+  JsonObject *obj = json_object_new ();
+
+  json_object_set_string_member (obj, "id", message->id);
+  json_object_set_string_member (obj, "conversation_id", message->conversation_id);
+  json_object_set_int_member (obj, "seq", message->seq);
+  json_object_set_string_member (obj, "sender", message->sender);
+  json_object_set_string_member (obj, "client_id", message->client_id);
+  json_object_set_string_member (obj, "body", message->body);
+  json_object_set_int_member (obj, "created_at", message->created_at);
+  set_int_or_null (obj, "edited_at", message->edited_at);
+  json_object_set_boolean_member (obj, "deleted", message->deleted);
+  set_int_or_null (obj, "reply_to", message->reply_to);
+  json_object_set_array_member (obj, "media", json_array_new ());
+  json_object_set_int_member (obj, "rev", message->rev);
+  return obj;
+}
+
+/**
+ * ssq_wire_message_decode:
+ * Reads a `message` object: `id`, `conversation_id`, `seq` (from 1) and
+ * `sender` are required.
+ */
+gboolean
+ssq_wire_message_decode (JsonObject      *object,
+                         SsqWireMessage  *out,
+                         GError         **error)
+{
+  SsqWireMessage *m = out;
+
+  *m = (SsqWireMessage) { 0 };
+  return ssq_json_get_string (object, "id", TRUE, &m->id, error) &&
+         ssq_json_get_string (object, "conversation_id", TRUE, &m->conversation_id, error) &&
+         ssq_json_get_int (object, "seq", TRUE, 1, G_MAXINT64, &m->seq, error) &&
+         ssq_json_get_string (object, "sender", TRUE, &m->sender, error) &&
+         ssq_json_get_string (object, "client_id", FALSE, &m->client_id, error) &&
+         ssq_json_get_string (object, "body", FALSE, &m->body, error) &&
+         ssq_json_get_int (object, "created_at", FALSE, 0, G_MAXINT64, &m->created_at, error) &&
+         ssq_json_get_int (object, "edited_at", FALSE, 0, G_MAXINT64, &m->edited_at, error) &&
+         ssq_json_get_bool (object, "deleted", FALSE, &m->deleted, error) &&
+         ssq_json_get_int (object, "reply_to", FALSE, 1, G_MAXINT64, &m->reply_to, error) &&
+         ssq_json_get_int (object, "rev", FALSE, 0, G_MAXINT64, &m->rev, error);
+}

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-wire.h: the one codec of protocol v1: every frame and object as a C
+ * struct, with its encoder and decoder, shared by the server, the client
+ * library and the CLI. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "ssq-proto.h"
+
+G_BEGIN_DECLS
+
+/**
+ * SsqFrameType:
+ * Every frame type of the protocol; the names are in one table
+ * (ssq_wire_frame_name()). `typing` and `presence` go both ways.
+ */
+typedef enum {
+  SSQ_FRAME_TYPE_SEND,
+  SSQ_FRAME_TYPE_SYNC,
+  SSQ_FRAME_TYPE_RECEIVED,
+  SSQ_FRAME_TYPE_READ,
+  SSQ_FRAME_TYPE_TYPING,
+  SSQ_FRAME_TYPE_PRESENCE,
+  SSQ_FRAME_TYPE_PING,
+  SSQ_FRAME_TYPE_WELCOME,
+  SSQ_FRAME_TYPE_ACK,
+  SSQ_FRAME_TYPE_ERROR,
+  SSQ_FRAME_TYPE_PONG,
+  SSQ_FRAME_TYPE_MESSAGE,
+  SSQ_FRAME_TYPE_CONVERSATION,
+  SSQ_FRAME_TYPE_CONVERSATION_REMOVED,
+  SSQ_FRAME_TYPE_RECEIPT,
+  SSQ_FRAME_TYPE_NOTIFICATION,
+  SSQ_FRAME_TYPE_N,
+} SsqFrameType;
+
+/* Which side may send a frame type. */
+typedef enum {
+  SSQ_WIRE_FROM_CLIENT = 1 << 0,
+  SSQ_WIRE_FROM_SERVER = 1 << 1,
+} SsqWireDirection;
+
+const char *ssq_wire_frame_name       (SsqFrameType      type);
+gboolean    ssq_wire_frame_from_name  (const char       *name,
+                                       SsqWireDirection  direction,
+                                       SsqFrameType     *out_type);
+
+/* Every struct below borrows its strings and JSON parts: from the caller
+ * when encoding, from the decoded JsonObject (which must outlive it) when
+ * decoding. Integer fields that the wire may send as null read 0. */
+
+/* user: {"id","username","display_name","presence","last_seen"|null,"deleted"?} */
+typedef struct {
+  const char *id;
+  const char *username;
+  const char *display_name;
+  const char *presence;
+  gint64      last_seen;
+  gboolean    deleted;
+} SsqWireUser;
+
+/* member: {"user","role","delivered_seq","read_seq"} */
+typedef struct {
+  JsonObject *user;
+  const char *role;
+  gint64      delivered_seq;
+  gint64      read_seq;
+} SsqWireMember;
+
+/* conversation: see shared/PROTOCOL.md, Objects. */
+typedef struct {
+  const char *id;
+  const char *kind;
+  const char *title;
+  JsonArray  *members;
+  gint64      last_seq;
+  gint64      rev;
+  gint64      read_seq;
+  gint64      delivered_seq;
+  gint64      unread;
+  gboolean    muted;
+  const char *role;
+  gint64      created_at;
+  gint64      updated_at;
+} SsqWireConversation;
+
+/* message: see shared/PROTOCOL.md, Objects. */
+typedef struct {
+  const char *id;
+  const char *conversation_id;
+  gint64      seq;
+  const char *sender;
+  const char *client_id;
+  const char *body;
+  gint64      created_at;
+  gint64      edited_at;
+  gboolean    deleted;
+  gint64      reply_to;
+  gint64      rev;
+} SsqWireMessage;
+
+JsonObject *ssq_wire_user_encode          (const SsqWireUser         *user);
+gboolean    ssq_wire_user_decode          (JsonObject                *object,
+                                           SsqWireUser               *out,
+                                           GError                   **error);
+JsonObject *ssq_wire_member_encode        (const SsqWireMember       *member);
+gboolean    ssq_wire_member_decode        (JsonObject                *object,
+                                           SsqWireMember             *out,
+                                           GError                   **error);
+JsonObject *ssq_wire_conversation_encode  (const SsqWireConversation *conversation);
+gboolean    ssq_wire_conversation_decode  (JsonObject                *object,
+                                           SsqWireConversation       *out,
+                                           GError                   **error);
+JsonObject *ssq_wire_message_encode       (const SsqWireMessage      *message);
+gboolean    ssq_wire_message_decode       (JsonObject                *object,
+                                           SsqWireMessage            *out,
+                                           GError                   **error);
+
+/* ---- Frames ------------------------------------------------------------ */
+
+/* Every frame: its type and its request id (a string or an integer; NULL
+ * when absent). */
+typedef struct {
+  SsqFrameType type;
+  JsonNode    *id;
+} SsqWireHead;
+
+gboolean    ssq_wire_head_decode          (JsonObject       *frame,
+                                           SsqWireDirection  from,
+                                           SsqWireHead      *out,
+                                           GError          **error);
+
+/* welcome: {"type","user"?,"session_id","server_time","protocol"} */
+typedef struct {
+  JsonObject *user;
+  const char *session_id;
+  gint64      server_time;
+  gint64      protocol;
+} SsqWireWelcome;
+
+/* ack: {"type","id","message"?,"duplicate"?,"truncated"?,"revs"?} */
+typedef struct {
+  JsonNode   *id;
+  JsonObject *message;
+  gboolean    duplicate;
+  JsonArray  *truncated;
+  JsonObject *revs;
+} SsqWireAck;
+
+/* error: {"code","message","retry_after_ms"?,"type","id"?} (this order:
+ * the error object of REST with the frame's fields after it). */
+typedef struct {
+  JsonNode   *id;
+  const char *code;
+  const char *message;
+  gint64      retry_after_ms;
+} SsqWireError;
+
+/* message, conversation: {"type", key: object}; conversation_removed:
+ * {"type","conversation_id"}. */
+
+/* receipt: {"type","conversation_id","user","delivered_seq","read_seq"} */
+typedef struct {
+  const char *conversation_id;
+  const char *user;
+  gint64      delivered_seq;
+  gint64      read_seq;
+} SsqWireReceipt;
+
+/* typing: from the client {"type","conversation_id","active","id"?}, from
+ * the server {"type","conversation_id","user","active"}. */
+typedef struct {
+  JsonNode   *id;
+  const char *conversation_id;
+  const char *user;
+  gboolean    active;
+} SsqWireTyping;
+
+/* presence: from the client {"type","status","id"?}, from the server
+ * {"type","user","status","last_seen"}. */
+typedef struct {
+  JsonNode   *id;
+  const char *user;
+  const char *status;
+  gint64      last_seen;
+} SsqWirePresence;
+
+/* notification: {"type","conversation_id","seq","reason","sender"} */
+typedef struct {
+  const char *conversation_id;
+  gint64      seq;
+  const char *reason;
+  const char *sender;
+} SsqWireNotification;
+
+/* send: {"type","conversation_id","client_id","body","reply_to"?,"media"?,"id"} */
+typedef struct {
+  JsonNode   *id;
+  const char *conversation_id;
+  const char *client_id;
+  const char *body;
+  gint64      reply_to;
+  JsonArray  *media;
+} SsqWireSend;
+
+/* received: {"type","conversation_id","seq"}; read: the same with "id". */
+typedef struct {
+  JsonNode   *id;
+  const char *conversation_id;
+  gint64      seq;
+} SsqWireMark;
+
+/* sync: {"type","since","since_rev"?,"id"}: maps of conversation id to a
+ * non-negative integer. */
+typedef struct {
+  JsonNode   *id;
+  JsonObject *since;
+  JsonObject *since_rev;
+} SsqWireSync;
+
+JsonObject *ssq_wire_welcome_encode       (const SsqWireWelcome      *welcome);
+gboolean    ssq_wire_welcome_decode       (JsonObject                *frame,
+                                           SsqWireWelcome            *out,
+                                           GError                   **error);
+JsonObject *ssq_wire_ack_encode           (const SsqWireAck          *ack);
+gboolean    ssq_wire_ack_decode           (JsonObject                *frame,
+                                           SsqWireAck                *out,
+                                           GError                   **error);
+JsonObject *ssq_wire_error_encode         (const SsqWireError        *error_frame);
+JsonObject *ssq_wire_error_from_gerror    (JsonNode                  *id,
+                                           const GError              *error);
+JsonObject *ssq_wire_error_object         (const GError              *error);
+gboolean    ssq_wire_error_decode         (JsonObject                *frame,
+                                           SsqWireError              *out);
+JsonObject *ssq_wire_pong_encode          (JsonNode                  *id);
+JsonObject *ssq_wire_event_encode         (SsqFrameType               type,
+                                           JsonObject                *object);
+gboolean    ssq_wire_event_decode         (JsonObject                *frame,
+                                           SsqFrameType               type,
+                                           JsonObject               **out_object,
+                                           GError                   **error);
+JsonObject *ssq_wire_removed_encode       (const char                *conversation_id);
+gboolean    ssq_wire_removed_decode       (JsonObject                *frame,
+                                           const char               **out_conversation_id,
+                                           GError                   **error);
+JsonObject *ssq_wire_receipt_encode       (const SsqWireReceipt      *receipt);
+gboolean    ssq_wire_receipt_decode       (JsonObject                *frame,
+                                           SsqWireReceipt            *out,
+                                           GError                   **error);
+JsonObject *ssq_wire_typing_encode        (const SsqWireTyping       *typing);
+gboolean    ssq_wire_typing_decode        (JsonObject                *frame,
+                                           SsqWireDirection           from,
+                                           SsqWireTyping             *out,
+                                           GError                   **error);
+JsonObject *ssq_wire_presence_encode      (const SsqWirePresence     *presence);
+gboolean    ssq_wire_presence_decode      (JsonObject                *frame,
+                                           SsqWireDirection           from,
+                                           SsqWirePresence           *out,
+                                           GError                   **error);
+JsonObject *ssq_wire_notification_encode  (const SsqWireNotification *notification);
+gboolean    ssq_wire_notification_decode  (JsonObject                *frame,
+                                           SsqWireNotification       *out,
+                                           GError                   **error);
+JsonObject *ssq_wire_send_encode          (const SsqWireSend         *send);
+gboolean    ssq_wire_send_decode          (JsonObject                *frame,
+                                           SsqWireSend               *out,
+                                           GError                   **error);
+JsonObject *ssq_wire_mark_encode          (SsqFrameType               type,
+                                           const SsqWireMark         *mark);
+gboolean    ssq_wire_mark_decode          (JsonObject                *frame,
+                                           SsqWireMark               *out,
+                                           GError                   **error);
+JsonObject *ssq_wire_sync_encode          (const SsqWireSync         *sync);
+gboolean    ssq_wire_sync_decode          (JsonObject                *frame,
+                                           SsqWireSync               *out,
+                                           GError                   **error);
+JsonObject *ssq_wire_ping_encode          (JsonNode                  *id);
+
+G_END_DECLS
