@@ -117,16 +117,16 @@ ssq_api_member_remove (SsqRequest *request)
   ssq_request_reply (r, SSQ_HTTP_NO_CONTENT, NULL);
 }
 
+/* The page is the messages' stored wire form copied into the frame of the
+ * reply: {"messages":[…],"has_more":…}, as json-glib would write it. */
 void
 ssq_api_messages_list (SsqRequest *request)
 {
   g_autoptr(SsqRequest) r = request;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) messages = NULL;
-  g_autoptr(JsonObject) body = json_object_new ();
+  g_autoptr(GString) body = NULL;
   gint64 before = 0, after = -1, limit = SSQ_HISTORY_DEFAULT;
   gboolean has_more = FALSE;
-  JsonArray *array;
 
   if (!ssq_request_query_int (r, "before", 1, G_MAXINT64, &before, &error) ||
       !ssq_request_query_int (r, "after", 0, G_MAXINT64, &after, &error) ||
@@ -135,19 +135,16 @@ ssq_api_messages_list (SsqRequest *request)
       ssq_request_reply_error (r, error);
       return;
     }
-  messages = ssq_server_chat_history (r->server, r->user_id, r->segments[1], before, after,
-                                      (guint) MIN (limit, SSQ_HISTORY_MAX), &has_more, &error);
-  if (messages == NULL)
+  body = g_string_sized_new (16384);
+  g_string_append (body, "{\"messages\":[");
+  if (!ssq_server_chat_history (r->server, r->user_id, r->segments[1], before, after,
+                                (guint) MIN (limit, SSQ_HISTORY_MAX), body, &has_more, &error))
     {
       ssq_request_reply_error (r, error);
       return;
     }
-  array = json_array_sized_new (messages->len);
-  for (guint i = 0; i < messages->len; i++)
-    json_array_add_object_element (array, ssq_server_json_message (messages->pdata[i]));
-  json_object_set_array_member (body, "messages", array);
-  json_object_set_boolean_member (body, "has_more", has_more);
-  ssq_request_reply (r, SSQ_HTTP_OK, body);
+  g_string_append (body, has_more ? "],\"has_more\":true}" : "],\"has_more\":false}");
+  ssq_request_reply_text (r, SSQ_HTTP_OK, g_steal_pointer (&body));
 }
 
 static void

@@ -434,30 +434,27 @@ ssq_server_chat_edit (SsqServer   *server,
   return g_steal_pointer (&m);
 }
 
-GPtrArray *
+/* Appends the page's messages, as stored on the wire, joined by commas. */
+gboolean
 ssq_server_chat_history (SsqServer   *server,
                          const char  *user_id,
                          const char  *conversation_id,
                          gint64       before,
                          gint64       after,
                          guint        limit,
+                         GString     *out,
                          gboolean    *out_has_more,
                          GError     **error)
 {
   g_autoptr(SsqMemberRow) member = NULL;
-  g_autoptr(GPtrArray) messages = NULL;
   gboolean newest = after < 0;     /* no "after": the newest page */
 
   member = ssq_server_chat_require_member (server, conversation_id, user_id, error);
   if (member == NULL)
-    return NULL;
+    return FALSE;
   limit = CLAMP (limit, 1, SSQ_HISTORY_MAX);
-  messages = ssq_server_store_messages_range (server->store, conversation_id, MAX (after, 0),
-                                              before, limit, newest, error);
-  if (messages == NULL)
-    return NULL;
-  *out_has_more = messages->len > limit;
-  if (*out_has_more)
-    g_ptr_array_remove_index (messages, newest ? 0 : messages->len - 1);
-  return g_steal_pointer (&messages);
+  /* The main thread's own connection: under WAL it reads the last commit
+   * without waiting for the writer thread's transaction. */
+  return ssq_server_store_messages_page (server->store, conversation_id, MAX (after, 0), before,
+                                         limit, newest, out, out_has_more, error);
 }

@@ -80,12 +80,13 @@ SsqMessageRow *ssq_server_chat_edit     (SsqServer       *server,
                                          const char      *body,
                                          gboolean         delete,
                                          GError         **error);
-GPtrArray *ssq_server_chat_history      (SsqServer       *server,
+gboolean   ssq_server_chat_history      (SsqServer       *server,
                                          const char      *user_id,
                                          const char      *conversation_id,
                                          gint64           before,
                                          gint64           after,
                                          guint            limit,
+                                         GString         *out,
                                          gboolean        *out_has_more,
                                          GError         **error);
 

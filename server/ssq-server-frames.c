@@ -299,8 +299,7 @@ send_messages (SsqServerSession *self,
 {
   for (guint i = 0; i < messages->len && self->open; i++)
     {
-      g_autoptr(JsonObject) obj = ssq_server_json_message (messages->pdata[i]);
-      g_autoptr(GBytes) mframe = ssq_server_wire_event (SSQ_FRAME_TYPE_MESSAGE, obj);
+      g_autoptr(GBytes) mframe = ssq_server_wire_message_stored (messages->pdata[i]);
 
       ssq_server_session_send (self, mframe);
     }

@@ -100,6 +100,19 @@ ssq_request_reply (SsqRequest *request,
     request->reply = ssq_json_object_to_string (body, &request->reply_len);
 }
 
+/* A reply already encoded (through the codec, by whoever wrote @body),
+ * which it takes. */
+void
+ssq_request_reply_text (SsqRequest *request,
+                        guint       status,
+                        GString    *body)
+{
+  request->status = status;
+  g_free (request->reply);
+  request->reply_len = body->len;
+  request->reply = g_string_free (body, FALSE);
+}
+
 static char *
 error_body (const GError *error,
             gsize        *out_length)

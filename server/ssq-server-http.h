@@ -33,6 +33,9 @@ void ssq_request_free        (SsqRequest    *request);
 void ssq_request_reply       (SsqRequest    *request,
                               guint          status,
                               JsonObject    *body);
+void ssq_request_reply_text  (SsqRequest    *request,
+                              guint          status,
+                              GString       *body);
 void ssq_request_reply_error (SsqRequest    *request,
                               const GError  *error);
 const char *ssq_request_peer (SsqRequest    *request);

@@ -4,6 +4,8 @@
 #include "ssq-server-private.h"
 #include "ssq-server-hub.h"
 
+#include <string.h>
+
 /* What others see of a deleted account: its id (its messages and direct
  * conversations stay), no name, a flag for clients to show their own words,
  * and an English name for those that do not know the flag. */
@@ -46,20 +48,9 @@ ssq_server_json_user_by_id (SsqServer  *server,
 JsonObject *
 ssq_server_json_message (const SsqMessageRow *m)
 {
-  SsqWireMessage wire = {
-    .id = m->id,
-    .conversation_id = m->conversation_id,
-    .seq = m->seq,
-    .sender = m->sender,
-    .client_id = m->client_id,
-    .body = m->deleted ? "" : m->body,
-    .created_at = m->created_at,
-    .edited_at = m->edited_at,
-    .deleted = m->deleted,
-    .reply_to = m->reply_to,
-    .rev = m->rev,
-  };
+  SsqWireMessage wire;
 
+  ssq_message_row_to_wire (m, &wire);
   return ssq_wire_message_encode (&wire);
 }
 
@@ -169,4 +160,24 @@ ssq_server_wire_event (SsqFrameType  type,
   g_autoptr(JsonObject) frame = ssq_wire_event_encode (type, value);
 
   return ssq_server_wire (frame);
+}
+
+/* A `message` event of a stored row: its stored wire form copied into the
+ * frame, {"type":"message","message":…} as the codec writes the frame. */
+GBytes *
+ssq_server_wire_message_stored (const SsqMessageRow *message)
+{
+  g_autoptr(GString) text = NULL;
+
+  if (message->json == NULL || message->json[0] == '\0')
+    {
+      g_autoptr(JsonObject) obj = ssq_server_json_message (message);
+
+      return ssq_server_wire_event (SSQ_FRAME_TYPE_MESSAGE, obj);
+    }
+  text = g_string_sized_new (strlen (message->json) + 32);
+  g_string_append (text, "{\"type\":\"" SSQ_FRAME_MESSAGE "\",\"message\":");
+  g_string_append (text, message->json);
+  g_string_append_c (text, '}');
+  return ssq_net_ws_frame_text (text->str, text->len);
 }

@@ -1,10 +1,107 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-server-store-messages.c: message rows, seq assignment and history. */
 #include "ssq-server-store-private.h"
+#include "ssq-json.h"
 #include "ssq-proto.h"
+#include "ssq-wire.h"
 
-#define MESSAGE_COLUMNS \
+#include <string.h>
+
+#define MESSAGE_FIELDS \
   "id, conversation_id, seq, sender, client_id, body, created_at, edited_at, deleted, reply_to, rev"
+#define MESSAGE_COLUMNS MESSAGE_FIELDS ", json"
+
+/**
+ * ssq_message_row_to_wire:
+ * The one mapping of a message row to the codec's struct (borrowing the
+ * row's strings). A deleted message's body is empty whatever the row
+ * still holds.
+ */
+void
+ssq_message_row_to_wire (const SsqMessageRow *m,
+                         SsqWireMessage      *out)
+{
+  *out = (SsqWireMessage) {
+    .id = m->id,
+    .conversation_id = m->conversation_id,
+    .seq = m->seq,
+    .sender = m->sender,
+    .client_id = m->client_id,
+    .body = m->deleted || m->body == NULL ? "" : m->body,
+    .created_at = m->created_at,
+    .edited_at = m->edited_at,
+    .deleted = m->deleted,
+    .reply_to = m->reply_to,
+    .rev = m->rev,
+  };
+}
+
+/**
+ * ssq_server_store_message_encode:
+ * The `message` object of @m as the wire codec writes it: what the `json`
+ * column holds and history pages copy.
+ *
+ * Returns: (transfer full): the JSON text
+ */
+char *
+ssq_server_store_message_encode (const SsqMessageRow *m,
+                                 gsize               *out_length)
+{
+  SsqWireMessage wire;
+  g_autoptr(JsonObject) object = NULL;
+
+  ssq_message_row_to_wire (m, &wire);
+  object = ssq_wire_message_encode (&wire);
+
+  return ssq_json_object_to_string (object, out_length);
+}
+
+static const char *
+value_text (sqlite3_value *value)
+{
+  const unsigned char *text = sqlite3_value_text (value);
+
+  return text != NULL ? (const char *) text : "";
+}
+
+/* ssq_message_json(MESSAGE_FIELDS): the stored wire form of a row, for the
+ * migration that fills the column and for every statement that writes a
+ * message (on the writer thread). */
+static void
+message_json_fn (sqlite3_context  *context,
+                 int               argc,
+                 sqlite3_value   **argv)
+{
+  SsqMessageRow m = {
+    .id = (char *) value_text (argv[0]),
+    .conversation_id = (char *) value_text (argv[1]),
+    .seq = sqlite3_value_int64 (argv[2]),
+    .sender = (char *) value_text (argv[3]),
+    .client_id = (char *) value_text (argv[4]),
+    .body = (char *) value_text (argv[5]),
+    .created_at = sqlite3_value_int64 (argv[6]),
+    .edited_at = sqlite3_value_int64 (argv[7]),
+    .deleted = sqlite3_value_int (argv[8]) != 0,
+    .reply_to = sqlite3_value_int64 (argv[9]),
+    .rev = sqlite3_value_int64 (argv[10]),
+  };
+  gsize len;
+  char *json = ssq_server_store_message_encode (&m, &len);
+
+  g_assert (argc == 11);
+  sqlite3_result_text64 (context, json, len, g_free, SQLITE_UTF8);
+}
+
+gboolean
+ssq_server_store_register_functions (SsqServerStore  *store,
+                                     GError         **error)
+{
+  if (sqlite3_create_function_v2 (store->base.db, "ssq_message_json", 11,
+                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, message_json_fn,
+                                  NULL, NULL, NULL) != SQLITE_OK)
+    return ssq_server_store_fail (store, error);
+  return TRUE;
+}
 
 static SsqMessageRow *
 message_from_row (sqlite3_stmt *stmt)
@@ -22,6 +119,7 @@ message_from_row (sqlite3_stmt *stmt)
   m->deleted = sqlite3_column_int (stmt, 8) != 0;
   m->reply_to = sqlite3_column_int64 (stmt, 9);
   m->rev = sqlite3_column_int64 (stmt, 10);
+  m->json = ssq_server_store_column_dup (stmt, 11);
   return m;
 }
 
@@ -118,8 +216,9 @@ ssq_server_store_message_append (SsqServerStore  *store,
 {
   sqlite3_stmt *insert = ssq_server_store_stmt (store,
     "INSERT INTO messages (" MESSAGE_COLUMNS ") "
-    "SELECT ?1, ?2, last_seq + 1, ?3, ?4, ?5, ?6, NULL, 0, ?7, 0 FROM conversations WHERE id = ?2 "
-    "RETURNING seq", error);
+    "SELECT ?1, ?2, last_seq + 1, ?3, ?4, ?5, ?6, NULL, 0, ?7, 0, "
+    "  ssq_message_json(?1, ?2, last_seq + 1, ?3, ?4, ?5, ?6, NULL, 0, ?7, 0) "
+    "FROM conversations WHERE id = ?2 RETURNING seq", error);
   sqlite3_stmt *bump;
   int rc;
 
@@ -176,9 +275,12 @@ ssq_server_store_message_update (SsqServerStore  *store,
   if (bump == NULL || !bump_counter (store, bump, message->conversation_id, &message->rev, error))
     return FALSE;
 
+  /* The stored wire form is rewritten with the change. */
   stmt = ssq_server_store_stmt (store,
-    "UPDATE messages SET body = ?, edited_at = ?, deleted = ?, rev = ? "
-    "WHERE conversation_id = ? AND seq = ?", error);
+    "UPDATE messages SET body = ?1, edited_at = ?2, deleted = ?3, rev = ?4, "
+    "  json = ssq_message_json(id, conversation_id, seq, sender, client_id, ?1, created_at, "
+    "                          ?2, ?3, reply_to, ?4) "
+    "WHERE conversation_id = ?5 AND seq = ?6 RETURNING json", error);
   if (stmt == NULL)
     return FALSE;
   ssq_server_store_bind_text (stmt, 1, message->body);
@@ -190,6 +292,11 @@ ssq_server_store_message_update (SsqServerStore  *store,
   sqlite3_bind_int64 (stmt, 4, message->rev);
   ssq_server_store_bind_text (stmt, 5, message->conversation_id);
   sqlite3_bind_int64 (stmt, 6, message->seq);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      g_free (message->json);
+      message->json = ssq_server_store_column_dup (stmt, 0);
+    }
   return ssq_server_store_step_done (store, stmt, error);
 }
 
@@ -281,4 +388,74 @@ ssq_server_store_messages_range (SsqServerStore  *store,
         }
     }
   return g_steal_pointer (&out);
+}
+
+/**
+ * ssq_server_store_messages_page:
+ * The stored wire form of the messages ssq_server_store_messages_range()
+ * returns (the extra one left out), appended to @out joined by commas, in
+ * ascending seq order; @out_has_more says whether there was an extra one.
+ * No row is decoded: the page is a copy of stored text.
+ */
+gboolean
+ssq_server_store_messages_page (SsqServerStore  *store,
+                                const char      *conversation_id,
+                                gint64           after_seq,
+                                gint64           before_seq,
+                                guint            limit,
+                                gboolean         newest,
+                                GString         *out,
+                                gboolean        *out_has_more,
+                                GError         **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store, newest
+    ? "SELECT json FROM messages WHERE conversation_id = ? AND seq > ? AND seq < ? "
+      "ORDER BY seq DESC LIMIT ?"
+    : "SELECT json FROM messages WHERE conversation_id = ? AND seq > ? AND seq < ? "
+      "ORDER BY seq ASC LIMIT ?", error);
+  g_autoptr(GString) backwards = newest ? g_string_sized_new (16384) : NULL;
+  GString *buf = newest ? backwards : out;
+  gsize bounds[2 * (SSQ_HISTORY_MAX + 1)];    /* start and end of each row in buf */
+  gsize start = out->len;
+  guint n = 0;
+  int rc;
+
+  g_return_val_if_fail (limit <= SSQ_HISTORY_MAX, FALSE);
+  if (stmt == NULL)
+    return FALSE;
+  ssq_server_store_bind_text (stmt, 1, conversation_id);
+  sqlite3_bind_int64 (stmt, 2, after_seq);
+  sqlite3_bind_int64 (stmt, 3, before_seq > 0 ? before_seq : G_MAXINT64);
+  sqlite3_bind_int64 (stmt, 4, (gint64) limit + 1);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      if (n > 0 && !newest)
+        g_string_append_c (buf, ',');
+      bounds[2 * n] = buf->len;
+      g_string_append_len (buf, (const char *) sqlite3_column_text (stmt, 0),
+                           sqlite3_column_bytes (stmt, 0));
+      bounds[2 * n + 1] = buf->len;
+      n++;
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      g_string_truncate (out, start);
+      return ssq_server_store_fail (store, error);
+    }
+  /* The extra row, there only to tell that there is more, is the last read:
+   * the oldest of a newest page, read backwards, which goes in order now. */
+  *out_has_more = n > limit;
+  if (*out_has_more)
+    n = limit;
+  if (!newest)
+    g_string_truncate (out, n > 0 ? bounds[2 * n - 1] : start);
+  else
+    for (guint i = n; i-- > 0;)
+      {
+        if (i < n - 1)
+          g_string_append_c (out, ',');
+        g_string_append_len (out, backwards->str + bounds[2 * i], bounds[2 * i + 1] - bounds[2 * i]);
+      }
+  return TRUE;
 }

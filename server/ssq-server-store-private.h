@@ -18,3 +18,8 @@ struct _SsqServerStore {
   ssq_db_step_done (&(store)->base, (stmt), (error))
 #define ssq_server_store_column_dup ssq_db_column_dup
 #define ssq_server_store_bind_text ssq_db_bind_text
+
+/* The SQL functions the schema and the statements use (ssq_message_json),
+ * registered on every connection before anything else runs on it. */
+gboolean ssq_server_store_register_functions (SsqServerStore  *store,
+                                              GError         **error);

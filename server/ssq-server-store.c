@@ -65,6 +65,13 @@ static const char *const migrations[] = {
   "ALTER TABLE conversations ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
   "ALTER TABLE messages ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
   "CREATE INDEX messages_by_rev ON messages(conversation_id, rev) WHERE rev > 0;",
+  /* 2 -> 3: each message keeps its wire form (the `message` object as the
+   * codec encodes it), rewritten with every change, so that a history page
+   * is a copy of stored text rather than a JSON tree built per message.
+   * ssq_message_json() is the codec, registered on every connection. */
+  "ALTER TABLE messages ADD COLUMN json TEXT NOT NULL DEFAULT '';"
+  "UPDATE messages SET json = ssq_message_json(id, conversation_id, seq, sender, client_id, "
+  "  body, created_at, edited_at, deleted, reply_to, rev);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SSQ_STORE_SCHEMA_VERSION);
@@ -122,6 +129,7 @@ open_migrated (const char  *path,
   /* WAL lets a commit be one append and one fsync; durable (FULL) makes
    * that fsync happen on every commit, which "acked means durable" needs. */
   if (!ssq_db_open (&store->base, path, durable, error) ||
+      !ssq_server_store_register_functions (store, error) ||
       !ssq_db_migrate (&store->base, migrations, G_N_ELEMENTS (migrations), version, error))
     return NULL;
   return g_steal_pointer (&store);
@@ -152,7 +160,8 @@ ssq_server_store_open_another (const char  *path,
 {
   g_autoptr(SsqServerStore) store = g_new0 (SsqServerStore, 1);
 
-  if (!ssq_db_open_another (&store->base, path, durable, error))
+  if (!ssq_db_open_another (&store->base, path, durable, error) ||
+      !ssq_server_store_register_functions (store, error))
     return NULL;
   return g_steal_pointer (&store);
 }
@@ -236,5 +245,6 @@ ssq_message_row_free (SsqMessageRow *row)
   g_free (row->sender);
   g_free (row->client_id);
   g_free (row->body);
+  g_free (row->json);
   g_free (row);
 }

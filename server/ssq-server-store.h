@@ -6,9 +6,11 @@
 
 #include <glib.h>
 
+#include "ssq-wire.h"
+
 G_BEGIN_DECLS
 
-#define SSQ_STORE_SCHEMA_VERSION 2
+#define SSQ_STORE_SCHEMA_VERSION 3
 
 typedef struct _SsqServerStore SsqServerStore;
 
@@ -51,6 +53,7 @@ typedef struct {
   gboolean deleted;
   gint64   reply_to;     /* 0 = none */
   gint64   rev;          /* the conversation's rev at its last change; 0 = never changed */
+  char    *json;         /* the stored wire form of the above; NULL when not read */
 } SsqMessageRow;
 
 /* A login session: whose, and the hash of its token. */
@@ -241,6 +244,19 @@ GPtrArray      *ssq_server_store_messages_changed (SsqServerStore  *store,
                                                    gint64           max_seq,
                                                    guint            limit,
                                                    GError         **error);
+void            ssq_message_row_to_wire         (const SsqMessageRow *message,
+                                                 SsqWireMessage     *out);
+char           *ssq_server_store_message_encode (const SsqMessageRow *message,
+                                                 gsize              *out_length);
+gboolean        ssq_server_store_messages_page  (SsqServerStore    *store,
+                                                 const char        *conversation_id,
+                                                 gint64             after_seq,
+                                                 gint64             before_seq,
+                                                 guint              limit,
+                                                 gboolean           newest,
+                                                 GString           *out,
+                                                 gboolean          *out_has_more,
+                                                 GError           **error);
 GPtrArray      *ssq_server_store_messages_range (SsqServerStore    *store,
                                                  const char        *conversation_id,
                                                  gint64             after_seq,

@@ -4,6 +4,7 @@
  * SSQ_SERVER_BIN (old or new transport alike) in a temporary directory,
  * drive it with the lean clients of ssq-bench-ws.c and print figures that the
  * summary gives as ranges over the runs; not part of the test run. */
+#include "ssq-bench-history.h"
 #include "ssq-bench-stats.h"
 #include "ssq-bench-ws.h"
 
@@ -29,6 +30,10 @@ static int opt_hold_timeout = 120;
 static int opt_sources = 8;
 static gboolean opt_query_token = FALSE;
 static gboolean opt_no_durable = FALSE;
+static int opt_history = 1000000;
+static int opt_pages = 5000;
+static int opt_connections = 8;
+static int opt_seconds = 5;
 
 static GOptionEntry entries[] = {
   { "runs", 'r', 0, G_OPTION_ARG_INT, &opt_runs, "Runs of each scenario, each on a fresh server (2)", "N" },
@@ -43,6 +48,10 @@ static GOptionEntry entries[] = {
   { "hold-timeout", 0, 0, G_OPTION_ARG_INT, &opt_hold_timeout, "hold: give up opening after S seconds (120)", "S" },
   { "sources", 0, 0, G_OPTION_ARG_INT, &opt_sources, "Idle sessions bind to 127.0.0.2 … 127.0.0.(N+1) (8)", "N" },
   { "no-durable", 0, 0, G_OPTION_ARG_NONE, &opt_no_durable, "Commit without fsync (durable_commits=false): the transport without the disk", NULL },
+  { "history", 0, 0, G_OPTION_ARG_INT, &opt_history, "history: messages in the conversation (1000000)", "N" },
+  { "pages", 0, 0, G_OPTION_ARG_INT, &opt_pages, "history: pages fetched one at a time (5000)", "N" },
+  { "connections", 0, 0, G_OPTION_ARG_INT, &opt_connections, "history: connections at once (8)", "N" },
+  { "seconds", 0, 0, G_OPTION_ARG_INT, &opt_seconds, "history: seconds of load on them (5)", "S" },
   { "query-token", 0, 0, G_OPTION_ARG_NONE, &opt_query_token, "Pass the token as ?access_token= instead of the header", NULL },
   { NULL }
 };
@@ -543,6 +552,15 @@ scenario_hold (void)
   ssq_bench_ws_free (b);
 }
 
+/* Issue 11: pages of 50 from a conversation of a million messages (see
+ * ssq-bench-history.c). */
+static void
+scenario_history (void)
+{
+  ssq_bench_history_run ((guint64) opt_history, (guint) opt_pages, (guint) opt_connections,
+                         (guint) opt_seconds);
+}
+
 /* ---- Main ------------------------------------------------------------- */
 
 static const struct {
@@ -554,6 +572,7 @@ static const struct {
   { "latency", scenario_latency },
   { "open", scenario_open },
   { "hold", scenario_hold },
+  { "history", scenario_history },
 };
 
 static gboolean
@@ -572,7 +591,7 @@ int
 main (int    argc,
       char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new ("SCENARIO… — fanout durable latency open hold");
+  g_autoptr(GOptionContext) context = g_option_context_new ("SCENARIO… — fanout durable latency open hold history");
   g_autoptr(GError) error = NULL;
   guint fd_limit;
 
@@ -586,7 +605,7 @@ main (int    argc,
     }
   if (argc < 2)
     {
-      g_printerr ("Name one or more scenarios: fanout durable latency open hold\n");
+      g_printerr ("Name one or more scenarios: fanout durable latency open hold history\n");
       return 2;
     }
   if (g_getenv ("SSQ_SERVER_BIN") == NULL)
@@ -625,6 +644,7 @@ main (int    argc,
       }
   ssq_bench_stats_print_summary (g_getenv ("SSQ_SERVER_BIN"));
   ssq_bench_stats_clear ();
+  ssq_bench_history_cleanup ();
   ssq_bench_ws_shutdown ();
   return 0;
 }

@@ -110,6 +110,133 @@ test_migrate_revs (void)
   ssq_server_store_close (store);
 }
 
+static SsqMessageRow *new_message (const char *conversation_id, const char *sender, const char *client_id);
+
+/* What a history page must be: the codec's encoding of each row, from its
+ * fields, joined by commas; with the range query's "more" answer. */
+static char *
+expected_page (SsqServerStore *store,
+               gint64          after,
+               gint64          before,
+               guint           limit,
+               gboolean        newest,
+               gboolean       *out_has_more)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = ssq_server_store_messages_range (store, "c1", after, before, limit,
+                                                               newest, &error);
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  g_assert_no_error (error);
+  *out_has_more = rows->len > limit;
+  if (*out_has_more)
+    g_ptr_array_remove_index (rows, newest ? 0 : rows->len - 1);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      SsqMessageRow *m = rows->pdata[i];
+      SsqWireMessage wire;
+      g_autoptr(JsonObject) object = NULL;
+      g_autoptr(JsonNode) node = NULL;
+      g_autofree char *text = NULL;
+
+      /* Straight through json-glib, not through the store's own helper. */
+      ssq_message_row_to_wire (m, &wire);
+      object = ssq_wire_message_encode (&wire);
+      node = json_node_init_object (json_node_alloc (), object);
+      text = json_to_string (node, FALSE);
+      g_string_append_printf (out, "%s%s", i > 0 ? "," : "", text);
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static void
+assert_pages (SsqServerStore *store,
+              gint64          last_seq)
+{
+  static const guint limits[] = { 1, 2, 3, 50, SSQ_HISTORY_MAX };
+
+  for (guint l = 0; l < G_N_ELEMENTS (limits); l++)
+    for (gint64 after = 0; after <= last_seq + 1; after++)
+      for (gint64 before = 0; before <= last_seq + 2; before += (before == 0 ? 1 : 2))
+        for (int newest = 0; newest <= 1; newest++)
+          {
+            g_autoptr(GError) error = NULL;
+            g_autoptr(GString) page = g_string_new ("[");
+            g_autofree char *expected = NULL;
+            g_autofree char *want = NULL;
+            gboolean more = FALSE, want_more = FALSE;
+
+            g_assert_true (ssq_server_store_messages_page (store, "c1", after, before, limits[l],
+                                                           newest, page, &more, &error));
+            g_assert_no_error (error);
+            expected = expected_page (store, after, before, limits[l], newest, &want_more);
+            want = g_strdup_printf ("[%s", expected);
+            g_assert_cmpstr (page->str, ==, want);
+            g_assert_cmpint (more, ==, want_more);
+          }
+}
+
+/* Rows written before schema 3 get their wire form from the migration, and
+ * edits and deletions rewrite it: every page is byte for byte what the
+ * codec makes of the rows (deleted: empty body; edited: edited_at, rev). */
+static void
+test_history_stored_json (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = temp_db ();
+  g_autoptr(SsqMessageRow) m = NULL;
+  SsqServerStore *store = ssq_server_store_open_at_version (path, 2, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (ssq_server_store_exec (store,
+    "INSERT INTO conversations (id, kind, created_at, updated_at, last_seq, rev) "
+    "VALUES ('c1', 'group', 1, 1, 5, 2);"
+    "INSERT INTO messages (conversation_id, seq, id, sender, client_id, body, created_at, "
+    "  edited_at, deleted, reply_to, rev) VALUES "
+    "('c1', 1, 'm1', 'u1', 'k1', 'hello', 1000, NULL, 0, NULL, 0),"
+    "('c1', 2, 'm2', 'u2', 'k2', 'quote \"\\ \n\t\u00e9 \u263a', 2000, NULL, 0, 1, 0),"
+    "('c1', 3, 'm3', 'u1', 'k3', 'was edited', 3000, 3500, 0, NULL, 1),"
+    "('c1', 4, 'm4', 'u1', 'k4', 'still here after deletion', 4000, 4500, 1, 2, 2),"
+    "('c1', 5, 'm5', 'u2', 'k5', '<b>&amp;</b>', 5000, NULL, 0, NULL, 0);", &error));
+  g_assert_no_error (error);
+  ssq_server_store_close (store);
+
+  store = ssq_server_store_open (path, TRUE, &error);
+  g_assert_no_error (error);
+  m = ssq_server_store_message_get (store, "c1", 4, &error);
+  g_assert_nonnull (strstr (m->json, "\"body\":\"\""));     /* deleted: emptied */
+  g_clear_pointer (&m, ssq_message_row_free);
+  assert_pages (store, 5);
+
+  /* New messages, then an edit and a deletion, through the store. */
+  g_assert_true (ssq_server_store_begin (store, &error));
+  for (int i = 6; i <= 8; i++)
+    {
+      g_autofree char *cid = g_strdup_printf ("k%d", i);
+      g_autoptr(SsqMessageRow) n = new_message ("c1", "u1", cid);
+
+      n->reply_to = i == 7 ? 6 : 0;
+      g_assert_true (ssq_server_store_message_append (store, n, &error));
+      g_assert_cmpint (n->seq, ==, i);
+    }
+  m = ssq_server_store_message_get (store, "c1", 1, &error);
+  g_free (m->body);
+  m->body = g_strdup ("hello, edited");
+  m->edited_at = 9000;
+  g_assert_true (ssq_server_store_message_update (store, m, &error));
+  g_assert_cmpint (m->rev, ==, 3);
+  g_clear_pointer (&m, ssq_message_row_free);
+  m = ssq_server_store_message_get (store, "c1", 7, &error);
+  m->deleted = TRUE;
+  m->edited_at = 9100;
+  g_assert_true (ssq_server_store_message_update (store, m, &error));
+  g_assert_true (ssq_server_store_commit (store, &error));
+  g_assert_nonnull (strstr (m->json, "\"deleted\":true"));
+  g_clear_pointer (&m, ssq_message_row_free);
+  assert_pages (store, 8);
+  ssq_server_store_close (store);
+}
+
 static SsqMessageRow *
 new_message (const char *conversation_id,
              const char *sender,
@@ -535,6 +662,7 @@ main (int    argc,
   g_assert_cmpint (sodium_init (), >=, 0);
   g_test_add_func ("/server/store/golden-schema", test_golden_schema);
   g_test_add_func ("/server/store/migrate-revs", test_migrate_revs);
+  g_test_add_func ("/server/store/history-stored-json", test_history_stored_json);
   g_test_add_func ("/server/store/messages", test_store_messages);
   g_test_add_func ("/server/store/writer-batch", test_writer_batch);
   g_test_add_func ("/server/ratelimit/basics", test_ratelimit);
