@@ -161,7 +161,7 @@ send_op_run (SsqServerStore  *store,
       return FALSE;
     }
   m = g_new0 (SsqMessageRow, 1);
-  m->id = ssq_server_store_new_id ('m');
+  m->id = ssq_server_store_new_message_id ();
   m->conversation_id = g_strdup (op->request.conversation_id);
   m->sender = g_strdup (op->user_id);
   m->client_id = g_strdup (op->request.client_id);
