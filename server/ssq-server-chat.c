@@ -92,6 +92,7 @@ typedef struct {
   SsqSendRequest   request;
   SsqMessageRow   *message;
   gboolean         duplicate;
+  gint64           retry_after;   /* > 0: over the rate limit, only a resend passes */
   SsqChatSendDone  done;
   gpointer         user_data;
   GDestroyNotify   user_data_free;
@@ -147,8 +148,20 @@ send_op_run (SsqServerStore  *store,
 
   g_clear_pointer (&op->message, ssq_message_row_free);
   op->duplicate = FALSE;
+  if (op->retry_after > 0)
+    {
+      /* Not a failure of the batch: send_op_done refuses it. */
+      op->message = ssq_server_store_message_by_client_id (store, op->request.conversation_id,
+                                                           op->user_id, op->request.client_id,
+                                                           &local_error);
+      op->duplicate = op->message != NULL;
+      if (local_error == NULL)
+        return TRUE;
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
   m = g_new0 (SsqMessageRow, 1);
-  m->id = ssq_server_store_new_id ('m');
+  m->id = ssq_server_store_new_message_id ();
   m->conversation_id = g_strdup (op->request.conversation_id);
   m->sender = g_strdup (op->user_id);
   m->client_id = g_strdup (op->request.client_id);
@@ -182,6 +195,16 @@ send_op_done (gpointer      data,
       op->done (server, NULL, FALSE, error, op->user_data);
       return;
     }
+  if (op->retry_after > 0 && !op->duplicate)
+    {
+      g_autoptr(GError) limited = NULL;
+
+      ssq_set_rate_limited (&limited, op->retry_after);
+      op->done (server, NULL, FALSE, limited, op->user_data);
+      return;
+    }
+  if (op->duplicate && op->retry_after == 0)
+    ssq_server_ratelimit_give_back (server->rl_messages, op->user_id);
   if (!op->duplicate)
     {
       server->metrics.messages_stored_total++;
@@ -199,8 +222,14 @@ send_op_done (gpointer      data,
 /**
  * ssq_server_chat_send:
  * Stores a message and calls @done once it is durable (or refused). A resend
- * of a stored client_id calls @done at once with the original message; it
- * neither stores nor counts against the rate limit. Takes @request's fields.
+ * of a stored client_id gets the original message; it neither stores nor
+ * counts against the rate limit. Takes @request's fields.
+ *
+ * Nothing here reads SQLite: membership and the conversation's last seq are
+ * in memory, and a resend is found by the writer (the insert conflicts on
+ * the unique client_id index), which then gives the charge back. A sender
+ * over the limit may still resend: the writer then only looks the
+ * client_id up, and refuses the send if it is new.
  */
 void
 ssq_server_chat_send (SsqServer       *server,
@@ -212,7 +241,7 @@ ssq_server_chat_send (SsqServer       *server,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SsqMemberRow) member = NULL;
-  g_autoptr(SsqMessageRow) existing = NULL;
+  gint64 last_seq = 0;
   SendOp *op = g_new0 (SendOp, 1);
 
   op->server = g_object_ref (server);
@@ -226,31 +255,19 @@ ssq_server_chat_send (SsqServer       *server,
   member = ssq_server_chat_require_member (server, op->request.conversation_id, user_id, &error);
   if (member == NULL)
     goto fail;
-  existing = ssq_server_store_message_by_client_id (server->store, op->request.conversation_id,
-                                                    user_id, op->request.client_id, &error);
-  if (error != NULL)
-    goto fail;
-  if (existing != NULL)
+  /* Messages are never removed and seqs have no gaps: every seq up to the
+   * committed last one names a message. */
+  if (op->request.reply_to > 0 &&
+      (!ssq_server_members_conversation (server->members, op->request.conversation_id, NULL,
+                                         &last_seq, &error) ||
+       op->request.reply_to > last_seq))
     {
-      done (server, existing, TRUE, NULL, user_data);
-      send_op_free (op);
-      return;
+      if (error == NULL)
+        g_set_error_literal (&error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                             "reply_to does not name a message of this conversation");
+      goto fail;
     }
-  if (op->request.reply_to > 0)
-    {
-      g_autoptr(SsqMessageRow) target = ssq_server_store_message_get (
-        server->store, op->request.conversation_id, op->request.reply_to, &error);
-
-      if (target == NULL)
-        {
-          if (error == NULL)
-            g_set_error_literal (&error, SSQ_ERROR, SSQ_ERROR_INVALID,
-                                 "reply_to does not name a message of this conversation");
-          goto fail;
-        }
-    }
-  if (!ssq_server_chat_charge (server, user_id, &error))
-    goto fail;
+  ssq_server_ratelimit_take (server->rl_messages, user_id, 1, ssq_now_ms (), &op->retry_after);
   ssq_server_writer_submit (server->writer, send_op_run, send_op_done, op,
                             (GDestroyNotify) send_op_free);
   return;

@@ -197,6 +197,24 @@ ssq_server_ratelimit_take (SsqServerRatelimit *limit,
   return take (limit, key, n, now_ms, TRUE, out_retry_after_ms);
 }
 
+/* Gives back one event taken for @key, one that turned out not to count (a
+ * resend found stored only once it reached the writer). The newest slot
+ * gives it back and keeps its time: the window errs on the strict side. */
+void
+ssq_server_ratelimit_give_back (SsqServerRatelimit *limit,
+                                const char         *key)
+{
+  Window *w;
+  Slot *s;
+
+  if (limit->count == 0 || (w = g_hash_table_lookup (limit->windows, key)) == NULL ||
+      w->len == 0)
+    return;
+  s = slot_at (limit, w, w->len - 1);
+  if (--s->n == 0)
+    w->len--;
+}
+
 static gboolean
 expired (gpointer key,
          gpointer value,

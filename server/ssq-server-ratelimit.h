@@ -20,6 +20,8 @@ gboolean            ssq_server_ratelimit_take  (SsqServerRatelimit *limit,
                                                 guint               n,
                                                 gint64              now_ms,
                                                 gint64             *out_retry_after_ms);
+void                ssq_server_ratelimit_give_back (SsqServerRatelimit *limit,
+                                                    const char         *key);
 void                ssq_server_ratelimit_prune (SsqServerRatelimit *limit,
                                                 gint64              now_ms);
 guint               ssq_server_ratelimit_size  (SsqServerRatelimit *limit);

@@ -78,6 +78,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqMemberRow, ssq_member_row_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqMessageRow, ssq_message_row_free)
 
 char           *ssq_server_store_new_id        (char                prefix);
+char           *ssq_server_store_new_message_id (void);
 
 /* Connection and transactions (ssq-server-store.c) */
 SsqServerStore *ssq_server_store_open          (const char         *path,

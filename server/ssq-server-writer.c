@@ -19,6 +19,10 @@ typedef struct {
   GError             *error;
 } PendingOp;
 
+/* Completions run on the main loop in slices of about this long, so that
+ * other sources get their turn between slices. */
+#define SSQ_WRITER_SLICE_US 1000
+
 typedef struct {
   guint  n_ops;
   gint64 commit_us;
@@ -42,6 +46,8 @@ struct _SsqServerWriter {
 
   /* Main thread only. */
   guint                    in_flight;   /* submitted, completion not yet run */
+  GArray                  *ready;       /* PendingOp: taken from finished, to run */
+  guint                    ready_pos;   /* the next of ready to run */
   SsqServerWriterBatchHook hook;
   gpointer                 hook_data;
 };
@@ -198,6 +204,7 @@ ssq_server_writer_new (SsqServerStore *store,
   w->queue = g_array_new (FALSE, TRUE, sizeof (PendingOp));
   w->finished = g_array_new (FALSE, TRUE, sizeof (PendingOp));
   w->stats = g_array_new (FALSE, TRUE, sizeof (BatchStat));
+  w->ready = g_array_new (FALSE, TRUE, sizeof (PendingOp));
   w->thread = g_thread_new ("ssq-writer", writer_thread, w);
   return w;
 }
@@ -222,6 +229,7 @@ ssq_server_writer_free (SsqServerWriter *writer)
   g_array_unref (writer->queue);
   g_array_unref (writer->finished);
   g_array_unref (writer->stats);
+  g_array_unref (writer->ready);
   g_mutex_clear (&writer->lock);
   g_cond_clear (&writer->cond);
   g_main_context_unref (writer->context);
@@ -244,12 +252,11 @@ ssq_server_writer_pending (SsqServerWriter *writer)
   return writer->in_flight;
 }
 
-/* Main thread: runs the completions of every finished batch, in order.
- * Returns whether there were any. */
-static gboolean
-dispatch_finished (SsqServerWriter *writer)
+/* Main thread: moves the finished batches behind the completions still
+ * waiting to run, and reports their figures. */
+static void
+take_finished (SsqServerWriter *writer)
 {
-  g_autoptr(GArray) finished = NULL;
   g_autoptr(GArray) stats = NULL;
 
   g_mutex_lock (&writer->lock);
@@ -258,8 +265,8 @@ dispatch_finished (SsqServerWriter *writer)
       g_source_destroy (writer->dispatch);
       g_clear_pointer (&writer->dispatch, g_source_unref);
     }
-  finished = g_steal_pointer (&writer->finished);
-  writer->finished = g_array_new (FALSE, TRUE, sizeof (PendingOp));
+  g_array_append_vals (writer->ready, writer->finished->data, writer->finished->len);
+  g_array_set_size (writer->finished, 0);
   stats = g_steal_pointer (&writer->stats);
   writer->stats = g_array_new (FALSE, TRUE, sizeof (BatchStat));
   g_mutex_unlock (&writer->lock);
@@ -271,24 +278,54 @@ dispatch_finished (SsqServerWriter *writer)
 
         writer->hook (s->n_ops, s->commit_us, writer->hook_data);
       }
-  for (guint i = 0; i < finished->len; i++)
-    {
-      PendingOp *p = &g_array_index (finished, PendingOp, i);
+}
 
+/* Main thread: runs completions of finished batches, in order, until
+ * @deadline_us (monotonic; G_MAXINT64 = all of them), and schedules the
+ * rest. A batch of 512 completions (acks, events to every member) takes
+ * tens of milliseconds: run at once, it would stall every other session
+ * that long. Completions may flush, and so run this again from inside:
+ * each one is taken off the queue before it runs. Returns whether any ran. */
+static gboolean
+dispatch_until (SsqServerWriter *writer,
+                gint64           deadline_us)
+{
+  gboolean ran = FALSE;
+
+  take_finished (writer);
+  while (writer->ready_pos < writer->ready->len)
+    {
+      PendingOp p = g_array_index (writer->ready, PendingOp, writer->ready_pos);
+
+      writer->ready_pos++;
       writer->in_flight--;
-      if (p->done != NULL)
-        p->done (p->data, p->error);
-      g_clear_error (&p->error);
-      if (p->data_free != NULL)
-        p->data_free (p->data);
+      ran = TRUE;
+      if (p.done != NULL)
+        p.done (p.data, p.error);
+      g_clear_error (&p.error);
+      if (p.data_free != NULL)
+        p.data_free (p.data);
+      if (deadline_us != G_MAXINT64 && g_get_monotonic_time () >= deadline_us)
+        break;
     }
-  return finished->len > 0;
+  if (writer->ready_pos < writer->ready->len)
+    {
+      g_mutex_lock (&writer->lock);
+      schedule_dispatch (writer);
+      g_mutex_unlock (&writer->lock);
+    }
+  else
+    {
+      g_array_set_size (writer->ready, 0);
+      writer->ready_pos = 0;
+    }
+  return ran;
 }
 
 static gboolean
 dispatch_cb (gpointer user_data)
 {
-  dispatch_finished (user_data);
+  dispatch_until (user_data, g_get_monotonic_time () + SSQ_WRITER_SLICE_US);
   return G_SOURCE_REMOVE;
 }
 
@@ -309,7 +346,7 @@ ssq_server_writer_flush (SsqServerWriter *writer)
         g_cond_wait (&writer->cond, &writer->lock);
       g_mutex_unlock (&writer->lock);
     }
-  while (dispatch_finished (writer));
+  while (dispatch_until (writer, G_MAXINT64));
 }
 
 void

@@ -340,6 +340,40 @@ test_graceful_shutdown (void)
   }
 }
 
+/* Resends reach the writer, which finds them stored: the budget they were
+ * charged is given back, so any number of them leaves room for new
+ * messages (fails if a resend counts). */
+static void
+test_resend_costs_nothing (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "messages_per_minute=3\n");
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "free.a");
+  g_autofree char *conv = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"group\",\"title\":\"free\"}");
+  g_autoptr(SsqTestWs) ws = ssq_test_ws_connect (server, a->token, NULL);
+
+  for (int i = 0; i < 8; i++)
+    {
+      g_autoptr(JsonObject) ack = ssq_test_ws_post (ws, conv, "same", "x");
+
+      g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
+      g_assert_true (json_object_get_boolean_member_with_default (ack, "duplicate", FALSE) == (i > 0));
+    }
+  for (int i = 0; i < 2; i++)
+    {
+      g_autofree char *client_id = g_strdup_printf ("new%d", i);
+      g_autoptr(JsonObject) ack = ssq_test_ws_post (ws, conv, client_id, "x");
+
+      g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
+      g_assert_false (json_object_get_boolean_member_with_default (ack, "duplicate", FALSE));
+    }
+  {
+    g_autoptr(JsonObject) err = ssq_test_ws_post (ws, conv, "over", "x");
+
+    g_assert_cmpstr (json_object_get_string_member (err, "code"), ==, "rate_limited");
+  }
+}
+
 static void
 test_rate_limits (void)
 {
@@ -523,6 +557,7 @@ main (int    argc,
   g_test_add_func ("/server/durability/sigkill-many-conversations", test_sigkill_many_conversations);
   g_test_add_func ("/server/durability/ping-during-commits", test_ping_during_commits);
   g_test_add_func ("/server/durability/resend-in-one-batch", test_resend_in_one_batch);
+  g_test_add_func ("/server/durability/resend-costs-nothing", test_resend_costs_nothing);
   g_test_add_func ("/server/durability/graceful-shutdown", test_graceful_shutdown);
   g_test_add_func ("/server/limits/rate-limits", test_rate_limits);
   g_test_add_func ("/server/limits/rate-limit-window", test_rate_limit_window);

@@ -654,6 +654,27 @@ test_reach_hint (void)
     }
 }
 
+/* Message ids keep the shape of every id (a letter, 24 hex digits) and
+ * sort in creation order, so that new rows append to the id index. */
+static void
+test_message_ids_ordered (void)
+{
+  g_autofree char *prev = ssq_server_store_new_message_id ();
+
+  for (int i = 0; i < 100000; i++)
+    {
+      g_autofree char *id = ssq_server_store_new_message_id ();
+
+      g_assert_cmpuint (strlen (id), ==, 25);
+      g_assert_cmpint (id[0], ==, 'm');
+      for (int j = 1; j < 25; j++)
+        g_assert_true (g_ascii_isxdigit (id[j]));
+      g_assert_cmpstr (prev, <, id);
+      g_free (prev);
+      prev = g_steal_pointer (&id);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -664,6 +685,7 @@ main (int    argc,
   g_test_add_func ("/server/store/migrate-revs", test_migrate_revs);
   g_test_add_func ("/server/store/history-stored-json", test_history_stored_json);
   g_test_add_func ("/server/store/messages", test_store_messages);
+  g_test_add_func ("/server/store/message-ids-ordered", test_message_ids_ordered);
   g_test_add_func ("/server/store/writer-batch", test_writer_batch);
   g_test_add_func ("/server/ratelimit/basics", test_ratelimit);
   g_test_add_func ("/server/ratelimit/sliding-window", test_ratelimit_window);
