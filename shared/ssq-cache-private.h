@@ -13,6 +13,8 @@ struct _SsqCache
   SsqDb    db;
   char    *path;
   char    *self_id;
+  guint64  commits;     /* transactions committed, implicit ones included */
+  guint    batch_depth; /* ssq_cache_begin () calls not yet committed */
 };
 
 SsqMessage *ssq_cache_message_from_row  (sqlite3_stmt *stmt,

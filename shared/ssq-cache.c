@@ -158,6 +158,16 @@ ssq_cache_path_for (const char *data_dir,
   return g_build_filename (dir, name, NULL);
 }
 
+/* Counts what reaches the disk, for tests and benchmarks of batching. */
+static int
+commit_hook (void *data)
+{
+  SsqCache *self = data;
+
+  self->commits++;
+  return 0;
+}
+
 static SsqCache *
 open_migrated (const char  *path,
                int          version,
@@ -181,6 +191,7 @@ open_migrated (const char  *path,
       !ssq_db_migrate (&self->db, migrations, G_N_ELEMENTS (migrations), version, error))
     return NULL;
   self->self_id = ssq_cache_get_meta (self, "self_id");
+  sqlite3_commit_hook (self->db.db, commit_hook, self);
   return g_steal_pointer (&self);
 }
 
@@ -206,6 +217,49 @@ ssq_cache_open_at_version (const char  *path,
 {
   g_return_val_if_fail (version >= 0 && version <= SSQ_CACHE_SCHEMA_VERSION, NULL);
   return open_migrated (path, version, error);
+}
+
+/**
+ * ssq_cache_begin:
+ * Opens a batch: what is written until the matching ssq_cache_commit ()
+ * is one transaction. A burst of events costs one commit instead of one
+ * per event. Batches nest; only the outermost one commits.
+ */
+gboolean
+ssq_cache_begin (SsqCache  *self,
+                 GError   **error)
+{
+  g_return_val_if_fail (SSQ_IS_CACHE (self), FALSE);
+
+  if (self->batch_depth == 0 && !ssq_db_begin (&self->db, error))
+    return FALSE;
+  self->batch_depth++;
+  return TRUE;
+}
+
+/**
+ * ssq_cache_commit:
+ * Closes a batch opened by ssq_cache_begin (). When the outermost commit
+ * fails, everything the batch wrote is rolled back.
+ */
+gboolean
+ssq_cache_commit (SsqCache  *self,
+                  GError   **error)
+{
+  g_return_val_if_fail (SSQ_IS_CACHE (self) && self->batch_depth > 0, FALSE);
+
+  if (--self->batch_depth > 0)
+    return TRUE;
+  return ssq_db_commit (&self->db, error);
+}
+
+/* Transactions committed on this cache so far, the implicit one of each
+ * statement outside a batch included. */
+guint64
+ssq_cache_get_commits (SsqCache *self)
+{
+  g_return_val_if_fail (SSQ_IS_CACHE (self), 0);
+  return self->commits;
 }
 
 char *

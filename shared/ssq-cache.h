@@ -29,6 +29,14 @@ SsqCache        *ssq_cache_open_at_version   (const char  *path,
 char            *ssq_cache_dump_schema       (SsqCache    *self);
 const char      *ssq_cache_get_path          (SsqCache    *self);
 
+/* Batches: writes between these two share one transaction (and one
+ * commit). They nest; only the outermost commits. */
+gboolean         ssq_cache_begin             (SsqCache    *self,
+                                              GError     **error);
+gboolean         ssq_cache_commit            (SsqCache    *self,
+                                              GError     **error);
+guint64          ssq_cache_get_commits       (SsqCache    *self);
+
 /* Who "I" am: decides unread counts, receipts and outbox senders. */
 void             ssq_cache_set_self_id       (SsqCache    *self,
                                               const char  *user_id);
