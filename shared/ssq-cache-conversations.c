@@ -134,6 +134,7 @@ ssq_cache_store_conversation (SsqCache    *self,
 
   if (!ssq_wire_conversation_decode (object, &c, error))
     return NULL;
+  ssq_cache_forget_conversation (self, c.id);
   if (!ssq_db_run (&self->db, "SAVEPOINT conversation", error))
     return NULL;
   if (!store_row (self, &c, error) ||
@@ -161,6 +162,7 @@ ssq_cache_remove_conversation (SsqCache    *self,
 
   g_return_val_if_fail (SSQ_IS_CACHE (self), FALSE);
 
+  ssq_cache_forget_conversation (self, conversation_id);
   if (!ssq_db_run (&self->db, "SAVEPOINT remove", error))
     return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (statements); i++)
@@ -218,11 +220,15 @@ ssq_cache_get_conversation (SsqCache   *self,
                             const char *conversation_id)
 {
   g_autoptr(SsqConversation) conversation = NULL;
+  g_autoptr(SsqUser) peer_user = NULL;
   sqlite3_stmt *stmt;
   SsqMember *peer;
 
   g_return_val_if_fail (SSQ_IS_CACHE (self), NULL);
 
+  conversation = conversation_id ? g_hash_table_lookup (self->conversations, conversation_id) : NULL;
+  if (conversation != NULL)
+    return g_object_ref (g_steal_pointer (&conversation));
   stmt = ssq_db_stmt (&self->db,
                       "SELECT kind, title, role, muted, last_seq, read_seq, unread, created_at, "
                       "last_activity FROM conversations WHERE id = ?", NULL);
@@ -256,6 +262,10 @@ ssq_cache_get_conversation (SsqCache   *self,
   else
     conversation->display_title = g_strdup ("—");
   conversation->last_message = ssq_cache_last_message (self, conversation_id);
+  if (ssq_conversation_is_direct (conversation) && conversation->peer_id != NULL &&
+      (peer_user = ssq_cache_get_user (self, conversation->peer_id)) != NULL)
+    conversation->peer_presence = g_strdup (ssq_user_get_presence (peer_user));
+  g_hash_table_insert (self->conversations, g_strdup (conversation_id), g_object_ref (conversation));
   return g_steal_pointer (&conversation);
 }
 
@@ -342,6 +352,9 @@ ssq_cache_set_markers (SsqCache    *self,
 
   g_return_val_if_fail (SSQ_IS_CACHE (self), FALSE);
 
+  /* Own markers change the unread count; others' only message states,
+   * which conversation snapshots do not hold but their last message does. */
+  ssq_cache_forget_conversation (self, conversation_id);
   if (g_strcmp0 (user_id, self->self_id) == 0)
     stmt = ssq_db_stmt (&self->db,
                         "UPDATE conversations SET delivered_seq = MAX(delivered_seq, ?1, ?2), "
@@ -402,6 +415,7 @@ ssq_cache_set_muted (SsqCache    *self,
 
   if (stmt == NULL)
     return FALSE;
+  ssq_cache_forget_conversation (self, conversation_id);
   sqlite3_bind_int (stmt, 1, muted);
   ssq_db_bind_text (stmt, 2, conversation_id);
   return ssq_db_step_done (&self->db, stmt, error);

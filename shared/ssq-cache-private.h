@@ -15,6 +15,12 @@ struct _SsqCache
   char    *self_id;
   guint64  commits;     /* transactions committed, implicit ones included */
   guint    batch_depth; /* ssq_cache_begin () calls not yet committed */
+  /* Snapshots of what the cache holds, kept in step by the code that writes
+   * it, so that applying an event reads back nothing it wrote: conversation
+   * id -> SsqConversation, user id -> SsqUser. Filled on first read;
+   * whatever a write does not keep in step it forgets. */
+  GHashTable *conversations;
+  GHashTable *users;
 };
 
 SsqMessage *ssq_cache_message_from_row  (sqlite3_stmt *stmt,
@@ -26,6 +32,12 @@ SsqMessage *ssq_cache_last_message      (SsqCache     *self,
 gboolean    ssq_cache_advance_cursor    (SsqCache     *self,
                                          const char   *conversation_id,
                                          GError      **error);
+void        ssq_cache_decorate_message  (SsqCache     *self,
+                                         SsqMessage   *message,
+                                         gboolean      with_quote);
+void        ssq_cache_forget_conversation (SsqCache   *self,
+                                           const char *conversation_id);
+void        ssq_cache_forget_snapshots  (SsqCache     *self);
 
 /* The columns ssq_cache_message_from_row reads, in order. */
 #define SSQ_CACHE_MESSAGE_COLUMNS \

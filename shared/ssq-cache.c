@@ -98,6 +98,8 @@ ssq_cache_finalize (GObject *object)
   ssq_db_close (&self->db);
   g_free (self->path);
   g_free (self->self_id);
+  g_hash_table_unref (self->conversations);
+  g_hash_table_unref (self->users);
   G_OBJECT_CLASS (ssq_cache_parent_class)->finalize (object);
 }
 
@@ -110,6 +112,23 @@ ssq_cache_class_init (SsqCacheClass *klass)
 static void
 ssq_cache_init (SsqCache *self)
 {
+  self->conversations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+}
+
+void
+ssq_cache_forget_conversation (SsqCache   *self,
+                               const char *conversation_id)
+{
+  if (conversation_id != NULL)
+    g_hash_table_remove (self->conversations, conversation_id);
+}
+
+/* After a rollback, or a change that reaches every conversation. */
+void
+ssq_cache_forget_snapshots (SsqCache *self)
+{
+  g_hash_table_remove_all (self->conversations);
 }
 
 /* Keeps a file name to letters, digits, '.', '-' and '_'. */
@@ -250,7 +269,12 @@ ssq_cache_commit (SsqCache  *self,
 
   if (--self->batch_depth > 0)
     return TRUE;
-  return ssq_db_commit (&self->db, error);
+  if (ssq_db_commit (&self->db, error))
+    return TRUE;
+  /* Rolled back: the snapshots may tell of writes that are gone. */
+  ssq_cache_forget_snapshots (self);
+  g_hash_table_remove_all (self->users);
+  return FALSE;
 }
 
 /* Transactions committed on this cache so far, the implicit one of each
@@ -319,6 +343,8 @@ ssq_cache_set_self_id (SsqCache   *self,
     return;
   g_free (self->self_id);
   self->self_id = g_strdup (user_id);
+  /* Peers and own-message states depend on who "I" am. */
+  ssq_cache_forget_snapshots (self);
   if (!ssq_cache_set_meta (self, "self_id", user_id, NULL))
     g_debug ("cache: cannot record the account's user id");
 }
@@ -351,7 +377,21 @@ ssq_cache_store_user (SsqCache  *self,
   ssq_db_bind_text (stmt, 3, ssq_user_get_display_name (user));
   ssq_db_bind_text (stmt, 4, ssq_user_get_presence (user));
   sqlite3_bind_int64 (stmt, 5, ssq_user_get_last_seen (user));
-  return ssq_db_step_done (&self->db, stmt, error);
+  if (!ssq_db_step_done (&self->db, stmt, error))
+    return FALSE;
+  /* Names show in conversations (titles, members): those snapshots go. A
+   * user stored again unchanged (every welcome) keeps them. */
+  {
+    SsqUser *held = g_hash_table_lookup (self->users, ssq_user_get_id (user));
+
+    if (held == NULL ||
+        g_strcmp0 (ssq_user_get_display_name (held), ssq_user_get_display_name (user)) != 0 ||
+        g_strcmp0 (ssq_user_get_username (held), ssq_user_get_username (user)) != 0 ||
+        g_strcmp0 (ssq_user_get_presence (held), ssq_user_get_presence (user)) != 0)
+      ssq_cache_forget_snapshots (self);
+  }
+  g_hash_table_replace (self->users, g_strdup (ssq_user_get_id (user)), g_object_ref (user));
+  return TRUE;
 }
 
 static SsqUser *
@@ -373,14 +413,21 @@ SsqUser *
 ssq_cache_get_user (SsqCache   *self,
                     const char *user_id)
 {
-  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
-                                    "SELECT id, username, display_name, presence, last_seen "
-                                    "FROM users WHERE id = ?", NULL);
+  SsqUser *user = user_id ? g_hash_table_lookup (self->users, user_id) : NULL;
+  sqlite3_stmt *stmt;
 
-  if (stmt == NULL)
+  if (user != NULL)
+    return g_object_ref (user);
+  stmt = ssq_db_stmt (&self->db,
+                      "SELECT id, username, display_name, presence, last_seen "
+                      "FROM users WHERE id = ?", NULL);
+  if (stmt == NULL || user_id == NULL)
     return NULL;
   ssq_db_bind_text (stmt, 1, user_id);
-  return user_from_stmt (stmt);
+  user = user_from_stmt (stmt);
+  if (user != NULL)
+    g_hash_table_insert (self->users, g_strdup (user_id), g_object_ref (user));
+  return user;
 }
 
 SsqUser *
@@ -395,6 +442,29 @@ ssq_cache_find_user (SsqCache   *self,
     return NULL;
   ssq_db_bind_text (stmt, 1, username);
   return user_from_stmt (stmt);
+}
+
+/* A presence shows in the user's snapshot and in the direct conversations
+ * with them. */
+static void
+forget_presence (SsqCache   *self,
+                 const char *user_id,
+                 const char *presence,
+                 gint64      last_seen)
+{
+  SsqUser *held = g_hash_table_lookup (self->users, user_id);
+  GHashTableIter iter;
+  SsqConversation *conversation;
+
+  if (held != NULL)
+    g_hash_table_replace (self->users, g_strdup (user_id),
+                          ssq_user_new (user_id, ssq_user_get_username (held),
+                                        ssq_user_get_display_name (held), presence,
+                                        MAX (last_seen, ssq_user_get_last_seen (held))));
+  g_hash_table_iter_init (&iter, self->conversations);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conversation))
+    if (g_strcmp0 (ssq_conversation_get_peer_id (conversation), user_id) == 0)
+      g_hash_table_iter_remove (&iter);
 }
 
 gboolean
@@ -413,5 +483,8 @@ ssq_cache_set_presence (SsqCache    *self,
   ssq_db_bind_text (stmt, 1, presence);
   sqlite3_bind_int64 (stmt, 2, last_seen);
   ssq_db_bind_text (stmt, 3, user_id);
-  return ssq_db_step_done (&self->db, stmt, error);
+  if (!ssq_db_step_done (&self->db, stmt, error))
+    return FALSE;
+  forget_presence (self, user_id, presence, last_seen);
+  return TRUE;
 }

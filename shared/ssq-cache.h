@@ -110,6 +110,10 @@ gboolean         ssq_cache_set_rev_cursor    (SsqCache    *self,
                                               GError     **error);
 
 /* Messages. */
+gboolean         ssq_cache_apply_message     (SsqCache    *self,
+                                              SsqMessage  *message,
+                                              SsqMessage **out_stored,
+                                              GError     **error);
 gboolean         ssq_cache_store_message     (SsqCache    *self,
                                               SsqMessage  *message,
                                               gboolean    *out_changed,
@@ -137,6 +141,8 @@ SsqMessage      *ssq_cache_outbox_add        (SsqCache    *self,
 GPtrArray       *ssq_cache_outbox_list       (SsqCache    *self,
                                               const char  *conversation_id);
 SsqMessage      *ssq_cache_outbox_get        (SsqCache    *self,
+                                              const char  *client_id);
+gboolean         ssq_cache_outbox_has        (SsqCache    *self,
                                               const char  *client_id);
 gboolean         ssq_cache_outbox_remove     (SsqCache    *self,
                                               const char  *client_id,

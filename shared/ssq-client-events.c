@@ -99,25 +99,24 @@ apply_parsed_message (SsqClient   *self,
                       SsqMessage  *message,
                       GError     **error)
 {
-  g_autoptr(SsqMessage) pending = NULL;
   g_autoptr(SsqMessage) stored = NULL;
-  gboolean changed = FALSE;
+  gboolean pending = FALSE;
   gboolean own;
 
   own = g_strcmp0 (message->sender, self->user_id) == 0;
   if (own && message->client_id != NULL)
-    pending = ssq_cache_outbox_get (self->cache, message->client_id);
-  if (!ssq_cache_store_message (self->cache, message, &changed, error))
+    pending = ssq_cache_outbox_has (self->cache, message->client_id);
+  /* The cache hands back the snapshots of what it wrote: nothing is read
+   * back. */
+  if (!ssq_cache_apply_message (self->cache, message, &stored, error))
     return FALSE;
 
-  if (changed)
+  if (stored != NULL)
     {
-      stored = ssq_cache_get_message (self->cache, message->conversation_id, message->seq);
-      if (stored != NULL)
-        ssq_client_emit (self, SIGNAL_MESSAGE, stored);
+      ssq_client_emit (self, SIGNAL_MESSAGE, stored);
       emit_conversation (self, message->conversation_id);
     }
-  if (pending != NULL)
+  if (pending)
     {
       g_hash_table_remove (self->in_flight, message->client_id);
       ssq_client_emit_outbox_changed (self, message->conversation_id, message->client_id);

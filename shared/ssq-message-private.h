@@ -24,6 +24,10 @@ struct _SsqMessage
   SsqMessageStatus status;
   char            *error;           /* why a FAILED message failed */
   gint64           outbox_position; /* order in the outbox while pending */
+  /* What rows show besides the message itself, taken when the snapshot is
+   * made, so that binding a row reads nothing. */
+  char            *sender_name;     /* the sender's display name, NULL if unknown */
+  SsqMessage      *quoted;          /* the message replied to, if the cache held it */
 };
 
 SsqMessage *ssq_message_new          (void);

@@ -40,5 +40,7 @@ gint64           ssq_message_get_reply_to      (SsqMessage *self);
 SsqMessageStatus ssq_message_get_status        (SsqMessage *self);
 const char      *ssq_message_get_error         (SsqMessage *self);
 gboolean         ssq_message_is_pending        (SsqMessage *self);
+const char      *ssq_message_get_sender_name   (SsqMessage *self);
+SsqMessage      *ssq_message_get_quoted        (SsqMessage *self);
 
 G_END_DECLS
