@@ -163,7 +163,9 @@ ssq_cache_remove_conversation (SsqCache    *self,
   g_return_val_if_fail (SSQ_IS_CACHE (self), FALSE);
 
   ssq_cache_forget_conversation (self, conversation_id);
-  if (!ssq_db_run (&self->db, "SAVEPOINT remove", error))
+  /* The delete trigger takes the rows out of the index: they must be in. */
+  if (!ssq_cache_index_pending (self, error) ||
+      !ssq_db_run (&self->db, "SAVEPOINT remove", error))
     return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (statements); i++)
     {

@@ -200,6 +200,33 @@ old_row (SsqCache   *self,
   return old;
 }
 
+/**
+ * ssq_cache_index_pending:
+ * Adds the messages stored since the last call to the full-text index, in
+ * one statement. Runs before anything that could fire the index's edit or
+ * delete triggers on such a message (an entry they would take out must be
+ * there), and before a batch commits.
+ */
+gboolean
+ssq_cache_index_pending (SsqCache  *self,
+                         GError   **error)
+{
+  sqlite3_stmt *stmt;
+
+  if (self->unindexed_from == 0)
+    return TRUE;
+  stmt = ssq_db_stmt (&self->db,
+                      "INSERT INTO messages_fts (rowid, body) "
+                      "SELECT rowid, body FROM messages WHERE rowid >= ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, self->unindexed_from);
+  if (!ssq_db_step_done (&self->db, stmt, error))
+    return FALSE;
+  self->unindexed_from = 0;
+  return TRUE;
+}
+
 static gboolean
 upsert_message (SsqCache    *self,
                 SsqMessage  *message,
@@ -235,6 +262,25 @@ upsert_message (SsqCache    *self,
   else
     sqlite3_bind_null (stmt, 10);
   return ssq_db_step_done (&self->db, stmt, error);
+}
+
+/* Stores the row; a new one waits for the index (see
+ * ssq_cache_index_pending), which outside a batch comes at once. Rows only
+ * ever get higher rowids while some wait: whatever removes or changes one
+ * indexes the waiting ones first. */
+static gboolean
+write_message (SsqCache    *self,
+               SsqMessage  *message,
+               gboolean     existed,
+               GError     **error)
+{
+  if (existed && !ssq_cache_index_pending (self, error))
+    return FALSE;
+  if (!upsert_message (self, message, error))
+    return FALSE;
+  if (!existed && self->unindexed_from == 0)
+    self->unindexed_from = sqlite3_last_insert_rowid (self->db.db);
+  return self->batch_depth > 0 || ssq_cache_index_pending (self, error);
 }
 
 /* The conversation's counters after a message, as the UPDATE that moved
@@ -323,7 +369,7 @@ store_message_steps (SsqCache    *self,
   else if (!own && old.existed && !old.was_deleted && message->deleted)
     delta = -1;
 
-  if (!upsert_message (self, message, error))
+  if (!write_message (self, message, old.existed, error))
     return FALSE;
   /* The server moves a sender's own markers to the message they send
    * (before the counters are read, as it recounts the unread ones). */
@@ -430,10 +476,23 @@ ssq_cache_apply_message (SsqCache    *self,
   held = g_hash_table_lookup (self->conversations, message->conversation_id);
   if (held != NULL)
     g_object_ref (held);
-  if (!ssq_db_run (&self->db, "SAVEPOINT message", error))
+  if (self->batch_depth > 0)
+    {
+      /* No savepoint inside a batch: each one makes the full-text index
+       * write out what it holds in memory, which costs more than the
+       * message. A step that fails spoils the whole batch instead, which
+       * then rolls back (and the next sync brings it again). */
+      if (!store_message_steps (self, message, old, &counters, error))
+        {
+          self->batch_failed = TRUE;
+          ssq_cache_forget_snapshots (self);
+          return FALSE;
+        }
+    }
+  else if (!ssq_db_run (&self->db, "SAVEPOINT message", error))
     return FALSE;
-  if (!store_message_steps (self, message, old, &counters, error) ||
-      !ssq_db_run (&self->db, "RELEASE message", error))
+  else if (!store_message_steps (self, message, old, &counters, error) ||
+           !ssq_db_run (&self->db, "RELEASE message", error))
     {
       ssq_db_run (&self->db, "ROLLBACK TO message", NULL);
       ssq_db_run (&self->db, "RELEASE message", NULL);

@@ -15,6 +15,9 @@ struct _SsqCache
   char    *self_id;
   guint64  commits;     /* transactions committed, implicit ones included */
   guint    batch_depth; /* ssq_cache_begin () calls not yet committed */
+  gboolean batch_failed; /* a write of the batch failed: it rolls back */
+  gint64   unindexed_from; /* messages from this rowid on are not in the
+                            * full-text index yet; 0 when all are */
   /* Snapshots of what the cache holds, kept in step by the code that writes
    * it, so that applying an event reads back nothing it wrote: conversation
    * id -> SsqConversation, user id -> SsqUser. Filled on first read;
@@ -38,6 +41,8 @@ void        ssq_cache_decorate_message  (SsqCache     *self,
 void        ssq_cache_forget_conversation (SsqCache   *self,
                                            const char *conversation_id);
 void        ssq_cache_forget_snapshots  (SsqCache     *self);
+gboolean    ssq_cache_index_pending     (SsqCache     *self,
+                                         GError      **error);
 
 /* The columns ssq_cache_message_from_row reads, in order. */
 #define SSQ_CACHE_MESSAGE_COLUMNS \

@@ -84,6 +84,12 @@ static const char *const migrations[] = {
    * at 0, so its first sync fetches every change it may have missed. */
   "ALTER TABLE conversations ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
   "ALTER TABLE conversations ADD COLUMN sync_rev INTEGER NOT NULL DEFAULT 0;",
+  /* 2 -> 3: new messages are indexed for search by the cache itself, once
+   * per batch (ssq_cache_index_pending): a trigger indexes each row in its
+   * own statement, and every such statement inside a transaction makes
+   * FTS5 write out its pending terms. Edits and deletions keep their
+   * triggers. */
+  "DROP TRIGGER messages_fts_insert;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SSQ_CACHE_SCHEMA_VERSION);
@@ -269,9 +275,20 @@ ssq_cache_commit (SsqCache  *self,
 
   if (--self->batch_depth > 0)
     return TRUE;
-  if (ssq_db_commit (&self->db, error))
+  /* New messages go into the search index in one statement. */
+  if (!self->batch_failed && !ssq_cache_index_pending (self, NULL))
+    self->batch_failed = TRUE;
+  if (self->batch_failed)
+    {
+      self->batch_failed = FALSE;
+      ssq_db_rollback (&self->db);
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_UNAVAILABLE,
+                   _("A write failed; nothing of the batch was stored"));
+    }
+  else if (ssq_db_commit (&self->db, error))
     return TRUE;
   /* Rolled back: the snapshots may tell of writes that are gone. */
+  self->unindexed_from = 0;
   ssq_cache_forget_snapshots (self);
   g_hash_table_remove_all (self->users);
   return FALSE;
