@@ -485,7 +485,18 @@ ssq_cache_advance_cursor (SsqCache    *self,
                           const char  *conversation_id,
                           GError     **error)
 {
-  gint64 cursor = ssq_cache_get_cursor (self, conversation_id);
+  return ssq_cache_advance_cursor_from (self, conversation_id,
+                                        ssq_cache_get_cursor (self, conversation_id), error);
+}
+
+/* The same, from a @cursor the caller knows (-1: the conversation is not
+ * cached). */
+gboolean
+ssq_cache_advance_cursor_from (SsqCache    *self,
+                               const char  *conversation_id,
+                               gint64       cursor,
+                               GError     **error)
+{
   gint64 start = cursor;
   sqlite3_stmt *stmt;
 

@@ -227,22 +227,10 @@ ssq_cache_index_pending (SsqCache  *self,
   return TRUE;
 }
 
-static gboolean
-upsert_message (SsqCache    *self,
-                SsqMessage  *message,
-                GError     **error)
+static void
+bind_message (sqlite3_stmt *stmt,
+              SsqMessage   *message)
 {
-  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
-                                    "INSERT INTO messages (conversation_id, seq, id, sender, client_id, "
-                                    "  body, created_at, edited_at, deleted, reply_to) "
-                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                                    "ON CONFLICT (conversation_id, seq) DO UPDATE SET "
-                                    "id = excluded.id, body = excluded.body, "
-                                    "edited_at = excluded.edited_at, deleted = excluded.deleted",
-                                    error);
-
-  if (stmt == NULL)
-    return FALSE;
   ssq_db_bind_text (stmt, 1, message->conversation_id);
   sqlite3_bind_int64 (stmt, 2, message->seq);
   ssq_db_bind_text (stmt, 3, message->id);
@@ -261,25 +249,80 @@ upsert_message (SsqCache    *self,
     sqlite3_bind_int64 (stmt, 10, message->reply_to);
   else
     sqlite3_bind_null (stmt, 10);
+}
+
+/* The common case, a message the cache does not hold, in one statement;
+ * *@out_inserted is FALSE when a row was there (or the insert was refused,
+ * which the upsert that follows then reports). */
+static gboolean
+insert_new (SsqCache    *self,
+            SsqMessage  *message,
+            gboolean    *out_inserted,
+            GError     **error)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "INSERT OR IGNORE INTO messages (conversation_id, seq, id, sender, "
+                                    "  client_id, body, created_at, edited_at, deleted, reply_to) "
+                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+
+  *out_inserted = FALSE;
+  if (stmt == NULL)
+    return FALSE;
+  bind_message (stmt, message);
+  if (!ssq_db_step_done (&self->db, stmt, error))
+    return FALSE;
+  *out_inserted = sqlite3_changes (self->db.db) == 1;
+  return TRUE;
+}
+
+static gboolean
+upsert_message (SsqCache    *self,
+                SsqMessage  *message,
+                GError     **error)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "INSERT INTO messages (conversation_id, seq, id, sender, client_id, "
+                                    "  body, created_at, edited_at, deleted, reply_to) "
+                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                    "ON CONFLICT (conversation_id, seq) DO UPDATE SET "
+                                    "id = excluded.id, body = excluded.body, "
+                                    "edited_at = excluded.edited_at, deleted = excluded.deleted",
+                                    error);
+
+  if (stmt == NULL)
+    return FALSE;
+  bind_message (stmt, message);
   return ssq_db_step_done (&self->db, stmt, error);
 }
 
-/* Stores the row; a new one waits for the index (see
- * ssq_cache_index_pending), which outside a batch comes at once. Rows only
- * ever get higher rowids while some wait: whatever removes or changes one
- * indexes the waiting ones first. */
+/* Stores the row, and tells what was there before. A new row waits for
+ * the search index (see ssq_cache_index_pending), which outside a batch
+ * comes at once. Rows only ever get higher rowids while some wait:
+ * whatever removes or changes one indexes the waiting ones first. */
 static gboolean
 write_message (SsqCache    *self,
                SsqMessage  *message,
-               gboolean     existed,
+               OldRow      *old,
                GError     **error)
 {
-  if (existed && !ssq_cache_index_pending (self, error))
+  gboolean inserted;
+
+  *old = (OldRow) { FALSE, FALSE, FALSE };
+  if (!insert_new (self, message, &inserted, error))
     return FALSE;
-  if (!upsert_message (self, message, error))
-    return FALSE;
-  if (!existed && self->unindexed_from == 0)
-    self->unindexed_from = sqlite3_last_insert_rowid (self->db.db);
+  if (inserted)
+    {
+      if (self->unindexed_from == 0)
+        self->unindexed_from = sqlite3_last_insert_rowid (self->db.db);
+    }
+  else
+    {
+      *old = old_row (self, message);
+      if (old->same)
+        return TRUE;
+      if (!ssq_cache_index_pending (self, error) || !upsert_message (self, message, error))
+        return FALSE;
+    }
   return self->batch_depth > 0 || ssq_cache_index_pending (self, error);
 }
 
@@ -354,23 +397,28 @@ update_conversation (SsqCache    *self,
   return TRUE;
 }
 
+/* *@out_same: the cache held the message unchanged, and nothing was done. */
 static gboolean
 store_message_steps (SsqCache    *self,
                      SsqMessage  *message,
-                     OldRow       old,
+                     gboolean    *out_same,
                      Counters    *counters,
                      GError     **error)
 {
   gboolean own = g_strcmp0 (message->sender, self->self_id) == 0;
   gint64 delta = 0;
+  OldRow old;
 
+  if (!write_message (self, message, &old, error))
+    return FALSE;
+  *out_same = old.same;
+  if (old.same)
+    return TRUE;
   if (!own && !old.existed && !message->deleted)
     delta = 1;
   else if (!own && old.existed && !old.was_deleted && message->deleted)
     delta = -1;
 
-  if (!write_message (self, message, old.existed, error))
-    return FALSE;
   /* The server moves a sender's own markers to the message they send
    * (before the counters are read, as it recounts the unread ones). */
   if (own && !old.existed &&
@@ -382,7 +430,7 @@ store_message_steps (SsqCache    *self,
   /* The cursor moved onto this message: messages held above it (paged in
    * earlier) may let it go further. */
   if (counters->found && counters->sync_seq == message->seq &&
-      !ssq_cache_advance_cursor (self, message->conversation_id, error))
+      !ssq_cache_advance_cursor_from (self, message->conversation_id, message->seq, error))
     return FALSE;
   return TRUE;
 }
@@ -458,20 +506,17 @@ ssq_cache_apply_message (SsqCache    *self,
 {
   g_autoptr(SsqConversation) held = NULL;
   g_autoptr(SsqMessage) stored = NULL;
+  gboolean same = FALSE;
   Counters counters;
-  OldRow old;
 
   g_return_val_if_fail (SSQ_IS_CACHE (self), FALSE);
   g_return_val_if_fail (SSQ_IS_MESSAGE (message) && message->seq > 0, FALSE);
 
   if (out_stored != NULL)
     *out_stored = NULL;
-  old = old_row (self, message);
   if (g_strcmp0 (message->sender, self->self_id) == 0 && message->client_id != NULL &&
       !ssq_cache_outbox_remove (self, message->client_id, error))
     return FALSE;
-  if (old.same)
-    return TRUE;
 
   held = g_hash_table_lookup (self->conversations, message->conversation_id);
   if (held != NULL)
@@ -482,7 +527,7 @@ ssq_cache_apply_message (SsqCache    *self,
        * write out what it holds in memory, which costs more than the
        * message. A step that fails spoils the whole batch instead, which
        * then rolls back (and the next sync brings it again). */
-      if (!store_message_steps (self, message, old, &counters, error))
+      if (!store_message_steps (self, message, &same, &counters, error))
         {
           self->batch_failed = TRUE;
           ssq_cache_forget_snapshots (self);
@@ -491,7 +536,7 @@ ssq_cache_apply_message (SsqCache    *self,
     }
   else if (!ssq_db_run (&self->db, "SAVEPOINT message", error))
     return FALSE;
-  else if (!store_message_steps (self, message, old, &counters, error) ||
+  else if (!store_message_steps (self, message, &same, &counters, error) ||
            !ssq_db_run (&self->db, "RELEASE message", error))
     {
       ssq_db_run (&self->db, "ROLLBACK TO message", NULL);
@@ -499,6 +544,8 @@ ssq_cache_apply_message (SsqCache    *self,
       ssq_cache_forget_conversation (self, message->conversation_id);
       return FALSE;
     }
+  if (same)
+    return TRUE;
   stored = stored_snapshot (self, message);
   update_snapshot (self, held, stored, &counters);
   if (out_stored != NULL)

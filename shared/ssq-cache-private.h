@@ -35,6 +35,10 @@ SsqMessage *ssq_cache_last_message      (SsqCache     *self,
 gboolean    ssq_cache_advance_cursor    (SsqCache     *self,
                                          const char   *conversation_id,
                                          GError      **error);
+gboolean    ssq_cache_advance_cursor_from (SsqCache   *self,
+                                           const char *conversation_id,
+                                           gint64      cursor,
+                                           GError    **error);
 void        ssq_cache_decorate_message  (SsqCache     *self,
                                          SsqMessage   *message,
                                          gboolean      with_quote);

@@ -217,6 +217,9 @@ open_migrated (const char  *path,
     return NULL;
   self->self_id = ssq_cache_get_meta (self, "self_id");
   sqlite3_commit_hook (self->db.db, commit_hook, self);
+  /* A first sync writes megabytes in one batch: with SQLite's default
+   * 2 MB page cache it reads back pages it has just written. */
+  ssq_db_exec (&self->db, "PRAGMA cache_size = -16384", NULL);
   return g_steal_pointer (&self);
 }
 
