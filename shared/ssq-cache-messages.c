@@ -397,13 +397,25 @@ update_conversation (SsqCache    *self,
   return TRUE;
 }
 
+/* Whether the cache may hold messages of the conversation above @seq: the
+ * snapshot's last message is the highest held, when there is a snapshot. */
+static gboolean
+may_hold_above (SsqConversation *held,
+                gint64           seq)
+{
+  SsqMessage *last = held ? ssq_conversation_get_last_message (held) : NULL;
+
+  return held == NULL || (last != NULL && ssq_message_get_seq (last) > seq);
+}
+
 /* *@out_same: the cache held the message unchanged, and nothing was done. */
 static gboolean
-store_message_steps (SsqCache    *self,
-                     SsqMessage  *message,
-                     gboolean    *out_same,
-                     Counters    *counters,
-                     GError     **error)
+store_message_steps (SsqCache        *self,
+                     SsqMessage      *message,
+                     SsqConversation *held,
+                     gboolean        *out_same,
+                     Counters        *counters,
+                     GError         **error)
 {
   gboolean own = g_strcmp0 (message->sender, self->self_id) == 0;
   gint64 delta = 0;
@@ -429,7 +441,7 @@ store_message_steps (SsqCache    *self,
     return FALSE;
   /* The cursor moved onto this message: messages held above it (paged in
    * earlier) may let it go further. */
-  if (counters->found && counters->sync_seq == message->seq &&
+  if (counters->found && counters->sync_seq == message->seq && may_hold_above (held, message->seq) &&
       !ssq_cache_advance_cursor_from (self, message->conversation_id, message->seq, error))
     return FALSE;
   return TRUE;
@@ -527,7 +539,7 @@ ssq_cache_apply_message (SsqCache    *self,
        * write out what it holds in memory, which costs more than the
        * message. A step that fails spoils the whole batch instead, which
        * then rolls back (and the next sync brings it again). */
-      if (!store_message_steps (self, message, &same, &counters, error))
+      if (!store_message_steps (self, message, held, &same, &counters, error))
         {
           self->batch_failed = TRUE;
           ssq_cache_forget_snapshots (self);
@@ -536,7 +548,7 @@ ssq_cache_apply_message (SsqCache    *self,
     }
   else if (!ssq_db_run (&self->db, "SAVEPOINT message", error))
     return FALSE;
-  else if (!store_message_steps (self, message, &same, &counters, error) ||
+  else if (!store_message_steps (self, message, held, &same, &counters, error) ||
            !ssq_db_run (&self->db, "RELEASE message", error))
     {
       ssq_db_run (&self->db, "ROLLBACK TO message", NULL);

@@ -51,6 +51,27 @@ emission_new (SsqClient *self,
   return emission;
 }
 
+/* A batch announces each conversation once, with its last snapshot, after
+ * the messages that made it: a burst of a thousand messages in one
+ * conversation moves its row once, not a thousand times. */
+static void
+hold (SsqClient   *self,
+      guint        which,
+      SsqEmission *emission)
+{
+  g_ptr_array_add (self->held, emission);
+  if (which == SIGNAL_CONVERSATION)
+    {
+      SsqConversation *conversation = g_value_get_object (&emission->values[1]);
+      const char *id = ssq_conversation_get_id (conversation);
+      SsqEmission *earlier = g_hash_table_lookup (self->held_conversations, id);
+
+      if (earlier != NULL)
+        earlier->signal_id = 0;   /* superseded: not emitted */
+      g_hash_table_replace (self->held_conversations, g_strdup (id), emission);
+    }
+}
+
 /**
  * ssq_client_emit:
  * Emits one of the client's signals (@which is a SIGNAL_ index), or holds
@@ -65,7 +86,7 @@ ssq_client_emit (SsqClient *self,
 
   va_start (args, which);
   if (self->held != NULL)
-    g_ptr_array_add (self->held, emission_new (self, ssq_client_signals[which], args));
+    hold (self, which, emission_new (self, ssq_client_signals[which], args));
   else
     g_signal_emit_valist (self, ssq_client_signals[which], 0, args);
   va_end (args);
@@ -85,6 +106,7 @@ ssq_client_batch_begin (SsqClient *self)
   if (self->held != NULL)
     return FALSE;
   self->held = g_ptr_array_new_with_free_func (emission_free);
+  self->held_conversations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->batch_open = self->cache != NULL && ssq_cache_begin (self->cache, &error);
   if (error != NULL)
     ssq_client_emit_error (self, error);
@@ -105,6 +127,7 @@ ssq_client_batch_end (SsqClient *self)
   gboolean committed = TRUE;
 
   g_assert (held != NULL);
+  g_clear_pointer (&self->held_conversations, g_hash_table_unref);
   if (self->batch_open)
     committed = ssq_cache_commit (self->cache, &error);
   self->batch_open = FALSE;
@@ -113,6 +136,8 @@ ssq_client_batch_end (SsqClient *self)
     {
       SsqEmission *emission = held->pdata[i];
 
+      if (emission->signal_id == 0)
+        continue;
       if (committed || emission->signal_id == ssq_client_signals[SIGNAL_ERROR])
         g_signal_emitv (emission->values, emission->signal_id, 0, NULL);
     }

@@ -80,6 +80,7 @@ struct _SsqClient
   GQueue                  *events;
   guint                    events_source;
   GPtrArray               *held;
+  GHashTable              *held_conversations; /* id -> its latest held emission */
   gboolean                 batch_open;
 };
 
