@@ -85,10 +85,8 @@ ssq_cache_decorate_message (SsqCache   *self,
                             SsqMessage *message,
                             gboolean    with_quote)
 {
-  g_autoptr(SsqUser) sender = ssq_cache_get_user (self, message->sender);
-
-  g_free (message->sender_name);
-  message->sender_name = sender ? g_strdup (ssq_user_get_display_name (sender)) : NULL;
+  g_clear_object (&message->sender_user);
+  message->sender_user = ssq_cache_get_user (self, message->sender);
   g_clear_object (&message->quoted);
   if (with_quote && message->reply_to > 0)
     message->quoted = get_message (self, message->conversation_id, message->reply_to, FALSE);

@@ -113,6 +113,26 @@ ssq_client_batch_begin (SsqClient *self)
   return TRUE;
 }
 
+/* A handler of an earlier signal of the batch may have changed the
+ * conversation (the open one is marked read when its message shows): the
+ * cache's snapshot is the one to hand out, and costs no read unless it
+ * changed. FALSE when the conversation is gone. */
+static gboolean
+refresh_conversation (SsqClient   *self,
+                      SsqEmission *emission)
+{
+  SsqConversation *held = g_value_get_object (&emission->values[1]);
+  g_autoptr(SsqConversation) now = NULL;
+
+  if (self->cache == NULL)
+    return TRUE;
+  now = ssq_cache_get_conversation (self->cache, ssq_conversation_get_id (held));
+  if (now == NULL)
+    return FALSE;
+  g_value_set_object (&emission->values[1], now);
+  return TRUE;
+}
+
 /**
  * ssq_client_batch_end:
  * Commits the batch, then emits what it held. When the commit fails,
@@ -137,6 +157,9 @@ ssq_client_batch_end (SsqClient *self)
       SsqEmission *emission = held->pdata[i];
 
       if (emission->signal_id == 0)
+        continue;
+      if (committed && emission->signal_id == ssq_client_signals[SIGNAL_CONVERSATION] &&
+          !refresh_conversation (self, emission))
         continue;
       if (committed || emission->signal_id == ssq_client_signals[SIGNAL_ERROR])
         g_signal_emitv (emission->values, emission->signal_id, 0, NULL);

@@ -19,7 +19,7 @@ ssq_message_finalize (GObject *object)
   g_free (self->client_id);
   g_free (self->body);
   g_free (self->error);
-  g_free (self->sender_name);
+  g_clear_object (&self->sender_user);
   g_clear_object (&self->quoted);
   G_OBJECT_CLASS (ssq_message_parent_class)->finalize (object);
 }
@@ -61,7 +61,7 @@ ssq_message_copy (SsqMessage *self)
   copy->status = self->status;
   copy->error = g_strdup (self->error);
   copy->outbox_position = self->outbox_position;
-  copy->sender_name = g_strdup (self->sender_name);
+  copy->sender_user = self->sender_user ? g_object_ref (self->sender_user) : NULL;
   copy->quoted = self->quoted ? g_object_ref (self->quoted) : NULL;
   return copy;
 }
@@ -150,15 +150,15 @@ ssq_message_is_pending (SsqMessage *self)
 }
 
 /**
- * ssq_message_get_sender_name:
- * Returns: (nullable): the sender's display name as the cache knew it when
- * this snapshot was made.
+ * ssq_message_get_sender_user:
+ * Returns: (transfer none) (nullable): the sender (names, presence) as the
+ * cache knew them when this snapshot was made.
  */
-const char *
-ssq_message_get_sender_name (SsqMessage *self)
+SsqUser *
+ssq_message_get_sender_user (SsqMessage *self)
 {
   g_return_val_if_fail (SSQ_IS_MESSAGE (self), NULL);
-  return self->sender_name;
+  return self->sender_user;
 }
 
 /**
