@@ -100,13 +100,15 @@ ssq_conversation_class_init (SsqConversationClass *klass)
 static void
 ssq_conversation_init (SsqConversation *self)
 {
-  self->members = g_list_store_new (SSQ_TYPE_MEMBER);
 }
 
 SsqConversation *
 ssq_conversation_new (void)
 {
-  return g_object_new (SSQ_TYPE_CONVERSATION, NULL);
+  SsqConversation *self = g_object_new (SSQ_TYPE_CONVERSATION, NULL);
+
+  self->members = g_list_store_new (SSQ_TYPE_MEMBER);
+  return self;
 }
 
 /* A copy to change before it is handed out: snapshots never change once
@@ -114,9 +116,11 @@ ssq_conversation_new (void)
 SsqConversation *
 ssq_conversation_copy (SsqConversation *self)
 {
-  SsqConversation *copy = ssq_conversation_new ();
+  /* Not ssq_conversation_new (): a copy, made per message, shares the
+   * members instead of making a store of its own. */
+  SsqConversation *copy = g_object_new (SSQ_TYPE_CONVERSATION, NULL);
 
-  g_set_object (&copy->members, self->members);
+  copy->members = g_object_ref (self->members);
   copy->id = g_strdup (self->id);
   copy->kind = g_strdup (self->kind);
   copy->title = g_strdup (self->title);
