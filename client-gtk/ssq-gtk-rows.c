@@ -130,19 +130,13 @@ ssq_gtk_conversation_row_bind (SsqGtkConversationRow *self,
                                SsqClient             *client,
                                SsqConversation       *conversation)
 {
-  SsqCache *cache = ssq_client_get_cache (client);
+  /* Everything comes from the snapshot: binding a row reads no cache. */
   SsqMessage *last = ssq_conversation_get_last_message (conversation);
   gint64 unread = ssq_conversation_get_unread (conversation);
   g_autofree char *time = short_time (ssq_conversation_get_last_activity (conversation));
   g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT, unread);
   g_autofree char *accessible = NULL;
-  g_autoptr(SsqUser) peer = NULL;
-  const char *presence = NULL;
-
-  if (ssq_conversation_is_direct (conversation) && ssq_conversation_get_peer_id (conversation) != NULL)
-    peer = ssq_cache_get_user (cache, ssq_conversation_get_peer_id (conversation));
-  if (peer != NULL)
-    presence = ssq_user_get_presence (peer);
+  const char *presence = ssq_conversation_get_peer_presence (conversation);
 
   adw_avatar_set_text (ADW_AVATAR (self->avatar), ssq_conversation_get_display_title (conversation));
   gtk_label_set_text (GTK_LABEL (self->title), ssq_conversation_get_display_title (conversation));
@@ -151,7 +145,7 @@ ssq_gtk_conversation_row_bind (SsqGtkConversationRow *self,
     gtk_label_set_text (GTK_LABEL (self->preview), _("No messages yet"));
   else
     {
-      g_autoptr(SsqUser) sender = ssq_cache_get_user (cache, ssq_message_get_sender (last));
+      SsqUser *sender = ssq_message_get_sender_user (last);
       g_autofree char *body = g_strdelimit (g_strdup (ssq_message_get_deleted (last) ? _("Message deleted")
                                                                                     : ssq_message_get_body (last)),
                                             "\n", ' ');
@@ -338,8 +332,8 @@ ssq_gtk_message_row_bind (SsqGtkMessageRow *self,
                           SsqMessage       *message,
                           SsqMessage       *previous)
 {
-  SsqCache *cache = ssq_client_get_cache (client);
-  g_autoptr(SsqUser) sender = ssq_cache_get_user (cache, ssq_message_get_sender (message));
+  /* Everything comes from the snapshot: binding a row reads no cache. */
+  SsqUser *sender = ssq_message_get_sender_user (message);
   g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (ssq_message_get_created_at (message) / 1000);
   g_autofree char *time = when ? g_date_time_format (when, "%H:%M") : g_strdup ("");
   g_autofree char *day = day_of (ssq_message_get_created_at (message));
@@ -357,8 +351,7 @@ ssq_gtk_message_row_bind (SsqGtkMessageRow *self,
 
   if (ssq_message_get_reply_to (message) > 0)
     {
-      g_autoptr(SsqMessage) quoted = ssq_cache_get_message (cache, ssq_message_get_conversation_id (message),
-                                                            ssq_message_get_reply_to (message));
+      SsqMessage *quoted = ssq_message_get_quoted (message);
       g_autofree char *text = quoted
         ? g_strdup_printf ("↳ %s", ssq_message_get_deleted (quoted) ? _("Message deleted") : ssq_message_get_body (quoted))
         : g_strdup_printf (_("↳ message %u"), (guint) ssq_message_get_reply_to (message));

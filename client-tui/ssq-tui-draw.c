@@ -113,15 +113,13 @@ presence_mark (const char *presence)
   return "○";
 }
 
-static SsqUser *
-peer_of (SsqTui          *self,
-         SsqConversation *conversation)
+/* The name a row shows for a message's sender, from the snapshot. */
+static char *
+sender_name (SsqMessage *message)
 {
-  const char *peer = ssq_conversation_get_peer_id (conversation);
+  SsqUser *user = ssq_message_get_sender_user (message);
 
-  if (!ssq_conversation_is_direct (conversation) || peer == NULL)
-    return NULL;
-  return ssq_cache_get_user (ssq_client_get_cache (self->client), peer);
+  return g_strdup (user ? ssq_user_get_username (user) : "?");
 }
 
 /* Title bar. */
@@ -138,11 +136,11 @@ draw_title (SsqTui *self)
   else
     {
       GListModel *members = ssq_conversation_get_members (conversation);
-      g_autoptr(SsqUser) peer = peer_of (self, conversation);
+      const char *presence = ssq_conversation_get_peer_presence (conversation);
 
       g_string_append (text, ssq_conversation_get_display_title (conversation));
-      if (peer != NULL)
-        g_string_append_printf (text, " (%s)", ssq_user_get_presence (peer));
+      if (presence != NULL)
+        g_string_append_printf (text, " (%s)", presence);
       else
         {
           g_string_append (text, " — ");
@@ -175,13 +173,13 @@ draw_list (SsqTui *self,
   for (guint i = 0; i < n && (int) i < height; i++)
     {
       g_autoptr(SsqConversation) c = g_list_model_get_item (list, i);
-      g_autoptr(SsqUser) peer = peer_of (self, c);
+      const char *presence = ssq_conversation_get_peer_presence (c);
       gint64 unread = ssq_conversation_get_unread (c);
       gboolean current = g_strcmp0 (ssq_conversation_get_id (c), self->current_id) == 0;
       attr_t attr = (current ? A_REVERSE : 0) | (unread > 0 ? A_BOLD : 0);
       g_autofree char *count = unread > 0 ? g_strdup_printf (" %" G_GINT64_FORMAT, unread) : g_strdup ("");
       g_autofree char *head = g_strdup_printf ("%c%s ", i < 9 ? (char) ('1' + i) : ' ',
-                                               peer ? presence_mark (ssq_user_get_presence (peer)) : "#");
+                                               presence ? presence_mark (presence) : "#");
       int x = 0, count_w = ssq_tui_text_width (count, -1);
 
       if (current)
@@ -280,7 +278,7 @@ add_message_lines (SsqTui     *self,
                    int         width,
                    GPtrArray  *lines)
 {
-  g_autofree char *sender = ssq_tui_user_name (self, ssq_message_get_sender (message));
+  g_autofree char *sender = sender_name (message);
   g_autofree char *clock = clock_of (ssq_message_get_created_at (message));
   g_autofree char *seq = ssq_message_get_seq (message) > 0
                          ? g_strdup_printf ("#%" G_GINT64_FORMAT " ", ssq_message_get_seq (message))
@@ -297,15 +295,13 @@ add_message_lines (SsqTui     *self,
 
   if (ssq_message_get_reply_to (message) > 0)
     {
-      g_autoptr(SsqMessage) quoted = ssq_cache_get_message (ssq_client_get_cache (self->client),
-                                                            ssq_message_get_conversation_id (message),
-                                                            ssq_message_get_reply_to (message));
+      SsqMessage *quoted = ssq_message_get_quoted (message);
       g_autofree char *quote = NULL;
       GPtrArray *line = line_new ();
 
       if (quoted != NULL)
         {
-          g_autofree char *who = ssq_tui_user_name (self, ssq_message_get_sender (quoted));
+          g_autofree char *who = sender_name (quoted);
 
           quote = g_strdup_printf ("      ↳ #%" G_GINT64_FORMAT " %s: %s", ssq_message_get_reply_to (message),
                                    who, ssq_message_get_deleted (quoted) ? _("(message deleted)")

@@ -134,6 +134,7 @@ ssq_cache_store_conversation (SsqCache    *self,
 
   if (!ssq_wire_conversation_decode (object, &c, error))
     return NULL;
+  ssq_cache_forget_conversation (self, c.id);
   if (!ssq_db_run (&self->db, "SAVEPOINT conversation", error))
     return NULL;
   if (!store_row (self, &c, error) ||
@@ -161,7 +162,10 @@ ssq_cache_remove_conversation (SsqCache    *self,
 
   g_return_val_if_fail (SSQ_IS_CACHE (self), FALSE);
 
-  if (!ssq_db_run (&self->db, "SAVEPOINT remove", error))
+  ssq_cache_forget_conversation (self, conversation_id);
+  /* The delete trigger takes the rows out of the index: they must be in. */
+  if (!ssq_cache_index_pending (self, error) ||
+      !ssq_db_run (&self->db, "SAVEPOINT remove", error))
     return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (statements); i++)
     {
@@ -218,11 +222,15 @@ ssq_cache_get_conversation (SsqCache   *self,
                             const char *conversation_id)
 {
   g_autoptr(SsqConversation) conversation = NULL;
+  g_autoptr(SsqUser) peer_user = NULL;
   sqlite3_stmt *stmt;
   SsqMember *peer;
 
   g_return_val_if_fail (SSQ_IS_CACHE (self), NULL);
 
+  conversation = conversation_id ? g_hash_table_lookup (self->conversations, conversation_id) : NULL;
+  if (conversation != NULL)
+    return g_object_ref (g_steal_pointer (&conversation));
   stmt = ssq_db_stmt (&self->db,
                       "SELECT kind, title, role, muted, last_seq, read_seq, unread, created_at, "
                       "last_activity FROM conversations WHERE id = ?", NULL);
@@ -256,6 +264,10 @@ ssq_cache_get_conversation (SsqCache   *self,
   else
     conversation->display_title = g_strdup ("—");
   conversation->last_message = ssq_cache_last_message (self, conversation_id);
+  if (ssq_conversation_is_direct (conversation) && conversation->peer_id != NULL &&
+      (peer_user = ssq_cache_get_user (self, conversation->peer_id)) != NULL)
+    conversation->peer_presence = g_strdup (ssq_user_get_presence (peer_user));
+  g_hash_table_insert (self->conversations, g_strdup (conversation_id), g_object_ref (conversation));
   return g_steal_pointer (&conversation);
 }
 
@@ -342,6 +354,9 @@ ssq_cache_set_markers (SsqCache    *self,
 
   g_return_val_if_fail (SSQ_IS_CACHE (self), FALSE);
 
+  /* Own markers change the unread count; others' only message states,
+   * which conversation snapshots do not hold but their last message does. */
+  ssq_cache_forget_conversation (self, conversation_id);
   if (g_strcmp0 (user_id, self->self_id) == 0)
     stmt = ssq_db_stmt (&self->db,
                         "UPDATE conversations SET delivered_seq = MAX(delivered_seq, ?1, ?2), "
@@ -402,6 +417,7 @@ ssq_cache_set_muted (SsqCache    *self,
 
   if (stmt == NULL)
     return FALSE;
+  ssq_cache_forget_conversation (self, conversation_id);
   sqlite3_bind_int (stmt, 1, muted);
   ssq_db_bind_text (stmt, 2, conversation_id);
   return ssq_db_step_done (&self->db, stmt, error);
@@ -469,7 +485,18 @@ ssq_cache_advance_cursor (SsqCache    *self,
                           const char  *conversation_id,
                           GError     **error)
 {
-  gint64 cursor = ssq_cache_get_cursor (self, conversation_id);
+  return ssq_cache_advance_cursor_from (self, conversation_id,
+                                        ssq_cache_get_cursor (self, conversation_id), error);
+}
+
+/* The same, from a @cursor the caller knows (-1: the conversation is not
+ * cached). */
+gboolean
+ssq_cache_advance_cursor_from (SsqCache    *self,
+                               const char  *conversation_id,
+                               gint64       cursor,
+                               GError     **error)
+{
   gint64 start = cursor;
   sqlite3_stmt *stmt;
 

@@ -2,6 +2,7 @@
 /* ssq-cache-messages.c: messages (with edits and tombstones), paging with
  * gap detection, full-text search and the outbox in the client cache. */
 #include "ssq-cache-private.h"
+#include "ssq-conversation-private.h"
 #include "ssq-message-private.h"
 #include "ssq-proto.h"
 
@@ -36,6 +37,13 @@ ssq_cache_message_from_row (sqlite3_stmt *stmt,
   return message;
 }
 
+static GPtrArray *messages_page (SsqCache   *self,
+                                 const char *conversation_id,
+                                 gint64      before_seq,
+                                 guint       limit,
+                                 gboolean   *out_complete,
+                                 gboolean    with_quotes);
+
 SsqMessage *
 ssq_cache_last_message (SsqCache   *self,
                         const char *conversation_id)
@@ -45,16 +53,43 @@ ssq_cache_last_message (SsqCache   *self,
   return last->len > 0 ? g_object_ref (last->pdata[0]) : NULL;
 }
 
+static SsqMessage *
+get_message (SsqCache   *self,
+             const char *conversation_id,
+             gint64      seq,
+             gboolean    with_quote)
+{
+  g_autoptr(GPtrArray) one = messages_page (self, conversation_id, seq + 1, 1, NULL, with_quote);
+
+  if (one->len == 0 || SSQ_MESSAGE (one->pdata[0])->seq != seq)
+    return NULL;
+  return g_object_ref (one->pdata[0]);
+}
+
 SsqMessage *
 ssq_cache_get_message (SsqCache   *self,
                        const char *conversation_id,
                        gint64      seq)
 {
-  g_autoptr(GPtrArray) one = ssq_cache_get_messages (self, conversation_id, seq + 1, 1, NULL);
+  return get_message (self, conversation_id, seq, TRUE);
+}
 
-  if (one->len == 0 || SSQ_MESSAGE (one->pdata[0])->seq != seq)
-    return NULL;
-  return g_object_ref (one->pdata[0]);
+/**
+ * ssq_cache_decorate_message:
+ * Puts into a message snapshot what its row shows besides the message: the
+ * sender's name (from the users the cache keeps in memory) and, with
+ * @with_quote, the message it replies to.
+ */
+void
+ssq_cache_decorate_message (SsqCache   *self,
+                            SsqMessage *message,
+                            gboolean    with_quote)
+{
+  g_clear_object (&message->sender_user);
+  message->sender_user = ssq_cache_get_user (self, message->sender);
+  g_clear_object (&message->quoted);
+  if (with_quote && message->reply_to > 0)
+    message->quoted = get_message (self, message->conversation_id, message->reply_to, FALSE);
 }
 
 /**
@@ -73,6 +108,17 @@ ssq_cache_get_messages (SsqCache   *self,
                         gint64      before_seq,
                         guint       limit,
                         gboolean   *out_complete)
+{
+  return messages_page (self, conversation_id, before_seq, limit, out_complete, TRUE);
+}
+
+static GPtrArray *
+messages_page (SsqCache   *self,
+               const char *conversation_id,
+               gint64      before_seq,
+               guint       limit,
+               gboolean   *out_complete,
+               gboolean    with_quotes)
 {
   GPtrArray *out = g_ptr_array_new_with_free_func (g_object_unref);
   gint64 peer_delivered, peer_read, expected;
@@ -103,6 +149,9 @@ ssq_cache_get_messages (SsqCache   *self,
       g_ptr_array_add (out, message);
     }
   sqlite3_reset (stmt);
+  /* After the reset: a quote runs the same statement. */
+  for (guint i = 0; i < out->len; i++)
+    ssq_cache_decorate_message (self, out->pdata[i], with_quotes);
 
   /* Rows came newest first; callers want seq order. */
   for (guint i = 0; i < out->len / 2; i++)
@@ -149,22 +198,37 @@ old_row (SsqCache   *self,
   return old;
 }
 
-static gboolean
-upsert_message (SsqCache    *self,
-                SsqMessage  *message,
-                GError     **error)
+/**
+ * ssq_cache_index_pending:
+ * Adds the messages stored since the last call to the full-text index, in
+ * one statement. Runs before anything that could fire the index's edit or
+ * delete triggers on such a message (an entry they would take out must be
+ * there), and before a batch commits.
+ */
+gboolean
+ssq_cache_index_pending (SsqCache  *self,
+                         GError   **error)
 {
-  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
-                                    "INSERT INTO messages (conversation_id, seq, id, sender, client_id, "
-                                    "  body, created_at, edited_at, deleted, reply_to) "
-                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                                    "ON CONFLICT (conversation_id, seq) DO UPDATE SET "
-                                    "id = excluded.id, body = excluded.body, "
-                                    "edited_at = excluded.edited_at, deleted = excluded.deleted",
-                                    error);
+  sqlite3_stmt *stmt;
 
+  if (self->unindexed_from == 0)
+    return TRUE;
+  stmt = ssq_db_stmt (&self->db,
+                      "INSERT INTO messages_fts (rowid, body) "
+                      "SELECT rowid, body FROM messages WHERE rowid >= ?", error);
   if (stmt == NULL)
     return FALSE;
+  sqlite3_bind_int64 (stmt, 1, self->unindexed_from);
+  if (!ssq_db_step_done (&self->db, stmt, error))
+    return FALSE;
+  self->unindexed_from = 0;
+  return TRUE;
+}
+
+static void
+bind_message (sqlite3_stmt *stmt,
+              SsqMessage   *message)
+{
   ssq_db_bind_text (stmt, 1, message->conversation_id);
   sqlite3_bind_int64 (stmt, 2, message->seq);
   ssq_db_bind_text (stmt, 3, message->id);
@@ -183,13 +247,99 @@ upsert_message (SsqCache    *self,
     sqlite3_bind_int64 (stmt, 10, message->reply_to);
   else
     sqlite3_bind_null (stmt, 10);
+}
+
+/* The common case, a message the cache does not hold, in one statement;
+ * *@out_inserted is FALSE when a row was there (or the insert was refused,
+ * which the upsert that follows then reports). */
+static gboolean
+insert_new (SsqCache    *self,
+            SsqMessage  *message,
+            gboolean    *out_inserted,
+            GError     **error)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "INSERT OR IGNORE INTO messages (conversation_id, seq, id, sender, "
+                                    "  client_id, body, created_at, edited_at, deleted, reply_to) "
+                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+
+  *out_inserted = FALSE;
+  if (stmt == NULL)
+    return FALSE;
+  bind_message (stmt, message);
+  if (!ssq_db_step_done (&self->db, stmt, error))
+    return FALSE;
+  *out_inserted = sqlite3_changes (self->db.db) == 1;
+  return TRUE;
+}
+
+static gboolean
+upsert_message (SsqCache    *self,
+                SsqMessage  *message,
+                GError     **error)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "INSERT INTO messages (conversation_id, seq, id, sender, client_id, "
+                                    "  body, created_at, edited_at, deleted, reply_to) "
+                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                    "ON CONFLICT (conversation_id, seq) DO UPDATE SET "
+                                    "id = excluded.id, body = excluded.body, "
+                                    "edited_at = excluded.edited_at, deleted = excluded.deleted",
+                                    error);
+
+  if (stmt == NULL)
+    return FALSE;
+  bind_message (stmt, message);
   return ssq_db_step_done (&self->db, stmt, error);
 }
 
+/* Stores the row, and tells what was there before. A new row waits for
+ * the search index (see ssq_cache_index_pending), which outside a batch
+ * comes at once. Rows only ever get higher rowids while some wait:
+ * whatever removes or changes one indexes the waiting ones first. */
+static gboolean
+write_message (SsqCache    *self,
+               SsqMessage  *message,
+               OldRow      *old,
+               GError     **error)
+{
+  gboolean inserted;
+
+  *old = (OldRow) { FALSE, FALSE, FALSE };
+  if (!insert_new (self, message, &inserted, error))
+    return FALSE;
+  if (inserted)
+    {
+      if (self->unindexed_from == 0)
+        self->unindexed_from = sqlite3_last_insert_rowid (self->db.db);
+    }
+  else
+    {
+      *old = old_row (self, message);
+      if (old->same)
+        return TRUE;
+      if (!ssq_cache_index_pending (self, error) || !upsert_message (self, message, error))
+        return FALSE;
+    }
+  return self->batch_depth > 0 || ssq_cache_index_pending (self, error);
+}
+
+/* The conversation's counters after a message, as the UPDATE that moved
+ * them returns them. */
+typedef struct {
+  gboolean found;
+  gint64   last_seq;
+  gint64   read_seq;
+  gint64   unread;
+  gint64   last_activity;
+  gint64   sync_seq;
+} Counters;
+
 /* Keeps the conversation's counters in step with a stored message: last
- * seq, last activity, and the unread count (a new message from someone
- * else above the read marker adds one; deleting such a message takes it
- * back).
+ * seq, last activity, the sync cursor, and the unread count (a new message
+ * from someone else above the read marker adds one; deleting such a
+ * message takes it back). Returns the new values, so that the snapshot
+ * handed to the lists needs no second read.
  *
  * The count is the server's as of the conversation's last_seq and rev
  * (both come with every `conversation` object, and a sync sends that
@@ -201,6 +351,7 @@ static gboolean
 update_conversation (SsqCache    *self,
                      SsqMessage  *message,
                      gint64       unread_delta,
+                     Counters    *out,
                      GError     **error)
 {
   sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
@@ -211,9 +362,14 @@ update_conversation (SsqCache    *self,
                                     "   (?3 < 0 AND (?5 = 0 OR ?5 > rev))) THEN ?3 ELSE 0 END), "
                                     "rev = MAX(rev, ?5), "
                                     /* A change right after the cursor is the next one. */
-                                    "sync_rev = CASE WHEN ?5 = sync_rev + 1 THEN ?5 ELSE sync_rev END "
-                                    "WHERE id = ?4", error);
+                                    "sync_rev = CASE WHEN ?5 = sync_rev + 1 THEN ?5 ELSE sync_rev END, "
+                                    /* Likewise the message right after the sync cursor. */
+                                    "sync_seq = CASE WHEN ?1 = sync_seq + 1 THEN ?1 ELSE sync_seq END "
+                                    "WHERE id = ?4 "
+                                    "RETURNING last_seq, read_seq, unread, last_activity, sync_seq", error);
+  int rc;
 
+  *out = (Counters) { FALSE };
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, message->seq);
@@ -221,32 +377,190 @@ update_conversation (SsqCache    *self,
   sqlite3_bind_int64 (stmt, 3, unread_delta);
   ssq_db_bind_text (stmt, 4, message->conversation_id);
   sqlite3_bind_int64 (stmt, 5, message->rev);
-  return ssq_db_step_done (&self->db, stmt, error);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    *out = (Counters) {
+      TRUE,
+      sqlite3_column_int64 (stmt, 0), sqlite3_column_int64 (stmt, 1),
+      sqlite3_column_int64 (stmt, 2), sqlite3_column_int64 (stmt, 3),
+      sqlite3_column_int64 (stmt, 4),
+    };
+  else if (rc != SQLITE_DONE)
+    {
+      ssq_db_fail (&self->db, error);
+      sqlite3_reset (stmt);
+      return FALSE;
+    }
+  sqlite3_reset (stmt);
+  return TRUE;
 }
 
+/* Whether the cache may hold messages of the conversation above @seq: the
+ * snapshot's last message is the highest held, when there is a snapshot. */
 static gboolean
-store_message_steps (SsqCache    *self,
-                     SsqMessage  *message,
-                     OldRow       old,
-                     GError     **error)
+may_hold_above (SsqConversation *held,
+                gint64           seq)
+{
+  SsqMessage *last = held ? ssq_conversation_get_last_message (held) : NULL;
+
+  return held == NULL || (last != NULL && ssq_message_get_seq (last) > seq);
+}
+
+/* *@out_same: the cache held the message unchanged, and nothing was done. */
+static gboolean
+store_message_steps (SsqCache        *self,
+                     SsqMessage      *message,
+                     SsqConversation *held,
+                     gboolean        *out_same,
+                     Counters        *counters,
+                     GError         **error)
 {
   gboolean own = g_strcmp0 (message->sender, self->self_id) == 0;
   gint64 delta = 0;
+  OldRow old;
 
+  if (!write_message (self, message, &old, error))
+    return FALSE;
+  *out_same = old.same;
+  if (old.same)
+    return TRUE;
   if (!own && !old.existed && !message->deleted)
     delta = 1;
   else if (!own && old.existed && !old.was_deleted && message->deleted)
     delta = -1;
 
-  if (!upsert_message (self, message, error) ||
-      !update_conversation (self, message, delta, error))
-    return FALSE;
-  /* The server moves a sender's own markers to the message they send. */
+  /* The server moves a sender's own markers to the message they send
+   * (before the counters are read, as it recounts the unread ones). */
   if (own && !old.existed &&
       !ssq_cache_set_markers (self, message->conversation_id, self->self_id,
                               message->seq, message->seq, error))
     return FALSE;
-  return ssq_cache_advance_cursor (self, message->conversation_id, error);
+  if (!update_conversation (self, message, delta, counters, error))
+    return FALSE;
+  /* The cursor moved onto this message: messages held above it (paged in
+   * earlier) may let it go further. */
+  if (counters->found && counters->sync_seq == message->seq && may_hold_above (held, message->seq) &&
+      !ssq_cache_advance_cursor_from (self, message->conversation_id, message->seq, error))
+    return FALSE;
+  return TRUE;
+}
+
+/* The snapshot of @message as stored: what a read would give, made from
+ * what was written. */
+static SsqMessage *
+stored_snapshot (SsqCache   *self,
+                 SsqMessage *message)
+{
+  SsqMessage *stored = ssq_message_copy (message);
+
+  if (stored->deleted)
+    g_free (stored->body), stored->body = g_strdup ("");
+  g_clear_pointer (&stored->error, g_free);
+  stored->outbox_position = 0;
+  stored->status = SSQ_MESSAGE_SENT;
+  if (g_strcmp0 (stored->sender, self->self_id) == 0)
+    {
+      gint64 peer_delivered, peer_read;
+
+      ssq_cache_get_peer_marks (self, stored->conversation_id, &peer_delivered, &peer_read);
+      if (stored->seq <= peer_read)
+        stored->status = SSQ_MESSAGE_READ;
+      else if (stored->seq <= peer_delivered)
+        stored->status = SSQ_MESSAGE_DELIVERED;
+    }
+  ssq_cache_decorate_message (self, stored, TRUE);
+  return stored;
+}
+
+/* Moves the conversation's snapshot, when one is held, to the counters
+ * the write returned and to @stored as its last message if it is one. */
+static void
+update_snapshot (SsqCache        *self,
+                 SsqConversation *held,
+                 SsqMessage      *stored,
+                 const Counters  *counters)
+{
+  SsqConversation *next;
+  SsqMessage *last;
+
+  if (held == NULL || !counters->found)
+    {
+      ssq_cache_forget_conversation (self, stored->conversation_id);
+      return;
+    }
+  next = ssq_conversation_copy (held);
+  next->last_seq = counters->last_seq;
+  next->read_seq = counters->read_seq;
+  next->unread = counters->unread;
+  next->last_activity = counters->last_activity;
+  last = ssq_conversation_get_last_message (held);
+  if (last == NULL || ssq_message_get_seq (last) <= stored->seq)
+    g_set_object (&next->last_message, stored);
+  g_hash_table_replace (self->conversations, g_strdup (stored->conversation_id), next);
+}
+
+/**
+ * ssq_cache_apply_message:
+ * @out_stored: (out) (optional) (transfer full): the message's snapshot as
+ *   stored, or NULL when the cache held it unchanged.
+ *
+ * Stores a message from the server, removing it from the outbox when it is
+ * the acknowledgement of one of ours, and keeps the conversation's counters,
+ * cursor and snapshot in step, all without reading back what it wrote.
+ */
+gboolean
+ssq_cache_apply_message (SsqCache    *self,
+                         SsqMessage  *message,
+                         SsqMessage **out_stored,
+                         GError     **error)
+{
+  g_autoptr(SsqConversation) held = NULL;
+  g_autoptr(SsqMessage) stored = NULL;
+  gboolean same = FALSE;
+  Counters counters;
+
+  g_return_val_if_fail (SSQ_IS_CACHE (self), FALSE);
+  g_return_val_if_fail (SSQ_IS_MESSAGE (message) && message->seq > 0, FALSE);
+
+  if (out_stored != NULL)
+    *out_stored = NULL;
+  if (g_strcmp0 (message->sender, self->self_id) == 0 && message->client_id != NULL &&
+      !ssq_cache_outbox_remove (self, message->client_id, error))
+    return FALSE;
+
+  held = g_hash_table_lookup (self->conversations, message->conversation_id);
+  if (held != NULL)
+    g_object_ref (held);
+  if (self->batch_depth > 0)
+    {
+      /* No savepoint inside a batch: each one makes the full-text index
+       * write out what it holds in memory, which costs more than the
+       * message. A step that fails spoils the whole batch instead, which
+       * then rolls back (and the next sync brings it again). */
+      if (!store_message_steps (self, message, held, &same, &counters, error))
+        {
+          self->batch_failed = TRUE;
+          ssq_cache_forget_snapshots (self);
+          return FALSE;
+        }
+    }
+  else if (!ssq_db_run (&self->db, "SAVEPOINT message", error))
+    return FALSE;
+  else if (!store_message_steps (self, message, held, &same, &counters, error) ||
+           !ssq_db_run (&self->db, "RELEASE message", error))
+    {
+      ssq_db_run (&self->db, "ROLLBACK TO message", NULL);
+      ssq_db_run (&self->db, "RELEASE message", NULL);
+      ssq_cache_forget_conversation (self, message->conversation_id);
+      return FALSE;
+    }
+  if (same)
+    return TRUE;
+  stored = stored_snapshot (self, message);
+  update_snapshot (self, held, stored, &counters);
+  if (out_stored != NULL)
+    *out_stored = g_steal_pointer (&stored);
+  return TRUE;
 }
 
 /**
@@ -254,9 +568,7 @@ store_message_steps (SsqCache    *self,
  * @out_changed: (out) (optional): TRUE when the message is new or differs
  *   from what the cache held (an edit or a deletion).
  *
- * Stores a message from the server, removing it from the outbox when it is
- * the acknowledgement of one of ours, and keeps the conversation's counters
- * and cursor in step.
+ * Like ssq_cache_apply_message (), for callers that need no snapshot.
  */
 gboolean
 ssq_cache_store_message (SsqCache    *self,
@@ -264,29 +576,12 @@ ssq_cache_store_message (SsqCache    *self,
                          gboolean    *out_changed,
                          GError     **error)
 {
-  OldRow old;
+  g_autoptr(SsqMessage) stored = NULL;
 
-  g_return_val_if_fail (SSQ_IS_CACHE (self), FALSE);
-  g_return_val_if_fail (SSQ_IS_MESSAGE (message) && message->seq > 0, FALSE);
-
-  old = old_row (self, message);
+  if (!ssq_cache_apply_message (self, message, &stored, error))
+    return FALSE;
   if (out_changed != NULL)
-    *out_changed = !old.same;
-  if (g_strcmp0 (message->sender, self->self_id) == 0 && message->client_id != NULL &&
-      !ssq_cache_outbox_remove (self, message->client_id, error))
-    return FALSE;
-  if (old.same)
-    return TRUE;
-
-  if (!ssq_db_run (&self->db, "SAVEPOINT message", error))
-    return FALSE;
-  if (!store_message_steps (self, message, old, error) ||
-      !ssq_db_run (&self->db, "RELEASE message", error))
-    {
-      ssq_db_run (&self->db, "ROLLBACK TO message", NULL);
-      ssq_db_run (&self->db, "RELEASE message", NULL);
-      return FALSE;
-    }
+    *out_changed = stored != NULL;
   return TRUE;
 }
 
@@ -379,6 +674,8 @@ outbox_from_row (SsqCache     *self,
   message->error = ssq_db_column_dup (stmt, 6);
   message->sender = g_strdup (self->self_id);
   message->status = message->error ? SSQ_MESSAGE_FAILED : SSQ_MESSAGE_PENDING;
+  /* The quote reads the messages table, not the outbox statement. */
+  ssq_cache_decorate_message (self, message, TRUE);
   return message;
 }
 
@@ -464,6 +761,22 @@ ssq_cache_outbox_list (SsqCache   *self,
     g_ptr_array_add (out, outbox_from_row (self, stmt));
   sqlite3_reset (stmt);
   return out;
+}
+
+/* Whether @client_id is still in the outbox, without making its snapshot. */
+gboolean
+ssq_cache_outbox_has (SsqCache   *self,
+                      const char *client_id)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db, "SELECT 1 FROM outbox WHERE client_id = ?", NULL);
+  gboolean found;
+
+  if (stmt == NULL)
+    return FALSE;
+  ssq_db_bind_text (stmt, 1, client_id);
+  found = sqlite3_step (stmt) == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  return found;
 }
 
 gboolean

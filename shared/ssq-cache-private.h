@@ -13,6 +13,17 @@ struct _SsqCache
   SsqDb    db;
   char    *path;
   char    *self_id;
+  guint64  commits;     /* transactions committed, implicit ones included */
+  guint    batch_depth; /* ssq_cache_begin () calls not yet committed */
+  gboolean batch_failed; /* a write of the batch failed: it rolls back */
+  gint64   unindexed_from; /* messages from this rowid on are not in the
+                            * full-text index yet; 0 when all are */
+  /* Snapshots of what the cache holds, kept in step by the code that writes
+   * it, so that applying an event reads back nothing it wrote: conversation
+   * id -> SsqConversation, user id -> SsqUser. Filled on first read;
+   * whatever a write does not keep in step it forgets. */
+  GHashTable *conversations;
+  GHashTable *users;
 };
 
 SsqMessage *ssq_cache_message_from_row  (sqlite3_stmt *stmt,
@@ -23,6 +34,18 @@ SsqMessage *ssq_cache_last_message      (SsqCache     *self,
                                          const char   *conversation_id);
 gboolean    ssq_cache_advance_cursor    (SsqCache     *self,
                                          const char   *conversation_id,
+                                         GError      **error);
+gboolean    ssq_cache_advance_cursor_from (SsqCache   *self,
+                                           const char *conversation_id,
+                                           gint64      cursor,
+                                           GError    **error);
+void        ssq_cache_decorate_message  (SsqCache     *self,
+                                         SsqMessage   *message,
+                                         gboolean      with_quote);
+void        ssq_cache_forget_conversation (SsqCache   *self,
+                                           const char *conversation_id);
+void        ssq_cache_forget_snapshots  (SsqCache     *self);
+gboolean    ssq_cache_index_pending     (SsqCache     *self,
                                          GError      **error);
 
 /* The columns ssq_cache_message_from_row reads, in order. */

@@ -84,6 +84,12 @@ static const char *const migrations[] = {
    * at 0, so its first sync fetches every change it may have missed. */
   "ALTER TABLE conversations ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
   "ALTER TABLE conversations ADD COLUMN sync_rev INTEGER NOT NULL DEFAULT 0;",
+  /* 2 -> 3: new messages are indexed for search by the cache itself, once
+   * per batch (ssq_cache_index_pending): a trigger indexes each row in its
+   * own statement, and every such statement inside a transaction makes
+   * FTS5 write out its pending terms. Edits and deletions keep their
+   * triggers. */
+  "DROP TRIGGER messages_fts_insert;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SSQ_CACHE_SCHEMA_VERSION);
@@ -98,6 +104,8 @@ ssq_cache_finalize (GObject *object)
   ssq_db_close (&self->db);
   g_free (self->path);
   g_free (self->self_id);
+  g_hash_table_unref (self->conversations);
+  g_hash_table_unref (self->users);
   G_OBJECT_CLASS (ssq_cache_parent_class)->finalize (object);
 }
 
@@ -110,6 +118,23 @@ ssq_cache_class_init (SsqCacheClass *klass)
 static void
 ssq_cache_init (SsqCache *self)
 {
+  self->conversations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+}
+
+void
+ssq_cache_forget_conversation (SsqCache   *self,
+                               const char *conversation_id)
+{
+  if (conversation_id != NULL)
+    g_hash_table_remove (self->conversations, conversation_id);
+}
+
+/* After a rollback, or a change that reaches every conversation. */
+void
+ssq_cache_forget_snapshots (SsqCache *self)
+{
+  g_hash_table_remove_all (self->conversations);
 }
 
 /* Keeps a file name to letters, digits, '.', '-' and '_'. */
@@ -158,6 +183,16 @@ ssq_cache_path_for (const char *data_dir,
   return g_build_filename (dir, name, NULL);
 }
 
+/* Counts what reaches the disk, for tests and benchmarks of batching. */
+static int
+commit_hook (void *data)
+{
+  SsqCache *self = data;
+
+  self->commits++;
+  return 0;
+}
+
 static SsqCache *
 open_migrated (const char  *path,
                int          version,
@@ -181,6 +216,10 @@ open_migrated (const char  *path,
       !ssq_db_migrate (&self->db, migrations, G_N_ELEMENTS (migrations), version, error))
     return NULL;
   self->self_id = ssq_cache_get_meta (self, "self_id");
+  sqlite3_commit_hook (self->db.db, commit_hook, self);
+  /* A first sync writes megabytes in one batch: with SQLite's default
+   * 2 MB page cache it reads back pages it has just written. */
+  ssq_db_exec (&self->db, "PRAGMA cache_size = -16384", NULL);
   return g_steal_pointer (&self);
 }
 
@@ -206,6 +245,65 @@ ssq_cache_open_at_version (const char  *path,
 {
   g_return_val_if_fail (version >= 0 && version <= SSQ_CACHE_SCHEMA_VERSION, NULL);
   return open_migrated (path, version, error);
+}
+
+/**
+ * ssq_cache_begin:
+ * Opens a batch: what is written until the matching ssq_cache_commit ()
+ * is one transaction. A burst of events costs one commit instead of one
+ * per event. Batches nest; only the outermost one commits.
+ */
+gboolean
+ssq_cache_begin (SsqCache  *self,
+                 GError   **error)
+{
+  g_return_val_if_fail (SSQ_IS_CACHE (self), FALSE);
+
+  if (self->batch_depth == 0 && !ssq_db_begin (&self->db, error))
+    return FALSE;
+  self->batch_depth++;
+  return TRUE;
+}
+
+/**
+ * ssq_cache_commit:
+ * Closes a batch opened by ssq_cache_begin (). When the outermost commit
+ * fails, everything the batch wrote is rolled back.
+ */
+gboolean
+ssq_cache_commit (SsqCache  *self,
+                  GError   **error)
+{
+  g_return_val_if_fail (SSQ_IS_CACHE (self) && self->batch_depth > 0, FALSE);
+
+  if (--self->batch_depth > 0)
+    return TRUE;
+  /* New messages go into the search index in one statement. */
+  if (!self->batch_failed && !ssq_cache_index_pending (self, NULL))
+    self->batch_failed = TRUE;
+  if (self->batch_failed)
+    {
+      self->batch_failed = FALSE;
+      ssq_db_rollback (&self->db);
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_UNAVAILABLE,
+                   _("A write failed; nothing of the batch was stored"));
+    }
+  else if (ssq_db_commit (&self->db, error))
+    return TRUE;
+  /* Rolled back: the snapshots may tell of writes that are gone. */
+  self->unindexed_from = 0;
+  ssq_cache_forget_snapshots (self);
+  g_hash_table_remove_all (self->users);
+  return FALSE;
+}
+
+/* Transactions committed on this cache so far, the implicit one of each
+ * statement outside a batch included. */
+guint64
+ssq_cache_get_commits (SsqCache *self)
+{
+  g_return_val_if_fail (SSQ_IS_CACHE (self), 0);
+  return self->commits;
 }
 
 char *
@@ -265,6 +363,8 @@ ssq_cache_set_self_id (SsqCache   *self,
     return;
   g_free (self->self_id);
   self->self_id = g_strdup (user_id);
+  /* Peers and own-message states depend on who "I" am. */
+  ssq_cache_forget_snapshots (self);
   if (!ssq_cache_set_meta (self, "self_id", user_id, NULL))
     g_debug ("cache: cannot record the account's user id");
 }
@@ -297,7 +397,21 @@ ssq_cache_store_user (SsqCache  *self,
   ssq_db_bind_text (stmt, 3, ssq_user_get_display_name (user));
   ssq_db_bind_text (stmt, 4, ssq_user_get_presence (user));
   sqlite3_bind_int64 (stmt, 5, ssq_user_get_last_seen (user));
-  return ssq_db_step_done (&self->db, stmt, error);
+  if (!ssq_db_step_done (&self->db, stmt, error))
+    return FALSE;
+  /* Names show in conversations (titles, members): those snapshots go. A
+   * user stored again unchanged (every welcome) keeps them. */
+  {
+    SsqUser *held = g_hash_table_lookup (self->users, ssq_user_get_id (user));
+
+    if (held == NULL ||
+        g_strcmp0 (ssq_user_get_display_name (held), ssq_user_get_display_name (user)) != 0 ||
+        g_strcmp0 (ssq_user_get_username (held), ssq_user_get_username (user)) != 0 ||
+        g_strcmp0 (ssq_user_get_presence (held), ssq_user_get_presence (user)) != 0)
+      ssq_cache_forget_snapshots (self);
+  }
+  g_hash_table_replace (self->users, g_strdup (ssq_user_get_id (user)), g_object_ref (user));
+  return TRUE;
 }
 
 static SsqUser *
@@ -319,14 +433,21 @@ SsqUser *
 ssq_cache_get_user (SsqCache   *self,
                     const char *user_id)
 {
-  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
-                                    "SELECT id, username, display_name, presence, last_seen "
-                                    "FROM users WHERE id = ?", NULL);
+  SsqUser *user = user_id ? g_hash_table_lookup (self->users, user_id) : NULL;
+  sqlite3_stmt *stmt;
 
-  if (stmt == NULL)
+  if (user != NULL)
+    return g_object_ref (user);
+  stmt = ssq_db_stmt (&self->db,
+                      "SELECT id, username, display_name, presence, last_seen "
+                      "FROM users WHERE id = ?", NULL);
+  if (stmt == NULL || user_id == NULL)
     return NULL;
   ssq_db_bind_text (stmt, 1, user_id);
-  return user_from_stmt (stmt);
+  user = user_from_stmt (stmt);
+  if (user != NULL)
+    g_hash_table_insert (self->users, g_strdup (user_id), g_object_ref (user));
+  return user;
 }
 
 SsqUser *
@@ -341,6 +462,29 @@ ssq_cache_find_user (SsqCache   *self,
     return NULL;
   ssq_db_bind_text (stmt, 1, username);
   return user_from_stmt (stmt);
+}
+
+/* A presence shows in the user's snapshot and in the direct conversations
+ * with them. */
+static void
+forget_presence (SsqCache   *self,
+                 const char *user_id,
+                 const char *presence,
+                 gint64      last_seen)
+{
+  SsqUser *held = g_hash_table_lookup (self->users, user_id);
+  GHashTableIter iter;
+  SsqConversation *conversation;
+
+  if (held != NULL)
+    g_hash_table_replace (self->users, g_strdup (user_id),
+                          ssq_user_new (user_id, ssq_user_get_username (held),
+                                        ssq_user_get_display_name (held), presence,
+                                        MAX (last_seen, ssq_user_get_last_seen (held))));
+  g_hash_table_iter_init (&iter, self->conversations);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &conversation))
+    if (g_strcmp0 (ssq_conversation_get_peer_id (conversation), user_id) == 0)
+      g_hash_table_iter_remove (&iter);
 }
 
 gboolean
@@ -359,5 +503,8 @@ ssq_cache_set_presence (SsqCache    *self,
   ssq_db_bind_text (stmt, 1, presence);
   sqlite3_bind_int64 (stmt, 2, last_seen);
   ssq_db_bind_text (stmt, 3, user_id);
-  return ssq_db_step_done (&self->db, stmt, error);
+  if (!ssq_db_step_done (&self->db, stmt, error))
+    return FALSE;
+  forget_presence (self, user_id, presence, last_seen);
+  return TRUE;
 }

@@ -13,7 +13,7 @@
 
 G_BEGIN_DECLS
 
-#define SSQ_CACHE_SCHEMA_VERSION 2
+#define SSQ_CACHE_SCHEMA_VERSION 3
 
 #define SSQ_TYPE_CACHE (ssq_cache_get_type ())
 G_DECLARE_FINAL_TYPE (SsqCache, ssq_cache, SSQ, CACHE, GObject)
@@ -28,6 +28,14 @@ SsqCache        *ssq_cache_open_at_version   (const char  *path,
                                               GError     **error);
 char            *ssq_cache_dump_schema       (SsqCache    *self);
 const char      *ssq_cache_get_path          (SsqCache    *self);
+
+/* Batches: writes between these two share one transaction (and one
+ * commit). They nest; only the outermost commits. */
+gboolean         ssq_cache_begin             (SsqCache    *self,
+                                              GError     **error);
+gboolean         ssq_cache_commit            (SsqCache    *self,
+                                              GError     **error);
+guint64          ssq_cache_get_commits       (SsqCache    *self);
 
 /* Who "I" am: decides unread counts, receipts and outbox senders. */
 void             ssq_cache_set_self_id       (SsqCache    *self,
@@ -102,6 +110,10 @@ gboolean         ssq_cache_set_rev_cursor    (SsqCache    *self,
                                               GError     **error);
 
 /* Messages. */
+gboolean         ssq_cache_apply_message     (SsqCache    *self,
+                                              SsqMessage  *message,
+                                              SsqMessage **out_stored,
+                                              GError     **error);
 gboolean         ssq_cache_store_message     (SsqCache    *self,
                                               SsqMessage  *message,
                                               gboolean    *out_changed,
@@ -129,6 +141,8 @@ SsqMessage      *ssq_cache_outbox_add        (SsqCache    *self,
 GPtrArray       *ssq_cache_outbox_list       (SsqCache    *self,
                                               const char  *conversation_id);
 SsqMessage      *ssq_cache_outbox_get        (SsqCache    *self,
+                                              const char  *client_id);
+gboolean         ssq_cache_outbox_has        (SsqCache    *self,
                                               const char  *client_id);
 gboolean         ssq_cache_outbox_remove     (SsqCache    *self,
                                               const char  *client_id,

@@ -139,7 +139,7 @@ ssq_client_apply_typing (SsqClient  *self,
         g_hash_table_remove (self->typing, conversation_id);
     }
   if (active != was_active)
-    g_signal_emit (self, ssq_client_signals[SIGNAL_TYPING], 0, conversation_id, user_id, active);
+    ssq_client_emit (self, SIGNAL_TYPING, conversation_id, user_id, active);
 }
 
 /**

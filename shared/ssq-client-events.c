@@ -89,7 +89,7 @@ emit_conversation (SsqClient  *self,
   g_autoptr(SsqConversation) conversation = ssq_cache_get_conversation (self->cache, conversation_id);
 
   if (conversation != NULL)
-    g_signal_emit (self, ssq_client_signals[SIGNAL_CONVERSATION], 0, conversation);
+    ssq_client_emit (self, SIGNAL_CONVERSATION, conversation);
 }
 
 /* Stores @message and announces it if it is new or changed; tells the
@@ -99,25 +99,24 @@ apply_parsed_message (SsqClient   *self,
                       SsqMessage  *message,
                       GError     **error)
 {
-  g_autoptr(SsqMessage) pending = NULL;
   g_autoptr(SsqMessage) stored = NULL;
-  gboolean changed = FALSE;
+  gboolean pending = FALSE;
   gboolean own;
 
   own = g_strcmp0 (message->sender, self->user_id) == 0;
   if (own && message->client_id != NULL)
-    pending = ssq_cache_outbox_get (self->cache, message->client_id);
-  if (!ssq_cache_store_message (self->cache, message, &changed, error))
+    pending = ssq_cache_outbox_has (self->cache, message->client_id);
+  /* The cache hands back the snapshots of what it wrote: nothing is read
+   * back. */
+  if (!ssq_cache_apply_message (self->cache, message, &stored, error))
     return FALSE;
 
-  if (changed)
+  if (stored != NULL)
     {
-      stored = ssq_cache_get_message (self->cache, message->conversation_id, message->seq);
-      if (stored != NULL)
-        g_signal_emit (self, ssq_client_signals[SIGNAL_MESSAGE], 0, stored);
+      ssq_client_emit (self, SIGNAL_MESSAGE, stored);
       emit_conversation (self, message->conversation_id);
     }
-  if (pending != NULL)
+  if (pending)
     {
       g_hash_table_remove (self->in_flight, message->client_id);
       ssq_client_emit_outbox_changed (self, message->conversation_id, message->client_id);
@@ -222,7 +221,7 @@ handle_message (SsqClient  *self,
    * handler finds the message in the cache. */
   reason = derived_reason (self, message, before);
   if (reason != NULL)
-    g_signal_emit (self, ssq_client_signals[SIGNAL_NOTIFICATION], 0, message->conversation_id,
+    ssq_client_emit (self, SIGNAL_NOTIFICATION, message->conversation_id,
                    message->seq, reason);
 }
 
@@ -251,7 +250,7 @@ ssq_client_apply_conversation (SsqClient  *self,
   if (cursor < 0 && ssq_conversation_get_last_seq (conversation) > self->sync_window)
     ssq_cache_set_sync_floor (self->cache, id,
                               ssq_conversation_get_last_seq (conversation) - self->sync_window, NULL);
-  g_signal_emit (self, ssq_client_signals[SIGNAL_CONVERSATION], 0, conversation);
+  ssq_client_emit (self, SIGNAL_CONVERSATION, conversation);
   if (live && ssq_conversation_get_last_seq (conversation) > ssq_cache_get_cursor (self->cache, id))
     ssq_client_start_sync (self);
 }
@@ -265,7 +264,7 @@ ssq_client_apply_removed (SsqClient  *self,
   if (!ssq_cache_remove_conversation (self->cache, conversation_id, NULL))
     return;
   g_hash_table_remove (self->typing, conversation_id);
-  g_signal_emit (self, ssq_client_signals[SIGNAL_CONVERSATION_REMOVED], 0, conversation_id);
+  ssq_client_emit (self, SIGNAL_CONVERSATION_REMOVED, conversation_id);
   for (guint i = 0; i < outbox->len; i++)
     ssq_client_emit_outbox_changed (self, conversation_id,
                                     ssq_message_get_client_id (outbox->pdata[i]));
@@ -288,7 +287,7 @@ handle_receipt (SsqClient  *self,
   read = r.read_seq;
   if (!ssq_cache_set_markers (self->cache, conversation_id, user_id, delivered, read, NULL))
     return;
-  g_signal_emit (self, ssq_client_signals[SIGNAL_RECEIPT], 0, conversation_id, user_id,
+  ssq_client_emit (self, SIGNAL_RECEIPT, conversation_id, user_id,
                  delivered, read);
   if (g_strcmp0 (user_id, self->user_id) == 0)
     emit_conversation (self, conversation_id);
@@ -307,7 +306,7 @@ handle_presence (SsqClient  *self,
   ssq_cache_set_presence (self->cache, p.user, p.status, p.last_seen, NULL);
   user = ssq_cache_get_user (self->cache, p.user);
   if (user != NULL)
-    g_signal_emit (self, ssq_client_signals[SIGNAL_PRESENCE], 0, user);
+    ssq_client_emit (self, SIGNAL_PRESENCE, user);
 }
 
 static void
@@ -339,9 +338,9 @@ handle_notification (SsqClient  *self,
 
 void
 ssq_client_handle_event (SsqClient  *self,
-                         const char *type,
                          JsonObject *frame)
 {
+  const char *type = json_object_get_string_member (frame, "type");
   GError *error = NULL;
   SsqFrameType kind;
   JsonObject *object;
@@ -458,7 +457,7 @@ sync_reply (SsqClient    *self,
     }
   self->syncing = FALSE;
   self->synced = TRUE;
-  g_signal_emit (self, ssq_client_signals[SIGNAL_SYNCED], 0);
+  ssq_client_emit (self, SIGNAL_SYNCED);
 }
 
 static void

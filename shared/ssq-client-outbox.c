@@ -14,7 +14,7 @@ ssq_client_emit_outbox_changed (SsqClient  *self,
                                 const char *conversation_id,
                                 const char *client_id)
 {
-  g_signal_emit (self, ssq_client_signals[SIGNAL_OUTBOX_CHANGED], 0, conversation_id, client_id);
+  ssq_client_emit (self, SIGNAL_OUTBOX_CHANGED, conversation_id, client_id);
 }
 
 static gboolean

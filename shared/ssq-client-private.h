@@ -74,6 +74,14 @@ struct _SsqClient
   guint                    idle_source;
 
   guint                    reconnect_max_ms;
+
+  /* Batches (ssq-client-batch.c): event frames waiting for the next flush,
+   * and the signals a running batch holds until it has committed. */
+  GQueue                  *events;
+  guint                    events_source;
+  GPtrArray               *held;
+  GHashTable              *held_conversations; /* id -> its latest held emission */
+  gboolean                 batch_open;
 };
 
 enum {
@@ -104,9 +112,19 @@ void      ssq_client_emit_error       (SsqClient    *self,
 void      ssq_client_set_state        (SsqClient    *self,
                                        SsqClientState state);
 
+/* ssq-client-batch.c */
+void      ssq_client_emit             (SsqClient    *self,
+                                       guint         which,
+                                       ...);
+gboolean  ssq_client_batch_begin      (SsqClient    *self);
+void      ssq_client_batch_end        (SsqClient    *self);
+void      ssq_client_queue_event      (SsqClient    *self,
+                                       JsonObject   *frame);
+void      ssq_client_flush_events     (SsqClient    *self);
+void      ssq_client_drop_events      (SsqClient    *self);
+
 /* ssq-client-events.c */
 void      ssq_client_handle_event     (SsqClient    *self,
-                                       const char   *type,
                                        JsonObject   *frame);
 void      ssq_client_start_sync       (SsqClient    *self);
 gboolean  ssq_client_apply_message    (SsqClient    *self,

@@ -72,6 +72,7 @@ ssq_client_dispose (GObject *object)
   g_clear_handle_id (&self->retry_source, g_source_remove);
   g_clear_handle_id (&self->received_source, g_source_remove);
   g_clear_handle_id (&self->outbox_retry_source, g_source_remove);
+  ssq_client_drop_events (self);
   g_clear_object (&self->session);
   g_clear_object (&self->cache);
   G_OBJECT_CLASS (ssq_client_parent_class)->dispose (object);
@@ -253,6 +254,7 @@ ssq_client_init (SsqClient *self)
   self->reconnect_max_ms = BACKOFF_MAX_MS;
   self->sync_window = 200;
   self->next_request_id = 1;
+  self->events = g_queue_new ();
 }
 
 /**
@@ -337,7 +339,7 @@ void
 ssq_client_emit_error (SsqClient    *self,
                        const GError *error)
 {
-  g_signal_emit (self, ssq_client_signals[SIGNAL_ERROR], 0, error);
+  ssq_client_emit (self, SIGNAL_ERROR, error);
 }
 
 /**
@@ -359,6 +361,8 @@ ssq_client_set_session (SsqClient   *self,
   g_return_val_if_fail (SSQ_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (username != NULL && token != NULL, FALSE);
 
+  /* Events of the old session go into the old cache. */
+  ssq_client_flush_events (self);
   path = ssq_cache_path_for (self->data_dir, self->server_url, username);
   cache = ssq_cache_open (path, error);
   if (cache == NULL)
@@ -547,6 +551,10 @@ ws_message_cb (SoupWebsocketConnection *ws,
   if (!ssq_wire_frame_from_name (type, SSQ_WIRE_FROM_SERVER, &kind))
     kind = SSQ_FRAME_TYPE_N;
   g_object_ref (self);
+  /* Events queue for the next batch; anything else comes after the events
+   * before it, in the order the server sent them. */
+  if (kind == SSQ_FRAME_TYPE_ACK || kind == SSQ_FRAME_TYPE_ERROR || kind == SSQ_FRAME_TYPE_WELCOME)
+    ssq_client_flush_events (self);
   if (kind == SSQ_FRAME_TYPE_ACK || kind == SSQ_FRAME_TYPE_ERROR)
     handle_reply (self, type, frame);
   else if (kind == SSQ_FRAME_TYPE_WELCOME)
@@ -554,7 +562,7 @@ ws_message_cb (SoupWebsocketConnection *ws,
   else if (kind == SSQ_FRAME_TYPE_PONG)
     self->ping_sent_us = 0;
   else if (self->state == SSQ_CLIENT_ONLINE)
-    ssq_client_handle_event (self, type, frame);
+    ssq_client_queue_event (self, frame);
   g_object_unref (self);
 }
 
@@ -565,6 +573,9 @@ static void schedule_reconnect (SsqClient *self);
 static void
 drop_connection (SsqClient *self)
 {
+  /* What arrived before the loss is applied, as it would have been. */
+  if (self->events != NULL)
+    ssq_client_flush_events (self);
   g_cancellable_cancel (self->connect_cancellable);
   g_clear_object (&self->connect_cancellable);
   g_clear_handle_id (&self->stable_source, g_source_remove);

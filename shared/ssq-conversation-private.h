@@ -33,6 +33,7 @@ struct _SsqConversation
   gint64      created_at;
   gint64      last_activity;
   SsqMessage *last_message;
+  char       *peer_presence;  /* the peer's presence when the snapshot was made */
 };
 
 SsqMember       *ssq_member_new       (const char *user_id,
@@ -40,5 +41,6 @@ SsqMember       *ssq_member_new       (const char *user_id,
                                        const char *display_name,
                                        const char *role);
 SsqConversation *ssq_conversation_new (void);
+SsqConversation *ssq_conversation_copy (SsqConversation *self);
 
 G_END_DECLS

@@ -87,6 +87,7 @@ ssq_conversation_finalize (GObject *object)
   g_free (self->role);
   g_clear_object (&self->members);
   g_clear_object (&self->last_message);
+  g_free (self->peer_presence);
   G_OBJECT_CLASS (ssq_conversation_parent_class)->finalize (object);
 }
 
@@ -99,13 +100,42 @@ ssq_conversation_class_init (SsqConversationClass *klass)
 static void
 ssq_conversation_init (SsqConversation *self)
 {
-  self->members = g_list_store_new (SSQ_TYPE_MEMBER);
 }
 
 SsqConversation *
 ssq_conversation_new (void)
 {
-  return g_object_new (SSQ_TYPE_CONVERSATION, NULL);
+  SsqConversation *self = g_object_new (SSQ_TYPE_CONVERSATION, NULL);
+
+  self->members = g_list_store_new (SSQ_TYPE_MEMBER);
+  return self;
+}
+
+/* A copy to change before it is handed out: snapshots never change once
+ * shown. The members are shared, as nothing changes them after loading. */
+SsqConversation *
+ssq_conversation_copy (SsqConversation *self)
+{
+  /* Not ssq_conversation_new (): a copy, made per message, shares the
+   * members instead of making a store of its own. */
+  SsqConversation *copy = g_object_new (SSQ_TYPE_CONVERSATION, NULL);
+
+  copy->members = g_object_ref (self->members);
+  copy->id = g_strdup (self->id);
+  copy->kind = g_strdup (self->kind);
+  copy->title = g_strdup (self->title);
+  copy->display_title = g_strdup (self->display_title);
+  copy->peer_id = g_strdup (self->peer_id);
+  copy->last_seq = self->last_seq;
+  copy->read_seq = self->read_seq;
+  copy->unread = self->unread;
+  copy->muted = self->muted;
+  copy->role = g_strdup (self->role);
+  copy->created_at = self->created_at;
+  copy->last_activity = self->last_activity;
+  copy->last_message = self->last_message ? g_object_ref (self->last_message) : NULL;
+  copy->peer_presence = g_strdup (self->peer_presence);
+  return copy;
 }
 
 #define GETTER(type, name, field, fallback)                         \
@@ -127,6 +157,7 @@ GETTER (const char *, role, role, NULL)
 GETTER (gint64, created_at, created_at, 0)
 GETTER (gint64, last_activity, last_activity, 0)
 GETTER (SsqMessage *, last_message, last_message, NULL)
+GETTER (const char *, peer_presence, peer_presence, NULL)
 
 gboolean
 ssq_conversation_is_direct (SsqConversation *self)

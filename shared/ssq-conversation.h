@@ -37,5 +37,7 @@ const char *ssq_conversation_get_role          (SsqConversation *self);
 gint64      ssq_conversation_get_created_at    (SsqConversation *self);
 gint64      ssq_conversation_get_last_activity (SsqConversation *self);
 SsqMessage *ssq_conversation_get_last_message  (SsqConversation *self);
+/* A direct conversation's peer's presence, NULL when not known. */
+const char *ssq_conversation_get_peer_presence (SsqConversation *self);
 
 G_END_DECLS

@@ -123,6 +123,25 @@ find_pending (SsqMessageList *self,
   return -1;
 }
 
+/* An edit or a deletion shows in the replies that quote the message too:
+ * their snapshots take the new one. */
+static void
+requote (SsqMessageList *self,
+         SsqMessage     *message)
+{
+  for (guint i = 0; i < self->n_stored; i++)
+    {
+      SsqMessage *reply = self->items->pdata[i];
+      g_autoptr(SsqMessage) fresh = NULL;
+
+      if (reply->reply_to != message->seq || reply->quoted == message)
+        continue;
+      fresh = ssq_message_copy (reply);
+      g_set_object (&fresh->quoted, message);
+      replace (self, i, fresh);
+    }
+}
+
 static void
 message_cb (SsqClient      *client,
             SsqMessage     *message,
@@ -138,6 +157,7 @@ message_cb (SsqClient      *client,
   if (found)
     {
       replace (self, position, message);
+      requote (self, message);
       return;
     }
   /* Older than the window (paging brings those in), unless the window

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "ssq-message.h"
+#include "ssq-user.h"
 
 G_BEGIN_DECLS
 
@@ -24,6 +25,10 @@ struct _SsqMessage
   SsqMessageStatus status;
   char            *error;           /* why a FAILED message failed */
   gint64           outbox_position; /* order in the outbox while pending */
+  /* What rows show besides the message itself, taken when the snapshot is
+   * made, so that binding a row reads nothing. */
+  SsqUser         *sender_user;     /* the sender as the cache knew them, NULL if unknown */
+  SsqMessage      *quoted;          /* the message replied to, if the cache held it */
 };
 
 SsqMessage *ssq_message_new          (void);

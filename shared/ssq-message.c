@@ -19,6 +19,8 @@ ssq_message_finalize (GObject *object)
   g_free (self->client_id);
   g_free (self->body);
   g_free (self->error);
+  g_clear_object (&self->sender_user);
+  g_clear_object (&self->quoted);
   G_OBJECT_CLASS (ssq_message_parent_class)->finalize (object);
 }
 
@@ -59,6 +61,8 @@ ssq_message_copy (SsqMessage *self)
   copy->status = self->status;
   copy->error = g_strdup (self->error);
   copy->outbox_position = self->outbox_position;
+  copy->sender_user = self->sender_user ? g_object_ref (self->sender_user) : NULL;
+  copy->quoted = self->quoted ? g_object_ref (self->quoted) : NULL;
   return copy;
 }
 
@@ -143,4 +147,28 @@ ssq_message_is_pending (SsqMessage *self)
 {
   g_return_val_if_fail (SSQ_IS_MESSAGE (self), FALSE);
   return self->status == SSQ_MESSAGE_PENDING || self->status == SSQ_MESSAGE_FAILED;
+}
+
+/**
+ * ssq_message_get_sender_user:
+ * Returns: (transfer none) (nullable): the sender (names, presence) as the
+ * cache knew them when this snapshot was made.
+ */
+SsqUser *
+ssq_message_get_sender_user (SsqMessage *self)
+{
+  g_return_val_if_fail (SSQ_IS_MESSAGE (self), NULL);
+  return self->sender_user;
+}
+
+/**
+ * ssq_message_get_quoted:
+ * Returns: (transfer none) (nullable): the message this one replies to, as
+ * the cache held it when this snapshot was made.
+ */
+SsqMessage *
+ssq_message_get_quoted (SsqMessage *self)
+{
+  g_return_val_if_fail (SSQ_IS_MESSAGE (self), NULL);
+  return self->quoted;
 }

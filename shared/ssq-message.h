@@ -5,6 +5,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "ssq-user.h"
+
 G_BEGIN_DECLS
 
 /**
@@ -40,5 +42,7 @@ gint64           ssq_message_get_reply_to      (SsqMessage *self);
 SsqMessageStatus ssq_message_get_status        (SsqMessage *self);
 const char      *ssq_message_get_error         (SsqMessage *self);
 gboolean         ssq_message_is_pending        (SsqMessage *self);
+SsqUser         *ssq_message_get_sender_user   (SsqMessage *self);
+SsqMessage      *ssq_message_get_quoted        (SsqMessage *self);
 
 G_END_DECLS

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "ssq-client.h"
 #include "ssq-conversation-list.h"
@@ -50,6 +51,17 @@ client_for (SsqTestServer *server,
       g_assert_true (ssq_client_login_finish (client, result, &error));
     }
   return client;
+}
+
+/* CPU time of this process (the client side; the server is another). */
+static gint64
+cpu_us (void)
+{
+  struct rusage usage;
+
+  getrusage (RUSAGE_SELF, &usage);
+  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * G_USEC_PER_SEC +
+         usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
 }
 
 static gint64
@@ -115,16 +127,28 @@ main (int    argc,
           n, n / ((t1 - t0) / 1e6), (t1 - t0) / (double) n,
           (g_get_monotonic_time () - t0) / 1e6, n / ((g_get_monotonic_time () - t0) / 1e6));
 
-  /* First sync of the whole conversation into bob's empty cache. */
+  /* First sync of the whole conversation into bob's empty cache, with the
+   * models an application shows open, as they are in the clients. */
   bob = client_for (server, dir_b, "bob", FALSE);
-  t0 = g_get_monotonic_time ();
-  ssq_client_connect (bob);
-  ssq_test_wait_until (synced, bob, 600000);
-  t1 = g_get_monotonic_time ();
-  g_stat (ssq_cache_get_path (ssq_client_get_cache (bob)), &st);
-  printf ("first sync, %u messages into an empty cache: %.2f s = %.0f msg/s; cache %.1f MiB;"
-          " client RSS %.1f MiB\n", n, (t1 - t0) / 1e6, n / ((t1 - t0) / 1e6),
-          st.st_size / 1048576.0, rss_kb () / 1024.0);
+  {
+    g_autoptr(SsqConversationList) list = ssq_conversation_list_new (bob);
+    g_autoptr(SsqMessageList) messages = ssq_message_list_new (bob, dm_id, 50);
+    guint64 commits = ssq_cache_get_commits (ssq_client_get_cache (bob));
+    gint64 cpu0 = cpu_us ();
+
+    t0 = g_get_monotonic_time ();
+    ssq_client_connect (bob);
+    ssq_test_wait_until (synced, bob, 600000);
+    t1 = g_get_monotonic_time ();
+    g_stat (ssq_cache_get_path (ssq_client_get_cache (bob)), &st);
+    printf ("first sync, %u messages into an empty cache: %.2f s = %.0f msg/s; client CPU %.2f s;"
+            " %" G_GUINT64_FORMAT " cache commits; %u in the message list; cache %.1f MiB;"
+            " client RSS %.1f MiB\n", n, (t1 - t0) / 1e6, n / ((t1 - t0) / 1e6),
+            (cpu_us () - cpu0) / 1e6, ssq_cache_get_commits (ssq_client_get_cache (bob)) - commits,
+            g_list_model_get_n_items (G_LIST_MODEL (messages)),
+            st.st_size / 1048576.0, rss_kb () / 1024.0);
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 1);
+  }
   g_clear_object (&bob);
 
   /* Start-up from the cache: open it, list conversations, show the last 50. */

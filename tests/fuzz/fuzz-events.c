@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-events.c: fuzz target for the client's handling of server events:
  * any JSON object is dispatched by its "type" as if it had come over the
- * WebSocket, and applied to a real cache (messages, conversations,
+ * WebSocket, and applied in a batch to a real cache (messages, conversations,
  * removals, receipts, typing, presence, notifications). */
 #include <stdint.h>
 
@@ -34,6 +34,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 
   if (frame == NULL || !ssq_json_get_string (frame, "type", TRUE, &type, NULL))
     return 0;
-  ssq_client_handle_event (client (), type, frame);
+  /* Through the batch, as the WebSocket hands events over. */
+  ssq_client_queue_event (client (), frame);
+  ssq_client_flush_events (client ());
   return 0;
 }

@@ -6,6 +6,9 @@
 #include "ssq-message-list.h"
 #include "ssq-proto.h"
 #include "ssq-test-client.h"
+#include "ssq-test-raw.h"
+
+#include <string.h>
 
 static gboolean
 outbox_empty (gpointer data)
@@ -752,6 +755,158 @@ test_unread_after_sync (void)
   g_assert_cmpint (cached_unread (bob, dm_id), ==, 2);
 }
 
+typedef struct {
+  GListModel *model;
+  guint       n;
+} CountWait;
+
+static gboolean
+has_items (gpointer data)
+{
+  CountWait *w = data;
+
+  return g_list_model_get_n_items (w->model) >= w->n;
+}
+
+typedef struct {
+  GListModel *list;
+  const char *body;
+} LastWait;
+
+/* The first conversation of the list shows @body as its last message. */
+static gboolean
+first_shows (gpointer data)
+{
+  LastWait *w = data;
+  g_autoptr(SsqConversation) first = g_list_model_get_item (w->list, 0);
+  SsqMessage *last = first ? ssq_conversation_get_last_message (first) : NULL;
+
+  return last != NULL && g_strcmp0 (ssq_message_get_body (last), w->body) == 0;
+}
+
+#define BURST 200
+
+static void
+mark_read_cb (SsqClient  *client,
+              SsqMessage *message,
+              gpointer    user_data)
+{
+  ssq_client_mark_read (client, ssq_message_get_conversation_id (message), ssq_message_get_seq (message));
+}
+
+/* A burst of events is applied in one cache transaction, and the list
+ * models then hold the right snapshots: order, unread count, last message
+ * with its sender, a reply's quote; after an edit and a deletion too. */
+static void
+test_burst_one_transaction (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(SsqTestClient) alice = ssq_test_client_new_registered (server, "alice");
+  g_autoptr(SsqTestClient) bob = ssq_test_client_new_registered (server, "bob");
+  const char *const members[] = { "bob", NULL };
+  g_autoptr(SsqConversation) group = ssq_test_client_create_group (alice, "Lab", members);
+  g_autoptr(SsqConversation) dm = ssq_test_client_create_direct (alice, "bob");
+  const char *dm_id = ssq_conversation_get_id (dm);
+  g_autoptr(SsqConversationList) list = ssq_conversation_list_new (bob->client);
+  g_autoptr(SsqMessageList) messages = ssq_message_list_new (bob->client, dm_id, 50);
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr(SsqConversation) first = NULL;
+  g_autoptr(SsqMessage) reply = NULL;
+  SsqTestRaw *raw;
+  CountWait all = { G_LIST_MODEL (messages), BURST };
+  guint64 commits;
+
+  ssq_test_client_send_text (alice, ssq_conversation_get_id (group), "earlier, elsewhere");
+  ssq_test_client_wait_for_seq (bob, ssq_conversation_get_id (group), 1);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (list)), ==, 2);
+
+  /* Alice's other device sends the burst while bob's main loop does not
+   * run: it waits in his socket, and comes in as one read. */
+  raw = ssq_test_raw_ws_open (server, ssq_client_get_token (alice->client), 0, 0);
+  for (guint i = 0; i < BURST; i++)
+    {
+      g_autofree char *frame =
+        g_strdup_printf ("{\"type\":\"send\",\"id\":%u,\"conversation_id\":\"%s\","
+                         "\"client_id\":\"burst-%03u\",\"body\":\"b%03u\"%s}",
+                         i + 1, dm_id, i, i, i == BURST - 1 ? ",\"reply_to\":1" : "");
+
+      ssq_test_raw_ws_frame_append (out, 0x81, frame, strlen (frame));
+    }
+  g_assert_cmpuint (ssq_test_raw_send (raw, out->data, out->len, SSQ_TEST_RAW_WAIT_MS), ==, out->len);
+  {
+    g_autofree char *last = g_strdup_printf ("burst-%03u", BURST - 1);
+
+    g_assert_cmpint (ssq_test_raw_ws_pump (raw, SSQ_TEST_RAW_WAIT_MS, last), ==, 0);
+  }
+  commits = ssq_cache_get_commits (ssq_client_get_cache (bob->client));
+  g_assert_true (ssq_test_wait_until (has_items, &all, SSQ_TEST_CLIENT_WAIT_MS));
+  g_test_message ("%u events, %" G_GUINT64_FORMAT " cache commit(s)", BURST,
+                  ssq_cache_get_commits (ssq_client_get_cache (bob->client)) - commits);
+  g_assert_cmpuint (ssq_cache_get_commits (ssq_client_get_cache (bob->client)) - commits, ==, 1);
+
+  /* The models: the direct conversation moved to the top with every
+   * message unread and the last one shown, with its sender. */
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (messages)), ==, BURST);
+  first = g_list_model_get_item (G_LIST_MODEL (list), 0);
+  g_assert_cmpstr (ssq_conversation_get_id (first), ==, dm_id);
+  g_assert_cmpint (ssq_conversation_get_unread (first), ==, BURST);
+  g_assert_cmpint (ssq_conversation_get_last_seq (first), ==, BURST);
+  g_assert_cmpstr (ssq_message_get_body (ssq_conversation_get_last_message (first)), ==, "b199");
+  g_assert_cmpstr (ssq_user_get_username (ssq_message_get_sender_user (ssq_conversation_get_last_message (first))),
+                   ==, "alice");
+  g_assert_cmpstr (ssq_conversation_get_peer_presence (first), ==, "online");
+  reply = g_list_model_get_item (G_LIST_MODEL (messages), BURST - 1);
+  g_assert_cmpstr (ssq_message_get_body (ssq_message_get_quoted (reply)), ==, "b000");
+  g_clear_object (&first);
+  g_clear_object (&reply);
+
+  /* An edit of the last message shows in the list's snapshot and row. */
+  edit_message (alice, dm_id, BURST, "b199, edited");
+  {
+    LastWait edited = { G_LIST_MODEL (list), "b199, edited" };
+
+    g_assert_true (ssq_test_wait_until (first_shows, &edited, SSQ_TEST_CLIENT_WAIT_MS));
+  }
+  reply = g_list_model_get_item (G_LIST_MODEL (messages), BURST - 1);
+  g_assert_cmpstr (ssq_message_get_body (reply), ==, "b199, edited");
+  g_assert_cmpstr (ssq_message_get_body (ssq_message_get_quoted (reply)), ==, "b000");
+  g_clear_object (&reply);
+
+  /* Deleting the first one takes an unread back and shows in the quote. */
+  delete_message (alice, dm_id, 1);
+  {
+    BodyWait gone = { bob, dm_id, 1, "" };
+
+    g_assert_true (ssq_test_wait_until (has_body, &gone, SSQ_TEST_CLIENT_WAIT_MS));
+  }
+  first = g_list_model_get_item (G_LIST_MODEL (list), 0);
+  g_assert_cmpstr (ssq_conversation_get_id (first), ==, dm_id);
+  g_assert_cmpint (ssq_conversation_get_unread (first), ==, BURST - 1);
+  g_assert_cmpstr (ssq_message_get_body (ssq_conversation_get_last_message (first)), ==, "b199, edited");
+  reply = g_list_model_get_item (G_LIST_MODEL (messages), BURST - 1);
+  g_assert_true (ssq_message_get_deleted (ssq_message_get_quoted (reply)));
+  {
+    g_autoptr(SsqMessage) deleted = g_list_model_get_item (G_LIST_MODEL (messages), 0);
+
+    g_assert_true (ssq_message_get_deleted (deleted));
+  }
+
+  /* A view that marks the open conversation read as its messages come (as
+   * the GTK window does): the list ends with what that left, not with the
+   * count the batch had before the handler ran. */
+  g_signal_connect (bob->client, "message", G_CALLBACK (mark_read_cb), NULL);
+  ssq_test_client_send_text (alice, dm_id, "seen at once");
+  {
+    LastWait seen = { G_LIST_MODEL (list), "seen at once" };
+
+    g_assert_true (ssq_test_wait_until (first_shows, &seen, SSQ_TEST_CLIENT_WAIT_MS));
+  }
+  g_clear_object (&first);
+  first = g_list_model_get_item (G_LIST_MODEL (list), 0);
+  g_assert_cmpint (ssq_conversation_get_unread (first), ==, 0);
+  ssq_test_raw_close (raw);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -768,5 +923,6 @@ main (int    argc,
   g_test_add_func ("/client/revoked-session", test_revoked_session);
   g_test_add_func ("/client/offline-edits-and-deletions", test_offline_edits_and_deletions);
   g_test_add_func ("/client/unread-after-sync", test_unread_after_sync);
+  g_test_add_func ("/client/burst-one-transaction", test_burst_one_transaction);
   return g_test_run ();
 }
