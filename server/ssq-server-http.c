@@ -225,6 +225,9 @@ check_query (GHashTable  *query,
 
 /* ---- Authentication --------------------------------------------------- */
 
+/* The store is asked only about tokens not seen lately (or expired since):
+ * every path that ends a login drops it from server->logins too (see
+ * ssq-server-logins.h). */
 char *
 ssq_server_authenticate (SsqServer   *server,
                          const char  *token,
@@ -232,6 +235,9 @@ ssq_server_authenticate (SsqServer   *server,
 {
   guint8 hash[SSQ_TOKEN_HASH_BYTES];
   g_autoptr(GError) local_error = NULL;
+  gint64 now = ssq_now_ms ();
+  gint64 expires_at = 0;
+  const char *known;
   char *user_id;
 
   if (token == NULL || !ssq_server_auth_token_hash (token, hash))
@@ -239,7 +245,10 @@ ssq_server_authenticate (SsqServer   *server,
       g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED, "Missing or malformed token");
       return NULL;
     }
-  user_id = ssq_server_store_session_user (server->store, hash, sizeof hash, ssq_now_ms (),
+  known = ssq_server_logins_lookup (server->logins, hash, now);
+  if (known != NULL)
+    return g_strdup (known);
+  user_id = ssq_server_store_session_user (server->store, hash, sizeof hash, now, &expires_at,
                                            &local_error);
   if (user_id == NULL)
     {
@@ -248,7 +257,9 @@ ssq_server_authenticate (SsqServer   *server,
       else
         g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED,
                              "Unknown, expired or revoked token");
+      return NULL;
     }
+  ssq_server_logins_add (server->logins, hash, user_id, expires_at);
   return user_id;
 }
 
