@@ -275,23 +275,27 @@ bearer_token (SsqNetRequest *net)
 
 /* ---- Routing ---------------------------------------------------------- */
 
+/* Compares in place: this runs for every route on every request. */
 static gboolean
 match (const char  *pattern,
        char       **segments)
 {
-  g_auto(GStrv) parts = g_strsplit (pattern, "/", -1);
-  guint n = g_strv_length (parts);
+  const char *part = pattern;
 
-  if (g_strv_length (segments) != n)
-    return FALSE;
-  for (guint i = 0; i < n; i++)
+  for (guint i = 0;; i++)
     {
-      if (segments[i][0] == '\0')
+      const char *slash = strchr (part, '/');
+      gsize len = slash != NULL ? (gsize) (slash - part) : strlen (part);
+
+      if (segments[i] == NULL || segments[i][0] == '\0')
         return FALSE;
-      if (!g_str_equal (parts[i], "*") && !g_str_equal (parts[i], segments[i]))
+      if (!(len == 1 && part[0] == '*') &&
+          (strncmp (segments[i], part, len) != 0 || segments[i][len] != '\0'))
         return FALSE;
+      if (slash == NULL)
+        return segments[i + 1] == NULL;
+      part = slash + 1;
     }
-  return TRUE;
 }
 
 static const Route *
@@ -314,20 +318,21 @@ find_route (const char  *method,
 static char **
 split_path (const char *path)
 {
-  g_auto(GStrv) raw = g_strsplit (path, "/", -1);
-  guint n = g_strv_length (raw);
-  char **out = g_new0 (char *, n + 1);
+  char **segments = g_strsplit (path, "/", -1);
 
   /* Segments are percent-decoded one by one, so an encoded '/' stays inside
-   * its segment. Invalid escapes leave the segment empty, matching nothing. */
-  for (guint i = 0; i < n; i++)
-    {
-      char *s = g_uri_unescape_string (raw[i], NULL);
-      out[i] = s ? s : g_strdup ("");
-    }
-  return out;
-}
+   * its segment. Invalid escapes leave the segment empty, matching nothing.
+   * Most have no escape at all and stay as they are. */
+  for (guint i = 0; segments[i] != NULL; i++)
+    if (strchr (segments[i], '%') != NULL)
+      {
+        char *s = g_uri_unescape_string (segments[i], NULL);
 
+        g_free (segments[i]);
+        segments[i] = s ? s : g_strdup ("");
+      }
+  return segments;
+}
 
 static void
 api_request (SsqServer     *server,
