@@ -225,6 +225,9 @@ check_query (GHashTable  *query,
 
 /* ---- Authentication --------------------------------------------------- */
 
+/* The store is asked only about tokens not seen lately (or expired since):
+ * every path that ends a login drops it from server->logins too (see
+ * ssq-server-logins.h). */
 char *
 ssq_server_authenticate (SsqServer   *server,
                          const char  *token,
@@ -232,6 +235,9 @@ ssq_server_authenticate (SsqServer   *server,
 {
   guint8 hash[SSQ_TOKEN_HASH_BYTES];
   g_autoptr(GError) local_error = NULL;
+  gint64 now = ssq_now_ms ();
+  gint64 expires_at = 0;
+  const char *known;
   char *user_id;
 
   if (token == NULL || !ssq_server_auth_token_hash (token, hash))
@@ -239,7 +245,10 @@ ssq_server_authenticate (SsqServer   *server,
       g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED, "Missing or malformed token");
       return NULL;
     }
-  user_id = ssq_server_store_session_user (server->store, hash, sizeof hash, ssq_now_ms (),
+  known = ssq_server_logins_lookup (server->logins, hash, now);
+  if (known != NULL)
+    return g_strdup (known);
+  user_id = ssq_server_store_session_user (server->store, hash, sizeof hash, now, &expires_at,
                                            &local_error);
   if (user_id == NULL)
     {
@@ -248,7 +257,9 @@ ssq_server_authenticate (SsqServer   *server,
       else
         g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED,
                              "Unknown, expired or revoked token");
+      return NULL;
     }
+  ssq_server_logins_add (server->logins, hash, user_id, expires_at);
   return user_id;
 }
 
@@ -264,23 +275,27 @@ bearer_token (SsqNetRequest *net)
 
 /* ---- Routing ---------------------------------------------------------- */
 
+/* Compares in place: this runs for every route on every request. */
 static gboolean
 match (const char  *pattern,
        char       **segments)
 {
-  g_auto(GStrv) parts = g_strsplit (pattern, "/", -1);
-  guint n = g_strv_length (parts);
+  const char *part = pattern;
 
-  if (g_strv_length (segments) != n)
-    return FALSE;
-  for (guint i = 0; i < n; i++)
+  for (guint i = 0;; i++)
     {
-      if (segments[i][0] == '\0')
+      const char *slash = strchr (part, '/');
+      gsize len = slash != NULL ? (gsize) (slash - part) : strlen (part);
+
+      if (segments[i] == NULL || segments[i][0] == '\0')
         return FALSE;
-      if (!g_str_equal (parts[i], "*") && !g_str_equal (parts[i], segments[i]))
+      if (!(len == 1 && part[0] == '*') &&
+          (strncmp (segments[i], part, len) != 0 || segments[i][len] != '\0'))
         return FALSE;
+      if (slash == NULL)
+        return segments[i + 1] == NULL;
+      part = slash + 1;
     }
-  return TRUE;
 }
 
 static const Route *
@@ -303,20 +318,21 @@ find_route (const char  *method,
 static char **
 split_path (const char *path)
 {
-  g_auto(GStrv) raw = g_strsplit (path, "/", -1);
-  guint n = g_strv_length (raw);
-  char **out = g_new0 (char *, n + 1);
+  char **segments = g_strsplit (path, "/", -1);
 
   /* Segments are percent-decoded one by one, so an encoded '/' stays inside
-   * its segment. Invalid escapes leave the segment empty, matching nothing. */
-  for (guint i = 0; i < n; i++)
-    {
-      char *s = g_uri_unescape_string (raw[i], NULL);
-      out[i] = s ? s : g_strdup ("");
-    }
-  return out;
-}
+   * its segment. Invalid escapes leave the segment empty, matching nothing.
+   * Most have no escape at all and stay as they are. */
+  for (guint i = 0; segments[i] != NULL; i++)
+    if (strchr (segments[i], '%') != NULL)
+      {
+        char *s = g_uri_unescape_string (segments[i], NULL);
 
+        g_free (segments[i]);
+        segments[i] = s ? s : g_strdup ("");
+      }
+  return segments;
+}
 
 static void
 api_request (SsqServer     *server,

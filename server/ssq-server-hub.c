@@ -542,6 +542,9 @@ ssq_server_hub_end_sessions (SsqServerHub *hub,
   UserState *state = g_hash_table_lookup (hub->users, user_id);
   g_autoptr(GPtrArray) ending = g_ptr_array_new_with_free_func (g_object_unref);
 
+  /* The login ends for REST requests too: its row is gone already, and the
+   * copy in memory goes now, before any other request is read. */
+  ssq_server_logins_forget (hub->server->logins, user_id, token_hash, except_hash);
   if (state == NULL)
     return 0;
   /* Closing detaches a session from the array being walked: copy first. */

@@ -10,6 +10,7 @@
 #include "ssq-server.h"
 #include "ssq-server-auth.h"
 #include "ssq-server-config.h"
+#include "ssq-server-logins.h"
 #include "ssq-server-members.h"
 #include "ssq-server-metrics.h"
 #include "ssq-server-ratelimit.h"
@@ -31,6 +32,7 @@ struct _SsqServer {
   SsqServerWriter    *writer;
   SsqServerMembers   *members;    /* memberships, in memory */
   SsqServerAuth      *auth;
+  SsqServerLogins    *logins;     /* live logins, in memory */
   SsqServerHub       *hub;
   SsqServerMetrics    metrics;
   SsqServerRatelimit *rl_messages;

@@ -235,16 +235,19 @@ ssq_server_store_session_insert (SsqServerStore  *store,
 }
 
 /* Returns the user id of a live session, or NULL (no error) when the token is
- * unknown, revoked or expired. */
+ * unknown, revoked or expired; @out_expires_at (may be NULL) gets its
+ * expiry. */
 char *
 ssq_server_store_session_user (SsqServerStore  *store,
                                const guint8    *token_hash,
                                gsize            hash_len,
                                gint64           now,
+                               gint64          *out_expires_at,
                                GError         **error)
 {
   sqlite3_stmt *stmt = ssq_server_store_stmt (store,
-    "SELECT user_id FROM sessions WHERE token_hash = ? AND revoked = 0 AND expires_at > ?",
+    "SELECT user_id, expires_at FROM sessions "
+    "WHERE token_hash = ? AND revoked = 0 AND expires_at > ?",
     error);
   char *user_id = NULL;
   int rc;
@@ -255,7 +258,11 @@ ssq_server_store_session_user (SsqServerStore  *store,
   sqlite3_bind_int64 (stmt, 2, now);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
-    user_id = ssq_server_store_column_dup (stmt, 0);
+    {
+      user_id = ssq_server_store_column_dup (stmt, 0);
+      if (out_expires_at != NULL)
+        *out_expires_at = sqlite3_column_int64 (stmt, 1);
+    }
   else if (rc != SQLITE_DONE)
     ssq_server_store_fail (store, error);
   sqlite3_reset (stmt);

@@ -146,6 +146,7 @@ char           *ssq_server_store_session_user  (SsqServerStore     *store,
                                                 const guint8       *token_hash,
                                                 gsize               hash_len,
                                                 gint64              now,
+                                                gint64             *out_expires_at,
                                                 GError            **error);
 gboolean        ssq_server_store_session_revoke (SsqServerStore    *store,
                                                  const guint8      *token_hash,

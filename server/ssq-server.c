@@ -32,6 +32,7 @@ ssq_server_finalize (GObject *object)
   SsqServer *self = SSQ_SERVER (object);
 
   g_clear_pointer (&self->auth, ssq_server_auth_free);
+  g_clear_pointer (&self->logins, ssq_server_logins_free);
   g_clear_pointer (&self->members, ssq_server_members_free);
   g_clear_pointer (&self->store, ssq_server_store_close);
   g_clear_pointer (&self->rl_messages, ssq_server_ratelimit_free);
@@ -159,6 +160,9 @@ ssq_server_new (SsqServerConfig  *config,
   self->members = ssq_server_members_new (self->store);
   self->auth = ssq_server_auth_new (config->pwhash_opslimit, config->pwhash_memlimit,
                                     config->hash_threads);
+  /* Room for the logins of a large LAN many times over (about 100 bytes
+   * each); past it the cache starts again empty, which is only slower. */
+  self->logins = ssq_server_logins_new (16384);
   self->hub = ssq_server_hub_new (self);
   self->rl_messages = ssq_server_ratelimit_new (config->messages_per_minute, 60 * 1000);
   self->rl_groups = ssq_server_ratelimit_new (config->groups_per_hour, 3600 * 1000);

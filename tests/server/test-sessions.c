@@ -106,9 +106,23 @@ test_logout_ends_websockets (void)
   gint64 t0;
 
   expect_frame (other, "welcome");
+  /* The token is in use on REST too (so the server knows it in memory). */
+  r = ssq_test_http (server, "GET", "/api/v1/me", token2, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_clear_pointer (&r, json_object_unref);
   t0 = g_get_monotonic_time ();
   r = ssq_test_http (server, "POST", "/api/v1/logout", token2, NULL, &status);
   g_assert_cmpuint (status, ==, 204);
+  g_clear_pointer (&r, json_object_unref);
+  /* Refused at once, on REST and for a new WebSocket alike. */
+  r = ssq_test_http (server, "GET", "/api/v1/me", token2, NULL, &status);
+  g_assert_cmpuint (status, ==, 401);
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "GET", "/api/v1/conversations", token2, NULL, &status);
+  g_assert_cmpuint (status, ==, 401);
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "GET", "/api/v1/me", a->token, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
   raw_send_message (raw, conv, "after-logout");
   g_assert_cmpint (raw_wait_end (raw, t0, "logout"), ==, 1008);
   g_assert_cmpint (raw_wait_end (raw_same, t0, "logout, second socket"), ==, 1008);
@@ -435,6 +449,40 @@ test_expired_sessions_purged (void)
   }
 }
 
+/* A token in use stops working at its expiry, even with no purge between
+ * (the server remembers live logins in memory; the memory must not outlive
+ * the login). The session's expiry is set just ahead by SQL before its
+ * first use, and the test waits past it. */
+static void
+test_expiry_ends_token_in_use (void)
+{
+  g_autoptr(SsqTestServer) srv = ssq_test_server_start (NULL, "[server]\nsession_purge_interval=86400\n");
+  g_autoptr(SsqTestUser) x = ssq_test_register (srv, "expiry.x");
+  g_autoptr(SsqTestUser) y = ssq_test_register (srv, "expiry.y");
+  g_autofree char *sql = NULL;
+  gint64 expires_at = g_get_real_time () / 1000 + 1500;
+  guint status = 0;
+
+  sql = g_strdup_printf ("UPDATE sessions SET expires_at = %" G_GINT64_FORMAT
+                         " WHERE user_id = '%s'", expires_at, x->id);
+  db_exec (srv, sql);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(JsonObject) r = ssq_test_http (srv, "GET", "/api/v1/me", x->token, NULL, &status);
+      g_assert_cmpuint (status, ==, 200);
+    }
+  while (g_get_real_time () / 1000 <= expires_at + 50)
+    g_usleep (50 * 1000);
+  {
+    g_autoptr(JsonObject) r = ssq_test_http (srv, "GET", "/api/v1/me", x->token, NULL, &status);
+    g_assert_cmpuint (status, ==, 401);
+  }
+  {
+    g_autoptr(JsonObject) r = ssq_test_http (srv, "GET", "/api/v1/me", y->token, NULL, &status);
+    g_assert_cmpuint (status, ==, 200);
+  }
+}
+
 static guint
 file_mode (const char *dir,
            const char *name)
@@ -627,6 +675,7 @@ main (int    argc,
   g_test_add_func ("/server/startup/hint-loopback", test_startup_hint_loopback);
   g_test_add_func ("/server/sessions/logout-ends-websockets", test_logout_ends_websockets);
   g_test_add_func ("/server/sessions/expired-purged", test_expired_sessions_purged);
+  g_test_add_func ("/server/sessions/expiry-in-use", test_expiry_ends_token_in_use);
   g_test_add_func ("/server/sessions/password-change", test_password_change);
   g_test_add_func ("/server/sessions/password-guessing", test_password_guessing_throttled);
   g_test_add_func ("/server/sessions/account-deletion", test_account_deletion);
