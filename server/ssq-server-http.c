@@ -425,6 +425,7 @@ metrics (SsqServer     *server,
 
   server->metrics.tcp_connections = ssq_net_server_n_connections (server->net);
   server->metrics.tcp_refused_total = ssq_net_server_refused_total (server->net);
+  server->metrics.loop_busy_max_us = (guint64) ssq_net_server_take_max_busy_us (server->net);
   text = ssq_server_metrics_render (&server->metrics,
                                     ssq_server_hub_n_sessions (server->hub),
                                     ssq_server_hub_users_online (server->hub),

@@ -108,6 +108,9 @@ ssq_server_metrics_render (SsqServerMetrics *m,
                   m->events_sent_total);
   render_counter (out, "ssq_commits_total", "counter", "Storage transactions committed.",
                   m->commits_total);
+  render_counter (out, "ssq_loop_iteration_max_microseconds", "gauge",
+                  "Longest main-loop iteration (all work between two polls) since the last scrape.",
+                  m->loop_busy_max_us);
   g_string_append (out, "# HELP ssq_errors_total Errors returned to clients, by code.\n"
                         "# TYPE ssq_errors_total counter\n");
   for (guint i = 0; i < G_N_ELEMENTS (m->errors_total); i++)

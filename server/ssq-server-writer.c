@@ -41,6 +41,7 @@ struct _SsqServerWriter {
   GArray                  *finished;    /* PendingOp, committed or failed */
   GArray                  *stats;       /* BatchStat of finished batches */
   gboolean                 busy;        /* a batch is being committed */
+  gboolean                 idle;        /* the thread waits for work */
   gboolean                 quit;
   GSource                 *dispatch;    /* scheduled completion run */
 
@@ -158,7 +159,11 @@ writer_thread (gpointer user_data)
       BatchStat stat;
 
       while (writer->queue->len == 0 && !writer->quit)
-        g_cond_wait (&writer->cond, &writer->lock);
+        {
+          writer->idle = TRUE;
+          g_cond_wait (&writer->cond, &writer->lock);
+          writer->idle = FALSE;
+        }
       if (writer->queue->len == 0)
         break;
       n = MIN (writer->queue->len, writer->batch_max);
@@ -361,7 +366,10 @@ ssq_server_writer_submit (SsqServerWriter     *writer,
   writer->in_flight++;
   g_mutex_lock (&writer->lock);
   g_array_append_val (writer->queue, p);
-  g_cond_signal (&writer->cond);
+  /* g_cond_signal is a futex call even when no one waits: while a batch
+   * commits, the thread finds this write in the queue when it is done. */
+  if (writer->idle)
+    g_cond_signal (&writer->cond);
   g_mutex_unlock (&writer->lock);
 }
 

@@ -190,6 +190,7 @@ ssq_net_conn_finish (SsqNetConn *conn)
 static gboolean
 write_queue (SsqNetConn *conn)
 {
+  conn->write_blocked = FALSE;
   while (conn->out_bytes > 0)
     {
       struct iovec iov[MAX_IOV];
@@ -216,7 +217,10 @@ write_queue (SsqNetConn *conn)
           if (errno == EINTR)
             continue;
           if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return TRUE;
+            {
+              conn->write_blocked = TRUE;
+              return TRUE;
+            }
           return FALSE;
         }
       conn->write_ms = ssq_net_now_ms ();
@@ -288,6 +292,13 @@ paused (SsqNetConn *conn)
          (conn->mode == SSQ_NET_MODE_HTTP && (ssq_net_http_busy (conn) || conn->out_bytes > 0));
 }
 
+/* Keeps the epoll interest in step with the connection, with as few
+ * epoll_ctl calls as possible (they were two to four per message):
+ * - EPOLLOUT only once a write met EAGAIN: queued output is written by the
+ *   deferred flush of this iteration anyway, and mostly fits;
+ * - a pause leaves EPOLLIN armed until an event finds the connection still
+ *   paused (read_stalled): a session at its in-flight limit is mostly
+ *   resumed by an ack in the same iteration, before any input comes. */
 void
 ssq_net_conn_update_reading (SsqNetConn *conn)
 {
@@ -296,8 +307,13 @@ ssq_net_conn_update_reading (SsqNetConn *conn)
   if (conn->mode == SSQ_NET_MODE_CLOSED)
     return;
   if (!paused (conn))
-    events |= EPOLLIN;
-  if (conn->out_bytes > 0)
+    {
+      conn->read_stalled = FALSE;
+      events |= EPOLLIN;
+    }
+  else if (!conn->read_stalled)
+    events |= conn->watch.events & EPOLLIN;
+  if (conn->out_bytes > 0 && conn->write_blocked)
     events |= EPOLLOUT;
   ssq_net_loop_modify (conn->server->loop, &conn->watch, events);
 }
@@ -424,7 +440,9 @@ conn_event (SsqNetWatch *watch,
    * its input; a peer that vanished shows up as HUP, ERR or a failed write. */
   if (conn->mode != SSQ_NET_MODE_CLOSED)
     {
-      if (events & EPOLLIN)
+      if ((events & EPOLLIN) && paused (conn))
+        conn->read_stalled = TRUE;      /* level-triggered: it would come back */
+      else if (events & EPOLLIN)
         read_some (conn);
       else if (events & (EPOLLHUP | EPOLLERR))
         ssq_net_conn_close (conn, SSQ_NET_CLOSE_ERROR);

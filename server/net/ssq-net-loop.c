@@ -31,6 +31,8 @@ struct _SsqNetLoop {
   guint        n_timers;
   guint        tick_id;
   gint64       wheel_time;   /* ms of the slot last processed */
+  gint64       woke_us;      /* when the last poll returned (0: not yet) */
+  gint64       max_busy_us;  /* longest iteration since last taken */
 };
 
 gint64
@@ -59,6 +61,14 @@ source_prepare (GSource *source,
 {
   SsqNetLoop *loop = ((LoopSource *) source)->loop;
 
+  /* Prepare runs just before the context polls, check just after: the
+   * time between them is one iteration's work, every source's, which is
+   * how long a ping could wait for an answer. */
+  if (loop->woke_us != 0)
+    {
+      loop->max_busy_us = MAX (loop->max_busy_us, g_get_monotonic_time () - loop->woke_us);
+      loop->woke_us = 0;
+    }
   *timeout = -1;
   if (!g_queue_is_empty (&loop->deferred))
     {
@@ -73,6 +83,7 @@ source_check (GSource *source)
 {
   SsqNetLoop *loop = ((LoopSource *) source)->loop;
 
+  loop->woke_us = g_get_monotonic_time ();
   return !g_queue_is_empty (&loop->deferred) ||
          (g_source_query_unix_fd (source, loop->fd_tag) & G_IO_IN) != 0;
 }
@@ -124,6 +135,13 @@ ssq_net_loop_new (GError **error)
   loop->source = (LoopSource *) g_source_new (&loop_source_funcs, sizeof (LoopSource));
   loop->source->loop = loop;
   g_source_set_name ((GSource *) loop->source, "ssq-net-loop");
+  /* GLib blocks a source that cannot recurse for the time of its dispatch,
+   * and blocking or unblocking a source with a descriptor writes to the
+   * context's wake-up eventfd: two writes, and a read plus an extra poll
+   * on the next iteration, for every iteration of the server. Nothing
+   * here iterates the main context from inside a dispatch, so recursion
+   * cannot happen, and letting it costs nothing. */
+  g_source_set_can_recurse ((GSource *) loop->source, TRUE);
   loop->fd_tag = g_source_add_unix_fd ((GSource *) loop->source, epfd, G_IO_IN);
   g_source_attach ((GSource *) loop->source, NULL);
   return loop;
@@ -180,6 +198,17 @@ ssq_net_loop_remove (SsqNetLoop  *loop,
   if (watch->fd >= 0)
     epoll_ctl (loop->epfd, EPOLL_CTL_DEL, watch->fd, NULL);
   watch->events = 0;
+}
+
+/* The longest main-loop iteration (poll to poll, all sources) since the
+ * last call, in microseconds; starts measuring afresh. */
+gint64
+ssq_net_loop_take_max_busy_us (SsqNetLoop *loop)
+{
+  gint64 max = loop->max_busy_us;
+
+  loop->max_busy_us = 0;
+  return max;
 }
 
 /* ---- Deferred work ---------------------------------------------------- */

@@ -42,6 +42,7 @@ struct _SsqNetDeferred {
 
 SsqNetLoop *ssq_net_loop_new          (GError        **error);
 void        ssq_net_loop_free         (SsqNetLoop     *loop);
+gint64      ssq_net_loop_take_max_busy_us (SsqNetLoop *loop);
 gboolean    ssq_net_loop_add          (SsqNetLoop     *loop,
                                        SsqNetWatch    *watch,
                                        guint32         events,

@@ -47,6 +47,8 @@ struct _SsqNetConn {
   guint           app_paused : 1;
   guint           queue_paused : 1;
   guint           close_after_flush : 1;
+  guint           write_blocked : 1;  /* the last write met EAGAIN: wait for EPOLLOUT */
+  guint           read_stalled : 1;   /* an EPOLLIN came while paused: stop listening */
 
   SsqNetHttp     *http;           /* HTTP mode */
   SsqNetWs       *ws;             /* WebSocket mode */

@@ -160,6 +160,13 @@ ssq_net_server_refused_total (SsqNetServer *server)
   return server->refused_total;
 }
 
+/* The longest main-loop iteration since the last call (µs). */
+gint64
+ssq_net_server_take_max_busy_us (SsqNetServer *server)
+{
+  return ssq_net_loop_take_max_busy_us (server->loop);
+}
+
 /* ---- Accepting -------------------------------------------------------- */
 
 static void

@@ -406,6 +406,8 @@ test_health_metrics (void)
                                   "ssq_http_request_duration_seconds_bucket"));
   g_assert_nonnull (g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
                                   "ssq_messages_stored_total"));
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                                  "ssq_loop_iteration_max_microseconds "));
   g_clear_pointer (&r, json_object_unref);
   r = ssq_test_http (server, "POST", "/api/v1/media?name=x.png", NULL, "x", &status);
   g_assert_cmpuint (status, ==, 401);
