@@ -95,7 +95,8 @@ reply_with_session (SsqRequest       *request,
   SsqServer *server = request->server;
   g_autoptr(GError) error = NULL;
   g_autofree char *token = ssq_server_auth_new_token ();
-  g_autoptr(JsonObject) body = json_object_new ();
+  g_autoptr(JsonObject) user_object = NULL;
+  g_autoptr(JsonObject) body = NULL;
   guint8 hash[SSQ_TOKEN_HASH_BYTES];
   gint64 now = ssq_now_ms ();
 
@@ -107,8 +108,8 @@ reply_with_session (SsqRequest       *request,
       ssq_request_reply_error (request, error);
       return;
     }
-  json_object_set_object_member (body, "user", ssq_server_json_user (server, user));
-  json_object_set_string_member (body, "token", token);
+  user_object = ssq_server_json_user (server, user);
+  body = ssq_wire_session_encode (&(SsqWireSession) { user_object, token });
   ssq_request_reply (request, status, body);
   sodium_memzero (token, strlen (token));
 }
@@ -172,15 +173,15 @@ void
 ssq_api_register (SsqRequest *request)
 {
   g_autoptr(GError) error = NULL;
-  const char *username = NULL, *password = NULL, *display_name = NULL, *device = NULL;
+  SsqWireCredentials c;
+  const char *username, *password, *display_name, *device;
   g_autoptr(SsqUserRow) taken = NULL;
   AccountJob *job;
 
-  if (!ssq_json_get_string (request->body, "username", TRUE, &username, &error) ||
-      !ssq_json_get_string (request->body, "password", TRUE, &password, &error) ||
-      !ssq_json_get_string (request->body, "display_name", FALSE, &display_name, &error) ||
-      !ssq_json_get_string (request->body, "device", FALSE, &device, &error) ||
-      !ssq_check_username (username, &error) ||
+  if (!ssq_wire_credentials_decode (request->body, &c, &error))
+    goto fail;
+  username = c.username, password = c.password, display_name = c.display_name, device = c.device;
+  if (!ssq_check_username (username, &error) ||
       !ssq_check_password (password, &error) ||
       (display_name != NULL &&
        !ssq_check_text ("display_name", display_name, 1, SSQ_DISPLAY_NAME_MAX, &error)) ||
@@ -258,14 +259,15 @@ void
 ssq_api_login (SsqRequest *request)
 {
   g_autoptr(GError) error = NULL;
-  const char *username = NULL, *password = NULL, *device = NULL;
+  SsqWireCredentials c;
+  const char *username, *password, *device;
   LoginKeys keys = { NULL, NULL };
   AccountJob *job;
 
-  if (!ssq_json_get_string (request->body, "username", TRUE, &username, &error) ||
-      !ssq_json_get_string (request->body, "password", TRUE, &password, &error) ||
-      !ssq_json_get_string (request->body, "device", FALSE, &device, &error) ||
-      (device != NULL && !ssq_check_text ("device", device, 0, SSQ_DEVICE_MAX, &error)))
+  if (!ssq_wire_credentials_decode (request->body, &c, &error))
+    goto fail;
+  username = c.username, password = c.password, device = c.device;
+  if ((device != NULL && !ssq_check_text ("device", device, 0, SSQ_DEVICE_MAX, &error)))
     goto fail;
   login_keys_init (&keys, request, username);
   if (!login_throttle_begin (request->server, &keys, &error))
@@ -318,14 +320,16 @@ reply_me (SsqRequest *r)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SsqUserRow) user = ssq_server_store_user_by_id (r->server->store, r->user_id, &error);
-  g_autoptr(JsonObject) body = json_object_new ();
+  g_autoptr(JsonObject) user_object = NULL;
+  g_autoptr(JsonObject) body = NULL;
 
   if (user == NULL)
     {
       ssq_request_reply_error (r, error);
       return;
     }
-  json_object_set_object_member (body, "user", ssq_server_json_user (r->server, user));
+  user_object = ssq_server_json_user (r->server, user);
+  body = ssq_wire_reply_encode (SSQ_WIRE_REPLY_USER, user_object);
   ssq_request_reply (r, SSQ_HTTP_OK, body);
 }
 
@@ -459,13 +463,15 @@ void
 ssq_api_me_patch (SsqRequest *request)
 {
   g_autoptr(GError) error = NULL;
-  const char *display_name = NULL, *password = NULL, *current = NULL;
+  SsqWireAccountChange change;
+  const char *display_name, *password, *current;
   AccountJob *job;
 
-  if (!ssq_json_get_string (request->body, "display_name", FALSE, &display_name, &error) ||
-      !ssq_json_get_string (request->body, "password", FALSE, &password, &error) ||
-      !ssq_json_get_string (request->body, "current_password", FALSE, &current, &error) ||
-      (display_name != NULL &&
+  if (!ssq_wire_account_change_decode (request->body, FALSE, &change, &error))
+    goto fail;
+  display_name = change.display_name, password = change.password;
+  current = change.current_password;
+  if ((display_name != NULL &&
        !ssq_check_text ("display_name", display_name, 1, SSQ_DISPLAY_NAME_MAX, &error)) ||
       (password != NULL && !ssq_check_password (password, &error)))
     goto fail;
@@ -570,15 +576,15 @@ void
 ssq_api_me_delete (SsqRequest *request)
 {
   g_autoptr(GError) error = NULL;
-  const char *password = NULL;
+  SsqWireAccountChange change;
 
-  if (!ssq_json_get_string (request->body, "password", TRUE, &password, &error))
+  if (!ssq_wire_account_change_decode (request->body, TRUE, &change, &error))
     {
       ssq_request_reply_error (request, error);
       ssq_request_free (request);
       return;
     }
-  verify_password (request, g_new0 (AccountJob, 1), password, delete_verified_cb);
+  verify_password (request, g_new0 (AccountJob, 1), change.password, delete_verified_cb);
 }
 
 void
@@ -587,12 +593,11 @@ ssq_api_users (SsqRequest *request)
   g_autoptr(SsqRequest) r = request;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) users = NULL;
-  g_autoptr(JsonObject) body = json_object_new ();
-  JsonArray *array = json_array_new ();
+  g_autoptr(JsonArray) array = json_array_new ();
+  g_autoptr(JsonObject) body = ssq_wire_list_encode (SSQ_WIRE_LIST_USERS, array, FALSE);
   const char *q = r->query ? g_hash_table_lookup (r->query, "q") : NULL;
   gint64 limit = 20;
 
-  json_object_set_array_member (body, "users", array);
   if (!ssq_request_query_int (r, "limit", 1, SSQ_USERS_SEARCH_MAX, &limit, &error))
     {
       ssq_request_reply_error (r, error);

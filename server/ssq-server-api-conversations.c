@@ -12,14 +12,14 @@ reply_conversation (SsqRequest *r,
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) conv = ssq_server_json_conversation_for (r->server, conversation_id,
                                                                  r->user_id, &error);
-  g_autoptr(JsonObject) body = json_object_new ();
+  g_autoptr(JsonObject) body = NULL;
 
   if (conv == NULL)
     {
       ssq_request_reply_error (r, error);
       return;
     }
-  json_object_set_object_member (body, "conversation", g_steal_pointer (&conv));
+  body = ssq_wire_reply_encode (SSQ_WIRE_REPLY_CONVERSATION, conv);
   ssq_request_reply (r, status, body);
 }
 
@@ -29,10 +29,9 @@ ssq_api_conversations_list (SsqRequest *request)
   g_autoptr(SsqRequest) r = request;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) ids = NULL;
-  g_autoptr(JsonObject) body = json_object_new ();
-  JsonArray *array = json_array_new ();
+  g_autoptr(JsonArray) array = json_array_new ();
+  g_autoptr(JsonObject) body = ssq_wire_list_encode (SSQ_WIRE_LIST_CONVERSATIONS, array, FALSE);
 
-  json_object_set_array_member (body, "conversations", array);
   ids = ssq_server_store_conversation_ids_for_user (r->server->store, r->user_id, &error);
   if (ids == NULL)
     {
@@ -118,7 +117,7 @@ ssq_api_member_remove (SsqRequest *request)
 }
 
 /* The page is the messages' stored wire form copied into the frame of the
- * reply: {"messages":[…],"has_more":…}, as json-glib would write it. */
+ * reply, {"messages":[…],"has_more":…}, which the codec writes around it. */
 void
 ssq_api_messages_list (SsqRequest *request)
 {
@@ -136,14 +135,14 @@ ssq_api_messages_list (SsqRequest *request)
       return;
     }
   body = g_string_sized_new (16384);
-  g_string_append (body, "{\"messages\":[");
+  ssq_wire_history_open (body);
   if (!ssq_server_chat_history (r->server, r->user_id, r->segments[1], before, after,
                                 (guint) MIN (limit, SSQ_HISTORY_MAX), body, &has_more, &error))
     {
       ssq_request_reply_error (r, error);
       return;
     }
-  g_string_append (body, has_more ? "],\"has_more\":true}" : "],\"has_more\":false}");
+  ssq_wire_history_close (body, has_more);
   ssq_request_reply_text (r, SSQ_HTTP_OK, g_steal_pointer (&body));
 }
 
@@ -155,6 +154,7 @@ posted_cb (SsqServer           *server,
            gpointer             user_data)
 {
   SsqRequest *r = user_data;
+  g_autoptr(JsonObject) object = NULL;
   g_autoptr(JsonObject) body = NULL;
 
   if (error != NULL)
@@ -162,8 +162,8 @@ posted_cb (SsqServer           *server,
       ssq_request_reply_error (r, error);
       return;
     }
-  body = json_object_new ();
-  json_object_set_object_member (body, "message", ssq_server_json_message (message));
+  object = ssq_server_json_message (message);
+  body = ssq_wire_reply_encode (SSQ_WIRE_REPLY_MESSAGE, object);
   ssq_request_reply (r, duplicate ? SSQ_HTTP_OK : SSQ_HTTP_CREATED, body);
 }
 
@@ -205,20 +205,21 @@ ssq_api_message_patch (SsqRequest *request)
   g_autoptr(SsqRequest) r = request;
   g_autoptr(GError) error = NULL;
   g_autoptr(SsqMessageRow) m = NULL;
+  g_autoptr(JsonObject) object = NULL;
   g_autoptr(JsonObject) body = NULL;
   const char *text = NULL;
   gint64 seq;
 
   if (!parse_seq (r, &seq, &error) ||
-      !ssq_json_get_string (r->body, "body", TRUE, &text, &error) ||
+      !ssq_wire_message_edit_decode (r->body, &text, &error) ||
       (m = ssq_server_chat_edit (r->server, r->user_id, r->segments[1], seq, text, FALSE,
                                  &error)) == NULL)
     {
       ssq_request_reply_error (r, error);
       return;
     }
-  body = json_object_new ();
-  json_object_set_object_member (body, "message", ssq_server_json_message (m));
+  object = ssq_server_json_message (m);
+  body = ssq_wire_reply_encode (SSQ_WIRE_REPLY_MESSAGE, object);
   ssq_request_reply (r, SSQ_HTTP_OK, body);
 }
 

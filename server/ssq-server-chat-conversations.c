@@ -204,15 +204,15 @@ ssq_server_chat_create (SsqServer   *server,
                         gboolean    *out_created,
                         GError     **error)
 {
-  const char *kind = NULL, *title = NULL;
-  JsonArray *members = NULL;
+  SsqWireConversationNew new_conv;
+  const char *kind, *title;
+  JsonArray *members;
   g_autoptr(GPtrArray) usernames = NULL;
   SsqConversationRow *conv;
 
-  if (!ssq_json_get_string (request, "kind", TRUE, &kind, error) ||
-      !ssq_json_get_string (request, "title", FALSE, &title, error) ||
-      !ssq_json_get_array (request, "members", FALSE, server->config->max_members, &members, error))
+  if (!ssq_wire_conversation_new_decode (request, server->config->max_members, &new_conv, error))
     return NULL;
+  kind = new_conv.kind, title = new_conv.title, members = new_conv.members;
   if (members != NULL && (usernames = ssq_json_array_to_strv (members, "members", error)) == NULL)
     return NULL;
   if (usernames == NULL)
@@ -280,6 +280,7 @@ ssq_server_chat_update (SsqServer   *server,
   g_autoptr(SsqMemberRow) member = NULL;
   g_autoptr(SsqConversationRow) conv = NULL;
   UpdateTx tx = { conversation_id, user_id, NULL, FALSE, FALSE };
+  SsqWireConversationChange change;
 
   member = ssq_server_chat_require_member (server, conversation_id, user_id, error);
   if (member == NULL)
@@ -287,11 +288,9 @@ ssq_server_chat_update (SsqServer   *server,
   conv = ssq_server_store_conversation_get (server->store, conversation_id, error);
   if (conv == NULL)
     return FALSE;
-  if (!ssq_json_get_string (request, "title", FALSE, &tx.title, error))
+  if (!ssq_wire_conversation_change_decode (request, &change, error))
     return FALSE;
-  tx.set_muted = json_object_has_member (request, "muted");
-  if (tx.set_muted && !ssq_json_get_bool (request, "muted", TRUE, &tx.muted, error))
-    return FALSE;
+  tx.title = change.title, tx.set_muted = change.set_muted, tx.muted = change.muted;
   if (tx.title == NULL && !tx.set_muted)
     {
       g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Nothing to change: give "
@@ -382,6 +381,7 @@ ssq_server_chat_add_member (SsqServer   *server,
   g_autoptr(SsqMemberRow) existing = NULL;
   g_autoptr(SsqConversationRow) conv = NULL;
   g_autoptr(SsqUserRow) target = NULL;
+  SsqWireMemberNew new_member;
   const char *username = NULL, *role = "member";
   MemberTx tx;
   gint64 retry;
@@ -389,11 +389,10 @@ ssq_server_chat_add_member (SsqServer   *server,
   actor = ssq_server_chat_require_member (server, conversation_id, user_id, error);
   if (actor == NULL || (conv = require_group (server, conversation_id, error)) == NULL)
     return FALSE;
-  if (!ssq_json_get_string (request, "username", TRUE, &username, error) ||
-      !ssq_json_get_string (request, "role", FALSE, &role, error))
+  if (!ssq_wire_member_new_decode (request, &new_member, error))
     return FALSE;
-  if (role == NULL)
-    role = "member";
+  username = new_member.username;
+  role = new_member.role != NULL ? new_member.role : "member";
   if (!g_str_equal (role, "member") && !g_str_equal (role, "admin"))
     {
       g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID,

@@ -117,9 +117,8 @@ static char *
 error_body (const GError *error,
             gsize        *out_length)
 {
-  g_autoptr(JsonObject) body = json_object_new ();
+  g_autoptr(JsonObject) body = ssq_wire_error_reply_encode (error);
 
-  json_object_set_object_member (body, "error", ssq_wire_error_object (error));
   return ssq_json_object_to_string (body, out_length);
 }
 

@@ -40,34 +40,26 @@ error_from_reply (guint   status,
                   GBytes *body)
 {
   g_autoptr(JsonObject) reply = NULL;
-  JsonObject *error_object = NULL;
-  const char *code = NULL, *message = NULL;
-  gint64 retry = 0;
+  SsqWireError wire = { 0 };
   SsqError error_code = ssq_error_code_for_status (status);
   GError *error = NULL;
   gsize len = 0;
   const char *data = body ? g_bytes_get_data (body, &len) : NULL;
 
   if (data != NULL && len > 0 && (reply = ssq_json_parse_object (data, len, NULL)) != NULL &&
-      ssq_json_get_object (reply, "error", TRUE, &error_object, NULL))
-    {
-      ssq_json_get_string (error_object, "code", FALSE, &code, NULL);
-      ssq_json_get_string (error_object, "message", FALSE, &message, NULL);
-      ssq_json_get_int (error_object, "retry_after_ms", FALSE, 0, G_MAXINT64, &retry, NULL);
-      if (code != NULL)
-        ssq_error_code_from_string (code, &error_code);
-    }
+      ssq_wire_error_reply_decode (reply, &wire) && wire.code != NULL)
+    ssq_error_code_from_string (wire.code, &error_code);
   /* A wait is worded here, in the user's language and units, whatever
    * the server's text says. */
-  if (error_code == SSQ_ERROR_RATE_LIMITED && retry > 0)
+  if (error_code == SSQ_ERROR_RATE_LIMITED && wire.retry_after_ms > 0)
     {
-      ssq_set_rate_limited (&error, retry);
+      ssq_set_rate_limited (&error, wire.retry_after_ms);
       return error;
     }
   /* Without the server's words (a proxy, another program on the port):
    * the status with its real reason phrase, "429 Too Many Requests". */
-  if (message != NULL)
-    error = g_error_new (SSQ_ERROR, error_code, "%s", message);
+  if (wire.message != NULL)
+    error = g_error_new (SSQ_ERROR, error_code, "%s", wire.message);
   else
     error = g_error_new (SSQ_ERROR, error_code, _("The server answered %u %s"), status,
                          soup_status_get_phrase (status) ? soup_status_get_phrase (status) : _("(unknown status)"));
@@ -267,21 +259,19 @@ session_from_reply (SsqClient   *self,
                     JsonObject  *reply,
                     GError     **error)
 {
-  JsonObject *user_object;
-  const char *token;
+  SsqWireSession session;
   g_autoptr(SsqUser) user = NULL;
 
   if (reply == NULL ||
-      !ssq_json_get_object (reply, "user", TRUE, &user_object, error) ||
-      !ssq_json_get_string (reply, "token", TRUE, &token, error) ||
-      (user = ssq_user_new_from_json (user_object, error)) == NULL)
+      !ssq_wire_session_decode (reply, &session, error) ||
+      (user = ssq_user_new_from_json (session.user, error)) == NULL)
     {
       if (error != NULL && *error == NULL)
         g_set_error (error, SSQ_ERROR, SSQ_ERROR_PROTOCOL, _("No session in the reply"));
       return NULL;
     }
   if (!ssq_client_set_session (self, ssq_user_get_username (user), ssq_user_get_id (user),
-                               token, error))
+                               session.token, error))
     return NULL;
   ssq_cache_store_user (self->cache, user, NULL);
   return self;
@@ -314,13 +304,13 @@ ssq_client_register_async (SsqClient          *self,
                            GAsyncReadyCallback callback,
                            gpointer            user_data)
 {
-  g_autoptr(JsonObject) body = json_object_new ();
+  SsqWireCredentials c = {
+    username, password, display_name != NULL && *display_name != '\0' ? display_name : NULL, NULL,
+  };
+  g_autoptr(JsonObject) body = NULL;
 
   g_return_if_fail (SSQ_IS_CLIENT (self));
-  json_object_set_string_member (body, "username", username);
-  json_object_set_string_member (body, "password", password);
-  if (display_name != NULL && *display_name != '\0')
-    json_object_set_string_member (body, "display_name", display_name);
+  body = ssq_wire_credentials_encode (&c);
   credentials_call (self, "/api/v1/register", body, ssq_client_register_async,
                     cancellable, callback, user_data);
 }
@@ -341,13 +331,11 @@ ssq_client_login_async (SsqClient          *self,
                         GAsyncReadyCallback callback,
                         gpointer            user_data)
 {
-  g_autoptr(JsonObject) body = json_object_new ();
   g_autofree char *device = g_strdup_printf ("supersoniq on %s", g_get_host_name ());
+  g_autoptr(JsonObject) body = NULL;
 
   g_return_if_fail (SSQ_IS_CLIENT (self));
-  json_object_set_string_member (body, "username", username);
-  json_object_set_string_member (body, "password", password);
-  json_object_set_string_member (body, "device", device);
+  body = ssq_wire_credentials_encode (&(SsqWireCredentials) { username, password, NULL, device });
   credentials_call (self, "/api/v1/login", body, ssq_client_login_async,
                     cancellable, callback, user_data);
 }
@@ -409,7 +397,7 @@ conversation_from_reply (SsqClient   *self,
   JsonObject *object;
   const char *id;
 
-  if (!ssq_json_get_object (reply, "conversation", TRUE, &object, error) ||
+  if (!ssq_wire_reply_decode (reply, SSQ_WIRE_REPLY_CONVERSATION, &object, error) ||
       !ssq_json_get_string (object, "id", TRUE, &id, error))
     return NULL;
   ssq_client_apply_conversation (self, object, TRUE);
@@ -424,7 +412,7 @@ conversations_from_reply (SsqClient   *self,
   g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func (g_object_unref);
   JsonArray *list;
 
-  if (!ssq_json_get_array (reply, "conversations", TRUE, G_MAXUINT, &list, error))
+  if (!ssq_wire_list_decode (reply, SSQ_WIRE_LIST_CONVERSATIONS, &list, NULL, error))
     return NULL;
   for (guint i = 0; i < json_array_get_length (list); i++)
     {
@@ -503,13 +491,12 @@ ssq_client_create_direct_async (SsqClient          *self,
                                 GAsyncReadyCallback callback,
                                 gpointer            user_data)
 {
-  g_autoptr(JsonObject) body = json_object_new ();
-  JsonArray *members = json_array_new ();
+  g_autoptr(JsonArray) members = json_array_new ();
+  g_autoptr(JsonObject) body = NULL;
 
   g_return_if_fail (SSQ_IS_CLIENT (self) && username != NULL);
   json_array_add_string_element (members, username);
-  json_object_set_string_member (body, "kind", "direct");
-  json_object_set_array_member (body, "members", members);
+  body = ssq_wire_conversation_new_encode (&(SsqWireConversationNew) { "direct", NULL, members });
   conversation_call (self, "POST", "/api/v1/conversations", body, cancellable, callback, user_data);
 }
 
@@ -521,15 +508,13 @@ ssq_client_create_group_async (SsqClient          *self,
                                GAsyncReadyCallback callback,
                                gpointer            user_data)
 {
-  g_autoptr(JsonObject) body = json_object_new ();
-  JsonArray *members = json_array_new ();
+  g_autoptr(JsonArray) members = json_array_new ();
+  g_autoptr(JsonObject) body = NULL;
 
   g_return_if_fail (SSQ_IS_CLIENT (self) && title != NULL);
   for (guint i = 0; usernames != NULL && usernames[i] != NULL; i++)
     json_array_add_string_element (members, usernames[i]);
-  json_object_set_string_member (body, "kind", "group");
-  json_object_set_string_member (body, "title", title);
-  json_object_set_array_member (body, "members", members);
+  body = ssq_wire_conversation_new_encode (&(SsqWireConversationNew) { "group", title, members });
   conversation_call (self, "POST", "/api/v1/conversations", body, cancellable, callback, user_data);
 }
 
@@ -547,15 +532,12 @@ ssq_client_update_conversation_async (SsqClient          *self,
                                       GAsyncReadyCallback callback,
                                       gpointer            user_data)
 {
-  g_autoptr(JsonObject) body = json_object_new ();
+  SsqWireConversationChange change = { title, muted >= 0, muted > 0 };
+  g_autoptr(JsonObject) body = ssq_wire_conversation_change_encode (&change);
   g_autofree char *escaped = g_uri_escape_string (conversation_id, NULL, TRUE);
   g_autofree char *path = g_strconcat ("/api/v1/conversations/", escaped, NULL);
 
   g_return_if_fail (SSQ_IS_CLIENT (self));
-  if (title != NULL)
-    json_object_set_string_member (body, "title", title);
-  if (muted >= 0)
-    json_object_set_boolean_member (body, "muted", muted != 0);
   conversation_call (self, "PATCH", path, body, cancellable, callback, user_data);
 }
 
@@ -568,14 +550,12 @@ ssq_client_add_member_async (SsqClient          *self,
                              GAsyncReadyCallback callback,
                              gpointer            user_data)
 {
-  g_autoptr(JsonObject) body = json_object_new ();
+  g_autoptr(JsonObject) body = NULL;
   g_autofree char *escaped = g_uri_escape_string (conversation_id, NULL, TRUE);
   g_autofree char *path = g_strconcat ("/api/v1/conversations/", escaped, "/members", NULL);
 
   g_return_if_fail (SSQ_IS_CLIENT (self) && username != NULL);
-  json_object_set_string_member (body, "username", username);
-  if (role != NULL)
-    json_object_set_string_member (body, "role", role);
+  body = ssq_wire_member_new_encode (&(SsqWireMemberNew) { username, role });
   conversation_call (self, "POST", path, body, cancellable, callback, user_data);
 }
 
@@ -666,7 +646,7 @@ users_from_reply (SsqClient   *self,
   g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func (g_object_unref);
   JsonArray *list;
 
-  if (!ssq_json_get_array (reply, "users", TRUE, G_MAXUINT, &list, error))
+  if (!ssq_wire_list_decode (reply, SSQ_WIRE_LIST_USERS, &list, NULL, error))
     return NULL;
   for (guint i = 0; i < json_array_get_length (list); i++)
     {

@@ -25,7 +25,7 @@ message_from_reply (SsqClient   *self,
   JsonObject *object;
   SsqWireMessage m;
 
-  if (!ssq_wire_event_decode (reply, SSQ_FRAME_TYPE_MESSAGE, &object, error) ||
+  if (!ssq_wire_reply_decode (reply, SSQ_WIRE_REPLY_MESSAGE, &object, error) ||
       !ssq_wire_message_decode (object, &m, error) ||
       !ssq_client_apply_message (self, object, error))
     return NULL;
@@ -42,11 +42,10 @@ ssq_client_edit_message_async (SsqClient          *self,
                                GAsyncReadyCallback callback,
                                gpointer            user_data)
 {
-  g_autoptr(JsonObject) request = json_object_new ();
+  g_autoptr(JsonObject) request = ssq_wire_message_edit_encode (body);
   g_autofree char *path = message_path (conversation_id, seq);
 
   g_return_if_fail (SSQ_IS_CLIENT (self));
-  json_object_set_string_member (request, "body", body);
   ssq_client_api_call (self, "PATCH", path, request, message_from_reply, g_object_unref,
                        ssq_client_edit_message_async, cancellable, callback, user_data);
 }
@@ -116,7 +115,7 @@ history_from_reply (SsqClient   *self,
 {
   JsonArray *list;
 
-  if (!ssq_json_get_array (reply, "messages", TRUE, G_MAXUINT, &list, error))
+  if (!ssq_wire_list_decode (reply, SSQ_WIRE_LIST_MESSAGES, &list, NULL, error))
     return NULL;
   for (guint i = 0; i < json_array_get_length (list); i++)
     {

@@ -277,4 +277,119 @@ gboolean    ssq_wire_sync_decode          (JsonObject                *frame,
                                            GError                   **error);
 JsonObject *ssq_wire_ping_encode          (JsonNode                  *id);
 
+/* ---- REST bodies (ssq-wire-rest.c) ------------------------------------- */
+
+/* POST /register: {"username","password","display_name"?,"device"?};
+ * POST /login: {"username","password","device"?} (the route refuses a
+ * display_name). */
+typedef struct {
+  const char *username;
+  const char *password;
+  const char *display_name;
+  const char *device;
+} SsqWireCredentials;
+
+/* PATCH /me: {"display_name"?,"password"?,"current_password"?};
+ * DELETE /me: {"password"}. */
+typedef struct {
+  const char *display_name;
+  const char *password;
+  const char *current_password;
+} SsqWireAccountChange;
+
+/* POST /conversations: {"kind","title"?,"members"?} (usernames). */
+typedef struct {
+  const char *kind;
+  const char *title;
+  JsonArray  *members;
+} SsqWireConversationNew;
+
+/* PATCH /conversations/{id}: {"title"?,"muted"?} */
+typedef struct {
+  const char *title;
+  gboolean    set_muted;
+  gboolean    muted;
+} SsqWireConversationChange;
+
+/* POST /conversations/{id}/members: {"username","role"?} */
+typedef struct {
+  const char *username;
+  const char *role;
+} SsqWireMemberNew;
+
+/* {"user","token"}: the reply of register and login. */
+typedef struct {
+  JsonObject *user;
+  const char *token;
+} SsqWireSession;
+
+/* Replies holding one object: {"user"} (GET and PATCH /me),
+ * {"conversation"}, {"message"}. */
+typedef enum {
+  SSQ_WIRE_REPLY_USER,
+  SSQ_WIRE_REPLY_CONVERSATION,
+  SSQ_WIRE_REPLY_MESSAGE,
+} SsqWireReply;
+
+/* Replies holding a list: {"users"}, {"conversations"},
+ * {"messages","has_more"}. */
+typedef enum {
+  SSQ_WIRE_LIST_USERS,
+  SSQ_WIRE_LIST_CONVERSATIONS,
+  SSQ_WIRE_LIST_MESSAGES,
+} SsqWireList;
+
+JsonObject *ssq_wire_credentials_encode   (const SsqWireCredentials  *credentials);
+gboolean    ssq_wire_credentials_decode   (JsonObject                *body,
+                                           SsqWireCredentials        *out,
+                                           GError                   **error);
+JsonObject *ssq_wire_account_change_encode (const SsqWireAccountChange *change);
+gboolean    ssq_wire_account_change_decode (JsonObject               *body,
+                                            gboolean                  password_required,
+                                            SsqWireAccountChange     *out,
+                                            GError                  **error);
+JsonObject *ssq_wire_conversation_new_encode (const SsqWireConversationNew *request);
+gboolean    ssq_wire_conversation_new_decode (JsonObject               *body,
+                                              guint                     max_members,
+                                              SsqWireConversationNew   *out,
+                                              GError                  **error);
+JsonObject *ssq_wire_conversation_change_encode (const SsqWireConversationChange *change);
+gboolean    ssq_wire_conversation_change_decode (JsonObject                *body,
+                                                 SsqWireConversationChange *out,
+                                                 GError                   **error);
+JsonObject *ssq_wire_member_new_encode    (const SsqWireMemberNew    *request);
+gboolean    ssq_wire_member_new_decode    (JsonObject                *body,
+                                           SsqWireMemberNew          *out,
+                                           GError                   **error);
+JsonObject *ssq_wire_message_post_encode  (const SsqWireSend         *send);
+JsonObject *ssq_wire_message_edit_encode  (const char                *body);
+gboolean    ssq_wire_message_edit_decode  (JsonObject                *request,
+                                           const char               **out_body,
+                                           GError                   **error);
+
+JsonObject *ssq_wire_session_encode       (const SsqWireSession      *session);
+gboolean    ssq_wire_session_decode       (JsonObject                *reply,
+                                           SsqWireSession            *out,
+                                           GError                   **error);
+JsonObject *ssq_wire_reply_encode         (SsqWireReply               kind,
+                                           JsonObject                *object);
+gboolean    ssq_wire_reply_decode         (JsonObject                *reply,
+                                           SsqWireReply               kind,
+                                           JsonObject               **out_object,
+                                           GError                   **error);
+JsonObject *ssq_wire_list_encode          (SsqWireList                kind,
+                                           JsonArray                 *items,
+                                           gboolean                   has_more);
+gboolean    ssq_wire_list_decode          (JsonObject                *reply,
+                                           SsqWireList                kind,
+                                           JsonArray                **out_items,
+                                           gboolean                  *out_has_more,
+                                           GError                   **error);
+void        ssq_wire_history_open         (GString                   *out);
+void        ssq_wire_history_close        (GString                   *out,
+                                           gboolean                   has_more);
+JsonObject *ssq_wire_error_reply_encode   (const GError              *error);
+gboolean    ssq_wire_error_reply_decode   (JsonObject                *reply,
+                                           SsqWireError              *out);
+
 G_END_DECLS

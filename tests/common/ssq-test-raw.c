@@ -5,6 +5,7 @@
  * it behind its own timeouts); and probes of the server's memory and
  * sockets through /proc/<pid>. */
 #include "ssq-test-raw.h"
+#include "ssq-wire.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -543,7 +544,8 @@ ssq_test_assert_send_acked (SsqTestWs  *ws,
   g_autoptr(JsonObject) ack = ssq_test_ws_post (ws, conversation_id, client_id, "still here");
 
   g_assert_nonnull (ack);
-  g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
+  g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==,
+                   ssq_wire_frame_name (SSQ_FRAME_TYPE_ACK));
 }
 
 /* ---- The server process ----------------------------------------------- */

@@ -3,6 +3,8 @@
  * in its own process (never in-process: synchronous libsoup calls would
  * deadlock against a server on the same main context). */
 #include "ssq-test-server.h"
+#include "ssq-json.h"
+#include "ssq-wire.h"
 
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -265,27 +267,33 @@ ssq_test_http (SsqTestServer *server,
 const char *
 ssq_test_error_code (JsonObject *reply)
 {
-  if (reply == NULL || !json_object_has_member (reply, "error"))
+  SsqWireError error;
+
+  if (reply == NULL || !ssq_wire_error_reply_decode (reply, &error))
     return NULL;
-  return json_object_get_string_member (json_object_get_object_member (reply, "error"), "code");
+  return error.code;
 }
 
 SsqTestUser *
 ssq_test_register (SsqTestServer *server,
                    const char    *username)
 {
-  g_autofree char *body = g_strdup_printf ("{\"username\":\"%s\",\"password\":\"password-%s\"}",
-                                           username, username);
+  g_autofree char *password = g_strconcat ("password-", username, NULL);
+  g_autoptr(JsonObject) request = ssq_wire_credentials_encode (
+    &(SsqWireCredentials) { username, password, NULL, NULL });
+  g_autofree char *body = ssq_json_object_to_string (request, NULL);
   guint status = 0;
   g_autoptr(JsonObject) reply = ssq_test_http (server, "POST", "/api/v1/register", NULL, body,
                                                &status);
+  SsqWireSession session;
   SsqTestUser *user;
 
   g_assert_cmpuint (status, ==, 201);
+  g_assert_true (ssq_wire_session_decode (reply, &session, NULL));
   user = g_new0 (SsqTestUser, 1);
-  user->id = g_strdup (json_object_get_string_member (json_object_get_object_member (reply, "user"), "id"));
+  user->id = g_strdup (json_object_get_string_member (session.user, "id"));
   user->username = g_strdup (username);
-  user->token = g_strdup (json_object_get_string_member (reply, "token"));
+  user->token = g_strdup (session.token);
   return user;
 }
 
@@ -309,9 +317,11 @@ ssq_test_create_conversation (SsqTestServer *server,
   g_autoptr(JsonObject) reply = ssq_test_http (server, "POST", "/api/v1/conversations",
                                                owner->token, json, &status);
 
+  JsonObject *conversation = NULL;
+
   g_assert_true (status == 201 || status == 200);
-  return g_strdup (json_object_get_string_member (
-    json_object_get_object_member (reply, "conversation"), "id"));
+  g_assert_true (ssq_wire_reply_decode (reply, SSQ_WIRE_REPLY_CONVERSATION, &conversation, NULL));
+  return g_strdup (json_object_get_string_member (conversation, "id"));
 }
 
 /* ---- WebSocket -------------------------------------------------------- */
@@ -514,9 +524,9 @@ ssq_test_ws_request (SsqTestWs  *ws,
   timer = g_timeout_add (10000, timeout_cb, &timed_out);
   while (f == NULL && !timed_out && !ws->closed)
     {
-      f = take_matching (ws, "ack", "id", id);
+      f = take_matching (ws, ssq_wire_frame_name (SSQ_FRAME_TYPE_ACK), "id", id);
       if (f == NULL)
-        f = take_matching (ws, "error", "id", id);
+        f = take_matching (ws, ssq_wire_frame_name (SSQ_FRAME_TYPE_ERROR), "id", id);
       if (f == NULL)
         g_main_context_iteration (NULL, TRUE);
     }
@@ -532,16 +542,9 @@ ssq_test_ws_post (SsqTestWs  *ws,
                   const char *client_id,
                   const char *body)
 {
-  g_autoptr(JsonObject) frame = json_object_new ();
-  g_autoptr(JsonNode) node = NULL;
-  g_autofree char *text = NULL;
-
-  json_object_set_string_member (frame, "type", "send");
-  json_object_set_string_member (frame, "conversation_id", conversation_id);
-  json_object_set_string_member (frame, "client_id", client_id);
-  json_object_set_string_member (frame, "body", body);
-  node = json_node_init_object (json_node_alloc (), frame);
-  text = json_to_string (node, FALSE);
+  g_autoptr(JsonObject) frame = ssq_wire_send_encode (
+    &(SsqWireSend) { NULL, conversation_id, client_id, body, 0, NULL });
+  g_autofree char *text = ssq_json_object_to_string (frame, NULL);
   return ssq_test_ws_request (ws, text);
 }
 
