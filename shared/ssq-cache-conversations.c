@@ -132,7 +132,8 @@ ssq_cache_store_conversation (SsqCache    *self,
 
   g_return_val_if_fail (SSQ_IS_CACHE (self), NULL);
 
-  if (!ssq_wire_conversation_decode (object, &c, error))
+  if (!ssq_wire_conversation_decode (object, &c, error) ||
+      !ssq_cache_counters_settle (self, error))
     return NULL;
   ssq_cache_forget_conversation (self, c.id);
   if (!ssq_db_run (&self->db, "SAVEPOINT conversation", error))
@@ -164,7 +165,8 @@ ssq_cache_remove_conversation (SsqCache    *self,
 
   ssq_cache_forget_conversation (self, conversation_id);
   /* The delete trigger takes the rows out of the index: they must be in. */
-  if (!ssq_cache_index_pending (self, error) ||
+  if (!ssq_cache_counters_settle (self, error) ||
+      !ssq_cache_index_pending (self, error) ||
       !ssq_db_run (&self->db, "SAVEPOINT remove", error))
     return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (statements); i++)
@@ -231,6 +233,7 @@ ssq_cache_get_conversation (SsqCache   *self,
   conversation = conversation_id ? g_hash_table_lookup (self->conversations, conversation_id) : NULL;
   if (conversation != NULL)
     return g_object_ref (g_steal_pointer (&conversation));
+  ssq_cache_counters_settle_quietly (self);
   stmt = ssq_db_stmt (&self->db,
                       "SELECT kind, title, role, muted, last_seq, read_seq, unread, created_at, "
                       "last_activity FROM conversations WHERE id = ?", NULL);
@@ -285,6 +288,7 @@ ssq_cache_list_conversations (SsqCache *self)
 
   g_return_val_if_fail (SSQ_IS_CACHE (self), out);
 
+  ssq_cache_counters_settle_quietly (self);
   stmt = ssq_db_stmt (&self->db,
                       "SELECT id FROM conversations ORDER BY last_activity DESC, id", NULL);
   if (stmt == NULL)
@@ -357,6 +361,8 @@ ssq_cache_set_markers (SsqCache    *self,
   /* Own markers change the unread count; others' only message states,
    * which conversation snapshots do not hold but their last message does. */
   ssq_cache_forget_conversation (self, conversation_id);
+  if (g_strcmp0 (user_id, self->self_id) == 0 && !ssq_cache_counters_settle (self, error))
+    return FALSE;
   if (g_strcmp0 (user_id, self->self_id) == 0)
     stmt = ssq_db_stmt (&self->db,
                         "UPDATE conversations SET delivered_seq = MAX(delivered_seq, ?1, ?2), "
@@ -429,7 +435,10 @@ cursor_map (SsqCache   *self,
             const char *sql)
 {
   JsonObject *map = json_object_new ();
-  sqlite3_stmt *stmt = ssq_db_stmt (&self->db, sql, NULL);
+  sqlite3_stmt *stmt;
+
+  ssq_cache_counters_settle_quietly (self);
+  stmt = ssq_db_stmt (&self->db, sql, NULL);
 
   if (stmt == NULL)
     return map;
@@ -446,9 +455,11 @@ cursor_of (SsqCache   *self,
            const char *sql,
            const char *conversation_id)
 {
-  sqlite3_stmt *stmt = ssq_db_stmt (&self->db, sql, NULL);
+  sqlite3_stmt *stmt;
   gint64 value = -1;
 
+  ssq_cache_counters_settle_quietly (self);
+  stmt = ssq_db_stmt (&self->db, sql, NULL);
   if (stmt == NULL)
     return -1;
   ssq_db_bind_text (stmt, 1, conversation_id);
@@ -489,6 +500,31 @@ ssq_cache_advance_cursor (SsqCache    *self,
                                         ssq_cache_get_cursor (self, conversation_id), error);
 }
 
+/**
+ * ssq_cache_next_cursor:
+ * Where @cursor goes over the messages held right above it (reads only
+ * the messages table). -1 when the read fails.
+ */
+gint64
+ssq_cache_next_cursor (SsqCache    *self,
+                       const char  *conversation_id,
+                       gint64       cursor,
+                       GError     **error)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "SELECT seq FROM messages WHERE conversation_id = ? AND seq > ? "
+                                    "ORDER BY seq", error);
+
+  if (stmt == NULL)
+    return -1;
+  ssq_db_bind_text (stmt, 1, conversation_id);
+  sqlite3_bind_int64 (stmt, 2, cursor);
+  while (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_int64 (stmt, 0) == cursor + 1)
+    cursor++;
+  sqlite3_reset (stmt);
+  return cursor;
+}
+
 /* The same, from a @cursor the caller knows (-1: the conversation is not
  * cached). */
 gboolean
@@ -497,28 +533,22 @@ ssq_cache_advance_cursor_from (SsqCache    *self,
                                gint64       cursor,
                                GError     **error)
 {
-  gint64 start = cursor;
   sqlite3_stmt *stmt;
+  gint64 next;
 
   if (cursor < 0)
     return TRUE;
-  stmt = ssq_db_stmt (&self->db,
-                      "SELECT seq FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq",
-                      error);
-  if (stmt == NULL)
+  if (!ssq_cache_counters_settle (self, error))
     return FALSE;
-  ssq_db_bind_text (stmt, 1, conversation_id);
-  sqlite3_bind_int64 (stmt, 2, cursor);
-  while (sqlite3_step (stmt) == SQLITE_ROW && sqlite3_column_int64 (stmt, 0) == cursor + 1)
-    cursor++;
-  sqlite3_reset (stmt);
-  if (cursor == start)
+  next = ssq_cache_next_cursor (self, conversation_id, cursor, error);
+  if (next < 0)
+    return FALSE;
+  if (next == cursor)
     return TRUE;
-
   stmt = ssq_db_stmt (&self->db, "UPDATE conversations SET sync_seq = ? WHERE id = ?", error);
   if (stmt == NULL)
     return FALSE;
-  sqlite3_bind_int64 (stmt, 1, cursor);
+  sqlite3_bind_int64 (stmt, 1, next);
   ssq_db_bind_text (stmt, 2, conversation_id);
   return ssq_db_step_done (&self->db, stmt, error);
 }
@@ -539,7 +569,7 @@ ssq_cache_set_sync_floor (SsqCache    *self,
                                     "UPDATE conversations SET sync_seq = MAX(sync_seq, ?) WHERE id = ?",
                                     error);
 
-  if (stmt == NULL)
+  if (stmt == NULL || !ssq_cache_counters_settle (self, error))
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, floor_seq);
   ssq_db_bind_text (stmt, 2, conversation_id);
@@ -582,7 +612,7 @@ ssq_cache_set_rev_cursor (SsqCache    *self,
 
   g_return_val_if_fail (SSQ_IS_CACHE (self), FALSE);
 
-  if (stmt == NULL)
+  if (stmt == NULL || !ssq_cache_counters_settle (self, error))
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, rev);
   ssq_db_bind_text (stmt, 2, conversation_id);

@@ -324,76 +324,12 @@ write_message (SsqCache    *self,
   return self->batch_depth > 0 || ssq_cache_index_pending (self, error);
 }
 
-/* The conversation's counters after a message, as the UPDATE that moved
- * them returns them. */
+/* The conversation's counters after a message; found is FALSE when the
+ * cache holds no such conversation. */
 typedef struct {
-  gboolean found;
-  gint64   last_seq;
-  gint64   read_seq;
-  gint64   unread;
-  gint64   last_activity;
-  gint64   sync_seq;
+  gboolean         found;
+  SsqCacheCounters values;
 } Counters;
-
-/* Keeps the conversation's counters in step with a stored message: last
- * seq, last activity, the sync cursor, and the unread count (a new message
- * from someone else above the read marker adds one; deleting such a
- * message takes it back). Returns the new values, so that the snapshot
- * handed to the lists needs no second read.
- *
- * The count is the server's as of the conversation's last_seq and rev
- * (both come with every `conversation` object, and a sync sends that
- * before the conversation's messages): only a message above last_seq is
- * new to it, and only a deletion with a higher rev is news to it. Else a
- * sync that replays the messages the count already holds would count them
- * twice. A message without rev (an older server) keeps the old rule. */
-static gboolean
-update_conversation (SsqCache    *self,
-                     SsqMessage  *message,
-                     gint64       unread_delta,
-                     Counters    *out,
-                     GError     **error)
-{
-  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
-                                    "UPDATE conversations SET last_seq = MAX(last_seq, ?1), "
-                                    "last_activity = MAX(last_activity, ?2), "
-                                    "unread = MAX(0, unread + CASE WHEN ?1 > read_seq AND "
-                                    "  ((?3 > 0 AND ?1 > last_seq) OR "
-                                    "   (?3 < 0 AND (?5 = 0 OR ?5 > rev))) THEN ?3 ELSE 0 END), "
-                                    "rev = MAX(rev, ?5), "
-                                    /* A change right after the cursor is the next one. */
-                                    "sync_rev = CASE WHEN ?5 = sync_rev + 1 THEN ?5 ELSE sync_rev END, "
-                                    /* Likewise the message right after the sync cursor. */
-                                    "sync_seq = CASE WHEN ?1 = sync_seq + 1 THEN ?1 ELSE sync_seq END "
-                                    "WHERE id = ?4 "
-                                    "RETURNING last_seq, read_seq, unread, last_activity, sync_seq", error);
-  int rc;
-
-  *out = (Counters) { FALSE };
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, message->seq);
-  sqlite3_bind_int64 (stmt, 2, message->created_at);
-  sqlite3_bind_int64 (stmt, 3, unread_delta);
-  ssq_db_bind_text (stmt, 4, message->conversation_id);
-  sqlite3_bind_int64 (stmt, 5, message->rev);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    *out = (Counters) {
-      TRUE,
-      sqlite3_column_int64 (stmt, 0), sqlite3_column_int64 (stmt, 1),
-      sqlite3_column_int64 (stmt, 2), sqlite3_column_int64 (stmt, 3),
-      sqlite3_column_int64 (stmt, 4),
-    };
-  else if (rc != SQLITE_DONE)
-    {
-      ssq_db_fail (&self->db, error);
-      sqlite3_reset (stmt);
-      return FALSE;
-    }
-  sqlite3_reset (stmt);
-  return TRUE;
-}
 
 /* Whether the cache may hold messages of the conversation above @seq: the
  * snapshot's last message is the highest held, when there is a snapshot. */
@@ -406,19 +342,47 @@ may_hold_above (SsqConversation *held,
   return held == NULL || (last != NULL && ssq_message_get_seq (last) > seq);
 }
 
-/* *@out_same: the cache held the message unchanged, and nothing was done. */
+/* The server moves a sender's own markers to the message they send, and
+ * recounts the unread ones. When the message is above every one held (the
+ * common case: what this client has just sent), none is above the new read
+ * marker and the count is 0, with no read; else the cache recounts. */
+static SsqCacheCounters *
+move_own_markers (SsqCache          *self,
+                  SsqMessage        *message,
+                  SsqCacheCounters  *counters,
+                  GError           **error)
+{
+  if (counters->last_seq <= message->seq)
+    {
+      counters->delivered_seq = MAX (counters->delivered_seq, message->seq);
+      counters->read_seq = MAX (counters->read_seq, message->seq);
+      counters->unread = 0;
+      return counters;
+    }
+  if (!ssq_cache_set_markers (self, message->conversation_id, self->self_id,
+                              message->seq, message->seq, error))
+    return NULL;
+  return ssq_cache_counters_get (self, message->conversation_id, error);
+}
+
+/* *@out_same: the cache held the message unchanged, and nothing was done.
+ * The conversation's row is not written here: its counters move in memory
+ * (see ssq-cache-counters.c), and reach the row once per batch. */
 static gboolean
 store_message_steps (SsqCache        *self,
                      SsqMessage      *message,
                      SsqConversation *held,
                      gboolean        *out_same,
-                     Counters        *counters,
+                     Counters        *out,
                      GError         **error)
 {
   gboolean own = g_strcmp0 (message->sender, self->self_id) == 0;
+  SsqCacheCounters *counters;
   gint64 delta = 0;
+  GError *local_error = NULL;
   OldRow old;
 
+  *out = (Counters) { FALSE };
   if (!write_message (self, message, &old, error))
     return FALSE;
   *out_same = old.same;
@@ -429,19 +393,28 @@ store_message_steps (SsqCache        *self,
   else if (!own && old.existed && !old.was_deleted && message->deleted)
     delta = -1;
 
-  /* The server moves a sender's own markers to the message they send
-   * (before the counters are read, as it recounts the unread ones). */
-  if (own && !old.existed &&
-      !ssq_cache_set_markers (self, message->conversation_id, self->self_id,
-                              message->seq, message->seq, error))
-    return FALSE;
-  if (!update_conversation (self, message, delta, counters, error))
-    return FALSE;
+  counters = ssq_cache_counters_get (self, message->conversation_id, &local_error);
+  if (counters != NULL && own && !old.existed)
+    counters = move_own_markers (self, message, counters, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, local_error);
+      return FALSE;
+    }
+  if (counters == NULL)
+    return TRUE;
+  ssq_cache_counters_count_message (counters, message, delta);
   /* The cursor moved onto this message: messages held above it (paged in
    * earlier) may let it go further. */
-  if (counters->found && counters->sync_seq == message->seq && may_hold_above (held, message->seq) &&
-      !ssq_cache_advance_cursor_from (self, message->conversation_id, message->seq, error))
-    return FALSE;
+  if (counters->sync_seq == message->seq && may_hold_above (held, message->seq))
+    {
+      gint64 next = ssq_cache_next_cursor (self, message->conversation_id, message->seq, error);
+
+      if (next < 0)
+        return FALSE;
+      counters->sync_seq = next;
+    }
+  *out = (Counters) { TRUE, *counters };
   return TRUE;
 }
 
@@ -489,10 +462,10 @@ update_snapshot (SsqCache        *self,
       return;
     }
   next = ssq_conversation_copy (held);
-  next->last_seq = counters->last_seq;
-  next->read_seq = counters->read_seq;
-  next->unread = counters->unread;
-  next->last_activity = counters->last_activity;
+  next->last_seq = counters->values.last_seq;
+  next->read_seq = counters->values.read_seq;
+  next->unread = counters->values.unread;
+  next->last_activity = counters->values.last_activity;
   last = ssq_conversation_get_last_message (held);
   if (last == NULL || ssq_message_get_seq (last) <= stored->seq)
     g_set_object (&next->last_message, stored);
@@ -541,14 +514,17 @@ ssq_cache_apply_message (SsqCache    *self,
         {
           self->batch_failed = TRUE;
           ssq_cache_forget_snapshots (self);
+          ssq_cache_counters_drop (self);
           return FALSE;
         }
     }
   else if (!ssq_db_run (&self->db, "SAVEPOINT message", error))
     return FALSE;
   else if (!store_message_steps (self, message, held, &same, &counters, error) ||
+           !ssq_cache_counters_settle (self, error) ||
            !ssq_db_run (&self->db, "RELEASE message", error))
     {
+      ssq_cache_counters_drop (self);
       ssq_db_run (&self->db, "ROLLBACK TO message", NULL);
       ssq_db_run (&self->db, "RELEASE message", NULL);
       ssq_cache_forget_conversation (self, message->conversation_id);

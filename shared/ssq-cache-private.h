@@ -24,7 +24,37 @@ struct _SsqCache
    * whatever a write does not keep in step it forgets. */
   GHashTable *conversations;
   GHashTable *users;
+  /* Conversation id -> SsqCacheCounters: rows a batch has not written yet
+   * (see ssq-cache-counters.c). */
+  GHashTable *counters;
 };
+
+/* A conversation's row, as the messages of a batch move it. */
+typedef struct {
+  gint64 last_seq;
+  gint64 read_seq;
+  gint64 delivered_seq;
+  gint64 unread;
+  gint64 last_activity;
+  gint64 rev;
+  gint64 sync_rev;
+  gint64 sync_seq;
+} SsqCacheCounters;
+
+SsqCacheCounters *ssq_cache_counters_get    (SsqCache         *self,
+                                             const char       *conversation_id,
+                                             GError          **error);
+gboolean    ssq_cache_counters_settle       (SsqCache         *self,
+                                             GError          **error);
+void        ssq_cache_counters_settle_quietly (SsqCache       *self);
+void        ssq_cache_counters_drop         (SsqCache         *self);
+void        ssq_cache_counters_count_message (SsqCacheCounters *counters,
+                                              SsqMessage       *message,
+                                              gint64            unread_delta);
+gint64      ssq_cache_next_cursor           (SsqCache         *self,
+                                             const char       *conversation_id,
+                                             gint64            cursor,
+                                             GError          **error);
 
 SsqMessage *ssq_cache_message_from_row  (sqlite3_stmt *stmt,
                                          const char   *self_id,

@@ -106,6 +106,7 @@ ssq_cache_finalize (GObject *object)
   g_free (self->self_id);
   g_hash_table_unref (self->conversations);
   g_hash_table_unref (self->users);
+  g_hash_table_unref (self->counters);
   G_OBJECT_CLASS (ssq_cache_parent_class)->finalize (object);
 }
 
@@ -120,6 +121,7 @@ ssq_cache_init (SsqCache *self)
 {
   self->conversations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->counters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 void
@@ -278,7 +280,10 @@ ssq_cache_commit (SsqCache  *self,
 
   if (--self->batch_depth > 0)
     return TRUE;
-  /* New messages go into the search index in one statement. */
+  /* The conversations' counters are written once; new messages go into
+   * the search index in one statement. */
+  if (!self->batch_failed && !ssq_cache_counters_settle (self, NULL))
+    self->batch_failed = TRUE;
   if (!self->batch_failed && !ssq_cache_index_pending (self, NULL))
     self->batch_failed = TRUE;
   if (self->batch_failed)
@@ -292,6 +297,7 @@ ssq_cache_commit (SsqCache  *self,
     return TRUE;
   /* Rolled back: the snapshots may tell of writes that are gone. */
   self->unindexed_from = 0;
+  ssq_cache_counters_drop (self);
   ssq_cache_forget_snapshots (self);
   g_hash_table_remove_all (self->users);
   return FALSE;
