@@ -254,6 +254,88 @@ test_unread_and_receipts (void)
   g_assert_cmpstr (ssq_message_get_body (ssq_conversation_get_last_message (all->pdata[0])), ==, "and more");
 }
 
+/* How often the conversations table was updated, counted by a trigger the
+ * test adds to the cache file through a connection of its own. */
+static sqlite3 *
+watch_updates (SsqCache *cache)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open (ssq_cache_get_path (cache), &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db,
+                                 "CREATE TABLE test_updates (n INTEGER NOT NULL);"
+                                 "INSERT INTO test_updates VALUES (0);"
+                                 "CREATE TRIGGER test_count AFTER UPDATE ON conversations "
+                                 "BEGIN UPDATE test_updates SET n = n + 1; END;",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  return db;
+}
+
+static gint64
+updates_seen (sqlite3 *db)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64 n;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT n FROM test_updates", -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return n;
+}
+
+/* A batch of messages writes each conversation's row once, with the
+ * counters every message moved; whatever reads the row meanwhile sees
+ * them too, and a cache opened afresh reads the same. */
+static void
+test_batch_counters (void)
+{
+  g_autoptr(SsqCache) cache = open_cache ();
+  g_autoptr(SsqCache) again = NULL;
+  g_autoptr(SsqConversation) held = NULL;
+  g_autoptr(SsqConversation) read = NULL;
+  g_autoptr(GError) error = NULL;
+  sqlite3 *db;
+
+  store_conversation (cache, "ca", "direct", 0);
+  store_conversation (cache, "cb", "group", 0);
+  db = watch_updates (cache);
+  g_assert_true (ssq_cache_begin (cache, &error));
+  for (gint64 seq = 1; seq <= 100; seq++)
+    store_message (cache, "ca", seq, seq == 60 ? ME : PEER, "hello", FALSE);
+  for (gint64 seq = 1; seq <= 10; seq++)
+    store_message (cache, "cb", seq, PEER, "hello", FALSE);
+  store_message (cache, "ca", 99, PEER, "", TRUE);   /* deleted in the same batch */
+  g_assert_true (ssq_cache_commit (cache, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (updates_seen (db), ==, 2);
+
+  held = ssq_cache_get_conversation (cache, "ca");
+  g_assert_cmpint (ssq_conversation_get_unread (held), ==, 39);     /* 61..100 but 99 */
+  g_assert_cmpint (ssq_conversation_get_read_seq (held), ==, 60);   /* my message reads up to it */
+  g_assert_cmpint (ssq_conversation_get_last_seq (held), ==, 100);
+  g_assert_cmpint (ssq_message_get_seq (ssq_conversation_get_last_message (held)), ==, 100);
+  g_assert_cmpint (unread (cache, "cb"), ==, 10);
+
+  /* A reader in the middle of a batch sees what came before it. */
+  g_assert_true (ssq_cache_begin (cache, &error));
+  store_message (cache, "ca", 101, PEER, "more", FALSE);
+  g_assert_cmpint (ssq_cache_get_cursor (cache, "ca"), ==, 101);
+  store_message (cache, "ca", 102, PEER, "more", FALSE);
+  g_assert_true (ssq_cache_commit (cache, &error));
+  g_assert_cmpint (ssq_cache_get_cursor (cache, "ca"), ==, 102);
+  g_assert_cmpint (ssq_cache_get_cursor (cache, "cb"), ==, 10);
+
+  again = ssq_cache_open (ssq_cache_get_path (cache), &error);
+  g_assert_no_error (error);
+  read = ssq_cache_get_conversation (again, "ca");
+  g_assert_cmpint (ssq_conversation_get_unread (read), ==, 41);
+  g_assert_cmpint (ssq_conversation_get_read_seq (read), ==, 60);
+  g_assert_cmpint (ssq_conversation_get_last_seq (read), ==, 102);
+  g_assert_cmpint (ssq_cache_get_cursor (again, "ca"), ==, 102);
+  sqlite3_close (db);
+}
+
 static guint
 count_hits (SsqCache   *cache,
             const char *text)
@@ -440,6 +522,7 @@ main (int    argc,
   g_test_add_func ("/cache/golden-schema", test_golden_schema);
   g_test_add_func ("/cache/cursors-and-gaps", test_cursors_and_gaps);
   g_test_add_func ("/cache/unread-and-receipts", test_unread_and_receipts);
+  g_test_add_func ("/cache/batch-counters", test_batch_counters);
   g_test_add_func ("/cache/search", test_search);
   g_test_add_func ("/cache/outbox", test_outbox);
   g_test_add_func ("/cache/path-for", test_path_for);
