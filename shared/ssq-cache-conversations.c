@@ -8,10 +8,31 @@
 #include "ssq-wire.h"
 #include "ssq-proto.h"
 
+/* Whether the user's account is deleted: SsqUser does not hold it (it
+ * shows as the display name), the wire object does. */
+static gboolean
+store_user_deleted (SsqCache    *self,
+                    JsonObject  *user,
+                    GError     **error)
+{
+  SsqWireUser u;
+  sqlite3_stmt *stmt;
+
+  if (!ssq_wire_user_decode (user, &u, error))
+    return FALSE;
+  stmt = ssq_db_stmt (&self->db, "UPDATE users SET deleted = ? WHERE id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, u.deleted);
+  ssq_db_bind_text (stmt, 2, u.id);
+  return ssq_db_step_done (&self->db, stmt, error);
+}
+
 static gboolean
 store_member (SsqCache    *self,
               const char  *conversation_id,
               JsonObject  *member,
+              guint        position,
               GError     **error)
 {
   g_autoptr(SsqUser) user = NULL;
@@ -21,13 +42,15 @@ store_member (SsqCache    *self,
   if (!ssq_wire_member_decode (member, &m, error))
     return FALSE;
   user = ssq_user_new_from_json (m.user, error);
-  if (user == NULL || !ssq_cache_store_user (self, user, error))
+  if (user == NULL || !ssq_cache_store_user (self, user, error) ||
+      !store_user_deleted (self, m.user, error))
     return FALSE;
 
+  /* The position keeps the server's order of the list (by joining). */
   stmt = ssq_db_stmt (&self->db,
-                      "INSERT INTO members (conversation_id, user_id, role, delivered_seq, read_seq) "
-                      "VALUES (?1, ?2, ?3, MAX(?4, ?5), ?5) ON CONFLICT DO UPDATE SET "
-                      "role = excluded.role, present = 1, "
+                      "INSERT INTO members (conversation_id, user_id, role, delivered_seq, read_seq, position) "
+                      "VALUES (?1, ?2, ?3, MAX(?4, ?5), ?5, ?6) ON CONFLICT DO UPDATE SET "
+                      "role = excluded.role, present = 1, position = excluded.position, "
                       "delivered_seq = MAX(delivered_seq, excluded.delivered_seq), "
                       "read_seq = MAX(read_seq, excluded.read_seq)", error);
   if (stmt == NULL)
@@ -37,6 +60,7 @@ store_member (SsqCache    *self,
   ssq_db_bind_text (stmt, 3, m.role ? m.role : "member");
   sqlite3_bind_int64 (stmt, 4, m.delivered_seq);
   sqlite3_bind_int64 (stmt, 5, m.read_seq);
+  sqlite3_bind_int (stmt, 6, (int) position);
   return ssq_db_step_done (&self->db, stmt, error);
 }
 
@@ -64,7 +88,7 @@ store_members (SsqCache    *self,
           g_set_error (error, SSQ_ERROR, SSQ_ERROR_PROTOCOL, _("A member must be an object"));
           return FALSE;
         }
-      if (!store_member (self, conversation_id, json_node_get_object (node), error))
+      if (!store_member (self, conversation_id, json_node_get_object (node), i, error))
         return FALSE;
     }
 
@@ -90,15 +114,16 @@ store_row (SsqCache                   *self,
    * update_conversation in ssq-cache-messages.c). */
   stmt = ssq_db_stmt (&self->db,
                       "INSERT INTO conversations (id, kind, title, role, muted, last_seq, read_seq, "
-                      "  delivered_seq, unread, created_at, last_activity, rev, sync_rev) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?12, ?12) ON CONFLICT (id) DO UPDATE SET "
+                      "  delivered_seq, unread, created_at, last_activity, rev, sync_rev, updated_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?12, ?12, ?13) ON CONFLICT (id) DO UPDATE SET "
                       "kind = excluded.kind, title = excluded.title, role = excluded.role, "
                       "muted = excluded.muted, last_seq = MAX(last_seq, excluded.last_seq), "
                       "read_seq = MAX(read_seq, excluded.read_seq), "
                       "delivered_seq = MAX(delivered_seq, excluded.delivered_seq), "
                       "unread = excluded.unread, created_at = excluded.created_at, "
                       "last_activity = MAX(last_activity, excluded.last_activity), "
-                      "rev = MAX(rev, excluded.rev)", error);
+                      "rev = MAX(rev, excluded.rev), updated_at = MAX(updated_at, excluded.updated_at)",
+                      error);
   if (stmt == NULL)
     return FALSE;
   ssq_db_bind_text (stmt, 1, c->id);
@@ -113,6 +138,7 @@ store_row (SsqCache                   *self,
   sqlite3_bind_int64 (stmt, 10, c->created_at);
   sqlite3_bind_int64 (stmt, 11, MAX (c->created_at, c->updated_at));
   sqlite3_bind_int64 (stmt, 12, c->rev);
+  sqlite3_bind_int64 (stmt, 13, c->updated_at);
   return ssq_db_step_done (&self->db, stmt, error);
 }
 
@@ -272,6 +298,114 @@ ssq_cache_get_conversation (SsqCache   *self,
     conversation->peer_presence = g_strdup (ssq_user_get_presence (peer_user));
   g_hash_table_insert (self->conversations, g_strdup (conversation_id), g_object_ref (conversation));
   return g_steal_pointer (&conversation);
+}
+
+/* The members as `member` objects, in the server's order. The account's
+ * own markers move in the conversation's row (ssq_cache_set_markers), so
+ * its entry takes the further of the two. */
+static JsonArray *
+wire_members (SsqCache     *self,
+              const char   *conversation_id,
+              gint64        own_delivered,
+              gint64        own_read,
+              GError      **error)
+{
+  g_autoptr(JsonArray) members = json_array_new ();
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "SELECT u.id, u.username, u.display_name, u.presence, u.last_seen, "
+                                    "  u.deleted, m.role, m.delivered_seq, m.read_seq "
+                                    "FROM members m JOIN users u ON u.id = m.user_id "
+                                    "WHERE m.conversation_id = ? ORDER BY m.position, m.user_id", error);
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  ssq_db_bind_text (stmt, 1, conversation_id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      SsqWireUser u = {
+        .id = (const char *) sqlite3_column_text (stmt, 0),
+        .username = (const char *) sqlite3_column_text (stmt, 1),
+        .display_name = (const char *) sqlite3_column_text (stmt, 2),
+        .presence = (const char *) sqlite3_column_text (stmt, 3),
+        .last_seen = sqlite3_column_int64 (stmt, 4),
+        .deleted = sqlite3_column_int (stmt, 5),
+      };
+      gboolean own = g_strcmp0 (u.id, self->self_id) == 0;
+      g_autoptr(JsonObject) user = ssq_wire_user_encode (&u);
+      SsqWireMember m = {
+        .user = user,
+        .role = (const char *) sqlite3_column_text (stmt, 6),
+        .delivered_seq = MAX (sqlite3_column_int64 (stmt, 7), own ? own_delivered : 0),
+        .read_seq = MAX (sqlite3_column_int64 (stmt, 8), own ? own_read : 0),
+      };
+
+      json_array_add_object_element (members, ssq_wire_member_encode (&m));
+    }
+  if (rc != SQLITE_DONE)
+    ssq_db_fail (&self->db, error);
+  sqlite3_reset (stmt);
+  return rc == SQLITE_DONE ? g_steal_pointer (&members) : NULL;
+}
+
+/**
+ * ssq_cache_conversation_to_wire:
+ * The conversation as a protocol `conversation` object, encoded by the
+ * codec from what the cache holds: what the server last sent, with the
+ * counters (last_seq, unread, markers, rev) as the messages and markers
+ * since have moved them.
+ *
+ * Returns: (transfer full) (nullable): the object, or NULL with @error
+ *   (not found when the cache does not hold the conversation).
+ */
+JsonObject *
+ssq_cache_conversation_to_wire (SsqCache    *self,
+                                const char  *conversation_id,
+                                GError     **error)
+{
+  g_autoptr(JsonArray) members = NULL;
+  sqlite3_stmt *stmt;
+  SsqWireConversation c = { 0 };
+  JsonObject *object = NULL;
+
+  g_return_val_if_fail (SSQ_IS_CACHE (self), NULL);
+  g_return_val_if_fail (conversation_id != NULL, NULL);
+
+  if (!ssq_cache_counters_settle (self, error))
+    return NULL;
+  stmt = ssq_db_stmt (&self->db,
+                      "SELECT kind, title, last_seq, rev, read_seq, delivered_seq, unread, muted, "
+                      "  role, created_at, updated_at FROM conversations WHERE id = ?", error);
+  if (stmt == NULL)
+    return NULL;
+  ssq_db_bind_text (stmt, 1, conversation_id);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      sqlite3_reset (stmt);
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, _("No such conversation"));
+      return NULL;
+    }
+  c.id = conversation_id;
+  c.kind = (const char *) sqlite3_column_text (stmt, 0);
+  c.title = (const char *) sqlite3_column_text (stmt, 1);
+  c.last_seq = sqlite3_column_int64 (stmt, 2);
+  c.rev = sqlite3_column_int64 (stmt, 3);
+  c.read_seq = sqlite3_column_int64 (stmt, 4);
+  c.delivered_seq = sqlite3_column_int64 (stmt, 5);
+  c.unread = sqlite3_column_int64 (stmt, 6);
+  c.muted = sqlite3_column_int (stmt, 7);
+  c.role = sqlite3_column_text (stmt, 8) ? (const char *) sqlite3_column_text (stmt, 8) : "member";
+  c.created_at = sqlite3_column_int64 (stmt, 9);
+  c.updated_at = sqlite3_column_int64 (stmt, 10);
+  /* The row's strings live until the statement is reset: encode first. */
+  members = wire_members (self, conversation_id, c.delivered_seq, c.read_seq, error);
+  if (members != NULL)
+    {
+      c.members = members;
+      object = ssq_wire_conversation_encode (&c);
+    }
+  sqlite3_reset (stmt);
+  return object;
 }
 
 /**

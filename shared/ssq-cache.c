@@ -90,6 +90,14 @@ static const char *const migrations[] = {
    * FTS5 write out its pending terms. Edits and deletions keep their
    * triggers. */
   "DROP TRIGGER messages_fts_insert;",
+  /* 3 -> 4: what it takes to give a conversation back as the server sent
+   * it (ssq_cache_conversation_to_wire): its updated_at, each member's
+   * place in the server's list, and whether a user's account is deleted.
+   * A cache from before reads 0 for each until the next sync stores the
+   * conversation again. */
+  "ALTER TABLE conversations ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE members ADD COLUMN position INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE users ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SSQ_CACHE_SCHEMA_VERSION);

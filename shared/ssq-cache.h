@@ -13,7 +13,7 @@
 
 G_BEGIN_DECLS
 
-#define SSQ_CACHE_SCHEMA_VERSION 3
+#define SSQ_CACHE_SCHEMA_VERSION 4
 
 #define SSQ_TYPE_CACHE (ssq_cache_get_type ())
 G_DECLARE_FINAL_TYPE (SsqCache, ssq_cache, SSQ, CACHE, GObject)
@@ -72,6 +72,9 @@ gboolean         ssq_cache_remove_conversation (SsqCache  *self,
 SsqConversation *ssq_cache_get_conversation  (SsqCache    *self,
                                               const char  *conversation_id);
 GPtrArray       *ssq_cache_list_conversations (SsqCache   *self);
+JsonObject      *ssq_cache_conversation_to_wire (SsqCache  *self,
+                                                 const char *conversation_id,
+                                                 GError   **error);
 SsqConversation *ssq_cache_find_conversation (SsqCache    *self,
                                               const char  *name);
 gboolean         ssq_cache_set_markers       (SsqCache    *self,

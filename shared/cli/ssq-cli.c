@@ -164,22 +164,25 @@ status_name (SsqMessageStatus status)
   return names[status];
 }
 
+/* The message as the codec encodes it, with what only this client knows
+ * under "client"; a message still in the outbox has no id and no seq
+ * yet, so it goes without them. */
 static JsonObject *
 message_to_json (Cli        *cli,
                  SsqMessage *message)
 {
   JsonObject *object = ssq_message_to_json (message);
+  JsonObject *client = json_object_new ();
   g_autofree char *sender = sender_name (cli, message);
 
-  /* The wire object, with what the CLI knows besides; a message still in
-   * the outbox has no id and no seq yet. */
   if (ssq_message_get_seq (message) <= 0)
     {
       json_object_remove_member (object, "id");
       json_object_remove_member (object, "seq");
     }
-  json_object_set_string_member (object, "sender_username", sender);
-  json_object_set_string_member (object, "status", status_name (ssq_message_get_status (message)));
+  json_object_set_string_member (client, "sender_username", sender);
+  json_object_set_string_member (client, "status", status_name (ssq_message_get_status (message)));
+  json_object_set_object_member (object, "client", client);
   return object;
 }
 
@@ -242,30 +245,29 @@ print_messages (Cli       *cli,
     print_message_line (cli, messages->pdata[i]);
 }
 
+/* The conversation as the server sent it, encoded by the codec from the
+ * cache, with what only this client knows under "client": the title it
+ * shows, when it last saw activity, and how many messages wait in the
+ * outbox. NULL with @error when the cache cannot give it. */
 static JsonObject *
-conversation_to_json (SsqConversation *conversation)
+conversation_to_json (Cli              *cli,
+                      SsqConversation  *conversation,
+                      GError          **error)
 {
-  JsonObject *object = json_object_new ();
-  JsonArray *members = json_array_new ();
-  GListModel *list = ssq_conversation_get_members (conversation);
+  SsqCache *cache = ssq_client_get_cache (cli->client);
+  const char *id = ssq_conversation_get_id (conversation);
+  JsonObject *object = ssq_cache_conversation_to_wire (cache, id, error);
+  g_autoptr(GPtrArray) pending = NULL;
+  JsonObject *client;
 
-  for (guint i = 0; i < g_list_model_get_n_items (list); i++)
-    {
-      g_autoptr(SsqMember) member = g_list_model_get_item (list, i);
-
-      json_array_add_string_element (members, ssq_member_get_username (member));
-    }
-  json_object_set_string_member (object, "id", ssq_conversation_get_id (conversation));
-  json_object_set_string_member (object, "kind",
-                                 ssq_conversation_is_direct (conversation) ? "direct" : "group");
-  if (ssq_conversation_get_title (conversation) != NULL)
-    json_object_set_string_member (object, "title", ssq_conversation_get_title (conversation));
-  json_object_set_string_member (object, "display_title", ssq_conversation_get_display_title (conversation));
-  json_object_set_array_member (object, "members", members);
-  json_object_set_int_member (object, "last_seq", ssq_conversation_get_last_seq (conversation));
-  json_object_set_int_member (object, "unread", ssq_conversation_get_unread (conversation));
-  json_object_set_boolean_member (object, "muted", ssq_conversation_get_muted (conversation));
-  json_object_set_int_member (object, "last_activity", ssq_conversation_get_last_activity (conversation));
+  if (object == NULL)
+    return NULL;
+  pending = ssq_cache_outbox_list (cache, id);
+  client = json_object_new ();
+  json_object_set_string_member (client, "display_title", ssq_conversation_get_display_title (conversation));
+  json_object_set_int_member (client, "last_activity", ssq_conversation_get_last_activity (conversation));
+  json_object_set_int_member (client, "pending", pending->len);
+  json_object_set_object_member (object, "client", client);
   return object;
 }
 
@@ -287,18 +289,28 @@ print_conversation_line (SsqConversation *conversation)
            when);
 }
 
-static void
+/* One conversation: a line, or a JSON object on one line. FALSE when it
+ * failed (and the command with it). */
+static gboolean
 print_conversation (Cli             *cli,
                     SsqConversation *conversation)
 {
-  if (cli->json)
-    {
-      g_autoptr(JsonObject) object = conversation_to_json (conversation);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) object = NULL;
 
-      print_json_object (object);
+  if (!cli->json)
+    {
+      print_conversation_line (conversation);
+      return TRUE;
     }
-  else
-    print_conversation_line (conversation);
+  object = conversation_to_json (cli, conversation, &error);
+  if (object == NULL)
+    {
+      cli_fail (cli, error);
+      return FALSE;
+    }
+  print_json_object (object);
+  return TRUE;
 }
 
 /* Sessions. */
@@ -586,9 +598,16 @@ conversations_step (Cli          *cli,
     {
       g_autoptr(JsonArray) array = json_array_new ();
       g_autoptr(JsonNode) node = json_node_alloc ();
+      g_autoptr(GError) error = NULL;
 
       for (guint i = 0; i < list->len; i++)
-        json_array_add_object_element (array, conversation_to_json (list->pdata[i]));
+        {
+          JsonObject *object = conversation_to_json (cli, list->pdata[i], &error);
+
+          if (object == NULL)
+            return cli_fail (cli, error);
+          json_array_add_object_element (array, object);
+        }
       json_node_init_array (node, array);
       print_json (node);
     }
@@ -620,8 +639,8 @@ conversation_done (GObject      *source,
 
   if (conversation == NULL)
     return cli_fail (cli, error);
-  print_conversation (cli, conversation);
-  cli_quit (cli, SSQ_CLI_OK);
+  if (print_conversation (cli, conversation))
+    cli_quit (cli, SSQ_CLI_OK);
 }
 
 static void

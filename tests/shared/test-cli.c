@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "ssq-json.h"
+#include "ssq-wire.h"
 #include "ssq-test-server.h"
 
 typedef struct {
@@ -393,6 +394,121 @@ test_hostile_text (void)
                                                   "body"), ==, evil);
 }
 
+/* The member users' presence and last_seen change as clients come and
+ * go (the CLI's own did, by connecting): out of a comparison. */
+static void
+drop_presence (JsonObject *conversation)
+{
+  JsonArray *members = json_object_get_array_member (conversation, "members");
+
+  for (guint i = 0; i < json_array_get_length (members); i++)
+    {
+      JsonObject *user = json_object_get_object_member (json_array_get_object_element (members, i), "user");
+
+      g_assert_true (json_object_has_member (user, "presence"));
+      g_assert_true (json_object_has_member (user, "last_seen"));
+      json_object_remove_member (user, "presence");
+      json_object_remove_member (user, "last_seen");
+    }
+}
+
+/* The JSON of @object, which must decode with the codec and encode back to
+ * the same text: nothing the codec would not write, in its order. */
+static char *
+assert_codec_conversation (JsonObject *object)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) again = NULL;
+  g_autofree char *text = ssq_json_object_to_string (object, NULL);
+  g_autofree char *text_again = NULL;
+  SsqWireConversation c;
+
+  g_assert_true (ssq_wire_conversation_decode (object, &c, &error));
+  g_assert_no_error (error);
+  again = ssq_wire_conversation_encode (&c);
+  text_again = ssq_json_object_to_string (again, NULL);
+  g_assert_cmpstr (text, ==, text_again);
+  return g_steal_pointer (&text);
+}
+
+/* --json prints the wire objects as the codec encodes them, from the
+ * cache, with what only the client knows apart under "client": the same
+ * conversation and message the server gives over REST. */
+static void
+test_json_is_wire (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(CliUser) cli = cli_user_new ();
+  g_autoptr(SsqTestUser) alice = ssq_test_register (server, "alice");
+  g_autoptr(SsqTestUser) bob = ssq_test_register (server, "bob");
+  g_autoptr(SsqTestUser) carol = ssq_test_register (server, "carol");
+  g_autofree char *out = NULL, *group = NULL, *path = NULL, *cli_text = NULL, *server_text = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(JsonObject) reply = NULL;
+  JsonObject *printed, *client, *served;
+  guint status;
+
+  group = ssq_test_create_conversation (server, bob, "{\"kind\":\"group\",\"title\":\"Wire\","
+                                                     "\"members\":[\"alice\",\"carol\"]}");
+  g_file_set_contents (cli->password_file, "password-alice", -1, NULL);
+  g_assert_cmpint (run_cli (cli, NULL, "--server", server->url, "--password-file", cli->password_file,
+                            "login", "alice", NULL), ==, 0);
+
+  g_assert_cmpint (run_cli (cli, &out, "--json", "conversations", NULL), ==, 0);
+  g_test_message ("conversations: %s", out);
+  node = parse_json (out);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (node)), ==, 1);
+  printed = json_array_get_object_element (json_node_get_array (node), 0);
+  client = json_object_get_object_member (printed, "client");
+  g_assert_nonnull (client);
+  g_assert_cmpstr (json_object_get_string_member (client, "display_title"), ==, "Wire");
+  g_assert_cmpint (json_object_get_int_member (client, "pending"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (client, "last_activity"), ==,
+                   json_object_get_int_member (printed, "created_at"));
+  json_object_ref (client);
+  json_object_remove_member (printed, "client");
+  drop_presence (printed);
+  cli_text = assert_codec_conversation (printed);
+  json_object_unref (client);
+
+  path = g_strdup_printf ("/api/v1/conversations/%s", group);
+  reply = ssq_test_http (server, "GET", path, alice->token, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  served = json_object_get_object_member (reply, "conversation");
+  drop_presence (served);
+  server_text = ssq_json_object_to_string (served, NULL);
+  g_assert_cmpstr (cli_text, ==, server_text);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&node, json_node_unref);
+  g_clear_pointer (&reply, json_object_unref);
+  g_clear_pointer (&cli_text, g_free);
+  g_clear_pointer (&server_text, g_free);
+
+  /* A message: the server's object, and who sent it apart. */
+  g_free (path);
+  path = g_strdup_printf ("/api/v1/conversations/%s/messages", group);
+  reply = ssq_test_http (server, "POST", path, bob->token, "{\"client_id\":\"w1\",\"body\":\"on the wire\"}",
+                         &status);
+  g_assert_cmpuint (status, ==, 201);
+  g_clear_pointer (&reply, json_object_unref);
+  g_assert_cmpint (run_cli (cli, &out, "--json", "history", "Wire", NULL), ==, 0);
+  node = parse_json (out);
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (node)), ==, 1);
+  printed = json_array_get_object_element (json_node_get_array (node), 0);
+  client = json_object_get_object_member (printed, "client");
+  g_assert_cmpstr (json_object_get_string_member (client, "sender_username"), ==, "bob");
+  g_assert_true (json_object_has_member (client, "status"));
+  json_object_remove_member (printed, "client");
+  cli_text = ssq_json_object_to_string (printed, NULL);
+  reply = ssq_test_http (server, "GET", path, alice->token, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  server_text = ssq_json_object_to_string (json_array_get_object_element (json_object_get_array_member (reply,
+                                                                                                       "messages"),
+                                                                          0), NULL);
+  g_assert_cmpstr (cli_text, ==, server_text);
+  (void) carol;
+}
+
 static void
 test_send_history_and_queue (void)
 {
@@ -410,7 +526,9 @@ test_send_history_and_queue (void)
   g_assert_cmpint (run_cli (alice, &out, "--json", "send", "bob", "hello bob", NULL), ==, 0);
   node = parse_json (out);
   g_assert_cmpint (json_object_get_int_member (json_node_get_object (node), "seq"), ==, 1);
-  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "status"), ==, "sent");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (json_node_get_object (node),
+                                                                                 "client"),
+                                                  "status"), ==, "sent");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&node, json_node_unref);
   g_assert_cmpint (run_cli (bob, &out, "history", "alice", NULL), ==, 0);
@@ -439,6 +557,20 @@ test_send_history_and_queue (void)
   g_assert_cmpint (run_cli (alice, &out, "conversations", NULL), ==, 4);    /* cached, marked stale */
   g_assert_nonnull (strstr (out, "Lab Crew"));
   g_clear_pointer (&out, g_free);
+  /* The conversation with bob counts the message waiting for it. */
+  g_assert_cmpint (run_cli (alice, &out, "--json", "conversations", NULL), ==, 4);
+  node = parse_json (out);
+  array = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *conversation = json_array_get_object_element (array, i);
+      JsonObject *client = json_object_get_object_member (conversation, "client");
+      gboolean direct = g_strcmp0 (json_object_get_string_member (conversation, "kind"), "direct") == 0;
+
+      g_assert_cmpint (json_object_get_int_member (client, "pending"), ==, direct ? 1 : 0);
+    }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&node, json_node_unref);
 
   /* The next command that connects delivers it. */
   ssq_test_server_restart (server);
@@ -503,6 +635,7 @@ main (int    argc,
   g_test_add_func ("/cli/usage-messages", test_usage_messages);
   g_test_add_func ("/cli/ambiguous-title", test_ambiguous_title);
   g_test_add_func ("/cli/hostile-text", test_hostile_text);
+  g_test_add_func ("/cli/json-is-wire", test_json_is_wire);
   g_test_add_func ("/cli/send-history-and-queue", test_send_history_and_queue);
   g_test_add_func ("/cli/tail", test_tail);
   return g_test_run ();
