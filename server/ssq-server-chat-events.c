@@ -102,7 +102,6 @@ ssq_server_chat_emit_message (SsqServer           *server,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) members = NULL;
-  g_autoptr(JsonObject) obj = ssq_server_json_message (message);
   g_autoptr(GBytes) frame = NULL;
 
   members = ssq_server_members_list (server->members, message->conversation_id, &error);
@@ -111,7 +110,8 @@ ssq_server_chat_emit_message (SsqServer           *server,
       g_warning ("Message event not sent: %s", error->message);
       return;
     }
-  frame = ssq_server_wire_event (SSQ_FRAME_TYPE_MESSAGE, obj);
+  /* The stored wire form, copied: nothing encoded per message. */
+  frame = ssq_server_wire_message_stored (message);
   server->metrics.messages_delivered_total +=
     ssq_server_hub_send_members (server->hub, members, NULL, frame);
   if (is_new)

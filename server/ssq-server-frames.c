@@ -79,8 +79,7 @@ send_done (SsqServer           *server,
            gpointer             user_data)
 {
   Pending *p = user_data;
-  g_autoptr(JsonObject) ack = NULL;
-  g_autoptr(JsonObject) wire_message = NULL;
+  g_autoptr(GBytes) ack = NULL;
 
   if (!p->session->open)
     return;
@@ -89,10 +88,10 @@ send_done (SsqServer           *server,
       ssq_server_session_send_error (p->session, p->request_id, error);
       return;
     }
-  wire_message = ssq_server_json_message (message);
-  ack = ssq_wire_ack_encode (&(SsqWireAck) { .id = p->request_id, .message = wire_message,
-                                             .duplicate = duplicate });
-  ssq_server_session_send_object (p->session, ack);
+  if (p->request_id == NULL)
+    return;     /* a send without an id has no reply */
+  ack = ssq_server_wire_ack_stored (p->request_id, message, duplicate);
+  ssq_server_session_send (p->session, ack);
   observe_latency (p->session, p->started_us);
 }
 

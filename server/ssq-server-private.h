@@ -81,5 +81,8 @@ JsonObject *ssq_server_json_conversation_for (SsqServer      *server,
 GBytes     *ssq_server_wire_event        (SsqFrameType        type,
                                           JsonObject         *value);
 GBytes     *ssq_server_wire              (JsonObject         *object);
+GBytes     *ssq_server_wire_ack_stored   (JsonNode            *request_id,
+                                         const SsqMessageRow *message,
+                                         gboolean             duplicate);
 
 G_END_DECLS

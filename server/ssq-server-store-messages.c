@@ -218,7 +218,7 @@ ssq_server_store_message_append (SsqServerStore  *store,
     "INSERT INTO messages (" MESSAGE_COLUMNS ") "
     "SELECT ?1, ?2, last_seq + 1, ?3, ?4, ?5, ?6, NULL, 0, ?7, 0, "
     "  ssq_message_json(?1, ?2, last_seq + 1, ?3, ?4, ?5, ?6, NULL, 0, ?7, 0) "
-    "FROM conversations WHERE id = ?2 RETURNING seq", error);
+    "FROM conversations WHERE id = ?2 RETURNING seq, json", error);
   sqlite3_stmt *bump;
   int rc;
 
@@ -247,6 +247,10 @@ ssq_server_store_message_append (SsqServerStore  *store,
       return ssq_server_store_fail (store, error);
     }
   message->seq = sqlite3_column_int64 (insert, 0);
+  /* The wire form, computed here on the writer thread: the ack and the
+   * event copy it, and the main loop encodes nothing per message. */
+  g_free (message->json);
+  message->json = ssq_server_store_column_dup (insert, 1);
   if (!ssq_server_store_step_done (store, insert, error))
     return FALSE;
 

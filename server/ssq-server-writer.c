@@ -21,7 +21,7 @@ typedef struct {
 
 /* Completions run on the main loop in slices of about this long, so that
  * other sources get their turn between slices. */
-#define SSQ_WRITER_SLICE_US 1000
+#define SSQ_WRITER_SLICE_US 500
 
 typedef struct {
   guint  n_ops;

@@ -11,11 +11,20 @@
 #include <errno.h>
 #include <glib-unix.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_EVENTS     512
 #define WHEEL_SLOTS    256
 #define WHEEL_TICK_MS  250
+
+/* The loop source's share of one main-loop iteration: events are handled
+ * until EVENTS_SLICE_US has passed, deferred writes until SLICE_US; what is
+ * left waits for the next iteration, first in line. Other sources (the
+ * writer's completions) get their turn in between, and no iteration holds a
+ * ping for more than about two slices. */
+#define EVENTS_SLICE_US 600
+#define SLICE_US        1000
 
 typedef struct {
   GSource     source;
@@ -27,13 +36,36 @@ struct _SsqNetLoop {
   LoopSource  *source;
   gpointer     fd_tag;
   GQueue       deferred;
+  GQueue       backlog;      /* SsqNetWatch polled but not handled yet */
   GQueue       wheel[WHEEL_SLOTS];
   guint        n_timers;
   guint        tick_id;
   gint64       wheel_time;   /* ms of the slot last processed */
   gint64       woke_us;      /* when the last poll returned (0: not yet) */
   gint64       max_busy_us;  /* longest iteration since last taken */
+
+  /* SSQ_DEBUG_STALL_US: iterations longer than this are logged with what
+   * ran in them (0: off). What the loop source did is counted here; the
+   * rest of the iteration is other sources (the writer's completions, the
+   * wheel's tick). */
+  gint64       stall_us;
+  guint        it_events;    /* epoll events handled this iteration */
+  guint        it_deferred;  /* deferred runs (writevs) this iteration */
+  gint64       it_events_us;
+  gint64       it_deferred_us;
+  gint64       it_cpu_us;    /* the thread's CPU time when the poll returned */
 };
+
+/* The main thread's CPU time: an iteration far longer in wall time than in
+ * CPU time was preempted (other processes), not busy. */
+static gint64
+thread_cpu_us (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
 
 gint64
 ssq_net_now_ms (void)
@@ -41,8 +73,10 @@ ssq_net_now_ms (void)
   return g_get_monotonic_time () / 1000;
 }
 
+/* Runs deferred work until @deadline_us (at least one item). */
 static void
-run_deferred (SsqNetLoop *loop)
+run_deferred (SsqNetLoop *loop,
+              gint64      deadline_us)
 {
   GList *link;
 
@@ -52,6 +86,55 @@ run_deferred (SsqNetLoop *loop)
 
       d->queued = FALSE;
       d->func (d);
+      loop->it_deferred++;
+      if (g_get_monotonic_time () >= deadline_us)
+        break;
+    }
+}
+
+/* Keeps @events of @watch for a later iteration (level-triggered epoll
+ * would report them again, but in the same order: the connections at the
+ * end of a long list would wait behind the same first ones every time). */
+static void
+backlog_push (SsqNetLoop  *loop,
+              SsqNetWatch *watch,
+              guint32      events)
+{
+  if (watch->backlog_events == 0)
+    {
+      watch->backlog_link.data = watch;
+      g_queue_push_tail_link (&loop->backlog, &watch->backlog_link);
+    }
+  watch->backlog_events |= events;
+}
+
+static void
+backlog_drop (SsqNetLoop  *loop,
+              SsqNetWatch *watch)
+{
+  if (watch->backlog_events == 0)
+    return;
+  g_queue_unlink (&loop->backlog, &watch->backlog_link);
+  watch->backlog_events = 0;
+}
+
+/* Handles the backlog, oldest first, until @deadline_us. */
+static void
+run_backlog (SsqNetLoop *loop,
+             gint64      deadline_us)
+{
+  GList *link;
+
+  while ((link = g_queue_pop_head_link (&loop->backlog)) != NULL)
+    {
+      SsqNetWatch *watch = link->data;
+      guint32 events = watch->backlog_events;
+
+      watch->backlog_events = 0;
+      watch->func (watch, events);
+      loop->it_events++;
+      if (g_get_monotonic_time () >= deadline_us)
+        break;
     }
 }
 
@@ -66,11 +149,21 @@ source_prepare (GSource *source,
    * how long a ping could wait for an answer. */
   if (loop->woke_us != 0)
     {
-      loop->max_busy_us = MAX (loop->max_busy_us, g_get_monotonic_time () - loop->woke_us);
+      gint64 busy = g_get_monotonic_time () - loop->woke_us;
+
+      loop->max_busy_us = MAX (loop->max_busy_us, busy);
       loop->woke_us = 0;
+      if (loop->stall_us > 0 && busy > loop->stall_us)
+        g_message ("Stall: iteration of %" G_GINT64_FORMAT " µs (CPU %" G_GINT64_FORMAT
+                   " µs): %u events in %" G_GINT64_FORMAT
+                   " µs, %u deferred in %" G_GINT64_FORMAT " µs, other sources %" G_GINT64_FORMAT
+                   " µs", busy, thread_cpu_us () - loop->it_cpu_us, loop->it_events, loop->it_events_us, loop->it_deferred,
+                   loop->it_deferred_us, busy - loop->it_events_us - loop->it_deferred_us);
+      loop->it_events = loop->it_deferred = 0;
+      loop->it_events_us = loop->it_deferred_us = 0;
     }
   *timeout = -1;
-  if (!g_queue_is_empty (&loop->deferred))
+  if (!g_queue_is_empty (&loop->deferred) || !g_queue_is_empty (&loop->backlog))
     {
       *timeout = 0;
       return TRUE;
@@ -84,7 +177,9 @@ source_check (GSource *source)
   SsqNetLoop *loop = ((LoopSource *) source)->loop;
 
   loop->woke_us = g_get_monotonic_time ();
-  return !g_queue_is_empty (&loop->deferred) ||
+  if (loop->stall_us > 0)
+    loop->it_cpu_us = thread_cpu_us ();
+  return !g_queue_is_empty (&loop->deferred) || !g_queue_is_empty (&loop->backlog) ||
          (g_source_query_unix_fd (source, loop->fd_tag) & G_IO_IN) != 0;
 }
 
@@ -95,17 +190,34 @@ source_dispatch (GSource     *source,
 {
   SsqNetLoop *loop = ((LoopSource *) source)->loop;
   struct epoll_event events[MAX_EVENTS];
-  int n;
+  gint64 start = g_get_monotonic_time (), t1;
+  int n = 0;
 
-  /* Level-triggered: whatever is left after MAX_EVENTS comes next time. */
-  n = epoll_wait (loop->epfd, events, MAX_EVENTS, 0);
+  /* What an earlier iteration polled goes first; only then is there a new
+   * poll. Level-triggered: whatever is left after MAX_EVENTS comes next
+   * time. */
+  run_backlog (loop, start + EVENTS_SLICE_US);
+  if (g_queue_is_empty (&loop->backlog))
+    n = epoll_wait (loop->epfd, events, MAX_EVENTS, 0);
   for (int i = 0; i < n; i++)
     {
       SsqNetWatch *watch = events[i].data.ptr;
 
+      if (g_get_monotonic_time () >= start + EVENTS_SLICE_US)
+        {
+          backlog_push (loop, watch, events[i].events);
+          continue;
+        }
       watch->func (watch, events[i].events);
+      loop->it_events++;
     }
-  run_deferred (loop);
+  t1 = g_get_monotonic_time ();
+  run_deferred (loop, start + SLICE_US);
+  if (loop->stall_us > 0)
+    {
+      loop->it_events_us += t1 - start;
+      loop->it_deferred_us += g_get_monotonic_time () - t1;
+    }
   return G_SOURCE_CONTINUE;
 }
 
@@ -128,7 +240,9 @@ ssq_net_loop_new (GError **error)
     }
   loop = g_new0 (SsqNetLoop, 1);
   loop->epfd = epfd;
+  loop->stall_us = g_ascii_strtoll (g_getenv ("SSQ_DEBUG_STALL_US") ?: "0", NULL, 10);
   g_queue_init (&loop->deferred);
+  g_queue_init (&loop->backlog);
   for (guint i = 0; i < WHEEL_SLOTS; i++)
     g_queue_init (&loop->wheel[i]);
   loop->wheel_time = ssq_net_now_ms ();
@@ -198,6 +312,7 @@ ssq_net_loop_remove (SsqNetLoop  *loop,
   if (watch->fd >= 0)
     epoll_ctl (loop->epfd, EPOLL_CTL_DEL, watch->fd, NULL);
   watch->events = 0;
+  backlog_drop (loop, watch);
 }
 
 /* The longest main-loop iteration (poll to poll, all sources) since the

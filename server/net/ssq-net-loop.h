@@ -19,6 +19,8 @@ struct _SsqNetWatch {
   SsqNetWatchFunc func;
   int             fd;
   guint32         events;     /* EPOLL* currently asked for */
+  GList           backlog_link;   /* events polled, not yet handled */
+  guint32         backlog_events; /* 0: not in the backlog */
 };
 
 /* A deadline on the wheel (quarter-second resolution). */

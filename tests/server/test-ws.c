@@ -496,6 +496,47 @@ test_typing_expires (void)
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 5500 * 1000);
 }
 
+/* The ack of a send is the stored message copied around the request's id:
+ * every kind of id comes back as sent (the plain ones written in place, the
+ * others through the codec), with "duplicate" on a resend. */
+static void
+test_ack_ids (void)
+{
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "ws.ackids");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "ws.ackids2");
+  g_autofree char *conv = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"direct\",\"members\":[\"ws.ackids2\"]}");
+  g_autoptr(SsqTestWs) wa = ssq_test_ws_connect (server, a->token, NULL);
+  static const char *const ids[] = { "7", "\"plain-id_1.x:y\"", "\"quo\\\"te\"", "\"\u00e9t\u00e9\"",
+                                     "\"\"", "-42", "\"7\"" };
+
+  g_assert_nonnull (ssq_test_ws_expect (wa, "welcome", WAIT));
+  for (guint round = 0; round < 2; round++)
+    for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+      {
+        g_autofree char *frame = g_strdup_printf (
+          "{\"type\":\"send\",\"id\":%s,\"conversation_id\":\"%s\",\"client_id\":\"c%u\","
+          "\"body\":\"b\\\"%u\"}", ids[i], conv, i, i);
+        g_autoptr(JsonObject) ack = NULL;
+        g_autoptr(JsonNode) want = json_from_string (ids[i], NULL);
+        JsonObject *message;
+
+        ssq_test_ws_send (wa, frame);
+        ack = ssq_test_ws_expect (wa, "ack", WAIT);
+        g_assert_nonnull (ack);
+        g_assert_true (json_node_equal (json_object_get_member (ack, "id"), want));
+        message = json_object_get_object_member (ack, "message");
+        g_assert_nonnull (message);
+        g_assert_cmpint (json_object_get_int_member (message, "seq"), ==, i + 1);
+        g_autofree char *client_id = g_strdup_printf ("c%u", i);
+
+        g_assert_cmpstr (json_object_get_string_member (message, "client_id"), ==, client_id);
+        g_assert_cmpstr (json_object_get_string_member (message, "sender"), ==, a->id);
+        g_assert_true (json_object_get_boolean_member_with_default (ack, "duplicate", FALSE) ==
+                       (round == 1));
+      }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -507,6 +548,7 @@ main (int    argc,
   g_test_add_func ("/server/ws/welcome-and-auth", test_welcome_and_auth);
   g_test_add_func ("/server/ws/welcome-first", test_welcome_first);
   g_test_add_func ("/server/ws/two-users", test_two_users);
+  g_test_add_func ("/server/ws/ack-ids", test_ack_ids);
   g_test_add_func ("/server/ws/group-three", test_group_three);
   g_test_add_func ("/server/ws/sync", test_sync);
   g_test_add_func ("/server/ws/sync-truncated", test_sync_truncated);
