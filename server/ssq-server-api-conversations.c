@@ -199,44 +199,62 @@ parse_seq (SsqRequest  *r,
   return TRUE;
 }
 
-void
-ssq_api_message_patch (SsqRequest *request)
+/* The answer of an edit (the message) or a deletion (no content: only a
+ * deletion leaves a message deleted without an error), once the change is
+ * committed. */
+static void
+edited_cb (SsqServer           *server,
+           const SsqMessageRow *message,
+           gboolean             duplicate,
+           const GError        *error,
+           gpointer             user_data)
 {
-  g_autoptr(SsqRequest) r = request;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SsqMessageRow) m = NULL;
+  SsqRequest *r = user_data;
   g_autoptr(JsonObject) object = NULL;
   g_autoptr(JsonObject) body = NULL;
-  const char *text = NULL;
-  gint64 seq;
 
-  if (!parse_seq (r, &seq, &error) ||
-      !ssq_wire_message_edit_decode (r->body, &text, &error) ||
-      (m = ssq_server_chat_edit (r->server, r->user_id, r->segments[1], seq, text, FALSE,
-                                 &error)) == NULL)
+  if (error != NULL)
     {
       ssq_request_reply_error (r, error);
       return;
     }
-  object = ssq_server_json_message (m);
+  if (message->deleted)
+    {
+      ssq_request_reply (r, SSQ_HTTP_NO_CONTENT, NULL);
+      return;
+    }
+  object = ssq_server_json_message (message);
   body = ssq_wire_reply_encode (SSQ_WIRE_REPLY_MESSAGE, object);
   ssq_request_reply (r, SSQ_HTTP_OK, body);
+}
+
+static void
+edit_message (SsqRequest *r,
+              const char *text,
+              gboolean    delete)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 seq;
+
+  if (!parse_seq (r, &seq, &error) ||
+      (!delete && !ssq_wire_message_edit_decode (r->body, &text, &error)))
+    {
+      ssq_request_reply_error (r, error);
+      ssq_request_free (r);
+      return;
+    }
+  ssq_server_chat_edit (r->server, r->user_id, r->segments[1], seq, text, delete, edited_cb, r,
+                        (GDestroyNotify) ssq_request_free);
+}
+
+void
+ssq_api_message_patch (SsqRequest *request)
+{
+  edit_message (request, NULL, FALSE);
 }
 
 void
 ssq_api_message_delete (SsqRequest *request)
 {
-  g_autoptr(SsqRequest) r = request;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SsqMessageRow) m = NULL;
-  gint64 seq;
-
-  if (!parse_seq (r, &seq, &error) ||
-      (m = ssq_server_chat_edit (r->server, r->user_id, r->segments[1], seq, NULL, TRUE,
-                                 &error)) == NULL)
-    {
-      ssq_request_reply_error (r, error);
-      return;
-    }
-  ssq_request_reply (r, SSQ_HTTP_NO_CONTENT, NULL);
+  edit_message (request, NULL, TRUE);
 }

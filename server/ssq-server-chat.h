@@ -73,13 +73,15 @@ gboolean  ssq_server_chat_remove_member (SsqServer       *server,
                                          const char      *conversation_id,
                                          const char      *username,
                                          GError         **error);
-SsqMessageRow *ssq_server_chat_edit     (SsqServer       *server,
+void      ssq_server_chat_edit          (SsqServer       *server,
                                          const char      *user_id,
                                          const char      *conversation_id,
                                          gint64           seq,
                                          const char      *body,
                                          gboolean         delete,
-                                         GError         **error);
+                                         SsqChatSendDone  done,
+                                         gpointer         user_data,
+                                         GDestroyNotify   user_data_free);
 gboolean   ssq_server_chat_history      (SsqServer       *server,
                                          const char      *user_id,
                                          const char      *conversation_id,
