@@ -504,29 +504,112 @@ fail:
 /* Leaves every group as the user would (ownership passes on), keeps the
  * direct conversations (the other member keeps the history, and sees a
  * deleted user), erases the account's name and password and ends all its
- * logins. */
-/* Writer thread: @data is the user id. */
+ * logins. One step at a time through the writer: each group is left after
+ * the previous leave has committed, then the account goes. */
+typedef struct {
+  AccountJob *job;
+  char       *username;
+  GPtrArray  *groups;      /* conversation ids still to leave */
+  GPtrArray  *directs;
+  guint       next;
+} DeleteJob;
+
+static void
+delete_job_free (gpointer data)
+{
+  DeleteJob *del = data;
+
+  account_job_free (del->job);
+  g_free (del->username);
+  g_ptr_array_unref (del->groups);
+  g_ptr_array_unref (del->directs);
+  g_free (del);
+}
+
+/* Writer thread: @data is the DeleteJob. */
 static gboolean
 user_delete_op (SsqServerStore  *store,
                 gpointer         data,
                 GError         **error)
 {
-  return ssq_server_store_user_delete (store, data, error);
+  DeleteJob *del = data;
+
+  return ssq_server_store_user_delete (store, del->job->request->user_id, error);
+}
+
+static void
+user_deleted (gpointer      data,
+              const GError *error)
+{
+  DeleteJob *del = data;
+  SsqRequest *r = del->job->request;
+
+  /* Its memberships change with it (direct conversations keep the renamed
+   * account): read them afresh. */
+  ssq_server_members_forget_all (r->server->members);
+  if (error != NULL)
+    {
+      ssq_request_reply_error (r, error);
+      return;
+    }
+  ssq_server_hub_end_sessions (r->server->hub, r->user_id, NULL, NULL, SSQ_CLOSE_POLICY,
+                               "Account deleted");
+  for (guint i = 0; i < del->directs->len; i++)
+    ssq_server_chat_emit_conversation (r->server, del->directs->pdata[i]);
+  g_message ("Deleted user %s", r->user_id);
+  ssq_request_reply (r, SSQ_HTTP_NO_CONTENT, NULL);
+}
+
+static void delete_next (DeleteJob *del);
+
+static void
+group_left_cb (SsqServer    *server,
+               const char   *conversation_id,
+               gboolean      created,
+               const GError *error,
+               gpointer      user_data)
+{
+  DeleteJob *del = user_data;
+
+  if (error != NULL)
+    {
+      ssq_request_reply_error (del->job->request, error);
+      delete_job_free (del);
+      return;
+    }
+  delete_next (del);
+}
+
+static void
+delete_next (DeleteJob *del)
+{
+  SsqRequest *r = del->job->request;
+
+  if (del->next < del->groups->len)
+    {
+      const char *id = del->groups->pdata[del->next++];
+
+      ssq_server_chat_remove_member (r->server, r->user_id, id, del->username, group_left_cb,
+                                     del, NULL);
+      return;
+    }
+  ssq_server_writer_submit (r->server->writer, user_delete_op, user_deleted, del,
+                            delete_job_free);
 }
 
 static gboolean
-delete_account (SsqServer   *server,
-                const char  *user_id,
-                GError     **error)
+delete_account (DeleteJob  *del,
+                GError    **error)
 {
+  SsqServer *server = del->job->request->server;
+  const char *user_id = del->job->request->user_id;
   g_autoptr(SsqUserRow) user = ssq_server_store_user_by_id (server->store, user_id, error);
   g_autoptr(GPtrArray) ids = NULL;
-  g_autoptr(GPtrArray) directs = g_ptr_array_new_with_free_func (g_free);
-  gboolean ok;
 
   if (user == NULL ||
       (ids = ssq_server_store_conversation_ids_for_user (server->store, user_id, error)) == NULL)
     return FALSE;
+  del->username = g_strdup (user->username);
   for (guint i = 0; i < ids->len; i++)
     {
       g_autoptr(SsqConversationRow) conv =
@@ -534,22 +617,10 @@ delete_account (SsqServer   *server,
 
       if (conv == NULL)
         return FALSE;
-      if (g_str_equal (conv->kind, "direct"))
-        g_ptr_array_add (directs, g_strdup (conv->id));
-      else if (!ssq_server_chat_remove_member (server, user_id, conv->id, user->username, error))
-        return FALSE;
+      g_ptr_array_add (g_str_equal (conv->kind, "direct") ? del->directs : del->groups,
+                       g_strdup (conv->id));
     }
-  ok = ssq_server_writer_run (server->writer, user_delete_op, (gpointer) user_id, error);
-  /* Its memberships change with it (direct conversations keep the renamed
-   * account): read them afresh. */
-  ssq_server_members_forget_all (server->members);
-  if (!ok)
-    return FALSE;
-  ssq_server_hub_end_sessions (server->hub, user_id, NULL, NULL, SSQ_CLOSE_POLICY,
-                               "Account deleted");
-  for (guint i = 0; i < directs->len; i++)
-    ssq_server_chat_emit_conversation (server, directs->pdata[i]);
-  g_message ("Deleted user %s", user_id);
+  delete_next (del);
   return TRUE;
 }
 
@@ -559,16 +630,20 @@ delete_verified_cb (GObject      *source,
                     gpointer      user_data)
 {
   AccountJob *job = user_data;
-  SsqRequest *r = job->request;
   g_autoptr(GError) error = NULL;
+  DeleteJob *del;
 
   if (!verified (job, result))
     return;
-  if (delete_account (r->server, r->user_id, &error))
-    ssq_request_reply (r, SSQ_HTTP_NO_CONTENT, NULL);
-  else
-    ssq_request_reply_error (r, error);
-  account_job_free (job);
+  del = g_new0 (DeleteJob, 1);
+  del->job = job;
+  del->groups = g_ptr_array_new_with_free_func (g_free);
+  del->directs = g_ptr_array_new_with_free_func (g_free);
+  if (!delete_account (del, &error))
+    {
+      ssq_request_reply_error (job->request, error);
+      delete_job_free (del);
+    }
 }
 
 /* DELETE /me with {"password"}. */
