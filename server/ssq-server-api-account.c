@@ -85,35 +85,6 @@ login_throttle_succeeded (SsqServer       *server,
   ssq_server_throttle_unfail (server->login_accounts, keys->account);
 }
 
-/* Creates a session for @user and replies {"user", "token"} with @status. */
-static void
-reply_with_session (SsqRequest       *request,
-                    const SsqUserRow *user,
-                    const char       *device,
-                    guint             status)
-{
-  SsqServer *server = request->server;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *token = ssq_server_auth_new_token ();
-  g_autoptr(JsonObject) user_object = NULL;
-  g_autoptr(JsonObject) body = NULL;
-  guint8 hash[SSQ_TOKEN_HASH_BYTES];
-  gint64 now = ssq_now_ms ();
-
-  ssq_server_auth_token_hash (token, hash);
-  if (!ssq_server_store_session_insert (server->store, hash, sizeof hash, user->id, device, now,
-                                        now + (gint64) server->config->session_days * 86400000,
-                                        &error))
-    {
-      ssq_request_reply_error (request, error);
-      return;
-    }
-  user_object = ssq_server_json_user (server, user);
-  body = ssq_wire_session_encode (&(SsqWireSession) { user_object, token });
-  ssq_request_reply (request, status, body);
-  sodium_memzero (token, strlen (token));
-}
-
 typedef struct {
   SsqRequest *request;
   char       *username;
@@ -123,12 +94,19 @@ typedef struct {
   char       *password;   /* login only: kept for a rehash after success */
   SsqUserRow *user;
   LoginKeys   keys;       /* login and password checks */
+  char       *token;      /* of the session being made */
+  guint8      token_hash[SSQ_TOKEN_HASH_BYTES];
+  gint64      now;
+  gboolean    registering;
+  gboolean    needs_rehash;
+  SsqServer  *user_server; /* the server, also once the request is answered */
 } AccountJob;
 
 static void
 account_job_free (AccountJob *job)
 {
-  ssq_request_free (job->request);
+  if (job->request != NULL)
+    ssq_request_free (job->request);
   g_free (job->username);
   g_free (job->display_name);
   g_free (job->device);
@@ -136,9 +114,78 @@ account_job_free (AccountJob *job)
   if (job->password != NULL)
     sodium_memzero (job->password, strlen (job->password));
   g_free (job->password);
+  if (job->token != NULL)
+    sodium_memzero (job->token, strlen (job->token));
+  g_free (job->token);
   g_clear_pointer (&job->user, ssq_user_row_free);
   login_keys_clear (&job->keys);
   g_free (job);
+}
+
+/* Writer thread: the new account (when registering) and its session, in
+ * one transaction. */
+static gboolean
+session_op (SsqServerStore  *store,
+            gpointer         data,
+            GError         **error)
+{
+  AccountJob *job = data;
+  SsqServer *server = job->request->server;
+
+  return (!job->registering ||
+          ssq_server_store_user_insert (store, job->user, job->pw_hash, error)) &&
+         ssq_server_store_session_insert (store, job->token_hash, sizeof job->token_hash,
+                                          job->user->id, job->device, job->now,
+                                          job->now + (gint64) server->config->session_days *
+                                                     86400000,
+                                          error);
+}
+
+static void rehash (AccountJob *job);
+
+/* Main loop, after the commit: the answer {"user", "token"}. */
+static void
+session_done (gpointer      data,
+              const GError *error)
+{
+  AccountJob *job = data;
+  SsqRequest *request = job->request;
+  g_autoptr(JsonObject) user_object = NULL;
+  g_autoptr(JsonObject) body = NULL;
+
+  if (error != NULL)
+    {
+      ssq_request_reply_error (request, error);
+      account_job_free (job);
+      return;
+    }
+  if (job->registering)
+    g_message ("Registered user %s", job->user->id);
+  user_object = ssq_server_json_user (request->server, job->user);
+  body = ssq_wire_session_encode (&(SsqWireSession) { user_object, job->token });
+  ssq_request_reply (request, job->registering ? SSQ_HTTP_CREATED : SSQ_HTTP_OK, body);
+  if (job->needs_rehash)
+    {
+      /* The cost settings went up since this hash was made: upgrade it now
+       * that the password is at hand. The reply goes out now. */
+      ssq_request_free (g_steal_pointer (&job->request));
+      rehash (job);
+      return;
+    }
+  account_job_free (job);
+}
+
+/* Creates a session for job->user (and the account itself when
+ * registering) through the writer; the answer goes out after the commit.
+ * Takes @job. */
+static void
+submit_session (AccountJob *job)
+{
+  job->user_server = job->request->server;
+  job->token = ssq_server_auth_new_token ();
+  ssq_server_auth_token_hash (job->token, job->token_hash);
+  job->now = ssq_now_ms ();
+  ssq_server_writer_submit (job->request->server->writer, session_op, session_done, job, NULL);
 }
 
 static void
@@ -151,22 +198,24 @@ register_hashed_cb (GObject      *source,
   SsqServer *server = request->server;
   g_autoptr(GError) error = NULL;
   g_autofree char *pw_hash = ssq_server_auth_hash_finish (server->auth, result, &error);
-  g_autoptr(SsqUserRow) user = g_new0 (SsqUserRow, 1);
+  SsqUserRow *user;
 
   if (pw_hash == NULL)
-    goto out;
+    {
+      ssq_request_reply_error (request, error);
+      account_job_free (job);
+      return;
+    }
+  user = job->user = g_new0 (SsqUserRow, 1);
   user->id = ssq_server_store_new_id ('u');
   user->username = g_ascii_strdown (job->username, -1);
   user->display_name = g_strdup (job->display_name ? job->display_name : user->username);
   user->created_at = ssq_now_ms ();
-  if (!ssq_server_store_user_insert (server->store, user, pw_hash, &error))
-    goto out;
-  g_message ("Registered user %s", user->id);
-  reply_with_session (request, user, job->device, SSQ_HTTP_CREATED);
-out:
-  if (error != NULL)
-    ssq_request_reply_error (request, error);
-  account_job_free (job);
+  /* The account and its first session, in one commit: the unique index
+   * decides a race for the name. */
+  job->pw_hash = g_steal_pointer (&pw_hash);
+  job->registering = TRUE;
+  submit_session (job);
 }
 
 void
@@ -208,18 +257,40 @@ fail:
   ssq_request_free (request);
 }
 
+/* Writer thread. */
+static gboolean
+set_pw_hash_op (SsqServerStore  *store,
+                gpointer         data,
+                GError         **error)
+{
+  AccountJob *job = data;
+
+  return ssq_server_store_user_set_pw_hash (store, job->user->id, job->pw_hash, error);
+}
+
 static void
 rehashed_cb (GObject      *source,
              GAsyncResult *result,
              gpointer      user_data)
 {
   AccountJob *job = user_data;
-  SsqServer *server = job->request->server;
-  g_autofree char *pw_hash = ssq_server_auth_hash_finish (server->auth, result, NULL);
+  SsqServer *server = job->user_server;
 
-  if (pw_hash != NULL)
-    ssq_server_store_user_set_pw_hash (server->store, job->user->id, pw_hash, NULL);
-  account_job_free (job);
+  g_free (job->pw_hash);
+  job->pw_hash = ssq_server_auth_hash_finish (server->auth, result, NULL);
+  if (job->pw_hash == NULL)
+    {
+      account_job_free (job);
+      return;
+    }
+  ssq_server_writer_submit (server->writer, set_pw_hash_op, NULL, job,
+                            (GDestroyNotify) account_job_free);
+}
+
+static void
+rehash (AccountJob *job)
+{
+  ssq_server_auth_hash_async (job->user_server->auth, job->password, rehashed_cb, job);
 }
 
 static void
@@ -244,15 +315,8 @@ login_verified_cb (GObject      *source,
       return;
     }
   login_throttle_succeeded (server, &job->keys);
-  reply_with_session (request, job->user, job->device, SSQ_HTTP_OK);
-  if (needs_rehash)
-    {
-      /* The cost settings went up since this hash was made: upgrade it now
-       * that the password is at hand. The reply has already gone. */
-      ssq_server_auth_hash_async (server->auth, job->password, rehashed_cb, job);
-      return;
-    }
-  account_job_free (job);
+  job->needs_rehash = needs_rehash;
+  submit_session (job);
 }
 
 void
@@ -292,27 +356,46 @@ fail:
   ssq_request_free (request);
 }
 
-void
-ssq_api_logout (SsqRequest *request)
+/* Writer thread: @data is the request. */
+static gboolean
+logout_op (SsqServerStore  *store,
+           gpointer         data,
+           GError         **error)
 {
-  g_autoptr(SsqRequest) r = request;
-  g_autoptr(GError) error = NULL;
+  SsqRequest *r = data;
   guint8 hash[SSQ_TOKEN_HASH_BYTES];
 
+  ssq_server_auth_token_hash (r->token, hash);
+  return ssq_server_store_session_revoke (store, hash, sizeof hash, error);
+}
+
+static void
+logged_out (gpointer      data,
+            const GError *error)
+{
+  SsqRequest *r = data;
+  guint8 hash[SSQ_TOKEN_HASH_BYTES];
   g_autoptr(GBytes) token_hash = NULL;
 
-  ssq_server_auth_token_hash (r->token, hash);
-  if (!ssq_server_store_session_revoke (r->server->store, hash, sizeof hash, &error))
+  if (error != NULL)
     {
       ssq_request_reply_error (r, error);
       return;
     }
-  /* The token's WebSockets end with it: nothing they send from now on is
-   * read. */
+  /* The token's WebSockets end with it, before the answer goes out:
+   * nothing they send from now on is read. */
+  ssq_server_auth_token_hash (r->token, hash);
   token_hash = g_bytes_new (hash, sizeof hash);
   ssq_server_hub_end_sessions (r->server->hub, r->user_id, token_hash, NULL, SSQ_CLOSE_POLICY,
                                "Logged out");
   ssq_request_reply (r, SSQ_HTTP_NO_CONTENT, NULL);
+}
+
+void
+ssq_api_logout (SsqRequest *request)
+{
+  ssq_server_writer_submit (request->server->writer, logout_op, logged_out, request,
+                            (GDestroyNotify) ssq_request_free);
 }
 
 static void
@@ -341,21 +424,45 @@ ssq_api_me_get (SsqRequest *request)
   reply_me (r);
 }
 
+/* Writer thread: the display name of job->request's account, read and
+ * written on the writer's connection so that no other change of the row
+ * (last_seen) is lost. */
 static gboolean
-set_display_name (SsqRequest  *r,
-                  const char  *display_name,
-                  GError     **error)
+set_display_name (SsqServerStore  *store,
+                  AccountJob      *job,
+                  GError         **error)
 {
   g_autoptr(SsqUserRow) user = NULL;
 
-  if (display_name == NULL)
+  if (job->display_name == NULL)
     return TRUE;
-  user = ssq_server_store_user_by_id (r->server->store, r->user_id, error);
+  user = ssq_server_store_user_by_id (store, job->request->user_id, error);
   if (user == NULL)
     return FALSE;
   g_free (user->display_name);
-  user->display_name = g_strdup (display_name);
-  return ssq_server_store_user_update (r->server->store, user, error);
+  user->display_name = g_strdup (job->display_name);
+  return ssq_server_store_user_update (store, user, error);
+}
+
+static gboolean
+display_name_op (SsqServerStore  *store,
+                 gpointer         data,
+                 GError         **error)
+{
+  return set_display_name (store, data, error);
+}
+
+/* Main loop, after the commit of a change of /me: the account as it is. */
+static void
+me_changed (gpointer      data,
+            const GError *error)
+{
+  AccountJob *job = data;
+
+  if (error != NULL)
+    ssq_request_reply_error (job->request, error);
+  else
+    reply_me (job->request);
 }
 
 /* Checks @password against the account of @request before @then runs: a
@@ -406,13 +513,37 @@ verified (AccountJob   *job,
   return FALSE;
 }
 
-static GBytes *
-request_token_hash (SsqRequest *r)
+/* Writer thread: the new password replaces the old one, and every other
+ * login of the account ends: whoever knew the old password is out. This
+ * one stays. */
+static gboolean
+password_op (SsqServerStore  *store,
+             gpointer         data,
+             GError         **error)
 {
-  guint8 hash[SSQ_TOKEN_HASH_BYTES];
+  AccountJob *job = data;
+  g_autoptr(GBytes) current = g_bytes_new (job->token_hash, sizeof job->token_hash);
 
-  ssq_server_auth_token_hash (r->token, hash);
-  return g_bytes_new (hash, sizeof hash);
+  return ssq_server_store_user_set_pw_hash (store, job->request->user_id, job->pw_hash, error) &&
+         ssq_server_store_sessions_revoke_user (store, job->request->user_id, current, error) &&
+         set_display_name (store, job, error);
+}
+
+static void
+password_changed (gpointer      data,
+                  const GError *error)
+{
+  AccountJob *job = data;
+  SsqRequest *r = job->request;
+  g_autoptr(GBytes) current = NULL;
+
+  if (error == NULL)
+    {
+      current = g_bytes_new (job->token_hash, sizeof job->token_hash);
+      ssq_server_hub_end_sessions (r->server->hub, r->user_id, NULL, current, SSQ_CLOSE_POLICY,
+                                   "Password changed");
+    }
+  me_changed (job, error);
 }
 
 static void
@@ -422,28 +553,19 @@ new_password_hashed_cb (GObject      *source,
 {
   AccountJob *job = user_data;
   SsqRequest *r = job->request;
-  SsqServer *server = r->server;
   g_autoptr(GError) error = NULL;
-  g_autofree char *pw_hash = ssq_server_auth_hash_finish (server->auth, result, &error);
-  g_autoptr(GBytes) current = request_token_hash (r);
 
-  /* The new password replaces the old one, and every other login of the
-   * account ends: whoever knew the old password is out. This one stays. */
-  if (pw_hash == NULL ||
-      !ssq_server_store_user_set_pw_hash (server->store, r->user_id, pw_hash, &error) ||
-      !ssq_server_store_sessions_revoke_user (server->store, r->user_id, current, &error))
+  g_free (job->pw_hash);
+  job->pw_hash = ssq_server_auth_hash_finish (r->server->auth, result, &error);
+  if (job->pw_hash == NULL)
     {
       ssq_request_reply_error (r, error);
       account_job_free (job);
       return;
     }
-  ssq_server_hub_end_sessions (server->hub, r->user_id, NULL, current, SSQ_CLOSE_POLICY,
-                               "Password changed");
-  if (!set_display_name (r, job->display_name, &error))
-    ssq_request_reply_error (r, error);
-  else
-    reply_me (r);
-  account_job_free (job);
+  ssq_server_auth_token_hash (r->token, job->token_hash);
+  ssq_server_writer_submit (r->server->writer, password_op, password_changed, job,
+                            (GDestroyNotify) account_job_free);
 }
 
 static void
@@ -477,11 +599,11 @@ ssq_api_me_patch (SsqRequest *request)
     goto fail;
   if (password == NULL)
     {
-      if (set_display_name (request, display_name, &error))
-        reply_me (request);
-      else
-        ssq_request_reply_error (request, error);
-      ssq_request_free (request);
+      job = g_new0 (AccountJob, 1);
+      job->request = request;
+      job->display_name = g_strdup (display_name);
+      ssq_server_writer_submit (request->server->writer, display_name_op, me_changed, job,
+                                (GDestroyNotify) account_job_free);
       return;
     }
   if (current == NULL)
@@ -504,29 +626,112 @@ fail:
 /* Leaves every group as the user would (ownership passes on), keeps the
  * direct conversations (the other member keeps the history, and sees a
  * deleted user), erases the account's name and password and ends all its
- * logins. */
-/* Writer thread: @data is the user id. */
+ * logins. One step at a time through the writer: each group is left after
+ * the previous leave has committed, then the account goes. */
+typedef struct {
+  AccountJob *job;
+  char       *username;
+  GPtrArray  *groups;      /* conversation ids still to leave */
+  GPtrArray  *directs;
+  guint       next;
+} DeleteJob;
+
+static void
+delete_job_free (gpointer data)
+{
+  DeleteJob *del = data;
+
+  account_job_free (del->job);
+  g_free (del->username);
+  g_ptr_array_unref (del->groups);
+  g_ptr_array_unref (del->directs);
+  g_free (del);
+}
+
+/* Writer thread: @data is the DeleteJob. */
 static gboolean
 user_delete_op (SsqServerStore  *store,
                 gpointer         data,
                 GError         **error)
 {
-  return ssq_server_store_user_delete (store, data, error);
+  DeleteJob *del = data;
+
+  return ssq_server_store_user_delete (store, del->job->request->user_id, error);
+}
+
+static void
+user_deleted (gpointer      data,
+              const GError *error)
+{
+  DeleteJob *del = data;
+  SsqRequest *r = del->job->request;
+
+  /* Its memberships change with it (direct conversations keep the renamed
+   * account): read them afresh. */
+  ssq_server_members_forget_all (r->server->members);
+  if (error != NULL)
+    {
+      ssq_request_reply_error (r, error);
+      return;
+    }
+  ssq_server_hub_end_sessions (r->server->hub, r->user_id, NULL, NULL, SSQ_CLOSE_POLICY,
+                               "Account deleted");
+  for (guint i = 0; i < del->directs->len; i++)
+    ssq_server_chat_emit_conversation (r->server, del->directs->pdata[i]);
+  g_message ("Deleted user %s", r->user_id);
+  ssq_request_reply (r, SSQ_HTTP_NO_CONTENT, NULL);
+}
+
+static void delete_next (DeleteJob *del);
+
+static void
+group_left_cb (SsqServer    *server,
+               const char   *conversation_id,
+               gboolean      created,
+               const GError *error,
+               gpointer      user_data)
+{
+  DeleteJob *del = user_data;
+
+  if (error != NULL)
+    {
+      ssq_request_reply_error (del->job->request, error);
+      delete_job_free (del);
+      return;
+    }
+  delete_next (del);
+}
+
+static void
+delete_next (DeleteJob *del)
+{
+  SsqRequest *r = del->job->request;
+
+  if (del->next < del->groups->len)
+    {
+      const char *id = del->groups->pdata[del->next++];
+
+      ssq_server_chat_remove_member (r->server, r->user_id, id, del->username, group_left_cb,
+                                     del, NULL);
+      return;
+    }
+  ssq_server_writer_submit (r->server->writer, user_delete_op, user_deleted, del,
+                            delete_job_free);
 }
 
 static gboolean
-delete_account (SsqServer   *server,
-                const char  *user_id,
-                GError     **error)
+delete_account (DeleteJob  *del,
+                GError    **error)
 {
+  SsqServer *server = del->job->request->server;
+  const char *user_id = del->job->request->user_id;
   g_autoptr(SsqUserRow) user = ssq_server_store_user_by_id (server->store, user_id, error);
   g_autoptr(GPtrArray) ids = NULL;
-  g_autoptr(GPtrArray) directs = g_ptr_array_new_with_free_func (g_free);
-  gboolean ok;
 
   if (user == NULL ||
       (ids = ssq_server_store_conversation_ids_for_user (server->store, user_id, error)) == NULL)
     return FALSE;
+  del->username = g_strdup (user->username);
   for (guint i = 0; i < ids->len; i++)
     {
       g_autoptr(SsqConversationRow) conv =
@@ -534,22 +739,10 @@ delete_account (SsqServer   *server,
 
       if (conv == NULL)
         return FALSE;
-      if (g_str_equal (conv->kind, "direct"))
-        g_ptr_array_add (directs, g_strdup (conv->id));
-      else if (!ssq_server_chat_remove_member (server, user_id, conv->id, user->username, error))
-        return FALSE;
+      g_ptr_array_add (g_str_equal (conv->kind, "direct") ? del->directs : del->groups,
+                       g_strdup (conv->id));
     }
-  ok = ssq_server_writer_run (server->writer, user_delete_op, (gpointer) user_id, error);
-  /* Its memberships change with it (direct conversations keep the renamed
-   * account): read them afresh. */
-  ssq_server_members_forget_all (server->members);
-  if (!ok)
-    return FALSE;
-  ssq_server_hub_end_sessions (server->hub, user_id, NULL, NULL, SSQ_CLOSE_POLICY,
-                               "Account deleted");
-  for (guint i = 0; i < directs->len; i++)
-    ssq_server_chat_emit_conversation (server, directs->pdata[i]);
-  g_message ("Deleted user %s", user_id);
+  delete_next (del);
   return TRUE;
 }
 
@@ -559,16 +752,20 @@ delete_verified_cb (GObject      *source,
                     gpointer      user_data)
 {
   AccountJob *job = user_data;
-  SsqRequest *r = job->request;
   g_autoptr(GError) error = NULL;
+  DeleteJob *del;
 
   if (!verified (job, result))
     return;
-  if (delete_account (r->server, r->user_id, &error))
-    ssq_request_reply (r, SSQ_HTTP_NO_CONTENT, NULL);
-  else
-    ssq_request_reply_error (r, error);
-  account_job_free (job);
+  del = g_new0 (DeleteJob, 1);
+  del->job = job;
+  del->groups = g_ptr_array_new_with_free_func (g_free);
+  del->directs = g_ptr_array_new_with_free_func (g_free);
+  if (!delete_account (del, &error))
+    {
+      ssq_request_reply_error (job->request, error);
+      delete_job_free (del);
+    }
 }
 
 /* DELETE /me with {"password"}. */

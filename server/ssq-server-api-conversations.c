@@ -48,21 +48,53 @@ ssq_api_conversations_list (SsqRequest *request)
   ssq_request_reply (r, SSQ_HTTP_OK, body);
 }
 
+/* The answer to a conversation change, once committed: the conversation
+ * as the caller now sees it. */
+static void
+changed_cb (SsqServer    *server,
+            const char   *conversation_id,
+            gboolean      created,
+            const GError *error,
+            gpointer      user_data)
+{
+  SsqRequest *r = user_data;
+
+  if (error != NULL)
+    ssq_request_reply_error (r, error);
+  else
+    reply_conversation (r, conversation_id, created ? SSQ_HTTP_CREATED : SSQ_HTTP_OK);
+}
+
+static void
+member_added_cb (SsqServer    *server,
+                 const char   *conversation_id,
+                 gboolean      created,
+                 const GError *error,
+                 gpointer      user_data)
+{
+  changed_cb (server, conversation_id, error == NULL, error, user_data);
+}
+
+static void
+member_removed_cb (SsqServer    *server,
+                   const char   *conversation_id,
+                   gboolean      created,
+                   const GError *error,
+                   gpointer      user_data)
+{
+  SsqRequest *r = user_data;
+
+  if (error != NULL)
+    ssq_request_reply_error (r, error);
+  else
+    ssq_request_reply (r, SSQ_HTTP_NO_CONTENT, NULL);
+}
+
 void
 ssq_api_conversations_create (SsqRequest *request)
 {
-  g_autoptr(SsqRequest) r = request;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SsqConversationRow) conv = NULL;
-  gboolean created = FALSE;
-
-  conv = ssq_server_chat_create (r->server, r->user_id, r->body, &created, &error);
-  if (conv == NULL)
-    {
-      ssq_request_reply_error (r, error);
-      return;
-    }
-  reply_conversation (r, conv->id, created ? SSQ_HTTP_CREATED : SSQ_HTTP_OK);
+  ssq_server_chat_create (request->server, request->user_id, request->body, changed_cb, request,
+                          (GDestroyNotify) ssq_request_free);
 }
 
 void
@@ -76,44 +108,24 @@ ssq_api_conversation_get (SsqRequest *request)
 void
 ssq_api_conversation_patch (SsqRequest *request)
 {
-  g_autoptr(SsqRequest) r = request;
-  g_autoptr(GError) error = NULL;
-
-  if (!ssq_server_chat_update (r->server, r->user_id, r->segments[1], r->body, &error))
-    {
-      ssq_request_reply_error (r, error);
-      return;
-    }
-  reply_conversation (r, r->segments[1], SSQ_HTTP_OK);
+  ssq_server_chat_update (request->server, request->user_id, request->segments[1], request->body,
+                          changed_cb, request, (GDestroyNotify) ssq_request_free);
 }
 
 void
 ssq_api_member_add (SsqRequest *request)
 {
-  g_autoptr(SsqRequest) r = request;
-  g_autoptr(GError) error = NULL;
-
-  if (!ssq_server_chat_add_member (r->server, r->user_id, r->segments[1], r->body, &error))
-    {
-      ssq_request_reply_error (r, error);
-      return;
-    }
-  reply_conversation (r, r->segments[1], SSQ_HTTP_CREATED);
+  ssq_server_chat_add_member (request->server, request->user_id, request->segments[1],
+                              request->body, member_added_cb, request,
+                              (GDestroyNotify) ssq_request_free);
 }
 
 void
 ssq_api_member_remove (SsqRequest *request)
 {
-  g_autoptr(SsqRequest) r = request;
-  g_autoptr(GError) error = NULL;
-
-  if (!ssq_server_chat_remove_member (r->server, r->user_id, r->segments[1], r->segments[3],
-                                      &error))
-    {
-      ssq_request_reply_error (r, error);
-      return;
-    }
-  ssq_request_reply (r, SSQ_HTTP_NO_CONTENT, NULL);
+  ssq_server_chat_remove_member (request->server, request->user_id, request->segments[1],
+                                 request->segments[3], member_removed_cb, request,
+                                 (GDestroyNotify) ssq_request_free);
 }
 
 /* The page is the messages' stored wire form copied into the frame of the
@@ -199,44 +211,62 @@ parse_seq (SsqRequest  *r,
   return TRUE;
 }
 
-void
-ssq_api_message_patch (SsqRequest *request)
+/* The answer of an edit (the message) or a deletion (no content: only a
+ * deletion leaves a message deleted without an error), once the change is
+ * committed. */
+static void
+edited_cb (SsqServer           *server,
+           const SsqMessageRow *message,
+           gboolean             duplicate,
+           const GError        *error,
+           gpointer             user_data)
 {
-  g_autoptr(SsqRequest) r = request;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SsqMessageRow) m = NULL;
+  SsqRequest *r = user_data;
   g_autoptr(JsonObject) object = NULL;
   g_autoptr(JsonObject) body = NULL;
-  const char *text = NULL;
-  gint64 seq;
 
-  if (!parse_seq (r, &seq, &error) ||
-      !ssq_wire_message_edit_decode (r->body, &text, &error) ||
-      (m = ssq_server_chat_edit (r->server, r->user_id, r->segments[1], seq, text, FALSE,
-                                 &error)) == NULL)
+  if (error != NULL)
     {
       ssq_request_reply_error (r, error);
       return;
     }
-  object = ssq_server_json_message (m);
+  if (message->deleted)
+    {
+      ssq_request_reply (r, SSQ_HTTP_NO_CONTENT, NULL);
+      return;
+    }
+  object = ssq_server_json_message (message);
   body = ssq_wire_reply_encode (SSQ_WIRE_REPLY_MESSAGE, object);
   ssq_request_reply (r, SSQ_HTTP_OK, body);
+}
+
+static void
+edit_message (SsqRequest *r,
+              const char *text,
+              gboolean    delete)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 seq;
+
+  if (!parse_seq (r, &seq, &error) ||
+      (!delete && !ssq_wire_message_edit_decode (r->body, &text, &error)))
+    {
+      ssq_request_reply_error (r, error);
+      ssq_request_free (r);
+      return;
+    }
+  ssq_server_chat_edit (r->server, r->user_id, r->segments[1], seq, text, delete, edited_cb, r,
+                        (GDestroyNotify) ssq_request_free);
+}
+
+void
+ssq_api_message_patch (SsqRequest *request)
+{
+  edit_message (request, NULL, FALSE);
 }
 
 void
 ssq_api_message_delete (SsqRequest *request)
 {
-  g_autoptr(SsqRequest) r = request;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SsqMessageRow) m = NULL;
-  gint64 seq;
-
-  if (!parse_seq (r, &seq, &error) ||
-      (m = ssq_server_chat_edit (r->server, r->user_id, r->segments[1], seq, NULL, TRUE,
-                                 &error)) == NULL)
-    {
-      ssq_request_reply_error (r, error);
-      return;
-    }
-  ssq_request_reply (r, SSQ_HTTP_NO_CONTENT, NULL);
+  edit_message (request, NULL, TRUE);
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-server-chat-conversations.c: creating conversations and changing their
- * members, title and mute. Rare operations: each is its own transaction. */
+ * members, title and mute. Each is checked on the main loop against what is
+ * committed, written by the writer thread, and told (events, then the
+ * caller's answer) from its completion, after the commit. */
 #include "ssq-server-chat.h"
 #include "ssq-server-hub.h"
 
@@ -36,37 +38,142 @@ user_by_name (SsqServer   *server,
   return user;
 }
 
-/* A conversation change goes through the writer like every other write,
- * after the writes submitted before it, and is durable when this returns.
- * The caller waits for that commit: such changes are rare. */
-static gboolean
-in_transaction (SsqServer         *server,
-                const char        *conversation_id,
-                SsqServerWriterOp  func,
-                gpointer           data,
-                GError           **error)
+/* One conversation change on its way through the writer. */
+typedef struct _Change Change;
+struct _Change {
+  SsqServer         *server;
+  char              *conversation_id;
+  gboolean           created;
+  SsqServerWriterOp  op;
+  gpointer           tx;
+  GDestroyNotify     tx_free;
+  void             (*emit) (Change *change);   /* after a successful commit */
+  SsqChatChangeDone  done;
+  gpointer           user_data;
+  GDestroyNotify     user_data_free;
+};
+
+static Change *
+change_new (SsqServer         *server,
+            const char        *conversation_id,
+            SsqChatChangeDone  done,
+            gpointer           user_data,
+            GDestroyNotify     user_data_free)
 {
-  gboolean ok = ssq_server_writer_run (server->writer, func, data, error);
+  Change *change = g_new0 (Change, 1);
+
+  change->server = server;
+  change->conversation_id = g_strdup (conversation_id);
+  change->done = done;
+  change->user_data = user_data;
+  change->user_data_free = user_data_free;
+  return change;
+}
+
+static void
+change_free (gpointer data)
+{
+  Change *change = data;
+
+  if (change->tx_free != NULL && change->tx != NULL)
+    change->tx_free (change->tx);
+  if (change->user_data_free != NULL)
+    change->user_data_free (change->user_data);
+  g_free (change->conversation_id);
+  g_free (change);
+}
+
+/* Refused before anything is written: the caller hears of it at once. */
+static void
+change_fail (Change       *change,
+             const GError *error)
+{
+  change->done (change->server, change->conversation_id, FALSE, error, change->user_data);
+  change_free (change);
+}
+
+static gboolean
+change_run (SsqServerStore  *store,
+            gpointer         data,
+            GError         **error)
+{
+  Change *change = data;
+
+  return change->op (store, change->tx, error);
+}
+
+static void
+change_done (gpointer      data,
+             const GError *error)
+{
+  Change *change = data;
 
   /* Whatever changed, the in-memory membership reads it afresh. */
-  ssq_server_members_forget (server->members, conversation_id);
-  return ok;
+  ssq_server_members_forget (change->server->members, change->conversation_id);
+  if (error == NULL && change->emit != NULL)
+    change->emit (change);
+  change->done (change->server, change->conversation_id, change->created, error,
+                change->user_data);
+}
+
+/* A conversation change goes through the writer like every other write,
+ * after the writes submitted before it; @change learns its outcome after
+ * the commit, and the main loop does not wait for it. */
+static void
+submit_change (Change            *change,
+               SsqServerWriterOp  op,
+               gpointer           tx,
+               GDestroyNotify     tx_free,
+               void             (*emit) (Change *change))
+{
+  change->op = op;
+  change->tx = tx;
+  change->tx_free = tx_free;
+  change->emit = emit;
+  ssq_server_writer_submit (change->server->writer, change_run, change_done, change,
+                            change_free);
 }
 
 typedef struct {
   SsqConversationRow *conv;
-  const char         *direct_key;
+  char               *direct_key;
   GPtrArray          *member_ids;   /* first is the creator */
   const char         *creator_role;
+  Change             *change;       /* learns the id of a direct one found */
 } CreateTx;
 
+static void
+create_tx_free (gpointer data)
+{
+  CreateTx *tx = data;
+
+  ssq_conversation_row_free (tx->conv);
+  g_free (tx->direct_key);
+  g_ptr_array_unref (tx->member_ids);
+  g_free (tx);
+}
+
+/* Writer thread. A direct conversation made since the main loop looked
+ * (two first messages crossing) is found here, and returned as it is. */
 static gboolean
 create_tx (SsqServerStore *store,
            gpointer        data,
            GError        **error)
 {
   CreateTx *tx = data;
+  g_autoptr(SsqConversationRow) existing = NULL;
 
+  tx->change->created = TRUE;
+  if (tx->direct_key != NULL &&
+      (existing = ssq_server_store_direct_find (store, tx->direct_key, NULL)) != NULL)
+    {
+      tx->change->created = FALSE;
+      g_free (tx->change->conversation_id);
+      tx->change->conversation_id = g_strdup (existing->id);
+      return TRUE;
+    }
+  g_free (tx->change->conversation_id);
+  tx->change->conversation_id = g_strdup (tx->conv->id);
   if (!ssq_server_store_conversation_insert (store, tx->conv, tx->direct_key, error))
     return FALSE;
   for (guint i = 0; i < tx->member_ids->len; i++)
@@ -77,34 +184,57 @@ create_tx (SsqServerStore *store,
   return TRUE;
 }
 
-static SsqConversationRow *
+static void
+create_emit (Change *change)
+{
+  if (change->created)
+    ssq_server_chat_emit_conversation (change->server, change->conversation_id);
+}
+
+static void
+submit_create (Change             *change,
+               SsqConversationRow *conv,
+               char               *direct_key,
+               GPtrArray          *member_ids,
+               const char         *creator_role)
+{
+  CreateTx *tx = g_new0 (CreateTx, 1);
+
+  *tx = (CreateTx) { conv, direct_key, member_ids, creator_role, change };
+  g_free (change->conversation_id);
+  change->conversation_id = g_strdup (conv->id);
+  submit_change (change, create_tx, tx, create_tx_free, create_emit);
+}
+
+/* Returns FALSE with @error when refused; TRUE when @change is on its way
+ * (or answered: a direct conversation that exists already). */
+static gboolean
 create_direct (SsqServer   *server,
+               Change      *change,
                const char  *user_id,
                GPtrArray   *usernames,
-               gboolean    *out_created,
                GError     **error)
 {
   g_autoptr(SsqUserRow) other = NULL;
-  g_autoptr(GPtrArray) ids = g_ptr_array_new ();
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) local_error = NULL;
   g_autofree char *key = NULL;
-  SsqConversationRow *existing;
+  g_autoptr(SsqConversationRow) existing = NULL;
   SsqConversationRow *conv;
-  CreateTx tx;
 
   for (guint i = 0; i < usernames->len; i++)
     {
       g_autoptr(SsqUserRow) u = user_by_name (server, usernames->pdata[i], error);
 
       if (u == NULL)
-        return NULL;
+        return FALSE;
       if (g_str_equal (u->id, user_id) || (other != NULL && g_str_equal (u->id, other->id)))
         continue;
       if (other != NULL)
         {
           g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID,
                                "A direct conversation has exactly one other member");
-          return NULL;
+          return FALSE;
         }
       other = g_steal_pointer (&u);
     }
@@ -112,39 +242,35 @@ create_direct (SsqServer   *server,
     {
       g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID,
                            "A direct conversation needs one other member");
-      return NULL;
+      return FALSE;
     }
   key = strcmp (user_id, other->id) < 0 ? g_strconcat (user_id, ":", other->id, NULL)
                                          : g_strconcat (other->id, ":", user_id, NULL);
   existing = ssq_server_store_direct_find (server->store, key, &local_error);
   if (existing != NULL)
     {
-      *out_created = FALSE;
-      return existing;
+      change->done (server, existing->id, FALSE, NULL, change->user_data);
+      change_free (change);
+      return TRUE;
     }
   if (!g_error_matches (local_error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND))
     {
       g_propagate_error (error, g_steal_pointer (&local_error));
-      return NULL;
+      return FALSE;
     }
   conv = g_new0 (SsqConversationRow, 1);
   conv->id = ssq_server_store_new_id ('c');
   conv->kind = g_strdup ("direct");
   conv->created_at = conv->updated_at = ssq_now_ms ();
-  g_ptr_array_add (ids, (gpointer) user_id);
-  g_ptr_array_add (ids, other->id);
-  tx = (CreateTx) { conv, key, ids, "member" };
-  if (!in_transaction (server, tx.conv->id, create_tx, &tx, error))
-    {
-      ssq_conversation_row_free (conv);
-      return NULL;
-    }
-  *out_created = TRUE;
-  return conv;
+  g_ptr_array_add (ids, g_strdup (user_id));
+  g_ptr_array_add (ids, g_strdup (other->id));
+  submit_create (change, conv, g_steal_pointer (&key), g_steal_pointer (&ids), "member");
+  return TRUE;
 }
 
-static SsqConversationRow *
+static gboolean
 create_group (SsqServer   *server,
+              Change      *change,
               const char  *user_id,
               const char  *title,
               GPtrArray   *usernames,
@@ -152,18 +278,17 @@ create_group (SsqServer   *server,
 {
   g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
   SsqConversationRow *conv;
-  CreateTx tx;
   gint64 retry;
 
   if (!ssq_check_text ("title", title, 1, SSQ_TITLE_MAX, error))
-    return NULL;
+    return FALSE;
   g_ptr_array_add (ids, g_strdup (user_id));
   for (guint i = 0; i < usernames->len; i++)
     {
       g_autoptr(SsqUserRow) u = user_by_name (server, usernames->pdata[i], error);
 
       if (u == NULL)
-        return NULL;
+        return FALSE;
       if (!g_ptr_array_find_with_equal_func (ids, u->id, g_str_equal, NULL))
         g_ptr_array_add (ids, g_strdup (u->id));
     }
@@ -171,50 +296,39 @@ create_group (SsqServer   *server,
     {
       g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
                    "A group has at most %u members", server->config->max_members);
-      return NULL;
+      return FALSE;
     }
   if (!ssq_server_ratelimit_take (server->rl_groups, user_id, 1, ssq_now_ms (), &retry))
     {
       ssq_set_rate_limited (error, retry);
-      return NULL;
+      return FALSE;
     }
   conv = g_new0 (SsqConversationRow, 1);
   conv->id = ssq_server_store_new_id ('c');
   conv->kind = g_strdup ("group");
   conv->title = g_strdup (title);
   conv->created_at = conv->updated_at = ssq_now_ms ();
-  tx = (CreateTx) { conv, NULL, ids, "owner" };
-  if (!in_transaction (server, tx.conv->id, create_tx, &tx, error))
-    {
-      ssq_conversation_row_free (conv);
-      return NULL;
-    }
-  return conv;
+  submit_create (change, conv, NULL, g_steal_pointer (&ids), "owner");
+  return TRUE;
 }
 
-/**
- * ssq_server_chat_create:
- * Creates a conversation from a request body. For a direct conversation that
- * exists already, returns it with *@out_created FALSE.
- */
-SsqConversationRow *
-ssq_server_chat_create (SsqServer   *server,
-                        const char  *user_id,
-                        JsonObject  *request,
-                        gboolean    *out_created,
-                        GError     **error)
+static gboolean
+create (SsqServer   *server,
+        Change      *change,
+        const char  *user_id,
+        JsonObject  *request,
+        GError     **error)
 {
   SsqWireConversationNew new_conv;
   const char *kind, *title;
   JsonArray *members;
   g_autoptr(GPtrArray) usernames = NULL;
-  SsqConversationRow *conv;
 
   if (!ssq_wire_conversation_new_decode (request, server->config->max_members, &new_conv, error))
-    return NULL;
+    return FALSE;
   kind = new_conv.kind, title = new_conv.title, members = new_conv.members;
   if (members != NULL && (usernames = ssq_json_array_to_strv (members, "members", error)) == NULL)
-    return NULL;
+    return FALSE;
   if (usernames == NULL)
     usernames = g_ptr_array_new_with_free_func (g_free);
 
@@ -224,33 +338,55 @@ ssq_server_chat_create (SsqServer   *server,
         {
           g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID,
                                "Direct conversations have no title");
-          return NULL;
+          return FALSE;
         }
-      conv = create_direct (server, user_id, usernames, out_created, error);
+      return create_direct (server, change, user_id, usernames, error);
     }
-  else if (g_str_equal (kind, "group"))
-    {
-      conv = create_group (server, user_id, title, usernames, error);
-      *out_created = conv != NULL;
-    }
-  else
-    {
-      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID,
-                           "Field \"kind\" must be \"direct\" or \"group\"");
-      return NULL;
-    }
-  if (conv != NULL && *out_created)
-    ssq_server_chat_emit_conversation (server, conv->id);
-  return conv;
+  if (g_str_equal (kind, "group"))
+    return create_group (server, change, user_id, title, usernames, error);
+  g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                       "Field \"kind\" must be \"direct\" or \"group\"");
+  return FALSE;
+}
+
+/**
+ * ssq_server_chat_create:
+ * Creates a conversation from a request body. @done learns its id, and
+ * whether it was made (FALSE: a direct conversation that existed already).
+ */
+void
+ssq_server_chat_create (SsqServer         *server,
+                        const char        *user_id,
+                        JsonObject        *request,
+                        SsqChatChangeDone  done,
+                        gpointer           user_data,
+                        GDestroyNotify     user_data_free)
+{
+  g_autoptr(GError) error = NULL;
+  Change *change = change_new (server, NULL, done, user_data, user_data_free);
+
+  if (!create (server, change, user_id, request, &error))
+    change_fail (change, error);
 }
 
 typedef struct {
-  const char *conversation_id;
-  const char *user_id;
-  const char *title;
-  gboolean    set_muted;
-  gboolean    muted;
+  char     *conversation_id;
+  char     *user_id;
+  char     *title;
+  gboolean  set_muted;
+  gboolean  muted;
 } UpdateTx;
+
+static void
+update_tx_free (gpointer data)
+{
+  UpdateTx *tx = data;
+
+  g_free (tx->conversation_id);
+  g_free (tx->user_id);
+  g_free (tx->title);
+  g_free (tx);
+}
 
 static gboolean
 update_tx (SsqServerStore *store,
@@ -270,17 +406,38 @@ update_tx (SsqServerStore *store,
   return TRUE;
 }
 
-gboolean
-ssq_server_chat_update (SsqServer   *server,
-                        const char  *user_id,
-                        const char  *conversation_id,
-                        JsonObject  *request,
-                        GError     **error)
+static void
+update_emit (Change *change)
 {
+  UpdateTx *tx = change->tx;
+  g_autoptr(JsonObject) obj = NULL;
+  g_autoptr(GBytes) frame = NULL;
+
+  if (tx->title != NULL)
+    {
+      ssq_server_chat_emit_conversation (change->server, tx->conversation_id);
+      return;
+    }
+  /* Mute is the caller's own view: only its sessions hear of it. */
+  obj = ssq_server_json_conversation_for (change->server, tx->conversation_id, tx->user_id, NULL);
+  if (obj == NULL)
+    return;
+  frame = ssq_server_wire_event (SSQ_FRAME_TYPE_CONVERSATION, obj);
+  ssq_server_hub_send_user (change->server->hub, tx->user_id, frame);
+}
+
+static gboolean
+update (SsqServer   *server,
+        Change      *change,
+        const char  *user_id,
+        JsonObject  *request,
+        GError     **error)
+{
+  const char *conversation_id = change->conversation_id;
   g_autoptr(SsqMemberRow) member = NULL;
   g_autoptr(SsqConversationRow) conv = NULL;
-  UpdateTx tx = { conversation_id, user_id, NULL, FALSE, FALSE };
-  SsqWireConversationChange change;
+  SsqWireConversationChange c;
+  UpdateTx *tx;
 
   member = ssq_server_chat_require_member (server, conversation_id, user_id, error);
   if (member == NULL)
@@ -288,16 +445,15 @@ ssq_server_chat_update (SsqServer   *server,
   conv = ssq_server_store_conversation_get (server->store, conversation_id, error);
   if (conv == NULL)
     return FALSE;
-  if (!ssq_wire_conversation_change_decode (request, &change, error))
+  if (!ssq_wire_conversation_change_decode (request, &c, error))
     return FALSE;
-  tx.title = change.title, tx.set_muted = change.set_muted, tx.muted = change.muted;
-  if (tx.title == NULL && !tx.set_muted)
+  if (c.title == NULL && !c.set_muted)
     {
       g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, "Nothing to change: give "
                            "\"title\" or \"muted\"");
       return FALSE;
     }
-  if (tx.title != NULL)
+  if (c.title != NULL)
     {
       if (g_str_equal (conv->kind, "direct"))
         {
@@ -311,34 +467,74 @@ ssq_server_chat_update (SsqServer   *server,
                                "Only an admin or the owner may rename the conversation");
           return FALSE;
         }
-      if (!ssq_check_text ("title", tx.title, 1, SSQ_TITLE_MAX, error) ||
+      if (!ssq_check_text ("title", c.title, 1, SSQ_TITLE_MAX, error) ||
           !ssq_server_chat_charge (server, user_id, error))
         return FALSE;
     }
-  if (!in_transaction (server, tx.conversation_id, update_tx, &tx, error))
-    return FALSE;
-  if (tx.title != NULL)
-    ssq_server_chat_emit_conversation (server, conversation_id);
-  else
-    {
-      /* Mute is the caller's own view: only its sessions hear of it. */
-      g_autoptr(JsonObject) obj = ssq_server_json_conversation_for (server, conversation_id,
-                                                                    user_id, NULL);
-      if (obj != NULL)
-        {
-          g_autoptr(GBytes) frame = ssq_server_wire_event (SSQ_FRAME_TYPE_CONVERSATION, obj);
-          ssq_server_hub_send_user (server->hub, user_id, frame);
-        }
-    }
+  tx = g_new0 (UpdateTx, 1);
+  *tx = (UpdateTx) { g_strdup (conversation_id), g_strdup (user_id), g_strdup (c.title),
+                     c.set_muted, c.muted };
+  submit_change (change, update_tx, tx, update_tx_free, update_emit);
   return TRUE;
 }
 
+/**
+ * ssq_server_chat_update:
+ * Renames a conversation or mutes it for @user_id; @done runs after the
+ * commit, or at once when the change is refused.
+ */
+void
+ssq_server_chat_update (SsqServer         *server,
+                        const char        *user_id,
+                        const char        *conversation_id,
+                        JsonObject        *request,
+                        SsqChatChangeDone  done,
+                        gpointer           user_data,
+                        GDestroyNotify     user_data_free)
+{
+  g_autoptr(GError) error = NULL;
+  Change *change = change_new (server, conversation_id, done, user_data, user_data_free);
+
+  if (!update (server, change, user_id, request, &error))
+    change_fail (change, error);
+}
+
 typedef struct {
-  const char *conversation_id;
-  const char *user_id;
+  char       *conversation_id;
+  char       *user_id;
   const char *role;
-  const char *new_owner;
+  char       *new_owner;
 } MemberTx;
+
+static MemberTx *
+member_tx_new (const char *conversation_id,
+               const char *user_id,
+               const char *role,
+               const char *new_owner)
+{
+  MemberTx *tx = g_new0 (MemberTx, 1);
+
+  *tx = (MemberTx) { g_strdup (conversation_id), g_strdup (user_id), role,
+                     g_strdup (new_owner) };
+  return tx;
+}
+
+static void
+member_tx_free (gpointer data)
+{
+  MemberTx *tx = data;
+
+  g_free (tx->conversation_id);
+  g_free (tx->user_id);
+  g_free (tx->new_owner);
+  g_free (tx);
+}
+
+static void
+member_added_emit (Change *change)
+{
+  ssq_server_chat_emit_conversation (change->server, change->conversation_id);
+}
 
 static gboolean
 add_member_tx (SsqServerStore *store,
@@ -370,20 +566,20 @@ require_group (SsqServer   *server,
   return conv;
 }
 
-gboolean
-ssq_server_chat_add_member (SsqServer   *server,
-                            const char  *user_id,
-                            const char  *conversation_id,
-                            JsonObject  *request,
-                            GError     **error)
+static gboolean
+add_member (SsqServer   *server,
+            Change      *change,
+            const char  *user_id,
+            JsonObject  *request,
+            GError     **error)
 {
+  const char *conversation_id = change->conversation_id;
   g_autoptr(SsqMemberRow) actor = NULL;
   g_autoptr(SsqMemberRow) existing = NULL;
   g_autoptr(SsqConversationRow) conv = NULL;
   g_autoptr(SsqUserRow) target = NULL;
   SsqWireMemberNew new_member;
   const char *username = NULL, *role = "member";
-  MemberTx tx;
   gint64 retry;
 
   actor = ssq_server_chat_require_member (server, conversation_id, user_id, error);
@@ -430,11 +626,30 @@ ssq_server_chat_add_member (SsqServer   *server,
   if (!ssq_server_chat_charge (server, user_id, error))
     return FALSE;
   ssq_server_ratelimit_take (server->rl_joins, user_id, 1, ssq_now_ms (), NULL);
-  tx = (MemberTx) { conversation_id, target->id, role, NULL };
-  if (!in_transaction (server, tx.conversation_id, add_member_tx, &tx, error))
-    return FALSE;
-  ssq_server_chat_emit_conversation (server, conversation_id);
+  submit_change (change, add_member_tx, member_tx_new (conversation_id, target->id, role, NULL),
+                 member_tx_free, member_added_emit);
   return TRUE;
+}
+
+/**
+ * ssq_server_chat_add_member:
+ * Adds a member from a request body; @done runs after the commit, or at
+ * once when the change is refused.
+ */
+void
+ssq_server_chat_add_member (SsqServer         *server,
+                            const char        *user_id,
+                            const char        *conversation_id,
+                            JsonObject        *request,
+                            SsqChatChangeDone  done,
+                            gpointer           user_data,
+                            GDestroyNotify     user_data_free)
+{
+  g_autoptr(GError) error = NULL;
+  Change *change = change_new (server, conversation_id, done, user_data, user_data_free);
+
+  if (!add_member (server, change, user_id, request, &error))
+    change_fail (change, error);
 }
 
 static gboolean
@@ -476,20 +691,30 @@ successor (GPtrArray  *members,
   return pick;
 }
 
-gboolean
-ssq_server_chat_remove_member (SsqServer   *server,
-                               const char  *user_id,
-                               const char  *conversation_id,
-                               const char  *username,
-                               GError     **error)
+static void
+member_removed_emit (Change *change)
 {
+  MemberTx *tx = change->tx;
+
+  ssq_server_hub_typing (change->server->hub, tx->conversation_id, tx->user_id, FALSE);
+  ssq_server_chat_emit_removed (change->server, tx->conversation_id, tx->user_id);
+  ssq_server_chat_emit_conversation (change->server, tx->conversation_id);
+}
+
+static gboolean
+remove_member (SsqServer   *server,
+               Change      *change,
+               const char  *user_id,
+               const char  *username,
+               GError     **error)
+{
+  const char *conversation_id = change->conversation_id;
   g_autoptr(SsqMemberRow) actor = NULL;
   g_autoptr(SsqMemberRow) target_member = NULL;
   g_autoptr(SsqConversationRow) conv = NULL;
   g_autoptr(SsqUserRow) target = NULL;
   g_autoptr(GPtrArray) members = NULL;
   gboolean self;
-  MemberTx tx;
 
   actor = ssq_server_chat_require_member (server, conversation_id, user_id, error);
   if (actor == NULL || (conv = require_group (server, conversation_id, error)) == NULL)
@@ -514,13 +739,31 @@ ssq_server_chat_remove_member (SsqServer   *server,
   members = ssq_server_store_members (server->store, conversation_id, error);
   if (members == NULL || !ssq_server_chat_charge (server, user_id, error))
     return FALSE;
-  tx = (MemberTx) { conversation_id, target->id, NULL, NULL };
-  if (g_str_equal (target_member->role, "owner"))
-    tx.new_owner = successor (members, target->id);
-  if (!in_transaction (server, tx.conversation_id, remove_member_tx, &tx, error))
-    return FALSE;
-  ssq_server_hub_typing (server->hub, conversation_id, target->id, FALSE);
-  ssq_server_chat_emit_removed (server, conversation_id, target->id);
-  ssq_server_chat_emit_conversation (server, conversation_id);
+  submit_change (change, remove_member_tx,
+                 member_tx_new (conversation_id, target->id, NULL,
+                                g_str_equal (target_member->role, "owner")
+                                  ? successor (members, target->id) : NULL),
+                 member_tx_free, member_removed_emit);
   return TRUE;
+}
+
+/**
+ * ssq_server_chat_remove_member:
+ * Removes @username (the caller itself: leaving); @done runs after the
+ * commit, or at once when the change is refused.
+ */
+void
+ssq_server_chat_remove_member (SsqServer         *server,
+                               const char        *user_id,
+                               const char        *conversation_id,
+                               const char        *username,
+                               SsqChatChangeDone  done,
+                               gpointer           user_data,
+                               GDestroyNotify     user_data_free)
+{
+  g_autoptr(GError) error = NULL;
+  Change *change = change_new (server, conversation_id, done, user_data, user_data_free);
+
+  if (!remove_member (server, change, user_id, username, &error))
+    change_fail (change, error);
 }

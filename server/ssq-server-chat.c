@@ -379,51 +379,74 @@ ssq_server_chat_mark (SsqServer      *server,
                             (GDestroyNotify) mark_op_free);
 }
 
+typedef struct {
+  SsqServer       *server;
+  SsqMessageRow   *message;
+  SsqChatSendDone  done;
+  gpointer         user_data;
+  GDestroyNotify   user_data_free;
+} EditOp;
+
+static void
+edit_op_free (gpointer data)
+{
+  EditOp *op = data;
+
+  g_clear_pointer (&op->message, ssq_message_row_free);
+  if (op->user_data_free != NULL)
+    op->user_data_free (op->user_data);
+  g_free (op);
+}
+
 static gboolean
 edit_op_run (SsqServerStore  *store,
              gpointer         data,
              GError         **error)
 {
-  return ssq_server_store_message_update (store, data, error);
+  EditOp *op = data;
+
+  return ssq_server_store_message_update (store, op->message, error);
 }
 
-SsqMessageRow *
-ssq_server_chat_edit (SsqServer   *server,
-                      const char  *user_id,
-                      const char  *conversation_id,
-                      gint64       seq,
-                      const char  *body,
-                      gboolean     delete,
-                      GError     **error)
+/* Main loop, after the commit: the change is durable, so it may be told. */
+static void
+edit_op_done (gpointer      data,
+              const GError *error)
 {
-  g_autoptr(SsqMemberRow) member = NULL;
-  g_autoptr(SsqMessageRow) m = NULL;
-  gboolean moderator;
+  EditOp *op = data;
 
-  member = ssq_server_chat_require_member (server, conversation_id, user_id, error);
-  if (member == NULL)
-    return NULL;
-  m = ssq_server_store_message_get (server->store, conversation_id, seq, error);
-  if (m == NULL)
-    {
-      if (error != NULL && *error == NULL)
-        g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such message");
-      return NULL;
-    }
-  moderator = g_str_equal (member->role, "owner") || g_str_equal (member->role, "admin");
+  if (error == NULL)
+    ssq_server_chat_emit_message (op->server, op->message, FALSE);
+  op->done (op->server, error ? NULL : op->message, FALSE, error, op->user_data);
+}
+
+/* Checks an edit or deletion and applies it to @m; NULL when it changes
+ * nothing (a second deletion), FALSE with @error when refused. */
+static gboolean
+edit_prepare (SsqServer      *server,
+              const char     *user_id,
+              SsqMessageRow  *m,
+              gboolean        moderator,
+              const char     *body,
+              gboolean        delete,
+              gboolean       *out_unchanged,
+              GError        **error)
+{
+  *out_unchanged = FALSE;
   if (!g_str_equal (m->sender, user_id) && !(delete && moderator))
     {
       g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_FORBIDDEN,
                            delete ? "Only the sender or an admin may delete this message"
                                   : "Only the sender may edit this message");
-      return NULL;
+      return FALSE;
     }
   if (delete)
     {
+      *out_unchanged = m->deleted;     /* deleting twice is not an error */
       if (m->deleted)
-        return g_steal_pointer (&m);   /* deleting twice is not an error */
+        return TRUE;
       if (!ssq_server_chat_charge (server, user_id, error))
-        return NULL;
+        return FALSE;
       m->deleted = TRUE;
       g_free (m->body);
       m->body = g_strdup ("");         /* the text is gone from storage too */
@@ -433,22 +456,60 @@ ssq_server_chat_edit (SsqServer   *server,
       if (m->deleted)
         {
           g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_CONFLICT, "The message was deleted");
-          return NULL;
+          return FALSE;
         }
-      if (!ssq_check_text ("body", body, 1, SSQ_BODY_MAX, error))
-        return NULL;
-      if (!ssq_server_chat_charge (server, user_id, error))
-        return NULL;
+      if (!ssq_check_text ("body", body, 1, SSQ_BODY_MAX, error) ||
+          !ssq_server_chat_charge (server, user_id, error))
+        return FALSE;
       g_free (m->body);
       m->body = g_strdup (body);
     }
   m->edited_at = ssq_now_ms ();
+  return TRUE;
+}
+
+/**
+ * ssq_server_chat_edit:
+ * Edits or deletes a message. @done runs once: at once when the change is
+ * refused or changes nothing, else on the main loop after its commit.
+ */
+void
+ssq_server_chat_edit (SsqServer       *server,
+                      const char      *user_id,
+                      const char      *conversation_id,
+                      gint64           seq,
+                      const char      *body,
+                      gboolean         delete,
+                      SsqChatSendDone  done,
+                      gpointer         user_data,
+                      GDestroyNotify   user_data_free)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqMemberRow) member = NULL;
+  EditOp *op = g_new0 (EditOp, 1);
+  gboolean unchanged = FALSE;
+
+  *op = (EditOp) { server, NULL, done, user_data, user_data_free };
+  member = ssq_server_chat_require_member (server, conversation_id, user_id, &error);
+  if (member != NULL)
+    {
+      op->message = ssq_server_store_message_get (server->store, conversation_id, seq, &error);
+      if (op->message == NULL && error == NULL)
+        g_set_error_literal (&error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such message");
+    }
+  if (op->message == NULL ||
+      !edit_prepare (server, user_id, op->message,
+                     g_str_equal (member->role, "owner") || g_str_equal (member->role, "admin"),
+                     body, delete, &unchanged, &error) ||
+      unchanged)
+    {
+      done (server, error ? NULL : op->message, FALSE, error, user_data);
+      edit_op_free (op);
+      return;
+    }
   /* The rev counter and the row move together, in the writer's transaction:
    * a device syncing from its change cursor then sees this change once. */
-  if (!ssq_server_writer_run (server->writer, edit_op_run, m, error))
-    return NULL;
-  ssq_server_chat_emit_message (server, m, FALSE);
-  return g_steal_pointer (&m);
+  ssq_server_writer_submit (server->writer, edit_op_run, edit_op_done, op, edit_op_free);
 }
 
 /* Appends the page's messages, as stored on the wire, joined by commas. */

@@ -25,6 +25,13 @@ typedef void (*SsqChatSendDone) (SsqServer           *server,
 typedef void (*SsqChatDone)     (SsqServer           *server,
                                  const GError        *error,
                                  gpointer             user_data);
+/* A conversation change: @created tells a conversation made (FALSE for a
+ * direct conversation that existed already, and for other changes). */
+typedef void (*SsqChatChangeDone) (SsqServer         *server,
+                                   const char        *conversation_id,
+                                   gboolean           created,
+                                   const GError      *error,
+                                   gpointer           user_data);
 
 gboolean  ssq_server_chat_parse_send    (JsonObject      *request,
                                          SsqSendRequest  *out,
@@ -53,33 +60,42 @@ SsqMemberRow *ssq_server_chat_require_member (SsqServer  *server,
                                               const char *user_id,
                                               GError    **error);
 
-SsqConversationRow *ssq_server_chat_create    (SsqServer   *server,
-                                               const char  *user_id,
-                                               JsonObject  *request,
-                                               gboolean    *out_created,
-                                               GError     **error);
-gboolean  ssq_server_chat_update        (SsqServer       *server,
-                                         const char      *user_id,
-                                         const char      *conversation_id,
-                                         JsonObject      *request,
-                                         GError         **error);
-gboolean  ssq_server_chat_add_member    (SsqServer       *server,
-                                         const char      *user_id,
-                                         const char      *conversation_id,
-                                         JsonObject      *request,
-                                         GError         **error);
-gboolean  ssq_server_chat_remove_member (SsqServer       *server,
-                                         const char      *user_id,
-                                         const char      *conversation_id,
-                                         const char      *username,
-                                         GError         **error);
-SsqMessageRow *ssq_server_chat_edit     (SsqServer       *server,
+void      ssq_server_chat_create        (SsqServer         *server,
+                                         const char        *user_id,
+                                         JsonObject        *request,
+                                         SsqChatChangeDone  done,
+                                         gpointer           user_data,
+                                         GDestroyNotify     user_data_free);
+void      ssq_server_chat_update        (SsqServer         *server,
+                                         const char        *user_id,
+                                         const char        *conversation_id,
+                                         JsonObject        *request,
+                                         SsqChatChangeDone  done,
+                                         gpointer           user_data,
+                                         GDestroyNotify     user_data_free);
+void      ssq_server_chat_add_member    (SsqServer         *server,
+                                         const char        *user_id,
+                                         const char        *conversation_id,
+                                         JsonObject        *request,
+                                         SsqChatChangeDone  done,
+                                         gpointer           user_data,
+                                         GDestroyNotify     user_data_free);
+void      ssq_server_chat_remove_member (SsqServer         *server,
+                                         const char        *user_id,
+                                         const char        *conversation_id,
+                                         const char        *username,
+                                         SsqChatChangeDone  done,
+                                         gpointer           user_data,
+                                         GDestroyNotify     user_data_free);
+void      ssq_server_chat_edit          (SsqServer       *server,
                                          const char      *user_id,
                                          const char      *conversation_id,
                                          gint64           seq,
                                          const char      *body,
                                          gboolean         delete,
-                                         GError         **error);
+                                         SsqChatSendDone  done,
+                                         gpointer         user_data,
+                                         GDestroyNotify   user_data_free);
 gboolean   ssq_server_chat_history      (SsqServer       *server,
                                          const char      *user_id,
                                          const char      *conversation_id,

@@ -247,13 +247,64 @@ end_typing_of_user (SsqServerHub *hub,
     ssq_server_hub_typing (hub, ended->pdata[i], user_id, FALSE);
 }
 
+
+typedef struct {
+  char   *user_id;
+  gint64  last_seen;
+} LastSeen;
+
+static void
+last_seen_free (gpointer data)
+{
+  LastSeen *ls = data;
+
+  g_free (ls->user_id);
+  g_free (ls);
+}
+
+/* Writer thread: the row is read and written on the writer's connection,
+ * so a display name changed meanwhile stays. */
+static gboolean
+last_seen_op (SsqServerStore  *store,
+              gpointer         data,
+              GError         **error)
+{
+  LastSeen *ls = data;
+  g_autoptr(SsqUserRow) user = ssq_server_store_user_by_id (store, ls->user_id, error);
+
+  if (user == NULL)
+    return FALSE;
+  user->last_seen = ls->last_seen;
+  return ssq_server_store_user_update (store, user, error);
+}
+
+static void
+last_seen_done (gpointer      data,
+                const GError *error)
+{
+  if (error != NULL && !g_error_matches (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND))
+    g_warning ("Cannot store last_seen: %s", error->message);
+}
+
+static void
+store_last_seen (SsqServerHub *hub,
+                 const char   *user_id,
+                 gint64        now)
+{
+  LastSeen *ls = g_new0 (LastSeen, 1);
+
+  ls->user_id = g_strdup (user_id);
+  ls->last_seen = now;
+  ssq_server_writer_submit (hub->server->writer, last_seen_op, last_seen_done, ls,
+                            last_seen_free);
+}
+
 void
 ssq_server_hub_detach (SsqServerHub     *hub,
                        SsqServerSession *session)
 {
   const char *user_id = ssq_server_session_get_user_id (session);
   UserState *state = g_hash_table_lookup (hub->users, user_id);
-  g_autoptr(SsqUserRow) user = NULL;
   g_autofree char *uid = NULL;
   gint64 now;
 
@@ -267,15 +318,7 @@ ssq_server_hub_detach (SsqServerHub     *hub,
   g_hash_table_remove (hub->users, uid);
   end_typing_of_user (hub, uid);
   now = ssq_now_ms ();
-  user = ssq_server_store_user_by_id (hub->server->store, uid, NULL);
-  if (user != NULL)
-    {
-      g_autoptr(GError) error = NULL;
-
-      user->last_seen = now;
-      if (!ssq_server_store_user_update (hub->server->store, user, &error))
-        g_warning ("Cannot store last_seen: %s", error->message);
-    }
+  store_last_seen (hub, uid, now);
   presence_changed (hub, uid, "offline", now);
 }
 

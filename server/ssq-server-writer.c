@@ -338,8 +338,8 @@ dispatch_cb (gpointer user_data)
  * ssq_server_writer_flush:
  * Waits until everything submitted is committed, and runs the completion
  * callbacks. Callbacks may submit new writes; those are waited for too.
- * Blocks the caller for the commits: for shutdown and the rare writes
- * whose callers need their outcome at once.
+ * Blocks the caller for the commits: for shutdown only (every write of
+ * the chat logic finishes in its completion).
  */
 void
 ssq_server_writer_flush (SsqServerWriter *writer)
@@ -371,52 +371,4 @@ ssq_server_writer_submit (SsqServerWriter     *writer,
   if (writer->idle)
     g_cond_signal (&writer->cond);
   g_mutex_unlock (&writer->lock);
-}
-
-typedef struct {
-  SsqServerWriterOp  op;
-  gpointer           data;
-  GError            *error;
-} SyncCall;
-
-static gboolean
-sync_run (SsqServerStore  *store,
-          gpointer         data,
-          GError         **error)
-{
-  SyncCall *call = data;
-
-  return call->op (store, call->data, error);
-}
-
-static void
-sync_done (gpointer      data,
-           const GError *error)
-{
-  SyncCall *call = data;
-
-  call->error = error ? g_error_copy (error) : NULL;
-}
-
-/**
- * ssq_server_writer_run:
- * Runs @op through the queue, after everything submitted before it, and
- * waits for its commit. For writes whose callers answer synchronously.
- */
-gboolean
-ssq_server_writer_run (SsqServerWriter    *writer,
-                       SsqServerWriterOp   op,
-                       gpointer            data,
-                       GError            **error)
-{
-  SyncCall call = { op, data, NULL };
-
-  ssq_server_writer_submit (writer, sync_run, sync_done, &call, NULL);
-  ssq_server_writer_flush (writer);
-  if (call.error != NULL)
-    {
-      g_propagate_error (error, call.error);
-      return FALSE;
-    }
-  return TRUE;
 }

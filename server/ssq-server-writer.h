@@ -36,10 +36,6 @@ void             ssq_server_writer_submit (SsqServerWriter     *writer,
                                            gpointer             data,
                                            GDestroyNotify       data_free);
 void             ssq_server_writer_flush  (SsqServerWriter     *writer);
-gboolean         ssq_server_writer_run    (SsqServerWriter     *writer,
-                                           SsqServerWriterOp    op,
-                                           gpointer             data,
-                                           GError             **error);
 guint            ssq_server_writer_pending (SsqServerWriter    *writer);
 void             ssq_server_writer_set_batch_hook (SsqServerWriter          *writer,
                                                    SsqServerWriterBatchHook  hook,

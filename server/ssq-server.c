@@ -91,27 +91,65 @@ housekeeping_cb (gpointer data)
 }
 
 /* Expired sessions are deleted, and the WebSockets still open with their
- * tokens closed: a login ends at its expiry, whether or not it is in use. */
-static void
-purge_sessions (SsqServer *self)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) ended = ssq_server_store_sessions_purge (self->store, ssq_now_ms (), &error);
+ * tokens closed: a login ends at its expiry, whether or not it is in use.
+ * The deletion goes through the writer; the sockets close after it. */
+typedef struct {
+  SsqServer *server;
+  gint64     now;
+  GPtrArray *ended;     /* SsqSessionRow, set by the writer thread */
+} Purge;
 
-  if (ended == NULL)
+static void
+purge_free (gpointer data)
+{
+  Purge *purge = data;
+
+  g_clear_pointer (&purge->ended, g_ptr_array_unref);
+  g_free (purge);
+}
+
+static gboolean
+purge_op (SsqServerStore  *store,
+          gpointer         data,
+          GError         **error)
+{
+  Purge *purge = data;
+
+  g_clear_pointer (&purge->ended, g_ptr_array_unref);   /* when run again */
+  purge->ended = ssq_server_store_sessions_purge (store, purge->now, error);
+  return purge->ended != NULL;
+}
+
+static void
+purge_done (gpointer      data,
+            const GError *error)
+{
+  Purge *purge = data;
+
+  if (error != NULL)
     {
       g_warning ("Cannot purge expired sessions: %s", error->message);
       return;
     }
-  for (guint i = 0; i < ended->len; i++)
+  for (guint i = 0; i < purge->ended->len; i++)
     {
-      SsqSessionRow *row = ended->pdata[i];
+      SsqSessionRow *row = purge->ended->pdata[i];
 
-      ssq_server_hub_end_sessions (self->hub, row->user_id, row->token_hash, NULL,
+      ssq_server_hub_end_sessions (purge->server->hub, row->user_id, row->token_hash, NULL,
                                    SSQ_CLOSE_POLICY, "Session expired");
     }
-  if (ended->len > 0)
-    g_debug ("Purged %u expired sessions", ended->len);
+  if (purge->ended->len > 0)
+    g_debug ("Purged %u expired sessions", purge->ended->len);
+}
+
+static void
+purge_sessions (SsqServer *self)
+{
+  Purge *purge = g_new0 (Purge, 1);
+
+  purge->server = self;
+  purge->now = ssq_now_ms ();
+  ssq_server_writer_submit (self->writer, purge_op, purge_done, purge, purge_free);
 }
 
 static gboolean
@@ -181,6 +219,9 @@ ssq_server_new (SsqServerConfig  *config,
     return NULL;
   self->housekeeping_id = g_timeout_add_seconds (HOUSEKEEPING_SECONDS, housekeeping_cb, self);
   purge_sessions (self);
+  /* At start nothing is served yet: the expired logins are gone before the
+   * first request, as they would be after a blocking delete. */
+  ssq_server_writer_flush (self->writer);
   self->purge_id = g_timeout_add_seconds (config->session_purge_interval, purge_cb, self);
   return g_steal_pointer (&self);
 }
