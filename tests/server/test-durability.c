@@ -117,6 +117,91 @@ test_sigkill_after_acks (void)
 /* The event loop keeps answering while the writer commits: one session
  * pipelines thousands of sends (big batches, big commits), another pings
  * all along. Every ping is answered, and never late by a commit's length. */
+/* The writes other than messages are acknowledged after their commit too
+ * (they go through the writer thread): a registration, a rename, an edit,
+ * a deletion and a password change, each followed at once by SIGKILL, are
+ * all there after the restart. */
+static void
+test_sigkill_after_other_writes (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "dur.w.a");
+  g_autoptr(SsqTestUser) b = NULL;
+  g_autofree char *conv = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(JsonObject) r = NULL;
+  guint status = 0;
+
+  /* A registration. */
+  b = ssq_test_register (server, "dur.w.b");
+  ssq_test_server_kill (server);
+  ssq_test_server_restart (server);
+  r = ssq_test_http (server, "POST", "/api/v1/login", NULL,
+                     "{\"username\":\"dur.w.b\",\"password\":\"password-dur.w.b\"}", &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_clear_pointer (&r, json_object_unref);
+
+  /* A rename. */
+  conv = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"group\",\"title\":\"Before\",\"members\":[\"dur.w.b\"]}");
+  path = g_strdup_printf ("/api/v1/conversations/%s", conv);
+  r = ssq_test_http (server, "PATCH", path, a->token, "{\"title\":\"After\"}", &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_clear_pointer (&r, json_object_unref);
+  ssq_test_server_kill (server);
+  ssq_test_server_restart (server);
+  r = ssq_test_http (server, "GET", path, a->token, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (r, "conversation"),
+                                                  "title"), ==, "After");
+  g_clear_pointer (&r, json_object_unref);
+
+  /* An edit and a deletion. */
+  {
+    g_autofree char *post = g_strdup_printf ("/api/v1/conversations/%s/messages", conv);
+    g_autofree char *first = g_strdup_printf ("%s/1", post);
+    g_autofree char *second = g_strdup_printf ("%s/2", post);
+    JsonArray *messages;
+
+    for (guint i = 1; i <= 2; i++)
+      {
+        g_autofree char *body = g_strdup_printf ("{\"client_id\":\"w%u\",\"body\":\"text %u\"}", i, i);
+
+        r = ssq_test_http (server, "POST", post, a->token, body, &status);
+        g_assert_cmpuint (status, ==, 201);
+        g_clear_pointer (&r, json_object_unref);
+      }
+    r = ssq_test_http (server, "PATCH", first, a->token, "{\"body\":\"text 1, edited\"}", &status);
+    g_assert_cmpuint (status, ==, 200);
+    g_clear_pointer (&r, json_object_unref);
+    r = ssq_test_http (server, "DELETE", second, a->token, NULL, &status);
+    g_assert_cmpuint (status, ==, 204);
+    g_clear_pointer (&r, json_object_unref);
+    ssq_test_server_kill (server);
+    ssq_test_server_restart (server);
+    r = ssq_test_http (server, "GET", post, b->token, NULL, &status);
+    g_assert_cmpuint (status, ==, 200);
+    messages = json_object_get_array_member (r, "messages");
+    g_assert_cmpuint (json_array_get_length (messages), ==, 2);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (messages, 0), "body"),
+                     ==, "text 1, edited");
+    g_assert_true (json_object_get_boolean_member (json_array_get_object_element (messages, 1), "deleted"));
+    g_clear_pointer (&r, json_object_unref);
+  }
+
+  /* A password change. */
+  r = ssq_test_http (server, "PATCH", "/api/v1/me", a->token,
+                     "{\"password\":\"new-password-1\",\"current_password\":\"password-dur.w.a\"}",
+                     &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_clear_pointer (&r, json_object_unref);
+  ssq_test_server_kill (server);
+  ssq_test_server_restart (server);
+  r = ssq_test_http (server, "POST", "/api/v1/login", NULL,
+                     "{\"username\":\"dur.w.a\",\"password\":\"new-password-1\"}", &status);
+  g_assert_cmpuint (status, ==, 200);
+}
+
 static void
 test_ping_during_commits (void)
 {
@@ -555,6 +640,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/server/durability/sigkill-after-acks", test_sigkill_after_acks);
   g_test_add_func ("/server/durability/sigkill-many-conversations", test_sigkill_many_conversations);
+  g_test_add_func ("/server/durability/sigkill-other-writes", test_sigkill_after_other_writes);
   g_test_add_func ("/server/durability/ping-during-commits", test_ping_during_commits);
   g_test_add_func ("/server/durability/resend-in-one-batch", test_resend_in_one_batch);
   g_test_add_func ("/server/durability/resend-costs-nothing", test_resend_costs_nothing);
