@@ -90,7 +90,8 @@ typedef struct {
   char       *username;
   char       *display_name;
   char       *device;
-  char       *pw_hash;
+  char       *pw_hash;    /* login: the hash the password was checked against */
+  char       *old_hash;   /* rehash: that hash, while pw_hash is the new one */
   char       *password;   /* login only: kept for a rehash after success */
   SsqUserRow *user;
   LoginKeys   keys;       /* login and password checks */
@@ -111,6 +112,7 @@ account_job_free (AccountJob *job)
   g_free (job->display_name);
   g_free (job->device);
   g_free (job->pw_hash);
+  g_free (job->old_hash);
   if (job->password != NULL)
     sodium_memzero (job->password, strlen (job->password));
   g_free (job->password);
@@ -122,8 +124,24 @@ account_job_free (AccountJob *job)
   g_free (job);
 }
 
+/* Writer thread: whether the account's password hash is still @checked.
+ * A check reads the committed hash on the main loop; a password change or
+ * an account deletion (which blanks the hash) may commit before the write
+ * that relies on it. */
+static gboolean
+password_still (SsqServerStore *store,
+                const char     *user_id,
+                const char     *checked)
+{
+  g_autofree char *current = ssq_server_store_user_pw_hash (store, user_id, NULL);
+
+  return current != NULL && checked != NULL && g_str_equal (current, checked);
+}
+
 /* Writer thread: the new account (when registering) and its session, in
- * one transaction. */
+ * one transaction. A login's session is made only if the password it was
+ * checked against is still the account's: else a login that crossed a
+ * password change or the account's deletion would outlive it. */
 static gboolean
 session_op (SsqServerStore  *store,
             gpointer         data,
@@ -132,6 +150,12 @@ session_op (SsqServerStore  *store,
   AccountJob *job = data;
   SsqServer *server = job->request->server;
 
+  if (!job->registering && !password_still (store, job->user->id, job->pw_hash))
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED,
+                           "Wrong username or password");
+      return FALSE;
+    }
   return (!job->registering ||
           ssq_server_store_user_insert (store, job->user, job->pw_hash, error)) &&
          ssq_server_store_session_insert (store, job->token_hash, sizeof job->token_hash,
@@ -257,7 +281,8 @@ fail:
   ssq_request_free (request);
 }
 
-/* Writer thread. */
+/* Writer thread. A password changed (or an account deleted) since the
+ * login is left alone: the rehash would bring the old password back. */
 static gboolean
 set_pw_hash_op (SsqServerStore  *store,
                 gpointer         data,
@@ -265,6 +290,8 @@ set_pw_hash_op (SsqServerStore  *store,
 {
   AccountJob *job = data;
 
+  if (!password_still (store, job->user->id, job->old_hash))
+    return TRUE;
   return ssq_server_store_user_set_pw_hash (store, job->user->id, job->pw_hash, error);
 }
 
@@ -276,7 +303,8 @@ rehashed_cb (GObject      *source,
   AccountJob *job = user_data;
   SsqServer *server = job->user_server;
 
-  g_free (job->pw_hash);
+  g_free (job->old_hash);
+  job->old_hash = g_steal_pointer (&job->pw_hash);
   job->pw_hash = ssq_server_auth_hash_finish (server->auth, result, NULL);
   if (job->pw_hash == NULL)
     {

@@ -300,6 +300,75 @@ test_account_deletion (void)
 
 /* Unknown query parameters and body fields are refused on every route,
  * before the handler runs. */
+/* Sends @method @path (with @token and @json when not NULL) on @c without
+ * waiting for the answer. */
+static void
+raw_request (SsqTestRaw *c,
+             const char *method,
+             const char *path,
+             const char *token,
+             const char *json)
+{
+  g_autofree char *auth = token ? g_strdup_printf ("Authorization: Bearer %s\r\n", token)
+                                : g_strdup ("");
+  g_autofree char *request = g_strdup_printf ("%s %s HTTP/1.1\r\nHost: test\r\n%s"
+                                              "Content-Type: application/json\r\n"
+                                              "Content-Length: %zu\r\n\r\n%s",
+                                              method, path, auth, json ? strlen (json) : 0,
+                                              json ? json : "");
+
+  g_assert_true (ssq_test_raw_send_str (c, request));
+}
+
+/* A login whose password check started before its account was deleted (or
+ * its password changed) must not leave a live session: the check reads the
+ * committed password, the session is written later through the writer. The
+ * login is sent right behind the deletion, so that its session reaches the
+ * writer after the deletion's: whatever the order, its token must not work
+ * once both are answered. */
+static void
+test_login_racing_account_end (void)
+{
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("race.end%u", i);
+      g_autoptr(SsqTestUser) u = ssq_test_register (server, name);
+      g_autofree char *password = g_strdup_printf ("password-%s", name);
+      g_autofree char *login_body = g_strdup_printf ("{\"username\":\"%s\",\"password\":\"%s\"}",
+                                                     name, password);
+      g_autofree char *end_body = i % 2 == 0
+        ? g_strdup_printf ("{\"password\":\"%s\"}", password)
+        : g_strdup_printf ("{\"current_password\":\"%s\",\"password\":\"new-%s\"}",
+                           password, password);
+      g_autoptr(SsqTestRaw) ender = ssq_test_raw_open (server);
+      g_autoptr(SsqTestRaw) racer = ssq_test_raw_open (server);
+      g_auto(SsqTestRawResponse) ended = { 0 };
+      g_auto(SsqTestRawResponse) logged_in = { 0 };
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr(JsonObject) r = NULL;
+      const char *token;
+      guint status = 0;
+
+      raw_request (ender, i % 2 == 0 ? "DELETE" : "PATCH", "/api/v1/me", u->token, end_body);
+      raw_request (racer, "POST", "/api/v1/login", NULL, login_body);
+      g_assert_true (ssq_test_raw_read_response (ender, WAIT, &ended));
+      g_assert_true (ssq_test_raw_read_response (racer, WAIT, &logged_in));
+      g_assert_cmpuint (ended.status, ==, i % 2 == 0 ? 204 : 200);
+      g_test_message ("%s: login racing the %s answered %u", name,
+                      i % 2 == 0 ? "deletion" : "password change", logged_in.status);
+      if (logged_in.status != 200)
+        {
+          g_assert_cmpuint (logged_in.status, ==, 401);
+          continue;
+        }
+      g_assert_true (json_parser_load_from_data (parser, logged_in.body, -1, NULL));
+      token = json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)),
+                                             "token");
+      r = ssq_test_http (server, "GET", "/api/v1/me", token, NULL, &status);
+      g_assert_cmpuint (status, ==, 401);
+    }
+}
+
 static void
 test_unknown_fields (void)
 {
@@ -679,6 +748,7 @@ main (int    argc,
   g_test_add_func ("/server/sessions/password-change", test_password_change);
   g_test_add_func ("/server/sessions/password-guessing", test_password_guessing_throttled);
   g_test_add_func ("/server/sessions/account-deletion", test_account_deletion);
+  g_test_add_func ("/server/sessions/login-racing-account-end", test_login_racing_account_end);
   g_test_add_func ("/server/api/unknown-fields", test_unknown_fields);
   g_test_add_func ("/server/store/file-modes", test_database_file_modes);
   ret = g_test_run ();
