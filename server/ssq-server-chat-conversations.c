@@ -503,19 +503,16 @@ typedef struct {
   char       *conversation_id;
   char       *user_id;
   const char *role;
-  char       *new_owner;
 } MemberTx;
 
 static MemberTx *
 member_tx_new (const char *conversation_id,
                const char *user_id,
-               const char *role,
-               const char *new_owner)
+               const char *role)
 {
   MemberTx *tx = g_new0 (MemberTx, 1);
 
-  *tx = (MemberTx) { g_strdup (conversation_id), g_strdup (user_id), role,
-                     g_strdup (new_owner) };
+  *tx = (MemberTx) { g_strdup (conversation_id), g_strdup (user_id), role };
   return tx;
 }
 
@@ -526,7 +523,6 @@ member_tx_free (gpointer data)
 
   g_free (tx->conversation_id);
   g_free (tx->user_id);
-  g_free (tx->new_owner);
   g_free (tx);
 }
 
@@ -626,7 +622,7 @@ add_member (SsqServer   *server,
   if (!ssq_server_chat_charge (server, user_id, error))
     return FALSE;
   ssq_server_ratelimit_take (server->rl_joins, user_id, 1, ssq_now_ms (), NULL);
-  submit_change (change, add_member_tx, member_tx_new (conversation_id, target->id, role, NULL),
+  submit_change (change, add_member_tx, member_tx_new (conversation_id, target->id, role),
                  member_tx_free, member_added_emit);
   return TRUE;
 }
@@ -652,43 +648,49 @@ ssq_server_chat_add_member (SsqServer         *server,
     change_fail (change, error);
 }
 
+/* When the owner leaves, the longest-standing admin inherits the group, or
+ * else the longest-standing member. NULL: there is an owner, or no one. */
+static const char *
+successor (GPtrArray *members)
+{
+  SsqMemberRow *admin = NULL;
+
+  for (guint i = 0; i < members->len; i++)
+    {
+      SsqMemberRow *m = members->pdata[i];
+
+      if (g_str_equal (m->role, "owner"))
+        return NULL;
+      if (admin == NULL && g_str_equal (m->role, "admin"))
+        admin = m;
+    }
+  if (admin != NULL)
+    return admin->user_id;
+  return members->len > 0 ? ((SsqMemberRow *) members->pdata[0])->user_id : NULL;
+}
+
+/* Writer thread. The heir is chosen here, from the members as they are
+ * once this one is gone, not from what the main loop saw: the heir it saw
+ * may be leaving in the same batch (owner and admin leaving together left
+ * a group without owner). */
 static gboolean
 remove_member_tx (SsqServerStore *store,
                   gpointer        data,
                   GError        **error)
 {
   MemberTx *tx = data;
+  g_autoptr(GPtrArray) members = NULL;
+  const char *heir;
 
-  if (!ssq_server_store_member_delete (store, tx->conversation_id, tx->user_id, error))
+  if (!ssq_server_store_member_delete (store, tx->conversation_id, tx->user_id, error) ||
+      (members = ssq_server_store_members (store, tx->conversation_id, error)) == NULL)
     return FALSE;
-  if (tx->new_owner != NULL &&
-      !ssq_server_store_member_set_role (store, tx->conversation_id, tx->new_owner,
-                                         "owner", error))
+  heir = successor (members);
+  if (heir != NULL &&
+      !ssq_server_store_member_set_role (store, tx->conversation_id, heir, "owner", error))
     return FALSE;
   return ssq_server_store_conversation_touch (store, tx->conversation_id, NULL,
                                               ssq_now_ms (), error);
-}
-
-/* When the owner leaves, the longest-standing admin inherits the group, or
- * else the longest-standing member. */
-static const char *
-successor (GPtrArray  *members,
-           const char *leaving)
-{
-  const char *pick = NULL;
-
-  for (guint i = 0; i < members->len; i++)
-    {
-      SsqMemberRow *m = members->pdata[i];
-
-      if (g_str_equal (m->user_id, leaving))
-        continue;
-      if (g_str_equal (m->role, "admin"))
-        return m->user_id;
-      if (pick == NULL)
-        pick = m->user_id;
-    }
-  return pick;
 }
 
 static void
@@ -713,7 +715,6 @@ remove_member (SsqServer   *server,
   g_autoptr(SsqMemberRow) target_member = NULL;
   g_autoptr(SsqConversationRow) conv = NULL;
   g_autoptr(SsqUserRow) target = NULL;
-  g_autoptr(GPtrArray) members = NULL;
   gboolean self;
 
   actor = ssq_server_chat_require_member (server, conversation_id, user_id, error);
@@ -736,13 +737,9 @@ remove_member (SsqServer   *server,
                            "Only the owner, or an admin for plain members, may remove members");
       return FALSE;
     }
-  members = ssq_server_store_members (server->store, conversation_id, error);
-  if (members == NULL || !ssq_server_chat_charge (server, user_id, error))
+  if (!ssq_server_chat_charge (server, user_id, error))
     return FALSE;
-  submit_change (change, remove_member_tx,
-                 member_tx_new (conversation_id, target->id, NULL,
-                                g_str_equal (target_member->role, "owner")
-                                  ? successor (members, target->id) : NULL),
+  submit_change (change, remove_member_tx, member_tx_new (conversation_id, target->id, NULL),
                  member_tx_free, member_removed_emit);
   return TRUE;
 }

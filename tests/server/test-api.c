@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-api.c: the REST API of the real server, happy paths and permissions. */
-#include "ssq-test-server.h"
+#include "ssq-test-raw.h"
 
 static SsqTestServer *server;
 
@@ -261,6 +261,72 @@ test_group_roles (void)
 }
 
 static void
+raw_delete (SsqTestRaw *c,
+            const char *path,
+            const char *token)
+{
+  g_autofree char *request = g_strdup_printf ("DELETE %s HTTP/1.1\r\nHost: test\r\n"
+                                              "Authorization: Bearer %s\r\n\r\n", path, token);
+
+  g_assert_true (ssq_test_raw_send_str (c, request));
+}
+
+/* The owner and the only admin leave at once: both are checked against the
+ * committed membership (where the admin is the heir), and written one after
+ * the other. The group must still have exactly one owner. */
+static void
+test_owner_and_heir_leave_together (void)
+{
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *on = g_strdup_printf ("heir.owner%u", i);
+      g_autofree char *an = g_strdup_printf ("heir.admin%u", i);
+      g_autofree char *mn = g_strdup_printf ("heir.member%u", i);
+      g_autoptr(SsqTestUser) owner = ssq_test_register (server, on);
+      g_autoptr(SsqTestUser) admin = ssq_test_register (server, an);
+      g_autoptr(SsqTestUser) member = ssq_test_register (server, mn);
+      g_autofree char *spec = g_strdup_printf ("{\"kind\":\"group\",\"title\":\"Heirs\","
+                                               "\"members\":[\"%s\"]}", mn);
+      g_autofree char *id = ssq_test_create_conversation (server, owner, spec);
+      g_autofree char *conv = g_strdup_printf ("/api/v1/conversations/%s", id);
+      g_autofree char *add = g_strdup_printf ("{\"username\":\"%s\",\"role\":\"admin\"}", an);
+      g_autofree char *members = g_strdup_printf ("%s/members", conv);
+      g_autofree char *owner_leaves = g_strdup_printf ("%s/%s", members, on);
+      g_autofree char *admin_leaves = g_strdup_printf ("%s/%s", members, an);
+      g_autoptr(SsqTestRaw) c1 = ssq_test_raw_open (server);
+      g_autoptr(SsqTestRaw) c2 = ssq_test_raw_open (server);
+      g_auto(SsqTestRawResponse) r1 = { 0 };
+      g_auto(SsqTestRawResponse) r2 = { 0 };
+      g_autoptr(JsonObject) r = NULL;
+      JsonArray *list;
+      guint owners = 0;
+      guint status = 0;
+
+      r = ssq_test_http (server, "POST", members, owner->token, add, &status);
+      g_assert_cmpuint (status, ==, 201);
+      g_clear_pointer (&r, json_object_unref);
+
+      raw_delete (c1, owner_leaves, owner->token);
+      raw_delete (c2, admin_leaves, admin->token);
+      g_assert_true (ssq_test_raw_read_response (c1, 5000, &r1));
+      g_assert_true (ssq_test_raw_read_response (c2, 5000, &r2));
+      g_assert_cmpuint (r1.status, ==, 204);
+      g_assert_cmpuint (r2.status, ==, 204);
+
+      r = ssq_test_http (server, "GET", conv, member->token, NULL, &status);
+      g_assert_cmpuint (status, ==, 200);
+      list = json_object_get_array_member (conversation_of (r), "members");
+      g_assert_cmpuint (json_array_get_length (list), ==, 1);
+      for (guint j = 0; j < json_array_get_length (list); j++)
+        if (g_str_equal (json_object_get_string_member (json_array_get_object_element (list, j),
+                                                        "role"), "owner"))
+          owners++;
+      g_assert_cmpuint (owners, ==, 1);
+      g_assert_cmpstr (json_object_get_string_member (conversation_of (r), "role"), ==, "owner");
+    }
+}
+
+static void
 test_messages (void)
 {
   g_autoptr(SsqTestUser) a = ssq_test_register (server, "msg.a");
@@ -431,6 +497,7 @@ main (int    argc,
   g_test_add_func ("/server/api/user-search", test_user_search);
   g_test_add_func ("/server/api/direct", test_direct);
   g_test_add_func ("/server/api/group-roles", test_group_roles);
+  g_test_add_func ("/server/api/owner-and-heir-leave", test_owner_and_heir_leave_together);
   g_test_add_func ("/server/api/messages", test_messages);
   g_test_add_func ("/server/api/health-metrics", test_health_metrics);
   ret = g_test_run ();
