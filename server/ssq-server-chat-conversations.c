@@ -503,6 +503,8 @@ typedef struct {
   char       *conversation_id;
   char       *user_id;
   const char *role;
+  char       *actor_id;      /* adds: checked again on the writer */
+  guint       max_members;   /* adds: 0 = no check */
 } MemberTx;
 
 static MemberTx *
@@ -512,7 +514,8 @@ member_tx_new (const char *conversation_id,
 {
   MemberTx *tx = g_new0 (MemberTx, 1);
 
-  *tx = (MemberTx) { g_strdup (conversation_id), g_strdup (user_id), role };
+  /* Interned: the writer thread reads it after the request is gone. */
+  *tx = (MemberTx) { g_strdup (conversation_id), g_strdup (user_id), g_intern_string (role) };
   return tx;
 }
 
@@ -523,6 +526,7 @@ member_tx_free (gpointer data)
 
   g_free (tx->conversation_id);
   g_free (tx->user_id);
+  g_free (tx->actor_id);
   g_free (tx);
 }
 
@@ -538,7 +542,30 @@ add_member_tx (SsqServerStore *store,
                GError        **error)
 {
   MemberTx *tx = data;
+  g_autoptr(SsqMemberRow) actor = NULL;
 
+  /* The main loop checked the committed state; changes queued before this
+   * one (the actor removed or demoted, the group filled by another add)
+   * commit first, so the checks that matter are made again here, in
+   * commit order. */
+  if (tx->actor_id != NULL)
+    {
+      actor = ssq_server_store_member_get (store, tx->conversation_id, tx->actor_id, NULL);
+      if (actor == NULL || !is_moderator (actor) ||
+          (g_str_equal (tx->role, "admin") && !g_str_equal (actor->role, "owner")))
+        {
+          g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_FORBIDDEN,
+                               "Only an admin or the owner may add members");
+          return FALSE;
+        }
+    }
+  if (tx->max_members > 0 &&
+      ssq_server_store_member_count (store, tx->conversation_id, NULL) >= tx->max_members)
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_CONFLICT, "The group is full (%u members)",
+                   tx->max_members);
+      return FALSE;
+    }
   return ssq_server_store_member_insert (store, tx->conversation_id, tx->user_id,
                                          tx->role, ssq_now_ms (), error) &&
          ssq_server_store_conversation_touch (store, tx->conversation_id, NULL,
@@ -576,6 +603,7 @@ add_member (SsqServer   *server,
   g_autoptr(SsqUserRow) target = NULL;
   SsqWireMemberNew new_member;
   const char *username = NULL, *role = "member";
+  MemberTx *tx;
   gint64 retry;
 
   actor = ssq_server_chat_require_member (server, conversation_id, user_id, error);
@@ -622,8 +650,10 @@ add_member (SsqServer   *server,
   if (!ssq_server_chat_charge (server, user_id, error))
     return FALSE;
   ssq_server_ratelimit_take (server->rl_joins, user_id, 1, ssq_now_ms (), NULL);
-  submit_change (change, add_member_tx, member_tx_new (conversation_id, target->id, role),
-                 member_tx_free, member_added_emit);
+  tx = member_tx_new (conversation_id, target->id, role);
+  tx->actor_id = g_strdup (user_id);
+  tx->max_members = server->config->max_members;
+  submit_change (change, add_member_tx, tx, member_tx_free, member_added_emit);
   return TRUE;
 }
 

@@ -261,6 +261,22 @@ test_group_roles (void)
 }
 
 static void
+raw_post (SsqTestRaw *c,
+          const char *path,
+          const char *token,
+          const char *username)
+{
+  g_autofree char *body = g_strdup_printf ("{\"username\":\"%s\"}", username);
+  g_autofree char *request = g_strdup_printf ("POST %s HTTP/1.1\r\nHost: test\r\n"
+                                              "Authorization: Bearer %s\r\n"
+                                              "Content-Type: application/json\r\n"
+                                              "Content-Length: %zu\r\n\r\n%s",
+                                              path, token, strlen (body), body);
+
+  g_assert_true (ssq_test_raw_send_str (c, request));
+}
+
+static void
 raw_delete (SsqTestRaw *c,
             const char *path,
             const char *token)
@@ -269,6 +285,49 @@ raw_delete (SsqTestRaw *c,
                                               "Authorization: Bearer %s\r\n\r\n", path, token);
 
   g_assert_true (ssq_test_raw_send_str (c, request));
+}
+
+/* Two adds at once to a group with one place left: both pass the main
+ * loop's check of the committed membership, so the writer checks again in
+ * commit order. Exactly one gets in. */
+static void
+test_adds_race_for_last_place (void)
+{
+  g_autoptr(SsqTestServer) s = ssq_test_server_start (NULL, "max_members=3\n");
+
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autofree char *on = g_strdup_printf ("full.owner%u", i);
+      g_autofree char *mn = g_strdup_printf ("full.member%u", i);
+      g_autofree char *xn = g_strdup_printf ("full.x%u", i);
+      g_autofree char *yn = g_strdup_printf ("full.y%u", i);
+      g_autoptr(SsqTestUser) owner = ssq_test_register (s, on);
+      g_autoptr(SsqTestUser) member = ssq_test_register (s, mn);
+      g_autoptr(SsqTestUser) x = ssq_test_register (s, xn);
+      g_autoptr(SsqTestUser) y = ssq_test_register (s, yn);
+      g_autofree char *spec = g_strdup_printf ("{\"kind\":\"group\",\"title\":\"Full\","
+                                               "\"members\":[\"%s\"]}", mn);
+      g_autofree char *id = ssq_test_create_conversation (s, owner, spec);
+      g_autofree char *members = g_strdup_printf ("/api/v1/conversations/%s/members", id);
+      g_autofree char *conv = g_strdup_printf ("/api/v1/conversations/%s", id);
+      g_autoptr(SsqTestRaw) c1 = ssq_test_raw_open (s);
+      g_autoptr(SsqTestRaw) c2 = ssq_test_raw_open (s);
+      g_auto(SsqTestRawResponse) r1 = { 0 };
+      g_auto(SsqTestRawResponse) r2 = { 0 };
+      g_autoptr(JsonObject) r = NULL;
+      guint status = 0;
+
+      raw_post (c1, members, owner->token, xn);
+      raw_post (c2, members, owner->token, yn);
+      g_assert_true (ssq_test_raw_read_response (c1, 5000, &r1));
+      g_assert_true (ssq_test_raw_read_response (c2, 5000, &r2));
+      g_test_message ("round %u: %u and %u", i, r1.status, r2.status);
+      g_assert_true ((r1.status == 201 && r2.status == 409) || (r1.status == 409 && r2.status == 201));
+      r = ssq_test_http (s, "GET", conv, owner->token, NULL, &status);
+      g_assert_cmpuint (status, ==, 200);
+      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (conversation_of (r),
+                                                                             "members")), ==, 3);
+    }
 }
 
 /* The owner and the only admin leave at once: both are checked against the
@@ -498,6 +557,7 @@ main (int    argc,
   g_test_add_func ("/server/api/direct", test_direct);
   g_test_add_func ("/server/api/group-roles", test_group_roles);
   g_test_add_func ("/server/api/owner-and-heir-leave", test_owner_and_heir_leave_together);
+  g_test_add_func ("/server/api/adds-race-for-last-place", test_adds_race_for_last_place);
   g_test_add_func ("/server/api/messages", test_messages);
   g_test_add_func ("/server/api/health-metrics", test_health_metrics);
   ret = g_test_run ();
