@@ -710,8 +710,30 @@ remove_member_tx (SsqServerStore *store,
 {
   MemberTx *tx = data;
   g_autoptr(GPtrArray) members = NULL;
+  g_autoptr(SsqMemberRow) target = NULL;
+  g_autoptr(SsqMemberRow) actor = NULL;
   const char *heir;
 
+  /* As for adds: a removal queued before this one may have taken the
+   * member already, or the actor's rights. */
+  target = ssq_server_store_member_get (store, tx->conversation_id, tx->user_id, NULL);
+  if (target == NULL)
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "Not a member");
+      return FALSE;
+    }
+  if (tx->actor_id != NULL)
+    {
+      actor = ssq_server_store_member_get (store, tx->conversation_id, tx->actor_id, NULL);
+      if (actor == NULL || !(g_str_equal (actor->role, "owner") ||
+                             (g_str_equal (actor->role, "admin") &&
+                              g_str_equal (target->role, "member"))))
+        {
+          g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_FORBIDDEN,
+                               "Only the owner, or an admin for plain members, may remove members");
+          return FALSE;
+        }
+    }
   if (!ssq_server_store_member_delete (store, tx->conversation_id, tx->user_id, error) ||
       (members = ssq_server_store_members (store, tx->conversation_id, error)) == NULL)
     return FALSE;
@@ -745,6 +767,7 @@ remove_member (SsqServer   *server,
   g_autoptr(SsqMemberRow) target_member = NULL;
   g_autoptr(SsqConversationRow) conv = NULL;
   g_autoptr(SsqUserRow) target = NULL;
+  MemberTx *tx;
   gboolean self;
 
   actor = ssq_server_chat_require_member (server, conversation_id, user_id, error);
@@ -769,8 +792,9 @@ remove_member (SsqServer   *server,
     }
   if (!ssq_server_chat_charge (server, user_id, error))
     return FALSE;
-  submit_change (change, remove_member_tx, member_tx_new (conversation_id, target->id, NULL),
-                 member_tx_free, member_removed_emit);
+  tx = member_tx_new (conversation_id, target->id, NULL);
+  tx->actor_id = self ? NULL : g_strdup (user_id);
+  submit_change (change, remove_member_tx, tx, member_tx_free, member_removed_emit);
   return TRUE;
 }
 

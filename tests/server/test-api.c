@@ -287,6 +287,30 @@ raw_delete (SsqTestRaw *c,
   g_assert_true (ssq_test_raw_send_str (c, request));
 }
 
+/* The same member removed twice at once: one removal happens, the other
+ * finds nobody to remove (404), and no second "removed" goes out. */
+static void
+test_double_remove (void)
+{
+  g_autoptr(SsqTestUser) owner = ssq_test_register (server, "twice.owner");
+  g_autoptr(SsqTestUser) member = ssq_test_register (server, "twice.member");
+  g_autoptr(SsqTestUser) other = ssq_test_register (server, "twice.other");
+  g_autofree char *id = ssq_test_create_conversation (server, owner,
+    "{\"kind\":\"group\",\"title\":\"Twice\",\"members\":[\"twice.member\",\"twice.other\"]}");
+  g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s/members/twice.member", id);
+  g_autoptr(SsqTestRaw) c1 = ssq_test_raw_open (server);
+  g_autoptr(SsqTestRaw) c2 = ssq_test_raw_open (server);
+  g_auto(SsqTestRawResponse) r1 = { 0 };
+  g_auto(SsqTestRawResponse) r2 = { 0 };
+
+  raw_delete (c1, path, owner->token);
+  raw_delete (c2, path, owner->token);
+  g_assert_true (ssq_test_raw_read_response (c1, 5000, &r1));
+  g_assert_true (ssq_test_raw_read_response (c2, 5000, &r2));
+  g_test_message ("%u and %u", r1.status, r2.status);
+  g_assert_true ((r1.status == 204 && r2.status == 404) || (r1.status == 404 && r2.status == 204));
+}
+
 /* Two adds at once to a group with one place left: both pass the main
  * loop's check of the committed membership, so the writer checks again in
  * commit order. Exactly one gets in. */
@@ -558,6 +582,7 @@ main (int    argc,
   g_test_add_func ("/server/api/group-roles", test_group_roles);
   g_test_add_func ("/server/api/owner-and-heir-leave", test_owner_and_heir_leave_together);
   g_test_add_func ("/server/api/adds-race-for-last-place", test_adds_race_for_last_place);
+  g_test_add_func ("/server/api/double-remove", test_double_remove);
   g_test_add_func ("/server/api/messages", test_messages);
   g_test_add_func ("/server/api/health-metrics", test_health_metrics);
   ret = g_test_run ();
