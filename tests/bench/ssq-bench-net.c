@@ -16,7 +16,7 @@
 #define RT_WARMUP       50
 #define NS_PER_S        ((gint64) 1000000000)
 #define PING_EVERY_NS   ((gint64) 10000000)   /* durable: the pinger's pace */
-#define PING_CALIBRATE  500
+#define PING_CALIBRATE  3000
 
 /* ---- Options ---------------------------------------------------------- */
 
@@ -282,12 +282,11 @@ scenario_fanout (void)
   ssq_bench_ws_free_all (clients);
 }
 
-/* The server's longest main-loop iteration since the previous scrape, in
- * ms (from /metrics; -1 if the server has no such gauge, or no answer). */
+/* A value of the server's /metrics (-1 if it has no such line, or no
+ * answer). @name starts with a newline. */
 static double
-scrape_loop_max_ms (void)
+scrape_metric (const char *name)
 {
-  const char *name = "\nssq_loop_iteration_max_microseconds ";
   SsqTestRaw *raw = ssq_test_raw_open (server);
   SsqTestRawResponse r = { 0 };
   double ms = -1;
@@ -296,10 +295,20 @@ scrape_loop_max_ms (void)
   if (ssq_test_raw_send_str (raw, "GET /metrics HTTP/1.1\r\nHost: bench\r\n\r\n") &&
       ssq_test_raw_read_response (raw, 5000, &r) && r.body != NULL &&
       (at = strstr (r.body, name)) != NULL)
-    ms = g_ascii_strtod (at + strlen (name), NULL) / 1000.0;
+    ms = g_ascii_strtod (at + strlen (name), NULL);
   ssq_test_raw_response_clear (&r);
   ssq_test_raw_close (raw);
   return ms;
+}
+
+/* The server's longest main-loop iteration since the previous scrape, in
+ * ms (-1 if the server has no such gauge). */
+static double
+scrape_loop_max_ms (void)
+{
+  double us = scrape_metric ("\nssq_loop_iteration_max_microseconds ");
+
+  return us < 0 ? us : us / 1000.0;
 }
 
 /* Server CPU per ping (µs), from @n pings back to back on an idle server:
@@ -344,7 +353,7 @@ scenario_durable (void)
   SsqBenchSample before, after;
   gint64 start, elapsed, ping_t0 = 0, next_ping = 0;
   guint64 acked = 0, total = (guint64) n_convs * per_conv, pongs_before;
-  double secs, server_us, loop_max_ms, per_ping_us, message_us;
+  double secs, server_us, loop_max_ms, per_ping_us, message_us, commits;
 
   start_server ();
   users = register_users ("dur", 2 * n_convs + 1);
@@ -364,6 +373,7 @@ scenario_durable (void)
   ssq_bench_ws_reset_counters ();
 
   scrape_loop_max_ms ();      /* the set-up is not measured */
+  commits = scrape_metric ("\nssq_commits_total ");
   before = ssq_bench_stats_sample (server);
   start = ssq_bench_stats_now_ns ();
   while (acked < total)
@@ -424,6 +434,7 @@ scenario_durable (void)
   elapsed = ssq_bench_stats_now_ns () - start;
   after = ssq_bench_stats_sample (server);
   loop_max_ms = scrape_loop_max_ms ();
+  commits = scrape_metric ("\nssq_commits_total ") - commits;
   ssq_bench_ws_check_open ("session", clients);
   secs = elapsed / 1e9;
   server_us = after.cpu_us - before.cpu_us;
@@ -438,7 +449,11 @@ scenario_durable (void)
           lat->len ? g_array_index (lat, gint64, (guint) (lat->len * 0.99)) / 1e6 : 0.0,
           lat->len ? g_array_index (lat, gint64, lat->len - 1) / 1e6 : 0.0,
           server_us / MAX (acked, 1));
-  printf ("  without the pings (%.1f µs each): %.2f µs per message\n", per_ping_us, message_us);
+  printf ("  without the pings (%.1f µs each): %.2f µs per message, of which the writer"
+          " thread %.2f; %.2f write system calls per message\n", per_ping_us, message_us,
+          (after.writer_us - before.writer_us) / MAX (acked, 1),
+          (after.syscw - before.syscw) / (double) MAX (acked, 1));
+  printf ("  %.0f commits, %.1f messages per commit\n", commits, acked / MAX (commits, 1));
   printf ("  pings meanwhile (every %.0f ms): %u, p50 %.2f ms, worst %.2f ms\n",
           PING_EVERY_NS / 1e6, pings->len,
           pings->len ? g_array_index (pings, gint64, pings->len / 2) / 1e6 : 0.0,
@@ -447,6 +462,10 @@ scenario_durable (void)
     printf ("  longest server loop iteration (metrics): %.2f ms\n", loop_max_ms);
   ssq_bench_stats_record ("durable acked msgs/s", acked / secs);
   ssq_bench_stats_record ("durable server CPU us/msg, pings out", message_us);
+  ssq_bench_stats_record ("durable writer thread CPU us/msg",
+                          (after.writer_us - before.writer_us) / MAX (acked, 1));
+  ssq_bench_stats_record ("durable write syscalls/msg",
+                          (after.syscw - before.syscw) / (double) MAX (acked, 1));
   ssq_bench_stats_record ("durable ack p99 ms",
                           lat->len ? g_array_index (lat, gint64, (guint) (lat->len * 0.99)) / 1e6 : 0);
   ssq_bench_stats_record ("durable worst ping ms",
