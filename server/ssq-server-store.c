@@ -172,6 +172,21 @@ ssq_server_store_open_another (const char  *path,
   return g_steal_pointer (&store);
 }
 
+/**
+ * ssq_server_store_tune_writer:
+ * Settings of the writer thread's connection. Its page cache holds a whole
+ * batch's pages: with SQLite's default (2 MiB), a batch of 512 messages
+ * spilled dirty pages to the WAL before the commit and wrote them again
+ * at the commit, and read back index pages it had just evicted.
+ */
+gboolean
+ssq_server_store_tune_writer (SsqServerStore  *store,
+                              GError         **error)
+{
+  return ssq_db_exec (&store->base, "PRAGMA cache_size = -65536", error) &&
+         ssq_db_exec (&store->base, "PRAGMA wal_autocheckpoint = 16384", error);
+}
+
 /* For the migration tests: stop at an older schema version. */
 SsqServerStore *
 ssq_server_store_open_at_version (const char  *path,

@@ -96,6 +96,8 @@ char           *ssq_server_store_dump_schema   (SsqServerStore     *store);
 gboolean        ssq_server_store_exec          (SsqServerStore     *store,
                                                 const char         *sql,
                                                 GError            **error);
+gboolean        ssq_server_store_tune_writer   (SsqServerStore     *store,
+                                                GError            **error);
 gboolean        ssq_server_store_run           (SsqServerStore     *store,
                                                 const char         *static_sql,
                                                 GError            **error);

@@ -188,7 +188,7 @@ ssq_server_new (SsqServerConfig  *config,
   /* The writer's connection opens first: it runs the migrations. The main
    * loop's own connection then only reads (WAL: never waiting for a commit). */
   writer_store = ssq_server_store_open (db_path, config->durable_commits, error);
-  if (writer_store == NULL)
+  if (writer_store == NULL || !ssq_server_store_tune_writer (writer_store, error))
     return NULL;
   self->store = ssq_server_store_open_another (db_path, config->durable_commits, error);
   if (self->store == NULL)

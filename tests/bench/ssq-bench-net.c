@@ -15,6 +15,8 @@
 
 #define RT_WARMUP       50
 #define NS_PER_S        ((gint64) 1000000000)
+#define PING_EVERY_NS   ((gint64) 10000000)   /* durable: the pinger's pace */
+#define PING_CALIBRATE  3000
 
 /* ---- Options ---------------------------------------------------------- */
 
@@ -280,12 +282,11 @@ scenario_fanout (void)
   ssq_bench_ws_free_all (clients);
 }
 
-/* The server's longest main-loop iteration since the previous scrape, in
- * ms (from /metrics; -1 if the server has no such gauge, or no answer). */
+/* A value of the server's /metrics (-1 if it has no such line, or no
+ * answer). @name starts with a newline. */
 static double
-scrape_loop_max_ms (void)
+scrape_metric (const char *name)
 {
-  const char *name = "\nssq_loop_iteration_max_microseconds ";
   SsqTestRaw *raw = ssq_test_raw_open (server);
   SsqTestRawResponse r = { 0 };
   double ms = -1;
@@ -294,16 +295,47 @@ scrape_loop_max_ms (void)
   if (ssq_test_raw_send_str (raw, "GET /metrics HTTP/1.1\r\nHost: bench\r\n\r\n") &&
       ssq_test_raw_read_response (raw, 5000, &r) && r.body != NULL &&
       (at = strstr (r.body, name)) != NULL)
-    ms = g_ascii_strtod (at + strlen (name), NULL) / 1000.0;
+    ms = g_ascii_strtod (at + strlen (name), NULL);
   ssq_test_raw_response_clear (&r);
   ssq_test_raw_close (raw);
   return ms;
 }
 
+/* The server's longest main-loop iteration since the previous scrape, in
+ * ms (-1 if the server has no such gauge). */
+static double
+scrape_loop_max_ms (void)
+{
+  double us = scrape_metric ("\nssq_loop_iteration_max_microseconds ");
+
+  return us < 0 ? us : us / 1000.0;
+}
+
+/* Server CPU per ping (µs), from @n pings back to back on an idle server:
+ * what the pinger's share of the load's CPU is taken out with. */
+static double
+ping_cost_us (SsqBenchWs *pinger,
+              guint       n)
+{
+  SsqBenchSample s0 = ssq_bench_stats_sample (server), s1;
+  guint64 first = pinger->n_pong;
+
+  for (guint i = 0; i < n; i++)
+    {
+      ssq_bench_ws_send_text (pinger, "{\"type\":\"ping\",\"id\":\"c\"}", 24);
+      while (pinger->n_pong == first + i)
+        ssq_bench_ws_pump (100);
+    }
+  s1 = ssq_bench_stats_sample (server);
+  return (s1.cpu_us - s0.cpu_us) / MAX (n, 1);
+}
+
 /* Issue 11: 50 direct conversations, each sender keeping --window durable
  * sends in flight (32, or 1); every receiver has a session. A pinger
- * session pings back to back all along: its worst round trip bounds the
- * longest stall of the server's loop (during commits, with this load). */
+ * session pings every 10 ms all along (paced, so that a faster server does
+ * not answer more pings and runs compare): its worst round trip bounds the
+ * longest stall of the server's loop (during commits, with this load). The
+ * CPU per message is also given with the pings' share taken out. */
 static void
 scenario_durable (void)
 {
@@ -319,9 +351,9 @@ scenario_durable (void)
   g_autofree guint64 *seen = g_new0 (guint64, n_convs);
   SsqBenchWs *pinger;
   SsqBenchSample before, after;
-  gint64 start, elapsed, ping_t0 = 0;
-  guint64 acked = 0, total = (guint64) n_convs * per_conv;
-  double secs, server_us, loop_max_ms;
+  gint64 start, elapsed, ping_t0 = 0, next_ping = 0;
+  guint64 acked = 0, total = (guint64) n_convs * per_conv, pongs_before;
+  double secs, server_us, loop_max_ms, per_ping_us, message_us, commits;
 
   start_server ();
   users = register_users ("dur", 2 * n_convs + 1);
@@ -336,9 +368,12 @@ scenario_durable (void)
     g_ptr_array_add (clients, ssq_bench_ws_open_one (user_at (users, i)->token));
   pinger = clients->pdata[2 * n_convs];
   ssq_bench_ws_pump_for (500);
+  per_ping_us = ping_cost_us (pinger, PING_CALIBRATE);
+  pongs_before = pinger->n_pong;
   ssq_bench_ws_reset_counters ();
 
   scrape_loop_max_ms ();      /* the set-up is not measured */
+  commits = scrape_metric ("\nssq_commits_total ");
   before = ssq_bench_stats_sample (server);
   start = ssq_bench_stats_now_ns ();
   while (acked < total)
@@ -362,10 +397,11 @@ scenario_durable (void)
               sent[c]++;
             }
         }
-      if (pinger->n_pong == pings->len && ping_t0 == 0)
+      if (ping_t0 == 0 && ssq_bench_stats_now_ns () >= next_ping)
         {
           ssq_bench_ws_send_text (pinger, "{\"type\":\"ping\",\"id\":\"p\"}", 24);
           ping_t0 = ssq_bench_stats_now_ns ();
+          next_ping = ping_t0 + PING_EVERY_NS;
         }
       ssq_bench_ws_pump (100);
       now = ssq_bench_stats_now_ns ();
@@ -382,7 +418,7 @@ scenario_durable (void)
               acked++;
             }
         }
-      if (ping_t0 != 0 && pinger->n_pong > pings->len)
+      if (ping_t0 != 0 && pinger->n_pong > pongs_before + pings->len)
         {
           gint64 dt = now - ping_t0;
 
@@ -398,9 +434,11 @@ scenario_durable (void)
   elapsed = ssq_bench_stats_now_ns () - start;
   after = ssq_bench_stats_sample (server);
   loop_max_ms = scrape_loop_max_ms ();
+  commits = scrape_metric ("\nssq_commits_total ") - commits;
   ssq_bench_ws_check_open ("session", clients);
   secs = elapsed / 1e9;
   server_us = after.cpu_us - before.cpu_us;
+  message_us = MAX (server_us - per_ping_us * pings->len, 0) / MAX (acked, 1);
   ssq_bench_stats_sort (lat);
   ssq_bench_stats_sort (pings);
   printf ("durable: %u direct conversations x %u in flight, %" G_GUINT64_FORMAT " messages\n",
@@ -411,12 +449,23 @@ scenario_durable (void)
           lat->len ? g_array_index (lat, gint64, (guint) (lat->len * 0.99)) / 1e6 : 0.0,
           lat->len ? g_array_index (lat, gint64, lat->len - 1) / 1e6 : 0.0,
           server_us / MAX (acked, 1));
-  printf ("  pings meanwhile: %u, p50 %.2f ms, worst %.2f ms\n", pings->len,
+  printf ("  without the pings (%.1f µs each): %.2f µs per message, of which the writer"
+          " thread %.2f; %.2f write system calls per message\n", per_ping_us, message_us,
+          (after.writer_us - before.writer_us) / MAX (acked, 1),
+          (after.syscw - before.syscw) / (double) MAX (acked, 1));
+  printf ("  %.0f commits, %.1f messages per commit\n", commits, acked / MAX (commits, 1));
+  printf ("  pings meanwhile (every %.0f ms): %u, p50 %.2f ms, worst %.2f ms\n",
+          PING_EVERY_NS / 1e6, pings->len,
           pings->len ? g_array_index (pings, gint64, pings->len / 2) / 1e6 : 0.0,
           pings->len ? g_array_index (pings, gint64, pings->len - 1) / 1e6 : 0.0);
   if (loop_max_ms >= 0)
     printf ("  longest server loop iteration (metrics): %.2f ms\n", loop_max_ms);
   ssq_bench_stats_record ("durable acked msgs/s", acked / secs);
+  ssq_bench_stats_record ("durable server CPU us/msg, pings out", message_us);
+  ssq_bench_stats_record ("durable writer thread CPU us/msg",
+                          (after.writer_us - before.writer_us) / MAX (acked, 1));
+  ssq_bench_stats_record ("durable write syscalls/msg",
+                          (after.syscw - before.syscw) / (double) MAX (acked, 1));
   ssq_bench_stats_record ("durable ack p99 ms",
                           lat->len ? g_array_index (lat, gint64, (guint) (lat->len * 0.99)) / 1e6 : 0);
   ssq_bench_stats_record ("durable worst ping ms",

@@ -26,6 +26,46 @@ ssq_bench_stats_now_ns (void)
   return (gint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* utime + stime (µs) of a /proc stat file's text. */
+static double
+stat_cpu_us (const char *text)
+{
+  const char *p = strrchr (text, ')');
+  g_auto(GStrv) f = NULL;
+
+  if (p == NULL)
+    return 0;
+  f = g_strsplit (p + 2, " ", -1);
+  if (g_strv_length (f) < 13)
+    return 0;
+  /* After ')': state is [0]; utime [11], stime [12], in clock ticks. */
+  return (g_ascii_strtod (f[11], NULL) + g_ascii_strtod (f[12], NULL)) * 1e6 /
+         sysconf (_SC_CLK_TCK);
+}
+
+/* The CPU time of the server's writer thread, found by its name. */
+static double
+writer_thread_us (GPid pid)
+{
+  g_autofree char *dir_path = g_strdup_printf ("/proc/%d/task", (int) pid);
+  g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
+  const char *tid;
+
+  while (dir != NULL && (tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *comm_path = g_build_filename (dir_path, tid, "comm", NULL);
+      g_autofree char *stat_path = g_build_filename (dir_path, tid, "stat", NULL);
+      g_autofree char *comm = NULL;
+      g_autofree char *text = NULL;
+
+      if (g_file_get_contents (comm_path, &comm, NULL, NULL) &&
+          g_str_has_prefix (comm, "ssq-writer") &&
+          g_file_get_contents (stat_path, &text, NULL, NULL))
+        return stat_cpu_us (text);
+    }
+  return 0;
+}
+
 /**
  * ssq_bench_stats_sample:
  * @server: the running server
@@ -38,7 +78,7 @@ ssq_bench_stats_now_ns (void)
 SsqBenchSample
 ssq_bench_stats_sample (SsqTestServer *server)
 {
-  SsqBenchSample st = { 0, 0, 0 };
+  SsqBenchSample st = { 0 };
   GPid pid = ssq_test_server_pid (server);
   g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
   g_autofree char *status_path = g_strdup_printf ("/proc/%d/status", (int) pid);
@@ -47,14 +87,14 @@ ssq_bench_stats_sample (SsqTestServer *server)
   struct rusage ru;
   const char *p;
 
-  if (g_file_get_contents (path, &text, NULL, NULL) && (p = strrchr (text, ')')) != NULL)
-    {
-      g_auto(GStrv) f = g_strsplit (p + 2, " ", -1);
+  g_autofree char *io_path = g_strdup_printf ("/proc/%d/io", (int) pid);
+  g_autofree char *io = NULL;
 
-      /* After ')': state is [0]; utime [11], stime [12], in clock ticks. */
-      st.cpu_us = (g_ascii_strtod (f[11], NULL) + g_ascii_strtod (f[12], NULL)) * 1e6 /
-                  sysconf (_SC_CLK_TCK);
-    }
+  if (g_file_get_contents (path, &text, NULL, NULL))
+    st.cpu_us = stat_cpu_us (text);
+  st.writer_us = writer_thread_us (pid);
+  if (g_file_get_contents (io_path, &io, NULL, NULL) && (p = strstr (io, "syscw:")) != NULL)
+    st.syscw = g_ascii_strtoll (p + 6, NULL, 10);
   if (g_file_get_contents (status_path, &status, NULL, NULL) &&
       (p = strstr (status, "VmRSS:")) != NULL)
     st.rss_kb = g_ascii_strtoll (p + 6, NULL, 10);

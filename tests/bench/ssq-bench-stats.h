@@ -12,6 +12,8 @@ typedef struct {
   double cpu_us;      /* server utime + stime, all threads */
   gint64 rss_kb;      /* server resident set */
   double self_us;     /* this process, for comparison */
+  double writer_us;   /* the server's thread named ssq-writer (0 if none) */
+  gint64 syscw;       /* the server's write system calls (pwrite of the WAL…) */
 } SsqBenchSample;
 
 gint64         ssq_bench_stats_now_ns        (void);
