@@ -162,22 +162,32 @@ ssq_server_wire_event (SsqFrameType  type,
   return ssq_server_wire (frame);
 }
 
+/* The `message` object of a row: its stored wire form, or written by the
+ * codec for a row read without it. */
+static void
+append_message (GString             *out,
+                const SsqMessageRow *message)
+{
+  SsqWireMessage wire;
+
+  if (message->json != NULL && message->json[0] != '\0')
+    {
+      g_string_append (out, message->json);
+      return;
+    }
+  ssq_message_row_to_wire (message, &wire);
+  ssq_wire_message_write (out, &wire);
+}
+
 /* A `message` event of a stored row: its stored wire form copied into the
  * frame, {"type":"message","message":…} as the codec writes the frame. */
 GBytes *
 ssq_server_wire_message_stored (const SsqMessageRow *message)
 {
-  g_autoptr(GString) text = NULL;
+  g_autoptr(GString) text = g_string_sized_new (512);
 
-  if (message->json == NULL || message->json[0] == '\0')
-    {
-      g_autoptr(JsonObject) obj = ssq_server_json_message (message);
-
-      return ssq_server_wire_event (SSQ_FRAME_TYPE_MESSAGE, obj);
-    }
-  text = g_string_sized_new (strlen (message->json) + 32);
   g_string_append (text, "{\"type\":\"" SSQ_FRAME_MESSAGE "\",\"message\":");
-  g_string_append (text, message->json);
+  append_message (text, message);
   g_string_append_c (text, '}');
   return ssq_net_ws_frame_text (text->str, text->len);
 }
@@ -208,9 +218,9 @@ append_plain_id (GString  *out,
 }
 
 /* The ack of a send, {"type":"ack","id":…,"message":…,"duplicate":true?} as
- * the codec writes it, with the message's stored wire form copied in: no
- * JSON tree built per message. Other ids, or a row without its wire form,
- * go through the codec. */
+ * the codec writes it, with the message's stored wire form copied in (or
+ * written directly): no JSON tree built per message. Ids that need escaping
+ * go through the codec's tree. */
 GBytes *
 ssq_server_wire_ack_stored (JsonNode            *request_id,
                             const SsqMessageRow *message,
@@ -218,14 +228,14 @@ ssq_server_wire_ack_stored (JsonNode            *request_id,
 {
   g_autoptr(GString) text = NULL;
 
-  if (request_id != NULL && message->json != NULL && message->json[0] != '\0')
+  if (request_id != NULL)
     {
-      text = g_string_sized_new (strlen (message->json) + 64);
+      text = g_string_sized_new (512);
       g_string_append (text, "{\"type\":\"" SSQ_FRAME_ACK "\",\"id\":");
       if (append_plain_id (text, request_id))
         {
           g_string_append (text, ",\"message\":");
-          g_string_append (text, message->json);
+          append_message (text, message);
           if (duplicate)
             g_string_append (text, ",\"duplicate\":true");
           g_string_append_c (text, '}');

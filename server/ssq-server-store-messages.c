@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-server-store-messages.c: message rows, seq assignment and history. */
 #include "ssq-server-store-private.h"
-#include "ssq-json.h"
 #include "ssq-proto.h"
 #include "ssq-wire.h"
 
@@ -48,12 +47,15 @@ ssq_server_store_message_encode (const SsqMessageRow *m,
                                  gsize               *out_length)
 {
   SsqWireMessage wire;
-  g_autoptr(JsonObject) object = NULL;
+  GString *text;
 
   ssq_message_row_to_wire (m, &wire);
-  object = ssq_wire_message_encode (&wire);
-
-  return ssq_json_object_to_string (object, out_length);
+  /* The fixed part of a message object is under 256 bytes. */
+  text = g_string_sized_new (256 + strlen (wire.body));
+  ssq_wire_message_write (text, &wire);
+  if (out_length != NULL)
+    *out_length = text->len;
+  return g_string_free (text, FALSE);
 }
 
 static const char *

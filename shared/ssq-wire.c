@@ -241,6 +241,120 @@ ssq_wire_message_encode (const SsqWireMessage *message)
   return obj;
 }
 
+/* @text as a JSON string the way json-glib 1.6's generator writes it, so
+ * that the direct writer and the JsonObject path give the same bytes: '"'
+ * and '\\' escaped, \b \f \n \r \t short, the other bytes 0x01-0x1e and
+ * 0x7f as \u00xx (lower-case), and everything else, 0x1f included (a
+ * quirk of its range check), '/' and UTF-8 sequences, kept as is. NULL is
+ * null, as json_object_set_string_member() makes it. */
+static void
+write_string (GString    *out,
+              const char *text)
+{
+  static const char hex[] = "0123456789abcdef";
+  const char *run;
+
+  if (text == NULL)
+    {
+      g_string_append_len (out, "null", 4);
+      return;
+    }
+  g_string_append_c (out, '"');
+  run = text;
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      guchar c = (guchar) *p;
+      char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf] };
+      gsize esc_len = 6;
+
+      if (c >= 0x1f && c != '"' && c != '\\' && c != 0x7f)
+        continue;
+      switch (c)
+        {
+        case '"': esc[1] = '"'; esc_len = 2; break;
+        case '\\': esc[1] = '\\'; esc_len = 2; break;
+        case '\b': esc[1] = 'b'; esc_len = 2; break;
+        case '\f': esc[1] = 'f'; esc_len = 2; break;
+        case '\n': esc[1] = 'n'; esc_len = 2; break;
+        case '\r': esc[1] = 'r'; esc_len = 2; break;
+        case '\t': esc[1] = 't'; esc_len = 2; break;
+        default: break;
+        }
+      g_string_append_len (out, run, p - run);
+      g_string_append_len (out, esc, esc_len);
+      run = p + 1;
+    }
+  g_string_append (out, run);
+  g_string_append_c (out, '"');
+}
+
+/* @value in decimal, as json-glib prints a gint64, without printf. */
+static void
+write_int (GString *out,
+           gint64   value)
+{
+  char digits[24];
+  char *end = digits + sizeof digits;
+  char *p = end;
+  guint64 magnitude = value < 0 ? -(guint64) value : (guint64) value;
+
+  do
+    {
+      *--p = (char) ('0' + magnitude % 10);
+      magnitude /= 10;
+    }
+  while (magnitude != 0);
+  if (value < 0)
+    *--p = '-';
+  g_string_append_len (out, p, end - p);
+}
+
+/* @key is the member's ,"name": text, a literal needing no escapes. */
+static void
+write_int_or_null_member (GString    *out,
+                          const char *key,
+                          gint64      value)
+{
+  g_string_append (out, key);
+  if (value > 0)
+    write_int (out, value);
+  else
+    g_string_append_len (out, "null", 4);
+}
+
+/**
+ * ssq_wire_message_write:
+ * Appends the `message` object of @message to @out, byte for byte what
+ * ssq_wire_message_encode() gives through json-glib's generator, without
+ * building a JSON tree: the server writes one per stored message, on the
+ * writer thread.
+ */
+void
+ssq_wire_message_write (GString              *out,
+                        const SsqWireMessage *message)
+{
+  g_string_append (out, "{\"id\":");
+  write_string (out, message->id);
+  g_string_append (out, ",\"conversation_id\":");
+  write_string (out, message->conversation_id);
+  g_string_append (out, ",\"seq\":");
+  write_int (out, message->seq);
+  g_string_append (out, ",\"sender\":");
+  write_string (out, message->sender);
+  g_string_append (out, ",\"client_id\":");
+  write_string (out, message->client_id);
+  g_string_append (out, ",\"body\":");
+  write_string (out, message->body);
+  g_string_append (out, ",\"created_at\":");
+  write_int (out, message->created_at);
+  write_int_or_null_member (out, ",\"edited_at\":", message->edited_at);
+  g_string_append (out, message->deleted ? ",\"deleted\":true" : ",\"deleted\":false");
+  write_int_or_null_member (out, ",\"reply_to\":", message->reply_to);
+  g_string_append (out, ",\"media\":[],\"rev\":");
+  write_int (out, message->rev);
+  g_string_append_c (out, '}');
+}
+
 /**
  * ssq_wire_message_decode:
  * Reads a `message` object: `id`, `conversation_id`, `seq` (from 1) and

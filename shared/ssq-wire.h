@@ -113,6 +113,8 @@ gboolean    ssq_wire_conversation_decode  (JsonObject                *object,
                                            SsqWireConversation       *out,
                                            GError                   **error);
 JsonObject *ssq_wire_message_encode       (const SsqWireMessage      *message);
+void        ssq_wire_message_write        (GString                   *out,
+                                           const SsqWireMessage      *message);
 gboolean    ssq_wire_message_decode       (JsonObject                *object,
                                            SsqWireMessage            *out,
                                            GError                   **error);

@@ -216,6 +216,12 @@ test_history_stored_json (void)
       g_autoptr(SsqMessageRow) n = new_message ("c1", "u1", cid);
 
       n->reply_to = i == 7 ? 6 : 0;
+      if (i == 8)
+        {
+          /* The bytes json-glib escapes its own way, written by the store. */
+          g_free (n->body);
+          n->body = g_strdup ("\x01\b\f\n\r\t\x0b\x1e\x1f\x7f \"\\/ \xc2\x80\xf0\x9f\x98\x80");
+        }
       g_assert_true (ssq_server_store_message_append (store, n, &error));
       g_assert_cmpint (n->seq, ==, i);
     }
