@@ -4,7 +4,7 @@
  * then acts. Output is one line per item, or JSON with --json; the exit
  * code says what happened (see SsqCliExit). */
 #include "ssq-config.h"
-#include "ssq-cli.h"
+#include "ssq-cli-private.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -21,297 +21,6 @@
 #include "ssq-lookup.h"
 #include "ssq-prompt.h"
 #include "ssq-proto.h"
-
-typedef struct _Cli Cli;
-typedef void (*CliStep) (Cli *cli, const GError *offline);
-
-struct _Cli
-{
-  GMainLoop  *loop;
-  SsqClient  *client;
-  int         exit_code;
-
-  /* Options. */
-  char       *server;
-  char       *user;
-  char       *password_file;
-  char       *display_name;
-  char       *data_dir;
-  gboolean    json;
-  int         limit;
-  int         timeout;
-  char      **args;          /* the command's arguments */
-
-  /* Connecting. */
-  CliStep     after_connect;
-  guint       timeout_source;
-  gboolean    connecting;
-
-  /* send and tail. */
-  char       *conversation_id;
-  char       *client_id;
-};
-
-static void
-cli_quit (Cli *cli,
-          int  exit_code)
-{
-  cli->exit_code = exit_code;
-  g_main_loop_quit (cli->loop);
-}
-
-static int
-exit_code_for (const GError *error)
-{
-  if (error == NULL || error->domain != SSQ_ERROR)
-    return SSQ_CLI_FAILED;
-  switch (error->code)
-    {
-    case SSQ_ERROR_UNAUTHORIZED: return SSQ_CLI_AUTH;
-    case SSQ_ERROR_NOT_FOUND: return SSQ_CLI_NOT_FOUND;
-    case SSQ_ERROR_NETWORK:
-    case SSQ_ERROR_UNAVAILABLE: return SSQ_CLI_NETWORK;
-    default: return SSQ_CLI_FAILED;
-    }
-}
-
-static void
-print_json (JsonNode *node)
-{
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-
-  json_generator_set_root (generator, node);
-  g_autofree char *text = json_generator_to_data (generator, NULL);
-  /* JSON is UTF-8 whatever the locale: bytes as they are, where g_print
-   * would turn what the locale cannot show into '?'. */
-  fputs (text, stdout);
-  fputc ('\n', stdout);
-  fflush (stdout);
-}
-
-static void
-print_json_object (JsonObject *object)
-{
-  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), object);
-
-  print_json (node);
-}
-
-/* Reports @error and quits with @exit_code. The message may come from the
- * server, so it goes to the terminal sanitized (newlines kept: a list of
- * candidates is one line each). */
-static void
-cli_fail_with (Cli          *cli,
-               const GError *error,
-               int           exit_code)
-{
-  g_autofree char *text = ssq_display_sanitize (error->message);
-
-  g_printerr ("supersoniq-cli: %s\n", text);
-  if (cli->json)
-    {
-      g_autoptr(JsonObject) reply = ssq_wire_error_object (error);
-
-      print_json_object (reply);
-    }
-  cli_quit (cli, exit_code);
-}
-
-/* Reports @error and quits with the exit code it maps to. */
-static void
-cli_fail (Cli          *cli,
-          const GError *error)
-{
-  cli_fail_with (cli, error, exit_code_for (error));
-}
-
-static void
-cli_fail_code (Cli        *cli,
-               SsqError    code,
-               const char *message)
-{
-  g_autoptr(GError) error = g_error_new_literal (SSQ_ERROR, code, message);
-
-  cli_fail (cli, error);
-}
-
-/* Output. */
-
-static char *
-format_time (gint64 ms)
-{
-  g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (ms / 1000);
-
-  return time ? g_date_time_format (time, "%Y-%m-%d %H:%M") : g_strdup ("?");
-}
-
-/* The sender's username as the server gave it (for JSON). */
-static char *
-sender_name (Cli        *cli,
-             SsqMessage *message)
-{
-  g_autoptr(SsqUser) user = ssq_cache_get_user (ssq_client_get_cache (cli->client),
-                                                ssq_message_get_sender (message));
-
-  return g_strdup (user ? ssq_user_get_username (user) : ssq_message_get_sender (message));
-}
-
-static const char *
-status_name (SsqMessageStatus status)
-{
-  static const char *const names[] = { "pending", "failed", "sent", "delivered", "read" };
-
-  return names[status];
-}
-
-/* The message as the codec encodes it, with what only this client knows
- * under "client"; a message still in the outbox has no id and no seq
- * yet, so it goes without them. */
-static JsonObject *
-message_to_json (Cli        *cli,
-                 SsqMessage *message)
-{
-  JsonObject *object = ssq_message_to_json (message);
-  JsonObject *client = json_object_new ();
-  g_autofree char *sender = sender_name (cli, message);
-
-  if (ssq_message_get_seq (message) <= 0)
-    {
-      json_object_remove_member (object, "id");
-      json_object_remove_member (object, "seq");
-    }
-  json_object_set_string_member (client, "sender_username", sender);
-  json_object_set_string_member (client, "status", status_name (ssq_message_get_status (message)));
-  json_object_set_object_member (object, "client", client);
-  return object;
-}
-
-/* One message on one line, for people: every string from the server
- * sanitized, so that a body cannot drive the terminal (escape sequences
- * that clear it, set its title or write the clipboard). A deleted message
- * shows only its tombstone; one still in the outbox is marked pending. */
-static void
-print_message_line (Cli        *cli,
-                    SsqMessage *message)
-{
-  g_autofree char *raw_sender = sender_name (cli, message);
-  g_autofree char *sender = ssq_display_sanitize_line (raw_sender);
-  g_autofree char *when = format_time (ssq_message_get_created_at (message));
-  gboolean deleted = ssq_message_get_deleted (message);
-  g_autofree char *body = ssq_display_sanitize_line (deleted ? _("(deleted)") : ssq_message_get_body (message));
-  g_autofree char *seq = ssq_message_get_seq (message) > 0
-                         ? g_strdup_printf ("#%" G_GINT64_FORMAT, ssq_message_get_seq (message))
-                         : g_strdup (_("(pending)"));
-  const char *mark = "";
-
-  if (ssq_message_get_status (message) == SSQ_MESSAGE_FAILED)
-    mark = _(" (not sent)");
-  else if (!deleted && ssq_message_get_edited_at (message) > 0)
-    mark = _(" (edited)");
-  g_print ("%s %s %s: %s%s\n", when, seq, sender, body, mark);
-}
-
-/* One message: a line, or a JSON object on one line. */
-static void
-print_message (Cli        *cli,
-               SsqMessage *message)
-{
-  if (cli->json)
-    {
-      g_autoptr(JsonObject) object = message_to_json (cli, message);
-
-      print_json_object (object);
-    }
-  else
-    print_message_line (cli, message);
-}
-
-static void
-print_messages (Cli       *cli,
-                GPtrArray *messages)
-{
-  if (cli->json)
-    {
-      g_autoptr(JsonArray) array = json_array_new ();
-      g_autoptr(JsonNode) node = json_node_alloc ();
-
-      for (guint i = 0; i < messages->len; i++)
-        json_array_add_object_element (array, message_to_json (cli, messages->pdata[i]));
-      json_node_init_array (node, array);
-      print_json (node);
-      return;
-    }
-  for (guint i = 0; i < messages->len; i++)
-    print_message_line (cli, messages->pdata[i]);
-}
-
-/* The conversation as the server sent it, encoded by the codec from the
- * cache, with what only this client knows under "client": the title it
- * shows, when it last saw activity, and how many messages wait in the
- * outbox. NULL with @error when the cache cannot give it. */
-static JsonObject *
-conversation_to_json (Cli              *cli,
-                      SsqConversation  *conversation,
-                      GError          **error)
-{
-  SsqCache *cache = ssq_client_get_cache (cli->client);
-  const char *id = ssq_conversation_get_id (conversation);
-  JsonObject *object = ssq_cache_conversation_to_wire (cache, id, error);
-  g_autoptr(GPtrArray) pending = NULL;
-  JsonObject *client;
-
-  if (object == NULL)
-    return NULL;
-  pending = ssq_cache_outbox_list (cache, id);
-  client = json_object_new ();
-  json_object_set_string_member (client, "display_title", ssq_conversation_get_display_title (conversation));
-  json_object_set_int_member (client, "last_activity", ssq_conversation_get_last_activity (conversation));
-  json_object_set_int_member (client, "pending", pending->len);
-  json_object_set_object_member (object, "client", client);
-  return object;
-}
-
-static void
-print_conversation_line (SsqConversation *conversation)
-{
-  g_autofree char *when = format_time (ssq_conversation_get_last_activity (conversation));
-  GListModel *members = ssq_conversation_get_members (conversation);
-  g_autofree char *id = ssq_display_sanitize_line (ssq_conversation_get_id (conversation));
-  g_autofree char *title = ssq_display_sanitize_line (ssq_conversation_get_display_title (conversation));
-
-  g_print ("%s  %-6s  %s  (%u members, %" G_GINT64_FORMAT " unread%s)  %s\n",
-           id,
-           ssq_conversation_is_direct (conversation) ? "direct" : "group",
-           title,
-           g_list_model_get_n_items (members),
-           ssq_conversation_get_unread (conversation),
-           ssq_conversation_get_muted (conversation) ? _(", muted") : "",
-           when);
-}
-
-/* One conversation: a line, or a JSON object on one line. FALSE when it
- * failed (and the command with it). */
-static gboolean
-print_conversation (Cli             *cli,
-                    SsqConversation *conversation)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonObject) object = NULL;
-
-  if (!cli->json)
-    {
-      print_conversation_line (conversation);
-      return TRUE;
-    }
-  object = conversation_to_json (cli, conversation, &error);
-  if (object == NULL)
-    {
-      cli_fail (cli, error);
-      return FALSE;
-    }
-  print_json_object (object);
-  return TRUE;
-}
 
 /* Sessions. */
 
@@ -383,7 +92,7 @@ client_error_cb (SsqClient    *client,
           cli->connecting = FALSE;
           g_clear_handle_id (&cli->timeout_source, g_source_remove);
         }
-      cli_fail (cli, error);
+      ssq_cli_fail (cli, error);
       return;
     }
   /* A queued message the server refused for good. */
@@ -393,7 +102,7 @@ client_error_cb (SsqClient    *client,
 
       if (entry != NULL && ssq_message_get_status (entry) == SSQ_MESSAGE_FAILED)
         {
-          cli_fail (cli, error);
+          ssq_cli_fail (cli, error);
           return;
         }
     }
@@ -448,8 +157,8 @@ static void
 cli_fail_lookup (Cli          *cli,
                  const GError *error)
 {
-  cli_fail_with (cli, error, g_error_matches (error, SSQ_ERROR, SSQ_ERROR_CONFLICT)
-                             ? SSQ_CLI_USAGE : exit_code_for (error));
+  ssq_cli_fail_with (cli, error, g_error_matches (error, SSQ_ERROR, SSQ_ERROR_CONFLICT)
+                             ? SSQ_CLI_USAGE : ssq_cli_exit_code_for (error));
 }
 
 /* register and login. */
@@ -485,13 +194,13 @@ session_done (GObject      *source,
                 : ssq_client_login_finish (client, result, &error);
 
   if (!ok)
-    return cli_fail (cli, error);
+    return ssq_cli_fail (cli, error);
   credentials.server_url = (char *) ssq_client_get_server_url (client);
   credentials.username = (char *) ssq_client_get_username (client);
   credentials.user_id = (char *) ssq_client_get_user_id (client);
   credentials.token = (char *) ssq_client_get_token (client);
   if (!ssq_credentials_save (&credentials, &error))
-    return cli_fail (cli, error);
+    return ssq_cli_fail (cli, error);
   if (cli->json)
     {
       g_autoptr(JsonObject) object = json_object_new ();
@@ -499,11 +208,11 @@ session_done (GObject      *source,
       json_object_set_string_member (object, "server", credentials.server_url);
       json_object_set_string_member (object, "username", credentials.username);
       json_object_set_string_member (object, "user_id", credentials.user_id);
-      print_json_object (object);
+      ssq_cli_print_json_object (object);
     }
   else
     g_print (_("Logged in as %s on %s\n"), credentials.username, credentials.server_url);
-  cli_quit (cli, SSQ_CLI_OK);
+  ssq_cli_quit (cli, SSQ_CLI_OK);
 }
 
 static int
@@ -520,13 +229,13 @@ cmd_session (Cli      *cli,
     }
   if (!ssq_check_username (cli->args[0], &error))
     {
-      cli_fail (cli, error);
+      ssq_cli_fail (cli, error);
       return -1;
     }
   /* A password that cannot be read is the caller's to fix: usage. */
   if ((password = read_password (cli, &error)) == NULL)
     {
-      cli_fail_with (cli, error, SSQ_CLI_USAGE);
+      ssq_cli_fail_with (cli, error, SSQ_CLI_USAGE);
       return -1;
     }
   cli->client = ssq_client_new (cli->server, cli->data_dir);
@@ -551,16 +260,16 @@ logout_done (GObject      *source,
   gboolean told = ssq_client_logout_finish (client, result, &error);
 
   if (!ssq_credentials_remove (ssq_client_get_server_url (client), ssq_client_get_username (client), &local))
-    return cli_fail (cli, local);
+    return ssq_cli_fail (cli, local);
   /* A session the server had already ended is logged out all the same. */
   if (!told && !g_error_matches (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED))
     {
       g_prefix_error (&error, "%s", _("Logged out here, but the server was not told: "));
-      return cli_fail (cli, error);
+      return ssq_cli_fail (cli, error);
     }
   if (!cli->json)
     g_print (_("Logged out\n"));
-  cli_quit (cli, SSQ_CLI_OK);
+  ssq_cli_quit (cli, SSQ_CLI_OK);
 }
 
 static int
@@ -570,7 +279,7 @@ cmd_logout (Cli *cli)
 
   if (!open_session (cli, &error))
     {
-      cli_fail (cli, error);
+      ssq_cli_fail (cli, error);
       return -1;
     }
   ssq_client_logout_async (cli->client, NULL, logout_done, cli);
@@ -602,27 +311,27 @@ conversations_step (Cli          *cli,
 
       for (guint i = 0; i < list->len; i++)
         {
-          JsonObject *object = conversation_to_json (cli, list->pdata[i], &error);
+          JsonObject *object = ssq_cli_conversation_to_json (cli, list->pdata[i], &error);
 
           if (object == NULL)
-            return cli_fail (cli, error);
+            return ssq_cli_fail (cli, error);
           json_array_add_object_element (array, object);
         }
       json_node_init_array (node, array);
-      print_json (node);
+      ssq_cli_print_json (node);
     }
   else if (list->len == 0)
     g_print ("%s\n", _("No conversations yet (supersoniq-cli dm USER, or group TITLE USER...)"));
   else
     for (guint i = 0; i < list->len; i++)
-      print_conversation_line (list->pdata[i]);
+      ssq_cli_print_conversation_line (list->pdata[i]);
   if (offline != NULL)
     {
       print_offline (offline);
-      cli_quit (cli, SSQ_CLI_NETWORK);
+      ssq_cli_quit (cli, SSQ_CLI_NETWORK);
       return;
     }
-  cli_quit (cli, SSQ_CLI_OK);
+  ssq_cli_quit (cli, SSQ_CLI_OK);
 }
 
 /* dm and group */
@@ -638,9 +347,9 @@ conversation_done (GObject      *source,
     ssq_client_conversation_finish (SSQ_CLIENT (source), result, &error);
 
   if (conversation == NULL)
-    return cli_fail (cli, error);
-  if (print_conversation (cli, conversation))
-    cli_quit (cli, SSQ_CLI_OK);
+    return ssq_cli_fail (cli, error);
+  if (ssq_cli_print_conversation (cli, conversation))
+    ssq_cli_quit (cli, SSQ_CLI_OK);
 }
 
 static void
@@ -648,7 +357,7 @@ dm_step (Cli          *cli,
          const GError *offline)
 {
   if (offline != NULL)
-    return cli_fail (cli, offline);
+    return ssq_cli_fail (cli, offline);
   ssq_client_create_direct_async (cli->client, cli->args[0], NULL, conversation_done, cli);
 }
 
@@ -657,7 +366,7 @@ group_step (Cli          *cli,
             const GError *offline)
 {
   if (offline != NULL)
-    return cli_fail (cli, offline);
+    return ssq_cli_fail (cli, offline);
   ssq_client_create_group_async (cli->client, cli->args[0], (const char *const *) cli->args + 1,
                                  NULL, conversation_done, cli);
 }
@@ -672,8 +381,8 @@ sent_cb (SsqClient  *client,
   if (g_strcmp0 (ssq_message_get_client_id (message), cli->client_id) != 0 ||
       g_strcmp0 (ssq_message_get_sender (message), ssq_client_get_user_id (client)) != 0)
     return;
-  print_message (cli, message);
-  cli_quit (cli, SSQ_CLI_OK);
+  ssq_cli_print_message (cli, message);
+  ssq_cli_quit (cli, SSQ_CLI_OK);
 }
 
 static void
@@ -685,14 +394,14 @@ report_queued (Cli          *cli,
 
   if (entry == NULL)
     {
-      cli_quit (cli, SSQ_CLI_OK);  /* delivered after all */
+      ssq_cli_quit (cli, SSQ_CLI_OK);  /* delivered after all */
       return;
     }
   reason = ssq_display_sanitize_line (why->message);
-  print_message (cli, entry);
+  ssq_cli_print_message (cli, entry);
   g_printerr (_("supersoniq-cli: %s; the message is queued in the outbox and the next "
                 "command that connects will deliver it\n"), reason);
-  cli_quit (cli, SSQ_CLI_QUEUED);
+  ssq_cli_quit (cli, SSQ_CLI_QUEUED);
 }
 
 static gboolean
@@ -724,7 +433,7 @@ queue_message (Cli             *cli,
 
   if (message == NULL)
     {
-      cli_fail (cli, error);
+      ssq_cli_fail (cli, error);
       return FALSE;
     }
   cli->client_id = g_strdup (ssq_message_get_client_id (message));
@@ -743,7 +452,7 @@ send_dm_created (GObject      *source,
     ssq_client_conversation_finish (SSQ_CLIENT (source), result, &error);
 
   if (conversation == NULL)
-    return cli_fail (cli, error);
+    return ssq_cli_fail (cli, error);
   if (queue_message (cli, conversation))
     wait_for_ack (cli);
 }
@@ -764,7 +473,7 @@ send_step (Cli          *cli,
       return;
     }
   if (offline != NULL)
-    return cli_fail_code (cli, SSQ_ERROR_NOT_FOUND,
+    return ssq_cli_fail_code (cli, SSQ_ERROR_NOT_FOUND,
                           _("No such conversation in the cache, and the server cannot be reached"));
   conversation = find_conversation (cli, cli->args[0], &error);
   if (conversation != NULL)
@@ -779,7 +488,7 @@ send_step (Cli          *cli,
   if (ssq_check_username (cli->args[0], NULL))
     ssq_client_create_direct_async (cli->client, cli->args[0], NULL, send_dm_created, cli);
   else
-    cli_fail_code (cli, SSQ_ERROR_NOT_FOUND, _("No such conversation"));
+    ssq_cli_fail_code (cli, SSQ_ERROR_NOT_FOUND, _("No such conversation"));
 }
 
 static int
@@ -823,7 +532,7 @@ print_history (Cli       *cli,
       g_print ("%s\n", _("No messages in this conversation yet"));
       return;
     }
-  print_messages (cli, all);
+  ssq_cli_print_messages (cli, all);
 }
 
 static void
@@ -836,9 +545,9 @@ history_done (GObject      *source,
   g_autoptr(GPtrArray) messages = ssq_client_load_older_finish (SSQ_CLIENT (source), result, &error);
 
   if (messages == NULL)
-    return cli_fail (cli, error);
+    return ssq_cli_fail (cli, error);
   print_history (cli, messages);
-  cli_quit (cli, SSQ_CLI_OK);
+  ssq_cli_quit (cli, SSQ_CLI_OK);
 }
 
 static void
@@ -859,7 +568,7 @@ history_step (Cli          *cli,
 
       print_history (cli, cached);
       print_offline (offline);
-      cli_quit (cli, SSQ_CLI_NETWORK);
+      ssq_cli_quit (cli, SSQ_CLI_NETWORK);
       return;
     }
   ssq_client_load_older_async (cli->client, ssq_conversation_get_id (conversation), 0, cli->limit,
@@ -875,14 +584,14 @@ tail_message_cb (SsqClient  *client,
 {
   if (g_strcmp0 (ssq_message_get_conversation_id (message), cli->conversation_id) != 0)
     return;
-  print_message (cli, message);
+  ssq_cli_print_message (cli, message);
   fflush (stdout);
 }
 
 static gboolean
 interrupted_cb (gpointer user_data)
 {
-  cli_quit (user_data, SSQ_CLI_OK);
+  ssq_cli_quit (user_data, SSQ_CLI_OK);
   return G_SOURCE_REMOVE;
 }
 
@@ -917,9 +626,9 @@ search_step (Cli          *cli,
   g_autoptr(GPtrArray) found = ssq_client_search (cli->client, cli->args[0], NULL, cli->limit, &error);
 
   if (found == NULL)
-    return cli_fail (cli, error);
-  print_messages (cli, found);
-  cli_quit (cli, offline ? SSQ_CLI_NETWORK : SSQ_CLI_OK);
+    return ssq_cli_fail (cli, error);
+  ssq_cli_print_messages (cli, found);
+  ssq_cli_quit (cli, offline ? SSQ_CLI_NETWORK : SSQ_CLI_OK);
 }
 
 static void
@@ -928,8 +637,8 @@ outbox_step (Cli          *cli,
 {
   g_autoptr(GPtrArray) pending = ssq_cache_outbox_list (ssq_client_get_cache (cli->client), NULL);
 
-  print_messages (cli, pending);
-  cli_quit (cli, offline ? SSQ_CLI_NETWORK : SSQ_CLI_OK);
+  ssq_cli_print_messages (cli, pending);
+  ssq_cli_quit (cli, offline ? SSQ_CLI_NETWORK : SSQ_CLI_OK);
 }
 
 /* The command table. */
@@ -1030,7 +739,7 @@ run_command (Cli              *cli,
       if (command->run != cmd_register && command->run != cmd_login &&
           command->run != cmd_logout && !open_session (cli, &error))
         {
-          cli_fail (cli, error);
+          ssq_cli_fail (cli, error);
           return cli->exit_code;
         }
       code = command->run (cli);
@@ -1041,7 +750,7 @@ run_command (Cli              *cli,
     {
       if (!open_session (cli, &error))
         {
-          cli_fail (cli, error);
+          ssq_cli_fail (cli, error);
           return cli->exit_code;
         }
       cli_connect (cli, command->step);

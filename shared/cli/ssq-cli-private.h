@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-cli-private.h: what the command runner (ssq-cli.c) and the output
+ * (ssq-cli-output.c) of supersoniq-cli share. */
+#pragma once
+
+#include "ssq-cli.h"
+#include "ssq-client.h"
+#include "ssq-proto.h"
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _Cli Cli;
+typedef void (*CliStep) (Cli *cli, const GError *offline);
+
+struct _Cli
+{
+  GMainLoop  *loop;
+  SsqClient  *client;
+  int         exit_code;
+
+  /* Options. */
+  char       *server;
+  char       *user;
+  char       *password_file;
+  char       *display_name;
+  char       *data_dir;
+  gboolean    json;
+  int         limit;
+  int         timeout;
+  char      **args;          /* the command's arguments */
+
+  /* Connecting. */
+  CliStep     after_connect;
+  guint       timeout_source;
+  gboolean    connecting;
+
+  /* send and tail. */
+  char       *conversation_id;
+  char       *client_id;
+};
+
+/* Quitting and failing: errors go to stderr sanitized (and as JSON on
+ * stdout with --json), with the exit code scripts rely on. */
+void        ssq_cli_quit              (Cli              *cli,
+                                       int               exit_code);
+int         ssq_cli_exit_code_for     (const GError     *error);
+void        ssq_cli_fail_with         (Cli              *cli,
+                                       const GError     *error,
+                                       int               exit_code);
+void        ssq_cli_fail              (Cli              *cli,
+                                       const GError     *error);
+void        ssq_cli_fail_code         (Cli              *cli,
+                                       SsqError          code,
+                                       const char       *message);
+
+/* Output: exact JSON with --json, sanitized lines for people otherwise. */
+void        ssq_cli_print_json        (JsonNode         *node);
+void        ssq_cli_print_json_object (JsonObject       *object);
+void        ssq_cli_print_message     (Cli              *cli,
+                                       SsqMessage       *message);
+void        ssq_cli_print_messages    (Cli              *cli,
+                                       GPtrArray        *messages);
+JsonObject *ssq_cli_conversation_to_json (Cli           *cli,
+                                          SsqConversation *conversation,
+                                          GError       **error);
+void        ssq_cli_print_conversation_line (SsqConversation *conversation);
+gboolean    ssq_cli_print_conversation (Cli             *cli,
+                                        SsqConversation *conversation);
+
+G_END_DECLS
