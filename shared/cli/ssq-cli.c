@@ -474,7 +474,7 @@ send_step (Cli          *cli,
     }
   if (offline != NULL)
     return ssq_cli_fail_code (cli, SSQ_ERROR_NOT_FOUND,
-                          _("No such conversation in the cache, and the server cannot be reached"));
+                              _("No such conversation in the cache, and the server cannot be reached"));
   conversation = find_conversation (cli, cli->args[0], &error);
   if (conversation != NULL)
     {
