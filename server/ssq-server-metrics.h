@@ -28,6 +28,8 @@ typedef struct {
   guint64      errors_total[SSQ_ERROR_NOT_IMPLEMENTED + 1];
   guint64      commits_total;
   guint64      loop_busy_max_us;         /* longest loop iteration since the last scrape */
+  guint64      loop_cpu_max_us;          /* the most CPU time of one of them */
+  guint64      membership_reads_total;
   SsqHistogram http_latency;
   SsqHistogram ws_latency;
   SsqHistogram commit_latency;
