@@ -1,0 +1,1051 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-thumbnail.c: thumbnails (size, orientation, GIF's first frame,
+ * transparency), images refused before decoding, corrupt images, EXIF
+ * stripping read back with gexiv2, and the worker pool (delivery on the main
+ * context, counters, the queue bound, shutdown with jobs pending), on real
+ * files made here with gdk-pixbuf and gexiv2. */
+#include "ssq-server-exif.h"
+#include "ssq-server-thumbnail.h"
+#include "ssq-server-thumbnail-pool.h"
+#include "ssq-proto.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <gexiv2/gexiv2.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A temporary directory per test, removed with what it holds. */
+typedef struct {
+  char *dir;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->dir = g_dir_make_tmp ("ssq-thumb-XXXXXX", &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GDir) dir = g_dir_open (f->dir, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (f->dir, name, NULL);
+
+      g_assert_cmpint (g_unlink (path), ==, 0);
+    }
+  g_assert_cmpint (g_rmdir (f->dir), ==, 0);
+  g_free (f->dir);
+}
+
+static char *
+fixture_path (Fixture    *f,
+              const char *name)
+{
+  return g_build_filename (f->dir, name, NULL);
+}
+
+/* ---- Images ---- */
+
+#define GREY  0x808080ffu
+#define RED   0xff0000ffu
+#define CLEAR 0x00000000u
+
+/* A @width x @height image of grey with its top-left corner (a tenth of each
+ * side) red, so that a thumbnail shows which way it was turned. */
+static GdkPixbuf *
+make_marked_pixbuf (int      width,
+                    int      height,
+                    gboolean alpha)
+{
+  g_autoptr(GdkPixbuf) corner = NULL;
+  GdkPixbuf *pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, alpha, 8, width, height);
+
+  gdk_pixbuf_fill (pixbuf, GREY);
+  corner = gdk_pixbuf_new_subpixbuf (pixbuf, 0, 0, width / 10, height / 10);
+  gdk_pixbuf_fill (corner, alpha ? CLEAR : RED);
+  return pixbuf;
+}
+
+static void
+save_pixbuf (GdkPixbuf  *pixbuf,
+             const char *path,
+             const char *type)
+{
+  g_autoptr(GError) error = NULL;
+
+  gdk_pixbuf_save (pixbuf, path, type, &error, NULL);
+  g_assert_no_error (error);
+}
+
+static void
+write_file (const char *path,
+            const void *data,
+            gsize       len)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, data, (gssize) len, &error);
+  g_assert_no_error (error);
+}
+
+static GdkPixbuf *
+decode_bytes (GBytes *bytes)
+{
+  g_autoptr(GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
+  g_autoptr(GError) error = NULL;
+
+  gdk_pixbuf_loader_write_bytes (loader, bytes, &error);
+  g_assert_no_error (error);
+  gdk_pixbuf_loader_close (loader, &error);
+  g_assert_no_error (error);
+  return g_object_ref (gdk_pixbuf_loader_get_pixbuf (loader));
+}
+
+/* The pixel at (x, y) as 0xRRGGBBAA (alpha 0xff without alpha). */
+static guint32
+pixel_at (GdkPixbuf *pixbuf,
+          int        x,
+          int        y)
+{
+  const guint8 *p = gdk_pixbuf_read_pixels (pixbuf)
+                    + y * gdk_pixbuf_get_rowstride (pixbuf)
+                    + x * gdk_pixbuf_get_n_channels (pixbuf);
+  guint32 a = gdk_pixbuf_get_has_alpha (pixbuf) ? p[3] : 0xff;
+
+  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8) | a;
+}
+
+/* Close to @expected in every channel (JPEG is lossy). */
+static gboolean
+colour_near (guint32 got,
+             guint32 expected)
+{
+  for (int shift = 0; shift < 32; shift += 8)
+    if (ABS ((int) ((got >> shift) & 0xff) - (int) ((expected >> shift) & 0xff)) > 40)
+      return FALSE;
+  return TRUE;
+}
+
+/* A photo as phones make them: orientation 6 (turn 90° clockwise to view),
+ * a GPS position, names, a serial number, XMP and IPTC locations, a comment,
+ * an EXIF preview, a vendor APP3 segment and a trailer after the image. */
+static void
+make_phone_photo (const char *path)
+{
+  g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (1200, 800, FALSE);
+  g_autoptr(GExiv2Metadata) meta = gexiv2_metadata_new ();
+  g_autoptr(GError) error = NULL;
+  static const guint8 preview[] = "\xff\xd8SECRET-PREVIEW\xff\xd9";
+  static const char app3[] = "\xff\xe3\x00\x0dSECRET-APP3";
+  static const char trailer[] = "SECRET-TRAILER";
+  g_autofree char *bytes = NULL;
+  g_autoptr(GString) out = NULL;
+  gsize len = 0;
+
+  save_pixbuf (pixbuf, path, "jpeg");
+  g_assert_true (gexiv2_metadata_open_path (meta, path, &error));
+  g_assert_no_error (error);
+  gexiv2_metadata_try_set_tag_long (meta, "Exif.Image.Orientation", 6, &error);
+  g_assert_no_error (error);
+  gexiv2_metadata_try_set_gps_info (meta, 2.2945, 48.8584, 35.0, &error);
+  g_assert_no_error (error);
+  gexiv2_metadata_try_set_tag_string (meta, "Exif.Image.Artist", "Secret Artist", &error);
+  gexiv2_metadata_try_set_tag_string (meta, "Exif.Photo.BodySerialNumber", "SECRET-SERIAL", &error);
+  gexiv2_metadata_try_set_tag_string (meta, "Exif.Photo.DateTimeOriginal", "2026:01:02 03:04:05", &error);
+  gexiv2_metadata_try_set_tag_string (meta, "Xmp.photoshop.City", "SecretCity", &error);
+  gexiv2_metadata_try_set_tag_string (meta, "Iptc.Application2.City", "SecretTown", &error);
+  gexiv2_metadata_try_set_comment (meta, "SECRET-COMMENT", &error);
+  gexiv2_metadata_try_set_exif_thumbnail_from_buffer (meta, preview, sizeof preview - 1, &error);
+  g_assert_no_error (error);
+  gexiv2_metadata_save_file (meta, path, &error);
+  g_assert_no_error (error);
+
+  /* Exiv2 keeps what it does not know: the APP3 after SOI, the trailer. */
+  g_assert_true (g_file_get_contents (path, &bytes, &len, NULL));
+  out = g_string_new_len (bytes, 2);
+  g_string_append_len (out, app3, sizeof app3 - 1);
+  g_string_append_len (out, bytes + 2, (gssize) len - 2);
+  g_string_append (out, trailer);
+  write_file (path, out->str, out->len);
+}
+
+static guint32
+crc32_of (const guint8 *data,
+          gsize         len,
+          guint32       crc)
+{
+  crc = ~crc;
+  for (gsize i = 0; i < len; i++)
+    {
+      crc ^= data[i];
+      for (int k = 0; k < 8; k++)
+        crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1)));
+    }
+  return ~crc;
+}
+
+static void
+png_chunk (GByteArray   *png,
+           const char   *type,
+           const guint8 *data,
+           guint32       len)
+{
+  guint8 be[4] = { len >> 24, len >> 16, len >> 8, len };
+  guint32 crc;
+
+  g_byte_array_append (png, be, 4);
+  g_byte_array_append (png, (const guint8 *) type, 4);
+  if (len > 0)
+    g_byte_array_append (png, data, len);
+  crc = crc32_of ((const guint8 *) type, 4, 0);
+  crc = crc32_of (data, len, crc);
+  be[0] = crc >> 24, be[1] = crc >> 16, be[2] = crc >> 8, be[3] = crc;
+  g_byte_array_append (png, be, 4);
+}
+
+/* A PNG (RGBA) of @width x @height with @n_rows rows of zeros, compressed
+ * with zlib: small on disk however large it declares itself. (libpng
+ * reports the header only once it sees image data.) */
+static void
+make_declared_png (const char *path,
+                   guint32     width,
+                   guint32     height,
+                   guint32     n_rows)
+{
+  g_autoptr(GByteArray) png = g_byte_array_new ();
+  guint8 ihdr[13] = { width >> 24, width >> 16, width >> 8, width,
+                      height >> 24, height >> 16, height >> 8, height,
+                      8, 6, 0, 0, 0 };
+
+  g_byte_array_append (png, (const guint8 *) "\x89PNG\r\n\x1a\n", 8);
+  png_chunk (png, "IHDR", ihdr, sizeof ihdr);
+    {
+      g_autoptr(GZlibCompressor) zlib = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_ZLIB, 1);
+      gsize row_len = 1 + (gsize) width * 4;
+      g_autofree guint8 *zeros = g_malloc0 (row_len);
+      g_autofree guint8 *buf = g_malloc (1 << 20);
+      g_autoptr(GByteArray) idat = g_byte_array_new ();
+      g_autoptr(GError) error = NULL;
+
+      for (guint32 row = 0; row <= n_rows; row++)
+        {
+          gboolean last = row == n_rows;
+          gsize off = 0;
+
+          /* The pass after the last row finishes the stream. */
+          for (;;)
+            {
+              gsize read = 0, written = 0;
+              GConverterResult r;
+
+              r = g_converter_convert (G_CONVERTER (zlib), zeros + off, last ? 0 : row_len - off,
+                                       buf, 1 << 20,
+                                       last ? G_CONVERTER_INPUT_AT_END : G_CONVERTER_NO_FLAGS,
+                                       &read, &written, &error);
+              g_assert_no_error (error);
+              g_byte_array_append (idat, buf, (guint) written);
+              off += read;
+              if (r == G_CONVERTER_FINISHED || (!last && off == row_len))
+                break;
+            }
+        }
+      png_chunk (png, "IDAT", idat->data, idat->len);
+    }
+  png_chunk (png, "IEND", NULL, 0);
+  write_file (path, png->data, png->len);
+}
+
+/* LZW codes of 3 bits, packed from the low bit up. */
+typedef struct {
+  GByteArray *out;
+  guint32     acc;
+  guint       bits;
+} CodeWriter;
+
+static void
+put_code (CodeWriter *w,
+          guint       code)
+{
+  w->acc |= (guint32) code << w->bits;
+  w->bits += 3;
+  while (w->bits >= 8)
+    {
+      guint8 byte = w->acc & 0xff;
+
+      g_byte_array_append (w->out, &byte, 1);
+      w->acc >>= 8;
+      w->bits -= 8;
+    }
+}
+
+/* A GIF of @width x @height, 4 colours, with one frame per entry of
+ * @frames (each a colour index filling it). The LZW data stays in 3-bit
+ * codes: a clear code (4) before every two pixels keeps the table from
+ * growing, and 5 ends it. */
+static void
+make_gif (const char   *path,
+          guint16       width,
+          guint16       height,
+          const guint8 *frames,
+          guint         n_frames)
+{
+  static const guint8 palette[12] = { 0xff, 0, 0,  0, 0, 0xff,  0, 0xff, 0,  0xff, 0xff, 0xff };
+  g_autoptr(GByteArray) gif = g_byte_array_new ();
+  guint8 screen[7] = { width, width >> 8, height, height >> 8, 0x81, 0, 0 };
+
+  g_byte_array_append (gif, (const guint8 *) "GIF89a", 6);
+  g_byte_array_append (gif, screen, 7);
+  g_byte_array_append (gif, palette, 12);
+  for (guint f = 0; f < n_frames; f++)
+    {
+      guint8 control[8] = { 0x21, 0xf9, 4, 0x04, 10, 0, 0, 0 };
+      guint8 image[10] = { 0x2c, 0, 0, 0, 0, width, width >> 8, height, height >> 8, 0 };
+      g_autoptr(GByteArray) lzw = g_byte_array_new ();
+      CodeWriter w = { lzw, 0, 0 };
+      gsize n_pixels = (gsize) width * height;
+
+      for (gsize i = 0; i < n_pixels; i++)
+        {
+          if (i % 2 == 0)
+            put_code (&w, 4);
+          put_code (&w, frames[f]);
+        }
+      put_code (&w, 5);
+      if (w.bits > 0)
+        {
+          guint8 last = w.acc & 0xff;
+
+          g_byte_array_append (lzw, &last, 1);
+        }
+      g_byte_array_append (gif, control, 8);
+      g_byte_array_append (gif, image, 10);
+      g_byte_array_append (gif, (const guint8 *) "\x02", 1);
+      for (guint off = 0; off < lzw->len; off += 255)
+        {
+          guint8 n = (guint8) MIN (255u, lzw->len - off);
+
+          g_byte_array_append (gif, &n, 1);
+          g_byte_array_append (gif, lzw->data + off, n);
+        }
+      g_byte_array_append (gif, (const guint8 *) "\x00", 1);
+    }
+  g_byte_array_append (gif, (const guint8 *) "\x3b", 1);
+  write_file (path, gif->data, gif->len);
+}
+
+/* ---- Thumbnails ---- */
+
+static void
+test_types (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqServerThumbnail) thumb = NULL;
+  gboolean webp_loader = FALSE;
+  g_autoptr(GSList) formats = gdk_pixbuf_get_formats ();
+
+  for (GSList *l = formats; l != NULL; l = l->next)
+    {
+      g_autofree char *name = gdk_pixbuf_format_get_name (l->data);
+
+      webp_loader |= g_str_equal (name, "webp");
+    }
+  g_test_message ("WebP loader installed: %s", webp_loader ? "yes" : "no");
+
+  g_assert_true (ssq_server_thumbnail_supported ("image/jpeg"));
+  g_assert_true (ssq_server_thumbnail_supported ("image/png"));
+  g_assert_true (ssq_server_thumbnail_supported ("image/gif"));
+  g_assert_cmpint (ssq_server_thumbnail_supported ("image/webp"), ==, webp_loader);
+  /* gdk-pixbuf loads these here, but they are not ours to decode. */
+  g_assert_false (ssq_server_thumbnail_supported ("image/svg+xml"));
+  g_assert_false (ssq_server_thumbnail_supported ("image/tiff"));
+  g_assert_false (ssq_server_thumbnail_supported ("application/pdf"));
+  g_assert_false (ssq_server_thumbnail_supported (""));
+
+  thumb = ssq_server_thumbnail_make ("/nonexistent", "image/svg+xml", 0, NULL, &error);
+  g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INVALID);
+  g_assert_null (thumb);
+}
+
+/* Orientation 6: the stored 1200x800 image is shown 800x1200, so its
+ * thumbnail is 213x320, with the stored top-left corner at the top right. */
+static void
+test_jpeg_orientation (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *path = fixture_path (f, "photo.jpg");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqServerThumbnail) thumb = NULL;
+  g_autoptr(GdkPixbuf) decoded = NULL;
+  int w, h;
+
+  make_phone_photo (path);
+  thumb = ssq_server_thumbnail_make (path, "image/jpeg", 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (thumb->mime, ==, "image/jpeg");
+  g_assert_cmpint (thumb->source_width, ==, 800);
+  g_assert_cmpint (thumb->source_height, ==, 1200);
+  g_assert_cmpint (thumb->width, ==, 213);
+  g_assert_cmpint (thumb->height, ==, 320);
+
+  decoded = decode_bytes (thumb->data);
+  w = gdk_pixbuf_get_width (decoded);
+  h = gdk_pixbuf_get_height (decoded);
+  g_assert_cmpint (w, ==, 213);
+  g_assert_cmpint (h, ==, 320);
+  g_assert_true (colour_near (pixel_at (decoded, w - 4, 4), RED));
+  g_assert_true (colour_near (pixel_at (decoded, 4, 4), GREY));
+  g_assert_true (colour_near (pixel_at (decoded, w - 4, h - 4), GREY));
+}
+
+/* Small images keep their size; a transparent PNG gives a PNG thumbnail
+ * with its transparency. */
+static void
+test_png_alpha (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *path = fixture_path (f, "clear.png");
+  g_autofree char *small = fixture_path (f, "small.png");
+  g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (500, 1000, TRUE);
+  g_autoptr(GdkPixbuf) tiny = make_marked_pixbuf (100, 40, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqServerThumbnail) thumb = NULL;
+  g_autoptr(SsqServerThumbnail) thumb_small = NULL;
+  g_autoptr(GdkPixbuf) decoded = NULL;
+
+  save_pixbuf (pixbuf, path, "png");
+  thumb = ssq_server_thumbnail_make (path, "image/png", 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (thumb->mime, ==, "image/png");
+  g_assert_cmpint (thumb->width, ==, 160);
+  g_assert_cmpint (thumb->height, ==, 320);
+  g_assert_cmpint (thumb->source_width, ==, 500);
+  g_assert_cmpint (thumb->source_height, ==, 1000);
+  decoded = decode_bytes (thumb->data);
+  g_assert_true (gdk_pixbuf_get_has_alpha (decoded));
+  g_assert_cmpuint (pixel_at (decoded, 2, 2) & 0xff, ==, 0);
+  g_assert_cmpuint (pixel_at (decoded, 100, 200), ==, GREY);
+
+  save_pixbuf (tiny, small, "png");
+  thumb_small = ssq_server_thumbnail_make (small, "image/png", 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (thumb_small->mime, ==, "image/jpeg");
+  g_assert_cmpint (thumb_small->width, ==, 100);
+  g_assert_cmpint (thumb_small->height, ==, 40);
+}
+
+/* An animated GIF: the thumbnail is its first frame (red), not the second
+ * (blue). */
+static void
+test_gif_first_frame (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autofree char *path = fixture_path (f, "anim.gif");
+  static const guint8 frames[] = { 0, 1 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqServerThumbnail) thumb = NULL;
+  g_autoptr(GdkPixbuf) decoded = NULL;
+
+  make_gif (path, 400, 200, frames, G_N_ELEMENTS (frames));
+  thumb = ssq_server_thumbnail_make (path, "image/gif", 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (thumb->source_width, ==, 400);
+  g_assert_cmpint (thumb->source_height, ==, 200);
+  g_assert_cmpint (thumb->width, ==, 320);
+  g_assert_cmpint (thumb->height, ==, 160);
+  decoded = decode_bytes (thumb->data);
+  g_assert_true (colour_near (pixel_at (decoded, 160, 80), RED));
+}
+
+/* Broken files get an error, never a crash or a half thumbnail. */
+static void
+test_corrupt (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autofree char *good = fixture_path (f, "good.png");
+  g_autofree char *cut = fixture_path (f, "cut.png");
+  g_autofree char *garbage = fixture_path (f, "garbage");
+  g_autofree char *empty = fixture_path (f, "empty");
+  g_autofree char *missing = fixture_path (f, "missing");
+  g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (600, 400, FALSE);
+  g_autofree char *bytes = NULL;
+  g_autofree guint8 *noise = g_malloc (20000);
+  const char *types[] = { "image/png", "image/jpeg", "image/gif" };
+  gsize len = 0;
+
+  save_pixbuf (pixbuf, good, "png");
+  g_assert_true (g_file_get_contents (good, &bytes, &len, NULL));
+  write_file (cut, bytes, len / 2);
+  for (guint i = 0; i < 20000; i++)
+    noise[i] = (guint8) g_test_rand_int ();
+  write_file (garbage, noise, 20000);
+  write_file (empty, "", 0);
+
+  for (guint t = 0; t < G_N_ELEMENTS (types); t++)
+    {
+      const char *paths[] = { cut, garbage, empty };
+
+      for (guint p = 0; p < G_N_ELEMENTS (paths); p++)
+        {
+          g_autoptr(GError) error = NULL;
+          g_autoptr(SsqServerThumbnail) thumb = NULL;
+
+          thumb = ssq_server_thumbnail_make (paths[p], types[t], 0, NULL, &error);
+          g_test_message ("%s as %s: %s", paths[p], types[t], error ? error->message : "made");
+          g_assert_null (thumb);
+          g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INVALID);
+        }
+    }
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SsqServerThumbnail) thumb = ssq_server_thumbnail_make (missing, "image/png", 0, NULL, &error);
+
+    g_assert_null (thumb);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  }
+}
+
+/* This process's memory, from /proc/self/status (KiB). */
+static gsize
+status_kb (const char *field)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  line = strstr (status, field);
+  g_assert_nonnull (line);
+  return (gsize) g_ascii_strtoull (line + strlen (field), NULL, 10);
+}
+
+/* Resets the peak (VmHWM) to the current RSS. */
+static gboolean
+reset_peak_rss (void)
+{
+  FILE *f = fopen ("/proc/self/clear_refs", "w");
+  gboolean ok;
+
+  if (f == NULL)
+    return FALSE;
+  ok = fputs ("5", f) >= 0;
+  return fclose (f) == 0 && ok;
+}
+
+/* Makes a thumbnail of @path that must be refused as too large, and
+ * returns how much the peak RSS grew meanwhile (KiB). */
+static gsize
+refused_growth_kb (const char *path,
+                   const char *mime,
+                   guint64     max_pixels)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqServerThumbnail) thumb = NULL;
+  gsize baseline_kb;
+  gsize peak_kb;
+
+  if (!reset_peak_rss ())
+    g_test_message ("clear_refs refused: the peak RSS includes earlier tests");
+  baseline_kb = status_kb ("VmRSS:");
+  thumb = ssq_server_thumbnail_make (path, mime, max_pixels, NULL, &error);
+  peak_kb = status_kb ("VmHWM:");
+  g_test_message ("%s: %s; peak RSS growth %" G_GSIZE_FORMAT " KiB", mime,
+                  error ? error->message : "made", peak_kb > baseline_kb ? peak_kb - baseline_kb : 0);
+  g_assert_null (thumb);
+  g_assert_error (error, SSQ_ERROR, SSQ_ERROR_TOO_LARGE);
+  return peak_kb > baseline_kb ? peak_kb - baseline_kb : 0;
+}
+
+/* Headers declaring too many pixels are refused before anything is
+ * allocated for the image: a 100,000x100,000 PNG, a 60,000x60,000 JPEG and
+ * GIF (their headers patched), and a real 6,000x6,000 PNG under a
+ * 10-megapixel limit, which would take 144 MB to decode. */
+static void
+test_too_large (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *huge_png = fixture_path (f, "huge.png");
+  g_autofree char *big_png = fixture_path (f, "big.png");
+  g_autofree char *jpeg = fixture_path (f, "huge.jpg");
+  g_autofree char *gif = fixture_path (f, "huge.gif");
+  g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (64, 48, FALSE);
+  static const guint8 frames[] = { 2 };
+  g_autofree char *bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqServerThumbnail) at_limit = NULL;
+  gsize len = 0;
+  char *sof;
+
+  make_declared_png (huge_png, 100000, 100000, 1);
+  g_assert_cmpuint (refused_growth_kb (huge_png, "image/png", 0), <, 50 * 1024);
+
+  make_declared_png (big_png, 6000, 6000, 6000);
+  g_assert_cmpuint (refused_growth_kb (big_png, "image/png", 10000000), <, 50 * 1024);
+  /* At the limit exactly, it is decoded. */
+  at_limit = ssq_server_thumbnail_make (big_png, "image/png", 36000000, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (at_limit->source_width, ==, 6000);
+  g_assert_cmpint (at_limit->width, ==, 320);
+
+  /* JPEG: the frame header (SOF0) holds height then width after its
+   * length and precision. */
+  save_pixbuf (pixbuf, jpeg, "jpeg");
+  g_assert_true (g_file_get_contents (jpeg, &bytes, &len, NULL));
+  sof = memmem (bytes, len, "\xff\xc0", 2);
+  g_assert_nonnull (sof);
+  memcpy (sof + 5, "\xea\x60\xea\x60", 4);
+  write_file (jpeg, bytes, len);
+  g_assert_cmpuint (refused_growth_kb (jpeg, "image/jpeg", 0), <, 50 * 1024);
+
+  /* GIF: the logical screen size. */
+  make_gif (gif, 64, 48, frames, 1);
+  g_clear_pointer (&bytes, g_free);
+  g_assert_true (g_file_get_contents (gif, &bytes, &len, NULL));
+  memcpy (bytes + 6, "\x60\xea\x60\xea", 4);
+  write_file (gif, bytes, len);
+  g_assert_cmpuint (refused_growth_kb (gif, "image/gif", 0), <, 50 * 1024);
+}
+
+/* ---- EXIF ---- */
+
+static gboolean
+strv_has_prefix (char       **tags,
+                 const char  *prefix)
+{
+  for (guint i = 0; tags != NULL && tags[i] != NULL; i++)
+    if (g_str_has_prefix (tags[i], prefix))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_exif_strip (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autofree char *src = fixture_path (f, "photo.jpg");
+  g_autofree char *dest = fixture_path (f, "stripped.jpg");
+  g_autoptr(GExiv2Metadata) before = gexiv2_metadata_new ();
+  g_autoptr(GExiv2Metadata) after = gexiv2_metadata_new ();
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) before_exif = NULL;
+  g_auto(GStrv) exif = NULL;
+  g_auto(GStrv) xmp = NULL;
+  g_auto(GStrv) iptc = NULL;
+  g_autofree char *bytes = NULL;
+  g_autofree char *comment = NULL;
+  g_autoptr(SsqServerThumbnail) thumb = NULL;
+  guint8 *preview = NULL;
+  gint preview_len = 0;
+  double lon, lat, alt;
+  gsize len = 0;
+
+  make_phone_photo (src);
+  /* The source has it all: the test would prove nothing otherwise. */
+  g_assert_true (gexiv2_metadata_open_path (before, src, &error));
+  before_exif = gexiv2_metadata_get_exif_tags (before);
+  g_assert_true (strv_has_prefix (before_exif, "Exif.GPSInfo."));
+  g_assert_true (strv_has_prefix (before_exif, "Exif.Photo.BodySerialNumber"));
+  g_assert_cmpint (gexiv2_metadata_try_get_orientation (before, &error), ==, GEXIV2_ORIENTATION_ROT_90);
+
+  g_assert_true (ssq_server_exif_strip (src, dest, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (gexiv2_metadata_open_path (after, dest, &error));
+  g_assert_no_error (error);
+  exif = gexiv2_metadata_get_exif_tags (after);
+  for (guint i = 0; exif[i] != NULL; i++)
+    g_test_message ("kept: %s", exif[i]);
+  g_assert_false (strv_has_prefix (exif, "Exif.GPSInfo."));
+  g_assert_false (gexiv2_metadata_try_get_gps_info (after, &lon, &lat, &alt, NULL));
+  g_assert_false (strv_has_prefix (exif, "Exif.Photo."));
+  g_assert_false (strv_has_prefix (exif, "Exif.Image.Artist"));
+  g_assert_false (strv_has_prefix (exif, "Exif.Thumbnail."));
+  g_assert_false (gexiv2_metadata_get_exif_thumbnail (after, &preview, &preview_len));
+  g_free (preview);
+  xmp = gexiv2_metadata_get_xmp_tags (after);
+  g_assert_cmpuint (g_strv_length (xmp), ==, 0);
+  iptc = gexiv2_metadata_get_iptc_tags (after);
+  g_assert_cmpuint (g_strv_length (iptc), ==, 0);
+  comment = gexiv2_metadata_try_get_comment (after, NULL);
+  g_assert_true (comment == NULL || *comment == '\0');
+  g_assert_cmpint (gexiv2_metadata_try_get_orientation (after, &error), ==, GEXIV2_ORIENTATION_ROT_90);
+
+  /* Nothing personal anywhere in the bytes: not in a segment Exiv2 does not
+   * know, not after the image. */
+  g_assert_true (g_file_get_contents (dest, &bytes, &len, NULL));
+  g_assert_null (g_strstr_len (bytes, (gssize) len, "SECRET"));
+  g_assert_null (memmem (bytes, len, "Secret", 6));
+  g_assert_cmpuint ((guint8) bytes[len - 2], ==, 0xff);
+  g_assert_cmpuint ((guint8) bytes[len - 1], ==, 0xd9);
+
+  /* Still the same picture, still shown upright. */
+  thumb = ssq_server_thumbnail_make (dest, "image/jpeg", 0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (thumb->source_width, ==, 800);
+  g_assert_cmpint (thumb->source_height, ==, 1200);
+}
+
+/* A photo without orientation comes out without EXIF at all; the colour
+ * profile stays. */
+static void
+test_exif_keeps_profile (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autofree char *src = fixture_path (f, "plain.jpg");
+  g_autofree char *dest = fixture_path (f, "plain-stripped.jpg");
+  g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (300, 200, FALSE);
+  g_autoptr(GExiv2Metadata) after = gexiv2_metadata_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *profile = NULL;
+  g_autofree char *bytes = NULL;
+  g_auto(GStrv) exif = NULL;
+  guint8 icc[132] = { 0 };
+  gsize len = 0;
+
+  /* A profile header: size, then "acsp" at 36. */
+  icc[3] = sizeof icc;
+  memcpy (icc + 36, "acsp", 4);
+  profile = g_base64_encode (icc, sizeof icc);
+  gdk_pixbuf_save (pixbuf, src, "jpeg", &error, "icc-profile", profile, NULL);
+  g_assert_no_error (error);
+
+  g_assert_true (ssq_server_exif_strip (src, dest, &error));
+  g_assert_no_error (error);
+  g_assert_true (gexiv2_metadata_open_path (after, dest, &error));
+  exif = gexiv2_metadata_get_exif_tags (after);
+  g_assert_cmpuint (g_strv_length (exif), ==, 0);
+  g_assert_true (g_file_get_contents (dest, &bytes, &len, NULL));
+  g_assert_nonnull (memmem (bytes, len, "ICC_PROFILE", 11));
+  g_assert_nonnull (memmem (bytes, len, "JFIF", 4));
+}
+
+/* Not a JPEG, or cut before its image data: an error, and no file left. A
+ * JPEG cut inside its image data is still stripped, and ends properly. */
+static void
+test_exif_bad_input (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *png = fixture_path (f, "image.png");
+  g_autofree char *jpeg = fixture_path (f, "photo.jpg");
+  g_autofree char *cut = fixture_path (f, "cut.jpg");
+  g_autofree char *dest = fixture_path (f, "out.jpg");
+  g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (300, 200, FALSE);
+  g_autofree char *bytes = NULL;
+  g_autofree char *out = NULL;
+  gsize len = 0;
+  gsize out_len = 0;
+  const gsize cuts[] = { 1, 3, 10, 100 };
+
+  save_pixbuf (pixbuf, png, "png");
+  {
+    g_autoptr(GError) error = NULL;
+
+    g_assert_false (ssq_server_exif_strip (png, dest, &error));
+    g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INVALID);
+    g_assert_false (g_file_test (dest, G_FILE_TEST_EXISTS));
+  }
+
+  make_phone_photo (jpeg);
+  g_assert_true (g_file_get_contents (jpeg, &bytes, &len, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (cuts); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      write_file (cut, bytes, cuts[i]);
+      g_assert_false (ssq_server_exif_strip (cut, dest, &error));
+      g_test_message ("cut at %" G_GSIZE_FORMAT ": %s", cuts[i], error->message);
+      g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INVALID);
+      g_assert_false (g_file_test (dest, G_FILE_TEST_EXISTS));
+    }
+  {
+    g_autoptr(GError) error = NULL;
+
+    /* Before the trailer and a little of the image data. */
+    write_file (cut, bytes, len - 14 - 200);
+    g_assert_true (ssq_server_exif_strip (cut, dest, &error));
+    g_assert_no_error (error);
+    g_assert_true (g_file_get_contents (dest, &out, &out_len, NULL));
+    g_assert_cmpuint ((guint8) out[out_len - 1], ==, 0xd9);
+    g_assert_null (g_strstr_len (out, (gssize) out_len, "SECRET"));
+  }
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *missing = fixture_path (f, "missing.jpg");
+
+    g_assert_false (ssq_server_exif_strip (missing, dest, &error));
+    g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  }
+}
+
+/* ---- The pool ---- */
+
+typedef struct {
+  GThread *main_thread;
+  guint    delivered;
+  guint    made;
+  guint    failed;
+  guint    freed;
+} Counts;
+
+typedef struct {
+  Counts  *counts;
+  gboolean good;
+  char    *dest;
+} JobData;
+
+static JobData *
+job_data_new (Counts     *counts,
+              gboolean    good,
+              const char *dest)
+{
+  JobData *d = g_new0 (JobData, 1);
+
+  d->counts = counts;
+  d->good = good;
+  d->dest = g_strdup (dest);
+  return d;
+}
+
+static void
+job_data_free (gpointer data)
+{
+  JobData *d = data;
+
+  /* On the main thread too: at delivery or when the pool is freed. */
+  g_assert_true (g_thread_self () == d->counts->main_thread);
+  d->counts->freed++;
+  g_free (d->dest);
+  g_free (d);
+}
+
+static void
+job_done_cb (const SsqServerThumbnail *thumbnail,
+             const GError             *error,
+             gpointer                  user_data)
+{
+  JobData *d = user_data;
+
+  g_assert_true (g_thread_self () == d->counts->main_thread);
+  d->counts->delivered++;
+  if (!d->good)
+    {
+      g_assert_null (thumbnail);
+      g_assert_error ((GError *) error, SSQ_ERROR, SSQ_ERROR_INVALID);
+      d->counts->failed++;
+      return;
+    }
+  g_assert_no_error ((GError *) error);
+  g_assert_cmpint (thumbnail->width, ==, 320);
+  g_assert_cmpint (thumbnail->height, ==, 240);
+  d->counts->made++;
+  if (d->dest != NULL)
+    {
+      g_autofree char *bytes = NULL;
+      gsize len = 0;
+
+      g_assert_true (g_file_get_contents (d->dest, &bytes, &len, NULL));
+      g_assert_cmpmem (bytes, len, g_bytes_get_data (thumbnail->data, NULL),
+                       g_bytes_get_size (thumbnail->data));
+    }
+}
+
+static void
+wait_delivered (Counts *counts,
+                guint   n)
+{
+  while (counts->delivered < n)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+assert_stats (SsqServerThumbnailPool *pool,
+              guint64                 made,
+              guint64                 failed,
+              guint64                 refused,
+              guint                   queue_length)
+{
+  SsqServerThumbnailStats stats;
+
+  ssq_server_thumbnail_pool_get_stats (pool, &stats);
+  g_assert_cmpuint (stats.made_total, ==, made);
+  g_assert_cmpuint (stats.failed_total, ==, failed);
+  g_assert_cmpuint (stats.refused_total, ==, refused);
+  g_assert_cmpuint (stats.queue_length, ==, queue_length);
+}
+
+/* 50 jobs, one in five a broken file, some written to disk: each delivered
+ * once on the main thread, the counters right. */
+static void
+test_pool_delivers (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *good = fixture_path (f, "good.jpg");
+  g_autofree char *bad = fixture_path (f, "bad.jpg");
+  g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (640, 480, FALSE);
+  g_autoptr(SsqServerThumbnailPool) pool = ssq_server_thumbnail_pool_new (2, 64, 0);
+  Counts counts = { .main_thread = g_thread_self () };
+  gint64 start = g_get_monotonic_time ();
+
+  save_pixbuf (pixbuf, good, "jpeg");
+  write_file (bad, "\xff\xd8\xff\xe0 not really", 16);
+  for (guint i = 0; i < 50; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *dest = i % 10 == 0 ? g_strdup_printf ("%s/thumb-%u.jpg", f->dir, i) : NULL;
+      gboolean is_good = i % 5 != 4;
+
+      g_assert_true (ssq_server_thumbnail_pool_submit (pool, is_good ? good : bad, "image/jpeg", dest,
+                                                       job_done_cb, job_data_new (&counts, is_good, dest),
+                                                       job_data_free, &error));
+      g_assert_no_error (error);
+    }
+  wait_delivered (&counts, 50);
+  g_test_message ("50 thumbnails of 640x480 with 2 workers: %.1f ms",
+                  (g_get_monotonic_time () - start) / 1000.0);
+  g_assert_cmpuint (counts.made, ==, 40);
+  g_assert_cmpuint (counts.failed, ==, 10);
+  g_assert_cmpuint (counts.freed, ==, 50);
+  assert_stats (pool, 40, 10, 0, 0);
+}
+
+/* Writes a little garbage to a FIFO each time a reader opens it, until
+ * stopped: the jobs reading it finish (with an error) only once this runs. */
+typedef struct {
+  const char *fifo;
+  gint        stop;
+} Feeder;
+
+static gpointer
+feeder_thread (gpointer data)
+{
+  Feeder *feeder = data;
+
+  while (!g_atomic_int_get (&feeder->stop))
+    {
+      int fd = open (feeder->fifo, O_WRONLY | O_NONBLOCK);
+
+      if (fd < 0)
+        {
+          g_assert_cmpint (errno, ==, ENXIO);   /* no reader yet */
+          g_usleep (1000);
+          continue;
+        }
+      g_assert_cmpint (write (fd, "not an image", 12), ==, 12);
+      close (fd);
+    }
+  return NULL;
+}
+
+/* The queue bound: with 5 jobs held up (blocked reading a FIFO), every
+ * further job is refused and counted; once they finish, jobs are accepted
+ * again. */
+static void
+test_pool_bound (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autofree char *fifo = fixture_path (f, "fifo");
+  g_autofree char *good = fixture_path (f, "good.jpg");
+  g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (640, 480, FALSE);
+  g_autoptr(SsqServerThumbnailPool) pool = ssq_server_thumbnail_pool_new (2, 5, 0);
+  Counts counts = { .main_thread = g_thread_self () };
+  Feeder feeder = { fifo, FALSE };
+  GThread *thread;
+
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  save_pixbuf (pixbuf, good, "jpeg");
+  for (guint i = 0; i < 5; i++)
+    g_assert_true (ssq_server_thumbnail_pool_submit (pool, fifo, "image/png", NULL, job_done_cb,
+                                                     job_data_new (&counts, FALSE, NULL),
+                                                     job_data_free, NULL));
+  for (guint i = 0; i < 20; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      JobData *d = job_data_new (&counts, TRUE, NULL);
+
+      g_assert_false (ssq_server_thumbnail_pool_submit (pool, good, "image/jpeg", NULL, job_done_cb,
+                                                        d, job_data_free, &error));
+      g_assert_error (error, SSQ_ERROR, SSQ_ERROR_UNAVAILABLE);
+      /* Refused: the data is still ours. */
+      job_data_free (d);
+    }
+  assert_stats (pool, 0, 20, 20, 5);
+
+  thread = g_thread_new ("feeder", feeder_thread, &feeder);
+  wait_delivered (&counts, 5);
+  g_atomic_int_set (&feeder.stop, TRUE);
+  g_thread_join (thread);
+  g_assert_cmpuint (counts.failed, ==, 5);
+  assert_stats (pool, 0, 25, 20, 0);
+
+  g_assert_true (ssq_server_thumbnail_pool_submit (pool, good, "image/jpeg", NULL, job_done_cb,
+                                                   job_data_new (&counts, TRUE, NULL),
+                                                   job_data_free, NULL));
+  wait_delivered (&counts, 6);
+  g_assert_cmpuint (counts.made, ==, 1);
+  g_assert_cmpuint (counts.freed, ==, 26);
+  assert_stats (pool, 1, 25, 20, 0);
+}
+
+/* Freed with jobs queued, running and finished but not delivered: no
+ * callback runs after, every job's data is freed, nothing leaks (the
+ * valgrind run checks that). */
+static void
+test_pool_shutdown (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *photo = fixture_path (f, "photo.jpg");
+  g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (2000, 1500, FALSE);
+  SsqServerThumbnailPool *pool = ssq_server_thumbnail_pool_new (2, 64, 0);
+  Counts counts = { .main_thread = g_thread_self () };
+  guint delivered;
+
+  save_pixbuf (pixbuf, photo, "jpeg");
+  for (guint i = 0; i < 50; i++)
+    g_assert_true (ssq_server_thumbnail_pool_submit (pool, photo, "image/jpeg", NULL, job_done_cb,
+                                                     job_data_new (&counts, TRUE, NULL),
+                                                     job_data_free, NULL));
+  wait_delivered (&counts, 2);
+  delivered = counts.delivered;
+  ssq_server_thumbnail_pool_free (pool);
+  g_test_message ("%u of 50 delivered before the pool was freed", delivered);
+  g_assert_cmpuint (counts.delivered, ==, delivered);
+  g_assert_cmpuint (counts.freed, ==, 50);
+  /* Nothing left on the main context for the pool. */
+  while (g_main_context_iteration (NULL, FALSE));
+  g_assert_cmpuint (counts.delivered, ==, delivered);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  gexiv2_initialize ();
+
+  g_test_add_func ("/server/thumbnail/types", test_types);
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD ("/server/thumbnail/jpeg-orientation", test_jpeg_orientation);
+  ADD ("/server/thumbnail/png-alpha", test_png_alpha);
+  ADD ("/server/thumbnail/gif-first-frame", test_gif_first_frame);
+  ADD ("/server/thumbnail/corrupt", test_corrupt);
+  ADD ("/server/thumbnail/too-large", test_too_large);
+  ADD ("/server/exif/strip", test_exif_strip);
+  ADD ("/server/exif/keeps-profile", test_exif_keeps_profile);
+  ADD ("/server/exif/bad-input", test_exif_bad_input);
+  ADD ("/server/thumbnail/pool-delivers", test_pool_delivers);
+  ADD ("/server/thumbnail/pool-bound", test_pool_bound);
+  ADD ("/server/thumbnail/pool-shutdown", test_pool_shutdown);
+#undef ADD
+  return g_test_run ();
+}
