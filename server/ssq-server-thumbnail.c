@@ -90,6 +90,7 @@ typedef struct {
   int      height;
   gboolean too_large;
   int      rows_done;   /* rows decoded from the top, without a gap */
+  int      rows_fed;    /* rows_done when the file ended */
 } LoadState;
 
 /* The thumbnail's size: the longest side brought down to
@@ -215,6 +216,23 @@ feed_loader (GdkPixbufLoader  *loader,
     }
 }
 
+/* How many rows may still be missing when the whole file has been read.
+ * A file cut short is reported a success by the PNG loader (the rest of
+ * the image left blank) and by the JPEG loader (libjpeg fills the rest
+ * with grey at close): the rows decoded before the end of the data tell.
+ * libjpeg holds back the last row of blocks (16 rows at most) until it
+ * sees the end marker, which some writers leave out: that much is let go. */
+static int
+cut_slack (const LoadState *state,
+           GdkPixbuf       *pixbuf)
+{
+  int height = gdk_pixbuf_get_height (pixbuf);
+
+  if (!state->is_jpeg)
+    return 0;
+  return (int) (((gint64) 16 * height + state->height - 1) / state->height);
+}
+
 /* Checks the outcome of a load; returns its image (as stored, not yet
  * upright). */
 static GdkPixbuf *
@@ -239,11 +257,10 @@ loaded_image (GdkPixbufLoader  *loader,
                    load_error != NULL ? load_error->message : "no image data");
       return NULL;
     }
-  /* The PNG loader reports success for a file cut short after its header. */
-  if (state->check_rows && state->rows_done < gdk_pixbuf_get_height (pixbuf))
+  if (state->check_rows && state->rows_fed + cut_slack (state, pixbuf) < gdk_pixbuf_get_height (pixbuf))
     {
       g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
-                   "Image cut short: %d of %d rows", state->rows_done,
+                   "Image cut short: %d of %d rows", state->rows_fed,
                    gdk_pixbuf_get_height (pixbuf));
       return NULL;
     }
@@ -279,6 +296,7 @@ decode (const char    *path,
 
   read_ok = feed_loader (loader, G_INPUT_STREAM (stream), state, cancellable,
                          &load_error, &read_error);
+  state->rows_fed = state->rows_done;
   /* Closed in every case (a failed write has closed it already): a loader
    * finalized open warns, and holds on to its partial image until then. */
   closed = gdk_pixbuf_loader_close (loader, load_error == NULL ? &load_error : NULL)

@@ -517,6 +517,45 @@ test_corrupt (Fixture       *f,
   }
 }
 
+/* A JPEG cut short: libjpeg would fill the rest with grey, as viewers show
+ * it; no thumbnail. One without its end marker only is whole, and has one. */
+static void
+test_jpeg_cut (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autofree char *photo = fixture_path (f, "photo.jpg");
+  g_autofree char *cut = fixture_path (f, "cut.jpg");
+  g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (1200, 800, FALSE);
+  g_autofree char *bytes = NULL;
+  gsize len = 0;
+
+  /* Noise, so that the image data is most of the file. */
+  for (int y = 0; y < 800; y++)
+    for (int x = 0; x < 1200; x++)
+      gdk_pixbuf_get_pixels (pixbuf)[y * gdk_pixbuf_get_rowstride (pixbuf) + x * 3 + 2] = (guint8) g_test_rand_int ();
+  save_pixbuf (pixbuf, photo, "jpeg");
+  g_assert_true (g_file_get_contents (photo, &bytes, &len, NULL));
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SsqServerThumbnail) thumb = NULL;
+
+    write_file (cut, bytes, len / 2);
+    thumb = ssq_server_thumbnail_make (cut, "image/jpeg", 0, NULL, &error);
+    g_test_message ("half a JPEG: %s", error ? error->message : "made");
+    g_assert_null (thumb);
+    g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INVALID);
+  }
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SsqServerThumbnail) thumb = NULL;
+
+    write_file (cut, bytes, len - 2);
+    thumb = ssq_server_thumbnail_make (cut, "image/jpeg", 0, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (thumb->width, ==, 320);
+  }
+}
+
 /* This process's memory, from /proc/self/status (KiB). */
 static gsize
 status_kb (const char *field)
@@ -1050,6 +1089,7 @@ main (int    argc,
   ADD ("/server/thumbnail/png-alpha", test_png_alpha);
   ADD ("/server/thumbnail/gif-first-frame", test_gif_first_frame);
   ADD ("/server/thumbnail/corrupt", test_corrupt);
+  ADD ("/server/thumbnail/jpeg-cut", test_jpeg_cut);
   ADD ("/server/thumbnail/too-large", test_too_large);
   ADD ("/server/exif/strip", test_exif_strip);
   ADD ("/server/exif/keeps-profile", test_exif_keeps_profile);
