@@ -3,11 +3,12 @@
  * transparency), images refused before decoding, corrupt images, EXIF
  * stripping read back with gexiv2, and the worker pool (delivery on the main
  * context, counters, the queue bound, shutdown with jobs pending), on real
- * files made here with gdk-pixbuf and gexiv2. */
+ * files made with gdk-pixbuf and gexiv2 (ssq-test-images.c). */
 #include "ssq-server-exif.h"
 #include "ssq-server-thumbnail.h"
 #include "ssq-server-thumbnail-pool.h"
 #include "ssq-proto.h"
+#include "ssq-test-images.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,295 +58,6 @@ fixture_path (Fixture    *f,
   return g_build_filename (f->dir, name, NULL);
 }
 
-/* ---- Images ---- */
-
-#define GREY  0x808080ffu
-#define RED   0xff0000ffu
-#define CLEAR 0x00000000u
-
-/* A @width x @height image of grey with its top-left corner (a tenth of each
- * side) red, so that a thumbnail shows which way it was turned. */
-static GdkPixbuf *
-make_marked_pixbuf (int      width,
-                    int      height,
-                    gboolean alpha)
-{
-  g_autoptr(GdkPixbuf) corner = NULL;
-  GdkPixbuf *pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, alpha, 8, width, height);
-
-  gdk_pixbuf_fill (pixbuf, GREY);
-  corner = gdk_pixbuf_new_subpixbuf (pixbuf, 0, 0, width / 10, height / 10);
-  gdk_pixbuf_fill (corner, alpha ? CLEAR : RED);
-  return pixbuf;
-}
-
-static void
-save_pixbuf (GdkPixbuf  *pixbuf,
-             const char *path,
-             const char *type)
-{
-  g_autoptr(GError) error = NULL;
-
-  gdk_pixbuf_save (pixbuf, path, type, &error, NULL);
-  g_assert_no_error (error);
-}
-
-static void
-write_file (const char *path,
-            const void *data,
-            gsize       len)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_file_set_contents (path, data, (gssize) len, &error);
-  g_assert_no_error (error);
-}
-
-static GdkPixbuf *
-decode_bytes (GBytes *bytes)
-{
-  g_autoptr(GdkPixbufLoader) loader = gdk_pixbuf_loader_new ();
-  g_autoptr(GError) error = NULL;
-
-  gdk_pixbuf_loader_write_bytes (loader, bytes, &error);
-  g_assert_no_error (error);
-  gdk_pixbuf_loader_close (loader, &error);
-  g_assert_no_error (error);
-  return g_object_ref (gdk_pixbuf_loader_get_pixbuf (loader));
-}
-
-/* The pixel at (x, y) as 0xRRGGBBAA (alpha 0xff without alpha). */
-static guint32
-pixel_at (GdkPixbuf *pixbuf,
-          int        x,
-          int        y)
-{
-  const guint8 *p = gdk_pixbuf_read_pixels (pixbuf)
-                    + y * gdk_pixbuf_get_rowstride (pixbuf)
-                    + x * gdk_pixbuf_get_n_channels (pixbuf);
-  guint32 a = gdk_pixbuf_get_has_alpha (pixbuf) ? p[3] : 0xff;
-
-  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8) | a;
-}
-
-/* Close to @expected in every channel (JPEG is lossy). */
-static gboolean
-colour_near (guint32 got,
-             guint32 expected)
-{
-  for (int shift = 0; shift < 32; shift += 8)
-    if (ABS ((int) ((got >> shift) & 0xff) - (int) ((expected >> shift) & 0xff)) > 40)
-      return FALSE;
-  return TRUE;
-}
-
-/* A photo as phones make them: orientation 6 (turn 90° clockwise to view),
- * a GPS position, names, a serial number, XMP and IPTC locations, a comment,
- * an EXIF preview, a vendor APP3 segment and a trailer after the image. */
-static void
-make_phone_photo (const char *path)
-{
-  g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (1200, 800, FALSE);
-  g_autoptr(GExiv2Metadata) meta = gexiv2_metadata_new ();
-  g_autoptr(GError) error = NULL;
-  static const guint8 preview[] = "\xff\xd8SECRET-PREVIEW\xff\xd9";
-  static const char app3[] = "\xff\xe3\x00\x0dSECRET-APP3";
-  static const char trailer[] = "SECRET-TRAILER";
-  g_autofree char *bytes = NULL;
-  g_autoptr(GString) out = NULL;
-  gsize len = 0;
-
-  save_pixbuf (pixbuf, path, "jpeg");
-  g_assert_true (gexiv2_metadata_open_path (meta, path, &error));
-  g_assert_no_error (error);
-  gexiv2_metadata_try_set_tag_long (meta, "Exif.Image.Orientation", 6, &error);
-  g_assert_no_error (error);
-  gexiv2_metadata_try_set_gps_info (meta, 2.2945, 48.8584, 35.0, &error);
-  g_assert_no_error (error);
-  gexiv2_metadata_try_set_tag_string (meta, "Exif.Image.Artist", "Secret Artist", &error);
-  gexiv2_metadata_try_set_tag_string (meta, "Exif.Photo.BodySerialNumber", "SECRET-SERIAL", &error);
-  gexiv2_metadata_try_set_tag_string (meta, "Exif.Photo.DateTimeOriginal", "2026:01:02 03:04:05", &error);
-  gexiv2_metadata_try_set_tag_string (meta, "Xmp.photoshop.City", "SecretCity", &error);
-  gexiv2_metadata_try_set_tag_string (meta, "Iptc.Application2.City", "SecretTown", &error);
-  gexiv2_metadata_try_set_comment (meta, "SECRET-COMMENT", &error);
-  gexiv2_metadata_try_set_exif_thumbnail_from_buffer (meta, preview, sizeof preview - 1, &error);
-  g_assert_no_error (error);
-  gexiv2_metadata_save_file (meta, path, &error);
-  g_assert_no_error (error);
-
-  /* Exiv2 keeps what it does not know: the APP3 after SOI, the trailer. */
-  g_assert_true (g_file_get_contents (path, &bytes, &len, NULL));
-  out = g_string_new_len (bytes, 2);
-  g_string_append_len (out, app3, sizeof app3 - 1);
-  g_string_append_len (out, bytes + 2, (gssize) len - 2);
-  g_string_append (out, trailer);
-  write_file (path, out->str, out->len);
-}
-
-static guint32
-crc32_of (const guint8 *data,
-          gsize         len,
-          guint32       crc)
-{
-  crc = ~crc;
-  for (gsize i = 0; i < len; i++)
-    {
-      crc ^= data[i];
-      for (int k = 0; k < 8; k++)
-        crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1)));
-    }
-  return ~crc;
-}
-
-static void
-png_chunk (GByteArray   *png,
-           const char   *type,
-           const guint8 *data,
-           guint32       len)
-{
-  guint8 be[4] = { len >> 24, len >> 16, len >> 8, len };
-  guint32 crc;
-
-  g_byte_array_append (png, be, 4);
-  g_byte_array_append (png, (const guint8 *) type, 4);
-  if (len > 0)
-    g_byte_array_append (png, data, len);
-  crc = crc32_of ((const guint8 *) type, 4, 0);
-  crc = crc32_of (data, len, crc);
-  be[0] = crc >> 24, be[1] = crc >> 16, be[2] = crc >> 8, be[3] = crc;
-  g_byte_array_append (png, be, 4);
-}
-
-/* A PNG (RGBA) of @width x @height with @n_rows rows of zeros, compressed
- * with zlib: small on disk however large it declares itself. (libpng
- * reports the header only once it sees image data.) */
-static void
-make_declared_png (const char *path,
-                   guint32     width,
-                   guint32     height,
-                   guint32     n_rows)
-{
-  g_autoptr(GByteArray) png = g_byte_array_new ();
-  guint8 ihdr[13] = { width >> 24, width >> 16, width >> 8, width,
-                      height >> 24, height >> 16, height >> 8, height,
-                      8, 6, 0, 0, 0 };
-
-  g_byte_array_append (png, (const guint8 *) "\x89PNG\r\n\x1a\n", 8);
-  png_chunk (png, "IHDR", ihdr, sizeof ihdr);
-    {
-      g_autoptr(GZlibCompressor) zlib = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_ZLIB, 1);
-      gsize row_len = 1 + (gsize) width * 4;
-      g_autofree guint8 *zeros = g_malloc0 (row_len);
-      g_autofree guint8 *buf = g_malloc (1 << 20);
-      g_autoptr(GByteArray) idat = g_byte_array_new ();
-      g_autoptr(GError) error = NULL;
-
-      for (guint32 row = 0; row <= n_rows; row++)
-        {
-          gboolean last = row == n_rows;
-          gsize off = 0;
-
-          /* The pass after the last row finishes the stream. */
-          for (;;)
-            {
-              gsize read = 0, written = 0;
-              GConverterResult r;
-
-              r = g_converter_convert (G_CONVERTER (zlib), zeros + off, last ? 0 : row_len - off,
-                                       buf, 1 << 20,
-                                       last ? G_CONVERTER_INPUT_AT_END : G_CONVERTER_NO_FLAGS,
-                                       &read, &written, &error);
-              g_assert_no_error (error);
-              g_byte_array_append (idat, buf, (guint) written);
-              off += read;
-              if (r == G_CONVERTER_FINISHED || (!last && off == row_len))
-                break;
-            }
-        }
-      png_chunk (png, "IDAT", idat->data, idat->len);
-    }
-  png_chunk (png, "IEND", NULL, 0);
-  write_file (path, png->data, png->len);
-}
-
-/* LZW codes of 3 bits, packed from the low bit up. */
-typedef struct {
-  GByteArray *out;
-  guint32     acc;
-  guint       bits;
-} CodeWriter;
-
-static void
-put_code (CodeWriter *w,
-          guint       code)
-{
-  w->acc |= (guint32) code << w->bits;
-  w->bits += 3;
-  while (w->bits >= 8)
-    {
-      guint8 byte = w->acc & 0xff;
-
-      g_byte_array_append (w->out, &byte, 1);
-      w->acc >>= 8;
-      w->bits -= 8;
-    }
-}
-
-/* A GIF of @width x @height, 4 colours, with one frame per entry of
- * @frames (each a colour index filling it). The LZW data stays in 3-bit
- * codes: a clear code (4) before every two pixels keeps the table from
- * growing, and 5 ends it. */
-static void
-make_gif (const char   *path,
-          guint16       width,
-          guint16       height,
-          const guint8 *frames,
-          guint         n_frames)
-{
-  static const guint8 palette[12] = { 0xff, 0, 0,  0, 0, 0xff,  0, 0xff, 0,  0xff, 0xff, 0xff };
-  g_autoptr(GByteArray) gif = g_byte_array_new ();
-  guint8 screen[7] = { width, width >> 8, height, height >> 8, 0x81, 0, 0 };
-
-  g_byte_array_append (gif, (const guint8 *) "GIF89a", 6);
-  g_byte_array_append (gif, screen, 7);
-  g_byte_array_append (gif, palette, 12);
-  for (guint f = 0; f < n_frames; f++)
-    {
-      guint8 control[8] = { 0x21, 0xf9, 4, 0x04, 10, 0, 0, 0 };
-      guint8 image[10] = { 0x2c, 0, 0, 0, 0, width, width >> 8, height, height >> 8, 0 };
-      g_autoptr(GByteArray) lzw = g_byte_array_new ();
-      CodeWriter w = { lzw, 0, 0 };
-      gsize n_pixels = (gsize) width * height;
-
-      for (gsize i = 0; i < n_pixels; i++)
-        {
-          if (i % 2 == 0)
-            put_code (&w, 4);
-          put_code (&w, frames[f]);
-        }
-      put_code (&w, 5);
-      if (w.bits > 0)
-        {
-          guint8 last = w.acc & 0xff;
-
-          g_byte_array_append (lzw, &last, 1);
-        }
-      g_byte_array_append (gif, control, 8);
-      g_byte_array_append (gif, image, 10);
-      g_byte_array_append (gif, (const guint8 *) "\x02", 1);
-      for (guint off = 0; off < lzw->len; off += 255)
-        {
-          guint8 n = (guint8) MIN (255u, lzw->len - off);
-
-          g_byte_array_append (gif, &n, 1);
-          g_byte_array_append (gif, lzw->data + off, n);
-        }
-      g_byte_array_append (gif, (const guint8 *) "\x00", 1);
-    }
-  g_byte_array_append (gif, (const guint8 *) "\x3b", 1);
-  write_file (path, gif->data, gif->len);
-}
-
 /* ---- Thumbnails ---- */
 
 static void
@@ -391,7 +103,7 @@ test_jpeg_orientation (Fixture       *f,
   g_autoptr(GdkPixbuf) decoded = NULL;
   int w, h;
 
-  make_phone_photo (path);
+  ssq_test_image_phone_photo (path);
   thumb = ssq_server_thumbnail_make (path, "image/jpeg", 0, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (thumb->mime, ==, "image/jpeg");
@@ -400,14 +112,14 @@ test_jpeg_orientation (Fixture       *f,
   g_assert_cmpint (thumb->width, ==, 213);
   g_assert_cmpint (thumb->height, ==, 320);
 
-  decoded = decode_bytes (thumb->data);
+  decoded = ssq_test_image_decode (thumb->data);
   w = gdk_pixbuf_get_width (decoded);
   h = gdk_pixbuf_get_height (decoded);
   g_assert_cmpint (w, ==, 213);
   g_assert_cmpint (h, ==, 320);
-  g_assert_true (colour_near (pixel_at (decoded, w - 4, 4), RED));
-  g_assert_true (colour_near (pixel_at (decoded, 4, 4), GREY));
-  g_assert_true (colour_near (pixel_at (decoded, w - 4, h - 4), GREY));
+  g_assert_true (ssq_test_image_colour_near (ssq_test_image_pixel (decoded, w - 4, 4), SSQ_TEST_RED));
+  g_assert_true (ssq_test_image_colour_near (ssq_test_image_pixel (decoded, 4, 4), SSQ_TEST_GREY));
+  g_assert_true (ssq_test_image_colour_near (ssq_test_image_pixel (decoded, w - 4, h - 4), SSQ_TEST_GREY));
 }
 
 /* Small images keep their size; a transparent PNG gives a PNG thumbnail
@@ -418,14 +130,14 @@ test_png_alpha (Fixture       *f,
 {
   g_autofree char *path = fixture_path (f, "clear.png");
   g_autofree char *small = fixture_path (f, "small.png");
-  g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (500, 1000, TRUE);
-  g_autoptr(GdkPixbuf) tiny = make_marked_pixbuf (100, 40, FALSE);
+  g_autoptr(GdkPixbuf) pixbuf = ssq_test_image_marked (500, 1000, TRUE);
+  g_autoptr(GdkPixbuf) tiny = ssq_test_image_marked (100, 40, FALSE);
   g_autoptr(GError) error = NULL;
   g_autoptr(SsqServerThumbnail) thumb = NULL;
   g_autoptr(SsqServerThumbnail) thumb_small = NULL;
   g_autoptr(GdkPixbuf) decoded = NULL;
 
-  save_pixbuf (pixbuf, path, "png");
+  ssq_test_image_save (pixbuf, path, "png");
   thumb = ssq_server_thumbnail_make (path, "image/png", 0, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (thumb->mime, ==, "image/png");
@@ -433,12 +145,12 @@ test_png_alpha (Fixture       *f,
   g_assert_cmpint (thumb->height, ==, 320);
   g_assert_cmpint (thumb->source_width, ==, 500);
   g_assert_cmpint (thumb->source_height, ==, 1000);
-  decoded = decode_bytes (thumb->data);
+  decoded = ssq_test_image_decode (thumb->data);
   g_assert_true (gdk_pixbuf_get_has_alpha (decoded));
-  g_assert_cmpuint (pixel_at (decoded, 2, 2) & 0xff, ==, 0);
-  g_assert_cmpuint (pixel_at (decoded, 100, 200), ==, GREY);
+  g_assert_cmpuint (ssq_test_image_pixel (decoded, 2, 2) & 0xff, ==, 0);
+  g_assert_cmpuint (ssq_test_image_pixel (decoded, 100, 200), ==, SSQ_TEST_GREY);
 
-  save_pixbuf (tiny, small, "png");
+  ssq_test_image_save (tiny, small, "png");
   thumb_small = ssq_server_thumbnail_make (small, "image/png", 0, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (thumb_small->mime, ==, "image/jpeg");
@@ -458,15 +170,15 @@ test_gif_first_frame (Fixture       *f,
   g_autoptr(SsqServerThumbnail) thumb = NULL;
   g_autoptr(GdkPixbuf) decoded = NULL;
 
-  make_gif (path, 400, 200, frames, G_N_ELEMENTS (frames));
+  ssq_test_image_gif (path, 400, 200, frames, G_N_ELEMENTS (frames));
   thumb = ssq_server_thumbnail_make (path, "image/gif", 0, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (thumb->source_width, ==, 400);
   g_assert_cmpint (thumb->source_height, ==, 200);
   g_assert_cmpint (thumb->width, ==, 320);
   g_assert_cmpint (thumb->height, ==, 160);
-  decoded = decode_bytes (thumb->data);
-  g_assert_true (colour_near (pixel_at (decoded, 160, 80), RED));
+  decoded = ssq_test_image_decode (thumb->data);
+  g_assert_true (ssq_test_image_colour_near (ssq_test_image_pixel (decoded, 160, 80), SSQ_TEST_RED));
 }
 
 /* Broken files get an error, never a crash or a half thumbnail. */
@@ -479,19 +191,19 @@ test_corrupt (Fixture       *f,
   g_autofree char *garbage = fixture_path (f, "garbage");
   g_autofree char *empty = fixture_path (f, "empty");
   g_autofree char *missing = fixture_path (f, "missing");
-  g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (600, 400, FALSE);
+  g_autoptr(GdkPixbuf) pixbuf = ssq_test_image_marked (600, 400, FALSE);
   g_autofree char *bytes = NULL;
   g_autofree guint8 *noise = g_malloc (20000);
   const char *types[] = { "image/png", "image/jpeg", "image/gif" };
   gsize len = 0;
 
-  save_pixbuf (pixbuf, good, "png");
+  ssq_test_image_save (pixbuf, good, "png");
   g_assert_true (g_file_get_contents (good, &bytes, &len, NULL));
-  write_file (cut, bytes, len / 2);
+  ssq_test_write_file (cut, bytes, len / 2);
   for (guint i = 0; i < 20000; i++)
     noise[i] = (guint8) g_test_rand_int ();
-  write_file (garbage, noise, 20000);
-  write_file (empty, "", 0);
+  ssq_test_write_file (garbage, noise, 20000);
+  ssq_test_write_file (empty, "", 0);
 
   for (guint t = 0; t < G_N_ELEMENTS (types); t++)
     {
@@ -525,7 +237,7 @@ test_jpeg_cut (Fixture       *f,
 {
   g_autofree char *photo = fixture_path (f, "photo.jpg");
   g_autofree char *cut = fixture_path (f, "cut.jpg");
-  g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (1200, 800, FALSE);
+  g_autoptr(GdkPixbuf) pixbuf = ssq_test_image_marked (1200, 800, FALSE);
   g_autofree char *bytes = NULL;
   gsize len = 0;
 
@@ -533,13 +245,13 @@ test_jpeg_cut (Fixture       *f,
   for (int y = 0; y < 800; y++)
     for (int x = 0; x < 1200; x++)
       gdk_pixbuf_get_pixels (pixbuf)[y * gdk_pixbuf_get_rowstride (pixbuf) + x * 3 + 2] = (guint8) g_test_rand_int ();
-  save_pixbuf (pixbuf, photo, "jpeg");
+  ssq_test_image_save (pixbuf, photo, "jpeg");
   g_assert_true (g_file_get_contents (photo, &bytes, &len, NULL));
   {
     g_autoptr(GError) error = NULL;
     g_autoptr(SsqServerThumbnail) thumb = NULL;
 
-    write_file (cut, bytes, len / 2);
+    ssq_test_write_file (cut, bytes, len / 2);
     thumb = ssq_server_thumbnail_make (cut, "image/jpeg", 0, NULL, &error);
     g_test_message ("half a JPEG: %s", error ? error->message : "made");
     g_assert_null (thumb);
@@ -549,7 +261,7 @@ test_jpeg_cut (Fixture       *f,
     g_autoptr(GError) error = NULL;
     g_autoptr(SsqServerThumbnail) thumb = NULL;
 
-    write_file (cut, bytes, len - 2);
+    ssq_test_write_file (cut, bytes, len - 2);
     thumb = ssq_server_thumbnail_make (cut, "image/jpeg", 0, NULL, &error);
     g_assert_no_error (error);
     g_assert_cmpint (thumb->width, ==, 320);
@@ -618,7 +330,7 @@ test_too_large (Fixture       *f,
   g_autofree char *big_png = fixture_path (f, "big.png");
   g_autofree char *jpeg = fixture_path (f, "huge.jpg");
   g_autofree char *gif = fixture_path (f, "huge.gif");
-  g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (64, 48, FALSE);
+  g_autoptr(GdkPixbuf) pixbuf = ssq_test_image_marked (64, 48, FALSE);
   static const guint8 frames[] = { 2 };
   g_autofree char *bytes = NULL;
   g_autoptr(GError) error = NULL;
@@ -626,10 +338,10 @@ test_too_large (Fixture       *f,
   gsize len = 0;
   char *sof;
 
-  make_declared_png (huge_png, 100000, 100000, 1);
+  ssq_test_image_declared_png (huge_png, 100000, 100000, 1);
   g_assert_cmpuint (refused_growth_kb (huge_png, "image/png", 0), <, 50 * 1024);
 
-  make_declared_png (big_png, 6000, 6000, 6000);
+  ssq_test_image_declared_png (big_png, 6000, 6000, 6000);
   g_assert_cmpuint (refused_growth_kb (big_png, "image/png", 10000000), <, 50 * 1024);
   /* At the limit exactly, it is decoded. */
   at_limit = ssq_server_thumbnail_make (big_png, "image/png", 36000000, NULL, &error);
@@ -639,20 +351,20 @@ test_too_large (Fixture       *f,
 
   /* JPEG: the frame header (SOF0) holds height then width after its
    * length and precision. */
-  save_pixbuf (pixbuf, jpeg, "jpeg");
+  ssq_test_image_save (pixbuf, jpeg, "jpeg");
   g_assert_true (g_file_get_contents (jpeg, &bytes, &len, NULL));
   sof = memmem (bytes, len, "\xff\xc0", 2);
   g_assert_nonnull (sof);
   memcpy (sof + 5, "\xea\x60\xea\x60", 4);
-  write_file (jpeg, bytes, len);
+  ssq_test_write_file (jpeg, bytes, len);
   g_assert_cmpuint (refused_growth_kb (jpeg, "image/jpeg", 0), <, 50 * 1024);
 
   /* GIF: the logical screen size. */
-  make_gif (gif, 64, 48, frames, 1);
+  ssq_test_image_gif (gif, 64, 48, frames, 1);
   g_clear_pointer (&bytes, g_free);
   g_assert_true (g_file_get_contents (gif, &bytes, &len, NULL));
   memcpy (bytes + 6, "\x60\xea\x60\xea", 4);
-  write_file (gif, bytes, len);
+  ssq_test_write_file (gif, bytes, len);
   g_assert_cmpuint (refused_growth_kb (gif, "image/gif", 0), <, 50 * 1024);
 }
 
@@ -677,10 +389,7 @@ test_exif_strip (Fixture       *f,
   g_autoptr(GExiv2Metadata) before = gexiv2_metadata_new ();
   g_autoptr(GExiv2Metadata) after = gexiv2_metadata_new ();
   g_autoptr(GError) error = NULL;
-  static const char *const secrets[] = {
-    "SECRET-APP3", "SECRET-TRAILER", "SECRET-PREVIEW", "SECRET-COMMENT", "SECRET-SERIAL",
-    "SecretCity", "SecretTown", "Secret Artist",
-  };
+  const char *const *secrets = ssq_test_image_phone_secrets;
   g_auto(GStrv) before_exif = NULL;
   g_auto(GStrv) exif = NULL;
   g_auto(GStrv) xmp = NULL;
@@ -693,7 +402,7 @@ test_exif_strip (Fixture       *f,
   double lon, lat, alt;
   gsize len = 0;
 
-  make_phone_photo (src);
+  ssq_test_image_phone_photo (src);
   /* The source has it all: the test would prove nothing otherwise. */
   g_assert_true (gexiv2_metadata_open_path (before, src, &error));
   before_exif = gexiv2_metadata_get_exif_tags (before);
@@ -701,7 +410,7 @@ test_exif_strip (Fixture       *f,
   g_assert_true (strv_has_prefix (before_exif, "Exif.Photo.BodySerialNumber"));
   g_assert_cmpint (gexiv2_metadata_try_get_orientation (before, &error), ==, GEXIV2_ORIENTATION_ROT_90);
   g_assert_true (g_file_get_contents (src, &bytes, &len, NULL));
-  for (guint i = 0; i < G_N_ELEMENTS (secrets); i++)
+  for (guint i = 0; secrets[i] != NULL; i++)
     g_assert_nonnull (memmem (bytes, len, secrets[i], strlen (secrets[i])));
   g_clear_pointer (&bytes, g_free);
 
@@ -731,7 +440,7 @@ test_exif_strip (Fixture       *f,
   /* Nothing personal anywhere in the bytes: not in a segment Exiv2 does not
    * know, not after the image. */
   g_assert_true (g_file_get_contents (dest, &bytes, &len, NULL));
-  for (guint i = 0; i < G_N_ELEMENTS (secrets); i++)
+  for (guint i = 0; secrets[i] != NULL; i++)
     if (memmem (bytes, len, secrets[i], strlen (secrets[i])) != NULL)
       g_error ("%s is still in the stripped copy", secrets[i]);
   g_assert_null (memmem (bytes, len, "SECRET", 6));
@@ -754,7 +463,7 @@ test_exif_keeps_profile (Fixture       *f,
 {
   g_autofree char *src = fixture_path (f, "plain.jpg");
   g_autofree char *dest = fixture_path (f, "plain-stripped.jpg");
-  g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (300, 200, FALSE);
+  g_autoptr(GdkPixbuf) pixbuf = ssq_test_image_marked (300, 200, FALSE);
   g_autoptr(GExiv2Metadata) after = gexiv2_metadata_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *profile = NULL;
@@ -790,14 +499,14 @@ test_exif_bad_input (Fixture       *f,
   g_autofree char *jpeg = fixture_path (f, "photo.jpg");
   g_autofree char *cut = fixture_path (f, "cut.jpg");
   g_autofree char *dest = fixture_path (f, "out.jpg");
-  g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (300, 200, FALSE);
+  g_autoptr(GdkPixbuf) pixbuf = ssq_test_image_marked (300, 200, FALSE);
   g_autofree char *bytes = NULL;
   g_autofree char *out = NULL;
   gsize len = 0;
   gsize out_len = 0;
   const gsize cuts[] = { 1, 3, 10, 100 };
 
-  save_pixbuf (pixbuf, png, "png");
+  ssq_test_image_save (pixbuf, png, "png");
   {
     g_autoptr(GError) error = NULL;
 
@@ -806,13 +515,13 @@ test_exif_bad_input (Fixture       *f,
     g_assert_false (g_file_test (dest, G_FILE_TEST_EXISTS));
   }
 
-  make_phone_photo (jpeg);
+  ssq_test_image_phone_photo (jpeg);
   g_assert_true (g_file_get_contents (jpeg, &bytes, &len, NULL));
   for (guint i = 0; i < G_N_ELEMENTS (cuts); i++)
     {
       g_autoptr(GError) error = NULL;
 
-      write_file (cut, bytes, cuts[i]);
+      ssq_test_write_file (cut, bytes, cuts[i]);
       g_assert_false (ssq_server_exif_strip (cut, dest, &error));
       g_test_message ("cut at %" G_GSIZE_FORMAT ": %s", cuts[i], error->message);
       g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INVALID);
@@ -822,7 +531,7 @@ test_exif_bad_input (Fixture       *f,
     g_autoptr(GError) error = NULL;
 
     /* Before the trailer and a little of the image data. */
-    write_file (cut, bytes, len - 14 - 200);
+    ssq_test_write_file (cut, bytes, len - 14 - 200);
     g_assert_true (ssq_server_exif_strip (cut, dest, &error));
     g_assert_no_error (error);
     g_assert_true (g_file_get_contents (dest, &out, &out_len, NULL));
@@ -942,13 +651,13 @@ test_pool_delivers (Fixture       *f,
 {
   g_autofree char *good = fixture_path (f, "good.jpg");
   g_autofree char *bad = fixture_path (f, "bad.jpg");
-  g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (640, 480, FALSE);
+  g_autoptr(GdkPixbuf) pixbuf = ssq_test_image_marked (640, 480, FALSE);
   g_autoptr(SsqServerThumbnailPool) pool = ssq_server_thumbnail_pool_new (2, 64, 0);
   Counts counts = { .main_thread = g_thread_self () };
   gint64 start = g_get_monotonic_time ();
 
-  save_pixbuf (pixbuf, good, "jpeg");
-  write_file (bad, "\xff\xd8\xff\xe0 not really", 16);
+  ssq_test_image_save (pixbuf, good, "jpeg");
+  ssq_test_write_file (bad, "\xff\xd8\xff\xe0 not really", 16);
   for (guint i = 0; i < 50; i++)
     {
       g_autoptr(GError) error = NULL;
@@ -1006,14 +715,14 @@ test_pool_bound (Fixture       *f,
 {
   g_autofree char *fifo = fixture_path (f, "fifo");
   g_autofree char *good = fixture_path (f, "good.jpg");
-  g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (640, 480, FALSE);
+  g_autoptr(GdkPixbuf) pixbuf = ssq_test_image_marked (640, 480, FALSE);
   g_autoptr(SsqServerThumbnailPool) pool = ssq_server_thumbnail_pool_new (2, 5, 0);
   Counts counts = { .main_thread = g_thread_self () };
   Feeder feeder = { fifo, FALSE };
   GThread *thread;
 
   g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
-  save_pixbuf (pixbuf, good, "jpeg");
+  ssq_test_image_save (pixbuf, good, "jpeg");
   for (guint i = 0; i < 5; i++)
     g_assert_true (ssq_server_thumbnail_pool_submit (pool, fifo, "image/png", NULL, job_done_cb,
                                                      job_data_new (&counts, FALSE, NULL),
@@ -1055,12 +764,12 @@ test_pool_shutdown (Fixture       *f,
                     gconstpointer  data)
 {
   g_autofree char *photo = fixture_path (f, "photo.jpg");
-  g_autoptr(GdkPixbuf) pixbuf = make_marked_pixbuf (2000, 1500, FALSE);
+  g_autoptr(GdkPixbuf) pixbuf = ssq_test_image_marked (2000, 1500, FALSE);
   SsqServerThumbnailPool *pool = ssq_server_thumbnail_pool_new (2, 64, 0);
   Counts counts = { .main_thread = g_thread_self () };
   guint delivered;
 
-  save_pixbuf (pixbuf, photo, "jpeg");
+  ssq_test_image_save (pixbuf, photo, "jpeg");
   for (guint i = 0; i < 50; i++)
     g_assert_true (ssq_server_thumbnail_pool_submit (pool, photo, "image/jpeg", NULL, job_done_cb,
                                                      job_data_new (&counts, TRUE, NULL),
