@@ -272,7 +272,13 @@ copy_image_segments (const char  *src_path,
       g_file_delete (dest, NULL, NULL);
       return FALSE;
     }
-  return g_output_stream_close (out, NULL, error);
+  /* Closing writes what is buffered: it can fail too (a full disk). */
+  if (!g_output_stream_close (out, NULL, error))
+    {
+      g_file_delete (dest, NULL, NULL);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* Exiv2's complaints about odd files go to the debug log: a user's odd
