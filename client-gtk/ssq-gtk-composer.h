@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-gtk-composer.h: the box where a message is written, sent with Enter
+ * and, after Up in an empty composer, the last message of mine edited. */
+#pragma once
+
+#include <adwaita.h>
+
+#include "ssq-client.h"
+
+G_BEGIN_DECLS
+
+#define SSQ_TYPE_GTK_COMPOSER (ssq_gtk_composer_get_type ())
+G_DECLARE_FINAL_TYPE (SsqGtkComposer, ssq_gtk_composer, SSQ, GTK_COMPOSER, GtkBox)
+
+void         ssq_gtk_composer_set_conversation (SsqGtkComposer *self,
+                                                SsqClient      *client,
+                                                const char     *conversation_id,
+                                                GListModel     *messages);
+gboolean     ssq_gtk_composer_send             (SsqGtkComposer *self);
+GtkTextView *ssq_gtk_composer_get_text_view    (SsqGtkComposer *self);
+
+G_END_DECLS
