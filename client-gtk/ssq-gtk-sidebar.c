@@ -213,6 +213,15 @@ conversations_changed_cb (GListModel    *model,
     self->list_check_source = g_idle_add (list_check_cb, self);
 }
 
+/* What the search matches. The closure's marshaller takes the string it
+ * returns (g_value_take_string) and frees it: handing it the snapshot's
+ * own title freed that title under every row the search looked at. */
+static char *
+conversation_title (SsqConversation *conversation)
+{
+  return g_strdup (ssq_conversation_get_display_title (conversation));
+}
+
 /**
  * ssq_gtk_sidebar_set_client:
  * @self: the sidebar
@@ -235,7 +244,7 @@ ssq_gtk_sidebar_set_client (SsqGtkSidebar *self,
   g_clear_object (&self->conversations);
   self->conversations = ssq_conversation_list_new (client);
   title = gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,
-                                       G_CALLBACK (ssq_conversation_get_display_title), NULL, NULL);
+                                       G_CALLBACK (conversation_title), NULL, NULL);
   filter = gtk_string_filter_new (title);
   self->filtered = gtk_filter_list_model_new (G_LIST_MODEL (g_object_ref (self->conversations)),
                                               GTK_FILTER (filter));

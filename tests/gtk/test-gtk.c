@@ -286,6 +286,29 @@ highlighted_first (gpointer data)
          g_strcmp0 (ssq_conversation_get_id (first), h->id) == 0;
 }
 
+typedef struct {
+  SsqGtkWindow *window;
+  const char   *title;
+  guint         n;
+} Listed;
+
+/* The sidebar lists @n conversations, one of them titled @title. */
+static gboolean
+sidebar_lists (gpointer data)
+{
+  Listed *l = data;
+  GListModel *shown = G_LIST_MODEL (sidebar_selection (GTK_WIDGET (l->window)));
+  gboolean found = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (shown); i++)
+    {
+      g_autoptr(SsqConversation) c = g_list_model_get_item (shown, i);
+
+      found = found || g_strcmp0 (ssq_conversation_get_display_title (c), l->title) == 0;
+    }
+  return found && g_list_model_get_n_items (shown) == l->n;
+}
+
 /* A notification server on the test's own session bus (dbus-run-session),
  * so that the app's real libnotify calls have someone to talk to: it
  * records each body. It runs in a thread of its own, because libnotify
@@ -582,6 +605,18 @@ test_end_to_end (void)
   wait_shows (GTK_WIDGET (window), "Lunch at noon? https://lunch.lan/menu");
   screenshot (GTK_WIDGET (window), "dark.png");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
+
+  /* The search narrows the sidebar to the titles that match, and leaves
+   * the titles whole. */
+  {
+    GtkWidget *search = find_by_type (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY, NULL);
+    Listed lab_only = { window, "Lab crew", 1 }, both = { window, "Lab crew", 2 };
+
+    gtk_editable_set_text (GTK_EDITABLE (search), "lab");
+    g_assert_true (ssq_test_wait_until (sidebar_lists, &lab_only, WAIT_MS));
+    gtk_editable_set_text (GTK_EDITABLE (search), "");
+    g_assert_true (ssq_test_wait_until (sidebar_lists, &both, WAIT_MS));
+  }
 
   gtk_window_destroy (GTK_WINDOW (window));
   ssq_test_wait_ms (100);
