@@ -62,8 +62,9 @@ set_text (SsqGtkComposer *self,
  * @conversation_id: (nullable): the open conversation, or %NULL for none
  * @messages: (nullable): the open conversation's messages, searched by Up
  *
- * Points the composer at another conversation. What is written stays; an
- * edit in progress ends when the conversation changes.
+ * Points the composer at another conversation. What is written stays
+ * (but not across sessions: another client empties it); an edit in
+ * progress ends when the conversation changes.
  */
 void
 ssq_gtk_composer_set_conversation (SsqGtkComposer *self,
@@ -73,6 +74,14 @@ ssq_gtk_composer_set_conversation (SsqGtkComposer *self,
 {
   g_return_if_fail (SSQ_IS_GTK_COMPOSER (self));
 
+  if (client != self->client)
+    {
+      /* A draft belongs to the session that wrote it. Without a client
+       * emptying it reports no typing. */
+      g_clear_object (&self->client);
+      self->editing_seq = 0;
+      set_text (self, "");
+    }
   g_set_object (&self->client, client);
   g_set_object (&self->messages, messages);
   if (g_strcmp0 (self->conversation_id, conversation_id) != 0)

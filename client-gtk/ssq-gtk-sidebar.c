@@ -241,6 +241,7 @@ ssq_gtk_sidebar_set_client (SsqGtkSidebar *self,
   g_return_if_fail (SSQ_IS_CLIENT (client));
 
   g_set_object (&self->client, client);
+  gtk_editable_set_text (GTK_EDITABLE (self->search_entry), "");
   g_clear_object (&self->conversations);
   self->conversations = ssq_conversation_list_new (client);
   title = gtk_cclosure_expression_new (G_TYPE_STRING, NULL, 0, NULL,

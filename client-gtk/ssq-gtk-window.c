@@ -145,10 +145,12 @@ void
 ssq_gtk_window_set_client (SsqGtkWindow *self,
                            SsqClient    *client)
 {
+  /* Nothing of the session before stays on screen; closing its
+   * conversation needs its client, so this comes first. */
+  ssq_gtk_window_select (self, NULL);
   if (self->client != NULL)
     g_signal_handlers_disconnect_by_data (self->client, self);
   g_clear_object (&self->client);
-  ssq_gtk_window_select (self, NULL);
   self->client = g_object_ref (client);
   ssq_gtk_sidebar_set_client (self->sidebar, client);
   ssq_gtk_conversation_view_set_client (self->conversation_view, client);

@@ -195,6 +195,22 @@ window_online (gpointer data)
 }
 
 typedef struct {
+  SsqGtkWindow *window;
+  const char   *username;
+} NewSession;
+
+/* The window runs @username's session, online. */
+static gboolean
+session_of (gpointer data)
+{
+  NewSession *s = data;
+  SsqClient *client = ssq_gtk_window_get_client (s->window);
+
+  return client != NULL && g_strcmp0 (ssq_client_get_username (client), s->username) == 0 &&
+         ssq_client_is_synced (client);
+}
+
+typedef struct {
   SsqClient  *client;
   const char *conversation_id;
   const char *body;
@@ -616,6 +632,27 @@ test_end_to_end (void)
     g_assert_true (ssq_test_wait_until (sidebar_lists, &lab_only, WAIT_MS));
     gtk_editable_set_text (GTK_EDITABLE (search), "");
     g_assert_true (ssq_test_wait_until (sidebar_lists, &both, WAIT_MS));
+  }
+
+  /* Log out and in as someone else: nothing of alice's session is left
+   * on screen, neither her open conversation nor her draft nor her
+   * search. */
+  {
+    GtkWidget *search = find_by_type (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY, NULL);
+    GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (composer));
+    NewSession carol = { window, "carol" };
+
+    gtk_text_buffer_set_text (buffer, "a draft of alice's", -1);
+    gtk_editable_set_text (GTK_EDITABLE (search), "Lab");
+    g_action_group_activate_action (G_ACTION_GROUP (app), "logout", NULL);
+    gtk_editable_set_text (GTK_EDITABLE (rows[1]), "carol");
+    gtk_editable_set_text (GTK_EDITABLE (rows[2]), "password123");
+    gtk_widget_activate (register_button);
+    g_assert_true (ssq_test_wait_until (session_of, &carol, WAIT_MS));
+    g_assert_null (ssq_gtk_window_get_selected (window));
+    g_assert_cmpint (gtk_text_buffer_get_char_count (buffer), ==, 0);
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (search)), ==, "");
+    screenshot (GTK_WIDGET (window), "new-session.png");
   }
 
   gtk_window_destroy (GTK_WINDOW (window));
