@@ -3,23 +3,30 @@
  * (Shift+Enter for a new line); Up in an empty composer takes the last
  * message of mine for editing, Enter saves it and Escape gives it up. It
  * knows the open conversation, not the window: errors go up as the
- * window's "win.toast" action, a send as the "sent" signal. */
+ * window's "win.toast" action, a send as the "sent" signal. Files chosen
+ * with the attach button wait in a list of GFile, shown above the text;
+ * sending them comes with the client library's upload. */
 #include "ssq-config.h"
 #include "ssq-gtk-composer.h"
 
 #include <glib/gi18n.h>
 
+#include "ssq-gtk-attachment-strip.h"
+
 struct _SsqGtkComposer
 {
-  GtkBox       parent_instance;
+  GtkBox                 parent_instance;
 
   /* Template children. */
-  GtkTextView *text_view;
+  GtkTextView           *text_view;
+  SsqGtkAttachmentStrip *attachment_strip;
 
-  SsqClient   *client;
-  char        *conversation_id;
-  GListModel  *messages;      /* of the open conversation: for Up */
-  gint64       editing_seq;   /* Up: the message being edited, or 0 */
+  SsqClient             *client;
+  char                  *conversation_id;
+  GListModel            *messages;      /* of the open conversation: for Up */
+  gint64                 editing_seq;   /* Up: the message being edited, or 0 */
+  GListStore            *attachments;   /* GFile, in the order they were added */
+  GtkFileChooserNative  *chooser;       /* while it is open */
 };
 
 G_DEFINE_FINAL_TYPE (SsqGtkComposer, ssq_gtk_composer, GTK_TYPE_BOX)
@@ -62,9 +69,9 @@ set_text (SsqGtkComposer *self,
  * @conversation_id: (nullable): the open conversation, or %NULL for none
  * @messages: (nullable): the open conversation's messages, searched by Up
  *
- * Points the composer at another conversation. What is written stays
- * (but not across sessions: another client empties it); an edit in
- * progress ends when the conversation changes.
+ * Points the composer at another conversation. What is written and the
+ * files attached stay (but not across sessions: another client empties
+ * the composer); an edit in progress ends when the conversation changes.
  */
 void
 ssq_gtk_composer_set_conversation (SsqGtkComposer *self,
@@ -81,6 +88,7 @@ ssq_gtk_composer_set_conversation (SsqGtkComposer *self,
       g_clear_object (&self->client);
       self->editing_seq = 0;
       set_text (self, "");
+      g_list_store_remove_all (self->attachments);
     }
   g_set_object (&self->client, client);
   g_set_object (&self->messages, messages);
@@ -227,6 +235,89 @@ text_changed_cb (GtkTextBuffer  *buffer,
   ssq_client_report_activity (self->client);
 }
 
+/* Attachments. */
+
+/**
+ * ssq_gtk_composer_add_file:
+ * @self: the composer
+ * @file: a file to send with the next message
+ *
+ * Adds @file to the attachments, once: a file already there is not added
+ * again. Nothing is read yet.
+ */
+void
+ssq_gtk_composer_add_file (SsqGtkComposer *self,
+                           GFile          *file)
+{
+  g_return_if_fail (SSQ_IS_GTK_COMPOSER (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  if (!g_list_store_find_with_equal_func (self->attachments, file, (GEqualFunc) g_file_equal, NULL))
+    g_list_store_append (self->attachments, file);
+}
+
+/**
+ * ssq_gtk_composer_get_attachments:
+ * @self: the composer
+ *
+ * Returns: (transfer none): the files attached, a list of GFile
+ */
+GListModel *
+ssq_gtk_composer_get_attachments (SsqGtkComposer *self)
+{
+  g_return_val_if_fail (SSQ_IS_GTK_COMPOSER (self), NULL);
+
+  return G_LIST_MODEL (self->attachments);
+}
+
+static void
+remove_attachment_cb (SsqGtkComposer *self,
+                      GFile          *file)
+{
+  guint position;
+
+  if (g_list_store_find_with_equal_func (self->attachments, file, (GEqualFunc) g_file_equal, &position))
+    g_list_store_remove (self->attachments, position);
+}
+
+static void
+chooser_response_cb (GtkNativeDialog *dialog,
+                     int              response,
+                     SsqGtkComposer  *self)
+{
+  g_autoptr(GListModel) files = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (dialog));
+      for (guint i = 0; i < g_list_model_get_n_items (files); i++)
+        {
+          g_autoptr(GFile) file = g_list_model_get_item (files, i);
+
+          ssq_gtk_composer_add_file (self, file);
+        }
+    }
+  g_clear_object (&self->chooser);
+  gtk_widget_grab_focus (GTK_WIDGET (self->text_view));
+}
+
+/* The native chooser: inside Flatpak it is the portal's, which hands over
+ * the files picked without any file-system permission of our own. */
+static void
+attach_clicked_cb (SsqGtkComposer *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  if (self->chooser != NULL)
+    return;
+  self->chooser = gtk_file_chooser_native_new (_("Attach Files"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                               GTK_FILE_CHOOSER_ACTION_OPEN, _("_Attach"), NULL);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
+  gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (self->chooser), TRUE);
+  g_signal_connect (self->chooser, "response", G_CALLBACK (chooser_response_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
 /* Focus on the composer is focus on its text. */
 static gboolean
 ssq_gtk_composer_grab_focus (GtkWidget *widget)
@@ -239,6 +330,13 @@ ssq_gtk_composer_dispose (GObject *object)
 {
   SsqGtkComposer *self = SSQ_GTK_COMPOSER (object);
 
+  if (self->chooser != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->chooser, self);
+      gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
+      g_clear_object (&self->chooser);
+    }
+  g_clear_object (&self->attachments);
   g_clear_object (&self->messages);
   g_clear_object (&self->client);
   g_clear_pointer (&self->conversation_id, g_free);
@@ -262,9 +360,13 @@ ssq_gtk_composer_class_init (SsqGtkComposerClass *klass)
   signals[SIGNAL_SENT] = g_signal_new ("sent", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                        0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 
+  g_type_ensure (SSQ_TYPE_GTK_ATTACHMENT_STRIP);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/supersoniq/Supersoniq/ssq-gtk-composer.ui");
   gtk_widget_class_bind_template_child (widget_class, SsqGtkComposer, text_view);
+  gtk_widget_class_bind_template_child (widget_class, SsqGtkComposer, attachment_strip);
   gtk_widget_class_bind_template_callback (widget_class, send_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, attach_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, remove_attachment_cb);
 }
 
 static void
@@ -273,6 +375,8 @@ ssq_gtk_composer_init (SsqGtkComposer *self)
   GtkEventController *keys;
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->attachments = g_list_store_new (G_TYPE_FILE);
+  ssq_gtk_attachment_strip_set_model (self->attachment_strip, G_LIST_MODEL (self->attachments));
   keys = gtk_event_controller_key_new ();
   gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
   g_signal_connect (keys, "key-pressed", G_CALLBACK (key_pressed_cb), self);
