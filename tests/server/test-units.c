@@ -396,6 +396,102 @@ test_writer_batch (void)
   }
 }
 
+typedef struct {
+  SsqMessageRow *message;
+  gboolean       fail;      /* after the message is in */
+  GError        *result;
+} SendJob;
+
+static gboolean
+send_job_run (SsqServerStore  *store,
+              gpointer         data,
+              GError         **error)
+{
+  SendJob *job = data;
+
+  if (!ssq_server_store_message_append (store, job->message, error))
+    return FALSE;
+  if (job->fail)
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "asked to fail");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+send_job_done (gpointer      data,
+               const GError *error)
+{
+  SendJob *job = data;
+
+  job->result = error ? g_error_copy (error) : NULL;
+}
+
+/* Seqs through the writer: a message undone with its operation (its
+ * savepoint rolled back) gives its seq back, the next one takes it, and the
+ * conversation's row ends at the last seq stored, after a restart too. */
+static void
+test_writer_batch_seqs (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = temp_db ();
+  g_autoptr(SsqServerStore) store = ssq_server_store_open (path, FALSE, &error);
+  SsqUserRow user = { (char *) "u1", (char *) "alice", (char *) "Alice", 1, 0 };
+  SsqConversationRow conv = { (char *) "c1", (char *) "group", (char *) "t", 1, 1, 0 };
+  /* Two batches: one with a failure (each operation then runs under a
+   * savepoint), one without (the fast path, one transaction). */
+  SendJob jobs[6] = { { NULL, FALSE }, { NULL, TRUE }, { NULL, FALSE }, { NULL, FALSE },
+                      { NULL, FALSE }, { NULL, FALSE } };
+  g_autoptr(SsqConversationRow) row = NULL;
+  g_autoptr(GPtrArray) page = NULL;
+
+  g_assert_true (ssq_server_store_user_insert (store, &user, "hash", &error));
+  g_assert_true (ssq_server_store_conversation_insert (store, &conv, NULL, &error));
+  g_assert_true (ssq_server_store_member_insert (store, "c1", "u1", "owner", 1, &error));
+  {
+    g_autoptr(SsqServerWriter) writer =
+      ssq_server_writer_new (ssq_server_store_open_another (path, FALSE, &error), 100);
+
+    for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
+      {
+        g_autofree char *cid = g_strdup_printf ("s%u", i);
+
+        jobs[i].message = new_message ("c1", "u1", cid);
+        jobs[i].message->created_at = 100 + i;
+        ssq_server_writer_submit (writer, send_job_run, send_job_done, &jobs[i], NULL);
+        if (i == 3)
+          while (ssq_server_writer_pending (writer) > 0)
+            g_main_context_iteration (NULL, TRUE);
+      }
+    while (ssq_server_writer_pending (writer) > 0)
+      g_main_context_iteration (NULL, TRUE);
+  }
+  g_assert_no_error (jobs[0].result);
+  g_assert_error (jobs[1].result, SSQ_ERROR, SSQ_ERROR_NOT_FOUND);
+  g_assert_no_error (jobs[2].result);
+  g_assert_no_error (jobs[3].result);
+  g_assert_cmpint (jobs[0].message->seq, ==, 1);
+  g_assert_cmpint (jobs[2].message->seq, ==, 2);
+  g_assert_cmpint (jobs[3].message->seq, ==, 3);
+  g_assert_cmpint (jobs[5].message->seq, ==, 5);
+
+  ssq_server_store_close (g_steal_pointer (&store));
+  store = ssq_server_store_open (path, FALSE, &error);
+  row = ssq_server_store_conversation_get (store, "c1", &error);
+  g_assert_cmpint (row->last_seq, ==, 5);
+  g_assert_cmpint (row->updated_at, ==, 105);
+  page = ssq_server_store_messages_range (store, "c1", 0, 0, 10, FALSE, &error);
+  g_assert_cmpuint (page->len, ==, 5);
+  for (guint i = 0; i < page->len; i++)
+    g_assert_cmpint (((SsqMessageRow *) page->pdata[i])->seq, ==, i + 1);
+  for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
+    {
+      g_clear_error (&jobs[i].result);
+      ssq_message_row_free (jobs[i].message);
+    }
+}
+
 static void
 test_ratelimit (void)
 {
@@ -693,6 +789,7 @@ main (int    argc,
   g_test_add_func ("/server/store/messages", test_store_messages);
   g_test_add_func ("/server/store/message-ids-ordered", test_message_ids_ordered);
   g_test_add_func ("/server/store/writer-batch", test_writer_batch);
+  g_test_add_func ("/server/store/writer-batch-seqs", test_writer_batch_seqs);
   g_test_add_func ("/server/ratelimit/basics", test_ratelimit);
   g_test_add_func ("/server/ratelimit/sliding-window", test_ratelimit_window);
   g_test_add_func ("/server/throttle/backoff", test_throttle_backoff);
