@@ -114,7 +114,8 @@ ssq_server_metrics_render (SsqServerMetrics *m,
   g_string_append (out, "# HELP ssq_errors_total Errors returned to clients, by code.\n"
                         "# TYPE ssq_errors_total counter\n");
   for (guint i = 0; i < G_N_ELEMENTS (m->errors_total); i++)
-    g_string_append_printf (out, "ssq_errors_total{code=\"%s\"} %" G_GUINT64_FORMAT "\n",
+    if (i != SSQ_ERROR_NETWORK && i != SSQ_ERROR_PROTOCOL)   /* the client's own */
+      g_string_append_printf (out, "ssq_errors_total{code=\"%s\"} %" G_GUINT64_FORMAT "\n",
                             ssq_error_code_to_string ((SsqError) i), m->errors_total[i]);
   render_histogram (out, "ssq_http_request_duration_seconds",
                     "Time from request headers to response.", &m->http_latency);

@@ -28,6 +28,30 @@ static const SsqWireMessage message_edited = {
 static const SsqWireMessage message_deleted = {
   "m3", "c1", 9, "u2", "k3", "", 1700000002000, 1700000004000, TRUE, 0, 11,
 };
+static const SsqWireMedia media_photo = {
+  "f1", "photo.jpg", "image/jpeg", 240000, 1920, 1080,
+};
+/* Dimensions unknown (not an image): null on the wire. */
+static const SsqWireMedia media_file = {
+  "f2", "report \"Q3\"/\xc3\xa9.pdf", "application/pdf", 1200000, 0, 0,
+};
+
+/* A message with both media, in that order. */
+static const SsqWireMessage *
+message_with_media (void)
+{
+  static SsqWireMessage m = {
+    "m4", "c1", 10, "u1", "k4", "look", 1700000006000, 0, FALSE, 0, 0,
+  };
+
+  if (m.media == NULL)
+    {
+      m.media = json_array_new ();
+      json_array_add_object_element (m.media, ssq_wire_media_encode (&media_photo));
+      json_array_add_object_element (m.media, ssq_wire_media_encode (&media_file));
+    }
+  return &m;
+}
 
 static JsonObject *
 encode_member (void)
@@ -111,6 +135,12 @@ golden_encode (const char *name)
     return ssq_wire_message_encode (&message_edited);
   if (IS ("message-deleted"))
     return ssq_wire_message_encode (&message_deleted);
+  if (IS ("message-media"))
+    return ssq_wire_message_encode (message_with_media ());
+  if (IS ("media"))
+    return ssq_wire_media_encode (&media_photo);
+  if (IS ("media-file"))
+    return ssq_wire_media_encode (&media_file);
   if (IS ("welcome"))
     return ssq_wire_welcome_encode (&(SsqWireWelcome) { user, "s1", 1700000005000, 1 });
   if (IS ("ack"))
@@ -141,6 +171,14 @@ golden_encode (const char *name)
     return ssq_wire_notification_encode (&(SsqWireNotification) { "c1", 7, "mention", "u1" });
   if (IS ("send"))
     return ssq_wire_send_encode (&(SsqWireSend) { id1, "c1", "k1", "hi", 3, NULL });
+  if (IS ("send-media"))
+    {
+      g_autoptr(JsonArray) ids = json_array_new ();
+
+      json_array_add_string_element (ids, "f1");
+      json_array_add_string_element (ids, "f2");
+      return ssq_wire_send_encode (&(SsqWireSend) { id2, "c1", "k4", "look", 0, ids });
+    }
   if (IS ("received"))
     return ssq_wire_mark_encode (SSQ_FRAME_TYPE_RECEIVED, &(SsqWireMark) { NULL, "c1", 7 });
   if (IS ("read"))
@@ -223,6 +261,36 @@ assert_message (JsonObject           *object,
 }
 
 static void
+assert_media (JsonObject         *object,
+              const SsqWireMedia *e)
+{
+  g_autoptr(GError) error = NULL;
+  SsqWireMedia m;
+
+  g_assert_true (ssq_wire_media_decode (object, &m, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (m.id, ==, e->id);
+  g_assert_cmpstr (m.name, ==, e->name);
+  g_assert_cmpstr (m.mime, ==, e->mime);
+  g_assert_cmpint (m.size, ==, e->size);
+  g_assert_cmpint (m.width, ==, e->width);
+  g_assert_cmpint (m.height, ==, e->height);
+}
+
+/* The media of a decoded message, each read as a media object. */
+static void
+assert_message_media (JsonObject *object)
+{
+  SsqWireMessage m;
+
+  g_assert_true (ssq_wire_message_decode (object, &m, NULL));
+  g_assert_nonnull (m.media);
+  g_assert_cmpuint (json_array_get_length (m.media), ==, 2);
+  assert_media (json_array_get_object_element (m.media, 0), &media_photo);
+  assert_media (json_array_get_object_element (m.media, 1), &media_file);
+}
+
+static void
 assert_member (JsonObject *object)
 {
   g_autoptr(GError) error = NULL;
@@ -270,7 +338,7 @@ golden_decode (const char *name,
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) expected_message = ssq_wire_message_encode (&message_plain);
   SsqWireHead head = { SSQ_FRAME_TYPE_N, NULL };
-  gboolean client = g_str_equal (name, "send") || g_str_equal (name, "received") ||
+  gboolean client = g_str_has_prefix (name, "send") || g_str_equal (name, "received") ||
                     g_str_equal (name, "read") || g_str_equal (name, "typing-client") ||
                     g_str_equal (name, "presence-client") || g_str_equal (name, "sync") ||
                     g_str_equal (name, "ping");
@@ -299,6 +367,26 @@ golden_decode (const char *name,
     assert_message (object, &message_edited);
   else if (IS ("message-deleted"))
     assert_message (object, &message_deleted);
+  else if (IS ("message-media"))
+    {
+      assert_message (object, message_with_media ());
+      assert_message_media (object);
+    }
+  else if (IS ("media"))
+    assert_media (object, &media_photo);
+  else if (IS ("media-file"))
+    assert_media (object, &media_file);
+  else if (IS ("send-media"))
+    {
+      SsqWireSend send;
+
+      g_assert_true (ssq_wire_send_decode (object, &send, &error));
+      g_assert_no_error (error);
+      assert_id (send.id, "2");
+      g_assert_cmpstr (send.body, ==, "look");
+      g_assert_cmpuint (json_array_get_length (send.media), ==, 2);
+      g_assert_cmpstr (json_array_get_string_element (send.media, 1), ==, "f2");
+    }
   else if (IS ("welcome"))
     {
       SsqWireWelcome w;
@@ -709,6 +797,8 @@ golden_message (const char *name)
     return &message_edited;
   if (g_str_equal (name, "message-deleted"))
     return &message_deleted;
+  if (g_str_equal (name, "message-media"))
+    return message_with_media ();
   return &message_plain;
 }
 
@@ -755,9 +845,25 @@ test_wire_message_write (void)
         edge[g_rand_int_range (rand, 0, 6)], g_rand_boolean (rand),
         edge[g_rand_int_range (rand, 0, 6)], g_rand_int_range (rand, 0, 1000),
       };
-      g_autoptr(JsonObject) object = ssq_wire_message_encode (&m);
-      g_autofree char *expected = to_string (object);
+      g_autoptr(JsonArray) media = i % 3 == 0 ? json_array_new () : NULL;
+      g_autoptr(JsonObject) object = NULL;
+      g_autofree char *expected = NULL;
       gsize before = all->len;
+
+      /* Media with names and types as hostile as the bodies. */
+      for (guint k = 0; media != NULL && k < i % 4; k++)
+        {
+          g_autofree char *name = random_text (rand), *mime = random_text (rand);
+          SsqWireMedia f = {
+            id, name, mime, g_rand_int (rand), edge[g_rand_int_range (rand, 0, 6)],
+            edge[g_rand_int_range (rand, 0, 6)],
+          };
+
+          json_array_add_object_element (media, ssq_wire_media_encode (&f));
+        }
+      m.media = media;
+      object = ssq_wire_message_encode (&m);
+      expected = to_string (object);
 
       /* Appended after other text, as the server does into frames. */
       ssq_wire_message_write (all, &m);
