@@ -111,6 +111,17 @@ ssq_server_metrics_render (SsqServerMetrics *m,
   render_counter (out, "ssq_loop_iteration_max_microseconds", "gauge",
                   "Longest main-loop iteration (all work between two polls) since the last scrape.",
                   m->loop_busy_max_us);
+  render_counter (out, "ssq_media_bytes_stored", "gauge",
+                  "Bytes of media files stored (equal uploads stored once).",
+                  m->media_bytes_stored);
+  render_counter (out, "ssq_media_uploads_total", "counter", "Media uploads stored.",
+                  m->media_uploads_total);
+  render_counter (out, "ssq_thumbnails_made_total", "counter", "Thumbnails made.",
+                  m->thumbnails_made_total);
+  render_counter (out, "ssq_thumbnails_failed_total", "counter",
+                  "Images no thumbnail could be made of.", m->thumbnails_failed_total);
+  render_counter (out, "ssq_thumbnail_queue_length", "gauge", "Images waiting for a thumbnail.",
+                  m->thumbnail_queue_length);
   g_string_append (out, "# HELP ssq_errors_total Errors returned to clients, by code.\n"
                         "# TYPE ssq_errors_total counter\n");
   for (guint i = 0; i < G_N_ELEMENTS (m->errors_total); i++)
