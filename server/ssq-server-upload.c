@@ -256,25 +256,46 @@ write_piece (SsqServerUpload *upload,
   return TRUE;
 }
 
+/* Whether @head, the first bytes of a file, can be text: UTF-8 (its last
+ * character may be cut where the window ends, when @cut) without NUL or
+ * control characters other than the usual layout ones. */
+static gboolean
+looks_like_text (const guint8 *head,
+                 gsize         length,
+                 gboolean      cut)
+{
+  const char *text = (const char *) head;
+  const char *end;
+
+  if (!g_utf8_validate (text, length, &end) &&
+      !(cut && g_utf8_get_char_validated (end, text + length - end) == (gunichar) -2))
+    return FALSE;
+  for (gsize i = 0; i < length; i++)
+    if ((head[i] < 0x20 && strchr ("\t\n\r\f\b\x1b", head[i]) == NULL) || head[i] == 0x7f)
+      return FALSE;
+  return TRUE;
+}
+
 /* The type of the bytes, from their first ones (never the client's word):
- * GIO's guess from shared-mime-info's magic, as a MIME type. */
+ * GIO's guess from shared-mime-info's magic, as a MIME type. Some of its
+ * rules for text types are weak (text/x-matlab is any "%" at offset 0, a
+ * third of random files): a text type is kept only for bytes that can be
+ * text. */
 static char *
 sniff (const guint8 *head,
        gsize         length)
 {
   g_autofree char *type = NULL;
-  char *mime;
+  g_autofree char *mime = NULL;
 
   if (length == 0)
     return g_strdup ("application/octet-stream");
   type = g_content_type_guess (NULL, head, length, NULL);
   mime = type != NULL ? g_content_type_get_mime_type (type) : NULL;
-  if (mime == NULL || strchr (mime, '/') == NULL)
-    {
-      g_free (mime);
-      mime = g_strdup ("application/octet-stream");
-    }
-  return mime;
+  if (mime == NULL || strchr (mime, '/') == NULL ||
+      (g_str_has_prefix (mime, "text/") && !looks_like_text (head, length, length == SNIFF_BYTES)))
+    return g_strdup ("application/octet-stream");
+  return g_steal_pointer (&mime);
 }
 
 /* Syncs the file, names it by its hash and puts it in the store. */

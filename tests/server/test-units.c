@@ -259,6 +259,133 @@ new_message (const char *conversation_id,
   return m;
 }
 
+static SsqMediaRow *
+media_row (const char *id,
+           const char *uploader,
+           const char *name,
+           const char *mime,
+           gint64      size,
+           const char *sha256)
+{
+  SsqMediaRow *m = g_new0 (SsqMediaRow, 1);
+
+  m->id = g_strdup (id);
+  m->uploader = g_strdup (uploader);
+  m->name = g_strdup (name);
+  m->mime = g_strdup (mime);
+  m->size = size;
+  m->sha256 = g_strdup (sha256);
+  m->created_at = 5;
+  return m;
+}
+
+/* A database of schema 3 gets media through the migration to 4: its
+ * messages keep their wire form (no media), and a media row links to a new
+ * message in its transaction, shows in its wire form and in history, and
+ * goes with the message's deletion, freeing its file's hash once no other
+ * row names it; an upload no message carried expires. */
+static void
+test_migrate_media (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = temp_db ();
+  g_autoptr(SsqMessageRow) old = NULL;
+  g_autoptr(SsqMessageRow) m = new_message ("c1", "u1", "k2");
+  g_autoptr(SsqMessageRow) again = NULL;
+  g_autoptr(GPtrArray) freed = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) page = g_string_new (NULL);
+  const char *const ids[] = { "f1", "f2", NULL };
+  const char *const hidden[] = { "f3", NULL };
+  g_autoptr(SsqMediaRow) f1 = media_row ("f1", "u1", "a.png", "image/png", 10, "aa");
+  g_autoptr(SsqMediaRow) f2 = media_row ("f2", "u1", "b.bin", "application/octet-stream", 20, "bb");
+  g_autoptr(SsqMediaRow) f3 = media_row ("f3", "u2", "c.bin", "application/octet-stream", 30, "aa");
+  g_autoptr(SsqMediaRow) f4 = media_row ("f4", "u1", "d.bin", "application/octet-stream", 10, "dd");
+  gboolean more = FALSE, used = TRUE;
+  guint64 usage = 0;
+  SsqServerStore *store = ssq_server_store_open_at_version (path, 3, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (ssq_server_store_exec (store,
+    "INSERT INTO conversations (id, kind, created_at, updated_at, last_seq) "
+    "VALUES ('c1', 'group', 1, 1, 1);"
+    "INSERT INTO users (id, username, display_name, pw_hash, created_at) "
+    "VALUES ('u1', 'alice', 'Alice', 'x', 1);"
+    "INSERT INTO members (conversation_id, user_id, role, joined_at) "
+    "VALUES ('c1', 'u1', 'owner', 1);"
+    "INSERT INTO messages (conversation_id, seq, id, sender, client_id, body, created_at, json) "
+    "VALUES ('c1', 1, 'm1', 'u1', 'k1', 'hello', 1, "
+    "  ssq_message_json('m1', 'c1', 1, 'u1', 'k1', 'hello', 1, NULL, 0, NULL, 0));", &error));
+  g_assert_no_error (error);
+  ssq_server_store_close (store);
+
+  store = ssq_server_store_open (path, TRUE, &error);
+  g_assert_no_error (error);
+  old = ssq_server_store_message_get (store, "c1", 1, &error);
+  g_assert_null (old->media);
+  g_assert_nonnull (strstr (old->json, "\"media\":[],"));
+
+  g_assert_true (ssq_server_store_begin (store, &error));
+  g_assert_true (ssq_server_store_media_insert (store, f1, 0, &error));
+  g_assert_true (ssq_server_store_media_insert (store, f2, 0, &error));
+  g_assert_true (ssq_server_store_media_insert (store, f3, 0, &error));
+  /* Past the quota (30 of 39 used, 10 more): refused, nothing stored. */
+  g_assert_false (ssq_server_store_media_insert (store, f4, 39, &error));
+  g_assert_error (error, SSQ_ERROR, SSQ_ERROR_QUOTA_EXCEEDED);
+  g_clear_error (&error);
+  g_assert_true (ssq_server_store_media_insert (store, f4, 40, &error));
+  g_assert_true (ssq_server_store_media_usage (store, "u1", &usage, &error));
+  g_assert_cmpuint (usage, ==, 40);
+  /* u2's upload is not u1's to send. */
+  g_assert_false (ssq_server_store_media_check_attachable (store, hidden, "u1", &error));
+  g_assert_error (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (ssq_server_store_message_append (store, m, &error));
+  g_assert_true (ssq_server_store_message_attach_media (store, m, ids, &error));
+  g_assert_true (ssq_server_store_commit (store, &error));
+  g_assert_cmpuint (json_array_get_length (m->media), ==, 2);
+  g_assert_nonnull (strstr (m->json, "\"media\":[{\"id\":\"f1\",\"name\":\"a.png\","
+                                     "\"mime\":\"image/png\",\"size\":10,\"width\":null,"
+                                     "\"height\":null},{\"id\":\"f2\""));
+  /* History copies it; a read of the row gives the same media. */
+  g_assert_true (ssq_server_store_messages_page (store, "c1", 0, 0, 10, FALSE, page, &more, &error));
+  g_assert_nonnull (strstr (page->str, m->json));
+  again = ssq_server_store_message_get (store, "c1", 2, &error);
+  g_assert_cmpuint (json_array_get_length (again->media), ==, 2);
+  g_assert_null (ssq_server_store_media_get_for (store, "f1", "u9", &error));
+  g_assert_no_error (error);
+
+  /* The deletion: tombstone without media, both rows gone, both hashes
+   * freed; "aa" is still f3's. */
+  g_assert_true (ssq_server_store_begin (store, &error));
+  again->deleted = TRUE;
+  again->edited_at = 9;
+  g_assert_true (ssq_server_store_message_update (store, again, &error));
+  g_assert_true (ssq_server_store_message_detach_media (store, again, freed, &error));
+  g_assert_true (ssq_server_store_commit (store, &error));
+  g_assert_nonnull (strstr (again->json, "\"media\":[],"));
+  g_assert_cmpuint (freed->len, ==, 2);
+  g_assert_null (ssq_server_store_media_get (store, "f1", &error));
+  g_assert_true (ssq_server_store_media_hash_used (store, "aa", &used, &error));
+  g_assert_true (used);
+  g_assert_true (ssq_server_store_media_hash_used (store, "bb", &used, &error));
+  g_assert_false (used);
+
+  /* Uploads never sent expire, not before their time. */
+  g_ptr_array_set_size (freed, 0);
+  g_assert_true (ssq_server_store_begin (store, &error));
+  g_assert_true (ssq_server_store_media_expire (store, 5, 100, freed, &error));
+  g_assert_cmpuint (freed->len, ==, 0);
+  g_assert_true (ssq_server_store_media_expire (store, 6, 100, freed, &error));
+  g_assert_true (ssq_server_store_commit (store, &error));
+  /* f3 and f4: neither was sent. */
+  g_assert_cmpuint (freed->len, ==, 2);
+  g_assert_true (g_ptr_array_find_with_equal_func (freed, "aa", g_str_equal, NULL));
+  g_assert_true (g_ptr_array_find_with_equal_func (freed, "dd", g_str_equal, NULL));
+  g_assert_null (ssq_server_store_media_get (store, "f3", &error));
+  g_assert_no_error (error);
+  ssq_server_store_close (store);
+}
+
 static void
 test_store_messages (void)
 {
@@ -690,6 +817,7 @@ main (int    argc,
   g_test_add_func ("/server/store/golden-schema", test_golden_schema);
   g_test_add_func ("/server/store/migrate-revs", test_migrate_revs);
   g_test_add_func ("/server/store/history-stored-json", test_history_stored_json);
+  g_test_add_func ("/server/store/migrate-media", test_migrate_media);
   g_test_add_func ("/server/store/messages", test_store_messages);
   g_test_add_func ("/server/store/message-ids-ordered", test_message_ids_ordered);
   g_test_add_func ("/server/store/writer-batch", test_writer_batch);
