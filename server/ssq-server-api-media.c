@@ -140,8 +140,7 @@ commit_done (gpointer      data,
     }
   server->metrics.media_uploads_total++;
   media = ssq_wire_media_encode (&wire);
-  body = json_object_new ();
-  json_object_set_object_member (body, "media", g_steal_pointer (&media));
+  body = ssq_wire_reply_encode (SSQ_WIRE_REPLY_MEDIA, media);
   ssq_request_reply (up->request, SSQ_HTTP_CREATED, body);
 }
 

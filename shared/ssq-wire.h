@@ -344,11 +344,12 @@ typedef struct {
 } SsqWireSession;
 
 /* Replies holding one object: {"user"} (GET and PATCH /me),
- * {"conversation"}, {"message"}. */
+ * {"conversation"}, {"message"}, {"media"} (an upload). */
 typedef enum {
   SSQ_WIRE_REPLY_USER,
   SSQ_WIRE_REPLY_CONVERSATION,
   SSQ_WIRE_REPLY_MESSAGE,
+  SSQ_WIRE_REPLY_MEDIA,
 } SsqWireReply;
 
 /* Replies holding a list: {"users"}, {"conversations"},

@@ -586,6 +586,12 @@ rest_encode (const char *name)
     return ssq_wire_reply_encode (SSQ_WIRE_REPLY_CONVERSATION, direct);
   if (IS ("rest-message"))
     return ssq_wire_reply_encode (SSQ_WIRE_REPLY_MESSAGE, message);
+  if (IS ("rest-media"))
+    {
+      g_autoptr(JsonObject) media = ssq_wire_media_encode (&media_photo);
+
+      return ssq_wire_reply_encode (SSQ_WIRE_REPLY_MEDIA, media);
+    }
   if (IS ("rest-users"))
     return ssq_wire_list_encode (SSQ_WIRE_LIST_USERS, list = one (g_steal_pointer (&user)), FALSE);
   if (IS ("rest-conversations"))
@@ -722,10 +728,12 @@ rest_decode (const char *name,
       assert_user (s.user, &alice);
       g_assert_cmpstr (s.token, ==, "t0k");
     }
-  else if (IS ("rest-user") || IS ("rest-conversation") || IS ("rest-message"))
+  else if (IS ("rest-user") || IS ("rest-conversation") || IS ("rest-message") ||
+           IS ("rest-media"))
     {
       SsqWireReply kind = IS ("rest-user") ? SSQ_WIRE_REPLY_USER
                         : IS ("rest-message") ? SSQ_WIRE_REPLY_MESSAGE
+                        : IS ("rest-media") ? SSQ_WIRE_REPLY_MEDIA
                         : SSQ_WIRE_REPLY_CONVERSATION;
 
       g_assert_true (ssq_wire_reply_decode (object, kind, &inner, &error));
@@ -733,10 +741,12 @@ rest_decode (const char *name,
         assert_user (inner, &alice);
       else if (IS ("rest-message"))
         assert_message (inner, &message_plain);
+      else if (IS ("rest-media"))
+        assert_media (inner, &media_photo);
       else
         assert_conversation (inner, FALSE);
       /* The other kinds are not this reply. */
-      g_assert_false (ssq_wire_reply_decode (object, (kind + 1) % 3, &inner, &error));
+      g_assert_false (ssq_wire_reply_decode (object, (kind + 1) % 4, &inner, &error));
       g_clear_error (&error);
     }
   else if (IS ("rest-users") || IS ("rest-conversations"))
