@@ -106,6 +106,24 @@ upload_failed_cb (const GError *error,
   upload_fail (user_data, error);
 }
 
+/* THE HOOK for the thumbnailer (ssq-server-thumbnail.h): called once an
+ * upload's row is committed, before its 201 goes out. Nothing yet, so an
+ * image's width and height stay null. Wired in, it would hand images
+ * (ssq_server_thumbnail_supported (media->mime)) with the path of their
+ * file (ssq_server_media_path (server->media, media->sha256)) to the
+ * thumbnail pool, and on its result: store the thumbnail's bytes
+ * (ssq_server_media_store_bytes (), on the pool), then through the writer
+ * ssq_server_store_media_set_image () (dimensions, thumbnail; every message
+ * carrying the media rewritten, with a new rev), and after the commit
+ * ssq_server_media_unpin () the thumbnail's hash,
+ * ssq_server_media_release () what it replaced, and
+ * ssq_server_chat_emit_message (server, message, FALSE) for each message. */
+static void
+media_stored (SsqServer         *server,
+              const SsqMediaRow *media)
+{
+}
+
 static gboolean
 commit_op (SsqServerStore  *store,
            gpointer         data,
@@ -139,6 +157,7 @@ commit_done (gpointer      data,
       return;
     }
   server->metrics.media_uploads_total++;
+  media_stored (server, up->row);
   media = ssq_wire_media_encode (&wire);
   body = ssq_wire_reply_encode (SSQ_WIRE_REPLY_MEDIA, media);
   ssq_request_reply (up->request, SSQ_HTTP_CREATED, body);

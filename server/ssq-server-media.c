@@ -440,6 +440,52 @@ ssq_server_media_commit_file (SsqServerMedia  *media,
 }
 
 /**
+ * ssq_server_media_store_bytes:
+ * Pool thread. Puts @bytes (a thumbnail, say) into the store as
+ * ssq_server_media_commit_file () does, pinned until
+ * ssq_server_media_unpin ().
+ *
+ * Returns: (transfer full): their SHA-256 (hex), or NULL with @error
+ */
+char *
+ssq_server_media_store_bytes (SsqServerMedia  *media,
+                              GBytes          *bytes,
+                              GError         **error)
+{
+  g_autofree char *temp_path = g_build_filename (media->tmp_dir, "bytes-XXXXXX", NULL);
+  g_autofree char *sha256 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes);
+  gsize len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  int fd = g_mkstemp_full (temp_path, O_RDWR | O_CLOEXEC, 0600);
+  gsize done = 0;
+
+  if (fd < 0)
+    {
+      set_errno_error (error, errno, "create", temp_path);
+      return NULL;
+    }
+  while (done < len)
+    {
+      gssize n = write (fd, data + done, len - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 || (media->durable && done + n == len && fsync (fd) != 0))
+        {
+          set_errno_error (error, errno, "write", temp_path);
+          close (fd);
+          g_unlink (temp_path);
+          return NULL;
+        }
+      done += n;
+    }
+  close (fd);
+  if (!ssq_server_media_commit_file (media, temp_path, sha256, len, error))
+    return NULL;
+  return g_steal_pointer (&sha256);
+}
+
+/**
  * ssq_server_media_unpin:
  * Main thread (or any thread with @store NULL): the row of an upload of
  * @sha256 is committed, or failed. Without a pin left and a row naming it,

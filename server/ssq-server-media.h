@@ -57,6 +57,9 @@ gboolean        ssq_server_media_commit_file  (SsqServerMedia  *media,
                                                const char      *sha256,
                                                goffset          size,
                                                GError         **error);
+char           *ssq_server_media_store_bytes  (SsqServerMedia  *media,
+                                               GBytes          *bytes,
+                                               GError         **error);
 void            ssq_server_media_unpin        (SsqServerMedia  *media,
                                                const char      *sha256,
                                                SsqServerStore  *store);

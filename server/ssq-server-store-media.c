@@ -302,6 +302,139 @@ ssq_server_store_message_attach_media (SsqServerStore     *store,
   return message_set_media (store, message, media, error);
 }
 
+/* The media objects of message (@conversation_id, @seq), in order. */
+static JsonArray *
+message_media_objects (SsqServerStore  *store,
+                       const char      *conversation_id,
+                       gint64           seq,
+                       GError         **error)
+{
+  g_autoptr(JsonArray) media = json_array_new ();
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "SELECT m.id, m.uploader, m.name, m.mime, m.size, m.sha256, m.width, m.height, "
+    "  m.thumbnail_hash, m.thumbnail_mime, m.created_at "
+    "FROM message_media mm JOIN media m ON m.id = mm.media_id "
+    "WHERE mm.conversation_id = ? AND mm.seq = ? ORDER BY mm.position", error);
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  ssq_server_store_bind_text (stmt, 1, conversation_id);
+  sqlite3_bind_int64 (stmt, 2, seq);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      g_autoptr(SsqMediaRow) m = media_from_row (stmt);
+
+      json_array_add_object_element (media, media_object (m));
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      ssq_server_store_fail (store, error);
+      return NULL;
+    }
+  return g_steal_pointer (&media);
+}
+
+/**
+ * ssq_server_store_media_set_image:
+ * What the thumbnailer learnt of image @id: its @width and @height, and its
+ * thumbnail (a file of the media store, @thumbnail_hash of type
+ * @thumbnail_mime; NULL: none). Every message carrying it is rewritten,
+ * taking its conversation's next rev as an edit does (so that devices
+ * syncing from their change cursor get it too), and added to
+ * @out_messages (SsqMessageRow, for `message` events). A thumbnail it
+ * replaces goes to @out_freed. In a transaction (the writer's).
+ */
+gboolean
+ssq_server_store_media_set_image (SsqServerStore  *store,
+                                  const char      *id,
+                                  gint64           width,
+                                  gint64           height,
+                                  const char      *thumbnail_hash,
+                                  const char      *thumbnail_mime,
+                                  GPtrArray       *out_messages,
+                                  GPtrArray       *out_freed,
+                                  GError         **error)
+{
+  g_autoptr(SsqMediaRow) before = NULL;
+  g_autoptr(GArray) seqs = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GPtrArray) conversations = g_ptr_array_new_with_free_func (g_free);
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_assert (!sqlite3_get_autocommit (store->base.db));
+  before = ssq_server_store_media_get (store, id, error);
+  if (before == NULL)
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such media");
+      return FALSE;
+    }
+  stmt = ssq_server_store_stmt (store,
+    "UPDATE media SET width = ?2, height = ?3, thumbnail_hash = ?4, thumbnail_mime = ?5 "
+    "WHERE id = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  ssq_server_store_bind_text (stmt, 1, id);
+  if (width > 0 && height > 0)
+    {
+      sqlite3_bind_int64 (stmt, 2, width);
+      sqlite3_bind_int64 (stmt, 3, height);
+    }
+  else
+    {
+      sqlite3_bind_null (stmt, 2);
+      sqlite3_bind_null (stmt, 3);
+    }
+  ssq_server_store_bind_text (stmt, 4, thumbnail_hash);
+  ssq_server_store_bind_text (stmt, 5, thumbnail_mime);
+  if (!ssq_server_store_step_done (store, stmt, error))
+    return FALSE;
+  if (before->thumbnail_hash != NULL && g_strcmp0 (before->thumbnail_hash, thumbnail_hash) != 0)
+    g_ptr_array_add (out_freed, g_strdup (before->thumbnail_hash));
+
+  stmt = ssq_server_store_stmt (store,
+    "SELECT conversation_id, seq FROM message_media WHERE media_id = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  ssq_server_store_bind_text (stmt, 1, id);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 seq = sqlite3_column_int64 (stmt, 1);
+
+      g_ptr_array_add (conversations, ssq_server_store_column_dup (stmt, 0));
+      g_array_append_val (seqs, seq);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return ssq_server_store_fail (store, error);
+  for (guint i = 0; i < seqs->len; i++)
+    {
+      g_autoptr(SsqMessageRow) message = NULL;
+      g_autoptr(JsonArray) media = NULL;
+      const char *conversation_id = conversations->pdata[i];
+      gint64 seq = g_array_index (seqs, gint64, i);
+
+      g_autoptr(GError) local_error = NULL;
+
+      message = ssq_server_store_message_get (store, conversation_id, seq, &local_error);
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      if (message == NULL)
+        continue;       /* a link outlives its message nowhere: no such row */
+      media = message_media_objects (store, conversation_id, seq, error);
+      if (media == NULL || !message_set_media (store, message, media, error) ||
+          !ssq_server_store_message_update (store, message, error))
+        return FALSE;
+      g_ptr_array_add (out_messages, g_steal_pointer (&message));
+    }
+  return TRUE;
+}
+
 /* Deletes media @id if no message links it any more, adding the hashes of
  * its files to @out_freed. */
 static gboolean

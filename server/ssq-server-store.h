@@ -316,6 +316,15 @@ gboolean        ssq_server_store_message_detach_media (SsqServerStore     *store
                                                        const SsqMessageRow *message,
                                                        GPtrArray          *out_freed,
                                                        GError            **error);
+gboolean        ssq_server_store_media_set_image (SsqServerStore   *store,
+                                                  const char       *id,
+                                                  gint64            width,
+                                                  gint64            height,
+                                                  const char       *thumbnail_hash,
+                                                  const char       *thumbnail_mime,
+                                                  GPtrArray        *out_messages,
+                                                  GPtrArray        *out_freed,
+                                                  GError          **error);
 gboolean        ssq_server_store_media_expire   (SsqServerStore    *store,
                                                  gint64             created_before,
                                                  guint              limit,

@@ -4,6 +4,7 @@
  * temporary directory. */
 #include "ssq-server.h"
 #include "ssq-server-auth.h"
+#include "ssq-server-media.h"
 #include "ssq-server-ratelimit.h"
 #include "ssq-server-store.h"
 #include "ssq-server-throttle.h"
@@ -384,6 +385,129 @@ test_migrate_media (void)
   g_assert_null (ssq_server_store_media_get (store, "f3", &error));
   g_assert_no_error (error);
   ssq_server_store_close (store);
+}
+
+/* What the thumbnailer learns of an image reaches every message carrying
+ * it, as a change (a new rev), and a thumbnail replaced is freed. */
+static void
+test_media_set_image (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = temp_db ();
+  g_autoptr(SsqServerStore) store = ssq_server_store_open (path, FALSE, &error);
+  g_autoptr(SsqMediaRow) photo = media_row ("f1", "u1", "p.jpg", "image/jpeg", 10, "aa");
+  g_autoptr(SsqMessageRow) m = new_message ("c1", "u1", "k1");
+  g_autoptr(SsqMessageRow) plain = new_message ("c1", "u1", "k2");
+  g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func ((GDestroyNotify) ssq_message_row_free);
+  g_autoptr(GPtrArray) freed = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(SsqMediaRow) after = NULL;
+  const char *const ids[] = { "f1", NULL };
+  SsqMessageRow *c;
+
+  g_assert_no_error (error);
+  g_assert_true (ssq_server_store_exec (store,
+    "INSERT INTO conversations (id, kind, created_at, updated_at) VALUES ('c1', 'group', 1, 1);",
+    &error));
+  g_assert_true (ssq_server_store_begin (store, &error));
+  g_assert_true (ssq_server_store_media_insert (store, photo, 0, &error));
+  g_assert_true (ssq_server_store_message_append (store, m, &error));
+  g_assert_true (ssq_server_store_message_attach_media (store, m, ids, &error));
+  g_assert_true (ssq_server_store_message_append (store, plain, &error));
+  g_assert_true (ssq_server_store_media_set_image (store, "f1", 4000, 3000, "bb", "image/jpeg",
+                                                   changed, freed, &error));
+  g_assert_true (ssq_server_store_commit (store, &error));
+  g_assert_cmpuint (changed->len, ==, 1);
+  c = changed->pdata[0];
+  g_assert_cmpint (c->seq, ==, 1);
+  g_assert_cmpint (c->rev, ==, 1);
+  g_assert_nonnull (strstr (c->json, "\"width\":4000,\"height\":3000}],\"rev\":1}"));
+  g_assert_cmpuint (freed->len, ==, 0);
+  after = ssq_server_store_media_get (store, "f1", &error);
+  g_assert_cmpstr (after->thumbnail_hash, ==, "bb");
+
+  /* Another thumbnail: the first is freed. An unknown id is refused. */
+  g_ptr_array_set_size (changed, 0);
+  g_assert_true (ssq_server_store_begin (store, &error));
+  g_assert_true (ssq_server_store_media_set_image (store, "f1", 4000, 3000, "cc", "image/png",
+                                                   changed, freed, &error));
+  g_assert_false (ssq_server_store_media_set_image (store, "f9", 1, 1, NULL, NULL, changed,
+                                                    freed, &error));
+  g_assert_error (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (ssq_server_store_commit (store, &error));
+  g_assert_cmpuint (freed->len, ==, 1);
+  g_assert_cmpstr (freed->pdata[0], ==, "bb");
+  g_assert_cmpint (((SsqMessageRow *) changed->pdata[0])->rev, ==, 2);
+}
+
+/* Waits up to 5 s for the store's threads to remove @path. */
+static gboolean
+file_goes (const char *path)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  while (g_file_test (path, G_FILE_TEST_EXISTS) && g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  return !g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+/* The media store on disk: equal bytes stored once, held by their pins,
+ * kept while a row names them, and gone (on its threads) once neither
+ * holds them; leftovers and files no row names are swept at start. */
+static void
+test_media_store (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = temp_db ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(SsqServerStore) store = ssq_server_store_open (path, FALSE, &error);
+  g_autoptr(SsqServerMedia) media = NULL;
+  g_autoptr(GBytes) bytes = g_bytes_new_static ("thumbnail bytes", 15);
+  g_autoptr(GBytes) other = g_bytes_new_static ("other bytes", 11);
+  g_autoptr(SsqMediaRow) row = NULL;
+  g_autoptr(GPtrArray) hashes = g_ptr_array_new ();
+  g_autofree char *sha = NULL, *sha2 = NULL, *sha3 = NULL, *file = NULL, *file3 = NULL;
+  g_autofree char *leftover = NULL;
+
+  g_assert_no_error (error);
+  media = ssq_server_media_new (dir, store, TRUE, &error);
+  g_assert_no_error (error);
+  sha = ssq_server_media_store_bytes (media, bytes, &error);
+  sha2 = ssq_server_media_store_bytes (media, bytes, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sha, ==, sha2);
+  g_assert_cmpuint (ssq_server_media_bytes_stored (media), ==, 15);
+  file = ssq_server_media_path (media, sha);
+  g_assert_true (g_file_test (file, G_FILE_TEST_IS_REGULAR));
+
+  /* Two pins: the first unpin keeps the file; a row naming it keeps it
+   * after the second. */
+  ssq_server_media_unpin (media, sha, store);
+  g_assert_true (g_file_test (file, G_FILE_TEST_EXISTS));
+  row = media_row ("f1", "u1", "t", "image/jpeg", 15, sha);
+  g_assert_true (ssq_server_store_media_insert (store, row, 0, &error));
+  ssq_server_media_unpin (media, sha, store);
+  g_assert_true (g_file_test (file, G_FILE_TEST_EXISTS));
+  /* The row goes: a release takes the file. */
+  g_assert_true (ssq_server_store_exec (store, "DELETE FROM media", &error));
+  g_ptr_array_add (hashes, sha);
+  ssq_server_media_release (media, hashes, store);
+  g_assert_true (file_goes (file));
+  g_assert_cmpuint (ssq_server_media_bytes_stored (media), ==, 0);
+
+  /* A file no row names, and a leftover upload: swept at the next start. */
+  sha3 = ssq_server_media_store_bytes (media, other, &error);
+  file3 = ssq_server_media_path (media, sha3);
+  leftover = g_build_filename (ssq_server_media_tmp_dir (media), "upload-cut", NULL);
+  g_assert_true (g_file_set_contents (leftover, "half", -1, NULL));
+  ssq_server_media_close (media);
+  g_clear_pointer (&media, ssq_server_media_unref);
+  media = ssq_server_media_new (dir, store, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (file3, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (leftover, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (ssq_server_media_bytes_stored (media), ==, 0);
+  ssq_server_media_close (media);
 }
 
 static void
@@ -818,6 +942,8 @@ main (int    argc,
   g_test_add_func ("/server/store/migrate-revs", test_migrate_revs);
   g_test_add_func ("/server/store/history-stored-json", test_history_stored_json);
   g_test_add_func ("/server/store/migrate-media", test_migrate_media);
+  g_test_add_func ("/server/store/media-set-image", test_media_set_image);
+  g_test_add_func ("/server/media/store", test_media_store);
   g_test_add_func ("/server/store/messages", test_store_messages);
   g_test_add_func ("/server/store/message-ids-ordered", test_message_ids_ordered);
   g_test_add_func ("/server/store/writer-batch", test_writer_batch);
