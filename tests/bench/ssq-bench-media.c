@@ -27,7 +27,8 @@ static int opt_big_mb = 1024;
 static GOptionEntry entries[] = {
   { "runs", 'r', 0, G_OPTION_ARG_INT, &opt_runs, "Runs of the file up, down and cp (3)", "N" },
   { "size", 's', 0, G_OPTION_ARG_INT, &opt_size_mb, "The file, in MB (200)", "MB" },
-  { "big", 'b', 0, G_OPTION_ARG_INT, &opt_big_mb, "The upload whose memory is watched, in MB (1024)", "MB" },
+  { "big", 'b', 0, G_OPTION_ARG_INT, &opt_big_mb, "The upload whose memory is watched (1024)",
+    "MB" },
   { NULL }
 };
 
