@@ -6,6 +6,7 @@
  * from the file as the socket drains, with ETag, Range, and headers that
  * keep a browser from running what it fetches. */
 #include "ssq-server-http.h"
+#include "ssq-server-download.h"
 #include "ssq-server-upload.h"
 
 #include <string.h>
@@ -320,115 +321,6 @@ ssq_api_media_upload_buffered (SsqRequest *request)
 
 /* ---- Download --------------------------------------------------------- */
 
-/* Whether @header (If-None-Match) names @etag, or is "*". Weak tags
- * compare by their opaque part (RFC 9110 13.1.2). */
-static gboolean
-etag_matches (const char *header,
-              const char *etag)
-{
-  g_auto(GStrv) tags = NULL;
-
-  if (header == NULL)
-    return FALSE;
-  tags = g_strsplit (header, ",", -1);
-  for (guint i = 0; tags[i] != NULL; i++)
-    {
-      const char *tag = g_strstrip (tags[i]);
-
-      if (g_str_has_prefix (tag, "W/"))
-        tag += 2;
-      if (g_str_equal (tag, "*") || g_str_equal (tag, etag))
-        return TRUE;
-    }
-  return FALSE;
-}
-
-typedef enum {
-  RANGE_WHOLE,          /* no Range, or one we ignore (several, malformed) */
-  RANGE_PART,
-  RANGE_UNSATISFIABLE,
-} RangeKind;
-
-/* One byte range of a @size-byte body (RFC 9110 14.1.2): "bytes=a-b",
- * "bytes=a-", "bytes=-n". Several ranges are served whole, which the RFC
- * allows. */
-static RangeKind
-parse_range (const char *header,
-             goffset     size,
-             goffset    *out_start,
-             goffset    *out_end)
-{
-  const char *spec, *dash;
-  guint64 a = 0, b = 0;
-  gboolean has_a, has_b;
-  g_autofree char *first = NULL;
-
-  if (header == NULL || g_ascii_strncasecmp (header, "bytes=", 6) != 0 ||
-      strchr (header, ',') != NULL)
-    return RANGE_WHOLE;
-  spec = header + 6;
-  while (*spec == ' ')
-    spec++;
-  dash = strchr (spec, '-');
-  if (dash == NULL)
-    return RANGE_WHOLE;
-  first = g_strndup (spec, dash - spec);
-  has_a = first[0] != '\0';
-  has_b = dash[1] != '\0';
-  if ((has_a && !g_ascii_string_to_unsigned (first, 10, 0, G_MAXINT64, &a, NULL)) ||
-      (has_b && !g_ascii_string_to_unsigned (dash + 1, 10, 0, G_MAXINT64, &b, NULL)) ||
-      (!has_a && !has_b) || (has_a && has_b && b < a))
-    return RANGE_WHOLE;
-  if (!has_a)
-    {
-      /* The last b bytes. */
-      if (b == 0 || size == 0)
-        return RANGE_UNSATISFIABLE;
-      *out_start = size - (goffset) MIN (b, (guint64) size);
-      *out_end = size - 1;
-      return RANGE_PART;
-    }
-  if ((goffset) a >= size)
-    return RANGE_UNSATISFIABLE;
-  *out_start = (goffset) a;
-  *out_end = has_b ? MIN ((goffset) b, size - 1) : size - 1;
-  return RANGE_PART;
-}
-
-/* Images a browser may show in place; anything else (SVG above all, which
- * can hold scripts) is offered as a download. */
-static gboolean
-shown_inline (const char *mime)
-{
-  static const char *const types[] = {
-    "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/avif",
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (types); i++)
-    if (g_str_equal (mime, types[i]))
-      return TRUE;
-  return FALSE;
-}
-
-/* Content-Disposition with the name twice: an ASCII stand-in in quotes
- * for old clients, and the real one RFC 5987-encoded (filename*). */
-static void
-append_disposition (GString    *headers,
-                    const char *disposition,
-                    const char *name)
-{
-  g_autofree char *encoded = g_uri_escape_string (name, "!#$&+^`|", FALSE);
-
-  g_string_append_printf (headers, "Content-Disposition: %s; filename=\"", disposition);
-  for (const char *p = name; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      g_string_append_c (headers, c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? (char) c : '_');
-    }
-  g_string_append_printf (headers, "\"; filename*=UTF-8''%s\r\n", encoded);
-}
-
 /* Answers with the file @sha256 of the store, as @mime: 200, 206 for a
  * range, 304 when the client has it, 416 for a range outside it. */
 static void
@@ -442,7 +334,7 @@ serve_file (SsqRequest *r,
   g_autofree char *etag = g_strdup_printf ("\"%s\"", sha256);
   const char *if_range = ssq_net_request_get_header (r->net, "if-range");
   goffset size = 0, start = 0, end = 0;
-  RangeKind range = RANGE_WHOLE;
+  SsqRange range = SSQ_RANGE_WHOLE;
   int fd;
 
   g_string_append_printf (headers, "ETag: %s\r\nAccept-Ranges: bytes\r\n"
@@ -450,7 +342,7 @@ serve_file (SsqRequest *r,
                                    "Content-Security-Policy: default-src 'none'; sandbox\r\n"
                                    "Cache-Control: private, max-age=31536000, immutable\r\n", etag);
   r->reply_headers = g_strdup (headers->str);
-  if (etag_matches (ssq_net_request_get_header (r->net, "if-none-match"), etag))
+  if (ssq_server_download_etag_matches (ssq_net_request_get_header (r->net, "if-none-match"), etag))
     {
       ssq_request_reply (r, 304, NULL);
       return;
@@ -462,8 +354,9 @@ serve_file (SsqRequest *r,
       return;
     }
   if (if_range == NULL || g_str_equal (if_range, etag))
-    range = parse_range (ssq_net_request_get_header (r->net, "range"), size, &start, &end);
-  if (range == RANGE_UNSATISFIABLE)
+    range = ssq_server_download_range (ssq_net_request_get_header (r->net, "range"), size, &start,
+                                       &end);
+  if (range == SSQ_RANGE_UNSATISFIABLE)
     {
       g_autoptr(GError) unsatisfiable = g_error_new_literal (SSQ_ERROR, SSQ_ERROR_INVALID,
                                                              "Range not satisfiable");
@@ -476,13 +369,13 @@ serve_file (SsqRequest *r,
       r->status = 416;
       return;
     }
-  append_disposition (headers, shown_inline (mime) ? "inline" : "attachment", name);
-  if (range == RANGE_PART)
+  ssq_server_download_disposition (headers, ssq_server_download_inline (mime), name);
+  if (range == SSQ_RANGE_PART)
     g_string_append_printf (headers, "Content-Range: bytes %" G_GINT64_FORMAT "-%" G_GINT64_FORMAT
                             "/%" G_GINT64_FORMAT "\r\n", start, end, size);
   g_free (r->reply_headers);
   r->reply_headers = g_strdup (headers->str);
-  if (range == RANGE_PART)
+  if (range == SSQ_RANGE_PART)
     ssq_request_reply_file (r, 206, mime, fd, start, end - start + 1);
   else
     ssq_request_reply_file (r, SSQ_HTTP_OK, mime, fd, 0, size);
