@@ -51,6 +51,9 @@ struct _Change {
   SsqChatChangeDone  done;
   gpointer           user_data;
   GDestroyNotify     user_data_free;
+  /* The conversation as the change left it, read by the writer. */
+  SsqConversationRow *fresh_conv;
+  GPtrArray          *fresh_members;
 };
 
 static Change *
@@ -79,6 +82,8 @@ change_free (gpointer data)
     change->tx_free (change->tx);
   if (change->user_data_free != NULL)
     change->user_data_free (change->user_data);
+  g_clear_pointer (&change->fresh_conv, ssq_conversation_row_free);
+  g_clear_pointer (&change->fresh_members, g_ptr_array_unref);
   g_free (change->conversation_id);
   g_free (change);
 }
@@ -99,7 +104,16 @@ change_run (SsqServerStore  *store,
 {
   Change *change = data;
 
-  return change->op (store, change->tx, error);
+  g_clear_pointer (&change->fresh_conv, ssq_conversation_row_free);
+  g_clear_pointer (&change->fresh_members, g_ptr_array_unref);
+  if (!change->op (store, change->tx, error))
+    return FALSE;
+  /* What the in-memory membership installs. Not finding the conversation
+   * (deleted) is no failure: the entry is dropped. */
+  change->fresh_conv = ssq_server_store_conversation_get (store, change->conversation_id, NULL);
+  if (change->fresh_conv != NULL)
+    change->fresh_members = ssq_server_store_members (store, change->conversation_id, NULL);
+  return TRUE;
 }
 
 static void
@@ -108,8 +122,11 @@ change_done (gpointer      data,
 {
   Change *change = data;
 
-  /* Whatever changed, the in-memory membership reads it afresh. */
-  ssq_server_members_forget (change->server->members, change->conversation_id);
+  if (error == NULL)
+    ssq_server_members_install (change->server->members, change->conversation_id,
+                                change->fresh_conv, g_steal_pointer (&change->fresh_members));
+  else
+    ssq_server_members_forget (change->server->members, change->conversation_id);
   if (error == NULL && change->emit != NULL)
     change->emit (change);
   change->done (change->server, change->conversation_id, change->created, error,

@@ -499,10 +499,14 @@ metrics (SsqServer     *server,
          SsqNetRequest *net)
 {
   char *text;
+  gint64 loop_wall_us, loop_cpu_us;
 
   server->metrics.tcp_connections = ssq_net_server_n_connections (server->net);
   server->metrics.tcp_refused_total = ssq_net_server_refused_total (server->net);
-  server->metrics.loop_busy_max_us = (guint64) ssq_net_server_take_max_busy_us (server->net);
+  ssq_net_server_take_max_busy (server->net, &loop_wall_us, &loop_cpu_us);
+  server->metrics.loop_busy_max_us = (guint64) loop_wall_us;
+  server->metrics.loop_cpu_max_us = (guint64) loop_cpu_us;
+  server->metrics.membership_reads_total = ssq_server_members_n_reads (server->members);
   server->metrics.media_bytes_stored = ssq_server_media_bytes_stored (server->media);
   text = ssq_server_metrics_render (&server->metrics,
                                     ssq_server_hub_n_sessions (server->hub),

@@ -13,6 +13,7 @@ typedef struct {
 struct _SsqServerMembers {
   SsqServerStore *store;    /* the main thread's (reading) connection */
   GHashTable     *entries;  /* conversation_id -> Entry */
+  guint64         n_reads;  /* entries read from SQLite by the main loop */
 };
 
 static void
@@ -43,32 +44,14 @@ ssq_server_members_free (SsqServerMembers *self)
   g_free (self);
 }
 
-/* NULL without an error when there is no such conversation. */
+/* Takes @members. */
 static Entry *
-lookup (SsqServerMembers  *self,
-        const char        *conversation_id,
-        GError           **error)
+entry_new (const SsqConversationRow *conv,
+           GPtrArray                *members)
 {
-  Entry *e = g_hash_table_lookup (self->entries, conversation_id);
-  g_autoptr(SsqConversationRow) conv = NULL;
-  GError *local_error = NULL;
+  Entry *e = g_new0 (Entry, 1);
 
-  if (e != NULL)
-    return e;
-  conv = ssq_server_store_conversation_get (self->store, conversation_id, &local_error);
-  if (conv == NULL)
-    {
-      if (local_error != NULL)
-        g_propagate_error (error, local_error);
-      return NULL;
-    }
-  e = g_new0 (Entry, 1);
-  e->members = ssq_server_store_members (self->store, conversation_id, error);
-  if (e->members == NULL)
-    {
-      g_free (e);
-      return NULL;
-    }
+  e->members = members;
   e->direct = g_str_equal (conv->kind, "direct");
   e->last_seq = conv->last_seq;
   e->by_user = g_hash_table_new (g_str_hash, g_str_equal);
@@ -80,6 +63,34 @@ lookup (SsqServerMembers  *self,
       m->read_seq = m->delivered_seq = -1;
       g_hash_table_insert (e->by_user, m->user_id, m);
     }
+  return e;
+}
+
+/* NULL without an error when there is no such conversation. */
+static Entry *
+lookup (SsqServerMembers  *self,
+        const char        *conversation_id,
+        GError           **error)
+{
+  Entry *e = g_hash_table_lookup (self->entries, conversation_id);
+  g_autoptr(SsqConversationRow) conv = NULL;
+  GPtrArray *members;
+  GError *local_error = NULL;
+
+  if (e != NULL)
+    return e;
+  conv = ssq_server_store_conversation_get (self->store, conversation_id, &local_error);
+  if (conv == NULL)
+    {
+      if (local_error != NULL)
+        g_propagate_error (error, local_error);
+      return NULL;
+    }
+  members = ssq_server_store_members (self->store, conversation_id, error);
+  if (members == NULL)
+    return NULL;
+  self->n_reads++;
+  e = entry_new (conv, members);
   g_hash_table_insert (self->entries, g_strdup (conversation_id), e);
   return e;
 }
@@ -162,6 +173,44 @@ ssq_server_members_note_seq (SsqServerMembers *self,
 
   if (e != NULL)
     e->last_seq = MAX (e->last_seq, seq);
+}
+
+/**
+ * ssq_server_members_install:
+ * The conversation's state as the commit that changed it left it, read by
+ * the writer inside that commit's transaction (@conv %NULL: it is gone).
+ * Takes @members. The next message then reads nothing: reading it afresh
+ * here, on the main loop, could wait on the writer's commit (a read
+ * transaction begun while the writer updates the WAL index) for ms.
+ */
+void
+ssq_server_members_install (SsqServerMembers         *self,
+                            const char               *conversation_id,
+                            const SsqConversationRow *conv,
+                            GPtrArray                *members)
+{
+  Entry *old = g_hash_table_lookup (self->entries, conversation_id);
+  Entry *e;
+
+  if (conv == NULL || members == NULL)
+    {
+      g_clear_pointer (&members, g_ptr_array_unref);
+      ssq_server_members_forget (self, conversation_id);
+      return;
+    }
+  e = entry_new (conv, members);
+  /* Messages committed after the read may have noted a later seq. */
+  if (old != NULL)
+    e->last_seq = MAX (e->last_seq, old->last_seq);
+  g_hash_table_insert (self->entries, g_strdup (conversation_id), e);
+}
+
+/* How many conversations' members the main loop has read from SQLite: once
+ * each after start, and again only after a failed change. */
+guint64
+ssq_server_members_n_reads (SsqServerMembers *self)
+{
+  return self->n_reads;
 }
 
 /* The conversation's members, roles or mute flags changed (committed). */

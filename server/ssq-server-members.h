@@ -3,8 +3,9 @@
  * Every message, marker, typing frame and history page needs its
  * conversation's members (and the sender's role); reading them from SQLite
  * each time cost more than the rest of the hot path. A conversation's entry
- * is read once, when first needed, and dropped by the code that changes its
- * membership, roles or mute flags, once that change is committed. The rows
+ * is read once, when first needed, and replaced by the code that changes
+ * its membership, roles or mute flags with what the writer read inside that
+ * change's commit. The rows
  * hold user_id, role and muted only: markers (read_seq, delivered_seq) move
  * with every receipt and are not kept here. Main thread only. */
 #pragma once
@@ -32,9 +33,14 @@ gboolean          ssq_server_members_conversation (SsqServerMembers *self,
 void              ssq_server_members_note_seq   (SsqServerMembers *self,
                                                  const char       *conversation_id,
                                                  gint64            seq);
+void              ssq_server_members_install    (SsqServerMembers         *self,
+                                                 const char               *conversation_id,
+                                                 const SsqConversationRow *conv,
+                                                 GPtrArray                *members);
 void              ssq_server_members_forget     (SsqServerMembers *self,
                                                  const char       *conversation_id);
 void              ssq_server_members_forget_all (SsqServerMembers *self);
+guint64           ssq_server_members_n_reads    (SsqServerMembers *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqServerMembers, ssq_server_members_free)
 

@@ -108,9 +108,16 @@ ssq_server_metrics_render (SsqServerMetrics *m,
                   m->events_sent_total);
   render_counter (out, "ssq_commits_total", "counter", "Storage transactions committed.",
                   m->commits_total);
+  render_counter (out, "ssq_membership_reads_total", "counter",
+                  "Conversations whose members the main loop read from storage (not in memory).",
+                  m->membership_reads_total);
   render_counter (out, "ssq_loop_iteration_max_microseconds", "gauge",
                   "Longest main-loop iteration (all work between two polls) since the last scrape.",
                   m->loop_busy_max_us);
+  render_counter (out, "ssq_loop_iteration_max_cpu_microseconds", "gauge",
+                  "Most CPU time one main-loop iteration took since the last scrape "
+                  "(the wall-time gauge also counts time the thread was preempted).",
+                  m->loop_cpu_max_us);
   render_counter (out, "ssq_media_bytes_stored", "gauge",
                   "Bytes of media files stored (equal uploads stored once).",
                   m->media_bytes_stored);

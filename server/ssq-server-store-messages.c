@@ -229,10 +229,44 @@ bump_counter (SsqServerStore  *store,
   return ssq_server_store_step_done (store, bump, error);
 }
 
+/* The conversation's last seq, inside the writer's transaction. */
+static gboolean
+last_seq_get (SsqServerStore  *store,
+              const char      *conversation_id,
+              gint64          *out,
+              GError         **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "SELECT last_seq FROM conversations WHERE id = ?1", error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  ssq_server_store_bind_text (stmt, 1, conversation_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    *out = sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc == SQLITE_DONE)
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such conversation");
+      return FALSE;
+    }
+  return ssq_server_store_fail (store, error);
+}
+
 /* Assigns the next seq of the conversation to @message and stores it. Must run
  * inside a transaction so that the counter and the row move together. The
- * row goes in first, taking last_seq + 1: a resent client_id then fails
- * (CONFLICT) before the counter moved, and no seq is skipped. */
+ * row goes in first: a resent client_id then fails (CONFLICT) before the
+ * counter moved, and no seq is skipped.
+ *
+ * Three single-row statements, on purpose: SQLite gives a statement that
+ * may write several rows (INSERT … SELECT, RETURNING) a statement journal,
+ * a copy of every page it touches, which cost the writer thread more than
+ * the insert itself. The wire form is encoded here, on the writer thread:
+ * the ack and the event copy it, and the main loop encodes nothing. */
 gboolean
 ssq_server_store_message_append (SsqServerStore  *store,
                                  SsqMessageRow   *message,
@@ -240,41 +274,31 @@ ssq_server_store_message_append (SsqServerStore  *store,
 {
   sqlite3_stmt *insert = ssq_server_store_stmt (store,
     "INSERT INTO messages (" MESSAGE_FIELDS ", json) "
-    "SELECT ?1, ?2, last_seq + 1, ?3, ?4, ?5, ?6, NULL, 0, ?7, 0, "
-    "  ssq_message_json(?1, ?2, last_seq + 1, ?3, ?4, ?5, ?6, NULL, 0, ?7, 0) "
-    "FROM conversations WHERE id = ?2 RETURNING seq, json", error);
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, 0, ?8, 0, ?9)", error);
   sqlite3_stmt *bump;
-  int rc;
+  gint64 last_seq = 0;
+  gsize json_len;
 
   if (insert == NULL)
     return FALSE;
   g_assert (!sqlite3_get_autocommit (store->base.db));
+  if (!last_seq_get (store, message->conversation_id, &last_seq, error))
+    return FALSE;
+  message->seq = last_seq + 1;
+  g_free (message->json);
+  message->json = ssq_server_store_message_encode (message, &json_len);
   ssq_server_store_bind_text (insert, 1, message->id);
   ssq_server_store_bind_text (insert, 2, message->conversation_id);
-  ssq_server_store_bind_text (insert, 3, message->sender);
-  ssq_server_store_bind_text (insert, 4, message->client_id);
-  ssq_server_store_bind_text (insert, 5, message->body);
-  sqlite3_bind_int64 (insert, 6, message->created_at);
+  sqlite3_bind_int64 (insert, 3, message->seq);
+  ssq_server_store_bind_text (insert, 4, message->sender);
+  ssq_server_store_bind_text (insert, 5, message->client_id);
+  ssq_server_store_bind_text (insert, 6, message->body);
+  sqlite3_bind_int64 (insert, 7, message->created_at);
   if (message->reply_to > 0)
-    sqlite3_bind_int64 (insert, 7, message->reply_to);
+    sqlite3_bind_int64 (insert, 8, message->reply_to);
   else
-    sqlite3_bind_null (insert, 7);
-  rc = sqlite3_step (insert);
-  if (rc != SQLITE_ROW)
-    {
-      sqlite3_reset (insert);
-      if (rc == SQLITE_DONE)
-        {
-          g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such conversation");
-          return FALSE;
-        }
-      return ssq_server_store_fail (store, error);
-    }
-  message->seq = sqlite3_column_int64 (insert, 0);
-  /* The wire form, computed here on the writer thread: the ack and the
-   * event copy it, and the main loop encodes nothing per message. */
-  g_free (message->json);
-  message->json = ssq_server_store_column_dup (insert, 1);
+    sqlite3_bind_null (insert, 8);
+  sqlite3_bind_text64 (insert, 9, message->json, json_len, SQLITE_STATIC, SQLITE_UTF8);
   if (!ssq_server_store_step_done (store, insert, error))
     return FALSE;
 

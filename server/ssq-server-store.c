@@ -215,7 +215,8 @@ ssq_server_store_tune_writer (SsqServerStore  *store,
                               GError         **error)
 {
   return ssq_db_exec (&store->base, "PRAGMA cache_size = -65536", error) &&
-         ssq_db_exec (&store->base, "PRAGMA wal_autocheckpoint = 16384", error);
+         ssq_db_exec (&store->base, "PRAGMA wal_autocheckpoint = 16384", error) &&
+         ssq_db_exec (&store->base, "PRAGMA temp_store = MEMORY", error);
 }
 
 /* For the migration tests: stop at an older schema version. */

@@ -43,6 +43,7 @@ struct _SsqNetLoop {
   gint64       wheel_time;   /* ms of the slot last processed */
   gint64       woke_us;      /* when the last poll returned (0: not yet) */
   gint64       max_busy_us;  /* longest iteration since last taken */
+  gint64       max_cpu_us;   /* the most CPU time one iteration took */
 
   /* SSQ_DEBUG_STALL_US: iterations longer than this are logged with what
    * ran in them (0: off). What the loop source did is counted here; the
@@ -150,17 +151,17 @@ source_prepare (GSource *source,
   if (loop->woke_us != 0)
     {
       gint64 busy = g_get_monotonic_time () - loop->woke_us;
+      gint64 cpu = thread_cpu_us () - loop->it_cpu_us;
 
       loop->max_busy_us = MAX (loop->max_busy_us, busy);
+      loop->max_cpu_us = MAX (loop->max_cpu_us, cpu);
       loop->woke_us = 0;
       if (loop->stall_us > 0 && busy > loop->stall_us)
         g_message ("Stall: iteration of %" G_GINT64_FORMAT " µs (CPU %" G_GINT64_FORMAT
                    " µs): %u events in %" G_GINT64_FORMAT
                    " µs, %u deferred in %" G_GINT64_FORMAT " µs, other sources %" G_GINT64_FORMAT
-                   " µs", busy, thread_cpu_us () - loop->it_cpu_us, loop->it_events, loop->it_events_us, loop->it_deferred,
+                   " µs", busy, cpu, loop->it_events, loop->it_events_us, loop->it_deferred,
                    loop->it_deferred_us, busy - loop->it_events_us - loop->it_deferred_us);
-      loop->it_events = loop->it_deferred = 0;
-      loop->it_events_us = loop->it_deferred_us = 0;
     }
   *timeout = -1;
   if (!g_queue_is_empty (&loop->deferred) || !g_queue_is_empty (&loop->backlog))
@@ -177,8 +178,9 @@ source_check (GSource *source)
   SsqNetLoop *loop = ((LoopSource *) source)->loop;
 
   loop->woke_us = g_get_monotonic_time ();
-  if (loop->stall_us > 0)
-    loop->it_cpu_us = thread_cpu_us ();
+  loop->it_cpu_us = thread_cpu_us ();
+  loop->it_events = loop->it_deferred = 0;
+  loop->it_events_us = loop->it_deferred_us = 0;
   return !g_queue_is_empty (&loop->deferred) || !g_queue_is_empty (&loop->backlog) ||
          (g_source_query_unix_fd (source, loop->fd_tag) & G_IO_IN) != 0;
 }
@@ -316,14 +318,19 @@ ssq_net_loop_remove (SsqNetLoop  *loop,
 }
 
 /* The longest main-loop iteration (poll to poll, all sources) since the
- * last call, in microseconds; starts measuring afresh. */
-gint64
-ssq_net_loop_take_max_busy_us (SsqNetLoop *loop)
+ * last call, in microseconds of wall time, and the most CPU time one
+ * iteration took; starts measuring afresh. On a machine with more runnable
+ * threads than cores the first includes time the thread was preempted:
+ * the second is the loop's own work. */
+void
+ssq_net_loop_take_max_busy (SsqNetLoop *loop,
+                            gint64     *wall_us,
+                            gint64     *cpu_us)
 {
-  gint64 max = loop->max_busy_us;
-
+  *wall_us = loop->max_busy_us;
+  *cpu_us = loop->max_cpu_us;
   loop->max_busy_us = 0;
-  return max;
+  loop->max_cpu_us = 0;
 }
 
 /* ---- Deferred work ---------------------------------------------------- */

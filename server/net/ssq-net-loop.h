@@ -44,7 +44,9 @@ struct _SsqNetDeferred {
 
 SsqNetLoop *ssq_net_loop_new          (GError        **error);
 void        ssq_net_loop_free         (SsqNetLoop     *loop);
-gint64      ssq_net_loop_take_max_busy_us (SsqNetLoop *loop);
+void        ssq_net_loop_take_max_busy    (SsqNetLoop *loop,
+                                           gint64     *wall_us,
+                                           gint64     *cpu_us);
 gboolean    ssq_net_loop_add          (SsqNetLoop     *loop,
                                        SsqNetWatch    *watch,
                                        guint32         events,

@@ -169,11 +169,14 @@ ssq_net_server_refused_total (SsqNetServer *server)
   return server->refused_total;
 }
 
-/* The longest main-loop iteration since the last call (µs). */
-gint64
-ssq_net_server_take_max_busy_us (SsqNetServer *server)
+/* The longest main-loop iteration since the last call, wall and CPU
+ * time (µs). */
+void
+ssq_net_server_take_max_busy (SsqNetServer *server,
+                              gint64       *wall_us,
+                              gint64       *cpu_us)
 {
-  return ssq_net_loop_take_max_busy_us (server->loop);
+  ssq_net_loop_take_max_busy (server->loop, wall_us, cpu_us);
 }
 
 /* ---- Accepting -------------------------------------------------------- */

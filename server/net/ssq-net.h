@@ -100,7 +100,9 @@ void          ssq_net_server_stop_listening (SsqNetServer       *server);
 void          ssq_net_server_close_all     (SsqNetServer        *server);
 guint         ssq_net_server_n_connections (SsqNetServer        *server);
 guint64       ssq_net_server_refused_total (SsqNetServer        *server);
-gint64        ssq_net_server_take_max_busy_us (SsqNetServer     *server);
+void          ssq_net_server_take_max_busy (SsqNetServer        *server,
+                                            gint64              *wall_us,
+                                            gint64              *cpu_us);
 void          ssq_net_raise_fd_limit       (void);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqNetServer, ssq_net_server_free)
 

@@ -4,9 +4,12 @@
  * conversation with another client (the library). Screenshots of the main
  * states go to $SSQ_SCREENSHOT_DIR. */
 #include <adwaita.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "ssq-gtk-application.h"
+#include "ssq-gtk-attachment-strip.h"
+#include "ssq-gtk-composer.h"
 #include "ssq-gtk-rows.h"
 #include "ssq-gtk-window.h"
 #include "ssq-test-server.h"
@@ -195,6 +198,22 @@ window_online (gpointer data)
 }
 
 typedef struct {
+  SsqGtkWindow *window;
+  const char   *username;
+} NewSession;
+
+/* The window runs @username's session, online. */
+static gboolean
+session_of (gpointer data)
+{
+  NewSession *s = data;
+  SsqClient *client = ssq_gtk_window_get_client (s->window);
+
+  return client != NULL && g_strcmp0 (ssq_client_get_username (client), s->username) == 0 &&
+         ssq_client_is_synced (client);
+}
+
+typedef struct {
   SsqClient  *client;
   const char *conversation_id;
   const char *body;
@@ -284,6 +303,29 @@ highlighted_first (gpointer data)
   return selected != NULL && first != NULL && gtk_single_selection_get_selected (selection) == 0 &&
          g_strcmp0 (ssq_conversation_get_id (selected), h->id) == 0 &&
          g_strcmp0 (ssq_conversation_get_id (first), h->id) == 0;
+}
+
+typedef struct {
+  SsqGtkWindow *window;
+  const char   *title;
+  guint         n;
+} Listed;
+
+/* The sidebar lists @n conversations, one of them titled @title. */
+static gboolean
+sidebar_lists (gpointer data)
+{
+  Listed *l = data;
+  GListModel *shown = G_LIST_MODEL (sidebar_selection (GTK_WIDGET (l->window)));
+  gboolean found = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (shown); i++)
+    {
+      g_autoptr(SsqConversation) c = g_list_model_get_item (shown, i);
+
+      found = found || g_strcmp0 (ssq_conversation_get_display_title (c), l->title) == 0;
+    }
+  return found && g_list_model_get_n_items (shown) == l->n;
 }
 
 /* A notification server on the test's own session bus (dbus-run-session),
@@ -440,6 +482,44 @@ notified_body (gpointer data)
   return found;
 }
 
+/* Every label's text under @widget, one a line. */
+static void
+collect_labels (GtkWidget *widget,
+                GString   *out)
+{
+  if (GTK_IS_LABEL (widget))
+    g_string_append_printf (out, "%s\n", gtk_label_get_text (GTK_LABEL (widget)));
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    collect_labels (child, out);
+}
+
+/* The button under @widget whose tooltip is @tooltip. */
+static GtkWidget *
+find_by_tooltip (GtkWidget  *widget,
+                 const char *tooltip)
+{
+  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_widget_get_tooltip_text (widget), tooltip) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_by_tooltip (child, tooltip);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GFile *
+make_file (const char *dir,
+           const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, "x", 1, NULL));
+  return g_file_new_for_path (path);
+}
+
 /* The app registers, gets a conversation from bob, answers, and shows his
  * reply; the main states are photographed on the way. */
 static void
@@ -514,6 +594,25 @@ test_end_to_end (void)
   wait_shows (GTK_WIDGET (window), "Yes, here. Grüße!");
   screenshot (GTK_WIDGET (window), "conversation.png");
 
+  /* Files attached wait above the composer; each goes with its button. */
+  {
+    SsqGtkComposer *box = SSQ_GTK_COMPOSER (gtk_widget_get_ancestor (composer, SSQ_TYPE_GTK_COMPOSER));
+    g_autofree char *dir = g_dir_make_tmp ("ssq-gtk-attach-XXXXXX", NULL);
+    g_autoptr(GFile) photo = make_file (dir, "holiday-photo.jpg");
+    g_autoptr(GFile) report = make_file (dir, "quarterly report.pdf");
+
+    ssq_gtk_composer_add_file (box, photo);
+    ssq_gtk_composer_add_file (box, report);
+    g_assert_cmpuint (count_unnamed (GTK_WIDGET (window)), ==, 0);
+    screenshot (GTK_WIDGET (window), "attachments.png");
+    g_signal_emit_by_name (find_by_tooltip (GTK_WIDGET (window), "Remove holiday-photo.jpg"), "clicked");
+    g_signal_emit_by_name (find_by_tooltip (GTK_WIDGET (window), "Remove quarterly report.pdf"), "clicked");
+    g_assert_cmpuint (g_list_model_get_n_items (ssq_gtk_composer_get_attachments (box)), ==, 0);
+    g_file_delete (photo, NULL, NULL);
+    g_file_delete (report, NULL, NULL);
+    g_rmdir (dir);
+  }
+
   /* The open conversation stays highlighted while the list changes under
    * it: another conversation moves to the top, then this one comes back
    * to the top with a new message. */
@@ -583,8 +682,153 @@ test_end_to_end (void)
   screenshot (GTK_WIDGET (window), "dark.png");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
 
+  /* The search narrows the sidebar to the titles that match, and leaves
+   * the titles whole. */
+  {
+    GtkWidget *search = find_by_type (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY, NULL);
+    Listed lab_only = { window, "Lab crew", 1 }, both = { window, "Lab crew", 2 };
+
+    gtk_editable_set_text (GTK_EDITABLE (search), "lab");
+    g_assert_true (ssq_test_wait_until (sidebar_lists, &lab_only, WAIT_MS));
+    gtk_editable_set_text (GTK_EDITABLE (search), "");
+    g_assert_true (ssq_test_wait_until (sidebar_lists, &both, WAIT_MS));
+  }
+
+  /* Log out and in as someone else: nothing of alice's session is left
+   * on screen, neither her open conversation nor her draft (text and
+   * attachments) nor her search. */
+  {
+    GtkWidget *search = find_by_type (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY, NULL);
+    GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (composer));
+    NewSession carol = { window, "carol" };
+
+    SsqGtkComposer *box = SSQ_GTK_COMPOSER (gtk_widget_get_ancestor (composer, SSQ_TYPE_GTK_COMPOSER));
+    g_autoptr(GFile) attached = g_file_new_for_path ("/nonexistent/alice.pdf");
+
+    gtk_text_buffer_set_text (buffer, "a draft of alice's", -1);
+    ssq_gtk_composer_add_file (box, attached);
+    gtk_editable_set_text (GTK_EDITABLE (search), "Lab");
+    g_action_group_activate_action (G_ACTION_GROUP (app), "logout", NULL);
+    gtk_editable_set_text (GTK_EDITABLE (rows[1]), "carol");
+    gtk_editable_set_text (GTK_EDITABLE (rows[2]), "password123");
+    gtk_widget_activate (register_button);
+    g_assert_true (ssq_test_wait_until (session_of, &carol, WAIT_MS));
+    g_assert_null (ssq_gtk_window_get_selected (window));
+    g_assert_cmpint (gtk_text_buffer_get_char_count (buffer), ==, 0);
+    g_assert_cmpuint (g_list_model_get_n_items (ssq_gtk_composer_get_attachments (box)), ==, 0);
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (search)), ==, "");
+    screenshot (GTK_WIDGET (window), "new-session.png");
+  }
+
   gtk_window_destroy (GTK_WINDOW (window));
   ssq_test_wait_ms (100);
+}
+
+static gboolean
+chooser_open (gpointer data)
+{
+  GtkFileChooser **chooser = data;
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels) && *chooser == NULL; i++)
+    {
+      g_autoptr(GtkWidget) w = g_list_model_get_item (toplevels, i);
+
+      if (GTK_IS_FILE_CHOOSER_DIALOG (w) && gtk_widget_get_visible (w))
+        *chooser = GTK_FILE_CHOOSER (w);
+    }
+  return *chooser != NULL;
+}
+
+static gboolean
+chooser_has_selection (gpointer data)
+{
+  g_autoptr(GListModel) files = gtk_file_chooser_get_files (data);
+
+  return g_list_model_get_n_items (files) > 0;
+}
+
+static gboolean
+has_attachments (gpointer data)
+{
+  return g_list_model_get_n_items (data) > 0;
+}
+
+/* The composer's pending attachments: each file once, in the order
+ * added, a chip each with its name (readable even when the name on disk
+ * is not UTF-8) and a remove button that takes it out; the strip hides
+ * when none is left. */
+static void
+test_attachments (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ssq-gtk-attach-XXXXXX", NULL);
+  g_autoptr(GFile) photo = make_file (dir, "photo.jpg");
+  g_autoptr(GFile) report = make_file (dir, "report.pdf");
+  g_autoptr(GFile) latin1 = make_file (dir, "caf\xe9.txt");
+  g_autoptr(GFile) photo_again = g_file_dup (photo);
+  GtkWidget *composer = g_object_ref_sink (g_object_new (SSQ_TYPE_GTK_COMPOSER, NULL));
+  GListModel *attachments = ssq_gtk_composer_get_attachments (SSQ_GTK_COMPOSER (composer));
+  GtkWidget *strip = find_by_type (composer, SSQ_TYPE_GTK_ATTACHMENT_STRIP, NULL);
+  g_autoptr(GString) labels = g_string_new (NULL);
+  g_autoptr(GFile) first = NULL, second = NULL;
+  GtkWidget *remove;
+
+  g_assert_nonnull (strip);
+  g_assert_cmpuint (g_list_model_get_n_items (attachments), ==, 0);
+  g_assert_false (gtk_widget_get_visible (strip));
+
+  ssq_gtk_composer_add_file (SSQ_GTK_COMPOSER (composer), photo);
+  ssq_gtk_composer_add_file (SSQ_GTK_COMPOSER (composer), report);
+  ssq_gtk_composer_add_file (SSQ_GTK_COMPOSER (composer), latin1);
+  ssq_gtk_composer_add_file (SSQ_GTK_COMPOSER (composer), photo_again);
+  g_assert_cmpuint (g_list_model_get_n_items (attachments), ==, 3);
+  g_assert_true (gtk_widget_get_visible (strip));
+  collect_labels (strip, labels);
+  g_assert_cmpstr (labels->str, ==, "photo.jpg\nreport.pdf\ncaf\xef\xbf\xbd.txt\n");
+  g_assert_cmpuint (count_unnamed (composer), ==, 0);
+
+  remove = find_by_tooltip (strip, "Remove report.pdf");
+  g_assert_nonnull (remove);
+  g_signal_emit_by_name (remove, "clicked");
+  g_assert_cmpuint (g_list_model_get_n_items (attachments), ==, 2);
+  first = g_list_model_get_item (attachments, 0);
+  second = g_list_model_get_item (attachments, 1);
+  g_assert_true (g_file_equal (first, photo));
+  g_assert_true (g_file_equal (second, latin1));
+  g_clear_object (&first);
+  g_signal_emit_by_name (find_by_tooltip (strip, "Remove photo.jpg"), "clicked");
+  g_signal_emit_by_name (find_by_tooltip (strip, "Remove caf\xef\xbf\xbd.txt"), "clicked");
+  g_assert_cmpuint (g_list_model_get_n_items (attachments), ==, 0);
+  g_assert_false (gtk_widget_get_visible (strip));
+
+  /* The attach button's chooser (GTK's own dialog here: no portal under
+   * the test's bus) adds what is picked. */
+  {
+    GtkWidget *window = gtk_window_new ();
+    GtkWidget *attach = find_by_tooltip (composer, "Attach Files");
+    GtkFileChooser *chooser = NULL;
+
+    gtk_window_set_child (GTK_WINDOW (window), composer);
+    gtk_window_present (GTK_WINDOW (window));
+    g_assert_nonnull (attach);
+    g_signal_emit_by_name (attach, "clicked");
+    g_assert_true (ssq_test_wait_until (chooser_open, &chooser, WAIT_MS));
+    g_assert_true (gtk_file_chooser_get_select_multiple (chooser));
+    g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (chooser)), ==, "Attach Files");
+    g_assert_true (gtk_file_chooser_set_file (chooser, report, NULL));
+    g_assert_true (ssq_test_wait_until (chooser_has_selection, chooser, WAIT_MS));
+    gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+    g_assert_true (ssq_test_wait_until (has_attachments, attachments, WAIT_MS));
+    first = g_list_model_get_item (attachments, 0);
+    g_assert_true (g_file_equal (first, report));
+    gtk_window_destroy (GTK_WINDOW (window));
+  }
+
+  g_object_unref (composer);
+  g_file_delete (photo, NULL, NULL);
+  g_file_delete (report, NULL, NULL);
+  g_file_delete (latin1, NULL, NULL);
+  g_rmdir (dir);
 }
 
 /* The rows, bound to snapshots from a real cache. */
@@ -663,6 +907,7 @@ main (int    argc,
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
   g_test_add_func ("/gtk/rows", test_rows);
+  g_test_add_func ("/gtk/attachments", test_attachments);
   g_test_add_func ("/gtk/end-to-end", test_end_to_end);
   return g_test_run ();
 }

@@ -585,6 +585,61 @@ test_health_metrics (void)
     }
 }
 
+/* A counter of /metrics. */
+static gint64
+metric (const char *name)
+{
+  g_autoptr(SoupSession) s = soup_session_new ();
+  g_autofree char *uri = g_strconcat (server->url, "/metrics", NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", uri);
+  g_autoptr(GBytes) body = soup_session_send_and_read (s, msg, NULL, NULL);
+  g_autofree char *text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  g_autofree char *line = g_strconcat ("\n", name, " ", NULL);
+  const char *at = strstr (text, line);
+
+  g_assert_nonnull (at);
+  return g_ascii_strtoll (at + strlen (line), NULL, 10);
+}
+
+/* Issue 11: the hot path reads nothing it already knows. A conversation's
+ * members are taken from the commit that created or changed it, so
+ * messages right after a creation, an added member or a role change read
+ * no membership from SQLite. */
+static void
+test_membership_in_memory (void)
+{
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "mem.a");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "mem.b");
+  g_autoptr(SsqTestUser) c = ssq_test_register (server, "mem.c");
+  g_autoptr(JsonObject) r = NULL;
+  g_autofree char *id = NULL, *members = NULL, *messages = NULL;
+  gint64 reads;
+  guint status;
+
+  reads = metric ("ssq_membership_reads_total");
+  r = ssq_test_http (server, "POST", "/api/v1/conversations", a->token,
+                     "{\"kind\":\"group\",\"title\":\"mem\",\"members\":[\"mem.b\"]}", &status);
+  g_assert_cmpuint (status, ==, 201);
+  id = g_strdup (json_object_get_string_member (conversation_of (r), "id"));
+  g_clear_pointer (&r, json_object_unref);
+  messages = g_strdup_printf ("/api/v1/conversations/%s/messages", id);
+  r = ssq_test_http (server, "POST", messages, b->token,
+                     "{\"client_id\":\"m1\",\"body\":\"first\"}", &status);
+  g_assert_cmpuint (status, ==, 201);
+  g_clear_pointer (&r, json_object_unref);
+
+  members = g_strdup_printf ("/api/v1/conversations/%s/members", id);
+  r = ssq_test_http (server, "POST", members, a->token, "{\"username\":\"mem.c\"}", &status);
+  g_assert_cmpuint (status, ==, 201);
+  g_clear_pointer (&r, json_object_unref);
+  /* The new member may send at once, and is one of those it goes to. */
+  r = ssq_test_http (server, "POST", messages, c->token,
+                     "{\"client_id\":\"m2\",\"body\":\"hello\"}", &status);
+  g_assert_cmpuint (status, ==, 201);
+  g_clear_pointer (&r, json_object_unref);
+  g_assert_cmpint (metric ("ssq_membership_reads_total"), ==, reads);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -594,6 +649,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   server = ssq_test_server_start (NULL, NULL);
   g_test_add_func ("/server/api/accounts", test_accounts);
+  g_test_add_func ("/server/api/membership-in-memory", test_membership_in_memory);
   g_test_add_func ("/server/api/user-search", test_user_search);
   g_test_add_func ("/server/api/direct", test_direct);
   g_test_add_func ("/server/api/group-roles", test_group_roles);
