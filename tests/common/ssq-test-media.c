@@ -165,6 +165,20 @@ ssq_test_media_files (SsqTestServer *s,
   return n;
 }
 
+/* Waits until the store (or the upload area) holds @n files. */
+gboolean
+ssq_test_media_wait_files (SsqTestServer *s,
+                           gboolean       tmp,
+                           guint          n,
+                           guint          timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (ssq_test_media_files (s, tmp) != n && g_get_monotonic_time () < deadline)
+    g_usleep (20000);
+  return ssq_test_media_files (s, tmp) == n;
+}
+
 gboolean
 ssq_test_media_tmp_empty_cb (gpointer data)
 {

@@ -72,6 +72,10 @@ guint        ssq_test_post_with_media      (SsqTestServer      *s,
  * the conditions for ssq_test_wait_until () (@data: the server). */
 guint        ssq_test_media_files          (SsqTestServer      *s,
                                             gboolean            tmp);
+gboolean     ssq_test_media_wait_files     (SsqTestServer      *s,
+                                            gboolean            tmp,
+                                            guint               n,
+                                            guint               timeout_ms);
 gboolean     ssq_test_media_tmp_empty_cb   (gpointer            data);
 gboolean     ssq_test_media_store_empty_cb (gpointer            data);
 gboolean     ssq_test_media_tmp_has_bytes_cb (gpointer          data);
