@@ -843,13 +843,3 @@ ssq_api_users (SsqRequest *request)
     json_array_add_object_element (array, ssq_server_json_user (r->server, users->pdata[i]));
   ssq_request_reply (r, SSQ_HTTP_OK, body);
 }
-
-void
-ssq_api_media (SsqRequest *request)
-{
-  g_autoptr(SsqRequest) r = request;
-  g_autoptr(GError) error = g_error_new_literal (SSQ_ERROR, SSQ_ERROR_NOT_IMPLEMENTED,
-                                                 "Media is not implemented yet");
-
-  ssq_request_reply_error (r, error);
-}

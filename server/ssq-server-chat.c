@@ -14,6 +14,47 @@ ssq_send_request_clear (SsqSendRequest *request)
   g_clear_pointer (&request->conversation_id, g_free);
   g_clear_pointer (&request->client_id, g_free);
   g_clear_pointer (&request->body, g_free);
+  g_clear_pointer (&request->media_ids, g_strfreev);
+}
+
+/* The media ids of a send: strings, each once. Whether they exist and may
+ * be attached is the store's to say. */
+static gboolean
+parse_media_ids (JsonArray   *media,
+                 char      ***out_ids,
+                 GError     **error)
+{
+  guint n = media != NULL ? json_array_get_length (media) : 0;
+  g_autoptr(GStrvBuilder) builder = NULL;
+
+  *out_ids = NULL;
+  if (n == 0)
+    return TRUE;
+  builder = g_strv_builder_new ();
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *node = json_array_get_element (media, i);
+      const char *id = JSON_NODE_HOLDS_VALUE (node) &&
+                       json_node_get_value_type (node) == G_TYPE_STRING
+                         ? json_node_get_string (node) : NULL;
+
+      if (id == NULL || id[0] == '\0' || strlen (id) > 64)
+        {
+          g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                               "\"media\" must be an array of media ids");
+          return FALSE;
+        }
+      for (guint j = 0; j < i; j++)
+        if (g_strcmp0 (json_array_get_string_element (media, j), id) == 0)
+          {
+            g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                                 "\"media\" names the same media twice");
+            return FALSE;
+          }
+      g_strv_builder_add (builder, id);
+    }
+  *out_ids = g_strv_builder_end (builder);
+  return TRUE;
 }
 
 /**
@@ -71,14 +112,9 @@ ssq_server_chat_parse_send (JsonObject      *request,
   if (!ssq_wire_send_decode (request, &send, error))
     return FALSE;
   if (!ssq_check_text ("client_id", send.client_id, 1, SSQ_CLIENT_ID_MAX, error) ||
-      !ssq_check_text ("body", send.body, 1, SSQ_BODY_MAX, error))
+      !ssq_check_text ("body", send.body, 1, SSQ_BODY_MAX, error) ||
+      !parse_media_ids (send.media, &out->media_ids, error))
     return FALSE;
-  if (send.media != NULL && json_array_get_length (send.media) > 0)
-    {
-      /* No media can exist before media uploads are implemented. */
-      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "Unknown media id");
-      return FALSE;
-    }
   out->conversation_id = g_strdup (send.conversation_id);
   out->client_id = g_strdup (send.client_id);
   out->body = g_strdup (send.body);
@@ -176,6 +212,10 @@ send_op_run (SsqServerStore  *store,
       g_propagate_error (error, local_error);
       return FALSE;
     }
+  /* Checked again here: an upload may have expired since. */
+  if (!ssq_server_store_message_attach_media (store, m, (const char *const *) op->request.media_ids,
+                                              error))
+    return FALSE;
   /* Writing a message means having read everything before it. */
   if (!ssq_server_store_member_mark (store, m->conversation_id, op->user_id, m->seq, m->seq, error))
     return FALSE;
@@ -254,6 +294,11 @@ ssq_server_chat_send (SsqServer       *server,
 
   member = ssq_server_chat_require_member (server, op->request.conversation_id, user_id, &error);
   if (member == NULL)
+    goto fail;
+  /* An unknown media id is refused before the writer and the rate limit. */
+  if (!ssq_server_store_media_check_attachable (server->store,
+                                                (const char *const *) op->request.media_ids,
+                                                user_id, &error))
     goto fail;
   /* Messages are never removed and seqs have no gaps: every seq up to the
    * committed last one names a message. */
@@ -385,6 +430,7 @@ typedef struct {
   SsqChatSendDone  done;
   gpointer         user_data;
   GDestroyNotify   user_data_free;
+  GPtrArray       *freed;       /* hashes of media files a deletion let go */
 } EditOp;
 
 static void
@@ -393,6 +439,7 @@ edit_op_free (gpointer data)
   EditOp *op = data;
 
   g_clear_pointer (&op->message, ssq_message_row_free);
+  g_clear_pointer (&op->freed, g_ptr_array_unref);
   if (op->user_data_free != NULL)
     op->user_data_free (op->user_data);
   g_free (op);
@@ -405,7 +452,14 @@ edit_op_run (SsqServerStore  *store,
 {
   EditOp *op = data;
 
-  return ssq_server_store_message_update (store, op->message, error);
+  if (!ssq_server_store_message_update (store, op->message, error))
+    return FALSE;
+  if (!op->message->deleted)
+    return TRUE;
+  /* Its media go with it, unless another message carries them. */
+  g_clear_pointer (&op->freed, g_ptr_array_unref);
+  op->freed = g_ptr_array_new_with_free_func (g_free);
+  return ssq_server_store_message_detach_media (store, op->message, op->freed, error);
 }
 
 /* Main loop, after the commit: the change is durable, so it may be told. */
@@ -415,6 +469,8 @@ edit_op_done (gpointer      data,
 {
   EditOp *op = data;
 
+  if (error == NULL && op->freed != NULL)
+    ssq_server_media_release (op->server->media, op->freed, op->server->store);
   if (error == NULL)
     ssq_server_chat_emit_message (op->server, op->message, FALSE);
   op->done (op->server, error ? NULL : op->message, FALSE, error, op->user_data);

@@ -12,6 +12,7 @@ typedef struct {
   char   *client_id;
   char   *body;
   gint64  reply_to;
+  char  **media_ids;    /* NULL-terminated, in order; NULL: none */
 } SsqSendRequest;
 
 void      ssq_send_request_clear (SsqSendRequest *request);

@@ -43,6 +43,11 @@ ssq_server_config_new (void)
   c->session_days = 90;
   c->hash_threads = 2;
 
+  c->media_max_size = 100 * 1024 * 1024;
+  c->media_quota_per_user = G_GUINT64_CONSTANT (2) * 1024 * 1024 * 1024;
+  c->media_orphan_expiry = 86400;
+  c->media_uploads_per_minute = 30;
+
   c->pwhash_opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
   c->pwhash_memlimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
   return c;
@@ -171,6 +176,11 @@ ssq_server_config_load_file (SsqServerConfig  *config,
   READ_UINT ("limits", "session_days", session_days, 3650);
   READ_UINT ("limits", "hash_threads", hash_threads, 64);
 
+  READ_UINT ("media", "max_size", media_max_size, G_MAXINT64);
+  READ_UINT ("media", "quota_per_user", media_quota_per_user, G_MAXINT64);
+  READ_UINT ("media", "orphan_expiry", media_orphan_expiry, 365 * 86400);
+  READ_UINT ("media", "uploads_per_minute", media_uploads_per_minute, G_MAXUINT32);
+
   READ_UINT ("security", "pwhash_opslimit", pwhash_opslimit, crypto_pwhash_OPSLIMIT_MAX);
   READ_UINT ("security", "pwhash_memlimit", pwhash_memlimit, G_MAXUINT32);
   return TRUE;
@@ -247,6 +257,12 @@ ssq_server_config_validate (SsqServerConfig  *config,
                            "idle_timeout, max_requests_in_flight, login_backoff_max and "
                            "login_throttle_entries must be positive, "
                            "max_header_size at least 1024, max_headers at least 8");
+      return FALSE;
+    }
+  if (config->media_max_size == 0 || config->media_orphan_expiry == 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "[media] max_size and orphan_expiry must be positive");
       return FALSE;
     }
   if (config->pwhash_opslimit < crypto_pwhash_OPSLIMIT_MIN ||

@@ -41,6 +41,12 @@ typedef struct {
   guint    session_days;         /* token lifetime */
   guint    hash_threads;         /* concurrent password hashes */
 
+  /* [media] */
+  guint64  media_max_size;       /* bytes of one upload */
+  guint64  media_quota_per_user; /* bytes all of a user's uploads may hold; 0 = unlimited */
+  guint    media_orphan_expiry;  /* seconds an upload no message carries is kept */
+  guint    media_uploads_per_minute; /* per user; 0 = unlimited */
+
   /* [security] */
   guint64  pwhash_opslimit;      /* Argon2id cost; defaults are libsodium's "interactive" */
   gsize    pwhash_memlimit;

@@ -24,6 +24,7 @@ typedef struct {
   const char   *query;      /* parameters allowed; NULL: none */
   const char   *fields;     /* body members allowed (json_body routes) */
   SsqRouteFunc  func;
+  SsqRouteFunc  head;       /* runs at the headers instead, before the body (uploads) */
 } Route;
 
 static const Route routes[] = {
@@ -44,9 +45,12 @@ static const Route routes[] = {
   { "POST",   "conversations/*/messages",   TRUE,  TRUE,  NULL, "client_id body reply_to media", ssq_api_messages_post },
   { "PATCH",  "conversations/*/messages/*", TRUE,  TRUE,  NULL, "body", ssq_api_message_patch },
   { "DELETE", "conversations/*/messages/*", TRUE,  FALSE, NULL, NULL, ssq_api_message_delete },
-  { "POST",   "media",                      TRUE,  FALSE, "name", NULL, ssq_api_media },
-  { "GET",    "media/*",                    TRUE,  FALSE, NULL, NULL, ssq_api_media },
-  { "GET",    "media/*/thumbnail",          TRUE,  FALSE, NULL, NULL, ssq_api_media },
+  { "POST",   "media",                      TRUE,  FALSE, "name", NULL, ssq_api_media_upload_buffered,
+    ssq_api_media_upload },
+  { "GET",    "media/*",                    TRUE,  FALSE, NULL, NULL, ssq_api_media_get },
+  { "HEAD",   "media/*",                    TRUE,  FALSE, NULL, NULL, ssq_api_media_get },
+  { "GET",    "media/*/thumbnail",          TRUE,  FALSE, NULL, NULL, ssq_api_media_thumbnail },
+  { "HEAD",   "media/*/thumbnail",          TRUE,  FALSE, NULL, NULL, ssq_api_media_thumbnail },
 };
 
 /* The WebSocket upgrade, /healthz and /metrics have no entry above. */
@@ -66,9 +70,36 @@ send_reply (SsqRequest *request)
     }
   ssq_histogram_observe (&server->metrics.http_latency,
                          (g_get_monotonic_time () - started) / 1e6);
-  ssq_net_request_respond (g_steal_pointer (&request->net), request->status,
-                           "application/json", g_steal_pointer (&request->reply),
-                           request->reply_len, request->reply_headers);
+  if (request->unread_body)
+    ssq_net_request_refuse (g_steal_pointer (&request->net), request->status,
+                            "application/json", g_steal_pointer (&request->reply),
+                            request->reply_len, request->reply_headers);
+  else
+    ssq_net_request_respond (g_steal_pointer (&request->net), request->status,
+                             "application/json", g_steal_pointer (&request->reply),
+                             request->reply_len, request->reply_headers);
+}
+
+/**
+ * ssq_request_reply_file:
+ * Answers with @length bytes of @fd from @offset (taking @fd), with the
+ * reply headers set on @request; the request is then done (free it).
+ */
+void
+ssq_request_reply_file (SsqRequest *request,
+                        guint       status,
+                        const char *content_type,
+                        int         fd,
+                        goffset     offset,
+                        goffset     length)
+{
+  gint64 started = ssq_net_request_get_start_us (request->net);
+
+  ssq_histogram_observe (&request->server->metrics.http_latency,
+                         (g_get_monotonic_time () - started) / 1e6);
+  request->status = status;
+  ssq_net_request_respond_file (g_steal_pointer (&request->net), status, content_type, fd,
+                                offset, length, request->reply_headers);
 }
 
 /* Sends the reply set on @request (a 500 if none was) and frees it. */
@@ -333,6 +364,35 @@ split_path (const char *path)
   return segments;
 }
 
+/* What every route checks before its handler: the token and the query
+ * parameters; FALSE with the error reply set. */
+static gboolean
+check_request (SsqRequest  *request,
+               const Route *route)
+{
+  g_autoptr(GError) error = NULL;
+  SsqNetRequest *net = request->net;
+
+  if (ssq_net_request_get_query (net) != NULL)
+    request->query = g_hash_table_ref (ssq_net_request_get_query (net));
+  if (route->auth)
+    {
+      request->token = bearer_token (net);
+      request->user_id = ssq_server_authenticate (request->server, request->token, &error);
+      if (request->user_id == NULL)
+        {
+          ssq_request_reply_error (request, error);
+          return FALSE;
+        }
+    }
+  if (!check_query (request->query, route->query, &error))
+    {
+      ssq_request_reply_error (request, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 api_request (SsqServer     *server,
              SsqNetRequest *net)
@@ -361,23 +421,8 @@ api_request (SsqServer     *server,
         request->status = 405;
       return;
     }
-  if (ssq_net_request_get_query (net) != NULL)
-    request->query = g_hash_table_ref (ssq_net_request_get_query (net));
-  if (route->auth)
-    {
-      request->token = bearer_token (net);
-      request->user_id = ssq_server_authenticate (server, request->token, &error);
-      if (request->user_id == NULL)
-        {
-          ssq_request_reply_error (request, error);
-          return;
-        }
-    }
-  if (!check_query (request->query, route->query, &error))
-    {
-      ssq_request_reply_error (request, error);
-      return;
-    }
+  if (!check_request (request, route))
+    return;
   if (route->json_body)
     {
       gsize len;
@@ -392,6 +437,39 @@ api_request (SsqServer     *server,
         }
     }
   route->func (g_steal_pointer (&request));
+}
+
+/* Requests whose route runs at the headers (uploads): checked as any
+ * other, then the route decides what becomes of the body. The media path
+ * is tested first, so that other requests pay one comparison. */
+static void
+head_cb (SsqNetRequest *net,
+         gpointer       user_data)
+{
+  SsqServer *server = user_data;
+  const char *path = ssq_net_request_get_path (net);
+  g_autoptr(SsqRequest) request = NULL;
+  const Route *route;
+  gboolean path_known;
+  char **segments;
+
+  if (!g_str_has_prefix (path, API_PREFIX "media"))
+    return;
+  segments = split_path (path + strlen (API_PREFIX));
+  route = find_route (ssq_net_request_get_method (net), segments, &path_known);
+  if (route == NULL || route->head == NULL)
+    {
+      g_strfreev (segments);
+      return;
+    }
+  request = g_new0 (SsqRequest, 1);
+  request->server = g_object_ref (server);
+  request->net = net;
+  request->segments = segments;
+  request->unread_body = TRUE;
+  server->metrics.http_requests_total++;
+  if (check_request (request, route))
+    route->head (g_steal_pointer (&request));
 }
 
 /* ---- Plain routes ----------------------------------------------------- */
@@ -429,6 +507,7 @@ metrics (SsqServer     *server,
   server->metrics.loop_busy_max_us = (guint64) loop_wall_us;
   server->metrics.loop_cpu_max_us = (guint64) loop_cpu_us;
   server->metrics.membership_reads_total = ssq_server_members_n_reads (server->members);
+  server->metrics.media_bytes_stored = ssq_server_media_bytes_stored (server->media);
   text = ssq_server_metrics_render (&server->metrics,
                                     ssq_server_hub_n_sessions (server->hub),
                                     ssq_server_hub_users_online (server->hub),
@@ -535,5 +614,8 @@ ssq_server_http_setup (SsqServer  *server,
 
   server->net = ssq_net_server_new (&limits, "supersoniq/" SSQ_VERSION, request_cb,
                                     transport_error_body, server, error);
-  return server->net != NULL;
+  if (server->net == NULL)
+    return FALSE;
+  ssq_net_server_set_head_func (server->net, head_cb);
+  return TRUE;
 }

@@ -25,6 +25,7 @@ typedef struct {
   char             **segments;   /* path below /api/v1/, split on '/' */
   GHashTable        *query;
   JsonObject        *body;       /* NULL without a body */
+  gboolean           unread_body; /* the body is not read (yet): the reply closes the connection */
 } SsqRequest;
 
 typedef void (*SsqRouteFunc) (SsqRequest *request);
@@ -39,6 +40,12 @@ void ssq_request_reply_text  (SsqRequest    *request,
 void ssq_request_reply_error (SsqRequest    *request,
                               const GError  *error);
 const char *ssq_request_peer (SsqRequest    *request);
+void ssq_request_reply_file  (SsqRequest    *request,
+                              guint          status,
+                              const char    *content_type,
+                              int            fd,
+                              goffset        offset,
+                              goffset        length);
 gboolean ssq_request_query_int (SsqRequest  *request,
                                 const char  *name,
                                 gint64       min,
@@ -66,6 +73,11 @@ void ssq_api_messages_list         (SsqRequest *request);
 void ssq_api_messages_post         (SsqRequest *request);
 void ssq_api_message_patch         (SsqRequest *request);
 void ssq_api_message_delete        (SsqRequest *request);
-void ssq_api_media                 (SsqRequest *request);
+/* Media (ssq-server-api-media.c). The upload is a head route: it runs
+ * when the headers are complete and streams the body. */
+void ssq_api_media_upload          (SsqRequest *request);
+void ssq_api_media_upload_buffered (SsqRequest *request);
+void ssq_api_media_get             (SsqRequest *request);
+void ssq_api_media_thumbnail       (SsqRequest *request);
 
 G_END_DECLS

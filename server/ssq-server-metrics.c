@@ -118,10 +118,22 @@ ssq_server_metrics_render (SsqServerMetrics *m,
                   "Most CPU time one main-loop iteration took since the last scrape "
                   "(the wall-time gauge also counts time the thread was preempted).",
                   m->loop_cpu_max_us);
+  render_counter (out, "ssq_media_bytes_stored", "gauge",
+                  "Bytes of media files stored (equal uploads stored once).",
+                  m->media_bytes_stored);
+  render_counter (out, "ssq_media_uploads_total", "counter", "Media uploads stored.",
+                  m->media_uploads_total);
+  render_counter (out, "ssq_thumbnails_made_total", "counter", "Thumbnails made.",
+                  m->thumbnails_made_total);
+  render_counter (out, "ssq_thumbnails_failed_total", "counter",
+                  "Images no thumbnail could be made of.", m->thumbnails_failed_total);
+  render_counter (out, "ssq_thumbnail_queue_length", "gauge", "Images waiting for a thumbnail.",
+                  m->thumbnail_queue_length);
   g_string_append (out, "# HELP ssq_errors_total Errors returned to clients, by code.\n"
                         "# TYPE ssq_errors_total counter\n");
   for (guint i = 0; i < G_N_ELEMENTS (m->errors_total); i++)
-    g_string_append_printf (out, "ssq_errors_total{code=\"%s\"} %" G_GUINT64_FORMAT "\n",
+    if (i != SSQ_ERROR_NETWORK && i != SSQ_ERROR_PROTOCOL)   /* the client's own */
+      g_string_append_printf (out, "ssq_errors_total{code=\"%s\"} %" G_GUINT64_FORMAT "\n",
                             ssq_error_code_to_string ((SsqError) i), m->errors_total[i]);
   render_histogram (out, "ssq_http_request_duration_seconds",
                     "Time from request headers to response.", &m->http_latency);

@@ -25,11 +25,16 @@ typedef struct {
   guint64      messages_stored_total;
   guint64      messages_delivered_total; /* message events queued to sessions */
   guint64      events_sent_total;        /* every frame queued to sessions */
-  guint64      errors_total[SSQ_ERROR_NOT_IMPLEMENTED + 1];
+  guint64      errors_total[SSQ_ERROR_QUOTA_EXCEEDED + 1];   /* network, protocol: unused */
   guint64      commits_total;
   guint64      loop_busy_max_us;         /* longest loop iteration since the last scrape */
   guint64      loop_cpu_max_us;          /* the most CPU time of one of them */
   guint64      membership_reads_total;
+  guint64      media_uploads_total;      /* uploads stored (201) */
+  guint64      media_bytes_stored;       /* bytes of the media store's files (set when rendered) */
+  guint64      thumbnails_made_total;    /* the thumbnailer's (0 until it is wired in) */
+  guint64      thumbnails_failed_total;
+  guint64      thumbnail_queue_length;
   SsqHistogram http_latency;
   SsqHistogram ws_latency;
   SsqHistogram commit_latency;

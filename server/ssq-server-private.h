@@ -11,6 +11,7 @@
 #include "ssq-server-auth.h"
 #include "ssq-server-config.h"
 #include "ssq-server-logins.h"
+#include "ssq-server-media.h"
 #include "ssq-server-members.h"
 #include "ssq-server-metrics.h"
 #include "ssq-server-ratelimit.h"
@@ -39,12 +40,15 @@ struct _SsqServer {
   SsqServerRatelimit *rl_groups;
   SsqServerRatelimit *rl_joins;
   SsqServerRatelimit *rl_registrations;   /* per address key */
+  SsqServerRatelimit *rl_uploads;
+  SsqServerMedia     *media;              /* the files of uploads */
   SsqServerThrottle  *login_pairs;        /* "username\naddress key" */
   SsqServerThrottle  *login_accounts;     /* username */
 
   SsqNetServer       *net;
   guint               housekeeping_id;
   guint               purge_id;
+  guint               media_expiry_id;
   guint               sessions_alive;     /* sessions whose connection is not closed yet */
   gboolean            shutting_down;
   char               *url;
@@ -59,6 +63,8 @@ char       *ssq_server_authenticate (SsqServer          *server,
                                      GError            **error);
 gboolean    ssq_server_http_setup   (SsqServer          *server,
                                      GError            **error);
+/* Uploads no message carries expire; returns the timer. (ssq-server-api-media.c) */
+guint       ssq_server_api_media_start_expiry (SsqServer  *server);
 
 /* Encoders of protocol objects. (ssq-server-json.c) */
 JsonObject *ssq_server_json_user         (SsqServer          *server,

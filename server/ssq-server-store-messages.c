@@ -8,7 +8,7 @@
 
 #define MESSAGE_FIELDS \
   "id, conversation_id, seq, sender, client_id, body, created_at, edited_at, deleted, reply_to, rev"
-#define MESSAGE_COLUMNS MESSAGE_FIELDS ", json"
+#define MESSAGE_COLUMNS MESSAGE_FIELDS ", json, media"
 
 /**
  * ssq_message_row_to_wire:
@@ -32,6 +32,7 @@ ssq_message_row_to_wire (const SsqMessageRow *m,
     .deleted = m->deleted,
     .reply_to = m->reply_to,
     .rev = m->rev,
+    .media = m->deleted ? NULL : m->media,
   };
 }
 
@@ -66,14 +67,30 @@ value_text (sqlite3_value *value)
   return text != NULL ? (const char *) text : "";
 }
 
-/* ssq_message_json(MESSAGE_FIELDS): the stored wire form of a row, for the
- * migration that fills the column and for every statement that writes a
- * message (on the writer thread). */
+/* A message's media array from its stored wire form (NULL: none). */
+static JsonArray *
+media_parse (const char *text)
+{
+  g_autoptr(JsonNode) node = NULL;
+
+  if (text == NULL || text[0] == '\0')
+    return NULL;
+  node = json_from_string (text, NULL);
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return NULL;
+  return json_array_ref (json_node_get_array (node));
+}
+
+/* ssq_message_json(MESSAGE_FIELDS[, media]): the stored wire form of a row,
+ * for the migration that fills the column and for every statement that
+ * writes a message (on the writer thread); media is the wire form of its
+ * media array, or NULL. */
 static void
 message_json_fn (sqlite3_context  *context,
                  int               argc,
                  sqlite3_value   **argv)
 {
+  g_autoptr(JsonArray) media = NULL;
   SsqMessageRow m = {
     .id = (char *) value_text (argv[0]),
     .conversation_id = (char *) value_text (argv[1]),
@@ -88,9 +105,12 @@ message_json_fn (sqlite3_context  *context,
     .rev = sqlite3_value_int64 (argv[10]),
   };
   gsize len;
-  char *json = ssq_server_store_message_encode (&m, &len);
+  char *json;
 
-  g_assert (argc == 11);
+  g_assert (argc == 11 || argc == 12);
+  if (argc == 12)
+    m.media = media = media_parse ((const char *) sqlite3_value_text (argv[11]));
+  json = ssq_server_store_message_encode (&m, &len);
   sqlite3_result_text64 (context, json, len, g_free, SQLITE_UTF8);
 }
 
@@ -98,10 +118,11 @@ gboolean
 ssq_server_store_register_functions (SsqServerStore  *store,
                                      GError         **error)
 {
-  if (sqlite3_create_function_v2 (store->base.db, "ssq_message_json", 11,
-                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, message_json_fn,
-                                  NULL, NULL, NULL) != SQLITE_OK)
-    return ssq_server_store_fail (store, error);
+  for (int n_args = 11; n_args <= 12; n_args++)
+    if (sqlite3_create_function_v2 (store->base.db, "ssq_message_json", n_args,
+                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, message_json_fn,
+                                    NULL, NULL, NULL) != SQLITE_OK)
+      return ssq_server_store_fail (store, error);
   return TRUE;
 }
 
@@ -122,6 +143,7 @@ message_from_row (sqlite3_stmt *stmt)
   m->reply_to = sqlite3_column_int64 (stmt, 9);
   m->rev = sqlite3_column_int64 (stmt, 10);
   m->json = ssq_server_store_column_dup (stmt, 11);
+  m->media = media_parse ((const char *) sqlite3_column_text (stmt, 12));
   return m;
 }
 
@@ -251,7 +273,7 @@ ssq_server_store_message_append (SsqServerStore  *store,
                                  GError         **error)
 {
   sqlite3_stmt *insert = ssq_server_store_stmt (store,
-    "INSERT INTO messages (" MESSAGE_COLUMNS ") "
+    "INSERT INTO messages (" MESSAGE_FIELDS ", json) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, 0, ?8, 0, ?9)", error);
   sqlite3_stmt *bump;
   gint64 last_seq = 0;
@@ -305,11 +327,13 @@ ssq_server_store_message_update (SsqServerStore  *store,
   if (bump == NULL || !bump_counter (store, bump, message->conversation_id, &message->rev, error))
     return FALSE;
 
-  /* The stored wire form is rewritten with the change. */
+  /* The stored wire form is rewritten with the change; a deleted message
+   * has no media any more (ssq_server_store_message_detach_media ()). */
   stmt = ssq_server_store_stmt (store,
     "UPDATE messages SET body = ?1, edited_at = ?2, deleted = ?3, rev = ?4, "
+    "  media = CASE WHEN ?3 THEN NULL ELSE media END, "
     "  json = ssq_message_json(id, conversation_id, seq, sender, client_id, ?1, created_at, "
-    "                          ?2, ?3, reply_to, ?4) "
+    "                          ?2, ?3, reply_to, ?4, CASE WHEN ?3 THEN NULL ELSE media END) "
     "WHERE conversation_id = ?5 AND seq = ?6 RETURNING json", error);
   if (stmt == NULL)
     return FALSE;

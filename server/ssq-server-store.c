@@ -72,6 +72,37 @@ static const char *const migrations[] = {
   "ALTER TABLE messages ADD COLUMN json TEXT NOT NULL DEFAULT '';"
   "UPDATE messages SET json = ssq_message_json(id, conversation_id, seq, sender, client_id, "
   "  body, created_at, edited_at, deleted, reply_to, rev);",
+  /* 3 -> 4: media. A row per upload (equal bytes share one file of the
+   * media store, named by their SHA-256); message_media links messages to
+   * them in order; a message keeps its media array's wire form beside its
+   * own, rewritten with it. An upload no message ever linked is an orphan,
+   * found by the partial index on its age; the thumbnail's file is named
+   * by its hash too, set by the thumbnailer later. */
+  "CREATE TABLE media ("
+  "  id TEXT PRIMARY KEY,"
+  "  uploader TEXT NOT NULL,"
+  "  name TEXT NOT NULL,"
+  "  mime TEXT NOT NULL,"
+  "  size INTEGER NOT NULL,"
+  "  sha256 TEXT NOT NULL,"
+  "  width INTEGER,"
+  "  height INTEGER,"
+  "  thumbnail_hash TEXT,"
+  "  thumbnail_mime TEXT,"
+  "  created_at INTEGER NOT NULL,"
+  "  attached INTEGER NOT NULL DEFAULT 0);"
+  "CREATE INDEX media_by_uploader ON media(uploader);"
+  "CREATE INDEX media_by_hash ON media(sha256);"
+  "CREATE INDEX media_by_thumbnail ON media(thumbnail_hash) WHERE thumbnail_hash IS NOT NULL;"
+  "CREATE INDEX media_orphans ON media(created_at) WHERE attached = 0;"
+  "CREATE TABLE message_media ("
+  "  conversation_id TEXT NOT NULL,"
+  "  seq INTEGER NOT NULL,"
+  "  position INTEGER NOT NULL,"
+  "  media_id TEXT NOT NULL REFERENCES media(id),"
+  "  PRIMARY KEY (conversation_id, seq, position)) WITHOUT ROWID;"
+  "CREATE INDEX message_media_by_media ON message_media(media_id);"
+  "ALTER TABLE messages ADD COLUMN media TEXT;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SSQ_STORE_SCHEMA_VERSION);
@@ -306,10 +337,26 @@ ssq_member_row_free (SsqMemberRow *row)
 }
 
 void
+ssq_media_row_free (SsqMediaRow *row)
+{
+  if (row == NULL)
+    return;
+  g_free (row->id);
+  g_free (row->uploader);
+  g_free (row->name);
+  g_free (row->mime);
+  g_free (row->sha256);
+  g_free (row->thumbnail_hash);
+  g_free (row->thumbnail_mime);
+  g_free (row);
+}
+
+void
 ssq_message_row_free (SsqMessageRow *row)
 {
   if (row == NULL)
     return;
+  g_clear_pointer (&row->media, json_array_unref);
   g_free (row->id);
   g_free (row->conversation_id);
   g_free (row->sender);

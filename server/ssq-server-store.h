@@ -10,7 +10,7 @@
 
 G_BEGIN_DECLS
 
-#define SSQ_STORE_SCHEMA_VERSION 3
+#define SSQ_STORE_SCHEMA_VERSION 4
 
 typedef struct _SsqServerStore SsqServerStore;
 
@@ -54,7 +54,24 @@ typedef struct {
   gint64   reply_to;     /* 0 = none */
   gint64   rev;          /* the conversation's rev at its last change; 0 = never changed */
   char    *json;         /* the stored wire form of the above; NULL when not read */
+  JsonArray *media;      /* its media objects; NULL: none */
 } SsqMessageRow;
+
+/* An uploaded file: its metadata; the bytes are in the media store
+ * (ssq-server-media.h) under their SHA-256, shared by equal uploads. */
+typedef struct {
+  char   *id;
+  char   *uploader;      /* user id */
+  char   *name;
+  char   *mime;          /* sniffed from the content */
+  gint64  size;
+  char   *sha256;        /* hex */
+  gint64  width;         /* 0 = unknown */
+  gint64  height;
+  char   *thumbnail_hash;  /* in the media store too; NULL: none (yet) */
+  char   *thumbnail_mime;
+  gint64  created_at;
+} SsqMediaRow;
 
 /* A login session: whose, and the hash of its token. */
 typedef struct {
@@ -71,11 +88,13 @@ void ssq_session_row_free      (SsqSessionRow      *row);
 void ssq_conversation_row_free (SsqConversationRow *row);
 void ssq_member_row_free       (SsqMemberRow       *row);
 void ssq_message_row_free      (SsqMessageRow      *row);
+void ssq_media_row_free        (SsqMediaRow        *row);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqUserRow, ssq_user_row_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqSessionRow, ssq_session_row_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqConversationRow, ssq_conversation_row_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqMemberRow, ssq_member_row_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqMessageRow, ssq_message_row_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqMediaRow, ssq_media_row_free)
 
 char           *ssq_server_store_new_id        (char                prefix);
 char           *ssq_server_store_new_message_id (void);
@@ -267,6 +286,55 @@ GPtrArray      *ssq_server_store_messages_range (SsqServerStore    *store,
                                                  gint64             before_seq,
                                                  guint              limit,
                                                  gboolean           newest,
+                                                 GError           **error);
+
+/* Media (ssq-server-store-media.c) */
+gboolean        ssq_server_store_media_insert   (SsqServerStore    *store,
+                                                 const SsqMediaRow *media,
+                                                 guint64            quota,
+                                                 GError           **error);
+SsqMediaRow    *ssq_server_store_media_get      (SsqServerStore    *store,
+                                                 const char        *id,
+                                                 GError           **error);
+SsqMediaRow    *ssq_server_store_media_get_for  (SsqServerStore    *store,
+                                                 const char        *id,
+                                                 const char        *user_id,
+                                                 GError           **error);
+gboolean        ssq_server_store_media_usage    (SsqServerStore    *store,
+                                                 const char        *user_id,
+                                                 guint64           *out_bytes,
+                                                 GError           **error);
+gboolean        ssq_server_store_media_check_attachable (SsqServerStore     *store,
+                                                         const char *const  *media_ids,
+                                                         const char         *user_id,
+                                                         GError            **error);
+gboolean        ssq_server_store_message_attach_media (SsqServerStore     *store,
+                                                       SsqMessageRow      *message,
+                                                       const char *const  *media_ids,
+                                                       GError            **error);
+gboolean        ssq_server_store_message_detach_media (SsqServerStore     *store,
+                                                       const SsqMessageRow *message,
+                                                       GPtrArray          *out_freed,
+                                                       GError            **error);
+gboolean        ssq_server_store_media_set_image (SsqServerStore   *store,
+                                                  const char       *id,
+                                                  gint64            width,
+                                                  gint64            height,
+                                                  const char       *thumbnail_hash,
+                                                  const char       *thumbnail_mime,
+                                                  GPtrArray        *out_messages,
+                                                  GPtrArray        *out_freed,
+                                                  GError          **error);
+gboolean        ssq_server_store_media_expire   (SsqServerStore    *store,
+                                                 gint64             created_before,
+                                                 guint              limit,
+                                                 GPtrArray         *out_freed,
+                                                 GError           **error);
+gboolean        ssq_server_store_media_hash_used (SsqServerStore   *store,
+                                                  const char       *sha256,
+                                                  gboolean         *out_used,
+                                                  GError          **error);
+GHashTable     *ssq_server_store_media_hashes   (SsqServerStore    *store,
                                                  GError           **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqServerStore, ssq_server_store_close)

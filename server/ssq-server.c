@@ -20,8 +20,12 @@ ssq_server_dispose (GObject *object)
 
   g_clear_handle_id (&self->housekeeping_id, g_source_remove);
   g_clear_handle_id (&self->purge_id, g_source_remove);
-  g_clear_pointer (&self->net, ssq_net_server_free);
+  g_clear_handle_id (&self->media_expiry_id, g_source_remove);
+  g_clear_pointer (&self->net, ssq_net_server_free);      /* uploads under way abort */
+  if (self->media != NULL)
+    ssq_server_media_close (self->media);                  /* their files are removed */
   g_clear_pointer (&self->writer, ssq_server_writer_free);   /* flushes */
+  g_clear_pointer (&self->media, ssq_server_media_unref);
   g_clear_pointer (&self->hub, ssq_server_hub_free);
   G_OBJECT_CLASS (ssq_server_parent_class)->dispose (object);
 }
@@ -39,6 +43,7 @@ ssq_server_finalize (GObject *object)
   g_clear_pointer (&self->rl_groups, ssq_server_ratelimit_free);
   g_clear_pointer (&self->rl_joins, ssq_server_ratelimit_free);
   g_clear_pointer (&self->rl_registrations, ssq_server_ratelimit_free);
+  g_clear_pointer (&self->rl_uploads, ssq_server_ratelimit_free);
   g_clear_pointer (&self->login_pairs, ssq_server_throttle_free);
   g_clear_pointer (&self->login_accounts, ssq_server_throttle_free);
   g_clear_pointer (&self->config, ssq_server_config_free);
@@ -85,6 +90,7 @@ housekeeping_cb (gpointer data)
   ssq_server_ratelimit_prune (self->rl_groups, now);
   ssq_server_ratelimit_prune (self->rl_joins, now);
   ssq_server_ratelimit_prune (self->rl_registrations, now);
+  ssq_server_ratelimit_prune (self->rl_uploads, now);
   ssq_server_throttle_prune (self->login_pairs, now);
   ssq_server_throttle_prune (self->login_accounts, now);
   return G_SOURCE_CONTINUE;
@@ -206,6 +212,12 @@ ssq_server_new (SsqServerConfig  *config,
   self->rl_groups = ssq_server_ratelimit_new (config->groups_per_hour, 3600 * 1000);
   self->rl_joins = ssq_server_ratelimit_new (config->joins_per_hour, 3600 * 1000);
   self->rl_registrations = ssq_server_ratelimit_new (config->registrations_per_hour, 3600 * 1000);
+  self->rl_uploads = ssq_server_ratelimit_new (config->media_uploads_per_minute, 60 * 1000);
+  /* Before anything is served: the media store sweeps what a crash left. */
+  self->media = ssq_server_media_new (config->data_dir, self->store, config->durable_commits,
+                                      error);
+  if (self->media == NULL)
+    return NULL;
   /* Logins: each (account, address) pair backs off on its own, doubling
    * from 1 s at every failure past the free ones; the account as a whole
    * (a guesser spread over many addresses) ramps four times slower. */
@@ -223,6 +235,7 @@ ssq_server_new (SsqServerConfig  *config,
    * first request, as they would be after a blocking delete. */
   ssq_server_writer_flush (self->writer);
   self->purge_id = g_timeout_add_seconds (config->session_purge_interval, purge_cb, self);
+  self->media_expiry_id = ssq_server_api_media_start_expiry (self);
   return g_steal_pointer (&self);
 }
 

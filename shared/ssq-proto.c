@@ -86,6 +86,7 @@ static const struct {
   [SSQ_ERROR_NOT_IMPLEMENTED] = { "not_implemented", 501 },
   [SSQ_ERROR_NETWORK]         = { "network", 0 },
   [SSQ_ERROR_PROTOCOL]        = { "protocol", 0 },
+  [SSQ_ERROR_QUOTA_EXCEEDED]  = { "quota_exceeded", 507 },
 };
 
 const char *

@@ -26,6 +26,8 @@ G_BEGIN_DECLS
 #define SSQ_SYNC_PER_CONVERSATION 1000
 #define SSQ_TYPING_TIMEOUT_MS   6000
 #define SSQ_USERS_SEARCH_MAX    50
+#define SSQ_MESSAGE_MEDIA_MAX   32      /* media objects of one message */
+#define SSQ_MEDIA_NAME_MAX      255     /* bytes of a media file name */
 
 /* Client → server frame types. */
 #define SSQ_FRAME_SEND      "send"
@@ -74,6 +76,8 @@ typedef enum {
    * the connection broke, and the server's reply broke the protocol. */
   SSQ_ERROR_NETWORK,
   SSQ_ERROR_PROTOCOL,
+  /* On the wire again (appended): an upload over the user's storage quota. */
+  SSQ_ERROR_QUOTA_EXCEEDED,
 } SsqError;
 
 #define SSQ_ERROR (ssq_error_quark ())

@@ -435,7 +435,7 @@ ssq_wire_send_decode (JsonObject   *frame,
          ssq_json_get_string (frame, "client_id", TRUE, &out->client_id, error) &&
          ssq_json_get_string (frame, "body", TRUE, &out->body, error) &&
          ssq_json_get_int (frame, "reply_to", FALSE, 1, G_MAXINT64, &out->reply_to, error) &&
-         ssq_json_get_array (frame, "media", FALSE, 32, &out->media, error);
+         ssq_json_get_array (frame, "media", FALSE, SSQ_MESSAGE_MEDIA_MAX, &out->media, error);
 }
 
 /**

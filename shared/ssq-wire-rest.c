@@ -208,6 +208,7 @@ static const char *const reply_keys[] = {
   [SSQ_WIRE_REPLY_USER] = "user",
   [SSQ_WIRE_REPLY_CONVERSATION] = "conversation",
   [SSQ_WIRE_REPLY_MESSAGE] = "message",
+  [SSQ_WIRE_REPLY_MEDIA] = "media",
 };
 
 static const char *const list_keys[] = {

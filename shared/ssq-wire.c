@@ -214,12 +214,52 @@ ssq_wire_conversation_decode (JsonObject           *object,
          ssq_json_get_int (object, "rev", FALSE, 0, G_MAXINT64, &c->rev, error);
 }
 
+/* ---- media ------------------------------------------------------------ */
+
+/**
+ * ssq_wire_media_encode:
+ * Returns: (transfer full): the `media` object; an unknown width or height
+ *   (0) is null.
+ */
+JsonObject *
+ssq_wire_media_encode (const SsqWireMedia *media)
+{
+  JsonObject *obj = json_object_new ();
+
+  json_object_set_string_member (obj, "id", media->id);
+  json_object_set_string_member (obj, "name", media->name);
+  json_object_set_string_member (obj, "mime", media->mime);
+  json_object_set_int_member (obj, "size", media->size);
+  set_int_or_null (obj, "width", media->width);
+  set_int_or_null (obj, "height", media->height);
+  return obj;
+}
+
+/**
+ * ssq_wire_media_decode:
+ * Reads a `media` object: `id` is required, `size` is 0 or more, `width`
+ * and `height` read 0 when null or absent.
+ */
+gboolean
+ssq_wire_media_decode (JsonObject    *object,
+                       SsqWireMedia  *out,
+                       GError       **error)
+{
+  *out = (SsqWireMedia) { 0 };
+  return ssq_json_get_string (object, "id", TRUE, &out->id, error) &&
+         ssq_json_get_string (object, "name", FALSE, &out->name, error) &&
+         ssq_json_get_string (object, "mime", FALSE, &out->mime, error) &&
+         ssq_json_get_int (object, "size", FALSE, 0, G_MAXINT64, &out->size, error) &&
+         ssq_json_get_int (object, "width", FALSE, 0, G_MAXINT64, &out->width, error) &&
+         ssq_json_get_int (object, "height", FALSE, 0, G_MAXINT64, &out->height, error);
+}
+
 /* ---- message ---------------------------------------------------------- */
 
 /**
  * ssq_wire_message_encode:
- * Returns: (transfer full): the `message` object, `media` always empty
- *   (media is not implemented).
+ * Returns: (transfer full): the `message` object; its `media` array is
+ *   @message's (referenced), or empty.
  */
 JsonObject *
 ssq_wire_message_encode (const SsqWireMessage *message)
@@ -236,7 +276,8 @@ ssq_wire_message_encode (const SsqWireMessage *message)
   set_int_or_null (obj, "edited_at", message->edited_at);
   json_object_set_boolean_member (obj, "deleted", message->deleted);
   set_int_or_null (obj, "reply_to", message->reply_to);
-  json_object_set_array_member (obj, "media", json_array_new ());
+  json_object_set_array_member (obj, "media", message->media != NULL ? json_array_ref (message->media)
+                                                                     : json_array_new ());
   json_object_set_int_member (obj, "rev", message->rev);
   return obj;
 }
@@ -322,6 +363,58 @@ write_int_or_null_member (GString    *out,
     g_string_append_len (out, "null", 4);
 }
 
+static void
+write_media (GString            *out,
+             const SsqWireMedia *media)
+{
+  g_string_append (out, "{\"id\":");
+  write_string (out, media->id);
+  g_string_append (out, ",\"name\":");
+  write_string (out, media->name);
+  g_string_append (out, ",\"mime\":");
+  write_string (out, media->mime);
+  g_string_append (out, ",\"size\":");
+  write_int (out, media->size);
+  write_int_or_null_member (out, ",\"width\":", media->width);
+  write_int_or_null_member (out, ",\"height\":", media->height);
+  g_string_append_c (out, '}');
+}
+
+/**
+ * ssq_wire_media_list_write:
+ * Appends @media (an array of `media` objects; NULL is empty) to @out as
+ * JSON, byte for byte what json-glib's generator makes of it. An element
+ * that is not a media object is written by the generator itself.
+ */
+void
+ssq_wire_media_list_write (GString   *out,
+                           JsonArray *media)
+{
+  guint n = media != NULL ? json_array_get_length (media) : 0;
+
+  g_string_append_c (out, '[');
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *node = json_array_get_element (media, i);
+      SsqWireMedia m;
+
+      if (i > 0)
+        g_string_append_c (out, ',');
+      if (JSON_NODE_HOLDS_OBJECT (node) &&
+          json_object_get_size (json_node_get_object (node)) == 6 &&
+          ssq_wire_media_decode (json_node_get_object (node), &m, NULL) &&
+          m.name != NULL && m.mime != NULL)
+        write_media (out, &m);
+      else
+        {
+          g_autofree char *text = json_to_string (node, FALSE);
+
+          g_string_append (out, text);
+        }
+    }
+  g_string_append_c (out, ']');
+}
+
 /**
  * ssq_wire_message_write:
  * Appends the `message` object of @message to @out, byte for byte what
@@ -350,7 +443,9 @@ ssq_wire_message_write (GString              *out,
   write_int_or_null_member (out, ",\"edited_at\":", message->edited_at);
   g_string_append (out, message->deleted ? ",\"deleted\":true" : ",\"deleted\":false");
   write_int_or_null_member (out, ",\"reply_to\":", message->reply_to);
-  g_string_append (out, ",\"media\":[],\"rev\":");
+  g_string_append (out, ",\"media\":");
+  ssq_wire_media_list_write (out, message->media);
+  g_string_append (out, ",\"rev\":");
   write_int (out, message->rev);
   g_string_append_c (out, '}');
 }
@@ -378,5 +473,6 @@ ssq_wire_message_decode (JsonObject      *object,
          ssq_json_get_int (object, "edited_at", FALSE, 0, G_MAXINT64, &m->edited_at, error) &&
          ssq_json_get_bool (object, "deleted", FALSE, &m->deleted, error) &&
          ssq_json_get_int (object, "reply_to", FALSE, 1, G_MAXINT64, &m->reply_to, error) &&
-         ssq_json_get_int (object, "rev", FALSE, 0, G_MAXINT64, &m->rev, error);
+         ssq_json_get_int (object, "rev", FALSE, 0, G_MAXINT64, &m->rev, error) &&
+         ssq_json_get_array (object, "media", FALSE, SSQ_MESSAGE_MEDIA_MAX, &m->media, error);
 }

@@ -85,6 +85,17 @@ typedef struct {
   gint64      updated_at;
 } SsqWireConversation;
 
+/* media: {"id","name","mime","size","width"|null,"height"|null};
+ * width and height are 0 while unknown (null on the wire). */
+typedef struct {
+  const char *id;
+  const char *name;
+  const char *mime;
+  gint64      size;
+  gint64      width;
+  gint64      height;
+} SsqWireMedia;
+
 /* message: see shared/PROTOCOL.md, Objects. */
 typedef struct {
   const char *id;
@@ -98,6 +109,7 @@ typedef struct {
   gboolean    deleted;
   gint64      reply_to;
   gint64      rev;
+  JsonArray  *media;     /* media objects (ssq_wire_media_decode () reads each); NULL: none */
 } SsqWireMessage;
 
 JsonObject *ssq_wire_user_encode          (const SsqWireUser         *user);
@@ -112,6 +124,12 @@ JsonObject *ssq_wire_conversation_encode  (const SsqWireConversation *conversati
 gboolean    ssq_wire_conversation_decode  (JsonObject                *object,
                                            SsqWireConversation       *out,
                                            GError                   **error);
+JsonObject *ssq_wire_media_encode         (const SsqWireMedia        *media);
+gboolean    ssq_wire_media_decode         (JsonObject                *object,
+                                           SsqWireMedia              *out,
+                                           GError                   **error);
+void        ssq_wire_media_list_write     (GString                   *out,
+                                           JsonArray                 *media);
 JsonObject *ssq_wire_message_encode       (const SsqWireMessage      *message);
 void        ssq_wire_message_write        (GString                   *out,
                                            const SsqWireMessage      *message);
@@ -326,11 +344,12 @@ typedef struct {
 } SsqWireSession;
 
 /* Replies holding one object: {"user"} (GET and PATCH /me),
- * {"conversation"}, {"message"}. */
+ * {"conversation"}, {"message"}, {"media"} (an upload). */
 typedef enum {
   SSQ_WIRE_REPLY_USER,
   SSQ_WIRE_REPLY_CONVERSATION,
   SSQ_WIRE_REPLY_MESSAGE,
+  SSQ_WIRE_REPLY_MEDIA,
 } SsqWireReply;
 
 /* Replies holding a list: {"users"}, {"conversations"},

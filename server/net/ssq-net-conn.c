@@ -8,12 +8,18 @@
 #include "ssq-net-private.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #define MAX_IOV 64
+/* A file body goes out in pieces of at most this much per flush, so that
+ * one download on a fast link does not hold the loop: the rest follows in
+ * the next flush (or when the socket drains). */
+#define FILE_SLICE (1024 * 1024)
 
 static void conn_event    (SsqNetWatch    *watch,
                            guint32         events);
@@ -81,11 +87,19 @@ ssq_net_conn_get_queued (SsqNetConn *conn)
 }
 
 static void
+file_body_free (SsqNetFileBody *file)
+{
+  close (file->fd);
+  g_free (file);
+}
+
+static void
 clear_queue (SsqNetConn *conn)
 {
   g_queue_clear_full (&conn->out, (GDestroyNotify) g_bytes_unref);
   conn->out_offset = 0;
   conn->out_bytes = 0;
+  g_clear_pointer (&conn->file, file_body_free);
 }
 
 /* Ends the connection now. The application hears of it through the HTTP or
@@ -140,7 +154,9 @@ ssq_net_conn_queue (SsqNetConn *conn,
 
   if (conn->mode == SSQ_NET_MODE_CLOSED || conn->mode == SSQ_NET_MODE_LINGER || len == 0)
     return;
-  if (conn->out_bytes == 0)
+  /* HTTP answers one request at a time: nothing comes behind a file. */
+  g_return_if_fail (conn->file == NULL);
+  if (!ssq_net_conn_has_output (conn))
     conn->write_ms = ssq_net_now_ms ();   /* stall clock starts now */
   g_queue_push_tail (&conn->out, g_bytes_ref (bytes));
   conn->out_bytes += len;
@@ -164,6 +180,35 @@ ssq_net_conn_queue_copy (SsqNetConn *conn,
   ssq_net_conn_queue (conn, bytes);
 }
 
+/**
+ * ssq_net_conn_queue_file:
+ * Queues @length bytes of @fd from @offset behind what is queued; takes
+ * @fd. They are sent straight from the file (sendfile) as the socket
+ * drains, a slice at a time: the send queue's memory bound does not see
+ * them, and none of them is ever in our memory.
+ */
+void
+ssq_net_conn_queue_file (SsqNetConn *conn,
+                         int         fd,
+                         goffset     offset,
+                         goffset     length)
+{
+  if (!ssq_net_conn_is_open (conn) || length <= 0 || conn->file != NULL)
+    {
+      close (fd);
+      return;
+    }
+  if (!ssq_net_conn_has_output (conn))
+    conn->write_ms = ssq_net_now_ms ();
+  /* The kernel reads ahead further for a file read from start to end. */
+  posix_fadvise (fd, offset, length, POSIX_FADV_SEQUENTIAL);
+  conn->file = g_new0 (SsqNetFileBody, 1);
+  conn->file->fd = fd;
+  conn->file->offset = offset;
+  conn->file->remaining = length;
+  ssq_net_loop_defer (conn->server->loop, &conn->flush);
+}
+
 /* Our side is done (the response said "close"): stop writing, and read and
  * drop what the peer still sends for a moment, so that closing with unread
  * input does not turn into a reset that destroys our last answer. */
@@ -172,7 +217,7 @@ ssq_net_conn_finish (SsqNetConn *conn)
 {
   if (!ssq_net_conn_is_open (conn))
     return;
-  if (conn->out_bytes > 0)
+  if (ssq_net_conn_has_output (conn))
     {
       conn->close_after_flush = TRUE;
       return;
@@ -242,6 +287,44 @@ write_queue (SsqNetConn *conn)
   return TRUE;
 }
 
+/* Sends the file body once the queue before it is out, up to FILE_SLICE
+ * bytes; FALSE when the connection is broken (or the file came up short:
+ * the length promised can no longer be kept). */
+static gboolean
+write_file (SsqNetConn *conn)
+{
+  SsqNetFileBody *file = conn->file;
+  gsize budget = FILE_SLICE;
+
+  if (file == NULL || conn->out_bytes > 0 || conn->write_blocked)
+    return TRUE;
+  while (file->remaining > 0 && budget > 0)
+    {
+      off_t offset = file->offset;
+      gssize n = sendfile (conn->watch.fd, file->fd, &offset,
+                           (gsize) MIN ((goffset) budget, file->remaining));
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        {
+          conn->write_blocked = TRUE;
+          return TRUE;
+        }
+      if (n <= 0)
+        return FALSE;
+      conn->write_ms = ssq_net_now_ms ();
+      file->offset += n;
+      file->remaining -= n;
+      budget -= n;
+    }
+  if (file->remaining == 0)
+    g_clear_pointer (&conn->file, file_body_free);
+  else
+    ssq_net_loop_defer (conn->server->loop, &conn->flush);    /* the next slice */
+  return TRUE;
+}
+
 static void
 conn_flush (SsqNetDeferred *deferred)
 {
@@ -257,12 +340,12 @@ conn_flush (SsqNetDeferred *deferred)
       ssq_net_conn_close (conn, SSQ_NET_CLOSE_SLOW);
       return;
     }
-  if (!write_queue (conn))
+  if (!write_queue (conn) || !write_file (conn))
     {
       ssq_net_conn_close (conn, SSQ_NET_CLOSE_ERROR);
       return;
     }
-  if (conn->out_bytes == 0 && conn->close_after_flush)
+  if (!ssq_net_conn_has_output (conn) && conn->close_after_flush)
     {
       conn->close_after_flush = FALSE;
       ssq_net_conn_finish (conn);
@@ -273,7 +356,7 @@ conn_flush (SsqNetDeferred *deferred)
       conn->queue_paused = FALSE;
       ssq_net_loop_defer (conn->server->loop, &conn->resume);
     }
-  if (conn->mode == SSQ_NET_MODE_HTTP && conn->out_bytes == 0 && conn->pending != NULL)
+  if (conn->mode == SSQ_NET_MODE_HTTP && !ssq_net_conn_has_output (conn) && conn->pending != NULL)
     ssq_net_loop_defer (conn->server->loop, &conn->resume);
   ssq_net_conn_update_reading (conn);
   ssq_net_conn_rearm (conn);
@@ -289,7 +372,8 @@ paused (SsqNetConn *conn)
   /* HTTP: the next request waits until the last answer has left, so a
    * client that pipelines without reading holds one answer, not many. */
   return conn->app_paused || conn->queue_paused ||
-         (conn->mode == SSQ_NET_MODE_HTTP && (ssq_net_http_busy (conn) || conn->out_bytes > 0));
+         (conn->mode == SSQ_NET_MODE_HTTP &&
+          (ssq_net_http_busy (conn) || ssq_net_conn_has_output (conn)));
 }
 
 /* Keeps the epoll interest in step with the connection, with as few
@@ -313,7 +397,7 @@ ssq_net_conn_update_reading (SsqNetConn *conn)
     }
   else if (!conn->read_stalled)
     events |= conn->watch.events & EPOLLIN;
-  if (conn->out_bytes > 0 && conn->write_blocked)
+  if (ssq_net_conn_has_output (conn) && conn->write_blocked)
     events |= EPOLLOUT;
   ssq_net_loop_modify (conn->server->loop, &conn->watch, events);
 }
@@ -467,13 +551,13 @@ next_deadline (SsqNetConn *conn)
 
   if (conn->mode == SSQ_NET_MODE_LINGER)
     return conn->linger_until;
-  if (conn->out_bytes > 0)
+  if (ssq_net_conn_has_output (conn))
     deadline = conn->write_ms + idle;
   if (conn->mode == SSQ_NET_MODE_HTTP)
     {
       if (ssq_net_http_in_headers (conn, &started))
         deadline = MIN (deadline, started + (gint64) limits->header_timeout * 1000);
-      if (!ssq_net_http_busy (conn) && conn->out_bytes == 0)
+      if (!ssq_net_http_busy (conn) && !ssq_net_conn_has_output (conn))
         deadline = MIN (deadline, conn->read_ms + idle);
     }
   if (conn->mode == SSQ_NET_MODE_WEBSOCKET && ssq_net_ws_closing (conn))
@@ -505,7 +589,7 @@ conn_timeout (SsqNetTimer *timer)
       if (now >= conn->linger_until)
         ssq_net_conn_close (conn, SSQ_NET_CLOSE_NORMAL);
     }
-  else if (conn->out_bytes > 0 && now - conn->write_ms >= idle)
+  else if (ssq_net_conn_has_output (conn) && now - conn->write_ms >= idle)
     ssq_net_conn_close (conn, SSQ_NET_CLOSE_SLOW);    /* it stopped reading */
   else if (conn->mode == SSQ_NET_MODE_HTTP)
     {
@@ -513,7 +597,8 @@ conn_timeout (SsqNetTimer *timer)
 
       if (in_headers && now - started >= (gint64) limits->header_timeout * 1000)
         ssq_net_http_timeout (conn, TRUE);
-      else if (!ssq_net_http_busy (conn) && conn->out_bytes == 0 && now - conn->read_ms >= idle)
+      else if (!ssq_net_http_busy (conn) && !ssq_net_conn_has_output (conn) &&
+               now - conn->read_ms >= idle)
         ssq_net_http_timeout (conn, in_headers);
     }
   else if (conn->mode == SSQ_NET_MODE_WEBSOCKET && ssq_net_ws_closing (conn) &&

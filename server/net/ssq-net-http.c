@@ -13,11 +13,12 @@
 #include "ssq-net-private.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 struct _SsqNetRequest {
-  SsqNetConn *conn;
+  SsqNetConn *conn;         /* a reference, from the request's first byte */
   char       *method;
   GString    *url;
   char       *path;
@@ -28,6 +29,13 @@ struct _SsqNetRequest {
   gboolean    keep_alive;
   gboolean    upgrade;
   gboolean    in_value;     /* the last header callback was a value */
+
+  /* A body that streams to a sink instead of into body. */
+  const SsqNetBodySink *sink;
+  gpointer    sink_data;
+  guint64     body_limit;
+  guint64     body_received;
+  gboolean    body_paused;  /* the sink is full: the connection waits */
 };
 
 struct _SsqNetHttp {
@@ -39,13 +47,21 @@ struct _SsqNetHttp {
   guint          n_headers;
   guint          error_status;
   const char    *error_message;
+  gboolean       answered;   /* the error's answer is queued already (a refusal) */
+  gboolean       in_head;    /* inside the application's head function */
+  gboolean       in_parser;  /* inside http_parser_execute () */
   gboolean       headers_done;
   gboolean       complete;
 };
 
+/* A request whose body never came whole tells its sink. */
 static void
 request_free (SsqNetRequest *request)
 {
+  const SsqNetBodySink *sink = g_steal_pointer (&request->sink);
+
+  if (sink != NULL)
+    sink->abort (request->sink_data);
   g_clear_pointer (&request->conn, ssq_net_conn_unref);
   g_free (request->method);
   g_string_free (request->url, TRUE);
@@ -82,10 +98,14 @@ ssq_net_http_closed (SsqNetConn *conn)
   conn->http->in_flight = NULL;
 }
 
+/* The application holds the request, or the sink of its body is full. */
 gboolean
 ssq_net_http_busy (SsqNetConn *conn)
 {
-  return conn->http != NULL && conn->http->in_flight != NULL;
+  SsqNetHttp *http = conn->http;
+
+  return http != NULL &&
+         (http->in_flight != NULL || (http->building != NULL && http->building->body_paused));
 }
 
 gboolean
@@ -140,9 +160,11 @@ count_header_bytes (http_parser *parser,
 static int
 on_message_begin (http_parser *parser)
 {
-  SsqNetHttp *http = http_of (parser);
+  SsqNetConn *conn = parser->data;
+  SsqNetHttp *http = conn->http;
   SsqNetRequest *request = g_new0 (SsqNetRequest, 1);
 
+  request->conn = ssq_net_conn_ref (conn);
   request->url = g_string_new (NULL);
   request->headers = g_ptr_array_new_with_free_func (g_free);
   request->start_us = g_get_monotonic_time ();
@@ -270,14 +292,28 @@ on_headers_complete (http_parser *parser)
     return fail (parser, 400, "Malformed request target");
   if (!host_ok (parser, request))
     return fail (parser, 400, "An HTTP/1.1 request needs one Host header");
+  if (conn->server->head_func != NULL && !request->upgrade)
+    {
+      http->in_head = TRUE;
+      conn->server->head_func (request, conn->server->user_data);
+      http->in_head = FALSE;
+      if (http->error_status != 0)        /* refused unread */
+        {
+          http_parser_pause (parser, 1);
+          return 0;
+        }
+    }
   /* The size is known before a byte of the body is read: refuse it now. */
-  if (has_length && parser->content_length > conn->server->limits.max_body_size)
+  if (has_length && parser->content_length > (request->sink != NULL
+                                                ? request->body_limit
+                                                : conn->server->limits.max_body_size))
     return fail (parser, 413, "Request body too large");
   if ((has_length && parser->content_length > 0) || chunked)
     {
       const char *expect = ssq_net_request_get_header (request, "expect");
 
-      request->body = g_byte_array_sized_new (has_length ? parser->content_length : 1024);
+      if (request->sink == NULL)
+        request->body = g_byte_array_sized_new (has_length ? parser->content_length : 1024);
       if (expect != NULL && g_ascii_strcasecmp (expect, "100-continue") == 0)
         {
           static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -295,8 +331,19 @@ on_body (http_parser *parser,
   SsqNetConn *conn = parser->data;
   SsqNetRequest *request = conn->http->building;
 
+  if (request->sink != NULL)
+    {
+      /* Whatever the sink takes beyond what it wanted is bounded by one
+       * read: the connection is not read again until it has room. */
+      request->body_received += length;
+      if (request->body_received > request->body_limit)
+        return fail (parser, 413, "Request body too large");
+      if (!request->sink->data (request->sink_data, request, (const guint8 *) at, length))
+        request->body_paused = TRUE;
+      return 0;
+    }
   /* A chunked body's size is only known as it comes: stop at the limit. */
-  if (request->body->len + length > conn->server->limits.max_body_size)
+  if (request->body == NULL || request->body->len + length > conn->server->limits.max_body_size)
     return fail (parser, 413, "Request body too large");
   g_byte_array_append (request->body, (const guint8 *) at, length);
   return 0;
@@ -333,6 +380,7 @@ reason_phrase (guint status)
     case 200: return "OK";
     case 201: return "Created";
     case 204: return "No Content";
+    case 206: return "Partial Content";
     case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
@@ -342,11 +390,13 @@ reason_phrase (guint status)
     case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
+    case 416: return "Range Not Satisfiable";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
+    case 507: return "Insufficient Storage";
     default:  return "Unknown";
     }
 }
@@ -370,6 +420,35 @@ http_date (void)
   return text;
 }
 
+/* The status line and headers; @length < 0: the response has no body. */
+static void
+queue_head (SsqNetConn  *conn,
+            guint        status,
+            const char  *content_type,
+            goffset      length,
+            const char  *extra_headers,
+            gboolean     keep_alive)
+{
+  GString *head = g_string_sized_new (256);
+  g_autoptr(GBytes) head_bytes = NULL;
+
+  g_string_append_printf (head, "HTTP/1.1 %u %s\r\nServer: %s\r\nDate: %s\r\n", status,
+                          reason_phrase (status), conn->server->server_name, http_date ());
+  if (status != 204 && status != 304)
+    {
+      if (length >= 0 && content_type != NULL)
+        g_string_append_printf (head, "Content-Type: %s\r\n", content_type);
+      g_string_append_printf (head, "Content-Length: %" G_GINT64_FORMAT "\r\n", MAX (length, 0));
+    }
+  if (!keep_alive)
+    g_string_append (head, "Connection: close\r\n");
+  if (extra_headers != NULL)
+    g_string_append (head, extra_headers);
+  g_string_append (head, "\r\n");
+  head_bytes = g_string_free_to_bytes (head);
+  ssq_net_conn_queue (conn, head_bytes);
+}
+
 /* @head_only: the answer to a HEAD request, whose headers describe a body
  * that is not sent. */
 static void
@@ -382,24 +461,8 @@ queue_response (SsqNetConn  *conn,
                 gboolean     keep_alive,
                 gboolean     head_only)
 {
-  GString *head = g_string_sized_new (256);
-  g_autoptr(GBytes) head_bytes = NULL;
-
-  g_string_append_printf (head, "HTTP/1.1 %u %s\r\nServer: %s\r\nDate: %s\r\n", status,
-                          reason_phrase (status), conn->server->server_name, http_date ());
-  if (status != 204 && status != 304)
-    {
-      if (body != NULL && content_type != NULL)
-        g_string_append_printf (head, "Content-Type: %s\r\n", content_type);
-      g_string_append_printf (head, "Content-Length: %" G_GSIZE_FORMAT "\r\n", body ? length : 0);
-    }
-  if (!keep_alive)
-    g_string_append (head, "Connection: close\r\n");
-  if (extra_headers != NULL)
-    g_string_append (head, extra_headers);
-  g_string_append (head, "\r\n");
-  head_bytes = g_string_free_to_bytes (head);
-  ssq_net_conn_queue (conn, head_bytes);
+  queue_head (conn, status, content_type, body != NULL ? (goffset) length : -1, extra_headers,
+              keep_alive);
   if (body != NULL && length > 0 && status != 204 && status != 304 && !head_only)
     {
       g_autoptr(GBytes) body_bytes = g_bytes_new_take (body, length);
@@ -441,18 +504,23 @@ ssq_net_http_timeout (SsqNetConn *conn,
     ssq_net_conn_close (conn, SSQ_NET_CLOSE_NORMAL);    /* idle keep-alive */
 }
 
+/* A whole request goes to the application; one whose body streamed goes
+ * to its sink, which answers it. */
 static void
 dispatch (SsqNetConn *conn)
 {
   SsqNetHttp *http = conn->http;
   SsqNetRequest *request = g_steal_pointer (&http->building);
+  const SsqNetBodySink *sink = g_steal_pointer (&request->sink);
 
   http->in_flight = request;
   http->complete = FALSE;
   http->headers_done = FALSE;
   http->started_ms = 0;
-  request->conn = ssq_net_conn_ref (conn);
-  conn->server->request_func (request, conn->server->user_data);
+  if (sink != NULL)
+    sink->done (request->sink_data, request);
+  else
+    conn->server->request_func (request, conn->server->user_data);
 }
 
 gsize
@@ -464,11 +532,21 @@ ssq_net_http_feed (SsqNetConn   *conn,
   enum http_errno err;
   gsize n;
 
-  if (http->in_flight != NULL || http->error_status != 0)
+  if (ssq_net_http_busy (conn) || http->error_status != 0)
     return 0;
   http->parser.data = conn;
+  http->in_parser = TRUE;
   n = http_parser_execute (&http->parser, &settings, (const char *) data, length);
+  http->in_parser = FALSE;
   err = HTTP_PARSER_ERRNO (&http->parser);
+  if (http->error_status != 0 && http->answered)
+    {
+      /* Refused by the application, whose answer is queued: what follows
+       * is not read. */
+      g_clear_pointer (&http->building, request_free);
+      ssq_net_conn_finish (conn);
+      return length;
+    }
   if (http->error_status != 0)
     {
       ssq_net_http_error (conn, http->error_status, http->error_message);
@@ -592,6 +670,130 @@ ssq_net_request_respond (SsqNetRequest *request,
       ssq_net_conn_rearm (conn);
     }
   request_free (request);
+}
+
+/**
+ * ssq_net_request_respond_file:
+ * As ssq_net_request_respond (), with @length bytes of @fd from @offset as
+ * the body, sent from the file as the socket drains (never read into
+ * memory). Takes @fd.
+ */
+void
+ssq_net_request_respond_file (SsqNetRequest *request,
+                              guint          status,
+                              const char    *content_type,
+                              int            fd,
+                              goffset        offset,
+                              goffset        length,
+                              const char    *extra_headers)
+{
+  SsqNetConn *conn = request->conn;
+  gboolean keep_alive = request->keep_alive && !request->upgrade;
+
+  if (!answerable (request))
+    {
+      close (fd);
+      request_free (request);
+      return;
+    }
+  conn->http->in_flight = NULL;
+  conn->read_ms = ssq_net_now_ms ();
+  queue_head (conn, status, content_type, length, extra_headers, keep_alive);
+  if (g_strcmp0 (request->method, "HEAD") != 0 && status != 204 && status != 304)
+    ssq_net_conn_queue_file (conn, fd, offset, length);
+  else
+    close (fd);
+  if (!keep_alive)
+    ssq_net_conn_finish (conn);
+  else
+    {
+      ssq_net_loop_defer (conn->server->loop, &conn->resume);
+      ssq_net_conn_update_reading (conn);
+      ssq_net_conn_rearm (conn);
+    }
+  request_free (request);
+}
+
+/**
+ * ssq_net_request_stream_body:
+ * From the head function only: the body of @request goes to @sink as it
+ * arrives, up to @limit bytes. A Content-Length above @limit is refused
+ * with 413 before a byte of the body is read (@sink is then aborted), and
+ * so is a chunked body as soon as it passes @limit.
+ */
+void
+ssq_net_request_stream_body (SsqNetRequest        *request,
+                             const SsqNetBodySink *sink,
+                             gpointer              sink_data,
+                             guint64               limit)
+{
+  g_return_if_fail (request->conn->http != NULL && request->conn->http->in_head);
+  g_return_if_fail (request->conn->http->building == request);
+
+  request->sink = sink;
+  request->sink_data = sink_data;
+  request->body_limit = limit;
+}
+
+/**
+ * ssq_net_request_resume_body:
+ * The sink of @request's body has room again (it returned FALSE from its
+ * data function): reading goes on.
+ */
+void
+ssq_net_request_resume_body (SsqNetRequest *request)
+{
+  SsqNetConn *conn = request->conn;
+
+  if (!request->body_paused)
+    return;
+  request->body_paused = FALSE;
+  if (!ssq_net_conn_is_open (conn))
+    return;
+  /* Time spent waiting for the sink is not the peer's idleness. */
+  conn->read_ms = ssq_net_now_ms ();
+  ssq_net_loop_defer (conn->server->loop, &conn->resume);
+  ssq_net_conn_update_reading (conn);
+  ssq_net_conn_rearm (conn);
+}
+
+/**
+ * ssq_net_request_refuse:
+ * Answers @request at once and closes the connection after the answer,
+ * without reading the rest of its body: from the head function, or by the
+ * sink of a streaming body before done (its abort () is then not called).
+ * On a request handed to the application it is ssq_net_request_respond ()
+ * with the connection closed after. Takes @body.
+ */
+void
+ssq_net_request_refuse (SsqNetRequest *request,
+                        guint          status,
+                        const char    *content_type,
+                        char          *body,
+                        gsize          length,
+                        const char    *extra_headers)
+{
+  SsqNetConn *conn = request->conn;
+  SsqNetHttp *http = conn->http;
+
+  if (answerable (request))
+    {
+      request->keep_alive = FALSE;
+      ssq_net_request_respond (request, status, content_type, body, length, extra_headers);
+      return;
+    }
+  g_return_if_fail (http != NULL && http->building == request);
+  request->sink = NULL;
+  http->error_status = status;
+  http->answered = TRUE;
+  queue_response (conn, status, content_type, body, length, extra_headers, FALSE, FALSE);
+  if (http->in_parser)
+    http_parser_pause (&http->parser, 1);   /* ssq_net_http_feed () ends it */
+  else
+    {
+      g_clear_pointer (&http->building, request_free);
+      ssq_net_conn_finish (conn);
+    }
 }
 
 static gboolean

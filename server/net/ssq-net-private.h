@@ -26,6 +26,14 @@ typedef enum {
 typedef struct _SsqNetHttp SsqNetHttp;
 typedef struct _SsqNetWs   SsqNetWs;
 
+/* A response body read from a file as the socket drains (sendfile), after
+ * everything queued before it: never in our memory. */
+typedef struct {
+  int     fd;
+  goffset offset;
+  goffset remaining;
+} SsqNetFileBody;
+
 struct _SsqNetConn {
   SsqNetWatch     watch;          /* first: the loop hands it back */
   SsqNetTimer     timer;
@@ -40,6 +48,7 @@ struct _SsqNetConn {
   GQueue          out;            /* GBytes, written in order */
   gsize           out_offset;     /* into the head */
   gsize           out_bytes;
+  SsqNetFileBody *file;           /* written once out is empty; nothing is queued behind it */
   gint64          read_ms;        /* last byte read */
   gint64          write_ms;       /* last progress writing, or the time the queue filled */
   gint64          linger_until;
@@ -58,6 +67,7 @@ struct _SsqNetServer {
   SsqNetLimits       limits;
   char              *server_name;
   SsqNetRequestFunc  request_func;
+  SsqNetHeadFunc     head_func;
   SsqNetErrorFunc    error_func;
   gpointer           user_data;
   SsqNetLoop        *loop;
@@ -79,12 +89,23 @@ void        ssq_net_conn_queue        (SsqNetConn   *conn,
 void        ssq_net_conn_queue_copy   (SsqNetConn   *conn,
                                        const void   *data,
                                        gsize         length);
+void        ssq_net_conn_queue_file   (SsqNetConn   *conn,
+                                       int           fd,
+                                       goffset       offset,
+                                       goffset       length);
 void        ssq_net_conn_finish       (SsqNetConn   *conn);
 gboolean    ssq_net_conn_is_open      (SsqNetConn   *conn);
 void        ssq_net_conn_close        (SsqNetConn   *conn,
                                        SsqNetCloseReason reason);
 void        ssq_net_conn_update_reading (SsqNetConn *conn);
 void        ssq_net_conn_rearm        (SsqNetConn   *conn);
+
+/* Something is still to be written: queued bytes or a file body. */
+static inline gboolean
+ssq_net_conn_has_output (const SsqNetConn *conn)
+{
+  return conn->out_bytes > 0 || conn->file != NULL;
+}
 
 /* ssq-net-http.c */
 SsqNetHttp *ssq_net_http_new          (void);

@@ -129,6 +129,15 @@ fail:
   }
 }
 
+/* Requests are offered to @head_func once their headers are complete,
+ * before their body (see SsqNetHeadFunc). */
+void
+ssq_net_server_set_head_func (SsqNetServer   *server,
+                              SsqNetHeadFunc  head_func)
+{
+  server->head_func = head_func;
+}
+
 void
 ssq_net_server_stop_listening (SsqNetServer *server)
 {

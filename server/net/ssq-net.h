@@ -40,6 +40,34 @@ typedef char  *(*SsqNetErrorFunc)     (guint          status,
                                        const char    *message,
                                        gsize         *out_length);
 
+/* A request body that streams (ssq_net_request_stream_body ()): its bytes
+ * go to the sink as they arrive and none is kept by the transport. */
+typedef struct {
+  /* A piece of the body, to copy: the transport reuses the buffer. Returns
+   * FALSE when the sink holds enough for now: the connection is then not
+   * read until ssq_net_request_resume_body (). */
+  gboolean (*data)  (gpointer        sink,
+                     SsqNetRequest  *request,
+                     const guint8   *data,
+                     gsize           length);
+  /* The whole body has come. The request is the sink's now, to answer
+   * (respond () or respond_file ()) now or later. */
+  void     (*done)  (gpointer        sink,
+                     SsqNetRequest  *request);
+  /* The body will never be whole: over the limit, the peer gone or too
+   * slow, the server closing. Called at most once, and never after done ();
+   * the request is gone. Not called after the sink refused the request. */
+  void     (*abort) (gpointer        sink);
+} SsqNetBodySink;
+
+/* Called when a request's headers are complete, before its body is read:
+ * the place to stream the body (ssq_net_request_stream_body ()) or to
+ * refuse the request unread (ssq_net_request_refuse ()). A request that
+ * does neither has its body read into memory, up to max_body_size, and
+ * goes to the request function whole. */
+typedef void   (*SsqNetHeadFunc)      (SsqNetRequest *request,
+                                       gpointer       user_data);
+
 typedef struct {
   void (*message) (SsqNetConn        *conn,
                    const char        *data,
@@ -66,6 +94,8 @@ gboolean      ssq_net_server_listen        (SsqNetServer        *server,
                                             GSocketAddress      *address,
                                             guint16             *out_port,
                                             GError             **error);
+void          ssq_net_server_set_head_func (SsqNetServer       *server,
+                                            SsqNetHeadFunc      head_func);
 void          ssq_net_server_stop_listening (SsqNetServer       *server);
 void          ssq_net_server_close_all     (SsqNetServer        *server);
 guint         ssq_net_server_n_connections (SsqNetServer        *server);
@@ -77,7 +107,9 @@ void          ssq_net_raise_fd_limit       (void);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqNetServer, ssq_net_server_free)
 
 /* Requests: the application answers each one exactly once, now or later,
- * with respond() or accept_websocket(); both consume the request. */
+ * with respond(), respond_file() or accept_websocket(), which consume the
+ * request; a request whose body streams may instead be refused, during its
+ * head or its body. */
 const char   *ssq_net_request_get_method   (SsqNetRequest *request);
 const char   *ssq_net_request_get_path     (SsqNetRequest *request);
 GHashTable   *ssq_net_request_get_query    (SsqNetRequest *request);
@@ -89,6 +121,24 @@ const char   *ssq_net_request_get_peer     (SsqNetRequest *request);
 gboolean      ssq_net_request_is_upgrade   (SsqNetRequest *request);
 gint64        ssq_net_request_get_start_us (SsqNetRequest *request);
 void          ssq_net_request_respond      (SsqNetRequest *request,
+                                            guint          status,
+                                            const char    *content_type,
+                                            char          *body,
+                                            gsize          length,
+                                            const char    *extra_headers);
+void          ssq_net_request_respond_file (SsqNetRequest *request,
+                                            guint          status,
+                                            const char    *content_type,
+                                            int            fd,
+                                            goffset        offset,
+                                            goffset        length,
+                                            const char    *extra_headers);
+void          ssq_net_request_stream_body  (SsqNetRequest        *request,
+                                            const SsqNetBodySink *sink,
+                                            gpointer              sink_data,
+                                            guint64               limit);
+void          ssq_net_request_resume_body  (SsqNetRequest *request);
+void          ssq_net_request_refuse       (SsqNetRequest *request,
                                             guint          status,
                                             const char    *content_type,
                                             char          *body,

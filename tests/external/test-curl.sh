@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # The real supersoniq-server seen by curl (and wrk, when installed): connection
 # reuse, bodies over the limit by Content-Length and chunked, HTTP/1.0,
-# Prometheus text, and a short load run. TAP on stdout.
+# Prometheus text, media up and down (ranges, resume, a refused upload
+# whose body curl never sends), and a short load run. TAP on stdout.
 #
 # The server comes from $SSQ_SERVER_BIN (default: build/server/
 # supersoniq-server in this source tree). Every curl call has --max-time; the
@@ -12,7 +13,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 server_bin=${SSQ_SERVER_BIN:-$here/../../build/server/supersoniq-server}
 max_body=65536
-plan=10
+media_max=16777216
+plan=12
 
 echo "1..$plan"
 n=0
@@ -74,6 +76,9 @@ pwhash_memlimit=8192
 messages_per_minute=0
 registrations_per_hour=0
 max_body_size=$max_body
+[media]
+max_size=$media_max
+uploads_per_minute=0
 EOF
 mkdir "$tmp/data"
 # shellcheck disable=SC2086 # the wrapper is a command line
@@ -202,7 +207,52 @@ else
   not_ok "curl -I /healthz: no body after the headers" "curl rc $rc" "$(grep -i 'excess' "$tmp/head.err")"
 fi
 
-# 9. wrk: load on one route, no socket errors, requests/sec > 0.
+# 9. Media: an 8 MB file up with --data-binary and down again, equal by
+#    SHA-256; a range with -r; a broken download resumed with -C -.
+media_ok=1
+head -c 8388608 /dev/urandom >"$tmp/media.bin"
+code=$(c -o "$tmp/up.out" -w '%{http_code}' -H "Authorization: Bearer $token" \
+       -H 'Content-Type: image/png' --data-binary @"$tmp/media.bin" \
+       "$url/api/v1/media?name=photo%20%C3%A9t%C3%A9.bin" 2>"$tmp/up.err")
+media_id=$(sed -n 's/.*"id":"\([^"]*\)".*/\1/p' "$tmp/up.out")
+if [ "$code" != 201 ] || [ -z "$media_id" ] || ! grep -q '"mime":"application/octet-stream"' "$tmp/up.out"; then
+  media_ok=0; diag "upload: status $code, $(cat "$tmp/up.out" "$tmp/up.err")"
+fi
+auth=(-H "Authorization: Bearer $token")
+c "${auth[@]}" -D "$tmp/down.head" -o "$tmp/down.bin" "$url/api/v1/media/$media_id" 2>"$tmp/down.err"
+if [ "$(sha256sum <"$tmp/media.bin")" != "$(sha256sum <"$tmp/down.bin")" ] ||
+   ! grep -qi '^content-disposition: attachment; .*filename\*=UTF-8'"''"'photo%20%C3%A9t%C3%A9.bin' "$tmp/down.head" ||
+   ! grep -qi '^x-content-type-options: nosniff' "$tmp/down.head"; then
+  media_ok=0; diag "download differs, or its headers: $(cat "$tmp/down.head" "$tmp/down.err")"
+fi
+code=$(c "${auth[@]}" -r 1000000-1000999 -o "$tmp/range.bin" -w '%{http_code}' "$url/api/v1/media/$media_id" 2>&1)
+if [ "$code" != 206 ] || ! cmp -s "$tmp/range.bin" <(tail -c +1000001 "$tmp/media.bin" | head -c 1000); then
+  media_ok=0; diag "range: status $code, $(wc -c <"$tmp/range.bin") bytes"
+fi
+head -c 3000000 "$tmp/media.bin" >"$tmp/resumed.bin"
+c "${auth[@]}" -C - -o "$tmp/resumed.bin" "$url/api/v1/media/$media_id" 2>"$tmp/resume.err"
+if ! cmp -s "$tmp/media.bin" "$tmp/resumed.bin"; then
+  media_ok=0; diag "resume with -C -: files differ" "$(cat "$tmp/resume.err")"
+fi
+if [ $media_ok = 1 ]; then
+  ok "curl --data-binary 8 MB to /api/v1/media: 201; download equal (SHA-256), -r 206, -C - resumes"
+else
+  not_ok "curl media upload, download, range and resume"
+fi
+
+# 10. An upload over [media] max_size: 413 from the headers, and curl (which
+#     asks Expect: 100-continue) never sends the body.
+head -c $((media_max + 1)) /dev/zero >"$tmp/too-big.bin"
+out=$(c "${auth[@]}" -o "$tmp/big-media.out" -w '%{http_code} %{size_upload}' \
+        --data-binary @"$tmp/too-big.bin" "$url/api/v1/media?name=big.bin" 2>"$tmp/big-media.err")
+if [ "${out% *}" = 413 ] && [ "${out#* }" = 0 ] && grep -q '"too_large"' "$tmp/big-media.out"; then
+  ok "curl --data-binary over max_size to /api/v1/media: 413 too_large, 0 body bytes sent"
+else
+  not_ok "curl upload over max_size: 413 before the body" "status and bytes sent: $out" \
+    "$(cat "$tmp/big-media.out" "$tmp/big-media.err")"
+fi
+
+# 11. wrk: load on one route, no socket errors, requests/sec > 0.
 if command -v wrk >/dev/null; then
   timeout 60 wrk -t2 -c50 -d3s "$url/healthz" >"$tmp/wrk.out" 2>&1
   rc=$?
@@ -220,7 +270,7 @@ else
   skip "wrk -t2 -c50 -d3s" "wrk not installed (apt-get install wrk)"
 fi
 
-# 10. Still alive and serving; a graceful stop exits 0.
+# 12. Still alive and serving; a graceful stop exits 0.
 code=$(c -o /dev/null -w '%{http_code}' "$url/healthz" 2>&1)
 if [ "$code" = 200 ] && kill -0 "$server_pid" 2>/dev/null; then
   stop_server

@@ -563,9 +563,26 @@ test_health_metrics (void)
   g_clear_pointer (&r, json_object_unref);
   {
     g_autoptr(SsqTestUser) u = ssq_test_register (server, "media.user");
-    r = ssq_test_http (server, "POST", "/api/v1/media?name=x.png", u->token, "x", &status);
-    g_assert_cmpuint (status, ==, 501);
+    r = ssq_test_http (server, "POST", "/api/v1/media?name=x.txt", u->token, "x", &status);
+    g_assert_cmpuint (status, ==, 201);
   }
+  /* The media series are there from the start. */
+  g_clear_pointer (&body, g_bytes_unref);
+  g_clear_object (&msg);
+  msg = soup_message_new ("GET", uri);
+  body = soup_session_send_and_read (s, msg, NULL, NULL);
+  for (guint i = 0; i < 5; i++)
+    {
+      static const char *const series[] = {
+        "\nssq_media_bytes_stored 1\n", "\nssq_media_uploads_total 1\n",
+        "\nssq_thumbnails_made_total 0\n", "\nssq_thumbnails_failed_total 0\n",
+        "\nssq_thumbnail_queue_length 0\n",
+      };
+
+      g_test_message ("%s", series[i]);
+      g_assert_nonnull (g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body),
+                                      series[i]));
+    }
 }
 
 /* A counter of /metrics. */
