@@ -11,6 +11,7 @@
 #include "ssq-test-images.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <gexiv2/gexiv2.h>
@@ -700,7 +701,10 @@ feeder_thread (gpointer data)
           g_usleep (1000);
           continue;
         }
-      g_assert_cmpint (write (fd, "not an image", 12), ==, 12);
+      /* The reader may be gone again already (it read an earlier
+       * writer's bytes and its end): EPIPE, with SIGPIPE ignored. */
+      if (write (fd, "not an image", 12) < 0)
+        g_assert_cmpint (errno, ==, EPIPE);
       close (fd);
     }
   return NULL;
@@ -791,6 +795,10 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
   gexiv2_initialize ();
+  /* The pool-bound feeder writes to a FIFO whose reader (a job) may close
+   * it first: that write fails with EPIPE, which it expects, instead of
+   * killing the test. */
+  signal (SIGPIPE, SIG_IGN);
 
   g_test_add_func ("/server/thumbnail/types", test_types);
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
