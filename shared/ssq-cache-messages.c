@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* ssq-cache-messages.c: messages (with edits and tombstones), paging with
- * gap detection, full-text search and the outbox in the client cache. */
+/* ssq-cache-messages.c: messages (with edits, tombstones and media), paging with
+ * gap detection and full-text search in the client cache (the outbox is in
+ * ssq-cache-outbox.c). */
 #include "ssq-cache-private.h"
 #include "ssq-conversation-private.h"
+#include "ssq-media-private.h"
 #include "ssq-message-private.h"
 #include "ssq-proto.h"
 
@@ -26,6 +28,9 @@ ssq_cache_message_from_row (sqlite3_stmt *stmt,
   message->edited_at = sqlite3_column_int64 (stmt, 7);
   message->deleted = sqlite3_column_int (stmt, 8);
   message->reply_to = sqlite3_column_int64 (stmt, 9);
+  /* Written by this cache from what the codec read: unreadable only if
+   * the file was damaged, and then the message shows without them. */
+  message->media = ssq_media_list_from_text ((const char *) sqlite3_column_text (stmt, 10), NULL);
   message->status = SSQ_MESSAGE_SENT;
   if (g_strcmp0 (message->sender, self_id) == 0)
     {
@@ -174,10 +179,11 @@ typedef struct {
 
 static OldRow
 old_row (SsqCache   *self,
-         SsqMessage *message)
+         SsqMessage *message,
+         const char *media_text)
 {
   sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
-                                    "SELECT deleted, body, edited_at, id FROM messages "
+                                    "SELECT deleted, body, edited_at, id, media FROM messages "
                                     "WHERE conversation_id = ? AND seq = ?", NULL);
   OldRow old = { FALSE, FALSE, FALSE };
 
@@ -192,7 +198,8 @@ old_row (SsqCache   *self,
       old.same = old.was_deleted == message->deleted &&
                  g_strcmp0 ((const char *) sqlite3_column_text (stmt, 1), message->body) == 0 &&
                  sqlite3_column_int64 (stmt, 2) == message->edited_at &&
-                 g_strcmp0 ((const char *) sqlite3_column_text (stmt, 3), message->id) == 0;
+                 g_strcmp0 ((const char *) sqlite3_column_text (stmt, 3), message->id) == 0 &&
+                 g_strcmp0 ((const char *) sqlite3_column_text (stmt, 4), media_text) == 0;
     }
   sqlite3_reset (stmt);
   return old;
@@ -227,7 +234,8 @@ ssq_cache_index_pending (SsqCache  *self,
 
 static void
 bind_message (sqlite3_stmt *stmt,
-              SsqMessage   *message)
+              SsqMessage   *message,
+              const char   *media_text)
 {
   ssq_db_bind_text (stmt, 1, message->conversation_id);
   sqlite3_bind_int64 (stmt, 2, message->seq);
@@ -247,6 +255,7 @@ bind_message (sqlite3_stmt *stmt,
     sqlite3_bind_int64 (stmt, 10, message->reply_to);
   else
     sqlite3_bind_null (stmt, 10);
+  ssq_db_bind_text (stmt, 11, message->deleted ? NULL : media_text);
 }
 
 /* The common case, a message the cache does not hold, in one statement;
@@ -255,18 +264,19 @@ bind_message (sqlite3_stmt *stmt,
 static gboolean
 insert_new (SsqCache    *self,
             SsqMessage  *message,
+            const char  *media_text,
             gboolean    *out_inserted,
             GError     **error)
 {
   sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
                                     "INSERT OR IGNORE INTO messages (conversation_id, seq, id, sender, "
-                                    "  client_id, body, created_at, edited_at, deleted, reply_to) "
-                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+                                    "  client_id, body, created_at, edited_at, deleted, reply_to, media) "
+                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
 
   *out_inserted = FALSE;
   if (stmt == NULL)
     return FALSE;
-  bind_message (stmt, message);
+  bind_message (stmt, message, media_text);
   if (!ssq_db_step_done (&self->db, stmt, error))
     return FALSE;
   *out_inserted = sqlite3_changes (self->db.db) == 1;
@@ -276,20 +286,22 @@ insert_new (SsqCache    *self,
 static gboolean
 upsert_message (SsqCache    *self,
                 SsqMessage  *message,
+                const char  *media_text,
                 GError     **error)
 {
   sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
                                     "INSERT INTO messages (conversation_id, seq, id, sender, client_id, "
-                                    "  body, created_at, edited_at, deleted, reply_to) "
-                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                    "  body, created_at, edited_at, deleted, reply_to, media) "
+                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                                     "ON CONFLICT (conversation_id, seq) DO UPDATE SET "
                                     "id = excluded.id, body = excluded.body, "
-                                    "edited_at = excluded.edited_at, deleted = excluded.deleted",
+                                    "edited_at = excluded.edited_at, deleted = excluded.deleted, "
+                                    "media = excluded.media",
                                     error);
 
   if (stmt == NULL)
     return FALSE;
-  bind_message (stmt, message);
+  bind_message (stmt, message, media_text);
   return ssq_db_step_done (&self->db, stmt, error);
 }
 
@@ -303,10 +315,13 @@ write_message (SsqCache    *self,
                OldRow      *old,
                GError     **error)
 {
+  /* A media list changes without an edit: the server fills in an image's
+   * size once its thumbnail is made, and sends the message again. */
+  g_autofree char *media_text = message->deleted ? NULL : ssq_media_list_to_text (message->media);
   gboolean inserted;
 
   *old = (OldRow) { FALSE, FALSE, FALSE };
-  if (!insert_new (self, message, &inserted, error))
+  if (!insert_new (self, message, media_text, &inserted, error))
     return FALSE;
   if (inserted)
     {
@@ -315,10 +330,10 @@ write_message (SsqCache    *self,
     }
   else
     {
-      *old = old_row (self, message);
+      *old = old_row (self, message, media_text);
       if (old->same)
         return TRUE;
-      if (!ssq_cache_index_pending (self, error) || !upsert_message (self, message, error))
+      if (!ssq_cache_index_pending (self, error) || !upsert_message (self, message, media_text, error))
         return FALSE;
     }
   return self->batch_depth > 0 || ssq_cache_index_pending (self, error);
@@ -427,7 +442,10 @@ stored_snapshot (SsqCache   *self,
   SsqMessage *stored = ssq_message_copy (message);
 
   if (stored->deleted)
-    g_free (stored->body), stored->body = g_strdup ("");
+    {
+      g_free (stored->body), stored->body = g_strdup ("");
+      g_clear_pointer (&stored->media, g_ptr_array_unref);
+    }
   g_clear_pointer (&stored->error, g_free);
   stored->outbox_position = 0;
   stored->status = SSQ_MESSAGE_SENT;
@@ -631,171 +649,4 @@ ssq_cache_search (SsqCache    *self,
     }
   sqlite3_reset (stmt);
   return g_steal_pointer (&out);
-}
-
-/* The outbox. */
-
-static SsqMessage *
-outbox_from_row (SsqCache     *self,
-                 sqlite3_stmt *stmt)
-{
-  SsqMessage *message = ssq_message_new ();
-
-  message->outbox_position = sqlite3_column_int64 (stmt, 0);
-  message->client_id = ssq_db_column_dup (stmt, 1);
-  message->conversation_id = ssq_db_column_dup (stmt, 2);
-  message->body = ssq_db_column_dup (stmt, 3);
-  message->reply_to = sqlite3_column_int64 (stmt, 4);
-  message->created_at = sqlite3_column_int64 (stmt, 5);
-  message->error = ssq_db_column_dup (stmt, 6);
-  message->sender = g_strdup (self->self_id);
-  message->status = message->error ? SSQ_MESSAGE_FAILED : SSQ_MESSAGE_PENDING;
-  /* The quote reads the messages table, not the outbox statement. */
-  ssq_cache_decorate_message (self, message, TRUE);
-  return message;
-}
-
-#define OUTBOX_COLUMNS "position, client_id, conversation_id, body, reply_to, created_at, error"
-
-/**
- * ssq_cache_outbox_add:
- * Puts a new message in the outbox with a fresh `client_id`, fsynced: what
- * the user wrote survives even a power cut before it is sent.
- *
- * Returns: (transfer full): the pending message.
- */
-SsqMessage *
-ssq_cache_outbox_add (SsqCache    *self,
-                      const char  *conversation_id,
-                      const char  *body,
-                      gint64       reply_to,
-                      GError     **error)
-{
-  g_autofree char *client_id = g_uuid_string_random ();
-  sqlite3_stmt *stmt;
-  gboolean ok;
-
-  g_return_val_if_fail (SSQ_IS_CACHE (self), NULL);
-
-  if (!ssq_check_text ("body", body, 1, SSQ_BODY_MAX, error))
-    return NULL;
-  stmt = ssq_db_stmt (&self->db,
-                      "INSERT INTO outbox (client_id, conversation_id, body, reply_to, created_at) "
-                      "VALUES (?, ?, ?, ?, ?)", error);
-  if (stmt == NULL || !ssq_db_exec (&self->db, "PRAGMA synchronous = FULL", error))
-    return NULL;
-  ssq_db_bind_text (stmt, 1, client_id);
-  ssq_db_bind_text (stmt, 2, conversation_id);
-  ssq_db_bind_text (stmt, 3, body);
-  if (reply_to > 0)
-    sqlite3_bind_int64 (stmt, 4, reply_to);
-  else
-    sqlite3_bind_null (stmt, 4);
-  sqlite3_bind_int64 (stmt, 5, ssq_now_ms ());
-  ok = ssq_db_step_done (&self->db, stmt, error);
-  ssq_db_exec (&self->db, "PRAGMA synchronous = NORMAL", NULL);
-  return ok ? ssq_cache_outbox_get (self, client_id) : NULL;
-}
-
-SsqMessage *
-ssq_cache_outbox_get (SsqCache   *self,
-                      const char *client_id)
-{
-  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
-                                    "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE client_id = ?", NULL);
-  SsqMessage *message = NULL;
-
-  if (stmt == NULL)
-    return NULL;
-  ssq_db_bind_text (stmt, 1, client_id);
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    message = outbox_from_row (self, stmt);
-  sqlite3_reset (stmt);
-  return message;
-}
-
-/**
- * ssq_cache_outbox_list:
- * @conversation_id: (nullable): one conversation's, or all
- *
- * Returns: (transfer full) (element-type SsqMessage): the outbox in the order
- * the messages were written.
- */
-GPtrArray *
-ssq_cache_outbox_list (SsqCache   *self,
-                       const char *conversation_id)
-{
-  GPtrArray *out = g_ptr_array_new_with_free_func (g_object_unref);
-  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
-                                    "SELECT " OUTBOX_COLUMNS " FROM outbox "
-                                    "WHERE ?1 IS NULL OR conversation_id = ?1 ORDER BY position", NULL);
-
-  if (stmt == NULL)
-    return out;
-  ssq_db_bind_text (stmt, 1, conversation_id);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    g_ptr_array_add (out, outbox_from_row (self, stmt));
-  sqlite3_reset (stmt);
-  return out;
-}
-
-/* Whether @client_id is still in the outbox, without making its snapshot. */
-gboolean
-ssq_cache_outbox_has (SsqCache   *self,
-                      const char *client_id)
-{
-  sqlite3_stmt *stmt = ssq_db_stmt (&self->db, "SELECT 1 FROM outbox WHERE client_id = ?", NULL);
-  gboolean found;
-
-  if (stmt == NULL)
-    return FALSE;
-  ssq_db_bind_text (stmt, 1, client_id);
-  found = sqlite3_step (stmt) == SQLITE_ROW;
-  sqlite3_reset (stmt);
-  return found;
-}
-
-gboolean
-ssq_cache_outbox_remove (SsqCache    *self,
-                         const char  *client_id,
-                         GError     **error)
-{
-  sqlite3_stmt *stmt = ssq_db_stmt (&self->db, "DELETE FROM outbox WHERE client_id = ?", error);
-
-  if (stmt == NULL)
-    return FALSE;
-  ssq_db_bind_text (stmt, 1, client_id);
-  return ssq_db_step_done (&self->db, stmt, error);
-}
-
-/* A failed message stays in the outbox, marked with why, until the user
- * retries (error_text NULL) or discards it. */
-gboolean
-ssq_cache_outbox_set_error (SsqCache    *self,
-                            const char  *client_id,
-                            const char  *error_text,
-                            GError     **error)
-{
-  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
-                                    "UPDATE outbox SET error = ? WHERE client_id = ?", error);
-
-  if (stmt == NULL)
-    return FALSE;
-  ssq_db_bind_text (stmt, 1, error_text);
-  ssq_db_bind_text (stmt, 2, client_id);
-  return ssq_db_step_done (&self->db, stmt, error);
-}
-
-guint
-ssq_cache_outbox_count (SsqCache *self)
-{
-  sqlite3_stmt *stmt = ssq_db_stmt (&self->db, "SELECT COUNT(*) FROM outbox", NULL);
-  guint count = 0;
-
-  if (stmt == NULL)
-    return 0;
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    count = sqlite3_column_int (stmt, 0);
-  sqlite3_reset (stmt);
-  return count;
 }

@@ -27,6 +27,9 @@ struct _SsqCache
   /* Conversation id -> SsqCacheCounters: rows a batch has not written yet
    * (see ssq-cache-counters.c). */
   GHashTable *counters;
+  /* Client ids of messages the open batch took out of the outbox: their
+   * attachments' copies go once it commits. */
+  GPtrArray  *doomed_outbox;
 };
 
 /* A conversation's row, as the messages of a batch move it. */
@@ -77,10 +80,12 @@ void        ssq_cache_forget_conversation (SsqCache   *self,
 void        ssq_cache_forget_snapshots  (SsqCache     *self);
 gboolean    ssq_cache_index_pending     (SsqCache     *self,
                                          GError      **error);
+void        ssq_cache_outbox_drop_files (SsqCache     *self,
+                                         gboolean      committed);
 
 /* The columns ssq_cache_message_from_row reads, in order. */
 #define SSQ_CACHE_MESSAGE_COLUMNS \
   "m.conversation_id, m.seq, m.id, m.sender, m.client_id, m.body, m.created_at, " \
-  "m.edited_at, m.deleted, m.reply_to"
+  "m.edited_at, m.deleted, m.reply_to, m.media"
 
 G_END_DECLS

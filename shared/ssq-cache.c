@@ -98,6 +98,33 @@ static const char *const migrations[] = {
   "ALTER TABLE conversations ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;"
   "ALTER TABLE members ADD COLUMN position INTEGER NOT NULL DEFAULT 0;"
   "ALTER TABLE users ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;",
+  /* 4 -> 5: media. A message's media as the server sent them (a JSON array
+   * of media objects, NULL for none: most messages have none). The
+   * attachments of outbox messages, whose copies wait in the outbox area
+   * (ssq_cache_get_outbox_dir), each with the server's media object once
+   * uploaded, so that an upload is never repeated. The files of the
+   * download cache (ssq-client-download.c) with their size and when they
+   * were last used (a counter), for its size cap. A cache from before holds
+   * messages without their media until the server sends them again. */
+  "ALTER TABLE messages ADD COLUMN media TEXT;"
+  "CREATE TABLE outbox_media ("
+  "  client_id TEXT NOT NULL,"
+  "  position INTEGER NOT NULL,"
+  "  name TEXT NOT NULL,"
+  "  mime TEXT NOT NULL,"
+  "  size INTEGER NOT NULL,"
+  "  media TEXT,"
+  "  PRIMARY KEY (client_id, position)) WITHOUT ROWID;"
+  "CREATE TABLE media_files ("
+  "  media_id TEXT NOT NULL,"
+  "  thumbnail INTEGER NOT NULL,"
+  "  size INTEGER NOT NULL,"
+  "  last_used INTEGER NOT NULL,"
+  "  PRIMARY KEY (media_id, thumbnail)) WITHOUT ROWID;"
+  "CREATE INDEX media_files_by_use ON media_files(last_used);"
+  "CREATE TRIGGER outbox_media_delete AFTER DELETE ON outbox BEGIN"
+  "  DELETE FROM outbox_media WHERE client_id = old.client_id;"
+  "END;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SSQ_CACHE_SCHEMA_VERSION);
@@ -115,6 +142,7 @@ ssq_cache_finalize (GObject *object)
   g_hash_table_unref (self->conversations);
   g_hash_table_unref (self->users);
   g_hash_table_unref (self->counters);
+  g_ptr_array_unref (self->doomed_outbox);
   G_OBJECT_CLASS (ssq_cache_parent_class)->finalize (object);
 }
 
@@ -130,6 +158,7 @@ ssq_cache_init (SsqCache *self)
   self->conversations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->users = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->counters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->doomed_outbox = g_ptr_array_new_with_free_func (g_free);
 }
 
 void
@@ -302,8 +331,13 @@ ssq_cache_commit (SsqCache  *self,
                    _("A write failed; nothing of the batch was stored"));
     }
   else if (ssq_db_commit (&self->db, error))
-    return TRUE;
-  /* Rolled back: the snapshots may tell of writes that are gone. */
+    {
+      ssq_cache_outbox_drop_files (self, TRUE);
+      return TRUE;
+    }
+  /* Rolled back: the snapshots may tell of writes that are gone, and the
+   * outbox holds again what the batch took out of it. */
+  ssq_cache_outbox_drop_files (self, FALSE);
   self->unindexed_from = 0;
   ssq_cache_counters_drop (self);
   ssq_cache_forget_snapshots (self);

@@ -8,12 +8,13 @@
 #include <json-glib/json-glib.h>
 
 #include "ssq-conversation.h"
+#include "ssq-media.h"
 #include "ssq-message.h"
 #include "ssq-user.h"
 
 G_BEGIN_DECLS
 
-#define SSQ_CACHE_SCHEMA_VERSION 4
+#define SSQ_CACHE_SCHEMA_VERSION 5
 
 #define SSQ_TYPE_CACHE (ssq_cache_get_type ())
 G_DECLARE_FINAL_TYPE (SsqCache, ssq_cache, SSQ, CACHE, GObject)
@@ -155,5 +156,45 @@ gboolean         ssq_cache_outbox_set_error  (SsqCache    *self,
                                               const char  *error_text,
                                               GError     **error);
 guint            ssq_cache_outbox_count      (SsqCache    *self);
+SsqMessage      *ssq_cache_outbox_add_with_media (SsqCache  *self,
+                                                  const char *conversation_id,
+                                                  const char *client_id,
+                                                  const char *body,
+                                                  gint64      reply_to,
+                                                  GPtrArray  *attachments,
+                                                  GError    **error);
+char            *ssq_cache_get_outbox_dir    (SsqCache    *self);
+GFile           *ssq_cache_outbox_file       (SsqCache    *self,
+                                              const char  *client_id,
+                                              guint        position);
+gboolean         ssq_cache_outbox_set_media  (SsqCache    *self,
+                                              const char  *client_id,
+                                              guint        position,
+                                              SsqMedia    *uploaded,
+                                              GError     **error);
+gboolean         ssq_cache_outbox_forget_media (SsqCache  *self,
+                                                const char *client_id,
+                                                GError   **error);
+void             ssq_cache_outbox_sweep      (SsqCache    *self);
+
+/* The download cache's files (see ssq-client-download.c): which are held,
+ * their sizes, and the order they were last used in. */
+gboolean         ssq_cache_media_file_touch  (SsqCache    *self,
+                                              const char  *media_id,
+                                              gboolean     thumbnail,
+                                              gint64       size,
+                                              GError     **error);
+gboolean         ssq_cache_media_file_held   (SsqCache    *self,
+                                              const char  *media_id,
+                                              gboolean     thumbnail);
+gboolean         ssq_cache_media_file_forget (SsqCache    *self,
+                                              const char  *media_id,
+                                              gboolean     thumbnail,
+                                              GError     **error);
+gint64           ssq_cache_media_files_size  (SsqCache    *self);
+gboolean         ssq_cache_media_file_oldest (SsqCache    *self,
+                                              char       **out_media_id,
+                                              gboolean    *out_thumbnail,
+                                              gint64      *out_size);
 
 G_END_DECLS

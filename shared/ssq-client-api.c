@@ -35,9 +35,9 @@ api_call_free (ApiCall *call)
 }
 
 /* Reads the server's error object, or makes one from the status. */
-static GError *
-error_from_reply (guint   status,
-                  GBytes *body)
+GError *
+ssq_client_api_error (guint   status,
+                      GBytes *body)
 {
   g_autoptr(JsonObject) reply = NULL;
   SsqWireError wire = { 0 };
@@ -81,7 +81,7 @@ api_call_reply (GTask  *task,
 
   if (!SOUP_STATUS_IS_SUCCESSFUL (status))
     {
-      g_task_return_error (task, error_from_reply (status, body));
+      g_task_return_error (task, ssq_client_api_error (status, body));
       return;
     }
   data = g_bytes_get_data (body, &len);
@@ -190,6 +190,65 @@ api_call_sent (GObject      *source,
 }
 
 /**
+ * ssq_client_api_message:
+ * A request to the server's @path with the session's token, for callers
+ * that set its body themselves (an upload streams a file).
+ *
+ * Returns: (transfer full) (nullable): the message, or NULL with @error
+ *   when the server's address makes no URL
+ */
+SoupMessage *
+ssq_client_api_message (SsqClient   *self,
+                        const char  *method,
+                        const char  *path,
+                        GError     **error)
+{
+  g_autofree char *url = g_strconcat (self->server_url, path, NULL);
+  SoupMessage *msg = soup_message_new (method, url);
+
+  if (msg == NULL)
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("Not a server address: %s"),
+                   self->server_url);
+      return NULL;
+    }
+  if (self->token != NULL)
+    {
+      g_autofree char *auth = g_strconcat ("Bearer ", self->token, NULL);
+
+      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
+    }
+  return msg;
+}
+
+/**
+ * ssq_client_api_send:
+ * Sends @msg (from ssq_client_api_message()) and reads its JSON reply like
+ * ssq_client_api_call().
+ */
+void
+ssq_client_api_send (SsqClient          *self,
+                     SoupMessage        *msg,
+                     SsqReplyTransform   transform,
+                     GDestroyNotify      result_free,
+                     gpointer            source_tag,
+                     GCancellable       *cancellable,
+                     GAsyncReadyCallback callback,
+                     gpointer            user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  ApiCall *call = g_new0 (ApiCall, 1);
+
+  call->transform = transform;
+  call->result_free = result_free;
+  call->msg = g_object_ref (msg);
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, call, (GDestroyNotify) api_call_free);
+  soup_session_send_async (self->session, msg, G_PRIORITY_DEFAULT, cancellable,
+                           api_call_sent, g_steal_pointer (&task));
+}
+
+/**
  * ssq_client_api_call:
  * Sends one authenticated request; @transform turns the parsed reply (NULL
  * for 204) into the task's result, applying it to the cache on the way, and
@@ -207,26 +266,16 @@ ssq_client_api_call (SsqClient          *self,
                      GAsyncReadyCallback callback,
                      gpointer            user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_autofree char *url = g_strconcat (self->server_url, path, NULL);
-  g_autoptr(SoupMessage) msg = soup_message_new (method, url);
-  ApiCall *call = g_new0 (ApiCall, 1);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SoupMessage) msg = ssq_client_api_message (self, method, path, &error);
 
-  call->transform = transform;
-  call->result_free = result_free;
-  g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, call, (GDestroyNotify) api_call_free);
   if (msg == NULL)
     {
-      g_task_return_new_error (task, SSQ_ERROR, SSQ_ERROR_INVALID,
-                               _("Not a server address: %s"), self->server_url);
-      return;
-    }
-  if (self->token != NULL)
-    {
-      g_autofree char *auth = g_strconcat ("Bearer ", self->token, NULL);
+      g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
 
-      soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
+      g_task_set_source_tag (task, source_tag);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
     }
   if (body != NULL)
     {
@@ -236,9 +285,8 @@ ssq_client_api_call (SsqClient          *self,
 
       soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
     }
-  call->msg = g_object_ref (msg);
-  soup_session_send_async (self->session, msg, G_PRIORITY_DEFAULT, cancellable,
-                           api_call_sent, g_steal_pointer (&task));
+  ssq_client_api_send (self, msg, transform, result_free, source_tag, cancellable, callback,
+                       user_data);
 }
 
 gpointer

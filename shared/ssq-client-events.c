@@ -119,6 +119,8 @@ apply_parsed_message (SsqClient   *self,
   if (pending)
     {
       g_hash_table_remove (self->in_flight, message->client_id);
+      g_hash_table_remove (self->reuploads, message->client_id);
+      ssq_client_attachments_stop (self, message->client_id);
       ssq_client_emit_outbox_changed (self, message->conversation_id, message->client_id);
     }
   if (!own)

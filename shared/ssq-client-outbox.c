@@ -2,10 +2,12 @@
 /* ssq-client-outbox.c: the outbox. A message goes into the cache first, is
  * shown as pending, and is sent (again after every reconnect, in order)
  * until the server acknowledges it; the server's idempotency on client_id
- * makes every resend safe. */
+ * makes every resend safe. A message with attachments is sent once they
+ * are uploaded (ssq-client-attachments.c); those after it wait. */
 #include <glib/gi18n.h>
 #include "ssq-client-private.h"
 #include "ssq-json.h"
+#include "ssq-media.h"
 #include "ssq-message-private.h"
 #include "ssq-proto.h"
 
@@ -39,6 +41,8 @@ send_reply (SsqClient    *self,
   JsonObject *message;
 
   g_hash_table_remove (self->in_flight, client_id);
+  if (self->cache == NULL)
+    return;
   if (error == NULL)
     {
       if (!ssq_wire_event_decode (reply, SSQ_FRAME_TYPE_MESSAGE, &message, &apply_error) ||
@@ -52,6 +56,16 @@ send_reply (SsqClient    *self,
     }
   if (pending == NULL || g_error_matches (error, SSQ_ERROR, SSQ_ERROR_NETWORK))
     return; /* resent after the reconnect */
+  /* Uploads the server does not know (any more: one no message carried
+   * in time expires) are made again, once. */
+  if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND) && pending->media != NULL &&
+      g_hash_table_add (self->reuploads, g_strdup (client_id)))
+    {
+      g_debug ("client: the server lost a message's uploads; uploading them again");
+      ssq_cache_outbox_forget_media (self->cache, client_id, NULL);
+      ssq_client_flush_outbox (self);
+      return;
+    }
   if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_RATE_LIMITED) ||
       g_error_matches (error, SSQ_ERROR, SSQ_ERROR_UNAVAILABLE))
     {
@@ -63,6 +77,7 @@ send_reply (SsqClient    *self,
     }
   /* Refused for good (too long, not a member any more...): keep it, marked,
    * for the user to retry or discard. */
+  ssq_client_attachments_stop (self, client_id);
   ssq_cache_outbox_set_error (self->cache, client_id, error->message, NULL);
   ssq_client_emit_outbox_changed (self, ssq_message_get_conversation_id (pending), client_id);
   ssq_client_emit_error (self, error);
@@ -73,15 +88,23 @@ send_one (SsqClient  *self,
           SsqMessage *message)
 {
   g_autoptr(JsonObject) frame = NULL;
+  g_autoptr(JsonArray) media = NULL;
   char *client_id;
 
   if (message->error != NULL || g_hash_table_contains (self->in_flight, message->client_id))
     return;
+  if (message->media != NULL)
+    {
+      media = json_array_new ();
+      for (guint i = 0; i < message->media->len; i++)
+        json_array_add_string_element (media, ssq_media_get_id (message->media->pdata[i]));
+    }
   frame = ssq_wire_send_encode (&(SsqWireSend) {
     .conversation_id = message->conversation_id,
     .client_id = message->client_id,
     .body = message->body,
     .reply_to = message->reply_to,
+    .media = media,
   });
   client_id = g_strdup (message->client_id);
   if (!ssq_client_request (self, frame, send_reply, client_id))
@@ -96,7 +119,9 @@ send_one (SsqClient  *self,
  * ssq_client_flush_outbox:
  * Sends, in the order they were written, every outbox message not already
  * on its way on this connection. Frames on one connection are handled in
- * order, so the messages get their seqs in that order.
+ * order, so the messages get their seqs in that order. A message whose
+ * attachments are not all uploaded uploads the next one, and the messages
+ * after it wait for it.
  */
 void
 ssq_client_flush_outbox (SsqClient *self)
@@ -107,7 +132,16 @@ ssq_client_flush_outbox (SsqClient *self)
     return;
   outbox = ssq_cache_outbox_list (self->cache, NULL);
   for (guint i = 0; i < outbox->len; i++)
-    send_one (self, outbox->pdata[i]);
+    {
+      SsqMessage *message = outbox->pdata[i];
+
+      if (message->error == NULL && !ssq_client_attachments_uploaded (message))
+        {
+          ssq_client_attachments_upload (self, message);
+          return;
+        }
+      send_one (self, message);
+    }
 }
 
 /**
@@ -144,8 +178,8 @@ ssq_client_send_message (SsqClient   *self,
   /* The server ends our typing notice with the message. */
   if (g_strcmp0 (self->typing_conversation, conversation_id) == 0)
     g_clear_pointer (&self->typing_conversation, g_free);
-  if (self->outbox_retry_source == 0)
-    send_one (self, message);
+  /* After any message before it that still waits for its uploads. */
+  ssq_client_flush_outbox (self);
   return g_steal_pointer (&message);
 }
 
@@ -175,6 +209,7 @@ ssq_client_retry_message (SsqClient   *self,
   if ((message = outbox_entry (self, client_id, error)) == NULL ||
       !ssq_cache_outbox_set_error (self->cache, client_id, NULL, error))
     return FALSE;
+  g_hash_table_remove (self->reuploads, client_id);
   ssq_client_emit_outbox_changed (self, message->conversation_id, client_id);
   ssq_client_flush_outbox (self);
   return TRUE;
@@ -193,6 +228,10 @@ ssq_client_discard_message (SsqClient   *self,
   if ((message = outbox_entry (self, client_id, error)) == NULL ||
       !ssq_cache_outbox_remove (self->cache, client_id, error))
     return FALSE;
+  /* An upload of its attachments stops; the queue goes on without it. */
+  ssq_client_attachments_stop (self, client_id);
+  g_hash_table_remove (self->reuploads, client_id);
+  ssq_client_flush_outbox (self);
   ssq_client_emit_outbox_changed (self, message->conversation_id, client_id);
   return TRUE;
 }

@@ -5,6 +5,7 @@
 #include <libsoup/soup.h>
 
 #include "ssq-client.h"
+#include "ssq-transfer.h"
 #include "ssq-wire.h"
 
 G_BEGIN_DECLS
@@ -82,6 +83,16 @@ struct _SsqClient
   GPtrArray               *held;
   GHashTable              *held_conversations; /* id -> its latest held emission */
   gboolean                 batch_open;
+
+  /* Media (ssq-client-download.c, ssq-client-attachments.c). */
+  char                    *media_dir;          /* the download cache */
+  guint64                  media_cache_size;   /* its cap in bytes */
+  GHashTable              *downloads;          /* "id" or "id.thumb" -> Download */
+  SsqTransfer             *outbox_transfer;    /* uploads of one outbox message */
+  char                    *outbox_transfer_for; /* its client id */
+  gboolean                 outbox_uploading;   /* one of them runs */
+  GHashTable              *reuploads;          /* client ids whose media were uploaded again */
+  guint                    outbox_upload_retry; /* failed uploads in a row */
 };
 
 enum {
@@ -143,6 +154,29 @@ void      ssq_client_emit_outbox_changed (SsqClient *self,
                                           const char *conversation_id,
                                           const char *client_id);
 
+/* ssq-client-upload.c */
+void      ssq_client_upload_file      (SsqClient        *self,
+                                       GFile            *file,
+                                       const char       *name,
+                                       SsqTransfer      *transfer,
+                                       guint64           base,
+                                       gboolean          own_total,
+                                       GAsyncReadyCallback callback,
+                                       gpointer          user_data);
+
+/* ssq-client-attachments.c */
+gboolean  ssq_client_attachments_uploaded (SsqMessage   *message);
+void      ssq_client_attachments_upload (SsqClient      *self,
+                                         SsqMessage     *message);
+void      ssq_client_attachments_stop (SsqClient        *self,
+                                       const char       *client_id);
+
+/* ssq-client-download.c */
+void      ssq_client_media_evict      (SsqClient        *self,
+                                       const char       *keep_id,
+                                       gboolean          keep_thumbnail);
+void      ssq_client_media_cancel_all (SsqClient        *self);
+
 /* ssq-client-activity.c */
 void      ssq_client_activity_online  (SsqClient    *self);
 void      ssq_client_activity_reset   (SsqClient    *self);
@@ -160,6 +194,20 @@ void      ssq_client_api_call         (SsqClient        *self,
                                        const char       *method,
                                        const char       *path,
                                        JsonObject       *body,
+                                       SsqReplyTransform transform,
+                                       GDestroyNotify    result_free,
+                                       gpointer          source_tag,
+                                       GCancellable     *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer          user_data);
+GError   *ssq_client_api_error        (guint             status,
+                                       GBytes           *body);
+SoupMessage *ssq_client_api_message    (SsqClient        *self,
+                                       const char       *method,
+                                       const char       *path,
+                                       GError          **error);
+void      ssq_client_api_send         (SsqClient        *self,
+                                       SoupMessage      *msg,
                                        SsqReplyTransform transform,
                                        GDestroyNotify    result_free,
                                        gpointer          source_tag,

@@ -45,6 +45,7 @@ enum {
   PROP_IDLE_TIMEOUT,
   PROP_RECONNECT_MAX,
   PROP_SYNC_WINDOW,
+  PROP_MEDIA_CACHE_SIZE,
   N_PROPS
 };
 
@@ -68,6 +69,8 @@ ssq_client_dispose (GObject *object)
 
   self->want_online = FALSE;
   drop_connection (self);
+  ssq_client_attachments_stop (self, NULL);
+  ssq_client_media_cancel_all (self);
   ssq_client_activity_reset (self);
   g_clear_handle_id (&self->retry_source, g_source_remove);
   g_clear_handle_id (&self->received_source, g_source_remove);
@@ -92,6 +95,10 @@ ssq_client_finalize (GObject *object)
   g_free (self->token);
   g_free (self->presence);
   g_free (self->sync_last_since);
+  g_free (self->media_dir);
+  g_free (self->outbox_transfer_for);
+  g_hash_table_unref (self->downloads);
+  g_hash_table_unref (self->reuploads);
   g_hash_table_unref (self->requests);
   g_hash_table_unref (self->in_flight);
   g_hash_table_unref (self->pending_received);
@@ -119,6 +126,7 @@ ssq_client_get_property (GObject    *object,
     case PROP_IDLE_TIMEOUT: g_value_set_uint (value, self->idle_timeout_s); break;
     case PROP_RECONNECT_MAX: g_value_set_uint (value, self->reconnect_max_ms); break;
     case PROP_SYNC_WINDOW: g_value_set_uint (value, self->sync_window); break;
+    case PROP_MEDIA_CACHE_SIZE: g_value_set_uint64 (value, self->media_cache_size); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -155,6 +163,9 @@ ssq_client_set_property (GObject      *object,
       break;
     case PROP_SYNC_WINDOW:
       self->sync_window = g_value_get_uint (value);
+      break;
+    case PROP_MEDIA_CACHE_SIZE:
+      ssq_client_set_media_cache_size (self, g_value_get_uint64 (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -195,6 +206,11 @@ ssq_client_class_init (SsqClientClass *klass)
    * ones come by paging. */
   properties[PROP_SYNC_WINDOW] =
     g_param_spec_uint ("sync-window", NULL, NULL, 1, G_MAXUINT, 200, rw);
+  /* The download cache's cap in bytes: past it, the least recently used
+   * media and thumbnails are evicted. */
+  properties[PROP_MEDIA_CACHE_SIZE] =
+    g_param_spec_uint64 ("media-cache-size", NULL, NULL, 0, G_MAXUINT64,
+                         SSQ_CLIENT_MEDIA_CACHE_SIZE_DEFAULT, rw);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   ssq_client_signals[SIGNAL_MESSAGE] =
@@ -255,6 +271,10 @@ ssq_client_init (SsqClient *self)
   self->sync_window = 200;
   self->next_request_id = 1;
   self->events = g_queue_new ();
+  self->media_cache_size = SSQ_CLIENT_MEDIA_CACHE_SIZE_DEFAULT;
+  /* Keys are the downloads' own. */
+  self->downloads = g_hash_table_new (g_str_hash, g_str_equal);
+  self->reuploads = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 /**
@@ -342,6 +362,43 @@ ssq_client_emit_error (SsqClient    *self,
   ssq_client_emit (self, SIGNAL_ERROR, error);
 }
 
+/* The account's download cache: beside its cache file when the caller
+ * chose the data directory (tests, portable setups), else in the user's
+ * cache directory, where files that can be fetched again belong. */
+static char *
+media_dir_for (const char *data_dir,
+               const char *cache_path)
+{
+  g_autofree char *base = g_path_get_basename (cache_path);
+  g_autofree char *name = NULL;
+
+  if (g_str_has_suffix (base, ".db"))
+    base[strlen (base) - 3] = '\0';
+  name = g_strconcat (base, ".media", NULL);
+  if (data_dir != NULL)
+    return g_build_filename (data_dir, name, NULL);
+  return g_build_filename (g_get_user_cache_dir (), "supersoniq", name, NULL);
+}
+
+/**
+ * ssq_client_set_media_cache_size:
+ * @size: bytes; the default is %SSQ_CLIENT_MEDIA_CACHE_SIZE_DEFAULT (500 MiB)
+ *
+ * Caps the download cache: the least recently used files go until it is
+ * within @size, now and after every download.
+ */
+void
+ssq_client_set_media_cache_size (SsqClient *self,
+                                 guint64    size)
+{
+  g_return_if_fail (SSQ_IS_CLIENT (self));
+  if (self->media_cache_size == size)
+    return;
+  self->media_cache_size = size;
+  ssq_client_media_evict (self, NULL, FALSE);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MEDIA_CACHE_SIZE]);
+}
+
 /**
  * ssq_client_set_session:
  * Takes a session (from register, login, or where the application kept it)
@@ -373,6 +430,9 @@ ssq_client_set_session (SsqClient   *self,
     ssq_cache_set_self_id (cache, user_id);
 
   g_set_object (&self->cache, cache);
+  g_free (self->media_dir);
+  self->media_dir = media_dir_for (self->data_dir, path);
+  ssq_cache_outbox_sweep (cache);
   g_free (self->username), self->username = g_ascii_strdown (username, -1);
   g_free (self->user_id), self->user_id = g_strdup (user_id);
   g_free (self->token), self->token = g_strdup (token);
@@ -789,5 +849,7 @@ ssq_client_disconnect (SsqClient *self)
   self->want_online = FALSE;
   g_clear_handle_id (&self->retry_source, g_source_remove);
   drop_connection (self);
+  /* An upload of the outbox goes on at the next connection. */
+  ssq_client_attachments_stop (self, NULL);
   ssq_client_set_state (self, SSQ_CLIENT_DISCONNECTED);
 }

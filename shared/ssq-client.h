@@ -9,7 +9,9 @@
 
 #include "ssq-cache.h"
 #include "ssq-conversation.h"
+#include "ssq-media.h"
 #include "ssq-message.h"
+#include "ssq-transfer.h"
 #include "ssq-user.h"
 
 G_BEGIN_DECLS
@@ -23,6 +25,9 @@ typedef enum {
 
 #define SSQ_TYPE_CLIENT_STATE (ssq_client_state_get_type ())
 GType ssq_client_state_get_type (void);
+
+/* The download cache's cap unless set ("media-cache-size"): 500 MiB. */
+#define SSQ_CLIENT_MEDIA_CACHE_SIZE_DEFAULT (G_GUINT64_CONSTANT (500) * 1024 * 1024)
 
 #define SSQ_TYPE_CLIENT (ssq_client_get_type ())
 G_DECLARE_FINAL_TYPE (SsqClient, ssq_client, SSQ, CLIENT, GObject)
@@ -122,6 +127,60 @@ GPtrArray      *ssq_client_search           (SsqClient      *self,
                                              const char     *conversation_id,
                                              guint           limit,
                                              GError        **error);
+
+/* Messages with attachments (ssq-client-attachments.c): the files are
+ * copied into the outbox, uploaded when the message's turn comes, then
+ * the message is sent. */
+void            ssq_client_send_message_with_media_async  (SsqClient    *self,
+                                                           const char   *conversation_id,
+                                                           const char   *body,
+                                                           gint64        reply_to,
+                                                           GFile *const *files,
+                                                           guint         n_files,
+                                                           GCancellable *cancellable,
+                                                           GAsyncReadyCallback callback,
+                                                           gpointer      user_data);
+SsqMessage     *ssq_client_send_message_with_media_finish (SsqClient    *self,
+                                                           GAsyncResult *result,
+                                                           GError      **error);
+SsqTransfer    *ssq_client_get_outbox_transfer (SsqClient    *self,
+                                                const char   *client_id);
+
+/* Media on their own: uploads (ssq-client-upload.c), and downloads into
+ * the account's download cache (ssq-client-download.c), whose size is
+ * capped ("media-cache-size"), least recently used first out. Each
+ * returns the operation's progress, which also cancels it. */
+SsqTransfer    *ssq_client_upload_async     (SsqClient      *self,
+                                             GFile          *file,
+                                             const char     *name,
+                                             GCancellable   *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer        user_data);
+SsqMedia       *ssq_client_upload_finish    (SsqClient      *self,
+                                             GAsyncResult   *result,
+                                             GError        **error);
+SsqTransfer    *ssq_client_download_async   (SsqClient      *self,
+                                             const char     *media_id,
+                                             GCancellable   *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer        user_data);
+GFile          *ssq_client_download_finish  (SsqClient      *self,
+                                             GAsyncResult   *result,
+                                             GError        **error);
+SsqTransfer    *ssq_client_fetch_thumbnail_async  (SsqClient      *self,
+                                                   const char     *media_id,
+                                                   GCancellable   *cancellable,
+                                                   GAsyncReadyCallback callback,
+                                                   gpointer        user_data);
+GFile          *ssq_client_fetch_thumbnail_finish (SsqClient      *self,
+                                                   GAsyncResult   *result,
+                                                   GError        **error);
+GFile          *ssq_client_lookup_media     (SsqClient      *self,
+                                             const char     *media_id,
+                                             gboolean        thumbnail);
+const char     *ssq_client_get_media_dir    (SsqClient      *self);
+void            ssq_client_set_media_cache_size (SsqClient  *self,
+                                                 guint64     size);
 
 /* Conversations. */
 void            ssq_client_fetch_conversations_async  (SsqClient    *self,

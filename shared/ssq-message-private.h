@@ -25,6 +25,7 @@ struct _SsqMessage
   SsqMessageStatus status;
   char            *error;           /* why a FAILED message failed */
   gint64           outbox_position; /* order in the outbox while pending */
+  GPtrArray       *media;           /* SsqMedia, in the order sent; NULL: none */
   /* What rows show besides the message itself, taken when the snapshot is
    * made, so that binding a row reads nothing. */
   SsqUser         *sender_user;     /* the sender as the cache knew them, NULL if unknown */

@@ -21,6 +21,7 @@ ssq_message_finalize (GObject *object)
   g_free (self->error);
   g_clear_object (&self->sender_user);
   g_clear_object (&self->quoted);
+  g_clear_pointer (&self->media, g_ptr_array_unref);
   G_OBJECT_CLASS (ssq_message_parent_class)->finalize (object);
 }
 
@@ -63,6 +64,8 @@ ssq_message_copy (SsqMessage *self)
   copy->outbox_position = self->outbox_position;
   copy->sender_user = self->sender_user ? g_object_ref (self->sender_user) : NULL;
   copy->quoted = self->quoted ? g_object_ref (self->quoted) : NULL;
+  /* Media snapshots are immutable: the copy shares them. */
+  copy->media = self->media ? g_ptr_array_ref (self->media) : NULL;
   return copy;
 }
 
@@ -81,6 +84,9 @@ ssq_message_new_from_json (JsonObject *object,
     return NULL;
 
   self = ssq_message_new ();
+  if (m.media != NULL && json_array_get_length (m.media) > 0 &&
+      (self->media = ssq_media_list_from_json (m.media, error)) == NULL)
+    return NULL;
   self->id = g_strdup (m.id);
   self->conversation_id = g_strdup (m.conversation_id);
   self->seq = m.seq;
@@ -104,6 +110,7 @@ ssq_message_new_from_json (JsonObject *object,
 JsonObject *
 ssq_message_to_json (SsqMessage *self)
 {
+  g_autoptr(JsonArray) media = json_array_new ();
   SsqWireMessage m = {
     .id = self->id,
     .conversation_id = self->conversation_id,
@@ -116,9 +123,12 @@ ssq_message_to_json (SsqMessage *self)
     .deleted = self->deleted,
     .reply_to = self->reply_to,
     .rev = self->rev,
+    .media = media,
   };
 
   g_return_val_if_fail (SSQ_IS_MESSAGE (self), NULL);
+  for (guint i = 0; self->media != NULL && i < self->media->len; i++)
+    json_array_add_object_element (media, ssq_media_to_json (self->media->pdata[i]));
   return ssq_wire_message_encode (&m);
 }
 
@@ -171,4 +181,29 @@ ssq_message_get_quoted (SsqMessage *self)
 {
   g_return_val_if_fail (SSQ_IS_MESSAGE (self), NULL);
   return self->quoted;
+}
+
+/* The number of files attached to the message (none once it is deleted). */
+guint
+ssq_message_get_n_media (SsqMessage *self)
+{
+  g_return_val_if_fail (SSQ_IS_MESSAGE (self), 0);
+  return self->media != NULL ? self->media->len : 0;
+}
+
+/**
+ * ssq_message_get_media:
+ * @position: from 0 to ssq_message_get_n_media() - 1, in the order sent
+ *
+ * Returns: (transfer none): the attachment at @position. A message still in
+ *   the outbox has its attachments with their local copy and no id until
+ *   uploaded (see ssq_media_get_local_file()).
+ */
+SsqMedia *
+ssq_message_get_media (SsqMessage *self,
+                       guint       position)
+{
+  g_return_val_if_fail (SSQ_IS_MESSAGE (self), NULL);
+  g_return_val_if_fail (self->media != NULL && position < self->media->len, NULL);
+  return self->media->pdata[position];
 }

@@ -5,6 +5,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "ssq-media.h"
 #include "ssq-user.h"
 
 G_BEGIN_DECLS
@@ -44,5 +45,8 @@ const char      *ssq_message_get_error         (SsqMessage *self);
 gboolean         ssq_message_is_pending        (SsqMessage *self);
 SsqUser         *ssq_message_get_sender_user   (SsqMessage *self);
 SsqMessage      *ssq_message_get_quoted        (SsqMessage *self);
+guint            ssq_message_get_n_media       (SsqMessage *self);
+SsqMedia        *ssq_message_get_media         (SsqMessage *self,
+                                                guint       position);
 
 G_END_DECLS
