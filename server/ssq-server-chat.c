@@ -111,10 +111,14 @@ ssq_server_chat_parse_send (JsonObject      *request,
 
   if (!ssq_wire_send_decode (request, &send, error))
     return FALSE;
+  /* A message carrying media may be without text: a picture alone. */
   if (!ssq_check_text ("client_id", send.client_id, 1, SSQ_CLIENT_ID_MAX, error) ||
-      !ssq_check_text ("body", send.body, 1, SSQ_BODY_MAX, error) ||
-      !parse_media_ids (send.media, &out->media_ids, error))
-    return FALSE;
+      !parse_media_ids (send.media, &out->media_ids, error) ||
+      !ssq_check_text ("body", send.body, out->media_ids != NULL ? 0 : 1, SSQ_BODY_MAX, error))
+    {
+      g_clear_pointer (&out->media_ids, g_strfreev);
+      return FALSE;
+    }
   out->conversation_id = g_strdup (send.conversation_id);
   out->client_id = g_strdup (send.client_id);
   out->body = g_strdup (send.body);

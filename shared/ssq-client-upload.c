@@ -140,11 +140,14 @@ upload_opened (GObject      *source,
   if (up->msg == NULL)
     return fail (task, g_steal_pointer (&error));
   /* The server refuses an upload from its headers: waiting for its 100
-   * Continue sends no byte of a body it would not read. A connection of
-   * its own: a kept-alive one the server has closed meanwhile could only
-   * be retried by sending the body again. */
-  soup_message_headers_set_expectations (soup_message_get_request_headers (up->msg),
-                                         SOUP_EXPECTATION_CONTINUE);
+   * Continue sends no byte of a body it would not read. (Not for an empty
+   * body: the server rightly answers at once, and libsoup 3.2 then waits
+   * its whole I/O timeout to close the answer.) A connection of its own:
+   * a kept-alive one the server has closed meanwhile could only be retried
+   * by sending the body again. */
+  if (up->size > 0)
+    soup_message_headers_set_expectations (soup_message_get_request_headers (up->msg),
+                                           SOUP_EXPECTATION_CONTINUE);
   soup_message_add_flags (up->msg, SOUP_MESSAGE_NEW_CONNECTION);
   soup_message_set_request_body (up->msg, "application/octet-stream", up->stream, (gssize) up->size);
   g_signal_connect (up->msg, "wrote-body-data", G_CALLBACK (wrote_body_data_cb), up);
@@ -163,6 +166,7 @@ upload_measured (GObject      *source,
   Upload *up = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   g_autoptr(GFileInfo) info = g_file_query_info_finish (G_FILE (source), result, &error);
+  GCancellable *cancellable;
 
   if (up->name == NULL)
     {
@@ -181,8 +185,9 @@ upload_measured (GObject      *source,
   up->size = (guint64) MAX (g_file_info_get_size (info), 0);
   if (up->own_total)
     ssq_transfer_set_progress (up->transfer, 0, up->size);
-  g_file_read_async (G_FILE (source), G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
-                     upload_opened, g_steal_pointer (&task));
+  cancellable = g_task_get_cancellable (task);
+  g_file_read_async (G_FILE (source), G_PRIORITY_DEFAULT, cancellable, upload_opened,
+                     g_steal_pointer (&task));
 }
 
 /**
@@ -216,9 +221,10 @@ ssq_client_upload_file (SsqClient          *self,
   g_task_set_task_data (task, up, (GDestroyNotify) upload_free);
   if (self->token == NULL)
     return fail (task, g_error_new (SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED, _("Not logged in")));
+  /* The transfer's cancellable, read before the task is handed on. */
   g_file_query_info_async (file, G_FILE_ATTRIBUTE_STANDARD_TYPE "," G_FILE_ATTRIBUTE_STANDARD_SIZE ","
                            G_FILE_ATTRIBUTE_STANDARD_DISPLAY_NAME,
-                           G_FILE_QUERY_INFO_NONE, G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
+                           G_FILE_QUERY_INFO_NONE, G_PRIORITY_DEFAULT, ssq_transfer_get_cancellable (transfer),
                            upload_measured, g_steal_pointer (&task));
 }
 

@@ -101,3 +101,42 @@ ssq_display_duration (gint64 ms)
     return g_strdup_printf (_("%d min"), (int) ((s + 30) / 60));
   return g_strdup_printf (_("%d h"), (int) MIN ((s + 1800) / 3600, G_MAXINT));
 }
+
+/* GLib puts a no-break space between a size and its unit, which a
+ * terminal in a non-UTF-8 locale would show as '?'. */
+static char *
+plain_spaces (char *text)
+{
+  g_auto(GStrv) parts = g_strsplit (text, "\u00a0", -1);
+
+  g_free (text);
+  return g_strjoinv (" ", parts);
+}
+
+/**
+ * ssq_display_media:
+ * An attachment on one line, for terminals and logs:
+ * `[image 1920×1080 photo.jpg 240.0 kB]`, `[image photo.jpg 240.0 kB]` while
+ * its size in pixels is unknown, `[file report.pdf 1.2 MB]`. The name is
+ * sanitized (another member chose it).
+ *
+ * Returns: (transfer full): the line
+ */
+char *
+ssq_display_media (SsqMedia *media)
+{
+  g_autofree char *name = ssq_display_sanitize_line (ssq_media_get_name (media));
+  g_autofree char *size = plain_spaces (g_format_size ((guint64) ssq_media_get_size (media)));
+  gint64 width = ssq_media_get_width (media), height = ssq_media_get_height (media);
+
+  if (!ssq_media_is_image (media))
+    /* Translators: an attached file: its name and its size ("1.2 MB") */
+    return g_strdup_printf (_("[file %s %s]"), name, size);
+  if (width > 0 && height > 0)
+    /* Translators: an attached picture: its width × height in pixels, its
+     * name and its size */
+    return g_strdup_printf (_("[image %d×%d %s %s]"), (int) MIN (width, G_MAXINT),
+                            (int) MIN (height, G_MAXINT), name, size);
+  /* Translators: an attached picture whose size in pixels is not known yet */
+  return g_strdup_printf (_("[image %s %s]"), name, size);
+}

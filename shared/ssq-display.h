@@ -6,11 +6,14 @@
 
 #include <glib.h>
 
+#include "ssq-media.h"
+
 G_BEGIN_DECLS
 
 char *ssq_display_sanitize          (const char *text);
 char *ssq_display_sanitize_line     (const char *text);
 char *ssq_display_notification_body (const char *text);
 char *ssq_display_duration          (gint64      ms);
+char *ssq_display_media             (SsqMedia   *media);
 
 G_END_DECLS
