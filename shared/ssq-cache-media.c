@@ -8,6 +8,7 @@
 /**
  * ssq_cache_media_file_touch:
  * @size: the file's size in bytes
+ * @name: (nullable): the name the server gave it; NULL keeps the one known
  *
  * Records that the file of @media_id (or its thumbnail) is held and has
  * just been used: it becomes the most recently used. The order is a
@@ -18,13 +19,15 @@ ssq_cache_media_file_touch (SsqCache    *self,
                             const char  *media_id,
                             gboolean     thumbnail,
                             gint64       size,
+                            const char  *name,
                             GError     **error)
 {
   sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
-                                    "INSERT INTO media_files (media_id, thumbnail, size, last_used) "
-                                    "VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(last_used), 0) + 1 FROM media_files)) "
+                                    "INSERT INTO media_files (media_id, thumbnail, size, name, last_used) "
+                                    "VALUES (?1, ?2, ?3, ?4, (SELECT COALESCE(MAX(last_used), 0) + 1 FROM media_files)) "
                                     "ON CONFLICT (media_id, thumbnail) DO UPDATE SET "
-                                    "size = excluded.size, last_used = excluded.last_used",
+                                    "size = excluded.size, last_used = excluded.last_used, "
+                                    "name = COALESCE(excluded.name, media_files.name)",
                                     error);
 
   g_return_val_if_fail (SSQ_IS_CACHE (self), FALSE);
@@ -34,7 +37,34 @@ ssq_cache_media_file_touch (SsqCache    *self,
   ssq_db_bind_text (stmt, 1, media_id);
   sqlite3_bind_int (stmt, 2, thumbnail ? 1 : 0);
   sqlite3_bind_int64 (stmt, 3, size);
+  ssq_db_bind_text (stmt, 4, name);
   return ssq_db_step_done (&self->db, stmt, error);
+}
+
+/**
+ * ssq_cache_media_file_name:
+ * Returns: (transfer full) (nullable): the name the server gave the file
+ *   of @media_id (or its thumbnail), if the index holds it
+ */
+char *
+ssq_cache_media_file_name (SsqCache   *self,
+                           const char *media_id,
+                           gboolean    thumbnail)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "SELECT name FROM media_files WHERE media_id = ? AND thumbnail = ?", NULL);
+  char *name = NULL;
+
+  g_return_val_if_fail (SSQ_IS_CACHE (self), NULL);
+
+  if (stmt == NULL)
+    return NULL;
+  ssq_db_bind_text (stmt, 1, media_id);
+  sqlite3_bind_int (stmt, 2, thumbnail ? 1 : 0);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    name = ssq_db_column_dup (stmt, 0);
+  sqlite3_reset (stmt);
+  return name;
 }
 
 /* Whether the index holds the file of @media_id (or its thumbnail). */

@@ -104,7 +104,8 @@ static const char *const migrations[] = {
    * (ssq_cache_get_outbox_dir), each with the server's media object once
    * uploaded, so that an upload is never repeated. The files of the
    * download cache (ssq-client-download.c) with their size and when they
-   * were last used (a counter), for its size cap. A cache from before holds
+   * were last used (a counter), for its size cap, and the name the server
+   * gave each. A cache from before holds
    * messages without their media until the server sends them again. */
   "ALTER TABLE messages ADD COLUMN media TEXT;"
   "CREATE TABLE outbox_media ("
@@ -120,6 +121,7 @@ static const char *const migrations[] = {
   "  thumbnail INTEGER NOT NULL,"
   "  size INTEGER NOT NULL,"
   "  last_used INTEGER NOT NULL,"
+  "  name TEXT,"
   "  PRIMARY KEY (media_id, thumbnail)) WITHOUT ROWID;"
   "CREATE INDEX media_files_by_use ON media_files(last_used);"
   "CREATE TRIGGER outbox_media_delete AFTER DELETE ON outbox BEGIN"

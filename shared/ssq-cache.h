@@ -183,7 +183,11 @@ gboolean         ssq_cache_media_file_touch  (SsqCache    *self,
                                               const char  *media_id,
                                               gboolean     thumbnail,
                                               gint64       size,
+                                              const char  *name,
                                               GError     **error);
+char            *ssq_cache_media_file_name   (SsqCache    *self,
+                                              const char  *media_id,
+                                              gboolean     thumbnail);
 gboolean         ssq_cache_media_file_held   (SsqCache    *self,
                                               const char  *media_id,
                                               gboolean     thumbnail);

@@ -151,7 +151,7 @@ ssq_client_lookup_media (SsqClient  *self,
       ssq_cache_media_file_forget (self->cache, media_id, thumbnail, NULL);
       return NULL;
     }
-  ssq_cache_media_file_touch (self->cache, media_id, thumbnail, st.st_size, NULL);
+  ssq_cache_media_file_touch (self->cache, media_id, thumbnail, st.st_size, NULL, NULL);
   return g_file_new_for_path (path);
 }
 
@@ -240,7 +240,8 @@ complete (Download *dl)
     }
   if (self->cache != NULL)
     {
-      ssq_cache_media_file_touch (self->cache, dl->media_id, dl->thumbnail, (gint64) dl->total, NULL);
+      ssq_cache_media_file_touch (self->cache, dl->media_id, dl->thumbnail, (gint64) dl->total,
+                                  ssq_transfer_get_name (dl->transfer), NULL);
       ssq_client_media_evict (self, dl->media_id, dl->thumbnail);
     }
   file = g_file_new_for_path (dl->path);
@@ -581,7 +582,8 @@ fetch (SsqClient          *self,
   held = ssq_client_lookup_media (self, media_id, thumbnail);
   if (held != NULL)
     {
-      SsqTransfer *done = ssq_transfer_new (SSQ_TRANSFER_DOWNLOAD, NULL, 0, cancellable);
+      g_autofree char *name = ssq_cache_media_file_name (self->cache, media_id, thumbnail);
+      SsqTransfer *done = ssq_transfer_new (SSQ_TRANSFER_DOWNLOAD, name, 0, cancellable);
 
       ssq_transfer_set_finished (done);
       g_task_return_pointer (task, g_steal_pointer (&held), g_object_unref);

@@ -114,6 +114,19 @@ plain_spaces (char *text)
 }
 
 /**
+ * ssq_display_size:
+ * A size in bytes as people read it ("240.0 kB", "1.2 MB": g_format_size(),
+ * in the user's language), with a plain space before the unit.
+ *
+ * Returns: (transfer full): the size
+ */
+char *
+ssq_display_size (guint64 bytes)
+{
+  return plain_spaces (g_format_size (bytes));
+}
+
+/**
  * ssq_display_media:
  * An attachment on one line, for terminals and logs:
  * `[image 1920×1080 photo.jpg 240.0 kB]`, `[image photo.jpg 240.0 kB]` while
@@ -126,7 +139,7 @@ char *
 ssq_display_media (SsqMedia *media)
 {
   g_autofree char *name = ssq_display_sanitize_line (ssq_media_get_name (media));
-  g_autofree char *size = plain_spaces (g_format_size ((guint64) ssq_media_get_size (media)));
+  g_autofree char *size = ssq_display_size ((guint64) ssq_media_get_size (media));
   gint64 width = ssq_media_get_width (media), height = ssq_media_get_height (media);
 
   if (!ssq_media_is_image (media))

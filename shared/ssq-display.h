@@ -14,6 +14,7 @@ char *ssq_display_sanitize          (const char *text);
 char *ssq_display_sanitize_line     (const char *text);
 char *ssq_display_notification_body (const char *text);
 char *ssq_display_duration          (gint64      ms);
+char *ssq_display_size              (guint64     bytes);
 char *ssq_display_media             (SsqMedia   *media);
 
 G_END_DECLS

@@ -165,11 +165,20 @@ print_message_line (Cli        *cli,
                          : g_strdup (_("(pending)"));
   const char *mark = "";
 
+  g_autoptr(GString) media = g_string_new (NULL);
+
   if (ssq_message_get_status (message) == SSQ_MESSAGE_FAILED)
     mark = _(" (not sent)");
   else if (!deleted && ssq_message_get_edited_at (message) > 0)
     mark = _(" (edited)");
-  g_print ("%s %s %s: %s%s\n", when, seq, sender, body, mark);
+  /* Attachments after the text: "[image 1920×1080 photo.jpg 240.0 kB]". */
+  for (guint i = 0; i < ssq_message_get_n_media (message); i++)
+    {
+      g_autofree char *line = ssq_display_media (ssq_message_get_media (message, i));
+
+      g_string_append_printf (media, "%s%s", media->len > 0 || *body != '\0' ? " " : "", line);
+    }
+  g_print ("%s %s %s: %s%s%s\n", when, seq, sender, body, media->str, mark);
 }
 
 /* One message: a line, or a JSON object on one line. */

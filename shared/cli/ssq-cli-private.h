@@ -31,14 +31,24 @@ struct _Cli
   int         timeout;
   char      **args;          /* the command's arguments */
 
+  char      **files;         /* send --file */
+  char       *output;        /* download -o */
+
   /* Connecting. */
   CliStep     after_connect;
   guint       timeout_source;
+  GSourceFunc timeout_func;
   gboolean    connecting;
+  gboolean    settling;      /* synced; waiting for the outbox to empty */
 
   /* send and tail. */
   char       *conversation_id;
   char       *client_id;
+  CliStep     after_queue;
+
+  /* Progress shown on standard error (ssq-cli-media.c). */
+  SsqTransfer *watched;
+  int          shown_percent;
 };
 
 /* Quitting and failing: errors go to stderr sanitized (and as JSON on
@@ -68,5 +78,13 @@ JsonObject *ssq_cli_conversation_to_json (Cli           *cli,
 void        ssq_cli_print_conversation_line (SsqConversation *conversation);
 gboolean    ssq_cli_print_conversation (Cli             *cli,
                                         SsqConversation *conversation);
+
+void        ssq_cli_rearm_timeout     (Cli              *cli);
+
+/* Media (ssq-cli-media.c). */
+int         ssq_cli_download          (Cli              *cli);
+void        ssq_cli_watch_transfer    (Cli              *cli,
+                                       SsqTransfer      *transfer);
+void        ssq_cli_unwatch_transfer  (Cli              *cli);
 
 G_END_DECLS

@@ -42,6 +42,26 @@ open_session (Cli     *cli,
                                  credentials->token, error);
 }
 
+/* The one timer of a command: @func runs after --timeout seconds without
+ * progress (ssq_cli_rearm_timeout () is progress). */
+static void
+arm_timeout (Cli         *cli,
+             GSourceFunc  func)
+{
+  g_clear_handle_id (&cli->timeout_source, g_source_remove);
+  cli->timeout_func = func;
+  cli->timeout_source = g_timeout_add_seconds (cli->timeout, func, cli);
+}
+
+/* Something moved (bytes of an upload or a download): the wait starts
+ * again. */
+void
+ssq_cli_rearm_timeout (Cli *cli)
+{
+  if (cli->timeout_source != 0)
+    arm_timeout (cli, cli->timeout_func);
+}
+
 static void
 finish_connect (Cli          *cli,
                 const GError *offline)
@@ -51,17 +71,67 @@ finish_connect (Cli          *cli,
   if (!cli->connecting)
     return;
   cli->connecting = FALSE;
+  cli->settling = FALSE;
   g_clear_handle_id (&cli->timeout_source, g_source_remove);
   if (offline != NULL)
     ssq_client_disconnect (cli->client);
   step (cli, offline);
 }
 
+/* Whether the outbox holds messages on their way (not failed): a command
+ * that connects delivers them before it acts, uploads included, so that
+ * what was queued offline goes with the next command. */
+static gboolean
+outbox_busy (Cli *cli)
+{
+  g_autoptr(GPtrArray) outbox = ssq_cache_outbox_list (ssq_client_get_cache (cli->client), NULL);
+
+  for (guint i = 0; i < outbox->len; i++)
+    if (ssq_message_get_status (outbox->pdata[i]) == SSQ_MESSAGE_PENDING)
+      return TRUE;
+  return FALSE;
+}
+
+/* The outbox has taken long enough without progress: the command goes
+ * on, what is left stays queued. */
+static gboolean
+settle_timeout_cb (gpointer user_data)
+{
+  Cli *cli = user_data;
+
+  cli->timeout_source = 0;
+  finish_connect (cli, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+outbox_changed_cb (SsqClient  *client,
+                   const char *conversation_id,
+                   const char *client_id,
+                   Cli        *cli)
+{
+  SsqTransfer *transfer = ssq_client_get_outbox_transfer (client, client_id);
+
+  if (transfer != NULL)
+    ssq_cli_watch_transfer (cli, transfer);
+  ssq_cli_rearm_timeout (cli);
+  if (cli->settling && !outbox_busy (cli))
+    finish_connect (cli, NULL);
+}
+
 static void
 synced_cb (SsqClient *client,
            Cli       *cli)
 {
-  finish_connect (cli, NULL);
+  if (!cli->connecting || cli->settling)
+    return;
+  if (!outbox_busy (cli))
+    {
+      finish_connect (cli, NULL);
+      return;
+    }
+  cli->settling = TRUE;
+  arm_timeout (cli, settle_timeout_cb);
 }
 
 static void
@@ -137,7 +207,8 @@ cli_connect (Cli     *cli,
   g_signal_connect (cli->client, "synced", G_CALLBACK (synced_cb), cli);
   g_signal_connect (cli->client, "notify::state", G_CALLBACK (state_cb), cli);
   g_signal_connect (cli->client, "error", G_CALLBACK (client_error_cb), cli);
-  cli->timeout_source = g_timeout_add_seconds (cli->timeout, connect_timeout_cb, cli);
+  g_signal_connect (cli->client, "outbox-changed", G_CALLBACK (outbox_changed_cb), cli);
+  arm_timeout (cli, connect_timeout_cb);
   ssq_client_connect (cli->client);
 }
 
@@ -373,6 +444,8 @@ group_step (Cli          *cli,
 
 /* send */
 
+#define SEND_USAGE N_("send CONVERSATION [TEXT] [--file FILE]...")
+
 static void
 sent_cb (SsqClient  *client,
          SsqMessage *message,
@@ -416,29 +489,74 @@ send_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Waits for the acknowledgement, for --timeout seconds without progress
+ * (uploads of its files count). */
 static void
 wait_for_ack (Cli *cli)
 {
-  g_clear_handle_id (&cli->timeout_source, g_source_remove);
-  cli->timeout_source = g_timeout_add_seconds (cli->timeout, send_timeout_cb, cli);
+  arm_timeout (cli, send_timeout_cb);
 }
 
-static gboolean
-queue_message (Cli             *cli,
-               SsqConversation *conversation)
+static void
+queued (Cli        *cli,
+        SsqMessage *message)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SsqMessage) message =
-    ssq_client_send_message (cli->client, ssq_conversation_get_id (conversation), cli->args[1], 0, &error);
+  CliStep then = cli->after_queue;
 
-  if (message == NULL)
-    {
-      ssq_cli_fail (cli, error);
-      return FALSE;
-    }
   cli->client_id = g_strdup (ssq_message_get_client_id (message));
   g_signal_connect (cli->client, "message", G_CALLBACK (sent_cb), cli);
-  return TRUE;
+  then (cli, NULL);
+}
+
+static void
+queued_with_files (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Cli *cli = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqMessage) message =
+    ssq_client_send_message_with_media_finish (SSQ_CLIENT (source), result, &error);
+
+  if (message == NULL)
+    return ssq_cli_fail_with (cli, error, g_error_matches (error, SSQ_ERROR, SSQ_ERROR_INVALID)
+                                          ? SSQ_CLI_USAGE : ssq_cli_exit_code_for (error));
+  queued (cli, message);
+}
+
+/* Puts the message into the outbox (its files copied first: that is
+ * asynchronous), then runs @then. */
+static void
+queue_message (Cli             *cli,
+               SsqConversation *conversation,
+               CliStep          then)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(SsqMessage) message = NULL;
+  const char *text = cli->args[1] != NULL ? cli->args[1] : "";
+
+  cli->after_queue = then;
+  for (guint i = 0; cli->files != NULL && cli->files[i] != NULL; i++)
+    g_ptr_array_add (files, g_file_new_for_commandline_arg (cli->files[i]));
+  if (files->len > 0)
+    {
+      ssq_client_send_message_with_media_async (cli->client, ssq_conversation_get_id (conversation), text, 0,
+                                                (GFile *const *) files->pdata, files->len, NULL,
+                                                queued_with_files, cli);
+      return;
+    }
+  message = ssq_client_send_message (cli->client, ssq_conversation_get_id (conversation), text, 0, &error);
+  if (message == NULL)
+    return ssq_cli_fail (cli, error);
+  queued (cli, message);
+}
+
+static void
+then_wait_for_ack (Cli          *cli,
+                   const GError *unused)
+{
+  wait_for_ack (cli);
 }
 
 static void
@@ -453,8 +571,7 @@ send_dm_created (GObject      *source,
 
   if (conversation == NULL)
     return ssq_cli_fail (cli, error);
-  if (queue_message (cli, conversation))
-    wait_for_ack (cli);
+  queue_message (cli, conversation, then_wait_for_ack);
 }
 
 static void
@@ -478,8 +595,7 @@ send_step (Cli          *cli,
   conversation = find_conversation (cli, cli->args[0], &error);
   if (conversation != NULL)
     {
-      if (queue_message (cli, conversation))
-        wait_for_ack (cli);
+      queue_message (cli, conversation, then_wait_for_ack);
       return;
     }
   if (!g_error_matches (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND))
@@ -489,6 +605,13 @@ send_step (Cli          *cli,
     ssq_client_create_direct_async (cli->client, cli->args[0], NULL, send_dm_created, cli);
   else
     ssq_cli_fail_code (cli, SSQ_ERROR_NOT_FOUND, _("No such conversation"));
+}
+
+static void
+then_connect (Cli          *cli,
+              const GError *unused)
+{
+  cli_connect (cli, send_step);
 }
 
 static int
@@ -505,9 +628,10 @@ cmd_send (Cli *cli)
     }
   /* Known already: into the outbox before anything else, so that nothing
    * the user wrote depends on the network. */
-  if (conversation != NULL && !queue_message (cli, conversation))
-    return -1;
-  cli_connect (cli, send_step);
+  if (conversation != NULL)
+    queue_message (cli, conversation, then_connect);
+  else
+    cli_connect (cli, send_step);
   return -1;
 }
 
@@ -662,12 +786,26 @@ static const CliCommand commands[] = {
   { "conversations", 0, 0, N_("conversations"), conversations_step, NULL },
   { "dm", 1, 1, N_("dm USER"), dm_step, NULL },
   { "group", 1, -1, N_("group TITLE USER..."), group_step, NULL },
-  { "send", 2, 2, N_("send CONVERSATION TEXT"), NULL, cmd_send },
+  { "send", 1, 2, SEND_USAGE, NULL, cmd_send },
+  { "download", 1, 1, N_("download MEDIA_ID [-o FILE]"), NULL, ssq_cli_download },
   { "history", 1, 1, N_("history CONVERSATION [--limit N]"), history_step, NULL },
   { "tail", 1, 1, N_("tail CONVERSATION"), tail_step, NULL },
   { "search", 1, 1, N_("search TEXT [--limit N]"), search_step, NULL },
   { "outbox", 0, 0, N_("outbox"), outbox_step, NULL },
 };
+
+/* Options that belong to one command, and send's text or files. */
+static gboolean
+options_fit (Cli              *cli,
+             const CliCommand *command,
+             guint             n_args)
+{
+  if (cli->files != NULL && command->run != cmd_send)
+    return FALSE;
+  if (cli->output != NULL && command->run != ssq_cli_download)
+    return FALSE;
+  return command->run != cmd_send || n_args >= 2 || cli->files != NULL;
+}
 
 static char *
 usage_text (void)
@@ -722,7 +860,10 @@ cli_clear (Cli *cli)
   g_free (cli->data_dir);
   g_free (cli->conversation_id);
   g_free (cli->client_id);
+  g_free (cli->output);
+  g_strfreev (cli->files);
   g_strfreev (cli->args);
+  ssq_cli_unwatch_transfer (cli);
 }
 
 static int
@@ -783,6 +924,8 @@ ssq_cli_run (int    argc,
     { "limit", 'n', 0, G_OPTION_ARG_INT, &cli.limit, N_("How many messages (default 50)"), N_("N") },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &cli.timeout, N_("Seconds to wait for the server (default 10)"), N_("S") },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &cli.data_dir, N_("Where the local cache lives"), N_("DIR") },
+    { "file", 'f', 0, G_OPTION_ARG_FILENAME_ARRAY, &cli.files, N_("Attach FILE to the message (send; repeatable)"), N_("FILE") },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &cli.output, N_("Where download saves the file (- for standard output)"), N_("FILE") },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, N_("COMMAND [ARGS...]") },
     { NULL }
   };
@@ -811,11 +954,13 @@ ssq_cli_run (int    argc,
       g_printerr (_("supersoniq-cli: unknown command “%s”\n"), name);
     }
   else if (command != NULL && ((int) n_args < command->min_args ||
-                               (command->max_args >= 0 && (int) n_args > command->max_args)))
-    g_printerr (_("supersoniq-cli: usage: supersoniq-cli %s\n"), _(command->usage));
-  if (command == NULL || (int) n_args < command->min_args ||
-      (command->max_args >= 0 && (int) n_args > command->max_args) ||
-      cli.limit < 1 || cli.timeout < 1)
+                               (command->max_args >= 0 && (int) n_args > command->max_args) ||
+                               !options_fit (&cli, command, n_args)))
+    {
+      g_printerr (_("supersoniq-cli: usage: supersoniq-cli %s\n"), _(command->usage));
+      command = NULL;
+    }
+  if (command == NULL || cli.limit < 1 || cli.timeout < 1)
     {
       g_printerr ("%s", usage);
       cli_clear (&cli);

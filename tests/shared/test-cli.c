@@ -7,6 +7,7 @@
 
 #include "ssq-json.h"
 #include "ssq-wire.h"
+#include "ssq-test-media.h"
 #include "ssq-test-server.h"
 
 typedef struct {
@@ -46,9 +47,13 @@ launcher_for (CliUser *user)
     g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autofree char *config = g_build_filename (user->home, "config", NULL);
   g_autofree char *data = g_build_filename (user->home, "data", NULL);
+  g_autofree char *cache = g_build_filename (user->home, "cache", NULL);
 
   g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", cache, TRUE);
+  /* Downloads land here unless told otherwise. */
+  g_subprocess_launcher_set_cwd (launcher, user->home);
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C", TRUE);
   return launcher;
 }
@@ -188,6 +193,9 @@ test_usage_and_auth (void)
   g_assert_cmpint (run_cli (alice, NULL, NULL), ==, 2);
   g_assert_cmpint (run_cli (alice, NULL, "fly", NULL), ==, 2);
   g_assert_cmpint (run_cli (alice, NULL, "send", "bob", NULL), ==, 2);
+  g_assert_cmpint (run_cli (alice, NULL, "history", "bob", "--file", "x", NULL), ==, 2);
+  g_assert_cmpint (run_cli (alice, NULL, "history", "bob", "-o", "x", NULL), ==, 2);
+  g_assert_cmpint (run_cli (alice, NULL, "download", NULL), ==, 2);
   g_assert_cmpint (run_cli (alice, NULL, "--limit", "0", "history", "x", NULL), ==, 2);
   g_assert_cmpint (run_cli (alice, NULL, "login", "alice", NULL), ==, 2);      /* no --server */
   g_assert_cmpint (run_cli (alice, NULL, "conversations", NULL), ==, 3);       /* not logged in */
@@ -626,6 +634,176 @@ test_tail (void)
   g_assert_cmpint (g_subprocess_get_exit_status (tail), ==, 0);
 }
 
+/* A file of @size bytes (a pattern of @fill) in @user's home; its path. */
+static char *
+user_file (CliUser    *user,
+           const char *name,
+           gsize       size,
+           char        fill)
+{
+  g_autofree char *data = g_strnfill (size, fill);
+  char *path = g_build_filename (user->home, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, data, size, NULL));
+  return path;
+}
+
+static char *
+file_text (CliUser    *user,
+           const char *name)
+{
+  g_autofree char *path = g_build_filename (user->home, name, NULL);
+  char *text = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  return text;
+}
+
+/* send --file (twice, and with no text), the attachments in history and
+ * in --json as the server's media objects, and download: -o FILE, the
+ * media's own name, - for standard output, refusals. */
+static void
+test_send_file_and_download (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "[media]\nuploads_per_minute=0\n");
+  g_autoptr(CliUser) alice = cli_user_new ();
+  g_autoptr(CliUser) bob = cli_user_new ();
+  g_autofree char *a = user_file (alice, "notes.txt", 70000, 'a');
+  g_autofree char *b = user_file (alice, "b.txt", 1200000, 'b');
+  g_autofree char *out = NULL, *err = NULL, *id = NULL, *path = NULL, *text = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(JsonObject) reply = NULL;
+  JsonObject *message;
+  JsonArray *media;
+  guint status;
+
+  register_user (server, alice, "alice");
+  register_user (server, bob, "bob");
+  g_assert_cmpint (run_cli (alice, &out, "--json", "send", "bob", "two files", "--file", a, "-f", b, NULL), ==, 0);
+  node = parse_json (out);
+  message = json_node_get_object (node);
+  media = json_object_get_array_member (message, "media");
+  g_assert_cmpuint (json_array_get_length (media), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (media, 0), "name"), ==,
+                   "notes.txt");
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (media, 1), "size"), ==, 1200000);
+  id = g_strdup (json_object_get_string_member (json_array_get_object_element (media, 0), "id"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&node, json_node_unref);
+  /* A file alone. */
+  g_assert_cmpint (run_cli (alice, NULL, "send", "bob", "--file", a, NULL), ==, 0);
+
+  g_assert_cmpint (run_cli (bob, &out, "history", "alice", NULL), ==, 0);
+  g_test_message ("history: %s", out);
+  g_assert_nonnull (strstr (out, "#1 alice: two files [file notes.txt 70.0 kB] [file b.txt 1.2 MB]\n"));
+  g_assert_nonnull (strstr (out, "#2 alice: [file notes.txt 70.0 kB]\n"));
+  g_clear_pointer (&out, g_free);
+
+  /* --json: the server's message, media objects included. */
+  g_assert_cmpint (run_cli (bob, &out, "--json", "history", "alice", NULL), ==, 0);
+  node = parse_json (out);
+  message = json_array_get_object_element (json_node_get_array (node), 0);
+  json_object_remove_member (message, "client");
+  {
+    g_autofree char *cli_text = ssq_json_object_to_string (message, NULL);
+    g_autofree char *server_text = NULL;
+    g_autofree char *token = NULL;
+
+    reply = ssq_test_http (server, "POST", "/api/v1/login", NULL,
+                           "{\"username\":\"bob\",\"password\":\"password123\"}", &status);
+    g_assert_cmpuint (status, ==, 200);
+    token = g_strdup (json_object_get_string_member (reply, "token"));
+    g_clear_pointer (&reply, json_object_unref);
+    path = g_strdup_printf ("/api/v1/conversations/%s/messages",
+                            json_object_get_string_member (message, "conversation_id"));
+    reply = ssq_test_http (server, "GET", path, token, NULL, &status);
+    g_assert_cmpuint (status, ==, 200);
+    server_text = ssq_json_object_to_string (json_array_get_object_element (json_object_get_array_member (reply,
+                                                                                                        "messages"),
+                                                                           0), NULL);
+    g_assert_cmpstr (cli_text, ==, server_text);
+  }
+  g_clear_pointer (&out, g_free);
+
+  /* download -o FILE, then under its own name, then not twice there. */
+  g_assert_cmpint (run_cli (bob, &out, "download", id, "-o", "copy.txt", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "Saved "));
+  text = file_text (bob, "copy.txt");
+  g_assert_cmpuint (strlen (text), ==, 70000);
+  g_assert_true (text[0] == 'a' && text[69999] == 'a');
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&text, g_free);
+  g_assert_cmpint (run_cli (bob, &out, "--json", "download", id, NULL), ==, 0);
+  g_clear_pointer (&node, json_node_unref);
+  node = parse_json (out);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "name"), ==, "notes.txt");
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (node), "size"), ==, 70000);
+  text = file_text (bob, "notes.txt");
+  g_assert_cmpuint (strlen (text), ==, 70000);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli_err (bob, NULL, &err, "download", id, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "exists"));
+  g_clear_pointer (&err, g_free);
+  /* To standard output. */
+  g_assert_cmpint (run_cli (bob, &out, "download", id, "-o", "-", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, text);
+  g_clear_pointer (&out, g_free);
+
+  /* Unknown, and not a media id at all. */
+  g_assert_cmpint (run_cli (bob, NULL, "download", "f000000000000000000000000", NULL), ==, 5);
+  g_assert_cmpint (run_cli (bob, NULL, "download", "../../x", NULL), ==, 1);
+  /* A file that cannot be read sends nothing. */
+  g_assert_cmpint (run_cli_err (alice, NULL, &err, "send", "bob", "x", "--file", "/nonexistent/file", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "/nonexistent/file"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (alice, &out, "--json", "outbox", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "[]\n");
+}
+
+/* An attachment composed while the server is down, the original deleted:
+ * the next command that connects delivers it once it is back. */
+static void
+test_file_offline (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(CliUser) alice = cli_user_new ();
+  g_autoptr(CliUser) bob = cli_user_new ();
+  g_autofree char *photo = user_file (alice, "photo.bin", 300000, 'p');
+  g_autofree char *out = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  JsonArray *array;
+
+  register_user (server, alice, "alice");
+  register_user (server, bob, "bob");
+  g_assert_cmpint (run_cli (alice, NULL, "send", "bob", "hello", NULL), ==, 0);
+  ssq_test_server_kill (server);
+  g_assert_cmpint (run_cli (alice, &out, "send", "bob", "while you were out", "--file", photo, NULL), ==, 6);
+  g_assert_nonnull (strstr (out, "while you were out [file photo.bin 300.0 kB]"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (g_unlink (photo), ==, 0);
+  g_assert_cmpint (run_cli (alice, &out, "--json", "outbox", NULL), ==, 4);
+  node = parse_json (out);
+  array = json_node_get_array (node);
+  g_assert_cmpuint (json_array_get_length (array), ==, 1);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_array_get_object_element (array, 0),
+                                                                         "media")), ==, 1);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&node, json_node_unref);
+
+  ssq_test_server_restart (server);
+  g_assert_cmpint (run_cli (alice, NULL, "conversations", NULL), ==, 0);
+  g_assert_cmpint (run_cli (alice, &out, "--json", "outbox", NULL), ==, 0);
+  g_assert_cmpstr (out, ==, "[]\n");
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (bob, &out, "--json", "history", "alice", NULL), ==, 0);
+  node = parse_json (out);
+  array = json_node_get_array (node);
+  g_assert_cmpuint (json_array_get_length (array), ==, 2);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_array_get_object_element (array, 1),
+                                                                         "media")), ==, 1);
+  g_assert_cmpint (ssq_test_db_count (server, "SELECT COUNT(*) FROM messages"), ==, 2);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -638,5 +816,7 @@ main (int    argc,
   g_test_add_func ("/cli/json-is-wire", test_json_is_wire);
   g_test_add_func ("/cli/send-history-and-queue", test_send_history_and_queue);
   g_test_add_func ("/cli/tail", test_tail);
+  g_test_add_func ("/cli/send-file-and-download", test_send_file_and_download);
+  g_test_add_func ("/cli/file-offline", test_file_offline);
   return g_test_run ();
 }
