@@ -79,7 +79,21 @@ void        ssq_cli_print_conversation_line (SsqConversation *conversation);
 gboolean    ssq_cli_print_conversation (Cli             *cli,
                                         SsqConversation *conversation);
 
+void        ssq_cli_arm_timeout       (Cli              *cli,
+                                       GSourceFunc       func);
 void        ssq_cli_rearm_timeout     (Cli              *cli);
+
+/* Connecting and naming conversations (ssq-cli.c). */
+void        ssq_cli_connect           (Cli              *cli,
+                                       CliStep           step);
+SsqConversation *ssq_cli_find_conversation (Cli         *cli,
+                                            const char  *name,
+                                            GError     **error);
+void        ssq_cli_fail_lookup       (Cli              *cli,
+                                       const GError     *error);
+
+/* send (ssq-cli-send.c). */
+int         ssq_cli_send              (Cli              *cli);
 
 /* Media (ssq-cli-media.c). */
 int         ssq_cli_download          (Cli              *cli);

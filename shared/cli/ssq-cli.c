@@ -44,9 +44,9 @@ open_session (Cli     *cli,
 
 /* The one timer of a command: @func runs after --timeout seconds without
  * progress (ssq_cli_rearm_timeout () is progress). */
-static void
-arm_timeout (Cli         *cli,
-             GSourceFunc  func)
+void
+ssq_cli_arm_timeout (Cli         *cli,
+                     GSourceFunc  func)
 {
   g_clear_handle_id (&cli->timeout_source, g_source_remove);
   cli->timeout_func = func;
@@ -59,7 +59,7 @@ void
 ssq_cli_rearm_timeout (Cli *cli)
 {
   if (cli->timeout_source != 0)
-    arm_timeout (cli, cli->timeout_func);
+    ssq_cli_arm_timeout (cli, cli->timeout_func);
 }
 
 static void
@@ -131,7 +131,7 @@ synced_cb (SsqClient *client,
       return;
     }
   cli->settling = TRUE;
-  arm_timeout (cli, settle_timeout_cb);
+  ssq_cli_arm_timeout (cli, settle_timeout_cb);
 }
 
 static void
@@ -198,9 +198,9 @@ connect_timeout_cb (gpointer user_data)
 
 /* Connects and syncs, then runs @step; @step gets the reason when the
  * server could not be reached (and works from the cache if it can). */
-static void
-cli_connect (Cli     *cli,
-             CliStep  step)
+void
+ssq_cli_connect (Cli     *cli,
+                 CliStep  step)
 {
   cli->after_connect = step;
   cli->connecting = TRUE;
@@ -208,25 +208,25 @@ cli_connect (Cli     *cli,
   g_signal_connect (cli->client, "notify::state", G_CALLBACK (state_cb), cli);
   g_signal_connect (cli->client, "error", G_CALLBACK (client_error_cb), cli);
   g_signal_connect (cli->client, "outbox-changed", G_CALLBACK (outbox_changed_cb), cli);
-  arm_timeout (cli, connect_timeout_cb);
+  ssq_cli_arm_timeout (cli, connect_timeout_cb);
   ssq_client_connect (cli->client);
 }
 
 /* The conversation @name names, or NULL with @error: not found, or a name
  * that fits several (a title several groups share). */
-static SsqConversation *
-find_conversation (Cli         *cli,
-                   const char  *name,
-                   GError     **error)
+SsqConversation *
+ssq_cli_find_conversation (Cli         *cli,
+                           const char  *name,
+                           GError     **error)
 {
   return ssq_lookup_conversation (ssq_client_get_cache (cli->client), name, error);
 }
 
 /* Fails for a name find_conversation() refused: a name that fits several
  * conversations is the user's to make precise (usage), none is not found. */
-static void
-cli_fail_lookup (Cli          *cli,
-                 const GError *error)
+void
+ssq_cli_fail_lookup (Cli          *cli,
+                     const GError *error)
 {
   ssq_cli_fail_with (cli, error, g_error_matches (error, SSQ_ERROR, SSQ_ERROR_CONFLICT)
                              ? SSQ_CLI_USAGE : ssq_cli_exit_code_for (error));
@@ -442,199 +442,6 @@ group_step (Cli          *cli,
                                  NULL, conversation_done, cli);
 }
 
-/* send */
-
-#define SEND_USAGE N_("send CONVERSATION [TEXT] [--file FILE]...")
-
-static void
-sent_cb (SsqClient  *client,
-         SsqMessage *message,
-         Cli        *cli)
-{
-  if (g_strcmp0 (ssq_message_get_client_id (message), cli->client_id) != 0 ||
-      g_strcmp0 (ssq_message_get_sender (message), ssq_client_get_user_id (client)) != 0)
-    return;
-  ssq_cli_print_message (cli, message);
-  ssq_cli_quit (cli, SSQ_CLI_OK);
-}
-
-static void
-report_queued (Cli          *cli,
-               const GError *why)
-{
-  g_autoptr(SsqMessage) entry = ssq_cache_outbox_get (ssq_client_get_cache (cli->client), cli->client_id);
-  g_autofree char *reason = NULL;
-
-  if (entry == NULL)
-    {
-      ssq_cli_quit (cli, SSQ_CLI_OK);  /* delivered after all */
-      return;
-    }
-  reason = ssq_display_sanitize_line (why->message);
-  ssq_cli_print_message (cli, entry);
-  g_printerr (_("supersoniq-cli: %s; the message is queued in the outbox and the next "
-                "command that connects will deliver it\n"), reason);
-  ssq_cli_quit (cli, SSQ_CLI_QUEUED);
-}
-
-static gboolean
-send_timeout_cb (gpointer user_data)
-{
-  Cli *cli = user_data;
-  g_autoptr(GError) error = g_error_new (SSQ_ERROR, SSQ_ERROR_NETWORK, _("No acknowledgement in %d s"),
-                                         cli->timeout);
-
-  cli->timeout_source = 0;
-  report_queued (cli, error);
-  return G_SOURCE_REMOVE;
-}
-
-/* Waits for the acknowledgement, for --timeout seconds without progress
- * (uploads of its files count). */
-static void
-wait_for_ack (Cli *cli)
-{
-  arm_timeout (cli, send_timeout_cb);
-}
-
-static void
-queued (Cli        *cli,
-        SsqMessage *message)
-{
-  CliStep then = cli->after_queue;
-
-  cli->client_id = g_strdup (ssq_message_get_client_id (message));
-  g_signal_connect (cli->client, "message", G_CALLBACK (sent_cb), cli);
-  then (cli, NULL);
-}
-
-static void
-queued_with_files (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  Cli *cli = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SsqMessage) message =
-    ssq_client_send_message_with_media_finish (SSQ_CLIENT (source), result, &error);
-
-  if (message == NULL)
-    return ssq_cli_fail_with (cli, error, g_error_matches (error, SSQ_ERROR, SSQ_ERROR_INVALID)
-                                          ? SSQ_CLI_USAGE : ssq_cli_exit_code_for (error));
-  queued (cli, message);
-}
-
-/* Puts the message into the outbox (its files copied first: that is
- * asynchronous), then runs @then. */
-static void
-queue_message (Cli             *cli,
-               SsqConversation *conversation,
-               CliStep          then)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(SsqMessage) message = NULL;
-  const char *text = cli->args[1] != NULL ? cli->args[1] : "";
-
-  cli->after_queue = then;
-  for (guint i = 0; cli->files != NULL && cli->files[i] != NULL; i++)
-    g_ptr_array_add (files, g_file_new_for_commandline_arg (cli->files[i]));
-  if (files->len > 0)
-    {
-      ssq_client_send_message_with_media_async (cli->client, ssq_conversation_get_id (conversation), text, 0,
-                                                (GFile *const *) files->pdata, files->len, NULL,
-                                                queued_with_files, cli);
-      return;
-    }
-  message = ssq_client_send_message (cli->client, ssq_conversation_get_id (conversation), text, 0, &error);
-  if (message == NULL)
-    return ssq_cli_fail (cli, error);
-  queued (cli, message);
-}
-
-static void
-then_wait_for_ack (Cli          *cli,
-                   const GError *unused)
-{
-  wait_for_ack (cli);
-}
-
-static void
-send_dm_created (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  Cli *cli = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SsqConversation) conversation =
-    ssq_client_conversation_finish (SSQ_CLIENT (source), result, &error);
-
-  if (conversation == NULL)
-    return ssq_cli_fail (cli, error);
-  queue_message (cli, conversation, then_wait_for_ack);
-}
-
-static void
-send_step (Cli          *cli,
-           const GError *offline)
-{
-  g_autoptr(SsqConversation) conversation = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (cli->client_id != NULL)
-    {
-      /* Queued before connecting: it is on its way, or waits. */
-      if (offline != NULL)
-        return report_queued (cli, offline);
-      wait_for_ack (cli);
-      return;
-    }
-  if (offline != NULL)
-    return ssq_cli_fail_code (cli, SSQ_ERROR_NOT_FOUND,
-                              _("No such conversation in the cache, and the server cannot be reached"));
-  conversation = find_conversation (cli, cli->args[0], &error);
-  if (conversation != NULL)
-    {
-      queue_message (cli, conversation, then_wait_for_ack);
-      return;
-    }
-  if (!g_error_matches (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND))
-    return cli_fail_lookup (cli, error);
-  /* A username with no conversation yet: open the direct conversation. */
-  if (ssq_check_username (cli->args[0], NULL))
-    ssq_client_create_direct_async (cli->client, cli->args[0], NULL, send_dm_created, cli);
-  else
-    ssq_cli_fail_code (cli, SSQ_ERROR_NOT_FOUND, _("No such conversation"));
-}
-
-static void
-then_connect (Cli          *cli,
-              const GError *unused)
-{
-  cli_connect (cli, send_step);
-}
-
-static int
-cmd_send (Cli *cli)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SsqConversation) conversation = find_conversation (cli, cli->args[0], &error);
-
-  /* A name that fits several conversations sends nothing anywhere. */
-  if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_CONFLICT))
-    {
-      cli_fail_lookup (cli, error);
-      return -1;
-    }
-  /* Known already: into the outbox before anything else, so that nothing
-   * the user wrote depends on the network. */
-  if (conversation != NULL)
-    queue_message (cli, conversation, then_connect);
-  else
-    cli_connect (cli, send_step);
-  return -1;
-}
-
 /* history */
 
 /* The newest page, then what still waits in the outbox for this
@@ -679,10 +486,10 @@ history_step (Cli          *cli,
               const GError *offline)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SsqConversation) conversation = find_conversation (cli, cli->args[0], &error);
+  g_autoptr(SsqConversation) conversation = ssq_cli_find_conversation (cli, cli->args[0], &error);
 
   if (conversation == NULL)
-    return cli_fail_lookup (cli, error);
+    return ssq_cli_fail_lookup (cli, error);
   cli->conversation_id = g_strdup (ssq_conversation_get_id (conversation));
   if (offline != NULL)
     {
@@ -724,10 +531,10 @@ tail_step (Cli          *cli,
            const GError *offline)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SsqConversation) conversation = find_conversation (cli, cli->args[0], &error);
+  g_autoptr(SsqConversation) conversation = ssq_cli_find_conversation (cli, cli->args[0], &error);
 
   if (conversation == NULL)
-    return cli_fail_lookup (cli, error);
+    return ssq_cli_fail_lookup (cli, error);
   if (offline != NULL)
     {
       g_autofree char *why = ssq_display_sanitize_line (offline->message);
@@ -786,7 +593,7 @@ static const CliCommand commands[] = {
   { "conversations", 0, 0, N_("conversations"), conversations_step, NULL },
   { "dm", 1, 1, N_("dm USER"), dm_step, NULL },
   { "group", 1, -1, N_("group TITLE USER..."), group_step, NULL },
-  { "send", 1, 2, SEND_USAGE, NULL, cmd_send },
+  { "send", 1, 2, N_("send CONVERSATION [TEXT] [--file FILE]..."), NULL, ssq_cli_send },
   { "download", 1, 1, N_("download MEDIA_ID [-o FILE]"), NULL, ssq_cli_download },
   { "history", 1, 1, N_("history CONVERSATION [--limit N]"), history_step, NULL },
   { "tail", 1, 1, N_("tail CONVERSATION"), tail_step, NULL },
@@ -800,11 +607,11 @@ options_fit (Cli              *cli,
              const CliCommand *command,
              guint             n_args)
 {
-  if (cli->files != NULL && command->run != cmd_send)
+  if (cli->files != NULL && command->run != ssq_cli_send)
     return FALSE;
   if (cli->output != NULL && command->run != ssq_cli_download)
     return FALSE;
-  return command->run != cmd_send || n_args >= 2 || cli->files != NULL;
+  return command->run != ssq_cli_send || n_args >= 2 || cli->files != NULL;
 }
 
 static char *
@@ -894,7 +701,7 @@ run_command (Cli              *cli,
           ssq_cli_fail (cli, error);
           return cli->exit_code;
         }
-      cli_connect (cli, command->step);
+      ssq_cli_connect (cli, command->step);
     }
   /* Unless the command already ended (a quit before the loop runs would be
    * forgotten by g_main_loop_run). */

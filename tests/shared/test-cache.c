@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <utime.h>
 
 #include "ssq-cache.h"
 #include "ssq-credentials.h"
@@ -428,6 +429,216 @@ test_outbox (void)
   g_assert_cmpuint (ssq_cache_outbox_count (cache), ==, 2);
 }
 
+static const char *const MEDIA_JSON =
+  "[{\"id\":\"f1\",\"name\":\"photo.jpg\",\"mime\":\"image/jpeg\",\"size\":240000,"
+  "\"width\":null,\"height\":null}]";
+
+static SsqMessage *
+message_with_media (const char *media_json,
+                    gint64      rev)
+{
+  g_autofree char *json = g_strdup_printf (
+    "{\"id\":\"m1\",\"conversation_id\":\"ca\",\"seq\":1,\"sender\":\"" PEER "\",\"client_id\":\"c1\","
+    "\"body\":\"look\",\"created_at\":5,\"edited_at\":null,\"deleted\":false,\"reply_to\":null,"
+    "\"media\":%s,\"rev\":%" G_GINT64_FORMAT "}", media_json, rev);
+  g_autoptr(JsonObject) object = parse (json);
+  g_autoptr(GError) error = NULL;
+  SsqMessage *message = ssq_message_new_from_json (object, &error);
+
+  g_assert_no_error (error);
+  return message;
+}
+
+/* A cache of schema 4 with a message in it: after the migration the
+ * message is there without media; stored again with media, it keeps them;
+ * a change of the media alone (the server learnt an image's size) is a
+ * change. */
+static void
+test_migrate_media (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = temp_path ();
+  g_autoptr(SsqCache) cache = NULL;
+  g_autoptr(SsqMessage) held = NULL, with_media = NULL, sized = NULL;
+  g_autofree char *sized_json = NULL;
+  gboolean changed = FALSE;
+  sqlite3 *db;
+
+  cache = ssq_cache_open_at_version (path, 4, &error);
+  g_assert_no_error (error);
+  g_clear_object (&cache);
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "INSERT INTO messages (conversation_id, seq, id, sender, client_id, body, "
+                                     "created_at) VALUES ('ca', 1, 'm1', '" PEER "', 'c1', 'look', 5);"
+                                     /* The cache indexes what it stores itself. */
+                                     "INSERT INTO messages_fts (rowid, body) SELECT rowid, body FROM messages",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  cache = ssq_cache_open (path, &error);
+  g_assert_no_error (error);
+  ssq_cache_set_self_id (cache, ME);
+  held = ssq_cache_get_message (cache, "ca", 1);
+  g_assert_cmpstr (ssq_message_get_body (held), ==, "look");
+  g_assert_cmpuint (ssq_message_get_n_media (held), ==, 0);
+  g_clear_object (&held);
+
+  with_media = message_with_media (MEDIA_JSON, 0);
+  g_assert_true (ssq_cache_store_message (cache, with_media, &changed, &error));
+  g_assert_no_error (error);
+  g_assert_true (changed);
+  held = ssq_cache_get_message (cache, "ca", 1);
+  g_assert_cmpuint (ssq_message_get_n_media (held), ==, 1);
+  g_assert_cmpstr (ssq_media_get_name (ssq_message_get_media (held, 0)), ==, "photo.jpg");
+  g_assert_cmpint (ssq_media_get_width (ssq_message_get_media (held, 0)), ==, 0);
+  g_clear_object (&held);
+  /* The same again changes nothing. */
+  g_assert_true (ssq_cache_store_message (cache, with_media, &changed, NULL));
+  g_assert_false (changed);
+
+  sized_json = g_strdup ("[{\"id\":\"f1\",\"name\":\"photo.jpg\",\"mime\":\"image/jpeg\",\"size\":240000,"
+                         "\"width\":1920,\"height\":1080}]");
+  sized = message_with_media (sized_json, 1);
+  g_assert_true (ssq_cache_store_message (cache, sized, &changed, NULL));
+  g_assert_true (changed);
+  held = ssq_cache_get_message (cache, "ca", 1);
+  g_assert_cmpint (ssq_media_get_width (ssq_message_get_media (held, 0)), ==, 1920);
+  /* As the server sent it. */
+  {
+    g_autoptr(JsonObject) wire = ssq_message_to_json (held);
+    JsonArray *media = json_object_get_array_member (wire, "media");
+
+    g_assert_cmpuint (json_array_get_length (media), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (media, 0), "height"), ==, 1080);
+  }
+}
+
+static void
+touch_file (GFile *file)
+{
+  g_autoptr(GFile) dir = g_file_get_parent (file);
+  g_autofree char *dir_path = g_file_get_path (dir);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir_path, 0700), ==, 0);
+  g_assert_true (g_file_replace_contents (file, "x", 1, NULL, FALSE, G_FILE_CREATE_NONE, NULL, NULL, NULL));
+}
+
+/* Outbox messages with attachments: written with them, shown with their
+ * copies, each upload recorded (and forgotten when the server lost it);
+ * their copies leave with them (only once a batch commits); copies no
+ * message holds are swept when old. */
+static void
+test_outbox_media (void)
+{
+  g_autoptr(SsqCache) cache = open_cache ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) attachments = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) too_many = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(SsqMessage) pending = NULL, again = NULL, refused = NULL;
+  g_autoptr(SsqMedia) uploaded = ssq_media_new ("f9", "a.png", "image/png", 10, 4, 4);
+  g_autoptr(GFile) copy0 = ssq_cache_outbox_file (cache, "k1", 0);
+  g_autoptr(GFile) copy1 = ssq_cache_outbox_file (cache, "k1", 1);
+  g_autoptr(GFile) stray = ssq_cache_outbox_file (cache, "never-written", 0);
+  g_autoptr(GFile) fresh = ssq_cache_outbox_file (cache, "being-copied", 0);
+  g_autoptr(GFile) stray_dir = g_file_get_parent (stray);
+  g_autofree char *stray_path = g_file_get_path (stray_dir);
+  g_autofree char *outbox_dir = ssq_cache_get_outbox_dir (cache);
+
+  g_assert_true (g_str_has_suffix (outbox_dir, "cache.outbox"));
+  g_ptr_array_add (attachments, ssq_media_new (NULL, "a.png", "image/png", 10, 0, 0));
+  g_ptr_array_add (attachments, ssq_media_new (NULL, "b.pdf", "application/pdf", 20, 0, 0));
+  touch_file (copy0);
+  touch_file (copy1);
+
+  /* No text needs a file. */
+  g_assert_null (ssq_cache_outbox_add_with_media (cache, "ca", "k0", "", 0, NULL, &error));
+  g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INVALID);
+  g_clear_error (&error);
+  for (guint i = 0; i <= SSQ_MESSAGE_MEDIA_MAX; i++)
+    g_ptr_array_add (too_many, ssq_media_new (NULL, "x", "text/plain", 1, 0, 0));
+  refused = ssq_cache_outbox_add_with_media (cache, "ca", "k0", "x", 0, too_many, &error);
+  g_assert_null (refused);
+  g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpuint (ssq_cache_outbox_count (cache), ==, 0);
+
+  pending = ssq_cache_outbox_add_with_media (cache, "ca", "k1", "", 0, attachments, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ssq_message_get_n_media (pending), ==, 2);
+  g_assert_null (ssq_media_get_id (ssq_message_get_media (pending, 0)));
+  g_assert_cmpstr (ssq_media_get_name (ssq_message_get_media (pending, 1)), ==, "b.pdf");
+  g_assert_true (g_file_equal (ssq_media_get_local_file (ssq_message_get_media (pending, 1)), copy1));
+
+  g_assert_true (ssq_cache_outbox_set_media (cache, "k1", 0, uploaded, &error));
+  g_assert_no_error (error);
+  again = ssq_cache_outbox_get (cache, "k1");
+  g_assert_cmpstr (ssq_media_get_id (ssq_message_get_media (again, 0)), ==, "f9");
+  g_assert_cmpint (ssq_media_get_width (ssq_message_get_media (again, 0)), ==, 4);
+  g_assert_nonnull (ssq_media_get_local_file (ssq_message_get_media (again, 0)));
+  g_assert_null (ssq_media_get_id (ssq_message_get_media (again, 1)));
+  g_clear_object (&again);
+  g_assert_true (ssq_cache_outbox_forget_media (cache, "k1", NULL));
+  again = ssq_cache_outbox_get (cache, "k1");
+  g_assert_null (ssq_media_get_id (ssq_message_get_media (again, 0)));
+
+  /* Taken out in a batch: the copies stay until it commits (a batch that
+   * rolls back puts the message back, which needs them). */
+  g_assert_true (ssq_cache_begin (cache, NULL));
+  g_assert_true (ssq_cache_outbox_remove (cache, "k1", NULL));
+  g_assert_true (g_file_query_exists (copy0, NULL));
+  g_assert_true (ssq_cache_commit (cache, NULL));
+  g_assert_false (g_file_query_exists (copy0, NULL));
+  g_assert_false (g_file_query_exists (copy1, NULL));
+  g_assert_cmpuint (ssq_cache_outbox_count (cache), ==, 0);
+  /* Its attachments' rows went with it. */
+  g_clear_object (&pending);
+  pending = ssq_cache_outbox_add_with_media (cache, "ca", "k1", "again", 0, NULL, NULL);
+  g_assert_nonnull (pending);
+  g_clear_object (&again);
+  again = ssq_cache_outbox_get (cache, "k1");
+  g_assert_cmpuint (ssq_message_get_n_media (again), ==, 0);
+  g_assert_true (ssq_cache_outbox_remove (cache, "k1", NULL));
+
+  /* Copies of a message never written: swept when an hour old, not
+   * before (they may be on their way into the outbox). */
+  touch_file (stray);
+  touch_file (fresh);
+  g_assert_cmpint (g_utime (stray_path, &(struct utimbuf) { 0, 0 }), ==, 0);
+  ssq_cache_outbox_sweep (cache);
+  g_assert_false (g_file_query_exists (stray, NULL));
+  g_assert_true (g_file_query_exists (fresh, NULL));
+}
+
+/* The download cache's index: sizes, the order of use, names. */
+static void
+test_media_files (void)
+{
+  g_autoptr(SsqCache) cache = open_cache ();
+  g_autofree char *id = NULL, *name = NULL;
+  gboolean thumbnail;
+  gint64 size;
+
+  g_assert_false (ssq_cache_media_file_oldest (cache, &id, &thumbnail, &size));
+  g_assert_true (ssq_cache_media_file_touch (cache, "a", FALSE, 10, "a.txt", NULL));
+  g_assert_true (ssq_cache_media_file_touch (cache, "a", TRUE, 1, NULL, NULL));
+  g_assert_true (ssq_cache_media_file_touch (cache, "b", FALSE, 20, "b.txt", NULL));
+  g_assert_cmpint (ssq_cache_media_files_size (cache), ==, 31);
+  /* a is used again (its name kept): the thumbnail is now the oldest. */
+  g_assert_true (ssq_cache_media_file_touch (cache, "a", FALSE, 10, NULL, NULL));
+  name = ssq_cache_media_file_name (cache, "a", FALSE);
+  g_assert_cmpstr (name, ==, "a.txt");
+  g_assert_true (ssq_cache_media_file_oldest (cache, &id, &thumbnail, &size));
+  g_assert_cmpstr (id, ==, "a");
+  g_assert_true (thumbnail);
+  g_assert_cmpint (size, ==, 1);
+  g_assert_true (ssq_cache_media_file_forget (cache, "a", TRUE, NULL));
+  g_assert_false (ssq_cache_media_file_held (cache, "a", TRUE));
+  g_assert_true (ssq_cache_media_file_held (cache, "a", FALSE));
+  g_clear_pointer (&id, g_free);
+  g_assert_true (ssq_cache_media_file_oldest (cache, &id, &thumbnail, &size));
+  g_assert_cmpstr (id, ==, "b");
+}
+
 static void
 test_path_for (void)
 {
@@ -525,6 +736,9 @@ main (int    argc,
   g_test_add_func ("/cache/batch-counters", test_batch_counters);
   g_test_add_func ("/cache/search", test_search);
   g_test_add_func ("/cache/outbox", test_outbox);
+  g_test_add_func ("/cache/migrate-media", test_migrate_media);
+  g_test_add_func ("/cache/outbox-media", test_outbox_media);
+  g_test_add_func ("/cache/media-files", test_media_files);
   g_test_add_func ("/cache/path-for", test_path_for);
   g_test_add_func ("/cache/credentials", test_credentials);
   g_test_add_func ("/cache/file-modes", test_file_modes);

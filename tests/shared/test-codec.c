@@ -266,6 +266,81 @@ test_duration (void)
     }
 }
 
+/* Attachments on one line: a picture with its size in pixels, or
+ * without until it is known, a file; names from others sanitized. */
+static void
+test_media_line (void)
+{
+  g_autoptr(SsqMedia) photo = ssq_media_new ("f1", "photo.jpg", "image/jpeg", 240000, 1920, 1080);
+  g_autoptr(SsqMedia) fresh = ssq_media_new ("f2", "photo.jpg", "image/jpeg", 240000, 0, 0);
+  g_autoptr(SsqMedia) report = ssq_media_new ("f3", "report.pdf", "application/pdf", 1200000, 0, 0);
+  g_autoptr(SsqMedia) svg = ssq_media_new ("f4", "a.svg", "image/svg+xml", 10, 0, 0);
+  g_autoptr(SsqMedia) evil = ssq_media_new ("f5", "x\033]0;pwned\a.txt", "text/plain", 1, 0, 0);
+  g_autofree char *a = ssq_display_media (photo), *b = ssq_display_media (fresh);
+  g_autofree char *c = ssq_display_media (report), *d = ssq_display_media (svg);
+  g_autofree char *e = ssq_display_media (evil);
+
+  g_assert_cmpstr (a, ==, "[image 1920×1080 photo.jpg 240.0 kB]");
+  g_assert_cmpstr (b, ==, "[image photo.jpg 240.0 kB]");
+  g_assert_cmpstr (c, ==, "[file report.pdf 1.2 MB]");
+  g_assert_cmpstr (d, ==, "[file a.svg 10 bytes]");
+  g_assert_null (strchr (e, '\033'));
+  g_assert_null (strchr (e, '\a'));
+}
+
+/* Media objects: from and to the wire, lists as the cache keeps them, and
+ * the names an upload gives. */
+static void
+test_media_object (void)
+{
+  const char *json = "[{\"id\":\"f1\",\"name\":\"a.png\",\"mime\":\"image/png\",\"size\":5,"
+                     "\"width\":2,\"height\":3},{\"id\":\"f2\",\"name\":\"b\",\"mime\":\"text/plain\","
+                     "\"size\":0,\"width\":null,\"height\":null}]";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = ssq_media_list_from_text (json, &error);
+  g_autofree char *again = NULL, *long_name = NULL, *cut = NULL;
+  g_autofree char *slash = ssq_media_name_for_upload ("a/b\\c\n.txt");
+  g_autofree char *dots = ssq_media_name_for_upload ("..");
+  g_autofree char *empty = ssq_media_name_for_upload ("");
+  g_autofree char *latin1 = ssq_media_name_for_upload ("caf\xe9.txt");
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 2);
+  g_assert_true (ssq_media_is_image (list->pdata[0]));
+  g_assert_cmpint (ssq_media_get_height (list->pdata[0]), ==, 3);
+  g_assert_false (ssq_media_is_image (list->pdata[1]));
+  g_assert_cmpint (ssq_media_get_width (list->pdata[1]), ==, 0);
+  again = ssq_media_list_to_text (list);
+  g_assert_cmpstr (again, ==, json);
+  g_assert_null (ssq_media_list_to_text (NULL));
+  g_assert_null (ssq_media_list_from_text (NULL, NULL));
+  g_assert_null (ssq_media_list_from_text ("{}", &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_null (ssq_media_list_from_text ("[{\"name\":\"no id\"}]", &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+
+  g_assert_cmpstr (slash, ==, "a_b_c_.txt");
+  g_assert_cmpstr (dots, ==, "file");
+  g_assert_cmpstr (empty, ==, "file");
+  g_assert_true (g_utf8_validate (latin1, -1, NULL));
+  g_assert_true (g_str_has_suffix (latin1, ".txt"));
+  /* Too long: cut in the stem, at a character boundary, extension kept. */
+  {
+    g_autoptr(GString) name = g_string_new (NULL);
+
+    for (guint i = 0; i < 200; i++)
+      g_string_append (name, "é");
+    g_string_append (name, ".jpeg");
+    long_name = g_string_free (g_steal_pointer (&name), FALSE);
+  }
+  cut = ssq_media_name_for_upload (long_name);
+  g_assert_cmpuint (strlen (cut), <=, SSQ_MEDIA_NAME_MAX);
+  g_assert_true (g_utf8_validate (cut, -1, NULL));
+  g_assert_true (g_str_has_suffix (cut, "é.jpeg"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -280,5 +355,7 @@ main (int    argc,
   g_test_add_func ("/shared/proto/mentions", test_mentions);
   g_test_add_func ("/shared/display/notification-body", test_notification_body);
   g_test_add_func ("/shared/display/duration", test_duration);
+  g_test_add_func ("/shared/display/media-line", test_media_line);
+  g_test_add_func ("/shared/media/object", test_media_object);
   return g_test_run ();
 }
