@@ -41,6 +41,19 @@ typedef struct {
 
 static void download_start (Download *dl);
 
+/* An answer's body is let go of without reading it here: closed
+ * asynchronously, as a synchronous close would read (and wait for) all
+ * that is left of it on the main loop. */
+static void
+drop_body (GInputStream **body)
+{
+  if (*body == NULL)
+    return;
+  if (!g_input_stream_is_closed (*body))
+    g_input_stream_close_async (*body, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+  g_clear_object (body);
+}
+
 static void
 download_free (Download *dl)
 {
@@ -51,8 +64,8 @@ download_free (Download *dl)
   g_clear_object (&dl->transfer);
   g_ptr_array_unref (dl->waiters);
   g_clear_pointer (&dl->checksum, g_checksum_free);
+  drop_body (&dl->body);
   g_clear_object (&dl->msg);
-  g_clear_object (&dl->body);
   g_clear_object (&dl->out);
   g_clear_pointer (&dl->chunk, g_bytes_unref);
   g_free (dl->etag);
@@ -393,6 +406,28 @@ place_body (Download           *dl,
   return TRUE;
 }
 
+/* Whether the disk holds what is to come: a server (or a mistake) cannot
+ * fill it through the cache. */
+static gboolean
+room_for (Download  *dl,
+          GError   **error)
+{
+  g_autoptr(GFile) dir = g_file_new_for_path (dl->client->media_dir);
+  g_autoptr(GFileInfo) info = g_file_query_filesystem_info (dir, G_FILE_ATTRIBUTE_FILESYSTEM_FREE, NULL, NULL);
+  guint64 free_bytes;
+  g_autofree char *needed = NULL;
+
+  if (info == NULL || !g_file_info_has_attribute (info, G_FILE_ATTRIBUTE_FILESYSTEM_FREE))
+    return TRUE;    /* unknown: the writes will tell */
+  free_bytes = g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_FILESYSTEM_FREE);
+  if (dl->total - dl->offset <= free_bytes)
+    return TRUE;
+  needed = g_format_size (dl->total - dl->offset);
+  g_set_error (error, SSQ_ERROR, SSQ_ERROR_UNAVAILABLE, _("Not enough disk space for the download (%s)"),
+               needed);
+  return FALSE;
+}
+
 static void
 error_body_read (GObject      *source,
                  GAsyncResult *result,
@@ -439,6 +474,8 @@ answered (GObject      *source,
   if (!place_body (dl, status, headers))
     return start_over (dl, g_error_new (SSQ_ERROR, SSQ_ERROR_PROTOCOL,
                                         _("The server's answer does not fit the download")));
+  if (!room_for (dl, &error))
+    return fail (dl, g_steal_pointer (&error));
   g_free (dl->etag);
   dl->etag = etag_digest (headers);
   take_name (dl, headers);
@@ -459,8 +496,8 @@ request (Download *dl)
                                        dl->thumbnail ? "/thumbnail" : "", NULL);
   g_autoptr(GError) error = NULL;
 
+  drop_body (&dl->body);
   g_clear_object (&dl->msg);
-  g_clear_object (&dl->body);
   dl->received = 0;
   dl->msg = ssq_client_api_message (self, "GET", path, &error);
   if (dl->msg == NULL)

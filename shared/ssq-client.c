@@ -418,8 +418,10 @@ ssq_client_set_session (SsqClient   *self,
   g_return_val_if_fail (SSQ_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (username != NULL && token != NULL, FALSE);
 
-  /* Events of the old session go into the old cache. */
+  /* Events of the old session go into the old cache; its transfers end. */
   ssq_client_flush_events (self);
+  ssq_client_attachments_stop (self, NULL);
+  ssq_client_media_cancel_all (self);
   path = ssq_cache_path_for (self->data_dir, self->server_url, username);
   cache = ssq_cache_open (path, error);
   if (cache == NULL)
