@@ -34,7 +34,8 @@ progress_cb (SsqTransfer *transfer,
   total_text = ssq_display_size (total);
   /* Translators: progress of an upload or download: the file's name, how
    * much is done in percent, and in bytes of how many */
-  g_printerr (_("\r%s: %d%% (%s of %s)"), name, percent, done_text, total_text);
+  g_printerr ("\r");
+  g_printerr (_("%s: %d%% (%s of %s)"), name, percent, done_text, total_text);
   g_printerr ("\033[K");
 }
 
