@@ -15,18 +15,21 @@
 
 /* Progress. */
 
+/* cli->shown_percent once the line of a whole transfer is written. */
+#define PROGRESS_ENDED 1000
+
 static void
 progress_cb (SsqTransfer *transfer,
              guint64      done,
              guint64      total,
              Cli         *cli)
 {
-  int percent = total > 0 ? (int) (done * 100 / total) : 0;
+  int percent = total > 0 ? (int) MIN (done * 100 / total, 100) : 0;
   g_autofree char *name = NULL, *done_text = NULL, *total_text = NULL;
 
   /* Bytes move: the command is not stuck. */
   ssq_cli_rearm_timeout (cli);
-  if (!isatty (STDERR_FILENO) || percent == cli->shown_percent)
+  if (!isatty (STDERR_FILENO) || percent == cli->shown_percent || cli->shown_percent == PROGRESS_ENDED)
     return;
   cli->shown_percent = percent;
   name = ssq_display_sanitize_line (ssq_transfer_get_name (transfer) ? ssq_transfer_get_name (transfer) : "");
@@ -37,6 +40,12 @@ progress_cb (SsqTransfer *transfer,
   g_printerr ("\r");
   g_printerr (_("%s: %d%% (%s of %s)"), name, percent, done_text, total_text);
   g_printerr ("\033[K");
+  /* Whole: the line stays, and what comes next goes below it. */
+  if (total > 0 && done >= total)
+    {
+      g_printerr ("\n");
+      cli->shown_percent = PROGRESS_ENDED;
+    }
 }
 
 /* Shows @transfer's progress (one at a time), and counts its bytes as
@@ -60,7 +69,7 @@ ssq_cli_unwatch_transfer (Cli *cli)
     return;
   g_signal_handlers_disconnect_by_data (cli->watched, cli);
   g_clear_object (&cli->watched);
-  if (cli->shown_percent >= 0 && isatty (STDERR_FILENO))
+  if (cli->shown_percent >= 0 && cli->shown_percent != PROGRESS_ENDED && isatty (STDERR_FILENO))
     g_printerr ("\n");
   cli->shown_percent = -1;
 }

@@ -18,6 +18,7 @@ sent_cb (SsqClient  *client,
   if (g_strcmp0 (ssq_message_get_client_id (message), cli->client_id) != 0 ||
       g_strcmp0 (ssq_message_get_sender (message), ssq_client_get_user_id (client)) != 0)
     return;
+  ssq_cli_unwatch_transfer (cli);
   ssq_cli_print_message (cli, message);
   ssq_cli_quit (cli, SSQ_CLI_OK);
 }
@@ -35,6 +36,7 @@ report_queued (Cli          *cli,
       return;
     }
   reason = ssq_display_sanitize_line (why->message);
+  ssq_cli_unwatch_transfer (cli);
   ssq_cli_print_message (cli, entry);
   g_printerr (_("supersoniq-cli: %s; the message is queued in the outbox and the next "
                 "command that connects will deliver it\n"), reason);
