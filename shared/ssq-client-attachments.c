@@ -26,6 +26,7 @@
 /* ---- Writing: the copies ---------------------------------------------- */
 
 typedef struct {
+  SsqCache   *cache;        /* the account's, whose outbox area holds the copies */
   char       *conversation_id;
   char       *client_id;
   char       *body;
@@ -38,6 +39,7 @@ typedef struct {
 static void
 compose_free (Compose *c)
 {
+  g_clear_object (&c->cache);
   g_free (c->conversation_id);
   g_free (c->client_id);
   g_free (c->body);
@@ -176,7 +178,8 @@ copied (GObject      *source,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  if (self->cache == NULL)
+  /* Logged out, or into another account, meanwhile. */
+  if (self->cache != c->cache)
     {
       remove_copies (c);
       g_task_return_new_error (task, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED, _("Not logged in"));
@@ -263,6 +266,7 @@ ssq_client_send_message_with_media_async (SsqClient          *self,
     }
 
   c = g_new0 (Compose, 1);
+  c->cache = g_object_ref (self->cache);
   c->conversation_id = g_strdup (conversation_id);
   c->client_id = g_uuid_string_random ();
   c->body = g_strdup (body ? body : "");

@@ -774,6 +774,41 @@ test_upload_recorded (void)
   g_assert_cmpint (ssq_test_metric (server, "ssq_media_uploads_total"), ==, uploads);
 }
 
+/* A recorded upload the server no longer knows (it expired before the
+ * message went): the send is refused with not_found, and the client
+ * uploads the file again from its copy and sends the message with it. */
+static void
+test_upload_lost (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, MEDIA_CONFIG);
+  g_autoptr(SsqTestClient) alice = ssq_test_client_new_registered (server, "alice");
+  g_autoptr(SsqTestClient) bob = ssq_test_client_new_registered (server, "bob");
+  g_autoptr(SsqConversation) dm = ssq_test_client_create_direct (alice, "bob");
+  const char *dm_id = ssq_conversation_get_id (dm);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GFile) file = random_file (alice->dir, "lost.bin", 30000, 61, &bytes);
+  g_autoptr(SsqMedia) gone = ssq_media_new ("f000000000000000000000000", "lost.bin", "application/octet-stream",
+                                            30000, 0, 0);
+  g_autoptr(SsqMessage) pending = NULL, received = NULL;
+  g_autoptr(GFile) got = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *want = ssq_test_sha256 (bytes), *hash = NULL;
+
+  ssq_client_disconnect (alice->client);
+  pending = send_with_files (alice, dm_id, "again", &file, 1);
+  g_assert_true (ssq_cache_outbox_set_media (ssq_client_get_cache (alice->client),
+                                             ssq_message_get_client_id (pending), 0, gone, NULL));
+  ssq_test_client_go_online (alice);
+  g_assert_true (ssq_test_wait_until (outbox_empty, alice, SSQ_TEST_CLIENT_WAIT_MS));
+  received = wait_for_message (bob, dm_id, 1);
+  g_assert_cmpstr (ssq_media_get_id (ssq_message_get_media (received, 0)), !=, ssq_media_get_id (gone));
+  got = download (bob, ssq_media_get_id (ssq_message_get_media (received, 0)), NULL, NULL, &error);
+  g_assert_no_error (error);
+  hash = file_sha256 (got);
+  g_assert_cmpstr (hash, ==, want);
+  g_assert_cmpuint (alice->errors->len, ==, 0);
+}
+
 /* An attachment the server refuses (over max_size) fails its message,
  * kept for the user; the messages after it still go. */
 static void
@@ -841,6 +876,7 @@ main (int    argc,
   g_test_add_func ("/client-media/offline-restart", test_offline_restart);
   g_test_add_func ("/client-media/sigkill-mid-upload", test_sigkill_mid_upload);
   g_test_add_func ("/client-media/upload-recorded", test_upload_recorded);
+  g_test_add_func ("/client-media/upload-lost", test_upload_lost);
   g_test_add_func ("/client-media/attachment-refused", test_attachment_refused);
   g_test_add_func ("/client-media/attach-unreadable", test_attach_unreadable);
   return g_test_run ();
