@@ -466,25 +466,43 @@ act_save (SsqTui *self,
     ssq_tui_set_status (self, TRUE, "%s", error->message);
 }
 
+/* What /images says: the setting, and what this terminal makes of it. */
+static void
+report_images (SsqTui *self)
+{
+  static const char *const kinds[] = {
+    [SSQ_TUI_IMAGE_SYMBOLS] = N_("Unicode blocks"),
+    [SSQ_TUI_IMAGE_SIXEL] = N_("sixel graphics"),
+    [SSQ_TUI_IMAGE_KITTY] = N_("kitty graphics"),
+  };
+
+  if (!self->images)
+    ssq_tui_set_status (self, FALSE, "%s", _("Pictures off (/images on shows them)"));
+  else if (!ssq_tui_image_supported ())
+    ssq_tui_set_status (self, FALSE, "%s", _("Pictures on, but this build cannot show any (it has no libchafa)"));
+  else if (self->images_mode == SSQ_TUI_IMAGE_NONE)
+    ssq_tui_set_status (self, FALSE, "%s", _("Pictures on, but this terminal cannot show any"));
+  else
+    ssq_tui_set_status (self, FALSE, _("Pictures on (%s)"), _(kinds[self->images_mode]));
+}
+
 static void
 act_images (SsqTui *self,
             GStrv   args)
 {
+  if (args[0] == NULL)
+    {
+      report_images (self);
+      return;
+    }
   if (g_ascii_strcasecmp (args[0], "on") != 0 && g_ascii_strcasecmp (args[0], "off") != 0)
     {
       ssq_tui_set_status (self, TRUE, "%s", _("Usage: /images on|off"));
       return;
     }
   self->images = g_ascii_strcasecmp (args[0], "on") == 0;
-  ssq_tui_save_config (self);
-  if (!self->images)
-    ssq_tui_set_status (self, FALSE, "%s", _("Pictures off"));
-  else if (!ssq_tui_image_supported ())
-    ssq_tui_set_status (self, FALSE, "%s", _("Pictures on, but this build cannot show any (it has no libchafa)"));
-  else if (self->images_mode == SSQ_TUI_IMAGE_NONE)
-    ssq_tui_set_status (self, FALSE, "%s", _("Pictures on, but this terminal cannot show any"));
-  else
-    ssq_tui_set_status (self, FALSE, "%s", _("Pictures on"));
+  if (ssq_tui_save_config (self))
+    report_images (self);
   ssq_tui_queue_redraw (self);
 }
 

@@ -32,7 +32,7 @@ static const SsqTuiCommand commands[] = {
   { SSQ_TUI_CMD_NOTIFY, "notify", N_("on|off"), N_("Turn notifications on or off"), 1, 1, FALSE },
   { SSQ_TUI_CMD_UPLOAD, "upload", N_("PATH [CAPTION]"), N_("Send a file (Tab completes the path; quote spaces)"), 1, 2, TRUE, 1 },
   { SSQ_TUI_CMD_SAVE, "save", N_("N [DIR]"), N_("Save the attachments of message #N"), 1, 2, FALSE, 2 },
-  { SSQ_TUI_CMD_IMAGES, "images", N_("on|off"), N_("Show pictures in the messages or not"), 1, 1, FALSE },
+  { SSQ_TUI_CMD_IMAGES, "images", N_("[on|off]"), N_("Show pictures in the messages or not"), 0, 1, FALSE },
   { SSQ_TUI_CMD_LOGOUT, "logout", "", N_("Log out and quit"), 0, 0, FALSE },
   { SSQ_TUI_CMD_QUIT, "quit", "", N_("Quit"), 0, 0, FALSE },
 };

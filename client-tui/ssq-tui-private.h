@@ -106,7 +106,7 @@ void      ssq_tui_show_overlay   (SsqTui      *self,
 void      ssq_tui_close_overlay  (SsqTui      *self);
 void      ssq_tui_quit           (SsqTui      *self,
                                   int          exit_code);
-void      ssq_tui_save_config    (SsqTui      *self);
+gboolean  ssq_tui_save_config    (SsqTui      *self);
 SsqConversation *ssq_tui_get_current (SsqTui *self);
 char     *ssq_tui_user_name      (SsqTui      *self,
                                   const char  *user_id);

@@ -413,7 +413,8 @@ ssq_tui_load_config (SsqTui *self)
   self->image_options.console_font = g_strcmp0 (g_getenv ("TERM"), "linux") == 0;
 }
 
-void
+/* Returns: whether it was saved; else the status bar says why. */
+gboolean
 ssq_tui_save_config (SsqTui *self)
 {
   g_autofree char *dir = g_path_get_dirname (self->config_path);
@@ -423,7 +424,11 @@ ssq_tui_save_config (SsqTui *self)
   g_key_file_set_boolean (self->config, "images", "enabled", self->images);
   g_mkdir_with_parents (dir, 0700);
   if (!g_key_file_save_to_file (self->config, self->config_path, &error))
-    ssq_tui_set_status (self, TRUE, "%s", error->message);
+    {
+      ssq_tui_set_status (self, TRUE, "%s", error->message);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* Curses. */
