@@ -55,12 +55,14 @@ ssq_tui_image_supported (void)
 #endif
 }
 
+#ifdef HAVE_CHAFA
 static const char *
 env_get (const char *const *envp,
          const char        *name)
 {
   return envp ? g_environ_getenv ((char **) envp, name) : g_getenv (name);
 }
+#endif
 
 /**
  * ssq_tui_image_detect:
