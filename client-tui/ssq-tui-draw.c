@@ -6,7 +6,6 @@
 #include "ssq-tui-private.h"
 #include "ssq-message-private.h"
 #include "ssq-display.h"
-#include "ssq-tui-progress.h"
 #include "ssq-tui-width.h"
 
 #include <stdio.h>
