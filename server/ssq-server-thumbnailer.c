@@ -127,6 +127,8 @@ failed_done (gpointer      data,
 
   if (job->thumbnailer->server == NULL)
     return;
+  /* Counted once it is no longer owed, as a thumbnail once committed. */
+  job->thumbnailer->failed++;
   if (error != NULL)
     g_warning ("Cannot mark media %s as without thumbnail: %s", job->media_id, error->message);
   job_end (job_pass (job));
@@ -140,7 +142,6 @@ job_failed (Job          *job,
   SsqServer *server = job->thumbnailer->server;
 
   g_debug ("No thumbnail for media %s: %s", job->media_id, error->message);
-  job->thumbnailer->failed++;
   ssq_server_writer_submit (server->writer, failed_op, failed_done, job, job_free);
 }
 
