@@ -153,6 +153,25 @@ wait_metric (SsqTestServer *s,
   return ssq_test_wait_until (metric_reached_cb, &w, THUMB_WAIT_MS);
 }
 
+/* Stops @s, turns its thumbnail workers on (the test's config had
+ * "thumbnail_workers=0") and starts it again. */
+static void
+restart_with_workers (SsqTestServer *s)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *config = NULL;
+  char *off;
+
+  g_assert_cmpint (ssq_test_server_stop (s), ==, 0);
+  g_assert_true (g_file_get_contents (s->config_path, &config, NULL, NULL));
+  off = strstr (config, "thumbnail_workers=0");
+  g_assert_nonnull (off);
+  off[0] = '#';
+  g_file_set_contents (s->config_path, config, -1, &error);
+  g_assert_no_error (error);
+  ssq_test_server_restart (s);
+}
+
 /* The first media object of a `message` object. */
 static JsonObject *
 first_media (JsonObject *message)
@@ -399,13 +418,11 @@ test_owed_across_restart (void)
   const char *id = json_object_get_string_member (media, "id");
   g_autofree char *media_json = g_strdup_printf ("[\"%s\"]", id);
   g_autofree char *path = g_strdup_printf ("/api/v1/media/%s/thumbnail", id);
-  g_autofree char *config = NULL;
   g_autofree char *sync = NULL;
   g_autoptr(JsonObject) reply = NULL;
   g_autoptr(JsonObject) sync_ack = NULL;
   g_autoptr(JsonObject) replay = NULL;
   g_autoptr(SsqTestWs) wb = NULL;
-  g_autoptr(GError) error = NULL;
   JsonObject *message;
   gint64 rev;
 
@@ -423,12 +440,7 @@ test_owed_across_restart (void)
   }
   g_assert_cmpint (ssq_test_metric (s, "ssq_thumbnail_queue_length"), ==, 1);
 
-  g_assert_cmpint (ssq_test_server_stop (s), ==, 0);
-  g_assert_true (g_file_get_contents (s->config_path, &config, NULL, NULL));
-  *strstr (config, "thumbnail_workers=0") = '#';
-  g_file_set_contents (s->config_path, config, -1, &error);
-  g_assert_no_error (error);
-  ssq_test_server_restart (s);
+  restart_with_workers (s);
 
   g_assert_true (wait_thumbnail (s, bob->token, id));
   g_assert_true (wait_metric (s, "ssq_thumbnails_made_total", 1));
@@ -448,12 +460,12 @@ test_owed_across_restart (void)
   g_assert_true (json_object_get_boolean_member (first_media (message), "thumbnail"));
 }
 
-/* A queue of one: a burst of uploads all get their thumbnails, in turn,
- * none refused. */
+/* A queue of one and six images owed (uploaded while no worker ran): all
+ * get their thumbnails, in turn, none refused. */
 static void
 test_queue_bound (void)
 {
-  g_autoptr(SsqTestServer) s = ssq_test_server_start (NULL, MEDIA_CONFIG "thumbnail_workers=1\n"
+  g_autoptr(SsqTestServer) s = ssq_test_server_start (NULL, MEDIA_CONFIG "thumbnail_workers=0\n"
                                                       "thumbnail_queue=1\n");
   g_autoptr(SsqTestUser) alice = ssq_test_register (s, "alice");
   g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
@@ -473,6 +485,8 @@ test_queue_bound (void)
       g_assert_cmpint (json_object_get_int_member (media, "width"), ==, 300 + i);
       g_ptr_array_add (ids, g_strdup (json_object_get_string_member (media, "id")));
     }
+  g_assert_cmpint (ssq_test_metric (s, "ssq_thumbnail_queue_length"), ==, 6);
+  restart_with_workers (s);
   for (guint i = 0; i < ids->len; i++)
     g_assert_true (wait_thumbnail (s, alice->token, ids->pdata[i]));
   g_assert_true (wait_metric (s, "ssq_thumbnails_made_total", 6));
