@@ -392,6 +392,21 @@ test_update_event (void)
       /* Nothing more: one update, not one per member. */
       g_assert_true (ssq_test_ws_nothing (sessions[i], "message", 300));
     }
+  /* Sent on after the thumbnail was made: it carries it, no update follows. */
+  {
+    g_autofree char *again = g_strdup_printf ("{\"type\":\"send\",\"conversation_id\":\"%s\","
+                                              "\"client_id\":\"w2\",\"body\":\"again\","
+                                              "\"media\":[\"%s\"]}", conv, id);
+    g_autoptr(JsonObject) ack2 = ssq_test_ws_request (wa, again);
+    g_autoptr(JsonObject) event = ssq_test_ws_expect (wb, "message", WAIT_MS);
+    JsonObject *message = json_object_get_object_member (ack2, "message");
+
+    g_assert_true (json_object_get_boolean_member (first_media (message), "thumbnail"));
+    g_assert_cmpint (json_object_get_int_member (message, "rev"), ==, 0);
+    g_assert_true (json_object_get_boolean_member (
+      first_media (json_object_get_object_member (event, "message")), "thumbnail"));
+    g_assert_true (ssq_test_ws_nothing (wb, "message", 300));
+  }
   /* History has the message with its thumbnail. */
   {
     g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s/messages", conv);
@@ -401,6 +416,8 @@ test_update_event (void)
 
     g_assert_true (json_object_get_boolean_member (first_media (m), "thumbnail"));
   }
+  /* A clean stop after it all (under valgrind: no error, no leak). */
+  g_assert_cmpint (ssq_test_server_stop (s), ==, 0);
 }
 
 /* With no thumbnail workers, images stay owed their thumbnails; a restart
@@ -550,6 +567,7 @@ test_bad_images (void)
   g_assert_true (wait_thumbnail (s, alice->token, json_object_get_string_member (m_good, "id")));
   g_assert_true (wait_metric (s, "ssq_thumbnails_made_total", 1));
   g_assert_cmpint (ssq_test_metric (s, "ssq_thumbnails_failed_total"), ==, 2);
+  g_assert_cmpint (ssq_test_server_stop (s), ==, 0);
 }
 
 int
