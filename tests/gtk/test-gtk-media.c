@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-gtk-media.c: the desktop client's media parts under Xvfb, with real
- * files and real widgets: the viewer (Save, Open With, Escape), the media
- * rows, the notification texts. XDG_CACHE_HOME, XDG_DATA_HOME and
+ * files and real widgets: files dropped on the conversation, a picture
+ * pasted into the composer, the viewer (Save, Open With, Escape), the
+ * media rows, the notification texts. XDG_CACHE_HOME, XDG_DATA_HOME and
  * XDG_CONFIG_HOME point into a directory of the test's own, where a fake
  * program is the default for PNG files: "Open With" really launches it.
  * Screenshots go to $SSQ_SCREENSHOT_DIR. */
@@ -10,10 +11,15 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "ssq-gtk-application.h"
+#include "ssq-gtk-composer.h"
+#include "ssq-gtk-conversation-view.h"
 #include "ssq-gtk-media-row.h"
 #include "ssq-gtk-media-text.h"
+#include "ssq-gtk-paste.h"
 #include "ssq-gtk-test-util.h"
 #include "ssq-gtk-viewer.h"
+#include "ssq-gtk-window.h"
 #include "ssq-test-images.h"
 #include "ssq-test-server.h"
 
@@ -51,9 +57,49 @@ window_with (GtkWidget *child,
 }
 
 static gboolean
+has_n_items (gpointer data)
+{
+  GListModel *model = ((gpointer *) data)[0];
+  guint n = GPOINTER_TO_UINT (((gpointer *) data)[1]);
+
+  return g_list_model_get_n_items (model) == n;
+}
+
+static void
+wait_n_items (GListModel *model,
+              guint       n)
+{
+  gpointer data[2] = { model, GUINT_TO_POINTER (n) };
+
+  if (!ssq_test_wait_until (has_n_items, data, WAIT_MS))
+    g_error ("%u items, not %u", g_list_model_get_n_items (model), n);
+}
+
+static gboolean
+array_not_empty (gpointer data)
+{
+  return ((GPtrArray *) data)->len > 0;
+}
+
+static gboolean
+file_gone (gpointer data)
+{
+  return !g_file_query_exists (data, NULL);
+}
+
+static gboolean
 path_exists (gpointer data)
 {
   return g_file_test (data, G_FILE_TEST_EXISTS);
+}
+
+static char *
+item_path (GListModel *model,
+           guint       position)
+{
+  g_autoptr(GFile) file = g_list_model_get_item (model, position);
+
+  return g_file_get_path (file);
 }
 
 static void
@@ -124,6 +170,306 @@ test_notification_text (void)
   g_assert_true (g_str_has_prefix (details, "1.2\xc2\xa0MB · "));
   g_assert_nonnull (strstr (details, "PDF"));
   g_assert_cmpstr (bare, ==, "999 bytes");
+}
+
+/* Drag and drop. */
+
+static GtkDropTarget *
+drop_target_of (GtkWidget *widget)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_DROP_TARGET (controller))
+        return GTK_DROP_TARGET (controller);
+    }
+  return NULL;
+}
+
+/* What GTK does with a drop the target accepted: "drop" with the files. */
+static gboolean
+drop_files (GtkDropTarget *target,
+            GFile        **files,
+            gsize          n_files)
+{
+  g_auto(GValue) value = G_VALUE_INIT;
+  gboolean accepted = FALSE;
+
+  g_value_init (&value, GDK_TYPE_FILE_LIST);
+  g_value_take_boxed (&value, gdk_file_list_new_from_array (files, n_files));
+  g_signal_emit_by_name (target, "drop", &value, 20.0, 20.0, &accepted);
+  return accepted;
+}
+
+/* Files dropped on the conversation (its composer's text included: the
+ * target listens before the text view's) join the attachments in their
+ * order; a folder or a missing file is left out and said in one toast.
+ * With no conversation open, the target is off and refuses. */
+static void
+test_drop (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ssq-gtk-drop-XXXXXX", NULL);
+  g_autofree char *folder_path = g_build_filename (dir, "Holiday", NULL);
+  g_autofree char *missing_path = g_build_filename (dir, "missing.txt", NULL);
+  g_autoptr(GFile) photo = ssq_gtk_test_make_file (dir, "photo.jpg");
+  g_autoptr(GFile) report = ssq_gtk_test_make_file (dir, "report.pdf");
+  g_autoptr(GFile) folder = g_file_new_for_path (folder_path);
+  g_autoptr(GFile) missing = g_file_new_for_path (missing_path);
+  g_autoptr(GPtrArray) toasts = g_ptr_array_new_with_free_func (g_free);
+  GtkWidget *view = g_object_new (SSQ_TYPE_GTK_CONVERSATION_VIEW, NULL);
+  GtkWidget *window = window_with (view, toasts);
+  GListModel *attachments = ssq_gtk_composer_get_attachments (
+    ssq_gtk_conversation_view_get_composer (SSQ_GTK_CONVERSATION_VIEW (view)));
+  GtkDropTarget *target = drop_target_of (view);
+  GFile *batch[] = { photo, folder, report, missing, photo };
+  g_autoptr(GFile) first = NULL, second = NULL;
+
+  g_assert_cmpint (g_mkdir (folder_path, 0700), ==, 0);
+  g_assert_nonnull (target);
+  g_assert_true (gdk_content_formats_contain_gtype (gtk_drop_target_get_formats (target), GDK_TYPE_FILE_LIST));
+
+  /* No conversation: nowhere to attach. */
+  g_assert_cmpint (gtk_event_controller_get_propagation_phase (GTK_EVENT_CONTROLLER (target)), ==, GTK_PHASE_NONE);
+  g_assert_false (drop_files (target, &photo, 1));
+  ssq_test_wait_ms (100);
+  g_assert_cmpuint (g_list_model_get_n_items (attachments), ==, 0);
+
+  ssq_gtk_conversation_view_set_conversation (SSQ_GTK_CONVERSATION_VIEW (view), "c-1");
+  g_assert_cmpint (gtk_event_controller_get_propagation_phase (GTK_EVENT_CONTROLLER (target)), ==,
+                   GTK_PHASE_CAPTURE);
+  g_assert_true (drop_files (target, batch, G_N_ELEMENTS (batch)));
+  g_assert_true (ssq_test_wait_until (array_not_empty, toasts, WAIT_MS));
+  g_assert_cmpuint (g_list_model_get_n_items (attachments), ==, 2);
+  first = g_list_model_get_item (attachments, 0);
+  second = g_list_model_get_item (attachments, 1);
+  g_assert_true (g_file_equal (first, photo));
+  g_assert_true (g_file_equal (second, report));
+  g_test_message ("toast: %s", (char *) toasts->pdata[0]);
+  g_assert_true (g_str_has_prefix (toasts->pdata[0], "2 items were not attached: "));
+  g_assert_nonnull (strstr (toasts->pdata[0], "Holiday is a folder: only files can be attached"));
+  g_assert_nonnull (strstr (toasts->pdata[0], "missing.txt is not there any more"));
+  ssq_gtk_test_screenshot (window, "media-drop.png");
+
+  /* A folder alone: its own message. */
+  g_ptr_array_set_size (toasts, 0);
+  g_assert_true (drop_files (target, &folder, 1));
+  g_assert_true (ssq_test_wait_until (array_not_empty, toasts, WAIT_MS));
+  g_assert_cmpstr (toasts->pdata[0], ==, "Holiday is a folder: only files can be attached");
+  g_assert_cmpuint (g_list_model_get_n_items (attachments), ==, 2);
+
+  /* Closing the conversation turns the target off again. */
+  ssq_gtk_conversation_view_set_conversation (SSQ_GTK_CONVERSATION_VIEW (view), NULL);
+  g_assert_cmpint (gtk_event_controller_get_propagation_phase (GTK_EVENT_CONTROLLER (target)), ==, GTK_PHASE_NONE);
+  g_assert_false (drop_files (target, &report, 1));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  ssq_test_remove_tree (dir);
+}
+
+/* Paste. */
+
+static GdkTexture *
+marked_texture (int width,
+                int height)
+{
+  g_autoptr(GdkPixbuf) pixbuf = ssq_test_image_marked (width, height, FALSE);
+
+  return gdk_texture_new_for_pixbuf (pixbuf);
+}
+
+typedef struct {
+  GtkTextView *view;
+  const char  *text;
+} HasText;
+
+static gboolean
+has_text (gpointer data)
+{
+  HasText *h = data;
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (h->view);
+  g_autofree char *text = NULL;
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  return g_strcmp0 (text, h->text) == 0;
+}
+
+/* The pasted file: where and how it was named, private, the picture. */
+static void
+assert_pasted (const char *path)
+{
+  g_autofree char *dir = ssq_gtk_paste_get_dir ();
+  g_autofree char *parent = g_path_get_dirname (path);
+  g_autofree char *name = g_path_get_basename (path);
+  g_autoptr(GdkPixbuf) decoded = NULL;
+  g_autoptr(GError) error = NULL;
+  GStatBuf st;
+
+  g_test_message ("pasted as %s", path);
+  g_assert_cmpstr (parent, ==, dir);
+  g_assert_true (g_str_has_prefix (dir, root));
+  g_assert_true (g_regex_match_simple ("^Pasted image [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}-[0-9]{2}-[0-9]{2}"
+                                       "( \\([0-9]+\\))?\\.png$", name, 0, 0));
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  decoded = gdk_pixbuf_new_from_file (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gdk_pixbuf_get_width (decoded), ==, 64);
+  g_assert_cmpint (gdk_pixbuf_get_height (decoded), ==, 48);
+  g_assert_true (ssq_test_image_colour_near (ssq_test_image_pixel (decoded, 1, 1), SSQ_TEST_RED));
+  g_assert_true (ssq_test_image_colour_near (ssq_test_image_pixel (decoded, 40, 40), SSQ_TEST_GREY));
+}
+
+/* Ctrl+V (GtkTextView's "paste-clipboard") of a picture attaches it as a
+ * PNG file in the cache; text, or text with a picture, is pasted as text.
+ * A pasted file taken out of the strip, or left in a draft a new session
+ * discards, is deleted. */
+static void
+test_paste (void)
+{
+  g_autoptr(GPtrArray) toasts = g_ptr_array_new_with_free_func (g_free);
+  GtkWidget *composer = g_object_new (SSQ_TYPE_GTK_COMPOSER, NULL);
+  GtkWidget *window = window_with (composer, toasts);
+  GtkTextView *text_view = ssq_gtk_composer_get_text_view (SSQ_GTK_COMPOSER (composer));
+  GdkClipboard *clipboard = gtk_widget_get_clipboard (GTK_WIDGET (text_view));
+  GListModel *attachments = ssq_gtk_composer_get_attachments (SSQ_GTK_COMPOSER (composer));
+  g_autoptr(GdkTexture) texture = marked_texture (64, 48);
+  g_autofree char *first = NULL, *second = NULL, *first_name = NULL, *tooltip = NULL;
+  g_autoptr(GFile) first_file = NULL;
+  g_autoptr(GFile) second_file = NULL;
+  HasText text = { text_view, NULL };
+
+  gdk_clipboard_set_texture (clipboard, texture);
+  g_assert_true (ssq_gtk_paste_has_image (clipboard));
+  g_signal_emit_by_name (text_view, "paste-clipboard");
+  wait_n_items (attachments, 1);
+  first = item_path (attachments, 0);
+  assert_pasted (first);
+  text.text = "";
+  g_assert_true (has_text (&text));   /* nothing pasted as text */
+
+  /* The same picture again: a file of its own. */
+  g_signal_emit_by_name (text_view, "paste-clipboard");
+  wait_n_items (attachments, 2);
+  second = item_path (attachments, 1);
+  assert_pasted (second);
+  g_assert_cmpstr (first, !=, second);
+  g_assert_cmpuint (toasts->len, ==, 0);
+  ssq_gtk_test_screenshot (window, "media-paste.png");
+
+  /* Text is pasted as text. */
+  gdk_clipboard_set_text (clipboard, "just words");
+  g_assert_false (ssq_gtk_paste_has_image (clipboard));
+  g_signal_emit_by_name (text_view, "paste-clipboard");
+  text.text = "just words";
+  g_assert_true (ssq_test_wait_until (has_text, &text, WAIT_MS));
+
+  /* Text and a picture of it (an office program's copy): the text. */
+  {
+    g_auto(GValue) words = G_VALUE_INIT;
+    GdkContentProvider *providers[2];
+    g_autoptr(GdkContentProvider) both = NULL;
+
+    g_value_init (&words, G_TYPE_STRING);
+    g_value_set_string (&words, " and more");
+    providers[0] = gdk_content_provider_new_typed (GDK_TYPE_TEXTURE, texture);
+    providers[1] = gdk_content_provider_new_for_value (&words);
+    both = gdk_content_provider_new_union (providers, 2);
+    g_assert_true (gdk_clipboard_set_content (clipboard, both));
+    g_assert_false (ssq_gtk_paste_has_image (clipboard));
+    g_signal_emit_by_name (text_view, "paste-clipboard");
+    text.text = "just words and more";
+    g_assert_true (ssq_test_wait_until (has_text, &text, WAIT_MS));
+    ssq_test_wait_ms (200);
+    g_assert_cmpuint (g_list_model_get_n_items (attachments), ==, 2);
+  }
+
+  /* Taken out of the strip: deleted. */
+  first_file = g_file_new_for_path (first);
+  second_file = g_file_new_for_path (second);
+  first_name = g_path_get_basename (first);
+  tooltip = g_strdup_printf ("Remove %s", first_name);
+  g_signal_emit_by_name (ssq_gtk_test_find_by_tooltip (composer, tooltip), "clicked");
+  g_assert_cmpuint (g_list_model_get_n_items (attachments), ==, 1);
+  g_assert_true (ssq_test_wait_until (file_gone, first_file, WAIT_MS));
+  g_assert_true (g_file_query_exists (second_file, NULL));
+
+  /* A draft given up for another session: its pasted file too. */
+  {
+    g_autofree char *data_dir = g_dir_make_tmp ("ssq-gtk-paste-client-XXXXXX", NULL);
+    g_autoptr(SsqClient) client = ssq_client_new ("http://127.0.0.1:9", data_dir);
+
+    ssq_gtk_composer_set_conversation (SSQ_GTK_COMPOSER (composer), client, NULL, NULL);
+    g_assert_cmpuint (g_list_model_get_n_items (attachments), ==, 0);
+    g_assert_true (ssq_test_wait_until (file_gone, second_file, WAIT_MS));
+    ssq_gtk_composer_set_conversation (SSQ_GTK_COMPOSER (composer), NULL, NULL, NULL);
+    g_clear_object (&client);
+    ssq_test_remove_tree (data_dir);
+  }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* The application: at start it prunes pictures pasted more than a day
+ * ago; its toasts show text as written (libadwaita 1.2 reads a toast's
+ * title as markup). */
+static GtkWidget *
+find_label_with (GtkWidget  *widget,
+                 const char *text)
+{
+  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_label_with (child, text);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+test_application (void)
+{
+  g_autofree char *dir = ssq_gtk_paste_get_dir ();
+  g_autofree char *old_path = g_build_filename (dir, "Pasted image old.png", NULL);
+  g_autofree char *new_path = g_build_filename (dir, "Pasted image new.png", NULL);
+  g_autoptr(GFile) old_file = g_file_new_for_path (old_path);
+  g_autoptr(SsqGtkApplication) app = ssq_gtk_application_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) labels = g_string_new (NULL);
+  GtkWidget *window;
+  const char *hostile = "Cannot attach R&D <draft>.pdf";
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  ssq_test_write_file (old_path, "old", 3);
+  ssq_test_write_file (new_path, "new", 3);
+  g_assert_true (g_file_set_attribute_uint64 (old_file, G_FILE_ATTRIBUTE_TIME_MODIFIED,
+                                              (guint64) (g_get_real_time () / G_USEC_PER_SEC - 2 * 86400),
+                                              G_FILE_QUERY_INFO_NONE, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ssq_test_wait_until (file_gone, old_file, WAIT_MS));
+  g_assert_true (g_file_test (new_path, G_FILE_TEST_EXISTS));
+
+  window = GTK_WIDGET (ssq_gtk_window_new (ADW_APPLICATION (app)));
+  gtk_window_present (GTK_WINDOW (window));
+  ssq_gtk_window_toast (SSQ_GTK_WINDOW (window), hostile);
+  ssq_test_wait_ms (300);
+  if (find_label_with (window, hostile) == NULL)
+    {
+      ssq_gtk_test_collect_labels (window, labels);
+      g_error ("no label shows \"%s\"; the labels:\n%s", hostile, labels->str);
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_unlink (new_path);
 }
 
 /* The viewer. */
@@ -596,6 +942,9 @@ main (int    argc,
                                                 GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
   }
   g_test_add_func ("/gtk/media/notification-text", test_notification_text);
+  g_test_add_func ("/gtk/media/drop", test_drop);
+  g_test_add_func ("/gtk/media/paste", test_paste);
+  g_test_add_func ("/gtk/media/application", test_application);
   g_test_add_func ("/gtk/media/viewer", test_viewer);
   g_test_add_func ("/gtk/media/viewer-hostile", test_viewer_hostile);
   g_test_add_func ("/gtk/media/picture-rows", test_picture_rows);
