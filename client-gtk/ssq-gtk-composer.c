@@ -88,7 +88,8 @@ discard_attachments (SsqGtkComposer *self)
     }
   g_list_store_remove_all (self->attachments);
   g_cancellable_cancel (self->draft_work);
-  g_set_object (&self->draft_work, g_cancellable_new ());
+  g_object_unref (self->draft_work);
+  self->draft_work = g_cancellable_new ();
 }
 
 /**
