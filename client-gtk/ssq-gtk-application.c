@@ -10,6 +10,7 @@
 
 #include "ssq-display.h"
 #include "ssq-gtk-dialogs.h"
+#include "ssq-gtk-paste.h"
 #include "ssq-gtk-secret.h"
 #include "ssq-gtk-window.h"
 
@@ -294,6 +295,11 @@ ssq_gtk_application_startup (GApplication *app)
   g_action_map_add_action_entries (G_ACTION_MAP (app), actions, G_N_ELEMENTS (actions), app);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences", preferences_accels);
+  /* Pictures pasted in an earlier run: drafts do not outlive the app, and
+   * the outbox holds its own copy of what was sent. A day's grace for the
+   * draft of another instance (one runs per session bus, and the same user
+   * may have two sessions sharing this cache). */
+  ssq_gtk_paste_prune_async (G_TIME_SPAN_DAY);
 }
 
 static void

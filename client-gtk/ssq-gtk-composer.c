@@ -4,14 +4,18 @@
  * message of mine for editing, Enter saves it and Escape gives it up. It
  * knows the open conversation, not the window: errors go up as the
  * window's "win.toast" action, a send as the "sent" signal. Files chosen
- * with the attach button wait in a list of GFile, shown above the text;
- * sending them comes with the client library's upload. */
+ * with the attach button, dropped on the conversation (each checked to be
+ * a file first) or pasted as a picture wait in a list of GFile, shown
+ * above the text; sending them comes with the client library's upload.
+ * A pasted picture is a file of ours (see ssq-gtk-paste.c): taken out of
+ * the list, or left in a draft a new session discards, it is deleted. */
 #include "ssq-config.h"
 #include "ssq-gtk-composer.h"
 
 #include <glib/gi18n.h>
 
 #include "ssq-gtk-attachment-strip.h"
+#include "ssq-gtk-paste.h"
 
 struct _SsqGtkComposer
 {
@@ -27,6 +31,7 @@ struct _SsqGtkComposer
   gint64                 editing_seq;   /* Up: the message being edited, or 0 */
   GListStore            *attachments;   /* GFile, in the order they were added */
   GtkFileChooserNative  *chooser;       /* while it is open */
+  GCancellable          *draft_work;    /* pastes and checks for this draft */
 };
 
 G_DEFINE_FINAL_TYPE (SsqGtkComposer, ssq_gtk_composer, GTK_TYPE_BOX)
@@ -62,6 +67,31 @@ set_text (SsqGtkComposer *self,
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->text_view), text, -1);
 }
 
+/* A pasted picture is ours alone: once out of the draft, nobody needs it. */
+static void
+forget_file (GFile *file)
+{
+  if (ssq_gtk_paste_owns (file))
+    g_file_delete_async (file, G_PRIORITY_LOW, NULL, NULL, NULL);
+}
+
+/* Empties the attachments of a draft given up, and stops the pastes and
+ * checks still running for it. */
+static void
+discard_attachments (SsqGtkComposer *self)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->attachments)); i++)
+    {
+      g_autoptr(GFile) file = g_list_model_get_item (G_LIST_MODEL (self->attachments), i);
+
+      forget_file (file);
+    }
+  g_list_store_remove_all (self->attachments);
+  g_cancellable_cancel (self->draft_work);
+  g_object_unref (self->draft_work);
+  self->draft_work = g_cancellable_new ();
+}
+
 /**
  * ssq_gtk_composer_set_conversation:
  * @self: the composer
@@ -88,7 +118,7 @@ ssq_gtk_composer_set_conversation (SsqGtkComposer *self,
       g_clear_object (&self->client);
       self->editing_seq = 0;
       set_text (self, "");
-      g_list_store_remove_all (self->attachments);
+      discard_attachments (self);
     }
   g_set_object (&self->client, client);
   g_set_object (&self->messages, messages);
@@ -277,7 +307,165 @@ remove_attachment_cb (SsqGtkComposer *self,
   guint position;
 
   if (g_list_store_find_with_equal_func (self->attachments, file, (GEqualFunc) g_file_equal, &position))
-    g_list_store_remove (self->attachments, position);
+    {
+      g_list_store_remove (self->attachments, position);
+      forget_file (file);
+    }
+}
+
+/* Files from elsewhere (a drop): each is checked to be a file, one after
+ * the other so that they keep their order; what cannot be attached is
+ * told in one toast at the end. */
+typedef struct {
+  SsqGtkComposer *self;
+  GPtrArray      *files;     /* of GFile */
+  guint           next;
+  GPtrArray      *problems;  /* of char *, one message each */
+  GCancellable   *cancellable;
+} Checking;
+
+static void
+checking_free (Checking *c)
+{
+  g_object_unref (c->self);
+  g_ptr_array_unref (c->files);
+  g_ptr_array_unref (c->problems);
+  g_object_unref (c->cancellable);
+  g_free (c);
+}
+
+static void check_next (Checking *c);
+
+static void
+report_problems (Checking *c)
+{
+  g_autofree char *names = NULL;
+  g_autofree char *text = NULL;
+
+  if (c->problems->len == 0)
+    return;
+  if (c->problems->len == 1)
+    {
+      toast (c->self, c->problems->pdata[0]);
+      return;
+    }
+  g_ptr_array_add (c->problems, NULL);
+  names = g_strjoinv ("; ", (char **) c->problems->pdata);
+  text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u item was not attached: %s",
+                                       "%u items were not attached: %s", c->problems->len - 1),
+                          c->problems->len - 1, names);
+  toast (c->self, text);
+}
+
+static void
+checked_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Checking *c = user_data;
+  GFile *file = G_FILE (source);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFileInfo) info = g_file_query_info_finish (file, result, &error);
+  g_autofree char *name = NULL;
+
+  if (g_cancellable_is_cancelled (c->cancellable))
+    {
+      checking_free (c);
+      return;
+    }
+  name = ssq_gtk_attachment_strip_display_name (file);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    g_ptr_array_add (c->problems, g_strdup_printf (_("%s is not there any more"), name));
+  else if (info == NULL)
+    /* Translators: %s is a file name, then why it cannot be read. */
+    g_ptr_array_add (c->problems, g_strdup_printf (_("Cannot attach %s: %s"), name, error->message));
+  else if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+    g_ptr_array_add (c->problems, g_strdup_printf (_("%s is a folder: only files can be attached"), name));
+  else if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
+    g_ptr_array_add (c->problems, g_strdup_printf (_("%s is not a file that can be attached"), name));
+  else
+    ssq_gtk_composer_add_file (c->self, file);
+  check_next (c);
+}
+
+static void
+check_next (Checking *c)
+{
+  if (c->next == c->files->len)
+    {
+      report_problems (c);
+      checking_free (c);
+      return;
+    }
+  g_file_query_info_async (c->files->pdata[c->next++], G_FILE_ATTRIBUTE_STANDARD_TYPE, G_FILE_QUERY_INFO_NONE,
+                           G_PRIORITY_DEFAULT, c->cancellable, checked_cb, c);
+}
+
+/**
+ * ssq_gtk_composer_attach_files:
+ * @self: the composer
+ * @files: (array length=n_files): files from elsewhere, as a drop
+ * @n_files: how many
+ *
+ * Adds those of @files that are files (a symbolic link to one counts),
+ * in their order, once each; a folder, a device or a file that cannot
+ * be read is left out, and said so in a toast. The checks run
+ * asynchronously; a new session given the composer meanwhile stops them.
+ */
+void
+ssq_gtk_composer_attach_files (SsqGtkComposer  *self,
+                               GFile          **files,
+                               guint            n_files)
+{
+  Checking *c;
+
+  g_return_if_fail (SSQ_IS_GTK_COMPOSER (self));
+  g_return_if_fail (files != NULL || n_files == 0);
+
+  c = g_new0 (Checking, 1);
+  c->self = g_object_ref (self);
+  c->files = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < n_files; i++)
+    g_ptr_array_add (c->files, g_object_ref (files[i]));
+  c->problems = g_ptr_array_new_with_free_func (g_free);
+  c->cancellable = g_object_ref (self->draft_work);
+  check_next (c);
+}
+
+/* Paste: a picture on the clipboard (and no text) becomes a file. */
+
+static void
+pasted_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(SsqGtkComposer) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) file = ssq_gtk_paste_save_image_finish (result, &error);
+  g_autofree char *text = NULL;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (file == NULL)
+    {
+      text = g_strdup_printf (_("Could not paste the picture: %s"), error->message);
+      toast (self, text);
+      return;
+    }
+  ssq_gtk_composer_add_file (self, file);
+}
+
+/* GtkTextView's Ctrl+V (and Shift+Insert, and Paste in its menu). */
+static void
+paste_clipboard_cb (GtkTextView    *text_view,
+                    SsqGtkComposer *self)
+{
+  GdkClipboard *clipboard = gtk_widget_get_clipboard (GTK_WIDGET (text_view));
+
+  if (!ssq_gtk_paste_has_image (clipboard))
+    return;   /* text: the text view pastes it */
+  g_signal_stop_emission_by_name (text_view, "paste-clipboard");
+  ssq_gtk_paste_save_image_async (clipboard, self->draft_work, pasted_cb, g_object_ref (self));
 }
 
 static void
@@ -336,6 +524,8 @@ ssq_gtk_composer_dispose (GObject *object)
       gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
       g_clear_object (&self->chooser);
     }
+  g_cancellable_cancel (self->draft_work);
+  g_clear_object (&self->draft_work);
   g_clear_object (&self->attachments);
   g_clear_object (&self->messages);
   g_clear_object (&self->client);
@@ -376,12 +566,14 @@ ssq_gtk_composer_init (SsqGtkComposer *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->attachments = g_list_store_new (G_TYPE_FILE);
+  self->draft_work = g_cancellable_new ();
   ssq_gtk_attachment_strip_set_model (self->attachment_strip, G_LIST_MODEL (self->attachments));
   keys = gtk_event_controller_key_new ();
   gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
   g_signal_connect (keys, "key-pressed", G_CALLBACK (key_pressed_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self->text_view), keys);
   g_signal_connect (gtk_text_view_get_buffer (self->text_view), "changed", G_CALLBACK (text_changed_cb), self);
+  g_signal_connect (self->text_view, "paste-clipboard", G_CALLBACK (paste_clipboard_cb), self);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->text_view), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Message"), -1);
 }

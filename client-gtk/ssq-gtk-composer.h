@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-gtk-composer.h: the box where a message is written, sent with Enter
  * and, after Up in an empty composer, the last message of mine edited;
- * files attached wait there for the next message. */
+ * files attached, dropped or pasted wait there for the next message. */
 #pragma once
 
 #include <adwaita.h>
@@ -21,6 +21,9 @@ gboolean     ssq_gtk_composer_send             (SsqGtkComposer *self);
 GtkTextView *ssq_gtk_composer_get_text_view    (SsqGtkComposer *self);
 void         ssq_gtk_composer_add_file         (SsqGtkComposer *self,
                                                 GFile          *file);
+void         ssq_gtk_composer_attach_files     (SsqGtkComposer  *self,
+                                                GFile          **files,
+                                                guint            n_files);
 GListModel  *ssq_gtk_composer_get_attachments  (SsqGtkComposer *self);
 
 G_END_DECLS

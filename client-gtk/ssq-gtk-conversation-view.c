@@ -3,7 +3,8 @@
  * header shows the conversation's title and who is in it (or typing); the
  * message list is a GtkListView over the client library's SsqMessageList,
  * follows new messages while the view is at its end, fetches older
- * history when scrolled to the top and marks what is shown read. */
+ * history when scrolled to the top and marks what is shown read. Files
+ * dropped on it go to the composer's attachments. */
 #include "ssq-config.h"
 #include "ssq-gtk-conversation-view.h"
 
@@ -23,6 +24,7 @@ struct _SsqGtkConversationView
   GtkScrolledWindow *message_scroller;
   GtkListView       *message_view;
   SsqGtkComposer    *composer;
+  GtkDropTarget     *drop_target;
 
   SsqClient         *client;
   SsqMessageList    *messages;
@@ -235,6 +237,43 @@ set_messages (SsqGtkConversationView *self,
   scroll_to_bottom_later (self);
 }
 
+/* Drag and drop. */
+
+static gboolean
+drop_cb (GtkDropTarget          *target,
+         const GValue           *value,
+         double                  x,
+         double                  y,
+         SsqGtkConversationView *self)
+{
+  GSList *files;
+  g_autoptr(GPtrArray) array = g_ptr_array_new ();
+
+  if (self->conversation_id == NULL || !G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    return FALSE;
+  files = gdk_file_list_get_files (g_value_get_boxed (value));
+  for (GSList *l = files; l != NULL; l = l->next)
+    g_ptr_array_add (array, l->data);
+  g_slist_free (files);
+  if (array->len == 0)
+    return FALSE;
+  ssq_gtk_composer_attach_files (self->composer, (GFile **) array->pdata, array->len);
+  return TRUE;
+}
+
+/* Files may be dropped anywhere on an open conversation, the composer's
+ * text included: the target listens in the capture phase, before the text
+ * view's own target would take a file's path as text. With no
+ * conversation open it is off, and the view shows no drop highlight. */
+static void
+drop_target_init (SsqGtkConversationView *self)
+{
+  self->drop_target = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  gtk_event_controller_set_propagation_phase (GTK_EVENT_CONTROLLER (self->drop_target), GTK_PHASE_NONE);
+  g_signal_connect (self->drop_target, "drop", G_CALLBACK (drop_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (self->drop_target));
+}
+
 /**
  * ssq_gtk_conversation_view_set_conversation:
  * @self: the view
@@ -259,6 +298,8 @@ ssq_gtk_conversation_view_set_conversation (SsqGtkConversationView *self,
                                          G_LIST_MODEL (self->messages));
     }
   gtk_stack_set_visible_child_name (self->stack, conversation_id ? "conversation" : "empty");
+  gtk_event_controller_set_propagation_phase (GTK_EVENT_CONTROLLER (self->drop_target),
+                                              conversation_id ? GTK_PHASE_CAPTURE : GTK_PHASE_NONE);
   update_header (self);
   ssq_gtk_conversation_view_mark_read (self);
 }
@@ -435,6 +476,7 @@ ssq_gtk_conversation_view_init (SsqGtkConversationView *self)
   g_signal_connect (factory, "setup", G_CALLBACK (message_setup_cb), self);
   g_signal_connect (factory, "bind", G_CALLBACK (message_bind_cb), self);
   gtk_list_view_set_factory (self->message_view, factory);
+  drop_target_init (self);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->message_view), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Messages"), -1);
 }

@@ -36,7 +36,11 @@ void
 ssq_gtk_window_toast (SsqGtkWindow *self,
                       const char   *text)
 {
-  adw_toast_overlay_add_toast (self->toasts, adw_toast_new (text));
+  /* libadwaita 1.2 reads a toast's title as markup: plain text with an
+   * "&" or a "<" (a file name, a server's error) would show as nothing. */
+  g_autofree char *markup = g_markup_escape_text (text, -1);
+
+  adw_toast_overlay_add_toast (self->toasts, adw_toast_new (markup));
 }
 
 void

@@ -4,9 +4,13 @@
 #include "ssq-tui-private.h"
 #include "ssq-lookup.h"
 #include "ssq-proto.h"
+#include "ssq-tui-path.h"
 #include "ssq-tui-width.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef void (*ActionFunc) (SsqTui *self, GStrv args);
 
@@ -393,6 +397,115 @@ act_notify (SsqTui *self,
   ssq_tui_set_status (self, FALSE, "%s", self->notify ? _("Notifications on") : _("Notifications off"));
 }
 
+/* A file to send: there, a regular file, readable; else a clear status. */
+static gboolean
+check_file (SsqTui     *self,
+            const char *path)
+{
+  g_autofree char *name = g_filename_display_name (path);
+  GStatBuf st;
+
+  if (g_stat (path, &st) != 0)
+    {
+      int saved = errno;
+
+      ssq_tui_set_status (self, TRUE, _("Cannot send %s: %s"), name, g_strerror (saved));
+      return FALSE;
+    }
+  if (S_ISDIR (st.st_mode))
+    {
+      ssq_tui_set_status (self, TRUE, _("%s is a folder; send the files in it one by one"), name);
+      return FALSE;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      ssq_tui_set_status (self, TRUE, _("%s is not a regular file"), name);
+      return FALSE;
+    }
+  if (g_access (path, R_OK) != 0)
+    {
+      int saved = errno;
+
+      ssq_tui_set_status (self, TRUE, _("Cannot send %s: %s"), name, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+act_upload (SsqTui *self,
+            GStrv   args)
+{
+  g_autofree char *path = ssq_tui_path_expand (args[0]);
+  g_autoptr(GError) error = NULL;
+
+  if (!need_conversation (self) || !check_file (self, path))
+    return;
+  if (!ssq_tui_media_upload (self, path, args[1], &error))
+    ssq_tui_set_status (self, TRUE, "%s", error->message);
+}
+
+static void
+act_save (SsqTui *self,
+          GStrv   args)
+{
+  g_autofree char *dir = args[1] ? ssq_tui_path_expand (args[1]) : NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 seq;
+
+  if (!need_conversation (self) || !parse_seq (self, args[0], &seq))
+    return;
+  if (dir != NULL && !g_file_test (dir, G_FILE_TEST_IS_DIR))
+    {
+      g_autofree char *name = g_filename_display_name (dir);
+
+      ssq_tui_set_status (self, TRUE, _("No such folder: %s"), name);
+      return;
+    }
+  if (!ssq_tui_media_save (self, seq, dir, &error))
+    ssq_tui_set_status (self, TRUE, "%s", error->message);
+}
+
+/* What /images says: the setting, and what this terminal makes of it. */
+static void
+report_images (SsqTui *self)
+{
+  static const char *const kinds[] = {
+    [SSQ_TUI_IMAGE_SYMBOLS] = N_("Unicode blocks"),
+    [SSQ_TUI_IMAGE_SIXEL] = N_("sixel graphics"),
+    [SSQ_TUI_IMAGE_KITTY] = N_("kitty graphics"),
+  };
+
+  if (!self->images)
+    ssq_tui_set_status (self, FALSE, "%s", _("Pictures off (/images on shows them)"));
+  else if (!ssq_tui_image_supported ())
+    ssq_tui_set_status (self, FALSE, "%s", _("Pictures on, but this build cannot show any (it has no libchafa)"));
+  else if (self->images_mode == SSQ_TUI_IMAGE_NONE)
+    ssq_tui_set_status (self, FALSE, "%s", _("Pictures on, but this terminal cannot show any"));
+  else
+    ssq_tui_set_status (self, FALSE, _("Pictures on (%s)"), _(kinds[self->images_mode]));
+}
+
+static void
+act_images (SsqTui *self,
+            GStrv   args)
+{
+  if (args[0] == NULL)
+    {
+      report_images (self);
+      return;
+    }
+  if (g_ascii_strcasecmp (args[0], "on") != 0 && g_ascii_strcasecmp (args[0], "off") != 0)
+    {
+      ssq_tui_set_status (self, TRUE, "%s", _("Usage: /images on|off"));
+      return;
+    }
+  self->images = g_ascii_strcasecmp (args[0], "on") == 0;
+  if (ssq_tui_save_config (self))
+    report_images (self);
+  ssq_tui_queue_redraw (self);
+}
+
 static void
 act_logout (SsqTui *self,
             GStrv   args)
@@ -429,6 +542,9 @@ static const ActionFunc actions[] = {
   [SSQ_TUI_CMD_BACK] = act_back,
   [SSQ_TUI_CMD_USERS] = act_users,
   [SSQ_TUI_CMD_NOTIFY] = act_notify,
+  [SSQ_TUI_CMD_UPLOAD] = act_upload,
+  [SSQ_TUI_CMD_SAVE] = act_save,
+  [SSQ_TUI_CMD_IMAGES] = act_images,
   [SSQ_TUI_CMD_LOGOUT] = act_logout,
   [SSQ_TUI_CMD_QUIT] = act_quit,
 };
@@ -464,9 +580,37 @@ ssq_tui_submit (SsqTui     *self,
   actions[command->id] (self, args);
 }
 
-/* Tab: commands at the start of a line, else usernames (with or without
- * '@') and conversation titles. One match is completed; several are
- * completed as far as they agree and listed in the status bar. */
+/* Tab in the path argument of /upload or /save: file names. */
+static void
+complete_path (SsqTui *self,
+               gsize   start)
+{
+  const char *text = ssq_tui_editor_get_text (self->editor);
+  gsize cursor = ssq_tui_editor_get_cursor (self->editor);
+  g_autofree char *typed = g_strndup (text + start, cursor - start);
+  g_autofree char *replacement = NULL;
+  g_autoptr(GPtrArray) names = ssq_tui_path_complete (typed, &replacement);
+
+  if (names->len == 0)
+    {
+      ssq_tui_set_status (self, FALSE, "%s", _("No file name starts with that"));
+      return;
+    }
+  ssq_tui_editor_replace_before_cursor (self->editor, start, replacement);
+  if (names->len > 1)
+    {
+      g_autofree char *all = NULL;
+
+      g_ptr_array_add (names, NULL);
+      all = g_strjoinv ("  ", (char **) names->pdata);
+      ssq_tui_set_status (self, FALSE, "%s", all);
+    }
+}
+
+/* Tab: commands at the start of a line, file paths in /upload and /save,
+ * else usernames (with or without '@') and conversation titles. One match
+ * is completed; several are completed as far as they agree and listed in
+ * the status bar. */
 void
 ssq_tui_complete (SsqTui *self)
 {
@@ -477,7 +621,14 @@ ssq_tui_complete (SsqTui *self)
   const char *stem = at ? word + 1 : word;
   g_autofree char *common = NULL;
   GListModel *list = G_LIST_MODEL (self->conversations);
+  gsize path_start;
 
+  if (ssq_tui_command_path_at (ssq_tui_editor_get_text (self->editor),
+                               ssq_tui_editor_get_cursor (self->editor), &path_start))
+    {
+      complete_path (self, path_start);
+      return;
+    }
   if (word[0] == '/' && strlen (word) == ssq_tui_editor_get_cursor (self->editor))
     candidates = ssq_tui_command_complete (word + 1);
   else

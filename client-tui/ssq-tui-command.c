@@ -4,6 +4,7 @@
  * argument takes the rest of the line as typed. */
 #include "ssq-config.h"
 #include "ssq-tui-command.h"
+#include "ssq-tui-path.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -29,6 +30,9 @@ static const SsqTuiCommand commands[] = {
   { SSQ_TUI_CMD_BACK, "back", "", N_("Show yourself as online"), 0, 0, FALSE },
   { SSQ_TUI_CMD_USERS, "users", N_("PREFIX"), N_("Find users by name"), 0, 1, FALSE },
   { SSQ_TUI_CMD_NOTIFY, "notify", N_("on|off"), N_("Turn notifications on or off"), 1, 1, FALSE },
+  { SSQ_TUI_CMD_UPLOAD, "upload", N_("PATH [CAPTION]"), N_("Send a file (Tab completes the path; quote spaces)"), 1, 2, TRUE, 1 },
+  { SSQ_TUI_CMD_SAVE, "save", N_("N [DIR]"), N_("Save the attachments of message #N"), 1, 2, FALSE, 2 },
+  { SSQ_TUI_CMD_IMAGES, "images", N_("[on|off]"), N_("Show pictures in the messages or not"), 0, 1, FALSE },
   { SSQ_TUI_CMD_LOGOUT, "logout", "", N_("Log out and quit"), 0, 0, FALSE },
   { SSQ_TUI_CMD_QUIT, "quit", "", N_("Quit"), 0, 0, FALSE },
 };
@@ -51,7 +55,30 @@ lookup (const char *name)
   return NULL;
 }
 
-/* Splits "a b rest of it" into max-1 words and the rest, as typed. */
+/* The end of the word at @p: the first space outside quotes and not
+ * escaped, or the end of the text. */
+static const char *
+word_end (const char *p)
+{
+  char quote = 0;
+
+  for (; *p != '\0'; p++)
+    {
+      if (quote == 0 && *p == ' ')
+        break;
+      if (*p == '\\' && quote != '\'' && p[1] != '\0')
+        p++;
+      else if (quote == 0 && (*p == '\'' || *p == '"'))
+        quote = *p;
+      else if (*p == quote)
+        quote = 0;
+    }
+  return p;
+}
+
+/* Splits "a b rest of it" into max-1 words and the rest, as typed. The
+ * words are read as a shell would ("a file.jpg", a\ file.jpg); an
+ * unbalanced quote in them fails. */
 static GStrv
 split_with_rest (const char *args,
                  int         n)
@@ -62,17 +89,20 @@ split_with_rest (const char *args,
   for (int i = 0; i < n - 1; i++)
     {
       const char *start;
+      char open = 0;
 
       while (*p == ' ')
         p++;
       start = p;
-      while (*p != '\0' && *p != ' ')
-        p++;
+      p = word_end (p);
       if (p == start)
         break;
       {
-        g_autofree char *word = g_strndup (start, p - start);
+        g_autofree char *typed = g_strndup (start, p - start);
+        g_autofree char *word = ssq_tui_path_unescape (typed, &open);
 
+        if (open != 0)
+          return NULL;
         g_strv_builder_add (builder, word);
       }
     }
@@ -121,6 +151,8 @@ ssq_tui_command_parse (const char  *line,
   else if (*args == '\0')
     parsed = g_new0 (char *, 1);
   else if (!g_shell_parse_argv (args, NULL, &parsed, NULL))
+    parsed = NULL;
+  if (parsed == NULL)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                    _("Unbalanced quotes in /%s"), command->name);
@@ -162,4 +194,49 @@ ssq_tui_command_complete (const char *prefix)
     if (g_str_has_prefix (commands[i].name, prefix))
       g_ptr_array_add (out, g_strconcat ("/", commands[i].name, NULL));
   return out;
+}
+
+/**
+ * ssq_tui_command_path_at:
+ * @line: the input line
+ * @cursor: a byte offset in it
+ * @out_start: (out): where the path argument starts
+ *
+ * Returns: whether @cursor is in the argument of a command that is a file
+ * path (/upload PATH, /save N DIR), for Tab to complete file names.
+ */
+gboolean
+ssq_tui_command_path_at (const char *line,
+                         gsize       cursor,
+                         gsize      *out_start)
+{
+  g_autofree char *text = g_strndup (line, cursor);
+  const char *space = strchr (text, ' ');
+  g_autofree char *name = NULL;
+  const SsqTuiCommand *command;
+  const char *p;
+  int index = 0;
+
+  if (text[0] != '/' || space == NULL)
+    return FALSE;
+  name = g_strndup (text + 1, space - text - 1);
+  command = lookup (name);
+  if (command == NULL || command->path_arg == 0)
+    return FALSE;
+  for (p = space;;)
+    {
+      const char *start;
+
+      while (*p == ' ')
+        p++;
+      start = p;
+      index++;
+      p = word_end (p);
+      if (*p == '\0')
+        {
+          /* The word the cursor is in (or the empty one it begins). */
+          *out_start = (gsize) (start - text);
+          return index == command->path_arg;
+        }
+    }
 }

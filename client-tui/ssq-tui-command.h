@@ -28,6 +28,9 @@ typedef enum {
   SSQ_TUI_CMD_BACK,
   SSQ_TUI_CMD_USERS,
   SSQ_TUI_CMD_NOTIFY,
+  SSQ_TUI_CMD_UPLOAD,
+  SSQ_TUI_CMD_SAVE,
+  SSQ_TUI_CMD_IMAGES,
   SSQ_TUI_CMD_LOGOUT,
   SSQ_TUI_CMD_QUIT,
   SSQ_TUI_N_COMMANDS
@@ -41,6 +44,7 @@ typedef struct {
   int             min_args;
   int             max_args;   /* -1: any number */
   gboolean        rest_is_text; /* the last argument is the rest of the line */
+  int             path_arg;   /* which argument (from 1) is a file path; 0: none */
 } SsqTuiCommand;
 
 const SsqTuiCommand *ssq_tui_command_parse    (const char  *line,
@@ -49,5 +53,8 @@ const SsqTuiCommand *ssq_tui_command_parse    (const char  *line,
 char                *ssq_tui_command_help     (void);
 GPtrArray           *ssq_tui_command_complete (const char  *prefix);
 const SsqTuiCommand *ssq_tui_command_get      (SsqTuiCommandId id);
+gboolean             ssq_tui_command_path_at  (const char  *line,
+                                               gsize        cursor,
+                                               gsize       *out_start);
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include "ssq-display.h"
 #include "ssq-tui-width.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* The list shows from this width on; narrower terminals get the messages
@@ -15,9 +16,12 @@
 #define LIST_MIN_COLS  60
 #define LIST_WIDTH     22
 
+/* A piece of a line: text in one attribute, or one row of a picture. */
 typedef struct {
-  char  *text;
-  attr_t attr;
+  char        *text;
+  attr_t       attr;
+  SsqTuiImage *image;     /* not owned: the pictures outlive the frame */
+  int          image_row;
 } Seg;
 
 static void
@@ -70,17 +74,62 @@ put (int         y,
   return used;
 }
 
+/* The rows of a picture (its symbol form, or room for its pixels), after
+ * @indent columns. */
+G_GNUC_UNUSED static void
+add_picture_lines (GPtrArray   *lines,
+                   SsqTuiImage *image,
+                   int          indent)
+{
+  g_autofree char *pad = g_strnfill (indent, ' ');
+
+  for (int row = 0; row < ssq_tui_image_get_rows (image); row++)
+    {
+      GPtrArray *line = line_new ();
+      Seg *seg = g_new0 (Seg, 1);
+
+      line_add (line, pad, 0);
+      seg->image = image;
+      seg->image_row = row;
+      g_ptr_array_add (line, seg);
+      g_ptr_array_add (lines, line);
+    }
+}
+
+/* A picture's rows on screen, gathered while its lines are drawn. */
+typedef struct {
+  SsqTuiImage *image;
+  int          y, x, width;
+  int          first_row, n_rows;
+} Shown;
+
 static void
 put_line (int        y,
           int        x,
           int        width,
-          GPtrArray *line)
+          GPtrArray *line,
+          GArray    *shown)
 {
   for (guint i = 0; i < line->len && width > 0; i++)
     {
       Seg *seg = line->pdata[i];
-      int used = put (y, x, width, seg->text, seg->attr);
+      int used;
 
+      if (seg->image != NULL)
+        {
+          Shown *last = shown->len ? &g_array_index (shown, Shown, shown->len - 1) : NULL;
+
+          if (last != NULL && last->image == seg->image && last->y + last->n_rows == y)
+            last->n_rows++;
+          else
+            {
+              Shown add = { seg->image, y, x, width, seg->image_row, 1 };
+
+              g_array_append_val (shown, add);
+            }
+          return;
+        }
+      used = put (y, x, width, seg->text, seg->attr);
       x += used;
       width -= used;
     }
@@ -347,6 +396,15 @@ add_message_lines (SsqTui     *self,
       g_ptr_array_add (lines, line);
     }
 
+  /* Attachments go here once messages carry them: a line each from the
+   * shared formatter ("[image 1920×1080 photo.jpg 240 KB]", "[file
+   * report.pdf 1.2 MB]") after @indent, and with self->images on, for an
+   * image whose thumbnail is in the cache, its picture below it:
+   * add_picture_lines (lines, picture, indent), the picture made once per
+   * media id with ssq_tui_image_new_from_file (thumbnail,
+   * &self->image_options) and kept for the next frames. The marks below
+   * then go after the last text line, not on a picture row. */
+
   /* The marks go after the text, or on a line of their own when the last
    * line is full. */
   {
@@ -419,6 +477,7 @@ draw_messages (SsqTui *self,
                int     width)
 {
   g_autoptr(GPtrArray) lines = NULL;
+  g_autoptr(GArray) shown = g_array_new (FALSE, TRUE, sizeof (Shown));
   int first;
 
   if (self->messages == NULL)
@@ -428,7 +487,13 @@ draw_messages (SsqTui *self,
   self->scroll = CLAMP (self->scroll, 0, self->max_scroll);
   first = MAX (0, (int) lines->len - height - self->scroll);
   for (int row = 0; row < height && first + row < (int) lines->len; row++)
-    put_line (top + row, x, width, lines->pdata[first + row]);
+    put_line (top + row, x, width, lines->pdata[first + row], shown);
+  for (guint i = 0; i < shown->len; i++)
+    {
+      Shown *s = &g_array_index (shown, Shown, i);
+
+      ssq_tui_pictures_show (self->pictures, stdscr, s->image, s->y, s->x, s->width, s->first_row, s->n_rows);
+    }
   if (self->scroll > 0)
     put (top + height - 1, x + width - 12, 12, _(" -- more -- "), A_REVERSE);
 }
@@ -477,7 +542,15 @@ draw_status (SsqTui *self)
         }
     }
   put (y, 0, self->cols, text->str, COLOR_PAIR (SSQ_TUI_PAIR_BAR));
-  if (self->status != NULL)
+  if (self->progress_label != NULL)
+    {
+      /* A transfer takes the place of the notes while it lasts. */
+      int width = ssq_tui_text_width (text->str, -1) + 3;
+      g_autofree char *progress = ssq_tui_progress_line (self, self->cols - width);
+
+      put (y, width, self->cols - width, progress, COLOR_PAIR (SSQ_TUI_PAIR_BAR) | A_BOLD);
+    }
+  else if (self->status != NULL)
     {
       int width = ssq_tui_text_width (text->str, -1) + 3;
 
@@ -529,9 +602,12 @@ ssq_tui_draw (SsqTui *self)
   int x = list_w > 0 ? list_w + 2 : 0;
   int width = self->cols - x;
 
+  g_autofree char *pixels = NULL;
+
   if (!self->curses_on)
     return;
   erase ();
+  ssq_tui_pictures_begin_frame (self->pictures);
   if (self->rows >= 4)
     {
       draw_title (self);
@@ -544,6 +620,15 @@ ssq_tui_draw (SsqTui *self)
       draw_status (self);
     }
   draw_input (self);
+  ssq_tui_pictures_before_refresh (self->pictures);
   refresh ();
+  /* Pixel pictures go over what curses drew, on the same stdout (curses
+   * has flushed its own buffer by now). */
+  pixels = ssq_tui_pictures_after_refresh (self->pictures);
+  if (pixels != NULL)
+    {
+      fputs (pixels, stdout);
+      fflush (stdout);
+    }
   mark_seen (self);
 }

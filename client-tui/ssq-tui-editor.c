@@ -272,3 +272,16 @@ ssq_tui_editor_replace_word_before_cursor (SsqTuiEditor *self,
   g_string_insert (self->text, start, word);
   self->cursor = start + strlen (word);
 }
+
+/* Replaces the text from byte @start (a character boundary) to the cursor,
+ * which goes after the new text: completion of a path with spaces. */
+void
+ssq_tui_editor_replace_before_cursor (SsqTuiEditor *self,
+                                      gsize         start,
+                                      const char   *text)
+{
+  g_return_if_fail (start <= self->cursor);
+  g_string_erase (self->text, start, self->cursor - start);
+  g_string_insert (self->text, start, text);
+  self->cursor = start + strlen (text);
+}

@@ -34,6 +34,9 @@ char         *ssq_tui_editor_take_line     (SsqTuiEditor *self);
 char         *ssq_tui_editor_word_before_cursor (SsqTuiEditor *self);
 void          ssq_tui_editor_replace_word_before_cursor (SsqTuiEditor *self,
                                                          const char   *word);
+void          ssq_tui_editor_replace_before_cursor (SsqTuiEditor *self,
+                                                    gsize         start,
+                                                    const char   *text);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqTuiEditor, ssq_tui_editor_free)
 

@@ -46,7 +46,7 @@ escape (SsqTui *self)
 
   if (kind == ERR)
     {
-      ssq_tui_close_overlay (self);   /* a lone Esc */
+      ssq_tui_escape (self);   /* a lone Esc */
       return;
     }
   if (kind == OK && c == '[')
@@ -130,7 +130,10 @@ key (SsqTui *self,
     case CTRL ('U'): ssq_tui_editor_kill_to_start (self->editor); break;
     case CTRL ('N'): ssq_tui_select_step (self, 1); break;
     case CTRL ('P'): ssq_tui_select_step (self, -1); break;
-    case CTRL ('L'): clearok (curscr, TRUE); break;
+    case CTRL ('L'):
+      clearok (curscr, TRUE);
+      ssq_tui_pictures_invalidate (self->pictures);
+      break;
     case CTRL ('C'): ssq_tui_quit (self, 0); break;
     case CTRL ('D'):
       if (*ssq_tui_editor_get_text (self->editor) == '\0')

@@ -12,6 +12,8 @@
 #include "ssq-tui.h"
 #include "ssq-tui-command.h"
 #include "ssq-tui-editor.h"
+#include "ssq-tui-image.h"
+#include "ssq-tui-pictures.h"
 
 G_BEGIN_DECLS
 
@@ -25,6 +27,11 @@ enum {
   SSQ_TUI_PAIR_USER0,     /* SSQ_TUI_N_USER_COLORS pairs for senders */
 };
 #define SSQ_TUI_N_USER_COLORS 6
+/* Pictures define pairs from here on. */
+#define SSQ_TUI_PAIR_PICTURES (SSQ_TUI_PAIR_USER0 + SSQ_TUI_N_USER_COLORS)
+
+/* Stops a transfer shown in the status bar (Esc). */
+typedef void (*SsqTuiCancelFunc) (gpointer user_data);
 
 struct _SsqTui
 {
@@ -60,10 +67,23 @@ struct _SsqTui
   char                *overlay_title;
   GPtrArray           *overlay;
 
+  /* A transfer in the status bar; Esc cancels it. */
+  char                *progress_label;
+  guint64              progress_done;
+  guint64              progress_total;
+  SsqTuiCancelFunc     progress_cancel;
+  gpointer             progress_data;
+
+  /* Pictures: how this terminal shows them, and those on screen. */
+  SsqTuiImageOptions   image_options;
+  SsqTuiPictures      *pictures;
+
   /* Settings, from tui.ini. */
   GKeyFile            *config;
   char                *config_path;
   gboolean             notify;
+  gboolean             images;
+  SsqTuiImageMode      images_mode;     /* NONE: detect */
 };
 
 /* ssq-tui.c */
@@ -86,10 +106,35 @@ void      ssq_tui_show_overlay   (SsqTui      *self,
 void      ssq_tui_close_overlay  (SsqTui      *self);
 void      ssq_tui_quit           (SsqTui      *self,
                                   int          exit_code);
-void      ssq_tui_save_config    (SsqTui      *self);
+gboolean  ssq_tui_save_config    (SsqTui      *self);
 SsqConversation *ssq_tui_get_current (SsqTui *self);
 char     *ssq_tui_user_name      (SsqTui      *self,
                                   const char  *user_id);
+
+void      ssq_tui_load_config    (SsqTui      *self);
+
+/* ssq-tui-progress.c */
+void      ssq_tui_progress_begin (SsqTui           *self,
+                                  const char       *label,
+                                  SsqTuiCancelFunc  cancel,
+                                  gpointer          user_data);
+void      ssq_tui_progress_update (SsqTui     *self,
+                                   guint64     done,
+                                   guint64     total);
+void      ssq_tui_progress_end   (SsqTui      *self);
+char     *ssq_tui_progress_line  (SsqTui      *self,
+                                  int          width);
+void      ssq_tui_escape         (SsqTui      *self);
+
+/* ssq-tui-media.c: attachments; stubs until the client library has media. */
+gboolean  ssq_tui_media_upload   (SsqTui      *self,
+                                  const char  *path,
+                                  const char  *caption,
+                                  GError     **error);
+gboolean  ssq_tui_media_save     (SsqTui      *self,
+                                  gint64       seq,
+                                  const char  *dir,
+                                  GError     **error);
 
 /* ssq-tui-draw.c */
 void      ssq_tui_draw           (SsqTui      *self);

@@ -47,7 +47,9 @@ ssq_tui_finalize (GObject *object)
 
   g_free (self->current_id);
   g_free (self->status);
+  g_free (self->progress_label);
   g_free (self->overlay_title);
+  g_clear_pointer (&self->pictures, ssq_tui_pictures_free);
   g_clear_pointer (&self->overlay, g_ptr_array_unref);
   g_clear_pointer (&self->editor, ssq_tui_editor_free);
   g_clear_pointer (&self->loop, g_main_loop_unref);
@@ -70,6 +72,7 @@ ssq_tui_init (SsqTui *self)
   self->loop = g_main_loop_new (NULL, FALSE);
   self->focused = TRUE;
   self->notify = TRUE;
+  self->images = TRUE;
 }
 
 /* Redraws. */
@@ -365,29 +368,67 @@ ssq_tui_new (SsqClient *client)
 
 /* Settings. */
 
-static void
-load_config (SsqTui *self)
+/* A positive number from tui.ini, or @fallback. */
+static int
+config_int (GKeyFile   *config,
+            const char *group,
+            const char *key,
+            int         fallback,
+            int         max)
 {
   g_autoptr(GError) error = NULL;
+  int value = g_key_file_get_integer (config, group, key, &error);
 
+  return error == NULL && value > 0 ? MIN (value, max) : fallback;
+}
+
+/* tui.ini: [notifications] enabled; [images] enabled, mode (auto, symbols,
+ * sixel, kitty or none: what the terminal shows, when detection is wrong),
+ * max-columns and max-rows (a picture's bounds). */
+void
+ssq_tui_load_config (SsqTui *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *mode = NULL;
+
+  g_clear_pointer (&self->config, g_key_file_unref);
+  g_clear_pointer (&self->config_path, g_free);
   self->config = g_key_file_new ();
   self->config_path = g_build_filename (g_get_user_config_dir (), "supersoniq", "tui.ini", NULL);
   g_key_file_load_from_file (self->config, self->config_path, G_KEY_FILE_KEEP_COMMENTS, NULL);
   self->notify = g_key_file_get_boolean (self->config, "notifications", "enabled", &error);
   if (error != NULL)
     self->notify = TRUE;
+  g_clear_error (&error);
+  self->images = g_key_file_get_boolean (self->config, "images", "enabled", &error);
+  if (error != NULL)
+    self->images = TRUE;
+  mode = g_key_file_get_string (self->config, "images", "mode", NULL);
+  if (mode == NULL || !ssq_tui_image_mode_from_string (mode, &self->images_mode))
+    self->images_mode = ssq_tui_image_detect (NULL);
+  self->image_options.mode = self->images_mode;
+  self->image_options.max_columns = config_int (self->config, "images", "max-columns",
+                                                SSQ_TUI_IMAGE_MAX_COLUMNS, 200);
+  self->image_options.max_rows = config_int (self->config, "images", "max-rows", SSQ_TUI_IMAGE_MAX_ROWS, 100);
+  self->image_options.console_font = g_strcmp0 (g_getenv ("TERM"), "linux") == 0;
 }
 
-void
+/* Returns: whether it was saved; else the status bar says why. */
+gboolean
 ssq_tui_save_config (SsqTui *self)
 {
   g_autofree char *dir = g_path_get_dirname (self->config_path);
   g_autoptr(GError) error = NULL;
 
   g_key_file_set_boolean (self->config, "notifications", "enabled", self->notify);
+  g_key_file_set_boolean (self->config, "images", "enabled", self->images);
   g_mkdir_with_parents (dir, 0700);
   if (!g_key_file_save_to_file (self->config, self->config_path, &error))
-    ssq_tui_set_status (self, TRUE, "%s", error->message);
+    {
+      ssq_tui_set_status (self, TRUE, "%s", error->message);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /* Curses. */
@@ -402,6 +443,10 @@ read_size (SsqTui *self)
       resizeterm (ws.ws_row, ws.ws_col);
       self->rows = ws.ws_row;
       self->cols = ws.ws_col;
+      /* The cell's size in pixels, for pixel pictures; 0 when the
+       * terminal does not tell (the picture code assumes one then). */
+      self->image_options.cell_width = ws.ws_xpixel / ws.ws_col;
+      self->image_options.cell_height = ws.ws_ypixel / ws.ws_row;
     }
   else
     getmaxyx (stdscr, self->rows, self->cols);
@@ -414,6 +459,7 @@ winch_cb (gpointer user_data)
 
   read_size (self);
   clear ();
+  ssq_tui_pictures_invalidate (self->pictures);
   ssq_tui_draw (self);
   return G_SOURCE_CONTINUE;
 }
@@ -449,6 +495,8 @@ curses_start (SsqTui *self)
       for (int i = 0; i < SSQ_TUI_N_USER_COLORS; i++)
         init_pair (SSQ_TUI_PAIR_USER0 + i, user_colors[i], -1);
     }
+  self->image_options.colors = has_colors () ? COLORS : 2;
+  self->pictures = ssq_tui_pictures_new (SSQ_TUI_PAIR_PICTURES);
   fputs (TERM_MODES_ON, stdout);
   fflush (stdout);
   self->curses_on = TRUE;
@@ -485,7 +533,7 @@ ssq_tui_run (SsqTui *self)
 {
   guint term_source, hup_source;
 
-  load_config (self);
+  ssq_tui_load_config (self);
   curses_start (self);
   term_source = g_unix_signal_add (SIGTERM, terminate_cb, self);
   hup_source = g_unix_signal_add (SIGHUP, terminate_cb, self);

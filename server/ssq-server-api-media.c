@@ -7,6 +7,8 @@
  * keep a browser from running what it fetches. */
 #include "ssq-server-http.h"
 #include "ssq-server-download.h"
+#include "ssq-server-thumbnail.h"
+#include "ssq-server-thumbnailer.h"
 #include "ssq-server-upload.h"
 
 #include <string.h>
@@ -107,24 +109,9 @@ upload_failed_cb (const GError *error,
   upload_fail (user_data, error);
 }
 
-/* THE HOOK for the thumbnailer (ssq-server-thumbnail.h): called once an
- * upload's row is committed, before its 201 goes out. Nothing yet, so an
- * image's width and height stay null. Wired in, it would hand images
- * (ssq_server_thumbnail_supported (media->mime)) with the path of their
- * file (ssq_server_media_path (server->media, media->sha256)) to the
- * thumbnail pool, and on its result: store the thumbnail's bytes
- * (ssq_server_media_store_bytes (), on the pool), then through the writer
- * ssq_server_store_media_set_image () (dimensions, thumbnail; every message
- * carrying the media rewritten, with a new rev), and after the commit
- * ssq_server_media_unpin () the thumbnail's hash,
- * ssq_server_media_release () what it replaced, and
- * ssq_server_chat_emit_message (server, message, FALSE) for each message. */
-static void
-media_stored (SsqServer         *server,
-              const SsqMediaRow *media)
-{
-}
-
+/* An image owed a thumbnail takes the one of equal bytes stored before,
+ * if there is one (the same photo sent on again); else the thumbnailer
+ * makes it after the commit. */
 static gboolean
 commit_op (SsqServerStore  *store,
            gpointer         data,
@@ -133,7 +120,8 @@ commit_op (SsqServerStore  *store,
   Upload *up = data;
 
   up->row->created_at = ssq_now_ms ();
-  return ssq_server_store_media_insert (store, up->row,
+  return ssq_server_store_media_share_image (store, up->row, error) &&
+         ssq_server_store_media_insert (store, up->row,
                                         up->request->server->config->media_quota_per_user,
                                         error);
 }
@@ -146,6 +134,8 @@ commit_done (gpointer      data,
   SsqServer *server = up->request->server;
   SsqWireMedia wire = {
     .id = up->row->id, .name = up->row->name, .mime = up->row->mime, .size = up->row->size,
+    .width = up->row->width, .height = up->row->height,
+    .thumbnail = up->row->thumbnail_hash != NULL,
   };
   g_autoptr(JsonObject) media = NULL;
   g_autoptr(JsonObject) body = NULL;
@@ -158,7 +148,8 @@ commit_done (gpointer      data,
       return;
     }
   server->metrics.media_uploads_total++;
-  media_stored (server, up->row);
+  if (up->row->thumbnail_pending)
+    ssq_server_thumbnailer_kick (server->thumbnailer);
   media = ssq_wire_media_encode (&wire);
   body = ssq_wire_reply_encode (SSQ_WIRE_REPLY_MEDIA, media);
   ssq_request_reply (up->request, SSQ_HTTP_CREATED, body);
@@ -185,9 +176,10 @@ upload_stored_cb (const GError *error,
   up->row->mime = g_strdup (ssq_server_upload_mime (up->upload));
   up->row->size = ssq_server_upload_size (up->upload);
   up->row->sha256 = g_strdup (ssq_server_upload_sha256 (up->upload));
-  /* Where a stored image will go to the thumbnailer, which fills width,
-   * height and the thumbnail later (ssq-server-thumbnail.h): not wired
-   * here yet, so an image's dimensions stay null for now. */
+  /* Read from the header: the thumbnailer confirms it later. */
+  up->row->width = ssq_server_upload_width (up->upload);
+  up->row->height = ssq_server_upload_height (up->upload);
+  up->row->thumbnail_pending = ssq_server_thumbnail_supported (up->row->mime);
   g_clear_pointer (&up->upload, ssq_server_upload_unref);
   ssq_server_writer_submit (server->writer, commit_op, commit_done, up,
                             (GDestroyNotify) upload_free);
@@ -416,7 +408,7 @@ ssq_api_media_get (SsqRequest *request)
 }
 
 /* GET|HEAD /api/v1/media/{id}/thumbnail: 404 until the thumbnailer made
- * one (and for media that get none). */
+ * one (and for media that get none); the same access as the media. */
 void
 ssq_api_media_thumbnail (SsqRequest *request)
 {

@@ -47,6 +47,9 @@ ssq_server_config_new (void)
   c->media_quota_per_user = G_GUINT64_CONSTANT (2) * 1024 * 1024 * 1024;
   c->media_orphan_expiry = 86400;
   c->media_uploads_per_minute = 30;
+  c->thumbnail_workers = 2;
+  c->thumbnail_queue = 64;
+  c->max_image_pixels = 50000000;
 
   c->pwhash_opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
   c->pwhash_memlimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
@@ -180,6 +183,9 @@ ssq_server_config_load_file (SsqServerConfig  *config,
   READ_UINT ("media", "quota_per_user", media_quota_per_user, G_MAXINT64);
   READ_UINT ("media", "orphan_expiry", media_orphan_expiry, 365 * 86400);
   READ_UINT ("media", "uploads_per_minute", media_uploads_per_minute, G_MAXUINT32);
+  READ_UINT ("media", "thumbnail_workers", thumbnail_workers, 64);
+  READ_UINT ("media", "thumbnail_queue", thumbnail_queue, 100000);
+  READ_UINT ("media", "max_image_pixels", max_image_pixels, G_MAXINT64);
 
   READ_UINT ("security", "pwhash_opslimit", pwhash_opslimit, crypto_pwhash_OPSLIMIT_MAX);
   READ_UINT ("security", "pwhash_memlimit", pwhash_memlimit, G_MAXUINT32);
@@ -259,10 +265,12 @@ ssq_server_config_validate (SsqServerConfig  *config,
                            "max_header_size at least 1024, max_headers at least 8");
       return FALSE;
     }
-  if (config->media_max_size == 0 || config->media_orphan_expiry == 0)
+  if (config->media_max_size == 0 || config->media_orphan_expiry == 0 ||
+      config->thumbnail_queue == 0 || config->max_image_pixels == 0)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "[media] max_size and orphan_expiry must be positive");
+                           "[media] max_size, orphan_expiry, thumbnail_queue and "
+                           "max_image_pixels must be positive");
       return FALSE;
     }
   if (config->pwhash_opslimit < crypto_pwhash_OPSLIMIT_MIN ||

@@ -387,3 +387,25 @@ ssq_server_exif_strip (const char  *src_path,
     }
   return TRUE;
 }
+
+/**
+ * ssq_server_exif_orientation:
+ * @path: a JPEG file
+ *
+ * Reads the EXIF orientation of @path (Exiv2 parses its metadata only).
+ * Blocks: call it on a worker thread. Thread-safe.
+ *
+ * Returns: 1 to 8 (as EXIF numbers them); 1, upright, when @path has none
+ *   or it cannot be read
+ */
+guint
+ssq_server_exif_orientation (const char *path)
+{
+  g_autoptr(GMutexLocker) locker = NULL;
+
+  g_return_val_if_fail (path != NULL, 1);
+
+  locker = g_mutex_locker_new (&exiv2_lock);
+  exiv2_init ();
+  return (guint) read_orientation (path);
+}

@@ -24,8 +24,9 @@
 
 G_BEGIN_DECLS
 
-gboolean ssq_server_exif_strip (const char  *src_path,
-                                const char  *dest_path,
-                                GError     **error);
+gboolean ssq_server_exif_strip       (const char  *src_path,
+                                      const char  *dest_path,
+                                      GError     **error);
+guint    ssq_server_exif_orientation (const char  *path);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 #include "ssq-config.h"
 #include "ssq-server-http.h"
 #include "ssq-server-hub.h"
+#include "ssq-server-thumbnailer.h"
 #include "ssq-server-session.h"
 
 #include <string.h>
@@ -508,6 +509,11 @@ metrics (SsqServer     *server,
   server->metrics.loop_cpu_max_us = (guint64) loop_cpu_us;
   server->metrics.membership_reads_total = ssq_server_members_n_reads (server->members);
   server->metrics.media_bytes_stored = ssq_server_media_bytes_stored (server->media);
+  ssq_server_thumbnailer_stats (server->thumbnailer, &server->metrics.thumbnails_made_total,
+                                &server->metrics.thumbnails_failed_total);
+  if (!ssq_server_store_media_thumbnails_owed (server->store,
+                                               &server->metrics.thumbnail_queue_length, NULL))
+    server->metrics.thumbnail_queue_length = 0;
   text = ssq_server_metrics_render (&server->metrics,
                                     ssq_server_hub_n_sessions (server->hub),
                                     ssq_server_hub_users_online (server->hub),

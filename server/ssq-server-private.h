@@ -24,6 +24,7 @@ G_BEGIN_DECLS
 
 typedef struct _SsqServerHub     SsqServerHub;
 typedef struct _SsqServerSession SsqServerSession;
+typedef struct _SsqServerThumbnailer SsqServerThumbnailer;
 
 struct _SsqServer {
   GObject             parent_instance;
@@ -42,6 +43,7 @@ struct _SsqServer {
   SsqServerRatelimit *rl_registrations;   /* per address key */
   SsqServerRatelimit *rl_uploads;
   SsqServerMedia     *media;              /* the files of uploads */
+  SsqServerThumbnailer *thumbnailer;      /* thumbnails of stored images */
   SsqServerThrottle  *login_pairs;        /* "username\naddress key" */
   SsqServerThrottle  *login_accounts;     /* username */
 

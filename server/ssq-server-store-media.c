@@ -11,7 +11,7 @@
 
 #define MEDIA_COLUMNS \
   "id, uploader, name, mime, size, sha256, width, height, thumbnail_hash, thumbnail_mime, " \
-  "created_at"
+  "created_at, thumbnail_pending"
 
 /* Who may see a media: its uploader, and the members of a conversation
  * where a message carrying it was sent (deleted messages carry nothing). */
@@ -35,6 +35,7 @@ media_from_row (sqlite3_stmt *stmt)
   m->thumbnail_hash = ssq_server_store_column_dup (stmt, 8);
   m->thumbnail_mime = ssq_server_store_column_dup (stmt, 9);
   m->created_at = sqlite3_column_int64 (stmt, 10);
+  m->thumbnail_pending = sqlite3_column_int (stmt, 11) != 0;
   return m;
 }
 
@@ -110,7 +111,7 @@ ssq_server_store_media_insert (SsqServerStore     *store,
         }
     }
   stmt = ssq_server_store_stmt (store,
-    "INSERT INTO media (" MEDIA_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+    "INSERT INTO media (" MEDIA_COLUMNS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
   if (stmt == NULL)
     return FALSE;
   ssq_server_store_bind_text (stmt, 1, media->id);
@@ -132,6 +133,7 @@ ssq_server_store_media_insert (SsqServerStore     *store,
   ssq_server_store_bind_text (stmt, 9, media->thumbnail_hash);
   ssq_server_store_bind_text (stmt, 10, media->thumbnail_mime);
   sqlite3_bind_int64 (stmt, 11, media->created_at);
+  sqlite3_bind_int (stmt, 12, media->thumbnail_pending ? 1 : 0);
   return ssq_server_store_step_done (store, stmt, error);
 }
 
@@ -216,7 +218,7 @@ media_object (const SsqMediaRow *m)
 {
   SsqWireMedia wire = {
     .id = m->id, .name = m->name, .mime = m->mime, .size = m->size,
-    .width = m->width, .height = m->height,
+    .width = m->width, .height = m->height, .thumbnail = m->thumbnail_hash != NULL,
   };
 
   return ssq_wire_media_encode (&wire);
@@ -312,7 +314,7 @@ message_media_objects (SsqServerStore  *store,
   g_autoptr(JsonArray) media = json_array_new ();
   sqlite3_stmt *stmt = ssq_server_store_stmt (store,
     "SELECT m.id, m.uploader, m.name, m.mime, m.size, m.sha256, m.width, m.height, "
-    "  m.thumbnail_hash, m.thumbnail_mime, m.created_at "
+    "  m.thumbnail_hash, m.thumbnail_mime, m.created_at, m.thumbnail_pending "
     "FROM message_media mm JOIN media m ON m.id = mm.media_id "
     "WHERE mm.conversation_id = ? AND mm.seq = ? ORDER BY mm.position", error);
   int rc;
@@ -340,7 +342,8 @@ message_media_objects (SsqServerStore  *store,
  * ssq_server_store_media_set_image:
  * What the thumbnailer learnt of image @id: its @width and @height, and its
  * thumbnail (a file of the media store, @thumbnail_hash of type
- * @thumbnail_mime; NULL: none). Every message carrying it is rewritten,
+ * @thumbnail_mime; NULL: none); no thumbnail is owed it any more. Every
+ * message carrying it is rewritten,
  * taking its conversation's next rev as an edit does (so that devices
  * syncing from their change cursor get it too), and added to
  * @out_messages (SsqMessageRow, for `message` events). A thumbnail it
@@ -372,8 +375,8 @@ ssq_server_store_media_set_image (SsqServerStore  *store,
       return FALSE;
     }
   stmt = ssq_server_store_stmt (store,
-    "UPDATE media SET width = ?2, height = ?3, thumbnail_hash = ?4, thumbnail_mime = ?5 "
-    "WHERE id = ?1", error);
+    "UPDATE media SET width = ?2, height = ?3, thumbnail_hash = ?4, thumbnail_mime = ?5, "
+    "  thumbnail_pending = 0 WHERE id = ?1", error);
   if (stmt == NULL)
     return FALSE;
   ssq_server_store_bind_text (stmt, 1, id);
@@ -433,6 +436,118 @@ ssq_server_store_media_set_image (SsqServerStore  *store,
       g_ptr_array_add (out_messages, g_steal_pointer (&message));
     }
   return TRUE;
+}
+
+/**
+ * ssq_server_store_media_share_image:
+ * Before @media (an image owed a thumbnail, not inserted yet) is stored:
+ * when another media has the same bytes and its thumbnail already, @media
+ * takes its size and thumbnail and owes none. In a transaction (the
+ * writer's), so that the other row cannot go meanwhile.
+ */
+gboolean
+ssq_server_store_media_share_image (SsqServerStore  *store,
+                                    SsqMediaRow     *media,
+                                    GError         **error)
+{
+  sqlite3_stmt *stmt;
+  int rc;
+
+  g_assert (!sqlite3_get_autocommit (store->base.db));
+  if (!media->thumbnail_pending)
+    return TRUE;
+  stmt = ssq_server_store_stmt (store,
+    "SELECT width, height, thumbnail_hash, thumbnail_mime FROM media "
+    "WHERE sha256 = ? AND thumbnail_hash IS NOT NULL AND thumbnail_mime IS NOT NULL LIMIT 1",
+    error);
+  if (stmt == NULL)
+    return FALSE;
+  ssq_server_store_bind_text (stmt, 1, media->sha256);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      media->width = sqlite3_column_int64 (stmt, 0);
+      media->height = sqlite3_column_int64 (stmt, 1);
+      g_free (media->thumbnail_hash);
+      media->thumbnail_hash = ssq_server_store_column_dup (stmt, 2);
+      g_free (media->thumbnail_mime);
+      media->thumbnail_mime = ssq_server_store_column_dup (stmt, 3);
+      media->thumbnail_pending = FALSE;
+    }
+  sqlite3_reset (stmt);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || ssq_server_store_fail (store, error);
+}
+
+/**
+ * ssq_server_store_media_thumbnails_pending:
+ * Up to @limit media still owed a thumbnail, the oldest first.
+ *
+ * Returns: (transfer full): SsqMediaRow, or NULL with @error
+ */
+GPtrArray *
+ssq_server_store_media_thumbnails_pending (SsqServerStore  *store,
+                                           guint            limit,
+                                           GError         **error)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) ssq_media_row_free);
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "SELECT " MEDIA_COLUMNS " FROM media WHERE thumbnail_pending = 1 ORDER BY created_at LIMIT ?",
+    error);
+  int rc;
+
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, limit);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (rows, media_from_row (stmt));
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      ssq_server_store_fail (store, error);
+      return NULL;
+    }
+  return g_steal_pointer (&rows);
+}
+
+/**
+ * ssq_server_store_media_thumbnails_owed:
+ * How many media are owed a thumbnail (being made, or waiting).
+ */
+gboolean
+ssq_server_store_media_thumbnails_owed (SsqServerStore  *store,
+                                        guint64         *out_count,
+                                        GError         **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "SELECT count(*) FROM media WHERE thumbnail_pending = 1", error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    *out_count = (guint64) sqlite3_column_int64 (stmt, 0);
+  sqlite3_reset (stmt);
+  return rc == SQLITE_ROW || ssq_server_store_fail (store, error);
+}
+
+/**
+ * ssq_server_store_media_thumbnail_failed:
+ * No thumbnail can be made of media @id (it does not decode, or is too
+ * large): none is owed it any more. A media that is gone is no error.
+ */
+gboolean
+ssq_server_store_media_thumbnail_failed (SsqServerStore  *store,
+                                         const char      *id,
+                                         GError         **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "UPDATE media SET thumbnail_pending = 0 WHERE id = ?", error);
+
+  if (stmt == NULL)
+    return FALSE;
+  ssq_server_store_bind_text (stmt, 1, id);
+  return ssq_server_store_step_done (store, stmt, error);
 }
 
 /* Deletes media @id if no message links it any more, adding the hashes of

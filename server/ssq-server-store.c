@@ -103,6 +103,15 @@ static const char *const migrations[] = {
   "  PRIMARY KEY (conversation_id, seq, position)) WITHOUT ROWID;"
   "CREATE INDEX message_media_by_media ON message_media(media_id);"
   "ALTER TABLE messages ADD COLUMN media TEXT;",
+  /* 4 -> 5: thumbnails owed. An image is marked at its upload until its
+   * thumbnail is made or it proves undecodable; the server works through
+   * the marked rows at start and whenever its thumbnail queue has room, so
+   * that neither a restart nor a burst of uploads loses a thumbnail. Images
+   * stored before thumbnails existed are owed theirs. */
+  "ALTER TABLE media ADD COLUMN thumbnail_pending INTEGER NOT NULL DEFAULT 0;"
+  "UPDATE media SET thumbnail_pending = 1 WHERE thumbnail_hash IS NULL "
+  "  AND mime IN ('image/jpeg', 'image/png', 'image/gif', 'image/webp');"
+  "CREATE INDEX media_thumbnails_pending ON media(created_at) WHERE thumbnail_pending = 1;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SSQ_STORE_SCHEMA_VERSION);

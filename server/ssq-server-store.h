@@ -10,7 +10,7 @@
 
 G_BEGIN_DECLS
 
-#define SSQ_STORE_SCHEMA_VERSION 4
+#define SSQ_STORE_SCHEMA_VERSION 5
 
 typedef struct _SsqServerStore SsqServerStore;
 
@@ -71,6 +71,7 @@ typedef struct {
   char   *thumbnail_hash;  /* in the media store too; NULL: none (yet) */
   char   *thumbnail_mime;
   gint64  created_at;
+  gboolean thumbnail_pending;  /* an image whose thumbnail is still to be made */
 } SsqMediaRow;
 
 /* A login session: whose, and the hash of its token. */
@@ -325,6 +326,18 @@ gboolean        ssq_server_store_media_set_image (SsqServerStore   *store,
                                                   GPtrArray        *out_messages,
                                                   GPtrArray        *out_freed,
                                                   GError          **error);
+gboolean        ssq_server_store_media_share_image (SsqServerStore *store,
+                                                    SsqMediaRow    *media,
+                                                    GError        **error);
+GPtrArray      *ssq_server_store_media_thumbnails_pending (SsqServerStore  *store,
+                                                           guint            limit,
+                                                           GError         **error);
+gboolean        ssq_server_store_media_thumbnails_owed (SsqServerStore  *store,
+                                                        guint64         *out_count,
+                                                        GError         **error);
+gboolean        ssq_server_store_media_thumbnail_failed (SsqServerStore  *store,
+                                                         const char      *id,
+                                                         GError         **error);
 gboolean        ssq_server_store_media_expire   (SsqServerStore    *store,
                                                  gint64             created_before,
                                                  guint              limit,

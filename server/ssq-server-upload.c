@@ -9,8 +9,16 @@
  * uploads together hold more than ALL_HIGH, is told to wait (the transport
  * then stops reading its socket), and is told to go on once its own queue
  * is below UPLOAD_LOW and the total below ALL_LOW. A slow disk thus slows
- * the senders down instead of filling the server's memory. */
+ * the senders down instead of filling the server's memory.
+ *
+ * A JPEG is stored without its personal metadata (GPS position, serial
+ * numbers...: ssq-server-exif.h): once the body is whole, a stripped copy
+ * replaces it and is hashed anew, so that the store never holds what was
+ * stripped and equal uploads are still one file. An image's size is read
+ * from its header before it enters the store. */
 #include "ssq-server-upload.h"
+#include "ssq-server-exif.h"
+#include "ssq-server-image-size.h"
 #include "ssq-server-media-private.h"
 #include "ssq-proto.h"
 
@@ -29,6 +37,7 @@
 #define SNIFF_BYTES   4096
 /* Pieces one job writes before it lets other uploads have the thread. */
 #define JOB_PIECES    32
+#define HASH_CHUNK    (64 * 1024)
 
 struct _SsqServerUpload {
   gint                            ref_count;
@@ -57,6 +66,8 @@ struct _SsqServerUpload {
   /* Set by the job before `stored`, read on the main loop after. */
   char                           *sha256;
   char                           *mime;
+  gint64                          width;      /* an image's, upright; 0: unknown */
+  gint64                          height;
 };
 
 static SsqServerUpload *
@@ -298,6 +309,76 @@ sniff (const guint8 *head,
   return g_steal_pointer (&mime);
 }
 
+/* Hashes the upload's file anew, from its start, and takes its size. */
+static gboolean
+rehash (SsqServerUpload *upload)
+{
+  g_autofree guint8 *buf = g_malloc (HASH_CHUNK);
+
+  g_checksum_reset (upload->checksum);
+  upload->size = 0;
+  for (;;)
+    {
+      gssize n = read (upload->fd, buf, HASH_CHUNK);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return fail (upload, errno, "read");
+      if (n == 0)
+        return TRUE;
+      g_checksum_update (upload->checksum, buf, n);
+      upload->size += n;
+    }
+}
+
+/* Why a JPEG could not be stripped, as the upload's error. */
+static gboolean
+fail_strip (SsqServerUpload *upload,
+            const GError    *error)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
+    return fail (upload, ENOSPC, "strip");
+  if (error->domain == SSQ_ERROR && error->code == SSQ_ERROR_INVALID)
+    g_set_error (&upload->error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                 "This JPEG image is damaged and was not stored: %s", error->message);
+  else
+    g_set_error (&upload->error, SSQ_ERROR, SSQ_ERROR_INTERNAL,
+                 "Cannot strip the metadata of a JPEG upload: %s", error->message);
+  return FALSE;
+}
+
+/* Replaces the upload's file with a copy without its personal metadata,
+ * and its hash and size with the copy's. A JPEG that cannot be stripped
+ * is refused: kept as it came, or even as a plain file (still a JPEG to
+ * any viewer), it could give away where the sender was. */
+static gboolean
+strip_jpeg (SsqServerUpload *upload)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *copy_path = g_build_filename (ssq_server_media_tmp_dir (upload->media),
+                                                 "strip-XXXXXX", NULL);
+  int fd = g_mkstemp_full (copy_path, O_RDWR | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    return fail (upload, errno, "create");
+  close (fd);
+  if (!ssq_server_exif_strip (upload->temp_path, copy_path, &error))
+    {
+      g_unlink (copy_path);
+      return fail_strip (upload, error);
+    }
+  /* The copy is the upload from here on. */
+  close (upload->fd);
+  g_unlink (upload->temp_path);
+  g_free (upload->temp_path);
+  upload->temp_path = g_steal_pointer (&copy_path);
+  upload->fd = open (upload->temp_path, O_RDWR | O_CLOEXEC);
+  if (upload->fd < 0)
+    return fail (upload, errno, "open");
+  return rehash (upload);
+}
+
 /* Syncs the file, names it by its hash and puts it in the store. */
 static void
 store_file (SsqServerUpload *upload)
@@ -305,6 +386,9 @@ store_file (SsqServerUpload *upload)
   SsqServerMedia *media = upload->media;
 
   if (upload->fd < 0 && !open_temp (upload))     /* an empty upload */
+    return;
+  upload->mime = sniff (upload->head, upload->head_len);
+  if (g_str_equal (upload->mime, "image/jpeg") && !strip_jpeg (upload))
     return;
   if (ssq_server_media_durable (media) && fsync (upload->fd) != 0)
     {
@@ -314,7 +398,7 @@ store_file (SsqServerUpload *upload)
   close (upload->fd);
   upload->fd = -1;
   upload->sha256 = g_strdup (g_checksum_get_string (upload->checksum));
-  upload->mime = sniff (upload->head, upload->head_len);
+  ssq_server_image_size (upload->temp_path, upload->mime, &upload->width, &upload->height);
   if (ssq_server_media_commit_file (media, upload->temp_path, upload->sha256, upload->size,
                                     &upload->error))
     g_clear_pointer (&upload->temp_path, g_free);  /* it is the store's now */
@@ -527,4 +611,16 @@ goffset
 ssq_server_upload_size (SsqServerUpload *upload)
 {
   return upload->size;
+}
+
+gint64
+ssq_server_upload_width (SsqServerUpload *upload)
+{
+  return upload->width;
+}
+
+gint64
+ssq_server_upload_height (SsqServerUpload *upload)
+{
+  return upload->height;
 }

@@ -42,6 +42,9 @@ void             ssq_server_upload_unref   (SsqServerUpload *upload);
 const char      *ssq_server_upload_sha256  (SsqServerUpload *upload);
 const char      *ssq_server_upload_mime    (SsqServerUpload *upload);
 goffset          ssq_server_upload_size    (SsqServerUpload *upload);
+/* An image's size as shown, from its header; 0 when unknown. */
+gint64           ssq_server_upload_width   (SsqServerUpload *upload);
+gint64           ssq_server_upload_height  (SsqServerUpload *upload);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqServerUpload, ssq_server_upload_unref)
 

@@ -5,6 +5,7 @@
 #include "ssq-server-private.h"
 #include "ssq-server-hub.h"
 #include "ssq-server-session.h"
+#include "ssq-server-thumbnailer.h"
 
 #include <sodium.h>
 
@@ -22,6 +23,8 @@ ssq_server_dispose (GObject *object)
   g_clear_handle_id (&self->purge_id, g_source_remove);
   g_clear_handle_id (&self->media_expiry_id, g_source_remove);
   g_clear_pointer (&self->net, ssq_net_server_free);      /* uploads under way abort */
+  /* Decodes under way stop; thumbnails not committed are owed at the next start. */
+  g_clear_pointer (&self->thumbnailer, ssq_server_thumbnailer_close);
   if (self->media != NULL)
     ssq_server_media_close (self->media);                  /* their files are removed */
   g_clear_pointer (&self->writer, ssq_server_writer_free);   /* flushes */
@@ -218,6 +221,7 @@ ssq_server_new (SsqServerConfig  *config,
                                       error);
   if (self->media == NULL)
     return NULL;
+  self->thumbnailer = ssq_server_thumbnailer_new (self);
   /* Logins: each (account, address) pair backs off on its own, doubling
    * from 1 s at every failure past the free ones; the account as a whole
    * (a guesser spread over many addresses) ramps four times slower. */
@@ -236,6 +240,8 @@ ssq_server_new (SsqServerConfig  *config,
   ssq_server_writer_flush (self->writer);
   self->purge_id = g_timeout_add_seconds (config->session_purge_interval, purge_cb, self);
   self->media_expiry_id = ssq_server_api_media_start_expiry (self);
+  /* Thumbnails a previous run still owed. */
+  ssq_server_thumbnailer_kick (self->thumbnailer);
   return g_steal_pointer (&self);
 }
 

@@ -695,8 +695,9 @@ ssq_client_download_finish (SsqClient     *self,
  * Like ssq_client_download_async(), for a media's thumbnail (a small
  * image the server makes of pictures). The server has none for other
  * files, nor for a picture until its thumbnailer has got to it: then the
- * result is NULL without an error. The message carrying the media is sent
- * again (with its width and height) when its thumbnail is ready.
+ * result is NULL without an error. The messages carrying the media come
+ * again (as changes) when its thumbnail is ready, with
+ * ssq_media_has_thumbnail() set, and its width and height.
  */
 SsqTransfer *
 ssq_client_fetch_thumbnail_async (SsqClient          *self,

@@ -20,6 +20,7 @@ struct _SsqMedia
   gint64   size;
   gint64   width;       /* 0 while unknown */
   gint64   height;
+  gboolean thumbnail;   /* the server has a thumbnail of it */
   GFile   *local_file;  /* the outbox's copy, for attachments not sent yet */
 };
 
@@ -53,7 +54,7 @@ ssq_media_init (SsqMedia *self)
  * @id: (nullable): the server's id, NULL for an attachment not uploaded yet
  * @width: in pixels, 0 when unknown
  *
- * Returns: (transfer full): a media snapshot
+ * Returns: (transfer full): a media snapshot, without a thumbnail
  */
 SsqMedia *
 ssq_media_new (const char *id,
@@ -85,10 +86,13 @@ ssq_media_new_from_json (JsonObject  *object,
                          GError     **error)
 {
   SsqWireMedia m;
+  SsqMedia *self;
 
   if (!ssq_wire_media_decode (object, &m, error))
     return NULL;
-  return ssq_media_new (m.id, m.name, m.mime, m.size, m.width, m.height);
+  self = ssq_media_new (m.id, m.name, m.mime, m.size, m.width, m.height);
+  self->thumbnail = m.thumbnail;
+  return self;
 }
 
 /**
@@ -108,6 +112,7 @@ ssq_media_to_json (SsqMedia *self)
     .size = self->size,
     .width = self->width,
     .height = self->height,
+    .thumbnail = self->thumbnail,
   };
 
   g_return_val_if_fail (SSQ_IS_MEDIA (self), NULL);
@@ -139,6 +144,20 @@ GETTER (gint64, size, size, 0)
 /* ssq_media_get_width, _height: in pixels; 0 until the server knows them. */
 GETTER (gint64, width, width, 0)
 GETTER (gint64, height, height, 0)
+
+/**
+ * ssq_media_has_thumbnail:
+ * Whether the server has a thumbnail of the media
+ * (ssq_client_fetch_thumbnail_async()). A picture gets one shortly after
+ * its upload: the messages carrying it then come again, changed, with
+ * this set (and its width and height).
+ */
+gboolean
+ssq_media_has_thumbnail (SsqMedia *self)
+{
+  g_return_val_if_fail (SSQ_IS_MEDIA (self), FALSE);
+  return self->thumbnail;
+}
 
 /**
  * ssq_media_get_local_file:

@@ -27,6 +27,7 @@ gint64      ssq_media_get_size         (SsqMedia   *self);
 gint64      ssq_media_get_width        (SsqMedia   *self);
 gint64      ssq_media_get_height       (SsqMedia   *self);
 gboolean    ssq_media_is_image         (SsqMedia   *self);
+gboolean    ssq_media_has_thumbnail    (SsqMedia   *self);
 GFile      *ssq_media_get_local_file   (SsqMedia   *self);
 char       *ssq_media_name_for_upload  (const char *name);
 

@@ -232,13 +232,15 @@ ssq_wire_media_encode (const SsqWireMedia *media)
   json_object_set_int_member (obj, "size", media->size);
   set_int_or_null (obj, "width", media->width);
   set_int_or_null (obj, "height", media->height);
+  json_object_set_boolean_member (obj, "thumbnail", media->thumbnail);
   return obj;
 }
 
 /**
  * ssq_wire_media_decode:
  * Reads a `media` object: `id` is required, `size` is 0 or more, `width`
- * and `height` read 0 when null or absent.
+ * and `height` read 0 when null or absent, `thumbnail` FALSE when absent
+ * (media stored before thumbnails existed).
  */
 gboolean
 ssq_wire_media_decode (JsonObject    *object,
@@ -251,7 +253,8 @@ ssq_wire_media_decode (JsonObject    *object,
          ssq_json_get_string (object, "mime", FALSE, &out->mime, error) &&
          ssq_json_get_int (object, "size", FALSE, 0, G_MAXINT64, &out->size, error) &&
          ssq_json_get_int (object, "width", FALSE, 0, G_MAXINT64, &out->width, error) &&
-         ssq_json_get_int (object, "height", FALSE, 0, G_MAXINT64, &out->height, error);
+         ssq_json_get_int (object, "height", FALSE, 0, G_MAXINT64, &out->height, error) &&
+         ssq_json_get_bool (object, "thumbnail", FALSE, &out->thumbnail, error);
 }
 
 /* ---- message ---------------------------------------------------------- */
@@ -377,14 +380,33 @@ write_media (GString            *out,
   write_int (out, media->size);
   write_int_or_null_member (out, ",\"width\":", media->width);
   write_int_or_null_member (out, ",\"height\":", media->height);
-  g_string_append_c (out, '}');
+  g_string_append (out, media->thumbnail ? ",\"thumbnail\":true}" : ",\"thumbnail\":false}");
+}
+
+/* Whether @object has exactly the members ssq_wire_media_encode () gives:
+ * only then does write_media () write what the generator would. */
+static gboolean
+is_encoded_media (JsonObject *object)
+{
+  static const char *const members[] = {
+    "id", "name", "mime", "size", "width", "height", "thumbnail",
+  };
+
+  if (json_object_get_size (object) != G_N_ELEMENTS (members))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+    if (!json_object_has_member (object, members[i]))
+      return FALSE;
+  return TRUE;
 }
 
 /**
  * ssq_wire_media_list_write:
  * Appends @media (an array of `media` objects; NULL is empty) to @out as
  * JSON, byte for byte what json-glib's generator makes of it. An element
- * that is not a media object is written by the generator itself.
+ * that is not a media object as ssq_wire_media_encode () makes it (one
+ * stored before `thumbnail` existed, say) is written by the generator
+ * itself.
  */
 void
 ssq_wire_media_list_write (GString   *out,
@@ -401,7 +423,7 @@ ssq_wire_media_list_write (GString   *out,
       if (i > 0)
         g_string_append_c (out, ',');
       if (JSON_NODE_HOLDS_OBJECT (node) &&
-          json_object_get_size (json_node_get_object (node)) == 6 &&
+          is_encoded_media (json_node_get_object (node)) &&
           ssq_wire_media_decode (json_node_get_object (node), &m, NULL) &&
           m.name != NULL && m.mime != NULL)
         write_media (out, &m);

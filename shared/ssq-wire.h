@@ -85,8 +85,9 @@ typedef struct {
   gint64      updated_at;
 } SsqWireConversation;
 
-/* media: {"id","name","mime","size","width"|null,"height"|null};
- * width and height are 0 while unknown (null on the wire). */
+/* media: {"id","name","mime","size","width"|null,"height"|null,"thumbnail"};
+ * width and height are 0 while unknown (null on the wire); thumbnail says
+ * whether GET /api/v1/media/{id}/thumbnail has one (absent: FALSE). */
 typedef struct {
   const char *id;
   const char *name;
@@ -94,6 +95,7 @@ typedef struct {
   gint64      size;
   gint64      width;
   gint64      height;
+  gboolean    thumbnail;
 } SsqWireMedia;
 
 /* message: see shared/PROTOCOL.md, Objects. */

@@ -18,12 +18,19 @@ session (void)
   return s;
 }
 
-/* The server runs under valgrind or the like: its memory is the tool's. */
+/* The server runs under valgrind or the like, or AddressSanitizer: its
+ * memory is the tool's. */
 gboolean
 ssq_test_under_wrapper (void)
 {
   const char *wrapper = g_getenv ("SSQ_SERVER_WRAPPER");
 
+#if defined(__SANITIZE_ADDRESS__)
+  /* The server is built like this test: AddressSanitizer keeps freed
+   * memory in quarantine (256 MB), so its RSS grows with what passed
+   * through it, streamed or not. */
+  return TRUE;
+#endif
   return wrapper != NULL && wrapper[0] != '\0';
 }
 

@@ -12,6 +12,7 @@
 #include "ssq-gtk-composer.h"
 #include "ssq-gtk-rows.h"
 #include "ssq-gtk-window.h"
+#include "ssq-gtk-test-util.h"
 #include "ssq-test-server.h"
 
 #define WAIT_MS 10000
@@ -86,77 +87,6 @@ wait_shows (GtkWidget  *root,
   g_error ("no row shows \"%s\"", body);
 }
 
-/* The widget as it is drawn now, or NULL while it has nothing to draw
- * (between a resize and the next frame). */
-static GskRenderNode *
-draw_now (GtkWidget *widget,
-          int        width,
-          int        height)
-{
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  return gtk_snapshot_free_to_node (snapshot);
-}
-
-/* Screenshots are for people to look at, not assertions: on a slow
- * machine a frame may not be ready, and then this one is skipped. */
-static void
-screenshot (GtkWidget  *widget,
-            const char *name)
-{
-  const char *dir = g_getenv ("SSQ_SCREENSHOT_DIR");
-  g_autofree char *path = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  GskRenderNode *node = NULL;
-  int width = 0, height = 0;
-
-  if (dir == NULL)
-    return;
-  ssq_test_wait_ms (400);   /* let transitions and layout settle */
-  for (int attempt = 0; attempt < 30 && node == NULL; attempt++)
-    {
-      width = gtk_widget_get_width (widget);
-      height = gtk_widget_get_height (widget);
-      if (width > 0 && height > 0)
-        node = draw_now (widget, width, height);
-      if (node == NULL)
-        ssq_test_wait_ms (100);
-    }
-  if (node == NULL)
-    {
-      g_test_message ("no frame for %s; screenshot skipped", name);
-      return;
-    }
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
-  gsk_render_node_unref (node);
-  g_mkdir_with_parents (dir, 0755);
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-}
-
-/* A key press as the composer's key controller receives it. */
-static gboolean
-press (GtkWidget       *widget,
-       guint            keyval,
-       GdkModifierType  state)
-{
-  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
-  gboolean handled = FALSE;
-
-  for (guint i = 0; i < g_list_model_get_n_items (controllers) && !handled; i++)
-    {
-      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
-
-      if (GTK_IS_EVENT_CONTROLLER_KEY (controller) &&
-          gtk_event_controller_get_propagation_phase (controller) == GTK_PHASE_CAPTURE)
-        g_signal_emit_by_name (controller, "key-pressed", keyval, 0, state, &handled);
-    }
-  return handled;
-}
-
 static SsqGtkWindow *
 the_window (GApplication *app)
 {
@@ -169,24 +99,6 @@ the_window (GApplication *app)
       window = windows ? windows->data : NULL;
     }
   return SSQ_GTK_WINDOW (window);
-}
-
-static GtkWidget *
-find_by_type (GtkWidget *widget,
-              GType      type,
-              const char *label)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type) &&
-      (label == NULL || (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)))
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_by_type (child, type, label);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
 }
 
 static gboolean
@@ -241,32 +153,6 @@ send_as (SsqClient  *client,
   g_autoptr(SsqMessage) m = ssq_client_send_message (client, conversation_id, body, 0, &error);
 
   g_assert_no_error (error);
-}
-
-/* Every icon-only button, and the search entry, has a name a screen
- * reader can say (without one it says "GtkImage"). Returns how many
- * lack one, each reported. */
-static guint
-count_unnamed (GtkWidget *widget)
-{
-  guint missing = 0;
-  gboolean icon_only = GTK_IS_BUTTON (widget) && gtk_button_get_label (GTK_BUTTON (widget)) == NULL &&
-                       GTK_IS_IMAGE (gtk_button_get_child (GTK_BUTTON (widget)));
-
-  if ((icon_only || GTK_IS_MENU_BUTTON (widget) || GTK_IS_SEARCH_ENTRY (widget)) &&
-      !gtk_test_accessible_has_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL))
-    {
-      g_test_message ("no accessible name: %s (tooltip %s)", G_OBJECT_TYPE_NAME (widget),
-                      gtk_widget_get_tooltip_text (widget));
-      missing++;
-    }
-  /* Not into libadwaita's entry rows: their inner buttons (apply, show
-   * text) are the library's, not ours to name. */
-  if (ADW_IS_ENTRY_ROW (widget))
-    return missing;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
-    missing += count_unnamed (child);
-  return missing;
 }
 
 typedef struct {
@@ -482,44 +368,6 @@ notified_body (gpointer data)
   return found;
 }
 
-/* Every label's text under @widget, one a line. */
-static void
-collect_labels (GtkWidget *widget,
-                GString   *out)
-{
-  if (GTK_IS_LABEL (widget))
-    g_string_append_printf (out, "%s\n", gtk_label_get_text (GTK_LABEL (widget)));
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
-    collect_labels (child, out);
-}
-
-/* The button under @widget whose tooltip is @tooltip. */
-static GtkWidget *
-find_by_tooltip (GtkWidget  *widget,
-                 const char *tooltip)
-{
-  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_widget_get_tooltip_text (widget), tooltip) == 0)
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_by_tooltip (child, tooltip);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static GFile *
-make_file (const char *dir,
-           const char *name)
-{
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-
-  g_assert_true (g_file_set_contents (path, "x", 1, NULL));
-  return g_file_new_for_path (path);
-}
-
 /* The app registers, gets a conversation from bob, answers, and shows his
  * reply; the main states are photographed on the way. */
 static void
@@ -548,7 +396,7 @@ test_end_to_end (void)
   ssq_test_wait_ms (300);
 
   /* The log-in page: fill it in as a person would, and register. */
-  for (GtkWidget *w = find_by_type (GTK_WIDGET (window), ADW_TYPE_ENTRY_ROW, NULL); w != NULL && n < 3;)
+  for (GtkWidget *w = ssq_gtk_test_find_by_type (GTK_WIDGET (window), ADW_TYPE_ENTRY_ROW, NULL); w != NULL && n < 3;)
     {
       rows[n++] = ADW_ENTRY_ROW (w);
       w = gtk_widget_get_next_sibling (w);
@@ -559,12 +407,12 @@ test_end_to_end (void)
   gtk_editable_set_text (GTK_EDITABLE (rows[0]), server->url);
   gtk_editable_set_text (GTK_EDITABLE (rows[1]), "alice");
   gtk_editable_set_text (GTK_EDITABLE (rows[2]), "password123");
-  screenshot (GTK_WIDGET (window), "login.png");
-  register_button = find_by_type (GTK_WIDGET (window), GTK_TYPE_BUTTON, "_Register");
+  ssq_gtk_test_screenshot (GTK_WIDGET (window), "login.png");
+  register_button = ssq_gtk_test_find_by_type (GTK_WIDGET (window), GTK_TYPE_BUTTON, "_Register");
   g_assert_nonnull (register_button);
   gtk_widget_activate (register_button);
   g_assert_true (ssq_test_wait_until (window_online, window, WAIT_MS));
-  g_assert_cmpuint (count_unnamed (GTK_WIDGET (window)), ==, 0);
+  g_assert_cmpuint (ssq_gtk_test_count_unnamed (GTK_WIDGET (window)), ==, 0);
 
   /* Two conversations arrive from bob. */
   ssq_client_create_direct_async (bob, "alice", NULL, ssq_test_store_result, &result);
@@ -579,7 +427,7 @@ test_end_to_end (void)
   send_as (bob, ssq_conversation_get_id (dm), "Hi Alice! Are you there?");
   sent = (HasBody) { ssq_gtk_window_get_client (window), ssq_conversation_get_id (dm), "Hi Alice! Are you there?" };
   g_assert_true (ssq_test_wait_until (client_has_body, &sent, WAIT_MS));
-  screenshot (GTK_WIDGET (window), "conversations.png");
+  ssq_gtk_test_screenshot (GTK_WIDGET (window), "conversations.png");
 
   /* Open the conversation, answer with the composer, see bob's reply. */
   ssq_gtk_window_select (window, ssq_conversation_get_id (dm));
@@ -592,21 +440,21 @@ test_end_to_end (void)
   send_as (bob, ssq_conversation_get_id (dm), "Great, see you at noon.");
   wait_shows (GTK_WIDGET (window), "Great, see you at noon.");
   wait_shows (GTK_WIDGET (window), "Yes, here. Grüße!");
-  screenshot (GTK_WIDGET (window), "conversation.png");
+  ssq_gtk_test_screenshot (GTK_WIDGET (window), "conversation.png");
 
   /* Files attached wait above the composer; each goes with its button. */
   {
     SsqGtkComposer *box = SSQ_GTK_COMPOSER (gtk_widget_get_ancestor (composer, SSQ_TYPE_GTK_COMPOSER));
     g_autofree char *dir = g_dir_make_tmp ("ssq-gtk-attach-XXXXXX", NULL);
-    g_autoptr(GFile) photo = make_file (dir, "holiday-photo.jpg");
-    g_autoptr(GFile) report = make_file (dir, "quarterly report.pdf");
+    g_autoptr(GFile) photo = ssq_gtk_test_make_file (dir, "holiday-photo.jpg");
+    g_autoptr(GFile) report = ssq_gtk_test_make_file (dir, "quarterly report.pdf");
 
     ssq_gtk_composer_add_file (box, photo);
     ssq_gtk_composer_add_file (box, report);
-    g_assert_cmpuint (count_unnamed (GTK_WIDGET (window)), ==, 0);
-    screenshot (GTK_WIDGET (window), "attachments.png");
-    g_signal_emit_by_name (find_by_tooltip (GTK_WIDGET (window), "Remove holiday-photo.jpg"), "clicked");
-    g_signal_emit_by_name (find_by_tooltip (GTK_WIDGET (window), "Remove quarterly report.pdf"), "clicked");
+    g_assert_cmpuint (ssq_gtk_test_count_unnamed (GTK_WIDGET (window)), ==, 0);
+    ssq_gtk_test_screenshot (GTK_WIDGET (window), "attachments.png");
+    g_signal_emit_by_name (ssq_gtk_test_find_by_tooltip (GTK_WIDGET (window), "Remove holiday-photo.jpg"), "clicked");
+    g_signal_emit_by_name (ssq_gtk_test_find_by_tooltip (GTK_WIDGET (window), "Remove quarterly report.pdf"), "clicked");
     g_assert_cmpuint (g_list_model_get_n_items (ssq_gtk_composer_get_attachments (box)), ==, 0);
     g_file_delete (photo, NULL, NULL);
     g_file_delete (report, NULL, NULL);
@@ -625,7 +473,7 @@ test_end_to_end (void)
     send_as (bob, ssq_conversation_get_id (dm), "Still there?");
     wait_shows (GTK_WIDGET (window), "Still there?");
     g_assert_true (ssq_test_wait_until (highlighted_first, &h, WAIT_MS));
-    screenshot (GTK_WIDGET (window), "highlight.png");
+    ssq_gtk_test_screenshot (GTK_WIDGET (window), "highlight.png");
   }
 
   /* A message elsewhere is notified, its body escaped: notification
@@ -646,8 +494,8 @@ test_end_to_end (void)
     GtkTextIter start, end;
 
     gtk_text_buffer_set_text (buffer, "line one", -1);
-    g_assert_false (press (composer, GDK_KEY_Return, GDK_SHIFT_MASK));
-    g_assert_true (press (composer, GDK_KEY_Return, 0));
+    g_assert_false (ssq_gtk_test_press (composer, GDK_KEY_Return, GDK_SHIFT_MASK));
+    g_assert_true (ssq_gtk_test_press (composer, GDK_KEY_Return, 0));
     sent = (HasBody) { bob, ssq_conversation_get_id (dm), "line one" };
     g_assert_true (ssq_test_wait_until (client_has_body, &sent, WAIT_MS));
     g_assert_cmpint (gtk_text_buffer_get_char_count (buffer), ==, 0);
@@ -655,12 +503,12 @@ test_end_to_end (void)
     sent.client = ssq_gtk_window_get_client (window);
     g_assert_true (ssq_test_wait_until (client_has_body, &sent, WAIT_MS));
 
-    g_assert_true (press (composer, GDK_KEY_Up, 0));
+    g_assert_true (ssq_gtk_test_press (composer, GDK_KEY_Up, 0));
     gtk_text_buffer_get_bounds (buffer, &start, &end);
     taken = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
     g_assert_cmpstr (taken, ==, "line one");
     gtk_text_buffer_set_text (buffer, "line one, edited", -1);
-    g_assert_true (press (composer, GDK_KEY_Return, 0));
+    g_assert_true (ssq_gtk_test_press (composer, GDK_KEY_Return, 0));
     sent = (HasBody) { bob, ssq_conversation_get_id (dm), "line one, edited" };
     g_assert_true (ssq_test_wait_until (client_has_body, &sent, WAIT_MS));
     wait_shows (GTK_WIDGET (window), "line one, edited");
@@ -669,7 +517,7 @@ test_end_to_end (void)
   /* Narrow: the leaflet folds to the conversation alone. */
   gtk_window_set_default_size (GTK_WINDOW (window), 400, 640);
   ssq_test_wait_ms (500);
-  screenshot (GTK_WIDGET (window), "narrow.png");
+  ssq_gtk_test_screenshot (GTK_WIDGET (window), "narrow.png");
   gtk_window_set_default_size (GTK_WINDOW (window), 1000, 640);
 
   /* Dark style, and the conversation a notification's click opens (the
@@ -679,13 +527,13 @@ test_end_to_end (void)
                                   g_variant_new_string (ssq_conversation_get_id (lab)));
   g_assert_cmpstr (ssq_gtk_window_get_selected (window), ==, ssq_conversation_get_id (lab));
   wait_shows (GTK_WIDGET (window), "Lunch at noon? https://lunch.lan/menu");
-  screenshot (GTK_WIDGET (window), "dark.png");
+  ssq_gtk_test_screenshot (GTK_WIDGET (window), "dark.png");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
 
   /* The search narrows the sidebar to the titles that match, and leaves
    * the titles whole. */
   {
-    GtkWidget *search = find_by_type (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY, NULL);
+    GtkWidget *search = ssq_gtk_test_find_by_type (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY, NULL);
     Listed lab_only = { window, "Lab crew", 1 }, both = { window, "Lab crew", 2 };
 
     gtk_editable_set_text (GTK_EDITABLE (search), "lab");
@@ -698,7 +546,7 @@ test_end_to_end (void)
    * on screen, neither her open conversation nor her draft (text and
    * attachments) nor her search. */
   {
-    GtkWidget *search = find_by_type (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY, NULL);
+    GtkWidget *search = ssq_gtk_test_find_by_type (GTK_WIDGET (window), GTK_TYPE_SEARCH_ENTRY, NULL);
     GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (composer));
     NewSession carol = { window, "carol" };
 
@@ -717,7 +565,7 @@ test_end_to_end (void)
     g_assert_cmpint (gtk_text_buffer_get_char_count (buffer), ==, 0);
     g_assert_cmpuint (g_list_model_get_n_items (ssq_gtk_composer_get_attachments (box)), ==, 0);
     g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (search)), ==, "");
-    screenshot (GTK_WIDGET (window), "new-session.png");
+    ssq_gtk_test_screenshot (GTK_WIDGET (window), "new-session.png");
   }
 
   gtk_window_destroy (GTK_WINDOW (window));
@@ -762,13 +610,13 @@ static void
 test_attachments (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("ssq-gtk-attach-XXXXXX", NULL);
-  g_autoptr(GFile) photo = make_file (dir, "photo.jpg");
-  g_autoptr(GFile) report = make_file (dir, "report.pdf");
-  g_autoptr(GFile) latin1 = make_file (dir, "caf\xe9.txt");
+  g_autoptr(GFile) photo = ssq_gtk_test_make_file (dir, "photo.jpg");
+  g_autoptr(GFile) report = ssq_gtk_test_make_file (dir, "report.pdf");
+  g_autoptr(GFile) latin1 = ssq_gtk_test_make_file (dir, "caf\xe9.txt");
   g_autoptr(GFile) photo_again = g_file_dup (photo);
   GtkWidget *composer = g_object_ref_sink (g_object_new (SSQ_TYPE_GTK_COMPOSER, NULL));
   GListModel *attachments = ssq_gtk_composer_get_attachments (SSQ_GTK_COMPOSER (composer));
-  GtkWidget *strip = find_by_type (composer, SSQ_TYPE_GTK_ATTACHMENT_STRIP, NULL);
+  GtkWidget *strip = ssq_gtk_test_find_by_type (composer, SSQ_TYPE_GTK_ATTACHMENT_STRIP, NULL);
   g_autoptr(GString) labels = g_string_new (NULL);
   g_autoptr(GFile) first = NULL, second = NULL;
   GtkWidget *remove;
@@ -783,11 +631,11 @@ test_attachments (void)
   ssq_gtk_composer_add_file (SSQ_GTK_COMPOSER (composer), photo_again);
   g_assert_cmpuint (g_list_model_get_n_items (attachments), ==, 3);
   g_assert_true (gtk_widget_get_visible (strip));
-  collect_labels (strip, labels);
+  ssq_gtk_test_collect_labels (strip, labels);
   g_assert_cmpstr (labels->str, ==, "photo.jpg\nreport.pdf\ncaf\xef\xbf\xbd.txt\n");
-  g_assert_cmpuint (count_unnamed (composer), ==, 0);
+  g_assert_cmpuint (ssq_gtk_test_count_unnamed (composer), ==, 0);
 
-  remove = find_by_tooltip (strip, "Remove report.pdf");
+  remove = ssq_gtk_test_find_by_tooltip (strip, "Remove report.pdf");
   g_assert_nonnull (remove);
   g_signal_emit_by_name (remove, "clicked");
   g_assert_cmpuint (g_list_model_get_n_items (attachments), ==, 2);
@@ -796,8 +644,8 @@ test_attachments (void)
   g_assert_true (g_file_equal (first, photo));
   g_assert_true (g_file_equal (second, latin1));
   g_clear_object (&first);
-  g_signal_emit_by_name (find_by_tooltip (strip, "Remove photo.jpg"), "clicked");
-  g_signal_emit_by_name (find_by_tooltip (strip, "Remove caf\xef\xbf\xbd.txt"), "clicked");
+  g_signal_emit_by_name (ssq_gtk_test_find_by_tooltip (strip, "Remove photo.jpg"), "clicked");
+  g_signal_emit_by_name (ssq_gtk_test_find_by_tooltip (strip, "Remove caf\xef\xbf\xbd.txt"), "clicked");
   g_assert_cmpuint (g_list_model_get_n_items (attachments), ==, 0);
   g_assert_false (gtk_widget_get_visible (strip));
 
@@ -805,7 +653,7 @@ test_attachments (void)
    * the test's bus) adds what is picked. */
   {
     GtkWidget *window = gtk_window_new ();
-    GtkWidget *attach = find_by_tooltip (composer, "Attach Files");
+    GtkWidget *attach = ssq_gtk_test_find_by_tooltip (composer, "Attach Files");
     GtkFileChooser *chooser = NULL;
 
     gtk_window_set_child (GTK_WINDOW (window), composer);

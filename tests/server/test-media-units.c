@@ -124,7 +124,7 @@ test_migrate_media (void)
   g_assert_cmpuint (json_array_get_length (m->media), ==, 2);
   g_assert_nonnull (strstr (m->json, "\"media\":[{\"id\":\"f1\",\"name\":\"a.png\","
                                      "\"mime\":\"image/png\",\"size\":10,\"width\":null,"
-                                     "\"height\":null},{\"id\":\"f2\""));
+                                     "\"height\":null,\"thumbnail\":false},{\"id\":\"f2\""));
   /* History copies it; a read of the row gives the same media. */
   g_assert_true (ssq_server_store_messages_page (store, "c1", 0, 0, 10, FALSE, page, &more, &error));
   g_assert_nonnull (strstr (page->str, m->json));
@@ -198,7 +198,7 @@ test_media_set_image (void)
   c = changed->pdata[0];
   g_assert_cmpint (c->seq, ==, 1);
   g_assert_cmpint (c->rev, ==, 1);
-  g_assert_nonnull (strstr (c->json, "\"width\":4000,\"height\":3000}],\"rev\":1}"));
+  g_assert_nonnull (strstr (c->json, "\"width\":4000,\"height\":3000,\"thumbnail\":true}],\"rev\":1}"));
   g_assert_cmpuint (freed->len, ==, 0);
   after = ssq_server_store_media_get (store, "f1", &error);
   g_assert_cmpstr (after->thumbnail_hash, ==, "bb");
@@ -216,6 +216,96 @@ test_media_set_image (void)
   g_assert_cmpuint (freed->len, ==, 1);
   g_assert_cmpstr (freed->pdata[0], ==, "bb");
   g_assert_cmpint (((SsqMessageRow *) changed->pdata[0])->rev, ==, 2);
+}
+
+static guint64
+owed (SsqServerStore *store)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 n = 0;
+
+  g_assert_true (ssq_server_store_media_thumbnails_owed (store, &n, &error));
+  g_assert_no_error (error);
+  return n;
+}
+
+/* Thumbnails owed: images stored before schema 5 without one are owed
+ * theirs; an upload of an image is owed one until it is made or fails; an
+ * upload of bytes whose thumbnail exists takes it at once. */
+static void
+test_thumbnails_owed (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = temp_db ();
+  g_autoptr(GPtrArray) pending = NULL;
+  g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func ((GDestroyNotify) ssq_message_row_free);
+  g_autoptr(GPtrArray) freed = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(SsqMediaRow) photo = media_row ("f5", "u1", "p.jpg", "image/jpeg", 10, "ee");
+  g_autoptr(SsqMediaRow) again = media_row ("f6", "u2", "q.jpg", "image/jpeg", 10, "ee");
+  g_autoptr(SsqMediaRow) broken = media_row ("f7", "u1", "b.png", "image/png", 10, "ff");
+  g_autoptr(SsqMediaRow) f6 = NULL;
+  SsqServerStore *store = ssq_server_store_open_at_version (path, 4, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (ssq_server_store_exec (store,
+    "INSERT INTO media (id, uploader, name, mime, size, sha256, created_at) VALUES "
+    "  ('f1', 'u1', 'a.png', 'image/png', 1, 'aa', 1), "
+    "  ('f3', 'u1', 'c.pdf', 'application/pdf', 1, 'cc', 3);"
+    "INSERT INTO media (id, uploader, name, mime, size, sha256, created_at, thumbnail_hash, "
+    "  thumbnail_mime) VALUES ('f2', 'u1', 'b.jpg', 'image/jpeg', 1, 'bb', 2, 'tb', 'image/jpeg');",
+    &error));
+  g_assert_no_error (error);
+  ssq_server_store_close (store);
+  store = ssq_server_store_open (path, TRUE, &error);
+  g_assert_no_error (error);
+  /* Only the image without a thumbnail. */
+  g_assert_cmpuint (owed (store), ==, 1);
+  pending = ssq_server_store_media_thumbnails_pending (store, 10, &error);
+  g_assert_cmpuint (pending->len, ==, 1);
+  g_assert_cmpstr (((SsqMediaRow *) pending->pdata[0])->id, ==, "f1");
+  g_clear_pointer (&pending, g_ptr_array_unref);
+
+  /* New images: owed, none of the same bytes has a thumbnail yet. */
+  photo->thumbnail_pending = again->thumbnail_pending = broken->thumbnail_pending = TRUE;
+  photo->created_at = 10;
+  broken->created_at = 11;
+  g_assert_true (ssq_server_store_begin (store, &error));
+  g_assert_true (ssq_server_store_media_share_image (store, photo, &error));
+  g_assert_true (photo->thumbnail_pending);
+  g_assert_true (ssq_server_store_media_insert (store, photo, 0, &error));
+  g_assert_true (ssq_server_store_media_insert (store, broken, 0, &error));
+  g_assert_true (ssq_server_store_commit (store, &error));
+  g_assert_cmpuint (owed (store), ==, 3);
+  /* The oldest first, as many as asked for. */
+  pending = ssq_server_store_media_thumbnails_pending (store, 2, &error);
+  g_assert_cmpuint (pending->len, ==, 2);
+  g_assert_cmpstr (((SsqMediaRow *) pending->pdata[0])->id, ==, "f1");
+  g_assert_cmpstr (((SsqMediaRow *) pending->pdata[1])->id, ==, "f5");
+
+  /* Made, failed: no longer owed. */
+  g_assert_true (ssq_server_store_begin (store, &error));
+  g_assert_true (ssq_server_store_media_set_image (store, "f5", 300, 200, "te", "image/jpeg",
+                                                   changed, freed, &error));
+  g_assert_true (ssq_server_store_media_thumbnail_failed (store, "f7", &error));
+  g_assert_true (ssq_server_store_media_thumbnail_failed (store, "gone", &error));
+  g_assert_true (ssq_server_store_commit (store, &error));
+  g_assert_cmpuint (owed (store), ==, 1);
+
+  /* The same bytes again: the thumbnail and size are there already. */
+  g_assert_true (ssq_server_store_begin (store, &error));
+  g_assert_true (ssq_server_store_media_share_image (store, again, &error));
+  g_assert_false (again->thumbnail_pending);
+  g_assert_cmpstr (again->thumbnail_hash, ==, "te");
+  g_assert_cmpint (again->width, ==, 300);
+  g_assert_true (ssq_server_store_media_insert (store, again, 0, &error));
+  g_assert_true (ssq_server_store_commit (store, &error));
+  g_assert_no_error (error);
+  f6 = ssq_server_store_media_get (store, "f6", &error);
+  g_assert_cmpstr (f6->thumbnail_mime, ==, "image/jpeg");
+  g_assert_cmpint (f6->height, ==, 200);
+  g_assert_false (f6->thumbnail_pending);
+  g_assert_cmpuint (owed (store), ==, 1);
+  ssq_server_store_close (store);
 }
 
 /* Waits up to 5 s for the store's threads to remove @path. */
@@ -393,6 +483,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/server/store/migrate-media", test_migrate_media);
   g_test_add_func ("/server/store/media-set-image", test_media_set_image);
+  g_test_add_func ("/server/store/thumbnails-owed", test_thumbnails_owed);
   g_test_add_func ("/server/media/store", test_media_store);
   g_test_add_func ("/server/media/download-range", test_download_range);
   g_test_add_func ("/server/media/download-disposition", test_download_disposition);

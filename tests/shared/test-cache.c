@@ -431,7 +431,7 @@ test_outbox (void)
 
 static const char *const MEDIA_JSON =
   "[{\"id\":\"f1\",\"name\":\"photo.jpg\",\"mime\":\"image/jpeg\",\"size\":240000,"
-  "\"width\":null,\"height\":null}]";
+  "\"width\":null,\"height\":null,\"thumbnail\":false}]";
 
 static SsqMessage *
 message_with_media (const char *media_json,
@@ -497,12 +497,13 @@ test_migrate_media (void)
   g_assert_false (changed);
 
   sized_json = g_strdup ("[{\"id\":\"f1\",\"name\":\"photo.jpg\",\"mime\":\"image/jpeg\",\"size\":240000,"
-                         "\"width\":1920,\"height\":1080}]");
+                         "\"width\":1920,\"height\":1080,\"thumbnail\":true}]");
   sized = message_with_media (sized_json, 1);
   g_assert_true (ssq_cache_store_message (cache, sized, &changed, NULL));
   g_assert_true (changed);
   held = ssq_cache_get_message (cache, "ca", 1);
   g_assert_cmpint (ssq_media_get_width (ssq_message_get_media (held, 0)), ==, 1920);
+  g_assert_true (ssq_media_has_thumbnail (ssq_message_get_media (held, 0)));
   /* As the server sent it. */
   {
     g_autoptr(JsonObject) wire = ssq_message_to_json (held);

@@ -6,6 +6,7 @@
 #include "ssq-display.h"
 #include "ssq-proto.h"
 #include "ssq-test-client.h"
+#include "ssq-test-images.h"
 #include "ssq-test-media.h"
 
 #include <glib/gstdio.h>
@@ -573,6 +574,82 @@ test_thumbnail_none (void)
   g_assert_null (ssq_client_lookup_media (alice->client, ssq_media_get_id (media), TRUE));
 }
 
+typedef struct {
+  SsqTestClient *tc;
+  const char    *conversation_id;
+  gint64         seq;
+} Wanted;
+
+static gboolean
+has_thumbnail (gpointer data)
+{
+  Wanted *want = data;
+  g_autoptr(SsqMessage) message = ssq_cache_get_message (ssq_client_get_cache (want->tc->client),
+                                                         want->conversation_id, want->seq);
+
+  return message != NULL && ssq_message_get_n_media (message) == 1 &&
+         ssq_media_has_thumbnail (ssq_message_get_media (message, 0));
+}
+
+/* A picture sent: once the server has made its thumbnail, the message
+ * comes again with it (and the picture's size); the thumbnail comes into
+ * the download cache, and from there when the server is gone. */
+static void
+test_thumbnail (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, MEDIA_CONFIG);
+  g_autoptr(SsqTestClient) alice = ssq_test_client_new_registered (server, "alice");
+  g_autoptr(SsqTestClient) bob = ssq_test_client_new_registered (server, "bob");
+  g_autoptr(SsqConversation) dm = ssq_test_client_create_direct (alice, "bob");
+  const char *dm_id = ssq_conversation_get_id (dm);
+  g_autofree char *path = g_build_filename (alice->dir, "photo.png", NULL);
+  g_autoptr(GdkPixbuf) picture = ssq_test_image_marked (640, 480, FALSE);
+  g_autoptr(GFile) file = NULL, thumbnail = NULL, again = NULL;
+  g_autoptr(SsqMessage) pending = NULL, received = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(SsqTransfer) transfer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GdkPixbuf) small = NULL;
+  g_autofree char *line = NULL;
+  Wanted want = { bob, dm_id, 1 };
+  SsqMedia *media;
+
+  ssq_test_image_save (picture, path, "png");
+  file = g_file_new_for_path (path);
+  pending = send_with_files (alice, dm_id, "a picture", &file, 1);
+  g_assert_true (ssq_test_wait_until (has_thumbnail, &want, SSQ_TEST_CLIENT_WAIT_MS));
+  received = ssq_cache_get_message (ssq_client_get_cache (bob->client), dm_id, 1);
+  media = ssq_message_get_media (received, 0);
+  g_assert_true (ssq_media_is_image (media));
+  g_assert_cmpint (ssq_media_get_width (media), ==, 640);
+  g_assert_cmpint (ssq_media_get_height (media), ==, 480);
+  line = ssq_display_media (media);
+  g_assert_true (g_str_has_prefix (line, "[image 640×480 photo.png "));
+
+  transfer = ssq_client_fetch_thumbnail_async (bob->client, ssq_media_get_id (media), NULL,
+                                               ssq_test_store_result, &result);
+  thumbnail = ssq_client_fetch_thumbnail_finish (bob->client, ssq_test_client_wait_result (&result), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (thumbnail);
+  bytes = g_file_load_bytes (thumbnail, NULL, NULL, &error);
+  g_assert_no_error (error);
+  small = ssq_test_image_decode (bytes);
+  g_assert_cmpint (gdk_pixbuf_get_width (small), ==, 320);
+  g_assert_cmpint (gdk_pixbuf_get_height (small), ==, 240);
+
+  /* From the cache now; the picture itself is not there. */
+  ssq_test_server_kill (server);
+  g_clear_object (&result);
+  g_clear_object (&transfer);
+  transfer = ssq_client_fetch_thumbnail_async (bob->client, ssq_media_get_id (media), NULL,
+                                               ssq_test_store_result, &result);
+  again = ssq_client_fetch_thumbnail_finish (bob->client, ssq_test_client_wait_result (&result), &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_equal (again, thumbnail));
+  g_assert_null (ssq_client_lookup_media (bob->client, ssq_media_get_id (media), FALSE));
+}
+
 /* ---- Messages with attachments ---------------------------------------- */
 
 static SsqMessage *
@@ -872,6 +949,7 @@ main (int    argc,
   g_test_add_func ("/client-media/download-bad-partial", test_download_bad_partial);
   g_test_add_func ("/client-media/download-shared", test_download_shared);
   g_test_add_func ("/client-media/thumbnail-none", test_thumbnail_none);
+  g_test_add_func ("/client-media/thumbnail", test_thumbnail);
   g_test_add_func ("/client-media/send-attachments", test_send_attachments);
   g_test_add_func ("/client-media/offline-restart", test_offline_restart);
   g_test_add_func ("/client-media/sigkill-mid-upload", test_sigkill_mid_upload);

@@ -294,8 +294,8 @@ static void
 test_media_object (void)
 {
   const char *json = "[{\"id\":\"f1\",\"name\":\"a.png\",\"mime\":\"image/png\",\"size\":5,"
-                     "\"width\":2,\"height\":3},{\"id\":\"f2\",\"name\":\"b\",\"mime\":\"text/plain\","
-                     "\"size\":0,\"width\":null,\"height\":null}]";
+                     "\"width\":2,\"height\":3,\"thumbnail\":true},{\"id\":\"f2\",\"name\":\"b\","
+                     "\"mime\":\"text/plain\",\"size\":0,\"width\":null,\"height\":null,\"thumbnail\":false}]";
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) list = ssq_media_list_from_text (json, &error);
   g_autofree char *again = NULL, *long_name = NULL, *cut = NULL;
@@ -307,6 +307,8 @@ test_media_object (void)
   g_assert_no_error (error);
   g_assert_cmpuint (list->len, ==, 2);
   g_assert_true (ssq_media_is_image (list->pdata[0]));
+  g_assert_true (ssq_media_has_thumbnail (list->pdata[0]));
+  g_assert_false (ssq_media_has_thumbnail (list->pdata[1]));
   g_assert_cmpint (ssq_media_get_height (list->pdata[0]), ==, 3);
   g_assert_false (ssq_media_is_image (list->pdata[1]));
   g_assert_cmpint (ssq_media_get_width (list->pdata[1]), ==, 0);

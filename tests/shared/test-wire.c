@@ -29,19 +29,41 @@ static const SsqWireMessage message_deleted = {
   "m3", "c1", 9, "u2", "k3", "", 1700000002000, 1700000004000, TRUE, 0, 11,
 };
 static const SsqWireMedia media_photo = {
-  "f1", "photo.jpg", "image/jpeg", 240000, 1920, 1080,
+  "f1", "photo.jpg", "image/jpeg", 240000, 1920, 1080, TRUE,
+};
+/* The same photo before its thumbnail was made (its size is known). */
+static const SsqWireMedia media_photo_new = {
+  "f1", "photo.jpg", "image/jpeg", 240000, 1920, 1080, FALSE,
 };
 /* Dimensions unknown (not an image): null on the wire. */
 static const SsqWireMedia media_file = {
   "f2", "report \"Q3\"/\xc3\xa9.pdf", "application/pdf", 1200000, 0, 0,
 };
 
-/* A message with both media, in that order. */
+/* A message with both media, in that order, as sent. */
 static const SsqWireMessage *
 message_with_media (void)
 {
   static SsqWireMessage m = {
     "m4", "c1", 10, "u1", "k4", "look", 1700000006000, 0, FALSE, 0, 0,
+  };
+
+  if (m.media == NULL)
+    {
+      m.media = json_array_new ();
+      json_array_add_object_element (m.media, ssq_wire_media_encode (&media_photo_new));
+      json_array_add_object_element (m.media, ssq_wire_media_encode (&media_file));
+    }
+  return &m;
+}
+
+/* The same message once the photo's thumbnail is made: the same seq, a
+ * new rev, not edited. */
+static const SsqWireMessage *
+message_thumbnailed (void)
+{
+  static SsqWireMessage m = {
+    "m4", "c1", 10, "u1", "k4", "look", 1700000006000, 0, FALSE, 0, 12,
   };
 
   if (m.media == NULL)
@@ -137,6 +159,8 @@ golden_encode (const char *name)
     return ssq_wire_message_encode (&message_deleted);
   if (IS ("message-media"))
     return ssq_wire_message_encode (message_with_media ());
+  if (IS ("message-thumbnail"))
+    return ssq_wire_message_encode (message_thumbnailed ());
   if (IS ("media"))
     return ssq_wire_media_encode (&media_photo);
   if (IS ("media-file"))
@@ -157,6 +181,12 @@ golden_encode (const char *name)
     return ssq_wire_pong_encode (p);
   if (IS ("event-message"))
     return ssq_wire_event_encode (SSQ_FRAME_TYPE_MESSAGE, message);
+  if (IS ("event-message-thumbnail"))
+    {
+      g_autoptr(JsonObject) thumbnailed = ssq_wire_message_encode (message_thumbnailed ());
+
+      return ssq_wire_event_encode (SSQ_FRAME_TYPE_MESSAGE, thumbnailed);
+    }
   if (IS ("event-conversation"))
     return ssq_wire_event_encode (SSQ_FRAME_TYPE_CONVERSATION, direct);
   if (IS ("conversation_removed"))
@@ -275,18 +305,20 @@ assert_media (JsonObject         *object,
   g_assert_cmpint (m.size, ==, e->size);
   g_assert_cmpint (m.width, ==, e->width);
   g_assert_cmpint (m.height, ==, e->height);
+  g_assert_cmpint (m.thumbnail, ==, e->thumbnail);
 }
 
 /* The media of a decoded message, each read as a media object. */
 static void
-assert_message_media (JsonObject *object)
+assert_message_media (JsonObject         *object,
+                      const SsqWireMedia *photo)
 {
   SsqWireMessage m;
 
   g_assert_true (ssq_wire_message_decode (object, &m, NULL));
   g_assert_nonnull (m.media);
   g_assert_cmpuint (json_array_get_length (m.media), ==, 2);
-  assert_media (json_array_get_object_element (m.media, 0), &media_photo);
+  assert_media (json_array_get_object_element (m.media, 0), photo);
   assert_media (json_array_get_object_element (m.media, 1), &media_file);
 }
 
@@ -370,7 +402,12 @@ golden_decode (const char *name,
   else if (IS ("message-media"))
     {
       assert_message (object, message_with_media ());
-      assert_message_media (object);
+      assert_message_media (object, &media_photo_new);
+    }
+  else if (IS ("message-thumbnail"))
+    {
+      assert_message (object, message_thumbnailed ());
+      assert_message_media (object, &media_photo);
     }
   else if (IS ("media"))
     assert_media (object, &media_photo);
@@ -423,13 +460,18 @@ golden_decode (const char *name,
     }
   else if (IS ("pong") || IS ("ping"))
     assert_id (head.id, IS ("pong") ? "\"p\"" : "0");
-  else if (IS ("event-message") || IS ("event-conversation"))
+  else if (IS ("event-message") || IS ("event-conversation") || IS ("event-message-thumbnail"))
     {
       JsonObject *inner = NULL;
 
       g_assert_true (ssq_wire_event_decode (object, head.type, &inner, &error));
       if (IS ("event-message"))
         assert_message (inner, &message_plain);
+      else if (IS ("event-message-thumbnail"))
+        {
+          assert_message (inner, message_thumbnailed ());
+          assert_message_media (inner, &media_photo);
+        }
       else
         assert_conversation (inner, FALSE);
     }
@@ -809,6 +851,8 @@ golden_message (const char *name)
     return &message_deleted;
   if (g_str_equal (name, "message-media"))
     return message_with_media ();
+  if (g_str_equal (name, "message-thumbnail"))
+    return message_thumbnailed ();
   return &message_plain;
 }
 

@@ -160,6 +160,18 @@ have_tmux (void)
   return path != NULL;
 }
 
+/* The command that runs the program with HOME, its settings and its data
+ * in @term->home. */
+static char *
+term_command (Term       *term,
+              const char *server_url)
+{
+  return g_strdup_printf ("env HOME=%s XDG_CONFIG_HOME=%s XDG_DATA_HOME=%s LANG=C.UTF-8 LC_ALL=C.UTF-8 "
+                          "TERM=tmux-256color %s --server %s 2>>%s/stderr",
+                          term->home, term->home, term->home, g_getenv ("SSQ_TUI_BIN"), server_url,
+                          term->home);
+}
+
 static Term *
 term_start (const char *name,
             const char *server_url)
@@ -171,12 +183,20 @@ term_start (const char *name,
   term->socket = g_strdup_printf ("ssq-test-%d-%s", (int) getpid (), name);
   term->home = g_dir_make_tmp ("ssq-tui-XXXXXX", &error);
   g_assert_no_error (error);
-  command = g_strdup_printf ("env XDG_CONFIG_HOME=%s XDG_DATA_HOME=%s LANG=C.UTF-8 LC_ALL=C.UTF-8 "
-                             "TERM=tmux-256color %s --server %s 2>>%s/stderr",
-                             term->home, term->home, g_getenv ("SSQ_TUI_BIN"), server_url, term->home);
+  command = term_command (term, server_url);
   tmux (term, "-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", "30", command, NULL);
   track (term->socket, TRUE);
   return term;
+}
+
+/* Ends the program and starts it again in the same home and pane. */
+static void
+term_restart (Term       *term,
+              const char *server_url)
+{
+  g_autofree char *command = term_command (term, server_url);
+
+  tmux (term, "respawn-pane", "-k", command, NULL);
 }
 
 static void
@@ -375,6 +395,89 @@ test_scrollback_and_restart (void)
   wait_gone (alice, "waiting to be sent");
 }
 
+static void
+put_file (Term       *term,
+          const char *name)
+{
+  g_autofree char *path = g_build_filename (term->home, name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, "not really a picture", -1, &error);
+  g_assert_no_error (error);
+}
+
+/* The media commands as far as they go without the client library's
+ * media calls: Tab completes a path for /upload, which then says plainly
+ * that uploading is not there yet; /images off is kept in tui.ini. */
+static void
+test_media_commands (void)
+{
+  if (!have_tmux ())
+    return;
+
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(SsqTestUser) bob_account = ssq_test_register (server, "bob");
+  g_autoptr(Term) alice = term_start ("alice", server->url);
+  g_autofree char *ini_path = NULL, *ini = NULL;
+
+  log_in (alice, "alice", TRUE);
+  type (alice, "/dm bob");
+  key (alice, "Enter");
+  wait_screen (alice, "bob (offline)");
+  put_file (alice, "report.pdf");
+  put_file (alice, "photo one.jpg");
+  put_file (alice, "photo two.png");
+
+  /* One match: the whole name; ~ stays as typed. */
+  type (alice, "/upload ~/rep");
+  key (alice, "Tab");
+  wait_screen (alice, "> /upload ~/report.pdf");
+  type (alice, "quarterly figures");
+  wait_screen (alice, "> /upload ~/report.pdf quarterly figures");
+  key (alice, "Enter");
+  wait_screen (alice, "Uploading is not available yet");
+  wait_gone (alice, "> /upload");
+
+  /* Two: as far as they agree, listed; then one, its space escaped. */
+  type (alice, "/upload ~/ph");
+  key (alice, "Tab");
+  wait_screen (alice, "photo one.jpg  photo two.png");
+  /* (capture-pane drops the space at the end of the line.) */
+  wait_screen (alice, "> /upload ~/photo\\\n");
+  type (alice, "t");
+  key (alice, "Tab");
+  wait_screen (alice, "> /upload ~/photo\\ two.png");
+  key (alice, "C-u");
+  wait_gone (alice, "> /upload");
+
+  /* A file that is not there is named as such. */
+  type (alice, "/upload ~/nowhere.jpg");
+  key (alice, "Enter");
+  wait_screen (alice, "Cannot send");
+  wait_screen (alice, "nowhere.jpg: No such file or directory");
+
+  /* /images off: saved, and still off after a restart. */
+  type (alice, "/images off");
+  key (alice, "Enter");
+  wait_screen (alice, "Pictures off");
+  ini_path = g_build_filename (alice->home, "supersoniq", "tui.ini", NULL);
+  g_assert_true (g_file_get_contents (ini_path, &ini, NULL, NULL));
+  g_assert_nonnull (strstr (ini, "[images]\nenabled=false"));
+  /* A mark on the old screen, gone when the new program draws its own. */
+  type (alice, "typed before the restart");
+  wait_screen (alice, "> typed before the restart");
+  term_restart (alice, server->url);
+  wait_gone (alice, "typed before the restart");
+  wait_screen (alice, "[online]");
+  type (alice, "/images");
+  key (alice, "Enter");
+  wait_screen (alice, "Pictures off (/images on shows them)");
+  type (alice, "/images on");
+  key (alice, "Enter");
+  /* Inside tmux: blocks (tmux passes no pixel graphics on by itself). */
+  wait_screen (alice, "Pictures on (Unicode blocks)");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -383,5 +486,6 @@ main (int    argc,
   signal (SIGABRT, kill_live_servers);
   g_test_add_func ("/tui/tmux/two-people", test_two_people);
   g_test_add_func ("/tui/tmux/scrollback-and-restart", test_scrollback_and_restart);
+  g_test_add_func ("/tui/tmux/media-commands", test_media_commands);
   return g_test_run ();
 }

@@ -172,7 +172,7 @@ test_commands (void)
 
       g_assert_nonnull (strstr (help, name));
     }
-  g_assert_cmpuint (completions->len, ==, 2);   /* /unmute, /users */
+  g_assert_cmpuint (completions->len, ==, 3);   /* /unmute, /upload, /users */
 }
 
 int

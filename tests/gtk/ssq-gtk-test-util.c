@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-gtk-test-util.c: helpers the desktop client's tests share (see the
+ * header). */
+#include "ssq-gtk-test-util.h"
+
+#include "ssq-test-server.h"
+
+/* The widget as it is drawn now, or NULL while it has nothing to draw
+ * (between a resize and the next frame). */
+static GskRenderNode *
+draw_now (GtkWidget *widget,
+          int        width,
+          int        height)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  return gtk_snapshot_free_to_node (snapshot);
+}
+
+/* Screenshots are for people to look at, not assertions: on a slow
+ * machine a frame may not be ready, and then this one is skipped. */
+void
+ssq_gtk_test_screenshot (GtkWidget  *widget,
+                         const char *name)
+{
+  const char *dir = g_getenv ("SSQ_SCREENSHOT_DIR");
+  g_autofree char *path = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  GskRenderNode *node = NULL;
+  int width = 0, height = 0;
+
+  if (dir == NULL)
+    return;
+  ssq_test_wait_ms (400);   /* let transitions and layout settle */
+  for (int attempt = 0; attempt < 30 && node == NULL; attempt++)
+    {
+      width = gtk_widget_get_width (widget);
+      height = gtk_widget_get_height (widget);
+      if (width > 0 && height > 0)
+        node = draw_now (widget, width, height);
+      if (node == NULL)
+        ssq_test_wait_ms (100);
+    }
+  if (node == NULL)
+    {
+      g_test_message ("no frame for %s; screenshot skipped", name);
+      return;
+    }
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (GTK_NATIVE (widget)), node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  gsk_render_node_unref (node);
+  g_mkdir_with_parents (dir, 0755);
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+}
+
+/* A key press as a key controller of @widget in the capture phase (the
+ * composer's) receives it. Returns whether one handled it. */
+gboolean
+ssq_gtk_test_press (GtkWidget       *widget,
+                    guint            keyval,
+                    GdkModifierType  state)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+  gboolean handled = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers) && !handled; i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (GTK_IS_EVENT_CONTROLLER_KEY (controller) &&
+          gtk_event_controller_get_propagation_phase (controller) == GTK_PHASE_CAPTURE)
+        g_signal_emit_by_name (controller, "key-pressed", keyval, 0, state, &handled);
+    }
+  return handled;
+}
+
+/* The first widget under @widget (itself included) of @type; a button
+ * also with @label, unless that is NULL. */
+GtkWidget *
+ssq_gtk_test_find_by_type (GtkWidget *widget,
+                           GType      type,
+                           const char *label)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type) &&
+      (label == NULL || (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (widget)), label) == 0)))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = ssq_gtk_test_find_by_type (child, type, label);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Every icon-only button, and the search entry, has a name a screen
+ * reader can say (without one it says "GtkImage"). Returns how many
+ * lack one, each reported. */
+guint
+ssq_gtk_test_count_unnamed (GtkWidget *widget)
+{
+  guint missing = 0;
+  gboolean icon_only = GTK_IS_BUTTON (widget) && gtk_button_get_label (GTK_BUTTON (widget)) == NULL &&
+                       GTK_IS_IMAGE (gtk_button_get_child (GTK_BUTTON (widget)));
+
+  if ((icon_only || GTK_IS_MENU_BUTTON (widget) || GTK_IS_SEARCH_ENTRY (widget)) &&
+      !gtk_test_accessible_has_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL))
+    {
+      g_test_message ("no accessible name: %s (tooltip %s)", G_OBJECT_TYPE_NAME (widget),
+                      gtk_widget_get_tooltip_text (widget));
+      missing++;
+    }
+  /* Not into libadwaita's entry rows: their inner buttons (apply, show
+   * text) are the library's, not ours to name. */
+  if (ADW_IS_ENTRY_ROW (widget))
+    return missing;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    missing += ssq_gtk_test_count_unnamed (child);
+  return missing;
+}
+
+/* Every label's text under @widget, one a line. */
+void
+ssq_gtk_test_collect_labels (GtkWidget *widget,
+                             GString   *out)
+{
+  if (GTK_IS_LABEL (widget))
+    g_string_append_printf (out, "%s\n", gtk_label_get_text (GTK_LABEL (widget)));
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    ssq_gtk_test_collect_labels (child, out);
+}
+
+/* The button under @widget whose tooltip is @tooltip. */
+GtkWidget *
+ssq_gtk_test_find_by_tooltip (GtkWidget  *widget,
+                              const char *tooltip)
+{
+  if (GTK_IS_BUTTON (widget) && g_strcmp0 (gtk_widget_get_tooltip_text (widget), tooltip) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = ssq_gtk_test_find_by_tooltip (child, tooltip);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* A one-byte file @name in @dir. */
+GFile *
+ssq_gtk_test_make_file (const char *dir,
+                        const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, "x", 1, NULL));
+  return g_file_new_for_path (path);
+}
+
+
+/* A key press as @widget's shortcuts see it (class key bindings
+ * included): the first shortcut triggered by @keyval with @state is
+ * activated. Returns whether there was one. */
+gboolean
+ssq_gtk_test_shortcut (GtkWidget       *widget,
+                       guint            keyval,
+                       GdkModifierType  state)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint k = 0; k < g_list_model_get_n_items (G_LIST_MODEL (controller)); k++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), k);
+          GtkShortcutTrigger *trigger = gtk_shortcut_get_trigger (shortcut);
+
+          if (GTK_IS_KEYVAL_TRIGGER (trigger) &&
+              gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (trigger)) == keyval &&
+              gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (trigger)) == state)
+            return gtk_shortcut_action_activate (gtk_shortcut_get_action (shortcut), 0, widget,
+                                                 gtk_shortcut_get_arguments (shortcut));
+        }
+    }
+  return FALSE;
+}
