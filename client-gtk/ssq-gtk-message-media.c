@@ -532,6 +532,8 @@ ssq_gtk_message_media_init (SsqGtkMessageMedia *self)
   self->cancel_button = gtk_button_new_from_icon_name ("process-stop-symbolic");
   gtk_widget_add_css_class (self->cancel_button, "flat");
   gtk_widget_set_tooltip_text (self->cancel_button, _("Cancel the upload and the message"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->cancel_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Cancel the upload and the message"), -1);
   g_signal_connect_swapped (self->cancel_button, "clicked", G_CALLBACK (cancel_clicked_cb), self);
   gtk_box_append (GTK_BOX (self->upload_box), self->upload_bar);
   gtk_box_append (GTK_BOX (self->upload_box), self->cancel_button);
