@@ -265,6 +265,7 @@ downloaded_cb (GObject      *source,
     act_on (f, file);
   else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
+      /* Translators: %s is a file's name, then why it could not be downloaded. */
       g_autofree char *text = g_strdup_printf (_("Could not download %s: %s"), ssq_media_get_name (f->media),
                                                error->message);
 
