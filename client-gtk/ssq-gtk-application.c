@@ -10,6 +10,7 @@
 
 #include "ssq-display.h"
 #include "ssq-gtk-dialogs.h"
+#include "ssq-gtk-media-text.h"
 #include "ssq-gtk-paste.h"
 #include "ssq-gtk-secret.h"
 #include "ssq-gtk-window.h"
@@ -57,6 +58,43 @@ notification_clicked_cb (NotifyNotification *note,
     g_action_group_activate_action (G_ACTION_GROUP (self), "open-conversation", g_variant_new_string (id));
 }
 
+/**
+ * ssq_gtk_application_notification_text:
+ * @message: a message received
+ * @sender: who sent it, as shown
+ *
+ * The text of its notification, plain (escape it for the server): its
+ * body, or for a message with attachments what they are ("bob sent a
+ * photo", "bob sent report.pdf") with the body, if any, under it.
+ *
+ * Returns: (transfer full): the text
+ */
+char *
+ssq_gtk_application_notification_text (SsqMessage *message,
+                                        const char *sender)
+{
+  guint n = ssq_message_get_n_media (message);
+  g_autofree SsqGtkMediaItem *items = NULL;
+  g_autofree char *media = NULL;
+  const char *body = ssq_message_get_body (message);
+
+  g_return_val_if_fail (SSQ_IS_MESSAGE (message), NULL);
+  g_return_val_if_fail (sender != NULL, NULL);
+
+  if (n == 0)
+    return g_strdup (body);
+  items = g_new0 (SsqGtkMediaItem, n);
+  for (guint i = 0; i < n; i++)
+    {
+      items[i].name = ssq_media_get_name (ssq_message_get_media (message, i));
+      items[i].mime = ssq_media_get_mime (ssq_message_get_media (message, i));
+    }
+  media = ssq_gtk_media_text_notification (sender, items, n);
+  if (body == NULL || *body == '\0')
+    return g_steal_pointer (&media);
+  return g_strdup_printf ("%s\n%s", media, body);
+}
+
 /* The client library flags what deserves a notification, by the server's
  * rule (it leaves out muted conversations); show it unless the
  * conversation is in front of the user. */
@@ -70,7 +108,7 @@ notification_cb (SsqClient         *client,
   g_autoptr(SsqMessage) message = ssq_cache_get_message (ssq_client_get_cache (client), conversation_id, seq);
   g_autoptr(SsqConversation) conversation = ssq_cache_get_conversation (ssq_client_get_cache (client), conversation_id);
   g_autoptr(SsqUser) sender = NULL;
-  g_autofree char *summary = NULL, *body = NULL;
+  g_autofree char *summary = NULL, *text = NULL, *body = NULL;
   NotifyNotification *note;
 
   if (message == NULL || conversation == NULL || ssq_conversation_get_muted (conversation))
@@ -87,7 +125,8 @@ notification_cb (SsqClient         *client,
                                ssq_conversation_get_display_title (conversation));
   /* Notification servers read the body as markup: a message holding "<"
    * or "&" must be escaped to show as written. */
-  body = ssq_display_notification_body (ssq_message_get_body (message));
+  text = ssq_gtk_application_notification_text (message, sender ? ssq_user_get_display_name (sender) : "?");
+  body = ssq_display_notification_body (text);
   note = notify_notification_new (summary, body, SSQ_GTK_APP_ID);
   g_object_set_data_full (G_OBJECT (note), "conversation", g_strdup (conversation_id), g_free);
   notify_notification_add_action (note, "default", _("Open"), notification_clicked_cb, self, NULL);

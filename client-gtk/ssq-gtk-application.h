@@ -18,5 +18,7 @@ SsqGtkApplication *ssq_gtk_application_new            (void);
 void               ssq_gtk_application_session_started (SsqGtkApplication *self,
                                                         SsqClient         *client);
 GSettings         *ssq_gtk_application_get_settings   (SsqGtkApplication *self);
+char              *ssq_gtk_application_notification_text (SsqMessage    *message,
+                                                          const char    *sender);
 
 G_END_DECLS

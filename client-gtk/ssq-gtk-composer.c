@@ -6,7 +6,8 @@
  * window's "win.toast" action, a send as the "sent" signal. Files chosen
  * with the attach button, dropped on the conversation (each checked to be
  * a file first) or pasted as a picture wait in a list of GFile, shown
- * above the text; sending them comes with the client library's upload.
+ * above the text; Send hands them to the client library, which copies
+ * them into its outbox and uploads them when the message's turn comes.
  * A pasted picture is a file of ours (see ssq-gtk-paste.c): taken out of
  * the list, or left in a draft a new session discards, it is deleted. */
 #include "ssq-config.h"
@@ -157,12 +158,79 @@ edit_done (GObject      *source,
     toast (self, error->message);
 }
 
+/* A message with attachments. The library copies the files into its
+ * outbox before it answers; then the user's files are theirs again (only
+ * our own pasted pictures are deleted, the outbox has its copies). If it
+ * fails, the files go back into the composer, unless the session changed. */
+typedef struct {
+  SsqGtkComposer *self;
+  SsqClient      *client;
+  GPtrArray      *files;   /* of GFile */
+} Sending;
+
+static void
+sending_free (Sending *s)
+{
+  g_object_unref (s->self);
+  g_object_unref (s->client);
+  g_ptr_array_unref (s->files);
+  g_free (s);
+}
+
+static void
+sent_with_media_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  Sending *s = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqMessage) message = ssq_client_send_message_with_media_finish (SSQ_CLIENT (source), result, &error);
+
+  for (guint i = 0; i < s->files->len; i++)
+    {
+      if (message != NULL)
+        forget_file (s->files->pdata[i]);
+      else if (s->self->client == s->client)
+        ssq_gtk_composer_add_file (s->self, s->files->pdata[i]);
+      else
+        forget_file (s->files->pdata[i]);
+    }
+  if (message == NULL)
+    {
+      g_autofree char *text = g_strdup_printf (_("Could not send the files: %s"), error->message);
+
+      toast (s->self, text);
+    }
+  sending_free (s);
+}
+
+static void
+send_with_attachments (SsqGtkComposer *self,
+                       const char     *text)
+{
+  Sending *s = g_new0 (Sending, 1);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->attachments));
+
+  s->self = g_object_ref (self);
+  s->client = g_object_ref (self->client);
+  s->files = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (s->files, g_list_model_get_item (G_LIST_MODEL (self->attachments), i));
+  /* Out of the strip, not deleted: the send owns them now. */
+  g_list_store_remove_all (self->attachments);
+  ssq_client_send_message_with_media_async (self->client, self->conversation_id, text, 0,
+                                            (GFile *const *) s->files->pdata, s->files->len, NULL,
+                                            sent_with_media_cb, s);
+}
+
 /**
  * ssq_gtk_composer_send:
  * @self: the composer
  *
  * Sends (or, after Up, saves the edit of) what the composer holds, and
- * empties it.
+ * empties it. Attachments go with the text, which may then be empty; the
+ * files are copied into the outbox asynchronously (a failure puts them
+ * back and says why in a toast).
  *
  * Returns: %TRUE if something was sent or an edit saved
  */
@@ -176,9 +244,13 @@ ssq_gtk_composer_send (SsqGtkComposer *self)
   g_return_val_if_fail (SSQ_IS_GTK_COMPOSER (self), FALSE);
 
   text = composer_text (self);
-  if (self->conversation_id == NULL || self->client == NULL || *g_strstrip (text) == '\0')
+  if (self->conversation_id == NULL || self->client == NULL)
     return FALSE;
-  if (self->editing_seq > 0)
+  if (self->editing_seq == 0 && g_list_model_get_n_items (G_LIST_MODEL (self->attachments)) > 0)
+    send_with_attachments (self, g_strstrip (text));
+  else if (*g_strstrip (text) == '\0')
+    return FALSE;
+  else if (self->editing_seq > 0)
     {
       ssq_client_edit_message_async (self->client, self->conversation_id, self->editing_seq, text, NULL,
                                      edit_done, g_object_ref (self));

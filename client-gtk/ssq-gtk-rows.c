@@ -7,6 +7,8 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "ssq-gtk-message-media.h"
+
 /* ---- Conversation row -------------------------------------------------- */
 
 struct _SsqGtkConversationRow
@@ -191,6 +193,7 @@ struct _SsqGtkMessageRow
   GtkWidget *time;
   GtkWidget *reply;
   GtkWidget *body;
+  GtkWidget *media;
   GtkWidget *status;
 };
 
@@ -248,6 +251,8 @@ ssq_gtk_message_row_init (SsqGtkMessageRow *self)
   gtk_box_append (GTK_BOX (self->box), self->header);
   gtk_box_append (GTK_BOX (self->box), self->reply);
   gtk_box_append (GTK_BOX (self->box), self->body);
+  self->media = ssq_gtk_message_media_new ();
+  gtk_box_append (GTK_BOX (self->box), self->media);
   gtk_box_append (GTK_BOX (self->box), footer);
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
 }
@@ -369,6 +374,9 @@ ssq_gtk_message_row_bind (SsqGtkMessageRow *self,
   else
     markup = ssq_gtk_linkify (ssq_message_get_body (message));
   gtk_label_set_markup (GTK_LABEL (self->body), markup);
+  /* Files alone: no empty line above them. */
+  gtk_widget_set_visible (self->body, *markup != '\0' || ssq_message_get_n_media (message) == 0);
+  ssq_gtk_message_media_bind (SSQ_GTK_MESSAGE_MEDIA (self->media), client, message);
 
   if (ssq_message_get_edited_at (message) > 0 && !ssq_message_get_deleted (message))
     g_string_append (status, _("Edited"));
@@ -392,6 +400,16 @@ const char *
 ssq_gtk_message_row_get_body_text (SsqGtkMessageRow *self)
 {
   return gtk_label_get_text (GTK_LABEL (self->body));
+}
+
+/**
+ * ssq_gtk_message_row_get_media:
+ * Returns: (transfer none): the row's SsqGtkMessageMedia
+ */
+GtkWidget *
+ssq_gtk_message_row_get_media (SsqGtkMessageRow *self)
+{
+  return self->media;
 }
 
 const char *

@@ -27,6 +27,7 @@ void       ssq_gtk_message_row_bind (SsqGtkMessageRow *self,
                                      SsqMessage       *previous);
 const char *ssq_gtk_message_row_get_body_text (SsqGtkMessageRow *self);
 const char *ssq_gtk_message_row_get_status_text (SsqGtkMessageRow *self);
+GtkWidget  *ssq_gtk_message_row_get_media (SsqGtkMessageRow *self);
 
 char      *ssq_gtk_linkify (const char *text);
 
