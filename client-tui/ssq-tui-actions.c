@@ -157,11 +157,25 @@ act_open (SsqTui *self,
           GStrv   args)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SsqConversation) conversation =
-    ssq_lookup_conversation (ssq_client_get_cache (self->client), args[0], &error);
+  g_autoptr(SsqConversation) conversation = NULL;
   g_auto(GStrv) split = NULL;
   g_autoptr(GPtrArray) lines = NULL;
+  guint64 seq;
 
+  /* A number names a message with attachments here first (numbers are
+   * not usernames; a group titled so is still found when there is none). */
+  if (self->current_id != NULL && g_ascii_string_to_unsigned (args[0], 10, 1, G_MAXINT64, &seq, NULL))
+    {
+      if (ssq_tui_media_open (self, (gint64) seq, &error) ||
+          !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        {
+          if (error != NULL)
+            ssq_tui_set_status (self, TRUE, "%s", error->message);
+          return;
+        }
+      g_clear_error (&error);
+    }
+  conversation = ssq_lookup_conversation (ssq_client_get_cache (self->client), args[0], &error);
   if (conversation != NULL)
     {
       ssq_tui_select (self, ssq_conversation_get_id (conversation));

@@ -76,7 +76,7 @@ put (int         y,
 
 /* The rows of a picture (its symbol form, or room for its pixels), after
  * @indent columns. */
-G_GNUC_UNUSED static void
+static void
 add_picture_lines (GPtrArray   *lines,
                    SsqTuiImage *image,
                    int          indent)
@@ -340,6 +340,8 @@ add_message_lines (SsqTui     *self,
   attr_t body_attr = ssq_message_get_deleted (message) ? A_DIM | A_ITALIC : 0;
   attr_t mark_attr = 0;
   const char *mark = own ? status_suffix (message, &mark_attr) : "";
+  guint n_media = ssq_message_get_deleted (message) ? 0 : ssq_message_get_n_media (message);
+  guint n_text;
   int indent;
 
   if (ssq_message_get_reply_to (message) > 0)
@@ -367,6 +369,19 @@ add_message_lines (SsqTui     *self,
   if (indent > width / 2)
     indent = 2;
   wrapped = ssq_tui_wrap (body, MAX (width - indent, 8));
+  n_text = wrapped->len;
+  if (n_media > 0)
+    {
+      /* Attachments after the text, a line each; a message of files alone
+       * has its first beside the sender. */
+      if (body[0] == '\0')
+        {
+          g_ptr_array_set_size (wrapped, 0);
+          n_text = 0;
+        }
+      for (guint i = 0; i < n_media; i++)
+        g_ptr_array_add (wrapped, ssq_display_media (ssq_message_get_media (message, i)));
+    }
   for (guint i = 0; i < wrapped->len; i++)
     {
       GPtrArray *line = line_new ();
@@ -392,18 +407,12 @@ add_message_lines (SsqTui     *self,
 
           line_add (line, pad, 0);
         }
-      add_body (line, wrapped->pdata[i], own ? NULL : mention, body_attr);
+      if (i < n_text)
+        add_body (line, wrapped->pdata[i], own ? NULL : mention, body_attr);
+      else
+        line_add (line, wrapped->pdata[i], COLOR_PAIR (SSQ_TUI_PAIR_GOOD));
       g_ptr_array_add (lines, line);
     }
-
-  /* Attachments go here once messages carry them: a line each from the
-   * shared formatter ("[image 1920×1080 photo.jpg 240 KB]", "[file
-   * report.pdf 1.2 MB]") after @indent, and with self->images on, for an
-   * image whose thumbnail is in the cache, its picture below it:
-   * add_picture_lines (lines, picture, indent), the picture made once per
-   * media id with ssq_tui_image_new_from_file (thumbnail,
-   * &self->image_options) and kept for the next frames. The marks below
-   * then go after the last text line, not on a picture row. */
 
   /* The marks go after the text, or on a line of their own when the last
    * line is full. */
@@ -414,9 +423,7 @@ add_message_lines (SsqTui     *self,
     int need = ssq_tui_text_width (edited, -1) + ssq_tui_text_width (mark, -1);
     GPtrArray *line = lines->pdata[lines->len - 1];
 
-    if (need == 0)
-      return;
-    if (indent + used + need > width)
+    if (need > 0 && indent + used + need > width)
       {
         g_autofree char *pad = g_strnfill (indent, ' ');
 
@@ -424,9 +431,21 @@ add_message_lines (SsqTui     *self,
         line_add (line, pad, 0);
         g_ptr_array_add (lines, line);
       }
-    line_add (line, edited, A_DIM);
-    line_add (line, mark, mark_attr);
+    if (need > 0)
+      {
+        line_add (line, edited, A_DIM);
+        line_add (line, mark, mark_attr);
+      }
   }
+
+  /* Pictures below, from the thumbnails (fetched on first sight). */
+  for (guint i = 0; self->images && self->images_mode != SSQ_TUI_IMAGE_NONE && i < n_media; i++)
+    {
+      SsqTuiImage *picture = ssq_tui_media_picture (self, ssq_message_get_media (message, i));
+
+      if (picture != NULL)
+        add_picture_lines (lines, picture, indent);
+    }
 }
 
 static GPtrArray *

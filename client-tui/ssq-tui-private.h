@@ -30,6 +30,8 @@ enum {
 /* Pictures define pairs from here on. */
 #define SSQ_TUI_PAIR_PICTURES (SSQ_TUI_PAIR_USER0 + SSQ_TUI_N_USER_COLORS)
 
+typedef struct _SsqTuiMedia SsqTuiMedia;
+
 /* Stops a transfer shown in the status bar (Esc). */
 typedef void (*SsqTuiCancelFunc) (gpointer user_data);
 
@@ -77,6 +79,7 @@ struct _SsqTui
   /* Pictures: how this terminal shows them, and those on screen. */
   SsqTuiImageOptions   image_options;
   SsqTuiPictures      *pictures;
+  SsqTuiMedia         *media;           /* uploads, downloads, thumbnails */
 
   /* Settings, from tui.ini. */
   GKeyFile            *config;
@@ -126,7 +129,15 @@ char     *ssq_tui_progress_line  (SsqTui      *self,
                                   int          width);
 void      ssq_tui_escape         (SsqTui      *self);
 
-/* ssq-tui-media.c: attachments; stubs until the client library has media. */
+/* ssq-tui-media.c: attachments. */
+SsqTuiMedia *ssq_tui_media_new   (SsqTui      *self);
+void      ssq_tui_media_free     (SsqTuiMedia *media);
+void      ssq_tui_media_attach   (SsqTui      *self);
+gboolean  ssq_tui_media_open     (SsqTui      *self,
+                                  gint64       seq,
+                                  GError     **error);
+SsqTuiImage *ssq_tui_media_picture (SsqTui   *self,
+                                    SsqMedia *media);
 gboolean  ssq_tui_media_upload   (SsqTui      *self,
                                   const char  *path,
                                   const char  *caption,

@@ -34,6 +34,8 @@ ssq_tui_dispose (GObject *object)
   g_clear_handle_id (&self->status_source, g_source_remove);
   if (self->client != NULL)
     g_signal_handlers_disconnect_by_data (self->client, self);
+  /* Before the client: pending callbacks find no media state then. */
+  g_clear_pointer (&self->media, ssq_tui_media_free);
   g_clear_object (&self->messages);
   g_clear_object (&self->conversations);
   g_clear_object (&self->client);
@@ -73,6 +75,7 @@ ssq_tui_init (SsqTui *self)
   self->focused = TRUE;
   self->notify = TRUE;
   self->images = TRUE;
+  self->media = ssq_tui_media_new (self);
 }
 
 /* Redraws. */
@@ -362,6 +365,7 @@ ssq_tui_new (SsqClient *client)
   g_signal_connect_swapped (client, "outbox-changed", G_CALLBACK (client_changed_cb), self);
   g_signal_connect (client, "notification", G_CALLBACK (notification_cb), self);
   g_signal_connect (client, "error", G_CALLBACK (client_error_cb), self);
+  ssq_tui_media_attach (self);
   ssq_tui_select_index (self, 0);
   return self;
 }
