@@ -437,13 +437,13 @@ message_with_media (SsqTui   *tui,
 
   if (message == NULL)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("No message #%" G_GINT64_FORMAT " here"), seq);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("No message #%lld here"), (long long) seq);
       return NULL;
     }
   if (ssq_message_get_n_media (message) == 0 || ssq_message_get_deleted (message))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   _("Message #%" G_GINT64_FORMAT " has no attachments"), seq);
+                   _("Message #%lld has no attachments"), (long long) seq);
       return NULL;
     }
   return g_steal_pointer (&message);
@@ -530,7 +530,7 @@ ssq_tui_media_open (SsqTui      *tui,
   if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                   _("No graphical session to open files in: /save %" G_GINT64_FORMAT " instead"), seq);
+                   _("No graphical session to open files in: /save %lld instead"), (long long) seq);
       return FALSE;
     }
   queue_jobs (tui->media, message, NULL);
