@@ -550,6 +550,26 @@ ssq_server_store_media_thumbnail_failed (SsqServerStore  *store,
   return ssq_server_store_step_done (store, stmt, error);
 }
 
+/* Steps @stmt, a DELETE of media rows RETURNING sha256, thumbnail_hash,
+ * adding the hashes of the files they named to @out_freed. */
+static gboolean
+collect_freed (SsqServerStore  *store,
+               sqlite3_stmt    *stmt,
+               GPtrArray       *out_freed,
+               GError         **error)
+{
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      g_ptr_array_add (out_freed, ssq_server_store_column_dup (stmt, 0));
+      if (sqlite3_column_type (stmt, 1) != SQLITE_NULL)
+        g_ptr_array_add (out_freed, ssq_server_store_column_dup (stmt, 1));
+    }
+  sqlite3_reset (stmt);
+  return rc == SQLITE_DONE || ssq_server_store_fail (store, error);
+}
+
 /* Deletes media @id if no message links it any more, adding the hashes of
  * its files to @out_freed. */
 static gboolean
@@ -561,19 +581,11 @@ delete_if_unlinked (SsqServerStore  *store,
   sqlite3_stmt *stmt = ssq_server_store_stmt (store,
     "DELETE FROM media WHERE id = ?1 AND NOT EXISTS "
     "  (SELECT 1 FROM message_media WHERE media_id = ?1) RETURNING sha256, thumbnail_hash", error);
-  int rc;
 
   if (stmt == NULL)
     return FALSE;
   ssq_server_store_bind_text (stmt, 1, id);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      g_ptr_array_add (out_freed, ssq_server_store_column_dup (stmt, 0));
-      if (sqlite3_column_type (stmt, 1) != SQLITE_NULL)
-        g_ptr_array_add (out_freed, ssq_server_store_column_dup (stmt, 1));
-    }
-  sqlite3_reset (stmt);
-  return rc == SQLITE_DONE || ssq_server_store_fail (store, error);
+  return collect_freed (store, stmt, out_freed, error);
 }
 
 /**
@@ -626,20 +638,12 @@ ssq_server_store_media_expire (SsqServerStore  *store,
   sqlite3_stmt *stmt = ssq_server_store_stmt (store,
     "DELETE FROM media WHERE id IN (SELECT id FROM media WHERE attached = 0 AND created_at < ? "
     "  LIMIT ?) RETURNING sha256, thumbnail_hash", error);
-  int rc;
 
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, created_before);
   sqlite3_bind_int64 (stmt, 2, limit);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      g_ptr_array_add (out_freed, ssq_server_store_column_dup (stmt, 0));
-      if (sqlite3_column_type (stmt, 1) != SQLITE_NULL)
-        g_ptr_array_add (out_freed, ssq_server_store_column_dup (stmt, 1));
-    }
-  sqlite3_reset (stmt);
-  return rc == SQLITE_DONE || ssq_server_store_fail (store, error);
+  return collect_freed (store, stmt, out_freed, error);
 }
 
 /**
