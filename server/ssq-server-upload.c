@@ -11,13 +11,15 @@
  * is below UPLOAD_LOW and the total below ALL_LOW. A slow disk thus slows
  * the senders down instead of filling the server's memory.
  *
- * A JPEG is stored without its personal metadata (GPS position, serial
- * numbers...: ssq-server-exif.h): once the body is whole, a stripped copy
+ * A JPEG or PNG is stored without its personal metadata (GPS position,
+ * serial numbers, authors...: ssq-server-exif.h, ssq-server-png-strip.h):
+ * once the body is whole, a stripped copy
  * replaces it and is hashed anew, so that the store never holds what was
  * stripped and equal uploads are still one file. An image's size is read
  * from its header before it enters the store. */
 #include "ssq-server-upload.h"
 #include "ssq-server-exif.h"
+#include "ssq-server-png-strip.h"
 #include "ssq-server-image-size.h"
 #include "ssq-server-media-private.h"
 #include "ssq-proto.h"
@@ -332,28 +334,35 @@ rehash (SsqServerUpload *upload)
     }
 }
 
-/* Why a JPEG could not be stripped, as the upload's error. */
+typedef gboolean (*StripFunc) (const char *src_path, const char *dest_path, GError **error);
+
+/* Why an image (@kind, "JPEG" or "PNG") could not be stripped, as the
+ * upload's error. */
 static gboolean
 fail_strip (SsqServerUpload *upload,
+            const char      *kind,
             const GError    *error)
 {
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
     return fail (upload, ENOSPC, "strip");
   if (error->domain == SSQ_ERROR && error->code == SSQ_ERROR_INVALID)
     g_set_error (&upload->error, SSQ_ERROR, SSQ_ERROR_INVALID,
-                 "This JPEG image is damaged and was not stored: %s", error->message);
+                 "This %s image is damaged and was not stored: %s", kind, error->message);
   else
     g_set_error (&upload->error, SSQ_ERROR, SSQ_ERROR_INTERNAL,
-                 "Cannot strip the metadata of a JPEG upload: %s", error->message);
+                 "Cannot strip the metadata of a %s upload: %s", kind, error->message);
   return FALSE;
 }
 
 /* Replaces the upload's file with a copy without its personal metadata,
- * and its hash and size with the copy's. A JPEG that cannot be stripped
- * is refused: kept as it came, or even as a plain file (still a JPEG to
- * any viewer), it could give away where the sender was. */
+ * made by @strip, and its hash and size with the copy's. An image that
+ * cannot be stripped is refused: kept as it came, or even as a plain file
+ * (still an image to any viewer), it could give away where the sender
+ * was. */
 static gboolean
-strip_jpeg (SsqServerUpload *upload)
+strip_image (SsqServerUpload *upload,
+             const char      *kind,
+             StripFunc        strip)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *copy_path = g_build_filename (ssq_server_media_tmp_dir (upload->media),
@@ -363,10 +372,10 @@ strip_jpeg (SsqServerUpload *upload)
   if (fd < 0)
     return fail (upload, errno, "create");
   close (fd);
-  if (!ssq_server_exif_strip (upload->temp_path, copy_path, &error))
+  if (!strip (upload->temp_path, copy_path, &error))
     {
       g_unlink (copy_path);
-      return fail_strip (upload, error);
+      return fail_strip (upload, kind, error);
     }
   /* The copy is the upload from here on. */
   close (upload->fd);
@@ -388,7 +397,11 @@ store_file (SsqServerUpload *upload)
   if (upload->fd < 0 && !open_temp (upload))     /* an empty upload */
     return;
   upload->mime = sniff (upload->head, upload->head_len);
-  if (g_str_equal (upload->mime, "image/jpeg") && !strip_jpeg (upload))
+  if (g_str_equal (upload->mime, "image/jpeg")
+      && !strip_image (upload, "JPEG", ssq_server_exif_strip))
+    return;
+  if (g_str_equal (upload->mime, "image/png")
+      && !strip_image (upload, "PNG", ssq_server_png_strip))
     return;
   if (ssq_server_media_durable (media) && fsync (upload->fd) != 0)
     {
