@@ -159,11 +159,12 @@ crc32_of (const guint8 *data,
   return ~crc;
 }
 
-static void
-png_chunk (GByteArray   *png,
-           const char   *type,
-           const guint8 *data,
-           guint32       len)
+/* Appends a PNG chunk of @type with @len bytes of @data and its CRC. */
+void
+ssq_test_png_chunk (GByteArray   *png,
+                    const char   *type,
+                    const guint8 *data,
+                    guint32       len)
 {
   guint8 be[4] = { len >> 24, len >> 16, len >> 8, len };
   guint32 crc;
@@ -193,7 +194,7 @@ ssq_test_image_declared_png (const char *path,
                       8, 6, 0, 0, 0 };
 
   g_byte_array_append (png, (const guint8 *) "\x89PNG\r\n\x1a\n", 8);
-  png_chunk (png, "IHDR", ihdr, sizeof ihdr);
+  ssq_test_png_chunk (png, "IHDR", ihdr, sizeof ihdr);
     {
       g_autoptr(GZlibCompressor) zlib = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_ZLIB, 1);
       gsize row_len = 1 + (gsize) width * 4;
@@ -224,9 +225,9 @@ ssq_test_image_declared_png (const char *path,
                 break;
             }
         }
-      png_chunk (png, "IDAT", idat->data, idat->len);
+      ssq_test_png_chunk (png, "IDAT", idat->data, idat->len);
     }
-  png_chunk (png, "IEND", NULL, 0);
+  ssq_test_png_chunk (png, "IEND", NULL, 0);
   ssq_test_write_file (path, png->data, png->len);
 }
 

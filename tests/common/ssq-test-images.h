@@ -30,6 +30,10 @@ void       ssq_test_image_declared_png (const char   *path,
                                         guint32       width,
                                         guint32       height,
                                         guint32       n_rows);
+void       ssq_test_png_chunk          (GByteArray   *png,
+                                        const char   *type,
+                                        const guint8 *data,
+                                        guint32       len);
 void       ssq_test_image_gif          (const char   *path,
                                         guint16       width,
                                         guint16       height,
