@@ -3,7 +3,10 @@
  * without their metadata: EXIF (eXIf, with a position), text chunks (an
  * author, XMP with a city), the modification time, unknown chunks and
  * bytes after the end go; the pixels, the colour profile and transparency
- * stay. A PNG with a bad CRC is refused and nothing is stored. */
+ * stay. A PNG with a bad CRC is refused and nothing is stored. The chunk
+ * walker itself on damaged and cut files. */
+#include <glib/gstdio.h>
+#include "ssq-server-png-strip.h"
 #include "ssq-test-images.h"
 #include "ssq-test-media.h"
 #include "ssq-test-raw.h"
@@ -232,6 +235,125 @@ test_png_bad_crc_refused (void)
   ssq_test_assert_healthz (s);
 }
 
+/* Strips @data (written to a file in @dir): the copy, or NULL and the
+ * error, with no copy left behind. */
+static GBytes *
+strip_bytes (const char  *dir,
+             const guint8 *data,
+             gsize        len,
+             GError     **error)
+{
+  g_autofree char *src = g_build_filename (dir, "src.png", NULL);
+  g_autofree char *dest = g_build_filename (dir, "dest.png", NULL);
+  char *out = NULL;
+  gsize out_len = 0;
+
+  ssq_test_write_file (src, data, len);
+  if (!ssq_server_png_strip (src, dest, error))
+    {
+      g_assert_false (g_file_test (dest, G_FILE_TEST_EXISTS));
+      g_unlink (src);
+      return NULL;
+    }
+  g_assert_true (g_file_get_contents (dest, &out, &out_len, NULL));
+  g_unlink (src);
+  g_unlink (dest);
+  return g_bytes_new_take (out, out_len);
+}
+
+/* @plain with @chunk (type and data) put after its header. */
+static GBytes *
+with_chunk (GBytes       *plain,
+            const char   *type,
+            const guint8 *data,
+            guint32       len)
+{
+  gsize plain_len = 0;
+  const guint8 *bytes = g_bytes_get_data (plain, &plain_len);
+  GByteArray *png = g_byte_array_new ();
+
+  g_byte_array_append (png, bytes, IHDR_END);
+  ssq_test_png_chunk (png, type, data, len);
+  g_byte_array_append (png, bytes + IHDR_END, plain_len - IHDR_END);
+  return g_byte_array_free_to_bytes (png);
+}
+
+static void
+assert_refused (const char *dir,
+                GBytes     *png,
+                const char *why)
+{
+  g_autoptr(GError) error = NULL;
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (png, &len);
+
+  g_assert_null (strip_bytes (dir, data, len, &error));
+  g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INVALID);
+  g_test_message ("%s: %s", why, error->message);
+}
+
+/* Damaged PNGs are refused; a cut one keeps its whole chunks (but the
+ * metadata among them) and gets its IEND. */
+static void
+test_png_walker (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ssq-png-XXXXXX", &error);
+  g_autoptr(GBytes) plain = plain_png ();
+  g_autoptr(GBytes) texted = with_chunk (plain, "tEXt", (const guint8 *) "Author\0Jane", 11);
+  g_autoptr(GBytes) critical = with_chunk (plain, "ABCD", (const guint8 *) "x", 1);
+  g_autoptr(GBytes) bad_type = with_chunk (plain, "tE1t", (const guint8 *) "x", 1);
+  g_autoptr(GBytes) cut_copy = NULL;
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (texted, &len);
+  g_autofree guint8 *bytes = g_memdup2 (data, len);
+  const guint8 *cut;
+  gsize cut_len = 0;
+
+  g_assert_no_error (error);
+  assert_refused (dir, critical, "unknown critical chunk");
+  assert_refused (dir, bad_type, "bad chunk type");
+  {
+    g_autoptr(GBytes) sig = g_bytes_new_static (data, SIGNATURE_LEN + 4);
+    g_autoptr(GBytes) text = g_bytes_new_static ("GIF89a, really", 14);
+
+    assert_refused (dir, sig, "signature only");
+    assert_refused (dir, text, "no signature");
+  }
+  {
+    /* The tEXt chunk first, the header after it. */
+    GByteArray *png = g_byte_array_new ();
+    g_autoptr(GBytes) swapped = NULL;
+
+    g_byte_array_append (png, data, SIGNATURE_LEN);
+    g_byte_array_append (png, data + IHDR_END, 8 + 11 + 4);
+    g_byte_array_append (png, data + SIGNATURE_LEN, IHDR_END - SIGNATURE_LEN);
+    g_byte_array_append (png, data + IHDR_END + 8 + 11 + 4, len - IHDR_END - 8 - 11 - 4);
+    swapped = g_byte_array_free_to_bytes (png);
+    assert_refused (dir, swapped, "header not first");
+  }
+  {
+    g_autoptr(GBytes) huge = NULL;
+
+    bytes[IHDR_END] = 0x80;      /* the tEXt chunk's length: 2 GiB */
+    huge = g_bytes_new_static (bytes, len);
+    assert_refused (dir, huge, "bad length");
+    bytes[IHDR_END] = 0;
+  }
+
+  /* Cut inside the image data: the header and the profile stay, the
+   * tEXt goes, and so does the cut chunk; an IEND ends it. */
+  cut_copy = strip_bytes (dir, bytes, len - IEND_LEN - 10, &error);
+  g_assert_no_error (error);
+  cut = g_bytes_get_data (cut_copy, &cut_len);
+  g_assert_cmpmem (cut, IHDR_END, data, IHDR_END);
+  g_assert_false (has_bytes (cut_copy, "Jane"));
+  g_assert_false (has_bytes (cut_copy, "IDAT"));  /* gdk-pixbuf wrote one */
+  g_assert_true (has_bytes (cut_copy, "iCCP"));
+  g_assert_cmpmem (cut + cut_len - IEND_LEN + 4, 4, "IEND", 4);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -240,5 +362,6 @@ main (int   argc,
 
   g_test_add_func ("/server/media-png/stripped", test_png_stripped);
   g_test_add_func ("/server/media-png/bad-crc-refused", test_png_bad_crc_refused);
+  g_test_add_func ("/server/media-png/walker", test_png_walker);
   return g_test_run ();
 }
