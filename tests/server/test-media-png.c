@@ -195,6 +195,7 @@ test_png_stripped (void)
   g_assert_true (gdk_pixbuf_get_has_alpha (got));
   g_assert_true (same_pixels (sent, got));
   g_assert_cmpint (ssq_test_db_count (s, "SELECT COUNT(*) FROM media"), ==, 1);
+  g_assert_cmpint (ssq_test_server_stop (s), ==, 0);   /* valgrind's word, under it */
 }
 
 /* A clean PNG is stored byte for byte; one with a bad CRC is refused (400
@@ -233,6 +234,7 @@ test_png_bad_crc_refused (void)
   g_assert_cmpint (ssq_test_db_count (s, "SELECT COUNT(*) FROM media"), ==, 1);
   g_assert_true (ssq_test_wait_until (ssq_test_media_tmp_empty_cb, s, SSQ_TEST_RAW_WAIT_MS));
   ssq_test_assert_healthz (s);
+  g_assert_cmpint (ssq_test_server_stop (s), ==, 0);
 }
 
 /* Strips @data (written to a file in @dir): the copy, or NULL and the
