@@ -336,6 +336,59 @@ test_pictures_curses (void)
   screen_free (screen, out, in);
 }
 
+/* Fine stripes at tmux's cell size (16 × 32 pixels, what it reports with
+ * no client attached): a 64 × 48 picture is 4 × 1 cells, each averaging
+ * many stripes into one flat colour, so drawn as spaces on a background.
+ * They are drawn, in colour: only a screen read without its colours shows
+ * them blank (the tmux test's picture check once did). */
+static void
+test_pictures_flat_cells (void)
+{
+  FILE *out, *in;
+  SCREEN *screen = screen_new (&out, &in);
+  g_autoptr(SsqTuiPictures) pictures = ssq_tui_pictures_new (16);
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 64, 48);
+  SsqTuiImageOptions options = { SSQ_TUI_IMAGE_SYMBOLS, 256, 0, 0, 16, 32, FALSE };
+  g_autoptr(SsqTuiImage) image = NULL;
+  g_autoptr(GError) error = NULL;
+  guchar *pixels = gdk_pixbuf_get_pixels (pixbuf);
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
+
+  for (int y = 0; y < 48; y++)
+    for (int x = 0; x < 64; x++)
+      {
+        guchar *p = pixels + y * stride + x * 3;
+        gboolean on = ((x + y) / 3) % 2 == 0;
+
+        p[0] = on ? 0xff : 0x00;
+        p[1] = on ? 0xff : 0x20;
+        p[2] = on ? 0x00 : 0x80;
+      }
+  image = ssq_tui_image_new_from_pixbuf (pixbuf, &options, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (ssq_tui_image_get_columns (image), ==, 4);
+  g_assert_cmpint (ssq_tui_image_get_rows (image), ==, 1);
+
+  ssq_tui_pictures_begin_frame (pictures);
+  ssq_tui_pictures_show (pictures, stdscr, image, 3, 2, 40, 0, 1);
+  for (int x = 2; x < 2 + 4; x++)
+    {
+      cchar_t cell;
+      wchar_t text[CCHARW_MAX + 1];
+      attr_t attrs;
+      short pair, fg, bg;
+
+      mvin_wch (3, x, &cell);
+      getcchar (&cell, text, &attrs, &pair, NULL);
+      g_assert_cmpint (pair, >=, 16);
+      pair_content (pair, &fg, &bg);
+      g_test_message ("cell %d: U+%04X on %d", x, (guint) text[0], bg);
+      g_assert_cmpint (text[0], ==, ' ');
+      g_assert_cmpint (bg, !=, SSQ_TUI_IMAGE_DEFAULT_COLOR);
+    }
+  screen_free (screen, out, in);
+}
+
 static void
 test_pictures_sixel (void)
 {
@@ -656,6 +709,7 @@ main (int    argc,
   g_test_add_func ("/tui/media/image-bounds", test_image_bounds);
   g_test_add_func ("/tui/media/image-pixels", test_image_pixels);
   g_test_add_func ("/tui/media/pictures-curses", test_pictures_curses);
+  g_test_add_func ("/tui/media/pictures-flat-cells", test_pictures_flat_cells);
   g_test_add_func ("/tui/media/pictures-sixel", test_pictures_sixel);
 #else
   g_test_add_func ("/tui/media/no-chafa", test_no_chafa);
