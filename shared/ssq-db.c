@@ -291,11 +291,15 @@ ssq_db_open_another (SsqDb       *self,
       return FALSE;
     }
   sqlite3_extended_result_codes (self->db, 1);
-  return ssq_db_exec (self, "PRAGMA journal_mode = WAL", error) &&
+  /* The busy timeout first: the journal_mode pragma already reads the
+   * file, and another process may hold it a moment (the last connection
+   * to close checkpoints under an exclusive lock: a terminal client
+   * restarted at once found its cache "locked" and quit). */
+  return ssq_db_exec (self, "PRAGMA busy_timeout = 5000", error) &&
+         ssq_db_exec (self, "PRAGMA journal_mode = WAL", error) &&
          ssq_db_exec (self, durable ? "PRAGMA synchronous = FULL"
                                     : "PRAGMA synchronous = NORMAL", error) &&
-         ssq_db_exec (self, "PRAGMA foreign_keys = ON", error) &&
-         ssq_db_exec (self, "PRAGMA busy_timeout = 5000", error);
+         ssq_db_exec (self, "PRAGMA foreign_keys = ON", error);
 }
 
 void

@@ -726,12 +726,49 @@ test_file_modes (void)
   umask (old_umask);
 }
 
+/* Another process holding the file a moment (as the last connection to
+ * close does while it checkpoints) makes an open wait, not fail. */
+static gpointer
+hold_then_release (gpointer data)
+{
+  sqlite3 *db = data;
+
+  g_usleep (300 * 1000);
+  g_assert_cmpint (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  return NULL;
+}
+
+static void
+test_open_waits_for_lock (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = temp_path ();
+  g_autoptr(SsqCache) first = ssq_cache_open (path, &error);
+  g_autoptr(SsqCache) again = NULL;
+  sqlite3 *holder = NULL;
+  GThread *thread;
+
+  g_assert_no_error (error);
+  g_clear_object (&first);
+  /* An exclusive lock on the whole file, as a checkpoint at close takes. */
+  g_assert_cmpint (sqlite3_open (path, &holder), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (holder, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; "
+                                 "CREATE TABLE held (x); ", NULL, NULL, NULL), ==, SQLITE_OK);
+  thread = g_thread_new ("holder", hold_then_release, holder);
+  again = ssq_cache_open (path, &error);
+  g_thread_join (thread);
+  g_assert_no_error (error);
+  g_assert_nonnull (again);
+}
+
 int
 main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
   g_test_add_func ("/cache/golden-schema", test_golden_schema);
+  g_test_add_func ("/cache/open-waits-for-lock", test_open_waits_for_lock);
   g_test_add_func ("/cache/cursors-and-gaps", test_cursors_and_gaps);
   g_test_add_func ("/cache/unread-and-receipts", test_unread_and_receipts);
   g_test_add_func ("/cache/batch-counters", test_batch_counters);
