@@ -73,10 +73,35 @@ row_media (GtkWidget *row)
 
 /* ---- Thumbnails ------------------------------------------------------- */
 
+/* A thumbnail fetch is tried this many times, a second apart: the server
+ * said it has one, so a failure (a timeout on a loaded machine, a dropped
+ * connection) is worth another try; the row shows its placeholder until. */
+#define THUMBNAIL_TRIES 4
+
 typedef struct {
-  GtkWidget *row;
-  char      *key;
+  SsqGtkMessageMedia *self;
+  GtkWidget          *row;
+  char               *key;
+  guint               tries;
 } Thumbnail;
+
+static void thumbnail_fetch (Thumbnail *t);
+
+static void
+thumbnail_free (Thumbnail *t)
+{
+  g_object_unref (t->self);
+  g_object_unref (t->row);
+  g_free (t->key);
+  g_free (t);
+}
+
+static gboolean
+thumbnail_retry_cb (gpointer data)
+{
+  thumbnail_fetch (data);
+  return G_SOURCE_REMOVE;
+}
 
 static void
 thumbnail_fetched_cb (GObject      *source,
@@ -88,20 +113,46 @@ thumbnail_fetched_cb (GObject      *source,
   g_autoptr(GFile) file = ssq_client_fetch_thumbnail_finish (SSQ_CLIENT (source), result, &error);
   g_autofree char *path = file ? g_file_get_path (file) : NULL;
   SsqMedia *media = row_media (t->row);
+  g_autofree char *key = media ? media_key (media) : NULL;
 
   /* Still the attachment the row shows? Else nothing to do. */
-  if (path != NULL && media != NULL)
+  if (g_strcmp0 (key, t->key) != 0 || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
-      g_autofree char *key = media_key (media);
-
-      if (g_strcmp0 (key, t->key) == 0)
-        ssq_gtk_media_row_set_thumbnail (SSQ_GTK_MEDIA_ROW (t->row), path);
+      thumbnail_free (t);
+      return;
     }
-  else if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (path != NULL)
+    {
+      ssq_gtk_media_row_set_thumbnail (SSQ_GTK_MEDIA_ROW (t->row), path);
+      thumbnail_free (t);
+      return;
+    }
+  if (error != NULL)
     g_debug ("thumbnail: %s", error->message);
-  g_object_unref (t->row);
-  g_free (t->key);
-  g_free (t);
+  if (++t->tries >= THUMBNAIL_TRIES)
+    {
+      thumbnail_free (t);
+      return;
+    }
+  g_timeout_add_seconds (1, thumbnail_retry_cb, t);
+}
+
+static void
+thumbnail_fetch (Thumbnail *t)
+{
+  g_autoptr(SsqTransfer) transfer = NULL;
+  SsqMedia *media = row_media (t->row);
+  g_autofree char *key = media ? media_key (media) : NULL;
+
+  /* Gone, or showing another attachment by now: nothing to fetch. */
+  if (t->self->client == NULL || g_cancellable_is_cancelled (t->self->work) ||
+      g_strcmp0 (key, t->key) != 0)
+    {
+      thumbnail_free (t);
+      return;
+    }
+  transfer = ssq_client_fetch_thumbnail_async (t->self->client, ssq_media_get_id (media),
+                                               t->self->work, thumbnail_fetched_cb, t);
 }
 
 static void
@@ -111,7 +162,6 @@ show_thumbnail (SsqGtkMessageMedia *self,
 {
   const char *id = ssq_media_get_id (media);
   g_autoptr(GFile) cached = NULL;
-  g_autoptr(SsqTransfer) transfer = NULL;
   Thumbnail *t;
 
   if (id == NULL || !ssq_gtk_media_row_is_picture (SSQ_GTK_MEDIA_ROW (row)))
@@ -128,9 +178,10 @@ show_thumbnail (SsqGtkMessageMedia *self,
   if (!ssq_media_has_thumbnail (media))
     return;
   t = g_new0 (Thumbnail, 1);
+  t->self = g_object_ref (self);
   t->row = g_object_ref (row);
   t->key = media_key (media);
-  transfer = ssq_client_fetch_thumbnail_async (self->client, id, self->work, thumbnail_fetched_cb, t);
+  thumbnail_fetch (t);
 }
 
 /* ---- Downloads and what follows them ---------------------------------- */
