@@ -21,6 +21,8 @@
 /* ---- Upload ----------------------------------------------------------- */
 
 typedef struct {
+  SsqServer       *server;
+  char            *user_id;   /* counted in server->uploads_at_once */
   SsqRequest      *request;   /* its net is the transport's while the body streams */
   SsqNetRequest   *streaming; /* the request while its body streams */
   SsqServerUpload *upload;
@@ -28,9 +30,35 @@ typedef struct {
   SsqMediaRow     *row;       /* being committed */
 } Upload;
 
+/* Uploads of @user_id under way: each holds a temporary file of up to
+ * [media] max_size, which neither the quota (committed files) nor the
+ * rate (per minute) bounds while they stream. */
+static guint
+uploads_at_once (SsqServer  *server,
+                 const char *user_id)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (server->uploads_at_once, user_id));
+}
+
+static void
+uploads_at_once_add (SsqServer  *server,
+                     const char *user_id,
+                     int         delta)
+{
+  guint n = uploads_at_once (server, user_id) + delta;
+
+  if (n == 0)
+    g_hash_table_remove (server->uploads_at_once, user_id);
+  else
+    g_hash_table_replace (server->uploads_at_once, g_strdup (user_id), GUINT_TO_POINTER (n));
+}
+
 static void
 upload_free (Upload *up)
 {
+  uploads_at_once_add (up->server, up->user_id, -1);
+  g_free (up->user_id);
+  g_object_unref (up->server);
   if (up->upload != NULL)
     {
       ssq_server_upload_cancel (up->upload);
@@ -262,6 +290,12 @@ check_upload (SsqRequest  *r,
           return FALSE;
         }
     }
+  if (uploads_at_once (r->server, r->user_id) >= config->media_uploads_at_once)
+    {
+      /* Retried after a second: one of them will have ended or stalled. */
+      ssq_set_rate_limited (error, 1000);
+      return FALSE;
+    }
   if (!ssq_server_ratelimit_take (r->server->rl_uploads, r->user_id, 1, ssq_now_ms (), &retry))
     {
       ssq_set_rate_limited (error, retry);
@@ -291,6 +325,9 @@ ssq_api_media_upload (SsqRequest *request)
       return;
     }
   up = g_new0 (Upload, 1);
+  up->server = g_object_ref (r->server);
+  up->user_id = g_strdup (r->user_id);
+  uploads_at_once_add (up->server, up->user_id, 1);
   up->name = g_steal_pointer (&name);
   up->upload = ssq_server_upload_new (r->server->media, &upload_callbacks, up);
   /* The transport holds the request until the body is whole. */

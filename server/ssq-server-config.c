@@ -47,6 +47,7 @@ ssq_server_config_new (void)
   c->media_quota_per_user = G_GUINT64_CONSTANT (2) * 1024 * 1024 * 1024;
   c->media_orphan_expiry = 86400;
   c->media_uploads_per_minute = 30;
+  c->media_uploads_at_once = 4;
   c->thumbnail_workers = 2;
   c->thumbnail_queue = 64;
   c->max_image_pixels = 50000000;
@@ -183,6 +184,7 @@ ssq_server_config_load_file (SsqServerConfig  *config,
   READ_UINT ("media", "quota_per_user", media_quota_per_user, G_MAXINT64);
   READ_UINT ("media", "orphan_expiry", media_orphan_expiry, 365 * 86400);
   READ_UINT ("media", "uploads_per_minute", media_uploads_per_minute, G_MAXUINT32);
+  READ_UINT ("media", "uploads_at_once", media_uploads_at_once, 1000);
   READ_UINT ("media", "thumbnail_workers", thumbnail_workers, 64);
   READ_UINT ("media", "thumbnail_queue", thumbnail_queue, 100000);
   READ_UINT ("media", "max_image_pixels", max_image_pixels, G_MAXINT64);
@@ -244,11 +246,11 @@ ssq_server_config_validate (SsqServerConfig  *config,
     }
   if (config->commit_batch_max == 0 || config->sync_batch == 0 || config->hash_threads == 0 ||
       config->max_members < 2 || config->send_queue_max < 65536 || config->session_days == 0 ||
-      config->session_purge_interval == 0)
+      config->session_purge_interval == 0 || config->media_uploads_at_once == 0)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "commit_batch_max, sync_batch, hash_threads, session_days and "
-                           "session_purge_interval must be "
+                           "commit_batch_max, sync_batch, hash_threads, session_days, "
+                           "session_purge_interval and uploads_at_once must be "
                            "positive, max_members at least 2, send_queue_max at least 65536");
       return FALSE;
     }

@@ -46,6 +46,7 @@ typedef struct {
   guint64  media_quota_per_user; /* bytes all of a user's uploads may hold; 0 = unlimited */
   guint    media_orphan_expiry;  /* seconds an upload no message carries is kept */
   guint    media_uploads_per_minute; /* per user; 0 = unlimited */
+  guint    media_uploads_at_once;    /* per user: each holds a temporary file */
   guint    thumbnail_workers;    /* threads decoding images; 0 = no thumbnails made */
   guint    thumbnail_queue;      /* images handed to them at once at most */
   guint64  max_image_pixels;     /* images declaring more get no thumbnail */

@@ -42,6 +42,7 @@ struct _SsqServer {
   SsqServerRatelimit *rl_joins;
   SsqServerRatelimit *rl_registrations;   /* per address key */
   SsqServerRatelimit *rl_uploads;
+  GHashTable         *uploads_at_once;    /* user_id -> uploads streaming (GUINT_TO_POINTER) */
   SsqServerMedia     *media;              /* the files of uploads */
   SsqServerThumbnailer *thumbnailer;      /* thumbnails of stored images */
   SsqServerThrottle  *login_pairs;        /* "username\naddress key" */

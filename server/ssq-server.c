@@ -47,6 +47,7 @@ ssq_server_finalize (GObject *object)
   g_clear_pointer (&self->rl_joins, ssq_server_ratelimit_free);
   g_clear_pointer (&self->rl_registrations, ssq_server_ratelimit_free);
   g_clear_pointer (&self->rl_uploads, ssq_server_ratelimit_free);
+  g_clear_pointer (&self->uploads_at_once, g_hash_table_unref);
   g_clear_pointer (&self->login_pairs, ssq_server_throttle_free);
   g_clear_pointer (&self->login_accounts, ssq_server_throttle_free);
   g_clear_pointer (&self->config, ssq_server_config_free);
@@ -216,6 +217,7 @@ ssq_server_new (SsqServerConfig  *config,
   self->rl_joins = ssq_server_ratelimit_new (config->joins_per_hour, 3600 * 1000);
   self->rl_registrations = ssq_server_ratelimit_new (config->registrations_per_hour, 3600 * 1000);
   self->rl_uploads = ssq_server_ratelimit_new (config->media_uploads_per_minute, 60 * 1000);
+  self->uploads_at_once = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   /* Before anything is served: the media store sweeps what a crash left. */
   self->media = ssq_server_media_new (config->data_dir, self->store, config->durable_commits,
                                       error);

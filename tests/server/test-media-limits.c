@@ -362,6 +362,53 @@ test_deleted_with_message (void)
   g_assert_cmpint (ssq_test_metric (s, "ssq_media_bytes_stored"), ==, 0);
 }
 
+static gboolean
+one_upload_file_cb (gpointer data)
+{
+  return ssq_test_media_files (data, TRUE) == 1;
+}
+
+/* uploads_at_once: a user's uploads under way are bounded (each holds a
+ * temporary file the quota does not count yet): past it, refused unread
+ * (429) while the others go on; other users are not affected, and once
+ * one ends the user may upload again. */
+static void
+test_uploads_at_once (void)
+{
+  g_autoptr(SsqTestServer) s = ssq_test_server_start (NULL, MEDIA_CONFIG "uploads_at_once=2\n");
+  g_autoptr(SsqTestUser) alice = ssq_test_register (s, "alice");
+  g_autoptr(SsqTestUser) bob = ssq_test_register (s, "bob");
+  g_autoptr(GBytes) part = ssq_test_random_bytes (MiB, 21);
+  g_autoptr(GBytes) small = ssq_test_random_bytes (1000, 22);
+  g_autofree char *head = ssq_test_media_upload_head (alice->token, "held.bin",
+                                                      "Content-Length: 2097152");
+  SsqTestRaw *held[2];
+
+  for (guint i = 0; i < G_N_ELEMENTS (held); i++)
+    {
+      held[i] = ssq_test_raw_open (s);
+      g_assert_true (ssq_test_raw_send_str (held[i], head));
+      g_assert_cmpuint (ssq_test_raw_send (held[i], g_bytes_get_data (part, NULL), MiB, WAIT_MS),
+                        ==, MiB);
+    }
+  g_assert_true (ssq_test_wait_until (ssq_test_media_tmp_has_bytes_cb, s, WAIT_MS));
+  {
+    g_autoptr(SsqTestRaw) c = ssq_test_raw_open (s);
+    g_auto(SsqTestRawResponse) r = { 0 };
+
+    g_assert_true (ssq_test_raw_send_str (c, head));
+    g_assert_true (ssq_test_raw_read_response (c, WAIT_MS, &r));
+    g_assert_cmpuint (r.status, ==, 429);
+    g_assert_true (ssq_test_raw_wait_closed (c, WAIT_MS));
+  }
+  g_free (ssq_test_media_upload_ok (s, bob->token, "bob.bin", small));
+  /* One held upload vanishes: alice may upload again. */
+  ssq_test_raw_close (held[0]);
+  g_assert_true (ssq_test_wait_until (one_upload_file_cb, s, WAIT_MS));
+  g_free (ssq_test_media_upload_ok (s, alice->token, "again.bin", small));
+  ssq_test_raw_close (held[1]);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -371,6 +418,7 @@ main (int    argc,
   g_test_add_func ("/server/media/chunked-over-limit", test_chunked_over_limit);
   g_test_add_func ("/server/media/quota", test_quota);
   g_test_add_func ("/server/media/rate-limit", test_rate_limit);
+  g_test_add_func ("/server/media/uploads-at-once", test_uploads_at_once);
   g_test_add_func ("/server/media/stalled-upload", test_stalled_upload);
   g_test_add_func ("/server/media/sigkill-mid-upload", test_sigkill_mid_upload);
   g_test_add_func ("/server/media/vanish-mid-upload", test_vanish_mid_upload);
