@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* main.c: supersoniq-server's command line. */
 #include "ssq-server.h"
+#include "ssq-server-admin-cli.h"
 #include "ssq-server-config.h"
 #include "ssq-config.h"
 #include "net/ssq-net.h"
@@ -95,6 +96,8 @@ main (int   argc,
   signal (SIGPIPE, SIG_IGN);
 
   setlocale (LC_ALL, "");
+  if (argc > 1 && g_str_equal (argv[1], "admin"))
+    return ssq_server_admin_cli_run (argc - 1, argv + 1);
   /* SQLite's memory statistics take a global mutex on every allocation it
    * makes (a few per row written): nothing here reads them. Before any
    * connection is opened, as SQLite requires. */

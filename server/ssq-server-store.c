@@ -112,7 +112,26 @@ static const char *const migrations[] = {
   "UPDATE media SET thumbnail_pending = 1 WHERE thumbnail_hash IS NULL "
   "  AND mime IN ('image/jpeg', 'image/png', 'image/gif', 'image/webp');"
   "CREATE INDEX media_thumbnails_pending ON media(created_at) WHERE thumbnail_pending = 1;",
+  /* 5 -> 6: administration. An account can be disabled (no login, its
+   * sessions ended) and be a server admin; the first account registered
+   * is one, and here the oldest account still there (the lowest rowid:
+   * ids are random, rowids follow registration). A password reset code is
+   * kept hashed, with its expiry, until it is used once. */
+  "ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE users ADD COLUMN server_admin INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE users ADD COLUMN reset_code_hash BLOB;"
+  "ALTER TABLE users ADD COLUMN reset_code_expires INTEGER;"
+  "UPDATE users SET server_admin = 1 WHERE rowid = "
+  "  (SELECT min(rowid) FROM users WHERE username NOT LIKE '~%');",
 };
+
+/* The way back from 6 to 5, for the reversible migrations being built:
+ * what it drops (disabled flags, server admins, reset codes) is lost. */
+static const char migration_6_down[] G_GNUC_UNUSED =
+  "ALTER TABLE users DROP COLUMN reset_code_expires;"
+  "ALTER TABLE users DROP COLUMN reset_code_hash;"
+  "ALTER TABLE users DROP COLUMN server_admin;"
+  "ALTER TABLE users DROP COLUMN disabled;";
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SSQ_STORE_SCHEMA_VERSION);
 

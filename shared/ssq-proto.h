@@ -78,7 +78,12 @@ typedef enum {
   SSQ_ERROR_PROTOCOL,
   /* On the wire again (appended): an upload over the user's storage quota. */
   SSQ_ERROR_QUOTA_EXCEEDED,
+  /* A login (or a password reset) of an account the server's administrator
+   * disabled. */
+  SSQ_ERROR_ACCOUNT_DISABLED,
 } SsqError;
+
+#define SSQ_ERROR_LAST SSQ_ERROR_ACCOUNT_DISABLED
 
 #define SSQ_ERROR (ssq_error_quark ())
 GQuark       ssq_error_quark            (void);
