@@ -68,6 +68,16 @@ void            ssq_client_login_async      (SsqClient      *self,
 gboolean        ssq_client_login_finish     (SsqClient      *self,
                                              GAsyncResult   *result,
                                              GError        **error);
+void            ssq_client_reset_password_async  (SsqClient      *self,
+                                                  const char     *username,
+                                                  const char     *code,
+                                                  const char     *new_password,
+                                                  GCancellable   *cancellable,
+                                                  GAsyncReadyCallback callback,
+                                                  gpointer        user_data);
+gboolean        ssq_client_reset_password_finish (SsqClient      *self,
+                                                  GAsyncResult   *result,
+                                                  GError        **error);
 void            ssq_client_logout_async     (SsqClient      *self,
                                              GCancellable   *cancellable,
                                              GAsyncReadyCallback callback,

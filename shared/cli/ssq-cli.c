@@ -235,15 +235,16 @@ ssq_cli_fail_lookup (Cli          *cli,
 /* register and login. */
 
 static char *
-read_password (Cli      *cli,
-               GError  **error)
+read_password (Cli         *cli,
+               const char  *prompt,
+               GError     **error)
 {
   g_autoptr(GError) local = NULL;
   char *password;
 
   if (cli->password_file != NULL)
     return ssq_read_password_file (cli->password_file, error);
-  password = ssq_prompt_password (_("Password: "), &local);
+  password = ssq_prompt_password (prompt ? prompt : _("Password: "), &local);
   if (password == NULL)
     g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
                  _("Cannot ask for the password (%s); give it with --password-file FILE"),
@@ -260,8 +261,11 @@ session_done (GObject      *source,
   SsqClient *client = SSQ_CLIENT (source);
   g_autoptr(GError) error = NULL;
   SsqCredentials credentials = { 0 };
-  gboolean ok = g_task_get_source_tag (G_TASK (result)) == ssq_client_register_async
+  gpointer tag = g_task_get_source_tag (G_TASK (result));
+  gboolean ok = tag == ssq_client_register_async
                 ? ssq_client_register_finish (client, result, &error)
+                : tag == ssq_client_reset_password_async
+                ? ssq_client_reset_password_finish (client, result, &error)
                 : ssq_client_login_finish (client, result, &error);
 
   if (!ok)
@@ -281,6 +285,9 @@ session_done (GObject      *source,
       json_object_set_string_member (object, "user_id", credentials.user_id);
       ssq_cli_print_json_object (object);
     }
+  else if (tag == ssq_client_reset_password_async)
+    g_print (_("New password set; logged in as %s on %s\n"), credentials.username,
+             credentials.server_url);
   else
     g_print (_("Logged in as %s on %s\n"), credentials.username, credentials.server_url);
   ssq_cli_quit (cli, SSQ_CLI_OK);
@@ -304,13 +311,18 @@ cmd_session (Cli      *cli,
       return -1;
     }
   /* A password that cannot be read is the caller's to fix: usage. */
-  if ((password = read_password (cli, &error)) == NULL)
+  if ((password = read_password (cli, cli->args[1] != NULL ? _("New password: ") : NULL,
+                                 &error)) == NULL)
     {
       ssq_cli_fail_with (cli, error, SSQ_CLI_USAGE);
       return -1;
     }
   cli->client = ssq_client_new (cli->server, cli->data_dir);
-  if (create)
+  /* reset-password NAME CODE is the one with a second argument. */
+  if (cli->args[1] != NULL)
+    ssq_client_reset_password_async (cli->client, cli->args[0], cli->args[1], password, NULL,
+                                     session_done, cli);
+  else if (create)
     ssq_client_register_async (cli->client, cli->args[0], password, cli->display_name, NULL,
                                session_done, cli);
   else
@@ -585,10 +597,12 @@ typedef struct {
 
 static int cmd_register (Cli *cli) { return cmd_session (cli, TRUE); }
 static int cmd_login (Cli *cli) { return cmd_session (cli, FALSE); }
+static int cmd_reset_password (Cli *cli) { return cmd_session (cli, FALSE); }
 
 static const CliCommand commands[] = {
   { "register", 1, 1, N_("register NAME [--display-name NAME]"), NULL, cmd_register },
   { "login", 1, 1, N_("login NAME"), NULL, cmd_login },
+  { "reset-password", 2, 2, N_("reset-password NAME CODE (a one-time code from the server's administrator)"), NULL, cmd_reset_password },
   { "logout", 0, 0, N_("logout"), NULL, cmd_logout },
   { "conversations", 0, 0, N_("conversations"), conversations_step, NULL },
   { "dm", 1, 1, N_("dm USER"), dm_step, NULL },
@@ -685,6 +699,7 @@ run_command (Cli              *cli,
   if (command->run != NULL)
     {
       if (command->run != cmd_register && command->run != cmd_login &&
+          command->run != cmd_reset_password &&
           command->run != cmd_logout && !open_session (cli, &error))
         {
           ssq_cli_fail (cli, error);
