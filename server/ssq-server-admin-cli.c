@@ -207,8 +207,12 @@ exchange (int          fd,
   g_autoptr(GByteArray) in = g_byte_array_new ();
   char buf[65536];
 
-  if (!send_all (fd, text, len, error) || !send_all (fd, "\n", 1, error))
-    return NULL;
+  g_autoptr(GError) send_error = NULL;
+
+  /* A server that refuses (too many connections) answers and closes
+   * before reading: its answer is still there to read. */
+  if (!send_all (fd, text, len, &send_error) || !send_all (fd, "\n", 1, &send_error))
+    shutdown (fd, SHUT_WR);
   for (;;)
     {
       ssize_t n = recv (fd, buf, sizeof buf, 0);
@@ -241,8 +245,11 @@ exchange (int          fd,
     }
   if (in->len == 0)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
-                           "The server closed the connection without an answer");
+      if (send_error != NULL)
+        g_propagate_error (error, g_steal_pointer (&send_error));
+      else
+        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
+                             "The server closed the connection without an answer");
       return NULL;
     }
   return ssq_json_parse_object ((const char *) in->data, in->len, error);

@@ -656,6 +656,21 @@ test_no_server (void)
   g_assert_cmpint (symlink (path, path), ==, 0);
   g_assert_cmpint (run_admin_in (dir, NULL, &err, "stats", NULL), ==, 1);
   g_assert_nonnull (strstr (err, "not a socket"));
+  g_clear_pointer (&err, g_free);
+  /* Nor does a server starting there replace it. */
+  {
+    const char *argv[] = { g_getenv ("SSQ_SERVER_BIN"), "--listen", "127.0.0.1:0",
+                           "--data-dir", dir, NULL };
+    g_autoptr(GError) error = NULL;
+    int status = -1;
+
+    g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
+                  &status, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (WEXITSTATUS (status), ==, 1);
+    g_assert_nonnull (strstr (err, "is not a socket"));
+    g_assert_true (g_file_test (path, G_FILE_TEST_IS_SYMLINK));
+  }
   g_unlink (path);
   ssq_test_remove_tree (dir);
 
