@@ -492,7 +492,9 @@ test_sessions_revoke (void)
   g_assert_cmpuint (http_status ("GET", "/api/v1/me", u->token, NULL), ==, 401);
   /* The other login and its WebSocket are untouched. */
   g_assert_cmpuint (http_status ("GET", "/api/v1/me", token2, NULL), ==, 200);
+  g_assert_false (ws2->closed);
   assert_chat_served (ws2, conv);
+  g_assert_false (ws2->closed);
   after = admin_json ("sessions", "list", "ses.fay", NULL);
   g_assert_cmpuint (json_array_get_length (json_node_get_array (after)), ==, 1);
   g_assert_cmpint (run_admin (NULL, NULL, "sessions", "revoke", id), ==, 1);
