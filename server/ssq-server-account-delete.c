@@ -103,8 +103,8 @@ delete_next (DeleteJob *del)
     {
       const char *id = del->groups->pdata[del->next++];
 
-      ssq_server_chat_remove_member (del->server, del->user_id, id, del->username,
-                                     group_left_cb, del, NULL);
+      ssq_server_chat_leave_uncharged (del->server, del->user_id, id, del->username,
+                                       group_left_cb, del, NULL);
       return;
     }
   ssq_server_writer_submit (del->server->writer, user_delete_op, user_deleted, del,

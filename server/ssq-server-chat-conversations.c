@@ -44,6 +44,7 @@ struct _Change {
   SsqServer         *server;
   char              *conversation_id;
   gboolean           created;
+  gboolean           free_of_charge;   /* not the user's doing: no budget */
   SsqServerWriterOp  op;
   gpointer           tx;
   GDestroyNotify     tx_free;
@@ -807,7 +808,7 @@ remove_member (SsqServer   *server,
                            "Only the owner, or an admin for plain members, may remove members");
       return FALSE;
     }
-  if (!ssq_server_chat_charge (server, user_id, error))
+  if (!change->free_of_charge && !ssq_server_chat_charge (server, user_id, error))
     return FALSE;
   tx = member_tx_new (conversation_id, target->id, NULL);
   tx->actor_id = self ? NULL : g_strdup (user_id);
@@ -832,6 +833,29 @@ ssq_server_chat_remove_member (SsqServer         *server,
   g_autoptr(GError) error = NULL;
   Change *change = change_new (server, conversation_id, done, user_data, user_data_free);
 
+  if (!remove_member (server, change, user_id, username, &error))
+    change_fail (change, error);
+}
+
+/**
+ * ssq_server_chat_leave_uncharged:
+ * Leaves the group as ssq_server_chat_remove_member() does for the user
+ * itself, without charging messages_per_minute: for an account being
+ * deleted, which must leave every group however many there are.
+ */
+void
+ssq_server_chat_leave_uncharged (SsqServer         *server,
+                                 const char        *user_id,
+                                 const char        *conversation_id,
+                                 const char        *username,
+                                 SsqChatChangeDone  done,
+                                 gpointer           user_data,
+                                 GDestroyNotify     user_data_free)
+{
+  g_autoptr(GError) error = NULL;
+  Change *change = change_new (server, conversation_id, done, user_data, user_data_free);
+
+  change->free_of_charge = TRUE;
   if (!remove_member (server, change, user_id, username, &error))
     change_fail (change, error);
 }

@@ -88,6 +88,13 @@ void      ssq_server_chat_remove_member (SsqServer         *server,
                                          SsqChatChangeDone  done,
                                          gpointer           user_data,
                                          GDestroyNotify     user_data_free);
+void      ssq_server_chat_leave_uncharged (SsqServer         *server,
+                                           const char        *user_id,
+                                           const char        *conversation_id,
+                                           const char        *username,
+                                           SsqChatChangeDone  done,
+                                           gpointer           user_data,
+                                           GDestroyNotify     user_data_free);
 void      ssq_server_chat_set_role      (SsqServer         *server,
                                          const char        *conversation_id,
                                          const char        *user_id,

@@ -255,6 +255,50 @@ test_delete (void)
   g_assert_cmpstr (again->id, !=, u->id);
 }
 
+/* Deleting an account leaves every group it is in, however many: leaving
+ * on the way out is not a change the user makes, so it is not charged to a
+ * messages_per_minute budget that the user may have spent already (it was:
+ * the third leave below got 429 and the account stayed, half gone). */
+static void
+test_delete_many_groups (void)
+{
+  g_autoptr(SsqTestServer) strict = ssq_test_server_start (NULL, "[limits]\nmessages_per_minute=2\n");
+  g_autoptr(SsqTestUser) owner = ssq_test_register (strict, "many.owner");
+  g_autoptr(SsqTestUser) u = ssq_test_register (strict, "many.eve");
+  g_autoptr(GPtrArray) convs = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *me = NULL;
+  guint status = 0;
+
+  for (guint i = 0; i < 5; i++)
+    g_ptr_array_add (convs, ssq_test_create_conversation (strict, owner,
+      "{\"kind\":\"group\",\"title\":\"Many\",\"members\":[\"many.eve\"]}"));
+  /* Her budget is spent before she goes. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s/messages",
+                                               (char *) convs->pdata[0]);
+      g_autofree char *body = g_strdup_printf ("{\"client_id\":\"bye%u\",\"body\":\"bye\"}", i);
+      g_autoptr(JsonObject) r = ssq_test_http (strict, "POST", path, u->token, body, &status);
+      g_assert_cmpuint (status, ==, 201);
+    }
+  g_assert_cmpint (run_admin_in (strict->data_dir, NULL, NULL, "users", "delete", "many.eve", NULL),
+                   ==, 0);
+  for (guint i = 0; i < convs->len; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s",
+                                               (char *) convs->pdata[i]);
+      g_autoptr(JsonObject) r = ssq_test_http (strict, "GET", path, owner->token, NULL, &status);
+      JsonObject *conv;
+
+      g_assert_cmpuint (status, ==, 200);
+      conv = json_object_has_member (r, "conversation")
+               ? json_object_get_object_member (r, "conversation") : r;
+      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (conv, "members")),
+                        ==, 1);
+    }
+  g_assert_cmpint (ssq_test_server_stop (strict), ==, 0);
+}
+
 static char *
 issue_code (const char *username)
 {
@@ -701,6 +745,7 @@ main (int   argc,
   g_test_add_func ("/server/admin/users", test_users_list_show);
   g_test_add_func ("/server/admin/disable", test_disable);
   g_test_add_func ("/server/admin/delete", test_delete);
+  g_test_add_func ("/server/admin/delete-many-groups", test_delete_many_groups);
   g_test_add_func ("/server/admin/reset-password", test_reset_password);
   g_test_add_func ("/server/admin/reset-password-cli", test_reset_password_cli);
   g_test_add_func ("/server/admin/conversations", test_conversations);
