@@ -291,6 +291,7 @@ logout_action (GSimpleAction *action,
   if (self->client == NULL)
     return;
   ssq_gtk_notifier_withdraw_all (self->notifier);
+  g_clear_pointer (&self->opening, g_free);
   ssq_gtk_secret_clear (ssq_client_get_server_url (self->client), ssq_client_get_username (self->client));
   ssq_client_logout_async (self->client, NULL, logged_out_cb, g_object_ref (self));
   ssq_gtk_window_show_login (self->window, ssq_client_get_server_url (self->client),
