@@ -323,6 +323,19 @@ send_files (SsqClient  *from,
   g_assert_no_error (error);
 }
 
+/* Writes a text message of @from's; it goes from the outbox. */
+static void
+send_text (SsqClient  *from,
+           const char *conversation_id,
+           const char *body)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqMessage) pending = ssq_client_send_message (from, conversation_id, body, 0, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (pending);
+}
+
 static SsqGtkWindow *
 app_window (GApplication *app)
 {
@@ -418,9 +431,7 @@ test_sent_and_opened (void)
   wait_shell (&w);
 
   /* Plain text to this daemon: shown as written, not as markup. */
-  g_assert_nonnull (ssq_client_send_message (bob, ssq_conversation_get_id (dm), "<b>Fish</b> & chips?", 0,
-                                             &error));
-  g_assert_no_error (error);
+  send_text (bob, ssq_conversation_get_id (dm), "<b>Fish</b> & chips?");
   w.body = "<b>Fish</b> & chips?";
   wait_shell (&w);
 
@@ -465,7 +476,7 @@ test_click_starts_app (void)
   g_assert_nonnull (ssq_test_wait_result (&result, WAIT_MS));
   g_assert_true (ssq_gtk_secret_store_finish (result, &error));
   g_assert_no_error (error);
-  g_assert_nonnull (ssq_client_send_message (bob, ssq_conversation_get_id (dm), "Are you there?", 0, &error));
+  send_text (bob, ssq_conversation_get_id (dm), "Are you there?");
 
   g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);
