@@ -155,6 +155,10 @@ SsqMessage     *ssq_client_send_message_with_media_finish (SsqClient    *self,
                                                            GError      **error);
 SsqTransfer    *ssq_client_get_outbox_transfer (SsqClient    *self,
                                                 const char   *client_id);
+gboolean        ssq_client_remove_attachment   (SsqClient    *self,
+                                                const char   *client_id,
+                                                guint         position,
+                                                GError      **error);
 
 /* Media on their own: uploads (ssq-client-upload.c), and downloads into
  * the account's download cache (ssq-client-download.c), whose size is
