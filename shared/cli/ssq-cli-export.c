@@ -128,7 +128,10 @@ finish (Export *e)
     {
       g_autofree char *shown = ssq_display_sanitize_line (cli->output);
 
-      g_printerr (_("Exported %u conversations to %s\n"), json_array_get_length (e->exported), shown);
+      guint n = json_array_get_length (e->exported);
+
+      g_printerr (g_dngettext (GETTEXT_PACKAGE, "Exported %u conversation to %s\n",
+                               "Exported %u conversations to %s\n", n), n, shown);
     }
   export_free (e);
   ssq_cli_quit (cli, SSQ_CLI_OK);
