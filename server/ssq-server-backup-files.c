@@ -45,6 +45,25 @@ ssq_backup_sync_dir (const char  *path,
 }
 
 gboolean
+ssq_backup_sync_file (const char  *path,
+                      GError     **error)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  int errsv;
+
+  if (fd < 0)
+    return ssq_backup_errno (error, errno, "open", path);
+  if (fsync (fd) == 0)
+    {
+      close (fd);
+      return TRUE;
+    }
+  errsv = errno;
+  close (fd);
+  return ssq_backup_errno (error, errsv, "sync", path);
+}
+
+gboolean
 ssq_backup_mkdir (const char  *path,
                   GError     **error)
 {

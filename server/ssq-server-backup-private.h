@@ -18,6 +18,8 @@ gboolean  ssq_backup_errno        (GError     **error,
                                    const char  *path);
 gboolean  ssq_backup_sync_dir     (const char  *path,
                                    GError     **error);
+gboolean  ssq_backup_sync_file    (const char  *path,
+                                   GError     **error);
 gboolean  ssq_backup_mkdir        (const char  *path,
                                    GError     **error);
 /* Copies @from to @to (created 0600, fsynced), hashing what it copies:

@@ -496,7 +496,8 @@ fill_partial (Backup  *b,
       g_message ("%u media file(s) named by the snapshot were gone (deleted since?): "
                  "taking a new snapshot", b->missing->len);
     }
-  if (!settle_media (b, error) || !ssq_backup_check_integrity (db_path, error))
+  if (!settle_media (b, error) || !ssq_backup_check_integrity (db_path, error) ||
+      !ssq_backup_sync_file (db_path, error))
     return FALSE;
   s->db_sha256 = ssq_backup_file_sha256 (db_path, &db_size, error);
   if (s->db_sha256 == NULL)
