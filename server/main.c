@@ -2,6 +2,7 @@
 /* main.c: supersoniq-server's command line. */
 #include "ssq-server.h"
 #include "ssq-server-admin-cli.h"
+#include "ssq-server-backup-cli.h"
 #include "ssq-server-config.h"
 #include "ssq-config.h"
 #include "net/ssq-net.h"
@@ -102,6 +103,12 @@ main (int   argc,
    * makes (a few per row written): nothing here reads them. Before any
    * connection is opened, as SQLite requires. */
   sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+  if (argc > 1 && g_strcmp0 (argv[1], "backup") == 0)
+    return ssq_server_backup_cli (argc - 1, argv + 1);
+  if (argc > 1 && g_strcmp0 (argv[1], "restore") == 0)
+    return ssq_server_restore_cli (argc - 1, argv + 1);
+  if (argc > 1 && g_strcmp0 (argv[1], "migrate") == 0)
+    return ssq_server_migrate_cli (argc - 1, argv + 1);
   context = g_option_context_new ("- SupersoniQ chat server");
   g_option_context_set_summary (context,
     "Serves the SupersoniQ protocol (HTTP and WebSocket) from one SQLite database.\n"

@@ -4,6 +4,7 @@
 #include "ssq-config.h"
 #include "ssq-server-private.h"
 #include "ssq-server-admin.h"
+#include "ssq-server-backup.h"
 #include "ssq-server-hub.h"
 #include "ssq-server-session.h"
 #include "ssq-server-thumbnailer.h"
@@ -197,6 +198,10 @@ ssq_server_new (SsqServerConfig  *config,
       return NULL;
     }
   db_path = g_build_filename (config->data_dir, "supersoniq.db", NULL);
+  /* A database of an older schema is backed up before it is migrated up,
+   * while no connection of this process has it open. */
+  if (!ssq_server_backup_before_migrate (config->data_dir, SSQ_STORE_SCHEMA_VERSION, error))
+    return NULL;
   /* The writer's connection opens first: it runs the migrations. The main
    * loop's own connection then only reads (WAL: never waiting for a commit). */
   writer_store = ssq_server_store_open (db_path, config->durable_commits, error);

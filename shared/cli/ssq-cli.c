@@ -613,6 +613,7 @@ static const CliCommand commands[] = {
   { "tail", 1, 1, N_("tail CONVERSATION"), tail_step, NULL },
   { "search", 1, 1, N_("search TEXT [--limit N]"), search_step, NULL },
   { "outbox", 0, 0, N_("outbox"), outbox_step, NULL },
+  { "export", 0, 0, N_("export [-o FILE] [--media DIR]"), ssq_cli_export_step, NULL },
 };
 
 /* Options that belong to one command, and send's text or files. */
@@ -623,7 +624,9 @@ options_fit (Cli              *cli,
 {
   if (cli->files != NULL && command->run != ssq_cli_send)
     return FALSE;
-  if (cli->output != NULL && command->run != ssq_cli_download)
+  if (cli->output != NULL && command->run != ssq_cli_download && command->step != ssq_cli_export_step)
+    return FALSE;
+  if (cli->media_dir != NULL && command->step != ssq_cli_export_step)
     return FALSE;
   return command->run != ssq_cli_send || n_args >= 2 || cli->files != NULL;
 }
@@ -682,6 +685,7 @@ cli_clear (Cli *cli)
   g_free (cli->conversation_id);
   g_free (cli->client_id);
   g_free (cli->output);
+  g_free (cli->media_dir);
   g_strfreev (cli->files);
   g_strfreev (cli->args);
   ssq_cli_unwatch_transfer (cli);
@@ -747,7 +751,8 @@ ssq_cli_run (int    argc,
     { "timeout", 0, 0, G_OPTION_ARG_INT, &cli.timeout, N_("Seconds to wait for the server (default 10)"), N_("S") },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &cli.data_dir, N_("Where the local cache lives"), N_("DIR") },
     { "file", 'f', 0, G_OPTION_ARG_FILENAME_ARRAY, &cli.files, N_("Attach FILE to the message (send; repeatable)"), N_("FILE") },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &cli.output, N_("Where download saves the file (- for standard output)"), N_("FILE") },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &cli.output, N_("Where download saves the file, or export the JSON (- for standard output)"), N_("FILE") },
+    { "media", 0, 0, G_OPTION_ARG_FILENAME, &cli.media_dir, N_("Where export saves the media files too"), N_("DIR") },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, N_("COMMAND [ARGS...]") },
     { NULL }
   };

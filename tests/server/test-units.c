@@ -65,6 +65,58 @@ test_golden_schema (void)
   g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INTERNAL);
 }
 
+static char *
+golden_schema (int version)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = g_strdup_printf ("schema-v%d.sql", version);
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "golden", name, NULL);
+  char *golden = NULL;
+
+  /* Version 0 is the empty database. */
+  if (version == 0)
+    return g_strdup ("-- user_version 0\n");
+  g_file_get_contents (path, &golden, NULL, &error);
+  g_assert_no_error (error);
+  return golden;
+}
+
+static void
+assert_schema_at (const char *path,
+                  int         version)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *golden = golden_schema (version);
+  g_autofree char *dump = NULL;
+  SsqServerStore *store = ssq_server_store_open_at_version (path, version, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (ssq_server_store_get_version (store), ==, version);
+  dump = ssq_server_store_dump_schema (store);
+  ssq_server_store_close (store);
+  g_assert_cmpstr (dump, ==, golden);
+}
+
+/* Every step up gives the golden schema of its version, and every step
+ * down gives the golden schema of the version below, exactly: so up then
+ * down then up again is the same database shape as never having moved. */
+static void
+test_golden_up_down (void)
+{
+  g_autofree char *path = temp_db ();
+
+  for (int v = 0; v <= SSQ_STORE_SCHEMA_VERSION; v++)
+    assert_schema_at (path, v);
+  for (int v = SSQ_STORE_SCHEMA_VERSION - 1; v >= 0; v--)
+    assert_schema_at (path, v);
+  /* Each down step alone, from the top each time. */
+  for (int v = SSQ_STORE_SCHEMA_VERSION - 1; v >= 0; v--)
+    {
+      assert_schema_at (path, SSQ_STORE_SCHEMA_VERSION);
+      assert_schema_at (path, v);
+    }
+}
+
 /* A database of schema 1 with a message keeps it through the migration to
  * change cursors: nothing changed yet, so every rev starts at 0, and the
  * first edit takes rev 1. */
@@ -871,6 +923,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_assert_cmpint (sodium_init (), >=, 0);
   g_test_add_func ("/server/store/golden-schema", test_golden_schema);
+  g_test_add_func ("/server/store/golden-up-down", test_golden_up_down);
   g_test_add_func ("/server/store/migrate-revs", test_migrate_revs);
   g_test_add_func ("/server/store/migrate-admin", test_migrate_admin);
   g_test_add_func ("/server/store/first-account-admin", test_first_account_admin);
