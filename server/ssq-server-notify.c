@@ -10,13 +10,6 @@
 #include <systemd/sd-daemon.h>
 #endif
 
-/* Whether this build speaks the protocol at all. */
-gboolean
-ssq_server_notify_supported (void)
-{
-  return HAVE_LIBSYSTEMD;
-}
-
 static void
 notify (const char *state)
 {

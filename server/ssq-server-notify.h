@@ -10,6 +10,5 @@ G_BEGIN_DECLS
 void     ssq_server_notify_ready          (const char *url);
 void     ssq_server_notify_stopping       (void);
 guint    ssq_server_notify_watchdog_start (void);
-gboolean ssq_server_notify_supported      (void);
 
 G_END_DECLS
