@@ -390,6 +390,19 @@ ssq_gtk_application_dispose (GObject *object)
   G_OBJECT_CLASS (ssq_gtk_application_parent_class)->dispose (object);
 }
 
+/* --version answers before any window or display is needed. */
+static int
+ssq_gtk_application_handle_local_options (GApplication *app,
+                                          GVariantDict *options)
+{
+  if (g_variant_dict_contains (options, "version"))
+    {
+      g_print ("supersoniq %s\n", SSQ_VERSION);
+      return 0;
+    }
+  return -1;
+}
+
 static void
 ssq_gtk_application_class_init (SsqGtkApplicationClass *klass)
 {
@@ -397,11 +410,14 @@ ssq_gtk_application_class_init (SsqGtkApplicationClass *klass)
   G_APPLICATION_CLASS (klass)->startup = ssq_gtk_application_startup;
   G_APPLICATION_CLASS (klass)->activate = ssq_gtk_application_activate;
   G_APPLICATION_CLASS (klass)->shutdown = ssq_gtk_application_shutdown;
+  G_APPLICATION_CLASS (klass)->handle_local_options = ssq_gtk_application_handle_local_options;
 }
 
 static void
 ssq_gtk_application_init (SsqGtkApplication *self)
 {
+  g_application_add_main_option (G_APPLICATION (self), "version", 'V', G_OPTION_FLAG_NONE,
+                                 G_OPTION_ARG_NONE, _("Print the version and exit"), NULL);
 }
 
 SsqGtkApplication *

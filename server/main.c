@@ -4,6 +4,7 @@
 #include "ssq-server-admin-cli.h"
 #include "ssq-server-backup-cli.h"
 #include "ssq-server-config.h"
+#include "ssq-server-notify.h"
 #include "ssq-config.h"
 #include "net/ssq-net.h"
 
@@ -43,6 +44,7 @@ signal_cb (gpointer data)
   SignalData *sd = data;
 
   g_message ("Shutting down");
+  ssq_server_notify_stopping ();
   ssq_server_shutdown (sd->server, G_CALLBACK (shutdown_done), sd->loop);
   return G_SOURCE_CONTINUE;
 }
@@ -83,6 +85,7 @@ main (int   argc,
   g_autofree char *data_dir = NULL;
   gboolean version = FALSE;
   int lock_fd;
+  guint watchdog;
   SignalData sd;
   GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file, "Read settings from a key file", "FILE" },
@@ -177,7 +180,10 @@ main (int   argc,
               ssq_server_get_local_url (server));
 
   ssq_net_raise_fd_limit ();
+  ssq_server_notify_ready (ssq_server_get_url (server));
+  watchdog = ssq_server_notify_watchdog_start ();
   g_main_loop_run (loop);
+  g_clear_handle_id (&watchdog, g_source_remove);
 
   g_clear_object (&server);
   close (lock_fd);

@@ -741,6 +741,7 @@ ssq_cli_run (int    argc,
   const CliCommand *command = NULL;
   guint n_args;
   int code;
+  gboolean version = FALSE;
   GOptionEntry entries[] = {
     { "server", 's', 0, G_OPTION_ARG_STRING, &cli.server, N_("The server, e.g. http://chat.lan:8080"), N_("URL") },
     { "user", 'u', 0, G_OPTION_ARG_STRING, &cli.user, N_("Which saved account to use"), N_("NAME") },
@@ -753,6 +754,7 @@ ssq_cli_run (int    argc,
     { "file", 'f', 0, G_OPTION_ARG_FILENAME_ARRAY, &cli.files, N_("Attach FILE to the message (send; repeatable)"), N_("FILE") },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &cli.output, N_("Where download saves the file, or export the JSON (- for standard output)"), N_("FILE") },
     { "media", 0, 0, G_OPTION_ARG_FILENAME, &cli.media_dir, N_("Where export saves the media files too"), N_("DIR") },
+    { "version", 'V', 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, N_("COMMAND [ARGS...]") },
     { NULL }
   };
@@ -769,6 +771,12 @@ ssq_cli_run (int    argc,
       g_printerr ("supersoniq-cli: %s\n%s", error->message, usage);
       cli_clear (&cli);
       return SSQ_CLI_USAGE;
+    }
+  if (version)
+    {
+      g_print ("supersoniq-cli %s\n", SSQ_VERSION);
+      cli_clear (&cli);
+      return SSQ_CLI_OK;
     }
   for (guint i = 0; rest != NULL && rest[0] != NULL && i < G_N_ELEMENTS (commands); i++)
     if (strcmp (rest[0], commands[i].name) == 0)
