@@ -110,8 +110,13 @@ store_row (SsqCache                   *self,
   /* A conversation new to the cache holds no message yet: every change up
    * to now is already in what it will fetch, so its change cursor starts
    * at the current rev. The unread count is the server's: it reflects the
-   * messages up to last_seq and the changes up to rev (see
-   * update_conversation in ssq-cache-messages.c). */
+   * messages up to last_seq, the changes up to rev and the read marker
+   * (see update_conversation in ssq-cache-messages.c), so it is taken
+   * only from a copy at least as new in all three: an older copy (a REST
+   * answer that crossed a message, a change or this user's read) would
+   * put back a count the cache has moved on from. The title and members
+   * follow the copy that comes last: no cursor orders renames and
+   * membership changes (rev counts message changes only). */
   stmt = ssq_db_stmt (&self->db,
                       "INSERT INTO conversations (id, kind, title, role, muted, last_seq, read_seq, "
                       "  delivered_seq, unread, created_at, last_activity, rev, sync_rev, updated_at) "
@@ -120,7 +125,9 @@ store_row (SsqCache                   *self,
                       "muted = excluded.muted, last_seq = MAX(last_seq, excluded.last_seq), "
                       "read_seq = MAX(read_seq, excluded.read_seq), "
                       "delivered_seq = MAX(delivered_seq, excluded.delivered_seq), "
-                      "unread = excluded.unread, created_at = excluded.created_at, "
+                      "unread = CASE WHEN excluded.last_seq >= last_seq AND excluded.rev >= rev "
+                      "  AND excluded.read_seq >= read_seq THEN excluded.unread ELSE unread END, "
+                      "created_at = excluded.created_at, "
                       "last_activity = MAX(last_activity, excluded.last_activity), "
                       "rev = MAX(rev, excluded.rev), updated_at = MAX(updated_at, excluded.updated_at)",
                       error);

@@ -31,6 +31,7 @@ ssq_cache_message_from_row (sqlite3_stmt *stmt,
   /* Written by this cache from what the codec read: unreadable only if
    * the file was damaged, and then the message shows without them. */
   message->media = ssq_media_list_from_text ((const char *) sqlite3_column_text (stmt, 10), NULL);
+  message->rev = sqlite3_column_int64 (stmt, 11);
   message->status = SSQ_MESSAGE_SENT;
   if (g_strcmp0 (message->sender, self_id) == 0)
     {
@@ -174,7 +175,7 @@ messages_page (SsqCache   *self,
 typedef struct {
   gboolean existed;
   gboolean was_deleted;
-  gboolean same;
+  gboolean same;    /* nothing to write: held as it is, or held newer */
 } OldRow;
 
 static OldRow
@@ -183,7 +184,7 @@ old_row (SsqCache   *self,
          const char *media_text)
 {
   sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
-                                    "SELECT deleted, body, edited_at, id, media FROM messages "
+                                    "SELECT deleted, body, edited_at, id, media, rev FROM messages "
                                     "WHERE conversation_id = ? AND seq = ?", NULL);
   OldRow old = { FALSE, FALSE, FALSE };
 
@@ -195,11 +196,18 @@ old_row (SsqCache   *self,
     {
       old.existed = TRUE;
       old.was_deleted = sqlite3_column_int (stmt, 0);
-      old.same = old.was_deleted == message->deleted &&
-                 g_strcmp0 ((const char *) sqlite3_column_text (stmt, 1), message->body) == 0 &&
-                 sqlite3_column_int64 (stmt, 2) == message->edited_at &&
-                 g_strcmp0 ((const char *) sqlite3_column_text (stmt, 3), message->id) == 0 &&
-                 g_strcmp0 ((const char *) sqlite3_column_text (stmt, 4), media_text) == 0;
+      gint64 held_rev = sqlite3_column_int64 (stmt, 5);
+
+      /* An older copy than the one held (a history page or an
+       * acknowledgement that crossed an edit, a deletion or a thumbnail
+       * update) changes nothing: what is held is newer. */
+      old.same = held_rev > message->rev ||
+                 (held_rev == message->rev &&
+                  old.was_deleted == message->deleted &&
+                  g_strcmp0 ((const char *) sqlite3_column_text (stmt, 1), message->body) == 0 &&
+                  sqlite3_column_int64 (stmt, 2) == message->edited_at &&
+                  g_strcmp0 ((const char *) sqlite3_column_text (stmt, 3), message->id) == 0 &&
+                  g_strcmp0 ((const char *) sqlite3_column_text (stmt, 4), media_text) == 0);
     }
   sqlite3_reset (stmt);
   return old;
@@ -256,6 +264,7 @@ bind_message (sqlite3_stmt *stmt,
   else
     sqlite3_bind_null (stmt, 10);
   ssq_db_bind_text (stmt, 11, message->deleted ? NULL : media_text);
+  sqlite3_bind_int64 (stmt, 12, message->rev);
 }
 
 /* The common case, a message the cache does not hold, in one statement;
@@ -270,8 +279,8 @@ insert_new (SsqCache    *self,
 {
   sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
                                     "INSERT OR IGNORE INTO messages (conversation_id, seq, id, sender, "
-                                    "  client_id, body, created_at, edited_at, deleted, reply_to, media) "
-                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+                                    "  client_id, body, created_at, edited_at, deleted, reply_to, media, rev) "
+                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
 
   *out_inserted = FALSE;
   if (stmt == NULL)
@@ -291,12 +300,14 @@ upsert_message (SsqCache    *self,
 {
   sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
                                     "INSERT INTO messages (conversation_id, seq, id, sender, client_id, "
-                                    "  body, created_at, edited_at, deleted, reply_to, media) "
-                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                    "  body, created_at, edited_at, deleted, reply_to, media, rev) "
+                                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                                     "ON CONFLICT (conversation_id, seq) DO UPDATE SET "
                                     "id = excluded.id, body = excluded.body, "
                                     "edited_at = excluded.edited_at, deleted = excluded.deleted, "
-                                    "media = excluded.media",
+                                    "media = excluded.media, rev = excluded.rev "
+                                    /* Never back to an older copy (see old_row). */
+                                    "WHERE excluded.rev >= messages.rev",
                                     error);
 
   if (stmt == NULL)

@@ -86,6 +86,6 @@ void        ssq_cache_outbox_drop_files (SsqCache     *self,
 /* The columns ssq_cache_message_from_row reads, in order. */
 #define SSQ_CACHE_MESSAGE_COLUMNS \
   "m.conversation_id, m.seq, m.id, m.sender, m.client_id, m.body, m.created_at, " \
-  "m.edited_at, m.deleted, m.reply_to, m.media"
+  "m.edited_at, m.deleted, m.reply_to, m.media, m.rev"
 
 G_END_DECLS

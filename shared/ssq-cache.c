@@ -154,6 +154,15 @@ static const SsqDbMigration migrations[] = {
     "DROP TABLE media_files;"
     "DROP TABLE outbox_media;"
     "ALTER TABLE messages DROP COLUMN media;" },
+  /* 5 -> 6: each message's `rev`, the conversation's change it last took
+   * (0: never changed), so that an older copy of a message arriving after
+   * a newer one (a history page or an acknowledgement that crossed an
+   * edit, a deletion or a thumbnail update) does not overwrite it. A
+   * cache from before reads 0 for each: any copy the server sends next
+   * counts as at least as new. Down: the revs are forgotten (each message
+   * takes the next copy the server sends, as before). */
+  { "ALTER TABLE messages ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;",
+    "ALTER TABLE messages DROP COLUMN rev;" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SSQ_CACHE_SCHEMA_VERSION);

@@ -14,7 +14,7 @@
 
 G_BEGIN_DECLS
 
-#define SSQ_CACHE_SCHEMA_VERSION 5
+#define SSQ_CACHE_SCHEMA_VERSION 6
 
 #define SSQ_TYPE_CACHE (ssq_cache_get_type ())
 G_DECLARE_FINAL_TYPE (SsqCache, ssq_cache, SSQ, CACHE, GObject)
