@@ -279,9 +279,16 @@ check_upload (SsqRequest  *r,
     }
   if (config->media_quota_per_user > 0)
     {
+      gboolean maybe_held = FALSE;
+
       if (!ssq_server_store_media_usage (r->server->store, r->user_id, &used, error))
         return FALSE;
-      if (used + length > config->media_quota_per_user)
+      /* The same bytes again cost nothing: a file of a size the user holds
+       * may be that, which only its hash tells, once it is whole. */
+      if (used + length > config->media_quota_per_user &&
+          !ssq_server_store_media_holds_size (r->server->store, r->user_id, length, &maybe_held, error))
+        return FALSE;
+      if (used + length > config->media_quota_per_user && !maybe_held)
         {
           g_set_error (error, SSQ_ERROR, SSQ_ERROR_QUOTA_EXCEEDED,
                        "Storage quota exceeded: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT

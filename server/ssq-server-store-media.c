@@ -58,8 +58,9 @@ media_query (SsqServerStore  *store,
 
 /**
  * ssq_server_store_media_usage:
- * The bytes of every media @user_id uploaded that still exists (equal
- * uploads each count: the quota is what the user asked to store).
+ * The bytes of every distinct file @user_id uploaded that still exists:
+ * the same bytes uploaded twice are stored once (the store is content
+ * addressed) and count once, whatever the number of their media ids.
  */
 gboolean
 ssq_server_store_media_usage (SsqServerStore  *store,
@@ -67,8 +68,10 @@ ssq_server_store_media_usage (SsqServerStore  *store,
                               guint64         *out_bytes,
                               GError         **error)
 {
+  /* Equal hashes have equal sizes: MAX picks that one size. */
   sqlite3_stmt *stmt = ssq_server_store_stmt (store,
-    "SELECT COALESCE(SUM(size), 0) FROM media WHERE uploader = ?", error);
+    "SELECT COALESCE(SUM(size), 0) FROM "
+    "  (SELECT MAX(size) AS size FROM media WHERE uploader = ? GROUP BY sha256)", error);
   int rc;
 
   if (stmt == NULL)
@@ -82,11 +85,64 @@ ssq_server_store_media_usage (SsqServerStore  *store,
 }
 
 /**
+ * ssq_server_store_media_holds_size:
+ * Whether @user_id has an upload of exactly @size bytes: an upload of
+ * that size may be the same bytes again, which cost nothing, so it is not
+ * refused for the quota before its body is read (its hash decides once it
+ * is whole).
+ */
+gboolean
+ssq_server_store_media_holds_size (SsqServerStore  *store,
+                                   const char      *user_id,
+                                   guint64          size,
+                                   gboolean        *out_held,
+                                   GError         **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "SELECT 1 FROM media WHERE uploader = ? AND size = ? LIMIT 1", error);
+  int rc;
+
+  *out_held = FALSE;
+  if (stmt == NULL)
+    return FALSE;
+  ssq_server_store_bind_text (stmt, 1, user_id);
+  sqlite3_bind_int64 (stmt, 2, (gint64) MIN (size, (guint64) G_MAXINT64));
+  rc = sqlite3_step (stmt);
+  *out_held = rc == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || ssq_server_store_fail (store, error);
+}
+
+/* Whether @user_id has an upload of the bytes @sha256 already: then
+ * another one costs nothing of the quota. */
+static gboolean
+media_held_by (SsqServerStore  *store,
+               const char      *user_id,
+               const char      *sha256,
+               gboolean        *out_held,
+               GError         **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "SELECT 1 FROM media WHERE sha256 = ? AND uploader = ? LIMIT 1", error);
+  int rc;
+
+  if (stmt == NULL)
+    return FALSE;
+  ssq_server_store_bind_text (stmt, 1, sha256);
+  ssq_server_store_bind_text (stmt, 2, user_id);
+  rc = sqlite3_step (stmt);
+  *out_held = rc == SQLITE_ROW;
+  sqlite3_reset (stmt);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE || ssq_server_store_fail (store, error);
+}
+
+/**
  * ssq_server_store_media_insert:
  * Stores the row of a finished upload, unless it takes its uploader past
- * @quota bytes (0: no quota): SSQ_ERROR_QUOTA_EXCEEDED then. On the writer
- * thread, so that uploads finishing together are counted one after the
- * other.
+ * @quota bytes (0: no quota): SSQ_ERROR_QUOTA_EXCEEDED then. Bytes the
+ * uploader holds already add nothing (see ssq_server_store_media_usage).
+ * On the writer thread, so that uploads finishing together are counted
+ * one after the other.
  */
 gboolean
 ssq_server_store_media_insert (SsqServerStore     *store,
@@ -96,12 +152,14 @@ ssq_server_store_media_insert (SsqServerStore     *store,
 {
   sqlite3_stmt *stmt;
   guint64 used = 0;
+  gboolean held = FALSE;
 
   if (quota > 0)
     {
-      if (!ssq_server_store_media_usage (store, media->uploader, &used, error))
+      if (!ssq_server_store_media_usage (store, media->uploader, &used, error) ||
+          !media_held_by (store, media->uploader, media->sha256, &held, error))
         return FALSE;
-      if (used + (guint64) media->size > quota)
+      if (!held && used + (guint64) media->size > quota)
         {
           g_set_error (error, SSQ_ERROR, SSQ_ERROR_QUOTA_EXCEEDED,
                        "Storage quota exceeded: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT

@@ -307,6 +307,11 @@ gboolean        ssq_server_store_media_usage    (SsqServerStore    *store,
                                                  const char        *user_id,
                                                  guint64           *out_bytes,
                                                  GError           **error);
+gboolean        ssq_server_store_media_holds_size (SsqServerStore  *store,
+                                                   const char      *user_id,
+                                                   guint64          size,
+                                                   gboolean        *out_held,
+                                                   GError         **error);
 gboolean        ssq_server_store_media_check_attachable (SsqServerStore     *store,
                                                          const char *const  *media_ids,
                                                          const char         *user_id,

@@ -107,7 +107,9 @@ test_chunked_over_limit (void)
 }
 
 /* quota_per_user: a declared size past it is refused unread (507), a
- * chunked one once whole; other users are not affected. */
+ * chunked one once whole; other users are not affected. (The declared
+ * size is not one alice holds: that could be the same bytes again, which
+ * cost nothing; see quota-equal-bytes.) */
 static void
 test_quota (void)
 {
@@ -120,7 +122,7 @@ test_quota (void)
   g_autoptr(GBytes) small = g_bytes_new_static ("x", 1);
   g_autofree char *id = ssq_test_media_upload_ok (s, alice->token, "two.bin", two);
   g_autofree char *head = ssq_test_media_upload_head (alice->token, "more.bin",
-                                                      "Content-Length: 2097152");
+                                                      "Content-Length: 2097153");
   g_autoptr(JsonObject) reply = NULL;
   guint status = 0;
 
@@ -159,6 +161,45 @@ test_quota (void)
   /* A small one still fits alice's. */
   reply = ssq_test_media_upload (s, alice->token, "small.bin", small, &status);
   g_assert_cmpuint (status, ==, 201);
+}
+
+/* Uploads the same bytes are stored once and counted once per user: the
+ * same file again costs nothing of the quota, also when the quota has no
+ * room for its declared size (a file of a size the user holds may be the
+ * same bytes: its hash decides). Other files still get 507; another user
+ * uploading the same bytes is charged for them. */
+static void
+test_quota_equal_bytes (void)
+{
+  g_autoptr(SsqTestServer) s = ssq_test_server_start (NULL, MEDIA_CONFIG
+                                                      "quota_per_user=5242880\n");
+  g_autoptr(SsqTestUser) alice = ssq_test_register (s, "alice");
+  g_autoptr(SsqTestUser) bob = ssq_test_register (s, "bob");
+  g_autoptr(GBytes) a = ssq_test_random_bytes (2 * MiB, 21);
+  g_autoptr(GBytes) b = ssq_test_random_bytes (2 * MiB, 22);
+  g_autoptr(GBytes) c = ssq_test_random_bytes (2 * MiB, 23);
+  g_autoptr(GBytes) bob_own = ssq_test_random_bytes (4 * MiB, 24);
+  g_autoptr(JsonObject) refused = NULL, bob_refused = NULL;
+  guint status = 0;
+
+  g_free (ssq_test_media_upload_ok (s, alice->token, "a.bin", a));
+  g_free (ssq_test_media_upload_ok (s, alice->token, "a again.bin", a));
+  /* 2 MiB held, not 4: another 2 MiB fits in 5. */
+  g_free (ssq_test_media_upload_ok (s, alice->token, "b.bin", b));
+  /* 4 of 5 MiB used: a third copy of a still goes in, and costs nothing. */
+  g_free (ssq_test_media_upload_ok (s, alice->token, "a third.bin", a));
+  refused = ssq_test_media_upload (s, alice->token, "c.bin", c, &status);
+  g_assert_cmpuint (status, ==, 507);
+  g_assert_nonnull (strstr (json_object_get_string_member (json_object_get_object_member (refused, "error"),
+                                                           "message"), " 4194304 of 5242880 "));
+  g_assert_cmpint (ssq_test_db_count (s, "SELECT COUNT(*) FROM media WHERE uploader = "
+                                         "(SELECT id FROM users WHERE username = 'alice')"), ==, 4);
+  g_assert_cmpuint (ssq_test_media_files (s, FALSE), ==, 2);
+
+  /* Bob's 4 MiB and then alice's a: 6 MiB for him, past his quota. */
+  g_free (ssq_test_media_upload_ok (s, bob->token, "own.bin", bob_own));
+  bob_refused = ssq_test_media_upload (s, bob->token, "a.bin", a, &status);
+  g_assert_cmpuint (status, ==, 507);
 }
 
 /* uploads_per_minute, refused before the body. */
@@ -417,6 +458,7 @@ main (int    argc,
   g_test_add_func ("/server/media/oversize-unread", test_oversize_unread);
   g_test_add_func ("/server/media/chunked-over-limit", test_chunked_over_limit);
   g_test_add_func ("/server/media/quota", test_quota);
+  g_test_add_func ("/server/media/quota-equal-bytes", test_quota_equal_bytes);
   g_test_add_func ("/server/media/rate-limit", test_rate_limit);
   g_test_add_func ("/server/media/uploads-at-once", test_uploads_at_once);
   g_test_add_func ("/server/media/stalled-upload", test_stalled_upload);
