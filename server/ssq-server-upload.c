@@ -11,15 +11,17 @@
  * is below UPLOAD_LOW and the total below ALL_LOW. A slow disk thus slows
  * the senders down instead of filling the server's memory.
  *
- * A JPEG or PNG is stored without its personal metadata (GPS position,
- * serial numbers, authors...: ssq-server-exif.h, ssq-server-png-strip.h):
- * once the body is whole, a stripped copy
+ * A JPEG, PNG or WebP is stored without its personal metadata (GPS
+ * position, serial numbers, authors...: ssq-server-exif.h,
+ * ssq-server-png-strip.h, ssq-server-webp-strip.h): once the body is
+ * whole, a stripped copy
  * replaces it and is hashed anew, so that the store never holds what was
  * stripped and equal uploads are still one file. An image's size is read
  * from its header before it enters the store. */
 #include "ssq-server-upload.h"
 #include "ssq-server-exif.h"
 #include "ssq-server-png-strip.h"
+#include "ssq-server-webp-strip.h"
 #include "ssq-server-image-size.h"
 #include "ssq-server-media-private.h"
 #include "ssq-proto.h"
@@ -336,8 +338,8 @@ rehash (SsqServerUpload *upload)
 
 typedef gboolean (*StripFunc) (const char *src_path, const char *dest_path, GError **error);
 
-/* Why an image (@kind, "JPEG" or "PNG") could not be stripped, as the
- * upload's error. */
+/* Why an image (@kind: "JPEG", "PNG" or "WebP") could not be stripped,
+ * as the upload's error. */
 static gboolean
 fail_strip (SsqServerUpload *upload,
             const char      *kind,
@@ -402,6 +404,9 @@ store_file (SsqServerUpload *upload)
     return;
   if (g_str_equal (upload->mime, "image/png")
       && !strip_image (upload, "PNG", ssq_server_png_strip))
+    return;
+  if (g_str_equal (upload->mime, "image/webp")
+      && !strip_image (upload, "WebP", ssq_server_webp_strip))
     return;
   if (ssq_server_media_durable (media) && fsync (upload->fd) != 0)
     {
