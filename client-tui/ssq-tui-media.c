@@ -2,11 +2,12 @@
 /* ssq-tui-media.c: where the terminal client meets the client library's
  * media calls. /upload puts a message with its file into the outbox, whose
  * upload shows in the status bar; /save and /open download through the
- * library's cache, one file at a time, the progress in the status bar too;
- * pictures are made from thumbnails in the cache (fetched when missing)
+ * library's cache, one file at a time, the progress in the status bar too
+ * (/save then copies the file into its folder: ssq-tui-save.c); pictures are made from thumbnails in the cache (fetched when missing)
  * and kept per media id for the next frames. Esc cancels what the status
  * bar shows. */
 #include "ssq-tui-private.h"
+#include "ssq-tui-save.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -286,66 +287,6 @@ download_cancel (gpointer user_data)
     ssq_transfer_cancel (self->download);
 }
 
-/* A name of the server's fit for a file here: no folders, no dot files. */
-static char *
-safe_name (SsqMedia *media)
-{
-  g_autofree char *base = g_path_get_basename (ssq_media_get_name (media) ? ssq_media_get_name (media) : "");
-
-  g_strdelimit (base, "/\\", '_');
-  if (base[0] == '\0' || base[0] == '.')
-    {
-      g_autofree char *dotted = g_steal_pointer (&base);
-
-      return g_strconcat ("attachment", dotted[0] == '.' && dotted[1] != '\0' ? dotted : "", NULL);
-    }
-  return g_steal_pointer (&base);
-}
-
-/* "photo.jpg", else "photo (1).jpg", "photo (2).jpg" … */
-static GFile *
-nth_target (const char *dir,
-            const char *name,
-            int         n)
-{
-  const char *dot = strrchr (name, '.');
-  g_autofree char *stem = dot && dot != name ? g_strndup (name, dot - name) : g_strdup (name);
-  g_autofree char *numbered = n == 0 ? g_strdup (name)
-                              : g_strdup_printf ("%s (%d)%s", stem, n, dot && dot != name ? dot : "");
-  g_autofree char *path = g_build_filename (dir, numbered, NULL);
-
-  return g_file_new_for_path (path);
-}
-
-/* Copies @source into @dir under a name no file there has: never over
- * one (G_FILE_COPY_NONE refuses, and the next name is tried). */
-static gboolean
-copy_fresh (GFile       *source,
-            const char  *dir,
-            const char  *name,
-            char       **out_path,
-            GError     **error)
-{
-  for (int n = 0; n < 1000; n++)
-    {
-      g_autoptr(GFile) target = nth_target (dir, name, n);
-      g_autoptr(GError) local = NULL;
-
-      if (g_file_copy (source, target, G_FILE_COPY_NONE, NULL, NULL, NULL, &local))
-        {
-          *out_path = g_file_get_path (target);
-          return TRUE;
-        }
-      if (!g_error_matches (local, G_IO_ERROR, G_IO_ERROR_EXISTS))
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-    }
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, _("Too many files named like %s"), name);
-  return FALSE;
-}
-
 static void
 open_file (SsqTuiMedia *self,
            GFile       *file)
@@ -360,30 +301,57 @@ open_file (SsqTuiMedia *self,
     ssq_tui_set_status (self->tui, TRUE, _("Cannot open %s: %s"), path, error->message);
 }
 
+typedef struct {
+  SsqTui *tui;
+  char   *name;
+} Copy;
+
+static void
+saved_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  Copy *copy = user_data;
+  g_autoptr(SsqTui) tui = copy->tui;
+  g_autofree char *name = copy->name;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = ssq_tui_save_copy_finish (result, &error);
+
+  g_free (copy);
+  if (tui->media == NULL)
+    return;     /* quitting */
+  if (path == NULL)
+    {
+      ssq_tui_set_status (tui, TRUE, _("Cannot save %s: %s"), name, error->message);
+      return;
+    }
+  {
+    g_autofree char *shown = g_filename_display_name (path);
+
+    ssq_tui_set_status (tui, FALSE, _("Saved %s"), shown);
+  }
+}
+
+/* The download is in the cache: open it, or copy it into the job's
+ * folder, off the main loop (a large file takes a while to copy), the
+ * status bar saying so until it is done. */
 static void
 job_done (SsqTuiMedia *self,
           Job         *job,
           GFile       *file)
 {
-  g_autofree char *name = safe_name (job->media);
-  g_autofree char *path = NULL;
-  g_autoptr(GError) error = NULL;
+  Copy *copy;
 
   if (job->dir == NULL)
     {
       open_file (self, file);
       return;
     }
-  if (!copy_fresh (file, job->dir, name, &path, &error))
-    {
-      ssq_tui_set_status (self->tui, TRUE, _("Cannot save %s: %s"), name, error->message);
-      return;
-    }
-  {
-    g_autofree char *shown = g_filename_display_name (path);
-
-    ssq_tui_set_status (self->tui, FALSE, _("Saved %s"), shown);
-  }
+  copy = g_new0 (Copy, 1);
+  copy->tui = g_object_ref (self->tui);
+  copy->name = ssq_tui_save_name (ssq_media_get_name (job->media));
+  ssq_tui_set_status (self->tui, FALSE, _("Saving %s…"), copy->name);
+  ssq_tui_save_copy_async (file, job->dir, copy->name, NULL, saved_cb, copy);
 }
 
 static void
