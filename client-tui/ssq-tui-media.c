@@ -3,9 +3,10 @@
  * media calls. /upload puts a message with its file into the outbox, whose
  * upload shows in the status bar; /save and /open download through the
  * library's cache, one file at a time, the progress in the status bar too
- * (/save then copies the file into its folder: ssq-tui-save.c); pictures are made from thumbnails in the cache (fetched when missing)
- * and kept per media id for the next frames. Esc cancels what the status
- * bar shows. */
+ * (/save then copies the file into its folder: ssq-tui-save.c); pictures
+ * are made from thumbnails in the cache (fetched when missing) and kept
+ * per media id for the next frames. Esc cancels what the status bar
+ * shows. */
 #include "ssq-tui-private.h"
 #include "ssq-tui-save.h"
 

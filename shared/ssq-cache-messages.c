@@ -194,10 +194,10 @@ old_row (SsqCache   *self,
   sqlite3_bind_int64 (stmt, 2, message->seq);
   if (sqlite3_step (stmt) == SQLITE_ROW)
     {
-      old.existed = TRUE;
-      old.was_deleted = sqlite3_column_int (stmt, 0);
       gint64 held_rev = sqlite3_column_int64 (stmt, 5);
 
+      old.existed = TRUE;
+      old.was_deleted = sqlite3_column_int (stmt, 0);
       /* An older copy than the one held (a history page or an
        * acknowledgement that crossed an edit, a deletion or a thumbnail
        * update) changes nothing: what is held is newer. */
