@@ -186,11 +186,12 @@ emit_frame (Walk         *w,
 {
   Walk count = { NULL, 0, FALSE };
   gboolean image = FALSE;
-  const guint8 *chunks = frame->payload + ANMF_HEAD;
+  const guint8 *chunks;
   gsize len;
 
   if (frame->size < ANMF_HEAD)
     return invalid (error, "WebP animation frame too short");
+  chunks = frame->payload + ANMF_HEAD;
   len = frame->size - ANMF_HEAD;
   if (!walk_frame (&count, chunks, len, &image, error))
     return FALSE;
