@@ -569,6 +569,92 @@ test_stats (void)
   g_assert_nonnull (strstr (out, "Uptime:"));
 }
 
+/* ---- hostile names ---------------------------------------------------------- */
+
+/* Whether @text holds a character a terminal acts on: ESC or another C0
+ * control but the newline, DEL, a C1 control (U+0080..U+009F: U+009B is
+ * CSI, U+009D OSC), a line separator or a bidi override. */
+static gboolean
+has_terminal_controls (const char *text)
+{
+  g_assert_true (g_utf8_validate (text, -1, NULL));
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if ((c < 0x20 && c != '\n') || (c >= 0x7f && c <= 0x9f) || c == 0x2028 ||
+          (c >= 0x202a && c <= 0x202e))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Everything a user names (display name, device, a group's title) reaches
+ * the admin's terminal: as tables and as --json, never as escape
+ * sequences. The display name below clears the screen and sets the window
+ * title with C1 controls in UTF-8 (U+009B, U+009D ... U+009C), which JSON
+ * generators leave raw; the device writes the clipboard (OSC 52). The JSON
+ * still says the same names. */
+static void
+test_hostile_names (void)
+{
+  static const char evil_name[] = "Eve\xc2\x9b" "2J\xc2\x9d" "0;PWNED\xc2\x9c\x1b[31m\xe2\x80\xaeli\x7f";
+  static const char evil_device[] = "dev\x1b]52;c;aGVsbG8=\x07\xc2\x9d" "52;c;aGk=\xc2\x9c";
+  g_autoptr(JsonObject) body = json_object_new ();
+  g_autofree char *text = NULL;
+  g_autoptr(JsonObject) reply = NULL;
+  g_autofree char *conv = NULL;
+  g_autofree char *create = NULL;
+  g_autofree char *title = NULL;
+  SsqTestUser owner = { NULL, NULL, NULL };
+  guint status = 0;
+
+  json_object_set_string_member (body, "username", "evil.eve");
+  json_object_set_string_member (body, "password", "password-evil.eve");
+  json_object_set_string_member (body, "display_name", evil_name);
+  json_object_set_string_member (body, "device", evil_device);
+  {
+    g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), body);
+
+    text = json_to_string (node, FALSE);
+  }
+  reply = ssq_test_http (server, "POST", "/api/v1/register", NULL, text, &status);
+  g_assert_cmpuint (status, ==, 201);
+  owner.token = (char *) json_object_get_string_member (reply, "token");
+  title = g_strescape (evil_name, NULL);
+  create = g_strdup_printf ("{\"kind\":\"group\",\"title\":\"%s\"}", title);
+  conv = ssq_test_create_conversation (server, &owner, create);
+
+  {
+    /* group, verb, argument (NULL: none) */
+    const char *const commands[][3] = {
+      { "users", "list", NULL }, { "users", "show", "evil.eve" }, { "sessions", "list", NULL },
+      { "conversations", "list", NULL }, { "conversations", "show", conv },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+      for (guint json = 0; json < 2; json++)
+        {
+          g_autofree char *out = NULL;
+
+          g_assert_cmpint (run_admin_in (server->data_dir, &out, NULL, json ? "--json" : "--",
+                                         commands[i][0], commands[i][1], commands[i][2], NULL),
+                           ==, 0);
+          g_test_message ("%s %s%s: %zu bytes", commands[i][0], commands[i][1],
+                          json ? " --json" : "", strlen (out));
+          g_assert_false (has_terminal_controls (out));
+          if (json && i == 1)
+            {
+              g_autoptr(JsonNode) node = json_from_string (out, NULL);
+
+              g_assert_nonnull (node);
+              g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node),
+                                                              "display_name"), ==, evil_name);
+            }
+        }
+  }
+}
+
 /* ---- hostile and stuck admin clients ---------------------------------------- */
 
 static int
@@ -752,6 +838,7 @@ main (int   argc,
   g_test_add_func ("/server/admin/sessions-revoke", test_sessions_revoke);
   g_test_add_func ("/server/admin/stats", test_stats);
   g_test_add_func ("/server/admin/hostile", test_hostile);
+  g_test_add_func ("/server/admin/hostile-names", test_hostile_names);
   g_test_add_func ("/server/admin/no-server", test_no_server);
   status = g_test_run ();
   g_assert_cmpint (ssq_test_server_stop (server), ==, 0);
