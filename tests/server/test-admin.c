@@ -356,6 +356,29 @@ test_reset_password (void)
   g_free (login ("reset.cat", "new-password-1", 200, NULL));
 }
 
+/* A code waiting when the user changes the password (who remembered it,
+ * or got in another way) goes with the old password: whoever else got
+ * hold of it must not set a password of their own afterwards. */
+static void
+test_reset_code_ends_with_password_change (void)
+{
+  g_autoptr(SsqTestUser) u = ssq_test_register (server, "reset.fox");
+  g_autofree char *code = issue_code ("reset.fox");
+  g_autoptr(JsonNode) shown = NULL;
+  guint status = 0;
+  g_autoptr(JsonObject) r = ssq_test_http (server, "PATCH", "/api/v1/me", u->token,
+                                           "{\"password\":\"fox-changed-1\","
+                                           "\"current_password\":\"password-reset.fox\"}",
+                                           &status);
+
+  g_assert_cmpuint (status, ==, 200);
+  shown = admin_json ("users", "show", "reset.fox", NULL);
+  g_assert_false (json_object_get_boolean_member (json_node_get_object (shown), "reset_pending"));
+  g_assert_cmpuint (redeem ("reset.fox", code, "taken-over-1", NULL), ==, 403);
+  g_free (login ("reset.fox", "taken-over-1", 401, NULL));
+  g_free (login ("reset.fox", "fox-changed-1", 200, NULL));
+}
+
 /* supersoniq-cli redeems a code and keeps the session it opens. */
 static void
 test_reset_password_cli (void)
@@ -834,6 +857,8 @@ main (int   argc,
   g_test_add_func ("/server/admin/delete-many-groups", test_delete_many_groups);
   g_test_add_func ("/server/admin/reset-password", test_reset_password);
   g_test_add_func ("/server/admin/reset-password-cli", test_reset_password_cli);
+  g_test_add_func ("/server/admin/reset-code-ends-with-password-change",
+                   test_reset_code_ends_with_password_change);
   g_test_add_func ("/server/admin/conversations", test_conversations);
   g_test_add_func ("/server/admin/sessions-revoke", test_sessions_revoke);
   g_test_add_func ("/server/admin/stats", test_stats);
