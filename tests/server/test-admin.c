@@ -158,6 +158,69 @@ test_socket_mode (void)
   g_assert_cmpint (st.st_mode & 0777, ==, 0700);
 }
 
+/* A data directory made 0755 beforehand (by hand, by an earlier version)
+ * is made 0700 before the server opens anything in it, whether or not it
+ * can have an admin socket: here its path is too long for one. */
+static void
+test_dir_tightened (void)
+{
+  g_autofree char *top = g_dir_make_tmp ("ssq-admin-long-XXXXXX", NULL);
+  g_autofree char *dir = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(SsqTestServer) s = NULL;
+  GString *long_dir = g_string_new (top);
+  struct stat st;
+
+  while (long_dir->len + strlen ("/admin.sock") < sizeof ((struct sockaddr_un *) NULL)->sun_path)
+    g_string_append (long_dir, "/abcdefghij");
+  dir = g_string_free (long_dir, FALSE);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_assert_cmpint (g_chmod (dir, 0755), ==, 0);
+  s = ssq_test_server_start (dir, NULL);
+  g_assert_cmpint (stat (dir, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+  g_assert_cmpint (run_admin_in (dir, NULL, &err, "stats", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "longer than"));
+  g_assert_cmpint (ssq_test_server_stop (s), ==, 0);
+  ssq_test_remove_tree (top);
+}
+
+/* A data directory that cannot be made private (another user's, open to
+ * all) gets no admin socket: a socket there could be reached by others
+ * between its bind and its chmod, and replaced after. The server runs and
+ * says why. Needs root, to run the server as nobody (killed with this
+ * test: a changed user drops the parent-death signal set before). */
+static void
+test_open_dir_no_socket (void)
+{
+  const char *wrapper[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            "--pdeathsig=KILL", NULL };
+  g_autofree char *top = g_dir_make_tmp ("ssq-admin-open-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename (top, "data", NULL);
+  g_autofree char *sock = g_build_filename (dir, "admin.sock", NULL);
+  g_autofree char *err = NULL;
+  g_autofree char *setpriv = g_find_program_in_path ("setpriv");
+  g_autoptr(SsqTestServer) s = NULL;
+  g_autoptr(SsqTestUser) u = NULL;
+
+  if (geteuid () != 0 || setpriv == NULL)
+    {
+      g_test_skip ("needs root and setpriv to run the server as another user");
+      ssq_test_remove_tree (top);
+      return;
+    }
+  g_assert_cmpint (g_chmod (top, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir (dir, 0777), ==, 0);
+  g_assert_cmpint (g_chmod (dir, 0777), ==, 0);
+  s = ssq_test_server_start_wrapped (dir, NULL, wrapper);
+  u = ssq_test_register (s, "open.ida");          /* it serves */
+  g_assert_false (g_file_test (sock, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (run_admin_in (dir, NULL, &err, "stats", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "without administration"));
+  g_assert_cmpint (ssq_test_server_stop (s), ==, 0);
+  ssq_test_remove_tree (top);
+}
+
 /* ---- users ------------------------------------------------------------------ */
 
 /* Listed with their flags; the first account is the server admin;
@@ -851,6 +914,8 @@ main (int   argc,
   server = ssq_test_server_start (NULL, NULL);
   first = ssq_test_register (server, "first");
   g_test_add_func ("/server/admin/socket-mode", test_socket_mode);
+  g_test_add_func ("/server/admin/dir-tightened", test_dir_tightened);
+  g_test_add_func ("/server/admin/open-dir-no-socket", test_open_dir_no_socket);
   g_test_add_func ("/server/admin/users", test_users_list_show);
   g_test_add_func ("/server/admin/disable", test_disable);
   g_test_add_func ("/server/admin/delete", test_delete);
