@@ -8,11 +8,13 @@
 #include "ssq-test-raw.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define WAIT 5000
@@ -485,6 +487,69 @@ test_reset_password_cli (void)
   ssq_test_remove_tree (home);
 }
 
+typedef struct {
+  GPid        pid;
+  const char *code;
+} Cmdline;
+
+/* Whether the process's arguments, as every local user reads them, no
+ * longer hold the code. */
+static gboolean
+code_hidden (gpointer data)
+{
+  Cmdline *c = data;
+  g_autofree char *path = g_strdup_printf ("/proc/%d/cmdline", (int) c->pid);
+  g_autofree char *text = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &text, &len, NULL))
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (text[i] == '\0')
+      text[i] = ' ';
+  return len > 0 && strstr (text, c->code) == NULL;
+}
+
+/* A code given on supersoniq-cli's command line is gone from its
+ * /proc/PID/cmdline while it works (here: while the server does not
+ * answer; interactively, while it asks for the new password), where any
+ * local user could read it and redeem it first. */
+static void
+test_reset_code_hidden_from_ps (void)
+{
+  g_autoptr(SsqTestUser) u = ssq_test_register (server, "reset.gil");
+  g_autofree char *code = issue_code ("reset.gil");
+  g_autofree char *home = g_dir_make_tmp ("ssq-admin-ps-XXXXXX", NULL);
+  g_autofree char *password_file = g_build_filename (home, "password", NULL);
+  g_autofree char *data = g_build_filename (home, "data", NULL);
+  g_autoptr(GError) error = NULL;
+  const char *argv[] = { g_getenv ("SSQ_CLI_BIN"), "--server", server->url, "--data-dir", data,
+                         "--password-file", password_file, "reset-password", "reset.gil",
+                         code, NULL };
+  GPid server_pid = ssq_test_server_pid (server);
+  Cmdline c = { 0, code };
+  gboolean hidden;
+  int status = -1;
+
+  g_file_set_contents (password_file, "gil-new-password\n", -1, &error);
+  g_assert_no_error (error);
+  /* The server stops answering: the client waits, its arguments there to
+   * read. */
+  g_assert_cmpint (kill (server_pid, SIGSTOP), ==, 0);
+  g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD |
+                 G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &c.pid, &error);
+  g_assert_no_error (error);
+  hidden = ssq_test_wait_until (code_hidden, &c, 5000);
+  g_assert_cmpint (kill (server_pid, SIGCONT), ==, 0);
+  g_assert_cmpint (waitpid (c.pid, &status, 0), ==, c.pid);
+  g_spawn_close_pid (c.pid);
+  g_assert_true (hidden);
+  /* And the code did its work. */
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  g_free (login ("reset.gil", "gil-new-password", 200, NULL));
+  ssq_test_remove_tree (home);
+}
+
 /* ---- conversations ----------------------------------------------------------- */
 
 static const char *
@@ -922,6 +987,7 @@ main (int   argc,
   g_test_add_func ("/server/admin/delete-many-groups", test_delete_many_groups);
   g_test_add_func ("/server/admin/reset-password", test_reset_password);
   g_test_add_func ("/server/admin/reset-password-cli", test_reset_password_cli);
+  g_test_add_func ("/server/admin/reset-code-hidden-from-ps", test_reset_code_hidden_from_ps);
   g_test_add_func ("/server/admin/reset-code-ends-with-password-change",
                    test_reset_code_ends_with_password_change);
   g_test_add_func ("/server/admin/conversations", test_conversations);
