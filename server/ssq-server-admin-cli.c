@@ -134,7 +134,8 @@ connect_admin (const char  *data_dir,
       errsv = errno;
       if (errsv == ENOENT)
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                     "No server is running for data directory %s (no %s)", data_dir, path);
+                     "No server is running for data directory %s (no %s; a server that "
+                     "runs without administration says why in its log)", data_dir, path);
       else
         g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
                      "Cannot reach %s: %s", path, g_strerror (errsv));

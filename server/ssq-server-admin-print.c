@@ -13,12 +13,15 @@ ssq_admin_cli_print_json (JsonNode *node)
 {
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autofree char *text = NULL;
+  g_autofree char *safe = NULL;
 
   json_generator_set_root (generator, node);
   json_generator_set_pretty (generator, TRUE);
   text = json_generator_to_data (generator, NULL);
-  /* UTF-8 whatever the locale: the bytes as they are. */
-  fputs (text, stdout);
+  /* UTF-8 whatever the locale, but no character a terminal acts on: names
+   * and titles are the users' own, and this is often read on one. */
+  safe = ssq_display_escape_json (text);
+  fputs (safe, stdout);
   fputc ('\n', stdout);
   fflush (stdout);
 }

@@ -326,9 +326,17 @@ clear_stale (const char  *path,
   return TRUE;
 }
 
-/* The directory is the socket's first wall: nobody else may enter it. */
-static void
-tighten_dir (const char *dir)
+/**
+ * ssq_server_admin_tighten_dir:
+ * Makes the data directory @dir 0700 if others may enter it. Called before
+ * the server opens anything in it: a database file opened by another user
+ * while the directory let them in stays theirs to read after it closes.
+ * The directory is also the admin socket's first wall (see
+ * ssq_server_admin_new). One that cannot be tightened is left with a
+ * warning.
+ */
+void
+ssq_server_admin_tighten_dir (const char *dir)
 {
   struct stat st;
 
@@ -341,6 +349,30 @@ tighten_dir (const char *dir)
         g_warning ("Data directory %s is open to others (mode %03o) and cannot be "
                    "tightened: %s", dir, st.st_mode & 0777, g_strerror (errno));
     }
+}
+
+/* Whether only the server's user may enter @dir. Then nobody else can
+ * reach the socket in the moment between its bind (mode from the umask)
+ * and its chmod, nor replace it afterwards. */
+static gboolean
+dir_is_private (const char *dir)
+{
+  struct stat st;
+
+  if (stat (dir, &st) != 0)
+    {
+      g_warning ("No administration: cannot check the data directory %s: %s", dir,
+                 g_strerror (errno));
+      return FALSE;
+    }
+  if ((st.st_mode & 077) != 0)
+    {
+      g_warning ("No administration: the data directory %s is open to others (mode %03o), "
+                 "so an admin socket in it would be too; make it 0700 and restart", dir,
+                 st.st_mode & 0777);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -372,8 +404,8 @@ admin_listen (SsqServerAdmin  *admin,
 /**
  * ssq_server_admin_new:
  * Listens on DATA_DIR/admin.sock. Call it holding the data-directory lock.
- * A data directory whose path is too long for a socket gets no socket (a
- * warning says so) rather than no server.
+ * A data directory whose path is too long for a socket, or that others may
+ * enter, gets no socket (a warning says so) rather than no server.
  */
 SsqServerAdmin *
 ssq_server_admin_new (SsqServer  *server,
@@ -392,7 +424,8 @@ ssq_server_admin_new (SsqServer  *server,
                  admin->path, sizeof ((struct sockaddr_un *) NULL)->sun_path - 1);
       return admin;
     }
-  tighten_dir (dir);
+  if (!dir_is_private (dir))
+    return admin;
   if (!clear_stale (admin->path, error) || !admin_listen (admin, error))
     {
       g_clear_object (&admin->service);

@@ -23,6 +23,7 @@ SsqServerAdmin *ssq_server_admin_new   (SsqServer       *server,
                                         GError         **error);
 void            ssq_server_admin_free  (SsqServerAdmin  *admin);
 gint64          ssq_server_admin_uptime_s (SsqServerAdmin *admin);
+void            ssq_server_admin_tighten_dir (const char *dir);
 
 /* One request on its way. Its answer, given once, consumes it. */
 SsqServer      *ssq_admin_call_server  (SsqAdminCall    *call);

@@ -690,7 +690,9 @@ verified (AccountJob   *job,
 
 /* Writer thread: the new password replaces the old one, and every other
  * login of the account ends: whoever knew the old password is out. This
- * one stays. */
+ * one stays. A reset code waiting goes too: the user who sets a password
+ * has no use for it, and whoever else got hold of it would take the
+ * account back. */
 static gboolean
 password_op (SsqServerStore  *store,
              gpointer         data,
@@ -700,6 +702,7 @@ password_op (SsqServerStore  *store,
   g_autoptr(GBytes) current = g_bytes_new (job->token_hash, sizeof job->token_hash);
 
   return ssq_server_store_user_set_pw_hash (store, job->request->user_id, job->pw_hash, error) &&
+         ssq_server_store_user_set_reset_code (store, job->request->user_id, NULL, 0, error) &&
          ssq_server_store_sessions_revoke_user (store, job->request->user_id, current, error) &&
          set_display_name (store, job, error);
 }

@@ -197,6 +197,9 @@ ssq_server_new (SsqServerConfig  *config,
                    "Cannot create data directory %s: %s", config->data_dir, g_strerror (errsv));
       return NULL;
     }
+  /* Private before any file in it is opened (one made by an earlier
+   * version or by hand may be 0755). */
+  ssq_server_admin_tighten_dir (config->data_dir);
   db_path = g_build_filename (config->data_dir, "supersoniq.db", NULL);
   /* A database of an older schema is backed up before it is migrated up,
    * while no connection of this process has it open. */

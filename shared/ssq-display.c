@@ -66,6 +66,38 @@ ssq_display_sanitize_line (const char *text)
 }
 
 /**
+ * ssq_display_escape_json:
+ * @json: JSON text as a generator wrote it (valid UTF-8)
+ *
+ * @json with every character that a terminal would act on written as a
+ * \u escape. JSON generators escape only U+0000..U+001F: DEL, the C1
+ * controls (U+009B is CSI, U+009D OSC, U+009C ends one: the screen, the
+ * window title and OSC 52 clipboard writes, in UTF-8 as in 7-bit form),
+ * line separators and bidi overrides pass raw, and such characters only
+ * ever stand inside strings, where the escape means the same character.
+ * Newlines outside strings (pretty printing) stay.
+ *
+ * Returns: (transfer full): the same JSON, safe to print
+ */
+char *
+ssq_display_escape_json (const char *json)
+{
+  g_autofree char *valid = g_utf8_make_valid (json ? json : "", -1);
+  GString *out = g_string_sized_new (strlen (valid));
+
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c != '\n' && is_unsafe (c))
+        g_string_append_printf (out, "\\u%04X", c);
+      else
+        g_string_append_unichar (out, c);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/**
  * ssq_display_notification_body:
  * The body of a desktop notification for @text: sanitized, and escaped,
  * because notification servers read the body as markup (a body holding

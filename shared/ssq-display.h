@@ -12,6 +12,7 @@ G_BEGIN_DECLS
 
 char *ssq_display_sanitize          (const char *text);
 char *ssq_display_sanitize_line     (const char *text);
+char *ssq_display_escape_json       (const char *json);
 char *ssq_display_notification_body (const char *text);
 char *ssq_display_duration          (gint64      ms);
 char *ssq_display_size              (guint64     bytes);

@@ -729,11 +729,27 @@ run_command (Cli              *cli,
   return cli->exit_code;
 }
 
+/* Overwrites, in the process's own arguments, the one that is @secret:
+ * /proc/PID/cmdline shows them to every local user for as long as the
+ * program runs, and reset-password waits at a prompt for the new password
+ * with the one-time code there, for anyone to redeem first. */
+static void
+hide_argument (int          argc,
+               char       **argv,
+               const char  *secret)
+{
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], secret) == 0)
+      memset (argv[i], 'x', strlen (argv[i]));
+}
+
 int
 ssq_cli_run (int    argc,
              char **argv)
 {
   Cli cli = { 0 };
+  int original_argc = argc;
+  g_autofree char **original_argv = g_memdup2 (argv, sizeof (char *) * (gsize) (argc + 1));
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *usage = usage_text ();
@@ -813,6 +829,8 @@ ssq_cli_run (int    argc,
       return SSQ_CLI_USAGE;
     }
   cli.args = g_strdupv (rest + 1);
+  if (command->run == cmd_reset_password && cli.args[0] != NULL && cli.args[1] != NULL)
+    hide_argument (original_argc, original_argv, cli.args[1]);
   cli.loop = g_main_loop_new (NULL, FALSE);
   code = run_command (&cli, command);
   cli_clear (&cli);

@@ -8,11 +8,13 @@
 #include "ssq-test-raw.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define WAIT 5000
@@ -156,6 +158,69 @@ test_socket_mode (void)
   g_assert_cmpint (st.st_mode & 0777, ==, 0600);
   g_assert_cmpint (stat (server->data_dir, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+}
+
+/* A data directory made 0755 beforehand (by hand, by an earlier version)
+ * is made 0700 before the server opens anything in it, whether or not it
+ * can have an admin socket: here its path is too long for one. */
+static void
+test_dir_tightened (void)
+{
+  g_autofree char *top = g_dir_make_tmp ("ssq-admin-long-XXXXXX", NULL);
+  g_autofree char *dir = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(SsqTestServer) s = NULL;
+  GString *long_dir = g_string_new (top);
+  struct stat st;
+
+  while (long_dir->len + strlen ("/admin.sock") < sizeof ((struct sockaddr_un *) NULL)->sun_path)
+    g_string_append (long_dir, "/abcdefghij");
+  dir = g_string_free (long_dir, FALSE);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_assert_cmpint (g_chmod (dir, 0755), ==, 0);
+  s = ssq_test_server_start (dir, NULL);
+  g_assert_cmpint (stat (dir, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+  g_assert_cmpint (run_admin_in (dir, NULL, &err, "stats", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "longer than"));
+  g_assert_cmpint (ssq_test_server_stop (s), ==, 0);
+  ssq_test_remove_tree (top);
+}
+
+/* A data directory that cannot be made private (another user's, open to
+ * all) gets no admin socket: a socket there could be reached by others
+ * between its bind and its chmod, and replaced after. The server runs and
+ * says why. Needs root, to run the server as nobody (killed with this
+ * test: a changed user drops the parent-death signal set before). */
+static void
+test_open_dir_no_socket (void)
+{
+  const char *wrapper[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            "--pdeathsig=KILL", NULL };
+  g_autofree char *top = g_dir_make_tmp ("ssq-admin-open-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename (top, "data", NULL);
+  g_autofree char *sock = g_build_filename (dir, "admin.sock", NULL);
+  g_autofree char *err = NULL;
+  g_autofree char *setpriv = g_find_program_in_path ("setpriv");
+  g_autoptr(SsqTestServer) s = NULL;
+  g_autoptr(SsqTestUser) u = NULL;
+
+  if (geteuid () != 0 || setpriv == NULL)
+    {
+      g_test_skip ("needs root and setpriv to run the server as another user");
+      ssq_test_remove_tree (top);
+      return;
+    }
+  g_assert_cmpint (g_chmod (top, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir (dir, 0777), ==, 0);
+  g_assert_cmpint (g_chmod (dir, 0777), ==, 0);
+  s = ssq_test_server_start_wrapped (dir, NULL, wrapper);
+  u = ssq_test_register (s, "open.ida");          /* it serves */
+  g_assert_false (g_file_test (sock, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (run_admin_in (dir, NULL, &err, "stats", NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "without administration"));
+  g_assert_cmpint (ssq_test_server_stop (s), ==, 0);
+  ssq_test_remove_tree (top);
 }
 
 /* ---- users ------------------------------------------------------------------ */
@@ -356,6 +421,29 @@ test_reset_password (void)
   g_free (login ("reset.cat", "new-password-1", 200, NULL));
 }
 
+/* A code waiting when the user changes the password (who remembered it,
+ * or got in another way) goes with the old password: whoever else got
+ * hold of it must not set a password of their own afterwards. */
+static void
+test_reset_code_ends_with_password_change (void)
+{
+  g_autoptr(SsqTestUser) u = ssq_test_register (server, "reset.fox");
+  g_autofree char *code = issue_code ("reset.fox");
+  g_autoptr(JsonNode) shown = NULL;
+  guint status = 0;
+  g_autoptr(JsonObject) r = ssq_test_http (server, "PATCH", "/api/v1/me", u->token,
+                                           "{\"password\":\"fox-changed-1\","
+                                           "\"current_password\":\"password-reset.fox\"}",
+                                           &status);
+
+  g_assert_cmpuint (status, ==, 200);
+  shown = admin_json ("users", "show", "reset.fox", NULL);
+  g_assert_false (json_object_get_boolean_member (json_node_get_object (shown), "reset_pending"));
+  g_assert_cmpuint (redeem ("reset.fox", code, "taken-over-1", NULL), ==, 403);
+  g_free (login ("reset.fox", "taken-over-1", 401, NULL));
+  g_free (login ("reset.fox", "fox-changed-1", 200, NULL));
+}
+
 /* supersoniq-cli redeems a code and keeps the session it opens. */
 static void
 test_reset_password_cli (void)
@@ -396,6 +484,69 @@ test_reset_password_cli (void)
   g_spawn_sync (NULL, (char **) reset_argv, env, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL,
                 NULL, &status, &error);
   g_assert_cmpint (WEXITSTATUS (status), ==, 1);
+  ssq_test_remove_tree (home);
+}
+
+typedef struct {
+  GPid        pid;
+  const char *code;
+} Cmdline;
+
+/* Whether the process's arguments, as every local user reads them, no
+ * longer hold the code. */
+static gboolean
+code_hidden (gpointer data)
+{
+  Cmdline *c = data;
+  g_autofree char *path = g_strdup_printf ("/proc/%d/cmdline", (int) c->pid);
+  g_autofree char *text = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &text, &len, NULL))
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (text[i] == '\0')
+      text[i] = ' ';
+  return len > 0 && strstr (text, c->code) == NULL;
+}
+
+/* A code given on supersoniq-cli's command line is gone from its
+ * /proc/PID/cmdline while it works (here: while the server does not
+ * answer; interactively, while it asks for the new password), where any
+ * local user could read it and redeem it first. */
+static void
+test_reset_code_hidden_from_ps (void)
+{
+  g_autoptr(SsqTestUser) u = ssq_test_register (server, "reset.gil");
+  g_autofree char *code = issue_code ("reset.gil");
+  g_autofree char *home = g_dir_make_tmp ("ssq-admin-ps-XXXXXX", NULL);
+  g_autofree char *password_file = g_build_filename (home, "password", NULL);
+  g_autofree char *data = g_build_filename (home, "data", NULL);
+  g_autoptr(GError) error = NULL;
+  const char *argv[] = { g_getenv ("SSQ_CLI_BIN"), "--server", server->url, "--data-dir", data,
+                         "--password-file", password_file, "reset-password", "reset.gil",
+                         code, NULL };
+  GPid server_pid = ssq_test_server_pid (server);
+  Cmdline c = { 0, code };
+  gboolean hidden;
+  int status = -1;
+
+  g_file_set_contents (password_file, "gil-new-password\n", -1, &error);
+  g_assert_no_error (error);
+  /* The server stops answering: the client waits, its arguments there to
+   * read. */
+  g_assert_cmpint (kill (server_pid, SIGSTOP), ==, 0);
+  g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD |
+                 G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &c.pid, &error);
+  g_assert_no_error (error);
+  hidden = ssq_test_wait_until (code_hidden, &c, 5000);
+  g_assert_cmpint (kill (server_pid, SIGCONT), ==, 0);
+  g_assert_cmpint (waitpid (c.pid, &status, 0), ==, c.pid);
+  g_spawn_close_pid (c.pid);
+  g_assert_true (hidden);
+  /* And the code did its work. */
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  g_free (login ("reset.gil", "gil-new-password", 200, NULL));
   ssq_test_remove_tree (home);
 }
 
@@ -567,6 +718,92 @@ test_stats (void)
   g_assert_true (json_object_has_member (s, "media_bytes"));
   g_assert_cmpint (run_admin (&out, NULL, "stats"), ==, 0);
   g_assert_nonnull (strstr (out, "Uptime:"));
+}
+
+/* ---- hostile names ---------------------------------------------------------- */
+
+/* Whether @text holds a character a terminal acts on: ESC or another C0
+ * control but the newline, DEL, a C1 control (U+0080..U+009F: U+009B is
+ * CSI, U+009D OSC), a line separator or a bidi override. */
+static gboolean
+has_terminal_controls (const char *text)
+{
+  g_assert_true (g_utf8_validate (text, -1, NULL));
+  for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if ((c < 0x20 && c != '\n') || (c >= 0x7f && c <= 0x9f) || c == 0x2028 ||
+          (c >= 0x202a && c <= 0x202e))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Everything a user names (display name, device, a group's title) reaches
+ * the admin's terminal: as tables and as --json, never as escape
+ * sequences. The display name below clears the screen and sets the window
+ * title with C1 controls in UTF-8 (U+009B, U+009D ... U+009C), which JSON
+ * generators leave raw; the device writes the clipboard (OSC 52). The JSON
+ * still says the same names. */
+static void
+test_hostile_names (void)
+{
+  static const char evil_name[] = "Eve\xc2\x9b" "2J\xc2\x9d" "0;PWNED\xc2\x9c\x1b[31m\xe2\x80\xaeli\x7f";
+  static const char evil_device[] = "dev\x1b]52;c;aGVsbG8=\x07\xc2\x9d" "52;c;aGk=\xc2\x9c";
+  g_autoptr(JsonObject) body = json_object_new ();
+  g_autofree char *text = NULL;
+  g_autoptr(JsonObject) reply = NULL;
+  g_autofree char *conv = NULL;
+  g_autofree char *create = NULL;
+  g_autofree char *title = NULL;
+  SsqTestUser owner = { NULL, NULL, NULL };
+  guint status = 0;
+
+  json_object_set_string_member (body, "username", "evil.eve");
+  json_object_set_string_member (body, "password", "password-evil.eve");
+  json_object_set_string_member (body, "display_name", evil_name);
+  json_object_set_string_member (body, "device", evil_device);
+  {
+    g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), body);
+
+    text = json_to_string (node, FALSE);
+  }
+  reply = ssq_test_http (server, "POST", "/api/v1/register", NULL, text, &status);
+  g_assert_cmpuint (status, ==, 201);
+  owner.token = (char *) json_object_get_string_member (reply, "token");
+  title = g_strescape (evil_name, NULL);
+  create = g_strdup_printf ("{\"kind\":\"group\",\"title\":\"%s\"}", title);
+  conv = ssq_test_create_conversation (server, &owner, create);
+
+  {
+    /* group, verb, argument (NULL: none) */
+    const char *const commands[][3] = {
+      { "users", "list", NULL }, { "users", "show", "evil.eve" }, { "sessions", "list", NULL },
+      { "conversations", "list", NULL }, { "conversations", "show", conv },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+      for (guint json = 0; json < 2; json++)
+        {
+          g_autofree char *out = NULL;
+
+          g_assert_cmpint (run_admin_in (server->data_dir, &out, NULL, json ? "--json" : "--",
+                                         commands[i][0], commands[i][1], commands[i][2], NULL),
+                           ==, 0);
+          g_test_message ("%s %s%s: %zu bytes", commands[i][0], commands[i][1],
+                          json ? " --json" : "", strlen (out));
+          g_assert_false (has_terminal_controls (out));
+          if (json && i == 1)
+            {
+              g_autoptr(JsonNode) node = json_from_string (out, NULL);
+
+              g_assert_nonnull (node);
+              g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node),
+                                                              "display_name"), ==, evil_name);
+            }
+        }
+  }
 }
 
 /* ---- hostile and stuck admin clients ---------------------------------------- */
@@ -742,16 +979,22 @@ main (int   argc,
   server = ssq_test_server_start (NULL, NULL);
   first = ssq_test_register (server, "first");
   g_test_add_func ("/server/admin/socket-mode", test_socket_mode);
+  g_test_add_func ("/server/admin/dir-tightened", test_dir_tightened);
+  g_test_add_func ("/server/admin/open-dir-no-socket", test_open_dir_no_socket);
   g_test_add_func ("/server/admin/users", test_users_list_show);
   g_test_add_func ("/server/admin/disable", test_disable);
   g_test_add_func ("/server/admin/delete", test_delete);
   g_test_add_func ("/server/admin/delete-many-groups", test_delete_many_groups);
   g_test_add_func ("/server/admin/reset-password", test_reset_password);
   g_test_add_func ("/server/admin/reset-password-cli", test_reset_password_cli);
+  g_test_add_func ("/server/admin/reset-code-hidden-from-ps", test_reset_code_hidden_from_ps);
+  g_test_add_func ("/server/admin/reset-code-ends-with-password-change",
+                   test_reset_code_ends_with_password_change);
   g_test_add_func ("/server/admin/conversations", test_conversations);
   g_test_add_func ("/server/admin/sessions-revoke", test_sessions_revoke);
   g_test_add_func ("/server/admin/stats", test_stats);
   g_test_add_func ("/server/admin/hostile", test_hostile);
+  g_test_add_func ("/server/admin/hostile-names", test_hostile_names);
   g_test_add_func ("/server/admin/no-server", test_no_server);
   status = g_test_run ();
   g_assert_cmpint (ssq_test_server_stop (server), ==, 0);
