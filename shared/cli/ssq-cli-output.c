@@ -43,7 +43,11 @@ ssq_cli_print_json (JsonNode *node)
   g_autoptr(JsonGenerator) generator = json_generator_new ();
 
   json_generator_set_root (generator, node);
-  g_autofree char *text = json_generator_to_data (generator, NULL);
+  g_autofree char *raw = json_generator_to_data (generator, NULL);
+  /* Other members wrote these bodies and names: the controls JSON may leave
+   * raw (DEL, C1 such as U+009B CSI, bidi overrides) are escaped, so that
+   * `supersoniq-cli --json` on a terminal cannot be steered. */
+  g_autofree char *text = ssq_display_escape_json (raw);
   /* JSON is UTF-8 whatever the locale: bytes as they are, where g_print
    * would turn what the locale cannot show into '?'. */
   fputs (text, stdout);

@@ -397,6 +397,10 @@ test_hostile_text (void)
 
   /* --json: exactly what was sent. */
   g_assert_cmpint (run_cli (alice, &out, "--json", "history", "mallory", NULL), ==, 0);
+  /* ... and nothing a terminal acts on: the C1 CSI (U+009B) that JSON
+   * itself need not escape is written as \u009b. */
+  g_assert_null (strstr (out, "\xc2\x9b"));
+  g_assert_null (strchr (out, '\033'));
   node = parse_json (out);
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (json_node_get_array (node), 0),
                                                   "body"), ==, evil);
