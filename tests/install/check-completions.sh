@@ -104,5 +104,26 @@ if complete -p supersoniq-server >/dev/null 2>&1; then
   expect 'supersoniq-server migrate --to ' ''
   expect 'supersoniq-server migrate --to 4 --d' '--data-dir'
 fi
+# The programs' own --help (SSQ_CLI_BIN, SSQ_SERVER_BIN, when given): every
+# command and option they list is completed, and nothing else.
+help_commands () { sed -n '/^Commands:/,/^$/s/^  \([^ ]*\).*/\1/p' | sort -u | tr '\n' ' ' | sed 's/ $//'; }
+help_options () { grep -o -- '--[a-z-]*' | sort -u | tr '\n' ' ' | sed 's/ $//'; }
+if [[ -n ${SSQ_CLI_BIN:-} ]] && complete -p supersoniq-cli >/dev/null 2>&1; then
+  expect 'supersoniq-cli ' "$(LC_ALL=C "$SSQ_CLI_BIN" --help | help_commands)"
+  expect 'supersoniq-cli --' "$(LC_ALL=C "$SSQ_CLI_BIN" --help | help_options)"
+fi
+if [[ -n ${SSQ_SERVER_BIN:-} ]] && complete -p supersoniq-server >/dev/null 2>&1; then
+  expect 'supersoniq-server --' "$(LC_ALL=C "$SSQ_SERVER_BIN" --help | help_options)"
+  for command in admin backup restore migrate; do
+    expect "supersoniq-server $command --" "$(LC_ALL=C "$SSQ_SERVER_BIN" "$command" --help | help_options)"
+  done
+  admin_help=$(LC_ALL=C "$SSQ_SERVER_BIN" admin --help)
+  groups=$(help_commands <<< "$admin_help")
+  expect 'supersoniq-server admin ' "$groups"
+  for group in $groups; do
+    expect "supersoniq-server admin $group " \
+      "$(sed -n "/^Commands:/,/^\$/s/^  $group \([a-z-]*\).*/\1/p" <<< "$admin_help" | sort -u | tr '\n' ' ' | sed 's/ $//')"
+  done
+fi
 echo "$failures failed"
 [[ $failures == 0 ]]
