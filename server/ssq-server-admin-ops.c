@@ -438,8 +438,9 @@ static void
 set_role (SsqAdminCall *call,
           const char   *role)
 {
-  g_autoptr(SsqUserRow) user = find_user (call, arg (call, "user"));
+  /* Read before find_user (), whose refusal answers and frees the call. */
   const char *id = arg (call, "id");
+  g_autoptr(SsqUserRow) user = find_user (call, arg (call, "user"));
 
   if (user == NULL)
     return;

@@ -48,12 +48,22 @@ if complete -p supersoniq-cli >/dev/null 2>&1; then
   expect 'supersoniq-cli se' 'search send'
   expect 'supersoniq-cli --user alice h' 'history'
   expect 'supersoniq-cli --server http://127.0.0.1:8080 --user=alice h' 'history'
-  expect 'supersoniq-cli --json --server http://x:8080 ' 'conversations dm download group history login logout outbox register search send tail'
+  expect 'supersoniq-cli --json --server http://x:8080 ' 'conversations dm download export group history login logout outbox register reset-password search send tail'
+  expect 'supersoniq-cli res' 'reset-password'
+  expect 'supersoniq-cli e' 'export'
   expect 'supersoniq-cli send bob --fi' '--file'
   expect 'supersoniq-cli send bob --file ser' 'server.conf'
   expect 'supersoniq-cli --data-dir ' 'backups data'
+  expect 'supersoniq-cli --data-dir=d' 'data'
   expect 'supersoniq-cli history alice ' ''
   expect 'supersoniq-cli --v' '--version'
+  expect 'supersoniq-cli export --' '--data-dir --help --json --media --output --server --timeout --user'
+  expect 'supersoniq-cli export --media ' 'backups data'
+  expect 'supersoniq-cli export --media=b' 'backups'
+  expect 'supersoniq-cli export -o ser' 'server.conf'
+  expect 'supersoniq-cli --user alice export --output=s' 'server.conf'
+  expect 'supersoniq-cli download x --o' '--output'
+  expect 'supersoniq-cli reset-password alice --p' '--password-file'
 fi
 if complete -p supersoniq-tui >/dev/null 2>&1; then
   expect 'supersoniq-tui --' '--data-dir --help --logout --server --user --version'
@@ -61,12 +71,59 @@ if complete -p supersoniq-tui >/dev/null 2>&1; then
 fi
 if complete -p supersoniq-server >/dev/null 2>&1; then
   expect 'supersoniq-server ' 'admin backup migrate restore'
-  expect 'supersoniq-server --config server.conf re' 'restore'
-  expect 'supersoniq-server --listen 127.0.0.1:8080 --data-dir=data a' 'admin'
+  expect 'supersoniq-server re' 'restore'
+  # A command only as the first argument, as main.c takes it.
+  expect 'supersoniq-server --config server.conf re' ''
+  expect 'supersoniq-server --listen 127.0.0.1:8080 --data-dir=data a' ''
   expect 'supersoniq-server --config s' 'server.conf'
-  expect 'supersoniq-server backup b' 'backups'
-  expect 'supersoniq-server migrate --' '--config --data-dir --help --listen --to --version'
+  expect 'supersoniq-server --config=s' 'server.conf'
   expect 'supersoniq-server --l' '--listen'
+  expect 'supersoniq-server admin ' 'conversations sessions stats users'
+  expect 'supersoniq-server admin --data-dir data --json u' 'users'
+  expect 'supersoniq-server admin users ' 'delete demote disable enable list promote reset-password show'
+  expect 'supersoniq-server admin --json users re' 'reset-password'
+  expect 'supersoniq-server admin conversations ' 'list set-role show transfer'
+  expect 'supersoniq-server admin sessions ' 'list revoke'
+  expect 'supersoniq-server admin stats ' ''
+  expect 'supersoniq-server admin users show ' ''
+  expect 'supersoniq-server admin conversations set-role c1 bob ' 'admin member'
+  expect 'supersoniq-server admin --' '--config --data-dir --help --json --timeout --user'
+  expect 'supersoniq-server admin --data-dir d' 'data'
+  expect 'supersoniq-server admin --config=s' 'server.conf'
+  expect 'supersoniq-server admin sessions revoke --user ' ''
+  expect 'supersoniq-server backup b' 'backups'
+  expect 'supersoniq-server backup --' '--config --data-dir --help --into --keep'
+  expect 'supersoniq-server backup --into ' 'backups data'
+  expect 'supersoniq-server backup --into backups --keep ' ''
+  expect 'supersoniq-server backup --into backups --k' '--keep'
+  expect 'supersoniq-server restore --' '--config --data-dir --help'
+  expect 'supersoniq-server restore backups --data-dir d' 'data'
+  expect 'supersoniq-server restore b' 'backups'
+  expect 'supersoniq-server restore backups ' ''
+  expect 'supersoniq-server migrate --' '--config --data-dir --help --to'
+  expect 'supersoniq-server migrate --to ' ''
+  expect 'supersoniq-server migrate --to 4 --d' '--data-dir'
+fi
+# The programs' own --help (SSQ_CLI_BIN, SSQ_SERVER_BIN, when given): every
+# command and option they list is completed, and nothing else.
+help_commands () { sed -n '/^Commands:/,/^$/s/^  \([^ ]*\).*/\1/p' | sort -u | tr '\n' ' ' | sed 's/ $//'; }
+help_options () { grep -o -- '--[a-z-]*' | sort -u | tr '\n' ' ' | sed 's/ $//'; }
+if [[ -n ${SSQ_CLI_BIN:-} ]] && complete -p supersoniq-cli >/dev/null 2>&1; then
+  expect 'supersoniq-cli ' "$(LC_ALL=C "$SSQ_CLI_BIN" --help | help_commands)"
+  expect 'supersoniq-cli --' "$(LC_ALL=C "$SSQ_CLI_BIN" --help | help_options)"
+fi
+if [[ -n ${SSQ_SERVER_BIN:-} ]] && complete -p supersoniq-server >/dev/null 2>&1; then
+  expect 'supersoniq-server --' "$(LC_ALL=C "$SSQ_SERVER_BIN" --help | help_options)"
+  for command in admin backup restore migrate; do
+    expect "supersoniq-server $command --" "$(LC_ALL=C "$SSQ_SERVER_BIN" "$command" --help | help_options)"
+  done
+  admin_help=$(LC_ALL=C "$SSQ_SERVER_BIN" admin --help)
+  groups=$(help_commands <<< "$admin_help")
+  expect 'supersoniq-server admin ' "$groups"
+  for group in $groups; do
+    expect "supersoniq-server admin $group " \
+      "$(sed -n "/^Commands:/,/^\$/s/^  $group \([a-z-]*\).*/\1/p" <<< "$admin_help" | sort -u | tr '\n' ' ' | sed 's/ $//')"
+  done
 fi
 echo "$failures failed"
 [[ $failures == 0 ]]

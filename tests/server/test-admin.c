@@ -644,6 +644,15 @@ test_conversations (void)
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (run_admin (NULL, &err, "conversations", "transfer", conv, "conv.ann"), ==, 1);
   g_assert_nonnull (strstr (err, "Not a member"));
+  /* An unknown user is refused, and the server is still there to answer
+   * the next request (it read the freed request after refusing). */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_admin (NULL, &err, "conversations", "set-role", conv, "conv.nobody", "admin"),
+                   ==, 1);
+  g_assert_nonnull (strstr (err, "No such user: conv.nobody"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_admin (NULL, &err, "conversations", "transfer", conv, "conv.nobody"), ==, 1);
+  g_assert_nonnull (strstr (err, "No such user: conv.nobody"));
   g_assert_cmpint (run_admin (&out, NULL, "conversations", "show", conv), ==, 0);
   g_assert_nonnull (strstr (out, "conv.cid"));
   g_assert_nonnull (strstr (out, "owner"));
