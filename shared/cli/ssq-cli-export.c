@@ -172,11 +172,13 @@ note_media (Export     *e,
 {
   for (guint m = 0; m < ssq_message_get_n_media (message); m++)
     {
-      const char *id = ssq_media_get_id (ssq_message_get_media (message, m));
+      SsqMedia *media = ssq_message_get_media (message, m);
+      const char *id = ssq_media_get_id (media);
+      const char *name = ssq_media_get_name (media);
 
       if (id != NULL && !g_hash_table_contains (e->media_seen, id))
         {
-          g_hash_table_add (e->media_seen, g_strdup (id));
+          g_hash_table_insert (e->media_seen, g_strdup (id), g_strdup (name != NULL ? name : ""));
           g_ptr_array_add (e->media, g_strdup (id));
         }
     }
@@ -253,7 +255,9 @@ downloaded (GObject      *source,
 
   if (cached == NULL)
     return fail (e, error);
-  base = g_file_get_basename (cached);
+  /* The cached file is named by the id alone; the name is the sender's,
+   * made a plain file name. */
+  base = ssq_media_name_for_upload (g_hash_table_lookup (e->media_seen, id));
   name = g_strdup_printf ("%s-%s", id, base);
   path = g_build_filename (e->cli->media_dir, name, NULL);
   saved = g_file_new_for_path (path);
@@ -302,7 +306,7 @@ ssq_cli_export_step (Cli          *cli,
   e->pages = g_ptr_array_new_with_free_func ((GDestroyNotify) json_array_unref);
   e->exported = json_array_new ();
   e->media = g_ptr_array_new_with_free_func (g_free);
-  e->media_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  e->media_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   if (cli->media_dir != NULL)
     e->files = json_object_new ();
   next_conversation (e);

@@ -878,6 +878,13 @@ test_export (void)
                        json_array_get_object_element (messages, 450), "media"), 0) : NULL, "id"),
                    ==, media_id);
   files = json_object_get_object_member (root, "media_files");
+  /* Saved under the name the sender gave it, after its id. */
+  {
+    g_autofree char *expect = g_strdup_printf ("%s-photo.bin", media_id);
+    g_autofree char *base = g_path_get_basename (json_object_get_string_member (files, media_id));
+
+    g_assert_cmpstr (base, ==, expect);
+  }
   g_assert_true (g_file_get_contents (json_object_get_string_member (files, media_id), &saved, &length,
                                       &error));
   g_assert_no_error (error);
