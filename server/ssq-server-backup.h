@@ -44,7 +44,12 @@ gboolean  ssq_server_backup_into     (const char             *data_dir,
                                       SsqServerBackupSummary *summary,
                                       char                  **out_dest,
                                       GError                **error);
+/* Removes the backups under @parent (directories named as --into names
+ * them, with a manifest of ours) but the @keep newest, @newest (if not
+ * NULL, the one just made) counted first whatever its name; and any
+ * backup of such a name that did not finish. Nothing else is touched. */
 gboolean  ssq_server_backup_prune    (const char             *parent,
+                                      const char             *newest,
                                       guint                   keep,
                                       GError                **error);
 

@@ -373,6 +373,68 @@ test_keep (void)
   remove_temp (parent);
 }
 
+static void
+write_file (const char *dir,
+            const char *name,
+            const char *contents)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (path, contents, -1, &error));
+  g_assert_no_error (error);
+}
+
+static gboolean
+exists_in (const char *dir,
+           const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+/* --keep removes backups and nothing else: a directory of the
+ * administrator's beside them survives, whatever its name or its
+ * manifest.json; and the backup just made stays even when the others'
+ * names sort after it (a clock set back, a copy from another machine). */
+static void
+test_keep_only_backups (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autofree char *parent = temp_path ("backups");
+  g_autofree char *mine = g_build_filename (parent, "2019.partial", NULL);
+  g_autofree char *other = g_build_filename (parent, "1999-12-31T235959Z-mine", NULL);
+  g_autofree char *future = g_build_filename (parent, "2999-01-01T000000Z", NULL);
+  g_autofree char *err = NULL;
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+  guint backups = 0;
+
+  write_file (mine, "thesis.tex", "three years of work");
+  write_file (other, "manifest.json", "{\"name\": \"my web app\"}");
+  g_assert_cmpint (run_server_command (NULL, "backup", future, "--data-dir", server->data_dir, NULL), ==, 0);
+
+  g_assert_cmpint (run_server_command (&err, "backup", "--into", parent, "--keep", "1",
+                                       "--data-dir", server->data_dir, NULL), ==, 0);
+  g_assert_true (exists_in (mine, "thesis.tex"));
+  g_assert_true (exists_in (other, "manifest.json"));
+  /* The one made now, not the one whose name says 2999. */
+  g_assert_false (g_file_test (future, G_FILE_TEST_EXISTS));
+  dir = g_dir_open (parent, 0, NULL);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_prefix (name, "20") && !g_str_equal (name, "2019.partial"))
+      {
+        g_autofree char *path = g_build_filename (parent, name, NULL);
+
+        g_assert_true (exists_in (path, "manifest.json"));
+        backups++;
+      }
+  g_assert_cmpuint (backups, ==, 1);
+  remove_temp (parent);
+}
+
 static gboolean
 has_entry_with_prefix (const char *path,
                        const char *prefix)
@@ -451,6 +513,7 @@ main (int   argc,
   g_test_add_func ("/server/backup/restore-refuses", test_restore_refuses);
   g_test_add_func ("/server/backup/missing-media", test_missing_media);
   g_test_add_func ("/server/backup/keep", test_keep);
+  g_test_add_func ("/server/backup/keep-only-backups", test_keep_only_backups);
   g_test_add_func ("/server/backup/migrate", test_migrate);
   return g_test_run ();
 }
