@@ -475,6 +475,38 @@ manifest_json (Backup    *b,
   return json_generator_to_data (generator, NULL);
 }
 
+/* Whether a new snapshot may do better: some file the last one lacked is
+ * no longer named by the database (deleted since), or is there again
+ * (the same bytes uploaded anew). A file still named and still absent or
+ * damaged is lost from the server itself: a new snapshot, a copy of the
+ * whole database each, would not find it either. */
+static gboolean
+missing_may_be_gone (Backup *b)
+{
+  g_autofree char *db_path = g_build_filename (b->data_dir, SSQ_BACKUP_DB_NAME, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) named = ssq_backup_named_media (db_path, &error);
+
+  if (named == NULL)
+    return TRUE;
+  for (guint i = 0; i < b->missing->len; i++)
+    {
+      const char *sha256 = b->missing->pdata[i];
+      g_autofree char *path = NULL;
+      g_autofree char *got = NULL;
+
+      if (!g_hash_table_contains (named, sha256))
+        return TRUE;
+      if (!ssq_backup_is_hash (sha256))
+        continue;
+      path = ssq_backup_media_path (b->src_media, sha256);
+      got = ssq_backup_file_sha256 (path, NULL, NULL);
+      if (g_strcmp0 (got, sha256) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* The snapshot, its files, the manifest: everything inside b->partial. */
 static gboolean
 fill_partial (Backup  *b,
@@ -491,7 +523,7 @@ fill_partial (Backup  *b,
     {
       if (!snapshot (b, error) || !copy_media (b, error))
         return FALSE;
-      if (b->missing->len == 0 || s->rounds == MAX_ROUNDS)
+      if (b->missing->len == 0 || s->rounds == MAX_ROUNDS || !missing_may_be_gone (b))
         break;
       g_message ("%u media file(s) named by the snapshot were gone (deleted since?): "
                  "taking a new snapshot", b->missing->len);
