@@ -296,7 +296,7 @@ copy_one (Backup      *b,
     }
   if (b->link_media && errno == ENOENT)
     return ssq_backup_errno (error, errno, "open", from);
-  if (!ssq_backup_copy_file (from, to, &got, out_size, error))
+  if (!ssq_backup_copy_file (from, to, &got, out_size, NULL, error))
     return FALSE;
   if (g_strcmp0 (got, sha256) != 0)
     {

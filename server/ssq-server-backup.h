@@ -55,9 +55,14 @@ gboolean  ssq_server_backup_prune    (const char             *parent,
 
 /* Restores the backup @src into @data_dir, which must not exist or be
  * empty, after checking the manifest, the database's SHA-256, every media
- * file's hash and PRAGMA integrity_check. */
+ * file's hash and PRAGMA integrity_check. A media file that fails its
+ * check (or that the database names and the backup lacks) fails the
+ * restore; with @skip_damaged it is left out instead, with a warning,
+ * and counted in @out_left_out. */
 gboolean  ssq_server_backup_restore  (const char             *src,
                                       const char             *data_dir,
+                                      gboolean                skip_damaged,
+                                      guint                  *out_left_out,
                                       GError                **error);
 
 /* The schema version of the database in @data_dir: 0 when it has none

@@ -355,6 +355,59 @@ test_missing_media (void)
   remove_temp (target);
 }
 
+/* A media file of a backup that rotted (one bit): restore refuses the
+ * backup, writing nothing, and says how to go on; with
+ * --skip-damaged-media every message and the other file come back, and
+ * the rotten file is left out (its download fails, it is not served with
+ * wrong bytes). */
+static void
+test_restore_damaged_media (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, MEDIA_CONFIG);
+  g_autoptr(SsqTestUser) alice = ssq_test_register (server, "alice");
+  g_autoptr(GBytes) good = ssq_test_random_bytes (6000, 11);
+  g_autoptr(GBytes) rotten = ssq_test_random_bytes (7000, 12);
+  g_autofree char *good_sum = ssq_test_sha256 (good);
+  g_autofree char *rotten_sum = ssq_test_sha256 (rotten);
+  g_autofree char *good_id = ssq_test_media_upload_ok (server, alice->token, "good.bin", good);
+  g_autofree char *rotten_id = ssq_test_media_upload_ok (server, alice->token, "rotten.bin", rotten);
+  g_autofree char *dest = temp_path ("backup");
+  g_autofree char *target = temp_path ("data");
+  g_autofree char *prefix = g_strndup (rotten_sum, 2);
+  g_autofree char *file = g_build_filename (dest, "media", prefix, rotten_sum, NULL);
+  g_autofree char *err = NULL;
+  g_autofree char *bytes = NULL;
+  gsize length;
+
+  g_assert_cmpint (run_server_command (NULL, "backup", dest, "--data-dir", server->data_dir, NULL), ==, 0);
+  g_assert_true (g_file_get_contents (file, &bytes, &length, NULL));
+  bytes[length / 3] ^= 0x04;
+  g_assert_true (g_file_set_contents (file, bytes, length, NULL));
+
+  g_assert_cmpint (run_server_command (&err, "restore", dest, "--data-dir", target, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, rotten_sum));
+  g_assert_nonnull (strstr (err, "--skip-damaged-media"));
+  g_assert_false (g_file_test (target, G_FILE_TEST_EXISTS));
+
+  g_assert_cmpint (run_server_command (NULL, "restore", dest, "--data-dir", target, "--skip-damaged-media",
+                                       NULL), ==, 0);
+  {
+    g_autoptr(SsqTestServer) copy = ssq_test_server_start (target, MEDIA_CONFIG);
+    g_auto(SsqTestDownload) d = { 0 };
+    g_auto(SsqTestDownload) r = { 0 };
+    g_autofree char *sum = NULL;
+
+    ssq_test_media_get (copy, alice->token, good_id, NULL, &d);
+    g_assert_cmpuint (d.status, ==, 200);
+    sum = ssq_test_sha256 (d.body);
+    g_assert_cmpstr (sum, ==, good_sum);
+    ssq_test_media_get (copy, alice->token, rotten_id, NULL, &r);
+    g_assert_cmpuint (r.status, !=, 200);
+  }
+  remove_temp (dest);
+  remove_temp (target);
+}
+
 /* --into DIR --keep 2, three times: the two newest remain. */
 static void
 test_keep (void)
@@ -517,6 +570,7 @@ main (int   argc,
   g_test_add_func ("/server/backup/under-load", test_under_load);
   g_test_add_func ("/server/backup/restore-refuses", test_restore_refuses);
   g_test_add_func ("/server/backup/missing-media", test_missing_media);
+  g_test_add_func ("/server/backup/restore-damaged-media", test_restore_damaged_media);
   g_test_add_func ("/server/backup/keep", test_keep);
   g_test_add_func ("/server/backup/keep-only-backups", test_keep_only_backups);
   g_test_add_func ("/server/backup/migrate", test_migrate);
