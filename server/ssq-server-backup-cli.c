@@ -147,8 +147,14 @@ ssq_server_restore_cli (int    argc,
   g_autoptr(GError) error = NULL;
   g_autofree char *data_dir = NULL;
   Common c = { NULL };
+  gboolean skip_damaged = FALSE;
+  guint left_out = 0;
   int code = 0;
-  GOptionEntry entries[] = { COMMON_ENTRIES (&c), { NULL } };
+  GOptionEntry entries[] = {
+    COMMON_ENTRIES (&c),
+    { "skip-damaged-media", 0, 0, G_OPTION_ARG_NONE, &skip_damaged, "Leave out media files that fail their check (or are missing) instead of refusing the backup", NULL },
+    { NULL }
+  };
 
   g_option_context_set_summary (context,
     "Restores the backup SRC (made by `supersoniq-server backup`) into a data\n"
@@ -162,7 +168,8 @@ ssq_server_restore_cli (int    argc,
       goto out;
     }
   data_dir = resolve_data_dir (&c, &error);
-  if (data_dir == NULL || !ssq_server_backup_restore (argv[1], data_dir, &error))
+  if (data_dir == NULL ||
+      !ssq_server_backup_restore (argv[1], data_dir, skip_damaged, &left_out, &error))
     {
       g_printerr ("supersoniq-server: restore failed: %s\n", error->message);
       /* A target that is in use or not empty is the operator's choice to
@@ -172,6 +179,8 @@ ssq_server_restore_cli (int    argc,
       goto out;
     }
   g_print ("Restored %s into %s\n", argv[1], data_dir);
+  if (left_out > 0)
+    g_print ("%u damaged or missing media file(s) left out: their downloads will fail\n", left_out);
 out:
   common_clear (&c);
   return code;

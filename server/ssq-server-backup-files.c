@@ -100,6 +100,7 @@ pump (int          in_fd,
       const char  *to,
       GChecksum   *sum,
       goffset     *out_size,
+      gboolean    *out_read_failed,
       GError     **error)
 {
   g_autofree guint8 *buffer = g_malloc (COPY_CHUNK);
@@ -112,7 +113,11 @@ pump (int          in_fd,
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
-        return ssq_backup_errno (error, errno, "read", from);
+        {
+          if (out_read_failed != NULL)
+            *out_read_failed = TRUE;
+          return ssq_backup_errno (error, errno, "read", from);
+        }
       if (n == 0)
         break;
       g_checksum_update (sum, buffer, n);
@@ -147,7 +152,7 @@ ssq_backup_file_sha256 (const char  *path,
       ssq_backup_errno (error, errno, "open", path);
       return NULL;
     }
-  ok = pump (fd, -1, path, NULL, sum, &size, error);
+  ok = pump (fd, -1, path, NULL, sum, &size, NULL, error);
   close (fd);
   if (!ok)
     return NULL;
@@ -161,6 +166,7 @@ ssq_backup_copy_file (const char  *from,
                       const char  *to,
                       char       **out_sha256,
                       goffset     *out_size,
+                      gboolean    *out_read_failed,
                       GError     **error)
 {
   g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
@@ -170,9 +176,13 @@ ssq_backup_copy_file (const char  *from,
 
   /* The media store renames files out before it unlinks them, and never
    * writes one in place: once open, the bytes read are the whole file. */
+  if (out_read_failed != NULL)
+    *out_read_failed = TRUE;
   in_fd = open (from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (in_fd < 0)
     return ssq_backup_errno (error, errno, "open", from);
+  if (out_read_failed != NULL)
+    *out_read_failed = FALSE;
   out_fd = open (to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (out_fd < 0)
     {
@@ -180,7 +190,7 @@ ssq_backup_copy_file (const char  *from,
       close (in_fd);
       return ssq_backup_errno (error, errsv, "create", to);
     }
-  ok = pump (in_fd, out_fd, from, to, sum, &size, error);
+  ok = pump (in_fd, out_fd, from, to, sum, &size, out_read_failed, error);
   close (in_fd);
   if (ok && fsync (out_fd) != 0)
     ok = ssq_backup_errno (error, errno, "sync", to);

@@ -24,11 +24,13 @@ gboolean  ssq_backup_mkdir        (const char  *path,
                                    GError     **error);
 /* Copies @from to @to (created 0600, fsynced), hashing what it copies:
  * the hex SHA-256 in @out_sha256, the size in @out_size. ENOENT of @from
- * comes back as G_IO_ERROR_NOT_FOUND. */
+ * comes back as G_IO_ERROR_NOT_FOUND; @out_read_failed says whether a
+ * failure was @from's (not the target's disk). */
 gboolean  ssq_backup_copy_file    (const char  *from,
                                    const char  *to,
                                    char       **out_sha256,
                                    goffset     *out_size,
+                                   gboolean    *out_read_failed,
                                    GError     **error);
 char     *ssq_backup_file_sha256  (const char  *path,
                                    goffset     *out_size,

@@ -296,7 +296,7 @@ copy_one (Backup      *b,
     }
   if (b->link_media && errno == ENOENT)
     return ssq_backup_errno (error, errno, "open", from);
-  if (!ssq_backup_copy_file (from, to, &got, out_size, error))
+  if (!ssq_backup_copy_file (from, to, &got, out_size, NULL, error))
     return FALSE;
   if (g_strcmp0 (got, sha256) != 0)
     {
@@ -475,6 +475,38 @@ manifest_json (Backup    *b,
   return json_generator_to_data (generator, NULL);
 }
 
+/* Whether a new snapshot may do better: some file the last one lacked is
+ * no longer named by the database (deleted since), or is there again
+ * (the same bytes uploaded anew). A file still named and still absent or
+ * damaged is lost from the server itself: a new snapshot, a copy of the
+ * whole database each, would not find it either. */
+static gboolean
+missing_may_be_gone (Backup *b)
+{
+  g_autofree char *db_path = g_build_filename (b->data_dir, SSQ_BACKUP_DB_NAME, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) named = ssq_backup_named_media (db_path, &error);
+
+  if (named == NULL)
+    return TRUE;
+  for (guint i = 0; i < b->missing->len; i++)
+    {
+      const char *sha256 = b->missing->pdata[i];
+      g_autofree char *path = NULL;
+      g_autofree char *got = NULL;
+
+      if (!g_hash_table_contains (named, sha256))
+        return TRUE;
+      if (!ssq_backup_is_hash (sha256))
+        continue;
+      path = ssq_backup_media_path (b->src_media, sha256);
+      got = ssq_backup_file_sha256 (path, NULL, NULL);
+      if (g_strcmp0 (got, sha256) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* The snapshot, its files, the manifest: everything inside b->partial. */
 static gboolean
 fill_partial (Backup  *b,
@@ -491,7 +523,7 @@ fill_partial (Backup  *b,
     {
       if (!snapshot (b, error) || !copy_media (b, error))
         return FALSE;
-      if (b->missing->len == 0 || s->rounds == MAX_ROUNDS)
+      if (b->missing->len == 0 || s->rounds == MAX_ROUNDS || !missing_may_be_gone (b))
         break;
       g_message ("%u media file(s) named by the snapshot were gone (deleted since?): "
                  "taking a new snapshot", b->missing->len);
@@ -542,15 +574,19 @@ ssq_server_backup_run (const char             *data_dir,
 
   if (!ssq_backup_check_empty (dest, "Backup directory", NULL, error))
     goto out;
-  if (g_file_test (b.partial, G_FILE_TEST_EXISTS))
+  /* Made here or refused: two backups into one DEST at once must not
+   * both write into it (the one renamed first would get the other's
+   * database under its manifest). */
+  if (g_mkdir (b.partial, 0700) != 0)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-                   "%s exists (a backup cut short, or one running now): remove it first",
-                   b.partial);
+      if (errno == EEXIST)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                     "%s exists (a backup cut short, or one running now): remove it first",
+                     b.partial);
+      else
+        ssq_backup_errno (error, errno, "create the directory", b.partial);
       goto out;
     }
-  if (!ssq_backup_mkdir (b.partial, error))
-    goto out;
   ok = ssq_backup_mkdir (b.dest_media, error) && fill_partial (&b, error);
   if (ok && g_rename (b.partial, dest) != 0)
     ok = ssq_backup_errno (error, errno, "rename to", dest);
@@ -569,19 +605,62 @@ out:
   return ok;
 }
 
+/* The names --into gives: 2026-11-05T031500Z, and -N when two fall in one
+ * second. Nothing else under the directory is ever removed: it may be
+ * shared with files of the administrator's own. */
 static gboolean
-is_backup_name (const char *name)
+is_backup_stem (const char *name,
+                gsize       length)
 {
-  /* 2026-11-05T031500Z, and -N when two fall in one second. */
-  return strlen (name) >= 18 && g_ascii_isdigit (name[0]) && name[10] == 'T' &&
-         !g_str_has_suffix (name, ".partial");
+  static const char shape[] = "dddd-dd-ddTddddddZ";
+
+  if (length < sizeof shape - 1)
+    return FALSE;
+  for (gsize i = 0; i < sizeof shape - 1; i++)
+    if (shape[i] == 'd' ? !g_ascii_isdigit (name[i]) : name[i] != shape[i])
+      return FALSE;
+  if (length == sizeof shape - 1)
+    return TRUE;
+  if (name[sizeof shape - 1] != '-' || length == sizeof shape)
+    return FALSE;
+  for (gsize i = sizeof shape; i < length; i++)
+    if (!g_ascii_isdigit (name[i]))
+      return FALSE;
+  return TRUE;
 }
 
+/* A directory of that name whose manifest says it is one of ours. */
+static gboolean
+is_complete_backup (const char *path)
+{
+  g_autofree char *manifest = g_build_filename (path, SSQ_BACKUP_MANIFEST_NAME, NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+
+  if (!json_parser_load_from_file (parser, manifest, NULL))
+    return FALSE;
+  root = json_parser_get_root (parser);
+  return JSON_NODE_HOLDS_OBJECT (root) &&
+         g_strcmp0 (json_object_get_string_member_with_default (json_node_get_object (root),
+                                                                "format", NULL),
+                    SSQ_BACKUP_FORMAT) == 0;
+}
+
+/* Newest first: by the time in the name, then by the -N of a second that
+ * held several (numerically: -10 came after -9). */
 static int
 compare_names_desc (gconstpointer a,
                     gconstpointer b)
 {
-  return -g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+  const char *x = *(const char * const *) a, *y = *(const char * const *) b;
+  int by_time = strncmp (y, x, 18);
+
+  if (by_time != 0)
+    return by_time;
+  guint64 nx = g_ascii_strtoull (x + 18 + (x[18] == '-'), NULL, 10);
+  guint64 ny = g_ascii_strtoull (y + 18 + (y[18] == '-'), NULL, 10);
+
+  return (ny > nx) - (ny < nx);
 }
 
 GHashTable *
@@ -601,6 +680,7 @@ ssq_backup_named_media (const char  *db_path,
 
 gboolean
 ssq_server_backup_prune (const char  *parent,
+                         const char  *newest,
                          guint        keep,
                          GError     **error)
 {
@@ -613,24 +693,27 @@ ssq_server_backup_prune (const char  *parent,
   while ((name = g_dir_read_name (dir)) != NULL)
     {
       g_autofree char *path = g_build_filename (parent, name, NULL);
-      g_autofree char *manifest = g_build_filename (path, SSQ_BACKUP_MANIFEST_NAME, NULL);
+      gsize length = strlen (name);
       GStatBuf st;
 
       if (g_lstat (path, &st) != 0 || !S_ISDIR (st.st_mode))
         continue;
       /* A backup cut short (the lock says none is running now). */
-      if (g_str_has_suffix (name, ".partial") && g_ascii_isdigit (name[0]))
+      if (g_str_has_suffix (name, ".partial") && is_backup_stem (name, length - strlen (".partial")))
         {
           g_message ("Removing %s, a backup that did not finish", path);
           if (!ssq_backup_remove_tree (path, error))
             return FALSE;
           continue;
         }
-      if (is_backup_name (name) && g_file_test (manifest, G_FILE_TEST_IS_REGULAR))
+      /* The one just made stays whatever its name says: with the clock
+       * set back, it would sort below the older ones and go at once. */
+      if (g_strcmp0 (name, newest) != 0 && is_backup_stem (name, length) &&
+          is_complete_backup (path))
         g_ptr_array_add (complete, g_strdup (name));
     }
   g_ptr_array_sort (complete, compare_names_desc);
-  for (guint i = keep; i < complete->len; i++)
+  for (guint i = newest != NULL ? keep - 1 : keep; i < complete->len; i++)
     {
       g_autofree char *path = g_build_filename (parent, complete->pdata[i], NULL);
 
@@ -681,7 +764,11 @@ ssq_server_backup_into (const char             *data_dir,
   dest = unused_name (parent, stem);
   ok = ssq_server_backup_run (data_dir, dest, FALSE, summary, error);
   if (ok && keep > 0)
-    ok = ssq_server_backup_prune (parent, keep, error);
+    {
+      g_autofree char *newest = g_path_get_basename (dest);
+
+      ok = ssq_server_backup_prune (parent, newest, keep, error);
+    }
   close (lock_fd);
   if (out_dest != NULL)
     *out_dest = g_steal_pointer (&dest);

@@ -44,15 +44,25 @@ gboolean  ssq_server_backup_into     (const char             *data_dir,
                                       SsqServerBackupSummary *summary,
                                       char                  **out_dest,
                                       GError                **error);
+/* Removes the backups under @parent (directories named as --into names
+ * them, with a manifest of ours) but the @keep newest, @newest (if not
+ * NULL, the one just made) counted first whatever its name; and any
+ * backup of such a name that did not finish. Nothing else is touched. */
 gboolean  ssq_server_backup_prune    (const char             *parent,
+                                      const char             *newest,
                                       guint                   keep,
                                       GError                **error);
 
 /* Restores the backup @src into @data_dir, which must not exist or be
  * empty, after checking the manifest, the database's SHA-256, every media
- * file's hash and PRAGMA integrity_check. */
+ * file's hash and PRAGMA integrity_check. A media file that fails its
+ * check (or that the database names and the backup lacks) fails the
+ * restore; with @skip_damaged it is left out instead, with a warning,
+ * and counted in @out_left_out. */
 gboolean  ssq_server_backup_restore  (const char             *src,
                                       const char             *data_dir,
+                                      gboolean                skip_damaged,
+                                      guint                  *out_left_out,
                                       GError                **error);
 
 /* The schema version of the database in @data_dir: 0 when it has none

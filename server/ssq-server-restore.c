@@ -22,6 +22,8 @@ typedef struct {
   int        schema_version;
   char      *db_sha256;
   GPtrArray *missing;
+  gboolean   skip_damaged;   /* leave out media files that fail their check */
+  GHashTable *left_out;      /* their names */
 } Manifest;
 
 static void
@@ -29,6 +31,30 @@ manifest_clear (Manifest *m)
 {
   g_free (m->db_sha256);
   g_clear_pointer (&m->missing, g_ptr_array_unref);
+  g_clear_pointer (&m->left_out, g_hash_table_unref);
+}
+
+/* With skip_damaged, a media file that cannot be restored is left out,
+ * loudly: one rotten photo must not keep every message from coming back.
+ * Without it, the failure stands, saying how to go on. */
+static gboolean
+media_failed (Manifest    *m,
+              const char  *sha256,
+              GError     **error,
+              GError      *failure)
+{
+  if (m->skip_damaged)
+    {
+      g_warning ("Left out: %s", failure->message);
+      g_error_free (failure);
+      g_hash_table_add (m->left_out, g_strdup (sha256));
+      return TRUE;
+    }
+  g_set_error (error, failure->domain, failure->code,
+               "%s (restore --skip-damaged-media restores everything else without it)",
+               failure->message);
+  g_error_free (failure);
+  return FALSE;
 }
 
 static gboolean
@@ -111,6 +137,7 @@ static gboolean
 restore_media (const char  *src_media,
                const char  *dest_media,
                GHashTable  *restored,
+               Manifest    *m,
                GError     **error)
 {
   g_autoptr(GDir) dir = NULL;
@@ -139,13 +166,31 @@ restore_media (const char  *src_media,
           g_autofree char *from = g_build_filename (sub_path, name, NULL);
           g_autofree char *to = g_build_filename (dest_sub, name, NULL);
           g_autofree char *got = NULL;
+          GError *failure = NULL;
+          gboolean read_failed = FALSE;
 
           if (!ssq_backup_is_hash (name) || !g_str_has_prefix (name, prefix))
             continue;
-          if (!ssq_backup_copy_file (from, to, &got, NULL, error))
-            return FALSE;
+          if (!ssq_backup_copy_file (from, to, &got, NULL, &read_failed, &failure))
+            {
+              /* The target's disk is no reason to leave files out. */
+              if (!read_failed)
+                {
+                  g_propagate_error (error, failure);
+                  return FALSE;
+                }
+              if (media_failed (m, name, error, failure))
+                continue;
+              return FALSE;
+            }
           if (strcmp (got, name) != 0)
-            return damaged (from, got, name, error);
+            {
+              g_unlink (to);
+              damaged (from, got, name, &failure);
+              if (media_failed (m, name, error, failure))
+                continue;
+              return FALSE;
+            }
           g_hash_table_add (restored, g_strdup (name));
         }
       if (!ssq_backup_sync_dir (dest_sub, error))
@@ -171,16 +216,17 @@ check_named (const char  *db_path,
   g_hash_table_iter_init (&iter, named);
   while (g_hash_table_iter_next (&iter, &key, NULL))
     {
-      if (g_hash_table_contains (restored, key))
+      if (g_hash_table_contains (restored, key) || g_hash_table_contains (m->left_out, key))
         continue;
       if (g_ptr_array_find_with_equal_func (m->missing, key, g_str_equal, NULL))
         {
           known_missing++;
           continue;
         }
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   "The backup lacks media file %s, which its database names", (char *) key);
-      return FALSE;
+      if (!media_failed (m, key, error, g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                                                "The backup lacks media file %s, which its "
+                                                "database names", (char *) key)))
+        return FALSE;
     }
   if (known_missing > 0)
     g_warning ("%u media file(s) were already missing when the backup was taken "
@@ -202,12 +248,12 @@ restore_into (const char  *src,
   g_autoptr(GHashTable) restored = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autofree char *got = NULL;
 
-  if (!ssq_backup_copy_file (src_db, partial, &got, NULL, error))
+  if (!ssq_backup_copy_file (src_db, partial, &got, NULL, NULL, error))
     return FALSE;
   if (strcmp (got, m->db_sha256) != 0)
     return damaged (src_db, got, m->db_sha256, error);
   return ssq_backup_check_integrity (partial, error) &&
-         restore_media (src_media, dest_media, restored, error) &&
+         restore_media (src_media, dest_media, restored, m, error) &&
          check_named (partial, restored, m, error) &&
          (g_rename (partial, db_path) == 0 ||
           ssq_backup_errno (error, errno, "rename to", db_path)) &&
@@ -237,6 +283,8 @@ remove_written (const char *data_dir,
 gboolean
 ssq_server_backup_restore (const char  *src,
                            const char  *data_dir,
+                           gboolean     skip_damaged,
+                           guint       *out_left_out,
                            GError     **error)
 {
   g_autofree char *src_db = g_build_filename (src, SSQ_BACKUP_DB_NAME, NULL);
@@ -264,8 +312,12 @@ ssq_server_backup_restore (const char  *src,
   lock_fd = ssq_backup_lock (data_dir, "server.lock", "a server", error);
   if (lock_fd < 0)
     goto fail;
+  m.skip_damaged = skip_damaged;
+  m.left_out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   ok = restore_into (src, data_dir, &m, error);
   close (lock_fd);
+  if (out_left_out != NULL)
+    *out_left_out = g_hash_table_size (m.left_out);
   if (!ok)
     remove_written (data_dir, made_dir);
   manifest_clear (&m);

@@ -34,6 +34,7 @@ struct _Cli
   char      **files;         /* send --file */
   char       *output;        /* download -o, export -o */
   char       *media_dir;     /* export --media */
+  gpointer    export;        /* the export under way (ssq-cli-export.c) */
 
   /* Connecting. */
   CliStep     after_connect;
@@ -99,6 +100,8 @@ int         ssq_cli_send              (Cli              *cli);
 /* export (ssq-cli-export.c). */
 void        ssq_cli_export_step       (Cli              *cli,
                                        const GError     *offline);
+void        ssq_cli_export_abandon    (Cli              *cli,
+                                       gboolean          interrupted);
 
 /* Media (ssq-cli-media.c). */
 int         ssq_cli_download          (Cli              *cli);

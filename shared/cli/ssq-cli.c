@@ -534,7 +534,14 @@ tail_message_cb (SsqClient  *client,
 static gboolean
 interrupted_cb (gpointer user_data)
 {
-  ssq_cli_quit (user_data, SSQ_CLI_OK);
+  Cli *cli = user_data;
+
+  /* tail runs until it is interrupted; an export cut short is a failure
+   * (a script must not take the FILE of an earlier run for this one's). */
+  if (cli->after_connect == ssq_cli_export_step)
+    ssq_cli_export_abandon (cli, TRUE);
+  else
+    ssq_cli_quit (cli, SSQ_CLI_OK);
   return G_SOURCE_REMOVE;
 }
 
@@ -726,6 +733,8 @@ run_command (Cli              *cli,
    * forgotten by g_main_loop_run). */
   if (cli->exit_code < 0)
     g_main_loop_run (cli->loop);
+  /* An export the run ended under (a timeout) leaves no temporary file. */
+  ssq_cli_export_abandon (cli, FALSE);
   return cli->exit_code;
 }
 

@@ -322,7 +322,8 @@ test_restore_refuses (void)
 
 /* A media file gone from the server's store cannot be in the backup: the
  * backup says so (exit 1, its manifest names the file) rather than keep
- * quiet, and is restorable all the same. */
+ * quiet, at once rather than after a snapshot of the whole database per
+ * retry, and is restorable all the same. */
 static void
 test_missing_media (void)
 {
@@ -343,9 +344,66 @@ test_missing_media (void)
   g_assert_cmpint (run_server_command (&err, "backup", dest, "--data-dir", server->data_dir, NULL), ==, 1);
   g_assert_nonnull (strstr (err, "missing"));
   g_assert_nonnull (strstr (err, sum));
+  /* The database still names it and it is still not there: lost, not
+   * deleted meanwhile, so no new snapshot (each copies the whole
+   * database) can find it. */
+  g_assert_null (strstr (err, "taking a new snapshot"));
   g_assert_true (g_file_get_contents (manifest_path, &manifest, NULL, NULL));
   g_assert_nonnull (strstr (manifest, sum));
   g_assert_cmpint (run_server_command (NULL, "restore", dest, "--data-dir", target, NULL), ==, 0);
+  remove_temp (dest);
+  remove_temp (target);
+}
+
+/* A media file of a backup that rotted (one bit): restore refuses the
+ * backup, writing nothing, and says how to go on; with
+ * --skip-damaged-media every message and the other file come back, and
+ * the rotten file is left out (its download fails, it is not served with
+ * wrong bytes). */
+static void
+test_restore_damaged_media (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, MEDIA_CONFIG);
+  g_autoptr(SsqTestUser) alice = ssq_test_register (server, "alice");
+  g_autoptr(GBytes) good = ssq_test_random_bytes (6000, 11);
+  g_autoptr(GBytes) rotten = ssq_test_random_bytes (7000, 12);
+  g_autofree char *good_sum = ssq_test_sha256 (good);
+  g_autofree char *rotten_sum = ssq_test_sha256 (rotten);
+  g_autofree char *good_id = ssq_test_media_upload_ok (server, alice->token, "good.bin", good);
+  g_autofree char *rotten_id = ssq_test_media_upload_ok (server, alice->token, "rotten.bin", rotten);
+  g_autofree char *dest = temp_path ("backup");
+  g_autofree char *target = temp_path ("data");
+  g_autofree char *prefix = g_strndup (rotten_sum, 2);
+  g_autofree char *file = g_build_filename (dest, "media", prefix, rotten_sum, NULL);
+  g_autofree char *err = NULL;
+  g_autofree char *bytes = NULL;
+  gsize length;
+
+  g_assert_cmpint (run_server_command (NULL, "backup", dest, "--data-dir", server->data_dir, NULL), ==, 0);
+  g_assert_true (g_file_get_contents (file, &bytes, &length, NULL));
+  bytes[length / 3] ^= 0x04;
+  g_assert_true (g_file_set_contents (file, bytes, length, NULL));
+
+  g_assert_cmpint (run_server_command (&err, "restore", dest, "--data-dir", target, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, rotten_sum));
+  g_assert_nonnull (strstr (err, "--skip-damaged-media"));
+  g_assert_false (g_file_test (target, G_FILE_TEST_EXISTS));
+
+  g_assert_cmpint (run_server_command (NULL, "restore", dest, "--data-dir", target, "--skip-damaged-media",
+                                       NULL), ==, 0);
+  {
+    g_autoptr(SsqTestServer) copy = ssq_test_server_start (target, MEDIA_CONFIG);
+    g_auto(SsqTestDownload) d = { 0 };
+    g_auto(SsqTestDownload) r = { 0 };
+    g_autofree char *sum = NULL;
+
+    ssq_test_media_get (copy, alice->token, good_id, NULL, &d);
+    g_assert_cmpuint (d.status, ==, 200);
+    sum = ssq_test_sha256 (d.body);
+    g_assert_cmpstr (sum, ==, good_sum);
+    ssq_test_media_get (copy, alice->token, rotten_id, NULL, &r);
+    g_assert_cmpuint (r.status, !=, 200);
+  }
   remove_temp (dest);
   remove_temp (target);
 }
@@ -370,6 +428,68 @@ test_keep (void)
   g_assert_cmpuint (n, ==, 3);
   g_assert_cmpint (run_server_command (NULL, "backup", "--keep", "2", "x",
                                        "--data-dir", server->data_dir, NULL), ==, 2);
+  remove_temp (parent);
+}
+
+static void
+write_file (const char *dir,
+            const char *name,
+            const char *contents)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (path, contents, -1, &error));
+  g_assert_no_error (error);
+}
+
+static gboolean
+exists_in (const char *dir,
+           const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+/* --keep removes backups and nothing else: a directory of the
+ * administrator's beside them survives, whatever its name or its
+ * manifest.json; and the backup just made stays even when the others'
+ * names sort after it (a clock set back, a copy from another machine). */
+static void
+test_keep_only_backups (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autofree char *parent = temp_path ("backups");
+  g_autofree char *mine = g_build_filename (parent, "2019.partial", NULL);
+  g_autofree char *other = g_build_filename (parent, "1999-12-31T235959Z-mine", NULL);
+  g_autofree char *future = g_build_filename (parent, "2999-01-01T000000Z", NULL);
+  g_autofree char *err = NULL;
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+  guint backups = 0;
+
+  write_file (mine, "thesis.tex", "three years of work");
+  write_file (other, "manifest.json", "{\"name\": \"my web app\"}");
+  g_assert_cmpint (run_server_command (NULL, "backup", future, "--data-dir", server->data_dir, NULL), ==, 0);
+
+  g_assert_cmpint (run_server_command (&err, "backup", "--into", parent, "--keep", "1",
+                                       "--data-dir", server->data_dir, NULL), ==, 0);
+  g_assert_true (exists_in (mine, "thesis.tex"));
+  g_assert_true (exists_in (other, "manifest.json"));
+  /* The one made now, not the one whose name says 2999. */
+  g_assert_false (g_file_test (future, G_FILE_TEST_EXISTS));
+  dir = g_dir_open (parent, 0, NULL);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_prefix (name, "20") && !g_str_equal (name, "2019.partial"))
+      {
+        g_autofree char *path = g_build_filename (parent, name, NULL);
+
+        g_assert_true (exists_in (path, "manifest.json"));
+        backups++;
+      }
+  g_assert_cmpuint (backups, ==, 1);
   remove_temp (parent);
 }
 
@@ -450,7 +570,9 @@ main (int   argc,
   g_test_add_func ("/server/backup/under-load", test_under_load);
   g_test_add_func ("/server/backup/restore-refuses", test_restore_refuses);
   g_test_add_func ("/server/backup/missing-media", test_missing_media);
+  g_test_add_func ("/server/backup/restore-damaged-media", test_restore_damaged_media);
   g_test_add_func ("/server/backup/keep", test_keep);
+  g_test_add_func ("/server/backup/keep-only-backups", test_keep_only_backups);
   g_test_add_func ("/server/backup/migrate", test_migrate);
   return g_test_run ();
 }

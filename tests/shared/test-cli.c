@@ -3,6 +3,9 @@
  * script would use it: output, --json and exit codes. */
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sqlite3.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ssq-json.h"
@@ -898,6 +901,167 @@ test_export (void)
   g_assert_cmpint (run_cli (alice, NULL, "conversations", "--media", media_dir, NULL), ==, 2);
 }
 
+/* @n messages of @sender in @conversation_id (new, empty), written straight
+ * into the database with the server stopped: through the server they
+ * would take minutes. The schema goes down to 2 first and the server
+ * brings it back up, making their stored wire form as its migration does
+ * (ssq-bench-history.c seeds the same way). */
+static void
+seed_messages (SsqTestServer *server,
+               const char    *conversation_id,
+               const char    *sender,
+               guint          n)
+{
+  g_autofree char *db_path = g_build_filename (server->data_dir, "supersoniq.db", NULL);
+  g_autofree char *insert = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) migrate = NULL;
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (ssq_test_server_stop (server), ==, 0);
+  migrate = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error,
+                              g_getenv ("SSQ_SERVER_BIN"), "migrate", "--to", "2",
+                              "--data-dir", server->data_dir, NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_wait_check (migrate, NULL, &error));
+  g_assert_no_error (error);
+  insert = g_strdup_printf (
+    "BEGIN;"
+    "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < %u) "
+    "INSERT INTO messages (conversation_id, seq, id, sender, client_id, body, created_at) "
+    "SELECT '%s', n, printf('mseed%%019d', n), '%s', printf('seed-%%d', n), "
+    "  printf('message number %%d, with a few words more as a chat line has', n), "
+    "  1700000000000 + n * 1000 FROM s;"
+    "UPDATE conversations SET last_seq = %u WHERE id = '%s';"
+    "COMMIT;", n, conversation_id, sender, n, conversation_id);
+  g_assert_cmpint (sqlite3_open (db_path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, insert, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+  ssq_test_server_restart (server);
+}
+
+/* The first entry of @dir whose name starts with @prefix, or NULL. */
+static char *
+entry_with_prefix (const char *dir,
+                   const char *prefix)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    if (g_str_has_prefix (name, prefix))
+      return g_strdup (name);
+  return NULL;
+}
+
+/* Runs `supersoniq-cli ARGS…` as @user to its end, without GSubprocess so
+ * that wait4 reports its own peak resident set (KiB), not that of another
+ * child of the test. */
+static int
+run_cli_measured (CliUser            *user,
+                  const char * const *args,
+                  glong              *out_max_rss_kb)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *config = g_build_filename (user->home, "config", NULL);
+  g_autofree char *data = g_build_filename (user->home, "data", NULL);
+  g_autofree char *cache = g_build_filename (user->home, "cache", NULL);
+  g_auto(GStrv) env = g_get_environ ();
+  g_autoptr(GError) error = NULL;
+  struct rusage usage;
+  GPid pid;
+  int status;
+
+  env = g_environ_setenv (env, "XDG_CONFIG_HOME", config, TRUE);
+  env = g_environ_setenv (env, "XDG_DATA_HOME", data, TRUE);
+  env = g_environ_setenv (env, "XDG_CACHE_HOME", cache, TRUE);
+  env = g_environ_setenv (env, "LC_ALL", "C", TRUE);
+  g_ptr_array_add (argv, (gpointer) g_getenv ("SSQ_CLI_BIN"));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  g_spawn_async (user->home, (char **) argv->pdata, env,
+                 G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &pid, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (wait4 (pid, &status, 0, &usage), ==, pid);
+  g_spawn_close_pid (pid);
+  *out_max_rss_kb = usage.ru_maxrss;
+  g_assert_true (WIFEXITED (status));
+  return WEXITSTATUS (status);
+}
+
+/* export of a conversation of 20,000 messages: interrupted halfway (the
+ * server stopped under it, then SIGTERM), it exits 1 and leaves FILE as
+ * it was, with no temporary file beside it; run to its end, the document
+ * holds every message in order, written as it was paged: the client's
+ * peak resident set stays far below what a JSON tree of them takes
+ * (about 3 KiB a message). */
+static void
+test_export_streamed (void)
+{
+  const guint n = 20000;
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(CliUser) alice = cli_user_new ();
+  g_autoptr(SsqTestUser) bob = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = launcher_for (alice);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *direct = NULL, *text = NULL, *stale = NULL, *left = NULL;
+  g_autofree char *dir = g_build_filename (alice->home, "out", NULL);
+  g_autofree char *file = g_build_filename (dir, "export.json", NULL);
+  const char *args[] = { "export", "-o", file, NULL };
+  JsonArray *messages;
+  glong max_rss_kb = 0;
+
+  register_user (server, alice, "alice");
+  bob = ssq_test_register (server, "bob");
+  direct = ssq_test_create_conversation (server, bob, "{\"kind\":\"direct\",\"members\":[\"alice\"]}");
+  seed_messages (server, direct, bob->id, n);
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (file, "an earlier export", -1, NULL));
+
+  process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("SSQ_CLI_BIN"), "export", "-o", file,
+                                         NULL);
+  g_assert_no_error (error);
+  /* Once its temporary file is there it pages; the server then stops
+   * answering, so that the export cannot end before the signal. */
+  for (guint i = 0; i < 5000 && left == NULL; i++)
+    {
+      left = entry_with_prefix (dir, "export.json.");
+      g_usleep (1000);
+    }
+  g_test_message ("interrupted %s its temporary file was made", left ? "after" : "before");
+  g_clear_pointer (&left, g_free);
+  kill (ssq_test_server_pid (server), SIGSTOP);
+  g_subprocess_send_signal (process, SIGTERM);
+  g_assert_true (g_subprocess_wait (process, NULL, &error));
+  kill (ssq_test_server_pid (server), SIGCONT);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 1);
+  g_assert_true (g_file_get_contents (file, &stale, NULL, NULL));
+  g_assert_cmpstr (stale, ==, "an earlier export");
+  left = entry_with_prefix (dir, "export.json.");
+  g_assert_null (left);
+
+  g_assert_cmpint (run_cli_measured (alice, args, &max_rss_kb), ==, 0);
+  g_test_message ("export of %u messages: peak resident set %ld KiB", n, max_rss_kb);
+#ifndef __SANITIZE_ADDRESS__
+  /* A tree of them alone would be over 60 MiB. */
+  g_assert_cmpint (max_rss_kb, <, 56 * 1024);
+#endif
+  g_assert_true (g_file_get_contents (file, &text, NULL, &error));
+  node = parse_json (text);
+  messages = json_object_get_array_member (
+    json_array_get_object_element (json_object_get_array_member (json_node_get_object (node),
+                                                                 "conversations"), 0),
+    "messages");
+  g_assert_cmpuint (json_array_get_length (messages), ==, n);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (messages, i), "seq"), ==,
+                     i + 1);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -909,6 +1073,7 @@ main (int    argc,
   g_test_add_func ("/cli/hostile-text", test_hostile_text);
   g_test_add_func ("/cli/json-is-wire", test_json_is_wire);
   g_test_add_func ("/cli/export", test_export);
+  g_test_add_func ("/cli/export-streamed", test_export_streamed);
   g_test_add_func ("/cli/send-history-and-queue", test_send_history_and_queue);
   g_test_add_func ("/cli/tail", test_tail);
   g_test_add_func ("/cli/send-file-and-download", test_send_file_and_download);
