@@ -2,6 +2,7 @@
 /* main.c: supersoniq-server's command line. */
 #include "ssq-server.h"
 #include "ssq-server-config.h"
+#include "ssq-server-log.h"
 #include "ssq-config.h"
 #include "net/ssq-net.h"
 
@@ -129,6 +130,7 @@ main (int   argc,
   /* A peer or a pipe that went away is an error to handle where it
    * happens (EPIPE), never a reason for the server to die. */
   signal (SIGPIPE, SIG_IGN);
+  ssq_server_log_init ();
 
   setlocale (LC_ALL, "");
   /* SQLite's memory statistics take a global mutex on every allocation it

@@ -9,6 +9,7 @@
 #include "ssq-server-thumbnailer.h"
 #include "ssq-server-session.h"
 
+#include <sodium.h>
 #include <string.h>
 
 #define API_PREFIX "/api/v1/"
@@ -483,16 +484,80 @@ healthz (SsqNetRequest *net)
   ssq_net_request_respond (net, 200, "application/json", g_strdup (body), strlen (body), NULL);
 }
 
-static gint64
-current_rss (void)
+/* A loopback peer: 127.0.0.0/8, ::1, or 127/8 mapped into IPv6 (a listener
+ * on [::] sees IPv4 peers so). Any other address is not, even one of this
+ * machine's own interfaces: a connection from it may be forwarded. */
+static gboolean
+peer_is_loopback (const char *peer)
 {
-  g_autofree char *status = NULL;
-  const char *line;
+  g_autoptr(GInetAddress) address = peer ? g_inet_address_new_from_string (peer) : NULL;
+  const guint8 *bytes;
 
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) ||
-      (line = strstr (status, "VmRSS:")) == NULL)
-    return -1;
-  return g_ascii_strtoll (line + 6, NULL, 10) * 1024;
+  if (address == NULL)
+    return FALSE;
+  if (g_inet_address_get_is_loopback (address))
+    return TRUE;
+  if (g_inet_address_get_family (address) != G_SOCKET_FAMILY_IPV6)
+    return FALSE;
+  bytes = g_inet_address_to_bytes (address);
+  for (guint i = 0; i < 10; i++)
+    if (bytes[i] != 0)
+      return FALSE;
+  return bytes[10] == 0xff && bytes[11] == 0xff && bytes[12] == 127;
+}
+
+/* Both sides hashed first, so that the comparison takes the same time
+ * whatever the length or the content of what the client sent. */
+static gboolean
+metrics_token_ok (const char *expected,
+                  const char *given)
+{
+  guint8 a[crypto_generichash_BYTES], b[crypto_generichash_BYTES];
+
+  if (given == NULL)
+    return FALSE;
+  crypto_generichash (a, sizeof a, (const guint8 *) expected, strlen (expected), NULL, 0);
+  crypto_generichash (b, sizeof b, (const guint8 *) given, strlen (given), NULL, 0);
+  return sodium_memcmp (a, b, sizeof a) == 0;
+}
+
+/* [metrics] access; FALSE with the refusal sent. */
+static gboolean
+metrics_allowed (SsqServer     *server,
+                 SsqNetRequest *net)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *token = NULL;
+  const char *extra = NULL;
+  guint status = 403;
+  gsize len;
+  char *body;
+
+  switch ((SsqMetricsAccess) server->config->metrics_access)
+    {
+    case SSQ_METRICS_ACCESS_OPEN:
+      return TRUE;
+    case SSQ_METRICS_ACCESS_LOOPBACK:
+      if (peer_is_loopback (ssq_net_request_get_peer (net)))
+        return TRUE;
+      error = g_error_new_literal (SSQ_ERROR, SSQ_ERROR_FORBIDDEN,
+                                   "/metrics is served to this machine only ([metrics] access)");
+      break;
+    case SSQ_METRICS_ACCESS_TOKEN:
+    default:
+      token = bearer_token (net);
+      if (metrics_token_ok (server->config->metrics_token, token))
+        return TRUE;
+      error = g_error_new_literal (SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED,
+                                   "/metrics needs the [metrics] token as a bearer token");
+      status = 401;
+      extra = "WWW-Authenticate: Bearer realm=\"metrics\"\r\n";
+      break;
+    }
+  ssq_server_metrics_error (&server->metrics, error);
+  body = error_body (error, &len);
+  ssq_net_request_respond (net, status, "application/json", body, len, extra);
+  return FALSE;
 }
 
 static void
@@ -501,7 +566,11 @@ metrics (SsqServer     *server,
 {
   char *text;
   gint64 loop_wall_us, loop_cpu_us;
+  SsqProcessStats process;
 
+  if (!metrics_allowed (server, net))
+    return;
+  ssq_server_metrics_process (&process);
   server->metrics.tcp_connections = ssq_net_server_n_connections (server->net);
   server->metrics.tcp_refused_total = ssq_net_server_refused_total (server->net);
   ssq_net_server_take_max_busy (server->net, &loop_wall_us, &loop_cpu_us);
@@ -517,7 +586,7 @@ metrics (SsqServer     *server,
   text = ssq_server_metrics_render (&server->metrics,
                                     ssq_server_hub_n_sessions (server->hub),
                                     ssq_server_hub_users_online (server->hub),
-                                    current_rss ());
+                                    &process);
   ssq_net_request_respond (net, 200, "text/plain; version=0.0.4", text, strlen (text), NULL);
 }
 
@@ -623,5 +692,6 @@ ssq_server_http_setup (SsqServer  *server,
   if (server->net == NULL)
     return FALSE;
   ssq_net_server_set_head_func (server->net, head_cb);
+  ssq_net_server_set_log_requests (server->net, config->log_requests);
   return TRUE;
 }
