@@ -18,6 +18,13 @@
  * separated by spaces); anything else is refused with 400 rather than
  * ignored, so that a typo or a feature this server lacks never looks like
  * success. */
+/* What a route belongs to, for [features]. */
+typedef enum {
+  FEATURE_NONE,
+  FEATURE_MEDIA,
+  FEATURE_REGISTRATION,
+} Feature;
+
 typedef struct {
   const char   *method;
   const char   *pattern;    /* segments below /api/v1/, "*" matches one */
@@ -27,10 +34,13 @@ typedef struct {
   const char   *fields;     /* body members allowed (json_body routes) */
   SsqRouteFunc  func;
   SsqRouteFunc  head;       /* runs at the headers instead, before the body (uploads) */
+  Feature       feature;
 } Route;
 
 static const Route routes[] = {
-  { "POST",   "register",                   FALSE, TRUE,  NULL, "username password display_name device", ssq_api_register },
+  { "GET",    "server",                     FALSE, FALSE, NULL, NULL, ssq_api_server_info },
+  { "POST",   "register",                   FALSE, TRUE,  NULL, "username password display_name device", ssq_api_register,
+    NULL, FEATURE_REGISTRATION },
   { "POST",   "login",                      FALSE, TRUE,  NULL, "username password device", ssq_api_login },
   { "POST",   "logout",                     TRUE,  FALSE, NULL, NULL, ssq_api_logout },
   { "GET",    "me",                         TRUE,  FALSE, NULL, NULL, ssq_api_me_get },
@@ -48,11 +58,13 @@ static const Route routes[] = {
   { "PATCH",  "conversations/*/messages/*", TRUE,  TRUE,  NULL, "body", ssq_api_message_patch },
   { "DELETE", "conversations/*/messages/*", TRUE,  FALSE, NULL, NULL, ssq_api_message_delete },
   { "POST",   "media",                      TRUE,  FALSE, "name", NULL, ssq_api_media_upload_buffered,
-    ssq_api_media_upload },
-  { "GET",    "media/*",                    TRUE,  FALSE, NULL, NULL, ssq_api_media_get },
-  { "HEAD",   "media/*",                    TRUE,  FALSE, NULL, NULL, ssq_api_media_get },
-  { "GET",    "media/*/thumbnail",          TRUE,  FALSE, NULL, NULL, ssq_api_media_thumbnail },
-  { "HEAD",   "media/*/thumbnail",          TRUE,  FALSE, NULL, NULL, ssq_api_media_thumbnail },
+    ssq_api_media_upload, FEATURE_MEDIA },
+  { "GET",    "media/*",                    TRUE,  FALSE, NULL, NULL, ssq_api_media_get, NULL, FEATURE_MEDIA },
+  { "HEAD",   "media/*",                    TRUE,  FALSE, NULL, NULL, ssq_api_media_get, NULL, FEATURE_MEDIA },
+  { "GET",    "media/*/thumbnail",          TRUE,  FALSE, NULL, NULL, ssq_api_media_thumbnail, NULL,
+    FEATURE_MEDIA },
+  { "HEAD",   "media/*/thumbnail",          TRUE,  FALSE, NULL, NULL, ssq_api_media_thumbnail, NULL,
+    FEATURE_MEDIA },
 };
 
 /* The WebSocket upgrade, /healthz and /metrics have no entry above. */
@@ -366,8 +378,29 @@ split_path (const char *path)
   return segments;
 }
 
-/* What every route checks before its handler: the token and the query
- * parameters; FALSE with the error reply set. */
+/* A route of a feature switched off answers so, to anyone, before
+ * anything else is looked at (an upload's body is not read). */
+static gboolean
+feature_enabled (SsqServer  *server,
+                 Feature     feature,
+                 GError    **error)
+{
+  const SsqServerConfig *config = server->config;
+
+  if (feature == FEATURE_MEDIA && !config->features_media)
+    g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_FEATURE_DISABLED,
+                         "Media are switched off on this server");
+  else if (feature == FEATURE_REGISTRATION && !config->features_registration)
+    g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_FEATURE_DISABLED,
+                         "Registration is closed on this server: ask its administrator "
+                         "for an account");
+  else
+    return TRUE;
+  return FALSE;
+}
+
+/* What every route checks before its handler: the feature, the token and
+ * the query parameters; FALSE with the error reply set. */
 static gboolean
 check_request (SsqRequest  *request,
                const Route *route)
@@ -375,6 +408,11 @@ check_request (SsqRequest  *request,
   g_autoptr(GError) error = NULL;
   SsqNetRequest *net = request->net;
 
+  if (!feature_enabled (request->server, route->feature, &error))
+    {
+      ssq_request_reply_error (request, error);
+      return FALSE;
+    }
   if (ssq_net_request_get_query (net) != NULL)
     request->query = g_hash_table_ref (ssq_net_request_get_query (net));
   if (route->auth)

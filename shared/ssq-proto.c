@@ -87,6 +87,7 @@ static const struct {
   [SSQ_ERROR_NETWORK]         = { "network", 0 },
   [SSQ_ERROR_PROTOCOL]        = { "protocol", 0 },
   [SSQ_ERROR_QUOTA_EXCEEDED]  = { "quota_exceeded", 507 },
+  [SSQ_ERROR_FEATURE_DISABLED] = { "feature_disabled", 403 },
 };
 
 const char *

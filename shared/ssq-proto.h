@@ -78,6 +78,8 @@ typedef enum {
   SSQ_ERROR_PROTOCOL,
   /* On the wire again (appended): an upload over the user's storage quota. */
   SSQ_ERROR_QUOTA_EXCEEDED,
+  /* A feature the server's administrator switched off ([features]). */
+  SSQ_ERROR_FEATURE_DISABLED,
 } SsqError;
 
 #define SSQ_ERROR (ssq_error_quark ())
