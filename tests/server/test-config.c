@@ -177,6 +177,25 @@ test_retired_and_reserved_keys (void)
   g_assert_cmpint (ssq_test_server_stop (s), ==, 0);
 }
 
+/* The sample configuration installed beside the server holds only keys it
+ * knows. */
+static void
+test_sample_config (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ssq-sample-XXXXXX", &error);
+  const char *args[] = { "--listen", "127.0.0.1:99999", "--data-dir", dir, "--config",
+                         g_getenv ("SSQ_SAMPLE_CONFIG"), NULL };
+  g_auto(Run) run = { 0 };
+
+  g_assert_nonnull (args[5]);
+  /* The port is refused after the file was read: the file was fine. */
+  run_server (NULL, args, &run);
+  g_assert_cmpint (run.status, ==, 2);
+  assert_says (&run, "port 99999 out of range");
+  ssq_test_remove_tree (dir);
+}
+
 /* Each form of --listen; those that work print where they listen and are
  * stopped. */
 static void
@@ -345,6 +364,7 @@ main (int    argc,
   g_test_add_func ("/server/config/bad-values", test_bad_values);
   g_test_add_func ("/server/config/retired-and-reserved-keys", test_retired_and_reserved_keys);
   g_test_add_func ("/server/config/listen-forms", test_listen_forms);
+  g_test_add_func ("/server/config/sample", test_sample_config);
   g_test_add_func ("/server/data-dir/cannot-create", test_data_dir_cannot_create);
   g_test_add_func ("/server/data-dir/not-writable", test_data_dir_not_writable);
   g_test_add_func ("/server/data-dir/in-use", test_data_dir_in_use);
