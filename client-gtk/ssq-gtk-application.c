@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-gtk-application.c: the desktop client's application: single
- * instance (GApplication), settings, the saved session (libsecret),
- * notifications (libnotify, which goes through the portal in Flatpak). */
+ * instance (GApplication, D-Bus activatable), settings, the saved
+ * session (libsecret), notifications (ssq-gtk-notifier.c). */
 #include "ssq-config.h"
 #include "ssq-gtk-application.h"
 
 #include <glib/gi18n.h>
-#include <libnotify/notify.h>
-
 #include "ssq-display.h"
 #include "ssq-gtk-dialogs.h"
 #include "ssq-gtk-media-text.h"
+#include "ssq-gtk-notifier.h"
 #include "ssq-gtk-paste.h"
 #include "ssq-gtk-secret.h"
 #include "ssq-gtk-window.h"
@@ -21,6 +20,8 @@ struct _SsqGtkApplication
   GSettings      *settings;
   SsqClient      *client;
   SsqGtkWindow   *window;
+  SsqGtkNotifier *notifier;
+  char           *opening;   /* a conversation to open once the session runs */
 };
 
 G_DEFINE_FINAL_TYPE (SsqGtkApplication, ssq_gtk_application, ADW_TYPE_APPLICATION)
@@ -45,18 +46,6 @@ apply_color_scheme (SsqGtkApplication *self)
 }
 
 /* Notifications. */
-
-static void
-notification_clicked_cb (NotifyNotification *note,
-                         char               *action,
-                         gpointer            user_data)
-{
-  SsqGtkApplication *self = user_data;
-  const char *id = g_object_get_data (G_OBJECT (note), "conversation");
-
-  if (id != NULL)
-    g_action_group_activate_action (G_ACTION_GROUP (self), "open-conversation", g_variant_new_string (id));
-}
 
 /**
  * ssq_gtk_application_notification_text:
@@ -108,8 +97,7 @@ notification_cb (SsqClient         *client,
   g_autoptr(SsqMessage) message = ssq_cache_get_message (ssq_client_get_cache (client), conversation_id, seq);
   g_autoptr(SsqConversation) conversation = ssq_cache_get_conversation (ssq_client_get_cache (client), conversation_id);
   g_autoptr(SsqUser) sender = NULL;
-  g_autofree char *summary = NULL, *text = NULL, *body = NULL;
-  NotifyNotification *note;
+  g_autofree char *summary = NULL, *text = NULL;
 
   if (message == NULL || conversation == NULL || ssq_conversation_get_muted (conversation))
     return;
@@ -123,19 +111,33 @@ notification_cb (SsqClient         *client,
             ? g_strdup (sender ? ssq_user_get_display_name (sender) : "?")
             : g_strdup_printf ("%s — %s", sender ? ssq_user_get_display_name (sender) : "?",
                                ssq_conversation_get_display_title (conversation));
-  /* Notification servers read the body as markup: a message holding "<"
-   * or "&" must be escaped to show as written. */
   text = ssq_gtk_application_notification_text (message, sender ? ssq_user_get_display_name (sender) : "?");
-  body = ssq_display_notification_body (text);
-  note = notify_notification_new (summary, body, SSQ_GTK_APP_ID);
-  g_object_set_data_full (G_OBJECT (note), "conversation", g_strdup (conversation_id), g_free);
-  notify_notification_add_action (note, "default", _("Open"), notification_clicked_cb, self, NULL);
-  notify_notification_set_category (note, "im.received");
-  notify_notification_show (note, NULL);
-  g_object_unref (note);
+  ssq_gtk_notifier_show (self->notifier, conversation_id, summary, text);
+}
+
+/* A conversation read, here or on another device, needs its notification
+ * no more. */
+static void
+conversation_cb (SsqClient         *client,
+                 SsqConversation   *conversation,
+                 SsqGtkApplication *self)
+{
+  if (ssq_conversation_get_unread (conversation) == 0)
+    ssq_gtk_notifier_withdraw (self->notifier, ssq_conversation_get_id (conversation));
 }
 
 /* Sessions. */
+
+/* A conversation asked for (a notification's click) before the session
+ * was back, as when the click started the app. */
+static void
+open_waiting (SsqGtkApplication *self)
+{
+  if (self->opening == NULL || self->window == NULL || ssq_gtk_window_get_client (self->window) == NULL)
+    return;
+  ssq_gtk_window_select (self->window, self->opening);
+  g_clear_pointer (&self->opening, g_free);
+}
 
 static void
 use_client (SsqGtkApplication *self,
@@ -146,10 +148,14 @@ use_client (SsqGtkApplication *self,
       g_signal_handlers_disconnect_by_data (self->client, self);
       ssq_client_disconnect (self->client);
     }
+  /* What was notified belongs to the session before. */
+  ssq_gtk_notifier_withdraw_all (self->notifier);
   g_set_object (&self->client, client);
   g_signal_connect (client, "notification", G_CALLBACK (notification_cb), self);
+  g_signal_connect (client, "conversation", G_CALLBACK (conversation_cb), self);
   ssq_gtk_window_set_client (self->window, client);
   ssq_client_connect (client);
+  open_waiting (self);
 }
 
 static void
@@ -284,6 +290,8 @@ logout_action (GSimpleAction *action,
 
   if (self->client == NULL)
     return;
+  ssq_gtk_notifier_withdraw_all (self->notifier);
+  g_clear_pointer (&self->opening, g_free);
   ssq_gtk_secret_clear (ssq_client_get_server_url (self->client), ssq_client_get_username (self->client));
   ssq_client_logout_async (self->client, NULL, logged_out_cb, g_object_ref (self));
   ssq_gtk_window_show_login (self->window, ssq_client_get_server_url (self->client),
@@ -297,11 +305,13 @@ open_conversation_action (GSimpleAction *action,
 {
   SsqGtkApplication *self = user_data;
 
-  if (self->window != NULL)
-    {
-      ssq_gtk_window_select (self->window, g_variant_get_string (param, NULL));
-      gtk_window_present (GTK_WINDOW (self->window));
-    }
+  /* Called by D-Bus from a notification, perhaps in an app just started
+   * for it (--gapplication-service): then there is no window yet, and the
+   * session comes back asynchronously; the conversation opens once it has. */
+  g_free (self->opening);
+  self->opening = g_variant_dup_string (param, NULL);
+  g_application_activate (G_APPLICATION (self));
+  open_waiting (self);
 }
 
 static const GActionEntry actions[] = {
@@ -330,7 +340,7 @@ ssq_gtk_application_startup (GApplication *app)
       g_signal_connect_swapped (self->settings, "changed::color-scheme", G_CALLBACK (apply_color_scheme), self);
     }
   apply_color_scheme (self);
-  notify_init ("SupersoniQ");
+  self->notifier = ssq_gtk_notifier_new (app);
   g_action_map_add_action_entries (G_ACTION_MAP (app), actions, G_N_ELEMENTS (actions), app);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.preferences", preferences_accels);
@@ -365,8 +375,6 @@ ssq_gtk_application_shutdown (GApplication *app)
       g_signal_handlers_disconnect_by_data (self->client, self);
       ssq_client_disconnect (self->client);
     }
-  if (notify_is_initted ())
-    notify_uninit ();
   G_APPLICATION_CLASS (ssq_gtk_application_parent_class)->shutdown (app);
 }
 
@@ -377,7 +385,22 @@ ssq_gtk_application_dispose (GObject *object)
 
   g_clear_object (&self->client);
   g_clear_object (&self->settings);
+  g_clear_object (&self->notifier);
+  g_clear_pointer (&self->opening, g_free);
   G_OBJECT_CLASS (ssq_gtk_application_parent_class)->dispose (object);
+}
+
+/* --version answers before any window or display is needed. */
+static int
+ssq_gtk_application_handle_local_options (GApplication *app,
+                                          GVariantDict *options)
+{
+  if (g_variant_dict_contains (options, "version"))
+    {
+      g_print ("supersoniq %s\n", SSQ_VERSION);
+      return 0;
+    }
+  return -1;
 }
 
 static void
@@ -387,11 +410,14 @@ ssq_gtk_application_class_init (SsqGtkApplicationClass *klass)
   G_APPLICATION_CLASS (klass)->startup = ssq_gtk_application_startup;
   G_APPLICATION_CLASS (klass)->activate = ssq_gtk_application_activate;
   G_APPLICATION_CLASS (klass)->shutdown = ssq_gtk_application_shutdown;
+  G_APPLICATION_CLASS (klass)->handle_local_options = ssq_gtk_application_handle_local_options;
 }
 
 static void
 ssq_gtk_application_init (SsqGtkApplication *self)
 {
+  g_application_add_main_option (G_APPLICATION (self), "version", 'V', G_OPTION_FLAG_NONE,
+                                 G_OPTION_ARG_NONE, _("Print the version and exit"), NULL);
 }
 
 SsqGtkApplication *

@@ -10,8 +10,10 @@
  * "activate" (the viewer). Any other file, an image the server could not
  * read included, is a line: its type's icon, name, size and kind, and
  * Save and Open buttons ("save", "open"). Under either, a progress bar
- * for the download, hidden until a fraction is set. The row only shows:
- * downloading and opening belong to whoever owns it. */
+ * for the download, hidden until a fraction is set; or, while the
+ * attachment waits in the outbox, for its upload, with a button that
+ * gives it up ("cancel"). The row only shows: uploading, downloading and
+ * opening belong to whoever owns it. */
 #include "ssq-config.h"
 #include "ssq-gtk-media-row.h"
 
@@ -44,6 +46,7 @@ struct _SsqGtkMediaRow
   GtkWidget    *open_button;
 
   GtkWidget    *progress;
+  GtkWidget    *cancel_button;  /* beside the progress, while uploading */
 
   char         *name;      /* cleaned, as shown */
   char         *mime;
@@ -58,6 +61,7 @@ enum {
   SIGNAL_ACTIVATE,
   SIGNAL_SAVE,
   SIGNAL_OPEN,
+  SIGNAL_CANCEL,
   N_SIGNALS
 };
 
@@ -79,6 +83,12 @@ static void
 open_clicked_cb (SsqGtkMediaRow *self)
 {
   g_signal_emit (self, signals[SIGNAL_OPEN], 0);
+}
+
+static void
+cancel_clicked_cb (SsqGtkMediaRow *self)
+{
+  g_signal_emit (self, signals[SIGNAL_CANCEL], 0);
 }
 
 /* The shown size of a picture of @width x @height. */
@@ -257,7 +267,32 @@ ssq_gtk_media_row_set_media (SsqGtkMediaRow *self,
     }
   else
     describe_file (self, size);
+  {
+    /* Translators: the button that stops an attachment's upload and
+     * takes it out of the message; %s is its name. */
+    g_autofree char *cancel = g_strdup_printf (_("Cancel the upload of %s"), self->name);
+
+    gtk_widget_set_tooltip_text (self->cancel_button, cancel);
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->cancel_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                    cancel, -1);
+  }
   ssq_gtk_media_row_set_progress (self, -1);
+}
+
+static void
+show_progress (SsqGtkMediaRow *self,
+               double          fraction,
+               gboolean        upload)
+{
+  gboolean shown = fraction >= 0;
+
+  gtk_widget_set_visible (self->progress, shown);
+  gtk_widget_set_visible (self->cancel_button, shown && upload);
+  if (!shown)
+    return;
+  gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), CLAMP (fraction, 0.0, 1.0));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->progress), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  upload ? _("Upload") : _("Download"), -1);
 }
 
 /**
@@ -272,9 +307,41 @@ ssq_gtk_media_row_set_progress (SsqGtkMediaRow *self,
 {
   g_return_if_fail (SSQ_IS_GTK_MEDIA_ROW (self));
 
-  gtk_widget_set_visible (self->progress, fraction >= 0);
-  if (fraction >= 0)
-    gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), CLAMP (fraction, 0.0, 1.0));
+  show_progress (self, fraction, FALSE);
+}
+
+/**
+ * ssq_gtk_media_row_set_upload:
+ * @self: the row
+ * @fraction: how much of the attachment's upload is done, from 0 to 1;
+ *   negative hides the bar and its cancel button
+ *
+ * Shows the progress of the attachment's upload, with a button that
+ * emits "cancel".
+ */
+void
+ssq_gtk_media_row_set_upload (SsqGtkMediaRow *self,
+                              double          fraction)
+{
+  g_return_if_fail (SSQ_IS_GTK_MEDIA_ROW (self));
+
+  show_progress (self, fraction, TRUE);
+}
+
+/**
+ * ssq_gtk_media_row_get_progress:
+ * @self: the row
+ *
+ * Returns: the fraction the progress bar shows, or -1 while it is hidden
+ */
+double
+ssq_gtk_media_row_get_progress (SsqGtkMediaRow *self)
+{
+  g_return_val_if_fail (SSQ_IS_GTK_MEDIA_ROW (self), -1);
+
+  if (!gtk_widget_get_visible (self->progress))
+    return -1;
+  return gtk_progress_bar_get_fraction (GTK_PROGRESS_BAR (self->progress));
 }
 
 /**
@@ -380,6 +447,13 @@ ssq_gtk_media_row_class_init (SsqGtkMediaRowClass *klass)
    */
   signals[SIGNAL_OPEN] = g_signal_new ("open", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
                                        NULL, G_TYPE_NONE, 0);
+  /**
+   * SsqGtkMediaRow::cancel:
+   *
+   * The upload's cancel button was clicked.
+   */
+  signals[SIGNAL_CANCEL] = g_signal_new ("cancel", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                                         NULL, G_TYPE_NONE, 0);
 }
 
 static GtkWidget *
@@ -463,17 +537,27 @@ file_init (SsqGtkMediaRow *self)
 static void
 ssq_gtk_media_row_init (SsqGtkMediaRow *self)
 {
+  GtkWidget *progress_line;
+
   self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   /* As wide as the thumbnail or the file's line, the progress bar too. */
   gtk_widget_set_halign (self->box, GTK_ALIGN_START);
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
   picture_init (self);
   file_init (self);
+  progress_line = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   self->progress = gtk_progress_bar_new ();
+  gtk_widget_set_hexpand (self->progress, TRUE);
+  gtk_widget_set_valign (self->progress, GTK_ALIGN_CENTER);
   gtk_widget_set_visible (self->progress, FALSE);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->progress), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   _("Download"), -1);
-  gtk_box_append (GTK_BOX (self->box), self->progress);
+  self->cancel_button = icon_button ("process-stop-symbolic", _("Cancel the upload"),
+                                     G_CALLBACK (cancel_clicked_cb), self);
+  gtk_widget_set_visible (self->cancel_button, FALSE);
+  gtk_box_append (GTK_BOX (progress_line), self->progress);
+  gtk_box_append (GTK_BOX (progress_line), self->cancel_button);
+  gtk_box_append (GTK_BOX (self->box), progress_line);
   gtk_widget_set_visible (self->thumbnail_button, FALSE);
   gtk_widget_set_visible (self->file_line, FALSE);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-gtk-media-row.h: one attachment of a message in the list: a picture
  * as a thumbnail that opens the viewer, any other file as a line with its
- * icon, name, size, Save and Open; a progress bar for its download. */
+ * icon, name, size, Save and Open; a progress bar for its download, or
+ * for its upload with a cancel button. */
 #pragma once
 
 #include <adwaita.h>
@@ -26,6 +27,9 @@ void       ssq_gtk_media_row_set_thumbnail (SsqGtkMediaRow *self,
                                             const char     *path);
 void       ssq_gtk_media_row_set_progress  (SsqGtkMediaRow *self,
                                             double          fraction);
+void       ssq_gtk_media_row_set_upload    (SsqGtkMediaRow *self,
+                                            double          fraction);
+double     ssq_gtk_media_row_get_progress  (SsqGtkMediaRow *self);
 gboolean   ssq_gtk_media_row_is_picture    (SsqGtkMediaRow *self);
 gboolean   ssq_gtk_media_row_is_loading    (SsqGtkMediaRow *self);
 GdkPaintable *ssq_gtk_media_row_get_thumbnail (SsqGtkMediaRow *self);

@@ -144,7 +144,10 @@ ssq_gtk_media_text_details (gint64      size,
   if (mime == NULL)
     return g_steal_pointer (&formatted);
   type = g_content_type_from_mime_type (mime);
-  description = type != NULL ? g_content_type_get_description (type) : NULL;
+  /* Bytes nobody could name (application/octet-stream) are described by
+   * GIO as "unknown": saying nothing is better than saying that. */
+  description = type != NULL && !g_content_type_is_unknown (type)
+                  ? g_content_type_get_description (type) : NULL;
   if (description == NULL)
     return g_steal_pointer (&formatted);
   /* Translators: a file's size, then its kind: "1.2 MB · PDF document". */

@@ -12,9 +12,11 @@
  * another file download it the same way first. An attachment still in the
  * outbox is its copy there, which needs no download.
  *
- * While the message waits in the outbox, a progress bar follows the
- * upload of its attachments (the library counts them all in one
- * transfer) and a button gives the message up, uploads and all. */
+ * While the message waits in the outbox, each attachment's row follows
+ * its upload (the library counts a message's uploads in one transfer, in
+ * the attachments' order: each row takes its share), and its cancel
+ * button takes that attachment out of the message (the whole message when
+ * nothing else would be left). */
 #include "ssq-config.h"
 #include "ssq-gtk-message-media.h"
 
@@ -29,14 +31,12 @@ struct _SsqGtkMessageMedia
   GtkWidget    *box;
   GtkWidget    *rows_box;
   GPtrArray    *rows;           /* SsqGtkMediaRow, one per attachment */
-  GtkWidget    *upload_box;
-  GtkWidget    *upload_bar;
-  GtkWidget    *cancel_button;
 
   SsqClient    *client;
   SsqMessage   *message;
   SsqTransfer  *upload;         /* the outbox's, while it runs */
   gulong        upload_handler;
+  gboolean      uploading;      /* the message waits in the outbox */
   GCancellable *work;           /* thumbnails and downloads; cancelled at dispose */
 };
 
@@ -241,6 +241,19 @@ save_response_cb (GtkNativeDialog *dialog,
   g_object_unref (dialog);
 }
 
+/* A file is saved among the downloads, unless the user picks elsewhere. */
+static void
+start_in_downloads (GtkFileChooser *chooser)
+{
+  const char *downloads = g_get_user_special_dir (G_USER_DIRECTORY_DOWNLOAD);
+  g_autoptr(GFile) folder = NULL;
+
+  if (downloads == NULL || !g_file_test (downloads, G_FILE_TEST_IS_DIR))
+    return;
+  folder = g_file_new_for_path (downloads);
+  gtk_file_chooser_set_current_folder (chooser, folder, NULL);
+}
+
 static void
 save_file (GtkWidget *row,
            GFile     *file,
@@ -253,6 +266,7 @@ save_file (GtkWidget *row,
   chooser = gtk_file_chooser_native_new (_("Save File"), GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
                                          GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), NULL);
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  start_in_downloads (GTK_FILE_CHOOSER (chooser));
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), name);
   g_object_set_data_full (G_OBJECT (chooser), "ssq-file", g_object_ref (file), g_object_unref);
   g_signal_connect_object (chooser, "response", G_CALLBACK (save_response_cb), row, 0);
@@ -385,12 +399,38 @@ row_open_cb (GtkWidget          *row,
 
 /* ---- The upload ------------------------------------------------------- */
 
+/* Each row's share of the message's upload: the attachments go up one
+ * after the other in their order, so the transfer's count passes through
+ * each attachment's bytes in turn; one with its media id is up. */
+static void
+show_uploads (SsqGtkMessageMedia *self)
+{
+  guint64 done = self->upload != NULL ? ssq_transfer_get_done (self->upload) : 0;
+  guint64 before = 0;
+
+  for (guint i = 0; i < self->rows->len; i++)
+    {
+      SsqMedia *media = ssq_message_get_media (self->message, i);
+      guint64 size = (guint64) MAX (ssq_media_get_size (media), 0);
+      double fraction = 0;
+
+      if (!self->uploading)
+        fraction = -1;
+      else if (ssq_media_get_id (media) != NULL)
+        fraction = 1;
+      else if (done > before)
+        fraction = size > 0 ? (double) MIN (done - before, size) / (double) size : 1;
+      ssq_gtk_media_row_set_upload (self->rows->pdata[i], fraction);
+      before += size;
+    }
+}
+
 static void
 upload_progress_cb (SsqTransfer        *transfer,
                     GParamSpec         *pspec,
                     SsqGtkMessageMedia *self)
 {
-  gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->upload_bar), ssq_transfer_get_fraction (transfer));
+  show_uploads (self);
 }
 
 static void
@@ -404,18 +444,19 @@ follow_upload (SsqGtkMessageMedia *self,
   g_set_object (&self->upload, transfer);
   if (transfer != NULL)
     self->upload_handler = g_signal_connect (transfer, "notify::fraction", G_CALLBACK (upload_progress_cb), self);
-  gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->upload_bar),
-                                 transfer ? ssq_transfer_get_fraction (transfer) : 0);
 }
 
 static void
-cancel_clicked_cb (SsqGtkMessageMedia *self)
+row_cancel_cb (GtkWidget          *row,
+               SsqGtkMessageMedia *self)
 {
   g_autoptr(GError) error = NULL;
+  guint position;
 
-  if (self->client == NULL || self->message == NULL || !ssq_message_is_pending (self->message))
+  if (self->client == NULL || self->message == NULL || !ssq_message_is_pending (self->message) ||
+      !g_ptr_array_find (self->rows, row, &position))
     return;
-  if (!ssq_client_discard_message (self->client, ssq_message_get_client_id (self->message), &error))
+  if (!ssq_client_remove_attachment (self->client, ssq_message_get_client_id (self->message), position, &error))
     toast (GTK_WIDGET (self), error->message);
 }
 
@@ -430,6 +471,7 @@ add_row (SsqGtkMessageMedia *self)
   g_signal_connect (row, "activate", G_CALLBACK (row_activate_cb), self);
   g_signal_connect (row, "save", G_CALLBACK (row_save_cb), self);
   g_signal_connect (row, "open", G_CALLBACK (row_open_cb), self);
+  g_signal_connect (row, "cancel", G_CALLBACK (row_cancel_cb), self);
   gtk_box_append (GTK_BOX (self->rows_box), row);
   g_ptr_array_add (self->rows, row);
   return row;
@@ -489,9 +531,10 @@ ssq_gtk_message_media_bind (SsqGtkMessageMedia *self,
     bind_row (self, self->rows->pdata[i], ssq_message_get_media (message, i));
 
   uploading = n > 0 && ssq_message_is_pending (message) && ssq_message_get_status (message) != SSQ_MESSAGE_FAILED;
+  self->uploading = uploading;
   follow_upload (self, uploading ? ssq_client_get_outbox_transfer (client, ssq_message_get_client_id (message))
                                  : NULL);
-  gtk_widget_set_visible (self->upload_box, uploading);
+  show_uploads (self);
   gtk_widget_set_visible (GTK_WIDGET (self), n > 0);
 }
 
@@ -521,7 +564,7 @@ ssq_gtk_message_media_get_row (SsqGtkMessageMedia *self,
 
 /**
  * ssq_gtk_message_media_get_upload:
- * Returns: (transfer none) (nullable): the upload the progress bar follows
+ * Returns: (transfer none) (nullable): the upload the progress bars follow
  */
 SsqTransfer *
 ssq_gtk_message_media_get_upload (SsqGtkMessageMedia *self)
@@ -575,24 +618,7 @@ ssq_gtk_message_media_init (SsqGtkMessageMedia *self)
   self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   gtk_widget_set_margin_top (self->box, 4);
   self->rows_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
-  self->upload_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  self->upload_bar = gtk_progress_bar_new ();
-  gtk_widget_set_hexpand (self->upload_bar, TRUE);
-  gtk_widget_set_valign (self->upload_bar, GTK_ALIGN_CENTER);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->upload_bar), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Upload"), -1);
-  self->cancel_button = gtk_button_new_from_icon_name ("process-stop-symbolic");
-  gtk_widget_add_css_class (self->cancel_button, "flat");
-  gtk_widget_set_tooltip_text (self->cancel_button, _("Cancel the upload and the message"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->cancel_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Cancel the upload and the message"), -1);
-  g_signal_connect_swapped (self->cancel_button, "clicked", G_CALLBACK (cancel_clicked_cb), self);
-  gtk_box_append (GTK_BOX (self->upload_box), self->upload_bar);
-  gtk_box_append (GTK_BOX (self->upload_box), self->cancel_button);
-  gtk_widget_set_size_request (self->upload_box, 240, -1);
-  gtk_widget_set_halign (self->upload_box, GTK_ALIGN_START);
   gtk_box_append (GTK_BOX (self->box), self->rows_box);
-  gtk_box_append (GTK_BOX (self->box), self->upload_box);
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
   gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
 }

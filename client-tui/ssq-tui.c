@@ -372,6 +372,13 @@ ssq_tui_new (SsqClient *client)
 
 /* Settings. */
 
+/* tui.ini: the terminal client's own settings. */
+static char *
+settings_path (void)
+{
+  return g_build_filename (g_get_user_config_dir (), "supersoniq", "tui.ini", NULL);
+}
+
 /* A positive number from tui.ini, or @fallback. */
 static int
 config_int (GKeyFile   *config,
@@ -398,7 +405,7 @@ ssq_tui_load_config (SsqTui *self)
   g_clear_pointer (&self->config, g_key_file_unref);
   g_clear_pointer (&self->config_path, g_free);
   self->config = g_key_file_new ();
-  self->config_path = g_build_filename (g_get_user_config_dir (), "supersoniq", "tui.ini", NULL);
+  self->config_path = settings_path ();
   g_key_file_load_from_file (self->config, self->config_path, G_KEY_FILE_KEEP_COMMENTS, NULL);
   self->notify = g_key_file_get_boolean (self->config, "notifications", "enabled", &error);
   if (error != NULL)
@@ -640,17 +647,46 @@ logout_now (SsqClient *client)
   return 0;
 }
 
+/* --help's text after the options: the keys, and where settings and
+ * sessions live (the paths as this user has them). */
+static char *
+help_description (void)
+{
+  g_autofree char *settings = settings_path ();
+  g_autofree char *sessions = ssq_credentials_path ();
+
+  return g_strdup_printf (_("Keys:\n"
+                            "  Enter                     send; a line starting with / is a command (/help lists them)\n"
+                            "  Alt-1..9, Ctrl-N/P        switch conversation\n"
+                            "  Alt-A                     next conversation with unread messages\n"
+                            "  PgUp, PgDn                scroll; older history is fetched at the top\n"
+                            "  Up, Down                  input history\n"
+                            "  Tab                       complete commands, usernames, titles and file names\n"
+                            "  Ctrl-W/U/K/A/E, Alt-B/F   edit the line\n"
+                            "  Esc                       close help, search or user lists; cancel an upload\n"
+                            "  Ctrl-L                    redraw\n"
+                            "  Ctrl-C                    quit\n"
+                            "\n"
+                            "Settings: %s\n"
+                            "  [notifications] enabled=true|false\n"
+                            "  [images] enabled=true|false, mode=symbols|sixel|kitty|none, max-columns, max-rows\n"
+                            "Sessions: %s\n"),
+                          settings, sessions);
+}
+
 int
 ssq_tui_main (int    argc,
               char **argv)
 {
   g_autofree char *server = NULL, *user = NULL, *data_dir = NULL;
-  gboolean logout = FALSE;
+  g_autofree char *description = NULL;
+  gboolean logout = FALSE, version = FALSE;
   GOptionEntry entries[] = {
     { "server", 's', 0, G_OPTION_ARG_STRING, &server, N_("The server, e.g. http://chat.lan:8080"), N_("URL") },
     { "user", 'u', 0, G_OPTION_ARG_STRING, &user, N_("Which account"), N_("NAME") },
     { "logout", 0, 0, G_OPTION_ARG_NONE, &logout, N_("Log out and forget the session"), NULL },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, N_("Where the local cache lives"), N_("DIR") },
+    { "version", 'V', 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -666,11 +702,18 @@ ssq_tui_main (int    argc,
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   g_option_context_set_summary (context, _("Chat on a SupersoniQ server in the terminal."));
+  description = help_description ();
+  g_option_context_set_description (context, description);
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("supersoniq-tui: %s\n", error->message);
       return 2;
+    }
+  if (version)
+    {
+      g_print ("supersoniq-tui %s\n", SSQ_VERSION);
+      return 0;
     }
   if (server != NULL)
     while (g_str_has_suffix (server, "/"))

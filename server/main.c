@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* main.c: supersoniq-server's command line. */
 #include "ssq-server.h"
+#include "ssq-server-admin-cli.h"
+#include "ssq-server-backup-cli.h"
 #include "ssq-server-config.h"
 #include "ssq-server-log.h"
+#include "ssq-server-notify.h"
 #include "ssq-config.h"
 #include "net/ssq-net.h"
 
@@ -42,6 +45,7 @@ signal_cb (gpointer data)
   SignalData *sd = data;
 
   g_message ("Shutting down");
+  ssq_server_notify_stopping ();
   ssq_server_shutdown (sd->server, G_CALLBACK (shutdown_done), sd->loop);
   return G_SOURCE_CONTINUE;
 }
@@ -118,6 +122,7 @@ main (int   argc,
   g_autofree char *data_dir = NULL;
   gboolean version = FALSE;
   int lock_fd;
+  guint watchdog;
   SignalData sd;
   GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file, "Read settings from a key file", "FILE" },
@@ -133,10 +138,18 @@ main (int   argc,
   ssq_server_log_init ();
 
   setlocale (LC_ALL, "");
+  if (argc > 1 && g_str_equal (argv[1], "admin"))
+    return ssq_server_admin_cli_run (argc - 1, argv + 1);
   /* SQLite's memory statistics take a global mutex on every allocation it
    * makes (a few per row written): nothing here reads them. Before any
    * connection is opened, as SQLite requires. */
   sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+  if (argc > 1 && g_strcmp0 (argv[1], "backup") == 0)
+    return ssq_server_backup_cli (argc - 1, argv + 1);
+  if (argc > 1 && g_strcmp0 (argv[1], "restore") == 0)
+    return ssq_server_restore_cli (argc - 1, argv + 1);
+  if (argc > 1 && g_strcmp0 (argv[1], "migrate") == 0)
+    return ssq_server_migrate_cli (argc - 1, argv + 1);
   context = g_option_context_new ("- SupersoniQ chat server");
   g_option_context_set_summary (context,
     "Serves the SupersoniQ protocol (HTTP and WebSocket) from one SQLite database.\n"
@@ -203,7 +216,10 @@ main (int   argc,
               ssq_server_get_local_url (server));
 
   ssq_net_raise_fd_limit ();
+  ssq_server_notify_ready (ssq_server_get_url (server));
+  watchdog = ssq_server_notify_watchdog_start ();
   g_main_loop_run (loop);
+  g_clear_handle_id (&watchdog, g_source_remove);
 
   g_clear_object (&server);
   close (lock_fd);

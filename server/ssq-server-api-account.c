@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-server-api-account.c: register, login, logout, me and user search. */
 #include "ssq-server-http.h"
+#include "ssq-server-account.h"
 #include "ssq-server-chat.h"
 #include "ssq-server-hub.h"
 
@@ -99,6 +100,8 @@ typedef struct {
   guint8      token_hash[SSQ_TOKEN_HASH_BYTES];
   gint64      now;
   gboolean    registering;
+  gboolean    resetting;  /* a reset code sets the password (pw_hash) */
+  guint8      code_hash[SSQ_TOKEN_HASH_BYTES];
   gboolean    needs_rehash;
   SsqServer  *user_server; /* the server, also once the request is answered */
 } AccountJob;
@@ -138,6 +141,52 @@ password_still (SsqServerStore *store,
   return current != NULL && checked != NULL && g_str_equal (current, checked);
 }
 
+static void
+set_account_disabled (GError **error)
+{
+  g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_ACCOUNT_DISABLED,
+                       "This account is disabled by the server's administrator");
+}
+
+/* Writer thread: a login, or a reset code's use, as the account is in
+ * commit order: disabled (or the code used) since the main loop looked,
+ * it makes no session. */
+static gboolean
+account_still_open (SsqServerStore  *store,
+                    AccountJob      *job,
+                    GError         **error)
+{
+  g_autoptr(SsqUserRow) user = ssq_server_store_user_by_id (store, job->user->id, NULL);
+  g_autoptr(GBytes) code = NULL;
+
+  if (user == NULL || ssq_user_row_is_deleted (user) ||
+      (!job->resetting && !password_still (store, job->user->id, job->pw_hash)))
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED,
+                           "Wrong username or password");
+      return FALSE;
+    }
+  if (user->disabled)
+    {
+      set_account_disabled (error);
+      return FALSE;
+    }
+  if (!job->resetting)
+    return TRUE;
+  code = ssq_server_store_user_reset_code (store, job->user->id, job->now, error);
+  if (code == NULL || g_bytes_get_size (code) != sizeof job->code_hash ||
+      sodium_memcmp (g_bytes_get_data (code, NULL), job->code_hash, sizeof job->code_hash) != 0)
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_FORBIDDEN, "Wrong or expired reset code");
+      return FALSE;
+    }
+  /* Used once: the code goes, the new password replaces the old one and
+   * every login of the account ends (the new session is made below). */
+  return ssq_server_store_user_set_reset_code (store, job->user->id, NULL, 0, error) &&
+         ssq_server_store_user_set_pw_hash (store, job->user->id, job->pw_hash, error) &&
+         ssq_server_store_sessions_revoke_user (store, job->user->id, NULL, error);
+}
+
 /* Writer thread: the new account (when registering) and its session, in
  * one transaction. A login's session is made only if the password it was
  * checked against is still the account's: else a login that crossed a
@@ -150,12 +199,8 @@ session_op (SsqServerStore  *store,
   AccountJob *job = data;
   SsqServer *server = job->request->server;
 
-  if (!job->registering && !password_still (store, job->user->id, job->pw_hash))
-    {
-      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED,
-                           "Wrong username or password");
-      return FALSE;
-    }
+  if (!job->registering && !account_still_open (store, job, error))
+    return FALSE;
   return (!job->registering ||
           ssq_server_store_user_insert (store, job->user, job->pw_hash, error)) &&
          ssq_server_store_session_insert (store, job->token_hash, sizeof job->token_hash,
@@ -185,6 +230,15 @@ session_done (gpointer      data,
     }
   if (job->registering)
     g_message ("Registered user %s", job->user->id);
+  if (job->resetting)
+    {
+      g_autoptr(GBytes) current = g_bytes_new (job->token_hash, sizeof job->token_hash);
+
+      /* Whoever knew the old password is out, on WebSocket too. */
+      ssq_server_hub_end_sessions (request->server->hub, job->user->id, NULL, current,
+                                   SSQ_CLOSE_POLICY, "Password reset");
+      g_message ("Password of user %s set with a reset code", job->user->id);
+    }
   user_object = ssq_server_json_user (request->server, job->user);
   body = ssq_wire_session_encode (&(SsqWireSession) { user_object, job->token });
   ssq_request_reply (request, job->registering ? SSQ_HTTP_CREATED : SSQ_HTTP_OK, body);
@@ -347,6 +401,14 @@ login_verified_cb (GObject      *source,
       return;
     }
   login_throttle_succeeded (server, &job->keys);
+  /* Only once the password was right: a guesser learns nothing. */
+  if (job->user->disabled)
+    {
+      set_account_disabled (&error);
+      ssq_request_reply_error (request, error);
+      account_job_free (job);
+      return;
+    }
   job->needs_rehash = needs_rehash;
   submit_session (job);
 }
@@ -380,6 +442,91 @@ ssq_api_login (SsqRequest *request)
    * answer as a wrong password. */
   ssq_server_auth_verify_async (request->server->auth, job->user ? job->pw_hash : NULL,
                                 password, login_verified_cb, job);
+  return;
+
+fail:
+  login_keys_clear (&keys);
+  ssq_request_reply_error (request, error);
+  ssq_request_free (request);
+}
+
+static void
+reset_hashed_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  AccountJob *job = user_data;
+  SsqRequest *request = job->request;
+  g_autoptr(GError) error = NULL;
+
+  job->pw_hash = ssq_server_auth_hash_finish (request->server->auth, result, &error);
+  if (job->pw_hash == NULL)
+    {
+      ssq_request_reply_error (request, error);
+      account_job_free (job);
+      return;
+    }
+  submit_session (job);
+}
+
+/* Whether @code is @user's reset code, valid now; the code's hash goes to
+ * @job. An unknown user and a wrong code fail alike. */
+static gboolean
+reset_code_matches (SsqServer  *server,
+                    AccountJob *job,
+                    const char *code)
+{
+  g_autoptr(GBytes) stored = NULL;
+
+  if (job->user == NULL || !ssq_server_auth_reset_code_hash (code, job->code_hash))
+    return FALSE;
+  stored = ssq_server_store_user_reset_code (server->store, job->user->id, ssq_now_ms (), NULL);
+  return stored != NULL && g_bytes_get_size (stored) == sizeof job->code_hash &&
+         sodium_memcmp (g_bytes_get_data (stored, NULL), job->code_hash,
+                        sizeof job->code_hash) == 0;
+}
+
+/* POST /password-reset: a one-time code from the server's administrator
+ * sets a new password and logs in, like a login: {"user","token"}. Every
+ * other login of the account ends. Attempts go through the login
+ * throttle: a code is guessed no faster than a password. */
+void
+ssq_api_password_reset (SsqRequest *request)
+{
+  g_autoptr(GError) error = NULL;
+  SsqWirePasswordReset r;
+  LoginKeys keys = { NULL, NULL };
+  AccountJob *job;
+
+  if (!ssq_wire_password_reset_decode (request->body, &r, &error) ||
+      !ssq_check_password (r.password, &error) ||
+      (r.device != NULL && !ssq_check_text ("device", r.device, 0, SSQ_DEVICE_MAX, &error)))
+    goto fail;
+  login_keys_init (&keys, request, r.username);
+  if (!login_throttle_begin (request->server, &keys, &error))
+    goto fail;
+  job = g_new0 (AccountJob, 1);
+  job->keys = keys;
+  job->request = request;
+  job->device = g_strdup (r.device);
+  job->resetting = TRUE;
+  if (ssq_check_username (r.username, NULL))
+    job->user = ssq_server_store_user_by_name (request->server->store, r.username, NULL, NULL);
+  if (!reset_code_matches (request->server, job, r.code))
+    g_set_error_literal (&error, SSQ_ERROR, SSQ_ERROR_FORBIDDEN, "Wrong or expired reset code");
+  else
+    {
+      login_throttle_succeeded (request->server, &job->keys);
+      if (job->user->disabled)
+        set_account_disabled (&error);
+    }
+  if (error != NULL)
+    {
+      ssq_request_reply_error (request, error);
+      account_job_free (job);
+      return;
+    }
+  ssq_server_auth_hash_async (request->server->auth, r.password, reset_hashed_cb, job);
   return;
 
 fail:
@@ -655,127 +802,17 @@ fail:
   ssq_request_free (request);
 }
 
-/* Leaves every group as the user would (ownership passes on), keeps the
- * direct conversations (the other member keeps the history, and sees a
- * deleted user), erases the account's name and password and ends all its
- * logins. One step at a time through the writer: each group is left after
- * the previous leave has committed, then the account goes. */
-typedef struct {
-  AccountJob *job;
-  char       *username;
-  GPtrArray  *groups;      /* conversation ids still to leave */
-  GPtrArray  *directs;
-  guint       next;
-} DeleteJob;
-
 static void
-delete_job_free (gpointer data)
+account_deleted_cb (SsqServer    *server,
+                    const GError *error,
+                    gpointer      user_data)
 {
-  DeleteJob *del = data;
-
-  account_job_free (del->job);
-  g_free (del->username);
-  g_ptr_array_unref (del->groups);
-  g_ptr_array_unref (del->directs);
-  g_free (del);
-}
-
-/* Writer thread: @data is the DeleteJob. */
-static gboolean
-user_delete_op (SsqServerStore  *store,
-                gpointer         data,
-                GError         **error)
-{
-  DeleteJob *del = data;
-
-  return ssq_server_store_user_delete (store, del->job->request->user_id, error);
-}
-
-static void
-user_deleted (gpointer      data,
-              const GError *error)
-{
-  DeleteJob *del = data;
-  SsqRequest *r = del->job->request;
-
-  /* Its memberships change with it (direct conversations keep the renamed
-   * account): read them afresh. */
-  ssq_server_members_forget_all (r->server->members);
-  if (error != NULL)
-    {
-      ssq_request_reply_error (r, error);
-      return;
-    }
-  ssq_server_hub_end_sessions (r->server->hub, r->user_id, NULL, NULL, SSQ_CLOSE_POLICY,
-                               "Account deleted");
-  for (guint i = 0; i < del->directs->len; i++)
-    ssq_server_chat_emit_conversation (r->server, del->directs->pdata[i]);
-  g_message ("Deleted user %s", r->user_id);
-  ssq_request_reply (r, SSQ_HTTP_NO_CONTENT, NULL);
-}
-
-static void delete_next (DeleteJob *del);
-
-static void
-group_left_cb (SsqServer    *server,
-               const char   *conversation_id,
-               gboolean      created,
-               const GError *error,
-               gpointer      user_data)
-{
-  DeleteJob *del = user_data;
+  AccountJob *job = user_data;
 
   if (error != NULL)
-    {
-      ssq_request_reply_error (del->job->request, error);
-      delete_job_free (del);
-      return;
-    }
-  delete_next (del);
-}
-
-static void
-delete_next (DeleteJob *del)
-{
-  SsqRequest *r = del->job->request;
-
-  if (del->next < del->groups->len)
-    {
-      const char *id = del->groups->pdata[del->next++];
-
-      ssq_server_chat_remove_member (r->server, r->user_id, id, del->username, group_left_cb,
-                                     del, NULL);
-      return;
-    }
-  ssq_server_writer_submit (r->server->writer, user_delete_op, user_deleted, del,
-                            delete_job_free);
-}
-
-static gboolean
-delete_account (DeleteJob  *del,
-                GError    **error)
-{
-  SsqServer *server = del->job->request->server;
-  const char *user_id = del->job->request->user_id;
-  g_autoptr(SsqUserRow) user = ssq_server_store_user_by_id (server->store, user_id, error);
-  g_autoptr(GPtrArray) ids = NULL;
-
-  if (user == NULL ||
-      (ids = ssq_server_store_conversation_ids_for_user (server->store, user_id, error)) == NULL)
-    return FALSE;
-  del->username = g_strdup (user->username);
-  for (guint i = 0; i < ids->len; i++)
-    {
-      g_autoptr(SsqConversationRow) conv =
-        ssq_server_store_conversation_get (server->store, ids->pdata[i], error);
-
-      if (conv == NULL)
-        return FALSE;
-      g_ptr_array_add (g_str_equal (conv->kind, "direct") ? del->directs : del->groups,
-                       g_strdup (conv->id));
-    }
-  delete_next (del);
-  return TRUE;
+    ssq_request_reply_error (job->request, error);
+  else
+    ssq_request_reply (job->request, SSQ_HTTP_NO_CONTENT, NULL);
 }
 
 static void
@@ -784,20 +821,11 @@ delete_verified_cb (GObject      *source,
                     gpointer      user_data)
 {
   AccountJob *job = user_data;
-  g_autoptr(GError) error = NULL;
-  DeleteJob *del;
 
   if (!verified (job, result))
     return;
-  del = g_new0 (DeleteJob, 1);
-  del->job = job;
-  del->groups = g_ptr_array_new_with_free_func (g_free);
-  del->directs = g_ptr_array_new_with_free_func (g_free);
-  if (!delete_account (del, &error))
-    {
-      ssq_request_reply_error (job->request, error);
-      delete_job_free (del);
-    }
+  ssq_server_account_delete (job->request->server, job->request->user_id, account_deleted_cb,
+                             job, (GDestroyNotify) account_job_free);
 }
 
 /* DELETE /me with {"password"}. */

@@ -186,3 +186,61 @@ ssq_server_auth_token_hash (const char *token,
   crypto_generichash (out_hash, SSQ_TOKEN_HASH_BYTES, (const guint8 *) token, len, NULL, 0);
   return TRUE;
 }
+
+/* Reset codes: 16 characters of Crockford's base32 (80 bits), shown in
+ * groups of four. Read back leniently: case, dashes and spaces do not
+ * matter, and O, I and L are read as the digits they look like. */
+static const char reset_alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+#define RESET_CODE_CHARS 16
+
+char *
+ssq_server_auth_new_reset_code (void)
+{
+  guint8 bytes[RESET_CODE_CHARS];
+  GString *code = g_string_new (NULL);
+
+  /* 256 is a multiple of 32: the low five bits of a byte are uniform. */
+  randombytes_buf (bytes, sizeof bytes);
+  for (guint i = 0; i < RESET_CODE_CHARS; i++)
+    {
+      if (i > 0 && i % 4 == 0)
+        g_string_append_c (code, '-');
+      g_string_append_c (code, reset_alphabet[bytes[i] & 31]);
+    }
+  sodium_memzero (bytes, sizeof bytes);
+  return g_string_free (code, FALSE);
+}
+
+/**
+ * ssq_server_auth_reset_code_hash:
+ * The hash a reset code is stored as, from the code as issued or as a user
+ * typed it; FALSE for something that cannot be a code.
+ */
+gboolean
+ssq_server_auth_reset_code_hash (const char *code,
+                                 guint8      out_hash[SSQ_TOKEN_HASH_BYTES])
+{
+  char normal[RESET_CODE_CHARS];
+  guint n = 0;
+
+  if (code == NULL || strlen (code) > 64)
+    return FALSE;
+  for (const char *p = code; *p != '\0'; p++)
+    {
+      char c = g_ascii_toupper (*p);
+
+      if (c == '-' || c == ' ')
+        continue;
+      c = c == 'O' ? '0' : (c == 'I' || c == 'L') ? '1' : c;
+      if (c == '\0' || strchr (reset_alphabet, c) == NULL || n == RESET_CODE_CHARS)
+        return FALSE;
+      normal[n++] = c;
+    }
+  if (n != RESET_CODE_CHARS)
+    return FALSE;
+  /* Keyed apart from the tokens' hashes (a key has 16 to 64 bytes). */
+  crypto_generichash (out_hash, SSQ_TOKEN_HASH_BYTES, (const guint8 *) normal, n,
+                      (const guint8 *) "supersoniq reset code", 21);
+  return TRUE;
+}

@@ -41,6 +41,12 @@ char          *ssq_server_auth_new_token      (void);
 gboolean       ssq_server_auth_token_hash     (const char           *token,
                                                guint8                out_hash[SSQ_TOKEN_HASH_BYTES]);
 
+/* One-time password reset codes, issued by the administration. */
+#define SSQ_RESET_CODE_VALID_MS (24 * 3600 * 1000LL)
+char          *ssq_server_auth_new_reset_code (void);
+gboolean       ssq_server_auth_reset_code_hash (const char          *code,
+                                                guint8               out_hash[SSQ_TOKEN_HASH_BYTES]);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqServerAuth, ssq_server_auth_free)
 
 G_END_DECLS

@@ -44,6 +44,7 @@ struct _Change {
   SsqServer         *server;
   char              *conversation_id;
   gboolean           created;
+  gboolean           free_of_charge;   /* not the user's doing: no budget */
   SsqServerWriterOp  op;
   gpointer           tx;
   GDestroyNotify     tx_free;
@@ -807,7 +808,7 @@ remove_member (SsqServer   *server,
                            "Only the owner, or an admin for plain members, may remove members");
       return FALSE;
     }
-  if (!ssq_server_chat_charge (server, user_id, error))
+  if (!change->free_of_charge && !ssq_server_chat_charge (server, user_id, error))
     return FALSE;
   tx = member_tx_new (conversation_id, target->id, NULL);
   tx->actor_id = self ? NULL : g_strdup (user_id);
@@ -833,5 +834,148 @@ ssq_server_chat_remove_member (SsqServer         *server,
   Change *change = change_new (server, conversation_id, done, user_data, user_data_free);
 
   if (!remove_member (server, change, user_id, username, &error))
+    change_fail (change, error);
+}
+
+/**
+ * ssq_server_chat_leave_uncharged:
+ * Leaves the group as ssq_server_chat_remove_member() does for the user
+ * itself, without charging messages_per_minute: for an account being
+ * deleted, which must leave every group however many there are.
+ */
+void
+ssq_server_chat_leave_uncharged (SsqServer         *server,
+                                 const char        *user_id,
+                                 const char        *conversation_id,
+                                 const char        *username,
+                                 SsqChatChangeDone  done,
+                                 gpointer           user_data,
+                                 GDestroyNotify     user_data_free)
+{
+  g_autoptr(GError) error = NULL;
+  Change *change = change_new (server, conversation_id, done, user_data, user_data_free);
+
+  change->free_of_charge = TRUE;
+  if (!remove_member (server, change, user_id, username, &error))
+    change_fail (change, error);
+}
+
+/* ---- roles, as the server's administrator changes them ---------------- */
+
+/* Writer thread: checked again in commit order (a removal or a transfer
+ * queued before may have changed the member). The owner's role changes
+ * only by a transfer: a group always has one owner. */
+static gboolean
+set_role_tx (SsqServerStore *store,
+             gpointer        data,
+             GError        **error)
+{
+  MemberTx *tx = data;
+  g_autoptr(SsqMemberRow) target = ssq_server_store_member_get (store, tx->conversation_id,
+                                                                tx->user_id, NULL);
+
+  if (target == NULL)
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "Not a member");
+      return FALSE;
+    }
+  if (g_str_equal (target->role, "owner"))
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_CONFLICT,
+                           "The owner's role changes only by a transfer of ownership");
+      return FALSE;
+    }
+  return ssq_server_store_member_set_role (store, tx->conversation_id, tx->user_id, tx->role,
+                                           error) &&
+         ssq_server_store_conversation_touch (store, tx->conversation_id, NULL,
+                                              ssq_now_ms (), error);
+}
+
+/* Writer thread: the new owner takes the group; the old one stays as an
+ * admin. */
+static gboolean
+transfer_tx (SsqServerStore *store,
+             gpointer        data,
+             GError        **error)
+{
+  MemberTx *tx = data;
+  g_autoptr(GPtrArray) members = ssq_server_store_members (store, tx->conversation_id, error);
+  gboolean found = FALSE;
+
+  if (members == NULL)
+    return FALSE;
+  for (guint i = 0; i < members->len; i++)
+    found |= g_str_equal (((SsqMemberRow *) members->pdata[i])->user_id, tx->user_id);
+  if (!found)
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "Not a member");
+      return FALSE;
+    }
+  for (guint i = 0; i < members->len; i++)
+    {
+      SsqMemberRow *m = members->pdata[i];
+
+      if (g_str_equal (m->role, "owner") && !g_str_equal (m->user_id, tx->user_id) &&
+          !ssq_server_store_member_set_role (store, tx->conversation_id, m->user_id, "admin",
+                                             error))
+        return FALSE;
+    }
+  return ssq_server_store_member_set_role (store, tx->conversation_id, tx->user_id, "owner",
+                                           error) &&
+         ssq_server_store_conversation_touch (store, tx->conversation_id, NULL,
+                                              ssq_now_ms (), error);
+}
+
+static gboolean
+change_role (SsqServer   *server,
+             Change      *change,
+             const char  *user_id,
+             const char  *role,
+             GError     **error)
+{
+  g_autoptr(SsqConversationRow) conv = require_group (server, change->conversation_id, error);
+  g_autoptr(SsqMemberRow) member = NULL;
+  gboolean transfer = g_str_equal (role, "owner");
+
+  if (conv == NULL)
+    return FALSE;
+  if (!transfer && !g_str_equal (role, "admin") && !g_str_equal (role, "member"))
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
+                   "Role \"%s\" is none of admin, member (owner: transfer)", role);
+      return FALSE;
+    }
+  member = ssq_server_store_member_get (server->store, change->conversation_id, user_id, NULL);
+  if (member == NULL)
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "Not a member");
+      return FALSE;
+    }
+  submit_change (change, transfer ? transfer_tx : set_role_tx,
+                 member_tx_new (change->conversation_id, user_id, role), member_tx_free,
+                 member_added_emit);
+  return TRUE;
+}
+
+/**
+ * ssq_server_chat_set_role:
+ * The server's administrator gives the member @user_id of a group the role
+ * @role: "admin" or "member", or "owner", which transfers the ownership
+ * (the owner before becomes an admin). Every member hears of it as of any
+ * change of members; @done runs after the commit, or at once when refused.
+ */
+void
+ssq_server_chat_set_role (SsqServer         *server,
+                          const char        *conversation_id,
+                          const char        *user_id,
+                          const char        *role,
+                          SsqChatChangeDone  done,
+                          gpointer           user_data,
+                          GDestroyNotify     user_data_free)
+{
+  g_autoptr(GError) error = NULL;
+  Change *change = change_new (server, conversation_id, done, user_data, user_data_free);
+
+  if (!change_role (server, change, user_id, role, &error))
     change_fail (change, error);
 }

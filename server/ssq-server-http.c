@@ -42,6 +42,7 @@ static const Route routes[] = {
   { "POST",   "register",                   FALSE, TRUE,  NULL, "username password display_name device", ssq_api_register,
     NULL, FEATURE_REGISTRATION },
   { "POST",   "login",                      FALSE, TRUE,  NULL, "username password device", ssq_api_login },
+  { "POST",   "password-reset",             FALSE, TRUE,  NULL, "username code password device", ssq_api_password_reset },
   { "POST",   "logout",                     TRUE,  FALSE, NULL, NULL, ssq_api_logout },
   { "GET",    "me",                         TRUE,  FALSE, NULL, NULL, ssq_api_me_get },
   { "PATCH",  "me",                         TRUE,  TRUE,  NULL, "display_name password current_password", ssq_api_me_patch },

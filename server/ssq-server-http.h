@@ -60,6 +60,7 @@ void ssq_api_server_info           (SsqRequest *request);
 void ssq_api_register              (SsqRequest *request);
 void ssq_api_login                 (SsqRequest *request);
 void ssq_api_logout                (SsqRequest *request);
+void ssq_api_password_reset        (SsqRequest *request);
 void ssq_api_me_get                (SsqRequest *request);
 void ssq_api_me_patch              (SsqRequest *request);
 void ssq_api_me_delete             (SsqRequest *request);

@@ -25,7 +25,7 @@ typedef struct {
   guint64      messages_stored_total;
   guint64      messages_delivered_total; /* message events queued to sessions */
   guint64      events_sent_total;        /* every frame queued to sessions */
-  guint64      errors_total[SSQ_ERROR_QUOTA_EXCEEDED + 1];   /* network, protocol: unused */
+  guint64      errors_total[SSQ_ERROR_LAST + 1];   /* network, protocol: unused */
   guint64      commits_total;
   guint64      loop_busy_max_us;         /* longest loop iteration since the last scrape */
   guint64      loop_cpu_max_us;          /* the most CPU time of one of them */

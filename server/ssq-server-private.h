@@ -25,6 +25,7 @@ G_BEGIN_DECLS
 typedef struct _SsqServerHub     SsqServerHub;
 typedef struct _SsqServerSession SsqServerSession;
 typedef struct _SsqServerThumbnailer SsqServerThumbnailer;
+typedef struct _SsqServerAdmin   SsqServerAdmin;
 
 struct _SsqServer {
   GObject             parent_instance;
@@ -49,6 +50,7 @@ struct _SsqServer {
   SsqServerThrottle  *login_accounts;     /* username */
 
   SsqNetServer       *net;
+  SsqServerAdmin     *admin;              /* the administration socket */
   guint               housekeeping_id;
   guint               purge_id;
   guint               media_expiry_id;

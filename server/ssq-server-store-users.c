@@ -15,10 +15,13 @@ user_from_row (sqlite3_stmt *stmt)
   u->display_name = ssq_server_store_column_dup (stmt, 2);
   u->created_at = sqlite3_column_int64 (stmt, 3);
   u->last_seen = sqlite3_column_int64 (stmt, 4);
+  u->disabled = sqlite3_column_int (stmt, 5) != 0;
+  u->server_admin = sqlite3_column_int (stmt, 6) != 0;
   return u;
 }
 
-#define USER_COLUMNS "id, username, display_name, created_at, last_seen"
+#define USER_COLUMNS "id, username, display_name, created_at, last_seen, disabled, server_admin"
+#define USER_PW_HASH_COLUMN 7
 
 gboolean
 ssq_server_store_user_insert (SsqServerStore    *store,
@@ -26,9 +29,12 @@ ssq_server_store_user_insert (SsqServerStore    *store,
                               const char        *pw_hash,
                               GError           **error)
 {
+  /* The first account is the server's admin: whoever set the server up. */
   sqlite3_stmt *stmt = ssq_server_store_stmt (store,
-    "INSERT INTO users (id, username, display_name, pw_hash, created_at, last_seen) "
-    "VALUES (?, ?, ?, ?, ?, 0)", error);
+    "INSERT INTO users (id, username, display_name, pw_hash, created_at, last_seen, "
+    "  server_admin) "
+    "VALUES (?, ?, ?, ?, ?, 0, NOT EXISTS (SELECT 1 FROM users WHERE username NOT LIKE '~%'))",
+    error);
   int rc;
 
   if (stmt == NULL)
@@ -63,7 +69,7 @@ user_query (SsqServerStore  *store,
     {
       u = user_from_row (stmt);
       if (out_pw_hash != NULL)
-        *out_pw_hash = ssq_server_store_column_dup (stmt, 5);
+        *out_pw_hash = ssq_server_store_column_dup (stmt, USER_PW_HASH_COLUMN);
     }
   else if (rc == SQLITE_DONE)
     g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "No such user");
@@ -121,7 +127,8 @@ ssq_server_store_user_delete (SsqServerStore  *store,
                               GError         **error)
 {
   sqlite3_stmt *stmt = ssq_server_store_stmt (store,
-    "UPDATE users SET username = '~' || id, display_name = '', pw_hash = '' WHERE id = ?", error);
+    "UPDATE users SET username = '~' || id, display_name = '', pw_hash = '', server_admin = 0, "
+    "  reset_code_hash = NULL, reset_code_expires = NULL WHERE id = ?", error);
 
   if (stmt == NULL)
     return FALSE;

@@ -7,111 +7,153 @@
 #include <sodium.h>
 #include <string.h>
 
-/* Each migration raises user_version by one and runs in its own transaction.
- * Never edit a released step: append a new one. */
-static const char *const migrations[] = {
-  /* 0 -> 1: the first schema. */
-  "CREATE TABLE users ("
-  "  id TEXT PRIMARY KEY,"
-  "  username TEXT NOT NULL UNIQUE,"
-  "  display_name TEXT NOT NULL,"
-  "  pw_hash TEXT NOT NULL,"
-  "  created_at INTEGER NOT NULL,"
-  "  last_seen INTEGER NOT NULL DEFAULT 0);"
-  "CREATE TABLE sessions ("
-  "  token_hash BLOB PRIMARY KEY,"
-  "  user_id TEXT NOT NULL REFERENCES users(id),"
-  "  device TEXT,"
-  "  created_at INTEGER NOT NULL,"
-  "  expires_at INTEGER NOT NULL,"
-  "  revoked INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
-  "CREATE INDEX sessions_by_user ON sessions(user_id);"
-  "CREATE TABLE conversations ("
-  "  id TEXT PRIMARY KEY,"
-  "  kind TEXT NOT NULL CHECK (kind IN ('direct', 'group')),"
-  "  title TEXT,"
-  "  direct_key TEXT UNIQUE,"
-  "  created_at INTEGER NOT NULL,"
-  "  updated_at INTEGER NOT NULL,"
-  "  last_seq INTEGER NOT NULL DEFAULT 0);"
-  "CREATE TABLE members ("
-  "  conversation_id TEXT NOT NULL REFERENCES conversations(id),"
-  "  user_id TEXT NOT NULL REFERENCES users(id),"
-  "  role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),"
-  "  muted INTEGER NOT NULL DEFAULT 0,"
-  "  read_seq INTEGER NOT NULL DEFAULT 0,"
-  "  delivered_seq INTEGER NOT NULL DEFAULT 0,"
-  "  joined_at INTEGER NOT NULL,"
-  "  PRIMARY KEY (conversation_id, user_id)) WITHOUT ROWID;"
-  "CREATE INDEX members_by_user ON members(user_id);"
-  /* History is read by (conversation_id, seq): cluster the table on it. */
-  "CREATE TABLE messages ("
-  "  conversation_id TEXT NOT NULL,"
-  "  seq INTEGER NOT NULL,"
-  "  id TEXT NOT NULL UNIQUE,"
-  "  sender TEXT NOT NULL,"
-  "  client_id TEXT NOT NULL,"
-  "  body TEXT NOT NULL,"
-  "  created_at INTEGER NOT NULL,"
-  "  edited_at INTEGER,"
-  "  deleted INTEGER NOT NULL DEFAULT 0,"
-  "  reply_to INTEGER,"
-  "  PRIMARY KEY (conversation_id, seq)) WITHOUT ROWID;"
-  "CREATE UNIQUE INDEX messages_by_client_id ON messages(conversation_id, sender, client_id);",
+/* Each migration raises user_version by one and runs in its own transaction;
+ * its down step takes the schema back exactly (the golden schema of the
+ * version below, tests/server/golden) and drops what only the newer
+ * version held. Never edit a released step: append a new one. */
+static const SsqDbMigration migrations[] = {
+  /* 0 -> 1: the first schema. Down: everything is gone. */
+  { "CREATE TABLE users ("
+    "  id TEXT PRIMARY KEY,"
+    "  username TEXT NOT NULL UNIQUE,"
+    "  display_name TEXT NOT NULL,"
+    "  pw_hash TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_seen INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE sessions ("
+    "  token_hash BLOB PRIMARY KEY,"
+    "  user_id TEXT NOT NULL REFERENCES users(id),"
+    "  device TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  revoked INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE INDEX sessions_by_user ON sessions(user_id);"
+    "CREATE TABLE conversations ("
+    "  id TEXT PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('direct', 'group')),"
+    "  title TEXT,"
+    "  direct_key TEXT UNIQUE,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  last_seq INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE members ("
+    "  conversation_id TEXT NOT NULL REFERENCES conversations(id),"
+    "  user_id TEXT NOT NULL REFERENCES users(id),"
+    "  role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),"
+    "  muted INTEGER NOT NULL DEFAULT 0,"
+    "  read_seq INTEGER NOT NULL DEFAULT 0,"
+    "  delivered_seq INTEGER NOT NULL DEFAULT 0,"
+    "  joined_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (conversation_id, user_id)) WITHOUT ROWID;"
+    "CREATE INDEX members_by_user ON members(user_id);"
+    /* History is read by (conversation_id, seq): cluster the table on it. */
+    "CREATE TABLE messages ("
+    "  conversation_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  sender TEXT NOT NULL,"
+    "  client_id TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  edited_at INTEGER,"
+    "  deleted INTEGER NOT NULL DEFAULT 0,"
+    "  reply_to INTEGER,"
+    "  PRIMARY KEY (conversation_id, seq)) WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX messages_by_client_id ON messages(conversation_id, sender, client_id);",
+    /* Children before parents: with foreign keys on, dropping a table
+     * deletes its rows first, which must not orphan another's. */
+    "DROP TABLE messages;"
+    "DROP TABLE members;"
+    "DROP TABLE sessions;"
+    "DROP TABLE conversations;"
+    "DROP TABLE users;" },
   /* 1 -> 2: change cursors. Every edit and deletion takes the next `rev` of
    * its conversation and stamps the message with it, so that sync can send
    * a device that was away the messages changed after its cursor. Most
-   * messages never change: the index holds only those that did. */
-  "ALTER TABLE conversations ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
-  "ALTER TABLE messages ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
-  "CREATE INDEX messages_by_rev ON messages(conversation_id, rev) WHERE rev > 0;",
+   * messages never change: the index holds only those that did. Down:
+   * every rev is lost. Clients keep their cursors: after the next upgrade
+   * a device misses the edits and deletions of a conversation until its
+   * rev passes the device's cursor again (clear the clients' caches). */
+  { "ALTER TABLE conversations ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX messages_by_rev ON messages(conversation_id, rev) WHERE rev > 0;",
+    "DROP INDEX messages_by_rev;"
+    "ALTER TABLE messages DROP COLUMN rev;"
+    "ALTER TABLE conversations DROP COLUMN rev;" },
   /* 2 -> 3: each message keeps its wire form (the `message` object as the
    * codec encodes it), rewritten with every change, so that a history page
    * is a copy of stored text rather than a JSON tree built per message.
-   * ssq_message_json() is the codec, registered on every connection. */
-  "ALTER TABLE messages ADD COLUMN json TEXT NOT NULL DEFAULT '';"
-  "UPDATE messages SET json = ssq_message_json(id, conversation_id, seq, sender, client_id, "
-  "  body, created_at, edited_at, deleted, reply_to, rev);",
+   * ssq_message_json() is the codec, registered on every connection.
+   * Down: nothing lost, the up step makes the column again from the row. */
+  { "ALTER TABLE messages ADD COLUMN json TEXT NOT NULL DEFAULT '';"
+    "UPDATE messages SET json = ssq_message_json(id, conversation_id, seq, sender, client_id, "
+    "  body, created_at, edited_at, deleted, reply_to, rev);",
+    "ALTER TABLE messages DROP COLUMN json;" },
   /* 3 -> 4: media. A row per upload (equal bytes share one file of the
    * media store, named by their SHA-256); message_media links messages to
    * them in order; a message keeps its media array's wire form beside its
    * own, rewritten with it. An upload no message ever linked is an orphan,
    * found by the partial index on its age; the thumbnail's file is named
-   * by its hash too, set by the thumbnailer later. */
-  "CREATE TABLE media ("
-  "  id TEXT PRIMARY KEY,"
-  "  uploader TEXT NOT NULL,"
-  "  name TEXT NOT NULL,"
-  "  mime TEXT NOT NULL,"
-  "  size INTEGER NOT NULL,"
-  "  sha256 TEXT NOT NULL,"
-  "  width INTEGER,"
-  "  height INTEGER,"
-  "  thumbnail_hash TEXT,"
-  "  thumbnail_mime TEXT,"
-  "  created_at INTEGER NOT NULL,"
-  "  attached INTEGER NOT NULL DEFAULT 0);"
-  "CREATE INDEX media_by_uploader ON media(uploader);"
-  "CREATE INDEX media_by_hash ON media(sha256);"
-  "CREATE INDEX media_by_thumbnail ON media(thumbnail_hash) WHERE thumbnail_hash IS NOT NULL;"
-  "CREATE INDEX media_orphans ON media(created_at) WHERE attached = 0;"
-  "CREATE TABLE message_media ("
-  "  conversation_id TEXT NOT NULL,"
-  "  seq INTEGER NOT NULL,"
-  "  position INTEGER NOT NULL,"
-  "  media_id TEXT NOT NULL REFERENCES media(id),"
-  "  PRIMARY KEY (conversation_id, seq, position)) WITHOUT ROWID;"
-  "CREATE INDEX message_media_by_media ON message_media(media_id);"
-  "ALTER TABLE messages ADD COLUMN media TEXT;",
+   * by its hash too, set by the thumbnailer later. Down: every upload and
+   * every message's attachments are forgotten (a message of media only
+   * keeps its empty body); the files stay in DATA_DIR/media until a
+   * server of schema 4 or later sweeps the ones no row names. */
+  { "CREATE TABLE media ("
+    "  id TEXT PRIMARY KEY,"
+    "  uploader TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  mime TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  sha256 TEXT NOT NULL,"
+    "  width INTEGER,"
+    "  height INTEGER,"
+    "  thumbnail_hash TEXT,"
+    "  thumbnail_mime TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  attached INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX media_by_uploader ON media(uploader);"
+    "CREATE INDEX media_by_hash ON media(sha256);"
+    "CREATE INDEX media_by_thumbnail ON media(thumbnail_hash) WHERE thumbnail_hash IS NOT NULL;"
+    "CREATE INDEX media_orphans ON media(created_at) WHERE attached = 0;"
+    "CREATE TABLE message_media ("
+    "  conversation_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  position INTEGER NOT NULL,"
+    "  media_id TEXT NOT NULL REFERENCES media(id),"
+    "  PRIMARY KEY (conversation_id, seq, position)) WITHOUT ROWID;"
+    "CREATE INDEX message_media_by_media ON message_media(media_id);"
+    "ALTER TABLE messages ADD COLUMN media TEXT;",
+    "ALTER TABLE messages DROP COLUMN media;"
+    "DROP TABLE message_media;"
+    "DROP TABLE media;" },
   /* 4 -> 5: thumbnails owed. An image is marked at its upload until its
    * thumbnail is made or it proves undecodable; the server works through
    * the marked rows at start and whenever its thumbnail queue has room, so
    * that neither a restart nor a burst of uploads loses a thumbnail. Images
-   * stored before thumbnails existed are owed theirs. */
-  "ALTER TABLE media ADD COLUMN thumbnail_pending INTEGER NOT NULL DEFAULT 0;"
-  "UPDATE media SET thumbnail_pending = 1 WHERE thumbnail_hash IS NULL "
-  "  AND mime IN ('image/jpeg', 'image/png', 'image/gif', 'image/webp');"
-  "CREATE INDEX media_thumbnails_pending ON media(created_at) WHERE thumbnail_pending = 1;",
+   * stored before thumbnails existed are owed theirs. Down: the marks go;
+   * the up step owes a thumbnail again to every image without one. */
+  { "ALTER TABLE media ADD COLUMN thumbnail_pending INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE media SET thumbnail_pending = 1 WHERE thumbnail_hash IS NULL "
+    "  AND mime IN ('image/jpeg', 'image/png', 'image/gif', 'image/webp');"
+    "CREATE INDEX media_thumbnails_pending ON media(created_at) WHERE thumbnail_pending = 1;",
+    "DROP INDEX media_thumbnails_pending;"
+    "ALTER TABLE media DROP COLUMN thumbnail_pending;" },
+  /* 5 -> 6: administration. An account can be disabled (no login, its
+   * sessions ended) and be a server admin; the first account registered
+   * is one, and here the oldest account still there (the lowest rowid:
+   * ids are random, rowids follow registration). A password reset code is
+   * kept hashed, with its expiry, until it is used once. Down: the flags,
+   * the server admins and any open reset codes are lost. */
+  { "ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE users ADD COLUMN server_admin INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE users ADD COLUMN reset_code_hash BLOB;"
+    "ALTER TABLE users ADD COLUMN reset_code_expires INTEGER;"
+    "UPDATE users SET server_admin = 1 WHERE rowid = "
+    "  (SELECT min(rowid) FROM users WHERE username NOT LIKE '~%');",
+    "ALTER TABLE users DROP COLUMN reset_code_expires;"
+    "ALTER TABLE users DROP COLUMN reset_code_hash;"
+    "ALTER TABLE users DROP COLUMN server_admin;"
+    "ALTER TABLE users DROP COLUMN disabled;" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SSQ_STORE_SCHEMA_VERSION);

@@ -10,7 +10,7 @@
 
 G_BEGIN_DECLS
 
-#define SSQ_STORE_SCHEMA_VERSION 5
+#define SSQ_STORE_SCHEMA_VERSION 6
 
 typedef struct _SsqServerStore SsqServerStore;
 
@@ -20,6 +20,8 @@ typedef struct {
   char   *display_name;
   gint64  created_at;
   gint64  last_seen;
+  gboolean disabled;       /* by the server's administrator: no login */
+  gboolean server_admin;
 } SsqUserRow;
 
 typedef struct {
@@ -349,6 +351,48 @@ gboolean        ssq_server_store_media_hash_used (SsqServerStore   *store,
                                                   GError          **error);
 GHashTable     *ssq_server_store_media_hashes   (SsqServerStore    *store,
                                                  GError           **error);
+
+/* Administration (ssq-server-store-admin.c) */
+gboolean        ssq_server_store_user_set_disabled (SsqServerStore *store,
+                                                    const char     *user_id,
+                                                    gboolean        disabled,
+                                                    GError        **error);
+gboolean        ssq_server_store_user_set_server_admin (SsqServerStore *store,
+                                                        const char     *user_id,
+                                                        gboolean        server_admin,
+                                                        GError        **error);
+gboolean        ssq_server_store_user_set_reset_code (SsqServerStore  *store,
+                                                      const char      *user_id,
+                                                      GBytes          *code_hash,
+                                                      gint64           expires_at,
+                                                      GError         **error);
+GBytes         *ssq_server_store_user_reset_code (SsqServerStore      *store,
+                                                  const char          *user_id,
+                                                  gint64               now,
+                                                  GError             **error);
+JsonArray      *ssq_server_store_admin_users   (SsqServerStore     *store,
+                                                gint64              now,
+                                                GError            **error);
+JsonObject     *ssq_server_store_admin_user    (SsqServerStore     *store,
+                                                const char         *username,
+                                                gint64              now,
+                                                GError            **error);
+JsonArray      *ssq_server_store_admin_conversations (SsqServerStore *store,
+                                                      GError        **error);
+JsonObject     *ssq_server_store_admin_conversation  (SsqServerStore *store,
+                                                      const char     *id,
+                                                      GError        **error);
+JsonArray      *ssq_server_store_admin_sessions (SsqServerStore    *store,
+                                                 const char        *user_id,
+                                                 gint64             now,
+                                                 GError           **error);
+SsqSessionRow  *ssq_server_store_admin_session_find (SsqServerStore *store,
+                                                     const char     *id,
+                                                     gint64          now,
+                                                     GError        **error);
+JsonObject     *ssq_server_store_admin_counts  (SsqServerStore     *store,
+                                                gint64              now,
+                                                GError            **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqServerStore, ssq_server_store_close)
 

@@ -3,6 +3,8 @@
  * (net/) and its listener, and a graceful shutdown. */
 #include "ssq-config.h"
 #include "ssq-server-private.h"
+#include "ssq-server-admin.h"
+#include "ssq-server-backup.h"
 #include "ssq-server-hub.h"
 #include "ssq-server-session.h"
 #include "ssq-server-thumbnailer.h"
@@ -19,6 +21,7 @@ ssq_server_dispose (GObject *object)
 {
   SsqServer *self = SSQ_SERVER (object);
 
+  g_clear_pointer (&self->admin, ssq_server_admin_free);     /* its socket goes */
   g_clear_handle_id (&self->housekeeping_id, g_source_remove);
   g_clear_handle_id (&self->purge_id, g_source_remove);
   g_clear_handle_id (&self->media_expiry_id, g_source_remove);
@@ -195,6 +198,10 @@ ssq_server_new (SsqServerConfig  *config,
       return NULL;
     }
   db_path = g_build_filename (config->data_dir, "supersoniq.db", NULL);
+  /* A database of an older schema is backed up before it is migrated up,
+   * while no connection of this process has it open. */
+  if (!ssq_server_backup_before_migrate (config->data_dir, SSQ_STORE_SCHEMA_VERSION, error))
+    return NULL;
   /* The writer's connection opens first: it runs the migrations. The main
    * loop's own connection then only reads (WAL: never waiting for a commit). */
   writer_store = ssq_server_store_open (db_path, config->durable_commits, error);
@@ -291,6 +298,10 @@ ssq_server_listen (SsqServer  *self,
   if (!ssq_net_server_listen (self->net, address, &bound_port, error))
     return FALSE;
 
+  /* Administration opens with the chat: the data directory is locked. */
+  self->admin = ssq_server_admin_new (self, error);
+  if (self->admin == NULL)
+    return FALSE;
   self->url = url_of (inet, bound_port);
   self->reach_hint = ssq_server_reach_hint (inet, bound_port, &self->local_url);
   return TRUE;

@@ -159,7 +159,7 @@ outbox_media (SsqCache   *self,
         media = ssq_media_new (NULL, (const char *) sqlite3_column_text (stmt, 1),
                                (const char *) sqlite3_column_text (stmt, 2),
                                sqlite3_column_int64 (stmt, 3), 0, 0);
-      ssq_media_set_local_file (media, file);
+      ssq_media_set_local_file (media, file, sqlite3_column_int (stmt, 0));
       if (out == NULL)
         out = g_ptr_array_new_with_free_func (g_object_unref);
       g_ptr_array_add (out, media);
@@ -190,7 +190,48 @@ add_attachment (SsqCache    *self,
 }
 
 /**
+ * ssq_cache_outbox_remove_attachment:
+ * @slot: the attachment's place, as ssq_media_get_outbox_slot() gives it
+ *
+ * Takes one attachment out of outbox message @client_id, and its copy
+ * with it. The others keep their places (and their copies' names).
+ *
+ * Returns: whether it was there to take out
+ */
+gboolean
+ssq_cache_outbox_remove_attachment (SsqCache    *self,
+                                    const char  *client_id,
+                                    guint        slot,
+                                    GError     **error)
+{
+  g_autoptr(GFile) copy = NULL;
+  g_autoptr(GError) local = NULL;
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (SSQ_IS_CACHE (self), FALSE);
+
+  stmt = ssq_db_stmt (&self->db, "DELETE FROM outbox_media WHERE client_id = ? AND position = ?", error);
+  if (stmt == NULL)
+    return FALSE;
+  ssq_db_bind_text (stmt, 1, client_id);
+  sqlite3_bind_int (stmt, 2, slot);
+  if (!ssq_db_step_done (&self->db, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (self->db.db) == 0)
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, _("No such attachment in the outbox"));
+      return FALSE;
+    }
+  /* Left behind, a copy would only wait for its message to go. */
+  copy = ssq_cache_outbox_file (self, client_id, slot);
+  if (!g_file_delete (copy, NULL, &local) && !g_error_matches (local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+    g_debug ("cache: cannot remove an attachment's copy: %s", local->message);
+  return TRUE;
+}
+
+/**
  * ssq_cache_outbox_set_media:
+ * @position: the attachment's place (ssq_media_get_outbox_slot())
  * @uploaded: (nullable): the server's media object for attachment @position
  *   of outbox message @client_id, or NULL to forget it
  *

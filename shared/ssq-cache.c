@@ -12,92 +12,112 @@
 #include <string.h>
 
 /* Each step raises user_version by one. Never edit a released step. */
-static const char *const migrations[] = {
-  /* 0 -> 1 */
-  "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
-  "CREATE TABLE users ("
-  "  id TEXT PRIMARY KEY,"
-  "  username TEXT NOT NULL,"
-  "  display_name TEXT NOT NULL,"
-  "  presence TEXT NOT NULL DEFAULT 'offline',"
-  "  last_seen INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
-  "CREATE INDEX users_by_name ON users(username);"
-  "CREATE TABLE conversations ("
-  "  id TEXT PRIMARY KEY,"
-  "  kind TEXT NOT NULL,"
-  "  title TEXT,"
-  "  role TEXT,"
-  "  muted INTEGER NOT NULL DEFAULT 0,"
-  "  last_seq INTEGER NOT NULL DEFAULT 0,"
-  "  read_seq INTEGER NOT NULL DEFAULT 0,"
-  "  delivered_seq INTEGER NOT NULL DEFAULT 0,"
-  "  unread INTEGER NOT NULL DEFAULT 0,"
-  "  created_at INTEGER NOT NULL DEFAULT 0,"
-  "  last_activity INTEGER NOT NULL DEFAULT 0,"
+static const SsqDbMigration migrations[] = {
+  /* 0 -> 1. Down: everything is gone. */
+  { "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE users ("
+    "  id TEXT PRIMARY KEY,"
+    "  username TEXT NOT NULL,"
+    "  display_name TEXT NOT NULL,"
+    "  presence TEXT NOT NULL DEFAULT 'offline',"
+    "  last_seen INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE INDEX users_by_name ON users(username);"
+    "CREATE TABLE conversations ("
+    "  id TEXT PRIMARY KEY,"
+    "  kind TEXT NOT NULL,"
+    "  title TEXT,"
+    "  role TEXT,"
+    "  muted INTEGER NOT NULL DEFAULT 0,"
+    "  last_seq INTEGER NOT NULL DEFAULT 0,"
+    "  read_seq INTEGER NOT NULL DEFAULT 0,"
+    "  delivered_seq INTEGER NOT NULL DEFAULT 0,"
+    "  unread INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL DEFAULT 0,"
+    "  last_activity INTEGER NOT NULL DEFAULT 0,"
   /* Sync cursor: held without a gap up to here (see ssq_cache_get_cursor). */
-  "  sync_seq INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
-  "CREATE TABLE members ("
-  "  conversation_id TEXT NOT NULL,"
-  "  user_id TEXT NOT NULL,"
-  "  role TEXT NOT NULL,"
-  "  delivered_seq INTEGER NOT NULL DEFAULT 0,"
-  "  read_seq INTEGER NOT NULL DEFAULT 0,"
-  "  present INTEGER NOT NULL DEFAULT 1,"
-  "  PRIMARY KEY (conversation_id, user_id)) WITHOUT ROWID;"
+    "  sync_seq INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE TABLE members ("
+    "  conversation_id TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  delivered_seq INTEGER NOT NULL DEFAULT 0,"
+    "  read_seq INTEGER NOT NULL DEFAULT 0,"
+    "  present INTEGER NOT NULL DEFAULT 1,"
+    "  PRIMARY KEY (conversation_id, user_id)) WITHOUT ROWID;"
   /* A rowid table, so that the full-text index can point into it. */
-  "CREATE TABLE messages ("
-  "  conversation_id TEXT NOT NULL,"
-  "  seq INTEGER NOT NULL,"
-  "  id TEXT NOT NULL,"
-  "  sender TEXT NOT NULL,"
-  "  client_id TEXT,"
-  "  body TEXT NOT NULL,"
-  "  created_at INTEGER NOT NULL,"
-  "  edited_at INTEGER,"
-  "  deleted INTEGER NOT NULL DEFAULT 0,"
-  "  reply_to INTEGER,"
-  "  UNIQUE (conversation_id, seq));"
-  "CREATE VIRTUAL TABLE messages_fts USING fts5("
-  "  body, content='messages', content_rowid='rowid',"
-  "  tokenize='unicode61 remove_diacritics 2');"
-  "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN"
-  "  INSERT INTO messages_fts (rowid, body) VALUES (new.rowid, new.body);"
-  "END;"
-  "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN"
-  "  INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.rowid, old.body);"
-  "END;"
-  "CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN"
-  "  INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.rowid, old.body);"
-  "  INSERT INTO messages_fts (rowid, body) VALUES (new.rowid, new.body);"
-  "END;"
-  "CREATE TABLE outbox ("
-  "  position INTEGER PRIMARY KEY AUTOINCREMENT,"
-  "  client_id TEXT NOT NULL UNIQUE,"
-  "  conversation_id TEXT NOT NULL,"
-  "  body TEXT NOT NULL,"
-  "  reply_to INTEGER,"
-  "  created_at INTEGER NOT NULL,"
-  "  error TEXT);",
+    "CREATE TABLE messages ("
+    "  conversation_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  id TEXT NOT NULL,"
+    "  sender TEXT NOT NULL,"
+    "  client_id TEXT,"
+    "  body TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  edited_at INTEGER,"
+    "  deleted INTEGER NOT NULL DEFAULT 0,"
+    "  reply_to INTEGER,"
+    "  UNIQUE (conversation_id, seq));"
+    "CREATE VIRTUAL TABLE messages_fts USING fts5("
+    "  body, content='messages', content_rowid='rowid',"
+    "  tokenize='unicode61 remove_diacritics 2');"
+    "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN"
+    "  INSERT INTO messages_fts (rowid, body) VALUES (new.rowid, new.body);"
+    "END;"
+    "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN"
+    "  INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.rowid, old.body);"
+    "END;"
+    "CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN"
+    "  INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.rowid, old.body);"
+    "  INSERT INTO messages_fts (rowid, body) VALUES (new.rowid, new.body);"
+    "END;"
+    "CREATE TABLE outbox ("
+    "  position INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  client_id TEXT NOT NULL UNIQUE,"
+    "  conversation_id TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  reply_to INTEGER,"
+    "  created_at INTEGER NOT NULL,"
+    "  error TEXT);",
+    "DROP TABLE outbox;"
+    "DROP TRIGGER messages_fts_update;"
+    "DROP TRIGGER messages_fts_delete;"
+    "DROP TRIGGER messages_fts_insert;"
+    "DROP TABLE messages_fts;"
+    "DROP TABLE messages;"
+    "DROP TABLE members;"
+    "DROP TABLE conversations;"
+    "DROP TABLE users;"
+    "DROP TABLE meta;" },
   /* 1 -> 2: change cursors (see ssq_cache_get_rev_cursors). `rev` is the
    * server's change the conversation's counters reflect; `sync_rev` the one
    * up to which every edit and deletion is held. A cache from before starts
-   * at 0, so its first sync fetches every change it may have missed. */
-  "ALTER TABLE conversations ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
-  "ALTER TABLE conversations ADD COLUMN sync_rev INTEGER NOT NULL DEFAULT 0;",
+   * at 0, so its first sync fetches every change it may have missed. Down:
+   * the cursors go, and the next upgrade fetches every change again. */
+  { "ALTER TABLE conversations ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE conversations ADD COLUMN sync_rev INTEGER NOT NULL DEFAULT 0;",
+    "ALTER TABLE conversations DROP COLUMN sync_rev;"
+    "ALTER TABLE conversations DROP COLUMN rev;" },
   /* 2 -> 3: new messages are indexed for search by the cache itself, once
    * per batch (ssq_cache_index_pending): a trigger indexes each row in its
    * own statement, and every such statement inside a transaction makes
    * FTS5 write out its pending terms. Edits and deletions keep their
-   * triggers. */
-  "DROP TRIGGER messages_fts_insert;",
+   * triggers. Down: the trigger again (as step 1 made it); messages still
+   * waiting for their batch's indexing are not found by search. */
+  { "DROP TRIGGER messages_fts_insert;",
+    "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN"
+    "  INSERT INTO messages_fts (rowid, body) VALUES (new.rowid, new.body);"
+    "END;" },
   /* 3 -> 4: what it takes to give a conversation back as the server sent
    * it (ssq_cache_conversation_to_wire): its updated_at, each member's
    * place in the server's list, and whether a user's account is deleted.
    * A cache from before reads 0 for each until the next sync stores the
-   * conversation again. */
-  "ALTER TABLE conversations ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;"
-  "ALTER TABLE members ADD COLUMN position INTEGER NOT NULL DEFAULT 0;"
-  "ALTER TABLE users ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;",
+   * conversation again. Down: those three are lost until the next sync. */
+  { "ALTER TABLE conversations ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE members ADD COLUMN position INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE users ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;",
+    "ALTER TABLE users DROP COLUMN deleted;"
+    "ALTER TABLE members DROP COLUMN position;"
+    "ALTER TABLE conversations DROP COLUMN updated_at;" },
   /* 4 -> 5: media. A message's media as the server sent them (a JSON array
    * of media objects, NULL for none: most messages have none). The
    * attachments of outbox messages, whose copies wait in the outbox area
@@ -106,27 +126,34 @@ static const char *const migrations[] = {
    * download cache (ssq-client-download.c) with their size and when they
    * were last used (a counter), for its size cap, and the name the server
    * gave each. A cache from before holds
-   * messages without their media until the server sends them again. */
-  "ALTER TABLE messages ADD COLUMN media TEXT;"
-  "CREATE TABLE outbox_media ("
-  "  client_id TEXT NOT NULL,"
-  "  position INTEGER NOT NULL,"
-  "  name TEXT NOT NULL,"
-  "  mime TEXT NOT NULL,"
-  "  size INTEGER NOT NULL,"
-  "  media TEXT,"
-  "  PRIMARY KEY (client_id, position)) WITHOUT ROWID;"
-  "CREATE TABLE media_files ("
-  "  media_id TEXT NOT NULL,"
-  "  thumbnail INTEGER NOT NULL,"
-  "  size INTEGER NOT NULL,"
-  "  last_used INTEGER NOT NULL,"
-  "  name TEXT,"
-  "  PRIMARY KEY (media_id, thumbnail)) WITHOUT ROWID;"
-  "CREATE INDEX media_files_by_use ON media_files(last_used);"
-  "CREATE TRIGGER outbox_media_delete AFTER DELETE ON outbox BEGIN"
-  "  DELETE FROM outbox_media WHERE client_id = old.client_id;"
-  "END;",
+   * messages without their media until the server sends them again.
+   * Down: the media of messages, the attachments of queued messages and
+   * the list of downloaded files are forgotten (the files stay). */
+  { "ALTER TABLE messages ADD COLUMN media TEXT;"
+    "CREATE TABLE outbox_media ("
+    "  client_id TEXT NOT NULL,"
+    "  position INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  mime TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  media TEXT,"
+    "  PRIMARY KEY (client_id, position)) WITHOUT ROWID;"
+    "CREATE TABLE media_files ("
+    "  media_id TEXT NOT NULL,"
+    "  thumbnail INTEGER NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  last_used INTEGER NOT NULL,"
+    "  name TEXT,"
+    "  PRIMARY KEY (media_id, thumbnail)) WITHOUT ROWID;"
+    "CREATE INDEX media_files_by_use ON media_files(last_used);"
+    "CREATE TRIGGER outbox_media_delete AFTER DELETE ON outbox BEGIN"
+    "  DELETE FROM outbox_media WHERE client_id = old.client_id;"
+    "END;",
+    "DROP TRIGGER outbox_media_delete;"
+    "DROP INDEX media_files_by_use;"
+    "DROP TABLE media_files;"
+    "DROP TABLE outbox_media;"
+    "ALTER TABLE messages DROP COLUMN media;" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SSQ_CACHE_SCHEMA_VERSION);

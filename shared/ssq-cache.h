@@ -175,6 +175,10 @@ gboolean         ssq_cache_outbox_set_media  (SsqCache    *self,
 gboolean         ssq_cache_outbox_forget_media (SsqCache  *self,
                                                 const char *client_id,
                                                 GError   **error);
+gboolean         ssq_cache_outbox_remove_attachment (SsqCache   *self,
+                                                     const char *client_id,
+                                                     guint       slot,
+                                                     GError    **error);
 void             ssq_cache_outbox_sweep      (SsqCache    *self);
 
 /* The download cache's files (see ssq-client-download.c): which are held,

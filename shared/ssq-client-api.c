@@ -396,6 +396,41 @@ ssq_client_login_finish (SsqClient     *self,
   return ssq_client_api_finish (self, result, ssq_client_login_async, error) != NULL;
 }
 
+/**
+ * ssq_client_reset_password_async:
+ * Sets a new password for @username with a one-time @code from the
+ * server's administrator, and takes the session it opens, like a login.
+ * Every other login of the account ends.
+ * Errors: SSQ_ERROR_FORBIDDEN (a wrong, used or expired code),
+ * SSQ_ERROR_ACCOUNT_DISABLED, SSQ_ERROR_RATE_LIMITED, SSQ_ERROR_INVALID...
+ */
+void
+ssq_client_reset_password_async (SsqClient          *self,
+                                 const char         *username,
+                                 const char         *code,
+                                 const char         *new_password,
+                                 GCancellable       *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer            user_data)
+{
+  g_autofree char *device = g_strdup_printf ("supersoniq on %s", g_get_host_name ());
+  g_autoptr(JsonObject) body = NULL;
+
+  g_return_if_fail (SSQ_IS_CLIENT (self));
+  body = ssq_wire_password_reset_encode (&(SsqWirePasswordReset) { username, code, new_password,
+                                                                   device });
+  credentials_call (self, "/api/v1/password-reset", body, ssq_client_reset_password_async,
+                    cancellable, callback, user_data);
+}
+
+gboolean
+ssq_client_reset_password_finish (SsqClient     *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  return ssq_client_api_finish (self, result, ssq_client_reset_password_async, error) != NULL;
+}
+
 static gpointer
 accept_empty (SsqClient   *self,
               JsonObject  *reply,

@@ -356,7 +356,7 @@ ssq_client_attachments_stop (SsqClient  *self,
 
 typedef struct {
   char        *client_id;
-  guint        position;
+  guint        position;   /* the attachment's outbox slot */
   SsqTransfer *transfer;
 } Step;
 
@@ -475,7 +475,7 @@ ssq_client_attachments_upload (SsqClient  *self,
       if (next == NULL && ssq_media_get_id (media) == NULL)
         {
           next = media;
-          step->position = i;
+          step->position = ssq_media_get_outbox_slot (media);
         }
       else if (next == NULL)
         base += ssq_media_get_size (media);
@@ -496,4 +496,56 @@ ssq_client_attachments_upload (SsqClient  *self,
   ssq_client_upload_file (self, ssq_media_get_local_file (next), ssq_media_get_name (next),
                           self->outbox_transfer, base, FALSE, uploaded, step);
   ssq_client_emit_outbox_changed (self, message->conversation_id, message->client_id);
+}
+
+/**
+ * ssq_client_remove_attachment:
+ * @client_id: an outbox message's
+ * @position: which of its attachments, counted from 0 as
+ *   ssq_message_get_media() counts them
+ *
+ * Gives up one attachment of a message not sent yet: its upload stops if
+ * it runs (the server drops what it had of it), and the message goes
+ * without it. A message left with neither attachments nor text is given
+ * up whole (ssq_client_discard_message()). Too late once the message is
+ * on its way to the server.
+ *
+ * Returns: %TRUE, or %FALSE with @error (%SSQ_ERROR_NOT_FOUND: no such
+ *   message or attachment; %SSQ_ERROR_INVALID: already being sent)
+ */
+gboolean
+ssq_client_remove_attachment (SsqClient   *self,
+                              const char  *client_id,
+                              guint        position,
+                              GError     **error)
+{
+  g_autoptr(SsqMessage) pending = NULL;
+  SsqMedia *media;
+
+  g_return_val_if_fail (SSQ_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (client_id != NULL, FALSE);
+
+  if (self->cache != NULL)
+    pending = ssq_cache_outbox_get (self->cache, client_id);
+  if (pending == NULL || pending->media == NULL || position >= pending->media->len)
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, _("No such attachment in the outbox"));
+      return FALSE;
+    }
+  if (g_hash_table_contains (self->in_flight, client_id))
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("The message is being sent already"));
+      return FALSE;
+    }
+  if (pending->media->len == 1 && (pending->body == NULL || *pending->body == '\0'))
+    return ssq_client_discard_message (self, client_id, error);
+  media = pending->media->pdata[position];
+  /* The upload under way (of this attachment or another of the message)
+   * stops; the outbox starts the next one afresh. */
+  ssq_client_attachments_stop (self, client_id);
+  if (!ssq_cache_outbox_remove_attachment (self->cache, client_id, ssq_media_get_outbox_slot (media), error))
+    return FALSE;
+  ssq_client_emit_outbox_changed (self, pending->conversation_id, client_id);
+  ssq_client_flush_outbox (self);
+  return TRUE;
 }

@@ -68,6 +68,16 @@ void            ssq_client_login_async      (SsqClient      *self,
 gboolean        ssq_client_login_finish     (SsqClient      *self,
                                              GAsyncResult   *result,
                                              GError        **error);
+void            ssq_client_reset_password_async  (SsqClient      *self,
+                                                  const char     *username,
+                                                  const char     *code,
+                                                  const char     *new_password,
+                                                  GCancellable   *cancellable,
+                                                  GAsyncReadyCallback callback,
+                                                  gpointer        user_data);
+gboolean        ssq_client_reset_password_finish (SsqClient      *self,
+                                                  GAsyncResult   *result,
+                                                  GError        **error);
 void            ssq_client_logout_async     (SsqClient      *self,
                                              GCancellable   *cancellable,
                                              GAsyncReadyCallback callback,
@@ -145,6 +155,10 @@ SsqMessage     *ssq_client_send_message_with_media_finish (SsqClient    *self,
                                                            GError      **error);
 SsqTransfer    *ssq_client_get_outbox_transfer (SsqClient    *self,
                                                 const char   *client_id);
+gboolean        ssq_client_remove_attachment   (SsqClient    *self,
+                                                const char   *client_id,
+                                                guint         position,
+                                                GError      **error);
 
 /* Media on their own: uploads (ssq-client-upload.c), and downloads into
  * the account's download cache (ssq-client-download.c), whose size is

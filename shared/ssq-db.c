@@ -156,22 +156,44 @@ ssq_db_get_version (SsqDb *self)
   return version;
 }
 
+/* One step in its own transaction: @sql, then user_version = @to. */
+static gboolean
+migrate_step (SsqDb       *self,
+              const char  *sql,
+              int          to,
+              GError     **error)
+{
+  g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d", to);
+
+  if (!ssq_db_begin (self, error))
+    return FALSE;
+  if (!ssq_db_exec (self, sql, error) || !ssq_db_exec (self, bump, error))
+    {
+      g_prefix_error (error, _("Migration to schema %d failed: "), to);
+      ssq_db_rollback (self);
+      return FALSE;
+    }
+  return ssq_db_commit (self, error);
+}
+
 /**
  * ssq_db_migrate:
- * Applies @migrations from the database's user_version up to @target, each
- * step in its own transaction raising user_version by one. A database newer
- * than @n_migrations is refused rather than touched.
+ * Brings the database from its user_version to @target: up through each
+ * step's `up`, or down through each step's `down` when @target is older.
+ * Each step runs in its own transaction and moves user_version by one, so
+ * a failure leaves the database at the last version reached. A database
+ * newer than @n_migrations is refused rather than touched.
  */
 gboolean
-ssq_db_migrate (SsqDb              *self,
-                const char *const  *migrations,
-                int                 n_migrations,
-                int                 target,
-                GError            **error)
+ssq_db_migrate (SsqDb                *self,
+                const SsqDbMigration *migrations,
+                int                   n_migrations,
+                int                   target,
+                GError              **error)
 {
   int version = ssq_db_get_version (self);
 
-  g_return_val_if_fail (target <= n_migrations, FALSE);
+  g_return_val_if_fail (target >= 0 && target <= n_migrations, FALSE);
 
   if (version < 0)
     return ssq_db_fail (self, error);
@@ -184,21 +206,11 @@ ssq_db_migrate (SsqDb              *self,
       return FALSE;
     }
   for (; version < target; version++)
-    {
-      g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d", version + 1);
-
-      if (!ssq_db_begin (self, error))
-        return FALSE;
-      if (!ssq_db_exec (self, migrations[version], error) ||
-          !ssq_db_exec (self, bump, error))
-        {
-          g_prefix_error (error, "Migration to schema %d failed: ", version + 1);
-          ssq_db_rollback (self);
-          return FALSE;
-        }
-      if (!ssq_db_commit (self, error))
-        return FALSE;
-    }
+    if (!migrate_step (self, migrations[version].up, version + 1, error))
+      return FALSE;
+  for (; version > target; version--)
+    if (!migrate_step (self, migrations[version - 1].down, version - 1, error))
+      return FALSE;
   return TRUE;
 }
 

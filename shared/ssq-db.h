@@ -14,6 +14,13 @@ typedef struct {
   GHashTable *statements;   /* const char *sql (static) -> sqlite3_stmt */
 } SsqDb;
 
+/* One schema step: @up takes user_version N to N + 1, @down takes N + 1
+ * back to N (and may lose what only N + 1 could hold). */
+typedef struct {
+  const char *up;
+  const char *down;
+} SsqDbMigration;
+
 gboolean      ssq_db_open         (SsqDb              *self,
                                    const char         *path,
                                    gboolean            durable,
@@ -23,7 +30,7 @@ gboolean      ssq_db_open_another (SsqDb              *self,
                                    gboolean            durable,
                                    GError            **error);
 gboolean      ssq_db_migrate      (SsqDb              *self,
-                                   const char *const  *migrations,
+                                   const SsqDbMigration *migrations,
                                    int                 n_migrations,
                                    int                 target,
                                    GError            **error);

@@ -7,7 +7,9 @@
 
 G_BEGIN_DECLS
 
-void ssq_media_set_local_file (SsqMedia *self,
-                               GFile    *file);
+void  ssq_media_set_local_file  (SsqMedia *self,
+                                GFile    *file,
+                                guint     slot);
+guint ssq_media_get_outbox_slot (SsqMedia *self);
 
 G_END_DECLS

@@ -22,6 +22,7 @@ struct _SsqMedia
   gint64   height;
   gboolean thumbnail;   /* the server has a thumbnail of it */
   GFile   *local_file;  /* the outbox's copy, for attachments not sent yet */
+  guint    outbox_slot; /* its place in the outbox, which names the copy */
 };
 
 G_DEFINE_FINAL_TYPE (SsqMedia, ssq_media, G_TYPE_OBJECT)
@@ -119,12 +120,22 @@ ssq_media_to_json (SsqMedia *self)
   return ssq_wire_media_encode (&m);
 }
 
-/* For the outbox: the snapshot names the copy it will upload. */
+/* For the outbox: the snapshot names the copy it will upload, and the
+ * copy's place among the message's attachments as the outbox stores it
+ * (which stays when an attachment before it is taken out). */
 void
 ssq_media_set_local_file (SsqMedia *self,
-                          GFile    *file)
+                          GFile    *file,
+                          guint     slot)
 {
   g_set_object (&self->local_file, file);
+  self->outbox_slot = slot;
+}
+
+guint
+ssq_media_get_outbox_slot (SsqMedia *self)
+{
+  return self->outbox_slot;
 }
 
 #define GETTER(type, name, field, fallback)                      \

@@ -46,6 +46,30 @@ ssq_wire_credentials_decode (JsonObject          *body,
 }
 
 JsonObject *
+ssq_wire_password_reset_encode (const SsqWirePasswordReset *reset)
+{
+  JsonObject *body = json_object_new ();
+
+  json_object_set_string_member (body, "username", reset->username);
+  json_object_set_string_member (body, "code", reset->code);
+  json_object_set_string_member (body, "password", reset->password);
+  set_string_if (body, "device", reset->device);
+  return body;
+}
+
+gboolean
+ssq_wire_password_reset_decode (JsonObject            *body,
+                                SsqWirePasswordReset  *out,
+                                GError               **error)
+{
+  *out = (SsqWirePasswordReset) { 0 };
+  return ssq_json_get_string (body, "username", TRUE, &out->username, error) &&
+         ssq_json_get_string (body, "code", TRUE, &out->code, error) &&
+         ssq_json_get_string (body, "password", TRUE, &out->password, error) &&
+         ssq_json_get_string (body, "device", FALSE, &out->device, error);
+}
+
+JsonObject *
 ssq_wire_account_change_encode (const SsqWireAccountChange *change)
 {
   JsonObject *body = json_object_new ();

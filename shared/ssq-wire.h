@@ -311,6 +311,15 @@ typedef struct {
   const char *device;
 } SsqWireCredentials;
 
+/* POST /password-reset: {"username","code","password","device"?}: a
+ * one-time code from the server's administrator sets a new password. */
+typedef struct {
+  const char *username;
+  const char *code;
+  const char *password;
+  const char *device;
+} SsqWirePasswordReset;
+
 /* PATCH /me: {"display_name"?,"password"?,"current_password"?};
  * DELETE /me: {"password"}. */
 typedef struct {
@@ -366,6 +375,10 @@ JsonObject *ssq_wire_credentials_encode   (const SsqWireCredentials  *credential
 gboolean    ssq_wire_credentials_decode   (JsonObject                *body,
                                            SsqWireCredentials        *out,
                                            GError                   **error);
+JsonObject *ssq_wire_password_reset_encode (const SsqWirePasswordReset *reset);
+gboolean    ssq_wire_password_reset_decode (JsonObject               *body,
+                                            SsqWirePasswordReset     *out,
+                                            GError                  **error);
 JsonObject *ssq_wire_account_change_encode (const SsqWireAccountChange *change);
 gboolean    ssq_wire_account_change_decode (JsonObject               *body,
                                             gboolean                  password_required,

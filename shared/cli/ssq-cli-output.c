@@ -28,7 +28,8 @@ ssq_cli_exit_code_for (const GError *error)
     return SSQ_CLI_FAILED;
   switch (error->code)
     {
-    case SSQ_ERROR_UNAUTHORIZED: return SSQ_CLI_AUTH;
+    case SSQ_ERROR_UNAUTHORIZED:
+    case SSQ_ERROR_ACCOUNT_DISABLED: return SSQ_CLI_AUTH;
     case SSQ_ERROR_NOT_FOUND: return SSQ_CLI_NOT_FOUND;
     case SSQ_ERROR_NETWORK:
     case SSQ_ERROR_UNAVAILABLE: return SSQ_CLI_NETWORK;

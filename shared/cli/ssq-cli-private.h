@@ -32,7 +32,8 @@ struct _Cli
   char      **args;          /* the command's arguments */
 
   char      **files;         /* send --file */
-  char       *output;        /* download -o */
+  char       *output;        /* download -o, export -o */
+  char       *media_dir;     /* export --media */
 
   /* Connecting. */
   CliStep     after_connect;
@@ -94,6 +95,10 @@ void        ssq_cli_fail_lookup       (Cli              *cli,
 
 /* send (ssq-cli-send.c). */
 int         ssq_cli_send              (Cli              *cli);
+
+/* export (ssq-cli-export.c). */
+void        ssq_cli_export_step       (Cli              *cli,
+                                       const GError     *offline);
 
 /* Media (ssq-cli-media.c). */
 int         ssq_cli_download          (Cli              *cli);

@@ -235,15 +235,16 @@ ssq_cli_fail_lookup (Cli          *cli,
 /* register and login. */
 
 static char *
-read_password (Cli      *cli,
-               GError  **error)
+read_password (Cli         *cli,
+               const char  *prompt,
+               GError     **error)
 {
   g_autoptr(GError) local = NULL;
   char *password;
 
   if (cli->password_file != NULL)
     return ssq_read_password_file (cli->password_file, error);
-  password = ssq_prompt_password (_("Password: "), &local);
+  password = ssq_prompt_password (prompt ? prompt : _("Password: "), &local);
   if (password == NULL)
     g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
                  _("Cannot ask for the password (%s); give it with --password-file FILE"),
@@ -260,8 +261,11 @@ session_done (GObject      *source,
   SsqClient *client = SSQ_CLIENT (source);
   g_autoptr(GError) error = NULL;
   SsqCredentials credentials = { 0 };
-  gboolean ok = g_task_get_source_tag (G_TASK (result)) == ssq_client_register_async
+  gpointer tag = g_task_get_source_tag (G_TASK (result));
+  gboolean ok = tag == ssq_client_register_async
                 ? ssq_client_register_finish (client, result, &error)
+                : tag == ssq_client_reset_password_async
+                ? ssq_client_reset_password_finish (client, result, &error)
                 : ssq_client_login_finish (client, result, &error);
 
   if (!ok)
@@ -281,6 +285,9 @@ session_done (GObject      *source,
       json_object_set_string_member (object, "user_id", credentials.user_id);
       ssq_cli_print_json_object (object);
     }
+  else if (tag == ssq_client_reset_password_async)
+    g_print (_("New password set; logged in as %s on %s\n"), credentials.username,
+             credentials.server_url);
   else
     g_print (_("Logged in as %s on %s\n"), credentials.username, credentials.server_url);
   ssq_cli_quit (cli, SSQ_CLI_OK);
@@ -304,13 +311,18 @@ cmd_session (Cli      *cli,
       return -1;
     }
   /* A password that cannot be read is the caller's to fix: usage. */
-  if ((password = read_password (cli, &error)) == NULL)
+  if ((password = read_password (cli, cli->args[1] != NULL ? _("New password: ") : NULL,
+                                 &error)) == NULL)
     {
       ssq_cli_fail_with (cli, error, SSQ_CLI_USAGE);
       return -1;
     }
   cli->client = ssq_client_new (cli->server, cli->data_dir);
-  if (create)
+  /* reset-password NAME CODE is the one with a second argument. */
+  if (cli->args[1] != NULL)
+    ssq_client_reset_password_async (cli->client, cli->args[0], cli->args[1], password, NULL,
+                                     session_done, cli);
+  else if (create)
     ssq_client_register_async (cli->client, cli->args[0], password, cli->display_name, NULL,
                                session_done, cli);
   else
@@ -585,10 +597,12 @@ typedef struct {
 
 static int cmd_register (Cli *cli) { return cmd_session (cli, TRUE); }
 static int cmd_login (Cli *cli) { return cmd_session (cli, FALSE); }
+static int cmd_reset_password (Cli *cli) { return cmd_session (cli, FALSE); }
 
 static const CliCommand commands[] = {
   { "register", 1, 1, N_("register NAME [--display-name NAME]"), NULL, cmd_register },
   { "login", 1, 1, N_("login NAME"), NULL, cmd_login },
+  { "reset-password", 2, 2, N_("reset-password NAME CODE (a one-time code from the server's administrator)"), NULL, cmd_reset_password },
   { "logout", 0, 0, N_("logout"), NULL, cmd_logout },
   { "conversations", 0, 0, N_("conversations"), conversations_step, NULL },
   { "dm", 1, 1, N_("dm USER"), dm_step, NULL },
@@ -599,6 +613,7 @@ static const CliCommand commands[] = {
   { "tail", 1, 1, N_("tail CONVERSATION"), tail_step, NULL },
   { "search", 1, 1, N_("search TEXT [--limit N]"), search_step, NULL },
   { "outbox", 0, 0, N_("outbox"), outbox_step, NULL },
+  { "export", 0, 0, N_("export [-o FILE] [--media DIR]"), ssq_cli_export_step, NULL },
 };
 
 /* Options that belong to one command, and send's text or files. */
@@ -609,7 +624,9 @@ options_fit (Cli              *cli,
 {
   if (cli->files != NULL && command->run != ssq_cli_send)
     return FALSE;
-  if (cli->output != NULL && command->run != ssq_cli_download)
+  if (cli->output != NULL && command->run != ssq_cli_download && command->step != ssq_cli_export_step)
+    return FALSE;
+  if (cli->media_dir != NULL && command->step != ssq_cli_export_step)
     return FALSE;
   return command->run != ssq_cli_send || n_args >= 2 || cli->files != NULL;
 }
@@ -668,6 +685,7 @@ cli_clear (Cli *cli)
   g_free (cli->conversation_id);
   g_free (cli->client_id);
   g_free (cli->output);
+  g_free (cli->media_dir);
   g_strfreev (cli->files);
   g_strfreev (cli->args);
   ssq_cli_unwatch_transfer (cli);
@@ -685,6 +703,7 @@ run_command (Cli              *cli,
   if (command->run != NULL)
     {
       if (command->run != cmd_register && command->run != cmd_login &&
+          command->run != cmd_reset_password &&
           command->run != cmd_logout && !open_session (cli, &error))
         {
           ssq_cli_fail (cli, error);
@@ -722,6 +741,7 @@ ssq_cli_run (int    argc,
   const CliCommand *command = NULL;
   guint n_args;
   int code;
+  gboolean version = FALSE;
   GOptionEntry entries[] = {
     { "server", 's', 0, G_OPTION_ARG_STRING, &cli.server, N_("The server, e.g. http://chat.lan:8080"), N_("URL") },
     { "user", 'u', 0, G_OPTION_ARG_STRING, &cli.user, N_("Which saved account to use"), N_("NAME") },
@@ -732,7 +752,9 @@ ssq_cli_run (int    argc,
     { "timeout", 0, 0, G_OPTION_ARG_INT, &cli.timeout, N_("Seconds to wait for the server (default 10)"), N_("S") },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &cli.data_dir, N_("Where the local cache lives"), N_("DIR") },
     { "file", 'f', 0, G_OPTION_ARG_FILENAME_ARRAY, &cli.files, N_("Attach FILE to the message (send; repeatable)"), N_("FILE") },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &cli.output, N_("Where download saves the file (- for standard output)"), N_("FILE") },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &cli.output, N_("Where download saves the file, or export the JSON (- for standard output)"), N_("FILE") },
+    { "media", 0, 0, G_OPTION_ARG_FILENAME, &cli.media_dir, N_("Where export saves the media files too"), N_("DIR") },
+    { "version", 'V', 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, N_("COMMAND [ARGS...]") },
     { NULL }
   };
@@ -749,6 +771,12 @@ ssq_cli_run (int    argc,
       g_printerr ("supersoniq-cli: %s\n%s", error->message, usage);
       cli_clear (&cli);
       return SSQ_CLI_USAGE;
+    }
+  if (version)
+    {
+      g_print ("supersoniq-cli %s\n", SSQ_VERSION);
+      cli_clear (&cli);
+      return SSQ_CLI_OK;
     }
   for (guint i = 0; rest != NULL && rest[0] != NULL && i < G_N_ELEMENTS (commands); i++)
     if (strcmp (rest[0], commands[i].name) == 0)

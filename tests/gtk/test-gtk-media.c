@@ -152,6 +152,7 @@ test_notification_text (void)
   g_autofree char *none = ssq_gtk_media_text_notification ("bob", NULL, 0);
   g_autofree char *details = ssq_gtk_media_text_details (1234567, "application/pdf");
   g_autofree char *bare = ssq_gtk_media_text_details (999, NULL);
+  g_autofree char *unnamed = ssq_gtk_media_text_details (999, "application/octet-stream");
 
   g_assert_cmpstr (one_photo, ==, "bob sent a photo");
   g_assert_cmpstr (one_file, ==, "bob sent report.pdf");
@@ -170,6 +171,8 @@ test_notification_text (void)
   g_assert_true (g_str_has_prefix (details, "1.2\xc2\xa0MB · "));
   g_assert_nonnull (strstr (details, "PDF"));
   g_assert_cmpstr (bare, ==, "999 bytes");
+  /* Not "999 bytes · unknown". */
+  g_assert_cmpstr (unnamed, ==, "999 bytes");
 }
 
 /* Drag and drop. */

@@ -66,6 +66,58 @@ test_golden_schema (void)
   g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INTERNAL);
 }
 
+static char *
+golden_schema (int version)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = g_strdup_printf ("schema-v%d.sql", version);
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "golden", name, NULL);
+  char *golden = NULL;
+
+  /* Version 0 is the empty database. */
+  if (version == 0)
+    return g_strdup ("-- user_version 0\n");
+  g_file_get_contents (path, &golden, NULL, &error);
+  g_assert_no_error (error);
+  return golden;
+}
+
+static void
+assert_schema_at (const char *path,
+                  int         version)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *golden = golden_schema (version);
+  g_autofree char *dump = NULL;
+  SsqServerStore *store = ssq_server_store_open_at_version (path, version, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (ssq_server_store_get_version (store), ==, version);
+  dump = ssq_server_store_dump_schema (store);
+  ssq_server_store_close (store);
+  g_assert_cmpstr (dump, ==, golden);
+}
+
+/* Every step up gives the golden schema of its version, and every step
+ * down gives the golden schema of the version below, exactly: so up then
+ * down then up again is the same database shape as never having moved. */
+static void
+test_golden_up_down (void)
+{
+  g_autofree char *path = temp_db ();
+
+  for (int v = 0; v <= SSQ_STORE_SCHEMA_VERSION; v++)
+    assert_schema_at (path, v);
+  for (int v = SSQ_STORE_SCHEMA_VERSION - 1; v >= 0; v--)
+    assert_schema_at (path, v);
+  /* Each down step alone, from the top each time. */
+  for (int v = SSQ_STORE_SCHEMA_VERSION - 1; v >= 0; v--)
+    {
+      assert_schema_at (path, SSQ_STORE_SCHEMA_VERSION);
+      assert_schema_at (path, v);
+    }
+}
+
 /* A database of schema 1 with a message keeps it through the migration to
  * change cursors: nothing changed yet, so every rev starts at 0, and the
  * first edit takes rev 1. */
@@ -109,6 +161,93 @@ test_migrate_revs (void)
   changed = ssq_server_store_messages_changed (store, "c1", 1, 1, 10, &error);
   g_assert_cmpuint (changed->len, ==, 0);
   ssq_server_store_close (store);
+}
+
+/* Schema 6 makes the oldest account still there a server admin (ids are
+ * random: the lowest rowid, not the lowest id), and only it; a deleted
+ * account is skipped. Accounts made after are not, unless none was left. */
+static void
+test_migrate_admin (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = temp_db ();
+  g_autoptr(SsqUserRow) gone = NULL;
+  g_autoptr(SsqUserRow) first = NULL;
+  g_autoptr(SsqUserRow) second = NULL;
+  g_autoptr(SsqUserRow) later = NULL;
+  SsqUserRow later_row = { (char *) "u0", (char *) "later", (char *) "Later", 4, 0 };
+  SsqServerStore *store = ssq_server_store_open_at_version (path, 5, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (ssq_server_store_exec (store,
+    "INSERT INTO users (id, username, display_name, pw_hash, created_at) VALUES "
+    "('uz', '~uz', '', '', 1), ('uy', 'first', 'First', 'h', 2), "
+    "('ua', 'second', 'Second', 'h', 3);", &error));
+  ssq_server_store_close (store);
+
+  store = ssq_server_store_open (path, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_true (ssq_server_store_user_insert (store, &later_row, "h", &error));
+  gone = ssq_server_store_user_by_id (store, "uz", &error);
+  first = ssq_server_store_user_by_name (store, "first", NULL, &error);
+  second = ssq_server_store_user_by_name (store, "second", NULL, &error);
+  later = ssq_server_store_user_by_name (store, "later", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (gone->server_admin);
+  g_assert_true (first->server_admin);
+  g_assert_false (second->server_admin);
+  g_assert_false (later->server_admin);
+  g_assert_false (first->disabled);
+  ssq_server_store_close (store);
+}
+
+/* On an empty server the first account registered is its admin. */
+static void
+test_first_account_admin (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = temp_db ();
+  g_autoptr(SsqUserRow) a = NULL;
+  g_autoptr(SsqUserRow) b = NULL;
+  SsqUserRow a_row = { (char *) "ub", (char *) "a", (char *) "A", 1, 0 };
+  SsqUserRow b_row = { (char *) "ua", (char *) "b", (char *) "B", 2, 0 };
+  SsqServerStore *store = ssq_server_store_open (path, TRUE, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (ssq_server_store_user_insert (store, &a_row, "h", &error));
+  g_assert_true (ssq_server_store_user_insert (store, &b_row, "h", &error));
+  a = ssq_server_store_user_by_name (store, "a", NULL, &error);
+  b = ssq_server_store_user_by_name (store, "b", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (a->server_admin);
+  g_assert_false (b->server_admin);
+  ssq_server_store_close (store);
+}
+
+/* Reset codes: 80 random bits in groups; read back whatever the case,
+ * dashes and look-alike letters; anything else is no code. */
+static void
+test_reset_codes (void)
+{
+  g_autofree char *code = ssq_server_auth_new_reset_code ();
+  g_autofree char *lower = g_ascii_strdown (code, -1);
+  g_autofree char *other = ssq_server_auth_new_reset_code ();
+  guint8 h1[SSQ_TOKEN_HASH_BYTES], h2[SSQ_TOKEN_HASH_BYTES], h3[SSQ_TOKEN_HASH_BYTES];
+  guint8 h4[SSQ_TOKEN_HASH_BYTES];
+
+  g_assert_cmpuint (strlen (code), ==, 19);
+  g_assert_cmpstr (code, !=, other);
+  g_assert_true (ssq_server_auth_reset_code_hash (code, h1));
+  g_assert_true (ssq_server_auth_reset_code_hash (lower, h2));
+  g_assert_cmpmem (h1, sizeof h1, h2, sizeof h2);
+  g_assert_true (ssq_server_auth_reset_code_hash ("0111-ABCD-EFGH-JKMN", h3));
+  g_assert_true (ssq_server_auth_reset_code_hash ("oIlL abcd efgh jkmn", h4));
+  g_assert_cmpmem (h3, sizeof h3, h4, sizeof h4);
+  g_assert_false (ssq_server_auth_reset_code_hash ("0111-ABCD-EFGH-JKM", h4));
+  g_assert_false (ssq_server_auth_reset_code_hash ("0111-ABCD-EFGH-JKMNP", h4));
+  g_assert_false (ssq_server_auth_reset_code_hash ("0111-ABCD-EFGH-JKMU", h4));
+  g_assert_false (ssq_server_auth_reset_code_hash ("", h4));
+  g_assert_false (ssq_server_auth_reset_code_hash (NULL, h4));
 }
 
 static SsqMessageRow *new_message (const char *conversation_id, const char *sender, const char *client_id);
@@ -832,7 +971,11 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_assert_cmpint (sodium_init (), >=, 0);
   g_test_add_func ("/server/store/golden-schema", test_golden_schema);
+  g_test_add_func ("/server/store/golden-up-down", test_golden_up_down);
   g_test_add_func ("/server/store/migrate-revs", test_migrate_revs);
+  g_test_add_func ("/server/store/migrate-admin", test_migrate_admin);
+  g_test_add_func ("/server/store/first-account-admin", test_first_account_admin);
+  g_test_add_func ("/server/auth/reset-codes", test_reset_codes);
   g_test_add_func ("/server/store/history-stored-json", test_history_stored_json);
   g_test_add_func ("/server/store/messages", test_store_messages);
   g_test_add_func ("/server/store/message-ids-ordered", test_message_ids_ordered);

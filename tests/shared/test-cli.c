@@ -804,6 +804,89 @@ test_file_offline (void)
   g_assert_cmpint (ssq_test_db_count (server, "SELECT COUNT(*) FROM messages"), ==, 2);
 }
 
+/* export: the account, the conversations the user is in (not others'),
+ * every message of them in order, older ones paged from the server beyond
+ * what the cache synced (its window is 200), and with --media the files,
+ * byte for byte; the file is the user's alone. */
+static void
+test_export (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "[media]\nuploads_per_minute=0\n");
+  g_autoptr(CliUser) alice = cli_user_new ();
+  g_autoptr(SsqTestUser) bob = NULL;
+  g_autoptr(SsqTestUser) carol = NULL;
+  g_autoptr(SsqTestWs) ws = NULL;
+  g_autoptr(GBytes) bytes = ssq_test_random_bytes (30000, 3);
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *sum = ssq_test_sha256 (bytes);
+  g_autofree char *media_id = NULL, *ids = NULL, *direct = NULL, *text = NULL;
+  g_autofree char *file = g_build_filename (alice->home, "export.json", NULL);
+  g_autofree char *media_dir = g_build_filename (alice->home, "media", NULL);
+  g_autofree char *saved = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *root, *conversation, *files;
+  JsonArray *conversations, *messages;
+  GStatBuf st;
+  gsize length;
+
+  register_user (server, alice, "alice");
+  bob = ssq_test_register (server, "bob");
+  carol = ssq_test_register (server, "carol");
+  direct = ssq_test_create_conversation (server, bob, "{\"kind\":\"direct\",\"members\":[\"alice\"]}");
+  g_free (ssq_test_create_conversation (server, bob, "{\"kind\":\"direct\",\"members\":[\"carol\"]}"));
+  ws = ssq_test_ws_connect (server, bob->token, NULL);
+  for (int i = 1; i <= 450; i++)
+    {
+      g_autofree char *client_id = g_strdup_printf ("c%d", i);
+      g_autofree char *body = g_strdup_printf ("message %d", i);
+      g_autoptr(JsonObject) ack = ssq_test_ws_post (ws, direct, client_id, body);
+
+      g_assert_nonnull (ack);
+    }
+  media_id = ssq_test_media_upload_ok (server, bob->token, "photo.bin", bytes);
+  ids = g_strdup_printf ("[\"%s\"]", media_id);
+  g_assert_cmpuint (ssq_test_post_with_media (server, bob->token, direct, "m", ids, NULL), ==, 201);
+
+  g_assert_cmpint (run_cli (alice, NULL, "export", "-o", file, "--media", media_dir, NULL), ==, 0);
+  g_assert_cmpint (g_stat (file, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0077, ==, 0);
+  g_assert_true (g_file_get_contents (file, &text, NULL, &error));
+  node = parse_json (text);
+  root = json_node_get_object (node);
+  g_assert_cmpstr (json_object_get_string_member (root, "format"), ==, "supersoniq-export");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (root, "account"),
+                                                  "username"), ==, "alice");
+  conversations = json_object_get_array_member (root, "conversations");
+  g_assert_cmpuint (json_array_get_length (conversations), ==, 1);
+  conversation = json_array_get_object_element (conversations, 0);
+  g_assert_cmpstr (json_object_get_string_member (conversation, "id"), ==, direct);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (conversation, "members")), ==, 2);
+  messages = json_object_get_array_member (conversation, "messages");
+  g_assert_cmpuint (json_array_get_length (messages), ==, 451);
+  for (guint i = 0; i < 451; i++)
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (messages, i), "seq"), ==,
+                     i + 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (messages, 0), "body"), ==,
+                   "message 1");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_array_member (
+                     json_array_get_object_element (messages, 450), "media") ?
+                     json_array_get_object_element (json_object_get_array_member (
+                       json_array_get_object_element (messages, 450), "media"), 0) : NULL, "id"),
+                   ==, media_id);
+  files = json_object_get_object_member (root, "media_files");
+  g_assert_true (g_file_get_contents (json_object_get_string_member (files, media_id), &saved, &length,
+                                      &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr(GBytes) got = g_bytes_new (saved, length);
+    g_autofree char *got_sum = ssq_test_sha256 (got);
+
+    g_assert_cmpstr (got_sum, ==, sum);
+  }
+  /* --media belongs to export alone. */
+  g_assert_cmpint (run_cli (alice, NULL, "conversations", "--media", media_dir, NULL), ==, 2);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -814,6 +897,7 @@ main (int    argc,
   g_test_add_func ("/cli/ambiguous-title", test_ambiguous_title);
   g_test_add_func ("/cli/hostile-text", test_hostile_text);
   g_test_add_func ("/cli/json-is-wire", test_json_is_wire);
+  g_test_add_func ("/cli/export", test_export);
   g_test_add_func ("/cli/send-history-and-queue", test_send_history_and_queue);
   g_test_add_func ("/cli/tail", test_tail);
   g_test_add_func ("/cli/send-file-and-download", test_send_file_and_download);

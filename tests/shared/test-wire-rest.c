@@ -49,6 +49,8 @@ rest_encode (const char *name)
     return ssq_wire_credentials_encode (&(SsqWireCredentials) { "alice", "correct horse", "Alice", NULL });
   if (IS ("rest-login"))
     return ssq_wire_credentials_encode (&(SsqWireCredentials) { "alice", "correct horse", NULL, "laptop" });
+  if (IS ("rest-password-reset"))
+    return ssq_wire_password_reset_encode (&(SsqWirePasswordReset) { "alice", "ABCD-EFGH-JKMN-PQRS", "new password", "laptop" });
   if (IS ("rest-me-patch"))
     return ssq_wire_account_change_encode (&(SsqWireAccountChange) { "Al", "new password", "correct horse" });
   if (IS ("rest-me-delete"))
@@ -136,6 +138,16 @@ rest_decode_request (const char *name,
       g_assert_cmpstr (c.password, ==, "correct horse");
       g_assert_cmpstr (c.display_name, ==, IS ("rest-register") ? "Alice" : NULL);
       g_assert_cmpstr (c.device, ==, IS ("rest-register") ? NULL : "laptop");
+    }
+  else if (IS ("rest-password-reset"))
+    {
+      SsqWirePasswordReset r;
+
+      g_assert_true (ssq_wire_password_reset_decode (object, &r, &error));
+      g_assert_cmpstr (r.username, ==, "alice");
+      g_assert_cmpstr (r.code, ==, "ABCD-EFGH-JKMN-PQRS");
+      g_assert_cmpstr (r.password, ==, "new password");
+      g_assert_cmpstr (r.device, ==, "laptop");
     }
   else if (IS ("rest-me-patch") || IS ("rest-me-delete"))
     {

@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-server-backup-files.c: the file work of backup and restore: copies
+ * hashed as they are made, fsyncs of files and directories, removal of a
+ * tree that never follows a link, and the lock files. */
+#include "ssq-server-backup-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define COPY_CHUNK (256 * 1024)
+
+gboolean
+ssq_backup_errno (GError     **error,
+                  int          errsv,
+                  const char  *what,
+                  const char  *path)
+{
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv), "Cannot %s %s: %s", what, path,
+               g_strerror (errsv));
+  return FALSE;
+}
+
+gboolean
+ssq_backup_sync_dir (const char  *path,
+                     GError     **error)
+{
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int errsv;
+
+  if (fd < 0)
+    return ssq_backup_errno (error, errno, "open", path);
+  if (fsync (fd) == 0)
+    {
+      close (fd);
+      return TRUE;
+    }
+  errsv = errno;
+  close (fd);
+  return ssq_backup_errno (error, errsv, "sync", path);
+}
+
+gboolean
+ssq_backup_sync_file (const char  *path,
+                      GError     **error)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  int errsv;
+
+  if (fd < 0)
+    return ssq_backup_errno (error, errno, "open", path);
+  if (fsync (fd) == 0)
+    {
+      close (fd);
+      return TRUE;
+    }
+  errsv = errno;
+  close (fd);
+  return ssq_backup_errno (error, errsv, "sync", path);
+}
+
+gboolean
+ssq_backup_mkdir (const char  *path,
+                  GError     **error)
+{
+  if (g_mkdir (path, 0700) != 0 && errno != EEXIST)
+    return ssq_backup_errno (error, errno, "create the directory", path);
+  return TRUE;
+}
+
+gboolean
+ssq_backup_is_hash (const char *name)
+{
+  if (strlen (name) != 64)
+    return FALSE;
+  for (int i = 0; i < 64; i++)
+    if (!g_ascii_isxdigit (name[i]) || g_ascii_isupper (name[i]))
+      return FALSE;
+  return TRUE;
+}
+
+char *
+ssq_backup_media_path (const char *root,
+                       const char *sha256)
+{
+  char prefix[3] = { sha256[0], sha256[1], '\0' };
+
+  return g_build_filename (root, prefix, sha256, NULL);
+}
+
+/* Reads all of @in_fd, writing it to @out_fd (if >= 0) and hashing it. */
+static gboolean
+pump (int          in_fd,
+      int          out_fd,
+      const char  *from,
+      const char  *to,
+      GChecksum   *sum,
+      goffset     *out_size,
+      GError     **error)
+{
+  g_autofree guint8 *buffer = g_malloc (COPY_CHUNK);
+  goffset total = 0;
+
+  for (;;)
+    {
+      ssize_t n = read (in_fd, buffer, COPY_CHUNK);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return ssq_backup_errno (error, errno, "read", from);
+      if (n == 0)
+        break;
+      g_checksum_update (sum, buffer, n);
+      total += n;
+      for (ssize_t done = 0; out_fd >= 0 && done < n;)
+        {
+          ssize_t w = write (out_fd, buffer + done, n - done);
+
+          if (w < 0 && errno == EINTR)
+            continue;
+          if (w < 0)
+            return ssq_backup_errno (error, errno, "write", to);
+          done += w;
+        }
+    }
+  *out_size = total;
+  return TRUE;
+}
+
+char *
+ssq_backup_file_sha256 (const char  *path,
+                        goffset     *out_size,
+                        GError     **error)
+{
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  goffset size = 0;
+  gboolean ok;
+
+  if (fd < 0)
+    {
+      ssq_backup_errno (error, errno, "open", path);
+      return NULL;
+    }
+  ok = pump (fd, -1, path, NULL, sum, &size, error);
+  close (fd);
+  if (!ok)
+    return NULL;
+  if (out_size != NULL)
+    *out_size = size;
+  return g_strdup (g_checksum_get_string (sum));
+}
+
+gboolean
+ssq_backup_copy_file (const char  *from,
+                      const char  *to,
+                      char       **out_sha256,
+                      goffset     *out_size,
+                      GError     **error)
+{
+  g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  int in_fd, out_fd, errsv;
+  goffset size = 0;
+  gboolean ok;
+
+  /* The media store renames files out before it unlinks them, and never
+   * writes one in place: once open, the bytes read are the whole file. */
+  in_fd = open (from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (in_fd < 0)
+    return ssq_backup_errno (error, errno, "open", from);
+  out_fd = open (to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (out_fd < 0)
+    {
+      errsv = errno;
+      close (in_fd);
+      return ssq_backup_errno (error, errsv, "create", to);
+    }
+  ok = pump (in_fd, out_fd, from, to, sum, &size, error);
+  close (in_fd);
+  if (ok && fsync (out_fd) != 0)
+    ok = ssq_backup_errno (error, errno, "sync", to);
+  if (close (out_fd) != 0 && ok)
+    ok = ssq_backup_errno (error, errno, "write", to);
+  if (!ok)
+    {
+      g_unlink (to);
+      return FALSE;
+    }
+  if (out_sha256 != NULL)
+    *out_sha256 = g_strdup (g_checksum_get_string (sum));
+  if (out_size != NULL)
+    *out_size = size;
+  return TRUE;
+}
+
+gboolean
+ssq_backup_remove_tree (const char  *path,
+                        GError     **error)
+{
+  GStatBuf st;
+
+  if (g_lstat (path, &st) != 0)
+    return errno == ENOENT ? TRUE : ssq_backup_errno (error, errno, "read", path);
+  if (S_ISDIR (st.st_mode))
+    {
+      g_autoptr(GDir) dir = g_dir_open (path, 0, error);
+      const char *name;
+
+      if (dir == NULL)
+        return FALSE;
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          if (!ssq_backup_remove_tree (child, error))
+            return FALSE;
+        }
+      if (g_rmdir (path) != 0)
+        return ssq_backup_errno (error, errno, "remove", path);
+      return TRUE;
+    }
+  if (g_unlink (path) != 0)
+    return ssq_backup_errno (error, errno, "remove", path);
+  return TRUE;
+}
+
+gboolean
+ssq_backup_check_empty (const char  *path,
+                        const char  *what,
+                        const char  *ignore,
+                        GError     **error)
+{
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GError) local = NULL;
+  const char *name;
+  GStatBuf st;
+
+  if (g_lstat (path, &st) != 0)
+    return errno == ENOENT ? TRUE : ssq_backup_errno (error, errno, "read", path);
+  if (!S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                   "%s %s exists and is not a directory", what, path);
+      return FALSE;
+    }
+  dir = g_dir_open (path, 0, &local);
+  if (dir == NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  while ((name = g_dir_read_name (dir)) != NULL && g_strcmp0 (name, ignore) == 0)
+    ;
+  if (name != NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_EMPTY,
+                   "%s %s is not empty (it holds %s): choose a new or empty directory",
+                   what, path, name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ssq_backup_write_file (const char  *path,
+                       const char  *contents,
+                       GError     **error)
+{
+  g_autofree char *temp = g_strconcat (path, ".tmp", NULL);
+  gsize length = strlen (contents);
+  int fd = open (temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  gsize done = 0;
+
+  if (fd < 0)
+    return ssq_backup_errno (error, errno, "create", temp);
+  while (done < length)
+    {
+      ssize_t w = write (fd, contents + done, length - done);
+
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w < 0)
+        {
+          int errsv = errno;
+
+          close (fd);
+          g_unlink (temp);
+          return ssq_backup_errno (error, errsv, "write", temp);
+        }
+      done += w;
+    }
+  if (fsync (fd) != 0 || close (fd) != 0)
+    {
+      g_unlink (temp);
+      return ssq_backup_errno (error, errno, "write", temp);
+    }
+  if (g_rename (temp, path) != 0)
+    {
+      int errsv = errno;
+
+      g_unlink (temp);
+      return ssq_backup_errno (error, errsv, "rename to", path);
+    }
+  return TRUE;
+}
+
+int
+ssq_backup_lock (const char  *dir,
+                 const char  *name,
+                 const char  *holder,
+                 GError     **error)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+  if (fd < 0)
+    {
+      ssq_backup_errno (error, errno, "open", path);
+      return -1;
+    }
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      int errsv = errno;
+
+      close (fd);
+      if (errsv == EWOULDBLOCK)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                     "%s is locked (%s holds it): stop it first", path, holder);
+      else
+        ssq_backup_errno (error, errsv, "lock", path);
+      return -1;
+    }
+  return fd;
+}
