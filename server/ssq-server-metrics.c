@@ -13,9 +13,16 @@ static const double batch_bounds[SSQ_METRICS_N_BUCKETS] = {
   1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192,
 };
 
+/* When the server was made: the process's start as far as a scraper
+ * cares (milliseconds after exec). Read from /proc it would need
+ * /proc/uptime, which the system unit hides (ProcSubset=pid). */
+static double process_started = -1;
+
 void
 ssq_server_metrics_init (SsqServerMetrics *m)
 {
+  if (process_started < 0)
+    process_started = g_get_real_time () / 1e6;
   memset (m, 0, sizeof *m);
   m->http_latency.bounds = latency_bounds;
   m->ws_latency.bounds = latency_bounds;
@@ -105,29 +112,6 @@ resident_bytes (void)
   return g_ascii_strtoll (line + 6, NULL, 10) * 1024;
 }
 
-/* Field 22 of /proc/self/stat, after the command in parentheses (which may
- * hold spaces and parentheses itself): clock ticks after boot. */
-static double
-start_time_seconds (void)
-{
-  g_autofree char *stat = NULL;
-  g_autofree char *uptime = NULL;
-  g_auto(GStrv) fields = NULL;
-  const char *after;
-  double ticks = (double) sysconf (_SC_CLK_TCK);
-
-  if (!g_file_get_contents ("/proc/self/stat", &stat, NULL, NULL) ||
-      !g_file_get_contents ("/proc/uptime", &uptime, NULL, NULL) ||
-      (after = strrchr (stat, ')')) == NULL || ticks <= 0)
-    return -1;
-  fields = g_strsplit (after + 2, " ", 0);
-  if (g_strv_length (fields) < 20)
-    return -1;
-  /* now - (uptime - started after boot) */
-  return g_get_real_time () / 1e6 - g_ascii_strtod (uptime, NULL) +
-         g_ascii_strtoull (fields[19], NULL, 10) / ticks;
-}
-
 /**
  * ssq_server_metrics_process:
  * Reads the process's figures, for a scrape.
@@ -135,13 +119,10 @@ start_time_seconds (void)
 void
 ssq_server_metrics_process (SsqProcessStats *out)
 {
-  static double started = 0;
   struct rlimit limit;
   struct rusage usage;
 
-  if (started == 0)
-    started = start_time_seconds ();
-  out->start_time_seconds = started;
+  out->start_time_seconds = process_started;
   out->open_fds = count_open_fds ();
   out->max_fds = getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY
                    ? (gint64) limit.rlim_cur : -1;
