@@ -4,6 +4,7 @@
 #include "ssq-server-admin-cli.h"
 #include "ssq-server-backup-cli.h"
 #include "ssq-server-config.h"
+#include "ssq-server-log.h"
 #include "ssq-server-notify.h"
 #include "ssq-config.h"
 #include "net/ssq-net.h"
@@ -50,25 +51,61 @@ signal_cb (gpointer data)
 }
 
 /* One server per data directory: a second one would corrupt nothing (SQLite
- * locks), but would fight over the port and confuse everyone. */
+ * locks), but would fight over the port and confuse everyone. Only a lock
+ * held by another process means "in use": a directory we cannot write to
+ * is said to be one, with the reason. */
 static int
 lock_data_dir (const char  *data_dir,
                GError     **error)
 {
   g_autofree char *path = g_build_filename (data_dir, "server.lock", NULL);
-  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int errsv;
 
-  if (fd < 0 || flock (fd, LOCK_EX | LOCK_NB) != 0)
+  if (fd < 0)
+    {
+      errsv = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Data directory %s is not writable: %s (creating %s)", data_dir,
+                   g_strerror (errsv), path);
+      return -1;
+    }
+  if (flock (fd, LOCK_EX | LOCK_NB) == 0)
+    return fd;
+  errsv = errno;
+  if (errsv == EWOULDBLOCK)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                 "Data directory %s is in use by another server (it holds the lock on %s)",
+                 data_dir, path);
+  else
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                 "Cannot lock %s: %s", path, g_strerror (errsv));
+  close (fd);
+  return -1;
+}
+
+/* The data directory exists (made if need be) and is ours to write in. */
+static int
+prepare_data_dir (const char  *data_dir,
+                  GError     **error)
+{
+  if (g_mkdir_with_parents (data_dir, 0700) != 0)
     {
       int errsv = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "Data directory %s is in use by another server (%s)", data_dir,
-                   g_strerror (errsv));
-      if (fd >= 0)
-        close (fd);
+                   "Cannot create the data directory %s: %s", data_dir, g_strerror (errsv));
       return -1;
     }
-  return fd;
+  /* A lock file left by an earlier run opens even in a directory made
+   * read-only since; the database beside it would not. */
+  if (access (data_dir, W_OK | X_OK) != 0)
+    {
+      int errsv = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Data directory %s is not writable: %s", data_dir, g_strerror (errsv));
+      return -1;
+    }
+  return lock_data_dir (data_dir, error);
 }
 
 int
@@ -98,6 +135,7 @@ main (int   argc,
   /* A peer or a pipe that went away is an error to handle where it
    * happens (EPIPE), never a reason for the server to die. */
   signal (SIGPIPE, SIG_IGN);
+  ssq_server_log_init ();
 
   setlocale (LC_ALL, "");
   if (argc > 1 && g_str_equal (argv[1], "admin"))
@@ -147,11 +185,9 @@ main (int   argc,
       g_printerr ("supersoniq-server: %s\n", error->message);
       return 2;
     }
-  if (g_mkdir_with_parents (config->data_dir, 0700) != 0 ||
-      (lock_fd = lock_data_dir (config->data_dir, &error)) < 0)
+  if ((lock_fd = prepare_data_dir (config->data_dir, &error)) < 0)
     {
-      g_printerr ("supersoniq-server: %s\n",
-                  error ? error->message : "cannot create the data directory");
+      g_printerr ("supersoniq-server: %s\n", error->message);
       return 1;
     }
 

@@ -389,6 +389,10 @@ login_verified_cb (GObject      *source,
   if (!ssq_server_auth_verify_finish (server->auth, result, &needs_rehash, &error) ||
       job->user == NULL)
     {
+      /* A name that is no account is not repeated: it may be a password
+       * typed in the wrong field. */
+      g_message ("Failed log-in to %s%s from %s", job->user ? "account " : "an unknown account",
+                 job->user ? job->user->username : "", ssq_request_peer (request));
       g_clear_error (&error);
       g_set_error_literal (&error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED,
                            "Wrong username or password");

@@ -296,6 +296,12 @@ ssq_server_chat_send (SsqServer       *server,
   op->user_data = user_data;
   op->user_data_free = user_data_free;
 
+  if (op->request.media_ids != NULL && !server->config->features_media)
+    {
+      g_set_error_literal (&error, SSQ_ERROR, SSQ_ERROR_FEATURE_DISABLED,
+                           "Media are switched off on this server");
+      goto fail;
+    }
   member = ssq_server_chat_require_member (server, op->request.conversation_id, user_id, &error);
   if (member == NULL)
     goto fail;

@@ -54,6 +54,11 @@ ssq_server_config_new (void)
 
   c->pwhash_opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
   c->pwhash_memlimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+
+  c->log_requests = TRUE;
+  c->metrics_access = SSQ_METRICS_ACCESS_LOOPBACK;
+  c->features_media = TRUE;
+  c->features_registration = TRUE;
   return c;
 }
 
@@ -64,6 +69,7 @@ ssq_server_config_free (SsqServerConfig *config)
     return;
   g_free (config->listen);
   g_free (config->data_dir);
+  g_free (config->metrics_token);
   g_free (config);
 }
 
@@ -73,9 +79,34 @@ ssq_server_config_default_data_dir (void)
   return g_build_filename (g_get_user_data_dir (), "supersoniq", NULL);
 }
 
+/* Reads the key file and remembers every key it asked for: what the file
+ * holds beyond them is a typo or a setting of another version, refused
+ * rather than ignored (see check_known ()). */
+typedef struct {
+  GKeyFile   *kf;
+  GHashTable *known;   /* group -> GPtrArray of its keys, in the order asked */
+  GPtrArray  *groups;  /* in the order asked */
+} Reader;
+
+static void
+note_key (Reader     *r,
+          const char *group,
+          const char *key)
+{
+  GPtrArray *keys = g_hash_table_lookup (r->known, group);
+
+  if (keys == NULL)
+    {
+      keys = g_ptr_array_new ();
+      g_hash_table_insert (r->known, (gpointer) group, keys);
+      g_ptr_array_add (r->groups, (gpointer) group);
+    }
+  g_ptr_array_add (keys, (gpointer) key);
+}
+
 /* Reads an unsigned key when present; absent keys keep their default. */
 static gboolean
-read_uint (GKeyFile    *kf,
+read_uint (Reader      *r,
            const char  *group,
            const char  *key,
            guint64      max,
@@ -83,9 +114,11 @@ read_uint (GKeyFile    *kf,
            GError     **error)
 {
   g_autoptr(GError) local_error = NULL;
-  g_autofree char *text = g_key_file_get_value (kf, group, key, NULL);
+  g_autofree char *text = NULL;
   guint64 v;
 
+  note_key (r, group, key);
+  text = g_key_file_get_value (r->kf, group, key, NULL);
   if (text == NULL)
     return TRUE;
   if (!g_ascii_string_to_unsigned (g_strstrip (text), 10, 0, max, &v, &local_error))
@@ -101,13 +134,13 @@ read_uint (GKeyFile    *kf,
 #define READ_UINT(group, key, field, max)                                   \
   G_STMT_START {                                                            \
     guint64 v_ = config->field;                                             \
-    if (!read_uint (kf, group, key, max, &v_, error))                       \
+    if (!read_uint (r, group, key, max, &v_, error))                        \
       return FALSE;                                                         \
     config->field = v_;                                                     \
   } G_STMT_END
 
 static gboolean
-read_bool (GKeyFile    *kf,
+read_bool (Reader      *r,
            const char  *group,
            const char  *key,
            gboolean    *value,
@@ -116,9 +149,10 @@ read_bool (GKeyFile    *kf,
   g_autoptr(GError) local_error = NULL;
   gboolean v;
 
-  if (!g_key_file_has_key (kf, group, key, NULL))
+  note_key (r, group, key);
+  if (!g_key_file_has_key (r->kf, group, key, NULL))
     return TRUE;
-  v = g_key_file_get_boolean (kf, group, key, &local_error);
+  v = g_key_file_get_boolean (r->kf, group, key, &local_error);
   if (local_error != NULL)
     {
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
@@ -129,29 +163,185 @@ read_bool (GKeyFile    *kf,
   return TRUE;
 }
 
-gboolean
-ssq_server_config_load_file (SsqServerConfig  *config,
-                             const char       *path,
-                             GError          **error)
+static void
+read_string (Reader      *r,
+             const char  *group,
+             const char  *key,
+             char       **value)
 {
-  g_autoptr(GKeyFile) kf = g_key_file_new ();
   char *s;
 
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error))
-    return FALSE;
+  note_key (r, group, key);
+  if ((s = g_key_file_get_string (r->kf, group, key, NULL)) != NULL)
+    {
+      g_free (*value);
+      *value = g_strstrip (s);
+    }
+}
 
-  if ((s = g_key_file_get_string (kf, "server", "listen", NULL)) != NULL)
+/* One of @choices (words separated by spaces); @value is its index. */
+static gboolean
+read_choice (Reader      *r,
+             const char  *group,
+             const char  *key,
+             const char  *choices,
+             guint       *value,
+             GError     **error)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) words = g_strsplit (choices, " ", -1);
+
+  read_string (r, group, key, &text);
+  if (text == NULL)
+    return TRUE;
+  for (guint i = 0; words[i] != NULL; i++)
+    if (g_str_equal (words[i], text))
+      {
+        *value = i;
+        return TRUE;
+      }
+  g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+               "[%s] %s: \"%s\" is not one of: %s", group, key, text, choices);
+  return FALSE;
+}
+
+/* Keys that older versions read and this one no longer does: accepted with a
+ * warning, so that an upgrade does not stop a server over a stale line. */
+static const struct {
+  const char *group;
+  const char *key;
+  const char *why;
+} retired_keys[] = {
+  { "limits", "logins_per_minute", "registrations are limited by registrations_per_hour, "
+                                   "logins by the login throttle" },
+};
+
+/* Groups of features to come: refused by name, since a [tls] group accepted
+ * and ignored would let an administrator believe the traffic is encrypted. */
+static const char *const future_groups[] = { "tls", "amqp", "discovery", NULL };
+
+static char *
+join_keys (GPtrArray *keys)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < keys->len; i++)
+    g_string_append_printf (s, "%s%s", i ? ", " : "", (const char *) keys->pdata[i]);
+  return g_string_free (s, FALSE);
+}
+
+/* A known name within two edits of @name, for "did you mean". */
+static const char *
+nearest (const char *name,
+         GPtrArray  *names)
+{
+  for (guint i = 0; i < names->len; i++)
     {
-      g_free (config->listen);
-      config->listen = g_strstrip (s);
+      const char *candidate = names->pdata[i];
+      gsize a = strlen (name), b = strlen (candidate);
+      guint d[65][65];
+
+      if (a > 64 || b > 64)
+        continue;
+      for (gsize x = 0; x <= a; x++)
+        d[x][0] = x;
+      for (gsize y = 0; y <= b; y++)
+        d[0][y] = y;
+      for (gsize x = 1; x <= a; x++)
+        for (gsize y = 1; y <= b; y++)
+          d[x][y] = MIN (MIN (d[x - 1][y] + 1, d[x][y - 1] + 1),
+                         d[x - 1][y - 1] + (name[x - 1] != candidate[y - 1]));
+      if (d[a][b] <= 2)
+        return candidate;
     }
-  if ((s = g_key_file_get_string (kf, "server", "data_dir", NULL)) != NULL)
+  return NULL;
+}
+
+static gboolean
+is_retired (const char *group,
+            const char *key)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (retired_keys); i++)
+    if (g_str_equal (retired_keys[i].group, group) && g_str_equal (retired_keys[i].key, key))
+      {
+        g_warning ("[%s] %s is ignored: %s", group, key, retired_keys[i].why);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static gboolean
+check_group (Reader      *r,
+             const char  *group,
+             GError     **error)
+{
+  g_autofree char *listed = NULL;
+  const char *hint;
+
+  if (g_hash_table_contains (r->known, group))
+    return TRUE;
+  if (g_strv_contains (future_groups, group))
     {
-      g_free (config->data_dir);
-      config->data_dir = g_strstrip (s);
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
+                   "[%s]: this version of the server has no such feature yet; remove the group",
+                   group);
+      return FALSE;
     }
-  if (!read_bool (kf, "server", "websocket_deflate", &config->websocket_deflate, error) ||
-      !read_bool (kf, "server", "durable_commits", &config->durable_commits, error))
+  listed = join_keys (r->groups);
+  hint = nearest (group, r->groups);
+  g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
+               "unknown group [%s]%s%s%s; the groups are: %s", group,
+               hint ? " (did you mean [" : "", hint ? hint : "", hint ? "]?)" : "", listed);
+  return FALSE;
+}
+
+/* Every group and key of the file must be one the reader asked for. */
+static gboolean
+check_known (Reader  *r,
+             GError **error)
+{
+  g_auto(GStrv) groups = g_key_file_get_groups (r->kf, NULL);
+
+  for (guint g = 0; groups[g] != NULL; g++)
+    {
+      g_auto(GStrv) keys = NULL;
+      GPtrArray *known;
+
+      if (!check_group (r, groups[g], error))
+        return FALSE;
+      known = g_hash_table_lookup (r->known, groups[g]);
+      keys = g_key_file_get_keys (r->kf, groups[g], NULL, NULL);
+      for (guint k = 0; keys != NULL && keys[k] != NULL; k++)
+        {
+          g_autofree char *listed = NULL;
+          const char *hint;
+          gboolean found = FALSE;
+
+          for (guint i = 0; i < known->len && !found; i++)
+            found = g_str_equal (known->pdata[i], keys[k]);
+          if (found || is_retired (groups[g], keys[k]))
+            continue;
+          listed = join_keys (known);
+          hint = nearest (keys[k], known);
+          g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                       "unknown key \"%s\" in [%s]%s%s%s; the keys of [%s] are: %s",
+                       keys[k], groups[g], hint ? " (did you mean " : "", hint ? hint : "",
+                       hint ? "?)" : "", groups[g], listed);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+read_all (SsqServerConfig  *config,
+          Reader           *r,
+          GError          **error)
+{
+  read_string (r, "server", "listen", &config->listen);
+  read_string (r, "server", "data_dir", &config->data_dir);
+  if (!read_bool (r, "server", "websocket_deflate", &config->websocket_deflate, error) ||
+      !read_bool (r, "server", "durable_commits", &config->durable_commits, error))
     return FALSE;
   READ_UINT ("server", "commit_batch_max", commit_batch_max, 100000);
   READ_UINT ("server", "session_purge_interval", session_purge_interval, 86400);
@@ -191,36 +381,112 @@ ssq_server_config_load_file (SsqServerConfig  *config,
 
   READ_UINT ("security", "pwhash_opslimit", pwhash_opslimit, crypto_pwhash_OPSLIMIT_MAX);
   READ_UINT ("security", "pwhash_memlimit", pwhash_memlimit, G_MAXUINT32);
+
+  if (!read_bool (r, "log", "requests", &config->log_requests, error))
+    return FALSE;
+  if (!read_choice (r, "metrics", "access", "loopback token open", &config->metrics_access, error))
+    return FALSE;
+  read_string (r, "metrics", "token", &config->metrics_token);
+
+  return read_bool (r, "features", "media", &config->features_media, error) &&
+         read_bool (r, "features", "registration", &config->features_registration, error) &&
+         read_bool (r, "features", "broker", &config->features_broker, error) &&
+         read_bool (r, "features", "discovery", &config->features_discovery, error);
+}
+
+gboolean
+ssq_server_config_load_file (SsqServerConfig  *config,
+                             const char       *path,
+                             GError          **error)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autoptr(GHashTable) known = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                       (GDestroyNotify) g_ptr_array_unref);
+  g_autoptr(GPtrArray) groups = g_ptr_array_new ();
+  Reader r = { kf, known, groups };
+
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, error))
+    return FALSE;
+  return read_all (config, &r, error) && check_known (&r, error);
+}
+
+static gboolean
+parse_port (const char  *listen,
+            const char  *text,
+            guint16     *out_port,
+            GError     **error)
+{
+  gsize len = strlen (text);
+  guint64 port = 0;
+
+  if (len == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "Listen address \"%s\" has no port (HOST:PORT, :PORT or PORT)", listen);
+      return FALSE;
+    }
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isdigit (text[i]))
+      {
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                     "Listen address \"%s\": port \"%s\" is not a number", listen, text);
+        return FALSE;
+      }
+  if (len > 5 || (port = g_ascii_strtoull (text, NULL, 10)) > 65535)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "Listen address \"%s\": port %s out of range 0-65535 (0 picks a free port)",
+                   listen, text);
+      return FALSE;
+    }
+  *out_port = (guint16) port;
   return TRUE;
 }
 
+/**
+ * ssq_server_config_parse_listen:
+ * Splits HOST:PORT; [IPV6]:PORT and a bare IPv6 address before the last
+ * colon work too. PORT alone and :PORT mean every IPv4 interface
+ * (0.0.0.0), as the default does.
+ */
 gboolean
 ssq_server_config_parse_listen (const char  *listen,
                                 char       **out_host,
                                 guint16     *out_port,
                                 GError     **error)
 {
-  const char *colon = listen ? strrchr (listen, ':') : NULL;
+  const char *colon;
   g_autofree char *host = NULL;
-  guint64 port;
 
-  if (colon == NULL || colon == listen ||
-      !g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &port, NULL))
+  if (listen == NULL || listen[0] == '\0')
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Listen address \"%s\" is not HOST:PORT", listen ? listen : "");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "The listen address is empty (HOST:PORT, :PORT or PORT)");
       return FALSE;
     }
-  host = g_strndup (listen, colon - listen);
-  /* Accept [::1]:8080 as well as ::1 written bare before the last colon. */
-  if (host[0] == '[' && host[strlen (host) - 1] == ']')
+  if (listen[0] == '[')
     {
-      char *inner = g_strndup (host + 1, strlen (host) - 2);
+      const char *close = strchr (listen, ']');
+
+      if (close == NULL || close[1] != ':')
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "Listen address \"%s\" is not [IPV6]:PORT", listen);
+          return FALSE;
+        }
+      host = g_strndup (listen + 1, close - listen - 1);
+      colon = close + 1;
+    }
+  else if ((colon = strrchr (listen, ':')) != NULL)
+    host = g_strndup (listen, colon - listen);
+  if (!parse_port (listen, colon != NULL ? colon + 1 : listen, out_port, error))
+    return FALSE;
+  if (host == NULL || host[0] == '\0')
+    {
       g_free (host);
-      host = inner;
+      host = g_strdup ("0.0.0.0");
     }
   *out_host = g_steal_pointer (&host);
-  *out_port = (guint16) port;
   return TRUE;
 }
 
@@ -233,6 +499,13 @@ ssq_server_config_validate (SsqServerConfig  *config,
 
   if (!ssq_server_config_parse_listen (config->listen, &host, &port, error))
     return FALSE;
+  if (!g_hostname_is_ip_address (host) && !g_str_equal (host, "localhost"))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "Listen address \"%s\": \"%s\" is not an IP address (nor localhost)",
+                   config->listen, host);
+      return FALSE;
+    }
   if (config->data_dir == NULL || config->data_dir[0] == '\0')
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "No data directory");
@@ -280,6 +553,13 @@ ssq_server_config_validate (SsqServerConfig  *config,
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                            "pwhash limits are below libsodium's minimum");
+      return FALSE;
+    }
+  if (config->metrics_access == SSQ_METRICS_ACCESS_TOKEN &&
+      (config->metrics_token == NULL || strlen (config->metrics_token) < 16))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "[metrics] access=token needs a token= of at least 16 characters");
       return FALSE;
     }
   return TRUE;

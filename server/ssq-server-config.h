@@ -54,7 +54,27 @@ typedef struct {
   /* [security] */
   guint64  pwhash_opslimit;      /* Argon2id cost; defaults are libsodium's "interactive" */
   gsize    pwhash_memlimit;
+
+  /* [log] */
+  gboolean log_requests;         /* a line per HTTP request, at info level */
+
+  /* [metrics] */
+  guint    metrics_access;       /* SsqMetricsAccess: who may read /metrics */
+  char    *metrics_token;        /* the bearer token of SSQ_METRICS_ACCESS_TOKEN */
+
+  /* [features] */
+  gboolean features_media;       /* uploads, downloads, thumbnails */
+  gboolean features_registration; /* POST /api/v1/register */
+  gboolean features_broker;      /* reserved: not built yet */
+  gboolean features_discovery;   /* reserved: not built yet */
 } SsqServerConfig;
+
+/* The order of the words of [metrics] access. */
+typedef enum {
+  SSQ_METRICS_ACCESS_LOOPBACK,   /* peers on a loopback address only */
+  SSQ_METRICS_ACCESS_TOKEN,      /* Authorization: Bearer [metrics] token */
+  SSQ_METRICS_ACCESS_OPEN,       /* anyone */
+} SsqMetricsAccess;
 
 SsqServerConfig *ssq_server_config_new           (void);
 void             ssq_server_config_free          (SsqServerConfig  *config);

@@ -9,6 +9,7 @@
 #include "ssq-server-thumbnailer.h"
 #include "ssq-server-session.h"
 
+#include <sodium.h>
 #include <string.h>
 
 #define API_PREFIX "/api/v1/"
@@ -17,6 +18,13 @@
  * separated by spaces); anything else is refused with 400 rather than
  * ignored, so that a typo or a feature this server lacks never looks like
  * success. */
+/* What a route belongs to, for [features]. */
+typedef enum {
+  FEATURE_NONE,
+  FEATURE_MEDIA,
+  FEATURE_REGISTRATION,
+} Feature;
+
 typedef struct {
   const char   *method;
   const char   *pattern;    /* segments below /api/v1/, "*" matches one */
@@ -26,10 +34,13 @@ typedef struct {
   const char   *fields;     /* body members allowed (json_body routes) */
   SsqRouteFunc  func;
   SsqRouteFunc  head;       /* runs at the headers instead, before the body (uploads) */
+  Feature       feature;
 } Route;
 
 static const Route routes[] = {
-  { "POST",   "register",                   FALSE, TRUE,  NULL, "username password display_name device", ssq_api_register },
+  { "GET",    "server",                     FALSE, FALSE, NULL, NULL, ssq_api_server_info },
+  { "POST",   "register",                   FALSE, TRUE,  NULL, "username password display_name device", ssq_api_register,
+    NULL, FEATURE_REGISTRATION },
   { "POST",   "login",                      FALSE, TRUE,  NULL, "username password device", ssq_api_login },
   { "POST",   "password-reset",             FALSE, TRUE,  NULL, "username code password device", ssq_api_password_reset },
   { "POST",   "logout",                     TRUE,  FALSE, NULL, NULL, ssq_api_logout },
@@ -48,11 +59,13 @@ static const Route routes[] = {
   { "PATCH",  "conversations/*/messages/*", TRUE,  TRUE,  NULL, "body", ssq_api_message_patch },
   { "DELETE", "conversations/*/messages/*", TRUE,  FALSE, NULL, NULL, ssq_api_message_delete },
   { "POST",   "media",                      TRUE,  FALSE, "name", NULL, ssq_api_media_upload_buffered,
-    ssq_api_media_upload },
-  { "GET",    "media/*",                    TRUE,  FALSE, NULL, NULL, ssq_api_media_get },
-  { "HEAD",   "media/*",                    TRUE,  FALSE, NULL, NULL, ssq_api_media_get },
-  { "GET",    "media/*/thumbnail",          TRUE,  FALSE, NULL, NULL, ssq_api_media_thumbnail },
-  { "HEAD",   "media/*/thumbnail",          TRUE,  FALSE, NULL, NULL, ssq_api_media_thumbnail },
+    ssq_api_media_upload, FEATURE_MEDIA },
+  { "GET",    "media/*",                    TRUE,  FALSE, NULL, NULL, ssq_api_media_get, NULL, FEATURE_MEDIA },
+  { "HEAD",   "media/*",                    TRUE,  FALSE, NULL, NULL, ssq_api_media_get, NULL, FEATURE_MEDIA },
+  { "GET",    "media/*/thumbnail",          TRUE,  FALSE, NULL, NULL, ssq_api_media_thumbnail, NULL,
+    FEATURE_MEDIA },
+  { "HEAD",   "media/*/thumbnail",          TRUE,  FALSE, NULL, NULL, ssq_api_media_thumbnail, NULL,
+    FEATURE_MEDIA },
 };
 
 /* The WebSocket upgrade, /healthz and /metrics have no entry above. */
@@ -366,8 +379,29 @@ split_path (const char *path)
   return segments;
 }
 
-/* What every route checks before its handler: the token and the query
- * parameters; FALSE with the error reply set. */
+/* A route of a feature switched off answers so, to anyone, before
+ * anything else is looked at (an upload's body is not read). */
+static gboolean
+feature_enabled (SsqServer  *server,
+                 Feature     feature,
+                 GError    **error)
+{
+  const SsqServerConfig *config = server->config;
+
+  if (feature == FEATURE_MEDIA && !config->features_media)
+    g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_FEATURE_DISABLED,
+                         "Media are switched off on this server");
+  else if (feature == FEATURE_REGISTRATION && !config->features_registration)
+    g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_FEATURE_DISABLED,
+                         "Registration is closed on this server: ask its administrator "
+                         "for an account");
+  else
+    return TRUE;
+  return FALSE;
+}
+
+/* What every route checks before its handler: the feature, the token and
+ * the query parameters; FALSE with the error reply set. */
 static gboolean
 check_request (SsqRequest  *request,
                const Route *route)
@@ -375,6 +409,11 @@ check_request (SsqRequest  *request,
   g_autoptr(GError) error = NULL;
   SsqNetRequest *net = request->net;
 
+  if (!feature_enabled (request->server, route->feature, &error))
+    {
+      ssq_request_reply_error (request, error);
+      return FALSE;
+    }
   if (ssq_net_request_get_query (net) != NULL)
     request->query = g_hash_table_ref (ssq_net_request_get_query (net));
   if (route->auth)
@@ -484,16 +523,80 @@ healthz (SsqNetRequest *net)
   ssq_net_request_respond (net, 200, "application/json", g_strdup (body), strlen (body), NULL);
 }
 
-static gint64
-current_rss (void)
+/* A loopback peer: 127.0.0.0/8, ::1, or 127/8 mapped into IPv6 (a listener
+ * on [::] sees IPv4 peers so). Any other address is not, even one of this
+ * machine's own interfaces: a connection from it may be forwarded. */
+static gboolean
+peer_is_loopback (const char *peer)
 {
-  g_autofree char *status = NULL;
-  const char *line;
+  g_autoptr(GInetAddress) address = peer ? g_inet_address_new_from_string (peer) : NULL;
+  const guint8 *bytes;
 
-  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) ||
-      (line = strstr (status, "VmRSS:")) == NULL)
-    return -1;
-  return g_ascii_strtoll (line + 6, NULL, 10) * 1024;
+  if (address == NULL)
+    return FALSE;
+  if (g_inet_address_get_is_loopback (address))
+    return TRUE;
+  if (g_inet_address_get_family (address) != G_SOCKET_FAMILY_IPV6)
+    return FALSE;
+  bytes = g_inet_address_to_bytes (address);
+  for (guint i = 0; i < 10; i++)
+    if (bytes[i] != 0)
+      return FALSE;
+  return bytes[10] == 0xff && bytes[11] == 0xff && bytes[12] == 127;
+}
+
+/* Both sides hashed first, so that the comparison takes the same time
+ * whatever the length or the content of what the client sent. */
+static gboolean
+metrics_token_ok (const char *expected,
+                  const char *given)
+{
+  guint8 a[crypto_generichash_BYTES], b[crypto_generichash_BYTES];
+
+  if (given == NULL)
+    return FALSE;
+  crypto_generichash (a, sizeof a, (const guint8 *) expected, strlen (expected), NULL, 0);
+  crypto_generichash (b, sizeof b, (const guint8 *) given, strlen (given), NULL, 0);
+  return sodium_memcmp (a, b, sizeof a) == 0;
+}
+
+/* [metrics] access; FALSE with the refusal sent. */
+static gboolean
+metrics_allowed (SsqServer     *server,
+                 SsqNetRequest *net)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *token = NULL;
+  const char *extra = NULL;
+  guint status = 403;
+  gsize len;
+  char *body;
+
+  switch ((SsqMetricsAccess) server->config->metrics_access)
+    {
+    case SSQ_METRICS_ACCESS_OPEN:
+      return TRUE;
+    case SSQ_METRICS_ACCESS_LOOPBACK:
+      if (peer_is_loopback (ssq_net_request_get_peer (net)))
+        return TRUE;
+      error = g_error_new_literal (SSQ_ERROR, SSQ_ERROR_FORBIDDEN,
+                                   "/metrics is served to this machine only ([metrics] access)");
+      break;
+    case SSQ_METRICS_ACCESS_TOKEN:
+    default:
+      token = bearer_token (net);
+      if (metrics_token_ok (server->config->metrics_token, token))
+        return TRUE;
+      error = g_error_new_literal (SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED,
+                                   "/metrics needs the [metrics] token as a bearer token");
+      status = 401;
+      extra = "WWW-Authenticate: Bearer realm=\"metrics\"\r\n";
+      break;
+    }
+  ssq_server_metrics_error (&server->metrics, error);
+  body = error_body (error, &len);
+  ssq_net_request_respond (net, status, "application/json", body, len, extra);
+  return FALSE;
 }
 
 static void
@@ -502,7 +605,11 @@ metrics (SsqServer     *server,
 {
   char *text;
   gint64 loop_wall_us, loop_cpu_us;
+  SsqProcessStats process;
 
+  if (!metrics_allowed (server, net))
+    return;
+  ssq_server_metrics_process (&process);
   server->metrics.tcp_connections = ssq_net_server_n_connections (server->net);
   server->metrics.tcp_refused_total = ssq_net_server_refused_total (server->net);
   ssq_net_server_take_max_busy (server->net, &loop_wall_us, &loop_cpu_us);
@@ -518,7 +625,7 @@ metrics (SsqServer     *server,
   text = ssq_server_metrics_render (&server->metrics,
                                     ssq_server_hub_n_sessions (server->hub),
                                     ssq_server_hub_users_online (server->hub),
-                                    current_rss ());
+                                    &process);
   ssq_net_request_respond (net, 200, "text/plain; version=0.0.4", text, strlen (text), NULL);
 }
 
@@ -624,5 +731,6 @@ ssq_server_http_setup (SsqServer  *server,
   if (server->net == NULL)
     return FALSE;
   ssq_net_server_set_head_func (server->net, head_cb);
+  ssq_net_server_set_log_requests (server->net, config->log_requests);
   return TRUE;
 }

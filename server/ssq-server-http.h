@@ -56,6 +56,7 @@ gboolean ssq_request_query_int (SsqRequest  *request,
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqRequest, ssq_request_free)
 
 /* Route handlers (ssq-server-api-*.c) */
+void ssq_api_server_info           (SsqRequest *request);
 void ssq_api_register              (SsqRequest *request);
 void ssq_api_login                 (SsqRequest *request);
 void ssq_api_logout                (SsqRequest *request);

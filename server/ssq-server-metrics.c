@@ -3,6 +3,8 @@
 #include "ssq-server-metrics.h"
 
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 static const double latency_bounds[SSQ_METRICS_N_BUCKETS] = {
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
@@ -11,9 +13,16 @@ static const double batch_bounds[SSQ_METRICS_N_BUCKETS] = {
   1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192,
 };
 
+/* When the server was made: the process's start as far as a scraper
+ * cares (milliseconds after exec). Read from /proc it would need
+ * /proc/uptime, which the system unit hides (ProcSubset=pid). */
+static double process_started = -1;
+
 void
 ssq_server_metrics_init (SsqServerMetrics *m)
 {
+  if (process_started < 0)
+    process_started = g_get_real_time () / 1e6;
   memset (m, 0, sizeof *m);
   m->http_latency.bounds = latency_bounds;
   m->ws_latency.bounds = latency_bounds;
@@ -78,11 +87,70 @@ render_histogram (GString            *out,
   g_string_append_printf (out, "%s_count %" G_GUINT64_FORMAT "\n", name, h->count);
 }
 
+static gint64
+count_open_fds (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  gint64 n = 0;
+
+  if (dir == NULL)
+    return -1;
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n - 1;   /* the directory's own descriptor */
+}
+
+static gint64
+resident_bytes (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) ||
+      (line = strstr (status, "VmRSS:")) == NULL)
+    return -1;
+  return g_ascii_strtoll (line + 6, NULL, 10) * 1024;
+}
+
+/**
+ * ssq_server_metrics_process:
+ * Reads the process's figures, for a scrape.
+ */
+void
+ssq_server_metrics_process (SsqProcessStats *out)
+{
+  struct rlimit limit;
+  struct rusage usage;
+
+  out->start_time_seconds = process_started;
+  out->open_fds = count_open_fds ();
+  out->max_fds = getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY
+                   ? (gint64) limit.rlim_cur : -1;
+  out->resident_memory_bytes = resident_bytes ();
+  out->cpu_seconds = getrusage (RUSAGE_SELF, &usage) == 0
+                       ? usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+                         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+                       : -1;
+}
+
+static void
+render_double (GString    *out,
+               const char *name,
+               const char *type,
+               const char *help,
+               double      value)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_string_append_printf (out, "# HELP %s %s\n# TYPE %s %s\n%s %s\n", name, help, name, type,
+                          name, g_ascii_formatd (buf, sizeof buf, "%.6f", value));
+}
+
 char *
-ssq_server_metrics_render (SsqServerMetrics *m,
-                           guint64           sessions,
-                           guint64           users_online,
-                           gint64            rss_bytes)
+ssq_server_metrics_render (SsqServerMetrics      *m,
+                           guint64                sessions,
+                           guint64                users_online,
+                           const SsqProcessStats *process)
 {
   GString *out = g_string_new (NULL);
 
@@ -142,8 +210,22 @@ ssq_server_metrics_render (SsqServerMetrics *m,
   render_histogram (out, "ssq_commit_duration_seconds", "Time of one group commit.",
                     &m->commit_latency);
   render_histogram (out, "ssq_commit_batch_size", "Writes per group commit.", &m->commit_batch);
-  if (rss_bytes >= 0)
-    render_counter (out, "process_resident_memory_bytes", "gauge", "Resident memory.",
-                    (guint64) rss_bytes);
+  if (process->resident_memory_bytes >= 0)
+    render_counter (out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+                    (guint64) process->resident_memory_bytes);
+  if (process->open_fds >= 0)
+    render_counter (out, "process_open_fds", "gauge", "Number of open file descriptors.",
+                    (guint64) process->open_fds);
+  if (process->max_fds >= 0)
+    render_counter (out, "process_max_fds", "gauge",
+                    "Maximum number of open file descriptors (the soft limit).",
+                    (guint64) process->max_fds);
+  if (process->cpu_seconds >= 0)
+    render_double (out, "process_cpu_seconds_total", "counter",
+                   "Total user and system CPU time spent in seconds.", process->cpu_seconds);
+  if (process->start_time_seconds >= 0)
+    render_double (out, "process_start_time_seconds", "gauge",
+                   "Start time of the process since unix epoch in seconds.",
+                   process->start_time_seconds);
   return g_string_free (out, FALSE);
 }

@@ -46,9 +46,20 @@ void   ssq_histogram_observe      (SsqHistogram     *h,
                                    double            value);
 void   ssq_server_metrics_error   (SsqServerMetrics *m,
                                    const GError     *error);
+/* The process, as Prometheus's conventions name it (from /proc/self and
+ * getrlimit/getrusage); a field is -1 when it could not be read. */
+typedef struct {
+  gint64 open_fds;
+  gint64 max_fds;                 /* the soft limit */
+  gint64 resident_memory_bytes;
+  double cpu_seconds;             /* user and system */
+  double start_time_seconds;      /* since the epoch */
+} SsqProcessStats;
+
+void   ssq_server_metrics_process (SsqProcessStats  *out);
 char  *ssq_server_metrics_render  (SsqServerMetrics *m,
                                    guint64           sessions,
                                    guint64           users_online,
-                                   gint64            rss_bytes);
+                                   const SsqProcessStats *process);
 
 G_END_DECLS

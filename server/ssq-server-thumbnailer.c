@@ -329,7 +329,8 @@ ssq_server_thumbnailer_new (SsqServer *server)
   t->server = server;
   t->queue_max = config->thumbnail_queue;
   t->in_flight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  if (config->thumbnail_workers > 0)
+  /* [features] media=false: nothing is decoded, no thread is started. */
+  if (config->thumbnail_workers > 0 && config->features_media)
     t->pool = ssq_server_thumbnail_pool_new (config->thumbnail_workers, config->thumbnail_queue,
                                              config->max_image_pixels);
   return t;

@@ -251,9 +251,16 @@ ssq_server_new (SsqServerConfig  *config,
    * first request, as they would be after a blocking delete. */
   ssq_server_writer_flush (self->writer);
   self->purge_id = g_timeout_add_seconds (config->session_purge_interval, purge_cb, self);
-  self->media_expiry_id = ssq_server_api_media_start_expiry (self);
-  /* Thumbnails a previous run still owed. */
-  ssq_server_thumbnailer_kick (self->thumbnailer);
+  /* Media switched off: the store stays (a message deleted still lets its
+   * files go), but no upload expires and no thumbnail is made. */
+  if (config->features_media)
+    {
+      self->media_expiry_id = ssq_server_api_media_start_expiry (self);
+      /* Thumbnails a previous run still owed. */
+      ssq_server_thumbnailer_kick (self->thumbnailer);
+    }
+  if (config->features_broker || config->features_discovery)
+    g_warning ("[features] broker and discovery are not built in this version: left off");
   return g_steal_pointer (&self);
 }
 

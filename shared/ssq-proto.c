@@ -88,6 +88,7 @@ static const struct {
   [SSQ_ERROR_PROTOCOL]        = { "protocol", 0 },
   [SSQ_ERROR_QUOTA_EXCEEDED]  = { "quota_exceeded", 507 },
   [SSQ_ERROR_ACCOUNT_DISABLED] = { "account_disabled", 403 },
+  [SSQ_ERROR_FEATURE_DISABLED] = { "feature_disabled", 403 },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (error_table) == SSQ_ERROR_LAST + 1);

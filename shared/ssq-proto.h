@@ -81,9 +81,11 @@ typedef enum {
   /* A login (or a password reset) of an account the server's administrator
    * disabled. */
   SSQ_ERROR_ACCOUNT_DISABLED,
+  /* A feature the server's administrator switched off ([features]). */
+  SSQ_ERROR_FEATURE_DISABLED,
 } SsqError;
 
-#define SSQ_ERROR_LAST SSQ_ERROR_ACCOUNT_DISABLED
+#define SSQ_ERROR_LAST SSQ_ERROR_FEATURE_DISABLED
 
 #define SSQ_ERROR (ssq_error_quark ())
 GQuark       ssq_error_quark            (void);

@@ -370,6 +370,71 @@ static const http_parser_settings settings = {
 
 /* ---- Responses -------------------------------------------------------- */
 
+/* The path as sent, at most 200 bytes of it, anything but printable ASCII
+ * escaped (the parser lets some bytes through that a log should not hold). */
+static void
+append_path (GString    *out,
+             const char *path)
+{
+  for (gsize i = 0; path[i] != '\0'; i++)
+    {
+      guchar c = (guchar) path[i];
+
+      if (i == 200)
+        {
+          g_string_append (out, "...");
+          return;
+        }
+      if (c > 0x20 && c < 0x7f && c != '\\' && c != '"')
+        g_string_append_c (out, (char) c);
+      else
+        g_string_append_printf (out, "\\x%02x", c);
+    }
+}
+
+/* One line per request, when asked (ssq_net_server_set_log_requests ()):
+ * never the query, the headers or the body. @request may be a request cut
+ * short (no method or path yet). Built without allocating but the path,
+ * and handed to the writer as fields (journald keeps them). */
+static void
+log_request (SsqNetServer  *server,
+             SsqNetRequest *request,
+             guint          status)
+{
+  char status_text[8];
+  char ms_text[G_ASCII_DTOSTR_BUF_SIZE];
+  char message[320];
+  GString *path;
+  const char *method = request != NULL && request->method != NULL ? request->method : "-";
+  gint64 start_us = request != NULL ? request->start_us : 0;
+  double ms = start_us > 0 ? (g_get_monotonic_time () - start_us) / 1000.0 : 0;
+
+  if (!server->log_requests)
+    return;
+  path = g_string_sized_new (64);
+  if (request != NULL && request->path != NULL)
+    append_path (path, request->path);
+  else
+    g_string_append_c (path, '-');
+  g_snprintf (status_text, sizeof status_text, "%u", status);
+  g_ascii_formatd (ms_text, sizeof ms_text, "%.1f", ms);
+  g_snprintf (message, sizeof message, "%.16s %s %s %s ms", method, path->str, status_text,
+              ms_text);
+  {
+    const GLogField fields[] = {
+      { "MESSAGE", message, -1 },
+      { "PRIORITY", "6", -1 },
+      { "SSQ_HTTP_METHOD", method, -1 },
+      { "SSQ_HTTP_PATH", path->str, -1 },
+      { "SSQ_HTTP_STATUS", status_text, -1 },
+      { "SSQ_HTTP_MS", ms_text, -1 },
+    };
+
+    g_log_structured_array (G_LOG_LEVEL_INFO, fields, G_N_ELEMENTS (fields));
+  }
+  g_string_free (path, TRUE);
+}
+
 static const char *
 reason_phrase (guint status)
 {
@@ -483,6 +548,7 @@ ssq_net_http_error (SsqNetConn *conn,
   gsize len = 0;
   char *body = server->error_func ? server->error_func (status, message, &len) : NULL;
 
+  log_request (server, conn->http != NULL ? conn->http->building : NULL, status);
   if (conn->http != NULL)
     {
       conn->http->error_status = status;
@@ -657,6 +723,7 @@ ssq_net_request_respond (SsqNetRequest *request,
     }
   conn->http->in_flight = NULL;
   conn->read_ms = ssq_net_now_ms ();    /* the idle time starts after the answer */
+  log_request (conn->server, request, status);
   queue_response (conn, status, content_type, body, length, extra_headers,
                   request->keep_alive && !request->upgrade,
                   g_strcmp0 (request->method, "HEAD") == 0);
@@ -698,6 +765,7 @@ ssq_net_request_respond_file (SsqNetRequest *request,
     }
   conn->http->in_flight = NULL;
   conn->read_ms = ssq_net_now_ms ();
+  log_request (conn->server, request, status);
   queue_head (conn, status, content_type, length, extra_headers, keep_alive);
   if (g_strcmp0 (request->method, "HEAD") != 0 && status != 204 && status != 304)
     ssq_net_conn_queue_file (conn, fd, offset, length);
@@ -786,6 +854,7 @@ ssq_net_request_refuse (SsqNetRequest *request,
   request->sink = NULL;
   http->error_status = status;
   http->answered = TRUE;
+  log_request (conn->server, request, status);
   queue_response (conn, status, content_type, body, length, extra_headers, FALSE, FALSE);
   if (http->in_parser)
     http_parser_pause (&http->parser, 1);   /* ssq_net_http_feed () ends it */
@@ -862,6 +931,7 @@ ssq_net_request_accept_websocket (SsqNetRequest           *request,
                           "Sec-WebSocket-Accept: %s\r\n\r\n",
                           conn->server->server_name, accept);
   ssq_net_conn_queue_copy (conn, head, strlen (head));
+  log_request (conn->server, request, 101);
 
   conn->http->in_flight = NULL;
   g_clear_pointer (&conn->http, ssq_net_http_free);

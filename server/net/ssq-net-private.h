@@ -78,6 +78,7 @@ struct _SsqNetServer {
   guint8            *rbuf;         /* one read buffer for all connections */
   guint64            refused_total;
   gint64             emfile_logged;
+  gboolean           log_requests;  /* a line per answered request (info) */
 };
 
 /* ssq-net-conn.c */

@@ -288,3 +288,16 @@ listener_event (SsqNetWatch *watch,
   if (server->spare_fd < 0)
     server->spare_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
 }
+
+/**
+ * ssq_net_server_set_log_requests:
+ * Whether each answered request gets a line at info level: method, path
+ * (never the query: it may hold a name or an access token), status and
+ * time in ms. Off by default.
+ */
+void
+ssq_net_server_set_log_requests (SsqNetServer *server,
+                                 gboolean      log_requests)
+{
+  server->log_requests = log_requests;
+}

@@ -97,6 +97,8 @@ gboolean      ssq_net_server_listen        (SsqNetServer        *server,
 void          ssq_net_server_set_head_func (SsqNetServer       *server,
                                             SsqNetHeadFunc      head_func);
 void          ssq_net_server_stop_listening (SsqNetServer       *server);
+void          ssq_net_server_set_log_requests (SsqNetServer     *server,
+                                               gboolean          log_requests);
 void          ssq_net_server_close_all     (SsqNetServer        *server);
 guint         ssq_net_server_n_connections (SsqNetServer        *server);
 guint64       ssq_net_server_refused_total (SsqNetServer        *server);

@@ -80,6 +80,10 @@ launch (SsqTestServer      *server,
   g_ptr_array_add (argv, server->config_path);
   g_ptr_array_add (argv, NULL);
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  if (server->log_path != NULL)
+    g_subprocess_launcher_set_stderr_file_path (launcher, server->log_path);
+  if (server->log_debug)
+    g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "all", TRUE);
   server->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
                                                   &error);
   g_assert_no_error (error);
@@ -95,6 +99,12 @@ launch (SsqTestServer      *server,
   g_free (server->listen);
   server->listen = g_strdup (server->url + strlen ("http://"));
 }
+
+static SsqTestServer *start_full (const char         *data_dir,
+                                  const char         *extra_config,
+                                  const char * const *wrapper,
+                                  const char         *log_path,
+                                  gboolean            debug);
 
 /**
  * ssq_test_server_start:
@@ -118,9 +128,31 @@ ssq_test_server_start_wrapped (const char         *data_dir,
                                const char         *extra_config,
                                const char * const *wrapper)
 {
+  return start_full (data_dir, extra_config, wrapper, NULL, FALSE);
+}
+
+SsqTestServer *
+ssq_test_server_start_logged (const char *data_dir,
+                              const char *extra_config,
+                              const char *log_path,
+                              gboolean    debug)
+{
+  return start_full (data_dir, extra_config, NULL, log_path, debug);
+}
+
+static SsqTestServer *
+start_full (const char         *data_dir,
+            const char         *extra_config,
+            const char * const *wrapper,
+            const char         *log_path,
+            gboolean            debug)
+{
   g_autoptr(GError) error = NULL;
   SsqTestServer *server = g_new0 (SsqTestServer, 1);
   g_autofree char *config = NULL;
+
+  server->log_path = g_strdup (log_path);
+  server->log_debug = debug;
 
   if (data_dir == NULL)
     {
@@ -212,6 +244,7 @@ ssq_test_server_free (SsqTestServer *server)
   g_free (server->url);
   g_free (server->ws_url);
   g_free (server->listen);
+  g_free (server->log_path);
   g_free (server);
 }
 

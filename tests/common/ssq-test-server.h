@@ -16,6 +16,8 @@ typedef struct {
   char        *ws_url;
   char        *listen;       /* HOST:PORT once started */
   gboolean     own_dir;
+  char        *log_path;     /* where its stderr goes, if not inherited */
+  gboolean     log_debug;    /* G_MESSAGES_DEBUG=all */
 } SsqTestServer;
 
 typedef struct {
@@ -37,6 +39,12 @@ typedef struct {
  * already makes password hashing cheap). */
 SsqTestServer *ssq_test_server_start    (const char    *data_dir,
                                          const char    *extra_config);
+/* As ssq_test_server_start (), its stderr written to @log_path (each
+ * start truncates it), with G_MESSAGES_DEBUG=all when @debug. */
+SsqTestServer *ssq_test_server_start_logged (const char    *data_dir,
+                                             const char    *extra_config,
+                                             const char    *log_path,
+                                             gboolean       debug);
 void           ssq_test_server_restart  (SsqTestServer *server);
 void           ssq_test_server_kill     (SsqTestServer *server);
 int            ssq_test_server_stop     (SsqTestServer *server);

@@ -212,7 +212,7 @@ test_ping_during_commits (void)
    * nothing but its pongs (as a member it was cut off once, a slow
    * reader of 8 MB, and its next ping went to a closed socket). */
   g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL,
-    "[server]\ncommit_batch_max=100000\nmessages_per_minute=0\n"
+    "[server]\ncommit_batch_max=100000\n"
     "[limits]\nsend_queue_max=67108864\n");
   g_autoptr(SsqTestUser) a = ssq_test_register (server, "ping.a");
   g_autoptr(SsqTestUser) b = ssq_test_register (server, "ping.b");
@@ -273,7 +273,7 @@ test_ping_during_commits (void)
 static void
 test_sigkill_many_conversations (void)
 {
-  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "[server]\nmessages_per_minute=0\n");
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
   g_autoptr(SsqTestUser) a = ssq_test_register (server, "kill.a");
   g_autoptr(GPtrArray) peers = g_ptr_array_new_with_free_func ((GDestroyNotify) ssq_test_user_free);
   g_autoptr(GPtrArray) convs = g_ptr_array_new_with_free_func (g_free);
@@ -365,7 +365,7 @@ test_sigkill_many_conversations (void)
 static void
 test_resend_in_one_batch (void)
 {
-  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "[server]\nmessages_per_minute=0\n");
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
   g_autoptr(SsqTestUser) a = ssq_test_register (server, "twice.a");
   g_autoptr(SsqTestUser) b = ssq_test_register (server, "twice.b");
   g_autofree char *conv = ssq_test_create_conversation (server, a,

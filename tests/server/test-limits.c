@@ -277,7 +277,7 @@ test_flood_fan_out (void)
 {
   g_autofree char *config = g_strdup_printf ("messages_per_minute=%d\njoins_per_hour=0\n"
                                              "max_connections_per_address=1000\n"
-                                             "durable_commits=false\n", FLOOD_BUDGET);
+                                             "[server]\ndurable_commits=false\n", FLOOD_BUDGET);
   g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, config);
   g_autoptr(GPtrArray) users = g_ptr_array_new_with_free_func ((GDestroyNotify) ssq_test_user_free);
   g_autoptr(GPtrArray) tokens = g_ptr_array_new ();

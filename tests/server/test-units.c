@@ -3,6 +3,7 @@
  * login throttle, tokens and the start-up hint, on real SQLite files in a
  * temporary directory. */
 #include "ssq-server.h"
+#include "ssq-server-config.h"
 #include "ssq-server-auth.h"
 #include "ssq-server-ratelimit.h"
 #include "ssq-server-store.h"
@@ -895,6 +896,53 @@ test_reach_hint (void)
     }
 }
 
+/* The listen address: PORT and :PORT mean every IPv4 interface; the port
+ * out of range is said to be, not "not HOST:PORT". */
+static void
+test_parse_listen (void)
+{
+  const struct { const char *listen; const char *host; guint port; const char *error; } cases[] = {
+    { "8080", "0.0.0.0", 8080, NULL },
+    { ":8080", "0.0.0.0", 8080, NULL },
+    { "0", "0.0.0.0", 0, NULL },
+    { "127.0.0.1:0", "127.0.0.1", 0, NULL },
+    { "[::]:8080", "::", 8080, NULL },
+    { "[::1]:65535", "::1", 65535, NULL },
+    { "::1:8080", "::1", 8080, NULL },
+    { "localhost:80", "localhost", 80, NULL },
+    { "99999", NULL, 0, "port 99999 out of range 0-65535" },
+    { "127.0.0.1:65536", NULL, 0, "port 65536 out of range" },
+    { "1:123456789012345678901234567890", NULL, 0, "out of range" },
+    { "host:http", NULL, 0, "port \"http\" is not a number" },
+    { "127.0.0.1:-1", NULL, 0, "is not a number" },
+    { "127.0.0.1:", NULL, 0, "has no port" },
+    { "[::1]", NULL, 0, "is not [IPV6]:PORT" },
+    { "", NULL, 0, "is empty" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *host = NULL;
+      guint16 port = 1;
+      gboolean ok = ssq_server_config_parse_listen (cases[i].listen, &host, &port, &error);
+
+      g_test_message ("%s: %s", cases[i].listen, ok ? host : error->message);
+      if (cases[i].error == NULL)
+        {
+          g_assert_no_error (error);
+          g_assert_cmpstr (host, ==, cases[i].host);
+          g_assert_cmpuint (port, ==, cases[i].port);
+        }
+      else
+        {
+          g_assert_false (ok);
+          g_assert_nonnull (strstr (error->message, cases[i].error));
+          g_assert_nonnull (strstr (error->message, cases[i].listen));
+        }
+    }
+}
+
 /* Message ids keep the shape of every id (a letter, 24 hex digits) and
  * sort in creation order, so that new rows append to the id index. */
 static void
@@ -941,5 +989,6 @@ main (int    argc,
   g_test_add_func ("/server/auth/tokens", test_tokens);
   g_test_add_func ("/server/auth/password-hash", test_password_hash);
   g_test_add_func ("/server/startup/reach-hint", test_reach_hint);
+  g_test_add_func ("/server/startup/parse-listen", test_parse_listen);
   return g_test_run ();
 }
