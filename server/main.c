@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
+#include <glib/gi18n.h>
 #include <locale.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -66,7 +67,7 @@ lock_data_dir (const char  *data_dir,
     {
       errsv = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "Data directory %s is not writable: %s (creating %s)", data_dir,
+                   _("Data directory %s is not writable: %s (creating %s)"), data_dir,
                    g_strerror (errsv), path);
       return -1;
     }
@@ -75,11 +76,11 @@ lock_data_dir (const char  *data_dir,
   errsv = errno;
   if (errsv == EWOULDBLOCK)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
-                 "Data directory %s is in use by another server (it holds the lock on %s)",
+                 _("Data directory %s is in use by another server (it holds the lock on %s)"),
                  data_dir, path);
   else
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                 "Cannot lock %s: %s", path, g_strerror (errsv));
+                 _("Cannot lock %s: %s"), path, g_strerror (errsv));
   close (fd);
   return -1;
 }
@@ -93,7 +94,7 @@ prepare_data_dir (const char  *data_dir,
     {
       int errsv = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "Cannot create the data directory %s: %s", data_dir, g_strerror (errsv));
+                   _("Cannot create the data directory %s: %s"), data_dir, g_strerror (errsv));
       return -1;
     }
   /* A lock file left by an earlier run opens even in a directory made
@@ -102,10 +103,23 @@ prepare_data_dir (const char  *data_dir,
     {
       int errsv = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "Data directory %s is not writable: %s", data_dir, g_strerror (errsv));
+                   _("Data directory %s is not writable: %s"), data_dir, g_strerror (errsv));
       return -1;
     }
   return lock_data_dir (data_dir, error);
+}
+
+/* Messages in the user's language: SSQ_LOCALEDIR names another catalog
+ * directory (the build tree's, for the tests). Log lines stay English. */
+static void
+init_i18n (void)
+{
+  const char *dir = g_getenv ("SSQ_LOCALEDIR");
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, dir != NULL && *dir != '\0' ? dir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
 }
 
 int
@@ -125,10 +139,10 @@ main (int   argc,
   guint watchdog;
   SignalData sd;
   GOptionEntry entries[] = {
-    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file, "Read settings from a key file", "FILE" },
-    { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen, "Address to listen on (default 0.0.0.0:8080)", "HOST:PORT" },
-    { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, "Where the database lives (default $XDG_DATA_HOME/supersoniq)", "DIR" },
-    { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file, N_("Read settings from a key file"), N_("FILE") },
+    { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen, N_("Address to listen on (default 0.0.0.0:8080)"), N_("HOST:PORT") },
+    { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, N_("Where the database lives (default $XDG_DATA_HOME/supersoniq)"), N_("DIR") },
+    { "version", 'V', 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { NULL }
   };
 
@@ -137,7 +151,7 @@ main (int   argc,
   signal (SIGPIPE, SIG_IGN);
   ssq_server_log_init ();
 
-  setlocale (LC_ALL, "");
+  init_i18n ();
   if (argc > 1 && g_str_equal (argv[1], "admin"))
     return ssq_server_admin_cli_run (argc - 1, argv + 1);
   /* SQLite's memory statistics take a global mutex on every allocation it
@@ -150,11 +164,11 @@ main (int   argc,
     return ssq_server_restore_cli (argc - 1, argv + 1);
   if (argc > 1 && g_strcmp0 (argv[1], "migrate") == 0)
     return ssq_server_migrate_cli (argc - 1, argv + 1);
-  context = g_option_context_new ("- SupersoniQ chat server");
+  context = g_option_context_new (_("- SupersoniQ chat server"));
   g_option_context_set_summary (context,
-    "Serves the SupersoniQ protocol (HTTP and WebSocket) from one SQLite database.\n"
-    "Settings: command line > --config file > built-in defaults (see README.md).");
-  g_option_context_add_main_entries (context, entries, NULL);
+    _("Serves the SupersoniQ protocol (HTTP and WebSocket) from one SQLite database.\n"
+      "Settings: command line > --config file > built-in defaults (see README.md)."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("supersoniq-server: %s\n", error->message);
@@ -204,13 +218,14 @@ main (int   argc,
   sd.loop = loop;
   g_unix_signal_add (SIGTERM, signal_cb, &sd);
   g_unix_signal_add (SIGINT, signal_cb, &sd);
+  /* Not translated: scripts and the tests read the address from it. */
   printf ("listening on %s\n", ssq_server_get_url (server));
   fflush (stdout);
-  g_printerr ("SupersoniQ server %s: data in %s\n"
-              "Check it:  curl %s/healthz\n"
-              "%s\n"
-              "Try it:  supersoniq-cli --server %s register NAME   (in build/shared/cli/)\n"
-              "Stop with Ctrl+C.\n",
+  g_printerr (_("SupersoniQ server %s: data in %s\n"
+                "Check it:  curl %s/healthz\n"
+                "%s\n"
+                "Try it:  supersoniq-cli --server %s register NAME   (in build/shared/cli/)\n"
+                "Stop with Ctrl+C.\n"),
               SSQ_VERSION, ssq_server_get_config (server)->data_dir,
               ssq_server_get_local_url (server), ssq_server_get_reach_hint (server),
               ssq_server_get_local_url (server));
