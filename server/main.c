@@ -7,6 +7,7 @@
 #include "ssq-server-log.h"
 #include "ssq-server-notify.h"
 #include "ssq-config.h"
+#include "ssq-display.h"
 #include "net/ssq-net.h"
 
 #include <errno.h>
@@ -122,6 +123,39 @@ init_i18n (void)
   textdomain (GETTEXT_PACKAGE);
 }
 
+/* The subcommands, for --help: each is dispatched on argv[1] below. */
+static char *
+commands_text (void)
+{
+  return g_strdup_printf ("%s\n  admin    %s\n  backup   %s\n  restore  %s\n  migrate  %s\n\n%s\n",
+                          _("Commands (the command comes first; each has its own --help):"),
+                          _("Administers the running server: users, conversations, sessions, stats"),
+                          _("Copies the database and the media files, also while the server runs"),
+                          _("Restores a backup into a new or empty data directory"),
+                          _("Moves the database's schema up or down, with the server stopped"),
+                          _("Without a command, the server runs."));
+}
+
+/* Words GOption left over: the server takes none. The common slip is a
+ * command after an option (`--data-dir D admin ...`), which would start a
+ * server rather than run the command. */
+static int
+refuse_leftovers (int    argc,
+                  char **argv)
+{
+  g_autofree char *joined = g_strjoinv (" ", argv + 1);
+  g_autofree char *shown = ssq_display_sanitize_line (joined);
+
+  g_printerr (ngettext ("supersoniq-server: unexpected argument “%s”: a command (admin, backup, "
+                        "restore, migrate) must come first, before its options, e.g. "
+                        "supersoniq-server admin --data-dir DIR users list\n",
+                        "supersoniq-server: unexpected arguments “%s”: a command (admin, backup, "
+                        "restore, migrate) must come first, before its options, e.g. "
+                        "supersoniq-server admin --data-dir DIR users list\n",
+                        (unsigned long) (argc - 1)), shown);
+  return 2;
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -134,6 +168,7 @@ main (int   argc,
   g_autofree char *config_file = NULL;
   g_autofree char *listen = NULL;
   g_autofree char *data_dir = NULL;
+  g_autofree char *commands = NULL;
   gboolean version = FALSE;
   int lock_fd;
   guint watchdog;
@@ -168,12 +203,16 @@ main (int   argc,
   g_option_context_set_summary (context,
     _("Serves the SupersoniQ protocol (HTTP and WebSocket) from one SQLite database.\n"
       "Settings: command line > --config file > built-in defaults (see README.md)."));
+  commands = commands_text ();
+  g_option_context_set_description (context, commands);
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("supersoniq-server: %s\n", error->message);
       return 2;
     }
+  if (argc > 1)
+    return refuse_leftovers (argc, argv);
   if (version)
     {
       g_print ("supersoniq-server %s (protocol 1)\n", SSQ_VERSION);
