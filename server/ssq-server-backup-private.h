@@ -13,7 +13,8 @@ G_BEGIN_DECLS
 #define SSQ_BACKUP_FORMAT_VERSION 1
 
 /* Sets @error to what failed (@format, translated: _("Cannot open %s")),
- * then the reason @errsv. Always FALSE. */
+ * then the reason @errsv. Always FALSE. Passing errno beside _() is safe
+ * in any order of evaluation: gettext leaves errno as it was. */
 gboolean  ssq_backup_errno        (GError     **error,
                                    int          errsv,
                                    const char  *format,
