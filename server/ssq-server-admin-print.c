@@ -267,7 +267,7 @@ print_invite (JsonObject *invite)
            json_object_get_int_member_with_default (invite, "uses_left", 0),
            json_object_get_int_member_with_default (invite, "uses_left", 0) == 1 ? "" : "s",
            until, link);
-  if (qr != NULL)
+  if (qr != NULL && g_get_charset (NULL))
     {
       g_autofree char *blocks = ssq_qr_to_half_blocks (qr, isatty (STDOUT_FILENO));
 

@@ -66,6 +66,12 @@ print_qr (const char *link)
   g_autoptr(SsqQrBitmap) qr = ssq_qr_encode (link, &error);
   g_autofree char *blocks = NULL;
 
+  /* Half blocks need a UTF-8 terminal; elsewhere the link alone. */
+  if (qr != NULL && !g_get_charset (NULL))
+    {
+      g_printerr ("%s\n", _("supersoniq-cli: no QR code: the terminal's character set is not UTF-8"));
+      return;
+    }
   if (qr == NULL)
     {
       g_autofree char *why = ssq_display_sanitize_line (error->message);
