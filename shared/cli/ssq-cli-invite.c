@@ -136,10 +136,11 @@ created_cb (GObject      *source,
     }
   link = ssq_display_sanitize_line (invite->link ? invite->link : "");
   until = format_time (invite->expires_at);
-  g_print (g_dngettext (GETTEXT_PACKAGE, "Invite %s: %" G_GINT64_FORMAT " registration, until %s\n",
-                        "Invite %s: %" G_GINT64_FORMAT " registrations, until %s\n",
+  /* Uses are at most 1000 (the server's limit): an int. */
+  g_print (g_dngettext (GETTEXT_PACKAGE, "Invite %s: %d registration, until %s\n",
+                        "Invite %s: %d registrations, until %s\n",
                         (gulong) invite->uses_left),
-           invite->id, invite->uses_left, until);
+           invite->id, (int) invite->uses_left, until);
   g_print ("%s\n", link);
   print_qr (link);
   g_print (_("Whoever has the link joins with: supersoniq-cli join LINK\n"));
@@ -182,8 +183,8 @@ listed_cb (GObject      *source,
       const char *state = invite->expires_at <= now ? _("expired")
                           : invite->uses_left <= 0 ? _("used up") : _("valid");
 
-      g_print (_("%s  %s, %" G_GINT64_FORMAT " left, %" G_GINT64_FORMAT " used, until %s, by %s\n"),
-               invite->id, state, invite->uses_left, invite->uses, until, by);
+      g_print (_("%s  %s, %d left, %d used, until %s, by %s\n"), invite->id, state,
+               (int) invite->uses_left, (int) invite->uses, until, by);
     }
   ssq_cli_quit (cli, SSQ_CLI_OK);
 }
