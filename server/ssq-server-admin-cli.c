@@ -9,6 +9,7 @@
 #include "ssq-config.h"
 #include "ssq-display.h"
 #include "ssq-json.h"
+#include "ssq-proto.h"
 
 #include <errno.h>
 #include <glib/gi18n.h>
@@ -36,6 +37,7 @@ typedef struct {
 
 static const Command commands[] = {
   { "users", "list", "users.list", "", 0, "users list" },
+  { "users", "create", "users.create", "user", 1, "users create NAME [--password-stdin]" },
   { "users", "show", "users.show", "user", 1, "users show NAME" },
   { "users", "disable", "users.disable", "user", 1, "users disable NAME" },
   { "users", "enable", "users.enable", "user", 1, "users enable NAME" },
@@ -52,6 +54,9 @@ static const Command commands[] = {
   { "sessions", "list", "sessions.list", "user", 0, "sessions list [USER]" },
   { "sessions", "revoke", "sessions.revoke", "session", 0,
     "sessions revoke SESSION_ID | sessions revoke --user USER" },
+  { "invites", "create", "invites.create", "", 0, "invites create [--uses N] [--expires 7d]" },
+  { "invites", "list", "invites.list", "", 0, "invites list" },
+  { "invites", "revoke", "invites.revoke", "id", 1, "invites revoke ID" },
   { "stats", NULL, "stats", "", 0, "stats" },
 };
 
@@ -117,6 +122,52 @@ build_request (char       **argv,
   if (revoke_user != NULL)
     json_object_set_string_member (request, "user", revoke_user);
   return g_steal_pointer (&request);
+}
+
+/* The options that belong to one command: --uses and --expires to
+ * invites create, --password-stdin to users create. */
+static gboolean
+add_options (JsonObject  *request,
+             const char  *uses,
+             const char  *expires,
+             gboolean     password_stdin,
+             GError     **error)
+{
+  const char *op = json_object_get_string_member (request, "op");
+
+  if ((uses != NULL || expires != NULL) && !g_str_equal (op, "invites.create"))
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                           "--uses and --expires belong to invites create");
+      return FALSE;
+    }
+  if (password_stdin && !g_str_equal (op, "users.create"))
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                           "--password-stdin belongs to users create");
+      return FALSE;
+    }
+  if (uses != NULL)
+    json_object_set_string_member (request, "uses", uses);
+  if (expires != NULL)
+    json_object_set_string_member (request, "expires", expires);
+  if (password_stdin)
+    {
+      char line[SSQ_PASSWORD_MAX + 2];
+      gsize len;
+
+      if (fgets (line, sizeof line, stdin) == NULL)
+        {
+          g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                               "--password-stdin: nothing on standard input");
+          return FALSE;
+        }
+      len = strcspn (line, "\r\n");
+      line[len] = '\0';
+      json_object_set_string_member (request, "password", line);
+      memset (line, 0, sizeof line);
+    }
+  return TRUE;
 }
 
 /* ---- the socket --------------------------------------------------------- */
@@ -323,6 +374,9 @@ ssq_server_admin_cli_run (int    argc,
   g_autofree char *revoke_user = NULL;
   g_auto(GStrv) rest = NULL;
   gboolean json = FALSE;
+  gboolean password_stdin = FALSE;
+  g_autofree char *uses = NULL;
+  g_autofree char *expires = NULL;
   int timeout = 60;
   int fd;
   GOptionEntry entries[] = {
@@ -331,6 +385,9 @@ ssq_server_admin_cli_run (int    argc,
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the answer as JSON"), NULL },
     { "user", 'u', 0, G_OPTION_ARG_STRING, &revoke_user, N_("sessions revoke: every session of USER"), N_("USER") },
     { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, N_("Seconds to wait for the server (default 60)"), N_("S") },
+    { "uses", 0, 0, G_OPTION_ARG_STRING, &uses, N_("invites create: registrations it allows (default 1)"), N_("N") },
+    { "expires", 0, 0, G_OPTION_ARG_STRING, &expires, N_("invites create: valid for (default 7d; 90s, 15m, 12h, 7d)"), N_("TIME") },
+    { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &password_stdin, N_("users create: read the password from standard input (else a one-time code is printed)"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
     { NULL }
   };
@@ -339,7 +396,8 @@ ssq_server_admin_cli_run (int    argc,
   g_option_context_set_description (context, usage);
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error) || timeout < 1 ||
-      (request = build_request (rest, revoke_user, &error)) == NULL)
+      (request = build_request (rest, revoke_user, &error)) == NULL ||
+      !add_options (request, uses, expires, password_stdin, &error))
     {
       g_printerr ("supersoniq-server admin: %s\n%s",
                   error ? error->message : _("--timeout must be at least 1"), usage);

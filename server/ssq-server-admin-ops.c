@@ -566,6 +566,10 @@ typedef struct {
 
 static const Op ops[] = {
   { "users.list",             "",              "",              op_users_list },
+  { "users.create",           "user password", "user",          ssq_admin_op_users_create },
+  { "invites.create",         "uses expires",  "",              ssq_admin_op_invites_create },
+  { "invites.list",           "",              "",              ssq_admin_op_invites_list },
+  { "invites.revoke",         "id",            "id",            ssq_admin_op_invites_revoke },
   { "users.show",             "user",          "user",          op_users_show },
   { "users.disable",          "user",          "user",          op_disable },
   { "users.enable",           "user",          "user",          op_enable },

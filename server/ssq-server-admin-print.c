@@ -4,10 +4,12 @@
  * does), or the answer's JSON as it came. */
 #include "ssq-server-admin-cli.h"
 #include "ssq-display.h"
+#include "ssq-qr.h"
 
 #include <glib/gi18n.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 void
 ssq_admin_cli_print_json (JsonNode *node)
@@ -162,6 +164,15 @@ static const Column conversation_columns[] = {
   { N_("LAST ACTIVITY"), "last_activity", cell_time },
 };
 
+static const Column invite_columns[] = {
+  { N_("ID"), "id", NULL },
+  { N_("USES LEFT"), "uses_left", NULL },
+  { N_("USED"), "uses", NULL },
+  { N_("EXPIRES"), "expires_at", cell_time },
+  { N_("CREATED"), "created_at", cell_time },
+  { N_("BY"), "created_by", NULL },
+};
+
 static const Column member_columns[] = {
   { N_("USERNAME"), "username", NULL },
   { N_("ROLE"), "role", NULL },
@@ -263,6 +274,48 @@ print_stats (JsonObject *stats)
   print_line (_("Database:"), db);
 }
 
+/* A new invite: its link, and its QR code for a phone. */
+static void
+print_invite (JsonObject *invite)
+{
+  g_autofree char *link = cell_text (invite, "link");
+  g_autofree char *until = cell_time (invite, "expires_at");
+  g_autoptr(SsqQrBitmap) qr = ssq_qr_encode (link, NULL);
+  gint64 uses = json_object_get_int_member_with_default (invite, "uses_left", 0);
+
+  g_print (ngettext ("Invite link (%lld use, valid until %s):\n%s\n",
+                     "Invite link (%lld uses, valid until %s):\n%s\n", (unsigned long) uses),
+           (long long) uses, until, link);
+  if (qr != NULL && g_get_charset (NULL))
+    {
+      g_autofree char *blocks = ssq_qr_to_half_blocks (qr, isatty (STDOUT_FILENO));
+
+      g_print ("\n%s", blocks);
+    }
+  g_print (_("Join with: supersoniq-cli join '%s'\n"), link);
+}
+
+static void
+print_created_user (JsonObject *result)
+{
+  g_autofree char *user = cell_text (result, "username");
+
+  if (!json_object_has_member (result, "code"))
+    {
+      g_print (_("Created %s.\n"), user);
+      return;
+    }
+  {
+    g_autofree char *code = cell_text (result, "code");
+    g_autofree char *until = cell_time (result, "expires_at");
+
+    g_print (_("Created %s, without a password yet. One-time code: %s\n"
+               "Valid until %s, for one use. The user sets a password with:\n"
+               "  supersoniq-cli --server URL reset-password %s %s\n"), user, code, until, user,
+             code);
+  }
+}
+
 /* What a change did, in a sentence. */
 static void
 print_change (const char *op,
@@ -329,6 +382,18 @@ ssq_admin_cli_print (const char *op,
     print_conversation (object);
   else if (g_str_equal (op, "stats") && object)
     print_stats (object);
+  else if (g_str_equal (op, "invites.list") && array)
+    print_table (array, invite_columns, G_N_ELEMENTS (invite_columns), N_("No invites."));
+  else if (g_str_equal (op, "invites.create") && object)
+    print_invite (object);
+  else if (g_str_equal (op, "invites.revoke") && object)
+    {
+      g_autofree char *id = cell_text (object, "id");
+
+      g_print (_("Revoked invite %s.\n"), id);
+    }
+  else if (g_str_equal (op, "users.create") && object)
+    print_created_user (object);
   else if (object)
     print_change (op, request, object);
 }

@@ -36,4 +36,10 @@ void            ssq_admin_call_fail    (SsqAdminCall    *call,
 /* The operations (ssq-server-admin-ops.c): answers @call, now or later. */
 void            ssq_server_admin_dispatch (SsqAdminCall *call);
 
+/* Invites and account creation (ssq-server-admin-invites.c). */
+void            ssq_admin_op_invites_create (SsqAdminCall *call);
+void            ssq_admin_op_invites_list   (SsqAdminCall *call);
+void            ssq_admin_op_invites_revoke (SsqAdminCall *call);
+void            ssq_admin_op_users_create   (SsqAdminCall *call);
+
 G_END_DECLS

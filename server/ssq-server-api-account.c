@@ -4,6 +4,7 @@
 #include "ssq-server-account.h"
 #include "ssq-server-chat.h"
 #include "ssq-server-hub.h"
+#include "ssq-invite-link.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -104,6 +105,8 @@ typedef struct {
   guint8      code_hash[SSQ_TOKEN_HASH_BYTES];
   gboolean    needs_rehash;
   SsqServer  *user_server; /* the server, also once the request is answered */
+  gboolean    invited;    /* registering with an invite: one use is taken */
+  guint8      invite_hash[SSQ_TOKEN_HASH_BYTES];
 } AccountJob;
 
 static void
@@ -201,6 +204,9 @@ session_op (SsqServerStore  *store,
 
   if (!job->registering && !account_still_open (store, job, error))
     return FALSE;
+  /* The invite's use and the account commit together or not at all. */
+  if (job->invited && !ssq_server_store_invite_use (store, job->invite_hash, job->now, error))
+    return FALSE;
   return (!job->registering ||
           ssq_server_store_user_insert (store, job->user, job->pw_hash, error)) &&
          ssq_server_store_session_insert (store, job->token_hash, sizeof job->token_hash,
@@ -229,7 +235,7 @@ session_done (gpointer      data,
       return;
     }
   if (job->registering)
-    g_message ("Registered user %s", job->user->id);
+    g_message ("Registered user %s%s", job->user->id, job->invited ? " with an invite" : "");
   if (job->resetting)
     {
       g_autoptr(GBytes) current = g_bytes_new (job->token_hash, sizeof job->token_hash);
@@ -296,9 +302,41 @@ register_hashed_cb (GObject      *source,
   submit_session (job);
 }
 
+/* In invite mode: the invite's hash, once it is known to take a
+ * registration now (the writer takes the use, and has the last word). In
+ * open mode an invite is not looked at. */
+static gboolean
+check_invite (SsqRequest  *request,
+              const char  *invite,
+              guint8       out_hash[SSQ_TOKEN_HASH_BYTES],
+              gboolean    *out_invited,
+              GError     **error)
+{
+  *out_invited = FALSE;
+  if (request->server->config->registration != SSQ_REGISTRATION_INVITE)
+    return TRUE;
+  if (invite == NULL)
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVITE_REQUIRED,
+                           "This server takes new accounts by invitation only: "
+                           "ask its administrator for an invite link");
+      return FALSE;
+    }
+  if (!ssq_invite_link_check_token (invite) || !ssq_server_auth_token_hash (invite, out_hash))
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVITE_INVALID,
+                           "This invite is not valid: it was revoked, or the link is mistyped");
+      return FALSE;
+    }
+  *out_invited = TRUE;
+  return ssq_server_store_invite_check (request->server->store, out_hash, ssq_now_ms (), error);
+}
+
 void
 ssq_api_register (SsqRequest *request)
 {
+  guint8 invite_hash[SSQ_TOKEN_HASH_BYTES];
+  gboolean invited = FALSE;
   g_autoptr(GError) error = NULL;
   SsqWireCredentials c;
   const char *username, *password, *display_name, *device;
@@ -313,7 +351,8 @@ ssq_api_register (SsqRequest *request)
       (display_name != NULL &&
        !ssq_check_text ("display_name", display_name, 1, SSQ_DISPLAY_NAME_MAX, &error)) ||
       (device != NULL && !ssq_check_text ("device", device, 0, SSQ_DEVICE_MAX, &error)) ||
-      !check_register_rate (request, &error))
+      !check_register_rate (request, &error) ||
+      !check_invite (request, c.invite, invite_hash, &invited, &error))
     goto fail;
   /* Fail fast on a taken name; the unique index still decides races. */
   taken = ssq_server_store_user_by_name (request->server->store, username, NULL, NULL);
@@ -327,6 +366,8 @@ ssq_api_register (SsqRequest *request)
   job->username = g_strdup (username);
   job->display_name = g_strdup (display_name);
   job->device = g_strdup (device);
+  job->invited = invited;
+  memcpy (job->invite_hash, invite_hash, sizeof invite_hash);
   ssq_server_auth_hash_async (request->server->auth, password, register_hashed_cb, job);
   return;
 

@@ -12,7 +12,9 @@ features (const SsqServerConfig *config)
   JsonObject *o = json_object_new ();
 
   json_object_set_boolean_member (o, "media", config->features_media);
-  json_object_set_boolean_member (o, "registration", config->features_registration);
+  /* Whether the register route takes accounts at all; how: "registration". */
+  json_object_set_boolean_member (o, "registration",
+                                  config->registration != SSQ_REGISTRATION_CLOSED);
   /* Reserved: accepted in the configuration, not built yet, so never on. */
   json_object_set_boolean_member (o, "broker", FALSE);
   json_object_set_boolean_member (o, "discovery", FALSE);
@@ -48,6 +50,8 @@ ssq_api_server_info (SsqRequest *request)
   json_object_set_string_member (body, "version", SSQ_VERSION);
   json_object_set_int_member (body, "protocol", SSQ_PROTOCOL_VERSION);
   json_object_set_object_member (body, "features", features (config));
+  json_object_set_string_member (body, "registration",
+                                 ssq_registration_mode_to_string (config->registration));
   json_object_set_object_member (body, "limits", limits (config));
   ssq_request_reply (r, 200, body);
 }

@@ -2,6 +2,7 @@
 /* ssq-server-config.c: defaults, the key file and their checks. The defaults
  * here are the ones documented in README.md and data/supersoniq-server.conf. */
 #include "ssq-server-config.h"
+#include "ssq-server-invites.h"
 #include "ssq-proto.h"
 
 #include <glib/gi18n.h>
@@ -59,7 +60,6 @@ ssq_server_config_new (void)
   c->log_requests = TRUE;
   c->metrics_access = SSQ_METRICS_ACCESS_LOOPBACK;
   c->features_media = TRUE;
-  c->features_registration = TRUE;
   return c;
 }
 
@@ -71,6 +71,7 @@ ssq_server_config_free (SsqServerConfig *config)
   g_free (config->listen);
   g_free (config->data_dir);
   g_free (config->metrics_token);
+  g_free (config->public_address);
   g_free (config);
 }
 
@@ -342,6 +343,42 @@ check_known (Reader  *r,
   return TRUE;
 }
 
+const char *
+ssq_registration_mode_to_string (SsqRegistrationMode mode)
+{
+  static const char *const words[] = { "open", "invite", "closed" };
+
+  return (guint) mode < G_N_ELEMENTS (words) ? words[mode] : "closed";
+}
+
+/* [server] registration=open|invite|closed is the one setting; the older
+ * [features] registration=true|false still works alone (false: closed),
+ * with a warning, and is ignored beside the new key. */
+static gboolean
+read_registration (Reader           *r,
+                   SsqServerConfig  *config,
+                   GError          **error)
+{
+  gboolean has_mode = g_key_file_has_key (r->kf, "server", "registration", NULL);
+  gboolean has_old = g_key_file_has_key (r->kf, "features", "registration", NULL);
+  gboolean old = TRUE;
+
+  if (!read_choice (r, "server", "registration", "open invite closed", &config->registration,
+                    error) ||
+      !read_bool (r, "features", "registration", &old, error))
+    return FALSE;
+  if (has_old && has_mode)
+    g_warning ("[features] registration is ignored: [server] registration=%s decides",
+               ssq_registration_mode_to_string (config->registration));
+  else if (has_old)
+    {
+      config->registration = old ? SSQ_REGISTRATION_OPEN : SSQ_REGISTRATION_CLOSED;
+      g_warning ("[features] registration=%s is deprecated: write [server] registration=%s",
+                 old ? "true" : "false", ssq_registration_mode_to_string (config->registration));
+    }
+  return TRUE;
+}
+
 static gboolean
 read_all (SsqServerConfig  *config,
           Reader           *r,
@@ -354,6 +391,7 @@ read_all (SsqServerConfig  *config,
     return FALSE;
   READ_UINT ("server", "commit_batch_max", commit_batch_max, 100000);
   READ_UINT ("server", "session_purge_interval", session_purge_interval, 86400);
+  read_string (r, "server", "public_address", &config->public_address);
 
   READ_UINT ("limits", "messages_per_minute", messages_per_minute, G_MAXUINT32);
   READ_UINT ("limits", "groups_per_hour", groups_per_hour, G_MAXUINT32);
@@ -398,7 +436,7 @@ read_all (SsqServerConfig  *config,
   read_string (r, "metrics", "token", &config->metrics_token);
 
   return read_bool (r, "features", "media", &config->features_media, error) &&
-         read_bool (r, "features", "registration", &config->features_registration, error) &&
+         read_registration (r, config, error) &&
          read_bool (r, "features", "broker", &config->features_broker, error) &&
          read_bool (r, "features", "discovery", &config->features_discovery, error);
 }
@@ -564,6 +602,8 @@ ssq_server_config_validate (SsqServerConfig  *config,
                            _("pwhash limits are below libsodium's minimum"));
       return FALSE;
     }
+  if (!ssq_server_check_public_address (config->public_address, error))
+    return FALSE;
   if (config->metrics_access == SSQ_METRICS_ACCESS_TOKEN &&
       (config->metrics_token == NULL || strlen (config->metrics_token) < 16))
     {

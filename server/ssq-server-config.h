@@ -14,6 +14,8 @@ typedef struct {
   gboolean durable_commits;      /* synchronous=FULL: acked survives power loss, not just kill -9 */
   guint    commit_batch_max;     /* messages per group commit at most */
   guint    session_purge_interval; /* seconds between purges of expired sessions */
+  guint    registration;         /* SsqRegistrationMode: who may make an account */
+  char    *public_address;       /* HOST or HOST:PORT clients reach, for invite links; NULL: guessed */
 
   /* [limits] */
   guint    messages_per_minute;  /* per user; 0 = unlimited */
@@ -64,10 +66,19 @@ typedef struct {
 
   /* [features] */
   gboolean features_media;       /* uploads, downloads, thumbnails */
-  gboolean features_registration; /* POST /api/v1/register */
   gboolean features_broker;      /* reserved: not built yet */
   gboolean features_discovery;   /* reserved: not built yet */
 } SsqServerConfig;
+
+/* The order of the words of [server] registration. [features]
+ * registration=false, of older versions, means closed. */
+typedef enum {
+  SSQ_REGISTRATION_OPEN,         /* anyone (the first account becomes the server admin) */
+  SSQ_REGISTRATION_INVITE,       /* with an invite from a server admin */
+  SSQ_REGISTRATION_CLOSED,       /* nobody: accounts are made with supersoniq-server admin */
+} SsqRegistrationMode;
+
+const char *ssq_registration_mode_to_string (SsqRegistrationMode mode);
 
 /* The order of the words of [metrics] access. */
 typedef enum {

@@ -39,8 +39,11 @@ typedef struct {
 
 static const Route routes[] = {
   { "GET",    "server",                     FALSE, FALSE, NULL, NULL, ssq_api_server_info },
-  { "POST",   "register",                   FALSE, TRUE,  NULL, "username password display_name device", ssq_api_register,
+  { "POST",   "register",                   FALSE, TRUE,  NULL, "username password display_name device invite", ssq_api_register,
     NULL, FEATURE_REGISTRATION },
+  { "POST",   "invites",                    TRUE,  TRUE,  NULL, "uses expires_in", ssq_api_invites_create },
+  { "GET",    "invites",                    TRUE,  FALSE, NULL, NULL, ssq_api_invites_list },
+  { "DELETE", "invites/*",                  TRUE,  FALSE, NULL, NULL, ssq_api_invites_revoke },
   { "POST",   "login",                      FALSE, TRUE,  NULL, "username password device", ssq_api_login },
   { "POST",   "password-reset",             FALSE, TRUE,  NULL, "username code password device", ssq_api_password_reset },
   { "POST",   "logout",                     TRUE,  FALSE, NULL, NULL, ssq_api_logout },
@@ -391,7 +394,7 @@ feature_enabled (SsqServer  *server,
   if (feature == FEATURE_MEDIA && !config->features_media)
     g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_FEATURE_DISABLED,
                          "Media are switched off on this server");
-  else if (feature == FEATURE_REGISTRATION && !config->features_registration)
+  else if (feature == FEATURE_REGISTRATION && config->registration == SSQ_REGISTRATION_CLOSED)
     g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_FEATURE_DISABLED,
                          "Registration is closed on this server: ask its administrator "
                          "for an account");

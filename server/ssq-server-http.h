@@ -59,6 +59,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqRequest, ssq_request_free)
 void ssq_api_server_info           (SsqRequest *request);
 void ssq_api_register              (SsqRequest *request);
 void ssq_api_login                 (SsqRequest *request);
+void ssq_api_invites_create        (SsqRequest *request);
+void ssq_api_invites_list          (SsqRequest *request);
+void ssq_api_invites_revoke        (SsqRequest *request);
 void ssq_api_logout                (SsqRequest *request);
 void ssq_api_password_reset        (SsqRequest *request);
 void ssq_api_me_get                (SsqRequest *request);

@@ -154,6 +154,20 @@ static const SsqDbMigration migrations[] = {
     "ALTER TABLE users DROP COLUMN reset_code_hash;"
     "ALTER TABLE users DROP COLUMN server_admin;"
     "ALTER TABLE users DROP COLUMN disabled;" },
+  /* 6 -> 7: invites. A server admin's invite lets uses_left more accounts
+   * register until expires_at; only its token's hash is kept. created_by
+   * is the admin's user id, NULL when made on the administration socket.
+   * A revoked invite is deleted. Down: every invite is lost (a server in
+   * invite mode then takes no registration until new ones are made). */
+  { "CREATE TABLE invites ("
+    "  id TEXT PRIMARY KEY,"
+    "  token_hash BLOB NOT NULL UNIQUE,"
+    "  created_by TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  uses_left INTEGER NOT NULL CHECK (uses_left >= 0),"
+    "  uses INTEGER NOT NULL DEFAULT 0);",
+    "DROP TABLE invites;" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SSQ_STORE_SCHEMA_VERSION);

@@ -10,7 +10,7 @@
 
 G_BEGIN_DECLS
 
-#define SSQ_STORE_SCHEMA_VERSION 6
+#define SSQ_STORE_SCHEMA_VERSION 7
 
 typedef struct _SsqServerStore SsqServerStore;
 
@@ -399,6 +399,38 @@ JsonObject     *ssq_server_store_admin_counts  (SsqServerStore     *store,
                                                 gint64              now,
                                                 GError            **error);
 
+/* Invites (ssq-server-store-invites.c) */
+typedef struct {
+  char   *id;
+  guint8  token_hash[32];   /* SSQ_TOKEN_HASH_BYTES */
+  char   *created_by;     /* a user id; NULL: the administration socket */
+  gint64  created_at;
+  gint64  expires_at;
+  gint64  uses_left;
+} SsqInviteRow;
+
+void            ssq_invite_row_free            (SsqInviteRow       *row);
+gboolean        ssq_server_store_invite_insert (SsqServerStore     *store,
+                                                const SsqInviteRow *invite,
+                                                GError            **error);
+gboolean        ssq_server_store_invite_check  (SsqServerStore     *store,
+                                                const guint8       *token_hash,
+                                                gint64              now,
+                                                GError            **error);
+gboolean        ssq_server_store_invite_use    (SsqServerStore     *store,
+                                                const guint8       *token_hash,
+                                                gint64              now,
+                                                GError            **error);
+gboolean        ssq_server_store_invite_delete (SsqServerStore     *store,
+                                                const char         *id,
+                                                GError            **error);
+JsonObject     *ssq_server_store_invite_get    (SsqServerStore     *store,
+                                                const char         *id,
+                                                GError            **error);
+JsonArray      *ssq_server_store_invites_list  (SsqServerStore     *store,
+                                                GError            **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqInviteRow, ssq_invite_row_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqServerStore, ssq_server_store_close)
 
 G_END_DECLS

@@ -58,6 +58,7 @@ ssq_server_finalize (GObject *object)
   g_free (self->url);
   g_free (self->local_url);
   g_free (self->reach_hint);
+  g_free (self->tls_fingerprint);
   G_OBJECT_CLASS (ssq_server_parent_class)->finalize (object);
 }
 

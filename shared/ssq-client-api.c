@@ -58,7 +58,9 @@ ssq_client_api_error (guint   status,
     }
   /* Without the server's words (a proxy, another program on the port):
    * the status with its real reason phrase, "429 Too Many Requests". */
-  if (wire.message != NULL)
+  if (ssq_client_invite_error_text (error_code) != NULL)
+    error = g_error_new_literal (SSQ_ERROR, error_code, ssq_client_invite_error_text (error_code));
+  else if (wire.message != NULL)
     error = g_error_new (SSQ_ERROR, error_code, "%s", wire.message);
   else
     error = g_error_new (SSQ_ERROR, error_code, _("The server answered %u %s"), status,
@@ -352,8 +354,33 @@ ssq_client_register_async (SsqClient          *self,
                            GAsyncReadyCallback callback,
                            gpointer            user_data)
 {
+  g_return_if_fail (SSQ_IS_CLIENT (self));
+  ssq_client_register_with_invite_async (self, username, password, display_name, NULL,
+                                         cancellable, callback, user_data);
+}
+
+/**
+ * ssq_client_register_with_invite_async:
+ * ssq_client_register_async() with an @invite token (NULL: none), which a
+ * server in invite mode needs and consumes one use of.
+ * Errors, besides register's: SSQ_ERROR_INVITE_REQUIRED,
+ * SSQ_ERROR_INVITE_INVALID, SSQ_ERROR_INVITE_EXPIRED,
+ * SSQ_ERROR_INVITE_USED_UP, SSQ_ERROR_FEATURE_DISABLED (registration closed).
+ * Finish with ssq_client_register_finish().
+ */
+void
+ssq_client_register_with_invite_async (SsqClient          *self,
+                                       const char         *username,
+                                       const char         *password,
+                                       const char         *display_name,
+                                       const char         *invite,
+                                       GCancellable       *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer            user_data)
+{
   SsqWireCredentials c = {
     username, password, display_name != NULL && *display_name != '\0' ? display_name : NULL, NULL,
+    invite,
   };
   g_autoptr(JsonObject) body = NULL;
 

@@ -219,4 +219,7 @@ gpointer  ssq_client_api_finish       (SsqClient        *self,
                                        gpointer          source_tag,
                                        GError          **error);
 
+/* ssq-client-invites.c */
+const char *ssq_client_invite_error_text (SsqError       code);
+
 G_END_DECLS

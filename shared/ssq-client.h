@@ -56,6 +56,14 @@ void            ssq_client_register_async   (SsqClient      *self,
                                              GCancellable   *cancellable,
                                              GAsyncReadyCallback callback,
                                              gpointer        user_data);
+void            ssq_client_register_with_invite_async (SsqClient      *self,
+                                             const char     *username,
+                                             const char     *password,
+                                             const char     *display_name,
+                                             const char     *invite,
+                                             GCancellable   *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer        user_data);
 gboolean        ssq_client_register_finish  (SsqClient      *self,
                                              GAsyncResult   *result,
                                              GError        **error);

@@ -89,6 +89,10 @@ static const struct {
   [SSQ_ERROR_QUOTA_EXCEEDED]  = { "quota_exceeded", 507 },
   [SSQ_ERROR_ACCOUNT_DISABLED] = { "account_disabled", 403 },
   [SSQ_ERROR_FEATURE_DISABLED] = { "feature_disabled", 403 },
+  [SSQ_ERROR_INVITE_REQUIRED] = { "invite_required", 403 },
+  [SSQ_ERROR_INVITE_INVALID]  = { "invite_invalid", 403 },
+  [SSQ_ERROR_INVITE_EXPIRED]  = { "invite_expired", 403 },
+  [SSQ_ERROR_INVITE_USED_UP]  = { "invite_used_up", 403 },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (error_table) == SSQ_ERROR_LAST + 1);

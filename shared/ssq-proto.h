@@ -83,9 +83,15 @@ typedef enum {
   SSQ_ERROR_ACCOUNT_DISABLED,
   /* A feature the server's administrator switched off ([features]). */
   SSQ_ERROR_FEATURE_DISABLED,
+  /* Registration in invite mode: no invite given; the invite is unknown
+   * (or revoked); it expired; its uses are spent. */
+  SSQ_ERROR_INVITE_REQUIRED,
+  SSQ_ERROR_INVITE_INVALID,
+  SSQ_ERROR_INVITE_EXPIRED,
+  SSQ_ERROR_INVITE_USED_UP,
 } SsqError;
 
-#define SSQ_ERROR_LAST SSQ_ERROR_FEATURE_DISABLED
+#define SSQ_ERROR_LAST SSQ_ERROR_INVITE_USED_UP
 
 #define SSQ_ERROR (ssq_error_quark ())
 GQuark       ssq_error_quark            (void);

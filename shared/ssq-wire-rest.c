@@ -25,6 +25,7 @@ ssq_wire_credentials_encode (const SsqWireCredentials *credentials)
   json_object_set_string_member (body, "password", credentials->password);
   set_string_if (body, "display_name", credentials->display_name);
   set_string_if (body, "device", credentials->device);
+  set_string_if (body, "invite", credentials->invite);
   return body;
 }
 
@@ -42,7 +43,8 @@ ssq_wire_credentials_decode (JsonObject          *body,
   return ssq_json_get_string (body, "username", TRUE, &out->username, error) &&
          ssq_json_get_string (body, "password", TRUE, &out->password, error) &&
          ssq_json_get_string (body, "display_name", FALSE, &out->display_name, error) &&
-         ssq_json_get_string (body, "device", FALSE, &out->device, error);
+         ssq_json_get_string (body, "device", FALSE, &out->device, error) &&
+         ssq_json_get_string (body, "invite", FALSE, &out->invite, error);
 }
 
 JsonObject *

@@ -301,14 +301,15 @@ JsonObject *ssq_wire_ping_encode          (JsonNode                  *id);
 
 /* ---- REST bodies (ssq-wire-rest.c) ------------------------------------- */
 
-/* POST /register: {"username","password","display_name"?,"device"?};
+/* POST /register: {"username","password","display_name"?,"device"?,"invite"?};
  * POST /login: {"username","password","device"?} (the route refuses a
- * display_name). */
+ * display_name and an invite). */
 typedef struct {
   const char *username;
   const char *password;
   const char *display_name;
   const char *device;
+  const char *invite;       /* register: the invite token, in invite mode */
 } SsqWireCredentials;
 
 /* POST /password-reset: {"username","code","password","device"?}: a

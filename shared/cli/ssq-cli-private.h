@@ -34,6 +34,8 @@ struct _Cli
   char      **files;         /* send --file */
   char       *output;        /* download -o, export -o */
   char       *media_dir;     /* export --media */
+  int         uses;          /* invite create --uses; 0: not given */
+  char       *expires;       /* invite create --expires */
   gpointer    export;        /* the export under way (ssq-cli-export.c) */
 
   /* Connecting. */
@@ -93,6 +95,18 @@ SsqConversation *ssq_cli_find_conversation (Cli         *cli,
                                             GError     **error);
 void        ssq_cli_fail_lookup       (Cli              *cli,
                                        const GError     *error);
+
+/* Registering and logging in (ssq-cli.c). */
+char       *ssq_cli_read_password     (Cli              *cli,
+                                       const char       *prompt,
+                                       GError          **error);
+void        ssq_cli_session_done      (GObject          *source,
+                                       GAsyncResult     *result,
+                                       gpointer          user_data);
+
+/* join and invite (ssq-cli-invite.c). */
+int         ssq_cli_join              (Cli              *cli);
+int         ssq_cli_invite            (Cli              *cli);
 
 /* send (ssq-cli-send.c). */
 int         ssq_cli_send              (Cli              *cli);

@@ -234,10 +234,10 @@ ssq_cli_fail_lookup (Cli          *cli,
 
 /* register and login. */
 
-static char *
-read_password (Cli         *cli,
-               const char  *prompt,
-               GError     **error)
+char *
+ssq_cli_read_password (Cli         *cli,
+                       const char  *prompt,
+                       GError     **error)
 {
   g_autoptr(GError) local = NULL;
   char *password;
@@ -252,10 +252,10 @@ read_password (Cli         *cli,
   return password;
 }
 
-static void
-session_done (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+void
+ssq_cli_session_done (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
 {
   Cli *cli = user_data;
   SsqClient *client = SSQ_CLIENT (source);
@@ -311,7 +311,7 @@ cmd_session (Cli      *cli,
       return -1;
     }
   /* A password that cannot be read is the caller's to fix: usage. */
-  if ((password = read_password (cli, cli->args[1] != NULL ? _("New password: ") : NULL,
+  if ((password = ssq_cli_read_password (cli, cli->args[1] != NULL ? _("New password: ") : NULL,
                                  &error)) == NULL)
     {
       ssq_cli_fail_with (cli, error, SSQ_CLI_USAGE);
@@ -321,12 +321,12 @@ cmd_session (Cli      *cli,
   /* reset-password NAME CODE is the one with a second argument. */
   if (cli->args[1] != NULL)
     ssq_client_reset_password_async (cli->client, cli->args[0], cli->args[1], password, NULL,
-                                     session_done, cli);
+                                     ssq_cli_session_done, cli);
   else if (create)
     ssq_client_register_async (cli->client, cli->args[0], password, cli->display_name, NULL,
-                               session_done, cli);
+                               ssq_cli_session_done, cli);
   else
-    ssq_client_login_async (cli->client, cli->args[0], password, NULL, session_done, cli);
+    ssq_client_login_async (cli->client, cli->args[0], password, NULL, ssq_cli_session_done, cli);
   memset (password, 0, strlen (password));
   return -1;
 }
@@ -610,6 +610,8 @@ static const CliCommand commands[] = {
   { "register", 1, 1, N_("register NAME [--display-name NAME]"), NULL, cmd_register },
   { "login", 1, 1, N_("login NAME"), NULL, cmd_login },
   { "reset-password", 2, 2, N_("reset-password NAME CODE (a one-time code from the server's administrator)"), NULL, cmd_reset_password },
+  { "join", 1, 2, N_("join INVITE_LINK [NAME] [--display-name NAME] (registers with an invite)"), NULL, ssq_cli_join },
+  { "invite", 1, 2, N_("invite create [--uses N] [--expires 7d] | invite list | invite revoke ID"), NULL, ssq_cli_invite },
   { "logout", 0, 0, N_("logout"), NULL, cmd_logout },
   { "conversations", 0, 0, N_("conversations"), conversations_step, NULL },
   { "dm", 1, 1, N_("dm USER"), dm_step, NULL },
@@ -634,6 +636,8 @@ options_fit (Cli              *cli,
   if (cli->output != NULL && command->run != ssq_cli_download && command->step != ssq_cli_export_step)
     return FALSE;
   if (cli->media_dir != NULL && command->step != ssq_cli_export_step)
+    return FALSE;
+  if ((cli->uses != 0 || cli->expires != NULL) && command->run != ssq_cli_invite)
     return FALSE;
   return command->run != ssq_cli_send || n_args >= 2 || cli->files != NULL;
 }
@@ -693,6 +697,7 @@ cli_clear (Cli *cli)
   g_free (cli->client_id);
   g_free (cli->output);
   g_free (cli->media_dir);
+  g_free (cli->expires);
   g_strfreev (cli->files);
   g_strfreev (cli->args);
   ssq_cli_unwatch_transfer (cli);
@@ -710,7 +715,7 @@ run_command (Cli              *cli,
   if (command->run != NULL)
     {
       if (command->run != cmd_register && command->run != cmd_login &&
-          command->run != cmd_reset_password &&
+          command->run != cmd_reset_password && command->run != ssq_cli_join &&
           command->run != cmd_logout && !open_session (cli, &error))
         {
           ssq_cli_fail (cli, error);
@@ -779,6 +784,8 @@ ssq_cli_run (int    argc,
     { "file", 'f', 0, G_OPTION_ARG_FILENAME_ARRAY, &cli.files, N_("Attach FILE to the message (send; repeatable)"), N_("FILE") },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &cli.output, N_("Where download saves the file, or export the JSON (- for standard output)"), N_("FILE") },
     { "media", 0, 0, G_OPTION_ARG_FILENAME, &cli.media_dir, N_("Where export saves the media files too"), N_("DIR") },
+    { "uses", 0, 0, G_OPTION_ARG_INT, &cli.uses, N_("invite create: how many accounts it lets register (default 1)"), N_("N") },
+    { "expires", 0, 0, G_OPTION_ARG_STRING, &cli.expires, N_("invite create: how long it is valid (default 7d; e.g. 90s, 15m, 12h)"), N_("TIME") },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, N_("COMMAND [ARGS...]") },
     { NULL }
@@ -840,6 +847,9 @@ ssq_cli_run (int    argc,
   cli.args = g_strdupv (rest + 1);
   if (command->run == cmd_reset_password && cli.args[0] != NULL && cli.args[1] != NULL)
     hide_argument (original_argc, original_argv, cli.args[1]);
+  /* An invite link is a secret too while join waits for the password. */
+  if (command->run == ssq_cli_join && cli.args[0] != NULL)
+    hide_argument (original_argc, original_argv, cli.args[0]);
   cli.loop = g_main_loop_new (NULL, FALSE);
   code = run_command (&cli, command);
   cli_clear (&cli);
