@@ -7,7 +7,8 @@
 #include "ssq-server-http.h"
 
 static JsonObject *
-features (const SsqServerConfig *config)
+features (SsqServer             *server,
+          const SsqServerConfig *config)
 {
   JsonObject *o = json_object_new ();
 
@@ -17,7 +18,9 @@ features (const SsqServerConfig *config)
                                   config->registration != SSQ_REGISTRATION_CLOSED);
   /* Reserved: accepted in the configuration, not built yet, so never on. */
   json_object_set_boolean_member (o, "broker", FALSE);
-  json_object_set_boolean_member (o, "discovery", FALSE);
+  /* Announced on the LAN: on in the configuration, built with Avahi, and
+   * listening beyond loopback. */
+  json_object_set_boolean_member (o, "discovery", ssq_server_get_discovery_on (server));
   return o;
 }
 
@@ -49,7 +52,7 @@ ssq_api_server_info (SsqRequest *request)
 
   json_object_set_string_member (body, "version", SSQ_VERSION);
   json_object_set_int_member (body, "protocol", SSQ_PROTOCOL_VERSION);
-  json_object_set_object_member (body, "features", features (config));
+  json_object_set_object_member (body, "features", features (r->server, config));
   json_object_set_string_member (body, "registration",
                                  ssq_registration_mode_to_string (config->registration));
   json_object_set_object_member (body, "limits", limits (config));

@@ -2,6 +2,7 @@
 /* ssq-server-config.c: defaults, the key file and their checks. The defaults
  * here are the ones documented in README.md and data/supersoniq-server.conf. */
 #include "ssq-server-config.h"
+#include "ssq-server-discovery.h"
 #include "ssq-server-invites.h"
 #include "ssq-proto.h"
 
@@ -60,6 +61,9 @@ ssq_server_config_new (void)
   c->log_requests = TRUE;
   c->metrics_access = SSQ_METRICS_ACCESS_LOOPBACK;
   c->features_media = TRUE;
+  /* On: a LAN chat is found without typing an address. It announces only
+   * what GET /api/v1/server tells anyone anyway (and no loopback server). */
+  c->features_discovery = TRUE;
   return c;
 }
 
@@ -72,6 +76,7 @@ ssq_server_config_free (SsqServerConfig *config)
   g_free (config->data_dir);
   g_free (config->metrics_token);
   g_free (config->public_address);
+  g_free (config->name);
   g_free (config);
 }
 
@@ -220,7 +225,7 @@ static const struct {
 
 /* Groups of features to come: refused by name, since a [tls] group accepted
  * and ignored would let an administrator believe the traffic is encrypted. */
-static const char *const future_groups[] = { "tls", "amqp", "discovery", NULL };
+static const char *const future_groups[] = { "tls", "amqp", NULL };
 
 static char *
 join_keys (GPtrArray *keys)
@@ -392,6 +397,7 @@ read_all (SsqServerConfig  *config,
   READ_UINT ("server", "commit_batch_max", commit_batch_max, 100000);
   READ_UINT ("server", "session_purge_interval", session_purge_interval, 86400);
   read_string (r, "server", "public_address", &config->public_address);
+  read_string (r, "server", "name", &config->name);
 
   READ_UINT ("limits", "messages_per_minute", messages_per_minute, G_MAXUINT32);
   READ_UINT ("limits", "groups_per_hour", groups_per_hour, G_MAXUINT32);
@@ -603,6 +609,8 @@ ssq_server_config_validate (SsqServerConfig  *config,
       return FALSE;
     }
   if (!ssq_server_check_public_address (config->public_address, error))
+    return FALSE;
+  if (config->name != NULL && !ssq_server_discovery_check_name (config->name, error))
     return FALSE;
   if (config->metrics_access == SSQ_METRICS_ACCESS_TOKEN &&
       (config->metrics_token == NULL || strlen (config->metrics_token) < 16))

@@ -16,6 +16,7 @@ typedef struct {
   guint    session_purge_interval; /* seconds between purges of expired sessions */
   guint    registration;         /* SsqRegistrationMode: who may make an account */
   char    *public_address;       /* HOST or HOST:PORT clients reach, for invite links; NULL: guessed */
+  char    *name;                 /* shown in LAN discovery; NULL: the host name */
 
   /* [limits] */
   guint    messages_per_minute;  /* per user; 0 = unlimited */
@@ -67,7 +68,7 @@ typedef struct {
   /* [features] */
   gboolean features_media;       /* uploads, downloads, thumbnails */
   gboolean features_broker;      /* reserved: not built yet */
-  gboolean features_discovery;   /* reserved: not built yet */
+  gboolean features_discovery;   /* announced on the LAN (DNS-SD through Avahi) */
 } SsqServerConfig;
 
 /* The order of the words of [server] registration. [features]

@@ -26,6 +26,7 @@ typedef struct _SsqServerHub     SsqServerHub;
 typedef struct _SsqServerSession SsqServerSession;
 typedef struct _SsqServerThumbnailer SsqServerThumbnailer;
 typedef struct _SsqServerAdmin   SsqServerAdmin;
+typedef struct _SsqServerDiscovery SsqServerDiscovery;
 
 struct _SsqServer {
   GObject             parent_instance;
@@ -51,6 +52,7 @@ struct _SsqServer {
 
   SsqNetServer       *net;
   SsqServerAdmin     *admin;              /* the administration socket */
+  SsqServerDiscovery *discovery;          /* the LAN announcement; NULL: none */
   guint               housekeeping_id;
   guint               purge_id;
   guint               media_expiry_id;

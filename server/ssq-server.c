@@ -5,7 +5,9 @@
 #include "ssq-server-private.h"
 #include "ssq-server-admin.h"
 #include "ssq-server-backup.h"
+#include "ssq-server-discovery.h"
 #include "ssq-server-hub.h"
+#include "ssq-server-invites.h"
 #include "ssq-server-session.h"
 #include "ssq-server-thumbnailer.h"
 
@@ -22,6 +24,7 @@ ssq_server_dispose (GObject *object)
 {
   SsqServer *self = SSQ_SERVER (object);
 
+  g_clear_pointer (&self->discovery, ssq_server_discovery_free);  /* withdrawn from the LAN */
   g_clear_pointer (&self->admin, ssq_server_admin_free);     /* its socket goes */
   g_clear_handle_id (&self->housekeeping_id, g_source_remove);
   g_clear_handle_id (&self->purge_id, g_source_remove);
@@ -261,8 +264,8 @@ ssq_server_new (SsqServerConfig  *config,
       /* Thumbnails a previous run still owed. */
       ssq_server_thumbnailer_kick (self->thumbnailer);
     }
-  if (config->features_broker || config->features_discovery)
-    g_warning ("[features] broker and discovery are not built in this version: left off");
+  if (config->features_broker)
+    g_warning ("[features] broker is not built in this version: left off");
   return g_steal_pointer (&self);
 }
 
@@ -274,6 +277,33 @@ url_of (GInetAddress *address,
 
   return g_strdup_printf (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6
                             ? "http://[%s]:%u" : "http://%s:%u", host, port);
+}
+
+/* On the LAN, under [server] name or the host name, once the port is
+ * known. */
+static void
+announce (SsqServer    *self,
+          GInetAddress *address,
+          guint16       port)
+{
+  g_autofree char *name = NULL;
+
+  if (!self->config->features_discovery)
+    return;
+  name = self->config->name ? g_strdup (self->config->name) : ssq_server_discovery_default_name ();
+  self->discovery = ssq_server_discovery_new (name, address, port,
+                                              ssq_server_get_tls_fingerprint (self));
+}
+
+/**
+ * ssq_server_get_discovery_on:
+ * Whether the server is announced on the LAN (or will be when an Avahi
+ * daemon runs): on, built with Avahi, and listening beyond loopback.
+ */
+gboolean
+ssq_server_get_discovery_on (SsqServer *self)
+{
+  return self->discovery != NULL;
 }
 
 gboolean
@@ -309,6 +339,7 @@ ssq_server_listen (SsqServer  *self,
     return FALSE;
   self->url = url_of (inet, bound_port);
   self->reach_hint = ssq_server_reach_hint (inet, bound_port, &self->local_url);
+  announce (self, inet, bound_port);
   return TRUE;
 }
 
@@ -412,6 +443,8 @@ ssq_server_shutdown (SsqServer *self,
    * (upgrades with 503) until the sessions have said goodbye. */
   self->shutting_down = TRUE;
   ssq_net_server_stop_listening (self->net);
+  /* Not offered on the LAN any more while the last sessions close. */
+  g_clear_pointer (&self->discovery, ssq_server_discovery_free);
   ssq_server_writer_flush (self->writer);
   sessions = ssq_server_hub_sessions (self->hub);
   for (guint i = 0; i < sessions->len; i++)

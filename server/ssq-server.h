@@ -17,6 +17,7 @@ gboolean    ssq_server_listen     (SsqServer        *server,
                                    GError          **error);
 const char *ssq_server_get_url    (SsqServer        *server);
 const char *ssq_server_get_local_url  (SsqServer    *server);
+gboolean    ssq_server_get_discovery_on (SsqServer      *server);
 const char *ssq_server_get_reach_hint (SsqServer    *server);
 char       *ssq_server_reach_hint (GInetAddress     *address,
                                    guint16           port,

@@ -9,6 +9,13 @@ G_BEGIN_DECLS
 
 #define SSQ_PROTOCOL_VERSION 1
 
+/* LAN discovery: the DNS-SD service type servers announce, and the version
+ * of its TXT records (v=); clients list only versions they know. The names
+ * of a service are at most 63 bytes (a DNS label). */
+#define SSQ_DISCOVERY_SERVICE_TYPE "_supersoniq._tcp"
+#define SSQ_DISCOVERY_TXT_VERSION  "1"
+#define SSQ_DISCOVERY_NAME_MAX     63
+
 /* Limits fixed by the wire contract (configurable limits live in the server
  * configuration; these are the contract's hard bounds). */
 #define SSQ_USERNAME_MIN        3

@@ -108,6 +108,9 @@ void        ssq_cli_session_done      (GObject          *source,
 int         ssq_cli_join              (Cli              *cli);
 int         ssq_cli_invite            (Cli              *cli);
 
+/* discover (ssq-cli-discover.c). */
+int         ssq_cli_discover          (Cli              *cli);
+
 /* send (ssq-cli-send.c). */
 int         ssq_cli_send              (Cli              *cli);
 

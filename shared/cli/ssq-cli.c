@@ -613,6 +613,7 @@ static const CliCommand commands[] = {
   { "join", 1, 2, N_("join INVITE_LINK [NAME] [--display-name NAME] (registers with an invite)"), NULL, ssq_cli_join },
   { "invite", 1, 2, N_("invite create [--uses N] [--expires 7d] | invite list | invite revoke ID"), NULL, ssq_cli_invite },
   { "logout", 0, 0, N_("logout"), NULL, cmd_logout },
+  { "discover", 0, 0, N_("discover [--timeout S] (servers on the LAN, found in S seconds, default 3)"), NULL, ssq_cli_discover },
   { "conversations", 0, 0, N_("conversations"), conversations_step, NULL },
   { "dm", 1, 1, N_("dm USER"), dm_step, NULL },
   { "group", 1, -1, N_("group TITLE USER..."), group_step, NULL },
@@ -638,6 +639,9 @@ options_fit (Cli              *cli,
   if (cli->media_dir != NULL && command->step != ssq_cli_export_step)
     return FALSE;
   if ((cli->uses != 0 || cli->expires != NULL) && command->run != ssq_cli_invite)
+    return FALSE;
+  /* discover looks on the LAN, for no account. */
+  if (command->run == ssq_cli_discover && (cli->server != NULL || cli->user != NULL))
     return FALSE;
   return command->run != ssq_cli_send || n_args >= 2 || cli->files != NULL;
 }
@@ -716,7 +720,8 @@ run_command (Cli              *cli,
     {
       if (command->run != cmd_register && command->run != cmd_login &&
           command->run != cmd_reset_password && command->run != ssq_cli_join &&
-          command->run != cmd_logout && !open_session (cli, &error))
+          command->run != cmd_logout && command->run != ssq_cli_discover &&
+          !open_session (cli, &error))
         {
           ssq_cli_fail (cli, error);
           return cli->exit_code;
@@ -792,7 +797,7 @@ ssq_cli_run (int    argc,
   };
 
   cli.limit = SSQ_HISTORY_DEFAULT;
-  cli.timeout = 10;
+  cli.timeout = G_MININT;   /* not given: the command's default */
   cli.exit_code = -1;
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context, _("Chat on a SupersoniQ server from scripts and shells."));
@@ -827,6 +832,8 @@ ssq_cli_run (int    argc,
       g_printerr (_("supersoniq-cli: usage: supersoniq-cli %s\n"), _(command->usage));
       command = NULL;
     }
+  if (command != NULL && cli.timeout == G_MININT)
+    cli.timeout = command->run == ssq_cli_discover ? 3 : 10;
   if (command == NULL || cli.limit < 1 || cli.timeout < 1)
     {
       g_printerr ("%s", usage);

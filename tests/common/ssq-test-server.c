@@ -100,7 +100,8 @@ launch (SsqTestServer      *server,
   server->listen = g_strdup (server->url + strlen ("http://"));
 }
 
-static SsqTestServer *start_full (const char         *data_dir,
+static SsqTestServer *start_full (const char         *listen,
+                                  const char         *data_dir,
                                   const char         *extra_config,
                                   const char * const *wrapper,
                                   const char         *log_path,
@@ -128,7 +129,7 @@ ssq_test_server_start_wrapped (const char         *data_dir,
                                const char         *extra_config,
                                const char * const *wrapper)
 {
-  return start_full (data_dir, extra_config, wrapper, NULL, FALSE);
+  return start_full (NULL, data_dir, extra_config, wrapper, NULL, FALSE);
 }
 
 SsqTestServer *
@@ -137,11 +138,26 @@ ssq_test_server_start_logged (const char *data_dir,
                               const char *log_path,
                               gboolean    debug)
 {
-  return start_full (data_dir, extra_config, NULL, log_path, debug);
+  return start_full (NULL, data_dir, extra_config, NULL, log_path, debug);
+}
+
+/**
+ * ssq_test_server_start_on:
+ * As ssq_test_server_start_logged (), listening on @listen (HOST:PORT) in
+ * place of 127.0.0.1:0: only where no real network is reachable (a
+ * private network namespace).
+ */
+SsqTestServer *
+ssq_test_server_start_on (const char *listen,
+                          const char *extra_config,
+                          const char *log_path)
+{
+  return start_full (listen, NULL, extra_config, NULL, log_path, FALSE);
 }
 
 static SsqTestServer *
-start_full (const char         *data_dir,
+start_full (const char         *listen,
+            const char         *data_dir,
             const char         *extra_config,
             const char * const *wrapper,
             const char         *log_path,
@@ -153,6 +169,7 @@ start_full (const char         *data_dir,
 
   server->log_path = g_strdup (log_path);
   server->log_debug = debug;
+  server->listen = g_strdup (listen);
 
   if (data_dir == NULL)
     {

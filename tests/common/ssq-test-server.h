@@ -45,6 +45,9 @@ SsqTestServer *ssq_test_server_start_logged (const char    *data_dir,
                                              const char    *extra_config,
                                              const char    *log_path,
                                              gboolean       debug);
+SsqTestServer *ssq_test_server_start_on (const char    *listen,
+                                         const char    *extra_config,
+                                         const char    *log_path);
 void           ssq_test_server_restart  (SsqTestServer *server);
 void           ssq_test_server_kill     (SsqTestServer *server);
 int            ssq_test_server_stop     (SsqTestServer *server);
