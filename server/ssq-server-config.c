@@ -398,6 +398,8 @@ read_all (SsqServerConfig  *config,
   READ_UINT ("server", "session_purge_interval", session_purge_interval, 86400);
   read_string (r, "server", "public_address", &config->public_address);
   read_string (r, "server", "name", &config->name);
+  if (config->name != NULL && !ssq_server_discovery_check_name (config->name, error))
+    return FALSE;
 
   READ_UINT ("limits", "messages_per_minute", messages_per_minute, G_MAXUINT32);
   READ_UINT ("limits", "groups_per_hour", groups_per_hour, G_MAXUINT32);
@@ -610,8 +612,7 @@ ssq_server_config_validate (SsqServerConfig  *config,
     }
   if (!ssq_server_check_public_address (config->public_address, error))
     return FALSE;
-  if (config->name != NULL && !ssq_server_discovery_check_name (config->name, error))
-    return FALSE;
+
   if (config->metrics_access == SSQ_METRICS_ACCESS_TOKEN &&
       (config->metrics_token == NULL || strlen (config->metrics_token) < 16))
     {

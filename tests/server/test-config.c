@@ -180,15 +180,25 @@ test_bad_values (void)
                                             "loopback token open", NULL });
   assert_config_refused ("[features]\nmedia=perhaps\n",
                          (const char *[]) { "[features] media: expected true or false", NULL });
+  assert_config_refused ("[features]\ndiscovery=maybe\n",
+                         (const char *[]) { "[features] discovery: expected true or false", NULL });
+  /* The name listed on the LAN: a DNS label's 63 bytes, text only. */
+  assert_config_refused ("[server]\nname=0123456789012345678901234567890123456789012345678901234567890123\n",
+                         (const char *[]) { "[server] name: 1 to 63 bytes", NULL });
+  assert_config_refused ("[server]\nname=tab\\there\n",
+                         (const char *[]) { "[server] name: no control characters", NULL });
+  assert_config_refused ("[discovery]\nname=x\n",
+                         (const char *[]) { "unknown group [discovery]", NULL });
 }
 
-/* A key older versions read, and the reserved [features] keys: the server
- * starts. */
+/* A key older versions read, the reserved [features] key, and discovery's
+ * keys: the server starts. */
 static void
 test_retired_and_reserved_keys (void)
 {
   g_autoptr(SsqTestServer) s =
-    ssq_test_server_start (NULL, "logins_per_minute=5\n[features]\nbroker=false\ndiscovery=false\n");
+    ssq_test_server_start (NULL, "logins_per_minute=5\n[features]\nbroker=false\ndiscovery=true\n"
+                                 "[server]\nname=Büro Chat\n");
 
   g_assert_cmpint (ssq_test_server_stop (s), ==, 0);
 }

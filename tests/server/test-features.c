@@ -66,6 +66,7 @@ test_info_defaults (void)
   g_assert_true (feature (info, "media"));
   g_assert_true (feature (info, "registration"));
   g_assert_false (feature (info, "broker"));
+  /* On by default, but never for a server listening on loopback only. */
   g_assert_false (feature (info, "discovery"));
   g_assert_cmpint (json_object_get_int_member (limits, "media_max_size"), ==, 5000000);
   g_assert_cmpint (json_object_get_int_member (limits, "max_frame_size"), ==, 65536);
