@@ -203,6 +203,8 @@ list_model_iface_init (GListModelInterface *iface)
   iface->get_item = list_model_get_item;
 }
 
+#if HAVE_AVAHI
+
 static void
 set_daemon_running (SsqDiscovery *self,
                     gboolean      running)
@@ -259,8 +261,6 @@ clear_servers (SsqDiscovery *self)
   while (self->servers->len > 0)
     remove_at (self, self->servers->len - 1);
 }
-
-#if HAVE_AVAHI
 
 static char *
 key_of (AvahiIfIndex   interface,
@@ -489,9 +489,9 @@ start_client (SsqDiscovery *self)
 static void
 ssq_discovery_dispose (GObject *object)
 {
+#if HAVE_AVAHI
   SsqDiscovery *self = SSQ_DISCOVERY (object);
 
-#if HAVE_AVAHI
   g_clear_handle_id (&self->reconnect_id, g_source_remove);
   if (self->resolving != NULL)
     stop_client (self);
