@@ -8,11 +8,13 @@
 #include "ssq-server-notify.h"
 #include "ssq-server-tls.h"
 #include "ssq-config.h"
+#include "ssq-display.h"
 #include "net/ssq-net.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
+#include <glib/gi18n.h>
 #include <locale.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -74,14 +76,14 @@ print_tls (SsqServer *server)
 
   if (fingerprint == NULL)
     {
-      g_printerr ("TLS is off ([tls] enabled=false): traffic is not encrypted.\n"
-                  "Check it:  curl %s/healthz\n", ssq_server_get_local_url (server));
+      g_printerr (_("TLS is off ([tls] enabled=false): traffic is not encrypted.\n"
+                    "Check it:  curl %s/healthz\n"), ssq_server_get_local_url (server));
       return;
     }
   /* -k: the certificate is self-signed; the pin is what is checked. */
-  g_printerr ("TLS public key fingerprint (clients check it on first connection):\n"
-              "  %s\n"
-              "Check it:  curl -k --pinnedpubkey sha256//%s %s/healthz\n",
+  g_printerr (_("TLS public key fingerprint (clients check it on first connection):\n"
+                "  %s\n"
+                "Check it:  curl -k --pinnedpubkey sha256//%s %s/healthz\n"),
               fingerprint, pin, ssq_server_get_local_url (server));
 }
 
@@ -101,7 +103,7 @@ lock_data_dir (const char  *data_dir,
     {
       errsv = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "Data directory %s is not writable: %s (creating %s)", data_dir,
+                   _("Data directory %s is not writable: %s (creating %s)"), data_dir,
                    g_strerror (errsv), path);
       return -1;
     }
@@ -110,11 +112,11 @@ lock_data_dir (const char  *data_dir,
   errsv = errno;
   if (errsv == EWOULDBLOCK)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
-                 "Data directory %s is in use by another server (it holds the lock on %s)",
+                 _("Data directory %s is in use by another server (it holds the lock on %s)"),
                  data_dir, path);
   else
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                 "Cannot lock %s: %s", path, g_strerror (errsv));
+                 _("Cannot lock %s: %s"), path, g_strerror (errsv));
   close (fd);
   return -1;
 }
@@ -128,7 +130,7 @@ prepare_data_dir (const char  *data_dir,
     {
       int errsv = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "Cannot create the data directory %s: %s", data_dir, g_strerror (errsv));
+                   _("Cannot create the data directory %s: %s"), data_dir, g_strerror (errsv));
       return -1;
     }
   /* A lock file left by an earlier run opens even in a directory made
@@ -137,10 +139,56 @@ prepare_data_dir (const char  *data_dir,
     {
       int errsv = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "Data directory %s is not writable: %s", data_dir, g_strerror (errsv));
+                   _("Data directory %s is not writable: %s"), data_dir, g_strerror (errsv));
       return -1;
     }
   return lock_data_dir (data_dir, error);
+}
+
+/* Messages in the user's language: SSQ_LOCALEDIR names another catalog
+ * directory (the build tree's, for the tests). Log lines stay English. */
+static void
+init_i18n (void)
+{
+  const char *dir = g_getenv ("SSQ_LOCALEDIR");
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, dir != NULL && *dir != '\0' ? dir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+}
+
+/* The subcommands, for --help: each is dispatched on argv[1] below. */
+static char *
+commands_text (void)
+{
+  return g_strdup_printf ("%s\n  admin    %s\n  backup   %s\n  restore  %s\n  migrate  %s\n\n%s\n",
+                          _("Commands (the command comes first; each has its own --help):"),
+                          _("Administers the running server: users, conversations, sessions, stats"),
+                          _("Copies the database and the media files, also while the server runs"),
+                          _("Restores a backup into a new or empty data directory"),
+                          _("Moves the database's schema up or down, with the server stopped"),
+                          _("Without a command, the server runs."));
+}
+
+/* Words GOption left over: the server takes none. The common slip is a
+ * command after an option (`--data-dir D admin ...`), which would start a
+ * server rather than run the command. */
+static int
+refuse_leftovers (int    argc,
+                  char **argv)
+{
+  g_autofree char *joined = g_strjoinv (" ", argv + 1);
+  g_autofree char *shown = ssq_display_sanitize_line (joined);
+
+  g_printerr (ngettext ("supersoniq-server: unexpected argument “%s”: a command (admin, backup, "
+                        "restore, migrate) must come first, before its options, e.g. "
+                        "supersoniq-server admin --data-dir DIR users list\n",
+                        "supersoniq-server: unexpected arguments “%s”: a command (admin, backup, "
+                        "restore, migrate) must come first, before its options, e.g. "
+                        "supersoniq-server admin --data-dir DIR users list\n",
+                        (unsigned long) (argc - 1)), shown);
+  return 2;
 }
 
 int
@@ -155,15 +203,16 @@ main (int   argc,
   g_autofree char *config_file = NULL;
   g_autofree char *listen = NULL;
   g_autofree char *data_dir = NULL;
+  g_autofree char *commands = NULL;
   gboolean version = FALSE;
   int lock_fd;
   guint watchdog;
   SignalData sd;
   GOptionEntry entries[] = {
-    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file, "Read settings from a key file", "FILE" },
-    { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen, "Address to listen on (default 0.0.0.0:8080)", "HOST:PORT" },
-    { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, "Where the database lives (default $XDG_DATA_HOME/supersoniq)", "DIR" },
-    { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file, N_("Read settings from a key file"), N_("FILE") },
+    { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen, N_("Address to listen on (default 0.0.0.0:8080)"), N_("HOST:PORT") },
+    { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, N_("Where the database lives (default $XDG_DATA_HOME/supersoniq)"), N_("DIR") },
+    { "version", 'V', 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { NULL }
   };
 
@@ -172,7 +221,7 @@ main (int   argc,
   signal (SIGPIPE, SIG_IGN);
   ssq_server_log_init ();
 
-  setlocale (LC_ALL, "");
+  init_i18n ();
   if (argc > 1 && g_str_equal (argv[1], "admin"))
     return ssq_server_admin_cli_run (argc - 1, argv + 1);
   /* SQLite's memory statistics take a global mutex on every allocation it
@@ -185,16 +234,20 @@ main (int   argc,
     return ssq_server_restore_cli (argc - 1, argv + 1);
   if (argc > 1 && g_strcmp0 (argv[1], "migrate") == 0)
     return ssq_server_migrate_cli (argc - 1, argv + 1);
-  context = g_option_context_new ("- SupersoniQ chat server");
+  context = g_option_context_new (_("- SupersoniQ chat server"));
   g_option_context_set_summary (context,
-    "Serves the SupersoniQ protocol (HTTP and WebSocket) from one SQLite database.\n"
-    "Settings: command line > --config file > built-in defaults (see README.md).");
-  g_option_context_add_main_entries (context, entries, NULL);
+    _("Serves the SupersoniQ protocol (HTTP and WebSocket) from one SQLite database.\n"
+      "Settings: command line > --config file > built-in defaults (see README.md)."));
+  commands = commands_text ();
+  g_option_context_set_description (context, commands);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("supersoniq-server: %s\n", error->message);
       return 2;
     }
+  if (argc > 1)
+    return refuse_leftovers (argc, argv);
   if (version)
     {
       g_print ("supersoniq-server %s (protocol 1)\n", SSQ_VERSION);
@@ -240,14 +293,15 @@ main (int   argc,
   g_unix_signal_add (SIGTERM, signal_cb, &sd);
   g_unix_signal_add (SIGINT, signal_cb, &sd);
   g_unix_signal_add (SIGHUP, reload_cb, &sd);
+  /* Not translated: scripts and the tests read the address from it. */
   printf ("listening on %s\n", ssq_server_get_url (server));
   fflush (stdout);
-  g_printerr ("SupersoniQ server %s: data in %s\n", SSQ_VERSION,
+  g_printerr (_("SupersoniQ server %s: data in %s\n"), SSQ_VERSION,
               ssq_server_get_config (server)->data_dir);
   print_tls (server);
-  g_printerr ("%s\n"
-              "Try it:  supersoniq-cli --server %s register NAME   (in build/shared/cli/)\n"
-              "Stop with Ctrl+C.\n",
+  g_printerr (_("%s\n"
+                "Try it:  supersoniq-cli --server %s register NAME   (in build/shared/cli/)\n"
+                "Stop with Ctrl+C.\n"),
               ssq_server_get_reach_hint (server), ssq_server_get_local_url (server));
 
   ssq_net_raise_fd_limit ();

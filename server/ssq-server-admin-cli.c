@@ -6,10 +6,12 @@
 #include "ssq-server-admin-cli.h"
 #include "ssq-server-admin.h"
 #include "ssq-server-config.h"
+#include "ssq-config.h"
 #include "ssq-display.h"
 #include "ssq-json.h"
 
 #include <errno.h>
+#include <glib/gi18n.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -56,13 +58,17 @@ static const Command commands[] = {
 static char *
 usage_text (void)
 {
-  GString *text = g_string_new ("Commands:\n");
+  GString *text = g_string_new (NULL);
 
+  /* The command lines stay as typed: they are the syntax (and the bash
+   * completion's test reads them). */
+  g_string_append_printf (text, "%s\n", _("Commands:"));
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
     g_string_append_printf (text, "  %s\n", commands[i].usage);
-  g_string_append (text, "\nThe server must be running: this talks to it through "
-                         "DATA_DIR/" SSQ_ADMIN_SOCKET_NAME ".\n"
-                         "Exit codes: 0 done, 1 refused or no server running, 2 usage.\n");
+  g_string_append_c (text, '\n');
+  g_string_append_printf (text, _("The server must be running: this talks to it through %s.\n"
+                                  "Exit codes: 0 done, 1 refused or no server running, 2 usage.\n"),
+                          "DATA_DIR/" SSQ_ADMIN_SOCKET_NAME);
   return g_string_free (text, FALSE);
 }
 
@@ -82,11 +88,17 @@ build_request (char       **argv,
     if (g_str_equal (argv[0], commands[i].group) &&
         (commands[i].verb == NULL || (argc > 1 && g_str_equal (argv[1], commands[i].verb))))
       cmd = &commands[i];
+  if (cmd == NULL && argc == 0)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _("No command given"));
+      return NULL;
+    }
   if (cmd == NULL)
     {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, argc > 0
-                   ? "Unknown command \"%s%s%s\"" : "No command given",
-                   argc > 0 ? argv[0] : "", argc > 1 ? " " : "", argc > 1 ? argv[1] : "");
+      g_autofree char *words = g_strjoin (" ", argv[0], argc > 1 ? argv[1] : NULL, NULL);
+
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _("Unknown command \"%s\""),
+                   words);
       return NULL;
     }
   first = cmd->verb ? 2 : 1;
@@ -96,7 +108,7 @@ build_request (char       **argv,
       (revoke_user != NULL && !g_str_equal (cmd->op, "sessions.revoke")) ||
       (g_str_equal (cmd->op, "sessions.revoke") && (argc - first == 1) == (revoke_user != NULL)))
     {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "Usage: %s", cmd->usage);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _("Usage: %s"), cmd->usage);
       return NULL;
     }
   json_object_set_string_member (request, "op", cmd->op);
@@ -123,8 +135,8 @@ connect_admin (const char  *data_dir,
   if (strlen (path) >= sizeof sa.sun_path)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FILENAME_TOO_LONG,
-                   "The admin socket path %s is longer than %zu bytes: no administration "
-                   "for this data directory", path, sizeof sa.sun_path - 1);
+                   _("The admin socket path %s is longer than %zu bytes: no administration "
+                     "for this data directory"), path, sizeof sa.sun_path - 1);
       return -1;
     }
   /* Never through a link: the socket is the server's own, in its own
@@ -134,17 +146,17 @@ connect_admin (const char  *data_dir,
       errsv = errno;
       if (errsv == ENOENT)
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                     "No server is running for data directory %s (no %s; a server that "
-                     "runs without administration says why in its log)", data_dir, path);
+                     _("No server is running for data directory %s (no %s; a server that "
+                       "runs without administration says why in its log)"), data_dir, path);
       else
         g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                     "Cannot reach %s: %s", path, g_strerror (errsv));
+                     _("Cannot reach %s: %s"), path, g_strerror (errsv));
       return -1;
     }
   if (!S_ISSOCK (st.st_mode))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE,
-                   "%s is not a socket (a link or a file?): refusing to use it", path);
+                   _("%s is not a socket (a link or a file?): refusing to use it"), path);
       return -1;
     }
   strcpy (sa.sun_path, path);
@@ -160,14 +172,14 @@ connect_admin (const char  *data_dir,
     close (fd);
   if (errsv == ECONNREFUSED)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED,
-                 "No server is running for data directory %s (%s is left from one that "
-                 "stopped)", data_dir, path);
+                 _("No server is running for data directory %s (%s is left from one that "
+                   "stopped)"), data_dir, path);
   else if (errsv == EACCES || errsv == EPERM)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-                 "Cannot connect to %s: %s; run this as the user the server runs as",
+                 _("Cannot connect to %s: %s; run this as the user the server runs as"),
                  path, g_strerror (errsv));
   else
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv), "Cannot connect to %s: %s",
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv), _("Cannot connect to %s: %s"),
                  path, g_strerror (errsv));
   return -1;
 }
@@ -188,7 +200,7 @@ send_all (int          fd,
         {
           int errsv = errno;
           g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                       "Cannot send the request to the server: %s", g_strerror (errsv));
+                       _("Cannot send the request to the server: %s"), g_strerror (errsv));
           return FALSE;
         }
       data += n;
@@ -225,10 +237,10 @@ exchange (int          fd,
           int errsv = errno;
           if (errsv == EAGAIN)
             g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                 "The server did not answer in time (--timeout)");
+                                 _("The server did not answer in time (--timeout)"));
           else
             g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                         "Cannot read the server's answer: %s", g_strerror (errsv));
+                         _("Cannot read the server's answer: %s"), g_strerror (errsv));
           return NULL;
         }
       if (n == 0 || memchr (buf, '\n', (gsize) n) != NULL)
@@ -240,7 +252,7 @@ exchange (int          fd,
       if (in->len > ANSWER_MAX)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-                       "The server's answer is over %d bytes", ANSWER_MAX);
+                       _("The server's answer is over %d bytes"), ANSWER_MAX);
           return NULL;
         }
     }
@@ -250,7 +262,7 @@ exchange (int          fd,
         g_propagate_error (error, g_steal_pointer (&send_error));
       else
         g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
-                             "The server closed the connection without an answer");
+                             _("The server closed the connection without an answer"));
       return NULL;
     }
   return ssq_json_parse_object ((const char *) in->data, in->len, error);
@@ -272,7 +284,7 @@ answer (JsonObject *request,
     {
       const char *code = error ? json_object_get_string_member_with_default (error, "code", "") : "";
       const char *message = error ? json_object_get_string_member_with_default (error, "message", "")
-                                  : "The server's answer has no error";
+                                  : _("The server's answer has no error");
       g_autofree char *shown = ssq_display_sanitize_line (message);
 
       if (json && error_node != NULL)
@@ -282,7 +294,7 @@ answer (JsonObject *request,
     }
   if (result == NULL)
     {
-      g_printerr ("supersoniq-server admin: The server's answer has no result\n");
+      g_printerr ("supersoniq-server admin: %s\n", _("The server's answer has no result"));
       return EXIT_FAILED;
     }
   if (json)
@@ -301,7 +313,7 @@ ssq_server_admin_cli_run (int    argc,
                           char **argv)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GOptionContext) context = g_option_context_new ("COMMAND [ARGS...]");
+  g_autoptr(GOptionContext) context = g_option_context_new (_("COMMAND [ARGS...]"));
   g_autoptr(SsqServerConfig) config = ssq_server_config_new ();
   g_autoptr(JsonObject) request = NULL;
   g_autoptr(JsonObject) reply = NULL;
@@ -314,23 +326,23 @@ ssq_server_admin_cli_run (int    argc,
   int timeout = 60;
   int fd;
   GOptionEntry entries[] = {
-    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file, "The server's settings (for its data directory)", "FILE" },
-    { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, "The server's data directory (default $XDG_DATA_HOME/supersoniq)", "DIR" },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the answer as JSON", NULL },
-    { "user", 'u', 0, G_OPTION_ARG_STRING, &revoke_user, "sessions revoke: every session of USER", "USER" },
-    { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, "Seconds to wait for the server (default 60)", "S" },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_file, N_("The server's settings (for its data directory)"), N_("FILE") },
+    { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir, N_("The server's data directory (default $XDG_DATA_HOME/supersoniq)"), N_("DIR") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the answer as JSON"), NULL },
+    { "user", 'u', 0, G_OPTION_ARG_STRING, &revoke_user, N_("sessions revoke: every session of USER"), N_("USER") },
+    { "timeout", 0, 0, G_OPTION_ARG_INT, &timeout, N_("Seconds to wait for the server (default 60)"), N_("S") },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, NULL },
     { NULL }
   };
 
-  g_option_context_set_summary (context, "Administers the running SupersoniQ server.");
+  g_option_context_set_summary (context, _("Administers the running SupersoniQ server."));
   g_option_context_set_description (context, usage);
-  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error) || timeout < 1 ||
       (request = build_request (rest, revoke_user, &error)) == NULL)
     {
       g_printerr ("supersoniq-server admin: %s\n%s",
-                  error ? error->message : "--timeout must be at least 1", usage);
+                  error ? error->message : _("--timeout must be at least 1"), usage);
       return EXIT_USAGE;
     }
   if (config_file != NULL && !ssq_server_config_load_file (config, config_file, &error))

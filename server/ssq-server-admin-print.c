@@ -5,6 +5,7 @@
 #include "ssq-server-admin-cli.h"
 #include "ssq-display.h"
 
+#include <glib/gi18n.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,7 +40,7 @@ cell_text (JsonObject *row,
   if (json_node_get_value_type (node) == G_TYPE_STRING)
     return ssq_display_sanitize_line (json_node_get_string (node));
   if (json_node_get_value_type (node) == G_TYPE_BOOLEAN)
-    return g_strdup (json_node_get_boolean (node) ? "yes" : "no");
+    return g_strdup (json_node_get_boolean (node) ? _("yes") : _("no"));
   return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node));
 }
 
@@ -94,13 +95,15 @@ print_table (JsonArray    *rows,
 
   if (n_rows == 0)
     {
-      g_print ("%s\n", empty);
+      g_print ("%s\n", _(empty));
       return;
     }
   for (guint c = 0; c < n_columns; c++)
     {
-      g_ptr_array_add (cells, g_strdup (columns[c].heading));
-      widths[c] = g_utf8_strlen (columns[c].heading, -1);
+      const char *heading = _(columns[c].heading);
+
+      g_ptr_array_add (cells, g_strdup (heading));
+      widths[c] = g_utf8_strlen (heading, -1);
     }
   for (guint r = 0; r < n_rows; r++)
     for (guint c = 0; c < n_columns; c++)
@@ -130,43 +133,56 @@ print_table (JsonArray    *rows,
 }
 
 static const Column user_columns[] = {
-  { "USERNAME", "username", NULL },
-  { "DISPLAY NAME", "display_name", NULL },
-  { "ADMIN", "server_admin", NULL },
-  { "DISABLED", "disabled", NULL },
-  { "LOGINS", "sessions", NULL },
-  { "CONNECTED", "connected", NULL },
-  { "LAST SEEN", "last_seen", cell_time },
-  { "CREATED", "created_at", cell_time },
-  { "ID", "id", NULL },
+  { N_("USERNAME"), "username", NULL },
+  { N_("DISPLAY NAME"), "display_name", NULL },
+  { N_("ADMIN"), "server_admin", NULL },
+  { N_("DISABLED"), "disabled", NULL },
+  { N_("LOGINS"), "sessions", NULL },
+  { N_("CONNECTED"), "connected", NULL },
+  { N_("LAST SEEN"), "last_seen", cell_time },
+  { N_("CREATED"), "created_at", cell_time },
+  { N_("ID"), "id", NULL },
 };
 
 static const Column session_columns[] = {
-  { "SESSION", "id", NULL },
-  { "USER", "username", NULL },
-  { "DEVICE", "device", NULL },
-  { "CONNECTED", "connected", NULL },
-  { "CREATED", "created_at", cell_time },
-  { "EXPIRES", "expires_at", cell_time },
+  { N_("SESSION"), "id", NULL },
+  { N_("USER"), "username", NULL },
+  { N_("DEVICE"), "device", NULL },
+  { N_("CONNECTED"), "connected", NULL },
+  { N_("CREATED"), "created_at", cell_time },
+  { N_("EXPIRES"), "expires_at", cell_time },
 };
 
 static const Column conversation_columns[] = {
-  { "ID", "id", NULL },
-  { "KIND", "kind", NULL },
-  { "NAME", NULL, NULL },
-  { "MEMBERS", "members", NULL },
-  { "MESSAGES", "messages", NULL },
-  { "LAST ACTIVITY", "last_activity", cell_time },
+  { N_("ID"), "id", NULL },
+  { N_("KIND"), "kind", NULL },
+  { N_("NAME"), NULL, NULL },
+  { N_("MEMBERS"), "members", NULL },
+  { N_("MESSAGES"), "messages", NULL },
+  { N_("LAST ACTIVITY"), "last_activity", cell_time },
 };
 
 static const Column member_columns[] = {
-  { "USERNAME", "username", NULL },
-  { "ROLE", "role", NULL },
-  { "READ UP TO", "read_seq", NULL },
-  { "JOINED", "joined_at", cell_time },
+  { N_("USERNAME"), "username", NULL },
+  { N_("ROLE"), "role", NULL },
+  { N_("READ UP TO"), "read_seq", NULL },
+  { N_("JOINED"), "joined_at", cell_time },
 };
 
 /* ---- fields ------------------------------------------------------------------ */
+
+/* "Label:  value", the values in one column: padded by characters, not
+ * bytes, as translated labels have letters outside ASCII. */
+static void
+print_line (const char *label,
+            const char *text)
+{
+  g_autoptr(GString) line = g_string_new (label);
+
+  for (glong n = g_utf8_strlen (label, -1); n < 20; n++)
+    g_string_append_c (line, ' ');
+  g_print ("%s %s\n", line->str, text);
+}
 
 static void
 print_field (JsonObject *object,
@@ -176,26 +192,33 @@ print_field (JsonObject *object,
 {
   g_autofree char *text = (func ? func : cell_text) (object, member);
 
-  g_print ("%-20s %s\n", label, text);
+  print_line (label, text);
+}
+
+static long long
+count_of (JsonObject *object,
+          const char *member)
+{
+  return (long long) json_object_get_int_member_with_default (object, member, 0);
 }
 
 static void
 print_user (JsonObject *user)
 {
-  print_field (user, "Username:", "username", NULL);
-  print_field (user, "Display name:", "display_name", NULL);
-  print_field (user, "Id:", "id", NULL);
-  print_field (user, "Server admin:", "server_admin", NULL);
-  print_field (user, "Disabled:", "disabled", NULL);
-  print_field (user, "Presence:", "presence", NULL);
-  print_field (user, "Created:", "created_at", cell_time);
-  print_field (user, "Last seen:", "last_seen", cell_time);
-  print_field (user, "Conversations:", "conversations", NULL);
-  print_field (user, "Uploads:", "media_bytes", cell_bytes);
-  print_field (user, "Reset code:", "reset_pending", NULL);
+  print_field (user, _("Username:"), "username", NULL);
+  print_field (user, _("Display name:"), "display_name", NULL);
+  print_field (user, _("Id:"), "id", NULL);
+  print_field (user, _("Server admin:"), "server_admin", NULL);
+  print_field (user, _("Disabled:"), "disabled", NULL);
+  print_field (user, _("Presence:"), "presence", NULL);
+  print_field (user, _("Created:"), "created_at", cell_time);
+  print_field (user, _("Last seen:"), "last_seen", cell_time);
+  print_field (user, _("Conversations:"), "conversations", NULL);
+  print_field (user, _("Uploads:"), "media_bytes", cell_bytes);
+  print_field (user, _("Reset code:"), "reset_pending", NULL);
   g_print ("\n");
   print_table (json_object_get_array_member (user, "session_list"), session_columns,
-               G_N_ELEMENTS (session_columns), "No sessions.");
+               G_N_ELEMENTS (session_columns), N_("No sessions."));
 }
 
 static void
@@ -203,45 +226,41 @@ print_conversation (JsonObject *conv)
 {
   g_autofree char *name = cell_name (conv);
 
-  g_print ("%-20s %s\n", "Conversation:", name);
-  print_field (conv, "Id:", "id", NULL);
-  print_field (conv, "Kind:", "kind", NULL);
-  print_field (conv, "Messages:", "messages", NULL);
-  print_field (conv, "Created:", "created_at", cell_time);
-  print_field (conv, "Last activity:", "last_activity", cell_time);
+  print_line (_("Conversation:"), name);
+  print_field (conv, _("Id:"), "id", NULL);
+  print_field (conv, _("Kind:"), "kind", NULL);
+  print_field (conv, _("Messages:"), "messages", NULL);
+  print_field (conv, _("Created:"), "created_at", cell_time);
+  print_field (conv, _("Last activity:"), "last_activity", cell_time);
   g_print ("\n");
   print_table (json_object_get_array_member (conv, "member_list"), member_columns,
-               G_N_ELEMENTS (member_columns), "No members.");
+               G_N_ELEMENTS (member_columns), N_("No members."));
 }
 
 static void
 print_stats (JsonObject *stats)
 {
-  gint64 up = json_object_get_int_member_with_default (stats, "uptime_s", 0);
+  long long up = count_of (stats, "uptime_s");
+  /* Translators: the server's uptime: days, then hours:minutes:seconds. */
+  g_autofree char *uptime = g_strdup_printf (_("%lldd %02lld:%02lld:%02lld"), up / 86400,
+                                             up / 3600 % 24, up / 60 % 60, up % 60);
+  g_autofree char *users = g_strdup_printf (_("%lld (%lld disabled)"), count_of (stats, "users"),
+                                            count_of (stats, "users_disabled"));
+  g_autofree char *sessions = g_strdup_printf (_("%lld (%lld users online)"),
+                                               count_of (stats, "connected_sessions"),
+                                               count_of (stats, "users_online"));
+  g_autofree char *media = cell_bytes (stats, "media_bytes");
+  g_autofree char *db = cell_bytes (stats, "db_bytes");
 
-  print_field (stats, "Version:", "version", NULL);
-  g_print ("%-20s %" G_GINT64_FORMAT "d %02" G_GINT64_FORMAT ":%02" G_GINT64_FORMAT
-           ":%02" G_GINT64_FORMAT "\n", "Uptime:", up / 86400, up / 3600 % 24, up / 60 % 60,
-           up % 60);
-  g_print ("%-20s %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT " disabled)\n", "Users:",
-           json_object_get_int_member_with_default (stats, "users", 0),
-           json_object_get_int_member_with_default (stats, "users_disabled", 0));
-  g_print ("%-20s %" G_GINT64_FORMAT "\n", "Conversations:",
-           json_object_get_int_member_with_default (stats, "conversations", 0));
-  g_print ("%-20s %" G_GINT64_FORMAT "\n", "Messages:",
-           json_object_get_int_member_with_default (stats, "messages", 0));
-  g_print ("%-20s %" G_GINT64_FORMAT "\n", "Logins:",
-           json_object_get_int_member_with_default (stats, "logins", 0));
-  g_print ("%-20s %" G_GINT64_FORMAT " (%" G_GINT64_FORMAT " users online)\n",
-           "Connected sessions:",
-           json_object_get_int_member_with_default (stats, "connected_sessions", 0),
-           json_object_get_int_member_with_default (stats, "users_online", 0));
-  {
-    g_autofree char *media = cell_bytes (stats, "media_bytes");
-    g_autofree char *db = cell_bytes (stats, "db_bytes");
-
-    g_print ("%-20s %s\n%-20s %s\n", "Media:", media, "Database:", db);
-  }
+  print_field (stats, _("Version:"), "version", NULL);
+  print_line (_("Uptime:"), uptime);
+  print_line (_("Users:"), users);
+  print_field (stats, _("Conversations:"), "conversations", NULL);
+  print_field (stats, _("Messages:"), "messages", NULL);
+  print_field (stats, _("Logins:"), "logins", NULL);
+  print_line (_("Connected sessions:"), sessions);
+  print_line (_("Media:"), media);
+  print_line (_("Database:"), db);
 }
 
 /* What a change did, in a sentence. */
@@ -251,30 +270,36 @@ print_change (const char *op,
               JsonObject *result)
 {
   g_autofree char *user = cell_text (result, "username");
-  gint64 closed = json_object_get_int_member_with_default (result, "connections_closed", 0);
+  long long closed = count_of (result, "connections_closed");
 
   if (g_str_equal (op, "users.disable"))
-    g_print ("Disabled %s; %" G_GINT64_FORMAT " connections closed.\n", user, closed);
-  else if (g_str_equal (op, "users.enable"))
-    g_print ("Enabled %s.\n", user);
-  else if (g_str_equal (op, "users.delete"))
-    g_print ("Deleted %s.\n", user);
-  else if (g_str_equal (op, "users.promote"))
-    g_print ("%s is a server admin now.\n", user);
-  else if (g_str_equal (op, "users.demote"))
-    g_print ("%s is no server admin now.\n", user);
-  else if (g_str_equal (op, "sessions.revoke"))
-    g_print ("Revoked %s of %s; %" G_GINT64_FORMAT " connections closed.\n",
-             json_object_has_member (request, "session") ? "the session" : "every session",
+    g_print (ngettext ("Disabled %s; %lld connection closed.\n",
+                       "Disabled %s; %lld connections closed.\n", (unsigned long) closed),
              user, closed);
+  else if (g_str_equal (op, "users.enable"))
+    g_print (_("Enabled %s.\n"), user);
+  else if (g_str_equal (op, "users.delete"))
+    g_print (_("Deleted %s.\n"), user);
+  else if (g_str_equal (op, "users.promote"))
+    g_print (_("%s is a server admin now.\n"), user);
+  else if (g_str_equal (op, "users.demote"))
+    g_print (_("%s is no server admin now.\n"), user);
+  else if (g_str_equal (op, "sessions.revoke") && json_object_has_member (request, "session"))
+    g_print (ngettext ("Revoked the session of %s; %lld connection closed.\n",
+                       "Revoked the session of %s; %lld connections closed.\n",
+                       (unsigned long) closed), user, closed);
+  else if (g_str_equal (op, "sessions.revoke"))
+    g_print (ngettext ("Revoked every session of %s; %lld connection closed.\n",
+                       "Revoked every session of %s; %lld connections closed.\n",
+                       (unsigned long) closed), user, closed);
   else if (g_str_equal (op, "users.reset-password"))
     {
       g_autofree char *code = cell_text (result, "code");
       g_autofree char *until = cell_time (result, "expires_at");
 
-      g_print ("One-time code for %s: %s\n"
-               "Valid until %s, for one use. The user sets a new password with:\n"
-               "  supersoniq-cli --server URL reset-password %s %s\n", user, code, until, user,
+      g_print (_("One-time code for %s: %s\n"
+                 "Valid until %s, for one use. The user sets a new password with:\n"
+                 "  supersoniq-cli --server URL reset-password %s %s\n"), user, code, until, user,
                code);
     }
 }
@@ -292,12 +317,12 @@ ssq_admin_cli_print (const char *op,
   JsonArray *array = JSON_NODE_HOLDS_ARRAY (result) ? json_node_get_array (result) : NULL;
 
   if (g_str_equal (op, "users.list") && array)
-    print_table (array, user_columns, G_N_ELEMENTS (user_columns), "No users.");
+    print_table (array, user_columns, G_N_ELEMENTS (user_columns), N_("No users."));
   else if (g_str_equal (op, "sessions.list") && array)
-    print_table (array, session_columns, G_N_ELEMENTS (session_columns), "No sessions.");
+    print_table (array, session_columns, G_N_ELEMENTS (session_columns), N_("No sessions."));
   else if (g_str_equal (op, "conversations.list") && array)
     print_table (array, conversation_columns, G_N_ELEMENTS (conversation_columns),
-                 "No conversations.");
+                 N_("No conversations."));
   else if (g_str_equal (op, "users.show") && object)
     print_user (object);
   else if (g_str_has_prefix (op, "conversations.") && object)

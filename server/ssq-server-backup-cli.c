@@ -7,8 +7,10 @@
 #include "ssq-server-backup-private.h"
 #include "ssq-server-config.h"
 #include "ssq-server-store.h"
+#include "ssq-config.h"
 
 #include <gio/gio.h>
+#include <glib/gi18n.h>
 #include <unistd.h>
 
 typedef struct {
@@ -24,8 +26,8 @@ common_clear (Common *c)
 }
 
 #define COMMON_ENTRIES(c) \
-  { "config", 'c', 0, G_OPTION_ARG_FILENAME, &(c)->config_file, "Read data_dir from this key file", "FILE" }, \
-  { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &(c)->data_dir, "The server's data directory (default: the config's, or $XDG_DATA_HOME/supersoniq)", "DIR" }
+  { "config", 'c', 0, G_OPTION_ARG_FILENAME, &(c)->config_file, N_("Read data_dir from this key file"), N_("FILE") }, \
+  { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &(c)->data_dir, N_("The server's data directory (default: the config's, or $XDG_DATA_HOME/supersoniq)"), N_("DIR") }
 
 static int
 usage (GOptionContext *context,
@@ -74,20 +76,22 @@ static void
 print_summary (const SsqServerBackupSummary *s,
                const char                   *dest)
 {
-  g_print ("Backed up schema %d: %" G_GUINT64_FORMAT " users, %" G_GUINT64_FORMAT
-           " conversations, %" G_GUINT64_FORMAT " messages, %" G_GUINT64_FORMAT
-           " media files (%" G_GUINT64_FORMAT " bytes) to %s\n",
-           s->schema_version, s->users, s->conversations, s->messages, s->media_files,
-           s->media_bytes, dest);
+  /* Translators: the counts are numbers; the bytes are exact, for
+   * comparing with du --bytes. */
+  g_print (_("Backed up schema %d: %llu users, %llu conversations, %llu messages, "
+             "%llu media files (%llu bytes) to %s\n"),
+           s->schema_version, (unsigned long long) s->users,
+           (unsigned long long) s->conversations, (unsigned long long) s->messages,
+           (unsigned long long) s->media_files, (unsigned long long) s->media_bytes, dest);
   if (s->rounds > 1)
-    g_print ("Files were deleted while it ran: %u snapshots taken\n", s->rounds);
+    g_print (_("Files were deleted while it ran: %u snapshots taken\n"), s->rounds);
 }
 
 int
 ssq_server_backup_cli (int    argc,
                        char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new ("DEST | --into DIR [--keep N]");
+  g_autoptr(GOptionContext) context = g_option_context_new (_("DEST | --into DIR [--keep N]"));
   g_autoptr(GError) error = NULL;
   g_autofree char *data_dir = NULL;
   g_autofree char *into = NULL;
@@ -98,21 +102,21 @@ ssq_server_backup_cli (int    argc,
   gboolean ok;
   GOptionEntry entries[] = {
     COMMON_ENTRIES (&c),
-    { "into", 'i', 0, G_OPTION_ARG_FILENAME, &into, "Back up into a new directory under DIR, named by the time (UTC)", "DIR" },
-    { "keep", 'k', 0, G_OPTION_ARG_INT, &keep, "With --into: then keep only the N newest backups there", "N" },
+    { "into", 'i', 0, G_OPTION_ARG_FILENAME, &into, N_("Back up into a new directory under DIR, named by the time (UTC)"), N_("DIR") },
+    { "keep", 'k', 0, G_OPTION_ARG_INT, &keep, N_("With --into: then keep only the N newest backups there"), N_("N") },
     { NULL }
   };
 
   g_option_context_set_summary (context,
-    "A consistent copy of the database and of the media files it names, taken while\n"
-    "the server runs (or not). DEST must not exist or be empty.");
-  g_option_context_add_main_entries (context, entries, NULL);
+    _("A consistent copy of the database and of the media files it names, taken while\n"
+      "the server runs (or not). DEST must not exist or be empty."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!parse (context, &argc, &argv, &code))
     goto out;
   if ((into == NULL) == (argc != 2) || argc > 2)
-    code = usage (context, "give either DEST or --into DIR");
+    code = usage (context, _("give either DEST or --into DIR"));
   else if (keep < 0 || (keep > 0 && into == NULL))
-    code = usage (context, "--keep N needs --into DIR and N >= 1");
+    code = usage (context, _("--keep N needs --into DIR and N >= 1"));
   if (code != 0)
     goto out;
   data_dir = resolve_data_dir (&c, &error);
@@ -130,7 +134,7 @@ ssq_server_backup_cli (int    argc,
     print_summary (&summary, made ? made : argv[1]);
   if (!ok)
     {
-      g_printerr ("supersoniq-server: backup failed: %s\n", error->message);
+      g_printerr (_("supersoniq-server: backup failed: %s\n"), error->message);
       code = 1;
     }
 out:
@@ -143,7 +147,7 @@ int
 ssq_server_restore_cli (int    argc,
                         char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new ("SRC");
+  g_autoptr(GOptionContext) context = g_option_context_new (_("SRC"));
   g_autoptr(GError) error = NULL;
   g_autofree char *data_dir = NULL;
   Common c = { NULL };
@@ -152,35 +156,37 @@ ssq_server_restore_cli (int    argc,
   int code = 0;
   GOptionEntry entries[] = {
     COMMON_ENTRIES (&c),
-    { "skip-damaged-media", 0, 0, G_OPTION_ARG_NONE, &skip_damaged, "Leave out media files that fail their check (or are missing) instead of refusing the backup", NULL },
+    { "skip-damaged-media", 0, 0, G_OPTION_ARG_NONE, &skip_damaged, N_("Leave out media files that fail their check (or are missing) instead of refusing the backup"), NULL },
     { NULL }
   };
 
   g_option_context_set_summary (context,
-    "Restores the backup SRC (made by `supersoniq-server backup`) into a data\n"
-    "directory that does not exist or is empty, after checking it whole.");
-  g_option_context_add_main_entries (context, entries, NULL);
+    _("Restores the backup SRC (made by `supersoniq-server backup`) into a data\n"
+      "directory that does not exist or is empty, after checking it whole."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!parse (context, &argc, &argv, &code))
     goto out;
   if (argc != 2)
     {
-      code = usage (context, "give the backup directory SRC");
+      code = usage (context, _("give the backup directory SRC"));
       goto out;
     }
   data_dir = resolve_data_dir (&c, &error);
   if (data_dir == NULL ||
       !ssq_server_backup_restore (argv[1], data_dir, skip_damaged, &left_out, &error))
     {
-      g_printerr ("supersoniq-server: restore failed: %s\n", error->message);
+      g_printerr (_("supersoniq-server: restore failed: %s\n"), error->message);
       /* A target that is in use or not empty is the operator's choice to
        * fix; anything else is the backup's or the disk's. */
       code = data_dir == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_EMPTY) ||
              g_error_matches (error, G_IO_ERROR, G_IO_ERROR_EXISTS) ? 2 : 1;
       goto out;
     }
-  g_print ("Restored %s into %s\n", argv[1], data_dir);
+  g_print (_("Restored %s into %s\n"), argv[1], data_dir);
   if (left_out > 0)
-    g_print ("%u damaged or missing media file(s) left out: their downloads will fail\n", left_out);
+    g_print (ngettext ("%u damaged or missing media file left out: its downloads will fail\n",
+                       "%u damaged or missing media files left out: their downloads will fail\n",
+                       left_out), left_out);
 out:
   common_clear (&c);
   return code;
@@ -197,7 +203,7 @@ migrate (const char *data_dir,
 
   /* The server holds this lock while it runs: its connections and caches
    * assume the schema they opened. */
-  lock_fd = ssq_backup_lock (data_dir, "server.lock", "a running server", &error);
+  lock_fd = ssq_backup_lock (data_dir, "server.lock", _("a running server"), &error);
   if (lock_fd < 0)
     {
       g_printerr ("supersoniq-server: %s\n", error->message);
@@ -205,12 +211,12 @@ migrate (const char *data_dir,
     }
   version = ssq_server_backup_db_version (data_dir, &error);
   if (version == 0 && error == NULL)
-    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "No database in %s", data_dir);
+    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("No database in %s"), data_dir);
   if (version <= 0)
     goto fail;
   if (version == target)
     {
-      g_print ("%s is at schema %d already\n", db_path, version);
+      g_print (_("%s is at schema %d already\n"), db_path, version);
       code = 0;
       goto out;
     }
@@ -220,14 +226,14 @@ migrate (const char *data_dir,
   if (store == NULL)
     goto fail;
   ssq_server_store_close (store);
-  g_print ("%s: schema %d -> %d\n", db_path, version, target);
+  g_print (_("%s: schema %d -> %d\n"), db_path, version, target);
   if (target < version)
-    g_print ("Steps down drop what only the newer schema held (README, Upgrades); "
-             "the backup under %s/backups keeps it.\n", data_dir);
+    g_print (_("Steps down drop what only the newer schema held (README, Upgrades); "
+               "the backup under %s/backups keeps it.\n"), data_dir);
   code = 0;
   goto out;
 fail:
-  g_printerr ("supersoniq-server: migrate failed: %s\n", error->message);
+  g_printerr (_("supersoniq-server: migrate failed: %s\n"), error->message);
 out:
   close (lock_fd);
   return code;
@@ -237,23 +243,23 @@ int
 ssq_server_migrate_cli (int    argc,
                         char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new ("--to N");
+  g_autoptr(GOptionContext) context = g_option_context_new (_("--to N"));
   g_autoptr(GError) error = NULL;
   g_autofree char *data_dir = NULL;
-  g_autofree char *range = g_strdup_printf ("--to N takes a schema version from 1 to %d",
+  g_autofree char *range = g_strdup_printf (_("--to N takes a schema version from 1 to %d"),
                                             SSQ_STORE_SCHEMA_VERSION);
   Common c = { NULL };
   int target = -1, code = 0;
   GOptionEntry entries[] = {
     COMMON_ENTRIES (&c),
-    { "to", 't', 0, G_OPTION_ARG_INT, &target, "The schema version to go to, up or down", "N" },
+    { "to", 't', 0, G_OPTION_ARG_INT, &target, N_("The schema version to go to, up or down"), N_("N") },
     { NULL }
   };
 
   g_option_context_set_summary (context,
-    "Moves the database's schema up or down to version N, with the server stopped,\n"
-    "after a backup into DATA_DIR/backups/pre-migrate-vOLD-DATE.");
-  g_option_context_add_main_entries (context, entries, NULL);
+    _("Moves the database's schema up or down to version N, with the server stopped,\n"
+      "after a backup into DATA_DIR/backups/pre-migrate-vOLD-DATE."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!parse (context, &argc, &argv, &code))
     goto out;
   if (argc != 1 || target < 1 || target > SSQ_STORE_SCHEMA_VERSION)

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -17,10 +18,16 @@
 gboolean
 ssq_backup_errno (GError     **error,
                   int          errsv,
-                  const char  *what,
-                  const char  *path)
+                  const char  *format,
+                  ...)
 {
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv), "Cannot %s %s: %s", what, path,
+  g_autofree char *what = NULL;
+  va_list args;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv), "%s: %s", what,
                g_strerror (errsv));
   return FALSE;
 }
@@ -33,7 +40,7 @@ ssq_backup_sync_dir (const char  *path,
   int errsv;
 
   if (fd < 0)
-    return ssq_backup_errno (error, errno, "open", path);
+    return ssq_backup_errno (error, errno, _("Cannot open %s"), path);
   if (fsync (fd) == 0)
     {
       close (fd);
@@ -41,7 +48,7 @@ ssq_backup_sync_dir (const char  *path,
     }
   errsv = errno;
   close (fd);
-  return ssq_backup_errno (error, errsv, "sync", path);
+  return ssq_backup_errno (error, errsv, _("Cannot sync %s"), path);
 }
 
 gboolean
@@ -52,7 +59,7 @@ ssq_backup_sync_file (const char  *path,
   int errsv;
 
   if (fd < 0)
-    return ssq_backup_errno (error, errno, "open", path);
+    return ssq_backup_errno (error, errno, _("Cannot open %s"), path);
   if (fsync (fd) == 0)
     {
       close (fd);
@@ -60,7 +67,7 @@ ssq_backup_sync_file (const char  *path,
     }
   errsv = errno;
   close (fd);
-  return ssq_backup_errno (error, errsv, "sync", path);
+  return ssq_backup_errno (error, errsv, _("Cannot sync %s"), path);
 }
 
 gboolean
@@ -68,7 +75,7 @@ ssq_backup_mkdir (const char  *path,
                   GError     **error)
 {
   if (g_mkdir (path, 0700) != 0 && errno != EEXIST)
-    return ssq_backup_errno (error, errno, "create the directory", path);
+    return ssq_backup_errno (error, errno, _("Cannot create the directory %s"), path);
   return TRUE;
 }
 
@@ -116,7 +123,7 @@ pump (int          in_fd,
         {
           if (out_read_failed != NULL)
             *out_read_failed = TRUE;
-          return ssq_backup_errno (error, errno, "read", from);
+          return ssq_backup_errno (error, errno, _("Cannot read %s"), from);
         }
       if (n == 0)
         break;
@@ -129,7 +136,7 @@ pump (int          in_fd,
           if (w < 0 && errno == EINTR)
             continue;
           if (w < 0)
-            return ssq_backup_errno (error, errno, "write", to);
+            return ssq_backup_errno (error, errno, _("Cannot write %s"), to);
           done += w;
         }
     }
@@ -149,7 +156,7 @@ ssq_backup_file_sha256 (const char  *path,
 
   if (fd < 0)
     {
-      ssq_backup_errno (error, errno, "open", path);
+      ssq_backup_errno (error, errno, _("Cannot open %s"), path);
       return NULL;
     }
   ok = pump (fd, -1, path, NULL, sum, &size, NULL, error);
@@ -180,7 +187,7 @@ ssq_backup_copy_file (const char  *from,
     *out_read_failed = TRUE;
   in_fd = open (from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (in_fd < 0)
-    return ssq_backup_errno (error, errno, "open", from);
+    return ssq_backup_errno (error, errno, _("Cannot open %s"), from);
   if (out_read_failed != NULL)
     *out_read_failed = FALSE;
   out_fd = open (to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -188,14 +195,14 @@ ssq_backup_copy_file (const char  *from,
     {
       errsv = errno;
       close (in_fd);
-      return ssq_backup_errno (error, errsv, "create", to);
+      return ssq_backup_errno (error, errsv, _("Cannot create %s"), to);
     }
   ok = pump (in_fd, out_fd, from, to, sum, &size, out_read_failed, error);
   close (in_fd);
   if (ok && fsync (out_fd) != 0)
-    ok = ssq_backup_errno (error, errno, "sync", to);
+    ok = ssq_backup_errno (error, errno, _("Cannot sync %s"), to);
   if (close (out_fd) != 0 && ok)
-    ok = ssq_backup_errno (error, errno, "write", to);
+    ok = ssq_backup_errno (error, errno, _("Cannot write %s"), to);
   if (!ok)
     {
       g_unlink (to);
@@ -215,7 +222,7 @@ ssq_backup_remove_tree (const char  *path,
   GStatBuf st;
 
   if (g_lstat (path, &st) != 0)
-    return errno == ENOENT ? TRUE : ssq_backup_errno (error, errno, "read", path);
+    return errno == ENOENT ? TRUE : ssq_backup_errno (error, errno, _("Cannot read %s"), path);
   if (S_ISDIR (st.st_mode))
     {
       g_autoptr(GDir) dir = g_dir_open (path, 0, error);
@@ -231,11 +238,11 @@ ssq_backup_remove_tree (const char  *path,
             return FALSE;
         }
       if (g_rmdir (path) != 0)
-        return ssq_backup_errno (error, errno, "remove", path);
+        return ssq_backup_errno (error, errno, _("Cannot remove %s"), path);
       return TRUE;
     }
   if (g_unlink (path) != 0)
-    return ssq_backup_errno (error, errno, "remove", path);
+    return ssq_backup_errno (error, errno, _("Cannot remove %s"), path);
   return TRUE;
 }
 
@@ -251,11 +258,11 @@ ssq_backup_check_empty (const char  *path,
   GStatBuf st;
 
   if (g_lstat (path, &st) != 0)
-    return errno == ENOENT ? TRUE : ssq_backup_errno (error, errno, "read", path);
+    return errno == ENOENT ? TRUE : ssq_backup_errno (error, errno, _("Cannot read %s"), path);
   if (!S_ISDIR (st.st_mode))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-                   "%s %s exists and is not a directory", what, path);
+                   _("%s %s exists and is not a directory"), what, path);
       return FALSE;
     }
   dir = g_dir_open (path, 0, &local);
@@ -269,7 +276,7 @@ ssq_backup_check_empty (const char  *path,
   if (name != NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_EMPTY,
-                   "%s %s is not empty (it holds %s): choose a new or empty directory",
+                   _("%s %s is not empty (it holds %s): choose a new or empty directory"),
                    what, path, name);
       return FALSE;
     }
@@ -287,7 +294,7 @@ ssq_backup_write_file (const char  *path,
   gsize done = 0;
 
   if (fd < 0)
-    return ssq_backup_errno (error, errno, "create", temp);
+    return ssq_backup_errno (error, errno, _("Cannot create %s"), temp);
   while (done < length)
     {
       ssize_t w = write (fd, contents + done, length - done);
@@ -300,21 +307,21 @@ ssq_backup_write_file (const char  *path,
 
           close (fd);
           g_unlink (temp);
-          return ssq_backup_errno (error, errsv, "write", temp);
+          return ssq_backup_errno (error, errsv, _("Cannot write %s"), temp);
         }
       done += w;
     }
   if (fsync (fd) != 0 || close (fd) != 0)
     {
       g_unlink (temp);
-      return ssq_backup_errno (error, errno, "write", temp);
+      return ssq_backup_errno (error, errno, _("Cannot write %s"), temp);
     }
   if (g_rename (temp, path) != 0)
     {
       int errsv = errno;
 
       g_unlink (temp);
-      return ssq_backup_errno (error, errsv, "rename to", path);
+      return ssq_backup_errno (error, errsv, _("Cannot rename to %s"), path);
     }
   return TRUE;
 }
@@ -330,7 +337,7 @@ ssq_backup_lock (const char  *dir,
 
   if (fd < 0)
     {
-      ssq_backup_errno (error, errno, "open", path);
+      ssq_backup_errno (error, errno, _("Cannot open %s"), path);
       return -1;
     }
   if (flock (fd, LOCK_EX | LOCK_NB) != 0)
@@ -340,9 +347,9 @@ ssq_backup_lock (const char  *dir,
       close (fd);
       if (errsv == EWOULDBLOCK)
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
-                     "%s is locked (%s holds it): stop it first", path, holder);
+                     _("%s is locked (%s holds it): stop it first"), path, holder);
       else
-        ssq_backup_errno (error, errsv, "lock", path);
+        ssq_backup_errno (error, errsv, _("Cannot lock %s"), path);
       return -1;
     }
   return fd;

@@ -12,10 +12,13 @@ G_BEGIN_DECLS
 #define SSQ_BACKUP_FORMAT        "supersoniq-backup"
 #define SSQ_BACKUP_FORMAT_VERSION 1
 
+/* Sets @error to what failed (@format, translated: _("Cannot open %s")),
+ * then the reason @errsv. Always FALSE. Passing errno beside _() is safe
+ * in any order of evaluation: gettext leaves errno as it was. */
 gboolean  ssq_backup_errno        (GError     **error,
                                    int          errsv,
-                                   const char  *what,
-                                   const char  *path);
+                                   const char  *format,
+                                   ...) G_GNUC_PRINTF (3, 4);
 gboolean  ssq_backup_sync_dir     (const char  *path,
                                    GError     **error);
 gboolean  ssq_backup_sync_file    (const char  *path,

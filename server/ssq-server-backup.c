@@ -30,6 +30,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <sqlite3.h>
@@ -71,14 +72,21 @@ ssq_server_backup_summary_clear (SsqServerBackupSummary *summary)
   g_clear_pointer (&summary->missing, g_ptr_array_unref);
 }
 
-static gboolean
+/* What failed (@format, translated), then SQLite's reason. */
+static gboolean G_GNUC_PRINTF (3, 4)
 sql_fail (sqlite3     *db,
-          const char  *what,
-          const char  *path,
-          GError     **error)
+          GError     **error,
+          const char  *format,
+          ...)
 {
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot %s %s: %s", what, path,
-               db ? sqlite3_errmsg (db) : "out of memory");
+  g_autofree char *what = NULL;
+  va_list args;
+
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", what,
+               db ? sqlite3_errmsg (db) : _("out of memory"));
   return FALSE;
 }
 
@@ -91,13 +99,13 @@ open_existing (const char  *path,
 
   if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "No database at %s", path);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("No database at %s"), path);
       return NULL;
     }
   if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
       sqlite3_busy_timeout (db, BUSY_TIMEOUT) != SQLITE_OK)
     {
-      sql_fail (db, "open", path, error);
+      sql_fail (db, error, _("Cannot open %s"), path);
       sqlite3_close (db);
       return NULL;
     }
@@ -133,12 +141,12 @@ query_int (sqlite3     *db,
   int rc;
 
   if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK)
-    return sql_fail (db, "read", path, error);
+    return sql_fail (db, error, _("Cannot read %s"), path);
   rc = sqlite3_step (stmt);
   *out = rc == SQLITE_ROW ? sqlite3_column_int64 (stmt, 0) : 0;
   sqlite3_finalize (stmt);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-    return sql_fail (db, "read", path, error);
+    return sql_fail (db, error, _("Cannot read %s"), path);
   return TRUE;
 }
 
@@ -175,12 +183,12 @@ read_named (Backup      *b,
   if (sqlite3_prepare_v2 (db, "SELECT sha256 FROM media UNION "
                           "SELECT thumbnail_hash FROM media WHERE thumbnail_hash IS NOT NULL",
                           -1, &stmt, NULL) != SQLITE_OK)
-    return sql_fail (db, "read", path, error);
+    return sql_fail (db, error, _("Cannot read %s"), path);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_hash_table_add (b->named, g_strdup ((const char *) sqlite3_column_text (stmt, 0)));
   sqlite3_finalize (stmt);
   if (rc != SQLITE_DONE)
-    return sql_fail (db, "read", path, error);
+    return sql_fail (db, error, _("Cannot read %s"), path);
   return TRUE;
 }
 
@@ -217,7 +225,7 @@ copy_pages (sqlite3     *src,
   int rc;
 
   if (backup == NULL)
-    return sql_fail (dest, "start the copy into", dest_path, error);
+    return sql_fail (dest, error, _("Cannot start the copy into %s"), dest_path);
   for (int attempt = 0; attempt < 100; attempt++)
     {
       rc = sqlite3_backup_step (backup, -1);
@@ -228,7 +236,7 @@ copy_pages (sqlite3     *src,
   sqlite3_backup_finish (backup);
   if (rc != SQLITE_DONE)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot copy %s to %s: %s",
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Cannot copy %s to %s: %s"),
                    src_path, dest_path, sqlite3_errstr (rc));
       return FALSE;
     }
@@ -246,20 +254,20 @@ snapshot (Backup  *b,
 
   /* A snapshot of an earlier round is replaced whole. */
   if (g_unlink (dest_path) != 0 && errno != ENOENT)
-    return ssq_backup_errno (error, errno, "remove", dest_path);
+    return ssq_backup_errno (error, errno, _("Cannot remove %s"), dest_path);
   src = open_existing (src_path, error);
   if (src == NULL)
     return FALSE;
   if (sqlite3_open_v2 (dest_path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                        SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
     {
-      ok = sql_fail (dest, "create", dest_path, error);
+      ok = sql_fail (dest, error, _("Cannot create %s"), dest_path);
       goto out;
     }
   /* The read transaction starts with the first read and pins its commit
    * until COMMIT: the pages and the rows read below are of that commit. */
   ok = (sqlite3_exec (src, "BEGIN; SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL) == SQLITE_OK ||
-        sql_fail (src, "read", src_path, error)) &&
+        sql_fail (src, error, _("Cannot read %s"), src_path)) &&
        copy_pages (src, dest, src_path, dest_path, error) &&
        read_snapshot (b, src, src_path, error);
   sqlite3_exec (src, "COMMIT", NULL, NULL, NULL);
@@ -267,12 +275,12 @@ snapshot (Backup  *b,
    * file, readable where nothing may be written (no -wal, no -shm). The
    * server turns WAL on again when it opens a restored copy. */
   if (ok && sqlite3_exec (dest, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) != SQLITE_OK)
-    ok = sql_fail (dest, "write", dest_path, error);
+    ok = sql_fail (dest, error, _("Cannot write %s"), dest_path);
 out:
   sqlite3_close (dest);
   sqlite3_close (src);
   if (ok && g_chmod (dest_path, 0600) != 0)
-    return ssq_backup_errno (error, errno, "make private", dest_path);
+    return ssq_backup_errno (error, errno, _("Cannot make %s private"), dest_path);
   return ok;
 }
 
@@ -295,14 +303,14 @@ copy_one (Backup      *b,
       return TRUE;
     }
   if (b->link_media && errno == ENOENT)
-    return ssq_backup_errno (error, errno, "open", from);
+    return ssq_backup_errno (error, errno, _("Cannot open %s"), from);
   if (!ssq_backup_copy_file (from, to, &got, out_size, NULL, error))
     return FALSE;
   if (g_strcmp0 (got, sha256) != 0)
     {
       g_unlink (to);
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "Media file %s is damaged: its SHA-256 is %s", from, got);
+                   _("Media file %s is damaged: its SHA-256 is %s"), from, got);
       return FALSE;
     }
   return TRUE;
@@ -376,7 +384,7 @@ settle_media (Backup  *b,
       if (!g_hash_table_contains (b->named, key))
         {
           if (g_unlink (path) != 0)
-            return ssq_backup_errno (error, errno, "remove", path);
+            return ssq_backup_errno (error, errno, _("Cannot remove %s"), path);
           g_hash_table_iter_remove (&iter);
           continue;
         }
@@ -404,7 +412,7 @@ ssq_backup_check_integrity (const char  *path,
   if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2 (db, "PRAGMA integrity_check", -1, &stmt, NULL) != SQLITE_OK)
     {
-      sql_fail (db, "check", path, error);
+      sql_fail (db, error, _("Cannot check %s"), path);
       goto out;
     }
   if (sqlite3_step (stmt) == SQLITE_ROW)
@@ -412,7 +420,7 @@ ssq_backup_check_integrity (const char  *path,
   ok = g_strcmp0 (result, "ok") == 0;
   if (!ok)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                 "The database %s fails its integrity check: %s", path,
+                 _("The database %s fails its integrity check: %s"), path,
                  result ? result : sqlite3_errmsg (db));
 out:
   sqlite3_finalize (stmt);
@@ -546,8 +554,11 @@ missing_error (GPtrArray  *missing,
                GError    **error)
 {
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT,
-               "Backup %s is incomplete: %u media file(s) the database names are missing "
-               "from %s (listed under missing_media in its manifest), the first %s",
+               ngettext ("Backup %s is incomplete: %u media file the database names is missing "
+                         "from %s (listed under missing_media in its manifest): %s",
+                         "Backup %s is incomplete: %u media files the database names are missing "
+                         "from %s (listed under missing_media in its manifest), the first %s",
+                         missing->len),
                dest, missing->len, src_media, (const char *) missing->pdata[0]);
   return FALSE;
 }
@@ -572,7 +583,7 @@ ssq_server_backup_run (const char             *data_dir,
   b.link_media = link_media;
   b.copied = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
-  if (!ssq_backup_check_empty (dest, "Backup directory", NULL, error))
+  if (!ssq_backup_check_empty (dest, _("Backup directory"), NULL, error))
     goto out;
   /* Made here or refused: two backups into one DEST at once must not
    * both write into it (the one renamed first would get the other's
@@ -581,15 +592,15 @@ ssq_server_backup_run (const char             *data_dir,
     {
       if (errno == EEXIST)
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
-                     "%s exists (a backup cut short, or one running now): remove it first",
+                     _("%s exists (a backup cut short, or one running now): remove it first"),
                      b.partial);
       else
-        ssq_backup_errno (error, errno, "create the directory", b.partial);
+        ssq_backup_errno (error, errno, _("Cannot create the directory %s"), b.partial);
       goto out;
     }
   ok = ssq_backup_mkdir (b.dest_media, error) && fill_partial (&b, error);
   if (ok && g_rename (b.partial, dest) != 0)
-    ok = ssq_backup_errno (error, errno, "rename to", dest);
+    ok = ssq_backup_errno (error, errno, _("Cannot rename to %s"), dest);
   if (ok)
     ok = ssq_backup_sync_dir (parent, error);
   if (!ok)
@@ -755,10 +766,10 @@ ssq_server_backup_into (const char             *data_dir,
   int lock_fd;
 
   if (g_mkdir_with_parents (parent, 0700) != 0)
-    return ssq_backup_errno (error, errno, "create the directory", parent);
+    return ssq_backup_errno (error, errno, _("Cannot create the directory %s"), parent);
   /* One backup at a time per directory: pruning must not take a backup
    * another run is writing. */
-  lock_fd = ssq_backup_lock (parent, ".lock", "another backup", error);
+  lock_fd = ssq_backup_lock (parent, ".lock", _("another backup"), error);
   if (lock_fd < 0)
     return FALSE;
   dest = unused_name (parent, stem);
@@ -830,7 +841,7 @@ ssq_server_backup_before_migrate (const char  *data_dir,
           return TRUE;
         }
       g_propagate_prefixed_error (error, g_steal_pointer (&local),
-                                  "No migration without a backup first: ");
+                                  _("No migration without a backup first: "));
       return FALSE;
     }
   g_message ("Backed up %" G_GUINT64_FORMAT " messages and %" G_GUINT64_FORMAT

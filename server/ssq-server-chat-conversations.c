@@ -821,6 +821,24 @@ remove_member (SsqServer   *server,
  * Removes @username (the caller itself: leaving); @done runs after the
  * commit, or at once when the change is refused.
  */
+static void
+remove_member_start (SsqServer         *server,
+                     const char        *user_id,
+                     const char        *conversation_id,
+                     const char        *username,
+                     gboolean           free_of_charge,
+                     SsqChatChangeDone  done,
+                     gpointer           user_data,
+                     GDestroyNotify     user_data_free)
+{
+  g_autoptr(GError) error = NULL;
+  Change *change = change_new (server, conversation_id, done, user_data, user_data_free);
+
+  change->free_of_charge = free_of_charge;
+  if (!remove_member (server, change, user_id, username, &error))
+    change_fail (change, error);
+}
+
 void
 ssq_server_chat_remove_member (SsqServer         *server,
                                const char        *user_id,
@@ -830,11 +848,8 @@ ssq_server_chat_remove_member (SsqServer         *server,
                                gpointer           user_data,
                                GDestroyNotify     user_data_free)
 {
-  g_autoptr(GError) error = NULL;
-  Change *change = change_new (server, conversation_id, done, user_data, user_data_free);
-
-  if (!remove_member (server, change, user_id, username, &error))
-    change_fail (change, error);
+  remove_member_start (server, user_id, conversation_id, username, FALSE, done, user_data,
+                       user_data_free);
 }
 
 /**
@@ -852,12 +867,8 @@ ssq_server_chat_leave_uncharged (SsqServer         *server,
                                  gpointer           user_data,
                                  GDestroyNotify     user_data_free)
 {
-  g_autoptr(GError) error = NULL;
-  Change *change = change_new (server, conversation_id, done, user_data, user_data_free);
-
-  change->free_of_charge = TRUE;
-  if (!remove_member (server, change, user_id, username, &error))
-    change_fail (change, error);
+  remove_member_start (server, user_id, conversation_id, username, TRUE, done, user_data,
+                       user_data_free);
 }
 
 /* ---- roles, as the server's administrator changes them ---------------- */

@@ -4,6 +4,7 @@
 #include "ssq-server-config.h"
 #include "ssq-proto.h"
 
+#include <glib/gi18n.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -160,7 +161,7 @@ read_bool (Reader      *r,
   if (local_error != NULL)
     {
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                   "[%s] %s: expected true or false", group, key);
+                   _("[%s] %s: expected true or false"), group, key);
       return FALSE;
     }
   *value = v;
@@ -205,7 +206,7 @@ read_choice (Reader      *r,
         return TRUE;
       }
   g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-               "[%s] %s: \"%s\" is not one of: %s", group, key, text, choices);
+               _("[%s] %s: \"%s\" is not one of: %s"), group, key, text, choices);
   return FALSE;
 }
 
@@ -287,15 +288,19 @@ check_group (Reader      *r,
   if (g_strv_contains (future_groups, group))
     {
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
-                   "[%s]: this version of the server has no such feature yet; remove the group",
+                   _("[%s]: this version of the server has no such feature yet; remove the group"),
                    group);
       return FALSE;
     }
   listed = join_keys (r->groups);
   hint = nearest (group, r->groups);
-  g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
-               "unknown group [%s]%s%s%s; the groups are: %s", group,
-               hint ? " (did you mean [" : "", hint ? hint : "", hint ? "]?)" : "", listed);
+  if (hint != NULL)
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
+                 _("unknown group [%s] (did you mean [%s]?); the groups are: %s"), group, hint,
+                 listed);
+  else
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND,
+                 _("unknown group [%s]; the groups are: %s"), group, listed);
   return FALSE;
 }
 
@@ -327,10 +332,14 @@ check_known (Reader  *r,
             continue;
           listed = join_keys (known);
           hint = nearest (keys[k], known);
-          g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
-                       "unknown key \"%s\" in [%s]%s%s%s; the keys of [%s] are: %s",
-                       keys[k], groups[g], hint ? " (did you mean " : "", hint ? hint : "",
-                       hint ? "?)" : "", groups[g], listed);
+          if (hint != NULL)
+            g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                         _("unknown key \"%s\" in [%s] (did you mean %s?); the keys of [%s] are: %s"),
+                         keys[k], groups[g], hint, groups[g], listed);
+          else
+            g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                         _("unknown key \"%s\" in [%s]; the keys of [%s] are: %s"),
+                         keys[k], groups[g], groups[g], listed);
           return FALSE;
         }
     }
@@ -401,8 +410,8 @@ read_all (SsqServerConfig  *config,
       (config->tls_key == NULL || config->tls_key[0] == '\0'))
     {
       g_set_error_literal (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                           "[tls] certificate and key go together: give both, or neither "
-                           "(the server then makes its own)");
+                           _("[tls] certificate and key go together: give both, or neither "
+                             "(the server then makes its own)"));
       return FALSE;
     }
 
@@ -440,20 +449,20 @@ parse_port (const char  *listen,
   if (len == 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Listen address \"%s\" has no port (HOST:PORT, :PORT or PORT)", listen);
+                   _("Listen address \"%s\" has no port (HOST:PORT, :PORT or PORT)"), listen);
       return FALSE;
     }
   for (gsize i = 0; i < len; i++)
     if (!g_ascii_isdigit (text[i]))
       {
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                     "Listen address \"%s\": port \"%s\" is not a number", listen, text);
+                     _("Listen address \"%s\": port \"%s\" is not a number"), listen, text);
         return FALSE;
       }
   if (len > 5 || (port = g_ascii_strtoull (text, NULL, 10)) > 65535)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Listen address \"%s\": port %s out of range 0-65535 (0 picks a free port)",
+                   _("Listen address \"%s\": port %s out of range 0-65535 (0 picks a free port)"),
                    listen, text);
       return FALSE;
     }
@@ -479,7 +488,7 @@ ssq_server_config_parse_listen (const char  *listen,
   if (listen == NULL || listen[0] == '\0')
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "The listen address is empty (HOST:PORT, :PORT or PORT)");
+                           _("The listen address is empty (HOST:PORT, :PORT or PORT)"));
       return FALSE;
     }
   if (listen[0] == '[')
@@ -489,7 +498,7 @@ ssq_server_config_parse_listen (const char  *listen,
       if (close == NULL || close[1] != ':')
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       "Listen address \"%s\" is not [IPV6]:PORT", listen);
+                       _("Listen address \"%s\" is not [IPV6]:PORT"), listen);
           return FALSE;
         }
       host = g_strndup (listen + 1, close - listen - 1);
@@ -520,19 +529,19 @@ ssq_server_config_validate (SsqServerConfig  *config,
   if (!g_hostname_is_ip_address (host) && !g_str_equal (host, "localhost"))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Listen address \"%s\": \"%s\" is not an IP address (nor localhost)",
+                   _("Listen address \"%s\": \"%s\" is not an IP address (nor localhost)"),
                    config->listen, host);
       return FALSE;
     }
   if (config->data_dir == NULL || config->data_dir[0] == '\0')
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "No data directory");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("No data directory"));
       return FALSE;
     }
   if (config->max_frame_size < 1024 || config->max_body_size < 1024)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "max_frame_size and max_body_size must be at least 1024");
+                           _("max_frame_size and max_body_size must be at least 1024"));
       return FALSE;
     }
   if (config->commit_batch_max == 0 || config->sync_batch == 0 || config->hash_threads == 0 ||
@@ -540,9 +549,9 @@ ssq_server_config_validate (SsqServerConfig  *config,
       config->session_purge_interval == 0 || config->media_uploads_at_once == 0)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "commit_batch_max, sync_batch, hash_threads, session_days, "
-                           "session_purge_interval and uploads_at_once must be "
-                           "positive, max_members at least 2, send_queue_max at least 65536");
+                           _("commit_batch_max, sync_batch, hash_threads, session_days, "
+                             "session_purge_interval and uploads_at_once must be "
+                             "positive, max_members at least 2, send_queue_max at least 65536"));
       return FALSE;
     }
   if (config->max_connections == 0 || config->max_connections_per_address == 0 ||
@@ -552,32 +561,32 @@ ssq_server_config_validate (SsqServerConfig  *config,
       config->login_throttle_entries == 0)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "max_connections, max_connections_per_address, header_timeout, "
-                           "idle_timeout, max_requests_in_flight, login_backoff_max and "
-                           "login_throttle_entries must be positive, "
-                           "max_header_size at least 1024, max_headers at least 8");
+                           _("max_connections, max_connections_per_address, header_timeout, "
+                             "idle_timeout, max_requests_in_flight, login_backoff_max and "
+                             "login_throttle_entries must be positive, "
+                             "max_header_size at least 1024, max_headers at least 8"));
       return FALSE;
     }
   if (config->media_max_size == 0 || config->media_orphan_expiry == 0 ||
       config->thumbnail_queue == 0 || config->max_image_pixels == 0)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "[media] max_size, orphan_expiry, thumbnail_queue and "
-                           "max_image_pixels must be positive");
+                           _("[media] max_size, orphan_expiry, thumbnail_queue and "
+                             "max_image_pixels must be positive"));
       return FALSE;
     }
   if (config->pwhash_opslimit < crypto_pwhash_OPSLIMIT_MIN ||
       config->pwhash_memlimit < crypto_pwhash_MEMLIMIT_MIN)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "pwhash limits are below libsodium's minimum");
+                           _("pwhash limits are below libsodium's minimum"));
       return FALSE;
     }
   if (config->metrics_access == SSQ_METRICS_ACCESS_TOKEN &&
       (config->metrics_token == NULL || strlen (config->metrics_token) < 16))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "[metrics] access=token needs a token= of at least 16 characters");
+                           _("[metrics] access=token needs a token= of at least 16 characters"));
       return FALSE;
     }
   return TRUE;

@@ -12,6 +12,7 @@
 #include "ssq-server-media.h"
 
 #include <errno.h>
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -51,7 +52,7 @@ media_failed (Manifest    *m,
       return TRUE;
     }
   g_set_error (error, failure->domain, failure->code,
-               "%s (restore --skip-damaged-media restores everything else without it)",
+               _("%s (restore --skip-damaged-media restores everything else without it)"),
                failure->message);
   g_error_free (failure);
   return FALSE;
@@ -62,7 +63,7 @@ bad_manifest (const char  *path,
               const char  *why,
               GError     **error)
 {
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is not a SupersoniQ backup manifest: %s",
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("%s is not a SupersoniQ backup manifest: %s"),
                path, why);
   return FALSE;
 }
@@ -81,22 +82,26 @@ read_manifest (const char  *src,
 
   if (!json_parser_load_from_file (parser, path, error))
     {
-      g_prefix_error (error, "Cannot read %s: ", path);
+      g_prefix_error (error, _("Cannot read %s: "), path);
       return FALSE;
     }
   if (!JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    return bad_manifest (path, "not a JSON object", error);
+    return bad_manifest (path, _("not a JSON object"), error);
   root = json_node_get_object (json_parser_get_root (parser));
   if (g_strcmp0 (json_object_get_string_member_with_default (root, "format", ""),
                  SSQ_BACKUP_FORMAT) != 0)
-    return bad_manifest (path, "no \"format\": \"" SSQ_BACKUP_FORMAT "\"", error);
+    {
+      g_autofree char *why = g_strdup_printf (_("no \"format\": \"%s\""), SSQ_BACKUP_FORMAT);
+
+      return bad_manifest (path, why, error);
+    }
   if (json_object_get_int_member_with_default (root, "format_version", 0) != SSQ_BACKUP_FORMAT_VERSION)
-    return bad_manifest (path, "an unknown format_version (made by a newer server?)", error);
+    return bad_manifest (path, _("an unknown format_version (made by a newer server?)"), error);
   m->schema_version = json_object_get_int_member_with_default (root, "schema_version", -1);
   if (m->schema_version < 1 || m->schema_version > SSQ_STORE_SCHEMA_VERSION)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                   "The backup %s has schema version %d; this server knows 1 to %d", src,
+                   _("The backup %s has schema version %d; this server knows 1 to %d"), src,
                    m->schema_version, SSQ_STORE_SCHEMA_VERSION);
       return FALSE;
     }
@@ -104,7 +109,7 @@ read_manifest (const char  *src,
   database = node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
   sha256 = database ? json_object_get_string_member_with_default (database, "sha256", NULL) : NULL;
   if (sha256 == NULL || !ssq_backup_is_hash (sha256))
-    return bad_manifest (path, "no database.sha256", error);
+    return bad_manifest (path, _("no database.sha256"), error);
   m->db_sha256 = g_strdup (sha256);
   m->missing = g_ptr_array_new_with_free_func (g_free);
   node = json_object_get_member (root, "missing_media");
@@ -127,7 +132,7 @@ damaged (const char  *path,
          GError     **error)
 {
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-               "%s is damaged: its SHA-256 is %s, the backup says %s", path, got, expected);
+               _("%s is damaged: its SHA-256 is %s, the backup says %s"), path, got, expected);
   return FALSE;
 }
 
@@ -224,8 +229,8 @@ check_named (const char  *db_path,
           continue;
         }
       if (!media_failed (m, key, error, g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                                                "The backup lacks media file %s, which its "
-                                                "database names", (char *) key)))
+                                                _("The backup lacks media file %s, which its "
+                                                  "database names"), (char *) key)))
         return FALSE;
     }
   if (known_missing > 0)
@@ -256,7 +261,7 @@ restore_into (const char  *src,
          restore_media (src_media, dest_media, restored, m, error) &&
          check_named (partial, restored, m, error) &&
          (g_rename (partial, db_path) == 0 ||
-          ssq_backup_errno (error, errno, "rename to", db_path)) &&
+          ssq_backup_errno (error, errno, _("Cannot rename to %s"), db_path)) &&
          ssq_backup_sync_dir (data_dir, error);
 }
 
@@ -300,16 +305,16 @@ ssq_server_backup_restore (const char  *src,
   if (got == NULL || (strcmp (got, m.db_sha256) != 0 && !damaged (src_db, got, m.db_sha256, error)))
     goto fail;
   /* A server that never got to open a database leaves its lock file. */
-  if (!ssq_backup_check_empty (data_dir, "Data directory", "server.lock", error))
+  if (!ssq_backup_check_empty (data_dir, _("Data directory"), "server.lock", error))
     goto fail;
   made_dir = !g_file_test (data_dir, G_FILE_TEST_EXISTS);
   if (g_mkdir_with_parents (data_dir, 0700) != 0)
     {
-      ssq_backup_errno (error, errno, "create the directory", data_dir);
+      ssq_backup_errno (error, errno, _("Cannot create the directory %s"), data_dir);
       goto fail;
     }
   /* No server starts on the directory while it is being filled. */
-  lock_fd = ssq_backup_lock (data_dir, "server.lock", "a server", error);
+  lock_fd = ssq_backup_lock (data_dir, "server.lock", _("a server"), error);
   if (lock_fd < 0)
     goto fail;
   m.skip_damaged = skip_damaged;

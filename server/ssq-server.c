@@ -10,6 +10,7 @@
 #include "ssq-server-thumbnailer.h"
 #include "ssq-server-tls.h"
 
+#include <glib/gi18n.h>
 #include <sodium.h>
 
 #define HOUSEKEEPING_SECONDS 10
@@ -342,16 +343,16 @@ ssq_server_reach_hint (GInetAddress  *address,
         g_inet_address_new_loopback (g_inet_address_get_family (address));
 
       *out_local_url = url_of (loopback, port, tls);
-      return g_strdup_printf ("Listening on every interface (%s). On this machine, clients "
-                              "connect to %s; on the LAN, to this machine's address in place "
-                              "of %s, port %u.", shown, *out_local_url, shown, port);
+      return g_strdup_printf (_("Listening on every interface (%s). On this machine, clients "
+                                "connect to %s; on the LAN, to this machine's address in place "
+                                "of %s, port %u."), shown, *out_local_url, shown, port);
     }
   *out_local_url = g_strdup (url);
   if (g_inet_address_get_is_loopback (address))
-    return g_strdup_printf ("Clients connect to %s, from this machine only: %s is a loopback "
-                            "address. To serve the LAN, listen on 0.0.0.0 (--listen "
-                            "0.0.0.0:%u) or on this machine's LAN address.", url, shown, port);
-  return g_strdup_printf ("Clients connect to %s (on this machine and the LAN).", url);
+    return g_strdup_printf (_("Clients connect to %s, from this machine only: %s is a loopback "
+                              "address. To serve the LAN, listen on 0.0.0.0 (--listen "
+                              "0.0.0.0:%u) or on this machine's LAN address."), url, shown, port);
+  return g_strdup_printf (_("Clients connect to %s (on this machine and the LAN)."), url);
 }
 
 const char *

@@ -96,7 +96,7 @@ if complete -p supersoniq-server >/dev/null 2>&1; then
   expect 'supersoniq-server backup --into ' 'backups data'
   expect 'supersoniq-server backup --into backups --keep ' ''
   expect 'supersoniq-server backup --into backups --k' '--keep'
-  expect 'supersoniq-server restore --' '--config --data-dir --help'
+  expect 'supersoniq-server restore --' '--config --data-dir --help --skip-damaged-media'
   expect 'supersoniq-server restore backups --data-dir d' 'data'
   expect 'supersoniq-server restore b' 'backups'
   expect 'supersoniq-server restore backups ' ''

@@ -278,7 +278,7 @@ test_disable (void)
   /* The token is known in memory too. */
   g_assert_cmpuint (http_status ("GET", "/api/v1/me", u->token, NULL), ==, 200);
   g_assert_cmpint (run_admin (&out, NULL, "users", "disable", "dis.bob"), ==, 0);
-  g_assert_nonnull (strstr (out, "1 connections closed"));
+  g_assert_nonnull (strstr (out, "1 connection closed"));
   g_assert_cmpint (ssq_test_ws_wait_closed (ws, WAIT), ==, 1008);
   g_assert_cmpuint (http_status ("GET", "/api/v1/me", u->token, NULL), ==, 401);
   g_free (login ("dis.bob", "password-dis.bob", 403, "account_disabled"));

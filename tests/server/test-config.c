@@ -32,16 +32,20 @@ communicated_cb (GObject      *source,
   *(GAsyncResult **) data = g_object_ref (result);
 }
 
-/* Runs the server (after @wrapper's words, if any) with @args until it
- * exits by itself; a server still running after WAIT_MS is killed and the
- * test fails. */
+/* Runs the server (after @wrapper's words, if any) with @args, and with
+ * the NAME=VALUE pairs of @env added to the environment, until it exits by
+ * itself; a server still running after WAIT_MS is killed and the test
+ * fails. */
 static void
-run_server (const char * const *wrapper,
-            const char * const *args,
-            Run                *run)
+run_server_env (const char * const *wrapper,
+                const char * const *env,
+                const char * const *args,
+                Run                *run)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
@@ -52,9 +56,13 @@ run_server (const char * const *wrapper,
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer) args[i]);
   g_ptr_array_add (argv, NULL);
-  process = g_subprocess_newv ((const char * const *) argv->pdata,
-                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                               &error);
+  for (guint i = 0; env != NULL && env[i] != NULL; i++)
+    {
+      g_auto(GStrv) pair = g_strsplit (env[i], "=", 2);
+
+      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
+    }
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8_async (process, NULL, NULL, communicated_cb, &result);
   while (result == NULL && g_get_monotonic_time () < deadline)
@@ -71,6 +79,14 @@ run_server (const char * const *wrapper,
   g_assert_no_error (error);
   run->status = g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : -1;
   g_test_message ("exit %d, stderr: %s", run->status, run->err);
+}
+
+static void
+run_server (const char * const *wrapper,
+            const char * const *args,
+            Run                *run)
+{
+  run_server_env (wrapper, NULL, args, run);
 }
 
 static void
@@ -360,6 +376,76 @@ test_data_dir_in_use (void)
   assert_says (&run, expected);
 }
 
+/* A command after an option was taken for nothing, and the server started
+ * on the data directory instead of running the command. Leftover words
+ * are refused, named, with the hint that the command comes first; nothing
+ * is started or made. */
+static void
+test_leftover_arguments (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ssq-leftover-XXXXXX", &error);
+  g_autofree char *data_dir = g_build_filename (dir, "data", NULL);
+  const char *admin[] = { "--listen", "127.0.0.1:0", "--data-dir", data_dir, "admin", "users",
+                          "list", NULL };
+  const char *stray[] = { "--listen", "127.0.0.1:0", "--data-dir", data_dir, "stray", NULL };
+  g_auto(Run) run = { 0 };
+  g_auto(Run) run_stray = { 0 };
+
+  run_server (NULL, admin, &run);
+  g_assert_cmpint (run.status, ==, 2);
+  g_assert_cmpstr (run.out, ==, "");
+  assert_says (&run, "unexpected arguments “admin users list”");
+  assert_says (&run, "must come first");
+  run_server (NULL, stray, &run_stray);
+  g_assert_cmpint (run_stray.status, ==, 2);
+  assert_says (&run_stray, "unexpected argument “stray”");
+  g_assert_false (g_file_test (data_dir, G_FILE_TEST_EXISTS));
+  ssq_test_remove_tree (dir);
+}
+
+/* --help names each command, one line each. */
+static void
+test_help_lists_commands (void)
+{
+  const char *args[] = { "--help", NULL };
+  const char *const commands[] = { "admin", "backup", "restore", "migrate" };
+  g_auto(Run) run = { 0 };
+
+  run_server (NULL, args, &run);
+  g_assert_cmpint (run.status, ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autofree char *line = g_strdup_printf ("\n  %s ", commands[i]);
+
+      if (strstr (run.out, line) == NULL)
+        g_error ("--help does not list %s: %s", commands[i], run.out);
+    }
+}
+
+/* In German with the build's catalog (SSQ_LOCALEDIR, from the test
+ * environment): the help of a command and a start-up error. C.UTF-8 is
+ * the one UTF-8 locale every machine has; LANGUAGE picks the catalog. */
+static void
+test_german (void)
+{
+  const char *env[] = { "LC_ALL=C.UTF-8", "LANGUAGE=de", NULL };
+  const char *help[] = { "admin", "--help", NULL };
+  const char *stray[] = { "--data-dir", "/nonexistent/ssq", "admin", NULL };
+  g_auto(Run) run = { 0 };
+  g_auto(Run) run_stray = { 0 };
+
+  g_assert_nonnull (g_getenv ("SSQ_LOCALEDIR"));
+  run_server_env (NULL, env, help, &run);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_nonnull (strstr (run.out, "Verwaltet den laufenden SupersoniQ-Server."));
+  g_assert_nonnull (strstr (run.out, "Befehle:\n  users list\n"));
+  g_assert_nonnull (strstr (run.out, "Sekunden Wartezeit auf den Server (Vorgabe 60)"));
+  run_server_env (NULL, env, stray, &run_stray);
+  g_assert_cmpint (run_stray.status, ==, 2);
+  assert_says (&run_stray, "unerwartetes Argument „admin“: ein Befehl");
+}
+
 int
 main (int    argc,
       char **argv)
@@ -375,5 +461,8 @@ main (int    argc,
   g_test_add_func ("/server/data-dir/cannot-create", test_data_dir_cannot_create);
   g_test_add_func ("/server/data-dir/not-writable", test_data_dir_not_writable);
   g_test_add_func ("/server/data-dir/in-use", test_data_dir_in_use);
+  g_test_add_func ("/server/cli/leftover-arguments", test_leftover_arguments);
+  g_test_add_func ("/server/cli/help-lists-commands", test_help_lists_commands);
+  g_test_add_func ("/server/cli/german", test_german);
   return g_test_run ();
 }
