@@ -59,8 +59,8 @@ struct _SsqServer {
   char               *url;
   char               *local_url;          /* what this machine connects to */
   char               *reach_hint;         /* who else can, for the start-up text */
-  char               *tls_fingerprint;    /* "sha256:HEX" of the TLS public key, for invite
-                                           * links; NULL while the chat port has no TLS */
+  char               *tls_fingerprint;    /* "sha256:AB:…" of the public key; NULL: no TLS */
+  char               *tls_pin;            /* the same digest in base64 (curl's pin) */
 };
 
 /* Authentication of a request: the user id behind a bearer token, or NULL

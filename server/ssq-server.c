@@ -8,6 +8,7 @@
 #include "ssq-server-hub.h"
 #include "ssq-server-session.h"
 #include "ssq-server-thumbnailer.h"
+#include "ssq-server-tls.h"
 
 #include <glib/gi18n.h>
 #include <sodium.h>
@@ -59,6 +60,7 @@ ssq_server_finalize (GObject *object)
   g_free (self->local_url);
   g_free (self->reach_hint);
   g_free (self->tls_fingerprint);
+  g_free (self->tls_pin);
   G_OBJECT_CLASS (ssq_server_parent_class)->finalize (object);
 }
 
@@ -268,12 +270,13 @@ ssq_server_new (SsqServerConfig  *config,
 
 static char *
 url_of (GInetAddress *address,
-        guint16       port)
+        guint16       port,
+        gboolean      tls)
 {
   g_autofree char *host = g_inet_address_to_string (address);
 
   return g_strdup_printf (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6
-                            ? "http://[%s]:%u" : "http://%s:%u", host, port);
+                            ? "%s://[%s]:%u" : "%s://%s:%u", tls ? "https" : "http", host, port);
 }
 
 gboolean
@@ -299,6 +302,10 @@ ssq_server_listen (SsqServer  *self,
           return FALSE;
         }
     }
+  /* The certificate before the port: no connection ever meets a server
+   * without one. */
+  if (!ssq_server_tls_setup (self, inet, error))
+    return FALSE;
   address = g_inet_socket_address_new (inet, port);
   if (!ssq_net_server_listen (self->net, address, &bound_port, error))
     return FALSE;
@@ -307,8 +314,9 @@ ssq_server_listen (SsqServer  *self,
   self->admin = ssq_server_admin_new (self, error);
   if (self->admin == NULL)
     return FALSE;
-  self->url = url_of (inet, bound_port);
-  self->reach_hint = ssq_server_reach_hint (inet, bound_port, &self->local_url);
+  self->url = url_of (inet, bound_port, self->tls_fingerprint != NULL);
+  self->reach_hint = ssq_server_reach_hint (inet, bound_port, self->tls_fingerprint != NULL,
+                                            &self->local_url);
   return TRUE;
 }
 
@@ -323,17 +331,18 @@ ssq_server_listen (SsqServer  *self,
 char *
 ssq_server_reach_hint (GInetAddress  *address,
                        guint16        port,
+                       gboolean       tls,
                        char         **out_local_url)
 {
   g_autofree char *shown = g_inet_address_to_string (address);
-  g_autofree char *url = url_of (address, port);
+  g_autofree char *url = url_of (address, port, tls);
 
   if (g_inet_address_get_is_any (address))
     {
       g_autoptr(GInetAddress) loopback =
         g_inet_address_new_loopback (g_inet_address_get_family (address));
 
-      *out_local_url = url_of (loopback, port);
+      *out_local_url = url_of (loopback, port, tls);
       return g_strdup_printf (_("Listening on every interface (%s). On this machine, clients "
                                 "connect to %s; on the LAN, to this machine's address in place "
                                 "of %s, port %u."), shown, *out_local_url, shown, port);
@@ -368,6 +377,17 @@ const char *
 ssq_server_get_url (SsqServer *self)
 {
   return self->url;
+}
+
+/* The SHA-256 of the TLS public key, "sha256:AB:…", and the same in base64
+ * (@out_pin, curl's form); NULL without TLS. */
+const char *
+ssq_server_get_tls_fingerprint (SsqServer   *self,
+                                const char **out_pin)
+{
+  if (out_pin != NULL)
+    *out_pin = self->tls_pin;
+  return self->tls_fingerprint;
 }
 
 typedef struct {
