@@ -214,11 +214,17 @@ ssq_gtk_test_make_home (const char *tmpl)
   char *root = g_dir_make_tmp (tmpl, NULL);
   g_autofree char *data = g_build_filename (root, "data", NULL);
   g_autofree char *config = g_build_filename (root, "config", NULL);
+  g_autofree char *keyring = g_build_filename (root, "keyring", NULL);
 
   g_assert_nonnull (root);
   g_setenv ("XDG_CACHE_HOME", root, TRUE);
   g_setenv ("XDG_DATA_HOME", data, TRUE);
   g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+  /* A keyring of its own: GTK tests run in parallel, and libsecret's file
+   * backend rewrites its one file whole. Shared, two tests' sessions went
+   * missing under each other (gtk-notify: the stored session not found,
+   * 1 run in 2 with two at once). */
+  g_setenv ("SECRET_FILE_TEST_PATH", keyring, TRUE);
   return root;
 }
 

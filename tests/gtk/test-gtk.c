@@ -660,10 +660,15 @@ int
 main (int    argc,
       char **argv)
 {
+  g_autofree char *root = ssq_gtk_test_make_home ("ssq-gtk-XXXXXX");
+  int status;
+
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
   g_test_add_func ("/gtk/rows", test_rows);
   g_test_add_func ("/gtk/attachments", test_attachments);
   g_test_add_func ("/gtk/end-to-end", test_end_to_end);
-  return g_test_run ();
+  status = g_test_run ();
+  ssq_test_remove_tree (root);
+  return status;
 }
