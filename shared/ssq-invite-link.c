@@ -65,6 +65,33 @@ ssq_invite_link_check_fingerprint (const char *fingerprint)
   return TRUE;
 }
 
+/**
+ * ssq_invite_link_fingerprint_groups:
+ * @fingerprint as people compare it with what the server printed: its 64
+ * hex digits in upper case, in groups of four, eight groups a line.
+ * Returns: (transfer full) (nullable): NULL for no valid fingerprint
+ */
+char *
+ssq_invite_link_fingerprint_groups (const char *fingerprint)
+{
+  const char *hex;
+  GString *out;
+
+  if (!ssq_invite_link_check_fingerprint (fingerprint))
+    return NULL;
+  hex = fingerprint + strlen (SSQ_FINGERPRINT_PREFIX);
+  out = g_string_new (NULL);
+  for (int i = 0; i < SSQ_FINGERPRINT_HEX; i++)
+    {
+      if (i > 0 && i % 32 == 0)
+        g_string_append_c (out, '\n');
+      else if (i > 0 && i % 4 == 0)
+        g_string_append_c (out, ' ');
+      g_string_append_c (out, g_ascii_toupper (hex[i]));
+    }
+  return g_string_free (out, FALSE);
+}
+
 /* A host name (letters, digits, dots, dashes; no empty label) or an IPv4
  * address; IPv6 comes in brackets and is checked by the caller. */
 static gboolean

@@ -313,6 +313,18 @@ test_qr_half_blocks (void)
   g_rmdir (dir);
 }
 
+/* A fingerprint in the groups people compare by eye. */
+static void
+test_fingerprint_groups (void)
+{
+  g_autofree char *groups = ssq_invite_link_fingerprint_groups (FP);
+
+  g_assert_cmpstr (groups, ==, "0123 4567 89AB CDEF 0123 4567 89AB CDEF\n"
+                               "0123 4567 89AB CDEF 0123 4567 89AB CDEF");
+  g_assert_null (ssq_invite_link_fingerprint_groups (NULL));
+  g_assert_null (ssq_invite_link_fingerprint_groups ("sha256:0123"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -321,6 +333,7 @@ main (int    argc,
   g_test_add_func ("/shared/invite-link/parse", test_parse_good);
   g_test_add_func ("/shared/invite-link/hostile", test_parse_hostile);
   g_test_add_func ("/shared/invite-link/mutations", test_parse_mutations);
+  g_test_add_func ("/shared/invite-link/fingerprint-groups", test_fingerprint_groups);
   g_test_add_func ("/shared/qr/pixels-decode", test_qr_pixels);
   g_test_add_func ("/shared/qr/half-blocks-decode", test_qr_half_blocks);
   return g_test_run ();
