@@ -76,6 +76,8 @@ guint       ssq_server_api_media_start_expiry (SsqServer  *server);
 /* Encoders of protocol objects. (ssq-server-json.c) */
 JsonObject *ssq_server_json_user         (SsqServer          *server,
                                           const SsqUserRow   *user);
+JsonObject *ssq_server_json_me           (SsqServer          *server,
+                                          const SsqUserRow   *user);
 JsonObject *ssq_server_json_user_by_id   (SsqServer          *server,
                                           const char         *user_id);
 JsonObject *ssq_server_json_message      (const SsqMessageRow *message);

@@ -99,6 +99,34 @@ ssq_invite_link_check_fingerprint (const char *fingerprint)
   return compact != NULL;
 }
 
+/**
+ * ssq_invite_link_fingerprint_groups:
+ * @fingerprint as people compare it with what the server printed at start
+ * ("sha256:AB:CD:…"): the same upper-case pairs and colons, sixteen pairs
+ * a line. Either form of ssq_fingerprint_normalize() is taken.
+ * Returns: (transfer full) (nullable): NULL for no valid fingerprint
+ */
+char *
+ssq_invite_link_fingerprint_groups (const char *fingerprint)
+{
+  g_autofree char *compact = ssq_fingerprint_normalize (fingerprint);
+  const char *hex;
+  GString *out;
+
+  if (compact == NULL)
+    return NULL;
+  hex = compact + strlen (SSQ_FINGERPRINT_PREFIX);
+  out = g_string_new (NULL);
+  for (int i = 0; i < SSQ_FINGERPRINT_HEX; i += 2)
+    {
+      if (i > 0)
+        g_string_append_c (out, i % 32 == 0 ? '\n' : ':');
+      g_string_append_c (out, g_ascii_toupper (hex[i]));
+      g_string_append_c (out, g_ascii_toupper (hex[i + 1]));
+    }
+  return g_string_free (out, FALSE);
+}
+
 /* A host name (letters, digits, dots, dashes; no empty label) or an IPv4
  * address; IPv6 comes in brackets and is checked by the caller. */
 static gboolean

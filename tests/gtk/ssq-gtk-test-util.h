@@ -14,6 +14,8 @@ G_BEGIN_DECLS
 
 void       ssq_gtk_test_screenshot     (GtkWidget       *widget,
                                         const char      *name);
+gboolean   ssq_gtk_test_render_png     (GtkWidget       *widget,
+                                        const char      *path);
 gboolean   ssq_gtk_test_press          (GtkWidget       *widget,
                                         guint            keyval,
                                         GdkModifierType  state);

@@ -347,6 +347,23 @@ test_qr_half_blocks (void)
   g_rmdir (dir);
 }
 
+/* A fingerprint as people compare it by eye with what the server printed
+ * ("sha256:01:23:…"): the same pairs, two lines; from either form. */
+static void
+test_fingerprint_groups (void)
+{
+  g_autofree char *groups = ssq_invite_link_fingerprint_groups (FP);
+  g_autofree char *from_grouped = ssq_invite_link_fingerprint_groups (
+    "sha256:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:"
+    "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF");
+
+  g_assert_cmpstr (groups, ==, "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF\n"
+                               "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF");
+  g_assert_cmpstr (from_grouped, ==, groups);
+  g_assert_null (ssq_invite_link_fingerprint_groups (NULL));
+  g_assert_null (ssq_invite_link_fingerprint_groups ("sha256:0123"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -356,6 +373,7 @@ main (int    argc,
   g_test_add_func ("/shared/invite-link/hostile", test_parse_hostile);
   g_test_add_func ("/shared/invite-link/fingerprint-forms", test_fingerprint_forms);
   g_test_add_func ("/shared/invite-link/mutations", test_parse_mutations);
+  g_test_add_func ("/shared/invite-link/fingerprint-groups", test_fingerprint_groups);
   g_test_add_func ("/shared/qr/pixels-decode", test_qr_pixels);
   g_test_add_func ("/shared/qr/half-blocks-decode", test_qr_half_blocks);
   return g_test_run ();
