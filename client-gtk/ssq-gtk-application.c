@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-gtk-application.c: the desktop client's application: single
  * instance (GApplication, D-Bus activatable), settings, the saved
- * session (libsecret), notifications (ssq-gtk-notifier.c). */
+ * session (libsecret), notifications (ssq-gtk-notifier.c), and invite
+ * links opened (supersoniq://, the desktop file's scheme handler). */
 #include "ssq-config.h"
 #include "ssq-gtk-application.h"
 
@@ -365,6 +366,29 @@ ssq_gtk_application_activate (GApplication *app)
   gtk_window_present (GTK_WINDOW (self->window));
 }
 
+/* supersoniq://HOST:PORT/invite/TOKEN opened: from the command line, a
+ * browser or a chat, through the desktop file's x-scheme-handler; in a
+ * running app GApplication hands it over from the new process. Only the
+ * first link counts: one join page at a time. */
+static void
+ssq_gtk_application_open (GApplication  *app,
+                          GFile        **files,
+                          int            n_files,
+                          const char    *hint)
+{
+  SsqGtkApplication *self = SSQ_GTK_APPLICATION (app);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = NULL;
+
+  g_application_activate (app);
+  if (n_files < 1 || self->window == NULL)
+    return;
+  /* A URI of a scheme GIO does not know comes back as given. */
+  uri = g_file_get_uri (files[0]);
+  if (!ssq_gtk_window_show_join (self->window, uri, &error))
+    ssq_gtk_window_toast (self->window, error->message);
+}
+
 static void
 ssq_gtk_application_shutdown (GApplication *app)
 {
@@ -409,6 +433,7 @@ ssq_gtk_application_class_init (SsqGtkApplicationClass *klass)
   G_OBJECT_CLASS (klass)->dispose = ssq_gtk_application_dispose;
   G_APPLICATION_CLASS (klass)->startup = ssq_gtk_application_startup;
   G_APPLICATION_CLASS (klass)->activate = ssq_gtk_application_activate;
+  G_APPLICATION_CLASS (klass)->open = ssq_gtk_application_open;
   G_APPLICATION_CLASS (klass)->shutdown = ssq_gtk_application_shutdown;
   G_APPLICATION_CLASS (klass)->handle_local_options = ssq_gtk_application_handle_local_options;
 }
@@ -426,6 +451,6 @@ ssq_gtk_application_new (void)
   return g_object_new (SSQ_TYPE_GTK_APPLICATION,
                        "application-id", SSQ_GTK_APP_ID,
                        "resource-base-path", "/org/supersoniq/Supersoniq",
-                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "flags", G_APPLICATION_HANDLES_OPEN,
                        NULL);
 }

@@ -17,6 +17,9 @@ void          ssq_gtk_window_show_login      (SsqGtkWindow   *self,
                                               const char     *server_url,
                                               const char     *username,
                                               const char     *error_text);
+gboolean      ssq_gtk_window_show_join       (SsqGtkWindow   *self,
+                                              const char     *link,
+                                              GError        **error);
 void          ssq_gtk_window_set_client      (SsqGtkWindow   *self,
                                               SsqClient      *client);
 SsqClient    *ssq_gtk_window_get_client      (SsqGtkWindow   *self);

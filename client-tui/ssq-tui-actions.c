@@ -199,6 +199,17 @@ static void
 act_invite (SsqTui *self,
             GStrv   args)
 {
+  /* Without a user it is an invite to the server, not to this group. */
+  if (args[0] == NULL || g_str_has_prefix (args[0], "--"))
+    {
+      ssq_tui_invite_create (self, args);
+      return;
+    }
+  if (args[1] != NULL)
+    {
+      ssq_tui_set_status (self, TRUE, "%s", _("Usage: /invite [--uses N] [--expires 7d], or /invite USER"));
+      return;
+    }
   if (need_conversation (self))
     ssq_client_add_member_async (self->client, self->current_id, args[0], NULL, NULL,
                                  conversation_done, g_object_ref (self));

@@ -14,7 +14,7 @@ static const SsqTuiCommand commands[] = {
   { SSQ_TUI_CMD_DM, "dm", N_("USER"), N_("Open the direct conversation with USER"), 1, 1, FALSE },
   { SSQ_TUI_CMD_GROUP, "group", N_("TITLE USER..."), N_("Create a group (quote a TITLE with spaces)"), 1, -1, FALSE },
   { SSQ_TUI_CMD_OPEN, "open", N_("NAME|N"), N_("Open a conversation by title, username or id; a number N opens the attachments of message #N"), 1, 1, TRUE },
-  { SSQ_TUI_CMD_INVITE, "invite", N_("USER"), N_("Add USER to this group"), 1, 1, FALSE },
+  { SSQ_TUI_CMD_INVITE, "invite", N_("USER | [--uses N] [--expires 7d]"), N_("Add USER to this group; without USER, make an invite link with its QR code (server admins)"), 0, 4, FALSE },
   { SSQ_TUI_CMD_KICK, "kick", N_("USER"), N_("Remove USER from this group"), 1, 1, FALSE },
   { SSQ_TUI_CMD_LEAVE, "leave", "", N_("Leave this group"), 0, 0, FALSE },
   { SSQ_TUI_CMD_TITLE, "title", N_("TEXT"), N_("Rename this group"), 1, 1, TRUE },

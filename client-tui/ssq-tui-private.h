@@ -116,6 +116,10 @@ char     *ssq_tui_user_name      (SsqTui      *self,
 
 void      ssq_tui_load_config    (SsqTui      *self);
 
+/* ssq-tui-invite.c */
+void      ssq_tui_invite_create  (SsqTui      *self,
+                                  GStrv        args);
+
 /* ssq-tui-progress.c */
 void      ssq_tui_progress_begin (SsqTui           *self,
                                   const char       *label,

@@ -18,6 +18,7 @@
 
 #include "ssq-credentials.h"
 #include "ssq-display.h"
+#include "ssq-invite-link.h"
 #include "ssq-prompt.h"
 #include "ssq-proto.h"
 
@@ -578,12 +579,46 @@ wait_for (Wait *wait)
   return wait->result;
 }
 
+/* The invite link's server, and its fingerprint in groups to compare
+ * with what the server printed. */
+static void
+print_invite (const SsqInviteLink *link,
+              const char          *server_url)
+{
+  g_autofree char *groups = ssq_invite_link_fingerprint_groups (link->fingerprint);
+
+  printf (_("Join %s with an invite\n"), server_url);
+  if (groups != NULL)
+    {
+      g_auto(GStrv) lines = g_strsplit (groups, "\n", -1);
+
+      printf ("%s\n", _("Server fingerprint:"));
+      for (guint i = 0; lines[i] != NULL; i++)
+        printf ("  %s\n", lines[i]);
+    }
+  else
+    printf ("%s\n", _("The server does not encrypt the connection (no fingerprint in the link)."));
+}
+
+/* Hook for certificate pinning, which the client library gains in the TLS
+ * work: the link's fingerprint is the one to pin for its server before
+ * the registration goes out. Until then the library's own checks apply. */
+static void
+pin_invite_fingerprint (SsqClient           *client,
+                        const SsqInviteLink *link)
+{
+  (void) client;
+  (void) link;
+}
+
 /* Asks whether to log in or register, the name and the password, until the
- * server accepts them (three tries). */
+ * server accepts them (three tries). With @invite it registers with the
+ * invite, and does not ask which. */
 static gboolean
-log_in_at_terminal (SsqClient  *client,
-                    const char *username,
-                    GError    **error)
+log_in_at_terminal (SsqClient           *client,
+                    const char          *username,
+                    const SsqInviteLink *invite,
+                    GError             **error)
 {
   for (int attempt = 0; attempt < 3; attempt++)
     {
@@ -592,11 +627,16 @@ log_in_at_terminal (SsqClient  *client,
       Wait wait = { NULL };
       gboolean create, ok;
 
-      printf (_("SupersoniQ at %s\n"), ssq_client_get_server_url (client));
-      choice = ssq_prompt_line (_("Log in or register? [L/r] "), error);
-      if (choice == NULL)
-        return FALSE;
-      create = g_ascii_tolower (choice[0]) == 'r';
+      if (invite != NULL)
+        print_invite (invite, ssq_client_get_server_url (client));
+      else
+        {
+          printf (_("SupersoniQ at %s\n"), ssq_client_get_server_url (client));
+          choice = ssq_prompt_line (_("Log in or register? [L/r] "), error);
+          if (choice == NULL)
+            return FALSE;
+        }
+      create = invite != NULL || g_ascii_tolower (choice[0]) == 'r';
       name = username ? g_strdup (username) : ssq_prompt_line (_("Username: "), error);
       if (name == NULL || (password = ssq_prompt_password (_("Password: "), error)) == NULL)
         return FALSE;
@@ -610,7 +650,8 @@ log_in_at_terminal (SsqClient  *client,
               printf ("%s\n", _("The passwords differ; try again."));
               continue;
             }
-          ssq_client_register_async (client, name, password, NULL, NULL, wait_cb, &wait);
+          ssq_client_register_with_invite_async (client, name, password, NULL,
+                                                 invite ? invite->token : NULL, NULL, wait_cb, &wait);
           ok = ssq_client_register_finish (client, wait_for (&wait), &local);
         }
       else
@@ -623,7 +664,11 @@ log_in_at_terminal (SsqClient  *client,
       if (ok)
         return TRUE;
       printf (_("Refused: %s\n"), local->message);
-      if (g_error_matches (local, SSQ_ERROR, SSQ_ERROR_NETWORK))
+      /* An invite that is no good stays no good: asking again is no use. */
+      if (g_error_matches (local, SSQ_ERROR, SSQ_ERROR_NETWORK) ||
+          g_error_matches (local, SSQ_ERROR, SSQ_ERROR_INVITE_INVALID) ||
+          g_error_matches (local, SSQ_ERROR, SSQ_ERROR_INVITE_EXPIRED) ||
+          g_error_matches (local, SSQ_ERROR, SSQ_ERROR_INVITE_USED_UP))
         {
           g_propagate_error (error, g_steal_pointer (&local));
           return FALSE;
@@ -678,12 +723,14 @@ int
 ssq_tui_main (int    argc,
               char **argv)
 {
-  g_autofree char *server = NULL, *user = NULL, *data_dir = NULL;
+  g_autofree char *server = NULL, *user = NULL, *data_dir = NULL, *invite_text = NULL;
+  g_autoptr(SsqInviteLink) invite = NULL;
   g_autofree char *description = NULL;
   gboolean logout = FALSE, version = FALSE;
   GOptionEntry entries[] = {
     { "server", 's', 0, G_OPTION_ARG_STRING, &server, N_("The server, e.g. http://chat.lan:8080"), N_("URL") },
     { "user", 'u', 0, G_OPTION_ARG_STRING, &user, N_("Which account"), N_("NAME") },
+    { "invite", 0, 0, G_OPTION_ARG_STRING, &invite_text, N_("Join a server with an invite link: a new account"), N_("LINK") },
     { "logout", 0, 0, G_OPTION_ARG_NONE, &logout, N_("Log out and forget the session"), NULL },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, N_("Where the local cache lives"), N_("DIR") },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
@@ -715,11 +762,26 @@ ssq_tui_main (int    argc,
       g_print ("supersoniq-tui %s\n", SSQ_VERSION);
       return 0;
     }
+  if (invite_text != NULL)
+    {
+      if (server != NULL || logout)
+        {
+          g_printerr ("%s\n", _("supersoniq-tui: --invite names the server itself; it goes without --server and --logout"));
+          return 2;
+        }
+      if ((invite = ssq_invite_link_parse (invite_text, &error)) == NULL)
+        {
+          g_printerr ("supersoniq-tui: %s\n", error->message);
+          return 2;
+        }
+      server = ssq_invite_link_server_url (invite);
+    }
   if (server != NULL)
     while (g_str_has_suffix (server, "/"))
       server[strlen (server) - 1] = '\0';
 
-  saved = ssq_credentials_load (server, user, NULL);
+  /* An invite makes a new account: a saved session is not it. */
+  saved = invite ? NULL : ssq_credentials_load (server, user, NULL);
   if (saved != NULL)
     {
       client = ssq_client_new (saved->server_url, data_dir);
@@ -741,7 +803,9 @@ ssq_tui_main (int    argc,
   else
     {
       client = ssq_client_new (server, data_dir);
-      if (!log_in_at_terminal (client, user, &error))
+      if (invite != NULL)
+        pin_invite_fingerprint (client, invite);
+      if (!log_in_at_terminal (client, user, invite, &error))
         {
           g_printerr ("supersoniq-tui: %s\n", error->message);
           return g_error_matches (error, SSQ_ERROR, SSQ_ERROR_NETWORK) ? 4 : 3;

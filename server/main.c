@@ -6,6 +6,7 @@
 #include "ssq-server-config.h"
 #include "ssq-server-log.h"
 #include "ssq-server-notify.h"
+#include "ssq-server-tls.h"
 #include "ssq-config.h"
 #include "ssq-display.h"
 #include "net/ssq-net.h"
@@ -41,6 +42,20 @@ shutdown_done (gpointer data)
   g_idle_add (quit_cb, data);
 }
 
+/* SIGHUP: the [tls] certificate and key again (renewed by ACME, say). */
+static gboolean
+reload_cb (gpointer data)
+{
+  SignalData *sd = data;
+  g_autoptr(GError) error = NULL;
+
+  if (!ssq_server_tls_reload (sd->server, &error))
+    g_warning ("TLS certificate not reloaded, the one in use stays: %s", error->message);
+  else
+    g_message ("TLS certificate reloaded");
+  return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 signal_cb (gpointer data)
 {
@@ -50,6 +65,26 @@ signal_cb (gpointer data)
   ssq_server_notify_stopping ();
   ssq_server_shutdown (sd->server, G_CALLBACK (shutdown_done), sd->loop);
   return G_SOURCE_CONTINUE;
+}
+
+/* The fingerprint clients are to check, for people and for curl. */
+static void
+print_tls (SsqServer *server)
+{
+  const char *pin;
+  const char *fingerprint = ssq_server_get_tls_fingerprint (server, &pin);
+
+  if (fingerprint == NULL)
+    {
+      g_printerr (_("TLS is off ([tls] enabled=false): traffic is not encrypted.\n"
+                    "Check it:  curl %s/healthz\n"), ssq_server_get_local_url (server));
+      return;
+    }
+  /* -k: the certificate is self-signed; the pin is what is checked. */
+  g_printerr (_("TLS public key fingerprint (clients check it on first connection):\n"
+                "  %s\n"
+                "Check it:  curl -k --pinnedpubkey sha256//%s %s/healthz\n"),
+              fingerprint, pin, ssq_server_get_local_url (server));
 }
 
 /* One server per data directory: a second one would corrupt nothing (SQLite
@@ -257,17 +292,17 @@ main (int   argc,
   sd.loop = loop;
   g_unix_signal_add (SIGTERM, signal_cb, &sd);
   g_unix_signal_add (SIGINT, signal_cb, &sd);
+  g_unix_signal_add (SIGHUP, reload_cb, &sd);
   /* Not translated: scripts and the tests read the address from it. */
   printf ("listening on %s\n", ssq_server_get_url (server));
   fflush (stdout);
-  g_printerr (_("SupersoniQ server %s: data in %s\n"
-                "Check it:  curl %s/healthz\n"
-                "%s\n"
+  g_printerr (_("SupersoniQ server %s: data in %s\n"), SSQ_VERSION,
+              ssq_server_get_config (server)->data_dir);
+  print_tls (server);
+  g_printerr (_("%s\n"
                 "Try it:  supersoniq-cli --server %s register NAME   (in build/shared/cli/)\n"
                 "Stop with Ctrl+C.\n"),
-              SSQ_VERSION, ssq_server_get_config (server)->data_dir,
-              ssq_server_get_local_url (server), ssq_server_get_reach_hint (server),
-              ssq_server_get_local_url (server));
+              ssq_server_get_reach_hint (server), ssq_server_get_local_url (server));
 
   ssq_net_raise_fd_limit ();
   ssq_server_notify_ready (ssq_server_get_url (server));

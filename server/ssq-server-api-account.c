@@ -631,7 +631,7 @@ reply_me (SsqRequest *r)
       ssq_request_reply_error (r, error);
       return;
     }
-  user_object = ssq_server_json_user (r->server, user);
+  user_object = ssq_server_json_me (r->server, user);
   body = ssq_wire_reply_encode (SSQ_WIRE_REPLY_USER, user_object);
   ssq_request_reply (r, SSQ_HTTP_OK, body);
 }

@@ -43,6 +43,19 @@ limits (const SsqServerConfig *config)
   return o;
 }
 
+/* What a client pins: the SHA-256 of the server's public key. */
+static JsonObject *
+tls (SsqServer *server)
+{
+  JsonObject *o = json_object_new ();
+  const char *fingerprint = ssq_server_get_tls_fingerprint (server, NULL);
+
+  json_object_set_boolean_member (o, "enabled", fingerprint != NULL);
+  if (fingerprint != NULL)
+    json_object_set_string_member (o, "fingerprint", fingerprint);
+  return o;
+}
+
 void
 ssq_api_server_info (SsqRequest *request)
 {
@@ -56,5 +69,6 @@ ssq_api_server_info (SsqRequest *request)
   json_object_set_string_member (body, "registration",
                                  ssq_registration_mode_to_string (config->registration));
   json_object_set_object_member (body, "limits", limits (config));
+  json_object_set_object_member (body, "tls", tls (r->server));
   ssq_request_reply (r, 200, body);
 }

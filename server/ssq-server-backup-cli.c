@@ -39,14 +39,19 @@ usage (GOptionContext *context,
   return 2;
 }
 
+/* Parses the command line with @entries, @summary shown by --help. */
 static gboolean
-parse (GOptionContext *context,
-       int            *argc,
-       char         ***argv,
-       int            *out_code)
+parse (GOptionContext      *context,
+       const char          *summary,
+       const GOptionEntry  *entries,
+       int                 *argc,
+       char              ***argv,
+       int                 *out_code)
 {
   g_autoptr(GError) error = NULL;
 
+  g_option_context_set_summary (context, summary);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, argc, argv, &error))
     {
       *out_code = usage (context, error->message);
@@ -70,6 +75,22 @@ resolve_data_dir (Common  *c,
       return NULL;
     }
   return g_strdup (config->data_dir);
+}
+
+/* As resolve_data_dir (), the error printed with exit code 2. */
+static char *
+resolve_data_dir_or_usage (Common *c,
+                           int    *out_code)
+{
+  g_autoptr(GError) error = NULL;
+  char *data_dir = resolve_data_dir (c, &error);
+
+  if (data_dir == NULL)
+    {
+      g_printerr ("supersoniq-server: %s\n", error->message);
+      *out_code = 2;
+    }
+  return data_dir;
 }
 
 static void
@@ -107,11 +128,10 @@ ssq_server_backup_cli (int    argc,
     { NULL }
   };
 
-  g_option_context_set_summary (context,
-    _("A consistent copy of the database and of the media files it names, taken while\n"
-      "the server runs (or not). DEST must not exist or be empty."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!parse (context, &argc, &argv, &code))
+  if (!parse (context,
+              _("A consistent copy of the database and of the media files it names, taken while\n"
+                "the server runs (or not). DEST must not exist or be empty."),
+              entries, &argc, &argv, &code))
     goto out;
   if ((into == NULL) == (argc != 2) || argc > 2)
     code = usage (context, _("give either DEST or --into DIR"));
@@ -119,13 +139,9 @@ ssq_server_backup_cli (int    argc,
     code = usage (context, _("--keep N needs --into DIR and N >= 1"));
   if (code != 0)
     goto out;
-  data_dir = resolve_data_dir (&c, &error);
+  data_dir = resolve_data_dir_or_usage (&c, &code);
   if (data_dir == NULL)
-    {
-      g_printerr ("supersoniq-server: %s\n", error->message);
-      code = 2;
-      goto out;
-    }
+    goto out;
   if (into != NULL)
     ok = ssq_server_backup_into (data_dir, into, keep, &summary, &made, &error);
   else
@@ -160,11 +176,10 @@ ssq_server_restore_cli (int    argc,
     { NULL }
   };
 
-  g_option_context_set_summary (context,
-    _("Restores the backup SRC (made by `supersoniq-server backup`) into a data\n"
-      "directory that does not exist or is empty, after checking it whole."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!parse (context, &argc, &argv, &code))
+  if (!parse (context,
+              _("Restores the backup SRC (made by `supersoniq-server backup`) into a data\n"
+                "directory that does not exist or is empty, after checking it whole."),
+              entries, &argc, &argv, &code))
     goto out;
   if (argc != 2)
     {
@@ -244,7 +259,6 @@ ssq_server_migrate_cli (int    argc,
                         char **argv)
 {
   g_autoptr(GOptionContext) context = g_option_context_new (_("--to N"));
-  g_autoptr(GError) error = NULL;
   g_autofree char *data_dir = NULL;
   g_autofree char *range = g_strdup_printf (_("--to N takes a schema version from 1 to %d"),
                                             SSQ_STORE_SCHEMA_VERSION);
@@ -256,24 +270,19 @@ ssq_server_migrate_cli (int    argc,
     { NULL }
   };
 
-  g_option_context_set_summary (context,
-    _("Moves the database's schema up or down to version N, with the server stopped,\n"
-      "after a backup into DATA_DIR/backups/pre-migrate-vOLD-DATE."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!parse (context, &argc, &argv, &code))
+  if (!parse (context,
+              _("Moves the database's schema up or down to version N, with the server stopped,\n"
+                "after a backup into DATA_DIR/backups/pre-migrate-vOLD-DATE."),
+              entries, &argc, &argv, &code))
     goto out;
   if (argc != 1 || target < 1 || target > SSQ_STORE_SCHEMA_VERSION)
     {
       code = usage (context, range);
       goto out;
     }
-  data_dir = resolve_data_dir (&c, &error);
+  data_dir = resolve_data_dir_or_usage (&c, &code);
   if (data_dir == NULL)
-    {
-      g_printerr ("supersoniq-server: %s\n", error->message);
-      code = 2;
-      goto out;
-    }
+    goto out;
   code = migrate (data_dir, target);
 out:
   common_clear (&c);

@@ -32,11 +32,13 @@ ssq_backup_errno (GError     **error,
   return FALSE;
 }
 
-gboolean
-ssq_backup_sync_dir (const char  *path,
-                     GError     **error)
+/* fsync of @path opened with @flags. */
+static gboolean
+sync_path (const char  *path,
+           int          flags,
+           GError     **error)
 {
-  int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = open (path, O_RDONLY | O_CLOEXEC | flags);
   int errsv;
 
   if (fd < 0)
@@ -52,22 +54,17 @@ ssq_backup_sync_dir (const char  *path,
 }
 
 gboolean
+ssq_backup_sync_dir (const char  *path,
+                     GError     **error)
+{
+  return sync_path (path, O_DIRECTORY, error);
+}
+
+gboolean
 ssq_backup_sync_file (const char  *path,
                       GError     **error)
 {
-  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  int errsv;
-
-  if (fd < 0)
-    return ssq_backup_errno (error, errno, _("Cannot open %s"), path);
-  if (fsync (fd) == 0)
-    {
-      close (fd);
-      return TRUE;
-    }
-  errsv = errno;
-  close (fd);
-  return ssq_backup_errno (error, errsv, _("Cannot sync %s"), path);
+  return sync_path (path, O_NOFOLLOW, error);
 }
 
 gboolean

@@ -60,6 +60,8 @@ ssq_server_config_new (void)
 
   c->log_requests = TRUE;
   c->metrics_access = SSQ_METRICS_ACCESS_LOOPBACK;
+  c->tls_enabled = TRUE;
+  c->tls_plain_http = SSQ_TLS_PLAIN_LOOPBACK;
   c->features_media = TRUE;
   /* On: a LAN chat is found without typing an address. It announces only
    * what GET /api/v1/server tells anyone anyway (and no loopback server). */
@@ -77,6 +79,8 @@ ssq_server_config_free (SsqServerConfig *config)
   g_free (config->metrics_token);
   g_free (config->public_address);
   g_free (config->name);
+  g_free (config->tls_certificate);
+  g_free (config->tls_key);
   g_free (config);
 }
 
@@ -223,9 +227,9 @@ static const struct {
                                    "logins by the login throttle" },
 };
 
-/* Groups of features to come: refused by name, since a [tls] group accepted
- * and ignored would let an administrator believe the traffic is encrypted. */
-static const char *const future_groups[] = { "tls", "amqp", NULL };
+/* Groups of features to come: refused by name, since a group accepted and
+ * ignored would let an administrator believe the feature is on. */
+static const char *const future_groups[] = { "amqp", NULL };
 
 static char *
 join_keys (GPtrArray *keys)
@@ -442,6 +446,20 @@ read_all (SsqServerConfig  *config,
   if (!read_choice (r, "metrics", "access", "loopback token open", &config->metrics_access, error))
     return FALSE;
   read_string (r, "metrics", "token", &config->metrics_token);
+
+  if (!read_bool (r, "tls", "enabled", &config->tls_enabled, error) ||
+      !read_choice (r, "tls", "plain_http", "loopback none any", &config->tls_plain_http, error))
+    return FALSE;
+  read_string (r, "tls", "certificate", &config->tls_certificate);
+  read_string (r, "tls", "key", &config->tls_key);
+  if ((config->tls_certificate == NULL || config->tls_certificate[0] == '\0') !=
+      (config->tls_key == NULL || config->tls_key[0] == '\0'))
+    {
+      g_set_error_literal (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                           _("[tls] certificate and key go together: give both, or neither "
+                             "(the server then makes its own)"));
+      return FALSE;
+    }
 
   return read_bool (r, "features", "media", &config->features_media, error) &&
          read_registration (r, config, error) &&

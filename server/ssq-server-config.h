@@ -65,6 +65,12 @@ typedef struct {
   guint    metrics_access;       /* SsqMetricsAccess: who may read /metrics */
   char    *metrics_token;        /* the bearer token of SSQ_METRICS_ACCESS_TOKEN */
 
+  /* [tls] */
+  gboolean tls_enabled;          /* https and wss on the chat port */
+  char    *tls_certificate;      /* PEM, the certificate then its chain; NULL: our own */
+  char    *tls_key;              /* PEM, its private key */
+  guint    tls_plain_http;       /* SsqTlsPlain: who may still speak plain HTTP */
+
   /* [features] */
   gboolean features_media;       /* uploads, downloads, thumbnails */
   gboolean features_broker;      /* reserved: not built yet */
@@ -87,6 +93,13 @@ typedef enum {
   SSQ_METRICS_ACCESS_TOKEN,      /* Authorization: Bearer [metrics] token */
   SSQ_METRICS_ACCESS_OPEN,       /* anyone */
 } SsqMetricsAccess;
+
+/* The order of the words of [tls] plain_http (and of SsqNetPlain). */
+typedef enum {
+  SSQ_TLS_PLAIN_LOOPBACK,        /* clients on this machine (127.0.0.0/8, ::1) */
+  SSQ_TLS_PLAIN_NONE,            /* no one */
+  SSQ_TLS_PLAIN_ANY,             /* anyone: TLS is offered, not required */
+} SsqTlsPlain;
 
 SsqServerConfig *ssq_server_config_new           (void);
 void             ssq_server_config_free          (SsqServerConfig  *config);

@@ -10,6 +10,7 @@
  * Avahi's alternative ("name #2"). */
 #include "ssq-config.h"
 #include "ssq-server-discovery.h"
+#include "ssq-invite-link.h"
 #include "ssq-proto.h"
 
 #include <glib/gi18n.h>
@@ -30,7 +31,7 @@
 struct _SsqServerDiscovery {
   char            *name;         /* the service's name now */
   char            *txt_name;     /* name= as configured: a collision does not change it */
-  char            *fingerprint;  /* NULL: no TLS, no fp= */
+  char            *fingerprint;  /* compact "sha256:hex"; NULL: no TLS, no fp= */
   guint16          port;
   gboolean         announced;
 #if HAVE_AVAHI
@@ -328,7 +329,8 @@ ssq_server_discovery_new (const char   *name,
   self = g_new0 (SsqServerDiscovery, 1);
   self->name = g_strdup (name);
   self->txt_name = g_strdup (name);
-  self->fingerprint = g_strdup (fingerprint);
+  /* The compact form of invite links, whatever form the server shows. */
+  self->fingerprint = fingerprint ? ssq_fingerprint_normalize (fingerprint) : NULL;
   self->port = port;
   self->interface = interface_of (address);
   self->protocol = protocol_of (address);
@@ -338,6 +340,32 @@ ssq_server_discovery_new (const char   *name,
 #else
   g_message ("Not announced on the LAN: this server was built without Avahi");
   return NULL;
+#endif
+}
+
+/**
+ * ssq_server_discovery_set_fingerprint:
+ * The TLS key changed (a certificate reloaded): announced again with the
+ * new fp=, at once if the service is published.
+ */
+void
+ssq_server_discovery_set_fingerprint (SsqServerDiscovery *self,
+                                      const char         *fingerprint)
+{
+  g_autofree char *compact = fingerprint ? ssq_fingerprint_normalize (fingerprint) : NULL;
+
+  if (self == NULL || g_strcmp0 (compact, self->fingerprint) == 0)
+    return;
+  g_free (self->fingerprint);
+  self->fingerprint = g_steal_pointer (&compact);
+#if HAVE_AVAHI
+  if (self->group != NULL && self->client != NULL &&
+      avahi_client_get_state (self->client) == AVAHI_CLIENT_S_RUNNING)
+    {
+      self->announced = FALSE;
+      avahi_entry_group_reset (self->group);
+      publish (self, self->client);
+    }
 #endif
 }
 

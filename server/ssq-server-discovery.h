@@ -14,6 +14,8 @@ SsqServerDiscovery *ssq_server_discovery_new   (const char          *name,
                                                 guint16              port,
                                                 const char          *fingerprint);
 void                ssq_server_discovery_free  (SsqServerDiscovery  *discovery);
+void                ssq_server_discovery_set_fingerprint (SsqServerDiscovery *discovery,
+                                                          const char         *fingerprint);
 /* The name the service has now: @name, or an alternative after a
  * collision with another service on the LAN. NULL until announced. */
 const char         *ssq_server_discovery_get_announced_name (SsqServerDiscovery *discovery);

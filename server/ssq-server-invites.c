@@ -15,17 +15,6 @@
 
 #define INVITE_TOKEN_BYTES 16
 
-/**
- * ssq_server_get_tls_fingerprint:
- * "sha256:HEX" of the chat port's TLS key, for invite links; NULL while
- * the server serves no TLS (the link then has no fp parameter).
- */
-const char *
-ssq_server_get_tls_fingerprint (SsqServer *server)
-{
-  return server->tls_fingerprint;
-}
-
 gboolean
 ssq_server_invite_check_args (gint64   uses,
                               gint64   expires_in_s,
@@ -171,7 +160,7 @@ ssq_server_invite_link (SsqServer  *server,
         host = g_strdup (g_get_host_name ());
     }
   return ssq_invite_link_format (host, (guint16) (port ? port : bound), token,
-                                 ssq_server_get_tls_fingerprint (server));
+                                 ssq_server_get_tls_fingerprint (server, NULL));
 }
 
 /* ---- making one ---------------------------------------------------------- */

@@ -32,7 +32,6 @@ void        ssq_server_invite_create     (SsqServer         *server,
 char       *ssq_server_invite_link       (SsqServer         *server,
                                           const char        *token,
                                           const char        *request_host);
-const char *ssq_server_get_tls_fingerprint (SsqServer       *server);
 gboolean    ssq_server_check_public_address (const char     *address,
                                              GError        **error);
 

@@ -30,6 +30,24 @@ ssq_server_json_user (SsqServer        *server,
   return ssq_wire_user_encode (&wire);
 }
 
+/* The account's own user object (GET and PATCH /me): with server_admin,
+ * which tells a client whether to offer the admins' features (invites). */
+JsonObject *
+ssq_server_json_me (SsqServer        *server,
+                    const SsqUserRow *user)
+{
+  SsqWireUser wire = {
+    .id = user->id,
+    .username = user->username,
+    .display_name = user->display_name,
+    .presence = ssq_server_hub_presence (server->hub, user->id),
+    .last_seen = user->last_seen,
+    .server_admin = user->server_admin,
+  };
+
+  return ssq_wire_user_encode (&wire);
+}
+
 JsonObject *
 ssq_server_json_user_by_id (SsqServer  *server,
                             const char *user_id)

@@ -61,8 +61,8 @@ struct _SsqServer {
   char               *url;
   char               *local_url;          /* what this machine connects to */
   char               *reach_hint;         /* who else can, for the start-up text */
-  char               *tls_fingerprint;    /* "sha256:HEX" of the TLS public key, for invite
-                                           * links; NULL while the chat port has no TLS */
+  char               *tls_fingerprint;    /* "sha256:AB:…" of the public key; NULL: no TLS */
+  char               *tls_pin;            /* the same digest in base64 (curl's pin) */
 };
 
 /* Authentication of a request: the user id behind a bearer token, or NULL
@@ -77,6 +77,8 @@ guint       ssq_server_api_media_start_expiry (SsqServer  *server);
 
 /* Encoders of protocol objects. (ssq-server-json.c) */
 JsonObject *ssq_server_json_user         (SsqServer          *server,
+                                          const SsqUserRow   *user);
+JsonObject *ssq_server_json_me           (SsqServer          *server,
                                           const SsqUserRow   *user);
 JsonObject *ssq_server_json_user_by_id   (SsqServer          *server,
                                           const char         *user_id);

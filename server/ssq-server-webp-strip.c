@@ -12,6 +12,7 @@
  * whole chunks, as a cut PNG does: the cut chunk goes, so nothing of it
  * can leak; without a whole image chunk it is refused. */
 #include "ssq-server-webp-strip.h"
+#include "ssq-server-strip-file.h"
 #include "ssq-proto.h"
 
 #include <string.h>
@@ -365,33 +366,9 @@ ssq_server_webp_strip (const char  *src_path,
                        const char  *dest_path,
                        GError     **error)
 {
-  g_autoptr(GMappedFile) mapped = NULL;
-  g_autoptr(GFile) dest = NULL;
-  g_autoptr(GFileOutputStream) file_out = NULL;
-  g_autoptr(GOutputStream) out = NULL;
-
   g_return_val_if_fail (src_path != NULL, FALSE);
   g_return_val_if_fail (dest_path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  /* Mapped, not read: a large upload costs page cache, not heap. */
-  mapped = g_mapped_file_new (src_path, FALSE, error);
-  if (mapped == NULL)
-    return FALSE;
-  dest = g_file_new_for_path (dest_path);
-  file_out = g_file_replace (dest, NULL, FALSE, G_FILE_CREATE_PRIVATE, NULL, error);
-  if (file_out == NULL)
-    return FALSE;
-  out = g_buffered_output_stream_new_sized (G_OUTPUT_STREAM (file_out), 64 * 1024);
-
-  /* Closing writes what is buffered: it can fail too (a full disk). */
-  if (!ssq_server_webp_strip_bytes ((const guint8 *) g_mapped_file_get_contents (mapped),
-                                    g_mapped_file_get_length (mapped), out, error) ||
-      !g_output_stream_close (out, NULL, error))
-    {
-      g_output_stream_close (out, NULL, NULL);
-      g_file_delete (dest, NULL, NULL);
-      return FALSE;
-    }
-  return TRUE;
+  return ssq_server_strip_file (src_path, dest_path, ssq_server_webp_strip_bytes, error);
 }

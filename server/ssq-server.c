@@ -10,6 +10,7 @@
 #include "ssq-server-invites.h"
 #include "ssq-server-session.h"
 #include "ssq-server-thumbnailer.h"
+#include "ssq-server-tls.h"
 
 #include <glib/gi18n.h>
 #include <sodium.h>
@@ -62,6 +63,7 @@ ssq_server_finalize (GObject *object)
   g_free (self->local_url);
   g_free (self->reach_hint);
   g_free (self->tls_fingerprint);
+  g_free (self->tls_pin);
   G_OBJECT_CLASS (ssq_server_parent_class)->finalize (object);
 }
 
@@ -271,12 +273,13 @@ ssq_server_new (SsqServerConfig  *config,
 
 static char *
 url_of (GInetAddress *address,
-        guint16       port)
+        guint16       port,
+        gboolean      tls)
 {
   g_autofree char *host = g_inet_address_to_string (address);
 
   return g_strdup_printf (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6
-                            ? "http://[%s]:%u" : "http://%s:%u", host, port);
+                            ? "%s://[%s]:%u" : "%s://%s:%u", tls ? "https" : "http", host, port);
 }
 
 /* On the LAN, under [server] name or the host name, once the port is
@@ -292,7 +295,7 @@ announce (SsqServer    *self,
     return;
   name = self->config->name ? g_strdup (self->config->name) : ssq_server_discovery_default_name ();
   self->discovery = ssq_server_discovery_new (name, address, port,
-                                              ssq_server_get_tls_fingerprint (self));
+                                              ssq_server_get_tls_fingerprint (self, NULL));
 }
 
 /**
@@ -329,6 +332,10 @@ ssq_server_listen (SsqServer  *self,
           return FALSE;
         }
     }
+  /* The certificate before the port: no connection ever meets a server
+   * without one. */
+  if (!ssq_server_tls_setup (self, inet, error))
+    return FALSE;
   address = g_inet_socket_address_new (inet, port);
   if (!ssq_net_server_listen (self->net, address, &bound_port, error))
     return FALSE;
@@ -337,8 +344,9 @@ ssq_server_listen (SsqServer  *self,
   self->admin = ssq_server_admin_new (self, error);
   if (self->admin == NULL)
     return FALSE;
-  self->url = url_of (inet, bound_port);
-  self->reach_hint = ssq_server_reach_hint (inet, bound_port, &self->local_url);
+  self->url = url_of (inet, bound_port, self->tls_fingerprint != NULL);
+  self->reach_hint = ssq_server_reach_hint (inet, bound_port, self->tls_fingerprint != NULL,
+                                            &self->local_url);
   announce (self, inet, bound_port);
   return TRUE;
 }
@@ -354,17 +362,18 @@ ssq_server_listen (SsqServer  *self,
 char *
 ssq_server_reach_hint (GInetAddress  *address,
                        guint16        port,
+                       gboolean       tls,
                        char         **out_local_url)
 {
   g_autofree char *shown = g_inet_address_to_string (address);
-  g_autofree char *url = url_of (address, port);
+  g_autofree char *url = url_of (address, port, tls);
 
   if (g_inet_address_get_is_any (address))
     {
       g_autoptr(GInetAddress) loopback =
         g_inet_address_new_loopback (g_inet_address_get_family (address));
 
-      *out_local_url = url_of (loopback, port);
+      *out_local_url = url_of (loopback, port, tls);
       return g_strdup_printf (_("Listening on every interface (%s). On this machine, clients "
                                 "connect to %s; on the LAN, to this machine's address in place "
                                 "of %s, port %u."), shown, *out_local_url, shown, port);
@@ -399,6 +408,17 @@ const char *
 ssq_server_get_url (SsqServer *self)
 {
   return self->url;
+}
+
+/* The SHA-256 of the TLS public key, "sha256:AB:…", and the same in base64
+ * (@out_pin, curl's form); NULL without TLS. */
+const char *
+ssq_server_get_tls_fingerprint (SsqServer   *self,
+                                const char **out_pin)
+{
+  if (out_pin != NULL)
+    *out_pin = self->tls_pin;
+  return self->tls_fingerprint;
 }
 
 typedef struct {

@@ -21,7 +21,10 @@ gboolean    ssq_server_get_discovery_on (SsqServer      *server);
 const char *ssq_server_get_reach_hint (SsqServer    *server);
 char       *ssq_server_reach_hint (GInetAddress     *address,
                                    guint16           port,
+                                   gboolean          tls,
                                    char            **out_local_url);
+const char *ssq_server_get_tls_fingerprint (SsqServer   *server,
+                                            const char **out_pin);
 const SsqServerConfig *ssq_server_get_config (SsqServer *server);
 void        ssq_server_shutdown   (SsqServer        *server,
                                    GCallback         done,

@@ -7,6 +7,7 @@
 #include "ssq-client-invites.h"
 #include "ssq-client-private.h"
 #include "ssq-json.h"
+#include "ssq-wire.h"
 
 #include <string.h>
 
@@ -105,6 +106,59 @@ invite_from_reply (SsqClient   *self,
       return NULL;
     }
   return invite_from_json (json_node_get_object (node), error);
+}
+
+static gpointer
+admin_from_reply (SsqClient   *self,
+                  JsonObject  *reply,
+                  GError     **error)
+{
+  JsonNode *node = reply ? json_object_get_member (reply, "user") : NULL;
+  SsqWireUser user;
+  gboolean *admin;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_PROTOCOL, _("No user in the reply"));
+      return NULL;
+    }
+  if (!ssq_wire_user_decode (json_node_get_object (node), &user, error))
+    return NULL;
+  admin = g_new (gboolean, 1);
+  *admin = user.server_admin;
+  return admin;
+}
+
+/**
+ * ssq_client_check_server_admin_async:
+ * Asks the server (GET /api/v1/me) whether the session's account is a
+ * server admin, who may make invites. A server older than the
+ * `server_admin` field says no.
+ */
+void
+ssq_client_check_server_admin_async (SsqClient          *self,
+                                     GCancellable       *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer            user_data)
+{
+  g_return_if_fail (SSQ_IS_CLIENT (self));
+  ssq_client_api_call (self, "GET", "/api/v1/me", NULL, admin_from_reply, g_free,
+                       ssq_client_check_server_admin_async, cancellable, callback, user_data);
+}
+
+gboolean
+ssq_client_check_server_admin_finish (SsqClient     *self,
+                                      GAsyncResult  *result,
+                                      gboolean      *out_admin,
+                                      GError       **error)
+{
+  g_autofree gboolean *admin = ssq_client_api_finish (self, result,
+                                                      ssq_client_check_server_admin_async, error);
+
+  if (admin == NULL)
+    return FALSE;
+  *out_admin = *admin;
+  return TRUE;
 }
 
 /**

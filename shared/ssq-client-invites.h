@@ -45,6 +45,14 @@ void        ssq_client_revoke_invite_async (SsqClient          *self,
 gboolean    ssq_client_revoke_invite_finish (SsqClient         *self,
                                              GAsyncResult      *result,
                                              GError           **error);
+void        ssq_client_check_server_admin_async  (SsqClient          *self,
+                                                  GCancellable       *cancellable,
+                                                  GAsyncReadyCallback callback,
+                                                  gpointer            user_data);
+gboolean    ssq_client_check_server_admin_finish (SsqClient          *self,
+                                                  GAsyncResult       *result,
+                                                  gboolean           *out_admin,
+                                                  GError            **error);
 gboolean    ssq_parse_duration             (const char         *text,
                                             gint64             *out_seconds,
                                             GError            **error);

@@ -46,23 +46,85 @@ ssq_invite_link_check_token (const char *token)
 }
 
 /**
+ * ssq_fingerprint_normalize:
+ * The one form of a public key's fingerprint that links carry and pins
+ * compare: "sha256:" and 64 lowercase hex digits. Takes that form, or the
+ * one people read ("sha256:AB:CD:…", the server prints it so), in either
+ * case.
+ *
+ * Returns: (transfer full) (nullable): the compact form, or NULL when
+ * @fingerprint is neither
+ */
+char *
+ssq_fingerprint_normalize (const char *fingerprint)
+{
+  g_autoptr(GString) out = NULL;
+  const char *p;
+  gboolean grouped;
+
+  if (fingerprint == NULL ||
+      g_ascii_strncasecmp (fingerprint, SSQ_FINGERPRINT_PREFIX, strlen (SSQ_FINGERPRINT_PREFIX)) != 0)
+    return NULL;
+  p = fingerprint + strlen (SSQ_FINGERPRINT_PREFIX);
+  grouped = strlen (p) == SSQ_FINGERPRINT_HEX + SSQ_FINGERPRINT_HEX / 2 - 1;
+  out = g_string_new (SSQ_FINGERPRINT_PREFIX);
+  for (guint i = 0; *p != '\0'; i++, p++)
+    {
+      /* Grouped: a colon after every two digits, none at the end. */
+      if (grouped && i % 3 == 2)
+        {
+          if (*p != ':')
+            return NULL;
+          continue;
+        }
+      if (!g_ascii_isxdigit (*p))
+        return NULL;
+      g_string_append_c (out, g_ascii_tolower (*p));
+    }
+  if (out->len != strlen (SSQ_FINGERPRINT_PREFIX) + SSQ_FINGERPRINT_HEX)
+    return NULL;
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/**
  * ssq_invite_link_check_fingerprint:
- * Whether @fingerprint is "sha256:" and 64 hex digits (either case).
+ * Whether @fingerprint is a SHA-256 fingerprint in either form
+ * ssq_fingerprint_normalize() takes.
  */
 gboolean
 ssq_invite_link_check_fingerprint (const char *fingerprint)
 {
-  const char *hex;
+  g_autofree char *compact = ssq_fingerprint_normalize (fingerprint);
 
-  if (fingerprint == NULL || !g_str_has_prefix (fingerprint, SSQ_FINGERPRINT_PREFIX))
-    return FALSE;
-  hex = fingerprint + strlen (SSQ_FINGERPRINT_PREFIX);
-  if (strlen (hex) != SSQ_FINGERPRINT_HEX)
-    return FALSE;
-  for (const char *p = hex; *p != '\0'; p++)
-    if (!g_ascii_isxdigit (*p))
-      return FALSE;
-  return TRUE;
+  return compact != NULL;
+}
+
+/**
+ * ssq_invite_link_fingerprint_groups:
+ * @fingerprint as people compare it with what the server printed at start
+ * ("sha256:AB:CD:…"): the same upper-case pairs and colons, sixteen pairs
+ * a line. Either form of ssq_fingerprint_normalize() is taken.
+ * Returns: (transfer full) (nullable): NULL for no valid fingerprint
+ */
+char *
+ssq_invite_link_fingerprint_groups (const char *fingerprint)
+{
+  g_autofree char *compact = ssq_fingerprint_normalize (fingerprint);
+  const char *hex;
+  GString *out;
+
+  if (compact == NULL)
+    return NULL;
+  hex = compact + strlen (SSQ_FINGERPRINT_PREFIX);
+  out = g_string_new (NULL);
+  for (int i = 0; i < SSQ_FINGERPRINT_HEX; i += 2)
+    {
+      if (i > 0)
+        g_string_append_c (out, i % 32 == 0 ? '\n' : ':');
+      g_string_append_c (out, g_ascii_toupper (hex[i]));
+      g_string_append_c (out, g_ascii_toupper (hex[i + 1]));
+    }
+  return g_string_free (out, FALSE);
 }
 
 /* A host name (letters, digits, dots, dashes; no empty label) or an IPv4
@@ -164,9 +226,9 @@ parse_query (const char     *query,
           g_free (value);
           value = plain;
         }
-      if (!ssq_invite_link_check_fingerprint (value))
+      link->fingerprint = ssq_fingerprint_normalize (value);
+      if (link->fingerprint == NULL)
         return fail (error, _("the fingerprint is not sha256: and 64 hex digits"));
-      link->fingerprint = g_ascii_strdown (value, -1);
     }
   return TRUE;
 }
@@ -229,11 +291,12 @@ ssq_invite_link_format (const char *host,
                         const char *fingerprint)
 {
   gboolean v6 = strchr (host, ':') != NULL;
+  /* Compact: the shortest link, the smallest QR code. */
+  g_autofree char *fp = ssq_fingerprint_normalize (fingerprint);
 
   g_return_val_if_fail (host != NULL && token != NULL, NULL);
   return g_strdup_printf (SSQ_INVITE_SCHEME "://%s%s%s:%u/invite/%s%s%s", v6 ? "[" : "", host,
-                          v6 ? "]" : "", port, token, fingerprint ? "?fp=" : "",
-                          fingerprint ? fingerprint : "");
+                          v6 ? "]" : "", port, token, fp ? "?fp=" : "", fp ? fp : "");
 }
 
 /**

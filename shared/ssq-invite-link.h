@@ -31,6 +31,8 @@ char          *ssq_invite_link_format     (const char          *host,
 char          *ssq_invite_link_server_url (const SsqInviteLink *link);
 gboolean       ssq_invite_link_check_token (const char         *token);
 gboolean       ssq_invite_link_check_fingerprint (const char   *fingerprint);
+char          *ssq_fingerprint_normalize         (const char   *fingerprint);
+char          *ssq_invite_link_fingerprint_groups (const char  *fingerprint);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqInviteLink, ssq_invite_link_free)
 

@@ -90,7 +90,8 @@ set_string_or_null (JsonObject *object,
 
 /**
  * ssq_wire_user_encode:
- * Returns: (transfer full): the `user` object; `deleted` only when set.
+ * Returns: (transfer full): the `user` object; `deleted` and
+ * `server_admin` only when set.
  */
 JsonObject *
 ssq_wire_user_encode (const SsqWireUser *user)
@@ -104,6 +105,8 @@ ssq_wire_user_encode (const SsqWireUser *user)
   set_int_or_null (obj, "last_seen", user->last_seen);
   if (user->deleted)
     json_object_set_boolean_member (obj, "deleted", TRUE);
+  if (user->server_admin)
+    json_object_set_boolean_member (obj, "server_admin", TRUE);
   return obj;
 }
 
@@ -123,7 +126,8 @@ ssq_wire_user_decode (JsonObject   *object,
          ssq_json_get_string (object, "display_name", FALSE, &out->display_name, error) &&
          ssq_json_get_string (object, "presence", FALSE, &out->presence, error) &&
          ssq_json_get_int (object, "last_seen", FALSE, 0, G_MAXINT64, &out->last_seen, error) &&
-         ssq_json_get_bool (object, "deleted", FALSE, &out->deleted, error);
+         ssq_json_get_bool (object, "deleted", FALSE, &out->deleted, error) &&
+         ssq_json_get_bool (object, "server_admin", FALSE, &out->server_admin, error);
 }
 
 /* ---- member ----------------------------------------------------------- */

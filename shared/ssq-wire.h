@@ -50,7 +50,8 @@ gboolean    ssq_wire_frame_from_name  (const char       *name,
  * when encoding, from the decoded JsonObject (which must outlive it) when
  * decoding. Integer fields that the wire may send as null read 0. */
 
-/* user: {"id","username","display_name","presence","last_seen"|null,"deleted"?} */
+/* user: {"id","username","display_name","presence","last_seen"|null,"deleted"?,
+ * "server_admin"?}; server_admin only in the account's own GET and PATCH /me. */
 typedef struct {
   const char *id;
   const char *username;
@@ -58,6 +59,7 @@ typedef struct {
   const char *presence;
   gint64      last_seen;
   gboolean    deleted;
+  gboolean    server_admin;
 } SsqWireUser;
 
 /* member: {"user","role","delivered_seq","read_seq"} */

@@ -26,11 +26,14 @@ static void conn_event    (SsqNetWatch    *watch,
 static void conn_timeout  (SsqNetTimer    *timer);
 static void conn_flush    (SsqNetDeferred *deferred);
 static void conn_resume   (SsqNetDeferred *deferred);
+static void read_some     (SsqNetConn     *conn);
+static gboolean write_queue_tls (SsqNetConn *conn);
 
 SsqNetConn *
 ssq_net_conn_new (SsqNetServer *server,
                   int           fd,
-                  const char   *peer)
+                  const char   *peer,
+                  gboolean      loopback)
 {
   SsqNetConn *conn = g_new0 (SsqNetConn, 1);
 
@@ -42,9 +45,12 @@ ssq_net_conn_new (SsqNetServer *server,
   conn->flush.func = conn_flush;
   conn->resume.func = conn_resume;
   conn->peer = g_strdup (peer);
-  conn->mode = SSQ_NET_MODE_HTTP;
+  /* With TLS, HTTP waits for the first byte and then the handshake. */
+  conn->mode = server->tls_creds != NULL ? SSQ_NET_MODE_HANDSHAKE : SSQ_NET_MODE_HTTP;
+  conn->plain_allowed = server->plain == SSQ_NET_PLAIN_ANY ||
+                        (server->plain == SSQ_NET_PLAIN_LOOPBACK && loopback);
   conn->http = ssq_net_http_new ();
-  conn->read_ms = conn->write_ms = ssq_net_now_ms ();
+  conn->accepted_ms = conn->read_ms = conn->write_ms = ssq_net_now_ms ();
   g_queue_init (&conn->out);
   conn->link.data = conn;
   g_queue_push_tail_link (&server->conns, &conn->link);
@@ -121,6 +127,7 @@ ssq_net_conn_close (SsqNetConn        *conn,
   ssq_net_loop_cancel (server->loop, &conn->resume);
   clear_queue (conn);
   g_clear_pointer (&conn->pending, g_byte_array_unref);
+  g_clear_pointer (&conn->tls, ssq_net_tls_free);
   g_queue_unlink (&server->conns, &conn->link);
   if (conn->peer != NULL)
     {
@@ -222,6 +229,7 @@ ssq_net_conn_finish (SsqNetConn *conn)
       conn->close_after_flush = TRUE;
       return;
     }
+  ssq_net_tls_bye (conn);
   shutdown (conn->watch.fd, SHUT_WR);
   conn->mode = SSQ_NET_MODE_LINGER;
   conn->linger_until = ssq_net_now_ms () + SSQ_NET_LINGER_MS;
@@ -230,11 +238,34 @@ ssq_net_conn_finish (SsqNetConn *conn)
   ssq_net_conn_rearm (conn);
 }
 
+/* @n bytes of the queue's head have left. */
+static void
+dequeue (SsqNetConn *conn,
+         gsize       n)
+{
+  conn->out_bytes -= n;
+  while (n > 0)
+    {
+      gsize size = g_bytes_get_size (conn->out.head->data) - conn->out_offset;
+
+      if (n < size)
+        {
+          conn->out_offset += n;
+          break;
+        }
+      n -= size;
+      conn->out_offset = 0;
+      g_bytes_unref (g_queue_pop_head (&conn->out));
+    }
+}
+
 /* Writes as much of the queue as the socket takes, in one sendmsg per call
  * when it all fits. */
 static gboolean
 write_queue (SsqNetConn *conn)
 {
+  if (conn->tls != NULL)
+    return write_queue_tls (conn);
   conn->write_blocked = FALSE;
   while (conn->out_bytes > 0)
     {
@@ -269,22 +300,83 @@ write_queue (SsqNetConn *conn)
           return FALSE;
         }
       conn->write_ms = ssq_net_now_ms ();
-      conn->out_bytes -= n;
-      while (n > 0)
-        {
-          gsize size = g_bytes_get_size (conn->out.head->data) - conn->out_offset;
-
-          if ((gsize) n < size)
-            {
-              conn->out_offset += n;
-              break;
-            }
-          n -= size;
-          conn->out_offset = 0;
-          g_bytes_unref (g_queue_pop_head (&conn->out));
-        }
+      dequeue (conn, n);
     }
   return TRUE;
+}
+
+/* The queue over TLS: small pieces (a fan-out's frames) gathered into
+ * records of up to 16 KiB, one send each; bytes leave the queue only once
+ * GnuTLS reports them sent. */
+static gboolean
+write_queue_tls (SsqNetConn *conn)
+{
+  conn->write_blocked = FALSE;
+  while (conn->out_bytes > 0)
+    {
+      gsize size, cap;
+      const guint8 *data = g_bytes_get_data (conn->out.head->data, &size);
+      gssize n;
+
+      data += conn->out_offset;
+      size -= conn->out_offset;
+      if (!ssq_net_tls_in_flight (conn) && conn->out.length > 1 &&
+          size < (cap = SSQ_NET_TLS_RECORD))
+        {
+          guint8 *stage = ssq_net_tls_stage (conn, &cap);
+          gsize offset = conn->out_offset, len = 0;
+
+          for (GList *l = conn->out.head; l != NULL && len < cap; l = l->next)
+            {
+              gsize piece;
+              const guint8 *p = g_bytes_get_data (l->data, &piece);
+              gsize take = MIN (piece - offset, cap - len);
+
+              memcpy (stage + len, p + offset, take);
+              len += take;
+              offset = 0;
+            }
+          data = stage;
+          size = len;
+        }
+      n = ssq_net_tls_send (conn, data, size);
+      if (n == SSQ_NET_TLS_AGAIN)
+        {
+          conn->write_blocked = TRUE;
+          return TRUE;
+        }
+      if (n < 0)
+        return FALSE;
+      dequeue (conn, n);
+    }
+  return TRUE;
+}
+
+/* One record of the file over TLS (no sendfile: the bytes must be
+ * encrypted), read into the shared stage. Returns as sendfile () does. */
+static gssize
+send_file_tls (SsqNetConn     *conn,
+               SsqNetFileBody *file)
+{
+  gsize cap;
+  guint8 *stage = ssq_net_tls_stage (conn, &cap);
+  gssize len = 0, n;
+
+  if (!ssq_net_tls_in_flight (conn))
+    {
+      len = pread (file->fd, stage, (gsize) MIN ((goffset) cap, file->remaining), file->offset);
+      if (len <= 0)
+        return -1;
+    }
+  n = ssq_net_tls_send (conn, stage, len);
+  if (n == SSQ_NET_TLS_AGAIN)
+    {
+      errno = EAGAIN;
+      return -1;
+    }
+  if (n < 0)
+    errno = EPIPE;
+  return n < 0 ? -1 : n;
 }
 
 /* Sends the file body once the queue before it is out, up to FILE_SLICE
@@ -301,8 +393,10 @@ write_file (SsqNetConn *conn)
   while (file->remaining > 0 && budget > 0)
     {
       off_t offset = file->offset;
-      gssize n = sendfile (conn->watch.fd, file->fd, &offset,
-                           (gsize) MIN ((goffset) budget, file->remaining));
+      gssize n = conn->tls != NULL
+                 ? send_file_tls (conn, file)
+                 : sendfile (conn->watch.fd, file->fd, &offset,
+                             (gsize) MIN ((goffset) budget, file->remaining));
 
       if (n < 0 && errno == EINTR)
         continue;
@@ -356,7 +450,8 @@ conn_flush (SsqNetDeferred *deferred)
       conn->queue_paused = FALSE;
       ssq_net_loop_defer (conn->server->loop, &conn->resume);
     }
-  if (conn->mode == SSQ_NET_MODE_HTTP && !ssq_net_conn_has_output (conn) && conn->pending != NULL)
+  if (conn->mode == SSQ_NET_MODE_HTTP && !ssq_net_conn_has_output (conn) &&
+      (conn->pending != NULL || ssq_net_tls_buffered (conn)))
     ssq_net_loop_defer (conn->server->loop, &conn->resume);
   ssq_net_conn_update_reading (conn);
   ssq_net_conn_rearm (conn);
@@ -367,7 +462,7 @@ conn_flush (SsqNetDeferred *deferred)
 static gboolean
 paused (SsqNetConn *conn)
 {
-  if (conn->mode == SSQ_NET_MODE_LINGER)
+  if (conn->mode == SSQ_NET_MODE_LINGER || conn->mode == SSQ_NET_MODE_HANDSHAKE)
     return FALSE;
   /* HTTP: the next request waits until the last answer has left, so a
    * client that pipelines without reading holds one answer, not many. */
@@ -390,6 +485,14 @@ ssq_net_conn_update_reading (SsqNetConn *conn)
 
   if (conn->mode == SSQ_NET_MODE_CLOSED)
     return;
+  if (conn->mode == SSQ_NET_MODE_HANDSHAKE)
+    {
+      events = EPOLLIN;
+      if (conn->tls != NULL && ssq_net_tls_wants_write (conn))
+        events |= EPOLLOUT;
+      ssq_net_loop_modify (conn->server->loop, &conn->watch, events);
+      return;
+    }
   if (!paused (conn))
     {
       conn->read_stalled = FALSE;
@@ -435,6 +538,7 @@ process (SsqNetConn   *conn,
           n = ssq_net_ws_feed (conn, data + done, length - done);
           break;
         case SSQ_NET_MODE_LINGER:
+        case SSQ_NET_MODE_HANDSHAKE:
           return length;
         case SSQ_NET_MODE_CLOSED:
         default:
@@ -480,9 +584,39 @@ conn_resume (SsqNetDeferred *deferred)
     return;
   ssq_net_conn_ref (conn);
   process_pending (conn);
+  /* Records GnuTLS already holds: epoll will not tell of them. */
+  if (conn->mode != SSQ_NET_MODE_CLOSED && !paused (conn) && ssq_net_tls_buffered (conn))
+    read_some (conn);
   ssq_net_conn_update_reading (conn);
   ssq_net_conn_rearm (conn);
   ssq_net_conn_unref (conn);
+}
+
+/* Records until the kernel has no more, the connection pauses, or one
+ * read's worth went through: the same bound as a plain read. */
+static void
+read_tls (SsqNetConn *conn)
+{
+  guint8 *buf = conn->server->rbuf;
+  gsize total = 0;
+
+  while (total < SSQ_NET_READ_SIZE && ssq_net_conn_is_open (conn) && !paused (conn))
+    {
+      gssize n = ssq_net_tls_recv (conn, buf, SSQ_NET_READ_SIZE);
+
+      if (n == SSQ_NET_TLS_AGAIN)
+        return;
+      if (n == SSQ_NET_TLS_EOF || n == SSQ_NET_TLS_FAILED)
+        {
+          ssq_net_conn_close (conn, n == SSQ_NET_TLS_EOF ? SSQ_NET_CLOSE_NORMAL
+                                                         : SSQ_NET_CLOSE_ERROR);
+          return;
+        }
+      total += n;
+      consume (conn, buf, n);
+    }
+  if (ssq_net_conn_is_open (conn) && !paused (conn) && ssq_net_tls_buffered (conn))
+    ssq_net_loop_defer (conn->server->loop, &conn->resume);
 }
 
 static void
@@ -495,6 +629,12 @@ read_some (SsqNetConn *conn)
     process_pending (conn);
   if (conn->mode == SSQ_NET_MODE_CLOSED || paused (conn))
     return;
+  /* Lingering, what comes is dropped unread: no need to decrypt it. */
+  if (conn->tls != NULL && conn->mode != SSQ_NET_MODE_LINGER)
+    {
+      read_tls (conn);
+      return;
+    }
   n = read (conn->watch.fd, buf, SSQ_NET_READ_SIZE);
   if (n < 0)
     {
@@ -511,6 +651,56 @@ read_some (SsqNetConn *conn)
   consume (conn, buf, n);
 }
 
+/* The first byte tells TLS from plain HTTP (where plain is allowed); then
+ * the handshake goes a step per socket event. */
+static void
+handshake_step (SsqNetConn *conn)
+{
+  if (conn->tls == NULL)
+    {
+      guint8 first;
+      gssize n = recv (conn->watch.fd, &first, 1, MSG_PEEK);
+
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+      if (n <= 0)
+        {
+          ssq_net_conn_close (conn, n == 0 ? SSQ_NET_CLOSE_NORMAL : SSQ_NET_CLOSE_ERROR);
+          return;
+        }
+      if (!ssq_net_tls_is_client_hello (first))
+        {
+          conn->mode = SSQ_NET_MODE_HTTP;
+          if (conn->plain_allowed)
+            read_some (conn);
+          else
+            /* Say why, in the HTTP it spoke: a client pointed at http:// */
+            ssq_net_http_error (conn, 400, "This server speaks TLS only: use https:// (wss://)");
+          return;
+        }
+      if (!ssq_net_tls_start (conn))
+        {
+          ssq_net_conn_close (conn, SSQ_NET_CLOSE_ERROR);
+          return;
+        }
+      conn->was_tls = TRUE;
+    }
+  switch (ssq_net_tls_handshake (conn))
+    {
+    case 0:
+      return;
+    case 1:
+      conn->mode = SSQ_NET_MODE_HTTP;
+      conn->read_ms = ssq_net_now_ms ();
+      if (ssq_net_tls_buffered (conn))
+        read_some (conn);
+      return;
+    default:
+      ssq_net_conn_close (conn, SSQ_NET_CLOSE_ERROR);
+      return;
+    }
+}
+
 static void
 conn_event (SsqNetWatch *watch,
             guint32      events)
@@ -518,11 +708,16 @@ conn_event (SsqNetWatch *watch,
   SsqNetConn *conn = (SsqNetConn *) watch;
 
   ssq_net_conn_ref (conn);
-  if (events & EPOLLOUT)
+  if (conn->mode == SSQ_NET_MODE_HANDSHAKE)
+    {
+      if (events & (EPOLLIN | EPOLLOUT | EPOLLHUP | EPOLLERR))
+        handshake_step (conn);
+    }
+  else if (events & EPOLLOUT)
     conn_flush (&conn->flush);
   /* No EPOLLRDHUP: while a connection is paused we do not want to hear of
    * its input; a peer that vanished shows up as HUP, ERR or a failed write. */
-  if (conn->mode != SSQ_NET_MODE_CLOSED)
+  if (conn->mode != SSQ_NET_MODE_CLOSED && conn->mode != SSQ_NET_MODE_HANDSHAKE)
     {
       if ((events & EPOLLIN) && paused (conn))
         conn->read_stalled = TRUE;      /* level-triggered: it would come back */
@@ -551,6 +746,10 @@ next_deadline (SsqNetConn *conn)
 
   if (conn->mode == SSQ_NET_MODE_LINGER)
     return conn->linger_until;
+  /* The first byte and the whole handshake within header_timeout of the
+   * connect: a slow-loris handshake holds its slot no longer than that. */
+  if (conn->mode == SSQ_NET_MODE_HANDSHAKE)
+    return conn->accepted_ms + (gint64) limits->header_timeout * 1000;
   if (ssq_net_conn_has_output (conn))
     deadline = conn->write_ms + idle;
   if (conn->mode == SSQ_NET_MODE_HTTP)
@@ -588,6 +787,14 @@ conn_timeout (SsqNetTimer *timer)
     {
       if (now >= conn->linger_until)
         ssq_net_conn_close (conn, SSQ_NET_CLOSE_NORMAL);
+    }
+  else if (conn->mode == SSQ_NET_MODE_HANDSHAKE)
+    {
+      if (now - conn->accepted_ms >= (gint64) limits->header_timeout * 1000)
+        {
+          g_debug ("TLS handshake with %s timed out", conn->peer);
+          ssq_net_conn_close (conn, SSQ_NET_CLOSE_SLOW);
+        }
     }
   else if (ssq_net_conn_has_output (conn) && now - conn->write_ms >= idle)
     ssq_net_conn_close (conn, SSQ_NET_CLOSE_SLOW);    /* it stopped reading */

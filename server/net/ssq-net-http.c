@@ -685,6 +685,13 @@ ssq_net_request_is_upgrade (SsqNetRequest *request)
   return request->upgrade;
 }
 
+/* Whether the request came over TLS (https, wss). */
+gboolean
+ssq_net_request_is_tls (SsqNetRequest *request)
+{
+  return request->conn != NULL && request->conn->was_tls;
+}
+
 gint64
 ssq_net_request_get_start_us (SsqNetRequest *request)
 {

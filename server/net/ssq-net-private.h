@@ -7,6 +7,7 @@
 #include "ssq-net.h"
 #include "ssq-net-loop.h"
 
+#include <gnutls/gnutls.h>
 #include <http_parser.h>
 #include <wslay/wslay.h>
 
@@ -17,6 +18,7 @@ G_BEGIN_DECLS
 #define SSQ_NET_CLOSE_WAIT_MS 3000 /* for the peer's answer to our close frame */
 
 typedef enum {
+  SSQ_NET_MODE_HANDSHAKE,    /* before HTTP: the first byte, then TLS's handshake */
   SSQ_NET_MODE_HTTP,
   SSQ_NET_MODE_WEBSOCKET,
   SSQ_NET_MODE_LINGER,       /* our side is done; dropping what still comes */
@@ -25,6 +27,8 @@ typedef enum {
 
 typedef struct _SsqNetHttp SsqNetHttp;
 typedef struct _SsqNetWs   SsqNetWs;
+typedef struct _SsqNetTls  SsqNetTls;
+typedef struct _SsqNetTlsCreds SsqNetTlsCreds;
 
 /* A response body read from a file as the socket drains (sendfile), after
  * everything queued before it: never in our memory. */
@@ -58,6 +62,11 @@ struct _SsqNetConn {
   guint           close_after_flush : 1;
   guint           write_blocked : 1;  /* the last write met EAGAIN: wait for EPOLLOUT */
   guint           read_stalled : 1;   /* an EPOLLIN came while paused: stop listening */
+  guint           plain_allowed : 1;  /* may skip TLS (loopback, or [tls] plain_http) */
+  guint           was_tls : 1;
+  gint64          accepted_ms;    /* the handshake's clock */
+
+  SsqNetTls      *tls;            /* NULL: plain */
 
   SsqNetHttp     *http;           /* HTTP mode */
   SsqNetWs       *ws;             /* WebSocket mode */
@@ -79,12 +88,18 @@ struct _SsqNetServer {
   guint64            refused_total;
   gint64             emfile_logged;
   gboolean           log_requests;  /* a line per answered request (info) */
+  SsqNetTlsCreds    *tls_creds;     /* NULL: no TLS */
+  gnutls_priority_t  tls_priority;
+  gnutls_datum_t     tls_ticket_key;
+  guint8            *tls_stage;     /* small pieces gathered into one record */
+  SsqNetPlain        plain;         /* who may skip TLS */
 };
 
 /* ssq-net-conn.c */
 SsqNetConn *ssq_net_conn_new          (SsqNetServer *server,
                                        int           fd,
-                                       const char   *peer);
+                                       const char   *peer,
+                                       gboolean      loopback);
 void        ssq_net_conn_queue        (SsqNetConn   *conn,
                                        GBytes       *bytes);
 void        ssq_net_conn_queue_copy   (SsqNetConn   *conn,
@@ -123,6 +138,29 @@ void        ssq_net_http_closed       (SsqNetConn   *conn);
 void        ssq_net_http_error        (SsqNetConn   *conn,
                                        guint         status,
                                        const char   *message);
+
+/* ssq-net-tls.c */
+#define SSQ_NET_TLS_RECORD (16 * 1024)   /* plaintext of one TLS record */
+#define SSQ_NET_TLS_EOF     0
+#define SSQ_NET_TLS_AGAIN  (-1)
+#define SSQ_NET_TLS_FAILED (-2)
+void        ssq_net_tls_server_clear  (SsqNetServer *server);
+gboolean    ssq_net_tls_start         (SsqNetConn   *conn);
+void        ssq_net_tls_free          (SsqNetTls    *tls);
+int         ssq_net_tls_handshake     (SsqNetConn   *conn);
+gboolean    ssq_net_tls_wants_write   (SsqNetConn   *conn);
+gboolean    ssq_net_tls_buffered      (SsqNetConn   *conn);
+gssize      ssq_net_tls_recv          (SsqNetConn   *conn,
+                                       guint8       *buf,
+                                       gsize         size);
+gssize      ssq_net_tls_send          (SsqNetConn   *conn,
+                                       const guint8 *data,
+                                       gsize         length);
+gboolean    ssq_net_tls_in_flight     (SsqNetConn   *conn);
+guint8     *ssq_net_tls_stage         (SsqNetConn   *conn,
+                                       gsize        *out_size);
+void        ssq_net_tls_bye           (SsqNetConn   *conn);
+gboolean    ssq_net_tls_is_client_hello (guint8      first_byte);
 
 /* ssq-net-ws.c */
 SsqNetWs   *ssq_net_ws_new            (const SsqNetWsCallbacks *callbacks,

@@ -75,6 +75,7 @@ ssq_net_server_free (SsqNetServer *server)
     return;
   ssq_net_server_stop_listening (server);
   ssq_net_server_close_all (server);
+  ssq_net_tls_server_clear (server);     /* every session is gone */
   if (server->spare_fd >= 0)
     close (server->spare_fd);
   g_clear_pointer (&server->loop, ssq_net_loop_free);
@@ -236,6 +237,20 @@ refuse_without_descriptors (SsqNetServer *server)
 }
 
 static gboolean
+is_loopback (const struct sockaddr_storage *ss)
+{
+  if (ss->ss_family == AF_INET)
+    return (ntohl (((const struct sockaddr_in *) ss)->sin_addr.s_addr) >> 24) == 127;
+  if (ss->ss_family == AF_INET6)
+    {
+      const struct in6_addr *a = &((const struct sockaddr_in6 *) ss)->sin6_addr;
+
+      return IN6_IS_ADDR_LOOPBACK (a) || (IN6_IS_ADDR_V4MAPPED (a) && a->s6_addr[12] == 127);
+    }
+  return FALSE;
+}
+
+static gboolean
 accept_one (SsqNetServer *server)
 {
   struct sockaddr_storage ss;
@@ -272,7 +287,7 @@ accept_one (SsqNetServer *server)
     }
   tune_socket (fd);
   g_hash_table_insert (server->per_address, g_strdup (peer), GUINT_TO_POINTER (n_peer + 1));
-  ssq_net_conn_new (server, fd, peer);
+  ssq_net_conn_new (server, fd, peer, is_loopback (&ss));
   return TRUE;
 }
 

@@ -32,6 +32,13 @@ typedef enum {
   SSQ_NET_CLOSE_ERROR,        /* protocol or socket error */
 } SsqNetCloseReason;
 
+/* Who may speak plain HTTP on a port that serves TLS. */
+typedef enum {
+  SSQ_NET_PLAIN_LOOPBACK,     /* peers on a loopback address */
+  SSQ_NET_PLAIN_NONE,
+  SSQ_NET_PLAIN_ANY,
+} SsqNetPlain;
+
 typedef void   (*SsqNetRequestFunc)   (SsqNetRequest *request,
                                        gpointer       user_data);
 /* Formats the body of an error the transport answers by itself (413, 431,
@@ -106,6 +113,13 @@ void          ssq_net_server_take_max_busy (SsqNetServer        *server,
                                             gint64              *wall_us,
                                             gint64              *cpu_us);
 void          ssq_net_raise_fd_limit       (void);
+gboolean      ssq_net_server_set_tls       (SsqNetServer        *server,
+                                            GBytes              *cert_pem,
+                                            GBytes              *key_pem,
+                                            GError             **error);
+void          ssq_net_server_set_plain     (SsqNetServer        *server,
+                                            SsqNetPlain          plain);
+gboolean      ssq_net_server_has_tls       (SsqNetServer        *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqNetServer, ssq_net_server_free)
 
 /* Requests: the application answers each one exactly once, now or later,
@@ -121,6 +135,7 @@ const char   *ssq_net_request_get_body     (SsqNetRequest *request,
                                             gsize         *out_length);
 const char   *ssq_net_request_get_peer     (SsqNetRequest *request);
 gboolean      ssq_net_request_is_upgrade   (SsqNetRequest *request);
+gboolean      ssq_net_request_is_tls       (SsqNetRequest *request);
 gint64        ssq_net_request_get_start_us (SsqNetRequest *request);
 void          ssq_net_request_respond      (SsqNetRequest *request,
                                             guint          status,

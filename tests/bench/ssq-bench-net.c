@@ -32,6 +32,7 @@ static int opt_hold = 100000;
 static int opt_hold_timeout = 120;
 static int opt_sources = 8;
 static gboolean opt_query_token = FALSE;
+static gboolean opt_tls = FALSE;
 static gboolean opt_no_durable = FALSE;
 static int opt_history = 1000000;
 static int opt_pages = 5000;
@@ -56,6 +57,7 @@ static GOptionEntry entries[] = {
   { "connections", 0, 0, G_OPTION_ARG_INT, &opt_connections, "history: connections at once (8)", "N" },
   { "seconds", 0, 0, G_OPTION_ARG_INT, &opt_seconds, "history: seconds of load on them (5)", "S" },
   { "query-token", 0, 0, G_OPTION_ARG_NONE, &opt_query_token, "Pass the token as ?access_token= instead of the header", NULL },
+  { "tls", 0, 0, G_OPTION_ARG_NONE, &opt_tls, "Sessions over TLS (wss://; the handshake counts in open's figures)", NULL },
   { NULL }
 };
 
@@ -726,6 +728,8 @@ main (int    argc,
     }
   new_transport = server_has_key ("max_connections_per_address");
   ssq_bench_ws_init (opt_query_token);
+  ssq_bench_ws_set_tls (opt_tls);
+  printf ("sessions over %s\n", opt_tls ? "TLS (wss://)" : "plain TCP (ws://, loopback)");
   printf ("server %s (%s config keys%s); descriptors %u\n", g_getenv ("SSQ_SERVER_BIN"),
           new_transport ? "new transport's" : "old",
           opt_no_durable ? ", durable_commits=false" : "", fd_limit);

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@ static struct {
   guint               next_source;
   guint32             mask_seed;
   SsqBenchWsCounters  count;
+  gnutls_certificate_credentials_t tls;   /* set: wss, no certificate check */
 } net = { .epfd = -1 };
 
 /* ---- Descriptors ------------------------------------------------------ */
@@ -115,6 +117,24 @@ ssq_bench_ws_set_server (const char *listen)
 }
 
 /**
+ * ssq_bench_ws_set_tls:
+ * New connections speak TLS (wss://) before the upgrade: the handshake is
+ * part of each session's opening. The certificate is not checked (the
+ * server is ours, on loopback).
+ */
+void
+ssq_bench_ws_set_tls (gboolean tls)
+{
+  if (tls && net.tls == NULL)
+    gnutls_certificate_allocate_credentials (&net.tls);
+  else if (!tls && net.tls != NULL)
+    {
+      gnutls_certificate_free_credentials (net.tls);
+      net.tls = NULL;
+    }
+}
+
+/**
  * ssq_bench_ws_counters:
  *
  * Returns: (transfer none): the counts, live for as long as the program
@@ -176,6 +196,9 @@ ws_settle (SsqBenchWs *c,
 static void
 ws_release (SsqBenchWs *c)
 {
+  if (c->tls != NULL)
+    gnutls_deinit (c->tls);
+  c->tls = NULL;
   if (c->fd >= 0)
     close (c->fd);
   c->fd = -1;
@@ -208,8 +231,29 @@ ws_flush (SsqBenchWs *c)
 {
   while (c->out != NULL && c->out->len > 0)
     {
-      ssize_t n = send (c->fd, c->out->data, c->out->len, MSG_NOSIGNAL);
+      ssize_t n;
 
+      if (c->tls != NULL)
+        {
+          /* After EAGAIN GnuTLS holds the record: the same size again. */
+          gsize size = c->tls_in_flight ? c->tls_in_flight : MIN (c->out->len, 16384);
+
+          n = gnutls_record_send (c->tls, c->out->data, size);
+          if (n == GNUTLS_E_AGAIN)
+            {
+              c->tls_in_flight = size;
+              break;
+            }
+          c->tls_in_flight = 0;
+          if (n < 0)
+            {
+              ws_fail (c, EPROTO);
+              return;
+            }
+          g_byte_array_remove_range (c->out, 0, (guint) n);
+          continue;
+        }
+      n = send (c->fd, c->out->data, c->out->len, MSG_NOSIGNAL);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0 && errno == EAGAIN)
@@ -434,7 +478,19 @@ ws_readable (SsqBenchWs *c)
 
   if (chunk == NULL)
     chunk = g_malloc (READ_CHUNK);
-  n = recv (c->fd, chunk, READ_CHUNK, 0);
+  if (c->tls != NULL)
+    {
+      n = gnutls_record_recv (c->tls, chunk, READ_CHUNK);
+      if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+        return;
+      if (n <= 0)
+        {
+          ws_fail (c, n == 0 ? ECONNRESET : EPROTO);
+          return;
+        }
+    }
+  else
+    n = recv (c->fd, chunk, READ_CHUNK, 0);
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return;
   if (n <= 0)
@@ -461,7 +517,38 @@ ws_readable (SsqBenchWs *c)
     g_clear_pointer (&c->in, g_byte_array_unref);
 }
 
-/* The TCP connection is up (or failed): send the upgrade request. */
+/* TLS: one step of the client's handshake; TRUE once it is done. */
+static gboolean
+ws_tls_step (SsqBenchWs *c)
+{
+  int ret;
+
+  if (c->tls == NULL)
+    {
+      gnutls_session_t session;
+
+      gnutls_init (&session, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
+      gnutls_set_default_priority (session);
+      gnutls_credentials_set (session, GNUTLS_CRD_CERTIFICATE, net.tls);
+      gnutls_transport_set_int (session, c->fd);
+      c->tls = session;
+    }
+  ret = gnutls_handshake (c->tls);
+  if (ret == GNUTLS_E_AGAIN || (ret < 0 && !gnutls_error_is_fatal (ret)))
+    {
+      ws_set_events (c, gnutls_record_get_direction (c->tls) ? EPOLLOUT : EPOLLIN);
+      return FALSE;
+    }
+  if (ret < 0)
+    {
+      ws_fail (c, EPROTO);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The TCP connection is up (or failed): send the upgrade request (over TLS
+ * once its handshake is done). */
 static void
 ws_connected (SsqBenchWs *c)
 {
@@ -469,11 +556,13 @@ ws_connected (SsqBenchWs *c)
   int err = 0;
   socklen_t len = sizeof err;
 
-  if (getsockopt (c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0)
+  if (c->tls == NULL && (getsockopt (c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0))
     {
       ws_fail (c, err ? err : errno);
       return;
     }
+  if (net.tls != NULL && !ws_tls_step (c))
+    return;
   if (net.query_token)
     g_string_append_printf (request, "&access_token=%s", c->token);
   g_string_append_printf (request,
@@ -498,12 +587,18 @@ ws_event (SsqBenchWs *c,
     return;
   if (c->state == SSQ_BENCH_WS_CONNECTING)
     {
-      if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+      if (events & (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP))
         ws_connected (c);
       return;
     }
   if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
-    ws_readable (c);
+    {
+      ws_readable (c);
+      /* Records GnuTLS decrypted and holds: epoll will not report them. */
+      while (c->state != SSQ_BENCH_WS_CLOSED && c->tls != NULL &&
+             gnutls_record_check_pending (c->tls) > 0)
+        ws_readable (c);
+    }
   if (c->state != SSQ_BENCH_WS_CLOSED && (events & EPOLLOUT))
     ws_flush (c);
 }

@@ -32,6 +32,8 @@ typedef struct {
   guint64          n_pong;
   const char      *marker;        /* set: marker_seen once a `message` holds it */
   gboolean         marker_seen;
+  gpointer         tls;           /* gnutls_session_t, with ssq_bench_ws_set_tls () */
+  gsize            tls_in_flight; /* a record GnuTLS holds after EAGAIN */
 } SsqBenchWs;
 
 /* What all clients together have seen since ssq_bench_ws_init (). */
@@ -58,6 +60,7 @@ guint                     ssq_bench_ws_raise_fd_limit  (void);
 void                      ssq_bench_ws_init            (gboolean     query_token);
 void                      ssq_bench_ws_shutdown        (void);
 void                      ssq_bench_ws_set_server      (const char  *listen);
+void                      ssq_bench_ws_set_tls         (gboolean     tls);
 
 const SsqBenchWsCounters *ssq_bench_ws_counters        (void);
 void                      ssq_bench_ws_reset_counters  (void);

@@ -285,3 +285,10 @@ ssq_test_media_tmp_has_bytes_cb (gpointer data)
     }
   return FALSE;
 }
+
+gboolean
+ssq_test_bytes_contain (GBytes     *bytes,
+                        const char *needle)
+{
+  return memmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), needle, strlen (needle)) != NULL;
+}

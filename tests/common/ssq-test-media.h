@@ -21,6 +21,9 @@ gboolean     ssq_test_under_wrapper        (void);
 GBytes      *ssq_test_random_bytes         (gsize               length,
                                             guint32             seed);
 char        *ssq_test_sha256               (GBytes             *bytes);
+/* Whether @needle is somewhere in @bytes. */
+gboolean     ssq_test_bytes_contain        (GBytes             *bytes,
+                                            const char         *needle);
 
 /* POST /api/v1/media?name=@name with @data: the reply (the status in
  * @out_status). */

@@ -91,13 +91,20 @@ launch (SsqTestServer      *server,
   line = g_data_input_stream_read_line (out, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (line);
-  g_assert_true (g_str_has_prefix (line, "listening on http://"));
+  /* With TLS on (the default) the server says https://; on 127.0.0.1 it
+   * still speaks plain HTTP ([tls] plain_http=loopback), which the tests
+   * use unless they test TLS itself. */
+  g_assert_true (g_str_has_prefix (line, "listening on http://") ||
+                 g_str_has_prefix (line, "listening on https://"));
+  g_free (server->listen);
+  server->listen = g_strdup (strstr (line, "://") + 3);
   g_free (server->url);
   g_free (server->ws_url);
-  server->url = g_strdup (line + strlen ("listening on "));
-  server->ws_url = g_strconcat ("ws://", server->url + strlen ("http://"), "/api/v1/ws", NULL);
-  g_free (server->listen);
-  server->listen = g_strdup (server->url + strlen ("http://"));
+  g_free (server->https_url);
+  server->url = g_strconcat ("http://", server->listen, NULL);
+  server->ws_url = g_strconcat ("ws://", server->listen, "/api/v1/ws", NULL);
+  server->https_url = g_str_has_prefix (line, "listening on https://")
+                      ? g_strconcat ("https://", server->listen, NULL) : NULL;
 }
 
 static SsqTestServer *start_full (const char         *listen,
@@ -260,6 +267,7 @@ ssq_test_server_free (SsqTestServer *server)
   g_free (server->config_path);
   g_free (server->url);
   g_free (server->ws_url);
+  g_free (server->https_url);
   g_free (server->listen);
   g_free (server->log_path);
   g_free (server);

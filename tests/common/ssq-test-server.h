@@ -14,6 +14,7 @@ typedef struct {
   char        *config_path;
   char        *url;
   char        *ws_url;
+  char        *https_url;    /* NULL: [tls] enabled=false */
   char        *listen;       /* HOST:PORT once started */
   gboolean     own_dir;
   char        *log_path;     /* where its stderr goes, if not inherited */

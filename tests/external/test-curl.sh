@@ -88,7 +88,8 @@ server_pid=$!
 
 url=
 for _ in $(seq 1 300); do   # 30 s
-  url=$(sed -n 's|.*listening on \(http://[^[:space:]]*\).*|\1|p' "$tmp/server.out" "$tmp/server.err" | head -n1)
+  # https:// with TLS on; this machine may still use http://.
+  url=$(sed -n 's|.*listening on https\{0,1\}://\([^[:space:]]*\).*|http://\1|p' "$tmp/server.out" "$tmp/server.err" | head -n1)
   [ -n "$url" ] && break
   kill -0 "$server_pid" 2>/dev/null || bail "server exited before listening"
   sleep 0.1

@@ -101,8 +101,9 @@ function startServer() {
           const line = rest.slice(0, i);
           rest = rest.slice(i + 1);
           serverLog.push(`${name}: ${line}`);
-          const m = /listening on (http:\/\/\S+)/.exec(line);
-          if (m) finish(null, m[1].replace(/\/$/, ''));
+          // https:// with TLS on; this machine may still use http://.
+          const m = /listening on https?:\/\/(\S+)/.exec(line);
+          if (m) finish(null, 'http://' + m[1].replace(/\/$/, ''));
         }
       });
     }

@@ -82,9 +82,10 @@ class Server:
             line = raw.decode("utf-8", "replace").rstrip("\n")
             with self.log_lock:
                 self.log.append(f"{name}: {line}")
-            m = re.search(r"listening on (http://[^\s]+)", line)
+            # https:// with TLS on; this machine may still use http://.
+            m = re.search(r"listening on https?://([^\s]+)", line)
             if m and self.url is None:
-                self.url = m.group(1).rstrip("/")
+                self.url = "http://" + m.group(1).rstrip("/")
                 self.url_found.set()
         stream.close()
 

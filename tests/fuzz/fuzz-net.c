@@ -215,7 +215,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
     return 0;
-  ssq_net_conn_new (s, sv[0], "fuzz");
+  ssq_net_conn_new (s, sv[0], "fuzz", TRUE);
   /* Feed, drain and run the loop until the connection is gone or a bound
    * number of iterations has passed (a paused connection never ends). */
   for (guint i = 0; i < 400 && ssq_net_server_n_connections (s) > 0; i++)

@@ -28,29 +28,6 @@
 
 static char *root;   /* the test's home: XDG dirs */
 
-static gboolean
-synced (gpointer data)
-{
-  return ssq_client_is_synced (data);
-}
-
-static SsqClient *
-registered_client (SsqTestServer *server,
-                   const char    *username)
-{
-  g_autofree char *dir = g_build_filename (root, username, NULL);
-  SsqClient *client = ssq_client_new (server->url, dir);
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-
-  ssq_client_register_async (client, username, "password123", NULL, NULL, ssq_test_store_result, &result);
-  g_assert_true (ssq_test_wait_result (&result, WAIT_MS) != NULL);
-  g_assert_true (ssq_client_register_finish (client, result, &error));
-  ssq_client_connect (client);
-  g_assert_true (ssq_test_wait_until (synced, client, WAIT_MS));
-  return client;
-}
-
 /* A file of @size bytes of a pattern, written in pieces. */
 static GFile *
 make_file (const char *name,
@@ -203,45 +180,6 @@ file_complete (gpointer data)
   return info != NULL && (gsize) g_file_info_get_size (info) == GPOINTER_TO_SIZE (((gpointer *) data)[1]);
 }
 
-static void
-assert_same_bytes (const char *a,
-                   const char *b)
-{
-  g_autofree char *da = NULL, *db = NULL;
-  gsize la = 0, lb = 0;
-
-  g_assert_true (g_file_get_contents (a, &da, &la, NULL));
-  g_assert_true (g_file_get_contents (b, &db, &lb, NULL));
-  g_assert_cmpmem (da, la, db, lb);
-}
-
-/* A visible toplevel of type data[1], into data[0]. */
-static gboolean
-toplevel_open (gpointer data)
-{
-  GtkWindow **found = ((gpointer *) data)[0];
-  GType type = GPOINTER_TO_SIZE (((gpointer *) data)[1]);
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels) && *found == NULL; i++)
-    {
-      g_autoptr(GtkWidget) w = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (w))
-        *found = GTK_WINDOW (w);
-    }
-  return *found != NULL;
-}
-
-/* The save chooser (data[0]) would answer data[1]. */
-static gboolean
-chooser_names (gpointer data)
-{
-  g_autoptr(GFile) file = gtk_file_chooser_get_file (((gpointer *) data)[0]);
-
-  return file != NULL && g_file_equal (file, ((gpointer *) data)[1]);
-}
-
 /* The app, a window on @client's session with @conversation_id open. The
  * app is registered under a name of the test's: GLib's D-Bus export of
  * its actions holds it until the process ends, so the next test's could
@@ -254,47 +192,11 @@ open_window (SsqGtkApplication *app,
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *id = g_strconcat ("org.supersoniq.Supersoniq.", name, NULL);
-  SsqGtkWindow *window;
 
   g_application_set_application_id (G_APPLICATION (app), id);
   g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);
-  window = ssq_gtk_window_new (ADW_APPLICATION (app));
-  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
-  gtk_window_present (GTK_WINDOW (window));
-  ssq_gtk_window_set_client (window, client);
-  ssq_test_wait_ms (300);
-  ssq_gtk_window_select (window, conversation_id);
-  ssq_test_wait_ms (300);
-  return window;
-}
-
-static SsqConversation *
-direct (SsqClient  *from,
-        const char *to)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  SsqConversation *dm;
-
-  ssq_client_create_direct_async (from, to, NULL, ssq_test_store_result, &result);
-  g_assert_true (ssq_test_wait_result (&result, WAIT_MS) != NULL);
-  dm = ssq_client_conversation_finish (from, result, &error);
-  g_assert_no_error (error);
-  return dm;
-}
-
-/* Writes a text message of @from's; it goes from the outbox. */
-static void
-send_text (SsqClient  *from,
-           const char *conversation_id,
-           const char *body)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SsqMessage) pending = ssq_client_send_message (from, conversation_id, body, 0, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (pending);
+  return ssq_gtk_test_open_window (app, client, conversation_id);
 }
 
 /* Stops the server while @name's upload runs, checks it is mid-way, and
@@ -336,10 +238,10 @@ static void
 test_cancel_upload (void)
 {
   g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
-  g_autoptr(SsqClient) bob = registered_client (server, "bob");
-  g_autoptr(SsqClient) alice = registered_client (server, "alice");
+  g_autoptr(SsqClient) bob = ssq_gtk_test_client (server, root, "bob", TRUE);
+  g_autoptr(SsqClient) alice = ssq_gtk_test_client (server, root, "alice", TRUE);
   g_autoptr(SsqGtkApplication) app = ssq_gtk_application_new ();
-  g_autoptr(SsqConversation) dm = direct (bob, "alice");
+  g_autoptr(SsqConversation) dm = ssq_gtk_test_direct (bob, "alice");
   g_autoptr(GFile) notes = make_file ("notes.txt", 2000);
   g_autoptr(GFile) big = make_file ("big.bin", BIG_SIZE);
   g_autoptr(GPtrArray) got = NULL;
@@ -379,7 +281,7 @@ test_cancel_upload (void)
   g_assert_true (ssq_test_wait_until (row_gone, &big_row, WAIT_MS));
   g_assert_true (ssq_test_wait_until (outbox_empty, alice, WAIT_MS));
   /* A message after it arrives alone: the one before was never sent. */
-  send_text (alice, ssq_conversation_get_id (dm), "after");
+  ssq_gtk_test_send_text (alice, ssq_conversation_get_id (dm), "after");
   on_bob.n = 2;
   g_assert_true (ssq_test_wait_until (has_n_messages, &on_bob, WAIT_MS));
   got = delivered (&on_bob);
@@ -408,10 +310,10 @@ static void
 test_file_row (void)
 {
   g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
-  g_autoptr(SsqClient) bob = registered_client (server, "bob");
-  g_autoptr(SsqClient) alice = registered_client (server, "alice");
+  g_autoptr(SsqClient) bob = ssq_gtk_test_client (server, root, "bob", TRUE);
+  g_autoptr(SsqClient) alice = ssq_gtk_test_client (server, root, "alice", TRUE);
   g_autoptr(SsqGtkApplication) app = ssq_gtk_application_new ();
-  g_autoptr(SsqConversation) dm = direct (bob, "alice");
+  g_autoptr(SsqConversation) dm = ssq_gtk_test_direct (bob, "alice");
   g_autoptr(GFile) report = make_file ("report.pdf", 6 * 1024 * 1024);
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
@@ -426,7 +328,7 @@ test_file_row (void)
   GFile *files[] = { report };
   SsqGtkWindow *window;
   GtkWidget *row;
-  GtkWindow *chooser = NULL;
+  GtkWindow *chooser;
 
   ssq_client_send_message_with_media_async (bob, ssq_conversation_get_id (dm), "The report", 0, files, 1, NULL,
                                             ssq_test_store_result, &result);
@@ -447,15 +349,13 @@ test_file_row (void)
   /* Save: the download shows on the row at once, then the chooser. */
   g_signal_emit_by_name (ssq_gtk_test_find_by_tooltip (row, "Save"), "clicked");
   g_assert_cmpfloat (ssq_gtk_media_row_get_progress (SSQ_GTK_MEDIA_ROW (row)), >=, 0);
-  if (!ssq_test_wait_until (toplevel_open, (gpointer[]) { &chooser, GSIZE_TO_POINTER (GTK_TYPE_FILE_CHOOSER_DIALOG) },
-                            3 * WAIT_MS))
-    g_error ("no save chooser");
+  chooser = ssq_gtk_test_wait_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
   g_assert_cmpfloat (ssq_gtk_media_row_get_progress (SSQ_GTK_MEDIA_ROW (row)), <, 0);
-  g_assert_true (ssq_test_wait_until (chooser_names, (gpointer[]) { chooser, saved_file }, WAIT_MS));
+  ssq_gtk_test_wait_chooser_file (chooser, saved_file);
   gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
   g_assert_true (ssq_test_wait_until (file_complete, (gpointer[]) { saved, GSIZE_TO_POINTER (6 * 1024 * 1024) },
                                       WAIT_MS));
-  assert_same_bytes (report_path, saved);
+  ssq_gtk_test_assert_same_bytes (report_path, saved);
 
   /* Open: the default application gets the downloaded file. */
   g_signal_emit_by_name (ssq_gtk_test_find_by_tooltip (row, "Open"), "clicked");
@@ -464,7 +364,7 @@ test_file_row (void)
   g_strchomp (opened);
   g_test_message ("opened: %s", opened);
   g_assert_true (g_str_has_prefix (opened, ssq_client_get_media_dir (alice)));
-  assert_same_bytes (report_path, opened);
+  ssq_gtk_test_assert_same_bytes (report_path, opened);
 
   gtk_window_destroy (GTK_WINDOW (window));
   ssq_test_wait_ms (100);
@@ -477,12 +377,8 @@ test_file_row (void)
 static void
 make_home (void)
 {
-  g_autofree char *data = g_build_filename (root, "data", NULL);
   g_autofree char *config = g_build_filename (root, "config", NULL);
-  g_autofree char *apps = g_build_filename (data, "applications", NULL);
-  g_autofree char *downloads = g_build_filename (root, "Downloads", NULL);
-  g_autofree char *dirs = g_build_filename (config, "user-dirs.dirs", NULL);
-  g_autofree char *dirs_text = g_strdup_printf ("XDG_DOWNLOAD_DIR=\"%s\"\n", downloads);
+  g_autofree char *apps = g_build_filename (root, "data", "applications", NULL);
   g_autofree char *opener = g_build_filename (root, "opener.sh", NULL);
   g_autofree char *opener_text = g_strdup_printf ("#!/bin/sh\nprintf '%%s\\n' \"$1\" > '%s/opened.txt.part' && "
                                                   "mv '%s/opened.txt.part' '%s/opened.txt'\n", root, root, root);
@@ -495,13 +391,8 @@ make_home (void)
                               "application/octet-stream=ssq-test-opener.desktop\n"
                               "text/plain=ssq-test-opener.desktop\n";
 
-  g_setenv ("XDG_CACHE_HOME", root, TRUE);
-  g_setenv ("XDG_DATA_HOME", data, TRUE);
-  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+  ssq_gtk_test_set_user_dir (root, "XDG_DOWNLOAD_DIR", "Downloads");
   g_assert_cmpint (g_mkdir_with_parents (apps, 0700), ==, 0);
-  g_assert_cmpint (g_mkdir_with_parents (downloads, 0700), ==, 0);
-  g_assert_cmpint (g_mkdir_with_parents (config, 0700), ==, 0);
-  g_assert_true (g_file_set_contents (dirs, dirs_text, -1, NULL));
   g_assert_true (g_file_set_contents (opener, opener_text, -1, NULL));
   g_assert_cmpint (g_chmod (opener, 0700), ==, 0);
   g_assert_true (g_file_set_contents (desktop, desktop_text, -1, NULL));
@@ -514,7 +405,7 @@ main (int    argc,
 {
   int status;
 
-  root = g_dir_make_tmp ("ssq-gtk-media-files-XXXXXX", NULL);
+  root = ssq_gtk_test_make_home ("ssq-gtk-media-files-XXXXXX");
   make_home ();
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();

@@ -24,29 +24,6 @@
 
 static char *root;   /* the test's home: XDG dirs */
 
-static gboolean
-synced (gpointer data)
-{
-  return ssq_client_is_synced (data);
-}
-
-static SsqClient *
-registered_client (SsqTestServer *server,
-                   const char    *username)
-{
-  g_autofree char *dir = g_build_filename (root, username, NULL);
-  SsqClient *client = ssq_client_new (server->url, dir);
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-
-  ssq_client_register_async (client, username, "password123", NULL, NULL, ssq_test_store_result, &result);
-  g_assert_true (ssq_test_wait_result (&result, WAIT_MS) != NULL);
-  g_assert_true (ssq_client_register_finish (client, result, &error));
-  ssq_client_connect (client);
-  g_assert_true (ssq_test_wait_until (synced, client, WAIT_MS));
-  return client;
-}
-
 /* Every SsqGtkMediaRow under @widget that is shown. */
 static void
 collect_media_rows (GtkWidget *widget,
@@ -95,48 +72,10 @@ path_exists (gpointer data)
   return g_file_test (data, G_FILE_TEST_EXISTS);
 }
 
-/* The save chooser (data[0]) would answer data[1]. */
-static gboolean
-chooser_names (gpointer data)
-{
-  g_autoptr(GFile) file = gtk_file_chooser_get_file (((gpointer *) data)[0]);
-
-  return file != NULL && g_file_equal (file, ((gpointer *) data)[1]);
-}
-
 static gboolean
 viewer_loaded (gpointer data)
 {
   return !ssq_gtk_viewer_is_loading (data);
-}
-
-/* A visible toplevel of type data[1], into data[0]. */
-static gboolean
-toplevel_open (gpointer data)
-{
-  GtkWindow **found = ((gpointer *) data)[0];
-  GType type = GPOINTER_TO_SIZE (((gpointer *) data)[1]);
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels) && *found == NULL; i++)
-    {
-      g_autoptr(GtkWidget) w = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (w))
-        *found = GTK_WINDOW (w);
-    }
-  return *found != NULL;
-}
-
-static GtkWindow *
-wait_toplevel (GType type)
-{
-  GtkWindow *found = NULL;
-  gpointer data[2] = { &found, GSIZE_TO_POINTER (type) };
-
-  if (!ssq_test_wait_until (toplevel_open, data, WAIT_MS))
-    g_error ("no %s opened", g_type_name (type));
-  return found;
 }
 
 typedef struct {
@@ -166,18 +105,6 @@ has_media_message (gpointer data)
   return m != NULL;
 }
 
-static void
-assert_same_bytes (const char *a,
-                   const char *b)
-{
-  g_autofree char *da = NULL, *db = NULL;
-  gsize la = 0, lb = 0;
-
-  g_assert_true (g_file_get_contents (a, &da, &la, NULL));
-  g_assert_true (g_file_get_contents (b, &db, &lb, NULL));
-  g_assert_cmpmem (da, la, db, lb);
-}
-
 /* Alice attaches a picture of hers and a pasted one, sends; the strip
  * empties, her file stays, the pasted copy of ours goes; the list shows
  * the thumbnails; a click opens the viewer, whose Save gives the bytes
@@ -186,10 +113,9 @@ static void
 test_send_picture (void)
 {
   g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
-  g_autoptr(SsqClient) bob = registered_client (server, "bob");
-  g_autoptr(SsqClient) alice = registered_client (server, "alice");
+  g_autoptr(SsqClient) bob = ssq_gtk_test_client (server, root, "bob", TRUE);
+  g_autoptr(SsqClient) alice = ssq_gtk_test_client (server, root, "alice", TRUE);
   g_autoptr(SsqGtkApplication) app = ssq_gtk_application_new ();
-  g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(SsqConversation) dm = NULL;
   g_autoptr(SsqMessage) received = NULL;
@@ -218,21 +144,12 @@ test_send_picture (void)
     ssq_test_image_save (small, pasted, "png");
   }
 
-  ssq_client_create_direct_async (bob, "alice", NULL, ssq_test_store_result, &result);
-  g_assert_true (ssq_test_wait_result (&result, WAIT_MS) != NULL);
-  dm = ssq_client_conversation_finish (bob, result, &error);
-  g_assert_no_error (error);
+  dm = ssq_gtk_test_direct (bob, "alice");
   on_bob = (Conversation) { bob, ssq_conversation_get_id (dm) };
   on_alice = (Conversation) { alice, ssq_conversation_get_id (dm) };
 
   g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
-  window = ssq_gtk_window_new (ADW_APPLICATION (app));
-  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 700);
-  gtk_window_present (GTK_WINDOW (window));
-  ssq_gtk_window_set_client (window, alice);
-  ssq_test_wait_ms (300);
-  ssq_gtk_window_select (window, ssq_conversation_get_id (dm));
-  ssq_test_wait_ms (300);
+  window = ssq_gtk_test_open_window (app, alice, ssq_conversation_get_id (dm));
 
   /* Attach, write, send: the strip empties at once. */
   composer = SSQ_GTK_COMPOSER (gtk_widget_get_ancestor (ssq_gtk_window_get_composer (window),
@@ -266,20 +183,20 @@ test_send_picture (void)
   /* (The list may have rebuilt its rows since: find it again.) */
   g_assert_true (ssq_test_wait_until (thumbnails_shown, (gpointer[]) { window, &row }, WAIT_MS));
   g_signal_emit_by_name (row, "activate");
-  viewer = wait_toplevel (SSQ_TYPE_GTK_VIEWER);
+  viewer = ssq_gtk_test_wait_toplevel (SSQ_TYPE_GTK_VIEWER);
   g_assert_true (ssq_test_wait_until (viewer_loaded, viewer, WAIT_MS));
   g_assert_cmpstr (gtk_window_get_title (viewer), ==, "lake.png");
   ssq_gtk_test_screenshot (GTK_WIDGET (viewer), "media-sent-viewer.png");
 
   /* Its Save writes the very bytes sent. */
   g_signal_emit_by_name (ssq_gtk_test_find_by_tooltip (GTK_WIDGET (viewer), "Save As…"), "clicked");
-  chooser = wait_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+  chooser = ssq_gtk_test_wait_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
   /* In Pictures, under the name it was sent as. */
-  g_assert_true (ssq_test_wait_until (chooser_names, (gpointer[]) { chooser, saved_file }, WAIT_MS));
+  ssq_gtk_test_wait_chooser_file (chooser, saved_file);
   gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
   g_assert_true (ssq_test_wait_until (path_exists, saved, WAIT_MS));
   ssq_test_wait_ms (200);   /* the copy's last bytes */
-  assert_same_bytes (photo, saved);
+  ssq_gtk_test_assert_same_bytes (photo, saved);
 
   gtk_window_destroy (viewer);
   gtk_window_destroy (GTK_WINDOW (window));
@@ -314,26 +231,8 @@ main (int    argc,
 {
   int status;
 
-  root = g_dir_make_tmp ("ssq-gtk-media-send-XXXXXX", NULL);
-  g_setenv ("XDG_CACHE_HOME", root, TRUE);
-  {
-    g_autofree char *data = g_build_filename (root, "data", NULL);
-    g_autofree char *config = g_build_filename (root, "config", NULL);
-
-    g_setenv ("XDG_DATA_HOME", data, TRUE);
-    g_setenv ("XDG_CONFIG_HOME", config, TRUE);
-  }
-  {
-    g_autofree char *pictures = g_build_filename (root, "Pictures", NULL);
-    g_autofree char *dirs = g_build_filename (root, "config", "user-dirs.dirs", NULL);
-    g_autofree char *dirs_text = g_strdup_printf ("XDG_PICTURES_DIR=\"%s\"\n", pictures);
-
-    g_autofree char *config = g_build_filename (root, "config", NULL);
-
-    g_assert_cmpint (g_mkdir (pictures, 0700), ==, 0);
-    g_assert_cmpint (g_mkdir (config, 0700), ==, 0);
-    ssq_test_write_file (dirs, dirs_text, strlen (dirs_text));
-  }
+  root = ssq_gtk_test_make_home ("ssq-gtk-media-send-XXXXXX");
+  ssq_gtk_test_set_user_dir (root, "XDG_PICTURES_DIR", "Pictures");
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
   g_test_add_func ("/gtk/media-send/notification-names-file", test_notification_names_file);

@@ -102,18 +102,6 @@ item_path (GListModel *model,
   return g_file_get_path (file);
 }
 
-static void
-assert_same_bytes (const char *a,
-                   const char *b)
-{
-  g_autofree char *da = NULL, *db = NULL;
-  gsize la = 0, lb = 0;
-
-  g_assert_true (g_file_get_contents (a, &da, &la, NULL));
-  g_assert_true (g_file_get_contents (b, &db, &lb, NULL));
-  g_assert_cmpmem (da, la, db, lb);
-}
-
 static char *
 write_png (const char *dir,
            const char *name,
@@ -483,43 +471,6 @@ viewer_loaded (gpointer data)
   return !ssq_gtk_viewer_is_loading (data);
 }
 
-static gboolean
-dialog_open (gpointer data)
-{
-  GtkWindow **found = ((gpointer *) data)[0];
-  GType type = GPOINTER_TO_SIZE (((gpointer *) data)[1]);
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels) && *found == NULL; i++)
-    {
-      g_autoptr(GtkWidget) w = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (w))
-        *found = GTK_WINDOW (w);
-    }
-  return *found != NULL;
-}
-
-static GtkWindow *
-wait_dialog (GType type)
-{
-  GtkWindow *found = NULL;
-  gpointer data[2] = { &found, GSIZE_TO_POINTER (type) };
-
-  if (!ssq_test_wait_until (dialog_open, data, WAIT_MS))
-    g_error ("no %s opened", g_type_name (type));
-  return found;
-}
-
-/* The save chooser (data[0]) would answer data[1]. */
-static gboolean
-chooser_names (gpointer data)
-{
-  g_autoptr(GFile) file = gtk_file_chooser_get_file (((gpointer *) data)[0]);
-
-  return file != NULL && g_file_equal (file, ((gpointer *) data)[1]);
-}
-
 static SsqGtkViewer *
 open_viewer (const char *path,
              const char *name)
@@ -601,21 +552,21 @@ test_viewer (void)
   /* Save: GTK's own chooser here (no portal on the test's bus), in
    * Pictures, suggesting the picture's name. */
   g_signal_emit_by_name (ssq_gtk_test_find_by_tooltip (GTK_WIDGET (viewer), "Save As…"), "clicked");
-  dialog = wait_dialog (GTK_TYPE_FILE_CHOOSER_DIALOG);
+  dialog = ssq_gtk_test_wait_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
   g_assert_cmpstr (gtk_window_get_title (dialog), ==, "Save Picture");
   g_assert_cmpint (gtk_file_chooser_get_action (GTK_FILE_CHOOSER (dialog)), ==, GTK_FILE_CHOOSER_ACTION_SAVE);
-  g_assert_true (ssq_test_wait_until (chooser_names, (gpointer[]) { dialog, suggested_file }, WAIT_MS));
+  ssq_gtk_test_wait_chooser_file (dialog, suggested_file);
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), "saved copy.png");
-  g_assert_true (ssq_test_wait_until (chooser_names, (gpointer[]) { dialog, saved_file }, WAIT_MS));
+  ssq_gtk_test_wait_chooser_file (dialog, saved_file);
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_ACCEPT);
   g_assert_true (ssq_test_wait_until (path_exists, saved, WAIT_MS));
   ssq_test_wait_ms (200);   /* the copy's last bytes */
-  assert_same_bytes (path, saved);
+  ssq_gtk_test_assert_same_bytes (path, saved);
 
   /* Open With: the app chooser offers the default program for PNG (the
    * fake one), which gets the file. */
   g_signal_emit_by_name (ssq_gtk_test_find_by_tooltip (GTK_WIDGET (viewer), "Open With…"), "clicked");
-  dialog = wait_dialog (GTK_TYPE_APP_CHOOSER_DIALOG);
+  dialog = ssq_gtk_test_wait_toplevel (GTK_TYPE_APP_CHOOSER_DIALOG);
   {
     g_autoptr(GAppInfo) chosen = NULL;
 
@@ -632,7 +583,7 @@ test_viewer (void)
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_OK);
   g_assert_true (ssq_test_wait_until (path_exists, opened, WAIT_MS));
   ssq_test_wait_ms (200);
-  assert_same_bytes (path, opened);
+  ssq_gtk_test_assert_same_bytes (path, opened);
 
   /* Escape closes it. */
   g_object_add_weak_pointer (G_OBJECT (viewer), (gpointer *) &alive);
@@ -916,24 +867,9 @@ main (int    argc,
   int status;
 
   /* Before GLib reads them (it keeps the first answer). */
-  root = g_dir_make_tmp ("ssq-gtk-media-XXXXXX", NULL);
-  g_setenv ("XDG_CACHE_HOME", root, TRUE);
-  {
-    g_autofree char *data = g_build_filename (root, "data", NULL);
-    g_autofree char *config = g_build_filename (root, "config", NULL);
-
-    g_setenv ("XDG_DATA_HOME", data, TRUE);
-    g_setenv ("XDG_CONFIG_HOME", config, TRUE);
-  }
+  root = ssq_gtk_test_make_home ("ssq-gtk-media-XXXXXX");
   install_fake_program ();
-  {
-    g_autofree char *pictures = g_build_filename (root, "Pictures", NULL);
-    g_autofree char *dirs = g_build_filename (root, "config", "user-dirs.dirs", NULL);
-    g_autofree char *dirs_text = g_strdup_printf ("XDG_PICTURES_DIR=\"%s\"\n", pictures);
-
-    g_assert_cmpint (g_mkdir (pictures, 0700), ==, 0);
-    ssq_test_write_file (dirs, dirs_text, strlen (dirs_text));
-  }
+  ssq_gtk_test_set_user_dir (root, "XDG_PICTURES_DIR", "Pictures");
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
   /* The app's style sheet, which the application object would load. */

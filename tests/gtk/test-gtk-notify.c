@@ -15,6 +15,8 @@
 #include "ssq-gtk-application.h"
 #include "ssq-gtk-secret.h"
 #include "ssq-gtk-window.h"
+#include "ssq-gtk-test-bus.h"
+#include "ssq-gtk-test-util.h"
 #include "ssq-test-images.h"
 #include "ssq-test-server.h"
 
@@ -35,13 +37,9 @@ typedef struct {
 } Note;
 
 typedef struct {
-  GThread         *thread;
-  GMainContext    *context;
-  GMainLoop       *loop;
-  GDBusConnection *bus;      /* its own, as another process's would be */
-  GMutex           lock;
-  GPtrArray       *notes;    /* Note, in the order they came */
-  gboolean         owned;
+  SsqGtkTestService *service;
+  GMutex             lock;
+  GPtrArray         *notes;    /* Note, in the order they came */
 } FakeShell;
 
 static void
@@ -107,60 +105,6 @@ shell_call (GDBusConnection       *connection,
   g_dbus_method_invocation_return_value (invocation, NULL);
 }
 
-static const GDBusInterfaceVTable shell_vtable = { shell_call, NULL, NULL, { 0 } };
-
-static void
-shell_acquired (GDBusConnection *connection,
-                const char      *name,
-                gpointer         data)
-{
-  FakeShell *s = data;
-
-  g_mutex_lock (&s->lock);
-  s->owned = TRUE;
-  g_mutex_unlock (&s->lock);
-}
-
-static gpointer
-shell_thread (gpointer data)
-{
-  FakeShell *s = data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (shell_xml, &error);
-  g_autofree char *address = NULL;
-  guint reg, own;
-
-  g_main_context_push_thread_default (s->context);
-  address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SESSION, NULL, &error);
-  g_assert_no_error (error);
-  s->bus = g_dbus_connection_new_for_address_sync (address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                   G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                   NULL, NULL, &error);
-  g_assert_no_error (error);
-  reg = g_dbus_connection_register_object (s->bus, "/org/gtk/Notifications", info->interfaces[0],
-                                           &shell_vtable, s, NULL, &error);
-  g_assert_no_error (error);
-  own = g_bus_own_name_on_connection (s->bus, "org.gtk.Notifications", G_BUS_NAME_OWNER_FLAGS_NONE,
-                                      shell_acquired, NULL, s, NULL);
-  g_main_loop_run (s->loop);
-  g_bus_unown_name (own);
-  g_dbus_connection_unregister_object (s->bus, reg);
-  g_main_context_pop_thread_default (s->context);
-  return NULL;
-}
-
-static gboolean
-shell_owned (gpointer data)
-{
-  FakeShell *s = data;
-  gboolean owned;
-
-  g_mutex_lock (&s->lock);
-  owned = s->owned;
-  g_mutex_unlock (&s->lock);
-  return owned;
-}
-
 static FakeShell *
 fake_shell_start (void)
 {
@@ -168,22 +112,15 @@ fake_shell_start (void)
 
   g_mutex_init (&s->lock);
   s->notes = g_ptr_array_new_with_free_func ((GDestroyNotify) note_free);
-  s->context = g_main_context_new ();
-  s->loop = g_main_loop_new (s->context, FALSE);
-  s->thread = g_thread_new ("fake-shell", shell_thread, s);
-  g_assert_true (ssq_test_wait_until (shell_owned, s, WAIT_MS));
+  s->service = ssq_gtk_test_service_start (shell_xml, "/org/gtk/Notifications", "org.gtk.Notifications",
+                                           shell_call, s);
   return s;
 }
 
 static void
 fake_shell_free (FakeShell *s)
 {
-  g_main_loop_quit (s->loop);
-  g_thread_join (s->thread);
-  g_dbus_connection_close_sync (s->bus, NULL, NULL);
-  g_object_unref (s->bus);
-  g_main_loop_unref (s->loop);
-  g_main_context_unref (s->context);
+  ssq_gtk_test_service_free (s->service);
   g_ptr_array_unref (s->notes);
   g_mutex_clear (&s->lock);
   g_free (s);
@@ -251,11 +188,11 @@ shell_click (FakeShell  *s,
   g_strdelimit (path, ".", '/');
   g_assert_true (g_str_has_prefix (action, "app."));
   g_variant_builder_add (parameters, "v", g_variant_new_string (target));
-  g_dbus_connection_call (s->bus, app_id, path, "org.freedesktop.Application", "ActivateAction",
+  g_dbus_connection_call (ssq_gtk_test_service_get_bus (s->service), app_id, path, "org.freedesktop.Application", "ActivateAction",
                           g_variant_new ("(sava{sv})", action + 4, parameters, NULL), NULL,
                           G_DBUS_CALL_FLAGS_NONE, WAIT_MS, NULL, ssq_test_store_result, &result);
   g_assert_nonnull (ssq_test_wait_result (&result, WAIT_MS));
-  reply = g_dbus_connection_call_finish (s->bus, result, &error);
+  reply = g_dbus_connection_call_finish (ssq_gtk_test_service_get_bus (s->service), result, &error);
   g_assert_no_error (error);
 }
 
@@ -265,43 +202,6 @@ static gboolean
 synced (gpointer data)
 {
   return ssq_client_is_synced (data);
-}
-
-/* A client of a new account: connected unless the app will be. */
-static SsqClient *
-registered_client (SsqTestServer *server,
-                   const char    *username,
-                   gboolean       connect)
-{
-  g_autofree char *dir = g_build_filename (root, username, NULL);
-  SsqClient *client = ssq_client_new (server->url, connect ? dir : NULL);
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-
-  ssq_client_register_async (client, username, "password123", NULL, NULL, ssq_test_store_result, &result);
-  g_assert_true (ssq_test_wait_result (&result, WAIT_MS) != NULL);
-  g_assert_true (ssq_client_register_finish (client, result, &error));
-  if (connect)
-    {
-      ssq_client_connect (client);
-      g_assert_true (ssq_test_wait_until (synced, client, WAIT_MS));
-    }
-  return client;
-}
-
-static SsqConversation *
-direct (SsqClient  *from,
-        const char *to)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  SsqConversation *dm;
-
-  ssq_client_create_direct_async (from, to, NULL, ssq_test_store_result, &result);
-  g_assert_true (ssq_test_wait_result (&result, WAIT_MS) != NULL);
-  dm = ssq_client_conversation_finish (from, result, &error);
-  g_assert_no_error (error);
-  return dm;
 }
 
 static void
@@ -321,19 +221,6 @@ send_files (SsqClient  *from,
   g_assert_true (ssq_test_wait_result (&result, WAIT_MS) != NULL);
   pending = ssq_client_send_message_with_media_finish (from, result, &error);
   g_assert_no_error (error);
-}
-
-/* Writes a text message of @from's; it goes from the outbox. */
-static void
-send_text (SsqClient  *from,
-           const char *conversation_id,
-           const char *body)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SsqMessage) pending = ssq_client_send_message (from, conversation_id, body, 0, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (pending);
 }
 
 static SsqGtkWindow *
@@ -379,9 +266,9 @@ static void
 test_sent_and_opened (void)
 {
   g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
-  g_autoptr(SsqClient) bob = registered_client (server, "bob", TRUE);
-  g_autoptr(SsqClient) carol = registered_client (server, "carol", TRUE);
-  g_autoptr(SsqClient) alice = registered_client (server, "alice", FALSE);
+  g_autoptr(SsqClient) bob = ssq_gtk_test_client (server, root, "bob", TRUE);
+  g_autoptr(SsqClient) carol = ssq_gtk_test_client (server, root, "carol", TRUE);
+  g_autoptr(SsqClient) alice = ssq_gtk_test_client (server, NULL, "alice", FALSE);
   g_autoptr(FakeShell) shell = fake_shell_start ();
   g_autoptr(SsqGtkApplication) app = ssq_gtk_application_new ();
   g_autoptr(SsqConversation) dm = NULL, other = NULL;
@@ -409,8 +296,8 @@ test_sent_and_opened (void)
   g_application_activate (G_APPLICATION (app));
   ssq_gtk_application_session_started (app, alice);
   g_assert_true (ssq_test_wait_until (synced, alice, WAIT_MS));
-  dm = direct (bob, "alice");
-  other = direct (carol, "alice");
+  dm = ssq_gtk_test_direct (bob, "alice");
+  other = ssq_gtk_test_direct (carol, "alice");
   opened.conversation_id = ssq_conversation_get_id (dm);
   /* The window shows carol's conversation, not bob's. */
   ssq_gtk_window_select (app_window (G_APPLICATION (app)), ssq_conversation_get_id (other));
@@ -431,7 +318,7 @@ test_sent_and_opened (void)
   wait_shell (&w);
 
   /* Plain text to this daemon: shown as written, not as markup. */
-  send_text (bob, ssq_conversation_get_id (dm), "<b>Fish</b> & chips?");
+  ssq_gtk_test_send_text (bob, ssq_conversation_get_id (dm), "<b>Fish</b> & chips?");
   w.body = "<b>Fish</b> & chips?";
   wait_shell (&w);
 
@@ -457,11 +344,11 @@ static void
 test_click_starts_app (void)
 {
   g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
-  g_autoptr(SsqClient) bob = registered_client (server, "bob", TRUE);
-  g_autoptr(SsqClient) alice = registered_client (server, "alice", FALSE);
+  g_autoptr(SsqClient) bob = ssq_gtk_test_client (server, root, "bob", TRUE);
+  g_autoptr(SsqClient) alice = ssq_gtk_test_client (server, NULL, "alice", FALSE);
   g_autoptr(FakeShell) shell = fake_shell_start ();
   g_autoptr(SsqGtkApplication) app = ssq_gtk_application_new ();
-  g_autoptr(SsqConversation) dm = direct (bob, "alice");
+  g_autoptr(SsqConversation) dm = ssq_gtk_test_direct (bob, "alice");
   g_autoptr(GSettings) settings = g_settings_new (SSQ_GTK_APP_ID);
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
@@ -476,7 +363,7 @@ test_click_starts_app (void)
   g_assert_nonnull (ssq_test_wait_result (&result, WAIT_MS));
   g_assert_true (ssq_gtk_secret_store_finish (result, &error));
   g_assert_no_error (error);
-  send_text (bob, ssq_conversation_get_id (dm), "Are you there?");
+  ssq_gtk_test_send_text (bob, ssq_conversation_get_id (dm), "Are you there?");
 
   g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);
@@ -500,15 +387,7 @@ main (int    argc,
 {
   int status;
 
-  root = g_dir_make_tmp ("ssq-gtk-notify-XXXXXX", NULL);
-  g_setenv ("XDG_CACHE_HOME", root, TRUE);
-  {
-    g_autofree char *data = g_build_filename (root, "data", NULL);
-    g_autofree char *config = g_build_filename (root, "config", NULL);
-
-    g_setenv ("XDG_DATA_HOME", data, TRUE);
-    g_setenv ("XDG_CONFIG_HOME", config, TRUE);
-  }
+  root = ssq_gtk_test_make_home ("ssq-gtk-notify-XXXXXX");
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
   /* The app with the real id first: it stays registered to the end. */

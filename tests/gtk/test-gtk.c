@@ -12,33 +12,21 @@
 #include "ssq-gtk-composer.h"
 #include "ssq-gtk-rows.h"
 #include "ssq-gtk-window.h"
+#include "ssq-gtk-test-bus.h"
 #include "ssq-gtk-test-util.h"
 #include "ssq-test-server.h"
 
 #define WAIT_MS 10000
 
 
-static gboolean
-synced (gpointer data)
-{
-  return ssq_client_is_synced (data);
-}
-
+/* Another person's client, its files in a directory of its own. */
 static SsqClient *
 other_client (SsqTestServer *server,
               const char    *username)
 {
   g_autofree char *dir = g_dir_make_tmp ("ssq-gtk-peer-XXXXXX", NULL);
-  SsqClient *client = ssq_client_new (server->url, dir);
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
 
-  ssq_client_register_async (client, username, "password123", NULL, NULL, ssq_test_store_result, &result);
-  g_assert_true (ssq_test_wait_result (&result, WAIT_MS) != NULL);
-  g_assert_true (ssq_client_register_finish (client, result, &error));
-  ssq_client_connect (client);
-  g_assert_true (ssq_test_wait_until (synced, client, WAIT_MS));
-  return client;
+  return ssq_gtk_test_client (server, dir, username, TRUE);
 }
 
 /* Every SsqGtkMessageRow under @widget. */
@@ -144,17 +132,6 @@ client_has_body (gpointer data)
   return FALSE;
 }
 
-static void
-send_as (SsqClient  *client,
-         const char *conversation_id,
-         const char *body)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SsqMessage) m = ssq_client_send_message (client, conversation_id, body, 0, &error);
-
-  g_assert_no_error (error);
-}
-
 typedef struct {
   SsqGtkWindow *window;
   const char   *id;
@@ -214,17 +191,12 @@ sidebar_lists (gpointer data)
   return found && g_list_model_get_n_items (shown) == l->n;
 }
 
-/* A notification server on the test's own session bus (dbus-run-session),
- * so that the app's real libnotify calls have someone to talk to: it
- * records each body. It runs in a thread of its own, because libnotify
- * calls it synchronously from the main thread. */
+/* A notification server on the test's own session bus, so that the app's
+ * real libnotify calls have someone to talk to: it records each body. */
 typedef struct {
-  GThread      *thread;
-  GMainContext *context;
-  GMainLoop    *loop;
-  GMutex        lock;
-  GString      *bodies;     /* one per line */
-  gboolean      owned;
+  SsqGtkTestService *service;
+  GMutex             lock;
+  GString           *bodies;     /* one per line */
 } FakeNotifyd;
 
 static const char notifyd_xml[] =
@@ -271,57 +243,6 @@ notifyd_call (GDBusConnection       *connection,
     g_dbus_method_invocation_return_value (invocation, NULL);
 }
 
-static const GDBusInterfaceVTable notifyd_vtable = { notifyd_call, NULL, NULL, { 0 } };
-
-static void
-notifyd_acquired (GDBusConnection *connection,
-                  const char      *name,
-                  gpointer         data)
-{
-  FakeNotifyd *d = data;
-
-  g_mutex_lock (&d->lock);
-  d->owned = TRUE;
-  g_mutex_unlock (&d->lock);
-}
-
-static gpointer
-notifyd_thread (gpointer data)
-{
-  FakeNotifyd *d = data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (notifyd_xml, &error);
-  g_autoptr(GDBusConnection) bus = NULL;
-  guint reg, own;
-
-  g_main_context_push_thread_default (d->context);
-  bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
-  g_assert_no_error (error);
-  reg = g_dbus_connection_register_object (bus, "/org/freedesktop/Notifications",
-                                           info->interfaces[0], &notifyd_vtable, d, NULL, &error);
-  g_assert_no_error (error);
-  own = g_bus_own_name_on_connection (bus, "org.freedesktop.Notifications",
-                                      G_BUS_NAME_OWNER_FLAGS_REPLACE, notifyd_acquired, NULL,
-                                      d, NULL);
-  g_main_loop_run (d->loop);
-  g_bus_unown_name (own);
-  g_dbus_connection_unregister_object (bus, reg);
-  g_main_context_pop_thread_default (d->context);
-  return NULL;
-}
-
-static gboolean
-notifyd_owned (gpointer data)
-{
-  FakeNotifyd *d = data;
-  gboolean owned;
-
-  g_mutex_lock (&d->lock);
-  owned = d->owned;
-  g_mutex_unlock (&d->lock);
-  return owned;
-}
-
 static FakeNotifyd *
 fake_notifyd_start (void)
 {
@@ -329,20 +250,15 @@ fake_notifyd_start (void)
 
   g_mutex_init (&d->lock);
   d->bodies = g_string_new (NULL);
-  d->context = g_main_context_new ();
-  d->loop = g_main_loop_new (d->context, FALSE);
-  d->thread = g_thread_new ("fake-notifyd", notifyd_thread, d);
-  g_assert_true (ssq_test_wait_until (notifyd_owned, d, WAIT_MS));
+  d->service = ssq_gtk_test_service_start (notifyd_xml, "/org/freedesktop/Notifications",
+                                           "org.freedesktop.Notifications", notifyd_call, d);
   return d;
 }
 
 static void
 fake_notifyd_free (FakeNotifyd *d)
 {
-  g_main_loop_quit (d->loop);
-  g_thread_join (d->thread);
-  g_main_loop_unref (d->loop);
-  g_main_context_unref (d->context);
+  ssq_gtk_test_service_free (d->service);
   g_string_free (d->bodies, TRUE);
   g_mutex_clear (&d->lock);
   g_free (d);
@@ -415,16 +331,12 @@ test_end_to_end (void)
   g_assert_cmpuint (ssq_gtk_test_count_unnamed (GTK_WIDGET (window)), ==, 0);
 
   /* Two conversations arrive from bob. */
-  ssq_client_create_direct_async (bob, "alice", NULL, ssq_test_store_result, &result);
-  g_assert_true (ssq_test_wait_result (&result, WAIT_MS) != NULL);
-  dm = ssq_client_conversation_finish (bob, result, &error);
-  g_assert_no_error (error);
-  g_clear_object (&result);
+  dm = ssq_gtk_test_direct (bob, "alice");
   ssq_client_create_group_async (bob, "Lab crew", members, NULL, ssq_test_store_result, &result);
   g_assert_true (ssq_test_wait_result (&result, WAIT_MS) != NULL);
   lab = ssq_client_conversation_finish (bob, result, &error);
-  send_as (bob, ssq_conversation_get_id (lab), "Lunch at noon? https://lunch.lan/menu");
-  send_as (bob, ssq_conversation_get_id (dm), "Hi Alice! Are you there?");
+  ssq_gtk_test_send_text (bob, ssq_conversation_get_id (lab), "Lunch at noon? https://lunch.lan/menu");
+  ssq_gtk_test_send_text (bob, ssq_conversation_get_id (dm), "Hi Alice! Are you there?");
   sent = (HasBody) { ssq_gtk_window_get_client (window), ssq_conversation_get_id (dm), "Hi Alice! Are you there?" };
   g_assert_true (ssq_test_wait_until (client_has_body, &sent, WAIT_MS));
   ssq_gtk_test_screenshot (GTK_WIDGET (window), "conversations.png");
@@ -437,7 +349,7 @@ test_end_to_end (void)
   g_assert_true (ssq_gtk_window_send_composer (window));
   sent = (HasBody) { bob, ssq_conversation_get_id (dm), "Yes, here. Grüße!" };
   g_assert_true (ssq_test_wait_until (client_has_body, &sent, WAIT_MS));
-  send_as (bob, ssq_conversation_get_id (dm), "Great, see you at noon.");
+  ssq_gtk_test_send_text (bob, ssq_conversation_get_id (dm), "Great, see you at noon.");
   wait_shows (GTK_WIDGET (window), "Great, see you at noon.");
   wait_shows (GTK_WIDGET (window), "Yes, here. Grüße!");
   ssq_gtk_test_screenshot (GTK_WIDGET (window), "conversation.png");
@@ -467,10 +379,10 @@ test_end_to_end (void)
   {
     Highlight h = { window, ssq_conversation_get_id (dm) };
 
-    send_as (bob, ssq_conversation_get_id (lab), "Anyone for coffee?");
+    ssq_gtk_test_send_text (bob, ssq_conversation_get_id (lab), "Anyone for coffee?");
     sent = (HasBody) { ssq_gtk_window_get_client (window), ssq_conversation_get_id (lab), "Anyone for coffee?" };
     g_assert_true (ssq_test_wait_until (client_has_body, &sent, WAIT_MS));
-    send_as (bob, ssq_conversation_get_id (dm), "Still there?");
+    ssq_gtk_test_send_text (bob, ssq_conversation_get_id (dm), "Still there?");
     wait_shows (GTK_WIDGET (window), "Still there?");
     g_assert_true (ssq_test_wait_until (highlighted_first, &h, WAIT_MS));
     ssq_gtk_test_screenshot (GTK_WIDGET (window), "highlight.png");
@@ -481,7 +393,7 @@ test_end_to_end (void)
   {
     NotifiedBody saw = { notifyd, "&lt;b&gt;Fish&lt;/b&gt; &amp; chips?" };
 
-    send_as (bob, ssq_conversation_get_id (lab), "<b>Fish</b> & chips?");
+    ssq_gtk_test_send_text (bob, ssq_conversation_get_id (lab), "<b>Fish</b> & chips?");
     if (!ssq_test_wait_until (notified_body, &saw, WAIT_MS))
       g_error ("no escaped body among the notifications:\n%s", notifyd->bodies->str);
   }
@@ -686,8 +598,6 @@ test_rows (void)
   g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
   g_autoptr(SsqClient) alice = other_client (server, "alice");
   g_autoptr(SsqClient) bob = other_client (server, "bob");
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
   g_autoptr(SsqConversation) dm = NULL;
   g_autoptr(SsqConversation) seen = NULL;
   g_autoptr(SsqMessage) first = NULL, second = NULL;
@@ -698,11 +608,9 @@ test_rows (void)
 
   g_assert_cmpstr (links, ==, "see <a href=\"https://a.lan/x?y=1&amp;z=2\">https://a.lan/x?y=1&amp;z=2</a>. "
                               "&lt;b&gt;now&lt;/b&gt;");
-  ssq_client_create_direct_async (alice, "bob", NULL, ssq_test_store_result, &result);
-  g_assert_true (ssq_test_wait_result (&result, WAIT_MS) != NULL);
-  dm = ssq_client_conversation_finish (alice, result, &error);
-  send_as (alice, ssq_conversation_get_id (dm), "one");
-  send_as (alice, ssq_conversation_get_id (dm), "two <i>not markup</i>");
+  dm = ssq_gtk_test_direct (alice, "bob");
+  ssq_gtk_test_send_text (alice, ssq_conversation_get_id (dm), "one");
+  ssq_gtk_test_send_text (alice, ssq_conversation_get_id (dm), "two <i>not markup</i>");
   got = (HasBody) { bob, ssq_conversation_get_id (dm), "two <i>not markup</i>" };
   g_assert_true (ssq_test_wait_until (client_has_body, &got, WAIT_MS));
   got.client = alice;   /* and alice has the acknowledgement */
@@ -752,10 +660,15 @@ int
 main (int    argc,
       char **argv)
 {
+  g_autofree char *root = ssq_gtk_test_make_home ("ssq-gtk-XXXXXX");
+  int status;
+
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
   g_test_add_func ("/gtk/rows", test_rows);
   g_test_add_func ("/gtk/attachments", test_attachments);
   g_test_add_func ("/gtk/end-to-end", test_end_to_end);
-  return g_test_run ();
+  status = g_test_run ();
+  ssq_test_remove_tree (root);
+  return status;
 }

@@ -69,7 +69,7 @@ if complete -p supersoniq-cli >/dev/null 2>&1; then
   expect 'supersoniq-cli reset-password alice --p' '--password-file'
 fi
 if complete -p supersoniq-tui >/dev/null 2>&1; then
-  expect 'supersoniq-tui --' '--data-dir --help --logout --server --user --version'
+  expect 'supersoniq-tui --' '--data-dir --help --invite --logout --server --user --version'
   expect 'supersoniq-tui --data-dir d' 'data'
 fi
 if complete -p supersoniq-server >/dev/null 2>&1; then

@@ -51,7 +51,18 @@ test_accounts (void)
   r = ssq_test_http (server, "GET", "/api/v1/me", token2_copy, NULL, &status);
   g_assert_cmpuint (status, ==, 200);
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (r, "user"), "username"), ==, "alice");
+  /* alice, the first account, is the server admin, and /me says so
+   * (clients offer invites by it); nobody else's user object says it. */
+  g_assert_true (json_object_get_boolean_member_with_default (json_object_get_object_member (r, "user"),
+                                                              "server_admin", FALSE));
   g_clear_pointer (&r, json_object_unref);
+  {
+    g_autoptr(SsqTestUser) second = ssq_test_register (server, "second");
+    g_autoptr(JsonObject) me = ssq_test_http (server, "GET", "/api/v1/me", second->token, NULL, &status);
+
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_false (json_object_has_member (json_object_get_object_member (me, "user"), "server_admin"));
+  }
 
   r = ssq_test_http (server, "PATCH", "/api/v1/me", alice->token, "{\"display_name\":\"Alice A.\"}",
                      &status);

@@ -93,14 +93,6 @@ upload (SsqTestServer *s,
   return json_object_ref (json_object_get_object_member (reply, "media"));
 }
 
-static gboolean
-has_bytes (GBytes     *bytes,
-           const char *needle)
-{
-  return memmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
-                 needle, strlen (needle)) != NULL;
-}
-
 typedef struct {
   SsqTestServer *s;
   const char    *token;
@@ -207,7 +199,7 @@ test_photo_stripped (void)
 
   /* The upload has them all, or the test proves nothing. */
   for (guint i = 0; secrets[i] != NULL; i++)
-    g_assert_true (has_bytes (photo, secrets[i]));
+    g_assert_true (ssq_test_bytes_contain (photo, secrets[i]));
 
   media = upload (s, alice->token, "IMG_0001.jpg", photo);
   g_assert_cmpstr (json_object_get_string_member (media, "mime"), ==, "image/jpeg");
@@ -220,7 +212,7 @@ test_photo_stripped (void)
   g_assert_cmpint (json_object_get_int_member (media, "size"), ==, g_bytes_get_size (d.body));
   g_assert_cmpuint (g_bytes_get_size (d.body), <, g_bytes_get_size (photo));
   for (guint i = 0; secrets[i] != NULL; i++)
-    if (has_bytes (d.body, secrets[i]))
+    if (ssq_test_bytes_contain (d.body, secrets[i]))
       g_error ("%s is in the stored copy", secrets[i]);
   g_assert_true (gexiv2_metadata_open_buf (meta, g_bytes_get_data (d.body, NULL),
                                            (glong) g_bytes_get_size (d.body), &error));

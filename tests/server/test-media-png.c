@@ -115,14 +115,6 @@ private_png (void)
   return g_byte_array_free_to_bytes (png);
 }
 
-static gboolean
-has_bytes (GBytes     *bytes,
-           const char *needle)
-{
-  return memmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
-                 needle, strlen (needle)) != NULL;
-}
-
 /* Whether @a and @b decode to the same pixels. */
 static gboolean
 same_pixels (GdkPixbuf *a,
@@ -175,17 +167,17 @@ test_png_stripped (void)
   const guint8 *body;
 
   for (guint i = 0; png_secrets[i] != NULL; i++)
-    g_assert_true (has_bytes (png, png_secrets[i]));
+    g_assert_true (ssq_test_bytes_contain (png, png_secrets[i]));
   g_assert_true (gdk_pixbuf_get_has_alpha (sent));
 
   media = upload_and_get (s, alice->token, "screenshot.png", png, &d);
   g_assert_cmpint (json_object_get_int_member (media, "width"), ==, 120);
   g_assert_cmpint (json_object_get_int_member (media, "height"), ==, 80);
   for (guint i = 0; png_secrets[i] != NULL; i++)
-    if (has_bytes (d.body, png_secrets[i]))
+    if (ssq_test_bytes_contain (d.body, png_secrets[i]))
       g_error ("%s is in the stored copy", png_secrets[i]);
-  g_assert_true (has_bytes (d.body, "iCCP"));
-  g_assert_true (has_bytes (d.body, "tRNS"));
+  g_assert_true (ssq_test_bytes_contain (d.body, "iCCP"));
+  g_assert_true (ssq_test_bytes_contain (d.body, "tRNS"));
   body = g_bytes_get_data (d.body, &len);
   g_assert_cmpmem (body + len - IEND_LEN + 4, 4, "IEND", 4);
   g_test_message ("uploaded %" G_GSIZE_FORMAT " bytes, stored %" G_GSIZE_FORMAT,
@@ -349,9 +341,9 @@ test_png_walker (void)
   g_assert_no_error (error);
   cut = g_bytes_get_data (cut_copy, &cut_len);
   g_assert_cmpmem (cut, IHDR_END, data, IHDR_END);
-  g_assert_false (has_bytes (cut_copy, "Jane"));
-  g_assert_false (has_bytes (cut_copy, "IDAT"));  /* gdk-pixbuf wrote one */
-  g_assert_true (has_bytes (cut_copy, "iCCP"));
+  g_assert_false (ssq_test_bytes_contain (cut_copy, "Jane"));
+  g_assert_false (ssq_test_bytes_contain (cut_copy, "IDAT"));  /* gdk-pixbuf wrote one */
+  g_assert_true (ssq_test_bytes_contain (cut_copy, "iCCP"));
   g_assert_cmpmem (cut + cut_len - IEND_LEN + 4, 4, "IEND", 4);
   g_assert_cmpint (g_rmdir (dir), ==, 0);
 }

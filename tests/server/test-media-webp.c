@@ -220,14 +220,6 @@ private_webp (void)
   return webp;
 }
 
-static gboolean
-has_bytes (GBytes     *bytes,
-           const char *needle)
-{
-  return memmem (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
-                 needle, strlen (needle)) != NULL;
-}
-
 /* Checks @copy is a WebP the way the stripper writes them: the RIFF's size
  * is the file's, its chunks follow one another to the end, none is
  * metadata or unknown, an image is among them, and VP8X claims no EXIF or
@@ -269,7 +261,7 @@ assert_clean (GBytes   *copy,
   g_assert_cmpuint (pos, ==, len);
   g_assert_true (image);
   for (guint i = 0; secrets && webp_secrets[i] != NULL; i++)
-    if (has_bytes (copy, webp_secrets[i]))
+    if (ssq_test_bytes_contain (copy, webp_secrets[i]))
       g_error ("%s is in the stripped copy", webp_secrets[i]);
 }
 
@@ -307,7 +299,7 @@ test_webp_stripped (void)
   icc_profile (sent_profile);
   for (guint i = 0; webp_secrets[i] != NULL; i++)
     if (!g_str_equal (webp_secrets[i], "frame-secret"))
-      g_assert_true (has_bytes (webp, webp_secrets[i]));
+      g_assert_true (ssq_test_bytes_contain (webp, webp_secrets[i]));
   g_assert_true (exiv2_sees_gps (webp));
 
   reply = ssq_test_media_upload (s, alice->token, "photo.webp", webp, &status);

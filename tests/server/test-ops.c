@@ -286,7 +286,18 @@ test_metrics_loopback (void)
       g_test_skip ("This machine has no IPv4 address but loopback ones to connect from");
       return;
     }
+  /* Plain HTTP from that address is refused before /metrics is looked at
+   * ([tls] plain_http=loopback): 400, use https. The rule of access is the
+   * peer's address, TLS or not: it is checked with plain HTTP allowed to
+   * everyone. */
   s = ssq_test_server_start (NULL, NULL);
+  text = scrape (s, lan, NULL, &status);
+  g_assert_cmpuint (status, ==, 400);
+  g_assert_nonnull (strstr (text, "https://"));
+  g_clear_pointer (&text, g_free);
+  ssq_test_server_stop (s);
+  g_clear_pointer (&s, ssq_test_server_free);
+  s = ssq_test_server_start (NULL, "[tls]\nplain_http=any\n");
   text = scrape (s, "127.0.0.1", NULL, &status);
   g_assert_cmpuint (status, ==, 200);
   g_clear_pointer (&text, g_free);
@@ -302,7 +313,7 @@ test_metrics_loopback (void)
   /* access=open serves that address too. */
   ssq_test_server_stop (s);
   g_clear_pointer (&s, ssq_test_server_free);
-  s = ssq_test_server_start (NULL, "[metrics]\naccess=open\n");
+  s = ssq_test_server_start (NULL, "[metrics]\naccess=open\n[tls]\nplain_http=any\n");
   text = scrape (s, lan, NULL, &status);
   g_assert_cmpuint (status, ==, 200);
 }

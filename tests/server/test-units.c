@@ -875,19 +875,22 @@ test_password_hash (void)
 static void
 test_reach_hint (void)
 {
-  const struct { const char *host; const char *local_url; const char *says; const char *never; } cases[] = {
-    { "0.0.0.0", "http://127.0.0.1:8080", "in place of 0.0.0.0", "only" },
-    { "::", "http://[::1]:8080", "in place of ::", "only" },
-    { "127.0.0.1", "http://127.0.0.1:8080", "from this machine only", "in place of" },
-    { "::1", "http://[::1]:8080", "from this machine only", "in place of" },
-    { "192.168.1.5", "http://192.168.1.5:8080", "on this machine and the LAN", "in place of" },
+  const struct { const char *host; gboolean tls; const char *local_url; const char *says; const char *never; } cases[] = {
+    { "0.0.0.0", FALSE, "http://127.0.0.1:8080", "in place of 0.0.0.0", "only" },
+    { "::", FALSE, "http://[::1]:8080", "in place of ::", "only" },
+    { "127.0.0.1", FALSE, "http://127.0.0.1:8080", "from this machine only", "in place of" },
+    { "::1", FALSE, "http://[::1]:8080", "from this machine only", "in place of" },
+    { "192.168.1.5", FALSE, "http://192.168.1.5:8080", "on this machine and the LAN", "in place of" },
+    { "0.0.0.0", TRUE, "https://127.0.0.1:8080", "in place of 0.0.0.0", "only" },
+    { "192.168.1.5", TRUE, "https://192.168.1.5:8080", "on this machine and the LAN", "http:" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr(GInetAddress) address = g_inet_address_new_from_string (cases[i].host);
       g_autofree char *local_url = NULL;
-      g_autofree char *hint = ssq_server_reach_hint (address, 8080, &local_url);
+      g_autofree char *hint = ssq_server_reach_hint (address, 8080, cases[i].tls,
+                                                         &local_url);
 
       g_test_message ("%s: %s", cases[i].host, hint);
       g_assert_cmpstr (local_url, ==, cases[i].local_url);

@@ -197,7 +197,9 @@ admin_invite (SsqTestServer *server,
 static void
 test_invite_mode (void)
 {
-  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "[server]\nregistration=invite\n");
+  /* Without TLS: joining a TLS server needs the client's pinning. */
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "[server]\nregistration=invite\n"
+                                                                "[tls]\nenabled=false\n");
   g_autoptr(CliUser) alice = cli_user_new ();
   g_autoptr(CliUser) bob = cli_user_new ();
   g_autoptr(CliUser) carol = cli_user_new ();
@@ -294,7 +296,8 @@ test_invite_mode (void)
 static void
 test_last_use_race (void)
 {
-  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "[server]\nregistration=invite\n");
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "[server]\nregistration=invite\n"
+                                                                "[tls]\nenabled=false\n");
   g_autoptr(JsonObject) invite = admin_invite (server, "1", "1h");
   const char *link = json_object_get_string_member (invite, "link");
   enum { N = 6 };
@@ -400,6 +403,28 @@ test_open_mode (void)
   g_assert_cmpuint (register_raw (server, "bob", "AAAAAAAAAAAAAAAAAAAAAA", NULL), ==, 201);
 }
 
+/* With TLS (the default), a link carries the fingerprint the server
+ * reports, compact: what the joining client pins. */
+static void
+test_link_fingerprint (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "[server]\nregistration=invite\n");
+  g_autoptr(JsonObject) invite = admin_invite (server, "1", "1h");
+  g_autoptr(SsqInviteLink) link = ssq_invite_link_parse (json_object_get_string_member (invite, "link"),
+                                                         NULL);
+  g_autoptr(JsonObject) info = NULL;
+  g_autofree char *reported = NULL;
+  guint status = 0;
+
+  info = ssq_test_http (server, "GET", "/api/v1/server", NULL, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  reported = ssq_fingerprint_normalize (json_object_get_string_member (
+                                          json_object_get_object_member (info, "tls"), "fingerprint"));
+  g_assert_nonnull (link);
+  g_assert_nonnull (reported);
+  g_assert_cmpstr (link->fingerprint, ==, reported);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -410,5 +435,6 @@ main (int    argc,
   g_test_add_func ("/cli/invites/closed-mode", test_closed_mode);
   g_test_add_func ("/cli/invites/legacy-switch", test_legacy_switch);
   g_test_add_func ("/cli/invites/open-mode", test_open_mode);
+  g_test_add_func ("/cli/invites/link-fingerprint", test_link_fingerprint);
   return g_test_run ();
 }

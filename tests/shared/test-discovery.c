@@ -7,6 +7,7 @@
  * start, arriving and restarting. */
 #include "ssq-test-server.h"
 #include "ssq-discovery.h"
+#include "ssq-invite-link.h"
 #include "ssq-proto.h"
 
 #include <glib/gstdio.h>
@@ -301,6 +302,7 @@ static void
 test_announced (void)
 {
   g_autoptr(SsqTestServer) s = NULL;
+  g_autoptr(SsqTestServer) plain = NULL;
   g_autoptr(Watch) watch = NULL;
   g_autoptr(JsonObject) info = NULL;
   g_autoptr(JsonNode) cli = NULL;
@@ -309,6 +311,8 @@ test_announced (void)
   g_autofree char *want_url = NULL;
   g_autofree char *human = NULL;
   g_autofree char *want_line = NULL;
+  g_autofree char *fp = NULL;
+  g_autofree char *fp_record = NULL;
   SsqDiscoveredServer *found_server;
   JsonObject *o;
   guint16 port;
@@ -320,13 +324,18 @@ test_announced (void)
   info = ssq_test_http (s, "GET", "/api/v1/server", NULL, NULL, NULL);
   g_assert_true (json_object_get_boolean_member (json_object_get_object_member (info, "features"),
                                                  "discovery"));
+  /* The fingerprint the server reports (as people read it), in the
+   * compact form of invite links. */
+  fp = ssq_fingerprint_normalize (
+    json_object_get_string_member (json_object_get_object_member (info, "tls"), "fingerprint"));
+  g_assert_nonnull (fp);
+  fp_record = g_strdup_printf ("\"fp=%s\"", fp);
 
   txt = browse_txt_eventually (port);
   g_assert_nonnull (txt);
   g_assert_nonnull (strstr (txt, "\"v=1\""));
   g_assert_nonnull (strstr (txt, "\"name=Büro Chat\""));
-  /* No TLS on the chat port yet: no fingerprint to pin. */
-  g_assert_null (strstr (txt, "fp="));
+  g_assert_nonnull (strstr (txt, fp_record));
 
   watch = watch_new ();
   found_server = wait_found (watch, port, NULL, WAIT_MS);
@@ -335,9 +344,9 @@ test_announced (void)
   g_assert_cmpstr (ssq_discovered_server_get_address (found_server), ==, "127.0.0.1");
   g_assert_cmpstr (ssq_discovered_server_get_interface (found_server), ==, "lo");
   g_assert_true (g_str_has_suffix (ssq_discovered_server_get_host (found_server), ".local"));
-  g_assert_null (ssq_discovered_server_get_fingerprint (found_server));
+  g_assert_cmpstr (ssq_discovered_server_get_fingerprint (found_server), ==, fp);
   url = ssq_discovered_server_get_url (found_server);
-  want_url = g_strdup_printf ("http://127.0.0.1:%u", port);
+  want_url = g_strdup_printf ("https://127.0.0.1:%u", port);
   g_assert_cmpstr (url, ==, want_url);
 
   cli = cli_discover_json ();
@@ -346,13 +355,30 @@ test_announced (void)
   g_assert_cmpstr (json_object_get_string_member (o, "name"), ==, "Büro Chat");
   g_assert_cmpstr (json_object_get_string_member (o, "address"), ==, "127.0.0.1");
   g_assert_cmpstr (json_object_get_string_member (o, "url"), ==, want_url);
-  g_assert_true (json_object_get_null_member (o, "fingerprint"));
+  g_assert_cmpstr (json_object_get_string_member (o, "fingerprint"), ==, fp);
 
   human = run ((const char *[]) { g_getenv ("SSQ_CLI_BIN"), "discover", "--timeout", "2", NULL },
                NULL);
   g_test_message ("discover: %s", human);
   want_line = g_strdup_printf ("Büro Chat  127.0.0.1:%u  (", port);
   g_assert_nonnull (strstr (human, want_line));
+  g_assert_nonnull (strstr (human, fp));
+
+  /* [tls] enabled=false: no fingerprint, http://. */
+  g_clear_pointer (&txt, g_free);
+  plain = start_server ("[server]\nname=Plain\n[tls]\nenabled=false\n", NULL);
+  txt = browse_txt_eventually (port_of (plain));
+  g_assert_nonnull (txt);
+  g_assert_null (strstr (txt, "fp="));
+  found_server = wait_found (watch, port_of (plain), NULL, WAIT_MS);
+  g_assert_null (ssq_discovered_server_get_fingerprint (found_server));
+  g_clear_pointer (&url, g_free);
+  url = ssq_discovered_server_get_url (found_server);
+  g_assert_true (g_str_has_prefix (url, "http://127.0.0.1:"));
+  g_clear_pointer (&human, g_free);
+  human = run ((const char *[]) { g_getenv ("SSQ_CLI_BIN"), "discover", "--timeout", "2", NULL },
+               NULL);
+  g_assert_nonnull (strstr (human, "Plain  127.0.0.1:"));
   g_assert_nonnull (strstr (human, "no TLS"));
 
   /* A server that stops withdraws its service. */

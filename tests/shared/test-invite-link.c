@@ -55,6 +55,40 @@ test_parse_good (void)
   g_assert_cmpstr (again, ==, "supersoniq://[fe80::1]:9/invite/" TOKEN "?fp=" FP);
 }
 
+/* The server prints its fingerprint grouped ("sha256:AB:CD:…"); links and
+ * pins carry it compact and lowercase: both forms read as one. */
+static void
+test_fingerprint_forms (void)
+{
+  const char *compact = "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+  GString *grouped = g_string_new ("SHA256:");
+  g_autofree char *from_grouped = NULL, *from_compact = NULL, *link = NULL;
+  g_autoptr(SsqInviteLink) parsed = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < 32; i++)
+    g_string_append_printf (grouped, "%s%c%c", i ? ":" : "", g_ascii_toupper (compact[7 + 2 * i]),
+                            g_ascii_toupper (compact[8 + 2 * i]));
+  from_grouped = ssq_fingerprint_normalize (grouped->str);
+  from_compact = ssq_fingerprint_normalize (compact);
+  g_assert_cmpstr (from_grouped, ==, compact);
+  g_assert_cmpstr (from_compact, ==, compact);
+  /* A colon out of place, one digit short, a stray character: none. */
+  g_string_insert_c (grouped, 9, ':');
+  g_assert_null (ssq_fingerprint_normalize (grouped->str));
+  g_assert_null (ssq_fingerprint_normalize ("sha256:0011"));
+  g_assert_null (ssq_fingerprint_normalize ("sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeefg"));
+  g_assert_null (ssq_fingerprint_normalize ("md5:00112233445566778899aabbccddeeff"));
+  g_string_free (grouped, TRUE);
+
+  /* A link made from the grouped form carries the compact one. */
+  link = ssq_invite_link_format ("192.168.1.5", 8080, "AAAAAAAAAAAAAAAAAAAAAA", "SHA256:00:11:22:33:44:55:66:77:88:99:"
+                                 "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF");
+  g_assert_cmpstr (link, ==, "supersoniq://192.168.1.5:8080/invite/AAAAAAAAAAAAAAAAAAAAAA?fp=" "sha256:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+  parsed = ssq_invite_link_parse (link, &error);
+  g_assert_no_error (error);
+}
+
 static void
 test_parse_hostile (void)
 {
@@ -313,6 +347,23 @@ test_qr_half_blocks (void)
   g_rmdir (dir);
 }
 
+/* A fingerprint as people compare it by eye with what the server printed
+ * ("sha256:01:23:…"): the same pairs, two lines; from either form. */
+static void
+test_fingerprint_groups (void)
+{
+  g_autofree char *groups = ssq_invite_link_fingerprint_groups (FP);
+  g_autofree char *from_grouped = ssq_invite_link_fingerprint_groups (
+    "sha256:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:"
+    "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF");
+
+  g_assert_cmpstr (groups, ==, "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF\n"
+                               "01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF");
+  g_assert_cmpstr (from_grouped, ==, groups);
+  g_assert_null (ssq_invite_link_fingerprint_groups (NULL));
+  g_assert_null (ssq_invite_link_fingerprint_groups ("sha256:0123"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -320,7 +371,9 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/shared/invite-link/parse", test_parse_good);
   g_test_add_func ("/shared/invite-link/hostile", test_parse_hostile);
+  g_test_add_func ("/shared/invite-link/fingerprint-forms", test_fingerprint_forms);
   g_test_add_func ("/shared/invite-link/mutations", test_parse_mutations);
+  g_test_add_func ("/shared/invite-link/fingerprint-groups", test_fingerprint_groups);
   g_test_add_func ("/shared/qr/pixels-decode", test_qr_pixels);
   g_test_add_func ("/shared/qr/half-blocks-decode", test_qr_half_blocks);
   return g_test_run ();
