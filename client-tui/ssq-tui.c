@@ -19,6 +19,7 @@
 #include "ssq-credentials.h"
 #include "ssq-display.h"
 #include "ssq-prompt.h"
+#include "ssq-trust-prompt.h"
 #include "ssq-proto.h"
 
 G_DEFINE_FINAL_TYPE (SsqTui, ssq_tui, G_TYPE_OBJECT)
@@ -623,7 +624,9 @@ log_in_at_terminal (SsqClient  *client,
       if (ok)
         return TRUE;
       printf (_("Refused: %s\n"), local->message);
-      if (g_error_matches (local, SSQ_ERROR, SSQ_ERROR_NETWORK))
+      if (g_error_matches (local, SSQ_ERROR, SSQ_ERROR_NETWORK) ||
+          g_error_matches (local, SSQ_ERROR, SSQ_ERROR_UNTRUSTED) ||
+          g_error_matches (local, SSQ_ERROR, SSQ_ERROR_KEY_CHANGED))
         {
           g_propagate_error (error, g_steal_pointer (&local));
           return FALSE;
@@ -674,15 +677,38 @@ help_description (void)
                           settings, sessions);
 }
 
+/* The server's key, settled before the log-in form or the chat
+ * (ssq-trust-prompt.h): on the terminal, or by --trust. FALSE with the
+ * reason printed, the alarming one framed so that it is not missed. */
+static gboolean
+settle_trust (SsqClient  *client,
+              const char *trust,
+              gboolean    insecure)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_object_set (client, "insecure", insecure, NULL);
+  if (ssq_trust_prompt_settle (client, trust, 15, &error))
+    return TRUE;
+  if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_KEY_CHANGED))
+    g_printerr ("\n*** %s ***\n%s\n*** %s ***\n\n", _("WARNING: THE SERVER'S KEY HAS CHANGED"),
+                error->message, _("Nothing was sent to the server"));
+  else
+    g_printerr ("supersoniq-tui: %s\n", error->message);
+  return FALSE;
+}
+
 int
 ssq_tui_main (int    argc,
               char **argv)
 {
-  g_autofree char *server = NULL, *user = NULL, *data_dir = NULL;
+  g_autofree char *server = NULL, *user = NULL, *data_dir = NULL, *trust = NULL;
   g_autofree char *description = NULL;
-  gboolean logout = FALSE, version = FALSE;
+  gboolean logout = FALSE, version = FALSE, insecure = FALSE;
   GOptionEntry entries[] = {
-    { "server", 's', 0, G_OPTION_ARG_STRING, &server, N_("The server, e.g. http://chat.lan:8080"), N_("URL") },
+    { "server", 's', 0, G_OPTION_ARG_STRING, &server, N_("The server, e.g. https://chat.lan:8443"), N_("URL") },
+    { "trust", 0, 0, G_OPTION_ARG_STRING, &trust, N_("Trust the server's key if it has this fingerprint (as the server printed it), without asking"), N_("FINGERPRINT") },
+    { "insecure", 0, 0, G_OPTION_ARG_NONE, &insecure, N_("Allow plain http:// to a host that is not this machine (unencrypted)"), NULL },
     { "user", 'u', 0, G_OPTION_ARG_STRING, &user, N_("Which account"), N_("NAME") },
     { "logout", 0, 0, G_OPTION_ARG_NONE, &logout, N_("Log out and forget the session"), NULL },
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, N_("Where the local cache lives"), N_("DIR") },
@@ -730,17 +756,21 @@ ssq_tui_main (int    argc,
         }
       if (logout)
         return logout_now (client);
+      if (!settle_trust (client, trust, insecure))
+        return 7;
     }
   else if (logout)
     return 0;
   else if (server == NULL)
     {
-      g_printerr ("%s\n", _("supersoniq-tui: the first time, name the server: --server http://HOST:8080"));
+      g_printerr ("%s\n", _("supersoniq-tui: the first time, name the server: --server https://HOST:PORT"));
       return 2;
     }
   else
     {
       client = ssq_client_new (server, data_dir);
+      if (!settle_trust (client, trust, insecure))
+        return 7;
       if (!log_in_at_terminal (client, user, &error))
         {
           g_printerr ("supersoniq-tui: %s\n", error->message);
