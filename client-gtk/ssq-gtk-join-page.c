@@ -117,17 +117,16 @@ ssq_gtk_join_page_get_server_url (SsqGtkJoinPage *self)
   return self->server_url;
 }
 
-/* Hook for certificate pinning, which the client library gains in the TLS
- * work: the fingerprint the link carries is the one to pin for this
- * server before the first request goes out, so that the registration
- * itself only ever reaches the server the inviter meant. Until the library
- * can pin, an https:// server is checked by whatever the library does. */
-static void
-pin_fingerprint (SsqClient  *client,
-                 const char *fingerprint)
+/* The fingerprint the link carries is pinned for this server before the
+ * first request goes out, so that the registration itself only ever
+ * reaches the server the inviter meant; a different key already pinned
+ * for it is refused (SSQ_ERROR_KEY_CHANGED), never replaced. */
+static gboolean
+pin_fingerprint (SsqClient   *client,
+                 const char  *fingerprint,
+                 GError     **error)
 {
-  (void) client;
-  (void) fingerprint;
+  return fingerprint == NULL || ssq_client_trust_server (client, NULL, fingerprint, error);
 }
 
 static void
@@ -173,11 +172,16 @@ join_clicked_cb (SsqGtkJoinPage *self)
       show_error (self, error->message);
       return;
     }
+  client = ssq_client_new (self->server_url, NULL);
+  if (!pin_fingerprint (client, self->link->fingerprint, &error))
+    {
+      show_error (self, error->message);
+      g_object_unref (client);
+      return;
+    }
   show_error (self, NULL);
   set_busy (self, TRUE);
   self->cancellable = g_cancellable_new ();
-  client = ssq_client_new (self->server_url, NULL);
-  pin_fingerprint (client, self->link->fingerprint);
   ssq_client_register_with_invite_async (client, username, password, NULL, self->link->token,
                                          self->cancellable, registered_cb, g_object_ref (self));
 }

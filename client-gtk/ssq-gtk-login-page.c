@@ -7,6 +7,9 @@
 
 #include <glib/gi18n.h>
 
+#include "ssq-gtk-trust.h"
+#include "ssq-proto.h"
+
 struct _SsqGtkLoginPage
 {
   GtkBox               parent_instance;
@@ -18,6 +21,8 @@ struct _SsqGtkLoginPage
   GtkLabel            *error_label;
   GtkWidget           *login_button;
   GtkWidget           *register_button;
+
+  gboolean             retry_create;   /* what to do again once the key is trusted */
 };
 
 G_DEFINE_FINAL_TYPE (SsqGtkLoginPage, ssq_gtk_login_page, GTK_TYPE_BOX)
@@ -72,6 +77,47 @@ set_busy (SsqGtkLoginPage *self,
   gtk_widget_set_sensitive (self->register_button, !busy);
 }
 
+static void start_session (SsqGtkLoginPage *self, gboolean create);
+
+static void
+trust_answered_cb (gboolean  trusted,
+                   gpointer  user_data)
+{
+  g_autoptr(SsqGtkLoginPage) self = user_data;
+
+  if (trusted)
+    start_session (self, self->retry_create);
+  else
+    show_error (self, _("Not connected: the server's key was not trusted"));
+}
+
+/* The server's key: not trusted yet (asked), or changed (refused, with no
+ * way around). TRUE when @error was one of those. */
+static gboolean
+handle_key_error (SsqGtkLoginPage *self,
+                  SsqClient       *client,
+                  const GError    *error,
+                  gboolean         create)
+{
+  GtkWindow *parent = GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self)));
+
+  if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_UNTRUSTED))
+    {
+      self->retry_create = create;
+      show_error (self, _("Compare the server's key before connecting"));
+      ssq_gtk_trust_ask (parent, ssq_client_get_server_url (client), error, trust_answered_cb,
+                         g_object_ref (self));
+      return TRUE;
+    }
+  if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_KEY_CHANGED))
+    {
+      show_error (self, _("The server's key has changed: not connected"));
+      ssq_gtk_trust_show_changed (parent, ssq_client_get_server_url (client), error);
+      return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 session_done (GObject      *source,
               GAsyncResult *result,
@@ -85,6 +131,9 @@ session_done (GObject      *source,
                 : ssq_client_login_finish (client, result, &error);
 
   set_busy (self, FALSE);
+  if (!ok && handle_key_error (self, client, error,
+                               g_task_get_source_tag (G_TASK (result)) == ssq_client_register_async))
+    return;
   if (!ok)
     {
       show_error (self, error->message);

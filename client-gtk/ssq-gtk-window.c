@@ -17,6 +17,7 @@
 #include "ssq-gtk-join-page.h"
 #include "ssq-gtk-login-page.h"
 #include "ssq-gtk-sidebar.h"
+#include "ssq-gtk-trust.h"
 #include "ssq-proto.h"
 
 struct _SsqGtkWindow
@@ -169,6 +170,16 @@ ssq_gtk_window_get_composer (SsqGtkWindow *self)
 /* The client. */
 
 static void
+reconnect_trusted_cb (gboolean  trusted,
+                      gpointer  user_data)
+{
+  g_autoptr(SsqClient) client = user_data;
+
+  if (trusted)
+    ssq_client_connect (client);
+}
+
+static void
 client_error_cb (SsqClient    *client,
                  const GError *error,
                  SsqGtkWindow *self)
@@ -177,6 +188,21 @@ client_error_cb (SsqClient    *client,
     {
       ssq_gtk_window_show_login (self, ssq_client_get_server_url (client), ssq_client_get_username (client),
                                  _("The server ended this session; log in again."));
+      return;
+    }
+  /* The server's key: asked for again (the trusted one was forgotten), or
+   * changed: then nothing goes on. */
+  if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_UNTRUSTED))
+    {
+      ssq_gtk_trust_ask (GTK_WINDOW (self), ssq_client_get_server_url (client), error,
+                         reconnect_trusted_cb, g_object_ref (client));
+      return;
+    }
+  if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_KEY_CHANGED))
+    {
+      ssq_gtk_window_show_login (self, ssq_client_get_server_url (client), ssq_client_get_username (client),
+                                 _("The server's key has changed: not connected"));
+      ssq_gtk_trust_show_changed (GTK_WINDOW (self), ssq_client_get_server_url (client), error);
       return;
     }
   ssq_gtk_window_toast (self, error->message);

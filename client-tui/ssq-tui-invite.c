@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#define LINK_COLUMNS 64   /* characters of the link per line */
+
 static void
 created_cb (GObject      *source,
             GAsyncResult *result,
@@ -36,7 +38,12 @@ created_cb (GObject      *source,
                                         (gulong) invite->uses_left),
                            (int) invite->uses_left, when);
   lines = g_ptr_array_new_with_free_func (g_free);
-  g_ptr_array_add (lines, g_strdup (link));
+  /* A link with its fingerprint is some 140 characters: cut into lines
+   * that fit an 80-column terminal rather than cut off at its edge. The
+   * link is ASCII (the parser refuses anything else), so bytes are
+   * columns. */
+  for (gsize at = 0, len = strlen (link); at < len; at += LINK_COLUMNS)
+    g_ptr_array_add (lines, g_strndup (link + at, LINK_COLUMNS));
   g_ptr_array_add (lines, g_strdup (""));
   /* Ink is a light module: right on the usual dark terminal. */
   if ((qr = ssq_qr_encode (link, &error)) != NULL)

@@ -20,6 +20,7 @@
 #include "ssq-display.h"
 #include "ssq-invite-link.h"
 #include "ssq-prompt.h"
+#include "ssq-trust-prompt.h"
 #include "ssq-proto.h"
 
 G_DEFINE_FINAL_TYPE (SsqTui, ssq_tui, G_TYPE_OBJECT)
@@ -600,17 +601,6 @@ print_invite (const SsqInviteLink *link,
     printf ("%s\n", _("The server does not encrypt the connection (no fingerprint in the link)."));
 }
 
-/* Hook for certificate pinning, which the client library gains in the TLS
- * work: the link's fingerprint is the one to pin for its server before
- * the registration goes out. Until then the library's own checks apply. */
-static void
-pin_invite_fingerprint (SsqClient           *client,
-                        const SsqInviteLink *link)
-{
-  (void) client;
-  (void) link;
-}
-
 /* Asks whether to log in or register, the name and the password, until the
  * server accepts them (three tries). With @invite it registers with the
  * invite, and does not ask which. */
@@ -664,8 +654,11 @@ log_in_at_terminal (SsqClient           *client,
       if (ok)
         return TRUE;
       printf (_("Refused: %s\n"), local->message);
-      /* An invite that is no good stays no good: asking again is no use. */
+      /* An invite that is no good stays no good, and a key that is not
+       * trusted stays so: asking again is no use. */
       if (g_error_matches (local, SSQ_ERROR, SSQ_ERROR_NETWORK) ||
+          g_error_matches (local, SSQ_ERROR, SSQ_ERROR_UNTRUSTED) ||
+          g_error_matches (local, SSQ_ERROR, SSQ_ERROR_KEY_CHANGED) ||
           g_error_matches (local, SSQ_ERROR, SSQ_ERROR_INVITE_INVALID) ||
           g_error_matches (local, SSQ_ERROR, SSQ_ERROR_INVITE_EXPIRED) ||
           g_error_matches (local, SSQ_ERROR, SSQ_ERROR_INVITE_USED_UP))
@@ -719,16 +712,40 @@ help_description (void)
                           settings, sessions);
 }
 
+/* The server's key, settled before the log-in form or the chat
+ * (ssq-trust-prompt.h): on the terminal, or by --trust. FALSE with the
+ * reason printed, the alarming one framed so that it is not missed. */
+static gboolean
+settle_trust (SsqClient  *client,
+              const char *trust,
+              gboolean    insecure)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_object_set (client, "insecure", insecure, NULL);
+  if (ssq_trust_prompt_settle (client, trust, 15, &error))
+    return TRUE;
+  if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_KEY_CHANGED))
+    g_printerr ("\n*** %s ***\n%s\n*** %s ***\n\n", _("WARNING: THE SERVER'S KEY HAS CHANGED"),
+                error->message, _("Nothing was sent to the server"));
+  else
+    g_printerr ("supersoniq-tui: %s\n", error->message);
+  return FALSE;
+}
+
 int
 ssq_tui_main (int    argc,
               char **argv)
 {
   g_autofree char *server = NULL, *user = NULL, *data_dir = NULL, *invite_text = NULL;
+  g_autofree char *trust = NULL;
   g_autoptr(SsqInviteLink) invite = NULL;
   g_autofree char *description = NULL;
-  gboolean logout = FALSE, version = FALSE;
+  gboolean logout = FALSE, version = FALSE, insecure = FALSE;
   GOptionEntry entries[] = {
-    { "server", 's', 0, G_OPTION_ARG_STRING, &server, N_("The server, e.g. http://chat.lan:8080"), N_("URL") },
+    { "server", 's', 0, G_OPTION_ARG_STRING, &server, N_("The server, e.g. https://chat.lan:8443"), N_("URL") },
+    { "trust", 0, 0, G_OPTION_ARG_STRING, &trust, N_("Trust the server's key if it has this fingerprint (as the server printed it), without asking"), N_("FINGERPRINT") },
+    { "insecure", 0, 0, G_OPTION_ARG_NONE, &insecure, N_("Allow plain http:// to a host that is not this machine (unencrypted)"), NULL },
     { "user", 'u', 0, G_OPTION_ARG_STRING, &user, N_("Which account"), N_("NAME") },
     { "invite", 0, 0, G_OPTION_ARG_STRING, &invite_text, N_("Join a server with an invite link: a new account"), N_("LINK") },
     { "logout", 0, 0, G_OPTION_ARG_NONE, &logout, N_("Log out and forget the session"), NULL },
@@ -792,19 +809,25 @@ ssq_tui_main (int    argc,
         }
       if (logout)
         return logout_now (client);
+      if (!settle_trust (client, trust, insecure))
+        return 7;
     }
   else if (logout)
     return 0;
   else if (server == NULL)
     {
-      g_printerr ("%s\n", _("supersoniq-tui: the first time, name the server: --server http://HOST:8080"));
+      g_printerr ("%s\n", _("supersoniq-tui: the first time, name the server: --server https://HOST:PORT"));
       return 2;
     }
   else
     {
       client = ssq_client_new (server, data_dir);
-      if (invite != NULL)
-        pin_invite_fingerprint (client, invite);
+      /* The link names the key its server must have: as --trust does,
+       * pinned before anything is sent, and any other key refused. */
+      if (invite != NULL && invite->fingerprint != NULL && trust == NULL)
+        trust = g_strdup (invite->fingerprint);
+      if (!settle_trust (client, trust, insecure))
+        return 7;
       if (!log_in_at_terminal (client, user, invite, &error))
         {
           g_printerr ("supersoniq-tui: %s\n", error->message);

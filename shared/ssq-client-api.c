@@ -175,8 +175,7 @@ api_call_sent (GObject      *source,
   call->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
   if (call->stream == NULL)
     {
-      g_task_return_new_error (task, SSQ_ERROR, SSQ_ERROR_NETWORK,
-                               _("Cannot reach the server: %s"), error->message);
+      g_task_return_error (task, ssq_client_transport_error (call->msg, error));
       return;
     }
   /* A declared length over the limit is refused before a byte is read. */
@@ -197,7 +196,8 @@ api_call_sent (GObject      *source,
  * that set its body themselves (an upload streams a file).
  *
  * Returns: (transfer full) (nullable): the message, or NULL with @error
- *   when the server's address makes no URL
+ *   when the server's address makes no URL, or is plain http:// where
+ *   that is refused (SSQ_ERROR_INSECURE)
  */
 SoupMessage *
 ssq_client_api_message (SsqClient   *self,
@@ -206,8 +206,14 @@ ssq_client_api_message (SsqClient   *self,
                         GError     **error)
 {
   g_autofree char *url = g_strconcat (self->server_url, path, NULL);
-  SoupMessage *msg = soup_message_new (method, url);
+  SoupMessage *msg;
 
+  /* Nothing goes out in clear text to a host that is not this machine
+   * unless the user insisted; https:// is checked by the pin on connecting
+   * (ssq-client-trust.c). */
+  if (!ssq_client_check_transport (self, error))
+    return NULL;
+  msg = soup_message_new (method, url);
   if (msg == NULL)
     {
       g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("Not a server address: %s"),

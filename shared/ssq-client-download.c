@@ -456,7 +456,7 @@ answered (GObject      *source,
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return fail (dl, g_steal_pointer (&error));
-      return fail_network (dl, error);
+      return fail (dl, ssq_client_transport_error (dl->msg, error));
     }
   status = soup_message_get_status (dl->msg);
   headers = soup_message_get_response_headers (dl->msg);

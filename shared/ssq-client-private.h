@@ -26,6 +26,8 @@ struct _SsqClient
   char                    *user_id;
   char                    *username;
   char                    *token;
+  char                    *known_servers;      /* the pins' file; NULL: the default */
+  gboolean                 insecure;           /* plain http:// to any host */
 
   /* Connection. */
   SsqClientState           state;
@@ -218,6 +220,13 @@ gpointer  ssq_client_api_finish       (SsqClient        *self,
                                        GAsyncResult     *result,
                                        gpointer          source_tag,
                                        GError          **error);
+
+/* ssq-client-trust.c */
+void      ssq_client_trust_init       (SsqClient        *self);
+gboolean  ssq_client_check_transport  (SsqClient        *self,
+                                       GError          **error);
+GError   *ssq_client_transport_error  (SoupMessage      *msg,
+                                       const GError     *error);
 
 /* ssq-client-invites.c */
 const char *ssq_client_invite_error_text (SsqError       code);

@@ -46,6 +46,8 @@ enum {
   PROP_RECONNECT_MAX,
   PROP_SYNC_WINDOW,
   PROP_MEDIA_CACHE_SIZE,
+  PROP_KNOWN_SERVERS,
+  PROP_INSECURE,
   N_PROPS
 };
 
@@ -88,6 +90,7 @@ ssq_client_finalize (GObject *object)
 
   g_free (self->server_url);
   g_free (self->data_dir);
+  g_free (self->known_servers);
   g_free (self->user_id);
   g_free (self->username);
   if (self->token != NULL)
@@ -127,6 +130,8 @@ ssq_client_get_property (GObject    *object,
     case PROP_RECONNECT_MAX: g_value_set_uint (value, self->reconnect_max_ms); break;
     case PROP_SYNC_WINDOW: g_value_set_uint (value, self->sync_window); break;
     case PROP_MEDIA_CACHE_SIZE: g_value_set_uint64 (value, self->media_cache_size); break;
+    case PROP_KNOWN_SERVERS: g_value_set_string (value, self->known_servers); break;
+    case PROP_INSECURE: g_value_set_boolean (value, self->insecure); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -166,6 +171,16 @@ ssq_client_set_property (GObject      *object,
       break;
     case PROP_MEDIA_CACHE_SIZE:
       ssq_client_set_media_cache_size (self, g_value_get_uint64 (value));
+      break;
+    case PROP_KNOWN_SERVERS:
+      self->known_servers = g_value_dup_string (value);
+      break;
+    case PROP_INSECURE:
+      if (self->insecure != g_value_get_boolean (value))
+        {
+          self->insecure = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -211,6 +226,14 @@ ssq_client_class_init (SsqClientClass *klass)
   properties[PROP_MEDIA_CACHE_SIZE] =
     g_param_spec_uint64 ("media-cache-size", NULL, NULL, 0, G_MAXUINT64,
                          SSQ_CLIENT_MEDIA_CACHE_SIZE_DEFAULT, rw);
+  /* The file of pinned server keys (ssq-trust.h); NULL: the user's,
+   * $XDG_CONFIG_HOME/supersoniq/known-servers.ini. */
+  properties[PROP_KNOWN_SERVERS] =
+    g_param_spec_string ("known-servers", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /* Plain http:// (ws://) to hosts that are not loopback: off unless the
+   * user asks (--insecure). */
+  properties[PROP_INSECURE] = g_param_spec_boolean ("insecure", NULL, NULL, FALSE, rw);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   ssq_client_signals[SIGNAL_MESSAGE] =
@@ -259,6 +282,7 @@ ssq_client_init (SsqClient *self)
   self->session = soup_session_new_with_options ("timeout", 30, "idle-timeout", 60,
                                                  "user-agent", "supersoniq/" SSQ_VERSION,
                                                  NULL);
+  ssq_client_trust_init (self);
   self->requests = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   self->in_flight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->pending_received = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -744,6 +768,16 @@ ws_connected_cb (GObject      *source,
   if (ws == NULL)
     {
       g_debug ("client: cannot connect: %s", error->message);
+      /* A key not trusted yet, or changed: no retry mends it; the person
+       * decides (ssq_client_trust_server (), then connect again). */
+      if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_UNTRUSTED) ||
+          g_error_matches (error, SSQ_ERROR, SSQ_ERROR_KEY_CHANGED))
+        {
+          self->want_online = FALSE;
+          ssq_client_set_state (self, SSQ_CLIENT_DISCONNECTED);
+          ssq_client_emit_error (self, error);
+          return;
+        }
       if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED))
         {
           g_autoptr(GError) refused = g_error_new (SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED,
@@ -778,7 +812,8 @@ start_connect (SsqClient *self)
   g_assert (self->ws == NULL);
 
   /* Mistakes that no retry mends stop the client here. */
-  if (!ssq_ws_connect_check (self->server_url, self->token, &error))
+  if (!ssq_ws_connect_check (self->server_url, self->token, &error) ||
+      !ssq_client_check_transport (self, &error))
     {
       self->want_online = FALSE;
       ssq_client_set_state (self, SSQ_CLIENT_DISCONNECTED);
@@ -794,7 +829,8 @@ start_connect (SsqClient *self)
   ssq_client_set_state (self, SSQ_CLIENT_CONNECTING);
   self->connect_cancellable = g_cancellable_new ();
   ssq_ws_connect_async (url, self->token, soup_session_get_user_agent (self->session),
-                        INCOMING_MESSAGE_MAX, self->connect_cancellable, ws_connected_cb, self);
+                        INCOMING_MESSAGE_MAX, self->known_servers, self->connect_cancellable,
+                        ws_connected_cb, self);
 }
 
 static gboolean

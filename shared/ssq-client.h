@@ -94,6 +94,26 @@ gboolean        ssq_client_logout_finish    (SsqClient      *self,
                                              GAsyncResult   *result,
                                              GError        **error);
 
+/* Trusting the server (ssq-client-trust.c; ssq-trust.h): its TLS key is
+ * pinned on first use, with the person's consent, or beforehand from a
+ * trusted source; a changed key is refused. */
+gboolean        ssq_client_trust_server     (SsqClient      *self,
+                                             const char     *url,
+                                             const char     *fingerprint,
+                                             GError        **error);
+gboolean        ssq_client_forget_server    (SsqClient      *self,
+                                             const char     *url,
+                                             gboolean       *out_found,
+                                             GError        **error);
+void            ssq_client_check_server_async  (SsqClient      *self,
+                                                GCancellable   *cancellable,
+                                                GAsyncReadyCallback callback,
+                                                gpointer        user_data);
+gboolean        ssq_client_check_server_finish (SsqClient      *self,
+                                                GAsyncResult   *result,
+                                                GError        **error);
+const char     *ssq_client_get_known_servers (SsqClient     *self);
+
 /* The connection: connect keeps the client online, reconnecting with
  * backoff, until disconnect. */
 void            ssq_client_connect          (SsqClient      *self);

@@ -8,12 +8,16 @@
 
 typedef struct {
   gint64 retry_after_ms;
+  char  *fingerprint;     /* the key a server presented */
+  char  *pinned;          /* the key pinned for it */
 } SsqErrorPrivate;
 
 static void
 ssq_error_private_init (SsqErrorPrivate *priv)
 {
   priv->retry_after_ms = 0;
+  priv->fingerprint = NULL;
+  priv->pinned = NULL;
 }
 
 static void
@@ -21,15 +25,20 @@ ssq_error_private_copy (const SsqErrorPrivate *src,
                         SsqErrorPrivate       *dest)
 {
   dest->retry_after_ms = src->retry_after_ms;
+  dest->fingerprint = g_strdup (src->fingerprint);
+  dest->pinned = g_strdup (src->pinned);
 }
 
 static void
 ssq_error_private_clear (SsqErrorPrivate *priv)
 {
+  g_clear_pointer (&priv->fingerprint, g_free);
+  g_clear_pointer (&priv->pinned, g_free);
 }
 
 /* An extended error domain so that a rate-limit error carries its retry time
- * to whoever reports it (HTTP header, WebSocket error frame). */
+ * to whoever reports it (HTTP header, WebSocket error frame), and a key
+ * error the fingerprints the user interface shows. */
 G_DEFINE_EXTENDED_ERROR (SsqError, ssq_error)
 
 void
@@ -52,6 +61,54 @@ ssq_error_get_retry_after (const GError *error)
     return 0;
   priv = ssq_error_get_private (error);
   return priv ? priv->retry_after_ms : 0;
+}
+
+/**
+ * ssq_error_set_fingerprints:
+ * @presented: (nullable): the fingerprint of the key the server presented
+ * @pinned: (nullable): the one pinned for that server
+ *
+ * For SSQ_ERROR_UNTRUSTED and SSQ_ERROR_KEY_CHANGED: what the user
+ * interface shows (and what ssq_client_trust_server () takes).
+ */
+void
+ssq_error_set_fingerprints (GError     *error,
+                            const char *presented,
+                            const char *pinned)
+{
+  SsqErrorPrivate *priv;
+
+  g_return_if_fail (error != NULL && error->domain == SSQ_ERROR);
+  priv = ssq_error_get_private (error);
+  g_free (priv->fingerprint);
+  priv->fingerprint = g_strdup (presented);
+  g_free (priv->pinned);
+  priv->pinned = g_strdup (pinned);
+}
+
+/* The fingerprint the server presented, "sha256:" and 64 hex digits, or
+ * NULL. */
+const char *
+ssq_error_get_fingerprint (const GError *error)
+{
+  SsqErrorPrivate *priv;
+
+  if (error == NULL || error->domain != SSQ_ERROR)
+    return NULL;
+  priv = ssq_error_get_private (error);
+  return priv ? priv->fingerprint : NULL;
+}
+
+/* The fingerprint pinned for the server (SSQ_ERROR_KEY_CHANGED), or NULL. */
+const char *
+ssq_error_get_pinned_fingerprint (const GError *error)
+{
+  SsqErrorPrivate *priv;
+
+  if (error == NULL || error->domain != SSQ_ERROR)
+    return NULL;
+  priv = ssq_error_get_private (error);
+  return priv ? priv->pinned : NULL;
 }
 
 void
@@ -93,6 +150,9 @@ static const struct {
   [SSQ_ERROR_INVITE_INVALID]  = { "invite_invalid", 403 },
   [SSQ_ERROR_INVITE_EXPIRED]  = { "invite_expired", 403 },
   [SSQ_ERROR_INVITE_USED_UP]  = { "invite_used_up", 403 },
+  [SSQ_ERROR_UNTRUSTED]       = { "untrusted", 0 },
+  [SSQ_ERROR_KEY_CHANGED]     = { "key_changed", 0 },
+  [SSQ_ERROR_INSECURE]        = { "insecure", 0 },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (error_table) == SSQ_ERROR_LAST + 1);

@@ -96,9 +96,17 @@ typedef enum {
   SSQ_ERROR_INVITE_INVALID,
   SSQ_ERROR_INVITE_EXPIRED,
   SSQ_ERROR_INVITE_USED_UP,
+  /* Client-side only (TLS pinning, ssq-trust.h): the server's key is not
+   * pinned yet, so the person must confirm its fingerprint; the key differs
+   * from the pinned one; plain http:// to a host that is not loopback,
+   * without the insecure option. Both key errors carry the fingerprints
+   * (ssq_error_get_fingerprint ()). */
+  SSQ_ERROR_UNTRUSTED,
+  SSQ_ERROR_KEY_CHANGED,
+  SSQ_ERROR_INSECURE,
 } SsqError;
 
-#define SSQ_ERROR_LAST SSQ_ERROR_INVITE_USED_UP
+#define SSQ_ERROR_LAST SSQ_ERROR_INSECURE
 
 #define SSQ_ERROR (ssq_error_quark ())
 GQuark       ssq_error_quark            (void);
@@ -106,6 +114,11 @@ GQuark       ssq_error_quark            (void);
 void         ssq_error_set_retry_after  (GError      *error,
                                          gint64       retry_after_ms);
 gint64       ssq_error_get_retry_after  (const GError *error);
+void         ssq_error_set_fingerprints (GError      *error,
+                                         const char  *presented,
+                                         const char  *pinned);
+const char  *ssq_error_get_fingerprint  (const GError *error);
+const char  *ssq_error_get_pinned_fingerprint (const GError *error);
 void         ssq_set_rate_limited       (GError     **error,
                                          gint64       retry_after_ms);
 

@@ -16,6 +16,7 @@
 #include "ssq-ws-connect.h"
 #include "ssq-capped-input-stream.h"
 #include "ssq-proto.h"
+#include "ssq-trust.h"
 
 #include <string.h>
 
@@ -41,6 +42,10 @@ typedef struct {
   char         *request;
   GIOStream    *connection;
   GByteArray   *head;           /* the response as read so far */
+  char         *known_servers;  /* the pins' file (NULL: the default) */
+  GTlsConnection *tls_connection; /* while its key is checked */
+  gulong        accept_handler;
+  GError       *trust_error;    /* why the key was refused */
 } Handshake;
 
 static void
@@ -58,6 +63,10 @@ handshake_free (Handshake *hs)
   g_free (hs->request);
   g_clear_object (&hs->connection);
   g_clear_pointer (&hs->head, g_byte_array_unref);
+  g_clear_signal_handler (&hs->accept_handler, hs->tls_connection);
+  g_clear_object (&hs->tls_connection);
+  g_free (hs->known_servers);
+  g_clear_error (&hs->trust_error);
   g_free (hs);
 }
 
@@ -69,7 +78,9 @@ return_io_error (GTask  *task,
 {
   Handshake *hs = g_task_get_task_data (task);
 
-  if (hs->timed_out)
+  if (hs->trust_error != NULL)
+    g_task_return_error (task, g_error_copy (hs->trust_error));
+  else if (hs->timed_out)
     g_task_return_new_error (task, SSQ_ERROR, SSQ_ERROR_NETWORK,
                              _("The server did not answer the WebSocket request within %u seconds"),
                              HANDSHAKE_TIMEOUT_S);
@@ -282,6 +293,37 @@ request_written_cb (GObject      *source,
   read_response (g_steal_pointer (&task));
 }
 
+/* The key the server presents, against the pin (ssq-trust.h). No
+ * certificate authority is asked: the connection has no database, so this
+ * runs for every certificate. */
+static gboolean
+accept_certificate_cb (GTlsConnection       *connection,
+                       GTlsCertificate      *certificate,
+                       GTlsCertificateFlags  errors,
+                       Handshake            *hs)
+{
+  g_autofree char *url = g_uri_to_string (hs->uri);
+
+  g_clear_error (&hs->trust_error);
+  return ssq_trust_check_certificate (hs->known_servers, url, certificate, &hs->trust_error);
+}
+
+static void
+socket_event_cb (GSocketClient      *client,
+                 GSocketClientEvent  event,
+                 GSocketConnectable *connectable,
+                 GIOStream          *connection,
+                 Handshake          *hs)
+{
+  if (event != G_SOCKET_CLIENT_TLS_HANDSHAKING || !G_IS_TLS_CONNECTION (connection))
+    return;
+  g_tls_connection_set_database (G_TLS_CONNECTION (connection), NULL);
+  g_clear_signal_handler (&hs->accept_handler, hs->tls_connection);
+  g_set_object (&hs->tls_connection, G_TLS_CONNECTION (connection));
+  hs->accept_handler = g_signal_connect (connection, "accept-certificate",
+                                         G_CALLBACK (accept_certificate_cb), hs);
+}
+
 static void
 connected_cb (GObject      *source,
               GAsyncResult *result,
@@ -416,11 +458,15 @@ ssq_ws_connect_check (const char  *url,
  * @message_max: the largest message the server may send, in bytes; the
  *   connection fails (SSQ_ERROR_PROTOCOL, through its "error" signal) once
  *   clearly more than this arrives without a whole message
+ * @known_servers: (nullable): the file of pinned keys that an https/wss
+ *   server's key is checked against (ssq-trust.h); NULL: the user's
  *
  * Opens a client WebSocket. Errors are in SSQ_ERROR: a refusal by HTTP
  * status as ssq_error_code_for_status () maps it (401 is
  * SSQ_ERROR_UNAUTHORIZED), SSQ_ERROR_NETWORK when the server cannot be
- * reached or does not answer in time, SSQ_ERROR_PROTOCOL for a response
+ * reached or does not answer in time, SSQ_ERROR_UNTRUSTED and
+ * SSQ_ERROR_KEY_CHANGED when its key is not the pinned one (or none is
+ * pinned), SSQ_ERROR_PROTOCOL for a response
  * that is not a WebSocket handshake, SSQ_ERROR_INVALID for what
  * ssq_ws_connect_check () refuses (and for a 400); and G_IO_ERROR_CANCELLED.
  */
@@ -429,6 +475,7 @@ ssq_ws_connect_async (const char          *url,
                       const char          *token,
                       const char          *user_agent,
                       guint64              message_max,
+                      const char          *known_servers,
                       GCancellable        *cancellable,
                       GAsyncReadyCallback  callback,
                       gpointer             user_data)
@@ -455,6 +502,7 @@ ssq_ws_connect_async (const char          *url,
   if (user_agent != NULL && !is_header_safe (user_agent))
     user_agent = NULL;
   hs->message_max = message_max;
+  hs->known_servers = g_strdup (known_servers);
   hs->msg = soup_message_new_from_uri ("GET", hs->uri);
   headers = soup_message_get_request_headers (hs->msg);
   soup_websocket_client_prepare_handshake (hs->msg, NULL, NULL, NULL);
@@ -481,6 +529,8 @@ ssq_ws_connect_async (const char          *url,
   scheme = g_uri_get_scheme (hs->uri);
   hs->tls = g_str_equal (scheme, "https") || g_str_equal (scheme, "wss");
   g_socket_client_set_tls (client, hs->tls);
+  if (hs->tls)
+    g_signal_connect (client, "event", G_CALLBACK (socket_event_cb), hs);
   g_socket_client_connect_to_uri_async (client, url, g_socket_client_get_tls (client) ? 443 : 80,
                                         hs->cancellable, connected_cb, g_steal_pointer (&task));
 }

@@ -14,6 +14,7 @@ void                     ssq_ws_connect_async  (const char          *url,
                                                 const char          *token,
                                                 const char          *user_agent,
                                                 guint64              message_max,
+                                                const char          *known_servers,
                                                 GCancellable        *cancellable,
                                                 GAsyncReadyCallback  callback,
                                                 gpointer             user_data);

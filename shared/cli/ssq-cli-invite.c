@@ -32,6 +32,15 @@ ssq_cli_join (Cli *cli)
       ssq_cli_fail_with (cli, error, SSQ_CLI_USAGE);
       return -1;
     }
+  /* The link's fingerprint is pinned and checked before anything is
+   * asked or sent; a link without one names a plain http:// server, which
+   * only loopback (or --insecure) allows. */
+  url = ssq_invite_link_server_url (link);
+  if ((cli->client = ssq_cli_client_new (cli, url, link->fingerprint, &error)) == NULL)
+    {
+      ssq_cli_fail (cli, error);
+      return -1;
+    }
   username = cli->args[1] != NULL ? g_strdup (cli->args[1])
                                   : ssq_prompt_line (_("Choose a username: "), &error);
   if (username == NULL || !ssq_check_username (username, &error))
@@ -47,10 +56,6 @@ ssq_cli_join (Cli *cli)
       ssq_cli_fail_with (cli, error, SSQ_CLI_USAGE);
       return -1;
     }
-  /* The fingerprint is pinned by the TLS part of the client library when
-   * it connects to an https:// server; the link's server is the one used. */
-  url = ssq_invite_link_server_url (link);
-  cli->client = ssq_client_new (url, cli->data_dir);
   ssq_client_register_with_invite_async (cli->client, username, password, cli->display_name,
                                          link->token, NULL, ssq_cli_session_done, cli);
   memset (password, 0, strlen (password));

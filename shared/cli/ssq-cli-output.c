@@ -33,6 +33,9 @@ ssq_cli_exit_code_for (const GError *error)
     case SSQ_ERROR_NOT_FOUND: return SSQ_CLI_NOT_FOUND;
     case SSQ_ERROR_NETWORK:
     case SSQ_ERROR_UNAVAILABLE: return SSQ_CLI_NETWORK;
+    case SSQ_ERROR_UNTRUSTED:
+    case SSQ_ERROR_KEY_CHANGED:
+    case SSQ_ERROR_INSECURE: return SSQ_CLI_UNTRUSTED;
     default: return SSQ_CLI_FAILED;
     }
 }

@@ -26,6 +26,8 @@ struct _Cli
   char       *password_file;
   char       *display_name;
   char       *data_dir;
+  char       *trust;         /* --trust FINGERPRINT */
+  gboolean    insecure;      /* --insecure */
   gboolean    json;
   int         limit;
   int         timeout;
@@ -103,6 +105,13 @@ char       *ssq_cli_read_password     (Cli              *cli,
 void        ssq_cli_session_done      (GObject          *source,
                                        GAsyncResult     *result,
                                        gpointer          user_data);
+
+/* Clients and their server's key; forget-server (ssq-cli-trust.c). */
+SsqClient  *ssq_cli_client_new        (Cli              *cli,
+                                       const char       *url,
+                                       const char       *fingerprint,
+                                       GError          **error);
+int         ssq_cli_forget_server     (Cli              *cli);
 
 /* join and invite (ssq-cli-invite.c). */
 int         ssq_cli_join              (Cli              *cli);

@@ -17,6 +17,7 @@
 #include "ssq-credentials.h"
 #include "ssq-wire.h"
 #include "ssq-display.h"
+#include "ssq-invite-link.h"
 #include "ssq-json.h"
 #include "ssq-lookup.h"
 #include "ssq-prompt.h"
@@ -35,7 +36,9 @@ open_session (Cli     *cli,
       g_prefix_error (error, "%s", _("Log in first (supersoniq-cli --server URL login NAME): "));
       return FALSE;
     }
-  cli->client = ssq_client_new (credentials->server_url, cli->data_dir);
+  cli->client = ssq_cli_client_new (cli, credentials->server_url, NULL, error);
+  if (cli->client == NULL)
+    return FALSE;
   /* One-shot commands must not wait long between attempts. */
   g_object_set (cli->client, "reconnect-max-delay", 2000, "idle-timeout", 0, NULL);
   return ssq_client_set_session (cli->client, credentials->username, credentials->user_id,
@@ -155,7 +158,11 @@ client_error_cb (SsqClient    *client,
                  const GError *error,
                  Cli          *cli)
 {
-  if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED))
+  /* The connection ended for good: the session, or the server's key. */
+  if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED) ||
+      g_error_matches (error, SSQ_ERROR, SSQ_ERROR_UNTRUSTED) ||
+      g_error_matches (error, SSQ_ERROR, SSQ_ERROR_KEY_CHANGED) ||
+      g_error_matches (error, SSQ_ERROR, SSQ_ERROR_INSECURE))
     {
       if (cli->connecting)
         {
@@ -310,6 +317,12 @@ cmd_session (Cli      *cli,
       ssq_cli_fail (cli, error);
       return -1;
     }
+  /* The server's key first: no password is typed for an untrusted one. */
+  if ((cli->client = ssq_cli_client_new (cli, cli->server, NULL, &error)) == NULL)
+    {
+      ssq_cli_fail (cli, error);
+      return -1;
+    }
   /* A password that cannot be read is the caller's to fix: usage. */
   if ((password = ssq_cli_read_password (cli, cli->args[1] != NULL ? _("New password: ") : NULL,
                                  &error)) == NULL)
@@ -317,7 +330,6 @@ cmd_session (Cli      *cli,
       ssq_cli_fail_with (cli, error, SSQ_CLI_USAGE);
       return -1;
     }
-  cli->client = ssq_client_new (cli->server, cli->data_dir);
   /* reset-password NAME CODE is the one with a second argument. */
   if (cli->args[1] != NULL)
     ssq_client_reset_password_async (cli->client, cli->args[0], cli->args[1], password, NULL,
@@ -614,6 +626,7 @@ static const CliCommand commands[] = {
   { "invite", 1, 2, N_("invite create [--uses N] [--expires 7d] | invite list | invite revoke ID"), NULL, ssq_cli_invite },
   { "logout", 0, 0, N_("logout"), NULL, cmd_logout },
   { "discover", 0, 0, N_("discover [--timeout S] (servers on the LAN, found in S seconds, default 3)"), NULL, ssq_cli_discover },
+  { "forget-server", 1, 1, N_("forget-server URL (forgets its trusted key: after the server's key changed on purpose)"), NULL, ssq_cli_forget_server },
   { "conversations", 0, 0, N_("conversations"), conversations_step, NULL },
   { "dm", 1, 1, N_("dm USER"), dm_step, NULL },
   { "group", 1, -1, N_("group TITLE USER..."), group_step, NULL },
@@ -656,7 +669,7 @@ usage_text (void)
   g_string_append (text, _("\nCONVERSATION is an id, a group title, or a username for the direct "
                            "conversation.\nExit codes: 0 ok, 1 refused by the server, 2 usage, "
                            "3 not logged in or session refused, 4 server unreachable, 5 not found, "
-                           "6 queued in the outbox.\n"));
+                           "6 queued in the outbox, 7 the server's key is not trusted.\n"));
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
@@ -674,7 +687,7 @@ check_server_url (const char  *server,
     return TRUE;
   if (strstr (server, "://") == NULL)
     g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
-                 _("Not a server address: %s; did you mean http://%s?"), server, server);
+                 _("Not a server address: %s; did you mean https://%s?"), server, server);
   else
     g_set_error (error, SSQ_ERROR, SSQ_ERROR_INVALID,
                  _("Not a server address: %s; use http://HOST:PORT or https://HOST:PORT"), server);
@@ -697,6 +710,7 @@ cli_clear (Cli *cli)
   g_free (cli->password_file);
   g_free (cli->display_name);
   g_free (cli->data_dir);
+  g_free (cli->trust);
   g_free (cli->conversation_id);
   g_free (cli->client_id);
   g_free (cli->output);
@@ -721,6 +735,7 @@ run_command (Cli              *cli,
       if (command->run != cmd_register && command->run != cmd_login &&
           command->run != cmd_reset_password && command->run != ssq_cli_join &&
           command->run != cmd_logout && command->run != ssq_cli_discover &&
+          command->run != ssq_cli_forget_server &&
           !open_session (cli, &error))
         {
           ssq_cli_fail (cli, error);
@@ -778,7 +793,9 @@ ssq_cli_run (int    argc,
   int code;
   gboolean version = FALSE;
   GOptionEntry entries[] = {
-    { "server", 's', 0, G_OPTION_ARG_STRING, &cli.server, N_("The server, e.g. http://chat.lan:8080"), N_("URL") },
+    { "server", 's', 0, G_OPTION_ARG_STRING, &cli.server, N_("The server, e.g. https://chat.lan:8443"), N_("URL") },
+    { "trust", 0, 0, G_OPTION_ARG_STRING, &cli.trust, N_("Trust the server's key if it has this fingerprint (as the server printed it), without asking"), N_("FINGERPRINT") },
+    { "insecure", 0, 0, G_OPTION_ARG_NONE, &cli.insecure, N_("Allow plain http:// to a host that is not this machine (unencrypted)"), NULL },
     { "user", 'u', 0, G_OPTION_ARG_STRING, &cli.user, N_("Which saved account to use"), N_("NAME") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &cli.json, N_("Print JSON"), NULL },
     { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &cli.password_file, N_("Read the password from FILE"), N_("FILE") },
@@ -843,6 +860,13 @@ ssq_cli_run (int    argc,
   if (cli.server != NULL)
     while (g_str_has_suffix (cli.server, "/"))
       cli.server[strlen (cli.server) - 1] = '\0';
+  if (cli.trust != NULL && !ssq_invite_link_check_fingerprint (cli.trust))
+    {
+      g_printerr (_("supersoniq-cli: --trust takes a fingerprint, sha256: and 64 hex digits (as "
+                    "the server prints it)\n"));
+      cli_clear (&cli);
+      return SSQ_CLI_USAGE;
+    }
   if (cli.server != NULL && !check_server_url (cli.server, &error))
     {
       g_autofree char *text = ssq_display_sanitize_line (error->message);

@@ -16,6 +16,7 @@ typedef enum {
   SSQ_CLI_NETWORK   = 4,   /* the server cannot be reached */
   SSQ_CLI_NOT_FOUND = 5,   /* no such user, conversation or message */
   SSQ_CLI_QUEUED    = 6,   /* sent to the outbox; the next command that connects delivers it */
+  SSQ_CLI_UNTRUSTED = 7,   /* the server's key is not trusted yet, or not the trusted one */
 } SsqCliExit;
 
 int ssq_cli_run (int    argc,

@@ -58,7 +58,13 @@ ssq_test_client_new (const char *url,
 
   tc->dir = dir ? g_strdup (dir) : g_dir_make_tmp ("ssq-client-XXXXXX", &error);
   g_assert_no_error (error);
-  tc->client = ssq_client_new (url, tc->dir);
+  {
+    /* Pins in the client's own directory, never the user's. */
+    g_autofree char *pins = g_build_filename (tc->dir, "known-servers.ini", NULL);
+
+    tc->client = g_object_new (SSQ_TYPE_CLIENT, "server-url", url, "data-dir", tc->dir,
+                               "known-servers", pins, NULL);
+  }
   g_object_set (tc->client, "reconnect-max-delay", 400, NULL);
   tc->errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
   tc->typing = g_ptr_array_new_with_free_func (g_free);

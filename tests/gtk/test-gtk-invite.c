@@ -235,7 +235,7 @@ open_in_running_app (const char *link)
 static void
 test_invite (void)
 {
-  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "[server]\nregistration=invite\n[tls]\nenabled=false\n" /* until clients pin */);
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "[server]\nregistration=invite\n");
   g_autoptr(SsqGtkApplication) app = ssq_gtk_application_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *first_link = admin_socket_invite (server);

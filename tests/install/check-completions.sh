@@ -48,7 +48,7 @@ if complete -p supersoniq-cli >/dev/null 2>&1; then
   expect 'supersoniq-cli se' 'search send'
   expect 'supersoniq-cli --user alice h' 'history'
   expect 'supersoniq-cli --server http://127.0.0.1:8080 --user=alice h' 'history'
-  expect 'supersoniq-cli --json --server http://x:8080 ' 'conversations discover dm download export group history invite join login logout outbox register reset-password search send tail'
+  expect 'supersoniq-cli --json --server http://x:8080 ' 'conversations discover dm download export forget-server group history invite join login logout outbox register reset-password search send tail'
   expect 'supersoniq-cli invite ' 'create list revoke'
   expect 'supersoniq-cli invite create --u' '--user --uses'
   expect 'supersoniq-cli res' 'reset-password'
@@ -60,7 +60,7 @@ if complete -p supersoniq-cli >/dev/null 2>&1; then
   expect 'supersoniq-cli --data-dir=d' 'data'
   expect 'supersoniq-cli history alice ' ''
   expect 'supersoniq-cli --v' '--version'
-  expect 'supersoniq-cli export --' '--data-dir --help --json --media --output --server --timeout --user'
+  expect 'supersoniq-cli export --' '--data-dir --help --insecure --json --media --output --server --timeout --trust --user'
   expect 'supersoniq-cli export --media ' 'backups data'
   expect 'supersoniq-cli export --media=b' 'backups'
   expect 'supersoniq-cli export -o ser' 'server.conf'
@@ -69,7 +69,7 @@ if complete -p supersoniq-cli >/dev/null 2>&1; then
   expect 'supersoniq-cli reset-password alice --p' '--password-file'
 fi
 if complete -p supersoniq-tui >/dev/null 2>&1; then
-  expect 'supersoniq-tui --' '--data-dir --help --invite --logout --server --user --version'
+  expect 'supersoniq-tui --' '--data-dir --help --insecure --invite --logout --server --trust --user --version'
   expect 'supersoniq-tui --data-dir d' 'data'
 fi
 if complete -p supersoniq-server >/dev/null 2>&1; then

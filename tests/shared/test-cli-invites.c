@@ -197,9 +197,8 @@ admin_invite (SsqTestServer *server,
 static void
 test_invite_mode (void)
 {
-  /* Without TLS: joining a TLS server needs the client's pinning. */
-  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "[server]\nregistration=invite\n"
-                                                                "[tls]\nenabled=false\n");
+  /* With TLS: join pins the link's fingerprint and checks it. */
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "[server]\nregistration=invite\n");
   g_autoptr(CliUser) alice = cli_user_new ();
   g_autoptr(CliUser) bob = cli_user_new ();
   g_autoptr(CliUser) carol = cli_user_new ();
@@ -226,9 +225,9 @@ test_invite_mode (void)
   first = admin_invite (server, "2", "1h");
   link = ssq_invite_link_parse (json_object_get_string_member (first, "link"), NULL);
   g_assert_nonnull (link);
-  g_assert_null (link->fingerprint);      /* no TLS here */
+  g_assert_nonnull (link->fingerprint);   /* TLS: the joining client pins it */
   expected_url = ssq_invite_link_server_url (link);
-  g_assert_cmpstr (expected_url, ==, server->url);
+  g_assert_cmpstr (expected_url, ==, server->https_url);
   g_assert_cmpint (cli (alice, &out, NULL, ARGS ("join", json_object_get_string_member (first, "link"),
                                                  "alice")), ==, 0);
   g_assert_nonnull (strstr (out, "Logged in as alice"));
@@ -296,8 +295,7 @@ test_invite_mode (void)
 static void
 test_last_use_race (void)
 {
-  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "[server]\nregistration=invite\n"
-                                                                "[tls]\nenabled=false\n");
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "[server]\nregistration=invite\n");
   g_autoptr(JsonObject) invite = admin_invite (server, "1", "1h");
   const char *link = json_object_get_string_member (invite, "link");
   enum { N = 6 };

@@ -238,7 +238,7 @@ test_usage_messages (void)
   g_autoptr(CliUser) bob = cli_user_new ();
   g_autofree char *out = NULL, *err = NULL;
   g_autofree char *bare = g_strdup (server->url + strlen ("http://"));
-  g_autofree char *suggested = g_strdup_printf ("http://%s", bare);
+  g_autofree char *suggested = g_strdup_printf ("https://%s", bare);
 
   /* A password piped in, with no terminal to ask on. */
   g_assert_cmpint (run_cli_piped (alice, "password123\n", &err, "--server", server->url,
@@ -246,7 +246,7 @@ test_usage_messages (void)
   g_assert_nonnull (strstr (err, "--password-file"));
   g_clear_pointer (&err, g_free);
 
-  /* HOST:PORT without the scheme. */
+  /* HOST:PORT without the scheme: https:// is suggested (TLS is the default). */
   g_assert_cmpint (run_cli_err (alice, NULL, &err, "--server", bare, "--password-file",
                                 alice->password_file, "register", "alice", NULL), ==, 2);
   g_assert_nonnull (strstr (err, suggested));

@@ -236,19 +236,32 @@ zbar_decode (const char *path)
   return g_strdup (g_strchomp (out));
 }
 
-/* The line of @text that starts (after the list's column) with
- * supersoniq://: the link shown. */
+/* The link shown: from supersoniq:// on, continued on the lines below at
+ * the same column (the TUI cuts it to fit the terminal) up to a blank one. */
 static char *
 link_on_screen (const char *text)
 {
-  const char *start = strstr (text, "supersoniq://");
-  const char *end;
+  g_auto(GStrv) rows = g_strsplit (text, "\n", -1);
+  GString *link = NULL;
+  gsize column = 0;
 
-  if (start == NULL)
-    return NULL;
-  for (end = start; *end != '\0' && *end != '\n' && *end != ' '; end++)
-    ;
-  return g_strndup (start, end - start);
+  for (guint i = 0; rows[i] != NULL; i++)
+    {
+      const char *start = strstr (rows[i], "supersoniq://");
+
+      if (link == NULL && start != NULL)
+        {
+          column = start - rows[i];
+          link = g_string_new (NULL);
+        }
+      else if (link == NULL)
+        continue;
+      if (strlen (rows[i]) <= column || rows[i][column] == ' ')
+        break;
+      for (const char *c = rows[i] + column; *c != '\0' && *c != ' '; c++)
+        g_string_append_c (link, *c);
+    }
+  return link ? g_string_free (link, FALSE) : NULL;
 }
 
 static void
@@ -268,7 +281,7 @@ test_tui_invite (void)
       g_test_skip ("needs tmux and zbarimg (apt install tmux zbar-tools)");
       return;
     }
-  server = ssq_test_server_start (NULL, "[server]\nregistration=invite\n[tls]\nenabled=false\n" /* until clients pin */);
+  server = ssq_test_server_start (NULL, "[server]\nregistration=invite\n");
 
   /* A link out of shape: a clear refusal before anything is asked. */
   mallory = term_start ("mallory", "--invite supersoniq://host/nope", TRUE);

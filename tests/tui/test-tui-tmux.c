@@ -11,6 +11,7 @@
 #include "ssq-test-server.h"
 #include "ssq-test-images.h"
 #include "ssq-test-media.h"
+#include "ssq-trust.h"
 
 /* Deadlines, not delays: every wait ends as soon as its condition holds,
  * so generous ones cost nothing on a quiet machine and keep the test
@@ -695,6 +696,75 @@ test_media_transfer (void)
   }
 }
 
+/* Trust on first use at the terminal: the key shown, in halves, as the
+ * server printed it; yes, and the log-in form follows. The server back
+ * with a new key: refused with the alarming message, before anything is
+ * sent. */
+static void
+test_trust (void)
+{
+  if (!have_tmux ())
+    return;
+
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ssq-tui-trust-XXXXXX", &error);
+  g_autofree char *log = g_build_filename (dir, "server.log", NULL);
+  g_autoptr(SsqTestServer) server = ssq_test_server_start_logged (NULL, NULL, log, FALSE);
+  g_autofree char *text = NULL;
+  g_autofree char *compact = NULL;
+  g_autofree char *lines = NULL;
+  g_autofree char *cert = g_build_filename (server->data_dir, "tls-cert.pem", NULL);
+  g_autofree char *key_file = g_build_filename (server->data_dir, "tls-key.pem", NULL);
+  g_autofree char *stderr_path = NULL;
+  g_autoptr(Term) term = NULL;
+  g_auto(GStrv) halves = NULL;
+  const char *at;
+  gint64 end;
+
+  g_assert_nonnull (server->https_url);
+  end = g_get_monotonic_time () + WAIT_MS * 1000;
+  while (!(g_file_get_contents (log, &text, NULL, NULL) && strstr (text, "fingerprint: sha256:")))
+    {
+      g_clear_pointer (&text, g_free);
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_usleep (POLL_MS * 1000);
+    }
+  at = strstr (text, "fingerprint: ") + strlen ("fingerprint: ");
+  compact = g_strndup (at, strcspn (at, " \n"));
+  lines = ssq_trust_fingerprint_lines (compact, 16);
+  halves = g_strsplit (lines, "\n", 2);
+
+  term = term_start ("trust", server->https_url);
+  tmux (term, "set-option", "-g", "remain-on-exit", "on", NULL);
+  wait_screen (term, "Trust it? [y/N]");
+  wait_screen (term, halves[0]);
+  wait_screen (term, halves[1]);
+  type (term, "y");
+  key (term, "Enter");
+  log_in (term, "alice", TRUE);
+
+  /* A new key. */
+  g_assert_cmpint (ssq_test_server_stop (server), ==, 0);
+  g_assert_cmpint (g_unlink (cert), ==, 0);
+  g_assert_cmpint (g_unlink (key_file), ==, 0);
+  ssq_test_server_restart (server);
+  term_restart (term, server->https_url);
+  stderr_path = g_build_filename (term->home, "stderr", NULL);
+  g_clear_pointer (&text, g_free);
+  end = g_get_monotonic_time () + WAIT_MS * 1000;
+  while (!(g_file_get_contents (stderr_path, &text, NULL, NULL) && strstr (text, "DIFFERENT key")))
+    {
+      g_clear_pointer (&text, g_free);
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_usleep (POLL_MS * 1000);
+    }
+  g_test_message ("stderr: %s", text);
+  g_assert_nonnull (strstr (text, "WARNING: THE SERVER'S KEY HAS CHANGED"));
+  g_assert_nonnull (strstr (text, "forget-server"));
+  g_assert_null (strstr (text, "Log in or register"));
+  ssq_test_remove_tree (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -702,6 +772,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   signal (SIGABRT, kill_live_servers);
   g_test_add_func ("/tui/tmux/two-people", test_two_people);
+  g_test_add_func ("/tui/tmux/trust", test_trust);
   g_test_add_func ("/tui/tmux/scrollback-and-restart", test_scrollback_and_restart);
   g_test_add_func ("/tui/tmux/media-commands", test_media_commands);
   g_test_add_func ("/tui/tmux/media-transfer", test_media_transfer);
