@@ -432,6 +432,7 @@ ssq_server_shutdown (SsqServer *self,
    * (upgrades with 503) until the sessions have said goodbye. */
   self->shutting_down = TRUE;
   ssq_net_server_stop_listening (self->net);
+  ssq_net_server_goaway (self->net);
   ssq_server_writer_flush (self->writer);
   sessions = ssq_server_hub_sessions (self->hub);
   for (guint i = 0; i < sessions->len; i++)

@@ -1,0 +1,909 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-net-h2.c: HTTP/2 (RFC 9113) on a TLS connection whose ALPN chose h2,
+ * with libnghttp2's server session driven from memory: what TLS decrypted
+ * goes in with nghttp2_session_mem_recv (), what nghttp2 writes goes to the
+ * connection's bounded output queue, and nothing blocks. Each stream
+ * becomes the same SsqNetRequest an HTTP/1.1 request is, so the application
+ * cannot tell them apart (but for the log line).
+ *
+ * What a peer can make us hold is bounded as for HTTP/1.1, per stream and
+ * per connection:
+ * - streams open at once: SETTINGS_MAX_CONCURRENT_STREAMS (max_streams);
+ *   requests with the application: max_requests_in_flight (then the
+ *   connection is not read until one is answered);
+ * - a request's header list: max_header_size and max_headers, counted as
+ *   RFC 9113 does (name + value + 32); the HPACK table stays at 4 KiB; a
+ *   header block may not go on in more than MAX_CONTINUATIONS frames;
+ * - bodies: max_body_size per request, checked as DATA arrives (413); the
+ *   bytes held in memory by all of a connection's requests are bounded by
+ *   its flow-control window, which is given back only once a request is
+ *   answered (the stream's own window is given back as DATA arrives, or as
+ *   a streaming sink takes it);
+ * - resets: a token bucket of RST_STREAMs (CVE-2023-44487, "rapid reset"),
+ *   past which the connection ends with GOAWAY ENHANCE_YOUR_CALM; SETTINGS
+ *   and PING floods by nghttp2's own bounds (set lower here);
+ * - idleness: no stream activity for idle_timeout ends the connection
+ *   with GOAWAY. */
+#include "ssq-net-private.h"
+
+#include <nghttp2/nghttp2.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#define STREAM_WINDOW     (256 * 1024)   /* advertised per stream */
+#define MIN_CONN_WINDOW   (1024 * 1024)
+#define HPACK_TABLE       4096           /* the default: no larger table for peers */
+#define OUT_HIGH          (128 * 1024)   /* queued before nghttp2 is told to wait */
+#define MAX_CONTINUATIONS 8
+#define MAX_OUTBOUND_ACKS 100            /* SETTINGS and PING acks not yet written */
+#define MAX_SETTINGS      16             /* entries in one SETTINGS frame */
+#define RST_BURST         100
+#define RST_PER_SECOND    10
+
+struct _SsqNetH2 {
+  nghttp2_session *session;
+  SsqNetConn      *conn;         /* not a reference: the connection owns us */
+  GQueue           streams;
+  guint            with_app;     /* requests the application holds */
+  gsize            held;         /* body bytes in memory, their connection window owed */
+  double           rst_tokens;
+  gint64           rst_ms;
+  gint64           active_ms;    /* a request frame in, or a response frame out */
+  guint            continuations;
+  gboolean         in_recv;      /* inside nghttp2_session_mem_recv () */
+  gboolean         calmed;       /* ended for resets: said once */
+};
+
+struct _SsqNetH2Stream {
+  SsqNetH2      *h2;
+  gint32         id;
+  GList          link;           /* in h2->streams */
+  SsqNetRequest *request;        /* until answered */
+  gboolean       with_app;       /* handed over whole (or its sink's done ()) */
+  gboolean       in_head;        /* inside the head function */
+  gboolean       refused;        /* answered before its body: what comes is dropped */
+  gsize          header_bytes;
+  guint          n_headers;
+  guint          error_status;
+  const char    *error_message;
+  gsize          held;           /* body bytes in memory */
+  gsize          owed;           /* taken by a paused sink, window not given back */
+  /* The answer's body: bytes in memory or a piece of a file. */
+  GBytes        *body;
+  int            fd;
+  goffset        body_offset;    /* of the next byte sent */
+  goffset        body_planned;   /* bytes given to DATA frames so far */
+  goffset        body_length;
+};
+
+static SsqNetH2Stream *
+stream_of (SsqNetH2 *h2,
+           gint32    id)
+{
+  return nghttp2_session_get_stream_user_data (h2->session, id);
+}
+
+/* The bytes of @stream's request body go back to the connection window:
+ * the request no longer holds them. */
+static void
+release_held (SsqNetH2Stream *stream)
+{
+  SsqNetH2 *h2 = stream->h2;
+
+  if (stream->held == 0)
+    return;
+  if (h2->session != NULL)
+    nghttp2_session_consume_connection (h2->session, stream->held);
+  h2->held -= stream->held;
+  stream->held = 0;
+}
+
+/* The application's request (@stream no longer has one). */
+static void
+detach_request (SsqNetH2Stream *stream)
+{
+  SsqNetRequest *request = g_steal_pointer (&stream->request);
+
+  if (stream->with_app)
+    {
+      stream->with_app = FALSE;
+      stream->h2->with_app--;
+      /* Reading may go on (not when the connection is being freed). */
+      if (stream->h2->session != NULL)
+        ssq_net_loop_defer (stream->h2->conn->server->loop, &stream->h2->conn->resume);
+    }
+  if (request != NULL)
+    request->stream = NULL;
+  release_held (stream);
+}
+
+static void
+stream_free (SsqNetH2Stream *stream)
+{
+  SsqNetRequest *request = stream->request;
+  gboolean with_app = stream->with_app;
+
+  detach_request (stream);
+  /* One the application holds is its to free (its answer goes nowhere);
+   * one still coming is ours, and tells its sink. */
+  if (request != NULL && !with_app)
+    ssq_net_request_free (request);
+  g_clear_pointer (&stream->body, g_bytes_unref);
+  if (stream->fd >= 0)
+    close (stream->fd);
+  g_queue_unlink (&stream->h2->streams, &stream->link);
+  g_free (stream);
+}
+
+/* ---- Answers ---------------------------------------------------------- */
+
+static ssize_t
+body_read_cb (nghttp2_session     *session,
+              gint32               stream_id,
+              guint8              *buf,
+              size_t               length,
+              guint32             *data_flags,
+              nghttp2_data_source *source,
+              gpointer             user_data)
+{
+  SsqNetH2Stream *stream = source->ptr;
+  goffset n = MIN ((goffset) length, stream->body_length - stream->body_planned);
+
+  /* The bytes go out in send_data_cb, without a copy into nghttp2. */
+  *data_flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+  stream->body_planned += n;
+  if (stream->body_planned == stream->body_length)
+    *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+  return n;
+}
+
+/* A DATA frame: its header, then a slice of the body in memory (shared,
+ * not copied) or read from the file, one frame at a time. */
+static int
+send_data_cb (nghttp2_session     *session,
+              nghttp2_frame       *frame,
+              const guint8        *framehd,
+              size_t               length,
+              nghttp2_data_source *source,
+              gpointer             user_data)
+{
+  SsqNetH2 *h2 = user_data;
+  SsqNetH2Stream *stream = source->ptr;
+  g_autoptr(GBytes) piece = NULL;
+
+  if (h2->conn->out_bytes >= OUT_HIGH)
+    return NGHTTP2_ERR_WOULDBLOCK;
+  if (stream->body != NULL)
+    piece = g_bytes_new_from_bytes (stream->body, stream->body_offset, length);
+  else if (length > 0)
+    {
+      guint8 *buf = g_malloc (length);
+      gssize n = pread (stream->fd, buf, length, stream->body_offset);
+
+      if (n != (gssize) length)
+        {
+          /* The file came up short: the length promised cannot be kept. */
+          g_free (buf);
+          return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+        }
+      piece = g_bytes_new_take (buf, length);
+    }
+  ssq_net_conn_queue_copy (h2->conn, framehd, 9);
+  if (piece != NULL)
+    ssq_net_conn_queue (h2->conn, piece);
+  stream->body_offset += length;
+  h2->active_ms = ssq_net_now_ms ();
+  return 0;
+}
+
+/* "Name: value\r\n" lines as the application writes them, into fields;
+ * the ones HTTP/2 forbids (connection-specific) are left out. */
+static void
+add_extra_headers (GArray     *nv,
+                   GPtrArray  *strings,
+                   const char *extra_headers)
+{
+  static const char *const forbidden[] = { "connection", "keep-alive", "proxy-connection",
+                                           "transfer-encoding", "upgrade" };
+  g_auto(GStrv) lines = NULL;
+
+  if (extra_headers == NULL)
+    return;
+  lines = g_strsplit (extra_headers, "\r\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *colon = strchr (lines[i], ':');
+      char *name, *value;
+      gboolean skip = FALSE;
+
+      if (colon == NULL)
+        continue;
+      name = g_ascii_strdown (lines[i], colon - lines[i]);
+      value = g_strstrip (g_strdup (colon + 1));
+      for (guint j = 0; j < G_N_ELEMENTS (forbidden); j++)
+        skip |= g_str_equal (name, forbidden[j]);
+      g_ptr_array_add (strings, name);
+      g_ptr_array_add (strings, value);
+      if (!skip)
+        g_array_append_val (nv, ((nghttp2_nv) { (guint8 *) name, (guint8 *) value, strlen (name),
+                                                strlen (value), NGHTTP2_NV_FLAG_NONE }));
+    }
+}
+
+static void
+add_field (GArray     *nv,
+           const char *name,
+           const char *value)
+{
+  g_array_append_val (nv, ((nghttp2_nv) { (guint8 *) name, (guint8 *) value, strlen (name),
+                                          strlen (value), NGHTTP2_NV_FLAG_NONE }));
+}
+
+/* The same fields an HTTP/1.1 answer has (Content-Length for a HEAD
+ * request's body too), less the connection's own. @length < 0: no body. */
+static void
+submit_answer (SsqNetH2Stream *stream,
+               guint           status,
+               const char     *content_type,
+               goffset         length,
+               const char     *extra_headers,
+               gboolean        send_body)
+{
+  SsqNetH2 *h2 = stream->h2;
+  g_autoptr(GArray) nv = g_array_new (FALSE, FALSE, sizeof (nghttp2_nv));
+  g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
+  char status_text[8], length_text[24];
+  nghttp2_data_provider provider = { .source.ptr = stream, .read_callback = body_read_cb };
+
+  g_snprintf (status_text, sizeof status_text, "%u", status);
+  add_field (nv, ":status", status_text);
+  add_field (nv, "server", h2->conn->server->server_name);
+  add_field (nv, "date", ssq_net_http_date ());
+  if (status != 204 && status != 304)
+    {
+      if (length >= 0 && content_type != NULL)
+        add_field (nv, "content-type", content_type);
+      g_snprintf (length_text, sizeof length_text, "%" G_GINT64_FORMAT, MAX (length, 0));
+      add_field (nv, "content-length", length_text);
+    }
+  add_extra_headers (nv, strings, extra_headers);
+  stream->body_length = send_body ? length : 0;
+  if (nghttp2_submit_response (h2->session, stream->id, (nghttp2_nv *) nv->data, nv->len,
+                               send_body && length > 0 ? &provider : NULL) != 0)
+    nghttp2_submit_rst_stream (h2->session, NGHTTP2_FLAG_NONE, stream->id,
+                               NGHTTP2_INTERNAL_ERROR);
+  ssq_net_loop_defer (h2->conn->server->loop, &h2->conn->flush);
+}
+
+gboolean
+ssq_net_h2_answerable (SsqNetRequest *request)
+{
+  SsqNetH2Stream *stream = request->stream;
+
+  return stream != NULL && stream->with_app && stream->request == request &&
+         request->conn->mode == SSQ_NET_MODE_HTTP2;
+}
+
+gboolean
+ssq_net_h2_in_head (SsqNetRequest *request)
+{
+  return request->stream != NULL && request->stream->in_head;
+}
+
+/* The application's answer (ssq_net_request_respond () or _respond_file ():
+ * @fd >= 0 for a file body, which is taken). Frees @request. */
+void
+ssq_net_h2_respond (SsqNetRequest *request,
+                    guint          status,
+                    const char    *content_type,
+                    char          *body,
+                    gsize          length,
+                    int            fd,
+                    goffset        offset,
+                    goffset        file_length,
+                    const char    *extra_headers)
+{
+  SsqNetH2Stream *stream = request->stream;
+  gboolean send_body = g_strcmp0 (request->method, "HEAD") != 0 && status != 204 &&
+                       status != 304;
+
+  detach_request (stream);
+  ssq_net_http_log_request (request->conn->server, request, status);
+  if (fd >= 0)
+    {
+      if (send_body)
+        {
+          stream->fd = fd;
+          stream->body_offset = offset;
+          posix_fadvise (fd, offset, file_length, POSIX_FADV_SEQUENTIAL);
+        }
+      else
+        close (fd);
+      submit_answer (stream, status, content_type, file_length, extra_headers, send_body);
+    }
+  else
+    {
+      if (body != NULL && send_body)
+        stream->body = g_bytes_new_take (g_steal_pointer (&body), length);
+      submit_answer (stream, status, content_type, body != NULL || stream->body ? (goffset) length : -1,
+                     extra_headers, send_body && stream->body != NULL);
+      g_free (body);
+    }
+  ssq_net_request_free (request);
+}
+
+/* The transport's own answer to a request it will not hand over (413,
+ * 431, 400): the stream ends, the connection goes on. */
+static void
+refuse_stream (SsqNetH2Stream *stream,
+               guint           status,
+               const char     *message)
+{
+  SsqNetServer *server = stream->h2->conn->server;
+  gsize len = 0;
+  char *body = server->error_func ? server->error_func (status, message, &len) : NULL;
+  SsqNetRequest *request = g_steal_pointer (&stream->request);
+
+  stream->refused = TRUE;
+  release_held (stream);
+  ssq_net_http_log_request (server, request, status);
+  if (body != NULL)
+    stream->body = g_bytes_new_take (body, len);
+  submit_answer (stream, status, "application/json", body != NULL ? (goffset) len : -1, NULL,
+                 body != NULL);
+  if (request != NULL)
+    {
+      request->stream = NULL;
+      ssq_net_request_free (request);     /* a sink hears abort () */
+    }
+}
+
+void
+ssq_net_h2_refuse (SsqNetRequest *request,
+                   guint          status,
+                   const char    *content_type,
+                   char          *body,
+                   gsize          length,
+                   const char    *extra_headers)
+{
+  SsqNetH2Stream *stream = request->stream;
+
+  if (ssq_net_h2_answerable (request))
+    {
+      ssq_net_h2_respond (request, status, content_type, body, length, -1, 0, 0, extra_headers);
+      return;
+    }
+  g_return_if_fail (stream != NULL && stream->request == request);
+  request->sink = NULL;                   /* refused: no abort () */
+  stream->request = NULL;
+  stream->refused = TRUE;
+  request->stream = NULL;
+  release_held (stream);
+  ssq_net_http_log_request (request->conn->server, request, status);
+  if (body != NULL)
+    stream->body = g_bytes_new_take (body, length);
+  submit_answer (stream, status, content_type, body != NULL ? (goffset) length : -1,
+                 extra_headers, body != NULL);
+  ssq_net_request_free (request);
+}
+
+void
+ssq_net_h2_resume_body (SsqNetRequest *request)
+{
+  SsqNetH2Stream *stream = request->stream;
+
+  if (!request->body_paused)
+    return;
+  request->body_paused = FALSE;
+  if (stream == NULL || stream->owed == 0)
+    return;
+  nghttp2_session_consume (stream->h2->session, stream->id, stream->owed);
+  stream->owed = 0;
+  ssq_net_loop_defer (stream->h2->conn->server->loop, &stream->h2->conn->flush);
+}
+
+/* ---- Requests --------------------------------------------------------- */
+
+static int
+begin_headers_cb (nghttp2_session     *session,
+                  const nghttp2_frame *frame,
+                  gpointer             user_data)
+{
+  SsqNetH2 *h2 = user_data;
+  SsqNetH2Stream *stream;
+
+  if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+    return 0;
+  stream = g_new0 (SsqNetH2Stream, 1);
+  stream->h2 = h2;
+  stream->id = frame->hd.stream_id;
+  stream->fd = -1;
+  stream->link.data = stream;
+  g_queue_push_tail_link (&h2->streams, &stream->link);
+  stream->request = ssq_net_request_new (h2->conn);
+  stream->request->http2 = TRUE;
+  stream->request->keep_alive = TRUE;
+  stream->request->stream = stream;
+  nghttp2_session_set_stream_user_data (session, stream->id, stream);
+  return 0;
+}
+
+static void
+add_header (SsqNetRequest *request,
+            const char    *name,
+            gsize          name_len,
+            const guint8  *value,
+            gsize          value_len)
+{
+  g_ptr_array_add (request->headers, g_strndup (name, name_len));
+  g_ptr_array_add (request->headers, g_strndup ((const char *) value, value_len));
+}
+
+static int
+header_cb (nghttp2_session     *session,
+           const nghttp2_frame *frame,
+           const guint8        *name,
+           size_t               name_len,
+           const guint8        *value,
+           size_t               value_len,
+           guint8               flags,
+           gpointer             user_data)
+{
+  SsqNetH2 *h2 = user_data;
+  const SsqNetLimits *limits = &h2->conn->server->limits;
+  SsqNetH2Stream *stream = stream_of (h2, frame->hd.stream_id);
+  SsqNetRequest *request;
+
+  /* Trailers, and what follows a refusal, are dropped unkept. */
+  if (stream == NULL || stream->request == NULL || stream->with_app || stream->error_status)
+    return 0;
+  request = stream->request;
+  stream->header_bytes += name_len + value_len + 32;
+  if (stream->header_bytes > limits->max_header_size)
+    {
+      stream->error_status = 431;
+      stream->error_message = "Request headers too large";
+      return 0;
+    }
+  if (name_len > 0 && name[0] == ':')
+    {
+      if (name_len == 7 && memcmp (name, ":method", 7) == 0)
+        request->method = g_strndup ((const char *) value, value_len);
+      else if (name_len == 5 && memcmp (name, ":path", 5) == 0)
+        g_string_append_len (request->url, (const char *) value, value_len);
+      else if (name_len == 10 && memcmp (name, ":authority", 10) == 0)
+        add_header (request, "host", 4, value, value_len);
+      return 0;
+    }
+  if (++stream->n_headers > limits->max_headers)
+    {
+      stream->error_status = 431;
+      stream->error_message = "Too many request headers";
+      return 0;
+    }
+  add_header (request, (const char *) name, name_len, value, value_len);
+  return 0;
+}
+
+/* The head is whole: checked, offered to the head function, and the
+ * declared body size refused before a byte of it is read. */
+static void
+headers_done (SsqNetH2Stream *stream)
+{
+  SsqNetServer *server = stream->h2->conn->server;
+  SsqNetRequest *request = stream->request;
+  const char *length_text;
+  guint64 length;
+
+  if (stream->error_status != 0)
+    {
+      refuse_stream (stream, stream->error_status, stream->error_message);
+      return;
+    }
+  if (request->method == NULL || !ssq_net_request_parse_target (request))
+    {
+      refuse_stream (stream, 400, "Malformed request target");
+      return;
+    }
+  if (server->head_func != NULL)
+    {
+      stream->in_head = TRUE;
+      server->head_func (request, server->user_data);
+      stream->in_head = FALSE;
+      if (stream->request == NULL)        /* refused unread */
+        return;
+    }
+  length_text = ssq_net_request_get_header (request, "content-length");
+  if (length_text != NULL &&
+      (!g_ascii_string_to_unsigned (length_text, 10, 0, G_MAXUINT64, &length, NULL) ||
+       length > (request->sink != NULL ? request->body_limit : server->limits.max_body_size)))
+    refuse_stream (stream, 413, "Request body too large");
+}
+
+/* The body is whole: the request goes to the application, or to the sink
+ * of its body. */
+static void
+dispatch (SsqNetH2Stream *stream)
+{
+  SsqNetServer *server = stream->h2->conn->server;
+  SsqNetRequest *request = stream->request;
+  const SsqNetBodySink *sink;
+
+  if (request == NULL || stream->with_app || stream->refused)
+    return;
+  stream->with_app = TRUE;
+  stream->h2->with_app++;
+  sink = g_steal_pointer (&request->sink);
+  if (sink != NULL)
+    sink->done (request->sink_data, request);
+  else
+    server->request_func (request, server->user_data);
+}
+
+static int
+data_chunk_cb (nghttp2_session *session,
+               guint8           flags,
+               gint32           stream_id,
+               const guint8    *data,
+               size_t           length,
+               gpointer         user_data)
+{
+  SsqNetH2 *h2 = user_data;
+  SsqNetH2Stream *stream = stream_of (h2, stream_id);
+  SsqNetRequest *request = stream != NULL ? stream->request : NULL;
+
+  h2->active_ms = ssq_net_now_ms ();
+  if (request == NULL || stream->with_app || stream->refused)
+    {
+      nghttp2_session_consume (session, stream_id, length);   /* dropped */
+      return 0;
+    }
+  if (request->sink != NULL)
+    {
+      request->body_received += length;
+      if (request->body_received > request->body_limit)
+        {
+          nghttp2_session_consume (session, stream_id, length);
+          refuse_stream (stream, 413, "Request body too large");
+          return 0;
+        }
+      /* What a paused sink still takes is bounded by the stream window:
+       * none of it is given back until the sink has room. */
+      if (!request->body_paused &&
+          !request->sink->data (request->sink_data, request, data, length))
+        request->body_paused = TRUE;
+      else if (request->body_paused)
+        request->sink->data (request->sink_data, request, data, length);
+      if (request->body_paused)
+        stream->owed += length;
+      else
+        nghttp2_session_consume (session, stream_id, length);
+      return 0;
+    }
+  if ((request->body != NULL ? request->body->len : 0) + length > h2->conn->server->limits.max_body_size)
+    {
+      nghttp2_session_consume (session, stream_id, length);
+      refuse_stream (stream, 413, "Request body too large");
+      return 0;
+    }
+  if (request->body == NULL)
+    request->body = g_byte_array_new ();
+  g_byte_array_append (request->body, data, length);
+  /* The stream may go on; the connection's window comes back only when
+   * the request is answered. */
+  nghttp2_session_consume_stream (session, stream_id, length);
+  stream->held += length;
+  h2->held += length;
+  return 0;
+}
+
+/* A token bucket: RST_BURST resets at once, RST_PER_SECOND after. */
+static gboolean
+reset_allowed (SsqNetH2 *h2)
+{
+  gint64 now = ssq_net_now_ms ();
+
+  h2->rst_tokens = MIN ((double) RST_BURST,
+                        h2->rst_tokens + (now - h2->rst_ms) * RST_PER_SECOND / 1000.0);
+  h2->rst_ms = now;
+  if (h2->rst_tokens < 1)
+    return FALSE;
+  h2->rst_tokens -= 1;
+  return TRUE;
+}
+
+static int
+frame_recv_cb (nghttp2_session     *session,
+               const nghttp2_frame *frame,
+               gpointer             user_data)
+{
+  SsqNetH2 *h2 = user_data;
+  SsqNetH2Stream *stream = stream_of (h2, frame->hd.stream_id);
+
+  switch (frame->hd.type)
+    {
+    case NGHTTP2_HEADERS:
+      h2->active_ms = ssq_net_now_ms ();
+      if (stream != NULL && frame->headers.cat == NGHTTP2_HCAT_REQUEST &&
+          stream->request != NULL)
+        headers_done (stream);
+      if (stream != NULL && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
+        dispatch (stream);
+      break;
+    case NGHTTP2_DATA:
+      if (stream != NULL && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
+        dispatch (stream);
+      break;
+    case NGHTTP2_RST_STREAM:
+      if (!reset_allowed (h2) && !h2->calmed)
+        {
+          h2->calmed = TRUE;
+          g_message ("HTTP/2 peer %s resets streams too fast: closing its connection",
+                     h2->conn->peer);
+          nghttp2_session_terminate_session (session, NGHTTP2_ENHANCE_YOUR_CALM);
+        }
+      break;
+    default:
+      break;
+    }
+  return 0;
+}
+
+/* A header block in more than MAX_CONTINUATIONS frames is an attack on
+ * the HPACK decoder's time (CVE-2024-27316 and kin), not a request. */
+static int
+begin_frame_cb (nghttp2_session         *session,
+                const nghttp2_frame_hd  *hd,
+                gpointer                 user_data)
+{
+  SsqNetH2 *h2 = user_data;
+
+  if (hd->type == NGHTTP2_HEADERS)
+    h2->continuations = 0;
+  else if (hd->type == NGHTTP2_CONTINUATION && ++h2->continuations > MAX_CONTINUATIONS)
+    return NGHTTP2_ERR_CALLBACK_FAILURE;
+  return 0;
+}
+
+static int
+frame_send_cb (nghttp2_session     *session,
+               const nghttp2_frame *frame,
+               gpointer             user_data)
+{
+  /* A peer still sending a body we will not read (a refusal) is told to
+   * stop once it has the whole answer (RFC 9113 8.1). */
+  if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+      (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
+      nghttp2_session_get_stream_remote_close (session, frame->hd.stream_id) == 0)
+    nghttp2_submit_rst_stream (session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+                               NGHTTP2_NO_ERROR);
+  return 0;
+}
+
+static int
+stream_close_cb (nghttp2_session *session,
+                 gint32           stream_id,
+                 guint32          error_code,
+                 gpointer         user_data)
+{
+  SsqNetH2 *h2 = user_data;
+  SsqNetH2Stream *stream = stream_of (h2, stream_id);
+
+  if (stream == NULL)
+    return 0;
+  nghttp2_session_set_stream_user_data (session, stream_id, NULL);
+  stream_free (stream);
+  return 0;
+}
+
+static ssize_t
+send_cb (nghttp2_session *session,
+         const guint8    *data,
+         size_t           length,
+         int              flags,
+         gpointer         user_data)
+{
+  SsqNetH2 *h2 = user_data;
+
+  if (h2->conn->out_bytes >= OUT_HIGH)
+    return NGHTTP2_ERR_WOULDBLOCK;
+  ssq_net_conn_queue_copy (h2->conn, data, length);
+  return length;
+}
+
+/* ---- The connection --------------------------------------------------- */
+
+static nghttp2_session_callbacks *
+make_callbacks (void)
+{
+  nghttp2_session_callbacks *cb;
+
+  if (nghttp2_session_callbacks_new (&cb) != 0)
+    return NULL;
+  nghttp2_session_callbacks_set_send_callback (cb, send_cb);
+  nghttp2_session_callbacks_set_send_data_callback (cb, send_data_cb);
+  nghttp2_session_callbacks_set_on_begin_headers_callback (cb, begin_headers_cb);
+  nghttp2_session_callbacks_set_on_header_callback (cb, header_cb);
+  nghttp2_session_callbacks_set_on_frame_recv_callback (cb, frame_recv_cb);
+  nghttp2_session_callbacks_set_on_begin_frame_callback (cb, begin_frame_cb);
+  nghttp2_session_callbacks_set_on_frame_send_callback (cb, frame_send_cb);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback (cb, data_chunk_cb);
+  nghttp2_session_callbacks_set_on_stream_close_callback (cb, stream_close_cb);
+  return cb;
+}
+
+/* After ALPN chose h2: the session, and our SETTINGS first on the wire. */
+gboolean
+ssq_net_h2_start (SsqNetConn *conn)
+{
+  const SsqNetLimits *limits = &conn->server->limits;
+  g_autofree SsqNetH2 *h2 = g_new0 (SsqNetH2, 1);
+  nghttp2_session_callbacks *cb = make_callbacks ();
+  nghttp2_option *option = NULL;
+  gint32 conn_window = (gint32) MIN ((gsize) G_MAXINT32,
+                                     MAX ((gsize) MIN_CONN_WINDOW, 2 * limits->max_body_size));
+  nghttp2_settings_entry settings[] = {
+    { NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, MAX (limits->max_streams, 1) },
+    { NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW },
+    { NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, HPACK_TABLE },
+    { NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, limits->max_header_size },
+    { NGHTTP2_SETTINGS_ENABLE_PUSH, 0 },
+  };
+  int rv;
+
+  if (cb == NULL || nghttp2_option_new (&option) != 0)
+    {
+      nghttp2_session_callbacks_del (cb);
+      return FALSE;
+    }
+  /* Windows are given back by us: as a request's bytes are taken. */
+  nghttp2_option_set_no_auto_window_update (option, 1);
+  nghttp2_option_set_max_outbound_ack (option, MAX_OUTBOUND_ACKS);
+  nghttp2_option_set_max_settings (option, MAX_SETTINGS);
+  nghttp2_option_set_max_deflate_dynamic_table_size (option, HPACK_TABLE);
+  h2->conn = conn;
+  h2->rst_tokens = RST_BURST;
+  h2->rst_ms = h2->active_ms = ssq_net_now_ms ();
+  g_queue_init (&h2->streams);
+  rv = nghttp2_session_server_new2 (&h2->session, cb, h2, option);
+  nghttp2_session_callbacks_del (cb);
+  nghttp2_option_del (option);
+  if (rv != 0)
+    return FALSE;
+  if (nghttp2_submit_settings (h2->session, NGHTTP2_FLAG_NONE, settings,
+                               G_N_ELEMENTS (settings)) != 0 ||
+      nghttp2_session_set_local_window_size (h2->session, NGHTTP2_FLAG_NONE, 0,
+                                             conn_window) != 0)
+    {
+      nghttp2_session_del (h2->session);
+      return FALSE;
+    }
+  conn->h2 = g_steal_pointer (&h2);
+  ssq_net_loop_defer (conn->server->loop, &conn->flush);
+  return TRUE;
+}
+
+void
+ssq_net_h2_free (SsqNetH2 *h2)
+{
+  GList *link;
+
+  if (h2 == NULL)
+    return;
+  g_clear_pointer (&h2->session, nghttp2_session_del);
+  while ((link = h2->streams.head) != NULL)
+    stream_free (link->data);
+  g_free (h2);
+}
+
+/* The connection is gone: requests the application holds are answered
+ * into nothing, those still coming are dropped. */
+void
+ssq_net_h2_closed (SsqNetConn *conn)
+{
+  g_clear_pointer (&conn->h2, ssq_net_h2_free);
+}
+
+/* nghttp2 is done with the connection (GOAWAY sent and the last stream
+ * over, or a fatal error): end it once the queue is out. */
+static void
+maybe_finish (SsqNetConn *conn)
+{
+  SsqNetH2 *h2 = conn->h2;
+
+  if (conn->mode == SSQ_NET_MODE_HTTP2 &&
+      !nghttp2_session_want_read (h2->session) && !nghttp2_session_want_write (h2->session))
+    ssq_net_conn_finish (conn);
+}
+
+gsize
+ssq_net_h2_feed (SsqNetConn   *conn,
+                 const guint8 *data,
+                 gsize         length)
+{
+  SsqNetH2 *h2 = conn->h2;
+  gssize rv;
+
+  h2->in_recv = TRUE;
+  rv = nghttp2_session_mem_recv (h2->session, data, length);
+  h2->in_recv = FALSE;
+  if (rv < 0)
+    {
+      g_debug ("HTTP/2 from %s: %s", conn->peer, nghttp2_strerror ((int) rv));
+      /* nghttp2 queued its GOAWAY where it could (not after one of our
+       * callbacks failed): send it, then end. */
+      if (rv == NGHTTP2_ERR_CALLBACK_FAILURE)
+        nghttp2_session_terminate_session (h2->session, NGHTTP2_ENHANCE_YOUR_CALM);
+      ssq_net_h2_send (conn);
+      ssq_net_conn_finish (conn);
+      return length;
+    }
+  ssq_net_loop_defer (conn->server->loop, &conn->flush);
+  return length;
+}
+
+/* Frames from nghttp2 into the output queue, up to OUT_HIGH bytes. */
+void
+ssq_net_h2_send (SsqNetConn *conn)
+{
+  SsqNetH2 *h2 = conn->h2;
+
+  if (h2 == NULL || h2->in_recv || conn->mode != SSQ_NET_MODE_HTTP2)
+    return;
+  if (nghttp2_session_send (h2->session) != 0)
+    {
+      ssq_net_conn_finish (conn);
+      return;
+    }
+  maybe_finish (conn);
+}
+
+gboolean
+ssq_net_h2_wants_write (SsqNetConn *conn)
+{
+  return conn->h2 != NULL && conn->mode == SSQ_NET_MODE_HTTP2 &&
+         nghttp2_session_want_write (conn->h2->session);
+}
+
+/* Reading waits while the application holds max_requests_in_flight
+ * requests, or while our answers are not read. */
+gboolean
+ssq_net_h2_paused (SsqNetConn *conn)
+{
+  return conn->h2->with_app >= conn->server->limits.max_requests_in_flight ||
+         conn->out_bytes >= OUT_HIGH;
+}
+
+gint64
+ssq_net_h2_deadline (SsqNetConn *conn)
+{
+  if (conn->h2->with_app > 0)
+    return 0;
+  return conn->h2->active_ms + (gint64) conn->server->limits.idle_timeout * 1000;
+}
+
+void
+ssq_net_h2_timeout (SsqNetConn *conn)
+{
+  gint64 deadline = ssq_net_h2_deadline (conn);
+
+  if (deadline == 0 || ssq_net_now_ms () < deadline)
+    return;
+  nghttp2_session_terminate_session (conn->h2->session, NGHTTP2_NO_ERROR);
+  ssq_net_h2_send (conn);
+  ssq_net_conn_finish (conn);
+}
+
+/* The server is stopping: streams under way finish, no new one starts. */
+void
+ssq_net_h2_goaway (SsqNetConn *conn)
+{
+  SsqNetH2 *h2 = conn->h2;
+
+  nghttp2_submit_goaway (h2->session, NGHTTP2_FLAG_NONE,
+                         nghttp2_session_get_last_proc_stream_id (h2->session),
+                         NGHTTP2_NO_ERROR, NULL, 0);
+  ssq_net_loop_defer (conn->server->loop, &conn->flush);
+}
