@@ -41,6 +41,10 @@
 #define MAX_SETTINGS      16             /* entries in one SETTINGS frame */
 #define RST_BURST         100
 #define RST_PER_SECOND    10
+/* Of a refused request's body, read and dropped before RST_STREAM: a
+ * client that sent it whole before reading our answer (curl 7.88 calls a
+ * reset before its upload ends an error) then has its 413. */
+#define DRAIN_MAX         STREAM_WINDOW
 
 struct _SsqNetH2 {
   nghttp2_session *session;
@@ -64,6 +68,8 @@ struct _SsqNetH2Stream {
   gboolean       with_app;       /* handed over whole (or its sink's done ()) */
   gboolean       in_head;        /* inside the head function */
   gboolean       refused;        /* answered before its body: what comes is dropped */
+  gboolean       answer_sent;    /* our END_STREAM is out */
+  gsize          dropped;        /* body bytes dropped after a refusal */
   gsize          header_bytes;
   guint          n_headers;
   guint          error_status;
@@ -499,6 +505,8 @@ headers_done (SsqNetH2Stream *stream)
 
   if (stream->error_status != 0)
     {
+      if (request->url->len > 0)
+        ssq_net_request_parse_target (request);   /* for the log line */
       refuse_stream (stream, stream->error_status, stream->error_message);
       return;
     }
@@ -558,6 +566,8 @@ data_chunk_cb (nghttp2_session *session,
   if (request == NULL || stream->with_app || stream->refused)
     {
       nghttp2_session_consume (session, stream_id, length);   /* dropped */
+      if (stream != NULL && (stream->dropped += length) > DRAIN_MAX && stream->answer_sent)
+        nghttp2_submit_rst_stream (session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_NO_ERROR);
       return 0;
     }
   if (request->sink != NULL)
@@ -672,10 +682,17 @@ frame_send_cb (nghttp2_session     *session,
                const nghttp2_frame *frame,
                gpointer             user_data)
 {
+  SsqNetH2 *h2 = user_data;
+  SsqNetH2Stream *stream;
+
+  if ((frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) ||
+      !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM) ||
+      (stream = stream_of (h2, frame->hd.stream_id)) == NULL)
+    return 0;
+  stream->answer_sent = TRUE;
   /* A peer still sending a body we will not read (a refusal) is told to
-   * stop once it has the whole answer (RFC 9113 8.1). */
-  if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
-      (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) &&
+   * stop once it has the whole answer (RFC 9113 8.1), after DRAIN_MAX. */
+  if (stream->dropped > DRAIN_MAX &&
       nghttp2_session_get_stream_remote_close (session, frame->hd.stream_id) == 0)
     nghttp2_submit_rst_stream (session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
                                NGHTTP2_NO_ERROR);
