@@ -407,6 +407,7 @@ ssq_net_h2_resume_body (SsqNetRequest *request)
     return;
   nghttp2_session_consume (stream->h2->session, stream->id, stream->owed);
   stream->owed = 0;
+  stream->h2->active_ms = ssq_net_now_ms ();   /* the wait was the sink's, not the peer's */
   ssq_net_loop_defer (stream->h2->conn->server->loop, &stream->h2->conn->flush);
 }
 
@@ -432,7 +433,8 @@ begin_headers_cb (nghttp2_session     *session,
   stream->request->http2 = TRUE;
   stream->request->keep_alive = TRUE;
   stream->request->stream = stream;
-  nghttp2_session_set_stream_user_data (session, stream->id, stream);
+  if (nghttp2_session_set_stream_user_data (session, stream->id, stream) != 0)
+    stream_free (stream);       /* no such stream for nghttp2: nothing will come */
   return 0;
 }
 
@@ -893,10 +895,27 @@ ssq_net_h2_paused (SsqNetConn *conn)
          conn->out_bytes >= OUT_HIGH;
 }
 
+/* A request body waiting for its sink to have room (the disk): the
+ * silence is ours, not the peer's. */
+static gboolean
+any_body_paused (SsqNetH2 *h2)
+{
+  for (GList *l = h2->streams.head; l != NULL; l = l->next)
+    {
+      SsqNetH2Stream *stream = l->data;
+
+      if (stream->request != NULL && stream->request->body_paused)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Idle: no request frame in and no answer frame out for idle_timeout,
+ * while the application holds no request and no body waits for its sink. */
 gint64
 ssq_net_h2_deadline (SsqNetConn *conn)
 {
-  if (conn->h2->with_app > 0)
+  if (conn->h2->with_app > 0 || any_body_paused (conn->h2))
     return 0;
   return conn->h2->active_ms + (gint64) conn->server->limits.idle_timeout * 1000;
 }
