@@ -24,77 +24,23 @@
  *   and PING floods by nghttp2's own bounds (set lower here);
  * - idleness: no stream activity for idle_timeout ends the connection
  *   with GOAWAY. */
-#include "ssq-net-private.h"
+#include "ssq-net-h2-private.h"
 
-#include <nghttp2/nghttp2.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
-#define STREAM_WINDOW     (256 * 1024)   /* advertised per stream */
-#define MIN_CONN_WINDOW   (1024 * 1024)
-#define HPACK_TABLE       4096           /* the default: no larger table for peers */
-#define OUT_HIGH          (128 * 1024)   /* queued before nghttp2 is told to wait */
-#define MAX_CONTINUATIONS 8
-#define MAX_OUTBOUND_ACKS 100            /* SETTINGS and PING acks not yet written */
-#define MAX_SETTINGS      16             /* entries in one SETTINGS frame */
-#define RST_BURST         100
-#define RST_PER_SECOND    10
-/* Of a refused request's body, read and dropped before RST_STREAM: a
- * client that sent it whole before reading our answer (curl 7.88 calls a
- * reset before its upload ends an error) then has its 413. */
-#define DRAIN_MAX         STREAM_WINDOW
-
-struct _SsqNetH2 {
-  nghttp2_session *session;
-  SsqNetConn      *conn;         /* not a reference: the connection owns us */
-  GQueue           streams;
-  guint            with_app;     /* requests the application holds */
-  gsize            held;         /* body bytes in memory, their connection window owed */
-  double           rst_tokens;
-  gint64           rst_ms;
-  gint64           active_ms;    /* a request frame in, or a response frame out */
-  guint            continuations;
-  gboolean         in_recv;      /* inside nghttp2_session_mem_recv () */
-  gboolean         calmed;       /* ended for resets: said once */
-};
-
-struct _SsqNetH2Stream {
-  SsqNetH2      *h2;
-  gint32         id;
-  GList          link;           /* in h2->streams */
-  SsqNetRequest *request;        /* until answered */
-  gboolean       with_app;       /* handed over whole (or its sink's done ()) */
-  gboolean       in_head;        /* inside the head function */
-  gboolean       refused;        /* answered before its body: what comes is dropped */
-  gboolean       answer_sent;    /* our END_STREAM is out */
-  gsize          dropped;        /* body bytes dropped after a refusal */
-  gsize          header_bytes;
-  guint          n_headers;
-  guint          error_status;
-  const char    *error_message;
-  gsize          held;           /* body bytes in memory */
-  gsize          owed;           /* taken by a paused sink, window not given back */
-  /* The answer's body: bytes in memory or a piece of a file. */
-  GBytes        *body;
-  int            fd;
-  goffset        body_offset;    /* of the next byte sent */
-  goffset        body_planned;   /* bytes given to DATA frames so far */
-  goffset        body_length;
-};
-
-static SsqNetH2Stream *
-stream_of (SsqNetH2 *h2,
-           gint32    id)
+SsqNetH2Stream *
+ssq_net_h2_stream_of (SsqNetH2 *h2,
+                      gint32    id)
 {
   return nghttp2_session_get_stream_user_data (h2->session, id);
 }
 
 /* The bytes of @stream's request body go back to the connection window:
  * the request no longer holds them. */
-static void
-release_held (SsqNetH2Stream *stream)
+void
+ssq_net_h2_release_held (SsqNetH2Stream *stream)
 {
   SsqNetH2 *h2 = stream->h2;
 
@@ -107,8 +53,8 @@ release_held (SsqNetH2Stream *stream)
 }
 
 /* The application's request (@stream no longer has one). */
-static void
-detach_request (SsqNetH2Stream *stream)
+void
+ssq_net_h2_detach_request (SsqNetH2Stream *stream)
 {
   SsqNetRequest *request = g_steal_pointer (&stream->request);
 
@@ -122,7 +68,7 @@ detach_request (SsqNetH2Stream *stream)
     }
   if (request != NULL)
     request->stream = NULL;
-  release_held (stream);
+  ssq_net_h2_release_held (stream);
 }
 
 static void
@@ -131,7 +77,7 @@ stream_free (SsqNetH2Stream *stream)
   SsqNetRequest *request = stream->request;
   gboolean with_app = stream->with_app;
 
-  detach_request (stream);
+  ssq_net_h2_detach_request (stream);
   /* One the application holds is its to free (its answer goes nowhere);
    * one still coming is ours, and tells its sink. */
   if (request != NULL && !with_app)
@@ -141,274 +87,6 @@ stream_free (SsqNetH2Stream *stream)
     close (stream->fd);
   g_queue_unlink (&stream->h2->streams, &stream->link);
   g_free (stream);
-}
-
-/* ---- Answers ---------------------------------------------------------- */
-
-static ssize_t
-body_read_cb (nghttp2_session     *session,
-              gint32               stream_id,
-              guint8              *buf,
-              size_t               length,
-              guint32             *data_flags,
-              nghttp2_data_source *source,
-              gpointer             user_data)
-{
-  SsqNetH2Stream *stream = source->ptr;
-  goffset n = MIN ((goffset) length, stream->body_length - stream->body_planned);
-
-  /* The bytes go out in send_data_cb, without a copy into nghttp2. */
-  *data_flags |= NGHTTP2_DATA_FLAG_NO_COPY;
-  stream->body_planned += n;
-  if (stream->body_planned == stream->body_length)
-    *data_flags |= NGHTTP2_DATA_FLAG_EOF;
-  return n;
-}
-
-/* A DATA frame: its header, then a slice of the body in memory (shared,
- * not copied) or read from the file, one frame at a time. */
-static int
-send_data_cb (nghttp2_session     *session,
-              nghttp2_frame       *frame,
-              const guint8        *framehd,
-              size_t               length,
-              nghttp2_data_source *source,
-              gpointer             user_data)
-{
-  SsqNetH2 *h2 = user_data;
-  SsqNetH2Stream *stream = source->ptr;
-  g_autoptr(GBytes) piece = NULL;
-
-  if (h2->conn->out_bytes >= OUT_HIGH)
-    return NGHTTP2_ERR_WOULDBLOCK;
-  if (stream->body != NULL)
-    piece = g_bytes_new_from_bytes (stream->body, stream->body_offset, length);
-  else if (length > 0)
-    {
-      guint8 *buf = g_malloc (length);
-      gssize n = pread (stream->fd, buf, length, stream->body_offset);
-
-      if (n != (gssize) length)
-        {
-          /* The file came up short: the length promised cannot be kept. */
-          g_free (buf);
-          return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-        }
-      piece = g_bytes_new_take (buf, length);
-    }
-  ssq_net_conn_queue_copy (h2->conn, framehd, 9);
-  if (piece != NULL)
-    ssq_net_conn_queue (h2->conn, piece);
-  stream->body_offset += length;
-  h2->active_ms = ssq_net_now_ms ();
-  return 0;
-}
-
-/* "Name: value\r\n" lines as the application writes them, into fields;
- * the ones HTTP/2 forbids (connection-specific) are left out. */
-static void
-add_extra_headers (GArray     *nv,
-                   GPtrArray  *strings,
-                   const char *extra_headers)
-{
-  static const char *const forbidden[] = { "connection", "keep-alive", "proxy-connection",
-                                           "transfer-encoding", "upgrade" };
-  g_auto(GStrv) lines = NULL;
-
-  if (extra_headers == NULL)
-    return;
-  lines = g_strsplit (extra_headers, "\r\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      char *colon = strchr (lines[i], ':');
-      char *name, *value;
-      gboolean skip = FALSE;
-
-      if (colon == NULL)
-        continue;
-      name = g_ascii_strdown (lines[i], colon - lines[i]);
-      value = g_strstrip (g_strdup (colon + 1));
-      for (guint j = 0; j < G_N_ELEMENTS (forbidden); j++)
-        skip |= g_str_equal (name, forbidden[j]);
-      g_ptr_array_add (strings, name);
-      g_ptr_array_add (strings, value);
-      if (!skip)
-        g_array_append_val (nv, ((nghttp2_nv) { (guint8 *) name, (guint8 *) value, strlen (name),
-                                                strlen (value), NGHTTP2_NV_FLAG_NONE }));
-    }
-}
-
-static void
-add_field (GArray     *nv,
-           const char *name,
-           const char *value)
-{
-  g_array_append_val (nv, ((nghttp2_nv) { (guint8 *) name, (guint8 *) value, strlen (name),
-                                          strlen (value), NGHTTP2_NV_FLAG_NONE }));
-}
-
-/* The same fields an HTTP/1.1 answer has (Content-Length for a HEAD
- * request's body too), less the connection's own. @length < 0: no body. */
-static void
-submit_answer (SsqNetH2Stream *stream,
-               guint           status,
-               const char     *content_type,
-               goffset         length,
-               const char     *extra_headers,
-               gboolean        send_body)
-{
-  SsqNetH2 *h2 = stream->h2;
-  g_autoptr(GArray) nv = g_array_new (FALSE, FALSE, sizeof (nghttp2_nv));
-  g_autoptr(GPtrArray) strings = g_ptr_array_new_with_free_func (g_free);
-  char status_text[8], length_text[24];
-  nghttp2_data_provider provider = { .source.ptr = stream, .read_callback = body_read_cb };
-
-  g_snprintf (status_text, sizeof status_text, "%u", status);
-  add_field (nv, ":status", status_text);
-  add_field (nv, "server", h2->conn->server->server_name);
-  add_field (nv, "date", ssq_net_http_date ());
-  if (status != 204 && status != 304)
-    {
-      if (length >= 0 && content_type != NULL)
-        add_field (nv, "content-type", content_type);
-      g_snprintf (length_text, sizeof length_text, "%" G_GINT64_FORMAT, MAX (length, 0));
-      add_field (nv, "content-length", length_text);
-    }
-  add_extra_headers (nv, strings, extra_headers);
-  stream->body_length = send_body ? length : 0;
-  if (nghttp2_submit_response (h2->session, stream->id, (nghttp2_nv *) nv->data, nv->len,
-                               send_body && length > 0 ? &provider : NULL) != 0)
-    nghttp2_submit_rst_stream (h2->session, NGHTTP2_FLAG_NONE, stream->id,
-                               NGHTTP2_INTERNAL_ERROR);
-  ssq_net_loop_defer (h2->conn->server->loop, &h2->conn->flush);
-}
-
-gboolean
-ssq_net_h2_answerable (SsqNetRequest *request)
-{
-  SsqNetH2Stream *stream = request->stream;
-
-  return stream != NULL && stream->with_app && stream->request == request &&
-         request->conn->mode == SSQ_NET_MODE_HTTP2;
-}
-
-gboolean
-ssq_net_h2_in_head (SsqNetRequest *request)
-{
-  return request->stream != NULL && request->stream->in_head;
-}
-
-/* The application's answer (ssq_net_request_respond () or _respond_file ():
- * @fd >= 0 for a file body, which is taken). Frees @request. */
-void
-ssq_net_h2_respond (SsqNetRequest *request,
-                    guint          status,
-                    const char    *content_type,
-                    char          *body,
-                    gsize          length,
-                    int            fd,
-                    goffset        offset,
-                    goffset        file_length,
-                    const char    *extra_headers)
-{
-  SsqNetH2Stream *stream = request->stream;
-  gboolean send_body = g_strcmp0 (request->method, "HEAD") != 0 && status != 204 &&
-                       status != 304;
-
-  detach_request (stream);
-  ssq_net_http_log_request (request->conn->server, request, status);
-  if (fd >= 0)
-    {
-      if (send_body)
-        {
-          stream->fd = fd;
-          stream->body_offset = offset;
-          posix_fadvise (fd, offset, file_length, POSIX_FADV_SEQUENTIAL);
-        }
-      else
-        close (fd);
-      submit_answer (stream, status, content_type, file_length, extra_headers, send_body);
-    }
-  else
-    {
-      if (body != NULL && send_body)
-        stream->body = g_bytes_new_take (g_steal_pointer (&body), length);
-      submit_answer (stream, status, content_type, body != NULL || stream->body ? (goffset) length : -1,
-                     extra_headers, send_body && stream->body != NULL);
-      g_free (body);
-    }
-  ssq_net_request_free (request);
-}
-
-/* The transport's own answer to a request it will not hand over (413,
- * 431, 400): the stream ends, the connection goes on. */
-static void
-refuse_stream (SsqNetH2Stream *stream,
-               guint           status,
-               const char     *message)
-{
-  SsqNetServer *server = stream->h2->conn->server;
-  gsize len = 0;
-  char *body = server->error_func ? server->error_func (status, message, &len) : NULL;
-  SsqNetRequest *request = g_steal_pointer (&stream->request);
-
-  stream->refused = TRUE;
-  release_held (stream);
-  ssq_net_http_log_request (server, request, status);
-  if (body != NULL)
-    stream->body = g_bytes_new_take (body, len);
-  submit_answer (stream, status, "application/json", body != NULL ? (goffset) len : -1, NULL,
-                 body != NULL);
-  if (request != NULL)
-    {
-      request->stream = NULL;
-      ssq_net_request_free (request);     /* a sink hears abort () */
-    }
-}
-
-void
-ssq_net_h2_refuse (SsqNetRequest *request,
-                   guint          status,
-                   const char    *content_type,
-                   char          *body,
-                   gsize          length,
-                   const char    *extra_headers)
-{
-  SsqNetH2Stream *stream = request->stream;
-
-  if (ssq_net_h2_answerable (request))
-    {
-      ssq_net_h2_respond (request, status, content_type, body, length, -1, 0, 0, extra_headers);
-      return;
-    }
-  g_return_if_fail (stream != NULL && stream->request == request);
-  request->sink = NULL;                   /* refused: no abort () */
-  stream->request = NULL;
-  stream->refused = TRUE;
-  request->stream = NULL;
-  release_held (stream);
-  ssq_net_http_log_request (request->conn->server, request, status);
-  if (body != NULL)
-    stream->body = g_bytes_new_take (body, length);
-  submit_answer (stream, status, content_type, body != NULL ? (goffset) length : -1,
-                 extra_headers, body != NULL);
-  ssq_net_request_free (request);
-}
-
-void
-ssq_net_h2_resume_body (SsqNetRequest *request)
-{
-  SsqNetH2Stream *stream = request->stream;
-
-  if (!request->body_paused)
-    return;
-  request->body_paused = FALSE;
-  if (stream == NULL || stream->owed == 0)
-    return;
-  nghttp2_session_consume (stream->h2->session, stream->id, stream->owed);
-  stream->owed = 0;
-  stream->h2->active_ms = ssq_net_now_ms ();   /* the wait was the sink's, not the peer's */
-  ssq_net_loop_defer (stream->h2->conn->server->loop, &stream->h2->conn->flush);
 }
 
 /* ---- Requests --------------------------------------------------------- */
@@ -461,7 +139,7 @@ header_cb (nghttp2_session     *session,
 {
   SsqNetH2 *h2 = user_data;
   const SsqNetLimits *limits = &h2->conn->server->limits;
-  SsqNetH2Stream *stream = stream_of (h2, frame->hd.stream_id);
+  SsqNetH2Stream *stream = ssq_net_h2_stream_of (h2, frame->hd.stream_id);
   SsqNetRequest *request;
 
   /* Trailers, and what follows a refusal, are dropped unkept. */
@@ -509,12 +187,12 @@ headers_done (SsqNetH2Stream *stream)
     {
       if (request->url->len > 0)
         ssq_net_request_parse_target (request);   /* for the log line */
-      refuse_stream (stream, stream->error_status, stream->error_message);
+      ssq_net_h2_refuse_stream (stream, stream->error_status, stream->error_message);
       return;
     }
   if (request->method == NULL || !ssq_net_request_parse_target (request))
     {
-      refuse_stream (stream, 400, "Malformed request target");
+      ssq_net_h2_refuse_stream (stream, 400, "Malformed request target");
       return;
     }
   if (server->head_func != NULL)
@@ -529,7 +207,7 @@ headers_done (SsqNetH2Stream *stream)
   if (length_text != NULL &&
       (!g_ascii_string_to_unsigned (length_text, 10, 0, G_MAXUINT64, &length, NULL) ||
        length > (request->sink != NULL ? request->body_limit : server->limits.max_body_size)))
-    refuse_stream (stream, 413, "Request body too large");
+    ssq_net_h2_refuse_stream (stream, 413, "Request body too large");
 }
 
 /* The body is whole: the request goes to the application, or to the sink
@@ -561,7 +239,7 @@ data_chunk_cb (nghttp2_session *session,
                gpointer         user_data)
 {
   SsqNetH2 *h2 = user_data;
-  SsqNetH2Stream *stream = stream_of (h2, stream_id);
+  SsqNetH2Stream *stream = ssq_net_h2_stream_of (h2, stream_id);
   SsqNetRequest *request = stream != NULL ? stream->request : NULL;
 
   h2->active_ms = ssq_net_now_ms ();
@@ -578,7 +256,7 @@ data_chunk_cb (nghttp2_session *session,
       if (request->body_received > request->body_limit)
         {
           nghttp2_session_consume (session, stream_id, length);
-          refuse_stream (stream, 413, "Request body too large");
+          ssq_net_h2_refuse_stream (stream, 413, "Request body too large");
           return 0;
         }
       /* What a paused sink still takes is bounded by the stream window:
@@ -597,7 +275,7 @@ data_chunk_cb (nghttp2_session *session,
   if ((request->body != NULL ? request->body->len : 0) + length > h2->conn->server->limits.max_body_size)
     {
       nghttp2_session_consume (session, stream_id, length);
-      refuse_stream (stream, 413, "Request body too large");
+      ssq_net_h2_refuse_stream (stream, 413, "Request body too large");
       return 0;
     }
   if (request->body == NULL)
@@ -632,7 +310,7 @@ frame_recv_cb (nghttp2_session     *session,
                gpointer             user_data)
 {
   SsqNetH2 *h2 = user_data;
-  SsqNetH2Stream *stream = stream_of (h2, frame->hd.stream_id);
+  SsqNetH2Stream *stream = ssq_net_h2_stream_of (h2, frame->hd.stream_id);
 
   switch (frame->hd.type)
     {
@@ -689,7 +367,7 @@ frame_send_cb (nghttp2_session     *session,
 
   if ((frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) ||
       !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM) ||
-      (stream = stream_of (h2, frame->hd.stream_id)) == NULL)
+      (stream = ssq_net_h2_stream_of (h2, frame->hd.stream_id)) == NULL)
     return 0;
   stream->answer_sent = TRUE;
   /* A peer still sending a body we will not read (a refusal) is told to
@@ -708,7 +386,7 @@ stream_close_cb (nghttp2_session *session,
                  gpointer         user_data)
 {
   SsqNetH2 *h2 = user_data;
-  SsqNetH2Stream *stream = stream_of (h2, stream_id);
+  SsqNetH2Stream *stream = ssq_net_h2_stream_of (h2, stream_id);
 
   if (stream == NULL)
     return 0;
@@ -742,7 +420,7 @@ make_callbacks (void)
   if (nghttp2_session_callbacks_new (&cb) != 0)
     return NULL;
   nghttp2_session_callbacks_set_send_callback (cb, send_cb);
-  nghttp2_session_callbacks_set_send_data_callback (cb, send_data_cb);
+  nghttp2_session_callbacks_set_send_data_callback (cb, ssq_net_h2_send_data_cb);
   nghttp2_session_callbacks_set_on_begin_headers_callback (cb, begin_headers_cb);
   nghttp2_session_callbacks_set_on_header_callback (cb, header_cb);
   nghttp2_session_callbacks_set_on_frame_recv_callback (cb, frame_recv_cb);
