@@ -39,6 +39,7 @@ ssq_server_config_new (void)
   c->max_headers = 64;
   c->header_timeout = 10;
   c->max_requests_in_flight = 32;
+  c->max_streams = 100;
   c->max_sessions_per_user = 32;
   c->sync_batch = SSQ_SYNC_PER_CONVERSATION;
   c->send_queue_max = 4 * 1024 * 1024;
@@ -62,6 +63,7 @@ ssq_server_config_new (void)
   c->metrics_access = SSQ_METRICS_ACCESS_LOOPBACK;
   c->tls_enabled = TRUE;
   c->tls_plain_http = SSQ_TLS_PLAIN_LOOPBACK;
+  c->tls_http2 = TRUE;
   c->features_media = TRUE;
   /* On: a LAN chat is found without typing an address. It announces only
    * what GET /api/v1/server tells anyone anyway (and no loopback server). */
@@ -423,6 +425,7 @@ read_all (SsqServerConfig  *config,
   READ_UINT ("limits", "max_headers", max_headers, 1000);
   READ_UINT ("limits", "header_timeout", header_timeout, 3600);
   READ_UINT ("limits", "max_requests_in_flight", max_requests_in_flight, 100000);
+  READ_UINT ("limits", "max_streams", max_streams, 1000);
   READ_UINT ("limits", "sync_batch", sync_batch, SSQ_SYNC_PER_CONVERSATION);
   READ_UINT ("limits", "send_queue_max", send_queue_max, G_MAXUINT32);
   READ_UINT ("limits", "idle_timeout", idle_timeout, 86400);
@@ -448,6 +451,7 @@ read_all (SsqServerConfig  *config,
   read_string (r, "metrics", "token", &config->metrics_token);
 
   if (!read_bool (r, "tls", "enabled", &config->tls_enabled, error) ||
+      !read_bool (r, "tls", "http2", &config->tls_http2, error) ||
       !read_choice (r, "tls", "plain_http", "loopback none any", &config->tls_plain_http, error))
     return FALSE;
   read_string (r, "tls", "certificate", &config->tls_certificate);

@@ -35,7 +35,9 @@ typedef struct {
   guint    max_header_size;      /* bytes of an HTTP request line and headers */
   guint    max_headers;          /* header fields of one HTTP request */
   guint    header_timeout;       /* seconds for a request's headers to arrive */
-  guint    max_requests_in_flight; /* WebSocket requests of one session awaiting a reply */
+  guint    max_requests_in_flight; /* WebSocket requests of one session awaiting a reply
+                                    * (and HTTP/2 requests of one connection) */
+  guint    max_streams;          /* HTTP/2 streams open at once on one connection */
   guint    max_sessions_per_user;
   guint    sync_batch;           /* messages per conversation in one sync (at most 1000) */
   guint    send_queue_max;       /* bytes queued to one WebSocket peer before it is cut off */
@@ -70,6 +72,7 @@ typedef struct {
   char    *tls_certificate;      /* PEM, the certificate then its chain; NULL: our own */
   char    *tls_key;              /* PEM, its private key */
   guint    tls_plain_http;       /* SsqTlsPlain: who may still speak plain HTTP */
+  gboolean tls_http2;            /* ALPN offers h2 (with libnghttp2) */
 
   /* [features] */
   gboolean features_media;       /* uploads, downloads, thumbnails */

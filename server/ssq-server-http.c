@@ -727,6 +727,8 @@ ssq_server_http_setup (SsqServer  *server,
     .max_body_size = config->max_body_size,
     .max_message_size = config->max_frame_size,
     .send_queue_max = config->send_queue_max,
+    .max_streams = config->max_streams,
+    .max_requests_in_flight = config->max_requests_in_flight,
   };
 
   server->net = ssq_net_server_new (&limits, "supersoniq/" SSQ_VERSION, request_cb,
@@ -735,5 +737,6 @@ ssq_server_http_setup (SsqServer  *server,
     return FALSE;
   ssq_net_server_set_head_func (server->net, head_cb);
   ssq_net_server_set_log_requests (server->net, config->log_requests);
+  ssq_net_server_set_http2 (server->net, config->tls_http2);
   return TRUE;
 }

@@ -465,6 +465,7 @@ ssq_server_shutdown (SsqServer *self,
   ssq_net_server_stop_listening (self->net);
   /* Not offered on the LAN any more while the last sessions close. */
   g_clear_pointer (&self->discovery, ssq_server_discovery_free);
+  ssq_net_server_goaway (self->net);
   ssq_server_writer_flush (self->writer);
   sessions = ssq_server_hub_sessions (self->hub);
   for (guint i = 0; i < sessions->len; i++)

@@ -83,7 +83,8 @@ ssq_net_conn_unref (SsqNetConn *conn)
 gboolean
 ssq_net_conn_is_open (SsqNetConn *conn)
 {
-  return conn->mode == SSQ_NET_MODE_HTTP || conn->mode == SSQ_NET_MODE_WEBSOCKET;
+  return conn->mode == SSQ_NET_MODE_HTTP || conn->mode == SSQ_NET_MODE_WEBSOCKET ||
+         conn->mode == SSQ_NET_MODE_HTTP2;
 }
 
 gsize
@@ -148,6 +149,8 @@ ssq_net_conn_close (SsqNetConn        *conn,
       ssq_net_ws_closed (conn, reason);
       g_clear_pointer (&conn->ws, ssq_net_ws_free);
     }
+  if (conn->h2 != NULL)
+    ssq_net_h2_closed (conn);
   ssq_net_conn_unref (conn);
 }
 
@@ -434,11 +437,18 @@ conn_flush (SsqNetDeferred *deferred)
       ssq_net_conn_close (conn, SSQ_NET_CLOSE_SLOW);
       return;
     }
+  /* HTTP/2: nghttp2's frames into the queue, as much as it may hold. */
+  ssq_net_h2_send (conn);
+  if (conn->mode == SSQ_NET_MODE_CLOSED)
+    return;
   if (!write_queue (conn) || !write_file (conn))
     {
       ssq_net_conn_close (conn, SSQ_NET_CLOSE_ERROR);
       return;
     }
+  /* Written without blocking, and nghttp2 has more: another round. */
+  if (!conn->write_blocked && ssq_net_h2_wants_write (conn))
+    ssq_net_loop_defer (conn->server->loop, &conn->flush);
   if (!ssq_net_conn_has_output (conn) && conn->close_after_flush)
     {
       conn->close_after_flush = FALSE;
@@ -450,7 +460,8 @@ conn_flush (SsqNetDeferred *deferred)
       conn->queue_paused = FALSE;
       ssq_net_loop_defer (conn->server->loop, &conn->resume);
     }
-  if (conn->mode == SSQ_NET_MODE_HTTP && !ssq_net_conn_has_output (conn) &&
+  if ((conn->mode == SSQ_NET_MODE_HTTP || conn->mode == SSQ_NET_MODE_HTTP2) &&
+      !ssq_net_conn_has_output (conn) &&
       (conn->pending != NULL || ssq_net_tls_buffered (conn)))
     ssq_net_loop_defer (conn->server->loop, &conn->resume);
   ssq_net_conn_update_reading (conn);
@@ -466,6 +477,8 @@ paused (SsqNetConn *conn)
     return FALSE;
   /* HTTP: the next request waits until the last answer has left, so a
    * client that pipelines without reading holds one answer, not many. */
+  if (conn->mode == SSQ_NET_MODE_HTTP2)
+    return conn->app_paused || conn->queue_paused || ssq_net_h2_paused (conn);
   return conn->app_paused || conn->queue_paused ||
          (conn->mode == SSQ_NET_MODE_HTTP &&
           (ssq_net_http_busy (conn) || ssq_net_conn_has_output (conn)));
@@ -536,6 +549,9 @@ process (SsqNetConn   *conn,
           break;
         case SSQ_NET_MODE_WEBSOCKET:
           n = ssq_net_ws_feed (conn, data + done, length - done);
+          break;
+        case SSQ_NET_MODE_HTTP2:
+          n = ssq_net_h2_feed (conn, data + done, length - done);
           break;
         case SSQ_NET_MODE_LINGER:
         case SSQ_NET_MODE_HANDSHAKE:
@@ -692,6 +708,17 @@ handshake_step (SsqNetConn *conn)
     case 1:
       conn->mode = SSQ_NET_MODE_HTTP;
       conn->read_ms = ssq_net_now_ms ();
+      /* ALPN chose the codec: HTTP/2, or HTTP/1.1 (and WebSocket). */
+      if (ssq_net_tls_alpn_is_h2 (conn))
+        {
+          if (!ssq_net_h2_start (conn))
+            {
+              ssq_net_conn_close (conn, SSQ_NET_CLOSE_ERROR);
+              return;
+            }
+          conn->mode = SSQ_NET_MODE_HTTP2;
+          g_clear_pointer (&conn->http, ssq_net_http_free);
+        }
       if (ssq_net_tls_buffered (conn))
         read_some (conn);
       return;
@@ -761,6 +788,8 @@ next_deadline (SsqNetConn *conn)
     }
   if (conn->mode == SSQ_NET_MODE_WEBSOCKET && ssq_net_ws_closing (conn))
     deadline = MIN (deadline, conn->linger_until);
+  if (conn->mode == SSQ_NET_MODE_HTTP2 && ssq_net_h2_deadline (conn) > 0)
+    deadline = MIN (deadline, ssq_net_h2_deadline (conn));
   return deadline == G_MAXINT64 ? 0 : deadline;
 }
 
@@ -808,6 +837,8 @@ conn_timeout (SsqNetTimer *timer)
                now - conn->read_ms >= idle)
         ssq_net_http_timeout (conn, in_headers);
     }
+  else if (conn->mode == SSQ_NET_MODE_HTTP2)
+    ssq_net_h2_timeout (conn);
   else if (conn->mode == SSQ_NET_MODE_WEBSOCKET && ssq_net_ws_closing (conn) &&
            now >= conn->linger_until)
     ssq_net_conn_close (conn, SSQ_NET_CLOSE_NORMAL);     /* no answer to our close */

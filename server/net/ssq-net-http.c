@@ -17,27 +17,6 @@
 
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
-struct _SsqNetRequest {
-  SsqNetConn *conn;         /* a reference, from the request's first byte */
-  char       *method;
-  GString    *url;
-  char       *path;
-  GHashTable *query;
-  GPtrArray  *headers;      /* name, value, name, value, ... */
-  GByteArray *body;
-  gint64      start_us;
-  gboolean    keep_alive;
-  gboolean    upgrade;
-  gboolean    in_value;     /* the last header callback was a value */
-
-  /* A body that streams to a sink instead of into body. */
-  const SsqNetBodySink *sink;
-  gpointer    sink_data;
-  guint64     body_limit;
-  guint64     body_received;
-  gboolean    body_paused;  /* the sink is full: the connection waits */
-};
-
 struct _SsqNetHttp {
   http_parser    parser;
   SsqNetRequest *building;   /* being parsed */
@@ -54,9 +33,22 @@ struct _SsqNetHttp {
   gboolean       complete;
 };
 
+/* A request begun on @conn: its head and body are still to come. */
+SsqNetRequest *
+ssq_net_request_new (SsqNetConn *conn)
+{
+  SsqNetRequest *request = g_new0 (SsqNetRequest, 1);
+
+  request->conn = ssq_net_conn_ref (conn);
+  request->url = g_string_new (NULL);
+  request->headers = g_ptr_array_new_with_free_func (g_free);
+  request->start_us = g_get_monotonic_time ();
+  return request;
+}
+
 /* A request whose body never came whole tells its sink. */
-static void
-request_free (SsqNetRequest *request)
+void
+ssq_net_request_free (SsqNetRequest *request)
 {
   const SsqNetBodySink *sink = g_steal_pointer (&request->sink);
 
@@ -86,7 +78,7 @@ ssq_net_http_free (SsqNetHttp *http)
 {
   if (http == NULL)
     return;
-  g_clear_pointer (&http->building, request_free);
+  g_clear_pointer (&http->building, ssq_net_request_free);
   g_free (http);
 }
 
@@ -162,13 +154,9 @@ on_message_begin (http_parser *parser)
 {
   SsqNetConn *conn = parser->data;
   SsqNetHttp *http = conn->http;
-  SsqNetRequest *request = g_new0 (SsqNetRequest, 1);
+  SsqNetRequest *request = ssq_net_request_new (conn);
 
-  request->conn = ssq_net_conn_ref (conn);
-  request->url = g_string_new (NULL);
-  request->headers = g_ptr_array_new_with_free_func (g_free);
-  request->start_us = g_get_monotonic_time ();
-  g_clear_pointer (&http->building, request_free);
+  g_clear_pointer (&http->building, ssq_net_request_free);
   http->building = request;
   http->headers_done = FALSE;
   http->complete = FALSE;
@@ -236,8 +224,9 @@ on_header_value (http_parser *parser,
   return 0;
 }
 
-static gboolean
-split_url (SsqNetRequest *request)
+/* The request target, origin form: the path and the query's parameters. */
+gboolean
+ssq_net_request_parse_target (SsqNetRequest *request)
 {
   struct http_parser_url u;
   const char *url = request->url->str;
@@ -288,7 +277,7 @@ on_headers_complete (http_parser *parser)
   request->method = g_strdup (http_method_str (parser->method));
   request->keep_alive = http_should_keep_alive (parser);
   request->upgrade = parser->upgrade;
-  if (!split_url (request))
+  if (!ssq_net_request_parse_target (request))
     return fail (parser, 400, "Malformed request target");
   if (!host_ok (parser, request))
     return fail (parser, 400, "An HTTP/1.1 request needs one Host header");
@@ -396,16 +385,17 @@ append_path (GString    *out,
  * never the query, the headers or the body. @request may be a request cut
  * short (no method or path yet). Built without allocating but the path,
  * and handed to the writer as fields (journald keeps them). */
-static void
-log_request (SsqNetServer  *server,
-             SsqNetRequest *request,
-             guint          status)
+void
+ssq_net_http_log_request (SsqNetServer  *server,
+                          SsqNetRequest *request,
+                          guint          status)
 {
   char status_text[8];
   char ms_text[G_ASCII_DTOSTR_BUF_SIZE];
   char message[320];
   GString *path;
   const char *method = request != NULL && request->method != NULL ? request->method : "-";
+  gboolean http2 = request != NULL && request->http2;
   gint64 start_us = request != NULL ? request->start_us : 0;
   double ms = start_us > 0 ? (g_get_monotonic_time () - start_us) / 1000.0 : 0;
 
@@ -418,8 +408,9 @@ log_request (SsqNetServer  *server,
     g_string_append_c (path, '-');
   g_snprintf (status_text, sizeof status_text, "%u", status);
   g_ascii_formatd (ms_text, sizeof ms_text, "%.1f", ms);
-  g_snprintf (message, sizeof message, "%.16s %s %s %s ms", method, path->str, status_text,
-              ms_text);
+  /* HTTP/1.1 lines as they always were; HTTP/2 ones say so at the end. */
+  g_snprintf (message, sizeof message, "%.16s %s %s %s ms%s", method, path->str, status_text,
+              ms_text, http2 ? " HTTP/2" : "");
   {
     const GLogField fields[] = {
       { "MESSAGE", message, -1 },
@@ -428,6 +419,7 @@ log_request (SsqNetServer  *server,
       { "SSQ_HTTP_PATH", path->str, -1 },
       { "SSQ_HTTP_STATUS", status_text, -1 },
       { "SSQ_HTTP_MS", ms_text, -1 },
+      { "SSQ_HTTP_VERSION", http2 ? "2" : "1.1", -1 },
     };
 
     g_log_structured_array (G_LOG_LEVEL_INFO, fields, G_N_ELEMENTS (fields));
@@ -467,8 +459,8 @@ reason_phrase (guint status)
 }
 
 /* The Date header, formatted once a second. */
-static const char *
-http_date (void)
+const char *
+ssq_net_http_date (void)
 {
   static char text[64];
   static gint64 formatted_at = -1;
@@ -498,7 +490,7 @@ queue_head (SsqNetConn  *conn,
   g_autoptr(GBytes) head_bytes = NULL;
 
   g_string_append_printf (head, "HTTP/1.1 %u %s\r\nServer: %s\r\nDate: %s\r\n", status,
-                          reason_phrase (status), conn->server->server_name, http_date ());
+                          reason_phrase (status), conn->server->server_name, ssq_net_http_date ());
   if (status != 204 && status != 304)
     {
       if (length >= 0 && content_type != NULL)
@@ -548,11 +540,11 @@ ssq_net_http_error (SsqNetConn *conn,
   gsize len = 0;
   char *body = server->error_func ? server->error_func (status, message, &len) : NULL;
 
-  log_request (server, conn->http != NULL ? conn->http->building : NULL, status);
+  ssq_net_http_log_request (server, conn->http != NULL ? conn->http->building : NULL, status);
   if (conn->http != NULL)
     {
       conn->http->error_status = status;
-      g_clear_pointer (&conn->http->building, request_free);
+      g_clear_pointer (&conn->http->building, ssq_net_request_free);
     }
   queue_response (conn, status, "application/json", body, len, NULL, FALSE, FALSE);
   ssq_net_conn_finish (conn);
@@ -609,7 +601,7 @@ ssq_net_http_feed (SsqNetConn   *conn,
     {
       /* Refused by the application, whose answer is queued: what follows
        * is not read. */
-      g_clear_pointer (&http->building, request_free);
+      g_clear_pointer (&http->building, ssq_net_request_free);
       ssq_net_conn_finish (conn);
       return length;
     }
@@ -703,6 +695,8 @@ answerable (SsqNetRequest *request)
 {
   SsqNetConn *conn = request->conn;
 
+  if (request->http2)
+    return ssq_net_h2_answerable (request);
   return conn->mode == SSQ_NET_MODE_HTTP && conn->http != NULL &&
          conn->http->in_flight == request;
 }
@@ -725,12 +719,17 @@ ssq_net_request_respond (SsqNetRequest *request,
   if (!answerable (request))
     {
       g_free (body);
-      request_free (request);
+      ssq_net_request_free (request);
+      return;
+    }
+  if (request->http2)
+    {
+      ssq_net_h2_respond (request, status, content_type, body, length, -1, 0, 0, extra_headers);
       return;
     }
   conn->http->in_flight = NULL;
   conn->read_ms = ssq_net_now_ms ();    /* the idle time starts after the answer */
-  log_request (conn->server, request, status);
+  ssq_net_http_log_request (conn->server, request, status);
   queue_response (conn, status, content_type, body, length, extra_headers,
                   request->keep_alive && !request->upgrade,
                   g_strcmp0 (request->method, "HEAD") == 0);
@@ -743,7 +742,7 @@ ssq_net_request_respond (SsqNetRequest *request,
       ssq_net_conn_update_reading (conn);
       ssq_net_conn_rearm (conn);
     }
-  request_free (request);
+  ssq_net_request_free (request);
 }
 
 /**
@@ -767,12 +766,18 @@ ssq_net_request_respond_file (SsqNetRequest *request,
   if (!answerable (request))
     {
       close (fd);
-      request_free (request);
+      ssq_net_request_free (request);
+      return;
+    }
+  if (request->http2)
+    {
+      ssq_net_h2_respond (request, status, content_type, NULL, 0, fd, offset, length,
+                          extra_headers);
       return;
     }
   conn->http->in_flight = NULL;
   conn->read_ms = ssq_net_now_ms ();
-  log_request (conn->server, request, status);
+  ssq_net_http_log_request (conn->server, request, status);
   queue_head (conn, status, content_type, length, extra_headers, keep_alive);
   if (g_strcmp0 (request->method, "HEAD") != 0 && status != 204 && status != 304)
     ssq_net_conn_queue_file (conn, fd, offset, length);
@@ -786,7 +791,7 @@ ssq_net_request_respond_file (SsqNetRequest *request,
       ssq_net_conn_update_reading (conn);
       ssq_net_conn_rearm (conn);
     }
-  request_free (request);
+  ssq_net_request_free (request);
 }
 
 /**
@@ -802,6 +807,14 @@ ssq_net_request_stream_body (SsqNetRequest        *request,
                              gpointer              sink_data,
                              guint64               limit)
 {
+  if (request->http2)
+    {
+      g_return_if_fail (ssq_net_h2_in_head (request));
+      request->sink = sink;
+      request->sink_data = sink_data;
+      request->body_limit = limit;
+      return;
+    }
   g_return_if_fail (request->conn->http != NULL && request->conn->http->in_head);
   g_return_if_fail (request->conn->http->building == request);
 
@@ -820,6 +833,11 @@ ssq_net_request_resume_body (SsqNetRequest *request)
 {
   SsqNetConn *conn = request->conn;
 
+  if (request->http2)
+    {
+      ssq_net_h2_resume_body (request);
+      return;
+    }
   if (!request->body_paused)
     return;
   request->body_paused = FALSE;
@@ -851,6 +869,11 @@ ssq_net_request_refuse (SsqNetRequest *request,
   SsqNetConn *conn = request->conn;
   SsqNetHttp *http = conn->http;
 
+  if (request->http2)
+    {
+      ssq_net_h2_refuse (request, status, content_type, body, length, extra_headers);
+      return;
+    }
   if (answerable (request))
     {
       request->keep_alive = FALSE;
@@ -861,13 +884,13 @@ ssq_net_request_refuse (SsqNetRequest *request,
   request->sink = NULL;
   http->error_status = status;
   http->answered = TRUE;
-  log_request (conn->server, request, status);
+  ssq_net_http_log_request (conn->server, request, status);
   queue_response (conn, status, content_type, body, length, extra_headers, FALSE, FALSE);
   if (http->in_parser)
     http_parser_pause (&http->parser, 1);   /* ssq_net_http_feed () ends it */
   else
     {
-      g_clear_pointer (&http->building, request_free);
+      g_clear_pointer (&http->building, ssq_net_request_free);
       ssq_net_conn_finish (conn);
     }
 }
@@ -911,7 +934,7 @@ ssq_net_request_accept_websocket (SsqNetRequest           *request,
 
   if (!answerable (request))
     {
-      request_free (request);
+      ssq_net_request_free (request);
       return NULL;
     }
   if (key != NULL)
@@ -938,7 +961,7 @@ ssq_net_request_accept_websocket (SsqNetRequest           *request,
                           "Sec-WebSocket-Accept: %s\r\n\r\n",
                           conn->server->server_name, accept);
   ssq_net_conn_queue_copy (conn, head, strlen (head));
-  log_request (conn->server, request, 101);
+  ssq_net_http_log_request (conn->server, request, 101);
 
   conn->http->in_flight = NULL;
   g_clear_pointer (&conn->http, ssq_net_http_free);
@@ -949,6 +972,6 @@ ssq_net_request_accept_websocket (SsqNetRequest           *request,
   ssq_net_conn_update_reading (conn);
   ssq_net_conn_rearm (conn);
   ssq_net_conn_ref (conn);
-  request_free (request);
+  ssq_net_request_free (request);
   return conn;
 }

@@ -4,6 +4,7 @@
  * read from it and write to it; ssq-net-server.c accepts and counts. */
 #pragma once
 
+#include "ssq-config.h"
 #include "ssq-net.h"
 #include "ssq-net-loop.h"
 
@@ -21,6 +22,7 @@ typedef enum {
   SSQ_NET_MODE_HANDSHAKE,    /* before HTTP: the first byte, then TLS's handshake */
   SSQ_NET_MODE_HTTP,
   SSQ_NET_MODE_WEBSOCKET,
+  SSQ_NET_MODE_HTTP2,        /* ALPN h2: streams of requests (ssq-net-h2.c) */
   SSQ_NET_MODE_LINGER,       /* our side is done; dropping what still comes */
   SSQ_NET_MODE_CLOSED,
 } SsqNetMode;
@@ -29,6 +31,33 @@ typedef struct _SsqNetHttp SsqNetHttp;
 typedef struct _SsqNetWs   SsqNetWs;
 typedef struct _SsqNetTls  SsqNetTls;
 typedef struct _SsqNetTlsCreds SsqNetTlsCreds;
+typedef struct _SsqNetH2   SsqNetH2;
+typedef struct _SsqNetH2Stream SsqNetH2Stream;
+
+/* A request, whichever HTTP it came in: HTTP/1.1 (ssq-net-http.c) or a
+ * stream of HTTP/2 (ssq-net-h2.c). */
+struct _SsqNetRequest {
+  SsqNetConn *conn;         /* a reference, from the request's first byte */
+  char       *method;
+  GString    *url;
+  char       *path;
+  GHashTable *query;
+  GPtrArray  *headers;      /* name, value, name, value, ... */
+  GByteArray *body;
+  gint64      start_us;
+  gboolean    keep_alive;
+  gboolean    upgrade;
+  gboolean    in_value;     /* the last header callback was a value */
+  gboolean    http2;        /* came on an HTTP/2 stream */
+  SsqNetH2Stream *stream;   /* HTTP/2: its stream, NULL once the stream is gone */
+
+  /* A body that streams to a sink instead of into body. */
+  const SsqNetBodySink *sink;
+  gpointer    sink_data;
+  guint64     body_limit;
+  guint64     body_received;
+  gboolean    body_paused;  /* the sink is full: the connection (HTTP/1.1) or stream waits */
+};
 
 /* A response body read from a file as the socket drains (sendfile), after
  * everything queued before it: never in our memory. */
@@ -70,6 +99,7 @@ struct _SsqNetConn {
 
   SsqNetHttp     *http;           /* HTTP mode */
   SsqNetWs       *ws;             /* WebSocket mode */
+  SsqNetH2       *h2;             /* HTTP/2 mode */
 };
 
 struct _SsqNetServer {
@@ -93,6 +123,7 @@ struct _SsqNetServer {
   gnutls_datum_t     tls_ticket_key;
   guint8            *tls_stage;     /* small pieces gathered into one record */
   SsqNetPlain        plain;         /* who may skip TLS */
+  gboolean           http2;         /* ALPN offers h2 */
 };
 
 /* ssq-net-conn.c */
@@ -139,6 +170,70 @@ void        ssq_net_http_error        (SsqNetConn   *conn,
                                        guint         status,
                                        const char   *message);
 
+SsqNetRequest *ssq_net_request_new    (SsqNetConn   *conn);
+void        ssq_net_request_free      (SsqNetRequest *request);
+gboolean    ssq_net_request_parse_target (SsqNetRequest *request);
+void        ssq_net_http_log_request  (SsqNetServer  *server,
+                                       SsqNetRequest *request,
+                                       guint          status);
+const char *ssq_net_http_date         (void);
+
+/* ssq-net-h2.c: HTTP/2 on a connection whose ALPN chose h2. Without
+ * libnghttp2 ALPN never offers h2 and these are never called. */
+#if HAVE_NGHTTP2
+gboolean    ssq_net_h2_start          (SsqNetConn   *conn);
+void        ssq_net_h2_free           (SsqNetH2     *h2);
+gsize       ssq_net_h2_feed           (SsqNetConn   *conn,
+                                       const guint8 *data,
+                                       gsize         length);
+void        ssq_net_h2_send           (SsqNetConn   *conn);
+gboolean    ssq_net_h2_wants_write    (SsqNetConn   *conn);
+gboolean    ssq_net_h2_paused         (SsqNetConn   *conn);
+gint64      ssq_net_h2_deadline       (SsqNetConn   *conn);
+void        ssq_net_h2_timeout        (SsqNetConn   *conn);
+void        ssq_net_h2_closed         (SsqNetConn   *conn);
+void        ssq_net_h2_goaway         (SsqNetConn   *conn);
+void        ssq_net_h2_respond        (SsqNetRequest *request,
+                                       guint          status,
+                                       const char    *content_type,
+                                       char          *body,
+                                       gsize          length,
+                                       int            fd,
+                                       goffset        offset,
+                                       goffset        file_length,
+                                       const char    *extra_headers);
+gboolean    ssq_net_h2_answerable     (SsqNetRequest *request);
+gboolean    ssq_net_h2_in_head        (SsqNetRequest *request);
+void        ssq_net_h2_resume_body    (SsqNetRequest *request);
+void        ssq_net_h2_refuse         (SsqNetRequest *request,
+                                       guint          status,
+                                       const char    *content_type,
+                                       char          *body,
+                                       gsize          length,
+                                       const char    *extra_headers);
+#else
+static inline gboolean ssq_net_h2_start (SsqNetConn *conn) { return FALSE; }
+static inline void     ssq_net_h2_free (SsqNetH2 *h2) { }
+static inline gsize    ssq_net_h2_feed (SsqNetConn *conn, const guint8 *data, gsize length) { return length; }
+static inline void     ssq_net_h2_send (SsqNetConn *conn) { }
+static inline gboolean ssq_net_h2_wants_write (SsqNetConn *conn) { return FALSE; }
+static inline gboolean ssq_net_h2_paused (SsqNetConn *conn) { return FALSE; }
+static inline gint64   ssq_net_h2_deadline (SsqNetConn *conn) { return 0; }
+static inline void     ssq_net_h2_timeout (SsqNetConn *conn) { }
+static inline void     ssq_net_h2_closed (SsqNetConn *conn) { }
+static inline void     ssq_net_h2_goaway (SsqNetConn *conn) { }
+static inline gboolean ssq_net_h2_answerable (SsqNetRequest *request) { return FALSE; }
+static inline gboolean ssq_net_h2_in_head (SsqNetRequest *request) { return FALSE; }
+static inline void     ssq_net_h2_resume_body (SsqNetRequest *request) { }
+static inline void     ssq_net_h2_respond (SsqNetRequest *request, guint status,
+                                           const char *content_type, char *body, gsize length,
+                                           int fd, goffset offset, goffset file_length,
+                                           const char *extra_headers) { }
+static inline void     ssq_net_h2_refuse (SsqNetRequest *request, guint status,
+                                          const char *content_type, char *body, gsize length,
+                                          const char *extra_headers) { }
+#endif
+
 /* ssq-net-tls.c */
 #define SSQ_NET_TLS_RECORD (16 * 1024)   /* plaintext of one TLS record */
 #define SSQ_NET_TLS_EOF     0
@@ -161,6 +256,7 @@ guint8     *ssq_net_tls_stage         (SsqNetConn   *conn,
                                        gsize        *out_size);
 void        ssq_net_tls_bye           (SsqNetConn   *conn);
 gboolean    ssq_net_tls_is_client_hello (guint8      first_byte);
+gboolean    ssq_net_tls_alpn_is_h2    (SsqNetConn   *conn);
 
 /* ssq-net-ws.c */
 SsqNetWs   *ssq_net_ws_new            (const SsqNetWsCallbacks *callbacks,

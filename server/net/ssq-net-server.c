@@ -158,6 +158,23 @@ ssq_net_server_close_all (SsqNetServer *server)
     ssq_net_conn_close (link->data, SSQ_NET_CLOSE_NORMAL);
 }
 
+/**
+ * ssq_net_server_goaway:
+ * The server is stopping: each HTTP/2 connection hears GOAWAY (its streams
+ * under way are still answered, no new one starts).
+ */
+void
+ssq_net_server_goaway (SsqNetServer *server)
+{
+  for (GList *l = server->conns.head; l != NULL; l = l->next)
+    {
+      SsqNetConn *conn = l->data;
+
+      if (conn->mode == SSQ_NET_MODE_HTTP2)
+        ssq_net_h2_goaway (conn);
+    }
+}
+
 guint
 ssq_net_server_n_connections (SsqNetServer *server)
 {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -130,6 +131,18 @@ ssq_net_server_set_plain (SsqNetServer *server,
   server->plain = plain;
 }
 
+/**
+ * ssq_net_server_set_http2:
+ * Whether ALPN offers h2 on TLS connections (the REST API over HTTP/2);
+ * off, and always without libnghttp2, it offers http/1.1 alone.
+ */
+void
+ssq_net_server_set_http2 (SsqNetServer *server,
+                          gboolean      http2)
+{
+  server->http2 = http2;
+}
+
 gboolean
 ssq_net_server_has_tls (SsqNetServer *server)
 {
@@ -192,6 +205,36 @@ pull (gnutls_transport_ptr_t  ptr,
 
 /* ---- Per connection ---------------------------------------------------- */
 
+/* ALPN: h2 (where built with libnghttp2 and not switched off) and
+ * http/1.1, the client's order deciding (no GNUTLS_ALPN_SERVER_PRECEDENCE):
+ * a client that wants a WebSocket offers http/1.1 alone, or first. A
+ * client offering neither is refused by GnuTLS (no_application_protocol);
+ * one without ALPN speaks HTTP/1.1. */
+static gboolean
+set_alpn (SsqNetServer     *server,
+          gnutls_session_t  session)
+{
+  static const gnutls_datum_t protocols[] = {
+    { (guchar *) "h2", 2 },
+    { (guchar *) "http/1.1", 8 },
+  };
+  gboolean h2 = HAVE_NGHTTP2 && server->http2;
+
+  return gnutls_alpn_set_protocols (session, h2 ? protocols : protocols + 1, h2 ? 2 : 1, 0) == 0;
+}
+
+/* Whether the handshake chose h2. */
+gboolean
+ssq_net_tls_alpn_is_h2 (SsqNetConn *conn)
+{
+  gnutls_datum_t chosen = { NULL, 0 };
+
+  if (conn->tls == NULL ||
+      gnutls_alpn_get_selected_protocol (conn->tls->session, &chosen) != 0)
+    return FALSE;
+  return chosen.size == 2 && memcmp (chosen.data, "h2", 2) == 0;
+}
+
 /* A server session on @conn with the credentials of the moment. */
 gboolean
 ssq_net_tls_start (SsqNetConn *conn)
@@ -205,6 +248,11 @@ ssq_net_tls_start (SsqNetConn *conn)
   if (gnutls_priority_set (tls->session, server->tls_priority) < 0 ||
       gnutls_credentials_set (tls->session, GNUTLS_CRD_CERTIFICATE, server->tls_creds->cred) < 0 ||
       gnutls_session_ticket_enable_server (tls->session, &server->tls_ticket_key) < 0)
+    {
+      gnutls_deinit (tls->session);
+      return FALSE;
+    }
+  if (!set_alpn (server, tls->session))
     {
       gnutls_deinit (tls->session);
       return FALSE;

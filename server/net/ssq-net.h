@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* ssq-net.h: the server's transport: HTTP/1.1 and WebSocket connections on
- * one epoll loop, each bounded before it can spend anything. It knows
- * nothing of chat: requests go up to one callback, WebSocket messages to the
+/* ssq-net.h: the server's transport: HTTP/1.1, HTTP/2 (where TLS's ALPN
+ * chose h2) and WebSocket connections on one epoll loop, each bounded
+ * before it can spend anything. It knows nothing of chat: requests go up to one callback, WebSocket messages to the
  * callbacks given when a request is upgraded. */
 #pragma once
 
@@ -24,6 +24,8 @@ typedef struct {
   gsize  max_body_size;               /* request body bytes */
   gsize  max_message_size;            /* one WebSocket message, fragments included */
   gsize  send_queue_max;              /* bytes queued to one WebSocket peer */
+  guint  max_streams;                 /* HTTP/2 streams open at once on a connection */
+  guint  max_requests_in_flight;      /* HTTP/2 requests of a connection the application holds */
 } SsqNetLimits;
 
 typedef enum {
@@ -120,6 +122,9 @@ gboolean      ssq_net_server_set_tls       (SsqNetServer        *server,
 void          ssq_net_server_set_plain     (SsqNetServer        *server,
                                             SsqNetPlain          plain);
 gboolean      ssq_net_server_has_tls       (SsqNetServer        *server);
+void          ssq_net_server_set_http2     (SsqNetServer        *server,
+                                            gboolean             http2);
+void          ssq_net_server_goaway        (SsqNetServer        *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqNetServer, ssq_net_server_free)
 
 /* Requests: the application answers each one exactly once, now or later,
