@@ -253,7 +253,13 @@ ssq_gtk_sidebar_set_client (SsqGtkSidebar *self,
   gtk_single_selection_set_autoselect (self->selection, FALSE);
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
   gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
-  g_signal_connect_object (self->selection, "items-changed", G_CALLBACK (conversations_changed_cb), self, 0);
+  /* After: the list view (connected below, by set_model) must have taken
+   * the change in before the highlight moves. Run first, set_selected()
+   * made the view handle selection-changed for rows it had not yet
+   * updated, and GTK 4.8 crashed on a NULL row (gtk-notify, 1 run in 2
+   * under ASan). */
+  g_signal_connect_object (self->selection, "items-changed", G_CALLBACK (conversations_changed_cb), self,
+                           G_CONNECT_AFTER);
   /* The list view holds the selection, which holds the filter model. */
   gtk_list_view_set_model (self->conversation_view, GTK_SELECTION_MODEL (self->selection));
   g_object_unref (self->selection);
