@@ -16,5 +16,10 @@ void ssq_gtk_login_page_reset (SsqGtkLoginPage *self,
                                const char      *server_url,
                                const char      *username,
                                const char      *error_text);
+void ssq_gtk_login_page_add_discovered (SsqGtkLoginPage *self,
+                                        const char      *name,
+                                        const char      *address,
+                                        guint16          port,
+                                        const char      *fingerprint);
 
 G_END_DECLS
