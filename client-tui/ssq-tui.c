@@ -21,6 +21,7 @@
 #include "ssq-invite-link.h"
 #include "ssq-prompt.h"
 #include "ssq-trust-prompt.h"
+#include "ssq-tui-discover.h"
 #include "ssq-proto.h"
 
 G_DEFINE_FINAL_TYPE (SsqTui, ssq_tui, G_TYPE_OBJECT)
@@ -799,6 +800,16 @@ ssq_tui_main (int    argc,
 
   /* An invite makes a new account: a saved session is not it. */
   saved = invite ? NULL : ssq_credentials_load (server, user, NULL);
+  if (saved == NULL && server == NULL && !logout)
+    {
+      /* The first run: perhaps a server on the LAN, with its key, as
+       * --trust gives it. */
+      g_autofree char *fingerprint = NULL;
+
+      server = ssq_tui_choose_discovered (&fingerprint);
+      if (fingerprint != NULL && trust == NULL)
+        trust = g_steal_pointer (&fingerprint);
+    }
   if (saved != NULL)
     {
       client = ssq_client_new (saved->server_url, data_dir);
