@@ -3,6 +3,7 @@
  * in its own process (never in-process: synchronous libsoup calls would
  * deadlock against a server on the same main context). */
 #include "ssq-test-server.h"
+#include "ssq-invite-link.h"
 #include "ssq-json.h"
 #include "ssq-wire.h"
 
@@ -759,4 +760,39 @@ ssq_test_server_alive (SsqTestServer *server)
   while (*state == ' ' || *state == '\t')
     state++;
   return *state != 'Z' && *state != 'X';
+}
+
+#define FINGERPRINT_LINE "TLS public key fingerprint: "
+
+static gboolean
+log_has_fingerprint (gpointer data)
+{
+  g_autofree char *text = NULL;
+
+  return g_file_get_contents (data, &text, NULL, NULL) && strstr (text, FINGERPRINT_LINE) != NULL;
+}
+
+/**
+ * ssq_test_server_printed_fingerprint:
+ * @log_path: the server's log (ssq_test_server_start_logged)
+ * @compact: the form links and pins carry, not the one printed
+ *
+ * The fingerprint of its TLS key that the server printed at start, as it
+ * printed it (sha256:AB:CD:…) or, with @compact, normalized.
+ */
+char *
+ssq_test_server_printed_fingerprint (const char *log_path,
+                                     gboolean    compact)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *grouped = NULL;
+  const char *at;
+
+  g_assert_true (ssq_test_wait_until (log_has_fingerprint, (gpointer) log_path, 15000));
+  g_assert_true (g_file_get_contents (log_path, &text, NULL, NULL));
+  at = strstr (text, FINGERPRINT_LINE) + strlen (FINGERPRINT_LINE);
+  grouped = g_strndup (at, strcspn (at, " \n"));
+  g_test_message ("printed: %s", grouped);
+  g_assert_true (g_str_has_prefix (grouped, "sha256:"));
+  return compact ? ssq_fingerprint_normalize (grouped) : g_steal_pointer (&grouped);
 }

@@ -110,6 +110,8 @@ void           ssq_test_ws_free         (SsqTestWs     *ws);
 
 void           ssq_test_wait_ms         (guint          ms);
 typedef gboolean (*SsqTestCondition) (gpointer data);
+char          *ssq_test_server_printed_fingerprint (const char *log_path,
+                                                    gboolean    compact);
 gboolean       ssq_test_wait_until      (SsqTestCondition condition,
                                          gpointer       data,
                                          guint          timeout_ms);

@@ -16,30 +16,7 @@
 #include "ssq-test-server.h"
 
 #define WAIT_MS 15000
-#define FINGERPRINT_LINE "TLS public key fingerprint: "
 #define OTHER_KEY "sha256:0000000000000000000000000000000000000000000000000000000000000000"
-
-static gboolean
-log_has_fingerprint (gpointer data)
-{
-  g_autofree char *text = NULL;
-
-  return g_file_get_contents (data, &text, NULL, NULL) && strstr (text, FINGERPRINT_LINE) != NULL;
-}
-
-static char *
-printed_fingerprint (const char *log)
-{
-  g_autofree char *text = NULL;
-  g_autofree char *grouped = NULL;
-  const char *at;
-
-  g_assert_true (ssq_test_wait_until (log_has_fingerprint, (gpointer) log, WAIT_MS));
-  g_assert_true (g_file_get_contents (log, &text, NULL, NULL));
-  at = strstr (text, FINGERPRINT_LINE) + strlen (FINGERPRINT_LINE);
-  grouped = g_strndup (at, strcspn (at, " \n"));
-  return ssq_fingerprint_normalize (grouped);
-}
 
 /* The visible action rows below @widget titled @title. */
 static void
@@ -129,7 +106,7 @@ test_discovered_server (void)
   g_autofree char *dir = g_dir_make_tmp ("ssq-gtk-discovery-XXXXXX", &error);
   g_autofree char *log = g_build_filename (dir, "server.log", NULL);
   g_autoptr(SsqTestServer) server = ssq_test_server_start_logged (NULL, NULL, log, FALSE);
-  g_autofree char *fp = printed_fingerprint (log);
+  g_autofree char *fp = ssq_test_server_printed_fingerprint (log, TRUE);
   g_autofree char *compact = NULL;
   g_autofree char *url = NULL;
   g_autofree char *pins = NULL;

@@ -17,29 +17,6 @@
 #include "ssq-trust.h"
 
 #define WAIT_MS 15000
-#define FINGERPRINT_LINE "TLS public key fingerprint: "
-
-static gboolean
-log_has_fingerprint (gpointer data)
-{
-  g_autofree char *text = NULL;
-
-  return g_file_get_contents (data, &text, NULL, NULL) && strstr (text, FINGERPRINT_LINE) != NULL;
-}
-
-static char *
-printed_fingerprint (const char *log)
-{
-  g_autofree char *text = NULL;
-  g_autofree char *grouped = NULL;
-  const char *at;
-
-  g_assert_true (ssq_test_wait_until (log_has_fingerprint, (gpointer) log, WAIT_MS));
-  g_assert_true (g_file_get_contents (log, &text, NULL, NULL));
-  at = strstr (text, FINGERPRINT_LINE) + strlen (FINGERPRINT_LINE);
-  grouped = g_strndup (at, strcspn (at, " \n"));
-  return ssq_fingerprint_normalize (grouped);
-}
 
 static SsqGtkWindow *
 the_window (GApplication *app)
@@ -101,7 +78,7 @@ test_trust_dialogs (void)
   g_autofree char *dir = g_dir_make_tmp ("ssq-gtk-trust-XXXXXX", &error);
   g_autofree char *log = g_build_filename (dir, "server.log", NULL);
   g_autoptr(SsqTestServer) server = ssq_test_server_start_logged (NULL, NULL, log, FALSE);
-  g_autofree char *fp = printed_fingerprint (log);
+  g_autofree char *fp = ssq_test_server_printed_fingerprint (log, TRUE);
   g_autofree char *new_fp = NULL;
   g_autofree char *lines = ssq_trust_fingerprint_lines (fp, 8);
   g_autofree char *cert = g_build_filename (server->data_dir, "tls-cert.pem", NULL);
@@ -156,7 +133,7 @@ test_trust_dialogs (void)
   g_assert_cmpint (g_unlink (key), ==, 0);
   g_unlink (log);
   ssq_test_server_restart (server);
-  new_fp = printed_fingerprint (log);
+  new_fp = ssq_test_server_printed_fingerprint (log, TRUE);
   g_assert_true (ssq_test_wait_until (find_dialog, &changed, 3 * WAIT_MS));
   g_string_truncate (labels, 0);
   ssq_gtk_test_collect_labels (GTK_WIDGET (changed.found), labels);

@@ -15,7 +15,6 @@
 #include "ssq-test-server.h"
 #include "ssq-trust.h"
 
-#define FINGERPRINT_LINE "TLS public key fingerprint: "
 #define ARGS(...) ((const char *[]) { __VA_ARGS__, NULL })
 
 typedef struct {
@@ -87,33 +86,12 @@ cli (Env         *env,
   return g_subprocess_get_exit_status (process);
 }
 
-static gboolean
-log_has_fingerprint (gpointer data)
-{
-  g_autofree char *text = NULL;
-
-  return g_file_get_contents (data, &text, NULL, NULL) && strstr (text, FINGERPRINT_LINE) != NULL;
-}
-
-/* As the server printed it: sha256:AB:CD:… */
-static char *
-printed_fingerprint (const char *log)
-{
-  g_autofree char *text = NULL;
-  const char *at;
-
-  g_assert_true (ssq_test_wait_until (log_has_fingerprint, (gpointer) log, 10000));
-  g_assert_true (g_file_get_contents (log, &text, NULL, NULL));
-  at = strstr (text, FINGERPRINT_LINE) + strlen (FINGERPRINT_LINE);
-  return g_strndup (at, strcspn (at, " \n"));
-}
-
 static void
 test_first_use_and_change (void)
 {
   g_autoptr(Env) env = env_new ();
   g_autoptr(SsqTestServer) server = ssq_test_server_start_logged (NULL, NULL, env->log, FALSE);
-  g_autofree char *fp = printed_fingerprint (env->log);
+  g_autofree char *fp = ssq_test_server_printed_fingerprint (env->log, FALSE);
   g_autofree char *new_fp = NULL;
   g_autofree char *err = NULL;
   g_autofree char *cert = g_build_filename (server->data_dir, "tls-cert.pem", NULL);
@@ -148,7 +126,7 @@ test_first_use_and_change (void)
   g_assert_cmpint (g_unlink (key), ==, 0);
   g_unlink (env->log);
   ssq_test_server_restart (server);
-  new_fp = printed_fingerprint (env->log);
+  new_fp = ssq_test_server_printed_fingerprint (env->log, FALSE);
   g_assert_cmpstr (new_fp, !=, fp);
   g_assert_cmpint (cli (env, &err, ARGS ("conversations")), ==, 7);
   g_assert_nonnull (strstr (err, "DANGER"));

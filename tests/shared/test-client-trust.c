@@ -18,7 +18,6 @@
 #include "ssq-test-client.h"
 #include "ssq-trust.h"
 
-#define FINGERPRINT_LINE "TLS public key fingerprint: "
 
 /* Where a server's stderr goes: a file in a directory of its own (other
  * runs of these tests may be going on). */
@@ -53,31 +52,6 @@ start_server (const char *data_dir,
 
   g_assert_nonnull (server->https_url);
   return server;
-}
-
-static gboolean
-log_has_fingerprint (gpointer data)
-{
-  g_autofree char *text = NULL;
-
-  return g_file_get_contents (data, &text, NULL, NULL) && strstr (text, FINGERPRINT_LINE) != NULL;
-}
-
-/* The fingerprint as the server printed it at start, compact. */
-static char *
-printed_fingerprint (const char *log)
-{
-  g_autofree char *text = NULL;
-  g_autofree char *grouped = NULL;
-  const char *at;
-
-  g_assert_true (ssq_test_wait_until (log_has_fingerprint, (gpointer) log, 10000));
-  g_assert_true (g_file_get_contents (log, &text, NULL, NULL));
-  at = strstr (text, FINGERPRINT_LINE) + strlen (FINGERPRINT_LINE);
-  grouped = g_strndup (at, strcspn (at, " \n"));
-  g_test_message ("printed: %s", grouped);
-  g_assert_true (g_str_has_prefix (grouped, "sha256:"));
-  return ssq_fingerprint_normalize (grouped);
 }
 
 static gboolean
@@ -143,7 +117,7 @@ test_first_use (void)
 {
   g_autoptr(LogPath) log = log_path_new ();
   g_autoptr(SsqTestServer) server = start_server (NULL, log);
-  g_autofree char *printed = printed_fingerprint (log);
+  g_autofree char *printed = ssq_test_server_printed_fingerprint (log, TRUE);
   g_autoptr(SsqTestClient) alice = ssq_test_client_new (server->https_url, NULL);
   g_autoptr(SsqTestClient) bob = ssq_test_client_new (server->https_url, NULL);
   g_autoptr(SsqConversation) dm = NULL;
@@ -206,7 +180,7 @@ test_key_changed (void)
 {
   g_autoptr(LogPath) log = log_path_new ();
   g_autoptr(SsqTestServer) server = start_server (NULL, log);
-  g_autofree char *old_fp = printed_fingerprint (log);
+  g_autofree char *old_fp = ssq_test_server_printed_fingerprint (log, TRUE);
   g_autofree char *new_fp = NULL;
   g_autofree char *cert = g_build_filename (server->data_dir, "tls-cert.pem", NULL);
   g_autofree char *key = g_build_filename (server->data_dir, "tls-key.pem", NULL);
@@ -226,7 +200,7 @@ test_key_changed (void)
   g_assert_cmpint (g_unlink (key), ==, 0);
   g_unlink (log);
   ssq_test_server_restart (server);
-  new_fp = printed_fingerprint (log);
+  new_fp = ssq_test_server_printed_fingerprint (log, TRUE);
   g_assert_cmpstr (new_fp, !=, old_fp);
 
   /* The WebSocket, with the saved session. */
@@ -272,7 +246,7 @@ test_wrong_pin_websocket (void)
 {
   g_autoptr(LogPath) log = log_path_new ();
   g_autoptr(SsqTestServer) server = start_server (NULL, log);
-  g_autofree char *printed = printed_fingerprint (log);
+  g_autofree char *printed = ssq_test_server_printed_fingerprint (log, TRUE);
   g_autoptr(SsqTestUser) user = ssq_test_register (server, "alice");
   g_autoptr(SsqTestClient) tc = ssq_test_client_new (server->https_url, NULL);
   g_autofree char *wrong = g_strconcat ("sha256:", "00000000000000000000000000000000",
