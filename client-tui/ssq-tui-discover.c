@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ssq-discovery.h"
+#include "ssq-display.h"
 #include "ssq-invite-link.h"
 #include "ssq-prompt.h"
 
@@ -52,6 +53,8 @@ print_server (guint                number,
 {
   const char *fp = ssq_discovered_server_get_fingerprint (server);
   const char *address = ssq_discovered_server_get_address (server);
+  /* Anyone on the LAN chooses the name: no escape reaches the terminal. */
+  g_autofree char *name = ssq_display_sanitize_line (ssq_discovered_server_get_name (server));
   g_autofree char *groups = fp ? ssq_invite_link_fingerprint_groups (fp) : NULL;
   g_autofree char *where = strchr (address, ':')
     ? g_strdup_printf ("[%s]:%u", address, ssq_discovered_server_get_port (server))
@@ -59,7 +62,7 @@ print_server (guint                number,
 
   if (groups != NULL)
     groups[strcspn (groups, "\n")] = '\0';   /* the first line: enough to tell them apart */
-  printf ("%u) %s  %s  %s%s\n", number, ssq_discovered_server_get_name (server), where,
+  printf ("%u) %s  %s  %s%s\n", number, name, where,
           groups ? groups : _("(unencrypted)"), groups ? "…" : "");
 }
 

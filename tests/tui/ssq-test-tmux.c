@@ -121,7 +121,9 @@ ssq_test_term_start (const char *name,
   g_autofree char *x = g_strdup_printf ("%u", width);
   g_autofree char *y = g_strdup_printf ("%u", height);
 
-  term->socket = g_strdup_printf ("ssq-test-%d-%s", (int) getpid (), name);
+  /* tmux's sockets are files in one directory, seen from every PID
+   * namespace (netns-run.sh), where pids repeat. */
+  term->socket = g_strdup_printf ("ssq-test-%d-%08x-%s", (int) getpid (), g_random_int (), name);
   term->home = g_dir_make_tmp ("ssq-tui-XXXXXX", &error);
   g_assert_no_error (error);
   term->width = width;
