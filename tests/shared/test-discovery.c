@@ -564,6 +564,132 @@ test_daemon_later (void)
   ssq_test_remove_tree (dir);
 }
 
+/* A veth pair inside the namespace, @a's end at 10.99.0.1: a second
+ * interface the daemon hears on. FALSE (the test skipped) where the
+ * kernel has no veth. */
+static gboolean
+veth_add (void)
+{
+  const char *const steps[][9] = {
+    { "ip", "link", "add", "ssq0", "type", "veth", "peer", "name", "ssq1" },
+    { "ip", "addr", "add", "10.99.0.1/24", "dev", "ssq0", NULL },
+    { "ip", "addr", "add", "10.99.0.2/24", "dev", "ssq1", NULL },
+    { "ip", "link", "set", "ssq0", "up", "multicast", "on", NULL },
+    { "ip", "link", "set", "ssq1", "up", "multicast", "on", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+    {
+      const char *argv[10] = { NULL };
+      g_autofree char *out = NULL;
+      int status;
+
+      memcpy (argv, steps[i], sizeof steps[i]);
+      out = ssq_test_run (argv, &status);
+      if (status != 0)
+        {
+          g_test_skip ("no veth interfaces here (ip link add ... type veth failed)");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static void
+veth_remove (void)
+{
+  g_autofree char *out = ssq_test_run ((const char *[]) { "ip", "link", "del", "ssq0", NULL }, NULL);
+}
+
+typedef struct {
+  Watch   *watch;
+  guint16  port;
+} Twice;
+
+/* The library lists the server on both interfaces. */
+static gboolean
+seen_twice (gpointer data)
+{
+  Twice *t = data;
+  GListModel *model = G_LIST_MODEL (t->watch->discovery);
+  guint n = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(SsqDiscoveredServer) server = g_list_model_get_item (model, i);
+
+      n += ssq_discovered_server_get_port (server) == t->port;
+    }
+  return n >= 2;
+}
+
+static guint
+count (const char *text,
+       const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = text; (p = strstr (p, needle)) != NULL; p += strlen (needle))
+    n++;
+  return n;
+}
+
+/* Seen on two interfaces, one server: supersoniq-cli discover lists it
+ * once, and --json gives it once with both addresses. */
+static void
+test_cli_once (void)
+{
+  g_autoptr(SsqTestServer) s = NULL;
+  g_autoptr(Watch) watch = NULL;
+  g_autoptr(JsonNode) cli = NULL;
+  g_autofree char *human = NULL;
+  g_autofree char *line = NULL;
+  JsonArray *servers, *addresses;
+  JsonObject *o = NULL;
+  guint listed = 0;
+  Twice twice;
+
+  if (!veth_add ())
+    return;
+  ssq_test_avahi_start_on ("lo,ssq0");
+  s = start_server ("[server]\nname=Twice\n", NULL);
+  watch = watch_new ();
+  twice = (Twice) { watch, port_of (s) };
+  g_assert_true (ssq_test_wait_until (seen_twice, &twice, WAIT_MS));
+
+  human = ssq_test_run ((const char *[]) { g_getenv ("SSQ_CLI_BIN"), "discover", "--timeout", "2", NULL },
+                        NULL);
+  g_test_message ("discover: %s", human);
+  line = g_strdup_printf (":%u  (", port_of (s));
+  g_assert_cmpuint (count (human, "Twice  "), ==, 1);
+  g_assert_cmpuint (count (human, line), ==, 1);
+
+  cli = cli_discover_json ();
+  servers = json_node_get_array (cli);
+  for (guint i = 0; i < json_array_get_length (servers); i++)
+    if (json_object_get_int_member (json_array_get_object_element (servers, i), "port") == port_of (s))
+      {
+        o = json_array_get_object_element (servers, i);
+        listed++;
+      }
+  g_assert_cmpuint (listed, ==, 1);
+  addresses = json_object_get_array_member (o, "addresses");
+  g_assert_cmpuint (json_array_get_length (addresses), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (o, "address"), ==, json_array_get_string_element (addresses, 0));
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *address = json_array_get_string_element (addresses, i);
+
+      g_assert_true (g_str_equal (address, "127.0.0.1") || g_str_equal (address, "10.99.0.1"));
+    }
+  g_assert_cmpstr (json_array_get_string_element (addresses, 0), !=,
+                   json_array_get_string_element (addresses, 1));
+
+  g_assert_cmpint (ssq_test_server_stop (s), ==, 0);
+  veth_remove ();
+  ssq_test_avahi_start ();
+}
+
 /* SsqDiscovery's reasons for not listing a service, kept for
  * test_hostile_records; everything else goes to the default writer. */
 static GLogWriterOutput
@@ -601,6 +727,7 @@ main (int    argc,
   g_test_add_func ("/discovery/hostile-records", test_hostile_records);
   g_test_add_func ("/discovery/daemon-later", test_daemon_later);
   g_test_add_func ("/discovery/flood", test_flood);
+  g_test_add_func ("/discovery/cli-once", test_cli_once);
   status = g_test_run ();
 
   ssq_test_avahi_cleanup ();
