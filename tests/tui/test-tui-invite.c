@@ -6,6 +6,7 @@
  * read back off the screen (capture-pane) into pixels, zbarimg decodes to
  * the link shown; that link lets the next person in, who is no admin. */
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -104,6 +105,123 @@ qr_from_screen (const char *text,
   return g_file_set_contents (path, pgm->str, (gssize) pgm->len, NULL);
 }
 
+/* The colour an SGR escape's fields set for foreground (@base 30) or
+ * background (@base 40) from field @i on, as "5;N" for a palette index
+ * (the 16 first as 30–37 and 90–97 or 40–47 and 100–107 say them too),
+ * "2;R;G;B" for a direct colour, "" for the default; NULL if the field
+ * is not about it. *@i moves past what was read. */
+static char *
+sgr_colour (GStrv  fields,
+            guint *i,
+            int    base)
+{
+  int code = atoi (fields[*i]);
+
+  if (code == base + 9)
+    return g_strdup ("");
+  if (code >= base && code <= base + 7)
+    return g_strdup_printf ("5;%d", code - base);
+  if (code >= base + 60 && code <= base + 67)
+    return g_strdup_printf ("5;%d", code - base - 60 + 8);
+  if (code == base + 8 && fields[*i + 1] != NULL)
+    {
+      guint n = atoi (fields[*i + 1]) == 5 ? 2 : 4;
+      g_autofree char **colour = NULL;
+
+      if (n > g_strv_length (fields + *i + 1))
+        return NULL;
+      colour = g_new0 (char *, n + 1);
+      memcpy (colour, fields + *i + 1, n * sizeof (char *));
+      *i += n;
+      return g_strjoinv (";", colour);
+    }
+  return NULL;
+}
+
+/* Every cell of the QR code's rows on @text, a screen with its escapes
+ * (capture-pane -e): the lines with a run of full blocks, from the first
+ * block to the last. TRUE if each is drawn in @fg on @bg, explicitly, as
+ * the escapes set them (they carry over from cell to cell and line to
+ * line until changed). */
+static gboolean
+qr_cells_coloured (const char *text,
+                   const char *fg,
+                   const char *bg,
+                   guint      *out_cells)
+{
+  g_autofree char *cur_fg = g_strdup (""), *cur_bg = g_strdup ("");
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+  *out_cells = 0;
+  for (guint l = 0; lines[l] != NULL; l++)
+    {
+      g_autofree char *plain = NULL;
+      g_autoptr(GString) strip = g_string_new (NULL);
+      g_autoptr(GPtrArray) fgs = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr(GPtrArray) bgs = g_ptr_array_new_with_free_func (g_free);
+      const char *first, *last;
+      glong from, to;
+
+      for (const char *p = lines[l]; *p != '\0';)
+        if (p[0] == '\033' && p[1] == '[')
+          {
+            const char *m = p + 2;
+            g_autofree char *params = NULL;
+            g_auto(GStrv) fields = NULL;
+
+            while (g_ascii_isdigit (*m) || *m == ';')
+              m++;
+            params = g_strndup (p + 2, m - p - 2);
+            p = *m != '\0' ? m + 1 : m;
+            if (m[0] != 'm')
+              continue;
+            fields = g_strsplit (params, ";", -1);
+            if (fields[0] == NULL)
+              {
+                g_free (cur_fg), cur_fg = g_strdup ("");
+                g_free (cur_bg), cur_bg = g_strdup ("");
+              }
+            for (guint i = 0; fields[i] != NULL; i++)
+              {
+                char *colour;
+
+                if (g_str_equal (fields[i], "0") || fields[i][0] == '\0')
+                  {
+                    g_free (cur_fg), cur_fg = g_strdup ("");
+                    g_free (cur_bg), cur_bg = g_strdup ("");
+                  }
+                else if ((colour = sgr_colour (fields, &i, 30)) != NULL)
+                  g_free (cur_fg), cur_fg = colour;
+                else if ((colour = sgr_colour (fields, &i, 40)) != NULL)
+                  g_free (cur_bg), cur_bg = colour;
+              }
+          }
+        else
+          {
+            const char *next = g_utf8_next_char (p);
+
+            g_string_append_len (strip, p, next - p);
+            g_ptr_array_add (fgs, g_strdup (cur_fg));
+            g_ptr_array_add (bgs, g_strdup (cur_bg));
+            p = next;
+          }
+      plain = g_strdup (strip->str);
+      if ((first = strstr (plain, "████")) == NULL)
+        continue;
+      last = g_strrstr (plain, "█");
+      from = g_utf8_pointer_to_offset (plain, first);
+      to = g_utf8_pointer_to_offset (plain, last);
+      for (glong c = from; c <= to; c++, (*out_cells)++)
+        if (!g_str_equal (fgs->pdata[c], fg) || !g_str_equal (bgs->pdata[c], bg))
+          {
+            g_test_message ("line %u, cell %ld: \"%s\" on \"%s\"", l, c,
+                            (char *) fgs->pdata[c], (char *) bgs->pdata[c]);
+            return FALSE;
+          }
+    }
+  return *out_cells > 0;
+}
+
 static char *
 zbar_decode (const char *path)
 {
@@ -156,7 +274,8 @@ test_tui_invite (void)
   g_autoptr(SsqTestTerm) bob = NULL;
   g_autoptr(SsqTestTerm) mallory = NULL;
   g_autofree char *first = NULL, *args = NULL, *text = NULL, *link = NULL, *decoded = NULL;
-  g_autofree char *dir = NULL, *pgm = NULL;
+  g_autofree char *dir = NULL, *pgm = NULL, *coloured = NULL;
+  guint cells = 0;
 
   if (tmux_path == NULL || zbarimg == NULL)
     {
@@ -188,6 +307,11 @@ test_tui_invite (void)
   dir = g_dir_make_tmp ("ssq-tui-qr-XXXXXX", NULL);
   pgm = g_build_filename (dir, "screen.pgm", NULL);
   g_assert_true (qr_from_screen (text, pgm));
+  /* Bright white (palette 15) on black, set by the program: the code
+   * reads right on a light terminal too. */
+  coloured = ssq_test_term_screen_full (alice, TRUE);
+  g_assert_true (qr_cells_coloured (coloured, "5;15", "5;0", &cells));
+  g_test_message ("QR code: %u cells, each white on black", cells);
   decoded = zbar_decode (pgm);
   g_assert_cmpstr (decoded, ==, link);
   g_unlink (pgm);
