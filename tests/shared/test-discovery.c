@@ -135,16 +135,22 @@ removed_cb (SsqDiscovery        *discovery,
 }
 
 static Watch *
-watch_new (void)
+watch_new_with (SsqDiscovery *discovery)
 {
   g_autoptr(GError) error = NULL;
   Watch *watch = g_new0 (Watch, 1);
 
-  watch->discovery = ssq_discovery_new ();
+  watch->discovery = discovery;
   g_signal_connect (watch->discovery, "server-removed", G_CALLBACK (removed_cb), watch);
   g_assert_true (ssq_discovery_start (watch->discovery, &error));
   g_assert_no_error (error);
   return watch;
+}
+
+static Watch *
+watch_new (void)
+{
+  return watch_new_with (ssq_discovery_new ());
 }
 
 static void
@@ -541,6 +547,92 @@ test_hostile_records (void)
     }
 }
 
+static GSubprocess *
+publish (const char *service_name,
+         guint16     port)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *port_text = g_strdup_printf ("%u", port);
+  GSubprocess *publisher;
+
+  publisher = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                                &error, "avahi-publish", "-s", service_name,
+                                SSQ_DISCOVERY_SERVICE_TYPE, port_text, "v=1", "name=Flood",
+                                "fp=sha256:0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF",
+                                NULL);
+  g_assert_no_error (error);
+  return publisher;
+}
+
+typedef struct {
+  Watch *watch;
+  guint  most;      /* the longest the list has been */
+  guint  announced;
+} Flood;
+
+static void
+flood_items_changed (GListModel *model,
+                     guint       position,
+                     guint       removed,
+                     guint       added,
+                     Flood      *flood)
+{
+  flood->most = MAX (flood->most, g_list_model_get_n_items (model));
+}
+
+static gboolean
+flood_settled (gpointer data)
+{
+  Flood *flood = data;
+  guint listed = g_list_model_get_n_items (G_LIST_MODEL (flood->watch->discovery));
+
+  /* Services of earlier tests may still be in the daemon's cache: they
+   * take places too, so count only what the flood must at least cause. */
+  return listed == 3 && ssq_discovery_get_n_ignored (flood->watch->discovery) >= flood->announced - 3;
+}
+
+static gboolean
+list_empty (gpointer data)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (((Watch *) data)->discovery)) == 0;
+}
+
+/* A LAN peer announcing more services than the list holds: the client lists
+ * at most max-servers of them, ignores the rest (and says how many), and
+ * lists new ones again once the flood is gone. */
+static void
+test_flood (void)
+{
+  g_autoptr(GPtrArray) publishers = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GSubprocess) after = NULL;
+  Flood flood = { NULL, 0, 8 };
+
+  avahi_start ();
+  flood.watch = watch_new_with (g_object_new (SSQ_TYPE_DISCOVERY, "max-servers", 3, NULL));
+  g_signal_connect (flood.watch->discovery, "items-changed", G_CALLBACK (flood_items_changed), &flood);
+  for (guint i = 0; i < flood.announced; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("Flood %u", i);
+
+      g_ptr_array_add (publishers, publish (name, 4100 + i));
+    }
+  g_assert_true (ssq_test_wait_until (flood_settled, &flood, WAIT_MS));
+  g_assert_cmpuint (flood.most, <=, 3);
+
+  for (guint i = 0; i < publishers->len; i++)
+    {
+      g_subprocess_force_exit (publishers->pdata[i]);
+      g_subprocess_wait (publishers->pdata[i], NULL, NULL);
+    }
+  g_assert_true (ssq_test_wait_until (list_empty, flood.watch, WAIT_MS));
+  after = publish ("After the flood", 4199);
+  wait_found (flood.watch, 4199, "After the flood", WAIT_MS);
+  g_assert_cmpuint (flood.most, <=, 3);
+  g_subprocess_force_exit (after);
+  g_subprocess_wait (after, NULL, NULL);
+  watch_free (flood.watch);
+}
+
 static guint
 count_lines (const char *path,
              const char *text)
@@ -659,6 +751,7 @@ main (int    argc,
   g_test_add_func ("/discovery/off", test_off);
   g_test_add_func ("/discovery/hostile-records", test_hostile_records);
   g_test_add_func ("/discovery/daemon-later", test_daemon_later);
+  g_test_add_func ("/discovery/flood", test_flood);
   status = g_test_run ();
 
   if (avahi_running ())
