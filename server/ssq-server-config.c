@@ -64,6 +64,12 @@ ssq_server_config_new (void)
   c->tls_enabled = TRUE;
   c->tls_plain_http = SSQ_TLS_PLAIN_LOOPBACK;
   c->tls_http2 = TRUE;
+  c->amqp_listen = g_strdup ("0.0.0.0:5672");
+  c->amqp_tls_listen = g_strdup ("0.0.0.0:5671");
+  c->amqp_frame_max = 131072;
+  c->amqp_channel_max = 2047;
+  c->amqp_heartbeat = 60;
+  c->amqp_max_connections = 512;
   c->features_media = TRUE;
   /* On: a LAN chat is found without typing an address. It announces only
    * what GET /api/v1/server tells anyone anyway (and no loopback server). */
@@ -83,6 +89,8 @@ ssq_server_config_free (SsqServerConfig *config)
   g_free (config->name);
   g_free (config->tls_certificate);
   g_free (config->tls_key);
+  g_free (config->amqp_listen);
+  g_free (config->amqp_tls_listen);
   g_free (config);
 }
 
@@ -231,7 +239,7 @@ static const struct {
 
 /* Groups of features to come: refused by name, since a group accepted and
  * ignored would let an administrator believe the feature is on. */
-static const char *const future_groups[] = { "amqp", NULL };
+static const char *const future_groups[] = { NULL };
 
 static char *
 join_keys (GPtrArray *keys)
@@ -465,6 +473,15 @@ read_all (SsqServerConfig  *config,
       return FALSE;
     }
 
+  config->amqp_listen_set = g_key_file_has_key (r->kf, "amqp", "listen", NULL);
+  read_string (r, "amqp", "listen", &config->amqp_listen);
+  config->amqp_tls_listen_set = g_key_file_has_key (r->kf, "amqp", "tls_listen", NULL);
+  read_string (r, "amqp", "tls_listen", &config->amqp_tls_listen);
+  READ_UINT ("amqp", "frame_max", amqp_frame_max, 16 * 1024 * 1024);
+  READ_UINT ("amqp", "channel_max", amqp_channel_max, 65535);
+  READ_UINT ("amqp", "heartbeat", amqp_heartbeat, 65535);
+  READ_UINT ("amqp", "max_connections", amqp_max_connections, 1000000);
+
   return read_bool (r, "features", "media", &config->features_media, error) &&
          read_registration (r, config, error) &&
          read_bool (r, "features", "broker", &config->features_broker, error) &&
@@ -586,6 +603,14 @@ ssq_server_config_validate (SsqServerConfig  *config,
   if (config->data_dir == NULL || config->data_dir[0] == '\0')
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("No data directory"));
+      return FALSE;
+    }
+  if (config->amqp_frame_max < 4096 || config->amqp_channel_max == 0 ||
+      config->amqp_max_connections == 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           _("[amqp] frame_max must be at least 4096, channel_max and "
+                             "max_connections positive"));
       return FALSE;
     }
   if (config->max_frame_size < 1024 || config->max_body_size < 1024)
