@@ -41,6 +41,9 @@ ssq_server_amqp_setup (SsqServer  *self,
 {
   const SsqServerConfig *config = self->config;
 
+  /* No broker ([features] broker=false): nothing to serve. */
+  if (self->broker == NULL)
+    return TRUE;
   if ((config->amqp_listen == NULL || config->amqp_listen[0] == '\0') &&
       (!config->tls_enabled || config->amqp_tls_listen == NULL || config->amqp_tls_listen[0] == '\0'))
     return TRUE;
