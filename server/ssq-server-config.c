@@ -524,6 +524,14 @@ read_all (SsqServerConfig  *config,
   READ_UINT ("amqp", "channel_max", amqp_channel_max, 65535);
   READ_UINT ("amqp", "heartbeat", amqp_heartbeat, 65535);
   READ_UINT ("amqp", "max_connections", amqp_max_connections, 1000000);
+  if (config->amqp_frame_max < 4096 || config->amqp_channel_max == 0 ||
+      config->amqp_max_connections == 0)
+    {
+      g_set_error_literal (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                           _("[amqp] frame_max must be at least 4096, channel_max and "
+                             "max_connections positive"));
+      return FALSE;
+    }
 
   return read_bool (r, "features", "media", &config->features_media, error) &&
          read_registration (r, config, error) &&
@@ -646,14 +654,6 @@ ssq_server_config_validate (SsqServerConfig  *config,
   if (config->data_dir == NULL || config->data_dir[0] == '\0')
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("No data directory"));
-      return FALSE;
-    }
-  if (config->amqp_frame_max < 4096 || config->amqp_channel_max == 0 ||
-      config->amqp_max_connections == 0)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           _("[amqp] frame_max must be at least 4096, channel_max and "
-                             "max_connections positive"));
       return FALSE;
     }
   if (config->max_frame_size < 1024 || config->max_body_size < 1024)

@@ -69,6 +69,13 @@ amqp_expected (SsqTestServer *server,
   listen = g_key_file_get_string (kf, "amqp", "listen", NULL);
   tls_listen = g_key_file_get_string (kf, "amqp", "tls_listen", NULL);
   *plain = listen != NULL && g_strstrip (listen)[0] != '\0';
+  /* No broker, no AMQP. */
+  if (g_key_file_has_key (kf, "features", "broker", NULL) &&
+      !g_key_file_get_boolean (kf, "features", "broker", NULL))
+    {
+      *plain = *tls = FALSE;
+      return;
+    }
   /* TLS is on unless [tls] enabled=false. */
   *tls = tls_listen != NULL && g_strstrip (tls_listen)[0] != '\0' &&
          (!g_key_file_has_key (kf, "tls", "enabled", NULL) ||
@@ -109,10 +116,11 @@ write_config (SsqTestServer *server)
   g_autoptr(GError) error = NULL;
   g_autofree char *config = NULL;
 
+  /* [limits] last: tests append keys of theirs to it, without a header. */
   config = g_strdup_printf ("[security]\npwhash_opslimit=1\npwhash_memlimit=8192\n"
+                            "[amqp]\nlisten=%s\ntls_listen=%s\n"
                             "[limits]\nmessages_per_minute=0\ngroups_per_hour=0\n"
-                            "joins_per_hour=0\nregistrations_per_hour=0\n"
-                            "[amqp]\nlisten=%s\ntls_listen=%s\n%s",
+                            "joins_per_hour=0\nregistrations_per_hour=0\n%s",
                             server->amqp_listen ? server->amqp_listen : "127.0.0.1:0",
                             server->amqps_listen ? server->amqps_listen : "",
                             server->extra_config ? server->extra_config : "");
