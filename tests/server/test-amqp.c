@@ -7,6 +7,8 @@
 #include "ssq-test-amqp.h"
 
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define ID SSQ_TEST_AMQP_ID
 
@@ -372,6 +374,70 @@ test_many_connections (Fixture       *f,
   ssq_test_assert_healthz (f->server);
 }
 
+/* A consumer that stops reading gets no more than its connection's send
+ * queue holds: the rest stays ready in the queue (not in our memory), and
+ * comes once it reads again. */
+static void
+test_slow_consumer (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(SsqTestRaw) consumer = NULL;
+  g_autoptr(SsqTestRaw) publisher = ssq_test_amqp_open (f->server, "alice", f->password);
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autofree guint8 *body = g_malloc0 (65536);
+  g_auto(SsqTestAmqpFrame) frame = { 0 };
+  guint8 header[14] = { 0, 60, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0 };   /* 65536 bytes */
+  guint n = 500, got = 0;
+  guint32 ready;
+
+  ssq_test_amqp_method_append (out, 1, ID (20, 10), "S", "");
+  ssq_test_amqp_method_append (out, 1, ID (50, 10), "sSbbbbbF", 0u, "slow", FALSE, FALSE, FALSE,
+                               FALSE, FALSE, NULL);
+  ssq_test_amqp_send (publisher, out);
+  ssq_test_amqp_expect (publisher, ID (20, 11), &frame);
+  ssq_test_amqp_expect (publisher, ID (50, 11), &frame);
+
+  /* Nothing read after consume-ok. */
+  consumer = ssq_test_amqp_open (f->server, "alice", f->password);
+  ssq_test_amqp_method_append (out, 1, ID (20, 10), "S", "");
+  ssq_test_amqp_method_append (out, 1, ID (60, 20), "sSSbbbbF", 0u, "slow", "c", FALSE, TRUE,
+                               FALSE, FALSE, NULL);
+  ssq_test_amqp_send (consumer, out);
+  ssq_test_amqp_expect (consumer, ID (20, 11), &frame);
+  ssq_test_amqp_expect (consumer, ID (60, 21), &frame);
+
+  for (guint i = 0; i < n; i++)
+    {
+      ssq_test_amqp_method_append (out, 1, ID (60, 40), "sSSbb", 0u, "", "slow", FALSE, FALSE);
+      ssq_test_amqp_frame_append (out, 2, 1, header, sizeof header, 0xCE);
+      ssq_test_amqp_frame_append (out, 3, 1, body, 65536, 0xCE);
+      ssq_test_amqp_send (publisher, out);
+    }
+  /* The publisher's own channel is in order: once a passive declare is
+   * answered, every publish before it was routed. */
+  ssq_test_amqp_method_append (out, 1, ID (50, 10), "sSbbbbbF", 0u, "slow", TRUE, FALSE, FALSE,
+                               FALSE, FALSE, NULL);
+  ssq_test_amqp_send (publisher, out);
+  ssq_test_amqp_expect (publisher, ID (50, 11), &frame);
+  {
+    /* declare-ok: class, method, the queue's name, then message-count. */
+    const guint8 *count = frame.payload->data + 5 + frame.payload->data[4];
+
+    ready = (guint32) count[0] << 24 | (guint32) count[1] << 16 | (guint32) count[2] << 8 | count[3];
+  }
+  g_test_message ("%u of %u messages of 64 KiB still ready while the consumer did not read",
+                  ready, n);
+  /* 4 MiB of send queue (its half, and the kernel's buffers) hold far
+   * fewer than 500. */
+  g_assert_cmpuint (ready, >, n / 2);
+
+  /* It reads again: everything comes. */
+  while (got < n && ssq_test_amqp_read (consumer, SSQ_TEST_RAW_WAIT_MS, &frame))
+    if (frame.type == 1 && frame.method == ID (60, 60))
+      got++;
+  g_assert_cmpuint (got, ==, n);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -395,5 +461,6 @@ main (int   argc,
   ADD ("heartbeat", test_heartbeat, NULL);
   ADD ("handshake-deadline", test_handshake_deadline, NULL);
   ADD ("many-connections", test_many_connections, "[amqp]\nmax_connections=5\n");
+  ADD ("slow-consumer", test_slow_consumer, NULL);
   return g_test_run ();
 }
