@@ -507,6 +507,9 @@ ssq_server_shutdown (SsqServer *self,
    * (upgrades with 503) until the sessions have said goodbye. */
   self->shutting_down = TRUE;
   ssq_net_server_stop_listening (self->net);
+  /* AMQP clients hear 320 CONNECTION_FORCED, as from RabbitMQ stopping. */
+  if (self->amqp != NULL)
+    ssq_amqp_server_stop (self->amqp);
   /* Not offered on the LAN any more while the last sessions close. */
   g_clear_pointer (&self->discovery, ssq_server_discovery_free);
   ssq_net_server_goaway (self->net);

@@ -108,8 +108,32 @@ read_amqp_lines (SsqTestServer    *server,
     }
 }
 
+/* A restart comes back on the AMQP port it had too, where clients look
+ * for it: the port chosen is written into our [amqp] line (a test that
+ * rewrote the file keeps what it wrote). */
+static void
+keep_amqp_port (SsqTestServer *server)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *line = NULL;
+  char *at;
+
+  if (server->amqp_listen == NULL ||
+      !g_file_get_contents (server->config_path, &text, NULL, NULL) ||
+      (at = strstr (text, "[amqp]\nlisten=127.0.0.1:0\n")) == NULL)
+    return;
+  line = g_strdup_printf ("[amqp]\nlisten=%s\n", server->amqp_listen);
+  *at = '\0';
+  {
+    g_autofree char *patched = g_strconcat (text, line, at + strlen ("[amqp]\nlisten=127.0.0.1:0\n"),
+                                            NULL);
+
+    g_file_set_contents (server->config_path, patched, -1, NULL);
+  }
+}
+
 /* The configuration file: ours, then the test's. AMQP listens on a port
- * of its own (the one it had, on a restart); amqps only when asked. */
+ * of its own; amqps only when asked. */
 static void
 write_config (SsqTestServer *server)
 {
@@ -121,8 +145,7 @@ write_config (SsqTestServer *server)
                             "[amqp]\nlisten=%s\ntls_listen=%s\n"
                             "[limits]\nmessages_per_minute=0\ngroups_per_hour=0\n"
                             "joins_per_hour=0\nregistrations_per_hour=0\n%s",
-                            server->amqp_listen ? server->amqp_listen : "127.0.0.1:0",
-                            server->amqps_listen ? server->amqps_listen : "",
+                            "127.0.0.1:0", "",
                             server->extra_config ? server->extra_config : "");
   g_file_set_contents (server->config_path, config, -1, &error);
   g_assert_no_error (error);
@@ -145,7 +168,7 @@ launch (SsqTestServer      *server,
   for (guint i = 0; words[i] != NULL; i++)
     if (words[i][0] != '\0')
       g_ptr_array_add (argv, words[i]);
-  write_config (server);
+  keep_amqp_port (server);
   g_ptr_array_add (argv, (gpointer) server_binary ());
   g_ptr_array_add (argv, (gpointer) "--listen");
   /* A restart comes back on the same port, where clients look for it. */
@@ -266,6 +289,7 @@ start_full (const char         *listen,
   /* Cheap hashing keeps registrations fast (and sane under valgrind);
    * generous limits unless a test sets its own. */
   server->extra_config = g_strdup (extra_config);
+  write_config (server);
   launch (server, wrapper);
   return server;
 }

@@ -41,6 +41,9 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 CONFIG = f"""[security]
 pwhash_opslimit=1
 pwhash_memlimit=8192
+[amqp]
+listen=127.0.0.1:0
+tls_listen=
 [limits]
 messages_per_minute=0
 groups_per_hour=0
@@ -48,9 +51,6 @@ joins_per_hour=0
 registrations_per_hour=0
 max_body_size={MAX_BODY}
 header_timeout={HEADER_TIMEOUT}
-[amqp]
-listen=127.0.0.1:0
-tls_listen=
 """
 
 
@@ -124,7 +124,7 @@ class Server:
             raise Fail(f"unparsable URL {self.url!r}")
         self.host, self.port = m.group(1), int(m.group(2))
         # Printed right after the chat's line, when [amqp] listen is set.
-        if "\nlisten=127.0.0.1:0" in open(self.conf).read():
+        if "[amqp]\nlisten=127.0.0.1:0" in open(self.conf).read():
             if not self.amqp_found.wait(START_TIMEOUT):
                 raise Fail("no 'amqp listening on' line")
             self.amqp_host, port = self.amqp_listen.rsplit(":", 1)
