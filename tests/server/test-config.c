@@ -157,13 +157,13 @@ test_unknown_group (void)
   assert_config_refused ("[limit]\nmessages_per_minute=10\n",
                          (const char *[]) { "unknown group [limit]", "did you mean [limits]?",
                                             "server, limits, media, security, broker, log, "
-                                            "metrics, tls, features", NULL });
+                                            "metrics, tls, amqp, features", NULL });
 }
 
-/* Groups of features this version lacks are refused too: an [amqp] group
- * ignored would leave the administrator believing in a broker. [tls] is
- * built now: its keys are checked instead (a certificate without its key,
- * a misspelt plain_http word). */
+/* Groups of features once missing are checked key by key now that they
+ * are built: [tls] (a certificate without its key, a misspelt plain_http
+ * word) and [amqp] (a key it does not have, a frame_max under AMQP's
+ * minimum). */
 static void
 test_future_groups (void)
 {
@@ -176,7 +176,9 @@ test_future_groups (void)
                          (const char *[]) { "unknown key \"enable\" in [tls]",
                                             "did you mean enabled?", NULL });
   assert_config_refused ("[amqp]\nurl=amqp://x\n",
-                         (const char *[]) { "[amqp]", "no such feature yet", NULL });
+                         (const char *[]) { "unknown key \"url\" in [amqp]", NULL });
+  assert_config_refused ("[amqp]\nframe_max=1024\n",
+                         (const char *[]) { "[amqp] frame_max must be at least 4096", NULL });
 }
 
 static void
