@@ -218,6 +218,7 @@ void        ssq_net_h2_respond        (SsqNetRequest *request,
 gboolean    ssq_net_h2_answerable     (SsqNetRequest *request);
 gboolean    ssq_net_h2_in_head        (SsqNetRequest *request);
 void        ssq_net_h2_resume_body    (SsqNetRequest *request);
+void        ssq_net_h2_require_http1  (SsqNetRequest *request);
 void        ssq_net_h2_refuse         (SsqNetRequest *request,
                                        guint          status,
                                        const char    *content_type,
@@ -238,6 +239,7 @@ static inline void     ssq_net_h2_goaway (SsqNetConn *conn) { }
 static inline gboolean ssq_net_h2_answerable (SsqNetRequest *request) { return FALSE; }
 static inline gboolean ssq_net_h2_in_head (SsqNetRequest *request) { return FALSE; }
 static inline void     ssq_net_h2_resume_body (SsqNetRequest *request) { }
+static inline void     ssq_net_h2_require_http1 (SsqNetRequest *request) { }
 static inline void     ssq_net_h2_respond (SsqNetRequest *request, guint status,
                                            const char *content_type, char *body, gsize length,
                                            int fd, goffset offset, goffset file_length,

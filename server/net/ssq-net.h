@@ -176,6 +176,7 @@ const char   *ssq_net_request_get_body     (SsqNetRequest *request,
 const char   *ssq_net_request_get_peer     (SsqNetRequest *request);
 gboolean      ssq_net_request_is_upgrade   (SsqNetRequest *request);
 gboolean      ssq_net_request_is_tls       (SsqNetRequest *request);
+gboolean      ssq_net_request_is_http2     (SsqNetRequest *request);
 gint64        ssq_net_request_get_start_us (SsqNetRequest *request);
 void          ssq_net_request_respond      (SsqNetRequest *request,
                                             guint          status,
@@ -204,6 +205,7 @@ void          ssq_net_request_refuse       (SsqNetRequest *request,
 SsqNetConn   *ssq_net_request_accept_websocket (SsqNetRequest           *request,
                                                 const SsqNetWsCallbacks *callbacks,
                                                 gpointer                 user_data);
+void          ssq_net_request_require_http1 (SsqNetRequest *request);
 
 /* WebSocket connections. A frame is built once (header and payload in one
  * buffer) and the same bytes are queued to every recipient. */
