@@ -667,3 +667,45 @@ ssq_discovery_get_n_ignored (SsqDiscovery *self)
   g_return_val_if_fail (SSQ_IS_DISCOVERY (self), 0);
   return self->n_ignored;
 }
+
+/**
+ * ssq_discovery_group_servers:
+ * @servers: a list of #SsqDiscoveredServer, e.g. an #SsqDiscovery
+ *
+ * The same server is seen once per interface and protocol it announces
+ * itself on: these are folded into one group per server, by its name,
+ * port and key (two servers of one name on one port still differ by
+ * their keys, and an impostor with another key is not folded into the
+ * real one).
+ *
+ * Returns: (transfer full) (element-type GPtrArray): one #GPtrArray of
+ * #SsqDiscoveredServer (holding references) per server, in the order each
+ * was first found; in each, its entries in the order found, the first
+ * one to show and connect to.
+ */
+GPtrArray *
+ssq_discovery_group_servers (GListModel *servers)
+{
+  GPtrArray *groups = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  g_autoptr(GHashTable) by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  g_return_val_if_fail (G_IS_LIST_MODEL (servers), groups);
+  for (guint i = 0; i < g_list_model_get_n_items (servers); i++)
+    {
+      g_autoptr(SsqDiscoveredServer) server = g_list_model_get_item (servers, i);
+      char *key = g_strdup_printf ("%s\n%u\n%s", server->name, server->port,
+                                   server->fingerprint ? server->fingerprint : "");
+      GPtrArray *group = g_hash_table_lookup (by_key, key);
+
+      if (group == NULL)
+        {
+          group = g_ptr_array_new_with_free_func (g_object_unref);
+          g_ptr_array_add (groups, group);
+          g_hash_table_insert (by_key, key, group);
+        }
+      else
+        g_free (key);
+      g_ptr_array_add (group, g_steal_pointer (&server));
+    }
+  return groups;
+}

@@ -231,7 +231,9 @@ ssq_amqp_value_dup_string (const SsqAmqpValue *value)
   s = g_bytes_get_data (value->u.bytes, &len);
   if (len > 0 && memchr (s, '\0', len) != NULL)
     return NULL;
-  return g_strndup (s, len);
+  /* An empty GBytes may hold no pointer, and g_strndup (NULL, 0) is NULL:
+   * "" (the default exchange, say) is a string all the same. */
+  return len > 0 ? g_strndup (s, len) : g_strdup ("");
 }
 
 /* Tables */

@@ -96,13 +96,16 @@ SsqBroker  *ssq_broker_new   (SsqServerStore          *store,
                               SsqServerWriter         *writer,
                               const SsqBrokerLimits   *limits,
                               GError                 **error);
-/* Forces every connection closed (320, its forced_closed callback runs
- * synchronously here, the only exception to the re-entrancy rule), drops
- * transient state. Durable state is already in the store. */
+/* Front ends free their connections first; any left are told here (320,
+ * forced_closed runs synchronously, the only exception to the re-entrancy
+ * rule) and freed if the callback did not. Pending durable changes are
+ * committed (the writer is flushed) before it returns. */
 void        ssq_broker_free  (SsqBroker               *broker);
 
 /* An account was deleted (or disabled): its connections are force-closed
- * (320 CONNECTION_FORCED), its exclusive and auto-delete queues deleted.
+ * (320 CONNECTION_FORCED; forced_closed runs from the main loop, after this
+ * returns), its auto-delete queues deleted (exclusive ones go with the
+ * connections).
  * Its other queues and exchanges stay (shared work queues); their owner is
  * still its id, so only server admins may delete them. */
 void        ssq_broker_user_gone (SsqBroker           *broker,
@@ -247,8 +250,9 @@ gboolean ssq_broker_exchange_declare (SsqBrokerChannel *channel,
                                       gboolean          internal,
                                       GBytes           *arguments,
                                       GError          **error);
-/* 404 absent, 403 reserved or not the owner (nor admin), 406 if_unused and
- * bound as a source. Its bindings go with it. */
+/* Absent: no error (RabbitMQ 3.10 deletes idempotently). 403 reserved
+ * or not the owner (nor admin), 406 if_unused and bound as a source. Its
+ * bindings go with it. */
 gboolean ssq_broker_exchange_delete  (SsqBrokerChannel *channel,
                                       const char       *name,
                                       gboolean          if_unused,
@@ -309,7 +313,8 @@ gboolean ssq_broker_queue_declare (SsqBrokerChannel          *channel,
                                    guint32                   *out_message_count,
                                    guint32                   *out_consumer_count,
                                    GError                   **error);
-/* 404 absent, 403 not the owner nor admin, 405 another's exclusive queue,
+/* Absent: no error, count 0 (as RabbitMQ 3.10). 403 not the owner nor
+ * admin, 405 another's exclusive queue,
  * 406 "PRECONDITION_FAILED - queue 'q' in vhost '/' in use" / "not empty".
  * Its consumers get consumer_cancelled; unacked deliveries are dropped. */
 gboolean ssq_broker_queue_delete  (SsqBrokerChannel *channel,
@@ -318,7 +323,8 @@ gboolean ssq_broker_queue_delete  (SsqBrokerChannel *channel,
                                    gboolean          if_empty,
                                    guint32          *out_message_count,
                                    GError          **error);
-/* Ready messages removed (not unacked ones); 403/404/405 as delete. */
+/* Ready messages removed (not unacked ones); 404 absent, 403/405 as
+ * delete. */
 gboolean ssq_broker_queue_purge   (SsqBrokerChannel *channel,
                                    const char       *name,
                                    guint32          *out_message_count,
