@@ -304,7 +304,7 @@ poll_start (SsqRequest *request,
   poll->request = request;
   user->queues->n_polls++;
   g_hash_table_insert (user->polls, poll->consumer_tag, poll);
-  poll->timer = g_timeout_add_seconds (wait_s, poll_timeout_cb, poll);
+  poll->timer = g_timeout_add (wait_s * 1000, poll_timeout_cb, poll);
   if (!ssq_net_request_watch_gone (request->net, poll_gone_cb, poll))
     poll_end (poll, TRUE);
 }
@@ -607,6 +607,16 @@ query_bool (SsqRequest  *request,
   return FALSE;
 }
 
+static gboolean
+queue_exists (SsqRequest  *request,
+              GError     **error)
+{
+  g_autoptr(SsqBrokerQueueInfo) info = ssq_broker_queue_info (request->server->broker,
+                                                              queue_name (request), error);
+
+  return info != NULL;
+}
+
 /* DELETE /queues/{name}?if_unused=&if_empty=: 200 {"messages": dropped}. */
 void
 ssq_api_queue_delete (SsqRequest *request)
@@ -625,7 +635,10 @@ ssq_api_queue_delete (SsqRequest *request)
       ssq_request_reply_error (request, error);
       return;
     }
-  if (!ssq_broker_queue_delete (user->channel, queue_name (request), if_unused, if_empty, &count,
+  /* The broker deletes an absent queue without error, as RabbitMQ does;
+   * REST says 404, as for every other route of a queue. */
+  if (!queue_exists (request, &error) ||
+      !ssq_broker_queue_delete (user->channel, queue_name (request), if_unused, if_empty, &count,
                                 &error))
     {
       reply_broker_error (request, error);

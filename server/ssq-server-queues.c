@@ -73,7 +73,7 @@ ssq_server_queues_broker (SsqServer  *server,
 guint
 ssq_server_queues_max_unacked (SsqServer *server)
 {
-  return 10000;
+  return server->config->broker_max_unacked_per_channel;
 }
 
 gboolean
@@ -136,13 +136,12 @@ static SsqAmqpTable *
 headers_table (JsonObject *headers)
 {
   SsqAmqpTable *table = ssq_amqp_table_new ();
-  JsonObjectIter iter;
-  const char *name;
-  JsonNode *value;
+  g_autoptr(GList) names = json_object_get_members (headers);
 
-  json_object_iter_init (&iter, headers);
-  while (json_object_iter_next (&iter, &name, &value))
-    ssq_amqp_table_take (table, name, header_value (value));
+  /* In the order given (json-glib's iterator is a hash table's). */
+  for (GList *l = names; l != NULL; l = l->next)
+    ssq_amqp_table_take (table, l->data,
+                         header_value (json_object_get_member (headers, l->data)));
   return table;
 }
 
@@ -351,9 +350,9 @@ value_json (const SsqAmqpValue *v,
         gsize len;
         const char *data = g_bytes_get_data (v->u.bytes, &len);
 
-        if (g_utf8_validate (data, len, NULL) && memchr (data, '\0', len) == NULL)
+        if (len == 0 || (g_utf8_validate (data, len, NULL) && memchr (data, '\0', len) == NULL))
           {
-            g_autofree char *s = g_strndup (data, len);
+            g_autofree char *s = g_strndup (len > 0 ? data : "", len);   /* empty: data may be NULL */
 
             return json_node_init_string (node, s);
           }
@@ -427,8 +426,9 @@ ssq_server_queues_delivery_json (const SsqBrokerDelivery *d)
     .deliveries = d->delivery_count,
   };
 
-  if (g_utf8_validate (body_data, body_len, NULL) && memchr (body_data, '\0', body_len) == NULL)
-    m.body = text = g_strndup (body_data, body_len);
+  if (body_len == 0 ||
+      (g_utf8_validate (body_data, body_len, NULL) && memchr (body_data, '\0', body_len) == NULL))
+    m.body = text = g_strndup (body_len > 0 ? body_data : "", body_len);  /* empty: NULL data */
   else
     m.body_base64 = b64 = g_base64_encode ((const guchar *) body_data, body_len);
   if (props != NULL)
