@@ -266,8 +266,15 @@ ssq_server_queues_outcome_error (const char              *queue,
       if (error != NULL && error->domain == SSQ_BROKER_ERROR &&
           error->code == SSQ_BROKER_ERROR_INTERNAL_ERROR)
         return ssq_server_queues_error (error);
-      return g_error_new (SSQ_ERROR, SSQ_ERROR_CONFLICT,
-                          "Queue '%s' is full (max_length with overflow reject-publish)", queue);
+      {
+        /* A bound reached, as the other 429s: it frees as others take. */
+        GError *full = g_error_new (SSQ_ERROR, SSQ_ERROR_RATE_LIMITED,
+                                    "Queue '%s' is full (max_length with overflow reject-publish)",
+                                    queue);
+
+        ssq_error_set_retry_after (full, 1000);
+        return full;
+      }
     case SSQ_BROKER_PUBLISH_CHANNEL_ERROR:
     default:
       return error != NULL ? ssq_server_queues_error (error)

@@ -39,7 +39,7 @@ SsqBrokerMessage *ssq_server_queues_message_new    (SsqBroker                 *b
                                                     const SsqWireQueuePublish *publish,
                                                     GError                   **error);
 /* What a publish's outcome means for REST and WebSocket: NULL for ACK,
- * else the error to answer (404 no such queue, 409 queue full...). */
+ * else the error to answer (404 no such queue, 429 queue full...). */
 GError           *ssq_server_queues_outcome_error  (const char                *queue,
                                                     SsqBrokerPublishOutcome    outcome,
                                                     const GError              *error);

@@ -54,8 +54,8 @@ print_queue (JsonObject *object)
     return;
   name = ssq_display_sanitize_line (q.name);
   owner = ssq_display_sanitize_line (q.owner ? q.owner : "-");
-  g_print (_("%s  %" G_GINT64_FORMAT " ready, %" G_GINT64_FORMAT " unacked, %" G_GINT64_FORMAT
-             " consumers, owner %s\n"), name, q.depth, q.unacked, q.consumers, owner);
+  g_print (_("%s  %lld ready, %lld unacked, %lld consumers, owner %s\n"), name,
+           (long long) q.depth, (long long) q.unacked, (long long) q.consumers, owner);
 }
 
 static void
@@ -194,7 +194,7 @@ published_cb (GObject      *source,
   if (cli->json)
     ssq_cli_print_json_object (reply);
   else
-    g_print (_("Published message %" G_GINT64_FORMAT "\n"), id);
+    g_print (_("Published message %lld\n"), (long long) id);
   ssq_cli_quit (cli, SSQ_CLI_OK);
 }
 

@@ -335,6 +335,14 @@ test_errors (void)
   call_error ("PUT", "/api/v1/queues/err.q", alice->token, "{\"max_length\":11}", 409, "conflict");
   call_error ("PUT", "/api/v1/queues/err.q", alice->token, "{\"durable\":false}", 409, "conflict");
   call_error ("PUT", "/api/v1/queues/amq.mine", alice->token, NULL, 403, "forbidden");
+  /* A full queue that rejects: 429, nothing stored. */
+  r = call ("PUT", "/api/v1/queues/err.full", alice->token,
+            "{\"max_length\":1,\"overflow\":\"reject-publish\"}", 201);
+  g_clear_pointer (&r, json_object_unref);
+  publish ("err.full", alice->token, "{\"body\":\"first\"}");
+  call_error ("POST", "/api/v1/queues/err.full/messages", alice->token, "{\"body\":\"second\"}",
+              429, "rate_limited");
+  g_assert_cmpint (queue_field ("err.full", alice->token, "depth"), ==, 1);
 
   /* bob may publish to alice's queue and take from it; not purge nor
    * delete it. */
