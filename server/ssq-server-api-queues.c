@@ -35,6 +35,7 @@ struct _Poll {
   JsonArray  *messages;
   GArray     *tags;                 /* guint64: leased, to requeue if the client goes */
   guint       max;
+  gboolean    acked;                /* lease=0: acknowledged as it is answered */
   guint       timer;
   guint       answer_idle;
 };
@@ -181,9 +182,15 @@ poll_finish (Poll     *poll,
 
   if (poll->consumer_tag != NULL)
     ssq_broker_cancel (user->channel, poll->consumer_tag);
-  if (gone)
-    for (guint i = 0; i < poll->tags->len; i++)
-      ssq_broker_nack (user->channel, g_array_index (poll->tags, guint64, i), FALSE, TRUE, NULL);
+  for (guint i = 0; i < poll->tags->len; i++)
+    {
+      guint64 tag = g_array_index (poll->tags, guint64, i);
+
+      if (gone)
+        ssq_broker_nack (user->channel, tag, FALSE, TRUE, NULL);
+      else if (poll->acked)
+        ssq_broker_ack (user->channel, tag, FALSE, NULL);
+    }
   reply_messages (poll->request, poll->messages);    /* to nowhere when gone */
   user->queues->n_polls--;
   ssq_request_free (poll->request);
@@ -277,7 +284,12 @@ poll_start (SsqRequest *request,
             guint32     lease_ms)
 {
   g_autoptr(GError) error = NULL;
-  SsqBrokerConsumeOptions options = { .no_ack = lease_ms == 0, .lease_ms = lease_ms };
+  /* Never a no-ack consumer, even for lease=0: the prefetch bounds only
+   * acked ones, and what comes must be taken back if the client goes. The
+   * lease then only covers the wait; the answer acknowledges. */
+  SsqBrokerConsumeOptions options = {
+    .lease_ms = lease_ms > 0 ? lease_ms : (wait_s + 60) * 1000,
+  };
   Poll *poll;
 
   if (!poll_allowed (request->server, user, &error) ||
@@ -290,6 +302,7 @@ poll_start (SsqRequest *request,
   poll = g_new0 (Poll, 1);
   poll->user = user;
   poll->max = max;
+  poll->acked = lease_ms == 0;
   poll->messages = json_array_new ();
   poll->tags = g_array_new (FALSE, FALSE, sizeof (guint64));
   if (!ssq_broker_consume (user->channel, queue, &options, &poll->consumer_tag, &error))

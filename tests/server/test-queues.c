@@ -503,6 +503,19 @@ test_long_poll (void)
   g_test_message ("empty answer after %.3f s", (g_get_monotonic_time () - started) / 1e6);
   g_assert_cmpuint (json_array_get_length (none), ==, 0);
   g_assert_cmpint (queue_field ("poll.q", alice->token, "consumers"), ==, 0);
+
+  /* lease=0: what the poll answers is acknowledged, no more than max. */
+  {
+    g_autoptr(SsqTestRaw) acked = start_poll ("poll.q", alice->token, "max=1&wait=20&lease=0");
+    g_autoptr(JsonArray) one = NULL;
+
+    wait_field ("poll.q", alice->token, "consumers", 1);
+    publish ("poll.q", alice->token, "{\"body\":\"taken\"}");
+    one = finish_poll (acked, 200);
+    g_assert_cmpuint (json_array_get_length (one), ==, 1);
+    g_assert_cmpint (queue_field ("poll.q", alice->token, "unacked"), ==, 1);   /* the first's */
+    g_assert_cmpint (queue_field ("poll.q", alice->token, "depth"), ==, 0);
+  }
 }
 
 /* A client that goes while its poll waits takes nothing with it: the
