@@ -46,6 +46,10 @@ ssq_server_config_new (void)
   c->idle_timeout = 60;
   c->session_days = 90;
   c->hash_threads = 2;
+  c->queue_polls = 1000;
+  c->queue_polls_per_user = 8;
+  c->queue_wait_max = 20;
+  c->queue_subscriptions_per_session = 16;
 
   c->media_max_size = 100 * 1024 * 1024;
   c->media_quota_per_user = G_GUINT64_CONSTANT (2) * 1024 * 1024 * 1024;
@@ -470,6 +474,10 @@ read_all (SsqServerConfig  *config,
   READ_UINT ("limits", "idle_timeout", idle_timeout, 86400);
   READ_UINT ("limits", "session_days", session_days, 3650);
   READ_UINT ("limits", "hash_threads", hash_threads, 64);
+  READ_UINT ("limits", "queue_polls", queue_polls, 1000000);
+  READ_UINT ("limits", "queue_polls_per_user", queue_polls_per_user, 100000);
+  READ_UINT ("limits", "queue_wait_max", queue_wait_max, 3600);
+  READ_UINT ("limits", "queue_subscriptions_per_session", queue_subscriptions_per_session, 10000);
 
   READ_UINT ("media", "max_size", media_max_size, G_MAXINT64);
   READ_UINT ("media", "quota_per_user", media_quota_per_user, G_MAXINT64);

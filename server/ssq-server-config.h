@@ -45,6 +45,10 @@ typedef struct {
                                   * connection make no progress writing */
   guint    session_days;         /* token lifetime */
   guint    hash_threads;         /* concurrent password hashes */
+  guint    queue_polls;          /* REST long polls waiting at once, all users */
+  guint    queue_polls_per_user; /* the same, per user */
+  guint    queue_wait_max;       /* seconds a long poll may wait (GET …/messages?wait=) */
+  guint    queue_subscriptions_per_session; /* queue_subscribe of one WebSocket session */
 
   /* [media] */
   guint64  media_max_size;       /* bytes of one upload */

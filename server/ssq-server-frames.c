@@ -6,6 +6,7 @@
 #include "ssq-server-session-private.h"
 #include "ssq-server-chat.h"
 #include "ssq-server-hub.h"
+#include "ssq-server-queues.h"
 
 typedef void (*FrameFunc) (SsqServerSession *session,
                            JsonObject       *frame,
@@ -492,6 +493,11 @@ static const Frame handlers[SSQ_FRAME_TYPE_N] = {
   [SSQ_FRAME_TYPE_TYPING]   = { FALSE, frame_typing },
   [SSQ_FRAME_TYPE_PRESENCE] = { FALSE, frame_presence },
   [SSQ_FRAME_TYPE_PING]     = { TRUE,  frame_ping },
+  [SSQ_FRAME_TYPE_QUEUE_PUBLISH]     = { FALSE, ssq_server_frame_queue_publish },
+  [SSQ_FRAME_TYPE_QUEUE_SUBSCRIBE]   = { TRUE,  ssq_server_frame_queue_subscribe },
+  [SSQ_FRAME_TYPE_QUEUE_UNSUBSCRIBE] = { FALSE, ssq_server_frame_queue_unsubscribe },
+  [SSQ_FRAME_TYPE_QUEUE_ACK]         = { FALSE, ssq_server_frame_queue_ack },
+  [SSQ_FRAME_TYPE_QUEUE_NACK]        = { FALSE, ssq_server_frame_queue_nack },
 };
 
 void

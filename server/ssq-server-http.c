@@ -6,6 +6,7 @@
 #include "ssq-config.h"
 #include "ssq-server-http.h"
 #include "ssq-server-hub.h"
+#include "ssq-server-queues.h"
 #include "ssq-server-thumbnailer.h"
 #include "ssq-server-session.h"
 
@@ -23,6 +24,7 @@ typedef enum {
   FEATURE_NONE,
   FEATURE_MEDIA,
   FEATURE_REGISTRATION,
+  FEATURE_BROKER,
 } Feature;
 
 typedef struct {
@@ -69,6 +71,26 @@ static const Route routes[] = {
     FEATURE_MEDIA },
   { "HEAD",   "media/*/thumbnail",          TRUE,  FALSE, NULL, NULL, ssq_api_media_thumbnail, NULL,
     FEATURE_MEDIA },
+  /* Queues (ssq-server-api-queues.c). PUT's body is optional: read there. */
+  { "GET",    "queues",                     TRUE,  FALSE, NULL, NULL, ssq_api_queues_list, NULL,
+    FEATURE_BROKER },
+  { "PUT",    "queues/*",                   TRUE,  FALSE, NULL, NULL, ssq_api_queue_declare, NULL,
+    FEATURE_BROKER },
+  { "GET",    "queues/*",                   TRUE,  FALSE, NULL, NULL, ssq_api_queue_get, NULL,
+    FEATURE_BROKER },
+  { "DELETE", "queues/*",                   TRUE,  FALSE, "if_unused if_empty", NULL,
+    ssq_api_queue_delete, NULL, FEATURE_BROKER },
+  { "POST",   "queues/*/purge",             TRUE,  FALSE, NULL, NULL, ssq_api_queue_purge, NULL,
+    FEATURE_BROKER },
+  { "POST",   "queues/*/messages",          TRUE,  TRUE,  NULL,
+    "body body_base64 content_type priority ttl_ms headers persistent correlation_id reply_to "
+    "message_id", ssq_api_queue_publish, NULL, FEATURE_BROKER },
+  { "GET",    "queues/*/messages",          TRUE,  FALSE, "max wait lease", NULL,
+    ssq_api_queue_get_messages, NULL, FEATURE_BROKER },
+  { "POST",   "queues/*/ack",               TRUE,  TRUE,  NULL, "tags", ssq_api_queue_ack, NULL,
+    FEATURE_BROKER },
+  { "POST",   "queues/*/nack",              TRUE,  TRUE,  NULL, "tags requeue", ssq_api_queue_nack,
+    NULL, FEATURE_BROKER },
 };
 
 /* The WebSocket upgrade, /healthz and /metrics have no entry above. */
@@ -394,6 +416,9 @@ feature_enabled (SsqServer  *server,
   if (feature == FEATURE_MEDIA && !config->features_media)
     g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_FEATURE_DISABLED,
                          "Media are switched off on this server");
+  else if (feature == FEATURE_BROKER && server->broker == NULL)
+    g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_FEATURE_DISABLED,
+                         "Queues are switched off on this server ([features] broker)");
   else if (feature == FEATURE_REGISTRATION && config->registration == SSQ_REGISTRATION_CLOSED)
     g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_FEATURE_DISABLED,
                          "Registration is closed on this server: ask its administrator "
@@ -607,6 +632,8 @@ metrics (SsqServer     *server,
          SsqNetRequest *net)
 {
   char *text;
+  GString *page;
+  gsize len;
   gint64 loop_wall_us, loop_cpu_us;
   SsqProcessStats process;
 
@@ -629,7 +656,12 @@ metrics (SsqServer     *server,
                                     ssq_server_hub_n_sessions (server->hub),
                                     ssq_server_hub_users_online (server->hub),
                                     &process);
-  ssq_net_request_respond (net, 200, "text/plain; version=0.0.4", text, strlen (text), NULL);
+  page = g_string_new (text);
+  g_free (text);
+  ssq_server_queues_render_metrics (server, page);
+  len = page->len;
+  ssq_net_request_respond (net, 200, "text/plain; version=0.0.4", g_string_free (page, FALSE),
+                           len, NULL);
 }
 
 /* ---- WebSocket -------------------------------------------------------- */

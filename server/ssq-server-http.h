@@ -84,5 +84,15 @@ void ssq_api_media_upload          (SsqRequest *request);
 void ssq_api_media_upload_buffered (SsqRequest *request);
 void ssq_api_media_get             (SsqRequest *request);
 void ssq_api_media_thumbnail       (SsqRequest *request);
+/* Queues (ssq-server-api-queues.c). */
+void ssq_api_queues_list           (SsqRequest *request);
+void ssq_api_queue_declare         (SsqRequest *request);
+void ssq_api_queue_get             (SsqRequest *request);
+void ssq_api_queue_delete          (SsqRequest *request);
+void ssq_api_queue_purge           (SsqRequest *request);
+void ssq_api_queue_publish         (SsqRequest *request);
+void ssq_api_queue_get_messages    (SsqRequest *request);
+void ssq_api_queue_ack             (SsqRequest *request);
+void ssq_api_queue_nack            (SsqRequest *request);
 
 G_END_DECLS

@@ -29,6 +29,8 @@ typedef struct _SsqServerSession SsqServerSession;
 typedef struct _SsqServerThumbnailer SsqServerThumbnailer;
 typedef struct _SsqServerAdmin   SsqServerAdmin;
 typedef struct _SsqServerDiscovery SsqServerDiscovery;
+typedef struct _SsqServerQueues  SsqServerQueues;
+typedef struct _SsqServerSessionQueues SsqServerSessionQueues;
 
 struct _SsqServer {
   GObject             parent_instance;
@@ -53,6 +55,7 @@ struct _SsqServer {
   SsqServerThrottle  *login_accounts;     /* username */
 
   SsqBroker          *broker;             /* exchanges and queues (AMQP, REST, bridge) */
+  SsqServerQueues    *queues;             /* REST's side of them (ssq-server-api-queues.c) */
   SsqNetServer       *net;
   SsqAmqpServer      *amqp;               /* the AMQP listeners; NULL: none */
   char               *amqp_url;           /* amqp://HOST:PORT, NULL: not listening */

@@ -21,6 +21,7 @@ struct _SsqServerSession {
   guint        in_flight;    /* requests awaiting their reply */
   GQueue       sync_jobs;    /* owned by ssq-server-frames.c */
   guint        sync_source;
+  SsqServerSessionQueues *queues;   /* ssq-server-frames-queues.c; NULL until used */
 };
 
 /* ssq-server-frames.c */

@@ -7,6 +7,7 @@
  * requests waits in its own socket buffer instead of our memory. */
 #include "ssq-server-session-private.h"
 #include "ssq-server-hub.h"
+#include "ssq-server-queues.h"
 
 G_DEFINE_FINAL_TYPE (SsqServerSession, ssq_server_session, G_TYPE_OBJECT)
 
@@ -129,6 +130,7 @@ detach (SsqServerSession *self)
 {
   self->open = FALSE;
   ssq_server_frames_cancel (self);
+  g_clear_pointer (&self->queues, ssq_server_session_queues_free);
   if (self->attached)
     {
       self->attached = FALSE;

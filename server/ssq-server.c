@@ -6,6 +6,7 @@
 #include "ssq-server-admin.h"
 #include "ssq-server-backup.h"
 #include "ssq-server-discovery.h"
+#include "ssq-server-queues.h"
 #include "ssq-server-hub.h"
 #include "ssq-server-invites.h"
 #include "ssq-server-session.h"
@@ -32,6 +33,7 @@ ssq_server_dispose (GObject *object)
   g_clear_handle_id (&self->media_expiry_id, g_source_remove);
   /* AMQP before the broker: its connections hand back their channels. */
   g_clear_pointer (&self->amqp, ssq_amqp_server_free);
+  g_clear_pointer (&self->queues, ssq_server_queues_free); /* long polls answered, before the broker */
   g_clear_pointer (&self->net, ssq_net_server_free);      /* uploads under way abort */
   /* Decodes under way stop; thumbnails not committed are owed at the next start. */
   g_clear_pointer (&self->thumbnailer, ssq_server_thumbnailer_close);
@@ -263,6 +265,7 @@ ssq_server_new (SsqServerConfig  *config,
    * each); past it the cache starts again empty, which is only slower. */
   self->logins = ssq_server_logins_new (16384);
   self->hub = ssq_server_hub_new (self);
+  self->queues = ssq_server_queues_new (self);
   self->rl_messages = ssq_server_ratelimit_new (config->messages_per_minute, 60 * 1000);
   self->rl_groups = ssq_server_ratelimit_new (config->groups_per_hour, 3600 * 1000);
   self->rl_joins = ssq_server_ratelimit_new (config->joins_per_hour, 3600 * 1000);

@@ -45,6 +45,13 @@ G_BEGIN_DECLS
 #define SSQ_FRAME_PRESENCE  "presence"
 #define SSQ_FRAME_PING      "ping"
 
+/* Client → server frame types of queues (shared/PROTOCOL.md, Queues). */
+#define SSQ_FRAME_QUEUE_PUBLISH     "queue_publish"
+#define SSQ_FRAME_QUEUE_SUBSCRIBE   "queue_subscribe"
+#define SSQ_FRAME_QUEUE_UNSUBSCRIBE "queue_unsubscribe"
+#define SSQ_FRAME_QUEUE_ACK         "queue_ack"
+#define SSQ_FRAME_QUEUE_NACK        "queue_nack"
+
 /* Server → client frame types. */
 #define SSQ_FRAME_WELCOME               "welcome"
 #define SSQ_FRAME_ACK                   "ack"
@@ -55,6 +62,17 @@ G_BEGIN_DECLS
 #define SSQ_FRAME_CONVERSATION_REMOVED  "conversation_removed"
 #define SSQ_FRAME_RECEIPT               "receipt"
 #define SSQ_FRAME_NOTIFICATION          "notification"
+#define SSQ_FRAME_QUEUE_MESSAGE         "queue_message"
+#define SSQ_FRAME_QUEUE_CANCELLED       "queue_cancelled"
+
+/* Queues: bounds of the wire (the server's own are in its configuration). */
+#define SSQ_QUEUE_NAME_MAX        255     /* bytes, as an AMQP short string */
+#define SSQ_QUEUE_TAGS_MAX        1000    /* delivery tags in one ack or nack */
+#define SSQ_QUEUE_GET_MAX         100     /* messages one GET leases */
+#define SSQ_QUEUE_LEASE_DEFAULT   30      /* seconds */
+#define SSQ_QUEUE_LEASE_MAX       43200   /* seconds (12 h) */
+#define SSQ_QUEUE_HEADERS_MAX     128     /* headers of one published message */
+#define SSQ_QUEUE_PREFETCH_DEFAULT 10
 
 /* WebSocket close codes we use beyond RFC 6455's own. */
 #define SSQ_CLOSE_GOING_AWAY     1001

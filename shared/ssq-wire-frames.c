@@ -122,6 +122,12 @@ ssq_wire_ack_encode (const SsqWireAck *ack)
     json_object_set_array_member (frame, "truncated", json_array_ref (ack->truncated));
   if (ack->revs != NULL)
     json_object_set_object_member (frame, "revs", json_object_ref (ack->revs));
+  if (ack->message_id > 0)
+    json_object_set_int_member (frame, "message_id", ack->message_id);
+  if (ack->subscription != NULL)
+    json_object_set_string_member (frame, "subscription", ack->subscription);
+  if (ack->unknown != NULL)
+    json_object_set_array_member (frame, "unknown", json_array_ref (ack->unknown));
   return frame;
 }
 
@@ -139,7 +145,10 @@ ssq_wire_ack_decode (JsonObject  *frame,
   if (!ssq_json_get_object (frame, "message", FALSE, &out->message, error) ||
       !ssq_json_get_bool (frame, "duplicate", FALSE, &out->duplicate, error) ||
       !ssq_json_get_array (frame, "truncated", FALSE, G_MAXUINT, &out->truncated, error) ||
-      !ssq_json_get_object (frame, "revs", FALSE, &out->revs, error))
+      !ssq_json_get_object (frame, "revs", FALSE, &out->revs, error) ||
+      !ssq_json_get_int (frame, "message_id", FALSE, 1, G_MAXINT64, &out->message_id, error) ||
+      !ssq_json_get_string (frame, "subscription", FALSE, &out->subscription, error) ||
+      !ssq_json_get_array (frame, "unknown", FALSE, SSQ_QUEUE_TAGS_MAX, &out->unknown, error))
     return FALSE;
   return out->revs == NULL || check_cursors (out->revs, "revs", error);
 }

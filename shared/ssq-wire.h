@@ -32,6 +32,13 @@ typedef enum {
   SSQ_FRAME_TYPE_CONVERSATION_REMOVED,
   SSQ_FRAME_TYPE_RECEIPT,
   SSQ_FRAME_TYPE_NOTIFICATION,
+  SSQ_FRAME_TYPE_QUEUE_PUBLISH,
+  SSQ_FRAME_TYPE_QUEUE_SUBSCRIBE,
+  SSQ_FRAME_TYPE_QUEUE_UNSUBSCRIBE,
+  SSQ_FRAME_TYPE_QUEUE_ACK,
+  SSQ_FRAME_TYPE_QUEUE_NACK,
+  SSQ_FRAME_TYPE_QUEUE_MESSAGE,
+  SSQ_FRAME_TYPE_QUEUE_CANCELLED,
   SSQ_FRAME_TYPE_N,
 } SsqFrameType;
 
@@ -163,13 +170,18 @@ typedef struct {
   gint64      protocol;
 } SsqWireWelcome;
 
-/* ack: {"type","id","message"?,"duplicate"?,"truncated"?,"revs"?} */
+/* ack: {"type","id","message"?,"duplicate"?,"truncated"?,"revs"?,
+ * "message_id"?,"subscription"?,"unknown"?}; the last three answer queue
+ * frames (queue_publish, queue_subscribe, queue_ack and queue_nack). */
 typedef struct {
   JsonNode   *id;
   JsonObject *message;
   gboolean    duplicate;
   JsonArray  *truncated;
   JsonObject *revs;
+  gint64      message_id;     /* 0: absent */
+  const char *subscription;
+  JsonArray  *unknown;        /* delivery tags that were not (or no longer) leased */
 } SsqWireAck;
 
 /* error: {"code","message","retry_after_ms"?,"type","id"?} (this order:
@@ -300,6 +312,161 @@ gboolean    ssq_wire_sync_decode          (JsonObject                *frame,
                                            SsqWireSync               *out,
                                            GError                   **error);
 JsonObject *ssq_wire_ping_encode          (JsonNode                  *id);
+
+/* ---- Queues (ssq-wire-queues.c) ---------------------------------------- */
+
+/* A message to publish: the body of POST /queues/{name}/messages and, with
+ * "queue" and "id", the queue_publish frame: {"queue"?,"body"|"body_base64",
+ * "content_type"?,"priority"?,"ttl_ms"?,"headers"?,"persistent"?,
+ * "correlation_id"?,"reply_to"?,"message_id"?,"id"?}. Headers map names to
+ * strings, integers, numbers, booleans or null. */
+typedef struct {
+  JsonNode   *id;
+  const char *queue;
+  const char *body;
+  const char *body_base64;
+  const char *content_type;
+  gint64      priority;        /* -1: unset */
+  gint64      ttl_ms;          /* -1: unset */
+  JsonObject *headers;
+  gboolean    persistent;      /* absent: TRUE */
+  const char *correlation_id;
+  const char *reply_to;
+  const char *message_id;
+} SsqWireQueuePublish;
+
+/* A message taken from a queue (GET …/messages, queue_message):
+ * {"tag","id","queue","exchange","routing_key","body"|"body_base64",
+ * "content_type"?,"content_encoding"?,"headers"?,"priority","correlation_id"?,
+ * "reply_to"?,"expiration"?,"message_id"?,"timestamp"?,"message_type"?,"user_id"?,
+ * "app_id"?,"persistent","redelivered","deliveries"}. */
+typedef struct {
+  gint64      tag;
+  gint64      id;
+  const char *queue;
+  const char *exchange;
+  const char *routing_key;
+  const char *body;            /* the body when it is UTF-8 without NUL */
+  const char *body_base64;     /* otherwise */
+  const char *content_type;
+  const char *content_encoding;
+  JsonObject *headers;
+  gint64      priority;
+  const char *correlation_id;
+  const char *reply_to;
+  const char *expiration;
+  const char *message_id;
+  gint64      timestamp;       /* seconds; 0: absent */
+  const char *type;
+  const char *user_id;
+  const char *app_id;
+  gboolean    persistent;
+  gboolean    redelivered;
+  gint64      deliveries;
+} SsqWireQueueMessage;
+
+/* Queue arguments: the body of PUT /queues/{name} (with "durable") and a
+ * queue's "arguments": {"max_length"?,"overflow"?,"message_ttl_ms"?,
+ * "expires_ms"?,"max_priority"?,"dead_letter_exchange"?,
+ * "dead_letter_routing_key"?,"max_deliveries"?}. -1 or NULL: unset. */
+typedef struct {
+  gboolean    durable;         /* absent: TRUE (PUT only) */
+  gint64      max_length;
+  const char *overflow;        /* "drop-head" or "reject-publish" */
+  gint64      message_ttl_ms;
+  gint64      expires_ms;
+  gint64      max_priority;
+  const char *dead_letter_exchange;
+  const char *dead_letter_routing_key;
+  gint64      max_deliveries;
+} SsqWireQueueArgs;
+
+/* A queue as GET /queues lists it: {"name","owner","durable","exclusive",
+ * "auto_delete","arguments","depth","unacked","consumers","counters":
+ * {"published","delivered","acknowledged","redelivered","dead_lettered",
+ * "expired","dropped"},"rates":{"published","delivered","acknowledged"}}
+ * (rates: per second over the last minute). */
+typedef struct {
+  const char      *name;
+  const char      *owner;      /* a username; NULL: the server's */
+  gboolean         durable;
+  gboolean         exclusive;
+  gboolean         auto_delete;
+  SsqWireQueueArgs arguments;
+  gint64           depth;
+  gint64           unacked;
+  gint64           consumers;
+  gint64           published, delivered, acknowledged, redelivered;
+  gint64           dead_lettered, expired, dropped;
+  double           published_rate, delivered_rate, acknowledged_rate;
+} SsqWireQueue;
+
+/* queue_subscribe: {"type","queue","prefetch"?,"id"} */
+typedef struct {
+  JsonNode   *id;
+  const char *queue;
+  gint64      prefetch;        /* 0: absent */
+} SsqWireQueueSubscribe;
+
+/* queue_unsubscribe: {"type","subscription","id"?}; queue_cancelled (the
+ * queue went): {"type","subscription","queue"}. */
+typedef struct {
+  JsonNode   *id;
+  const char *subscription;
+  const char *queue;
+} SsqWireQueueSubscription;
+
+/* queue_ack, queue_nack: {"type","tags","requeue"?,"id"?}; the same
+ * without "type" and "id" is the body of POST …/ack and …/nack. requeue
+ * (nack only) is TRUE when absent. */
+typedef struct {
+  JsonNode   *id;
+  JsonArray  *tags;            /* 1 to SSQ_QUEUE_TAGS_MAX positive integers */
+  gboolean    requeue;
+} SsqWireQueueTags;
+
+/* queue_message: {"type","subscription","message"} */
+
+JsonObject *ssq_wire_queue_publish_encode   (SsqFrameType               type,
+                                             const SsqWireQueuePublish *publish);
+gboolean    ssq_wire_queue_publish_decode   (JsonObject                *object,
+                                             SsqFrameType               type,
+                                             SsqWireQueuePublish       *out,
+                                             GError                   **error);
+JsonObject *ssq_wire_queue_message_encode   (const SsqWireQueueMessage *message);
+gboolean    ssq_wire_queue_message_decode   (JsonObject                *object,
+                                             SsqWireQueueMessage       *out,
+                                             GError                   **error);
+JsonObject *ssq_wire_queue_args_encode      (const SsqWireQueueArgs    *args,
+                                             gboolean                   with_durable);
+gboolean    ssq_wire_queue_args_decode      (JsonObject                *object,
+                                             SsqWireQueueArgs          *out,
+                                             GError                   **error);
+JsonObject *ssq_wire_queue_encode           (const SsqWireQueue        *queue);
+gboolean    ssq_wire_queue_decode           (JsonObject                *object,
+                                             SsqWireQueue              *out,
+                                             GError                   **error);
+JsonObject *ssq_wire_queue_subscribe_encode (const SsqWireQueueSubscribe *subscribe);
+gboolean    ssq_wire_queue_subscribe_decode (JsonObject                *frame,
+                                             SsqWireQueueSubscribe     *out,
+                                             GError                   **error);
+JsonObject *ssq_wire_queue_subscription_encode (SsqFrameType            type,
+                                                const SsqWireQueueSubscription *s);
+gboolean    ssq_wire_queue_subscription_decode (JsonObject             *frame,
+                                                SsqFrameType            type,
+                                                SsqWireQueueSubscription *out,
+                                                GError                **error);
+JsonObject *ssq_wire_queue_tags_encode      (SsqFrameType               type,
+                                             const SsqWireQueueTags    *tags);
+gboolean    ssq_wire_queue_tags_decode      (JsonObject                *object,
+                                             SsqWireQueueTags          *out,
+                                             GError                   **error);
+JsonObject *ssq_wire_queue_message_frame_encode (const char            *subscription,
+                                                 JsonObject            *message);
+gboolean    ssq_wire_queue_message_frame_decode (JsonObject            *frame,
+                                                 const char           **out_subscription,
+                                                 JsonObject           **out_message,
+                                                 GError               **error);
 
 /* ---- REST bodies (ssq-wire-rest.c) ------------------------------------- */
 

@@ -523,6 +523,8 @@ ssq_net_conn_update_reading (SsqNetConn *conn)
     events |= conn->watch.events & EPOLLIN;
   if (ssq_net_conn_has_output (conn) && conn->write_blocked)
     events |= EPOLLOUT;
+  if (conn->mode == SSQ_NET_MODE_HTTP && ssq_net_http_watching_gone (conn))
+    events |= EPOLLRDHUP;
   ssq_net_loop_modify (conn->server->loop, &conn->watch, events);
 }
 
@@ -765,8 +767,13 @@ conn_event (SsqNetWatch *watch,
     }
   else if (events & EPOLLOUT)
     conn_flush (&conn->flush);
-  /* No EPOLLRDHUP: while a connection is paused we do not want to hear of
-   * its input; a peer that vanished shows up as HUP, ERR or a failed write. */
+  /* EPOLLRDHUP only for a held request whose application asked (a long
+   * poll): otherwise, while a connection is paused we do not want to hear
+   * of its input; a peer that vanished shows up as HUP, ERR or a failed
+   * write. */
+  if ((events & EPOLLRDHUP) && conn->mode == SSQ_NET_MODE_HTTP &&
+      ssq_net_http_watching_gone (conn))
+    ssq_net_conn_close (conn, SSQ_NET_CLOSE_NORMAL);
   if (conn->mode != SSQ_NET_MODE_CLOSED && conn->mode != SSQ_NET_MODE_HANDSHAKE)
     {
       if ((events & EPOLLIN) && paused (conn))

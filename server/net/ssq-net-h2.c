@@ -78,9 +78,11 @@ stream_free (SsqNetH2Stream *stream)
   gboolean with_app = stream->with_app;
 
   ssq_net_h2_detach_request (stream);
-  /* One the application holds is its to free (its answer goes nowhere);
-   * one still coming is ours, and tells its sink. */
-  if (request != NULL && !with_app)
+  /* One the application holds is its to free (its answer goes nowhere),
+   * told if it asked; one still coming is ours, and tells its sink. */
+  if (request != NULL && with_app)
+    ssq_net_request_gone (request);
+  else if (request != NULL)
     ssq_net_request_free (request);
   g_clear_pointer (&stream->body, g_bytes_unref);
   if (stream->fd >= 0)

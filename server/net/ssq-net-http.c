@@ -87,7 +87,31 @@ ssq_net_http_free (SsqNetHttp *http)
 void
 ssq_net_http_closed (SsqNetConn *conn)
 {
-  conn->http->in_flight = NULL;
+  SsqNetRequest *held = g_steal_pointer (&conn->http->in_flight);
+
+  if (held != NULL)
+    ssq_net_request_gone (held);
+}
+
+/* The application holds a request and wants to hear if its peer goes: the
+ * connection then listens for the peer's FIN (EPOLLRDHUP) although it reads
+ * nothing, since a long poll may wait far longer than a client stays. */
+gboolean
+ssq_net_http_watching_gone (SsqNetConn *conn)
+{
+  return conn->http != NULL && conn->http->in_flight != NULL &&
+         conn->http->in_flight->gone_func != NULL;
+}
+
+/* Tells the application, once, that @request's peer is gone. It may answer
+ * (and so free) @request from inside. */
+void
+ssq_net_request_gone (SsqNetRequest *request)
+{
+  SsqNetGoneFunc func = g_steal_pointer (&request->gone_func);
+
+  if (func != NULL)
+    func (request, request->gone_data);
 }
 
 /* The application holds the request, or the sink of its body is full. */
@@ -720,6 +744,29 @@ answerable (SsqNetRequest *request)
     return ssq_net_h2_answerable (request);
   return conn->mode == SSQ_NET_MODE_HTTP && conn->http != NULL &&
          conn->http->in_flight == request;
+}
+
+/**
+ * ssq_net_request_watch_gone:
+ * For a request the application holds for a while (a long poll): @func
+ * runs once if the peer goes before the answer: its connection closed (an
+ * HTTP/1.1 peer that half-closes counts as gone) or its HTTP/2 stream
+ * reset. The request must be answered all the same, which frees it.
+ *
+ * Returns: FALSE when the peer is gone already (@func will not run)
+ */
+gboolean
+ssq_net_request_watch_gone (SsqNetRequest  *request,
+                            SsqNetGoneFunc  func,
+                            gpointer        user_data)
+{
+  if (!answerable (request))
+    return FALSE;
+  request->gone_func = func;
+  request->gone_data = user_data;
+  if (!request->http2)
+    ssq_net_conn_update_reading (request->conn);
+  return TRUE;
 }
 
 /**

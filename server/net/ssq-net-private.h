@@ -58,6 +58,10 @@ struct _SsqNetRequest {
   guint64     body_limit;
   guint64     body_received;
   gboolean    body_paused;  /* the sink is full: the connection (HTTP/1.1) or stream waits */
+
+  /* Told when the peer goes before the answer (long polling). */
+  SsqNetGoneFunc gone_func;
+  gpointer    gone_data;
 };
 
 /* A response body read from a file as the socket drains (sendfile), after
@@ -179,6 +183,8 @@ gboolean    ssq_net_http_in_headers   (SsqNetConn   *conn,
 void        ssq_net_http_timeout      (SsqNetConn   *conn,
                                        gboolean      in_headers);
 void        ssq_net_http_closed       (SsqNetConn   *conn);
+gboolean    ssq_net_http_watching_gone (SsqNetConn  *conn);
+void        ssq_net_request_gone      (SsqNetRequest *request);
 void        ssq_net_http_error        (SsqNetConn   *conn,
                                        guint         status,
                                        const char   *message);

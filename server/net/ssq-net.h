@@ -77,6 +77,13 @@ typedef struct {
 typedef void   (*SsqNetHeadFunc)      (SsqNetRequest *request,
                                        gpointer       user_data);
 
+/* The peer of a request the application holds went away before the
+ * answer (ssq_net_request_watch_gone ()). Runs from inside the transport:
+ * it may answer @request (the answer goes nowhere and frees it) and do its
+ * own bookkeeping, nothing more with the transport. */
+typedef void   (*SsqNetGoneFunc)      (SsqNetRequest *request,
+                                       gpointer       user_data);
+
 typedef struct {
   void (*message) (SsqNetConn        *conn,
                    const char        *data,
@@ -196,6 +203,9 @@ void          ssq_net_request_stream_body  (SsqNetRequest        *request,
                                             gpointer              sink_data,
                                             guint64               limit);
 void          ssq_net_request_resume_body  (SsqNetRequest *request);
+gboolean      ssq_net_request_watch_gone   (SsqNetRequest  *request,
+                                            SsqNetGoneFunc  func,
+                                            gpointer        user_data);
 void          ssq_net_request_refuse       (SsqNetRequest *request,
                                             guint          status,
                                             const char    *content_type,

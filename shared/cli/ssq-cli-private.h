@@ -39,6 +39,14 @@ struct _Cli
   int         uses;          /* invite create --uses; 0: not given */
   char       *expires;       /* invite create --expires */
   gpointer    export;        /* the export under way (ssq-cli-export.c) */
+  char      **arguments;     /* queue declare --arg KEY=VALUE */
+  char      **headers;       /* queue publish --header KEY=VALUE */
+  char       *content_type;  /* queue publish --content-type */
+  int         priority;      /* queue publish --priority; -1: not given */
+  gboolean    transient;     /* queue declare and publish --transient */
+  int         count;         /* queue get and consume --count; 0: not given */
+  int         wait;          /* queue get --wait; -1: not given */
+  gint64      taken;         /* messages get or consume printed so far */
 
   /* Connecting. */
   CliStep     after_connect;
@@ -119,6 +127,10 @@ int         ssq_cli_invite            (Cli              *cli);
 
 /* discover (ssq-cli-discover.c). */
 int         ssq_cli_discover          (Cli              *cli);
+
+/* queue (ssq-cli-queue.c). */
+int         ssq_cli_queue             (Cli              *cli);
+const char *ssq_cli_queue_usage       (void);
 
 /* send (ssq-cli-send.c). */
 int         ssq_cli_send              (Cli              *cli);

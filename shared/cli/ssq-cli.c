@@ -637,7 +637,15 @@ static const CliCommand commands[] = {
   { "search", 1, 1, N_("search TEXT [--limit N]"), search_step, NULL },
   { "outbox", 0, 0, N_("outbox"), outbox_step, NULL },
   { "export", 0, 0, N_("export [-o FILE] [--media DIR]"), ssq_cli_export_step, NULL },
+  { "queue", 1, 3, NULL, NULL, ssq_cli_queue },
 };
+
+/* The usage line of @command (queue's is long and lives with it). */
+static const char *
+command_usage (const CliCommand *command)
+{
+  return command->usage != NULL ? _(command->usage) : ssq_cli_queue_usage ();
+}
 
 /* Options that belong to one command, and send's text or files. */
 static gboolean
@@ -653,6 +661,13 @@ options_fit (Cli              *cli,
     return FALSE;
   if ((cli->uses != 0 || cli->expires != NULL) && command->run != ssq_cli_invite)
     return FALSE;
+  /* queue checks which of its own options each verb takes. */
+  if ((cli->arguments != NULL || cli->headers != NULL || cli->content_type != NULL ||
+       cli->priority != -1 || cli->transient || cli->count != 0 || cli->wait != -1) &&
+      command->run != ssq_cli_queue)
+    return FALSE;
+  if (cli->priority < -1 || cli->priority > 255 || cli->wait < -1 || cli->count < 0)
+    return FALSE;
   /* discover looks on the LAN, for no account. */
   if (command->run == ssq_cli_discover && (cli->server != NULL || cli->user != NULL))
     return FALSE;
@@ -665,7 +680,7 @@ usage_text (void)
   g_autoptr(GString) text = g_string_new (_("Commands:\n"));
 
   for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
-    g_string_append_printf (text, "  %s\n", _(commands[i].usage));
+    g_string_append_printf (text, "  %s\n", command_usage (&commands[i]));
   g_string_append (text, _("\nCONVERSATION is an id, a group title, or a username for the direct "
                            "conversation.\nExit codes: 0 ok, 1 refused by the server, 2 usage, "
                            "3 not logged in or session refused, 4 server unreachable, 5 not found, "
@@ -716,6 +731,9 @@ cli_clear (Cli *cli)
   g_free (cli->output);
   g_free (cli->media_dir);
   g_free (cli->expires);
+  g_strfreev (cli->arguments);
+  g_strfreev (cli->headers);
+  g_free (cli->content_type);
   g_strfreev (cli->files);
   g_strfreev (cli->args);
   ssq_cli_unwatch_transfer (cli);
@@ -808,12 +826,21 @@ ssq_cli_run (int    argc,
     { "media", 0, 0, G_OPTION_ARG_FILENAME, &cli.media_dir, N_("Where export saves the media files too"), N_("DIR") },
     { "uses", 0, 0, G_OPTION_ARG_INT, &cli.uses, N_("invite create: how many accounts it lets register (default 1)"), N_("N") },
     { "expires", 0, 0, G_OPTION_ARG_STRING, &cli.expires, N_("invite create: how long it is valid (default 7d; e.g. 90s, 15m, 12h)"), N_("TIME") },
+    { "arg", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cli.arguments, N_("queue declare: a queue argument, e.g. max_length=1000 (repeatable)"), N_("KEY=VALUE") },
+    { "header", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cli.headers, N_("queue publish: a message header (repeatable)"), N_("KEY=VALUE") },
+    { "content-type", 0, 0, G_OPTION_ARG_STRING, &cli.content_type, N_("queue publish: the message's content type"), N_("TYPE") },
+    { "priority", 0, 0, G_OPTION_ARG_INT, &cli.priority, N_("queue publish: the message's priority, 0 to 255"), N_("N") },
+    { "transient", 0, 0, G_OPTION_ARG_NONE, &cli.transient, N_("queue declare: a queue that does not survive a restart; queue publish: a message that is not stored"), NULL },
+    { "count", 0, 0, G_OPTION_ARG_INT, &cli.count, N_("queue get and consume: how many messages (get: default 1; consume: until interrupted)"), N_("N") },
+    { "wait", 0, 0, G_OPTION_ARG_INT, &cli.wait, N_("queue get: seconds to wait for a message (default 0)"), N_("S") },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, N_("COMMAND [ARGS...]") },
     { NULL }
   };
 
   cli.limit = SSQ_HISTORY_DEFAULT;
+  cli.priority = -1;
+  cli.wait = -1;
   cli.timeout = G_MININT;   /* not given: the command's default */
   cli.exit_code = -1;
   context = g_option_context_new (NULL);
@@ -846,7 +873,7 @@ ssq_cli_run (int    argc,
                                (command->max_args >= 0 && (int) n_args > command->max_args) ||
                                !options_fit (&cli, command, n_args)))
     {
-      g_printerr (_("supersoniq-cli: usage: supersoniq-cli %s\n"), _(command->usage));
+      g_printerr (_("supersoniq-cli: usage: supersoniq-cli %s\n"), command_usage (command));
       command = NULL;
     }
   if (command != NULL && cli.timeout == G_MININT)

@@ -25,3 +25,10 @@ void        assert_conversation (JsonObject           *object,
 JsonObject *rest_encode         (const char           *name);
 void        rest_decode         (const char           *name,
                                  JsonObject           *object);
+
+/* test-wire-queues.c: the golden lines of queues ("queue…"), and their
+ * own tests. */
+JsonObject *queue_encode        (const char           *name);
+void        queue_decode        (const char           *name,
+                                 JsonObject           *object);
+void        queue_add_tests     (void);

@@ -620,6 +620,11 @@ test_wire_golden (void)
           rest_decode (name, decoded);
           encoded = rest_encode (name);
         }
+      else if (g_str_has_prefix (name, "queue"))
+        {
+          queue_decode (name, decoded);
+          encoded = queue_encode (name);
+        }
       else
         {
           golden_decode (name, decoded);
@@ -741,5 +746,6 @@ main (int    argc,
   g_test_add_func ("/shared/wire/golden", test_wire_golden);
   g_test_add_func ("/shared/wire/types", test_wire_types);
   g_test_add_func ("/shared/wire/rejects", test_wire_rejects);
+  queue_add_tests ();
   return g_test_run ();
 }
