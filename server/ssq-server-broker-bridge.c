@@ -36,17 +36,18 @@ set_amqp_error (GError     **error,
 }
 
 /* A routing key as reply texts may quote it: anything a client could make
- * of it (255 bytes of anything) is shown as "…" instead. */
+ * of it (255 bytes of anything) is shown as "..." instead (reply texts are
+ * short strings, kept ASCII). */
 static const char *
 quotable (const char *key)
 {
   gsize len = strlen (key);
 
   if (len == 0 || len > 64)
-    return "…";
+    return "...";
   for (gsize i = 0; i < len; i++)
     if (!g_ascii_isgraph (key[i]) || key[i] == '\'')
-      return "…";
+      return "...";
   return key;
 }
 
@@ -129,7 +130,7 @@ parse_content_type (const char  *content_type,
           g_ascii_strcasecmp (param + 8, "us-ascii") != 0)
         {
           set_amqp_error (error, SSQ_BROKER_ERROR_PRECONDITION_FAILED,
-                          "the body must be UTF-8 (content-type '%s')", quotable (content_type));
+                          "the body must be UTF-8, not charset '%s'", quotable (param + 8));
           return FALSE;
         }
     }
@@ -191,6 +192,11 @@ request_from_body (SsqBrokerMessage  *message,
     }
   if (!json)
     {
+      if (len == 0)
+        {
+          set_amqp_error (error, SSQ_BROKER_ERROR_PRECONDITION_FAILED, "the body is empty");
+          return NULL;
+        }
       request = json_object_new ();
       json_object_set_string_member (request, "body", (text = g_strndup (data, len)));
       return request;
@@ -200,7 +206,7 @@ request_from_body (SsqBrokerMessage  *message,
       (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       set_amqp_error (error, SSQ_BROKER_ERROR_PRECONDITION_FAILED,
-                      "an application/json body must be an object {\"body\": …}%s%s",
+                      "an application/json body must be an object {\"body\": ...}%s%s",
                       parse_error ? ": " : "", parse_error ? parse_error->message : "");
       return NULL;
     }
