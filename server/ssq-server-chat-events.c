@@ -2,6 +2,7 @@
 /* ssq-server-chat-events.c: turning a change into the frames members see.
  * A message event is encoded once and the same bytes go to every session. */
 #include "ssq-server-chat.h"
+#include "ssq-server-broker-bridge.h"
 #include "ssq-server-hub.h"
 
 #include <string.h>
@@ -114,6 +115,7 @@ ssq_server_chat_emit_message (SsqServer           *server,
   frame = ssq_server_wire_message_stored (message);
   server->metrics.messages_delivered_total +=
     ssq_server_hub_send_members (server->hub, members, NULL, frame);
+  ssq_server_broker_bridge_message (server, message, is_new, frame);
   if (is_new)
     emit_notifications (server, message, members);
 }

@@ -174,6 +174,9 @@ ssq_server_metrics_render (SsqServerMetrics      *m,
                   "Message events queued to sessions.", m->messages_delivered_total);
   render_counter (out, "ssq_events_sent_total", "counter", "Frames queued to sessions.",
                   m->events_sent_total);
+  render_counter (out, "ssq_bridge_events_total", "counter",
+                  "Message events published to supersoniq.events (none while nothing is bound there).",
+                  m->bridge_events_total);
   render_counter (out, "ssq_commits_total", "counter", "Storage transactions committed.",
                   m->commits_total);
   render_counter (out, "ssq_membership_reads_total", "counter",

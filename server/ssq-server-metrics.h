@@ -25,6 +25,7 @@ typedef struct {
   guint64      messages_stored_total;
   guint64      messages_delivered_total; /* message events queued to sessions */
   guint64      events_sent_total;        /* every frame queued to sessions */
+  guint64      bridge_events_total;      /* message events published to supersoniq.events */
   guint64      errors_total[SSQ_ERROR_LAST + 1];   /* network, protocol: unused */
   guint64      commits_total;
   guint64      loop_busy_max_us;         /* longest loop iteration since the last scrape */

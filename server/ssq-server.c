@@ -5,6 +5,7 @@
 #include "ssq-server-private.h"
 #include "ssq-server-admin.h"
 #include "ssq-server-backup.h"
+#include "ssq-server-broker-bridge.h"
 #include "ssq-server-discovery.h"
 #include "ssq-server-queues.h"
 #include "ssq-server-hub.h"
@@ -212,6 +213,7 @@ start_broker (SsqServer  *self,
                    local->message);
       return FALSE;
     }
+  ssq_server_broker_bridge_start (self);
   return TRUE;
 }
 

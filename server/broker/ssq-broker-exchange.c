@@ -101,6 +101,15 @@ ssq_broker_exchange_lookup (SsqBroker  *broker,
   return g_hash_table_lookup (broker->exchanges, name);
 }
 
+gboolean
+ssq_broker_exchange_has_bindings (SsqBroker  *broker,
+                                  const char *exchange)
+{
+  SsqBrokerExchange *x = ssq_broker_exchange_lookup (broker, exchange);
+
+  return x != NULL && x->bindings->len > 0;
+}
+
 static gboolean
 reserved_name (const char *name)
 {

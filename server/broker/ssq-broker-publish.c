@@ -209,6 +209,13 @@ ssq_broker_pending_complete (SsqBrokerPending *pending,
   g_free (pending);
 }
 
+gboolean
+ssq_broker_pending_is_mandatory (SsqBrokerPending *pending)
+{
+  g_return_val_if_fail (pending != NULL, FALSE);
+  return pending->outcome->mandatory;
+}
+
 void
 ssq_broker_publish_internal (SsqBroker        *broker,
                              SsqBrokerMessage *message)

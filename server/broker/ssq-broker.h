@@ -497,6 +497,13 @@ void ssq_broker_add_special_exchange (SsqBroker               *broker,
  * Safe after the publishing channel closed. */
 void ssq_broker_pending_complete (SsqBrokerPending *pending,
                                   const GError     *error);
+/* Whether the publish was mandatory: a handler then words its refusal for
+ * basic.return (312 NO_ROUTE) rather than for a channel error. */
+gboolean ssq_broker_pending_is_mandatory (SsqBrokerPending *pending);
+/* Whether any queue is bound to @exchange (FALSE for an unknown one): lets
+ * the server skip building what ssq_broker_publish_internal would drop. */
+gboolean ssq_broker_exchange_has_bindings (SsqBroker  *broker,
+                                           const char *exchange);
 
 /* ------------------------------------------------------------ statistics */
 
