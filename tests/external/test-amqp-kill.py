@@ -7,7 +7,7 @@ directory. Every confirmed message must be there exactly once (nothing
 else twice either). A consumer holding deliveries it had not acked when
 the broker died gets them again, with redelivered set. TAP on stdout.
 
-By default the real supersoniq-server (as test-amqp-pika.py starts it);
+By default the real supersoniq-server (as amqp_harness.py starts it);
 with --rabbitmq, a throwaway RabbitMQ (rabbitmq.py), whose beam is the
 process killed: how the test was checked.
 """
@@ -24,7 +24,6 @@ except ImportError:
     print("1..0 # SKIP python3-pika not installed")
     sys.exit(0)
 
-import importlib.util
 import shutil
 import signal
 import struct
@@ -33,11 +32,8 @@ import threading
 import time
 import traceback
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-_spec = importlib.util.spec_from_file_location("ssq_amqp_pika", os.path.join(HERE, "test-amqp-pika.py"))
-P = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(P)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import amqp_harness as P  # noqa: E402 (pika, or a skip)
 check, Fail = P.check, P.Fail
 import amqp_raw  # noqa: E402
 import rabbitmq  # noqa: E402
