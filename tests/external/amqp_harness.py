@@ -11,7 +11,8 @@ REST and the port read from the `amqp listening on amqp://HOST:PORT` line.
   --rabbitmq            start a throwaway RabbitMQ (rabbitmq.py) and run
                         against it instead
   SSQ_AMQP_URL=amqp://guest:guest@127.0.0.1:5672
-                        run against that running RabbitMQ
+                        run against that running RabbitMQ (configured as
+                        RABBITMQ_CONFIG below says)
 
 Against RabbitMQ the SupersoniQ-only tests are skipped: every other test
 passes there first, which is how these tests were checked.
@@ -58,6 +59,10 @@ import rabbitmq  # noqa: E402
 IO_TIMEOUT = 15.0
 CHANNEL_MAX = 64       # configured on both servers, for the channel flood
 MAX_CONNECTIONS = 48   # SupersoniQ's [amqp] max_connections here
+MAX_MESSAGE = 1 << 20  # body bytes, configured on both servers
+# The configuration both kinds of server get, so the bounds tests hold on
+# both (RabbitMQ has no connection limit of this kind).
+RABBITMQ_CONFIG = f"channel_max = {CHANNEL_MAX}\nmax_message_size = {MAX_MESSAGE}\n"
 
 
 # ---------------------------------------------------------------------------
@@ -76,6 +81,7 @@ class AmqpServer(std.Server):
         with open(self.conf, "w") as f:
             f.write(std.CONFIG + "[amqp]\nlisten=127.0.0.1:0\n"
                     f"channel_max={CHANNEL_MAX}\nmax_connections={MAX_CONNECTIONS}\n"
+                    f"[broker]\nmax_message_size={MAX_MESSAGE}\n"
                     + self.extra)
         with self.log_lock:
             self.log.clear()
@@ -303,7 +309,7 @@ def setup(args):
             T.host, T.port = u.hostname, u.port or 5672
             T.rabbit_user, T.rabbit_password = u.username or "guest", u.password or "guest"
         else:
-            T.rabbit = rabbitmq.RabbitMQ(config=f"channel_max = {CHANNEL_MAX}\n")
+            T.rabbit = rabbitmq.RabbitMQ(config=RABBITMQ_CONFIG)
             T.rabbit.start()
             T.host, T.port = T.rabbit.host, T.rabbit.port
             T.rabbit_user, T.rabbit_password = "guest", "guest"

@@ -167,13 +167,16 @@ def t_ssq_bridge_refusals():
     returned = []
     ch.add_on_return_callback(lambda _c, m, p, b: returned.append(m))
     ch.basic_publish("supersoniq.chat", conv, b"not a member", mandatory=True)
-    ch.basic_publish("supersoniq.chat", "999999999", b"no such conversation", mandatory=True)
-    ch.basic_publish("supersoniq.chat", conv, b"\xff\xfe not utf-8", mandatory=True)
-    eventually("three returns", lambda: (c.process_data_events(0.1), len(returned) >= 3)[1])
+    # Shaped like a conversation id (c + 24 hex digits), but no such one.
+    ch.basic_publish("supersoniq.chat", "c" + "f" * 24, b"no such conversation", mandatory=True)
+    ch.basic_publish("supersoniq.chat", "nosuchuser", b"no such user", mandatory=True)
+    # erin's own direct conversation with bob, but a body that is not UTF-8.
+    ch.basic_publish("supersoniq.chat", "bob", b"\xff\xfe not utf-8", mandatory=True)
+    eventually("four returns", lambda: (c.process_data_events(0.1), len(returned) >= 4)[1])
     codes = [m.reply_code for m in returned]
     print(f"# returns: {[(m.reply_code, m.reply_text) for m in returned]}")
-    check(codes[0] == 312 and codes[1] == 312, f"codes {codes}")
-    check(codes[2] in (312, 406), f"invalid UTF-8: {codes[2]}")
+    check(codes[:3] == [312, 312, 312], f"codes {codes}")
+    check(codes[3] in (312, 406), f"invalid UTF-8: {codes[3]}")
     check(all(m["body"] != "not a member" for m in history(conv, "alice")), "stored anyway")
     # Without mandatory: a channel error.
     ch = channel("erin")

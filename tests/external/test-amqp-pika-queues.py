@@ -22,7 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import amqp_harness as H  # noqa: E402 (first: pika, or a skip)
-from amqp_harness import (CHANNEL_MAX, Fail, IO_TIMEOUT, MAX_CONNECTIONS, OPEN, T,
+from amqp_harness import (MAX_MESSAGE, CHANNEL_MAX, Fail, IO_TIMEOUT, MAX_CONNECTIONS, OPEN, T,
                           amqp_raw, bodies, channel, channel_error, check, connect,
                           dead_letters, depth, eventually, fill, get_all, pex, pika,
                           publish_sync, pump, qn, queue_exists, raw)  # noqa: E402
@@ -499,6 +499,96 @@ def new_connection_ok():
         return False
 
 
+def t_body_over_max_message_size():
+    other = connect()
+    och = other.channel()
+    q = qn("max-message")
+    och.queue_declare(q)
+    r = raw()
+    r.open_channel(1)
+    size = 2 * MAX_MESSAGE
+    r.send(r.method_frame(1, amqp_raw.BASIC_PUBLISH, struct.pack("!H", 0) + amqp_raw.shortstr("")
+                          + amqp_raw.shortstr(q) + b"\x00"))
+    r.send(r.frame(amqp_raw.FRAME_HEADER, 1, struct.pack("!HHQH", 60, 0, size, 0)))
+    # The body, for as long as the server takes it (it may refuse at the
+    # header already, as SupersoniQ does; RabbitMQ reads the body first).
+    chunk = b"x" * (r.frame_max - 8)
+    sent = 0
+    try:
+        while sent < size:
+            piece = chunk[:size - sent]
+            r.send(r.frame(amqp_raw.FRAME_BODY, 1, piece))
+            sent += len(piece)
+    except OSError:
+        pass
+    try:
+        r.read_method()
+        raise Fail("the message over max_message_size was taken")
+    except amqp_raw.ChannelClosedByPeer as e:
+        print(f"# channel closed: {e.code} {e.text!r} after {sent} body bytes")
+        check(e.code == 406, f"{e}")
+    except amqp_raw.ConnectionClosedByPeer as e:
+        print(f"# connection closed: {e.code} {e.text!r} after {sent} body bytes")
+        check(e.code in (406, 501), f"{e}")
+    except amqp_raw.Closed:
+        print(f"# connection cut after {sent} body bytes")
+    except TimeoutError:
+        raise Fail(f"no answer to a {size}-byte body over max_message_size {MAX_MESSAGE}")
+    check(depth(och, q) == 0, "queued anyway")
+    och.basic_publish("", q, b"ok")
+    check(bodies(och, q) == [b"ok"], "the other client")
+
+
+def t_silent_peer_cut():
+    # Connects and says nothing; or sends the header and nothing more.
+    silent = amqp_raw.Raw(T.host, T.port)
+    half = amqp_raw.Raw(T.host, T.port)
+    OPEN.extend((silent, half))
+    half.send(b"AMQP\x00\x00\x09\x01")
+    half.expect(amqp_raw.CONNECTION_START)
+    t0 = time.monotonic()
+    for r, what in ((silent, "silent peer"), (half, "peer stopped after the header")):
+        try:
+            code = r.wait_closed(30)
+        except TimeoutError:
+            raise Fail(f"{what} not cut within 30 s")
+        print(f"# {what}: cut after {time.monotonic() - t0:.1f} s (close code {code})")
+
+
+def t_bad_protocol_header():
+    # (Not "AMQP\x01\x01\x00\x09": RabbitMQ speaks 0-9 to that one.)
+    for header in (b"AMQP\x00\x00\x08\x00", b"XXXXXXXX", b"GET / HTTP/1.1\r\n\r\n"):
+        r = amqp_raw.Raw(T.host, T.port)
+        OPEN.append(r)
+        r.send(header)
+        deadline = time.monotonic() + IO_TIMEOUT
+        try:
+            got = r.read_exact(8, deadline)
+        except amqp_raw.Closed:
+            raise Fail(f"{header!r}: closed without the protocol header we should send")
+        check(got == b"AMQP\x00\x00\x09\x01", f"{header!r}: answered {got!r}")
+        try:
+            r.wait_closed(IO_TIMEOUT)
+        except (TimeoutError, amqp_raw.ProtocolError):
+            raise Fail(f"{header!r}: not closed after the protocol header")
+
+
+def t_unknown_method():
+    other = connect()
+    for cm in ((60, 99), (77, 10)):
+        r = raw()
+        r.open_channel(1)
+        r.send_method(1, cm)
+        try:
+            code = r.wait_closed(IO_TIMEOUT)
+        except TimeoutError:
+            raise Fail(f"unknown method {cm} let through")
+        print(f"# method {cm}: close code {code}")
+        check(code in (None, 503, 540), f"method {cm}: close code {code}")
+    check(other.is_open, "other connection")
+    other.channel().queue_declare("", exclusive=True)
+
+
 def t_closed_channel_use():
     # A method on a channel never opened: a connection error (504).
     r = raw()
@@ -530,6 +620,10 @@ TESTS = [
     ("heartbeat: a client that stops sending heartbeats is cut (raw socket)", t_heartbeat_silent_client_cut),
     ("errors: a channel error leaves the connection usable; the channel reopens", t_channel_error_keeps_connection),
     ("errors: a method on an unopened channel is 504", t_closed_channel_use),
+    ("errors: unknown classes and methods close the connection", t_unknown_method),
+    ("errors: a wrong protocol header gets ours and a close", t_bad_protocol_header),
+    ("bounds: a body over max_message_size is refused, others served", t_body_over_max_message_size),
+    ("bounds: a peer that says nothing, or stops after the header, is cut", t_silent_peer_cut),
     ("bounds: a frame over frame_max closes that connection, others served", t_oversize_frame),
     ("bounds: a wrong frame-end octet closes the connection", t_frame_end_wrong),
     ("bounds: channels past channel_max close that connection, others served", t_channel_flood),

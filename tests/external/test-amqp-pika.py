@@ -21,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import amqp_harness as H  # noqa: E402 (first: pika, or a skip)
-from amqp_harness import (Fail, OPEN, T, amqp_raw, bodies, channel, channel_error,
+from amqp_harness import (MAX_MESSAGE, Fail, OPEN, T, amqp_raw, bodies, channel, channel_error,
                           check, connect, depth, eventually, fill, get_all, pex, pika,
                           publish_sync, pump, qn, raw)  # noqa: E402
 
@@ -328,11 +328,12 @@ def t_user_id():
 
 
 def t_large_message():
-    # Bodies split over many frames (frame_max) come back whole.
+    # Bodies split over many frames (frame_max) come back whole, up to
+    # max_message_size.
     ch = channel()
     q = qn("large")
     ch.queue_declare(q)
-    body = os.urandom(1 << 20)
+    body = os.urandom(MAX_MESSAGE - 1024)
     ch.basic_publish("", q, body)
     check(bodies(ch, q) == [body], "1 MiB body")
 
@@ -617,7 +618,7 @@ TESTS = [
     ("exchange: auto-delete goes with its last binding", t_auto_delete_exchange),
     ("properties: all 14 and every field-table type pika sends, unchanged", t_properties),
     ("properties: user-id other than the login is 406", t_user_id),
-    ("properties: a 1 MiB body over many frames", t_large_message),
+    ("properties: a body just under max_message_size over many frames", t_large_message),
     ("publish: mandatory gets basic.return 312 NO_ROUTE", t_mandatory),
     ("publish: confirms for 2000 pipelined publishes, transient and persistent (multiple)", t_confirms),
     ("qos: prefetch per consumer", t_qos_per_consumer),
