@@ -52,8 +52,8 @@ trap 'exit 129' HUP
 
 buildtype=$(python3 -c 'import json, sys
 print(next(o["value"] for o in json.load(open(sys.argv[1])) if o["name"] == "buildtype"))' \
-  "$build/meson-info/intro-buildoptions.json" 2>/dev/null)
-echo "# build: $build (${buildtype:-unknown buildtype})"
+  "$(dirname "$(dirname "$server_bin")")/meson-info/intro-buildoptions.json" 2>/dev/null)
+echo "# server: $server_bin (${buildtype:-unknown buildtype}); load generator: $bench_bin"
 [ "${buildtype:-}" = release ] || echo "# note: not a release build; figures of a debug build understate SupersoniQ"
 echo "# machine: $(nproc) CPUs, $(uname -r); load generator options: ${*:-defaults}"
 
