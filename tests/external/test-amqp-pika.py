@@ -21,7 +21,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import amqp_harness as H  # noqa: E402 (first: pika, or a skip)
-from amqp_harness import (MAX_MESSAGE, Fail, OPEN, T, amqp_raw, bodies, channel, channel_error,
+from amqp_harness import (IO_TIMEOUT, MAX_MESSAGE, Fail, OPEN, T, amqp_raw, bodies, channel,
+                          channel_error, params,
                           check, connect, depth, eventually, fill, get_all, pex, pika,
                           publish_sync, pump, qn, raw)  # noqa: E402
 
@@ -61,6 +62,52 @@ def t_wrong_password():
         check(e.text.startswith("ACCESS_REFUSED"), f"text {e.text!r}")
     else:
         raise Fail("open-ok after a wrong password")
+
+
+def t_logins_at_once():
+    # A pool of workers starting together (a publisher and ten consumers,
+    # as the benchmark does) all log in with the right password. On raw
+    # sockets, so that the twelve start-oks are really in flight at once.
+    n = 12
+    u, p = T.creds("alice")
+    conns = []
+    for _ in range(n):
+        r = amqp_raw.Raw(T.host, T.port)
+        OPEN.append(r)
+        r.send(b"AMQP\x00\x00\x09\x01")
+        r.expect(amqp_raw.CONNECTION_START)
+        conns.append(r)
+    for r in conns:
+        r.send_method(0, amqp_raw.CONNECTION_START_OK,
+                      amqp_raw.table({"product": "burst"}) + amqp_raw.shortstr("PLAIN")
+                      + amqp_raw.longstr(f"\0{u}\0{p}") + amqp_raw.shortstr("en_US"))
+    refused = []
+    for i, r in enumerate(conns):
+        try:
+            r.expect(amqp_raw.CONNECTION_TUNE)
+        except amqp_raw.ConnectionClosedByPeer as e:
+            refused.append(f"login {i}: {e.code} {e.text}")
+    check(not refused, f"{len(refused)} of {n} logins at once refused: {refused[:1]}")
+    # And a pool of pika connections made at once.
+    results = [None] * n
+    go = threading.Event()
+
+    def login(i):
+        go.wait(IO_TIMEOUT)
+        try:
+            OPEN.append(pika.BlockingConnection(params()))
+            results[i] = "ok"
+        except Exception as e:
+            results[i] = repr(e)
+
+    threads = [threading.Thread(target=login, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    go.set()
+    for t in threads:
+        t.join(60)
+    refused = [r for r in results if r != "ok"]
+    check(not refused, f"pika: {len(refused)} of {n} logins at once refused: {refused[:1]}")
 
 
 def t_other_vhost():
@@ -608,6 +655,7 @@ TESTS = [
     ("connect: server properties and capabilities", t_connect),
     ("connect: a wrong password is refused with 403 ACCESS_REFUSED", t_wrong_password),
     ("connect: another vhost is 530 NOT_ALLOWED", t_other_vhost),
+    ("connect: 12 logins at once with the right password all get in", t_logins_at_once),
     ("exchange: the default exchange routes by queue name", t_default_exchange),
     ("exchange: direct, bindings and unbind, amq.direct", t_direct),
     ("exchange: fanout and unbind", t_fanout),
