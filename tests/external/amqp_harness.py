@@ -384,6 +384,9 @@ def run(argv, tests_all, supersoniq_only=False):
             else:
                 failed += 1
                 print(f"not ok {n} - server exits 0 on SIGTERM\n# status {status}")
+                # Under valgrind, its report is at the end of the log.
+                for line in T.server.tail(60) if T.server is not None else []:
+                    print(f"#   {line}")
     finally:
         teardown()
     sys.stdout.flush()
