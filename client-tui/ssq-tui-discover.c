@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ssq-discovery.h"
+#include "ssq-display.h"
 #include "ssq-invite-link.h"
 #include "ssq-prompt.h"
 
@@ -25,33 +26,14 @@ browse_done_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* The servers, once each (several interfaces see the same one): by name,
- * port and key. */
-static GPtrArray *
-unique_servers (GListModel *model)
-{
-  GPtrArray *servers = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-
-  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
-    {
-      g_autoptr(SsqDiscoveredServer) server = g_list_model_get_item (model, i);
-      const char *fp = ssq_discovered_server_get_fingerprint (server);
-      char *key = g_strdup_printf ("%s\n%u\n%s", ssq_discovered_server_get_name (server),
-                                   ssq_discovered_server_get_port (server), fp ? fp : "");
-
-      if (g_hash_table_add (seen, key))
-        g_ptr_array_add (servers, g_steal_pointer (&server));
-    }
-  return servers;
-}
-
 static void
 print_server (guint                number,
               SsqDiscoveredServer *server)
 {
   const char *fp = ssq_discovered_server_get_fingerprint (server);
   const char *address = ssq_discovered_server_get_address (server);
+  /* Anyone on the LAN chooses the name: no escape reaches the terminal. */
+  g_autofree char *name = ssq_display_sanitize_line (ssq_discovered_server_get_name (server));
   g_autofree char *groups = fp ? ssq_invite_link_fingerprint_groups (fp) : NULL;
   g_autofree char *where = strchr (address, ':')
     ? g_strdup_printf ("[%s]:%u", address, ssq_discovered_server_get_port (server))
@@ -59,7 +41,7 @@ print_server (guint                number,
 
   if (groups != NULL)
     groups[strcspn (groups, "\n")] = '\0';   /* the first line: enough to tell them apart */
-  printf ("%u) %s  %s  %s%s\n", number, ssq_discovered_server_get_name (server), where,
+  printf ("%u) %s  %s  %s%s\n", number, name, where,
           groups ? groups : _("(unencrypted)"), groups ? "…" : "");
 }
 
@@ -89,19 +71,20 @@ ssq_tui_choose_discovered (char **out_fingerprint)
   g_timeout_add (BROWSE_MS, browse_done_cb, &done);
   while (!done)
     g_main_context_iteration (NULL, TRUE);
-  servers = unique_servers (G_LIST_MODEL (discovery));
+  /* Each server once, however many interfaces it was seen on. */
+  servers = ssq_discovery_group_servers (G_LIST_MODEL (discovery));
   if (servers->len == 0)
     return NULL;
   printf ("%s\n", _("Servers on this network:"));
   for (guint i = 0; i < servers->len; i++)
-    print_server (i + 1, servers->pdata[i]);
+    print_server (i + 1, g_ptr_array_index ((GPtrArray *) servers->pdata[i], 0));
   answer = ssq_prompt_line (_("Number, or the server's URL: "), NULL);
   if (answer == NULL || *g_strstrip (answer) == '\0')
     return NULL;
   number = g_ascii_strtoull (answer, &end, 10);
   if (*end == '\0' && number >= 1 && number <= servers->len)
     {
-      SsqDiscoveredServer *server = servers->pdata[number - 1];
+      SsqDiscoveredServer *server = g_ptr_array_index ((GPtrArray *) servers->pdata[number - 1], 0);
 
       *out_fingerprint = g_strdup (ssq_discovered_server_get_fingerprint (server));
       return ssq_discovered_server_get_url (server);

@@ -526,7 +526,8 @@ draw_overlay (SsqTui *self,
 {
   put (top, x, width, self->overlay_title, A_BOLD);
   for (guint i = 0; i < self->overlay->len && (int) i + 1 < height; i++)
-    put (top + 1 + (int) i, x, width, self->overlay->pdata[i], 0);
+    put (top + 1 + (int) i, x, width, self->overlay->pdata[i],
+         self->overlay_attrs && i < self->overlay_attrs->len ? g_array_index (self->overlay_attrs, attr_t, i) : 0);
 }
 
 /* Status bar: connection, account, outbox, who is typing, and notes. */

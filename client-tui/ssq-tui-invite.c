@@ -22,7 +22,8 @@ created_cb (GObject      *source,
   g_autoptr(SsqQrBitmap) qr = NULL;
   g_autoptr(GDateTime) until = NULL;
   g_autofree char *link = NULL, *when = NULL, *title = NULL;
-  GPtrArray *lines;
+  g_autoptr(GPtrArray) lines = NULL;   /* the overlay takes its own reference */
+  g_autoptr(GArray) attrs = g_array_new (FALSE, TRUE, sizeof (attr_t));
 
   if (invite == NULL || invite->link == NULL)
     {
@@ -45,20 +46,27 @@ created_cb (GObject      *source,
   for (gsize at = 0, len = strlen (link); at < len; at += LINK_COLUMNS)
     g_ptr_array_add (lines, g_strndup (link + at, LINK_COLUMNS));
   g_ptr_array_add (lines, g_strdup (""));
-  /* Ink is a light module: right on the usual dark terminal. */
+  /* Ink is a light module: right on the usual dark terminal, and on a
+   * light one too where colours are had: drawn white on black there, the
+   * quiet zone included, not inverted (which some scanners refuse). */
   if ((qr = ssq_qr_encode (link, &error)) != NULL)
     {
       g_autofree char *blocks = ssq_qr_to_half_blocks (qr, FALSE);
       g_auto(GStrv) rows = g_strsplit (blocks, "\n", -1);
+      attr_t qr_attr = has_colors () ? COLOR_PAIR (SSQ_TUI_PAIR_QR) : 0;
 
+      g_array_set_size (attrs, lines->len);
       for (guint i = 0; rows[i] != NULL && rows[i][0] != '\0'; i++)
-        g_ptr_array_add (lines, g_strdup (rows[i]));
+        {
+          g_ptr_array_add (lines, g_strdup (rows[i]));
+          g_array_append_val (attrs, qr_attr);
+        }
     }
   else
     g_ptr_array_add (lines, g_strdup (error->message));
   g_ptr_array_add (lines, g_strdup (""));
   g_ptr_array_add (lines, g_strdup (_("Whoever has the link joins with: supersoniq-tui --invite LINK")));
-  ssq_tui_show_overlay (self, title, lines);
+  ssq_tui_show_overlay_attrs (self, title, lines, attrs);
 }
 
 /* Reads --uses N and --expires DURATION (also --uses=N); FALSE with the

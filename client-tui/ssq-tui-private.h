@@ -24,6 +24,7 @@ enum {
   SSQ_TUI_PAIR_ERROR,
   SSQ_TUI_PAIR_MENTION,
   SSQ_TUI_PAIR_GOOD,
+  SSQ_TUI_PAIR_QR,        /* white on black: a QR code reads on any background */
   SSQ_TUI_PAIR_USER0,     /* SSQ_TUI_N_USER_COLORS pairs for senders */
 };
 #define SSQ_TUI_N_USER_COLORS 6
@@ -68,6 +69,7 @@ struct _SsqTui
   /* Lines shown instead of the messages (help, search, users); Esc closes. */
   char                *overlay_title;
   GPtrArray           *overlay;
+  GArray              *overlay_attrs;   /* attr_t per line; NULL: none */
 
   /* A transfer in the status bar; Esc cancels it. */
   char                *progress_label;
@@ -106,6 +108,10 @@ void      ssq_tui_load_older     (SsqTui      *self);
 void      ssq_tui_show_overlay   (SsqTui      *self,
                                   const char  *title,
                                   GPtrArray   *lines);
+void      ssq_tui_show_overlay_attrs (SsqTui  *self,
+                                      const char *title,
+                                      GPtrArray  *lines,
+                                      GArray     *attrs);
 void      ssq_tui_close_overlay  (SsqTui      *self);
 void      ssq_tui_quit           (SsqTui      *self,
                                   int          exit_code);

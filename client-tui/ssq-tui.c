@@ -56,6 +56,7 @@ ssq_tui_finalize (GObject *object)
   g_free (self->overlay_title);
   g_clear_pointer (&self->pictures, ssq_tui_pictures_free);
   g_clear_pointer (&self->overlay, g_ptr_array_unref);
+  g_clear_pointer (&self->overlay_attrs, g_array_unref);
   g_clear_pointer (&self->editor, ssq_tui_editor_free);
   g_clear_pointer (&self->loop, g_main_loop_unref);
   g_clear_pointer (&self->config, g_key_file_unref);
@@ -245,22 +246,35 @@ ssq_tui_load_older (SsqTui *self)
   ssq_message_list_load_older_async (self->messages, 100, NULL, older_cb, g_object_ref (self));
 }
 
+/* @attrs: (nullable): an attr_t for each of @lines (colours, say). */
+void
+ssq_tui_show_overlay_attrs (SsqTui     *self,
+                            const char *title,
+                            GPtrArray  *lines,
+                            GArray     *attrs)
+{
+  g_free (self->overlay_title);
+  self->overlay_title = g_strdup (title);
+  g_clear_pointer (&self->overlay, g_ptr_array_unref);
+  g_clear_pointer (&self->overlay_attrs, g_array_unref);
+  self->overlay = g_ptr_array_ref (lines);
+  self->overlay_attrs = attrs ? g_array_ref (attrs) : NULL;
+  ssq_tui_queue_redraw (self);
+}
+
 void
 ssq_tui_show_overlay (SsqTui     *self,
                       const char *title,
                       GPtrArray  *lines)
 {
-  g_free (self->overlay_title);
-  self->overlay_title = g_strdup (title);
-  g_clear_pointer (&self->overlay, g_ptr_array_unref);
-  self->overlay = g_ptr_array_ref (lines);
-  ssq_tui_queue_redraw (self);
+  ssq_tui_show_overlay_attrs (self, title, lines, NULL);
 }
 
 void
 ssq_tui_close_overlay (SsqTui *self)
 {
   g_clear_pointer (&self->overlay, g_ptr_array_unref);
+  g_clear_pointer (&self->overlay_attrs, g_array_unref);
   g_clear_pointer (&self->overlay_title, g_free);
   ssq_tui_queue_redraw (self);
 }
@@ -506,6 +520,8 @@ curses_start (SsqTui *self)
       init_pair (SSQ_TUI_PAIR_ERROR, COLOR_RED, -1);
       init_pair (SSQ_TUI_PAIR_MENTION, COLOR_BLACK, COLOR_YELLOW);
       init_pair (SSQ_TUI_PAIR_GOOD, COLOR_GREEN, -1);
+      /* Bright white where there are 16 colours: the most contrast. */
+      init_pair (SSQ_TUI_PAIR_QR, COLORS >= 16 ? 15 : COLOR_WHITE, COLOR_BLACK);
       for (int i = 0; i < SSQ_TUI_N_USER_COLORS; i++)
         init_pair (SSQ_TUI_PAIR_USER0 + i, user_colors[i], -1);
     }

@@ -71,6 +71,9 @@ user_deleted (gpointer      data,
     }
   ssq_server_hub_end_sessions (server->hub, del->user_id, NULL, NULL, SSQ_CLOSE_POLICY,
                                "Account deleted");
+  /* Its AMQP connections close, its exclusive and auto-delete queues go. */
+  if (server->broker != NULL)
+    ssq_broker_user_gone (server->broker, del->user_id);
   for (guint i = 0; i < del->directs->len; i++)
     ssq_server_chat_emit_conversation (server, del->directs->pdata[i]);
   g_message ("Deleted user %s", del->user_id);

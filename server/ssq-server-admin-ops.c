@@ -221,6 +221,8 @@ job_done (gpointer      data,
     case ACT_DISABLE:
       closed = ssq_server_hub_end_sessions (job->server->hub, job->user_id, NULL, NULL,
                                             SSQ_CLOSE_POLICY, "Account disabled");
+      if (job->server->broker != NULL)
+        ssq_broker_user_gone (job->server->broker, job->user_id);   /* its AMQP connections */
       g_message ("admin: disabled user %s (%s); %u connections closed", job->username,
                  job->user_id, closed);
       break;

@@ -16,8 +16,8 @@ features (SsqServer             *server,
   /* Whether the register route takes accounts at all; how: "registration". */
   json_object_set_boolean_member (o, "registration",
                                   config->registration != SSQ_REGISTRATION_CLOSED);
-  /* Reserved: accepted in the configuration, not built yet, so never on. */
-  json_object_set_boolean_member (o, "broker", FALSE);
+  /* Exchanges and queues: AMQP, the REST queues and the bridge. */
+  json_object_set_boolean_member (o, "broker", server->broker != NULL);
   /* Announced on the LAN: on in the configuration, built with Avahi, and
    * listening beyond loopback. */
   json_object_set_boolean_member (o, "discovery", ssq_server_get_discovery_on (server));

@@ -65,6 +65,15 @@ ssq_server_config_new (void)
   c->tls_plain_http = SSQ_TLS_PLAIN_LOOPBACK;
   c->tls_http2 = TRUE;
   c->features_media = TRUE;
+  c->features_broker = TRUE;
+  c->broker_max_queues = 10000;
+  c->broker_max_queues_per_user = 1000;
+  c->broker_max_exchanges = 1000;
+  c->broker_max_bindings = 100000;
+  c->broker_max_message_size = 16 * 1024 * 1024;
+  c->broker_max_memory = 256 * 1024 * 1024;
+  c->broker_max_unacked_per_channel = 10000;
+  c->broker_max_consumers_per_channel = 1000;
   /* On: a LAN chat is found without typing an address. It announces only
    * what GET /api/v1/server tells anyone anyway (and no loopback server). */
   c->features_discovery = TRUE;
@@ -391,6 +400,28 @@ read_registration (Reader           *r,
 }
 
 static gboolean
+check_broker_bounds (const SsqServerConfig  *config,
+                     GError                **error)
+{
+  const char *zero = NULL;
+
+  if (config->broker_max_queues == 0) zero = "max_queues";
+  else if (config->broker_max_queues_per_user == 0) zero = "max_queues_per_user";
+  else if (config->broker_max_exchanges == 0) zero = "max_exchanges";
+  else if (config->broker_max_bindings == 0) zero = "max_bindings";
+  else if (config->broker_max_message_size == 0) zero = "max_message_size";
+  else if (config->broker_max_memory == 0) zero = "max_memory";
+  else if (config->broker_max_unacked_per_channel == 0) zero = "max_unacked_per_channel";
+  else if (config->broker_max_consumers_per_channel == 0) zero = "max_consumers_per_channel";
+  if (zero == NULL)
+    return TRUE;
+  g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+               _("[broker] %s: must be at least 1 (turn the broker off with [features] broker=false)"),
+               zero);
+  return FALSE;
+}
+
+static gboolean
 read_all (SsqServerConfig  *config,
           Reader           *r,
           GError          **error)
@@ -443,6 +474,18 @@ read_all (SsqServerConfig  *config,
 
   READ_UINT ("security", "pwhash_opslimit", pwhash_opslimit, crypto_pwhash_OPSLIMIT_MAX);
   READ_UINT ("security", "pwhash_memlimit", pwhash_memlimit, G_MAXUINT32);
+
+  /* Each bound from 1: a zero would turn the broker off piecemeal. */
+  READ_UINT ("broker", "max_queues", broker_max_queues, 10000000);
+  READ_UINT ("broker", "max_queues_per_user", broker_max_queues_per_user, 10000000);
+  READ_UINT ("broker", "max_exchanges", broker_max_exchanges, 10000000);
+  READ_UINT ("broker", "max_bindings", broker_max_bindings, 100000000);
+  READ_UINT ("broker", "max_message_size", broker_max_message_size, 128 * 1024 * 1024);
+  READ_UINT ("broker", "max_memory", broker_max_memory, G_MAXINT64);
+  READ_UINT ("broker", "max_unacked_per_channel", broker_max_unacked_per_channel, 10000000);
+  READ_UINT ("broker", "max_consumers_per_channel", broker_max_consumers_per_channel, 1000000);
+  if (!check_broker_bounds (config, error))
+    return FALSE;
 
   if (!read_bool (r, "log", "requests", &config->log_requests, error))
     return FALSE;

@@ -74,9 +74,19 @@ typedef struct {
   guint    tls_plain_http;       /* SsqTlsPlain: who may still speak plain HTTP */
   gboolean tls_http2;            /* ALPN offers h2 (with libnghttp2) */
 
+  /* [broker] (0 in none of them: each has a default) */
+  guint    broker_max_queues;
+  guint    broker_max_queues_per_user;
+  guint    broker_max_exchanges;       /* declared by users */
+  guint    broker_max_bindings;
+  guint64  broker_max_message_size;    /* body bytes of one message (at most 128 MiB) */
+  guint64  broker_max_memory;          /* body bytes held in memory, all queues */
+  guint    broker_max_unacked_per_channel; /* also a REST user's leases */
+  guint    broker_max_consumers_per_channel;
+
   /* [features] */
   gboolean features_media;       /* uploads, downloads, thumbnails */
-  gboolean features_broker;      /* reserved: not built yet */
+  gboolean features_broker;      /* the message broker: AMQP, REST queues, the bridge */
   gboolean features_discovery;   /* announced on the LAN (DNS-SD through Avahi) */
 } SsqServerConfig;
 

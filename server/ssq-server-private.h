@@ -19,6 +19,7 @@
 #include "ssq-server-throttle.h"
 #include "ssq-server-writer.h"
 #include "net/ssq-net.h"
+#include "broker/ssq-broker.h"
 
 G_BEGIN_DECLS
 
@@ -50,6 +51,7 @@ struct _SsqServer {
   SsqServerThrottle  *login_pairs;        /* "username\naddress key" */
   SsqServerThrottle  *login_accounts;     /* username */
 
+  SsqBroker          *broker;             /* exchanges and queues (AMQP, REST, bridge) */
   SsqNetServer       *net;
   SsqServerAdmin     *admin;              /* the administration socket */
   SsqServerDiscovery *discovery;          /* the LAN announcement; NULL: none */

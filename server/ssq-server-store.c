@@ -168,6 +168,59 @@ static const SsqDbMigration migrations[] = {
     "  uses_left INTEGER NOT NULL CHECK (uses_left >= 0),"
     "  uses INTEGER NOT NULL DEFAULT 0);",
     "DROP TABLE invites;" },
+  /* 7 -> 8: the message broker's durable state. Exchanges, queues (their
+   * arguments as columns) and bindings by name; a persistent message's
+   * body once in broker_messages, and a row per durable queue holding it
+   * in broker_queue_messages, in the queue's order (seq), with how often
+   * it was delivered (a message delivered before a crash comes back
+   * redelivered). Down: every durable exchange, queue, binding and
+   * message of the broker is lost. */
+  { "CREATE TABLE broker_exchanges ("
+    "  name TEXT PRIMARY KEY,"
+    "  type TEXT NOT NULL,"
+    "  owner TEXT,"
+    "  auto_delete INTEGER NOT NULL DEFAULT 0,"
+    "  internal INTEGER NOT NULL DEFAULT 0,"
+    "  arguments BLOB NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE broker_queues ("
+    "  name TEXT PRIMARY KEY,"
+    "  owner TEXT,"
+    "  auto_delete INTEGER NOT NULL DEFAULT 0,"
+    "  message_ttl INTEGER,"
+    "  expires INTEGER,"
+    "  max_length INTEGER,"
+    "  overflow TEXT NOT NULL DEFAULT 'drop-head',"
+    "  dead_letter_exchange TEXT,"
+    "  dead_letter_routing_key TEXT,"
+    "  max_priority INTEGER NOT NULL DEFAULT 0,"
+    "  max_deliveries INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE TABLE broker_bindings ("
+    "  exchange TEXT NOT NULL,"
+    "  queue TEXT NOT NULL,"
+    "  routing_key TEXT NOT NULL,"
+    "  arguments BLOB NOT NULL,"
+    "  binder TEXT,"
+    "  PRIMARY KEY (exchange, queue, routing_key, arguments)) WITHOUT ROWID;"
+    "CREATE INDEX broker_bindings_by_queue ON broker_bindings(queue);"
+    "CREATE TABLE broker_messages ("
+    "  id INTEGER PRIMARY KEY,"
+    "  exchange TEXT NOT NULL,"
+    "  routing_key TEXT NOT NULL,"
+    "  properties BLOB NOT NULL,"
+    "  body BLOB NOT NULL);"
+    "CREATE TABLE broker_queue_messages ("
+    "  queue TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  message_id INTEGER NOT NULL,"
+    "  priority INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  deliveries INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (queue, seq)) WITHOUT ROWID;",
+    "DROP TABLE broker_queue_messages;"
+    "DROP TABLE broker_messages;"
+    "DROP TABLE broker_bindings;"
+    "DROP TABLE broker_queues;"
+    "DROP TABLE broker_exchanges;" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SSQ_STORE_SCHEMA_VERSION);

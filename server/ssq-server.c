@@ -35,6 +35,7 @@ ssq_server_dispose (GObject *object)
   g_clear_pointer (&self->thumbnailer, ssq_server_thumbnailer_close);
   if (self->media != NULL)
     ssq_server_media_close (self->media);                  /* their files are removed */
+  g_clear_pointer (&self->broker, ssq_broker_free);         /* its journal goes to the writer */
   g_clear_pointer (&self->writer, ssq_server_writer_free);   /* flushes */
   g_clear_pointer (&self->media, ssq_server_media_unref);
   g_clear_pointer (&self->hub, ssq_server_hub_free);
@@ -179,6 +180,35 @@ purge_cb (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The broker loads its durable exchanges, queues and messages before
+ * anything is served. */
+static gboolean
+start_broker (SsqServer  *self,
+              GError    **error)
+{
+  const SsqServerConfig *c = self->config;
+  SsqBrokerLimits limits = {
+    .max_queues = c->broker_max_queues,
+    .max_queues_per_user = c->broker_max_queues_per_user,
+    .max_exchanges = c->broker_max_exchanges,
+    .max_bindings = c->broker_max_bindings,
+    .max_message_size = c->broker_max_message_size,
+    .max_memory = c->broker_max_memory,
+    .max_unacked_per_channel = c->broker_max_unacked_per_channel,
+    .max_consumers_per_channel = c->broker_max_consumers_per_channel,
+  };
+  g_autoptr(GError) local = NULL;
+
+  self->broker = ssq_broker_new (self->store, self->writer, &limits, &local);
+  if (self->broker == NULL)
+    {
+      g_set_error (error, SSQ_ERROR, SSQ_ERROR_INTERNAL, _("The broker's stored state cannot be read: %s"),
+                   local->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * ssq_server_new:
  * Opens the data directory and the database; does not listen yet.
@@ -266,8 +296,8 @@ ssq_server_new (SsqServerConfig  *config,
       /* Thumbnails a previous run still owed. */
       ssq_server_thumbnailer_kick (self->thumbnailer);
     }
-  if (config->features_broker)
-    g_warning ("[features] broker is not built in this version: left off");
+  if (config->features_broker && !start_broker (self, error))
+    return NULL;
   return g_steal_pointer (&self);
 }
 

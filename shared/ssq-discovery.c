@@ -29,6 +29,9 @@
 
 #define TXT_NAME_MAX  255   /* a TXT string's own bound */
 #define RETRY_SECONDS 10    /* without a system bus, how often to look again */
+/* Anyone on the LAN may announce services: past this many listed or being
+ * resolved, new ones are ignored until some go away. */
+#define MAX_SERVERS_DEFAULT 128
 
 /* SsqDiscoveredServer: one service as resolved. */
 
@@ -155,6 +158,8 @@ struct _SsqDiscovery {
 
   GPtrArray           *servers;      /* SsqDiscoveredServer, in the order found */
   gboolean             daemon_running;
+  guint                max_servers;  /* listed and being resolved, at most */
+  guint64              n_ignored;    /* services not looked at: over max_servers */
 #if HAVE_AVAHI
   AvahiGLibPoll       *poll;
   AvahiClient         *client;
@@ -164,7 +169,7 @@ struct _SsqDiscovery {
 #endif
 };
 
-enum { PROP_0, PROP_DAEMON_RUNNING, N_PROPS };
+enum { PROP_0, PROP_DAEMON_RUNNING, PROP_MAX_SERVERS, N_PROPS };
 enum { SERVER_FOUND, SERVER_REMOVED, N_SIGNALS };
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
@@ -384,6 +389,15 @@ browse_cb (AvahiServiceBrowser    *browser,
     {
     case AVAHI_BROWSER_NEW:
       key = key_of (interface, protocol, name, domain);
+      if (!find_server (self, key, &position) && !g_hash_table_contains (self->resolving, key) &&
+          self->servers->len + g_hash_table_size (self->resolving) >= self->max_servers)
+        {
+          /* Said once: a flood would otherwise flood the log too. */
+          if (self->n_ignored++ == 0)
+            g_message ("Discovery: more than %u services announced; ignoring the rest",
+                       self->max_servers);
+          break;
+        }
       /* The address in the protocol the service was announced on: a
        * server listening on IPv4 only is not offered by an IPv6 address. */
       resolver = avahi_service_resolver_new (avahi_service_browser_get_client (browser),
@@ -523,6 +537,27 @@ ssq_discovery_get_property (GObject    *object,
     case PROP_DAEMON_RUNNING:
       g_value_set_boolean (value, self->daemon_running);
       break;
+    case PROP_MAX_SERVERS:
+      g_value_set_uint (value, self->max_servers);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ssq_discovery_set_property (GObject      *object,
+                            guint         prop_id,
+                            const GValue *value,
+                            GParamSpec   *pspec)
+{
+  SsqDiscovery *self = SSQ_DISCOVERY (object);
+
+  switch (prop_id)
+    {
+    case PROP_MAX_SERVERS:
+      self->max_servers = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -536,6 +571,7 @@ ssq_discovery_class_init (SsqDiscoveryClass *klass)
   object_class->dispose = ssq_discovery_dispose;
   object_class->finalize = ssq_discovery_finalize;
   object_class->get_property = ssq_discovery_get_property;
+  object_class->set_property = ssq_discovery_set_property;
 
   /**
    * SsqDiscovery:daemon-running:
@@ -544,6 +580,15 @@ ssq_discovery_class_init (SsqDiscoveryClass *klass)
   properties[PROP_DAEMON_RUNNING] =
     g_param_spec_boolean ("daemon-running", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /**
+   * SsqDiscovery:max-servers:
+   * How many services are listed or being resolved at most: what a LAN
+   * peer announcing thousands can make this process hold. Past it, new
+   * services are ignored until listed ones go away.
+   */
+  properties[PROP_MAX_SERVERS] =
+    g_param_spec_uint ("max-servers", NULL, NULL, 1, G_MAXUINT, MAX_SERVERS_DEFAULT,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -613,4 +658,54 @@ ssq_discovery_get_daemon_running (SsqDiscovery *self)
 {
   g_return_val_if_fail (SSQ_IS_DISCOVERY (self), FALSE);
   return self->daemon_running;
+}
+
+/** How many announced services were ignored, the list being full. */
+guint64
+ssq_discovery_get_n_ignored (SsqDiscovery *self)
+{
+  g_return_val_if_fail (SSQ_IS_DISCOVERY (self), 0);
+  return self->n_ignored;
+}
+
+/**
+ * ssq_discovery_group_servers:
+ * @servers: a list of #SsqDiscoveredServer, e.g. an #SsqDiscovery
+ *
+ * The same server is seen once per interface and protocol it announces
+ * itself on: these are folded into one group per server, by its name,
+ * port and key (two servers of one name on one port still differ by
+ * their keys, and an impostor with another key is not folded into the
+ * real one).
+ *
+ * Returns: (transfer full) (element-type GPtrArray): one #GPtrArray of
+ * #SsqDiscoveredServer (holding references) per server, in the order each
+ * was first found; in each, its entries in the order found, the first
+ * one to show and connect to.
+ */
+GPtrArray *
+ssq_discovery_group_servers (GListModel *servers)
+{
+  GPtrArray *groups = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  g_autoptr(GHashTable) by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  g_return_val_if_fail (G_IS_LIST_MODEL (servers), groups);
+  for (guint i = 0; i < g_list_model_get_n_items (servers); i++)
+    {
+      g_autoptr(SsqDiscoveredServer) server = g_list_model_get_item (servers, i);
+      char *key = g_strdup_printf ("%s\n%u\n%s", server->name, server->port,
+                                   server->fingerprint ? server->fingerprint : "");
+      GPtrArray *group = g_hash_table_lookup (by_key, key);
+
+      if (group == NULL)
+        {
+          group = g_ptr_array_new_with_free_func (g_object_unref);
+          g_ptr_array_add (groups, group);
+          g_hash_table_insert (by_key, key, group);
+        }
+      else
+        g_free (key);
+      g_ptr_array_add (group, g_steal_pointer (&server));
+    }
+  return groups;
 }

@@ -27,5 +27,7 @@ SsqDiscovery *ssq_discovery_new                (void);
 gboolean      ssq_discovery_start              (SsqDiscovery  *discovery,
                                                 GError       **error);
 gboolean      ssq_discovery_get_daemon_running (SsqDiscovery  *discovery);
+guint64       ssq_discovery_get_n_ignored      (SsqDiscovery  *discovery);
+GPtrArray    *ssq_discovery_group_servers      (GListModel    *servers);
 
 G_END_DECLS

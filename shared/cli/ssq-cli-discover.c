@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-cli-discover.c: `discover [--timeout S]`, the servers announced on
- * the LAN (SsqDiscovery), listed once the time to look is over: name,
- * address:port and TLS fingerprint; --json gives them as an array. */
+ * the LAN (SsqDiscovery), listed once each when the time to look is over:
+ * name, address:port and TLS fingerprint; --json gives them as an array,
+ * with every address each was seen at. */
 #include "ssq-config.h"
 #include "ssq-cli-private.h"
 
@@ -10,22 +11,28 @@
 #include "ssq-discovery.h"
 #include "ssq-display.h"
 
+/* Groups (ssq_discovery_group_servers) by the name and then the address
+ * of each one's first entry. */
 static gint
 by_name (gconstpointer a,
          gconstpointer b)
 {
-  SsqDiscoveredServer *x = *(SsqDiscoveredServer **) a;
-  SsqDiscoveredServer *y = *(SsqDiscoveredServer **) b;
+  SsqDiscoveredServer *x = g_ptr_array_index (*(GPtrArray **) a, 0);
+  SsqDiscoveredServer *y = g_ptr_array_index (*(GPtrArray **) b, 0);
   int c = g_utf8_collate (ssq_discovered_server_get_name (x), ssq_discovered_server_get_name (y));
 
   return c != 0 ? c : g_strcmp0 (ssq_discovered_server_get_address (x),
                                  ssq_discovered_server_get_address (y));
 }
 
+/* One server: its first entry's fields, and every address it was seen
+ * at (once each), for a script that wants to choose. */
 static JsonNode *
-server_to_json (SsqDiscoveredServer *server)
+server_to_json (GPtrArray *group)
 {
+  SsqDiscoveredServer *server = g_ptr_array_index (group, 0);
   g_autoptr(JsonBuilder) b = json_builder_new ();
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   g_autofree char *url = ssq_discovered_server_get_url (server);
   const char *fingerprint = ssq_discovered_server_get_fingerprint (server);
 
@@ -38,6 +45,16 @@ server_to_json (SsqDiscoveredServer *server)
   json_builder_add_string_value (b, ssq_discovered_server_get_host (server));
   json_builder_set_member_name (b, "address");
   json_builder_add_string_value (b, ssq_discovered_server_get_address (server));
+  json_builder_set_member_name (b, "addresses");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < group->len; i++)
+    {
+      const char *address = ssq_discovered_server_get_address (group->pdata[i]);
+
+      if (g_hash_table_add (seen, (gpointer) address))
+        json_builder_add_string_value (b, address);
+    }
+  json_builder_end_array (b);
   json_builder_set_member_name (b, "port");
   json_builder_add_int_value (b, ssq_discovered_server_get_port (server));
   json_builder_set_member_name (b, "url");
@@ -52,8 +69,9 @@ server_to_json (SsqDiscoveredServer *server)
 }
 
 static void
-print_server (SsqDiscoveredServer *server)
+print_server (GPtrArray *group)
 {
+  SsqDiscoveredServer *server = g_ptr_array_index (group, 0);
   g_autofree char *name = ssq_display_sanitize_line (ssq_discovered_server_get_name (server));
   g_autofree char *host = ssq_display_sanitize_line (ssq_discovered_server_get_host (server));
   const char *address = ssq_discovered_server_get_address (server);
@@ -71,11 +89,10 @@ static void
 print_found (Cli          *cli,
              SsqDiscovery *discovery)
 {
-  g_autoptr(GPtrArray) servers = g_ptr_array_new_with_free_func (g_object_unref);
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (discovery));
+  /* Each server once, however many interfaces and protocols it was seen
+   * on, as the terminal client offers them. */
+  g_autoptr(GPtrArray) servers = ssq_discovery_group_servers (G_LIST_MODEL (discovery));
 
-  for (guint i = 0; i < n; i++)
-    g_ptr_array_add (servers, g_list_model_get_item (G_LIST_MODEL (discovery), i));
   g_ptr_array_sort (servers, by_name);
   if (cli->json)
     {

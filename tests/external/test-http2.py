@@ -25,7 +25,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -39,6 +38,7 @@ def _load(name, file):
 
 std = _load("ssq_stdlib", "test-stdlib.py")
 tls = _load("ssq_tls", "test-tls.py")
+tap = _load("ssq_tap", "ssq_tap.py")
 check, Fail = std.check, std.Fail
 
 IO_TIMEOUT = 15.0
@@ -520,8 +520,7 @@ def main():
     curl_h2 = subprocess.run(["curl", "--version"], capture_output=True).stdout.decode() \
         if shutil.which("curl") else ""
     if shutil.which("openssl") is None or "HTTP2" not in curl_h2:
-        for n, (name, _) in enumerate(TESTS, 1):
-            print(f"ok {n} - {name} # SKIP needs openssl and curl with HTTP2")
+        tap.skip_all([name for name, _ in TESTS], "needs openssl and curl with HTTP2")
         return 0
     srv = tls.TlsServer(extra=f"max_streams={MAX_STREAMS}\n")
     S["srv"] = std.S["server"] = tls.S["srv"] = srv
@@ -532,26 +531,10 @@ def main():
         probe.set_alpn_protocols(["h2", "http/1.1"])
         with tls.tls_connect(srv, probe) as s:
             if s.selected_alpn_protocol() != "h2":
-                for n, (name, _) in enumerate(TESTS, 1):
-                    print(f"ok {n} - {name} # SKIP server built without libnghttp2")
+                tap.skip_all([name for name, _ in TESTS], "server built without libnghttp2")
                 return 0
         print(f"# server at {srv.url}, pin {srv.pin}", flush=True)
-        for n, (name, fn) in enumerate(TESTS, 1):
-            t0 = time.monotonic()
-            try:
-                skip = fn()
-                print(f"ok {n} - {name}" + (f" # {skip}" if skip else ""), flush=True)
-            except Exception as e:
-                failed += 1
-                print(f"not ok {n} - {name}")
-                for line in traceback.format_exception(e)[-6:]:
-                    for sub in line.rstrip().splitlines():
-                        print(f"# {sub}")
-                print(f"# ({time.monotonic() - t0:.2f} s)", flush=True)
-        if failed:
-            print("# server log tail:")
-            for line in srv.tail(30):
-                print(f"#   {line}")
+        failed = tap.run(TESTS, srv)
     finally:
         if not S.get("stopped"):
             srv.stop()

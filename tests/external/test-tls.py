@@ -26,13 +26,15 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location("ssq_stdlib", os.path.join(HERE, "test-stdlib.py"))
 std = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(std)
+_spec = importlib.util.spec_from_file_location("ssq_tap", os.path.join(HERE, "ssq_tap.py"))
+tap = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(tap)
 check, Fail = std.check, std.Fail
 
 HEADER_TIMEOUT = 2
@@ -632,8 +634,7 @@ def main():
     signal.signal(signal.SIGINT, std.on_signal)
     print(f"1..{len(TESTS) + 1}", flush=True)
     if shutil.which("openssl") is None or shutil.which("curl") is None:
-        for n, (name, _) in enumerate(TESTS + [("stop", None)], 1):
-            print(f"ok {n} - {name} # SKIP needs openssl and curl")
+        tap.skip_all([name for name, _ in TESTS] + ["stop"], "needs openssl and curl")
         return 0
     srv = TlsServer()
     S["srv"] = std.S["server"] = srv
@@ -641,22 +642,7 @@ def main():
     try:
         srv.start()
         print(f"# server at {srv.url}, pin {srv.pin}", flush=True)
-        for n, (name, fn) in enumerate(TESTS, 1):
-            t0 = time.monotonic()
-            try:
-                skip = fn()
-                print(f"ok {n} - {name}" + (f" # {skip}" if skip else ""), flush=True)
-            except Exception as e:
-                failed += 1
-                print(f"not ok {n} - {name}")
-                for line in traceback.format_exception(e)[-6:]:
-                    for sub in line.rstrip().splitlines():
-                        print(f"# {sub}")
-                print(f"# ({time.monotonic() - t0:.2f} s)", flush=True)
-        if failed:
-            print("# server log tail:")
-            for line in srv.tail(30):
-                print(f"#   {line}")
+        failed = tap.run(TESTS, srv)
         try:
             srv.finish()
         except Fail as e:

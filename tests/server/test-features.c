@@ -65,7 +65,7 @@ test_info_defaults (void)
   g_assert_cmpint (json_object_get_int_member (info, "protocol"), ==, 1);
   g_assert_true (feature (info, "media"));
   g_assert_true (feature (info, "registration"));
-  g_assert_false (feature (info, "broker"));
+  g_assert_true (feature (info, "broker"));
   /* On by default, but never for a server listening on loopback only. */
   g_assert_false (feature (info, "discovery"));
   g_assert_cmpint (json_object_get_int_member (limits, "media_max_size"), ==, 5000000);
@@ -74,8 +74,8 @@ test_info_defaults (void)
 }
 
 /* registration=false: no account is made, not even the first; accounts
- * made before still log in. broker and discovery are accepted, and stay
- * off. */
+ * made before still log in. broker=true (the default) keeps the broker
+ * on; discovery=false turns the announcement off. */
 static void
 test_registration_off (void)
 {
@@ -92,7 +92,7 @@ test_registration_off (void)
   info = server_info (s);
   g_assert_false (feature (info, "registration"));
   g_assert_true (feature (info, "media"));
-  g_assert_false (feature (info, "broker"));
+  g_assert_true (feature (info, "broker"));
   reply = ssq_test_http (s, "POST", "/api/v1/register", NULL,
                          "{\"username\":\"bob\",\"password\":\"password-bob\"}", &status);
   assert_disabled (reply, status);

@@ -5,106 +5,19 @@
  * and supersoniq-cli discover see it; names collide; records of an
  * unknown version or malformed are not listed; the daemon missing at
  * start, arriving and restarting. */
+#include "ssq-test-avahi.h"
 #include "ssq-test-server.h"
 #include "ssq-discovery.h"
 #include "ssq-invite-link.h"
 #include "ssq-proto.h"
 
 #include <glib/gstdio.h>
-#include <signal.h>
 #include <string.h>
 
-#define WAIT_MS 20000
-/* The server looks for a system bus again every 10 s. */
-#define BUS_WAIT_MS 30000
+#define WAIT_MS SSQ_TEST_AVAHI_WAIT_MS
+#define BUS_WAIT_MS SSQ_TEST_AVAHI_BUS_WAIT_MS
 
-static GPid bus_pid;
-static char *avahi_conf;
 static GPtrArray *rejected;   /* debug lines of SsqDiscovery: records not listed */
-
-static char *
-run (const char * const *argv,
-     int                *out_status)
-{
-  g_autoptr(GError) error = NULL;
-  char *out = NULL;
-  int status = 0;
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
-                NULL, NULL, &out, NULL, &status, &error);
-  g_assert_no_error (error);
-  if (out_status != NULL)
-    *out_status = g_spawn_check_wait_status (status, NULL) ? 0 : (status >> 8 ? status >> 8 : 1);
-  return out;
-}
-
-static gboolean
-pid_gone (gpointer data)
-{
-  return kill (GPOINTER_TO_INT (data), 0) != 0;
-}
-
-static void
-bus_start (void)
-{
-  g_autofree char *out = NULL;
-  int status;
-
-  g_unlink ("/run/dbus/pid");
-  g_unlink ("/run/dbus/system_bus_socket");
-  out = run ((const char *[]) { "dbus-daemon", "--system", "--fork", "--print-pid", NULL },
-             &status);
-  g_assert_cmpint (status, ==, 0);
-  bus_pid = (GPid) g_ascii_strtoll (out, NULL, 10);
-  g_assert_cmpint (bus_pid, >, 0);
-}
-
-static void
-bus_stop (void)
-{
-  if (bus_pid <= 0)
-    return;
-  kill (bus_pid, SIGTERM);
-  g_assert_true (ssq_test_wait_until (pid_gone, GINT_TO_POINTER (bus_pid), WAIT_MS));
-  bus_pid = 0;
-  g_unlink ("/run/dbus/system_bus_socket");
-}
-
-static gboolean
-avahi_running (void)
-{
-  int status;
-  g_autofree char *out = run ((const char *[]) { "avahi-daemon", "-c", NULL }, &status);
-
-  return status == 0;
-}
-
-static void
-avahi_start (void)
-{
-  g_autofree char *out = NULL;
-  int status;
-
-  if (avahi_running ())
-    return;
-  out = run ((const char *[]) { "avahi-daemon", "-D", "--no-drop-root", "--no-chroot",
-                                "-f", avahi_conf, NULL }, &status);
-  g_assert_cmpint (status, ==, 0);
-}
-
-static gboolean
-avahi_gone (gpointer data)
-{
-  return !avahi_running ();
-}
-
-static void
-avahi_stop (void)
-{
-  g_autofree char *out = run ((const char *[]) { "avahi-daemon", "-k", NULL }, NULL);
-
-  g_assert_true (ssq_test_wait_until (avahi_gone, NULL, WAIT_MS));
-}
 
 static guint16
 port_of (SsqTestServer *server)
@@ -135,16 +48,22 @@ removed_cb (SsqDiscovery        *discovery,
 }
 
 static Watch *
-watch_new (void)
+watch_new_with (SsqDiscovery *discovery)
 {
   g_autoptr(GError) error = NULL;
   Watch *watch = g_new0 (Watch, 1);
 
-  watch->discovery = ssq_discovery_new ();
+  watch->discovery = discovery;
   g_signal_connect (watch->discovery, "server-removed", G_CALLBACK (removed_cb), watch);
   g_assert_true (ssq_discovery_start (watch->discovery, &error));
   g_assert_no_error (error);
   return watch;
+}
+
+static Watch *
+watch_new (void)
+{
+  return watch_new_with (ssq_discovery_new ());
 }
 
 static void
@@ -206,68 +125,11 @@ wait_found (Watch      *watch,
   return find (watch, port, service_name);
 }
 
-/* avahi-browse -p escapes bytes as \DDD (decimal) and others as \X. */
-static char *
-unescape (const char *text)
-{
-  GString *s = g_string_new (NULL);
-
-  for (const char *p = text; *p != '\0'; p++)
-    if (p[0] == '\\' && g_ascii_isdigit (p[1]) && g_ascii_isdigit (p[2]) && g_ascii_isdigit (p[3]))
-      {
-        g_string_append_c (s, (char) ((p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0')));
-        p += 3;
-      }
-    else if (p[0] == '\\' && p[1] != '\0')
-      g_string_append_c (s, *++p);
-    else
-      g_string_append_c (s, *p);
-  return g_string_free (s, FALSE);
-}
-
-/* The TXT field of avahi-browse's resolved line for @port, unescaped;
- * NULL if it does not list it. */
-static char *
-browse_txt (guint16 port)
-{
-  g_autofree char *out = run ((const char *[]) { "avahi-browse", "-rtp",
-                                                 SSQ_DISCOVERY_SERVICE_TYPE, NULL }, NULL);
-  g_auto(GStrv) lines = g_strsplit (out ? out : "", "\n", -1);
-  g_autofree char *wanted = g_strdup_printf ("%u", port);
-
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      g_auto(GStrv) fields = g_strsplit (lines[i], ";", 10);
-
-      if (g_strv_length (fields) == 10 && g_str_equal (fields[0], "=") &&
-          g_str_equal (fields[8], wanted))
-        {
-          g_test_message ("avahi-browse: %s", lines[i]);
-          return unescape (fields[9]);
-        }
-    }
-  return NULL;
-}
-
-static char *
-browse_txt_eventually (guint16 port)
-{
-  for (int tries = 0; tries < 20; tries++)
-    {
-      char *txt = browse_txt (port);
-
-      if (txt != NULL)
-        return txt;
-      ssq_test_wait_ms (250);
-    }
-  return NULL;
-}
-
 static JsonNode *
 cli_discover_json (void)
 {
   int status;
-  g_autofree char *out = run ((const char *[]) { g_getenv ("SSQ_CLI_BIN"), "discover", "--json",
+  g_autofree char *out = ssq_test_run ((const char *[]) { g_getenv ("SSQ_CLI_BIN"), "discover", "--json",
                                                  "--timeout", "2", NULL }, &status);
   g_autoptr(GError) error = NULL;
   JsonNode *root;
@@ -318,7 +180,7 @@ test_announced (void)
   guint16 port;
   Looking gone;
 
-  avahi_start ();
+  ssq_test_avahi_start ();
   s = start_server ("[server]\nname=Büro Chat\n", NULL);
   port = port_of (s);
   info = ssq_test_http (s, "GET", "/api/v1/server", NULL, NULL, NULL);
@@ -331,7 +193,7 @@ test_announced (void)
   g_assert_nonnull (fp);
   fp_record = g_strdup_printf ("\"fp=%s\"", fp);
 
-  txt = browse_txt_eventually (port);
+  txt = ssq_test_avahi_browse_txt_eventually (port);
   g_assert_nonnull (txt);
   g_assert_nonnull (strstr (txt, "\"v=1\""));
   g_assert_nonnull (strstr (txt, "\"name=Büro Chat\""));
@@ -357,7 +219,7 @@ test_announced (void)
   g_assert_cmpstr (json_object_get_string_member (o, "url"), ==, want_url);
   g_assert_cmpstr (json_object_get_string_member (o, "fingerprint"), ==, fp);
 
-  human = run ((const char *[]) { g_getenv ("SSQ_CLI_BIN"), "discover", "--timeout", "2", NULL },
+  human = ssq_test_run ((const char *[]) { g_getenv ("SSQ_CLI_BIN"), "discover", "--timeout", "2", NULL },
                NULL);
   g_test_message ("discover: %s", human);
   want_line = g_strdup_printf ("Büro Chat  127.0.0.1:%u  (", port);
@@ -367,7 +229,7 @@ test_announced (void)
   /* [tls] enabled=false: no fingerprint, http://. */
   g_clear_pointer (&txt, g_free);
   plain = start_server ("[server]\nname=Plain\n[tls]\nenabled=false\n", NULL);
-  txt = browse_txt_eventually (port_of (plain));
+  txt = ssq_test_avahi_browse_txt_eventually (port_of (plain));
   g_assert_nonnull (txt);
   g_assert_null (strstr (txt, "fp="));
   found_server = wait_found (watch, port_of (plain), NULL, WAIT_MS);
@@ -376,7 +238,7 @@ test_announced (void)
   url = ssq_discovered_server_get_url (found_server);
   g_assert_true (g_str_has_prefix (url, "http://127.0.0.1:"));
   g_clear_pointer (&human, g_free);
-  human = run ((const char *[]) { g_getenv ("SSQ_CLI_BIN"), "discover", "--timeout", "2", NULL },
+  human = ssq_test_run ((const char *[]) { g_getenv ("SSQ_CLI_BIN"), "discover", "--timeout", "2", NULL },
                NULL);
   g_assert_nonnull (strstr (human, "Plain  127.0.0.1:"));
   g_assert_nonnull (strstr (human, "no TLS"));
@@ -398,7 +260,7 @@ test_collision (void)
   g_autoptr(Watch) watch = NULL;
   SsqDiscoveredServer *x, *y;
 
-  avahi_start ();
+  ssq_test_avahi_start ();
   a = start_server ("[server]\nname=Same\n", NULL);
   b = start_server ("[server]\nname=Same\n", NULL);
   watch = watch_new ();
@@ -423,7 +285,7 @@ test_off (void)
   g_autoptr(JsonObject) info = NULL;
   g_autofree char *txt = NULL;
 
-  avahi_start ();
+  ssq_test_avahi_start ();
   off = start_server ("[features]\ndiscovery=false\n", NULL);
   on = start_server ("[server]\nname=Marker\n", NULL);
   info = ssq_test_http (off, "GET", "/api/v1/server", NULL, NULL, NULL);
@@ -431,11 +293,11 @@ test_off (void)
                                                   "discovery"));
   watch = watch_new ();
   wait_found (watch, port_of (on), NULL, WAIT_MS);
-  txt = browse_txt_eventually (port_of (on));
+  txt = ssq_test_avahi_browse_txt_eventually (port_of (on));
   g_assert_nonnull (txt);
   g_assert_null (find (watch, port_of (off), NULL));
   g_clear_pointer (&txt, g_free);
-  txt = browse_txt (port_of (off));
+  txt = ssq_test_avahi_browse_txt (port_of (off));
   g_assert_null (txt);
 }
 
@@ -463,7 +325,7 @@ test_hostile_records (void)
   JsonObject *o;
   const char *fp = "fp=sha256:0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF";
 
-  avahi_start ();
+  ssq_test_avahi_start ();
   g_ptr_array_set_size (rejected, 0);
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
@@ -541,6 +403,92 @@ test_hostile_records (void)
     }
 }
 
+static GSubprocess *
+publish (const char *service_name,
+         guint16     port)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *port_text = g_strdup_printf ("%u", port);
+  GSubprocess *publisher;
+
+  publisher = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                                &error, "avahi-publish", "-s", service_name,
+                                SSQ_DISCOVERY_SERVICE_TYPE, port_text, "v=1", "name=Flood",
+                                "fp=sha256:0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF",
+                                NULL);
+  g_assert_no_error (error);
+  return publisher;
+}
+
+typedef struct {
+  Watch *watch;
+  guint  most;      /* the longest the list has been */
+  guint  announced;
+} Flood;
+
+static void
+flood_items_changed (GListModel *model,
+                     guint       position,
+                     guint       removed,
+                     guint       added,
+                     Flood      *flood)
+{
+  flood->most = MAX (flood->most, g_list_model_get_n_items (model));
+}
+
+static gboolean
+flood_settled (gpointer data)
+{
+  Flood *flood = data;
+  guint listed = g_list_model_get_n_items (G_LIST_MODEL (flood->watch->discovery));
+
+  /* Services of earlier tests may still be in the daemon's cache: they
+   * take places too, so count only what the flood must at least cause. */
+  return listed == 3 && ssq_discovery_get_n_ignored (flood->watch->discovery) >= flood->announced - 3;
+}
+
+static gboolean
+list_empty (gpointer data)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (((Watch *) data)->discovery)) == 0;
+}
+
+/* A LAN peer announcing more services than the list holds: the client lists
+ * at most max-servers of them, ignores the rest (and says how many), and
+ * lists new ones again once the flood is gone. */
+static void
+test_flood (void)
+{
+  g_autoptr(GPtrArray) publishers = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GSubprocess) after = NULL;
+  Flood flood = { NULL, 0, 8 };
+
+  ssq_test_avahi_start ();
+  flood.watch = watch_new_with (g_object_new (SSQ_TYPE_DISCOVERY, "max-servers", 3, NULL));
+  g_signal_connect (flood.watch->discovery, "items-changed", G_CALLBACK (flood_items_changed), &flood);
+  for (guint i = 0; i < flood.announced; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("Flood %u", i);
+
+      g_ptr_array_add (publishers, publish (name, 4100 + i));
+    }
+  g_assert_true (ssq_test_wait_until (flood_settled, &flood, WAIT_MS));
+  g_assert_cmpuint (flood.most, <=, 3);
+
+  for (guint i = 0; i < publishers->len; i++)
+    {
+      g_subprocess_force_exit (publishers->pdata[i]);
+      g_subprocess_wait (publishers->pdata[i], NULL, NULL);
+    }
+  g_assert_true (ssq_test_wait_until (list_empty, flood.watch, WAIT_MS));
+  after = publish ("After the flood", 4199);
+  wait_found (flood.watch, 4199, "After the flood", WAIT_MS);
+  g_assert_cmpuint (flood.most, <=, 3);
+  g_subprocess_force_exit (after);
+  g_subprocess_wait (after, NULL, NULL);
+  watch_free (flood.watch);
+}
+
 static guint
 count_lines (const char *path,
              const char *text)
@@ -585,28 +533,28 @@ test_daemon_later (void)
   Looking gone;
   guint16 port;
 
-  if (avahi_running ())
-    avahi_stop ();
-  bus_stop ();
+  if (ssq_test_avahi_running ())
+    ssq_test_avahi_stop ();
+  ssq_test_bus_stop ();
   s = start_server ("[server]\nname=Later\n", log);
   port = port_of (s);
   g_assert_true (ssq_test_wait_until (logged, &absent, WAIT_MS));
   info = ssq_test_http (s, "GET", "/api/v1/server", NULL, NULL, NULL);
   g_assert_nonnull (info);
 
-  bus_start ();
-  avahi_start ();
+  ssq_test_bus_start ();
+  ssq_test_avahi_start ();
   g_assert_true (ssq_test_wait_until (logged, &announced, BUS_WAIT_MS));
   watch = watch_new ();
   wait_found (watch, port, "Later", WAIT_MS);
   g_assert_cmpuint (count_lines (log, "Avahi cannot be reached"), ==, 1);
 
   /* The daemon restarts. */
-  avahi_stop ();
+  ssq_test_avahi_stop ();
   gone = (Looking) { watch, port, NULL };
   g_assert_true (ssq_test_wait_until (not_found, &gone, WAIT_MS));
   g_assert_false (ssq_discovery_get_daemon_running (watch->discovery));
-  avahi_start ();
+  ssq_test_avahi_start ();
   announced.n = 2;
   g_assert_true (ssq_test_wait_until (logged, &announced, WAIT_MS));
   wait_found (watch, port, "Later", WAIT_MS);
@@ -614,6 +562,132 @@ test_daemon_later (void)
   g_assert_cmpuint (count_lines (log, "Avahi cannot be reached"), ==, 2);
   g_assert_cmpint (ssq_test_server_stop (s), ==, 0);
   ssq_test_remove_tree (dir);
+}
+
+/* A veth pair inside the namespace, @a's end at 10.99.0.1: a second
+ * interface the daemon hears on. FALSE (the test skipped) where the
+ * kernel has no veth. */
+static gboolean
+veth_add (void)
+{
+  const char *const steps[][9] = {
+    { "ip", "link", "add", "ssq0", "type", "veth", "peer", "name", "ssq1" },
+    { "ip", "addr", "add", "10.99.0.1/24", "dev", "ssq0", NULL },
+    { "ip", "addr", "add", "10.99.0.2/24", "dev", "ssq1", NULL },
+    { "ip", "link", "set", "ssq0", "up", "multicast", "on", NULL },
+    { "ip", "link", "set", "ssq1", "up", "multicast", "on", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+    {
+      const char *argv[10] = { NULL };
+      g_autofree char *out = NULL;
+      int status;
+
+      memcpy (argv, steps[i], sizeof steps[i]);
+      out = ssq_test_run (argv, &status);
+      if (status != 0)
+        {
+          g_test_skip ("no veth interfaces here (ip link add ... type veth failed)");
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+static void
+veth_remove (void)
+{
+  g_autofree char *out = ssq_test_run ((const char *[]) { "ip", "link", "del", "ssq0", NULL }, NULL);
+}
+
+typedef struct {
+  Watch   *watch;
+  guint16  port;
+} Twice;
+
+/* The library lists the server on both interfaces. */
+static gboolean
+seen_twice (gpointer data)
+{
+  Twice *t = data;
+  GListModel *model = G_LIST_MODEL (t->watch->discovery);
+  guint n = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(SsqDiscoveredServer) server = g_list_model_get_item (model, i);
+
+      n += ssq_discovered_server_get_port (server) == t->port;
+    }
+  return n >= 2;
+}
+
+static guint
+count (const char *text,
+       const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = text; (p = strstr (p, needle)) != NULL; p += strlen (needle))
+    n++;
+  return n;
+}
+
+/* Seen on two interfaces, one server: supersoniq-cli discover lists it
+ * once, and --json gives it once with both addresses. */
+static void
+test_cli_once (void)
+{
+  g_autoptr(SsqTestServer) s = NULL;
+  g_autoptr(Watch) watch = NULL;
+  g_autoptr(JsonNode) cli = NULL;
+  g_autofree char *human = NULL;
+  g_autofree char *line = NULL;
+  JsonArray *servers, *addresses;
+  JsonObject *o = NULL;
+  guint listed = 0;
+  Twice twice;
+
+  if (!veth_add ())
+    return;
+  ssq_test_avahi_start_on ("lo,ssq0");
+  s = start_server ("[server]\nname=Twice\n", NULL);
+  watch = watch_new ();
+  twice = (Twice) { watch, port_of (s) };
+  g_assert_true (ssq_test_wait_until (seen_twice, &twice, WAIT_MS));
+
+  human = ssq_test_run ((const char *[]) { g_getenv ("SSQ_CLI_BIN"), "discover", "--timeout", "2", NULL },
+                        NULL);
+  g_test_message ("discover: %s", human);
+  line = g_strdup_printf (":%u  (", port_of (s));
+  g_assert_cmpuint (count (human, "Twice  "), ==, 1);
+  g_assert_cmpuint (count (human, line), ==, 1);
+
+  cli = cli_discover_json ();
+  servers = json_node_get_array (cli);
+  for (guint i = 0; i < json_array_get_length (servers); i++)
+    if (json_object_get_int_member (json_array_get_object_element (servers, i), "port") == port_of (s))
+      {
+        o = json_array_get_object_element (servers, i);
+        listed++;
+      }
+  g_assert_cmpuint (listed, ==, 1);
+  addresses = json_object_get_array_member (o, "addresses");
+  g_assert_cmpuint (json_array_get_length (addresses), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (o, "address"), ==, json_array_get_string_element (addresses, 0));
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *address = json_array_get_string_element (addresses, i);
+
+      g_assert_true (g_str_equal (address, "127.0.0.1") || g_str_equal (address, "10.99.0.1"));
+    }
+  g_assert_cmpstr (json_array_get_string_element (addresses, 0), !=,
+                   json_array_get_string_element (addresses, 1));
+
+  g_assert_cmpint (ssq_test_server_stop (s), ==, 0);
+  veth_remove ();
+  ssq_test_avahi_start ();
 }
 
 /* SsqDiscovery's reasons for not listing a service, kept for
@@ -635,38 +709,28 @@ int
 main (int    argc,
       char **argv)
 {
-  g_autofree char *dir = NULL;
   int status;
 
   rejected = g_ptr_array_new_with_free_func (g_free);
   g_log_set_writer_func (writer, NULL, NULL);
   g_test_init (&argc, &argv, NULL);
-  if (g_getenv ("SSQ_NETNS_INSIDE") == NULL)
+  if (!ssq_test_avahi_inside ())
     {
       g_test_message ("run by tests/shared/netns-run.sh only: it touches the network");
       return 77;
     }
-  dir = g_dir_make_tmp ("ssq-avahi-XXXXXX", NULL);
-  avahi_conf = g_build_filename (dir, "avahi-daemon.conf", NULL);
-  g_file_set_contents (avahi_conf,
-                       "[server]\nuse-ipv4=yes\nuse-ipv6=no\nallow-interfaces=lo\n"
-                       "enable-dbus=yes\n[wide-area]\nenable-wide-area=no\n"
-                       "[publish]\npublish-hinfo=no\npublish-workstation=no\n", -1, NULL);
-  bus_start ();
+  ssq_test_avahi_init ();
 
   g_test_add_func ("/discovery/announced", test_announced);
   g_test_add_func ("/discovery/collision", test_collision);
   g_test_add_func ("/discovery/off", test_off);
   g_test_add_func ("/discovery/hostile-records", test_hostile_records);
   g_test_add_func ("/discovery/daemon-later", test_daemon_later);
+  g_test_add_func ("/discovery/flood", test_flood);
+  g_test_add_func ("/discovery/cli-once", test_cli_once);
   status = g_test_run ();
 
-  if (avahi_running ())
-    avahi_stop ();
-  bus_stop ();
-  g_unlink (avahi_conf);
-  g_rmdir (dir);
-  g_free (avahi_conf);
+  ssq_test_avahi_cleanup ();
   g_ptr_array_unref (rejected);
   return status;
 }

@@ -6,156 +6,39 @@
  * read back off the screen (capture-pane) into pixels, zbarimg decodes to
  * the link shown; that link lets the next person in, who is no admin. */
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ssq-json.h"
 #include "ssq-test-server.h"
+#include "ssq-test-tmux.h"
 
-#define WAIT_MS 60000
-#define POLL_MS 50
-
-typedef struct {
-  char *socket;
-  char *home;
-} Term;
-
-static void
-tmux (Term       *term,
-      const char *first,
-      ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  va_list ap;
-
-  g_ptr_array_add (argv, (gpointer) "tmux");
-  g_ptr_array_add (argv, (gpointer) "-L");
-  g_ptr_array_add (argv, term->socket);
-  va_start (ap, first);
-  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                NULL, NULL, NULL, NULL, NULL, &error);
-  g_assert_no_error (error);
-}
-
-static char *
-screen (Term *term)
-{
-  g_autoptr(GError) error = NULL;
-  char *out = NULL;
-  const char *argv[] = { "tmux", "-L", term->socket, "capture-pane", "-p", NULL };
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
-                NULL, NULL, &out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  return out;
-}
-
-static void
-wait_screen (Term       *term,
-             const char *needle)
-{
-  gint64 end = g_get_monotonic_time () + WAIT_MS * 1000;
-
-  for (;;)
-    {
-      g_autofree char *text = screen (term);
-
-      if (strstr (text, needle) != NULL)
-        return;
-      if (g_get_monotonic_time () > end)
-        g_error ("screen of %s without \"%s\":\n%s", term->socket, needle, text);
-      g_usleep (POLL_MS * 1000);
-    }
-}
-
-static void
-wait_gone (Term       *term,
-           const char *needle)
-{
-  gint64 end = g_get_monotonic_time () + WAIT_MS * 1000;
-
-  for (;;)
-    {
-      g_autofree char *text = screen (term);
-
-      if (strstr (text, needle) == NULL)
-        return;
-      if (g_get_monotonic_time () > end)
-        g_error ("screen of %s still with \"%s\":\n%s", term->socket, needle, text);
-      g_usleep (POLL_MS * 1000);
-    }
-}
-
-static void
-type (Term       *term,
-      const char *text)
-{
-  tmux (term, "send-keys", "-l", text, NULL);
-}
-
-static void
-key (Term       *term,
-     const char *name)
-{
-  tmux (term, "send-keys", name, NULL);
-}
-
-/* supersoniq-tui with @args in a tmux pane of its own, its settings and
- * data in a home of its own. */
-static Term *
+/* supersoniq-tui @args, 110 x 44 (room for the QR code). */
+static SsqTestTerm *
 term_start (const char *name,
             const char *args,
             gboolean    errors_on_screen)
 {
-  Term *term = g_new0 (Term, 1);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *command = NULL;
-  g_autofree char *redirect = NULL;
-
-  term->socket = g_strdup_printf ("ssq-invite-%d-%s", (int) getpid (), name);
-  term->home = g_dir_make_tmp ("ssq-tui-invite-XXXXXX", &error);
-  g_assert_no_error (error);
-  redirect = errors_on_screen ? g_strdup ("") : g_strdup_printf ("2>>%s/stderr", term->home);
-  command = g_strdup_printf ("env -u DISPLAY -u WAYLAND_DISPLAY HOME=%s XDG_CONFIG_HOME=%s XDG_DATA_HOME=%s "
-                             "LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=tmux-256color %s %s %s; sleep 60",
-                             term->home, term->home, term->home, g_getenv ("SSQ_TUI_BIN"), args, redirect);
-  tmux (term, "-f", "/dev/null", "new-session", "-d", "-x", "110", "-y", "44", command, NULL);
-  return term;
+  return ssq_test_term_start (name, args, 110, 44, errors_on_screen);
 }
-
-static void
-term_free (Term *term)
-{
-  tmux (term, "kill-server", NULL);
-  ssq_test_remove_tree (term->home);
-  g_free (term->home);
-  g_free (term->socket);
-  g_free (term);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Term, term_free)
 
 /* The name, the password twice, as the program asks for them. */
 static void
-join_at_terminal (Term       *term,
-                  const char *username)
+join_at_terminal (SsqTestTerm *term,
+                  const char  *username)
 {
-  wait_screen (term, "with an invite");
-  wait_screen (term, "Username:");
-  type (term, username);
-  key (term, "Enter");
-  wait_screen (term, "Password:");
-  type (term, "password123");
-  key (term, "Enter");
-  wait_screen (term, "Password again:");
-  type (term, "password123");
-  key (term, "Enter");
-  wait_screen (term, "[online]");
+  ssq_test_term_wait (term, "with an invite");
+  ssq_test_term_wait (term, "Username:");
+  ssq_test_term_type (term, username);
+  ssq_test_term_key (term, "Enter");
+  ssq_test_term_wait (term, "Password:");
+  ssq_test_term_type (term, "password123");
+  ssq_test_term_key (term, "Enter");
+  ssq_test_term_wait (term, "Password again:");
+  ssq_test_term_type (term, "password123");
+  ssq_test_term_key (term, "Enter");
+  ssq_test_term_wait (term, "[online]");
 }
 
 static char *
@@ -222,6 +105,123 @@ qr_from_screen (const char *text,
   return g_file_set_contents (path, pgm->str, (gssize) pgm->len, NULL);
 }
 
+/* The colour an SGR escape's fields set for foreground (@base 30) or
+ * background (@base 40) from field @i on, as "5;N" for a palette index
+ * (the 16 first as 30–37 and 90–97 or 40–47 and 100–107 say them too),
+ * "2;R;G;B" for a direct colour, "" for the default; NULL if the field
+ * is not about it. *@i moves past what was read. */
+static char *
+sgr_colour (GStrv  fields,
+            guint *i,
+            int    base)
+{
+  int code = atoi (fields[*i]);
+
+  if (code == base + 9)
+    return g_strdup ("");
+  if (code >= base && code <= base + 7)
+    return g_strdup_printf ("5;%d", code - base);
+  if (code >= base + 60 && code <= base + 67)
+    return g_strdup_printf ("5;%d", code - base - 60 + 8);
+  if (code == base + 8 && fields[*i + 1] != NULL)
+    {
+      guint n = atoi (fields[*i + 1]) == 5 ? 2 : 4;
+      g_autofree char **colour = NULL;
+
+      if (n > g_strv_length (fields + *i + 1))
+        return NULL;
+      colour = g_new0 (char *, n + 1);
+      memcpy (colour, fields + *i + 1, n * sizeof (char *));
+      *i += n;
+      return g_strjoinv (";", colour);
+    }
+  return NULL;
+}
+
+/* Every cell of the QR code's rows on @text, a screen with its escapes
+ * (capture-pane -e): the lines with a run of full blocks, from the first
+ * block to the last. TRUE if each is drawn in @fg on @bg, explicitly, as
+ * the escapes set them (they carry over from cell to cell and line to
+ * line until changed). */
+static gboolean
+qr_cells_coloured (const char *text,
+                   const char *fg,
+                   const char *bg,
+                   guint      *out_cells)
+{
+  g_autofree char *cur_fg = g_strdup (""), *cur_bg = g_strdup ("");
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+
+  *out_cells = 0;
+  for (guint l = 0; lines[l] != NULL; l++)
+    {
+      g_autofree char *plain = NULL;
+      g_autoptr(GString) strip = g_string_new (NULL);
+      g_autoptr(GPtrArray) fgs = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr(GPtrArray) bgs = g_ptr_array_new_with_free_func (g_free);
+      const char *first, *last;
+      glong from, to;
+
+      for (const char *p = lines[l]; *p != '\0';)
+        if (p[0] == '\033' && p[1] == '[')
+          {
+            const char *m = p + 2;
+            g_autofree char *params = NULL;
+            g_auto(GStrv) fields = NULL;
+
+            while (g_ascii_isdigit (*m) || *m == ';')
+              m++;
+            params = g_strndup (p + 2, m - p - 2);
+            p = *m != '\0' ? m + 1 : m;
+            if (m[0] != 'm')
+              continue;
+            fields = g_strsplit (params, ";", -1);
+            if (fields[0] == NULL)
+              {
+                g_free (cur_fg), cur_fg = g_strdup ("");
+                g_free (cur_bg), cur_bg = g_strdup ("");
+              }
+            for (guint i = 0; fields[i] != NULL; i++)
+              {
+                char *colour;
+
+                if (g_str_equal (fields[i], "0") || fields[i][0] == '\0')
+                  {
+                    g_free (cur_fg), cur_fg = g_strdup ("");
+                    g_free (cur_bg), cur_bg = g_strdup ("");
+                  }
+                else if ((colour = sgr_colour (fields, &i, 30)) != NULL)
+                  g_free (cur_fg), cur_fg = colour;
+                else if ((colour = sgr_colour (fields, &i, 40)) != NULL)
+                  g_free (cur_bg), cur_bg = colour;
+              }
+          }
+        else
+          {
+            const char *next = g_utf8_next_char (p);
+
+            g_string_append_len (strip, p, next - p);
+            g_ptr_array_add (fgs, g_strdup (cur_fg));
+            g_ptr_array_add (bgs, g_strdup (cur_bg));
+            p = next;
+          }
+      plain = g_strdup (strip->str);
+      if ((first = strstr (plain, "████")) == NULL)
+        continue;
+      last = g_strrstr (plain, "█");
+      from = g_utf8_pointer_to_offset (plain, first);
+      to = g_utf8_pointer_to_offset (plain, last);
+      for (glong c = from; c <= to; c++, (*out_cells)++)
+        if (!g_str_equal (fgs->pdata[c], fg) || !g_str_equal (bgs->pdata[c], bg))
+          {
+            g_test_message ("line %u, cell %ld: \"%s\" on \"%s\"", l, c,
+                            (char *) fgs->pdata[c], (char *) bgs->pdata[c]);
+            return FALSE;
+          }
+    }
+  return *out_cells > 0;
+}
+
 static char *
 zbar_decode (const char *path)
 {
@@ -270,11 +270,12 @@ test_tui_invite (void)
   g_autofree char *tmux_path = g_find_program_in_path ("tmux");
   g_autofree char *zbarimg = g_find_program_in_path ("zbarimg");
   g_autoptr(SsqTestServer) server = NULL;
-  g_autoptr(Term) alice = NULL;
-  g_autoptr(Term) bob = NULL;
-  g_autoptr(Term) mallory = NULL;
+  g_autoptr(SsqTestTerm) alice = NULL;
+  g_autoptr(SsqTestTerm) bob = NULL;
+  g_autoptr(SsqTestTerm) mallory = NULL;
   g_autofree char *first = NULL, *args = NULL, *text = NULL, *link = NULL, *decoded = NULL;
-  g_autofree char *dir = NULL, *pgm = NULL;
+  g_autofree char *dir = NULL, *pgm = NULL, *coloured = NULL;
+  guint cells = 0;
 
   if (tmux_path == NULL || zbarimg == NULL)
     {
@@ -285,7 +286,7 @@ test_tui_invite (void)
 
   /* A link out of shape: a clear refusal before anything is asked. */
   mallory = term_start ("mallory", "--invite supersoniq://host/nope", TRUE);
-  wait_screen (mallory, "Not an invite link");
+  ssq_test_term_wait (mallory, "Not an invite link");
 
   /* The first person joins with an invite from the administration
    * socket, and is the server admin. */
@@ -295,10 +296,10 @@ test_tui_invite (void)
   join_at_terminal (alice, "alice");
 
   /* /invite: the link and its QR code; the code reads back to the link. */
-  type (alice, "/invite --uses 2 --expires 2h");
-  key (alice, "Enter");
-  wait_screen (alice, "Invite: 2 registrations");
-  text = screen (alice);
+  ssq_test_term_type (alice, "/invite --uses 2 --expires 2h");
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (alice, "Invite: 2 registrations");
+  text = ssq_test_term_screen (alice);
   g_test_message ("%s", text);
   link = link_on_screen (text);
   g_assert_nonnull (link);
@@ -306,26 +307,31 @@ test_tui_invite (void)
   dir = g_dir_make_tmp ("ssq-tui-qr-XXXXXX", NULL);
   pgm = g_build_filename (dir, "screen.pgm", NULL);
   g_assert_true (qr_from_screen (text, pgm));
+  /* Bright white (palette 15) on black, set by the program: the code
+   * reads right on a light terminal too. */
+  coloured = ssq_test_term_screen_full (alice, TRUE);
+  g_assert_true (qr_cells_coloured (coloured, "5;15", "5;0", &cells));
+  g_test_message ("QR code: %u cells, each white on black", cells);
   decoded = zbar_decode (pgm);
   g_assert_cmpstr (decoded, ==, link);
   g_unlink (pgm);
   g_rmdir (dir);
-  key (alice, "Escape");
-  wait_gone (alice, "Invite: 2 registrations");
+  ssq_test_term_key (alice, "Escape");
+  ssq_test_term_wait_gone (alice, "Invite: 2 registrations");
 
   /* Bad options are refused in the status line. */
-  type (alice, "/invite --uses 0");
-  key (alice, "Enter");
-  wait_screen (alice, "--uses takes a number from 1 to 1000");
+  ssq_test_term_type (alice, "/invite --uses 0");
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (alice, "--uses takes a number from 1 to 1000");
 
   /* That link lets bob in; bob is no admin, and the server says so. */
   g_free (args);
   args = g_strdup_printf ("--invite '%s'", link);
   bob = term_start ("bob", args, FALSE);
   join_at_terminal (bob, "bob");
-  type (bob, "/invite");
-  key (bob, "Enter");
-  wait_screen (bob, "Only a server admin");
+  ssq_test_term_type (bob, "/invite");
+  ssq_test_term_key (bob, "Enter");
+  ssq_test_term_wait (bob, "Only a server admin");
 }
 
 int

@@ -3,265 +3,73 @@
  * server, against the real server: typed at with send-keys, read back
  * with capture-pane, as a person would use them. */
 #include <glib/gstdio.h>
-#include <signal.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ssq-test-server.h"
 #include "ssq-test-images.h"
 #include "ssq-test-media.h"
+#include "ssq-test-tmux.h"
 #include "ssq-trust.h"
 
-/* Deadlines, not delays: every wait ends as soon as its condition holds,
- * so generous ones cost nothing on a quiet machine and keep the test
- * stable on a loaded one (two programs, two tmux servers and the server
- * share the CPU with whatever else runs). */
-#define WAIT_MS 60000
-#define POLL_MS 50
+#define WAIT_MS SSQ_TEST_TERM_WAIT_MS
+#define POLL_MS SSQ_TEST_TERM_POLL_MS
 
-typedef struct {
-  char *socket;     /* tmux -L name */
-  char *home;       /* XDG config and data */
-} Term;
-
-/* A failed assertion aborts the test: take the tmux servers (and the
- * clients in them) along rather than leave them running. */
-static char *live_sockets[8];
-
-static void
-kill_live_servers (int sig)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (live_sockets); i++)
-    if (live_sockets[i] != NULL)
-      {
-        char command[128];
-
-        g_snprintf (command, sizeof command, "tmux -L %s kill-server 2>/dev/null", live_sockets[i]);
-        if (system (command) != 0)
-          continue;
-      }
-  signal (sig, SIG_DFL);
-  raise (sig);
-}
-
-static void
-track (const char *socket,
-       gboolean    live)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (live_sockets); i++)
-    if (live ? live_sockets[i] == NULL : g_strcmp0 (live_sockets[i], socket) == 0)
-      {
-        g_free (live_sockets[i]);
-        live_sockets[i] = live ? g_strdup (socket) : NULL;
-        return;
-      }
-}
-
-static void
-tmux (Term       *term,
-      const char *first,
-      ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  int status = 0;
-  va_list ap;
-
-  g_ptr_array_add (argv, (gpointer) "tmux");
-  g_ptr_array_add (argv, (gpointer) "-L");
-  g_ptr_array_add (argv, term->socket);
-  va_start (ap, first);
-  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                NULL, NULL, NULL, NULL, &status, &error);
-  g_assert_no_error (error);
-}
-
-/* The screen's text; with @colours, its SGR escapes too (capture-pane -e):
- * a picture's cells of one flat colour are spaces on a background, blank
- * in the text alone. */
-static char *
-screen_full (Term     *term,
-             gboolean  colours)
-{
-  g_autoptr(GError) error = NULL;
-  char *out = NULL;
-  const char *argv[] = { "tmux", "-L", term->socket, "capture-pane", "-p", colours ? "-e" : NULL, NULL };
-
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
-                NULL, NULL, &out, NULL, NULL, &error);
-  g_assert_no_error (error);
-  return out;
-}
-
-static char *
-screen (Term *term)
-{
-  return screen_full (term, FALSE);
-}
-
-/* Polls the screen until @needle shows (or, with @present FALSE, is gone). */
-static gboolean
-wait_screen_full (Term       *term,
-                  const char *needle,
-                  gboolean    present,
-                  guint       timeout_ms)
-{
-  gint64 end = g_get_monotonic_time () + timeout_ms * 1000;
-
-  for (;;)
-    {
-      g_autofree char *text = screen (term);
-
-      if ((strstr (text, needle) != NULL) == present)
-        return TRUE;
-      if (g_get_monotonic_time () > end)
-        {
-          g_test_message ("screen of %s without \"%s\":\n%s", term->socket, needle, text);
-          return FALSE;
-        }
-      g_usleep (POLL_MS * 1000);
-    }
-}
-
-/* Waits until the screen differs from @before, up to @timeout_ms. */
-static void
-wait_changed (Term       *term,
-              const char *before,
-              guint       timeout_ms)
-{
-  gint64 end = g_get_monotonic_time () + timeout_ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    {
-      g_autofree char *text = screen (term);
-
-      if (g_strcmp0 (text, before) != 0)
-        return;
-      g_usleep (POLL_MS * 1000);
-    }
-}
-
-#define wait_screen(term, needle) g_assert_true (wait_screen_full (term, needle, TRUE, WAIT_MS))
-#define wait_gone(term, needle) g_assert_true (wait_screen_full (term, needle, FALSE, WAIT_MS))
-
-static void
-type (Term       *term,
-      const char *text)
-{
-  tmux (term, "send-keys", "-l", text, NULL);
-}
-
-static void
-key (Term       *term,
-     const char *name)
-{
-  tmux (term, "send-keys", name, NULL);
-}
-
-static gboolean
-have_tmux (void)
-{
-  g_autofree char *path = g_find_program_in_path ("tmux");
-
-  if (path == NULL)
-    g_test_skip ("tmux is not installed (apt-get install tmux)");
-  return path != NULL;
-}
-
-/* The command that runs the program with HOME, its settings and its data
- * in @term->home. */
-static char *
-term_command (Term       *term,
-              const char *server_url)
-{
-  return g_strdup_printf ("env -u DISPLAY -u WAYLAND_DISPLAY HOME=%s XDG_CONFIG_HOME=%s XDG_DATA_HOME=%s LANG=C.UTF-8 LC_ALL=C.UTF-8 "
-                          "TERM=tmux-256color %s --server %s 2>>%s/stderr",
-                          term->home, term->home, term->home, g_getenv ("SSQ_TUI_BIN"), server_url,
-                          term->home);
-}
-
-static Term *
+/* supersoniq-tui --server @server_url, 100 x 30, its errors in its home. */
+static SsqTestTerm *
 term_start (const char *name,
             const char *server_url)
 {
-  Term *term = g_new0 (Term, 1);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *command = NULL;
+  g_autofree char *args = g_strdup_printf ("--server %s", server_url);
 
-  term->socket = g_strdup_printf ("ssq-test-%d-%s", (int) getpid (), name);
-  term->home = g_dir_make_tmp ("ssq-tui-XXXXXX", &error);
-  g_assert_no_error (error);
-  command = term_command (term, server_url);
-  tmux (term, "-f", "/dev/null", "new-session", "-d", "-x", "100", "-y", "30", command, NULL);
-  track (term->socket, TRUE);
-  return term;
-}
-
-/* Ends the program and starts it again in the same home and pane. */
-static void
-term_restart (Term       *term,
-              const char *server_url)
-{
-  g_autofree char *command = term_command (term, server_url);
-
-  tmux (term, "respawn-pane", "-k", command, NULL);
+  return ssq_test_term_start (name, args, 100, 30, FALSE);
 }
 
 static void
-term_free (Term *term)
+term_restart (SsqTestTerm *term,
+              const char  *server_url)
 {
-  tmux (term, "kill-server", NULL);
-  track (term->socket, FALSE);
-  ssq_test_remove_tree (term->home);
-  g_free (term->home);
-  g_free (term->socket);
-  g_free (term);
-}
+  g_autofree char *args = g_strdup_printf ("--server %s", server_url);
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Term, term_free)
+  ssq_test_term_restart (term, args);
+}
 
 /* The first start: the program asks at the terminal. */
 static void
-log_in (Term       *term,
-        const char *username,
-        gboolean    create)
+log_in (SsqTestTerm *term,
+        const char  *username,
+        gboolean     create)
 {
-  wait_screen (term, "Log in or register?");
-  type (term, create ? "r" : "l");
-  key (term, "Enter");
-  wait_screen (term, "Username:");
-  type (term, username);
-  key (term, "Enter");
+  ssq_test_term_wait (term, "Log in or register?");
+  ssq_test_term_type (term, create ? "r" : "l");
+  ssq_test_term_key (term, "Enter");
+  ssq_test_term_wait (term, "Username:");
+  ssq_test_term_type (term, username);
+  ssq_test_term_key (term, "Enter");
   /* The password ssq_test_register gives. */
   g_autofree char *password = g_strdup_printf ("password-%s", username);
 
-  wait_screen (term, "Password:");
-  type (term, password);
-  key (term, "Enter");
+  ssq_test_term_wait (term, "Password:");
+  ssq_test_term_type (term, password);
+  ssq_test_term_key (term, "Enter");
   if (create)
     {
-      wait_screen (term, "Password again:");
-      type (term, password);
-      key (term, "Enter");
+      ssq_test_term_wait (term, "Password again:");
+      ssq_test_term_type (term, password);
+      ssq_test_term_key (term, "Enter");
     }
-  wait_screen (term, "[online]");
+  ssq_test_term_wait (term, "[online]");
 }
 
 static void
 test_two_people (void)
 {
-  if (!have_tmux ())
+  if (!ssq_test_have_tmux ())
     return;
 
   g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
   g_autoptr(SsqTestUser) bob_account = ssq_test_register (server, "bob");
-  g_autoptr(Term) alice = term_start ("alice", server->url);
-  g_autoptr(Term) bob = term_start ("bob", server->url);
+  g_autoptr(SsqTestTerm) alice = term_start ("alice", server->url);
+  g_autoptr(SsqTestTerm) bob = term_start ("bob", server->url);
   g_autofree char *last = NULL;
 
   log_in (alice, "alice", TRUE);
@@ -269,28 +77,28 @@ test_two_people (void)
 
   /* A direct conversation, a message with non-ASCII text, and its read
    * mark once bob has it on screen. */
-  type (alice, "/dm bob");
-  key (alice, "Enter");
-  wait_screen (alice, "bob (online)");
-  type (alice, "Grüße aus München, 漢字 and 😀");
-  key (alice, "Enter");
-  wait_screen (bob, "#1 alice: Grüße aus München, 漢字 and 😀");
-  wait_screen (alice, "😀 ✓✓");
+  ssq_test_term_type (alice, "/dm bob");
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (alice, "bob (online)");
+  ssq_test_term_type (alice, "Grüße aus München, 漢字 and 😀");
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (bob, "#1 alice: Grüße aus München, 漢字 and 😀");
+  ssq_test_term_wait (alice, "😀 ✓✓");
 
   /* Typing shows on the other side, and ends with the message. */
-  type (bob, "on my way");
-  wait_screen (alice, "bob is typing");
-  key (bob, "Enter");
-  wait_screen (alice, "#2 bob: on my way");
-  wait_gone (alice, "bob is typing");
+  ssq_test_term_type (bob, "on my way");
+  ssq_test_term_wait (alice, "bob is typing");
+  ssq_test_term_key (bob, "Enter");
+  ssq_test_term_wait (alice, "#2 bob: on my way");
+  ssq_test_term_wait_gone (alice, "bob is typing");
 
   /* A group, seen by both. */
-  type (alice, "/group team bob");
-  key (alice, "Enter");
-  wait_screen (alice, "team — alice*, bob");
-  type (alice, "hello team");
-  key (alice, "Enter");
-  wait_screen (bob, "team");
+  ssq_test_term_type (alice, "/group team bob");
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (alice, "team — alice*, bob");
+  ssq_test_term_type (alice, "hello team");
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (bob, "team");
   /* Alt-A: the next conversation with unread messages. The group may show
    * in bob's list (its conversation event) a moment before alice's message
    * makes it unread, so press again until it opens; each press waits a
@@ -303,48 +111,48 @@ test_two_people (void)
 
     while (!opened && g_get_monotonic_time () < end)
       {
-        key (bob, "M-a");
-        opened = wait_screen_full (bob, "#1 alice: hello team", TRUE, patience);
+        ssq_test_term_key (bob, "M-a");
+        opened = ssq_test_term_wait_full (bob, "#1 alice: hello team", TRUE, patience);
         patience = MIN (patience * 2, 8000);
       }
     g_assert_true (opened);
   }
 
   /* Narrow: the list goes, the messages stay; and back. */
-  tmux (alice, "resize-window", "-x", "40", "-y", "12", NULL);
-  wait_gone (alice, "│");
-  wait_screen (alice, "#1 alice: hello team");
-  tmux (alice, "resize-window", "-x", "100", "-y", "30", NULL);
-  wait_screen (alice, "│");
+  ssq_test_tmux (alice, "resize-window", "-x", "40", "-y", "12", NULL);
+  ssq_test_term_wait_gone (alice, "│");
+  ssq_test_term_wait (alice, "#1 alice: hello team");
+  ssq_test_tmux (alice, "resize-window", "-x", "100", "-y", "30", NULL);
+  ssq_test_term_wait (alice, "│");
 
   /* Help comes from the command table; Esc closes it. */
-  type (alice, "/help");
-  key (alice, "Enter");
-  wait_screen (alice, "/invite USER");
-  key (alice, "Escape");
-  wait_gone (alice, "/invite USER");
+  ssq_test_term_type (alice, "/help");
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (alice, "/invite USER");
+  ssq_test_term_key (alice, "Escape");
+  ssq_test_term_wait_gone (alice, "/invite USER");
 
   /* A second group with the same title: /open by that title opens
    * neither and lists both with their ids; a username still works. */
-  type (alice, "/group team");
-  key (alice, "Enter");
-  wait_screen (alice, "team — alice*\n");
-  type (alice, "/open team");
-  key (alice, "Enter");
-  wait_screen (alice, "“team” names 2 conversations");
-  wait_screen (alice, "(2 members)");
-  wait_screen (alice, "(1 member)");
-  key (alice, "Escape");
-  wait_gone (alice, "names 2 conversations");
-  type (alice, "/open bob");
-  key (alice, "Enter");
-  wait_screen (alice, "bob (online)");
+  ssq_test_term_type (alice, "/group team");
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (alice, "team — alice*\n");
+  ssq_test_term_type (alice, "/open team");
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (alice, "“team” names 2 conversations");
+  ssq_test_term_wait (alice, "(2 members)");
+  ssq_test_term_wait (alice, "(1 member)");
+  ssq_test_term_key (alice, "Escape");
+  ssq_test_term_wait_gone (alice, "names 2 conversations");
+  ssq_test_term_type (alice, "/open bob");
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (alice, "bob (online)");
 }
 
 static void
 test_scrollback_and_restart (void)
 {
-  if (!have_tmux ())
+  if (!ssq_test_have_tmux ())
     return;
 
   g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
@@ -353,8 +161,8 @@ test_scrollback_and_restart (void)
   g_autofree char *dm = ssq_test_create_conversation (server, alice_account,
                                                       "{\"kind\":\"direct\",\"members\":[\"bob\"]}");
   g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s/messages", dm);
-  g_autoptr(Term) alice = NULL;
-  g_autoptr(Term) bob = NULL;
+  g_autoptr(SsqTestTerm) alice = NULL;
+  g_autoptr(SsqTestTerm) bob = NULL;
   guint status;
 
   /* 500 messages of history before bob ever looks. */
@@ -367,7 +175,7 @@ test_scrollback_and_restart (void)
     }
   bob = term_start ("bob", server->url);
   log_in (bob, "bob", FALSE);
-  wait_screen (bob, "#500 alice: line 500");
+  ssq_test_term_wait (bob, "#500 alice: line 500");
 
   /* PgUp to the very first, fetching older history on the way: each press
    * waits for the screen to move (or for a fetch to end), not for a fixed
@@ -377,40 +185,40 @@ test_scrollback_and_restart (void)
 
     while (g_get_monotonic_time () < end)
       {
-        g_autofree char *text = screen (bob);
+        g_autofree char *text = ssq_test_term_screen (bob);
 
         if (strstr (text, "#1 alice: line 1\n") != NULL || strstr (text, "#1 alice: line 1 ") != NULL)
           break;
-        key (bob, "PPage");
-        wait_changed (bob, text, 5000);
+        ssq_test_term_key (bob, "PPage");
+        ssq_test_term_wait_changed (bob, text, 5000);
       }
   }
-  wait_screen (bob, "#1 alice: line 1");
-  key (bob, "NPage");
+  ssq_test_term_wait (bob, "#1 alice: line 1");
+  ssq_test_term_key (bob, "NPage");
   for (int i = 0; i < 40; i++)
-    key (bob, "NPage");
-  wait_screen (bob, "#500 alice: line 500");
+    ssq_test_term_key (bob, "NPage");
+  ssq_test_term_wait (bob, "#500 alice: line 500");
 
   /* The server goes away: a message waits, marked, and goes when it is
    * back; bob's client reconnects by itself too. */
   alice = term_start ("alice", server->url);
   log_in (alice, "alice", FALSE);
-  wait_screen (alice, "#500 alice: line 500");
+  ssq_test_term_wait (alice, "#500 alice: line 500");
   ssq_test_server_kill (server);
-  wait_screen (alice, "[reconnecting]");
-  type (alice, "sent while the server was down");
-  key (alice, "Enter");
-  wait_screen (alice, "(sending)");
-  wait_screen (alice, "1 message waiting to be sent");
+  ssq_test_term_wait (alice, "[reconnecting]");
+  ssq_test_term_type (alice, "sent while the server was down");
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (alice, "(sending)");
+  ssq_test_term_wait (alice, "1 message waiting to be sent");
   ssq_test_server_restart (server);
-  wait_screen (bob, "#501 alice: sent while the server was down");
-  wait_gone (alice, "(sending)");
-  wait_gone (alice, "waiting to be sent");
+  ssq_test_term_wait (bob, "#501 alice: sent while the server was down");
+  ssq_test_term_wait_gone (alice, "(sending)");
+  ssq_test_term_wait_gone (alice, "waiting to be sent");
 }
 
 static void
-put_file (Term       *term,
-          const char *name)
+put_file (SsqTestTerm *term,
+          const char  *name)
 {
   g_autofree char *path = g_build_filename (term->home, name, NULL);
   g_autoptr(GError) error = NULL;
@@ -424,70 +232,70 @@ put_file (Term       *term,
 static void
 test_media_commands (void)
 {
-  if (!have_tmux ())
+  if (!ssq_test_have_tmux ())
     return;
 
   g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
   g_autoptr(SsqTestUser) bob_account = ssq_test_register (server, "bob");
-  g_autoptr(Term) alice = term_start ("alice", server->url);
+  g_autoptr(SsqTestTerm) alice = term_start ("alice", server->url);
   g_autofree char *ini_path = NULL, *ini = NULL;
 
   log_in (alice, "alice", TRUE);
-  type (alice, "/dm bob");
-  key (alice, "Enter");
-  wait_screen (alice, "bob (offline)");
+  ssq_test_term_type (alice, "/dm bob");
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (alice, "bob (offline)");
   put_file (alice, "report.pdf");
   put_file (alice, "photo one.jpg");
   put_file (alice, "photo two.png");
 
   /* One match: the whole name; ~ stays as typed. */
-  type (alice, "/upload ~/rep");
-  key (alice, "Tab");
-  wait_screen (alice, "> /upload ~/report.pdf");
-  type (alice, "quarterly figures");
-  wait_screen (alice, "> /upload ~/report.pdf quarterly figures");
-  key (alice, "Enter");
-  wait_screen (alice, "[file report.pdf");
-  wait_gone (alice, "> /upload");
+  ssq_test_term_type (alice, "/upload ~/rep");
+  ssq_test_term_key (alice, "Tab");
+  ssq_test_term_wait (alice, "> /upload ~/report.pdf");
+  ssq_test_term_type (alice, "quarterly figures");
+  ssq_test_term_wait (alice, "> /upload ~/report.pdf quarterly figures");
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (alice, "[file report.pdf");
+  ssq_test_term_wait_gone (alice, "> /upload");
 
   /* Two: as far as they agree, listed; then one, its space escaped. */
-  type (alice, "/upload ~/ph");
-  key (alice, "Tab");
-  wait_screen (alice, "photo one.jpg  photo two.png");
+  ssq_test_term_type (alice, "/upload ~/ph");
+  ssq_test_term_key (alice, "Tab");
+  ssq_test_term_wait (alice, "photo one.jpg  photo two.png");
   /* (capture-pane drops the space at the end of the line.) */
-  wait_screen (alice, "> /upload ~/photo\\\n");
-  type (alice, "t");
-  key (alice, "Tab");
-  wait_screen (alice, "> /upload ~/photo\\ two.png");
-  key (alice, "C-u");
-  wait_gone (alice, "> /upload");
+  ssq_test_term_wait (alice, "> /upload ~/photo\\\n");
+  ssq_test_term_type (alice, "t");
+  ssq_test_term_key (alice, "Tab");
+  ssq_test_term_wait (alice, "> /upload ~/photo\\ two.png");
+  ssq_test_term_key (alice, "C-u");
+  ssq_test_term_wait_gone (alice, "> /upload");
 
   /* A file that is not there is named as such. */
-  type (alice, "/upload ~/nowhere.jpg");
-  key (alice, "Enter");
-  wait_screen (alice, "Cannot send");
-  wait_screen (alice, "nowhere.jpg: No such file or directory");
+  ssq_test_term_type (alice, "/upload ~/nowhere.jpg");
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (alice, "Cannot send");
+  ssq_test_term_wait (alice, "nowhere.jpg: No such file or directory");
 
   /* /images off: saved, and still off after a restart. */
-  type (alice, "/images off");
-  key (alice, "Enter");
-  wait_screen (alice, "Pictures off");
+  ssq_test_term_type (alice, "/images off");
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (alice, "Pictures off");
   ini_path = g_build_filename (alice->home, "supersoniq", "tui.ini", NULL);
   g_assert_true (g_file_get_contents (ini_path, &ini, NULL, NULL));
   g_assert_nonnull (strstr (ini, "[images]\nenabled=false"));
   /* A mark on the old screen, gone when the new program draws its own. */
-  type (alice, "typed before the restart");
-  wait_screen (alice, "> typed before the restart");
+  ssq_test_term_type (alice, "typed before the restart");
+  ssq_test_term_wait (alice, "> typed before the restart");
   term_restart (alice, server->url);
-  wait_gone (alice, "typed before the restart");
-  wait_screen (alice, "[online]");
-  type (alice, "/images");
-  key (alice, "Enter");
-  wait_screen (alice, "Pictures off (/images on shows them)");
-  type (alice, "/images on");
-  key (alice, "Enter");
+  ssq_test_term_wait_gone (alice, "typed before the restart");
+  ssq_test_term_wait (alice, "[online]");
+  ssq_test_term_type (alice, "/images");
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (alice, "Pictures off (/images on shows them)");
+  ssq_test_term_type (alice, "/images on");
+  ssq_test_term_key (alice, "Enter");
   /* Inside tmux: blocks (tmux passes no pixel graphics on by itself). */
-  wait_screen (alice, "Pictures on (Unicode blocks)");
+  ssq_test_term_wait (alice, "Pictures on (Unicode blocks)");
 }
 
 /* The colours that @line's escapes set, foreground or background alike,
@@ -592,7 +400,7 @@ put_picture (const char *path)
 static void
 test_media_transfer (void)
 {
-  if (!have_tmux ())
+  if (!ssq_test_have_tmux ())
     return;
 
   g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
@@ -601,7 +409,7 @@ test_media_transfer (void)
   g_autofree char *dm = ssq_test_create_conversation (server, alice_account,
                                                       "{\"kind\":\"direct\",\"members\":[\"bob\"]}");
   g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s/messages", dm);
-  g_autoptr(Term) alice = term_start ("alice", server->url);
+  g_autoptr(SsqTestTerm) alice = term_start ("alice", server->url);
   g_autofree char *data_path = g_build_filename (alice->home, "data.bin", NULL);
   g_autofree char *picture_path = g_build_filename (alice->home, "halves.png", NULL);
   g_autofree char *out_dir = g_build_filename (alice->home, "out", NULL);
@@ -627,19 +435,19 @@ test_media_transfer (void)
   g_assert_cmpint (g_mkdir (out_dir, 0700), ==, 0);
 
   log_in (alice, "alice", FALSE);
-  wait_screen (alice, "bob (offline)");
+  ssq_test_term_wait (alice, "bob (offline)");
 
   /* Offline, the upload waits, shown. */
   ssq_test_server_kill (server);
-  wait_screen (alice, "[reconnecting]");
-  type (alice, "/upload ~/data.bin the figures");
-  key (alice, "Enter");
-  wait_screen (alice, "Uploading data.bin");
-  wait_screen (alice, "Esc to cancel");
+  ssq_test_term_wait (alice, "[reconnecting]");
+  ssq_test_term_type (alice, "/upload ~/data.bin the figures");
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (alice, "Uploading data.bin");
+  ssq_test_term_wait (alice, "Esc to cancel");
   ssq_test_server_restart (server);
-  wait_screen (alice, "#1 alice: the figures");
-  wait_screen (alice, "[file data.bin 3.1 MB]");
-  wait_gone (alice, "Uploading data.bin");
+  ssq_test_term_wait (alice, "#1 alice: the figures");
+  ssq_test_term_wait (alice, "[file data.bin 3.1 MB]");
+  ssq_test_term_wait_gone (alice, "Uploading data.bin");
 
   /* The other side has the message with its file. */
   {
@@ -656,26 +464,26 @@ test_media_transfer (void)
 
   /* /save 1: the same bytes; a second time, beside the first. */
   command = g_strdup_printf ("/save 1 %s", out_dir);
-  type (alice, command);
-  key (alice, "Enter");
-  wait_screen (alice, "Saved");
+  ssq_test_term_type (alice, command);
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (alice, "Saved");
   g_assert_true (g_file_get_contents (saved_path, &saved, &saved_len, NULL));
   g_assert_cmpmem (saved, saved_len, data, data_len);
-  type (alice, command);
-  key (alice, "Enter");
-  wait_screen (alice, "data (1).bin");
+  ssq_test_term_type (alice, command);
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (alice, "data (1).bin");
   g_assert_true (g_file_get_contents (again_path, &again, &again_len, NULL));
   g_assert_cmpmem (again, again_len, data, data_len);
 
   /* /open N without a graphical session says so. */
-  type (alice, "/open 1");
-  key (alice, "Enter");
-  wait_screen (alice, "No graphical session");
+  ssq_test_term_type (alice, "/open 1");
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (alice, "No graphical session");
 
   /* A picture: its size on the line, its thumbnail below in colour. */
-  type (alice, "/upload ~/halves.png");
-  key (alice, "Enter");
-  wait_screen (alice, "#2 alice: [image 64×48 halves.png");
+  ssq_test_term_type (alice, "/upload ~/halves.png");
+  ssq_test_term_key (alice, "Enter");
+  ssq_test_term_wait (alice, "#2 alice: [image 64×48 halves.png");
   {
     gint64 end = g_get_monotonic_time () + WAIT_MS * 1000;
     guint colours = 0;
@@ -684,7 +492,7 @@ test_media_transfer (void)
      * told from blank ones by their escapes. */
     while (colours < 2 && g_get_monotonic_time () < end)
       {
-        g_autofree char *text = screen_full (alice, TRUE);
+        g_autofree char *text = ssq_test_term_screen_full (alice, TRUE);
 
         colours = colours_below (text, "[image 64×48 halves.png");
         if (colours < 2)
@@ -703,7 +511,7 @@ test_media_transfer (void)
 static void
 test_trust (void)
 {
-  if (!have_tmux ())
+  if (!ssq_test_have_tmux ())
     return;
 
   g_autoptr(GError) error = NULL;
@@ -716,7 +524,7 @@ test_trust (void)
   g_autofree char *cert = g_build_filename (server->data_dir, "tls-cert.pem", NULL);
   g_autofree char *key_file = g_build_filename (server->data_dir, "tls-key.pem", NULL);
   g_autofree char *stderr_path = NULL;
-  g_autoptr(Term) term = NULL;
+  g_autoptr(SsqTestTerm) term = NULL;
   g_auto(GStrv) halves = NULL;
   const char *at;
   gint64 end;
@@ -735,12 +543,11 @@ test_trust (void)
   halves = g_strsplit (lines, "\n", 2);
 
   term = term_start ("trust", server->https_url);
-  tmux (term, "set-option", "-g", "remain-on-exit", "on", NULL);
-  wait_screen (term, "Trust it? [y/N]");
-  wait_screen (term, halves[0]);
-  wait_screen (term, halves[1]);
-  type (term, "y");
-  key (term, "Enter");
+  ssq_test_term_wait (term, "Trust it? [y/N]");
+  ssq_test_term_wait (term, halves[0]);
+  ssq_test_term_wait (term, halves[1]);
+  ssq_test_term_type (term, "y");
+  ssq_test_term_key (term, "Enter");
   log_in (term, "alice", TRUE);
 
   /* A new key. */
@@ -770,7 +577,6 @@ main (int    argc,
       char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  signal (SIGABRT, kill_live_servers);
   g_test_add_func ("/tui/tmux/two-people", test_two_people);
   g_test_add_func ("/tui/tmux/trust", test_trust);
   g_test_add_func ("/tui/tmux/scrollback-and-restart", test_scrollback_and_restart);

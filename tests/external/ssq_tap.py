@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The TAP runner of the external suites against one server (test-tls.py,
+test-http2.py): each test a function that raises to fail and may return a
+skip reason; its number, name and verdict on stdout, a failure's traceback
+and time as comments, and the server's log tail after any failure."""
+
+import time
+import traceback
+
+
+def skip_all(names, reason, first=1):
+    """Every test in @names reported skipped, for @reason."""
+    for n, name in enumerate(names, first):
+        print(f"ok {n} - {name} # SKIP {reason}")
+
+
+def run(tests, server, first=1):
+    """Runs @tests, (name, function) pairs, numbered from @first; returns
+    how many failed."""
+    failed = 0
+    for n, (name, fn) in enumerate(tests, first):
+        t0 = time.monotonic()
+        try:
+            skip = fn()
+            print(f"ok {n} - {name}" + (f" # {skip}" if skip else ""), flush=True)
+        except Exception as e:
+            failed += 1
+            print(f"not ok {n} - {name}")
+            for line in traceback.format_exception(e)[-6:]:
+                for sub in line.rstrip().splitlines():
+                    print(f"# {sub}")
+            print(f"# ({time.monotonic() - t0:.2f} s)", flush=True)
+    if failed:
+        print("# server log tail:")
+        for line in server.tail(30):
+            print(f"#   {line}")
+    return failed
