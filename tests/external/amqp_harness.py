@@ -41,7 +41,6 @@ import json
 import re
 import signal
 import time
-import traceback
 import urllib.parse
 import uuid
 
@@ -55,6 +54,7 @@ _spec.loader.exec_module(std)
 check, Fail = std.check, std.Fail
 import amqp_raw  # noqa: E402
 import rabbitmq  # noqa: E402
+import ssq_tap  # noqa: E402
 
 IO_TIMEOUT = 15.0
 CHANNEL_MAX = 64       # configured on both servers, for the channel flood
@@ -330,63 +330,64 @@ def teardown():
         T.server.cleanup()
 
 
+class _NoLog:
+    """ssq_tap's server, for a RabbitMQ: no log of ours to show."""
+
+    def tail(self, n):
+        return []
+
+
+def _step(fn, flags):
+    """fn as ssq_tap runs it: skipped where it does not apply, and every
+    connection it opened closed after it."""
+    def step():
+        if "ssq" in flags and not T.supersoniq:
+            return "SKIP SupersoniQ only"
+        try:
+            fn()
+        except Exception:
+            if T.server is not None and not T.server.alive():
+                print(f"# server is gone (status {T.server.proc.returncode})")
+            raise
+        finally:
+            close_all()
+        return None
+    return step
+
+
+def _clean_stop():
+    status = T.server.stop()
+    if status != 0:
+        # Under valgrind, its report is at the end of the log.
+        for line in T.server.tail(60):
+            print(f"#   {line}")
+    check(status == 0, f"exit status {status} after SIGTERM")
+
+
 def run(argv, tests_all, supersoniq_only=False):
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
+    """Runs (name, function[, "ssq"]) tests against the broker argv and the
+    environment name; returns the exit status."""
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, on_signal)
     only = [a for a in argv[1:] if not a.startswith("--")]
     tests = [t for t in tests_all if not only or any(o in t[1].__name__ for o in only)]
     on_rabbitmq = "--rabbitmq" in argv or bool(os.environ.get("SSQ_AMQP_URL"))
     if supersoniq_only and on_rabbitmq:
         print("1..0 # SKIP SupersoniQ only")
         return 0
+    steps = [(name, _step(fn, flags)) for name, fn, *flags in tests]
     # SupersoniQ's clean stop is a test of its own, the last.
-    print(f"1..{len(tests) + (0 if on_rabbitmq else 1)}", flush=True)
-    failed = 0
+    if not on_rabbitmq:
+        steps.append(("server exits 0 on SIGTERM", _clean_stop))
+    print(f"1..{len(steps)}", flush=True)
     try:
         try:
             print(f"# {setup(argv[1:])}", flush=True)
-            start_error = None
         except Exception as e:
-            start_error = e
-        for n, (name, fn, *flags) in enumerate(tests, 1):
-            if start_error is not None:
-                print(f"not ok {n} - {name}\n# not started: {start_error}", flush=True)
-                failed += 1
-                continue
-            if "ssq" in flags and not T.supersoniq:
-                print(f"ok {n} - {name} # SKIP SupersoniQ only", flush=True)
-                continue
-            t0 = time.monotonic()
-            try:
-                fn()
-                print(f"ok {n} - {name}", flush=True)
-            except Exception as e:
-                failed += 1
-                print(f"not ok {n} - {name}")
-                for line in traceback.format_exception(e)[-6:]:
-                    for sub in line.rstrip().splitlines():
-                        print(f"# {sub}")
-                if T.server is not None and not T.server.alive():
-                    print(f"# server is gone (status {T.server.proc.returncode})")
-                print(f"# ({time.monotonic() - t0:.2f} s)", flush=True)
-            finally:
-                close_all()
-        if failed and T.server is not None:
-            print("# server log tail:")
-            for line in T.server.tail():
-                print(f"#   {line}")
-        if not on_rabbitmq:
-            n = len(tests) + 1
-            status = T.server.stop() if T.server is not None else None
-            if status == 0:
-                print(f"ok {n} - server exits 0 on SIGTERM")
-            else:
-                failed += 1
-                print(f"not ok {n} - server exits 0 on SIGTERM\n# status {status}")
-                # Under valgrind, its report is at the end of the log.
-                for line in T.server.tail(60) if T.server is not None else []:
-                    print(f"#   {line}")
+            for n, (name, _) in enumerate(steps, 1):
+                print(f"not ok {n} - {name}\n# not started: {e}", flush=True)
+            return 1
+        failed = ssq_tap.run(steps, T.server or _NoLog())
     finally:
         teardown()
     sys.stdout.flush()
