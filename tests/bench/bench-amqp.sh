@@ -75,7 +75,7 @@ EOF
   "$server_bin" --listen 127.0.0.1:0 --data-dir "$tmp/ssq-data" --config "$tmp/server.conf" \
     >"$tmp/server.out" 2>"$tmp/server.err" </dev/null &
   server_pid=$!
-  local url= amqp=
+  local url='' amqp=''
   for _ in $(seq 1 300); do
     url=$(sed -n 's|.*listening on https\{0,1\}://\([^[:space:]]*\).*|http://\1|p' "$tmp/server.out" | head -n1)
     amqp=$(sed -n 's|.*amqp listening on amqp://\([^[:space:]]*\).*|\1|p' "$tmp/server.out" | head -n1)
