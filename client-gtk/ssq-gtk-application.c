@@ -23,6 +23,7 @@ struct _SsqGtkApplication
   SsqGtkWindow   *window;
   SsqGtkNotifier *notifier;
   char           *opening;   /* a conversation to open once the session runs */
+  gboolean        insecure;  /* --insecure: plain http:// to any host */
 };
 
 G_DEFINE_FINAL_TYPE (SsqGtkApplication, ssq_gtk_application, ADW_TYPE_APPLICATION)
@@ -44,6 +45,54 @@ apply_color_scheme (SsqGtkApplication *self)
   else if (g_strcmp0 (scheme, "dark") == 0)
     value = ADW_COLOR_SCHEME_FORCE_DARK;
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), value);
+}
+
+/**
+ * ssq_gtk_application_new_client:
+ * @self: (nullable): the application; NULL (a widget not in one of its
+ *   windows) gives a client with the library's defaults
+ * @server_url: the server
+ *
+ * A client for @server_url as the user started the app: every client the
+ * app makes comes from here, so that a command-line choice such as
+ * --insecure holds for all of them (the saved session, log-in, joining).
+ *
+ * Returns: (transfer full): the client, not logged in
+ */
+SsqClient *
+ssq_gtk_application_new_client (SsqGtkApplication *self,
+                                const char        *server_url)
+{
+  SsqClient *client;
+
+  g_return_val_if_fail (self == NULL || SSQ_IS_GTK_APPLICATION (self), NULL);
+  g_return_val_if_fail (server_url != NULL, NULL);
+
+  client = ssq_client_new (server_url, NULL);
+  if (self != NULL && self->insecure)
+    g_object_set (client, "insecure", TRUE, NULL);
+  return client;
+}
+
+/**
+ * ssq_gtk_application_new_client_for:
+ * @widget: a widget of one of the app's windows
+ * @server_url: the server
+ *
+ * As ssq_gtk_application_new_client (), for the application of @widget's
+ * window.
+ *
+ * Returns: (transfer full): the client, not logged in
+ */
+SsqClient *
+ssq_gtk_application_new_client_for (GtkWidget  *widget,
+                                    const char *server_url)
+{
+  GtkRoot *root = gtk_widget_get_root (widget);
+  GtkApplication *app = GTK_IS_WINDOW (root) ? gtk_window_get_application (GTK_WINDOW (root)) : NULL;
+
+  return ssq_gtk_application_new_client (SSQ_IS_GTK_APPLICATION (app) ? SSQ_GTK_APPLICATION (app) : NULL,
+                                         server_url);
 }
 
 /* Notifications. */
@@ -205,7 +254,7 @@ secret_found_cb (GObject      *source,
       ssq_gtk_window_show_login (self->window, server, username, NULL);
       return;
     }
-  client = ssq_client_new (server, NULL);
+  client = ssq_gtk_application_new_client (self, server);
   if (!ssq_client_set_session (client, username, user_id, token, &error))
     {
       ssq_gtk_window_show_login (self->window, server, username, error->message);
@@ -414,15 +463,26 @@ ssq_gtk_application_dispose (GObject *object)
   G_OBJECT_CLASS (ssq_gtk_application_parent_class)->dispose (object);
 }
 
-/* --version answers before any window or display is needed. */
+/* --version answers before any window or display is needed. --insecure
+ * holds for the instance it starts: an app already running (one per
+ * session) keeps its own setting, and the user is told so. */
 static int
 ssq_gtk_application_handle_local_options (GApplication *app,
                                           GVariantDict *options)
 {
+  SsqGtkApplication *self = SSQ_GTK_APPLICATION (app);
+
   if (g_variant_dict_contains (options, "version"))
     {
       g_print ("supersoniq %s\n", SSQ_VERSION);
       return 0;
+    }
+  if (g_variant_dict_contains (options, "insecure"))
+    {
+      self->insecure = TRUE;
+      if (g_application_register (app, NULL, NULL) && g_application_get_is_remote (app))
+        g_printerr ("%s\n", _("SupersoniQ is already running: --insecure applies only to the instance "
+                              "it starts. Quit SupersoniQ and start it again with --insecure"));
     }
   return -1;
 }
@@ -443,6 +503,9 @@ ssq_gtk_application_init (SsqGtkApplication *self)
 {
   g_application_add_main_option (G_APPLICATION (self), "version", 'V', G_OPTION_FLAG_NONE,
                                  G_OPTION_ARG_NONE, _("Print the version and exit"), NULL);
+  g_application_add_main_option (G_APPLICATION (self), "insecure", 0, G_OPTION_FLAG_NONE, G_OPTION_ARG_NONE,
+                                 _("Allow plain http:// to a host that is not this machine (unencrypted)"),
+                                 NULL);
 }
 
 SsqGtkApplication *

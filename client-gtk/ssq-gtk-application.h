@@ -18,6 +18,10 @@ SsqGtkApplication *ssq_gtk_application_new            (void);
 void               ssq_gtk_application_session_started (SsqGtkApplication *self,
                                                         SsqClient         *client);
 GSettings         *ssq_gtk_application_get_settings   (SsqGtkApplication *self);
+SsqClient         *ssq_gtk_application_new_client     (SsqGtkApplication *self,
+                                                       const char        *server_url);
+SsqClient         *ssq_gtk_application_new_client_for (GtkWidget         *widget,
+                                                       const char        *server_url);
 char              *ssq_gtk_application_notification_text (SsqMessage    *message,
                                                           const char    *sender);
 

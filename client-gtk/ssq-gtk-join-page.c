@@ -9,6 +9,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "ssq-gtk-application.h"
 #include "ssq-invite-link.h"
 #include "ssq-proto.h"
 
@@ -172,7 +173,7 @@ join_clicked_cb (SsqGtkJoinPage *self)
       show_error (self, error->message);
       return;
     }
-  client = ssq_client_new (self->server_url, NULL);
+  client = ssq_gtk_application_new_client_for (GTK_WIDGET (self), self->server_url);
   if (!pin_fingerprint (client, self->link->fingerprint, &error))
     {
       show_error (self, error->message);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ssq-discovery.h"
+#include "ssq-gtk-application.h"
 #include "ssq-gtk-trust.h"
 #include "ssq-proto.h"
 
@@ -338,7 +339,7 @@ start_session (SsqGtkLoginPage *self,
       return;
     }
   show_error (self, NULL);
-  client = ssq_client_new (server, NULL);
+  client = ssq_gtk_application_new_client_for (GTK_WIDGET (self), server);
   if (!pin_chosen (self, client, server, &error))
     {
       show_error (self, error->message);

@@ -295,6 +295,10 @@ main (int   argc,
   g_unix_signal_add (SIGHUP, reload_cb, &sd);
   /* Not translated: scripts and the tests read the address from it. */
   printf ("listening on %s\n", ssq_server_get_url (server));
+  if (ssq_server_get_amqp_url (server, FALSE) != NULL)
+    printf ("amqp listening on %s\n", ssq_server_get_amqp_url (server, FALSE));
+  if (ssq_server_get_amqp_url (server, TRUE) != NULL)
+    printf ("amqps listening on %s\n", ssq_server_get_amqp_url (server, TRUE));
   fflush (stdout);
   g_printerr (_("SupersoniQ server %s: data in %s\n"), SSQ_VERSION,
               ssq_server_get_config (server)->data_dir);

@@ -64,6 +64,12 @@ ssq_server_config_new (void)
   c->tls_enabled = TRUE;
   c->tls_plain_http = SSQ_TLS_PLAIN_LOOPBACK;
   c->tls_http2 = TRUE;
+  c->amqp_listen = g_strdup ("0.0.0.0:5672");
+  c->amqp_tls_listen = g_strdup ("0.0.0.0:5671");
+  c->amqp_frame_max = 131072;
+  c->amqp_channel_max = 2047;
+  c->amqp_heartbeat = 60;
+  c->amqp_max_connections = 512;
   c->features_media = TRUE;
   c->features_broker = TRUE;
   c->broker_max_queues = 10000;
@@ -92,6 +98,8 @@ ssq_server_config_free (SsqServerConfig *config)
   g_free (config->name);
   g_free (config->tls_certificate);
   g_free (config->tls_key);
+  g_free (config->amqp_listen);
+  g_free (config->amqp_tls_listen);
   g_free (config);
 }
 
@@ -240,7 +248,7 @@ static const struct {
 
 /* Groups of features to come: refused by name, since a group accepted and
  * ignored would let an administrator believe the feature is on. */
-static const char *const future_groups[] = { "amqp", NULL };
+static const char *const future_groups[] = { NULL };
 
 static char *
 join_keys (GPtrArray *keys)
@@ -505,6 +513,23 @@ read_all (SsqServerConfig  *config,
       g_set_error_literal (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                            _("[tls] certificate and key go together: give both, or neither "
                              "(the server then makes its own)"));
+      return FALSE;
+    }
+
+  config->amqp_listen_set = g_key_file_has_key (r->kf, "amqp", "listen", NULL);
+  read_string (r, "amqp", "listen", &config->amqp_listen);
+  config->amqp_tls_listen_set = g_key_file_has_key (r->kf, "amqp", "tls_listen", NULL);
+  read_string (r, "amqp", "tls_listen", &config->amqp_tls_listen);
+  READ_UINT ("amqp", "frame_max", amqp_frame_max, 16 * 1024 * 1024);
+  READ_UINT ("amqp", "channel_max", amqp_channel_max, 65535);
+  READ_UINT ("amqp", "heartbeat", amqp_heartbeat, 65535);
+  READ_UINT ("amqp", "max_connections", amqp_max_connections, 1000000);
+  if (config->amqp_frame_max < 4096 || config->amqp_channel_max == 0 ||
+      config->amqp_max_connections == 0)
+    {
+      g_set_error_literal (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                           _("[amqp] frame_max must be at least 4096, channel_max and "
+                             "max_connections positive"));
       return FALSE;
     }
 

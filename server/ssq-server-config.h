@@ -74,6 +74,16 @@ typedef struct {
   guint    tls_plain_http;       /* SsqTlsPlain: who may still speak plain HTTP */
   gboolean tls_http2;            /* ALPN offers h2 (with libnghttp2) */
 
+  /* [amqp] */
+  char    *amqp_listen;          /* HOST:PORT; "" = no AMQP listener */
+  gboolean amqp_listen_set;      /* given in the file: failing to listen is then fatal */
+  char    *amqp_tls_listen;      /* HOST:PORT for amqps (with [tls] on); "" = none */
+  gboolean amqp_tls_listen_set;
+  guint    amqp_frame_max;       /* bytes of one frame, negotiated down to 4096 at least */
+  guint    amqp_channel_max;
+  guint    amqp_heartbeat;       /* seconds proposed; 0 = none proposed (the client's choice) */
+  guint    amqp_max_connections;
+
   /* [broker] (0 in none of them: each has a default) */
   guint    broker_max_queues;
   guint    broker_max_queues_per_user;

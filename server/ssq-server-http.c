@@ -677,6 +677,30 @@ websocket (SsqServer     *server,
                           g_strcmp0 (notifications, "client") == 0);
 }
 
+/* The WebSocket's path asked without the upgrade. Over HTTP/1.1: 426 with
+ * Upgrade: websocket (RFC 9110 15.5.22), and why in the usual JSON error.
+ * Over HTTP/2 a 426 cannot be right: it must carry Upgrade, which HTTP/2
+ * forbids, and we offer no RFC 8441 extended CONNECT; the stream is reset
+ * with HTTP_1_1_REQUIRED instead (RFC 9113 7), the one answer an HTTP/2
+ * client is built to act on: curl and browsers ask again over HTTP/1.1,
+ * and there get the 426 or, with the upgrade headers, the WebSocket. */
+static void
+websocket_not_upgraded (SsqNetRequest *net)
+{
+  gsize len;
+  char *body;
+
+  if (ssq_net_request_is_http2 (net))
+    {
+      ssq_net_request_require_http1 (net);
+      return;
+    }
+  body = transport_error_body (426, "This path is the WebSocket: GET it over HTTP/1.1 with "
+                               "\"Upgrade: websocket\" (ws:// or wss://)", &len);
+  ssq_net_request_respond (net, 426, "application/json", body, len,
+                           "Upgrade: websocket\r\nConnection: Upgrade\r\n");
+}
+
 static void
 request_cb (SsqNetRequest *net,
             gpointer       user_data)
@@ -690,6 +714,8 @@ request_cb (SsqNetRequest *net,
   server->metrics.http_requests_total++;
   if (g_str_equal (path, "/api/v1/ws") && ssq_net_request_is_upgrade (net))
     websocket (server, net);
+  else if (g_str_equal (path, "/api/v1/ws"))
+    websocket_not_upgraded (net);
   else if (plain && !g_str_equal (method, "GET") && !g_str_equal (method, "HEAD"))
     {
       gsize len;

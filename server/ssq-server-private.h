@@ -19,6 +19,7 @@
 #include "ssq-server-throttle.h"
 #include "ssq-server-writer.h"
 #include "net/ssq-net.h"
+#include "amqp/ssq-amqp-server.h"
 #include "broker/ssq-broker.h"
 
 G_BEGIN_DECLS
@@ -53,6 +54,9 @@ struct _SsqServer {
 
   SsqBroker          *broker;             /* exchanges and queues (AMQP, REST, bridge) */
   SsqNetServer       *net;
+  SsqAmqpServer      *amqp;               /* the AMQP listeners; NULL: none */
+  char               *amqp_url;           /* amqp://HOST:PORT, NULL: not listening */
+  char               *amqps_url;
   SsqServerAdmin     *admin;              /* the administration socket */
   SsqServerDiscovery *discovery;          /* the LAN announcement; NULL: none */
   guint               housekeeping_id;
@@ -74,6 +78,14 @@ char       *ssq_server_authenticate (SsqServer          *server,
                                      GError            **error);
 gboolean    ssq_server_http_setup   (SsqServer          *server,
                                      GError            **error);
+/* The AMQP listeners of [amqp]. (ssq-server-amqp.c) */
+gboolean    ssq_server_amqp_setup   (SsqServer          *server,
+                                     GError            **error);
+/* The TLS pair in use, read again (amqps). (ssq-server-tls.c) */
+gboolean    ssq_server_tls_read_pair (SsqServer         *server,
+                                      GBytes           **out_cert_pem,
+                                      GBytes           **out_key_pem,
+                                      GError           **error);
 /* Uploads no message carries expire; returns the timer. (ssq-server-api-media.c) */
 guint       ssq_server_api_media_start_expiry (SsqServer  *server);
 

@@ -346,7 +346,8 @@ load_pair (SsqServer  *self,
       g_prefix_error (error, "%s: ", cert_path);
       return FALSE;
     }
-  if (!ssq_net_server_set_tls (self->net, cert, key, error))
+  if (!ssq_net_server_set_tls (self->net, cert, key, error) ||
+      (self->amqp != NULL && !ssq_amqp_server_set_tls (self->amqp, cert, key, error)))
     {
       g_prefix_error (error, "%s and %s: ", cert_path, key_path);
       return FALSE;
@@ -359,6 +360,28 @@ load_pair (SsqServer  *self,
   ssq_server_discovery_set_fingerprint (self->discovery, self->tls_fingerprint);
   g_free (self->tls_pin);
   self->tls_pin = g_steal_pointer (&pin);
+  return TRUE;
+}
+
+gboolean
+ssq_server_tls_read_pair (SsqServer  *self,
+                          GBytes    **out_cert_pem,
+                          GBytes    **out_key_pem,
+                          GError    **error)
+{
+  g_autofree char *cert_path = NULL;
+  g_autofree char *key_path = NULL;
+
+  pair_paths (self, &cert_path, &key_path);
+  *out_cert_pem = read_file (cert_path, error);
+  if (*out_cert_pem == NULL)
+    return FALSE;
+  *out_key_pem = read_file (key_path, error);
+  if (*out_key_pem == NULL)
+    {
+      g_clear_pointer (out_cert_pem, g_bytes_unref);
+      return FALSE;
+    }
   return TRUE;
 }
 

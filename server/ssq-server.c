@@ -30,6 +30,8 @@ ssq_server_dispose (GObject *object)
   g_clear_handle_id (&self->housekeeping_id, g_source_remove);
   g_clear_handle_id (&self->purge_id, g_source_remove);
   g_clear_handle_id (&self->media_expiry_id, g_source_remove);
+  /* AMQP before the broker: its connections hand back their channels. */
+  g_clear_pointer (&self->amqp, ssq_amqp_server_free);
   g_clear_pointer (&self->net, ssq_net_server_free);      /* uploads under way abort */
   /* Decodes under way stop; thumbnails not committed are owed at the next start. */
   g_clear_pointer (&self->thumbnailer, ssq_server_thumbnailer_close);
@@ -61,6 +63,8 @@ ssq_server_finalize (GObject *object)
   g_clear_pointer (&self->login_accounts, ssq_server_throttle_free);
   g_clear_pointer (&self->config, ssq_server_config_free);
   g_free (self->url);
+  g_free (self->amqp_url);
+  g_free (self->amqps_url);
   g_free (self->local_url);
   g_free (self->reach_hint);
   g_free (self->tls_fingerprint);
@@ -370,6 +374,8 @@ ssq_server_listen (SsqServer  *self,
   if (!ssq_net_server_listen (self->net, address, &bound_port, error))
     return FALSE;
 
+  if (!ssq_server_amqp_setup (self, error))
+    return FALSE;
   /* Administration opens with the chat: the data directory is locked. */
   self->admin = ssq_server_admin_new (self, error);
   if (self->admin == NULL)
@@ -440,6 +446,14 @@ ssq_server_get_url (SsqServer *self)
   return self->url;
 }
 
+/* amqp://HOST:PORT (or amqps://), NULL when not listening. */
+const char *
+ssq_server_get_amqp_url (SsqServer *self,
+                         gboolean   tls)
+{
+  return tls ? self->amqps_url : self->amqp_url;
+}
+
 /* The SHA-256 of the TLS public key, "sha256:AB:…", and the same in base64
  * (@out_pin, curl's form); NULL without TLS. */
 const char *
@@ -493,6 +507,9 @@ ssq_server_shutdown (SsqServer *self,
    * (upgrades with 503) until the sessions have said goodbye. */
   self->shutting_down = TRUE;
   ssq_net_server_stop_listening (self->net);
+  /* AMQP clients hear 320 CONNECTION_FORCED, as from RabbitMQ stopping. */
+  if (self->amqp != NULL)
+    ssq_amqp_server_stop (self->amqp);
   /* Not offered on the LAN any more while the last sessions close. */
   g_clear_pointer (&self->discovery, ssq_server_discovery_free);
   ssq_net_server_goaway (self->net);

@@ -16,6 +16,8 @@ SsqServer  *ssq_server_new        (SsqServerConfig  *config,
 gboolean    ssq_server_listen     (SsqServer        *server,
                                    GError          **error);
 const char *ssq_server_get_url    (SsqServer        *server);
+const char *ssq_server_get_amqp_url (SsqServer      *server,
+                                     gboolean        tls);
 const char *ssq_server_get_local_url  (SsqServer    *server);
 gboolean    ssq_server_get_discovery_on (SsqServer      *server);
 const char *ssq_server_get_reach_hint (SsqServer    *server);

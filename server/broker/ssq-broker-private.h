@@ -209,6 +209,7 @@ struct _SsqBroker {
   GPtrArray         *outcome_channels; /* SsqBrokerChannel * (references) with outcomes ready */
   SsqBrokerJournal *journal;          /* being gathered; NULL: nothing */
   guint             in_flight;        /* journals handed to the writer, not done */
+  gboolean          closing;          /* freeing: memory goes, the store keeps everything */
 };
 
 /* ssq-broker.c */

@@ -72,8 +72,10 @@ journal_add (SsqBroker   *broker,
 {
   JournalOp op = { .kind = kind };
 
-  if (broker->writer == NULL)
-    return NULL;   /* a broker without a store (unit tests of routing) */
+  /* Without a store nothing is kept; while the broker is freed, the
+   * queues emptied from memory keep their rows. */
+  if (broker->writer == NULL || broker->closing)
+    return NULL;
   if (broker->journal == NULL)
     {
       broker->journal = g_new0 (SsqBrokerJournal, 1);

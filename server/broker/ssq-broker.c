@@ -106,7 +106,7 @@ ssq_broker_new (SsqServerStore         *store,
                                              (GDestroyNotify) ssq_broker_exchange_free);
   broker->queues = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                           (GDestroyNotify) ssq_broker_queue_unref);
-  broker->queues_per_user = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  broker->queues_per_user = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   broker->connections = g_ptr_array_new ();
   broker->dirty = g_ptr_array_new ();
   broker->outcome_channels = g_ptr_array_new ();
@@ -149,6 +149,7 @@ ssq_broker_free (SsqBroker *broker)
       ssq_server_writer_flush (broker->writer);
     }
   g_clear_handle_id (&broker->idle_source, g_source_remove);
+  broker->closing = TRUE;
   /* Queues before exchanges: a queue's destruction unbinds it. */
   while (g_hash_table_size (broker->queues) > 0)
     {
@@ -216,7 +217,7 @@ ssq_broker_memory_release (SsqBroker        *broker,
 void
 ssq_broker_schedule (SsqBroker *broker)
 {
-  if (broker->idle_source == 0)
+  if (broker->idle_source == 0 && !broker->closing)
     broker->idle_source = g_idle_add_full (G_PRIORITY_DEFAULT, run_idle, broker, NULL);
 }
 

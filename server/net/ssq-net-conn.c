@@ -49,7 +49,8 @@ ssq_net_conn_new (SsqNetServer *server,
   conn->mode = server->tls_creds != NULL ? SSQ_NET_MODE_HANDSHAKE : SSQ_NET_MODE_HTTP;
   conn->plain_allowed = server->plain == SSQ_NET_PLAIN_ANY ||
                         (server->plain == SSQ_NET_PLAIN_LOOPBACK && loopback);
-  conn->http = ssq_net_http_new ();
+  if (!ssq_net_server_is_raw (server))
+    conn->http = ssq_net_http_new ();
   conn->accepted_ms = conn->read_ms = conn->write_ms = ssq_net_now_ms ();
   g_queue_init (&conn->out);
   conn->link.data = conn;
@@ -59,7 +60,10 @@ ssq_net_conn_new (SsqNetServer *server,
       ssq_net_conn_close (conn, SSQ_NET_CLOSE_ERROR);
       return NULL;
     }
-  ssq_net_conn_rearm (conn);
+  if (conn->mode == SSQ_NET_MODE_HTTP && ssq_net_server_is_raw (server))
+    ssq_net_raw_opened (conn);
+  if (conn->mode != SSQ_NET_MODE_CLOSED)
+    ssq_net_conn_rearm (conn);
   return conn;
 }
 
@@ -84,7 +88,7 @@ gboolean
 ssq_net_conn_is_open (SsqNetConn *conn)
 {
   return conn->mode == SSQ_NET_MODE_HTTP || conn->mode == SSQ_NET_MODE_WEBSOCKET ||
-         conn->mode == SSQ_NET_MODE_HTTP2;
+         conn->mode == SSQ_NET_MODE_HTTP2 || conn->mode == SSQ_NET_MODE_RAW;
 }
 
 gsize
@@ -151,6 +155,7 @@ ssq_net_conn_close (SsqNetConn        *conn,
     }
   if (conn->h2 != NULL)
     ssq_net_h2_closed (conn);
+  ssq_net_raw_closed (conn, reason);
   ssq_net_conn_unref (conn);
 }
 
@@ -460,6 +465,9 @@ conn_flush (SsqNetDeferred *deferred)
       conn->queue_paused = FALSE;
       ssq_net_loop_defer (conn->server->loop, &conn->resume);
     }
+  ssq_net_raw_flushed (conn);
+  if (conn->mode == SSQ_NET_MODE_CLOSED)
+    return;
   if ((conn->mode == SSQ_NET_MODE_HTTP || conn->mode == SSQ_NET_MODE_HTTP2) &&
       !ssq_net_conn_has_output (conn) &&
       (conn->pending != NULL || ssq_net_tls_buffered (conn)))
@@ -552,6 +560,9 @@ process (SsqNetConn   *conn,
           break;
         case SSQ_NET_MODE_HTTP2:
           n = ssq_net_h2_feed (conn, data + done, length - done);
+          break;
+        case SSQ_NET_MODE_RAW:
+          n = ssq_net_raw_feed (conn, data + done, length - done);
           break;
         case SSQ_NET_MODE_LINGER:
         case SSQ_NET_MODE_HANDSHAKE:
@@ -684,6 +695,11 @@ handshake_step (SsqNetConn *conn)
           ssq_net_conn_close (conn, n == 0 ? SSQ_NET_CLOSE_NORMAL : SSQ_NET_CLOSE_ERROR);
           return;
         }
+      if (!ssq_net_tls_is_client_hello (first) && ssq_net_server_is_raw (conn->server))
+        {
+          ssq_net_conn_close (conn, SSQ_NET_CLOSE_ERROR);    /* no TLS, and no HTTP to say so */
+          return;
+        }
       if (!ssq_net_tls_is_client_hello (first))
         {
           conn->mode = SSQ_NET_MODE_HTTP;
@@ -708,6 +724,13 @@ handshake_step (SsqNetConn *conn)
     case 1:
       conn->mode = SSQ_NET_MODE_HTTP;
       conn->read_ms = ssq_net_now_ms ();
+      if (ssq_net_server_is_raw (conn->server))
+        {
+          ssq_net_raw_opened (conn);
+          if (ssq_net_conn_is_open (conn) && ssq_net_tls_buffered (conn))
+            read_some (conn);
+          return;
+        }
       /* ALPN chose the codec: HTTP/2, or HTTP/1.1 (and WebSocket). */
       if (ssq_net_tls_alpn_is_h2 (conn))
         {
@@ -790,6 +813,8 @@ next_deadline (SsqNetConn *conn)
     deadline = MIN (deadline, conn->linger_until);
   if (conn->mode == SSQ_NET_MODE_HTTP2 && ssq_net_h2_deadline (conn) > 0)
     deadline = MIN (deadline, ssq_net_h2_deadline (conn));
+  if (conn->mode == SSQ_NET_MODE_RAW && conn->raw_deadline > 0)
+    deadline = MIN (deadline, conn->raw_deadline);
   return deadline == G_MAXINT64 ? 0 : deadline;
 }
 
@@ -839,6 +864,8 @@ conn_timeout (SsqNetTimer *timer)
     }
   else if (conn->mode == SSQ_NET_MODE_HTTP2)
     ssq_net_h2_timeout (conn);
+  else if (conn->mode == SSQ_NET_MODE_RAW)
+    ssq_net_raw_timeout (conn);
   else if (conn->mode == SSQ_NET_MODE_WEBSOCKET && ssq_net_ws_closing (conn) &&
            now >= conn->linger_until)
     ssq_net_conn_close (conn, SSQ_NET_CLOSE_NORMAL);     /* no answer to our close */

@@ -276,3 +276,23 @@ ssq_net_h2_resume_body (SsqNetRequest *request)
   ssq_net_loop_defer (stream->h2->conn->server->loop, &stream->h2->conn->flush);
 }
 
+
+/* ssq_net_request_require_http1 (): the stream is reset with
+ * HTTP_1_1_REQUIRED (nothing else is sent on it). Frees @request. */
+void
+ssq_net_h2_require_http1 (SsqNetRequest *request)
+{
+  SsqNetH2Stream *stream = request->stream;
+
+  if (ssq_net_h2_answerable (request))
+    {
+      SsqNetH2 *h2 = stream->h2;
+
+      ssq_net_h2_detach_request (stream);
+      stream->refused = TRUE;               /* a body still coming is dropped */
+      nghttp2_submit_rst_stream (h2->session, NGHTTP2_FLAG_NONE, stream->id,
+                                 NGHTTP2_HTTP_1_1_REQUIRED);
+      ssq_net_loop_defer (h2->conn->server->loop, &h2->conn->flush);
+    }
+  ssq_net_request_free (request);
+}

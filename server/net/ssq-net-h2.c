@@ -261,11 +261,17 @@ data_chunk_cb (nghttp2_session *session,
         }
       /* What a paused sink still takes is bounded by the stream window:
        * none of it is given back until the sink has room. */
-      if (!request->body_paused &&
-          !request->sink->data (request->sink_data, request, data, length))
+      if (!request->sink->data (request->sink_data, request, data, length) &&
+          stream->request == request)
         request->body_paused = TRUE;
-      else if (request->body_paused)
-        request->sink->data (request->sink_data, request, data, length);
+      /* The sink refused the request (ssq_net_request_refuse ()), which
+       * freed it: these bytes are dropped as what follows will be. */
+      if (stream->request != request)
+        {
+          nghttp2_session_consume (session, stream_id, length);
+          stream->dropped += length;
+          return 0;
+        }
       if (request->body_paused)
         stream->owed += length;
       else

@@ -448,6 +448,7 @@ reason_phrase (guint status)
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
     case 416: return "Range Not Satisfiable";
+    case 426: return "Upgrade Required";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
@@ -682,6 +683,26 @@ gboolean
 ssq_net_request_is_tls (SsqNetRequest *request)
 {
   return request->conn != NULL && request->conn->was_tls;
+}
+
+gboolean
+ssq_net_request_is_http2 (SsqNetRequest *request)
+{
+  return request->http2;
+}
+
+/**
+ * ssq_net_request_require_http1:
+ * Answers an HTTP/2 request for what only HTTP/1.1 serves (a WebSocket:
+ * no RFC 8441 here) by resetting its stream with HTTP_1_1_REQUIRED, the
+ * code RFC 9113 has for it, on which curl and browsers ask again over
+ * HTTP/1.1 by themselves. Frees @request.
+ */
+void
+ssq_net_request_require_http1 (SsqNetRequest *request)
+{
+  g_return_if_fail (request->http2);
+  ssq_net_h2_require_http1 (request);
 }
 
 gint64

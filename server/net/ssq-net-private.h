@@ -23,6 +23,7 @@ typedef enum {
   SSQ_NET_MODE_HTTP,
   SSQ_NET_MODE_WEBSOCKET,
   SSQ_NET_MODE_HTTP2,        /* ALPN h2: streams of requests (ssq-net-h2.c) */
+  SSQ_NET_MODE_RAW,          /* bytes to the application's callbacks (ssq-net-raw.c) */
   SSQ_NET_MODE_LINGER,       /* our side is done; dropping what still comes */
   SSQ_NET_MODE_CLOSED,
 } SsqNetMode;
@@ -93,6 +94,10 @@ struct _SsqNetConn {
   guint           read_stalled : 1;   /* an EPOLLIN came while paused: stop listening */
   guint           plain_allowed : 1;  /* may skip TLS (loopback, or [tls] plain_http) */
   guint           was_tls : 1;
+  guint           raw_open : 1;       /* opened () was called: closed () is owed */
+  guint           raw_drained : 1;    /* drained () was asked for */
+  gint64          raw_deadline;       /* the application's timer, 0 = none */
+  gpointer        raw_data;           /* the application's state */
   gint64          accepted_ms;    /* the handshake's clock */
 
   SsqNetTls      *tls;            /* NULL: plain */
@@ -124,7 +129,15 @@ struct _SsqNetServer {
   guint8            *tls_stage;     /* small pieces gathered into one record */
   SsqNetPlain        plain;         /* who may skip TLS */
   gboolean           http2;         /* ALPN offers h2 */
+  SsqNetRawCallbacks raw;           /* a raw listener: raw.data != NULL */
+  gpointer           raw_data;
 };
+
+static inline gboolean
+ssq_net_server_is_raw (const SsqNetServer *server)
+{
+  return server->raw.data != NULL;
+}
 
 /* ssq-net-conn.c */
 SsqNetConn *ssq_net_conn_new          (SsqNetServer *server,
@@ -205,6 +218,7 @@ void        ssq_net_h2_respond        (SsqNetRequest *request,
 gboolean    ssq_net_h2_answerable     (SsqNetRequest *request);
 gboolean    ssq_net_h2_in_head        (SsqNetRequest *request);
 void        ssq_net_h2_resume_body    (SsqNetRequest *request);
+void        ssq_net_h2_require_http1  (SsqNetRequest *request);
 void        ssq_net_h2_refuse         (SsqNetRequest *request,
                                        guint          status,
                                        const char    *content_type,
@@ -225,6 +239,7 @@ static inline void     ssq_net_h2_goaway (SsqNetConn *conn) { }
 static inline gboolean ssq_net_h2_answerable (SsqNetRequest *request) { return FALSE; }
 static inline gboolean ssq_net_h2_in_head (SsqNetRequest *request) { return FALSE; }
 static inline void     ssq_net_h2_resume_body (SsqNetRequest *request) { }
+static inline void     ssq_net_h2_require_http1 (SsqNetRequest *request) { }
 static inline void     ssq_net_h2_respond (SsqNetRequest *request, guint status,
                                            const char *content_type, char *body, gsize length,
                                            int fd, goffset offset, goffset file_length,
@@ -257,6 +272,16 @@ guint8     *ssq_net_tls_stage         (SsqNetConn   *conn,
 void        ssq_net_tls_bye           (SsqNetConn   *conn);
 gboolean    ssq_net_tls_is_client_hello (guint8      first_byte);
 gboolean    ssq_net_tls_alpn_is_h2    (SsqNetConn   *conn);
+
+/* ssq-net-raw.c */
+void        ssq_net_raw_opened        (SsqNetConn   *conn);
+gsize       ssq_net_raw_feed          (SsqNetConn   *conn,
+                                       const guint8 *data,
+                                       gsize         length);
+void        ssq_net_raw_closed        (SsqNetConn   *conn,
+                                       SsqNetCloseReason reason);
+void        ssq_net_raw_flushed       (SsqNetConn   *conn);
+void        ssq_net_raw_timeout       (SsqNetConn   *conn);
 
 /* ssq-net-ws.c */
 SsqNetWs   *ssq_net_ws_new            (const SsqNetWsCallbacks *callbacks,

@@ -91,7 +91,42 @@ typedef struct {
                    gpointer           user_data);
 } SsqNetWsCallbacks;
 
+/* A listener of raw byte streams (AMQP): accepted with the same bounds as
+ * HTTP (connections in all and per address, optional TLS with its
+ * handshake deadline), then bytes in to data () and out through the
+ * connection's send queue. Reading stops while the application pauses it
+ * or while the send queue is past half of send_queue_max; a peer that
+ * stops reading is cut after idle_timeout without progress. */
+typedef struct {
+  /* A connection is ready for bytes (after TLS's handshake on a TLS
+   * listener): returns the application's state for it. */
+  gpointer (*opened)  (SsqNetConn        *conn,
+                       gpointer           server_data);
+  /* Bytes came; returns how many were taken. Fewer than @length only when
+   * the application paused reading (ssq_net_conn_pause_reading ()): the
+   * rest is offered again on resume. */
+  gsize    (*data)    (SsqNetConn        *conn,
+                       const guint8      *data,
+                       gsize              length,
+                       gpointer           conn_data);
+  /* The send queue went below a quarter of send_queue_max after
+   * ssq_net_raw_notify_drained () asked to hear of it. */
+  void     (*drained) (SsqNetConn        *conn,
+                       gpointer           conn_data);
+  /* The deadline set with ssq_net_raw_set_deadline () has come. */
+  void     (*timeout) (SsqNetConn        *conn,
+                       gpointer           conn_data);
+  /* Called once, when the connection is gone (only after opened ()). */
+  void     (*closed)  (SsqNetConn        *conn,
+                       SsqNetCloseReason  reason,
+                       gpointer           conn_data);
+} SsqNetRawCallbacks;
+
 /* Server */
+SsqNetServer *ssq_net_server_new_raw       (const SsqNetLimits       *limits,
+                                            const SsqNetRawCallbacks *callbacks,
+                                            gpointer                  server_data,
+                                            GError                  **error);
 SsqNetServer *ssq_net_server_new           (const SsqNetLimits  *limits,
                                             const char          *server_name,
                                             SsqNetRequestFunc    request_func,
@@ -141,6 +176,7 @@ const char   *ssq_net_request_get_body     (SsqNetRequest *request,
 const char   *ssq_net_request_get_peer     (SsqNetRequest *request);
 gboolean      ssq_net_request_is_upgrade   (SsqNetRequest *request);
 gboolean      ssq_net_request_is_tls       (SsqNetRequest *request);
+gboolean      ssq_net_request_is_http2     (SsqNetRequest *request);
 gint64        ssq_net_request_get_start_us (SsqNetRequest *request);
 void          ssq_net_request_respond      (SsqNetRequest *request,
                                             guint          status,
@@ -169,6 +205,7 @@ void          ssq_net_request_refuse       (SsqNetRequest *request,
 SsqNetConn   *ssq_net_request_accept_websocket (SsqNetRequest           *request,
                                                 const SsqNetWsCallbacks *callbacks,
                                                 gpointer                 user_data);
+void          ssq_net_request_require_http1 (SsqNetRequest *request);
 
 /* WebSocket connections. A frame is built once (header and payload in one
  * buffer) and the same bytes are queued to every recipient. */
@@ -179,6 +216,21 @@ gboolean      ssq_net_ws_send              (SsqNetConn    *conn,
 void          ssq_net_ws_close             (SsqNetConn    *conn,
                                             gushort        code,
                                             const char    *reason);
+/* Raw connections. send () queues the bytes (a reference) and returns
+ * FALSE once the connection is closing; finish () closes after what is
+ * queued has left; abort () closes now. */
+gboolean      ssq_net_raw_send             (SsqNetConn    *conn,
+                                            GBytes        *bytes);
+void          ssq_net_raw_finish           (SsqNetConn    *conn);
+void          ssq_net_raw_abort            (SsqNetConn    *conn);
+/* One deadline per connection (monotonic ms, ssq_net_now_ms (); 0 = none),
+ * at the resolution of the loop's wheel (a quarter second). */
+void          ssq_net_raw_set_deadline     (SsqNetConn    *conn,
+                                            gint64         deadline_ms);
+void          ssq_net_raw_notify_drained   (SsqNetConn    *conn);
+const char   *ssq_net_conn_get_peer        (SsqNetConn    *conn);
+gboolean      ssq_net_conn_is_tls          (SsqNetConn    *conn);
+gint64        ssq_net_now_ms               (void);
 void          ssq_net_conn_pause_reading   (SsqNetConn    *conn,
                                             gboolean       paused);
 gsize         ssq_net_conn_get_queued      (SsqNetConn    *conn);

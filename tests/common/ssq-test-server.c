@@ -54,6 +54,103 @@ die_with_parent (gpointer data)
 
 /* Starts the server binary, after @wrapper's words (may be NULL) and those
  * of $SSQ_SERVER_WRAPPER (valgrind, say), and reads the URL it prints. */
+/* What the configuration asks of AMQP: the "amqp listening on" lines to
+ * wait for (none when a test turned the listeners off). */
+static void
+amqp_expected (SsqTestServer *server,
+               gboolean      *plain,
+               gboolean      *tls)
+{
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autofree char *listen = NULL;
+  g_autofree char *tls_listen = NULL;
+
+  g_key_file_load_from_file (kf, server->config_path, G_KEY_FILE_NONE, NULL);
+  listen = g_key_file_get_string (kf, "amqp", "listen", NULL);
+  tls_listen = g_key_file_get_string (kf, "amqp", "tls_listen", NULL);
+  *plain = listen != NULL && g_strstrip (listen)[0] != '\0';
+  /* No broker, no AMQP. */
+  if (g_key_file_has_key (kf, "features", "broker", NULL) &&
+      !g_key_file_get_boolean (kf, "features", "broker", NULL))
+    {
+      *plain = *tls = FALSE;
+      return;
+    }
+  /* TLS is on unless [tls] enabled=false. */
+  *tls = tls_listen != NULL && g_strstrip (tls_listen)[0] != '\0' &&
+         (!g_key_file_has_key (kf, "tls", "enabled", NULL) ||
+          g_key_file_get_boolean (kf, "tls", "enabled", NULL));
+}
+
+static void
+read_amqp_lines (SsqTestServer    *server,
+                 GDataInputStream *out)
+{
+  gboolean plain, tls;
+
+  amqp_expected (server, &plain, &tls);
+  for (guint i = 0; i < (guint) plain + (guint) tls; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+      char **slot;
+
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+      if (g_str_has_prefix (line, "amqp listening on amqp://"))
+        slot = &server->amqp_listen;
+      else if (g_str_has_prefix (line, "amqps listening on amqps://"))
+        slot = &server->amqps_listen;
+      else
+        g_error ("unexpected line from the server: %s", line);
+      g_free (*slot);
+      *slot = g_strdup (strstr (line, "://") + 3);
+    }
+}
+
+/* A restart comes back on the AMQP port it had too, where clients look
+ * for it: the port chosen is written into our [amqp] line (a test that
+ * rewrote the file keeps what it wrote). */
+static void
+keep_amqp_port (SsqTestServer *server)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *line = NULL;
+  char *at;
+
+  if (server->amqp_listen == NULL ||
+      !g_file_get_contents (server->config_path, &text, NULL, NULL) ||
+      (at = strstr (text, "[amqp]\nlisten=127.0.0.1:0\n")) == NULL)
+    return;
+  line = g_strdup_printf ("[amqp]\nlisten=%s\n", server->amqp_listen);
+  *at = '\0';
+  {
+    g_autofree char *patched = g_strconcat (text, line, at + strlen ("[amqp]\nlisten=127.0.0.1:0\n"),
+                                            NULL);
+
+    g_file_set_contents (server->config_path, patched, -1, NULL);
+  }
+}
+
+/* The configuration file: ours, then the test's. AMQP listens on a port
+ * of its own; amqps only when asked. */
+static void
+write_config (SsqTestServer *server)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *config = NULL;
+
+  /* [limits] last: tests append keys of theirs to it, without a header. */
+  config = g_strdup_printf ("[security]\npwhash_opslimit=1\npwhash_memlimit=8192\n"
+                            "[amqp]\nlisten=%s\ntls_listen=%s\n"
+                            "[limits]\nmessages_per_minute=0\ngroups_per_hour=0\n"
+                            "joins_per_hour=0\nregistrations_per_hour=0\n%s",
+                            "127.0.0.1:0", "",
+                            server->extra_config ? server->extra_config : "");
+  g_file_set_contents (server->config_path, config, -1, &error);
+  g_assert_no_error (error);
+}
+
 static void
 launch (SsqTestServer      *server,
         const char * const *wrapper)
@@ -71,6 +168,7 @@ launch (SsqTestServer      *server,
   for (guint i = 0; words[i] != NULL; i++)
     if (words[i][0] != '\0')
       g_ptr_array_add (argv, words[i]);
+  keep_amqp_port (server);
   g_ptr_array_add (argv, (gpointer) server_binary ());
   g_ptr_array_add (argv, (gpointer) "--listen");
   /* A restart comes back on the same port, where clients look for it. */
@@ -106,6 +204,7 @@ launch (SsqTestServer      *server,
   server->ws_url = g_strconcat ("ws://", server->listen, "/api/v1/ws", NULL);
   server->https_url = g_str_has_prefix (line, "listening on https://")
                       ? g_strconcat ("https://", server->listen, NULL) : NULL;
+  read_amqp_lines (server, out);
 }
 
 static SsqTestServer *start_full (const char         *listen,
@@ -173,7 +272,6 @@ start_full (const char         *listen,
 {
   g_autoptr(GError) error = NULL;
   SsqTestServer *server = g_new0 (SsqTestServer, 1);
-  g_autofree char *config = NULL;
 
   server->log_path = g_strdup (log_path);
   server->log_debug = debug;
@@ -190,12 +288,8 @@ start_full (const char         *listen,
   server->config_path = g_build_filename (server->data_dir, "test.conf", NULL);
   /* Cheap hashing keeps registrations fast (and sane under valgrind);
    * generous limits unless a test sets its own. */
-  config = g_strdup_printf ("[security]\npwhash_opslimit=1\npwhash_memlimit=8192\n"
-                            "[limits]\nmessages_per_minute=0\ngroups_per_hour=0\n"
-                            "joins_per_hour=0\nregistrations_per_hour=0\n%s",
-                            extra_config ? extra_config : "");
-  g_file_set_contents (server->config_path, config, -1, &error);
-  g_assert_no_error (error);
+  server->extra_config = g_strdup (extra_config);
+  write_config (server);
   launch (server, wrapper);
   return server;
 }
@@ -270,6 +364,9 @@ ssq_test_server_free (SsqTestServer *server)
   g_free (server->ws_url);
   g_free (server->https_url);
   g_free (server->listen);
+  g_free (server->amqp_listen);
+  g_free (server->amqps_listen);
+  g_free (server->extra_config);
   g_free (server->log_path);
   g_free (server);
 }

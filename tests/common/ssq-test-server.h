@@ -16,6 +16,9 @@ typedef struct {
   char        *ws_url;
   char        *https_url;    /* NULL: [tls] enabled=false */
   char        *listen;       /* HOST:PORT once started */
+  char        *amqp_listen;  /* AMQP's HOST:PORT once started; NULL: off */
+  char        *amqps_listen; /* amqps's, when a test's [amqp] tls_listen asked for it */
+  char        *extra_config;
   gboolean     own_dir;
   char        *log_path;     /* where its stderr goes, if not inherited */
   gboolean     log_debug;    /* G_MESSAGES_DEBUG=all */

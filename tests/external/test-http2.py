@@ -50,6 +50,7 @@ DATA, HEADERS, RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION =
     0, 1, 3, 4, 6, 7, 8, 9
 END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
 NO_ERROR, PROTOCOL_ERROR, REFUSED_STREAM, CANCEL, ENHANCE_YOUR_CALM = 0, 1, 7, 8, 0xb
+HTTP_1_1_REQUIRED = 0xd
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 S = {}
@@ -332,6 +333,44 @@ def t_h1_ws_and_h2_together():
         ws.close()
 
 
+def t_ws_path_over_h2():
+    """The WebSocket's path over HTTP/2 (no RFC 8441): the stream is reset
+    with HTTP_1_1_REQUIRED and the connection goes on; curl --http2 then
+    asks again over HTTP/1.1 by itself and gets what HTTP/1.1 answers there
+    without the upgrade: 426, Upgrade: websocket, a JSON error."""
+    srv = S["srv"]
+    c = H2(srv)
+    try:
+        c.send(c.request(1, "GET", "/api/v1/ws", [("authorization", "Bearer " + S["bob"])]) +
+               c.request(3, "POST", "/api/v1/ws", [("content-type", "application/json")],
+                         end_stream=False) +
+               frame(DATA, END_STREAM, 3, b"{}") + c.request(5, "GET", "/healthz"))
+        resets, answered = {}, set()
+        for t, flags, stream, payload in c.frames(timeout=IO_TIMEOUT):
+            if t == RST_STREAM:
+                resets[stream] = struct.unpack(">I", payload)[0]
+            if t == HEADERS:
+                answered.add(stream)
+            check(t != GOAWAY, "GOAWAY")
+            if len(resets) == 2 and 5 in answered:
+                break
+        check(resets == {1: HTTP_1_1_REQUIRED, 3: HTTP_1_1_REQUIRED},
+              f"resets {resets} (want HTTP_1_1_REQUIRED on 1 and 3)")
+        check(answered == {5}, f"answered {answered}")
+    finally:
+        c.close()
+    v1, code1, obj1 = curl_json(srv, "GET", "/api/v1/ws", http="--http1.1")
+    v2, code2, obj2 = curl_json(srv, "GET", "/api/v1/ws", token=S["bob"])
+    check((v1, code1) == ("1.1", 426) and obj1["error"]["code"] == "invalid" and
+          "WebSocket" in obj1["error"]["message"], f"HTTP/1.1: {v1} {code1} {obj1}")
+    check((v2, code2, obj2) == ("1.1", 426, obj1), f"curl --http2: HTTP/{v2} {code2} {obj2}")
+    r = subprocess.run(["curl", "-sk", "--http1.1", "-D", "-", "-o", "/dev/null",
+                        base_url(srv) + "/api/v1/ws"], capture_output=True, timeout=60)
+    head = r.stdout.decode().lower()
+    check("upgrade: websocket" in head and "connection: upgrade" in head, f"head: {head}")
+    h2_alive()
+
+
 def h2_alive():
     v, code, _ = curl(S["srv"], "/healthz")
     check((v, code) == ("2", 200), f"healthz after: HTTP/{v} {code}")
@@ -505,6 +544,7 @@ TESTS = [
     ("media over HTTP/2: upload, download (hash equal), Range, ETag, HEAD", t_media_over_h2),
     ("nghttp: h2, the advertised limits, several streams", t_nghttp),
     ("HTTP/1.1, wss and HTTP/2 on the same port at once", t_h1_ws_and_h2_together),
+    ("the WebSocket's path over HTTP/2: HTTP_1_1_REQUIRED; HTTP/1.1 says 426", t_ws_path_over_h2),
     ("streams past the limit refused, the others served", t_too_many_streams),
     ("rapid reset ends the connection with ENHANCE_YOUR_CALM", t_rapid_reset),
     ("oversized header list: 431, connection goes on", t_oversize_headers),

@@ -41,6 +41,9 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 CONFIG = f"""[security]
 pwhash_opslimit=1
 pwhash_memlimit=8192
+[amqp]
+listen=127.0.0.1:0
+tls_listen=
 [limits]
 messages_per_minute=0
 groups_per_hour=0
@@ -74,6 +77,9 @@ class Server:
         self.log_lock = threading.Lock()
         self.url_found = threading.Event()
         self.url = None
+        # AMQP's HOST:PORT, from the "amqp listening on amqp://" line.
+        self.amqp_found = threading.Event()
+        self.amqp_listen = None
         self.proc = None
 
     def _drain(self, stream, name):
@@ -84,9 +90,13 @@ class Server:
                 self.log.append(f"{name}: {line}")
             # https:// with TLS on; this machine may still use http://.
             m = re.search(r"listening on https?://([^\s]+)", line)
-            if m and self.url is None:
+            if m and self.url is None and not line.startswith("amqp"):
                 self.url = "http://" + m.group(1).rstrip("/")
                 self.url_found.set()
+            m = re.match(r"amqp listening on amqp://([^\s]+)", line)
+            if m and self.amqp_listen is None:
+                self.amqp_listen = m.group(1)
+                self.amqp_found.set()
         stream.close()
 
     def start(self):
@@ -113,6 +123,12 @@ class Server:
         if not m:
             raise Fail(f"unparsable URL {self.url!r}")
         self.host, self.port = m.group(1), int(m.group(2))
+        # Printed right after the chat's line, when [amqp] listen is set.
+        if "[amqp]\nlisten=127.0.0.1:0" in open(self.conf).read():
+            if not self.amqp_found.wait(START_TIMEOUT):
+                raise Fail("no 'amqp listening on' line")
+            self.amqp_host, port = self.amqp_listen.rsplit(":", 1)
+            self.amqp_port = int(port)
         return self.url
 
     def alive(self):

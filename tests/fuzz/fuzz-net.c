@@ -3,186 +3,12 @@
  * through one real connection (a socketpair into the epoll loop), as HTTP
  * requests and, after an upgrade, as WebSocket frames echoed back. The
  * parsers are libraries; what is fuzzed is our use of them: limits,
- * pausing, pipelining, the switch to WebSocket, closing; and bodies that
- * stream (paths starting /s: a sink that is full every other piece, /x: a
- * sink that refuses at its first piece), requests refused at their head
- * (/r), answers from a file (/f). */
-#include <stdint.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include "net/ssq-net-private.h"
+ * pausing, pipelining, the switch to WebSocket, closing; and what the
+ * application behind does by path (fuzz-net-app.c): bodies that stream,
+ * refusals at the head, answers from a file or on a later iteration. */
+#include "fuzz-net-app.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-
-static void
-ws_message (SsqNetConn *conn,
-            const char *data,
-            gsize       length,
-            gboolean    binary,
-            gpointer    user_data)
-{
-  g_autoptr(GBytes) frame = ssq_net_ws_frame_text (data, binary ? 0 : length);
-
-  if (length > 0 && data[0] == 'c')
-    ssq_net_ws_close (conn, 1000, "bye");
-  else if (length > 0 && data[0] == 'p')
-    ssq_net_conn_pause_reading (conn, TRUE);
-  else
-    ssq_net_ws_send (conn, frame);
-}
-
-static void
-ws_closed (SsqNetConn        *conn,
-           gushort            code,
-           SsqNetCloseReason  reason,
-           gpointer           user_data)
-{
-  ssq_net_conn_unref (conn);
-}
-
-static const SsqNetWsCallbacks ws_callbacks = { ws_message, ws_closed };
-
-static int file_fd (void);
-
-static void
-request_cb (SsqNetRequest *request,
-            gpointer       user_data)
-{
-  gsize len;
-  const char *body = ssq_net_request_get_body (request, &len);
-
-  if (ssq_net_request_is_upgrade (request))
-    {
-      ssq_net_request_accept_websocket (request, &ws_callbacks, NULL);
-      return;
-    }
-  ssq_net_request_get_header (request, "Authorization");
-  if (g_str_has_prefix (ssq_net_request_get_path (request), "/f"))
-    {
-      gboolean part = ssq_net_request_get_path (request)[2] == '2';
-
-      ssq_net_request_respond_file (request, part ? 206 : 200, "application/octet-stream",
-                                    file_fd (), part ? 4 : 0, part ? 8 : 16, NULL);
-      return;
-    }
-  ssq_net_request_respond (request, 200, "text/plain", g_strndup (body, MIN (len, 64)),
-                           MIN (len, 64), NULL);
-}
-
-/* A sink whose request it resumes on the next loop iteration, if the
- * request is still there then. */
-typedef struct {
-  SsqNetRequest *request;    /* while the body streams */
-  gsize          received;
-  guint          pieces;
-  guint          resume_id;
-  gboolean       refuse;
-} Sink;
-
-static void
-sink_free (Sink *sink)
-{
-  g_clear_handle_id (&sink->resume_id, g_source_remove);
-  g_free (sink);
-}
-
-static gboolean
-resume_cb (gpointer data)
-{
-  Sink *sink = data;
-
-  sink->resume_id = 0;
-  if (sink->request != NULL)
-    ssq_net_request_resume_body (sink->request);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-sink_data (gpointer       data,
-           SsqNetRequest *request,
-           const guint8  *bytes,
-           gsize          length)
-{
-  Sink *sink = data;
-
-  sink->request = request;
-  sink->received += length;
-  if (sink->refuse)
-    {
-      sink->request = NULL;
-      ssq_net_request_refuse (request, 507, "text/plain", g_strdup ("full"), 4, NULL);
-      sink_free (sink);
-      return TRUE;
-    }
-  if (++sink->pieces % 2 == 0)
-    return TRUE;
-  if (sink->resume_id == 0)
-    sink->resume_id = g_idle_add (resume_cb, sink);
-  return FALSE;
-}
-
-static void
-sink_done (gpointer       data,
-           SsqNetRequest *request)
-{
-  Sink *sink = data;
-  char *text = g_strdup_printf ("%" G_GSIZE_FORMAT, sink->received);
-
-  ssq_net_request_respond (request, 201, "text/plain", text, strlen (text), NULL);
-  sink_free (sink);
-}
-
-static void
-sink_abort (gpointer data)
-{
-  sink_free (data);
-}
-
-static const SsqNetBodySink sink_funcs = { sink_data, sink_done, sink_abort };
-
-static void
-head_cb (SsqNetRequest *request,
-         gpointer       user_data)
-{
-  const char *path = ssq_net_request_get_path (request);
-
-  if (g_str_has_prefix (path, "/r"))
-    ssq_net_request_refuse (request, 403, "text/plain", g_strdup ("no"), 2, NULL);
-  else if (g_str_has_prefix (path, "/s") || g_str_has_prefix (path, "/x"))
-    {
-      Sink *sink = g_new0 (Sink, 1);
-
-      sink->refuse = path[1] == 'x';
-      ssq_net_request_stream_body (request, &sink_funcs, sink, 1048576);
-    }
-}
-
-/* A small file for the answers of /f (and a range of it for /f2). */
-static int
-file_fd (void)
-{
-  static int fd = -1;
-
-  if (fd < 0)
-    {
-      fd = memfd_create ("fuzz-net", MFD_CLOEXEC);
-      g_assert_cmpint (fd, >=, 0);
-      g_assert_cmpint (write (fd, "0123456789abcdef", 16), ==, 16);
-    }
-  return dup (fd);
-}
-
-static char *
-error_body (guint       status,
-            const char *message,
-            gsize      *out_length)
-{
-  *out_length = strlen (message);
-  return g_strdup (message);
-}
 
 static SsqNetServer *
 server (void)
@@ -197,9 +23,7 @@ server (void)
         .max_body_size = 4096, .max_message_size = 4096, .send_queue_max = 65536,
       };
 
-      the_server = ssq_net_server_new (&limits, "fuzz", request_cb, error_body, NULL, NULL);
-      g_assert_nonnull (the_server);
-      ssq_net_server_set_head_func (the_server, head_cb);
+      the_server = fuzz_net_app_server (&limits);
     }
   return the_server;
 }
@@ -210,34 +34,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 {
   SsqNetServer *s = server ();
   int sv[2];
-  gsize written = 0;
-  char sink[4096];
 
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0)
     return 0;
   ssq_net_conn_new (s, sv[0], "fuzz", TRUE);
-  /* Feed, drain and run the loop until the connection is gone or a bound
-   * number of iterations has passed (a paused connection never ends). */
-  for (guint i = 0; i < 400 && ssq_net_server_n_connections (s) > 0; i++)
-    {
-      if (written < size)
-        {
-          gssize n = write (sv[1], data + written, size - written);
-
-          if (n > 0)
-            written += n;
-          if (written == size)
-            shutdown (sv[1], SHUT_WR);
-        }
-      else if (size == 0 && i == 0)
-        shutdown (sv[1], SHUT_WR);
-      while (read (sv[1], sink, sizeof sink) > 0)
-        ;
-      g_main_context_iteration (NULL, FALSE);
-    }
-  close (sv[1]);
-  ssq_net_server_close_all (s);
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
+  fuzz_net_app_feed (s, sv[1], data, size);
   return 0;
 }

@@ -12,7 +12,7 @@ cd "$src"
 # Files that mark strings but are not listed.
 grep -lE '_\("|N_\("|g_dngettext|ngettext|translatable="yes"' \
   client-gtk/*.c client-gtk/*.ui client-gtk/gtk/*.ui client-tui/*.c shared/*.c shared/cli/*.c \
-  server/*.c server/net/*.c 2>/dev/null |
+  server/*.c server/net/*.c server/broker/*.c server/amqp/*.c 2>/dev/null |
   sort > "$tmp/marked"
 grep -v '^#' po/POTFILES.in | sed '/^$/d' | sort > "$tmp/listed"
 missing=$(comm -23 "$tmp/marked" "$tmp/listed")

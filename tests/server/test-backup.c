@@ -546,7 +546,7 @@ test_migrate (void)
 
   g_assert_cmpint (run_server_command (NULL, "migrate", "--to", "3", "--data-dir", server->data_dir, NULL),
                    ==, 0);
-  g_assert_true (has_entry_with_prefix (backups, "pre-migrate-v7-"));
+  g_assert_true (has_entry_with_prefix (backups, "pre-migrate-v8-"));
   g_assert_cmpint (ssq_test_db_count (server, "PRAGMA user_version"), ==, 3);
   g_assert_cmpint (ssq_test_db_count (server, "SELECT count(*) FROM messages"), ==, 21);
   g_assert_cmpint (ssq_test_db_count (server, "SELECT count(*) FROM sqlite_schema WHERE name = 'media'"),
@@ -556,7 +556,7 @@ test_migrate (void)
 
   ssq_test_server_restart (server);
   g_assert_true (has_entry_with_prefix (backups, "pre-migrate-v3-"));
-  g_assert_cmpint (ssq_test_db_count (server, "PRAGMA user_version"), ==, 7);
+  g_assert_cmpint (ssq_test_db_count (server, "PRAGMA user_version"), ==, 8);
   page = ssq_test_http (server, "GET", path, alice->token, NULL, &status);
   g_assert_cmpuint (status, ==, 200);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (page, "messages")), ==, 21);

@@ -461,6 +461,44 @@ test_dead_letter_rejected (void)
   g_assert_false (ssq_broker_error_is_hard (error->code));
 }
 
+/* REST leases: an expired lease redelivers; after the fifth delivery
+ * (x-max-deliveries unset: 5 for leases) the message is dead-lettered
+ * "delivery_limit"; the expired tag is unknown. */
+static void
+test_leases (void)
+{
+  g_autoptr(TBroker) t = tbroker_new (NULL);
+  g_autoptr(TChannel) c = tchannel_new (t, ALICE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqAmqpTable) death = NULL;
+  SsqBrokerQueueArgs args;
+  SsqBrokerDelivery d;
+  gint64 count;
+
+  dlx_setup (c, &args);
+  tdeclare (c, "leased", 0, &args);
+  ssq_broker_queue_args_clear (&args);
+  tpublish_ok (c, "", "leased", "job", NULL);
+  tbroker_settle (t);
+  for (guint i = 1; i <= SSQ_BROKER_DEFAULT_MAX_DELIVERIES; i++)
+    {
+      g_assert_true (ssq_broker_get (c->channel, "leased", FALSE, 20, &d, &error));
+      g_assert_no_error (error);
+      g_assert_nonnull (d.message);
+      g_assert_cmpuint (d.delivery_count, ==, i);
+      g_assert_true (d.redelivered == (i > 1));
+      if (i < SSQ_BROKER_DEFAULT_MAX_DELIVERIES)
+        wait_ready (t, "leased", 1);
+    }
+  wait_ready (t, "dead", 1);
+  g_assert_false (ssq_broker_ack (c->channel, d.delivery_tag, FALSE, &error));
+  g_assert_error (error, SSQ_BROKER_ERROR, SSQ_BROKER_ERROR_PRECONDITION_FAILED);
+  g_free (tget (c, "dead", TRUE, &d));
+  death = first_death (d.message, &count);
+  assert_death (death, "delivery_limit", "leased", "");
+  assert_get (c, "leased", NULL);
+}
+
 static void
 test_requeue_order (void)
 {
@@ -792,6 +830,7 @@ main (int    argc,
   g_test_add_func ("/broker/max-length", test_max_length);
   g_test_add_func ("/broker/dead-letter-rejected", test_dead_letter_rejected);
   g_test_add_func ("/broker/requeue-order", test_requeue_order);
+  g_test_add_func ("/broker/leases", test_leases);
   g_test_add_func ("/broker/prefetch", test_prefetch);
   g_test_add_func ("/broker/consumers", test_consumers);
   g_test_add_func ("/broker/user-id-and-mandatory", test_user_id_and_mandatory);

@@ -156,14 +156,14 @@ test_unknown_group (void)
 {
   assert_config_refused ("[limit]\nmessages_per_minute=10\n",
                          (const char *[]) { "unknown group [limit]", "did you mean [limits]?",
-                                            "server, limits, media, security, log, metrics, "
-                                            "tls, features", NULL });
+                                            "server, limits, media, security, broker, log, "
+                                            "metrics, tls, amqp, features", NULL });
 }
 
-/* Groups of features this version lacks are refused too: an [amqp] group
- * ignored would leave the administrator believing in a broker. [tls] is
- * built now: its keys are checked instead (a certificate without its key,
- * a misspelt plain_http word). */
+/* Groups of features once missing are checked key by key now that they
+ * are built: [tls] (a certificate without its key, a misspelt plain_http
+ * word) and [amqp] (a key it does not have, a frame_max under AMQP's
+ * minimum). */
 static void
 test_future_groups (void)
 {
@@ -176,7 +176,9 @@ test_future_groups (void)
                          (const char *[]) { "unknown key \"enable\" in [tls]",
                                             "did you mean enabled?", NULL });
   assert_config_refused ("[amqp]\nurl=amqp://x\n",
-                         (const char *[]) { "[amqp]", "no such feature yet", NULL });
+                         (const char *[]) { "unknown key \"url\" in [amqp]", NULL });
+  assert_config_refused ("[amqp]\nframe_max=1024\n",
+                         (const char *[]) { "[amqp] frame_max must be at least 4096", NULL });
 }
 
 static void
@@ -196,16 +198,24 @@ test_bad_values (void)
                          (const char *[]) { "[server] name: no control characters", NULL });
   assert_config_refused ("[discovery]\nname=x\n",
                          (const char *[]) { "unknown group [discovery]", NULL });
+  /* [broker] bounds: none at 0, the body at most 128 MiB, no unknown key. */
+  assert_config_refused ("[broker]\nmax_queues=0\n",
+                         (const char *[]) { "[broker] max_queues: must be at least 1", NULL });
+  assert_config_refused ("[broker]\nmax_message_size=134217729\n",
+                         (const char *[]) { "[broker] max_message_size", NULL });
+  assert_config_refused ("[broker]\nmax_queue=5\n",
+                         (const char *[]) { "unknown key \"max_queue\" in [broker]",
+                                            "did you mean max_queues?", NULL });
 }
 
-/* A key older versions read, the reserved [features] key, and discovery's
- * keys: the server starts. */
+/* A key older versions read, [features] broker=false, [broker] bounds and
+ * discovery's keys: the server starts. */
 static void
 test_retired_and_reserved_keys (void)
 {
   g_autoptr(SsqTestServer) s =
     ssq_test_server_start (NULL, "logins_per_minute=5\n[features]\nbroker=false\ndiscovery=true\n"
-                                 "[server]\nname=Büro Chat\n");
+                                 "[server]\nname=Büro Chat\n[broker]\nmax_queues=5\nmax_memory=1000000\n");
 
   g_assert_cmpint (ssq_test_server_stop (s), ==, 0);
 }
