@@ -363,8 +363,11 @@ def _step(fn, flags):
 def _clean_stop():
     status = T.server.stop()
     if status != 0:
-        # Under valgrind, its report is at the end of the log.
-        for line in T.server.tail(60):
+        # valgrind's report, what it counts as errors first.
+        report = [line for line in T.server.tail(100000) if re.search(r"==\d+==", line)]
+        firsts = [i for i, line in enumerate(report)
+                  if re.search(r"definitely lost|Invalid|uninitialised|Mismatched|overlap", line)]
+        for line in report[firsts[0]:firsts[0] + 60] if firsts else report[-60:]:
             print(f"#   {line}")
     check(status == 0, f"exit status {status} after SIGTERM")
 
