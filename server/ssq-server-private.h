@@ -53,6 +53,7 @@ struct _SsqServer {
   SsqServerThumbnailer *thumbnailer;      /* thumbnails of stored images */
   SsqServerThrottle  *login_pairs;        /* "username\naddress key" */
   SsqServerThrottle  *login_accounts;     /* username */
+  GHashTable         *amqp_logins;        /* throttle pair -> GQueue of AMQP logins, the first verifying */
 
   SsqBroker          *broker;             /* exchanges and queues (AMQP, REST, bridge) */
   SsqServerQueues    *queues;             /* REST's side of them (ssq-server-api-queues.c) */

@@ -64,6 +64,7 @@ ssq_server_finalize (GObject *object)
   g_clear_pointer (&self->uploads_at_once, g_hash_table_unref);
   g_clear_pointer (&self->login_pairs, ssq_server_throttle_free);
   g_clear_pointer (&self->login_accounts, ssq_server_throttle_free);
+  g_clear_pointer (&self->amqp_logins, g_hash_table_unref);
   g_clear_pointer (&self->config, ssq_server_config_free);
   g_free (self->url);
   g_free (self->amqp_url);
@@ -289,6 +290,7 @@ ssq_server_new (SsqServerConfig  *config,
   self->login_accounts = ssq_server_throttle_new (config->login_account_free_failures, 4, 1000,
                                                   config->login_backoff_max * 1000LL,
                                                   config->login_throttle_entries);
+  self->amqp_logins = ssq_amqp_login_table_new ();
   if (!ssq_server_http_setup (self, error))
     return NULL;
   self->housekeeping_id = g_timeout_add_seconds (HOUSEKEEPING_SECONDS, housekeeping_cb, self);

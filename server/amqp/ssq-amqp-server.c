@@ -177,12 +177,16 @@ ssq_amqp_server_n_connections (SsqAmqpServer *self)
 
 /* ---- Login ------------------------------------------------------------ */
 
+#define LOGINS_WAITING_MAX 64   /* per (account, address), behind the one verifying */
+
 struct _SsqAmqpLogin {
   SsqAmqpConnection *conn;       /* NULL once cancelled */
   SsqServer         *server;
   char              *mechanism;
   char              *pair;       /* throttle keys, as HTTP's login */
   char              *account;
+  char              *username;   /* as given, until it runs */
+  char              *password;
   SsqUserRow        *user;
   char              *pw_hash;
 };
@@ -193,6 +197,10 @@ login_free (SsqAmqpLogin *login)
   g_free (login->mechanism);
   g_free (login->pair);
   g_free (login->account);
+  g_free (login->username);
+  if (login->password != NULL)
+    memset (login->password, 0, strlen (login->password));
+  g_free (login->password);
   g_clear_pointer (&login->user, ssq_user_row_free);
   if (login->pw_hash != NULL)
     memset (login->pw_hash, 0, strlen (login->pw_hash));
@@ -268,6 +276,8 @@ logged_in (SsqAmqpLogin *login,
   ssq_amqp_connection_logged_in (login->conn, user);
 }
 
+static void login_finished (SsqAmqpLogin *login);
+
 static void
 verified_cb (GObject      *source,
              GAsyncResult *result,
@@ -289,7 +299,7 @@ verified_cb (GObject      *source,
           refuse (login, NULL);
         }
     }
-  login_free (login);
+  login_finished (login);
 }
 
 /* A live session token of that very user, as the password. */
@@ -313,32 +323,16 @@ token_user (SsqServer  *server,
   return g_steal_pointer (&user);
 }
 
-void
-ssq_amqp_login_start (SsqAmqpConnection *conn,
-                      const char        *mechanism,
-                      GBytes            *response)
+/* Runs @login, the first of its (account, address) pair: TRUE while its
+ * password is being verified (verified_cb ends it), FALSE when it ended
+ * here (refused, or a session token). */
+static gboolean
+login_run (SsqAmqpLogin *login)
 {
-  SsqServer *server = conn->server->server;
-  SsqAmqpLogin *login = g_new0 (SsqAmqpLogin, 1);
-  g_autofree char *username = NULL;
-  g_autofree char *password = NULL;
-  g_autofree char *address = ssq_server_throttle_address_key (ssq_net_conn_get_peer (conn->net));
+  SsqServer *server = login->server;
   g_autoptr (SsqUserRow) by_token = NULL;
   gint64 now = ssq_now_ms (), retry;
 
-  login->conn = conn;
-  login->server = server;
-  login->mechanism = g_strdup (mechanism);
-  if (response == NULL || !parse_response (mechanism, response, &username, &password))
-    {
-      refuse (login, "malformed response");
-      login_free (login);
-      return;
-    }
-  /* Names that cannot exist share one record; real ones are case-folded. */
-  login->account = ssq_check_username (username, NULL) ? g_ascii_strdown (username, -1)
-                                                       : g_strdup ("");
-  login->pair = g_strconcat (login->account, "\n", address, NULL);
   if (!ssq_server_throttle_check (server->login_pairs, login->pair, now, &retry) ||
       (ssq_server_throttle_failures (server->login_pairs, login->pair) > 0 &&
        !ssq_server_throttle_check (server->login_accounts, login->account, now, &retry)))
@@ -347,26 +341,118 @@ ssq_amqp_login_start (SsqAmqpConnection *conn,
                                               (retry + 999) / 1000);
 
       refuse (login, why);
-      login_free (login);
-      return;
+      return FALSE;
     }
-  /* Every attempt counts as failed until it succeeds: attempts in flight
-   * at once cannot slip past the throttle. */
+  /* Counted as failed until it succeeds: should it never come back (the
+   * server stopping), it still counted. */
   ssq_server_throttle_fail (server->login_pairs, login->pair, now);
   ssq_server_throttle_fail (server->login_accounts, login->account, now);
-  by_token = token_user (server, username, password);
+  by_token = token_user (server, login->username, login->password);
   if (by_token != NULL)
     {
       logged_in (login, by_token);
+      return FALSE;
+    }
+  if (ssq_check_username (login->username, NULL) && ssq_check_password (login->password, NULL))
+    login->user = ssq_server_store_user_by_name (server->store, login->username, &login->pw_hash, NULL);
+  if (login->user != NULL && ssq_user_row_is_deleted (login->user))
+    g_clear_pointer (&login->user, ssq_user_row_free);
+  /* An unknown name costs one verification too: same time, same answer. */
+  ssq_server_auth_verify_async (server->auth, login->user ? login->pw_hash : NULL, login->password,
+                                verified_cb, login);
+  return TRUE;
+}
+
+/* Runs the logins waiting for @pair, first first, until one is verifying
+ * or none is left. */
+static void
+login_next (SsqServer  *server,
+            const char *pair)
+{
+  GQueue *queue = g_hash_table_lookup (server->amqp_logins, pair);
+  SsqAmqpLogin *next;
+
+  while ((next = g_queue_peek_head (queue)) != NULL)
+    {
+      if (next->conn != NULL && login_run (next))
+        return;
+      g_queue_pop_head (queue);
+      login_free (next);
+    }
+  g_hash_table_remove (server->amqp_logins, pair);
+}
+
+static void
+login_finished (SsqAmqpLogin *login)
+{
+  SsqServer *server = login->server;
+  g_autofree char *pair = g_strdup (login->pair);
+
+  g_queue_pop_head (g_hash_table_lookup (server->amqp_logins, pair));
+  login_free (login);
+  login_next (server, pair);
+}
+
+/* The queue of one pair: its first login is verifying and its callback
+ * frees it; those waiting behind it are freed here. */
+static void
+login_queue_free (GQueue *queue)
+{
+  g_queue_pop_head (queue);
+  g_queue_free_full (queue, (GDestroyNotify) login_free);
+}
+
+GHashTable *
+ssq_amqp_login_table_new (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) login_queue_free);
+}
+
+/* Logins of one account from one address run one after the other, each
+ * seeing the throttle as the one before left it: a pool of workers
+ * starting together with the right password all get in, and a burst of
+ * guesses cannot slip past the throttle (at most LOGINS_WAITING_MAX wait). */
+void
+ssq_amqp_login_start (SsqAmqpConnection *conn,
+                      const char        *mechanism,
+                      GBytes            *response)
+{
+  SsqServer *server = conn->server->server;
+  SsqAmqpLogin *login = g_new0 (SsqAmqpLogin, 1);
+  g_autofree char *address = ssq_server_throttle_address_key (ssq_net_conn_get_peer (conn->net));
+  GQueue *queue;
+  g_autofree char *pair = NULL;
+
+  login->conn = conn;
+  login->server = server;
+  login->mechanism = g_strdup (mechanism);
+  if (response == NULL || !parse_response (mechanism, response, &login->username, &login->password))
+    {
+      refuse (login, "malformed response");
       login_free (login);
       return;
     }
-  if (ssq_check_username (username, NULL) && ssq_check_password (password, NULL))
-    login->user = ssq_server_store_user_by_name (server->store, username, &login->pw_hash, NULL);
-  if (login->user != NULL && ssq_user_row_is_deleted (login->user))
-    g_clear_pointer (&login->user, ssq_user_row_free);
+  /* Names that cannot exist share one record; real ones are case-folded. */
+  login->account = ssq_check_username (login->username, NULL) ? g_ascii_strdown (login->username, -1)
+                                                              : g_strdup ("");
+  login->pair = g_strconcat (login->account, "\n", address, NULL);
+  queue = g_hash_table_lookup (server->amqp_logins, login->pair);
+  if (queue != NULL && queue->length > LOGINS_WAITING_MAX)
+    {
+      refuse (login, "too many log-ins at once");
+      login_free (login);
+      return;
+    }
   conn->login = login;
-  /* An unknown name costs one verification too: same time, same answer. */
-  ssq_server_auth_verify_async (server->auth, login->user ? login->pw_hash : NULL, password,
-                                verified_cb, login);
+  if (queue != NULL)
+    {
+      g_queue_push_tail (queue, login);
+      return;
+    }
+  queue = g_queue_new ();
+  g_queue_push_tail (queue, login);
+  g_hash_table_insert (server->amqp_logins, g_strdup (login->pair), queue);
+  /* A copy: @login may be freed before login_next () is done with it. */
+  pair = g_strdup (login->pair);
+  login_next (server, pair);
 }

@@ -30,6 +30,9 @@ gboolean       ssq_amqp_server_set_tls (SsqAmqpServer *self,
 /* Stops accepting and closes every connection (320 CONNECTION_FORCED). */
 void           ssq_amqp_server_stop   (SsqAmqpServer  *self);
 guint          ssq_amqp_server_n_connections (SsqAmqpServer *self);
+/* Throttle pair -> the AMQP logins of that pair, one verifying at a time
+ * (SsqServer holds it: logins outlive a stopped listener). */
+GHashTable    *ssq_amqp_login_table_new (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqAmqpServer, ssq_amqp_server_free)
 

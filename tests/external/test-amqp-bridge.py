@@ -283,7 +283,7 @@ def t_ssq_rest_to_amqp():
     check(status in (200, 204), f"ack: {status} {obj}")
     check(depth(ch, q) == 0, "depth after REST ack")
     status, obj = rest("GET", f"/api/v1/queues/{q}", user="alice")
-    check(status == 200 and obj.get("owner") in ("alice", T.users["alice"]["id"]), f"{status} {obj}")
+    check(status == 200 and obj["queue"]["owner"] in ("alice", T.users["alice"]["id"]), f"{status} {obj}")
 
 
 def t_ssq_rest_leases_dead_letter():
