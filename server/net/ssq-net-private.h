@@ -171,7 +171,24 @@ ssq_net_conn_has_output (const SsqNetConn *conn)
   return conn->out_bytes > 0 || conn->file != NULL;
 }
 
-/* ssq-net-http.c */
+/* ssq-net-http.c: HTTP/1.1 on a connection; ssq-net-request.c answers
+ * its requests through the same state. */
+struct _SsqNetHttp {
+  http_parser    parser;
+  SsqNetRequest *building;   /* being parsed */
+  SsqNetRequest *in_flight;  /* with the application */
+  gint64         started_ms; /* first byte of the request being parsed */
+  gsize          header_bytes;
+  guint          n_headers;
+  guint          error_status;
+  const char    *error_message;
+  gboolean       answered;   /* the error's answer is queued already (a refusal) */
+  gboolean       in_head;    /* inside the application's head function */
+  gboolean       in_parser;  /* inside http_parser_execute () */
+  gboolean       headers_done;
+  gboolean       complete;
+};
+
 SsqNetHttp *ssq_net_http_new          (void);
 void        ssq_net_http_free         (SsqNetHttp   *http);
 gsize       ssq_net_http_feed         (SsqNetConn   *conn,
@@ -196,6 +213,20 @@ void        ssq_net_http_log_request  (SsqNetServer  *server,
                                        SsqNetRequest *request,
                                        guint          status);
 const char *ssq_net_http_date         (void);
+void        ssq_net_http_queue_head   (SsqNetConn    *conn,
+                                       guint          status,
+                                       const char    *content_type,
+                                       goffset        length,
+                                       const char    *extra_headers,
+                                       gboolean       keep_alive);
+void        ssq_net_http_queue_response (SsqNetConn  *conn,
+                                         guint        status,
+                                         const char  *content_type,
+                                         char        *body,
+                                         gsize        length,
+                                         const char  *extra_headers,
+                                         gboolean     keep_alive,
+                                         gboolean     head_only);
 
 /* ssq-net-h2.c: HTTP/2 on a connection whose ALPN chose h2. Without
  * libnghttp2 ALPN never offers h2 and these are never called. */
