@@ -77,6 +77,7 @@ struct _SsqBrokerQueue {
   GPtrArray          *consumers;      /* SsqBrokerConsumer * (not owned) */
   guint               rr;             /* round-robin cursor */
   gboolean            exclusive_consumer;
+  gboolean            private_events;  /* bound to a filtered exchange: its owner alone reads it */
   GPtrArray          *bindings;       /* SsqBrokerBinding * (not owned: the exchange's) */
   guint               ttl_source;
   gint64              ttl_deadline;
@@ -261,6 +262,9 @@ SsqBrokerQueue *ssq_broker_queue_new        (SsqBroker *broker, const char *name
 SsqBrokerQueue *ssq_broker_queue_ref        (SsqBrokerQueue *queue);
 void            ssq_broker_queue_unref      (SsqBrokerQueue *queue);
 SsqBrokerQueue *ssq_broker_queue_find       (SsqBrokerChannel *channel, const char *name, GError **error);
+/* A queue to consume or get from: as ssq_broker_queue_find, and a queue
+ * that ever held another user's events (supersoniq.events) is 403. */
+SsqBrokerQueue *ssq_broker_queue_find_read  (SsqBrokerChannel *channel, const char *name, GError **error);
 gboolean        ssq_broker_queue_persisted  (SsqBrokerQueue *queue);
 void            ssq_broker_queue_destroy    (SsqBroker *broker, SsqBrokerQueue *queue, gboolean notify);
 void            ssq_broker_queue_args_copy  (SsqBrokerQueueArgs *dst, const SsqBrokerQueueArgs *src);

@@ -180,12 +180,21 @@ ssq_broker_journal_entry_gone (SsqBroker      *broker,
                                SsqBrokerEntry *e)
 {
   SsqBrokerMessage *m = e->message;
-  JournalOp *op = journal_add (broker, J_REF_DEL);
+  JournalOp *op;
 
-  if (op == NULL)
+  /* A deleted queue's rows went with it (J_QUEUE_DEL's cascade). Deleting
+   * by (name, seq) now could hit the row of a queue declared since under
+   * the same name (its seqs start at 1 again): only the body's row may go. */
+  if (!q->deleted)
+    {
+      op = journal_add (broker, J_REF_DEL);
+      if (op == NULL)
+        return;
+      op->a = g_strdup (q->name);
+      op->n[1] = (gint64) e->seq;
+    }
+  else if (broker->writer == NULL || broker->closing)
     return;
-  op->a = g_strdup (q->name);
-  op->n[1] = (gint64) e->seq;
   e->stored = FALSE;
   g_assert (m->stored_refs > 0);
   if (--m->stored_refs == 0)
