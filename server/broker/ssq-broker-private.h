@@ -210,6 +210,16 @@ struct _SsqBroker {
   GPtrArray         *outcome_channels; /* SsqBrokerChannel * (references) with outcomes ready */
   SsqBrokerJournal *journal;          /* being gathered; NULL: nothing */
   guint             in_flight;        /* journals handed to the writer, not done */
+  /* After a failed commit the rows no longer match memory: a snapshot of
+   * everything is written (ssq-broker-store.c), and until one commits, the
+   * outcomes of journals that did commit are held, not told. */
+  guint64           journal_seq;      /* journals submitted */
+  guint64           resync_after;     /* 0, or the last failed journal: out of sync */
+  guint64           snapshot_seq;     /* the last snapshot submitted */
+  gboolean          need_snapshot;
+  gboolean          snapshot_in_flight;
+  guint             resync_source;    /* a failed snapshot is tried again a second later */
+  GPtrArray        *held;             /* SsqBrokerOutcome * committed while out of sync */
   gboolean          closing;          /* freeing: memory goes, the store keeps everything */
 };
 
@@ -309,5 +319,7 @@ void     ssq_broker_journal_wait      (SsqBroker *broker, SsqBrokerOutcome *outc
 void     ssq_broker_journal_submit    (SsqBroker *broker);
 gboolean ssq_broker_load              (SsqBroker *broker, GError **error);
 void     ssq_broker_journal_free      (SsqBrokerJournal *journal);
+/* Freeing: outcomes held for a snapshot that will not come are nacked. */
+void     ssq_broker_journal_drop_held (SsqBroker *broker);
 
 G_END_DECLS

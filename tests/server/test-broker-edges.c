@@ -210,6 +210,14 @@ set_file_limit (rlim_t limit)
   g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &rl), ==, 0);
 }
 
+static gboolean
+two_outcomes_after_41 (gpointer data)
+{
+  TChannel *c = data;
+
+  return c->outcomes->len >= 43;
+}
+
 /* The store cannot commit (a file size limit: writes past it fail as on a
  * full disk). Publishes waiting for that commit are nacked, never acked;
  * the broker goes on, and once writes work again what was confirmed is
@@ -243,6 +251,9 @@ test_store_full (void)
   if (g_stat (wal, &st) == 0)
     limit = MAX (limit, (rlim_t) st.st_size);
   set_file_limit (limit + 128 * 1024);
+  /* A durable queue declared meanwhile (declare-ok does not wait for the
+   * commit, as RabbitMQ's does not for a classic queue). */
+  tdeclare (c, "made-while-full", SSQ_BROKER_QUEUE_DURABLE, NULL);
   for (guint i = 0; i < 40; i++)
     tpublish_ok (c, "", "dq", big, persistent);
   tbroker_settle (t);
@@ -251,12 +262,16 @@ test_store_full (void)
   g_assert_cmpuint (nacks, ==, 40);
   g_assert_cmpuint (acks, ==, 0);
 
-  /* Room again: the broker goes on. */
+  /* Room again: the broker goes on, and what it confirms now is stored
+   * with everything it depends on (the queue above). */
   set_file_limit (RLIM_INFINITY);
   tpublish_ok (c, "", "dq", "after", persistent);
-  tbroker_settle (t);
+  tpublish_ok (c, "", "made-while-full", "confirmed", persistent);
+  /* Told once the store is written again (a failed rewrite is tried again
+   * a second later). */
+  tbroker_wait (t, two_outcomes_after_41, c);
   count_outcomes (c, 41, &acks, &nacks);
-  g_assert_cmpuint (acks, ==, 1);
+  g_assert_cmpuint (acks, ==, 2);
   g_clear_pointer (&c, tchannel_free);
   tbroker_reopen (t);
   c = tchannel_new (t, ALICE);
@@ -274,6 +289,11 @@ test_store_full (void)
   }
   for (guint i = 1; i < n_after; i++)
     g_free (tget (c, "dq", TRUE, NULL));
+  {
+    g_autofree char *confirmed = tget (c, "made-while-full", TRUE, NULL);
+
+    g_assert_cmpstr (confirmed, ==, "confirmed");
+  }
   tbroker_settle (t);
   ssq_broker_get_stats (t->broker, &stats);
   g_assert_cmpuint (stats.memory_bytes, ==, 0);
