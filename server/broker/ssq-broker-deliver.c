@@ -172,7 +172,7 @@ ssq_broker_consume (SsqBrokerChannel               *channel,
   if (options == NULL)
     options = &defaults;
 
-  q = ssq_broker_queue_find (channel, queue, error);
+  q = ssq_broker_queue_find_read (channel, queue, error);
   if (q == NULL)
     return FALSE;
   if (q->exclusive_consumer || (options->exclusive && q->consumers->len > 0))
@@ -277,7 +277,7 @@ ssq_broker_get (SsqBrokerChannel   *channel,
 
   memset (out, 0, sizeof *out);
   g_clear_pointer (&channel->last_get, ssq_broker_message_unref);
-  q = ssq_broker_queue_find (channel, queue, error);
+  q = ssq_broker_queue_find_read (channel, queue, error);
   if (q == NULL)
     return FALSE;
   ssq_broker_queue_touch (q);

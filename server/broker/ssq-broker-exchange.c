@@ -360,6 +360,8 @@ ssq_broker_binding_add (SsqBroker          *broker,
   b->arguments = g_steal_pointer (&args);
   b->args_table = g_steal_pointer (&table);
   b->binder_id = g_strdup (binder_id);
+  if (x->filter != NULL)
+    q->private_events = TRUE;
   if (x->type == SSQ_BROKER_EXCHANGE_TOPIC)
     b->words = routing_key[0] == '\0' ? g_new0 (char *, 1) : g_strsplit (routing_key, ".", -1);
   g_ptr_array_add (x->bindings, b);
@@ -432,6 +434,15 @@ ssq_broker_queue_bind (SsqBrokerChannel  *channel,
 
   if (!check_bind (channel, exchange, &q, &x, queue, error))
     return FALSE;
+  /* A filtered exchange (supersoniq.events) passes a binding the events of
+   * one user: into that user's own queue only, which only they read. */
+  if (x->filter != NULL && g_strcmp0 (q->owner_id, channel->connection->principal.user_id) != 0)
+    {
+      ssq_broker_set_error (error, SSQ_BROKER_ERROR_ACCESS_REFUSED,
+                            "ACCESS_REFUSED - only the owner of queue '%s' in vhost '/' may bind it to "
+                            "exchange '%s'", q->name, x->name);
+      return FALSE;
+    }
   b = ssq_broker_binding_add (channel->broker, x, q, routing_key != NULL ? routing_key : "",
                               arguments, channel->connection->principal.user_id, &is_new, error);
   if (b == NULL)
@@ -584,7 +595,9 @@ ssq_broker_route (SsqBroker         *broker,
 
       if (!binding_matches (b, m))
         continue;
-      if (x->filter != NULL && !x->filter (b->binder_id, m, x->hook_data))
+      /* Whose events a queue gets: its owner's, who alone reads it (a
+       * binding another user made before that rule passes nothing of theirs). */
+      if (x->filter != NULL && !x->filter (b->queue->owner_id, m, x->hook_data))
         continue;
       /* A queue bound twice gets the message once. */
       if (!g_ptr_array_find (out, b->queue, NULL))
@@ -618,6 +631,9 @@ ssq_broker_add_special_exchange (SsqBroker               *broker,
     x->hook_data_free (x->hook_data);
   x->handler = handler;
   x->filter = filter;
+  /* Its bindings came from the store before it had its filter. */
+  for (guint i = 0; filter != NULL && i < x->bindings->len; i++)
+    ((SsqBrokerBinding *) g_ptr_array_index (x->bindings, i))->queue->private_events = TRUE;
   x->hook_data = user_data;
   x->hook_data_free = user_data_free;
   /* Its bindings must survive a restart: the row says so. */

@@ -77,6 +77,7 @@ struct _SsqBrokerQueue {
   GPtrArray          *consumers;      /* SsqBrokerConsumer * (not owned) */
   guint               rr;             /* round-robin cursor */
   gboolean            exclusive_consumer;
+  gboolean            private_events;  /* bound to a filtered exchange: its owner alone reads it */
   GPtrArray          *bindings;       /* SsqBrokerBinding * (not owned: the exchange's) */
   guint               ttl_source;
   gint64              ttl_deadline;
@@ -209,6 +210,16 @@ struct _SsqBroker {
   GPtrArray         *outcome_channels; /* SsqBrokerChannel * (references) with outcomes ready */
   SsqBrokerJournal *journal;          /* being gathered; NULL: nothing */
   guint             in_flight;        /* journals handed to the writer, not done */
+  /* After a failed commit the rows no longer match memory: a snapshot of
+   * everything is written (ssq-broker-store.c), and until one commits, the
+   * outcomes of journals that did commit are held, not told. */
+  guint64           journal_seq;      /* journals submitted */
+  guint64           resync_after;     /* 0, or the last failed journal: out of sync */
+  guint64           snapshot_seq;     /* the last snapshot submitted */
+  gboolean          need_snapshot;
+  gboolean          snapshot_in_flight;
+  guint             resync_source;    /* a failed snapshot is tried again a second later */
+  GPtrArray        *held;             /* SsqBrokerOutcome * committed while out of sync */
   gboolean          closing;          /* freeing: memory goes, the store keeps everything */
 };
 
@@ -261,6 +272,9 @@ SsqBrokerQueue *ssq_broker_queue_new        (SsqBroker *broker, const char *name
 SsqBrokerQueue *ssq_broker_queue_ref        (SsqBrokerQueue *queue);
 void            ssq_broker_queue_unref      (SsqBrokerQueue *queue);
 SsqBrokerQueue *ssq_broker_queue_find       (SsqBrokerChannel *channel, const char *name, GError **error);
+/* A queue to consume or get from: as ssq_broker_queue_find, and a queue
+ * that ever held another user's events (supersoniq.events) is 403. */
+SsqBrokerQueue *ssq_broker_queue_find_read  (SsqBrokerChannel *channel, const char *name, GError **error);
 gboolean        ssq_broker_queue_persisted  (SsqBrokerQueue *queue);
 void            ssq_broker_queue_destroy    (SsqBroker *broker, SsqBrokerQueue *queue, gboolean notify);
 void            ssq_broker_queue_args_copy  (SsqBrokerQueueArgs *dst, const SsqBrokerQueueArgs *src);
@@ -305,5 +319,7 @@ void     ssq_broker_journal_wait      (SsqBroker *broker, SsqBrokerOutcome *outc
 void     ssq_broker_journal_submit    (SsqBroker *broker);
 gboolean ssq_broker_load              (SsqBroker *broker, GError **error);
 void     ssq_broker_journal_free      (SsqBrokerJournal *journal);
+/* Freeing: outcomes held for a snapshot that will not come are nacked. */
+void     ssq_broker_journal_drop_held (SsqBroker *broker);
 
 G_END_DECLS

@@ -325,6 +325,26 @@ ssq_broker_queue_find (SsqBrokerChannel  *channel,
   return q;
 }
 
+SsqBrokerQueue *
+ssq_broker_queue_find_read (SsqBrokerChannel  *channel,
+                            const char        *name,
+                            GError           **error)
+{
+  SsqBrokerQueue *q = ssq_broker_queue_find (channel, name, error);
+
+  /* Any user may read a shared work queue, but not someone's private
+   * events: not even an admin (who may still purge or delete it). */
+  if (q != NULL && q->private_events &&
+      g_strcmp0 (q->owner_id, channel->connection->principal.user_id) != 0)
+    {
+      ssq_broker_set_error (error, SSQ_BROKER_ERROR_ACCESS_REFUSED,
+                            "ACCESS_REFUSED - queue '%s' in vhost '/' holds the events of its owner only",
+                            q->name);
+      return NULL;
+    }
+  return q;
+}
+
 static gboolean
 expires_cb (gpointer data)
 {
@@ -792,7 +812,7 @@ ssq_broker_queue_push (SsqBrokerQueue   *q,
   SsqBrokerEntry *e;
   gint64 ttl = q->args.message_ttl_ms;
   gint64 now_s = now / G_USEC_PER_SEC;
-  gboolean has_ttl;
+  gboolean expires;
 
   if (q->args.max_length >= 0 && q->args.overflow == SSQ_BROKER_OVERFLOW_REJECT_PUBLISH &&
       q->ready >= (guint64) q->args.max_length)
@@ -815,15 +835,15 @@ ssq_broker_queue_push (SsqBrokerQueue   *q,
   entry_insert (q, e);
   q->n_published++;
   ssq_broker_rate_add (&q->rate_published, now_s, 1);
+  expires = e->expires_at != 0;
   if (ssq_broker_queue_persisted (q) && ssq_broker_message_is_persistent (m))
     {
       e->stored = TRUE;
       ssq_broker_journal_entry (broker, q, e);
     }
-  /* Read before drop-head: with x-max-length 0 the entry just pushed is
-   * the head that goes (and is freed). */
-  has_ttl = e->expires_at != 0;
-  /* drop-head: the oldest make room, dead-lettered "maxlen". */
+  /* drop-head: the oldest make room, dead-lettered "maxlen". The head may
+   * be @e itself (x-max-length 0, or a higher priority than the rest): it
+   * is freed here, so nothing reads it after this loop. */
   while (q->args.max_length >= 0 && q->ready > (guint64) q->args.max_length)
     {
       SsqBrokerEntry *head = pop_head (q);
@@ -831,7 +851,7 @@ ssq_broker_queue_push (SsqBrokerQueue   *q,
       q->n_dropped++;
       ssq_broker_entry_dead_letter (broker, q, head, "maxlen");
     }
-  if (has_ttl)
+  if (expires)
     ssq_broker_queue_arm_ttl (q);
   ssq_broker_queue_dirty (broker, q);
   return TRUE;

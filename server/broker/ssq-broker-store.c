@@ -26,6 +26,7 @@ typedef enum {
   J_REF_DEL,
   J_REF_DELIVERED,
   J_SWEEP,
+  J_WIPE,
 } JournalKind;
 
 typedef struct {
@@ -40,6 +41,8 @@ struct _SsqBrokerJournal {
   SsqBroker *broker;
   GArray    *ops;          /* JournalOp */
   GPtrArray *outcomes;     /* SsqBrokerOutcome * waiting for the commit */
+  guint64    seq;
+  gboolean   snapshot;     /* starts with a wipe and everything put back */
 };
 
 static void
@@ -180,12 +183,21 @@ ssq_broker_journal_entry_gone (SsqBroker      *broker,
                                SsqBrokerEntry *e)
 {
   SsqBrokerMessage *m = e->message;
-  JournalOp *op = journal_add (broker, J_REF_DEL);
+  JournalOp *op;
 
-  if (op == NULL)
+  /* A deleted queue's rows went with it (J_QUEUE_DEL's cascade). Deleting
+   * by (name, seq) now could hit the row of a queue declared since under
+   * the same name (its seqs start at 1 again): only the body's row may go. */
+  if (!q->deleted)
+    {
+      op = journal_add (broker, J_REF_DEL);
+      if (op == NULL)
+        return;
+      op->a = g_strdup (q->name);
+      op->n[1] = (gint64) e->seq;
+    }
+  else if (broker->writer == NULL || broker->closing)
     return;
-  op->a = g_strdup (q->name);
-  op->n[1] = (gint64) e->seq;
   e->stored = FALSE;
   g_assert (m->stored_refs > 0);
   if (--m->stored_refs == 0)
@@ -360,6 +372,14 @@ op_statement (SsqServerStore  *store,
     case J_SWEEP:
       return ssq_server_store_stmt (store,
         "DELETE FROM broker_messages WHERE id NOT IN (SELECT message_id FROM broker_queue_messages)", error);
+    case J_WIPE:
+      /* The first of a snapshot: the statements after it put back all. */
+      if (!ssq_server_store_run (store, "DELETE FROM broker_queue_messages", error) ||
+          !ssq_server_store_run (store, "DELETE FROM broker_messages", error) ||
+          !ssq_server_store_run (store, "DELETE FROM broker_bindings", error) ||
+          !ssq_server_store_run (store, "DELETE FROM broker_queues", error))
+        return NULL;
+      return ssq_server_store_stmt (store, "DELETE FROM broker_exchanges", error);
     default:
       g_assert_not_reached ();
     }
@@ -418,6 +438,78 @@ journal_op (SsqServerStore  *store,
   return TRUE;
 }
 
+static gboolean
+resync_cb (gpointer data)
+{
+  SsqBroker *broker = data;
+
+  broker->resync_source = 0;
+  journal_add (broker, J_SWEEP);   /* a journal to carry the snapshot, even when idle */
+  return G_SOURCE_REMOVE;
+}
+
+static void
+nack_store_failed (SsqBrokerOutcome *o,
+                   const GError     *error)
+{
+  o->outcome = SSQ_BROKER_PUBLISH_NACK;
+  g_clear_error (&o->error);
+  ssq_broker_set_error (&o->error, SSQ_BROKER_ERROR_INTERNAL_ERROR,
+                        "INTERNAL_ERROR - the store failed: %s", error->message);
+}
+
+static void
+release_held (SsqBroker *broker)
+{
+  g_autoptr(GPtrArray) held = g_steal_pointer (&broker->held);
+
+  broker->held = g_ptr_array_new ();
+  for (guint i = 0; held != NULL && i < held->len; i++)
+    ssq_broker_outcome_settle (broker, g_ptr_array_index (held, i));
+}
+
+void
+ssq_broker_journal_drop_held (SsqBroker *broker)
+{
+  g_autoptr(GError) error = g_error_new_literal (SSQ_BROKER_ERROR, SSQ_BROKER_ERROR_INTERNAL_ERROR,
+                                                 "closing before the store was written again");
+
+  for (guint i = 0; broker->held != NULL && i < broker->held->len; i++)
+    nack_store_failed (g_ptr_array_index (broker->held, i), error);
+  release_held (broker);
+  g_clear_pointer (&broker->held, g_ptr_array_unref);
+}
+
+/* A commit failed: what memory holds no longer matches the rows (a queue
+ * declared, an ack, a message lost with it, and later commits may lean on
+ * them). Everything is written again in one snapshot; outcomes of commits
+ * before it commits are held, so that nothing is confirmed whose queue
+ * (say) is not stored. A failed snapshot is tried again a second later. */
+static void
+journal_failed (SsqBroker        *broker,
+                SsqBrokerJournal *j,
+                const GError     *error)
+{
+  g_warning ("broker: storing failed: %s", error->message);
+  broker->resync_after = MAX (broker->resync_after, j->seq);
+  if (broker->snapshot_seq <= j->seq)
+    broker->need_snapshot = TRUE;
+  if (j->snapshot)
+    {
+      if (broker->resync_source == 0 && !broker->closing)
+        broker->resync_source = g_timeout_add_seconds (1, resync_cb, broker);
+    }
+  else if (broker->need_snapshot)
+    journal_add (broker, J_SWEEP);
+  for (guint i = 0; i < j->outcomes->len; i++)
+    {
+      SsqBrokerOutcome *o = g_ptr_array_index (j->outcomes, i);
+
+      nack_store_failed (o, error);
+      ssq_broker_outcome_settle (broker, o);
+    }
+}
+
 static void
 journal_done (gpointer      data,
               const GError *error)
@@ -426,21 +518,153 @@ journal_done (gpointer      data,
   SsqBroker *broker = j->broker;
 
   broker->in_flight--;
+  if (j->snapshot)
+    broker->snapshot_in_flight = FALSE;
+  if (broker->held == NULL)
+    broker->held = g_ptr_array_new ();
   if (error != NULL)
-    g_warning ("broker: storing failed: %s", error->message);
-  for (guint i = 0; i < j->outcomes->len; i++)
     {
-      SsqBrokerOutcome *o = g_ptr_array_index (j->outcomes, i);
-
-      if (error != NULL)
-        {
-          o->outcome = SSQ_BROKER_PUBLISH_NACK;
-          g_clear_error (&o->error);
-          ssq_broker_set_error (&o->error, SSQ_BROKER_ERROR_INTERNAL_ERROR,
-                                "INTERNAL_ERROR - the store failed: %s", error->message);
-        }
-      ssq_broker_outcome_settle (broker, o);
+      journal_failed (broker, j, error);
+      return;
     }
+  for (guint i = 0; i < j->outcomes->len; i++)
+    g_ptr_array_add (broker->held, g_ptr_array_index (j->outcomes, i));
+  if (j->snapshot && j->seq > broker->resync_after)
+    broker->resync_after = 0;   /* in sync again */
+  if (broker->resync_after == 0)
+    release_held (broker);
+  else if (j->snapshot && broker->need_snapshot)
+    journal_add (broker, J_SWEEP);   /* failed since it was taken: another */
+}
+
+/* ------------------------------------------------------------ snapshot */
+
+static void
+snapshot_exchange (SsqBroker         *broker,
+                   SsqBrokerExchange *x)
+{
+  JournalOp *op;
+
+  /* The predeclared ones (default, amq.*) are made at every start. */
+  if (!x->durable || (x->reserved && x->handler == NULL && x->filter == NULL))
+    return;
+  op = journal_add (broker, J_EXCHANGE_PUT);
+  op->a = g_strdup (x->name);
+  op->b = g_strdup (ssq_broker_exchange_type_name (x->type));
+  op->c = g_strdup (x->owner_id);
+  op->n[0] = x->auto_delete;
+  op->n[1] = x->internal;
+  op->x = x->arguments != NULL ? g_bytes_ref (x->arguments) : NULL;
+  for (guint i = 0; i < x->bindings->len; i++)
+    {
+      SsqBrokerBinding *b = g_ptr_array_index (x->bindings, i);
+
+      if (!ssq_broker_queue_persisted (b->queue))
+        continue;
+      op = journal_add (broker, J_BINDING_PUT);
+      op->a = g_strdup (x->name);
+      op->b = g_strdup (b->queue->name);
+      op->c = g_strdup (b->routing_key);
+      op->d = g_strdup (b->binder_id);
+      op->x = g_bytes_ref (b->arguments);
+    }
+}
+
+/* An entry's rows as they are: its body's once (@bodies), its place. */
+static void
+snapshot_entry (SsqBroker      *broker,
+                SsqBrokerQueue *q,
+                SsqBrokerEntry *e,
+                GHashTable     *bodies)
+{
+  SsqBrokerMessage *m = e->message;
+  JournalOp *op;
+
+  if (!e->stored || !ssq_broker_queue_persisted (q))
+    return;
+  if (g_hash_table_add (bodies, m))
+    {
+      op = journal_add (broker, J_MESSAGE_PUT);
+      op->n[0] = (gint64) m->id;
+      op->a = g_strdup (m->exchange);
+      op->b = g_strdup (m->routing_key);
+      op->x = g_bytes_ref (m->properties);
+      op->y = g_bytes_ref (m->body);
+    }
+  op = journal_add (broker, J_REF_PUT);
+  op->a = g_strdup (q->name);
+  op->n[0] = (gint64) m->id;
+  op->n[1] = (gint64) e->seq;
+  op->n[2] = e->level;
+  op->n[3] = e->expires_at;
+  op->n[4] = e->deliveries;
+}
+
+/* Every durable thing in memory, as rows, after a wipe: a journal of its
+ * own in broker->journal. The in-memory counts (stored, stored_refs) stay
+ * as they are: they say what the rows are meant to be, which this writes. */
+static void
+snapshot (SsqBroker *broker)
+{
+  g_autoptr(GHashTable) bodies = g_hash_table_new (NULL, NULL);
+  GHashTableIter iter;
+  gpointer value;
+
+  journal_add (broker, J_WIPE);
+  g_hash_table_iter_init (&iter, broker->exchanges);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    snapshot_exchange (broker, value);
+  g_hash_table_iter_init (&iter, broker->queues);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      SsqBrokerQueue *q = value;
+
+      if (!ssq_broker_queue_persisted (q))
+        continue;
+      ssq_broker_journal_queue (broker, q, TRUE);
+      for (guint l = 0; l < q->n_levels; l++)
+        for (GList *e = q->levels[l].head; e != NULL; e = e->next)
+          snapshot_entry (broker, q, e->data, bodies);
+    }
+  /* Delivered and not acknowledged: on their channels. */
+  for (guint i = 0; i < broker->connections->len; i++)
+    {
+      SsqBrokerConnection *c = g_ptr_array_index (broker->connections, i);
+
+      for (guint k = 0; k < c->channels->len; k++)
+        {
+          SsqBrokerChannel *ch = g_ptr_array_index (c->channels, k);
+
+          for (GList *l = ch->unacked.head; l != NULL; l = l->next)
+            {
+              SsqBrokerUnacked *u = l->data;
+
+              snapshot_entry (broker, u->queue, u->entry, bodies);
+            }
+        }
+    }
+}
+
+/* @j goes after a snapshot of everything: one writer operation, so that
+ * the wipe and what it puts back are committed together or not at all. */
+static SsqBrokerJournal *
+with_snapshot (SsqBroker        *broker,
+               SsqBrokerJournal *j)
+{
+  SsqBrokerJournal *snap;
+
+  broker->need_snapshot = FALSE;
+  snapshot (broker);
+  snap = g_steal_pointer (&broker->journal);
+  snap->snapshot = TRUE;
+  if (j == NULL)
+    return snap;
+  g_array_append_vals (snap->ops, j->ops->data, j->ops->len);
+  g_array_set_clear_func (j->ops, NULL);   /* moved, not copied */
+  for (guint i = 0; i < j->outcomes->len; i++)
+    g_ptr_array_add (snap->outcomes, g_ptr_array_index (j->outcomes, i));
+  ssq_broker_journal_free (j);
+  return snap;
 }
 
 void
@@ -448,8 +672,17 @@ ssq_broker_journal_submit (SsqBroker *broker)
 {
   SsqBrokerJournal *j = g_steal_pointer (&broker->journal);
 
+  if (broker->need_snapshot && !broker->snapshot_in_flight && broker->resync_source == 0 &&
+      broker->writer != NULL && !broker->closing)
+    j = with_snapshot (broker, j);
   if (j == NULL)
     return;
+  j->seq = ++broker->journal_seq;
+  if (j->snapshot)
+    {
+      broker->snapshot_seq = j->seq;
+      broker->snapshot_in_flight = TRUE;
+    }
   broker->in_flight++;
   broker->writer_ops++;
   ssq_server_writer_submit (broker->writer, journal_op, journal_done, j,

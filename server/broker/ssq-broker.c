@@ -149,6 +149,8 @@ ssq_broker_free (SsqBroker *broker)
       ssq_server_writer_flush (broker->writer);
     }
   g_clear_handle_id (&broker->idle_source, g_source_remove);
+  g_clear_handle_id (&broker->resync_source, g_source_remove);
+  ssq_broker_journal_drop_held (broker);
   broker->closing = TRUE;
   /* Queues before exchanges: a queue's destruction unbinds it. */
   while (g_hash_table_size (broker->queues) > 0)
