@@ -80,6 +80,7 @@ ssq_server_config_new (void)
   c->broker_max_queues_per_user = 1000;
   c->broker_max_exchanges = 1000;
   c->broker_max_bindings = 100000;
+  c->broker_max_bindings_per_user = 1000;
   c->broker_max_message_size = 16 * 1024 * 1024;
   c->broker_max_memory = 256 * 1024 * 1024;
   c->broker_max_unacked_per_channel = 10000;
@@ -421,6 +422,7 @@ check_broker_bounds (const SsqServerConfig  *config,
   else if (config->broker_max_queues_per_user == 0) zero = "max_queues_per_user";
   else if (config->broker_max_exchanges == 0) zero = "max_exchanges";
   else if (config->broker_max_bindings == 0) zero = "max_bindings";
+  else if (config->broker_max_bindings_per_user == 0) zero = "max_bindings_per_user";
   else if (config->broker_max_message_size == 0) zero = "max_message_size";
   else if (config->broker_max_memory == 0) zero = "max_memory";
   else if (config->broker_max_unacked_per_channel == 0) zero = "max_unacked_per_channel";
@@ -496,6 +498,7 @@ read_all (SsqServerConfig  *config,
   READ_UINT ("broker", "max_queues_per_user", broker_max_queues_per_user, 10000000);
   READ_UINT ("broker", "max_exchanges", broker_max_exchanges, 10000000);
   READ_UINT ("broker", "max_bindings", broker_max_bindings, 100000000);
+  READ_UINT ("broker", "max_bindings_per_user", broker_max_bindings_per_user, 100000000);
   READ_UINT ("broker", "max_message_size", broker_max_message_size, 128 * 1024 * 1024);
   READ_UINT ("broker", "max_memory", broker_max_memory, G_MAXINT64);
   READ_UINT ("broker", "max_unacked_per_channel", broker_max_unacked_per_channel, 10000000);

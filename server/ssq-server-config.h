@@ -93,6 +93,7 @@ typedef struct {
   guint    broker_max_queues_per_user;
   guint    broker_max_exchanges;       /* declared by users */
   guint    broker_max_bindings;
+  guint    broker_max_bindings_per_user;
   guint64  broker_max_message_size;    /* body bytes of one message (at most 128 MiB) */
   guint64  broker_max_memory;          /* body bytes held in memory, all queues */
   guint    broker_max_unacked_per_channel; /* also a REST user's leases */

@@ -315,6 +315,27 @@ binding_find (SsqBrokerExchange *x,
   return NULL;
 }
 
+static void
+binder_count (SsqBroker  *broker,
+              const char *binder_id,
+              int         delta)
+{
+  guint *count;
+
+  if (binder_id == NULL)
+    return;
+  count = g_hash_table_lookup (broker->bindings_per_user, binder_id);
+  if (count == NULL)
+    {
+      g_assert (delta > 0);
+      count = g_new0 (guint, 1);
+      g_hash_table_insert (broker->bindings_per_user, g_strdup (binder_id), count);
+    }
+  *count += delta;
+  if (*count == 0)
+    g_hash_table_remove (broker->bindings_per_user, binder_id);
+}
+
 SsqBrokerBinding *
 ssq_broker_binding_add (SsqBroker          *broker,
                         SsqBrokerExchange  *x,
@@ -367,6 +388,7 @@ ssq_broker_binding_add (SsqBroker          *broker,
   g_ptr_array_add (x->bindings, b);
   g_ptr_array_add (q->bindings, b);
   broker->n_bindings++;
+  binder_count (broker, binder_id, +1);
   *out_new = TRUE;
   return b;
 }
@@ -384,9 +406,36 @@ ssq_broker_binding_remove (SsqBroker        *broker,
     ssq_broker_journal_binding (broker, binding, FALSE);
   g_ptr_array_remove (binding->queue->bindings, binding);
   broker->n_bindings--;
+  binder_count (broker, binding->binder_id, -1);
   g_ptr_array_remove (x->bindings, binding);   /* frees it */
   if (x->auto_delete && x->bindings->len == 0 && !x->reserved)
     exchange_remove (broker, x);
+}
+
+/* One user may not take every binding the server has room for: a new
+ * binding counts against its binder (what the store loads is kept whatever
+ * the bound, as a lowered bound must not drop durable bindings). */
+static gboolean
+check_binder_room (SsqBrokerChannel  *channel,
+                   SsqBrokerExchange *x,
+                   SsqBrokerQueue    *q,
+                   const char        *routing_key,
+                   GBytes            *arguments,
+                   GError           **error)
+{
+  SsqBroker *broker = channel->broker;
+  g_autoptr(GBytes) args = args_or_empty (arguments);
+  const guint *mine = g_hash_table_lookup (broker->bindings_per_user,
+                                           channel->connection->principal.user_id);
+
+  if (mine == NULL || *mine < broker->limits.max_bindings_per_user ||
+      binding_find (x, q, routing_key, args) != NULL)
+    return TRUE;
+  ssq_broker_set_error (error, SSQ_BROKER_ERROR_RESOURCE_ERROR,
+                        "RESOURCE_ERROR - cannot bind queue '%s': user '%s' has reached the binding "
+                        "limit (%u)", q->name, channel->connection->principal.username,
+                        broker->limits.max_bindings_per_user);
+  return FALSE;
 }
 
 static gboolean
@@ -443,6 +492,8 @@ ssq_broker_queue_bind (SsqBrokerChannel  *channel,
                             "exchange '%s'", q->name, x->name);
       return FALSE;
     }
+  if (!check_binder_room (channel, x, q, routing_key != NULL ? routing_key : "", arguments, error))
+    return FALSE;
   b = ssq_broker_binding_add (channel->broker, x, q, routing_key != NULL ? routing_key : "",
                               arguments, channel->connection->principal.user_id, &is_new, error);
   if (b == NULL)

@@ -109,6 +109,10 @@ struct _SsqBrokerExchange {
   char                  *owner_id;
   GBytes                *arguments;
   GPtrArray             *bindings;   /* SsqBrokerBinding *, owned */
+  /* The same bindings by their queue's owner ("" for none): a message for a
+   * known audience (supersoniq.events: a conversation's members) visits
+   * only theirs. Values: GPtrArray of SsqBrokerBinding * (not owned). */
+  GHashTable            *by_owner;
   SsqBrokerPublishHandler handler;
   SsqBrokerBindingFilter filter;
   gpointer               hook_data;
@@ -194,6 +198,7 @@ struct _SsqBroker {
   GHashTable       *exchanges;        /* name -> SsqBrokerExchange * (owned) */
   GHashTable       *queues;           /* name -> SsqBrokerQueue * (a reference) */
   GHashTable       *queues_per_user;  /* owner id -> count */
+  GHashTable       *bindings_per_user; /* binder id -> count (guint *) */
   GPtrArray        *connections;      /* SsqBrokerConnection * (not owned) */
   guint             n_exchanges;      /* declared by users */
   guint             n_bindings;

@@ -83,6 +83,7 @@ limits_fill (SsqBrokerLimits       *out,
   DEFAULT (max_queues_per_user, 1000);
   DEFAULT (max_exchanges, 1000);
   DEFAULT (max_bindings, 100000);
+  DEFAULT (max_bindings_per_user, 1000);
   DEFAULT (max_message_size, 16 * 1024 * 1024);
   DEFAULT (max_memory, 256 * 1024 * 1024);
   DEFAULT (max_unacked_per_channel, 10000);
@@ -107,6 +108,7 @@ ssq_broker_new (SsqServerStore         *store,
   broker->queues = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                           (GDestroyNotify) ssq_broker_queue_unref);
   broker->queues_per_user = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  broker->bindings_per_user = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   broker->connections = g_ptr_array_new ();
   broker->dirty = g_ptr_array_new ();
   broker->outcome_channels = g_ptr_array_new ();
@@ -165,6 +167,7 @@ ssq_broker_free (SsqBroker *broker)
   g_hash_table_unref (broker->queues);
   g_hash_table_unref (broker->exchanges);
   g_hash_table_unref (broker->queues_per_user);
+  g_hash_table_unref (broker->bindings_per_user);
   g_ptr_array_unref (broker->connections);
   g_ptr_array_unref (broker->dirty);
   g_ptr_array_unref (broker->outcome_channels);

@@ -71,6 +71,7 @@ typedef struct {
   guint    max_queues_per_user;        /* 1000: queues owned by one user */
   guint    max_exchanges;              /* 1000 (the predeclared ones not counted) */
   guint    max_bindings;               /* 100000 */
+  guint    max_bindings_per_user;      /* 1000: bindings one user made */
   guint64  max_message_size;           /* body bytes, 16 MiB, at most 128 MiB */
   guint64  max_memory;                 /* body bytes held in memory, all queues, 256 MiB */
   guint    max_unacked_per_channel;    /* 10000 */
@@ -334,7 +335,8 @@ gboolean ssq_broker_queue_purge   (SsqBrokerChannel *channel,
  * exchanges read x-match all|any|all-with-x|any-with-x and the keys to
  * match). 404 no queue / no exchange, 403 the default exchange ("operation
  * not permitted on the default exchange"), 405 another's exclusive queue,
- * 506 past max_bindings. Binding twice is no error. Unbinding what is not
+ * 506 past max_bindings, or past max_bindings_per_user made by the
+ * channel's user (counted per binder). Binding twice is no error. Unbinding what is not
  * bound is no error (RabbitMQ 3.10). The binding records the channel's user
  * (the "binder", seen by special exchanges' filters). */
 gboolean ssq_broker_queue_bind    (SsqBrokerChannel *channel,

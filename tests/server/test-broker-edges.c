@@ -3,8 +3,9 @@
  * real store and writer: the events of supersoniq.events read only by the
  * one who bound them, an old delivery's ack after its queue was deleted and
  * declared again (it must not take the new queue's row along), drop-head
- * dropping the message just published, and the store failing to commit
- * (a file size limit standing for a full disk). */
+ * dropping the message just published, the store failing to commit
+ * (a file size limit standing for a full disk), and one user's bindings
+ * bounded apart from everyone's. */
 #include "ssq-test-broker.h"
 
 #include <glib/gstdio.h>
@@ -299,6 +300,63 @@ test_store_full (void)
   g_assert_cmpuint (stats.memory_bytes, ==, 0);
 }
 
+/* Alice binds up to max_bindings_per_user (3) and no further, while Bob,
+ * under the same server bound, still binds; rebinding what is bound is no
+ * new binding; what she binds to Bob's queue counts against her, the
+ * binder; an unbind or a deleted queue gives room back; and after a restart
+ * her durable bindings still count. */
+static void
+test_bindings_per_user (void)
+{
+  SsqBrokerLimits limits = { .max_bindings = 100, .max_bindings_per_user = 3 };
+  g_autoptr(TBroker) t = tbroker_new (&limits);
+  g_autoptr(GError) error = NULL;
+
+  {
+    g_autoptr(TChannel) a = tchannel_new (t, ALICE);
+    g_autoptr(TChannel) b = tchannel_new (t, BOB);
+
+    tdeclare (a, "aq", SSQ_BROKER_QUEUE_DURABLE, NULL);
+    tdeclare (a, "tmp", 0, NULL);
+    tdeclare (b, "bq", SSQ_BROKER_QUEUE_DURABLE, NULL);
+    for (guint i = 0; i < 3; i++)
+      {
+        g_autofree char *key = g_strdup_printf ("k%u", i);
+
+        g_assert_true (ssq_broker_queue_bind (a->channel, "aq", "amq.topic", key, NULL, &error));
+        g_assert_no_error (error);
+      }
+    expect (ssq_broker_queue_bind (a->channel, "aq", "amq.topic", "k3", NULL, &error), &error,
+            SSQ_BROKER_ERROR_RESOURCE_ERROR);
+    expect (ssq_broker_queue_bind (a->channel, "bq", "amq.direct", "k", NULL, &error), &error,
+            SSQ_BROKER_ERROR_RESOURCE_ERROR);
+    g_assert_true (ssq_broker_queue_bind (a->channel, "aq", "amq.topic", "k0", NULL, &error));
+    /* Bob is served all along. */
+    g_assert_true (ssq_broker_queue_bind (b->channel, "bq", "amq.topic", "k0", NULL, &error));
+    g_assert_true (ssq_broker_queue_bind (b->channel, "aq", "amq.direct", "from-bob", NULL, &error));
+    g_assert_no_error (error);
+    /* Room again after an unbind, and after a deleted queue. */
+    g_assert_true (ssq_broker_queue_unbind (a->channel, "aq", "amq.topic", "k2", NULL, &error));
+    g_assert_true (ssq_broker_queue_bind (a->channel, "tmp", "amq.fanout", "", NULL, &error));
+    expect (ssq_broker_queue_bind (a->channel, "aq", "amq.topic", "k2", NULL, &error), &error,
+            SSQ_BROKER_ERROR_RESOURCE_ERROR);
+    g_assert_true (ssq_broker_queue_delete (a->channel, "tmp", FALSE, FALSE, NULL, &error));
+    g_assert_true (ssq_broker_queue_bind (a->channel, "bq", "amq.direct", "k", NULL, &error));
+    g_assert_no_error (error);
+    tbroker_settle (t);
+  }
+  tbroker_reopen (t);
+  {
+    g_autoptr(TChannel) a = tchannel_new (t, ALICE);
+    g_autoptr(TChannel) b = tchannel_new (t, BOB);
+
+    expect (ssq_broker_queue_bind (a->channel, "aq", "amq.topic", "k9", NULL, &error), &error,
+            SSQ_BROKER_ERROR_RESOURCE_ERROR);
+    g_assert_true (ssq_broker_queue_bind (b->channel, "bq", "amq.topic", "k9", NULL, &error));
+    g_assert_no_error (error);
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -308,5 +366,6 @@ main (int    argc,
   g_test_add_func ("/broker-edges/redeclared-queue", test_redeclared_queue);
   g_test_add_func ("/broker-edges/drop-head-self", test_drop_head_self);
   g_test_add_func ("/broker-edges/store-full", test_store_full);
+  g_test_add_func ("/broker-edges/bindings-per-user", test_bindings_per_user);
   return g_test_run ();
 }

@@ -201,6 +201,8 @@ test_bad_values (void)
   /* [broker] bounds: none at 0, the body at most 128 MiB, no unknown key. */
   assert_config_refused ("[broker]\nmax_queues=0\n",
                          (const char *[]) { "[broker] max_queues: must be at least 1", NULL });
+  assert_config_refused ("[broker]\nmax_bindings_per_user=0\n",
+                         (const char *[]) { "[broker] max_bindings_per_user: must be at least 1", NULL });
   assert_config_refused ("[broker]\nmax_message_size=134217729\n",
                          (const char *[]) { "[broker] max_message_size", NULL });
   assert_config_refused ("[broker]\nmax_queue=5\n",
