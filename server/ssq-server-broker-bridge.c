@@ -4,9 +4,10 @@
  * code exactly as a WebSocket `send` is (ssq_server_chat_send: membership,
  * rate limit, body limit, client_id idempotency, commit, fan-out, receipts,
  * notifications) and its publisher confirm waits for that commit. Every
- * message event the hub fans out is offered to supersoniq.events, whose
- * bindings pass it only to queues bound by members of the conversation,
- * checked when it is routed (a removed member stops at once). */
+ * message event the hub fans out is offered to supersoniq.events through
+ * the bindings of the conversation's members' queues only (from the
+ * members' cache, so a removed member stops at once): its cost is theirs,
+ * not that of every binding to the exchange. */
 #include "ssq-server-broker-bridge.h"
 #include "ssq-server-chat.h"
 #include "amqp/ssq-amqp-table.h"
@@ -464,6 +465,30 @@ event_properties (SsqServer           *server,
   return ssq_amqp_properties_encode (props);
 }
 
+/* The members of @conversation_id who have a queue bound to
+ * supersoniq.events (user ids, borrowed from the members' cache): only
+ * their bindings are visited, so one user's many bindings cost nothing to
+ * the conversations they are not in. Membership is the cache's, changed
+ * with each commit: a removed member hears nothing more at once. */
+static GPtrArray *
+events_audience (SsqServer  *server,
+                 const char *conversation_id,
+                 GPtrArray **out_members)
+{
+  GPtrArray *audience = g_ptr_array_new ();
+
+  *out_members = ssq_server_members_list (server->members, conversation_id, NULL);
+  for (guint i = 0; *out_members != NULL && i < (*out_members)->len; i++)
+    {
+      const SsqMemberRow *m = g_ptr_array_index (*out_members, i);
+
+      if (ssq_broker_exchange_has_bindings_of (server->broker, SSQ_BRIDGE_EVENTS_EXCHANGE,
+                                               m->user_id))
+        g_ptr_array_add (audience, m->user_id);
+    }
+  return audience;
+}
+
 void
 ssq_server_broker_bridge_message (SsqServer           *server,
                                   const SsqMessageRow *message,
@@ -474,17 +499,23 @@ ssq_server_broker_bridge_message (SsqServer           *server,
   g_autoptr(GBytes) properties = NULL;
   g_autoptr(GBytes) body = NULL;
   g_autoptr(SsqBrokerMessage) event = NULL;
+  g_autoptr(GPtrArray) members = NULL;
+  g_autoptr(GPtrArray) audience = NULL;
 
   /* The common case, no bot listening: nothing is built. */
   if (server->broker == NULL ||
       !ssq_broker_exchange_has_bindings (server->broker, SSQ_BRIDGE_EVENTS_EXCHANGE))
+    return;
+  audience = events_audience (server, message->conversation_id, &members);
+  if (audience->len == 0)
     return;
   key = g_strdup_printf ("conversation.%s.%s", message->conversation_id,
                          message->deleted ? "deleted" : is_new ? "message" : "edited");
   properties = event_properties (server, message);
   body = frame_payload (frame);
   event = ssq_broker_message_new (SSQ_BRIDGE_EVENTS_EXCHANGE, key, properties, body);
-  ssq_broker_publish_internal (server->broker, event);
+  ssq_broker_publish_internal_to (server->broker, event, (const char * const *) audience->pdata,
+                                  audience->len);
   server->metrics.bridge_events_total++;
 }
 

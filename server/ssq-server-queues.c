@@ -610,9 +610,16 @@ ssq_server_queues_render_metrics (SsqServer *server,
                                   GString   *out)
 {
   g_autoptr(GPtrArray) queues = NULL;
+  SsqBrokerStats stats;
 
   if (server->broker == NULL)
     return;
+  ssq_broker_get_stats (server->broker, &stats);
+  g_string_append_printf (out, "# HELP ssq_broker_bindings_examined_total Bindings looked at while "
+                          "routing messages (what routing costs).\n"
+                          "# TYPE ssq_broker_bindings_examined_total counter\n"
+                          "ssq_broker_bindings_examined_total %" G_GUINT64_FORMAT "\n",
+                          stats.bindings_examined);
   queues = ssq_broker_list_queues (server->broker);
   for (guint m = 0; m < G_N_ELEMENTS (queue_metrics); m++)
     {

@@ -44,6 +44,7 @@ ssq_broker_exchange_free (SsqBrokerExchange *exchange)
 {
   if (exchange == NULL)
     return;
+  g_hash_table_unref (exchange->by_owner);
   g_ptr_array_unref (exchange->bindings);
   if (exchange->hook_data_free != NULL)
     exchange->hook_data_free (exchange->hook_data);
@@ -73,6 +74,8 @@ ssq_broker_exchange_insert (SsqBroker             *broker,
   x->owner_id = g_strdup (owner_id);
   x->arguments = arguments != NULL ? g_bytes_ref (arguments) : NULL;
   x->bindings = g_ptr_array_new_with_free_func ((GDestroyNotify) binding_free);
+  x->by_owner = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                       (GDestroyNotify) g_ptr_array_unref);
   g_hash_table_replace (broker->exchanges, x->name, x);
   return x;
 }
@@ -108,6 +111,48 @@ ssq_broker_exchange_has_bindings (SsqBroker  *broker,
   SsqBrokerExchange *x = ssq_broker_exchange_lookup (broker, exchange);
 
   return x != NULL && x->bindings->len > 0;
+}
+
+static const char *
+owner_key (SsqBrokerQueue *q)
+{
+  return q->owner_id != NULL ? q->owner_id : "";
+}
+
+gboolean
+ssq_broker_exchange_has_bindings_of (SsqBroker  *broker,
+                                     const char *exchange,
+                                     const char *owner_id)
+{
+  SsqBrokerExchange *x = ssq_broker_exchange_lookup (broker, exchange);
+
+  return x != NULL && owner_id != NULL && g_hash_table_contains (x->by_owner, owner_id);
+}
+
+static void
+by_owner_add (SsqBrokerExchange *x,
+              SsqBrokerBinding  *b)
+{
+  GPtrArray *mine = g_hash_table_lookup (x->by_owner, owner_key (b->queue));
+
+  if (mine == NULL)
+    {
+      mine = g_ptr_array_new ();
+      g_hash_table_insert (x->by_owner, g_strdup (owner_key (b->queue)), mine);
+    }
+  g_ptr_array_add (mine, b);
+}
+
+static void
+by_owner_remove (SsqBrokerExchange *x,
+                 SsqBrokerBinding  *b)
+{
+  GPtrArray *mine = g_hash_table_lookup (x->by_owner, owner_key (b->queue));
+
+  g_assert (mine != NULL);
+  g_ptr_array_remove_fast (mine, b);
+  if (mine->len == 0)
+    g_hash_table_remove (x->by_owner, owner_key (b->queue));
 }
 
 static gboolean
@@ -387,6 +432,7 @@ ssq_broker_binding_add (SsqBroker          *broker,
     b->words = routing_key[0] == '\0' ? g_new0 (char *, 1) : g_strsplit (routing_key, ".", -1);
   g_ptr_array_add (x->bindings, b);
   g_ptr_array_add (q->bindings, b);
+  by_owner_add (x, b);
   broker->n_bindings++;
   binder_count (broker, binder_id, +1);
   *out_new = TRUE;
@@ -407,6 +453,7 @@ ssq_broker_binding_remove (SsqBroker        *broker,
   g_ptr_array_remove (binding->queue->bindings, binding);
   broker->n_bindings--;
   binder_count (broker, binding->binder_id, -1);
+  by_owner_remove (x, binding);
   g_ptr_array_remove (x->bindings, binding);   /* frees it */
   if (x->auto_delete && x->bindings->len == 0 && !x->reserved)
     exchange_remove (broker, x);
@@ -644,6 +691,7 @@ ssq_broker_route (SsqBroker         *broker,
     {
       SsqBrokerBinding *b = g_ptr_array_index (x->bindings, i);
 
+      broker->bindings_examined++;
       if (!binding_matches (b, m))
         continue;
       /* Whose events a queue gets: its owner's, who alone reads it (a
@@ -653,6 +701,31 @@ ssq_broker_route (SsqBroker         *broker,
       /* A queue bound twice gets the message once. */
       if (!g_ptr_array_find (out, b->queue, NULL))
         g_ptr_array_add (out, b->queue);
+    }
+  return out;
+}
+
+GPtrArray *
+ssq_broker_route_owners (SsqBroker          *broker,
+                         SsqBrokerExchange  *x,
+                         SsqBrokerMessage   *m,
+                         const char * const *owner_ids,
+                         guint               n_owners)
+{
+  GPtrArray *out = g_ptr_array_new ();
+
+  for (guint i = 0; i < n_owners; i++)
+    {
+      GPtrArray *mine = g_hash_table_lookup (x->by_owner, owner_ids[i]);
+
+      for (guint j = 0; mine != NULL && j < mine->len; j++)
+        {
+          SsqBrokerBinding *b = g_ptr_array_index (mine, j);
+
+          broker->bindings_examined++;
+          if (binding_matches (b, m) && !g_ptr_array_find (out, b->queue, NULL))
+            g_ptr_array_add (out, b->queue);
+        }
     }
   return out;
 }

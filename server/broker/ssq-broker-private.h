@@ -207,6 +207,7 @@ struct _SsqBroker {
   guint64           memory;
   guint64           next_message_id;
   guint64           writer_ops;
+  guint64           bindings_examined;
   /* Work for the main loop: */
   guint             idle_source;
   GPtrArray        *dirty;            /* SsqBrokerQueue * (references) to dispatch */
@@ -265,6 +266,10 @@ SsqBrokerBinding  *ssq_broker_binding_add       (SsqBroker *broker, SsqBrokerExc
 void               ssq_broker_binding_remove    (SsqBroker *broker, SsqBrokerBinding *binding, gboolean journal);
 /* Queues a message routed through @exchange reaches (no duplicates). */
 GPtrArray         *ssq_broker_route             (SsqBroker *broker, SsqBrokerExchange *exchange, SsqBrokerMessage *message);
+/* The same through the bindings of queues owned by @owner_ids only (each
+ * owner's bindings visited once per owner given; the filter not asked). */
+GPtrArray         *ssq_broker_route_owners      (SsqBroker *broker, SsqBrokerExchange *exchange, SsqBrokerMessage *message,
+                                                 const char * const *owner_ids, guint n_owners);
 gboolean           ssq_broker_topic_match       (char **pattern, const char *routing_key);
 gboolean           ssq_broker_headers_match     (const SsqAmqpTable *binding_args, const SsqAmqpTable *headers);
 const char        *ssq_broker_exchange_type_name (SsqBrokerExchangeType type);
@@ -311,6 +316,9 @@ void     ssq_broker_outcome_free      (SsqBrokerOutcome *outcome);
  * returns how many took it; *out_rejected when reject-publish refused. */
 guint    ssq_broker_deliver_to_queues (SsqBroker *broker, SsqBrokerExchange *exchange, SsqBrokerMessage *message,
                                        SsqBrokerOutcome *outcome, gboolean *out_rejected);
+/* The same into @targets (SsqBrokerQueue *) already routed. */
+guint    ssq_broker_deliver_to_targets (SsqBroker *broker, GPtrArray *targets, SsqBrokerMessage *message,
+                                        SsqBrokerOutcome *outcome, gboolean *out_rejected);
 
 /* ssq-broker-store.c: the journal */
 void     ssq_broker_journal_exchange  (SsqBroker *broker, SsqBrokerExchange *exchange, gboolean present);

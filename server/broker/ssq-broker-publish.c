@@ -64,6 +64,17 @@ ssq_broker_deliver_to_queues (SsqBroker         *broker,
                               gboolean          *out_rejected)
 {
   g_autoptr(GPtrArray) targets = ssq_broker_route (broker, x, m);
+
+  return ssq_broker_deliver_to_targets (broker, targets, m, outcome, out_rejected);
+}
+
+guint
+ssq_broker_deliver_to_targets (SsqBroker         *broker,
+                               GPtrArray         *targets,
+                               SsqBrokerMessage  *m,
+                               SsqBrokerOutcome  *outcome,
+                               gboolean          *out_rejected)
+{
   gint64 now = ssq_broker_now ();
   guint taken = 0;
 
@@ -216,6 +227,20 @@ ssq_broker_pending_is_mandatory (SsqBrokerPending *pending)
   return pending->outcome->mandatory;
 }
 
+static SsqBrokerExchange *
+internal_exchange (SsqBroker        *broker,
+                   SsqBrokerMessage *message)
+{
+  SsqBrokerExchange *x = ssq_broker_exchange_lookup (broker, message->exchange);
+
+  if (x == NULL || !ssq_broker_message_parse (message, NULL) ||
+      !ssq_broker_check_body_size (broker, g_bytes_get_size (message->body), NULL))
+    return NULL;
+  if (message->id == 0)
+    message->id = broker->next_message_id++;
+  return x;
+}
+
 void
 ssq_broker_publish_internal (SsqBroker        *broker,
                              SsqBrokerMessage *message)
@@ -224,12 +249,27 @@ ssq_broker_publish_internal (SsqBroker        *broker,
 
   g_return_if_fail (broker != NULL && message != NULL);
 
-  x = ssq_broker_exchange_lookup (broker, message->exchange);
-  if (x == NULL || !ssq_broker_message_parse (message, NULL) ||
-      !ssq_broker_check_body_size (broker, g_bytes_get_size (message->body), NULL))
+  if ((x = internal_exchange (broker, message)) == NULL)
     return;
-  if (message->id == 0)
-    message->id = broker->next_message_id++;
   ssq_broker_deliver_to_queues (broker, x, message, NULL, NULL);
   ssq_broker_schedule (broker);   /* the journal goes out with the next turn */
+}
+
+void
+ssq_broker_publish_internal_to (SsqBroker          *broker,
+                                SsqBrokerMessage   *message,
+                                const char * const *owner_ids,
+                                guint               n_owners)
+{
+  g_autoptr(GPtrArray) targets = NULL;
+  SsqBrokerExchange *x;
+
+  g_return_if_fail (broker != NULL && message != NULL);
+  g_return_if_fail (owner_ids != NULL || n_owners == 0);
+
+  if ((x = internal_exchange (broker, message)) == NULL)
+    return;
+  targets = ssq_broker_route_owners (broker, x, message, owner_ids, n_owners);
+  ssq_broker_deliver_to_targets (broker, targets, message, NULL, NULL);
+  ssq_broker_schedule (broker);
 }

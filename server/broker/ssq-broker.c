@@ -695,5 +695,6 @@ ssq_broker_get_stats (SsqBroker      *broker,
     .consumers = broker->n_consumers,
     .memory_bytes = broker->memory,
     .writer_ops = broker->writer_ops,
+    .bindings_examined = broker->bindings_examined,
   };
 }

@@ -394,6 +394,14 @@ gboolean ssq_broker_publish (SsqBrokerChannel      *channel,
  * handler; fire and forget. Unknown exchange: nothing happens. */
 void     ssq_broker_publish_internal (SsqBroker        *broker,
                                       SsqBrokerMessage *message);
+/* The same for a message whose audience the server knows (supersoniq.events:
+ * the members of the conversation): routed only through the bindings of
+ * queues owned by @owner_ids (the exchange's filter is not asked), so its
+ * cost grows with their bindings, not with everyone's. */
+void     ssq_broker_publish_internal_to (SsqBroker          *broker,
+                                         SsqBrokerMessage   *message,
+                                         const char * const *owner_ids,
+                                         guint               n_owners);
 
 /* ------------------------------------------------------------- consumers */
 
@@ -506,6 +514,10 @@ gboolean ssq_broker_pending_is_mandatory (SsqBrokerPending *pending);
  * the server skip building what ssq_broker_publish_internal would drop. */
 gboolean ssq_broker_exchange_has_bindings (SsqBroker  *broker,
                                            const char *exchange);
+/* Whether a queue owned by @owner_id is bound to @exchange. */
+gboolean ssq_broker_exchange_has_bindings_of (SsqBroker  *broker,
+                                              const char *exchange,
+                                              const char *owner_id);
 
 /* ------------------------------------------------------------ statistics */
 
@@ -552,6 +564,7 @@ typedef struct {
   guint   consumers;
   guint64 memory_bytes;    /* body bytes held, all queues (max_memory's measure) */
   guint64 writer_ops;      /* operations handed to the writer since start */
+  guint64 bindings_examined; /* bindings routing looked at since start: what routing costs */
 } SsqBrokerStats;
 
 void ssq_broker_get_stats (SsqBroker      *broker,

@@ -644,6 +644,64 @@ test_removed_member (Fixture       *f,
   g_assert_false (next_delivery (bob, 300, &d));
 }
 
+/* What an event costs is what the conversation's members bound, not every
+ * binding to supersoniq.events: erin, in none of alice and bob's
+ * conversations, binds 200 patterns ("#" among them), and a message of
+ * alice's looks at bob's one binding only (ssq_broker_bindings_examined_total),
+ * while bob still gets it and erin does not. */
+static void
+test_events_cost (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autofree char *conv = ssq_test_create_conversation (f->server, f->alice,
+                                                        "{\"kind\":\"direct\",\"members\":[\"bob\"]}");
+  g_autoptr(SsqTestWs) alice_ws = ssq_test_ws_connect (f->server, f->alice->token, NULL);
+  g_autoptr(SsqTestRaw) bob = events_consumer (f, "bob", "conversation.#");
+  g_autoptr(SsqTestRaw) erin = events_consumer (f, "erin", "#");
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_auto(SsqTestAmqpFrame) frame = { 0 };
+  g_autoptr(JsonObject) ack = NULL;
+  g_auto(Delivery) d = { 0 };
+  g_autofree char *queue = NULL;
+  const guint8 *p;
+  gint64 before, examined;
+
+  g_assert_nonnull (ssq_test_ws_expect (alice_ws, "welcome", WAIT));
+  /* erin's second queue, bound 199 more times. */
+  ssq_test_amqp_method_append (out, 2, ID (20, 10), "S", "");
+  ssq_test_amqp_method_append (out, 2, ID (50, 10), "sSbbbbbF", 0u, "", FALSE, FALSE, TRUE, FALSE,
+                               FALSE, NULL);
+  ssq_test_amqp_send (erin, out);
+  ssq_test_amqp_expect (erin, ID (20, 11), &frame);
+  ssq_test_amqp_frame_clear (&frame);
+  ssq_test_amqp_expect (erin, ID (50, 11), &frame);
+  p = frame.payload->data + 4;
+  queue = take_shortstr (&p);
+  g_byte_array_set_size (out, 0);
+  for (guint i = 0; i < 199; i++)
+    {
+      g_autofree char *pattern = g_strdup_printf ("conversation.#.k%u", i);
+
+      ssq_test_amqp_method_append (out, 2, ID (50, 20), "sSSSbF", 0u, queue, "supersoniq.events",
+                                   pattern, FALSE, NULL);
+    }
+  ssq_test_amqp_send (erin, out);
+  for (guint i = 0; i < 199; i++)
+    {
+      ssq_test_amqp_frame_clear (&frame);
+      ssq_test_amqp_expect (erin, ID (50, 21), &frame);
+    }
+
+  before = metric (f, "ssq_broker_bindings_examined_total");
+  ack = ssq_test_ws_post (alice_ws, conv, "cost-1", "one message");
+  g_assert_true (next_delivery (bob, WAIT, &d));
+  g_assert_nonnull (strstr (d.body, "one message"));
+  examined = metric (f, "ssq_broker_bindings_examined_total") - before;
+  g_test_message ("bindings examined for one message: %" G_GINT64_FORMAT, examined);
+  g_assert_cmpint (examined, ==, 1);
+  g_assert_false (next_delivery (erin, 300, &d));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -654,6 +712,7 @@ main (int argc, char **argv)
   ADD ("idempotent", test_idempotent);
   ADD ("refusals", test_refusals);
   ADD ("events", test_events);
+  ADD ("events-cost", test_events_cost);
   ADD ("removed-member", test_removed_member);
   return g_test_run ();
 }
