@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The TAP runner of the external suites against one server (test-tls.py,
-test-http2.py): each test a function that raises to fail and may return a
-skip reason; its number, name and verdict on stdout, a failure's traceback
-and time as comments, and the server's log tail after any failure."""
+test-http2.py, amqp_harness.py, test-amqp-kill.py): each test a function
+that raises to fail and may return a skip reason; its number, name and
+verdict on stdout, a failure's traceback and time as comments, and the
+server's log tail after any failure."""
 
 import time
 import traceback
@@ -14,11 +15,24 @@ def skip_all(names, reason, first=1):
         print(f"ok {n} - {name} # SKIP {reason}")
 
 
-def run(tests, server, first=1):
+def fail_all(names, reason, first=1):
+    """Every test in @names reported failed, for @reason (the server did
+    not start)."""
+    for n, name in enumerate(names, first):
+        print(f"not ok {n} - {name}\n# {reason}", flush=True)
+
+
+def run(tests, server, first=1, chained=False, always=()):
     """Runs @tests, (name, function) pairs, numbered from @first; returns
-    how many failed."""
+    how many failed. @server has tail(n), the log's last lines, or is None.
+    @chained: each test needs the ones before it, so after a failure the
+    rest fail unrun, but for the functions in @always."""
     failed = 0
     for n, (name, fn) in enumerate(tests, first):
+        if chained and failed and fn not in always:
+            fail_all([name], "an earlier step failed", n)
+            failed += 1
+            continue
         t0 = time.monotonic()
         try:
             skip = fn()
@@ -30,7 +44,7 @@ def run(tests, server, first=1):
                 for sub in line.rstrip().splitlines():
                     print(f"# {sub}")
             print(f"# ({time.monotonic() - t0:.2f} s)", flush=True)
-    if failed:
+    if failed and server is not None:
         print("# server log tail:")
         for line in server.tail(30):
             print(f"#   {line}")

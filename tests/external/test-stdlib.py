@@ -100,6 +100,12 @@ class Server:
         stream.close()
 
     def start(self):
+        # Also a start again after stop(): nothing learnt from the last run.
+        with self.log_lock:
+            self.log.clear()
+        self.url = self.amqp_listen = None
+        self.url_found.clear()
+        self.amqp_found.clear()
         argv = shlex.split(os.environ.get("SSQ_SERVER_WRAPPER", ""))
         argv += [SERVER_BIN, "--listen", "127.0.0.1:0", "--data-dir",
                  os.path.join(self.dir, "data"), "--config", self.conf]
@@ -124,7 +130,9 @@ class Server:
             raise Fail(f"unparsable URL {self.url!r}")
         self.host, self.port = m.group(1), int(m.group(2))
         # Printed right after the chat's line, when [amqp] listen is set.
-        if "[amqp]\nlisten=127.0.0.1:0" in open(self.conf).read():
+        with open(self.conf) as f:
+            amqp = "[amqp]\nlisten=127.0.0.1:0" in f.read()
+        if amqp:
             if not self.amqp_found.wait(START_TIMEOUT):
                 raise Fail("no 'amqp listening on' line")
             self.amqp_host, port = self.amqp_listen.rsplit(":", 1)
@@ -423,11 +431,14 @@ class WS:
 S = {}  # shared state: server, users, conversation, sockets
 
 
-def http_json(method, path, body=None, token=None, conn=None):
+def http_json(method, path, body=None, token=None, conn=None, server=None):
+    """A JSON request on @conn, or on a connection of its own to @server
+    (default: S["server"]); returns (status, the JSON answer, or its bytes
+    when it is not JSON)."""
     own = conn is None
     if own:
-        conn = http.client.HTTPConnection(S["server"].host, S["server"].port,
-                                          timeout=IO_TIMEOUT)
+        server = server or S["server"]
+        conn = http.client.HTTPConnection(server.host, server.port, timeout=IO_TIMEOUT)
     try:
         headers = {}
         if body is not None:
@@ -441,7 +452,7 @@ def http_json(method, path, body=None, token=None, conn=None):
         try:
             obj = json.loads(data) if data else None
         except ValueError:
-            obj = None
+            obj = data
         return resp.status, obj
     finally:
         if own:
