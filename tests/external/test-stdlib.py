@@ -27,9 +27,10 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import ssq_tap  # noqa: E402
 SERVER_BIN = os.environ.get("SSQ_SERVER_BIN") or os.path.join(
     HERE, "..", "..", "build", "server", "supersoniq-server")
 MAX_BODY = 65536
@@ -1093,40 +1094,13 @@ def main():
     print(f"1..{len(TESTS)}", flush=True)
     server = Server()
     S["server"] = server
-    failed = 0
     try:
-        start_error = None
         try:
             print(f"# server at {server.start()}", flush=True)
         except Exception as e:
-            start_error = e
-        for n, (name, fn, *todo) in enumerate(TESTS, 1):
-            # A "# TODO" test documents a known server bug: its failure is
-            # reported but does not fail the run; once it passes, meson
-            # reports an unexpected pass, and the TODO should go.
-            directive = f" # TODO {todo[0]}" if todo else ""
-            if start_error is not None:
-                print(f"not ok {n} - {name}\n# server did not start: {start_error}", flush=True)
-                failed += 1
-                continue
-            t0 = time.monotonic()
-            try:
-                fn()
-                print(f"ok {n} - {name}{directive}", flush=True)
-            except Exception as e:
-                if not todo:
-                    failed += 1
-                print(f"not ok {n} - {name}{directive}")
-                for line in traceback.format_exception(e)[-6:]:
-                    for sub in line.rstrip().splitlines():
-                        print(f"# {sub}")
-                if not server.alive():
-                    print(f"# server is gone (status {server.proc.returncode})")
-                print(f"# ({time.monotonic() - t0:.2f} s)", flush=True)
-        if failed:
-            print("# server log tail:")
-            for line in server.tail():
-                print(f"#   {line}")
+            ssq_tap.fail_all([name for name, *_ in TESTS], f"server did not start: {e}")
+            return 1
+        failed = ssq_tap.run(TESTS, server)
     finally:
         server.cleanup()
     sys.stdout.flush()
