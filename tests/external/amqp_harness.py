@@ -35,9 +35,7 @@ except ImportError:
     print("1..0 # SKIP python3-pika not installed")
     sys.exit(0)
 
-import http.client
 import importlib.util
-import json
 import re
 import signal
 import time
@@ -84,31 +82,7 @@ class AmqpServer(std.Server):
                     f"channel_max={CHANNEL_MAX}\nmax_connections={MAX_CONNECTIONS}\n"
                     f"[broker]\nmax_message_size={MAX_MESSAGE}\n"
                     + self.extra)
-        with self.log_lock:
-            self.log.clear()
-        self.url = None
-        self.url_found.clear()
-        # (test-stdlib's launcher may learn the AMQP line too: not an old one.)
-        self.amqp_listen = None
-        if hasattr(self, "amqp_found"):
-            self.amqp_found.clear()
-        url = super().start()
-        deadline = time.monotonic() + std.START_TIMEOUT
-        while True:
-            with self.log_lock:
-                for line in self.log:
-                    m = re.search(r"amqp listening on amqp://([^\s:]+):(\d+)", line)
-                    if m:
-                        self.amqp_host = m.group(1)
-                        if self.amqp_host == "0.0.0.0":
-                            self.amqp_host = "127.0.0.1"
-                        self.amqp_port = int(m.group(2))
-                        return url
-            if self.proc.poll() is not None:
-                raise Fail(f"server exited with {self.proc.returncode}")
-            check(time.monotonic() < deadline, "no 'amqp listening on' line: "
-                  + " | ".join(self.tail(6)))
-            time.sleep(0.05)
+        return super().start()
 
 
 class Target:
@@ -252,26 +226,10 @@ def pump(conn, seconds):
 
 
 def rest(method, path, body=None, token=None, user=None):
+    """test-stdlib's JSON request to the server under test, as @user."""
     if user is not None:
         token = T.users[user]["token"]
-    conn = http.client.HTTPConnection(T.server.host, T.server.port, timeout=IO_TIMEOUT)
-    try:
-        headers = {}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-            body = json.dumps(body)
-        if token:
-            headers["Authorization"] = "Bearer " + token
-        conn.request(method, path, body=body, headers=headers)
-        resp = conn.getresponse()
-        data = resp.read()
-        try:
-            obj = json.loads(data) if data else None
-        except ValueError:
-            obj = data
-        return resp.status, obj
-    finally:
-        conn.close()
+    return std.http_json(method, path, body, token, server=T.server)
 
 
 def register(name):
@@ -299,10 +257,6 @@ def queue_exists(q):
 
 # ---------------------------------------------------------------------------
 # The TAP runner
-
-
-def on_signal(signum, frame):
-    raise SystemExit(128 + signum)
 
 
 def setup(args):
@@ -335,13 +289,6 @@ def teardown():
         T.server.cleanup()
 
 
-class _NoLog:
-    """ssq_tap's server, for a RabbitMQ: no log of ours to show."""
-
-    def tail(self, n):
-        return []
-
-
 def _step(fn, flags):
     """fn as ssq_tap runs it: skipped where it does not apply, and every
     connection it opened closed after it."""
@@ -350,10 +297,6 @@ def _step(fn, flags):
             return "SKIP SupersoniQ only"
         try:
             fn()
-        except Exception:
-            if T.server is not None and not T.server.alive():
-                print(f"# server is gone (status {T.server.proc.returncode})")
-            raise
         finally:
             close_all()
         return None
@@ -376,7 +319,7 @@ def run(argv, tests_all, supersoniq_only=False):
     """Runs (name, function[, "ssq"]) tests against the broker argv and the
     environment name; returns the exit status."""
     for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(s, on_signal)
+        signal.signal(s, std.on_signal)
     only = [a for a in argv[1:] if not a.startswith("--")]
     tests = [t for t in tests_all if not only or any(o in t[1].__name__ for o in only)]
     on_rabbitmq = "--rabbitmq" in argv or bool(os.environ.get("SSQ_AMQP_URL"))
@@ -392,10 +335,9 @@ def run(argv, tests_all, supersoniq_only=False):
         try:
             print(f"# {setup(argv[1:])}", flush=True)
         except Exception as e:
-            for n, (name, _) in enumerate(steps, 1):
-                print(f"not ok {n} - {name}\n# not started: {e}", flush=True)
+            ssq_tap.fail_all([name for name, _ in steps], f"not started: {e}")
             return 1
-        failed = ssq_tap.run(steps, T.server or _NoLog())
+        failed = ssq_tap.run(steps, T.server)
     finally:
         teardown()
     sys.stdout.flush()

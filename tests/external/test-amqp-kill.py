@@ -13,30 +13,17 @@ process killed: how the test was checked.
 """
 
 import os
-import sys
-
-try:
-    import pika
-except ImportError:
-    if os.path.exists("/usr/bin/python3") and not os.environ.get("SSQ_PIKA_REEXEC"):
-        os.environ["SSQ_PIKA_REEXEC"] = "1"
-        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-    print("1..0 # SKIP python3-pika not installed")
-    sys.exit(0)
-
 import shutil
 import signal
 import struct
+import sys
 import tempfile
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import amqp_harness as P  # noqa: E402 (pika, or a skip)
-check, Fail = P.check, P.Fail
-import amqp_raw  # noqa: E402
-import rabbitmq  # noqa: E402
+import amqp_harness as P  # noqa: E402 (first: pika, or a skip)
+from amqp_harness import amqp_raw, check, pika, rabbitmq, ssq_tap  # noqa: E402
 
 STREAM_Q = "kill.stream"
 UNACKED_Q = "kill.unacked"
@@ -249,43 +236,20 @@ TESTS = [
 ]
 
 
-def on_signal(signum, frame):
-    raise SystemExit(128 + signum)
-
-
 def main(argv):
     global B
     for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(s, on_signal)
+        signal.signal(s, P.std.on_signal)
     print(f"1..{len(TESTS)}", flush=True)
     B = Broker("--rabbitmq" in argv)
-    failed = 0
     try:
         try:
             print(f"# {B.start()}", flush=True)
-            start_error = None
         except Exception as e:
-            start_error = e
-        for n, (name, fn) in enumerate(TESTS, 1):
-            if start_error is not None or (failed and fn is not t_clean_stop):
-                why = f"not started: {start_error}" if start_error else "an earlier step failed"
-                print(f"not ok {n} - {name}\n# {why}", flush=True)
-                failed += 1
-                continue
-            try:
-                fn()
-                print(f"ok {n} - {name}", flush=True)
-            except Exception as e:
-                failed += 1
-                print(f"not ok {n} - {name}")
-                for line in traceback.format_exception(e)[-6:]:
-                    for sub in line.rstrip().splitlines():
-                        print(f"# {sub}")
-                sys.stdout.flush()
-        if failed and B.server is not None:
-            print("# server log tail:")
-            for line in B.server.tail():
-                print(f"#   {line}")
+            ssq_tap.fail_all([name for name, _ in TESTS], f"not started: {e}")
+            return 1
+        # Each step needs the one before; the server's stop is tried anyway.
+        failed = ssq_tap.run(TESTS, B.server, chained=True, always=(t_clean_stop,))
     finally:
         P.close_all()
         B.finish()

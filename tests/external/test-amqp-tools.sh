@@ -5,29 +5,16 @@
 # amqp-publish, amqp-get, amqp-consume (--count, --prefetch-count, a
 # fanout binding), amqp-delete-queue (--if-empty). TAP on stdout.
 #
-# The server comes from $SSQ_SERVER_BIN (default: build/server/
-# supersoniq-server in this source tree), with [amqp] listen=127.0.0.1:0;
-# accounts are registered with curl. With --rabbitmq it starts a throwaway
+# The server is tap-server.sh's, with [amqp] listen=127.0.0.1:0; accounts
+# are registered with curl. With --rabbitmq it starts a throwaway
 # RabbitMQ (rabbitmq.py next to this file) instead, and with
 # SSQ_AMQP_URL=amqp://user:pass@host:port it uses that broker: how the
 # test itself was checked. Every client call is bounded by timeout(1).
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-server_bin=${SSQ_SERVER_BIN:-$here/../../build/server/supersoniq-server}
-plan=12
-
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-  n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
-  shift
-  local line
-  for line in "$@"; do printf '%s\n' "$line" | sed 's/^/# /'; done
-}
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
+# shellcheck source-path=SCRIPTDIR source=tap-server.sh
+. "$here/tap-server.sh"
 
 for tool in amqp-declare-queue amqp-publish amqp-get amqp-consume amqp-delete-queue; do
   if ! command -v "$tool" >/dev/null; then
@@ -35,42 +22,12 @@ for tool in amqp-declare-queue amqp-publish amqp-get amqp-consume amqp-delete-qu
     exit 0
   fi
 done
-echo "1..$plan"
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ssq-ext-amqp-tools-XXXXXX")
-server_pid=
+tap_plan 12
+tap_tmp ssq-ext-amqp-tools
 rabbit_dir=
-stop_server() {
-  local watchdog
-  stop_status=
-  [ -n "$server_pid" ] || return
-  kill -TERM "$server_pid" 2>/dev/null
-  ( sleep 10; kill -KILL "$server_pid" 2>/dev/null ) &
-  watchdog=$!
-  wait "$server_pid" 2>/dev/null
-  stop_status=$?
-  kill "$watchdog" 2>/dev/null
-  wait "$watchdog" 2>/dev/null
-  server_pid=
-}
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM HUP
-  stop_server
+# shellcheck disable=SC2317 # called by tap-server.sh's EXIT trap
+cleanup_hook() {
   [ -n "$rabbit_dir" ] && python3 "$here/rabbitmq.py" stop "$rabbit_dir" >/dev/null 2>&1
-  rm -rf "$tmp"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-
-bail() {
-  echo "Bail out! $1"
-  [ -f "$tmp/server.err" ] && sed 's/^/# server: /' "$tmp/server.err" | tail -20
-  exit 1
 }
 
 supersoniq=true
@@ -85,8 +42,7 @@ if [ -n "${SSQ_AMQP_URL:-}" ]; then
   diag "RabbitMQ at $amqp_url"
 else
   command -v curl >/dev/null || bail "curl not found"
-  [ -x "$server_bin" ] || bail "no server binary at $server_bin"
-  cat > "$tmp/server.conf" <<EOF
+  start_server --amqp <<EOF
 [security]
 pwhash_opslimit=1
 pwhash_memlimit=8192
@@ -95,22 +51,6 @@ registrations_per_hour=0
 [amqp]
 listen=127.0.0.1:0
 EOF
-  mkdir "$tmp/data"
-  # shellcheck disable=SC2086 # the wrapper is a command line
-  ${SSQ_SERVER_WRAPPER:-} "$server_bin" --listen 127.0.0.1:0 --data-dir "$tmp/data" \
-    --config "$tmp/server.conf" >"$tmp/server.out" 2>"$tmp/server.err" </dev/null &
-  server_pid=$!
-  url='' amqp=''
-  for _ in $(seq 1 300); do   # 30 s
-    url=$(sed -n 's|.*listening on https\{0,1\}://\([^[:space:]]*\).*|http://\1|p' "$tmp/server.out" | head -n1)
-    amqp=$(sed -n 's|.*amqp listening on amqp://\([^[:space:]]*\).*|\1|p' "$tmp/server.out" | head -n1)
-    [ -n "$url" ] && [ -n "$amqp" ] && break
-    kill -0 "$server_pid" 2>/dev/null || bail "server exited before listening"
-    sleep 0.1
-  done
-  [ -n "$url" ] || bail "no 'listening on' line within 30 s"
-  [ -n "$amqp" ] || bail "no 'amqp listening on' line within 30 s"
-  url=${url%/}
   password="correct horse amqp tools"
   reg=$(curl --silent --show-error --max-time 30 -H 'Content-Type: application/json' \
     -d "{\"username\":\"toolsuser\",\"password\":\"$password\"}" "$url/api/v1/register")
@@ -261,8 +201,4 @@ else
   skip "server exits 0 on SIGTERM" "SupersoniQ only"
 fi
 
-if [ $failed -gt 0 ] && [ -f "$tmp/server.err" ]; then
-  diag "server log tail:"
-  tail -n 20 "$tmp/server.err" | sed 's/^/#   /'
-fi
-[ $failed -eq 0 ]
+tap_end

@@ -8,139 +8,21 @@
 // without the module:
 //   npm install --prefix tests/external/node amqplib@0.10 --no-audit --no-fund
 //
-// The server comes from $SSQ_SERVER_BIN (default: build/server/
-// supersoniq-server in this source tree), with [amqp] listen=127.0.0.1:0.
-// With SSQ_AMQP_URL=amqp://guest:guest@127.0.0.1:PORT it runs against that
+// The server is node-harness.js's, with [amqp] listen=127.0.0.1:0. With
+// SSQ_AMQP_URL=amqp://guest:guest@127.0.0.1:PORT it runs against that
 // broker instead (a RabbitMQ: how the test was checked). Every wait has a
-// deadline, and the server is killed on any exit.
+// deadline.
 'use strict';
 
-const path = require('path');
-const fs = require('fs');
-const os = require('os');
-const { spawn } = require('child_process');
+const H = require('./node-harness');
+const { WAIT, Fail, check } = H;
 
-let amqp;
-try {
-  amqp = require(path.join(__dirname, 'node', 'node_modules', 'amqplib'));
-} catch (e) {
-  console.log('1..0 # SKIP npm package amqplib not installed ' +
-              '(npm install --prefix tests/external/node amqplib@0.10 --no-audit --no-fund)');
-  process.exit(0);
-}
-if (typeof fetch !== 'function') {
-  console.log(`1..0 # SKIP no global fetch in Node ${process.version} (needs Node 18+)`);
-  process.exit(0);
-}
+const amqp = H.requireNpm('amqplib', 'amqplib@0.10');
 
-const SERVER_BIN = process.env.SSQ_SERVER_BIN ||
-  path.join(__dirname, '..', '..', 'build', 'server', 'supersoniq-server');
 const EXTERNAL_URL = process.env.SSQ_AMQP_URL || '';
-const WAIT = 15000;          // any single wait
-const START_WAIT = 30000;    // the "listening on" lines
-const OVERALL = 100000;      // the whole run (meson's timeout is 120 s)
 const N = 500;               // messages of the round trip
 
-// ---------------------------------------------------------------------------
-// The server process, stopped on any exit
-
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ssq-ext-amqplib-'));
-let server = null;
-let serverExit = null;
-const serverLog = [];
-
-function killServer() {
-  if (server && serverExit === null) {
-    try { server.kill('SIGKILL'); } catch (e) { /* gone */ }
-  }
-  try { fs.rmSync(tmp, { recursive: true, force: true }); } catch (e) { /* best effort */ }
-}
-process.on('exit', killServer);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => { console.log(`# interrupted by ${sig}`); process.exit(1); });
-}
-process.on('uncaughtException', (e) => {
-  console.log(`Bail out! uncaught: ${e && e.stack ? e.stack.split('\n')[0] : e}`);
-  process.exit(1);
-});
-process.on('unhandledRejection', (e) => {
-  console.log(`Bail out! unhandled rejection: ${e && e.stack ? e.stack.split('\n')[0] : e}`);
-  process.exit(1);
-});
-setTimeout(() => {
-  console.log(`Bail out! the whole run took over ${OVERALL / 1000} s`);
-  process.exit(1);
-}, OVERALL).unref();
-
-// Resolves with { http, amqp } once both "listening on" lines are printed.
-function startServer() {
-  const conf = path.join(tmp, 'server.conf');
-  fs.writeFileSync(conf, [
-    '[security]', 'pwhash_opslimit=1', 'pwhash_memlimit=8192',
-    '[limits]', 'messages_per_minute=0', 'registrations_per_hour=0',
-    '[amqp]', 'listen=127.0.0.1:0', '',
-  ].join('\n'));
-  fs.mkdirSync(path.join(tmp, 'data'));
-  const wrapper = (process.env.SSQ_SERVER_WRAPPER || '').split(/\s+/).filter(Boolean);
-  const argv = [...wrapper, SERVER_BIN, '--listen', '127.0.0.1:0',
-                '--data-dir', path.join(tmp, 'data'), '--config', conf];
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const found = {};
-    const timer = setTimeout(() => finish(new Error('no "listening on" lines within 30 s')), START_WAIT);
-    function finish(err, urls) {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      err ? reject(err) : resolve(urls);
-    }
-    server = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    server.on('error', (e) => finish(e));
-    server.on('exit', (code, sig) => {
-      serverExit = sig ? `signal ${sig}` : code;
-      finish(new Error(`server exited (${serverExit}) before listening`));
-    });
-    for (const [name, stream] of [['stdout', server.stdout], ['stderr', server.stderr]]) {
-      let rest = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk) => {
-        rest += chunk;
-        let i;
-        while ((i = rest.indexOf('\n')) >= 0) {
-          const line = rest.slice(0, i);
-          rest = rest.slice(i + 1);
-          serverLog.push(`${name}: ${line}`);
-          let m = /amqp listening on amqp:\/\/(\S+)/.exec(line);
-          if (m) {
-            found.amqp = m[1].replace(/\/$/, '');
-          } else if ((m = /listening on https?:\/\/(\S+)/.exec(line))) {
-            found.http = 'http://' + m[1].replace(/\/$/, '');
-          }
-          if (found.http && found.amqp) finish(null, found);
-        }
-      });
-    }
-  });
-}
-
-function stopServer(timeoutMs = 10000) {
-  return new Promise((resolve) => {
-    if (server === null || serverExit !== null) return resolve(serverExit);
-    const t = setTimeout(() => { server.kill('SIGKILL'); }, timeoutMs);
-    server.once('exit', (code, sig) => {
-      clearTimeout(t);
-      serverExit = sig ? `signal ${sig}` : code;
-      resolve(serverExit);
-    });
-    server.kill('SIGTERM');
-  });
-}
-
-// ---------------------------------------------------------------------------
-// Helpers
-
-class Fail extends Error {}
-function check(cond, what) { if (!cond) throw new Fail(what); }
+H.guard('ssq-ext-amqplib-');
 
 function deadline(promise, what, ms = WAIT) {
   let t;
@@ -148,18 +30,6 @@ function deadline(promise, what, ms = WAIT) {
     promise,
     new Promise((_, reject) => { t = setTimeout(() => reject(new Fail(`${what}: no answer within ${ms / 1000} s`)), ms); }),
   ]).finally(() => clearTimeout(t));
-}
-
-async function register(base, username, password) {
-  const res = await fetch(base + '/api/v1/register', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-    signal: AbortSignal.timeout(WAIT),
-  });
-  const json = await res.json();
-  check(res.status === 201, `register ${username}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
 }
 
 const S = {};
@@ -261,57 +131,24 @@ const TESTS = [
 
   ['server exits 0 on SIGTERM', async () => {
     if (!supersoniq) return 'SKIP not SupersoniQ';
-    const status = await stopServer();
+    const status = await H.stopServer();
     check(status === 0, `exit status ${status}`);
     return null;
   }],
 ];
 
-async function main() {
-  console.log(`1..${TESTS.length}`);
-  let failed = 0;
-  let startError = null;
-  try {
-    if (supersoniq) {
-      const urls = await startServer();
-      const password = 'correct horse amqplib';
-      await register(urls.http, 'nodebot', password);
-      S.url = `amqp://nodebot:${encodeURIComponent(password)}@${urls.amqp}`;
-      console.log(`# server at ${urls.http}, AMQP on ${urls.amqp}`);
-    } else {
-      S.url = EXTERNAL_URL;
-      console.log(`# broker at ${EXTERNAL_URL}`);
-    }
-  } catch (e) {
-    startError = e;
+H.run(TESTS, async () => {
+  if (supersoniq) {
+    const urls = await H.startServer(['[amqp]', 'listen=127.0.0.1:0'], { amqp: true });
+    const password = 'correct horse amqplib';
+    const r = await H.api(urls.http, 'POST', '/api/v1/register', { username: 'nodebot', password });
+    check(r.status === 201, `register nodebot: ${r.status} ${r.text}`);
+    S.url = `amqp://nodebot:${encodeURIComponent(password)}@${urls.amqp}`;
+    console.log(`# server at ${urls.http}, AMQP on ${urls.amqp}`);
+  } else {
+    S.url = EXTERNAL_URL;
+    console.log(`# broker at ${EXTERNAL_URL}`);
   }
-  let n = 0;
-  for (const [name, fn] of TESTS) {
-    n++;
-    if (startError) {
-      console.log(`not ok ${n} - ${name}\n# not started: ${startError.message}`);
-      failed++;
-      continue;
-    }
-    const t0 = Date.now();
-    try {
-      const skip = await fn();
-      console.log(`ok ${n} - ${name}${typeof skip === 'string' ? ` # ${skip}` : ''}`);
-    } catch (e) {
-      failed++;
-      console.log(`not ok ${n} - ${name}`);
-      for (const line of String(e && e.stack || e).split('\n').slice(0, 4)) console.log(`# ${line}`);
-      if (serverExit !== null) console.log(`# server is gone (${serverExit})`);
-      console.log(`# (${((Date.now() - t0) / 1000).toFixed(2)} s)`);
-    }
-  }
-  if (failed && serverLog.length) {
-    console.log('# server log tail:');
-    for (const l of serverLog.slice(-15)) console.log(`#   ${l}`);
-  }
+}, async () => {
   if (S.conn) { try { await S.conn.close(); } catch (e) { /* closed already */ } }
-  await stopServer();
-  process.exit(failed ? 1 : 0);
-}
-
-main();
+});

@@ -5,70 +5,21 @@
 # Prometheus text, media up and down (ranges, resume, a refused upload
 # whose body curl never sends), and a short load run. TAP on stdout.
 #
-# The server comes from $SSQ_SERVER_BIN (default: build/server/
-# supersoniq-server in this source tree). Every curl call has --max-time; the
-# server is stopped on any exit.
+# The server is tap-server.sh's, stopped on any exit. Every curl call has
+# --max-time.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
-server_bin=${SSQ_SERVER_BIN:-$here/../../build/server/supersoniq-server}
+# shellcheck source-path=SCRIPTDIR source=tap-server.sh
+. "$here/tap-server.sh"
 max_body=65536
 media_max=16777216
-plan=12
 
-echo "1..$plan"
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-  n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
-  shift
-  local line
-  for line in "$@"; do printf '%s\n' "$line" | sed 's/^/# /'; done
-}
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ssq-ext-curl-XXXXXX")
-server_pid=
-# SIGTERM, SIGKILL after 10 s; sets stop_status to the exit status. (A
-# watchdog, since kill -0 succeeds on a zombie.)
-stop_server() {
-  local watchdog
-  stop_status=
-  [ -n "$server_pid" ] || return
-  kill -TERM "$server_pid" 2>/dev/null
-  ( sleep 10; kill -KILL "$server_pid" 2>/dev/null ) &
-  watchdog=$!
-  wait "$server_pid" 2>/dev/null
-  stop_status=$?
-  kill "$watchdog" 2>/dev/null
-  wait "$watchdog" 2>/dev/null
-  server_pid=
-}
-# shellcheck disable=SC2317 # called by the EXIT trap
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM HUP
-  stop_server
-  rm -rf "$tmp"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-
-bail() {
-  echo "Bail out! $1"
-  [ -f "$tmp/server.err" ] && sed 's/^/# server: /' "$tmp/server.err" | tail -20
-  exit 1
-}
-
+tap_plan 12
+tap_tmp ssq-ext-curl
 command -v curl >/dev/null || bail "curl not found"
-[ -x "$server_bin" ] || bail "no server binary at $server_bin"
-
-cat > "$tmp/server.conf" <<EOF
+# shellcheck disable=SC2119 # no --amqp: the chat's listener only
+start_server <<EOF
 [security]
 pwhash_opslimit=1
 pwhash_memlimit=8192
@@ -80,22 +31,6 @@ max_body_size=$max_body
 max_size=$media_max
 uploads_per_minute=0
 EOF
-mkdir "$tmp/data"
-# shellcheck disable=SC2086 # the wrapper is a command line
-${SSQ_SERVER_WRAPPER:-} "$server_bin" --listen 127.0.0.1:0 --data-dir "$tmp/data" \
-  --config "$tmp/server.conf" >"$tmp/server.out" 2>"$tmp/server.err" </dev/null &
-server_pid=$!
-
-url=
-for _ in $(seq 1 300); do   # 30 s
-  # https:// with TLS on; this machine may still use http://.
-  url=$(sed -n 's|.*listening on https\{0,1\}://\([^[:space:]]*\).*|http://\1|p' "$tmp/server.out" "$tmp/server.err" | head -n1)
-  [ -n "$url" ] && break
-  kill -0 "$server_pid" 2>/dev/null || bail "server exited before listening"
-  sleep 0.1
-done
-[ -n "$url" ] || bail "no 'listening on' line within 30 s"
-url=${url%/}
 diag "server at $url"
 
 c() { curl --silent --show-error --max-time 30 "$@"; }
@@ -284,13 +219,4 @@ else
   not_ok "server still serving after the load" "healthz: $code"
 fi
 
-if [ $n -ne $plan ]; then
-  echo "# ran $n tests, planned $plan"
-  failed=$((failed + 1))
-fi
-if [ $failed -ne 0 ]; then
-  diag "server log tail:"
-  tail -20 "$tmp/server.err" | sed 's/^/#   /'
-  exit 1
-fi
-exit 0
+tap_end

@@ -6,143 +6,20 @@
 // handshake. TAP on stdout. Skipped (1..0 # SKIP) without the ws module:
 //   npm install --prefix tests/external/node ws@8 --no-audit --no-fund
 //
-// The server comes from $SSQ_SERVER_BIN (default: build/server/
-// supersoniq-server in this source tree). Every wait has a deadline, and the
-// server is killed on any exit.
+// The server is node-harness.js's. Every wait has a deadline.
 'use strict';
 
-const path = require('path');
-const fs = require('fs');
-const os = require('os');
-const { spawn } = require('child_process');
+const H = require('./node-harness');
+const { WAIT, Fail, check } = H;
 
-let WebSocket;
-try {
-  WebSocket = require(path.join(__dirname, 'node', 'node_modules', 'ws'));
-} catch (e) {
-  console.log('1..0 # SKIP npm package ws not installed ' +
-              '(npm install --prefix tests/external/node ws@8 --no-audit --no-fund)');
-  process.exit(0);
-}
-if (typeof fetch !== 'function') {
-  console.log(`1..0 # SKIP no global fetch in Node ${process.version} (needs Node 18+)`);
-  process.exit(0);
-}
+const WebSocket = H.requireNpm('ws', 'ws@8');
 
-const SERVER_BIN = process.env.SSQ_SERVER_BIN ||
-  path.join(__dirname, '..', '..', 'build', 'server', 'supersoniq-server');
-const WAIT = 15000;          // any single wait
-const START_WAIT = 30000;    // the "listening on" line
-const OVERALL = 100000;      // the whole run (meson's timeout is 120 s)
-
-// ---------------------------------------------------------------------------
-// The server process, stopped on any exit
-
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ssq-ext-node-'));
-let server = null;
-let serverExit = null;
-const serverLog = [];
-
-function killServer() {
-  if (server && serverExit === null) {
-    try { server.kill('SIGKILL'); } catch (e) { /* gone */ }
-  }
-  try { fs.rmSync(tmp, { recursive: true, force: true }); } catch (e) { /* best effort */ }
-}
-process.on('exit', killServer);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => { console.log(`# interrupted by ${sig}`); process.exit(1); });
-}
-process.on('uncaughtException', (e) => {
-  console.log(`Bail out! uncaught: ${e && e.stack ? e.stack.split('\n')[0] : e}`);
-  process.exit(1);
-});
-process.on('unhandledRejection', (e) => {
-  console.log(`Bail out! unhandled rejection: ${e && e.stack ? e.stack.split('\n')[0] : e}`);
-  process.exit(1);
-});
-setTimeout(() => {
-  console.log(`Bail out! the whole run took over ${OVERALL / 1000} s`);
-  process.exit(1);
-}, OVERALL).unref();
-
-function startServer() {
-  const conf = path.join(tmp, 'server.conf');
-  fs.writeFileSync(conf, [
-    '[security]', 'pwhash_opslimit=1', 'pwhash_memlimit=8192',
-    '[limits]', 'messages_per_minute=0', 'registrations_per_hour=0', '',
-  ].join('\n'));
-  fs.mkdirSync(path.join(tmp, 'data'));
-  const wrapper = (process.env.SSQ_SERVER_WRAPPER || '').split(/\s+/).filter(Boolean);
-  const argv = [...wrapper, SERVER_BIN, '--listen', '127.0.0.1:0',
-                '--data-dir', path.join(tmp, 'data'), '--config', conf];
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const timer = setTimeout(() => finish(new Error('no "listening on" line within 30 s')), START_WAIT);
-    function finish(err, url) {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      err ? reject(err) : resolve(url);
-    }
-    server = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    server.on('error', (e) => finish(e));
-    server.on('exit', (code, sig) => {
-      serverExit = sig ? `signal ${sig}` : code;
-      finish(new Error(`server exited (${serverExit}) before listening`));
-    });
-    for (const [name, stream] of [['stdout', server.stdout], ['stderr', server.stderr]]) {
-      let rest = '';
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk) => {
-        rest += chunk;
-        let i;
-        while ((i = rest.indexOf('\n')) >= 0) {
-          const line = rest.slice(0, i);
-          rest = rest.slice(i + 1);
-          serverLog.push(`${name}: ${line}`);
-          // https:// with TLS on; this machine may still use http://.
-          const m = /listening on https?:\/\/(\S+)/.exec(line);
-          if (m) finish(null, 'http://' + m[1].replace(/\/$/, ''));
-        }
-      });
-    }
-  });
-}
-
-function stopServer(timeoutMs = 10000) {
-  return new Promise((resolve) => {
-    if (serverExit !== null) return resolve(serverExit);
-    const t = setTimeout(() => { server.kill('SIGKILL'); }, timeoutMs);
-    server.once('exit', (code, sig) => {
-      clearTimeout(t);
-      resolve(sig ? `signal ${sig}` : code);
-    });
-    server.kill('SIGTERM');
-  });
-}
-
-// ---------------------------------------------------------------------------
-// Helpers
-
-class Fail extends Error {}
-function check(cond, what) { if (!cond) throw new Fail(what); }
+H.guard('ssq-ext-node-');
 
 let base;
 
-async function api(method, route, body, token) {
-  const headers = {};
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch(base + route, {
-    method, headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(WAIT),
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = text ? JSON.parse(text) : null; } catch (e) { /* not JSON */ }
-  return { status: res.status, json, text };
+function api(method, route, body, token) {
+  return H.api(base, method, route, body, token);
 }
 
 // A WebSocket client with a queue of received JSON frames, each stamped
@@ -409,50 +286,16 @@ const TESTS = [
   }],
 
   ['server exits 0 on SIGTERM, closing alice with 1001', async () => {
-    const status = await stopServer();
+    const status = await H.stopServer();
     check(status === 0, `exit status ${status}`);
     await S.wa.waitFor(() => S.wa.closed || undefined, 'close of alice');
     check(S.wa.closed.code === 1001, `alice closed with ${S.wa.closed.code}`);
   }],
 ];
 
-async function main() {
-  console.log(`1..${TESTS.length}`);
-  let failed = 0;
-  let startError = null;
-  try {
-    base = await startServer();
-    console.log(`# server at ${base}`);
-  } catch (e) {
-    startError = e;
-  }
-  let n = 0;
-  for (const [name, fn] of TESTS) {
-    n++;
-    if (startError) {
-      console.log(`not ok ${n} - ${name}\n# server did not start: ${startError.message}`);
-      failed++;
-      continue;
-    }
-    const t0 = Date.now();
-    try {
-      await fn();
-      console.log(`ok ${n} - ${name}`);
-    } catch (e) {
-      failed++;
-      console.log(`not ok ${n} - ${name}`);
-      for (const line of String(e && e.stack || e).split('\n').slice(0, 4)) console.log(`# ${line}`);
-      if (serverExit !== null) console.log(`# server is gone (${serverExit})`);
-      console.log(`# (${((Date.now() - t0) / 1000).toFixed(2)} s)`);
-    }
-  }
+H.run(TESTS, async () => {
+  base = (await H.startServer()).http;
+  console.log(`# server at ${base}`);
+}, async () => {
   for (const c of clients) c.ws.terminate();
-  if (failed) {
-    console.log('# server log tail:');
-    for (const l of serverLog.slice(-15)) console.log(`#   ${l}`);
-  }
-  await stopServer();
-  process.exit(failed ? 1 : 0);
-}
-
-main();
+});

@@ -27,9 +27,10 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import ssq_tap  # noqa: E402
 SERVER_BIN = os.environ.get("SSQ_SERVER_BIN") or os.path.join(
     HERE, "..", "..", "build", "server", "supersoniq-server")
 MAX_BODY = 65536
@@ -100,6 +101,12 @@ class Server:
         stream.close()
 
     def start(self):
+        # Also a start again after stop(): nothing learnt from the last run.
+        with self.log_lock:
+            self.log.clear()
+        self.url = self.amqp_listen = None
+        self.url_found.clear()
+        self.amqp_found.clear()
         argv = shlex.split(os.environ.get("SSQ_SERVER_WRAPPER", ""))
         argv += [SERVER_BIN, "--listen", "127.0.0.1:0", "--data-dir",
                  os.path.join(self.dir, "data"), "--config", self.conf]
@@ -124,7 +131,9 @@ class Server:
             raise Fail(f"unparsable URL {self.url!r}")
         self.host, self.port = m.group(1), int(m.group(2))
         # Printed right after the chat's line, when [amqp] listen is set.
-        if "[amqp]\nlisten=127.0.0.1:0" in open(self.conf).read():
+        with open(self.conf) as f:
+            amqp = "[amqp]\nlisten=127.0.0.1:0" in f.read()
+        if amqp:
             if not self.amqp_found.wait(START_TIMEOUT):
                 raise Fail("no 'amqp listening on' line")
             self.amqp_host, port = self.amqp_listen.rsplit(":", 1)
@@ -423,11 +432,14 @@ class WS:
 S = {}  # shared state: server, users, conversation, sockets
 
 
-def http_json(method, path, body=None, token=None, conn=None):
+def http_json(method, path, body=None, token=None, conn=None, server=None):
+    """A JSON request on @conn, or on a connection of its own to @server
+    (default: S["server"]); returns (status, the JSON answer, or its bytes
+    when it is not JSON)."""
     own = conn is None
     if own:
-        conn = http.client.HTTPConnection(S["server"].host, S["server"].port,
-                                          timeout=IO_TIMEOUT)
+        server = server or S["server"]
+        conn = http.client.HTTPConnection(server.host, server.port, timeout=IO_TIMEOUT)
     try:
         headers = {}
         if body is not None:
@@ -441,7 +453,7 @@ def http_json(method, path, body=None, token=None, conn=None):
         try:
             obj = json.loads(data) if data else None
         except ValueError:
-            obj = None
+            obj = data
         return resp.status, obj
     finally:
         if own:
@@ -1082,40 +1094,13 @@ def main():
     print(f"1..{len(TESTS)}", flush=True)
     server = Server()
     S["server"] = server
-    failed = 0
     try:
-        start_error = None
         try:
             print(f"# server at {server.start()}", flush=True)
         except Exception as e:
-            start_error = e
-        for n, (name, fn, *todo) in enumerate(TESTS, 1):
-            # A "# TODO" test documents a known server bug: its failure is
-            # reported but does not fail the run; once it passes, meson
-            # reports an unexpected pass, and the TODO should go.
-            directive = f" # TODO {todo[0]}" if todo else ""
-            if start_error is not None:
-                print(f"not ok {n} - {name}\n# server did not start: {start_error}", flush=True)
-                failed += 1
-                continue
-            t0 = time.monotonic()
-            try:
-                fn()
-                print(f"ok {n} - {name}{directive}", flush=True)
-            except Exception as e:
-                if not todo:
-                    failed += 1
-                print(f"not ok {n} - {name}{directive}")
-                for line in traceback.format_exception(e)[-6:]:
-                    for sub in line.rstrip().splitlines():
-                        print(f"# {sub}")
-                if not server.alive():
-                    print(f"# server is gone (status {server.proc.returncode})")
-                print(f"# ({time.monotonic() - t0:.2f} s)", flush=True)
-        if failed:
-            print("# server log tail:")
-            for line in server.tail():
-                print(f"#   {line}")
+            ssq_tap.fail_all([name for name, *_ in TESTS], f"server did not start: {e}")
+            return 1
+        failed = ssq_tap.run(TESTS, server)
     finally:
         server.cleanup()
     sys.stdout.flush()

@@ -176,21 +176,13 @@ def tls_connect(server, ctx=None, session=None, host=None):
 
 
 def https(server, method, path, body=None, token=None, conn=None):
+    """test-stdlib's JSON request, over TLS."""
     own = conn is None
     if own:
         conn = http.client.HTTPSConnection(server.host, server.port, timeout=IO_TIMEOUT,
                                            context=insecure_context())
     try:
-        headers = {}
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-            body = json.dumps(body)
-        if token:
-            headers["Authorization"] = "Bearer " + token
-        conn.request(method, path, body=body, headers=headers)
-        resp = conn.getresponse()
-        data = resp.read()
-        return resp.status, (json.loads(data) if data else None)
+        return std.http_json(method, path, body, token, conn)
     finally:
         if own:
             conn.close()
