@@ -195,6 +195,30 @@ ssq_broker_check_body_size (SsqBroker  *broker,
   return TRUE;
 }
 
+gboolean
+ssq_broker_memory_reserve (SsqBroker  *broker,
+                           guint64     bytes,
+                           GError    **error)
+{
+  if (broker->memory + bytes > broker->limits.max_memory)
+    {
+      ssq_broker_set_error (error, SSQ_BROKER_ERROR_RESOURCE_ERROR,
+                            MEMORY_FULL_TEXT " (%" G_GUINT64_FORMAT " bytes held, max_memory %"
+                            G_GUINT64_FORMAT ")", broker->memory, broker->limits.max_memory);
+      return FALSE;
+    }
+  broker->memory += bytes;
+  return TRUE;
+}
+
+void
+ssq_broker_memory_unreserve (SsqBroker *broker,
+                             guint64    bytes)
+{
+  g_assert (broker->memory >= bytes);
+  broker->memory -= bytes;
+}
+
 void
 ssq_broker_memory_hold (SsqBroker        *broker,
                         SsqBrokerMessage *message)
