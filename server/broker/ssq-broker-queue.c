@@ -792,6 +792,7 @@ ssq_broker_queue_push (SsqBrokerQueue   *q,
   SsqBrokerEntry *e;
   gint64 ttl = q->args.message_ttl_ms;
   gint64 now_s = now / G_USEC_PER_SEC;
+  gboolean has_ttl;
 
   if (q->args.max_length >= 0 && q->args.overflow == SSQ_BROKER_OVERFLOW_REJECT_PUBLISH &&
       q->ready >= (guint64) q->args.max_length)
@@ -819,6 +820,9 @@ ssq_broker_queue_push (SsqBrokerQueue   *q,
       e->stored = TRUE;
       ssq_broker_journal_entry (broker, q, e);
     }
+  /* Read before drop-head: with x-max-length 0 the entry just pushed is
+   * the head that goes (and is freed). */
+  has_ttl = e->expires_at != 0;
   /* drop-head: the oldest make room, dead-lettered "maxlen". */
   while (q->args.max_length >= 0 && q->ready > (guint64) q->args.max_length)
     {
@@ -827,7 +831,7 @@ ssq_broker_queue_push (SsqBrokerQueue   *q,
       q->n_dropped++;
       ssq_broker_entry_dead_letter (broker, q, head, "maxlen");
     }
-  if (e->expires_at != 0)
+  if (has_ttl)
     ssq_broker_queue_arm_ttl (q);
   ssq_broker_queue_dirty (broker, q);
   return TRUE;

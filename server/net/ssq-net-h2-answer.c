@@ -276,7 +276,6 @@ ssq_net_h2_resume_body (SsqNetRequest *request)
   ssq_net_loop_defer (stream->h2->conn->server->loop, &stream->h2->conn->flush);
 }
 
-
 /* ssq_net_request_require_http1 (): the stream is reset with
  * HTTP_1_1_REQUIRED (nothing else is sent on it). Frees @request. */
 void
