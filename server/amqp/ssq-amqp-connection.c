@@ -254,6 +254,11 @@ ssq_amqp_connection_drained (SsqAmqpConnection *conn)
   while (g_hash_table_iter_next (&iter, NULL, &channel))
     ssq_amqp_channel_writable (channel, TRUE);
   ssq_amqp_connection_flush (conn);
+  if (conn->output_paused && conn->net != NULL)
+    {
+      conn->output_paused = FALSE;
+      ssq_net_conn_pause_reading (conn->net, FALSE);
+    }
 }
 
 /* ---- The handshake ---------------------------------------------------- */
@@ -695,6 +700,16 @@ ssq_amqp_connection_feed (SsqAmqpConnection *conn,
         }
       if (frame.type != 0)
         handle_frame (conn, &frame);
+      /* Answers a peer does not read (basic.get-ok with its content,
+       * returns, confirms) stay within the send queue's bound: what it
+       * sent after waits unread in its socket until they drain. */
+      if (conn->state == SSQ_AMQP_STATE_OPENED && ssq_amqp_connection_is_backed_up (conn))
+        {
+          conn->output_paused = TRUE;
+          ssq_net_conn_pause_reading (conn->net, TRUE);
+          ssq_net_raw_notify_drained (conn->net);
+          break;
+        }
     }
   if (conn->state == SSQ_AMQP_STATE_CLOSED)
     used = len;

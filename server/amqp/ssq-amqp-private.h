@@ -64,6 +64,7 @@ struct _SsqAmqpConnection {
   GByteArray         *out;          /* frames built, queued at the next flush */
   guint64             assembling;   /* bytes reserved by its channels' content being received */
   guint               confirm_idle; /* sends the confirms gathered this main-loop turn */
+  gboolean            output_paused; /* not read until what it has to read drains */
 };
 
 /* ssq-amqp-connection.c */
