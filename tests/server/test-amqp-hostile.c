@@ -4,6 +4,7 @@
  * and odd shapes of frames and logins; each bounded or refused while
  * others are still served. */
 #include "ssq-test-amqp.h"
+#include "ssq-test-media.h"
 
 #include <string.h>
 
@@ -134,6 +135,73 @@ test_pipelined_gets (Fixture       *f,
   g_assert_cmpuint (declare (publisher, "g", TRUE), ==, 0);
 }
 
+/* Properties of @fields tiny header fields (distinct 3-letter names, void
+ * values): the flags (headers only), then the table. */
+static GByteArray *
+tiny_fields_properties (guint fields)
+{
+  static const char letters[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  GByteArray *props = g_byte_array_new ();
+  guint32 len = fields * 5;
+  guint8 head[6] = { 0x20, 0, len >> 24, len >> 16, len >> 8, len };
+
+  g_byte_array_append (props, head, sizeof head);
+  for (guint i = 0; i < fields; i++)
+    {
+      guint8 field[5] = { 3, letters[i % 64], letters[(i / 64) % 64], letters[(i / 4096) % 64], 'V' };
+
+      g_byte_array_append (props, field, sizeof field);
+    }
+  return props;
+}
+
+/* Messages of empty bodies whose properties fill the frame (24,000 header
+ * fields each): what they hold counts in max_memory (4 MiB here), so the
+ * publisher is refused (506) long before the server's memory grows by
+ * what it sent. */
+static void
+test_properties_memory (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(SsqTestRaw) conn = open_with_channel (f);
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr(GByteArray) props = tiny_fields_properties (24000);
+  g_autoptr(GByteArray) header = g_byte_array_new ();
+  g_auto(SsqTestAmqpFrame) frame = { 0 };
+  gsize baseline = ssq_test_rss_baseline (f->server);
+  guint n = 100, sent = 0;
+  gsize growth;
+
+  g_byte_array_append (header, (const guint8 *) "\0\x3c\0\0\0\0\0\0\0\0\0\0", 12);
+  g_byte_array_append (header, props->data, props->len);
+  declare (conn, "p", FALSE);
+  for (sent = 0; sent < n && !conn->closed; sent++)
+    {
+      ssq_test_amqp_method_append (out, 1, ID (60, 40), "sSSbb", 0u, "", "p", FALSE, FALSE);
+      ssq_test_amqp_frame_append (out, 2, 1, header->data, header->len, 0xCE);
+      if (ssq_test_raw_send (conn, out->data, out->len, SSQ_TEST_RAW_WAIT_MS) < out->len)
+        break;
+      g_byte_array_set_size (out, 0);
+    }
+  /* In order on the channel: a declare answered means every publish before
+   * it was taken or refused. */
+  ssq_test_amqp_method_append (out, 1, ID (50, 10), "sSbbbbbF", 0u, "p", TRUE, FALSE,
+                               FALSE, FALSE, FALSE, NULL);
+  ssq_test_raw_send (conn, out->data, out->len, SSQ_TEST_RAW_WAIT_MS);
+  while (ssq_test_amqp_read (conn, SSQ_TEST_RAW_WAIT_MS, &frame))
+    if (frame.type == 1 && (frame.method == ID (50, 11) || frame.method == ID (10, 50)))
+      break;
+  growth = ssq_test_rss_growth_kb (f->server, baseline);
+  g_test_message ("%u messages of %u bytes of properties sent; server RSS grew %" G_GSIZE_FORMAT
+                  " KiB; answer %s %u %s", sent, props->len, growth,
+                  frame.method == ID (10, 50) ? "connection.close" : "declare-ok",
+                  frame.reply_code, frame.reply_text ? frame.reply_text : "");
+  g_assert_cmpuint (frame.method, ==, ID (10, 50));
+  g_assert_cmpuint (frame.reply_code, ==, 506);
+  if (!ssq_test_under_wrapper ())
+    g_assert_cmpuint (growth, <, 64 * 1024);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -142,5 +210,6 @@ main (int   argc,
 #define ADD(path, func, config) \
   g_test_add ("/server/amqp-hostile/" path, Fixture, config, fixture_setup, func, fixture_teardown)
   ADD ("pipelined-gets", test_pipelined_gets, NULL);
+  ADD ("properties-memory", test_properties_memory, "[broker]\nmax_memory=4194304\n");
   return g_test_run ();
 }
