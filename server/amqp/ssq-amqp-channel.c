@@ -15,6 +15,8 @@ struct _SsqAmqpChannel {
   SsqBrokerChannel  *broker;
   gboolean           confirm;       /* confirm.select seen */
   guint64            published;     /* publish sequence numbers given, for confirms */
+  guint64            ack_last;      /* confirms gathered: publishes up to this one taken, */
+  guint              ack_run;       /* the last this many of them not yet acknowledged */
   char              *last_queue;    /* "" in a queue method means this one */
 
   /* A basic.publish whose content is being assembled. */
@@ -26,6 +28,7 @@ struct _SsqAmqpChannel {
   GBytes            *properties;
   guint64            body_size;
   GByteArray        *body;
+  guint64            reserved;      /* of the broker's max_memory and the connection's bound */
 };
 
 typedef struct {
@@ -57,9 +60,22 @@ ssq_amqp_channel_new (SsqAmqpConnection *conn,
   return channel;
 }
 
+/* The bytes reserved for the content being received are given back (it
+ * is published, or dropped). */
+static void
+release_content (SsqAmqpChannel *channel)
+{
+  if (channel->reserved == 0)
+    return;
+  ssq_broker_memory_unreserve (channel->conn->server->server->broker, channel->reserved);
+  channel->conn->assembling -= channel->reserved;
+  channel->reserved = 0;
+}
+
 static void
 clear_content (SsqAmqpChannel *channel)
 {
+  release_content (channel);
   channel->publishing = FALSE;
   channel->have_header = FALSE;
   g_clear_pointer (&channel->exchange, g_free);
@@ -90,6 +106,8 @@ ssq_amqp_channel_fail (SsqAmqpChannel *channel,
 {
   if (channel->closing)
     return;
+  /* Publishes taken before the error are confirmed still. */
+  ssq_amqp_channel_send_confirms (channel);
   channel->closing = TRUE;
   clear_content (channel);
   /* Unacknowledged deliveries go back to their queues now, as RabbitMQ. */
@@ -214,6 +232,33 @@ cancelled_cb (SsqBrokerChannel *broker,
 
 /* ---- Publishing ------------------------------------------------------- */
 
+void
+ssq_amqp_channel_send_confirms (SsqAmqpChannel *channel)
+{
+  SsqAmqpConnection *conn = channel->conn;
+
+  if (channel->ack_run == 0)
+    return;
+  /* Every publish before the run was confirmed already (outcomes come in
+   * publish order, a nack sends the run before it): multiple=true says
+   * exactly the run. */
+  if (!channel->closing && conn->state == SSQ_AMQP_STATE_OPENED)
+    ssq_amqp_frame_write_method (conn->out, channel->number, SSQ_AMQP_BASIC_ACK,
+                                 channel->ack_last, channel->ack_run > 1);
+  channel->ack_run = 0;
+}
+
+/* Publishes taken in the same main-loop turn get one basic.ack with
+ * multiple=true, as RabbitMQ sends them: fewer frames to build and parse. */
+static void
+confirm_taken (SsqAmqpChannel *channel,
+               guint64         seq)
+{
+  channel->ack_last = seq;
+  if (channel->ack_run++ == 0)
+    ssq_amqp_connection_confirms_later (channel->conn);
+}
+
 static void
 publish_done_cb (SsqBrokerChannel        *broker,
                  SsqBrokerPublishOutcome  outcome,
@@ -235,19 +280,21 @@ publish_done_cb (SsqBrokerChannel        *broker,
                                    ssq_broker_message_get_exchange (message),
                                    ssq_broker_message_get_routing_key (message));
       write_content (channel, message);
+      /* Its ack, gathered, goes after the return (as the spec wants). */
       G_GNUC_FALLTHROUGH;
     case SSQ_BROKER_PUBLISH_ACK:
       if (publish->seq > 0)
-        ssq_amqp_frame_write_method (conn->out, channel->number, SSQ_AMQP_BASIC_ACK,
-                                     publish->seq, FALSE);
+        confirm_taken (channel, publish->seq);
       break;
     case SSQ_BROKER_PUBLISH_NACK:
+      ssq_amqp_channel_send_confirms (channel);
       if (publish->seq > 0)
         ssq_amqp_frame_write_method (conn->out, channel->number, SSQ_AMQP_BASIC_NACK,
                                      publish->seq, FALSE, FALSE);
       break;
     case SSQ_BROKER_PUBLISH_CHANNEL_ERROR:
     default:
+      ssq_amqp_channel_send_confirms (channel);
       ssq_amqp_connection_error (conn, channel->number, error, SSQ_AMQP_BASIC_PUBLISH);
       break;
     }
@@ -262,6 +309,8 @@ publish (SsqAmqpChannel *channel)
   g_autoptr (GBytes) body = NULL;
   Publish *p;
 
+  /* The broker counts the body from here on. */
+  release_content (channel);
   body = channel->body != NULL ? g_byte_array_free_to_bytes (g_steal_pointer (&channel->body))
                                : g_bytes_new (NULL, 0);
   message = ssq_broker_message_new (channel->exchange, channel->routing_key, channel->properties,
@@ -294,6 +343,39 @@ begin_publish (SsqAmqpChannel *channel,
   channel->exchange = g_strdup (method->args[1].str);
   channel->routing_key = g_strdup (method->args[2].str);
   channel->mandatory = method->args[3].u != 0;
+}
+
+/* Before a byte of a content that does not end with its header is kept
+ * (its properties and body): the contents a connection is receiving, over
+ * all its channels, hold at most two of the largest (max_message_size and
+ * a header of frame_max: a client may publish large messages on two
+ * channels at once), and every connection's count in the broker's
+ * max_memory, with the messages in queues. Past either, 506 closes the
+ * connection: what it was receiving is freed at once, where stopping to
+ * read it would keep that memory held for as long as the peer likes. */
+static gboolean
+reserve_content (SsqAmqpChannel *channel,
+                 guint64         bytes)
+{
+  SsqAmqpConnection *conn = channel->conn;
+  guint64 bound = 2 * (conn->server->server->config->broker_max_message_size + conn->frame_max);
+  g_autoptr (GError) error = NULL;
+
+  if (conn->assembling + bytes > bound)
+    {
+      fail (channel, SSQ_AMQP_BASIC_PUBLISH, SSQ_AMQP_REPLY_RESOURCE_ERROR,
+            "contents being received on this connection would exceed %" G_GUINT64_FORMAT
+            " bytes (two messages of max_message_size)", bound);
+      return FALSE;
+    }
+  if (!ssq_broker_memory_reserve (conn->server->server->broker, bytes, &error))
+    {
+      ssq_amqp_connection_error (conn, channel->number, error, SSQ_AMQP_BASIC_PUBLISH);
+      return FALSE;
+    }
+  channel->reserved = bytes;
+  conn->assembling += bytes;
+  return TRUE;
 }
 
 static gboolean
@@ -335,6 +417,9 @@ content_header (SsqAmqpChannel     *channel,
       ssq_amqp_connection_error (channel->conn, channel->number, error, SSQ_AMQP_BASIC_PUBLISH);
       return FALSE;
     }
+  if (channel->body_size > 0 &&
+      !reserve_content (channel, frame->size - reader.pos + channel->body_size))
+    return FALSE;
   channel->properties = g_bytes_new (frame->payload + reader.pos, frame->size - reader.pos);
   channel->have_header = TRUE;
   return TRUE;

@@ -50,6 +50,7 @@ drop_broker_state (SsqAmqpConnection *conn)
 void
 ssq_amqp_connection_free (SsqAmqpConnection *conn)
 {
+  g_clear_handle_id (&conn->confirm_idle, g_source_remove);
   if (conn->login != NULL)
     ssq_amqp_login_cancel (g_steal_pointer (&conn->login));
   drop_broker_state (conn);
@@ -74,6 +75,30 @@ ssq_amqp_connection_flush (SsqAmqpConnection *conn)
   g_byte_array_set_size (conn->out, 0);
   if (conn->net != NULL && ssq_net_raw_send (conn->net, bytes))
     conn->write_ms = ssq_net_now_ms ();
+}
+
+static gboolean
+confirms_cb (gpointer user_data)
+{
+  SsqAmqpConnection *conn = user_data;
+  GHashTableIter iter;
+  gpointer channel;
+
+  conn->confirm_idle = 0;
+  g_hash_table_iter_init (&iter, conn->channels);
+  while (g_hash_table_iter_next (&iter, NULL, &channel))
+    ssq_amqp_channel_send_confirms (channel);
+  ssq_amqp_connection_flush (conn);
+  return G_SOURCE_REMOVE;
+}
+
+/* The broker tells the outcomes of one turn one after the other from its
+ * idle source; an idle added meanwhile runs once they are all told. */
+void
+ssq_amqp_connection_confirms_later (SsqAmqpConnection *conn)
+{
+  if (conn->confirm_idle == 0)
+    conn->confirm_idle = g_idle_add_full (G_PRIORITY_DEFAULT, confirms_cb, conn, NULL);
 }
 
 gboolean
@@ -229,6 +254,11 @@ ssq_amqp_connection_drained (SsqAmqpConnection *conn)
   while (g_hash_table_iter_next (&iter, NULL, &channel))
     ssq_amqp_channel_writable (channel, TRUE);
   ssq_amqp_connection_flush (conn);
+  if (conn->output_paused && conn->net != NULL)
+    {
+      conn->output_paused = FALSE;
+      ssq_net_conn_pause_reading (conn->net, FALSE);
+    }
 }
 
 /* ---- The handshake ---------------------------------------------------- */
@@ -670,6 +700,16 @@ ssq_amqp_connection_feed (SsqAmqpConnection *conn,
         }
       if (frame.type != 0)
         handle_frame (conn, &frame);
+      /* Answers a peer does not read (basic.get-ok with its content,
+       * returns, confirms) stay within the send queue's bound: what it
+       * sent after waits unread in its socket until they drain. */
+      if (conn->state == SSQ_AMQP_STATE_OPENED && ssq_amqp_connection_is_backed_up (conn))
+        {
+          conn->output_paused = TRUE;
+          ssq_net_conn_pause_reading (conn->net, TRUE);
+          ssq_net_raw_notify_drained (conn->net);
+          break;
+        }
     }
   if (conn->state == SSQ_AMQP_STATE_CLOSED)
     used = len;

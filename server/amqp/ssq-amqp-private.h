@@ -62,6 +62,9 @@ struct _SsqAmqpConnection {
   SsqBrokerConnection *broker;      /* once open */
   GHashTable         *channels;     /* channel number -> SsqAmqpChannel */
   GByteArray         *out;          /* frames built, queued at the next flush */
+  guint64             assembling;   /* bytes reserved by its channels' content being received */
+  guint               confirm_idle; /* sends the confirms gathered this main-loop turn */
+  gboolean            output_paused; /* not read until what it has to read drains */
 };
 
 /* ssq-amqp-connection.c */
@@ -87,6 +90,8 @@ void               ssq_amqp_connection_error  (SsqAmqpConnection *conn,
                                                guint16            channel,
                                                const GError      *error,
                                                guint32            method_id);
+/* Confirms were gathered: they go out at the end of this main-loop turn. */
+void               ssq_amqp_connection_confirms_later (SsqAmqpConnection *conn);
 /* Sending is over its bound: deliveries stop until it drains. */
 gboolean           ssq_amqp_connection_is_backed_up (SsqAmqpConnection *conn);
 void               ssq_amqp_connection_logged_in (SsqAmqpConnection *conn,
@@ -118,6 +123,8 @@ void               ssq_amqp_channel_method    (SsqAmqpChannel    *channel,
 /* A content header or body frame. */
 void               ssq_amqp_channel_content   (SsqAmqpChannel    *channel,
                                                const SsqAmqpFrame *frame);
+/* The confirms gathered (basic.ack multiple) go out now. */
+void               ssq_amqp_channel_send_confirms (SsqAmqpChannel *channel);
 /* The connection's send queue has room again. */
 void               ssq_amqp_channel_writable  (SsqAmqpChannel    *channel,
                                                gboolean           writable);

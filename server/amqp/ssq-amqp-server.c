@@ -86,7 +86,13 @@ new_net (SsqAmqpServer  *self,
     .send_queue_max = config->send_queue_max,
   };
 
-  return ssq_net_server_new_raw (&limits, &raw_callbacks, self, error);
+  SsqNetServer *net = ssq_net_server_new_raw (&limits, &raw_callbacks, self, error);
+
+  /* One address's connections are counted over the chat port and the
+   * AMQP ports together, not once per listener. */
+  if (net != NULL && self->server->net != NULL)
+    ssq_net_server_share_address_counts (net, self->server->net);
+  return net;
 }
 
 gboolean

@@ -695,6 +695,29 @@ ssq_amqp_table_decode (const guint8 *data,
   return g_steal_pointer (&table);
 }
 
+static guint
+count_value (const SsqAmqpValue *value)
+{
+  guint n = 1;
+
+  if (value->type == SSQ_AMQP_FIELD_TABLE && value->u.table != NULL)
+    n += ssq_amqp_table_count_values (value->u.table);
+  else if (value->type == SSQ_AMQP_FIELD_ARRAY && value->u.array != NULL)
+    for (guint i = 0; i < value->u.array->len; i++)
+      n += count_value (value->u.array->pdata[i]);
+  return n;
+}
+
+guint
+ssq_amqp_table_count_values (const SsqAmqpTable *table)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < table->fields->len; i++)
+    n += count_value (((Field *) table->fields->pdata[i])->value);
+  return n;
+}
+
 /* Encoding */
 
 static void write_value (const SsqAmqpValue *value, GByteArray *out);

@@ -134,6 +134,9 @@ void                ssq_amqp_table_write          (const SsqAmqpTable *table,
                                                    GByteArray         *out);
 /* A NULL table writes as an empty one. */
 GBytes             *ssq_amqp_table_encode         (const SsqAmqpTable *table);
+/* Values in @table, nested ones and array items included: what holding it
+ * decoded costs (~100 bytes each, for as few as 3 on the wire). */
+guint               ssq_amqp_table_count_values   (const SsqAmqpTable *table);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqAmqpTable, ssq_amqp_table_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqAmqpValue, ssq_amqp_value_free)

@@ -35,6 +35,7 @@ struct _SsqBrokerMessage {
   SsqAmqpProperties *props;        /* NULL when they did not parse */
   gint64            expiration_ms; /* -1: none */
   guint             entries;       /* queue entries holding it (memory is counted while > 0) */
+  guint64           cost;          /* in max_memory's measure; 0: not reckoned yet */
   guint             stored_refs;   /* rows of broker_queue_messages naming it */
   gboolean          stored;        /* its broker_messages row exists (or is journalled) */
 };
@@ -237,6 +238,8 @@ gboolean ssq_broker_may_manage     (SsqBrokerConnection *connection, const char 
 void     ssq_broker_channel_ref    (SsqBrokerChannel *channel);
 void     ssq_broker_channel_unref  (SsqBrokerChannel *channel);
 void     ssq_broker_note_cancelled (SsqBroker *broker, SsqBrokerChannel *channel, const char *tag);
+guint64  ssq_broker_message_cost   (SsqBrokerMessage *message);
+gboolean ssq_broker_memory_check   (SsqBroker *broker, guint64 bytes, GError **error);
 void     ssq_broker_memory_hold    (SsqBroker *broker, SsqBrokerMessage *message);
 void     ssq_broker_memory_release (SsqBroker *broker, SsqBrokerMessage *message);
 gint64   ssq_broker_now            (void);

@@ -131,7 +131,8 @@ check_publish (SsqBrokerChannel   *channel,
                             m->props->user_id, login);
       return FALSE;
     }
-  if (!ssq_broker_check_body_size (broker, g_bytes_get_size (m->body), error))
+  if (!ssq_broker_check_body_size (broker, g_bytes_get_size (m->body), error) ||
+      !ssq_broker_memory_check (broker, ssq_broker_message_cost (m), error))
     return FALSE;
   *out_exchange = x;
   return TRUE;

@@ -200,12 +200,65 @@ ssq_broker_check_body_size (SsqBroker  *broker,
   return TRUE;
 }
 
+gboolean
+ssq_broker_memory_reserve (SsqBroker  *broker,
+                           guint64     bytes,
+                           GError    **error)
+{
+  if (!ssq_broker_memory_check (broker, bytes, error))
+    return FALSE;
+  broker->memory += bytes;
+  return TRUE;
+}
+
+void
+ssq_broker_memory_unreserve (SsqBroker *broker,
+                             guint64    bytes)
+{
+  g_assert (broker->memory >= bytes);
+  broker->memory -= bytes;
+}
+
+/* What a message in memory costs max_memory: its body, and when it has
+ * headers, its properties as they came and decoded (a header value takes
+ * ~100 bytes decoded for as few as 3 on the wire): headers of up to a frame
+ * each do not escape the bound. (The other properties are short strings.)
+ * Messages do not change: reckoned once. */
+guint64
+ssq_broker_message_cost (SsqBrokerMessage *message)
+{
+  if (message->cost == 0)
+    {
+      message->cost = g_bytes_get_size (message->body);
+      if ((message->props != NULL || ssq_broker_message_parse (message, NULL)) &&
+          message->props->headers != NULL)
+        message->cost += g_bytes_get_size (message->properties) +
+                         128 * (guint64) ssq_amqp_table_count_values (message->props->headers);
+    }
+  return message->cost;
+}
+
+gboolean
+ssq_broker_memory_check (SsqBroker  *broker,
+                         guint64     bytes,
+                         GError    **error)
+{
+  if (broker->memory + bytes > broker->limits.max_memory)
+    {
+      ssq_broker_set_error (error, SSQ_BROKER_ERROR_RESOURCE_ERROR,
+                            MEMORY_FULL_TEXT " (%" G_GUINT64_FORMAT " bytes held, max_memory %"
+                            G_GUINT64_FORMAT ")", broker->memory, broker->limits.max_memory);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 void
 ssq_broker_memory_hold (SsqBroker        *broker,
                         SsqBrokerMessage *message)
 {
   if (message->entries++ == 0)
-    broker->memory += g_bytes_get_size (message->body);
+    broker->memory += ssq_broker_message_cost (message);
 }
 
 void
@@ -214,7 +267,7 @@ ssq_broker_memory_release (SsqBroker        *broker,
 {
   g_assert (message->entries > 0);
   if (--message->entries == 0)
-    broker->memory -= g_bytes_get_size (message->body);
+    broker->memory -= ssq_broker_message_cost (message);
 }
 
 /* ------------------------------------------------------------ main loop */

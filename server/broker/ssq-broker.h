@@ -120,6 +120,16 @@ gboolean    ssq_broker_check_body_size (SsqBroker     *broker,
                                         guint64        body_size,
                                         GError       **error);
 
+/* Bytes a front end holds before they are a message (a body being
+ * received), counted in max_memory like the bodies in queues, so that
+ * partial bodies cannot grow past it: 506 RESOURCE_ERROR (memory full) if
+ * they do not fit now. Every reservation is given back with _unreserve. */
+gboolean    ssq_broker_memory_reserve   (SsqBroker     *broker,
+                                         guint64        bytes,
+                                         GError       **error);
+void        ssq_broker_memory_unreserve (SsqBroker     *broker,
+                                         guint64        bytes);
+
 /* -------------------------------------------------------------- messages */
 
 /* Immutable, refcounted. @properties are the basic properties exactly as in

@@ -79,7 +79,7 @@ ssq_net_server_free (SsqNetServer *server)
   if (server->spare_fd >= 0)
     close (server->spare_fd);
   g_clear_pointer (&server->loop, ssq_net_loop_free);
-  g_hash_table_destroy (server->per_address);
+  g_hash_table_unref (server->per_address);
   g_free (server->rbuf);
   g_free (server->server_name);
   g_free (server);
@@ -179,6 +179,15 @@ guint
 ssq_net_server_n_connections (SsqNetServer *server)
 {
   return server->conns.length;
+}
+
+void
+ssq_net_server_share_address_counts (SsqNetServer *server,
+                                     SsqNetServer *other)
+{
+  g_return_if_fail (server->conns.length == 0);
+  g_hash_table_unref (server->per_address);
+  server->per_address = g_hash_table_ref (other->per_address);
 }
 
 guint64

@@ -153,6 +153,12 @@ void          ssq_net_server_set_log_requests (SsqNetServer     *server,
 void          ssq_net_server_close_all     (SsqNetServer        *server);
 guint         ssq_net_server_n_connections (SsqNetServer        *server);
 guint64       ssq_net_server_refused_total (SsqNetServer        *server);
+/* @server counts its connections per address together with @other's from
+ * now on (one table, shared): max_connections_per_address bounds an
+ * address over both, e.g. the chat port and the AMQP ports. Call it before
+ * @server accepts anything. */
+void          ssq_net_server_share_address_counts (SsqNetServer *server,
+                                                   SsqNetServer *other);
 void          ssq_net_server_take_max_busy (SsqNetServer        *server,
                                             gint64              *wall_us,
                                             gint64              *cpu_us);

@@ -437,8 +437,14 @@ test_idempotent (Fixture       *f,
   publish (conn, 1, "supersoniq.chat", conv, FALSE, "application/json", NULL, json, strlen (json));
   publish (conn, 1, "supersoniq.chat", conv, FALSE, "text/plain", "mid-7", "plain", 5);
   publish (conn, 1, "supersoniq.chat", conv, FALSE, "text/plain", "mid-7", "plain", 5);
-  for (guint64 tag = 1; tag <= 4; tag++)
-    g_assert_cmpuint (expect_ack (conn), ==, tag);
+  {
+    guint64 told = 0;
+
+    /* Confirms of one turn come as one basic.ack with multiple=true. */
+    while (told < 4)
+      told = expect_ack (conn);
+    g_assert_cmpuint (told, ==, 4);
+  }
   messages = history (f, f->bob, conv, &reply);
   g_assert_cmpuint (json_array_get_length (messages), ==, 2);
   m = json_array_get_object_element (messages, 0);
