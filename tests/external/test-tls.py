@@ -21,6 +21,7 @@ import signal
 import socket
 import ssl
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
@@ -86,15 +87,19 @@ class TlsServer(std.Server):
     """test-stdlib's launcher with our own configuration; remembers the
     https URL and the pin the server printed."""
 
-    def __init__(self, extra="", listen="127.0.0.1:0"):
+    def __init__(self, extra="", listen="127.0.0.1:0", amqps=False):
         super().__init__()
         self.extra = extra
         self.listen = listen
+        self.amqps = amqps
 
     def start(self):
+        config = std.CONFIG.replace(f"header_timeout={std.HEADER_TIMEOUT}",
+                                    f"header_timeout={HEADER_TIMEOUT}")
+        if self.amqps:
+            config = config.replace("tls_listen=\n", "tls_listen=127.0.0.1:0\n")
         with open(self.conf, "w") as f:
-            f.write(std.CONFIG.replace(f"header_timeout={std.HEADER_TIMEOUT}",
-                                       f"header_timeout={HEADER_TIMEOUT}") + self.extra)
+            f.write(config + self.extra)
         with self.log_lock:
             self.log.clear()
         self.url = None
@@ -515,6 +520,72 @@ def t_restart_same_key():
     check(curl(srv, pin).returncode == 0, "the old pin after a restart")
 
 
+def amqps_address(srv):
+    deadline = time.monotonic() + IO_TIMEOUT
+    while True:
+        for line in srv.lines():
+            m = re.search(r"amqps listening on amqps://([^\s]+)", line)
+            if m:
+                host, port = m.group(1).rsplit(":", 1)
+                return host, int(port)
+        check(time.monotonic() < deadline, "no 'amqps listening on' line")
+        time.sleep(0.05)
+
+
+def t_amqps():
+    """AMQP over TLS on [amqp] tls_listen: the chat port's key, a login, a
+    durable queue, a confirmed persistent publish and its delivery back;
+    plain AMQP bytes on that port get no AMQP answer."""
+    import amqp_raw
+    srv = TlsServer(amqps=True)
+    try:
+        srv.start()
+        host, port = amqps_address(srv)
+        status, obj = https(srv, "POST", "/api/v1/register",
+                            {"username": "amqpsuser", "password": "correct horse amqps"})
+        check(status == 201, f"register: {status} {obj}")
+        raw = amqp_raw.Raw(host, port)
+        try:
+            raw.sock = insecure_context().wrap_socket(raw.sock)
+            check(pin_of_der(raw.sock.getpeercert(True)) == srv.pin,
+                  "amqps shows another key than the chat port's printed one")
+            raw.handshake("amqpsuser", "correct horse amqps")
+            raw.open_channel(1)
+            q = raw.queue_declare(1, "over-tls", durable=True)
+            raw.confirm_select(1)
+            raw.send(raw.publish_frames(1, "", q, b"encrypted on the wire", persistent=True))
+            raw.expect(amqp_raw.BASIC_ACK)
+            raw.send_method(1, (60, 70), struct.pack("!H", 0) + amqp_raw.shortstr(q) + b"\x01")
+            raw.expect((60, 71))   # basic.get-ok
+            _, _, header = raw.read_frame()
+            body = b""
+            while len(body) < struct.unpack("!Q", header[4:12])[0]:
+                body += raw.read_frame()[2]
+            check(body == b"encrypted on the wire", f"body {body!r}")
+        finally:
+            raw.close()
+        # No plain AMQP on the TLS port: the protocol header is not a
+        # ClientHello, and no connection.start comes back.
+        plain = socket.create_connection((host, port), timeout=IO_TIMEOUT)
+        try:
+            plain.sendall(b"AMQP\x00\x00\x09\x01")
+            got = b""
+            try:
+                while len(got) < 7:
+                    chunk = plain.recv(64)
+                    if not chunk:
+                        break
+                    got += chunk
+            except (socket.timeout, ConnectionResetError):
+                pass
+            check(not got.startswith(b"\x01\x00\x00"), f"plain AMQP answered over amqps: {got!r}")
+        finally:
+            plain.close()
+        check(srv.alive(), "the server died")
+    finally:
+        srv.finish()
+
+
 def t_given_certificate_and_reload():
     work = tempfile.mkdtemp(prefix="ssq-tls-certs-")
     try:
@@ -618,6 +689,7 @@ TESTS = [
     ("[tls] certificate/key, SIGHUP reload, bad reloads keep the old pair", t_given_certificate_and_reload),
     ("[tls] certificate missing: refuses to start, names the file", t_bad_given_certificate),
     ("[tls] enabled=false: plain HTTP, no key", t_tls_off),
+    ("amqps: the printed key, login, confirmed publish and get; no plain AMQP on it", t_amqps),
 ]
 
 
