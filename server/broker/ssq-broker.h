@@ -76,6 +76,8 @@ typedef struct {
   guint64  max_memory;                 /* body bytes held in memory, all queues, 256 MiB */
   guint    max_unacked_per_channel;    /* 10000 */
   guint    max_consumers_per_channel;  /* 1000 */
+  guint    max_consumers_per_connection; /* 2000 */
+  guint    max_consumers;              /* 50000, all connections together */
 } SsqBrokerLimits;
 
 /* Who acts: set when a connection opens; copied. */
@@ -432,7 +434,8 @@ typedef struct {
 /* basic.consume. 404 no queue, 405 another's exclusive queue, 403
  * "ACCESS_REFUSED - queue 'q' in vhost '/' in exclusive use", 530
  * NOT_ALLOWED "attempt to reuse consumer tag 'x'", 506 past
- * max_consumers_per_channel. *out_consumer_tag gets the tag (free it).
+ * max_consumers_per_channel, max_consumers_per_connection or max_consumers
+ * (checked before anything is made). *out_consumer_tag gets the tag (free it).
  * Prefetch: the channel's qos at this moment. Deliveries start only from
  * the main loop (after the front end has sent consume-ok). Round-robin
  * between the queue's consumers that have room. */
