@@ -96,7 +96,7 @@ typedef struct {
   guint    broker_max_bindings;
   guint    broker_max_bindings_per_user;
   guint64  broker_max_message_size;    /* body bytes of one message (at most 128 MiB) */
-  guint64  broker_max_memory;          /* body bytes held in memory, all queues */
+  guint64  broker_max_memory;          /* bytes of messages held in memory (see ssq-broker.h) */
   guint    broker_max_unacked_per_channel; /* also a REST user's leases */
   guint    broker_max_consumers_per_channel;
   guint    broker_max_consumers_per_connection;

@@ -73,7 +73,7 @@ typedef struct {
   guint    max_bindings;               /* 100000 */
   guint    max_bindings_per_user;      /* 1000: bindings one user made */
   guint64  max_message_size;           /* body bytes, 16 MiB, at most 128 MiB */
-  guint64  max_memory;                 /* body bytes held in memory, all queues, 256 MiB */
+  guint64  max_memory;                 /* bytes of messages held in memory (bodies, properties, bookkeeping), all queues, 256 MiB */
   guint    max_unacked_per_channel;    /* 10000 */
   guint    max_consumers_per_channel;  /* 1000 */
   guint    max_consumers_per_connection; /* 2000 */
@@ -575,7 +575,7 @@ typedef struct {
   guint   connections;
   guint   channels;
   guint   consumers;
-  guint64 memory_bytes;    /* body bytes held, all queues (max_memory's measure) */
+  guint64 memory_bytes;    /* bytes of messages held, all queues (max_memory's measure) */
   guint64 writer_ops;      /* operations handed to the writer since start */
   guint64 bindings_examined; /* bindings routing looked at since start: what routing costs */
 } SsqBrokerStats;
