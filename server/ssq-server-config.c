@@ -74,6 +74,7 @@ ssq_server_config_new (void)
   c->amqp_channel_max = 2047;
   c->amqp_heartbeat = 60;
   c->amqp_max_connections = 512;
+  c->amqp_max_channels = 16384;
   c->features_media = TRUE;
   c->features_broker = TRUE;
   c->broker_max_queues = 10000;
@@ -85,6 +86,8 @@ ssq_server_config_new (void)
   c->broker_max_memory = 256 * 1024 * 1024;
   c->broker_max_unacked_per_channel = 10000;
   c->broker_max_consumers_per_channel = 1000;
+  c->broker_max_consumers_per_connection = 2000;
+  c->broker_max_consumers = 50000;
   /* On: a LAN chat is found without typing an address. It announces only
    * what GET /api/v1/server tells anyone anyway (and no loopback server). */
   c->features_discovery = TRUE;
@@ -427,6 +430,8 @@ check_broker_bounds (const SsqServerConfig  *config,
   else if (config->broker_max_memory == 0) zero = "max_memory";
   else if (config->broker_max_unacked_per_channel == 0) zero = "max_unacked_per_channel";
   else if (config->broker_max_consumers_per_channel == 0) zero = "max_consumers_per_channel";
+  else if (config->broker_max_consumers_per_connection == 0) zero = "max_consumers_per_connection";
+  else if (config->broker_max_consumers == 0) zero = "max_consumers";
   if (zero == NULL)
     return TRUE;
   g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
@@ -503,6 +508,8 @@ read_all (SsqServerConfig  *config,
   READ_UINT ("broker", "max_memory", broker_max_memory, G_MAXINT64);
   READ_UINT ("broker", "max_unacked_per_channel", broker_max_unacked_per_channel, 10000000);
   READ_UINT ("broker", "max_consumers_per_channel", broker_max_consumers_per_channel, 1000000);
+  READ_UINT ("broker", "max_consumers_per_connection", broker_max_consumers_per_connection, 10000000);
+  READ_UINT ("broker", "max_consumers", broker_max_consumers, 100000000);
   if (!check_broker_bounds (config, error))
     return FALSE;
 
@@ -535,12 +542,13 @@ read_all (SsqServerConfig  *config,
   READ_UINT ("amqp", "channel_max", amqp_channel_max, 65535);
   READ_UINT ("amqp", "heartbeat", amqp_heartbeat, 65535);
   READ_UINT ("amqp", "max_connections", amqp_max_connections, 1000000);
+  READ_UINT ("amqp", "max_channels", amqp_max_channels, 100000000);
   if (config->amqp_frame_max < 4096 || config->amqp_channel_max == 0 ||
-      config->amqp_max_connections == 0)
+      config->amqp_max_connections == 0 || config->amqp_max_channels == 0)
     {
       g_set_error_literal (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                           _("[amqp] frame_max must be at least 4096, channel_max and "
-                             "max_connections positive"));
+                           _("[amqp] frame_max must be at least 4096, channel_max, "
+                             "max_connections and max_channels positive"));
       return FALSE;
     }
 

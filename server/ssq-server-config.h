@@ -87,6 +87,7 @@ typedef struct {
   guint    amqp_channel_max;
   guint    amqp_heartbeat;       /* seconds proposed; 0 = none proposed (the client's choice) */
   guint    amqp_max_connections;
+  guint    amqp_max_channels;     /* open channels of all connections together */
 
   /* [broker] (0 in none of them: each has a default) */
   guint    broker_max_queues;
@@ -95,9 +96,11 @@ typedef struct {
   guint    broker_max_bindings;
   guint    broker_max_bindings_per_user;
   guint64  broker_max_message_size;    /* body bytes of one message (at most 128 MiB) */
-  guint64  broker_max_memory;          /* body bytes held in memory, all queues */
+  guint64  broker_max_memory;          /* bytes of messages held in memory (see ssq-broker.h) */
   guint    broker_max_unacked_per_channel; /* also a REST user's leases */
   guint    broker_max_consumers_per_channel;
+  guint    broker_max_consumers_per_connection;
+  guint    broker_max_consumers;           /* all connections together */
 
   /* [features] */
   gboolean features_media;       /* uploads, downloads, thumbnails */

@@ -205,6 +205,8 @@ start_broker (SsqServer  *self,
     .max_memory = c->broker_max_memory,
     .max_unacked_per_channel = c->broker_max_unacked_per_channel,
     .max_consumers_per_channel = c->broker_max_consumers_per_channel,
+    .max_consumers_per_connection = c->broker_max_consumers_per_connection,
+    .max_consumers = c->broker_max_consumers,
   };
   g_autoptr(GError) local = NULL;
 

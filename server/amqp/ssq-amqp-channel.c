@@ -57,6 +57,7 @@ ssq_amqp_channel_new (SsqAmqpConnection *conn,
   channel->conn = conn;
   channel->number = number;
   channel->broker = ssq_broker_channel_new (conn->broker, &callbacks, channel);
+  conn->server->n_channels++;
   return channel;
 }
 
@@ -90,6 +91,7 @@ ssq_amqp_channel_free (SsqAmqpChannel *channel)
   clear_content (channel);
   g_clear_pointer (&channel->broker, ssq_broker_channel_free);
   g_free (channel->last_queue);
+  channel->conn->server->n_channels--;
   g_free (channel);
 }
 

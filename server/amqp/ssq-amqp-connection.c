@@ -534,6 +534,16 @@ channel_open (SsqAmqpConnection *conn,
                    conn->channel_max);
       return;
     }
+  /* Each channel costs memory (~600 bytes): all of them are bounded, like
+   * channel_max, by a connection error (a refused channel.open has no
+   * channel to close). */
+  if (conn->server->n_channels >= conn->server->max_channels)
+    {
+      fail_printf (conn, SSQ_AMQP_REPLY_NOT_ALLOWED, SSQ_AMQP_CHANNEL_OPEN,
+                   "the server's channel limit ([amqp] max_channels %u) is reached",
+                   conn->server->max_channels);
+      return;
+    }
   g_hash_table_insert (conn->channels, GUINT_TO_POINTER (number),
                        ssq_amqp_channel_new (conn, number));
   ssq_amqp_frame_write_method (conn->out, number, SSQ_AMQP_CHANNEL_OPEN_OK, NULL);
@@ -659,6 +669,9 @@ handle_frame (SsqAmqpConnection  *conn,
       if (frame->channel != 0)
         fail_printf (conn, SSQ_AMQP_REPLY_FRAME_ERROR, 0, "heartbeat on channel %u",
                      frame->channel);
+      else if (frame->size != 0)   /* as RabbitMQ: a heartbeat is empty */
+        fail_printf (conn, SSQ_AMQP_REPLY_FRAME_ERROR, 0, "heartbeat frame with a payload of %u bytes",
+                     frame->size);
       break;
     case SSQ_AMQP_FRAME_METHOD:
       method_frame (conn, frame);

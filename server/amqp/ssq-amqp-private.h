@@ -24,6 +24,8 @@ struct _SsqAmqpServer {
   guint32       frame_max;
   guint16       channel_max;
   guint16       heartbeat;
+  guint         max_channels;  /* open channels of all connections ([amqp] max_channels) */
+  guint         n_channels;
   GQueue        connections;   /* SsqAmqpConnection * */
 };
 

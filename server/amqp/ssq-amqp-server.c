@@ -69,6 +69,7 @@ ssq_amqp_server_new (SsqServer  *server,
   self->frame_max = config->amqp_frame_max;
   self->channel_max = (guint16) config->amqp_channel_max;
   self->heartbeat = (guint16) config->amqp_heartbeat;
+  self->max_channels = config->amqp_max_channels;
   g_queue_init (&self->connections);
   return self;
 }

@@ -198,6 +198,21 @@ ssq_broker_consume (SsqBrokerChannel               *channel,
                             broker->limits.max_consumers_per_channel);
       return FALSE;
     }
+  if (channel->connection->n_consumers >= broker->limits.max_consumers_per_connection)
+    {
+      ssq_broker_set_error (error, SSQ_BROKER_ERROR_RESOURCE_ERROR,
+                            "RESOURCE_ERROR - consumer limit per connection (%u) is reached",
+                            broker->limits.max_consumers_per_connection);
+      return FALSE;
+    }
+  /* Each consumer costs memory (~340 bytes): all of them are bounded too. */
+  if (broker->n_consumers >= broker->limits.max_consumers)
+    {
+      ssq_broker_set_error (error, SSQ_BROKER_ERROR_RESOURCE_ERROR,
+                            "RESOURCE_ERROR - server-wide consumer limit (%u) is reached",
+                            broker->limits.max_consumers);
+      return FALSE;
+    }
   c = g_new0 (SsqBrokerConsumer, 1);
   c->tag = g_strdup (tag);
   c->channel = channel;
@@ -209,6 +224,7 @@ ssq_broker_consume (SsqBrokerChannel               *channel,
   g_ptr_array_add (q->consumers, c);
   g_hash_table_insert (channel->consumers, c->tag, c);
   broker->n_consumers++;
+  channel->connection->n_consumers++;
   if (c->exclusive)
     q->exclusive_consumer = TRUE;
   ssq_broker_queue_touch (q);
@@ -230,6 +246,7 @@ ssq_broker_consumer_remove (SsqBroker         *broker,
   g_ptr_array_remove (q->consumers, c);
   g_hash_table_remove (ch->consumers, c->tag);
   broker->n_consumers--;
+  ch->connection->n_consumers--;
   if (c->exclusive)
     q->exclusive_consumer = FALSE;
   for (GList *l = ch->unacked.head; l != NULL; l = l->next)

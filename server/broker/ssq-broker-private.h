@@ -23,6 +23,9 @@ typedef struct _SsqBrokerOutcome  SsqBrokerOutcome;
 
 #define SSQ_BROKER_DEFAULT_MAX_DELIVERIES 5
 #define SSQ_BROKER_NAME_MAX 255
+/* What one queue entry costs max_memory: the entry, its GQueue link, and
+ * glibc's overhead for the two allocations (~100 bytes). */
+#define SSQ_BROKER_ENTRY_COST (sizeof (SsqBrokerEntry) + sizeof (GList) + 2 * 16)
 
 struct _SsqBrokerMessage {
   gint              ref_count;
@@ -149,6 +152,7 @@ struct _SsqBrokerConnection {
   gpointer              user_data;
   GPtrArray            *channels;     /* SsqBrokerChannel * (not owned) */
   GPtrArray            *exclusive;    /* SsqBrokerQueue * (not owned) */
+  guint                 n_consumers;  /* of all its channels */
   gboolean              forced;       /* a forced close is on its way */
 };
 

@@ -132,7 +132,7 @@ check_publish (SsqBrokerChannel   *channel,
       return FALSE;
     }
   if (!ssq_broker_check_body_size (broker, g_bytes_get_size (m->body), error) ||
-      !ssq_broker_memory_check (broker, ssq_broker_message_cost (m), error))
+      !ssq_broker_memory_check (broker, ssq_broker_message_cost (m) + SSQ_BROKER_ENTRY_COST, error))
     return FALSE;
   *out_exchange = x;
   return TRUE;

@@ -88,6 +88,8 @@ limits_fill (SsqBrokerLimits       *out,
   DEFAULT (max_memory, 256 * 1024 * 1024);
   DEFAULT (max_unacked_per_channel, 10000);
   DEFAULT (max_consumers_per_channel, 1000);
+  DEFAULT (max_consumers_per_connection, 2000);
+  DEFAULT (max_consumers, 50000);
 #undef DEFAULT
   out->max_message_size = MIN (out->max_message_size, (guint64) 128 * 1024 * 1024);
 }
@@ -219,21 +221,29 @@ ssq_broker_memory_unreserve (SsqBroker *broker,
   broker->memory -= bytes;
 }
 
-/* What a message in memory costs max_memory: its body, and when it has
- * headers, its properties as they came and decoded (a header value takes
- * ~100 bytes decoded for as few as 3 on the wire): headers of up to a frame
- * each do not escape the bound. (The other properties are short strings.)
- * Messages do not change: reckoned once. */
+/* What a message in memory costs max_memory: its body; its bookkeeping
+ * (the structures below, measured with sizeof: ~390 bytes on 64-bit with
+ * glibc's per-allocation overhead), so that messages without a body are
+ * bounded too; its properties as they came and decoded (a header value
+ * takes ~100 bytes decoded for as few as 3 on the wire): headers of up to
+ * a frame each do not escape the bound. Messages do not change: reckoned
+ * once. Each queue entry holding it costs SSQ_BROKER_ENTRY_COST more. */
+#define ALLOC_OVERHEAD 16   /* glibc: a chunk's header and rounding */
+#define GBYTES_SIZE    (4 * sizeof (gpointer) + sizeof (gsize))   /* GBytes' private struct */
+#define MESSAGE_FIXED_COST \
+  (sizeof (SsqBrokerMessage) + 2 * GBYTES_SIZE + sizeof (SsqAmqpProperties) + 7 * ALLOC_OVERHEAD)
+
 guint64
 ssq_broker_message_cost (SsqBrokerMessage *message)
 {
   if (message->cost == 0)
     {
-      message->cost = g_bytes_get_size (message->body);
+      message->cost = MESSAGE_FIXED_COST + g_bytes_get_size (message->body) +
+                      strlen (message->exchange) + strlen (message->routing_key) + 2 +
+                      2 * (guint64) g_bytes_get_size (message->properties);
       if ((message->props != NULL || ssq_broker_message_parse (message, NULL)) &&
           message->props->headers != NULL)
-        message->cost += g_bytes_get_size (message->properties) +
-                         128 * (guint64) ssq_amqp_table_count_values (message->props->headers);
+        message->cost += 128 * (guint64) ssq_amqp_table_count_values (message->props->headers);
     }
   return message->cost;
 }
@@ -257,6 +267,7 @@ void
 ssq_broker_memory_hold (SsqBroker        *broker,
                         SsqBrokerMessage *message)
 {
+  broker->memory += SSQ_BROKER_ENTRY_COST;
   if (message->entries++ == 0)
     broker->memory += ssq_broker_message_cost (message);
 }
@@ -266,6 +277,7 @@ ssq_broker_memory_release (SsqBroker        *broker,
                            SsqBrokerMessage *message)
 {
   g_assert (message->entries > 0);
+  broker->memory -= SSQ_BROKER_ENTRY_COST;
   if (--message->entries == 0)
     broker->memory -= ssq_broker_message_cost (message);
 }

@@ -73,9 +73,11 @@ typedef struct {
   guint    max_bindings;               /* 100000 */
   guint    max_bindings_per_user;      /* 1000: bindings one user made */
   guint64  max_message_size;           /* body bytes, 16 MiB, at most 128 MiB */
-  guint64  max_memory;                 /* body bytes held in memory, all queues, 256 MiB */
+  guint64  max_memory;                 /* bytes of messages held in memory (bodies, properties, bookkeeping), all queues, 256 MiB */
   guint    max_unacked_per_channel;    /* 10000 */
   guint    max_consumers_per_channel;  /* 1000 */
+  guint    max_consumers_per_connection; /* 2000 */
+  guint    max_consumers;              /* 50000, all connections together */
 } SsqBrokerLimits;
 
 /* Who acts: set when a connection opens; copied. */
@@ -432,7 +434,8 @@ typedef struct {
 /* basic.consume. 404 no queue, 405 another's exclusive queue, 403
  * "ACCESS_REFUSED - queue 'q' in vhost '/' in exclusive use", 530
  * NOT_ALLOWED "attempt to reuse consumer tag 'x'", 506 past
- * max_consumers_per_channel. *out_consumer_tag gets the tag (free it).
+ * max_consumers_per_channel, max_consumers_per_connection or max_consumers
+ * (checked before anything is made). *out_consumer_tag gets the tag (free it).
  * Prefetch: the channel's qos at this moment. Deliveries start only from
  * the main loop (after the front end has sent consume-ok). Round-robin
  * between the queue's consumers that have room. */
@@ -572,7 +575,7 @@ typedef struct {
   guint   connections;
   guint   channels;
   guint   consumers;
-  guint64 memory_bytes;    /* body bytes held, all queues (max_memory's measure) */
+  guint64 memory_bytes;    /* bytes of messages held, all queues (max_memory's measure) */
   guint64 writer_ops;      /* operations handed to the writer since start */
   guint64 bindings_examined; /* bindings routing looked at since start: what routing costs */
 } SsqBrokerStats;

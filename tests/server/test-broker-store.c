@@ -288,12 +288,30 @@ expect (gboolean    ok,
   g_clear_error (error);
 }
 
+/* What one message of "ten bytes!" in q1 costs max_memory: its body and
+ * its bookkeeping. */
+static guint64
+message_cost (void)
+{
+  g_autoptr(TBroker) t = tbroker_new (NULL);
+  g_autoptr(TChannel) a = tchannel_new (t, ALICE);
+  SsqBrokerStats stats;
+
+  tdeclare (a, "q1", 0, NULL);
+  tpublish_ok (a, "", "q1", "ten bytes!", NULL);
+  ssq_broker_get_stats (t->broker, &stats);
+  g_test_message ("one message of 10 bytes costs %" G_GUINT64_FORMAT " bytes of max_memory",
+                  stats.memory_bytes);
+  g_assert_cmpuint (stats.memory_bytes, >, 10);
+  return stats.memory_bytes;
+}
+
 static void
 test_bounds (void)
 {
   SsqBrokerLimits limits = {
     .max_queues = 3, .max_queues_per_user = 2, .max_exchanges = 1, .max_bindings = 2,
-    .max_message_size = 10, .max_memory = 50, .max_unacked_per_channel = 2,
+    .max_message_size = 10, .max_memory = 5 * message_cost (), .max_unacked_per_channel = 2,
     .max_consumers_per_channel = 1,
   };
   g_autoptr(TBroker) t = tbroker_new (&limits);
@@ -325,7 +343,7 @@ test_bounds (void)
   expect (ssq_broker_check_body_size (t->broker, 11, &error), &error, SSQ_BROKER_ERROR_PRECONDITION_FAILED);
   expect (tpublish (a, "", "q1", "eleven byte", NULL, FALSE, &error), &error,
           SSQ_BROKER_ERROR_PRECONDITION_FAILED);
-  /* Memory: 50 bytes of bodies in all; past it 506, and others still
+  /* Memory: five messages in all; past it 506, and others still
    * consume; room again once some leave. */
   while (tpublish (a, "", "q1", "ten bytes!", NULL, FALSE, &error))
     published++;

@@ -179,6 +179,8 @@ test_future_groups (void)
                          (const char *[]) { "unknown key \"url\" in [amqp]", NULL });
   assert_config_refused ("[amqp]\nframe_max=1024\n",
                          (const char *[]) { "[amqp] frame_max must be at least 4096", NULL });
+  assert_config_refused ("[amqp]\nmax_channels=0\n",
+                         (const char *[]) { "max_channels positive", NULL });
 }
 
 static void
@@ -203,6 +205,11 @@ test_bad_values (void)
                          (const char *[]) { "[broker] max_queues: must be at least 1", NULL });
   assert_config_refused ("[broker]\nmax_bindings_per_user=0\n",
                          (const char *[]) { "[broker] max_bindings_per_user: must be at least 1", NULL });
+  assert_config_refused ("[broker]\nmax_consumers=0\n",
+                         (const char *[]) { "[broker] max_consumers: must be at least 1", NULL });
+  assert_config_refused ("[broker]\nmax_consumers_per_connection=0\n",
+                         (const char *[]) { "[broker] max_consumers_per_connection: must be at least 1",
+                                            NULL });
   assert_config_refused ("[broker]\nmax_message_size=134217729\n",
                          (const char *[]) { "[broker] max_message_size", NULL });
   assert_config_refused ("[broker]\nmax_queue=5\n",
@@ -217,7 +224,9 @@ test_retired_and_reserved_keys (void)
 {
   g_autoptr(SsqTestServer) s =
     ssq_test_server_start (NULL, "logins_per_minute=5\n[features]\nbroker=false\ndiscovery=true\n"
-                                 "[server]\nname=Büro Chat\n[broker]\nmax_queues=5\nmax_memory=1000000\n");
+                                 "[server]\nname=Büro Chat\n[broker]\nmax_queues=5\nmax_memory=1000000\n"
+                                 "max_consumers=100\nmax_consumers_per_connection=10\n"
+                                 "[amqp]\nmax_channels=100\n");
 
   g_assert_cmpint (ssq_test_server_stop (s), ==, 0);
 }

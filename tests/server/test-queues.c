@@ -561,7 +561,7 @@ test_limits (void)
   server = ssq_test_server_start (dir, "[limits]\nqueue_polls=3\nqueue_polls_per_user=2\n"
                                        "queue_wait_max=30\n"
                                        "[broker]\nmax_queues_per_user=2\nmax_message_size=2048\n"
-                                       "max_memory=6000\nmax_unacked_per_channel=3\n");
+                                       "max_memory=9000\nmax_unacked_per_channel=3\n");
   alice = ssq_test_register (server, "alice");
   bob = ssq_test_register (server, "bob");
   carol = ssq_test_register (server, "carol");
@@ -577,7 +577,8 @@ test_limits (void)
   /* Body over max_message_size: 413. */
   big = g_strdup_printf ("{\"body\":\"%0*d\"}", 2049, 0);
   call_error ("POST", "/api/v1/queues/a1/messages", alice->token, big, 413, "too_large");
-  /* max_memory: 507 once the bodies held would pass it. */
+  /* max_memory: 507 once the messages held would pass it (each 2,000
+   * bytes of body and ~600 of properties and bookkeeping). */
   g_free (big);
   big = g_strdup_printf ("{\"body\":\"%0*d\"}", 2000, 0);
   publish ("a1", alice->token, big);

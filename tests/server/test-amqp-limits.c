@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-amqp-limits.c: the bounds on what costs the server memory without
+ * a body to show for it, against the real server: consumers (per
+ * connection and server-wide), AMQP channels (server-wide), messages
+ * without a body (their bookkeeping counts in max_memory), and a
+ * heartbeat frame that carries a payload. Each is refused past its bound
+ * while others are still served. */
+#include "ssq-test-amqp.h"
+
+#include <string.h>
+
+#define ID SSQ_TEST_AMQP_ID
+
+typedef struct {
+  SsqTestServer *server;
+  SsqTestUser   *alice;
+  char          *password;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  f->server = ssq_test_server_start (NULL, data);
+  f->alice = ssq_test_register (f->server, "alice");
+  f->password = g_strdup ("password-alice");
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  ssq_test_user_free (f->alice);
+  g_free (f->password);
+  g_assert_cmpint (ssq_test_server_stop (f->server), ==, 0);
+  ssq_test_server_free (f->server);
+}
+
+static void
+open_channel (SsqTestRaw *conn,
+              guint16     channel)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_auto(SsqTestAmqpFrame) frame = { 0 };
+
+  ssq_test_amqp_method_append (out, channel, ID (20, 10), "S", "");
+  ssq_test_amqp_send (conn, out);
+  ssq_test_amqp_expect (conn, ID (20, 11), &frame);
+}
+
+static SsqTestRaw *
+open_with_channel (Fixture *f)
+{
+  SsqTestRaw *conn = ssq_test_amqp_open (f->server, "alice", f->password);
+
+  open_channel (conn, 1);
+  return conn;
+}
+
+static void
+declare (SsqTestRaw *conn,
+         const char *queue)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_auto(SsqTestAmqpFrame) frame = { 0 };
+
+  ssq_test_amqp_method_append (out, 1, ID (50, 10), "sSbbbbbF", 0u, queue, FALSE, FALSE,
+                               FALSE, FALSE, FALSE, NULL);
+  ssq_test_amqp_send (conn, out);
+  ssq_test_amqp_expect (conn, ID (50, 11), &frame);
+}
+
+/* basic.consume (server-made tag) sent on @channel; nothing read. */
+static void
+send_consume (SsqTestRaw *conn,
+              guint16     channel,
+              const char *queue)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+
+  ssq_test_amqp_method_append (out, channel, ID (60, 20), "sSSbbbbF", 0u, queue, "", FALSE,
+                               TRUE, FALSE, FALSE, NULL);
+  ssq_test_amqp_send (conn, out);
+}
+
+static void
+consume (SsqTestRaw *conn,
+         guint16     channel,
+         const char *queue)
+{
+  g_auto(SsqTestAmqpFrame) frame = { 0 };
+
+  send_consume (conn, channel, queue);
+  ssq_test_amqp_expect (conn, ID (60, 21), &frame);
+}
+
+/* basic.publish of @body to @queue through the default exchange. */
+static void
+append_publish (GByteArray *out,
+                const char *queue,
+                const char *body)
+{
+  gsize size = strlen (body);
+  guint8 header[14] = { 0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, (guint8) size, 0, 0 };
+
+  ssq_test_amqp_method_append (out, 1, ID (60, 40), "sSSbb", 0u, "", queue, FALSE, FALSE);
+  ssq_test_amqp_frame_append (out, 2, 1, header, sizeof header, 0xCE);
+  if (size > 0)
+    ssq_test_amqp_frame_append (out, 3, 1, body, size, 0xCE);
+}
+
+/* @publisher publishes to @queue; @consumer (consuming it) gets it. */
+static void
+assert_delivered (SsqTestRaw *publisher,
+                  SsqTestRaw *consumer,
+                  const char *queue)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_auto(SsqTestAmqpFrame) frame = { 0 };
+
+  append_publish (out, queue, "still served");
+  ssq_test_amqp_send (publisher, out);
+  ssq_test_amqp_expect (consumer, ID (60, 60), &frame);
+  g_assert_true (ssq_test_amqp_read (consumer, SSQ_TEST_RAW_WAIT_MS, &frame));   /* its header */
+  g_assert_cmpuint (frame.type, ==, 2);
+  g_assert_true (ssq_test_amqp_read (consumer, SSQ_TEST_RAW_WAIT_MS, &frame));
+  g_assert_cmpuint (frame.type, ==, 3);
+}
+
+/* One connection holds at most max_consumers_per_connection (4 here)
+ * consumers over all its channels: the fifth, on a channel that has room,
+ * is refused with 506 before it is made. Another connection's consumer
+ * still gets its messages, and it may still add consumers. */
+static void
+test_consumers_per_connection (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(SsqTestRaw) other = open_with_channel (f);
+  g_autoptr(SsqTestRaw) conn = open_with_channel (f);
+
+  declare (other, "w");
+  consume (other, 1, "w");
+  open_channel (conn, 2);
+  consume (conn, 1, "w");
+  consume (conn, 1, "w");
+  consume (conn, 2, "w");
+  consume (conn, 2, "w");
+  send_consume (conn, 2, "w");
+  ssq_test_amqp_expect_close (conn, 506);
+
+  assert_delivered (other, other, "w");
+  consume (other, 1, "w");
+}
+
+/* All connections together hold at most max_consumers (4 here): the
+ * fifth consumer is refused, over AMQP (506) and over REST (429), while
+ * the consumers made still get their messages. */
+static void
+test_consumers_server_wide (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(SsqTestRaw) a = open_with_channel (f);
+  g_autoptr(SsqTestRaw) b = open_with_channel (f);
+  g_autoptr(SsqTestRaw) c = open_with_channel (f);
+  g_autoptr(JsonObject) reply = NULL;
+  guint status = 0;
+
+  declare (a, "v");
+  declare (b, "w");
+  consume (a, 1, "v");
+  consume (a, 1, "v");
+  consume (b, 1, "w");
+  consume (b, 1, "w");
+  send_consume (c, 1, "w");
+  ssq_test_amqp_expect_close (c, 506);
+
+  reply = ssq_test_http (f->server, "GET", "/api/v1/queues/w/messages?max=1&wait=1",
+                         f->alice->token, NULL, &status);
+  g_test_message ("REST consumer past max_consumers: %u %s", status,
+                  reply ? ssq_test_error_code (reply) : "");
+  g_assert_cmpuint (status, ==, 429);
+
+  assert_delivered (b, a, "v");
+}
+
+/* All connections together hold at most max_channels (3 here) AMQP
+ * channels: the fourth channel.open closes its connection with 530; the
+ * others' channels still work. */
+static void
+test_channels_server_wide (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(SsqTestRaw) a = open_with_channel (f);
+  g_autoptr(SsqTestRaw) b = open_with_channel (f);
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+
+  open_channel (a, 2);
+  ssq_test_amqp_method_append (out, 2, ID (20, 10), "S", "");
+  ssq_test_amqp_send (b, out);
+  ssq_test_amqp_expect_close (b, 530);
+
+  declare (a, "q");
+  consume (a, 2, "q");
+  assert_delivered (a, a, "q");
+}
+
+/* Messages without a body still cost their bookkeeping (~500 bytes), and
+ * it counts in max_memory (1 MiB here): a publisher of empty messages is
+ * refused (506; REST 507) after a few thousand, not never. Others are
+ * still served: a get takes messages out, and then publishing works again. */
+static void
+test_empty_messages (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(SsqTestRaw) publisher = open_with_channel (f);
+  g_autoptr(SsqTestRaw) getter = open_with_channel (f);
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_auto(SsqTestAmqpFrame) frame = { 0 };
+  g_autoptr(JsonObject) refused = NULL;
+  g_autoptr(JsonObject) taken = NULL;
+  guint batches = 0, status = 0;
+  gboolean closed = FALSE;
+
+  declare (publisher, "e");
+  /* 100 batches of 100: 10,000 messages, ~5 MB of bookkeeping. */
+  for (batches = 0; batches < 100 && !closed; batches++)
+    {
+      for (guint i = 0; i < 100; i++)
+        append_publish (out, "e", "");
+      ssq_test_amqp_method_append (out, 1, ID (50, 10), "sSbbbbbF", 0u, "e", TRUE, FALSE,
+                                   FALSE, FALSE, FALSE, NULL);
+      ssq_test_amqp_send (publisher, out);
+      while (ssq_test_amqp_read (publisher, SSQ_TEST_RAW_WAIT_MS, &frame))
+        {
+          if (frame.type == 1 && frame.method == ID (50, 11))
+            break;
+          if (frame.type == 1 && frame.method == ID (10, 50))
+            {
+              g_test_message ("after %u empty messages: connection.close %u %s", batches * 100 + 100,
+                              frame.reply_code, frame.reply_text);
+              g_assert_cmpuint (frame.reply_code, ==, 506);
+              closed = TRUE;
+              break;
+            }
+        }
+    }
+  g_assert_true (closed);
+
+  refused = ssq_test_http (f->server, "POST", "/api/v1/queues/e/messages", f->alice->token,
+                           "{\"body\":\"\",\"persistent\":false}", &status);
+  g_assert_cmpuint (status, ==, 507);
+
+  for (guint i = 0; i < 200; i++)
+    {
+      ssq_test_amqp_method_append (out, 1, ID (60, 70), "sSb", 0u, "e", TRUE);
+      ssq_test_amqp_send (getter, out);
+      ssq_test_amqp_expect (getter, ID (60, 71), &frame);
+      g_assert_true (ssq_test_amqp_read (getter, SSQ_TEST_RAW_WAIT_MS, &frame));   /* no body */
+      g_assert_cmpuint (frame.type, ==, 2);
+    }
+  taken = ssq_test_http (f->server, "POST", "/api/v1/queues/e/messages", f->alice->token,
+                         "{\"body\":\"\",\"persistent\":false}", &status);
+  g_assert_cmpuint (status, ==, 201);
+}
+
+/* A heartbeat frame is empty: one with a payload closes the connection
+ * with 501 FRAME_ERROR, as RabbitMQ does. Another connection is served. */
+static void
+test_heartbeat_payload (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(SsqTestRaw) conn = ssq_test_amqp_open (f->server, "alice", f->password);
+  g_autoptr(SsqTestRaw) other = NULL;
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+
+  ssq_test_amqp_frame_append (out, 8, 0, "abc", 3, 0xCE);
+  ssq_test_amqp_send (conn, out);
+  ssq_test_amqp_expect_close (conn, 501);
+
+  other = open_with_channel (f);
+  declare (other, "h");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, func, config) \
+  g_test_add ("/server/amqp-limits/" path, Fixture, config, fixture_setup, func, fixture_teardown)
+  ADD ("consumers-per-connection", test_consumers_per_connection,
+       "[broker]\nmax_consumers_per_connection=4\n");
+  ADD ("consumers-server-wide", test_consumers_server_wide, "[broker]\nmax_consumers=4\n");
+  ADD ("channels-server-wide", test_channels_server_wide, "[amqp]\nmax_channels=3\n");
+  ADD ("empty-messages", test_empty_messages, "[broker]\nmax_memory=1048576\n");
+  ADD ("heartbeat-payload", test_heartbeat_payload, NULL);
+  return g_test_run ();
+}
