@@ -284,3 +284,95 @@ ssq_test_amqp_expect_close (SsqTestRaw *conn,
   ssq_test_amqp_method_append (out, 0, SSQ_TEST_AMQP_ID (10, 51), "");
   ssq_test_raw_send (conn, out->data, out->len, SSQ_TEST_RAW_WAIT_MS);
 }
+
+void
+ssq_test_amqp_open_channel (SsqTestRaw *conn,
+                            guint16     channel)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_auto(SsqTestAmqpFrame) frame = { 0 };
+
+  ssq_test_amqp_method_append (out, channel, SSQ_TEST_AMQP_ID (20, 10), "S", "");
+  ssq_test_amqp_send (conn, out);
+  ssq_test_amqp_expect (conn, SSQ_TEST_AMQP_ID (20, 11), &frame);
+}
+
+guint32
+ssq_test_amqp_declare (SsqTestRaw *conn,
+                       const char *queue,
+                       gboolean    passive)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_auto(SsqTestAmqpFrame) frame = { 0 };
+  const guint8 *count;
+
+  ssq_test_amqp_method_append (out, 1, SSQ_TEST_AMQP_ID (50, 10), "sSbbbbbF", 0u, queue,
+                               passive, FALSE, FALSE, FALSE, FALSE, NULL);
+  ssq_test_amqp_send (conn, out);
+  ssq_test_amqp_expect (conn, SSQ_TEST_AMQP_ID (50, 11), &frame);
+  /* declare-ok: class, method, the queue's name (shortstr), then its count */
+  count = frame.payload->data + 5 + frame.payload->data[4];
+  return (guint32) count[0] << 24 | (guint32) count[1] << 16 | (guint32) count[2] << 8 | count[3];
+}
+
+void
+ssq_test_amqp_put_u64 (guint8  *p,
+                       guint64  v)
+{
+  for (int i = 7; i >= 0; i--, v >>= 8)
+    p[i] = (guint8) v;
+}
+
+void
+ssq_test_amqp_publish_header_append (GByteArray *out,
+                                     guint16     channel,
+                                     const char *queue,
+                                     guint64     body_size)
+{
+  guint8 header[14] = { 0, 60, 0, 0 };
+
+  ssq_test_amqp_put_u64 (header + 4, body_size);
+  ssq_test_amqp_method_append (out, channel, SSQ_TEST_AMQP_ID (60, 40), "sSSbb", 0u, "", queue,
+                               FALSE, FALSE);
+  ssq_test_amqp_frame_append (out, 2, channel, header, sizeof header, 0xCE);
+}
+
+void
+ssq_test_amqp_publish_append (GByteArray *out,
+                              guint16     channel,
+                              const char *queue,
+                              const void *body,
+                              gsize       size)
+{
+  ssq_test_amqp_publish_header_append (out, channel, queue, size);
+  if (size > 0)
+    ssq_test_amqp_frame_append (out, 3, channel, body, size, 0xCE);
+}
+
+void
+ssq_test_amqp_fixture_setup (SsqTestAmqpFixture *f,
+                             gconstpointer       config)
+{
+  f->server = ssq_test_server_start (NULL, config);
+  f->alice = ssq_test_register (f->server, "alice");
+  f->password = g_strdup ("password-alice");
+}
+
+void
+ssq_test_amqp_fixture_teardown (SsqTestAmqpFixture *f,
+                                gconstpointer       config)
+{
+  ssq_test_user_free (f->alice);
+  g_free (f->password);
+  g_assert_cmpint (ssq_test_server_stop (f->server), ==, 0);
+  ssq_test_server_free (f->server);
+}
+
+SsqTestRaw *
+ssq_test_amqp_fixture_open (SsqTestAmqpFixture *f)
+{
+  SsqTestRaw *conn = ssq_test_amqp_open (f->server, "alice", f->password);
+
+  ssq_test_amqp_open_channel (conn, 1);
+  return conn;
+}

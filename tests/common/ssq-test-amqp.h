@@ -70,6 +70,44 @@ SsqTestRaw *ssq_test_amqp_open          (SsqTestServer    *server,
 /* Asserts that a connection.close with @code comes (then answers close-ok). */
 void        ssq_test_amqp_expect_close  (SsqTestRaw       *conn,
                                          guint16           code);
+/* Channel @channel opened, and its open-ok read. */
+void        ssq_test_amqp_open_channel  (SsqTestRaw       *conn,
+                                         guint16           channel);
+/* queue.declare of @queue on channel 1 (passive when @passive), its
+ * declare-ok read: the queue's ready message count. */
+guint32     ssq_test_amqp_declare       (SsqTestRaw       *conn,
+                                         const char       *queue,
+                                         gboolean          passive);
+/* @v big-endian into p[0..7]. */
+void        ssq_test_amqp_put_u64       (guint8           *p,
+                                         guint64           v);
+/* basic.publish to the default exchange's @queue on @channel and a content
+ * header announcing @body_size bytes (no properties); no body. */
+void        ssq_test_amqp_publish_header_append (GByteArray *out,
+                                                 guint16     channel,
+                                                 const char *queue,
+                                                 guint64     body_size);
+/* The same with its body, @size bytes of @body in one frame. */
+void        ssq_test_amqp_publish_append (GByteArray      *out,
+                                          guint16          channel,
+                                          const char      *queue,
+                                          const void      *body,
+                                          gsize            size);
+
+/* The AMQP tests' fixture: a real server started with the test's data as
+ * its config (one with an [amqp] section), alice registered, her password. */
+typedef struct {
+  SsqTestServer *server;
+  SsqTestUser   *alice;
+  char          *password;
+} SsqTestAmqpFixture;
+
+void        ssq_test_amqp_fixture_setup    (SsqTestAmqpFixture *f,
+                                            gconstpointer       config);
+void        ssq_test_amqp_fixture_teardown (SsqTestAmqpFixture *f,
+                                            gconstpointer       config);
+/* An AMQP connection of alice's with channel 1 open. */
+SsqTestRaw *ssq_test_amqp_fixture_open     (SsqTestAmqpFixture *f);
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SsqTestAmqpFrame, ssq_test_amqp_frame_clear)
 

@@ -10,38 +10,7 @@
 
 #define ID SSQ_TEST_AMQP_ID
 
-typedef struct {
-  SsqTestServer *server;
-  SsqTestUser   *alice;
-  char          *password;
-} Fixture;
-
-static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
-{
-  f->server = ssq_test_server_start (NULL, data);
-  f->alice = ssq_test_register (f->server, "alice");
-  f->password = g_strdup ("password-alice");
-}
-
-static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
-{
-  ssq_test_user_free (f->alice);
-  g_free (f->password);
-  g_assert_cmpint (ssq_test_server_stop (f->server), ==, 0);
-  ssq_test_server_free (f->server);
-}
-
-static void
-put_u64 (guint8  *p,
-         guint64  v)
-{
-  for (int i = 7; i >= 0; i--, v >>= 8)
-    p[i] = (guint8) v;
-}
+typedef SsqTestAmqpFixture Fixture;
 
 static guint64
 get_u64 (const guint8 *p)
@@ -51,34 +20,6 @@ get_u64 (const guint8 *p)
   for (int i = 0; i < 8; i++)
     v = v << 8 | p[i];
   return v;
-}
-
-/* basic.publish to the default exchange and a content header announcing
- * @body_size bytes (no properties) on @channel. */
-static void
-append_publish (GByteArray *out,
-                guint16     channel,
-                const char *queue,
-                guint64     body_size)
-{
-  guint8 header[14] = { 0, 60, 0, 0 };
-
-  put_u64 (header + 4, body_size);
-  ssq_test_amqp_method_append (out, channel, ID (60, 40), "sSSbb", 0u, "", queue, FALSE, FALSE);
-  ssq_test_amqp_frame_append (out, 2, channel, header, sizeof header, 0xCE);
-}
-
-/* Channel @channel opened, and its open-ok read. */
-static void
-open_channel (SsqTestRaw *conn,
-              guint16     channel)
-{
-  g_autoptr(GByteArray) out = g_byte_array_new ();
-  g_auto(SsqTestAmqpFrame) frame = { 0 };
-
-  ssq_test_amqp_method_append (out, channel, ID (20, 10), "S", "");
-  ssq_test_amqp_send (conn, out);
-  ssq_test_amqp_expect (conn, ID (20, 11), &frame);
 }
 
 /* On @channel, a publish of @body_size announced and 64 KiB of it sent;
@@ -95,7 +36,7 @@ start_partial_body (SsqTestRaw *conn,
   g_autofree guint8 *part = g_malloc0 (65536);
   g_auto(SsqTestAmqpFrame) frame = { 0 };
 
-  append_publish (out, channel, "partial", body_size);
+  ssq_test_amqp_publish_header_append (out, channel, "partial", body_size);
   ssq_test_amqp_frame_append (out, 3, channel, part, 65536, 0xCE);
   ssq_test_amqp_method_append (out, probe, ID (20, 10), "S", "");
   ssq_test_amqp_send (conn, out);
@@ -117,16 +58,14 @@ start_partial_body (SsqTestRaw *conn,
 static void
 assert_normal_client (Fixture *f)
 {
-  g_autoptr(SsqTestRaw) conn = ssq_test_amqp_open (f->server, "alice", f->password);
+  g_autoptr(SsqTestRaw) conn = ssq_test_amqp_fixture_open (f);
   g_autoptr(GByteArray) out = g_byte_array_new ();
   g_auto(SsqTestAmqpFrame) frame = { 0 };
 
-  open_channel (conn, 1);
   ssq_test_amqp_method_append (out, 1, ID (85, 10), "b", FALSE);
   ssq_test_amqp_method_append (out, 1, ID (50, 10), "sSbbbbbF", 0u, "normal", FALSE, FALSE,
                                FALSE, FALSE, FALSE, NULL);
-  append_publish (out, 1, "normal", 5);
-  ssq_test_amqp_frame_append (out, 3, 1, "hello", 5, 0xCE);
+  ssq_test_amqp_publish_append (out, 1, "normal", "hello", 5);
   ssq_test_amqp_send (conn, out);
   ssq_test_amqp_expect (conn, ID (85, 11), &frame);
   ssq_test_amqp_expect (conn, ID (50, 11), &frame);
@@ -148,10 +87,9 @@ static void
 test_content_per_connection (Fixture       *f,
                              gconstpointer  data)
 {
-  g_autoptr(SsqTestRaw) conn = ssq_test_amqp_open (f->server, "alice", f->password);
+  g_autoptr(SsqTestRaw) conn = ssq_test_amqp_fixture_open (f);
   guint16 channel;
 
-  open_channel (conn, 1);
   for (channel = 1; channel <= 20; channel++)
     if (!start_partial_body (conn, channel, 1024 * 1024, channel + 1))
       break;
@@ -174,10 +112,9 @@ test_content_server_wide (Fixture       *f,
 
   for (guint i = 0; i < 6; i++)
     {
-      SsqTestRaw *conn = ssq_test_amqp_open (f->server, "alice", f->password);
+      SsqTestRaw *conn = ssq_test_amqp_fixture_open (f);
 
       g_ptr_array_add (conns, conn);
-      open_channel (conn, 1);
       if (!start_partial_body (conn, 1, 1024 * 1024, 2) ||
           !start_partial_body (conn, 2, 1024 * 1024, 3))
         refused++;
@@ -235,7 +172,7 @@ static void
 test_confirms_multiple (Fixture       *f,
                         gconstpointer  data)
 {
-  g_autoptr(SsqTestRaw) conn = ssq_test_amqp_open (f->server, "alice", f->password);
+  g_autoptr(SsqTestRaw) conn = ssq_test_amqp_fixture_open (f);
   g_autoptr(GByteArray) out = g_byte_array_new ();
   g_autoptr(GByteArray) args = g_byte_array_new ();
   g_autoptr(GString) said = g_string_new (NULL);
@@ -250,7 +187,6 @@ test_confirms_multiple (Fixture       *f,
     'r', 'e', 'j', 'e', 'c', 't', '-', 'p', 'u', 'b', 'l', 'i', 's', 'h',
   };
 
-  open_channel (conn, 1);
   ssq_test_amqp_method_append (out, 1, ID (85, 10), "b", FALSE);
   ssq_test_amqp_method_append (out, 1, ID (50, 10), "sSbbbbbF", 0u, "ordinary", FALSE, FALSE,
                                FALSE, FALSE, FALSE, NULL);
@@ -263,7 +199,7 @@ test_confirms_multiple (Fixture       *f,
   /* The first publish fills "full"; the others to it are refused. */
   for (guint i = 0; i < n; i++)
     {
-      append_publish (out, 1, plan[i] == 'f' ? "full" : "ordinary", 1);
+      ssq_test_amqp_publish_header_append (out, 1, plan[i] == 'f' ? "full" : "ordinary", 1);
       ssq_test_amqp_frame_append (out, 3, 1, "x", 1, 0xCE);
     }
   ssq_test_amqp_send (conn, out);
@@ -301,7 +237,8 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 #define ADD(path, func, config) \
-  g_test_add ("/server/amqp-bounds/" path, Fixture, config, fixture_setup, func, fixture_teardown)
+  g_test_add ("/server/amqp-bounds/" path, Fixture, config, ssq_test_amqp_fixture_setup, func, \
+              ssq_test_amqp_fixture_teardown)
   ADD ("content-per-connection", test_content_per_connection,
        "[broker]\nmax_message_size=1048576\n");
   ADD ("content-server-wide", test_content_server_wide,

@@ -10,86 +10,7 @@
 
 #define ID SSQ_TEST_AMQP_ID
 
-typedef struct {
-  SsqTestServer *server;
-  SsqTestUser   *alice;
-  char          *password;
-} Fixture;
-
-static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
-{
-  f->server = ssq_test_server_start (NULL, data);
-  f->alice = ssq_test_register (f->server, "alice");
-  f->password = g_strdup ("password-alice");
-}
-
-static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
-{
-  ssq_test_user_free (f->alice);
-  g_free (f->password);
-  g_assert_cmpint (ssq_test_server_stop (f->server), ==, 0);
-  ssq_test_server_free (f->server);
-}
-
-static void
-put_u64 (guint8  *p,
-         guint64  v)
-{
-  for (int i = 7; i >= 0; i--, v >>= 8)
-    p[i] = (guint8) v;
-}
-
-/* basic.publish to the default exchange with its content. */
-static void
-append_publish (GByteArray   *out,
-                guint16       channel,
-                const char   *queue,
-                const guint8 *body,
-                gsize         size)
-{
-  guint8 header[14] = { 0, 60, 0, 0 };
-
-  put_u64 (header + 4, size);
-  ssq_test_amqp_method_append (out, channel, ID (60, 40), "sSSbb", 0u, "", queue, FALSE, FALSE);
-  ssq_test_amqp_frame_append (out, 2, channel, header, sizeof header, 0xCE);
-  if (size > 0)
-    ssq_test_amqp_frame_append (out, 3, channel, body, size, 0xCE);
-}
-
-static SsqTestRaw *
-open_with_channel (Fixture *f)
-{
-  SsqTestRaw *conn = ssq_test_amqp_open (f->server, "alice", f->password);
-  g_autoptr(GByteArray) out = g_byte_array_new ();
-  g_auto(SsqTestAmqpFrame) frame = { 0 };
-
-  ssq_test_amqp_method_append (out, 1, ID (20, 10), "S", "");
-  ssq_test_amqp_send (conn, out);
-  ssq_test_amqp_expect (conn, ID (20, 11), &frame);
-  return conn;
-}
-
-/* queue.declare (passive when @passive): the queue's ready count. */
-static guint32
-declare (SsqTestRaw *conn,
-         const char *queue,
-         gboolean    passive)
-{
-  g_autoptr(GByteArray) out = g_byte_array_new ();
-  g_auto(SsqTestAmqpFrame) frame = { 0 };
-  const guint8 *count;
-
-  ssq_test_amqp_method_append (out, 1, ID (50, 10), "sSbbbbbF", 0u, queue, passive, FALSE,
-                               FALSE, FALSE, FALSE, NULL);
-  ssq_test_amqp_send (conn, out);
-  ssq_test_amqp_expect (conn, ID (50, 11), &frame);
-  count = frame.payload->data + 5 + frame.payload->data[4];
-  return (guint32) count[0] << 24 | (guint32) count[1] << 16 | (guint32) count[2] << 8 | count[3];
-}
+typedef SsqTestAmqpFixture Fixture;
 
 /* A peer that pipelines basic.get (no-ack) and reads nothing: the answers
  * it does not read stay within its send queue's bound (4 MiB), the rest of
@@ -101,7 +22,7 @@ static void
 test_pipelined_gets (Fixture       *f,
                      gconstpointer  data)
 {
-  g_autoptr(SsqTestRaw) publisher = open_with_channel (f);
+  g_autoptr(SsqTestRaw) publisher = ssq_test_amqp_fixture_open (f);
   g_autoptr(SsqTestRaw) getter = NULL;
   g_autoptr(GByteArray) out = g_byte_array_new ();
   g_autofree guint8 *body = g_malloc0 (60000);
@@ -109,22 +30,22 @@ test_pipelined_gets (Fixture       *f,
   guint n = 600, got = 0;
   guint32 ready;
 
-  declare (publisher, "g", FALSE);
+  ssq_test_amqp_declare (publisher, "g", FALSE);
   for (guint i = 0; i < n; i++)
     {
-      append_publish (out, 1, "g", body, 60000);
+      ssq_test_amqp_publish_append (out, 1, "g", body, 60000);
       ssq_test_amqp_send (publisher, out);
     }
-  g_assert_cmpuint (declare (publisher, "g", TRUE), ==, n);
+  g_assert_cmpuint (ssq_test_amqp_declare (publisher, "g", TRUE), ==, n);
 
-  getter = open_with_channel (f);
+  getter = ssq_test_amqp_fixture_open (f);
   for (guint i = 0; i < n; i++)
     ssq_test_amqp_method_append (out, 1, ID (60, 70), "sSb", 0u, "g", TRUE);
   ssq_test_amqp_send (getter, out);
   /* Another channel of the publisher's connection is answered meanwhile;
    * by then the getter's requests it could read are done. */
   g_usleep (500 * 1000);
-  ready = declare (publisher, "g", TRUE);
+  ready = ssq_test_amqp_declare (publisher, "g", TRUE);
   g_test_message ("%u of %u messages still ready while the getter did not read", ready, n);
   g_assert_cmpuint (ready, >, n / 2);
 
@@ -132,7 +53,7 @@ test_pipelined_gets (Fixture       *f,
     if (frame.type == 1 && frame.method == ID (60, 71))
       got++;
   g_assert_cmpuint (got, ==, n);
-  g_assert_cmpuint (declare (publisher, "g", TRUE), ==, 0);
+  g_assert_cmpuint (ssq_test_amqp_declare (publisher, "g", TRUE), ==, 0);
 }
 
 /* Properties of @fields tiny header fields (distinct 3-letter names, void
@@ -163,7 +84,7 @@ static void
 test_properties_memory (Fixture       *f,
                         gconstpointer  data)
 {
-  g_autoptr(SsqTestRaw) conn = open_with_channel (f);
+  g_autoptr(SsqTestRaw) conn = ssq_test_amqp_fixture_open (f);
   g_autoptr(GByteArray) out = g_byte_array_new ();
   g_autoptr(GByteArray) props = tiny_fields_properties (24000);
   g_autoptr(GByteArray) header = g_byte_array_new ();
@@ -174,7 +95,7 @@ test_properties_memory (Fixture       *f,
 
   g_byte_array_append (header, (const guint8 *) "\0\x3c\0\0\0\0\0\0\0\0\0\0", 12);
   g_byte_array_append (header, props->data, props->len);
-  declare (conn, "p", FALSE);
+  ssq_test_amqp_declare (conn, "p", FALSE);
   for (sent = 0; sent < n && !conn->closed; sent++)
     {
       ssq_test_amqp_method_append (out, 1, ID (60, 40), "sSSbb", 0u, "", "p", FALSE, FALSE);
@@ -208,7 +129,8 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 #define ADD(path, func, config) \
-  g_test_add ("/server/amqp-hostile/" path, Fixture, config, fixture_setup, func, fixture_teardown)
+  g_test_add ("/server/amqp-hostile/" path, Fixture, config, ssq_test_amqp_fixture_setup, func, \
+              ssq_test_amqp_fixture_teardown)
   ADD ("pipelined-gets", test_pipelined_gets, NULL);
   ADD ("properties-memory", test_properties_memory, "[broker]\nmax_memory=4194304\n");
   return g_test_run ();

@@ -11,64 +11,7 @@
 
 #define ID SSQ_TEST_AMQP_ID
 
-typedef struct {
-  SsqTestServer *server;
-  SsqTestUser   *alice;
-  char          *password;
-} Fixture;
-
-static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
-{
-  f->server = ssq_test_server_start (NULL, data);
-  f->alice = ssq_test_register (f->server, "alice");
-  f->password = g_strdup ("password-alice");
-}
-
-static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
-{
-  ssq_test_user_free (f->alice);
-  g_free (f->password);
-  g_assert_cmpint (ssq_test_server_stop (f->server), ==, 0);
-  ssq_test_server_free (f->server);
-}
-
-static void
-open_channel (SsqTestRaw *conn,
-              guint16     channel)
-{
-  g_autoptr(GByteArray) out = g_byte_array_new ();
-  g_auto(SsqTestAmqpFrame) frame = { 0 };
-
-  ssq_test_amqp_method_append (out, channel, ID (20, 10), "S", "");
-  ssq_test_amqp_send (conn, out);
-  ssq_test_amqp_expect (conn, ID (20, 11), &frame);
-}
-
-static SsqTestRaw *
-open_with_channel (Fixture *f)
-{
-  SsqTestRaw *conn = ssq_test_amqp_open (f->server, "alice", f->password);
-
-  open_channel (conn, 1);
-  return conn;
-}
-
-static void
-declare (SsqTestRaw *conn,
-         const char *queue)
-{
-  g_autoptr(GByteArray) out = g_byte_array_new ();
-  g_auto(SsqTestAmqpFrame) frame = { 0 };
-
-  ssq_test_amqp_method_append (out, 1, ID (50, 10), "sSbbbbbF", 0u, queue, FALSE, FALSE,
-                               FALSE, FALSE, FALSE, NULL);
-  ssq_test_amqp_send (conn, out);
-  ssq_test_amqp_expect (conn, ID (50, 11), &frame);
-}
+typedef SsqTestAmqpFixture Fixture;
 
 /* basic.consume (server-made tag) sent on @channel; nothing read. */
 static void
@@ -94,21 +37,6 @@ consume (SsqTestRaw *conn,
   ssq_test_amqp_expect (conn, ID (60, 21), &frame);
 }
 
-/* basic.publish of @body to @queue through the default exchange. */
-static void
-append_publish (GByteArray *out,
-                const char *queue,
-                const char *body)
-{
-  gsize size = strlen (body);
-  guint8 header[14] = { 0, 60, 0, 0, 0, 0, 0, 0, 0, 0, 0, (guint8) size, 0, 0 };
-
-  ssq_test_amqp_method_append (out, 1, ID (60, 40), "sSSbb", 0u, "", queue, FALSE, FALSE);
-  ssq_test_amqp_frame_append (out, 2, 1, header, sizeof header, 0xCE);
-  if (size > 0)
-    ssq_test_amqp_frame_append (out, 3, 1, body, size, 0xCE);
-}
-
 /* @publisher publishes to @queue; @consumer (consuming it) gets it. */
 static void
 assert_delivered (SsqTestRaw *publisher,
@@ -118,7 +46,7 @@ assert_delivered (SsqTestRaw *publisher,
   g_autoptr(GByteArray) out = g_byte_array_new ();
   g_auto(SsqTestAmqpFrame) frame = { 0 };
 
-  append_publish (out, queue, "still served");
+  ssq_test_amqp_publish_append (out, 1, queue, "still served", strlen ("still served"));
   ssq_test_amqp_send (publisher, out);
   ssq_test_amqp_expect (consumer, ID (60, 60), &frame);
   g_assert_true (ssq_test_amqp_read (consumer, SSQ_TEST_RAW_WAIT_MS, &frame));   /* its header */
@@ -135,12 +63,12 @@ static void
 test_consumers_per_connection (Fixture       *f,
                                gconstpointer  data)
 {
-  g_autoptr(SsqTestRaw) other = open_with_channel (f);
-  g_autoptr(SsqTestRaw) conn = open_with_channel (f);
+  g_autoptr(SsqTestRaw) other = ssq_test_amqp_fixture_open (f);
+  g_autoptr(SsqTestRaw) conn = ssq_test_amqp_fixture_open (f);
 
-  declare (other, "w");
+  ssq_test_amqp_declare (other, "w", FALSE);
   consume (other, 1, "w");
-  open_channel (conn, 2);
+  ssq_test_amqp_open_channel (conn, 2);
   consume (conn, 1, "w");
   consume (conn, 1, "w");
   consume (conn, 2, "w");
@@ -159,14 +87,14 @@ static void
 test_consumers_server_wide (Fixture       *f,
                             gconstpointer  data)
 {
-  g_autoptr(SsqTestRaw) a = open_with_channel (f);
-  g_autoptr(SsqTestRaw) b = open_with_channel (f);
-  g_autoptr(SsqTestRaw) c = open_with_channel (f);
+  g_autoptr(SsqTestRaw) a = ssq_test_amqp_fixture_open (f);
+  g_autoptr(SsqTestRaw) b = ssq_test_amqp_fixture_open (f);
+  g_autoptr(SsqTestRaw) c = ssq_test_amqp_fixture_open (f);
   g_autoptr(JsonObject) reply = NULL;
   guint status = 0;
 
-  declare (a, "v");
-  declare (b, "w");
+  ssq_test_amqp_declare (a, "v", FALSE);
+  ssq_test_amqp_declare (b, "w", FALSE);
   consume (a, 1, "v");
   consume (a, 1, "v");
   consume (b, 1, "w");
@@ -190,16 +118,16 @@ static void
 test_channels_server_wide (Fixture       *f,
                            gconstpointer  data)
 {
-  g_autoptr(SsqTestRaw) a = open_with_channel (f);
-  g_autoptr(SsqTestRaw) b = open_with_channel (f);
+  g_autoptr(SsqTestRaw) a = ssq_test_amqp_fixture_open (f);
+  g_autoptr(SsqTestRaw) b = ssq_test_amqp_fixture_open (f);
   g_autoptr(GByteArray) out = g_byte_array_new ();
 
-  open_channel (a, 2);
+  ssq_test_amqp_open_channel (a, 2);
   ssq_test_amqp_method_append (out, 2, ID (20, 10), "S", "");
   ssq_test_amqp_send (b, out);
   ssq_test_amqp_expect_close (b, 530);
 
-  declare (a, "q");
+  ssq_test_amqp_declare (a, "q", FALSE);
   consume (a, 2, "q");
   assert_delivered (a, a, "q");
 }
@@ -212,8 +140,8 @@ static void
 test_empty_messages (Fixture       *f,
                      gconstpointer  data)
 {
-  g_autoptr(SsqTestRaw) publisher = open_with_channel (f);
-  g_autoptr(SsqTestRaw) getter = open_with_channel (f);
+  g_autoptr(SsqTestRaw) publisher = ssq_test_amqp_fixture_open (f);
+  g_autoptr(SsqTestRaw) getter = ssq_test_amqp_fixture_open (f);
   g_autoptr(GByteArray) out = g_byte_array_new ();
   g_auto(SsqTestAmqpFrame) frame = { 0 };
   g_autoptr(JsonObject) refused = NULL;
@@ -221,12 +149,12 @@ test_empty_messages (Fixture       *f,
   guint batches = 0, status = 0;
   gboolean closed = FALSE;
 
-  declare (publisher, "e");
+  ssq_test_amqp_declare (publisher, "e", FALSE);
   /* 100 batches of 100: 10,000 messages, ~5 MB of bookkeeping. */
   for (batches = 0; batches < 100 && !closed; batches++)
     {
       for (guint i = 0; i < 100; i++)
-        append_publish (out, "e", "");
+        ssq_test_amqp_publish_append (out, 1, "e", "", 0);
       ssq_test_amqp_method_append (out, 1, ID (50, 10), "sSbbbbbF", 0u, "e", TRUE, FALSE,
                                    FALSE, FALSE, FALSE, NULL);
       ssq_test_amqp_send (publisher, out);
@@ -277,8 +205,8 @@ test_heartbeat_payload (Fixture       *f,
   ssq_test_amqp_send (conn, out);
   ssq_test_amqp_expect_close (conn, 501);
 
-  other = open_with_channel (f);
-  declare (other, "h");
+  other = ssq_test_amqp_fixture_open (f);
+  ssq_test_amqp_declare (other, "h", FALSE);
 }
 
 int
@@ -287,7 +215,8 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 #define ADD(path, func, config) \
-  g_test_add ("/server/amqp-limits/" path, Fixture, config, fixture_setup, func, fixture_teardown)
+  g_test_add ("/server/amqp-limits/" path, Fixture, config, ssq_test_amqp_fixture_setup, func, \
+              ssq_test_amqp_fixture_teardown)
   ADD ("consumers-per-connection", test_consumers_per_connection,
        "[broker]\nmax_consumers_per_connection=4\n");
   ADD ("consumers-server-wide", test_consumers_server_wide, "[broker]\nmax_consumers=4\n");

@@ -12,30 +12,7 @@
 
 #define ID SSQ_TEST_AMQP_ID
 
-typedef struct {
-  SsqTestServer *server;
-  SsqTestUser   *alice;
-  char          *password;
-} Fixture;
-
-static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
-{
-  f->server = ssq_test_server_start (NULL, data);
-  f->alice = ssq_test_register (f->server, "alice");
-  f->password = g_strdup ("password-alice");
-}
-
-static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
-{
-  ssq_test_user_free (f->alice);
-  g_free (f->password);
-  g_assert_cmpint (ssq_test_server_stop (f->server), ==, 0);
-  ssq_test_server_free (f->server);
-}
+typedef SsqTestAmqpFixture Fixture;
 
 /* A channel opens, and the connection closes cleanly both ways. */
 static void
@@ -444,7 +421,8 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 #define ADD(path, func, config) \
-  g_test_add ("/server/amqp/" path, Fixture, config, fixture_setup, func, fixture_teardown)
+  g_test_add ("/server/amqp/" path, Fixture, config, ssq_test_amqp_fixture_setup, func, \
+              ssq_test_amqp_fixture_teardown)
   ADD ("handshake", test_handshake, NULL);
   ADD ("start-capabilities", test_start_capabilities, NULL);
   ADD ("bad-header", test_bad_header, NULL);
