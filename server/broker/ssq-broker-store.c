@@ -145,36 +145,57 @@ ssq_broker_journal_binding (SsqBroker        *broker,
   op->x = g_bytes_ref (b->arguments);
 }
 
+/* The row of @m's body; FALSE when nothing is journalled. */
+static gboolean
+journal_message_put (SsqBroker        *broker,
+                     SsqBrokerMessage *m)
+{
+  JournalOp *op = journal_add (broker, J_MESSAGE_PUT);
+
+  if (op == NULL)
+    return FALSE;
+  op->n[0] = (gint64) m->id;
+  op->a = g_strdup (m->exchange);
+  op->b = g_strdup (m->routing_key);
+  op->x = g_bytes_ref (m->properties);
+  op->y = g_bytes_ref (m->body);
+  return TRUE;
+}
+
+/* The row of @e's place in @q; FALSE when nothing is journalled. */
+static gboolean
+journal_ref_put (SsqBroker      *broker,
+                 SsqBrokerQueue *q,
+                 SsqBrokerEntry *e)
+{
+  JournalOp *op = journal_add (broker, J_REF_PUT);
+
+  if (op == NULL)
+    return FALSE;
+  op->a = g_strdup (q->name);
+  op->n[0] = (gint64) e->message->id;
+  op->n[1] = (gint64) e->seq;
+  op->n[2] = e->level;
+  op->n[3] = e->expires_at;
+  op->n[4] = e->deliveries;
+  return TRUE;
+}
+
 void
 ssq_broker_journal_entry (SsqBroker      *broker,
                           SsqBrokerQueue *q,
                           SsqBrokerEntry *e)
 {
   SsqBrokerMessage *m = e->message;
-  JournalOp *op;
 
   if (!m->stored)
     {
-      op = journal_add (broker, J_MESSAGE_PUT);
-      if (op == NULL)
+      if (!journal_message_put (broker, m))
         return;
-      op->n[0] = (gint64) m->id;
-      op->a = g_strdup (m->exchange);
-      op->b = g_strdup (m->routing_key);
-      op->x = g_bytes_ref (m->properties);
-      op->y = g_bytes_ref (m->body);
       m->stored = TRUE;
     }
-  op = journal_add (broker, J_REF_PUT);
-  if (op == NULL)
-    return;
-  m->stored_refs++;
-  op->a = g_strdup (q->name);
-  op->n[0] = (gint64) m->id;
-  op->n[1] = (gint64) e->seq;
-  op->n[2] = e->level;
-  op->n[3] = e->expires_at;
-  op->n[4] = e->deliveries;
+  if (journal_ref_put (broker, q, e))
+    m->stored_refs++;
 }
 
 void
@@ -543,30 +564,16 @@ static void
 snapshot_exchange (SsqBroker         *broker,
                    SsqBrokerExchange *x)
 {
-  JournalOp *op;
-
   /* The predeclared ones (default, amq.*) are made at every start. */
   if (!x->durable || (x->reserved && x->handler == NULL && x->filter == NULL))
     return;
-  op = journal_add (broker, J_EXCHANGE_PUT);
-  op->a = g_strdup (x->name);
-  op->b = g_strdup (ssq_broker_exchange_type_name (x->type));
-  op->c = g_strdup (x->owner_id);
-  op->n[0] = x->auto_delete;
-  op->n[1] = x->internal;
-  op->x = x->arguments != NULL ? g_bytes_ref (x->arguments) : NULL;
+  ssq_broker_journal_exchange (broker, x, TRUE);
   for (guint i = 0; i < x->bindings->len; i++)
     {
       SsqBrokerBinding *b = g_ptr_array_index (x->bindings, i);
 
-      if (!ssq_broker_queue_persisted (b->queue))
-        continue;
-      op = journal_add (broker, J_BINDING_PUT);
-      op->a = g_strdup (x->name);
-      op->b = g_strdup (b->queue->name);
-      op->c = g_strdup (b->routing_key);
-      op->d = g_strdup (b->binder_id);
-      op->x = g_bytes_ref (b->arguments);
+      if (ssq_broker_queue_persisted (b->queue))
+        ssq_broker_journal_binding (broker, b, TRUE);
     }
 }
 
@@ -577,27 +584,11 @@ snapshot_entry (SsqBroker      *broker,
                 SsqBrokerEntry *e,
                 GHashTable     *bodies)
 {
-  SsqBrokerMessage *m = e->message;
-  JournalOp *op;
-
   if (!e->stored || !ssq_broker_queue_persisted (q))
     return;
-  if (g_hash_table_add (bodies, m))
-    {
-      op = journal_add (broker, J_MESSAGE_PUT);
-      op->n[0] = (gint64) m->id;
-      op->a = g_strdup (m->exchange);
-      op->b = g_strdup (m->routing_key);
-      op->x = g_bytes_ref (m->properties);
-      op->y = g_bytes_ref (m->body);
-    }
-  op = journal_add (broker, J_REF_PUT);
-  op->a = g_strdup (q->name);
-  op->n[0] = (gint64) m->id;
-  op->n[1] = (gint64) e->seq;
-  op->n[2] = e->level;
-  op->n[3] = e->expires_at;
-  op->n[4] = e->deliveries;
+  if (g_hash_table_add (bodies, e->message))
+    journal_message_put (broker, e->message);
+  journal_ref_put (broker, q, e);
 }
 
 /* Every durable thing in memory, as rows, after a wipe: a journal of its
