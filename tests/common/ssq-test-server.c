@@ -420,6 +420,69 @@ ssq_test_http (SsqTestServer *server,
                             out_status);
 }
 
+JsonObject *
+ssq_test_http_expect (SsqTestServer *server,
+                      const char    *method,
+                      const char    *path,
+                      const char    *token,
+                      const char    *body,
+                      guint          expected)
+{
+  guint status = 0;
+  JsonObject *reply = ssq_test_http (server, method, path, token, body, &status);
+
+  if (status != expected)
+    g_error ("%s %s: %u, expected %u", method, path, status, expected);
+  return reply;
+}
+
+gint64
+ssq_test_queue_field (SsqTestServer *server,
+                      const char    *queue,
+                      const char    *token,
+                      const char    *field)
+{
+  g_autofree char *path = g_strdup_printf ("/api/v1/queues/%s", queue);
+  guint status = 0;
+  g_autoptr(JsonObject) reply = ssq_test_http (server, "GET", path, token, NULL, &status);
+
+  if (status == 404)
+    return -1;
+  g_assert_cmpuint (status, ==, 200);
+  return json_object_get_int_member (json_object_get_object_member (reply, "queue"), field);
+}
+
+typedef struct {
+  SsqTestServer *server;
+  const char    *queue;
+  const char    *token;
+  const char    *field;
+  gint64         value;
+} QueueFieldIs;
+
+static gboolean
+queue_field_is (gpointer data)
+{
+  QueueFieldIs *f = data;
+
+  return ssq_test_queue_field (f->server, f->queue, f->token, f->field) == f->value;
+}
+
+void
+ssq_test_wait_queue_field (SsqTestServer *server,
+                           const char    *queue,
+                           const char    *token,
+                           const char    *field,
+                           gint64         value,
+                           guint          timeout_ms)
+{
+  QueueFieldIs f = { server, queue, token, field, value };
+
+  if (!ssq_test_wait_until (queue_field_is, &f, timeout_ms))
+    g_error ("queue %s: %s is %" G_GINT64_FORMAT ", not %" G_GINT64_FORMAT, queue, field,
+             ssq_test_queue_field (server, queue, token, field), value);
+}
+
 const char *
 ssq_test_error_code (JsonObject *reply)
 {

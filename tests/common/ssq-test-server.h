@@ -65,6 +65,27 @@ JsonObject    *ssq_test_http            (SsqTestServer *server,
                                          const char    *token,
                                          const char    *body,
                                          guint         *out_status);
+/* The same, the status asserted to be @expected (g_error naming the call). */
+JsonObject    *ssq_test_http_expect     (SsqTestServer *server,
+                                         const char    *method,
+                                         const char    *path,
+                                         const char    *token,
+                                         const char    *body,
+                                         guint          expected);
+/* GET /api/v1/queues/@queue's @field (depth, unacked, consumers…) as @token
+ * sees it; -1 when the queue is not there (404). */
+gint64         ssq_test_queue_field     (SsqTestServer *server,
+                                         const char    *queue,
+                                         const char    *token,
+                                         const char    *field);
+/* Waits until that field is @value; g_error with the last value if it is
+ * not within @timeout_ms. */
+void           ssq_test_wait_queue_field (SsqTestServer *server,
+                                          const char    *queue,
+                                          const char    *token,
+                                          const char    *field,
+                                          gint64         value,
+                                          guint          timeout_ms);
 JsonObject    *ssq_test_http_raw        (SsqTestServer *server,
                                          const char    *method,
                                          const char    *path,

@@ -19,56 +19,7 @@ call (const char *method,
       const char *body,
       guint       expected)
 {
-  guint status = 0;
-  JsonObject *reply = ssq_test_http (server, method, path, token, body, &status);
-
-  if (status != expected)
-    g_error ("%s %s: %u, expected %u", method, path, status, expected);
-  return reply;
-}
-
-/* GET /api/v1/queues/@queue's @field as @token sees it, or -1 for 404. */
-static gint64
-queue_field (const char *queue,
-             const char *token,
-             const char *field)
-{
-  g_autofree char *path = g_strdup_printf ("/api/v1/queues/%s", queue);
-  guint status = 0;
-  g_autoptr(JsonObject) reply = ssq_test_http (server, "GET", path, token, NULL, &status);
-
-  if (status == 404)
-    return -1;
-  g_assert_cmpuint (status, ==, 200);
-  return json_object_get_int_member (json_object_get_object_member (reply, "queue"), field);
-}
-
-typedef struct {
-  const char *queue;
-  const char *token;
-  const char *field;
-  gint64      value;
-} FieldIs;
-
-static gboolean
-field_is (gpointer data)
-{
-  FieldIs *f = data;
-
-  return queue_field (f->queue, f->token, f->field) == f->value;
-}
-
-static void
-wait_field (const char *queue,
-            const char *token,
-            const char *field,
-            gint64      value)
-{
-  FieldIs f = { queue, token, field, value };
-
-  if (!ssq_test_wait_until (field_is, &f, WAIT))
-    g_error ("queue %s: %s is %" G_GINT64_FORMAT ", not %" G_GINT64_FORMAT, queue, field,
-             queue_field (queue, token, field), value);
+  return ssq_test_http_expect (server, method, path, token, body, expected);
 }
 
 static void
@@ -150,17 +101,17 @@ check_account_gone (const char *action)
   declare_rest (rest_q, user->token);
   declare_rest (ws_q, user->token);
   poll = start_poll (rest_q, user->token);
-  wait_field (rest_q, other->token, "consumers", 1);
+  ssq_test_wait_queue_field (server, rest_q, other->token, "consumers", 1, WAIT);
   ws = connect_ws (user->token);
   ack = ssq_test_ws_request (ws, subscribe);
   g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
-  g_assert_cmpint (queue_field (ws_q, other->token, "consumers"), ==, 1);
-  g_assert_cmpint (queue_field (excl, other->token, "consumers"), ==, 0);
+  g_assert_cmpint (ssq_test_queue_field (server, ws_q, other->token, "consumers"), ==, 1);
+  g_assert_cmpint (ssq_test_queue_field (server, excl, other->token, "consumers"), ==, 0);
   /* And another user's. */
   other_amqp = amqp_with_queue (other_name, other_amqp_q, FALSE);
   declare_rest (other_q, other->token);
   other_poll = start_poll (other_q, other->token);
-  wait_field (other_q, other->token, "consumers", 1);
+  ssq_test_wait_queue_field (server, other_q, other->token, "consumers", 1, WAIT);
 
   g_assert_cmpint (run_admin (NULL, NULL, "users", action, name), ==, 0);
 
@@ -168,9 +119,9 @@ check_account_gone (const char *action)
   g_assert_true (ssq_test_raw_read_response (poll, WAIT, &answer));
   g_test_message ("the long poll was answered %u", answer.status);
   g_assert_cmpint (ssq_test_ws_wait_closed (ws, WAIT), ==, 1008);
-  wait_field (rest_q, other->token, "consumers", 0);
-  wait_field (ws_q, other->token, "consumers", 0);
-  wait_field (excl, other->token, "consumers", -1);   /* deleted */
+  ssq_test_wait_queue_field (server, rest_q, other->token, "consumers", 0, WAIT);
+  ssq_test_wait_queue_field (server, ws_q, other->token, "consumers", 0, WAIT);
+  ssq_test_wait_queue_field (server, excl, other->token, "consumers", -1, WAIT);   /* deleted */
 
   /* The other user goes on: its long poll is still waiting, and answered
    * by a publish; its AMQP connection still declares. */

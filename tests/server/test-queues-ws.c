@@ -19,12 +19,7 @@ call (const char *method,
       const char *body,
       guint       expected)
 {
-  guint status = 0;
-  JsonObject *reply = ssq_test_http (server, method, path, token, body, &status);
-
-  if (status != expected)
-    g_error ("%s %s: %u, expected %u", method, path, status, expected);
-  return reply;
+  return ssq_test_http_expect (server, method, path, token, body, expected);
 }
 
 static void
@@ -33,17 +28,6 @@ declare (const char *queue,
 {
   g_autofree char *path = g_strdup_printf ("/api/v1/queues/%s", queue);
   g_autoptr(JsonObject) r = call ("PUT", path, token, NULL, 201);
-}
-
-static gint64
-queue_field (const char *queue,
-             const char *token,
-             const char *field)
-{
-  g_autofree char *path = g_strdup_printf ("/api/v1/queues/%s", queue);
-  g_autoptr(JsonObject) reply = call ("GET", path, token, NULL, 200);
-
-  return json_object_get_int_member (json_object_get_object_member (reply, "queue"), field);
 }
 
 static JsonObject *
@@ -115,7 +99,7 @@ test_publish_subscribe (void)
   g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (m1, "headers"), "n"),
                    ==, 1);
   g_assert_true (ssq_test_ws_nothing (ws, "queue_message", 300));
-  g_assert_cmpint (queue_field ("ws.q", alice->token, "consumers"), ==, 1);
+  g_assert_cmpint (ssq_test_queue_field (server, "ws.q", alice->token, "consumers"), ==, 1);
 
   /* An ack makes room for the third; an unknown tag is said. */
   text = g_strdup_printf ("{\"type\":\"queue_ack\",\"tags\":[%" G_GINT64_FORMAT ",77]}",
@@ -145,7 +129,7 @@ test_publish_subscribe (void)
                           subscription);
   g_clear_pointer (&ack, json_object_unref);
   ack = request (ws, text, "ack");
-  g_assert_cmpint (queue_field ("ws.q", alice->token, "consumers"), ==, 0);
+  g_assert_cmpint (ssq_test_queue_field (server, "ws.q", alice->token, "consumers"), ==, 0);
   request_error (ws, text, "not_found");
   g_free (text);
   text = g_strdup_printf ("{\"type\":\"queue_ack\",\"tags\":[%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT
@@ -154,8 +138,8 @@ test_publish_subscribe (void)
   g_clear_pointer (&ack, json_object_unref);
   ack = request (ws, text, "ack");
   g_assert_false (json_object_has_member (ack, "unknown"));
-  g_assert_cmpint (queue_field ("ws.q", alice->token, "unacked"), ==, 0);
-  g_assert_cmpint (queue_field ("ws.q", alice->token, "depth"), ==, 0);
+  g_assert_cmpint (ssq_test_queue_field (server, "ws.q", alice->token, "unacked"), ==, 0);
+  g_assert_cmpint (ssq_test_queue_field (server, "ws.q", alice->token, "depth"), ==, 0);
 }
 
 /* A session that closes gives its unacked deliveries back. */
@@ -168,21 +152,18 @@ test_requeue_on_close (void)
   g_autoptr(JsonObject) m = NULL;
   g_autoptr(JsonObject) r = NULL;
   JsonObject *back;
-  gint64 deadline;
 
   declare ("close.q", alice->token);
   ack = request (ws, "{\"type\":\"queue_publish\",\"queue\":\"close.q\",\"body\":\"held\"}", "ack");
   g_clear_pointer (&ack, json_object_unref);
   ack = request (ws, "{\"type\":\"queue_subscribe\",\"queue\":\"close.q\"}", "ack");
   m = next_message (ws);
-  g_assert_cmpint (queue_field ("close.q", alice->token, "unacked"), ==, 1);
+  g_assert_cmpint (ssq_test_queue_field (server, "close.q", alice->token, "unacked"), ==, 1);
   g_clear_pointer (&ws, ssq_test_ws_free);
-  deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
-  while (queue_field ("close.q", alice->token, "depth") != 1 && g_get_monotonic_time () < deadline)
-    g_usleep (20000);
-  g_assert_cmpint (queue_field ("close.q", alice->token, "depth"), ==, 1);
-  g_assert_cmpint (queue_field ("close.q", alice->token, "unacked"), ==, 0);
-  g_assert_cmpint (queue_field ("close.q", alice->token, "consumers"), ==, 0);
+  ssq_test_wait_queue_field (server, "close.q", alice->token, "depth", 1, 15000);
+  g_assert_cmpint (ssq_test_queue_field (server, "close.q", alice->token, "depth"), ==, 1);
+  g_assert_cmpint (ssq_test_queue_field (server, "close.q", alice->token, "unacked"), ==, 0);
+  g_assert_cmpint (ssq_test_queue_field (server, "close.q", alice->token, "consumers"), ==, 0);
   r = call ("GET", "/api/v1/queues/close.q/messages?lease=0", alice->token, NULL, 200);
   back = json_array_get_object_element (json_object_get_array_member (r, "messages"), 0);
   g_assert_cmpstr (json_object_get_string_member (back, "body"), ==, "held");
@@ -273,23 +254,24 @@ test_slow_reader (void)
   /* Settle: whatever fits in the sockets' buffers and a quarter of the
    * send queue, then nothing more. */
   g_usleep (1000000);
-  delivered = queue_field ("slow.q", alice->token, "unacked");
+  delivered = ssq_test_queue_field (server, "slow.q", alice->token, "unacked");
   g_usleep (500000);
   g_test_message ("%" G_GINT64_FORMAT " of %u delivered to a reader that does not read",
-                  queue_field ("slow.q", alice->token, "unacked"), n);
-  g_assert_cmpint (queue_field ("slow.q", alice->token, "unacked"), ==, delivered);
+                  ssq_test_queue_field (server, "slow.q", alice->token, "unacked"), n);
+  g_assert_cmpint (ssq_test_queue_field (server, "slow.q", alice->token, "unacked"), ==, delivered);
   g_assert_cmpint (delivered, <, n / 2);
-  g_assert_cmpint (queue_field ("slow.q", alice->token, "depth"), ==, n - delivered);
+  g_assert_cmpint (ssq_test_queue_field (server, "slow.q", alice->token, "depth"), ==,
+                   n - delivered);
   /* Not cut off as a peer that stopped reading: it was not sent more than
    * its send queue's bound. */
   g_assert_cmpint (ssq_test_raw_ws_pump (raw, 1, "queue_cancelled"), ==, -1);
   g_assert_false (raw->closed);
   /* It reads: the rest comes. */
   deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-  while (queue_field ("slow.q", alice->token, "unacked") < n &&
+  while (ssq_test_queue_field (server, "slow.q", alice->token, "unacked") < n &&
          g_get_monotonic_time () < deadline)
     g_assert_cmpint (ssq_test_raw_ws_pump (raw, 100, NULL), ==, -1);
-  g_assert_cmpint (queue_field ("slow.q", alice->token, "unacked"), ==, n);
+  g_assert_cmpint (ssq_test_queue_field (server, "slow.q", alice->token, "unacked"), ==, n);
   ssq_test_assert_healthz (server);
 }
 

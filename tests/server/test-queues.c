@@ -18,12 +18,7 @@ call (const char *method,
       const char *body,
       guint       expected)
 {
-  guint status = 0;
-  JsonObject *reply = ssq_test_http (server, method, path, token, body, &status);
-
-  if (status != expected)
-    g_error ("%s %s: %u, expected %u", method, path, status, expected);
-  return reply;
+  return ssq_test_http_expect (server, method, path, token, body, expected);
 }
 
 static void
@@ -61,43 +56,6 @@ take (const char *queue,
   g_autoptr(JsonObject) reply = call ("GET", path, token, NULL, 200);
 
   return json_array_ref (json_object_get_array_member (reply, "messages"));
-}
-
-static gint64
-queue_field (const char *queue,
-             const char *token,
-             const char *field)
-{
-  g_autofree char *path = g_strdup_printf ("/api/v1/queues/%s", queue);
-  g_autoptr(JsonObject) reply = call ("GET", path, token, NULL, 200);
-
-  return json_object_get_int_member (json_object_get_object_member (reply, "queue"), field);
-}
-
-typedef struct {
-  const char *queue;
-  const char *token;
-  const char *field;
-  gint64      value;
-} FieldIs;
-
-static gboolean
-field_is (gpointer data)
-{
-  FieldIs *f = data;
-
-  return queue_field (f->queue, f->token, f->field) == f->value;
-}
-
-static void
-wait_field (const char *queue,
-            const char *token,
-            const char *field,
-            gint64      value)
-{
-  FieldIs f = { queue, token, field, value };
-
-  g_assert_true (ssq_test_wait_until (field_is, &f, 15000));
 }
 
 /* A GET sent on a raw connection, not read yet: a long poll in flight. */
@@ -161,7 +119,7 @@ test_round_trip (void)
   g_assert_cmpint (id, >, 0);
   publish ("rt.jobs", alice->token, "{\"body_base64\":\"AAH/\",\"persistent\":false}");
   publish ("rt.jobs", alice->token, "{\"body\":\"\"}");
-  wait_field ("rt.jobs", alice->token, "depth", 3);
+  ssq_test_wait_queue_field (server, "rt.jobs", alice->token, "depth", 3, 15000);
 
   got = take ("rt.jobs", alice->token, "max=10");
   g_assert_cmpuint (json_array_get_length (got), ==, 3);
@@ -192,8 +150,8 @@ test_round_trip (void)
   g_assert_false (json_object_get_boolean_member (m, "persistent"));
 
   /* Leased: nothing ready, three unacked. */
-  g_assert_cmpint (queue_field ("rt.jobs", alice->token, "depth"), ==, 0);
-  g_assert_cmpint (queue_field ("rt.jobs", alice->token, "unacked"), ==, 3);
+  g_assert_cmpint (ssq_test_queue_field (server, "rt.jobs", alice->token, "depth"), ==, 0);
+  g_assert_cmpint (ssq_test_queue_field (server, "rt.jobs", alice->token, "unacked"), ==, 3);
   {
     g_autofree char *body = g_strdup_printf ("{\"tags\":[%" G_GINT64_FORMAT "]}",
                                              json_object_get_int_member (
@@ -230,12 +188,12 @@ test_round_trip (void)
   g_assert_true (json_object_get_boolean_member (m, "redelivered"));
   g_assert_cmpint (json_object_get_int_member (m, "deliveries"), ==, 2);
   /* lease=0: acknowledged as taken. */
-  g_assert_cmpint (queue_field ("rt.jobs", alice->token, "unacked"), ==, 0);
-  g_assert_cmpint (queue_field ("rt.jobs", alice->token, "depth"), ==, 0);
+  g_assert_cmpint (ssq_test_queue_field (server, "rt.jobs", alice->token, "unacked"), ==, 0);
+  g_assert_cmpint (ssq_test_queue_field (server, "rt.jobs", alice->token, "depth"), ==, 0);
 
   /* Listed, with counters; purge and delete say how many went. */
   publish ("rt.jobs", alice->token, "{\"body\":\"x\"}");
-  wait_field ("rt.jobs", alice->token, "depth", 1);
+  ssq_test_wait_queue_field (server, "rt.jobs", alice->token, "depth", 1, 15000);
   r = call ("GET", "/api/v1/queues", alice->token, NULL, 200);
   {
     JsonArray *list = json_object_get_array_member (r, "queues");
@@ -342,7 +300,7 @@ test_errors (void)
   publish ("err.full", alice->token, "{\"body\":\"first\"}");
   call_error ("POST", "/api/v1/queues/err.full/messages", alice->token, "{\"body\":\"second\"}",
               429, "rate_limited");
-  g_assert_cmpint (queue_field ("err.full", alice->token, "depth"), ==, 1);
+  g_assert_cmpint (ssq_test_queue_field (server, "err.full", alice->token, "depth"), ==, 1);
 
   /* bob may publish to alice's queue and take from it; not purge nor
    * delete it. */
@@ -368,7 +326,7 @@ test_errors (void)
   }
   /* if_empty and if_unused refuse, then the owner deletes. */
   publish ("err.q", alice->token, "{\"body\":\"left\"}");
-  wait_field ("err.q", alice->token, "depth", 1);
+  ssq_test_wait_queue_field (server, "err.q", alice->token, "depth", 1, 15000);
   call_error ("DELETE", "/api/v1/queues/err.q?if_empty=true", alice->token, NULL, 409, "conflict");
   g_clear_pointer (&r, json_object_unref);
   r = call ("DELETE", "/api/v1/queues/err.q?if_unused=true", alice->token, NULL, 200);
@@ -393,7 +351,7 @@ test_lease_expiry (void)
   g_assert_cmpuint (json_array_get_length (first), ==, 1);
   tag = json_object_get_int_member (json_array_get_object_element (first, 0), "tag");
   /* Not acked within its lease: ready again, redelivered. */
-  wait_field ("lease.q", alice->token, "depth", 1);
+  ssq_test_wait_queue_field (server, "lease.q", alice->token, "depth", 1, 15000);
   second = take ("lease.q", alice->token, "lease=60");
   g_assert_cmpuint (json_array_get_length (second), ==, 1);
   g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (second, 0), "id"),
@@ -441,10 +399,10 @@ test_max_deliveries (void)
       g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (got, 0),
                                                    "deliveries"), ==, attempt);
       if (attempt == 1)
-        wait_field ("dlq.work", alice->token, "depth", 1);
+        ssq_test_wait_queue_field (server, "dlq.work", alice->token, "depth", 1, 15000);
     }
-  wait_field ("dlq.dead", alice->token, "depth", 1);
-  g_assert_cmpint (queue_field ("dlq.work", alice->token, "depth"), ==, 0);
+  ssq_test_wait_queue_field (server, "dlq.dead", alice->token, "depth", 1, 15000);
+  g_assert_cmpint (ssq_test_queue_field (server, "dlq.work", alice->token, "depth"), ==, 0);
   dead = take ("dlq.dead", alice->token, "lease=0");
   g_assert_cmpuint (json_array_get_length (dead), ==, 1);
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (dead, 0), "body"),
@@ -484,7 +442,7 @@ test_long_poll (void)
   r = call ("PUT", "/api/v1/queues/poll.q", alice->token, NULL, 201);
   /* A message that comes while a poll waits answers it. */
   waiting = start_poll ("poll.q", alice->token, "max=5&wait=20");
-  wait_field ("poll.q", alice->token, "consumers", 1);
+  ssq_test_wait_queue_field (server, "poll.q", alice->token, "consumers", 1, 15000);
   started = g_get_monotonic_time ();
   id = publish ("poll.q", alice->token, "{\"body\":\"wake up\"}");
   got = finish_poll (waiting, 200);
@@ -493,8 +451,8 @@ test_long_poll (void)
   g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (got, 0), "id"), ==,
                    id);
   /* The poll's consumer went with its answer; its message stays leased. */
-  g_assert_cmpint (queue_field ("poll.q", alice->token, "consumers"), ==, 0);
-  g_assert_cmpint (queue_field ("poll.q", alice->token, "unacked"), ==, 1);
+  g_assert_cmpint (ssq_test_queue_field (server, "poll.q", alice->token, "consumers"), ==, 0);
+  g_assert_cmpint (ssq_test_queue_field (server, "poll.q", alice->token, "unacked"), ==, 1);
 
   /* Nothing comes: the wait's end answers, empty. */
   started = g_get_monotonic_time ();
@@ -502,19 +460,20 @@ test_long_poll (void)
   none = finish_poll (idle, 200);
   g_test_message ("empty answer after %.3f s", (g_get_monotonic_time () - started) / 1e6);
   g_assert_cmpuint (json_array_get_length (none), ==, 0);
-  g_assert_cmpint (queue_field ("poll.q", alice->token, "consumers"), ==, 0);
+  g_assert_cmpint (ssq_test_queue_field (server, "poll.q", alice->token, "consumers"), ==, 0);
 
   /* lease=0: what the poll answers is acknowledged, no more than max. */
   {
     g_autoptr(SsqTestRaw) acked = start_poll ("poll.q", alice->token, "max=1&wait=20&lease=0");
     g_autoptr(JsonArray) one = NULL;
 
-    wait_field ("poll.q", alice->token, "consumers", 1);
+    ssq_test_wait_queue_field (server, "poll.q", alice->token, "consumers", 1, 15000);
     publish ("poll.q", alice->token, "{\"body\":\"taken\"}");
     one = finish_poll (acked, 200);
     g_assert_cmpuint (json_array_get_length (one), ==, 1);
-    g_assert_cmpint (queue_field ("poll.q", alice->token, "unacked"), ==, 1);   /* the first's */
-    g_assert_cmpint (queue_field ("poll.q", alice->token, "depth"), ==, 0);
+    /* the first's */
+    g_assert_cmpint (ssq_test_queue_field (server, "poll.q", alice->token, "unacked"), ==, 1);
+    g_assert_cmpint (ssq_test_queue_field (server, "poll.q", alice->token, "depth"), ==, 0);
   }
 }
 
@@ -532,9 +491,9 @@ test_vanished_poll (void)
   for (guint i = 0; i < 3; i++)
     {
       gone = start_poll ("gone.q", alice->token, "max=3&wait=20&lease=600");
-      wait_field ("gone.q", alice->token, "consumers", 1);
+      ssq_test_wait_queue_field (server, "gone.q", alice->token, "consumers", 1, 15000);
       ssq_test_raw_close (gone);
-      wait_field ("gone.q", alice->token, "consumers", 0);
+      ssq_test_wait_queue_field (server, "gone.q", alice->token, "consumers", 0, 15000);
     }
   publish ("gone.q", alice->token, "{\"body\":\"for the living\"}");
   got = take ("gone.q", alice->token, NULL);
@@ -593,7 +552,7 @@ test_limits (void)
   for (guint i = 0; i < 3; i++)
     publish ("a2", alice->token, "{\"body\":\"x\"}");
   publish ("a2", alice->token, "{\"body\":\"y\"}");
-  wait_field ("a2", alice->token, "depth", 4);
+  ssq_test_wait_queue_field (server, "a2", alice->token, "depth", 4, 15000);
   got = take ("a2", alice->token, "max=3&lease=600");
   g_assert_cmpuint (json_array_get_length (got), ==, 3);
   call_error ("GET", "/api/v1/queues/a2/messages", alice->token, NULL, 429, "rate_limited");
@@ -613,18 +572,18 @@ test_limits (void)
   /* Long polls: two per user, three in all, then 429 at once. */
   g_ptr_array_add (polls, start_poll ("b1", alice->token, "wait=30"));
   g_ptr_array_add (polls, start_poll ("b1", alice->token, "wait=30"));
-  wait_field ("b1", bob->token, "consumers", 2);
+  ssq_test_wait_queue_field (server, "b1", bob->token, "consumers", 2, 15000);
   call_error ("GET", "/api/v1/queues/b1/messages?wait=30", alice->token, NULL, 429,
               "rate_limited");
   g_ptr_array_add (polls, start_poll ("b1", bob->token, "wait=30"));
-  wait_field ("b1", bob->token, "consumers", 3);
+  ssq_test_wait_queue_field (server, "b1", bob->token, "consumers", 3, 15000);
   call_error ("GET", "/api/v1/queues/b1/messages?wait=30", carol->token, NULL, 429,
               "rate_limited");
   /* A poll that ends frees its place. */
   ssq_test_raw_close (g_ptr_array_steal_index (polls, 0));
-  wait_field ("b1", bob->token, "consumers", 2);
+  ssq_test_wait_queue_field (server, "b1", bob->token, "consumers", 2, 15000);
   g_ptr_array_add (polls, start_poll ("b1", carol->token, "wait=30"));
-  wait_field ("b1", bob->token, "consumers", 3);
+  ssq_test_wait_queue_field (server, "b1", bob->token, "consumers", 3, 15000);
   /* A GET that finds a message is no poll: never refused for polls. */
   publish ("b1", bob->token, "{\"body\":\"z\"}");
   ssq_test_assert_healthz (server);
@@ -703,7 +662,7 @@ test_metrics (void)
   }
   publish ("metrics.q", alice->token, "{\"body\":\"1\"}");
   publish ("metrics.q", alice->token, "{\"body\":\"2\"}");
-  wait_field ("metrics.q", alice->token, "depth", 2);
+  ssq_test_wait_queue_field (server, "metrics.q", alice->token, "depth", 2, 15000);
   got = take ("metrics.q", alice->token, NULL);
   page = metrics_page ();
   for (guint i = 0; i < G_N_ELEMENTS (lines); i++)
