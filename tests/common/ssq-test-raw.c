@@ -193,6 +193,21 @@ ssq_test_raw_send_str (SsqTestRaw *conn,
   return ssq_test_raw_send (conn, text, strlen (text), SSQ_TEST_RAW_WAIT_MS) == strlen (text);
 }
 
+SsqTestRaw *
+ssq_test_raw_queue_poll (SsqTestServer *server,
+                         const char    *queue,
+                         const char    *token,
+                         const char    *query)
+{
+  SsqTestRaw *raw = ssq_test_raw_open (server);
+  g_autofree char *request = g_strdup_printf ("GET /api/v1/queues/%s/messages?%s HTTP/1.1\r\n"
+                                              "Host: x\r\nAuthorization: Bearer %s\r\n\r\n",
+                                              queue, query, token);
+
+  g_assert_true (ssq_test_raw_send_str (raw, request));
+  return raw;
+}
+
 gboolean
 ssq_test_raw_pump (SsqTestRaw *conn,
                    guint       timeout_ms)

@@ -68,6 +68,12 @@ gsize          ssq_test_raw_send            (SsqTestRaw         *conn,
 /* Sends all of @text within SSQ_TEST_RAW_WAIT_MS of stall; FALSE if not. */
 gboolean       ssq_test_raw_send_str        (SsqTestRaw         *conn,
                                              const char         *text);
+/* A GET of @queue's messages with @query (max=, wait=…) as @token sent on a
+ * new connection, its answer not read yet: a long poll in flight. */
+SsqTestRaw    *ssq_test_raw_queue_poll      (SsqTestServer      *server,
+                                             const char         *queue,
+                                             const char         *token,
+                                             const char         *query);
 /* Appends to conn->in what has arrived, waiting up to @timeout_ms for the
  * first byte; TRUE if anything was read or the end was seen. */
 gboolean       ssq_test_raw_pump            (SsqTestRaw         *conn,

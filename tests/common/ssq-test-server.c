@@ -436,6 +436,15 @@ ssq_test_http_expect (SsqTestServer *server,
   return reply;
 }
 
+void
+ssq_test_queue_declare (SsqTestServer *server,
+                        const char    *queue,
+                        const char    *token)
+{
+  g_autofree char *path = g_strdup_printf ("/api/v1/queues/%s", queue);
+  g_autoptr(JsonObject) reply = ssq_test_http_expect (server, "PUT", path, token, NULL, 201);
+}
+
 gint64
 ssq_test_queue_field (SsqTestServer *server,
                       const char    *queue,

@@ -72,6 +72,10 @@ JsonObject    *ssq_test_http_expect     (SsqTestServer *server,
                                          const char    *token,
                                          const char    *body,
                                          guint          expected);
+/* PUT /api/v1/queues/@queue as @token (no arguments), asserted 201. */
+void           ssq_test_queue_declare   (SsqTestServer *server,
+                                         const char    *queue,
+                                         const char    *token);
 /* GET /api/v1/queues/@queue's @field (depth, unacked, consumers…) as @token
  * sees it; -1 when the queue is not there (404). */
 gint64         ssq_test_queue_field     (SsqTestServer *server,

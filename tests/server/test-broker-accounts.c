@@ -12,38 +12,6 @@
 
 #define ID SSQ_TEST_AMQP_ID
 
-static JsonObject *
-call (const char *method,
-      const char *path,
-      const char *token,
-      const char *body,
-      guint       expected)
-{
-  return ssq_test_http_expect (server, method, path, token, body, expected);
-}
-
-static void
-declare_rest (const char *queue,
-              const char *token)
-{
-  g_autofree char *path = g_strdup_printf ("/api/v1/queues/%s", queue);
-  g_autoptr(JsonObject) r = call ("PUT", path, token, NULL, 201);
-}
-
-/* A GET sent on a raw connection, not read yet: a long poll in flight. */
-static SsqTestRaw *
-start_poll (const char *queue,
-            const char *token)
-{
-  SsqTestRaw *raw = ssq_test_raw_open (server);
-  g_autofree char *request = g_strdup_printf ("GET /api/v1/queues/%s/messages?max=1&wait=30 HTTP/1.1\r\n"
-                                              "Host: x\r\nAuthorization: Bearer %s\r\n\r\n",
-                                              queue, token);
-
-  g_assert_true (ssq_test_raw_send_str (raw, request));
-  return raw;
-}
-
 /* AMQP: channel 1 open, and queue.declare of @queue (exclusive or durable). */
 static SsqTestRaw *
 amqp_with_queue (const char *username,
@@ -98,9 +66,9 @@ check_account_gone (const char *action)
   /* What the account holds: an AMQP connection with an exclusive queue, a
    * REST long poll, a WebSocket subscription. */
   amqp = amqp_with_queue (name, excl, TRUE);
-  declare_rest (rest_q, user->token);
-  declare_rest (ws_q, user->token);
-  poll = start_poll (rest_q, user->token);
+  ssq_test_queue_declare (server, rest_q, user->token);
+  ssq_test_queue_declare (server, ws_q, user->token);
+  poll = ssq_test_raw_queue_poll (server, rest_q, user->token, "max=1&wait=30");
   ssq_test_wait_queue_field (server, rest_q, other->token, "consumers", 1, WAIT);
   ws = connect_ws (user->token);
   ack = ssq_test_ws_request (ws, subscribe);
@@ -109,8 +77,8 @@ check_account_gone (const char *action)
   g_assert_cmpint (ssq_test_queue_field (server, excl, other->token, "consumers"), ==, 0);
   /* And another user's. */
   other_amqp = amqp_with_queue (other_name, other_amqp_q, FALSE);
-  declare_rest (other_q, other->token);
-  other_poll = start_poll (other_q, other->token);
+  ssq_test_queue_declare (server, other_q, other->token);
+  other_poll = ssq_test_raw_queue_poll (server, other_q, other->token, "max=1&wait=30");
   ssq_test_wait_queue_field (server, other_q, other->token, "consumers", 1, WAIT);
 
   g_assert_cmpint (run_admin (NULL, NULL, "users", action, name), ==, 0);
@@ -127,7 +95,8 @@ check_account_gone (const char *action)
    * by a publish; its AMQP connection still declares. */
   g_assert_false (ssq_test_raw_read_response (other_poll, 200, &other_answer));
   g_assert_false (other_poll->closed);
-  published = call ("POST", publish_path, other->token, "{\"body\":\"still here\"}", 201);
+  published = ssq_test_http_expect (server, "POST", publish_path, other->token,
+                                    "{\"body\":\"still here\"}", 201);
   g_assert_true (ssq_test_raw_read_response (other_poll, WAIT, &other_answer));
   g_assert_cmpuint (other_answer.status, ==, 200);
   g_assert_nonnull (strstr (other_answer.body, "still here"));

@@ -13,24 +13,6 @@
 static SsqTestServer *server;
 
 static JsonObject *
-call (const char *method,
-      const char *path,
-      const char *token,
-      const char *body,
-      guint       expected)
-{
-  return ssq_test_http_expect (server, method, path, token, body, expected);
-}
-
-static void
-declare (const char *queue,
-         const char *token)
-{
-  g_autofree char *path = g_strdup_printf ("/api/v1/queues/%s", queue);
-  g_autoptr(JsonObject) r = call ("PUT", path, token, NULL, 201);
-}
-
-static JsonObject *
 request (SsqTestWs  *ws,
          const char *json,
          const char *expected_type)
@@ -73,7 +55,7 @@ test_publish_subscribe (void)
   g_autofree char *text = NULL;
   gint64 id1;
 
-  declare ("ws.q", alice->token);
+  ssq_test_queue_declare (server, "ws.q", alice->token);
   ack = request (ws, "{\"type\":\"queue_publish\",\"queue\":\"ws.q\",\"body\":\"one\","
                      "\"headers\":{\"n\":1}}", "ack");
   id1 = json_object_get_int_member (ack, "message_id");
@@ -153,7 +135,7 @@ test_requeue_on_close (void)
   g_autoptr(JsonObject) r = NULL;
   JsonObject *back;
 
-  declare ("close.q", alice->token);
+  ssq_test_queue_declare (server, "close.q", alice->token);
   ack = request (ws, "{\"type\":\"queue_publish\",\"queue\":\"close.q\",\"body\":\"held\"}", "ack");
   g_clear_pointer (&ack, json_object_unref);
   ack = request (ws, "{\"type\":\"queue_subscribe\",\"queue\":\"close.q\"}", "ack");
@@ -164,7 +146,8 @@ test_requeue_on_close (void)
   g_assert_cmpint (ssq_test_queue_field (server, "close.q", alice->token, "depth"), ==, 1);
   g_assert_cmpint (ssq_test_queue_field (server, "close.q", alice->token, "unacked"), ==, 0);
   g_assert_cmpint (ssq_test_queue_field (server, "close.q", alice->token, "consumers"), ==, 0);
-  r = call ("GET", "/api/v1/queues/close.q/messages?lease=0", alice->token, NULL, 200);
+  r = ssq_test_http_expect (server, "GET", "/api/v1/queues/close.q/messages?lease=0", alice->token,
+                            NULL, 200);
   back = json_array_get_object_element (json_object_get_array_member (r, "messages"), 0);
   g_assert_cmpstr (json_object_get_string_member (back, "body"), ==, "held");
   g_assert_true (json_object_get_boolean_member (back, "redelivered"));
@@ -180,7 +163,7 @@ test_errors (void)
   g_autoptr(JsonObject) cancelled = NULL;
   g_autoptr(JsonObject) r = NULL;
 
-  declare ("wserr.q", bob->token);
+  ssq_test_queue_declare (server, "wserr.q", bob->token);
   request_error (ws, "{\"type\":\"queue_publish\",\"queue\":\"wserr.none\",\"body\":\"x\"}",
                  "not_found");
   request_error (ws, "{\"type\":\"queue_publish\",\"queue\":\"wserr.q\"}", "invalid");
@@ -212,7 +195,7 @@ test_errors (void)
     }
   request_error (ws, "{\"type\":\"queue_subscribe\",\"queue\":\"wserr.q\"}", "rate_limited");
   /* The owner deletes the queue: each subscription hears of it. */
-  r = call ("DELETE", "/api/v1/queues/wserr.q", bob->token, NULL, 200);
+  r = ssq_test_http_expect (server, "DELETE", "/api/v1/queues/wserr.q", bob->token, NULL, 200);
   cancelled = ssq_test_ws_expect (ws, "queue_cancelled", 5000);
   g_assert_nonnull (cancelled);
   g_assert_cmpstr (json_object_get_string_member (cancelled, "queue"), ==, "wserr.q");
@@ -220,7 +203,7 @@ test_errors (void)
   cancelled = ssq_test_ws_expect (ws, "queue_cancelled", 5000);
   g_assert_nonnull (cancelled);
   /* Room again for subscriptions. */
-  declare ("wserr.q2", alice->token);
+  ssq_test_queue_declare (server, "wserr.q2", alice->token);
   ack = request (ws, "{\"type\":\"queue_subscribe\",\"queue\":\"wserr.q2\"}", "ack");
 }
 
@@ -237,12 +220,12 @@ test_slow_reader (void)
   const guint n = 400;
   gint64 delivered, deadline;
 
-  declare ("slow.q", alice->token);
+  ssq_test_queue_declare (server, "slow.q", alice->token);
   body = g_strdup_printf ("{\"body\":\"%s\",\"persistent\":false}", payload);
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(JsonObject) r = call ("POST", "/api/v1/queues/slow.q/messages", alice->token,
-                                      body, 201);
+      g_autoptr(JsonObject) r = ssq_test_http_expect (server, "POST", "/api/v1/queues/slow.q/messages",
+                                                      alice->token, body, 201);
     }
   raw = ssq_test_raw_ws_open (server, alice->token, 4096, 0);
   ssq_test_raw_ws_frame_append (frame, 0x81,

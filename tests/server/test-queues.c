@@ -58,21 +58,6 @@ take (const char *queue,
   return json_array_ref (json_object_get_array_member (reply, "messages"));
 }
 
-/* A GET sent on a raw connection, not read yet: a long poll in flight. */
-static SsqTestRaw *
-start_poll (const char *queue,
-            const char *token,
-            const char *query)
-{
-  SsqTestRaw *raw = ssq_test_raw_open (server);
-  g_autofree char *request = g_strdup_printf ("GET /api/v1/queues/%s/messages?%s HTTP/1.1\r\n"
-                                              "Host: x\r\nAuthorization: Bearer %s\r\n\r\n",
-                                              queue, query, token);
-
-  g_assert_true (ssq_test_raw_send_str (raw, request));
-  return raw;
-}
-
 static JsonArray *
 finish_poll (SsqTestRaw *raw,
              guint       expected_status)
@@ -441,7 +426,7 @@ test_long_poll (void)
 
   r = call ("PUT", "/api/v1/queues/poll.q", alice->token, NULL, 201);
   /* A message that comes while a poll waits answers it. */
-  waiting = start_poll ("poll.q", alice->token, "max=5&wait=20");
+  waiting = ssq_test_raw_queue_poll (server, "poll.q", alice->token, "max=5&wait=20");
   ssq_test_wait_queue_field (server, "poll.q", alice->token, "consumers", 1, 15000);
   started = g_get_monotonic_time ();
   id = publish ("poll.q", alice->token, "{\"body\":\"wake up\"}");
@@ -456,7 +441,7 @@ test_long_poll (void)
 
   /* Nothing comes: the wait's end answers, empty. */
   started = g_get_monotonic_time ();
-  idle = start_poll ("poll.q", alice->token, "wait=1");
+  idle = ssq_test_raw_queue_poll (server, "poll.q", alice->token, "wait=1");
   none = finish_poll (idle, 200);
   g_test_message ("empty answer after %.3f s", (g_get_monotonic_time () - started) / 1e6);
   g_assert_cmpuint (json_array_get_length (none), ==, 0);
@@ -464,7 +449,7 @@ test_long_poll (void)
 
   /* lease=0: what the poll answers is acknowledged, no more than max. */
   {
-    g_autoptr(SsqTestRaw) acked = start_poll ("poll.q", alice->token, "max=1&wait=20&lease=0");
+    g_autoptr(SsqTestRaw) acked = ssq_test_raw_queue_poll (server, "poll.q", alice->token, "max=1&wait=20&lease=0");
     g_autoptr(JsonArray) one = NULL;
 
     ssq_test_wait_queue_field (server, "poll.q", alice->token, "consumers", 1, 15000);
@@ -490,7 +475,7 @@ test_vanished_poll (void)
   r = call ("PUT", "/api/v1/queues/gone.q", alice->token, NULL, 201);
   for (guint i = 0; i < 3; i++)
     {
-      gone = start_poll ("gone.q", alice->token, "max=3&wait=20&lease=600");
+      gone = ssq_test_raw_queue_poll (server, "gone.q", alice->token, "max=3&wait=20&lease=600");
       ssq_test_wait_queue_field (server, "gone.q", alice->token, "consumers", 1, 15000);
       ssq_test_raw_close (gone);
       ssq_test_wait_queue_field (server, "gone.q", alice->token, "consumers", 0, 15000);
@@ -570,19 +555,19 @@ test_limits (void)
   }
 
   /* Long polls: two per user, three in all, then 429 at once. */
-  g_ptr_array_add (polls, start_poll ("b1", alice->token, "wait=30"));
-  g_ptr_array_add (polls, start_poll ("b1", alice->token, "wait=30"));
+  g_ptr_array_add (polls, ssq_test_raw_queue_poll (server, "b1", alice->token, "wait=30"));
+  g_ptr_array_add (polls, ssq_test_raw_queue_poll (server, "b1", alice->token, "wait=30"));
   ssq_test_wait_queue_field (server, "b1", bob->token, "consumers", 2, 15000);
   call_error ("GET", "/api/v1/queues/b1/messages?wait=30", alice->token, NULL, 429,
               "rate_limited");
-  g_ptr_array_add (polls, start_poll ("b1", bob->token, "wait=30"));
+  g_ptr_array_add (polls, ssq_test_raw_queue_poll (server, "b1", bob->token, "wait=30"));
   ssq_test_wait_queue_field (server, "b1", bob->token, "consumers", 3, 15000);
   call_error ("GET", "/api/v1/queues/b1/messages?wait=30", carol->token, NULL, 429,
               "rate_limited");
   /* A poll that ends frees its place. */
   ssq_test_raw_close (g_ptr_array_steal_index (polls, 0));
   ssq_test_wait_queue_field (server, "b1", bob->token, "consumers", 2, 15000);
-  g_ptr_array_add (polls, start_poll ("b1", carol->token, "wait=30"));
+  g_ptr_array_add (polls, ssq_test_raw_queue_poll (server, "b1", carol->token, "wait=30"));
   ssq_test_wait_queue_field (server, "b1", bob->token, "consumers", 3, 15000);
   /* A GET that finds a message is no poll: never refused for polls. */
   publish ("b1", bob->token, "{\"body\":\"z\"}");

@@ -27,19 +27,6 @@ run_with_stdin (CliUser     *user,
   return code;
 }
 
-static gint64
-queue_field (const char *queue,
-             const char *token,
-             const char *field)
-{
-  g_autofree char *path = g_strdup_printf ("/api/v1/queues/%s", queue);
-  guint status;
-  g_autoptr(JsonObject) reply = ssq_test_http (server, "GET", path, token, NULL, &status);
-
-  g_assert_cmpuint (status, ==, 200);
-  return json_object_get_int_member (json_object_get_object_member (reply, "queue"), field);
-}
-
 static char *
 login_token (const char *name)
 {
@@ -98,7 +85,7 @@ test_queue_commands (void)
   g_assert_cmpint (json_object_get_int_member (json_node_get_object (node), "id"), >, 0);
   g_clear_pointer (&node, json_node_unref);
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (queue_field ("jobs", token, "depth"), ==, 3);
+  g_assert_cmpint (ssq_test_queue_field (server, "jobs", token, "depth"), ==, 3);
 
   g_assert_cmpint (run_cli (alice, &out, "queue", "list", NULL), ==, 0);
   g_assert_nonnull (strstr (out, "jobs  3 ready, 0 unacked, 0 consumers, owner qalice"));
@@ -126,8 +113,8 @@ test_queue_commands (void)
                      ==, "AQL/");
   }
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (queue_field ("jobs", token, "depth"), ==, 0);
-  g_assert_cmpint (queue_field ("jobs", token, "unacked"), ==, 0);
+  g_assert_cmpint (ssq_test_queue_field (server, "jobs", token, "depth"), ==, 0);
+  g_assert_cmpint (ssq_test_queue_field (server, "jobs", token, "unacked"), ==, 0);
   /* Empty: exit 5. */
   g_assert_cmpint (run_cli (bob, &out, "queue", "get", "jobs", "--wait", "1", NULL), ==, 5);
   g_clear_pointer (&out, g_free);
@@ -198,8 +185,8 @@ test_consume (void)
   g_assert_true (g_subprocess_get_if_exited (process));
   g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
   g_assert_cmpstr (out, ==, "event 1\nevent 2\nevent 3\n");
-  g_assert_cmpint (queue_field ("stream", token, "unacked"), ==, 0);
-  g_assert_cmpint (queue_field ("stream", token, "depth"), ==, 0);
+  g_assert_cmpint (ssq_test_queue_field (server, "stream", token, "unacked"), ==, 0);
+  g_assert_cmpint (ssq_test_queue_field (server, "stream", token, "depth"), ==, 0);
 }
 
 /* What the CLI refuses before asking the server: 2. */
