@@ -6,24 +6,6 @@
 
 #include <string.h>
 
-static void
-fail (GError    **error,
-      const char *format,
-      ...) G_GNUC_PRINTF (2, 3);
-
-static void
-fail (GError    **error,
-      const char *format,
-      ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  if (error != NULL)
-    *error = g_error_new_valist (SSQ_AMQP_ERROR, SSQ_AMQP_REPLY_SYNTAX_ERROR, format, args);
-  va_end (args);
-}
-
 /* The short-string members, by flag (NULL for the others). */
 static char **
 string_slot (SsqAmqpProperties *props,
@@ -177,7 +159,8 @@ ssq_amqp_properties_decode (const guint8 *data,
    * class has 14 properties and no client sets either. */
   if (props->flags & 0x3)
     {
-      fail (error, "property flags 0x%04x set bits no basic property has", props->flags);
+      ssq_amqp_syntax_error (error, "property flags 0x%04x set bits no basic property has",
+                             props->flags);
       return NULL;
     }
   for (guint bit = 15; bit >= 2; bit--)
@@ -192,8 +175,8 @@ ssq_amqp_properties_decode (const guint8 *data,
     }
   if (ssq_amqp_reader_left (&reader) > 0)
     {
-      fail (error, "%" G_GSIZE_FORMAT " bytes after the properties",
-            ssq_amqp_reader_left (&reader));
+      ssq_amqp_syntax_error (error, "%" G_GSIZE_FORMAT " bytes after the properties",
+                             ssq_amqp_reader_left (&reader));
       return NULL;
     }
   return g_steal_pointer (&props);

@@ -433,25 +433,6 @@ static SsqAmqpTable *read_table (SsqAmqpReader *reader, guint depth, Budget *bud
 static SsqAmqpValue *read_value (SsqAmqpReader *reader, guint depth, Budget *budget,
                                  GError **error);
 
-static gboolean
-fail (GError    **error,
-      const char *format,
-      ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-fail (GError    **error,
-      const char *format,
-      ...)
-{
-  va_list args;
-
-  va_start (args, format);
-  if (error != NULL)
-    *error = g_error_new_valist (SSQ_AMQP_ERROR, SSQ_AMQP_REPLY_SYNTAX_ERROR, format, args);
-  va_end (args);
-  return FALSE;
-}
-
 /* The reader of a nested table or array: exactly its own length of bytes,
  * so a value cannot run past the end of its container. */
 static gboolean
@@ -467,8 +448,9 @@ sub_reader (SsqAmqpReader *reader,
   if (!ssq_amqp_reader_u32 (reader, &len, error))
     return FALSE;
   if (len > ssq_amqp_reader_left (reader))
-    return fail (error, "%s at offset %" G_GSIZE_FORMAT " claims %u bytes, %" G_GSIZE_FORMAT
-                 " left", what, at, len, ssq_amqp_reader_left (reader));
+    return ssq_amqp_syntax_error (error, "%s at offset %" G_GSIZE_FORMAT " claims %u bytes, %"
+                                  G_GSIZE_FORMAT " left", what, at, len,
+                                  ssq_amqp_reader_left (reader));
   ssq_amqp_reader_bytes (reader, len, &data, NULL);
   ssq_amqp_reader_init (sub, data, len);
   return TRUE;
@@ -611,18 +593,21 @@ read_value (SsqAmqpReader *reader,
     return NULL;
   if (!known_type (tag))
     {
-      fail (error, "unknown field type 0x%02x at offset %" G_GSIZE_FORMAT, tag, at);
+      ssq_amqp_syntax_error (error, "unknown field type 0x%02x at offset %" G_GSIZE_FORMAT,
+                             tag, at);
       return NULL;
     }
   if ((tag == SSQ_AMQP_FIELD_ARRAY || tag == SSQ_AMQP_FIELD_TABLE) &&
       depth >= SSQ_AMQP_TABLE_MAX_DEPTH)
     {
-      fail (error, "field tables and arrays nested deeper than %d", SSQ_AMQP_TABLE_MAX_DEPTH);
+      ssq_amqp_syntax_error (error, "field tables and arrays nested deeper than %d",
+                             SSQ_AMQP_TABLE_MAX_DEPTH);
       return NULL;
     }
   if (++budget->values > SSQ_AMQP_TABLE_MAX_VALUES)
     {
-      fail (error, "more than %d values in one field table", SSQ_AMQP_TABLE_MAX_VALUES);
+      ssq_amqp_syntax_error (error, "more than %d values in one field table",
+                             SSQ_AMQP_TABLE_MAX_VALUES);
       return NULL;
     }
   value = value_new ((SsqAmqpFieldType) tag);
@@ -688,8 +673,8 @@ ssq_amqp_table_decode (const guint8 *data,
     return NULL;
   if (ssq_amqp_reader_left (&reader) > 0)
     {
-      fail (error, "%" G_GSIZE_FORMAT " bytes after the field table",
-            ssq_amqp_reader_left (&reader));
+      ssq_amqp_syntax_error (error, "%" G_GSIZE_FORMAT " bytes after the field table",
+                             ssq_amqp_reader_left (&reader));
       return NULL;
     }
   return g_steal_pointer (&table);

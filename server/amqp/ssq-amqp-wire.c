@@ -70,6 +70,20 @@ ssq_amqp_reader_left (const SsqAmqpReader *reader)
   return reader->len - reader->pos;
 }
 
+gboolean
+ssq_amqp_syntax_error (GError    **error,
+                       const char *format,
+                       ...)
+{
+  va_list args;
+
+  va_start (args, format);
+  if (error != NULL)
+    *error = g_error_new_valist (SSQ_AMQP_ERROR, SSQ_AMQP_REPLY_SYNTAX_ERROR, format, args);
+  va_end (args);
+  return FALSE;
+}
+
 static gboolean
 need (SsqAmqpReader *reader,
       gsize          n,

@@ -38,6 +38,11 @@ GQuark      ssq_amqp_error_quark      (void);
 
 /* RabbitMQ's name of a reply code ("NOT_FOUND"), for reply texts. */
 const char *ssq_amqp_reply_name       (int code);
+/* Sets @error to SSQ_AMQP_REPLY_SYNTAX_ERROR with the message; FALSE, for
+ * the decoders' returns. */
+gboolean    ssq_amqp_syntax_error     (GError    **error,
+                                       const char *format,
+                                       ...) G_GNUC_PRINTF (2, 3);
 /* TRUE for the codes that close the whole connection (5xx but 311..406
  * close only the channel). */
 gboolean    ssq_amqp_reply_is_hard    (int code);
