@@ -347,3 +347,14 @@ ttable_encode (SsqAmqpTable *table)
 {
   return ssq_amqp_table_encode (table);
 }
+
+void
+texpect_error (gboolean    ok,
+               GError    **error,
+               int         code)
+{
+  g_assert_false (ok);
+  g_assert_error (*error, SSQ_BROKER_ERROR, code);
+  g_test_message ("%s", (*error)->message);
+  g_clear_error (error);
+}

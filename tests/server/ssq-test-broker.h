@@ -69,6 +69,9 @@ char     *tget                (TChannel *c, const char *queue, gboolean no_ack, 
 void      tdeclare            (TChannel *c, const char *name, SsqBrokerQueueFlags flags,
                                const SsqBrokerQueueArgs *args);
 GBytes   *ttable_encode       (SsqAmqpTable *table);
+/* Asserts that a call failed (@ok FALSE) with SSQ_BROKER_ERROR @code, says
+ * its message and clears @error. */
+void      texpect_error       (gboolean ok, GError **error, int code);
 SsqAmqpProperties *tdecode_props (SsqBrokerMessage *message);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TBroker, tbroker_free)

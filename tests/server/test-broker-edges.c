@@ -29,17 +29,6 @@ events_filter (const char       *binder_user_id,
          strcmp (key + strlen ("conversation."), binder_user_id) == 0;
 }
 
-static void
-expect (gboolean    ok,
-        GError    **error,
-        int         code)
-{
-  g_assert_false (ok);
-  g_assert_error (*error, SSQ_BROKER_ERROR, code);
-  g_test_message ("%s", (*error)->message);
-  g_clear_error (error);
-}
-
 /* Alice binds her own, ordinary (not exclusive) queue to supersoniq.events:
  * her private events go there. Any user may consume an ordinary queue, but
  * not that one: only its owner reads it (not even an admin). Nor may Bob
@@ -71,14 +60,14 @@ test_events_private (void)
   tbroker_settle (t);
 
   /* Bob: neither get nor consume, nor bind Alice's other queue there. */
-  expect (ssq_broker_get (b->channel, "alice-events", FALSE, 0, &d, &error), &error,
-          SSQ_BROKER_ERROR_ACCESS_REFUSED);
-  expect (ssq_broker_consume (b->channel, "alice-events", &options, &tag, &error), &error,
-          SSQ_BROKER_ERROR_ACCESS_REFUSED);
-  expect (ssq_broker_get (root->channel, "alice-events", FALSE, 0, &d, &error), &error,
-          SSQ_BROKER_ERROR_ACCESS_REFUSED);
-  expect (ssq_broker_queue_bind (b->channel, "alice-other", "supersoniq.events", "conversation.#", NULL,
-                                 &error), &error, SSQ_BROKER_ERROR_ACCESS_REFUSED);
+  texpect_error (ssq_broker_get (b->channel, "alice-events", FALSE, 0, &d, &error), &error,
+                 SSQ_BROKER_ERROR_ACCESS_REFUSED);
+  texpect_error (ssq_broker_consume (b->channel, "alice-events", &options, &tag, &error), &error,
+                 SSQ_BROKER_ERROR_ACCESS_REFUSED);
+  texpect_error (ssq_broker_get (root->channel, "alice-events", FALSE, 0, &d, &error), &error,
+                 SSQ_BROKER_ERROR_ACCESS_REFUSED);
+  texpect_error (ssq_broker_queue_bind (b->channel, "alice-other", "supersoniq.events", "conversation.#", NULL,
+                                        &error), &error, SSQ_BROKER_ERROR_ACCESS_REFUSED);
   g_assert_null (tag);
 
   /* Alice reads it. */
@@ -95,8 +84,8 @@ test_events_private (void)
    * (the queue may still hold events). */
   g_assert_true (ssq_broker_queue_unbind (a->channel, "alice-events", "supersoniq.events", "conversation.#",
                                           NULL, &error));
-  expect (ssq_broker_get (b->channel, "alice-events", FALSE, 0, &d, &error), &error,
-          SSQ_BROKER_ERROR_ACCESS_REFUSED);
+  texpect_error (ssq_broker_get (b->channel, "alice-events", FALSE, 0, &d, &error), &error,
+                 SSQ_BROKER_ERROR_ACCESS_REFUSED);
 
   /* And so after a restart. */
   g_assert_true (ssq_broker_queue_bind (a->channel, "alice-events", "supersoniq.events", "conversation.#",
@@ -109,8 +98,8 @@ test_events_private (void)
   ssq_broker_add_special_exchange (t->broker, "supersoniq.events", SSQ_BROKER_EXCHANGE_TOPIC, NULL,
                                    events_filter, NULL, NULL);
   b = tchannel_new (t, BOB);
-  expect (ssq_broker_get (b->channel, "alice-events", FALSE, 0, &d, &error), &error,
-          SSQ_BROKER_ERROR_ACCESS_REFUSED);
+  texpect_error (ssq_broker_get (b->channel, "alice-events", FALSE, 0, &d, &error), &error,
+                 SSQ_BROKER_ERROR_ACCESS_REFUSED);
 }
 
 /* A delivery of a durable queue is still unacked when its queue is deleted
@@ -326,10 +315,10 @@ test_bindings_per_user (void)
         g_assert_true (ssq_broker_queue_bind (a->channel, "aq", "amq.topic", key, NULL, &error));
         g_assert_no_error (error);
       }
-    expect (ssq_broker_queue_bind (a->channel, "aq", "amq.topic", "k3", NULL, &error), &error,
-            SSQ_BROKER_ERROR_RESOURCE_ERROR);
-    expect (ssq_broker_queue_bind (a->channel, "bq", "amq.direct", "k", NULL, &error), &error,
-            SSQ_BROKER_ERROR_RESOURCE_ERROR);
+    texpect_error (ssq_broker_queue_bind (a->channel, "aq", "amq.topic", "k3", NULL, &error), &error,
+                   SSQ_BROKER_ERROR_RESOURCE_ERROR);
+    texpect_error (ssq_broker_queue_bind (a->channel, "bq", "amq.direct", "k", NULL, &error), &error,
+                   SSQ_BROKER_ERROR_RESOURCE_ERROR);
     g_assert_true (ssq_broker_queue_bind (a->channel, "aq", "amq.topic", "k0", NULL, &error));
     /* Bob is served all along. */
     g_assert_true (ssq_broker_queue_bind (b->channel, "bq", "amq.topic", "k0", NULL, &error));
@@ -338,8 +327,8 @@ test_bindings_per_user (void)
     /* Room again after an unbind, and after a deleted queue. */
     g_assert_true (ssq_broker_queue_unbind (a->channel, "aq", "amq.topic", "k2", NULL, &error));
     g_assert_true (ssq_broker_queue_bind (a->channel, "tmp", "amq.fanout", "", NULL, &error));
-    expect (ssq_broker_queue_bind (a->channel, "aq", "amq.topic", "k2", NULL, &error), &error,
-            SSQ_BROKER_ERROR_RESOURCE_ERROR);
+    texpect_error (ssq_broker_queue_bind (a->channel, "aq", "amq.topic", "k2", NULL, &error), &error,
+                   SSQ_BROKER_ERROR_RESOURCE_ERROR);
     g_assert_true (ssq_broker_queue_delete (a->channel, "tmp", FALSE, FALSE, NULL, &error));
     g_assert_true (ssq_broker_queue_bind (a->channel, "bq", "amq.direct", "k", NULL, &error));
     g_assert_no_error (error);
@@ -350,8 +339,8 @@ test_bindings_per_user (void)
     g_autoptr(TChannel) a = tchannel_new (t, ALICE);
     g_autoptr(TChannel) b = tchannel_new (t, BOB);
 
-    expect (ssq_broker_queue_bind (a->channel, "aq", "amq.topic", "k9", NULL, &error), &error,
-            SSQ_BROKER_ERROR_RESOURCE_ERROR);
+    texpect_error (ssq_broker_queue_bind (a->channel, "aq", "amq.topic", "k9", NULL, &error), &error,
+                   SSQ_BROKER_ERROR_RESOURCE_ERROR);
     g_assert_true (ssq_broker_queue_bind (b->channel, "bq", "amq.topic", "k9", NULL, &error));
     g_assert_no_error (error);
   }

@@ -277,17 +277,6 @@ test_confirm_after_commit (void)
   g_assert_cmpuint (after.memory_bytes, ==, 0);
 }
 
-static void
-expect (gboolean    ok,
-        GError    **error,
-        int         code)
-{
-  g_assert_false (ok);
-  g_assert_error (*error, SSQ_BROKER_ERROR, code);
-  g_test_message ("%s", (*error)->message);
-  g_clear_error (error);
-}
-
 /* What one message of "ten bytes!" in q1 costs max_memory: its body and
  * its bookkeeping. */
 static guint64
@@ -325,45 +314,45 @@ test_bounds (void)
   /* Queues: alice's own bound, then the server's. */
   tdeclare (a, "q1", 0, NULL);
   tdeclare (a, "q2", 0, NULL);
-  expect (ssq_broker_queue_declare (a->channel, "q3", 0, NULL, NULL, NULL, NULL, &error), &error,
-          SSQ_BROKER_ERROR_RESOURCE_ERROR);
+  texpect_error (ssq_broker_queue_declare (a->channel, "q3", 0, NULL, NULL, NULL, NULL, &error), &error,
+                 SSQ_BROKER_ERROR_RESOURCE_ERROR);
   tdeclare (b, "b1", 0, NULL);
-  expect (ssq_broker_queue_declare (b->channel, "b2", 0, NULL, NULL, NULL, NULL, &error), &error,
-          SSQ_BROKER_ERROR_RESOURCE_ERROR);
+  texpect_error (ssq_broker_queue_declare (b->channel, "b2", 0, NULL, NULL, NULL, NULL, &error), &error,
+                 SSQ_BROKER_ERROR_RESOURCE_ERROR);
   /* Exchanges and bindings. */
   g_assert_true (ssq_broker_exchange_declare (a->channel, "e1", "fanout", FALSE, FALSE, FALSE, FALSE,
                                               NULL, &error));
-  expect (ssq_broker_exchange_declare (a->channel, "e2", "fanout", FALSE, FALSE, FALSE, FALSE, NULL,
-                                       &error), &error, SSQ_BROKER_ERROR_RESOURCE_ERROR);
+  texpect_error (ssq_broker_exchange_declare (a->channel, "e2", "fanout", FALSE, FALSE, FALSE, FALSE, NULL,
+                                              &error), &error, SSQ_BROKER_ERROR_RESOURCE_ERROR);
   g_assert_true (ssq_broker_queue_bind (a->channel, "q1", "e1", "", NULL, &error));
   g_assert_true (ssq_broker_queue_bind (a->channel, "q2", "e1", "", NULL, &error));
-  expect (ssq_broker_queue_bind (b->channel, "b1", "e1", "", NULL, &error), &error,
-          SSQ_BROKER_ERROR_RESOURCE_ERROR);
+  texpect_error (ssq_broker_queue_bind (b->channel, "b1", "e1", "", NULL, &error), &error,
+                 SSQ_BROKER_ERROR_RESOURCE_ERROR);
   /* One body over the size: 406 before anything is kept. */
-  expect (ssq_broker_check_body_size (t->broker, 11, &error), &error, SSQ_BROKER_ERROR_PRECONDITION_FAILED);
-  expect (tpublish (a, "", "q1", "eleven byte", NULL, FALSE, &error), &error,
-          SSQ_BROKER_ERROR_PRECONDITION_FAILED);
+  texpect_error (ssq_broker_check_body_size (t->broker, 11, &error), &error, SSQ_BROKER_ERROR_PRECONDITION_FAILED);
+  texpect_error (tpublish (a, "", "q1", "eleven byte", NULL, FALSE, &error), &error,
+                 SSQ_BROKER_ERROR_PRECONDITION_FAILED);
   /* Memory: five messages in all; past it 506, and others still
    * consume; room again once some leave. */
   while (tpublish (a, "", "q1", "ten bytes!", NULL, FALSE, &error))
     published++;
   g_assert_cmpuint (published, ==, 5);
   g_assert_true (ssq_broker_error_is_memory_full (error));
-  expect (FALSE, &error, SSQ_BROKER_ERROR_RESOURCE_ERROR);
+  texpect_error (FALSE, &error, SSQ_BROKER_ERROR_RESOURCE_ERROR);
   g_free (tget (b, "q1", TRUE, &d));
   g_assert_nonnull (d.message);
   tpublish_ok (a, "", "q1", "ten bytes!", NULL);
   /* Unacked per channel: a third get is refused until an ack. */
   g_free (tget (b, "q1", FALSE, &d));
   g_free (tget (b, "q1", FALSE, &d));
-  expect (ssq_broker_get (b->channel, "q1", FALSE, 0, &d, &error), &error, SSQ_BROKER_ERROR_RESOURCE_ERROR);
+  texpect_error (ssq_broker_get (b->channel, "q1", FALSE, 0, &d, &error), &error, SSQ_BROKER_ERROR_RESOURCE_ERROR);
   g_assert_false (ssq_broker_error_is_memory_full (NULL));
   g_assert_true (ssq_broker_ack (b->channel, 0, TRUE, &error));
   g_free (tget (b, "q1", FALSE, &d));
   g_assert_nonnull (d.message);
   /* Consumers per channel. */
   g_assert_true (ssq_broker_consume (a->channel, "q2", NULL, &tag, &error));
-  expect (ssq_broker_consume (a->channel, "q1", NULL, NULL, &error), &error, SSQ_BROKER_ERROR_RESOURCE_ERROR);
+  texpect_error (ssq_broker_consume (a->channel, "q1", NULL, NULL, &error), &error, SSQ_BROKER_ERROR_RESOURCE_ERROR);
   /* And another channel is served all along. */
   g_assert_true (ssq_broker_consume (b->channel, "q1", NULL, NULL, &error));
   tbroker_settle (t);
