@@ -23,9 +23,7 @@ test_handshake (Fixture       *f,
   g_autoptr(GByteArray) out = g_byte_array_new ();
   g_auto(SsqTestAmqpFrame) frame = { 0 };
 
-  ssq_test_amqp_method_append (out, 1, ID (20, 10), "S", "");
-  ssq_test_amqp_send (conn, out);
-  ssq_test_amqp_expect (conn, ID (20, 11), &frame);
+  ssq_test_amqp_open_channel (conn, 1);
   ssq_test_amqp_method_append (out, 1, ID (20, 40), "sSss", 200u, "bye", 0u, 0u);
   ssq_test_amqp_send (conn, out);
   ssq_test_amqp_expect (conn, ID (20, 41), &frame);
@@ -227,9 +225,7 @@ test_channel_max (Fixture       *f,
   g_assert_true (ssq_test_amqp_login (conn, "alice", f->password, NULL));
   ssq_test_amqp_tune_open (conn, 5, 0, 0, "/");
   ssq_test_amqp_expect (conn, ID (10, 41), &frame);
-  ssq_test_amqp_method_append (out, 5, ID (20, 10), "S", "");
-  ssq_test_amqp_send (conn, out);
-  ssq_test_amqp_expect (conn, ID (20, 11), &frame);
+  ssq_test_amqp_open_channel (conn, 5);
   ssq_test_amqp_method_append (out, 6, ID (20, 10), "S", "");
   ssq_test_amqp_send (conn, out);
   ssq_test_amqp_expect_close (conn, 530);
@@ -345,9 +341,7 @@ test_many_connections (Fixture       *f,
     }
   g_test_message ("%u of 20 refused past max_connections=5", refused);
   g_assert_cmpuint (refused, ==, 16);
-  ssq_test_amqp_method_append (out, 1, ID (20, 10), "S", "");
-  ssq_test_amqp_send (first, out);
-  ssq_test_amqp_expect (first, ID (20, 11), &frame);
+  ssq_test_amqp_open_channel (first, 1);
   ssq_test_assert_healthz (f->server);
 }
 
