@@ -136,24 +136,6 @@ ssq_broker_dispatch (SsqBroker      *broker,
 
 /* ------------------------------------------------------------ consumers */
 
-static char *
-made_tag (void)
-{
-  guint8 raw[16];
-  g_autofree char *b64 = NULL;
-
-  for (guint i = 0; i < sizeof raw; i += 4)
-    {
-      guint32 r = g_random_int ();
-      memcpy (raw + i, &r, 4);
-    }
-  b64 = g_base64_encode (raw, sizeof raw);
-  b64[22] = '\0';
-  g_strdelimit (b64, "+", '-');
-  g_strdelimit (b64, "/", '_');
-  return g_strconcat ("amq.ctag-", b64, NULL);
-}
-
 gboolean
 ssq_broker_consume (SsqBrokerChannel               *channel,
                     const char                     *queue,
@@ -184,7 +166,7 @@ ssq_broker_consume (SsqBrokerChannel               *channel,
   if (options->consumer_tag != NULL && options->consumer_tag[0] != '\0')
     tag = g_strdup (options->consumer_tag);
   else
-    tag = made_tag ();
+    tag = ssq_broker_random_name ("amq.ctag-");
   if (g_hash_table_contains (channel->consumers, tag))
     {
       ssq_broker_set_error (error, SSQ_BROKER_ERROR_NOT_ALLOWED,

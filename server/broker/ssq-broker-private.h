@@ -247,6 +247,9 @@ gboolean ssq_broker_memory_check   (SsqBroker *broker, guint64 bytes, GError **e
 void     ssq_broker_memory_hold    (SsqBroker *broker, SsqBrokerMessage *message);
 void     ssq_broker_memory_release (SsqBroker *broker, SsqBrokerMessage *message);
 gint64   ssq_broker_now            (void);
+/* @prefix and 22 random URL-safe base64 characters, as RabbitMQ makes the
+ * names it chooses ("amq.gen-…" queues, "amq.ctag-…" consumer tags). */
+char    *ssq_broker_random_name    (const char *prefix);
 
 /* ssq-broker-message.c */
 SsqBrokerMessage *ssq_broker_message_new_loaded (guint64 id, const char *exchange, const char *routing_key,

@@ -366,24 +366,6 @@ ssq_broker_queue_touch (SsqBrokerQueue *queue)
                                                 expires_cb, queue, NULL);
 }
 
-static char *
-server_name (void)
-{
-  guint8 raw[16];
-  g_autofree char *b64 = NULL;
-
-  for (guint i = 0; i < sizeof raw; i += 4)
-    {
-      guint32 r = g_random_int ();
-      memcpy (raw + i, &r, 4);
-    }
-  b64 = g_base64_encode (raw, sizeof raw);
-  b64[22] = '\0';                 /* the padding goes */
-  g_strdelimit (b64, "+", '-');   /* URL-safe, as RabbitMQ's */
-  g_strdelimit (b64, "/", '_');
-  return g_strconcat ("amq.gen-", b64, NULL);
-}
-
 static gboolean
 queue_limits (SsqBrokerChannel  *channel,
               const char        *name,
@@ -473,7 +455,7 @@ ssq_broker_queue_declare (SsqBrokerChannel          *channel,
       do
         {
           g_free (made);
-          made = server_name ();
+          made = ssq_broker_random_name ("amq.gen-");
         }
       while (g_hash_table_contains (broker->queues, made));
       name = made;

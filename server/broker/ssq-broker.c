@@ -61,6 +61,24 @@ ssq_broker_now (void)
   return g_get_real_time ();
 }
 
+char *
+ssq_broker_random_name (const char *prefix)
+{
+  guint8 raw[16];
+  g_autofree char *b64 = NULL;
+
+  for (guint i = 0; i < sizeof raw; i += 4)
+    {
+      guint32 r = g_random_int ();
+      memcpy (raw + i, &r, 4);
+    }
+  b64 = g_base64_encode (raw, sizeof raw);
+  b64[22] = '\0';                 /* the padding goes */
+  g_strdelimit (b64, "+", '-');   /* URL-safe, as RabbitMQ's */
+  g_strdelimit (b64, "/", '_');
+  return g_strconcat (prefix, b64, NULL);
+}
+
 /* Owner or server admin: who may delete and purge. */
 gboolean
 ssq_broker_may_manage (SsqBrokerConnection *connection,
