@@ -74,23 +74,31 @@ bind (TChannel   *c,
   g_assert_no_error (error);
 }
 
+/* "dq": durable, priorities up to 5, dead letters to "dq2". */
 static void
-declare_durable (TChannel *c)
+declare_dq (TChannel *c)
 {
-  g_autoptr(GError) error = NULL;
   SsqBrokerQueueArgs args;
 
-  g_assert_true (ssq_broker_exchange_declare (c->channel, "dx", "direct", FALSE, TRUE, FALSE, FALSE,
-                                              NULL, &error));
-  g_assert_true (ssq_broker_exchange_declare (c->channel, "fan", "fanout", FALSE, TRUE, FALSE, FALSE,
-                                              NULL, &error));
-  g_assert_no_error (error);
   ssq_broker_queue_args_init (&args);
   args.max_priority = 5;
   args.dead_letter_exchange = g_strdup ("");
   args.dead_letter_routing_key = g_strdup ("dq2");
   tdeclare (c, "dq", SSQ_BROKER_QUEUE_DURABLE, &args);
   ssq_broker_queue_args_clear (&args);
+}
+
+static void
+declare_durable (TChannel *c)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ssq_broker_exchange_declare (c->channel, "dx", "direct", FALSE, TRUE, FALSE, FALSE,
+                                              NULL, &error));
+  g_assert_true (ssq_broker_exchange_declare (c->channel, "fan", "fanout", FALSE, TRUE, FALSE, FALSE,
+                                              NULL, &error));
+  g_assert_no_error (error);
+  declare_dq (c);
   tdeclare (c, "dq2", SSQ_BROKER_QUEUE_DURABLE, NULL);
   tdeclare (c, "tq", 0, NULL);
   bind (c, "dq", "dx", "k");
@@ -105,17 +113,11 @@ assert_restored (TBroker *t)
   g_autoptr(TChannel) c = tchannel_new (t, ALICE);
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) persistent = tprops (2, -1, NULL, NULL, NULL);
-  SsqBrokerQueueArgs args;
   SsqBrokerDelivery d;
   g_autofree char *m1 = NULL, *m3 = NULL, *fan = NULL, *none = NULL, *fan2 = NULL, *again = NULL;
 
   /* The queue and its arguments: the same declaration is equivalent. */
-  ssq_broker_queue_args_init (&args);
-  args.max_priority = 5;
-  args.dead_letter_exchange = g_strdup ("");
-  args.dead_letter_routing_key = g_strdup ("dq2");
-  tdeclare (c, "dq", SSQ_BROKER_QUEUE_DURABLE, &args);
-  ssq_broker_queue_args_clear (&args);
+  declare_dq (c);
   g_assert_false (ssq_broker_queue_declare (c->channel, "dq", SSQ_BROKER_QUEUE_DURABLE, NULL, NULL, NULL,
                                             NULL, &error));
   g_assert_error (error, SSQ_BROKER_ERROR, SSQ_BROKER_ERROR_PRECONDITION_FAILED);
