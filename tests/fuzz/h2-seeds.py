@@ -31,27 +31,8 @@ DATA, HEADERS, PRIORITY, RST_STREAM, SETTINGS, PING, GOAWAY, WINDOW_UPDATE, CONT
 END_STREAM, END_HEADERS, ACK = 0x1, 0x4, 0x1
 
 
-def frame(type_, flags, stream, payload=b""):
-    return struct.pack(">I", len(payload))[1:] + bytes([type_, flags]) + \
-        struct.pack(">I", stream) + payload
-
-
-def hpack_int(value, prefix_bits, first=0):
-    limit = (1 << prefix_bits) - 1
-    if value < limit:
-        return bytes([first | value])
-    out = [first | limit]
-    value -= limit
-    while value >= 128:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def literal(name, value):
-    name, value = name.encode(), value.encode()
-    return b"\x00" + hpack_int(len(name), 7) + name + hpack_int(len(value), 7) + value
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "external"))
+from h2_frames import frame, hpack_literal as literal  # noqa: E402
 
 
 def head(method, path, extra=()):
