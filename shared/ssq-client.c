@@ -88,6 +88,9 @@ ssq_client_finalize (GObject *object)
 {
   SsqClient *self = SSQ_CLIENT (object);
 
+  /* A view going down with the client may still have told it the user is
+   * typing after dispose cleared the timers: none may outlive it. */
+  ssq_client_activity_reset (self);
   g_free (self->server_url);
   g_free (self->data_dir);
   g_free (self->known_servers);

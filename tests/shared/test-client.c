@@ -907,6 +907,29 @@ test_burst_one_transaction (void)
   ssq_test_raw_close (raw);
 }
 
+/* A view tearing down as the client goes may tell it the user is typing
+ * after its dispose cleared its timers (here: from a weak reference, which
+ * runs at the end of dispose): the stop timer armed then must not fire on
+ * the freed client. */
+static void
+typing_late (gpointer  data,
+             GObject  *client)
+{
+  ssq_client_set_typing (SSQ_CLIENT (client), "c1", TRUE);
+}
+
+static void
+test_typing_after_dispose (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ssq-typing-XXXXXX", NULL);
+  SsqClient *client = ssq_client_new ("http://127.0.0.1:9", dir);
+
+  g_object_weak_ref (G_OBJECT (client), typing_late, NULL);
+  g_object_unref (client);
+  ssq_test_wait_ms (5500);   /* past the stop timer's 5 s */
+  ssq_test_remove_tree (dir);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -924,5 +947,6 @@ main (int    argc,
   g_test_add_func ("/client/offline-edits-and-deletions", test_offline_edits_and_deletions);
   g_test_add_func ("/client/unread-after-sync", test_unread_after_sync);
   g_test_add_func ("/client/burst-one-transaction", test_burst_one_transaction);
+  g_test_add_func ("/client/typing-after-dispose", test_typing_after_dispose);
   return g_test_run ();
 }
