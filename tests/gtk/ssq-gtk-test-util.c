@@ -236,6 +236,24 @@ ssq_gtk_test_make_home (const char *tmpl)
   return root;
 }
 
+int
+ssq_gtk_test_main (int          *argc,
+                   char       ***argv,
+                   const char   *home_tmpl,
+                   const char   *path,
+                   GTestFunc     func)
+{
+  g_autofree char *home = ssq_gtk_test_make_home (home_tmpl);
+  int code;
+
+  gtk_test_init (argc, argv, NULL);
+  adw_init ();
+  g_test_add_func (path, func);
+  code = g_test_run ();
+  ssq_test_remove_tree (home);
+  return code;
+}
+
 void
 ssq_gtk_test_set_user_dir (const char *root,
                            const char *key,

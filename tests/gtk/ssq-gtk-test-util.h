@@ -39,6 +39,13 @@ void       ssq_gtk_test_assert_same_bytes (const char   *a,
  * XDG_DATA_HOME and XDG_CONFIG_HOME below it ("data", "config"). Call it
  * before GLib reads them: it keeps the first answer. */
 char      *ssq_gtk_test_make_home      (const char      *tmpl);
+/* The main () of a test of one function, in a home of its own from
+ * @home_tmpl: its pins, settings and keyring are nobody else's. */
+int        ssq_gtk_test_main           (int             *argc,
+                                        char          ***argv,
+                                        const char      *home_tmpl,
+                                        const char      *path,
+                                        GTestFunc        func);
 /* The user directory @key (XDG_PICTURES_DIR, …) made as @root/@name and
  * written to @root/config/user-dirs.dirs. */
 void       ssq_gtk_test_set_user_dir   (const char      *root,

@@ -180,16 +180,5 @@ int
 main (int    argc,
       char **argv)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *config = g_dir_make_tmp ("ssq-gtk-discovery-config-XXXXXX", &error);
-  int code;
-
-  /* The pins go to a directory of the test's, not the user's. */
-  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
-  g_test_add_func ("/gtk/discovery/login-page", test_discovered_server);
-  code = g_test_run ();
-  ssq_test_remove_tree (config);
-  return code;
+  return ssq_gtk_test_main (&argc, &argv, "ssq-gtk-discovery-XXXXXX", "/gtk/discovery/login-page", test_discovered_server);
 }

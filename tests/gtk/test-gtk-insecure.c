@@ -206,15 +206,5 @@ int
 main (int    argc,
       char **argv)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *config = g_dir_make_tmp ("ssq-gtk-insecure-config-XXXXXX", &error);
-  int code;
-
-  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
-  g_test_add_func ("/gtk/insecure/option", test_insecure_option);
-  code = g_test_run ();
-  ssq_test_remove_tree (config);
-  return code;
+  return ssq_gtk_test_main (&argc, &argv, "ssq-gtk-insecure-XXXXXX", "/gtk/insecure/option", test_insecure_option);
 }
