@@ -220,8 +220,9 @@ send_op_run (SsqServerStore  *store,
   if (!ssq_server_store_message_attach_media (store, m, (const char *const *) op->request.media_ids,
                                               error))
     return FALSE;
-  /* Writing a message means having read everything before it. */
-  if (!ssq_server_store_member_mark (store, m->conversation_id, op->user_id, m->seq, m->seq, error))
+  /* Writing a message means having read everything before it; and only a
+   * member may (checked here, or by the flush of a deferring batch). */
+  if (!ssq_server_store_member_mark_sent (store, m->conversation_id, op->user_id, m->seq, error))
     return FALSE;
   op->message = g_steal_pointer (&m);
   return TRUE;

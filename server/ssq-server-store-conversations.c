@@ -319,7 +319,9 @@ ssq_server_store_member_mark (SsqServerStore  *store,
                               gint64           read_seq,
                               GError         **error)
 {
-  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+  /* Without the barrier (the flush of held-back marks runs this): marks
+   * only move forward, so a held-back one may be written before or after. */
+  sqlite3_stmt *stmt = ssq_server_store_stmt_raw (store,
     "UPDATE members SET delivered_seq = max(delivered_seq, ?1, ?2), read_seq = max(read_seq, ?2) "
     "WHERE conversation_id = ?3 AND user_id = ?4", error);
 

@@ -229,14 +229,15 @@ bump_counter (SsqServerStore  *store,
   return ssq_server_store_step_done (store, bump, error);
 }
 
-/* The conversation's last seq, inside the writer's transaction. */
-static gboolean
-last_seq_get (SsqServerStore  *store,
-              const char      *conversation_id,
-              gint64          *out,
-              GError         **error)
+/* The conversation's last seq, inside the writer's transaction. Raw: a
+ * send's own statement (ssq-server-store-deferred.c). */
+gboolean
+ssq_server_store_last_seq_raw (SsqServerStore  *store,
+                               const char      *conversation_id,
+                               gint64          *out,
+                               GError         **error)
 {
-  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+  sqlite3_stmt *stmt = ssq_server_store_stmt_raw (store,
     "SELECT last_seq FROM conversations WHERE id = ?1", error);
   int rc;
 
@@ -257,32 +258,57 @@ last_seq_get (SsqServerStore  *store,
   return ssq_server_store_fail (store, error);
 }
 
+/* A conversation's counters after a send. Raw, as last_seq_raw. */
+gboolean
+ssq_server_store_set_last_seq_raw (SsqServerStore  *store,
+                                   const char      *conversation_id,
+                                   gint64           last_seq,
+                                   gint64           updated_at,
+                                   GError         **error)
+{
+  sqlite3_stmt *bump = ssq_server_store_stmt_raw (store,
+    "UPDATE conversations SET last_seq = ?2, updated_at = ?3 WHERE id = ?1", error);
+
+  if (bump == NULL)
+    return FALSE;
+  ssq_server_store_bind_text (bump, 1, conversation_id);
+  sqlite3_bind_int64 (bump, 2, last_seq);
+  sqlite3_bind_int64 (bump, 3, updated_at);
+  return ssq_server_store_step_done (store, bump, error);
+}
+
 /* Assigns the next seq of the conversation to @message and stores it. Must run
  * inside a transaction so that the counter and the row move together. The
  * row goes in first: a resent client_id then fails (CONFLICT) before the
  * counter moved, and no seq is skipped.
  *
- * Three single-row statements, on purpose: SQLite gives a statement that
- * may write several rows (INSERT … SELECT, RETURNING) a statement journal,
- * a copy of every page it touches, which cost the writer thread more than
- * the insert itself. The wire form is encoded here, on the writer thread:
- * the ack and the event copy it, and the main loop encodes nothing. */
+ * Single-row statements, on purpose: SQLite gives a statement that may
+ * write several rows (INSERT … SELECT, RETURNING) a statement journal, a
+ * copy of every page it touches, which cost the writer thread more than
+ * the insert itself. While the writer defers, the conversation's counters
+ * are held in memory and written once per batch. The wire form is encoded
+ * here, on the writer thread: the ack and the event copy it, and the main
+ * loop encodes nothing. */
 gboolean
 ssq_server_store_message_append (SsqServerStore  *store,
                                  SsqMessageRow   *message,
                                  GError         **error)
 {
-  sqlite3_stmt *insert = ssq_server_store_stmt (store,
-    "INSERT INTO messages (" MESSAGE_FIELDS ", json) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, 0, ?8, 0, ?9)", error);
-  sqlite3_stmt *bump;
+  gboolean deferring = ssq_server_store_deferring (store);
+  sqlite3_stmt *insert;
   gint64 last_seq = 0;
   gsize json_len;
 
-  if (insert == NULL)
-    return FALSE;
   g_assert (!sqlite3_get_autocommit (store->base.db));
-  if (!last_seq_get (store, message->conversation_id, &last_seq, error))
+  if (deferring ? !ssq_server_store_deferred_last_seq (store, message->conversation_id,
+                                                       &last_seq, error)
+                : !ssq_server_store_last_seq_raw (store, message->conversation_id,
+                                                  &last_seq, error))
+    return FALSE;
+  insert = ssq_server_store_stmt_raw (store,
+    "INSERT INTO messages (" MESSAGE_FIELDS ", json) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, 0, ?8, 0, ?9)", error);
+  if (insert == NULL)
     return FALSE;
   message->seq = last_seq + 1;
   g_free (message->json);
@@ -301,15 +327,14 @@ ssq_server_store_message_append (SsqServerStore  *store,
   sqlite3_bind_text64 (insert, 9, message->json, json_len, SQLITE_STATIC, SQLITE_UTF8);
   if (!ssq_server_store_step_done (store, insert, error))
     return FALSE;
-
-  bump = ssq_server_store_stmt (store,
-    "UPDATE conversations SET last_seq = ?2, updated_at = ?3 WHERE id = ?1", error);
-  if (bump == NULL)
-    return FALSE;
-  ssq_server_store_bind_text (bump, 1, message->conversation_id);
-  sqlite3_bind_int64 (bump, 2, message->seq);
-  sqlite3_bind_int64 (bump, 3, message->created_at);
-  return ssq_server_store_step_done (store, bump, error);
+  if (deferring)
+    {
+      ssq_server_store_deferred_seq_taken (store, message->conversation_id,
+                                           message->seq, message->created_at);
+      return TRUE;
+    }
+  return ssq_server_store_set_last_seq_raw (store, message->conversation_id, message->seq,
+                                            message->created_at, error);
 }
 
 /* Takes the conversation's next rev for @message (an edit or a deletion)

@@ -226,22 +226,6 @@ static const SsqDbMigration migrations[] = {
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SSQ_STORE_SCHEMA_VERSION);
 
 gboolean
-ssq_server_store_exec (SsqServerStore  *store,
-                       const char      *sql,
-                       GError         **error)
-{
-  return ssq_db_exec (&store->base, sql, error);
-}
-
-gboolean
-ssq_server_store_run (SsqServerStore  *store,
-                      const char      *static_sql,
-                      GError         **error)
-{
-  return ssq_db_run (&store->base, static_sql, error);
-}
-
-gboolean
 ssq_server_store_begin (SsqServerStore  *store,
                         GError         **error)
 {
@@ -353,6 +337,7 @@ ssq_server_store_close (SsqServerStore *store)
   if (store == NULL)
     return;
   ssq_db_close (&store->base);
+  ssq_server_store_deferred_free (store);
   g_free (store);
 }
 

@@ -129,6 +129,17 @@ gboolean        ssq_server_store_commit        (SsqServerStore     *store,
                                                 GError            **error);
 void            ssq_server_store_rollback      (SsqServerStore     *store);
 
+/* Counters a batch of sends holds back (ssq-server-store-deferred.c) */
+void            ssq_server_store_defer_begin   (SsqServerStore     *store);
+gboolean        ssq_server_store_defer_flush   (SsqServerStore     *store,
+                                                GError            **error);
+void            ssq_server_store_defer_end     (SsqServerStore     *store);
+gboolean        ssq_server_store_member_mark_sent (SsqServerStore  *store,
+                                                   const char      *conversation_id,
+                                                   const char      *user_id,
+                                                   gint64           seq,
+                                                   GError         **error);
+
 /* Accounts and sessions (ssq-server-store-users.c) */
 gboolean        ssq_server_store_user_insert   (SsqServerStore     *store,
                                                 const SsqUserRow   *user,

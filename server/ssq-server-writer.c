@@ -70,24 +70,32 @@ run_op (SsqServerStore *store,
 }
 
 /* Writer thread: the common case, where every operation succeeds, without
- * a savepoint each (two statements saved per write). At the first failure
- * the transaction is rolled back and FALSE returned, nothing committed. */
+ * a savepoint each (two statements saved per write), and with the counters
+ * of sends held back to one write per row (ssq_server_store_defer_begin).
+ * At the first failure, a flush's included, the transaction is rolled back
+ * and FALSE returned, nothing committed. */
 static gboolean
 commit_fast (SsqServerWriter  *writer,
              GArray           *batch,
              GError          **commit_error)
 {
+  gboolean ok = TRUE;
+
   if (!ssq_server_store_begin (writer->store, commit_error))
     return TRUE;
-  for (guint i = 0; i < batch->len; i++)
+  ssq_server_store_defer_begin (writer->store);
+  for (guint i = 0; i < batch->len && ok; i++)
     {
       PendingOp *p = &g_array_index (batch, PendingOp, i);
 
-      if (!p->op (writer->store, p->data, NULL))
-        {
-          ssq_server_store_rollback (writer->store);
-          return FALSE;
-        }
+      ok = p->op (writer->store, p->data, NULL);
+    }
+  ok = ok && ssq_server_store_defer_flush (writer->store, NULL);
+  ssq_server_store_defer_end (writer->store);
+  if (!ok)
+    {
+      ssq_server_store_rollback (writer->store);
+      return FALSE;
     }
   ssq_server_store_commit (writer->store, commit_error);
   return TRUE;
