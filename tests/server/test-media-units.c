@@ -8,35 +8,10 @@
 #include "ssq-server-media.h"
 #include "ssq-server-store.h"
 #include "ssq-proto.h"
+#include "ssq-test-store.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
-
-static char *
-temp_db (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("ssq-unit-XXXXXX", &error);
-
-  g_assert_no_error (error);
-  return g_build_filename (dir, "test.db", NULL);
-}
-
-static SsqMessageRow *
-new_message (const char *conversation_id,
-             const char *sender,
-             const char *client_id)
-{
-  SsqMessageRow *m = g_new0 (SsqMessageRow, 1);
-
-  m->id = ssq_server_store_new_id ('m');
-  m->conversation_id = g_strdup (conversation_id);
-  m->sender = g_strdup (sender);
-  m->client_id = g_strdup (client_id);
-  m->body = g_strdup ("body");
-  m->created_at = 1;
-  return m;
-}
 
 static SsqMediaRow *
 media_row (const char *id,
@@ -67,9 +42,9 @@ static void
 test_migrate_media (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = temp_db ();
+  g_autofree char *path = ssq_test_store_temp_db ();
   g_autoptr(SsqMessageRow) old = NULL;
-  g_autoptr(SsqMessageRow) m = new_message ("c1", "u1", "k2");
+  g_autoptr(SsqMessageRow) m = ssq_test_store_message ("c1", "u1", "k2");
   g_autoptr(SsqMessageRow) again = NULL;
   g_autoptr(GPtrArray) freed = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GString) page = g_string_new (NULL);
@@ -171,11 +146,11 @@ static void
 test_media_set_image (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = temp_db ();
+  g_autofree char *path = ssq_test_store_temp_db ();
   g_autoptr(SsqServerStore) store = ssq_server_store_open (path, FALSE, &error);
   g_autoptr(SsqMediaRow) photo = media_row ("f1", "u1", "p.jpg", "image/jpeg", 10, "aa");
-  g_autoptr(SsqMessageRow) m = new_message ("c1", "u1", "k1");
-  g_autoptr(SsqMessageRow) plain = new_message ("c1", "u1", "k2");
+  g_autoptr(SsqMessageRow) m = ssq_test_store_message ("c1", "u1", "k1");
+  g_autoptr(SsqMessageRow) plain = ssq_test_store_message ("c1", "u1", "k2");
   g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func ((GDestroyNotify) ssq_message_row_free);
   g_autoptr(GPtrArray) freed = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(SsqMediaRow) after = NULL;
@@ -236,7 +211,7 @@ static void
 test_thumbnails_owed (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = temp_db ();
+  g_autofree char *path = ssq_test_store_temp_db ();
   g_autoptr(GPtrArray) pending = NULL;
   g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func ((GDestroyNotify) ssq_message_row_free);
   g_autoptr(GPtrArray) freed = g_ptr_array_new_with_free_func (g_free);
@@ -326,7 +301,7 @@ static void
 test_media_store (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = temp_db ();
+  g_autofree char *path = ssq_test_store_temp_db ();
   g_autofree char *dir = g_path_get_dirname (path);
   g_autoptr(SsqServerStore) store = ssq_server_store_open (path, FALSE, &error);
   g_autoptr(SsqServerMedia) media = NULL;

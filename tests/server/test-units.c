@@ -8,29 +8,19 @@
 #include "ssq-server-ratelimit.h"
 #include "ssq-server-store.h"
 #include "ssq-server-throttle.h"
-#include "ssq-server-writer.h"
 #include "ssq-proto.h"
+#include "ssq-test-store.h"
 
 #include <glib/gstdio.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <string.h>
 
-static char *
-temp_db (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("ssq-unit-XXXXXX", &error);
-
-  g_assert_no_error (error);
-  return g_build_filename (dir, "test.db", NULL);
-}
-
 static void
 test_golden_schema (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = temp_db ();
+  g_autofree char *path = ssq_test_store_temp_db ();
   g_autofree char *golden_name = g_strdup_printf ("schema-v%d.sql", SSQ_STORE_SCHEMA_VERSION);
   g_autofree char *golden_path = g_test_build_filename (G_TEST_DIST, "golden", golden_name, NULL);
   g_autofree char *golden = NULL;
@@ -104,7 +94,7 @@ assert_schema_at (const char *path,
 static void
 test_golden_up_down (void)
 {
-  g_autofree char *path = temp_db ();
+  g_autofree char *path = ssq_test_store_temp_db ();
 
   for (int v = 0; v <= SSQ_STORE_SCHEMA_VERSION; v++)
     assert_schema_at (path, v);
@@ -125,7 +115,7 @@ static void
 test_migrate_revs (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = temp_db ();
+  g_autofree char *path = ssq_test_store_temp_db ();
   g_autoptr(SsqMessageRow) m = NULL;
   g_autoptr(SsqConversationRow) conv = NULL;
   g_autoptr(GPtrArray) changed = NULL;
@@ -170,7 +160,7 @@ static void
 test_migrate_admin (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = temp_db ();
+  g_autofree char *path = ssq_test_store_temp_db ();
   g_autoptr(SsqUserRow) gone = NULL;
   g_autoptr(SsqUserRow) first = NULL;
   g_autoptr(SsqUserRow) second = NULL;
@@ -206,7 +196,7 @@ static void
 test_first_account_admin (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = temp_db ();
+  g_autofree char *path = ssq_test_store_temp_db ();
   g_autoptr(SsqUserRow) a = NULL;
   g_autoptr(SsqUserRow) b = NULL;
   SsqUserRow a_row = { (char *) "ub", (char *) "a", (char *) "A", 1, 0 };
@@ -249,8 +239,6 @@ test_reset_codes (void)
   g_assert_false (ssq_server_auth_reset_code_hash ("", h4));
   g_assert_false (ssq_server_auth_reset_code_hash (NULL, h4));
 }
-
-static SsqMessageRow *new_message (const char *conversation_id, const char *sender, const char *client_id);
 
 /* What a history page must be: the codec's encoding of each row, from its
  * fields, joined by commas; with the range query's "more" answer. */
@@ -323,7 +311,7 @@ static void
 test_history_stored_json (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = temp_db ();
+  g_autofree char *path = ssq_test_store_temp_db ();
   g_autoptr(SsqMessageRow) m = NULL;
   SsqServerStore *store = ssq_server_store_open_at_version (path, 2, &error);
 
@@ -353,7 +341,7 @@ test_history_stored_json (void)
   for (int i = 6; i <= 8; i++)
     {
       g_autofree char *cid = g_strdup_printf ("k%d", i);
-      g_autoptr(SsqMessageRow) n = new_message ("c1", "u1", cid);
+      g_autoptr(SsqMessageRow) n = ssq_test_store_message ("c1", "u1", cid);
 
       n->reply_to = i == 7 ? 6 : 0;
       if (i == 8)
@@ -383,27 +371,11 @@ test_history_stored_json (void)
   ssq_server_store_close (store);
 }
 
-static SsqMessageRow *
-new_message (const char *conversation_id,
-             const char *sender,
-             const char *client_id)
-{
-  SsqMessageRow *m = g_new0 (SsqMessageRow, 1);
-
-  m->id = ssq_server_store_new_id ('m');
-  m->conversation_id = g_strdup (conversation_id);
-  m->sender = g_strdup (sender);
-  m->client_id = g_strdup (client_id);
-  m->body = g_strdup ("body");
-  m->created_at = 1;
-  return m;
-}
-
 static void
 test_store_messages (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = temp_db ();
+  g_autofree char *path = ssq_test_store_temp_db ();
   g_autoptr(SsqServerStore) store = ssq_server_store_open (path, FALSE, &error);
   SsqUserRow user = { (char *) "u1", (char *) "alice", (char *) "Alice", 1, 0 };
   SsqConversationRow conv = { (char *) "c1", (char *) "group", (char *) "t", 1, 1, 0 };
@@ -420,7 +392,7 @@ test_store_messages (void)
   for (int i = 1; i <= 10; i++)
     {
       g_autofree char *cid = g_strdup_printf ("k%d", i);
-      g_autoptr(SsqMessageRow) m = new_message ("c1", "u1", cid);
+      g_autoptr(SsqMessageRow) m = ssq_test_store_message ("c1", "u1", cid);
 
       g_assert_true (ssq_server_store_message_append (store, m, &error));
       g_assert_no_error (error);
@@ -428,7 +400,7 @@ test_store_messages (void)
     }
   /* The same (conversation, sender, client_id) cannot be stored twice. */
   {
-    g_autoptr(SsqMessageRow) dup = new_message ("c1", "u1", "k3");
+    g_autoptr(SsqMessageRow) dup = ssq_test_store_message ("c1", "u1", "k3");
     g_assert_true (ssq_server_store_exec (store, "SAVEPOINT t", NULL));
     g_assert_false (ssq_server_store_message_append (store, dup, &error));
     g_assert_error (error, SSQ_ERROR, SSQ_ERROR_CONFLICT);
@@ -437,7 +409,7 @@ test_store_messages (void)
   }
   /* An unknown conversation gets no seq. */
   {
-    g_autoptr(SsqMessageRow) lost = new_message ("nope", "u1", "z");
+    g_autoptr(SsqMessageRow) lost = ssq_test_store_message ("nope", "u1", "z");
     g_assert_false (ssq_server_store_message_append (store, lost, &error));
     g_assert_error (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND);
     g_clear_error (&error);
@@ -461,175 +433,6 @@ test_store_messages (void)
     g_assert_cmpint (m->delivered_seq, ==, 5);
     g_assert_cmpint (m->read_seq, ==, 3);
   }
-}
-
-typedef struct {
-  const char *id;
-  gboolean    fail;
-  GError     *result;
-  gboolean    done;
-} WriterOp;
-
-/* Inserts a user row, then fails if asked to: the savepoint must undo it. */
-static gboolean
-writer_op_run (SsqServerStore  *store,
-               gpointer         data,
-               GError         **error)
-{
-  WriterOp *op = data;
-  SsqUserRow user = { (char *) op->id, (char *) op->id, (char *) op->id, 1, 0 };
-
-  if (!ssq_server_store_user_insert (store, &user, "hash", error))
-    return FALSE;
-  if (op->fail)
-    {
-      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_CONFLICT, "asked to fail");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static void
-writer_op_done (gpointer      data,
-                const GError *error)
-{
-  WriterOp *op = data;
-
-  op->done = TRUE;
-  op->result = error ? g_error_copy (error) : NULL;
-}
-
-static void
-test_writer_batch (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = temp_db ();
-  g_autoptr(SsqServerStore) store = ssq_server_store_open (path, FALSE, &error);
-  /* The writer thread takes a connection of its own. */
-  g_autoptr(SsqServerWriter) writer =
-    ssq_server_writer_new (ssq_server_store_open_another (path, FALSE, &error), 100);
-  WriterOp ops[3] = { { "ua", FALSE }, { "ub", TRUE }, { "uc", FALSE } };
-
-  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
-    ssq_server_writer_submit (writer, writer_op_run, writer_op_done, &ops[i], NULL);
-  g_assert_cmpuint (ssq_server_writer_pending (writer), ==, 3);
-  /* Nothing is done before the commit. */
-  g_assert_false (ops[0].done);
-  while (ssq_server_writer_pending (writer) > 0)
-    g_main_context_iteration (NULL, TRUE);
-
-  /* One batch: the failing write is undone alone, the others stand. */
-  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
-    g_assert_true (ops[i].done);
-  g_assert_no_error (ops[0].result);
-  g_assert_error (ops[1].result, SSQ_ERROR, SSQ_ERROR_CONFLICT);
-  g_assert_no_error (ops[2].result);
-  g_clear_error (&ops[1].result);
-  {
-    g_autoptr(SsqUserRow) a = ssq_server_store_user_by_id (store, "ua", NULL);
-    g_autoptr(SsqUserRow) b = ssq_server_store_user_by_id (store, "ub", NULL);
-    g_autoptr(SsqUserRow) c = ssq_server_store_user_by_id (store, "uc", NULL);
-
-    g_assert_nonnull (a);
-    g_assert_null (b);
-    g_assert_nonnull (c);
-  }
-}
-
-typedef struct {
-  SsqMessageRow *message;
-  gboolean       fail;      /* after the message is in */
-  GError        *result;
-} SendJob;
-
-static gboolean
-send_job_run (SsqServerStore  *store,
-              gpointer         data,
-              GError         **error)
-{
-  SendJob *job = data;
-
-  if (!ssq_server_store_message_append (store, job->message, error))
-    return FALSE;
-  if (job->fail)
-    {
-      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND, "asked to fail");
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static void
-send_job_done (gpointer      data,
-               const GError *error)
-{
-  SendJob *job = data;
-
-  job->result = error ? g_error_copy (error) : NULL;
-}
-
-/* Seqs through the writer: a message undone with its operation (its
- * savepoint rolled back) gives its seq back, the next one takes it, and the
- * conversation's row ends at the last seq stored, after a restart too. */
-static void
-test_writer_batch_seqs (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = temp_db ();
-  g_autoptr(SsqServerStore) store = ssq_server_store_open (path, FALSE, &error);
-  SsqUserRow user = { (char *) "u1", (char *) "alice", (char *) "Alice", 1, 0 };
-  SsqConversationRow conv = { (char *) "c1", (char *) "group", (char *) "t", 1, 1, 0 };
-  /* Two batches: one with a failure (each operation then runs under a
-   * savepoint), one without (the fast path, one transaction). */
-  SendJob jobs[6] = { { NULL, FALSE }, { NULL, TRUE }, { NULL, FALSE }, { NULL, FALSE },
-                      { NULL, FALSE }, { NULL, FALSE } };
-  g_autoptr(SsqConversationRow) row = NULL;
-  g_autoptr(GPtrArray) page = NULL;
-
-  g_assert_true (ssq_server_store_user_insert (store, &user, "hash", &error));
-  g_assert_true (ssq_server_store_conversation_insert (store, &conv, NULL, &error));
-  g_assert_true (ssq_server_store_member_insert (store, "c1", "u1", "owner", 1, &error));
-  {
-    g_autoptr(SsqServerWriter) writer =
-      ssq_server_writer_new (ssq_server_store_open_another (path, FALSE, &error), 100);
-
-    for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
-      {
-        g_autofree char *cid = g_strdup_printf ("s%u", i);
-
-        jobs[i].message = new_message ("c1", "u1", cid);
-        jobs[i].message->created_at = 100 + i;
-        ssq_server_writer_submit (writer, send_job_run, send_job_done, &jobs[i], NULL);
-        if (i == 3)
-          while (ssq_server_writer_pending (writer) > 0)
-            g_main_context_iteration (NULL, TRUE);
-      }
-    while (ssq_server_writer_pending (writer) > 0)
-      g_main_context_iteration (NULL, TRUE);
-  }
-  g_assert_no_error (jobs[0].result);
-  g_assert_error (jobs[1].result, SSQ_ERROR, SSQ_ERROR_NOT_FOUND);
-  g_assert_no_error (jobs[2].result);
-  g_assert_no_error (jobs[3].result);
-  g_assert_cmpint (jobs[0].message->seq, ==, 1);
-  g_assert_cmpint (jobs[2].message->seq, ==, 2);
-  g_assert_cmpint (jobs[3].message->seq, ==, 3);
-  g_assert_cmpint (jobs[5].message->seq, ==, 5);
-
-  ssq_server_store_close (g_steal_pointer (&store));
-  store = ssq_server_store_open (path, FALSE, &error);
-  row = ssq_server_store_conversation_get (store, "c1", &error);
-  g_assert_cmpint (row->last_seq, ==, 5);
-  g_assert_cmpint (row->updated_at, ==, 105);
-  page = ssq_server_store_messages_range (store, "c1", 0, 0, 10, FALSE, &error);
-  g_assert_cmpuint (page->len, ==, 5);
-  for (guint i = 0; i < page->len; i++)
-    g_assert_cmpint (((SsqMessageRow *) page->pdata[i])->seq, ==, i + 1);
-  for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
-    {
-      g_clear_error (&jobs[i].result);
-      ssq_message_row_free (jobs[i].message);
-    }
 }
 
 static void
@@ -982,8 +785,6 @@ main (int    argc,
   g_test_add_func ("/server/store/history-stored-json", test_history_stored_json);
   g_test_add_func ("/server/store/messages", test_store_messages);
   g_test_add_func ("/server/store/message-ids-ordered", test_message_ids_ordered);
-  g_test_add_func ("/server/store/writer-batch", test_writer_batch);
-  g_test_add_func ("/server/store/writer-batch-seqs", test_writer_batch_seqs);
   g_test_add_func ("/server/ratelimit/basics", test_ratelimit);
   g_test_add_func ("/server/ratelimit/sliding-window", test_ratelimit_window);
   g_test_add_func ("/server/throttle/backoff", test_throttle_backoff);

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-test-store.c: a database path in a fresh temporary directory, and a
+ * message row to append. */
+#include "ssq-test-store.h"
+
+char *
+ssq_test_store_temp_db (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ssq-unit-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return g_build_filename (dir, "test.db", NULL);
+}
+
+SsqMessageRow *
+ssq_test_store_message (const char *conversation_id,
+                        const char *sender,
+                        const char *client_id)
+{
+  SsqMessageRow *m = g_new0 (SsqMessageRow, 1);
+
+  m->id = ssq_server_store_new_id ('m');
+  m->conversation_id = g_strdup (conversation_id);
+  m->sender = g_strdup (sender);
+  m->client_id = g_strdup (client_id);
+  m->body = g_strdup ("body");
+  m->created_at = 1;
+  return m;
+}

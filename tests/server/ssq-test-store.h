@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ssq-test-store.h: what the store's unit tests share. */
+#pragma once
+
+#include "ssq-server-store.h"
+
+char          *ssq_test_store_temp_db (void);
+SsqMessageRow *ssq_test_store_message (const char *conversation_id,
+                                       const char *sender,
+                                       const char *client_id);
