@@ -130,7 +130,8 @@ typedef struct {
   SsqServer       *server;
   char            *user_id;
   SsqSendRequest   request;
-  SsqMessageRow   *message;
+  SsqMessageRow   *draft;         /* made on the main thread; the writer adds seq and json */
+  SsqMessageRow   *message;       /* the draft stored, or the original of a resend */
   gboolean         duplicate;
   gint64           retry_after;   /* > 0: over the rate limit, only a resend passes */
   SsqChatSendDone  done;
@@ -144,7 +145,9 @@ send_op_free (SendOp *op)
   if (op->user_data_free != NULL)
     op->user_data_free (op->user_data);
   ssq_send_request_clear (&op->request);
-  g_clear_pointer (&op->message, ssq_message_row_free);
+  if (op->message != op->draft)
+    g_clear_pointer (&op->message, ssq_message_row_free);
+  g_clear_pointer (&op->draft, ssq_message_row_free);
   g_free (op->user_id);
   g_object_unref (op->server);
   g_free (op);
@@ -172,21 +175,27 @@ send_op_find_duplicate (SendOp          *op,
   return TRUE;
 }
 
-/* Writer thread, inside the batch transaction. Three statements in the
- * common case: the row, the counter, the sender's markers. State may have
- * changed since the request was checked: a removal makes the marker update
- * find no member row (and the op fail, undone alone), a resent client_id
- * makes the insert conflict. May run twice (see the writer): starts afresh. */
+/* Writer thread, inside the batch transaction. One statement in the
+ * common case, the row: the counter and the sender's marks are held back
+ * to the batch's end (ssq-server-store-deferred.c). State may have changed
+ * since the request was checked: a removal makes the marks find no member
+ * row (and the op fail, undone alone), a resent client_id makes the insert
+ * conflict. May run twice (see the writer): starts afresh.
+ *
+ * The draft was allocated on the main thread, which frees it: memory
+ * allocated here and freed there takes this thread's malloc arena lock
+ * from the main thread, and the two threads then wait on each other. */
 static gboolean
 send_op_run (SsqServerStore  *store,
              gpointer         data,
              GError         **error)
 {
   SendOp *op = data;
-  g_autoptr(SsqMessageRow) m = NULL;
   GError *local_error = NULL;
 
-  g_clear_pointer (&op->message, ssq_message_row_free);
+  if (op->message != op->draft)
+    g_clear_pointer (&op->message, ssq_message_row_free);
+  op->message = NULL;
   op->duplicate = FALSE;
   if (op->retry_after > 0)
     {
@@ -200,15 +209,7 @@ send_op_run (SsqServerStore  *store,
       g_propagate_error (error, local_error);
       return FALSE;
     }
-  m = g_new0 (SsqMessageRow, 1);
-  m->id = ssq_server_store_new_message_id ();
-  m->conversation_id = g_strdup (op->request.conversation_id);
-  m->sender = g_strdup (op->user_id);
-  m->client_id = g_strdup (op->request.client_id);
-  m->body = g_strdup (op->request.body);
-  m->created_at = ssq_now_ms ();
-  m->reply_to = op->request.reply_to;
-  if (!ssq_server_store_message_append (store, m, &local_error))
+  if (!ssq_server_store_message_append (store, op->draft, &local_error))
     {
       if (g_error_matches (local_error, SSQ_ERROR, SSQ_ERROR_CONFLICT) &&
           send_op_find_duplicate (op, store, &local_error))
@@ -217,15 +218,32 @@ send_op_run (SsqServerStore  *store,
       return FALSE;
     }
   /* Checked again here: an upload may have expired since. */
-  if (!ssq_server_store_message_attach_media (store, m, (const char *const *) op->request.media_ids,
-                                              error))
+  if (!ssq_server_store_message_attach_media (store, op->draft,
+                                              (const char *const *) op->request.media_ids, error))
     return FALSE;
   /* Writing a message means having read everything before it; and only a
    * member may (checked here, or by the flush of a deferring batch). */
-  if (!ssq_server_store_member_mark_sent (store, m->conversation_id, op->user_id, m->seq, error))
+  if (!ssq_server_store_member_mark_sent (store, op->draft->conversation_id, op->user_id,
+                                          op->draft->seq, error))
     return FALSE;
-  op->message = g_steal_pointer (&m);
+  op->message = op->draft;
   return TRUE;
+}
+
+/* Main thread: the message as the writer will store it, but for its seq. */
+static SsqMessageRow *
+send_op_draft (SendOp *op)
+{
+  SsqMessageRow *m = g_new0 (SsqMessageRow, 1);
+
+  m->id = ssq_server_store_new_message_id ();
+  m->conversation_id = g_strdup (op->request.conversation_id);
+  m->sender = g_strdup (op->user_id);
+  m->client_id = g_strdup (op->request.client_id);
+  m->body = g_steal_pointer (&op->request.body);
+  m->created_at = ssq_now_ms ();
+  m->reply_to = op->request.reply_to;
+  return m;
 }
 
 static void
@@ -324,6 +342,7 @@ ssq_server_chat_send (SsqServer       *server,
       goto fail;
     }
   ssq_server_ratelimit_take (server->rl_messages, user_id, 1, ssq_now_ms (), &op->retry_after);
+  op->draft = send_op_draft (op);
   ssq_server_writer_submit (server->writer, send_op_run, send_op_done, op,
                             (GDestroyNotify) send_op_free);
   return;
