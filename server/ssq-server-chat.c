@@ -197,6 +197,9 @@ send_op_run (SsqServerStore  *store,
     g_clear_pointer (&op->message, ssq_message_row_free);
   op->message = NULL;
   op->duplicate = FALSE;
+  /* Stamped here, in commit order, as the other writes of the batch. */
+  op->draft->created_at = ssq_now_ms ();
+  g_clear_pointer (&op->draft->media, json_array_unref);
   if (op->retry_after > 0)
     {
       /* Not a failure of the batch: send_op_done refuses it. */
@@ -230,7 +233,8 @@ send_op_run (SsqServerStore  *store,
   return TRUE;
 }
 
-/* Main thread: the message as the writer will store it, but for its seq. */
+/* Main thread: the message as the writer will store it, but for its seq
+ * and time. */
 static SsqMessageRow *
 send_op_draft (SendOp *op)
 {
@@ -241,7 +245,6 @@ send_op_draft (SendOp *op)
   m->sender = g_strdup (op->user_id);
   m->client_id = g_strdup (op->request.client_id);
   m->body = g_steal_pointer (&op->request.body);
-  m->created_at = ssq_now_ms ();
   m->reply_to = op->request.reply_to;
   return m;
 }
@@ -381,6 +384,8 @@ mark_op_run (SsqServerStore  *store,
              GError         **error)
 {
   MarkOp *op = data;
+  /* Read first, through the barrier: a mark a send of this batch held back
+   * is written before it is compared with. */
   g_autoptr(SsqMemberRow) before = ssq_server_store_member_get (store, op->conversation_id,
                                                                 op->user_id, error);
   if (before == NULL)

@@ -16,7 +16,9 @@
  * made per message is made by the flush: a mark that finds no member row
  * fails the flush, the writer rolls the batch back and runs it again
  * without deferring, one savepoint per operation, where that send fails
- * alone as it always did. */
+ * alone as it always did. A failed flush stays failed until the batch
+ * ends: an operation that ignores its statement's error (a lookup taken
+ * as "none") cannot let the batch commit with the rows half written. */
 #include "ssq-server-store-private.h"
 #include "ssq-proto.h"
 
@@ -66,6 +68,7 @@ ssq_server_store_defer_begin (SsqServerStore *store)
     }
   deferred_clear (store);
   store->deferring = TRUE;
+  store->defer_failed = FALSE;
 }
 
 /* Whatever the transaction's outcome: what was held back is forgotten
@@ -75,6 +78,7 @@ ssq_server_store_defer_end (SsqServerStore *store)
 {
   deferred_clear (store);
   store->deferring = FALSE;
+  store->defer_failed = FALSE;
 }
 
 gboolean
@@ -99,6 +103,12 @@ ssq_server_store_defer_flush (SsqServerStore  *store,
 
   if (!store->deferring)
     return TRUE;
+  if (store->defer_failed)
+    {
+      g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_NOT_FOUND,
+                           "A write held back by this batch failed");
+      return FALSE;
+    }
   g_hash_table_iter_init (&iter, store->convs);
   while (ok && g_hash_table_iter_next (&iter, &key, &value))
     {
@@ -117,6 +127,7 @@ ssq_server_store_defer_flush (SsqServerStore  *store,
                                          mark->seq, mark->seq, error);
     }
   deferred_clear (store);
+  store->defer_failed = !ok;
   return ok;
 }
 
@@ -126,7 +137,8 @@ barrier (SsqServerStore  *store,
          GError         **error)
 {
   if (!store->deferring ||
-      (g_hash_table_size (store->convs) == 0 && g_hash_table_size (store->marks) == 0))
+      (!store->defer_failed &&
+       g_hash_table_size (store->convs) == 0 && g_hash_table_size (store->marks) == 0))
     return TRUE;
   return ssq_server_store_defer_flush (store, error);
 }

@@ -13,6 +13,7 @@ struct _SsqServerStore {
   /* The writer's connection, while its fast path runs a batch: the
    * counters sends hold back (ssq-server-store-deferred.c). */
   gboolean    deferring;
+  gboolean    defer_failed;  /* a flush failed: the batch must roll back */
   GHashTable *convs;     /* conversation id -> its counters */
   GHashTable *marks;     /* "conversation\nuser" -> the sender's mark */
 };
