@@ -630,13 +630,23 @@ queue_exists (SsqRequest  *request,
   return info != NULL;
 }
 
+/* The answer of a delete or a purge: how many messages went. */
+static void
+reply_count (SsqRequest *request,
+             guint32     count)
+{
+  g_autoptr(JsonObject) body = json_object_new ();
+
+  json_object_set_int_member (body, "messages", count);
+  ssq_request_reply (request, SSQ_HTTP_OK, body);
+}
+
 /* DELETE /queues/{name}?if_unused=&if_empty=: 200 {"messages": dropped}. */
 void
 ssq_api_queue_delete (SsqRequest *request)
 {
   g_autoptr(SsqRequest) owned = request;
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonObject) body = NULL;
   gboolean if_unused, if_empty;
   guint32 count = 0;
   QueueUser *user;
@@ -657,9 +667,7 @@ ssq_api_queue_delete (SsqRequest *request)
       reply_broker_error (request, error);
       return;
     }
-  body = json_object_new ();
-  json_object_set_int_member (body, "messages", count);
-  ssq_request_reply (request, SSQ_HTTP_OK, body);
+  reply_count (request, count);
 }
 
 /* POST /queues/{name}/purge: 200 {"messages": purged}. */
@@ -668,7 +676,6 @@ ssq_api_queue_purge (SsqRequest *request)
 {
   g_autoptr(SsqRequest) owned = request;
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonObject) body = NULL;
   guint32 count = 0;
   QueueUser *user;
 
@@ -682,9 +689,7 @@ ssq_api_queue_purge (SsqRequest *request)
       reply_broker_error (request, error);
       return;
     }
-  body = json_object_new ();
-  json_object_set_int_member (body, "messages", count);
-  ssq_request_reply (request, SSQ_HTTP_OK, body);
+  reply_count (request, count);
 }
 
 /* GET /queues: every queue but other users' exclusive ones, by name. */
