@@ -45,6 +45,26 @@ sender_mark_free (gpointer data)
   g_free (mark);
 }
 
+/* A mark is its own key: a send looks it up with one on the stack, and
+ * allocates nothing when its sender has a mark in the batch already. */
+static guint
+sender_mark_hash (gconstpointer key)
+{
+  const SenderMark *mark = key;
+
+  return g_str_hash (mark->conversation_id) * 31 + g_str_hash (mark->user_id);
+}
+
+static gboolean
+sender_mark_equal (gconstpointer a,
+                   gconstpointer b)
+{
+  const SenderMark *x = a, *y = b;
+
+  return g_str_equal (x->conversation_id, y->conversation_id) &&
+         g_str_equal (x->user_id, y->user_id);
+}
+
 static void
 deferred_clear (SsqServerStore *store)
 {
@@ -65,7 +85,8 @@ ssq_server_store_defer_begin (SsqServerStore *store)
   if (store->convs == NULL)
     {
       store->convs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-      store->marks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, sender_mark_free);
+      store->marks = g_hash_table_new_full (sender_mark_hash, sender_mark_equal,
+                                            sender_mark_free, NULL);
     }
   deferred_clear (store);
   store->deferring = TRUE;
@@ -120,9 +141,9 @@ ssq_server_store_defer_flush (SsqServerStore  *store,
                                                 counters->updated_at, error);
     }
   g_hash_table_iter_init (&iter, store->marks);
-  while (ok && g_hash_table_iter_next (&iter, &key, &value))
+  while (ok && g_hash_table_iter_next (&iter, &key, NULL))
     {
-      SenderMark *mark = value;
+      SenderMark *mark = key;
 
       ok = ssq_server_store_member_mark (store, mark->conversation_id, mark->user_id,
                                          mark->seq, mark->seq, error);
@@ -228,19 +249,18 @@ ssq_server_store_member_mark_sent (SsqServerStore  *store,
                                    gint64           seq,
                                    GError         **error)
 {
-  g_autofree char *key = NULL;
+  SenderMark wanted = { (char *) conversation_id, (char *) user_id, 0 };
   SenderMark *mark;
 
   if (!store->deferring)
     return ssq_server_store_member_mark (store, conversation_id, user_id, seq, seq, error);
-  key = g_strconcat (conversation_id, "\n", user_id, NULL);
-  mark = g_hash_table_lookup (store->marks, key);
+  mark = g_hash_table_lookup (store->marks, &wanted);
   if (mark == NULL)
     {
       mark = g_new0 (SenderMark, 1);
       mark->conversation_id = g_strdup (conversation_id);
       mark->user_id = g_strdup (user_id);
-      g_hash_table_insert (store->marks, g_steal_pointer (&key), mark);
+      g_hash_table_add (store->marks, mark);
     }
   mark->seq = MAX (mark->seq, seq);
   return TRUE;

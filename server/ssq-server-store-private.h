@@ -15,7 +15,7 @@ struct _SsqServerStore {
   gboolean    deferring;
   gboolean    defer_failed;  /* a flush failed: the batch must roll back */
   GHashTable *convs;     /* conversation id -> its counters */
-  GHashTable *marks;     /* "conversation\nuser" -> the sender's mark */
+  GHashTable *marks;     /* the senders' marks (SenderMark), each its own key */
 };
 
 /* The store's files use the shared SQLite plumbing on the store's handle.
