@@ -101,6 +101,18 @@ ssq_amqp_channel_is_closing (SsqAmqpChannel *channel)
   return channel->closing;
 }
 
+/* Before a method of the client: the outcomes of its earlier publishes
+ * that are known go out first, as AMQP orders a channel's methods. A
+ * publish supersoniq.chat refused closes the channel here, and the next
+ * method is not answered: a queue.declare sent right after it was, and
+ * its declare-ok went out before the channel.close. */
+void
+ssq_amqp_channel_tell_outcomes (SsqAmqpChannel *channel)
+{
+  if (!channel->closing)
+    ssq_broker_channel_tell_outcomes (channel->broker);
+}
+
 void
 ssq_amqp_channel_fail (SsqAmqpChannel *channel,
                        const GError   *error,

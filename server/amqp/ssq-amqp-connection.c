@@ -568,6 +568,7 @@ channel_method (SsqAmqpConnection *conn,
                    number, ssq_amqp_method_name (id));
       return;
     }
+  ssq_amqp_channel_tell_outcomes (ch);
   if (ssq_amqp_channel_is_closing (ch))
     {
       /* Our channel.close crossed whatever the client sent meanwhile. */

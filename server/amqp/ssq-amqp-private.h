@@ -113,6 +113,7 @@ SsqAmqpChannel    *ssq_amqp_channel_new       (SsqAmqpConnection *conn,
                                                guint16            number);
 void               ssq_amqp_channel_free      (SsqAmqpChannel    *channel);
 gboolean           ssq_amqp_channel_is_closing (SsqAmqpChannel   *channel);
+void               ssq_amqp_channel_tell_outcomes (SsqAmqpChannel *channel);
 /* A channel exception: channel.close sent, the broker's channel ended,
  * frames dropped until close-ok. */
 void               ssq_amqp_channel_fail      (SsqAmqpChannel    *channel,

@@ -650,6 +650,13 @@ ssq_broker_channel_set_flow (SsqBrokerChannel *channel,
     channel_queues_dirty (channel);
 }
 
+void
+ssq_broker_channel_tell_outcomes (SsqBrokerChannel *channel)
+{
+  g_return_if_fail (channel != NULL);
+  ssq_broker_outcomes_flush (channel);
+}
+
 /* ----------------------------------------------------------- statistics */
 
 void

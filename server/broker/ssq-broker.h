@@ -237,6 +237,12 @@ void ssq_broker_channel_set_writable (SsqBrokerChannel *channel,
 void ssq_broker_channel_set_flow     (SsqBrokerChannel *channel,
                                       gboolean          active);
 
+/* Tells the outcomes of @channel's publishes that are known now, in
+ * order, instead of at the broker's next turn: a front end whose client
+ * sends methods in order calls it before each, so that a publish's
+ * refusal (a channel error) comes before the answer to a later method. */
+void ssq_broker_channel_tell_outcomes (SsqBrokerChannel *channel);
+
 /* ------------------------------------------------------------- exchanges */
 
 typedef enum {

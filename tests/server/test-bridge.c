@@ -85,17 +85,16 @@ put_shortstr (GByteArray *out,
 /* basic.publish, its content header (content-type, message-id when given)
  * and one body frame. */
 static void
-publish (SsqTestRaw *conn,
-         guint16     ch,
-         const char *exchange,
-         const char *key,
-         gboolean    mandatory,
-         const char *content_type,
-         const char *message_id,
-         const char *body,
-         gsize       len)
+publish_append (GByteArray *out,
+                guint16     ch,
+                const char *exchange,
+                const char *key,
+                gboolean    mandatory,
+                const char *content_type,
+                const char *message_id,
+                const char *body,
+                gsize       len)
 {
-  g_autoptr(GByteArray) out = g_byte_array_new ();
   g_autoptr(GByteArray) header = g_byte_array_new ();
   guint8 head[12] = { 0, 60, 0, 0 };
   guint16 flags = (content_type ? 0x8000 : 0) | (message_id ? 0x0080 : 0);
@@ -113,6 +112,22 @@ publish (SsqTestRaw *conn,
   ssq_test_amqp_frame_append (out, 2, ch, header->data, header->len, 0xCE);
   if (len > 0)
     ssq_test_amqp_frame_append (out, 3, ch, body, len, 0xCE);
+}
+
+static void
+publish (SsqTestRaw *conn,
+         guint16     ch,
+         const char *exchange,
+         const char *key,
+         gboolean    mandatory,
+         const char *content_type,
+         const char *message_id,
+         const char *body,
+         gsize       len)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+
+  publish_append (out, ch, exchange, key, mandatory, content_type, message_id, body, len);
   ssq_test_amqp_send (conn, out);
 }
 
@@ -531,6 +546,26 @@ test_refusals (Fixture       *f,
   assert_channel_error (conn, 14, CHAT, "erin", NULL, "to myself", 9, 406);
   /* Nobody may feed supersoniq.events. */
   assert_channel_error (alice, 1, "supersoniq.events", "x", NULL, "x", 1, 403);
+
+  /* A method right behind a refused publish, in the same write, is not
+   * answered: the channel.close comes first (the declare-ok went out
+   * before it, the broker telling outcomes only at its next turn). */
+  {
+    g_autoptr(GByteArray) out = g_byte_array_new ();
+    g_auto(SsqTestAmqpFrame) frame = { 0 };
+
+    channel_open (conn, 16, FALSE);
+    publish_append (out, 16, CHAT, conv, FALSE, "text/plain", NULL, "x", 1);
+    ssq_test_amqp_method_append (out, 16, ID (50, 10), "sSbbbbbF", 0u, "", FALSE, FALSE, TRUE,
+                                 TRUE, FALSE, NULL);
+    ssq_test_amqp_send (conn, out);
+    ssq_test_amqp_expect (conn, ID (20, 40), &frame);
+    g_assert_cmpuint (frame.channel, ==, 16);
+    g_assert_cmpuint (frame.reply_code, ==, 403);
+    g_byte_array_set_size (out, 0);
+    ssq_test_amqp_method_append (out, 16, ID (20, 41), "");
+    ssq_test_amqp_send (conn, out);
+  }
 
   /* None of it was stored; erin has no conversation made for her either. */
   g_assert_cmpuint (json_array_get_length (history (f, f->alice, conv, &reply)), ==, 0);
