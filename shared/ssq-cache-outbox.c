@@ -429,6 +429,20 @@ ssq_cache_outbox_get (SsqCache   *self,
   return message;
 }
 
+static GPtrArray *
+outbox_rows (SsqCache     *self,
+             sqlite3_stmt *stmt)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (g_object_unref);
+
+  if (stmt == NULL)
+    return out;
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    g_ptr_array_add (out, outbox_from_row (self, stmt));
+  sqlite3_reset (stmt);
+  return out;
+}
+
 /**
  * ssq_cache_outbox_list:
  * @conversation_id: (nullable): one conversation's, or all
@@ -440,18 +454,33 @@ GPtrArray *
 ssq_cache_outbox_list (SsqCache   *self,
                        const char *conversation_id)
 {
-  GPtrArray *out = g_ptr_array_new_with_free_func (g_object_unref);
   sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
                                     "SELECT " OUTBOX_COLUMNS " FROM outbox "
                                     "WHERE ?1 IS NULL OR conversation_id = ?1 ORDER BY position", NULL);
 
-  if (stmt == NULL)
-    return out;
-  ssq_db_bind_text (stmt, 1, conversation_id);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    g_ptr_array_add (out, outbox_from_row (self, stmt));
-  sqlite3_reset (stmt);
-  return out;
+  if (stmt != NULL)
+    ssq_db_bind_text (stmt, 1, conversation_id);
+  return outbox_rows (self, stmt);
+}
+
+/**
+ * ssq_cache_outbox_list_after:
+ * @position: an entry's place in the outbox (its `outbox_position`), or 0
+ *
+ * Returns: (transfer full) (element-type SsqMessage): the outbox entries
+ * written after the one at @position, in order.
+ */
+GPtrArray *
+ssq_cache_outbox_list_after (SsqCache *self,
+                             gint64    position)
+{
+  sqlite3_stmt *stmt = ssq_db_stmt (&self->db,
+                                    "SELECT " OUTBOX_COLUMNS " FROM outbox "
+                                    "WHERE position > ? ORDER BY position", NULL);
+
+  if (stmt != NULL)
+    sqlite3_bind_int64 (stmt, 1, position);
+  return outbox_rows (self, stmt);
 }
 
 /* Whether @client_id is still in the outbox, without making its snapshot. */

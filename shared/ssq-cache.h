@@ -144,6 +144,8 @@ SsqMessage      *ssq_cache_outbox_add        (SsqCache    *self,
                                               GError     **error);
 GPtrArray       *ssq_cache_outbox_list       (SsqCache    *self,
                                               const char  *conversation_id);
+GPtrArray       *ssq_cache_outbox_list_after (SsqCache    *self,
+                                              gint64       position);
 SsqMessage      *ssq_cache_outbox_get        (SsqCache    *self,
                                               const char  *client_id);
 gboolean         ssq_cache_outbox_has        (SsqCache    *self,

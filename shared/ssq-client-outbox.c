@@ -54,6 +54,9 @@ send_reply (SsqClient    *self,
         }
       return;
     }
+  /* Whatever follows, it is sent again or marked failed: the next flush
+   * reads the outbox from its start. */
+  ssq_client_rewind_outbox (self);
   if (pending == NULL || g_error_matches (error, SSQ_ERROR, SSQ_ERROR_NETWORK))
     return; /* resent after the reconnect */
   /* Uploads the server does not know (any more: one no message carried
@@ -83,7 +86,8 @@ send_reply (SsqClient    *self,
   ssq_client_emit_error (self, error);
 }
 
-static void
+/* FALSE when the connection cannot take it. */
+static gboolean
 send_one (SsqClient  *self,
           SsqMessage *message)
 {
@@ -92,7 +96,7 @@ send_one (SsqClient  *self,
   char *client_id;
 
   if (message->error != NULL || g_hash_table_contains (self->in_flight, message->client_id))
-    return;
+    return TRUE;
   if (message->media != NULL)
     {
       media = json_array_new ();
@@ -110,9 +114,10 @@ send_one (SsqClient  *self,
   if (!ssq_client_request (self, frame, send_reply, client_id))
     {
       g_free (client_id);  /* offline: it waits for the next connection */
-      return;
+      return FALSE;
     }
   g_hash_table_add (self->in_flight, g_strdup (message->client_id));
+  return TRUE;
 }
 
 /**
@@ -130,7 +135,7 @@ ssq_client_flush_outbox (SsqClient *self)
 
   if (self->state != SSQ_CLIENT_ONLINE || self->cache == NULL || self->outbox_retry_source != 0)
     return;
-  outbox = ssq_cache_outbox_list (self->cache, NULL);
+  outbox = ssq_cache_outbox_list_after (self->cache, self->outbox_sent);
   for (guint i = 0; i < outbox->len; i++)
     {
       SsqMessage *message = outbox->pdata[i];
@@ -140,8 +145,22 @@ ssq_client_flush_outbox (SsqClient *self)
           ssq_client_attachments_upload (self, message);
           return;
         }
-      send_one (self, message);
+      if (!send_one (self, message))
+        return;
+      self->outbox_sent = message->outbox_position;
     }
+}
+
+/**
+ * ssq_client_rewind_outbox:
+ * The next flush reads the outbox from its start: an entry already handed
+ * to the connection is to be sent again (the connection is gone, the server
+ * asked to wait, its uploads are made again) or was retried by the user.
+ */
+void
+ssq_client_rewind_outbox (SsqClient *self)
+{
+  self->outbox_sent = 0;
 }
 
 /**
@@ -211,6 +230,7 @@ ssq_client_retry_message (SsqClient   *self,
     return FALSE;
   g_hash_table_remove (self->reuploads, client_id);
   ssq_client_emit_outbox_changed (self, message->conversation_id, client_id);
+  ssq_client_rewind_outbox (self);
   ssq_client_flush_outbox (self);
   return TRUE;
 }

@@ -55,6 +55,12 @@ struct _SsqClient
 
   /* Outbox: client ids sent on this connection and not yet answered. */
   GHashTable              *in_flight;
+  /* The outbox position of the last entry handed to this connection: a
+   * flush reads only the entries after it, so that sending into a long
+   * outbox does not read the whole outbox again for every message. Set
+   * back to 0 whenever an entry at or before it leaves in_flight without
+   * being acknowledged, or comes back from a failure. */
+  gint64                   outbox_sent;
   guint                    outbox_retry_source;
 
   /* Markers to send: conversation id -> seq (as gint64 *). */
@@ -152,6 +158,7 @@ void      ssq_client_flush_markers    (SsqClient    *self);
 
 /* ssq-client-outbox.c */
 void      ssq_client_flush_outbox     (SsqClient    *self);
+void      ssq_client_rewind_outbox    (SsqClient    *self);
 void      ssq_client_emit_outbox_changed (SsqClient *self,
                                           const char *conversation_id,
                                           const char *client_id);

@@ -679,6 +679,7 @@ drop_connection (SsqClient *self)
   self->syncing = self->resync = self->synced = FALSE;
   self->generation++;
   g_hash_table_remove_all (self->in_flight);
+  ssq_client_rewind_outbox (self);
   fail_requests (self);
 }
 
