@@ -2,6 +2,7 @@
 /* ssq-server-store.c: opening the database, migrations by user_version, and
  * the prepared-statement cache the other store files use. */
 #include "ssq-server-store-private.h"
+#include "ssq-server-walbuf.h"
 #include "ssq-proto.h"
 
 #include <sodium.h>
@@ -260,7 +261,10 @@ open_migrated (const char  *path,
   g_autoptr(SsqServerStore) store = g_new0 (SsqServerStore, 1);
 
   /* WAL lets a commit be one append and one fsync; durable (FULL) makes
-   * that fsync happen on every commit, which "acked means durable" needs. */
+   * that fsync happen on every commit, which "acked means durable" needs.
+   * The commit's frames are then written at once (ssq-server-walbuf.c),
+   * which is safe only with that fsync. */
+  store->base.vfs = durable ? ssq_server_walbuf_vfs () : NULL;
   if (!ssq_db_open (&store->base, path, durable, error) ||
       !ssq_server_store_register_functions (store, error) ||
       !ssq_db_migrate (&store->base, migrations, G_N_ELEMENTS (migrations), version, error))

@@ -295,7 +295,7 @@ ssq_db_open_another (SsqDb       *self,
 
   self->statements = g_hash_table_new_full (NULL, NULL, NULL, finalize_stmt);
   rc = sqlite3_open_v2 (path, &self->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, self->vfs);
   if (rc != SQLITE_OK)
     {
       g_set_error (error, SSQ_ERROR, SSQ_ERROR_INTERNAL, _("Cannot open %s: %s"), path,

@@ -12,6 +12,7 @@ G_BEGIN_DECLS
 typedef struct {
   sqlite3    *db;
   GHashTable *statements;   /* const char *sql (static) -> sqlite3_stmt */
+  const char *vfs;          /* set before opening; NULL: SQLite's default */
 } SsqDb;
 
 /* One schema step: @up takes user_version N to N + 1, @down takes N + 1

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-walbuf.c: the VFS that writes a commit's WAL frames at once
+ * (ssq-server-walbuf.c), on real SQLite files: another connection sees
+ * every commit as soon as it returns, commits larger than the buffer and
+ * than one write, frames rewritten within a transaction, a full disk,
+ * and a process killed after a commit or in the middle of a transaction. */
+#include <signal.h>
+#include <sys/resource.h>
+#include <sqlite3.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include "ssq-server-walbuf.h"
+
+static sqlite3 *
+open_db (const char *path,
+         const char *vfs)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs), ==,
+                   SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "PRAGMA busy_timeout = 5000;"
+                                     "PRAGMA journal_mode = WAL;"
+                                     "PRAGMA synchronous = FULL", NULL, NULL, NULL), ==, SQLITE_OK);
+  return db;
+}
+
+static void
+exec (sqlite3    *db,
+      const char *sql)
+{
+  char *message = NULL;
+
+  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
+    g_error ("%s: %s", sql, message);
+}
+
+static gint64
+query_int (sqlite3    *db,
+           const char *sql)
+{
+  sqlite3_stmt *stmt = NULL;
+  gint64 value;
+
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  value = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return value;
+}
+
+/* One transaction: @n rows of @size bytes each, then every row of the
+ * previous transaction rewritten, so that pages written to the log earlier
+ * in the transaction (the cache is tiny and spills) are written again. */
+static void
+write_transaction (sqlite3 *db,
+                   guint    round,
+                   guint    n,
+                   guint    size)
+{
+  g_autofree char *insert = g_strdup_printf (
+    "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < %u) "
+    "INSERT INTO t (round, v) SELECT %u, randomblob(%u) FROM s", n, round, size);
+  g_autofree char *rewrite = g_strdup_printf (
+    "UPDATE t SET v = randomblob(length(v)) WHERE round = %u", round - 1);
+
+  exec (db, "BEGIN");
+  exec (db, insert);
+  exec (db, rewrite);
+  exec (db, "COMMIT");
+}
+
+static void
+remove_db (const char *dir,
+           const char *path)
+{
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+
+  g_unlink (wal);
+  g_unlink (shm);
+  g_unlink (path);
+  g_assert_cmpint (g_remove (dir), ==, 0);
+}
+
+static void
+test_walbuf_visible_at_commit (void)
+{
+  const char *vfs = ssq_server_walbuf_vfs ();
+  g_autofree char *dir = g_dir_make_tmp ("ssq-walbuf-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "t.db", NULL);
+  /* Small, medium, larger than one write (64 KiB) and than the buffer
+   * (4 MiB): the rows of each must be there for the other connection. */
+  static const guint sizes[][2] = { { 1, 10 }, { 50, 300 }, { 200, 2000 }, { 2500, 3000 },
+                                    { 3, 100 }, { 1200, 5000 }, { 1, 1 } };
+  sqlite3 *writer, *reader;
+  gint64 rows = 0, bytes = 0;
+
+  g_assert_nonnull (vfs);
+  writer = open_db (path, vfs);
+  exec (writer, "PRAGMA cache_size = 20; CREATE TABLE t (round INTEGER, v BLOB)");
+  reader = open_db (path, NULL);
+  for (guint round = 1; round <= 3; round++)
+    for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+      {
+        guint r = round * 100 + i;
+
+        write_transaction (writer, r, sizes[i][0], sizes[i][1]);
+        rows += sizes[i][0];
+        bytes += (gint64) sizes[i][0] * sizes[i][1];
+        /* The reader reads the frames from the file: they were written
+         * before the commit was made visible to it. */
+        g_assert_cmpint (query_int (reader, "SELECT count(*) FROM t"), ==, rows);
+        g_assert_cmpint (query_int (reader, "SELECT sum(length(v)) FROM t"), ==, bytes);
+        if (i == 3)
+          exec (writer, "PRAGMA wal_checkpoint(PASSIVE)");
+      }
+  g_assert_cmpint (query_int (reader, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"),
+                   ==, 0);
+  sqlite3_close (reader);
+  sqlite3_close (writer);
+
+  /* Everything is in the files, as SQLite's own VFS reads them. */
+  reader = open_db (path, NULL);
+  g_assert_cmpint (query_int (reader, "SELECT count(*) FROM t"), ==, rows);
+  g_assert_cmpint (query_int (reader, "SELECT sum(length(v)) FROM t"), ==, bytes);
+  g_assert_cmpint (query_int (reader, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"),
+                   ==, 0);
+  sqlite3_close (reader);
+  remove_db (dir, path);
+}
+
+static void
+set_file_limit (rlim_t limit)
+{
+  struct rlimit rl;
+
+  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &rl), ==, 0);
+  rl.rlim_cur = limit;
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &rl), ==, 0);
+}
+
+/* Writes fail past a file size limit, as on a full disk: a transaction
+ * whose frames cannot be written fails (at a statement or at its commit),
+ * nothing of it is stored, and the next one, with room again, is. */
+static void
+test_walbuf_file_full (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ssq-walbuf-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "t.db", NULL);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  sqlite3 *writer = open_db (path, ssq_server_walbuf_vfs ());
+  sqlite3 *reader;
+  GStatBuf st;
+  int rc;
+
+  exec (writer, "PRAGMA wal_autocheckpoint = 0; CREATE TABLE t (round INTEGER, v BLOB)");
+  write_transaction (writer, 1, 100, 1000);
+  reader = open_db (path, NULL);
+  g_assert_cmpint (g_stat (wal, &st), ==, 0);
+  signal (SIGXFSZ, SIG_IGN);
+  for (guint n = 20; n <= 2000; n *= 10)
+    {
+      g_autofree char *insert = g_strdup_printf (
+        "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < %u) "
+        "INSERT INTO t (round, v) SELECT 2, randomblob(1000) FROM s", n);
+
+      set_file_limit ((rlim_t) st.st_size + 8192);
+      exec (writer, "BEGIN");
+      rc = sqlite3_exec (writer, insert, NULL, NULL, NULL);
+      if (rc == SQLITE_OK)
+        rc = sqlite3_exec (writer, "COMMIT", NULL, NULL, NULL);
+      g_test_message ("%u rows past the limit: %s", n, sqlite3_errstr (rc));
+      /* SQLITE_FULL on a short write, an I/O error when a write starts
+       * past the limit (EFBIG). */
+      g_assert_true ((rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR);
+      if (!sqlite3_get_autocommit (writer))
+        exec (writer, "ROLLBACK");
+      set_file_limit (RLIM_INFINITY);
+      g_assert_cmpint (query_int (reader, "SELECT count(*) FROM t"), ==, 100);
+    }
+  write_transaction (writer, 3, 300, 1000);
+  g_assert_cmpint (query_int (reader, "SELECT count(*) FROM t"), ==, 400);
+  sqlite3_close (reader);
+  sqlite3_close (writer);
+  reader = open_db (path, NULL);
+  g_assert_cmpint (query_int (reader, "SELECT count(*) FROM t WHERE round = 2"), ==, 0);
+  g_assert_cmpint (query_int (reader, "SELECT count(*) FROM t"), ==, 400);
+  g_assert_cmpint (query_int (reader, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"),
+                   ==, 0);
+  sqlite3_close (reader);
+  remove_db (dir, path);
+}
+
+/* In a child: commits, then dies by SIGKILL, right after a commit or in
+ * the middle of a large transaction whose spilled frames are partly
+ * written, partly buffered. */
+static void
+killed_writer (const char *path,
+               gboolean    mid_transaction)
+{
+  sqlite3 *db = open_db (path, ssq_server_walbuf_vfs ());
+
+  exec (db, "PRAGMA cache_size = 20; PRAGMA wal_autocheckpoint = 0;"
+            "CREATE TABLE t (round INTEGER, v BLOB)");
+  for (guint round = 1; round <= 20; round++)
+    write_transaction (db, round, 40, 1000);
+  if (mid_transaction)
+    {
+      exec (db, "BEGIN");
+      exec (db, "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 3000) "
+                "INSERT INTO t (round, v) SELECT 99, randomblob(1500) FROM s");
+    }
+  raise (SIGKILL);
+}
+
+static void
+test_walbuf_killed (gconstpointer data)
+{
+  gboolean mid_transaction = GPOINTER_TO_INT (data);
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  sqlite3 *db;
+
+  if (g_test_subprocess ())
+    {
+      killed_writer (g_getenv ("SSQ_WALBUF_DB"), mid_transaction);
+      return;
+    }
+  dir = g_dir_make_tmp ("ssq-walbuf-XXXXXX", NULL);
+  path = g_build_filename (dir, "t.db", NULL);
+  g_setenv ("SSQ_WALBUF_DB", path, TRUE);
+  g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  /* Every committed transaction, nothing of the one cut short. */
+  db = open_db (path, NULL);
+  g_assert_cmpint (query_int (db, "SELECT count(*) FROM t"), ==, 20 * 40);
+  g_assert_cmpint (query_int (db, "SELECT count(*) FROM t WHERE round = 99"), ==, 0);
+  g_assert_cmpint (query_int (db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"),
+                   ==, 0);
+  sqlite3_close (db);
+  remove_db (dir, path);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/server/walbuf/visible-at-commit", test_walbuf_visible_at_commit);
+  g_test_add_func ("/server/walbuf/file-full", test_walbuf_file_full);
+  g_test_add_data_func ("/server/walbuf/killed-after-commit", GINT_TO_POINTER (FALSE), test_walbuf_killed);
+  g_test_add_data_func ("/server/walbuf/killed-mid-transaction", GINT_TO_POINTER (TRUE), test_walbuf_killed);
+  return g_test_run ();
+}
