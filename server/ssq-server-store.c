@@ -233,6 +233,15 @@ ssq_server_store_begin (SsqServerStore  *store,
   return ssq_db_begin (&store->base, error);
 }
 
+/* FALSE also when SQLite rolled back the transaction by itself (an I/O
+ * error, a full disk without a statement journal): what ran in it is
+ * gone, and a savepoint or statement after it would run on its own. */
+gboolean
+ssq_server_store_in_transaction (SsqServerStore *store)
+{
+  return !sqlite3_get_autocommit (store->base.db);
+}
+
 gboolean
 ssq_server_store_commit (SsqServerStore  *store,
                          GError         **error)

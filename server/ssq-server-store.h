@@ -128,6 +128,7 @@ gboolean        ssq_server_store_begin         (SsqServerStore     *store,
 gboolean        ssq_server_store_commit        (SsqServerStore     *store,
                                                 GError            **error);
 void            ssq_server_store_rollback      (SsqServerStore     *store);
+gboolean        ssq_server_store_in_transaction (SsqServerStore    *store);
 
 /* Counters a batch of sends holds back (ssq-server-store-deferred.c) */
 void            ssq_server_store_defer_begin   (SsqServerStore     *store);

@@ -17,7 +17,12 @@
  * in the buffer belong to a transaction that nobody can see yet; a crash
  * loses them as it would lose a transaction that never reached its sync.
  * With synchronous=NORMAL a commit is made visible without a sync, so the
- * store uses this VFS only for its durable writer connection. */
+ * store uses this VFS only for its durable writer connection.
+ *
+ * Bytes of a transaction rolled back may stay in the buffer until the
+ * connection's next call on the file, with no lock held: harmless as long
+ * as this connection is the only one that writes the log (the server's
+ * reader connections only read). */
 #include <string.h>
 #include <sqlite3.h>
 #include <glib.h>
@@ -43,19 +48,25 @@ real_vfs (void)
   return walbuf_vfs.pAppData;
 }
 
-/* Writes out what is buffered. On failure the buffer is dropped all the
- * same: its frames belong to a transaction that fails with this error. */
+/* Writes out what is buffered. On failure the bytes stay, to be written
+ * again by the next flush: SQLite was told that their writes succeeded,
+ * and a failure reported on a read (SQLITE_FULL) rolls back only the
+ * statement that read, not the frames that earlier statements of the
+ * transaction spilled into the buffer. A commit then writes them, or
+ * fails with its sync. */
 static int
 flush (WalbufFile *f)
 {
   int rc = SQLITE_OK;
+  size_t done = 0;
 
   /* In pieces: SQLite's unix VFS takes at most 128 KiB - 1 in one write
    * (it masks the length to 17 bits). */
-  for (size_t done = 0; done < f->len && rc == SQLITE_OK; done += WALBUF_WRITE_MAX)
+  for (; done < f->len && rc == SQLITE_OK; done += WALBUF_WRITE_MAX)
     rc = f->real->pMethods->xWrite (f->real, f->buf + done, (int) MIN (f->len - done, WALBUF_WRITE_MAX),
                                     f->start + (sqlite3_int64) done);
-  f->len = 0;
+  if (rc == SQLITE_OK)
+    f->len = 0;
   return rc;
 }
 
@@ -104,10 +115,11 @@ walbuf_write (sqlite3_file *file,
     }
   if ((rc = flush (f)) != SQLITE_OK)
     return rc;
-  if ((size_t) amount > WALBUF_WRITE_MAX)
-    return f->real->pMethods->xWrite (f->real, data, amount, offset);
   if (f->buf == NULL)
-    f->buf = g_malloc (WALBUF_SIZE);
+    f->buf = g_try_malloc (WALBUF_SIZE);
+  /* Without the memory, as SQLite's own VFS does. */
+  if ((size_t) amount > WALBUF_WRITE_MAX || f->buf == NULL)
+    return f->real->pMethods->xWrite (f->real, data, amount, offset);
   memcpy (f->buf, data, (size_t) amount);
   f->start = offset;
   f->len = (size_t) amount;

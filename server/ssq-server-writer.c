@@ -120,6 +120,13 @@ commit_batch (SsqServerWriter *writer,
 
           if (!run_op (writer->store, p))
             g_propagate_error (&commit_error, g_steal_pointer (&p->error));
+          /* Its failure took the whole transaction with it: the operations
+           * before it are undone, and those after it would each commit on
+           * their own outside it. */
+          else if (!ssq_server_store_in_transaction (writer->store))
+            commit_error = p->error != NULL ? g_error_copy (p->error)
+                                            : g_error_new_literal (SSQ_ERROR, SSQ_ERROR_UNAVAILABLE,
+                                                                   "The transaction was rolled back");
         }
       if (commit_error == NULL)
         ssq_server_store_commit (writer->store, &commit_error);

@@ -1,15 +1,87 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-walbuf.c: the VFS that writes a commit's WAL frames at once
- * (ssq-server-walbuf.c), on real SQLite files: another connection sees
- * every commit as soon as it returns, commits larger than the buffer and
- * than one write, frames rewritten within a transaction, a full disk,
- * and a process killed after a commit or in the middle of a transaction. */
+ * (ssq-server-walbuf.c), on real SQLite files, over SQLite's own VFS with
+ * failures injected beneath: every frame is in the file before the
+ * commit's sync, another connection sees every commit as soon as it
+ * returns (commits larger than one write and than the buffer, frames
+ * rewritten within a transaction), a full disk (a failed commit; a failed
+ * read inside a transaction that then commits), and a process killed
+ * after a commit or in the middle of a transaction. */
 #include <signal.h>
 #include <sys/resource.h>
 #include <sqlite3.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include "ssq-server-walbuf.h"
+
+/* Beneath the VFS under test: SQLite's own, whose writes to a log fail
+ * with SQLITE_FULL (as on a full disk: a file size limit gives an I/O
+ * error instead) while fail_log_writes is set, and which counts the bytes
+ * written to a log since its last sync. A log file keeps the default
+ * VFS's file and methods, but for xWrite and xSync. */
+static gboolean fail_log_writes;
+static gint64 log_bytes_unsynced;
+static const sqlite3_io_methods *default_methods;
+static sqlite3_io_methods failing_methods;
+
+static int
+failing_write (sqlite3_file  *file,
+               const void    *data,
+               int            amount,
+               sqlite3_int64  offset)
+{
+  if (fail_log_writes)
+    return SQLITE_FULL;
+  log_bytes_unsynced += amount;
+  return default_methods->xWrite (file, data, amount, offset);
+}
+
+static int
+counting_sync (sqlite3_file *file,
+               int           flags)
+{
+  log_bytes_unsynced = 0;
+  return default_methods->xSync (file, flags);
+}
+
+static int
+failing_open (sqlite3_vfs  *vfs,
+              const char   *name,
+              sqlite3_file *file,
+              int           flags,
+              int          *out_flags)
+{
+  sqlite3_vfs *real = vfs->pAppData;
+  int rc = real->xOpen (real, name, file, flags, out_flags);
+
+  if (rc == SQLITE_OK && (flags & SQLITE_OPEN_WAL) != 0)
+    {
+      if (default_methods == NULL)
+        {
+          default_methods = file->pMethods;
+          failing_methods = *default_methods;
+          failing_methods.xWrite = failing_write;
+          failing_methods.xSync = counting_sync;
+        }
+      g_assert_true (file->pMethods == default_methods);
+      file->pMethods = &failing_methods;
+    }
+  return rc;
+}
+
+/* Made the default before the VFS under test is first asked for: it
+ * wraps the default. */
+static void
+register_failing_vfs (void)
+{
+  static sqlite3_vfs vfs;
+
+  vfs = *sqlite3_vfs_find (NULL);
+  vfs.zName = "ssq-test-failing";
+  vfs.pAppData = sqlite3_vfs_find (NULL);
+  vfs.xOpen = failing_open;
+  g_assert_cmpint (sqlite3_vfs_register (&vfs, 1), ==, SQLITE_OK);
+}
 
 static sqlite3 *
 open_db (const char *path,
@@ -106,6 +178,9 @@ test_walbuf_visible_at_commit (void)
         guint r = round * 100 + i;
 
         write_transaction (writer, r, sizes[i][0], sizes[i][1]);
+        /* Every frame reached the file before the commit's sync (not
+         * after it: then a power cut could lose what was acknowledged). */
+        g_assert_cmpint (log_bytes_unsynced, ==, 0);
         rows += sizes[i][0];
         bytes += (gint64) sizes[i][0] * sizes[i][1];
         /* The reader reads the frames from the file: they were written
@@ -192,6 +267,47 @@ test_walbuf_file_full (void)
   remove_db (dir, path);
 }
 
+/* The writer's pattern (each operation under a savepoint): frames spilled
+ * by one statement are in the buffer when a later statement's read cannot
+ * write them, the disk full for the log's writes (SQLITE_FULL) during
+ * that statement only. SQLite rolls back only that statement, and the
+ * transaction commits: the frames the read could not write must be
+ * written then, not lost under a commit that counts them. */
+static void
+test_walbuf_failed_read_flush (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ssq-walbuf-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "t.db", NULL);
+  sqlite3 *writer = open_db (path, ssq_server_walbuf_vfs ());
+  sqlite3 *reader;
+  int rc;
+
+  exec (writer, "PRAGMA cache_size = 10; PRAGMA wal_autocheckpoint = 0;"
+                "CREATE TABLE u (k INTEGER UNIQUE, v BLOB)");
+  exec (writer, "BEGIN; SAVEPOINT op;"
+                "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 300) "
+                "INSERT INTO u SELECT i, randomblob(3000) FROM s;"
+                "RELEASE op; SAVEPOINT op");
+  fail_log_writes = TRUE;
+  rc = sqlite3_exec (writer, "INSERT INTO u SELECT k + 100000, v FROM u", NULL, NULL, NULL);
+  fail_log_writes = FALSE;
+  g_test_message ("the read that could not write: %s, %s", sqlite3_errstr (rc),
+                  sqlite3_get_autocommit (writer) ? "transaction rolled back" : "transaction open");
+  g_assert_cmpint (rc & 0xff, ==, SQLITE_FULL);
+  /* Only the statement was undone: the case this test is about. */
+  g_assert_false (sqlite3_get_autocommit (writer));
+  exec (writer, "ROLLBACK TO op; RELEASE op");
+  exec (writer, "COMMIT");
+  reader = open_db (path, NULL);
+  g_assert_cmpint (query_int (reader, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"),
+                   ==, 0);
+  g_assert_cmpint (query_int (reader, "SELECT count(*) FROM u"), ==, 300);
+  g_assert_cmpint (query_int (reader, "SELECT sum(length(v)) FROM u"), ==, 300 * 3000);
+  sqlite3_close (reader);
+  sqlite3_close (writer);
+  remove_db (dir, path);
+}
+
 /* In a child: commits, then dies by SIGKILL, right after a commit or in
  * the middle of a large transaction whose spilled frames are partly
  * written, partly buffered. */
@@ -247,8 +363,10 @@ main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+  register_failing_vfs ();
   g_test_add_func ("/server/walbuf/visible-at-commit", test_walbuf_visible_at_commit);
   g_test_add_func ("/server/walbuf/file-full", test_walbuf_file_full);
+  g_test_add_func ("/server/walbuf/failed-read-flush", test_walbuf_failed_read_flush);
   g_test_add_data_func ("/server/walbuf/killed-after-commit", GINT_TO_POINTER (FALSE), test_walbuf_killed);
   g_test_add_data_func ("/server/walbuf/killed-mid-transaction", GINT_TO_POINTER (TRUE), test_walbuf_killed);
   return g_test_run ();

@@ -14,6 +14,7 @@ typedef struct {
   gboolean    fail;
   GError     *result;
   gboolean    done;
+  gboolean    lose;       /* fail so that SQLite rolls the transaction back */
 } WriterOp;
 
 /* Inserts a user row, then fails if asked to: the savepoint must undo it. */
@@ -27,6 +28,10 @@ writer_op_run (SsqServerStore  *store,
 
   if (!ssq_server_store_user_insert (store, &user, "hash", error))
     return FALSE;
+  /* A conflict resolved by ROLLBACK ends the whole transaction, as an I/O
+   * error or a full disk can. */
+  if (op->lose)
+    return ssq_server_store_run (store, "INSERT OR ROLLBACK INTO users SELECT * FROM users LIMIT 1", error);
   if (op->fail)
     {
       g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_CONFLICT, "asked to fail");
@@ -80,6 +85,41 @@ test_writer_batch (void)
     g_assert_null (b);
     g_assert_nonnull (c);
   }
+}
+
+/* An operation whose failure makes SQLite roll back the whole transaction
+ * (in the batch run again with a savepoint each): the operations after it
+ * must not run outside any transaction, each committed on its own while
+ * the batch reports them failed. Every operation of the batch fails, and
+ * none is stored. */
+static void
+test_writer_lost_transaction (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = ssq_test_store_temp_db ();
+  g_autoptr(SsqServerStore) store = ssq_server_store_open (path, FALSE, &error);
+  g_autoptr(SsqServerWriter) writer =
+    ssq_server_writer_new (ssq_server_store_open_another (path, FALSE, &error), 100);
+  WriterOp ops[3] = { { "ua" }, { "ub", .lose = TRUE }, { "uc" } };
+  const char *ids[] = { "ua", "ub", "uc" };
+
+  /* The writer says so with a warning: expected here. */
+  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
+    ssq_server_writer_submit (writer, writer_op_run, writer_op_done, &ops[i], NULL);
+  while (ssq_server_writer_pending (writer) > 0)
+    g_main_context_iteration (NULL, TRUE);
+  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
+    {
+      g_autoptr(SsqUserRow) row = ssq_server_store_user_by_id (store, ids[i], NULL);
+
+      g_assert_true (ops[i].done);
+      g_assert_nonnull (ops[i].result);
+      g_test_message ("%s: %s", ids[i], ops[i].result->message);
+      g_clear_error (&ops[i].result);
+      g_assert_null (row);
+    }
+  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
 }
 
 typedef struct {
@@ -448,6 +488,7 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/server/writer/batch", test_writer_batch);
+  g_test_add_func ("/server/writer/lost-transaction", test_writer_lost_transaction);
   g_test_add_func ("/server/writer/batch-seqs", test_writer_batch_seqs);
   g_test_add_func ("/server/writer/deferred-counters", test_writer_deferred_counters);
   return g_test_run ();
