@@ -222,6 +222,12 @@ static const SsqDbMigration migrations[] = {
     "DROP TABLE broker_bindings;"
     "DROP TABLE broker_queues;"
     "DROP TABLE broker_exchanges;" },
+  /* 8 -> 9: a queue ever bound to a user's events exchange holds that
+   * user's events, and stays readable by its owner alone after the binding
+   * goes, across restarts too. Down: after the next upgrade such a queue
+   * is private again only once it is bound again. */
+  { "ALTER TABLE broker_queues ADD COLUMN private_events INTEGER NOT NULL DEFAULT 0;",
+    "ALTER TABLE broker_queues DROP COLUMN private_events;" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == SSQ_STORE_SCHEMA_VERSION);

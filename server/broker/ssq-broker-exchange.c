@@ -427,7 +427,7 @@ ssq_broker_binding_add (SsqBroker          *broker,
   b->args_table = g_steal_pointer (&table);
   b->binder_id = g_strdup (binder_id);
   if (x->filter != NULL)
-    q->private_events = TRUE;
+    ssq_broker_queue_mark_private (q);
   if (x->type == SSQ_BROKER_EXCHANGE_TOPIC)
     b->words = routing_key[0] == '\0' ? g_new0 (char *, 1) : g_strsplit (routing_key, ".", -1);
   g_ptr_array_add (x->bindings, b);
@@ -757,7 +757,7 @@ ssq_broker_add_special_exchange (SsqBroker               *broker,
   x->filter = filter;
   /* Its bindings came from the store before it had its filter. */
   for (guint i = 0; filter != NULL && i < x->bindings->len; i++)
-    ((SsqBrokerBinding *) g_ptr_array_index (x->bindings, i))->queue->private_events = TRUE;
+    ssq_broker_queue_mark_private (((SsqBrokerBinding *) g_ptr_array_index (x->bindings, i))->queue);
   x->hook_data = user_data;
   x->hook_data_free = user_data_free;
   /* Its bindings must survive a restart: the row says so. */

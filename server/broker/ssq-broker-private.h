@@ -296,6 +296,7 @@ SsqBrokerQueue *ssq_broker_queue_find       (SsqBrokerChannel *channel, const ch
  * that ever held another user's events (supersoniq.events) is 403. */
 SsqBrokerQueue *ssq_broker_queue_find_read  (SsqBrokerChannel *channel, const char *name, GError **error);
 gboolean        ssq_broker_queue_persisted  (SsqBrokerQueue *queue);
+void            ssq_broker_queue_mark_private (SsqBrokerQueue *queue);
 void            ssq_broker_queue_destroy    (SsqBroker *broker, SsqBrokerQueue *queue, gboolean notify);
 void            ssq_broker_queue_args_copy  (SsqBrokerQueueArgs *dst, const SsqBrokerQueueArgs *src);
 /* Enqueues a new message: FALSE when reject-publish refused it. */

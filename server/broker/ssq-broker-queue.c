@@ -293,6 +293,19 @@ ssq_broker_queue_persisted (SsqBrokerQueue *queue)
   return queue->durable && queue->exclusive_to == NULL && !queue->deleted;
 }
 
+/* @q was bound to a filtered exchange (a user's events): from now on its
+ * owner alone reads it, what it holds being theirs, even once unbound;
+ * a stored queue stores the mark. */
+void
+ssq_broker_queue_mark_private (SsqBrokerQueue *q)
+{
+  if (q->private_events)
+    return;
+  q->private_events = TRUE;
+  if (ssq_broker_queue_persisted (q))
+    ssq_broker_journal_queue (q->broker, q, TRUE);
+}
+
 static gboolean
 locked (SsqBrokerQueue       *q,
         SsqBrokerConnection  *connection,

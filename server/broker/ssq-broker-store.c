@@ -126,6 +126,7 @@ ssq_broker_journal_queue (SsqBroker      *broker,
     return;
   op->c = g_strdup (q->owner_id);
   op->n[0] = q->auto_delete;
+  op->n[1] = q->private_events;
   ssq_broker_queue_args_copy (&op->args, &q->args);
 }
 
@@ -306,8 +307,8 @@ op_statement (SsqServerStore  *store,
     case J_QUEUE_PUT:
       s = ssq_server_store_stmt (store,
         "INSERT OR REPLACE INTO broker_queues (name, owner, auto_delete, message_ttl, expires, max_length, "
-        "overflow, dead_letter_exchange, dead_letter_routing_key, max_priority, max_deliveries) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+        "overflow, dead_letter_exchange, dead_letter_routing_key, max_priority, max_deliveries, "
+        "private_events) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
       if (s == NULL)
         return NULL;
       ssq_server_store_bind_text (s, 1, op->a);
@@ -322,6 +323,7 @@ op_statement (SsqServerStore  *store,
       ssq_server_store_bind_text (s, 9, op->args.dead_letter_routing_key);
       sqlite3_bind_int64 (s, 10, op->args.max_priority);
       sqlite3_bind_int64 (s, 11, op->args.max_deliveries);
+      sqlite3_bind_int64 (s, 12, op->n[1]);
       return s;
     case J_QUEUE_DEL:
       s = ssq_server_store_stmt (store, "DELETE FROM broker_queues WHERE name = ?", error);
@@ -724,7 +726,7 @@ load_queues (SsqBroker  *broker,
 {
   sqlite3_stmt *s = ssq_server_store_stmt (broker->store,
     "SELECT name, owner, auto_delete, message_ttl, expires, max_length, overflow, dead_letter_exchange, "
-    "dead_letter_routing_key, max_priority, max_deliveries FROM broker_queues", error);
+    "dead_letter_routing_key, max_priority, max_deliveries, private_events FROM broker_queues", error);
   int rc;
 
   if (s == NULL)
@@ -732,6 +734,7 @@ load_queues (SsqBroker  *broker,
   while ((rc = sqlite3_step (s)) == SQLITE_ROW)
     {
       SsqBrokerQueueArgs args;
+      SsqBrokerQueue *q;
       const char *overflow = (const char *) sqlite3_column_text (s, 6);
 
       ssq_broker_queue_args_init (&args);
@@ -744,9 +747,10 @@ load_queues (SsqBroker  *broker,
       args.dead_letter_routing_key = ssq_server_store_column_dup (s, 8);
       args.max_priority = (guint8) CLAMP (sqlite3_column_int (s, 9), 0, 255);
       args.max_deliveries = (guint32) MAX (sqlite3_column_int64 (s, 10), 0);
-      ssq_broker_queue_new (broker, (const char *) sqlite3_column_text (s, 0),
-                            (const char *) sqlite3_column_text (s, 1), TRUE,
-                            sqlite3_column_int (s, 2), NULL, &args);
+      q = ssq_broker_queue_new (broker, (const char *) sqlite3_column_text (s, 0),
+                                (const char *) sqlite3_column_text (s, 1), TRUE,
+                                sqlite3_column_int (s, 2), NULL, &args);
+      q->private_events = sqlite3_column_int (s, 11) != 0;
       ssq_broker_queue_args_clear (&args);
     }
   sqlite3_reset (s);

@@ -31,8 +31,9 @@ events_filter (const char       *binder_user_id,
 
 /* Alice binds her own, ordinary (not exclusive) queue to supersoniq.events:
  * her private events go there. Any user may consume an ordinary queue, but
- * not that one: only its owner reads it (not even an admin). Nor may Bob
- * bind Alice's queue there, or his own with Alice's events in it. */
+ * not that one: only its owner reads it (not even an admin), after an
+ * unbind and a restart too. Nor may Bob bind Alice's queue there, or his
+ * own with Alice's events in it. */
 static void
 test_events_private (void)
 {
@@ -44,6 +45,7 @@ test_events_private (void)
   g_autoptr(GBytes) body = g_bytes_new_static ("{\"secret\":1}", 12);
   g_autoptr(SsqBrokerMessage) m = ssq_broker_message_new ("supersoniq.events", "conversation.u-alice",
                                                           NULL, body);
+  g_autoptr(GBytes) persistent = tprops (2, -1, NULL, NULL, NULL);
   SsqBrokerConsumeOptions options = { 0 };
   SsqBrokerDelivery d;
   g_autofree char *tag = NULL;
@@ -100,6 +102,26 @@ test_events_private (void)
   b = tchannel_new (t, BOB);
   texpect_error (ssq_broker_get (b->channel, "alice-events", FALSE, 0, &d, &error), &error,
                  SSQ_BROKER_ERROR_ACCESS_REFUSED);
+
+  /* Unbound, then restarted: the queue's row keeps the mark, read before
+   * the events exchange is even there. */
+  a = tchannel_new (t, ALICE);
+  g_assert_true (ssq_broker_queue_unbind (a->channel, "alice-events", "supersoniq.events", "conversation.#",
+                                          NULL, &error));
+  tpublish_ok (a, "", "alice-events", "after the unbind", persistent);
+  g_clear_pointer (&a, tchannel_free);
+  g_clear_pointer (&b, tchannel_free);
+  tbroker_settle (t);
+  tbroker_reopen (t);
+  b = tchannel_new (t, BOB);
+  texpect_error (ssq_broker_get (b->channel, "alice-events", FALSE, 0, &d, &error), &error,
+                 SSQ_BROKER_ERROR_ACCESS_REFUSED);
+  texpect_error (ssq_broker_consume (b->channel, "alice-events", &options, &tag, &error), &error,
+                 SSQ_BROKER_ERROR_ACCESS_REFUSED);
+  a = tchannel_new (t, ALICE);
+  g_clear_pointer (&got, g_free);
+  got = tget (a, "alice-events", TRUE, &d);
+  g_assert_cmpstr (got, ==, "after the unbind");
 }
 
 /* A delivery of a durable queue is still unacked when its queue is deleted
