@@ -150,6 +150,7 @@ ssq_broker_publish (SsqBrokerChannel      *channel,
   SsqBroker *broker;
   SsqBrokerExchange *x = NULL;
   SsqBrokerOutcome *o;
+  g_autoptr(GPtrArray) targets = NULL;
   gboolean rejected = FALSE;
   guint taken;
 
@@ -158,6 +159,16 @@ ssq_broker_publish (SsqBrokerChannel      *channel,
 
   if (!check_publish (channel, message, &x, error))
     return FALSE;
+  /* check_publish counted one queue entry; a fan-out holds one in each
+   * queue it reaches, counted before any is made. */
+  if (x->handler == NULL)
+    {
+      targets = ssq_broker_route (broker, x, message);
+      if (targets->len > 1 &&
+          !ssq_broker_memory_check (broker, ssq_broker_message_cost (message) +
+                                            targets->len * (guint64) SSQ_BROKER_ENTRY_COST, error))
+        return FALSE;
+    }
   if (message->id == 0)
     message->id = broker->next_message_id++;
   o = g_new0 (SsqBrokerOutcome, 1);
@@ -185,7 +196,7 @@ ssq_broker_publish (SsqBrokerChannel      *channel,
       ssq_broker_outcome_settle (broker, o);
       return TRUE;
     }
-  taken = ssq_broker_deliver_to_queues (broker, x, message, o, &rejected);
+  taken = ssq_broker_deliver_to_targets (broker, targets, message, o, &rejected);
   if (rejected)
     o->outcome = SSQ_BROKER_PUBLISH_NACK;
   else if (taken == 0 && mandatory)

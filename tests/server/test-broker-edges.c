@@ -368,6 +368,47 @@ test_bindings_per_user (void)
   }
 }
 
+/* A publish to a fan-out exchange holds an entry in each queue it reaches:
+ * the memory of all of them is counted before any is made. With 100
+ * queues bound to amq.fanout and max_memory 64 KiB, publishing is refused
+ * once the next fan-out would not fit, and what is held never passes
+ * max_memory (when only one entry was counted, the last publish took it
+ * past by 99 entries). */
+static void
+test_fanout_memory (void)
+{
+  SsqBrokerLimits limits = { .max_memory = 64 * 1024 };
+  g_autoptr(TBroker) t = tbroker_new (&limits);
+  g_autoptr(TChannel) a = tchannel_new (t, ALICE);
+  g_autoptr(GError) error = NULL;
+  SsqBrokerStats stats;
+  guint published = 0;
+
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("fan-%u", i);
+
+      tdeclare (a, name, 0, NULL);
+      g_assert_true (ssq_broker_queue_bind (a->channel, name, "amq.fanout", "", NULL, &error));
+      g_assert_no_error (error);
+    }
+  while (tpublish (a, "amq.fanout", "", "x", NULL, FALSE, &error))
+    {
+      published++;
+      ssq_broker_get_stats (t->broker, &stats);
+      g_assert_cmpuint (stats.memory_bytes, <=, limits.max_memory);
+      g_assert_cmpuint (published, <, 1000);
+    }
+  g_test_message ("%u fan-outs held, then: %s", published, error->message);
+  g_assert_error (error, SSQ_BROKER_ERROR, SSQ_BROKER_ERROR_RESOURCE_ERROR);
+  g_assert_cmpuint (published, >, 0);
+  ssq_broker_get_stats (t->broker, &stats);
+  g_assert_cmpuint (stats.memory_bytes, <=, limits.max_memory);
+  /* One queue alone still takes a message that fits. */
+  g_clear_error (&error);
+  tpublish_ok (a, "", "fan-0", "x", NULL);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -378,5 +419,6 @@ main (int    argc,
   g_test_add_func ("/broker-edges/drop-head-self", test_drop_head_self);
   g_test_add_func ("/broker-edges/store-full", test_store_full);
   g_test_add_func ("/broker-edges/bindings-per-user", test_bindings_per_user);
+  g_test_add_func ("/broker-edges/fanout-memory", test_fanout_memory);
   return g_test_run ();
 }
