@@ -238,14 +238,19 @@ post_free (gpointer data)
   g_free (post);
 }
 
-/* Ends the publish: its confirm (or return, or channel error) goes out. */
+/* Ends the publish: its confirm (or return, or channel error) goes out.
+ * A rate limit refuses it for now: under confirms a nack, and the bot's
+ * channel stays open for the retry. */
 static void
 post_complete (Post         *post,
                const GError *error)
 {
   g_autoptr(GError) amqp = error ? amqp_error_from_chat (error, post->mandatory) : NULL;
 
-  ssq_broker_pending_complete (g_steal_pointer (&post->pending), amqp);
+  if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_RATE_LIMITED))
+    ssq_broker_pending_refuse_for_now (g_steal_pointer (&post->pending), amqp);
+  else
+    ssq_broker_pending_complete (g_steal_pointer (&post->pending), amqp);
 }
 
 static void

@@ -275,6 +275,7 @@ ssq_server_queues_outcome_error (const char              *queue,
         ssq_error_set_retry_after (full, 1000);
         return full;
       }
+    case SSQ_BROKER_PUBLISH_LATER:
     case SSQ_BROKER_PUBLISH_CHANNEL_ERROR:
     default:
       return error != NULL ? ssq_server_queues_error (error)

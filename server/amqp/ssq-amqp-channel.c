@@ -34,6 +34,7 @@ struct _SsqAmqpChannel {
 typedef struct {
   SsqAmqpChannel *channel;
   guint64         seq;             /* 0: not in confirm mode */
+  gboolean        mandatory;
 } Publish;
 
 static void deliver_cb   (SsqBrokerChannel        *broker,
@@ -286,6 +287,12 @@ publish_done_cb (SsqBrokerChannel        *broker,
 
   if (channel->closing || conn->state != SSQ_AMQP_STATE_OPENED)
     return;
+  /* Refused for now: a publisher under confirms is told by basic.nack and
+   * tries again; without confirms only a return or a channel error can
+   * tell it. */
+  if (outcome == SSQ_BROKER_PUBLISH_LATER)
+    outcome = publish->seq > 0 ? SSQ_BROKER_PUBLISH_NACK
+              : publish->mandatory ? SSQ_BROKER_PUBLISH_RETURN : SSQ_BROKER_PUBLISH_CHANNEL_ERROR;
   switch (outcome)
     {
     case SSQ_BROKER_PUBLISH_RETURN:
@@ -332,6 +339,7 @@ publish (SsqAmqpChannel *channel)
   p = g_new0 (Publish, 1);
   p->channel = channel;
   p->seq = channel->confirm ? ++channel->published : 0;
+  p->mandatory = channel->mandatory;
   if (!ssq_broker_publish (channel->broker, message, channel->mandatory, publish_done_cb, p,
                            g_free, &error))
     {

@@ -210,26 +210,43 @@ ssq_broker_publish (SsqBrokerChannel      *channel,
   return TRUE;
 }
 
-void
-ssq_broker_pending_complete (SsqBrokerPending *pending,
-                             const GError     *error)
+static void
+pending_finish (SsqBrokerPending        *pending,
+                SsqBrokerPublishOutcome  outcome,
+                const GError            *error)
 {
-  SsqBrokerOutcome *o;
+  SsqBrokerOutcome *o = pending->outcome;
 
-  g_return_if_fail (pending != NULL);
-  o = pending->outcome;
+  o->outcome = outcome;
   if (error != NULL)
     {
-      o->outcome = o->mandatory ? SSQ_BROKER_PUBLISH_RETURN : SSQ_BROKER_PUBLISH_CHANNEL_ERROR;
       g_clear_error (&o->error);
       o->error = g_error_copy (error);
     }
-  else
-    o->outcome = SSQ_BROKER_PUBLISH_ACK;
   ssq_broker_outcome_settle (pending->broker, o);
   g_free ((char *) pending->publisher.user_id);
   g_free ((char *) pending->publisher.username);
   g_free (pending);
+}
+
+void
+ssq_broker_pending_complete (SsqBrokerPending *pending,
+                             const GError     *error)
+{
+  g_return_if_fail (pending != NULL);
+  if (error == NULL)
+    pending_finish (pending, SSQ_BROKER_PUBLISH_ACK, NULL);
+  else
+    pending_finish (pending, pending->outcome->mandatory ? SSQ_BROKER_PUBLISH_RETURN
+                                                         : SSQ_BROKER_PUBLISH_CHANNEL_ERROR, error);
+}
+
+void
+ssq_broker_pending_refuse_for_now (SsqBrokerPending *pending,
+                                   const GError     *error)
+{
+  g_return_if_fail (pending != NULL && error != NULL);
+  pending_finish (pending, SSQ_BROKER_PUBLISH_LATER, error);
 }
 
 gboolean

@@ -379,6 +379,10 @@ typedef enum {
   SSQ_BROKER_PUBLISH_NACK,           /* refused (x-overflow reject-publish, the store failed): basic.nack */
   SSQ_BROKER_PUBLISH_CHANNEL_ERROR,  /* a special exchange refused a non-mandatory publish:
                                       * close the channel with @error (403/404/406) */
+  SSQ_BROKER_PUBLISH_LATER,          /* a special exchange refused it for now (a rate limit):
+                                      * basic.nack under confirms, the channel left open for
+                                      * a retry; without, as RETURN when mandatory, else as
+                                      * CHANNEL_ERROR, with @error */
 } SsqBrokerPublishOutcome;
 
 /* Runs once per publish, on the main loop, in publish order per channel
@@ -526,6 +530,10 @@ void ssq_broker_add_special_exchange (SsqBroker               *broker,
  * Safe after the publishing channel closed. */
 void ssq_broker_pending_complete (SsqBrokerPending *pending,
                                   const GError     *error);
+/* Refused for now, @error saying why and when to try again: the outcome is
+ * LATER. Consumes @pending. */
+void ssq_broker_pending_refuse_for_now (SsqBrokerPending *pending,
+                                        const GError     *error);
 /* Whether the publish was mandatory: a handler then words its refusal for
  * basic.return (312 NO_ROUTE) rather than for a channel error. */
 gboolean ssq_broker_pending_is_mandatory (SsqBrokerPending *pending);

@@ -161,6 +161,23 @@ expect_ack (SsqTestRaw *conn)
   return get64 (frame.payload->data + 4);
 }
 
+/* The next confirm on @conn: its delivery tag, *out_ack TRUE for
+ * basic.ack, FALSE for basic.nack, *out_multiple its multiple bit. */
+static guint64
+expect_confirm (SsqTestRaw *conn,
+                gboolean   *out_ack,
+                gboolean   *out_multiple)
+{
+  g_auto(SsqTestAmqpFrame) frame = { 0 };
+
+  g_assert_true (ssq_test_amqp_read (conn, SSQ_TEST_RAW_WAIT_MS, &frame));
+  g_assert_cmpuint (frame.type, ==, 1);
+  g_assert_true (frame.method == ID (60, 80) || frame.method == ID (60, 120));
+  *out_ack = frame.method == ID (60, 80);
+  *out_multiple = (frame.payload->data[12] & 1) != 0;
+  return get64 (frame.payload->data + 4);
+}
+
 /* A basic.return: its reply code and text (freed by the caller). */
 static guint16
 expect_return (SsqTestRaw  *conn,
@@ -743,6 +760,63 @@ test_events_cost (Fixture       *f,
   g_assert_false (next_delivery (erin, 300, &d));
 }
 
+/* A bot over its rate limit (messages_per_minute 3 here): under confirms
+ * each publish past it is nacked and the channel stays open, so the bot
+ * may try again later; without confirms the channel closes (406), as it
+ * must to tell it at all. Nothing past the limit is stored. */
+static void
+test_rate_limited (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *conv = ssq_test_create_conversation (f->server, f->alice,
+                                                        "{\"kind\":\"direct\",\"members\":[\"bob\"]}");
+  g_autoptr(SsqTestRaw) conn = amqp_open (f, "alice");
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_auto(SsqTestAmqpFrame) frame = { 0 };
+  g_autoptr(JsonObject) page = NULL;
+  guint acks = 0, nacks = 0;
+
+  channel_open (conn, 1, TRUE);
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("bot message %u", i);
+
+      publish_append (out, 1, "supersoniq.chat", conv, FALSE, "text/plain", NULL, text, strlen (text));
+    }
+  ssq_test_amqp_send (conn, out);
+  /* In order, acks gathered (multiple): the first three taken, the rest
+   * refused. */
+  for (guint64 next = 1; next <= 5;)
+    {
+      gboolean ack, multiple;
+      guint64 tag = expect_confirm (conn, &ack, &multiple);
+
+      g_assert_true (tag == next || (multiple && tag > next));
+      for (; next <= tag; next++)
+        {
+          g_assert_true (ack == (next <= 3));
+          if (ack)
+            acks++;
+          else
+            nacks++;
+        }
+    }
+  g_assert_cmpuint (acks, ==, 3);
+  g_assert_cmpuint (nacks, ==, 2);
+  g_test_message ("%u acked, %u nacked", acks, nacks);
+  /* The channel is still open. */
+  g_byte_array_set_size (out, 0);
+  ssq_test_amqp_method_append (out, 1, ID (50, 10), "sSbbbbbF", 0u, "after-nacks", FALSE, FALSE,
+                               FALSE, TRUE, FALSE, NULL);
+  ssq_test_amqp_send (conn, out);
+  ssq_test_amqp_expect (conn, ID (50, 11), &frame);
+  g_assert_cmpuint (frame.channel, ==, 1);
+
+  assert_channel_error (conn, 2, "supersoniq.chat", conv, "text/plain", "no confirms", 11, 406);
+
+  g_assert_cmpuint (json_array_get_length (history (f, f->alice, conv, &page)), ==, 3);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -755,5 +829,7 @@ main (int argc, char **argv)
   ADD ("events", test_events);
   ADD ("events-cost", test_events_cost);
   ADD ("removed-member", test_removed_member);
+  g_test_add ("/server/bridge/rate-limited", Fixture, "messages_per_minute=3\n", fixture_setup,
+              test_rate_limited, fixture_teardown);
   return g_test_run ();
 }
