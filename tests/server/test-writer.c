@@ -87,41 +87,6 @@ test_writer_batch (void)
   }
 }
 
-/* An operation whose failure makes SQLite roll back the whole transaction
- * (in the batch run again with a savepoint each): the operations after it
- * must not run outside any transaction, each committed on its own while
- * the batch reports them failed. Every operation of the batch fails, and
- * none is stored. */
-static void
-test_writer_lost_transaction (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = ssq_test_store_temp_db ();
-  g_autoptr(SsqServerStore) store = ssq_server_store_open (path, FALSE, &error);
-  g_autoptr(SsqServerWriter) writer =
-    ssq_server_writer_new (ssq_server_store_open_another (path, FALSE, &error), 100);
-  WriterOp ops[3] = { { "ua" }, { "ub", .lose = TRUE }, { "uc" } };
-  const char *ids[] = { "ua", "ub", "uc" };
-
-  /* The writer says so with a warning: expected here. */
-  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
-  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
-    ssq_server_writer_submit (writer, writer_op_run, writer_op_done, &ops[i], NULL);
-  while (ssq_server_writer_pending (writer) > 0)
-    g_main_context_iteration (NULL, TRUE);
-  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
-    {
-      g_autoptr(SsqUserRow) row = ssq_server_store_user_by_id (store, ids[i], NULL);
-
-      g_assert_true (ops[i].done);
-      g_assert_nonnull (ops[i].result);
-      g_test_message ("%s: %s", ids[i], ops[i].result->message);
-      g_clear_error (&ops[i].result);
-      g_assert_null (row);
-    }
-  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
-}
-
 typedef struct {
   SsqMessageRow *message;
   gboolean       fail;      /* after the message is in */
@@ -373,6 +338,50 @@ assert_conversation (SsqServerStore *store,
   g_assert_cmpuint (page->len, ==, last_seq);
   for (guint i = 0; i < page->len; i++)
     g_assert_cmpint (((SsqMessageRow *) page->pdata[i])->seq, ==, i + 1);
+}
+
+/* An operation whose failure makes SQLite roll back the whole transaction
+ * (in the batch run again with a savepoint each): the operations after it
+ * must not run outside any transaction, each committed on its own while
+ * the batch reports them failed. Every operation of the batch fails, and
+ * none is stored. */
+static void
+test_writer_lost_transaction (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = ssq_test_store_temp_db ();
+  g_autoptr(SsqServerStore) store = ssq_server_store_open (path, FALSE, &error);
+  g_autoptr(SsqServerWriter) writer =
+    ssq_server_writer_new (ssq_server_store_open_another (path, FALSE, &error), 100);
+  WriterOp ops[3] = { { "ua" }, { "ub", .lose = TRUE }, { "uc" } };
+  const char *ids[] = { "ua", "ub", "uc" };
+
+  Gate gate = { 0 };
+
+  /* The writer says so with a warning: expected here. */
+  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  /* One batch: all three queued behind the gate. */
+  g_mutex_init (&gate.lock);
+  g_cond_init (&gate.cond);
+  ssq_server_writer_submit (writer, gate_run, NULL, &gate, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
+    ssq_server_writer_submit (writer, writer_op_run, writer_op_done, &ops[i], NULL);
+  gate_release (&gate);
+  while (ssq_server_writer_pending (writer) > 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_mutex_clear (&gate.lock);
+  g_cond_clear (&gate.cond);
+  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
+    {
+      g_autoptr(SsqUserRow) row = ssq_server_store_user_by_id (store, ids[i], NULL);
+
+      g_assert_true (ops[i].done);
+      g_assert_nonnull (ops[i].result);
+      g_test_message ("%s: %s", ids[i], ops[i].result->message);
+      g_clear_error (&ops[i].result);
+      g_assert_null (row);
+    }
+  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
 }
 
 /* Runs @jobs as one batch (held behind a gate until all are queued). */
