@@ -8,3 +8,4 @@ char          *ssq_test_store_temp_db (void);
 SsqMessageRow *ssq_test_store_message (const char *conversation_id,
                                        const char *sender,
                                        const char *client_id);
+void           ssq_test_set_file_limit (guint64 limit);

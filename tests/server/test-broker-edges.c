@@ -7,11 +7,10 @@
  * (a file size limit standing for a full disk), and one user's bindings
  * bounded apart from everyone's. */
 #include "ssq-test-broker.h"
+#include "ssq-test-store.h"
 
 #include <glib/gstdio.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #define ALICE "u-alice", "alice", FALSE
 #define BOB   "u-bob", "bob", FALSE
@@ -212,16 +211,6 @@ count_outcomes (TChannel *c,
     }
 }
 
-static void
-set_file_limit (rlim_t limit)
-{
-  struct rlimit rl;
-
-  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &rl), ==, 0);
-  rl.rlim_cur = limit;
-  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &rl), ==, 0);
-}
-
 static gboolean
 two_outcomes_after_41 (gpointer data)
 {
@@ -246,7 +235,7 @@ test_store_full (void)
   SsqBrokerStats stats;
   GStatBuf st;
   g_autofree char *wal = g_strconcat (t->path, "-wal", NULL);
-  rlim_t limit;
+  guint64 limit;
 
   tdeclare (c, "dq", SSQ_BROKER_QUEUE_DURABLE, NULL);
   tpublish_ok (c, "", "dq", "before", persistent);
@@ -256,13 +245,12 @@ test_store_full (void)
 
   /* The writer and the broker say so with warnings: expected here. */
   g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
-  signal (SIGXFSZ, SIG_IGN);
   limit = 0;
   if (g_stat (t->path, &st) == 0)
-    limit = MAX (limit, (rlim_t) st.st_size);
+    limit = MAX (limit, (guint64) st.st_size);
   if (g_stat (wal, &st) == 0)
-    limit = MAX (limit, (rlim_t) st.st_size);
-  set_file_limit (limit + 128 * 1024);
+    limit = MAX (limit, (guint64) st.st_size);
+  ssq_test_set_file_limit (limit + 128 * 1024);
   /* A durable queue declared meanwhile (declare-ok does not wait for the
    * commit, as RabbitMQ's does not for a classic queue). */
   tdeclare (c, "made-while-full", SSQ_BROKER_QUEUE_DURABLE, NULL);
@@ -276,7 +264,7 @@ test_store_full (void)
 
   /* Room again: the broker goes on, and what it confirms now is stored
    * with everything it depends on (the queue above). */
-  set_file_limit (RLIM_INFINITY);
+  ssq_test_set_file_limit (G_MAXUINT64);
   tpublish_ok (c, "", "dq", "after", persistent);
   tpublish_ok (c, "", "made-while-full", "confirmed", persistent);
   /* Told once the store is written again (a failed rewrite is tried again

@@ -8,11 +8,11 @@
  * read inside a transaction that then commits), and a process killed
  * after a commit or in the middle of a transaction. */
 #include <signal.h>
-#include <sys/resource.h>
 #include <sqlite3.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include "ssq-server-walbuf.h"
+#include "ssq-test-store.h"
 
 /* Beneath the VFS under test: SQLite's own, whose writes to a log fail
  * with SQLITE_FULL (as on a full disk: a file size limit gives an I/O
@@ -205,16 +205,6 @@ test_walbuf_visible_at_commit (void)
   remove_db (dir, path);
 }
 
-static void
-set_file_limit (rlim_t limit)
-{
-  struct rlimit rl;
-
-  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &rl), ==, 0);
-  rl.rlim_cur = limit;
-  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &rl), ==, 0);
-}
-
 /* Writes fail past a file size limit, as on a full disk: a transaction
  * whose frames cannot be written fails (at a statement or at its commit),
  * nothing of it is stored, and the next one, with room again, is. */
@@ -233,14 +223,13 @@ test_walbuf_file_full (void)
   write_transaction (writer, 1, 100, 1000);
   reader = open_db (path, NULL);
   g_assert_cmpint (g_stat (wal, &st), ==, 0);
-  signal (SIGXFSZ, SIG_IGN);
   for (guint n = 20; n <= 2000; n *= 10)
     {
       g_autofree char *insert = g_strdup_printf (
         "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < %u) "
         "INSERT INTO t (round, v) SELECT 2, randomblob(1000) FROM s", n);
 
-      set_file_limit ((rlim_t) st.st_size + 8192);
+      ssq_test_set_file_limit ((guint64) st.st_size + 8192);
       exec (writer, "BEGIN");
       rc = sqlite3_exec (writer, insert, NULL, NULL, NULL);
       if (rc == SQLITE_OK)
@@ -251,7 +240,7 @@ test_walbuf_file_full (void)
       g_assert_true ((rc & 0xff) == SQLITE_FULL || (rc & 0xff) == SQLITE_IOERR);
       if (!sqlite3_get_autocommit (writer))
         exec (writer, "ROLLBACK");
-      set_file_limit (RLIM_INFINITY);
+      ssq_test_set_file_limit (G_MAXUINT64);
       g_assert_cmpint (query_int (reader, "SELECT count(*) FROM t"), ==, 100);
     }
   write_transaction (writer, 3, 300, 1000);
