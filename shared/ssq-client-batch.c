@@ -166,6 +166,9 @@ ssq_client_batch_end (SsqClient *self)
     }
   if (!committed)
     {
+      /* Acks applied in the batch took their entries out of in_flight, and
+       * the rollback put them back in the outbox: send them again. */
+      ssq_client_rewind_outbox (self);
       g_prefix_error (&error, _("Cannot store what the server sent: "));
       ssq_client_emit_error (self, error);
     }

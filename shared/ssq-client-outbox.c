@@ -48,6 +48,9 @@ send_reply (SsqClient    *self,
       if (!ssq_wire_event_decode (reply, SSQ_FRAME_TYPE_MESSAGE, &message, &apply_error) ||
           !ssq_client_apply_message (self, message, &apply_error))
         {
+          /* Still in the outbox: sent again (the server answers a used
+           * client_id with the original). */
+          ssq_client_rewind_outbox (self);
           g_prefix_error (&apply_error, _("Unreadable acknowledgement: "));
           apply_error->code = SSQ_ERROR_PROTOCOL;
           ssq_client_emit_error (self, apply_error);

@@ -3,6 +3,7 @@
  * answers with malformed HTTP replies and WebSocket frames. */
 #include "ssq-proto.h"
 #include "ssq-test-client.h"
+#include "ssq-cache.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -545,6 +546,107 @@ test_hostile_endless_message (void)
   g_object_unref (flood.cancellable);
 }
 
+/* ---- An ack the client cannot apply ------------------------------------ */
+
+typedef struct {
+  GPtrArray *sends;   /* client_id of each send frame, in order */
+  SoupWebsocketConnection *ws;
+} UnappliedAck;
+
+static void
+unapplied_message_cb (SoupWebsocketConnection *connection,
+                   gint                     type,
+                   GBytes                  *message,
+                   gpointer                 user_data)
+{
+  UnappliedAck *r = user_data;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *ack = NULL;
+  JsonObject *frame;
+
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (message, NULL),
+                                   g_bytes_get_size (message), NULL))
+    return;
+  frame = json_node_get_object (json_parser_get_root (parser));
+  if (g_strcmp0 (json_object_get_string_member_with_default (frame, "type", ""), "send") != 0)
+    return;
+  g_ptr_array_add (r->sends, g_strdup (json_object_get_string_member (frame, "client_id")));
+  if (r->sends->len != 1)
+    return;   /* only the first gets an answer: an ack without its message */
+  ack = g_strdup_printf ("{\"type\":\"ack\",\"id\":%" G_GINT64_FORMAT "}",
+                         json_object_get_int_member (frame, "id"));
+  soup_websocket_connection_send_text (connection, ack);
+}
+
+static gboolean
+three_sends (gpointer data)
+{
+  UnappliedAck *r = data;
+
+  return r->sends->len >= 3;
+}
+
+static void
+unapplied_ws_cb (SoupServer              *server,
+              SoupServerMessage       *msg,
+              const char              *path,
+              SoupWebsocketConnection *connection,
+              gpointer                 user_data)
+{
+  g_object_set_data_full (G_OBJECT (server), "ws", g_object_ref (connection), g_object_unref);
+  g_signal_connect (connection, "message", G_CALLBACK (unapplied_message_cb), user_data);
+  soup_websocket_connection_send_text (connection,
+    "{\"type\":\"welcome\",\"user\":{\"id\":\"u1\",\"username\":\"eve\"},"
+    "\"session_id\":\"s\",\"server_time\":1}");
+}
+
+/* The server acknowledges the first send without its message (the client
+ * cannot apply it, as when its cache cannot be written): the message stays
+ * in the outbox, out of the requests in flight, and the next flush sends
+ * it again (the server answers a used client_id with the original). It
+ * was left unsent until the next connection when the outbox remembered
+ * how far it had sent without forgetting it here. */
+static void
+test_hostile_unapplied_ack (void)
+{
+  g_autoptr(SoupServer) fake = soup_server_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqTestClient) tc = NULL;
+  g_autoptr(SsqMessage) first = NULL;
+  g_autoptr(SsqMessage) second = NULL;
+  g_autofree char *url = NULL;
+  UnappliedAck r = { g_ptr_array_new_with_free_func (g_free), NULL };
+  guint resent = 0;
+
+  soup_server_add_websocket_handler (fake, "/api/v1/ws", NULL, NULL, unapplied_ws_cb, &r, NULL);
+  soup_server_add_handler (fake, "/api", hostile_http_cb, NULL, NULL);
+  url = fake_server_url (fake);
+  tc = ssq_test_client_new (url, NULL);
+  g_assert_true (ssq_client_set_session (tc->client, "eve", "u1", "token", &error));
+  ssq_client_connect (tc->client);
+  while (ssq_client_get_state (tc->client) != SSQ_CLIENT_ONLINE)
+    g_main_context_iteration (NULL, TRUE);
+  first = ssq_client_send_message (tc->client, "c1", "first", 0, &error);
+  g_assert_nonnull (first);
+  ssq_test_client_wait_for_errors (tc, 1);
+  g_test_message ("error: %s", ((GError *) tc->errors->pdata[0])->message);
+  second = ssq_client_send_message (tc->client, "c1", "second", 0, &error);
+  g_assert_nonnull (second);
+  /* The first again, then the second. */
+  g_assert_true (ssq_test_wait_until (three_sends, &r, SSQ_TEST_CLIENT_WAIT_MS));
+  for (guint i = 0; i < r.sends->len; i++)
+    if (g_strcmp0 (r.sends->pdata[i], ssq_message_get_client_id (first)) == 0)
+      resent++;
+  g_test_message ("%u send frames; the first message sent %u times", r.sends->len, resent);
+  g_assert_true (ssq_cache_outbox_has (ssq_client_get_cache (tc->client), ssq_message_get_client_id (first)));
+  g_assert_cmpuint (resent, ==, 2);
+  g_clear_pointer (&tc, ssq_test_client_free);
+  g_object_set_data (G_OBJECT (fake), "ws", NULL);
+  ssq_test_wait_ms (100);
+  soup_server_disconnect (fake);
+  g_ptr_array_unref (r.sends);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -553,5 +655,6 @@ main (int    argc,
   g_test_add_func ("/client/hostile-server", test_hostile_server);
   g_test_add_func ("/client/hostile-sizes", test_hostile_sizes);
   g_test_add_func ("/client/hostile-endless-message", test_hostile_endless_message);
+  g_test_add_func ("/client/hostile-unapplied-ack", test_hostile_unapplied_ack);
   return g_test_run ();
 }
