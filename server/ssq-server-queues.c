@@ -621,6 +621,11 @@ ssq_server_queues_render_metrics (SsqServer *server,
                           "# TYPE ssq_broker_bindings_examined_total counter\n"
                           "ssq_broker_bindings_examined_total %" G_GUINT64_FORMAT "\n",
                           stats.bindings_examined);
+  g_string_append_printf (out, "# HELP ssq_broker_internal_dropped_total Messages of the server's own "
+                          "(events) not queued: max_memory reached.\n"
+                          "# TYPE ssq_broker_internal_dropped_total counter\n"
+                          "ssq_broker_internal_dropped_total %" G_GUINT64_FORMAT "\n",
+                          stats.internal_dropped);
   queues = ssq_broker_list_queues (server->broker);
   for (guint m = 0; m < G_N_ELEMENTS (queue_metrics); m++)
     {

@@ -213,6 +213,7 @@ struct _SsqBroker {
   guint64           next_message_id;
   guint64           writer_ops;
   guint64           bindings_examined;
+  guint64           internal_dropped;
   /* Work for the main loop: */
   guint             idle_source;
   GPtrArray        *dirty;            /* SsqBrokerQueue * (references) to dispatch */
@@ -323,11 +324,9 @@ void     ssq_broker_channel_requeue_all (SsqBrokerChannel *channel);
 void     ssq_broker_outcomes_flush    (SsqBrokerChannel *channel);
 void     ssq_broker_outcome_settle    (SsqBroker *broker, SsqBrokerOutcome *outcome);
 void     ssq_broker_outcome_free      (SsqBrokerOutcome *outcome);
-/* Routes a message into queues (dead-lettered and internal messages too):
- * returns how many took it; *out_rejected when reject-publish refused. */
-guint    ssq_broker_deliver_to_queues (SsqBroker *broker, SsqBrokerExchange *exchange, SsqBrokerMessage *message,
-                                       SsqBrokerOutcome *outcome, gboolean *out_rejected);
-/* The same into @targets (SsqBrokerQueue *) already routed. */
+/* Puts a message into @targets (SsqBrokerQueue *, as ssq_broker_route ()
+ * made them): returns how many took it; *out_rejected when reject-publish
+ * refused. Memory is the caller's to check. */
 guint    ssq_broker_deliver_to_targets (SsqBroker *broker, GPtrArray *targets, SsqBrokerMessage *message,
                                         SsqBrokerOutcome *outcome, gboolean *out_rejected);
 

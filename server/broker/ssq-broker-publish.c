@@ -57,18 +57,6 @@ ssq_broker_outcome_settle (SsqBroker        *broker,
 }
 
 guint
-ssq_broker_deliver_to_queues (SsqBroker         *broker,
-                              SsqBrokerExchange *x,
-                              SsqBrokerMessage  *m,
-                              SsqBrokerOutcome  *outcome,
-                              gboolean          *out_rejected)
-{
-  g_autoptr(GPtrArray) targets = ssq_broker_route (broker, x, m);
-
-  return ssq_broker_deliver_to_targets (broker, targets, m, outcome, out_rejected);
-}
-
-guint
 ssq_broker_deliver_to_targets (SsqBroker         *broker,
                                GPtrArray         *targets,
                                SsqBrokerMessage  *m,
@@ -270,18 +258,40 @@ internal_exchange (SsqBroker        *broker,
   return x;
 }
 
+/* The server's own messages (events) count in max_memory as users'
+ * publishes do: a bot that never reads its events queue must not make the
+ * broker hold them past its bound. Past it, they are not queued, and
+ * counted (ssq_broker_internal_dropped_total). */
+static void
+deliver_internal (SsqBroker        *broker,
+                  GPtrArray        *targets,
+                  SsqBrokerMessage *message)
+{
+  if (targets->len > 0 &&
+      !ssq_broker_memory_check (broker, ssq_broker_message_cost (message) +
+                                        targets->len * (guint64) SSQ_BROKER_ENTRY_COST, NULL))
+    {
+      broker->internal_dropped++;
+      g_debug ("broker: %s %s not queued: max_memory reached", message->exchange, message->routing_key);
+      return;
+    }
+  ssq_broker_deliver_to_targets (broker, targets, message, NULL, NULL);
+  ssq_broker_schedule (broker);   /* the journal goes out with the next turn */
+}
+
 void
 ssq_broker_publish_internal (SsqBroker        *broker,
                              SsqBrokerMessage *message)
 {
+  g_autoptr(GPtrArray) targets = NULL;
   SsqBrokerExchange *x;
 
   g_return_if_fail (broker != NULL && message != NULL);
 
   if ((x = internal_exchange (broker, message)) == NULL)
     return;
-  ssq_broker_deliver_to_queues (broker, x, message, NULL, NULL);
-  ssq_broker_schedule (broker);   /* the journal goes out with the next turn */
+  targets = ssq_broker_route (broker, x, message);
+  deliver_internal (broker, targets, message);
 }
 
 void
@@ -299,6 +309,5 @@ ssq_broker_publish_internal_to (SsqBroker          *broker,
   if ((x = internal_exchange (broker, message)) == NULL)
     return;
   targets = ssq_broker_route_owners (broker, x, message, owner_ids, n_owners);
-  ssq_broker_deliver_to_targets (broker, targets, message, NULL, NULL);
-  ssq_broker_schedule (broker);
+  deliver_internal (broker, targets, message);
 }

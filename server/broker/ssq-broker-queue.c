@@ -894,19 +894,34 @@ ssq_broker_entry_dead_letter (SsqBroker      *broker,
                                                                          q->args.dead_letter_routing_key);
       g_autoptr(GPtrArray) targets = ssq_broker_route (broker, dlx, dead);
       gint64 now = ssq_broker_now ();
+      guint64 freed = SSQ_BROKER_ENTRY_COST + (e->message->entries == 1 ? ssq_broker_message_cost (e->message) : 0);
 
-      dead->id = broker->next_message_id++;
-      q->n_dead_lettered++;
-      for (guint i = 0; i < targets->len; i++)
+      /* A message that expires round a cycle would go round forever. */
+      for (guint i = targets->len; i-- > 0;)
         {
           SsqBrokerQueue *t = g_ptr_array_index (targets, i);
 
-          /* A message that expires round a cycle would go round forever. */
-          if (strcmp (reason, "rejected") != 0 && t == q)
-            continue;
-          if (strcmp (reason, "rejected") != 0 && ssq_broker_message_died_in (e->message, t->name))
-            continue;
-          ssq_broker_queue_push (t, dead, now);
+          if (strcmp (reason, "rejected") != 0 &&
+              (t == q || ssq_broker_message_died_in (e->message, t->name)))
+            g_ptr_array_remove_index (targets, i);
+        }
+      /* The copies count in max_memory as a publish's do, this entry's
+       * memory given back: a message dead-lettered to a fan-out must not
+       * take the broker past its bound. Past it, the message is dropped. */
+      if (targets->len > 0 &&
+          broker->memory - MIN (freed, broker->memory) + ssq_broker_message_cost (dead) +
+          targets->len * (guint64) SSQ_BROKER_ENTRY_COST > broker->limits.max_memory)
+        {
+          g_debug ("broker: a message of queue %s not dead-lettered: max_memory reached", q->name);
+          q->n_dropped++;
+        }
+      else
+        {
+          dead->id = broker->next_message_id++;
+          q->n_dead_lettered++;
+          /* In routing order. */
+          for (guint i = 0; i < targets->len; i++)
+            ssq_broker_queue_push (g_ptr_array_index (targets, i), dead, now);
         }
     }
   ssq_broker_entry_finish (broker, q, e);

@@ -786,5 +786,6 @@ ssq_broker_get_stats (SsqBroker      *broker,
     .memory_bytes = broker->memory,
     .writer_ops = broker->writer_ops,
     .bindings_examined = broker->bindings_examined,
+    .internal_dropped = broker->internal_dropped,
   };
 }

@@ -592,6 +592,8 @@ typedef struct {
   guint64 memory_bytes;    /* bytes of messages held, all queues (max_memory's measure) */
   guint64 writer_ops;      /* operations handed to the writer since start */
   guint64 bindings_examined; /* bindings routing looked at since start: what routing costs */
+  guint64 internal_dropped;  /* messages of the server's own (events) not queued since start:
+                              * max_memory reached */
 } SsqBrokerStats;
 
 void ssq_broker_get_stats (SsqBroker      *broker,
