@@ -761,9 +761,10 @@ test_events_cost (Fixture       *f,
 }
 
 /* A bot over its rate limit (messages_per_minute 3 here): under confirms
- * each publish past it is nacked and the channel stays open, so the bot
- * may try again later; without confirms the channel closes (406), as it
- * must to tell it at all. Nothing past the limit is stored. */
+ * each publish past it is nacked (mandatory or not) and the channel stays
+ * open, so the bot may try again later; without confirms it is returned
+ * when mandatory, else the channel closes (406), as it must to tell it at
+ * all. Nothing past the limit is stored. */
 static void
 test_rate_limited (Fixture       *f,
                    gconstpointer  data)
@@ -811,7 +812,25 @@ test_rate_limited (Fixture       *f,
   ssq_test_amqp_send (conn, out);
   ssq_test_amqp_expect (conn, ID (50, 11), &frame);
   g_assert_cmpuint (frame.channel, ==, 1);
+  /* Mandatory under confirms: the nack alone, no return. */
+  {
+    gboolean ack, multiple;
 
+    publish_text (conn, 1, conv, TRUE, "mandatory, confirmed");
+    g_assert_cmpuint (expect_confirm (conn, &ack, &multiple), ==, 6);
+    g_assert_false (ack);
+  }
+
+  /* Without confirms: mandatory, returned (406) and the channel stays;
+   * not mandatory, the channel closes (406). */
+  {
+    g_autofree char *text = NULL;
+
+    channel_open (conn, 3, FALSE);
+    publish_text (conn, 3, conv, TRUE, "mandatory, unconfirmed");
+    g_assert_cmpuint (expect_return (conn, &text), ==, 406);
+    g_test_message ("return 406 %s", text);
+  }
   assert_channel_error (conn, 2, "supersoniq.chat", conv, "text/plain", "no confirms", 11, 406);
 
   g_assert_cmpuint (json_array_get_length (history (f, f->alice, conv, &page)), ==, 3);
