@@ -356,6 +356,23 @@ test_bindings_per_user (void)
   }
 }
 
+/* @n queues, fan-0 …, bound to amq.fanout. */
+static void
+bind_fan_out (TChannel *a,
+              guint     n)
+{
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("fan-%u", i);
+
+      tdeclare (a, name, 0, NULL);
+      g_assert_true (ssq_broker_queue_bind (a->channel, name, "amq.fanout", "", NULL, &error));
+      g_assert_no_error (error);
+    }
+}
+
 /* A publish to a fan-out exchange holds an entry in each queue it reaches:
  * the memory of all of them is counted before any is made. With 100
  * queues bound to amq.fanout and max_memory 64 KiB, publishing is refused
@@ -372,14 +389,7 @@ test_fanout_memory (void)
   SsqBrokerStats stats;
   guint published = 0;
 
-  for (guint i = 0; i < 100; i++)
-    {
-      g_autofree char *name = g_strdup_printf ("fan-%u", i);
-
-      tdeclare (a, name, 0, NULL);
-      g_assert_true (ssq_broker_queue_bind (a->channel, name, "amq.fanout", "", NULL, &error));
-      g_assert_no_error (error);
-    }
+  bind_fan_out (a, 100);
   while (tpublish (a, "amq.fanout", "", "x", NULL, FALSE, &error))
     {
       published++;
@@ -424,14 +434,7 @@ test_dead_letter_memory (void)
   SsqBrokerQueueArgs args;
   guint published = 0;
 
-  for (guint i = 0; i < 100; i++)
-    {
-      g_autofree char *name = g_strdup_printf ("fan-%u", i);
-
-      tdeclare (a, name, 0, NULL);
-      g_assert_true (ssq_broker_queue_bind (a->channel, name, "amq.fanout", "", NULL, &error));
-      g_assert_no_error (error);
-    }
+  bind_fan_out (a, 100);
   ssq_broker_queue_args_init (&args);
   args.message_ttl_ms = 100;
   args.dead_letter_exchange = g_strdup ("amq.fanout");

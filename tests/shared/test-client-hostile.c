@@ -115,6 +115,23 @@ test_hostile_server (void)
   soup_server_disconnect (fake);
 }
 
+/* The frame the client sent, when it is an object of @type. */
+static JsonObject *
+frame_of_type (GBytes     *message,
+               const char *type)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (message, NULL),
+                                   g_bytes_get_size (message), NULL) ||
+      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root) ||
+      g_strcmp0 (json_object_get_string_member_with_default (json_node_get_object (root), "type", ""),
+                 type) != 0)
+    return NULL;
+  return json_object_ref (json_node_get_object (root));
+}
+
 /* ---- A server that always cuts the sync short ----------------------- */
 
 static void
@@ -124,15 +141,10 @@ endless_sync_message_cb (SoupWebsocketConnection *connection,
                          gpointer                 user_data)
 {
   guint *syncs = user_data;
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonObject) frame = frame_of_type (message, "sync");
   g_autofree char *ack = NULL;
-  JsonObject *frame;
 
-  if (!json_parser_load_from_data (parser, g_bytes_get_data (message, NULL),
-                                   g_bytes_get_size (message), NULL))
-    return;
-  frame = json_node_get_object (json_parser_get_root (parser));
-  if (g_strcmp0 (json_object_get_string_member_with_default (frame, "type", ""), "sync") != 0)
+  if (frame == NULL)
     return;
   (*syncs)++;
   ack = g_strdup_printf ("{\"type\":\"ack\",\"id\":%" G_GINT64_FORMAT ",\"truncated\":[\"c1\"]}",
@@ -555,20 +567,15 @@ typedef struct {
 
 static void
 unapplied_message_cb (SoupWebsocketConnection *connection,
-                   gint                     type,
-                   GBytes                  *message,
-                   gpointer                 user_data)
+                      gint                     type,
+                      GBytes                  *message,
+                      gpointer                 user_data)
 {
   UnappliedAck *r = user_data;
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonObject) frame = frame_of_type (message, "send");
   g_autofree char *ack = NULL;
-  JsonObject *frame;
 
-  if (!json_parser_load_from_data (parser, g_bytes_get_data (message, NULL),
-                                   g_bytes_get_size (message), NULL))
-    return;
-  frame = json_node_get_object (json_parser_get_root (parser));
-  if (g_strcmp0 (json_object_get_string_member_with_default (frame, "type", ""), "send") != 0)
+  if (frame == NULL)
     return;
   g_ptr_array_add (r->sends, g_strdup (json_object_get_string_member (frame, "client_id")));
   if (r->sends->len != 1)
