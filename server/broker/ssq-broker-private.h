@@ -245,6 +245,8 @@ void     ssq_broker_channel_unref  (SsqBrokerChannel *channel);
 void     ssq_broker_note_cancelled (SsqBroker *broker, SsqBrokerChannel *channel, const char *tag);
 guint64  ssq_broker_message_cost   (SsqBrokerMessage *message);
 gboolean ssq_broker_memory_check   (SsqBroker *broker, guint64 bytes, GError **error);
+gboolean ssq_broker_memory_check_entries (SsqBroker *broker, SsqBrokerMessage *message, guint n_entries,
+                                          guint64 freed, GError **error);
 void     ssq_broker_memory_hold    (SsqBroker *broker, SsqBrokerMessage *message);
 void     ssq_broker_memory_release (SsqBroker *broker, SsqBrokerMessage *message);
 gint64   ssq_broker_now            (void);

@@ -120,7 +120,7 @@ check_publish (SsqBrokerChannel   *channel,
       return FALSE;
     }
   if (!ssq_broker_check_body_size (broker, g_bytes_get_size (m->body), error) ||
-      !ssq_broker_memory_check (broker, ssq_broker_message_cost (m) + SSQ_BROKER_ENTRY_COST, error))
+      !ssq_broker_memory_check_entries (broker, m, 1, 0, error))
     return FALSE;
   *out_exchange = x;
   return TRUE;
@@ -148,13 +148,11 @@ ssq_broker_publish (SsqBrokerChannel      *channel,
   if (!check_publish (channel, message, &x, error))
     return FALSE;
   /* check_publish counted one queue entry; a fan-out holds one in each
-   * queue it reaches, counted before any is made. */
+   * queue it reaches. */
   if (x->handler == NULL)
     {
       targets = ssq_broker_route (broker, x, message);
-      if (targets->len > 1 &&
-          !ssq_broker_memory_check (broker, ssq_broker_message_cost (message) +
-                                            targets->len * (guint64) SSQ_BROKER_ENTRY_COST, error))
+      if (!ssq_broker_memory_check_entries (broker, message, targets->len, 0, error))
         return FALSE;
     }
   if (message->id == 0)
@@ -267,9 +265,7 @@ deliver_internal (SsqBroker        *broker,
                   GPtrArray        *targets,
                   SsqBrokerMessage *message)
 {
-  if (targets->len > 0 &&
-      !ssq_broker_memory_check (broker, ssq_broker_message_cost (message) +
-                                        targets->len * (guint64) SSQ_BROKER_ENTRY_COST, NULL))
+  if (!ssq_broker_memory_check_entries (broker, message, targets->len, 0, NULL))
     {
       broker->internal_dropped++;
       g_debug ("broker: %s %s not queued: max_memory reached", message->exchange, message->routing_key);

@@ -908,9 +908,7 @@ ssq_broker_entry_dead_letter (SsqBroker      *broker,
       /* The copies count in max_memory as a publish's do, this entry's
        * memory given back: a message dead-lettered to a fan-out must not
        * take the broker past its bound. Past it, the message is dropped. */
-      if (targets->len > 0 &&
-          broker->memory - MIN (freed, broker->memory) + ssq_broker_message_cost (dead) +
-          targets->len * (guint64) SSQ_BROKER_ENTRY_COST > broker->limits.max_memory)
+      if (!ssq_broker_memory_check_entries (broker, dead, targets->len, freed, NULL))
         {
           g_debug ("broker: a message of queue %s not dead-lettered: max_memory reached", q->name);
           q->n_dropped++;

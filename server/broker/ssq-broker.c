@@ -281,6 +281,25 @@ ssq_broker_memory_check (SsqBroker  *broker,
   return TRUE;
 }
 
+/* Whether @n_entries more queue entries of @message fit in max_memory: the
+ * message itself counts unless queues hold it already, and @freed bytes
+ * about to be given back (an entry leaving as these are made) do not. All
+ * of a fan-out is counted before any of it is made. */
+gboolean
+ssq_broker_memory_check_entries (SsqBroker         *broker,
+                                 SsqBrokerMessage  *message,
+                                 guint              n_entries,
+                                 guint64            freed,
+                                 GError           **error)
+{
+  guint64 bytes = n_entries * (guint64) SSQ_BROKER_ENTRY_COST +
+                  (message->entries == 0 ? ssq_broker_message_cost (message) : 0);
+
+  if (n_entries == 0 || broker->memory - MIN (freed, broker->memory) + bytes <= broker->limits.max_memory)
+    return TRUE;
+  return ssq_broker_memory_check (broker, bytes, error);
+}
+
 void
 ssq_broker_memory_hold (SsqBroker        *broker,
                         SsqBrokerMessage *message)

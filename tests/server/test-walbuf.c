@@ -121,6 +121,14 @@ query_int (sqlite3    *db,
   return value;
 }
 
+/* SQLite's integrity check finds nothing wrong. */
+static void
+assert_intact (sqlite3 *db)
+{
+  g_assert_cmpint (query_int (db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"),
+                   ==, 0);
+}
+
 /* One transaction: @n rows of @size bytes each, then every row of the
  * previous transaction rewritten, so that pages written to the log earlier
  * in the transaction (the cache is tiny and spills) are written again. */
@@ -190,8 +198,7 @@ test_walbuf_visible_at_commit (void)
         if (i == 3)
           exec (writer, "PRAGMA wal_checkpoint(PASSIVE)");
       }
-  g_assert_cmpint (query_int (reader, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"),
-                   ==, 0);
+  assert_intact (reader);
   sqlite3_close (reader);
   sqlite3_close (writer);
 
@@ -199,8 +206,7 @@ test_walbuf_visible_at_commit (void)
   reader = open_db (path, NULL);
   g_assert_cmpint (query_int (reader, "SELECT count(*) FROM t"), ==, rows);
   g_assert_cmpint (query_int (reader, "SELECT sum(length(v)) FROM t"), ==, bytes);
-  g_assert_cmpint (query_int (reader, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"),
-                   ==, 0);
+  assert_intact (reader);
   sqlite3_close (reader);
   remove_db (dir, path);
 }
@@ -250,8 +256,7 @@ test_walbuf_file_full (void)
   reader = open_db (path, NULL);
   g_assert_cmpint (query_int (reader, "SELECT count(*) FROM t WHERE round = 2"), ==, 0);
   g_assert_cmpint (query_int (reader, "SELECT count(*) FROM t"), ==, 400);
-  g_assert_cmpint (query_int (reader, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"),
-                   ==, 0);
+  assert_intact (reader);
   sqlite3_close (reader);
   remove_db (dir, path);
 }
@@ -288,8 +293,7 @@ test_walbuf_failed_read_flush (void)
   exec (writer, "ROLLBACK TO op; RELEASE op");
   exec (writer, "COMMIT");
   reader = open_db (path, NULL);
-  g_assert_cmpint (query_int (reader, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"),
-                   ==, 0);
+  assert_intact (reader);
   g_assert_cmpint (query_int (reader, "SELECT count(*) FROM u"), ==, 300);
   g_assert_cmpint (query_int (reader, "SELECT sum(length(v)) FROM u"), ==, 300 * 3000);
   sqlite3_close (reader);
@@ -341,8 +345,7 @@ test_walbuf_killed (gconstpointer data)
   db = open_db (path, NULL);
   g_assert_cmpint (query_int (db, "SELECT count(*) FROM t"), ==, 20 * 40);
   g_assert_cmpint (query_int (db, "SELECT count(*) FROM t WHERE round = 99"), ==, 0);
-  g_assert_cmpint (query_int (db, "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"),
-                   ==, 0);
+  assert_intact (db);
   sqlite3_close (db);
   remove_db (dir, path);
 }

@@ -562,7 +562,6 @@ test_hostile_endless_message (void)
 
 typedef struct {
   GPtrArray *sends;   /* client_id of each send frame, in order */
-  SoupWebsocketConnection *ws;
 } UnappliedAck;
 
 static void
@@ -622,7 +621,7 @@ test_hostile_unapplied_ack (void)
   g_autoptr(SsqMessage) first = NULL;
   g_autoptr(SsqMessage) second = NULL;
   g_autofree char *url = NULL;
-  UnappliedAck r = { g_ptr_array_new_with_free_func (g_free), NULL };
+  UnappliedAck r = { g_ptr_array_new_with_free_func (g_free) };
   guint resent = 0;
 
   soup_server_add_websocket_handler (fake, "/api/v1/ws", NULL, NULL, unapplied_ws_cb, &r, NULL);
