@@ -491,6 +491,34 @@ test_writer_deferred_counters (void)
     }
 }
 
+/* The writer's connection keeps a big transaction's dirty pages in memory
+ * until the commit, though its cache holds few pages between commits
+ * (ssq_server_store_tune_writer): 1,500 pages changed at once, none spilled
+ * to the log before the commit. */
+static void
+test_writer_no_spill (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = ssq_test_store_temp_db ();
+  g_autoptr(SsqServerStore) store = ssq_server_store_open (path, FALSE, &error);
+  g_autoptr(SsqServerStore) writer_store = ssq_server_store_open_another (path, FALSE, &error);
+  int spilled = -1, hiwater = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (ssq_server_store_tune_writer (writer_store, &error));
+  g_assert_true (ssq_server_store_run (writer_store, "CREATE TABLE scratch (k INTEGER PRIMARY KEY, v BLOB)", &error));
+  g_assert_true (ssq_server_store_run (writer_store,
+                                       "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 6000) "
+                                       "INSERT INTO scratch SELECT x, zeroblob(900) FROM n", &error));
+  g_assert_true (ssq_server_store_begin (writer_store, &error));
+  g_assert_true (ssq_server_store_run (writer_store, "UPDATE scratch SET v = randomblob(900)", &error));
+  g_assert_cmpint (sqlite3_db_status (writer_store->base.db, SQLITE_DBSTATUS_CACHE_SPILL,
+                                      &spilled, &hiwater, FALSE), ==, SQLITE_OK);
+  g_assert_cmpint (spilled, ==, 0);
+  g_assert_true (ssq_server_store_commit (writer_store, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -500,5 +528,6 @@ main (int   argc,
   g_test_add_func ("/server/writer/lost-transaction", test_writer_lost_transaction);
   g_test_add_func ("/server/writer/batch-seqs", test_writer_batch_seqs);
   g_test_add_func ("/server/writer/deferred-counters", test_writer_deferred_counters);
+  g_test_add_func ("/server/writer/no-spill", test_writer_no_spill);
   return g_test_run ();
 }
