@@ -130,32 +130,48 @@ ssq_api_member_remove (SsqRequest *request)
 
 /* The page is the messages' stored wire form copied into the frame of the
  * reply, {"messages":[…],"has_more":…}, which the codec writes around it. */
+static void
+history_cb (SsqServer    *server,
+            GString      *page,
+            gboolean      has_more,
+            const GError *error,
+            gpointer      user_data)
+{
+  g_autoptr(SsqRequest) r = user_data;
+
+  if (error != NULL)
+    {
+      ssq_request_reply_error (r, error);
+      return;
+    }
+  ssq_wire_history_close (page, has_more);
+  ssq_request_reply_text (r, SSQ_HTTP_OK, page);
+}
+
 void
 ssq_api_messages_list (SsqRequest *request)
 {
-  g_autoptr(SsqRequest) r = request;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GString) body = NULL;
+  GString *body;
   gint64 before = 0, after = -1, limit = SSQ_HISTORY_DEFAULT;
-  gboolean has_more = FALSE;
 
-  if (!ssq_request_query_int (r, "before", 1, G_MAXINT64, &before, &error) ||
-      !ssq_request_query_int (r, "after", 0, G_MAXINT64, &after, &error) ||
-      !ssq_request_query_int (r, "limit", 1, G_MAXINT32, &limit, &error))
+  if (!ssq_request_query_int (request, "before", 1, G_MAXINT64, &before, &error) ||
+      !ssq_request_query_int (request, "after", 0, G_MAXINT64, &after, &error) ||
+      !ssq_request_query_int (request, "limit", 1, G_MAXINT32, &limit, &error))
     {
-      ssq_request_reply_error (r, error);
+      ssq_request_reply_error (request, error);
+      ssq_request_free (request);
       return;
     }
   body = g_string_sized_new (16384);
   ssq_wire_history_open (body);
-  if (!ssq_server_chat_history (r->server, r->user_id, r->segments[1], before, after,
-                                (guint) MIN (limit, SSQ_HISTORY_MAX), body, &has_more, &error))
+  if (!ssq_server_chat_history (request->server, request->user_id, request->segments[1], before,
+                                after, (guint) MIN (limit, SSQ_HISTORY_MAX), body, history_cb,
+                                request, &error))
     {
-      ssq_request_reply_error (r, error);
-      return;
+      ssq_request_reply_error (request, error);
+      ssq_request_free (request);
     }
-  ssq_wire_history_close (body, has_more);
-  ssq_request_reply_text (r, SSQ_HTTP_OK, g_steal_pointer (&body));
 }
 
 static void

@@ -603,27 +603,109 @@ ssq_server_chat_edit (SsqServer       *server,
   ssq_server_writer_submit (server->writer, edit_op_run, edit_op_done, op, edit_op_free);
 }
 
-/* Appends the page's messages, as stored on the wire, joined by commas. */
+typedef struct {
+  SsqServer          *server;
+  char               *conversation_id;
+  gint64              before;
+  gint64              after;
+  guint               limit;
+  GString            *out;
+  gboolean            has_more;
+  SsqChatHistoryDone  done;
+  gpointer            user_data;
+} HistoryRead;
+
+static void
+history_read_free (gpointer data)
+{
+  HistoryRead *h = data;
+
+  g_free (h->conversation_id);
+  if (h->out != NULL)
+    g_string_free (h->out, TRUE);
+  g_free (h);
+}
+
+/* A reader thread. */
+static gboolean
+history_read (SsqServerStore  *store,
+              gpointer         data,
+              GError         **error)
+{
+  HistoryRead *h = data;
+
+  return ssq_server_store_messages_page (store, h->conversation_id, MAX (h->after, 0), h->before,
+                                         h->limit, h->after < 0 /* no "after": the newest */,
+                                         h->out, &h->has_more, error);
+}
+
+static void
+history_read_done (gpointer      data,
+                   const GError *error)
+{
+  HistoryRead *h = data;
+
+  h->done (h->server, error == NULL ? g_steal_pointer (&h->out) : NULL, h->has_more, error,
+           h->user_data);
+}
+
+/**
+ * ssq_server_chat_history:
+ * @out: (transfer full): where the page's messages go, as stored on the
+ *   wire, joined by commas
+ *
+ * Checks at once that @user_id is a member (else returns %FALSE with
+ * @error, @done not called); then reads the page, at once or on a reader
+ * thread, and gives @out back to @done.
+ */
 gboolean
-ssq_server_chat_history (SsqServer   *server,
-                         const char  *user_id,
-                         const char  *conversation_id,
-                         gint64       before,
-                         gint64       after,
-                         guint        limit,
-                         GString     *out,
-                         gboolean    *out_has_more,
-                         GError     **error)
+ssq_server_chat_history (SsqServer           *server,
+                         const char          *user_id,
+                         const char          *conversation_id,
+                         gint64               before,
+                         gint64               after,
+                         guint                limit,
+                         GString             *out,
+                         SsqChatHistoryDone   done,
+                         gpointer             user_data,
+                         GError             **error)
 {
   g_autoptr(SsqMemberRow) member = NULL;
-  gboolean newest = after < 0;     /* no "after": the newest page */
+  HistoryRead *h;
 
   member = ssq_server_chat_require_member (server, conversation_id, user_id, error);
   if (member == NULL)
-    return FALSE;
-  limit = CLAMP (limit, 1, SSQ_HISTORY_MAX);
-  /* The main thread's own connection: under WAL it reads the last commit
-   * without waiting for the writer thread's transaction. */
-  return ssq_server_store_messages_page (server->store, conversation_id, MAX (after, 0), before,
-                                         limit, newest, out, out_has_more, error);
+    {
+      g_string_free (out, TRUE);
+      return FALSE;
+    }
+  h = g_new0 (HistoryRead, 1);
+  h->server = server;
+  h->conversation_id = g_strdup (conversation_id);
+  h->before = before;
+  h->after = after;
+  h->limit = CLAMP (limit, 1, SSQ_HISTORY_MAX);
+  h->out = out;
+  h->done = done;
+  h->user_data = user_data;
+  server->metrics.history_reads_total++;
+  /* Alone, the page is read here and now: handing it to a thread and back
+   * cost a client reading pages one after another more than the read
+   * itself (a p50 of 188-228 µs a page instead of 133-148 µs). When other
+   * connections wait, or reads are already out, it goes to a reader
+   * thread, and the main loop serves the others meanwhile (with 8 clients,
+   * 1.5 times the pages a second). */
+  if (ssq_server_readers_pending (server->readers) == 0 &&
+      !ssq_net_server_others_ready (server->net))
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      history_read (server->store, h, &local_error);
+      history_read_done (h, local_error);
+      history_read_free (h);
+      return TRUE;
+    }
+  server->metrics.history_reads_off_loop_total++;
+  ssq_server_readers_run (server->readers, history_read, history_read_done, h, history_read_free);
+  return TRUE;
 }

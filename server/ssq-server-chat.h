@@ -23,6 +23,12 @@ typedef void (*SsqChatSendDone) (SsqServer           *server,
                                  gboolean             duplicate,
                                  const GError        *error,
                                  gpointer             user_data);
+/* @page is the history's GString given back (transfer full), NULL on error. */
+typedef void (*SsqChatHistoryDone) (SsqServer          *server,
+                                    GString            *page,
+                                    gboolean            has_more,
+                                    const GError       *error,
+                                    gpointer            user_data);
 typedef void (*SsqChatDone)     (SsqServer           *server,
                                  const GError        *error,
                                  gpointer             user_data);
@@ -118,7 +124,8 @@ gboolean   ssq_server_chat_history      (SsqServer       *server,
                                          gint64           after,
                                          guint            limit,
                                          GString         *out,
-                                         gboolean        *out_has_more,
+                                         SsqChatHistoryDone done,
+                                         gpointer         user_data,
                                          GError         **error);
 
 /* Events (ssq-server-chat-events.c) */

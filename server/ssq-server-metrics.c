@@ -182,6 +182,11 @@ ssq_server_metrics_render (SsqServerMetrics      *m,
   render_counter (out, "ssq_membership_reads_total", "counter",
                   "Conversations whose members the main loop read from storage (not in memory).",
                   m->membership_reads_total);
+  render_counter (out, "ssq_history_reads_total", "counter", "History pages read.",
+                  m->history_reads_total);
+  render_counter (out, "ssq_history_reads_off_loop_total", "counter",
+                  "History pages read on a reader thread, the main loop having other work.",
+                  m->history_reads_off_loop_total);
   render_counter (out, "ssq_loop_iteration_max_microseconds", "gauge",
                   "Longest main-loop iteration (all work between two polls) since the last scrape.",
                   m->loop_busy_max_us);

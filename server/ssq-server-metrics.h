@@ -31,6 +31,8 @@ typedef struct {
   guint64      loop_busy_max_us;         /* longest loop iteration since the last scrape */
   guint64      loop_cpu_max_us;          /* the most CPU time of one of them */
   guint64      membership_reads_total;
+  guint64      history_reads_total;      /* history pages read */
+  guint64      history_reads_off_loop_total;  /* of them, on a reader thread */
   guint64      media_uploads_total;      /* uploads stored (201) */
   guint64      media_bytes_stored;       /* bytes of the media store's files (set when rendered) */
   guint64      thumbnails_made_total;    /* the thumbnailer's (0 until it is wired in) */

@@ -18,6 +18,7 @@
 #include "ssq-server-store.h"
 #include "ssq-server-throttle.h"
 #include "ssq-server-writer.h"
+#include "ssq-server-readers.h"
 #include "net/ssq-net.h"
 #include "amqp/ssq-amqp-server.h"
 #include "broker/ssq-broker.h"
@@ -38,6 +39,7 @@ struct _SsqServer {
   SsqServerConfig    *config;
   SsqServerStore     *store;
   SsqServerWriter    *writer;
+  SsqServerReaders   *readers;     /* history pages, off the main loop */
   SsqServerMembers   *members;    /* memberships, in memory */
   SsqServerAuth      *auth;
   SsqServerLogins    *logins;     /* live logins, in memory */

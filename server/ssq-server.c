@@ -42,6 +42,7 @@ ssq_server_dispose (GObject *object)
     ssq_server_media_close (self->media);                  /* their files are removed */
   g_clear_pointer (&self->broker, ssq_broker_free);         /* its journal goes to the writer */
   g_clear_pointer (&self->writer, ssq_server_writer_free);   /* flushes */
+  g_clear_pointer (&self->readers, ssq_server_readers_free); /* answers the reads queued */
   g_clear_pointer (&self->media, ssq_server_media_unref);
   g_clear_pointer (&self->hub, ssq_server_hub_free);
   G_OBJECT_CLASS (ssq_server_parent_class)->dispose (object);
@@ -261,6 +262,10 @@ ssq_server_new (SsqServerConfig  *config,
     return NULL;
   self->store = ssq_server_store_open_another (db_path, config->durable_commits, error);
   if (self->store == NULL)
+    return NULL;
+  self->readers = ssq_server_readers_new (db_path, config->durable_commits,
+                                         CLAMP (g_get_num_processors (), 2, 4), error);
+  if (self->readers == NULL)
     return NULL;
   self->writer = ssq_server_writer_new (g_steal_pointer (&writer_store), config->commit_batch_max);
   ssq_server_writer_set_batch_hook (self->writer, batch_hook, self);
@@ -524,6 +529,7 @@ ssq_server_shutdown (SsqServer *self,
   g_clear_pointer (&self->discovery, ssq_server_discovery_free);
   ssq_net_server_goaway (self->net);
   ssq_server_writer_flush (self->writer);
+  ssq_server_readers_flush (self->readers);
   sessions = ssq_server_hub_sessions (self->hub);
   for (guint i = 0; i < sessions->len; i++)
     ssq_server_session_close (sessions->pdata[i], SSQ_CLOSE_GOING_AWAY, "Server shutting down");

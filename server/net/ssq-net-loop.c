@@ -44,6 +44,7 @@ struct _SsqNetLoop {
   gint64       woke_us;      /* when the last poll returned (0: not yet) */
   gint64       max_busy_us;  /* longest iteration since last taken */
   gint64       max_cpu_us;   /* the most CPU time one iteration took */
+  guint        events_left;  /* polled this dispatch, after the one running */
 
   /* SSQ_DEBUG_STALL_US: iterations longer than this are logged with what
    * ran in them (0: off). What the loop source did is counted here; the
@@ -210,9 +211,11 @@ source_dispatch (GSource     *source,
           backlog_push (loop, watch, events[i].events);
           continue;
         }
+      loop->events_left = (guint) (n - i - 1);
       watch->func (watch, events[i].events);
       loop->it_events++;
     }
+  loop->events_left = 0;
   t1 = g_get_monotonic_time ();
   run_deferred (loop, start + SLICE_US);
   if (loop->stall_us > 0)
@@ -331,6 +334,14 @@ ssq_net_loop_take_max_busy (SsqNetLoop *loop,
   *cpu_us = loop->max_cpu_us;
   loop->max_busy_us = 0;
   loop->max_cpu_us = 0;
+}
+
+/* Whether other descriptors wait to be served, polled already, while one
+ * is being handled: work that can go elsewhere had better go. */
+gboolean
+ssq_net_loop_others_ready (SsqNetLoop *loop)
+{
+  return loop->events_left > 0 || !g_queue_is_empty (&loop->backlog);
 }
 
 /* ---- Deferred work ---------------------------------------------------- */

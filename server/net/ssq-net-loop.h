@@ -47,6 +47,7 @@ void        ssq_net_loop_free         (SsqNetLoop     *loop);
 void        ssq_net_loop_take_max_busy    (SsqNetLoop *loop,
                                            gint64     *wall_us,
                                            gint64     *cpu_us);
+gboolean    ssq_net_loop_others_ready (SsqNetLoop    *loop);
 gboolean    ssq_net_loop_add          (SsqNetLoop     *loop,
                                        SsqNetWatch    *watch,
                                        guint32         events,

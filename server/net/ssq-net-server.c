@@ -206,6 +206,14 @@ ssq_net_server_take_max_busy (SsqNetServer *server,
   ssq_net_loop_take_max_busy (server->loop, wall_us, cpu_us);
 }
 
+/* Whether other connections have something to be served, polled already,
+ * while one is being handled. */
+gboolean
+ssq_net_server_others_ready (SsqNetServer *server)
+{
+  return ssq_net_loop_others_ready (server->loop);
+}
+
 /* ---- Accepting -------------------------------------------------------- */
 
 static void

@@ -159,6 +159,7 @@ guint64       ssq_net_server_refused_total (SsqNetServer        *server);
  * @server accepts anything. */
 void          ssq_net_server_share_address_counts (SsqNetServer *server,
                                                    SsqNetServer *other);
+gboolean      ssq_net_server_others_ready  (SsqNetServer        *server);
 void          ssq_net_server_take_max_busy (SsqNetServer        *server,
                                             gint64              *wall_us,
                                             gint64              *cpu_us);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-api.c: the REST API of the real server, happy paths and permissions. */
 #include "ssq-test-raw.h"
+#include "ssq-test-media.h"
 
 static SsqTestServer *server;
 
@@ -651,6 +652,99 @@ test_membership_in_memory (void)
   g_assert_cmpint (metric ("ssq_membership_reads_total"), ==, reads);
 }
 
+static void
+raw_get (SsqTestRaw *c,
+         const char *path,
+         const char *token)
+{
+  g_autofree char *request = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: test\r\n"
+                                              "Authorization: Bearer %s\r\n\r\n", path, token);
+
+  g_assert_true (ssq_test_raw_send_str (c, request));
+}
+
+/* Issue 11: pages of history asked on 8 connections at once go to reader
+ * threads while the main loop serves the others (a page asked alone is
+ * read at once). Each page is the one asked, as one connection reading
+ * them in turn gets it, whichever way it was read; clients that leave
+ * before their page is read cost nothing; and the server serves on. */
+#define HISTORY_CONNS 8
+static void
+test_history_many_at_once (void)
+{
+  /* A server of its own, stopped at the end: under valgrind
+   * (server-api-history-valgrind), its exit code tells errors and leaks. */
+  SsqTestServer *s = ssq_test_server_start (NULL, NULL);
+  g_autoptr(SsqTestUser) u = ssq_test_register (s, "pages.reader");
+  g_autofree char *id = ssq_test_create_conversation (s, u, "{\"kind\":\"group\",\"title\":\"Pages\"}");
+  g_autofree char *messages = g_strdup_printf ("/api/v1/conversations/%s/messages", id);
+  g_autoptr(GPtrArray) expected = g_ptr_array_new_with_free_func (g_free);
+  SsqTestRaw *conns[HISTORY_CONNS];
+  gint64 off_loop = ssq_test_metric (s, "ssq_history_reads_off_loop_total");
+  gint64 reads = ssq_test_metric (s, "ssq_history_reads_total");
+  const guint rounds = 20;
+
+  for (guint i = 1; i <= 60; i++)
+    {
+      g_autofree char *body = g_strdup_printf ("{\"client_id\":\"p%u\",\"body\":\"page text %u\"}", i, i);
+      guint status = 0;
+      g_autoptr(JsonObject) r = ssq_test_http (s, "POST", messages, u->token, body, &status);
+
+      g_assert_cmpuint (status, ==, 201);
+    }
+  /* What each page is, read one at a time. */
+  {
+    g_autoptr(SsqTestRaw) alone = ssq_test_raw_open (s);
+
+    for (guint i = 0; i < HISTORY_CONNS; i++)
+      {
+        g_autofree char *path = g_strdup_printf ("%s?before=%u&limit=7", messages, 10 + 6 * i);
+        g_auto(SsqTestRawResponse) r = { 0 };
+
+        raw_get (alone, path, u->token);
+        g_assert_true (ssq_test_raw_read_response (alone, 5000, &r));
+        g_assert_cmpuint (r.status, ==, 200);
+        g_assert_nonnull (strstr (r.body, "page text"));
+        g_ptr_array_add (expected, g_strdup (r.body));
+      }
+  }
+  for (guint i = 0; i < HISTORY_CONNS; i++)
+    conns[i] = ssq_test_raw_open (s);
+  for (guint round = 0; round < rounds; round++)
+    {
+      /* Each connection asks for its page; a ninth leaves at once. */
+      for (guint i = 0; i < HISTORY_CONNS; i++)
+        {
+          g_autofree char *path = g_strdup_printf ("%s?before=%u&limit=7", messages, 10 + 6 * i);
+
+          raw_get (conns[i], path, u->token);
+        }
+      {
+        g_autoptr(SsqTestRaw) leaver = ssq_test_raw_open (s);
+
+        raw_get (leaver, messages, u->token);
+      }
+      for (guint i = 0; i < HISTORY_CONNS; i++)
+        {
+          g_auto(SsqTestRawResponse) r = { 0 };
+
+          g_assert_true (ssq_test_raw_read_response (conns[i], 5000, &r));
+          g_assert_cmpuint (r.status, ==, 200);
+          g_assert_cmpstr (r.body, ==, expected->pdata[i]);
+        }
+    }
+  for (guint i = 0; i < HISTORY_CONNS; i++)
+    ssq_test_raw_close (conns[i]);
+  ssq_test_assert_healthz (s);
+  g_test_message ("%" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " pages read off the main loop",
+                  ssq_test_metric (s, "ssq_history_reads_off_loop_total") - off_loop,
+                  ssq_test_metric (s, "ssq_history_reads_total") - reads);
+  g_assert_cmpint (ssq_test_metric (s, "ssq_history_reads_total") - reads, >=, (gint64) (rounds * HISTORY_CONNS));
+  g_assert_cmpint (ssq_test_metric (s, "ssq_history_reads_off_loop_total") - off_loop, >, 0);
+  g_assert_cmpint (ssq_test_server_stop (s), ==, 0);
+  ssq_test_server_free (s);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -669,6 +763,7 @@ main (int    argc,
   g_test_add_func ("/server/api/double-remove", test_double_remove);
   g_test_add_func ("/server/api/messages", test_messages);
   g_test_add_func ("/server/api/health-metrics", test_health_metrics);
+  g_test_add_func ("/server/api/history-many-at-once", test_history_many_at_once);
   ret = g_test_run ();
   ssq_test_server_free (server);
   return ret;
