@@ -694,9 +694,12 @@ ssq_server_chat_history (SsqServer           *server,
    * itself (a p50 of 188-228 µs a page instead of 133-148 µs). When other
    * connections wait, or reads are already out, it goes to a reader
    * thread, and the main loop serves the others meanwhile (with 8 clients,
-   * 1.5 times the pages a second). */
-  if (ssq_server_readers_pending (server->readers) == 0 &&
-      !ssq_net_server_others_ready (server->net))
+   * 1.5 times the pages a second); unless the readers have enough queued,
+   * and the main loop reads it itself. Only this loop's connections count:
+   * AMQP traffic, on loops of its own, waits for a page read here. */
+  if ((ssq_server_readers_pending (server->readers) == 0 &&
+       !ssq_net_server_others_ready (server->net)) ||
+      !ssq_server_readers_room (server->readers))
     {
       g_autoptr(GError) local_error = NULL;
 

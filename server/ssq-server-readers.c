@@ -9,9 +9,10 @@
  * by side with the main loop, which meanwhile parses, delivers and
  * answers.
  *
- * Jobs queue without a bound of their own: each belongs to a request that
- * a client waits for, one at a time per connection, so the connection
- * limit bounds them. */
+ * Jobs queue up to ssq_server_readers_room: past it (an HTTP/2 client may
+ * have 32 requests in flight on each of its connections) the caller reads
+ * on the main loop itself, which bounds the pages being built at once and
+ * slows the client down as before. */
 #include "ssq-server-readers.h"
 
 typedef struct {
@@ -59,9 +60,11 @@ dispatch_cb (gpointer user_data)
   g_queue_init (&readers->finished);
   g_clear_pointer (&readers->dispatch, g_source_unref);
   g_mutex_unlock (&readers->lock);
+  /* Counted out before any completion runs: one that flushes (or queues
+   * a read) then finds the count it expects. */
+  readers->pending -= done.length;
   while ((job = g_queue_pop_head (&done)) != NULL)
     {
-      readers->pending--;
       job->done (job->data, job->error);
       job_free (job);
     }
@@ -189,6 +192,14 @@ ssq_server_readers_flush (SsqServerReaders *readers)
     g_source_destroy (readers->dispatch);
   g_mutex_unlock (&readers->lock);
   dispatch_cb (readers);
+}
+
+/* Whether another job may be queued: at most 8 a thread wait, read or
+ * not, their completions not run yet. */
+gboolean
+ssq_server_readers_room (SsqServerReaders *readers)
+{
+  return readers->pending < 8 * readers->n_stores;
 }
 
 /* Jobs run whose completion has not run yet. */

@@ -31,6 +31,7 @@ void              ssq_server_readers_run    (SsqServerReaders   *readers,
                                              GDestroyNotify      data_free);
 void              ssq_server_readers_flush  (SsqServerReaders   *readers);
 guint             ssq_server_readers_pending (SsqServerReaders  *readers);
+gboolean          ssq_server_readers_room   (SsqServerReaders   *readers);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqServerReaders, ssq_server_readers_free)
 

@@ -329,7 +329,9 @@ ssq_server_store_open_another (const char  *path,
  * Settings of the writer thread's connection.
  *
  * Its page cache is small (4 MiB) but never spills before 64 MiB of dirty
- * pages: a batch of 512 messages keeps all its pages (with SQLite's default
+ * pages (16,383 and not 16,384: SQLite also reads the number as a boolean,
+ * of its low byte, and a multiple of 256 turned spilling off altogether,
+ * leaving a large transaction's dirty pages all in memory): a batch of 512 messages keeps all its pages (with SQLite's default
  * spill point, 2 MiB, it spilled dirty pages to the WAL before the commit
  * and wrote them again at the commit), and the clean pages kept between
  * commits stay few. Few matters: when a page split reorders pages, SQLite
@@ -342,7 +344,7 @@ ssq_server_store_tune_writer (SsqServerStore  *store,
                               GError         **error)
 {
   return ssq_db_exec (&store->base, "PRAGMA cache_size = -4096", error) &&
-         ssq_db_exec (&store->base, "PRAGMA cache_spill = 16384", error) &&
+         ssq_db_exec (&store->base, "PRAGMA cache_spill = 16383", error) &&
          ssq_db_exec (&store->base, "PRAGMA wal_autocheckpoint = 16384", error) &&
          ssq_db_exec (&store->base, "PRAGMA temp_store = MEMORY", error);
 }

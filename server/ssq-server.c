@@ -42,7 +42,7 @@ ssq_server_dispose (GObject *object)
     ssq_server_media_close (self->media);                  /* their files are removed */
   g_clear_pointer (&self->broker, ssq_broker_free);         /* its journal goes to the writer */
   g_clear_pointer (&self->writer, ssq_server_writer_free);   /* flushes */
-  g_clear_pointer (&self->readers, ssq_server_readers_free); /* answers the reads queued */
+  g_clear_pointer (&self->readers, ssq_server_readers_free); /* none queued: each holds a ref */
   g_clear_pointer (&self->media, ssq_server_media_unref);
   g_clear_pointer (&self->hub, ssq_server_hub_free);
   G_OBJECT_CLASS (ssq_server_parent_class)->dispose (object);
@@ -495,8 +495,15 @@ shutdown_poll_cb (gpointer data)
 
   if (s->server->sessions_alive > 0 && g_get_monotonic_time () < s->deadline)
     return G_SOURCE_CONTINUE;
+  /* Writes and reads under way are answered; an answer may let a
+   * connection's next request in, so once every connection is closed they
+   * are waited for again: each holds a request, and a request the server,
+   * which would otherwise never be disposed (nor its journal handed over). */
   ssq_server_writer_flush (s->server->writer);
+  ssq_server_readers_flush (s->server->readers);
   ssq_net_server_close_all (s->server->net);
+  ssq_server_writer_flush (s->server->writer);
+  ssq_server_readers_flush (s->server->readers);
   ((void (*) (gpointer)) s->done) (s->user_data);
   g_object_unref (s->server);
   g_free (s);

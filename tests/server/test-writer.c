@@ -494,7 +494,7 @@ test_writer_deferred_counters (void)
 /* The writer's connection keeps a big transaction's dirty pages in memory
  * until the commit, though its cache holds few pages between commits
  * (ssq_server_store_tune_writer): 1,500 pages changed at once, none spilled
- * to the log before the commit. */
+ * to the log before the commit; but past 64 MiB they would be. */
 static void
 test_writer_no_spill (void)
 {
@@ -517,6 +517,16 @@ test_writer_no_spill (void)
   g_assert_cmpint (spilled, ==, 0);
   g_assert_true (ssq_server_store_commit (writer_store, &error));
   g_assert_no_error (error);
+  /* Spilling stays on past the threshold, which bounds a transaction's
+   * pages in memory (cache_spill = 16384 read back 0: off). */
+  {
+    sqlite3_stmt *stmt = NULL;
+
+    g_assert_cmpint (sqlite3_prepare_v2 (writer_store->base.db, "PRAGMA cache_spill", -1, &stmt, NULL), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+    g_assert_cmpint (sqlite3_column_int (stmt, 0), ==, 16383);
+    sqlite3_finalize (stmt);
+  }
 }
 
 int
