@@ -336,6 +336,14 @@ sync_changes (SsqServerSession *self,
   return held;
 }
 
+static void
+add_frame (const char *json,
+           gsize       length,
+           gpointer    user_data)
+{
+  g_ptr_array_add (user_data, ssq_server_wire_message_json (json, length));
+}
+
 /* Sends one conversation of a sync: the conversation, the changes to what
  * the client holds (when it gave change cursors), then the messages above
  * its seq cursor. */
@@ -346,12 +354,11 @@ sync_one (SsqServerSession *self,
   const char *conversation_id = job->conversation_ids->pdata[job->next++];
   gint64 *since = g_hash_table_lookup (job->since, conversation_id);
   guint batch = self->server->config->sync_batch;
-  g_autoptr(SsqConversationRow) row = NULL;
   g_autoptr(JsonObject) conv = NULL;
-  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GPtrArray) frames = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   g_autoptr(GBytes) frame = NULL;
   gint64 held_rev;
-  gboolean cut = FALSE;
+  gboolean cut = FALSE, more = FALSE;
 
   conv = ssq_server_json_conversation_for (self->server, conversation_id, self->user_id, NULL);
   if (conv == NULL)
@@ -365,17 +372,14 @@ sync_one (SsqServerSession *self,
       cut = held_rev < json_object_get_int_member (conv, "rev");
       json_object_set_int_member (job->revs, conversation_id, held_rev);
     }
-  messages = ssq_server_store_messages_range (self->server->store, conversation_id,
-                                              since ? *since : 0, 0, batch, FALSE, NULL);
-  if (messages != NULL && messages->len > batch)
-    {
-      cut = TRUE;
-      g_ptr_array_set_size (messages, batch);
-    }
+  if (ssq_server_store_messages_json_foreach (self->server->store, conversation_id,
+                                              since ? *since : 0, batch, add_frame, frames,
+                                              &more, NULL))
+    cut = cut || more;
   if (cut)
     json_array_add_string_element (job->truncated, conversation_id);
-  if (messages != NULL)
-    send_messages (self, messages);
+  for (guint i = 0; i < frames->len && self->open; i++)
+    ssq_server_session_send (self, frames->pdata[i]);
 }
 
 static void

@@ -210,6 +210,21 @@ ssq_server_wire_message_stored (const SsqMessageRow *message)
   return ssq_net_ws_frame_text (text->str, text->len);
 }
 
+/* The same event of a message's stored wire form alone (@json, @length
+ * bytes), as ssq_server_store_messages_json_foreach reads it. */
+GBytes *
+ssq_server_wire_message_json (const char *json,
+                              gsize       length)
+{
+  static const char head[] = "{\"type\":\"" SSQ_FRAME_MESSAGE "\",\"message\":";
+  g_autoptr(GString) text = g_string_sized_new (sizeof head + length + 1);
+
+  g_string_append_len (text, head, sizeof head - 1);
+  g_string_append_len (text, json, (gssize) length);
+  g_string_append_c (text, '}');
+  return ssq_net_ws_frame_text (text->str, text->len);
+}
+
 /* @id as JSON text when it needs no escaping (the ids clients use: numbers,
  * short words), else NULL: the caller falls back to the codec. */
 static gboolean

@@ -104,6 +104,8 @@ JsonObject *ssq_server_json_user_by_id   (SsqServer          *server,
                                           const char         *user_id);
 JsonObject *ssq_server_json_message      (const SsqMessageRow *message);
 GBytes     *ssq_server_wire_message_stored (const SsqMessageRow *message);
+GBytes     *ssq_server_wire_message_json   (const char          *json,
+                                            gsize                length);
 JsonArray  *ssq_server_json_members      (SsqServer          *server,
                                           GPtrArray          *members);
 JsonObject *ssq_server_json_conversation (SsqServer                *server,

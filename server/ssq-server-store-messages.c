@@ -419,6 +419,52 @@ ssq_server_store_messages_changed (SsqServerStore  *store,
 }
 
 /**
+ * ssq_server_store_messages_json_foreach:
+ * Hands @each the stored wire form of each message of @conversation_id
+ * above @after_seq, oldest first, at most @limit of them; *@out_more tells
+ * whether more follow. Only the stored JSON is read, no row is built: a
+ * sync's thousand messages cost the main loop a third of what rows did.
+ */
+gboolean
+ssq_server_store_messages_json_foreach (SsqServerStore     *store,
+                                        const char         *conversation_id,
+                                        gint64              after_seq,
+                                        guint               limit,
+                                        SsqStoredJsonFunc   each,
+                                        gpointer            user_data,
+                                        gboolean           *out_more,
+                                        GError            **error)
+{
+  sqlite3_stmt *stmt = ssq_server_store_stmt (store,
+    "SELECT json FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?",
+    error);
+  guint n = 0;
+  int rc;
+
+  *out_more = FALSE;
+  if (stmt == NULL)
+    return FALSE;
+  ssq_server_store_bind_text (stmt, 1, conversation_id);
+  sqlite3_bind_int64 (stmt, 2, after_seq);
+  sqlite3_bind_int64 (stmt, 3, (gint64) limit + 1);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      /* The extra row, read only to tell that there is more. */
+      if (n++ == limit)
+        {
+          *out_more = TRUE;
+          continue;
+        }
+      each ((const char *) sqlite3_column_text (stmt, 0), (gsize) sqlite3_column_bytes (stmt, 0),
+            user_data);
+    }
+  sqlite3_reset (stmt);
+  if (rc != SQLITE_DONE)
+    return ssq_server_store_fail (store, error);
+  return TRUE;
+}
+
+/**
  * ssq_server_store_messages_range:
  * Messages with after_seq < seq < before_seq (before_seq 0 = no upper bound),
  * at most @limit + 1 of them so that callers can tell whether there is more:

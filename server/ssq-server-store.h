@@ -295,6 +295,17 @@ gboolean        ssq_server_store_messages_page  (SsqServerStore    *store,
                                                  GString           *out,
                                                  gboolean          *out_has_more,
                                                  GError           **error);
+typedef void  (*SsqStoredJsonFunc)               (const char        *json,
+                                                 gsize              length,
+                                                 gpointer           user_data);
+gboolean        ssq_server_store_messages_json_foreach (SsqServerStore    *store,
+                                                 const char        *conversation_id,
+                                                 gint64             after_seq,
+                                                 guint              limit,
+                                                 SsqStoredJsonFunc  each,
+                                                 gpointer           user_data,
+                                                 gboolean          *out_more,
+                                                 GError           **error);
 GPtrArray      *ssq_server_store_messages_range (SsqServerStore    *store,
                                                  const char        *conversation_id,
                                                  gint64             after_seq,
