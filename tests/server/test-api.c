@@ -288,13 +288,16 @@ raw_post (SsqTestRaw *c,
   g_assert_true (ssq_test_raw_send_str (c, request));
 }
 
+/* A request without a body, sent on @c, its answer not read. */
 static void
-raw_delete (SsqTestRaw *c,
-            const char *path,
-            const char *token)
+raw_request (SsqTestRaw *c,
+             const char *method,
+             const char *path,
+             const char *token)
 {
-  g_autofree char *request = g_strdup_printf ("DELETE %s HTTP/1.1\r\nHost: test\r\n"
-                                              "Authorization: Bearer %s\r\n\r\n", path, token);
+  g_autofree char *request = g_strdup_printf ("%s %s HTTP/1.1\r\nHost: test\r\n"
+                                              "Authorization: Bearer %s\r\n\r\n", method, path,
+                                              token);
 
   g_assert_true (ssq_test_raw_send_str (c, request));
 }
@@ -315,8 +318,8 @@ test_double_remove (void)
   g_auto(SsqTestRawResponse) r1 = { 0 };
   g_auto(SsqTestRawResponse) r2 = { 0 };
 
-  raw_delete (c1, path, owner->token);
-  raw_delete (c2, path, owner->token);
+  raw_request (c1, "DELETE", path, owner->token);
+  raw_request (c2, "DELETE", path, owner->token);
   g_assert_true (ssq_test_raw_read_response (c1, 5000, &r1));
   g_assert_true (ssq_test_raw_read_response (c2, 5000, &r2));
   g_test_message ("%u and %u", r1.status, r2.status);
@@ -401,8 +404,8 @@ test_owner_and_heir_leave_together (void)
       g_assert_cmpuint (status, ==, 201);
       g_clear_pointer (&r, json_object_unref);
 
-      raw_delete (c1, owner_leaves, owner->token);
-      raw_delete (c2, admin_leaves, admin->token);
+      raw_request (c1, "DELETE", owner_leaves, owner->token);
+      raw_request (c2, "DELETE", admin_leaves, admin->token);
       g_assert_true (ssq_test_raw_read_response (c1, 5000, &r1));
       g_assert_true (ssq_test_raw_read_response (c2, 5000, &r2));
       g_assert_cmpuint (r1.status, ==, 204);
@@ -652,17 +655,6 @@ test_membership_in_memory (void)
   g_assert_cmpint (metric ("ssq_membership_reads_total"), ==, reads);
 }
 
-static void
-raw_get (SsqTestRaw *c,
-         const char *path,
-         const char *token)
-{
-  g_autofree char *request = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: test\r\n"
-                                              "Authorization: Bearer %s\r\n\r\n", path, token);
-
-  g_assert_true (ssq_test_raw_send_str (c, request));
-}
-
 /* Issue 11: pages of history asked on 8 connections at once go to reader
  * threads while the main loop serves the others (a page asked alone is
  * read at once). Each page is the one asked, as one connection reading
@@ -701,7 +693,7 @@ test_history_many_at_once (void)
         g_autofree char *path = g_strdup_printf ("%s?before=%u&limit=7", messages, 10 + 6 * i);
         g_auto(SsqTestRawResponse) r = { 0 };
 
-        raw_get (alone, path, u->token);
+        raw_request (alone, "GET", path, u->token);
         g_assert_true (ssq_test_raw_read_response (alone, 5000, &r));
         g_assert_cmpuint (r.status, ==, 200);
         g_assert_nonnull (strstr (r.body, "page text"));
@@ -718,12 +710,12 @@ test_history_many_at_once (void)
         {
           g_autofree char *path = g_strdup_printf ("%s?before=%u&limit=7", messages, 10 + 6 * i);
 
-          raw_get (conns[i], path, u->token);
+          raw_request (conns[i], "GET", path, u->token);
         }
       {
         g_autoptr(SsqTestRaw) leaver = ssq_test_raw_open (s);
 
-        raw_get (leaver, messages, u->token);
+        raw_request (leaver, "GET", messages, u->token);
       }
       for (guint i = 0; i < HISTORY_CONNS; i++)
         {
