@@ -133,22 +133,49 @@ refresh_conversation (SsqClient   *self,
   return TRUE;
 }
 
+#define CACHE_RETRY_FIRST_MS 1000
+#define CACHE_RETRY_MAX_MS   30000
+
+static gboolean
+cache_retry_cb (gpointer user_data)
+{
+  SsqClient *self = user_data;
+
+  self->cache_retry_source = 0;
+  ssq_client_flush_outbox (self);
+  ssq_client_start_sync (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* What a failed batch held is fetched again, and what it acknowledged
+ * sent again, a while later, without waiting for the next message or
+ * connection: the disk may have room by then. */
+static void
+schedule_cache_retry (SsqClient *self)
+{
+  if (self->cache_retry_source != 0)
+    return;
+  self->cache_retry_ms = CLAMP (self->cache_retry_ms * 2, CACHE_RETRY_FIRST_MS, CACHE_RETRY_MAX_MS);
+  self->cache_retry_source = g_timeout_add (self->cache_retry_ms, cache_retry_cb, self);
+}
+
 /**
  * ssq_client_batch_end:
  * Commits the batch, then emits what it held. When the commit fails,
- * nothing was stored: only the errors are told, and the next sync fetches
- * the events again (the cursors did not move).
+ * nothing was stored: only the errors are told, and a sync a while later
+ * fetches the events again (the cursors did not move).
  */
 void
 ssq_client_batch_end (SsqClient *self)
 {
   g_autoptr(GPtrArray) held = g_steal_pointer (&self->held);
   g_autoptr(GError) error = NULL;
-  gboolean committed = TRUE;
+  gboolean committed = TRUE, wrote;
 
   g_assert (held != NULL);
   g_clear_pointer (&self->held_conversations, g_hash_table_unref);
-  if (self->batch_open)
+  wrote = self->batch_open;
+  if (wrote)
     committed = ssq_cache_commit (self->cache, &error);
   self->batch_open = FALSE;
   g_object_ref (self);
@@ -169,9 +196,12 @@ ssq_client_batch_end (SsqClient *self)
       /* Acks applied in the batch took their entries out of in_flight, and
        * the rollback put them back in the outbox: send them again. */
       ssq_client_rewind_outbox (self);
+      schedule_cache_retry (self);
       g_prefix_error (&error, _("Cannot store what the server sent: "));
       ssq_client_emit_error (self, error);
     }
+  else if (wrote)
+    self->cache_retry_ms = 0;    /* the disk takes writes again */
   g_object_unref (self);
 }
 

@@ -62,6 +62,10 @@ struct _SsqClient
    * being acknowledged, or comes back from a failure. */
   gint64                   outbox_sent;
   guint                    outbox_retry_source;
+  /* After a batch the cache could not store (a full disk): sends and
+   * syncs again after this long, doubling while it keeps failing. */
+  guint                    cache_retry_source;
+  guint                    cache_retry_ms;
 
   /* Markers to send: conversation id -> seq (as gint64 *). */
   GHashTable              *pending_received;

@@ -77,6 +77,7 @@ ssq_client_dispose (GObject *object)
   g_clear_handle_id (&self->retry_source, g_source_remove);
   g_clear_handle_id (&self->received_source, g_source_remove);
   g_clear_handle_id (&self->outbox_retry_source, g_source_remove);
+  g_clear_handle_id (&self->cache_retry_source, g_source_remove);
   ssq_client_drop_events (self);
   g_clear_object (&self->session);
   g_clear_object (&self->cache);

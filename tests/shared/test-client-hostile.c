@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* test-client-hostile.c: SsqClient against an in-process fake server that
- * answers with malformed HTTP replies and WebSocket frames. */
+ * answers with malformed HTTP replies and WebSocket frames; and against the
+ * real server with a disk that fills up under its cache. */
 #include "ssq-proto.h"
 #include "ssq-test-client.h"
 #include "ssq-cache.h"
+#include "ssq-test-media.h"
 
+#include <glib/gstdio.h>
+
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static void
 hostile_ws_cb (SoupServer              *server,
@@ -653,6 +659,90 @@ test_hostile_unapplied_ack (void)
   g_ptr_array_unref (r.sends);
 }
 
+/* ---- A cache that cannot be written ---------------------------------- */
+
+/* The process may write files up to @limit bytes (G_MAXUINT64: no limit);
+ * past it a write fails with EFBIG (SIGXFSZ ignored), as on a full disk. */
+static void
+set_file_limit (guint64 limit)
+{
+  struct rlimit rl;
+
+  signal (SIGXFSZ, SIG_IGN);
+  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &rl), ==, 0);
+  rl.rlim_cur = limit == G_MAXUINT64 ? RLIM_INFINITY : (rlim_t) limit;
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &rl), ==, 0);
+}
+
+static gboolean
+batch_failed (SsqTestClient *tc)
+{
+  for (guint i = 0; i < tc->errors->len; i++)
+    if (g_str_has_prefix (((GError *) tc->errors->pdata[i])->message,
+                          "Cannot store what the server sent"))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+outbox_empty (gpointer data)
+{
+  return ssq_cache_outbox_count (ssq_client_get_cache (data)) == 0;
+}
+
+/* The disk fills up just after a message went into the outbox: its
+ * acknowledgement cannot be applied, nor the batch of events that brings
+ * the message back, so the message stays in the outbox, unacknowledged,
+ * and is not in the cache. Once there is room again, the client sends it
+ * again and syncs by itself, without another message or connection to
+ * prompt it: the server answers the used client_id with the original, and
+ * the message is stored once on both sides. It waited for the next
+ * message or connection before. */
+static void
+test_hostile_cache_full (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(SsqTestClient) tc = ssq_test_client_new_registered (server, "full.disk");
+  g_autoptr(SsqConversation) conv = ssq_test_client_create_group (tc, "Full", NULL);
+  const char *conv_id = ssq_conversation_get_id (conv);
+  g_autofree char *wal = g_strconcat (ssq_cache_get_path (ssq_client_get_cache (tc->client)),
+                                      "-wal", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqMessage) sent = NULL;
+  g_autoptr(GPtrArray) held = NULL;
+  g_autofree char *count = NULL;
+  GStatBuf st;
+
+  sent = ssq_client_send_message (tc->client, conv_id, "kept", 0, &error);
+  g_assert_no_error (error);
+  /* The log may grow no more: the next commit fails. */
+  g_assert_cmpint (g_stat (wal, &st), ==, 0);
+  set_file_limit ((guint64) st.st_size);
+  /* The acknowledgement cannot be applied, then the batch of events that
+   * brings the message back cannot be committed. */
+  while (!batch_failed (tc))
+    {
+      guint n = tc->errors->len;
+
+      ssq_test_client_wait_for_errors (tc, n + 1);
+      g_test_message ("error: %s", ((GError *) tc->errors->pdata[n])->message);
+    }
+  g_assert_true (ssq_cache_outbox_has (ssq_client_get_cache (tc->client),
+                                       ssq_message_get_client_id (sent)));
+  held = ssq_cache_get_messages (ssq_client_get_cache (tc->client), conv_id, 0, 100, NULL);
+  g_assert_cmpuint (held->len, ==, 0);
+  g_clear_pointer (&held, g_ptr_array_unref);
+  set_file_limit (G_MAXUINT64);
+
+  g_assert_true (ssq_test_wait_until (outbox_empty, tc->client, SSQ_TEST_CLIENT_WAIT_MS));
+  held = ssq_cache_get_messages (ssq_client_get_cache (tc->client), conv_id, 0, 100, NULL);
+  g_assert_cmpuint (held->len, ==, 1);
+  g_assert_cmpstr (ssq_message_get_body (held->pdata[0]), ==, "kept");
+  count = g_strdup_printf ("SELECT count(*) FROM messages WHERE client_id = '%s'",
+                           ssq_message_get_client_id (sent));
+  g_assert_cmpint (ssq_test_db_count (server, count), ==, 1);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -662,5 +752,6 @@ main (int    argc,
   g_test_add_func ("/client/hostile-sizes", test_hostile_sizes);
   g_test_add_func ("/client/hostile-endless-message", test_hostile_endless_message);
   g_test_add_func ("/client/hostile-unapplied-ack", test_hostile_unapplied_ack);
+  g_test_add_func ("/client/hostile-cache-full", test_hostile_cache_full);
   return g_test_run ();
 }
