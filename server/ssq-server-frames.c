@@ -372,10 +372,12 @@ sync_one (SsqServerSession *self,
       cut = held_rev < json_object_get_int_member (conv, "rev");
       json_object_set_int_member (job->revs, conversation_id, held_rev);
     }
-  if (ssq_server_store_messages_json_foreach (self->server->store, conversation_id,
-                                              since ? *since : 0, batch, add_frame, frames,
-                                              &more, NULL))
-    cut = cut || more;
+  /* Cut short also when the read failed: the client asks again. */
+  if (!ssq_server_store_messages_json_foreach (self->server->store, conversation_id,
+                                               since ? *since : 0, batch, add_frame, frames,
+                                               &more, NULL))
+    more = TRUE;
+  cut = cut || more;
   if (cut)
     json_array_add_string_element (job->truncated, conversation_id);
   for (guint i = 0; i < frames->len && self->open; i++)

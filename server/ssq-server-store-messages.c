@@ -418,6 +418,25 @@ ssq_server_store_messages_changed (SsqServerStore  *store,
   return g_steal_pointer (&out);
 }
 
+/* A row without its stored wire form (none is written so since schema 3):
+ * the codec writes it from the row. */
+static void
+each_encoded (SsqServerStore    *store,
+              const char        *conversation_id,
+              gint64             seq,
+              SsqStoredJsonFunc  each,
+              gpointer           user_data)
+{
+  g_autoptr(SsqMessageRow) row = ssq_server_store_message_get (store, conversation_id, seq, NULL);
+  g_autofree char *json = NULL;
+  gsize length = 0;
+
+  if (row == NULL)
+    return;
+  json = ssq_server_store_message_encode (row, &length);
+  each (json, length, user_data);
+}
+
 /**
  * ssq_server_store_messages_json_foreach:
  * Hands @each the stored wire form of each message of @conversation_id
@@ -436,7 +455,7 @@ ssq_server_store_messages_json_foreach (SsqServerStore     *store,
                                         GError            **error)
 {
   sqlite3_stmt *stmt = ssq_server_store_stmt (store,
-    "SELECT json FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?",
+    "SELECT seq, json FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?",
     error);
   guint n = 0;
   int rc;
@@ -455,8 +474,11 @@ ssq_server_store_messages_json_foreach (SsqServerStore     *store,
           *out_more = TRUE;
           continue;
         }
-      each ((const char *) sqlite3_column_text (stmt, 0), (gsize) sqlite3_column_bytes (stmt, 0),
-            user_data);
+      if (sqlite3_column_bytes (stmt, 1) > 0)
+        each ((const char *) sqlite3_column_text (stmt, 1), (gsize) sqlite3_column_bytes (stmt, 1),
+              user_data);
+      else
+        each_encoded (store, conversation_id, sqlite3_column_int64 (stmt, 0), each, user_data);
     }
   sqlite3_reset (stmt);
   if (rc != SQLITE_DONE)

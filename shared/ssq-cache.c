@@ -392,6 +392,14 @@ ssq_cache_get_commits (SsqCache *self)
   return self->commits;
 }
 
+/* Rows written since the cache was opened: whether a batch wrote any. */
+gint64
+ssq_cache_get_changes (SsqCache *self)
+{
+  g_return_val_if_fail (SSQ_IS_CACHE (self), 0);
+  return (gint64) sqlite3_total_changes64 (self->db.db);
+}
+
 char *
 ssq_cache_dump_schema (SsqCache *self)
 {

@@ -37,6 +37,7 @@ gboolean         ssq_cache_begin             (SsqCache    *self,
 gboolean         ssq_cache_commit            (SsqCache    *self,
                                               GError     **error);
 guint64          ssq_cache_get_commits       (SsqCache    *self);
+gint64           ssq_cache_get_changes       (SsqCache    *self);
 
 /* Who "I" am: decides unread counts, receipts and outbox senders. */
 void             ssq_cache_set_self_id       (SsqCache    *self,

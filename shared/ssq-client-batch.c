@@ -108,6 +108,8 @@ ssq_client_batch_begin (SsqClient *self)
   self->held = g_ptr_array_new_with_free_func (emission_free);
   self->held_conversations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->batch_open = self->cache != NULL && ssq_cache_begin (self->cache, &error);
+  if (self->batch_open)
+    self->batch_changes = ssq_cache_get_changes (self->cache);
   if (error != NULL)
     ssq_client_emit_error (self, error);
   return TRUE;
@@ -170,13 +172,17 @@ ssq_client_batch_end (SsqClient *self)
 {
   g_autoptr(GPtrArray) held = g_steal_pointer (&self->held);
   g_autoptr(GError) error = NULL;
-  gboolean committed = TRUE, wrote;
+  gboolean committed = TRUE, wrote = FALSE;
 
   g_assert (held != NULL);
   g_clear_pointer (&self->held_conversations, g_hash_table_unref);
-  wrote = self->batch_open;
-  if (wrote)
-    committed = ssq_cache_commit (self->cache, &error);
+  if (self->batch_open)
+    {
+      /* Only a commit that wrote rows tells that the disk has room again:
+       * an empty one (a typing notice) succeeds on a full disk too. */
+      wrote = ssq_cache_get_changes (self->cache) != self->batch_changes;
+      committed = ssq_cache_commit (self->cache, &error);
+    }
   self->batch_open = FALSE;
   g_object_ref (self);
   for (guint i = 0; i < held->len; i++)

@@ -95,6 +95,7 @@ struct _SsqClient
   GPtrArray               *held;
   GHashTable              *held_conversations; /* id -> its latest held emission */
   gboolean                 batch_open;
+  gint64                   batch_changes;   /* the cache's rows written when it began */
 
   /* Media (ssq-client-download.c, ssq-client-attachments.c). */
   char                    *media_dir;          /* the download cache */

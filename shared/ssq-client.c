@@ -460,8 +460,10 @@ ssq_client_set_session (SsqClient   *self,
     ssq_cache_set_self_id (cache, user_id);
 
   g_set_object (&self->cache, cache);
-  /* Outbox positions are the old cache's. */
+  /* Outbox positions are the old cache's, and so was its disk's trouble. */
   ssq_client_rewind_outbox (self);
+  g_clear_handle_id (&self->cache_retry_source, g_source_remove);
+  self->cache_retry_ms = 0;
   g_free (self->media_dir);
   self->media_dir = media_dir_for (self->data_dir, path);
   ssq_cache_outbox_sweep (cache);

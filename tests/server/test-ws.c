@@ -3,6 +3,8 @@
  * three users, sync after reconnect, presence, typing and receipts. */
 #include "ssq-test-server.h"
 
+#include <sqlite3.h>
+
 #define WAIT 5000
 
 static SsqTestServer *server;
@@ -428,6 +430,52 @@ test_sync_truncated (void)
   g_assert_cmpuint (n, ==, 5);
 }
 
+/* A row without its stored wire form (the column's default; nothing
+ * writes one so since schema 3): a sync writes the message from the row,
+ * whole and in its place, instead of an empty object. */
+static void
+test_sync_without_stored_form (void)
+{
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "bare.a");
+  g_autofree char *c1 = ssq_test_create_conversation (server, a, "{\"kind\":\"group\",\"title\":\"B\"}");
+  g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s/messages", c1);
+  g_autofree char *db_path = g_build_filename (server->data_dir, "supersoniq.db", NULL);
+  g_autofree char *strip = g_strdup_printf ("UPDATE messages SET json = '' WHERE conversation_id = '%s' "
+                                            "AND seq = 2", c1);
+  g_autoptr(SsqTestWs) wa = NULL;
+  g_autoptr(JsonObject) ack = NULL;
+  sqlite3 *db = NULL;
+  gint64 seq = 0;
+  JsonObject *f;
+
+  for (int i = 1; i <= 3; i++)
+    {
+      g_autofree char *body = g_strdup_printf ("{\"client_id\":\"b%d\",\"body\":\"bare %d\"}", i, i);
+      g_autoptr(JsonObject) r = ssq_test_http (server, "POST", path, a->token, body, NULL);
+    }
+  g_assert_cmpint (sqlite3_open (db_path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  g_assert_cmpint (sqlite3_exec (db, strip, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_changes (db), ==, 1);
+  sqlite3_close (db);
+
+  wa = ssq_test_ws_connect (server, a->token, NULL);
+  ack = ssq_test_ws_request (wa, "{\"type\":\"sync\"}");
+  while ((f = g_queue_pop_head (&wa->frames)) != NULL)
+    {
+      if (g_str_equal (json_object_get_string_member (f, "type"), "message") &&
+          g_strcmp0 (json_object_get_string_member (message_of (f), "conversation_id"), c1) == 0)
+        {
+          g_autofree char *body = g_strdup_printf ("bare %" G_GINT64_FORMAT, ++seq);
+
+          g_assert_cmpint (json_object_get_int_member (message_of (f), "seq"), ==, seq);
+          g_assert_cmpstr (json_object_get_string_member (message_of (f), "body"), ==, body);
+        }
+      json_object_unref (f);
+    }
+  g_assert_cmpint (seq, ==, 3);
+}
+
 static void
 test_presence (void)
 {
@@ -552,6 +600,7 @@ main (int    argc,
   g_test_add_func ("/server/ws/group-three", test_group_three);
   g_test_add_func ("/server/ws/sync", test_sync);
   g_test_add_func ("/server/ws/sync-truncated", test_sync_truncated);
+  g_test_add_func ("/server/ws/sync-without-stored-form", test_sync_without_stored_form);
   g_test_add_func ("/server/ws/presence", test_presence);
   g_test_add_func ("/server/ws/receipt-burst", test_receipt_burst);
   g_test_add_func ("/server/ws/typing-expires", test_typing_expires);

@@ -5,6 +5,7 @@
 #include "ssq-proto.h"
 #include "ssq-test-client.h"
 #include "ssq-cache.h"
+#include "ssq-client-private.h"
 #include "ssq-test-media.h"
 
 #include <glib/gstdio.h>
@@ -661,27 +662,75 @@ test_hostile_unapplied_ack (void)
 
 /* ---- A cache that cannot be written ---------------------------------- */
 
-/* The process may write files up to @limit bytes (G_MAXUINT64: no limit);
- * past it a write fails with EFBIG (SIGXFSZ ignored), as on a full disk. */
+/* The process may write files up to @limit bytes (G_MAXUINT64: no limit
+ * again); past it a write fails with EFBIG, as on a full disk. The limit
+ * is the whole process's: one client only, the server a child started
+ * before. */
 static void
 set_file_limit (guint64 limit)
 {
   struct rlimit rl;
 
-  signal (SIGXFSZ, SIG_IGN);
+  signal (SIGXFSZ, limit == G_MAXUINT64 ? SIG_DFL : SIG_IGN);
   g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &rl), ==, 0);
   rl.rlim_cur = limit == G_MAXUINT64 ? RLIM_INFINITY : (rlim_t) limit;
   g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &rl), ==, 0);
 }
 
-static gboolean
-batch_failed (SsqTestClient *tc)
+/* The cache's log may grow no more from now on. */
+static void
+fill_disk (SsqTestClient *tc)
 {
+  g_autofree char *wal = g_strconcat (ssq_cache_get_path (ssq_client_get_cache (tc->client)),
+                                      "-wal", NULL);
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (wal, &st), ==, 0);
+  set_file_limit ((guint64) st.st_size);
+}
+
+/* How many of @tc's errors start with @prefix. */
+static guint
+errors_with (SsqTestClient *tc,
+             const char    *prefix)
+{
+  guint n = 0;
+
   for (guint i = 0; i < tc->errors->len; i++)
-    if (g_str_has_prefix (((GError *) tc->errors->pdata[i])->message,
-                          "Cannot store what the server sent"))
-      return TRUE;
-  return FALSE;
+    if (g_str_has_prefix (((GError *) tc->errors->pdata[i])->message, prefix))
+      n++;
+  return n;
+}
+
+#define BATCH_FAILED "Cannot store what the server sent"
+#define ACK_FAILED   "Unreadable acknowledgement"
+
+typedef struct {
+  SsqTestClient *tc;
+  const char    *conversation_id;
+} Held;
+
+static gboolean
+conversation_held (gpointer data)
+{
+  Held *h = data;
+  g_autoptr(SsqConversation) conv = ssq_cache_get_conversation (ssq_client_get_cache (h->tc->client),
+                                                                h->conversation_id);
+
+  return conv != NULL;
+}
+
+/* A group of @tc's (with @members), once its cache holds it. */
+static SsqConversation *
+held_group (SsqTestClient     *tc,
+            const char        *title,
+            const char *const *members)
+{
+  SsqConversation *conv = ssq_test_client_create_group (tc, title, members);
+  Held h = { tc, ssq_conversation_get_id (conv) };
+
+  g_assert_true (ssq_test_wait_until (conversation_held, &h, SSQ_TEST_CLIENT_WAIT_MS));
+  return conv;
 }
 
 static gboolean
@@ -699,28 +748,21 @@ outbox_empty (gpointer data)
  * the message is stored once on both sides. It waited for the next
  * message or connection before. */
 static void
-test_hostile_cache_full (void)
+test_cache_full_retry (void)
 {
   g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
   g_autoptr(SsqTestClient) tc = ssq_test_client_new_registered (server, "full.disk");
-  g_autoptr(SsqConversation) conv = ssq_test_client_create_group (tc, "Full", NULL);
+  g_autoptr(SsqConversation) conv = held_group (tc, "Full", NULL);
   const char *conv_id = ssq_conversation_get_id (conv);
-  g_autofree char *wal = g_strconcat (ssq_cache_get_path (ssq_client_get_cache (tc->client)),
-                                      "-wal", NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(SsqMessage) sent = NULL;
   g_autoptr(GPtrArray) held = NULL;
   g_autofree char *count = NULL;
-  GStatBuf st;
 
   sent = ssq_client_send_message (tc->client, conv_id, "kept", 0, &error);
   g_assert_no_error (error);
-  /* The log may grow no more: the next commit fails. */
-  g_assert_cmpint (g_stat (wal, &st), ==, 0);
-  set_file_limit ((guint64) st.st_size);
-  /* The acknowledgement cannot be applied, then the batch of events that
-   * brings the message back cannot be committed. */
-  while (!batch_failed (tc))
+  fill_disk (tc);
+  while (errors_with (tc, ACK_FAILED) == 0 || errors_with (tc, BATCH_FAILED) == 0)
     {
       guint n = tc->errors->len;
 
@@ -743,6 +785,59 @@ test_hostile_cache_full (void)
   g_assert_cmpint (ssq_test_db_count (server, count), ==, 1);
 }
 
+static gboolean
+typing_seen (gpointer data)
+{
+  return ((SsqTestClient *) data)->typing->len > 0;
+}
+
+static gboolean
+retry_fired (gpointer data)
+{
+  return ((SsqClient *) data)->cache_retry_source == 0;
+}
+
+static gboolean
+retry_scheduled (gpointer data)
+{
+  return ((SsqClient *) data)->cache_retry_source != 0;
+}
+
+/* A disk that stays full: the retries back off, 1 s then 2 s and so on,
+ * and a batch that writes nothing in between (a typing notice, which
+ * commits on a full disk too) does not start them over at 1 s every
+ * time, as it did. */
+static void
+test_cache_full_backoff (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(SsqTestClient) tc = ssq_test_client_new_registered (server, "full.backoff");
+  g_autoptr(SsqTestUser) peer = ssq_test_register (server, "full.peer");
+  g_autoptr(SsqTestWs) pws = ssq_test_ws_connect (server, peer->token, NULL);
+  const char *members[] = { "full.peer", NULL };
+  g_autoptr(SsqConversation) conv = held_group (tc, "Backoff", members);
+  const char *conv_id = ssq_conversation_get_id (conv);
+  g_autofree char *typing = g_strdup_printf ("{\"type\":\"typing\",\"conversation_id\":\"%s\","
+                                             "\"active\":true}", conv_id);
+  g_autoptr(JsonObject) posted = NULL;
+
+  fill_disk (tc);
+  /* The peer's message cannot be stored: the first retry is 1 s away. */
+  posted = ssq_test_ws_post (pws, conv_id, "fills", "fills the disk");
+  while (errors_with (tc, BATCH_FAILED) == 0)
+    ssq_test_client_wait_for_errors (tc, tc->errors->len + 1);
+  g_assert_cmpuint (tc->client->cache_retry_ms, ==, 1000);
+  /* A typing notice commits, writing nothing: the retry stays as it was. */
+  ssq_test_ws_send (pws, typing);
+  g_assert_true (ssq_test_wait_until (typing_seen, tc, SSQ_TEST_CLIENT_WAIT_MS));
+  g_assert_cmpuint (tc->client->cache_retry_ms, ==, 1000);
+  /* The retry fails as well: the next one waits twice as long. */
+  g_assert_true (ssq_test_wait_until (retry_fired, tc->client, SSQ_TEST_CLIENT_WAIT_MS));
+  g_assert_true (ssq_test_wait_until (retry_scheduled, tc->client, SSQ_TEST_CLIENT_WAIT_MS));
+  g_assert_cmpuint (tc->client->cache_retry_ms, ==, 2000);
+  set_file_limit (G_MAXUINT64);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -752,6 +847,7 @@ main (int    argc,
   g_test_add_func ("/client/hostile-sizes", test_hostile_sizes);
   g_test_add_func ("/client/hostile-endless-message", test_hostile_endless_message);
   g_test_add_func ("/client/hostile-unapplied-ack", test_hostile_unapplied_ack);
-  g_test_add_func ("/client/hostile-cache-full", test_hostile_cache_full);
+  g_test_add_func ("/client/cache-full/retry", test_cache_full_retry);
+  g_test_add_func ("/client/cache-full/backoff", test_cache_full_backoff);
   return g_test_run ();
 }
