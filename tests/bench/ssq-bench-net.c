@@ -654,6 +654,94 @@ scenario_hold (void)
   ssq_bench_ws_free (b);
 }
 
+/* Sends @n messages to @conv on @ws, @window in flight, and waits for
+ * every ack. */
+static void
+fill_conversation (SsqBenchWs *ws,
+                   const char *conv,
+                   guint       n,
+                   guint       window)
+{
+  guint64 acked = ws->n_ack + n;
+
+  for (guint sent = 0; sent < n || ws->n_ack < acked;)
+    {
+      while (sent < n && sent + acked - n - ws->n_ack < window)
+        {
+          char frame[512];
+          int len = g_snprintf (frame, sizeof frame,
+                                "{\"type\":\"send\",\"id\":\"f%u\",\"conversation_id\":\"%s\","
+                                "\"client_id\":\"%s-%u\",\"body\":\"a message of about the length "
+                                "people write, number %u\"}", sent, conv, conv, sent, sent);
+
+          ssq_bench_ws_send_text (ws, frame, (gsize) len);
+          sent++;
+        }
+      ssq_bench_ws_pump (100);
+    }
+}
+
+/* Issue 11: a device catching up from nothing, again and again on one
+ * session: 3 conversations of 1,000 messages each, every sync sending all
+ * of them (1,000 a conversation is a sync's most, sent in one step of the
+ * main loop). Prints the server CPU per sync and the longest main-loop
+ * iteration meanwhile. --round-trips sets how many syncs (default 2000:
+ * use 200). */
+static void
+scenario_sync (void)
+{
+  const guint n_convs = 3, per_conv = 1000;
+  guint syncs = MIN ((guint) opt_round_trips, 100000);
+  g_autoptr(GPtrArray) users = NULL;
+  g_autoptr(GPtrArray) convs = g_ptr_array_new_with_free_func (g_free);
+  SsqBenchWs *ws;
+  SsqBenchSample before, after;
+  gint64 start, elapsed;
+  double loop_max_ms, loop_cpu_ms, cpu_ms;
+
+  start_server ();
+  users = register_users ("sync", 1);
+  ws = ssq_bench_ws_open_one (user_at (users, 0)->token);
+  for (guint c = 0; c < n_convs; c++)
+    {
+      g_autofree char *json = g_strdup_printf ("{\"kind\":\"group\",\"title\":\"S%u\"}", c);
+
+      g_ptr_array_add (convs, ssq_test_create_conversation (server, user_at (users, 0), json));
+      fill_conversation (ws, convs->pdata[c], per_conv, 64);
+    }
+  ssq_bench_ws_pump_for (200);
+  scrape_loop_max_ms (&loop_max_ms, &loop_cpu_ms);   /* the set-up is not measured */
+  before = ssq_bench_stats_sample (server);
+  start = ssq_bench_stats_now_ns ();
+  for (guint i = 0; i < syncs; i++)
+    {
+      guint64 acked = ws->n_ack + 1;
+
+      static const char frame[] = "{\"type\":\"sync\",\"id\":\"s\",\"since\":{}}";
+
+      ssq_bench_ws_send_text (ws, frame, sizeof frame - 1);
+      while (ws->n_ack < acked && ws->state == SSQ_BENCH_WS_OPEN)
+        ssq_bench_ws_pump (100);
+    }
+  elapsed = ssq_bench_stats_now_ns () - start;
+  after = ssq_bench_stats_sample (server);
+  scrape_loop_max_ms (&loop_max_ms, &loop_cpu_ms);
+  if (ws->state != SSQ_BENCH_WS_OPEN)
+    printf ("  the session was closed (code %u)\n", ws->close_code);
+  cpu_ms = (after.cpu_us - before.cpu_us) / 1000.0 / MAX (syncs, 1);
+  printf ("sync: %u conversations x %u messages, %u syncs from nothing on one session\n",
+          n_convs, per_conv, syncs);
+  printf ("  %.1f syncs/s; server CPU %.2f ms per sync (%.2f µs per message)\n",
+          syncs / (elapsed / 1e9), cpu_ms, cpu_ms * 1000.0 / (n_convs * per_conv));
+  printf ("  longest server loop iteration (metrics): %.2f ms, most CPU time in one: %.2f ms\n",
+          loop_max_ms, loop_cpu_ms);
+  ssq_bench_stats_record ("sync server CPU ms/sync", cpu_ms);
+  ssq_bench_stats_record ("sync longest loop iteration ms", loop_max_ms);
+  ssq_bench_stats_record ("sync most loop CPU in one iteration ms", loop_cpu_ms);
+  stop_server ();
+  ssq_bench_ws_free (ws);
+}
+
 /* Issue 11: pages of 50 from a conversation of a million messages (see
  * ssq-bench-history.c). */
 static void
@@ -675,6 +763,7 @@ static const struct {
   { "open", scenario_open },
   { "hold", scenario_hold },
   { "history", scenario_history },
+  { "sync", scenario_sync },
 };
 
 static gboolean
@@ -693,7 +782,7 @@ int
 main (int    argc,
       char **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new ("SCENARIO… — fanout durable latency open hold history");
+  g_autoptr(GOptionContext) context = g_option_context_new ("SCENARIO… — fanout durable latency open hold history sync");
   g_autoptr(GError) error = NULL;
   guint fd_limit;
 
@@ -707,7 +796,7 @@ main (int    argc,
     }
   if (argc < 2)
     {
-      g_printerr ("Name one or more scenarios: fanout durable latency open hold history\n");
+      g_printerr ("Name one or more scenarios: fanout durable latency open hold history sync\n");
       return 2;
     }
   if (g_getenv ("SSQ_SERVER_BIN") == NULL)
