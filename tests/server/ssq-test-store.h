@@ -9,3 +9,15 @@ SsqMessageRow *ssq_test_store_message (const char *conversation_id,
                                        const char *sender,
                                        const char *client_id);
 void           ssq_test_set_file_limit (guint64 limit);
+
+/* Holds a thread (a writer's batch, a read) until another lets it go. */
+typedef struct {
+  GMutex   lock;
+  GCond    cond;
+  gboolean released;
+} SsqTestGate;
+
+void           ssq_test_gate_init    (SsqTestGate *gate);
+void           ssq_test_gate_clear   (SsqTestGate *gate);
+void           ssq_test_gate_wait    (SsqTestGate *gate);
+void           ssq_test_gate_release (SsqTestGate *gate);

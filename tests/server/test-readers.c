@@ -9,13 +9,7 @@
 #include "ssq-test-store.h"
 
 typedef struct {
-  GMutex   lock;
-  GCond    cond;
-  gboolean released;
-} Gate;
-
-typedef struct {
-  Gate        *gate;        /* wait for it first, if set */
+  SsqTestGate *gate;        /* wait for it first, if set */
   const char  *username;    /* the user to read */
   gboolean     fail_bare;   /* fail without saying why */
   char        *found;       /* the display name read */
@@ -27,15 +21,6 @@ typedef struct {
   guint       *n_freed;
 } Job;
 
-static void
-gate_release (Gate *gate)
-{
-  g_mutex_lock (&gate->lock);
-  gate->released = TRUE;
-  g_cond_signal (&gate->cond);
-  g_mutex_unlock (&gate->lock);
-}
-
 static gboolean
 job_read (SsqServerStore  *store,
           gpointer         data,
@@ -46,12 +31,7 @@ job_read (SsqServerStore  *store,
 
   job->read_on = g_thread_self ();
   if (job->gate != NULL)
-    {
-      g_mutex_lock (&job->gate->lock);
-      while (!job->gate->released)
-        g_cond_wait (&job->gate->cond, &job->gate->lock);
-      g_mutex_unlock (&job->gate->lock);
-    }
+    ssq_test_gate_wait (job->gate);
   if (job->fail_bare)
     return FALSE;
   user = ssq_server_store_user_by_name (store, job->username, NULL, error);
@@ -111,11 +91,12 @@ test_readers_side_by_side (void)
   g_autoptr(SsqServerStore) store = store_with_user (&path);
   g_autoptr(SsqServerReaders) readers = ssq_server_readers_new (path, FALSE, 2, &error);
   guint n_done = 0, n_freed = 0;
-  Gate gate = { 0 };
+  SsqTestGate gate;
   Job held = { &gate, "alice", FALSE, NULL, NULL, NULL, NULL, &n_done, 0, &n_freed };
   Job quick = { NULL, "alice", FALSE, NULL, NULL, NULL, NULL, &n_done, 0, &n_freed };
 
   g_assert_no_error (error);
+  ssq_test_gate_init (&gate);
   ssq_server_readers_run (readers, job_read, job_done, &held, job_free);
   ssq_server_readers_run (readers, job_read, job_done, &quick, job_free);
   g_assert_cmpuint (ssq_server_readers_pending (readers), ==, 2);
@@ -128,7 +109,7 @@ test_readers_side_by_side (void)
   g_assert_true (quick.read_on != g_thread_self ());
   g_assert_cmpuint (ssq_server_readers_pending (readers), ==, 1);
 
-  gate_release (&gate);
+  ssq_test_gate_release (&gate);
   while (held.done_index == 0)
     g_main_context_iteration (NULL, TRUE);
   g_assert_cmpstr (held.found, ==, "Alice");
@@ -137,6 +118,7 @@ test_readers_side_by_side (void)
   g_assert_cmpuint (ssq_server_readers_pending (readers), ==, 0);
   job_clear (&held);
   job_clear (&quick);
+  ssq_test_gate_clear (&gate);
 }
 
 /* A read sees what was committed on another connection before it ran. */
@@ -185,7 +167,7 @@ static gpointer
 release_later (gpointer data)
 {
   g_usleep (50 * 1000);
-  gate_release (data);
+  ssq_test_gate_release (data);
   return NULL;
 }
 
@@ -200,10 +182,11 @@ test_readers_free_answers_all (void)
   g_autoptr(SsqServerStore) store = store_with_user (&path);
   SsqServerReaders *readers = ssq_server_readers_new (path, FALSE, 1, &error);
   guint n_done = 0, n_freed = 0;
-  Gate gate = { 0 };
+  SsqTestGate gate;
   Job jobs[5];
   GThread *releaser;
 
+  ssq_test_gate_init (&gate);
   for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
     {
       jobs[i] = (Job) { i == 0 ? &gate : NULL, "alice", FALSE, NULL, NULL, NULL, NULL,
@@ -225,6 +208,7 @@ test_readers_free_answers_all (void)
       g_assert_cmpstr (jobs[i].found, ==, "Alice");
       job_clear (&jobs[i]);
     }
+  ssq_test_gate_clear (&gate);
 }
 
 int

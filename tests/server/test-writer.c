@@ -186,33 +186,13 @@ test_writer_batch_seqs (void)
 
 /* Holds the writer thread inside its first batch until released, so that
  * what is submitted meanwhile is taken together as the next batch. */
-typedef struct {
-  GMutex   lock;
-  GCond    cond;
-  gboolean released;
-} Gate;
-
 static gboolean
 gate_run (SsqServerStore  *store,
           gpointer         data,
           GError         **error)
 {
-  Gate *gate = data;
-
-  g_mutex_lock (&gate->lock);
-  while (!gate->released)
-    g_cond_wait (&gate->cond, &gate->lock);
-  g_mutex_unlock (&gate->lock);
+  ssq_test_gate_wait (data);
   return TRUE;
-}
-
-static void
-gate_release (Gate *gate)
-{
-  g_mutex_lock (&gate->lock);
-  gate->released = TRUE;
-  g_cond_signal (&gate->cond);
-  g_mutex_unlock (&gate->lock);
 }
 
 typedef enum { JOB_SEND, JOB_PROBE, JOB_REMOVE, JOB_SWALLOW } JobKind;
@@ -356,21 +336,19 @@ test_writer_lost_transaction (void)
   WriterOp ops[3] = { { "ua" }, { "ub", .lose = TRUE }, { "uc" } };
   const char *ids[] = { "ua", "ub", "uc" };
 
-  Gate gate = { 0 };
+  SsqTestGate gate;
 
   /* The writer says so with a warning: expected here. */
   g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
   /* One batch: all three queued behind the gate. */
-  g_mutex_init (&gate.lock);
-  g_cond_init (&gate.cond);
+  ssq_test_gate_init (&gate);
   ssq_server_writer_submit (writer, gate_run, NULL, &gate, NULL);
   for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
     ssq_server_writer_submit (writer, writer_op_run, writer_op_done, &ops[i], NULL);
-  gate_release (&gate);
+  ssq_test_gate_release (&gate);
   while (ssq_server_writer_pending (writer) > 0)
     g_main_context_iteration (NULL, TRUE);
-  g_mutex_clear (&gate.lock);
-  g_cond_clear (&gate.cond);
+  ssq_test_gate_clear (&gate);
   for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
     {
       g_autoptr(SsqUserRow) row = ssq_server_store_user_by_id (store, ids[i], NULL);
@@ -391,10 +369,9 @@ run_batch (SsqServerWriter *writer,
            guint            first,
            guint            end)
 {
-  Gate gate = { 0 };
+  SsqTestGate gate;
 
-  g_mutex_init (&gate.lock);
-  g_cond_init (&gate.cond);
+  ssq_test_gate_init (&gate);
   ssq_server_writer_submit (writer, gate_run, NULL, &gate, NULL);
   for (guint i = first; i < end; i++)
     {
@@ -408,11 +385,10 @@ run_batch (SsqServerWriter *writer,
         }
       ssq_server_writer_submit (writer, job_run, job_done, &jobs[i], NULL);
     }
-  gate_release (&gate);
+  ssq_test_gate_release (&gate);
   while (ssq_server_writer_pending (writer) > 0)
     g_main_context_iteration (NULL, TRUE);
-  g_mutex_clear (&gate.lock);
-  g_cond_clear (&gate.cond);
+  ssq_test_gate_clear (&gate);
 }
 
 /* A batch of sends to two conversations with a probe among them, which
