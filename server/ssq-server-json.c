@@ -197,21 +197,9 @@ append_message (GString             *out,
   ssq_wire_message_write (out, &wire);
 }
 
-/* A `message` event of a stored row: its stored wire form copied into the
- * frame, {"type":"message","message":…} as the codec writes the frame. */
-GBytes *
-ssq_server_wire_message_stored (const SsqMessageRow *message)
-{
-  g_autoptr(GString) text = g_string_sized_new (512);
-
-  g_string_append (text, "{\"type\":\"" SSQ_FRAME_MESSAGE "\",\"message\":");
-  append_message (text, message);
-  g_string_append_c (text, '}');
-  return ssq_net_ws_frame_text (text->str, text->len);
-}
-
-/* The same event of a message's stored wire form alone (@json, @length
- * bytes), as ssq_server_store_messages_json_foreach reads it. */
+/* A `message` event of a message's wire form (@json, @length bytes) as
+ * stored, copied into the frame: {"type":"message","message":…} as the
+ * codec writes the frame. */
 GBytes *
 ssq_server_wire_message_json (const char *json,
                               gsize       length)
@@ -223,6 +211,20 @@ ssq_server_wire_message_json (const char *json,
   g_string_append_len (text, json, (gssize) length);
   g_string_append_c (text, '}');
   return ssq_net_ws_frame_text (text->str, text->len);
+}
+
+/* The same of a stored row (written by the codec for a row read without
+ * its stored wire form). */
+GBytes *
+ssq_server_wire_message_stored (const SsqMessageRow *message)
+{
+  g_autoptr(GString) text = NULL;
+
+  if (message->json != NULL && message->json[0] != '\0')
+    return ssq_server_wire_message_json (message->json, strlen (message->json));
+  text = g_string_sized_new (512);
+  append_message (text, message);
+  return ssq_server_wire_message_json (text->str, text->len);
 }
 
 /* @id as JSON text when it needs no escaping (the ids clients use: numbers,

@@ -16,7 +16,6 @@
 #include "ssq-server-readers.h"
 
 typedef struct {
-  SsqServerReaders  *readers;
   SsqServerReadFunc  read;
   SsqServerReadDone  done;
   gpointer           data;
@@ -168,7 +167,6 @@ ssq_server_readers_run (SsqServerReaders  *readers,
 {
   ReadJob *job = g_new0 (ReadJob, 1);
 
-  job->readers = readers;
   job->read = read;
   job->done = done;
   job->data = data;

@@ -328,16 +328,17 @@ ssq_server_store_open_another (const char  *path,
  * ssq_server_store_tune_writer:
  * Settings of the writer thread's connection.
  *
- * Its page cache is small (4 MiB) but never spills before 64 MiB of dirty
- * pages (16,383 and not 16,384: SQLite also reads the number as a boolean,
- * of its low byte, and a multiple of 256 turned spilling off altogether,
- * leaving a large transaction's dirty pages all in memory): a batch of 512 messages keeps all its pages (with SQLite's default
- * spill point, 2 MiB, it spilled dirty pages to the WAL before the commit
- * and wrote them again at the commit), and the clean pages kept between
- * commits stay few. Few matters: when a page split reorders pages, SQLite
- * parks one at the lock-byte page number (262145), and the end of that
- * transaction then walks the whole page cache's hash table. With a 64 MiB
- * cache that walk was 11% of the writer's time at 25 messages a commit.
+ * Its page cache is small (4 MiB), and few clean pages stay in it between
+ * commits. Few matters: when a page split reorders pages, SQLite parks one
+ * at the lock-byte page number (262145), and the end of that transaction
+ * walks the cache's whole hash table; with a 64 MiB cache that walk was
+ * 11% of the writer's time at 25 messages a commit.
+ *
+ * Dirty pages still spill to the log only past 64 MiB, so a batch of 512
+ * messages keeps all its pages until the commit (spilled, they were
+ * written twice). 16,383 and not 16,384: SQLite also reads the number as
+ * a boolean, of its low byte, and a multiple of 256 turns spilling off,
+ * leaving a large transaction's dirty pages all in memory.
  */
 gboolean
 ssq_server_store_tune_writer (SsqServerStore  *store,

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-test-store.c: a database path in a fresh temporary directory, a
  * message row to append, and a file size limit standing for a full disk. */
-#include <signal.h>
-#include <sys/resource.h>
 #include "ssq-test-store.h"
 
 char *
@@ -29,19 +27,6 @@ ssq_test_store_message (const char *conversation_id,
   m->body = g_strdup ("body");
   m->created_at = 1;
   return m;
-}
-
-/* Writes past @limit bytes fail (EFBIG, or short), as on a full disk; with
- * SIGXFSZ ignored, which would kill the process. RLIM_INFINITY lifts it. */
-void
-ssq_test_set_file_limit (guint64 limit)
-{
-  struct rlimit rl;
-
-  signal (SIGXFSZ, SIG_IGN);
-  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &rl), ==, 0);
-  rl.rlim_cur = limit == G_MAXUINT64 ? RLIM_INFINITY : (rlim_t) limit;
-  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &rl), ==, 0);
 }
 
 void

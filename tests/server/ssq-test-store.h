@@ -3,12 +3,12 @@
 #pragma once
 
 #include "ssq-server-store.h"
+#include "../common/ssq-test-limits.h"
 
 char          *ssq_test_store_temp_db (void);
 SsqMessageRow *ssq_test_store_message (const char *conversation_id,
                                        const char *sender,
                                        const char *client_id);
-void           ssq_test_set_file_limit (guint64 limit);
 
 /* Holds a thread (a writer's batch, a read) until another lets it go. */
 typedef struct {

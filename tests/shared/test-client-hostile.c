@@ -7,13 +7,12 @@
 #include "ssq-cache.h"
 #include "ssq-client-private.h"
 #include "ssq-test-media.h"
+#include "ssq-test-limits.h"
 
 #include <glib/gstdio.h>
 
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 
 static void
 hostile_ws_cb (SoupServer              *server,
@@ -662,21 +661,6 @@ test_hostile_unapplied_ack (void)
 
 /* ---- A cache that cannot be written ---------------------------------- */
 
-/* The process may write files up to @limit bytes (G_MAXUINT64: no limit
- * again); past it a write fails with EFBIG, as on a full disk. The limit
- * is the whole process's: one client only, the server a child started
- * before. */
-static void
-set_file_limit (guint64 limit)
-{
-  struct rlimit rl;
-
-  signal (SIGXFSZ, limit == G_MAXUINT64 ? SIG_DFL : SIG_IGN);
-  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &rl), ==, 0);
-  rl.rlim_cur = limit == G_MAXUINT64 ? RLIM_INFINITY : (rlim_t) limit;
-  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &rl), ==, 0);
-}
-
 /* The cache's log may grow no more from now on. */
 static void
 fill_disk (SsqTestClient *tc)
@@ -686,7 +670,7 @@ fill_disk (SsqTestClient *tc)
   GStatBuf st;
 
   g_assert_cmpint (g_stat (wal, &st), ==, 0);
-  set_file_limit ((guint64) st.st_size);
+  ssq_test_set_file_limit ((guint64) st.st_size);
 }
 
 /* How many of @tc's errors start with @prefix. */
@@ -774,7 +758,7 @@ test_cache_full_retry (void)
   held = ssq_cache_get_messages (ssq_client_get_cache (tc->client), conv_id, 0, 100, NULL);
   g_assert_cmpuint (held->len, ==, 0);
   g_clear_pointer (&held, g_ptr_array_unref);
-  set_file_limit (G_MAXUINT64);
+  ssq_test_set_file_limit (G_MAXUINT64);
 
   g_assert_true (ssq_test_wait_until (outbox_empty, tc->client, SSQ_TEST_CLIENT_WAIT_MS));
   held = ssq_cache_get_messages (ssq_client_get_cache (tc->client), conv_id, 0, 100, NULL);
@@ -835,7 +819,7 @@ test_cache_full_backoff (void)
   g_assert_true (ssq_test_wait_until (retry_fired, tc->client, SSQ_TEST_CLIENT_WAIT_MS));
   g_assert_true (ssq_test_wait_until (retry_scheduled, tc->client, SSQ_TEST_CLIENT_WAIT_MS));
   g_assert_cmpuint (tc->client->cache_retry_ms, ==, 2000);
-  set_file_limit (G_MAXUINT64);
+  ssq_test_set_file_limit (G_MAXUINT64);
 }
 
 int
