@@ -211,6 +211,38 @@ test_readers_free_answers_all (void)
   ssq_test_gate_clear (&gate);
 }
 
+/* Reads queue up to 8 a thread, whatever is read or not: past that the
+ * caller reads on the main loop (ssq_server_chat_history), which bounds
+ * the pages built at once however many requests a client has in flight. */
+static void
+test_readers_room (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(SsqServerStore) store = store_with_user (&path);
+  g_autoptr(SsqServerReaders) readers = ssq_server_readers_new (path, FALSE, 1, &error);
+  guint n_done = 0, n_freed = 0;
+  SsqTestGate gate;
+  Job jobs[8];
+
+  ssq_test_gate_init (&gate);
+  for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
+    {
+      g_assert_true (ssq_server_readers_room (readers));
+      jobs[i] = (Job) { i == 0 ? &gate : NULL, "alice", FALSE, NULL, NULL, NULL, NULL,
+                        &n_done, 0, &n_freed };
+      ssq_server_readers_run (readers, job_read, job_done, &jobs[i], job_free);
+    }
+  g_assert_false (ssq_server_readers_room (readers));
+  ssq_test_gate_release (&gate);
+  ssq_server_readers_flush (readers);
+  g_assert_cmpuint (n_done, ==, G_N_ELEMENTS (jobs));
+  g_assert_true (ssq_server_readers_room (readers));
+  for (guint i = 0; i < G_N_ELEMENTS (jobs); i++)
+    job_clear (&jobs[i]);
+  ssq_test_gate_clear (&gate);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -220,5 +252,6 @@ main (int    argc,
   g_test_add_func ("/server/readers/see-commits", test_readers_see_commits);
   g_test_add_func ("/server/readers/bare-failure", test_readers_bare_failure);
   g_test_add_func ("/server/readers/free-answers-all", test_readers_free_answers_all);
+  g_test_add_func ("/server/readers/room", test_readers_room);
   return g_test_run ();
 }
