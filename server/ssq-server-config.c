@@ -20,6 +20,7 @@ ssq_server_config_new (void)
   c->websocket_deflate = FALSE;
   c->durable_commits = TRUE;
   c->commit_batch_max = 512;
+  c->checkpoint_pages = 16384;
   c->session_purge_interval = 60;
 
   c->messages_per_minute = 60;
@@ -451,6 +452,7 @@ read_all (SsqServerConfig  *config,
       !read_bool (r, "server", "durable_commits", &config->durable_commits, error))
     return FALSE;
   READ_UINT ("server", "commit_batch_max", commit_batch_max, 100000);
+  READ_UINT ("server", "checkpoint_pages", checkpoint_pages, 1048576);
   READ_UINT ("server", "session_purge_interval", session_purge_interval, 86400);
   read_string (r, "server", "public_address", &config->public_address);
   read_string (r, "server", "name", &config->name);
@@ -681,12 +683,13 @@ ssq_server_config_validate (SsqServerConfig  *config,
                            _("max_frame_size and max_body_size must be at least 1024"));
       return FALSE;
     }
-  if (config->commit_batch_max == 0 || config->sync_batch == 0 || config->hash_threads == 0 ||
+  if (config->commit_batch_max == 0 || config->checkpoint_pages == 0 ||
+      config->sync_batch == 0 || config->hash_threads == 0 ||
       config->max_members < 2 || config->send_queue_max < 65536 || config->session_days == 0 ||
       config->session_purge_interval == 0 || config->media_uploads_at_once == 0)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           _("commit_batch_max, sync_batch, hash_threads, session_days, "
+                           _("commit_batch_max, checkpoint_pages, sync_batch, hash_threads, session_days, "
                              "session_purge_interval and uploads_at_once must be "
                              "positive, max_members at least 2, send_queue_max at least 65536"));
       return FALSE;

@@ -636,9 +636,16 @@ metrics (SsqServer     *server,
   gsize len;
   gint64 loop_wall_us, loop_cpu_us;
   SsqProcessStats process;
+  SsqCheckpointStats checkpoints;
 
   if (!metrics_allowed (server, net))
     return;
+  ssq_server_checkpointer_stats (server->checkpointer, &checkpoints);
+  server->metrics.checkpoints_total = checkpoints.passes;
+  server->metrics.checkpoint_finishes_total = checkpoints.finishes;
+  server->metrics.checkpoint_finish_max_frames = checkpoints.finish_max;
+  server->metrics.checkpoints_forced_total = checkpoints.forced;
+  server->metrics.wal_frames = checkpoints.wal_frames;
   ssq_server_metrics_process (&process);
   server->metrics.tcp_connections = ssq_net_server_n_connections (server->net);
   server->metrics.tcp_refused_total = ssq_net_server_refused_total (server->net);

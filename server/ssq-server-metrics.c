@@ -179,6 +179,20 @@ ssq_server_metrics_render (SsqServerMetrics      *m,
                   m->bridge_events_total);
   render_counter (out, "ssq_commits_total", "counter", "Storage transactions committed.",
                   m->commits_total);
+  render_counter (out, "ssq_checkpoints_total", "counter",
+                  "Checkpoints (the log copied into the database) run on their own thread.",
+                  m->checkpoints_total);
+  render_counter (out, "ssq_checkpoint_finishes_total", "counter",
+                  "Checkpoints of the log's last frames, run by the writer thread itself.",
+                  m->checkpoint_finishes_total);
+  render_counter (out, "ssq_checkpoint_finish_max_frames", "gauge",
+                  "The most frames one of those copied.", m->checkpoint_finish_max_frames);
+  render_counter (out, "ssq_checkpoints_forced_total", "counter",
+                  "Checkpoints the writer thread ran itself, the log being too long "
+                  "(the checkpoint thread fell behind, or a reader held old frames).",
+                  m->checkpoints_forced_total);
+  render_counter (out, "ssq_wal_frames", "gauge",
+                  "Frames in the write-ahead log at the last commit.", m->wal_frames);
   render_counter (out, "ssq_membership_reads_total", "counter",
                   "Conversations whose members the main loop read from storage (not in memory).",
                   m->membership_reads_total);

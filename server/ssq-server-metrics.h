@@ -28,6 +28,11 @@ typedef struct {
   guint64      bridge_events_total;      /* message events published to supersoniq.events */
   guint64      errors_total[SSQ_ERROR_LAST + 1];   /* network, protocol: unused */
   guint64      commits_total;
+  guint64      checkpoints_total;        /* on the checkpointer's thread */
+  guint64      checkpoint_finishes_total;  /* the last frames, copied by the writer */
+  guint64      checkpoint_finish_max_frames;
+  guint64      checkpoints_forced_total; /* the log too long: the writer copied */
+  guint64      wal_frames;               /* the log's length at the last commit */
   guint64      loop_busy_max_us;         /* longest loop iteration since the last scrape */
   guint64      loop_cpu_max_us;          /* the most CPU time of one of them */
   guint64      membership_reads_total;

@@ -19,6 +19,7 @@
 #include "ssq-server-throttle.h"
 #include "ssq-server-writer.h"
 #include "ssq-server-readers.h"
+#include "ssq-server-checkpointer.h"
 #include "net/ssq-net.h"
 #include "amqp/ssq-amqp-server.h"
 #include "broker/ssq-broker.h"
@@ -40,6 +41,7 @@ struct _SsqServer {
   SsqServerStore     *store;
   SsqServerWriter    *writer;
   SsqServerReaders   *readers;     /* history pages, off the main loop */
+  SsqServerCheckpointer *checkpointer;  /* the log into the database, off the writer */
   SsqServerMembers   *members;    /* memberships, in memory */
   SsqServerAuth      *auth;
   SsqServerLogins    *logins;     /* live logins, in memory */

@@ -16,6 +16,9 @@ struct _SsqServerStore {
   gboolean    defer_failed;  /* a flush failed: the batch must roll back */
   GHashTable *convs;     /* conversation id -> its counters */
   GHashTable *marks;     /* the senders' marks (SenderMark), each its own key */
+
+  SsqServerStoreCommitHook commit_hook;   /* replaces the automatic checkpoint */
+  gpointer                 commit_hook_data;
 };
 
 /* The store's files use the shared SQLite plumbing on the store's handle.

@@ -350,6 +350,60 @@ ssq_server_store_tune_writer (SsqServerStore  *store,
          ssq_db_exec (&store->base, "PRAGMA temp_store = MEMORY", error);
 }
 
+static int
+wal_hook (void       *data,
+          sqlite3    *db,
+          const char *name,
+          int         wal_frames)
+{
+  SsqServerStore *store = data;
+
+  store->commit_hook (store, (guint) MAX (wal_frames, 0), store->commit_hook_data);
+  return SQLITE_OK;
+}
+
+/**
+ * ssq_server_store_set_commit_hook:
+ * Calls @hook after each commit of @store's connection, on the thread that
+ * committed. SQLite then checkpoints no more by itself (its automatic
+ * checkpoint is such a hook): @hook is in charge of it.
+ */
+void
+ssq_server_store_set_commit_hook (SsqServerStore          *store,
+                                  SsqServerStoreCommitHook hook,
+                                  gpointer                 user_data)
+{
+  store->commit_hook = hook;
+  store->commit_hook_data = user_data;
+  sqlite3_wal_hook (store->base.db, hook != NULL ? wal_hook : NULL, store);
+}
+
+/**
+ * ssq_server_store_checkpoint:
+ * Copies into the database what the log holds that every reader has seen,
+ * without waiting for the writer or the readers (PASSIVE). @wal_frames is
+ * the log's length as the checkpoint saw it, and @copied how many of its
+ * frames are now in the database, those of earlier checkpoints included.
+ * Another checkpoint running at the same time is not an error: @copied
+ * is then 0.
+ */
+gboolean
+ssq_server_store_checkpoint (SsqServerStore  *store,
+                             guint           *wal_frames,
+                             guint           *copied,
+                             GError         **error)
+{
+  int log = 0, done = 0;
+  int rc = sqlite3_wal_checkpoint_v2 (store->base.db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                      &log, &done);
+
+  *wal_frames = (guint) MAX (log, 0);
+  *copied = rc == SQLITE_OK ? (guint) MAX (done, 0) : 0;
+  if (rc == SQLITE_OK || rc == SQLITE_BUSY)
+    return TRUE;
+  return ssq_server_store_fail (store, error);
+}
+
 /* For the migration tests: stop at an older schema version. */
 SsqServerStore *
 ssq_server_store_open_at_version (const char  *path,

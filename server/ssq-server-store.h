@@ -120,6 +120,18 @@ gboolean        ssq_server_store_exec          (SsqServerStore     *store,
                                                 GError            **error);
 gboolean        ssq_server_store_tune_writer   (SsqServerStore     *store,
                                                 GError            **error);
+/* Runs on the committing thread after each commit, with the write-ahead
+ * log's length in frames; it replaces SQLite's automatic checkpoint. */
+typedef void (*SsqServerStoreCommitHook) (SsqServerStore *store,
+                                          guint           wal_frames,
+                                          gpointer        user_data);
+void            ssq_server_store_set_commit_hook (SsqServerStore          *store,
+                                                  SsqServerStoreCommitHook hook,
+                                                  gpointer                 user_data);
+gboolean        ssq_server_store_checkpoint    (SsqServerStore     *store,
+                                                guint              *wal_frames,
+                                                guint              *copied,
+                                                GError            **error);
 gboolean        ssq_server_store_run           (SsqServerStore     *store,
                                                 const char         *static_sql,
                                                 GError            **error);

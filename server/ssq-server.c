@@ -42,6 +42,7 @@ ssq_server_dispose (GObject *object)
     ssq_server_media_close (self->media);                  /* their files are removed */
   g_clear_pointer (&self->broker, ssq_broker_free);         /* its journal goes to the writer */
   g_clear_pointer (&self->writer, ssq_server_writer_free);   /* flushes */
+  g_clear_pointer (&self->checkpointer, ssq_server_checkpointer_free); /* after the writer's last commit */
   g_clear_pointer (&self->readers, ssq_server_readers_free); /* none queued: each holds a ref */
   g_clear_pointer (&self->media, ssq_server_media_unref);
   g_clear_pointer (&self->hub, ssq_server_hub_free);
@@ -266,6 +267,10 @@ ssq_server_new (SsqServerConfig  *config,
   self->readers = ssq_server_readers_new (db_path, config->durable_commits,
                                          CLAMP (g_get_num_processors (), 2, 4), error);
   if (self->readers == NULL)
+    return NULL;
+  self->checkpointer = ssq_server_checkpointer_new (db_path, config->durable_commits, writer_store,
+                                                    config->checkpoint_pages, error);
+  if (self->checkpointer == NULL)
     return NULL;
   self->writer = ssq_server_writer_new (g_steal_pointer (&writer_store), config->commit_batch_max);
   ssq_server_writer_set_batch_hook (self->writer, batch_hook, self);

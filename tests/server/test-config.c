@@ -198,6 +198,24 @@ test_bad_values (void)
                          (const char *[]) { "[server] name: 1 to 63 bytes", NULL });
   assert_config_refused ("[server]\nname=tab\\there\n",
                          (const char *[]) { "[server] name: no control characters", NULL });
+  /* A log copied at every commit, or never: refused (the first once the
+   * whole configuration is read, which names no file). */
+  {
+    g_autofree char *dir = NULL;
+    g_autofree char *path = write_config ("[server]\ncheckpoint_pages=0\n", &dir);
+    g_autofree char *data_dir = g_build_filename (dir, "data", NULL);
+    const char *args[] = { "--listen", "127.0.0.1:0", "--data-dir", data_dir, "--config", path, NULL };
+    g_auto(Run) run = { 0 };
+
+    run_server (NULL, args, &run);
+    g_assert_cmpint (run.status, ==, 2);
+    assert_says (&run, "checkpoint_pages");
+    assert_says (&run, "must be positive");
+    g_assert_false (g_file_test (data_dir, G_FILE_TEST_EXISTS));
+    ssq_test_remove_tree (dir);
+  }
+  assert_config_refused ("[server]\ncheckpoint_pages=1048577\n",
+                         (const char *[]) { "[server] checkpoint_pages", NULL });
   assert_config_refused ("[discovery]\nname=x\n",
                          (const char *[]) { "unknown group [discovery]", NULL });
   /* [broker] bounds: none at 0, the body at most 128 MiB, no unknown key. */

@@ -2,15 +2,16 @@
 /* test-durability.c: acknowledged means durable (kill -9 and restart),
  * sessions survive restarts, graceful shutdown, rate limits, idle sessions. */
 #include "ssq-test-server.h"
+#include "ssq-test-media.h"
 
 #include <string.h>
 
 #define WAIT 5000
 
 static void
-test_sigkill_after_acks (void)
+sigkill_after_acks (const char *config)
 {
-  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, config);
   g_autoptr(SsqTestUser) a = ssq_test_register (server, "dur.a");
   g_autoptr(SsqTestUser) b = ssq_test_register (server, "dur.b");
   g_autofree char *conv = ssq_test_create_conversation (server, a,
@@ -45,6 +46,11 @@ test_sigkill_after_acks (void)
         }
       g_assert_nonnull (f);
     }
+  if (config != NULL)
+    g_test_message ("before the kill: %" G_GINT64_FORMAT " checkpoints on their thread, %"
+                    G_GINT64_FORMAT " finished by the writer",
+                    ssq_test_metric (server, "ssq_checkpoints_total"),
+                    ssq_test_metric (server, "ssq_checkpoint_finishes_total"));
   ssq_test_server_kill (server);
   ssq_test_ws_free (ws);
   ssq_test_server_restart (server);
@@ -112,6 +118,20 @@ test_sigkill_after_acks (void)
     g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (r, "conversation"), "last_seq"), ==, total);
   }
   ssq_test_ws_free (ws);
+}
+
+static void
+test_sigkill_after_acks (void)
+{
+  sigkill_after_acks (NULL);
+}
+
+/* The same with a log of 16 pages at most before a checkpoint: the kill
+ * comes while the checkpoint thread copies, or the writer finishes. */
+static void
+test_sigkill_during_checkpoints (void)
+{
+  sigkill_after_acks ("[server]\ncheckpoint_pages=16\n");
 }
 
 /* The event loop keeps answering while the writer commits: one session
@@ -647,6 +667,7 @@ main (int    argc,
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/server/durability/sigkill-after-acks", test_sigkill_after_acks);
+  g_test_add_func ("/server/durability/sigkill-during-checkpoints", test_sigkill_during_checkpoints);
   g_test_add_func ("/server/durability/sigkill-many-conversations", test_sigkill_many_conversations);
   g_test_add_func ("/server/durability/sigkill-other-writes", test_sigkill_after_other_writes);
   g_test_add_func ("/server/durability/ping-during-commits", test_ping_during_commits);

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-checkpointer.c: the checkpoints of the writer's connection, on a
+ * thread of their own, on a real SQLite file: the log stays bounded while
+ * the writer commits without a pause, the writer itself copies only the
+ * last few frames, the log starts again from its beginning, a reader that
+ * holds old frames only delays that, and nothing is lost. */
+#include "ssq-server-checkpointer.h"
+#include "ssq-server-store-private.h"
+#include "ssq-proto.h"
+#include "ssq-test-store.h"
+
+#include <glib/gstdio.h>
+
+#define THRESHOLD 256           /* frames */
+#define ROWS 20                 /* rows a commit, each in its own page or so */
+#define FRAME_BYTES (4096 + 24)
+#define WAIT_US (30 * G_USEC_PER_SEC)
+
+typedef struct {
+  char                  *path;
+  SsqServerStore        *store;      /* the writer's connection */
+  SsqServerCheckpointer *checkpointer;
+  guint                  n_rows;
+  guint64                written_max;  /* the most frames one commit wrote */
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->path = ssq_test_store_temp_db ();
+  f->store = ssq_server_store_open (f->path, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_true (ssq_server_store_tune_writer (f->store, &error));
+  g_assert_true (ssq_server_store_exec (f->store,
+    "CREATE TABLE filler (k INTEGER PRIMARY KEY, v BLOB NOT NULL)", &error));
+  f->checkpointer = ssq_server_checkpointer_new (f->path, TRUE, f->store, THRESHOLD, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+  g_autofree char *dir = g_path_get_dirname (f->path);
+
+  g_clear_pointer (&f->store, ssq_server_store_close);
+  g_clear_pointer (&f->checkpointer, ssq_server_checkpointer_free);
+  g_unlink (wal);
+  g_unlink (f->path);
+  g_rmdir (dir);
+  g_free (f->path);
+}
+
+/* One commit of ROWS rows, their keys spread over the table (a bijection
+ * of their numbers), so that each lands in a page of its own. */
+static SsqCheckpointStats stats (Fixture *f);
+
+static void
+commit_rows (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 before = stats (f).wal_frames, after;
+  g_autofree char *sql = g_strdup_printf (
+    "WITH RECURSIVE n(i) AS (SELECT %u UNION ALL SELECT i + 1 FROM n WHERE i < %u) "
+    "INSERT INTO filler (k, v) SELECT (i * 2654435761) %% 4294967296, randomblob(600) FROM n",
+    f->n_rows, f->n_rows + ROWS - 1);
+
+  g_assert_true (ssq_server_store_exec (f->store, sql, &error));
+  g_assert_no_error (error);
+  f->n_rows += ROWS;
+  /* A shorter log started again with this commit. */
+  after = stats (f).wal_frames;
+  f->written_max = MAX (f->written_max, after - (after >= before ? before : 0));
+}
+
+static SsqCheckpointStats
+stats (Fixture *f)
+{
+  SsqCheckpointStats s;
+
+  ssq_server_checkpointer_stats (f->checkpointer, &s);
+  return s;
+}
+
+static guint64
+wal_frames_on_disk (Fixture *f)
+{
+  g_autofree char *wal = g_strconcat (f->path, "-wal", NULL);
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (wal, &st), ==, 0);
+  return ((guint64) st.st_size - MIN ((guint64) st.st_size, 32)) / FRAME_BYTES;
+}
+
+/* Commits slowly, leaving the thread time to catch up, until the writer
+ * has copied the last frames and the log has started again. */
+static void
+commit_until_restarted (Fixture *f)
+{
+  gint64 end = g_get_monotonic_time () + WAIT_US;
+  guint64 finishes = stats (f).finishes;
+
+  while (stats (f).finishes == finishes || stats (f).wal_frames >= THRESHOLD)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      commit_rows (f);
+      g_usleep (5000);
+    }
+}
+
+/* Reopened: every row is there, and the file is sound. */
+static void
+check_rows (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqServerStore) again = NULL;
+  sqlite3_stmt *stmt;
+
+  g_clear_pointer (&f->store, ssq_server_store_close);
+  g_clear_pointer (&f->checkpointer, ssq_server_checkpointer_free);
+  again = ssq_server_store_open (f->path, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sqlite3_prepare_v2 (again->base.db, "SELECT count(*) FROM filler", -1,
+                                       &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int64 (stmt, 0), ==, f->n_rows);
+  sqlite3_finalize (stmt);
+  g_assert_cmpint (sqlite3_prepare_v2 (again->base.db, "PRAGMA integrity_check", -1,
+                                       &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "ok");
+  sqlite3_finalize (stmt);
+}
+
+/* The writer commits without a pause, 40 times the threshold's worth of
+ * frames: the log never grows past the backstop (without checkpoints it
+ * would hold them all); the thread does the copying, the writer only the
+ * last frames; the log starts again. */
+static void
+test_checkpointer_bounded (Fixture       *f,
+                           gconstpointer  data)
+{
+  SsqCheckpointStats s;
+
+  for (guint i = 0; i < 40 * THRESHOLD / ROWS; i++)
+    commit_rows (f);
+  commit_until_restarted (f);
+  s = stats (f);
+  g_test_message ("%" G_GUINT64_FORMAT " passes, %" G_GUINT64_FORMAT " finishes (at most %"
+                  G_GUINT64_FORMAT " frames), %" G_GUINT64_FORMAT " forced; the log reached %"
+                  G_GUINT64_FORMAT " frames; a commit wrote at most %" G_GUINT64_FORMAT,
+                  s.passes, s.finishes, s.finish_max, s.forced, wal_frames_on_disk (f),
+                  f->written_max);
+  g_assert_cmpuint (s.finishes, >, 0);
+  /* Each time the log reaches the threshold, the thread copies first; the
+   * writer finishes only after a pass (no commit here writes half the
+   * threshold), and never again before the log has started over. */
+  g_assert_cmpuint (2 * f->written_max, <, THRESHOLD);
+  g_assert_cmpuint (s.passes, >=, s.finishes);
+  /* A finish copies what the last pass left: the frames of a commit or
+   * two, never a whole log. */
+  g_assert_cmpuint (s.finish_max, <=, MAX (THRESHOLD / 64, 2 * f->written_max));
+  /* The commit that took it past the backstop is the last. */
+  g_assert_cmpuint (wal_frames_on_disk (f), <, 4 * THRESHOLD + f->written_max);
+  check_rows (f);
+}
+
+/* A reader in a transaction holds the frames it may read: nothing can
+ * copy them, and the log grows. Once it ends, the log is copied and starts
+ * again, and nothing was lost. */
+static void
+test_checkpointer_reader_holds (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SsqServerStore) reader = ssq_server_store_open_another (f->path, TRUE, &error);
+  sqlite3_stmt *stmt;
+
+  g_assert_no_error (error);
+  commit_rows (f);
+  g_assert_true (ssq_server_store_exec (reader, "BEGIN", &error));
+  g_assert_cmpint (sqlite3_prepare_v2 (reader->base.db, "SELECT count(*) FROM filler", -1,
+                                       &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpint (sqlite3_column_int64 (stmt, 0), ==, ROWS);
+  sqlite3_finalize (stmt);
+
+  for (guint i = 0; i < 8 * THRESHOLD / ROWS; i++)
+    commit_rows (f);
+  /* Past the backstop: the log could not start again. */
+  g_assert_cmpuint (stats (f).wal_frames, >, 4 * THRESHOLD);
+
+  g_assert_true (ssq_server_store_exec (reader, "COMMIT", &error));
+  commit_until_restarted (f);
+  g_assert_cmpuint (stats (f).wal_frames, <, THRESHOLD);
+  g_clear_pointer (&reader, ssq_server_store_close);
+  check_rows (f);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/server/checkpointer/bounded", Fixture, NULL,
+              fixture_set_up, test_checkpointer_bounded, fixture_tear_down);
+  g_test_add ("/server/checkpointer/reader-holds", Fixture, NULL,
+              fixture_set_up, test_checkpointer_reader_holds, fixture_tear_down);
+  return g_test_run ();
+}
