@@ -14,6 +14,7 @@ typedef struct {
   guint64 finishes;        /* the last frames copied by the writer itself */
   guint64 finish_max;      /* the most frames one finish copied */
   guint64 forced;          /* the writer copied all it could: the log too long */
+  guint64 forced_max;      /* the most frames one of those copied */
   guint64 wal_frames;      /* the log's length at the last commit */
 } SsqCheckpointStats;
 
@@ -25,6 +26,9 @@ SsqServerCheckpointer *ssq_server_checkpointer_new   (const char             *pa
 void                   ssq_server_checkpointer_free  (SsqServerCheckpointer  *self);
 void                   ssq_server_checkpointer_stats (SsqServerCheckpointer  *self,
                                                       SsqCheckpointStats     *out);
+void                   ssq_server_checkpointer_set_pass_hook (SsqServerCheckpointer *self,
+                                                              void (*hook) (gpointer user_data),
+                                                              gpointer               user_data);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqServerCheckpointer, ssq_server_checkpointer_free)
 

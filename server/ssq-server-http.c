@@ -645,6 +645,7 @@ metrics (SsqServer     *server,
   server->metrics.checkpoint_finishes_total = checkpoints.finishes;
   server->metrics.checkpoint_finish_max_frames = checkpoints.finish_max;
   server->metrics.checkpoints_forced_total = checkpoints.forced;
+  server->metrics.checkpoint_forced_max_frames = checkpoints.forced_max;
   server->metrics.wal_frames = checkpoints.wal_frames;
   ssq_server_metrics_process (&process);
   server->metrics.tcp_connections = ssq_net_server_n_connections (server->net);

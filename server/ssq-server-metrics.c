@@ -191,6 +191,8 @@ ssq_server_metrics_render (SsqServerMetrics      *m,
                   "Checkpoints the writer thread ran itself, the log being too long "
                   "(the checkpoint thread fell behind, or a reader held old frames).",
                   m->checkpoints_forced_total);
+  render_counter (out, "ssq_checkpoint_forced_max_frames", "gauge",
+                  "The most frames one of those copied.", m->checkpoint_forced_max_frames);
   render_counter (out, "ssq_wal_frames", "gauge",
                   "Frames in the write-ahead log at the last commit.", m->wal_frames);
   render_counter (out, "ssq_membership_reads_total", "counter",

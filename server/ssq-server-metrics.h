@@ -32,6 +32,7 @@ typedef struct {
   guint64      checkpoint_finishes_total;  /* the last frames, copied by the writer */
   guint64      checkpoint_finish_max_frames;
   guint64      checkpoints_forced_total; /* the log too long: the writer copied */
+  guint64      checkpoint_forced_max_frames;
   guint64      wal_frames;               /* the log's length at the last commit */
   guint64      loop_busy_max_us;         /* longest loop iteration since the last scrape */
   guint64      loop_cpu_max_us;          /* the most CPU time of one of them */

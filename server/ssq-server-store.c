@@ -384,8 +384,8 @@ ssq_server_store_set_commit_hook (SsqServerStore          *store,
  * without waiting for the writer or the readers (PASSIVE). @wal_frames is
  * the log's length as the checkpoint saw it, and @copied how many of its
  * frames are now in the database, those of earlier checkpoints included.
- * Another checkpoint running at the same time is not an error: @copied
- * is then 0.
+ * Another checkpoint running at the same time is not an error: both are
+ * then 0.
  */
 gboolean
 ssq_server_store_checkpoint (SsqServerStore  *store,
@@ -397,7 +397,7 @@ ssq_server_store_checkpoint (SsqServerStore  *store,
   int rc = sqlite3_wal_checkpoint_v2 (store->base.db, NULL, SQLITE_CHECKPOINT_PASSIVE,
                                       &log, &done);
 
-  *wal_frames = (guint) MAX (log, 0);
+  *wal_frames = rc == SQLITE_OK ? (guint) MAX (log, 0) : 0;
   *copied = rc == SQLITE_OK ? (guint) MAX (done, 0) : 0;
   if (rc == SQLITE_OK || rc == SQLITE_BUSY)
     return TRUE;

@@ -63,7 +63,7 @@ static void
 commit_rows (Fixture *f)
 {
   g_autoptr(GError) error = NULL;
-  guint64 before = stats (f).wal_frames, after;
+  guint64 before = f->checkpointer != NULL ? stats (f).wal_frames : 0, after;
   g_autofree char *sql = g_strdup_printf (
     "WITH RECURSIVE n(i) AS (SELECT %u UNION ALL SELECT i + 1 FROM n WHERE i < %u) "
     "INSERT INTO filler (k, v) SELECT (i * 2654435761) %% 4294967296, randomblob(600) FROM n",
@@ -72,6 +72,8 @@ commit_rows (Fixture *f)
   g_assert_true (ssq_server_store_exec (f->store, sql, &error));
   g_assert_no_error (error);
   f->n_rows += ROWS;
+  if (f->checkpointer == NULL)
+    return;
   /* A shorter log started again with this commit. */
   after = stats (f).wal_frames;
   f->written_max = MAX (f->written_max, after - (after >= before ? before : 0));
@@ -96,18 +98,27 @@ wal_frames_on_disk (Fixture *f)
   return ((guint64) st.st_size - MIN ((guint64) st.st_size, 32)) / FRAME_BYTES;
 }
 
-/* Commits slowly, leaving the thread time to catch up, until the writer
- * has copied the last frames and the log has started again. */
+/* Commits slowly, leaving the thread time to catch up, until the log has
+ * started again (only a restart makes it shorter). */
 static void
 commit_until_restarted (Fixture *f)
 {
   gint64 end = g_get_monotonic_time () + WAIT_US;
-  guint64 finishes = stats (f).finishes;
+  guint64 before = stats (f).wal_frames;
 
-  while (stats (f).finishes == finishes || stats (f).wal_frames >= THRESHOLD)
+  for (;;)
     {
-      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      SsqCheckpointStats s;
+
       commit_rows (f);
+      s = stats (f);
+      if (s.wal_frames < before)
+        break;
+      before = s.wal_frames;
+      if (g_get_monotonic_time () >= end)
+        g_error ("the log did not start again: %" G_GUINT64_FORMAT " frames, %" G_GUINT64_FORMAT
+                 " passes, %" G_GUINT64_FORMAT " finishes, %" G_GUINT64_FORMAT " forced",
+                 s.wal_frames, s.passes, s.finishes, s.forced);
       g_usleep (5000);
     }
 }
@@ -146,8 +157,13 @@ test_checkpointer_bounded (Fixture       *f,
 {
   SsqCheckpointStats s;
 
-  for (guint i = 0; i < 40 * THRESHOLD / ROWS; i++)
-    commit_rows (f);
+  /* At least 40 thresholds' worth, and until the writer has finished a
+   * pass's work (more on a busy machine, where the thread falls behind). */
+  for (guint i = 0; i < 40 * THRESHOLD / ROWS || stats (f).finishes == 0; i++)
+    {
+      g_assert_cmpuint (i, <, 4000 * THRESHOLD / ROWS);
+      commit_rows (f);
+    }
   commit_until_restarted (f);
   s = stats (f);
   g_test_message ("%" G_GUINT64_FORMAT " passes, %" G_GUINT64_FORMAT " finishes (at most %"
@@ -179,6 +195,7 @@ test_checkpointer_reader_holds (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(SsqServerStore) reader = ssq_server_store_open_another (f->path, TRUE, &error);
   sqlite3_stmt *stmt;
+  guint backlog;
 
   g_assert_no_error (error);
   commit_rows (f);
@@ -191,13 +208,109 @@ test_checkpointer_reader_holds (Fixture       *f,
 
   for (guint i = 0; i < 8 * THRESHOLD / ROWS; i++)
     commit_rows (f);
-  /* Past the backstop: the log could not start again. */
-  g_assert_cmpuint (stats (f).wal_frames, >, 4 * THRESHOLD);
+  /* Past the backstop: the log could not start again, and the writer
+   * copied nothing (it tried once, then left it to the thread). */
+  backlog = stats (f).wal_frames;
+  g_assert_cmpuint (backlog, >, 4 * THRESHOLD);
+  g_assert_cmpuint (stats (f).forced_max, ==, 0);
 
+  /* Let go: the thread copies the backlog; the writer only what came
+   * after it (before, it copied the whole backlog at its next commit). */
   g_assert_true (ssq_server_store_exec (reader, "COMMIT", &error));
   commit_until_restarted (f);
+  g_test_message ("backlog %u frames; the writer copied at most %" G_GUINT64_FORMAT
+                  " when forced, %" G_GUINT64_FORMAT " when finishing", backlog,
+                  stats (f).forced_max, stats (f).finish_max);
+  g_assert_cmpuint (stats (f).forced_max, <, backlog);
+  g_assert_cmpuint (stats (f).finish_max, <, backlog);
   g_assert_cmpuint (stats (f).wal_frames, <, THRESHOLD);
   g_clear_pointer (&reader, ssq_server_store_close);
+  check_rows (f);
+}
+
+/* A log left long (by a crash, here by committing with no checkpoints):
+ * copied when the checkpointer starts, so that the writer's first commit
+ * only restarts it (it took the whole log for that commit's own and copied
+ * it itself). */
+static void
+test_checkpointer_leftover_log (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  SsqCheckpointStats s;
+
+  ssq_server_store_set_commit_hook (f->store, NULL, NULL);
+  g_clear_pointer (&f->checkpointer, ssq_server_checkpointer_free);
+  while (wal_frames_on_disk (f) < 8 * THRESHOLD)
+    commit_rows (f);
+  f->checkpointer = ssq_server_checkpointer_new (f->path, TRUE, f->store, THRESHOLD, &error);
+  g_assert_no_error (error);
+  commit_rows (f);
+  s = stats (f);
+  g_assert_cmpuint (s.wal_frames, <, THRESHOLD);
+  g_assert_cmpuint (s.finishes, ==, 0);
+  g_assert_cmpuint (s.forced, ==, 0);
+  check_rows (f);
+}
+
+typedef struct {
+  Fixture     *f;
+  SsqTestGate  gate;
+  gboolean     held;        /* the first pass was held */
+  gint         released;    /* atomic: the gate was opened */
+} Backstop;
+
+/* Checkpoint thread: holds the first pass until the test lets it go. */
+static void
+hold_first_pass (gpointer data)
+{
+  Backstop *b = data;
+
+  if (b->held)
+    return;
+  b->held = TRUE;
+  ssq_test_gate_wait (&b->gate);
+}
+
+/* Lets the pass go once the writer is past the backstop (and waits). */
+static gpointer
+release_when_past (gpointer data)
+{
+  Backstop *b = data;
+
+  while (stats (b->f).wal_frames < 4 * THRESHOLD)
+    g_usleep (1000);
+  g_usleep (100 * 1000);
+  g_atomic_int_set (&b->released, TRUE);
+  ssq_test_gate_release (&b->gate);
+  return NULL;
+}
+
+/* A pass stalls (held here) while the writer goes on: past the backstop
+ * the writer waits for it, and copies the rest only after it. Without
+ * the wait it would copy at once; without the thread's wake-up it would
+ * wait for ever. */
+static void
+test_checkpointer_backstop_waits (Fixture       *f,
+                                  gconstpointer  data)
+{
+  Backstop b = { f };
+  GThread *releaser;
+
+  ssq_test_gate_init (&b.gate);
+  ssq_server_checkpointer_set_pass_hook (f->checkpointer, hold_first_pass, &b);
+  releaser = g_thread_new ("release", release_when_past, &b);
+  while (stats (f).forced == 0)
+    {
+      g_assert_cmpuint (f->n_rows, <, 100 * THRESHOLD);
+      commit_rows (f);
+    }
+  g_assert_true (g_atomic_int_get (&b.released));
+  g_thread_join (releaser);
+  g_assert_cmpuint (stats (f).passes, >=, 1);
+  commit_until_restarted (f);
+  ssq_server_checkpointer_set_pass_hook (f->checkpointer, NULL, NULL);
+  ssq_test_gate_clear (&b.gate);
   check_rows (f);
 }
 
@@ -209,5 +322,9 @@ main (int argc, char **argv)
               fixture_set_up, test_checkpointer_bounded, fixture_tear_down);
   g_test_add ("/server/checkpointer/reader-holds", Fixture, NULL,
               fixture_set_up, test_checkpointer_reader_holds, fixture_tear_down);
+  g_test_add ("/server/checkpointer/backstop-waits", Fixture, NULL,
+              fixture_set_up, test_checkpointer_backstop_waits, fixture_tear_down);
+  g_test_add ("/server/checkpointer/leftover-log", Fixture, NULL,
+              fixture_set_up, test_checkpointer_leftover_log, fixture_tear_down);
   return g_test_run ();
 }

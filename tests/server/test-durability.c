@@ -8,55 +8,20 @@
 
 #define WAIT 5000
 
+/* After a kill and a restart: every acked message is there once, with the
+ * seq it was acked with; seqs run 1..N without gaps; the token still works.
+ * Resending all @total sends then stores only what was missing. */
 static void
-sigkill_after_acks (const char *config)
+check_after_restart (SsqTestServer *server,
+                     SsqTestUser   *a,
+                     SsqTestUser   *b,
+                     const char    *conv,
+                     GHashTable    *acked,
+                     guint          n_acked,
+                     guint          total)
 {
-  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, config);
-  g_autoptr(SsqTestUser) a = ssq_test_register (server, "dur.a");
-  g_autoptr(SsqTestUser) b = ssq_test_register (server, "dur.b");
-  g_autofree char *conv = ssq_test_create_conversation (server, a,
-    "{\"kind\":\"direct\",\"members\":[\"dur.b\"]}");
-  g_autoptr(GHashTable) acked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  SsqTestWs *ws = ssq_test_ws_connect (server, a->token, NULL);
-  const guint total = 400;
-  guint n_acked = 0;
-  JsonObject *f;
+  SsqTestWs *ws;
 
-  g_assert_nonnull (ssq_test_ws_expect (ws, "welcome", WAIT));
-  /* Many sends in flight at once, so that they share group commits. */
-  for (guint i = 0; i < total; i++)
-    {
-      g_autofree char *frame = g_strdup_printf (
-        "{\"type\":\"send\",\"id\":\"s%u\",\"conversation_id\":\"%s\",\"client_id\":\"k%u\","
-        "\"body\":\"durable %u\"}", i, conv, i, i);
-      ssq_test_ws_send (ws, frame);
-    }
-  /* Kill the server the moment half of the acks are in. */
-  while (n_acked < total / 2)
-    {
-      while ((f = ssq_test_ws_expect (ws, "ack", WAIT)) != NULL)
-        {
-          JsonObject *m = json_object_get_object_member (f, "message");
-
-          g_hash_table_insert (acked, g_strdup (json_object_get_string_member (m, "client_id")),
-                               GINT_TO_POINTER ((int) json_object_get_int_member (m, "seq")));
-          json_object_unref (f);
-          if (++n_acked >= total / 2)
-            break;
-        }
-      g_assert_nonnull (f);
-    }
-  if (config != NULL)
-    g_test_message ("before the kill: %" G_GINT64_FORMAT " checkpoints on their thread, %"
-                    G_GINT64_FORMAT " finished by the writer",
-                    ssq_test_metric (server, "ssq_checkpoints_total"),
-                    ssq_test_metric (server, "ssq_checkpoint_finishes_total"));
-  ssq_test_server_kill (server);
-  ssq_test_ws_free (ws);
-  ssq_test_server_restart (server);
-
-  /* Every acked message is there once, with the seq it was acked with; seqs
-   * run 1..N without gaps. The token still works after the restart. */
   {
     g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s/messages?after=0&limit=200", conv);
     gint64 expect = 1;
@@ -120,18 +85,98 @@ sigkill_after_acks (const char *config)
   ssq_test_ws_free (ws);
 }
 
+/* The next @max acks of @ws, into @acked (client_id -> seq). */
+static guint
+take_acks (SsqTestWs  *ws,
+           GHashTable *acked,
+           guint       max)
+{
+  guint n = 0;
+  JsonObject *f;
+
+  while (n < max && (f = ssq_test_ws_expect (ws, "ack", WAIT)) != NULL)
+    {
+      JsonObject *m = json_object_get_object_member (f, "message");
+
+      g_hash_table_insert (acked, g_strdup (json_object_get_string_member (m, "client_id")),
+                           GINT_TO_POINTER ((int) json_object_get_int_member (m, "seq")));
+      json_object_unref (f);
+      n++;
+    }
+  g_assert_cmpuint (n, ==, max);
+  return n;
+}
+
 static void
 test_sigkill_after_acks (void)
 {
-  sigkill_after_acks (NULL);
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "dur.a");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "dur.b");
+  g_autofree char *conv = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"direct\",\"members\":[\"dur.b\"]}");
+  g_autoptr(GHashTable) acked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  SsqTestWs *ws = ssq_test_ws_connect (server, a->token, NULL);
+  const guint total = 400;
+  guint n_acked;
+
+  g_assert_nonnull (ssq_test_ws_expect (ws, "welcome", WAIT));
+  /* Many sends in flight at once, so that they share group commits. */
+  for (guint i = 0; i < total; i++)
+    {
+      g_autofree char *frame = g_strdup_printf (
+        "{\"type\":\"send\",\"id\":\"s%u\",\"conversation_id\":\"%s\",\"client_id\":\"k%u\","
+        "\"body\":\"durable %u\"}", i, conv, i, i);
+      ssq_test_ws_send (ws, frame);
+    }
+  /* Kill the server the moment half of the acks are in. */
+  n_acked = take_acks (ws, acked, total / 2);
+  ssq_test_server_kill (server);
+  ssq_test_ws_free (ws);
+  ssq_test_server_restart (server);
+  check_after_restart (server, a, b, conv, acked, n_acked, total);
 }
 
-/* The same with a log of 16 pages at most before a checkpoint: the kill
- * comes while the checkpoint thread copies, or the writer finishes. */
+/* A log of 16 pages at most before a checkpoint, and 64 sends kept in
+ * flight until the checkpoint thread has copied 20 times and the writer
+ * has finished 5 of its passes: the kill then comes with sends in flight,
+ * among checkpoints that follow each other. */
 static void
 test_sigkill_during_checkpoints (void)
 {
-  sigkill_after_acks ("[server]\ncheckpoint_pages=16\n");
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "[server]\ncheckpoint_pages=16\n");
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "ckpt.a");
+  g_autoptr(SsqTestUser) b = ssq_test_register (server, "ckpt.b");
+  g_autofree char *conv = ssq_test_create_conversation (server, a,
+    "{\"kind\":\"direct\",\"members\":[\"ckpt.b\"]}");
+  g_autoptr(GHashTable) acked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  SsqTestWs *ws = ssq_test_ws_connect (server, a->token, NULL);
+  const guint window = 64;
+  guint sent = 0, n_acked = 0;
+  gint64 passes = 0, finishes = 0;
+
+  g_assert_nonnull (ssq_test_ws_expect (ws, "welcome", WAIT));
+  while (passes < 20 || finishes < 5)
+    {
+      g_assert_cmpuint (sent, <, 20000);
+      for (; sent < n_acked + window; sent++)
+        {
+          g_autofree char *frame = g_strdup_printf (
+            "{\"type\":\"send\",\"id\":\"s%u\",\"conversation_id\":\"%s\",\"client_id\":\"k%u\","
+            "\"body\":\"durable %u\"}", sent, conv, sent, sent);
+          ssq_test_ws_send (ws, frame);
+        }
+      n_acked += take_acks (ws, acked, window / 2);
+      passes = ssq_test_metric (server, "ssq_checkpoints_total");
+      finishes = ssq_test_metric (server, "ssq_checkpoint_finishes_total");
+    }
+  g_test_message ("killed with %u sends in flight, after %" G_GINT64_FORMAT " checkpoints on "
+                  "their thread and %" G_GINT64_FORMAT " finished by the writer",
+                  sent - n_acked, passes, finishes);
+  ssq_test_server_kill (server);
+  ssq_test_ws_free (ws);
+  ssq_test_server_restart (server);
+  check_after_restart (server, a, b, conv, acked, n_acked, sent);
 }
 
 /* The event loop keeps answering while the writer commits: one session
