@@ -380,28 +380,62 @@ ssq_server_store_set_commit_hook (SsqServerStore          *store,
 
 /**
  * ssq_server_store_checkpoint:
- * Copies into the database what the log holds that every reader has seen,
- * without waiting for the writer or the readers (PASSIVE). @wal_frames is
- * the log's length as the checkpoint saw it, and @copied how many of its
- * frames are now in the database, those of earlier checkpoints included.
- * Another checkpoint running at the same time is not an error: both are
- * then 0.
+ * Copies into the database what the log holds that every reader has seen.
+ * With @restart_wait_ms 0, PASSIVE: without waiting for the writer or the
+ * readers. Else (only the writer's own connection may ask) RESTART: waits
+ * up to that long for the readers that still read the log, so that the
+ * log starts again from its beginning at the next commit; a reader that
+ * stays longer only makes @complete FALSE.
+ *
+ * @wal_frames is the log's length as the checkpoint saw it, and @copied
+ * how many of its frames are in the database, those of earlier checkpoints
+ * included; both are 0 when another checkpoint was running.
  */
 gboolean
 ssq_server_store_checkpoint (SsqServerStore  *store,
+                             guint            restart_wait_ms,
                              guint           *wal_frames,
                              guint           *copied,
+                             gboolean        *complete,
                              GError         **error)
 {
-  int log = 0, done = 0;
-  int rc = sqlite3_wal_checkpoint_v2 (store->base.db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-                                      &log, &done);
+  int log = -1, done = -1, rc;
 
-  *wal_frames = rc == SQLITE_OK ? (guint) MAX (log, 0) : 0;
-  *copied = rc == SQLITE_OK ? (guint) MAX (done, 0) : 0;
+  if (restart_wait_ms > 0)
+    sqlite3_busy_timeout (store->base.db, (int) restart_wait_ms);
+  rc = sqlite3_wal_checkpoint_v2 (store->base.db, NULL,
+                                  restart_wait_ms > 0 ? SQLITE_CHECKPOINT_RESTART
+                                                      : SQLITE_CHECKPOINT_PASSIVE,
+                                  &log, &done);
+  if (restart_wait_ms > 0)
+    sqlite3_busy_timeout (store->base.db, SSQ_DB_BUSY_TIMEOUT_MS);
+  *wal_frames = (guint) MAX (log, 0);
+  *copied = (guint) MAX (done, 0);
+  *complete = rc == SQLITE_OK;
   if (rc == SQLITE_OK || rc == SQLITE_BUSY)
     return TRUE;
   return ssq_server_store_fail (store, error);
+}
+
+/**
+ * ssq_server_store_wal_generation:
+ * Which log this is: the checkpoint sequence number in the log file's
+ * header, which SQLite counts up each time the log starts again (the
+ * log's length cannot tell a restart from a commit longer than the log
+ * was). G_MAXUINT64 when it cannot be read.
+ */
+guint64
+ssq_server_store_wal_generation (SsqServerStore *store)
+{
+  sqlite3_file *wal = NULL;
+  unsigned char header[16];
+
+  if (sqlite3_file_control (store->base.db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) != SQLITE_OK ||
+      wal == NULL || wal->pMethods == NULL ||
+      wal->pMethods->xRead (wal, header, sizeof header, 0) != SQLITE_OK)
+    return G_MAXUINT64;
+  return ((guint64) header[12] << 24) | ((guint64) header[13] << 16) |
+         ((guint64) header[14] << 8) | header[15];
 }
 
 /* For the migration tests: stop at an older schema version. */

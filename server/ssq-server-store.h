@@ -129,9 +129,12 @@ void            ssq_server_store_set_commit_hook (SsqServerStore          *store
                                                   SsqServerStoreCommitHook hook,
                                                   gpointer                 user_data);
 gboolean        ssq_server_store_checkpoint    (SsqServerStore     *store,
+                                                guint               restart_wait_ms,
                                                 guint              *wal_frames,
                                                 guint              *copied,
+                                                gboolean           *complete,
                                                 GError            **error);
+guint64         ssq_server_store_wal_generation (SsqServerStore    *store);
 gboolean        ssq_server_store_run           (SsqServerStore     *store,
                                                 const char         *static_sql,
                                                 GError            **error);

@@ -307,8 +307,8 @@ ssq_db_open_another (SsqDb       *self,
    * file, and another process may hold it a moment (the last connection
    * to close checkpoints under an exclusive lock: a terminal client
    * restarted at once found its cache "locked" and quit). */
-  return ssq_db_exec (self, "PRAGMA busy_timeout = 5000", error) &&
-         ssq_db_exec (self, "PRAGMA journal_mode = WAL", error) &&
+  sqlite3_busy_timeout (self->db, SSQ_DB_BUSY_TIMEOUT_MS);
+  return ssq_db_exec (self, "PRAGMA journal_mode = WAL", error) &&
          ssq_db_exec (self, durable ? "PRAGMA synchronous = FULL"
                                     : "PRAGMA synchronous = NORMAL", error) &&
          ssq_db_exec (self, "PRAGMA foreign_keys = ON", error);

@@ -15,6 +15,9 @@ typedef struct {
   const char *vfs;          /* set before opening; NULL: SQLite's default */
 } SsqDb;
 
+/* How long a connection waits for a lock another holds a moment. */
+#define SSQ_DB_BUSY_TIMEOUT_MS 5000
+
 /* One schema step: @up takes user_version N to N + 1, @down takes N + 1
  * back to N (and may lose what only N + 1 could hold). */
 typedef struct {
