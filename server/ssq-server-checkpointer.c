@@ -37,10 +37,11 @@
 #include "ssq-server-checkpointer.h"
 
 /* The writer copies the rest itself when at most threshold / FINISH_PART
- * frames are left (1,024 by default, about 2 ms), or twice what its last
- * commit wrote: a pass that ended between two commits leaves the frames
- * of one. */
-#define FINISH_PART 16
+ * frames are left (256 by default; a 16th made commits with one message
+ * in flight 0.95x as many, every copy on the writer holding it up), or
+ * twice what its last commit wrote: a pass that ended between two commits
+ * leaves the frames of one. */
+#define FINISH_PART 64
 /* ... or, whatever is left, when this many thresholds are not copied yet
  * (the thread fell behind), or the log is twice that long (passes never
  * quite caught up, or readers kept the log from starting again). */
