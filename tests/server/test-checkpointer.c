@@ -228,6 +228,37 @@ test_checkpointer_reader_holds (Fixture       *f,
   check_rows (f);
 }
 
+/* A commit longer than the log before it, right after the writer copied
+ * the last frames: the log starts again with it, which its length alone
+ * does not tell (it grew); the header's count does, and the writer's copy
+ * of it is counted whole. */
+static void
+test_checkpointer_long_commit_restarts (Fixture       *f,
+                                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sql = NULL;
+  guint64 finishes = stats (f).finishes, before;
+  SsqCheckpointStats s;
+
+  while (stats (f).finishes == finishes)
+    commit_rows (f);
+  before = stats (f).wal_frames;
+  sql = g_strdup_printf (
+    "WITH RECURSIVE n(i) AS (SELECT %u UNION ALL SELECT i + 1 FROM n WHERE i < %u) "
+    "INSERT INTO filler (k, v) SELECT (i * 2654435761) %% 4294967296, randomblob(600) FROM n",
+    f->n_rows, f->n_rows + 2399);
+  g_assert_true (ssq_server_store_exec (f->store, sql, &error));
+  f->n_rows += 2400;
+  s = stats (f);
+  g_test_message ("the log was %" G_GUINT64_FORMAT " frames, then %" G_GUINT64_FORMAT
+                  "; the writer copied at most %" G_GUINT64_FORMAT " finishing, %"
+                  G_GUINT64_FORMAT " forced", before, s.wal_frames, s.finish_max, s.forced_max);
+  g_assert_cmpuint (s.wal_frames, >, before);
+  g_assert_cmpuint (MAX (s.finish_max, s.forced_max), >=, s.wal_frames);
+  check_rows (f);
+}
+
 typedef struct {
   const char *path;
   gint        stop;          /* atomic */
@@ -390,6 +421,8 @@ main (int argc, char **argv)
               fixture_set_up, test_checkpointer_reader_holds, fixture_tear_down);
   g_test_add ("/server/checkpointer/backstop-waits", Fixture, NULL,
               fixture_set_up, test_checkpointer_backstop_waits, fixture_tear_down);
+  g_test_add ("/server/checkpointer/long-commit-restarts", Fixture, NULL,
+              fixture_set_up, test_checkpointer_long_commit_restarts, fixture_tear_down);
   g_test_add ("/server/checkpointer/busy-readers", Fixture, NULL,
               fixture_set_up, test_checkpointer_busy_readers, fixture_tear_down);
   g_test_add ("/server/checkpointer/leftover-log", Fixture, NULL,
