@@ -76,6 +76,7 @@ struct _SsqServerCheckpointer {
   guint           last_frames;   /* the log's length at the last commit */
   guint           copied;        /* frames of this generation in the database */
   gboolean        held;          /* a reader holds frames: copying more fails */
+  guint           stuck;         /* the writer's copies in a row that copied nothing */
   guint           held_at;       /* the log's length at the last pass asked meanwhile */
   gboolean        backlog;       /* a reader let go: one more pass, not the writer */
   guint           restart_from;  /* the log's length from which to try restarting it */
@@ -104,6 +105,8 @@ track_log (SsqServerCheckpointer *self,
       self->generation++;
       self->copied = 0;
       self->held = FALSE;
+      self->stuck = 0;
+      self->held_at = 0;
       self->backlog = FALSE;
       self->restart_from = 0;
       /* Known to have restarted: this commit wrote the whole log. */
@@ -138,7 +141,7 @@ writer_decides (SsqServerCheckpointer *self,
   if (!self->held && (left >= self->threshold * BACKSTOP || hard))
     {
       /* Wait for the thread's pass rather than let the log grow on. */
-      while (self->running || self->wanted)
+      while ((self->running || self->wanted) && !self->quit)
         g_cond_wait (&self->cond, &self->lock);
       if (hard)
         *wait_ms = RESTART_WAIT_HARD_MS;
@@ -205,15 +208,18 @@ writer_copies (SsqServerCheckpointer *self,
       self->stats.forced++;
       self->stats.forced_max = MAX (self->stats.forced_max, more);
     }
-  /* Nothing more copied: a reader holds what is left. */
+  /* Nothing more copied, twice in a row: a reader holds what is left (a
+   * short one may just have overlapped one copy). */
   if (copied <= before && copied < log)
-    self->held = TRUE;
+    self->held = ++self->stuck >= 2;
+  else
+    self->stuck = 0;
   note_copied (self, copied);
   /* Readers still on the log after the wait: the next tries wait only
    * once it has grown some more. */
   if (wait_ms > 0 && !complete)
-    self->restart_from = wal_frames + (wait_ms > RESTART_WAIT_MS ? self->threshold
-                                                                 : self->threshold / FINISH_PART);
+    self->restart_from = wal_frames + MAX (wait_ms > RESTART_WAIT_MS ? self->threshold
+                                                                     : self->threshold / FINISH_PART, 1);
   g_mutex_unlock (&self->lock);
 }
 
