@@ -115,7 +115,6 @@ track_log (SsqServerCheckpointer *self,
     }
   self->wal_generation = wal_generation;
   self->last_frames = wal_frames;
-  self->stats.wal_frames = wal_frames;
   return written;
 }
 
@@ -178,7 +177,7 @@ note_copied (SsqServerCheckpointer *self,
 }
 
 /* Writer thread: copies as decided, and learns whether a reader holds
- * frames (nothing more copied, or the restart not made). */
+ * frames (nothing more copied) or kept the log from starting again. */
 static void
 writer_copies (SsqServerCheckpointer *self,
                SsqServerStore        *store,
@@ -363,5 +362,6 @@ ssq_server_checkpointer_stats (SsqServerCheckpointer *self,
 {
   g_mutex_lock (&self->lock);
   *out = self->stats;
+  out->wal_frames = self->last_frames != G_MAXUINT ? self->last_frames : 0;
   g_mutex_unlock (&self->lock);
 }

@@ -339,6 +339,9 @@ ssq_server_store_open_another (const char  *path,
  * written twice). 16,383 and not 16,384: SQLite also reads the number as
  * a boolean, of its low byte, and a multiple of 256 turns spilling off,
  * leaving a large transaction's dirty pages all in memory.
+ *
+ * Its checkpoints are the checkpointer's (ssq-server-checkpointer.c),
+ * whose commit hook replaces SQLite's automatic one.
  */
 gboolean
 ssq_server_store_tune_writer (SsqServerStore  *store,
@@ -346,7 +349,6 @@ ssq_server_store_tune_writer (SsqServerStore  *store,
 {
   return ssq_db_exec (&store->base, "PRAGMA cache_size = -4096", error) &&
          ssq_db_exec (&store->base, "PRAGMA cache_spill = 16383", error) &&
-         ssq_db_exec (&store->base, "PRAGMA wal_autocheckpoint = 16384", error) &&
          ssq_db_exec (&store->base, "PRAGMA temp_store = MEMORY", error);
 }
 

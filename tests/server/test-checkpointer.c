@@ -57,23 +57,32 @@ fixture_tear_down (Fixture       *f,
   g_free (f->path);
 }
 
-/* One commit of ROWS rows, their keys spread over the table (a bijection
+/* @rows rows in one commit, their keys spread over the table (a bijection
  * of their numbers), so that each lands in a page of its own. */
-static SsqCheckpointStats stats (Fixture *f);
-
 static void
-commit_rows (Fixture *f)
+commit_many (Fixture *f,
+             guint    rows)
 {
   g_autoptr(GError) error = NULL;
-  guint64 before = f->checkpointer != NULL ? stats (f).wal_frames : 0, after;
   g_autofree char *sql = g_strdup_printf (
     "WITH RECURSIVE n(i) AS (SELECT %u UNION ALL SELECT i + 1 FROM n WHERE i < %u) "
     "INSERT INTO filler (k, v) SELECT (i * 2654435761) %% 4294967296, randomblob(600) FROM n",
-    f->n_rows, f->n_rows + ROWS - 1);
+    f->n_rows, f->n_rows + rows - 1);
 
   g_assert_true (ssq_server_store_exec (f->store, sql, &error));
   g_assert_no_error (error);
-  f->n_rows += ROWS;
+  f->n_rows += rows;
+}
+
+static SsqCheckpointStats stats (Fixture *f);
+
+/* One commit of ROWS rows, noting the most frames one such commit wrote. */
+static void
+commit_rows (Fixture *f)
+{
+  guint64 before = f->checkpointer != NULL ? stats (f).wal_frames : 0, after;
+
+  commit_many (f, ROWS);
   if (f->checkpointer == NULL)
     return;
   /* A shorter log started again with this commit. */
@@ -230,21 +239,6 @@ test_checkpointer_reader_holds (Fixture       *f,
   check_rows (f);
 }
 
-/* @rows rows in one commit. */
-static void
-commit_many (Fixture *f,
-             guint    rows)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *sql = g_strdup_printf (
-    "WITH RECURSIVE n(i) AS (SELECT %u UNION ALL SELECT i + 1 FROM n WHERE i < %u) "
-    "INSERT INTO filler (k, v) SELECT (i * 2654435761) %% 4294967296, randomblob(600) FROM n",
-    f->n_rows, f->n_rows + rows - 1);
-
-  g_assert_true (ssq_server_store_exec (f->store, sql, &error));
-  f->n_rows += rows;
-}
-
 /* A reader in a transaction: returns its connection. */
 static SsqServerStore *
 begin_reading (Fixture *f)
@@ -303,23 +297,14 @@ static void
 test_checkpointer_long_commit_restarts (Fixture       *f,
                                         gconstpointer  data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *sql = NULL;
   guint64 finishes = stats (f).finishes, before;
-  guint rows;
   SsqCheckpointStats s;
 
   while (stats (f).finishes == finishes)
     commit_rows (f);
   before = stats (f).wal_frames;
   /* Longer than the log was: 8 rows to a frame and more (about 5 here). */
-  rows = (guint) before * 8;
-  sql = g_strdup_printf (
-    "WITH RECURSIVE n(i) AS (SELECT %u UNION ALL SELECT i + 1 FROM n WHERE i < %u) "
-    "INSERT INTO filler (k, v) SELECT (i * 2654435761) %% 4294967296, randomblob(600) FROM n",
-    f->n_rows, f->n_rows + rows - 1);
-  g_assert_true (ssq_server_store_exec (f->store, sql, &error));
-  f->n_rows += rows;
+  commit_many (f, (guint) before * 8);
   s = stats (f);
   g_test_message ("the log was %" G_GUINT64_FORMAT " frames, then %" G_GUINT64_FORMAT
                   "; the writer copied at most %" G_GUINT64_FORMAT " finishing, %"
