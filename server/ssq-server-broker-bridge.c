@@ -169,11 +169,9 @@ request_from_body (SsqBrokerMessage  *message,
   GBytes *body = ssq_broker_message_get_body (message);
   gsize len = 0;
   const char *data = g_bytes_get_data (body, &len);
-  g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) parse_error = NULL;
   g_autofree char *text = NULL;
   JsonObject *request;
-  JsonNode *root;
   gboolean json;
 
   if (!parse_content_type (ssq_broker_message_get_content_type (message), &json, error))
@@ -202,16 +200,14 @@ request_from_body (SsqBrokerMessage  *message,
       json_object_set_string_member (request, "body", (text = g_strndup (data, len)));
       return request;
     }
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, data, len, &parse_error) ||
-      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      set_amqp_error (error, SSQ_BROKER_ERROR_PRECONDITION_FAILED,
-                      "an application/json body must be an object {\"body\": ...}%s%s",
-                      parse_error ? ": " : "", parse_error ? parse_error->message : "");
-      return NULL;
-    }
-  return json_object_ref (json_node_get_object (root));
+  /* The reader every frame and body goes through: strict JSON, its depth
+   * bounded, no NUL or lone surrogate escapes. */
+  request = ssq_json_parse_object (data, len, &parse_error);
+  if (request == NULL)
+    set_amqp_error (error, SSQ_BROKER_ERROR_PRECONDITION_FAILED,
+                    "an application/json body must be an object {\"body\": ...}: %s",
+                    parse_error->message);
+  return request;
 }
 
 /* ------------------------------------------------ publishes: the message */

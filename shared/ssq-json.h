@@ -49,6 +49,8 @@ GPtrArray  *ssq_json_array_to_strv    (JsonArray    *array,
                                        const char   *what,
                                        GError      **error);
 
+char       *ssq_json_node_to_string   (JsonNode     *node,
+                                       gsize        *out_length);
 char       *ssq_json_object_to_string (JsonObject   *object,
                                        gsize        *out_length);
 

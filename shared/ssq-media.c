@@ -207,7 +207,6 @@ ssq_media_list_to_text (GPtrArray *media)
 {
   g_autoptr(JsonArray) array = NULL;
   g_autoptr(JsonNode) node = NULL;
-  g_autoptr(JsonGenerator) generator = NULL;
 
   if (media == NULL || media->len == 0)
     return NULL;
@@ -215,9 +214,7 @@ ssq_media_list_to_text (GPtrArray *media)
   for (guint i = 0; i < media->len; i++)
     json_array_add_object_element (array, ssq_media_to_json (media->pdata[i]));
   node = json_node_init_array (json_node_alloc (), array);
-  generator = json_generator_new ();
-  json_generator_set_root (generator, node);
-  return json_generator_to_data (generator, NULL);
+  return ssq_json_node_to_string (node, NULL);
 }
 
 /**

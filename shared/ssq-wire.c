@@ -296,12 +296,12 @@ ssq_wire_message_encode (const SsqWireMessage *message)
   return obj;
 }
 
-/* @text as a JSON string the way json-glib 1.6's generator writes it, so
+/* @text as a JSON string the way ssq_json_node_to_string () writes it, so
  * that the direct writer and the JsonObject path give the same bytes: '"'
- * and '\\' escaped, \b \f \n \r \t short, the other bytes 0x01-0x1e and
- * 0x7f as \u00xx (lower-case), and everything else, 0x1f included (a
- * quirk of its range check), '/' and UTF-8 sequences, kept as is. NULL is
- * null, as json_object_set_string_member() makes it. */
+ * and '\\' escaped, \b \f \n \r \t short, the other bytes 0x01-0x1f and
+ * 0x7f as \u00xx (lower-case), and everything else, '/' and UTF-8
+ * sequences, kept as is. NULL is null, as json_object_set_string_member()
+ * makes it. */
 static void
 write_string (GString    *out,
               const char *text)
@@ -322,7 +322,7 @@ write_string (GString    *out,
       char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf] };
       gsize esc_len = 6;
 
-      if (c >= 0x1f && c != '"' && c != '\\' && c != 0x7f)
+      if (c > 0x1f && c != '"' && c != '\\' && c != 0x7f)
         continue;
       switch (c)
         {
@@ -440,7 +440,7 @@ ssq_wire_media_list_write (GString   *out,
         write_media (out, &m);
       else
         {
-          g_autofree char *text = json_to_string (node, FALSE);
+          g_autofree char *text = ssq_json_node_to_string (node, NULL);
 
           g_string_append (out, text);
         }

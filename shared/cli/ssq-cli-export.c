@@ -17,6 +17,7 @@
 #include "ssq-cache.h"
 #include "ssq-config.h"
 #include "ssq-display.h"
+#include "ssq-json.h"
 #include "ssq-media.h"
 #include "ssq-message.h"
 #include "ssq-user.h"
@@ -121,7 +122,7 @@ static void
 emit_node (Export   *e,
            JsonNode *node)
 {
-  g_autofree char *text = json_to_string (node, FALSE);
+  g_autofree char *text = ssq_json_node_to_string (node, NULL);
 
   emit_str (e, text);
 }
@@ -325,7 +326,7 @@ emit_conversation_head (Export  *e,
     return FALSE;
   json_object_remove_member (object, "client");
   node = json_node_init_object (json_node_alloc (), object);
-  text = json_to_string (node, FALSE);
+  text = ssq_json_node_to_string (node, NULL);
   length = strlen (text);
   g_assert (length >= 2 && text[length - 1] == '}');
   emit_str (e, e->written > 0 ? ",\n    " : "\n    ");
@@ -416,7 +417,7 @@ spool_page (Export    *e,
     {
       g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (),
                                                         ssq_message_to_json (messages->pdata[i]));
-      g_autofree char *text = json_to_string (node, FALSE);
+      g_autofree char *text = ssq_json_node_to_string (node, NULL);
 
       json_object_unref (json_node_get_object (node));
       if (fputs (text, e->spool) == EOF || fputc ('\n', e->spool) == EOF)

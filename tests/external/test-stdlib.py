@@ -905,6 +905,32 @@ def t_ws_other_user():
     check(m["message"]["conversation_id"] == S["conv"], "conversation")
 
 
+def t_ws_strict_json():
+    """Frames are JSON both ways: U+001F comes back escaped (json.loads,
+    strict, reads every frame), and a number past 64 bits is refused, not
+    wrapped (json-glib read -18446744073709551615 as 1: a reply to seq 1)."""
+    ws = S["wa"]
+    ws.send_json({"type": "send", "id": 40, "conversation_id": S["conv"],
+                  "client_id": "unit-sep", "body": "a\u001fb"})
+    ack = ws.expect(lambda o: o.get("id") == 40, what="ack of a body with U+001F")
+    check(ack["type"] == "ack" and ack["message"]["body"] == "a\x1fb", f"{ack}")
+    m = S["wb"].expect(lambda o: o.get("type") == "message"
+                       and o["message"].get("client_id") == "unit-sep", what="bob's copy")
+    check(m["message"]["body"] == "a\x1fb", f"{m}")
+    wrapped = ('{"type":"send","id":41,"conversation_id":"%s","client_id":"wrap",'
+               '"body":"x","reply_to":-18446744073709551615}' % S["conv"])
+    for text, reason in ((wrapped, "number out of range at byte"),
+                         ("{'type':'ping','id':'q'}", "expected a member name at byte 1"),
+                         ('{"type":"ping","id":01}', "at byte 21"),
+                         ('{"type":"ping","id":"c"} // c', "unexpected text after the value")):
+        ws.send_frame(OP_TEXT, text.encode())
+        err = ws.expect_type("error")
+        check(err["code"] == "invalid" and "Malformed JSON" in err["message"]
+              and reason in err["message"], f"{text}: {err}")
+    ws.send_json({"type": "ping", "id": "after"})
+    ws.expect_type("pong", id="after")
+
+
 def t_ws_fragmented():
     ws = S["wa"]
     text = json.dumps({"type": "ping", "id": "fragmented-3"}).encode()
@@ -1071,6 +1097,8 @@ TESTS = [
     ("ws: ping control frame gets a pong control frame", t_ws_ping_control),
     ("ws: send gets ack, then message", t_ws_send),
     ("ws: the other user gets the message", t_ws_other_user),
+    ("ws: strict JSON both ways (U+001F escaped, 64-bit numbers not wrapped, no JSON5)",
+     t_ws_strict_json),
     ("ws: fragmented text messages (3 fragments, interleaved ping) reassembled", t_ws_fragmented),
     ("ws: invalid UTF-8 closes with 1007 (also surrogates, overlong, cut, close reason)", t_ws_invalid_utf8),
     ("http: an HTTP/1.1 request needs one Host header", t_host_required),

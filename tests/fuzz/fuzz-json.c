@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* fuzz-json.c: fuzz target for everything that reads untrusted JSON: the
  * hostile-input reader, the typed getters, and the client's readers of
- * server objects (user, message, conversation into a real cache). */
+ * server objects (user, message, conversation into a real cache). The
+ * reader is also checked against json-glib's parser: what it reads, that
+ * one reads too, into the same tree (json-glib takes more than JSON, so
+ * not the other way round). */
 #include <glib/gstdio.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ssq-cache.h"
 #include "ssq-json.h"
+#include "ssq-json-reader.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -27,6 +32,30 @@ cache (void)
   return the_cache;
 }
 
+/* Where the reader reads JSON, json-glib reads the same tree. */
+static void
+same_as_json_glib (const char *text,
+                   gsize       length)
+{
+  g_autoptr(JsonNode) ours = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  g_autofree char *ours_text = NULL;
+  g_autofree char *theirs_text = NULL;
+
+  if (!g_utf8_validate (text, length, NULL) || memchr (text, '\0', length) != NULL)
+    return;
+  ours = ssq_json_reader_read (text, length, NULL);
+  if (ours == NULL)
+    return;
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, text, (gssize) length, NULL))
+    g_error ("json-glib refused what the reader read: %.*s", (int) length, text);
+  ours_text = json_to_string (ours, FALSE);
+  theirs_text = json_to_string (json_parser_get_root (parser), FALSE);
+  if (!json_node_equal (ours, json_parser_get_root (parser)) || g_strcmp0 (ours_text, theirs_text) != 0)
+    g_error ("different trees: %s against json-glib's %s", ours_text, theirs_text);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,
                         size_t         size)
@@ -38,6 +67,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   gint64 number;
   gboolean flag;
 
+  same_as_json_glib ((const char *) data, size);
   if (object == NULL)
     return 0;
   ssq_json_get_string (object, "type", FALSE, &text, NULL);

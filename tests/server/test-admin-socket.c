@@ -4,6 +4,7 @@
  * names shown to the admin, malformed, oversize and stuck admin clients
  * while chat clients are served, and no server running. */
 #include "ssq-test-admin.h"
+#include "ssq-json.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -130,7 +131,6 @@ test_hostile_names (void)
   g_autoptr(JsonObject) reply = NULL;
   g_autofree char *conv = NULL;
   g_autofree char *create = NULL;
-  g_autofree char *title = NULL;
   SsqTestUser owner = { NULL, NULL, NULL };
   guint status = 0;
 
@@ -146,8 +146,15 @@ test_hostile_names (void)
   reply = ssq_test_http (server, "POST", "/api/v1/register", NULL, text, &status);
   g_assert_cmpuint (status, ==, 201);
   owner.token = (char *) json_object_get_string_member (reply, "token");
-  title = g_strescape (evil_name, NULL);
-  create = g_strdup_printf ("{\"kind\":\"group\",\"title\":\"%s\"}", title);
+  /* Written by json-glib: g_strescape () writes octal escapes ("\\033"),
+   * which are not JSON. */
+  {
+    g_autoptr(JsonObject) request = json_object_new ();
+
+    json_object_set_string_member (request, "kind", "group");
+    json_object_set_string_member (request, "title", evil_name);
+    create = ssq_json_object_to_string (request, NULL);
+  }
   conv = ssq_test_create_conversation (server, &owner, create);
 
   {

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* test-json-reader.c: the strict JSON reader (ssq-json-reader.c) against
+ * the grammar of RFC 8259, and against json-glib's parser on JSON both
+ * read: the same trees. */
+#include "ssq-json.h"
+#include "ssq-json-reader.h"
+#include "ssq-proto.h"
+
+#include <string.h>
+
+static JsonNode *
+read_text (const char  *text,
+           GError     **error)
+{
+  return ssq_json_reader_read (text, strlen (text), error);
+}
+
+/* What json-glib 1.6 took (and misread, for the numbers), and JSON is not. */
+static void
+test_not_json (void)
+{
+  const char *bad[] = {
+    "{'a':1}", "{\"a\":0x10}", "{\"a\":01}", "{\"a\":.5}", "{\"a\":1.}", "{\"a\":- 1}",
+    "{\"a\":1} /*c*/", "{\"a\":1}//", "{\"a\":\"x\ty\"}", "{\"a\":\"x\ny\"}",
+    "{\"a\":\"\\x41\"}", "{\"a\":\"\\'\"}", "{\"a\":1e}", "{\"a\":1e+}", "{\"a\":-}",
+    "{\"a\":+1}", "{\"a\":NaN}", "{\"a\":tru}", "{\"a\":nul}", "{\"a\":1,}", "{\"a\":[1,]}",
+    "{\"a\":[1,,2]}", "{a:1}", "{\"a\" 1}", "{\"a\":1 \"b\":2}", "{\"a\":1}{", "\v{}",
+    "{}\f", "{\"a\":\"unterminated", "{\"a\":\"\\", "[", "", " ", "{\"a\":1}}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) node = read_text (bad[i], &error);
+
+      if (node != NULL)
+        g_error ("read, and should not have: %s", bad[i]);
+      g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INVALID);
+      g_assert_true (g_str_has_prefix (error->message, "Malformed JSON: "));
+    }
+}
+
+/* The message names the byte where reading stopped. */
+static void
+test_offsets (void)
+{
+  const struct { const char *text; const char *message; } cases[] = {
+    { "{\"a\" 1}", "Malformed JSON: expected ':' at byte 5" },
+    { "{\"a\":1,}", "Malformed JSON: expected a member name at byte 7" },
+    { "[1 2]", "Malformed JSON: expected ',' or ']' at byte 3" },
+    { "{\"a\":01}", "Malformed JSON: expected ',' or '}' at byte 6" },
+    { "{\"a\":\"x\ny\"}", "Malformed JSON: control characters must be escaped in strings at byte 7" },
+    { "{\"a\":\"\\ud800x\"}", "Malformed JSON: a lone UTF-16 surrogate at byte 12" },
+    { "{\"a\":99999999999999999999}", "Malformed JSON: number out of range at byte 5" },
+    { "{} x", "Malformed JSON: unexpected text after the value at byte 3" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) node = read_text (cases[i].text, &error);
+
+      g_assert_null (node);
+      g_assert_cmpstr (error->message, ==, cases[i].message);
+    }
+}
+
+static void
+assert_int (const char *text,
+            gint64      expected)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = read_text (text, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_node_get_value_type (node), ==, G_TYPE_INT64);
+  g_assert_cmpint (json_node_get_int (node), ==, expected);
+}
+
+static void
+assert_double (const char *text,
+               double      expected)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = read_text (text, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_node_get_value_type (node), ==, G_TYPE_DOUBLE);
+  g_assert_cmpfloat (json_node_get_double (node), ==, expected);
+}
+
+/* Integers are gint64 or refused: json-glib wrapped 2^63 to -2^63 and read
+ * 99999999999999999999 as -1. Doubles are finite or refused. */
+static void
+test_numbers (void)
+{
+  const char *out_of_range[] = {
+    "9223372036854775808", "-9223372036854775809", "99999999999999999999",
+    "1e999", "-1e999", "1e400",
+  };
+  g_autoptr(GString) long_number = g_string_new ("1");
+
+  assert_int ("9223372036854775807", G_MAXINT64);
+  assert_int ("-9223372036854775808", G_MININT64);
+  assert_int ("-0", 0);
+  assert_int (" 0 ", 0);
+  assert_double ("1E2", 100.0);
+  assert_double ("1.5e-3", 0.0015);
+  assert_double ("-1.5E+2", -150.0);
+  assert_double ("0.1", 0.1);
+  assert_double ("1.0", 1.0);
+  assert_double ("1e-400", 0.0);
+  for (guint i = 0; i < G_N_ELEMENTS (out_of_range); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) node = read_text (out_of_range[i], &error);
+
+      g_assert_null (node);
+      g_assert_nonnull (strstr (error->message, "number out of range"));
+    }
+  /* A number longer than any worth reading is refused without copying it. */
+  for (int i = 0; i < 500; i++)
+    g_string_append_c (long_number, '0');
+  g_string_append (long_number, "e-500");
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) node = read_text (long_number->str, &error);
+
+    g_assert_null (node);
+    g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INVALID);
+  }
+}
+
+static void
+test_strings (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = read_text ("[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\", \"\\u00e9\\u20AC\\ud83d\\ude00\","
+                                        " \"\x7f\xc3\xa9\", \"\", \"a\\u0041\"]", &error);
+  JsonArray *array;
+
+  g_assert_no_error (error);
+  array = json_node_get_array (node);
+  g_assert_cmpstr (json_array_get_string_element (array, 0), ==, "\"\\/\b\f\n\r\t");
+  g_assert_cmpstr (json_array_get_string_element (array, 1), ==, "\u00e9\u20ac\U0001F600");
+  g_assert_cmpstr (json_array_get_string_element (array, 2), ==, "\x7f\u00e9");
+  g_assert_cmpstr (json_array_get_string_element (array, 3), ==, "");
+  g_assert_cmpstr (json_array_get_string_element (array, 4), ==, "aA");
+}
+
+/* A repeated member keeps its last value, as in json-glib and JavaScript;
+ * white space around the value is JSON's four characters only. */
+static void
+test_members (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = read_text (" \t\r\n{ \"a\" : 1 , \"a\" : [ ] , \"\" : { } }\n", &error);
+  JsonObject *object;
+
+  g_assert_no_error (error);
+  object = json_node_get_object (node);
+  g_assert_cmpuint (json_object_get_size (object), ==, 2);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (json_object_get_member (object, "a")));
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "")));
+  /* Sealed, as json_parser_new_immutable () leaves its trees. */
+  g_assert_true (json_node_is_immutable (node));
+  g_assert_true (json_node_is_immutable (json_object_get_member (object, "a")));
+}
+
+/* A random JSON value of at most @depth levels. */
+static JsonNode *
+random_node (GRand *rand,
+             int    depth)
+{
+  static const char *pieces[] = {
+    "a", "é", "\"", "\\", "/", "\n", "\t", "\x01", "\x1e", "\x7f", "€", "\U0001F600", " ", "0",
+  };
+  int kind = g_rand_int_range (rand, 0, depth > 0 ? 8 : 6);
+
+  switch (kind)
+    {
+    case 0:
+      return json_node_init_null (json_node_alloc ());
+    case 1:
+      return json_node_init_boolean (json_node_alloc (), g_rand_boolean (rand));
+    case 2:
+      return json_node_init_int (json_node_alloc (),
+                                 (gint64) g_rand_int (rand) << g_rand_int_range (rand, 0, 32));
+    case 3:
+      return json_node_init_double (json_node_alloc (),
+                                    g_rand_double_range (rand, -1e6, 1e6) / g_rand_int_range (rand, 1, 1000));
+    case 4:
+    case 5:
+      {
+        g_autoptr(GString) s = g_string_new (NULL);
+        int n = g_rand_int_range (rand, 0, 8);
+
+        for (int i = 0; i < n; i++)
+          g_string_append (s, pieces[g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces))]);
+        return json_node_init_string (json_node_alloc (), s->str);
+      }
+    case 6:
+      {
+        g_autoptr(JsonArray) array = json_array_new ();
+        int n = g_rand_int_range (rand, 0, 5);
+
+        for (int i = 0; i < n; i++)
+          json_array_add_element (array, random_node (rand, depth - 1));
+        return json_node_init_array (json_node_alloc (), array);
+      }
+    default:
+      {
+        g_autoptr(JsonObject) object = json_object_new ();
+        int n = g_rand_int_range (rand, 0, 5);
+
+        for (int i = 0; i < n; i++)
+          {
+            g_autofree char *name = g_strdup_printf ("k%d%s", g_rand_int_range (rand, 0, 4),
+                                                     i % 2 ? "\\\"é" : "");
+
+            json_object_set_member (object, name, random_node (rand, depth - 1));
+          }
+        return json_node_init_object (json_node_alloc (), object);
+      }
+    }
+}
+
+/* On JSON that json-glib writes and reads, the reader builds the same tree:
+ * types, values and member order. */
+static void
+test_same_as_json_glib (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261130);
+
+  for (int i = 0; i < 3000; i++)
+    {
+      g_autoptr(JsonNode) original = random_node (rand, 5);
+      g_autoptr(JsonGenerator) generator = json_generator_new ();
+      g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) ours = NULL;
+      g_autofree char *text = NULL;
+      g_autofree char *theirs_text = NULL;
+      g_autofree char *ours_text = NULL;
+
+      json_generator_set_root (generator, original);
+      json_generator_set_pretty (generator, i % 2 == 0);
+      text = json_generator_to_data (generator, NULL);
+      g_assert_true (json_parser_load_from_data (parser, text, -1, NULL));
+      ours = read_text (text, &error);
+      g_assert_no_error (error);
+      g_assert_true (json_node_equal (ours, json_parser_get_root (parser)));
+      /* json_node_equal () takes 1 and 1.0 for equal; the text does not. */
+      theirs_text = json_to_string (json_parser_get_root (parser), FALSE);
+      ours_text = json_to_string (ours, FALSE);
+      g_assert_cmpstr (ours_text, ==, theirs_text);
+    }
+}
+
+/* json-glib 1.6 writes U+001F raw; ssq_json_node_to_string () escapes it,
+ * and the reader, which refuses it raw, reads the string back. */
+static void
+test_unit_separator (void)
+{
+  g_autoptr(JsonNode) node = json_node_init_string (json_node_alloc (), "a\x1f\x1e\x1f" "b");
+  g_autofree char *raw = json_to_string (node, FALSE);
+  g_autofree char *text = NULL;
+  g_autoptr(JsonNode) back = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length = 0;
+
+  g_assert_nonnull (strchr (raw, 0x1f));
+  g_assert_null (ssq_json_reader_read (raw, strlen (raw), &error));
+  g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INVALID);
+  g_clear_error (&error);
+  text = ssq_json_node_to_string (node, &length);
+  g_assert_cmpstr (text, ==, "\"a\\u001f\\u001e\\u001fb\"");
+  g_assert_cmpuint (length, ==, strlen (text));
+  back = ssq_json_reader_read (text, length, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_node_get_string (back), ==, "a\x1f\x1e\x1f" "b");
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/shared/json-reader/not-json", test_not_json);
+  g_test_add_func ("/shared/json-reader/offsets", test_offsets);
+  g_test_add_func ("/shared/json-reader/numbers", test_numbers);
+  g_test_add_func ("/shared/json-reader/strings", test_strings);
+  g_test_add_func ("/shared/json-reader/members", test_members);
+  g_test_add_func ("/shared/json-reader/same-as-json-glib", test_same_as_json_glib);
+  g_test_add_func ("/shared/json-reader/unit-separator", test_unit_separator);
+  return g_test_run ();
+}
