@@ -6,6 +6,7 @@
 #include "ssq-server-queues.h"
 #include "amqp/ssq-amqp-table.h"
 
+#include <math.h>
 #include <string.h>
 
 /* ---- Errors ------------------------------------------------------------ */
@@ -329,6 +330,23 @@ table_json (const SsqAmqpTable *table,
   return json_node_init_object (json_node_alloc (), o);
 }
 
+/* A float or double as a JSON number where JSON has one: not for NaN and
+ * the infinities, nor for the whole numbers json-glib 1.6 would write with
+ * an exponent and no point ("1e+20.0", which is not JSON). Those come as
+ * {"type": @type, "value": "nan" | "inf" | "-inf" | "1e+20"}. */
+static JsonNode *
+float_json (const char *type,
+            double      x)
+{
+  char text[G_ASCII_DTOSTR_BUF_SIZE];
+
+  /* What json-glib writes, before it appends ".0" to a text without '.'. */
+  g_ascii_dtostr (text, sizeof text, x);
+  if (isfinite (x) && (strchr (text, '.') != NULL || strchr (text, 'e') == NULL))
+    return json_node_init_double (json_node_alloc (), x);
+  return typed_json (type, json_node_init_string (json_node_alloc (), text));
+}
+
 /* AMQP field values as JSON: what JSON has as itself (booleans, numbers,
  * UTF-8 strings, arrays, tables as objects, void as null), the rest as
  * {"type","value"}: "bytes" and "longstr" (not UTF-8) in base64,
@@ -350,9 +368,11 @@ value_json (const SsqAmqpValue *v,
     case SSQ_AMQP_FIELD_BOOLEAN:
       return json_node_init_boolean (node, v->u.boolean);
     case SSQ_AMQP_FIELD_FLOAT:
-      return json_node_init_double (node, v->u.f32);
+      json_node_free (node);
+      return float_json ("float", v->u.f32);
     case SSQ_AMQP_FIELD_DOUBLE:
-      return json_node_init_double (node, v->u.f64);
+      json_node_free (node);
+      return float_json ("double", v->u.f64);
     case SSQ_AMQP_FIELD_LONGSTR:
       {
         gsize len;

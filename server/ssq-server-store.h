@@ -10,7 +10,7 @@
 
 G_BEGIN_DECLS
 
-#define SSQ_STORE_SCHEMA_VERSION 9
+#define SSQ_STORE_SCHEMA_VERSION 10
 
 typedef struct _SsqServerStore SsqServerStore;
 

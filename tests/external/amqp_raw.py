@@ -70,6 +70,8 @@ def table(d):
             out += b"t" + struct.pack("!B", v)
         elif isinstance(v, int):
             out += b"l" + struct.pack("!q", v)
+        elif isinstance(v, float):
+            out += b"d" + struct.pack("!d", v)
         elif isinstance(v, dict):
             out += b"F" + table(v)
         else:
@@ -221,16 +223,18 @@ class Raw:
         self.expect(CONFIRM_SELECT_OK)
 
     def publish_frames(self, channel, exchange, routing_key, body, persistent=False,
-                       mandatory=False):
+                       mandatory=False, headers=None):
         """The three frames of a basic.publish (body in one frame: keep it
         under frame_max)."""
         out = self.method_frame(channel, BASIC_PUBLISH,
                                 struct.pack("!H", 0) + shortstr(exchange) + shortstr(routing_key)
                                 + bytes([0x01 if mandatory else 0]))
+        flags = (0x2000 if headers is not None else 0) | (0x1000 if persistent else 0)
+        props = struct.pack("!H", flags)
+        if headers is not None:
+            props += table(headers)
         if persistent:
-            props = struct.pack("!H", 0x1000) + b"\x02"
-        else:
-            props = struct.pack("!H", 0)
+            props += b"\x02"
         out += self.frame(FRAME_HEADER, channel, struct.pack("!HHQ", 60, 0, len(body)) + props)
         if body:
             out += self.frame(FRAME_BODY, channel, body)

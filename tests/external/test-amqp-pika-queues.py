@@ -25,7 +25,7 @@ import amqp_harness as H  # noqa: E402 (first: pika, or a skip)
 from amqp_harness import (MAX_MESSAGE, CHANNEL_MAX, Fail, IO_TIMEOUT, MAX_CONNECTIONS, OPEN, T,
                           amqp_raw, bodies, channel, channel_error, check, connect,
                           dead_letters, depth, eventually, fill, get_all, pex, pika,
-                          publish_sync, pump, qn, queue_exists, raw)  # noqa: E402
+                          publish_sync, pump, qn, queue_exists, raw, rest)  # noqa: E402
 
 
 # ---------------------------------------------------------------------------
@@ -601,6 +601,33 @@ def t_closed_channel_use():
     check(code == 504, f"close code {code}")
 
 
+def t_float_headers():
+    """Header doubles JSON has no number for reach a REST reader as typed
+    text; Python's json.loads reads every reply (json-glib wrote "nan.0",
+    "inf.0" and "1e+20.0", which are not JSON)."""
+    ch = channel()
+    q = "floats"
+    ch.queue_declare(q, durable=True)
+    headers = {"half": 0.5, "nan": float("nan"), "inf": float("inf"),
+               "ninf": float("-inf"), "big": 1e20, "odd": 1.2345678901234568e+17}
+    # pika writes no floats (only decimals): the raw client does.
+    r = raw()
+    r.open_channel(1)
+    r.send(r.publish_frames(1, "", q, b"f", headers=headers)
+           + r.publish_frames(1, "", q, b"g", headers={"ok": 2.5}))
+    eventually("two published", lambda: depth(ch, q) == 2)
+    status, obj = rest("GET", f"/api/v1/queues/{q}/messages?max=10", user="alice")
+    check(status == 200, f"take: {status} {obj}")
+    got = {m["body"]: m["headers"] for m in obj["messages"]}
+    h = got["f"]
+    check(h["half"] == 0.5 and h["odd"] == 1.2345678901234568e+17, f"numbers {h}")
+    check(h["nan"] == {"type": "double", "value": "nan"}, f"nan {h['nan']}")
+    check(h["inf"] == {"type": "double", "value": "inf"}, f"inf {h['inf']}")
+    check(h["ninf"] == {"type": "double", "value": "-inf"}, f"-inf {h['ninf']}")
+    check(h["big"] == {"type": "double", "value": "1e+20"}, f"1e20 {h['big']}")
+    check(got["g"] == {"ok": 2.5}, f"the next message {got['g']}")
+
+
 TESTS = [
     ("dead-letter: reject and nack without requeue, x-death, count", t_dlx_reject_nack),
     ("dead-letter: x-dead-letter-routing-key via the default exchange", t_dlx_routing_key),
@@ -610,6 +637,7 @@ TESTS = [
     ("queue: x-max-length drop-head dead-letters the head (maxlen)", t_max_length_drop_head),
     ("queue: x-max-length reject-publish nacks with confirms", t_max_length_reject_publish),
     ("queue: x-max-priority order", t_priority),
+    ("headers: NaN, infinities and 1e20 reach REST as typed text, JSON throughout", t_float_headers),
     ("queue: exclusive, 405 RESOURCE_LOCKED for other connections, gone on close", t_exclusive),
     ("queue: auto-delete goes with its last consumer", t_auto_delete_queue),
     ("queue: server-named queues", t_server_named),

@@ -561,10 +561,12 @@ test_refusals (Fixture       *f,
   assert_channel_error (conn, 12, CHAT, "alice", "text/plain; charset=latin1", "x", 1, 406);
   assert_channel_error (conn, 13, CHAT, "alice", NULL, "", 0, 406);
   assert_channel_error (conn, 14, CHAT, "erin", NULL, "to myself", 9, 406);
-  /* JSON bodies are read by the frames' reader: json-glib's own decoded a
-   * lone surrogate into bytes that are not UTF-8. */
+  /* JSON bodies are read by the frames' reader: json-glib's own read this
+   * body as "a" (a C string cut at the escaped NUL), and took single
+   * quotes. */
   assert_channel_error (conn, 17, CHAT, "alice", "application/json",
-                        "{\"body\":\"\\ud800\"}", 17, 406);
+                        "{\"body\":\"a\\u0000b\"}", 19, 406);
+  assert_channel_error (conn, 18, CHAT, "alice", "application/json", "{'body':'x'}", 12, 406);
   /* Nobody may feed supersoniq.events. */
   assert_channel_error (alice, 1, "supersoniq.events", "x", NULL, "x", 1, 403);
 

@@ -154,6 +154,53 @@ test_migrate_revs (void)
   ssq_server_store_close (store);
 }
 
+/* Schema 10 writes again the stored wire forms that hold a raw U+001F (the
+ * writer left it raw before), escaped, so that strict readers take them;
+ * the other rows are not touched. */
+static void
+test_migrate_unit_separator (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = ssq_test_store_temp_db ();
+  g_autoptr(GString) page = g_string_new ("[");
+  g_autoptr(JsonObject) object = NULL;
+  g_autofree char *wrapped = NULL;
+  gboolean more = FALSE;
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  SsqServerStore *store = ssq_server_store_open_at_version (path, 9, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (ssq_server_store_exec (store,
+    "INSERT INTO conversations (id, kind, created_at, updated_at, last_seq) "
+    "VALUES ('c1', 'group', 1, 1, 2);"
+    "INSERT INTO messages (conversation_id, seq, id, sender, client_id, body, created_at, json) "
+    "VALUES ('c1', 1, 'm1', 'u1', 'k1', 'a' || char(31) || 'b', 1, "
+    "        '{\"body\":\"a' || char(31) || 'b\"}'),"
+    "       ('c1', 2, 'm2', 'u1', 'k2', 'c', 1, 'untouched');", &error));
+  ssq_server_store_close (store);
+
+  store = ssq_server_store_open (path, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_true (ssq_server_store_messages_page (store, "c1", 0, 2, 1, FALSE, page, &more, &error));
+  g_assert_no_error (error);
+  ssq_server_store_close (store);
+  g_assert_null (strchr (page->str, 0x1f));
+  wrapped = g_strdup_printf ("{\"page\":%s]}", page->str);
+  object = ssq_json_parse_object (wrapped, strlen (wrapped), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (
+    json_array_get_object_element (json_object_get_array_member (object, "page"), 0), "body"),
+    ==, "a\x1f" "b");
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, "SELECT json FROM messages WHERE seq = 2", -1, &stmt,
+                                       NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  g_assert_cmpstr ((const char *) sqlite3_column_text (stmt, 0), ==, "untouched");
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+}
+
 /* Schema 6 makes the oldest account still there a server admin (ids are
  * random: the lowest rowid, not the lowest id), and only it; a deleted
  * account is skipped. Accounts made after are not, unless none was left. */
@@ -781,6 +828,7 @@ main (int    argc,
   g_test_add_func ("/server/store/golden-schema", test_golden_schema);
   g_test_add_func ("/server/store/golden-up-down", test_golden_up_down);
   g_test_add_func ("/server/store/migrate-revs", test_migrate_revs);
+  g_test_add_func ("/server/store/migrate-unit-separator", test_migrate_unit_separator);
   g_test_add_func ("/server/store/migrate-admin", test_migrate_admin);
   g_test_add_func ("/server/store/first-account-admin", test_first_account_admin);
   g_test_add_func ("/server/auth/reset-codes", test_reset_codes);
