@@ -331,9 +331,10 @@ table_json (const SsqAmqpTable *table,
 }
 
 /* A float or double as a JSON number where JSON has one: not for NaN and
- * the infinities, nor for the whole numbers json-glib 1.6 would write with
- * an exponent and no point ("1e+20.0", which is not JSON). Those come as
- * {"type": @type, "value": "nan" | "inf" | "-inf" | "1e+20"}. */
+ * the infinities, nor for the values json-glib 1.6 would write with an
+ * exponent and no point ("1e+20.0", "1e-10.0": not JSON). Those come as
+ * {"type": @type, "value": "nan" | "inf" | "-inf" | "1e+20" | …}; a NaN
+ * is "nan" whatever its sign bit. */
 static JsonNode *
 float_json (const char *type,
             double      x)
@@ -344,7 +345,7 @@ float_json (const char *type,
   g_ascii_dtostr (text, sizeof text, x);
   if (isfinite (x) && (strchr (text, '.') != NULL || strchr (text, 'e') == NULL))
     return json_node_init_double (json_node_alloc (), x);
-  return typed_json (type, json_node_init_string (json_node_alloc (), text));
+  return typed_json (type, json_node_init_string (json_node_alloc (), isnan (x) ? "nan" : text));
 }
 
 /* AMQP field values as JSON: what JSON has as itself (booleans, numbers,

@@ -13,7 +13,8 @@
  *
  * This reader takes JSON only, refuses what the protocol cannot carry (NUL,
  * lone surrogates, numbers past a 64-bit integer or a double, nesting past
- * SSQ_JSON_MAX_DEPTH) with the offset of the offending byte, and builds the
+ * SSQ_JSON_MAX_DEPTH, objects past SSQ_JSON_MAX_MEMBERS) with the offset of
+ * the offending byte, and builds the
  * nodes JsonParser would: integers without fraction or exponent as gint64,
  * other numbers as doubles; it refuses a member named twice.
  * The tree is not sealed: sealing hashed every member of every frame (3.4%
@@ -179,7 +180,10 @@ read_string (Reader *r)
         }
       escape = memchr (simple, *r->p, sizeof simple - 1);
       if (escape == NULL)
-        return fail (r, _("unknown escape in a string"));
+        {
+          r->p--;
+          return fail (r, _("unknown escape in a string"));
+        }
       g_string_append_c (r->scratch, decoded[escape - simple]);
       r->p++;
     }
@@ -314,6 +318,16 @@ read_member (Reader     *r,
 }
 
 static JsonNode *
+too_many_members (Reader *r)
+{
+  g_autofree char *reason = g_strdup_printf (_("more than %d members in an object"),
+                                             SSQ_JSON_MAX_MEMBERS);
+
+  skip_space (r);
+  return fail_node (r, reason);
+}
+
+static JsonNode *
 read_object (Reader *r)
 {
   g_autoptr(JsonObject) object = json_object_new ();
@@ -324,8 +338,12 @@ read_object (Reader *r)
   if (!next_is (r, '}'))
     {
       do
-        if (!read_member (r, object))
-          return NULL;
+        {
+          if (json_object_get_size (object) == SSQ_JSON_MAX_MEMBERS)
+            return too_many_members (r);
+          if (!read_member (r, object))
+            return NULL;
+        }
       while (next_is (r, ','));
       if (!next_is (r, '}'))
         return fail_node (r, _("expected ',' or '}'"));

@@ -7,6 +7,12 @@
 G_BEGIN_DECLS
 
 #define SSQ_JSON_MAX_DEPTH 32
+/* Members of one object. json-glib keeps them in a GHashTable with an
+ * unseeded g_str_hash: names made to collide ("ab" and "bA" hash alike)
+ * make each insert walk all the others, and 8,192 of them in a 254 KB body
+ * took 0.7-1 s to read. The protocol's largest object (queue headers) has
+ * 128. */
+#define SSQ_JSON_MAX_MEMBERS 256
 
 JsonObject *ssq_json_parse_object     (const char   *data,
                                        gsize         length,

@@ -609,7 +609,8 @@ def t_float_headers():
     q = "floats"
     ch.queue_declare(q, durable=True)
     headers = {"half": 0.5, "nan": float("nan"), "inf": float("inf"),
-               "ninf": float("-inf"), "big": 1e20, "odd": 1.2345678901234568e+17}
+               "ninf": float("-inf"), "big": 1e20, "odd": 1.2345678901234568e+17,
+               "tiny": 1e-10, "snan": -float("nan")}
     # pika writes no floats (only decimals): the raw client does.
     r = raw()
     r.open_channel(1)
@@ -625,6 +626,8 @@ def t_float_headers():
     check(h["inf"] == {"type": "double", "value": "inf"}, f"inf {h['inf']}")
     check(h["ninf"] == {"type": "double", "value": "-inf"}, f"-inf {h['ninf']}")
     check(h["big"] == {"type": "double", "value": "1e+20"}, f"1e20 {h['big']}")
+    check(h["tiny"] == {"type": "double", "value": "1e-10"}, f"1e-10 {h['tiny']}")
+    check(h["snan"] == {"type": "double", "value": "nan"}, f"NaN with its sign bit {h['snan']}")
     check(got["g"] == {"ok": 2.5}, f"the next message {got['g']}")
 
 

@@ -54,6 +54,7 @@ test_offsets (void)
     { "{\"a\":\"x\\ud800\\ud800\"}", "Malformed JSON: a lone UTF-16 surrogate at byte 7" },
     { "{\"a\":\"\\u00G0\"}", "Malformed JSON: a \\u escape needs four hexadecimal digits at byte 6" },
     { "{\"a\":1,\"b\":2,\"a\":3}", "Malformed JSON: a member named twice at byte 13" },
+    { "[\"ab\\x\"]", "Malformed JSON: unknown escape in a string at byte 4" },
     { "[[1],[[2]]", "Malformed JSON: expected ',' or ']' at byte 10" },
     { "{\"a\":99999999999999999999}", "Malformed JSON: number out of range at byte 5" },
     { "{} x", "Malformed JSON: unexpected text after the value at byte 3" },
@@ -170,6 +171,44 @@ test_members (void)
   twice = read_text ("{\"ab\":1,\"a\\u0062\":2}", &error);
   g_assert_null (twice);
   g_assert_nonnull (strstr (error->message, "a member named twice"));
+}
+
+/* An object holds at most SSQ_JSON_MAX_MEMBERS members: past it, names
+ * made to collide in json-glib's unseeded hash ("ab" and "bA" hash alike)
+ * made every insert walk all the others. */
+static void
+test_many_members (void)
+{
+  g_autoptr(GString) object = g_string_new ("{");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *message = NULL;
+  gsize at = 0;
+
+  for (guint i = 0; i < SSQ_JSON_MAX_MEMBERS + 1; i++)
+    {
+      /* Name i spells i in binary with "ab" for 0 and "bA" for 1: all
+       * these names have one hash. */
+      g_string_append (object, i > 0 ? ",\"" : "\"");
+      for (guint bit = 0; bit < 10; bit++)
+        g_string_append (object, (i >> bit) & 1 ? "bA" : "ab");
+      g_string_append (object, "\":0");
+      if (i == SSQ_JSON_MAX_MEMBERS - 1)
+        {
+          g_string_append (object, "}");
+          node = read_text (object->str, &error);
+          g_assert_no_error (error);
+          g_assert_cmpuint (json_object_get_size (json_node_get_object (node)), ==,
+                            SSQ_JSON_MAX_MEMBERS);
+          g_string_truncate (object, object->len - 1);
+          at = object->len + 1;
+        }
+    }
+  g_string_append (object, "}");
+  g_assert_null (read_text (object->str, &error));
+  message = g_strdup_printf ("Malformed JSON: more than %d members in an object at byte %u",
+                             SSQ_JSON_MAX_MEMBERS, (guint) at);
+  g_assert_cmpstr (error->message, ==, message);
 }
 
 /* 32 levels are read, 33 refused at the bracket that goes too deep, without
@@ -340,6 +379,7 @@ main (int    argc,
   g_test_add_func ("/shared/json-reader/strings", test_strings);
   g_test_add_func ("/shared/json-reader/members", test_members);
   g_test_add_func ("/shared/json-reader/depth", test_depth);
+  g_test_add_func ("/shared/json-reader/many-members", test_many_members);
   g_test_add_func ("/shared/json-reader/same-as-json-glib", test_same_as_json_glib);
   g_test_add_func ("/shared/json-reader/unit-separator", test_unit_separator);
   return g_test_run ();
