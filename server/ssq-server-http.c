@@ -96,6 +96,12 @@ static const Route routes[] = {
 /* The WebSocket upgrade, /healthz and /metrics have no entry above. */
 #define WS_QUERY "access_token notifications"
 
+/* The body of a route without a login (register, login, password reset):
+ * a few short strings. Bounded before it is read, so that a client with no
+ * account cannot make the main loop read 256 KiB of JSON made to be slow
+ * (names made to collide in json-glib's member table: 35 ms a body). */
+#define PUBLIC_BODY_MAX (16 * 1024)
+
 static void
 send_reply (SsqRequest *request)
 {
@@ -497,6 +503,13 @@ api_request (SsqServer     *server,
       gsize len;
       const char *data = ssq_net_request_get_body (net, &len);
 
+      if (!route->auth && len > PUBLIC_BODY_MAX)
+        {
+          g_set_error (&error, SSQ_ERROR, SSQ_ERROR_TOO_LARGE,
+                       "This request takes at most %d bytes", PUBLIC_BODY_MAX);
+          ssq_request_reply_error (request, error);
+          return;
+        }
       request->body = ssq_json_parse_object (data, len, &error);
       if (request->body == NULL ||
           !ssq_json_check_members (request->body, route->fields, &error))

@@ -369,6 +369,39 @@ test_login_racing_account_end (void)
     }
 }
 
+/* A route without a login reads at most 16 KiB of body: a client with no
+ * account cannot make the main loop read large JSON. Routes behind a login
+ * keep the transport's bound. */
+static void
+test_public_body_bound (void)
+{
+  g_autoptr(SsqTestUser) u = ssq_test_register (server, "bound.user");
+  g_autofree char *conv = ssq_test_create_conversation (server, u,
+    "{\"kind\":\"group\",\"title\":\"B\",\"members\":[]}");
+  g_autofree char *msgs = g_strdup_printf ("/api/v1/conversations/%s/messages", conv);
+  g_autofree char *big_password = g_strnfill (20000, 'p');
+  g_autofree char *long_password = g_strnfill (10000, 'p');
+  g_autofree char *big_login = g_strdup_printf ("{\"username\":\"bound.user\",\"password\":\"%s\"}",
+                                                big_password);
+  g_autofree char *long_login = g_strdup_printf ("{\"username\":\"bound.user\",\"password\":\"%s\"}",
+                                                 long_password);
+  g_autofree char *body = g_strnfill (16000, 'b');
+  g_autofree char *big_message = g_strdup_printf ("{\"client_id\":\"big\",\"body\":\"%s\"}", body);
+  g_autoptr(JsonObject) r = NULL;
+  guint status = 0;
+
+  r = ssq_test_http (server, "POST", "/api/v1/login", NULL, big_login, &status);
+  g_assert_cmpuint (status, ==, 413);
+  g_assert_cmpstr (ssq_test_error_code (r), ==, "too_large");
+  g_clear_pointer (&r, json_object_unref);
+  /* Under the bound, the request is read and answered as any other. */
+  r = ssq_test_http (server, "POST", "/api/v1/login", NULL, long_login, &status);
+  g_assert_cmpuint (status, ==, 401);
+  g_clear_pointer (&r, json_object_unref);
+  r = ssq_test_http (server, "POST", msgs, u->token, big_message, &status);
+  g_assert_cmpuint (status, ==, 201);
+}
+
 static void
 test_unknown_fields (void)
 {
@@ -750,6 +783,7 @@ main (int    argc,
   g_test_add_func ("/server/sessions/account-deletion", test_account_deletion);
   g_test_add_func ("/server/sessions/login-racing-account-end", test_login_racing_account_end);
   g_test_add_func ("/server/api/unknown-fields", test_unknown_fields);
+  g_test_add_func ("/server/api/public-body-bound", test_public_body_bound);
   g_test_add_func ("/server/store/file-modes", test_database_file_modes);
   ret = g_test_run ();
   ssq_test_server_free (server);
