@@ -85,6 +85,20 @@ check_after_restart (SsqTestServer *server,
   ssq_test_ws_free (ws);
 }
 
+/* Send number @i, without waiting for its ack: client_id "k@i", the body
+ * check_after_restart () sends again. */
+static void
+send_numbered (SsqTestWs  *ws,
+               const char *conv,
+               guint       i)
+{
+  g_autofree char *frame = g_strdup_printf (
+    "{\"type\":\"send\",\"id\":\"s%u\",\"conversation_id\":\"%s\",\"client_id\":\"k%u\","
+    "\"body\":\"durable %u\"}", i, conv, i, i);
+
+  ssq_test_ws_send (ws, frame);
+}
+
 /* The next @max acks of @ws, into @acked (client_id -> seq). */
 static guint
 take_acks (SsqTestWs  *ws,
@@ -123,12 +137,7 @@ test_sigkill_after_acks (void)
   g_assert_nonnull (ssq_test_ws_expect (ws, "welcome", WAIT));
   /* Many sends in flight at once, so that they share group commits. */
   for (guint i = 0; i < total; i++)
-    {
-      g_autofree char *frame = g_strdup_printf (
-        "{\"type\":\"send\",\"id\":\"s%u\",\"conversation_id\":\"%s\",\"client_id\":\"k%u\","
-        "\"body\":\"durable %u\"}", i, conv, i, i);
-      ssq_test_ws_send (ws, frame);
-    }
+    send_numbered (ws, conv, i);
   /* Kill the server the moment half of the acks are in. */
   n_acked = take_acks (ws, acked, total / 2);
   ssq_test_server_kill (server);
@@ -165,12 +174,7 @@ test_sigkill_during_checkpoints (void)
         g_error ("after %u sends, %" G_GINT64_FORMAT " passes, %" G_GINT64_FORMAT " finishes",
                  sent, passes, finishes);
       for (; sent < n_acked + window; sent++)
-        {
-          g_autofree char *frame = g_strdup_printf (
-            "{\"type\":\"send\",\"id\":\"s%u\",\"conversation_id\":\"%s\",\"client_id\":\"k%u\","
-            "\"body\":\"durable %u\"}", sent, conv, sent, sent);
-          ssq_test_ws_send (ws, frame);
-        }
+        send_numbered (ws, conv, sent);
       n_acked += take_acks (ws, acked, window / 2);
       passes = ssq_test_metric (server, "ssq_checkpoints_total");
       finishes = ssq_test_metric (server, "ssq_checkpoint_finishes_total");
