@@ -183,7 +183,7 @@ handle_line (AdminConn *c,
              gsize      len)
 {
   g_autoptr(GError) error = NULL;
-  JsonObject *request = ssq_json_parse_object ((const char *) c->in->data, len, &error);
+  JsonObject *request = ssq_json_parse_request ((const char *) c->in->data, len, &error);
   SsqAdminCall *call;
 
   if (request == NULL)

@@ -545,7 +545,7 @@ declare_body (SsqRequest  *request,
 
   if (len == 0)
     return json_object_new ();
-  body = ssq_json_parse_object (data, len, error);
+  body = ssq_json_parse_request (data, len, error);
   if (body == NULL || !ssq_json_check_members (body, DECLARE_FIELDS, error))
     return NULL;
   return g_steal_pointer (&body);

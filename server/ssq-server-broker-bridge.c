@@ -202,7 +202,7 @@ request_from_body (SsqBrokerMessage  *message,
     }
   /* The reader every frame and body goes through: strict JSON, its depth
    * bounded, no NUL or lone surrogate escapes. */
-  request = ssq_json_parse_object (data, len, &parse_error);
+  request = ssq_json_parse_request (data, len, &parse_error);
   if (request == NULL)
     set_amqp_error (error, SSQ_BROKER_ERROR_PRECONDITION_FAILED,
                     "an application/json body must be an object {\"body\": ...}: %s",

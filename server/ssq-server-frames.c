@@ -516,7 +516,7 @@ ssq_server_frames_dispatch (SsqServerSession *self,
   SsqWireHead head;
   gint64 started_us = g_get_monotonic_time ();
 
-  frame = ssq_json_parse_object (data, length, &error);
+  frame = ssq_json_parse_request (data, length, &error);
   if (frame == NULL)
     {
       ssq_server_session_send_error (self, NULL, error);

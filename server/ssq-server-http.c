@@ -510,7 +510,7 @@ api_request (SsqServer     *server,
           ssq_request_reply_error (request, error);
           return;
         }
-      request->body = ssq_json_parse_object (data, len, &error);
+      request->body = ssq_json_parse_request (data, len, &error);
       if (request->body == NULL ||
           !ssq_json_check_members (request->body, route->fields, &error))
         {

@@ -13,8 +13,8 @@
  *
  * This reader takes JSON only, refuses what the protocol cannot carry (NUL,
  * lone surrogates, numbers past a 64-bit integer or a double, nesting past
- * SSQ_JSON_MAX_DEPTH, objects past SSQ_JSON_MAX_MEMBERS) with the offset of
- * the offending byte, and builds the
+ * SSQ_JSON_MAX_DEPTH, objects past SSQ_JSON_MAX_MEMBERS, documents past
+ * the caller's count of members) with the offset of the offending byte, and builds the
  * nodes JsonParser would: integers without fraction or exponent as gint64,
  * other numbers as doubles; it refuses a member named twice.
  * The tree is not sealed: sealing hashed every member of every frame (3.4%
@@ -37,6 +37,8 @@ typedef struct {
   const char *end;
   GString    *scratch;  /* the string being decoded; reused */
   int         depth;
+  guint       max_members;   /* in the whole document */
+  guint       members_left;
   GError    **error;
 } Reader;
 
@@ -322,10 +324,13 @@ read_member (Reader     *r,
 }
 
 static JsonNode *
-too_many_members (Reader *r)
+too_many_members (Reader *r,
+                  guint   limit,
+                  gboolean in_object)
 {
-  g_autofree char *reason = g_strdup_printf (_("more than %d members in an object"),
-                                             SSQ_JSON_MAX_MEMBERS);
+  g_autofree char *reason = in_object
+    ? g_strdup_printf (_("more than %u members in an object"), limit)
+    : g_strdup_printf (_("more than %u members in all"), limit);
 
   skip_space (r);
   return fail_node (r, reason);
@@ -344,7 +349,9 @@ read_object (Reader *r)
       do
         {
           if (json_object_get_size (object) == SSQ_JSON_MAX_MEMBERS)
-            return too_many_members (r);
+            return too_many_members (r, SSQ_JSON_MAX_MEMBERS, TRUE);
+          if (r->members_left-- == 0)
+            return too_many_members (r, r->max_members, FALSE);
           if (!read_member (r, object))
             return NULL;
         }
@@ -417,6 +424,7 @@ read_value (Reader *r)
  * ssq_json_reader_read:
  * @data: the text, not necessarily NUL-terminated
  * @length: its length in bytes
+ * @max_members: members in all the document's objects together
  * @error: set to %SSQ_ERROR_INVALID with the reason and the byte
  *
  * Reads one JSON value that takes the whole of @data (white space around
@@ -427,10 +435,11 @@ read_value (Reader *r)
 JsonNode *
 ssq_json_reader_read (const char  *data,
                       gsize        length,
+                      guint        max_members,
                       GError     **error)
 {
   g_autoptr(GString) scratch = g_string_sized_new (64);
-  Reader r = { data, data, data + length, scratch, 0, error };
+  Reader r = { data, data, data + length, scratch, 0, max_members, max_members, error };
   g_autoptr(JsonNode) root = read_value (&r);
 
   if (root == NULL)

@@ -8,6 +8,7 @@ G_BEGIN_DECLS
 
 JsonNode *ssq_json_reader_read (const char  *data,
                                 gsize        length,
+                                guint        max_members,
                                 GError     **error);
 
 G_END_DECLS

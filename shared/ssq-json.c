@@ -10,20 +10,13 @@
 
 #include <string.h>
 
-/**
- * ssq_json_parse_object:
- * @data: bytes received from a peer, not necessarily NUL-terminated
- * @length: their length
- * @error: set to %SSQ_ERROR_INVALID with a human-readable reason
- *
- * Parses untrusted bytes that must hold exactly one JSON object.
- *
- * Returns: (transfer full): the object, or %NULL
- */
-JsonObject *
-ssq_json_parse_object (const char  *data,
-                       gsize        length,
-                       GError     **error)
+/* Untrusted bytes that must hold exactly one JSON object, of at most
+ * @max_members members in all. */
+static JsonObject *
+parse_object (const char  *data,
+              gsize        length,
+              guint        max_members,
+              GError     **error)
 {
   g_autoptr(JsonNode) root = NULL;
 
@@ -42,7 +35,7 @@ ssq_json_parse_object (const char  *data,
       g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("Body is not valid UTF-8"));
       return NULL;
     }
-  root = ssq_json_reader_read (data, length, error);
+  root = ssq_json_reader_read (data, length, max_members, error);
   if (root == NULL)
     return NULL;
   if (!JSON_NODE_HOLDS_OBJECT (root))
@@ -51,6 +44,46 @@ ssq_json_parse_object (const char  *data,
       return NULL;
     }
   return json_object_ref (json_node_get_object (root));
+}
+
+/**
+ * ssq_json_parse_object:
+ * @data: bytes received from a peer, not necessarily NUL-terminated
+ * @length: their length
+ * @error: set to %SSQ_ERROR_INVALID with a human-readable reason
+ *
+ * Parses untrusted bytes that must hold exactly one JSON object: what a
+ * client reads from its server, where a sync page holds thousands of
+ * objects.
+ *
+ * Returns: (transfer full): the object, or %NULL
+ */
+JsonObject *
+ssq_json_parse_object (const char  *data,
+                       gsize        length,
+                       GError     **error)
+{
+  return parse_object (data, length, G_MAXUINT, error);
+}
+
+/**
+ * ssq_json_parse_request:
+ * @data: bytes received from a client, not necessarily NUL-terminated
+ * @length: their length
+ * @error: set to %SSQ_ERROR_INVALID with a human-readable reason
+ *
+ * Like ssq_json_parse_object(), for what a server reads from its clients:
+ * at most %SSQ_JSON_MAX_REQUEST_MEMBERS members in all, which bounds the
+ * main loop's time on names made to collide.
+ *
+ * Returns: (transfer full): the object, or %NULL
+ */
+JsonObject *
+ssq_json_parse_request (const char  *data,
+                        gsize        length,
+                        GError     **error)
+{
+  return parse_object (data, length, SSQ_JSON_MAX_REQUEST_MEMBERS, error);
 }
 
 /* Returns the member, NULL when absent or JSON null; sets an error only when a

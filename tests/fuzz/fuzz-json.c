@@ -44,7 +44,7 @@ same_as_json_glib (const char *text,
 
   if (!g_utf8_validate (text, length, NULL) || memchr (text, '\0', length) != NULL)
     return;
-  ours = ssq_json_reader_read (text, length, NULL);
+  ours = ssq_json_reader_read (text, length, G_MAXUINT, NULL);
   if (ours == NULL)
     return;
   parser = json_parser_new_immutable ();

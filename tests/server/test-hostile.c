@@ -2,6 +2,7 @@
 /* test-hostile.c: bad input over HTTP, WebSocket and raw TCP. Each case must
  * get a clear error (or a clean close) and leave the server serving. */
 #include "ssq-test-raw.h"
+#include "ssq-wire.h"
 
 #include <string.h>
 #include <sys/socket.h>
@@ -180,6 +181,84 @@ test_ws_oversize_frame (void)
   ssq_test_ws_send (ws, big);
   g_assert_cmpuint (ssq_test_ws_wait_closed (ws, WAIT), ==, 1009);
   assert_alive ();
+}
+
+/* "[{...},...]": @n objects of 256 members whose names all have one
+ * g_str_hash ("ab" and "bA" hash alike), so that json-glib's table walks
+ * all the others on each insert. */
+static char *
+colliding_objects (guint n)
+{
+  GString *text = g_string_new ("[");
+
+  for (guint o = 0; o < n; o++)
+    {
+      g_string_append (text, o > 0 ? ",{" : "{");
+      for (guint m = 0; m < 256; m++)
+        {
+          g_string_append (text, m > 0 ? ",\"" : "\"");
+          for (guint bit = 0; bit < 8; bit++)
+            g_string_append (text, (m >> bit) & 1 ? "bA" : "ab");
+          g_string_append (text, "\":0");
+        }
+      g_string_append (text, "}");
+    }
+  g_string_append (text, "]");
+  return g_string_free (text, FALSE);
+}
+
+/* A logged-in client's request holds at most 1,024 members in all
+ * (SSQ_JSON_MAX_REQUEST_MEMBERS): a frame or a body of colliding names is
+ * refused before it costs the main loop more than about 2 ms (a 215 KB
+ * body cost 24-26 ms), and the connection goes on. */
+static void
+test_colliding_names (void)
+{
+  g_autoptr(SsqTestWs) ws = ssq_test_ws_connect (server, user->token, NULL);
+  g_autofree char *frame_list = colliding_objects (5);
+  g_autofree char *body_list = colliding_objects (40);
+  g_autofree char *frame = g_strdup_printf (
+    "{\"type\":\"send\",\"id\":\"c\",\"conversation_id\":\"%s\",\"client_id\":\"c\","
+    "\"body\":\"x\",\"x\":%s}", conv, frame_list);
+  g_autofree char *body = g_strdup_printf ("{\"client_id\":\"c\",\"body\":\"x\",\"x\":%s}",
+                                           body_list);
+  g_autofree char *msgs = g_strdup_printf ("/api/v1/conversations/%s/messages", conv);
+  g_autoptr(JsonObject) err = NULL;
+  SsqWireError refused;
+  gint64 seq_before;
+  guint status = 0;
+
+  g_assert_nonnull (ssq_test_ws_expect (ws, "welcome", WAIT));
+  {
+    g_autoptr(JsonObject) ack = ssq_test_ws_post (ws, conv, "before-colliding", "ok");
+
+    seq_before = json_object_get_int_member (json_object_get_object_member (ack, "message"),
+                                             "seq");
+  }
+  g_assert_cmpuint (strlen (frame), <, 65536);
+  ssq_test_ws_send (ws, frame);
+  err = ssq_test_ws_expect (ws, "error", WAIT);
+  g_assert_nonnull (err);
+  g_assert_cmpstr (json_object_get_string_member (err, "code"), ==, "invalid");
+  g_assert_nonnull (strstr (json_object_get_string_member (err, "message"),
+                            "more than 1024 members in all"));
+  {
+    g_autoptr(JsonObject) r = ssq_test_http (server, "POST", msgs, user->token, body, &status);
+
+    g_assert_cmpuint (strlen (body), <, 262144);
+    g_assert_cmpuint (status, ==, 400);
+    g_assert_true (ssq_wire_error_reply_decode (r, &refused));
+    g_assert_cmpstr (refused.code, ==, "invalid");
+    g_assert_nonnull (strstr (refused.message, "more than 1024 members in all"));
+  }
+  /* Nothing was posted; the connection still works. */
+  {
+    g_autoptr(JsonObject) ack = ssq_test_ws_post (ws, conv, "after-colliding", "ok");
+
+    g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (ack, "message"),
+                                                 "seq"), ==, seq_before + 1);
+  }
 }
 
 static GSocketConnection *
@@ -412,6 +491,7 @@ main (int    argc,
   g_test_add_func ("/server/hostile/ws-frames", test_ws_bad_frames);
   g_test_add_func ("/server/hostile/ws-oversize-frame", test_ws_oversize_frame);
   g_test_add_func ("/server/hostile/ws-invalid-utf8", test_ws_invalid_utf8);
+  g_test_add_func ("/server/hostile/colliding-names", test_colliding_names);
   g_test_add_func ("/server/hostile/vanishing-clients", test_vanishing_clients);
   g_test_add_func ("/server/hostile/idle-connection-closed", test_idle_connection_closed);
   g_test_add_func ("/server/hostile/slow-reader-cut", test_slow_reader_cut);

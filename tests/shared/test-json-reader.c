@@ -12,7 +12,7 @@ static JsonNode *
 read_text (const char  *text,
            GError     **error)
 {
-  return ssq_json_reader_read (text, strlen (text), error);
+  return ssq_json_reader_read (text, strlen (text), G_MAXUINT, error);
 }
 
 /* What json-glib 1.6 took (and misread, for the numbers), and JSON is not. */
@@ -211,6 +211,52 @@ test_many_members (void)
   g_assert_cmpstr (error->message, ==, message);
 }
 
+/* A request counts the members of all its objects, nested ones included:
+ * SSQ_JSON_MAX_REQUEST_MEMBERS are read, one more is refused at its name;
+ * what a client reads from its server has no such limit. */
+static void
+test_request_members (void)
+{
+  const guint objects = SSQ_JSON_MAX_REQUEST_MEMBERS / 256;
+  g_autoptr(GString) text = g_string_new ("{\"list\":[");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) request = NULL;
+  g_autoptr(JsonObject) object = NULL;
+  g_autofree char *message = NULL;
+  guint top = 1;
+  gsize at;
+
+  /* "list", objects of 255 members, and more beside "list" up to the limit. */
+  for (guint i = 0; i < objects; i++)
+    {
+      g_string_append (text, i > 0 ? ",{" : "{");
+      for (guint m = 0; m < 255; m++)
+        g_string_append_printf (text, "%s\"m%u\":%u", m > 0 ? "," : "", m, i);
+      g_string_append (text, "}");
+    }
+  g_string_append (text, "]");
+  for (; top + objects * 255 < SSQ_JSON_MAX_REQUEST_MEMBERS; top++)
+    g_string_append_printf (text, ",\"x%u\":0", top);
+  g_string_append (text, "}");
+  request = ssq_json_parse_request (text->str, text->len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_object_get_size (request), ==, top);
+  g_clear_pointer (&request, json_object_unref);
+
+  g_string_truncate (text, text->len - 1);
+  at = text->len + 1;
+  g_string_append (text, ",\"one too many\":0}");
+  g_assert_null (ssq_json_parse_request (text->str, text->len, &error));
+  message = g_strdup_printf ("Malformed JSON: more than %d members in all at byte %u",
+                             SSQ_JSON_MAX_REQUEST_MEMBERS, (guint) at);
+  g_assert_cmpstr (error->message, ==, message);
+  g_clear_error (&error);
+
+  object = ssq_json_parse_object (text->str, text->len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_object_get_size (object), ==, top + 1);
+}
+
 /* 32 levels are read, 33 refused at the bracket that goes too deep, without
  * recursing further; levels closed again do not count. */
 static void
@@ -357,13 +403,13 @@ test_unit_separator (void)
   gsize length = 0;
 
   g_assert_nonnull (strchr (raw, 0x1f));
-  g_assert_null (ssq_json_reader_read (raw, strlen (raw), &error));
+  g_assert_null (ssq_json_reader_read (raw, strlen (raw), G_MAXUINT, &error));
   g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INVALID);
   g_clear_error (&error);
   text = ssq_json_node_to_string (node, &length);
   g_assert_cmpstr (text, ==, "\"a\\u001f\\u001e\\u001fb\"");
   g_assert_cmpuint (length, ==, strlen (text));
-  back = ssq_json_reader_read (text, length, &error);
+  back = ssq_json_reader_read (text, length, G_MAXUINT, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (json_node_get_string (back), ==, "a\x1f\x1e\x1f" "b");
 }
@@ -380,6 +426,7 @@ main (int    argc,
   g_test_add_func ("/shared/json-reader/members", test_members);
   g_test_add_func ("/shared/json-reader/depth", test_depth);
   g_test_add_func ("/shared/json-reader/many-members", test_many_members);
+  g_test_add_func ("/shared/json-reader/request-members", test_request_members);
   g_test_add_func ("/shared/json-reader/same-as-json-glib", test_same_as_json_glib);
   g_test_add_func ("/shared/json-reader/unit-separator", test_unit_separator);
   return g_test_run ();
