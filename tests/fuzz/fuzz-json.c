@@ -4,7 +4,8 @@
  * server objects (user, message, conversation into a real cache). The
  * reader is also checked against json-glib's parser: what it reads, that
  * one reads too, into the same tree (json-glib takes more than JSON, so
- * not the other way round). */
+ * not the other way round); and its count of members against a budget is
+ * exact. */
 #include <glib/gstdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -56,6 +57,54 @@ same_as_json_glib (const char *text,
     g_error ("different trees: %s against json-glib's %s", ours_text, theirs_text);
 }
 
+static guint
+count_members (JsonNode *node)
+{
+  guint n = 0;
+
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObjectIter iter;
+      JsonNode *member;
+
+      json_object_iter_init (&iter, json_node_get_object (node));
+      while (json_object_iter_next (&iter, NULL, &member))
+        n += 1 + count_members (member);
+    }
+  else if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        n += count_members (json_array_get_element (array, i));
+    }
+  return n;
+}
+
+/* A document of n members in all is read with a budget of n, and refused
+ * with one of n - 1. */
+static void
+budget_is_exact (const char *text,
+                 gsize       length)
+{
+  g_autoptr(JsonNode) whole = NULL;
+  g_autoptr(JsonNode) within = NULL;
+  g_autoptr(JsonNode) short_of = NULL;
+  guint n;
+
+  if (!g_utf8_validate (text, length, NULL) || memchr (text, '\0', length) != NULL)
+    return;
+  whole = ssq_json_reader_read (text, length, G_MAXUINT, NULL);
+  if (whole == NULL)
+    return;
+  n = count_members (whole);
+  within = ssq_json_reader_read (text, length, n, NULL);
+  if (within == NULL)
+    g_error ("refused with a budget of its %u members: %.*s", n, (int) length, text);
+  if (n > 0 && (short_of = ssq_json_reader_read (text, length, n - 1, NULL)) != NULL)
+    g_error ("read with a budget of %u for its %u members: %.*s", n - 1, n, (int) length, text);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,
                         size_t         size)
@@ -68,6 +117,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   gboolean flag;
 
   same_as_json_glib ((const char *) data, size);
+  budget_is_exact ((const char *) data, size);
   if (object == NULL)
     return 0;
   ssq_json_get_string (object, "type", FALSE, &text, NULL);
