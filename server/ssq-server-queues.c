@@ -4,6 +4,7 @@
  * tables), broker errors as protocol errors, queues as JSON and as
  * /metrics lines. */
 #include "ssq-server-queues.h"
+#include "ssq-json-names.h"
 #include "amqp/ssq-amqp-table.h"
 
 #include <math.h>
@@ -311,11 +312,17 @@ bytes_json (const char *type,
   return typed_json (type, json_node_init_string (json_node_alloc (), b64));
 }
 
+/* A field table as a JSON object. A publisher may make its names share one
+ * hash (ssq-json-names.h): json-glib would compare each with all the
+ * others, 200 ms for a table of 4,096 (within one frame). Past the fourth
+ * name of one hash, names are left out: no table of chance names has that
+ * many. */
 static JsonNode *
 table_json (const SsqAmqpTable *table,
             guint               depth)
 {
   g_autoptr(JsonObject) o = json_object_new ();
+  g_auto(SsqJsonNames) names = { 0 };
 
   for (guint i = 0; i < ssq_amqp_table_size (table); i++)
     {
@@ -323,7 +330,7 @@ table_json (const SsqAmqpTable *table,
       g_autofree char *valid = g_utf8_make_valid (name, -1);
 
       /* Lookups find the first of a name, as RabbitMQ: so does JSON. */
-      if (!json_object_has_member (o, valid))
+      if (ssq_json_names_add (&names, valid) && !json_object_has_member (o, valid))
         json_object_set_member (o, valid, value_json (ssq_amqp_table_value_at (table, i),
                                                       depth + 1));
     }

@@ -13,8 +13,9 @@
  *
  * This reader takes JSON only, refuses what the protocol cannot carry (NUL,
  * lone surrogates, numbers past a 64-bit integer or a double, nesting past
- * SSQ_JSON_MAX_DEPTH, objects past SSQ_JSON_MAX_MEMBERS, documents past
- * the caller's count of members) with the offset of the offending byte, and builds the
+ * SSQ_JSON_MAX_DEPTH, objects past SSQ_JSON_MAX_MEMBERS or with names
+ * made to collide (ssq-json-names.h), documents past the caller's budget)
+ * with the offset of the offending byte, and builds the
  * nodes JsonParser would: integers without fraction or exponent as gint64,
  * other numbers as doubles; it refuses a member named twice.
  * The tree is not sealed: sealing hashed every member of every frame (3.4%
@@ -25,6 +26,7 @@
 #include <glib/gi18n.h>
 #include "ssq-json-reader.h"
 #include "ssq-json.h"
+#include "ssq-json-names.h"
 #include "ssq-proto.h"
 
 #include <errno.h>
@@ -37,8 +39,8 @@ typedef struct {
   const char *end;
   GString    *scratch;  /* the string being decoded; reused */
   int         depth;
-  guint       max_members;   /* in the whole document */
-  guint       members_left;
+  const SsqJsonBudget *budget;  /* NULL: none */
+  SsqJsonBudget        left;
   GError    **error;
 } Reader;
 
@@ -288,8 +290,9 @@ next_is (Reader *r,
 
 /* A member "name": value of the object being read. */
 static gboolean
-read_member (Reader     *r,
-             JsonObject *object)
+read_member (Reader       *r,
+             JsonObject   *object,
+             SsqJsonNames *names)
 {
   g_autofree char *name = NULL;
   const char *name_at;
@@ -302,6 +305,12 @@ read_member (Reader     *r,
     return fail (r, _("expected a member name"));
   if (!read_string (r))
     return FALSE;
+  /* Before json-glib compares it with every name that shares its hash. */
+  if (!ssq_json_names_add (names, r->scratch->str))
+    {
+      r->p = name_at;
+      return fail (r, _("member names made to collide"));
+    }
   /* Copied: reading the value reuses the scratch string. */
   name = g_strndup (r->scratch->str, r->scratch->len);
   if (!next_is (r, ':'))
@@ -323,23 +332,22 @@ read_member (Reader     *r,
   return TRUE;
 }
 
+/* Fails at the next value or name, for @reason (taken). */
 static JsonNode *
-too_many_members (Reader *r,
-                  guint   limit,
-                  gboolean in_object)
+over_limit (Reader *r,
+            char   *reason)
 {
-  g_autofree char *reason = in_object
-    ? g_strdup_printf (_("more than %u members in an object"), limit)
-    : g_strdup_printf (_("more than %u members in all"), limit);
+  g_autofree char *owned = reason;
 
   skip_space (r);
-  return fail_node (r, reason);
+  return fail_node (r, owned);
 }
 
 static JsonNode *
 read_object (Reader *r)
 {
   g_autoptr(JsonObject) object = json_object_new ();
+  g_auto(SsqJsonNames) names = { 0 };
 
   r->p++;
   if (!descend (r))
@@ -349,10 +357,12 @@ read_object (Reader *r)
       do
         {
           if (json_object_get_size (object) == SSQ_JSON_MAX_MEMBERS)
-            return too_many_members (r, SSQ_JSON_MAX_MEMBERS, TRUE);
-          if (r->members_left-- == 0)
-            return too_many_members (r, r->max_members, FALSE);
-          if (!read_member (r, object))
+            return over_limit (r, g_strdup_printf (_("more than %u members in an object"),
+                                                   SSQ_JSON_MAX_MEMBERS));
+          if (r->budget != NULL && r->left.members-- == 0)
+            return over_limit (r, g_strdup_printf (_("more than %u members in all"),
+                                                   r->budget->members));
+          if (!read_member (r, object, &names))
             return NULL;
         }
       while (next_is (r, ','));
@@ -395,6 +405,8 @@ read_value (Reader *r)
   skip_space (r);
   if (r->p == r->end)
     return fail_node (r, _("expected a value"));
+  if (r->budget != NULL && r->left.values-- == 0)
+    return over_limit (r, g_strdup_printf (_("more than %u values in all"), r->budget->values));
   switch (*r->p)
     {
     case '{':
@@ -424,7 +436,7 @@ read_value (Reader *r)
  * ssq_json_reader_read:
  * @data: the text, not necessarily NUL-terminated
  * @length: its length in bytes
- * @max_members: members in all the document's objects together
+ * @budget: (nullable): what the document may hold in all
  * @error: set to %SSQ_ERROR_INVALID with the reason and the byte
  *
  * Reads one JSON value that takes the whole of @data (white space around
@@ -433,15 +445,18 @@ read_value (Reader *r)
  * Returns: (transfer full): the value, or %NULL
  */
 JsonNode *
-ssq_json_reader_read (const char  *data,
-                      gsize        length,
-                      guint        max_members,
-                      GError     **error)
+ssq_json_reader_read (const char          *data,
+                      gsize                length,
+                      const SsqJsonBudget *budget,
+                      GError             **error)
 {
   g_autoptr(GString) scratch = g_string_sized_new (64);
-  Reader r = { data, data, data + length, scratch, 0, max_members, max_members, error };
-  g_autoptr(JsonNode) root = read_value (&r);
+  Reader r = { data, data, data + length, scratch, 0, budget, { 0 }, error };
+  g_autoptr(JsonNode) root = NULL;
 
+  if (budget != NULL)
+    r.left = *budget;
+  root = read_value (&r);
   if (root == NULL)
     return NULL;
   skip_space (&r);

@@ -6,9 +6,15 @@
 
 G_BEGIN_DECLS
 
-JsonNode *ssq_json_reader_read (const char  *data,
-                                gsize        length,
-                                guint        max_members,
-                                GError     **error);
+/* What one document may hold in all. */
+typedef struct {
+  guint members;   /* of all its objects */
+  guint values;    /* members' values, array elements and the document */
+} SsqJsonBudget;
+
+JsonNode *ssq_json_reader_read (const char          *data,
+                                gsize                length,
+                                const SsqJsonBudget *budget,
+                                GError             **error);
 
 G_END_DECLS

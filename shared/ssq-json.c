@@ -10,13 +10,12 @@
 
 #include <string.h>
 
-/* Untrusted bytes that must hold exactly one JSON object, of at most
- * @max_members members in all. */
+/* Untrusted bytes that must hold exactly one JSON object, within @budget. */
 static JsonObject *
-parse_object (const char  *data,
-              gsize        length,
-              guint        max_members,
-              GError     **error)
+parse_object (const char          *data,
+              gsize                length,
+              const SsqJsonBudget *budget,
+              GError             **error)
 {
   g_autoptr(JsonNode) root = NULL;
 
@@ -35,7 +34,7 @@ parse_object (const char  *data,
       g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("Body is not valid UTF-8"));
       return NULL;
     }
-  root = ssq_json_reader_read (data, length, max_members, error);
+  root = ssq_json_reader_read (data, length, budget, error);
   if (root == NULL)
     return NULL;
   if (!JSON_NODE_HOLDS_OBJECT (root))
@@ -63,7 +62,7 @@ ssq_json_parse_object (const char  *data,
                        gsize        length,
                        GError     **error)
 {
-  return parse_object (data, length, G_MAXUINT, error);
+  return parse_object (data, length, NULL, error);
 }
 
 /**
@@ -73,8 +72,9 @@ ssq_json_parse_object (const char  *data,
  * @error: set to %SSQ_ERROR_INVALID with a human-readable reason
  *
  * Like ssq_json_parse_object(), for what a server reads from its clients:
- * at most %SSQ_JSON_MAX_REQUEST_MEMBERS members in all, which bounds the
- * main loop's time on names made to collide.
+ * at most %SSQ_JSON_MAX_REQUEST_MEMBERS members and
+ * %SSQ_JSON_MAX_REQUEST_VALUES values in all, which bounds the main loop's
+ * time on one request.
  *
  * Returns: (transfer full): the object, or %NULL
  */
@@ -83,7 +83,11 @@ ssq_json_parse_request (const char  *data,
                         gsize        length,
                         GError     **error)
 {
-  return parse_object (data, length, SSQ_JSON_MAX_REQUEST_MEMBERS, error);
+  static const SsqJsonBudget request = {
+    SSQ_JSON_MAX_REQUEST_MEMBERS, SSQ_JSON_MAX_REQUEST_VALUES
+  };
+
+  return parse_object (data, length, &request, error);
 }
 
 /* Returns the member, NULL when absent or JSON null; sets an error only when a

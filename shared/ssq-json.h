@@ -7,18 +7,20 @@
 G_BEGIN_DECLS
 
 #define SSQ_JSON_MAX_DEPTH 32
-/* Members of one object. json-glib keeps them in a GHashTable with an
- * unseeded g_str_hash: names made to collide ("ab" and "bA" hash alike)
- * make each insert walk all the others, and 8,192 of them in a 254 KB body
- * took 0.7-1 s to read. The protocol's largest object (queue headers) has
- * 128. */
-#define SSQ_JSON_MAX_MEMBERS 256
-/* Members of all the objects of one request a server reads. Within the
- * limit above, 215 KB of 256-member objects with colliding names still took
- * 24-26 ms of the main loop; each such object takes about 0.45 ms, so 4
- * of them about 2 ms. The largest request of the protocol (a publish with
- * its headers) has about 140. */
-#define SSQ_JSON_MAX_REQUEST_MEMBERS 1024
+/* Members of one object. Names made to share a hash in json-glib's member
+ * table are refused (ssq-json-names.h), but names whose hashes land on one
+ * slot of the table still make it probe past all of them, comparing
+ * integers: 4 objects of 1,020 such names took 5.5 ms, of other names 2.0.
+ * A sync frame's "since" holds one member per conversation (at 256, the
+ * limit before, a user in more conversations could not sync). */
+#define SSQ_JSON_MAX_MEMBERS 1024
+/* What one request a server reads holds in all: members, so that at most
+ * two objects reach the limit above (a sync frame has two members per
+ * conversation, and a 64 KiB frame room for about 1,000 conversations);
+ * values, each a node and some an object or array to allocate (256 KiB
+ * of "[{},{},...]" took 12.5 ms of the main loop, 16,384 of them 2.4). */
+#define SSQ_JSON_MAX_REQUEST_MEMBERS 2048
+#define SSQ_JSON_MAX_REQUEST_VALUES 16384
 
 JsonObject *ssq_json_parse_object     (const char   *data,
                                        gsize         length,

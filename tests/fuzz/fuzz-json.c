@@ -4,8 +4,8 @@
  * server objects (user, message, conversation into a real cache). The
  * reader is also checked against json-glib's parser: what it reads, that
  * one reads too, into the same tree (json-glib takes more than JSON, so
- * not the other way round); and its count of members against a budget is
- * exact. */
+ * not the other way round); and its count of members and values against a
+ * budget is exact. */
 #include <glib/gstdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -45,7 +45,7 @@ same_as_json_glib (const char *text,
 
   if (!g_utf8_validate (text, length, NULL) || memchr (text, '\0', length) != NULL)
     return;
-  ours = ssq_json_reader_read (text, length, G_MAXUINT, NULL);
+  ours = ssq_json_reader_read (text, length, NULL, NULL);
   if (ours == NULL)
     return;
   parser = json_parser_new_immutable ();
@@ -57,11 +57,12 @@ same_as_json_glib (const char *text,
     g_error ("different trees: %s against json-glib's %s", ours_text, theirs_text);
 }
 
-static guint
-count_members (JsonNode *node)
+/* Adds up @node's members and values, itself included. */
+static void
+count (JsonNode      *node,
+       SsqJsonBudget *n)
 {
-  guint n = 0;
-
+  n->values++;
   if (JSON_NODE_HOLDS_OBJECT (node))
     {
       JsonObjectIter iter;
@@ -69,20 +70,22 @@ count_members (JsonNode *node)
 
       json_object_iter_init (&iter, json_node_get_object (node));
       while (json_object_iter_next (&iter, NULL, &member))
-        n += 1 + count_members (member);
+        {
+          n->members++;
+          count (member, n);
+        }
     }
   else if (JSON_NODE_HOLDS_ARRAY (node))
     {
       JsonArray *array = json_node_get_array (node);
 
       for (guint i = 0; i < json_array_get_length (array); i++)
-        n += count_members (json_array_get_element (array, i));
+        count (json_array_get_element (array, i), n);
     }
-  return n;
 }
 
-/* A document of n members in all is read with a budget of n, and refused
- * with one of n - 1. */
+/* What the reader reads within its exact counts it reads; one short of
+ * either, it refuses. */
 static void
 budget_is_exact (const char *text,
                  gsize       length)
@@ -90,19 +93,29 @@ budget_is_exact (const char *text,
   g_autoptr(JsonNode) whole = NULL;
   g_autoptr(JsonNode) within = NULL;
   g_autoptr(JsonNode) short_of = NULL;
-  guint n;
+  SsqJsonBudget n = { 0, 0 };
 
   if (!g_utf8_validate (text, length, NULL) || memchr (text, '\0', length) != NULL)
     return;
-  whole = ssq_json_reader_read (text, length, G_MAXUINT, NULL);
+  whole = ssq_json_reader_read (text, length, NULL, NULL);
   if (whole == NULL)
     return;
-  n = count_members (whole);
-  within = ssq_json_reader_read (text, length, n, NULL);
+  count (whole, &n);
+  within = ssq_json_reader_read (text, length, &n, NULL);
   if (within == NULL)
-    g_error ("refused with a budget of its %u members: %.*s", n, (int) length, text);
-  if (n > 0 && (short_of = ssq_json_reader_read (text, length, n - 1, NULL)) != NULL)
-    g_error ("read with a budget of %u for its %u members: %.*s", n - 1, n, (int) length, text);
+    g_error ("refused within its %u members and %u values: %.*s", n.members, n.values,
+             (int) length, text);
+  if (n.members > 0 &&
+      (short_of = ssq_json_reader_read (text, length,
+                                        &(SsqJsonBudget) { n.members - 1, n.values },
+                                        NULL)) != NULL)
+    g_error ("read with a budget of %u for its %u members: %.*s", n.members - 1, n.members,
+             (int) length, text);
+  if ((short_of = ssq_json_reader_read (text, length,
+                                        &(SsqJsonBudget) { n.members, n.values - 1 },
+                                        NULL)) != NULL)
+    g_error ("read with a budget of %u for its %u values: %.*s", n.values - 1, n.values,
+             (int) length, text);
 }
 
 int

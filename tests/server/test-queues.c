@@ -6,6 +6,7 @@
  * errors of every route, the bounds, and the queues' /metrics lines. */
 #include "ssq-test-raw.h"
 #include "ssq-json.h"
+#include "ssq-wire.h"
 
 #include <string.h>
 
@@ -268,6 +269,35 @@ test_errors (void)
       g_test_message ("%s %s %s", bad[i][0], bad[i][1], bad[i][2] ? bad[i][2] : "");
       call_error (bad[i][0], bad[i][1], alice->token, bad[i][2], 400, "invalid");
     }
+  /* Names made to share a hash in json-glib's member table, in a declare
+   * (read on its own) and in a publish's headers: refused before json-glib
+   * compares them all. */
+  {
+    const char *colliding = "\"ababab\":1,\"ababbA\":1,\"abbAab\":1,\"abbAbA\":1,\"bAabab\":1";
+    g_autofree char *declare = g_strdup_printf ("{\"durable\":true,%s}", colliding);
+    g_autofree char *headers = g_strdup_printf ("{\"body\":\"a\",\"headers\":{\"x\":1,%s}}",
+                                                colliding);
+    g_autofree char *shorter = g_strdup_printf ("{\"body\":\"a\",\"headers\":{%.*s}}",
+                                                (int) (strrchr (colliding, ',') - colliding),
+                                                colliding);
+    SsqWireError refused;
+
+    g_assert_cmpuint (g_str_hash ("ababab"), ==, g_str_hash ("bAabab"));
+    r = call ("PUT", "/api/v1/queues/err.q3", alice->token, declare, 400);
+    g_assert_true (ssq_wire_error_reply_decode (r, &refused));
+    g_assert_nonnull (strstr (refused.message, "member names made to collide"));
+    g_clear_pointer (&r, json_object_unref);
+    r = call ("POST", "/api/v1/queues/err.q/messages", alice->token, headers, 400);
+    g_assert_true (ssq_wire_error_reply_decode (r, &refused));
+    g_assert_nonnull (strstr (refused.message, "member names made to collide"));
+    g_clear_pointer (&r, json_object_unref);
+    /* Four of them are names like any others. */
+    publish ("err.q", alice->token, shorter);
+    got = take ("err.q", alice->token, "lease=0");
+    g_assert_cmpuint (json_object_get_size (json_object_get_object_member (
+                        json_array_get_object_element (got, 0), "headers")), ==, 4);
+    g_clear_pointer (&got, json_array_unref);
+  }
   /* No token; a wrong method. */
   call_error ("GET", "/api/v1/queues", NULL, NULL, 401, "unauthorized");
   call_error ("POST", "/api/v1/queues/err.q/messages", "nope", "{\"body\":\"a\"}", 401,

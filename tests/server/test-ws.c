@@ -329,6 +329,40 @@ test_group_three (void)
   g_assert_cmpstr (json_object_get_string_member (ack, "code"), ==, "not_found");
 }
 
+/* A user in 300 conversations syncs: the frame names each twice, in
+ * "since" and "since_rev" (JSON objects of 300 members each; the reader's
+ * limit of 256 members per object refused it). */
+static void
+test_sync_many_conversations (void)
+{
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "sync.many");
+  g_autoptr(SsqTestWs) ws = ssq_test_ws_connect (server, a->token, NULL);
+  g_autoptr(GString) since = g_string_new (NULL);
+  g_autoptr(GString) since_rev = g_string_new (NULL);
+  g_autoptr(GString) frame = g_string_new (NULL);
+  g_autoptr(JsonObject) ack = NULL;
+  guint events = 0;
+
+  g_assert_nonnull (ssq_test_ws_expect (ws, "welcome", WAIT));
+  for (guint i = 0; i < 300; i++)
+    {
+      g_autofree char *conv = ssq_test_create_conversation (server, a,
+        "{\"kind\":\"group\",\"title\":\"Many\",\"members\":[]}");
+
+      g_string_append_printf (since, "%s\"%s\":0", i > 0 ? "," : "", conv);
+      g_string_append_printf (since_rev, "%s\"%s\":0", i > 0 ? "," : "", conv);
+    }
+  g_string_printf (frame, "{\"type\":\"sync\",\"since\":{%s},\"since_rev\":{%s}}",
+                   since->str, since_rev->str);
+  ack = ssq_test_ws_request (ws, frame->str);
+  g_assert_nonnull (ack);
+  g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
+  g_assert_cmpuint (json_object_get_size (json_object_get_object_member (ack, "revs")), ==, 300);
+  for (JsonObject *ev; (ev = ssq_test_ws_expect (ws, "conversation", 0)) != NULL; events++)
+    json_object_unref (ev);
+  g_assert_cmpuint (events, >=, 300);
+}
+
 static void
 test_sync (void)
 {
@@ -599,6 +633,7 @@ main (int    argc,
   g_test_add_func ("/server/ws/ack-ids", test_ack_ids);
   g_test_add_func ("/server/ws/group-three", test_group_three);
   g_test_add_func ("/server/ws/sync", test_sync);
+  g_test_add_func ("/server/ws/sync-many-conversations", test_sync_many_conversations);
   g_test_add_func ("/server/ws/sync-truncated", test_sync_truncated);
   g_test_add_func ("/server/ws/sync-without-stored-form", test_sync_without_stored_form);
   g_test_add_func ("/server/ws/presence", test_presence);

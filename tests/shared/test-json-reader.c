@@ -4,6 +4,7 @@
  * read: the same trees. */
 #include "ssq-json.h"
 #include "ssq-json-reader.h"
+#include "ssq-json-names.h"
 #include "ssq-proto.h"
 
 #include <string.h>
@@ -12,7 +13,7 @@ static JsonNode *
 read_text (const char  *text,
            GError     **error)
 {
-  return ssq_json_reader_read (text, strlen (text), G_MAXUINT, error);
+  return ssq_json_reader_read (text, strlen (text), NULL, error);
 }
 
 /* What json-glib 1.6 took (and misread, for the numbers), and JSON is not. */
@@ -173,52 +174,105 @@ test_members (void)
   g_assert_nonnull (strstr (error->message, "a member named twice"));
 }
 
-/* An object holds at most SSQ_JSON_MAX_MEMBERS members: past it, names
- * made to collide in json-glib's unseeded hash ("ab" and "bA" hash alike)
- * made every insert walk all the others. */
+/* Appends a name that spells @i in binary with "ab" for 0 and "bA" for 1:
+ * all such names share one g_str_hash. */
+static void
+append_colliding_name (GString *text,
+                       guint    i)
+{
+  g_string_append_c (text, '"');
+  for (guint bit = 0; bit < 10; bit++)
+    g_string_append (text, (i >> bit) & 1 ? "bA" : "ab");
+  g_string_append_c (text, '"');
+}
+
+/* Reads @text, which must be refused with "Malformed JSON: @reason at byte
+ * @at". */
+static void
+assert_refused_at (const char *text,
+                   const char *reason,
+                   gsize       at)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = g_strdup_printf ("Malformed JSON: %s at byte %u", reason, (guint) at);
+
+  g_assert_null (read_text (text, &error));
+  g_assert_cmpstr (error->message, ==, message);
+}
+
+/* Names made to share a hash in json-glib's member table ("ab" and "bA"
+ * hash alike) made every insert compare all the others: four of one hash
+ * are read, the fifth is refused at its name, in every object; other names
+ * go on beside them. */
+static void
+test_colliding_names (void)
+{
+  g_autoptr(GString) object = g_string_new ("{\"x\":[{");
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize at;
+
+  for (guint i = 0; i < SSQ_JSON_NAMES_SAME_HASH_MAX; i++)
+    {
+      if (i > 0)
+        g_string_append_c (object, ',');
+      append_colliding_name (object, i);
+      g_string_append_printf (object, ":0,\"plain%u\":0", i);
+    }
+  /* The first object is done: a second one counts afresh. */
+  g_string_append (object, "},{");
+  for (guint i = 0; i < SSQ_JSON_NAMES_SAME_HASH_MAX; i++)
+    {
+      append_colliding_name (object, i);
+      g_string_append (object, ":0,");
+    }
+  g_string_append (object, "\"y\":1}]}");
+  node = read_text (object->str, &error);
+  g_assert_no_error (error);
+
+  g_string_truncate (object, object->len - strlen ("\"y\":1}]}"));
+  at = object->len;
+  append_colliding_name (object, SSQ_JSON_NAMES_SAME_HASH_MAX);
+  g_string_append (object, ":0}]}");
+  assert_refused_at (object->str, "member names made to collide", at);
+}
+
+/* An object holds at most SSQ_JSON_MAX_MEMBERS members, more than a sync
+ * frame's "since" of a user in a thousand conversations. */
 static void
 test_many_members (void)
 {
   g_autoptr(GString) object = g_string_new ("{");
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) node = NULL;
-  g_autofree char *message = NULL;
-  gsize at = 0;
+  g_autofree char *reason = g_strdup_printf ("more than %d members in an object",
+                                             SSQ_JSON_MAX_MEMBERS);
+  gsize at;
 
-  for (guint i = 0; i < SSQ_JSON_MAX_MEMBERS + 1; i++)
-    {
-      /* Name i spells i in binary with "ab" for 0 and "bA" for 1: all
-       * these names have one hash. */
-      g_string_append (object, i > 0 ? ",\"" : "\"");
-      for (guint bit = 0; bit < 10; bit++)
-        g_string_append (object, (i >> bit) & 1 ? "bA" : "ab");
-      g_string_append (object, "\":0");
-      if (i == SSQ_JSON_MAX_MEMBERS - 1)
-        {
-          g_string_append (object, "}");
-          node = read_text (object->str, &error);
-          g_assert_no_error (error);
-          g_assert_cmpuint (json_object_get_size (json_node_get_object (node)), ==,
-                            SSQ_JSON_MAX_MEMBERS);
-          g_string_truncate (object, object->len - 1);
-          at = object->len + 1;
-        }
-    }
+  for (guint i = 0; i < SSQ_JSON_MAX_MEMBERS; i++)
+    g_string_append_printf (object, "%s\"c%u\":%u", i > 0 ? "," : "", i, i);
   g_string_append (object, "}");
-  g_assert_null (read_text (object->str, &error));
-  message = g_strdup_printf ("Malformed JSON: more than %d members in an object at byte %u",
-                             SSQ_JSON_MAX_MEMBERS, (guint) at);
-  g_assert_cmpstr (error->message, ==, message);
+  node = read_text (object->str, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_object_get_size (json_node_get_object (node)), ==, SSQ_JSON_MAX_MEMBERS);
+
+  g_string_truncate (object, object->len - 1);
+  at = object->len + 1;
+  g_string_append (object, ",\"one more\":0}");
+  assert_refused_at (object->str, reason, at);
 }
 
-/* A request counts the members of all its objects, nested ones included:
- * SSQ_JSON_MAX_REQUEST_MEMBERS are read, one more is refused at its name;
- * what a client reads from its server has no such limit. */
+/* A request counts the members of all its objects, nested ones included,
+ * and all its values: what the budget allows is read, one more is refused
+ * at its name or value; what a client reads from its server has no such
+ * limits. */
 static void
-test_request_members (void)
+test_request_budget (void)
 {
-  const guint objects = SSQ_JSON_MAX_REQUEST_MEMBERS / 256;
+  const guint per = SSQ_JSON_MAX_MEMBERS - 1;
+  const guint objects = SSQ_JSON_MAX_REQUEST_MEMBERS / per;
   g_autoptr(GString) text = g_string_new ("{\"list\":[");
+  g_autoptr(GString) values = g_string_new ("{\"list\":[0");
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) request = NULL;
   g_autoptr(JsonObject) object = NULL;
@@ -226,16 +280,17 @@ test_request_members (void)
   guint top = 1;
   gsize at;
 
-  /* "list", objects of 255 members, and more beside "list" up to the limit. */
+  /* "list", objects of SSQ_JSON_MAX_MEMBERS - 1, and more beside "list" up
+   * to the limit. */
   for (guint i = 0; i < objects; i++)
     {
       g_string_append (text, i > 0 ? ",{" : "{");
-      for (guint m = 0; m < 255; m++)
+      for (guint m = 0; m < per; m++)
         g_string_append_printf (text, "%s\"m%u\":%u", m > 0 ? "," : "", m, i);
       g_string_append (text, "}");
     }
   g_string_append (text, "]");
-  for (; top + objects * 255 < SSQ_JSON_MAX_REQUEST_MEMBERS; top++)
+  for (; top + objects * per < SSQ_JSON_MAX_REQUEST_MEMBERS; top++)
     g_string_append_printf (text, ",\"x%u\":0", top);
   g_string_append (text, "}");
   request = ssq_json_parse_request (text->str, text->len, &error);
@@ -251,10 +306,28 @@ test_request_members (void)
                              SSQ_JSON_MAX_REQUEST_MEMBERS, (guint) at);
   g_assert_cmpstr (error->message, ==, message);
   g_clear_error (&error);
-
+  g_clear_pointer (&message, g_free);
   object = ssq_json_parse_object (text->str, text->len, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (json_object_get_size (object), ==, top + 1);
+  g_clear_pointer (&object, json_object_unref);
+
+  /* The object, its array and the array's elements. */
+  for (guint i = 3; i < SSQ_JSON_MAX_REQUEST_VALUES; i++)
+    g_string_append (values, ",0");
+  g_string_append (values, "]}");
+  request = ssq_json_parse_request (values->str, values->len, &error);
+  g_assert_no_error (error);
+  g_string_truncate (values, values->len - 2);
+  at = values->len + 1;
+  g_string_append (values, ",{}]}");
+  g_assert_null (ssq_json_parse_request (values->str, values->len, &error));
+  message = g_strdup_printf ("Malformed JSON: more than %d values in all at byte %u",
+                             SSQ_JSON_MAX_REQUEST_VALUES, (guint) at);
+  g_assert_cmpstr (error->message, ==, message);
+  g_clear_error (&error);
+  object = ssq_json_parse_object (values->str, values->len, &error);
+  g_assert_no_error (error);
 }
 
 /* 32 levels are read, 33 refused at the bracket that goes too deep, without
@@ -403,13 +476,13 @@ test_unit_separator (void)
   gsize length = 0;
 
   g_assert_nonnull (strchr (raw, 0x1f));
-  g_assert_null (ssq_json_reader_read (raw, strlen (raw), G_MAXUINT, &error));
+  g_assert_null (ssq_json_reader_read (raw, strlen (raw), NULL, &error));
   g_assert_error (error, SSQ_ERROR, SSQ_ERROR_INVALID);
   g_clear_error (&error);
   text = ssq_json_node_to_string (node, &length);
   g_assert_cmpstr (text, ==, "\"a\\u001f\\u001e\\u001fb\"");
   g_assert_cmpuint (length, ==, strlen (text));
-  back = ssq_json_reader_read (text, length, G_MAXUINT, &error);
+  back = ssq_json_reader_read (text, length, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (json_node_get_string (back), ==, "a\x1f\x1e\x1f" "b");
 }
@@ -425,8 +498,9 @@ main (int    argc,
   g_test_add_func ("/shared/json-reader/strings", test_strings);
   g_test_add_func ("/shared/json-reader/members", test_members);
   g_test_add_func ("/shared/json-reader/depth", test_depth);
+  g_test_add_func ("/shared/json-reader/colliding-names", test_colliding_names);
   g_test_add_func ("/shared/json-reader/many-members", test_many_members);
-  g_test_add_func ("/shared/json-reader/request-members", test_request_members);
+  g_test_add_func ("/shared/json-reader/request-budget", test_request_budget);
   g_test_add_func ("/shared/json-reader/same-as-json-glib", test_same_as_json_glib);
   g_test_add_func ("/shared/json-reader/unit-separator", test_unit_separator);
   return g_test_run ();
