@@ -4,6 +4,7 @@
  * tables), broker errors as protocol errors, queues as JSON and as
  * /metrics lines. */
 #include "ssq-server-queues.h"
+#include "ssq-json.h"
 #include "ssq-json-names.h"
 #include "amqp/ssq-amqp-table.h"
 
@@ -312,11 +313,13 @@ bytes_json (const char *type,
   return typed_json (type, json_node_init_string (json_node_alloc (), b64));
 }
 
-/* A field table as a JSON object. A publisher may make its names share one
- * hash (ssq-json-names.h): json-glib would compare each with all the
- * others, 200 ms for a table of 4,096 (within one frame). Past the fourth
- * name of one hash, names are left out: no table of chance names has that
- * many. */
+/* A field table as a JSON object, of the table's first
+ * SSQ_JSON_MAX_MEMBERS names (a reader of JSON takes no more; 4,096 took
+ * 8.8 ms of the main loop per message taken). A publisher may also make
+ * names share one hash (ssq-json-names.h): json-glib would compare each
+ * with all the others, 197 ms for a table of 4,096 (within one frame).
+ * Past the fourth name of one hash, names are left out: no table of
+ * chance names has that many. */
 static JsonNode *
 table_json (const SsqAmqpTable *table,
             guint               depth)
@@ -324,7 +327,8 @@ table_json (const SsqAmqpTable *table,
   g_autoptr(JsonObject) o = json_object_new ();
   g_auto(SsqJsonNames) names = { 0 };
 
-  for (guint i = 0; i < ssq_amqp_table_size (table); i++)
+  for (guint i = 0; i < ssq_amqp_table_size (table) &&
+                  json_object_get_size (o) < SSQ_JSON_MAX_MEMBERS; i++)
     {
       const char *name = ssq_amqp_table_name_at (table, i);
       g_autofree char *valid = g_utf8_make_valid (name, -1);
