@@ -4,8 +4,8 @@
  * tables), broker errors as protocol errors, queues as JSON and as
  * /metrics lines. */
 #include "ssq-server-queues.h"
-#include "ssq-json.h"
 #include "ssq-json-names.h"
+#include "ssq-json-reader.h"
 #include "amqp/ssq-amqp-table.h"
 
 #include <math.h>
@@ -289,7 +289,16 @@ ssq_server_queues_outcome_error (const char              *queue,
 
 /* ---- Messages taken ---------------------------------------------------- */
 
-static JsonNode *value_json (const SsqAmqpValue *value, guint depth);
+/* What one message's headers show over REST and WebSocket. A publisher
+ * may fill a frame (128 KiB) with fields: 11 tables of 1,024 names, or
+ * 100,000 one-byte void values, rendered for each of the 100 messages
+ * one take may return (3.4 s of the main loop for names made to share
+ * table slots). AMQP consumers get the headers whole. */
+#define HEADER_TABLE_NAMES_MAX 256
+#define HEADER_NAMES_MAX 512
+#define HEADER_VALUES_MAX 2048
+
+static JsonNode *value_json (const SsqAmqpValue *value, guint depth, SsqJsonBudget *left);
 
 static JsonNode *
 typed_json (const char *type,
@@ -313,30 +322,32 @@ bytes_json (const char *type,
   return typed_json (type, json_node_init_string (json_node_alloc (), b64));
 }
 
-/* A field table as a JSON object, of the table's first
- * SSQ_JSON_MAX_MEMBERS names (a reader of JSON takes no more; 4,096 took
- * 8.8 ms of the main loop per message taken). A publisher may also make
- * names share one hash (ssq-json-names.h): json-glib would compare each
- * with all the others, 197 ms for a table of 4,096 (within one frame).
- * Past the fourth name of one hash, names are left out: no table of
- * chance names has that many. */
+/* A field table as a JSON object, of its first HEADER_TABLE_NAMES_MAX
+ * names while @left lasts. A publisher may make names share one hash
+ * (ssq-json-names.h): json-glib would compare each with all the others,
+ * 197 ms for a table of 4,096 (within one frame). Past the fourth name of
+ * one hash, names are left out: no table of chance names has that many. */
 static JsonNode *
 table_json (const SsqAmqpTable *table,
-            guint               depth)
+            guint               depth,
+            SsqJsonBudget      *left)
 {
   g_autoptr(JsonObject) o = json_object_new ();
   g_auto(SsqJsonNames) names = { 0 };
 
-  for (guint i = 0; i < ssq_amqp_table_size (table) &&
-                  json_object_get_size (o) < SSQ_JSON_MAX_MEMBERS; i++)
+  for (guint i = 0; i < ssq_amqp_table_size (table) && left->members > 0 && left->values > 0 &&
+                  json_object_get_size (o) < HEADER_TABLE_NAMES_MAX; i++)
     {
       const char *name = ssq_amqp_table_name_at (table, i);
       g_autofree char *valid = g_utf8_make_valid (name, -1);
 
       /* Lookups find the first of a name, as RabbitMQ: so does JSON. */
       if (ssq_json_names_add (&names, valid) && !json_object_has_member (o, valid))
-        json_object_set_member (o, valid, value_json (ssq_amqp_table_value_at (table, i),
-                                                      depth + 1));
+        {
+          left->members--;
+          json_object_set_member (o, valid, value_json (ssq_amqp_table_value_at (table, i),
+                                                        depth + 1, left));
+        }
     }
   return json_node_init_object (json_node_alloc (), o);
 }
@@ -363,14 +374,18 @@ float_json (const char *type,
  * UTF-8 strings, arrays, tables as objects, void as null), the rest as
  * {"type","value"}: "bytes" and "longstr" (not UTF-8) in base64,
  * "timestamp" in seconds, "decimal" as {"scale","value"}. The codec bounds
- * the depth (16); so does this. */
+ * the depth (16); so does this. Each takes one of @left's values; past
+ * them, arrays and tables end early. */
 static JsonNode *
 value_json (const SsqAmqpValue *v,
-            guint               depth)
+            guint               depth,
+            SsqJsonBudget      *left)
 {
   JsonNode *node = json_node_alloc ();
   gint64 i;
 
+  if (left->values > 0)
+    left->values--;
   if (depth > SSQ_AMQP_TABLE_MAX_DEPTH)
     return json_node_init_null (node);
   if (ssq_amqp_value_get_integer (v, &i))
@@ -419,13 +434,13 @@ value_json (const SsqAmqpValue *v,
       {
         g_autoptr(JsonArray) a = json_array_new ();
 
-        for (guint k = 0; k < v->u.array->len; k++)
-          json_array_add_element (a, value_json (v->u.array->pdata[k], depth + 1));
+        for (guint k = 0; k < v->u.array->len && left->values > 0; k++)
+          json_array_add_element (a, value_json (v->u.array->pdata[k], depth + 1, left));
         return json_node_init_array (node, a);
       }
     case SSQ_AMQP_FIELD_TABLE:
       json_node_free (node);
-      return table_json (v->u.table, depth);
+      return table_json (v->u.table, depth, left);
     case SSQ_AMQP_FIELD_VOID:
     default:
       return json_node_init_null (node);
@@ -475,7 +490,8 @@ ssq_server_queues_delivery_json (const SsqBrokerDelivery *d)
     {
       if (props->headers != NULL)
         {
-          g_autoptr(JsonNode) node = table_json (props->headers, 1);
+          SsqJsonBudget left = { HEADER_NAMES_MAX, HEADER_VALUES_MAX };
+          g_autoptr(JsonNode) node = table_json (props->headers, 1, &left);
 
           headers = json_object_ref (json_node_get_object (node));
           m.headers = headers;

@@ -200,41 +200,86 @@ assert_refused_at (const char *text,
   g_assert_cmpstr (error->message, ==, message);
 }
 
+/* An object of @plain other names with names of one hash at the positions
+ * @at (ascending, -1 ended): the fifth of them is refused at its name. */
+static void
+refused_fifth (guint      plain,
+               const int *at)
+{
+  g_autoptr(GString) text = g_string_new ("{");
+  guint colliding = 0;
+  gsize fifth = 0;
+
+  for (guint i = 0, next = 0; i < plain + 5; i++)
+    {
+      if (i > 0)
+        g_string_append_c (text, ',');
+      if (at[next] == (int) i)
+        {
+          if (++colliding == SSQ_JSON_NAMES_SAME_HASH_MAX + 1)
+            fifth = text->len;
+          append_colliding_name (text, colliding);
+          next++;
+        }
+      else
+        g_string_append_printf (text, "\"plain%u\"", i);
+      g_string_append (text, ":0");
+    }
+  g_string_append (text, "}");
+  g_assert_cmpuint (colliding, ==, SSQ_JSON_NAMES_SAME_HASH_MAX + 1);
+  assert_refused_at (text->str, "member names made to collide", fifth);
+  /* Without the fifth, the same object is read. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonNode) node = NULL;
+    g_autofree char *four = g_strdup (text->str);
+    char *end = strchr (four + fifth, ',');
+
+    if (end != NULL)
+      memmove (four + fifth, end + 1, strlen (end + 1) + 1);
+    else
+      strcpy (four + fifth - 1, "}");
+    node = read_text (four, &error);
+    g_assert_no_error (error);
+  }
+}
+
 /* Names made to share a hash in json-glib's member table ("ab" and "bA"
  * hash alike) made every insert compare all the others: four of one hash
- * are read, the fifth is refused at its name, in every object; other names
- * go on beside them. */
+ * are read, the fifth is refused at its name, in every object and wherever
+ * they are among the others (the first 16 names are counted apart from
+ * those after); other names go on beside them. */
 static void
 test_colliding_names (void)
 {
+  const int first[] = { 0, 1, 2, 3, 4, -1 };
+  const int spread[] = { 1, 5, 9, 15, 18, -1 };
+  const int across[] = { 12, 13, 14, 15, 16, -1 };
+  const int late[] = { 17, 20, 30, 31, 40, -1 };
   g_autoptr(GString) object = g_string_new ("{\"x\":[{");
   g_autoptr(JsonNode) node = NULL;
   g_autoptr(GError) error = NULL;
-  gsize at;
 
-  for (guint i = 0; i < SSQ_JSON_NAMES_SAME_HASH_MAX; i++)
+  refused_fifth (0, first);
+  refused_fifth (20, spread);
+  refused_fifth (20, across);
+  refused_fifth (40, late);
+
+  /* Four in each of two objects: each object counts afresh. */
+  for (guint o = 0; o < 2; o++)
     {
-      if (i > 0)
-        g_string_append_c (object, ',');
-      append_colliding_name (object, i);
-      g_string_append_printf (object, ":0,\"plain%u\":0", i);
+      if (o > 0)
+        g_string_append (object, "},{");
+      for (guint i = 0; i < SSQ_JSON_NAMES_SAME_HASH_MAX; i++)
+        {
+          append_colliding_name (object, i);
+          g_string_append_printf (object, ":0,\"plain%u\":0,", i);
+        }
+      g_string_append (object, "\"y\":1");
     }
-  /* The first object is done: a second one counts afresh. */
-  g_string_append (object, "},{");
-  for (guint i = 0; i < SSQ_JSON_NAMES_SAME_HASH_MAX; i++)
-    {
-      append_colliding_name (object, i);
-      g_string_append (object, ":0,");
-    }
-  g_string_append (object, "\"y\":1}]}");
+  g_string_append (object, "}]}");
   node = read_text (object->str, &error);
   g_assert_no_error (error);
-
-  g_string_truncate (object, object->len - strlen ("\"y\":1}]}"));
-  at = object->len;
-  append_colliding_name (object, SSQ_JSON_NAMES_SAME_HASH_MAX);
-  g_string_append (object, ":0}]}");
-  assert_refused_at (object->str, "member names made to collide", at);
 }
 
 /* An object holds at most SSQ_JSON_MAX_MEMBERS members, more than a sync
