@@ -322,8 +322,7 @@ bytes_json (const char *type,
   return typed_json (type, json_node_init_string (json_node_alloc (), b64));
 }
 
-/* A field table as a JSON object, of its first HEADER_TABLE_NAMES_MAX
- * names while @left lasts. A publisher may make names share one hash
+/* A field table as a JSON object, of its first names while @left lasts. A publisher may make names share one hash
  * (ssq-json-names.h): json-glib would compare each with all the others,
  * 197 ms for a table of 4,096 (within one frame). Past the fourth name of
  * one hash, names are left out: no table of chance names has that many. */
@@ -336,7 +335,7 @@ table_json (const SsqAmqpTable *table,
   g_auto(SsqJsonNames) names = { 0 };
 
   for (guint i = 0; i < ssq_amqp_table_size (table) && left->members > 0 && left->values > 0 &&
-                  json_object_get_size (o) < HEADER_TABLE_NAMES_MAX; i++)
+                  json_object_get_size (o) < left->object_members; i++)
     {
       const char *name = ssq_amqp_table_name_at (table, i);
       g_autofree char *valid = g_utf8_make_valid (name, -1);
@@ -490,7 +489,7 @@ ssq_server_queues_delivery_json (const SsqBrokerDelivery *d)
     {
       if (props->headers != NULL)
         {
-          SsqJsonBudget left = { HEADER_NAMES_MAX, HEADER_VALUES_MAX };
+          SsqJsonBudget left = { HEADER_TABLE_NAMES_MAX, HEADER_NAMES_MAX, HEADER_VALUES_MAX };
           g_autoptr(JsonNode) node = table_json (props->headers, 1, &left);
 
           headers = json_object_ref (json_node_get_object (node));

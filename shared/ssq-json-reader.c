@@ -13,9 +13,9 @@
  *
  * This reader takes JSON only, refuses what the protocol cannot carry (NUL,
  * lone surrogates, numbers past a 64-bit integer or a double, nesting past
- * SSQ_JSON_MAX_DEPTH, objects past SSQ_JSON_MAX_MEMBERS or with names
- * made to collide (ssq-json-names.h), documents past the caller's budget)
- * with the offset of the offending byte, and builds the
+ * SSQ_JSON_MAX_DEPTH, objects with names made to collide
+ * (ssq-json-names.h), documents past the caller's budget) with the offset
+ * of the offending byte, and builds the
  * nodes JsonParser would: integers without fraction or exponent as gint64,
  * other numbers as doubles; it refuses a member named twice.
  * The tree is not sealed: sealing hashed every member of every frame (3.4%
@@ -356,9 +356,9 @@ read_object (Reader *r)
     {
       do
         {
-          if (json_object_get_size (object) == SSQ_JSON_MAX_MEMBERS)
+          if (r->budget != NULL && json_object_get_size (object) == r->budget->object_members)
             return over_limit (r, g_strdup_printf (_("more than %u members in an object"),
-                                                   SSQ_JSON_MAX_MEMBERS));
+                                                   r->budget->object_members));
           if (r->budget != NULL && r->left.members-- == 0)
             return over_limit (r, g_strdup_printf (_("more than %u members in all"),
                                                    r->budget->members));

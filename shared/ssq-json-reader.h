@@ -6,10 +6,11 @@
 
 G_BEGIN_DECLS
 
-/* What one document may hold in all. */
+/* What one document may hold. */
 typedef struct {
-  guint members;   /* of all its objects */
-  guint values;    /* members' values, array elements and the document */
+  guint object_members;  /* in any one object */
+  guint members;         /* of all its objects */
+  guint values;          /* members' values, array elements and the document */
 } SsqJsonBudget;
 
 JsonNode *ssq_json_reader_read (const char          *data,

@@ -72,9 +72,9 @@ ssq_json_parse_object (const char  *data,
  * @error: set to %SSQ_ERROR_INVALID with a human-readable reason
  *
  * Like ssq_json_parse_object(), for what a server reads from its clients:
- * at most %SSQ_JSON_MAX_REQUEST_MEMBERS members and
- * %SSQ_JSON_MAX_REQUEST_VALUES values in all, which bounds the main loop's
- * time on one request.
+ * at most %SSQ_JSON_MAX_MEMBERS members in an object,
+ * %SSQ_JSON_MAX_REQUEST_MEMBERS members and %SSQ_JSON_MAX_REQUEST_VALUES
+ * values in all, which bounds the main loop's time on one request.
  *
  * Returns: (transfer full): the object, or %NULL
  */
@@ -84,7 +84,7 @@ ssq_json_parse_request (const char  *data,
                         GError     **error)
 {
   static const SsqJsonBudget request = {
-    SSQ_JSON_MAX_REQUEST_MEMBERS, SSQ_JSON_MAX_REQUEST_VALUES
+    SSQ_JSON_MAX_MEMBERS, SSQ_JSON_MAX_REQUEST_MEMBERS, SSQ_JSON_MAX_REQUEST_VALUES
   };
 
   return parse_object (data, length, &request, error);

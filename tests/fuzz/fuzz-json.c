@@ -4,8 +4,8 @@
  * server objects (user, message, conversation into a real cache). The
  * reader is also checked against json-glib's parser: what it reads, that
  * one reads too, into the same tree (json-glib takes more than JSON, so
- * not the other way round); and its count of members and values against a
- * budget is exact. */
+ * not the other way round); and its counts of members and values against
+ * a budget are exact. */
 #include <glib/gstdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -68,6 +68,7 @@ count (JsonNode      *node,
       JsonObjectIter iter;
       JsonNode *member;
 
+      n->object_members = MAX (n->object_members, json_object_get_size (json_node_get_object (node)));
       json_object_iter_init (&iter, json_node_get_object (node));
       while (json_object_iter_next (&iter, NULL, &member))
         {
@@ -93,7 +94,7 @@ budget_is_exact (const char *text,
   g_autoptr(JsonNode) whole = NULL;
   g_autoptr(JsonNode) within = NULL;
   g_autoptr(JsonNode) short_of = NULL;
-  SsqJsonBudget n = { 0, 0 };
+  SsqJsonBudget n = { 0, 0, 0 };
 
   if (!g_utf8_validate (text, length, NULL) || memchr (text, '\0', length) != NULL)
     return;
@@ -103,16 +104,25 @@ budget_is_exact (const char *text,
   count (whole, &n);
   within = ssq_json_reader_read (text, length, &n, NULL);
   if (within == NULL)
-    g_error ("refused within its %u members and %u values: %.*s", n.members, n.values,
-             (int) length, text);
+    g_error ("refused within its %u, %u members and %u values: %.*s", n.object_members,
+             n.members, n.values, (int) length, text);
+  if (n.object_members > 0 &&
+      (short_of = ssq_json_reader_read (text, length,
+                                        &(SsqJsonBudget) { n.object_members - 1, n.members,
+                                                           n.values },
+                                        NULL)) != NULL)
+    g_error ("read with %u members an object for its object of %u: %.*s",
+             n.object_members - 1, n.object_members, (int) length, text);
   if (n.members > 0 &&
       (short_of = ssq_json_reader_read (text, length,
-                                        &(SsqJsonBudget) { n.members - 1, n.values },
+                                        &(SsqJsonBudget) { n.object_members, n.members - 1,
+                                                           n.values },
                                         NULL)) != NULL)
     g_error ("read with a budget of %u for its %u members: %.*s", n.members - 1, n.members,
              (int) length, text);
   if ((short_of = ssq_json_reader_read (text, length,
-                                        &(SsqJsonBudget) { n.members, n.values - 1 },
+                                        &(SsqJsonBudget) { n.object_members, n.members,
+                                                           n.values - 1 },
                                         NULL)) != NULL)
     g_error ("read with a budget of %u for its %u values: %.*s", n.values - 1, n.values,
              (int) length, text);

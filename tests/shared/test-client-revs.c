@@ -332,6 +332,36 @@ test_stale_conversation_after_read (void)
   g_assert_cmpuint (bob->errors->len, ==, 0);
 }
 
+/* A user in a thousand conversations syncs from nothing: the client's sync
+ * frame names each in "since" (61 KB; the server read at most 256 members
+ * in an object before), and the ack's "revs" names each again. About as
+ * many as a sync can name: the frame's 64 KiB and the 1,024 members of an
+ * object a server reads stop it just past 1,024. */
+static void
+test_many_conversations (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(SsqTestClient) first = ssq_test_client_new_registered (server, "many");
+  g_autoptr(SsqTestClient) fresh = ssq_test_client_new (server->url, NULL);
+  g_autoptr(JsonObject) login = NULL;
+  g_autoptr(GPtrArray) held = NULL;
+  SsqTestUser user = { 0 };
+  guint status = 0;
+
+  login = ssq_test_http (server, "POST", "/api/v1/login", NULL,
+                         "{\"username\":\"many\",\"password\":\"password123\"}", &status);
+  g_assert_cmpuint (status, ==, 200);
+  user.token = (char *) json_object_get_string_member (login, "token");
+  for (guint i = 0; i < 1000; i++)
+    g_free (ssq_test_create_conversation (server, &user,
+                                          "{\"kind\":\"group\",\"title\":\"M\",\"members\":[]}"));
+  ssq_test_client_log_in (fresh, "many");
+  ssq_test_client_go_online (fresh);
+  held = ssq_cache_list_conversations (ssq_client_get_cache (fresh->client));
+  g_assert_cmpuint (held->len, ==, 1000);
+  g_assert_cmpuint (fresh->errors->len, ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -340,5 +370,6 @@ main (int    argc,
   g_test_add_func ("/client-revs/stale-page-after-edit-and-delete", test_stale_page_after_edit_and_delete);
   g_test_add_func ("/client-revs/stale-page-after-thumbnail", test_stale_page_after_thumbnail);
   g_test_add_func ("/client-revs/stale-conversation-after-read", test_stale_conversation_after_read);
+  g_test_add_func ("/client-revs/many-conversations", test_many_conversations);
   return g_test_run ();
 }
