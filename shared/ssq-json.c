@@ -53,7 +53,7 @@ parse_object (const char          *data,
  *
  * Parses untrusted bytes that must hold exactly one JSON object: what a
  * client reads from its server, where a sync page holds thousands of
- * objects.
+ * objects (no total), each of at most %SSQ_JSON_MAX_MEMBERS members.
  *
  * Returns: (transfer full): the object, or %NULL
  */
@@ -62,7 +62,9 @@ ssq_json_parse_object (const char  *data,
                        gsize        length,
                        GError     **error)
 {
-  return parse_object (data, length, NULL, error);
+  static const SsqJsonBudget reply = { SSQ_JSON_MAX_MEMBERS, G_MAXUINT, G_MAXUINT };
+
+  return parse_object (data, length, &reply, error);
 }
 
 /**

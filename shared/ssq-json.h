@@ -7,15 +7,13 @@
 G_BEGIN_DECLS
 
 #define SSQ_JSON_MAX_DEPTH 32
-/* Members of one object of a request a server reads. Names made to share a
- * hash in json-glib's member
+/* Members of one object. Names made to share a hash in json-glib's member
  * table are refused (ssq-json-names.h), but names whose hashes land on one
  * slot of the table still make it probe past all of them, comparing
  * integers: 4 objects of 1,020 such names took 5.5 ms, of other names 2.0.
  * A sync frame's "since" holds one member per conversation (at 256, the
- * limit before, a user in more conversations could not sync). What a
- * client reads from its server has no limit: a sync's ack names each of
- * the user's conversations in "revs". */
+ * limit before, a user in more conversations could not sync), and a
+ * sync's ack names each of them again in "revs". */
 #define SSQ_JSON_MAX_MEMBERS 1024
 /* What one request a server reads holds in all: members, so that at most
  * two objects reach the limit above (a sync frame has two members per
