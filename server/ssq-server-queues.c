@@ -322,7 +322,8 @@ bytes_json (const char *type,
   return typed_json (type, json_node_init_string (json_node_alloc (), b64));
 }
 
-/* A field table as a JSON object, of its first names while @left lasts. A publisher may make names share one hash
+/* A field table as a JSON object, its values at @depth, of its first names
+ * while @left lasts. A publisher may make names share one hash
  * (ssq-json-names.h): json-glib would compare each with all the others,
  * 197 ms for a table of 4,096 (within one frame). Past the fourth name of
  * one hash, names are left out: no table of chance names has that many. */
@@ -345,7 +346,7 @@ table_json (const SsqAmqpTable *table,
         {
           left->members--;
           json_object_set_member (o, valid, value_json (ssq_amqp_table_value_at (table, i),
-                                                        depth + 1, left));
+                                                        depth, left));
         }
     }
   return json_node_init_object (json_node_alloc (), o);
@@ -372,9 +373,11 @@ float_json (const char *type,
 /* AMQP field values as JSON: what JSON has as itself (booleans, numbers,
  * UTF-8 strings, arrays, tables as objects, void as null), the rest as
  * {"type","value"}: "bytes" and "longstr" (not UTF-8) in base64,
- * "timestamp" in seconds, "decimal" as {"scale","value"}. The codec bounds
- * the depth (16); so does this. Each takes one of @left's values; past
- * them, arrays and tables end early. */
+ * "timestamp" in seconds, "decimal" as {"scale","value"}. @depth counts as
+ * the codec does (the headers' own values at 0), which refuses containers
+ * at SSQ_AMQP_TABLE_MAX_DEPTH; so does this (it started two levels deeper,
+ * and showed the last two levels the codec takes as null). Each value
+ * takes one of @left's; past them, arrays and tables end early. */
 static JsonNode *
 value_json (const SsqAmqpValue *v,
             guint               depth,
@@ -439,7 +442,7 @@ value_json (const SsqAmqpValue *v,
       }
     case SSQ_AMQP_FIELD_TABLE:
       json_node_free (node);
-      return table_json (v->u.table, depth, left);
+      return table_json (v->u.table, depth + 1, left);
     case SSQ_AMQP_FIELD_VOID:
     default:
       return json_node_init_null (node);
@@ -490,7 +493,7 @@ ssq_server_queues_delivery_json (const SsqBrokerDelivery *d)
       if (props->headers != NULL)
         {
           SsqJsonBudget left = { HEADER_TABLE_NAMES_MAX, HEADER_NAMES_MAX, HEADER_VALUES_MAX };
-          g_autoptr(JsonNode) node = table_json (props->headers, 1, &left);
+          g_autoptr(JsonNode) node = table_json (props->headers, 0, &left);
 
           headers = json_object_ref (json_node_get_object (node));
           m.headers = headers;
