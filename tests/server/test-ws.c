@@ -363,6 +363,47 @@ test_sync_many_conversations (void)
   g_assert_cmpuint (events, >=, 300);
 }
 
+/* The frame of a sync naming @n conversation ids (none of them real) in
+ * "since" and "since_rev". */
+static char *
+sync_naming (guint n)
+{
+  GString *since = g_string_new (NULL);
+  GString *frame = g_string_new (NULL);
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (since, "%s\"c%024u\":0", i > 0 ? "," : "", i);
+  g_string_printf (frame, "{\"type\":\"sync\",\"since\":{%s},\"since_rev\":{%s}}",
+                   since->str, since->str);
+  g_string_free (since, TRUE);
+  return g_string_free (frame, FALSE);
+}
+
+/* A sync names at most 1,022 conversations: two objects of them and the
+ * frame's own 4 members make the 2,048 a request may hold. */
+static void
+test_sync_most_conversations (void)
+{
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "sync.most");
+  g_autoptr(SsqTestWs) ws = ssq_test_ws_connect (server, a->token, NULL);
+  g_autofree char *most = sync_naming (1022);
+  g_autofree char *more = sync_naming (1023);
+  g_autoptr(JsonObject) ack = NULL;
+  g_autoptr(JsonObject) refused = NULL;
+
+  g_assert_nonnull (ssq_test_ws_expect (ws, "welcome", WAIT));
+  g_assert_cmpuint (strlen (more), <, 65536);
+  ack = ssq_test_ws_request (ws, most);
+  g_assert_nonnull (ack);
+  g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
+  /* Not read, so without the request's id. */
+  ssq_test_ws_send (ws, more);
+  refused = ssq_test_ws_expect (ws, "error", WAIT);
+  g_assert_nonnull (refused);
+  g_assert_nonnull (strstr (json_object_get_string_member (refused, "message"),
+                            "more than 2048 members in all"));
+}
+
 static void
 test_sync (void)
 {
@@ -634,6 +675,7 @@ main (int    argc,
   g_test_add_func ("/server/ws/group-three", test_group_three);
   g_test_add_func ("/server/ws/sync", test_sync);
   g_test_add_func ("/server/ws/sync-many-conversations", test_sync_many_conversations);
+  g_test_add_func ("/server/ws/sync-most-conversations", test_sync_most_conversations);
   g_test_add_func ("/server/ws/sync-truncated", test_sync_truncated);
   g_test_add_func ("/server/ws/sync-without-stored-form", test_sync_without_stored_form);
   g_test_add_func ("/server/ws/presence", test_presence);
