@@ -462,6 +462,25 @@ sync_reply (SsqClient    *self,
   ssq_client_emit (self, SIGNAL_SYNCED);
 }
 
+/* A sync names every conversation held, in "since" and "since_rev", and
+ * a server reads at most SSQ_JSON_MAX_MEMBERS members an object and
+ * SSQ_JSON_MAX_REQUEST_MEMBERS in all (4 of them the frame's own), in a
+ * frame of at most SSQ_FRAME_MAX bytes (less the request id). Past that no
+ * server takes it: refused, or the connection closed, after which the
+ * client would connect and send it again. */
+static gboolean
+sync_fits (JsonObject  *since,
+           JsonObject  *since_rev,
+           const char  *text)
+{
+  guint named = json_object_get_size (since);
+  guint named_rev = since_rev != NULL ? json_object_get_size (since_rev) : 0;
+
+  return named <= SSQ_JSON_MAX_MEMBERS && named_rev <= SSQ_JSON_MAX_MEMBERS &&
+         named + named_rev + 4 <= SSQ_JSON_MAX_REQUEST_MEMBERS &&
+         strlen (text) + 64 <= SSQ_FRAME_MAX;
+}
+
 static void
 send_sync (SsqClient *self)
 {
@@ -473,6 +492,17 @@ send_sync (SsqClient *self)
   g_autofree char *cursors = NULL;
 
   cursors = ssq_json_object_to_string (frame, NULL);
+  if (!sync_fits (since, since_rev, cursors))
+    {
+      g_autoptr(GError) error = g_error_new (SSQ_ERROR, SSQ_ERROR_TOO_LARGE,
+                                             _("This account is in %u conversations, more than "
+                                               "one sync can name: it cannot catch up"),
+                                             json_object_get_size (since));
+
+      self->syncing = FALSE;
+      ssq_client_emit_error (self, error);
+      return;
+    }
   if (self->sync_rounds > 0 && g_strcmp0 (cursors, self->sync_last_since) == 0)
     self->sync_stalls++;
   else

@@ -332,6 +332,31 @@ test_stale_conversation_after_read (void)
   g_assert_cmpuint (bob->errors->len, ==, 0);
 }
 
+/* A client logged in as @username with @n group conversations of its own
+ * made through REST. */
+static SsqTestClient *
+member_of (SsqTestServer *server,
+           const char    *username,
+           guint          n)
+{
+  g_autoptr(SsqTestClient) first = ssq_test_client_new_registered (server, username);
+  g_autofree char *body = g_strdup_printf ("{\"username\":\"%s\",\"password\":\"password123\"}",
+                                           username);
+  g_autoptr(JsonObject) login = NULL;
+  SsqTestClient *fresh = ssq_test_client_new (server->url, NULL);
+  SsqTestUser user = { 0 };
+  guint status = 0;
+
+  login = ssq_test_http (server, "POST", "/api/v1/login", NULL, body, &status);
+  g_assert_cmpuint (status, ==, 200);
+  user.token = (char *) json_object_get_string_member (login, "token");
+  for (guint i = 0; i < n; i++)
+    g_free (ssq_test_create_conversation (server, &user,
+                                          "{\"kind\":\"group\",\"title\":\"M\",\"members\":[]}"));
+  ssq_test_client_log_in (fresh, username);
+  return fresh;
+}
+
 /* A user in a thousand conversations syncs from nothing: the client's sync
  * frame names each in "since" (61 KB; the server read at most 256 members
  * in an object before), and the ack's "revs" names each again. About as
@@ -342,25 +367,40 @@ static void
 test_many_conversations (void)
 {
   g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
-  g_autoptr(SsqTestClient) first = ssq_test_client_new_registered (server, "many");
-  g_autoptr(SsqTestClient) fresh = ssq_test_client_new (server->url, NULL);
-  g_autoptr(JsonObject) login = NULL;
+  g_autoptr(SsqTestClient) fresh = member_of (server, "many", 1000);
   g_autoptr(GPtrArray) held = NULL;
-  SsqTestUser user = { 0 };
-  guint status = 0;
 
-  login = ssq_test_http (server, "POST", "/api/v1/login", NULL,
-                         "{\"username\":\"many\",\"password\":\"password123\"}", &status);
-  g_assert_cmpuint (status, ==, 200);
-  user.token = (char *) json_object_get_string_member (login, "token");
-  for (guint i = 0; i < 1000; i++)
-    g_free (ssq_test_create_conversation (server, &user,
-                                          "{\"kind\":\"group\",\"title\":\"M\",\"members\":[]}"));
-  ssq_test_client_log_in (fresh, "many");
   ssq_test_client_go_online (fresh);
   held = ssq_cache_list_conversations (ssq_client_get_cache (fresh->client));
   g_assert_cmpuint (held->len, ==, 1000);
   g_assert_cmpuint (fresh->errors->len, ==, 0);
+}
+
+static gboolean
+more_errors (gpointer data)
+{
+  return ((SsqTestClient *) data)->errors->len > 1;
+}
+
+/* Past that, the client says so once, instead of sending a sync no server
+ * takes (refused, or the connection closed and the same sync sent again
+ * after each reconnection). */
+static void
+test_too_many_conversations (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(SsqTestClient) fresh = member_of (server, "toomany", 1023);
+  GError *error;
+
+  ssq_client_connect (fresh->client);
+  ssq_test_client_wait_for_errors (fresh, 1);
+  error = fresh->errors->pdata[0];
+  g_assert_error (error, SSQ_ERROR, SSQ_ERROR_TOO_LARGE);
+  g_assert_nonnull (strstr (error->message, "1023 conversations"));
+  /* Once: no reconnection sends it again (1.5 s of the main loop). */
+  g_assert_false (ssq_test_wait_until (more_errors, fresh, 1500));
+  g_assert_cmpuint (fresh->errors->len, ==, 1);
+  g_assert_false (ssq_client_is_synced (fresh->client));
 }
 
 int
@@ -372,5 +412,6 @@ main (int    argc,
   g_test_add_func ("/client-revs/stale-page-after-thumbnail", test_stale_page_after_thumbnail);
   g_test_add_func ("/client-revs/stale-conversation-after-read", test_stale_conversation_after_read);
   g_test_add_func ("/client-revs/many-conversations", test_many_conversations);
+  g_test_add_func ("/client-revs/too-many-conversations", test_too_many_conversations);
   return g_test_run ();
 }
