@@ -347,12 +347,8 @@ ssq_json_node_to_string (JsonNode *node,
         *out_length = strlen (text);
       return g_steal_pointer (&text);
     }
-  out = g_string_sized_new (strlen (text) + 16);
-  for (const char *p = text; *p != '\0'; p++)
-    if (*p == 0x1f)
-      g_string_append (out, "\\u001f");
-    else
-      g_string_append_c (out, *p);
+  out = g_string_new (text);
+  g_string_replace (out, "\x1f", "\\u001f", 0);
   if (out_length != NULL)
     *out_length = out->len;
   return g_string_free (out, FALSE);
