@@ -8,6 +8,8 @@
 #include "ssq-server-hub.h"
 #include "ssq-server-queues.h"
 
+#include <string.h>
+
 typedef void (*FrameFunc) (SsqServerSession *session,
                            JsonObject       *frame,
                            JsonNode         *request_id,
@@ -446,6 +448,30 @@ read_since (JsonObject *since)
   return out;
 }
 
+/* A sync may be about a page of the user's conversations, a range of ids,
+ * so that a user in more conversations than one frame can name syncs in
+ * several: only those in the range are sent, in the order they had. */
+static void
+keep_page (GPtrArray  *ids,
+           const char *from_id,
+           const char *to_id)
+{
+  guint kept = 0;
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      const char *id = ids->pdata[i];
+
+      if ((from_id == NULL || strcmp (id, from_id) >= 0) &&
+          (to_id == NULL || strcmp (id, to_id) < 0))
+        {
+          ids->pdata[i] = ids->pdata[kept];
+          ids->pdata[kept++] = (gpointer) id;
+        }
+    }
+  g_ptr_array_set_size (ids, kept);
+}
+
 static void
 frame_sync (SsqServerSession *self,
             JsonObject       *frame,
@@ -474,6 +500,7 @@ frame_sync (SsqServerSession *self,
       ssq_server_session_send_error (self, request_id, error);
       return;
     }
+  keep_page (ids, sync.from_id, sync.to_id);
   job = g_new0 (SyncJob, 1);
   job->request_id = json_node_copy (request_id);
   job->conversation_ids = g_steal_pointer (&ids);

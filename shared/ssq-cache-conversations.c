@@ -611,6 +611,57 @@ cursor_of (SsqCache   *self,
 }
 
 /**
+ * ssq_cache_get_sync_page:
+ * @from_id: (nullable): the page's first conversation id, %NULL for the first
+ * @max: how many conversations the page holds at most
+ * @since: (out) (transfer full): `{conversation_id: cursor}` of the page
+ * @since_rev: (out) (transfer full): `{conversation_id: rev}` of the page
+ *
+ * One page of the cached conversations, by id in byte order (the order of
+ * a sync's `from_id` and `to_id`), with both cursors of each.
+ *
+ * Returns: (transfer full) (nullable): the id the next page starts at (the
+ * page's `to_id`), or %NULL when this page runs to the last conversation.
+ */
+char *
+ssq_cache_get_sync_page (SsqCache     *self,
+                         const char   *from_id,
+                         guint         max,
+                         JsonObject  **since,
+                         JsonObject  **since_rev)
+{
+  sqlite3_stmt *stmt;
+  char *next = NULL;
+  guint n = 0;
+
+  g_return_val_if_fail (SSQ_IS_CACHE (self) && max > 0, NULL);
+
+  *since = json_object_new ();
+  *since_rev = json_object_new ();
+  ssq_cache_counters_settle_quietly (self);
+  stmt = ssq_db_stmt (&self->db, "SELECT id, sync_seq, sync_rev FROM conversations "
+                                 "WHERE ?1 IS NULL OR id >= ?1 ORDER BY id LIMIT ?2", NULL);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, from_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, (gint64) max + 1);
+  while (sqlite3_step (stmt) == SQLITE_ROW)
+    {
+      const char *id = (const char *) sqlite3_column_text (stmt, 0);
+
+      if (n++ == max)
+        {
+          next = g_strdup (id);
+          break;
+        }
+      json_object_set_int_member (*since, id, sqlite3_column_int64 (stmt, 1));
+      json_object_set_int_member (*since_rev, id, sqlite3_column_int64 (stmt, 2));
+    }
+  sqlite3_reset (stmt);
+  return next;
+}
+
+/**
  * ssq_cache_get_cursors:
  * Returns: (transfer full): `{conversation_id: cursor}` for every cached
  * conversation, ready to be the `since` of a sync request.
@@ -716,17 +767,6 @@ ssq_cache_set_sync_floor (SsqCache    *self,
   ssq_db_bind_text (stmt, 2, conversation_id);
   return ssq_db_step_done (&self->db, stmt, error) &&
          ssq_cache_advance_cursor (self, conversation_id, error);
-}
-
-/**
- * ssq_cache_get_rev_cursors:
- * Returns: (transfer full): `{conversation_id: rev}` for every cached
- * conversation, ready to be the `since_rev` of a sync request.
- */
-JsonObject *
-ssq_cache_get_rev_cursors (SsqCache *self)
-{
-  return cursor_map (self, "SELECT id, sync_rev FROM conversations");
 }
 
 gint64

@@ -88,7 +88,7 @@ static const SsqDbMigration migrations[] = {
     "DROP TABLE conversations;"
     "DROP TABLE users;"
     "DROP TABLE meta;" },
-  /* 1 -> 2: change cursors (see ssq_cache_get_rev_cursors). `rev` is the
+  /* 1 -> 2: change cursors (see ssq_cache_set_rev_cursor). `rev` is the
    * server's change the conversation's counters reflect; `sync_rev` the one
    * up to which every edit and deletion is held. A cache from before starts
    * at 0, so its first sync fetches every change it may have missed. Down:

@@ -97,6 +97,11 @@ gboolean         ssq_cache_set_muted         (SsqCache    *self,
 /* Sync cursors: the highest seq up to which a conversation is held without
  * a gap since the point the cache started following it. */
 JsonObject      *ssq_cache_get_cursors       (SsqCache    *self);
+char            *ssq_cache_get_sync_page     (SsqCache    *self,
+                                              const char  *from_id,
+                                              guint        max,
+                                              JsonObject **since,
+                                              JsonObject **since_rev);
 gint64           ssq_cache_get_cursor        (SsqCache    *self,
                                               const char  *conversation_id);
 gboolean         ssq_cache_set_sync_floor    (SsqCache    *self,
@@ -106,7 +111,6 @@ gboolean         ssq_cache_set_sync_floor    (SsqCache    *self,
 
 /* Change cursors: the server's rev of a conversation up to which every
  * edit and deletion is held. */
-JsonObject      *ssq_cache_get_rev_cursors   (SsqCache    *self);
 gint64           ssq_cache_get_rev_cursor    (SsqCache    *self,
                                               const char  *conversation_id);
 gboolean         ssq_cache_set_rev_cursor    (SsqCache    *self,

@@ -386,7 +386,7 @@ ssq_client_handle_event (SsqClient  *self,
 
 /* Sync. */
 
-static void send_sync (SsqClient *self);
+static void send_sync_again (SsqClient *self);
 
 /* A sync asks again while the server says it cut the answer short. Each
  * round moves the cursors; one that moves none is a stall. A server that
@@ -396,6 +396,10 @@ static void send_sync (SsqClient *self);
  * error instead, and the next connection tries again. */
 #define SYNC_ROUNDS_MAX 1000
 #define SYNC_STALLS_MAX 3
+
+/* Conversations named by one sync request: a user in more syncs page by
+ * page (see sync_fits). */
+#define SYNC_PAGE 500
 
 /* The ack's `revs`: per conversation, the rev up to which this sync brought
  * every edit and deletion. A server without change cursors sends none. */
@@ -439,22 +443,26 @@ sync_reply (SsqClient    *self,
       ssq_json_get_array (reply, "truncated", FALSE, G_MAXUINT, &ack.truncated, NULL);
     }
   apply_revs (self, ack.revs);
-  /* A truncated conversation, or one that changed under a running sync:
-   * ask again from the advanced cursors. */
-  if ((ack.truncated != NULL && json_array_get_length (ack.truncated) > 0) || self->resync)
+  /* A truncated conversation: ask for the page again, from the advanced
+   * cursors. */
+  if (ack.truncated != NULL && json_array_get_length (ack.truncated) > 0)
+    {
+      send_sync_again (self);
+      return;
+    }
+  if (self->sync_to != NULL)
+    {
+      g_free (self->sync_from);
+      self->sync_from = g_steal_pointer (&self->sync_to);
+      send_sync_again (self);
+      return;
+    }
+  /* A conversation changed under the running sync: one more pass. */
+  if (self->resync)
     {
       self->resync = FALSE;
-      if (self->sync_rounds >= SYNC_ROUNDS_MAX || self->sync_stalls >= SYNC_STALLS_MAX)
-        {
-          g_autoptr(GError) stopped = g_error_new (SSQ_ERROR, SSQ_ERROR_PROTOCOL,
-                                                   _("The server keeps cutting the sync short; "
-                                                     "stopped after %u requests"),
-                                                   self->sync_rounds);
-          self->syncing = FALSE;
-          ssq_client_emit_error (self, stopped);
-          return;
-        }
-      send_sync (self);
+      g_clear_pointer (&self->sync_from, g_free);
+      send_sync_again (self);
       return;
     }
   self->syncing = FALSE;
@@ -462,41 +470,51 @@ sync_reply (SsqClient    *self,
   ssq_client_emit (self, SIGNAL_SYNCED);
 }
 
-/* A sync names every conversation held, in "since" and "since_rev", and
- * a server reads at most SSQ_JSON_MAX_MEMBERS members an object and
- * SSQ_JSON_MAX_REQUEST_MEMBERS in all (4 of them the frame's own), in a
+/* A sync names the conversations it is about in "since" and "since_rev",
+ * and a server reads at most SSQ_JSON_MAX_MEMBERS members an object and
+ * SSQ_JSON_MAX_REQUEST_MEMBERS in all (6 of them the frame's own), in a
  * frame of at most SSQ_FRAME_MAX bytes (less the request id). Past that no
  * server takes it: refused, or the connection closed, after which the
- * client would connect and send it again. */
+ * client would connect and send it again. Pages of SYNC_PAGE conversations
+ * stay well inside both with the server's ids (25 bytes); only ids of
+ * some other server, over 60 bytes long, could pass. */
 static gboolean
 sync_fits (JsonObject  *since,
            JsonObject  *since_rev,
            const char  *text)
 {
   guint named = json_object_get_size (since);
-  guint named_rev = since_rev != NULL ? json_object_get_size (since_rev) : 0;
+  guint named_rev = json_object_get_size (since_rev);
 
   return named <= SSQ_JSON_MAX_MEMBERS && named_rev <= SSQ_JSON_MAX_MEMBERS &&
-         named + named_rev + 4 <= SSQ_JSON_MAX_REQUEST_MEMBERS &&
+         named + named_rev + 6 <= SSQ_JSON_MAX_REQUEST_MEMBERS &&
          strlen (text) + 64 <= SSQ_FRAME_MAX;
 }
 
+/* Sends the sync of the page that starts at sync_from (NULL: the first),
+ * which names at most SYNC_PAGE conversations held; the ack moves on to
+ * the next page, if any. One page (no bounds) when all fit in one. */
 static void
 send_sync (SsqClient *self)
 {
-  g_autoptr(JsonObject) since = ssq_cache_get_cursors (self->cache);
+  g_autoptr(JsonObject) since = NULL;
   /* With change cursors the server also sends what was edited or deleted
    * among the messages already held. */
-  g_autoptr(JsonObject) since_rev = ssq_cache_get_rev_cursors (self->cache);
-  g_autoptr(JsonObject) frame = ssq_wire_sync_encode (&(SsqWireSync) { NULL, since, since_rev });
+  g_autoptr(JsonObject) since_rev = NULL;
+  g_autoptr(JsonObject) frame = NULL;
   g_autofree char *cursors = NULL;
 
+  g_free (self->sync_to);
+  self->sync_to = ssq_cache_get_sync_page (self->cache, self->sync_from, SYNC_PAGE,
+                                           &since, &since_rev);
+  frame = ssq_wire_sync_encode (&(SsqWireSync) { NULL, since, since_rev,
+                                                 self->sync_from, self->sync_to });
   cursors = ssq_json_object_to_string (frame, NULL);
   if (!sync_fits (since, since_rev, cursors))
     {
       g_autoptr(GError) error = g_error_new (SSQ_ERROR, SSQ_ERROR_TOO_LARGE,
-                                             _("This account is in %u conversations, more than "
-                                               "one sync can name: it cannot catch up"),
+                                             _("A sync of %u conversations does not fit "
+                                               "in one frame: their ids are too long"),
                                              json_object_get_size (since));
 
       self->syncing = FALSE;
@@ -512,6 +530,23 @@ send_sync (SsqClient *self)
   self->sync_rounds++;
   if (!ssq_client_request (self, frame, sync_reply, NULL))
     self->syncing = FALSE;
+}
+
+/* The next round of a running sync, unless it has run too long. */
+static void
+send_sync_again (SsqClient *self)
+{
+  if (self->sync_rounds >= SYNC_ROUNDS_MAX || self->sync_stalls >= SYNC_STALLS_MAX)
+    {
+      g_autoptr(GError) stopped = g_error_new (SSQ_ERROR, SSQ_ERROR_PROTOCOL,
+                                               _("The server keeps cutting the sync short; "
+                                                 "stopped after %u requests"),
+                                               self->sync_rounds);
+      self->syncing = FALSE;
+      ssq_client_emit_error (self, stopped);
+      return;
+    }
+  send_sync (self);
 }
 
 typedef struct {
@@ -581,6 +616,8 @@ ssq_client_start_sync (SsqClient *self)
   self->syncing = TRUE;
   self->synced = FALSE;
   self->sync_rounds = self->sync_stalls = 0;
+  g_clear_pointer (&self->sync_from, g_free);
+  g_clear_pointer (&self->sync_to, g_free);
   start = g_new0 (SyncStart, 1);
   start->self = g_object_ref (self);
   start->generation = self->generation;

@@ -52,6 +52,8 @@ struct _SsqClient
   guint                    sync_rounds;        /* requests of the running sync */
   guint                    sync_stalls;        /* truncated rounds that moved no cursor */
   char                    *sync_last_since;    /* the cursors the last round asked from */
+  char                    *sync_from;          /* the page being synced: its first id */
+  char                    *sync_to;            /* and the next page's; NULL: the last */
 
   /* Outbox: client ids sent on this connection and not yet answered. */
   GHashTable              *in_flight;

@@ -6,6 +6,8 @@
 #include "ssq-wire.h"
 #include "ssq-json.h"
 
+#include <string.h>
+
 static JsonObject *
 frame_new (SsqFrameType type)
 {
@@ -481,12 +483,29 @@ ssq_wire_sync_encode (const SsqWireSync *sync)
   json_object_set_object_member (frame, "since", json_object_ref (sync->since));
   if (sync->since_rev != NULL)
     json_object_set_object_member (frame, "since_rev", json_object_ref (sync->since_rev));
+  if (sync->from_id != NULL)
+    json_object_set_string_member (frame, "from_id", sync->from_id);
+  if (sync->to_id != NULL)
+    json_object_set_string_member (frame, "to_id", sync->to_id);
   return with_id (frame, sync->id);
+}
+
+/* A page whose end is not after its start names no conversation: surely a
+ * client's mistake, so it is refused rather than answered empty. */
+static gboolean
+check_page (const SsqWireSync  *sync,
+            GError            **error)
+{
+  if (sync->from_id == NULL || sync->to_id == NULL || strcmp (sync->from_id, sync->to_id) < 0)
+    return TRUE;
+  g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("to_id must come after from_id"));
+  return FALSE;
 }
 
 /**
  * ssq_wire_sync_decode:
- * Reads a `sync` frame; every cursor must be a non-negative integer.
+ * Reads a `sync` frame; every cursor must be a non-negative integer, and
+ * the page's bounds strings, @to_id after @from_id.
  */
 gboolean
 ssq_wire_sync_decode (JsonObject   *frame,
@@ -498,5 +517,8 @@ ssq_wire_sync_decode (JsonObject   *frame,
   return ssq_json_get_object (frame, "since", FALSE, &out->since, error) &&
          (out->since == NULL || check_cursors (out->since, "since", error)) &&
          ssq_json_get_object (frame, "since_rev", FALSE, &out->since_rev, error) &&
-         (out->since_rev == NULL || check_cursors (out->since_rev, "since_rev", error));
+         (out->since_rev == NULL || check_cursors (out->since_rev, "since_rev", error)) &&
+         ssq_json_get_string (frame, "from_id", FALSE, &out->from_id, error) &&
+         ssq_json_get_string (frame, "to_id", FALSE, &out->to_id, error) &&
+         check_page (out, error);
 }

@@ -247,12 +247,16 @@ typedef struct {
   gint64      seq;
 } SsqWireMark;
 
-/* sync: {"type","since","since_rev"?,"id"}: maps of conversation id to a
- * non-negative integer. */
+/* sync: {"type","since","since_rev"?,"from_id"?,"to_id"?,"id"}: maps of
+ * conversation id to a non-negative integer, and the page of conversations
+ * the sync is about: ids from @from_id (included) to @to_id (excluded), in
+ * byte order; either bound absent: unbounded on that side. */
 typedef struct {
   JsonNode   *id;
   JsonObject *since;
   JsonObject *since_rev;
+  const char *from_id;
+  const char *to_id;
 } SsqWireSync;
 
 JsonObject *ssq_wire_welcome_encode       (const SsqWireWelcome      *welcome);

@@ -404,6 +404,111 @@ test_sync_most_conversations (void)
                             "more than 2048 members in all"));
 }
 
+static int
+compare_ids (gconstpointer a,
+             gconstpointer b)
+{
+  return strcmp (*(const char **) a, *(const char **) b);
+}
+
+/* Syncs with @bounds (the frame's from_id and to_id members, or "") and
+ * checks that exactly the conversations ids[first] to ids[end - 1] came,
+ * each with its one message, and that the ack's revs name those only. */
+static void
+expect_page (SsqTestWs   *ws,
+             const char  *bounds,
+             GPtrArray   *ids,
+             guint        first,
+             guint        end)
+{
+  g_autofree char *frame = g_strdup_printf ("{\"type\":\"sync\",\"since\":{},"
+                                            "\"since_rev\":{}%s}", bounds);
+  g_autoptr(JsonObject) ack = ssq_test_ws_request (ws, frame);
+  g_autoptr(GHashTable) sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  JsonObject *revs;
+  guint messages = 0;
+
+  g_assert_nonnull (ack);
+  g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
+  revs = json_object_get_object_member (ack, "revs");
+  g_assert_cmpuint (json_object_get_size (revs), ==, end - first);
+  for (guint i = first; i < end; i++)
+    g_assert_true (json_object_has_member (revs, ids->pdata[i]));
+  for (JsonObject *ev; (ev = ssq_test_ws_expect (ws, "conversation", 0)) != NULL; )
+    {
+      JsonObject *conv = json_object_get_object_member (ev, "conversation");
+
+      g_hash_table_add (sent, g_strdup (json_object_get_string_member (conv, "id")));
+      json_object_unref (ev);
+    }
+  for (JsonObject *ev; (ev = ssq_test_ws_expect (ws, "message", 0)) != NULL; messages++)
+    {
+      JsonObject *message = json_object_get_object_member (ev, "message");
+
+      g_assert_true (g_hash_table_contains (sent, json_object_get_string_member (message,
+                                                                                 "conversation_id")));
+      json_object_unref (ev);
+    }
+  g_assert_cmpuint (g_hash_table_size (sent), ==, end - first);
+  for (guint i = first; i < end; i++)
+    g_assert_true (g_hash_table_contains (sent, ids->pdata[i]));
+  g_assert_cmpuint (messages, ==, end - first);
+}
+
+/* A sync about a page of conversations: ids from from_id (included) to
+ * to_id (excluded) in byte order, either bound left out. An empty or
+ * reversed page, or a bound that is not a string, is refused. */
+static void
+test_sync_page (void)
+{
+  g_autoptr(SsqTestUser) a = ssq_test_register (server, "sync.page");
+  g_autoptr(SsqTestWs) writer = ssq_test_ws_connect (server, a->token, NULL);
+  g_autoptr(SsqTestWs) ws = NULL;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *bounds = NULL;
+
+  g_assert_nonnull (ssq_test_ws_expect (writer, "welcome", WAIT));
+  for (guint i = 0; i < 5; i++)
+    {
+      char *conv = ssq_test_create_conversation (server, a,
+        "{\"kind\":\"group\",\"title\":\"Page\",\"members\":[]}");
+      g_autoptr(JsonObject) ack = ssq_test_ws_post (writer, conv, "k", "hello");
+
+      g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
+      g_ptr_array_add (ids, conv);
+    }
+  g_ptr_array_sort (ids, compare_ids);
+  ws = ssq_test_ws_connect (server, a->token, NULL);
+  g_assert_nonnull (ssq_test_ws_expect (ws, "welcome", WAIT));
+
+  bounds = g_strdup_printf (",\"from_id\":\"%s\",\"to_id\":\"%s\"",
+                            (char *) ids->pdata[1], (char *) ids->pdata[3]);
+  expect_page (ws, bounds, ids, 1, 3);
+  g_free (bounds);
+  bounds = g_strdup_printf (",\"from_id\":\"%s\"", (char *) ids->pdata[3]);
+  expect_page (ws, bounds, ids, 3, 5);
+  g_free (bounds);
+  bounds = g_strdup_printf (",\"to_id\":\"%s\"", (char *) ids->pdata[1]);
+  expect_page (ws, bounds, ids, 0, 1);
+  expect_page (ws, ",\"from_id\":\"c\",\"to_id\":\"d\"", ids, 0, 5);
+  expect_page (ws, "", ids, 0, 5);
+
+  /* The same id twice, the bounds reversed, a number. */
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *pair = i < 2
+        ? g_strdup_printf ("\"from_id\":\"%s\",\"to_id\":\"%s\"",
+                           (char *) ids->pdata[2], (char *) ids->pdata[2 - i])
+        : g_strdup ("\"from_id\":7");
+      g_autofree char *frame = g_strdup_printf ("{\"type\":\"sync\",\"since\":{},%s}", pair);
+      g_autoptr(JsonObject) refused = ssq_test_ws_request (ws, frame);
+
+      g_assert_cmpstr (json_object_get_string_member (refused, "type"), ==, "error");
+      g_assert_cmpstr (json_object_get_string_member (refused, "code"), ==, "invalid");
+    }
+  g_assert_null (ssq_test_ws_expect (ws, "conversation", 0));
+}
+
 static void
 test_sync (void)
 {
@@ -676,6 +781,7 @@ main (int    argc,
   g_test_add_func ("/server/ws/sync", test_sync);
   g_test_add_func ("/server/ws/sync-many-conversations", test_sync_many_conversations);
   g_test_add_func ("/server/ws/sync-most-conversations", test_sync_most_conversations);
+  g_test_add_func ("/server/ws/sync-page", test_sync_page);
   g_test_add_func ("/server/ws/sync-truncated", test_sync_truncated);
   g_test_add_func ("/server/ws/sync-without-stored-form", test_sync_without_stored_form);
   g_test_add_func ("/server/ws/presence", test_presence);

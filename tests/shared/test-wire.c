@@ -220,6 +220,8 @@ golden_encode (const char *name)
     return ssq_wire_presence_encode (&(SsqWirePresence) { NULL, NULL, "dnd", 0 });
   if (IS ("sync"))
     return ssq_wire_sync_encode (&(SsqWireSync) { id3, since, since_rev });
+  if (IS ("sync-page"))
+    return ssq_wire_sync_encode (&(SsqWireSync) { id3, since, since_rev, "c1", "c5" });
   if (IS ("ping"))
     return ssq_wire_ping_encode (id0);
 #undef IS
@@ -373,7 +375,7 @@ golden_decode (const char *name,
   SsqWireHead head = { SSQ_FRAME_TYPE_N, NULL };
   gboolean client = g_str_has_prefix (name, "send") || g_str_equal (name, "received") ||
                     g_str_equal (name, "read") || g_str_equal (name, "typing-client") ||
-                    g_str_equal (name, "presence-client") || g_str_equal (name, "sync") ||
+                    g_str_equal (name, "presence-client") || g_str_has_prefix (name, "sync") ||
                     g_str_equal (name, "ping");
 
   if (json_object_has_member (object, "type"))
@@ -545,7 +547,7 @@ golden_decode (const char *name,
       g_assert_cmpstr (m.conversation_id, ==, "c1");
       g_assert_cmpint (m.seq, ==, 7);
     }
-  else if (IS ("sync"))
+  else if (IS ("sync") || IS ("sync-page"))
     {
       SsqWireSync s;
 
@@ -553,6 +555,8 @@ golden_decode (const char *name,
       assert_id (s.id, "3");
       g_assert_cmpint (json_object_get_int_member (s.since, "c1"), ==, 7);
       g_assert_cmpint (json_object_get_int_member (s.since_rev, "c1"), ==, 9);
+      g_assert_cmpstr (s.from_id, ==, IS ("sync") ? NULL : "c1");
+      g_assert_cmpstr (s.to_id, ==, IS ("sync") ? NULL : "c5");
     }
   else
     g_error ("no decoder for golden line \"%s\"", name);
@@ -689,6 +693,9 @@ test_wire_rejects (void)
     { "{\"type\":\"sync\",\"since\":{\"c1\":\"7\"},\"id\":1}", SSQ_FRAME_TYPE_SYNC },
     { "{\"type\":\"sync\",\"since_rev\":{\"c1\":-2},\"id\":1}", SSQ_FRAME_TYPE_SYNC },
     { "{\"type\":\"sync\",\"since\":[],\"id\":1}", SSQ_FRAME_TYPE_SYNC },
+    { "{\"type\":\"sync\",\"from_id\":7,\"id\":1}", SSQ_FRAME_TYPE_SYNC },
+    { "{\"type\":\"sync\",\"from_id\":\"c5\",\"to_id\":\"c5\",\"id\":1}", SSQ_FRAME_TYPE_SYNC },
+    { "{\"type\":\"sync\",\"from_id\":\"c5\",\"to_id\":\"c1\",\"id\":1}", SSQ_FRAME_TYPE_SYNC },
     { "{\"type\":\"send\",\"client_id\":\"k\",\"body\":5,\"id\":1}", SSQ_FRAME_TYPE_SEND },
     { "{\"type\":\"send\",\"client_id\":\"k\",\"body\":\"b\",\"reply_to\":0}", SSQ_FRAME_TYPE_SEND },
     { "{\"type\":\"typing\",\"conversation_id\":\"c1\",\"active\":1}", SSQ_FRAME_TYPE_TYPING },
