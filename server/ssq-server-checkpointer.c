@@ -299,7 +299,7 @@ ssq_server_checkpointer_new (const char      *path,
 {
   g_autoptr(GError) local_error = NULL;
   SsqServerCheckpointer *self;
-  SsqServerStore *store = ssq_server_store_open_another (path, durable, error);
+  SsqServerStore *store = ssq_server_store_open_checkpointer (path, durable, error);
   guint log = 0, copied = 0;
   gboolean complete = FALSE;
 

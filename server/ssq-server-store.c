@@ -310,6 +310,27 @@ ssq_server_store_open (const char  *path,
   return open_migrated (path, durable, SSQ_STORE_SCHEMA_VERSION, error);
 }
 
+static SsqServerStore *
+open_another (const char  *path,
+              gboolean     durable,
+              const char  *vfs,
+              GError     **error)
+{
+  g_autoptr(SsqServerStore) store = g_new0 (SsqServerStore, 1);
+
+  /* This connection serves the reads (history pages above all): mapped,
+   * a page of the database is read in place instead of copied out of the
+   * kernel's cache by pread, which was a quarter of a history request.
+   * The server is the file's only user (the data-directory lock), so
+   * nothing truncates it under the mapping. */
+  store->base.vfs = vfs;
+  if (!ssq_db_open_another (&store->base, path, durable, error) ||
+      !ssq_db_exec (&store->base, "PRAGMA mmap_size = 1073741824", error) ||
+      !ssq_server_store_register_functions (store, error))
+    return NULL;
+  return g_steal_pointer (&store);
+}
+
 /**
  * ssq_server_store_open_another:
  * A further connection to the database at @path, which this process has
@@ -320,18 +341,21 @@ ssq_server_store_open_another (const char  *path,
                                gboolean     durable,
                                GError     **error)
 {
-  g_autoptr(SsqServerStore) store = g_new0 (SsqServerStore, 1);
+  return open_another (path, durable, NULL, error);
+}
 
-  /* This connection serves the reads (history pages above all): mapped,
-   * a page of the database is read in place instead of copied out of the
-   * kernel's cache by pread, which was a quarter of a history request.
-   * The server is the file's only user (the data-directory lock), so
-   * nothing truncates it under the mapping. */
-  if (!ssq_db_open_another (&store->base, path, durable, error) ||
-      !ssq_db_exec (&store->base, "PRAGMA mmap_size = 1073741824", error) ||
-      !ssq_server_store_register_functions (store, error))
-    return NULL;
-  return g_steal_pointer (&store);
+/**
+ * ssq_server_store_open_checkpointer:
+ * As ssq_server_store_open_another, for the checkpointer thread: with
+ * @durable, its copies into the database are written back as they are
+ * made rather than all at the pass's fsync (ssq-server-walbuf.c).
+ */
+SsqServerStore *
+ssq_server_store_open_checkpointer (const char  *path,
+                                    gboolean     durable,
+                                    GError     **error)
+{
+  return open_another (path, durable, durable ? ssq_server_walbuf_vfs () : NULL, error);
 }
 
 /**

@@ -109,6 +109,9 @@ SsqServerStore *ssq_server_store_open          (const char         *path,
 SsqServerStore *ssq_server_store_open_another  (const char         *path,
                                                 gboolean            durable,
                                                 GError            **error);
+SsqServerStore *ssq_server_store_open_checkpointer (const char         *path,
+                                                     gboolean            durable,
+                                                     GError            **error);
 SsqServerStore *ssq_server_store_open_at_version (const char       *path,
                                                   int               version,
                                                   GError          **error);

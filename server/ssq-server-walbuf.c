@@ -22,14 +22,29 @@
  * Bytes of a transaction rolled back may stay in the buffer until the
  * connection's next call on the file, with no lock held: harmless as long
  * as this connection is the only one that writes the log (the server's
- * reader connections only read). */
+ * reader connections only read).
+ *
+ * Writes to the database file itself (a checkpoint copying the log into
+ * it) go straight through, and every PACE_BYTES of them the kernel is
+ * asked to start writing them back (sync_file_range). Left alone, a
+ * checkpoint pass dirtied tens of megabytes in the page cache and its
+ * final fsync sent them to the disk at once; the writer's next commit
+ * then waited behind them in its own fsync of the log, and those commits
+ * were the 1% slowest acks. The checkpointer's connection uses this VFS
+ * for that alone (it writes no log). */
+#include "ssq-config.h"
+
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 #include "ssq-server-walbuf.h"
 
 #define WALBUF_SIZE (4 * 1024 * 1024)
 #define WALBUF_WRITE_MAX (64 * 1024)
+#define PACE_BYTES (256 * 1024)
 
 typedef struct {
   sqlite3_file   base;
@@ -38,6 +53,10 @@ typedef struct {
   unsigned char *buf;      /* WAL only: bytes for [start, start + len) */
   size_t         len;
   sqlite3_int64  start;
+  int            pace_fd;  /* main database only, else -1: for sync_file_range */
+  size_t         paced;    /* bytes written since writeback was last started */
+  sqlite3_int64  pace_lo;  /* the range they were written in */
+  sqlite3_int64  pace_hi;
 } WalbufFile;
 
 static sqlite3_vfs walbuf_vfs;
@@ -70,6 +89,28 @@ flush (WalbufFile *f)
   return rc;
 }
 
+/* Starts the writeback of the database pages written since the last call
+ * once there are PACE_BYTES of them, without waiting for it. Advice only:
+ * a failure changes nothing, and the checkpoint's fsync still reports
+ * every error. */
+static void
+pace (WalbufFile    *f,
+      sqlite3_int64  offset,
+      int            amount)
+{
+  if (f->pace_fd < 0)
+    return;
+  f->pace_lo = f->paced == 0 ? offset : MIN (f->pace_lo, offset);
+  f->pace_hi = f->paced == 0 ? offset + amount : MAX (f->pace_hi, offset + amount);
+  f->paced += (size_t) amount;
+  if (f->paced < PACE_BYTES)
+    return;
+#if HAVE_SYNC_FILE_RANGE
+  (void) sync_file_range (f->pace_fd, f->pace_lo, f->pace_hi - f->pace_lo, SYNC_FILE_RANGE_WRITE);
+#endif
+  f->paced = 0;
+}
+
 static int
 walbuf_close (sqlite3_file *file)
 {
@@ -78,6 +119,8 @@ walbuf_close (sqlite3_file *file)
   int rc_close = f->real->pMethods->xClose (f->real);
 
   g_clear_pointer (&f->buf, g_free);
+  if (f->pace_fd >= 0)
+    g_close (f->pace_fd, NULL);
   return rc != SQLITE_OK ? rc : rc_close;
 }
 
@@ -103,7 +146,12 @@ walbuf_write (sqlite3_file *file,
   int rc;
 
   if (!f->wal)
-    return f->real->pMethods->xWrite (f->real, data, amount, offset);
+    {
+      rc = f->real->pMethods->xWrite (f->real, data, amount, offset);
+      if (rc == SQLITE_OK)
+        pace (f, offset, amount);
+      return rc;
+    }
   /* Only an append to what is buffered joins it: a write anywhere else
    * (an overwritten frame, a restarted log) goes after the buffer. */
   if (f->len > 0 && offset == f->start + (sqlite3_int64) f->len &&
@@ -263,6 +311,7 @@ walbuf_open (sqlite3_vfs  *vfs,
 
   (void) vfs;
   memset (f, 0, sizeof *f);
+  f->pace_fd = -1;
   f->real = (sqlite3_file *) (f + 1);
   rc = real_vfs ()->xOpen (real_vfs (), name, f->real, flags, out_flags);
   /* The underlying file's methods are of version 3 (shared memory and
@@ -275,6 +324,10 @@ walbuf_open (sqlite3_vfs  *vfs,
       return SQLITE_CANTOPEN;
     }
   f->wal = (flags & SQLITE_OPEN_WAL) != 0;
+  /* Any descriptor of the file reaches its pages in the kernel's cache.
+   * Without one, writes are just not paced. */
+  if (HAVE_SYNC_FILE_RANGE && (flags & SQLITE_OPEN_MAIN_DB) && name != NULL)
+    f->pace_fd = open (name, O_RDONLY | O_CLOEXEC);
   f->base.pMethods = &walbuf_methods;
   return rc;
 }
