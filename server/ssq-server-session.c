@@ -241,7 +241,7 @@ ssq_server_session_new (SsqServer     *server,
                                      g_str_equal (presence, "offline") ? "online" : presence);
     }
   welcome = ssq_wire_welcome_encode (&(SsqWireWelcome) { me, self->id, ssq_now_ms (),
-                                                         SSQ_PROTOCOL_VERSION });
+                                                         SSQ_PROTOCOL_VERSION, TRUE });
   ssq_server_session_send_object (self, welcome);
 
   if (!ssq_server_hub_attach (server->hub, self, &error))

@@ -616,49 +616,61 @@ cursor_of (SsqCache   *self,
  * @max: how many conversations the page holds at most
  * @since: (out) (transfer full): `{conversation_id: cursor}` of the page
  * @since_rev: (out) (transfer full): `{conversation_id: rev}` of the page
+ * @next_id: (out) (transfer full) (nullable): the id the next page starts
+ *   at (the page's `to_id`), %NULL when this page runs to the last one
  *
  * One page of the cached conversations, by id in byte order (the order of
  * a sync's `from_id` and `to_id`), with both cursors of each.
- *
- * Returns: (transfer full) (nullable): the id the next page starts at (the
- * page's `to_id`), or %NULL when this page runs to the last conversation.
  */
-char *
+gboolean
 ssq_cache_get_sync_page (SsqCache     *self,
                          const char   *from_id,
                          guint         max,
                          JsonObject  **since,
-                         JsonObject  **since_rev)
+                         JsonObject  **since_rev,
+                         char        **next_id,
+                         GError      **error)
 {
+  g_autoptr(JsonObject) seqs = json_object_new ();
+  g_autoptr(JsonObject) revs = json_object_new ();
   sqlite3_stmt *stmt;
-  char *next = NULL;
   guint n = 0;
+  int rc;
 
-  g_return_val_if_fail (SSQ_IS_CACHE (self) && max > 0, NULL);
+  g_return_val_if_fail (SSQ_IS_CACHE (self) && max > 0, FALSE);
 
-  *since = json_object_new ();
-  *since_rev = json_object_new ();
+  *next_id = NULL;
   ssq_cache_counters_settle_quietly (self);
   stmt = ssq_db_stmt (&self->db, "SELECT id, sync_seq, sync_rev FROM conversations "
-                                 "WHERE ?1 IS NULL OR id >= ?1 ORDER BY id LIMIT ?2", NULL);
+                                 "WHERE ?1 IS NULL OR id >= ?1 ORDER BY id LIMIT ?2", error);
   if (stmt == NULL)
-    return NULL;
+    return FALSE;
   sqlite3_bind_text (stmt, 1, from_id, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 2, (gint64) max + 1);
-  while (sqlite3_step (stmt) == SQLITE_ROW)
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       const char *id = (const char *) sqlite3_column_text (stmt, 0);
 
       if (n++ == max)
         {
-          next = g_strdup (id);
+          *next_id = g_strdup (id);
+          rc = SQLITE_DONE;
           break;
         }
-      json_object_set_int_member (*since, id, sqlite3_column_int64 (stmt, 1));
-      json_object_set_int_member (*since_rev, id, sqlite3_column_int64 (stmt, 2));
+      json_object_set_int_member (seqs, id, sqlite3_column_int64 (stmt, 1));
+      json_object_set_int_member (revs, id, sqlite3_column_int64 (stmt, 2));
+    }
+  if (rc != SQLITE_DONE)
+    {
+      ssq_db_fail (&self->db, error);
+      sqlite3_reset (stmt);
+      g_clear_pointer (next_id, g_free);
+      return FALSE;
     }
   sqlite3_reset (stmt);
-  return next;
+  *since = g_steal_pointer (&seqs);
+  *since_rev = g_steal_pointer (&revs);
+  return TRUE;
 }
 
 /**

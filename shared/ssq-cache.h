@@ -97,11 +97,13 @@ gboolean         ssq_cache_set_muted         (SsqCache    *self,
 /* Sync cursors: the highest seq up to which a conversation is held without
  * a gap since the point the cache started following it. */
 JsonObject      *ssq_cache_get_cursors       (SsqCache    *self);
-char            *ssq_cache_get_sync_page     (SsqCache    *self,
+gboolean         ssq_cache_get_sync_page     (SsqCache    *self,
                                               const char  *from_id,
                                               guint        max,
                                               JsonObject **since,
-                                              JsonObject **since_rev);
+                                              JsonObject **since_rev,
+                                              char       **next_id,
+                                              GError     **error);
 gint64           ssq_cache_get_cursor        (SsqCache    *self,
                                               const char  *conversation_id);
 gboolean         ssq_cache_set_sync_floor    (SsqCache    *self,

@@ -151,9 +151,10 @@ cache_retry_cb (gpointer user_data)
 
 /* What a failed batch held is fetched again, and what it acknowledged
  * sent again, a while later, without waiting for the next message or
- * connection: the disk may have room by then. */
-static void
-schedule_cache_retry (SsqClient *self)
+ * connection: the disk may have room by then. So is a sync that could
+ * not start (its list of conversations failed). */
+void
+ssq_client_schedule_retry (SsqClient *self)
 {
   if (self->cache_retry_source != 0)
     return;
@@ -202,7 +203,7 @@ ssq_client_batch_end (SsqClient *self)
       /* Acks applied in the batch took their entries out of in_flight, and
        * the rollback put them back in the outbox: send them again. */
       ssq_client_rewind_outbox (self);
-      schedule_cache_retry (self);
+      ssq_client_schedule_retry (self);
       g_prefix_error (&error, _("Cannot store what the server sent: "));
       ssq_client_emit_error (self, error);
     }

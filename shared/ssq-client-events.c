@@ -338,6 +338,22 @@ handle_notification (SsqClient  *self,
     protocol_error (self, SSQ_FRAME_NOTIFICATION, error);
 }
 
+/* A conversation new to the cache during a sync was joined after the
+ * sync's list of conversations: unless a page still to come covers it, a
+ * page already asked for may not have had it, and its history would be
+ * missing. One more pass then. */
+static void
+note_joined (SsqClient  *self,
+             JsonObject *conversation)
+{
+  const char *id = json_object_get_string_member_with_default (conversation, "id", NULL);
+
+  if (id == NULL || ssq_cache_get_cursor (self->cache, id) >= 0)
+    return;
+  if (self->sync_to == NULL || strcmp (id, self->sync_to) < 0)
+    self->resync = TRUE;
+}
+
 void
 ssq_client_handle_event (SsqClient  *self,
                          JsonObject *frame)
@@ -358,6 +374,8 @@ ssq_client_handle_event (SsqClient  *self,
     case SSQ_FRAME_TYPE_CONVERSATION:
       if (!ssq_wire_event_decode (frame, kind, &object, &error))
         return protocol_error (self, type, error);
+      if (self->syncing)
+        note_joined (self, object);
       ssq_client_apply_conversation (self, object, !self->syncing);
       break;
     case SSQ_FRAME_TYPE_CONVERSATION_REMOVED:
@@ -386,6 +404,7 @@ ssq_client_handle_event (SsqClient  *self,
 
 /* Sync. */
 
+static void send_sync (SsqClient *self);
 static void send_sync_again (SsqClient *self);
 
 /* A sync asks again while the server says it cut the answer short. Each
@@ -450,14 +469,17 @@ sync_reply (SsqClient    *self,
       send_sync_again (self);
       return;
     }
+  /* The next page: SYNC_ROUNDS_MAX counts the rounds of one page. */
   if (self->sync_to != NULL)
     {
       g_free (self->sync_from);
       self->sync_from = g_steal_pointer (&self->sync_to);
-      send_sync_again (self);
+      self->sync_rounds = self->sync_stalls = 0;
+      send_sync (self);
       return;
     }
-  /* A conversation changed under the running sync: one more pass. */
+  /* A conversation changed or was joined under the running sync: one
+   * more pass. */
   if (self->resync)
     {
       self->resync = FALSE;
@@ -472,12 +494,12 @@ sync_reply (SsqClient    *self,
 
 /* A sync names the conversations it is about in "since" and "since_rev",
  * and a server reads at most SSQ_JSON_MAX_MEMBERS members an object and
- * SSQ_JSON_MAX_REQUEST_MEMBERS in all (6 of them the frame's own), in a
- * frame of at most SSQ_FRAME_MAX bytes (less the request id). Past that no
- * server takes it: refused, or the connection closed, after which the
- * client would connect and send it again. Pages of SYNC_PAGE conversations
- * stay well inside both with the server's ids (25 bytes); only ids of
- * some other server, over 60 bytes long, could pass. */
+ * SSQ_JSON_MAX_REQUEST_MEMBERS in all (up to 6 of them the frame's own),
+ * in a frame of at most SSQ_FRAME_MAX bytes (less the request id). Past
+ * that no server takes it: refused, or the connection closed, after which
+ * the client would connect and send it again. Pages of SYNC_PAGE
+ * conversations stay well inside both with the server's ids (25 bytes);
+ * only a server without pages, or ids over 60 bytes long, could pass. */
 static gboolean
 sync_fits (JsonObject  *since,
            JsonObject  *since_rev,
@@ -491,9 +513,18 @@ sync_fits (JsonObject  *since,
          strlen (text) + 64 <= SSQ_FRAME_MAX;
 }
 
+static void
+sync_failed (SsqClient *self,
+             GError    *error)
+{
+  self->syncing = FALSE;
+  ssq_client_emit_error (self, error);
+}
+
 /* Sends the sync of the page that starts at sync_from (NULL: the first),
  * which names at most SYNC_PAGE conversations held; the ack moves on to
- * the next page, if any. One page (no bounds) when all fit in one. */
+ * the next page, if any. A server whose welcome did not offer pages gets
+ * one sync naming every conversation, as before pages. */
 static void
 send_sync (SsqClient *self)
 {
@@ -502,24 +533,23 @@ send_sync (SsqClient *self)
    * among the messages already held. */
   g_autoptr(JsonObject) since_rev = NULL;
   g_autoptr(JsonObject) frame = NULL;
+  g_autoptr(GError) error = NULL;
   g_autofree char *cursors = NULL;
 
-  g_free (self->sync_to);
-  self->sync_to = ssq_cache_get_sync_page (self->cache, self->sync_from, SYNC_PAGE,
-                                           &since, &since_rev);
+  g_clear_pointer (&self->sync_to, g_free);
+  if (!ssq_cache_get_sync_page (self->cache, self->sync_from,
+                                self->sync_pages ? SYNC_PAGE : G_MAXUINT,
+                                &since, &since_rev, &self->sync_to, &error))
+    return sync_failed (self, error);
   frame = ssq_wire_sync_encode (&(SsqWireSync) { NULL, since, since_rev,
                                                  self->sync_from, self->sync_to });
   cursors = ssq_json_object_to_string (frame, NULL);
   if (!sync_fits (since, since_rev, cursors))
     {
-      g_autoptr(GError) error = g_error_new (SSQ_ERROR, SSQ_ERROR_TOO_LARGE,
-                                             _("A sync of %u conversations does not fit "
-                                               "in one frame: their ids are too long"),
-                                             json_object_get_size (since));
-
-      self->syncing = FALSE;
-      ssq_client_emit_error (self, error);
-      return;
+      error = g_error_new (SSQ_ERROR, SSQ_ERROR_TOO_LARGE,
+                           _("A sync of %u conversations does not fit in one request"),
+                           json_object_get_size (since));
+      return sync_failed (self, error);
     }
   if (self->sync_rounds > 0 && g_strcmp0 (cursors, self->sync_last_since) == 0)
     self->sync_stalls++;
@@ -585,11 +615,23 @@ prefetched_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
 
   conversations = ssq_client_fetch_conversations_finish (self, result, &error);
-  if (start->generation == self->generation && self->syncing)
+  if (start->generation != self->generation || !self->syncing)
+    ;
+  else if (conversations != NULL)
     {
-      if (conversations != NULL)
-        remove_missing (self, conversations);
+      remove_missing (self, conversations);
       send_sync (self);
+    }
+  /* Pages are made of the conversations held: without the list, those
+   * the cache lacks could all fall in one page, more than a reply may
+   * name. The sync waits for the next try (a lost connection, or a cache
+   * retry). */
+  else
+    {
+      self->syncing = FALSE;
+      if (!g_error_matches (error, SSQ_ERROR, SSQ_ERROR_NETWORK))
+        ssq_client_emit_error (self, error);
+      ssq_client_schedule_retry (self);
     }
   g_object_unref (self);
   g_free (start);

@@ -52,6 +52,7 @@ struct _SsqClient
   guint                    sync_rounds;        /* requests of the running sync */
   guint                    sync_stalls;        /* truncated rounds that moved no cursor */
   char                    *sync_last_since;    /* the cursors the last round asked from */
+  gboolean                 sync_pages;         /* the server takes pages (its welcome) */
   char                    *sync_from;          /* the page being synced: its first id */
   char                    *sync_to;            /* and the next page's; NULL: the last */
 
@@ -144,6 +145,7 @@ void      ssq_client_emit             (SsqClient    *self,
                                        ...);
 gboolean  ssq_client_batch_begin      (SsqClient    *self);
 void      ssq_client_batch_end        (SsqClient    *self);
+void      ssq_client_schedule_retry   (SsqClient    *self);
 void      ssq_client_queue_event      (SsqClient    *self,
                                        JsonObject   *frame);
 void      ssq_client_flush_events     (SsqClient    *self);

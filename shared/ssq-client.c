@@ -609,6 +609,7 @@ handle_welcome (SsqClient  *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_USER_ID]);
     }
   ssq_cache_store_user (self->cache, user, NULL);
+  self->sync_pages = welcome.sync_pages;
   ssq_client_set_state (self, SSQ_CLIENT_ONLINE);
   ssq_client_activity_online (self);
   ssq_client_start_sync (self);

@@ -95,6 +95,8 @@ ssq_wire_welcome_encode (const SsqWireWelcome *welcome)
   json_object_set_string_member (frame, "session_id", welcome->session_id);
   json_object_set_int_member (frame, "server_time", welcome->server_time);
   json_object_set_int_member (frame, "protocol", welcome->protocol);
+  if (welcome->sync_pages)
+    json_object_set_boolean_member (frame, "sync_pages", TRUE);
   return frame;
 }
 
@@ -107,7 +109,8 @@ ssq_wire_welcome_decode (JsonObject      *frame,
   return ssq_json_get_object (frame, "user", TRUE, &out->user, error) &&
          ssq_json_get_string (frame, "session_id", FALSE, &out->session_id, error) &&
          ssq_json_get_int (frame, "server_time", FALSE, 0, G_MAXINT64, &out->server_time, error) &&
-         ssq_json_get_int (frame, "protocol", FALSE, 0, G_MAXINT64, &out->protocol, error);
+         ssq_json_get_int (frame, "protocol", FALSE, 0, G_MAXINT64, &out->protocol, error) &&
+         ssq_json_get_bool (frame, "sync_pages", FALSE, &out->sync_pages, error);
 }
 
 JsonObject *
@@ -490,13 +493,14 @@ ssq_wire_sync_encode (const SsqWireSync *sync)
   return with_id (frame, sync->id);
 }
 
-/* A page whose end is not after its start names no conversation: surely a
- * client's mistake, so it is refused rather than answered empty. */
+/* A page whose end is not after its start (an empty to_id alone ends
+ * before every id) names no conversation: surely a client's mistake, so it
+ * is refused rather than answered empty. */
 static gboolean
 check_page (const SsqWireSync  *sync,
             GError            **error)
 {
-  if (sync->from_id == NULL || sync->to_id == NULL || strcmp (sync->from_id, sync->to_id) < 0)
+  if (sync->to_id == NULL || strcmp (sync->from_id != NULL ? sync->from_id : "", sync->to_id) < 0)
     return TRUE;
   g_set_error_literal (error, SSQ_ERROR, SSQ_ERROR_INVALID, _("to_id must come after from_id"));
   return FALSE;

@@ -162,12 +162,15 @@ gboolean    ssq_wire_head_decode          (JsonObject       *frame,
                                            SsqWireHead      *out,
                                            GError          **error);
 
-/* welcome: {"type","user"?,"session_id","server_time","protocol"} */
+/* welcome: {"type","user"?,"session_id","server_time","protocol","sync_pages"?};
+ * @sync_pages: the server takes a sync about a page of conversations
+ * (SsqWireSync's from_id and to_id). */
 typedef struct {
   JsonObject *user;
   const char *session_id;
   gint64      server_time;
   gint64      protocol;
+  gboolean    sync_pages;
 } SsqWireWelcome;
 
 /* ack: {"type","id","message"?,"duplicate"?,"truncated"?,"revs"?,

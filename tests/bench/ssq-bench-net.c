@@ -38,6 +38,7 @@ static int opt_history = 1000000;
 static int opt_pages = 5000;
 static int opt_connections = 8;
 static int opt_seconds = 5;
+static char **opt_server_keys;
 
 static GOptionEntry entries[] = {
   { "runs", 'r', 0, G_OPTION_ARG_INT, &opt_runs, "Runs of each scenario, each on a fresh server (2)", "N" },
@@ -58,6 +59,7 @@ static GOptionEntry entries[] = {
   { "seconds", 0, 0, G_OPTION_ARG_INT, &opt_seconds, "history: seconds of load on them (5)", "S" },
   { "query-token", 0, 0, G_OPTION_ARG_NONE, &opt_query_token, "Pass the token as ?access_token= instead of the header", NULL },
   { "tls", 0, 0, G_OPTION_ARG_NONE, &opt_tls, "Sessions over TLS (wss://; the handshake counts in open's figures)", NULL },
+  { "server-key", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_server_keys, "A [server] setting of the server under test, as KEY=VALUE (repeatable; for trying settings side by side)", "KEY=VALUE" },
   { NULL }
 };
 
@@ -82,11 +84,12 @@ server_has_key (const char *key)
 static void
 start_server (void)
 {
+  g_autofree char *keys = opt_server_keys != NULL ? g_strjoinv ("\n", opt_server_keys) : g_strdup ("");
   g_autofree char *extra = g_strdup_printf (
     "max_sessions_per_user=100000\nmax_connections=200000\n%s"
-    "[server]\ncommit_batch_max=512\n%s",
+    "[server]\ncommit_batch_max=512\n%s%s\n",
     new_transport ? "max_connections_per_address=200000\n" : "",
-    opt_no_durable ? "durable_commits=false\n" : "");
+    opt_no_durable ? "durable_commits=false\n" : "", keys);
 
   server = ssq_test_server_start (NULL, extra);
   ssq_bench_ws_set_server (server->listen);

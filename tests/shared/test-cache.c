@@ -222,6 +222,36 @@ test_cursors_and_gaps (void)
     g_assert_cmpint (json_object_get_int_member (since, "cb"), ==, 12);
   }
 
+  /* ... by pages of ids in byte order ("cB" < "ca" < "cb"), the first
+   * id included, and where the next page starts. */
+  store_conversation (cache, "cB", "group", 0);
+  {
+    g_autoptr(JsonObject) since = NULL;
+    g_autoptr(JsonObject) since_rev = NULL;
+    g_autofree char *next = NULL;
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (ssq_cache_get_sync_page (cache, NULL, 2, &since, &since_rev, &next, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (json_object_get_size (since), ==, 2);
+    g_assert_true (json_object_has_member (since, "cB") && json_object_has_member (since, "ca"));
+    g_assert_cmpint (json_object_get_int_member (since_rev, "ca"), ==, 0);
+    g_assert_cmpstr (next, ==, "cb");
+    g_clear_pointer (&since, json_object_unref);
+    g_clear_pointer (&since_rev, json_object_unref);
+    g_clear_pointer (&next, g_free);
+    g_assert_true (ssq_cache_get_sync_page (cache, "ca", 2, &since, &since_rev, &next, &error));
+    g_assert_cmpuint (json_object_get_size (since), ==, 2);
+    g_assert_cmpint (json_object_get_int_member (since, "cb"), ==, 12);
+    g_assert_null (next);
+    g_clear_pointer (&since, json_object_unref);
+    g_clear_pointer (&since_rev, json_object_unref);
+    g_assert_true (ssq_cache_get_sync_page (cache, "cb", 1, &since, &since_rev, &next, &error));
+    g_assert_cmpuint (json_object_get_size (since), ==, 1);
+    g_assert_null (next);
+  }
+  g_assert_true (ssq_cache_remove_conversation (cache, "cB", NULL));
+
   /* Names: an id, a title in any case, a peer's username. */
   {
     g_autoptr(SsqConversation) by_title = ssq_cache_find_conversation (cache, "team room");

@@ -378,14 +378,14 @@ assert_held (SsqTestClient *tc,
   g_assert_cmpstr (ssq_message_get_body (message), ==, body);
 }
 
-/* As the user of @tc, over REST: a message @body in @conversation_id, or
- * with @seq > 0 an edit of that message. */
+/* Over REST with @token: a message @body in @conversation_id (its client
+ * id the body), or with @seq > 0 an edit of that message. */
 static void
-write_as (SsqTestServer *server,
-          SsqTestClient *tc,
-          const char    *conversation_id,
-          gint64         seq,
-          const char    *body)
+write_with (SsqTestServer *server,
+            const char    *token,
+            const char    *conversation_id,
+            gint64         seq,
+            const char    *body)
 {
   g_autofree char *path = seq > 0
     ? g_strdup_printf ("/api/v1/conversations/%s/messages/%" G_GINT64_FORMAT, conversation_id, seq)
@@ -396,41 +396,104 @@ write_as (SsqTestServer *server,
   g_autoptr(JsonObject) reply = NULL;
   guint status = 0;
 
-  reply = ssq_test_http (server, seq > 0 ? "PATCH" : "POST", path,
-                         ssq_client_get_token (tc->client), json, &status);
+  reply = ssq_test_http (server, seq > 0 ? "PATCH" : "POST", path, token, json, &status);
   g_assert_cmpuint (status, ==, seq > 0 ? 200 : 201);
+}
+
+static void
+write_as (SsqTestServer *server,
+          SsqTestClient *tc,
+          const char    *conversation_id,
+          gint64         seq,
+          const char    *body)
+{
+  write_with (server, ssq_client_get_token (tc->client), conversation_id, seq, body);
+}
+
+static gboolean
+is_synced_now (gpointer data)
+{
+  return ssq_client_is_synced (((SsqTestClient *) data)->client);
+}
+
+static gboolean
+on_later_page (gpointer data)
+{
+  SsqClient *client = data;
+
+  return client->syncing && client->sync_from != NULL;
+}
+
+/* While @tc syncs a page after the first, @other makes groups with a
+ * message and then adds "paged" to them, until one has an id before that
+ * page (on a page already asked for). Returns the groups. */
+static GPtrArray *
+join_mid_sync (SsqTestServer *server,
+               SsqTestClient *tc,
+               SsqTestUser   *other)
+{
+  GPtrArray *groups = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *page = NULL;
+
+  g_assert_true (ssq_test_wait_until (on_later_page, tc->client, SSQ_TEST_CLIENT_WAIT_MS));
+  page = g_strdup (tc->client->sync_from);
+  for (guint i = 0; i < 40; i++)
+    {
+      char *group = ssq_test_create_conversation (server, other,
+        "{\"kind\":\"group\",\"title\":\"Late\",\"members\":[]}");
+      g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s/members", group);
+      g_autoptr(JsonObject) reply = NULL;
+      guint status = 0;
+
+      g_ptr_array_add (groups, group);
+      write_with (server, other->token, group, 0, "before you came");
+      reply = ssq_test_http (server, "POST", path, other->token, "{\"username\":\"paged\"}", &status);
+      g_assert_cmpuint (status, ==, 201);
+      if (strcmp (group, page) < 0)
+        break;
+    }
+  g_assert_cmpint (strcmp (groups->pdata[groups->len - 1], page), <, 0);
+  return groups;
 }
 
 /* A user in more conversations than one sync names (1,100: pages of 500)
  * syncs page by page: a fresh client holds them all, and a client that was
  * away gets the new messages and the edits of conversations on every page,
- * the first and last of each page among them. */
+ * the first and last of each page among them, also from a page the server
+ * cut short (sync_batch 2) and asked again. A group joined while the sync
+ * is past its page gets its history all the same. */
 static void
 test_paged_sync (void)
 {
-  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "sync_batch=2\n");
   g_autoptr(SsqTestClient) tc = member_of (server, "paged", 1100);
+  g_autoptr(SsqTestUser) other = ssq_test_register (server, "other");
   g_autoptr(GPtrArray) conversations = NULL;
   g_autoptr(GPtrArray) ids = g_ptr_array_new ();
+  g_autoptr(GPtrArray) late = NULL;
   const guint targets[] = { 0, 499, 500, 999, 1000, 1099 };
 
   ssq_test_client_go_online (tc);
   conversations = ssq_cache_list_conversations (ssq_client_get_cache (tc->client));
   g_assert_cmpuint (conversations->len, ==, 1100);
   g_assert_cmpuint (tc->errors->len, ==, 0);
-  g_assert_cmpuint (tc->client->sync_rounds, ==, 3);
   for (guint i = 0; i < conversations->len; i++)
     g_ptr_array_add (ids, (gpointer) ssq_conversation_get_id (conversations->pdata[i]));
   g_ptr_array_sort (ids, compare_ids);
+  /* The last page started at the 1,001st. */
+  g_assert_cmpstr (tc->client->sync_from, ==, ids->pdata[1000]);
 
-  /* Away: a message on each side of each page boundary. */
+  /* Away: a message on each side of each page boundary, three (more
+   * than sync_batch) at the end of the first page. */
   ssq_client_disconnect (tc->client);
   for (guint i = 0; i < G_N_ELEMENTS (targets); i++)
     write_as (server, tc, ids->pdata[targets[i]], 0, "away");
+  write_as (server, tc, ids->pdata[499], 0, "away2");
+  write_as (server, tc, ids->pdata[499], 0, "away3");
   ssq_test_client_go_online (tc);
-  g_assert_cmpuint (tc->client->sync_rounds, ==, 3);
   for (guint i = 0; i < G_N_ELEMENTS (targets); i++)
     assert_held (tc, ids->pdata[targets[i]], 1, "away");
+  assert_held (tc, ids->pdata[499], 3, "away3");
 
   /* Away again: edits (change cursors) and a second message. */
   ssq_client_disconnect (tc->client);
@@ -443,6 +506,14 @@ test_paged_sync (void)
   assert_held (tc, ids->pdata[500], 1, "away");
   assert_held (tc, ids->pdata[500], 2, "again");
   assert_held (tc, ids->pdata[0], 1, "away");
+
+  /* Joined under a running sync, on a page already asked for. */
+  ssq_client_disconnect (tc->client);
+  ssq_client_connect (tc->client);
+  late = join_mid_sync (server, tc, other);
+  g_assert_true (ssq_test_wait_until (is_synced_now, tc, SSQ_TEST_CLIENT_WAIT_MS));
+  for (guint i = 0; i < late->len; i++)
+    assert_held (tc, late->pdata[i], 1, "before you came");
   g_assert_cmpuint (tc->errors->len, ==, 0);
 }
 

@@ -167,7 +167,7 @@ golden_encode (const char *name)
   if (IS ("media-file"))
     return ssq_wire_media_encode (&media_file);
   if (IS ("welcome"))
-    return ssq_wire_welcome_encode (&(SsqWireWelcome) { user, "s1", 1700000005000, 1 });
+    return ssq_wire_welcome_encode (&(SsqWireWelcome) { user, "s1", 1700000005000, 1, TRUE });
   if (IS ("ack"))
     return ssq_wire_ack_encode (&(SsqWireAck) { .id = id3 });
   if (IS ("ack-send"))
@@ -436,6 +436,7 @@ golden_decode (const char *name,
       g_assert_cmpstr (w.session_id, ==, "s1");
       g_assert_cmpint (w.server_time, ==, 1700000005000);
       g_assert_cmpint (w.protocol, ==, SSQ_PROTOCOL_VERSION);
+      g_assert_true (w.sync_pages);
     }
   else if (g_str_has_prefix (name, "ack"))
     {
@@ -694,6 +695,7 @@ test_wire_rejects (void)
     { "{\"type\":\"sync\",\"since_rev\":{\"c1\":-2},\"id\":1}", SSQ_FRAME_TYPE_SYNC },
     { "{\"type\":\"sync\",\"since\":[],\"id\":1}", SSQ_FRAME_TYPE_SYNC },
     { "{\"type\":\"sync\",\"from_id\":7,\"id\":1}", SSQ_FRAME_TYPE_SYNC },
+    { "{\"type\":\"sync\",\"to_id\":\"\",\"id\":1}", SSQ_FRAME_TYPE_SYNC },
     { "{\"type\":\"sync\",\"from_id\":\"c5\",\"to_id\":\"c5\",\"id\":1}", SSQ_FRAME_TYPE_SYNC },
     { "{\"type\":\"sync\",\"from_id\":\"c5\",\"to_id\":\"c1\",\"id\":1}", SSQ_FRAME_TYPE_SYNC },
     { "{\"type\":\"send\",\"client_id\":\"k\",\"body\":5,\"id\":1}", SSQ_FRAME_TYPE_SEND },
