@@ -31,12 +31,15 @@
  * final fsync sent them to the disk at once; the writer's next commit
  * then waited behind them in its own fsync of the log, and those commits
  * were the 1% slowest acks. The checkpointer's connection uses this VFS
- * for that alone (it writes no log). */
+ * for that alone (it writes no log); the writer's own copies of the last
+ * frames are paced too. */
 #include "ssq-config.h"
 
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdint.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -53,7 +56,8 @@ typedef struct {
   unsigned char *buf;      /* WAL only: bytes for [start, start + len) */
   size_t         len;
   sqlite3_int64  start;
-  int            pace_fd;  /* main database only, else -1: for sync_file_range */
+  int            pace_fd;  /* main database only, else -1: for sync_file_range;
+                            * the process's (pace_fd_for), never closed here */
   size_t         paced;    /* bytes written since writeback was last started */
   sqlite3_int64  pace_lo;  /* the range they were written in */
   sqlite3_int64  pace_hi;
@@ -119,9 +123,36 @@ walbuf_close (sqlite3_file *file)
   int rc_close = f->real->pMethods->xClose (f->real);
 
   g_clear_pointer (&f->buf, g_free);
-  if (f->pace_fd >= 0)
-    g_close (f->pace_fd, NULL);
   return rc != SQLITE_OK ? rc : rc_close;
+}
+
+/* A read-only descriptor of the database file SQLite just opened at
+ * @path, for sync_file_range (any descriptor of a file reaches its pages
+ * in the kernel's cache), or -1. One per file, by device and inode, kept
+ * for the life of the process and never closed: closing any descriptor of
+ * a file drops every POSIX lock the process holds on it, those of
+ * SQLite's other connections included (SQLite defers its own closes for
+ * that reason). Held open, the inode cannot be reused by another file. */
+static int
+pace_fd_for (const char *path)
+{
+  static GMutex lock;
+  static GHashTable *fds;    /* "dev:ino" -> descriptor + 1 */
+  g_autofree char *key = NULL;
+  struct stat st;
+  int fd;
+
+  if (g_stat (path, &st) != 0)
+    return -1;
+  key = g_strdup_printf ("%ju:%ju", (uintmax_t) st.st_dev, (uintmax_t) st.st_ino);
+  g_mutex_lock (&lock);
+  if (fds == NULL)
+    fds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  fd = GPOINTER_TO_INT (g_hash_table_lookup (fds, key)) - 1;
+  if (fd < 0 && (fd = open (path, O_RDONLY | O_CLOEXEC)) >= 0)
+    g_hash_table_insert (fds, g_steal_pointer (&key), GINT_TO_POINTER (fd + 1));
+  g_mutex_unlock (&lock);
+  return fd;
 }
 
 static int
@@ -324,10 +355,9 @@ walbuf_open (sqlite3_vfs  *vfs,
       return SQLITE_CANTOPEN;
     }
   f->wal = (flags & SQLITE_OPEN_WAL) != 0;
-  /* Any descriptor of the file reaches its pages in the kernel's cache.
-   * Without one, writes are just not paced. */
+  /* Without a descriptor, writes are just not paced. */
   if (HAVE_SYNC_FILE_RANGE && (flags & SQLITE_OPEN_MAIN_DB) && name != NULL)
-    f->pace_fd = open (name, O_RDONLY | O_CLOEXEC);
+    f->pace_fd = pace_fd_for (name);
   f->base.pMethods = &walbuf_methods;
   return rc;
 }

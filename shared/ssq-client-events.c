@@ -341,16 +341,18 @@ handle_notification (SsqClient  *self,
 /* A conversation new to the cache during a sync was joined after the
  * sync's list of conversations: unless a page still to come covers it, a
  * page already asked for may not have had it, and its history would be
- * missing. One more pass then. */
+ * missing. One more pass then, once it is stored (one that could not be
+ * stored would ask for a pass after every pass). */
 static void
-note_joined (SsqClient  *self,
-             JsonObject *conversation)
+apply_during_sync (SsqClient  *self,
+                   JsonObject *conversation)
 {
   const char *id = json_object_get_string_member_with_default (conversation, "id", NULL);
+  gboolean new = id != NULL && ssq_cache_get_cursor (self->cache, id) < 0;
 
-  if (id == NULL || ssq_cache_get_cursor (self->cache, id) >= 0)
-    return;
-  if (self->sync_to == NULL || strcmp (id, self->sync_to) < 0)
+  ssq_client_apply_conversation (self, conversation, FALSE);
+  if (new && ssq_cache_get_cursor (self->cache, id) >= 0 &&
+      (self->sync_to == NULL || strcmp (id, self->sync_to) < 0))
     self->resync = TRUE;
 }
 
@@ -375,8 +377,9 @@ ssq_client_handle_event (SsqClient  *self,
       if (!ssq_wire_event_decode (frame, kind, &object, &error))
         return protocol_error (self, type, error);
       if (self->syncing)
-        note_joined (self, object);
-      ssq_client_apply_conversation (self, object, !self->syncing);
+        apply_during_sync (self, object);
+      else
+        ssq_client_apply_conversation (self, object, TRUE);
       break;
     case SSQ_FRAME_TYPE_CONVERSATION_REMOVED:
       if (!ssq_wire_removed_decode (frame, &id, &error))
@@ -407,6 +410,14 @@ ssq_client_handle_event (SsqClient  *self,
 static void send_sync (SsqClient *self);
 static void send_sync_again (SsqClient *self);
 
+static void
+sync_failed (SsqClient *self,
+             GError    *error)
+{
+  self->syncing = FALSE;
+  ssq_client_emit_error (self, error);
+}
+
 /* A sync asks again while the server says it cut the answer short. Each
  * round moves the cursors; one that moves none is a stall. A server that
  * keeps saying "truncated" without moving them, or for more rounds than
@@ -415,6 +426,11 @@ static void send_sync_again (SsqClient *self);
  * error instead, and the next connection tries again. */
 #define SYNC_ROUNDS_MAX 1000
 #define SYNC_STALLS_MAX 3
+/* Passes over every page: the first, and those asked for by conversations
+ * changed or joined under the running sync. Past them the sync stops with
+ * an error, so that a server that keeps answering so cannot keep the
+ * client syncing for ever either. */
+#define SYNC_PASSES_MAX 4
 
 /* Conversations named by one sync request: a user in more syncs page by
  * page (see sync_fits). */
@@ -480,12 +496,23 @@ sync_reply (SsqClient    *self,
     }
   /* A conversation changed or was joined under the running sync: one
    * more pass. */
-  if (self->resync)
+  if (self->resync && ++self->sync_passes < SYNC_PASSES_MAX)
     {
       self->resync = FALSE;
       g_clear_pointer (&self->sync_from, g_free);
-      send_sync_again (self);
+      self->sync_rounds = self->sync_stalls = 0;
+      send_sync (self);
       return;
+    }
+  if (self->resync)
+    {
+      g_autoptr(GError) stopped = g_error_new (SSQ_ERROR, SSQ_ERROR_PROTOCOL,
+                                               _("Conversations kept changing during the sync; "
+                                                 "stopped after %u passes"),
+                                               self->sync_passes);
+
+      self->resync = FALSE;
+      return sync_failed (self, stopped);
     }
   self->syncing = FALSE;
   self->synced = TRUE;
@@ -511,14 +538,6 @@ sync_fits (JsonObject  *since,
   return named <= SSQ_JSON_MAX_MEMBERS && named_rev <= SSQ_JSON_MAX_MEMBERS &&
          named + named_rev + 6 <= SSQ_JSON_MAX_REQUEST_MEMBERS &&
          strlen (text) + 64 <= SSQ_FRAME_MAX;
-}
-
-static void
-sync_failed (SsqClient *self,
-             GError    *error)
-{
-  self->syncing = FALSE;
-  ssq_client_emit_error (self, error);
 }
 
 /* Sends the sync of the page that starts at sync_from (NULL: the first),
@@ -625,7 +644,9 @@ prefetched_cb (GObject      *source,
   /* Pages are made of the conversations held: without the list, those
    * the cache lacks could all fall in one page, more than a reply may
    * name. The sync waits for the next try (a lost connection, or a cache
-   * retry). */
+   * retry). A server without pages gets the one sync it always got. */
+  else if (!self->sync_pages)
+    send_sync (self);
   else
     {
       self->syncing = FALSE;
@@ -657,7 +678,7 @@ ssq_client_start_sync (SsqClient *self)
     }
   self->syncing = TRUE;
   self->synced = FALSE;
-  self->sync_rounds = self->sync_stalls = 0;
+  self->sync_rounds = self->sync_stalls = self->sync_passes = 0;
   g_clear_pointer (&self->sync_from, g_free);
   g_clear_pointer (&self->sync_to, g_free);
   start = g_new0 (SyncStart, 1);

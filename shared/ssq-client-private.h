@@ -51,6 +51,7 @@ struct _SsqClient
   guint                    sync_window;
   guint                    sync_rounds;        /* requests of the running sync */
   guint                    sync_stalls;        /* truncated rounds that moved no cursor */
+  guint                    sync_passes;        /* passes over every page, less one */
   char                    *sync_last_since;    /* the cursors the last round asked from */
   gboolean                 sync_pages;         /* the server takes pages (its welcome) */
   char                    *sync_from;          /* the page being synced: its first id */

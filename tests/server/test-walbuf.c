@@ -7,7 +7,10 @@
  * rewritten within a transaction), a full disk (a failed commit; a failed
  * read inside a transaction that then commits), and a process killed
  * after a commit or in the middle of a transaction. */
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 #include <sqlite3.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -350,6 +353,114 @@ test_walbuf_killed (gconstpointer data)
   remove_db (dir, path);
 }
 
+/* SQLite's unix VFS: the byte range of SHARED locks. */
+#define SHARED_FIRST (0x40000000 + 2)
+#define SHARED_SIZE 510
+
+/* Closing a connection of this VFS leaves the locks of the process's
+ * other connections to the file: a descriptor of its own that it closed
+ * dropped them all (POSIX locks are per process and file), and another
+ * process could then checkpoint and delete the log under a live
+ * connection. The other process is a child that asks for the lock. */
+static void
+test_walbuf_close_keeps_locks (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *path = NULL;
+  sqlite3 *reader, *writer;
+
+  if (g_test_subprocess ())
+    {
+      struct flock probe = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+                             .l_start = SHARED_FIRST, .l_len = SHARED_SIZE };
+      int fd = g_open (g_getenv ("SSQ_WALBUF_DB"), O_RDWR, 0);
+
+      g_assert_cmpint (fd, >=, 0);
+      g_assert_cmpint (fcntl (fd, F_GETLK, &probe), ==, 0);
+      g_assert_cmpint (probe.l_type, !=, F_UNLCK);
+      return;
+    }
+  dir = g_dir_make_tmp ("ssq-walbuf-XXXXXX", NULL);
+  path = g_build_filename (dir, "t.db", NULL);
+  reader = open_db (path, NULL);
+  exec (reader, "CREATE TABLE t (round INTEGER, v BLOB)");
+  g_assert_cmpint (query_int (reader, "SELECT count(*) FROM t"), ==, 0);
+  writer = open_db (path, ssq_server_walbuf_vfs ());
+  write_transaction (writer, 1, 400, 1000);
+  exec (writer, "PRAGMA wal_checkpoint(PASSIVE)");
+  sqlite3_close (writer);
+  g_setenv ("SSQ_WALBUF_DB", path, TRUE);
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_assert_cmpint (query_int (reader, "SELECT count(*) FROM t"), ==, 400);
+  sqlite3_close (reader);
+  remove_db (dir, path);
+}
+
+/* cachestat(2) (Linux 6.5): what of a file's range is in the page cache,
+ * dirty, under writeback. Its structures, as the kernel's UAPI has them. */
+struct test_cachestat_range { guint64 off, len; };
+struct test_cachestat { guint64 nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted; };
+#define TEST_SYS_CACHESTAT 451
+
+/* Pages of the file at @path still dirty, or -1 without cachestat. */
+static gint64
+dirty_pages (const char *path)
+{
+  struct test_cachestat_range range = { 0, 0 };
+  struct test_cachestat stat = { 0 };
+  int fd = g_open (path, O_RDONLY, 0);
+  long rc;
+
+  g_assert_cmpint (fd, >=, 0);
+  rc = syscall (TEST_SYS_CACHESTAT, fd, &range, &stat, 0);
+  /* Not closed: that would drop the process's locks on the file. */
+  (void) fd;
+  return rc == 0 ? (gint64) stat.nr_dirty : -1;
+}
+
+/* Copies of a checkpoint (without its final sync here) are written back as
+ * they are made: a few MiB leave at most about 256 KiB dirty, against all
+ * of them through SQLite's own VFS. */
+static void
+test_walbuf_paced_checkpoint (void)
+{
+  const char *vfs[] = { NULL, ssq_server_walbuf_vfs () };
+  gint64 dirty[2];
+
+#ifndef __x86_64__
+  g_test_skip ("cachestat's number is x86_64's");
+  return;
+#endif
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *dir = g_dir_make_tmp ("ssq-walbuf-XXXXXX", NULL);
+      g_autofree char *path = g_build_filename (dir, "t.db", NULL);
+      sqlite3 *db = open_db (path, vfs[i]);
+
+      exec (db, "PRAGMA wal_autocheckpoint = 0; CREATE TABLE t (round INTEGER, v BLOB)");
+      for (guint round = 1; round <= 4; round++)
+        write_transaction (db, round, 1000, 1000);
+      exec (db, "PRAGMA synchronous = OFF; PRAGMA wal_checkpoint(PASSIVE)");
+      dirty[i] = dirty_pages (path);
+      sqlite3_close (db);
+      remove_db (dir, path);
+      if (dirty[i] < 0)
+        {
+          g_test_skip ("no cachestat(2) on this kernel");
+          return;
+        }
+    }
+  g_test_message ("dirty pages after the checkpoint: %" G_GINT64_FORMAT " through SQLite's VFS, %"
+                  G_GINT64_FORMAT " through this one", dirty[0], dirty[1]);
+  if (dirty[0] < 512)
+    {
+      g_test_skip ("the kernel wrote the pages back on its own: nothing to compare");
+      return;
+    }
+  g_assert_cmpint (dirty[1], <=, 256 * 1024 / 4096 + 16);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -361,5 +472,7 @@ main (int   argc,
   g_test_add_func ("/server/walbuf/failed-read-flush", test_walbuf_failed_read_flush);
   g_test_add_data_func ("/server/walbuf/killed-after-commit", GINT_TO_POINTER (FALSE), test_walbuf_killed);
   g_test_add_data_func ("/server/walbuf/killed-mid-transaction", GINT_TO_POINTER (TRUE), test_walbuf_killed);
+  g_test_add_func ("/server/walbuf/close-keeps-locks", test_walbuf_close_keeps_locks);
+  g_test_add_func ("/server/walbuf/paced-checkpoint", test_walbuf_paced_checkpoint);
   return g_test_run ();
 }

@@ -279,6 +279,138 @@ test_hostile_sizes (void)
   soup_server_disconnect (fake);
 }
 
+/* ---- A paging server that keeps changing under the sync ---------------
+ * Its welcome offers pages and its list names 600 conversations (two
+ * pages). With each first page it sends a conversation the client cannot
+ * store (no kind) and, in "joins" mode, one it can, new every time, before
+ * every page: the client asks for one more pass for each of those only,
+ * and stops after SYNC_PASSES_MAX. In "failing" mode the list fails. */
+
+typedef enum { PAGING_UNSTORABLE, PAGING_JOINS, PAGING_FAILING } PagingMode;
+
+typedef struct {
+  PagingMode mode;
+  guint      first_pages;
+  guint      lists;
+  guint      syncs;
+} PagingFake;
+
+static void
+paging_message_cb (SoupWebsocketConnection *connection,
+                   gint                     type,
+                   GBytes                  *message,
+                   gpointer                 user_data)
+{
+  PagingFake *fake = user_data;
+  g_autoptr(JsonObject) frame = frame_of_type (message, "sync");
+  g_autofree char *joined = NULL;
+  g_autofree char *ack = NULL;
+
+  if (frame == NULL)
+    return;
+  fake->syncs++;
+  if (!json_object_has_member (frame, "from_id"))
+    {
+      fake->first_pages++;
+      soup_websocket_connection_send_text (connection,
+        "{\"type\":\"conversation\",\"conversation\":{\"id\":\"a-bad\"}}");
+      joined = g_strdup_printf ("{\"type\":\"conversation\",\"conversation\":{\"id\":\"a%u\","
+                                "\"kind\":\"group\",\"title\":\"New\"}}", fake->first_pages);
+      if (fake->mode == PAGING_JOINS)
+        soup_websocket_connection_send_text (connection, joined);
+    }
+  ack = g_strdup_printf ("{\"type\":\"ack\",\"id\":%" G_GINT64_FORMAT "}",
+                         json_object_get_int_member (frame, "id"));
+  soup_websocket_connection_send_text (connection, ack);
+}
+
+static void
+paging_ws_cb (SoupServer              *server,
+              SoupServerMessage       *msg,
+              const char              *path,
+              SoupWebsocketConnection *connection,
+              gpointer                 user_data)
+{
+  g_object_set_data_full (G_OBJECT (server), "ws", g_object_ref (connection), g_object_unref);
+  g_signal_connect (connection, "message", G_CALLBACK (paging_message_cb), user_data);
+  soup_websocket_connection_send_text (connection,
+    "{\"type\":\"welcome\",\"user\":{\"id\":\"u1\",\"username\":\"eve\"},"
+    "\"session_id\":\"s\",\"server_time\":1,\"protocol\":1,\"sync_pages\":true}");
+}
+
+static void
+paging_http_cb (SoupServer        *server,
+                SoupServerMessage *msg,
+                const char        *path,
+                GHashTable        *query,
+                gpointer           user_data)
+{
+  PagingFake *fake = user_data;
+  GString *body = g_string_new ("{\"conversations\":[");
+
+  fake->lists++;
+  for (guint i = 0; i < 600; i++)
+    g_string_append_printf (body, "%s{\"id\":\"c%04u\",\"kind\":\"group\",\"title\":\"t\"}",
+                            i > 0 ? "," : "", i);
+  g_string_append (body, "]}");
+  soup_server_message_set_status (msg, fake->mode == PAGING_FAILING ? 500 : 200, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body->str, body->len);
+  g_string_free (body, TRUE);
+}
+
+static gboolean
+synced_or_failed (gpointer data)
+{
+  SsqTestClient *tc = data;
+
+  return ssq_client_is_synced (tc->client) || tc->errors->len > 0;
+}
+
+static gboolean
+listed_twice (gpointer data)
+{
+  return ((PagingFake *) data)->lists >= 2;
+}
+
+static void
+test_hostile_paging (gconstpointer data)
+{
+  g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr(SsqTestClient) tc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  PagingFake fake = { GPOINTER_TO_INT (data) };
+
+  soup_server_add_websocket_handler (server, "/api/v1/ws", NULL, NULL, paging_ws_cb, &fake, NULL);
+  soup_server_add_handler (server, "/api", paging_http_cb, &fake, NULL);
+  url = fake_server_url (server);
+  tc = ssq_test_client_new (url, NULL);
+  g_assert_true (ssq_client_set_session (tc->client, "eve", "u1", "token", &error));
+  ssq_client_connect (tc->client);
+  if (fake.mode == PAGING_FAILING)
+    {
+      /* Reported, no sync, the list asked again a while later. */
+      g_assert_true (ssq_test_wait_until (listed_twice, &fake, SSQ_TEST_CLIENT_WAIT_MS));
+      g_assert_cmpuint (fake.syncs, ==, 0);
+      g_assert_cmpuint (tc->errors->len, >=, 1);
+    }
+  else
+    {
+      g_assert_true (ssq_test_wait_until (synced_or_failed, tc, SSQ_TEST_CLIENT_WAIT_MS));
+      ssq_test_wait_ms (300);
+      g_test_message ("%u passes, %u requests, %u errors", fake.first_pages, fake.syncs,
+                      tc->errors->len);
+      g_assert_cmpuint (fake.first_pages, ==, fake.mode == PAGING_JOINS ? 4 : 1);
+      g_assert_cmpuint (fake.syncs, ==, 2 * fake.first_pages);
+      g_assert_cmpint (ssq_client_is_synced (tc->client), ==, fake.mode != PAGING_JOINS);
+    }
+
+  g_clear_pointer (&tc, ssq_test_client_free);
+  g_object_set_data (G_OBJECT (server), "ws", NULL);
+  ssq_test_wait_ms (100);
+  soup_server_disconnect (server);
+}
+
 /* ---- A server that never ends a message --------------------------------
  * A fake of its own on a GSocketService: after a correct handshake and a
  * welcome it sends one text message as 64 KiB continuation frames,
@@ -408,14 +540,15 @@ flood_read_cb (GObject      *source,
   g_assert_cmpuint (soup_headers_parse_request ((const char *) fc->request->data,
                                                 (int) ((const guint8 *) end + 2 - fc->request->data),
                                                 headers, NULL, NULL, NULL), ==, SOUP_STATUS_OK);
-  /* Once welcomed the client asks for its conversations over HTTP. */
+  /* Once welcomed the client asks for its conversations over HTTP: none. */
   if (soup_message_headers_get_one (headers, "Sec-WebSocket-Key") == NULL)
     {
-      static const char not_found[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
-                                      "Connection: close\r\n\r\n";
+      static const char none[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                 "Content-Length: 20\r\nConnection: close\r\n\r\n"
+                                 "{\"conversations\":[]}";
 
-      g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (fc->conn)), not_found,
-                                 strlen (not_found), NULL, NULL, NULL);
+      g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (fc->conn)), none,
+                                 strlen (none), NULL, NULL, NULL);
       flood_conn_done (fc);
       return;
     }
@@ -830,6 +963,12 @@ main (int    argc,
   g_test_add_func ("/client/hostile-server", test_hostile_server);
   g_test_add_func ("/client/hostile-sizes", test_hostile_sizes);
   g_test_add_func ("/client/hostile-endless-message", test_hostile_endless_message);
+  g_test_add_data_func ("/client/hostile-paging/unstorable", GINT_TO_POINTER (PAGING_UNSTORABLE),
+                        test_hostile_paging);
+  g_test_add_data_func ("/client/hostile-paging/joins", GINT_TO_POINTER (PAGING_JOINS),
+                        test_hostile_paging);
+  g_test_add_data_func ("/client/hostile-paging/failing-list", GINT_TO_POINTER (PAGING_FAILING),
+                        test_hostile_paging);
   g_test_add_func ("/client/hostile-unapplied-ack", test_hostile_unapplied_ack);
   g_test_add_func ("/client/cache-full/retry", test_cache_full_retry);
   g_test_add_func ("/client/cache-full/backoff", test_cache_full_backoff);
