@@ -198,6 +198,10 @@ ssq_client_batch_end (SsqClient *self)
       if (committed || emission->signal_id == ssq_client_signals[SIGNAL_ERROR])
         g_signal_emitv (emission->values, emission->signal_id, 0, NULL);
     }
+  /* A conversation joined under the running sync asks for one more pass
+   * only once it is stored: rolled back, the sync brings it again. */
+  self->resync = self->resync || (committed && self->resync_pending);
+  self->resync_pending = FALSE;
   if (!committed)
     {
       /* Acks applied in the batch took their entries out of in_flight, and

@@ -341,8 +341,9 @@ handle_notification (SsqClient  *self,
 /* A conversation new to the cache during a sync was joined after the
  * sync's list of conversations: unless a page still to come covers it, a
  * page already asked for may not have had it, and its history would be
- * missing. One more pass then, once it is stored (one that could not be
- * stored would ask for a pass after every pass). */
+ * missing. One more pass then, once it is stored and its batch committed
+ * (ssq_client_batch_end): one that could not be stored would ask for a
+ * pass after every pass. */
 static void
 apply_during_sync (SsqClient  *self,
                    JsonObject *conversation)
@@ -353,7 +354,7 @@ apply_during_sync (SsqClient  *self,
   ssq_client_apply_conversation (self, conversation, FALSE);
   if (new && ssq_cache_get_cursor (self->cache, id) >= 0 &&
       (self->sync_to == NULL || strcmp (id, self->sync_to) < 0))
-    self->resync = TRUE;
+    self->resync_pending = TRUE;
 }
 
 void
@@ -677,7 +678,7 @@ ssq_client_start_sync (SsqClient *self)
       return;
     }
   self->syncing = TRUE;
-  self->synced = FALSE;
+  self->synced = self->resync = FALSE;
   self->sync_rounds = self->sync_stalls = self->sync_passes = 0;
   g_clear_pointer (&self->sync_from, g_free);
   g_clear_pointer (&self->sync_to, g_free);

@@ -47,6 +47,7 @@ struct _SsqClient
   /* Sync. */
   gboolean                 syncing;
   gboolean                 resync;
+  gboolean                 resync_pending;     /* resync once the batch commits */
   gboolean                 synced;
   guint                    sync_window;
   guint                    sync_rounds;        /* requests of the running sync */

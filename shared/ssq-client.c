@@ -685,6 +685,9 @@ drop_connection (SsqClient *self)
       g_clear_object (&self->ws);
     }
   self->syncing = self->resync = self->synced = FALSE;
+  /* The next connection syncs and sends the outbox anyway: a retry timer
+   * left from this one would only start an extra sync under it. */
+  g_clear_handle_id (&self->cache_retry_source, g_source_remove);
   self->generation++;
   g_hash_table_remove_all (self->in_flight);
   ssq_client_rewind_outbox (self);

@@ -2,6 +2,9 @@
 /* ssq-test-client.c: an SsqClient for tests, recording its signals, with the
  * calls and waits the client tests share. */
 #include "ssq-test-client.h"
+#include "ssq-test-limits.h"
+
+#include <glib/gstdio.h>
 
 static void
 errors_cb (SsqClient     *client,
@@ -261,4 +264,49 @@ ssq_test_client_wait_for_errors (SsqTestClient *tc,
   ErrorCount want = { tc, n };
 
   g_assert_true (ssq_test_wait_until (has_errors, &want, SSQ_TEST_CLIENT_WAIT_MS));
+}
+
+/* The frame a client sent, when it is an object of @type. */
+JsonObject *
+ssq_test_frame_of_type (GBytes     *message,
+                        const char *type)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (message, NULL),
+                                   g_bytes_get_size (message), NULL) ||
+      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root) ||
+      g_strcmp0 (json_object_get_string_member_with_default (json_node_get_object (root), "type", ""),
+                 type) != 0)
+    return NULL;
+  return json_object_ref (json_node_get_object (root));
+}
+
+/* Listens on a free loopback port; the URL a client connects to. */
+char *
+ssq_test_fake_server_url (SoupServer *fake)
+{
+  g_autoptr(GError) error = NULL;
+  GSList *uris;
+  char *url;
+
+  g_assert_true (soup_server_listen_local (fake, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  uris = soup_server_get_uris (fake);
+  url = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return url;
+}
+
+/* @tc's cache's log may grow no more from now on (until the limit is
+ * lifted with ssq_test_set_file_limit). */
+void
+ssq_test_client_fill_disk (SsqTestClient *tc)
+{
+  g_autofree char *wal = g_strconcat (ssq_cache_get_path (ssq_client_get_cache (tc->client)),
+                                      "-wal", NULL);
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (wal, &st), ==, 0);
+  ssq_test_set_file_limit ((guint64) st.st_size);
 }

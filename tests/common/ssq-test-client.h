@@ -75,4 +75,10 @@ void             ssq_test_client_wait_for_errors (SsqTestClient *tc,
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqTestClient, ssq_test_client_free)
 
+/* Fake servers in the test process, and a full disk under a client. */
+char            *ssq_test_fake_server_url        (SoupServer    *fake);
+JsonObject      *ssq_test_frame_of_type          (GBytes        *message,
+                                                  const char    *type);
+void             ssq_test_client_fill_disk       (SsqTestClient *tc);
+
 G_END_DECLS

@@ -401,7 +401,7 @@ test_walbuf_close_keeps_locks (void)
  * dirty, under writeback. Its structures, as the kernel's UAPI has them. */
 struct test_cachestat_range { guint64 off, len; };
 struct test_cachestat { guint64 nr_cache, nr_dirty, nr_writeback, nr_evicted, nr_recently_evicted; };
-#define TEST_SYS_CACHESTAT 451
+#define TEST_SYS_CACHESTAT 451    /* the same on every architecture */
 
 /* Pages of the file at @path still dirty, or -1 without cachestat. */
 static gint64
@@ -428,10 +428,6 @@ test_walbuf_paced_checkpoint (void)
   const char *vfs[] = { NULL, ssq_server_walbuf_vfs () };
   gint64 dirty[2];
 
-#ifndef __x86_64__
-  g_test_skip ("cachestat's number is x86_64's");
-  return;
-#endif
   for (guint i = 0; i < 2; i++)
     {
       g_autofree char *dir = g_dir_make_tmp ("ssq-walbuf-XXXXXX", NULL);
@@ -455,7 +451,8 @@ test_walbuf_paced_checkpoint (void)
                   G_GINT64_FORMAT " through this one", dirty[0], dirty[1]);
   if (dirty[0] < 512)
     {
-      g_test_skip ("the kernel wrote the pages back on its own: nothing to compare");
+      g_test_skip ("the pages did not stay dirty through SQLite's own VFS either (written back "
+                   "by the kernel, or a file system that keeps none dirty): nothing to compare");
       return;
     }
   g_assert_cmpint (dirty[1], <=, 256 * 1024 / 4096 + 16);

@@ -121,23 +121,6 @@ test_hostile_server (void)
   soup_server_disconnect (fake);
 }
 
-/* The frame the client sent, when it is an object of @type. */
-static JsonObject *
-frame_of_type (GBytes     *message,
-               const char *type)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonNode *root;
-
-  if (!json_parser_load_from_data (parser, g_bytes_get_data (message, NULL),
-                                   g_bytes_get_size (message), NULL) ||
-      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root) ||
-      g_strcmp0 (json_object_get_string_member_with_default (json_node_get_object (root), "type", ""),
-                 type) != 0)
-    return NULL;
-  return json_object_ref (json_node_get_object (root));
-}
-
 /* ---- A server that always cuts the sync short ----------------------- */
 
 static void
@@ -147,7 +130,7 @@ endless_sync_message_cb (SoupWebsocketConnection *connection,
                          gpointer                 user_data)
 {
   guint *syncs = user_data;
-  g_autoptr(JsonObject) frame = frame_of_type (message, "sync");
+  g_autoptr(JsonObject) frame = ssq_test_frame_of_type (message, "sync");
   g_autofree char *ack = NULL;
 
   if (frame == NULL)
@@ -208,20 +191,6 @@ huge_http_cb (SoupServer        *server,
     soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, body, HUGE_BODY);
 }
 
-static char *
-fake_server_url (SoupServer *fake)
-{
-  g_autoptr(GError) error = NULL;
-  GSList *uris;
-  char *url;
-
-  g_assert_true (soup_server_listen_local (fake, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
-  uris = soup_server_get_uris (fake);
-  url = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  return url;
-}
-
 static gboolean
 stopped_syncing (gpointer data)
 {
@@ -246,7 +215,7 @@ test_hostile_sizes (void)
 
   soup_server_add_websocket_handler (fake, "/api/v1/ws", NULL, NULL, endless_sync_ws_cb, &syncs, NULL);
   soup_server_add_handler (fake, "/api", huge_http_cb, NULL, NULL);
-  url = fake_server_url (fake);
+  url = ssq_test_fake_server_url (fake);
 
   tc = ssq_test_client_new (url, NULL);
   g_assert_true (ssq_client_set_session (tc->client, "eve", "u1", "token", &error));
@@ -277,138 +246,6 @@ test_hostile_sizes (void)
   g_object_set_data (G_OBJECT (fake), "ws", NULL);
   ssq_test_wait_ms (100);
   soup_server_disconnect (fake);
-}
-
-/* ---- A paging server that keeps changing under the sync ---------------
- * Its welcome offers pages and its list names 600 conversations (two
- * pages). With each first page it sends a conversation the client cannot
- * store (no kind) and, in "joins" mode, one it can, new every time, before
- * every page: the client asks for one more pass for each of those only,
- * and stops after SYNC_PASSES_MAX. In "failing" mode the list fails. */
-
-typedef enum { PAGING_UNSTORABLE, PAGING_JOINS, PAGING_FAILING } PagingMode;
-
-typedef struct {
-  PagingMode mode;
-  guint      first_pages;
-  guint      lists;
-  guint      syncs;
-} PagingFake;
-
-static void
-paging_message_cb (SoupWebsocketConnection *connection,
-                   gint                     type,
-                   GBytes                  *message,
-                   gpointer                 user_data)
-{
-  PagingFake *fake = user_data;
-  g_autoptr(JsonObject) frame = frame_of_type (message, "sync");
-  g_autofree char *joined = NULL;
-  g_autofree char *ack = NULL;
-
-  if (frame == NULL)
-    return;
-  fake->syncs++;
-  if (!json_object_has_member (frame, "from_id"))
-    {
-      fake->first_pages++;
-      soup_websocket_connection_send_text (connection,
-        "{\"type\":\"conversation\",\"conversation\":{\"id\":\"a-bad\"}}");
-      joined = g_strdup_printf ("{\"type\":\"conversation\",\"conversation\":{\"id\":\"a%u\","
-                                "\"kind\":\"group\",\"title\":\"New\"}}", fake->first_pages);
-      if (fake->mode == PAGING_JOINS)
-        soup_websocket_connection_send_text (connection, joined);
-    }
-  ack = g_strdup_printf ("{\"type\":\"ack\",\"id\":%" G_GINT64_FORMAT "}",
-                         json_object_get_int_member (frame, "id"));
-  soup_websocket_connection_send_text (connection, ack);
-}
-
-static void
-paging_ws_cb (SoupServer              *server,
-              SoupServerMessage       *msg,
-              const char              *path,
-              SoupWebsocketConnection *connection,
-              gpointer                 user_data)
-{
-  g_object_set_data_full (G_OBJECT (server), "ws", g_object_ref (connection), g_object_unref);
-  g_signal_connect (connection, "message", G_CALLBACK (paging_message_cb), user_data);
-  soup_websocket_connection_send_text (connection,
-    "{\"type\":\"welcome\",\"user\":{\"id\":\"u1\",\"username\":\"eve\"},"
-    "\"session_id\":\"s\",\"server_time\":1,\"protocol\":1,\"sync_pages\":true}");
-}
-
-static void
-paging_http_cb (SoupServer        *server,
-                SoupServerMessage *msg,
-                const char        *path,
-                GHashTable        *query,
-                gpointer           user_data)
-{
-  PagingFake *fake = user_data;
-  GString *body = g_string_new ("{\"conversations\":[");
-
-  fake->lists++;
-  for (guint i = 0; i < 600; i++)
-    g_string_append_printf (body, "%s{\"id\":\"c%04u\",\"kind\":\"group\",\"title\":\"t\"}",
-                            i > 0 ? "," : "", i);
-  g_string_append (body, "]}");
-  soup_server_message_set_status (msg, fake->mode == PAGING_FAILING ? 500 : 200, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body->str, body->len);
-  g_string_free (body, TRUE);
-}
-
-static gboolean
-synced_or_failed (gpointer data)
-{
-  SsqTestClient *tc = data;
-
-  return ssq_client_is_synced (tc->client) || tc->errors->len > 0;
-}
-
-static gboolean
-listed_twice (gpointer data)
-{
-  return ((PagingFake *) data)->lists >= 2;
-}
-
-static void
-test_hostile_paging (gconstpointer data)
-{
-  g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
-  g_autoptr(SsqTestClient) tc = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *url = NULL;
-  PagingFake fake = { GPOINTER_TO_INT (data) };
-
-  soup_server_add_websocket_handler (server, "/api/v1/ws", NULL, NULL, paging_ws_cb, &fake, NULL);
-  soup_server_add_handler (server, "/api", paging_http_cb, &fake, NULL);
-  url = fake_server_url (server);
-  tc = ssq_test_client_new (url, NULL);
-  g_assert_true (ssq_client_set_session (tc->client, "eve", "u1", "token", &error));
-  ssq_client_connect (tc->client);
-  if (fake.mode == PAGING_FAILING)
-    {
-      /* Reported, no sync, the list asked again a while later. */
-      g_assert_true (ssq_test_wait_until (listed_twice, &fake, SSQ_TEST_CLIENT_WAIT_MS));
-      g_assert_cmpuint (fake.syncs, ==, 0);
-      g_assert_cmpuint (tc->errors->len, >=, 1);
-    }
-  else
-    {
-      g_assert_true (ssq_test_wait_until (synced_or_failed, tc, SSQ_TEST_CLIENT_WAIT_MS));
-      ssq_test_wait_ms (300);
-      g_test_message ("%u passes, %u requests, %u errors", fake.first_pages, fake.syncs,
-                      tc->errors->len);
-      g_assert_cmpuint (fake.first_pages, ==, fake.mode == PAGING_JOINS ? 4 : 1);
-      g_assert_cmpuint (fake.syncs, ==, 2 * fake.first_pages);
-      g_assert_cmpint (ssq_client_is_synced (tc->client), ==, fake.mode != PAGING_JOINS);
-    }
-
-  g_clear_pointer (&tc, ssq_test_client_free);
-  g_object_set_data (G_OBJECT (server), "ws", NULL);
-  ssq_test_wait_ms (100);
-  soup_server_disconnect (server);
 }
 
 /* ---- A server that never ends a message --------------------------------
@@ -710,7 +547,7 @@ unapplied_message_cb (SoupWebsocketConnection *connection,
                       gpointer                 user_data)
 {
   UnappliedAck *r = user_data;
-  g_autoptr(JsonObject) frame = frame_of_type (message, "send");
+  g_autoptr(JsonObject) frame = ssq_test_frame_of_type (message, "send");
   g_autofree char *ack = NULL;
 
   if (frame == NULL)
@@ -765,7 +602,7 @@ test_hostile_unapplied_ack (void)
 
   soup_server_add_websocket_handler (fake, "/api/v1/ws", NULL, NULL, unapplied_ws_cb, &r, NULL);
   soup_server_add_handler (fake, "/api", hostile_http_cb, NULL, NULL);
-  url = fake_server_url (fake);
+  url = ssq_test_fake_server_url (fake);
   tc = ssq_test_client_new (url, NULL);
   g_assert_true (ssq_client_set_session (tc->client, "eve", "u1", "token", &error));
   ssq_client_connect (tc->client);
@@ -793,18 +630,6 @@ test_hostile_unapplied_ack (void)
 }
 
 /* ---- A cache that cannot be written ---------------------------------- */
-
-/* The cache's log may grow no more from now on. */
-static void
-fill_disk (SsqTestClient *tc)
-{
-  g_autofree char *wal = g_strconcat (ssq_cache_get_path (ssq_client_get_cache (tc->client)),
-                                      "-wal", NULL);
-  GStatBuf st;
-
-  g_assert_cmpint (g_stat (wal, &st), ==, 0);
-  ssq_test_set_file_limit ((guint64) st.st_size);
-}
 
 /* How many of @tc's errors start with @prefix. */
 static guint
@@ -878,7 +703,7 @@ test_cache_full_retry (void)
 
   sent = ssq_client_send_message (tc->client, conv_id, "kept", 0, &error);
   g_assert_no_error (error);
-  fill_disk (tc);
+  ssq_test_client_fill_disk (tc);
   while (errors_with (tc, ACK_FAILED) == 0 || errors_with (tc, BATCH_FAILED) == 0)
     {
       guint n = tc->errors->len;
@@ -938,7 +763,7 @@ test_cache_full_backoff (void)
                                              "\"active\":true}", conv_id);
   g_autoptr(JsonObject) posted = NULL;
 
-  fill_disk (tc);
+  ssq_test_client_fill_disk (tc);
   /* The peer's message cannot be stored: the first retry is 1 s away. */
   posted = ssq_test_ws_post (pws, conv_id, "fills", "fills the disk");
   while (errors_with (tc, BATCH_FAILED) == 0)
@@ -963,12 +788,6 @@ main (int    argc,
   g_test_add_func ("/client/hostile-server", test_hostile_server);
   g_test_add_func ("/client/hostile-sizes", test_hostile_sizes);
   g_test_add_func ("/client/hostile-endless-message", test_hostile_endless_message);
-  g_test_add_data_func ("/client/hostile-paging/unstorable", GINT_TO_POINTER (PAGING_UNSTORABLE),
-                        test_hostile_paging);
-  g_test_add_data_func ("/client/hostile-paging/joins", GINT_TO_POINTER (PAGING_JOINS),
-                        test_hostile_paging);
-  g_test_add_data_func ("/client/hostile-paging/failing-list", GINT_TO_POINTER (PAGING_FAILING),
-                        test_hostile_paging);
   g_test_add_func ("/client/hostile-unapplied-ack", test_hostile_unapplied_ack);
   g_test_add_func ("/client/cache-full/retry", test_cache_full_retry);
   g_test_add_func ("/client/cache-full/backoff", test_cache_full_backoff);
