@@ -352,7 +352,9 @@ apply_during_sync (SsqClient  *self,
   gboolean new = id != NULL && ssq_cache_get_cursor (self->cache, id) < 0;
 
   ssq_client_apply_conversation (self, conversation, FALSE);
-  if (new && ssq_cache_get_cursor (self->cache, id) >= 0 &&
+  /* While the list is read no page is asked yet: the pages, ranges of
+   * ids, will cover it. */
+  if (new && ssq_cache_get_cursor (self->cache, id) >= 0 && self->sync_rounds > 0 &&
       (self->sync_to == NULL || strcmp (id, self->sync_to) < 0))
     self->resync_pending = TRUE;
 }

@@ -18,11 +18,13 @@
  * store, new every time: on the first page ("joins": the client asks for
  * one more pass each time, and stops after SYNC_PASSES_MAX), on the page
  * still to come ("later": no pass), or with the client's disk full
- * ("full": no pass for what was not stored). In "failing" mode the list
- * fails, and in "old-failing" too, from a server without pages. */
+ * ("full": no pass for what was not stored), or while the list is read
+ * ("during-list": no pass, the pages cover it). In "failing" mode the
+ * list fails, and in "old-failing" too, from a server without pages. */
 
 typedef enum {
-  PAGING_UNSTORABLE, PAGING_JOINS, PAGING_LATER, PAGING_FULL, PAGING_FAILING, PAGING_OLD_FAILING
+  PAGING_UNSTORABLE, PAGING_JOINS, PAGING_LATER, PAGING_FULL, PAGING_DURING_LIST,
+  PAGING_FAILING, PAGING_OLD_FAILING
 } PagingMode;
 
 typedef struct {
@@ -58,7 +60,7 @@ paging_message_cb (SoupWebsocketConnection *connection,
       joined = g_strdup_printf ("{\"type\":\"conversation\",\"conversation\":{\"id\":\"%s%u\","
                                 "\"kind\":\"group\",\"title\":\"New\"}}",
                                 fake->mode == PAGING_LATER ? "d" : "a", fake->first_pages);
-      if (fake->mode != PAGING_UNSTORABLE)
+      if (fake->mode != PAGING_UNSTORABLE && fake->mode != PAGING_DURING_LIST)
         soup_websocket_connection_send_text (connection, joined);
     }
   ack = g_strdup_printf ("{\"type\":\"ack\",\"id\":%" G_GINT64_FORMAT "}",
@@ -84,6 +86,27 @@ paging_ws_cb (SoupServer              *server,
       "\"session_id\":\"s\",\"server_time\":1,\"protocol\":1,\"sync_pages\":true}");
 }
 
+typedef struct {
+  PagingFake        *fake;
+  SoupServerMessage *msg;
+} HeldList;
+
+/* The list is answered once the client holds the conversation joined
+ * meanwhile. */
+static gboolean
+release_list_cb (gpointer data)
+{
+  HeldList *held = data;
+  g_autoptr(SsqConversation) joined = ssq_cache_get_conversation (
+    ssq_client_get_cache (held->fake->tc->client), "a0");
+
+  if (joined == NULL)
+    return G_SOURCE_CONTINUE;
+  soup_server_message_unpause (held->msg);
+  g_free (held);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 paging_http_cb (SoupServer        *server,
                 SoupServerMessage *msg,
@@ -94,6 +117,17 @@ paging_http_cb (SoupServer        *server,
   PagingFake *fake = user_data;
   GString *body = g_string_new ("{\"conversations\":[");
 
+  if (fake->mode == PAGING_DURING_LIST && fake->lists == 0)
+    {
+      HeldList *held = g_new0 (HeldList, 1);
+
+      *held = (HeldList) { fake, msg };
+      soup_websocket_connection_send_text (g_object_get_data (G_OBJECT (server), "ws"),
+        "{\"type\":\"conversation\",\"conversation\":{\"id\":\"a0\","
+        "\"kind\":\"group\",\"title\":\"New\"}}");
+      soup_server_message_pause (msg);
+      g_timeout_add (5, release_list_cb, held);
+    }
   fake->lists++;
   for (guint i = 0; i < 600; i++)
     g_string_append_printf (body, "%s{\"id\":\"c%04u\",\"kind\":\"group\",\"title\":\"t\"}",
@@ -212,6 +246,8 @@ main (int    argc,
   g_test_add_data_func ("/client/paging/later", GINT_TO_POINTER (PAGING_LATER),
                         test_paging);
   g_test_add_data_func ("/client/paging/disk-full", GINT_TO_POINTER (PAGING_FULL),
+                        test_paging);
+  g_test_add_data_func ("/client/paging/during-list", GINT_TO_POINTER (PAGING_DURING_LIST),
                         test_paging);
   g_test_add_data_func ("/client/paging/failing-list", GINT_TO_POINTER (PAGING_FAILING),
                         test_paging);
