@@ -570,26 +570,6 @@ ssq_cache_set_muted (SsqCache    *self,
   return ssq_db_step_done (&self->db, stmt, error);
 }
 
-/* `{conversation_id: value}` from @sql, which selects (id, value) rows. */
-static JsonObject *
-cursor_map (SsqCache   *self,
-            const char *sql)
-{
-  JsonObject *map = json_object_new ();
-  sqlite3_stmt *stmt;
-
-  ssq_cache_counters_settle_quietly (self);
-  stmt = ssq_db_stmt (&self->db, sql, NULL);
-
-  if (stmt == NULL)
-    return map;
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    json_object_set_int_member (map, (const char *) sqlite3_column_text (stmt, 0),
-                                sqlite3_column_int64 (stmt, 1));
-  sqlite3_reset (stmt);
-  return map;
-}
-
 /* The value @sql selects for @conversation_id, or -1 when it is not cached. */
 static gint64
 cursor_of (SsqCache   *self,
@@ -671,17 +651,6 @@ ssq_cache_get_sync_page (SsqCache     *self,
   *since = g_steal_pointer (&seqs);
   *since_rev = g_steal_pointer (&revs);
   return TRUE;
-}
-
-/**
- * ssq_cache_get_cursors:
- * Returns: (transfer full): `{conversation_id: cursor}` for every cached
- * conversation, ready to be the `since` of a sync request.
- */
-JsonObject *
-ssq_cache_get_cursors (SsqCache *self)
-{
-  return cursor_map (self, "SELECT id, sync_seq FROM conversations");
 }
 
 gint64

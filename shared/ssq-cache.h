@@ -96,7 +96,6 @@ gboolean         ssq_cache_set_muted         (SsqCache    *self,
 
 /* Sync cursors: the highest seq up to which a conversation is held without
  * a gap since the point the cache started following it. */
-JsonObject      *ssq_cache_get_cursors       (SsqCache    *self);
 gboolean         ssq_cache_get_sync_page     (SsqCache    *self,
                                               const char  *from_id,
                                               guint        max,

@@ -412,6 +412,8 @@ ssq_client_handle_event (SsqClient  *self,
 
 static void send_sync (SsqClient *self);
 static void send_sync_again (SsqClient *self);
+static void send_page (SsqClient *self,
+                       char      *from_id);
 
 static void
 sync_failed (SsqClient *self,
@@ -488,24 +490,15 @@ sync_reply (SsqClient    *self,
       send_sync_again (self);
       return;
     }
-  /* The next page: SYNC_ROUNDS_MAX counts the rounds of one page. */
+  /* The next page. */
   if (self->sync_to != NULL)
-    {
-      g_free (self->sync_from);
-      self->sync_from = g_steal_pointer (&self->sync_to);
-      self->sync_rounds = self->sync_stalls = 0;
-      send_sync (self);
-      return;
-    }
+    return send_page (self, g_steal_pointer (&self->sync_to));
   /* A conversation changed or was joined under the running sync: one
    * more pass. */
   if (self->resync && ++self->sync_passes < SYNC_PASSES_MAX)
     {
       self->resync = FALSE;
-      g_clear_pointer (&self->sync_from, g_free);
-      self->sync_rounds = self->sync_stalls = 0;
-      send_sync (self);
-      return;
+      return send_page (self, NULL);
     }
   if (self->resync)
     {
@@ -584,7 +577,7 @@ send_sync (SsqClient *self)
     self->syncing = FALSE;
 }
 
-/* The next round of a running sync, unless it has run too long. */
+/* The next round of a running sync's page, unless it has run too long. */
 static void
 send_sync_again (SsqClient *self)
 {
@@ -594,10 +587,21 @@ send_sync_again (SsqClient *self)
                                                _("The server keeps cutting the sync short; "
                                                  "stopped after %u requests"),
                                                self->sync_rounds);
-      self->syncing = FALSE;
-      ssq_client_emit_error (self, stopped);
-      return;
+
+      return sync_failed (self, stopped);
     }
+  send_sync (self);
+}
+
+/* Starts the page at @from_id (taken; NULL: the first): SYNC_ROUNDS_MAX
+ * and SYNC_STALLS_MAX count the rounds of one page. */
+static void
+send_page (SsqClient *self,
+           char      *from_id)
+{
+  g_free (self->sync_from);
+  self->sync_from = from_id;
+  self->sync_rounds = self->sync_stalls = 0;
   send_sync (self);
 }
 
@@ -626,6 +630,32 @@ remove_missing (SsqClient *self,
     }
 }
 
+/* The sync starts once the list of conversations is read. Pages are made
+ * of the conversations held: without the list, those the cache lacks
+ * could all fall in one page, more than a reply may name. The sync then
+ * waits for the next try (a lost connection, or a cache retry). A server
+ * without pages gets the one sync it always got. */
+static void
+list_read (SsqClient    *self,
+           GPtrArray    *conversations,
+           const GError *error)
+{
+  if (conversations != NULL)
+    {
+      remove_missing (self, conversations);
+      send_sync (self);
+    }
+  else if (!self->sync_pages)
+    send_sync (self);
+  else
+    {
+      self->syncing = FALSE;
+      if (!g_error_matches (error, SSQ_ERROR, SSQ_ERROR_NETWORK))
+        ssq_client_emit_error (self, error);
+      ssq_client_schedule_retry (self);
+    }
+}
+
 static void
 prefetched_cb (GObject      *source,
                GAsyncResult *result,
@@ -637,26 +667,8 @@ prefetched_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
 
   conversations = ssq_client_fetch_conversations_finish (self, result, &error);
-  if (start->generation != self->generation || !self->syncing)
-    ;
-  else if (conversations != NULL)
-    {
-      remove_missing (self, conversations);
-      send_sync (self);
-    }
-  /* Pages are made of the conversations held: without the list, those
-   * the cache lacks could all fall in one page, more than a reply may
-   * name. The sync waits for the next try (a lost connection, or a cache
-   * retry). A server without pages gets the one sync it always got. */
-  else if (!self->sync_pages)
-    send_sync (self);
-  else
-    {
-      self->syncing = FALSE;
-      if (!g_error_matches (error, SSQ_ERROR, SSQ_ERROR_NETWORK))
-        ssq_client_emit_error (self, error);
-      ssq_client_schedule_retry (self);
-    }
+  if (start->generation == self->generation && self->syncing)
+    list_read (self, conversations, error);
   g_object_unref (self);
   g_free (start);
 }
