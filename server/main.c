@@ -10,6 +10,7 @@
 #include "ssq-config.h"
 #include "ssq-display.h"
 #include "net/ssq-net.h"
+#include "net/ssq-net-busy-poll.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -288,6 +289,7 @@ main (int   argc,
   /* Signals are ours before anyone learns the address: a SIGTERM right
    * after the line below must shut down gracefully, not kill. */
   loop = g_main_loop_new (NULL, FALSE);
+  ssq_net_busy_poll_install (g_main_context_default (), ssq_server_get_config (server)->busy_poll_us);
   sd.server = server;
   sd.loop = loop;
   g_unix_signal_add (SIGTERM, signal_cb, &sd);

@@ -21,6 +21,7 @@ ssq_server_config_new (void)
   c->durable_commits = TRUE;
   c->commit_batch_max = 512;
   c->checkpoint_pages = 16384;
+  c->busy_poll_us = 200;
   c->session_purge_interval = 60;
 
   c->messages_per_minute = 60;
@@ -453,6 +454,7 @@ read_all (SsqServerConfig  *config,
     return FALSE;
   READ_UINT ("server", "commit_batch_max", commit_batch_max, 100000);
   READ_UINT ("server", "checkpoint_pages", checkpoint_pages, 1048576);
+  READ_UINT ("server", "busy_poll_us", busy_poll_us, 10000);
   READ_UINT ("server", "session_purge_interval", session_purge_interval, 86400);
   read_string (r, "server", "public_address", &config->public_address);
   read_string (r, "server", "name", &config->name);

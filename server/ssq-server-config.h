@@ -14,6 +14,7 @@ typedef struct {
   gboolean durable_commits;      /* synchronous=FULL: acked survives power loss, not just kill -9 */
   guint    commit_batch_max;     /* messages per group commit at most */
   guint    checkpoint_pages;     /* the log's length that starts a checkpoint */
+  guint    busy_poll_us;         /* the main loop's longest poll before it sleeps; 0 = off */
   guint    session_purge_interval; /* seconds between purges of expired sessions */
   guint    registration;         /* SsqRegistrationMode: who may make an account */
   char    *public_address;       /* HOST or HOST:PORT clients reach, for invite links; NULL: guessed */

@@ -8,6 +8,7 @@
 #include "ssq-server-hub.h"
 #include "ssq-server-queues.h"
 #include "ssq-server-thumbnailer.h"
+#include "net/ssq-net-busy-poll.h"
 #include "ssq-server-session.h"
 
 #include <sodium.h>
@@ -666,6 +667,7 @@ metrics (SsqServer     *server,
   ssq_net_server_take_max_busy (server->net, &loop_wall_us, &loop_cpu_us);
   server->metrics.loop_busy_max_us = (guint64) loop_wall_us;
   server->metrics.loop_cpu_max_us = (guint64) loop_cpu_us;
+  ssq_net_busy_poll_stats (&server->metrics.busy_poll);
   server->metrics.membership_reads_total = ssq_server_members_n_reads (server->members);
   server->metrics.media_bytes_stored = ssq_server_media_bytes_stored (server->media);
   ssq_server_thumbnailer_stats (server->thumbnailer, &server->metrics.thumbnails_made_total,

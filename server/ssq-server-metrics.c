@@ -210,6 +210,18 @@ ssq_server_metrics_render (SsqServerMetrics      *m,
                   "Most CPU time one main-loop iteration took since the last scrape "
                   "(the wall-time gauge also counts time the thread was preempted).",
                   m->loop_cpu_max_us);
+  render_counter (out, "ssq_loop_polls_found_total", "counter",
+                  "Times the main loop, polling before it sleeps, found work.",
+                  m->busy_poll.found);
+  render_counter (out, "ssq_loop_polls_slept_total", "counter",
+                  "Times the main loop polled before sleeping, found nothing, and slept.",
+                  m->busy_poll.slept);
+  render_counter (out, "ssq_loop_polls_yielded_total", "counter",
+                  "Polls after which the main loop stopped polling for a while: other threads "
+                  "waited for its core.", m->busy_poll.yielded);
+  render_double (out, "ssq_loop_poll_seconds_total", "counter",
+                 "CPU time the main loop spent polling before sleeping ([server] busy_poll_us).",
+                 m->busy_poll.seconds);
   render_counter (out, "ssq_media_bytes_stored", "gauge",
                   "Bytes of media files stored (equal uploads stored once).",
                   m->media_bytes_stored);

@@ -4,6 +4,7 @@
 
 #include <glib.h>
 #include "ssq-proto.h"
+#include "net/ssq-net-busy-poll.h"
 
 G_BEGIN_DECLS
 
@@ -36,6 +37,7 @@ typedef struct {
   guint64      wal_frames;               /* the log's length at the last commit */
   guint64      loop_busy_max_us;         /* longest loop iteration since the last scrape */
   guint64      loop_cpu_max_us;          /* the most CPU time of one of them */
+  SsqNetBusyPollStats busy_poll;         /* the loop's polls before sleeping (set when rendered) */
   guint64      membership_reads_total;
   guint64      history_reads_total;      /* history pages read */
   guint64      history_reads_off_loop_total;  /* of them, on a reader thread */

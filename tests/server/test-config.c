@@ -216,6 +216,8 @@ test_bad_values (void)
   }
   assert_config_refused ("[server]\ncheckpoint_pages=1048577\n",
                          (const char *[]) { "[server] checkpoint_pages", NULL });
+  assert_config_refused ("[server]\nbusy_poll_us=10001\n",
+                         (const char *[]) { "[server] busy_poll_us", NULL });
   assert_config_refused ("[discovery]\nname=x\n",
                          (const char *[]) { "unknown group [discovery]", NULL });
   /* [broker] bounds: none at 0, the body at most 128 MiB, no unknown key. */
