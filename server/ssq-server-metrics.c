@@ -211,17 +211,17 @@ ssq_server_metrics_render (SsqServerMetrics      *m,
                   "(the wall-time gauge also counts time the thread was preempted).",
                   m->loop_cpu_max_us);
   render_counter (out, "ssq_loop_polls_found_total", "counter",
-                  "Times the main loop, polling before it sleeps, found work.",
+                  "Times work came while the main loop polled before sleeping: a sleep saved.",
                   m->busy_poll.found);
   render_counter (out, "ssq_loop_polls_slept_total", "counter",
-                  "Times the main loop polled before sleeping, found nothing, and slept.",
+                  "Times the main loop polled before sleeping and nothing came in time.",
                   m->busy_poll.slept);
   render_counter (out, "ssq_loop_polls_yielded_total", "counter",
-                  "Polls after which the main loop stopped polling for a while: other threads "
-                  "waited for its core.", m->busy_poll.yielded);
+                  "Times another thread took the main loop's core while it polled (it then "
+                  "stops polling until a short wait comes again).", m->busy_poll.yielded);
   render_double (out, "ssq_loop_poll_seconds_total", "counter",
-                 "CPU time the main loop spent polling before sleeping ([server] busy_poll_us).",
-                 m->busy_poll.seconds);
+                 "Wall time the main loop spent polling before sleeping ([server] busy_poll_us; "
+                 "at most a quarter of any 100 ms).", m->busy_poll.seconds);
   render_counter (out, "ssq_media_bytes_stored", "gauge",
                   "Bytes of media files stored (equal uploads stored once).",
                   m->media_bytes_stored);

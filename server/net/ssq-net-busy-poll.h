@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-net-busy-poll.h: the main loop polls for a short while before it
- * sleeps, when the last few waits were short. */
+ * sleeps, when its last wait was short. */
 #pragma once
 
 #include <glib.h>
@@ -8,10 +8,10 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  guint64 found;      /* polls that found something ready */
-  guint64 slept;      /* polls that found nothing: the loop then slept */
-  guint64 yielded;    /* polls cut short because other threads waited */
-  double  seconds;    /* time spent polling */
+  guint64 found;      /* polls during which work came: a sleep saved */
+  guint64 slept;      /* polls during which nothing came in time */
+  guint64 yielded;    /* polls after which another thread had the core */
+  double  seconds;    /* wall time spent polling */
 } SsqNetBusyPollStats;
 
 void ssq_net_busy_poll_install (GMainContext        *context,
