@@ -218,10 +218,10 @@ ssq_server_metrics_render (SsqServerMetrics      *m,
                   m->busy_poll.slept);
   render_counter (out, "ssq_loop_polls_yielded_total", "counter",
                   "Times another thread took the main loop's core while it polled (it then "
-                  "stops polling until a short wait comes again).", m->busy_poll.yielded);
+                  "sleeps without polling for 100 ms).", m->busy_poll.yielded);
   render_double (out, "ssq_loop_poll_seconds_total", "counter",
-                 "Wall time the main loop spent polling before sleeping ([server] busy_poll_us; "
-                 "at most a quarter of any 100 ms).", m->busy_poll.seconds);
+                 "Wall time the main loop spent polling before sleeping ([server] busy_poll_us): "
+                 "at most a quarter of the time, after a first 25 ms.", m->busy_poll.seconds);
   render_counter (out, "ssq_media_bytes_stored", "gauge",
                   "Bytes of media files stored (equal uploads stored once).",
                   m->media_bytes_stored);

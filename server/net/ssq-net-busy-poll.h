@@ -10,7 +10,7 @@ G_BEGIN_DECLS
 typedef struct {
   guint64 found;      /* polls during which work came: a sleep saved */
   guint64 slept;      /* polls during which nothing came in time */
-  guint64 yielded;    /* polls after which another thread had the core */
+  guint64 yielded;    /* polls cut short: another thread had the core */
   double  seconds;    /* wall time spent polling */
 } SsqNetBusyPollStats;
 

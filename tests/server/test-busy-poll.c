@@ -68,22 +68,30 @@ requests (SsqTestRaw *c,
 
 /* A client that asks again soon finds the loop polling: the request comes
  * during the poll, not before it. 10 ms of poll allowed: a loaded machine
- * still answers and asks again within it. */
+ * still answers and asks again within it. Requests go on until one came
+ * during a poll, or until 2000: on a machine so loaded that other threads
+ * took the loop's core at every poll, polling rightly stops (yielded) and
+ * may never find work. */
 static void
 test_back_to_back (void)
 {
   g_autoptr(SsqTestServer) s = ssq_test_server_start (NULL, "[server]\nbusy_poll_us=10000\n");
   g_autoptr(SsqTestRaw) c = ssq_test_raw_open (s);
-  Polls p = requests (c, 300, 20);
+  Polls p = { 0 };
+  guint n;
 
-  g_test_message ("300 requests: %g polls found work, %g slept, %g yielded, %g s polling",
+  for (n = 0; n < 2000 && p.found == 0; n++)
+    p = requests (c, 1, 20);
+  g_test_message ("%u requests: %g polls found work, %g slept, %g yielded, %g s polling", n,
                   p.found, p.slept, p.yielded, p.seconds);
-  g_assert_cmpfloat (p.found, >, 0);
+  g_assert_true (p.found > 0 || p.yielded > 0);
   g_assert_cmpfloat (p.seconds, >, 0);
 }
 
-/* A client slower than busy_poll_us is never polled for: every wait was
- * longer (but perhaps the first, after the connection came). */
+/* A client slower than busy_poll_us is not polled for: every wait was
+ * longer (but the first, after the connection came, and a few that a
+ * loaded machine kept the loop from starting until the next request was
+ * there). Polling after every request makes about 50. */
 static void
 test_slower_client (void)
 {
@@ -92,13 +100,14 @@ test_slower_client (void)
   Polls p = requests (c, 50, 2000);
 
   g_test_message ("50 requests 2 ms apart: %g found, %g slept", p.found, p.slept);
-  g_assert_cmpfloat (p.found + p.slept, <=, 3);
+  g_assert_cmpfloat (p.found + p.slept, <=, 10);
 }
 
 /* A client that comes back just within busy_poll_us, over and over, gets
- * at most a quarter of each 100 ms polled for (the periods at both ends
- * counted whole). Without the budget the loop polled for nearly all the
- * time between requests. */
+ * at most a quarter of the time polled for, after the first 25 ms; plus
+ * the poll under way when the client starts counting (at most 10 ms), and
+ * the last poll's overrun when another thread had the core. Without the
+ * budget the loop polled for 0.72 of the time. */
 static void
 test_budget (void)
 {
@@ -113,13 +122,12 @@ test_budget (void)
   g_test_message ("%.3f s of requests 150 us apart: %.3f s polling, %g found, %g yielded", wall,
                   after.seconds - before.seconds, after.found - before.found,
                   after.yielded - before.yielded);
-  g_assert_cmpfloat (after.seconds - before.seconds, <=, 0.025 * (wall / 0.1 + 2));
+  g_assert_cmpfloat (after.seconds - before.seconds, <=, 0.25 * wall + 0.08);
 }
 
 /* Idle, the loop sleeps at once: after the burst, at most the first wait
- * polls (and the few waits two timers end close together). Halving the
- * poll on each long wait instead, or keeping it, polled on every tick of
- * the connections' timer wheel (4 a second). */
+ * polls. Halving the poll on each long wait instead, or keeping it, polled
+ * on every tick of the connections' timer wheel (4 a second). */
 static void
 test_idle (void)
 {
@@ -163,7 +171,10 @@ hog (gpointer data)
 }
 
 /* A thread that wants the loop's core gets it: with one spinning on that
- * core, the loop yields and stops polling. */
+ * core, each poll ends at the first sched_yield that gives the core away,
+ * and none starts for the next 100 ms. So at most one poll each 100 ms
+ * (two allowed, and a few more); polling after every request, or spinning
+ * without giving the core, makes about 300. */
 static void
 test_yields (void)
 {
@@ -172,7 +183,9 @@ test_yields (void)
   const char *wrapper = g_getenv ("SSQ_SERVER_WRAPPER");
   cpu_set_t cpu;
   GThread *thread;
-  Polls p;
+  Polls before, after;
+  gint64 start;
+  double wall;
 
   /* valgrind runs the server in its own process; another wrapper may not. */
   if (wrapper != NULL && *wrapper != '\0' && strstr (wrapper, "valgrind") == NULL)
@@ -193,14 +206,20 @@ test_yields (void)
       g_test_skip ("cannot pin the server to core 0");
       return;
     }
+  before = scrape (c);
   hog_stop = FALSE;
   thread = g_thread_new ("hog", hog, &cpu);
-  p = requests (c, 300, 20);
+  start = g_get_monotonic_time ();
+  after = requests (c, 300, 20);
+  wall = (double) (g_get_monotonic_time () - start) / G_USEC_PER_SEC;
   hog_stop = TRUE;
   g_thread_join (thread);
-  g_test_message ("300 requests beside a spinning thread: %g found, %g slept, %g yielded",
-                  p.found, p.slept, p.yielded);
-  g_assert_cmpfloat (p.yielded, >, 0);
+  g_test_message ("300 requests in %.3f s beside a spinning thread: %g found, %g slept, "
+                  "%g yielded", wall, after.found - before.found, after.slept - before.slept,
+                  after.yielded - before.yielded);
+  g_assert_cmpfloat (after.yielded - before.yielded, >, 0);
+  g_assert_cmpfloat ((after.found - before.found) + (after.slept - before.slept), <=,
+                     2 * (wall / 0.1) + 5);
 }
 
 int
