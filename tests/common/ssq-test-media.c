@@ -3,6 +3,7 @@
  * through libsoup, the media store on disk and the rows in the database
  * of a test server. */
 #include "ssq-test-media.h"
+#include "ssq-test-raw.h"
 
 #include <glib/gstdio.h>
 #include <sqlite3.h>
@@ -224,14 +225,10 @@ ssq_test_metric (SsqTestServer *s,
 {
   g_auto(SsqTestDownload) d = { 0 };
   g_autofree char *text = NULL;
-  g_autofree char *key = g_strconcat ("\n", name, " ", NULL);
-  const char *at;
 
   ssq_test_fetch (s, "GET", "/metrics", NULL, NULL, &d);
   text = g_strndup (g_bytes_get_data (d.body, NULL), g_bytes_get_size (d.body));
-  at = strstr (text, key);
-  g_assert_nonnull (at);
-  return g_ascii_strtoll (at + strlen (key), NULL, 10);
+  return (gint64) ssq_test_metrics_value (text, name);
 }
 
 /* Posts a message carrying @media_json (an array of ids) in

@@ -648,3 +648,15 @@ ssq_test_raw_server_sockets (SsqTestServer *server,
     *out_queued = queued;
   return found;
 }
+
+double
+ssq_test_metrics_value (const char *text,
+                        const char *name)
+{
+  g_autofree char *key = g_strconcat ("\n", name, " ", NULL);
+  const char *at = strstr (text, key);
+
+  if (at == NULL)
+    g_error ("/metrics has no %s", name);
+  return g_ascii_strtod (at + strlen (key), NULL);
+}

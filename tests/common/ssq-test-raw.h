@@ -90,6 +90,10 @@ gboolean       ssq_test_raw_peer_gone       (SsqTestRaw         *conn);
 
 /* Frees the strings of @response and zeroes it. */
 void           ssq_test_raw_response_clear  (SsqTestRawResponse *response);
+/* The value of the series @name in @text, a /metrics page; dies when
+ * there is none. */
+double         ssq_test_metrics_value       (const char         *text,
+                                             const char         *name);
 /* The value of header @name in @head (status line and headers), or NULL. */
 char          *ssq_test_raw_head_header     (const char         *head,
                                              const char         *name);

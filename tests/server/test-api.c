@@ -600,22 +600,6 @@ test_health_metrics (void)
     }
 }
 
-/* A counter of /metrics. */
-static gint64
-metric (const char *name)
-{
-  g_autoptr(SoupSession) s = soup_session_new ();
-  g_autofree char *uri = g_strconcat (server->url, "/metrics", NULL);
-  g_autoptr(SoupMessage) msg = soup_message_new ("GET", uri);
-  g_autoptr(GBytes) body = soup_session_send_and_read (s, msg, NULL, NULL);
-  g_autofree char *text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-  g_autofree char *line = g_strconcat ("\n", name, " ", NULL);
-  const char *at = strstr (text, line);
-
-  g_assert_nonnull (at);
-  return g_ascii_strtoll (at + strlen (line), NULL, 10);
-}
-
 /* Issue 11: the hot path reads nothing it already knows. A conversation's
  * members are taken from the commit that created or changed it, so
  * messages right after a creation, an added member or a role change read
@@ -631,7 +615,7 @@ test_membership_in_memory (void)
   gint64 reads;
   guint status;
 
-  reads = metric ("ssq_membership_reads_total");
+  reads = ssq_test_metric (server, "ssq_membership_reads_total");
   r = ssq_test_http (server, "POST", "/api/v1/conversations", a->token,
                      "{\"kind\":\"group\",\"title\":\"mem\",\"members\":[\"mem.b\"]}", &status);
   g_assert_cmpuint (status, ==, 201);
@@ -652,7 +636,7 @@ test_membership_in_memory (void)
                      "{\"client_id\":\"m2\",\"body\":\"hello\"}", &status);
   g_assert_cmpuint (status, ==, 201);
   g_clear_pointer (&r, json_object_unref);
-  g_assert_cmpint (metric ("ssq_membership_reads_total"), ==, reads);
+  g_assert_cmpint (ssq_test_metric (server, "ssq_membership_reads_total"), ==, reads);
 }
 
 /* Issue 11: pages of history asked on 8 connections at once go to reader

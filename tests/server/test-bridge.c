@@ -8,6 +8,7 @@
  * of members only, stops at once for a removed member, and builds nothing
  * while no queue is bound to it. */
 #include "ssq-test-amqp.h"
+#include "ssq-test-media.h"
 
 #include <string.h>
 
@@ -384,16 +385,7 @@ static gint64
 metric (Fixture    *f,
         const char *name)
 {
-  g_autoptr(SoupSession) s = soup_session_new ();
-  g_autofree char *uri = g_strconcat (f->server->url, "/metrics", NULL);
-  g_autoptr(SoupMessage) msg = soup_message_new ("GET", uri);
-  g_autoptr(GBytes) body = soup_session_send_and_read (s, msg, NULL, NULL);
-  g_autofree char *text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-  g_autofree char *line = g_strconcat ("\n", name, " ", NULL);
-  const char *at = strstr (text, line);
-
-  g_assert_nonnull (at);
-  return g_ascii_strtoll (at + strlen (line), NULL, 10);
+  return ssq_test_metric (f->server, name);
 }
 
 /* ---- tests --------------------------------------------------------------- */

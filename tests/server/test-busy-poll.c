@@ -20,18 +20,6 @@ typedef struct {
   double seconds;
 } Polls;
 
-static double
-series (const char *text,
-        const char *name)
-{
-  g_autofree char *key = g_strconcat ("\n", name, " ", NULL);
-  const char *at = strstr (text, key);
-
-  if (at == NULL)
-    g_error ("/metrics has no %s", name);
-  return g_ascii_strtod (at + strlen (key), NULL);
-}
-
 /* One scrape on @c, which stays open. */
 static Polls
 scrape (SsqTestRaw *c)
@@ -42,10 +30,10 @@ scrape (SsqTestRaw *c)
   g_assert_true (ssq_test_raw_read_response (c, WAIT_MS, &r));
   g_assert_cmpuint (r.status, ==, 200);
   return (Polls) {
-    series (r.body, "ssq_loop_polls_found_total"),
-    series (r.body, "ssq_loop_polls_slept_total"),
-    series (r.body, "ssq_loop_polls_yielded_total"),
-    series (r.body, "ssq_loop_poll_seconds_total"),
+    ssq_test_metrics_value (r.body, "ssq_loop_polls_found_total"),
+    ssq_test_metrics_value (r.body, "ssq_loop_polls_slept_total"),
+    ssq_test_metrics_value (r.body, "ssq_loop_polls_yielded_total"),
+    ssq_test_metrics_value (r.body, "ssq_loop_poll_seconds_total"),
   };
 }
 

@@ -206,18 +206,6 @@ scrape (SsqTestServer *s,
   return g_steal_pointer (&r.body);
 }
 
-static double
-series (const char *text,
-        const char *name)
-{
-  g_autofree char *key = g_strconcat ("\n", name, " ", NULL);
-  const char *at = strstr (text, key);
-
-  if (at == NULL)
-    g_error ("/metrics has no %s", name);
-  return g_ascii_strtod (at + strlen (key), NULL);
-}
-
 /* The process's figures, as Prometheus names them, agree with the kernel's. */
 static void
 test_metrics_process (void)
@@ -231,19 +219,23 @@ test_metrics_process (void)
   text = scrape (s, NULL, NULL, &status);
   g_assert_cmpuint (status, ==, 200);
   g_test_message ("fds %u (kernel), %g (metrics); rss %zu KiB", fds,
-                  series (text, "process_open_fds"), rss_kb);
+                  ssq_test_metrics_value (text, "process_open_fds"), rss_kb);
   g_assert_nonnull (strstr (text, "# TYPE process_open_fds gauge\n"));
   g_assert_nonnull (strstr (text, "# TYPE process_max_fds gauge\n"));
   g_assert_nonnull (strstr (text, "# TYPE process_resident_memory_bytes gauge\n"));
   g_assert_nonnull (strstr (text, "# TYPE process_cpu_seconds_total counter\n"));
   /* The scrape's own connection is one more than the kernel saw. */
-  g_assert_cmpfloat (series (text, "process_open_fds"), >=, fds);
-  g_assert_cmpfloat (series (text, "process_open_fds"), <=, fds + 2);
-  g_assert_cmpfloat (series (text, "process_max_fds"), >=, series (text, "process_open_fds"));
-  g_assert_cmpfloat (series (text, "process_resident_memory_bytes"), >, 1024 * 1024);
-  g_assert_cmpfloat (series (text, "process_cpu_seconds_total"), >, 0);
-  g_assert_cmpfloat (series (text, "process_start_time_seconds"), <=, g_get_real_time () / 1e6 + 1);
-  g_assert_cmpfloat (series (text, "process_start_time_seconds"), >, g_get_real_time () / 1e6 - 600);
+  g_assert_cmpfloat (ssq_test_metrics_value (text, "process_open_fds"), >=, fds);
+  g_assert_cmpfloat (ssq_test_metrics_value (text, "process_open_fds"), <=, fds + 2);
+  g_assert_cmpfloat (ssq_test_metrics_value (text, "process_max_fds"), >=,
+                     ssq_test_metrics_value (text, "process_open_fds"));
+  g_assert_cmpfloat (ssq_test_metrics_value (text, "process_resident_memory_bytes"), >,
+                     1024 * 1024);
+  g_assert_cmpfloat (ssq_test_metrics_value (text, "process_cpu_seconds_total"), >, 0);
+  g_assert_cmpfloat (ssq_test_metrics_value (text, "process_start_time_seconds"), <=,
+                     g_get_real_time () / 1e6 + 1);
+  g_assert_cmpfloat (ssq_test_metrics_value (text, "process_start_time_seconds"), >,
+                     g_get_real_time () / 1e6 - 600);
 }
 
 /* An IPv4 address of this machine that is not a loopback one, or NULL. */
