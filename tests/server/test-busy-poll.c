@@ -94,8 +94,9 @@ test_slower_client (void)
 /* A client that comes back just within busy_poll_us, over and over, gets
  * at most a quarter of the time polled for, after the first 25 ms; plus
  * the poll under way when the client starts counting (at most 10 ms), and
- * the last poll's overrun when another thread had the core. Without the
- * budget the loop polled for 0.72 of the time. */
+ * the last poll's overrun when another process had the core (an earlier
+ * one is paid back): 0.15 s allowed for those. Without the budget the
+ * loop polled for 0.72 of the time. */
 static void
 test_budget (void)
 {
@@ -110,7 +111,7 @@ test_budget (void)
   g_test_message ("%.3f s of requests 150 us apart: %.3f s polling, %g found, %g yielded", wall,
                   after.seconds - before.seconds, after.found - before.found,
                   after.yielded - before.yielded);
-  g_assert_cmpfloat (after.seconds - before.seconds, <=, 0.25 * wall + 0.08);
+  g_assert_cmpfloat (after.seconds - before.seconds, <=, 0.25 * wall + 0.15);
 }
 
 /* Idle, the loop sleeps at once: after the burst, at most the first wait
