@@ -70,8 +70,16 @@ static gint64
 budget (BusyPoll *bp,
         gint64    now)
 {
-  bp->budget_us = MIN (BUDGET_MAX_US, bp->budget_us + (now - bp->budget_at) / BUDGET_SHARE);
-  bp->budget_at = now;
+  gint64 earned = (now - bp->budget_at) / BUDGET_SHARE;
+
+  /* What the division leaves is earned at the next call. */
+  bp->budget_us += earned;
+  bp->budget_at += earned * BUDGET_SHARE;
+  if (bp->budget_us >= BUDGET_MAX_US)
+    {
+      bp->budget_us = BUDGET_MAX_US;
+      bp->budget_at = now;
+    }
   return bp->budget_us;
 }
 
@@ -86,37 +94,47 @@ cores_given (void)
 }
 
 /* Polls @fds without waiting until one is ready, @until_us has come, or
- * another thread held the core for LONG_YIELD_US or more (then *@yielded:
- * a thread that needs the core, not one, like the client we wait for,
- * that runs for a moment and sleeps again). Returns poll's result (0: none
- * ready in time). */
+ * another thread held the core for LONG_YIELD_US or more: a thread that
+ * needs the core, not one, like the client we wait for, that runs for a
+ * moment and sleeps again. The core is counted as given up between two
+ * looks at the clock, so a preemption inside poll counts as a yield does.
+ * Returns poll's result (0: none ready in time); sets *@polled_until to
+ * when the polling ended (before the core was given up, if it was) and
+ * *@yielded. */
 static int
 poll_until (BusyPoll *bp,
             GPollFD  *fds,
             guint     n_fds,
             gint64    until_us,
+            gint64   *polled_until,
             gboolean *yielded)
 {
   long given = cores_given (), now_given;
+  gint64 mark = g_get_monotonic_time (), now;
   gboolean first = TRUE;
-  gint64 before;
   int ready;
 
-  while ((ready = poll ((struct pollfd *) fds, n_fds, 0)) == 0 &&
-         (before = g_get_monotonic_time ()) < until_us)
+  for (;;)
     {
-      first = FALSE;
-      sched_yield ();
+      ready = poll ((struct pollfd *) fds, n_fds, 0);
+      now = g_get_monotonic_time ();
       if ((now_given = cores_given ()) != given)
         {
-          given = now_given;
-          if (g_get_monotonic_time () - before >= LONG_YIELD_US)
+          if (now - mark >= LONG_YIELD_US)
             {
               *yielded = TRUE;
+              now = mark;
               break;
             }
+          given = now_given;
         }
+      if (ready != 0 || now >= until_us)
+        break;
+      first = FALSE;
+      mark = now;
+      sched_yield ();
     }
+  *polled_until = now;
   /* Ready at the first look, it was there before the poll: no sleep was
    * saved. */
   bp->found += ready > 0 && !first;
@@ -149,7 +167,7 @@ busy_poll (GPollFD *fds,
            gint     timeout_ms)
 {
   BusyPoll *bp = &state;
-  gint64 start, deadline, until, now;
+  gint64 start, deadline, until, polled_until;
   gboolean yielded = FALSE;
   int ready;
 
@@ -162,15 +180,15 @@ busy_poll (GPollFD *fds,
       until = start + MIN (bp->max_us, bp->budget_us);
       if (deadline >= 0)
         until = MIN (until, deadline);
-      ready = poll_until (bp, fds, n_fds, until, &yielded);
-      now = g_get_monotonic_time ();
-      bp->polled_us += now - start;
-      bp->budget_us -= now - start;
+      ready = poll_until (bp, fds, n_fds, until, &polled_until, &yielded);
+      /* The time another thread had the core is not polling. */
+      bp->polled_us += polled_until - start;
+      bp->budget_us -= polled_until - start;
       if (yielded)
         {
           bp->yielded++;
           bp->polling = FALSE;
-          bp->hold_until = now + HOLD_US;
+          bp->hold_until = g_get_monotonic_time () + HOLD_US;
         }
       if (ready != 0)
         return ready;
