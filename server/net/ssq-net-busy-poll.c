@@ -18,10 +18,10 @@
  * next sleep. A longer wait, or one that a timer ended, stops polling
  * until a short one comes again. So an idle server, or one whose clients
  * come back less often than that, sleeps at once, and only work that comes
- * back to back is polled for. (Counting completions too: with 32 durable
- * sends in flight on each of 50 conversations, 1.06-1.07× the messages a
- * second and ack p99 0.92-0.93×, where counting only clients' traffic gave
- * 0.99-1.00× and 1.0×.)
+ * back to back is polled for. (Counting only clients' traffic needs the
+ * network loops' descriptors told apart; side by side on the durable
+ * bench the two were within this machine's noise, and the budget bounds
+ * what a completion's poll can cost.)
  *
  * How: poll(2) with timeout 0 over every descriptor of the main context,
  * in a loop that gives the core to any thread waiting for it
