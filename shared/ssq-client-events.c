@@ -495,19 +495,16 @@ sync_reply (SsqClient    *self,
     return send_page (self, g_steal_pointer (&self->sync_to));
   /* A conversation changed or was joined under the running sync: one
    * more pass. */
-  if (self->resync && ++self->sync_passes < SYNC_PASSES_MAX)
-    {
-      self->resync = FALSE;
-      return send_page (self, NULL);
-    }
   if (self->resync)
     {
-      g_autoptr(GError) stopped = g_error_new (SSQ_ERROR, SSQ_ERROR_PROTOCOL,
-                                               _("Conversations kept changing during the sync; "
-                                                 "stopped after %u passes"),
-                                               self->sync_passes);
+      g_autoptr(GError) stopped = NULL;
 
       self->resync = FALSE;
+      if (++self->sync_passes < SYNC_PASSES_MAX)
+        return send_page (self, NULL);
+      stopped = g_error_new (SSQ_ERROR, SSQ_ERROR_PROTOCOL,
+                             _("Conversations kept changing during the sync; "
+                               "stopped after %u passes"), self->sync_passes);
       return sync_failed (self, stopped);
     }
   self->syncing = FALSE;
