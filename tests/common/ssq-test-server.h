@@ -5,6 +5,7 @@
 
 #include <libsoup/soup.h>
 #include <json-glib/json-glib.h>
+#include "ssq-test-tmp.h"
 
 G_BEGIN_DECLS
 
@@ -143,7 +144,6 @@ char          *ssq_test_server_printed_fingerprint (const char *log_path,
 gboolean       ssq_test_wait_until      (SsqTestCondition condition,
                                          gpointer       data,
                                          guint          timeout_ms);
-void           ssq_test_remove_tree     (const char    *path);
 
 /* Async calls in tests: pass ssq_test_store_result with a pointer to a NULL
  * GAsyncResult*, then wait for it. */

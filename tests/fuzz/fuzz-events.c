@@ -5,6 +5,7 @@
  * removals, receipts, typing, presence, notifications). */
 #include <stdint.h>
 
+#include "../common/ssq-test-tmp.h"
 #include "ssq-client-private.h"
 #include "ssq-json.h"
 
@@ -17,7 +18,7 @@ client (void)
 
   if (the_client == NULL)
     {
-      g_autofree char *dir = g_dir_make_tmp ("ssq-fuzz-XXXXXX", NULL);
+      g_autofree char *dir = ssq_test_temp_dir ("ssq-fuzz-XXXXXX");
 
       the_client = ssq_client_new ("http://127.0.0.1:9", dir);
       g_assert_true (ssq_client_set_session (the_client, "me", "u1", "token", NULL));

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../common/ssq-test-tmp.h"
 #include "ssq-cache.h"
 #include "ssq-json.h"
 #include "ssq-json-reader.h"
@@ -23,7 +24,7 @@ cache (void)
 
   if (the_cache == NULL)
     {
-      g_autofree char *dir = g_dir_make_tmp ("ssq-fuzz-XXXXXX", NULL);
+      g_autofree char *dir = ssq_test_temp_dir ("ssq-fuzz-XXXXXX");
       g_autofree char *path = g_build_filename (dir, "fuzz.db", NULL);
 
       the_cache = ssq_cache_open (path, NULL);

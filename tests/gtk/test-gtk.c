@@ -24,7 +24,7 @@ static SsqClient *
 other_client (SsqTestServer *server,
               const char    *username)
 {
-  g_autofree char *dir = g_dir_make_tmp ("ssq-gtk-peer-XXXXXX", NULL);
+  g_autofree char *dir = ssq_test_temp_dir ("ssq-gtk-peer-XXXXXX");
 
   return ssq_gtk_test_client (server, dir, username, TRUE);
 }

@@ -6,10 +6,8 @@
 char *
 ssq_test_store_temp_db (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("ssq-unit-XXXXXX", &error);
+  g_autofree char *dir = ssq_test_temp_dir ("ssq-unit-XXXXXX");
 
-  g_assert_no_error (error);
   return g_build_filename (dir, "test.db", NULL);
 }
 

@@ -4,6 +4,7 @@
 
 #include "ssq-server-store.h"
 #include "../common/ssq-test-limits.h"
+#include "../common/ssq-test-tmp.h"
 
 char          *ssq_test_store_temp_db (void);
 SsqMessageRow *ssq_test_store_message (const char *conversation_id,

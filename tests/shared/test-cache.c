@@ -12,6 +12,7 @@
 #include "ssq-credentials.h"
 #include "ssq-json.h"
 #include "ssq-proto.h"
+#include "../common/ssq-test-tmp.h"
 
 #define ME    "u000000000000000000000001"
 #define PEER  "u000000000000000000000002"
@@ -19,10 +20,8 @@
 static char *
 temp_path (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("ssq-cache-XXXXXX", &error);
+  g_autofree char *dir = ssq_test_temp_dir ("ssq-cache-XXXXXX");
 
-  g_assert_no_error (error);
   return g_build_filename (dir, "sub", "cache.db", NULL);
 }
 
