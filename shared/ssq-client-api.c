@@ -533,15 +533,18 @@ conversations_from_reply (SsqClient   *self,
   for (guint i = 0; i < json_array_get_length (list); i++)
     {
       JsonNode *node = json_array_get_element (list, i);
+      SsqConversation *conversation;
       const char *id;
 
       if (!JSON_NODE_HOLDS_OBJECT (node) ||
           !ssq_json_get_string (json_node_get_object (node), "id", TRUE, &id, NULL))
         continue;
       ssq_client_apply_conversation (self, json_node_get_object (node), FALSE);
-      g_ptr_array_add (out, ssq_cache_get_conversation (self->cache, id));
+      /* Not stored (a full disk: the error is told): left out. */
+      conversation = ssq_cache_get_conversation (self->cache, id);
+      if (conversation != NULL)
+        g_ptr_array_add (out, conversation);
     }
-  g_ptr_array_remove (out, NULL);
   return g_steal_pointer (&out);
 }
 

@@ -111,7 +111,10 @@ ssq_client_batch_begin (SsqClient *self)
   if (self->batch_open)
     self->batch_changes = ssq_cache_get_changes (self->cache);
   if (error != NULL)
-    ssq_client_emit_error (self, error);
+    {
+      ssq_client_storage_failed (self, error);
+      ssq_client_emit_error (self, error);
+    }
   return TRUE;
 }
 
@@ -207,7 +210,9 @@ ssq_client_batch_end (SsqClient *self)
       /* Acks applied in the batch took their entries out of in_flight, and
        * the rollback put them back in the outbox: send them again. */
       ssq_client_rewind_outbox (self);
-      ssq_client_schedule_retry (self);
+      /* Schedules the retry, and stops a running sync at its next reply. */
+      error->code = SSQ_ERROR_STORAGE;
+      ssq_client_storage_failed (self, error);
       g_prefix_error (&error, _("Cannot store what the server sent: "));
       ssq_client_emit_error (self, error);
     }

@@ -2,6 +2,8 @@
 /* ssq-client-events.c: server events applied to the cache, then announced
  * as signals; notifications derived from message events; sync from the
  * cache's cursors; delivered and read markers. */
+#include "ssq-config.h"
+
 #include <glib/gi18n.h>
 #include "ssq-client-private.h"
 #include "ssq-json.h"
@@ -10,6 +12,30 @@
 
 #include <string.h>
 
+/**
+ * ssq_client_storage_failed:
+ * Whether @error is the cache's own (a full or failing disk: SQLite's
+ * errors read UNAVAILABLE or INTERNAL), not the frame's (a frame that does
+ * not decode is INVALID or PROTOCOL). When it is, @error becomes STORAGE,
+ * so that nobody blames the server for the local disk, and a sync is
+ * scheduled to fetch again what was not stored.
+ */
+gboolean
+ssq_client_storage_failed (SsqClient *self,
+                           GError    *error)
+{
+  if (error->domain != SSQ_ERROR ||
+      (error->code != SSQ_ERROR_UNAVAILABLE && error->code != SSQ_ERROR_INTERNAL &&
+       error->code != SSQ_ERROR_STORAGE))
+    return FALSE;
+  error->code = SSQ_ERROR_STORAGE;
+  ssq_client_schedule_retry (self);
+  /* The running sync's cursors would pass what was not stored. */
+  if (self->syncing)
+    self->sync_lost = TRUE;
+  return TRUE;
+}
+
 static void
 protocol_error (SsqClient  *self,
                 const char *what,
@@ -17,8 +43,13 @@ protocol_error (SsqClient  *self,
 {
   g_autoptr(GError) owned = error;
 
-  g_prefix_error (&owned, _("Unreadable %s event: "), what);
-  owned->code = SSQ_ERROR_PROTOCOL;
+  if (ssq_client_storage_failed (self, owned))
+    g_prefix_error (&owned, _("Cannot store the %s event: "), what);
+  else
+    {
+      g_prefix_error (&owned, _("Unreadable %s event: "), what);
+      owned->code = SSQ_ERROR_PROTOCOL;
+    }
   ssq_client_emit_error (self, owned);
 }
 
@@ -249,6 +280,8 @@ ssq_client_apply_conversation (SsqClient  *self,
       protocol_error (self, "conversation", g_steal_pointer (&error));
       return;
     }
+  if (self->list_touched != NULL)
+    g_hash_table_add (self->list_touched, g_strdup (id));
   if (cursor < 0 && ssq_conversation_get_last_seq (conversation) > self->sync_window)
     ssq_cache_set_sync_floor (self->cache, id,
                               ssq_conversation_get_last_seq (conversation) - self->sync_window, NULL);
@@ -257,6 +290,9 @@ ssq_client_apply_conversation (SsqClient  *self,
     ssq_client_start_sync (self);
 }
 
+/* The user left the conversation, or was removed from it: its messages
+ * still in the outbox can never be sent, and go with it. The user is told,
+ * not left to find them gone. */
 void
 ssq_client_apply_removed (SsqClient  *self,
                           const char *conversation_id)
@@ -270,6 +306,19 @@ ssq_client_apply_removed (SsqClient  *self,
   for (guint i = 0; i < outbox->len; i++)
     ssq_client_emit_outbox_changed (self, conversation_id,
                                     ssq_message_get_client_id (outbox->pdata[i]));
+  if (outbox->len > 0)
+    {
+      g_autoptr(GError) dropped = NULL;
+
+      dropped = g_error_new (SSQ_ERROR, SSQ_ERROR_FORBIDDEN,
+                             g_dngettext (GETTEXT_PACKAGE,
+                                          "%u unsent message was discarded: you are no longer "
+                                          "in its conversation",
+                                          "%u unsent messages were discarded: you are no longer "
+                                          "in their conversation", outbox->len),
+                             outbox->len);
+      ssq_client_emit_error (self, dropped);
+    }
 }
 
 static void
@@ -475,6 +524,14 @@ sync_reply (SsqClient    *self,
         ssq_client_emit_error (self, error);
       return;
     }
+  /* Something this sync brought was not stored (the events before this
+   * ack are applied by now): its change cursors must not move, nor may
+   * it count as done. The cache retry syncs again. */
+  if (self->sync_lost)
+    {
+      self->syncing = self->sync_lost = FALSE;
+      return;
+    }
   if (!ssq_wire_ack_decode (reply, &ack, &ack_error))
     {
       /* As before: cursors that do not read are not taken; the sync goes on. */
@@ -608,13 +665,16 @@ typedef struct {
 } SyncStart;
 
 /* Conversations gone from the server's list were left or lost while this
- * client was away: sync does not tell about those. */
+ * client was away: sync does not tell about those. One stored since the
+ * list was asked for (created or joined meanwhile: the server built the
+ * list before) is not gone: removing it took its outbox with it. */
 static void
 remove_missing (SsqClient *self,
                 GPtrArray *conversations)
 {
   g_autoptr(GHashTable) present = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GPtrArray) cached = ssq_cache_list_conversations (self->cache);
+  g_autoptr(GHashTable) touched = g_steal_pointer (&self->list_touched);
 
   for (guint i = 0; i < conversations->len; i++)
     g_hash_table_add (present, (gpointer) ssq_conversation_get_id (conversations->pdata[i]));
@@ -622,7 +682,8 @@ remove_missing (SsqClient *self,
     {
       const char *id = ssq_conversation_get_id (cached->pdata[i]);
 
-      if (!g_hash_table_contains (present, id))
+      if (!g_hash_table_contains (present, id) &&
+          (touched == NULL || !g_hash_table_contains (touched, id)))
         ssq_client_apply_removed (self, id);
     }
 }
@@ -639,7 +700,12 @@ list_read (SsqClient    *self,
 {
   if (conversations != NULL)
     {
-      remove_missing (self, conversations);
+      /* A conversation of the list that could not be stored would look
+       * gone: nothing is removed then, and the sync stops at its first
+       * reply (sync_lost) to start again later. */
+      if (!self->sync_lost)
+        remove_missing (self, conversations);
+      g_clear_pointer (&self->list_touched, g_hash_table_unref);
       send_sync (self);
     }
   else if (!self->sync_pages)
@@ -689,13 +755,15 @@ ssq_client_start_sync (SsqClient *self)
       return;
     }
   self->syncing = TRUE;
-  self->synced = self->resync = FALSE;
+  self->synced = self->resync = self->sync_lost = FALSE;
   self->sync_rounds = self->sync_stalls = self->sync_passes = 0;
   g_clear_pointer (&self->sync_from, g_free);
   g_clear_pointer (&self->sync_to, g_free);
   start = g_new0 (SyncStart, 1);
   start->self = g_object_ref (self);
   start->generation = self->generation;
+  g_clear_pointer (&self->list_touched, g_hash_table_unref);
+  self->list_touched = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   ssq_client_fetch_conversations_async (self, NULL, prefetched_cb, start);
 }
 

@@ -51,8 +51,13 @@ send_reply (SsqClient    *self,
           /* Still in the outbox: sent again (the server answers a used
            * client_id with the original). */
           ssq_client_rewind_outbox (self);
-          g_prefix_error (&apply_error, _("Unreadable acknowledgement: "));
-          apply_error->code = SSQ_ERROR_PROTOCOL;
+          if (ssq_client_storage_failed (self, apply_error))
+            g_prefix_error (&apply_error, _("Cannot store the acknowledgement: "));
+          else
+            {
+              g_prefix_error (&apply_error, _("Unreadable acknowledgement: "));
+              apply_error->code = SSQ_ERROR_PROTOCOL;
+            }
           ssq_client_emit_error (self, apply_error);
         }
       return;

@@ -48,6 +48,8 @@ struct _SsqClient
   gboolean                 syncing;
   gboolean                 resync;
   gboolean                 resync_pending;     /* resync once the batch commits */
+  gboolean                 sync_lost;          /* the running sync brought something not stored */
+  GHashTable              *list_touched;       /* conversation ids stored since the list was asked for */
   gboolean                 synced;
   guint                    sync_window;
   guint                    sync_rounds;        /* requests of the running sync */
@@ -148,6 +150,8 @@ void      ssq_client_emit             (SsqClient    *self,
 gboolean  ssq_client_batch_begin      (SsqClient    *self);
 void      ssq_client_batch_end        (SsqClient    *self);
 void      ssq_client_schedule_retry   (SsqClient    *self);
+gboolean  ssq_client_storage_failed   (SsqClient    *self,
+                                       GError       *error);
 void      ssq_client_queue_event      (SsqClient    *self,
                                        JsonObject   *frame);
 void      ssq_client_flush_events     (SsqClient    *self);

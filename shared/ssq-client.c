@@ -104,6 +104,7 @@ ssq_client_finalize (GObject *object)
   g_free (self->sync_last_since);
   g_free (self->sync_from);
   g_free (self->sync_to);
+  g_clear_pointer (&self->list_touched, g_hash_table_unref);
   g_free (self->media_dir);
   g_free (self->outbox_transfer_for);
   g_hash_table_unref (self->downloads);

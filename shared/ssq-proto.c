@@ -153,6 +153,7 @@ static const struct {
   [SSQ_ERROR_UNTRUSTED]       = { "untrusted", 0 },
   [SSQ_ERROR_KEY_CHANGED]     = { "key_changed", 0 },
   [SSQ_ERROR_INSECURE]        = { "insecure", 0 },
+  [SSQ_ERROR_STORAGE]         = { "storage", 0 },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (error_table) == SSQ_ERROR_LAST + 1);

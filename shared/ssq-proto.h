@@ -122,9 +122,12 @@ typedef enum {
   SSQ_ERROR_UNTRUSTED,
   SSQ_ERROR_KEY_CHANGED,
   SSQ_ERROR_INSECURE,
+  /* Client-side only: the local cache could not be written (a full or
+   * failing disk). What the server sent is fetched again later. */
+  SSQ_ERROR_STORAGE,
 } SsqError;
 
-#define SSQ_ERROR_LAST SSQ_ERROR_INSECURE
+#define SSQ_ERROR_LAST SSQ_ERROR_STORAGE
 
 #define SSQ_ERROR (ssq_error_quark ())
 GQuark       ssq_error_quark            (void);

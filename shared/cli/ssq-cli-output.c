@@ -36,6 +36,7 @@ ssq_cli_exit_code_for (const GError *error)
     case SSQ_ERROR_UNTRUSTED:
     case SSQ_ERROR_KEY_CHANGED:
     case SSQ_ERROR_INSECURE: return SSQ_CLI_UNTRUSTED;
+    case SSQ_ERROR_STORAGE: return SSQ_CLI_STORAGE;
     default: return SSQ_CLI_FAILED;
     }
 }
@@ -256,13 +257,24 @@ ssq_cli_print_conversation_line (SsqConversation *conversation)
   GListModel *members = ssq_conversation_get_members (conversation);
   g_autofree char *id = ssq_display_sanitize_line (ssq_conversation_get_id (conversation));
   g_autofree char *title = ssq_display_sanitize_line (ssq_conversation_get_display_title (conversation));
+  guint n_members = g_list_model_get_n_items (members);
+  gint64 unread = ssq_conversation_get_unread (conversation);
+  g_autofree char *unread_text = g_strdup_printf ("%" G_GINT64_FORMAT, unread);
+  g_autofree char *members_part = NULL;
+  g_autofree char *unread_part = NULL;
 
-  g_print ("%s  %-6s  %s  (%u members, %" G_GINT64_FORMAT " unread%s)  %s\n",
+  members_part = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u member", "%u members", n_members),
+                                  n_members);
+  unread_part = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s unread", "%s unread",
+                                              (gulong) CLAMP (unread, 0, G_MAXLONG)),
+                                 unread_text);
+  g_print ("%s  %-6s  %s  (%s, %s%s)  %s\n",
            id,
-           ssq_conversation_is_direct (conversation) ? "direct" : "group",
+           ssq_conversation_is_direct (conversation) ? C_("conversation kind", "direct")
+                                                     : C_("conversation kind", "group"),
            title,
-           g_list_model_get_n_items (members),
-           ssq_conversation_get_unread (conversation),
+           members_part,
+           unread_part,
            ssq_conversation_get_muted (conversation) ? _(", muted") : "",
            when);
 }

@@ -158,11 +158,14 @@ client_error_cb (SsqClient    *client,
                  const GError *error,
                  Cli          *cli)
 {
-  /* The connection ended for good: the session, or the server's key. */
+  /* The connection ended for good: the session, or the server's key. Or
+   * the cache cannot be written: what the command would print from it
+   * is not what the server holds. */
   if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_UNAUTHORIZED) ||
       g_error_matches (error, SSQ_ERROR, SSQ_ERROR_UNTRUSTED) ||
       g_error_matches (error, SSQ_ERROR, SSQ_ERROR_KEY_CHANGED) ||
-      g_error_matches (error, SSQ_ERROR, SSQ_ERROR_INSECURE))
+      g_error_matches (error, SSQ_ERROR, SSQ_ERROR_INSECURE) ||
+      g_error_matches (error, SSQ_ERROR, SSQ_ERROR_STORAGE))
     {
       if (cli->connecting)
         {

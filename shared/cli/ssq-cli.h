@@ -17,6 +17,7 @@ typedef enum {
   SSQ_CLI_NOT_FOUND = 5,   /* no such user, conversation or message */
   SSQ_CLI_QUEUED    = 6,   /* sent to the outbox; the next command that connects delivers it */
   SSQ_CLI_UNTRUSTED = 7,   /* the server's key is not trusted yet, or not the trusted one */
+  SSQ_CLI_STORAGE   = 8,   /* the local cache could not be written (a full or failing disk) */
 } SsqCliExit;
 
 int ssq_cli_run (int    argc,

@@ -645,7 +645,7 @@ errors_with (SsqTestClient *tc,
 }
 
 #define BATCH_FAILED "Cannot store what the server sent"
-#define ACK_FAILED   "Unreadable acknowledgement"
+#define ACK_FAILED   "Cannot store the acknowledgement"
 
 typedef struct {
   SsqTestClient *tc;
@@ -780,6 +780,74 @@ test_cache_full_backoff (void)
   ssq_test_set_file_limit (G_MAXUINT64);
 }
 
+static void
+lift_on_batch_failed (SsqClient    *client,
+                      const GError *error,
+                      gpointer      data)
+{
+  if (g_str_has_prefix (error->message, BATCH_FAILED))
+    {
+      g_assert_error (error, SSQ_ERROR, SSQ_ERROR_STORAGE);
+      ssq_test_set_file_limit (G_MAXUINT64);
+      *(gboolean *) data = TRUE;
+    }
+}
+
+typedef struct {
+  SsqTestClient *tc;
+  const char    *conversation_id;
+  const char    *body;
+} BodyWait;
+
+static gboolean
+body_is (gpointer data)
+{
+  BodyWait *w = data;
+  g_autoptr(SsqMessage) m = ssq_cache_get_message (ssq_client_get_cache (w->tc->client),
+                                                   w->conversation_id, 1);
+
+  return m != NULL && g_strcmp0 (ssq_message_get_body (m), w->body) == 0;
+}
+
+/* An edit made while the client was away comes with its sync, in a batch
+ * the full disk rolls back; room comes back before the sync's reply. The
+ * reply's change cursors must not move past the edit that was not stored
+ * (they did, and the edit never came), and the sync is not done: the
+ * cache retry syncs again and brings it. The error is the cache's
+ * (storage), not the server's. */
+static void
+test_cache_full_sync_edit (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(SsqTestClient) tc = ssq_test_client_new_registered (server, "full.edit");
+  g_autoptr(SsqTestUser) peer = ssq_test_register (server, "full.editor");
+  g_autoptr(SsqTestWs) pws = ssq_test_ws_connect (server, peer->token, NULL);
+  const char *members[] = { "full.editor", NULL };
+  g_autoptr(SsqConversation) conv = held_group (tc, "Edits", members);
+  const char *conv_id = ssq_conversation_get_id (conv);
+  g_autofree char *path = g_strdup_printf ("/api/v1/conversations/%s/messages/1", conv_id);
+  g_autoptr(JsonObject) posted = NULL;
+  g_autoptr(JsonObject) edited = NULL;
+  BodyWait edit = { tc, conv_id, "edited while away" };
+  gboolean lifted = FALSE;
+  guint status = 0;
+
+  posted = ssq_test_ws_post (pws, conv_id, "e1", "original");
+  ssq_test_client_wait_for_seq (tc, conv_id, 1);
+  ssq_client_disconnect (tc->client);
+  edited = ssq_test_http (server, "PATCH", path, peer->token, "{\"body\":\"edited while away\"}", &status);
+  g_assert_cmpuint (status, ==, 200);
+
+  ssq_test_client_fill_disk (tc);
+  g_signal_connect (tc->client, "error", G_CALLBACK (lift_on_batch_failed), &lifted);
+  ssq_client_connect (tc->client);
+  g_assert_true (ssq_test_wait_until (body_is, &edit, SSQ_TEST_CLIENT_WAIT_MS));
+  g_assert_true (lifted);
+  g_assert_cmpuint (errors_with (tc, BATCH_FAILED), >=, 1);
+  g_signal_handlers_disconnect_by_func (tc->client, lift_on_batch_failed, &lifted);
+  ssq_test_set_file_limit (G_MAXUINT64);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -791,5 +859,6 @@ main (int    argc,
   g_test_add_func ("/client/hostile-unapplied-ack", test_hostile_unapplied_ack);
   g_test_add_func ("/client/cache-full/retry", test_cache_full_retry);
   g_test_add_func ("/client/cache-full/backoff", test_cache_full_backoff);
+  g_test_add_func ("/client/cache-full/sync-edit", test_cache_full_sync_edit);
   return g_test_run ();
 }

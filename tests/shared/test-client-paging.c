@@ -19,7 +19,8 @@
  * one more pass each time, and stops after SYNC_PASSES_MAX), on the page
  * still to come ("later": no pass), or with the client's disk full
  * ("full": no pass for what was not stored), or while the list is read
- * ("during-list": no pass, the pages cover it). In "failing" mode the
+ * ("during-list": no pass, the pages cover it, and the list, which lacks
+ * it, does not remove it). In "failing" mode the
  * list fails, and in "old-failing" too, from a server without pages. */
 
 typedef enum {
@@ -92,16 +93,21 @@ typedef struct {
 } HeldList;
 
 /* The list is answered once the client holds the conversation joined
- * meanwhile. */
+ * meanwhile, and the user wrote in it (the message waits in the outbox:
+ * this server acknowledges no send). */
 static gboolean
 release_list_cb (gpointer data)
 {
   HeldList *held = data;
-  g_autoptr(SsqConversation) joined = ssq_cache_get_conversation (
-    ssq_client_get_cache (held->fake->tc->client), "a0");
+  SsqClient *client = held->fake->tc->client;
+  g_autoptr(SsqConversation) joined = ssq_cache_get_conversation (ssq_client_get_cache (client), "a0");
+  g_autoptr(SsqMessage) typed = NULL;
+  g_autoptr(GError) error = NULL;
 
   if (joined == NULL)
     return G_SOURCE_CONTINUE;
+  typed = ssq_client_send_message (client, "a0", "typed meanwhile", 0, &error);
+  g_assert_no_error (error);
   soup_server_message_unpause (held->msg);
   g_free (held);
   return G_SOURCE_REMOVE;
@@ -225,6 +231,16 @@ test_paging (gconstpointer data)
       g_assert_cmpuint (fake.first_pages, ==, 1);
       g_assert_cmpuint (fake.syncs, ==, 2);
       g_assert_true (ssq_client_is_synced (tc->client));
+      if (fake.mode == PAGING_DURING_LIST)
+        {
+          /* The list was built before the join: the conversation is not
+           * gone, and neither is what the user wrote in it. Both were
+           * removed with the list's reply, the message never sent. */
+          g_autoptr(SsqConversation) joined = ssq_cache_get_conversation (ssq_client_get_cache (tc->client), "a0");
+
+          g_assert_nonnull (joined);
+          g_assert_cmpuint (ssq_cache_outbox_count (ssq_client_get_cache (tc->client)), ==, 1);
+        }
       break;
     }
 

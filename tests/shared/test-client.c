@@ -915,24 +915,28 @@ test_burst_one_transaction (void)
 /* A view tearing down as the client goes may tell it the user is typing
  * after its dispose cleared its timers (here: from a weak reference, which
  * runs at the end of dispose): the stop timer armed then must not fire on
- * the freed client. */
+ * the freed client. No source may be left with the client as its data
+ * (the timers' is the client): one would run on freed memory, which only
+ * a sanitizer or valgrind would see, later. */
 static void
 typing_late (gpointer  data,
              GObject  *client)
 {
   ssq_client_set_typing (SSQ_CLIENT (client), "c1", TRUE);
+  g_assert_nonnull (g_main_context_find_source_by_user_data (NULL, client));
 }
 
 static void
 test_typing_after_dispose (void)
 {
-  g_autofree char *dir = g_dir_make_tmp ("ssq-typing-XXXXXX", NULL);
+  g_autofree char *dir = ssq_test_temp_dir ("ssq-typing-XXXXXX");
   SsqClient *client = ssq_client_new ("http://127.0.0.1:9", dir);
+  gpointer freed = client;
 
   g_object_weak_ref (G_OBJECT (client), typing_late, NULL);
   g_object_unref (client);
-  ssq_test_wait_ms (5500);   /* past the stop timer's 5 s */
-  ssq_test_remove_tree (dir);
+  g_assert_null (g_main_context_find_source_by_user_data (NULL, freed));
+  ssq_test_wait_ms (5500);   /* past the stop timer's 5 s, for the sanitizers */
 }
 
 int
