@@ -10,6 +10,7 @@
 #include "ssq-test-cli-user.h"
 #include "ssq-test-media.h"
 #include "ssq-test-server.h"
+#include "ssq-test-limits.h"
 
 static void
 test_usage_and_auth (void)
@@ -637,6 +638,64 @@ test_file_offline (void)
   g_assert_cmpint (ssq_test_db_count (server, "SELECT COUNT(*) FROM messages"), ==, 2);
 }
 
+/* The largest file under @path, its size. */
+static goffset
+largest_file (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+  goffset largest = 0;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      GStatBuf st;
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        largest = MAX (largest, largest_file (child));
+      else if (g_stat (child, &st) == 0)
+        largest = MAX (largest, (goffset) st.st_size);
+    }
+  return largest;
+}
+
+/* A disk too full for the cache to take what the server sends: the CLI
+ * says so and fails (exit 8). It printed the history it had, stale, and
+ * exited 0. With room again, the next command brings it all. */
+static void
+test_cache_full (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, NULL);
+  g_autoptr(CliUser) alice = cli_user_new ();
+  g_autoptr(SsqTestUser) bob = ssq_test_register (server, "bob");
+  g_autoptr(SsqTestWs) ws = ssq_test_ws_connect (server, bob->token, NULL);
+  g_autofree char *body = g_strnfill (3000, 'x');
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  const char *conversation_id;
+
+  cli_register_user (server, alice, "alice");
+  g_assert_cmpint (run_cli (alice, &out, "--json", "send", "bob", "hello", NULL), ==, 0);
+  node = cli_parse_json (out);
+  conversation_id = json_object_get_string_member (json_node_get_object (node), "conversation_id");
+  for (guint i = 0; i < 30; i++)
+    {
+      g_autofree char *client_id = g_strdup_printf ("b%u", i);
+      g_autoptr(JsonObject) posted = ssq_test_ws_post (ws, conversation_id, client_id, body);
+    }
+
+  ssq_test_set_file_limit ((guint64) largest_file (alice->home));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli_err (alice, &out, &err, "history", "bob", NULL), ==, 8);
+  ssq_test_set_file_limit (G_MAXUINT64);
+  g_test_message ("stdout: %s\nstderr: %s", out, err);
+  g_assert_nonnull (strstr (err, "Cannot store"));
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_cli (alice, &out, "history", "bob", "--limit", "3", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "#31 bob: xxx"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -651,5 +710,6 @@ main (int    argc,
   g_test_add_func ("/cli/tail", test_tail);
   g_test_add_func ("/cli/send-file-and-download", test_send_file_and_download);
   g_test_add_func ("/cli/file-offline", test_file_offline);
+  g_test_add_func ("/cli/cache-full", test_cache_full);
   return g_test_run ();
 }
