@@ -295,16 +295,33 @@ schedule_sync (SsqServerSession *self,
     self->sync_source = g_timeout_add (delay_ms, sync_step_cb, self);
 }
 
-static void
+/* Whether a sync step has queued its share: it starts with at most a
+ * quarter of send_queue_max queued (sync_step_cb) and stops past half.
+ * Counted in messages alone, one step of 1,000 messages of 16 KB queued
+ * 16 MB at once, and the session was cut as a slow reader before a byte
+ * was written: a member that far behind could never catch up. */
+static gboolean
+sync_step_full (SsqServerSession *self)
+{
+  return !self->open ||
+         ssq_net_conn_get_queued (self->conn) > self->server->config->send_queue_max / 2;
+}
+
+/* Sends @messages (rows) in order, at least the first, until the step is
+ * full. Returns how many were sent. */
+static guint
 send_messages (SsqServerSession *self,
                GPtrArray        *messages)
 {
-  for (guint i = 0; i < messages->len && self->open; i++)
+  guint i;
+
+  for (i = 0; i < messages->len && self->open && (i == 0 || !sync_step_full (self)); i++)
     {
       g_autoptr(GBytes) mframe = ssq_server_wire_message_stored (messages->pdata[i]);
 
       ssq_server_session_send (self, mframe);
     }
+  return i;
 }
 
 /* The messages up to @since changed after the client's change cursor, in
@@ -329,12 +346,16 @@ sync_changes (SsqServerSession *self,
                                                since_rev, since, batch, NULL);
   if (changed == NULL)
     return MIN (since_rev, conversation_rev);    /* not moved: the next sync retries */
+  guint sent;
+
   if (changed->len > batch)
     {
       g_ptr_array_set_size (changed, batch);
       held = ((SsqMessageRow *) changed->pdata[batch - 1])->rev;
     }
-  send_messages (self, changed);
+  sent = send_messages (self, changed);
+  if (sent < changed->len && sent > 0)
+    held = ((SsqMessageRow *) changed->pdata[sent - 1])->rev;
   return held;
 }
 
@@ -379,11 +400,18 @@ sync_one (SsqServerSession *self,
                                                since ? *since : 0, batch, add_frame, frames,
                                                &more, NULL))
     more = TRUE;
-  cut = cut || more;
-  if (cut)
-    json_array_add_string_element (job->truncated, conversation_id);
   for (guint i = 0; i < frames->len && self->open; i++)
-    ssq_server_session_send (self, frames->pdata[i]);
+    {
+      /* The client's seq cursor moves over what came: it asks again. */
+      if (i > 0 && sync_step_full (self))
+        {
+          more = TRUE;
+          break;
+        }
+      ssq_server_session_send (self, frames->pdata[i]);
+    }
+  if (cut || more)
+    json_array_add_string_element (job->truncated, conversation_id);
 }
 
 static void

@@ -580,6 +580,63 @@ test_sync (void)
   }
 }
 
+/* A member 100 messages of 16 KB behind, with a send queue of 256 KB: a
+ * sync step stops by bytes as well as by count, so the catch-up comes in
+ * rounds at the pace the client reads. It queued the whole backlog at
+ * once and was cut as a slow reader before a byte was written, every
+ * time: that member could never catch up. */
+static void
+test_sync_large_backlog (void)
+{
+  g_autoptr(SsqTestServer) small = ssq_test_server_start (NULL, "messages_per_minute=0\n"
+                                                                "send_queue_max=262144\n");
+  g_autoptr(SsqTestUser) a = ssq_test_register (small, "backlog.a");
+  g_autoptr(SsqTestUser) b = ssq_test_register (small, "backlog.b");
+  g_autofree char *c1 = ssq_test_create_conversation (small, a,
+    "{\"kind\":\"direct\",\"members\":[\"backlog.b\"]}");
+  g_autoptr(SsqTestWs) wa = ssq_test_ws_connect (small, a->token, NULL);
+  g_autoptr(SsqTestWs) wb = NULL;
+  g_autofree char *body = g_strnfill (16000, 'y');
+  gint64 last = 0;
+  guint rounds = 0;
+  gboolean truncated = TRUE;
+
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autofree char *client_id = g_strdup_printf ("k%u", i);
+      g_autoptr(JsonObject) posted = ssq_test_ws_post (wa, c1, client_id, body);
+
+      g_assert_cmpstr (json_object_get_string_member (posted, "type"), ==, "ack");
+    }
+  wb = ssq_test_ws_connect (small, b->token, NULL);
+  while (truncated && rounds++ < 100)
+    {
+      g_autofree char *req = g_strdup_printf ("{\"type\":\"sync\",\"since\":{\"%s\":%" G_GINT64_FORMAT "}}",
+                                              c1, last);
+      g_autoptr(JsonObject) ack = ssq_test_ws_request (wb, req);
+      JsonObject *f;
+
+      g_assert_nonnull (ack);
+      g_assert_cmpstr (json_object_get_string_member (ack, "type"), ==, "ack");
+      truncated = json_array_get_length (json_object_get_array_member (ack, "truncated")) > 0;
+      while ((f = g_queue_pop_head (&wb->frames)) != NULL)
+        {
+          if (g_str_equal (json_object_get_string_member (f, "type"), "message"))
+            {
+              gint64 seq = json_object_get_int_member (message_of (f), "seq");
+
+              g_assert_cmpint (seq, ==, last + 1);
+              last = seq;
+            }
+          json_object_unref (f);
+        }
+    }
+  g_test_message ("%u rounds", rounds);
+  g_assert_cmpint (last, ==, 100);
+  g_assert_false (truncated);
+  g_assert_cmpuint (rounds, >, 1);
+}
+
 static void
 test_sync_truncated (void)
 {
@@ -783,6 +840,7 @@ main (int    argc,
   g_test_add_func ("/server/ws/sync-most-conversations", test_sync_most_conversations);
   g_test_add_func ("/server/ws/sync-page", test_sync_page);
   g_test_add_func ("/server/ws/sync-truncated", test_sync_truncated);
+  g_test_add_func ("/server/ws/sync-large-backlog", test_sync_large_backlog);
   g_test_add_func ("/server/ws/sync-without-stored-form", test_sync_without_stored_form);
   g_test_add_func ("/server/ws/presence", test_presence);
   g_test_add_func ("/server/ws/receipt-burst", test_receipt_burst);
