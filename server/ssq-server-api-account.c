@@ -15,7 +15,7 @@ static gboolean
 check_register_rate (SsqRequest  *request,
                      GError     **error)
 {
-  g_autofree char *key = ssq_server_throttle_address_key (ssq_request_peer (request));
+  g_autofree char *key = ssq_net_address_key (ssq_request_peer (request));
   gint64 retry;
 
   if (!ssq_server_ratelimit_take (request->server->rl_registrations, key, 1, ssq_now_ms (),
@@ -44,7 +44,7 @@ login_keys_init (LoginKeys  *keys,
                  SsqRequest *request,
                  const char *username)
 {
-  g_autofree char *address = ssq_server_throttle_address_key (ssq_request_peer (request));
+  g_autofree char *address = ssq_net_address_key (ssq_request_peer (request));
 
   /* Names that cannot exist share one record; real ones are case-folded. */
   keys->account = ssq_check_username (username, NULL) ? g_ascii_strdown (username, -1)

@@ -426,7 +426,7 @@ ssq_amqp_login_start (SsqAmqpConnection *conn,
 {
   SsqServer *server = conn->server->server;
   SsqAmqpLogin *login = g_new0 (SsqAmqpLogin, 1);
-  g_autofree char *address = ssq_server_throttle_address_key (ssq_net_conn_get_peer (conn->net));
+  g_autofree char *address = ssq_net_address_key (ssq_net_conn_get_peer (conn->net));
   GQueue *queue;
   g_autofree char *pair = NULL;
 

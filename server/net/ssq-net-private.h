@@ -80,7 +80,8 @@ struct _SsqNetConn {
   gint            ref_count;
   SsqNetServer   *server;
   GList           link;           /* in server->conns */
-  char           *peer;           /* address, for the per-address count */
+  char           *peer;           /* address */
+  char           *peer_key;       /* its key in the per-address count (IPv6: its /64) */
   SsqNetMode      mode;
 
   GQueue          out;            /* GBytes, written in order */
