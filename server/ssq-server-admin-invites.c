@@ -268,7 +268,7 @@ ssq_admin_op_users_create (SsqAdminCall *call)
   job->user->created_at = ssq_now_ms ();
   if (password != NULL)
     {
-      ssq_server_auth_hash_async (server->auth, password, hashed_cb, job);
+      ssq_server_auth_hash_async (server->auth, NULL, password, hashed_cb, job);
       return;
     }
   /* No hash matches the empty one: until the code is used, no login. */

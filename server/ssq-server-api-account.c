@@ -9,6 +9,14 @@
 #include <sodium.h>
 #include <string.h>
 
+/* Whose password hashes a request's are: its address (IPv6 by /64), a few
+ * at a time (ssq_server_auth_hash_async ()). */
+static char *
+hash_owner (SsqRequest *request)
+{
+  return ssq_net_address_key (ssq_request_peer (request));
+}
+
 /* Registrations per client address (IPv6 by /64): each costs a hash and
  * makes an account. */
 static gboolean
@@ -341,6 +349,7 @@ ssq_api_register (SsqRequest *request)
   SsqWireCredentials c;
   const char *username, *password, *display_name, *device;
   g_autoptr(SsqUserRow) taken = NULL;
+  g_autofree char *owner = NULL;
   AccountJob *job;
 
   if (!ssq_wire_credentials_decode (request->body, &c, &error))
@@ -368,7 +377,8 @@ ssq_api_register (SsqRequest *request)
   job->device = g_strdup (device);
   job->invited = invited;
   memcpy (job->invite_hash, invite_hash, sizeof invite_hash);
-  ssq_server_auth_hash_async (request->server->auth, password, register_hashed_cb, job);
+  owner = hash_owner (request);
+  ssq_server_auth_hash_async (request->server->auth, owner, password, register_hashed_cb, job);
   return;
 
 fail:
@@ -413,7 +423,8 @@ rehashed_cb (GObject      *source,
 static void
 rehash (AccountJob *job)
 {
-  ssq_server_auth_hash_async (job->user_server->auth, job->password, rehashed_cb, job);
+  /* After a login that proved the password: not counted. */
+  ssq_server_auth_hash_async (job->user_server->auth, NULL, job->password, rehashed_cb, job);
 }
 
 static void
@@ -426,9 +437,16 @@ login_verified_cb (GObject      *source,
   SsqServer *server = request->server;
   g_autoptr(GError) error = NULL;
   gboolean needs_rehash = FALSE;
+  gboolean matched = ssq_server_auth_verify_finish (server->auth, result, &needs_rehash, &error);
 
-  if (!ssq_server_auth_verify_finish (server->auth, result, &needs_rehash, &error) ||
-      job->user == NULL)
+  if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_RATE_LIMITED))
+    {
+      /* Not checked at all: too many at once. Not a failed login. */
+      ssq_request_reply_error (request, error);
+      account_job_free (job);
+      return;
+    }
+  if (!matched || job->user == NULL)
     {
       /* A name that is no account is not repeated: it may be a password
        * typed in the wrong field. */
@@ -461,6 +479,7 @@ ssq_api_login (SsqRequest *request)
   SsqWireCredentials c;
   const char *username, *password, *device;
   LoginKeys keys = { NULL, NULL };
+  g_autofree char *owner = NULL;
   AccountJob *job;
 
   if (!ssq_wire_credentials_decode (request->body, &c, &error))
@@ -481,7 +500,8 @@ ssq_api_login (SsqRequest *request)
                                                NULL);
   /* An unknown name still costs one hash verification: same time, same
    * answer as a wrong password. */
-  ssq_server_auth_verify_async (request->server->auth, job->user ? job->pw_hash : NULL,
+  owner = hash_owner (request);
+  ssq_server_auth_verify_async (request->server->auth, owner, job->user ? job->pw_hash : NULL,
                                 password, login_verified_cb, job);
   return;
 
@@ -537,6 +557,7 @@ ssq_api_password_reset (SsqRequest *request)
   g_autoptr(GError) error = NULL;
   SsqWirePasswordReset r;
   LoginKeys keys = { NULL, NULL };
+  g_autofree char *owner = NULL;
   AccountJob *job;
 
   if (!ssq_wire_password_reset_decode (request->body, &r, &error) ||
@@ -567,7 +588,8 @@ ssq_api_password_reset (SsqRequest *request)
       account_job_free (job);
       return;
     }
-  ssq_server_auth_hash_async (request->server->auth, r.password, reset_hashed_cb, job);
+  owner = hash_owner (request);
+  ssq_server_auth_hash_async (request->server->auth, owner, r.password, reset_hashed_cb, job);
   return;
 
 fail:
@@ -697,6 +719,7 @@ verify_password (SsqRequest          *request,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SsqUserRow) user = NULL;
+  g_autofree char *owner = NULL;
   SsqServer *server = request->server;
 
   job->request = request;
@@ -711,7 +734,8 @@ verify_password (SsqRequest          *request,
       account_job_free (job);
       return;
     }
-  ssq_server_auth_verify_async (server->auth, job->pw_hash, password, then, job);
+  owner = hash_owner (request);
+  ssq_server_auth_verify_async (server->auth, owner, job->pw_hash, password, then, job);
 }
 
 static gboolean
@@ -726,8 +750,11 @@ verified (AccountJob   *job,
       login_throttle_succeeded (request->server, &job->keys);
       return TRUE;
     }
-  g_clear_error (&error);
-  g_set_error_literal (&error, SSQ_ERROR, SSQ_ERROR_FORBIDDEN, "Wrong password");
+  if (!g_error_matches (error, SSQ_ERROR, SSQ_ERROR_RATE_LIMITED))
+    {
+      g_clear_error (&error);
+      g_set_error_literal (&error, SSQ_ERROR, SSQ_ERROR_FORBIDDEN, "Wrong password");
+    }
   ssq_request_reply_error (request, error);
   account_job_free (job);
   return FALSE;
@@ -799,8 +826,12 @@ current_password_verified_cb (GObject      *source,
   AccountJob *job = user_data;
 
   if (verified (job, result))
-    ssq_server_auth_hash_async (job->request->server->auth, job->password,
-                                new_password_hashed_cb, job);
+    {
+      g_autofree char *owner = hash_owner (job->request);
+
+      ssq_server_auth_hash_async (job->request->server->auth, owner, job->password,
+                                  new_password_hashed_cb, job);
+    }
 }
 
 /* PATCH /me: `display_name`, and `password` with `current_password`. */

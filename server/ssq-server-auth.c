@@ -7,16 +7,36 @@
 #include <sodium.h>
 #include <string.h>
 
+/* Hashes one client address (ssq_net_address_key) may have under way, and
+ * hashes under way in all (running or waiting). Unbounded, a flood of
+ * logins under random names (each costs a hash, and none is throttled: no
+ * account is hit twice) queued without end, and a real user's login
+ * waited 15 s behind it. Past either bound a hash is refused at once
+ * (RATE_LIMITED), so one address holds at most this many, and whoever
+ * comes from another address waits for at most SSQ_AUTH_UNDER_WAY_MAX. */
+#define SSQ_AUTH_PER_OWNER_MAX 2
+#define SSQ_AUTH_UNDER_WAY_MAX 32
+#define SSQ_AUTH_RETRY_MS      1000
+
 struct _SsqServerAuth {
   guint64      opslimit;
   gsize        memlimit;
   GThreadPool *pool;
+  /* Main thread only: counted when submitted, given back when the
+   * callback runs, so that what a burst gets does not depend on how far
+   * the threads came meanwhile. */
+  GHashTable  *owners;      /* owner -> its hashes under way */
+  guint        under_way;
   char         dummy_hash[crypto_pwhash_STRBYTES];
 };
 
 typedef struct {
-  SsqServerAuth *auth;
-  char          *password;
+  SsqServerAuth      *auth;
+  char               *owner;   /* NULL: not counted per owner (the administration's) */
+  GAsyncReadyCallback callback;
+  gpointer            user_data;
+  gboolean            counted;   /* taken from the bounds: given back when done */
+  char               *password;
   char          *pw_hash;       /* verify: the stored hash; hash: the result */
   gboolean       verify;
   gboolean       matched;
@@ -30,7 +50,56 @@ hash_job_free (HashJob *job)
     sodium_memzero (job->password, strlen (job->password));
   g_free (job->password);
   g_free (job->pw_hash);
+  g_free (job->owner);
   g_free (job);
+}
+
+/* Main thread: counts a hash against its owner, or refuses it. */
+static gboolean
+owner_take (SsqServerAuth  *auth,
+            const char     *owner,
+            GError        **error)
+{
+  guint n = owner ? GPOINTER_TO_UINT (g_hash_table_lookup (auth->owners, owner)) : 0;
+
+  if (n >= SSQ_AUTH_PER_OWNER_MAX || auth->under_way >= SSQ_AUTH_UNDER_WAY_MAX)
+    {
+      ssq_set_rate_limited (error, SSQ_AUTH_RETRY_MS);
+      return FALSE;
+    }
+  auth->under_way++;
+  if (owner != NULL)
+    g_hash_table_insert (auth->owners, g_strdup (owner), GUINT_TO_POINTER (n + 1));
+  return TRUE;
+}
+
+/* Main thread, as the hash's callback runs: its owner may have another. */
+static void
+owner_release (SsqServerAuth *auth,
+               const char    *owner)
+{
+  guint n;
+
+  auth->under_way--;
+  if (owner == NULL)
+    return;
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (auth->owners, owner));
+  if (n <= 1)
+    g_hash_table_remove (auth->owners, owner);
+  else
+    g_hash_table_insert (auth->owners, g_strdup (owner), GUINT_TO_POINTER (n - 1));
+}
+
+static void
+job_done (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  HashJob *job = g_task_get_task_data (G_TASK (result));
+
+  if (job->counted)
+    owner_release (job->auth, job->owner);
+  job->callback (source, result, job->user_data);
 }
 
 static void
@@ -76,6 +145,7 @@ ssq_server_auth_new (guint64 opslimit,
   auth->opslimit = opslimit;
   auth->memlimit = memlimit;
   auth->pool = g_thread_pool_new (run_job, auth, (int) MAX (max_threads, 1), FALSE, NULL);
+  auth->owners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   randombytes_buf (random_password, sizeof random_password - 1);
   for (gsize i = 0; i < sizeof random_password - 1; i++)
     random_password[i] = 'a' + ((guint8) random_password[i] % 26);
@@ -94,26 +164,44 @@ ssq_server_auth_free (SsqServerAuth *auth)
     return;
   /* Wait for running hashes: their tasks hold references to callers. */
   g_thread_pool_free (auth->pool, FALSE, TRUE);
+  g_hash_table_unref (auth->owners);
   g_free (auth);
 }
 
 static void
 submit (SsqServerAuth       *auth,
+        const char          *owner,
         HashJob             *job,
         gpointer             source_tag,
         GAsyncReadyCallback  callback,
         gpointer             user_data)
 {
-  GTask *task = g_task_new (NULL, NULL, callback, user_data);
+  GTask *task = g_task_new (NULL, NULL, job_done, NULL);
+  GError *error = NULL;
 
   job->auth = auth;
+  job->callback = callback;
+  job->user_data = user_data;
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, job, (GDestroyNotify) hash_job_free);
+  if (!owner_take (auth, owner, &error))
+    {
+      g_task_return_error (task, error);    /* to the callback, from an idle */
+      g_object_unref (task);
+      return;
+    }
+  job->counted = TRUE;
+  job->owner = g_strdup (owner);
   g_thread_pool_push (auth->pool, task, NULL);
 }
 
+/* @owner: the client's address key (ssq_net_address_key ()); NULL for the
+ * administration, which is not counted. Refused at once with
+ * RATE_LIMITED when that address has SSQ_AUTH_PER_OWNER_MAX hashes under
+ * way or SSQ_AUTH_WAITING_MAX wait. */
 void
 ssq_server_auth_hash_async (SsqServerAuth       *auth,
+                            const char          *owner,
                             const char          *password,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
@@ -121,7 +209,7 @@ ssq_server_auth_hash_async (SsqServerAuth       *auth,
   HashJob *job = g_new0 (HashJob, 1);
 
   job->password = g_strdup (password);
-  submit (auth, job, ssq_server_auth_hash_async, callback, user_data);
+  submit (auth, owner, job, ssq_server_auth_hash_async, callback, user_data);
 }
 
 char *
@@ -134,6 +222,7 @@ ssq_server_auth_hash_finish (SsqServerAuth  *auth,
 
 void
 ssq_server_auth_verify_async (SsqServerAuth       *auth,
+                              const char          *owner,
                               const char          *pw_hash,
                               const char          *password,
                               GAsyncReadyCallback  callback,
@@ -144,7 +233,7 @@ ssq_server_auth_verify_async (SsqServerAuth       *auth,
   job->verify = TRUE;
   job->pw_hash = g_strdup (pw_hash);
   job->password = g_strdup (password);
-  submit (auth, job, ssq_server_auth_verify_async, callback, user_data);
+  submit (auth, owner, job, ssq_server_auth_verify_async, callback, user_data);
 }
 
 gboolean
@@ -156,7 +245,7 @@ ssq_server_auth_verify_finish (SsqServerAuth  *auth,
   HashJob *job = g_task_get_task_data (G_TASK (result));
 
   if (out_needs_rehash != NULL)
-    *out_needs_rehash = job->needs_rehash;
+    *out_needs_rehash = job->needs_rehash && !g_task_had_error (G_TASK (result));
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 

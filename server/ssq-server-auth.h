@@ -17,8 +17,11 @@ SsqServerAuth *ssq_server_auth_new            (guint64               opslimit,
 void           ssq_server_auth_free           (SsqServerAuth        *auth);
 
 /* Argon2id in a worker thread; at most max_threads hashes run at once, the
- * rest wait their turn, so a login burst cannot eat all memory. */
+ * rest wait their turn, so a login burst cannot eat all memory; a few per
+ * client address (@owner), and a bounded number in all: past that refused
+ * (RATE_LIMITED, with a retry time). */
 void           ssq_server_auth_hash_async     (SsqServerAuth        *auth,
+                                               const char           *owner,
                                                const char           *password,
                                                GAsyncReadyCallback   callback,
                                                gpointer              user_data);
@@ -28,6 +31,7 @@ char          *ssq_server_auth_hash_finish    (SsqServerAuth        *auth,
 /* @pw_hash may be NULL (unknown user): a dummy hash is verified instead, so
  * that a wrong name costs as much time as a wrong password. */
 void           ssq_server_auth_verify_async   (SsqServerAuth        *auth,
+                                               const char           *owner,
                                                const char           *pw_hash,
                                                const char           *password,
                                                GAsyncReadyCallback   callback,

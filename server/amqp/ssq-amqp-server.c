@@ -291,12 +291,15 @@ verified_cb (GObject      *source,
              gpointer      user_data)
 {
   SsqAmqpLogin *login = user_data;
-  gboolean ok = ssq_server_auth_verify_finish (login->server->auth, result, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  gboolean ok = ssq_server_auth_verify_finish (login->server->auth, result, NULL, &error);
 
   if (login->conn != NULL)
     {
       if (ok && login->user != NULL)
         logged_in (login, login->user);
+      else if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_RATE_LIMITED))
+        refuse (login, "too many logins from this address at once; try again");
       else
         {
           g_message ("Failed AMQP log-in to %s%s from %s",
@@ -338,6 +341,7 @@ login_run (SsqAmqpLogin *login)
 {
   SsqServer *server = login->server;
   g_autoptr (SsqUserRow) by_token = NULL;
+  g_autofree char *owner = NULL;
   gint64 now = ssq_now_ms (), retry;
 
   if (!ssq_server_throttle_check (server->login_pairs, login->pair, now, &retry) ||
@@ -365,8 +369,9 @@ login_run (SsqAmqpLogin *login)
   if (login->user != NULL && ssq_user_row_is_deleted (login->user))
     g_clear_pointer (&login->user, ssq_user_row_free);
   /* An unknown name costs one verification too: same time, same answer. */
-  ssq_server_auth_verify_async (server->auth, login->user ? login->pw_hash : NULL, login->password,
-                                verified_cb, login);
+  owner = ssq_net_address_key (ssq_net_conn_get_peer (login->conn->net));
+  ssq_server_auth_verify_async (server->auth, owner, login->user ? login->pw_hash : NULL,
+                                login->password, verified_cb, login);
   return TRUE;
 }
 

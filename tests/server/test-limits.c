@@ -446,6 +446,47 @@ test_flood_fan_out (void)
   ssq_bench_ws_shutdown ();
 }
 
+/* A flood of logins under random names from one address (each costs a
+ * password hash, and none is throttled: no account is tried twice) while
+ * a user logs in from another. The flood's hashes beyond two at a time are
+ * refused at once (429), not queued: the user's login is not stuck behind
+ * them (it waited 15 s) and gets in. Hashes cost about 50 ms here, so
+ * that the flood is under way when the later requests come. */
+static void
+test_login_flood (void)
+{
+  g_autoptr(SsqTestServer) server = ssq_test_server_start (NULL, "[security]\npwhash_opslimit=3\n"
+                                                                "pwhash_memlimit=33554432\n");
+  g_autoptr(SsqTestUser) alice = ssq_test_register (server, "flood.alice");
+  g_autoptr(GPtrArray) flood = g_ptr_array_new_with_free_func ((GDestroyNotify) ssq_test_raw_close);
+  guint refused = 0, wrong = 0;
+
+  for (guint i = 0; i < 20; i++)
+    {
+      SsqTestRaw *c = ssq_test_raw_open_full (server, "127.0.0.2", 0, 0);
+      g_autofree char *json = g_strdup_printf ("{\"username\":\"nobody%u\",\"password\":\"guess-%u\"}", i, i);
+      g_autofree char *request = g_strdup_printf ("POST /api/v1/login HTTP/1.1\r\nHost: test\r\n"
+                                                  "Content-Type: application/json\r\n"
+                                                  "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                                                  strlen (json), json);
+
+      g_assert_true (ssq_test_raw_send_str (c, request));
+      g_ptr_array_add (flood, c);
+    }
+  g_assert_cmpuint (login_right_from (server, "127.0.0.1", "flood.alice"), ==, 200);
+  for (guint i = 0; i < flood->len; i++)
+    {
+      g_auto(SsqTestRawResponse) r = { 0 };
+
+      g_assert_true (ssq_test_raw_read_response (flood->pdata[i], WAIT_MS, &r));
+      refused += r.status == 429;
+      wrong += r.status == 401;
+    }
+  g_test_message ("flood: %u refused at once, %u checked", refused, wrong);
+  g_assert_cmpuint (refused + wrong, ==, 20);
+  g_assert_cmpuint (refused, >=, 1);
+}
+
 /* Runs `ip -6 addr ACTION ADDRESS/128 dev lo nodad`; FALSE when it cannot. */
 static gboolean
 loopback_address (const char *action,
@@ -541,5 +582,6 @@ main (int    argc,
   g_test_add_func ("/server/limits/registration-per-address", test_registration_per_address);
   g_test_add_func ("/server/limits/flood-fan-out", test_flood_fan_out);
   g_test_add_func ("/server/limits/per-address-ipv6-prefix", test_per_address_ipv6_prefix);
+  g_test_add_func ("/server/limits/login-flood", test_login_flood);
   return g_test_run ();
 }

@@ -697,7 +697,7 @@ test_password_hash (void)
   g_autoptr(GError) error = NULL;
   gboolean ok;
 
-  ssq_server_auth_hash_async (auth, "correct horse", hashed_cb, &result);
+  ssq_server_auth_hash_async (auth, "192.0.2.1", "correct horse", hashed_cb, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
   hash = ssq_server_auth_hash_finish (auth, result, &error);
@@ -705,23 +705,84 @@ test_password_hash (void)
   g_assert_no_error (error);
   g_assert_true (g_str_has_prefix (hash, "$argon2id$"));
 
-  ssq_server_auth_verify_async (auth, hash, "correct horse", hashed_cb, &result);
+  ssq_server_auth_verify_async (auth, "192.0.2.1", hash, "correct horse", hashed_cb, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
   ok = ssq_server_auth_verify_finish (auth, result, NULL, &error);
   g_clear_object (&result);
   g_assert_true (ok);
-  ssq_server_auth_verify_async (auth, hash, "wrong horse", hashed_cb, &result);
+  ssq_server_auth_verify_async (auth, "192.0.2.1", hash, "wrong horse", hashed_cb, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
   g_assert_false (ssq_server_auth_verify_finish (auth, result, NULL, NULL));
   g_clear_object (&result);
   /* Unknown user: a dummy hash is checked, and the answer is no. */
-  ssq_server_auth_verify_async (auth, NULL, "correct horse", hashed_cb, &result);
+  ssq_server_auth_verify_async (auth, "192.0.2.1", NULL, "correct horse", hashed_cb, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
   g_assert_false (ssq_server_auth_verify_finish (auth, result, NULL, NULL));
   g_clear_object (&result);
+}
+
+static void
+count_refused_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      data)
+{
+  guint *counts = data;    /* [0] done, [1] of them refused as busy */
+  g_autoptr(GError) error = NULL;
+
+  ssq_server_auth_verify_finish (NULL, result, NULL, &error);
+  counts[0]++;
+  if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_RATE_LIMITED))
+    {
+      g_assert_cmpint (ssq_error_get_retry_after (error), >, 0);
+      counts[1]++;
+    }
+}
+
+/* Verifies @n passwords for each of the @n_owners @owners (NULL: the
+ * administration's), waits for all; returns how many were refused as busy. */
+static guint
+verify_burst (SsqServerAuth      *auth,
+              const char * const *owners,
+              guint               n_owners,
+              guint               n)
+{
+  guint counts[2] = { 0, 0 }, total = 0;
+
+  for (guint i = 0; i < n_owners; i++)
+    for (guint j = 0; j < n; j++, total++)
+      ssq_server_auth_verify_async (auth, owners[i], NULL, "pw", count_refused_cb, counts);
+  while (counts[0] < total)
+    g_main_context_iteration (NULL, TRUE);
+  return counts[1];
+}
+
+/* Hashes are bounded before they are spent: two at a time per client
+ * address, and at most 32 waiting in all; past that refused at once
+ * (rate limited, with a retry time), never queued. A flood of logins
+ * under random names, each a hash, made a real user's wait 15 s. */
+static void
+test_password_hash_bounded (void)
+{
+  g_autoptr(SsqServerAuth) auth = ssq_server_auth_new (crypto_pwhash_OPSLIMIT_MIN,
+                                                       crypto_pwhash_MEMLIMIT_MIN, 1);
+  const char *one[] = { "192.0.2.1" };
+  const char *admin[] = { NULL };
+  g_autoptr(GPtrArray) many = g_ptr_array_new_with_free_func (g_free);
+
+  /* One address, five at once: two taken, three refused; then it may
+   * again (the two were given back). */
+  g_assert_cmpuint (verify_burst (auth, one, 1, 5), ==, 3);
+  g_assert_cmpuint (verify_burst (auth, one, 1, 2), ==, 0);
+  /* Forty addresses, one each: 32 under way (running or waiting), 8
+   * refused. */
+  for (guint i = 0; i < 40; i++)
+    g_ptr_array_add (many, g_strdup_printf ("198.51.100.%u", i));
+  g_assert_cmpuint (verify_burst (auth, (const char * const *) many->pdata, many->len, 1), ==, 8);
+  /* The administration's (no owner) are bounded only in all. */
+  g_assert_cmpuint (verify_burst (auth, admin, 1, 5), ==, 0);
 }
 
 /* The start-up hint tells the truth for each kind of listening address. */
@@ -841,6 +902,7 @@ main (int    argc,
   g_test_add_func ("/server/throttle/backoff", test_throttle_backoff);
   g_test_add_func ("/server/throttle/bounded", test_throttle_bounded);
   g_test_add_func ("/server/throttle/address-key", test_throttle_address_key);
+  g_test_add_func ("/server/auth/password-hash-bounded", test_password_hash_bounded);
   g_test_add_func ("/server/auth/tokens", test_tokens);
   g_test_add_func ("/server/auth/password-hash", test_password_hash);
   g_test_add_func ("/server/startup/reach-hint", test_reach_hint);
