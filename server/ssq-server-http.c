@@ -522,9 +522,41 @@ api_request (SsqServer     *server,
   route->func (g_steal_pointer (&request));
 }
 
-/* Requests whose route runs at the headers (uploads): checked as any
- * other, then the route decides what becomes of the body. The media path
- * is tested first, so that other requests pay one comparison. */
+/* How much body a request that is not an upload may bring, decided at its
+ * headers, before a byte of it is read or held: PUBLIC_BODY_MAX, unless
+ * its route needs a token and it has a valid one (max_body_size then). A
+ * route that needs a token refuses a missing or wrong one right away, its
+ * body unread. Decided after the body came, anyone could make the server
+ * hold max_body_size per connection without logging in. */
+static void
+limit_body (SsqServer     *server,
+            SsqNetRequest *net,
+            char         **segments,
+            const Route   *route)
+{
+  g_autoptr(SsqRequest) request = NULL;
+  const char *method = ssq_net_request_get_method (net);
+
+  /* Reads take no body: a GET's is held to the public limit, unchecked. */
+  if (route == NULL || !route->auth || g_str_equal (method, "GET") || g_str_equal (method, "HEAD"))
+    {
+      ssq_net_request_limit_body (net, PUBLIC_BODY_MAX);
+      return;
+    }
+  request = g_new0 (SsqRequest, 1);
+  request->server = g_object_ref (server);
+  request->net = net;
+  request->segments = g_strdupv (segments);
+  request->unread_body = TRUE;
+  if (check_request (request, route))
+    request->net = NULL;    /* goes on, checked again with its body: no reply yet */
+  else
+    server->metrics.http_requests_total++;
+}
+
+/* Every request's headers: uploads (routes with a head function) are
+ * checked as any other request, then the route decides what becomes of
+ * the body; the others get their body limit. */
 static void
 head_cb (SsqNetRequest *net,
          gpointer       user_data)
@@ -532,23 +564,26 @@ head_cb (SsqNetRequest *net,
   SsqServer *server = user_data;
   const char *path = ssq_net_request_get_path (net);
   g_autoptr(SsqRequest) request = NULL;
+  g_auto(GStrv) segments = NULL;
   const Route *route;
   gboolean path_known;
-  char **segments;
 
-  if (!g_str_has_prefix (path, API_PREFIX "media"))
-    return;
+  if (!g_str_has_prefix (path, API_PREFIX))
+    {
+      ssq_net_request_limit_body (net, PUBLIC_BODY_MAX);
+      return;
+    }
   segments = split_path (path + strlen (API_PREFIX));
   route = find_route (ssq_net_request_get_method (net), segments, &path_known);
   if (route == NULL || route->head == NULL)
     {
-      g_strfreev (segments);
+      limit_body (server, net, segments, route);
       return;
     }
   request = g_new0 (SsqRequest, 1);
   request->server = g_object_ref (server);
   request->net = net;
-  request->segments = segments;
+  request->segments = g_steal_pointer (&segments);
   request->unread_body = TRUE;
   server->metrics.http_requests_total++;
   if (check_request (request, route))

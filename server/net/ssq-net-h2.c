@@ -208,7 +208,7 @@ headers_done (SsqNetH2Stream *stream)
   length_text = ssq_net_request_get_header (request, "content-length");
   if (length_text != NULL &&
       (!g_ascii_string_to_unsigned (length_text, 10, 0, G_MAXUINT64, &length, NULL) ||
-       length > (request->sink != NULL ? request->body_limit : server->limits.max_body_size)))
+       length > ssq_net_request_body_limit (request, server)))
     ssq_net_h2_refuse_stream (stream, 413, "Request body too large");
 }
 
@@ -280,7 +280,8 @@ data_chunk_cb (nghttp2_session *session,
         nghttp2_session_consume (session, stream_id, length);
       return 0;
     }
-  if ((request->body != NULL ? request->body->len : 0) + length > h2->conn->server->limits.max_body_size)
+  if ((request->body != NULL ? request->body->len : 0) + length >
+      ssq_net_request_body_limit (request, h2->conn->server))
     {
       nghttp2_session_consume (session, stream_id, length);
       ssq_net_h2_refuse_stream (stream, 413, "Request body too large");

@@ -300,16 +300,15 @@ on_headers_complete (http_parser *parser)
         }
     }
   /* The size is known before a byte of the body is read: refuse it now. */
-  if (has_length && parser->content_length > (request->sink != NULL
-                                                ? request->body_limit
-                                                : conn->server->limits.max_body_size))
+  if (has_length && parser->content_length > ssq_net_request_body_limit (request, conn->server))
     return fail (parser, 413, "Request body too large");
   if ((has_length && parser->content_length > 0) || chunked)
     {
       const char *expect = ssq_net_request_get_header (request, "expect");
 
+      /* Grown as the bytes come, not reserved for what is announced. */
       if (request->sink == NULL)
-        request->body = g_byte_array_sized_new (has_length ? parser->content_length : 1024);
+        request->body = g_byte_array_sized_new (has_length ? MIN (parser->content_length, 16384) : 1024);
       if (expect != NULL && g_ascii_strcasecmp (expect, "100-continue") == 0)
         {
           static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -339,7 +338,8 @@ on_body (http_parser *parser,
       return 0;
     }
   /* A chunked body's size is only known as it comes: stop at the limit. */
-  if (request->body == NULL || request->body->len + length > conn->server->limits.max_body_size)
+  if (request->body == NULL ||
+      request->body->len + length > ssq_net_request_body_limit (request, conn->server))
     return fail (parser, 413, "Request body too large");
   g_byte_array_append (request->body, (const guint8 *) at, length);
   return 0;

@@ -145,6 +145,8 @@ ssq_net_server_is_raw (const SsqNetServer *server)
 }
 
 /* ssq-net-conn.c */
+guint64     ssq_net_request_body_limit (SsqNetRequest *request,
+                                        SsqNetServer  *server);
 SsqNetConn *ssq_net_conn_new          (SsqNetServer *server,
                                        int           fd,
                                        const char   *peer,

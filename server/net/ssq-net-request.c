@@ -249,6 +249,31 @@ ssq_net_request_stream_body (SsqNetRequest        *request,
 }
 
 /**
+ * ssq_net_request_limit_body:
+ * From the head function: @request's body (read whole before the request
+ * goes on) may have at most @limit bytes, less than max_body_size: a
+ * Content-Length above it is refused with 413 before a byte is read, and
+ * a chunked body or HTTP/2 DATA as soon as it passes.
+ */
+void
+ssq_net_request_limit_body (SsqNetRequest *request,
+                            guint64        limit)
+{
+  g_return_if_fail (request->sink == NULL);
+
+  request->body_limit = limit;
+}
+
+/* The most @request's body may hold: its sink's limit, the one the head
+ * function set, or the server's. */
+guint64
+ssq_net_request_body_limit (SsqNetRequest *request,
+                            SsqNetServer  *server)
+{
+  return request->body_limit > 0 ? request->body_limit : server->limits.max_body_size;
+}
+
+/**
  * ssq_net_request_resume_body:
  * The sink of @request's body has room again (it returned FALSE from its
  * data function): reading goes on.

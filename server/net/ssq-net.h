@@ -185,6 +185,8 @@ const char   *ssq_net_request_get_path     (SsqNetRequest *request);
 GHashTable   *ssq_net_request_get_query    (SsqNetRequest *request);
 const char   *ssq_net_request_get_header   (SsqNetRequest *request,
                                             const char    *name);
+void          ssq_net_request_limit_body   (SsqNetRequest *request,
+                                            guint64        limit);
 const char   *ssq_net_request_get_body     (SsqNetRequest *request,
                                             gsize         *out_length);
 const char   *ssq_net_request_get_peer     (SsqNetRequest *request);

@@ -39,6 +39,46 @@ expect_http (const char *method,
     g_assert_cmpstr (ssq_test_error_code (r), ==, want_code);
 }
 
+/* Sends the head of a POST to @path announcing @length bytes of body, and
+ * none of them; the status of the answer, which must come unread. */
+static guint
+head_only_status (const char *path,
+                  const char *token,
+                  gsize       length)
+{
+  g_autoptr(SsqTestRaw) c = ssq_test_raw_open (server);
+  g_autofree char *auth = token ? g_strdup_printf ("Authorization: Bearer %s\r\n", token) : g_strdup ("");
+  g_autofree char *head = g_strdup_printf ("POST %s HTTP/1.1\r\nHost: test\r\n%s"
+                                           "Content-Type: application/json\r\n"
+                                           "Content-Length: %" G_GSIZE_FORMAT "\r\n\r\n",
+                                           path, auth, length);
+  g_auto(SsqTestRawResponse) r = { 0 };
+
+  g_assert_true (ssq_test_raw_send_str (c, head));
+  g_assert_true (ssq_test_raw_read_response (c, WAIT, &r));
+  return r.status;
+}
+
+/* What a body may hold is decided at its headers, before a byte of it is
+ * read: 16 KB without a valid token (a login, any unknown route), and a
+ * wrong token on a route that needs one is refused at once. The body was
+ * read and held first (up to 256 KB per connection, from anyone), and the
+ * limits applied once it was whole. */
+static void
+test_http_body_before_login (void)
+{
+  g_autofree char *msgs = g_strdup_printf ("/api/v1/conversations/%s/messages", conv);
+
+  g_assert_cmpuint (head_only_status ("/api/v1/login", NULL, 262144), ==, 413);
+  g_assert_cmpuint (head_only_status ("/api/v1/register", NULL, 16385), ==, 413);
+  g_assert_cmpuint (head_only_status ("/api/v1/nowhere", NULL, 100000), ==, 413);
+  g_assert_cmpuint (head_only_status (msgs, NULL, 100000), ==, 401);
+  g_assert_cmpuint (head_only_status (msgs, "bogus-token", 100000), ==, 401);
+  /* A user's may hold more: see test_http_bad_bodies (16,385 bytes of
+   * text are read, then judged). */
+  assert_alive ();
+}
+
 static void
 test_http_bad_bodies (void)
 {
@@ -520,6 +560,7 @@ main (int    argc,
   user = ssq_test_register (server, "hostile");
   conv = ssq_test_create_conversation (server, user, "{\"kind\":\"group\",\"title\":\"H\"}");
   g_test_add_func ("/server/hostile/http-bodies", test_http_bad_bodies);
+  g_test_add_func ("/server/hostile/http-body-before-login", test_http_body_before_login);
   g_test_add_func ("/server/hostile/ws-frames", test_ws_bad_frames);
   g_test_add_func ("/server/hostile/ws-oversize-frame", test_ws_oversize_frame);
   g_test_add_func ("/server/hostile/ws-invalid-utf8", test_ws_invalid_utf8);
