@@ -12,8 +12,10 @@
  *   requests with the application: max_requests_in_flight (then the
  *   connection is not read until one is answered);
  * - a request's header list: max_header_size and max_headers, counted as
- *   RFC 9113 does (name + value + 32); the HPACK table stays at 4 KiB; a
- *   header block may not go on in more than MAX_CONTINUATIONS frames;
+ *   RFC 9113 does (name + value + 32), and HEADER_STREAMS times
+ *   max_header_size for all of a connection's open streams; the HPACK
+ *   table stays at 4 KiB; a header block may not go on in more than
+ *   MAX_CONTINUATIONS frames;
  * - bodies: max_body_size per request, checked as DATA arrives (413); the
  *   bytes held in memory by all of a connection's requests are bounded by
  *   its flow-control window, which is given back only once a request is
@@ -87,6 +89,7 @@ stream_free (SsqNetH2Stream *stream)
   g_clear_pointer (&stream->body, g_bytes_unref);
   if (stream->fd >= 0)
     close (stream->fd);
+  stream->h2->header_bytes -= stream->header_bytes;
   g_queue_unlink (&stream->h2->streams, &stream->link);
   g_free (stream);
 }
@@ -149,10 +152,17 @@ header_cb (nghttp2_session     *session,
     return 0;
   request = stream->request;
   stream->header_bytes += name_len + value_len + 32;
+  h2->header_bytes += name_len + value_len + 32;
   if (stream->header_bytes > limits->max_header_size)
     {
       stream->error_status = 431;
       stream->error_message = "Request headers too large";
+      return 0;
+    }
+  if (h2->header_bytes > HEADER_STREAMS * limits->max_header_size)
+    {
+      stream->error_status = 431;
+      stream->error_message = "Too many request headers held on this connection";
       return 0;
     }
   if (name_len > 0 && name[0] == ':')

@@ -492,6 +492,53 @@ def t_body_too_large():
     h2_alive()
 
 
+def t_body_before_login():
+    """A body's limit is known at its headers: a login announcing more
+    than 16 KiB is refused before a byte of its body is sent (it waited
+    for the body, and held it)."""
+    srv = S["srv"]
+    c = H2(srv)
+    try:
+        c.settled()
+        c.send(c.request(1, "POST", "/api/v1/login", [("content-type", "application/json"),
+                                                      ("content-length", "100000")],
+                         end_stream=False))
+        answered = False
+        for t, flags, stream, payload in c.frames(timeout=IO_TIMEOUT):
+            if t == HEADERS and stream == 1:
+                answered = True
+                break
+        check(answered, "no answer before the body")
+    finally:
+        c.close()
+    srv.wait_log("POST /api/v1/login 413 ")
+    h2_alive()
+
+
+def t_headers_held_per_connection():
+    """Streams held open with large headers: past four times
+    max_header_size on one connection, the next are refused (431), so a
+    connection holds at most that much of headers; others are served."""
+    srv = S["srv"]
+    c = H2(srv)
+    pad = "p" * (15 * 1024)
+    n = 10
+    try:
+        c.settled()
+        c.send(b"".join(c.request(1 + 2 * i, "POST", "/api/v1/login",
+                                  [("content-type", "application/json"), ("x-pad", pad)],
+                                  end_stream=False) for i in range(n)))
+        answered = set()
+        for t, flags, stream, payload in c.frames(timeout=3):
+            if t in (HEADERS, RST_STREAM):
+                answered.add(stream)
+        check(len(answered) >= n - 4, f"{len(answered)} of {n} streams refused")
+        check(len(answered) < n, "every stream refused")
+    finally:
+        c.close()
+    h2_alive()
+
+
 def t_goaway_on_stop():
     """The server stopping says GOAWAY to an HTTP/2 connection, and exits
     cleanly (under valgrind: no error, no leak)."""
@@ -528,6 +575,8 @@ TESTS = [
     ("rapid reset ends the connection with ENHANCE_YOUR_CALM", t_rapid_reset),
     ("oversized header list: 431, connection goes on", t_oversize_headers),
     ("body over max_body_size: 413 and RST_STREAM", t_body_too_large),
+    ("a login's body over 16 KiB: 413 before the body", t_body_before_login),
+    ("headers held by a connection's streams are bounded", t_headers_held_per_connection),
     ("GOAWAY at shutdown, clean exit", t_goaway_on_stop),
 ]
 
