@@ -9,12 +9,13 @@
 #include <sodium.h>
 #include <string.h>
 
-/* Whose password hashes a request's are: its address (IPv6 by /64), a few
- * at a time (ssq_server_auth_hash_async ()). */
+/* Whose password hashes a request's are: its address, a few at a time
+ * (ssq_server_auth_hash_async ()). The address itself, not its IPv6 /64:
+ * on a LAN every host shares the /64. */
 static char *
 hash_owner (SsqRequest *request)
 {
-  return ssq_net_address_key (ssq_request_peer (request));
+  return g_strdup (ssq_request_peer (request));
 }
 
 /* Registrations per client address (IPv6 by /64): each costs a hash and
@@ -23,7 +24,7 @@ static gboolean
 check_register_rate (SsqRequest  *request,
                      GError     **error)
 {
-  g_autofree char *key = ssq_net_address_key (ssq_request_peer (request));
+  g_autofree char *key = ssq_server_throttle_address_key (ssq_request_peer (request));
   gint64 retry;
 
   if (!ssq_server_ratelimit_take (request->server->rl_registrations, key, 1, ssq_now_ms (),
@@ -52,7 +53,7 @@ login_keys_init (LoginKeys  *keys,
                  SsqRequest *request,
                  const char *username)
 {
-  g_autofree char *address = ssq_net_address_key (ssq_request_peer (request));
+  g_autofree char *address = ssq_server_throttle_address_key (ssq_request_peer (request));
 
   /* Names that cannot exist share one record; real ones are case-folded. */
   keys->account = ssq_check_username (username, NULL) ? g_ascii_strdown (username, -1)

@@ -184,3 +184,29 @@ ssq_server_throttle_size (SsqServerThrottle *throttle)
 {
   return g_hash_table_size (throttle->entries);
 }
+
+/**
+ * ssq_server_throttle_address_key:
+ * @peer: a client address as text
+ *
+ * The key under which a client address is throttled: IPv4 addresses as they
+ * are (IPv4-mapped IPv6 too), IPv6 by /64, the smallest block a host is
+ * given, so that one host cannot spread its attempts over its 2^64
+ * addresses.
+ *
+ * Returns: (transfer full): the key
+ */
+char *
+ssq_server_throttle_address_key (const char *peer)
+{
+  g_autoptr(GInetAddress) addr = peer ? g_inet_address_new_from_string (peer) : NULL;
+  const guint8 *b;
+
+  if (addr == NULL || g_inet_address_get_family (addr) != G_SOCKET_FAMILY_IPV6)
+    return g_strdup (peer ? peer : "");
+  b = g_inet_address_to_bytes (addr);
+  if (memcmp (b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
+    return g_strdup_printf ("%u.%u.%u.%u", b[12], b[13], b[14], b[15]);
+  return g_strdup_printf ("%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64",
+                          b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
+}

@@ -32,6 +32,7 @@ void               ssq_server_throttle_prune    (SsqServerThrottle  *throttle,
                                                  gint64              now_ms);
 guint              ssq_server_throttle_size     (SsqServerThrottle  *throttle);
 
+char              *ssq_server_throttle_address_key (const char      *peer);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SsqServerThrottle, ssq_server_throttle_free)
 

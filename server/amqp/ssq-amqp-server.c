@@ -369,7 +369,7 @@ login_run (SsqAmqpLogin *login)
   if (login->user != NULL && ssq_user_row_is_deleted (login->user))
     g_clear_pointer (&login->user, ssq_user_row_free);
   /* An unknown name costs one verification too: same time, same answer. */
-  owner = ssq_net_address_key (ssq_net_conn_get_peer (login->conn->net));
+  owner = g_strdup (ssq_net_conn_get_peer (login->conn->net));
   ssq_server_auth_verify_async (server->auth, owner, login->user ? login->pw_hash : NULL,
                                 login->password, verified_cb, login);
   return TRUE;
@@ -431,7 +431,7 @@ ssq_amqp_login_start (SsqAmqpConnection *conn,
 {
   SsqServer *server = conn->server->server;
   SsqAmqpLogin *login = g_new0 (SsqAmqpLogin, 1);
-  g_autofree char *address = ssq_net_address_key (ssq_net_conn_get_peer (conn->net));
+  g_autofree char *address = ssq_server_throttle_address_key (ssq_net_conn_get_peer (conn->net));
   GQueue *queue;
   g_autofree char *pair = NULL;
 

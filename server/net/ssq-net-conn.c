@@ -45,7 +45,6 @@ ssq_net_conn_new (SsqNetServer *server,
   conn->flush.func = conn_flush;
   conn->resume.func = conn_resume;
   conn->peer = g_strdup (peer);
-  conn->peer_key = ssq_net_address_key (peer);
   /* With TLS, HTTP waits for the first byte and then the handshake. */
   conn->mode = server->tls_creds != NULL ? SSQ_NET_MODE_HANDSHAKE : SSQ_NET_MODE_HTTP;
   conn->plain_allowed = server->plain == SSQ_NET_PLAIN_ANY ||
@@ -82,7 +81,6 @@ ssq_net_conn_unref (SsqNetConn *conn)
     return;
   g_assert (conn->mode == SSQ_NET_MODE_CLOSED);
   g_free (conn->peer);
-  g_free (conn->peer_key);
   g_free (conn);
 }
 
@@ -136,14 +134,14 @@ ssq_net_conn_close (SsqNetConn        *conn,
   g_clear_pointer (&conn->pending, g_byte_array_unref);
   g_clear_pointer (&conn->tls, ssq_net_tls_free);
   g_queue_unlink (&server->conns, &conn->link);
-  if (conn->peer_key != NULL)
+  if (conn->peer != NULL)
     {
-      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (server->per_address, conn->peer_key));
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (server->per_address, conn->peer));
 
       if (n <= 1)
-        g_hash_table_remove (server->per_address, conn->peer_key);
+        g_hash_table_remove (server->per_address, conn->peer);
       else
-        g_hash_table_insert (server->per_address, g_strdup (conn->peer_key), GUINT_TO_POINTER (n - 1));
+        g_hash_table_insert (server->per_address, g_strdup (conn->peer), GUINT_TO_POINTER (n - 1));
     }
   if (conn->http != NULL)
     {

@@ -80,8 +80,7 @@ struct _SsqNetConn {
   gint            ref_count;
   SsqNetServer   *server;
   GList           link;           /* in server->conns */
-  char           *peer;           /* address */
-  char           *peer_key;       /* its key in the per-address count (IPv6: its /64) */
+  char           *peer;           /* address, for the per-address count */
   SsqNetMode      mode;
 
   GQueue          out;            /* GBytes, written in order */

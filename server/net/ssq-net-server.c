@@ -243,32 +243,6 @@ peer_name (const struct sockaddr_storage *ss,
     g_strlcpy (out, "local", size);
 }
 
-/**
- * ssq_net_address_key:
- * @peer: a client address as text
- *
- * The key under which a client address is counted and throttled (its
- * connections, its logins): IPv4 addresses as they are (IPv4-mapped IPv6
- * too), IPv6 by /64, the smallest block a host is given, so that one host
- * cannot spread itself over its 2^64 addresses.
- *
- * Returns: (transfer full): the key
- */
-char *
-ssq_net_address_key (const char *peer)
-{
-  g_autoptr(GInetAddress) addr = peer ? g_inet_address_new_from_string (peer) : NULL;
-  const guint8 *b;
-
-  if (addr == NULL || g_inet_address_get_family (addr) != G_SOCKET_FAMILY_IPV6)
-    return g_strdup (peer ? peer : "");
-  b = g_inet_address_to_bytes (addr);
-  if (memcmp (b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
-    return g_strdup_printf ("%u.%u.%u.%u", b[12], b[13], b[14], b[15]);
-  return g_strdup_printf ("%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64",
-                          b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
-}
-
 /* Out of descriptors: give up the spare one for a moment to take the
  * waiting connection off the backlog and close it. */
 static void
@@ -316,7 +290,6 @@ accept_one (SsqNetServer *server)
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
   char peer[INET6_ADDRSTRLEN + 1];
-  g_autofree char *key = NULL;
   guint n_peer;
   int fd = accept4 (server->listener.fd, (struct sockaddr *) &ss, &len,
                     SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -338,8 +311,7 @@ accept_one (SsqNetServer *server)
         }
     }
   peer_name (&ss, peer, sizeof peer);
-  key = ssq_net_address_key (peer);
-  n_peer = GPOINTER_TO_UINT (g_hash_table_lookup (server->per_address, key));
+  n_peer = GPOINTER_TO_UINT (g_hash_table_lookup (server->per_address, peer));
   if (server->conns.length >= server->limits.max_connections ||
       n_peer >= server->limits.max_connections_per_address || server->spare_fd < 0)
     {
@@ -348,7 +320,7 @@ accept_one (SsqNetServer *server)
       return TRUE;
     }
   tune_socket (fd);
-  g_hash_table_insert (server->per_address, g_strdup (key), GUINT_TO_POINTER (n_peer + 1));
+  g_hash_table_insert (server->per_address, g_strdup (peer), GUINT_TO_POINTER (n_peer + 1));
   ssq_net_conn_new (server, fd, peer, is_loopback (&ss));
   return TRUE;
 }

@@ -248,7 +248,6 @@ void          ssq_net_raw_set_deadline     (SsqNetConn    *conn,
                                             gint64         deadline_ms);
 void          ssq_net_raw_notify_drained   (SsqNetConn    *conn);
 const char   *ssq_net_conn_get_peer        (SsqNetConn    *conn);
-char         *ssq_net_address_key          (const char    *peer);
 gboolean      ssq_net_conn_is_tls          (SsqNetConn    *conn);
 gint64        ssq_net_now_ms               (void);
 void          ssq_net_conn_pause_reading   (SsqNetConn    *conn,

@@ -7,7 +7,6 @@
 #include "ssq-bench-ws.h"
 
 #include <string.h>
-#include <unistd.h>
 
 #define WAIT_MS SSQ_TEST_RAW_WAIT_MS
 
@@ -487,91 +486,6 @@ test_login_flood (void)
   g_assert_cmpuint (refused, >=, 1);
 }
 
-/* Runs `ip -6 addr ACTION ADDRESS/128 dev lo nodad`; FALSE when it cannot. */
-static gboolean
-loopback_address (const char *action,
-                  const char *address)
-{
-  g_autofree char *cidr = g_strdup_printf ("%s/128", address);
-  const char *argv[] = { "ip", "-6", "addr", action, cidr, "dev", "lo", "nodad", NULL };
-  gint status = -1;
-
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
-                     G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, &status, NULL))
-    return FALSE;
-  return g_spawn_check_wait_status (status, NULL);
-}
-
-/* Whether a connection from @source is served: an answer to a request,
- * where a refused one is closed at once. */
-static gboolean
-served_from (SsqTestServer  *server,
-             const char     *source,
-             GPtrArray      *keep)
-{
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GInetAddress) local = g_inet_address_new_from_string (source);
-  g_autoptr(GSocketAddress) bind_to = g_inet_socket_address_new (local, 0);
-  g_autoptr(GSocketConnection) connection = NULL;
-  g_autoptr(GError) error = NULL;
-  char buf[64];
-  gssize n;
-
-  g_socket_client_set_local_address (client, bind_to);
-  connection = g_socket_client_connect_to_host (client, server->listen, 0, NULL, &error);
-  g_assert_no_error (error);
-  g_socket_set_timeout (g_socket_connection_get_socket (connection), 10);
-  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
-                             "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 35, NULL, NULL, NULL);
-  n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
-                           buf, sizeof buf, NULL, NULL);
-  g_ptr_array_add (keep, g_steal_pointer (&connection));
-  return n > 0;
-}
-
-/* One IPv6 host has a /64 of addresses: they count as one address toward
- * max_connections_per_address, as they do for logins. Each counted on its
- * own, one host got the limit once per address it took. Needs root, to
- * put three addresses of one /64 on the loopback interface. */
-static void
-test_per_address_ipv6_prefix (void)
-{
-  /* A /64 of this process's own: the suite and the sanitized one run side
-   * by side. One left by a run that failed is taken away first. */
-  guint pid = (guint) getpid ();
-  g_autofree char *prefix = g_strdup_printf ("fd00:5a5a:%x:%x", pid >> 16, pid & 0xffff);
-  g_autofree char *listen = g_strdup_printf ("[%s::1]:0", prefix);
-  g_auto(GStrv) sources = g_new0 (char *, 4);
-  g_autoptr(SsqTestServer) server = NULL;
-  g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func (g_object_unref);
-  guint served = 0, added = 0;
-
-  for (guint i = 0; i < 3; i++)
-    sources[i] = g_strdup_printf ("%s::%u", prefix, i + 1);
-  for (; added < 3; added++)
-    {
-      loopback_address ("del", sources[added]);
-      if (!loopback_address ("add", sources[added]))
-        break;
-    }
-  if (added < 3)
-    {
-      g_test_skip ("needs root and ip(8) to add IPv6 addresses to lo");
-      for (guint i = 0; i < added; i++)
-        loopback_address ("del", sources[i]);
-      return;
-    }
-  server = ssq_test_server_start_on (listen, "max_connections_per_address=4\n", NULL);
-  for (guint i = 0; i < 3; i++)
-    for (guint j = 0; j < 2; j++)
-      served += served_from (server, sources[i], keep);
-  g_assert_cmpuint (served, ==, 4);
-  g_ptr_array_set_size (keep, 0);
-  g_clear_pointer (&server, ssq_test_server_free);
-  for (guint i = 0; i < 3; i++)
-    loopback_address ("del", sources[i]);
-}
-
 int
 main (int    argc,
       char **argv)
@@ -581,7 +495,6 @@ main (int    argc,
   g_test_add_func ("/server/limits/login-account-backoff", test_login_account_backoff);
   g_test_add_func ("/server/limits/registration-per-address", test_registration_per_address);
   g_test_add_func ("/server/limits/flood-fan-out", test_flood_fan_out);
-  g_test_add_func ("/server/limits/per-address-ipv6-prefix", test_per_address_ipv6_prefix);
   g_test_add_func ("/server/limits/login-flood", test_login_flood);
   return g_test_run ();
 }

@@ -9,7 +9,6 @@
 #include "ssq-server-store.h"
 #include "ssq-json.h"
 #include "ssq-server-throttle.h"
-#include "net/ssq-net.h"
 #include "ssq-proto.h"
 #include "ssq-test-store.h"
 
@@ -655,7 +654,7 @@ test_throttle_address_key (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autofree char *key = ssq_net_address_key (cases[i][0]);
+      g_autofree char *key = ssq_server_throttle_address_key (cases[i][0]);
 
       g_assert_cmpstr (key, ==, cases[i][1]);
     }
