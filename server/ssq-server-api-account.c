@@ -489,7 +489,10 @@ ssq_api_login (SsqRequest *request)
   if ((device != NULL && !ssq_check_text ("device", device, 0, SSQ_DEVICE_MAX, &error)))
     goto fail;
   login_keys_init (&keys, request, username);
-  if (!login_throttle_begin (request->server, &keys, &error))
+  /* No room for its hash: refused before it counts as an attempt. */
+  owner = hash_owner (request);
+  if (!ssq_server_auth_check_room (request->server->auth, owner, &error) ||
+      !login_throttle_begin (request->server, &keys, &error))
     goto fail;
   job = g_new0 (AccountJob, 1);
   job->keys = keys;
@@ -501,7 +504,6 @@ ssq_api_login (SsqRequest *request)
                                                NULL);
   /* An unknown name still costs one hash verification: same time, same
    * answer as a wrong password. */
-  owner = hash_owner (request);
   ssq_server_auth_verify_async (request->server->auth, owner, job->user ? job->pw_hash : NULL,
                                 password, login_verified_cb, job);
   return;
@@ -727,7 +729,9 @@ verify_password (SsqRequest          *request,
   user = ssq_server_store_user_by_id (server->store, request->user_id, &error);
   if (user != NULL)
     login_keys_init (&job->keys, request, user->username);
-  if (user == NULL || !login_throttle_begin (server, &job->keys, &error) ||
+  owner = hash_owner (request);
+  if (user == NULL || !ssq_server_auth_check_room (server->auth, owner, &error) ||
+      !login_throttle_begin (server, &job->keys, &error) ||
       (job->pw_hash = ssq_server_store_user_pw_hash (server->store, request->user_id,
                                                      &error)) == NULL)
     {
@@ -735,7 +739,6 @@ verify_password (SsqRequest          *request,
       account_job_free (job);
       return;
     }
-  owner = hash_owner (request);
   ssq_server_auth_verify_async (server->auth, owner, job->pw_hash, password, then, job);
 }
 

@@ -7,40 +7,53 @@
 #include <sodium.h>
 #include <string.h>
 
-/* Hashes one client address (ssq_net_address_key) may have under way, and
- * hashes under way in all (running or waiting). Unbounded, a flood of
- * logins under random names (each costs a hash, and none is throttled: no
- * account is hit twice) queued without end, and a real user's login
- * waited 15 s behind it. Past either bound a hash is refused at once
- * (RATE_LIMITED), so one address holds at most this many, and whoever
- * comes from another address waits for at most SSQ_AUTH_UNDER_WAY_MAX. */
-#define SSQ_AUTH_PER_OWNER_MAX 2
-#define SSQ_AUTH_UNDER_WAY_MAX 32
+/* Password hashes are bounded before they are spent, and shared fairly.
+ * Unbounded and first come first served, a flood of logins under random
+ * names (each costs a hash, and none is throttled: no account is hit
+ * twice) queued without end, and a real user's login waited 15 s behind
+ * it. Now:
+ * - one client address has at most SSQ_AUTH_PER_OWNER_MAX hashes under way
+ *   (running or waiting), enough for a script's or a NAT's burst of
+ *   registrations; all addresses together SSQ_AUTH_UNDER_WAY_MAX. Past
+ *   either a hash is refused at once (RATE_LIMITED), never queued;
+ * - the queue serves addresses in turn: each hash waits behind the hashes
+ *   of lower rank (the number its address had under way when it came),
+ *   then in order of arrival. A user's login waits for at most one hash of
+ *   each other address, however many a flooding one sent.
+ * The address itself, not its IPv6 /64: on a LAN every host shares the
+ * /64. Counted on the main thread when submitted and given back when the
+ * callback runs, so that what a burst gets does not depend on how far the
+ * threads came meanwhile. */
+#define SSQ_AUTH_PER_OWNER_MAX 8
+#define SSQ_AUTH_UNDER_WAY_MAX 256
 #define SSQ_AUTH_RETRY_MS      1000
 
 struct _SsqServerAuth {
   guint64      opslimit;
   gsize        memlimit;
+  guint        max_threads;
   GThreadPool *pool;
-  /* Main thread only: counted when submitted, given back when the
-   * callback runs, so that what a burst gets does not depend on how far
-   * the threads came meanwhile. */
+  /* Main thread only. */
   GHashTable  *owners;      /* owner -> its hashes under way */
   guint        under_way;
+  guint64      next_seq;
+  GHashTable  *jobs;        /* HashJob under way: told when the auth goes first */
   char         dummy_hash[crypto_pwhash_STRBYTES];
 };
 
 typedef struct {
-  SsqServerAuth      *auth;
-  char               *owner;   /* NULL: not counted per owner (the administration's) */
+  SsqServerAuth      *auth;     /* NULL once the auth is freed before the callback */
+  char               *owner;    /* NULL: not counted per owner (the administration's) */
   GAsyncReadyCallback callback;
   gpointer            user_data;
-  gboolean            counted;   /* taken from the bounds: given back when done */
+  gboolean            counted;  /* taken from the bounds: given back when done */
+  guint               rank;     /* hashes its owner had under way when it came */
+  guint64             seq;      /* order of arrival */
   char               *password;
-  char          *pw_hash;       /* verify: the stored hash; hash: the result */
-  gboolean       verify;
-  gboolean       matched;
-  gboolean       needs_rehash;
+  char               *pw_hash;  /* verify: the stored hash; hash: the result */
+  gboolean            verify;
+  gboolean            matched;
+  gboolean            needs_rehash;
 } HashJob;
 
 static void
@@ -54,40 +67,63 @@ hash_job_free (HashJob *job)
   g_free (job);
 }
 
-/* Main thread: counts a hash against its owner, or refuses it. */
+/* Whether @owner may have one more hash under way, else the error. */
 static gboolean
-owner_take (SsqServerAuth  *auth,
+owner_room (SsqServerAuth  *auth,
             const char     *owner,
+            guint          *out_n,
             GError        **error)
 {
   guint n = owner ? GPOINTER_TO_UINT (g_hash_table_lookup (auth->owners, owner)) : 0;
 
+  if (out_n != NULL)
+    *out_n = n;
   if (n >= SSQ_AUTH_PER_OWNER_MAX || auth->under_way >= SSQ_AUTH_UNDER_WAY_MAX)
     {
       ssq_set_rate_limited (error, SSQ_AUTH_RETRY_MS);
       return FALSE;
     }
+  return TRUE;
+}
+
+/* Main thread: counts @job against its owner, or refuses it. */
+static gboolean
+owner_take (SsqServerAuth  *auth,
+            HashJob        *job,
+            const char     *owner,
+            GError        **error)
+{
+  guint n;
+
+  if (!owner_room (auth, owner, &n, error))
+    return FALSE;
   auth->under_way++;
   if (owner != NULL)
     g_hash_table_insert (auth->owners, g_strdup (owner), GUINT_TO_POINTER (n + 1));
+  job->owner = g_strdup (owner);
+  job->rank = n;
+  job->seq = auth->next_seq++;
+  job->counted = TRUE;
+  g_hash_table_add (auth->jobs, job);
   return TRUE;
 }
 
 /* Main thread, as the hash's callback runs: its owner may have another. */
 static void
 owner_release (SsqServerAuth *auth,
-               const char    *owner)
+               HashJob       *job)
 {
   guint n;
 
+  g_hash_table_remove (auth->jobs, job);
   auth->under_way--;
-  if (owner == NULL)
+  if (job->owner == NULL)
     return;
-  n = GPOINTER_TO_UINT (g_hash_table_lookup (auth->owners, owner));
+  n = GPOINTER_TO_UINT (g_hash_table_lookup (auth->owners, job->owner));
   if (n <= 1)
-    g_hash_table_remove (auth->owners, owner);
+    g_hash_table_remove (auth->owners, job->owner);
   else
-    g_hash_table_insert (auth->owners, g_strdup (owner), GUINT_TO_POINTER (n - 1));
+    g_hash_table_insert (auth->owners, g_strdup (job->owner), GUINT_TO_POINTER (n - 1));
 }
 
 static void
@@ -97,9 +133,23 @@ job_done (GObject      *source,
 {
   HashJob *job = g_task_get_task_data (G_TASK (result));
 
-  if (job->counted)
-    owner_release (job->auth, job->owner);
+  if (job->counted && job->auth != NULL)
+    owner_release (job->auth, job);
   job->callback (source, result, job->user_data);
+}
+
+/* The pool's queue order: lower rank first, then arrival. */
+static gint
+compare_jobs (gconstpointer a,
+              gconstpointer b,
+              gpointer      user_data)
+{
+  HashJob *ja = g_task_get_task_data ((GTask *) a);
+  HashJob *jb = g_task_get_task_data ((GTask *) b);
+
+  if (ja->rank != jb->rank)
+    return ja->rank < jb->rank ? -1 : 1;
+  return ja->seq < jb->seq ? -1 : ja->seq > jb->seq;
 }
 
 static void
@@ -144,8 +194,11 @@ ssq_server_auth_new (guint64 opslimit,
 
   auth->opslimit = opslimit;
   auth->memlimit = memlimit;
-  auth->pool = g_thread_pool_new (run_job, auth, (int) MAX (max_threads, 1), FALSE, NULL);
+  auth->max_threads = MAX (max_threads, 1);
+  auth->pool = g_thread_pool_new (run_job, auth, (int) auth->max_threads, FALSE, NULL);
+  g_thread_pool_set_sort_function (auth->pool, compare_jobs, NULL);
   auth->owners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  auth->jobs = g_hash_table_new (NULL, NULL);
   randombytes_buf (random_password, sizeof random_password - 1);
   for (gsize i = 0; i < sizeof random_password - 1; i++)
     random_password[i] = 'a' + ((guint8) random_password[i] % 26);
@@ -157,6 +210,37 @@ ssq_server_auth_new (guint64 opslimit,
   return auth;
 }
 
+static void
+orphan_job (gpointer key,
+            gpointer value,
+            gpointer user_data)
+{
+  ((HashJob *) key)->auth = NULL;
+}
+
+/**
+ * ssq_server_auth_check_room:
+ * Whether a hash for @owner would be taken now (the next one submitted in
+ * this main-loop turn is), else the RATE_LIMITED error it would get: for
+ * callers that must not count an attempt the server never checked.
+ */
+gboolean
+ssq_server_auth_check_room (SsqServerAuth  *auth,
+                            const char     *owner,
+                            GError        **error)
+{
+  return owner_room (auth, owner, NULL, error);
+}
+
+/* Tests: with @hold, no hash starts until released, so that the order of
+ * the queue can be seen. */
+void
+ssq_server_auth_hold (SsqServerAuth *auth,
+                      gboolean       hold)
+{
+  g_thread_pool_set_max_threads (auth->pool, hold ? 0 : (int) auth->max_threads, NULL);
+}
+
 void
 ssq_server_auth_free (SsqServerAuth *auth)
 {
@@ -164,6 +248,9 @@ ssq_server_auth_free (SsqServerAuth *auth)
     return;
   /* Wait for running hashes: their tasks hold references to callers. */
   g_thread_pool_free (auth->pool, FALSE, TRUE);
+  /* Their callbacks may still be on their way: they must not count. */
+  g_hash_table_foreach (auth->jobs, orphan_job, NULL);
+  g_hash_table_unref (auth->jobs);
   g_hash_table_unref (auth->owners);
   g_free (auth);
 }
@@ -184,21 +271,19 @@ submit (SsqServerAuth       *auth,
   job->user_data = user_data;
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, job, (GDestroyNotify) hash_job_free);
-  if (!owner_take (auth, owner, &error))
+  if (!owner_take (auth, job, owner, &error))
     {
       g_task_return_error (task, error);    /* to the callback, from an idle */
       g_object_unref (task);
       return;
     }
-  job->counted = TRUE;
-  job->owner = g_strdup (owner);
   g_thread_pool_push (auth->pool, task, NULL);
 }
 
-/* @owner: the client's address key (ssq_net_address_key ()); NULL for the
- * administration, which is not counted. Refused at once with
- * RATE_LIMITED when that address has SSQ_AUTH_PER_OWNER_MAX hashes under
- * way or SSQ_AUTH_WAITING_MAX wait. */
+/* @owner: the client's address; NULL for the administration, which is not
+ * counted per address. Refused at once with RATE_LIMITED when that
+ * address has SSQ_AUTH_PER_OWNER_MAX hashes under way, or all addresses
+ * SSQ_AUTH_UNDER_WAY_MAX. */
 void
 ssq_server_auth_hash_async (SsqServerAuth       *auth,
                             const char          *owner,

@@ -17,9 +17,9 @@ SsqServerAuth *ssq_server_auth_new            (guint64               opslimit,
 void           ssq_server_auth_free           (SsqServerAuth        *auth);
 
 /* Argon2id in a worker thread; at most max_threads hashes run at once, the
- * rest wait their turn, so a login burst cannot eat all memory; a few per
- * client address (@owner), and a bounded number in all: past that refused
- * (RATE_LIMITED, with a retry time). */
+ * rest wait their turn (client addresses, @owner, in turn), so a login
+ * burst cannot eat all memory; a bounded number per address and in all:
+ * past that refused (RATE_LIMITED, with a retry time). */
 void           ssq_server_auth_hash_async     (SsqServerAuth        *auth,
                                                const char           *owner,
                                                const char           *password,
@@ -36,6 +36,11 @@ void           ssq_server_auth_verify_async   (SsqServerAuth        *auth,
                                                const char           *password,
                                                GAsyncReadyCallback   callback,
                                                gpointer              user_data);
+gboolean       ssq_server_auth_check_room     (SsqServerAuth        *auth,
+                                               const char           *owner,
+                                               GError              **error);
+void           ssq_server_auth_hold           (SsqServerAuth        *auth,
+                                               gboolean              hold);
 gboolean       ssq_server_auth_verify_finish  (SsqServerAuth        *auth,
                                                GAsyncResult         *result,
                                                gboolean             *out_needs_rehash,

@@ -354,6 +354,13 @@ login_run (SsqAmqpLogin *login)
       refuse (login, why);
       return FALSE;
     }
+  /* No room for its hash: refused before it counts as an attempt. */
+  owner = g_strdup (ssq_net_conn_get_peer (login->conn->net));
+  if (!ssq_server_auth_check_room (server->auth, owner, NULL))
+    {
+      refuse (login, "too many logins from this address at once, retry in 1 s");
+      return FALSE;
+    }
   /* Counted as failed until it succeeds: should it never come back (the
    * server stopping), it still counted. */
   ssq_server_throttle_fail (server->login_pairs, login->pair, now);
@@ -369,7 +376,6 @@ login_run (SsqAmqpLogin *login)
   if (login->user != NULL && ssq_user_row_is_deleted (login->user))
     g_clear_pointer (&login->user, ssq_user_row_free);
   /* An unknown name costs one verification too: same time, same answer. */
-  owner = g_strdup (ssq_net_conn_get_peer (login->conn->net));
   ssq_server_auth_verify_async (server->auth, owner, login->user ? login->pw_hash : NULL,
                                 login->password, verified_cb, login);
   return TRUE;
