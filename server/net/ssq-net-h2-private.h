@@ -22,10 +22,11 @@ G_BEGIN_DECLS
  * client that sent it whole before reading our answer (curl 7.88 calls a
  * reset before its upload ends an error) then has its 413. */
 #define DRAIN_MAX         STREAM_WINDOW
-/* Header bytes all of a connection's open streams may hold, in multiples
- * of max_header_size: each stream is bounded by it, and without a bound in
- * all 100 streams of 16 KB held 1.6 MB per connection without logging in,
- * each stream kept open by a byte of body now and then. */
+/* Header bytes all of a connection's streams still coming (their request
+ * not yet whole) may hold, in multiples of max_header_size: each stream is
+ * bounded by it, and without a bound in all 100 streams of 16 KB held
+ * 1.6 MB per connection without logging in, each kept open by a byte of
+ * body now and then. Whole requests are bounded by max_requests_in_flight. */
 #define HEADER_STREAMS    4
 
 struct _SsqNetH2 {
@@ -34,7 +35,7 @@ struct _SsqNetH2 {
   GQueue           streams;
   guint            with_app;     /* requests the application holds */
   gsize            held;         /* body bytes in memory, their connection window owed */
-  gsize            header_bytes; /* of the streams open, as counted per stream */
+  gsize            header_bytes; /* of the streams still coming, as counted per stream */
   double           rst_tokens;
   gint64           rst_ms;
   gint64           active_ms;    /* a request frame in, or a response frame out */

@@ -13,7 +13,8 @@
  *   connection is not read until one is answered);
  * - a request's header list: max_header_size and max_headers, counted as
  *   RFC 9113 does (name + value + 32), and HEADER_STREAMS times
- *   max_header_size for all of a connection's open streams; the HPACK
+ *   max_header_size for all of a connection's streams still coming (not
+ *   yet with the application); the HPACK
  *   table stays at 4 KiB; a header block may not go on in more than
  *   MAX_CONTINUATIONS frames;
  * - bodies: max_body_size per request, checked as DATA arrives (413); the
@@ -235,6 +236,10 @@ dispatch (SsqNetH2Stream *stream)
     return;
   stream->with_app = TRUE;
   stream->h2->with_app++;
+  /* Its headers are the application's now, bounded by max_requests_in_flight:
+   * only streams still coming count against HEADER_STREAMS. */
+  stream->h2->header_bytes -= stream->header_bytes;
+  stream->header_bytes = 0;
   sink = g_steal_pointer (&request->sink);
   if (sink != NULL)
     sink->done (request->sink_data, request);

@@ -15,6 +15,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -539,6 +540,25 @@ def t_headers_held_per_connection():
     h2_alive()
 
 
+def t_many_whole_requests():
+    """h2load keeping as many streams open as allowed, each a whole request
+    with 5 KiB of headers (a cookie, a token): every answer 2xx, none 431.
+    The bound on headers held counts only streams still coming (counting
+    whole ones too, 41 of h2load's 100 were 431)."""
+    srv = S["srv"]
+    if shutil.which("h2load") is None:
+        return "SKIP h2load not installed (Debian: nghttp2-client)"
+    r = subprocess.run(["h2load", "-n", str(20 * MAX_STREAMS), "-c", "1", "-m", str(MAX_STREAMS),
+                        "-H", "cookie: " + "c" * (5 * 1024), base_url(srv) + "/healthz"],
+                       capture_output=True, timeout=120)
+    out = r.stdout.decode()
+    m = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", out)
+    check(r.returncode == 0 and m is not None, f"h2load exit {r.returncode}: {out[-500:]}")
+    check(int(m.group(1)) == 20 * MAX_STREAMS and int(m.group(3)) == 0,
+          f"h2load: {m.group(0)}")
+    h2_alive()
+
+
 def t_goaway_on_stop():
     """The server stopping says GOAWAY to an HTTP/2 connection, and exits
     cleanly (under valgrind: no error, no leak)."""
@@ -577,6 +597,7 @@ TESTS = [
     ("body over max_body_size: 413 and RST_STREAM", t_body_too_large),
     ("a login's body over 16 KiB: 413 before the body", t_body_before_login),
     ("headers held by a connection's streams are bounded", t_headers_held_per_connection),
+    ("as many whole requests as streams allowed, large headers: all answered", t_many_whole_requests),
     ("GOAWAY at shutdown, clean exit", t_goaway_on_stop),
 ]
 
