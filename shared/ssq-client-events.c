@@ -530,6 +530,9 @@ sync_reply (SsqClient    *self,
   if (self->sync_lost)
     {
       self->syncing = self->sync_lost = FALSE;
+      /* A retry that fired under this sync only asked for another pass:
+       * one must come, or nothing syncs until the next connection. */
+      ssq_client_schedule_retry (self);
       return;
     }
   if (!ssq_wire_ack_decode (reply, &ack, &ack_error))

@@ -166,6 +166,10 @@ ssq_error_code_to_string (SsqError code)
   return error_table[code].code;
 }
 
+/* A code read from the wire: the client's own codes (network, protocol,
+ * storage, the key codes: no HTTP status) are never the server's to send,
+ * and are not taken from it: a server saying "storage" would make the CLI
+ * report the user's own disk as full. */
 gboolean
 ssq_error_code_from_string (const char *str,
                             SsqError   *out_code)
@@ -174,7 +178,7 @@ ssq_error_code_from_string (const char *str,
 
   for (guint i = 0; str != NULL && i < G_N_ELEMENTS (error_table); i++)
     {
-      if (strcmp (error_table[i].code, str) == 0)
+      if (error_table[i].status != 0 && strcmp (error_table[i].code, str) == 0)
         {
           *out_code = (SsqError) i;
           return TRUE;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* ssq-test-tmp.c: temporary directories of the tests. Each test run left
- * dozens of them in /tmp (a database, a cache) until these were removed
- * with the test. */
+/* ssq-test-tmp.c: temporary directories of the tests. Each run of the
+ * suite left dozens of them in /tmp (a database, a cache) until these were
+ * removed at exit. */
 #include "ssq-test-tmp.h"
 
 #include <glib/gstdio.h>
@@ -54,9 +54,10 @@ remove_at_exit (void)
 /**
  * ssq_test_temp_dir:
  * Makes a fresh directory under the temporary one, named after @tmpl (as
- * g_dir_make_tmp), and removes it with all it holds at the end of the
- * running test case, or when the process exits outside of one. A test
- * that fails keeps it: an assertion aborts before either.
+ * g_dir_make_tmp), and removes it with all it holds when the process
+ * exits: not at the end of the test case, since GLib runs that before a
+ * fixture's teardown, which may still have files open there. A test that
+ * fails keeps it: an assertion aborts before exit handlers run.
  * Returns: its path.
  */
 char *
@@ -68,16 +69,11 @@ ssq_test_temp_dir (const char *tmpl)
   t->path = g_dir_make_tmp (tmpl, &error);
   g_assert_no_error (error);
   t->owner = getpid ();
-  if (g_test_get_path () != NULL && *g_test_get_path () != '\0')
-    g_test_queue_destroy (temp_dir_free, t);
-  else
+  if (at_exit == NULL)
     {
-      if (at_exit == NULL)
-        {
-          at_exit = g_ptr_array_new_with_free_func (temp_dir_free);
-          atexit (remove_at_exit);
-        }
-      g_ptr_array_add (at_exit, t);
+      at_exit = g_ptr_array_new_with_free_func (temp_dir_free);
+      atexit (remove_at_exit);
     }
+  g_ptr_array_add (at_exit, t);
   return g_strdup (t->path);
 }

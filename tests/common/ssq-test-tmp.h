@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* ssq-test-tmp.h: temporary directories of the tests, removed when the
- * test is done with them. */
+ * test program exits. */
 #pragma once
 
 #include <glib.h>

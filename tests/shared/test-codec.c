@@ -162,6 +162,10 @@ test_errors (void)
   g_assert_true (ssq_error_code_from_string ("too_large", &code));
   g_assert_cmpint (code, ==, SSQ_ERROR_TOO_LARGE);
   g_assert_false (ssq_error_code_from_string ("bogus", &code));
+  /* The client's own codes are not read from the wire. */
+  g_assert_false (ssq_error_code_from_string ("storage", &code));
+  g_assert_false (ssq_error_code_from_string ("network", &code));
+  g_assert_false (ssq_error_code_from_string ("untrusted", &code));
   for (guint i = 0; i <= SSQ_ERROR_NOT_IMPLEMENTED; i++)
     {
       g_assert_true (ssq_error_code_from_string (ssq_error_code_to_string (i), &code));
