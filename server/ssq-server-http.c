@@ -522,6 +522,14 @@ api_request (SsqServer     *server,
   route->func (g_steal_pointer (&request));
 }
 
+static gboolean
+is_read (SsqNetRequest *net)
+{
+  const char *method = ssq_net_request_get_method (net);
+
+  return g_str_equal (method, "GET") || g_str_equal (method, "HEAD");
+}
+
 /* How much body a request that is not an upload may bring, decided at its
  * headers, before a byte of it is read or held: PUBLIC_BODY_MAX, unless
  * its route needs a token and it has a valid one (max_body_size then). A
@@ -535,10 +543,8 @@ limit_body (SsqServer     *server,
             const Route   *route)
 {
   g_autoptr(SsqRequest) request = NULL;
-  const char *method = ssq_net_request_get_method (net);
 
-  /* Reads take no body: a GET's is held to the public limit, unchecked. */
-  if (route == NULL || !route->auth || g_str_equal (method, "GET") || g_str_equal (method, "HEAD"))
+  if (route == NULL || !route->auth || is_read (net))
     {
       ssq_net_request_limit_body (net, PUBLIC_BODY_MAX);
       return;
@@ -568,7 +574,10 @@ head_cb (SsqNetRequest *net,
   const Route *route;
   gboolean path_known;
 
-  if (!g_str_has_prefix (path, API_PREFIX))
+  /* Reads take no body (a GET's is held to the public limit, unchecked),
+   * and pay no route lookup here: one is done for them after. */
+  if (!g_str_has_prefix (path, API_PREFIX) ||
+      (!g_str_has_prefix (path, API_PREFIX "media") && is_read (net)))
     {
       ssq_net_request_limit_body (net, PUBLIC_BODY_MAX);
       return;
