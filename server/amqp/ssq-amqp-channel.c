@@ -368,13 +368,16 @@ begin_publish (SsqAmqpChannel *channel,
 }
 
 /* Before a byte of a content that does not end with its header is kept
- * (its properties and body): the contents a connection is receiving, over
- * all its channels, hold at most two of the largest (max_message_size and
- * a header of frame_max: a client may publish large messages on two
- * channels at once), and every connection's count in the broker's
- * max_memory, with the messages in queues. Past either, 506 closes the
- * connection: what it was receiving is freed at once, where stopping to
- * read it would keep that memory held for as long as the peer likes. */
+ * (its properties, then each body frame as it comes): the contents a
+ * connection is receiving, over all its channels, hold at most two of the
+ * largest (max_message_size and a header of frame_max: a client may
+ * publish large messages on two channels at once), and every connection's
+ * count in the broker's max_memory, with the messages in queues. Past
+ * either, 506 closes the connection: what it was receiving is freed at
+ * once, where stopping to read it would keep that memory held for as long
+ * as the peer likes. Reserved as the bytes come, not for the size the
+ * header announces: announcing 16 MiB and sending nothing, 31 connections
+ * of one user took all of max_memory from everyone. */
 static gboolean
 reserve_content (SsqAmqpChannel *channel,
                  guint64         bytes)
@@ -395,7 +398,7 @@ reserve_content (SsqAmqpChannel *channel,
       ssq_amqp_connection_error (conn, channel->number, error, SSQ_AMQP_BASIC_PUBLISH);
       return FALSE;
     }
-  channel->reserved = bytes;
+  channel->reserved += bytes;
   conn->assembling += bytes;
   return TRUE;
 }
@@ -439,8 +442,7 @@ content_header (SsqAmqpChannel     *channel,
       ssq_amqp_connection_error (channel->conn, channel->number, error, SSQ_AMQP_BASIC_PUBLISH);
       return FALSE;
     }
-  if (channel->body_size > 0 &&
-      !reserve_content (channel, frame->size - reader.pos + channel->body_size))
+  if (channel->body_size > 0 && !reserve_content (channel, frame->size - reader.pos))
     return FALSE;
   channel->properties = g_bytes_new (frame->payload + reader.pos, frame->size - reader.pos);
   channel->have_header = TRUE;
@@ -474,6 +476,8 @@ ssq_amqp_channel_content (SsqAmqpChannel     *channel,
             "body frames carry more than the body size %" G_GUINT64_FORMAT, channel->body_size);
       return;
     }
+  if (!reserve_content (channel, frame->size))
+    return;
   if (channel->body == NULL)
     channel->body = g_byte_array_new ();
   g_byte_array_append (channel->body, frame->payload, frame->size);
