@@ -544,6 +544,15 @@ channel_open (SsqAmqpConnection *conn,
                    conn->server->max_channels);
       return;
     }
+  if (ssq_amqp_server_user_channels (conn->server, conn->user_id) >=
+      ssq_amqp_server_user_channel_max (conn->server))
+    {
+      fail_printf (conn, SSQ_AMQP_REPLY_NOT_ALLOWED, SSQ_AMQP_CHANNEL_OPEN,
+                   "this user holds %u channels, a quarter of the server's "
+                   "([amqp] max_channels %u)", ssq_amqp_server_user_channel_max (conn->server),
+                   conn->server->max_channels);
+      return;
+    }
   g_hash_table_insert (conn->channels, GUINT_TO_POINTER (number),
                        ssq_amqp_channel_new (conn, number));
   ssq_amqp_frame_write_method (conn->out, number, SSQ_AMQP_CHANNEL_OPEN_OK, NULL);

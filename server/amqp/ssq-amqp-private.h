@@ -26,6 +26,7 @@ struct _SsqAmqpServer {
   guint16       heartbeat;
   guint         max_channels;  /* open channels of all connections ([amqp] max_channels) */
   guint         n_channels;
+  GHashTable   *user_channels; /* user id -> its open channels, at most a quarter of max_channels */
   GQueue        connections;   /* SsqAmqpConnection * */
 };
 
@@ -131,5 +132,12 @@ void               ssq_amqp_channel_send_confirms (SsqAmqpChannel *channel);
 /* The connection's send queue has room again. */
 void               ssq_amqp_channel_writable  (SsqAmqpChannel    *channel,
                                                gboolean           writable);
+
+guint    ssq_amqp_server_user_channel_max (SsqAmqpServer *self);
+guint    ssq_amqp_server_user_channels    (SsqAmqpServer *self,
+                                           const char    *user_id);
+void     ssq_amqp_server_count_channel    (SsqAmqpServer *self,
+                                           const char    *user_id,
+                                           gint           delta);
 
 G_END_DECLS

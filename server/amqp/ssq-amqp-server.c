@@ -70,6 +70,7 @@ ssq_amqp_server_new (SsqServer  *server,
   self->channel_max = (guint16) config->amqp_channel_max;
   self->heartbeat = (guint16) config->amqp_heartbeat;
   self->max_channels = config->amqp_max_channels;
+  self->user_channels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&self->connections);
   return self;
 }
@@ -173,7 +174,41 @@ ssq_amqp_server_free (SsqAmqpServer *self)
   g_clear_pointer (&self->plain, ssq_net_server_free);
   g_clear_pointer (&self->tls, ssq_net_server_free);
   g_assert (self->connections.length == 0);
+  g_hash_table_unref (self->user_channels);
   g_free (self);
+}
+
+/* Open channels per user: one user may hold at most a quarter of
+ * max_channels, so that the others can still open theirs (one user's nine
+ * connections of 2,047 channels took all 16,384, and everyone else's
+ * channel.open got 530). */
+guint
+ssq_amqp_server_user_channel_max (SsqAmqpServer *self)
+{
+  return MAX (self->max_channels / 4, 1);
+}
+
+guint
+ssq_amqp_server_user_channels (SsqAmqpServer *self,
+                               const char    *user_id)
+{
+  return user_id ? GPOINTER_TO_UINT (g_hash_table_lookup (self->user_channels, user_id)) : 0;
+}
+
+void
+ssq_amqp_server_count_channel (SsqAmqpServer *self,
+                               const char    *user_id,
+                               gint           delta)
+{
+  guint n = ssq_amqp_server_user_channels (self, user_id);
+
+  if (user_id == NULL)
+    return;
+  if (delta < 0 && n <= 1)
+    g_hash_table_remove (self->user_channels, user_id);
+  else
+    g_hash_table_insert (self->user_channels, g_strdup (user_id),
+                         GUINT_TO_POINTER (delta < 0 ? n - 1 : n + 1));
 }
 
 guint

@@ -111,25 +111,67 @@ test_consumers_server_wide (Fixture       *f,
   assert_delivered (b, a, "v");
 }
 
+/* An AMQP connection of @username's (registered here), with channel 1
+ * open. */
+static SsqTestRaw *
+user_with_channel (Fixture    *f,
+                   const char *username)
+{
+  g_autoptr(SsqTestUser) user = ssq_test_register (f->server, username);
+  g_autofree char *password = g_strconcat ("password-", username, NULL);
+  SsqTestRaw *conn = ssq_test_amqp_open (f->server, username, password);
+
+  ssq_test_amqp_open_channel (conn, 1);
+  return conn;
+}
+
 /* All connections together hold at most max_channels (3 here) AMQP
- * channels: the fourth channel.open closes its connection with 530; the
- * others' channels still work. */
+ * channels, one user at most a quarter (here 1): a fourth user's
+ * channel.open closes its connection with 530; the others' channels
+ * still work. */
 static void
 test_channels_server_wide (Fixture       *f,
                            gconstpointer  data)
 {
   g_autoptr(SsqTestRaw) a = ssq_test_amqp_fixture_open (f);
-  g_autoptr(SsqTestRaw) b = ssq_test_amqp_fixture_open (f);
+  g_autoptr(SsqTestRaw) b = user_with_channel (f, "chan.bob");
+  g_autoptr(SsqTestRaw) c = user_with_channel (f, "chan.carol");
+  g_autoptr(SsqTestUser) dave = ssq_test_register (f->server, "chan.dave");
+  g_autoptr(SsqTestRaw) d = ssq_test_amqp_open (f->server, "chan.dave", "password-chan.dave");
   g_autoptr(GByteArray) out = g_byte_array_new ();
 
-  ssq_test_amqp_open_channel (a, 2);
-  ssq_test_amqp_method_append (out, 2, ID (20, 10), "S", "");
-  ssq_test_amqp_send (b, out);
-  ssq_test_amqp_expect_close (b, 530);
+  ssq_test_amqp_method_append (out, 1, ID (20, 10), "S", "");
+  ssq_test_amqp_send (d, out);
+  ssq_test_amqp_expect_close (d, 530);
 
   ssq_test_amqp_declare (a, "q", FALSE);
-  consume (a, 2, "q");
-  assert_delivered (a, a, "q");
+  consume (a, 1, "q");
+  assert_delivered (b, a, "q");
+}
+
+/* One user holds at most a quarter of max_channels (8 here: 2), however
+ * many connections it opens: its third channel.open closes that
+ * connection with 530, and another user still opens channels. One user's
+ * nine connections of 2,047 channels took all 16,384, and everyone else's
+ * channel.open got 530. */
+static void
+test_channels_per_user (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_autoptr(SsqTestRaw) a = ssq_test_amqp_fixture_open (f);
+  g_autoptr(SsqTestRaw) a2 = ssq_test_amqp_fixture_open (f);
+  g_autoptr(SsqTestRaw) a3 = ssq_test_amqp_open (f->server, f->alice->username, f->password);
+  g_autoptr(SsqTestRaw) b = NULL;
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+
+  ssq_test_amqp_method_append (out, 1, ID (20, 10), "S", "");
+  ssq_test_amqp_send (a3, out);
+  ssq_test_amqp_expect_close (a3, 530);
+  b = user_with_channel (f, "share.bob");
+  ssq_test_amqp_open_channel (b, 2);
+  ssq_test_amqp_declare (b, "q", FALSE);
+  consume (b, 2, "q");
+  assert_delivered (a, b, "q");
 }
 
 /* Messages without a body still cost their bookkeeping (~500 bytes), and
@@ -221,6 +263,7 @@ main (int   argc,
        "[broker]\nmax_consumers_per_connection=4\n");
   ADD ("consumers-server-wide", test_consumers_server_wide, "[broker]\nmax_consumers=4\n");
   ADD ("channels-server-wide", test_channels_server_wide, "[amqp]\nmax_channels=3\n");
+  ADD ("channels-per-user", test_channels_per_user, "[amqp]\nmax_channels=8\n");
   ADD ("empty-messages", test_empty_messages, "[broker]\nmax_memory=1048576\n");
   ADD ("heartbeat-payload", test_heartbeat_payload, NULL);
   return g_test_run ();
