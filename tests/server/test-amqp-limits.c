@@ -125,6 +125,18 @@ user_with_channel (Fixture    *f,
   return conn;
 }
 
+/* A channel.open of @channel on @conn closes the connection with 530. */
+static void
+expect_channel_refused (SsqTestRaw *conn,
+                        guint16     channel)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+
+  ssq_test_amqp_method_append (out, channel, ID (20, 10), "S", "");
+  ssq_test_amqp_send (conn, out);
+  ssq_test_amqp_expect_close (conn, 530);
+}
+
 /* All connections together hold at most max_channels (3 here) AMQP
  * channels, one user at most a quarter (here 1): a fourth user's
  * channel.open closes its connection with 530; the others' channels
@@ -138,11 +150,8 @@ test_channels_server_wide (Fixture       *f,
   g_autoptr(SsqTestRaw) c = user_with_channel (f, "chan.carol");
   g_autoptr(SsqTestUser) dave = ssq_test_register (f->server, "chan.dave");
   g_autoptr(SsqTestRaw) d = ssq_test_amqp_open (f->server, "chan.dave", "password-chan.dave");
-  g_autoptr(GByteArray) out = g_byte_array_new ();
 
-  ssq_test_amqp_method_append (out, 1, ID (20, 10), "S", "");
-  ssq_test_amqp_send (d, out);
-  ssq_test_amqp_expect_close (d, 530);
+  expect_channel_refused (d, 1);
 
   ssq_test_amqp_declare (a, "q", FALSE);
   consume (a, 1, "q");
@@ -162,11 +171,8 @@ test_channels_per_user (Fixture       *f,
   g_autoptr(SsqTestRaw) a2 = ssq_test_amqp_fixture_open (f);
   g_autoptr(SsqTestRaw) a3 = ssq_test_amqp_open (f->server, f->alice->username, f->password);
   g_autoptr(SsqTestRaw) b = NULL;
-  g_autoptr(GByteArray) out = g_byte_array_new ();
 
-  ssq_test_amqp_method_append (out, 1, ID (20, 10), "S", "");
-  ssq_test_amqp_send (a3, out);
-  ssq_test_amqp_expect_close (a3, 530);
+  expect_channel_refused (a3, 1);
   b = user_with_channel (f, "share.bob");
   ssq_test_amqp_open_channel (b, 2);
   ssq_test_amqp_declare (b, "q", FALSE);
