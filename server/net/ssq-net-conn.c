@@ -813,6 +813,8 @@ next_deadline (SsqNetConn *conn)
     {
       if (ssq_net_http_in_headers (conn, &started))
         deadline = MIN (deadline, started + (gint64) limits->header_timeout * 1000);
+      if (ssq_net_http_in_body (conn, &started))
+        deadline = MIN (deadline, started + idle);
       if (!ssq_net_http_busy (conn) && !ssq_net_conn_has_output (conn))
         deadline = MIN (deadline, conn->read_ms + idle);
     }
@@ -865,6 +867,8 @@ conn_timeout (SsqNetTimer *timer)
 
       if (in_headers && now - started >= (gint64) limits->header_timeout * 1000)
         ssq_net_http_timeout (conn, TRUE);
+      else if (ssq_net_http_in_body (conn, &started) && now - started >= idle)
+        ssq_net_http_timeout (conn, FALSE);     /* 408: a request under way */
       else if (!ssq_net_http_busy (conn) && !ssq_net_conn_has_output (conn) &&
                now - conn->read_ms >= idle)
         ssq_net_http_timeout (conn, in_headers);

@@ -107,6 +107,23 @@ ssq_net_http_busy (SsqNetConn *conn)
          (http->in_flight != NULL || (http->building != NULL && http->building->body_paused));
 }
 
+/* A body being read into memory (not one streamed to a sink: an upload may
+ * take long on a slow link): since when its request came. It must be whole
+ * within idle_timeout of that, or a peer sending a byte now and then would
+ * hold the connection, and what the body holds, for ever. */
+gboolean
+ssq_net_http_in_body (SsqNetConn *conn,
+                      gint64     *out_started_ms)
+{
+  SsqNetHttp *http = conn->http;
+
+  if (http == NULL || http->building == NULL || !http->headers_done || http->complete ||
+      http->building->sink != NULL || http->error_status != 0)
+    return FALSE;
+  *out_started_ms = http->started_ms;
+  return TRUE;
+}
+
 gboolean
 ssq_net_http_in_headers (SsqNetConn *conn,
                          gint64     *out_started_ms)

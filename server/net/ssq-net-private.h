@@ -199,6 +199,8 @@ gsize       ssq_net_http_feed         (SsqNetConn   *conn,
 gboolean    ssq_net_http_busy         (SsqNetConn   *conn);
 gboolean    ssq_net_http_in_headers   (SsqNetConn   *conn,
                                        gint64       *out_started_ms);
+gboolean    ssq_net_http_in_body      (SsqNetConn   *conn,
+                                       gint64       *out_started_ms);
 void        ssq_net_http_timeout      (SsqNetConn   *conn,
                                        gboolean      in_headers);
 void        ssq_net_http_closed       (SsqNetConn   *conn);

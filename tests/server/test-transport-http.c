@@ -512,6 +512,36 @@ test_slow_loris (void)
   ssq_test_assert_send_acked (ws, conv);
 }
 
+/* A body one byte every 500 ms, after whole headers: each byte is progress,
+ * so only a deadline for the whole request (idle_timeout from its first
+ * byte, for a body read into memory) ends it: 408, then the close. Each
+ * byte kept it, and what its body held, for as long as the peer liked. */
+static void
+test_slow_loris_body (void)
+{
+  g_autoptr(SsqTestServer) s = ssq_test_server_start (NULL, "idle_timeout=2\n");
+  g_autoptr(SsqTestRaw) c = ssq_test_raw_open (s);
+  gint64 deadline;
+  guint sent = 0;
+
+  g_assert_true (ssq_test_raw_send_str (c, "POST /api/v1/login HTTP/1.1\r\nHost: x\r\n"
+                                           "Content-Type: application/json\r\n"
+                                           "Content-Length: 1000\r\n\r\n"));
+  /* idle_timeout is 2 s; the rest is room for a loaded machine. */
+  deadline = ssq_test_deadline_after (9000);
+  while (!ssq_test_raw_peer_gone (c) && ssq_test_ms_until (deadline) > 0)
+    {
+      ssq_test_wait_ms (500);
+      if (!ssq_test_raw_peer_gone (c))
+        sent += ssq_test_raw_send (c, " ", 1, 0);
+    }
+  g_test_message ("closed after %u body bytes", sent);
+  g_assert_true (ssq_test_raw_peer_gone (c));
+  ssq_test_raw_pump (c, 0);
+  g_assert_true (g_str_has_prefix ((const char *) c->in->data, "HTTP/1.1 408"));
+  g_assert_cmpuint (sent, <, 1000);
+}
+
 /* ---- 6. Header limits ------------------------------------------------- */
 
 static void
@@ -598,6 +628,7 @@ main (int    argc,
   g_test_add_func ("/server/transport/body-413-unread", test_body_413_unread);
   g_test_add_func ("/server/transport/http-nonreaders", test_http_nonreaders);
   g_test_add_func ("/server/transport/slow-loris", test_slow_loris);
+  g_test_add_func ("/server/transport/slow-loris-body", test_slow_loris_body);
   g_test_add_func ("/server/transport/header-limits", test_header_limits);
   g_test_add_func ("/server/transport/per-address-limit", test_per_address_limit);
   return g_test_run ();
