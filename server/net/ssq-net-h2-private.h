@@ -56,6 +56,7 @@ struct _SsqNetH2Stream {
   gsize          dropped;        /* body bytes dropped after a refusal */
   gsize          header_bytes;
   guint          n_headers;
+  gint64         started_ms;     /* its HEADERS came */
   guint          error_status;
   const char    *error_message;
   gsize          held;           /* body bytes in memory */

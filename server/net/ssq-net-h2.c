@@ -110,6 +110,7 @@ begin_headers_cb (nghttp2_session     *session,
   stream = g_new0 (SsqNetH2Stream, 1);
   stream->h2 = h2;
   stream->id = frame->hd.stream_id;
+  stream->started_ms = ssq_net_now_ms ();
   stream->fd = -1;
   stream->link.data = stream;
   g_queue_push_tail_link (&h2->streams, &stream->link);
@@ -612,14 +613,40 @@ any_body_paused (SsqNetH2 *h2)
   return FALSE;
 }
 
+/* When the oldest request still coming whose body is read into memory (not
+ * streamed to a sink: an upload may take long on a slow link) came; 0:
+ * none. It must be whole within idle_timeout of that, as over HTTP/1.1:
+ * else a byte now and then keeps the stream, and the connection, for
+ * ever. */
+static gint64
+oldest_coming (SsqNetH2 *h2)
+{
+  gint64 oldest = 0;
+
+  for (GList *l = h2->streams.head; l != NULL; l = l->next)
+    {
+      SsqNetH2Stream *stream = l->data;
+
+      if (stream->request != NULL && !stream->with_app && !stream->refused &&
+          stream->request->sink == NULL && (oldest == 0 || stream->started_ms < oldest))
+        oldest = stream->started_ms;
+    }
+  return oldest;
+}
+
 /* Idle: no request frame in and no answer frame out for idle_timeout,
- * while the application holds no request and no body waits for its sink. */
+ * while the application holds no request and no body waits for its sink;
+ * or a request still coming for idle_timeout (see oldest_coming ()). */
 gint64
 ssq_net_h2_deadline (SsqNetConn *conn)
 {
-  if (conn->h2->with_app > 0 || any_body_paused (conn->h2))
-    return 0;
-  return conn->h2->active_ms + (gint64) conn->server->limits.idle_timeout * 1000;
+  gint64 idle = (gint64) conn->server->limits.idle_timeout * 1000;
+  gint64 coming = oldest_coming (conn->h2);
+  gint64 deadline = coming > 0 ? coming + idle : G_MAXINT64;
+
+  if (conn->h2->with_app == 0 && !any_body_paused (conn->h2))
+    deadline = MIN (deadline, conn->h2->active_ms + idle);
+  return deadline == G_MAXINT64 ? 0 : deadline;
 }
 
 void

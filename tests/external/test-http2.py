@@ -559,6 +559,42 @@ def t_many_whole_requests():
     h2_alive()
 
 
+def t_slow_body():
+    """A body one byte every 500 ms on a stream: each byte is progress, so
+    only a deadline for the whole request (idle_timeout, 2 s on this
+    server of its own, from the stream's HEADERS) ends it; the connection
+    gets GOAWAY. Each byte kept the stream, and the connection, for as
+    long as the peer liked."""
+    srv = tls.TlsServer(extra="idle_timeout=2\n")
+    srv.start()
+    c = None
+    try:
+        c = H2(srv)
+        c.settled()
+        c.send(c.request(1, "POST", "/api/v1/login", [("content-type", "application/json"),
+                                                      ("content-length", "1000")],
+                         end_stream=False))
+        deadline = time.monotonic() + 9
+        goaway = False
+        sent = 0
+        while not goaway and time.monotonic() < deadline:
+            try:
+                c.send(frame(DATA, 0, 1, b" "))
+                sent += 1
+            except (ConnectionError, ssl.SSLError):
+                break
+            for t, flags, stream, payload in c.frames(timeout=0.5):
+                if t == GOAWAY:
+                    goaway = True
+                    break
+        check(goaway, f"no GOAWAY after {sent} body bytes")
+    finally:
+        if c is not None:
+            c.close()
+        srv.stop()
+        srv.cleanup()
+
+
 def t_goaway_on_stop():
     """The server stopping says GOAWAY to an HTTP/2 connection, and exits
     cleanly (under valgrind: no error, no leak)."""
@@ -598,6 +634,7 @@ TESTS = [
     ("a login's body over 16 KiB: 413 before the body", t_body_before_login),
     ("headers held by a connection's streams are bounded", t_headers_held_per_connection),
     ("as many whole requests as streams allowed, large headers: all answered", t_many_whole_requests),
+    ("a body trickling a byte at a time: GOAWAY at idle_timeout", t_slow_body),
     ("GOAWAY at shutdown, clean exit", t_goaway_on_stop),
 ]
 
