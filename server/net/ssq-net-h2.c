@@ -634,19 +634,20 @@ oldest_coming (SsqNetH2 *h2)
   return oldest;
 }
 
-/* Idle: no request frame in and no answer frame out for idle_timeout,
- * while the application holds no request and no body waits for its sink;
- * or a request still coming for idle_timeout (see oldest_coming ()). */
+/* Idle: no request frame in and no answer frame out for idle_timeout, or a
+ * request still coming for idle_timeout (see oldest_coming ()), while the
+ * application holds no request (reading may wait for it to answer:
+ * max_requests_in_flight) and no body waits for its sink. */
 gint64
 ssq_net_h2_deadline (SsqNetConn *conn)
 {
   gint64 idle = (gint64) conn->server->limits.idle_timeout * 1000;
-  gint64 coming = oldest_coming (conn->h2);
-  gint64 deadline = coming > 0 ? coming + idle : G_MAXINT64;
+  gint64 coming;
 
-  if (conn->h2->with_app == 0 && !any_body_paused (conn->h2))
-    deadline = MIN (deadline, conn->h2->active_ms + idle);
-  return deadline == G_MAXINT64 ? 0 : deadline;
+  if (conn->h2->with_app > 0 || any_body_paused (conn->h2))
+    return 0;
+  coming = oldest_coming (conn->h2);
+  return MIN (conn->h2->active_ms + idle, coming > 0 ? coming + idle : G_MAXINT64);
 }
 
 void
