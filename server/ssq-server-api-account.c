@@ -9,15 +9,6 @@
 #include <sodium.h>
 #include <string.h>
 
-/* Whose password hashes a request's are: its address, a few at a time
- * (ssq_server_auth_hash_async ()). The address itself, not its IPv6 /64:
- * on a LAN every host shares the /64. */
-static char *
-hash_owner (SsqRequest *request)
-{
-  return g_strdup (ssq_request_peer (request));
-}
-
 /* Registrations per client address (IPv6 by /64): each costs a hash and
  * makes an account. */
 static gboolean
@@ -350,7 +341,6 @@ ssq_api_register (SsqRequest *request)
   SsqWireCredentials c;
   const char *username, *password, *display_name, *device;
   g_autoptr(SsqUserRow) taken = NULL;
-  g_autofree char *owner = NULL;
   AccountJob *job;
 
   if (!ssq_wire_credentials_decode (request->body, &c, &error))
@@ -378,8 +368,10 @@ ssq_api_register (SsqRequest *request)
   job->device = g_strdup (device);
   job->invited = invited;
   memcpy (job->invite_hash, invite_hash, sizeof invite_hash);
-  owner = hash_owner (request);
-  ssq_server_auth_hash_async (request->server->auth, owner, password, register_hashed_cb, job);
+  /* Hashes count per client address (the address itself, not its IPv6
+   * /64: on a LAN every host shares the /64). */
+  ssq_server_auth_hash_async (request->server->auth, ssq_request_peer (request), password,
+                              register_hashed_cb, job);
   return;
 
 fail:
@@ -438,16 +430,9 @@ login_verified_cb (GObject      *source,
   SsqServer *server = request->server;
   g_autoptr(GError) error = NULL;
   gboolean needs_rehash = FALSE;
-  gboolean matched = ssq_server_auth_verify_finish (server->auth, result, &needs_rehash, &error);
 
-  if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_RATE_LIMITED))
-    {
-      /* Not checked at all: too many at once. Not a failed login. */
-      ssq_request_reply_error (request, error);
-      account_job_free (job);
-      return;
-    }
-  if (!matched || job->user == NULL)
+  if (!ssq_server_auth_verify_finish (server->auth, result, &needs_rehash, &error) ||
+      job->user == NULL)
     {
       /* A name that is no account is not repeated: it may be a password
        * typed in the wrong field. */
@@ -480,7 +465,6 @@ ssq_api_login (SsqRequest *request)
   SsqWireCredentials c;
   const char *username, *password, *device;
   LoginKeys keys = { NULL, NULL };
-  g_autofree char *owner = NULL;
   AccountJob *job;
 
   if (!ssq_wire_credentials_decode (request->body, &c, &error))
@@ -489,9 +473,9 @@ ssq_api_login (SsqRequest *request)
   if ((device != NULL && !ssq_check_text ("device", device, 0, SSQ_DEVICE_MAX, &error)))
     goto fail;
   login_keys_init (&keys, request, username);
-  /* No room for its hash: refused before it counts as an attempt. */
-  owner = hash_owner (request);
-  if (!ssq_server_auth_check_room (request->server->auth, owner, &error) ||
+  /* No room for its hash: refused before it counts as an attempt (and
+   * then its hash, submitted in this same turn, is never refused). */
+  if (!ssq_server_auth_check_room (request->server->auth, ssq_request_peer (request), &error) ||
       !login_throttle_begin (request->server, &keys, &error))
     goto fail;
   job = g_new0 (AccountJob, 1);
@@ -504,8 +488,8 @@ ssq_api_login (SsqRequest *request)
                                                NULL);
   /* An unknown name still costs one hash verification: same time, same
    * answer as a wrong password. */
-  ssq_server_auth_verify_async (request->server->auth, owner, job->user ? job->pw_hash : NULL,
-                                password, login_verified_cb, job);
+  ssq_server_auth_verify_async (request->server->auth, ssq_request_peer (request),
+                                job->user ? job->pw_hash : NULL, password, login_verified_cb, job);
   return;
 
 fail:
@@ -560,7 +544,6 @@ ssq_api_password_reset (SsqRequest *request)
   g_autoptr(GError) error = NULL;
   SsqWirePasswordReset r;
   LoginKeys keys = { NULL, NULL };
-  g_autofree char *owner = NULL;
   AccountJob *job;
 
   if (!ssq_wire_password_reset_decode (request->body, &r, &error) ||
@@ -591,8 +574,8 @@ ssq_api_password_reset (SsqRequest *request)
       account_job_free (job);
       return;
     }
-  owner = hash_owner (request);
-  ssq_server_auth_hash_async (request->server->auth, owner, r.password, reset_hashed_cb, job);
+  ssq_server_auth_hash_async (request->server->auth, ssq_request_peer (request), r.password,
+                              reset_hashed_cb, job);
   return;
 
 fail:
@@ -722,15 +705,13 @@ verify_password (SsqRequest          *request,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SsqUserRow) user = NULL;
-  g_autofree char *owner = NULL;
   SsqServer *server = request->server;
 
   job->request = request;
   user = ssq_server_store_user_by_id (server->store, request->user_id, &error);
   if (user != NULL)
     login_keys_init (&job->keys, request, user->username);
-  owner = hash_owner (request);
-  if (user == NULL || !ssq_server_auth_check_room (server->auth, owner, &error) ||
+  if (user == NULL || !ssq_server_auth_check_room (server->auth, ssq_request_peer (request), &error) ||
       !login_throttle_begin (server, &job->keys, &error) ||
       (job->pw_hash = ssq_server_store_user_pw_hash (server->store, request->user_id,
                                                      &error)) == NULL)
@@ -739,7 +720,8 @@ verify_password (SsqRequest          *request,
       account_job_free (job);
       return;
     }
-  ssq_server_auth_verify_async (server->auth, owner, job->pw_hash, password, then, job);
+  ssq_server_auth_verify_async (server->auth, ssq_request_peer (request), job->pw_hash, password,
+                                then, job);
 }
 
 static gboolean
@@ -754,11 +736,8 @@ verified (AccountJob   *job,
       login_throttle_succeeded (request->server, &job->keys);
       return TRUE;
     }
-  if (!g_error_matches (error, SSQ_ERROR, SSQ_ERROR_RATE_LIMITED))
-    {
-      g_clear_error (&error);
-      g_set_error_literal (&error, SSQ_ERROR, SSQ_ERROR_FORBIDDEN, "Wrong password");
-    }
+  g_clear_error (&error);
+  g_set_error_literal (&error, SSQ_ERROR, SSQ_ERROR_FORBIDDEN, "Wrong password");
   ssq_request_reply_error (request, error);
   account_job_free (job);
   return FALSE;
@@ -830,12 +809,8 @@ current_password_verified_cb (GObject      *source,
   AccountJob *job = user_data;
 
   if (verified (job, result))
-    {
-      g_autofree char *owner = hash_owner (job->request);
-
-      ssq_server_auth_hash_async (job->request->server->auth, owner, job->password,
-                                  new_password_hashed_cb, job);
-    }
+    ssq_server_auth_hash_async (job->request->server->auth, ssq_request_peer (job->request),
+                                job->password, new_password_hashed_cb, job);
 }
 
 /* PATCH /me: `display_name`, and `password` with `current_password`. */

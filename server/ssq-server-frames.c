@@ -339,6 +339,7 @@ sync_changes (SsqServerSession *self,
   guint batch = self->server->config->sync_batch;
   g_autoptr(GPtrArray) changed = NULL;
   gint64 held = conversation_rev;
+  guint sent;
 
   if (since == 0)
     return held;    /* holds nothing: what comes next is in its current state */
@@ -346,8 +347,6 @@ sync_changes (SsqServerSession *self,
                                                since_rev, since, batch, NULL);
   if (changed == NULL)
     return MIN (since_rev, conversation_rev);    /* not moved: the next sync retries */
-  guint sent;
-
   if (changed->len > batch)
     {
       g_ptr_array_set_size (changed, batch);

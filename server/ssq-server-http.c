@@ -530,34 +530,43 @@ is_read (SsqNetRequest *net)
   return g_str_equal (method, "GET") || g_str_equal (method, "HEAD");
 }
 
+/* A request at its headers, its body unread: it takes @segments. */
+static SsqRequest *
+head_request (SsqServer     *server,
+              SsqNetRequest *net,
+              char         **segments)
+{
+  SsqRequest *request = g_new0 (SsqRequest, 1);
+
+  request->server = g_object_ref (server);
+  request->net = net;
+  request->segments = segments;
+  request->unread_body = TRUE;
+  return request;
+}
+
 /* How much body a request that is not an upload may bring, decided at its
  * headers, before a byte of it is read or held: PUBLIC_BODY_MAX, unless
  * its route needs a token and it has a valid one (max_body_size then). A
  * route that needs a token refuses a missing or wrong one right away, its
  * body unread. Decided after the body came, anyone could make the server
- * hold max_body_size per connection without logging in. */
+ * hold max_body_size per connection without logging in. Takes @segments. */
 static void
 limit_body (SsqServer     *server,
             SsqNetRequest *net,
             char         **segments,
             const Route   *route)
 {
-  g_autoptr(SsqRequest) request = NULL;
+  g_autoptr(SsqRequest) request = head_request (server, net, segments);
 
   if (route == NULL || !route->auth || is_read (net))
+    ssq_net_request_limit_body (net, PUBLIC_BODY_MAX);
+  else if (!check_request (request, route))
     {
-      ssq_net_request_limit_body (net, PUBLIC_BODY_MAX);
-      return;
+      server->metrics.http_requests_total++;
+      return;    /* refused, unread, as the request is freed */
     }
-  request = g_new0 (SsqRequest, 1);
-  request->server = g_object_ref (server);
-  request->net = net;
-  request->segments = g_strdupv (segments);
-  request->unread_body = TRUE;
-  if (check_request (request, route))
-    request->net = NULL;    /* goes on, checked again with its body: no reply yet */
-  else
-    server->metrics.http_requests_total++;
+  request->net = NULL;    /* goes on, checked again with its body: no reply yet */
 }
 
 /* Every request's headers: uploads (routes with a head function) are
@@ -570,7 +579,7 @@ head_cb (SsqNetRequest *net,
   SsqServer *server = user_data;
   const char *path = ssq_net_request_get_path (net);
   g_autoptr(SsqRequest) request = NULL;
-  g_auto(GStrv) segments = NULL;
+  char **segments;
   const Route *route;
   gboolean path_known;
 
@@ -589,11 +598,7 @@ head_cb (SsqNetRequest *net,
       limit_body (server, net, segments, route);
       return;
     }
-  request = g_new0 (SsqRequest, 1);
-  request->server = g_object_ref (server);
-  request->net = net;
-  request->segments = g_steal_pointer (&segments);
-  request->unread_body = TRUE;
+  request = head_request (server, net, segments);
   server->metrics.http_requests_total++;
   if (check_request (request, route))
     route->head (g_steal_pointer (&request));

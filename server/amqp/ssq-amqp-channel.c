@@ -59,7 +59,6 @@ ssq_amqp_channel_new (SsqAmqpConnection *conn,
   channel->number = number;
   channel->broker = ssq_broker_channel_new (conn->broker, &callbacks, channel);
   conn->server->n_channels++;
-  ssq_amqp_server_count_channel (conn->server, conn->user_id, +1);
   return channel;
 }
 
@@ -94,7 +93,6 @@ ssq_amqp_channel_free (SsqAmqpChannel *channel)
   g_clear_pointer (&channel->broker, ssq_broker_channel_free);
   g_free (channel->last_queue);
   channel->conn->server->n_channels--;
-  ssq_amqp_server_count_channel (channel->conn->server, channel->conn->user_id, -1);
   g_free (channel);
 }
 

@@ -26,7 +26,6 @@ struct _SsqAmqpServer {
   guint16       heartbeat;
   guint         max_channels;  /* open channels of all connections ([amqp] max_channels) */
   guint         n_channels;
-  GHashTable   *user_channels; /* user id -> its open channels, at most a quarter of max_channels */
   GQueue        connections;   /* SsqAmqpConnection * */
 };
 
@@ -136,8 +135,5 @@ void               ssq_amqp_channel_writable  (SsqAmqpChannel    *channel,
 guint    ssq_amqp_server_user_channel_max (SsqAmqpServer *self);
 guint    ssq_amqp_server_user_channels    (SsqAmqpServer *self,
                                            const char    *user_id);
-void     ssq_amqp_server_count_channel    (SsqAmqpServer *self,
-                                           const char    *user_id,
-                                           gint           delta);
 
 G_END_DECLS

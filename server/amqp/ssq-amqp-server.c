@@ -70,7 +70,6 @@ ssq_amqp_server_new (SsqServer  *server,
   self->channel_max = (guint16) config->amqp_channel_max;
   self->heartbeat = (guint16) config->amqp_heartbeat;
   self->max_channels = config->amqp_max_channels;
-  self->user_channels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&self->connections);
   return self;
 }
@@ -174,7 +173,6 @@ ssq_amqp_server_free (SsqAmqpServer *self)
   g_clear_pointer (&self->plain, ssq_net_server_free);
   g_clear_pointer (&self->tls, ssq_net_server_free);
   g_assert (self->connections.length == 0);
-  g_hash_table_unref (self->user_channels);
   g_free (self);
 }
 
@@ -188,27 +186,22 @@ ssq_amqp_server_user_channel_max (SsqAmqpServer *self)
   return MAX (self->max_channels / 4, 1);
 }
 
+/* Counted over the connections (at most [amqp] max_connections) when a
+ * channel opens, rather than kept beside them. */
 guint
 ssq_amqp_server_user_channels (SsqAmqpServer *self,
                                const char    *user_id)
 {
-  return user_id ? GPOINTER_TO_UINT (g_hash_table_lookup (self->user_channels, user_id)) : 0;
-}
+  guint n = 0;
 
-void
-ssq_amqp_server_count_channel (SsqAmqpServer *self,
-                               const char    *user_id,
-                               gint           delta)
-{
-  guint n = ssq_amqp_server_user_channels (self, user_id);
+  for (GList *l = self->connections.head; l != NULL && user_id != NULL; l = l->next)
+    {
+      SsqAmqpConnection *conn = l->data;
 
-  if (user_id == NULL)
-    return;
-  if (delta < 0 && n <= 1)
-    g_hash_table_remove (self->user_channels, user_id);
-  else
-    g_hash_table_insert (self->user_channels, g_strdup (user_id),
-                         GUINT_TO_POINTER (delta < 0 ? n - 1 : n + 1));
+      if (g_strcmp0 (conn->user_id, user_id) == 0)
+        n += g_hash_table_size (conn->channels);
+    }
+  return n;
 }
 
 guint
@@ -326,15 +319,12 @@ verified_cb (GObject      *source,
              gpointer      user_data)
 {
   SsqAmqpLogin *login = user_data;
-  g_autoptr(GError) error = NULL;
-  gboolean ok = ssq_server_auth_verify_finish (login->server->auth, result, NULL, &error);
+  gboolean ok = ssq_server_auth_verify_finish (login->server->auth, result, NULL, NULL);
 
   if (login->conn != NULL)
     {
       if (ok && login->user != NULL)
         logged_in (login, login->user);
-      else if (g_error_matches (error, SSQ_ERROR, SSQ_ERROR_RATE_LIMITED))
-        refuse (login, "too many logins from this address at once; try again");
       else
         {
           g_message ("Failed AMQP log-in to %s%s from %s",
@@ -376,7 +366,7 @@ login_run (SsqAmqpLogin *login)
 {
   SsqServer *server = login->server;
   g_autoptr (SsqUserRow) by_token = NULL;
-  g_autofree char *owner = NULL;
+  const char *owner = ssq_net_conn_get_peer (login->conn->net);
   gint64 now = ssq_now_ms (), retry;
 
   if (!ssq_server_throttle_check (server->login_pairs, login->pair, now, &retry) ||
@@ -389,8 +379,8 @@ login_run (SsqAmqpLogin *login)
       refuse (login, why);
       return FALSE;
     }
-  /* No room for its hash: refused before it counts as an attempt. */
-  owner = g_strdup (ssq_net_conn_get_peer (login->conn->net));
+  /* No room for its hash: refused before it counts as an attempt (and
+   * then its hash, submitted in this same turn, is never refused). */
   if (!ssq_server_auth_check_room (server->auth, owner, NULL))
     {
       refuse (login, "too many logins from this address at once, retry in 1 s");

@@ -14,9 +14,8 @@
  * - a request's header list: max_header_size and max_headers, counted as
  *   RFC 9113 does (name + value + 32), and HEADER_STREAMS times
  *   max_header_size for all of a connection's streams still coming (not
- *   yet with the application); the HPACK
- *   table stays at 4 KiB; a header block may not go on in more than
- *   MAX_CONTINUATIONS frames;
+ *   yet with the application); the HPACK table stays at 4 KiB; a header
+ *   block may not go on in more than MAX_CONTINUATIONS frames;
  * - bodies: max_body_size per request, checked as DATA arrives (413); the
  *   bytes held in memory by all of a connection's requests are bounded by
  *   its flow-control window, which is given back only once a request is

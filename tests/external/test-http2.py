@@ -134,6 +134,12 @@ class H2:
                 return None
             self.buf += data
 
+    def answered(self, stream_id, timeout=IO_TIMEOUT):
+        """Whether HEADERS come on @stream_id before the connection ends or
+        goes quiet for @timeout."""
+        return any(t == HEADERS and stream == stream_id
+                   for t, flags, stream, payload in self.frames(timeout))
+
     def frames(self, timeout=IO_TIMEOUT):
         """Frames until the connection ends or goes quiet for @timeout."""
         deadline = time.monotonic() + timeout
@@ -386,12 +392,7 @@ def t_too_many_streams():
         # The open ones still work: finish one with a body.
         body = json.dumps({"username": "alice", "password": "correct horse alice"}).encode()
         c.send(frame(DATA, END_STREAM, 1, body))
-        got = False
-        for t, flags, stream, payload in c.frames(timeout=IO_TIMEOUT):
-            if t == HEADERS and stream == 1:
-                got = True
-                break
-        check(got, "no answer on stream 1")
+        check(c.answered(1), "no answer on stream 1")
     finally:
         c.close()
     c = H2(srv)
@@ -504,12 +505,7 @@ def t_body_before_login():
         c.send(c.request(1, "POST", "/api/v1/login", [("content-type", "application/json"),
                                                       ("content-length", "100000")],
                          end_stream=False))
-        answered = False
-        for t, flags, stream, payload in c.frames(timeout=IO_TIMEOUT):
-            if t == HEADERS and stream == 1:
-                answered = True
-                break
-        check(answered, "no answer before the body")
+        check(c.answered(1), "no answer before the body")
     finally:
         c.close()
     srv.wait_log("POST /api/v1/login 413 ")
